@@ -1,0 +1,90 @@
+//! Format detection from content, and the one entry point [`load`].
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{Dataset, LoadOptions, ParseError, athena, beamline, columns, display_name, feff, xdi};
+
+/// Formats Carto reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    Xdi,
+    AthenaProject,
+    AthenaJson,
+    FeffDat,
+    /// Plain or beamline-specific column text (μ(E), raw counts or χ(k)).
+    Columns,
+}
+
+/// Guess the format from the first bytes (gzip magic, XDI version line,
+/// Athena/FEFF headers); anything else textual is a column file.
+pub fn detect_format(bytes: &[u8]) -> FileFormat {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return FileFormat::AthenaProject;
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let trimmed = head.trim_start();
+    if trimmed.starts_with("# XDI/") || trimmed.starts_with("#XDI/") {
+        return FileFormat::Xdi;
+    }
+    if trimmed.starts_with("# Athena project file") {
+        return FileFormat::AthenaProject;
+    }
+    if trimmed.starts_with('{') && head.contains("Athena project file") {
+        return FileFormat::AthenaJson;
+    }
+    if feff::looks_like_feff(&head) {
+        return FileFormat::FeffDat;
+    }
+    FileFormat::Columns
+}
+
+/// Read a file and turn it into a dataset, detecting the format.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, ParseError> {
+    let file = display_name(path);
+    let bytes = std::fs::read(path)
+        .map_err(|e| ParseError::new(&file, format!("cannot read file: {e}")))?;
+    load_bytes(&bytes, &file, opts)
+}
+
+/// Like [`load`] for bytes already in memory; `file` names them in errors.
+pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Dataset, ParseError> {
+    if bytes.is_empty() {
+        return Err(ParseError::new(file, "file is empty"));
+    }
+    match detect_format(bytes) {
+        FileFormat::AthenaProject | FileFormat::AthenaJson => {
+            athena::read(bytes, file).map(Dataset::Athena)
+        }
+        fmt => {
+            let text = decode_text(bytes, file)?;
+            match fmt {
+                FileFormat::Xdi => xdi::read(&text, file, opts).map(Dataset::Xas),
+                FileFormat::FeffDat => feff::read(&text, file).map(Dataset::Feff),
+                _ => {
+                    let table = columns::read_table(&text, file, opts)?;
+                    beamline::to_dataset(table, file, opts)
+                }
+            }
+        }
+    }
+}
+
+/// Text files must be UTF-8 or Latin-1 (old beamline headers); binary junk is
+/// rejected with the offset of the first NUL byte.
+fn decode_text(bytes: &[u8], file: &str) -> Result<String, ParseError> {
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
+        return Err(ParseError::new(
+            file,
+            format!("binary data (NUL byte at offset {pos}); not a text format Carto reads"),
+        )
+        .at_line(line));
+    }
+    Ok(match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => bytes.iter().map(|&b| b as char).collect(),
+    })
+}

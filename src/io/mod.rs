@@ -1,0 +1,197 @@
+//! File readers. Each format module turns bytes into typed data or a
+//! [`ParseError`] that names the file, line and field. [`load`] detects the
+//! format from content (extension is only a hint).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+
+pub mod athena;
+pub mod beamline;
+pub mod columns;
+pub mod detect;
+pub mod feff;
+pub mod xdi;
+
+pub use detect::{FileFormat, detect_format, load, load_bytes};
+
+/// A located parse error: which file, which line (1-based) and which field
+/// went wrong, and why. Every reader returns this instead of panicking.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct ParseError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        ParseError {
+            file: file.into(),
+            line: None,
+            field: None,
+            message: message.into(),
+        }
+    }
+    pub fn at_line(mut self, line: usize) -> Self {
+        self.line = Some(line);
+        self
+    }
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": field '{field}'")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Parse one numeric token, Fortran `D` exponents included, rejecting NaN/Inf.
+pub fn parse_f64(tok: &str, file: &str, line: usize, field: &str) -> Result<f64, ParseError> {
+    let t = tok.trim();
+    let v = match t.parse::<f64>() {
+        Ok(v) => v,
+        Err(_) => t.replace(['D', 'd'], "E").parse::<f64>().map_err(|_| {
+            ParseError::new(file, format!("'{t}' is not a number"))
+                .at_line(line)
+                .field(field)
+        })?,
+    };
+    if !v.is_finite() {
+        return Err(ParseError::new(file, format!("non-finite value '{t}'"))
+            .at_line(line)
+            .field(field));
+    }
+    Ok(v)
+}
+
+/// Numeric columns read from any text format, before a physical meaning is
+/// assigned to them.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ColumnTable {
+    /// One label per column (from the file, or `col1`, `col2`… when absent).
+    pub labels: Vec<String>,
+    /// Column-major data; all columns have the same length.
+    pub columns: Vec<Vec<f64>>,
+    /// Header/comment lines as found in the file (without the comment marker).
+    pub header: Vec<String>,
+    /// Key/value metadata (XDI `Family.key`, `KEY= value` header pairs…).
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl ColumnTable {
+    pub fn npts(&self) -> usize {
+        self.columns.first().map_or(0, Vec::len)
+    }
+    /// Index of the column whose label equals `name` (case-insensitive).
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.labels
+            .iter()
+            .position(|l| l.eq_ignore_ascii_case(name))
+    }
+}
+
+/// How μ(E) was built from the measured columns (column indices into the
+/// file's [`ColumnTable`], 0-based).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum MuRecipe {
+    /// μ = ln(I0 / It)
+    Transmission { i0: usize, it: usize },
+    /// μ = Σ If / I0
+    Fluorescence { i_f: Vec<usize>, i0: usize },
+    /// μ = ln(It / Iref) (the reference foil behind the sample)
+    Reference { it: usize, iref: usize },
+    /// μ given directly as one column (xmu files, XDI `mutrans`…)
+    Column { mu: usize },
+}
+
+/// Which kind of μ a user asks for when overriding the automatic choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum MuMode {
+    Transmission,
+    Fluorescence,
+    Reference,
+    Column,
+}
+
+/// Units the energy column was found in (converted to eV on load).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnergyUnit {
+    Ev,
+    Kev,
+    /// Monochromator angle in degrees, converted with the recorded d-spacing.
+    MonoDeg,
+}
+
+/// A μ(E) spectrum ready for `xas::pre_edge`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct XasSpectrum {
+    pub name: String,
+    pub energy_ev: Vec<f64>,
+    pub mu: Vec<f64>,
+    pub energy_column: usize,
+    pub energy_unit: EnergyUnit,
+    pub recipe: MuRecipe,
+    /// All columns of the source file, for `info` and for re-deriving μ.
+    pub table: ColumnTable,
+}
+
+/// χ(k) read from a file (`.chi`, Athena chi groups).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChiData {
+    pub name: String,
+    pub k_inv_ang: Vec<f64>,
+    pub chi: Vec<f64>,
+    pub table: ColumnTable,
+}
+
+/// Anything Carto can load from one file.
+#[derive(Debug, Clone)]
+pub enum Dataset {
+    Xas(XasSpectrum),
+    Chi(ChiData),
+    Athena(athena::AthenaProject),
+    Feff(feff::FeffPath),
+}
+
+impl Dataset {
+    /// "xas", "chi", "athena" or "feff".
+    pub fn modality(&self) -> &'static str {
+        match self {
+            Dataset::Xas(_) => "xas",
+            Dataset::Chi(_) => "chi",
+            Dataset::Athena(_) => "athena",
+            Dataset::Feff(_) => "feff",
+        }
+    }
+}
+
+/// Options that change how a file becomes a dataset.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Force a μ recipe kind instead of the automatic choice.
+    pub mu_mode: Option<MuMode>,
+    /// Explicit column labels like Larch's `labels=`: "energy i0 it".
+    pub columns: Option<String>,
+}
+
+/// The file name used in error messages: the path as given.
+pub(crate) fn display_name(path: &Path) -> String {
+    path.display().to_string()
+}
