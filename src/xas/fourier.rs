@@ -1,14 +1,484 @@
-//! XAFS Fourier transforms (Larch `xftf`, `xftr`, `ftwindow`).
-#[derive(Debug, Clone, Default)]
-pub struct FtParams {}
-#[derive(Debug, Clone, Default)]
-pub struct ChiR {}
-#[derive(Debug, Clone, Default)]
-pub struct ChiQ {}
-#[derive(Debug, Clone, Default)]
+//! XAFS Fourier transforms with Larch's conventions (`xftf`, `xftr`,
+//! `ftwindow`): χ(k)·kʷ·W(k) → χ(R) and back to χ(q).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::f64::consts::PI;
+use std::sync::Arc;
+
+use num_complex::Complex64;
+use rustfft::{Fft, FftPlanner};
+use serde::{Deserialize, Serialize};
+
+use super::XasError;
+use super::math::{bessel_i0, interp_clamped, kpow};
+
+/// Larch's FT window shapes (`larch.xafs.ftwindow`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum Window {
     #[default]
     Hanning,
+    /// Hanning with sills as a fraction of the range ("fha").
+    Fhanning,
+    Kaiser,
+    /// Ifeffit 1.0 Kaiser–Bessel ("bes").
+    Bessel,
+    Gaussian,
+    Sine,
+    Welch,
+    Parzen,
 }
-pub fn xftf() {}
-pub fn xftr() {}
+
+impl Window {
+    /// Parse Larch's names (only the first three letters count, as in Larch).
+    pub fn from_name(name: &str) -> Option<Window> {
+        let n = name.trim().to_ascii_lowercase();
+        Some(match n.get(..3)? {
+            "han" => Window::Hanning,
+            "fha" => Window::Fhanning,
+            "kai" => Window::Kaiser,
+            "bes" => Window::Bessel,
+            "gau" => Window::Gaussian,
+            "sin" => Window::Sine,
+            "wel" => Window::Welch,
+            "par" => Window::Parzen,
+            _ => return None,
+        })
+    }
+}
+
+/// Larch `ftwindow(x, xmin, xmax, dx, dx2, window)` on a uniform grid `x`.
+pub fn ftwindow(
+    x: &[f64],
+    xmin: f64,
+    xmax: f64,
+    dx: f64,
+    dx2: Option<f64>,
+    window: Window,
+) -> Vec<f64> {
+    let n = x.len();
+    let mut fwin = vec![0.0; n];
+    if n < 2 {
+        return fwin;
+    }
+    let mut dx1 = dx;
+    let mut dx2 = dx2.unwrap_or(dx1);
+    let xfirst = x[0];
+    let xlast = x[n - 1];
+    let mut xstep = (xlast - xfirst) / (n - 1) as f64;
+    if xstep < 0.0 || xstep.is_nan() {
+        xstep = 1e-3;
+    }
+    let xeps = 1e-4 * xstep;
+    let mut x1 = xfirst.max(xmin - dx1 / 2.0);
+    let mut x2 = xmin + dx1 / 2.0 + xeps;
+    let mut x3 = xmax - dx2 / 2.0 - xeps;
+    let mut x4 = xlast.min(xmax + dx2 / 2.0);
+    match window {
+        Window::Fhanning => {
+            if dx1 < 0.0 {
+                dx1 = 0.0;
+            }
+            if dx2 > 1.0 {
+                dx2 = 1.0;
+            }
+            x2 = x1 + xeps + dx1 * (xmax - xmin) / 2.0;
+            x3 = x4 - xeps - dx2 * (xmax - xmin) / 2.0;
+        }
+        Window::Gaussian => dx1 = dx1.max(xeps),
+        _ => {}
+    }
+    let asint = |v: f64| -> i64 { ((v + xeps) / xstep) as i64 };
+    let last = (n - 1) as i64;
+    let (mut i1, mut i2, mut i3, mut i4) = (asint(x1), asint(x2), asint(x3), asint(x4));
+    i1 = i1.max(0);
+    i2 = i2.max(0);
+    i3 = i3.min(last);
+    i4 = i4.min(last);
+    if i2 == i1 {
+        i1 = (i2 - 1).max(0);
+    }
+    if i4 == i3 {
+        i3 = i2.max(i4 - 1);
+    }
+    let idx = |i: i64| i.clamp(0, last) as usize;
+    let (i1, i2, i3, i4) = (idx(i1), idx(i2), idx(i3), idx(i4));
+    x1 = x[i1];
+    x2 = x[i2];
+    x3 = x[i3];
+    x4 = x[i4];
+    if x1 == x2 {
+        x2 += xeps;
+    }
+    if x3 == x4 {
+        x4 += xeps;
+    }
+    if i3 > i2 {
+        fwin[i2..i3].fill(1.0);
+    }
+    match window {
+        Window::Hanning | Window::Fhanning => {
+            for i in i1..=i2 {
+                fwin[i] = ((PI / 2.0) * (x[i] - x1) / (x2 - x1)).sin().powi(2);
+            }
+            for i in i3..=i4 {
+                fwin[i] = ((PI / 2.0) * (x[i] - x3) / (x4 - x3)).cos().powi(2);
+            }
+        }
+        Window::Parzen => {
+            for i in i1..=i2 {
+                fwin[i] = (x[i] - x1) / (x2 - x1);
+            }
+            for i in i3..=i4 {
+                fwin[i] = 1.0 - (x[i] - x3) / (x4 - x3);
+            }
+        }
+        Window::Welch => {
+            for i in i1..=i2 {
+                fwin[i] = 1.0 - ((x[i] - x2) / (x2 - x1)).powi(2);
+            }
+            for i in i3..=i4 {
+                fwin[i] = 1.0 - ((x[i] - x3) / (x4 - x3)).powi(2);
+            }
+        }
+        Window::Kaiser | Window::Bessel => {
+            let cen = (x4 + x1) / 2.0;
+            let wid = (x4 - x1) / 2.0;
+            let i0dx = bessel_i0(dx);
+            for (w, &xv) in fwin.iter_mut().zip(x) {
+                let arg = (1.0 - (xv - cen).powi(2) / (wid * wid)).max(0.0);
+                *w = if window == Window::Bessel {
+                    if xv <= x1 || xv >= x4 {
+                        0.0
+                    } else {
+                        bessel_i0(dx * arg.sqrt()) / i0dx
+                    }
+                } else {
+                    (bessel_i0(dx * arg.sqrt()) - 1.0) / (i0dx - 1.0).max(1e-10)
+                };
+            }
+        }
+        Window::Sine => {
+            for i in i1..=i4 {
+                fwin[i] = (PI * (x4 - x[i]) / (x4 - x1)).sin();
+            }
+        }
+        Window::Gaussian => {
+            let cen = (x4 + x1) / 2.0;
+            for (w, &xv) in fwin.iter_mut().zip(x) {
+                *w = (-((xv - cen).powi(2)) / (2.0 * dx1 * dx1)).exp();
+            }
+        }
+    }
+    fwin
+}
+
+/// Forward-transform parameters with Larch's `xftf` names. Defaults are
+/// Carto's CLI defaults (kmin 2, kmax 12, dk 1, hanning, kweight 2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FtParams {
+    pub kmin: f64,
+    pub kmax: f64,
+    pub dk: f64,
+    pub dk2: Option<f64>,
+    pub window: Window,
+    pub kweight: f64,
+    pub nfft: usize,
+    pub kstep: f64,
+    pub rmax_out: f64,
+}
+
+impl Default for FtParams {
+    fn default() -> Self {
+        FtParams {
+            kmin: 2.0,
+            kmax: 12.0,
+            dk: 1.0,
+            dk2: None,
+            window: Window::Hanning,
+            kweight: 2.0,
+            nfft: 2048,
+            kstep: 0.05,
+            rmax_out: 10.0,
+        }
+    }
+}
+
+impl FtParams {
+    pub fn validate(&self) -> Result<(), XasError> {
+        let bad = |name: &'static str, value: f64, reason: &str| XasError::BadParam {
+            name,
+            value: value.to_string(),
+            reason: reason.into(),
+        };
+        if !(self.kmin.is_finite() && self.kmin >= 0.0) {
+            return Err(bad("kmin", self.kmin, "must be ≥ 0"));
+        }
+        if !(self.kmax.is_finite() && self.kmax > self.kmin) {
+            return Err(bad("kmax", self.kmax, "must be greater than kmin"));
+        }
+        if !(self.dk.is_finite() && self.dk >= 0.0) {
+            return Err(bad("dk", self.dk, "must be ≥ 0"));
+        }
+        if !(self.kweight.is_finite() && (0.0..=10.0).contains(&self.kweight)) {
+            return Err(bad("kweight", self.kweight, "must be between 0 and 10"));
+        }
+        if !(self.nfft.is_power_of_two() && (64..=1 << 20).contains(&self.nfft)) {
+            return Err(bad(
+                "nfft",
+                self.nfft as f64,
+                "must be a power of two between 64 and 2^20",
+            ));
+        }
+        if !(self.kstep.is_finite() && self.kstep > 0.0 && self.kstep < 1.0) {
+            return Err(bad("kstep", self.kstep, "must be in (0, 1)"));
+        }
+        if !(self.rmax_out.is_finite() && self.rmax_out > 0.0) {
+            return Err(bad("rmax_out", self.rmax_out, "must be > 0"));
+        }
+        Ok(())
+    }
+}
+
+/// χ(R) from `xftf`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChiR {
+    pub r_ang: Vec<f64>,
+    pub chir_mag: Vec<f64>,
+    pub chir_re: Vec<f64>,
+    pub chir_im: Vec<f64>,
+    pub chir_pha: Vec<f64>,
+    /// The k window on the input k grid (Larch `kwin`).
+    pub kwin: Vec<f64>,
+}
+
+/// χ(q) from `xftr`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChiQ {
+    pub q_inv_ang: Vec<f64>,
+    pub chiq_mag: Vec<f64>,
+    pub chiq_re: Vec<f64>,
+    pub chiq_im: Vec<f64>,
+    pub rwin: Vec<f64>,
+}
+
+thread_local! {
+    static PLANS: RefCell<(FftPlanner<f64>, HashMap<(usize, bool), Arc<dyn Fft<f64>>>)> =
+        RefCell::new((FftPlanner::new(), HashMap::new()));
+}
+
+/// A cached FFT plan: planned once per size and direction, per thread.
+pub(crate) fn fft_plan(n: usize, inverse: bool) -> Arc<dyn Fft<f64>> {
+    PLANS.with(|p| {
+        let mut p = p.borrow_mut();
+        let (planner, cache) = &mut *p;
+        cache
+            .entry((n, inverse))
+            .or_insert_with(|| {
+                if inverse {
+                    planner.plan_fft_inverse(n)
+                } else {
+                    planner.plan_fft_forward(n)
+                }
+            })
+            .clone()
+    })
+}
+
+/// Larch `xftf_fast`: (kstep/√π)·FFT of the zero-padded array, first nfft/2 bins.
+pub fn xftf_fast(chi_weighted: &[f64], nfft: usize, kstep: f64) -> Vec<Complex64> {
+    let mut buf = vec![Complex64::new(0.0, 0.0); nfft];
+    for (b, &v) in buf.iter_mut().zip(chi_weighted) {
+        b.re = v;
+    }
+    fft_plan(nfft, false).process(&mut buf);
+    let scale = kstep / PI.sqrt();
+    buf.truncate(nfft / 2);
+    for b in &mut buf {
+        *b *= scale;
+    }
+    buf
+}
+
+fn phase_unwrapped(z: &[Complex64]) -> Vec<f64> {
+    let mut out: Vec<f64> = z.iter().map(|c| c.im.atan2(c.re)).collect();
+    // Larch `complex_phase` unwraps jumps of more than π.
+    for i in 1..out.len() {
+        let d = out[i] - out[i - 1];
+        if d.abs() > PI {
+            let turns = (d / (2.0 * PI)).round();
+            for v in &mut out[i..] {
+                *v -= turns * 2.0 * PI;
+            }
+        }
+    }
+    out
+}
+
+/// Larch `xftf`: forward XAFS Fourier transform of χ(k).
+pub fn xftf(k_inv_ang: &[f64], chi: &[f64], p: &FtParams) -> Result<ChiR, XasError> {
+    p.validate()?;
+    if k_inv_ang.len() != chi.len() {
+        return Err(XasError::Length(format!(
+            "k has {} points, chi {}",
+            k_inv_ang.len(),
+            chi.len()
+        )));
+    }
+    if k_inv_ang.len() < 2 {
+        return Err(XasError::TooFewPoints(
+            "χ(k) needs at least 2 points".into(),
+        ));
+    }
+    super::check_finite("k", k_inv_ang)?;
+    super::check_finite("chi", chi)?;
+    let kstep = p.kstep;
+    let kmax_data = k_inv_ang.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let npts = ((1.01 + kmax_data / kstep) as usize).min(p.nfft);
+    let dk2 = p.dk2.unwrap_or(p.dk);
+    let k_max = kmax_data.max(p.kmax + dk2);
+    let nk = (1.01 + k_max / kstep) as usize;
+    let kgrid: Vec<f64> = (0..nk).map(|i| kstep * i as f64).collect();
+    let chi_ = interp_clamped(k_inv_ang, chi, &kgrid);
+    let win = ftwindow(&kgrid, p.kmin, p.kmax, p.dk, Some(dk2), p.window);
+    let weighted: Vec<f64> = (0..npts)
+        .map(|i| chi_[i] * kpow(kgrid[i], p.kweight) * win[i])
+        .collect();
+    let out = xftf_fast(&weighted, p.nfft, kstep);
+    let rstep = PI / (kstep * p.nfft as f64);
+    let irmax = ((p.nfft / 2) as f64).min(1.01 + p.rmax_out / rstep) as usize;
+    let out = &out[..irmax];
+    Ok(ChiR {
+        r_ang: (0..irmax).map(|i| rstep * i as f64).collect(),
+        chir_mag: out.iter().map(|c| c.norm()).collect(),
+        chir_re: out.iter().map(|c| c.re).collect(),
+        chir_im: out.iter().map(|c| c.im).collect(),
+        chir_pha: phase_unwrapped(out),
+        kwin: win[..k_inv_ang.len().min(win.len())].to_vec(),
+    })
+}
+
+/// Back-transform parameters with Larch's `xftr` names and defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RParams {
+    pub rmin: f64,
+    pub rmax: f64,
+    pub dr: f64,
+    pub dr2: Option<f64>,
+    pub rweight: f64,
+    pub window: Window,
+    pub nfft: usize,
+    pub qmax_out: f64,
+}
+
+impl Default for RParams {
+    fn default() -> Self {
+        RParams {
+            rmin: 0.0,
+            rmax: 20.0,
+            dr: 1.0,
+            dr2: None,
+            rweight: 0.0,
+            window: Window::Kaiser,
+            nfft: 2048,
+            qmax_out: 30.0,
+        }
+    }
+}
+
+/// Larch `xftr`: back-transform χ(R) (complex, on a uniform r grid) to χ(q).
+pub fn xftr(r_ang: &[f64], chir: &[Complex64], p: &RParams) -> Result<ChiQ, XasError> {
+    if r_ang.len() < 2 || r_ang.len() != chir.len() {
+        return Err(XasError::Length(format!(
+            "r has {} points, chi(R) {}",
+            r_ang.len(),
+            chir.len()
+        )));
+    }
+    if !(p.nfft.is_power_of_two() && p.nfft >= 64 && p.nfft >= r_ang.len()) {
+        return Err(XasError::BadParam {
+            name: "nfft",
+            value: p.nfft.to_string(),
+            reason: "must be a power of two ≥ the number of r points".into(),
+        });
+    }
+    let rstep = r_ang[1] - r_ang[0];
+    if !(rstep > 0.0) {
+        return Err(XasError::NotMonotonic {
+            index: 1,
+            value: r_ang[1],
+        });
+    }
+    let nfft = p.nfft;
+    let kstep = PI / (rstep * nfft as f64);
+    let r_: Vec<f64> = (0..nfft).map(|i| rstep * i as f64).collect();
+    let win = ftwindow(&r_, p.rmin, p.rmax, p.dr, p.dr2, p.window);
+    // Larch halves complex input (the FT of a real χ(k) carries both halves).
+    let scale = 0.5;
+    let mut buf = vec![Complex64::new(0.0, 0.0); nfft];
+    for (i, (b, c)) in buf.iter_mut().zip(chir).enumerate() {
+        *b = c * win[i] * r_[i].powf(p.rweight);
+    }
+    fft_plan(nfft, true).process(&mut buf);
+    // numpy ifft includes 1/n.
+    let norm = scale * 4.0 * PI.sqrt() / kstep / nfft as f64;
+    let nq = (1.05 + p.qmax_out / kstep) as usize;
+    let nq = nq.min(nfft / 2);
+    let q: Vec<f64> = (0..nq)
+        .map(|i| {
+            if nq > 1 {
+                p.qmax_out * i as f64 / (nq - 1) as f64
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let out: Vec<Complex64> = buf[..nq].iter().map(|c| c * norm).collect();
+    Ok(ChiQ {
+        q_inv_ang: q,
+        chiq_mag: out.iter().map(|c| c.norm()).collect(),
+        chiq_re: out.iter().map(|c| c.re).collect(),
+        chiq_im: out.iter().map(|c| c.im).collect(),
+        rwin: win[..chir.len()].to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hanning_window_shape() {
+        let k: Vec<f64> = (0..400).map(|i| 0.05 * i as f64).collect();
+        let w = ftwindow(&k, 2.0, 12.0, 1.0, None, Window::Hanning);
+        assert_eq!(w[20], 0.0 + w[20]); // finite
+        assert!(w[0] == 0.0 && w[29] == 0.0);
+        assert!((w[100] - 1.0).abs() < 1e-15);
+        assert!(w[250] == 0.0);
+        assert!(w[40] > 0.4 && w[40] < 0.6, "{}", w[40]);
+    }
+
+    #[test]
+    fn single_shell_peaks_at_its_distance() {
+        // χ(k) = sin(2kR) with R = 2.5 Å peaks near 2.5 Å (no phase shift).
+        let k: Vec<f64> = (0..300).map(|i| 0.05 * i as f64).collect();
+        let chi: Vec<f64> = k
+            .iter()
+            .map(|&kv| (2.0 * kv * 2.5).sin() / (kv * kv + 1.0))
+            .collect();
+        let r = xftf(&k, &chi, &FtParams::default()).expect("ft");
+        let (imax, _) = r
+            .chir_mag
+            .iter()
+            .enumerate()
+            .fold((0, 0.0), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
+        assert!(
+            (r.r_ang[imax] - 2.5).abs() < 0.04,
+            "peak at {}",
+            r.r_ang[imax]
+        );
+    }
+}

@@ -1,1 +1,586 @@
-//! Numerical helpers shared by the XAS steps.
+//! Numerical helpers shared by the XAS steps, each reproducing the NumPy /
+//! SciPy / Larch routine named in its doc comment so results match Larch.
+
+/// Larch `index_of`: the last index with `arr[i] <= value` (0 when `value`
+/// is below every element). `arr` must be sorted ascending.
+pub fn index_of(arr: &[f64], value: f64) -> usize {
+    let n = arr.partition_point(|&x| x <= value);
+    n.saturating_sub(1)
+}
+
+/// Larch `index_nearest`: index of the element closest to `value` (first on ties).
+pub fn index_nearest(arr: &[f64], value: f64) -> usize {
+    let mut best = 0;
+    let mut best_d = f64::INFINITY;
+    for (i, &x) in arr.iter().enumerate() {
+        let d = (x - value).abs();
+        if d < best_d {
+            best_d = d;
+            best = i;
+        }
+    }
+    best
+}
+
+/// Larch `remove_dups`: nudge repeated values by `tiny` so the array is
+/// strictly increasing where it was only non-decreasing.
+pub fn remove_dups(arr: &[f64], tiny: f64) -> Vec<f64> {
+    let mut work = arr.to_vec();
+    if work.len() <= 1 {
+        return work;
+    }
+    let min_step = work
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min);
+    if min_step > 10.0 * tiny {
+        return work;
+    }
+    let mut add = vec![0.0; work.len()];
+    let mut prev_val = f64::NAN;
+    let mut prev_add = 0.0;
+    for i in 1..work.len() {
+        if !work[i - 1].is_nan() {
+            prev_val = work[i - 1];
+            prev_add = add[i - 1];
+        }
+        let val = work[i];
+        if val.is_nan() || prev_val.is_nan() {
+            continue;
+        }
+        if (val - prev_val).abs() < tiny {
+            add[i] = prev_add + tiny;
+        }
+    }
+    for (w, a) in work.iter_mut().zip(&add) {
+        *w += a;
+    }
+    work
+}
+
+/// NumPy `gradient` with unit spacing: central differences inside,
+/// first-order one-sided differences at the ends.
+pub fn gradient(y: &[f64]) -> Vec<f64> {
+    let n = y.len();
+    let mut g = vec![0.0; n];
+    if n < 2 {
+        return g;
+    }
+    g[0] = y[1] - y[0];
+    g[n - 1] = y[n - 1] - y[n - 2];
+    for i in 1..n - 1 {
+        g[i] = 0.5 * (y[i + 1] - y[i - 1]);
+    }
+    g
+}
+
+/// dy/dx as NumPy's `gradient(y)/gradient(x)`.
+pub fn deriv(x: &[f64], y: &[f64]) -> Vec<f64> {
+    let gx = gradient(x);
+    let mut gy = gradient(y);
+    for (a, b) in gy.iter_mut().zip(&gx) {
+        *a /= b;
+    }
+    gy
+}
+
+/// NumPy `interp`: linear interpolation, clamped to the end values outside.
+/// `x` must be ascending. Writes into `out` (same length as `xnew`).
+pub fn interp_clamped_into(x: &[f64], y: &[f64], xnew: &[f64], out: &mut [f64]) {
+    let n = x.len();
+    if n == 0 {
+        out.fill(f64::NAN);
+        return;
+    }
+    let mut j = 0usize;
+    for (o, &xv) in out.iter_mut().zip(xnew) {
+        if xv <= x[0] {
+            *o = y[0];
+            continue;
+        }
+        if xv >= x[n - 1] {
+            *o = y[n - 1];
+            continue;
+        }
+        // xnew is usually ascending: walk forward, restart when it is not.
+        if j >= n - 1 || x[j] > xv {
+            j = 0;
+        }
+        while j + 1 < n - 1 && x[j + 1] <= xv {
+            j += 1;
+        }
+        let (x0, x1) = (x[j], x[j + 1]);
+        let t = (xv - x0) / (x1 - x0);
+        *o = y[j] + t * (y[j + 1] - y[j]);
+    }
+}
+
+/// NumPy `interp` returning a new vector.
+pub fn interp_clamped(x: &[f64], y: &[f64], xnew: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; xnew.len()];
+    interp_clamped_into(x, y, xnew, &mut out);
+    out
+}
+
+/// Larch `lorentzian` line shape with unit amplitude.
+fn lorentzian(x: f64, center: f64, sigma: f64) -> f64 {
+    let u = (x - center) / sigma;
+    1.0 / (1.0 + u * u) / (std::f64::consts::PI * sigma)
+}
+
+/// Larch `smooth(x, y, sigma, xstep)` with its default Lorentzian kernel:
+/// resample on a uniform grid, mirror-pad, convolve, interpolate back.
+pub fn smooth_lorentzian(x: &[f64], y: &[f64], sigma: f64, xstep: f64) -> Vec<f64> {
+    let npad = 5.0;
+    let (xlo, xhi) = (x[0], x[x.len() - 1]);
+    let xmin = xstep * ((xlo - npad * xstep) / xstep).trunc();
+    let xmax = xstep * ((xhi + npad * xstep) / xstep).trunc();
+    let npts1 = 1 + ((xmax - xmin + xstep * 0.1).abs() / xstep) as usize;
+    let npts = npts1.min(50 * x.len()).max(2);
+    let x0: Vec<f64> = (0..npts)
+        .map(|i| xmin + (xmax - xmin) * i as f64 / (npts - 1) as f64)
+        .collect();
+    let y0 = interp_clamped(x, y, &x0);
+    let sig = sigma / xstep;
+    // win[m] for m in 0..2npts, centred at npts, normalised to unit sum.
+    let mut win: Vec<f64> = (0..2 * npts)
+        .map(|m| lorentzian(m as f64, npts as f64, sig))
+        .collect();
+    let wsum: f64 = win.iter().sum();
+    for w in &mut win {
+        *w /= wsum;
+    }
+    // y1 = y0[npts-1..=1] reversed, y0, y0 reversed  (length 3npts-1)
+    let mut y1 = Vec::with_capacity(3 * npts);
+    y1.extend((1..npts).rev().map(|i| y0[i]));
+    y1.extend_from_slice(&y0);
+    y1.extend(y0.iter().rev());
+    // 'valid' convolution: y2[n] = Σ_m win[m] · y1[n + 2npts − 1 − m]
+    let wlen = 2 * npts;
+    let mut wrev = win.clone();
+    wrev.reverse();
+    // Accumulate as axpy over the kernel so the loop vectorises.
+    let mut y2 = vec![0.0; npts];
+    for (m, &w) in wrev.iter().enumerate().take(wlen) {
+        for (a, b) in y2.iter_mut().zip(&y1[m..m + npts]) {
+            *a += w * b;
+        }
+    }
+    interp_clamped(&x0, &y2, x)
+}
+
+/// Least-squares polynomial of degree `deg` (NumPy `Polynomial.fit(...).convert()`),
+/// coefficients in ascending powers. Solved on a scaled abscissa for stability.
+pub fn polyfit(x: &[f64], y: &[f64], deg: usize) -> Vec<f64> {
+    let n = x.len();
+    let ncoef = deg + 1;
+    if n == 0 {
+        return vec![0.0; ncoef];
+    }
+    let xmin = x.iter().copied().fold(f64::INFINITY, f64::min);
+    let xmax = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let off = 0.5 * (xmax + xmin);
+    let half = 0.5 * (xmax - xmin);
+    let scl = if half > 0.0 { 1.0 / half } else { 1.0 };
+    // Normal equations in the scaled variable u = (x − off)·scl.
+    let mut ata = vec![0.0; ncoef * ncoef];
+    let mut aty = vec![0.0; ncoef];
+    let mut pw = vec![0.0; ncoef];
+    for (&xi, &yi) in x.iter().zip(y) {
+        let u = (xi - off) * scl;
+        let mut p = 1.0;
+        for v in pw.iter_mut() {
+            *v = p;
+            p *= u;
+        }
+        for r in 0..ncoef {
+            aty[r] += pw[r] * yi;
+            for c in 0..ncoef {
+                ata[r * ncoef + c] += pw[r] * pw[c];
+            }
+        }
+    }
+    let cu = solve_dense(&mut ata, &mut aty, ncoef).unwrap_or_else(|| {
+        // Fewer distinct points than coefficients: fall back to the mean.
+        let mut c = vec![0.0; ncoef];
+        c[0] = y.iter().sum::<f64>() / n as f64;
+        c
+    });
+    // Convert Σ cu_j (scl (x − off))^j to ascending powers of x.
+    let mut out = vec![0.0; ncoef];
+    let mut binom = vec![0.0; ncoef];
+    for (j, &c) in cu.iter().enumerate() {
+        // (scl x − scl off)^j = Σ_i C(j,i) (scl x)^i (−scl off)^(j−i)
+        binom.fill(0.0);
+        binom[0] = 1.0;
+        for jj in 1..=j {
+            for i in (1..=jj).rev() {
+                binom[i] += binom[i - 1];
+            }
+        }
+        for i in 0..=j {
+            out[i] += c * binom[i] * scl.powi(i as i32) * (-scl * off).powi((j - i) as i32);
+        }
+    }
+    out
+}
+
+/// Gaussian elimination with partial pivoting on a small dense system
+/// (row-major `a`, n×n). Returns None when singular.
+pub fn solve_dense(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
+    for col in 0..n {
+        let mut piv = col;
+        let mut best = a[col * n + col].abs();
+        for r in col + 1..n {
+            let v = a[r * n + col].abs();
+            if v > best {
+                best = v;
+                piv = r;
+            }
+        }
+        if best == 0.0 || !best.is_finite() {
+            return None;
+        }
+        if piv != col {
+            for c in 0..n {
+                a.swap(col * n + c, piv * n + c);
+            }
+            b.swap(col, piv);
+        }
+        let d = a[col * n + col];
+        for r in col + 1..n {
+            let f = a[r * n + col] / d;
+            if f != 0.0 {
+                for c in col..n {
+                    a[r * n + c] -= f * a[col * n + c];
+                }
+                b[r] -= f * b[col];
+            }
+        }
+    }
+    let mut x = vec![0.0; n];
+    for r in (0..n).rev() {
+        let mut s = b[r];
+        for c in r + 1..n {
+            s -= a[r * n + c] * x[c];
+        }
+        x[r] = s / a[r * n + r];
+    }
+    if x.iter().all(|v| v.is_finite()) {
+        Some(x)
+    } else {
+        None
+    }
+}
+
+/// Modified Bessel function I0 (power series; adequate for window shapes).
+pub fn bessel_i0(x: f64) -> f64 {
+    let q = 0.25 * x * x;
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    let mut k = 1.0;
+    while term > 1e-17 * sum {
+        term *= q / (k * k);
+        sum += term;
+        k += 1.0;
+        if k > 500.0 {
+            break;
+        }
+    }
+    sum
+}
+
+/// Python's `round()` (ties to even) scaled: `step * round(v / step)`.
+pub fn round_to(v: f64, step: f64) -> f64 {
+    step * (v / step).round_ties_even()
+}
+
+/// Cubic B-spline machinery matching FITPACK (`splrep`/`splev` with k=3,
+/// `UnivariateSpline(s=0)`): knot vectors for interpolation at data sites,
+/// basis evaluation with polynomial extrapolation outside the knot span.
+pub mod bspline {
+    /// FITPACK's knots for an interpolating cubic (s=0) through sites `x`:
+    /// x0 four times, the interior sites x[2..n−2], x[n−1] four times.
+    pub fn interp_knots(x: &[f64]) -> Vec<f64> {
+        let n = x.len();
+        let mut t = Vec::with_capacity(n + 4);
+        t.extend_from_slice(&[x[0]; 4]);
+        if n > 4 {
+            t.extend_from_slice(&x[2..n - 2]);
+        }
+        t.extend_from_slice(&[x[n - 1]; 4]);
+        t
+    }
+
+    /// Knot interval l (3 ≤ l ≤ ncoef−1) used to evaluate at `xv`; outside
+    /// the span the end intervals are used, which extrapolates (FITPACK ext=0).
+    #[inline]
+    pub fn interval(t: &[f64], ncoef: usize, xv: f64) -> usize {
+        // largest l in [3, ncoef-1] with t[l] <= xv
+        let lo = 3;
+        let hi = ncoef - 1;
+        let slice = &t[lo..=hi];
+        let p = slice.partition_point(|&k| k <= xv);
+        (lo + p.saturating_sub(1)).clamp(lo, hi)
+    }
+
+    /// The four non-zero cubic basis values B_{l−3..=l}(xv) (de Boor–Cox).
+    #[inline]
+    pub fn basis(t: &[f64], l: usize, xv: f64) -> [f64; 4] {
+        let mut b = [0.0f64; 4];
+        b[0] = 1.0;
+        let mut left = [0.0f64; 4];
+        let mut right = [0.0f64; 4];
+        for j in 1..=3 {
+            left[j] = xv - t[l + 1 - j];
+            right[j] = t[l + j] - xv;
+            let mut saved = 0.0;
+            for r in 0..j {
+                let den = right[r + 1] + left[j - r];
+                let temp = if den != 0.0 { b[r] / den } else { 0.0 };
+                b[r] = saved + right[r + 1] * temp;
+                saved = left[j - r] * temp;
+            }
+            b[j] = saved;
+        }
+        b
+    }
+
+    /// Precomputed evaluation of a spline with knots `t` at fixed points:
+    /// for each point the first coefficient index and its four weights.
+    #[derive(Debug, Clone)]
+    pub struct Evaluator {
+        pub first: Vec<usize>,
+        pub weights: Vec<[f64; 4]>,
+    }
+
+    impl Evaluator {
+        pub fn new(t: &[f64], ncoef: usize, xs: &[f64]) -> Self {
+            let mut first = Vec::with_capacity(xs.len());
+            let mut weights = Vec::with_capacity(xs.len());
+            for &xv in xs {
+                let l = interval(t, ncoef, xv);
+                first.push(l - 3);
+                weights.push(basis(t, l, xv));
+            }
+            Evaluator { first, weights }
+        }
+        /// Σ_j c_j B_j(x_i) for every point.
+        pub fn eval_into(&self, c: &[f64], out: &mut [f64]) {
+            for ((o, &f), w) in out.iter_mut().zip(&self.first).zip(&self.weights) {
+                *o = w[0] * c[f] + w[1] * c[f + 1] + w[2] * c[f + 2] + w[3] * c[f + 3];
+            }
+        }
+    }
+
+    /// Interpolating cubic spline through (x, y) with FITPACK's s=0 knots,
+    /// factorised once so many right-hand sides can be solved in O(n).
+    #[derive(Debug, Clone)]
+    pub struct Interpolator {
+        pub knots: Vec<f64>,
+        n: usize,
+        /// Banded LU of the collocation matrix: rows with columns i−2..=i+2.
+        band: Vec<[f64; 5]>,
+    }
+
+    impl Interpolator {
+        /// Needs at least 4 strictly increasing sites.
+        pub fn new(x: &[f64]) -> Option<Self> {
+            let n = x.len();
+            if n < 4 {
+                return None;
+            }
+            let knots = interp_knots(x);
+            let mut band = vec![[0.0f64; 5]; n];
+            for (i, &xv) in x.iter().enumerate() {
+                let l = interval(&knots, n, xv);
+                let b = basis(&knots, l, xv);
+                for (m, &bv) in b.iter().enumerate() {
+                    let j = l - 3 + m;
+                    let off = j as isize - i as isize + 2;
+                    if (0..5).contains(&off) {
+                        band[i][off as usize] = bv;
+                    } else if bv.abs() > 1e-14 {
+                        return None;
+                    }
+                }
+            }
+            // In-place banded LU without pivoting (collocation matrices are
+            // totally positive, de Boor ch. XIII).
+            for k in 0..n {
+                let piv = band[k][2];
+                if piv == 0.0 || !piv.is_finite() {
+                    return None;
+                }
+                for i in k + 1..(k + 3).min(n) {
+                    let off_ik = k as isize - i as isize + 2;
+                    if off_ik < 0 {
+                        continue;
+                    }
+                    let f = band[i][off_ik as usize] / piv;
+                    if f == 0.0 {
+                        continue;
+                    }
+                    band[i][off_ik as usize] = f;
+                    for j in k + 1..(k + 3).min(n) {
+                        let off_kj = j as isize - k as isize + 2;
+                        let off_ij = j as isize - i as isize + 2;
+                        if (0..5).contains(&off_kj) && (0..5).contains(&off_ij) {
+                            band[i][off_ij as usize] -= f * band[k][off_kj as usize];
+                        }
+                    }
+                }
+            }
+            Some(Interpolator { knots, n, band })
+        }
+
+        /// B-spline coefficients of the interpolant through `y` (in place).
+        pub fn solve(&self, y: &mut [f64]) {
+            let n = self.n;
+            for i in 0..n {
+                let mut s = y[i];
+                for k in i.saturating_sub(2)..i {
+                    s -= self.band[i][k + 2 - i] * y[k];
+                }
+                y[i] = s;
+            }
+            for i in (0..n).rev() {
+                let mut s = y[i];
+                for j in i + 1..(i + 3).min(n) {
+                    s -= self.band[i][j + 2 - i] * y[j];
+                }
+                y[i] = s / self.band[i][2];
+            }
+        }
+
+        /// Like [`solve`](Self::solve) for `ncol` right-hand sides stored
+        /// row-major in `y` (n × ncol); vectorises across the columns.
+        pub fn solve_many(&self, y: &mut [f64], ncol: usize) {
+            let n = self.n;
+            for i in 0..n {
+                let (done, rest) = y.split_at_mut(i * ncol);
+                let row = &mut rest[..ncol];
+                for k in i.saturating_sub(2)..i {
+                    let f = self.band[i][k + 2 - i];
+                    let src = &done[k * ncol..(k + 1) * ncol];
+                    for (a, b) in row.iter_mut().zip(src) {
+                        *a -= f * b;
+                    }
+                }
+            }
+            for i in (0..n).rev() {
+                let (head, tail) = y.split_at_mut((i + 1) * ncol);
+                let row = &mut head[i * ncol..];
+                for j in i + 1..(i + 3).min(n) {
+                    let f = self.band[i][j + 2 - i];
+                    let src = &tail[(j - i - 1) * ncol..(j - i) * ncol];
+                    for (a, b) in row.iter_mut().zip(src) {
+                        *a -= f * b;
+                    }
+                }
+                let d = 1.0 / self.band[i][2];
+                for a in row.iter_mut() {
+                    *a *= d;
+                }
+            }
+        }
+
+        pub fn ncoef(&self) -> usize {
+            self.n
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_helpers_match_larch() {
+        let a = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(index_of(&a, 0.5), 0);
+        assert_eq!(index_of(&a, 2.0), 1);
+        assert_eq!(index_of(&a, 2.9), 1);
+        assert_eq!(index_of(&a, 10.0), 3);
+        assert_eq!(index_nearest(&a, 2.6), 2);
+    }
+
+    #[test]
+    fn polyfit_recovers_quadratic() {
+        let x: Vec<f64> = (0..50).map(|i| 9000.0 + 10.0 * i as f64).collect();
+        let y: Vec<f64> = x.iter().map(|&v| 3.0 - 2e-4 * v + 1e-8 * v * v).collect();
+        let c = polyfit(&x, &y, 2);
+        assert!((c[0] - 3.0).abs() < 1e-6, "{c:?}");
+        assert!((c[1] + 2e-4).abs() < 1e-10);
+        assert!((c[2] - 1e-8).abs() < 1e-14);
+    }
+
+    #[test]
+    fn interpolating_spline_reproduces_cubic() {
+        let x: Vec<f64> = (0..30).map(|i| (i as f64 * 0.37).powf(1.3)).collect();
+        let f = |v: f64| 1.0 - 0.5 * v + 0.2 * v * v - 0.01 * v * v * v;
+        let mut c: Vec<f64> = x.iter().map(|&v| f(v)).collect();
+        let sp = bspline::Interpolator::new(&x).expect("spline");
+        sp.solve(&mut c);
+        let xs = [0.05, 1.234, 5.5, 12.0, x[29] + 0.3];
+        let ev = bspline::Evaluator::new(&sp.knots, sp.ncoef(), &xs);
+        let mut out = [0.0; 5];
+        ev.eval_into(&c, &mut out);
+        for (o, &xv) in out.iter().zip(&xs) {
+            assert!((o - f(xv)).abs() < 1e-9, "{o} vs {}", f(xv));
+        }
+    }
+
+    #[test]
+    fn bessel_i0_known_values() {
+        assert!((bessel_i0(0.0) - 1.0).abs() < 1e-15);
+        assert!((bessel_i0(1.0) - 1.266_065_877_752_008_4).abs() < 1e-14);
+        assert!((bessel_i0(4.0) - 11.301_921_952_136_33).abs() < 1e-11);
+    }
+}
+
+/// `out += A·B` for row-major A (rows × inner) and B (inner × ncol); the hot
+/// kernel of AUTOBK's linear maps. Uses AVX2/FMA when the CPU has them.
+pub fn gemm_acc(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports every feature gemm_acc_fma is compiled for.
+            unsafe { gemm_acc_fma(out, a, b, inner, ncol) };
+            return;
+        }
+    }
+    gemm_body::<false>(out, a, b, inner, ncol);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_acc_fma(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
+    gemm_body::<true>(out, a, b, inner, ncol);
+}
+
+#[inline(always)]
+fn gemm_body<const FMA: bool>(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
+    for (orow, arow) in out.chunks_exact_mut(ncol).zip(a.chunks_exact(inner)) {
+        for (&av, brow) in arow.iter().zip(b.chunks_exact(ncol)) {
+            for (o, &bv) in orow.iter_mut().zip(brow) {
+                *o = if FMA {
+                    bv.mul_add(av, *o)
+                } else {
+                    *o + av * bv
+                };
+            }
+        }
+    }
+}
+
+/// kʷ, with an integer fast path (k-weights are almost always 0–3).
+#[inline]
+pub fn kpow(k: f64, w: f64) -> f64 {
+    if w.fract() == 0.0 && w.abs() < 16.0 {
+        k.powi(w as i32)
+    } else {
+        k.powf(w)
+    }
+}

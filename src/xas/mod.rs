@@ -42,3 +42,34 @@ pub fn check_finite(array: &'static str, values: &[f64]) -> Result<(), XasError>
         None => Ok(()),
     }
 }
+
+/// Parameters of the whole chain pre_edge → autobk → xftf.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ChainParams {
+    pub pre_edge: PreEdgeParams,
+    pub autobk: AutobkParams,
+    pub ft: FtParams,
+}
+
+/// Everything the chain produces for one spectrum.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ChainResult {
+    pub pre: PreEdge,
+    pub bkg: Autobk,
+    pub chir: ChiR,
+}
+
+/// Run pre_edge → autobk → xftf on one μ(E) spectrum. The FT's kmax is
+/// limited to the end of χ(k) (Carto's CLI default "12 or the data's end").
+pub fn process(energy_ev: &[f64], mu: &[f64], p: &ChainParams) -> Result<ChainResult, XasError> {
+    let pre = pre_edge(energy_ev, mu, &p.pre_edge)?;
+    let bkg = autobk(energy_ev, mu, &p.autobk, Some(&pre))?;
+    let mut ft = p.ft.clone();
+    let kend = bkg.k_inv_ang.last().copied().unwrap_or(0.0);
+    if ft.kmax > kend {
+        ft.kmax = kend;
+    }
+    let chir = xftf(&bkg.k_inv_ang, &bkg.chi, &ft)?;
+    Ok(ChainResult { pre, bkg, chir })
+}
