@@ -188,7 +188,7 @@ pub fn remove_spikes(mu: &[f64], params: &SpikeParams) -> Result<Despiked, XasEr
         )));
     }
     let mut k = params.kernel_size;
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         k += 1;
     }
     if k > n {

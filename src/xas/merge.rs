@@ -71,6 +71,18 @@ pub fn merge(
     for (e, m) in spectra {
         check_xy("energy", e, "mu", m, min_points)?;
     }
+    // Larch would extrapolate a scan that misses the master grid entirely
+    let master_e = spectra[master].0;
+    let (lo, hi) = (master_e[0], master_e[master_e.len() - 1]);
+    for (i, (e, _)) in spectra.iter().enumerate() {
+        if e[e.len() - 1] < lo || e[0] > hi {
+            return Err(XasError::TooFewPoints(format!(
+                "scan {i} ({}..{} eV) does not overlap the master scan ({lo}..{hi} eV)",
+                e[0],
+                e[e.len() - 1]
+            )));
+        }
+    }
     let merged = merge_with(spectra, master, params.kind, params.trim)?;
     if params.kind == InterpKind::Cubic {
         // merge_groups: "if the derivative gets much worse, use linear interpolation"

@@ -361,6 +361,11 @@ mod tests {
         for t in [-1.0, 0.2, 1.9, 3.3, 5.5, 7.0] {
             assert!((s.eval(t) - f(t)).abs() < 1e-9, "{t}");
         }
+        // 4 points: not-a-knot at both ends is the one cubic through them
+        let s4 = CubicSpline::new(&x[1..5], &y[1..5]);
+        for t in [0.0, 1.0, 3.5, 6.0] {
+            assert!((s4.eval(t) - f(t)).abs() < 1e-9, "{t}");
+        }
         let g = |t: f64| 2.0 * t * t - 3.0 * t + 0.5;
         let x3 = [1.0, 2.5, 4.0];
         let y3: Vec<f64> = x3.iter().map(|&t| g(t)).collect();

@@ -153,7 +153,7 @@ pub fn rebin_grid(
             (start, stop)
         };
         let count = 0.1 + (stop - start).abs() / step;
-        if !(count < MAX_GRID as f64) || en.len() + count as usize > MAX_GRID {
+        if count >= MAX_GRID as f64 || en.len() + count as usize > MAX_GRID {
             return Err(bad("step", step, "gives more than 10 million grid points"));
         }
         let npts = 1 + count as usize;
@@ -196,7 +196,7 @@ pub fn rebin_xafs(
             npts - 1
         } else {
             // int((bounds[i] + bounds[i+1] + 1)/2.0)
-            (bounds[i] + bounds[i + 1] + 1) / 2
+            (bounds[i] + bounds[i + 1]).div_ceil(2)
         };
         if i == 0 && j0 == 0 {
             j0 = index_of(energy_ev, en[0] - 5.0);
