@@ -483,6 +483,10 @@ fn bad_input_is_an_error_not_a_panic() {
             xanes_step: Some(1e-12),
             ..rp.clone()
         },
+        RebinParams {
+            pre1: Some(5000.0),
+            ..rp.clone()
+        },
     ] {
         assert!(
             matches!(rebin_xafs(&e, &m, &p), Err(XasError::BadParam { .. })),
@@ -564,4 +568,156 @@ fn params_round_trip_with_larch_names() {
     assert_eq!((a.emin, a.emax), (-15.0, 35.0));
     let s = serde_json::to_string(&SpikeParams::default()).unwrap();
     assert!(s.contains(r#""backend":"silx""#), "{s}");
+}
+
+/// xorshift64*: deterministic noise for the no-panic sweep.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn pick(&mut self, n: usize) -> usize {
+        (self.next() * n as f64) as usize % n.max(1)
+    }
+    fn rare(&mut self) -> bool {
+        self.pick(6) == 0
+    }
+    /// Mostly sane scans; one in six has a duplicate, tiny or huge step,
+    /// a swapped pair or a NaN.
+    fn energies(&mut self, n: usize, start: f64) -> Vec<f64> {
+        let mut e = 0.0;
+        let mut v: Vec<f64> = (0..n)
+            .map(|_| {
+                e += 0.5 + 3.0 * self.next();
+                start + e
+            })
+            .collect();
+        if self.rare() && n > 3 {
+            let i = 1 + self.pick(n - 2);
+            match self.pick(5) {
+                0 => v[i] = v[i - 1],
+                1 => v[i] = v[i - 1] + 1e-9,
+                2 => v.swap(i, i + 1),
+                3 => v[i] = f64::NAN,
+                _ => v.iter_mut().skip(i).for_each(|x| *x += 500.0),
+            }
+        }
+        v
+    }
+    /// `sane` most of the time, otherwise something odd.
+    fn param(&mut self, sane: f64) -> f64 {
+        if self.rare() {
+            [
+                0.0,
+                -1.0,
+                1e300,
+                -1e6,
+                f64::INFINITY,
+                1e-9,
+                400.0,
+                3.0 * sane,
+            ][self.pick(8)]
+        } else {
+            sane
+        }
+    }
+    fn opt(&mut self, sane: f64) -> Option<f64> {
+        if self.rare() {
+            Some(self.param(sane))
+        } else {
+            None
+        }
+    }
+}
+
+#[test]
+fn random_input_never_panics() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut ok = [0usize; 5];
+    for _ in 0..3000 {
+        let n = if rng.rare() {
+            rng.pick(8)
+        } else {
+            20 + rng.pick(200)
+        };
+        let start = if rng.rare() {
+            [0.0, -50.0, 1e12][rng.pick(3)]
+        } else {
+            8900.0
+        };
+        let e = rng.energies(n, start);
+        let extra = if rng.rare() { 1 } else { 0 };
+        let m: Vec<f64> = (0..n + extra)
+            .map(|i| (i as f64 * 0.3).sin() + 0.05 * rng.next() + (i > n / 3) as u8 as f64)
+            .collect();
+        let n2 = n + rng.pick(5);
+        let jitter = 3.0 * rng.next();
+        let start2 = start + rng.param(jitter);
+        let e2 = rng.energies(n2, start2);
+        let m2: Vec<f64> = (0..n2)
+            .map(|i| (i as f64 * 0.3).sin() + 0.05 * rng.next() + (i > n / 3) as u8 as f64)
+            .collect();
+        let e0 = e.get(n / 3).copied().unwrap_or(0.0) + rng.param(0.0);
+        let kind = if rng.pick(2) == 0 {
+            InterpKind::Cubic
+        } else {
+            InterpKind::Linear
+        };
+        let master = if rng.rare() { 2 } else { rng.pick(2) };
+        let trim = !rng.rare();
+        ok[0] +=
+            merge(&[(&e, &m), (&e2, &m2)], master, &MergeParams { kind, trim }).is_ok() as usize;
+        let p = AlignParams {
+            array: [AlignArray::Dmude, AlignArray::Mu][rng.pick(2)],
+            emin: rng.param(-15.0),
+            emax: rng.param(35.0),
+        };
+        ok[1] += energy_align(&e2, &m2, &e, &m, e0, &p).is_ok() as usize;
+        let p = RebinParams {
+            e0: Some(e0),
+            pre1: rng.opt(-100.0),
+            pre2: rng.param(-30.0),
+            pre_step: rng.param(2.0),
+            xanes_step: rng.opt(0.5),
+            exafs1: rng.param(15.0),
+            exafs2: rng.opt(300.0),
+            exafs_kstep: rng.param(0.05),
+            method: [
+                RebinMethod::Boxcar,
+                RebinMethod::Centroid,
+                RebinMethod::Spline,
+            ][rng.pick(3)],
+        };
+        ok[2] += rebin_xafs(&e, &m, &p).is_ok() as usize;
+        let _ = sort_xafs(&e, &m, &SortParams::default());
+        let e1 = rng.param(e0);
+        let sel = match rng.pick(5) {
+            0 => PointSelection::Index {
+                index: rng.pick(n + 2),
+            },
+            1 => PointSelection::Energy { energy_ev: e1 },
+            2 => PointSelection::Above { energy_ev: e1 },
+            3 => PointSelection::Below { energy_ev: e1 },
+            _ => PointSelection::Between {
+                energy1_ev: e1,
+                energy2_ev: e1 + rng.param(10.0),
+            },
+        };
+        let p = DeglitchParams {
+            remove: vec![sel],
+            replace: rng.pick(2) == 0,
+        };
+        ok[3] += deglitch(&e, &m, &p).is_ok() as usize;
+        let p = SpikeParams {
+            backend: [SpikeBackend::Silx, SpikeBackend::Scipy][rng.pick(2)],
+            kernel_size: rng.pick(8),
+            threshold: rng.opt(0.1),
+        };
+        ok[4] += remove_spikes(&m, &p).is_ok() as usize;
+    }
+    eprintln!("successful calls of merge/align/rebin/deglitch/remove_spikes: {ok:?}");
+    assert!(ok.iter().all(|&k| k > 300), "sweep too shallow: {ok:?}");
 }

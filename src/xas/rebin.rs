@@ -164,6 +164,20 @@ pub fn rebin_grid(
             en.push(e0 + if isk { ktoe(v) } else { v });
         }
     }
+    // Larch would go on with a folded grid and mis-bin (or index out of range)
+    if let Some(i) = en.windows(2).position(|w| w[1] <= w[0]) {
+        return Err(bad(
+            "pre1",
+            pre1,
+            &format!(
+                "region limits out of order or outside the data: grid point {} ({} eV) \
+                 does not follow {} eV",
+                i + 1,
+                en[i + 1],
+                en[i]
+            ),
+        ));
+    }
     Ok(en)
 }
 
