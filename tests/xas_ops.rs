@@ -86,18 +86,19 @@ fn merge_matches_larch() {
     let fx = fixture();
     let f: Vec<_> = ["a", "b", "c", "d", "e"].map(fexanes).into();
     let (c10, c50) = (cu("cu_10k"), cu("cu_50k"));
-    let cases: [(&str, Vec<Scan>); 3] = [
-        (
-            "fexanes_abcde",
-            f.iter().map(|(e, m)| (&e[..], &m[..])).collect(),
-        ),
+    let five: Vec<Scan> = f.iter().map(|(e, m)| (&e[..], &m[..])).collect();
+    let cases: [(&str, Vec<Scan>); 4] = [
+        ("fexanes_abcde", five.clone()),
+        ("fexanes_abcde_master_c", five),
         ("cu_10k_50k", vec![(&c10.0, &c10.1), (&c50.0, &c50.1)]),
         ("cu_50k_10k", vec![(&c50.0, &c50.1), (&c10.0, &c10.1)]),
     ];
     for (name, spectra) in cases {
         let want = &fx["merge"][name];
-        let got = merge(&spectra, 0, &MergeParams::default()).unwrap();
+        let master = want["master"].as_u64().unwrap() as usize;
+        let got = merge(&spectra, master, &MergeParams::default()).unwrap();
         assert_eq!(got.n_spectra, spectra.len());
+        assert_eq!(got.kind, InterpKind::Cubic);
         let de = max_abs(name, &got.energy_ev, &arr(&want["energy"]));
         let wmu = arr(&want["mu"]);
         let scale = wmu.iter().fold(0.0f64, |a, b| a.max(b.abs()));
@@ -111,6 +112,22 @@ fn merge_matches_larch() {
             assert!((s / (spectra.len() as f64).sqrt() - e).abs() <= 1e-15);
         }
     }
+}
+
+#[test]
+fn merge_falls_back_to_linear_as_larch() {
+    let fx = fixture();
+    let want = &fx["merge"]["cu_10k_50k_dup300"];
+    let (e10, m10) = cu("cu_10k");
+    let (mut e50, m50) = cu("cu_50k");
+    e50[300] = e50[299];
+    let got = merge(&[(&e10, &m10), (&e50, &m50)], 0, &MergeParams::default()).unwrap();
+    assert_eq!(got.kind, InterpKind::Linear);
+    let de = max_abs("dup", &got.energy_ev, &arr(&want["energy"]));
+    let dmu = max_rel("dup", &got.mu, &arr(&want["mu"]), 0.0);
+    let dstd = max_abs("dup", &got.mu_std, &arr(&want["mu_std"]));
+    eprintln!("merge dup300 (linear): |ΔE| {de:.1e}, rel Δμ {dmu:.1e}, |Δstd| {dstd:.1e}");
+    assert!(de <= 1e-9 && dmu <= 1e-9 && dstd <= 1e-9);
 }
 
 #[test]

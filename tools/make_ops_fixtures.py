@@ -56,12 +56,20 @@ out = {'larch_version': larch.__version__}
 
 # ---- merge ------------------------------------------------------------
 merges = {}
-for name, groups in (('fexanes_abcde', [fexanes(t) for t in 'abcde']),
-                     ('cu_10k_50k', [cu('cu_10k'), cu('cu_50k')]),
-                     ('cu_50k_10k', [cu('cu_50k'), cu('cu_10k')])):
-    m = merge_groups(groups, master=groups[0])
-    merges[name] = dict(master=0, energy=arr(m.energy), mu=arr(m.mu),
+for name, master, groups in (
+        ('fexanes_abcde', 0, [fexanes(t) for t in 'abcde']),
+        ('fexanes_abcde_master_c', 2, [fexanes(t) for t in 'abcde']),
+        ('cu_10k_50k', 0, [cu('cu_10k'), cu('cu_50k')]),
+        ('cu_50k_10k', 0, [cu('cu_50k'), cu('cu_10k')])):
+    m = merge_groups(groups, master=groups[master])
+    merges[name] = dict(master=master, energy=arr(m.energy), mu=arr(m.mu),
                         mu_std=arr(m.mu_std))
+# a repeated energy makes the cubic merge ring: Larch falls back to linear
+dup = cu('cu_50k')
+dup.energy[300] = dup.energy[299]
+m = merge_groups([cu('cu_10k'), dup], master=None)
+merges['cu_10k_50k_dup300'] = dict(master=0, energy=arr(m.energy), mu=arr(m.mu),
+                                   mu_std=arr(m.mu_std))
 out['merge'] = merges
 
 # ---- align ------------------------------------------------------------

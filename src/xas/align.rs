@@ -182,7 +182,7 @@ fn to_internal(p: [f64; 2]) -> [f64; 2] {
 }
 
 /// Levenberg–Marquardt on the 2 internal parameters with forward-difference
-/// Jacobian (MINPACK `lmdif` step sizes, lmfit tolerances 1e-7). Returns the
+/// Jacobian (MINPACK `lmdif` step sizes), converged tighter than lmfit. Returns the
 /// external parameters and the number of residual evaluations.
 fn levmar(
     resid: impl Fn([f64; 2], &mut [f64]),
