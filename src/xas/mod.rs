@@ -7,6 +7,7 @@ pub mod deglitch;
 pub mod fourier;
 pub mod math;
 pub mod merge;
+mod ops_util;
 pub mod pre_edge;
 pub mod rebin;
 
