@@ -94,6 +94,9 @@ fn every_athena_project_matches_larch() {
             entry["n_records"].as_u64().unwrap(),
             "{name}: records"
         );
+        if name != "danger.prj" {
+            assert!(prj.warnings.is_empty(), "{name}: {:?}", prj.warnings);
+        }
 
         // Larch keys groups by sanitised label, the last record winning.
         let larch = prj.larch_groups();
@@ -177,7 +180,19 @@ fn athena_lookup_and_params() {
         Some(athena::AthenaValue::List(t)) => assert!(!t.is_empty()),
         other => panic!("titles: {other:?}"),
     }
+    let json = serde_json::to_value(&prj).unwrap();
+    assert_eq!(json["groups"][1]["label"], "cu050k.dat");
+    assert_eq!(json["groups"][1]["params"]["bkg_z"], "Cu");
     let s = g.to_spectrum("cu.prj").unwrap();
+    assert!(
+        s.table.header.iter().any(|h| h.contains("Cu foil")),
+        "titles become the header"
+    );
+    assert_eq!(s.table.labels, ["energy", "mu"]);
+    assert_eq!(
+        s.table.metadata.get("bkg_z").map(String::as_str),
+        Some("Cu")
+    );
     assert_eq!(s.energy_ev.len(), s.mu.len());
     assert!(s.energy_ev.windows(2).all(|w| w[1] > w[0]));
     assert!(g.to_chi("cu.prj").is_err(), "μ(E) group is not χ(k)");
@@ -376,6 +391,22 @@ fn athena_rejects_non_projects() {
 fn athena_read_is_fast() {
     let bytes = std::fs::read(common::data("athena/CuHERFD_samples.prj")).unwrap();
     let t = std::time::Instant::now();
+    let text = gunzip(&bytes);
+    eprintln!("gunzip alone: {:?}", t.elapsed());
+    let best = (0..5)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            athena::read(text.as_bytes(), "plain.prj").unwrap();
+            t.elapsed()
+        })
+        .min()
+        .unwrap();
+    eprintln!("parse alone ({} kB): {best:?}", text.len() / 1024);
+    let small = std::fs::read(common::data("athena/cu.prj")).unwrap();
+    let t = std::time::Instant::now();
+    athena::read(&small, "cu.prj").unwrap();
+    eprintln!("cu.prj: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
     let prj = athena::read(&bytes, "CuHERFD_samples.prj").unwrap();
     let dt = t.elapsed();
     assert_eq!(prj.groups.len(), 94);
@@ -552,4 +583,69 @@ fn feff_cut_table_is_located() {
     let bad = text.replacen("12.000", "12.0x0", 1);
     let e = load_bytes(bad.as_bytes(), "bad.dat", &LoadOptions::default()).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("degen"), "{e}");
+}
+
+// ---------------------------------------------------------------- robustness
+
+/// Tiny deterministic generator so the mutation tests need no extra crate.
+fn lcg(seed: &mut u64) -> usize {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*seed >> 33) as usize
+}
+
+#[test]
+fn cut_or_mutated_inputs_never_panic() {
+    let files = [
+        "athena/cu.prj",
+        "athena/danger.prj",
+        "athena/json_unzipped.prj",
+    ];
+    let mut seed = 7;
+    for rel in files {
+        let raw = std::fs::read(common::data(rel)).unwrap();
+        let text = if raw.starts_with(&[0x1f, 0x8b]) {
+            gunzip(&raw).into_bytes()
+        } else {
+            raw.clone()
+        };
+        for input in [&raw, &text] {
+            for _ in 0..150 {
+                let cut = lcg(&mut seed) % input.len();
+                if let Err(e) = athena::read(&input[..cut], rel) {
+                    assert!(e.line.is_some(), "{rel} cut at {cut}: {e}");
+                }
+                let mut bad = input.clone();
+                for _ in 0..3 {
+                    let at = lcg(&mut seed) % bad.len();
+                    bad[at] = b"'\"(),;[]{}=>#\n\\x0-"[lcg(&mut seed) % 18];
+                }
+                if let Err(e) = athena::read(&bad, rel) {
+                    assert!(e.line.is_some(), "{rel} mutated: {e}");
+                }
+            }
+        }
+    }
+    for rel in [
+        "feff/cu/feff0001.dat",
+        "feff/znse/feff_znse.dat",
+        "feff/feo_pb/feff_FeO_215.dat",
+    ] {
+        let text = std::fs::read_to_string(common::data(rel)).unwrap();
+        let bytes = text.as_bytes();
+        for _ in 0..200 {
+            let cut = lcg(&mut seed) % bytes.len();
+            let cut_text = String::from_utf8_lossy(&bytes[..cut]);
+            if let Err(e) = feff::read(&cut_text, rel) {
+                assert!(e.line.is_some(), "{rel} cut at {cut}: {e}");
+            }
+            let mut bad = bytes.to_vec();
+            let at = lcg(&mut seed) % bad.len();
+            bad[at] = b"x-.E \n#="[lcg(&mut seed) % 8];
+            if let Err(e) = feff::read(&String::from_utf8_lossy(&bad), rel) {
+                assert!(e.line.is_some(), "{rel} mutated: {e}");
+            }
+        }
+    }
 }

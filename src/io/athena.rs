@@ -280,10 +280,15 @@ impl AthenaGroup {
             .iter()
             .filter_map(|(k, v)| v.as_string().map(|s| (k.clone(), s)))
             .collect();
+        // Athena keeps the source file's header lines in `titles`.
+        let header = match self.params.get("titles") {
+            Some(AthenaValue::List(t)) => t.iter().filter_map(AthenaValue::as_string).collect(),
+            _ => Vec::new(),
+        };
         Ok(ColumnTable {
             labels,
             columns,
-            header: Vec::new(),
+            header,
             metadata,
         })
     }

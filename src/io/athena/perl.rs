@@ -143,6 +143,17 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Byte range of the body of a single-quoted string at `pos` that has
+    /// no escapes and no line break, for parsing without a copy.
+    fn plain_quoted(&self) -> Option<(usize, usize)> {
+        let start = self.pos + 1;
+        let rest = self.b.get(start..)?;
+        let i = rest
+            .iter()
+            .position(|&c| matches!(c, b'\'' | b'\\' | b'\n'))?;
+        (rest.get(i) == Some(&b'\'')).then_some((start, start + i))
+    }
+
     /// A single-quoted string: only `\\` and `\'` are escapes in Perl.
     fn single_quoted(&mut self) -> Result<String, ParseError> {
         let start_line = self.line;
@@ -381,7 +392,15 @@ impl<'a> Parser<'a> {
                 .field(format!("@{name}")));
         }
         self.bump();
-        let mut out = Vec::with_capacity(self.b.len().saturating_sub(self.pos).min(1 << 20) / 12);
+        // Athena writes each array on one line: size the vector from it.
+        let line_len = self.b.get(self.pos..).map_or(0, |s| {
+            s.iter().position(|&c| c == b'\n').map_or(s.len(), |i| i)
+        });
+        let commas = self
+            .b
+            .get(self.pos..self.pos + line_len)
+            .map_or(0, |s| s.iter().filter(|&&c| c == b',').count());
+        let mut out = Vec::with_capacity(commas + 1);
         loop {
             self.skip_ws();
             let i = out.len();
@@ -397,6 +416,16 @@ impl<'a> Parser<'a> {
                 Some(b')') => {
                     self.bump();
                     return Ok(out);
+                }
+                Some(b'\'') if self.plain_quoted().is_some() => {
+                    // Common case: '1.234' with no escapes, parsed in place.
+                    let (start, end) = self.plain_quoted().map_or((0, 0), |r| r);
+                    let tok = self.text.get(start..end).map_or("", |t| t);
+                    let v = parse_number(tok).ok_or_else(|| {
+                        self.err(format!("'{tok}' is not a number")).field(field(i))
+                    })?;
+                    self.advance_to(end + 1);
+                    v
                 }
                 Some(q @ (b'\'' | b'"')) => {
                     let line = self.line;
