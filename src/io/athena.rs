@@ -259,8 +259,9 @@ impl AthenaGroup {
                 .field("y"));
         }
         let xd = remove_dups(x, TINY_ENERGY);
-        let mut order: Vec<usize> = (0..xd.len()).collect();
-        order.sort_by(|&a, &b| xd[a].total_cmp(&xd[b]));
+        let mut keyed: Vec<(usize, f64)> = xd.iter().copied().enumerate().collect();
+        keyed.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let order: Vec<usize> = keyed.into_iter().map(|(i, _)| i).collect();
         let permute = |v: &[f64]| {
             order
                 .iter()

@@ -604,7 +604,7 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
                             line: Some(line),
                             ..Default::default()
                         });
-                        apply_args(g, value, line, &mut project.warnings);
+                        apply_args(g, value, file, line, &mut project.warnings);
                     }
                     ('@', "journal") => {
                         if let PerlValue::List(items) = value {
@@ -653,9 +653,15 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
 }
 
 /// `@args` is a flat key, value, … list.
-fn apply_args(g: &mut AthenaGroup, value: PerlValue, line: usize, warnings: &mut Vec<String>) {
+fn apply_args(
+    g: &mut AthenaGroup,
+    value: PerlValue,
+    file: &str,
+    line: usize,
+    warnings: &mut Vec<String>,
+) {
     let PerlValue::List(items) = value else {
-        warnings.push(format!("line {line}: @args is not a list; ignored"));
+        warnings.push(format!("{file}:{line}: @args is not a list; ignored"));
         return;
     };
     if items.len() % 2 == 1 {
