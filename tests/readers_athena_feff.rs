@@ -171,6 +171,9 @@ fn athena_lookup_and_params() {
     assert_eq!(prj.group("CU050K.DAT").unwrap().id, g.id);
     assert_eq!(prj.group(&g.id).unwrap().label, "cu050k.dat");
     assert!(prj.group("nope").is_none());
+    assert_eq!(prj.group("cu050k_dat").unwrap().id, g.id, "Larch's name");
+    let cyano = load_project(&common::data("athena/cyanobacteria.prj"));
+    assert_eq!(cyano.group("d_0_12").unwrap().label, "0.12");
     assert!(g.is_xmu() && !g.is_chi());
     assert_eq!(g.datatype(), "xmu");
     assert_eq!(g.param_str("bkg_z").as_deref(), Some("Cu"));

@@ -98,15 +98,18 @@ fn parse_number(s: &str) -> Option<f64> {
 }
 
 impl AthenaProject {
-    /// Find a group by label (exact, then case-insensitive), then by id.
-    /// With duplicates the *last* one wins, which is what Larch's
-    /// `read_athena` hands back for that name.
+    /// Find a group by label (exact, then case-insensitive), then by id,
+    /// then by the name Larch gives it (`cu010k_dat` for `cu010k.dat`), so
+    /// names from Larch scripts work too. With duplicates the *last* one
+    /// wins, which is what Larch's `read_athena` hands back for that name.
     pub fn group(&self, name: &str) -> Option<&AthenaGroup> {
         let rev = || self.groups.iter().rev();
+        let perl = self.format == "perl";
         rev()
             .find(|g| g.label == name)
             .or_else(|| rev().find(|g| g.label.eq_ignore_ascii_case(name)))
             .or_else(|| rev().find(|g| g.id == name))
+            .or_else(|| rev().find(|g| g.larch_name(perl) == name))
     }
     /// The groups as Larch's `read_athena` returns them: keyed by
     /// [`AthenaGroup::larch_name`], in order of first appearance, a later
