@@ -71,7 +71,8 @@ pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Datase
                             file,
                             "this is a FEFF input file (feff.inp: POTENTIALS/ATOMS cards), \
                              not data; load the feffNNNN.dat paths FEFF wrote from it",
-                        ));
+                        )
+                        .at_line(1));
                     }
                     let table = columns::read_table(&text, file, opts)?;
                     beamline::to_dataset(table, file, opts)
