@@ -64,6 +64,16 @@ pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Datase
                 FileFormat::Xdi => xdi::read(&text, file, opts).map(Dataset::Xas),
                 FileFormat::FeffDat => feff::read(&text, file).map(Dataset::Feff),
                 _ => {
+                    // feff.inp sits beside the feffNNNN.dat files; reading it
+                    // as columns would give a confusing error far down.
+                    if feff::looks_like_feff_inp(&text) {
+                        return Err(ParseError::new(
+                            file,
+                            "this is a FEFF input file (feff.inp: POTENTIALS/ATOMS cards), \
+                             not data; load the feffNNNN.dat paths FEFF wrote from it",
+                        )
+                        .at_line(1));
+                    }
                     let table = columns::read_table(&text, file, opts)?;
                     beamline::to_dataset(table, file, opts)
                 }

@@ -1,0 +1,722 @@
+//! The Perl `Data::Dumper` form of Athena projects, read by a small parser
+//! for the literal-data subset Athena writes. Nothing is ever evaluated: a
+//! function call, a `do {}` block or any other code is reported, located,
+//! as "not plain data".
+
+use super::{AthenaGroup, AthenaProject, AthenaValue, parse_number};
+use crate::io::ParseError;
+
+/// Nesting deeper than this is not something Athena writes; refusing it
+/// keeps a hostile file from overflowing the stack.
+const MAX_DEPTH: usize = 64;
+
+/// Statements whose values carry the data: they must parse or the file is
+/// rejected. Everything else is decoration and is skipped when it is not
+/// plain data.
+const ARRAY_STATEMENTS: [&str; 5] = ["x", "y", "i0", "signal", "stddev"];
+
+/// A parsed Perl literal.
+#[derive(Debug, Clone, PartialEq)]
+enum PerlValue {
+    Str(String),
+    Num(f64),
+    Undef,
+    List(Vec<PerlValue>),
+}
+
+impl PerlValue {
+    /// `undef` has no Athena meaning: it is dropped (Perl's `defined`).
+    fn into_athena(self) -> Option<AthenaValue> {
+        match self {
+            PerlValue::Str(s) => Some(AthenaValue::Str(s)),
+            PerlValue::Num(v) => Some(AthenaValue::Num(v)),
+            PerlValue::Undef => None,
+            PerlValue::List(l) => Some(AthenaValue::List(
+                l.into_iter().filter_map(PerlValue::into_athena).collect(),
+            )),
+        }
+    }
+    fn as_key(&self) -> Option<String> {
+        match self {
+            PerlValue::Str(s) => Some(s.clone()),
+            PerlValue::Num(v) => Some(v.to_string()),
+            _ => None,
+        }
+    }
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    /// 1-based line of `pos`.
+    line: usize,
+    file: &'a str,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, file: &'a str) -> Self {
+        Parser {
+            text,
+            b: text.as_bytes(),
+            pos: 0,
+            line: 1,
+            file,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    /// Move to `new`, counting the newlines passed.
+    fn advance_to(&mut self, new: usize) {
+        let new = new.min(self.b.len());
+        if let Some(s) = self.b.get(self.pos..new) {
+            self.line += s.iter().filter(|&&c| c == b'\n').count();
+        }
+        self.pos = new;
+    }
+
+    fn bump(&mut self) {
+        self.advance_to(self.pos + 1);
+    }
+
+    fn err(&self, msg: impl Into<String>) -> ParseError {
+        ParseError::new(self.file, msg).at_line(self.line)
+    }
+
+    fn skip_ws(&mut self) {
+        let n = self.b.get(self.pos..).map_or(0, |s| {
+            s.iter().take_while(|c| c.is_ascii_whitespace()).count()
+        });
+        self.advance_to(self.pos + n);
+    }
+
+    /// The rest of the current line (without the newline); moves past it.
+    fn rest_of_line(&mut self) -> &'a str {
+        let start = self.pos;
+        let end = self
+            .b
+            .get(start..)
+            .and_then(|s| s.iter().position(|&c| c == b'\n'))
+            .map_or(self.b.len(), |i| start + i);
+        let out = self.text.get(start..end).map_or("", |v| v);
+        self.advance_to(end + 1);
+        out
+    }
+
+    fn starts_with(&self, s: &str) -> bool {
+        self.b
+            .get(self.pos..)
+            .is_some_and(|r| r.starts_with(s.as_bytes()))
+    }
+
+    fn ident(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        let n = self.b.get(start..).map_or(0, |s| {
+            s.iter()
+                .enumerate()
+                .take_while(|(i, c)| {
+                    c.is_ascii_alphabetic() || **c == b'_' || (*i > 0 && c.is_ascii_digit())
+                })
+                .count()
+        });
+        if n == 0 {
+            return None;
+        }
+        self.advance_to(start + n);
+        self.text.get(start..start + n)
+    }
+
+    fn eat(&mut self, c: u8, what: &str) -> Result<(), ParseError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(x) if x == c => {
+                self.bump();
+                Ok(())
+            }
+            Some(x) => Err(self.err(format!("wanted {what}, found '{}'", x as char))),
+            None => Err(self.err(format!(
+                "end of file reached, wanted {what} (file truncated?)"
+            ))),
+        }
+    }
+
+    /// Byte range of the body of a single-quoted string at `pos` that has
+    /// no escapes and no line break, for parsing without a copy.
+    fn plain_quoted(&self) -> Option<(usize, usize)> {
+        let start = self.pos + 1;
+        let rest = self.b.get(start..)?;
+        let i = rest
+            .iter()
+            .position(|&c| matches!(c, b'\'' | b'\\' | b'\n'))?;
+        (rest.get(i) == Some(&b'\'')).then_some((start, start + i))
+    }
+
+    /// A single-quoted string: only `\\` and `\'` are escapes in Perl.
+    fn single_quoted(&mut self) -> Result<String, ParseError> {
+        let start_line = self.line;
+        self.bump();
+        let start = self.pos;
+        let rest = self.b.get(start..).map_or(&[][..], |b| b);
+        let mut out: Option<String> = None;
+        let mut i = 0;
+        while let Some(&c) = rest.get(i) {
+            match c {
+                b'\'' => {
+                    let s = match out {
+                        Some(s) => s,
+                        None => self
+                            .text
+                            .get(start..start + i)
+                            .map_or("", |v| v)
+                            .to_string(),
+                    };
+                    self.advance_to(start + i + 1);
+                    return Ok(s);
+                }
+                b'\\' => {
+                    let buf = out.get_or_insert_with(|| {
+                        self.text
+                            .get(start..start + i)
+                            .map_or("", |v| v)
+                            .to_string()
+                    });
+                    match rest.get(i + 1) {
+                        Some(&q @ (b'\'' | b'\\')) => {
+                            buf.push(q as char);
+                            i += 2;
+                        }
+                        _ => {
+                            buf.push('\\');
+                            i += 1;
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(buf) = out.as_mut() {
+                // Copy the whole UTF-8 character starting here.
+                let len = utf8_len(c);
+                buf.push_str(self.text.get(start + i..start + i + len).map_or("", |v| v));
+                i += len;
+            } else {
+                i += 1;
+            }
+        }
+        Err(
+            ParseError::new(self.file, "unterminated quoted string (file truncated?)")
+                .at_line(start_line),
+        )
+    }
+
+    /// A double-quoted string. Escapes are decoded; `$`/`@` are taken
+    /// literally (interpolation would be evaluation).
+    fn double_quoted(&mut self) -> Result<String, ParseError> {
+        let start_line = self.line;
+        self.bump();
+        let start = self.pos;
+        let rest = self.text.get(start..).map_or("", |v| v);
+        let mut out = String::new();
+        let mut chars = rest.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    self.advance_to(start + i + 1);
+                    return Ok(out);
+                }
+                '\\' => match chars.next() {
+                    Some((_, 'n')) => out.push('\n'),
+                    Some((_, 't')) => out.push('\t'),
+                    Some((_, 'r')) => out.push('\r'),
+                    Some((_, '0')) => out.push('\0'),
+                    Some((j, 'x')) => {
+                        // \x{263A} or \xHH
+                        let tail = rest.get(j + 1..).map_or("", |v| v);
+                        let (hex, used) = if let Some(body) = tail.strip_prefix('{') {
+                            let end = body.find('}').map_or(body.len(), |v| v);
+                            (body.get(..end).map_or("", |v| v), end + 2)
+                        } else {
+                            let n = tail
+                                .chars()
+                                .take(2)
+                                .take_while(char::is_ascii_hexdigit)
+                                .count();
+                            (tail.get(..n).map_or("", |v| v), n)
+                        };
+                        if let Some(ch) = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
+                        {
+                            out.push(ch);
+                        }
+                        for _ in 0..used {
+                            chars.next();
+                        }
+                    }
+                    Some((_, other)) => out.push(other),
+                    None => break,
+                },
+                other => out.push(other),
+            }
+        }
+        Err(
+            ParseError::new(self.file, "unterminated quoted string (file truncated?)")
+                .at_line(start_line),
+        )
+    }
+
+    fn number_token(&mut self) -> Result<f64, ParseError> {
+        let start = self.pos;
+        let n = self.b.get(start..).map_or(0, |s| {
+            s.iter()
+                .take_while(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E'))
+                .count()
+        });
+        let tok = self.text.get(start..start + n).map_or("", |v| v);
+        let v = parse_number(tok).ok_or_else(|| self.err(format!("'{tok}' is not a number")))?;
+        self.advance_to(start + n);
+        Ok(v)
+    }
+
+    /// Any literal value. Code is refused, naming what was found.
+    fn value(&mut self, depth: usize) -> Result<PerlValue, ParseError> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("values nested too deeply"));
+        }
+        self.skip_ws();
+        match self.peek() {
+            None => Err(self.err("end of file reached where a value should be (file truncated?)")),
+            Some(b'\'') => self.single_quoted().map(PerlValue::Str),
+            Some(b'"') => self.double_quoted().map(PerlValue::Str),
+            Some(b'(') => self.list(b')', depth),
+            Some(b'[') => self.list(b']', depth),
+            Some(b'{') => self.list(b'}', depth),
+            Some(c) if c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.') => {
+                self.number_token().map(PerlValue::Num)
+            }
+            Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                let line = self.line;
+                let word = self.ident().map_or("", |v| v);
+                match word {
+                    "undef" => Ok(PerlValue::Undef),
+                    "bless" => {
+                        // bless( VALUE, 'Class' ): the class is irrelevant.
+                        self.eat(b'(', "'(' after bless")?;
+                        let v = self.value(depth + 1)?;
+                        self.eat(b',', "',' in bless(...)")?;
+                        self.value(depth + 1)?;
+                        self.eat(b')', "')' closing bless(...)")?;
+                        Ok(v)
+                    }
+                    _ => {
+                        self.skip_ws();
+                        if self.starts_with("=>") {
+                            // A bareword hash key.
+                            Ok(PerlValue::Str(word.to_string()))
+                        } else {
+                            Err(ParseError::new(
+                                self.file,
+                                format!("'{word}' is not plain data (code is never evaluated)"),
+                            )
+                            .at_line(line))
+                        }
+                    }
+                }
+            }
+            Some(c) => Err(self.err(format!("'{}' where a value should be", c as char))),
+        }
+    }
+
+    /// `( … )`, `[ … ]` or `{ … }`: items separated by `,` or `=>`, with an
+    /// optional trailing separator. Hashes flatten to key, value, … .
+    fn list(&mut self, close: u8, depth: usize) -> Result<PerlValue, ParseError> {
+        let open_line = self.line;
+        self.bump();
+        let mut items = Vec::new();
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                None => {
+                    return Err(ParseError::new(
+                        self.file,
+                        format!(
+                            "list opened here is never closed with '{}' (file truncated?)",
+                            close as char
+                        ),
+                    )
+                    .at_line(open_line));
+                }
+                Some(c) if c == close => {
+                    self.bump();
+                    return Ok(PerlValue::List(items));
+                }
+                _ => {}
+            }
+            items.push(self.value(depth + 1)?);
+            self.skip_ws();
+            if self.starts_with("=>") {
+                self.advance_to(self.pos + 2);
+            } else if self.peek() == Some(b',') {
+                self.bump();
+            } else if self.peek() != Some(close) {
+                return Err(match self.peek() {
+                    None => ParseError::new(
+                        self.file,
+                        format!(
+                            "list opened here is never closed with '{}' (file truncated?)",
+                            close as char
+                        ),
+                    )
+                    .at_line(open_line),
+                    Some(c) => self.err(format!(
+                        "found '{1}' where ',' or '{0}' should be",
+                        close as char, c as char
+                    )),
+                });
+            }
+        }
+    }
+
+    /// Fast path for the data arrays: `( '1.5', 2, … )` straight to f64,
+    /// reporting the exact element that is not a number.
+    fn f64_list(&mut self, name: &str) -> Result<Vec<f64>, ParseError> {
+        let open_line = self.line;
+        let field = |i: usize| format!("@{name}[{i}]");
+        self.skip_ws();
+        if self.peek() != Some(b'(') {
+            // Anything but a list (`@x = system(...)`) is refused by value().
+            let v = self.value(0)?;
+            return Err(self
+                .err(format!("@{name} must be a list of numbers, found {v:?}"))
+                .field(format!("@{name}")));
+        }
+        self.bump();
+        // Athena writes each array on one line: size the vector from it.
+        let line_len = self.b.get(self.pos..).map_or(0, |s| {
+            s.iter().position(|&c| c == b'\n').map_or(s.len(), |i| i)
+        });
+        let commas = self
+            .b
+            .get(self.pos..self.pos + line_len)
+            .map_or(0, |s| s.iter().filter(|&&c| c == b',').count());
+        let mut out = Vec::with_capacity(commas + 1);
+        loop {
+            self.skip_ws();
+            let i = out.len();
+            let v = match self.peek() {
+                None => {
+                    return Err(ParseError::new(
+                        self.file,
+                        "list is never closed with ')' (file truncated?)",
+                    )
+                    .at_line(open_line)
+                    .field(format!("@{name}")));
+                }
+                Some(b')') => {
+                    self.bump();
+                    return Ok(out);
+                }
+                Some(b'\'') if self.plain_quoted().is_some() => {
+                    // Common case: '1.234' with no escapes, parsed in place.
+                    let (start, end) = self.plain_quoted().map_or((0, 0), |r| r);
+                    let tok = self.text.get(start..end).map_or("", |t| t);
+                    let v = parse_number(tok).ok_or_else(|| {
+                        self.err(format!("'{tok}' is not a number")).field(field(i))
+                    })?;
+                    self.advance_to(end + 1);
+                    v
+                }
+                Some(q @ (b'\'' | b'"')) => {
+                    let line = self.line;
+                    let s = if q == b'\'' {
+                        self.single_quoted()
+                    } else {
+                        self.double_quoted()
+                    }
+                    .map_err(|e| e.field(field(i)))?;
+                    parse_number(&s).ok_or_else(|| {
+                        ParseError::new(self.file, format!("'{s}' is not a number"))
+                            .at_line(line)
+                            .field(field(i))
+                    })?
+                }
+                _ => match self.value(1).map_err(|e| e.field(field(i)))? {
+                    PerlValue::Num(v) => v,
+                    other => {
+                        return Err(self
+                            .err(format!("{other:?} is not a number"))
+                            .field(field(i)));
+                    }
+                },
+            };
+            out.push(v);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.bump(),
+                Some(b')') => {}
+                None => {
+                    return Err(ParseError::new(
+                        self.file,
+                        "list is never closed with ')' (file truncated?)",
+                    )
+                    .at_line(open_line)
+                    .field(format!("@{name}")));
+                }
+                Some(c) => {
+                    return Err(self
+                        .err(format!("found '{}' where ',' or ')' should be", c as char))
+                        .field(field(i + 1)));
+                }
+            }
+        }
+    }
+
+    /// Skip past the end of the line holding the current position: how a
+    /// refused decorative statement is stepped over.
+    fn skip_line(&mut self) {
+        self.rest_of_line();
+    }
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// Parse the whole Perl dump into a project.
+pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseError> {
+    let mut p = Parser::new(text, file);
+    let mut project = AthenaProject {
+        format: "perl".into(),
+        ..Default::default()
+    };
+    let mut in_header = true;
+    let mut current: Option<AthenaGroup> = None;
+    let mut trailer = false;
+
+    loop {
+        p.skip_ws();
+        let Some(c) = p.peek() else { break };
+        let line = p.line;
+        match c {
+            b'#' => {
+                let comment = p.rest_of_line();
+                if in_header {
+                    project
+                        .header
+                        .push(comment.trim_start_matches('#').trim().to_string());
+                }
+            }
+            b'[' if p.starts_with("[record]") => {
+                in_header = false;
+                p.advance_to(p.pos + "[record]".len());
+                // The rest of the line is a comment ("# create object …").
+                let rest = p.rest_of_line().trim();
+                if !rest.is_empty() && !rest.starts_with('#') {
+                    return Err(ParseError::new(
+                        file,
+                        format!("stray text '{rest}' after [record]"),
+                    )
+                    .at_line(line)
+                    .field("[record]"));
+                }
+                let mut group = current.take().ok_or_else(|| {
+                    ParseError::new(
+                        file,
+                        "[record] without a preceding group ($old_group / @args / @x)",
+                    )
+                    .at_line(line)
+                    .field("[record]")
+                })?;
+                if group.label.is_empty() {
+                    group.label = group.id.clone();
+                }
+                project.groups.push(group);
+            }
+            b'$' | b'@' | b'%' => {
+                in_header = false;
+                p.bump();
+                let name = p
+                    .ident()
+                    .ok_or_else(|| p.err("a variable name must follow the sigil"))?;
+                let sigil = c as char;
+                let full = format!("{sigil}{name}");
+                p.eat(b'=', &format!("'=' after {full}"))
+                    .map_err(|e| e.field(full.clone()))?;
+                let is_data = matches!((sigil, name), ('$', "old_group") | ('@', "args"))
+                    || (sigil == '@' && ARRAY_STATEMENTS.contains(&name));
+                if sigil == '@' && ARRAY_STATEMENTS.contains(&name) {
+                    let values = p.f64_list(name)?;
+                    p.eat(b';', &format!("';' ending {full}"))
+                        .map_err(|e| e.field(full.clone()))?;
+                    let g = current.get_or_insert_with(|| AthenaGroup {
+                        line: Some(line),
+                        ..Default::default()
+                    });
+                    g.arrays.insert(name.to_string(), values);
+                    continue;
+                }
+                let parsed = p
+                    .value(0)
+                    .and_then(|v| p.eat(b';', &format!("';' ending {full}")).map(|_| v))
+                    .map_err(|e| e.field(full.clone()));
+                let value = match parsed {
+                    Ok(v) => v,
+                    Err(e) if is_data => return Err(e),
+                    Err(e) => {
+                        project.warnings.push(format!("{e}; statement skipped"));
+                        p.skip_line();
+                        continue;
+                    }
+                };
+                match (sigil, name) {
+                    ('$', "old_group") => {
+                        if let Some(prev) = &current {
+                            return Err(ParseError::new(
+                                file,
+                                format!(
+                                    "group '{}' (line {}) is not closed by [record] before the next $old_group",
+                                    prev.id,
+                                    prev.line.map_or(0, |v| v)
+                                ),
+                            )
+                            .at_line(line)
+                            .field("$old_group"));
+                        }
+                        let id = value.as_key().ok_or_else(|| {
+                            ParseError::new(file, "group name must be a string")
+                                .at_line(line)
+                                .field(full.clone())
+                        })?;
+                        current = Some(AthenaGroup {
+                            id,
+                            line: Some(line),
+                            ..Default::default()
+                        });
+                    }
+                    ('@', "args") => {
+                        let g = current.get_or_insert_with(|| AthenaGroup {
+                            line: Some(line),
+                            ..Default::default()
+                        });
+                        apply_args(g, value, file, line, &mut project.warnings);
+                    }
+                    ('@', "journal") => {
+                        if let PerlValue::List(items) = value {
+                            project.journal = items.iter().filter_map(PerlValue::as_key).collect();
+                        }
+                    }
+                    // Plot settings, indicators, LCF state, XDI metadata:
+                    // read as data to stay in step, then not kept.
+                    _ => {}
+                }
+            }
+            b'0'..=b'9' => {
+                // The `1;` every Perl dump ends with.
+                p.value(0)?;
+                p.eat(b';', "';' after the trailing 1")?;
+                trailer = true;
+            }
+            _ => {
+                let text = p.rest_of_line();
+                let shown: String = text.chars().take(40).collect();
+                return Err(
+                    ParseError::new(file, format!("not an Athena statement: '{shown}'"))
+                        .at_line(line),
+                );
+            }
+        }
+    }
+    if let Some(g) = current {
+        return Err(ParseError::new(
+            file,
+            format!(
+                "group '{}' is never closed by [record] (file truncated?)",
+                g.id
+            ),
+        )
+        .at_line(g.line.map_or(p.line, |v| v))
+        .field("[record]"));
+    }
+    if !trailer {
+        project.warnings.push(format!(
+            "{file}:{}: no closing '1;' (file may be truncated)",
+            p.line
+        ));
+    }
+    Ok(project)
+}
+
+/// `@args` is a flat key, value, … list.
+fn apply_args(
+    g: &mut AthenaGroup,
+    value: PerlValue,
+    file: &str,
+    line: usize,
+    warnings: &mut Vec<String>,
+) {
+    let PerlValue::List(items) = value else {
+        warnings.push(format!("{file}:{line}: @args is not a list; ignored"));
+        return;
+    };
+    if items.len() % 2 == 1 {
+        warnings.push(format!(
+            "line {line}: @args has an odd number of items; the last is ignored"
+        ));
+    }
+    let mut it = items.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        let Some(key) = k.as_key() else { continue };
+        if let Some(val) = v.into_athena() {
+            g.params.insert(key, val);
+        }
+    }
+    if let Some(label) = g.param_str("label") {
+        g.label = label;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<PerlValue, ParseError> {
+        Parser::new(src, "t").value(0)
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(parse("'a\\'b'"), Ok(PerlValue::Str("a'b".into())));
+        assert_eq!(parse("\"x\\x{e9}\""), Ok(PerlValue::Str("xé".into())));
+        assert_eq!(parse("-1.5e3"), Ok(PerlValue::Num(-1500.0)));
+        assert_eq!(
+            parse("{'a' => undef, b => [1,'2',],}"),
+            Ok(PerlValue::List(vec![
+                PerlValue::Str("a".into()),
+                PerlValue::Undef,
+                PerlValue::Str("b".into()),
+                PerlValue::List(vec![PerlValue::Num(1.0), PerlValue::Str("2".into())]),
+            ]))
+        );
+        assert_eq!(
+            parse("bless( {'k' => 0}, 'Xray::XDI' )"),
+            Ok(PerlValue::List(vec![
+                PerlValue::Str("k".into()),
+                PerlValue::Num(0.0)
+            ]))
+        );
+    }
+
+    #[test]
+    fn code_is_refused() {
+        let e = parse("system(\"rm -rf /\")").err();
+        assert!(e.is_some_and(|e| e.message.contains("'system' is not plain data")));
+        assert!(parse("`ls`").is_err());
+        assert!(parse(&"[".repeat(1000)).is_err());
+    }
+}
