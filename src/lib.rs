@@ -2,6 +2,7 @@
 //! XRD and structures. No GUI code lives here; the CLI, the GUI and the tests
 //! all call these functions.
 
+pub mod bench;
 pub mod io;
 pub mod units;
 pub mod xas;

@@ -218,6 +218,13 @@ def main():
     text = json.dumps(doc, separators=(",", ":"))
     outp.write_text(text + "\n")
     print(f"wrote {outp} ({len(text)/1e6:.2f} MB, {len(cases)} cases)", file=sys.stderr)
+    # The case table alone (no results), compiled into `carto bench xas` so it
+    # times exactly the spectra tools/bench_larch.py times.
+    keys = ("id", "file", "group", "energy_col", "energy_scale", "mu", "exafs")
+    table = [{k: c[k] for k in keys} for c in cases]
+    tpath = outp.with_name("xas_cases.json")
+    tpath.write_text(json.dumps(table, indent=1) + "\n")
+    print(f"wrote {tpath}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,8 @@ use super::math::{bessel_i0, interp_clamped, kpow};
 pub enum Window {
     #[default]
     Hanning,
-    /// Hanning with sills as a fraction of the range ("fha").
-    Fhanning,
+    /// Kaiser–Bessel.
     Kaiser,
-    /// Ifeffit 1.0 Kaiser–Bessel ("bes").
-    Bessel,
     Gaussian,
     Sine,
     Welch,
@@ -36,9 +33,7 @@ impl Window {
         let n = name.trim().to_ascii_lowercase();
         Some(match n.get(..3)? {
             "han" => Window::Hanning,
-            "fha" => Window::Fhanning,
             "kai" => Window::Kaiser,
-            "bes" => Window::Bessel,
             "gau" => Window::Gaussian,
             "sin" => Window::Sine,
             "wel" => Window::Welch,
@@ -63,7 +58,7 @@ pub fn ftwindow(
         return fwin;
     }
     let mut dx1 = dx;
-    let mut dx2 = dx2.unwrap_or(dx1);
+    let dx2 = dx2.unwrap_or(dx1);
     let xfirst = x[0];
     let xlast = x[n - 1];
     let mut xstep = (xlast - xfirst) / (n - 1) as f64;
@@ -71,23 +66,12 @@ pub fn ftwindow(
         xstep = 1e-3;
     }
     let xeps = 1e-4 * xstep;
-    let mut x1 = xfirst.max(xmin - dx1 / 2.0);
-    let mut x2 = xmin + dx1 / 2.0 + xeps;
-    let mut x3 = xmax - dx2 / 2.0 - xeps;
-    let mut x4 = xlast.min(xmax + dx2 / 2.0);
-    match window {
-        Window::Fhanning => {
-            if dx1 < 0.0 {
-                dx1 = 0.0;
-            }
-            if dx2 > 1.0 {
-                dx2 = 1.0;
-            }
-            x2 = x1 + xeps + dx1 * (xmax - xmin) / 2.0;
-            x3 = x4 - xeps - dx2 * (xmax - xmin) / 2.0;
-        }
-        Window::Gaussian => dx1 = dx1.max(xeps),
-        _ => {}
+    let x1 = xfirst.max(xmin - dx1 / 2.0);
+    let x2 = xmin + dx1 / 2.0 + xeps;
+    let x3 = xmax - dx2 / 2.0 - xeps;
+    let x4 = xlast.min(xmax + dx2 / 2.0);
+    if window == Window::Gaussian {
+        dx1 = dx1.max(xeps);
     }
     let asint = |v: f64| -> i64 { ((v + xeps) / xstep) as i64 };
     let last = (n - 1) as i64;
@@ -104,10 +88,7 @@ pub fn ftwindow(
     }
     let idx = |i: i64| i.clamp(0, last) as usize;
     let (i1, i2, i3, i4) = (idx(i1), idx(i2), idx(i3), idx(i4));
-    x1 = x[i1];
-    x2 = x[i2];
-    x3 = x[i3];
-    x4 = x[i4];
+    let (x1, mut x2, x3, mut x4) = (x[i1], x[i2], x[i3], x[i4]);
     if x1 == x2 {
         x2 += xeps;
     }
@@ -118,7 +99,7 @@ pub fn ftwindow(
         fwin[i2..i3].fill(1.0);
     }
     match window {
-        Window::Hanning | Window::Fhanning => {
+        Window::Hanning => {
             for i in i1..=i2 {
                 fwin[i] = ((PI / 2.0) * (x[i] - x1) / (x2 - x1)).sin().powi(2);
             }
@@ -142,21 +123,13 @@ pub fn ftwindow(
                 fwin[i] = 1.0 - ((x[i] - x3) / (x4 - x3)).powi(2);
             }
         }
-        Window::Kaiser | Window::Bessel => {
+        Window::Kaiser => {
             let cen = (x4 + x1) / 2.0;
             let wid = (x4 - x1) / 2.0;
-            let i0dx = bessel_i0(dx);
+            let scale = (bessel_i0(dx) - 1.0).max(1e-10);
             for (w, &xv) in fwin.iter_mut().zip(x) {
                 let arg = (1.0 - (xv - cen).powi(2) / (wid * wid)).max(0.0);
-                *w = if window == Window::Bessel {
-                    if xv <= x1 || xv >= x4 {
-                        0.0
-                    } else {
-                        bessel_i0(dx * arg.sqrt()) / i0dx
-                    }
-                } else {
-                    (bessel_i0(dx * arg.sqrt()) - 1.0) / (i0dx - 1.0).max(1e-10)
-                };
+                *w = (bessel_i0(dx * arg.sqrt()) - 1.0) / scale;
             }
         }
         Window::Sine => {
@@ -450,15 +423,26 @@ pub fn xftr(r_ang: &[f64], chir: &[Complex64], p: &RParams) -> Result<ChiQ, XasE
 mod tests {
     use super::*;
 
+    /// Values of Larch 2026.3 `ftwindow(k, xmin=2, xmax=12, dx, window)` on
+    /// k = 0.05·i at i = 25, 31, 35, 40, 100, 238, 245, 250, 260.
+    const LARCH_WINDOWS: [(Window, f64, [f64; 9]); 6] = [
+        (Window::Hanning, 1.0, [0.000000000000000e+00, 6.155829702431148e-03, 1.464466094067262e-01, 4.999999999999999e-01, 1.000000000000000e+00, 6.112604669781575e-01, 1.334740640850871e-01, 3.749399456654644e-33, 0.000000000000000e+00]),
+        (Window::Kaiser, 3.0, [1.423620795988984e-01, 2.031748690444820e-01, 2.445600867534545e-01, 2.969576021977489e-01, 8.610495185162411e-01, 3.180568520884670e-01, 2.445600867534545e-01, 1.929237647865867e-01, 9.317213567588664e-02]),
+        (Window::Gaussian, 1.0, [6.615601637697701e-08, 3.549638086971320e-07, 1.034854211109375e-06, 3.726653172078671e-06, 1.353352832366127e-01, 6.113567966371391e-06, 1.034854211109375e-06, 2.699578503363014e-07, 1.522997974471263e-08]),
+        (Window::Sine, 1.0, [0.000000000000000e+00, 1.427948128978793e-02, 7.133918319923242e-02, 1.423148382732852e-01, 8.412535328311814e-01, 1.705221926326237e-01, 7.133918319923234e-02, 0.000000000000000e+00, 0.000000000000000e+00]),
+        (Window::Welch, 1.0, [0.000000000000000e+00, 9.750000000000003e-02, 4.375000000000000e-01, 7.500000000000000e-01, 1.000000000000000e+00, 8.163265306122451e-01, 4.195011337868485e-01, 0.000000000000000e+00, 0.000000000000000e+00]),
+        (Window::Parzen, 1.0, [0.000000000000000e+00, 5.000000000000004e-02, 2.500000000000000e-01, 5.000000000000000e-01, 1.000000000000000e+00, 5.714285714285716e-01, 2.380952380952384e-01, 0.000000000000000e+00, 0.000000000000000e+00]),
+    ];
+
     #[test]
-    fn hanning_window_shape() {
+    fn windows_match_larch() {
         let k: Vec<f64> = (0..400).map(|i| 0.05 * i as f64).collect();
-        let w = ftwindow(&k, 2.0, 12.0, 1.0, None, Window::Hanning);
-        assert_eq!(w[20], 0.0 + w[20]); // finite
-        assert!(w[0] == 0.0 && w[29] == 0.0);
-        assert!((w[100] - 1.0).abs() < 1e-15);
-        assert!(w[250] == 0.0);
-        assert!(w[40] > 0.4 && w[40] < 0.6, "{}", w[40]);
+        for (window, dk, expected) in LARCH_WINDOWS {
+            let w = ftwindow(&k, 2.0, 12.0, dk, None, window);
+            for (&i, &e) in [25, 31, 35, 40, 100, 238, 245, 250, 260].iter().zip(&expected) {
+                assert!((w[i] - e).abs() < 1e-12, "{window:?} at k={}: {} vs Larch {e}", k[i], w[i]);
+            }
+        }
     }
 
     #[test]

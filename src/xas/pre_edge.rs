@@ -60,6 +60,8 @@ pub struct PreEdge {
     pub norm_coefs: Vec<f64>,
     /// The (sorted, de-duplicated) energy grid all arrays refer to.
     pub energy_ev: Vec<f64>,
+    /// μ(E) on that grid.
+    pub mu: Vec<f64>,
     pub pre_edge: Vec<f64>,
     pub post_edge: Vec<f64>,
     pub norm: Vec<f64>,
@@ -387,6 +389,7 @@ pub fn pre_edge(energy_ev: &[f64], mu: &[f64], p: &PreEdgeParams) -> Result<PreE
         nvict,
         norm_coefs,
         energy_ev: energy,
+        mu,
         pre_edge,
         post_edge,
         norm,

@@ -1,0 +1,291 @@
+//! `carto bench xas`: throughput of read → pre_edge → autobk → xftf on the
+//! real spectra of the Larch fixture case table, single-threaded and over all
+//! cores, side by side with xraylarch (and rexafs) timed by
+//! tools/bench_larch.py in the same run when Python has them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::io::{self, Dataset, LoadOptions, MuRecipe};
+use crate::xas::{self, ChainParams};
+
+/// The case table written by tools/make_larch_fixtures.py: the very spectra
+/// tools/bench_larch.py times.
+const CASES_JSON: &str = include_str!("../tests/fixtures/larch/xas_cases.json");
+
+#[derive(Debug, Clone, Deserialize)]
+struct Case {
+    id: String,
+    file: String,
+    group: Option<String>,
+    energy_col: Option<usize>,
+    energy_scale: f64,
+    mu: Value,
+    exafs: bool,
+}
+
+type Value = serde_json::Value;
+
+#[derive(Debug, Clone, Default)]
+pub struct BenchOptions {
+    pub data: Option<PathBuf>,
+    pub repeat: usize,
+    /// Python with xraylarch; `None` tries $CARTO_PYTHON then `python3`; "none" skips.
+    pub python: Option<String>,
+    pub rexafs: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolTiming {
+    pub tool: String,
+    pub version: Option<String>,
+    pub ms_per_spectrum: f64,
+    pub ms_per_spectrum_no_read: Option<f64>,
+    /// How many times slower than Carto (single thread, same definition).
+    pub ratio_vs_carto: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub n_files: usize,
+    pub n_spectra: usize,
+    pub threads: usize,
+    /// Median single-thread time per spectrum, including parsing the file.
+    pub ms_per_spectrum: f64,
+    /// Median single-thread time per spectrum without parsing.
+    pub ms_per_spectrum_no_read: f64,
+    pub spectra_per_s_single: f64,
+    pub spectra_per_s_parallel: f64,
+    pub peak_rss_mib: Option<f64>,
+    pub reference: Vec<ToolTiming>,
+    pub notes: Vec<String>,
+}
+
+impl BenchReport {
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "carto bench xas: {} spectra ({} files × repeats), read → pre_edge → autobk → xftf\n\
+             single thread: {:.3} ms/spectrum ({:.3} ms without parsing), {:.0} spectra/s\n\
+             {} threads:     {:.0} spectra/s\n",
+            self.n_spectra,
+            self.n_files,
+            self.ms_per_spectrum,
+            self.ms_per_spectrum_no_read,
+            self.spectra_per_s_single,
+            self.threads,
+            self.spectra_per_s_parallel,
+        );
+        if let Some(m) = self.peak_rss_mib {
+            s += &format!("peak memory:   {m:.1} MiB\n");
+        }
+        for r in &self.reference {
+            s += &format!(
+                "{} {}: {:.3} ms/spectrum{} → Carto is {:.0}× faster\n",
+                r.tool,
+                r.version.clone().unwrap_or_default(),
+                r.ms_per_spectrum,
+                r.ms_per_spectrum_no_read.map(|v| format!(" ({v:.3} ms without reading)")).unwrap_or_default(),
+                r.ratio_vs_carto
+            );
+        }
+        for n in &self.notes {
+            s += &format!("note: {n}\n");
+        }
+        s
+    }
+}
+
+/// The shared data folder: explicit, $CARTO_TEST_DATA, or ../shared/data
+/// beside the source checkout.
+pub fn data_root(explicit: Option<&Path>) -> Result<PathBuf, String> {
+    let candidates: Vec<PathBuf> = match explicit {
+        Some(p) => vec![p.to_path_buf()],
+        None => {
+            let mut v = Vec::new();
+            if let Ok(d) = std::env::var("CARTO_TEST_DATA") {
+                v.push(PathBuf::from(d));
+            }
+            v.push(PathBuf::from("../shared/data"));
+            v.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+            v
+        }
+    };
+    candidates
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .ok_or_else(|| format!("shared data folder not found (tried {candidates:?}); pass --data DIR"))
+}
+
+/// Parameters the fixture and tools/bench_larch.py use (Larch defaults with
+/// rbkg 1, autobk kweight 2; FT k 2–12, dk 1, hanning, kweight 2).
+pub fn reference_params() -> ChainParams {
+    let mut p = ChainParams::default();
+    p.autobk.kweight = 2.0;
+    p
+}
+
+/// μ(E) for one case from a file's bytes, as the fixture recipe says.
+fn case_input(bytes: &[u8], case: &Case) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let ds = io::load_bytes(bytes, &case.file, &LoadOptions::default()).map_err(|e| e.to_string())?;
+    let table = match ds {
+        Dataset::Athena(p) => {
+            let label = case.group.as_deref().unwrap_or_default();
+            let g = p.group(label).ok_or_else(|| format!("{}: no group {label}", case.file))?;
+            let s = g.to_spectrum(&case.file).map_err(|e| e.to_string())?;
+            return Ok((s.energy_ev, s.mu));
+        }
+        Dataset::Xas(s) => s.table,
+        Dataset::Chi(c) => c.table,
+        Dataset::Feff(_) => return Err(format!("{}: FEFF file", case.file)),
+    };
+    let recipe: MuRecipe = serde_json::from_value(case.mu.clone()).map_err(|e| format!("{}: recipe: {e}", case.id))?;
+    let mu = recipe.build(&table, &case.file).map_err(|e| e.to_string())?;
+    let ecol = case.energy_col.ok_or_else(|| format!("{}: no energy column", case.id))?;
+    let energy = table
+        .columns
+        .get(ecol)
+        .ok_or_else(|| format!("{}: no column {ecol}", case.id))?
+        .iter()
+        .map(|e| e * case.energy_scale)
+        .collect();
+    Ok((energy, mu))
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() { f64::NAN } else { v[v.len() / 2] }
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn bench_xas(opts: &BenchOptions) -> Result<BenchReport, String> {
+    let root = data_root(opts.data.as_deref())?;
+    let cases: Vec<Case> = serde_json::from_str(CASES_JSON).map_err(|e| format!("case table: {e}"))?;
+    let cases: Vec<Case> = cases.into_iter().filter(|c| c.exafs).collect();
+    let mut files = Vec::new();
+    for c in &cases {
+        let path = root.join(&c.file);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        files.push((c, bytes));
+    }
+    let params = reference_params();
+    let run = |c: &Case, bytes: &[u8]| -> Result<f64, String> {
+        let (e, m) = case_input(bytes, c)?;
+        let r = xas::process(&e, &m, &params).map_err(|err| format!("{}: {err}", c.id))?;
+        Ok(r.chir.chir_mag.first().copied().unwrap_or(0.0))
+    };
+    // Warm up (plans, page faults) and check every case works.
+    let mut inputs = Vec::new();
+    for (c, b) in &files {
+        run(c, b)?;
+        inputs.push(case_input(b, c)?);
+    }
+    let repeat = opts.repeat.max(1);
+    let mut t_read = Vec::new();
+    let mut t_proc = Vec::new();
+    let t_all = Instant::now();
+    for _ in 0..repeat {
+        for (c, b) in &files {
+            let t = Instant::now();
+            std::hint::black_box(run(c, b)?);
+            t_read.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let single_total = t_all.elapsed().as_secs_f64();
+    for _ in 0..repeat {
+        for (e, m) in &inputs {
+            let t = Instant::now();
+            std::hint::black_box(xas::process(e, m, &params).map_err(|err| err.to_string())?);
+            t_proc.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let n_spectra = repeat * files.len();
+    let jobs: Vec<usize> = (0..n_spectra).collect();
+    let t_par = Instant::now();
+    jobs.par_iter().try_for_each(|&j| {
+        let (c, b) = &files[j % files.len()];
+        run(c, b).map(|v| {
+            std::hint::black_box(v);
+        })
+    })?;
+    let par_total = t_par.elapsed().as_secs_f64();
+    let ms_read = median(&mut t_read);
+    let ms_proc = median(&mut t_proc);
+    let mut report = BenchReport {
+        n_files: files.len(),
+        n_spectra,
+        threads: rayon::current_num_threads(),
+        ms_per_spectrum: ms_read,
+        ms_per_spectrum_no_read: ms_proc,
+        spectra_per_s_single: n_spectra as f64 / single_total,
+        spectra_per_s_parallel: n_spectra as f64 / par_total,
+        peak_rss_mib: peak_rss_mib(),
+        reference: Vec::new(),
+        notes: Vec::new(),
+    };
+    reference_tools(opts, &root, &mut report);
+    Ok(report)
+}
+
+/// Run tools/bench_larch.py when a Python with xraylarch is available.
+fn reference_tools(opts: &BenchOptions, root: &Path, report: &mut BenchReport) {
+    let python = opts
+        .python
+        .clone()
+        .or_else(|| std::env::var("CARTO_PYTHON").ok())
+        .unwrap_or_else(|| "python3".to_string());
+    if python == "none" {
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bench_larch.py");
+    if !script.exists() {
+        report.notes.push(format!("{} not found; no reference timing", script.display()));
+        return;
+    }
+    let has_larch = Command::new(&python).args(["-c", "import larch"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if !has_larch {
+        report.notes.push(format!("{python} has no xraylarch; no reference timing (see tools/README.md, or pass --python)"));
+        return;
+    }
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script).arg(root).args(["--repeat", "3"]);
+    if opts.rexafs {
+        cmd.arg("--rexafs");
+    }
+    let out = match cmd.output() {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            report.notes.push(format!("bench_larch.py failed: {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")));
+            return;
+        }
+        Err(e) => {
+            report.notes.push(format!("cannot run {python}: {e}"));
+            return;
+        }
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        let Some(ms) = v["ms_per_spectrum"].as_f64() else { continue };
+        let tool = v["tool"].as_str().unwrap_or("?").to_string();
+        let no_read = v["ms_per_spectrum_no_read"].as_f64();
+        // rexafs is timed on arrays already in memory: compare like with like.
+        let carto_ms = if tool == "rexafs" { report.ms_per_spectrum_no_read } else { report.ms_per_spectrum };
+        report.reference.push(ToolTiming {
+            tool,
+            version: v["version"].as_str().map(str::to_string),
+            ms_per_spectrum: ms,
+            ms_per_spectrum_no_read: no_read,
+            ratio_vs_carto: ms / carto_ms,
+        });
+    }
+}

@@ -1,0 +1,416 @@
+//! Command-line interface (contract in ARCHITECTURE.md): every subcommand
+//! accepts `--json` and then prints exactly one JSON document on stdout;
+//! errors go to stderr with a non-zero exit code.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use carto::io::{self, Dataset, LoadOptions, MuMode};
+use carto::xas::{self, AutobkParams, ChainParams, FtParams, PreEdgeParams, Window};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Value, json};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "carto",
+    version,
+    about = "Carto: X-ray absorption and diffraction analysis (Larch-compatible XAS processing)",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the detected format, modality, columns, μ recipe and metadata of a file.
+    Info(InfoArgs),
+    /// Normalize μ(E), remove the background (AUTOBK) and Fourier transform χ(k).
+    Xas(Box<XasArgs>),
+    /// Throughput benchmarks (with the Python reference tools' timing when installed).
+    Bench(BenchArgs),
+}
+
+/// Which file to read and how to turn its columns into μ(E).
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Data file (XDI, column text, beamline file, Athena project, FEFF path).
+    pub file: PathBuf,
+    /// Group label (or Athena id) inside an Athena project.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Override the automatic μ(E) recipe.
+    #[arg(long, value_enum)]
+    pub mu: Option<MuMode>,
+    /// Column labels to use instead of the file's, like Larch's `labels=`: "energy i0 it".
+    #[arg(long)]
+    pub columns: Option<String>,
+}
+
+impl InputArgs {
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions { mu_mode: self.mu, columns: self.columns.clone() }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct XasArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print one JSON document with all arrays.
+    #[arg(long)]
+    pub json: bool,
+    // pre_edge
+    /// Edge energy, eV (default: maximum of the smoothed derivative).
+    #[arg(long)]
+    pub e0: Option<f64>,
+    /// Pre-edge range start, eV relative to e0.
+    #[arg(long, allow_hyphen_values = true)]
+    pub pre1: Option<f64>,
+    /// Pre-edge range end, eV relative to e0.
+    #[arg(long, allow_hyphen_values = true)]
+    pub pre2: Option<f64>,
+    /// Post-edge range start, eV relative to e0.
+    #[arg(long, allow_hyphen_values = true)]
+    pub norm1: Option<f64>,
+    /// Post-edge range end, eV relative to e0.
+    #[arg(long, allow_hyphen_values = true)]
+    pub norm2: Option<f64>,
+    /// Post-edge polynomial degree (0–5).
+    #[arg(long)]
+    pub nnorm: Option<usize>,
+    /// Energy exponent of the pre-edge fit (Victoreen).
+    #[arg(long, default_value_t = 0)]
+    pub nvict: i32,
+    /// Edge step to use instead of the fitted one.
+    #[arg(long)]
+    pub step: Option<f64>,
+    // autobk
+    /// AUTOBK: R below which χ(R) is minimised, Å.
+    #[arg(long, default_value_t = 1.0)]
+    pub rbkg: f64,
+    /// AUTOBK: k-weight of the background fit.
+    #[arg(long, default_value_t = 1.0)]
+    pub bkg_kweight: f64,
+    /// AUTOBK: k range start, Å⁻¹.
+    #[arg(long, default_value_t = 0.0)]
+    pub bkg_kmin: f64,
+    /// AUTOBK: k range end, Å⁻¹ (default: end of data).
+    #[arg(long)]
+    pub bkg_kmax: Option<f64>,
+    /// AUTOBK: window sill width, Å⁻¹.
+    #[arg(long, default_value_t = 0.1)]
+    pub bkg_dk: f64,
+    /// AUTOBK: number of spline knots (default 1 + 2·rbkg·Δk/π).
+    #[arg(long)]
+    pub nknots: Option<usize>,
+    /// AUTOBK: weight of the low-k clamp.
+    #[arg(long, default_value_t = 0.0)]
+    pub clamp_lo: f64,
+    /// AUTOBK: weight of the high-k clamp.
+    #[arg(long, default_value_t = 1.0)]
+    pub clamp_hi: f64,
+    // xftf
+    /// FT k range start, Å⁻¹.
+    #[arg(long, default_value_t = 2.0)]
+    pub kmin: f64,
+    /// FT k range end, Å⁻¹ (limited to the end of the data).
+    #[arg(long, default_value_t = 12.0)]
+    pub kmax: f64,
+    /// FT window sill width, Å⁻¹.
+    #[arg(long, default_value_t = 1.0)]
+    pub dk: f64,
+    /// FT window shape.
+    #[arg(long, value_enum, default_value_t = Window::Hanning)]
+    pub window: Window,
+    /// FT k-weight.
+    #[arg(long, default_value_t = 2.0)]
+    pub kweight: f64,
+    /// Largest R in the output, Å.
+    #[arg(long, default_value_t = 10.0)]
+    pub rmax_out: f64,
+}
+
+impl XasArgs {
+    fn chain_params(&self) -> ChainParams {
+        ChainParams {
+            pre_edge: PreEdgeParams {
+                e0: self.e0,
+                step: self.step,
+                pre1: self.pre1,
+                pre2: self.pre2,
+                norm1: self.norm1,
+                norm2: self.norm2,
+                nnorm: self.nnorm,
+                nvict: self.nvict,
+                make_flat: true,
+            },
+            autobk: AutobkParams {
+                rbkg: self.rbkg,
+                nknots: self.nknots,
+                kmin: self.bkg_kmin,
+                kmax: self.bkg_kmax,
+                kweight: self.bkg_kweight,
+                dk: self.bkg_dk,
+                clamp_lo: self.clamp_lo,
+                clamp_hi: self.clamp_hi,
+                ..AutobkParams::default()
+            },
+            ft: FtParams {
+                kmin: self.kmin,
+                kmax: self.kmax,
+                dk: self.dk,
+                window: self.window,
+                kweight: self.kweight,
+                rmax_out: self.rmax_out,
+                ..FtParams::default()
+            },
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// What to benchmark.
+    #[arg(value_enum)]
+    pub what: BenchWhat,
+    /// Shared data folder (default: ../shared/data beside the checkout, or $CARTO_TEST_DATA).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Repetitions of the whole file set.
+    #[arg(long, default_value_t = 20)]
+    pub repeat: usize,
+    /// Python interpreter with xraylarch for the side-by-side timing ("none" to skip).
+    #[arg(long)]
+    pub python: Option<String>,
+    /// Also time the rexafs Python package (needs it installed beside xraylarch).
+    #[arg(long)]
+    pub rexafs: bool,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum BenchWhat {
+    /// read → pre_edge → autobk → xftf on real spectra.
+    Xas,
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => {
+            use clap::CommandFactory;
+            Cli::command().print_help()?;
+            println!();
+            Ok(())
+        }
+        Some(Command::Info(a)) => info(&a),
+        Some(Command::Xas(a)) => xas_cmd(&a),
+        Some(Command::Bench(a)) => bench(&a),
+    }
+}
+
+fn print_json(v: &Value) -> Result<()> {
+    println!("{}", serde_json::to_string(v)?);
+    Ok(())
+}
+
+fn info(a: &InfoArgs) -> Result<()> {
+    let path = &a.input.file;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let format = io::detect_format(&bytes);
+    let file = path.display().to_string();
+    let ds = io::load_bytes(&bytes, &file, &a.input.load_options())?;
+    let mut v = json!({ "file": file, "format": format, "modality": ds.modality() });
+    let mut lines = vec![format!("{file}: {format:?} ({})", ds.modality())];
+    match &ds {
+        Dataset::Xas(s) => {
+            let label = |i: usize| s.table.labels.get(i).cloned().unwrap_or_default();
+            v["npts"] = json!(s.energy_ev.len());
+            v["columns"] = json!(s.table.labels);
+            v["energy_column"] = json!(label(s.energy_column));
+            v["energy_unit"] = json!(s.energy_unit);
+            v["mu_recipe"] = recipe_json(&s.recipe, &s.table.labels);
+            v["energy_range_ev"] = json!([s.energy_ev.first(), s.energy_ev.last()]);
+            v["metadata"] = json!(s.table.metadata);
+            lines.push(format!("  {} points, columns: {}", s.energy_ev.len(), s.table.labels.join(", ")));
+            lines.push(format!("  energy: column '{}' ({:?})", label(s.energy_column), s.energy_unit));
+            lines.push(format!("  μ(E): {}", recipe_text(&s.recipe, &s.table.labels)));
+            if let (Some(a), Some(b)) = (s.energy_ev.first(), s.energy_ev.last()) {
+                lines.push(format!("  energy range: {a:.2} – {b:.2} eV"));
+            }
+        }
+        Dataset::Chi(c) => {
+            v["npts"] = json!(c.k_inv_ang.len());
+            v["columns"] = json!(c.table.labels);
+            v["metadata"] = json!(c.table.metadata);
+            lines.push(format!("  χ(k): {} points, k up to {:.2} Å⁻¹", c.k_inv_ang.len(), c.k_inv_ang.last().copied().unwrap_or(0.0)));
+        }
+        Dataset::Athena(p) => {
+            let groups: Vec<Value> = p
+                .groups
+                .iter()
+                .map(|g| json!({ "label": g.label, "id": g.id, "datatype": g.datatype(), "npts": g.npts() }))
+                .collect();
+            lines.push(format!("  {} groups", groups.len()));
+            for g in &p.groups {
+                lines.push(format!("  - {} [{}] {} points", g.label, g.datatype(), g.npts()));
+            }
+            v["groups"] = Value::Array(groups);
+            v["header"] = json!(p.header);
+        }
+        Dataset::Feff(f) => {
+            v["feff"] = json!({
+                "reff": f.reff_ang, "degen": f.degen, "nleg": f.nleg, "npts": f.k_inv_ang.len(),
+                "geometry": f.geometry, "potentials": f.potentials, "title": f.title,
+            });
+            lines.push(format!("  path: reff {:.4} Å, degen {}, nleg {}, {} k points", f.reff_ang, f.degen, f.nleg, f.k_inv_ang.len()));
+        }
+    }
+    if a.json { print_json(&v) } else {
+        println!("{}", lines.join("\n"));
+        Ok(())
+    }
+}
+
+fn recipe_json(r: &io::MuRecipe, labels: &[String]) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+    v["text"] = json!(recipe_text(r, labels));
+    v
+}
+
+fn recipe_text(r: &io::MuRecipe, labels: &[String]) -> String {
+    let l = |i: &usize| labels.get(*i).cloned().unwrap_or_else(|| format!("col{}", i + 1));
+    match r {
+        io::MuRecipe::Transmission { i0, it } => format!("transmission ln({}/{})", l(i0), l(it)),
+        io::MuRecipe::Fluorescence { i_f, i0 } => {
+            format!("fluorescence ({})/{}", i_f.iter().map(l).collect::<Vec<_>>().join("+"), l(i0))
+        }
+        io::MuRecipe::Reference { it, iref } => format!("reference ln({}/{})", l(it), l(iref)),
+        io::MuRecipe::Column { mu } => format!("column {}", l(mu)),
+    }
+}
+
+/// Pick the spectrum to process from whatever the file holds.
+fn spectrum_of(ds: Dataset, input: &InputArgs, file: &str) -> Result<(Option<io::XasSpectrum>, Option<io::ChiData>, Option<String>)> {
+    match ds {
+        Dataset::Xas(s) => Ok((Some(s), None, None)),
+        Dataset::Chi(c) => Ok((None, Some(c), None)),
+        Dataset::Athena(p) => {
+            let g = match &input.group {
+                Some(name) => p.group(name).with_context(|| {
+                    format!("{file}: no group '{name}'; groups are: {}", p.labels().join(", "))
+                })?,
+                None if p.groups.len() == 1 => &p.groups[0],
+                None => bail!("{file}: Athena project with {} groups; choose one with --group (one of: {})", p.groups.len(), p.labels().join(", ")),
+            };
+            let label = g.label.clone();
+            if g.is_chi() {
+                Ok((None, Some(g.to_chi(file)?), Some(label)))
+            } else {
+                Ok((Some(g.to_spectrum(file)?), None, Some(label)))
+            }
+        }
+        Dataset::Feff(_) => bail!("{file}: a FEFF path file has no μ(E); use `carto info`"),
+    }
+}
+
+fn xas_cmd(a: &XasArgs) -> Result<()> {
+    let path = &a.input.file;
+    let file = path.display().to_string();
+    let ds = io::load(path, &a.input.load_options())?;
+    let (spec, chi, group) = spectrum_of(ds, &a.input, &file)?;
+    let p = a.chain_params();
+    if let Some(c) = chi {
+        let mut ft = p.ft.clone();
+        let kend = c.k_inv_ang.last().copied().unwrap_or(0.0);
+        ft.kmax = ft.kmax.min(kend);
+        let r = xas::xftf(&c.k_inv_ang, &c.chi, &ft).with_context(|| format!("{file}: Fourier transform"))?;
+        let v = json!({
+            "file": file, "group": group, "e0": Value::Null, "edge_step": Value::Null,
+            "pre_slope": Value::Null, "pre_intercept": Value::Null, "energy": [], "norm": [],
+            "k": c.k_inv_ang, "chi": c.chi, "r": r.r_ang, "chir_mag": r.chir_mag,
+            "chir_re": r.chir_re, "chir_im": r.chir_im, "params": { "ft": ft },
+        });
+        return if a.json { print_json(&v) } else {
+            println!("{file}: χ(k) with {} points; |χ(R)| max at {:.3} Å", c.k_inv_ang.len(), peak_r(&r));
+            Ok(())
+        };
+    }
+    let Some(s) = spec else { bail!("{file}: nothing to process") };
+    let res = xas::process(&s.energy_ev, &s.mu, &p).with_context(|| format!("{file}: XAS processing"))?;
+    let mut ft = p.ft.clone();
+    ft.kmax = ft.kmax.min(res.bkg.k_inv_ang.last().copied().unwrap_or(ft.kmax));
+    let params = json!({
+        "e0": res.pre.e0, "step": res.pre.edge_step, "pre1": res.pre.pre1, "pre2": res.pre.pre2,
+        "norm1": res.pre.norm1, "norm2": res.pre.norm2, "nnorm": res.pre.nnorm, "nvict": res.pre.nvict,
+        "rbkg": res.bkg.rbkg, "bkg_kweight": p.autobk.kweight, "bkg_kmin": res.bkg.kmin, "bkg_kmax": res.bkg.kmax,
+        "bkg_dk": p.autobk.dk, "nknots": res.bkg.nknots, "clamp_lo": p.autobk.clamp_lo, "clamp_hi": p.autobk.clamp_hi,
+        "kmin": ft.kmin, "kmax": ft.kmax, "dk": ft.dk, "window": ft.window, "kweight": ft.kweight,
+        "nfft": ft.nfft, "kstep": ft.kstep, "rmax_out": ft.rmax_out,
+    });
+    if a.json {
+        let v = json!({
+            "file": file, "group": group, "mu_recipe": recipe_json(&s.recipe, &s.table.labels),
+            "e0": res.pre.e0, "edge_step": res.pre.edge_step,
+            "pre_slope": res.pre.pre_slope, "pre_intercept": res.pre.pre_intercept,
+            "norm_coefs": res.pre.norm_coefs,
+            "energy": res.pre.energy_ev, "mu": res.pre.mu, "norm": res.pre.norm, "flat": res.pre.flat,
+            "pre_edge": res.pre.pre_edge, "post_edge": res.pre.post_edge, "bkg": res.bkg.bkg,
+            "k": res.bkg.k_inv_ang, "chi": res.bkg.chi,
+            "r": res.chir.r_ang, "chir_mag": res.chir.chir_mag, "chir_re": res.chir.chir_re, "chir_im": res.chir.chir_im,
+            "params": params,
+        });
+        return print_json(&v);
+    }
+    println!("{file}{}", group.map(|g| format!(" [{g}]")).unwrap_or_default());
+    println!("  μ(E):       {} ({} points)", recipe_text(&s.recipe, &s.table.labels), s.energy_ev.len());
+    println!("  e0:         {:.3} eV", res.pre.e0);
+    println!("  edge step:  {:.6}", res.pre.edge_step);
+    println!("  pre-edge:   [{:.1}, {:.1}] eV, slope {:.4e}, intercept {:.6}", res.pre.pre1, res.pre.pre2, res.pre.pre_slope, res.pre.pre_intercept);
+    println!("  post-edge:  [{:.1}, {:.1}] eV, nnorm {}", res.pre.norm1, res.pre.norm2, res.pre.nnorm);
+    println!("  autobk:     rbkg {:.2} Å, {} knots, k {:.2}–{:.2} Å⁻¹", res.bkg.rbkg, res.bkg.nknots, res.bkg.kmin, res.bkg.kmax);
+    println!("  xftf:       k {:.2}–{:.2} Å⁻¹, dk {}, {:?}, kweight {}", ft.kmin, ft.kmax, ft.dk, ft.window, ft.kweight);
+    println!("  |χ(R)| max: {:.3} Å", peak_r(&res.chir));
+    Ok(())
+}
+
+/// R of the largest |χ(R)| above 1 Å (below that is background).
+fn peak_r(r: &xas::ChiR) -> f64 {
+    r.r_ang
+        .iter()
+        .zip(&r.chir_mag)
+        .filter(|(r, _)| **r > 1.0)
+        .fold((0.0, f64::NEG_INFINITY), |a, (&r, &m)| if m > a.1 { (r, m) } else { a })
+        .0
+}
+
+fn bench(a: &BenchArgs) -> Result<()> {
+    match a.what {
+        BenchWhat::Xas => {
+            let report = carto::bench::bench_xas(&carto::bench::BenchOptions {
+                data: a.data.clone(),
+                repeat: a.repeat.max(1),
+                python: a.python.clone(),
+                rexafs: a.rexafs,
+            })?;
+            if a.json {
+                print_json(&serde_json::to_value(&report)?)
+            } else {
+                println!("{}", report.text());
+                Ok(())
+            }
+        }
+    }
+}
