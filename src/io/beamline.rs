@@ -32,10 +32,11 @@ fn norm(label: &str) -> String {
         .collect()
 }
 
-/// Words in a label that mark a bookkeeping column, never a counter.
+/// Words in a label that mark a bookkeeping column, never a counter (count
+/// rates and live times used for dead-time correction, offsets, gains).
 const NOT_COUNTER: &[&str] = &[
     "off", "norm", "gain", "time", "clock", "dtfactor", "icr", "ocr", "output", "ertm", "eltm",
-    "sec", "current", "tscaler", "dxp", "raw",
+    "sec", "current", "tscaler", "dxp", "raw", "fast", "slow",
 ];
 
 fn bookkeeping(n: &str) -> bool {
@@ -101,12 +102,17 @@ fn is_angle(n: &str) -> bool {
     (n.contains("angle") || n.contains("theta") || n == "th") && !n.contains("2th")
 }
 
-/// The energy column: the first energy-labelled one that is not a
-/// *requested* set-point, else an angle column, else the first column.
+/// The energy column: an *achieved* energy (SSRL, CLS; Larch picks the
+/// same), else the first energy-labelled one that is not a *requested*
+/// set-point, else an angle column, else the first column.
 fn energy_column(ns: &[String]) -> (usize, bool) {
     let e = ns
         .iter()
-        .position(|n| is_energy(n) && !n.contains("request") && !n.ends_with("sp"))
+        .position(|n| is_energy(n) && n.contains("achieved"))
+        .or_else(|| {
+            ns.iter()
+                .position(|n| is_energy(n) && !n.contains("request") && !n.ends_with("sp"))
+        })
         .or_else(|| ns.iter().position(|n| is_energy(n)));
     if let Some(i) = e {
         return (i, false);
@@ -296,7 +302,7 @@ struct Counters {
 
 /// Find the counters. Several fluorescence candidates are grouped by label
 /// stem (digits removed: `Ifch1..4`, `Fe_Ka_mca1..7`) and the group whose
-/// ΣIf/I0 grows the most across the scan (the absorber's line) is used.
+/// ΣIf/I0 shows the clearest edge (the absorber's line) is used.
 fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
     let ns: Vec<String> = table.labels.iter().map(|l| norm(l)).collect();
     let free = |i: &usize| !skip.contains(i);
@@ -339,14 +345,24 @@ fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
                     Some(i0c) => sum.iter().zip(i0c).map(|(s, d)| s / d).collect(),
                     None => sum,
                 };
-                edge_jump(&norm)
+                edge_score(&norm)
             };
-            groups
+            let scored: Vec<(f64, &(String, Vec<usize>))> = groups
                 .iter()
-                .map(|g| (score(&g.1), &g.1))
+                .map(|g| (score(&g.1), g))
                 .filter(|(s, _)| s.is_finite())
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, g)| g.clone())
+                .collect();
+            let best = scored.iter().map(|s| s.0).fold(f64::NEG_INFINITY, f64::max);
+            // A beamline's own summed ROI (`Sum_Fe_Ka`, `AlKa_sum_cps`) is
+            // preferred over its channels when it is nearly as clear, so
+            // every scan of a series gets the same recipe.
+            let best_sum = scored
+                .iter()
+                .filter(|(s, g)| g.0.contains("sum") && *s >= 0.5 * best)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            best_sum
+                .or_else(|| scored.iter().find(|(s, _)| *s == best))
+                .map(|(_, g)| g.1.clone())
                 .unwrap_or_default()
         }
     };
@@ -370,15 +386,33 @@ fn fluor_sum(table: &ColumnTable, cols: &[usize]) -> Vec<f64> {
     sum
 }
 
-/// Rise from the first to the last tenth of ΣIf/I0. The absorber's line
-/// gains far more counts across its edge than any other ROI (a relative
-/// measure would favour empty ROIs that go from 0 to a few counts).
-fn edge_jump(y: &[f64]) -> f64 {
-    let n = (y.len() / 10).max(1);
-    let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len().max(1) as f64;
-    let a = mean(y.get(..n).unwrap_or_default());
-    let b = mean(y.get(y.len().saturating_sub(n)..).unwrap_or_default());
-    b - a
+/// How clearly a signal shows an absorption edge: the largest rise between
+/// two adjacent windows (w ≈ 2% of the scan) over the median point-to-point
+/// change. Foils in transmission score in the hundreds, a fluorescence
+/// sample's transmission ~5, a noise-only ROI below 1.
+fn edge_score(y: &[f64]) -> f64 {
+    let n = y.len();
+    let w = (n / 50).max(3);
+    if n < 2 * w + 1 {
+        return 0.0;
+    }
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0.0);
+    let mut acc = 0.0;
+    for v in y {
+        acc += v;
+        prefix.push(acc);
+    }
+    let mean = |a: usize, b: usize| {
+        let (pa, pb) = (prefix.get(a).copied(), prefix.get(b).copied());
+        pa.zip(pb)
+            .map_or(0.0, |(pa, pb)| (pb - pa) / (b - a) as f64)
+    };
+    let step = (w..=n - w)
+        .map(|i| mean(i, i + w) - mean(i - w, i))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let noise = median_step(y);
+    step / noise.max(f64::MIN_POSITIVE)
 }
 
 /// Build μ for a recipe, reporting the first row where it is not finite
@@ -464,9 +498,14 @@ fn missing(file: &str, mode: &str, what: &str, labels: &[String]) -> ParseError 
     .field(what)
 }
 
+/// Fluorescence replaces transmission automatically only when its edge is
+/// this many times clearer (see [`edge_score`]).
+const FLUOR_PREFERENCE: f64 = 3.0;
+
 /// Choose and build μ: an existing μ column; else transmission when I0 and
-/// It exist and ln(I0/It) is finite everywhere; else fluorescence; else
-/// reference. `mode` forces one kind.
+/// It exist, ln(I0/It) is finite everywhere and rises across the scan (or
+/// fluorescence does not); else fluorescence; else reference. `mode` forces
+/// one kind.
 fn choose_mu(
     table: &ColumnTable,
     file: &str,
@@ -545,9 +584,24 @@ fn choose_mu(
             if let Some(mu) = mu_col {
                 return build(MuRecipe::Column { mu });
             }
+            // Transmission first, unless fluorescence shows a far clearer
+            // edge: then the sample was measured in fluorescence and
+            // ln(I0/It) is flat (GSE Fe/Mn XANES series, XDAC Vortex data).
+            let fl = fluor.map(build);
+            let fl_score = match &fl {
+                Some(Ok((_, m))) => edge_score(m),
+                _ => 0.0,
+            };
             let mut first_err = None;
-            for r in [trans, fluor, refer].into_iter().flatten() {
+            if let Some(r) = trans {
                 match build(r) {
+                    Ok(v) if edge_score(&v.1) * FLUOR_PREFERENCE >= fl_score => return Ok(v),
+                    Ok(_) => {}
+                    Err(e) => first_err = Some(e),
+                }
+            }
+            for r in [fl, refer.map(build)].into_iter().flatten() {
+                match r {
                     Ok(v) => return Ok(v),
                     Err(e) => {
                         first_err.get_or_insert(e);
