@@ -79,6 +79,8 @@ fn is_fluor(n: &str) -> bool {
 
 /// An existing μ column: `mu`, `xmu`, `mutrans`, `mufluor`, `log(i0/it)`,
 /// FDMNES `<xanes>`… Reference μ (`murefer`, `mu_ref`) only if nothing else.
+/// The first one in file order wins (`mufluor` before `mutrans` in the Roman
+/// glass XDI, whose comments say it is fluorescence data).
 fn mu_column(labels: &[String]) -> Option<usize> {
     let ns: Vec<String> = labels.iter().map(|l| norm(l)).collect();
     let is_mu = |n: &str| {
@@ -89,6 +91,15 @@ fn mu_column(labels: &[String]) -> Option<usize> {
             || n.contains("xanes")
     };
     let is_ref = |n: &str| n.contains("ref");
+    // APS 12BM's `mu01`/`mu12`/`mu23` are chamber-pair ratios logged on the
+    // fly and clipped to 0 where a chamber reads ≤ 0; the raw counters are
+    // used instead so a dead chamber is noticed.
+    let is_mu = |n: &str| {
+        is_mu(n)
+            && !n
+                .strip_prefix("mu")
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    };
     ns.iter()
         .position(|n| is_mu(n) && !is_ref(n))
         .or_else(|| ns.iter().position(|n| is_mu(n)))
@@ -326,10 +337,7 @@ fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
         .collect();
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for i in cands {
-        let stem: String = ns
-            .get(i)
-            .map(|n| n.chars().filter(|c| !c.is_ascii_digit()).collect())
-            .unwrap_or_default();
+        let stem = table.labels.get(i).map(|l| stem(l)).unwrap_or_default();
         match groups.iter_mut().find(|g| g.0 == stem) {
             Some(g) => g.1.push(i),
             None => groups.push((stem, vec![i])),
@@ -372,6 +380,22 @@ fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
         iref,
         fluor,
     }
+}
+
+/// Channel-group key: the label without digits and without the `_colN`
+/// suffix that makes repeated labels unique (`As_Ka`, `As_Ka_col46`).
+fn stem(label: &str) -> String {
+    let base = match label.rfind("_col") {
+        Some(p)
+            if label
+                .get(p + 4..)
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            label.get(..p).unwrap_or(label)
+        }
+        _ => label,
+    };
+    norm(base).chars().filter(|c| !c.is_ascii_digit()).collect()
 }
 
 fn fluor_sum(table: &ColumnTable, cols: &[usize]) -> Vec<f64> {

@@ -104,6 +104,8 @@ pub(crate) fn scan(text: &str) -> Scanned<'_> {
 pub(crate) struct Block {
     pub first: usize,
     pub ncols: usize,
+    /// A damaged data row just above `first` (reported once labels are known).
+    pub damaged: Option<usize>,
 }
 
 /// The longest run of numeric lines with one column count is the data (ties
@@ -140,6 +142,7 @@ pub(crate) fn find_block(sc: &Scanned<'_>, file: &str, from: usize) -> Result<Bl
             .rev()
             .find(|&j| sc.kinds.get(j) != Some(&LineKind::Blank))
     };
+    let mut damaged = None;
     if let Some(p) = prev(first)
         && let Some(pp) = prev(p)
         && let Some(LineKind::Numeric { ncols: c2, .. }) = sc.kinds.get(pp)
@@ -149,9 +152,13 @@ pub(crate) fn find_block(sc: &Scanned<'_>, file: &str, from: usize) -> Result<Bl
             Some(LineKind::Text | LineKind::Numeric { .. })
         )
     {
-        return Err(bad_row(sc, file, p, ncols, &[]));
+        damaged = Some(p);
     }
-    Ok(Block { first, ncols })
+    Ok(Block {
+        first,
+        ncols,
+        damaged,
+    })
 }
 
 /// The error for a row inside the data block that is not `ncols` numbers.
@@ -575,16 +582,40 @@ fn header_metadata(header: &[&str], table: &mut ColumnTable) {
     }
 }
 
+/// The header without trailing data rows (those above a damaged row).
+fn trim_numeric_tail<'a, 'b>(sc: &Scanned<'a>, header: &'b [&'a str]) -> &'b [&'a str] {
+    let mut end = header.len();
+    while end > 0
+        && matches!(
+            sc.kinds.get(end - 1),
+            Some(LineKind::Numeric { .. } | LineKind::Blank)
+        )
+    {
+        end -= 1;
+    }
+    header.get(..end).unwrap_or_default()
+}
+
 /// Read a plain column file into a table. See the module doc for dialects.
 pub fn read_table(text: &str, file: &str, opts: &LoadOptions) -> Result<ColumnTable, ParseError> {
     let sc = scan(text);
     let block = find_block(&sc, file, 0)?;
     let header: &[&str] = sc.lines.get(..block.first).unwrap_or_default();
+    // A damaged row above the run sits inside the header slice; labels come
+    // from above it.
+    let label_header = match block.damaged {
+        Some(d) => sc.lines.get(..d).unwrap_or_default(),
+        None => header,
+    };
+    let label_header = trim_numeric_tail(&sc, label_header);
     let mut labels = match &opts.columns {
         Some(spec) => user_labels(spec, block.ncols),
-        None => header_labels(header, block.ncols),
+        None => header_labels(label_header, block.ncols),
     };
     pad_labels(&mut labels, block.ncols);
+    if let Some(d) = block.damaged {
+        return Err(bad_row(&sc, file, d, block.ncols, &labels));
+    }
     let (columns, row_lines) = collect(&sc, file, block, &labels)?;
     let mut table = ColumnTable {
         labels,
