@@ -5,8 +5,10 @@
 //! (`I0`, `Io`, `I0-32`, `PreKB-I0`, `It`, `I1`, `itrans`, `Iref`, `I2`, `If`,
 //! `Ifch1`, `Fe_Ka_mca3`…), after normalising to lower-case alphanumerics.
 
+use std::convert::identity;
 use std::path::Path;
 
+use super::columns::OrEmpty;
 use super::{
     ChiData, ColumnTable, Dataset, EnergyUnit, LoadOptions, MuMode, MuRecipe, ParseError,
     XasSpectrum,
@@ -22,7 +24,7 @@ fn norm(label: &str) -> String {
                 .get(p + 2..)
                 .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) =>
         {
-            label.get(..p).unwrap_or(label)
+            label.get(..p).map_or(label, identity)
         }
         _ => label,
     };
@@ -194,7 +196,7 @@ fn chi_columns(table: &ColumnTable) -> Option<(usize, usize)> {
     let chi = ns.iter().position(|n| n.starts_with("chi"));
     let k_label = ns.first().is_some_and(|n| n == "k" || n == "kinvang");
     if k_label || chi.is_some() {
-        return Some((0, chi.unwrap_or(1).max(1)));
+        return Some((0, chi.map_or(1, identity).max(1)));
     }
     let unlabelled = table.labels.iter().all(|l| l.starts_with("col"));
     let k = table.columns.first()?;
@@ -232,13 +234,13 @@ fn file_name(file: &str) -> String {
 }
 
 fn to_chi(table: ColumnTable, file: &str, ik: usize, ichi: usize) -> Result<ChiData, ParseError> {
-    let k = table.columns.get(ik).cloned().unwrap_or_default();
+    let k = table.columns.get(ik).cloned().or_empty();
     let chi = table
         .columns
         .get(ichi)
         .cloned()
         .ok_or_else(|| ParseError::new(file, "χ(k) file needs a second column for χ"))?;
-    let label = table.labels.get(ik).cloned().unwrap_or_default();
+    let label = table.labels.get(ik).cloned().or_empty();
     for (r, w) in k.windows(2).enumerate() {
         if w[1] <= w[0] {
             return Err(ParseError::new(
@@ -259,7 +261,7 @@ fn to_chi(table: ColumnTable, file: &str, ik: usize, ichi: usize) -> Result<ChiD
 
 /// Energy in eV from the chosen column, with the unit it was found in.
 fn energy_ev(table: &ColumnTable, ie: usize, angle: bool) -> (Vec<f64>, EnergyUnit) {
-    let raw = table.columns.get(ie).cloned().unwrap_or_default();
+    let raw = table.columns.get(ie).cloned().or_empty();
     let units = column_units(table, ie);
     let is_deg = angle || units.as_deref().is_some_and(|u| u.starts_with("deg"));
     if is_deg {
@@ -337,7 +339,7 @@ fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
         .collect();
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for i in cands {
-        let stem = table.labels.get(i).map(|l| stem(l)).unwrap_or_default();
+        let stem = table.labels.get(i).map(|l| stem(l)).or_empty();
         match groups.iter_mut().find(|g| g.0 == stem) {
             Some(g) => g.1.push(i),
             None => groups.push((stem, vec![i])),
@@ -345,7 +347,7 @@ fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
     }
     let fluor = match groups.len() {
         0 => Vec::new(),
-        1 => groups.into_iter().next().map(|g| g.1).unwrap_or_default(),
+        1 => groups.into_iter().next().map(|g| g.1).or_empty(),
         _ => {
             let score = |g: &[usize]| {
                 let sum = fluor_sum(table, g);
@@ -371,7 +373,7 @@ fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
             best_sum
                 .or_else(|| scored.iter().find(|(s, _)| *s == best))
                 .map(|(_, g)| g.1.clone())
-                .unwrap_or_default()
+                .or_empty()
         }
     };
     Counters {
@@ -391,7 +393,7 @@ fn stem(label: &str) -> String {
                 .get(p + 4..)
                 .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) =>
         {
-            label.get(..p).unwrap_or(label)
+            label.get(..p).map_or(label, identity)
         }
         _ => label,
     };
@@ -448,7 +450,7 @@ fn build_mu(table: &ColumnTable, file: &str, recipe: &MuRecipe) -> Result<Vec<f6
             .get(i)
             .ok_or_else(|| ParseError::new(file, format!("column {} does not exist", i + 1)))
     };
-    let label = |i: usize| table.labels.get(i).cloned().unwrap_or_default();
+    let label = |i: usize| table.labels.get(i).cloned().or_empty();
     let (mu, blame): (Vec<f64>, Vec<usize>) = match recipe {
         MuRecipe::Column { mu } => (col(*mu)?.clone(), vec![*mu]),
         MuRecipe::Transmission { i0, it } => {
@@ -632,14 +634,17 @@ fn choose_mu(
                     }
                 }
             }
-            Err(first_err.unwrap_or_else(|| {
-                missing(
-                    file,
-                    "any",
-                    if c.i0.is_none() { "i0" } else { "it" },
-                    labels,
-                )
-            }))
+            Err(first_err.map_or_else(
+                || {
+                    missing(
+                        file,
+                        "any",
+                        if c.i0.is_none() { "i0" } else { "it" },
+                        labels,
+                    )
+                },
+                identity,
+            ))
         }
     }
 }
@@ -790,7 +795,7 @@ pub fn to_xas(
         energy_ev(&table, ie, angle)
     };
     let (recipe, mut mu) = choose_mu(&table, file, ie, opts.mu_mode)?;
-    let label = table.labels.get(ie).cloned().unwrap_or_default();
+    let label = table.labels.get(ie).cloned().or_empty();
     order_energy(&mut table, &mut energy, &mut mu, file, &label)?;
     Ok(XasSpectrum {
         name: file_name(file),

@@ -8,7 +8,21 @@
 //! in a legend (handled explicitly), the rest put them on the line just above
 //! the numbers (Larch `read_ascii` convention).
 
+use std::convert::identity;
+
 use super::{ColumnTable, LoadOptions, ParseError, parse_f64};
+
+/// The value, or the type's empty default. Used for look-ups whose absence
+/// only means "nothing there" (a missing label, an empty header slice).
+pub(crate) trait OrEmpty<T> {
+    fn or_empty(self) -> T;
+}
+
+impl<T: Default> OrEmpty<T> for Option<T> {
+    fn or_empty(self) -> T {
+        self.map_or_else(T::default, identity)
+    }
+}
 
 /// Characters that start a comment line (Larch's `COMMENTCHARS`).
 const COMMENT_CHARS: &[char] = &['#', ';', '%', '*', '!', '$'];
@@ -169,12 +183,12 @@ pub(crate) fn bad_row(
     ncols: usize,
     labels: &[String],
 ) -> ParseError {
-    let line = sc.lines.get(i).copied().unwrap_or_default();
+    let line = sc.lines.get(i).copied().or_empty();
     let label = |j: usize| {
         labels
             .get(j)
             .cloned()
-            .unwrap_or_else(|| format!("col{}", j + 1))
+            .map_or_else(|| format!("col{}", j + 1), identity)
     };
     let toks: Vec<&str> = tokens(line.trim_start()).collect();
     for (j, tok) in toks.iter().enumerate() {
@@ -211,7 +225,7 @@ pub(crate) fn collect(
         match *kind {
             LineKind::Blank | LineKind::Comment => {}
             LineKind::Numeric { start, ncols } if ncols == block.ncols => {
-                let vals = sc.values.get(start..start + ncols).unwrap_or_default();
+                let vals = sc.values.get(start..start + ncols).or_empty();
                 for (j, (col, &v)) in columns.iter_mut().zip(vals).enumerate() {
                     if !v.is_finite() {
                         return Err(non_finite(sc, file, i, j, labels));
@@ -227,12 +241,12 @@ pub(crate) fn collect(
 }
 
 fn non_finite(sc: &Scanned<'_>, file: &str, i: usize, j: usize, labels: &[String]) -> ParseError {
-    let line = sc.lines.get(i).copied().unwrap_or_default();
-    let tok = tokens(line.trim_start()).nth(j).unwrap_or("?");
+    let line = sc.lines.get(i).copied().or_empty();
+    let tok = tokens(line.trim_start()).nth(j).map_or("?", identity);
     let label = labels
         .get(j)
         .cloned()
-        .unwrap_or_else(|| format!("col{}", j + 1));
+        .map_or_else(|| format!("col{}", j + 1), identity);
     match parse_f64(tok, file, i + 1, &label) {
         Err(e) => e,
         Ok(_) => ParseError::new(file, format!("non-finite value '{tok}'"))
@@ -263,7 +277,7 @@ pub(crate) fn pad_labels(labels: &mut Vec<String>, ncols: usize) {
         let clean: String = labels
             .get(i)
             .map(|l| l.split_whitespace().collect::<Vec<_>>().join("_"))
-            .unwrap_or_default();
+            .or_empty();
         let clean = if clean.is_empty() {
             format!("col{}", i + 1)
         } else {
@@ -289,7 +303,7 @@ fn strip_comment(line: &str) -> &str {
     let t = t
         .strip_prefix("#L")
         .or_else(|| t.strip_prefix("#C "))
-        .unwrap_or(t);
+        .map_or(t, identity);
     t.trim_start_matches(COMMENT_CHARS).trim()
 }
 
@@ -389,7 +403,7 @@ fn xsd_legend(header: &[&str]) -> Vec<String> {
         }
         for (m, &(_, after, n)) in marks.iter().enumerate() {
             let end = marks.get(m + 1).map_or(t.len(), |x| x.0);
-            let name = t.get(after..end).unwrap_or_default().trim();
+            let name = t.get(after..end).or_empty().trim();
             let name = name.trim_end_matches('*').trim();
             entries.push((n, name.to_owned()));
         }
@@ -459,7 +473,7 @@ fn kekpf_legend(header: &[&str], ncols: usize) -> Vec<String> {
         .map(|l| l.trim())
         .find(|l| l.starts_with("Mode"))
         .map(|l| l.split_whitespace().skip(1).collect())
-        .unwrap_or_default();
+        .or_empty();
     for j in 3..ncols {
         // `Mode` and `Offset` rows have no entry for the first column.
         let name = match modes.get(j - 1).copied() {
@@ -527,7 +541,7 @@ fn header_labels(header: &[&str], ncols: usize) -> Vec<String> {
         .iter()
         .map(|l| l.trim())
         .find(|l| !l.is_empty())
-        .unwrap_or_default();
+        .or_empty();
     let first_lc = first.to_ascii_lowercase();
     let dialect = if first_lc.starts_with("; epics scan") {
         gse_legend(header)
@@ -550,7 +564,7 @@ fn header_labels(header: &[&str], ncols: usize) -> Vec<String> {
         .rev()
         .find(|l| !l.trim().is_empty())
         .copied()
-        .unwrap_or_default();
+        .or_empty();
     generic_labels(last, ncols)
 }
 
@@ -593,18 +607,18 @@ fn trim_numeric_tail<'a, 'b>(sc: &Scanned<'a>, header: &'b [&'a str]) -> &'b [&'
     {
         end -= 1;
     }
-    header.get(..end).unwrap_or_default()
+    header.get(..end).or_empty()
 }
 
 /// Read a plain column file into a table. See the module doc for dialects.
 pub fn read_table(text: &str, file: &str, opts: &LoadOptions) -> Result<ColumnTable, ParseError> {
     let sc = scan(text);
     let block = find_block(&sc, file, 0)?;
-    let header: &[&str] = sc.lines.get(..block.first).unwrap_or_default();
+    let header: &[&str] = sc.lines.get(..block.first).or_empty();
     // A damaged row above the run sits inside the header slice; labels come
     // from above it.
     let label_header = match block.damaged {
-        Some(d) => sc.lines.get(..d).unwrap_or_default(),
+        Some(d) => sc.lines.get(..d).or_empty(),
         None => header,
     };
     let label_header = trim_numeric_tail(&sc, label_header);

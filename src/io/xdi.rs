@@ -5,7 +5,7 @@
 //! GSE "Epics StepScan" files (`#XDI/1.1`) write `Column.N: label units ||
 //! PV`; the `|| PV` part is an address, not part of the label or units.
 
-use super::columns::{self, LineKind};
+use super::columns::{self, LineKind, OrEmpty};
 use super::{ColumnTable, LoadOptions, ParseError, XasSpectrum, beamline};
 
 /// One XDI file as written, before μ is built.
@@ -144,7 +144,7 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
     };
     let mut labels: Vec<String> = label_line
         .map(|l| l.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
+        .or_empty();
     labels.resize(block.ncols.max(labels.len()), String::new());
     let mut column_units = vec![String::new(); block.ncols];
     for (i, label, units) in &col_labels {
