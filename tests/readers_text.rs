@@ -11,439 +11,61 @@ use carto::io::{
 };
 
 /// (path, npts, first energy eV, last energy eV, recipe, row, μ at row)
+#[rustfmt::skip]
 const XAS_REFERENCE: &[(&str, usize, f64, f64, &str, usize, f64)] = &[
-    (
-        "xas/xdi/cu_metal_rt.xdi",
-        408,
-        8779.000000000,
-        10145.860000000,
-        "column:3",
-        204,
-        1.173593800000e+00,
-    ),
-    (
-        "xas/xdi/cu_romanglass.xdi",
-        473,
-        8928.635500000,
-        9354.273500000,
-        "column:1",
-        236,
-        1.290622400000e+01,
-    ),
-    (
-        "xas/xdi/fe_xanes_8ch.xdi",
-        100,
-        7012.000000000,
-        7108.598755000,
-        "fluor:15-22/4",
-        50,
-        9.988117584253e-04,
-    ),
-    (
-        "xas/xdi/feo_rt1.xdi",
-        412,
-        6911.767100000,
-        8084.093800000,
-        "column:1",
-        206,
-        1.052559000000e+00,
-    ),
-    (
-        "xas/xdi/se_na2so4_rt.xdi",
-        469,
-        12508.000000000,
-        13404.760000000,
-        "trans:2,3",
-        234,
-        -1.382716612007e+00,
-    ),
-    (
-        "xas/xdi/v_foil.xdi",
-        463,
-        5385.000000000,
-        6089.816000000,
-        "trans:2,3",
-        231,
-        1.899709078495e+00,
-    ),
-    (
-        "xas/columns/EMG003.txt",
-        1128,
-        7077.900000000,
-        7253.400000000,
-        "column:1",
-        564,
-        9.053400000000e-01,
-    ),
-    (
-        "xas/columns/cu.xmu",
-        612,
-        8786.204000000,
-        11362.470000000,
-        "column:1",
-        306,
-        2.687955000000e+00,
-    ),
-    (
-        "xas/columns/cu2s_xafs.dat",
-        454,
-        8759.990000000,
-        9852.277000000,
-        "column:1",
-        227,
-        -9.786809000000e-01,
-    ),
-    (
-        "xas/columns/cu_10k.xmu",
-        612,
-        8786.204000000,
-        11362.470000000,
-        "column:1",
-        306,
-        2.687955000000e+00,
-    ),
-    (
-        "xas/columns/cu_50k.xmu",
-        620,
-        8782.347000000,
-        11362.540000000,
-        "column:1",
-        310,
-        2.713243000000e+00,
-    ),
-    (
-        "xas/columns/cu_rt01.xmu",
-        408,
-        8779.000000000,
-        10145.860000000,
-        "column:1",
-        204,
-        1.173593800000e+00,
-    ),
-    (
-        "xas/columns/fe.060",
-        511,
-        6911.988620000,
-        8962.944140000,
-        "trans:1,2",
-        255,
-        2.311172061770e+00,
-    ),
-    (
-        "xas/columns/fe2o3_rt1.xmu",
-        412,
-        6911.827700000,
-        8084.233700000,
-        "column:1",
-        206,
-        1.748977400000e+00,
-    ),
-    (
-        "xas/columns/feo_exafs_pnccat2001.dat",
-        412,
-        6911.767130080,
-        8084.093846570,
-        "trans:2,3",
-        206,
-        1.052559042155e+00,
-    ),
-    (
-        "xas/columns/feo_xafs.dat",
-        412,
-        6911.767100000,
-        8084.093800000,
-        "column:1",
-        206,
-        1.118746100000e+00,
-    ),
-    (
-        "xas/columns/incomplete_label.dat",
-        17,
-        11767.000000000,
-        11847.000000000,
-        "trans:3,4",
-        8,
-        -1.072024694598e+00,
-    ),
-    (
-        "xas/columns/mn_cpmnco3.dat",
-        409,
-        6339.980000000,
-        7196.980000000,
-        "column:1",
-        204,
-        -1.458889000000e+00,
-    ),
-    (
-        "xas/columns/scorodite_as_xafs.001",
-        297,
-        11767.000000000,
-        12415.640000000,
-        "trans:3,4",
-        148,
-        -6.326305760424e-01,
-    ),
-    (
-        "xas/columns/sno2_l3.dat",
-        208,
-        3868.797200000,
-        4172.609900000,
-        "column:1",
-        104,
-        1.054246466667e-01,
-    ),
-    (
-        "xas/columns/znse_zn_xafs.001",
-        469,
-        9509.000000000,
-        10405.760000000,
-        "trans:2,3",
-        234,
-        -2.279725239284e-01,
-    ),
-    (
-        "xas/series/fexanes_a.001",
-        449,
-        7032.000244000,
-        7355.788689000,
-        "fluor:7-7/2",
-        224,
-        2.823753729725e-01,
-    ),
-    (
-        "xas/series/fexanes_b.001",
-        449,
-        7032.001709000,
-        7355.791135000,
-        "fluor:7-7/2",
-        224,
-        1.741287788332e-01,
-    ),
-    (
-        "xas/series/fexanes_c.001",
-        449,
-        7032.001709000,
-        7355.789505000,
-        "fluor:7-7/2",
-        224,
-        1.052997489631e-01,
-    ),
-    (
-        "xas/series/fexanes_d.001",
-        449,
-        7032.000244000,
-        7355.788689000,
-        "fluor:7-7/2",
-        224,
-        1.729118061163e-01,
-    ),
-    (
-        "xas/series/fexanes_e.001",
-        449,
-        7032.002441000,
-        7355.787874000,
-        "fluor:7-7/2",
-        224,
-        3.501849038510e-01,
-    ),
-    (
-        "xas/beamlines/APS10BM_2019.dat",
-        3464,
-        6389.997500000,
-        7601.358700000,
-        "trans:1,2",
-        1732,
-        2.658331540342e-01,
-    ),
-    (
-        "xas/beamlines/APS12BM_2019.dat",
-        492,
-        6339.000000000,
-        6984.740000000,
-        "fluor:11-23/3",
-        246,
-        6.078054883052e-05,
-    ),
-    (
-        "xas/beamlines/APS13ID_2008.dat",
-        469,
-        9509.000000000,
-        10405.760000000,
-        "trans:2,3",
-        234,
-        -2.279725239284e-01,
-    ),
-    (
-        "xas/beamlines/APS13ID_2019.dat",
-        221,
-        6389.001866000,
-        6537.007889000,
-        "fluor:5-8/2",
-        110,
-        7.737134763939e-03,
-    ),
-    (
-        "xas/beamlines/APS20BM_2001.dat",
-        412,
-        6911.767130080,
-        8084.093846570,
-        "trans:2,3",
-        206,
-        1.052559042155e+00,
-    ),
-    (
-        "xas/beamlines/APS20ID_2018.dat",
-        379,
-        11716.983610940,
-        12246.435722480,
-        "fluor:8-8/5",
-        189,
-        3.582391794904e+00,
-    ),
-    (
-        "xas/beamlines/APS9BM_2006.dat",
-        258,
-        2460.000000000,
-        2500.000000000,
-        "fluor:23-30/6",
-        129,
-        3.765547421909e-02,
-    ),
-    (
-        "xas/beamlines/APS9BM_2019.dat",
-        442,
-        6287.671026260,
-        7391.448752370,
-        "trans:4,5",
-        221,
-        -4.921384976444e-01,
-    ),
-    (
-        "xas/beamlines/CLSHXMA.dat",
-        414,
-        11667.001000000,
-        12842.362000000,
-        "trans:4,5",
-        207,
-        2.761264166838e-01,
-    ),
-    (
-        "xas/beamlines/ESRF_BM08_LISA_2021.dat",
-        198,
-        10906.925247166,
-        11505.616485957,
-        "column:3",
-        99,
-        3.164782280937e-02,
-    ),
-    (
-        "xas/beamlines/FDMNES_2022_Mo2C_out.dat",
-        559,
-        19975.000000000,
-        20119.800000000,
-        "column:1",
-        279,
-        8.602855400000e-02,
-    ),
-    (
-        "xas/beamlines/NSLS6BM_2019.dat",
-        352,
-        5264.987000000,
-        6120.533000000,
-        "column:3",
-        176,
-        7.622354810000e+02,
-    ),
-    (
-        "xas/beamlines/NSLS_XDAC_2011.dat",
-        422,
-        6912.001900000,
-        7757.715150000,
-        "fluor:3-6/1",
-        211,
-        3.777980813157e+00,
-    ),
-    (
-        "xas/beamlines/PF9A_2022.dat",
-        1426,
-        6606.167377527,
-        8211.094606841,
-        "fluor:4-4/3",
-        713,
-        1.199216147492e-01,
-    ),
-    (
-        "xas/beamlines/PFBL12C_2005.dat",
-        818,
-        12049.083202575,
-        13243.311517891,
-        "trans:3,4",
-        409,
-        -5.628973635397e-01,
-    ),
-    (
-        "xas/beamlines/SLS_PHOENIX_2023.dat",
-        301,
-        1479.998754000,
-        1840.064883000,
-        "fluor:1-1/3",
-        150,
-        6.683940348239e+05,
-    ),
-    (
-        "xas/beamlines/SSRL1_2006.dat",
-        455,
-        25284.998000000,
-        26534.926000000,
-        "trans:3,4",
-        227,
-        8.206414283441e-01,
-    ),
-    (
-        "xas/beamlines/generic_columns_no_header.dat",
-        198,
-        10906.925247166,
-        11505.616485957,
-        "trans:1,2",
-        99,
-        3.164782280937e-02,
-    ),
+    ("xas/xdi/cu_metal_rt.xdi", 408, 8779.000000000, 10145.860000000, "column:3", 204, 1.173593800000e+00),
+    ("xas/xdi/cu_romanglass.xdi", 473, 8928.635500000, 9354.273500000, "column:1", 236, 1.290622400000e+01),
+    ("xas/xdi/fe_xanes_8ch.xdi", 100, 7012.000000000, 7108.598755000, "fluor:15-22/4", 50, 9.988117584253e-04),
+    ("xas/xdi/feo_rt1.xdi", 412, 6911.767100000, 8084.093800000, "column:1", 206, 1.052559000000e+00),
+    ("xas/xdi/se_na2so4_rt.xdi", 469, 12508.000000000, 13404.760000000, "trans:2,3", 234, -1.382716612007e+00),
+    ("xas/xdi/v_foil.xdi", 463, 5385.000000000, 6089.816000000, "trans:2,3", 231, 1.899709078495e+00),
+    ("xas/columns/EMG003.txt", 1128, 7077.900000000, 7253.400000000, "column:1", 564, 9.053400000000e-01),
+    ("xas/columns/cu.xmu", 612, 8786.204000000, 11362.470000000, "column:1", 306, 2.687955000000e+00),
+    ("xas/columns/cu2s_xafs.dat", 454, 8759.990000000, 9852.277000000, "column:1", 227, -9.786809000000e-01),
+    ("xas/columns/cu_10k.xmu", 612, 8786.204000000, 11362.470000000, "column:1", 306, 2.687955000000e+00),
+    ("xas/columns/cu_50k.xmu", 620, 8782.347000000, 11362.540000000, "column:1", 310, 2.713243000000e+00),
+    ("xas/columns/cu_rt01.xmu", 408, 8779.000000000, 10145.860000000, "column:1", 204, 1.173593800000e+00),
+    ("xas/columns/fe.060", 511, 6911.988620000, 8962.944140000, "trans:1,2", 255, 2.311172061770e+00),
+    ("xas/columns/fe2o3_rt1.xmu", 412, 6911.827700000, 8084.233700000, "column:1", 206, 1.748977400000e+00),
+    ("xas/columns/feo_exafs_pnccat2001.dat", 412, 6911.767130080, 8084.093846570, "trans:2,3", 206, 1.052559042155e+00),
+    ("xas/columns/feo_xafs.dat", 412, 6911.767100000, 8084.093800000, "column:1", 206, 1.118746100000e+00),
+    ("xas/columns/incomplete_label.dat", 17, 11767.000000000, 11847.000000000, "trans:3,4", 8, -1.072024694598e+00),
+    ("xas/columns/mn_cpmnco3.dat", 409, 6339.980000000, 7196.980000000, "column:1", 204, -1.458889000000e+00),
+    ("xas/columns/scorodite_as_xafs.001", 297, 11767.000000000, 12415.640000000, "trans:3,4", 148, -6.326305760424e-01),
+    ("xas/columns/sno2_l3.dat", 208, 3868.797200000, 4172.609900000, "column:1", 104, 1.054246466667e-01),
+    ("xas/columns/znse_zn_xafs.001", 469, 9509.000000000, 10405.760000000, "trans:2,3", 234, -2.279725239284e-01),
+    ("xas/series/fexanes_a.001", 449, 7032.000244000, 7355.788689000, "fluor:7-7/2", 224, 2.823753729725e-01),
+    ("xas/series/fexanes_b.001", 449, 7032.001709000, 7355.791135000, "fluor:7-7/2", 224, 1.741287788332e-01),
+    ("xas/series/fexanes_c.001", 449, 7032.001709000, 7355.789505000, "fluor:7-7/2", 224, 1.052997489631e-01),
+    ("xas/series/fexanes_d.001", 449, 7032.000244000, 7355.788689000, "fluor:7-7/2", 224, 1.729118061163e-01),
+    ("xas/series/fexanes_e.001", 449, 7032.002441000, 7355.787874000, "fluor:7-7/2", 224, 3.501849038510e-01),
+    ("xas/beamlines/APS10BM_2019.dat", 3464, 6389.997500000, 7601.358700000, "trans:1,2", 1732, 2.658331540342e-01),
+    ("xas/beamlines/APS12BM_2019.dat", 492, 6339.000000000, 6984.740000000, "fluor:11-23/3", 246, 6.078054883052e-05),
+    ("xas/beamlines/APS13ID_2008.dat", 469, 9509.000000000, 10405.760000000, "trans:2,3", 234, -2.279725239284e-01),
+    ("xas/beamlines/APS13ID_2019.dat", 221, 6389.001866000, 6537.007889000, "fluor:5-8/2", 110, 7.737134763939e-03),
+    ("xas/beamlines/APS20BM_2001.dat", 412, 6911.767130080, 8084.093846570, "trans:2,3", 206, 1.052559042155e+00),
+    ("xas/beamlines/APS20ID_2018.dat", 379, 11716.983610940, 12246.435722480, "fluor:8-8/5", 189, 3.582391794904e+00),
+    ("xas/beamlines/APS9BM_2006.dat", 258, 2460.000000000, 2500.000000000, "fluor:23-30/6", 129, 3.765547421909e-02),
+    ("xas/beamlines/APS9BM_2019.dat", 442, 6287.671026260, 7391.448752370, "trans:4,5", 221, -4.921384976444e-01),
+    ("xas/beamlines/CLSHXMA.dat", 414, 11667.001000000, 12842.362000000, "trans:4,5", 207, 2.761264166838e-01),
+    ("xas/beamlines/ESRF_BM08_LISA_2021.dat", 198, 10906.925247166, 11505.616485957, "column:3", 99, 3.164782280937e-02),
+    ("xas/beamlines/FDMNES_2022_Mo2C_out.dat", 559, 19975.000000000, 20119.800000000, "column:1", 279, 8.602855400000e-02),
+    ("xas/beamlines/NSLS6BM_2019.dat", 352, 5264.987000000, 6120.533000000, "column:3", 176, 7.622354810000e+02),
+    ("xas/beamlines/NSLS_XDAC_2011.dat", 422, 6912.001900000, 7757.715150000, "fluor:3-6/1", 211, 3.777980813157e+00),
+    ("xas/beamlines/PF9A_2022.dat", 1426, 6606.167377527, 8211.094606841, "fluor:4-4/3", 713, 1.199216147492e-01),
+    ("xas/beamlines/PFBL12C_2005.dat", 818, 12049.083202575, 13243.311517891, "trans:3,4", 409, -5.628973635397e-01),
+    ("xas/beamlines/SLS_PHOENIX_2023.dat", 301, 1479.998754000, 1840.064883000, "fluor:1-1/3", 150, 6.683940348239e+05),
+    ("xas/beamlines/SSRL1_2006.dat", 455, 25284.998000000, 26534.926000000, "trans:3,4", 227, 8.206414283441e-01),
+    ("xas/beamlines/generic_columns_no_header.dat", 198, 10906.925247166, 11505.616485957, "trans:1,2", 99, 3.164782280937e-02),
 ];
 
 /// (path, npts, first k, last k, row, χ at row)
+#[rustfmt::skip]
 const CHI_REFERENCE: &[(&str, usize, f64, f64, usize, f64)] = &[
-    (
-        "xas/chi/cu.chi",
-        350,
-        0.0000000000,
-        17.4500000000,
-        175,
-        3.050000000000e-04,
-    ),
-    (
-        "xas/chi/cu10k.chi",
-        500,
-        0.0000000000,
-        24.9500000000,
-        250,
-        -3.206647000000e-03,
-    ),
-    (
-        "xas/chi/cu_chi.dat",
-        499,
-        0.0500000000,
-        24.9500000000,
-        249,
-        -3.206647000000e-03,
-    ),
-    (
-        "xas/chi/nonuniform.chi",
-        476,
-        1.2864742539,
-        17.9144992120,
-        238,
-        -5.378530089400e-02,
-    ),
+    ("xas/chi/cu.chi", 350, 0.0000000000, 17.4500000000, 175, 3.050000000000e-04),
+    ("xas/chi/cu10k.chi", 500, 0.0000000000, 24.9500000000, 250, -3.206647000000e-03),
+    ("xas/chi/cu_chi.dat", 499, 0.0500000000, 24.9500000000, 249, -3.206647000000e-03),
+    ("xas/chi/nonuniform.chi", 476, 1.2864742539, 17.9144992120, 238, -5.378530089400e-02),
 ];
 
 fn recipe_code(r: &MuRecipe) -> String {
@@ -928,4 +550,53 @@ fn parsing_is_fast() {
     let per_file = start.elapsed() / n;
     println!("1000-row file: {per_file:?} per load");
     assert!(per_file.as_millis() < 5, "too slow: {per_file:?}");
+}
+
+#[test]
+fn xdi_energy_units_and_mono_angle() {
+    let kev = "# XDI/1.0\n# Column.1: energy keV\n# Column.2: i0\n# Column.3: itrans\n#----\n# energy i0 itrans\n\
+               7.000 100 50\n7.001 100 51\n7.002 100 52\n";
+    let Dataset::Xas(x) = load_bytes(kev.as_bytes(), "kev.xdi", &LoadOptions::default()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(x.energy_unit, EnergyUnit::Kev);
+    assert!(close(x.energy_ev[1], 7001.0, 1e-12));
+
+    // Angle in degrees with the recorded d-spacing (Si(311)).
+    let deg = "# XDI/1.0\n# Mono.d_spacing: 1.637418\n# Column.1: angle degrees\n# Column.2: i0\n# Column.3: itrans\n\
+               #----\n# angle i0 itrans\n36.0 100 50\n35.9 100 51\n35.8 100 52\n";
+    let Dataset::Xas(x) = load_bytes(deg.as_bytes(), "deg.xdi", &LoadOptions::default()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(x.energy_unit, EnergyUnit::MonoDeg);
+    let want = 12_398.419_843_320_026 / (2.0 * 1.637418 * 36.0f64.to_radians().sin());
+    assert!(
+        close(x.energy_ev[0], want, 1e-12),
+        "{} vs {want}",
+        x.energy_ev[0]
+    );
+    // The angle went down, so energy rises in file order.
+    assert_eq!(x.table.row_lines, [8, 9, 10]);
+    assert!(x.energy_ev[2] > x.energy_ev[0]);
+}
+
+#[test]
+fn odd_encodings_load() {
+    // BOM + CRLF.
+    let text = "\u{feff}# XDI/1.0\r\n# Column.1: energy eV\r\n# Column.2: mutrans\r\n#----\r\n# energy mutrans\r\n7000 0.1\r\n7001 0.2\r\n";
+    let Dataset::Xas(x) = load_bytes(text.as_bytes(), "bom.xdi", &LoadOptions::default()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(x.mu, [0.1, 0.2]);
+    // Bare CR line ends, Fortran D exponents, Latin-1 header.
+    let mut bytes = b"# sample at 25 \xb0C\r# energy mu\r.7000D+04 .1D+00\r.7001D+04 .2D+00\r.7002D+04 .3D+00\r".to_vec();
+    bytes.push(b'\r');
+    let Dataset::Xas(x) = load_bytes(&bytes, "mac.dat", &LoadOptions::default()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(x.energy_ev, [7000.0, 7001.0, 7002.0]);
+    assert_eq!(x.recipe, MuRecipe::Column { mu: 1 });
 }

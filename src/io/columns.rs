@@ -67,8 +67,15 @@ fn number(tok: &str) -> Option<f64> {
     None
 }
 
+/// Classify every line. A UTF-8 byte-order mark is ignored, and files with
+/// bare `\r` line ends (classic Mac OS acquisition PCs) are split on `\r`.
 pub(crate) fn scan(text: &str) -> Scanned<'_> {
-    let lines: Vec<&str> = text.lines().collect();
+    let text = text.strip_prefix('\u{feff}').map_or(text, identity);
+    let lines: Vec<&str> = if text.contains('\r') && !text.contains('\n') {
+        text.split('\r').collect()
+    } else {
+        text.lines().collect()
+    };
     let mut kinds = Vec::with_capacity(lines.len());
     let mut values = Vec::with_capacity(text.len() / 8);
     for line in &lines {

@@ -25,7 +25,7 @@ pub fn detect_format(bytes: &[u8]) -> FileFormat {
         return FileFormat::AthenaProject;
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
-    let trimmed = head.trim_start();
+    let trimmed = head.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with("# XDI/") || trimmed.starts_with("#XDI/") {
         return FileFormat::Xdi;
     }
