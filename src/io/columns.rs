@@ -50,7 +50,7 @@ pub(crate) struct Scanned<'a> {
 
 /// Token separators: whitespace and commas (CLS writes `1, 2.0, 3`).
 pub(crate) fn tokens(line: &str) -> impl Iterator<Item = &str> {
-    line.split(|c: char| c.is_whitespace() || c == ',')
+    line.split(|c: char| c.is_ascii_whitespace() || c == ',')
         .filter(|t| !t.is_empty())
 }
 
@@ -65,6 +65,38 @@ fn number(tok: &str) -> Option<f64> {
         return tok.replace(['D', 'd'], "E").parse::<f64>().ok();
     }
     None
+}
+
+/// Parse every token of a line into `values`; false at the first token that
+/// is not a number. A hand-written byte loop: this is the one hot path
+/// (every number of the file goes through it once).
+fn parse_row(line: &str, values: &mut Vec<f64>) -> bool {
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while bytes
+            .get(i)
+            .is_some_and(|b| b.is_ascii_whitespace() || *b == b',')
+        {
+            i += 1;
+        }
+        let start = i;
+        while bytes
+            .get(i)
+            .is_some_and(|b| !(b.is_ascii_whitespace() || *b == b','))
+        {
+            i += 1;
+        }
+        if i == start {
+            break;
+        }
+        // Token boundaries are ASCII bytes, so the slice is on char edges.
+        match line.get(start..i).and_then(number) {
+            Some(v) => values.push(v),
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Classify every line. A UTF-8 byte-order mark is ignored, and files with
@@ -92,17 +124,7 @@ pub(crate) fn scan(text: &str) -> Scanned<'_> {
             continue;
         }
         let start = values.len();
-        let mut ok = true;
-        for tok in tokens(t) {
-            match number(tok) {
-                Some(v) => values.push(v),
-                None => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if ok {
+        if parse_row(t, &mut values) {
             kinds.push(LineKind::Numeric {
                 start,
                 ncols: values.len() - start,
