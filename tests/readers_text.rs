@@ -446,6 +446,27 @@ fn malformed_non_numeric_token() {
 }
 
 #[test]
+fn malformed_rows_anywhere_in_the_block() {
+    // Two damaged rows in a row, the longer good part below them.
+    let mut text =
+        String::from("# energy i0 it\n7000 100 50\n7001 100 51\n7002 100 -\n7003 100 x\n");
+    for i in 4..20 {
+        text.push_str(&format!("{} 100 {}\n", 7000 + i, 50 + i));
+    }
+    let e = err(&text, &LoadOptions::default());
+    assert_eq!((e.line, e.field.as_deref()), (Some(4), Some("it")), "{e}");
+    // Second row damaged: one good row above it still marks the data start.
+    let text = "# energy i0 it\n7000 100 50\n7001 abc 51\n7002 100 52\n7003 100 53\n7004 100 54\n";
+    let e = err(text, &LoadOptions::default());
+    assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("i0")), "{e}");
+    // An extra field.
+    let text =
+        "# energy i0 it\n7000 100 50\n7001 100 51\n7002 100 52 9\n7003 100 53\n7004 100 54\n";
+    let e = err(text, &LoadOptions::default());
+    assert_eq!((e.line, e.field.as_deref()), (Some(4), Some("col4")), "{e}");
+}
+
+#[test]
 fn malformed_nan_and_inf() {
     let text = "# energy i0 it\n7000 100 50\n7001 NaN 51\n7002 100 52\n";
     let e = err(text, &LoadOptions::default());

@@ -147,60 +147,58 @@ pub(crate) fn scan(text: &str) -> Scanned<'_> {
 pub(crate) struct Block {
     pub first: usize,
     pub ncols: usize,
-    /// A damaged data row just above `first` (reported once labels are known).
-    pub damaged: Option<usize>,
 }
 
 /// The longest run of numeric lines with one column count is the data (ties
 /// go to the later run, as Larch reads the last block). Comment and blank
-/// lines do not break a run. A damaged row just above the run, with the same
-/// kind of rows above it, means the data started earlier: that row is
-/// reported instead of silently becoming header.
+/// lines do not break a run. If rows with that column count also come
+/// earlier (a run of two or more, or one row just above a single damaged
+/// line), the data really started there and the first damaged row between
+/// is reported instead of silently becoming header.
 pub(crate) fn find_block(sc: &Scanned<'_>, file: &str, from: usize) -> Result<Block, ParseError> {
-    let mut best: Option<(usize, usize, usize)> = None; // (first, len, ncols)
+    // (first line, number of rows, ncols) of every run.
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
     let mut cur: Option<(usize, usize, usize)> = None;
     for (i, kind) in sc.kinds.iter().enumerate().skip(from) {
         match *kind {
             LineKind::Blank | LineKind::Comment => {}
-            LineKind::Text => cur = None,
+            LineKind::Text => {
+                runs.extend(cur.take());
+            }
             LineKind::Numeric { ncols, .. } => {
                 cur = match cur {
                     Some((f, n, c)) if c == ncols => Some((f, n + 1, c)),
-                    _ => Some((i, 1, ncols)),
+                    other => {
+                        runs.extend(other);
+                        Some((i, 1, ncols))
+                    }
                 };
-                if let Some(c) = cur
-                    && best.is_none_or(|b| c.1 >= b.1)
-                {
-                    best = Some(c);
-                }
             }
         }
     }
-    let Some((first, _, ncols)) = best else {
+    runs.extend(cur);
+    let best = runs
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.1.cmp(&b.1.1).then(a.0.cmp(&b.0)))
+        .map(|(k, r)| (k, *r));
+    let Some((k, (first, _, ncols))) = best else {
         return Err(ParseError::new(file, "no numeric data found"));
     };
-    // Look for a damaged row directly above the run.
-    let prev = |i: usize| {
-        (from..i)
-            .rev()
-            .find(|&j| sc.kinds.get(j) != Some(&LineKind::Blank))
-    };
-    let mut damaged = None;
-    if let Some(p) = prev(first)
-        && let Some(pp) = prev(p)
-        && let Some(LineKind::Numeric { ncols: c2, .. }) = sc.kinds.get(pp)
-        && *c2 == ncols
-        && matches!(
-            sc.kinds.get(p),
-            Some(LineKind::Text | LineKind::Numeric { .. })
-        )
-    {
-        damaged = Some(p);
-    }
+    let is_gap = |j: usize| matches!(sc.kinds.get(j), Some(LineKind::Blank | LineKind::Comment));
+    // The earliest earlier run that belongs to the same table.
+    let earlier = runs.get(..k).or_empty().iter().position(|&(f, n, c)| {
+        c == ncols
+            && (n >= 2 || {
+                // A single row separated from the data by exactly one bad line.
+                let bad: Vec<usize> = (f + 1..first).filter(|&j| !is_gap(j)).collect();
+                bad.len() == 1
+            })
+    });
+    // `collect` then stops at the first damaged row with its column label.
     Ok(Block {
-        first,
+        first: earlier.and_then(|e| runs.get(e)).map_or(first, |r| r.0),
         ncols,
-        damaged,
     })
 }
 
@@ -625,40 +623,16 @@ fn header_metadata(header: &[&str], table: &mut ColumnTable) {
     }
 }
 
-/// The header without trailing data rows (those above a damaged row).
-fn trim_numeric_tail<'a, 'b>(sc: &Scanned<'a>, header: &'b [&'a str]) -> &'b [&'a str] {
-    let mut end = header.len();
-    while end > 0
-        && matches!(
-            sc.kinds.get(end - 1),
-            Some(LineKind::Numeric { .. } | LineKind::Blank)
-        )
-    {
-        end -= 1;
-    }
-    header.get(..end).or_empty()
-}
-
 /// Read a plain column file into a table. See the module doc for dialects.
 pub fn read_table(text: &str, file: &str, opts: &LoadOptions) -> Result<ColumnTable, ParseError> {
     let sc = scan(text);
     let block = find_block(&sc, file, 0)?;
     let header: &[&str] = sc.lines.get(..block.first).or_empty();
-    // A damaged row above the run sits inside the header slice; labels come
-    // from above it.
-    let label_header = match block.damaged {
-        Some(d) => sc.lines.get(..d).or_empty(),
-        None => header,
-    };
-    let label_header = trim_numeric_tail(&sc, label_header);
     let mut labels = match &opts.columns {
         Some(spec) => user_labels(spec, block.ncols),
-        None => header_labels(label_header, block.ncols),
+        None => header_labels(header, block.ncols),
     };
     pad_labels(&mut labels, block.ncols);
-    if let Some(d) = block.damaged {
-        return Err(bad_row(&sc, file, d, block.ncols, &labels));
-    }
     let (columns, row_lines) = collect(&sc, file, block, &labels)?;
     let mut table = ColumnTable {
         labels,

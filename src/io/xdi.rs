@@ -140,7 +140,6 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
             }
             None => return Err(ParseError::new(file, "no data after the XDI header")),
         },
-        damaged: None,
     };
     let mut labels: Vec<String> = label_line
         .map(|l| l.split_whitespace().map(str::to_owned).collect())
