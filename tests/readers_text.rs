@@ -621,3 +621,26 @@ fn odd_encodings_load() {
     assert_eq!(x.energy_ev, [7000.0, 7001.0, 7002.0]);
     assert_eq!(x.recipe, MuRecipe::Column { mu: 1 });
 }
+
+#[test]
+fn chi_detection_needs_a_k_grid() {
+    // A goniometer `chi` motor column does not make a μ(E) file χ(k).
+    let text = "# energy chi i0 it\n7000 12 100 50\n7001 12 100 51\n7002 12 100 52\n";
+    let d = load_bytes(text.as_bytes(), "motor.dat", &LoadOptions::default()).unwrap();
+    assert_eq!(d.modality(), "xas");
+    // Unlabelled k grid with χ.
+    let text: String = (0..100)
+        .map(|i| format!("{:.2} {:.5}\n", i as f64 * 0.05, (i as f64).sin() * 0.1))
+        .collect();
+    let Dataset::Chi(c) =
+        load_bytes(text.as_bytes(), "plain.chi", &LoadOptions::default()).unwrap()
+    else {
+        panic!("not chi")
+    };
+    assert_eq!(c.k_inv_ang.len(), 100);
+    assert!(close(c.chi[10], 10f64.sin() * 0.1, 1e-5));
+    // Decreasing k is an error at the row.
+    let text = "# k chi\n0.0 0.1\n0.05 0.2\n0.04 0.3\n";
+    let e = err(text, &LoadOptions::default());
+    assert_eq!((e.line, e.field.as_deref()), (Some(4), Some("k")), "{e}");
+}

@@ -54,7 +54,7 @@ fn is_it(n: &str) -> bool {
     matches!(
         n,
         "it" | "i1" | "itrans" | "itr" | "trans" | "itransmission"
-    ) || ((n.starts_with("it") || n.starts_with("i1")) && !bookkeeping(n) && n.len() <= 12)
+    ) || ((n.starts_with("it") || n.starts_with("i1")) && !bookkeeping(n))
 }
 
 fn is_iref(n: &str) -> bool {
@@ -188,27 +188,33 @@ fn median_step(x: &[f64]) -> f64 {
     d.get(d.len() / 2).copied().map_or(0.0, |v| v)
 }
 
-/// χ(k) files: a `k` label or a `chi` label, or unlabelled data whose first
-/// column looks like a k grid (starts near 0, ends below ~25 Å⁻¹, fine
-/// steps).
+/// χ(k) files: a first column labelled `k`, or a first column that looks
+/// like a k grid (starts within 0–3 Å⁻¹, ends below 30 Å⁻¹, rises in fine
+/// steps) when a `chi` label or no labels at all go with it. A `chi` label
+/// alone is not enough: goniometer motors are called `Chi` too.
 fn chi_columns(table: &ColumnTable) -> Option<(usize, usize)> {
     let ns: Vec<String> = table.labels.iter().map(|l| norm(l)).collect();
-    let chi = ns.iter().position(|n| n.starts_with("chi"));
-    let k_label = ns.first().is_some_and(|n| n == "k" || n == "kinvang");
-    if k_label || chi.is_some() {
-        return Some((0, chi.map_or(1, identity).max(1)));
+    let chi = ns
+        .iter()
+        .skip(1)
+        .position(|n| n.starts_with("chi"))
+        .map(|i| i + 1);
+    if table.columns.len() < 2 {
+        return None;
     }
-    let unlabelled = table.labels.iter().all(|l| l.starts_with("col"));
+    if ns.first().is_some_and(|n| n == "k" || n == "kinvang") {
+        return Some((0, chi.map_or(1, identity)));
+    }
+    let unlabelled = table.labels.iter().all(|l| {
+        l.strip_prefix("col")
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    });
     let k = table.columns.first()?;
     let (first, last) = (*k.first()?, *k.last()?);
-    if unlabelled
-        && table.columns.len() >= 2
-        && (0.0..3.0).contains(&first)
-        && last <= 25.0
-        && last > first
-        && median_step(k) <= 0.1
-    {
-        return Some((0, 1));
+    let k_like =
+        (0.0..3.0).contains(&first) && last <= 30.0 && last > first && median_step(k) <= 0.1;
+    if k_like && (chi.is_some() || unlabelled) {
+        return Some((0, chi.map_or(1, identity)));
     }
     None
 }
