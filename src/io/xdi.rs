@@ -125,27 +125,22 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
         }
     }
 
-    let block = columns::Block {
-        first: data_start,
-        ncols: match sc.kinds.get(data_start) {
-            Some(LineKind::Numeric { ncols, .. }) => *ncols,
-            Some(_) => {
-                return Err(columns::bad_row(
-                    &sc,
-                    file,
-                    data_start,
-                    col_labels.len(),
-                    &[],
-                ));
-            }
-            None => return Err(ParseError::new(file, "no data after the XDI header")),
-        },
+    // Column count from the first data row; when that row is damaged, from
+    // the header, so the error can still name the column.
+    let declared = col_labels.iter().map(|c| c.0 + 1).max().or_empty();
+    let (ncols, first_ok) = match sc.kinds.get(data_start) {
+        Some(LineKind::Numeric { ncols, .. }) => (*ncols, true),
+        Some(_) => (
+            declared.max(label_line.map_or(0, |l| l.split_whitespace().count())),
+            false,
+        ),
+        None => return Err(ParseError::new(file, "no data after the XDI header")),
     };
     let mut labels: Vec<String> = label_line
         .map(|l| l.split_whitespace().map(str::to_owned).collect())
         .or_empty();
-    labels.resize(block.ncols.max(labels.len()), String::new());
-    let mut column_units = vec![String::new(); block.ncols];
+    labels.resize(ncols.max(labels.len()), String::new());
+    let mut column_units = vec![String::new(); ncols];
     for (i, label, units) in &col_labels {
         if let Some(slot) = labels.get_mut(*i)
             && !label.is_empty()
@@ -157,9 +152,16 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
         }
     }
     if let Some(spec) = &opts.columns {
-        labels = columns::user_labels(spec, block.ncols);
+        labels = columns::user_labels(spec, ncols);
     }
-    columns::pad_labels(&mut labels, block.ncols);
+    columns::pad_labels(&mut labels, ncols);
+    if !first_ok {
+        return Err(columns::bad_row(&sc, file, data_start, ncols, &labels));
+    }
+    let block = columns::Block {
+        first: data_start,
+        ncols,
+    };
     let (data, row_lines) = columns::collect(&sc, file, block, &labels)?;
     let mut table = ColumnTable {
         labels,
