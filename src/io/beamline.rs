@@ -660,6 +660,10 @@ fn choose_mu(
 /// with or without the label line).
 fn log_ratio_column(table: &ColumnTable, ie: usize) -> Option<(usize, usize)> {
     let n = table.columns.len();
+    // Cubic in the column count: only worth trying on ordinary tables.
+    if n > 24 {
+        return None;
+    }
     let rows = table.npts();
     let sample = [0, rows / 2, rows.saturating_sub(1)];
     let val = |c: usize, r: usize| table.columns.get(c).and_then(|v| v.get(r)).copied();
