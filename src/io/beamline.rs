@@ -4,6 +4,14 @@
 //! Column roles are recognised from labels as the beamlines write them
 //! (`I0`, `Io`, `I0-32`, `PreKB-I0`, `It`, `I1`, `itrans`, `Iref`, `I2`, `If`,
 //! `Ifch1`, `Fe_Ka_mca3`…), after normalising to lower-case alphanumerics.
+//!
+//! Compared with Larch (`read_ascii` + `guess_beamline`, xraylarch 2026.3):
+//! energy columns and units agree on all 18 beamline files (keV at APS 12BM,
+//! angle + `D=` at KEK-PF, achieved energy at SSRL/CLS, FDMNES shifted by
+//! `E_edge` as `read_fdmnes` does). Larch does not choose μ; where its GUI
+//! pre-selects `i0`/`itrans`/`i1` we pick the same counters. Larch drops
+//! `TiKa_Sum` from the APS 20ID two-column legend (its later labels shift by
+//! one); Larch leaves KEK-PF channels and CLS detectors unnamed.
 
 use std::convert::identity;
 use std::path::Path;
