@@ -9,7 +9,8 @@
 //! energy columns and units agree on all 18 beamline files (keV at APS 12BM,
 //! angle + `D=` at KEK-PF, achieved energy at SSRL/CLS, FDMNES shifted by
 //! `E_edge` as `read_fdmnes` does). Larch does not choose μ; where its GUI
-//! pre-selects `i0`/`itrans`/`i1` we pick the same counters. Larch drops
+//! pre-selects `i0` and `itrans`/`i1` we find the same counters (though
+//! `choose_mu` may still prefer fluorescence). Larch drops
 //! `TiKa_Sum` from the APS 20ID two-column legend (its later labels shift by
 //! one); Larch leaves KEK-PF channels and CLS detectors unnamed.
 
