@@ -644,3 +644,19 @@ fn chi_detection_needs_a_k_grid() {
     let e = err(text, &LoadOptions::default());
     assert_eq!((e.line, e.field.as_deref()), (Some(4), Some("k")), "{e}");
 }
+
+#[test]
+fn xdi_chi_file_loads_as_chi() {
+    let mut text = String::from(
+        "# XDI/1.0\n# Column.1: k inverse Angstrom\n# Column.2: chi\n#----\n# k chi\n",
+    );
+    for i in 0..40 {
+        text.push_str(&format!("{:.2} {:.4}\n", i as f64 * 0.05, 0.01 * i as f64));
+    }
+    let Dataset::Chi(c) = load_bytes(text.as_bytes(), "chi.xdi", &LoadOptions::default()).unwrap()
+    else {
+        panic!("not chi")
+    };
+    assert_eq!(c.k_inv_ang.len(), 40);
+    assert!(close(c.chi[39], 0.39, 1e-12));
+}

@@ -61,7 +61,7 @@ pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Datase
         fmt => {
             let text = decode_text(bytes, file)?;
             match fmt {
-                FileFormat::Xdi => xdi::read(&text, file, opts).map(Dataset::Xas),
+                FileFormat::Xdi => xdi::read_dataset(&text, file, opts),
                 FileFormat::FeffDat => feff::read(&text, file).map(Dataset::Feff),
                 _ => {
                     let table = columns::read_table(&text, file, opts)?;

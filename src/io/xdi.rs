@@ -6,7 +6,7 @@
 //! PV`; the `|| PV` part is an address, not part of the label or units.
 
 use super::columns::{self, LineKind, OrEmpty};
-use super::{ColumnTable, LoadOptions, ParseError, XasSpectrum, beamline};
+use super::{ColumnTable, Dataset, LoadOptions, ParseError, XasSpectrum, beamline};
 
 /// One XDI file as written, before μ is built.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,4 +199,11 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
 pub fn read(text: &str, file: &str, opts: &LoadOptions) -> Result<XasSpectrum, ParseError> {
     let xdi = parse(text, file, opts)?;
     beamline::to_xas(xdi.table, file, opts)
+}
+
+/// Read an XDI file into whatever it holds: μ(E), or χ(k) when its first
+/// column is `k` (XDI allows `k`/`chi` columns).
+pub fn read_dataset(text: &str, file: &str, opts: &LoadOptions) -> Result<Dataset, ParseError> {
+    let xdi = parse(text, file, opts)?;
+    beamline::to_dataset(xdi.table, file, opts)
 }
