@@ -25,7 +25,7 @@ pub fn detect_format(bytes: &[u8]) -> FileFormat {
         return FileFormat::AthenaProject;
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
-    let trimmed = head.trim_start();
+    let trimmed = head.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with("# XDI/") || trimmed.starts_with("#XDI/") {
         return FileFormat::Xdi;
     }
@@ -61,7 +61,7 @@ pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Datase
         fmt => {
             let text = decode_text(bytes, file)?;
             match fmt {
-                FileFormat::Xdi => xdi::read(&text, file, opts).map(Dataset::Xas),
+                FileFormat::Xdi => xdi::read_dataset(&text, file, opts),
                 FileFormat::FeffDat => feff::read(&text, file).map(Dataset::Feff),
                 _ => {
                     // feff.inp sits beside the feffNNNN.dat files; reading it

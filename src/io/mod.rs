@@ -90,6 +90,11 @@ pub struct ColumnTable {
     pub header: Vec<String>,
     /// Key/value metadata (XDI `Family.key`, `KEY= value` header pairs…).
     pub metadata: BTreeMap<String, String>,
+    /// 1-based file line of each data row, so errors found after parsing
+    /// (non-monotonic energy, ln of a non-positive ratio) can still point at
+    /// the line a person has to look at.
+    #[serde(skip)]
+    pub row_lines: Vec<usize>,
 }
 
 impl ColumnTable {
@@ -101,6 +106,11 @@ impl ColumnTable {
         self.labels
             .iter()
             .position(|l| l.eq_ignore_ascii_case(name))
+    }
+    /// 1-based file line of data row `row` (0 when unknown, e.g. for tables
+    /// not read from text).
+    pub fn line_of_row(&self, row: usize) -> usize {
+        self.row_lines.get(row).map_or(0, |&l| l)
     }
 }
 

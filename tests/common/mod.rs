@@ -8,7 +8,11 @@ use std::path::PathBuf;
 pub fn data_root() -> PathBuf {
     if let Ok(dir) = std::env::var("CARTO_TEST_DATA") {
         let p = PathBuf::from(dir);
-        assert!(p.is_dir(), "CARTO_TEST_DATA={} is not a directory", p.display());
+        assert!(
+            p.is_dir(),
+            "CARTO_TEST_DATA={} is not a directory",
+            p.display()
+        );
         return p;
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
@@ -41,5 +45,7 @@ pub fn data_files(rel_dir: &str) -> Vec<PathBuf> {
 
 /// Path of a committed fixture under tests/fixtures.
 pub fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
