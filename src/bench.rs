@@ -88,7 +88,9 @@ impl BenchReport {
                 r.tool,
                 r.version.clone().unwrap_or_default(),
                 r.ms_per_spectrum,
-                r.ms_per_spectrum_no_read.map(|v| format!(" ({v:.3} ms without reading)")).unwrap_or_default(),
+                r.ms_per_spectrum_no_read
+                    .map(|v| format!(" ({v:.3} ms without reading)"))
+                    .unwrap_or_default(),
                 r.ratio_vs_carto
             );
         }
@@ -118,7 +120,9 @@ pub fn data_root(explicit: Option<&Path>) -> Result<PathBuf, String> {
         .iter()
         .find(|p| p.is_dir())
         .cloned()
-        .ok_or_else(|| format!("shared data folder not found (tried {candidates:?}); pass --data DIR"))
+        .ok_or_else(|| {
+            format!("shared data folder not found (tried {candidates:?}); pass --data DIR")
+        })
 }
 
 /// Parameters the fixture and tools/bench_larch.py use (Larch defaults with
@@ -131,11 +135,14 @@ pub fn reference_params() -> ChainParams {
 
 /// μ(E) for one case from a file's bytes, as the fixture recipe says.
 fn case_input(bytes: &[u8], case: &Case) -> Result<(Vec<f64>, Vec<f64>), String> {
-    let ds = io::load_bytes(bytes, &case.file, &LoadOptions::default()).map_err(|e| e.to_string())?;
+    let ds =
+        io::load_bytes(bytes, &case.file, &LoadOptions::default()).map_err(|e| e.to_string())?;
     let table = match ds {
         Dataset::Athena(p) => {
             let label = case.group.as_deref().unwrap_or_default();
-            let g = p.group(label).ok_or_else(|| format!("{}: no group {label}", case.file))?;
+            let g = p
+                .group(label)
+                .ok_or_else(|| format!("{}: no group {label}", case.file))?;
             let s = g.to_spectrum(&case.file).map_err(|e| e.to_string())?;
             return Ok((s.energy_ev, s.mu));
         }
@@ -143,9 +150,14 @@ fn case_input(bytes: &[u8], case: &Case) -> Result<(Vec<f64>, Vec<f64>), String>
         Dataset::Chi(c) => c.table,
         Dataset::Feff(_) => return Err(format!("{}: FEFF file", case.file)),
     };
-    let recipe: MuRecipe = serde_json::from_value(case.mu.clone()).map_err(|e| format!("{}: recipe: {e}", case.id))?;
-    let mu = recipe.build(&table, &case.file).map_err(|e| e.to_string())?;
-    let ecol = case.energy_col.ok_or_else(|| format!("{}: no energy column", case.id))?;
+    let recipe: MuRecipe =
+        serde_json::from_value(case.mu.clone()).map_err(|e| format!("{}: recipe: {e}", case.id))?;
+    let mu = recipe
+        .build(&table, &case.file)
+        .map_err(|e| e.to_string())?;
+    let ecol = case
+        .energy_col
+        .ok_or_else(|| format!("{}: no energy column", case.id))?;
     let energy = table
         .columns
         .get(ecol)
@@ -158,7 +170,11 @@ fn case_input(bytes: &[u8], case: &Case) -> Result<(Vec<f64>, Vec<f64>), String>
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
-    if v.is_empty() { f64::NAN } else { v[v.len() / 2] }
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v[v.len() / 2]
+    }
 }
 
 fn peak_rss_mib() -> Option<f64> {
@@ -170,7 +186,8 @@ fn peak_rss_mib() -> Option<f64> {
 
 pub fn bench_xas(opts: &BenchOptions) -> Result<BenchReport, String> {
     let root = data_root(opts.data.as_deref())?;
-    let cases: Vec<Case> = serde_json::from_str(CASES_JSON).map_err(|e| format!("case table: {e}"))?;
+    let cases: Vec<Case> =
+        serde_json::from_str(CASES_JSON).map_err(|e| format!("case table: {e}"))?;
     let cases: Vec<Case> = cases.into_iter().filter(|c| c.exafs).collect();
     let mut files = Vec::new();
     for c in &cases {
@@ -249,12 +266,21 @@ fn reference_tools(opts: &BenchOptions, root: &Path, report: &mut BenchReport) {
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bench_larch.py");
     if !script.exists() {
-        report.notes.push(format!("{} not found; no reference timing", script.display()));
+        report.notes.push(format!(
+            "{} not found; no reference timing",
+            script.display()
+        ));
         return;
     }
-    let has_larch = Command::new(&python).args(["-c", "import larch"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let has_larch = Command::new(&python)
+        .args(["-c", "import larch"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !has_larch {
-        report.notes.push(format!("{python} has no xraylarch; no reference timing (see tools/README.md, or pass --python)"));
+        report.notes.push(format!(
+            "{python} has no xraylarch; no reference timing (see tools/README.md, or pass --python)"
+        ));
         return;
     }
     let mut cmd = Command::new(&python);
@@ -265,7 +291,13 @@ fn reference_tools(opts: &BenchOptions, root: &Path, report: &mut BenchReport) {
     let out = match cmd.output() {
         Ok(o) if o.status.success() => o,
         Ok(o) => {
-            report.notes.push(format!("bench_larch.py failed: {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")));
+            report.notes.push(format!(
+                "bench_larch.py failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ));
             return;
         }
         Err(e) => {
@@ -274,12 +306,20 @@ fn reference_tools(opts: &BenchOptions, root: &Path, report: &mut BenchReport) {
         }
     };
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
-        let Some(ms) = v["ms_per_spectrum"].as_f64() else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let Some(ms) = v["ms_per_spectrum"].as_f64() else {
+            continue;
+        };
         let tool = v["tool"].as_str().unwrap_or("?").to_string();
         let no_read = v["ms_per_spectrum_no_read"].as_f64();
         // rexafs is timed on arrays already in memory: compare like with like.
-        let carto_ms = if tool == "rexafs" { report.ms_per_spectrum_no_read } else { report.ms_per_spectrum };
+        let carto_ms = if tool == "rexafs" {
+            report.ms_per_spectrum_no_read
+        } else {
+            report.ms_per_spectrum
+        };
         report.reference.push(ToolTiming {
             tool,
             version: v["version"].as_str().map(str::to_string),

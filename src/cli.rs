@@ -50,7 +50,10 @@ pub struct InputArgs {
 
 impl InputArgs {
     fn load_options(&self) -> LoadOptions {
-        LoadOptions { mu_mode: self.mu, columns: self.columns.clone() }
+        LoadOptions {
+            mu_mode: self.mu,
+            columns: self.columns.clone(),
+        }
     }
 }
 
@@ -244,9 +247,20 @@ fn info(a: &InfoArgs) -> Result<()> {
             v["mu_recipe"] = recipe_json(&s.recipe, &s.table.labels);
             v["energy_range_ev"] = json!([s.energy_ev.first(), s.energy_ev.last()]);
             v["metadata"] = json!(s.table.metadata);
-            lines.push(format!("  {} points, columns: {}", s.energy_ev.len(), s.table.labels.join(", ")));
-            lines.push(format!("  energy: column '{}' ({:?})", label(s.energy_column), s.energy_unit));
-            lines.push(format!("  μ(E): {}", recipe_text(&s.recipe, &s.table.labels)));
+            lines.push(format!(
+                "  {} points, columns: {}",
+                s.energy_ev.len(),
+                s.table.labels.join(", ")
+            ));
+            lines.push(format!(
+                "  energy: column '{}' ({:?})",
+                label(s.energy_column),
+                s.energy_unit
+            ));
+            lines.push(format!(
+                "  μ(E): {}",
+                recipe_text(&s.recipe, &s.table.labels)
+            ));
             if let (Some(a), Some(b)) = (s.energy_ev.first(), s.energy_ev.last()) {
                 lines.push(format!("  energy range: {a:.2} – {b:.2} eV"));
             }
@@ -255,7 +269,11 @@ fn info(a: &InfoArgs) -> Result<()> {
             v["npts"] = json!(c.k_inv_ang.len());
             v["columns"] = json!(c.table.labels);
             v["metadata"] = json!(c.table.metadata);
-            lines.push(format!("  χ(k): {} points, k up to {:.2} Å⁻¹", c.k_inv_ang.len(), c.k_inv_ang.last().copied().unwrap_or(0.0)));
+            lines.push(format!(
+                "  χ(k): {} points, k up to {:.2} Å⁻¹",
+                c.k_inv_ang.len(),
+                c.k_inv_ang.last().copied().unwrap_or(0.0)
+            ));
         }
         Dataset::Athena(p) => {
             let groups: Vec<Value> = p
@@ -265,7 +283,12 @@ fn info(a: &InfoArgs) -> Result<()> {
                 .collect();
             lines.push(format!("  {} groups", groups.len()));
             for g in &p.groups {
-                lines.push(format!("  - {} [{}] {} points", g.label, g.datatype(), g.npts()));
+                lines.push(format!(
+                    "  - {} [{}] {} points",
+                    g.label,
+                    g.datatype(),
+                    g.npts()
+                ));
             }
             v["groups"] = Value::Array(groups);
             v["header"] = json!(p.header);
@@ -275,10 +298,18 @@ fn info(a: &InfoArgs) -> Result<()> {
                 "reff": f.reff_ang, "degen": f.degen, "nleg": f.nleg, "npts": f.k_inv_ang.len(),
                 "geometry": f.geometry, "potentials": f.potentials, "title": f.title,
             });
-            lines.push(format!("  path: reff {:.4} Å, degen {}, nleg {}, {} k points", f.reff_ang, f.degen, f.nleg, f.k_inv_ang.len()));
+            lines.push(format!(
+                "  path: reff {:.4} Å, degen {}, nleg {}, {} k points",
+                f.reff_ang,
+                f.degen,
+                f.nleg,
+                f.k_inv_ang.len()
+            ));
         }
     }
-    if a.json { print_json(&v) } else {
+    if a.json {
+        print_json(&v)
+    } else {
         println!("{}", lines.join("\n"));
         Ok(())
     }
@@ -291,11 +322,20 @@ fn recipe_json(r: &io::MuRecipe, labels: &[String]) -> Value {
 }
 
 fn recipe_text(r: &io::MuRecipe, labels: &[String]) -> String {
-    let l = |i: &usize| labels.get(*i).cloned().unwrap_or_else(|| format!("col{}", i + 1));
+    let l = |i: &usize| {
+        labels
+            .get(*i)
+            .cloned()
+            .unwrap_or_else(|| format!("col{}", i + 1))
+    };
     match r {
         io::MuRecipe::Transmission { i0, it } => format!("transmission ln({}/{})", l(i0), l(it)),
         io::MuRecipe::Fluorescence { i_f, i0 } => {
-            format!("fluorescence ({})/{}", i_f.iter().map(l).collect::<Vec<_>>().join("+"), l(i0))
+            format!(
+                "fluorescence ({})/{}",
+                i_f.iter().map(l).collect::<Vec<_>>().join("+"),
+                l(i0)
+            )
         }
         io::MuRecipe::Reference { it, iref } => format!("reference ln({}/{})", l(it), l(iref)),
         io::MuRecipe::Column { mu } => format!("column {}", l(mu)),
@@ -303,17 +343,28 @@ fn recipe_text(r: &io::MuRecipe, labels: &[String]) -> String {
 }
 
 /// Pick the spectrum to process from whatever the file holds.
-fn spectrum_of(ds: Dataset, input: &InputArgs, file: &str) -> Result<(Option<io::XasSpectrum>, Option<io::ChiData>, Option<String>)> {
+fn spectrum_of(
+    ds: Dataset,
+    input: &InputArgs,
+    file: &str,
+) -> Result<(Option<io::XasSpectrum>, Option<io::ChiData>, Option<String>)> {
     match ds {
         Dataset::Xas(s) => Ok((Some(s), None, None)),
         Dataset::Chi(c) => Ok((None, Some(c), None)),
         Dataset::Athena(p) => {
             let g = match &input.group {
                 Some(name) => p.group(name).with_context(|| {
-                    format!("{file}: no group '{name}'; groups are: {}", p.labels().join(", "))
+                    format!(
+                        "{file}: no group '{name}'; groups are: {}",
+                        p.labels().join(", ")
+                    )
                 })?,
                 None if p.groups.len() == 1 => &p.groups[0],
-                None => bail!("{file}: Athena project with {} groups; choose one with --group (one of: {})", p.groups.len(), p.labels().join(", ")),
+                None => bail!(
+                    "{file}: Athena project with {} groups; choose one with --group (one of: {})",
+                    p.groups.len(),
+                    p.labels().join(", ")
+                ),
             };
             let label = g.label.clone();
             if g.is_chi() {
@@ -336,22 +387,34 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
         let mut ft = p.ft.clone();
         let kend = c.k_inv_ang.last().copied().unwrap_or(0.0);
         ft.kmax = ft.kmax.min(kend);
-        let r = xas::xftf(&c.k_inv_ang, &c.chi, &ft).with_context(|| format!("{file}: Fourier transform"))?;
+        let r = xas::xftf(&c.k_inv_ang, &c.chi, &ft)
+            .with_context(|| format!("{file}: Fourier transform"))?;
         let v = json!({
             "file": file, "group": group, "e0": Value::Null, "edge_step": Value::Null,
             "pre_slope": Value::Null, "pre_intercept": Value::Null, "energy": [], "norm": [],
             "k": c.k_inv_ang, "chi": c.chi, "r": r.r_ang, "chir_mag": r.chir_mag,
             "chir_re": r.chir_re, "chir_im": r.chir_im, "params": { "ft": ft },
         });
-        return if a.json { print_json(&v) } else {
-            println!("{file}: χ(k) with {} points; |χ(R)| max at {:.3} Å", c.k_inv_ang.len(), peak_r(&r));
+        return if a.json {
+            print_json(&v)
+        } else {
+            println!(
+                "{file}: χ(k) with {} points; |χ(R)| max at {:.3} Å",
+                c.k_inv_ang.len(),
+                peak_r(&r)
+            );
             Ok(())
         };
     }
-    let Some(s) = spec else { bail!("{file}: nothing to process") };
-    let res = xas::process(&s.energy_ev, &s.mu, &p).with_context(|| format!("{file}: XAS processing"))?;
+    let Some(s) = spec else {
+        bail!("{file}: nothing to process")
+    };
+    let res =
+        xas::process(&s.energy_ev, &s.mu, &p).with_context(|| format!("{file}: XAS processing"))?;
     let mut ft = p.ft.clone();
-    ft.kmax = ft.kmax.min(res.bkg.k_inv_ang.last().copied().unwrap_or(ft.kmax));
+    ft.kmax = ft
+        .kmax
+        .min(res.bkg.k_inv_ang.last().copied().unwrap_or(ft.kmax));
     let params = json!({
         "e0": res.pre.e0, "step": res.pre.edge_step, "pre1": res.pre.pre1, "pre2": res.pre.pre2,
         "norm1": res.pre.norm1, "norm2": res.pre.norm2, "nnorm": res.pre.nnorm, "nvict": res.pre.nvict,
@@ -374,14 +437,33 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
         });
         return print_json(&v);
     }
-    println!("{file}{}", group.map(|g| format!(" [{g}]")).unwrap_or_default());
-    println!("  μ(E):       {} ({} points)", recipe_text(&s.recipe, &s.table.labels), s.energy_ev.len());
+    println!(
+        "{file}{}",
+        group.map(|g| format!(" [{g}]")).unwrap_or_default()
+    );
+    println!(
+        "  μ(E):       {} ({} points)",
+        recipe_text(&s.recipe, &s.table.labels),
+        s.energy_ev.len()
+    );
     println!("  e0:         {:.3} eV", res.pre.e0);
     println!("  edge step:  {:.6}", res.pre.edge_step);
-    println!("  pre-edge:   [{:.1}, {:.1}] eV, slope {:.4e}, intercept {:.6}", res.pre.pre1, res.pre.pre2, res.pre.pre_slope, res.pre.pre_intercept);
-    println!("  post-edge:  [{:.1}, {:.1}] eV, nnorm {}", res.pre.norm1, res.pre.norm2, res.pre.nnorm);
-    println!("  autobk:     rbkg {:.2} Å, {} knots, k {:.2}–{:.2} Å⁻¹", res.bkg.rbkg, res.bkg.nknots, res.bkg.kmin, res.bkg.kmax);
-    println!("  xftf:       k {:.2}–{:.2} Å⁻¹, dk {}, {:?}, kweight {}", ft.kmin, ft.kmax, ft.dk, ft.window, ft.kweight);
+    println!(
+        "  pre-edge:   [{:.1}, {:.1}] eV, slope {:.4e}, intercept {:.6}",
+        res.pre.pre1, res.pre.pre2, res.pre.pre_slope, res.pre.pre_intercept
+    );
+    println!(
+        "  post-edge:  [{:.1}, {:.1}] eV, nnorm {}",
+        res.pre.norm1, res.pre.norm2, res.pre.nnorm
+    );
+    println!(
+        "  autobk:     rbkg {:.2} Å, {} knots, k {:.2}–{:.2} Å⁻¹",
+        res.bkg.rbkg, res.bkg.nknots, res.bkg.kmin, res.bkg.kmax
+    );
+    println!(
+        "  xftf:       k {:.2}–{:.2} Å⁻¹, dk {}, {:?}, kweight {}",
+        ft.kmin, ft.kmax, ft.dk, ft.window, ft.kweight
+    );
     println!("  |χ(R)| max: {:.3} Å", peak_r(&res.chir));
     Ok(())
 }
@@ -392,7 +474,10 @@ fn peak_r(r: &xas::ChiR) -> f64 {
         .iter()
         .zip(&r.chir_mag)
         .filter(|(r, _)| **r > 1.0)
-        .fold((0.0, f64::NEG_INFINITY), |a, (&r, &m)| if m > a.1 { (r, m) } else { a })
+        .fold(
+            (0.0, f64::NEG_INFINITY),
+            |a, (&r, &m)| if m > a.1 { (r, m) } else { a },
+        )
         .0
 }
 
@@ -404,7 +489,8 @@ fn bench(a: &BenchArgs) -> Result<()> {
                 repeat: a.repeat.max(1),
                 python: a.python.clone(),
                 rexafs: a.rexafs,
-            })?;
+            })
+            .map_err(anyhow::Error::msg)?;
             if a.json {
                 print_json(&serde_json::to_value(&report)?)
             } else {

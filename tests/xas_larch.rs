@@ -15,11 +15,15 @@ fn fixture() -> Value {
 }
 
 fn arr(v: &Value) -> Vec<f64> {
-    v.as_array().map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+        .unwrap_or_default()
 }
 
 fn num(v: &Value, key: &str) -> f64 {
-    v[key].as_f64().unwrap_or_else(|| panic!("fixture key {key} missing"))
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("fixture key {key} missing"))
 }
 
 /// Build the (energy, μ) pair the fixture case describes from Carto's readers.
@@ -29,9 +33,13 @@ fn input(case: &Value) -> (Vec<f64>, Vec<f64>) {
     let ds = load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let mu_spec = &case["mu"];
     if mu_spec["kind"] == "athena" {
-        let Dataset::Athena(prj) = ds else { panic!("{rel} is not an Athena project") };
+        let Dataset::Athena(prj) = ds else {
+            panic!("{rel} is not an Athena project")
+        };
         let label = case["group"].as_str().expect("group label");
-        let g = prj.group(label).unwrap_or_else(|| panic!("{rel}: no group {label}"));
+        let g = prj
+            .group(label)
+            .unwrap_or_else(|| panic!("{rel}: no group {label}"));
         let s = g.to_spectrum(rel).unwrap_or_else(|e| panic!("{e}"));
         return (s.energy_ev, s.mu);
     }
@@ -42,14 +50,25 @@ fn input(case: &Value) -> (Vec<f64>, Vec<f64>) {
     };
     let col = |i: &Value| -> &Vec<f64> {
         let i = i.as_u64().expect("column index") as usize;
-        table.columns.get(i).unwrap_or_else(|| panic!("{rel}: no column {i} (have {})", table.columns.len()))
+        table
+            .columns
+            .get(i)
+            .unwrap_or_else(|| panic!("{rel}: no column {i} (have {})", table.columns.len()))
     };
     let scale = num(case, "energy_scale");
     let energy: Vec<f64> = col(&case["energy_col"]).iter().map(|e| e * scale).collect();
     let mu: Vec<f64> = match mu_spec["kind"].as_str().expect("kind") {
         "column" => col(&mu_spec["mu"]).clone(),
-        "transmission" => col(&mu_spec["i0"]).iter().zip(col(&mu_spec["it"])).map(|(a, b)| (a / b).ln()).collect(),
-        "reference" => col(&mu_spec["it"]).iter().zip(col(&mu_spec["iref"])).map(|(a, b)| (a / b).ln()).collect(),
+        "transmission" => col(&mu_spec["i0"])
+            .iter()
+            .zip(col(&mu_spec["it"]))
+            .map(|(a, b)| (a / b).ln())
+            .collect(),
+        "reference" => col(&mu_spec["it"])
+            .iter()
+            .zip(col(&mu_spec["iref"]))
+            .map(|(a, b)| (a / b).ln())
+            .collect(),
         "fluorescence" => {
             let i0 = col(&mu_spec["i0"]);
             let mut sum = vec![0.0; i0.len()];
@@ -82,21 +101,50 @@ fn chain_matches_larch_on_real_spectra() {
         let (energy, mu) = input(case);
         let inp = &case["input"];
         assert_eq!(energy.len(), num(inp, "npts") as usize, "{id}: npts");
-        assert!((energy[0] - num(inp, "energy_first")).abs() < 1e-6, "{id}: first energy");
+        assert!(
+            (energy[0] - num(inp, "energy_first")).abs() < 1e-9 * energy[0].abs(),
+            "{id}: first energy"
+        );
+        assert!(
+            (energy[energy.len() - 1] - num(inp, "energy_last")).abs() < 1e-9 * energy[0].abs(),
+            "{id}: last energy"
+        );
         let mu_sum: f64 = mu.iter().sum();
-        assert!((mu_sum - num(inp, "mu_sum")).abs() <= 1e-8 * mu_sum.abs().max(1.0), "{id}: μ sum {mu_sum} vs {}", num(inp, "mu_sum"));
+        assert!(
+            (mu_sum - num(inp, "mu_sum")).abs() <= 1e-8 * mu_sum.abs().max(1.0),
+            "{id}: μ sum {mu_sum} vs {}",
+            num(inp, "mu_sum")
+        );
 
         let res = &case["results"];
-        let pre = pre_edge(&energy, &mu, &PreEdgeParams::default()).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let pre = pre_edge(&energy, &mu, &PreEdgeParams::default())
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
         let de0 = (pre.e0 - num(res, "e0")).abs();
         let dstep = (pre.edge_step / num(res, "edge_step") - 1.0).abs();
-        assert!(de0 <= 0.1, "{id}: e0 {} vs Larch {}", pre.e0, num(res, "e0"));
-        assert!(dstep <= 0.005, "{id}: edge step {} vs Larch {}", pre.edge_step, num(res, "edge_step"));
+        // The issue asks for |Δe0| ≤ 0.1 eV and 0.5 % on the step; Carto
+        // reproduces Larch's algorithm, so hold it to far tighter bounds.
+        assert!(
+            de0 <= 1e-3,
+            "{id}: e0 {} vs Larch {}",
+            pre.e0,
+            num(res, "e0")
+        );
+        assert!(
+            dstep <= 1e-6,
+            "{id}: edge step {} vs Larch {}",
+            pre.edge_step,
+            num(res, "edge_step")
+        );
         // Normalized μ on the same grid, point by point.
         let norm_ref = arr(&res["norm"]);
         assert_eq!(norm_ref.len(), pre.norm.len(), "{id}: norm length");
-        let dnorm = pre.norm.iter().zip(&norm_ref).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        assert!(dnorm < 5e-3, "{id}: max |Δnorm| = {dnorm}");
+        let dnorm = pre
+            .norm
+            .iter()
+            .zip(&norm_ref)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(dnorm < 1e-6, "{id}: max |Δnorm| = {dnorm}");
 
         if case["exafs"] != Value::Bool(true) {
             report.push(format!("{id:28} Δe0={de0:.1e} Δstep={dstep:.1e}"));
@@ -122,16 +170,34 @@ fn chain_matches_larch_on_real_spectra() {
         let k_ref = arr(&res["k"]);
         let chi_ref = arr(&res["chi"]);
         let n = k_ref.len().min(bkg.k_inv_ang.len());
-        let sel: Vec<usize> = (0..n).filter(|&i| (2.0..=12.0).contains(&k_ref[i])).collect();
+        let sel: Vec<usize> = (0..n)
+            .filter(|&i| (2.0..=12.0).contains(&k_ref[i]))
+            .collect();
         let ref_rms = rms(sel.iter().map(|&i| chi_ref[i] * k_ref[i] * k_ref[i]));
-        let diff_rms = rms(sel.iter().map(|&i| (bkg.chi[i] - chi_ref[i]) * k_ref[i] * k_ref[i]));
+        let diff_rms = rms(sel
+            .iter()
+            .map(|&i| (bkg.chi[i] - chi_ref[i]) * k_ref[i] * k_ref[i]));
         let rel = diff_rms / ref_rms;
-        assert!(rel <= 0.02, "{id}: k²χ RMS difference {:.3} % of its RMS", 100.0 * rel);
+        // Issue bound: 2 %. Larch stops its LM at ftol 1e-6 while Carto solves
+        // to convergence, so noisy spectra differ by up to ~0.05 %.
+        assert!(
+            rel <= 1e-3,
+            "{id}: k²χ RMS difference {:.4} % of its RMS",
+            100.0 * rel
+        );
 
         let xp = &case["xftf_params"];
+        // The fixture rounds to 10 digits; Larch used the data's last k
+        // when that was below 12, and the window edge index depends on it.
+        let kend = bkg.k_inv_ang[bkg.k_inv_ang.len() - 1];
+        let kmax = if (num(xp, "kmax") - kend).abs() < 1e-6 {
+            kend
+        } else {
+            num(xp, "kmax")
+        };
         let ft = FtParams {
             kmin: num(xp, "kmin"),
-            kmax: num(xp, "kmax"),
+            kmax,
             dk: num(xp, "dk"),
             window: Window::from_name(xp["window"].as_str().expect("window")).expect("window"),
             kweight: num(xp, "kweight"),
@@ -143,10 +209,29 @@ fn chain_matches_larch_on_real_spectra() {
             .iter()
             .zip(&chir.chir_mag)
             .filter(|(r, _)| **r > 1.0)
-            .fold((0.0, f64::NEG_INFINITY), |a, (&r, &m)| if m > a.1 { (r, m) } else { a });
+            .fold(
+                (0.0, f64::NEG_INFINITY),
+                |a, (&r, &m)| if m > a.1 { (r, m) } else { a },
+            );
         let dpeak = (peak.0 - num(res, "chir_mag_peak_r")).abs();
-        assert!(dpeak <= 0.02, "{id}: |χ(R)| peak at {} vs Larch {}", peak.0, num(res, "chir_mag_peak_r"));
-        report.push(format!("{id:28} Δe0={de0:.1e} Δstep={dstep:.1e} k²χ rms={:.2e} Δpeak={dpeak:.3}", rel));
+        assert!(
+            dpeak <= 1e-6,
+            "{id}: |χ(R)| peak at {} vs Larch {}",
+            peak.0,
+            num(res, "chir_mag_peak_r")
+        );
+        let mag_ref = arr(&res["chir_mag"]);
+        let nr = mag_ref.len().min(chir.chir_mag.len());
+        let dmag =
+            rms((0..nr).map(|i| chir.chir_mag[i] - mag_ref[i])) / rms(mag_ref.iter().copied());
+        assert!(
+            dmag <= 1e-3,
+            "{id}: |χ(R)| RMS difference {:.4} %",
+            100.0 * dmag
+        );
+        report.push(format!(
+            "{id:28} Δe0={de0:.1e} Δstep={dstep:.1e} k²χ rms={rel:.2e} |χ(R)| rms={dmag:.2e}"
+        ));
     }
     assert!(exafs_cases >= 15, "only {exafs_cases} EXAFS cases");
     println!("{}", report.join("\n"));

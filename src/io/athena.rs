@@ -294,6 +294,7 @@ impl AthenaGroup {
             columns,
             header,
             metadata,
+            ..ColumnTable::default()
         })
     }
 

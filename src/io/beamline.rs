@@ -458,7 +458,11 @@ fn edge_score(y: &[f64]) -> f64 {
 
 /// Build μ for a recipe, reporting the first row where it is not finite
 /// (a zero or negative counter under the logarithm, a zero I0).
-fn build_mu(table: &ColumnTable, file: &str, recipe: &MuRecipe) -> Result<Vec<f64>, ParseError> {
+pub(crate) fn build_mu(
+    table: &ColumnTable,
+    file: &str,
+    recipe: &MuRecipe,
+) -> Result<Vec<f64>, ParseError> {
     let col = |i: usize| -> Result<&Vec<f64>, ParseError> {
         table
             .columns

@@ -116,7 +116,7 @@ impl ColumnTable {
 
 /// How μ(E) was built from the measured columns (column indices into the
 /// file's [`ColumnTable`], 0-based).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum MuRecipe {
     /// μ = ln(I0 / It)
@@ -127,6 +127,14 @@ pub enum MuRecipe {
     Reference { it: usize, iref: usize },
     /// μ given directly as one column (xmu files, XDI `mutrans`…)
     Column { mu: usize },
+}
+
+impl MuRecipe {
+    /// μ(E) from the table's columns; a located error on the first row where
+    /// μ is not finite (zero or negative counter).
+    pub fn build(&self, table: &ColumnTable, file: &str) -> Result<Vec<f64>, ParseError> {
+        beamline::build_mu(table, file, self)
+    }
 }
 
 /// Which kind of μ a user asks for when overriding the automatic choice.

@@ -202,7 +202,7 @@ pub fn autobk(
         _ => kraw_max,
     };
     let kmin = p.kmin;
-    if !(kmax - kmin > 1.0) {
+    if kmax - kmin <= 1.0 || kmax.is_nan() {
         return Err(XasError::TooFewPoints(format!(
             "EXAFS range too short: data reach k = {kraw_max:.2} Å⁻¹ above e0 = {ek0:.2} eV (kmin = {kmin})"
         )));
@@ -477,8 +477,9 @@ pub fn autobk(
 fn twiddles(n: usize) -> (std::rc::Rc<Vec<f64>>, std::rc::Rc<Vec<f64>>) {
     use std::cell::RefCell;
     use std::rc::Rc;
+    type Table = (usize, Rc<Vec<f64>>, Rc<Vec<f64>>);
     thread_local! {
-        static CACHE: RefCell<Vec<(usize, Rc<Vec<f64>>, Rc<Vec<f64>>)>> = const { RefCell::new(Vec::new()) };
+        static CACHE: RefCell<Vec<Table>> = const { RefCell::new(Vec::new()) };
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();

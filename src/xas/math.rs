@@ -438,18 +438,14 @@ pub mod bspline {
         pub fn solve(&self, y: &mut [f64]) {
             let n = self.n;
             for i in 0..n {
-                let mut s = y[i];
-                for k in i.saturating_sub(2)..i {
-                    s -= self.band[i][k + 2 - i] * y[k];
-                }
-                y[i] = s;
+                let lo = i.saturating_sub(2);
+                let s: f64 = (lo..i).map(|k| self.band[i][k + 2 - i] * y[k]).sum();
+                y[i] -= s;
             }
             for i in (0..n).rev() {
-                let mut s = y[i];
-                for j in i + 1..(i + 3).min(n) {
-                    s -= self.band[i][j + 2 - i] * y[j];
-                }
-                y[i] = s / self.band[i][2];
+                let hi = (i + 3).min(n);
+                let s: f64 = (i + 1..hi).map(|j| self.band[i][j + 2 - i] * y[j]).sum();
+                y[i] = (y[i] - s) / self.band[i][2];
             }
         }
 
@@ -488,6 +484,52 @@ pub mod bspline {
         pub fn ncoef(&self) -> usize {
             self.n
         }
+    }
+}
+
+/// `out += A·B` for row-major A (rows × inner) and B (inner × ncol); the hot
+/// kernel of AUTOBK's linear maps. Uses AVX2/FMA when the CPU has them.
+pub fn gemm_acc(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports every feature gemm_acc_fma is compiled for.
+            unsafe { gemm_acc_fma(out, a, b, inner, ncol) };
+            return;
+        }
+    }
+    gemm_body::<false>(out, a, b, inner, ncol);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_acc_fma(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
+    gemm_body::<true>(out, a, b, inner, ncol);
+}
+
+#[inline(always)]
+fn gemm_body<const FMA: bool>(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
+    for (orow, arow) in out.chunks_exact_mut(ncol).zip(a.chunks_exact(inner)) {
+        for (&av, brow) in arow.iter().zip(b.chunks_exact(ncol)) {
+            for (o, &bv) in orow.iter_mut().zip(brow) {
+                *o = if FMA {
+                    bv.mul_add(av, *o)
+                } else {
+                    *o + av * bv
+                };
+            }
+        }
+    }
+}
+
+/// kʷ, with an integer fast path (k-weights are almost always 0–3).
+#[inline]
+pub fn kpow(k: f64, w: f64) -> f64 {
+    if w.fract() == 0.0 && w.abs() < 16.0 {
+        k.powi(w as i32)
+    } else {
+        k.powf(w)
     }
 }
 
@@ -536,51 +578,5 @@ mod tests {
         assert!((bessel_i0(0.0) - 1.0).abs() < 1e-15);
         assert!((bessel_i0(1.0) - 1.266_065_877_752_008_4).abs() < 1e-14);
         assert!((bessel_i0(4.0) - 11.301_921_952_136_33).abs() < 1e-11);
-    }
-}
-
-/// `out += A·B` for row-major A (rows × inner) and B (inner × ncol); the hot
-/// kernel of AUTOBK's linear maps. Uses AVX2/FMA when the CPU has them.
-pub fn gemm_acc(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports every feature gemm_acc_fma is compiled for.
-            unsafe { gemm_acc_fma(out, a, b, inner, ncol) };
-            return;
-        }
-    }
-    gemm_body::<false>(out, a, b, inner, ncol);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn gemm_acc_fma(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
-    gemm_body::<true>(out, a, b, inner, ncol);
-}
-
-#[inline(always)]
-fn gemm_body<const FMA: bool>(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
-    for (orow, arow) in out.chunks_exact_mut(ncol).zip(a.chunks_exact(inner)) {
-        for (&av, brow) in arow.iter().zip(b.chunks_exact(ncol)) {
-            for (o, &bv) in orow.iter_mut().zip(brow) {
-                *o = if FMA {
-                    bv.mul_add(av, *o)
-                } else {
-                    *o + av * bv
-                };
-            }
-        }
-    }
-}
-
-/// kʷ, with an integer fast path (k-weights are almost always 0–3).
-#[inline]
-pub fn kpow(k: f64, w: f64) -> f64 {
-    if w.fract() == 0.0 && w.abs() < 16.0 {
-        k.powi(w as i32)
-    } else {
-        k.powf(w)
     }
 }

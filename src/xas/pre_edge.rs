@@ -277,20 +277,17 @@ pub fn pre_edge(energy_ev: &[f64], mu: &[f64], p: &PreEdgeParams) -> Result<PreE
     norm2 = norm2.min(emax - e0);
     let mut norm1 = p
         .norm1
-        .unwrap_or_else(|| 25f64.min(round_to(norm2 / 15.0, 5.0)));
+        .unwrap_or_else(|| 25f64.min(5.0 * (norm2 / 15.0).round_ties_even()));
     if norm1 > norm2 {
         std::mem::swap(&mut norm1, &mut norm2);
     }
     norm1 = norm1.min(norm2 - 2.0);
-    let mut nnorm = p.nnorm.unwrap_or_else(|| {
-        if norm2 - norm1 < 30.0 {
-            0
-        } else if norm2 - norm1 < 300.0 {
-            1
-        } else {
-            2
-        }
-    });
+    let nnorm_default = match norm2 - norm1 {
+        w if w < 30.0 => 0,
+        w if w < 300.0 => 1,
+        _ => 2,
+    };
+    let mut nnorm = p.nnorm.unwrap_or(nnorm_default);
     nnorm = nnorm.min(MAX_NNORM);
 
     // Pre-edge line (or constant).
