@@ -262,13 +262,14 @@ pub fn autobk(
     let nft = 2 * irbkg;
     let scale = 0.05 / PI.sqrt();
     let (cos_t, sin_t) = twiddles(p.nfft);
-    let mut dft_t = Vec::with_capacity(nk * nft);
-    for (i, &w) in ftwin.iter().enumerate() {
-        let mut idx = 0usize;
+    let mut dft_t = vec![0.0; nk * nft];
+    for (i, (row, &w)) in dft_t.chunks_exact_mut(nft).zip(&ftwin).enumerate() {
+        let sw = scale * w;
         let step = i % p.nfft;
-        for _ in 0..irbkg {
-            dft_t.push(scale * w * cos_t[idx]);
-            dft_t.push(-scale * w * sin_t[idx]);
+        let mut idx = 0usize;
+        for pair in row.chunks_exact_mut(2) {
+            pair[0] = sw * cos_t[idx];
+            pair[1] = -sw * sin_t[idx];
             idx += step;
             if idx >= p.nfft {
                 idx -= p.nfft;

@@ -116,8 +116,13 @@ fn find_energy_step(en: &[f64]) -> f64 {
     // en[e_ordered] is en[..n-1] for sorted input; then [nskip:-nskip]
     let seg = &en[nskip..en.len() - 1 - nskip];
     let mut ediff: Vec<f64> = seg.windows(2).map(|w| w[1] - w[0]).collect();
-    ediff.sort_by(f64::total_cmp);
-    let sel = &ediff[nskip.min(ediff.len())..(nskip + nave).min(ediff.len())];
+    // Only the order statistics nskip..nskip+nave are needed.
+    let hi = (nskip + nave).min(ediff.len());
+    if hi < ediff.len() {
+        ediff.select_nth_unstable_by(hi, f64::total_cmp);
+    }
+    ediff[..hi].sort_by(f64::total_cmp);
+    let sel = &ediff[nskip.min(hi)..hi];
     if sel.is_empty() {
         return f64::NAN;
     }
