@@ -27,6 +27,9 @@ pub enum Command {
     /// Show the detected format, modality, columns, μ recipe and metadata of a file.
     Info(InfoArgs),
     /// Normalize μ(E), remove the background (AUTOBK) and Fourier transform χ(k).
+    // Negative values (`--rbkg -1`, `--e0 -5`) must reach the parameter
+    // checks, which name the parameter, instead of clap's "unexpected argument".
+    #[command(allow_negative_numbers = true)]
     Xas(Box<XasArgs>),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
