@@ -185,6 +185,117 @@ impl XasArgs {
     }
 }
 
+/// Which processing step a parameter error came from: AUTOBK and xftf
+/// share names (`kmin`, `kmax`, `kweight`, `dk`) but not options.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    PreEdge,
+    Autobk,
+    Xftf,
+}
+
+impl Step {
+    fn name(self) -> &'static str {
+        match self {
+            Step::PreEdge => "pre-edge",
+            Step::Autobk => "AUTOBK",
+            Step::Xftf => "Fourier transform",
+        }
+    }
+}
+
+/// A processing error with the command-line option named, so `--bkg-dk`
+/// and `--dk` are told apart.
+fn step_error(file: &str, step: Step, e: xas::XasError) -> anyhow::Error {
+    match e {
+        xas::XasError::BadParam {
+            name,
+            value,
+            reason,
+        } => {
+            let flag = match (step, name) {
+                (Step::Autobk, "kmin" | "kmax" | "kweight" | "dk") => format!("--bkg-{name}"),
+                _ => format!("--{}", name.replace('_', "-")),
+            };
+            anyhow::anyhow!("{file}: {}: invalid {flag} {value}: {reason}", step.name())
+        }
+        other => anyhow::anyhow!("{file}: {}: {other}", step.name()),
+    }
+}
+
+impl XasArgs {
+    /// Reject options the processing would otherwise replace silently
+    /// (Larch falls back to its own e0 when the given one is off the data,
+    /// clamps nnorm, takes |step|) or that cannot mean anything (NaN, ∞).
+    fn check_options(&self, energy_ev: &[f64], file: &str) -> Result<()> {
+        let values = [
+            ("--e0", self.e0),
+            ("--pre1", self.pre1),
+            ("--pre2", self.pre2),
+            ("--norm1", self.norm1),
+            ("--norm2", self.norm2),
+            ("--step", self.step),
+            ("--rbkg", Some(self.rbkg)),
+            ("--bkg-kweight", Some(self.bkg_kweight)),
+            ("--bkg-kmin", Some(self.bkg_kmin)),
+            ("--bkg-kmax", self.bkg_kmax),
+            ("--bkg-dk", Some(self.bkg_dk)),
+            ("--clamp-lo", Some(self.clamp_lo)),
+            ("--clamp-hi", Some(self.clamp_hi)),
+            ("--kmin", Some(self.kmin)),
+            ("--kmax", Some(self.kmax)),
+            ("--dk", Some(self.dk)),
+            ("--kweight", Some(self.kweight)),
+            ("--rmax-out", Some(self.rmax_out)),
+        ];
+        for (flag, v) in values {
+            if let Some(v) = v
+                && !v.is_finite()
+            {
+                bail!("{file}: invalid {flag} {v}: must be a finite number");
+            }
+        }
+        if let Some(e0) = self.e0 {
+            let mut e = energy_ev.to_vec();
+            e.sort_by(f64::total_cmp);
+            e.dedup();
+            if e.len() >= 4 && !(e[1]..=e[e.len() - 2]).contains(&e0) {
+                bail!(
+                    "{file}: invalid --e0 {e0}: outside the data's energy range {:.2}–{:.2} eV",
+                    e[0],
+                    e[e.len() - 1]
+                );
+            }
+        }
+        if let Some(n) = self.nnorm
+            && n > 5
+        {
+            bail!("{file}: invalid --nnorm {n}: must be between 0 and 5");
+        }
+        if let Some(s) = self.step
+            && s <= 0.0
+        {
+            bail!("{file}: invalid --step {s}: must be > 0");
+        }
+        Ok(())
+    }
+}
+
+/// The FT's kmax is limited to the end of χ(k) (the CLI default is
+/// "12 Å⁻¹ or the data's end"); a kmin beyond that end is the user's to fix.
+fn ft_for(ft: &FtParams, k: &[f64], file: &str) -> Result<FtParams> {
+    let mut ft = ft.clone();
+    let kend = k.last().copied().unwrap_or(0.0);
+    if ft.kmin.is_finite() && ft.kmin >= kend {
+        bail!(
+            "{file}: invalid --kmin {}: χ(k) ends at k = {kend:.2} Å⁻¹",
+            ft.kmin
+        );
+    }
+    ft.kmax = ft.kmax.min(kend);
+    Ok(ft)
+}
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// What to benchmark.
@@ -387,11 +498,10 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
     let (spec, chi, group) = spectrum_of(ds, &a.input, &file)?;
     let p = a.chain_params();
     if let Some(c) = chi {
-        let mut ft = p.ft.clone();
-        let kend = c.k_inv_ang.last().copied().unwrap_or(0.0);
-        ft.kmax = ft.kmax.min(kend);
-        let r = xas::xftf(&c.k_inv_ang, &c.chi, &ft)
-            .with_context(|| format!("{file}: Fourier transform"))?;
+        a.check_options(&[], &file)?;
+        let ft = ft_for(&p.ft, &c.k_inv_ang, &file)?;
+        let r =
+            xas::xftf(&c.k_inv_ang, &c.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
         let v = json!({
             "file": file, "group": group, "e0": Value::Null, "edge_step": Value::Null,
             "pre_slope": Value::Null, "pre_intercept": Value::Null, "energy": [], "norm": [],
@@ -412,12 +522,16 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
     let Some(s) = spec else {
         bail!("{file}: nothing to process")
     };
-    let res =
-        xas::process(&s.energy_ev, &s.mu, &p).with_context(|| format!("{file}: XAS processing"))?;
-    let mut ft = p.ft.clone();
-    ft.kmax = ft
-        .kmax
-        .min(res.bkg.k_inv_ang.last().copied().unwrap_or(ft.kmax));
+    a.check_options(&s.energy_ev, &file)?;
+    // xas::process step by step, so an error names the step and its option.
+    let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
+        .map_err(|e| step_error(&file, Step::PreEdge, e))?;
+    let bkg = xas::autobk(&s.energy_ev, &s.mu, &p.autobk, Some(&pre))
+        .map_err(|e| step_error(&file, Step::Autobk, e))?;
+    let ft = ft_for(&p.ft, &bkg.k_inv_ang, &file)?;
+    let chir =
+        xas::xftf(&bkg.k_inv_ang, &bkg.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
+    let res = xas::ChainResult { pre, bkg, chir };
     let params = json!({
         "e0": res.pre.e0, "step": res.pre.edge_step, "pre1": res.pre.pre1, "pre2": res.pre.pre2,
         "norm1": res.pre.norm1, "norm2": res.pre.norm2, "nnorm": res.pre.nnorm, "nvict": res.pre.nvict,
