@@ -328,9 +328,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => {
             use clap::CommandFactory;
-            Cli::command().print_help()?;
-            println!();
-            Ok(())
+            emit(&Cli::command().render_help().to_string())
         }
         Some(Command::Info(a)) => info(&a),
         Some(Command::Xas(a)) => xas_cmd(&a),
@@ -339,8 +337,18 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn print_json(v: &Value) -> Result<()> {
-    println!("{}", serde_json::to_string(v)?);
-    Ok(())
+    emit(&serde_json::to_string(v)?)
+}
+
+/// Write one block of output to stdout. A reader that stops early
+/// (`carto info F | head`) ends the output quietly instead of a panic.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
 }
 
 fn info(a: &InfoArgs) -> Result<()> {
@@ -424,8 +432,7 @@ fn info(a: &InfoArgs) -> Result<()> {
     if a.json {
         print_json(&v)
     } else {
-        println!("{}", lines.join("\n"));
-        Ok(())
+        emit(&lines.join("\n"))
     }
 }
 
@@ -456,6 +463,23 @@ fn recipe_text(r: &io::MuRecipe, labels: &[String]) -> String {
     }
 }
 
+/// The groups of a project for an error message: quoted labels (some have
+/// leading spaces or commas), with the id that `--group` also accepts when
+/// a label is not unique.
+fn group_list(p: &io::athena::AthenaProject) -> String {
+    p.groups
+        .iter()
+        .map(|g| {
+            if p.groups.iter().filter(|o| o.label == g.label).count() > 1 {
+                format!("'{}' (id {})", g.label, g.id)
+            } else {
+                format!("'{}'", g.label)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Pick the spectrum to process from whatever the file holds.
 fn spectrum_of(
     ds: Dataset,
@@ -468,16 +492,13 @@ fn spectrum_of(
         Dataset::Athena(p) => {
             let g = match &input.group {
                 Some(name) => p.group(name).with_context(|| {
-                    format!(
-                        "{file}: no group '{name}'; groups are: {}",
-                        p.labels().join(", ")
-                    )
+                    format!("{file}: no group '{name}'; groups are: {}", group_list(&p))
                 })?,
                 None if p.groups.len() == 1 => &p.groups[0],
                 None => bail!(
                     "{file}: Athena project with {} groups; choose one with --group (one of: {})",
                     p.groups.len(),
-                    p.labels().join(", ")
+                    group_list(&p)
                 ),
             };
             let label = g.label.clone();
@@ -506,17 +527,20 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
             "file": file, "group": group, "e0": Value::Null, "edge_step": Value::Null,
             "pre_slope": Value::Null, "pre_intercept": Value::Null, "energy": [], "norm": [],
             "k": c.k_inv_ang, "chi": c.chi, "r": r.r_ang, "chir_mag": r.chir_mag,
-            "chir_re": r.chir_re, "chir_im": r.chir_im, "params": { "ft": ft },
+            "chir_re": r.chir_re, "chir_im": r.chir_im,
+            "params": {
+                "kmin": ft.kmin, "kmax": ft.kmax, "dk": ft.dk, "window": ft.window, "kweight": ft.kweight,
+                "nfft": ft.nfft, "kstep": ft.kstep, "rmax_out": ft.rmax_out,
+            },
         });
         return if a.json {
             print_json(&v)
         } else {
-            println!(
+            emit(&format!(
                 "{file}: χ(k) with {} points; |χ(R)| max at {:.3} Å",
                 c.k_inv_ang.len(),
                 peak_r(&r)
-            );
-            Ok(())
+            ))
         };
     }
     let Some(s) = spec else {
@@ -554,35 +578,37 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
         });
         return print_json(&v);
     }
-    println!(
-        "{file}{}",
-        group.map(|g| format!(" [{g}]")).unwrap_or_default()
-    );
-    println!(
-        "  μ(E):       {} ({} points)",
-        recipe_text(&s.recipe, &s.table.labels),
-        s.energy_ev.len()
-    );
-    println!("  e0:         {:.3} eV", res.pre.e0);
-    println!("  edge step:  {:.6}", res.pre.edge_step);
-    println!(
-        "  pre-edge:   [{:.1}, {:.1}] eV, slope {:.4e}, intercept {:.6}",
-        res.pre.pre1, res.pre.pre2, res.pre.pre_slope, res.pre.pre_intercept
-    );
-    println!(
-        "  post-edge:  [{:.1}, {:.1}] eV, nnorm {}",
-        res.pre.norm1, res.pre.norm2, res.pre.nnorm
-    );
-    println!(
-        "  autobk:     rbkg {:.2} Å, {} knots, k {:.2}–{:.2} Å⁻¹",
-        res.bkg.rbkg, res.bkg.nknots, res.bkg.kmin, res.bkg.kmax
-    );
-    println!(
-        "  xftf:       k {:.2}–{:.2} Å⁻¹, dk {}, {:?}, kweight {}",
-        ft.kmin, ft.kmax, ft.dk, ft.window, ft.kweight
-    );
-    println!("  |χ(R)| max: {:.3} Å", peak_r(&res.chir));
-    Ok(())
+    let lines = [
+        format!(
+            "{file}{}",
+            group.map(|g| format!(" [{g}]")).unwrap_or_default()
+        ),
+        format!(
+            "  μ(E):       {} ({} points)",
+            recipe_text(&s.recipe, &s.table.labels),
+            s.energy_ev.len()
+        ),
+        format!("  e0:         {:.3} eV", res.pre.e0),
+        format!("  edge step:  {:.6}", res.pre.edge_step),
+        format!(
+            "  pre-edge:   [{:.1}, {:.1}] eV, slope {:.4e}, intercept {:.6}",
+            res.pre.pre1, res.pre.pre2, res.pre.pre_slope, res.pre.pre_intercept
+        ),
+        format!(
+            "  post-edge:  [{:.1}, {:.1}] eV, nnorm {}",
+            res.pre.norm1, res.pre.norm2, res.pre.nnorm
+        ),
+        format!(
+            "  autobk:     rbkg {:.2} Å, {} knots, k {:.2}–{:.2} Å⁻¹",
+            res.bkg.rbkg, res.bkg.nknots, res.bkg.kmin, res.bkg.kmax
+        ),
+        format!(
+            "  xftf:       k {:.2}–{:.2} Å⁻¹, dk {}, {:?}, kweight {}",
+            ft.kmin, ft.kmax, ft.dk, ft.window, ft.kweight
+        ),
+        format!("  |χ(R)| max: {:.3} Å", peak_r(&res.chir)),
+    ];
+    emit(&lines.join("\n"))
 }
 
 /// R of the largest |χ(R)| above 1 Å (below that is background).
@@ -611,8 +637,7 @@ fn bench(a: &BenchArgs) -> Result<()> {
             if a.json {
                 print_json(&serde_json::to_value(&report)?)
             } else {
-                println!("{}", report.text());
-                Ok(())
+                emit(&report.text())
             }
         }
     }
