@@ -7,7 +7,7 @@ mod common;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -530,6 +530,25 @@ fn athena_unknown_group_is_named() {
 }
 
 #[test]
+fn athena_repeated_labels_list_ids() {
+    // NiO.prj has two groups labelled 'NiO.000': the list gives their ids,
+    // and an id selects the group.
+    let f = common::data("athena/NiO.prj");
+    let err = stderr_err(&args("xas", &f, &["--json"]));
+    assert!(err.contains("'NiO.000' (id naqow)"), "{err}");
+    assert!(err.contains("'NiO.000' (id cymnj)"), "{err}");
+    assert!(err.contains("'NiO.001',"), "{err}");
+    let v = json_ok(&args("xas", &f, &["--json", "--group", "naqow"]));
+    assert_eq!(v["group"], "NiO.000");
+    let fx = larch_case("athena/NiO.prj", Some("NiO.000"));
+    let w = json_ok(&args("xas", &f, &["--json", "--group", "cymnj"]));
+    // Larch keeps the later of two same-named groups, and so does --group LABEL.
+    let by_label = json_ok(&args("xas", &f, &["--json", "--group", "NiO.000"]));
+    assert_eq!(by_label["e0"], w["e0"]);
+    assert!((num(&w, "e0") - num(&fx["results"], "e0")).abs() <= 1e-3);
+}
+
+#[test]
 fn athena_single_group_needs_no_flag() {
     let f = common::data("athena/Copper.prj");
     let v = json_ok(&args("xas", &f, &["--json"]));
@@ -674,9 +693,31 @@ fn xas_chi_file() {
     let v = json_ok(&args("xas", &f, &["--json"]));
     assert!(v["e0"].is_null());
     assert_eq!(arr(&v, "k").len(), 350);
+    // Same flat params as for μ(E) input.
+    assert_eq!(num(&v["params"], "kmin"), 2.0);
+    assert_eq!(num(&v["params"], "kmax"), 12.0);
+    assert_eq!(v["params"]["window"], "hanning");
     assert!(!arr(&v, "chir_mag").is_empty());
     let text = stdout_ok(&args("xas", &f, &[]));
     assert!(text.contains("350 points"), "{text}");
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    // `carto xas F --json | head -c 10`: the JSON (~110 kB) outgrows the
+    // pipe buffer, so the write meets a closed pipe.
+    let f = cu10k();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carto"))
+        .args([OsStr::new("xas"), f.as_os_str(), OsStr::new("--json")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start carto");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for carto");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "exit {:?}: {err}", out.status.code());
 }
 
 // ---------------------------------------------------------------- bench
