@@ -357,6 +357,7 @@ fn info(a: &InfoArgs) -> Result<()> {
     let format = io::detect_format(&bytes);
     let file = path.display().to_string();
     let ds = io::load_bytes(&bytes, &file, &a.input.load_options())?;
+    check_group_option(&ds, &a.input, &file)?;
     let mut v = json!({ "file": file, "format": format, "modality": ds.modality() });
     let mut lines = vec![format!("{file}: {format:?} ({})", ds.modality())];
     match &ds {
@@ -480,6 +481,22 @@ fn group_list(p: &io::athena::AthenaProject) -> String {
         .join(", ")
 }
 
+/// `--group` names a group of an Athena project; anywhere else it would be
+/// ignored without a word, and a misspelt group must not pass unnoticed.
+fn check_group_option(ds: &Dataset, input: &InputArgs, file: &str) -> Result<()> {
+    match (ds, &input.group) {
+        (_, None) => Ok(()),
+        (Dataset::Athena(p), Some(name)) => match p.group(name) {
+            Some(_) => Ok(()),
+            None => bail!("{file}: no group '{name}'; groups are: {}", group_list(p)),
+        },
+        (other, Some(_)) => bail!(
+            "{file}: --group applies to Athena projects, and this file holds {} data",
+            other.modality()
+        ),
+    }
+}
+
 /// Pick the spectrum to process from whatever the file holds.
 fn spectrum_of(
     ds: Dataset,
@@ -516,6 +533,7 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
     let path = &a.input.file;
     let file = path.display().to_string();
     let ds = io::load(path, &a.input.load_options())?;
+    check_group_option(&ds, &a.input, &file)?;
     let (spec, chi, group) = spectrum_of(ds, &a.input, &file)?;
     let p = a.chain_params();
     if let Some(c) = chi {
