@@ -549,6 +549,28 @@ fn athena_repeated_labels_list_ids() {
 }
 
 #[test]
+fn group_option_is_not_ignored() {
+    // On a file that is not an Athena project, --group is a mistake.
+    let f = cu10k();
+    for sub in ["xas", "info"] {
+        let err = stderr_err(&args(sub, &f, &["--json", "--group", "cu"]));
+        assert!(
+            err.contains("--group") && err.contains("cu_10k.xmu"),
+            "{sub}: {err}"
+        );
+    }
+    // `info` checks the group name too.
+    let f = common::data("athena/Fe.prj");
+    let err = stderr_err(&args("info", &f, &["--json", "--group", "Fe fiol"]));
+    assert!(
+        err.contains("Fe fiol") && err.contains("'Fe foil'"),
+        "{err}"
+    );
+    let v = json_ok(&args("info", &f, &["--json", "--group", "Fe foil"]));
+    assert_eq!(v["groups"].as_array().map(Vec::len), Some(5));
+}
+
+#[test]
 fn athena_single_group_needs_no_flag() {
     let f = common::data("athena/Copper.prj");
     let v = json_ok(&args("xas", &f, &["--json"]));
