@@ -27,6 +27,9 @@ pub enum Command {
     /// Show the detected format, modality, columns, μ recipe and metadata of a file.
     Info(InfoArgs),
     /// Normalize μ(E), remove the background (AUTOBK) and Fourier transform χ(k).
+    // Negative values (`--rbkg -1`, `--e0 -5`) must reach the parameter
+    // checks, which name the parameter, instead of clap's "unexpected argument".
+    #[command(allow_negative_numbers = true)]
     Xas(Box<XasArgs>),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
@@ -182,6 +185,117 @@ impl XasArgs {
     }
 }
 
+/// Which processing step a parameter error came from: AUTOBK and xftf
+/// share names (`kmin`, `kmax`, `kweight`, `dk`) but not options.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    PreEdge,
+    Autobk,
+    Xftf,
+}
+
+impl Step {
+    fn name(self) -> &'static str {
+        match self {
+            Step::PreEdge => "pre-edge",
+            Step::Autobk => "AUTOBK",
+            Step::Xftf => "Fourier transform",
+        }
+    }
+}
+
+/// A processing error with the command-line option named, so `--bkg-dk`
+/// and `--dk` are told apart.
+fn step_error(file: &str, step: Step, e: xas::XasError) -> anyhow::Error {
+    match e {
+        xas::XasError::BadParam {
+            name,
+            value,
+            reason,
+        } => {
+            let flag = match (step, name) {
+                (Step::Autobk, "kmin" | "kmax" | "kweight" | "dk") => format!("--bkg-{name}"),
+                _ => format!("--{}", name.replace('_', "-")),
+            };
+            anyhow::anyhow!("{file}: {}: invalid {flag} {value}: {reason}", step.name())
+        }
+        other => anyhow::anyhow!("{file}: {}: {other}", step.name()),
+    }
+}
+
+impl XasArgs {
+    /// Reject options the processing would otherwise replace silently
+    /// (Larch falls back to its own e0 when the given one is off the data,
+    /// clamps nnorm, takes |step|) or that cannot mean anything (NaN, ∞).
+    fn check_options(&self, energy_ev: &[f64], file: &str) -> Result<()> {
+        let values = [
+            ("--e0", self.e0),
+            ("--pre1", self.pre1),
+            ("--pre2", self.pre2),
+            ("--norm1", self.norm1),
+            ("--norm2", self.norm2),
+            ("--step", self.step),
+            ("--rbkg", Some(self.rbkg)),
+            ("--bkg-kweight", Some(self.bkg_kweight)),
+            ("--bkg-kmin", Some(self.bkg_kmin)),
+            ("--bkg-kmax", self.bkg_kmax),
+            ("--bkg-dk", Some(self.bkg_dk)),
+            ("--clamp-lo", Some(self.clamp_lo)),
+            ("--clamp-hi", Some(self.clamp_hi)),
+            ("--kmin", Some(self.kmin)),
+            ("--kmax", Some(self.kmax)),
+            ("--dk", Some(self.dk)),
+            ("--kweight", Some(self.kweight)),
+            ("--rmax-out", Some(self.rmax_out)),
+        ];
+        for (flag, v) in values {
+            if let Some(v) = v
+                && !v.is_finite()
+            {
+                bail!("{file}: invalid {flag} {v}: must be a finite number");
+            }
+        }
+        if let Some(e0) = self.e0 {
+            let mut e = energy_ev.to_vec();
+            e.sort_by(f64::total_cmp);
+            e.dedup();
+            if e.len() >= 4 && !(e[1]..=e[e.len() - 2]).contains(&e0) {
+                bail!(
+                    "{file}: invalid --e0 {e0}: outside the data's energy range {:.2}–{:.2} eV",
+                    e[0],
+                    e[e.len() - 1]
+                );
+            }
+        }
+        if let Some(n) = self.nnorm
+            && n > 5
+        {
+            bail!("{file}: invalid --nnorm {n}: must be between 0 and 5");
+        }
+        if let Some(s) = self.step
+            && s <= 0.0
+        {
+            bail!("{file}: invalid --step {s}: must be > 0");
+        }
+        Ok(())
+    }
+}
+
+/// The FT's kmax is limited to the end of χ(k) (the CLI default is
+/// "12 Å⁻¹ or the data's end"); a kmin beyond that end is the user's to fix.
+fn ft_for(ft: &FtParams, k: &[f64], file: &str) -> Result<FtParams> {
+    let mut ft = ft.clone();
+    let kend = k.last().copied().unwrap_or(0.0);
+    if ft.kmin.is_finite() && ft.kmin >= kend {
+        bail!(
+            "{file}: invalid --kmin {}: χ(k) ends at k = {kend:.2} Å⁻¹",
+            ft.kmin
+        );
+    }
+    ft.kmax = ft.kmax.min(kend);
+    Ok(ft)
+}
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// What to benchmark.
@@ -214,9 +328,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => {
             use clap::CommandFactory;
-            Cli::command().print_help()?;
-            println!();
-            Ok(())
+            emit(&Cli::command().render_help().to_string())
         }
         Some(Command::Info(a)) => info(&a),
         Some(Command::Xas(a)) => xas_cmd(&a),
@@ -225,8 +337,18 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn print_json(v: &Value) -> Result<()> {
-    println!("{}", serde_json::to_string(v)?);
-    Ok(())
+    emit(&serde_json::to_string(v)?)
+}
+
+/// Write one block of output to stdout. A reader that stops early
+/// (`carto info F | head`) ends the output quietly instead of a panic.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
 }
 
 fn info(a: &InfoArgs) -> Result<()> {
@@ -235,6 +357,7 @@ fn info(a: &InfoArgs) -> Result<()> {
     let format = io::detect_format(&bytes);
     let file = path.display().to_string();
     let ds = io::load_bytes(&bytes, &file, &a.input.load_options())?;
+    check_group_option(&ds, &a.input, &file)?;
     let mut v = json!({ "file": file, "format": format, "modality": ds.modality() });
     let mut lines = vec![format!("{file}: {format:?} ({})", ds.modality())];
     match &ds {
@@ -310,8 +433,7 @@ fn info(a: &InfoArgs) -> Result<()> {
     if a.json {
         print_json(&v)
     } else {
-        println!("{}", lines.join("\n"));
-        Ok(())
+        emit(&lines.join("\n"))
     }
 }
 
@@ -342,6 +464,39 @@ fn recipe_text(r: &io::MuRecipe, labels: &[String]) -> String {
     }
 }
 
+/// The groups of a project for an error message: quoted labels (some have
+/// leading spaces or commas), with the id that `--group` also accepts when
+/// a label is not unique.
+fn group_list(p: &io::athena::AthenaProject) -> String {
+    p.groups
+        .iter()
+        .map(|g| {
+            if p.groups.iter().filter(|o| o.label == g.label).count() > 1 {
+                format!("'{}' (id {})", g.label, g.id)
+            } else {
+                format!("'{}'", g.label)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `--group` names a group of an Athena project; anywhere else it would be
+/// ignored without a word, and a misspelt group must not pass unnoticed.
+fn check_group_option(ds: &Dataset, input: &InputArgs, file: &str) -> Result<()> {
+    match (ds, &input.group) {
+        (_, None) => Ok(()),
+        (Dataset::Athena(p), Some(name)) => match p.group(name) {
+            Some(_) => Ok(()),
+            None => bail!("{file}: no group '{name}'; groups are: {}", group_list(p)),
+        },
+        (other, Some(_)) => bail!(
+            "{file}: --group applies to Athena projects, and this file holds {} data",
+            other.modality()
+        ),
+    }
+}
+
 /// Pick the spectrum to process from whatever the file holds.
 fn spectrum_of(
     ds: Dataset,
@@ -354,16 +509,13 @@ fn spectrum_of(
         Dataset::Athena(p) => {
             let g = match &input.group {
                 Some(name) => p.group(name).with_context(|| {
-                    format!(
-                        "{file}: no group '{name}'; groups are: {}",
-                        p.labels().join(", ")
-                    )
+                    format!("{file}: no group '{name}'; groups are: {}", group_list(&p))
                 })?,
                 None if p.groups.len() == 1 => &p.groups[0],
                 None => bail!(
                     "{file}: Athena project with {} groups; choose one with --group (one of: {})",
                     p.groups.len(),
-                    p.labels().join(", ")
+                    group_list(&p)
                 ),
             };
             let label = g.label.clone();
@@ -381,40 +533,47 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
     let path = &a.input.file;
     let file = path.display().to_string();
     let ds = io::load(path, &a.input.load_options())?;
+    check_group_option(&ds, &a.input, &file)?;
     let (spec, chi, group) = spectrum_of(ds, &a.input, &file)?;
     let p = a.chain_params();
     if let Some(c) = chi {
-        let mut ft = p.ft.clone();
-        let kend = c.k_inv_ang.last().copied().unwrap_or(0.0);
-        ft.kmax = ft.kmax.min(kend);
-        let r = xas::xftf(&c.k_inv_ang, &c.chi, &ft)
-            .with_context(|| format!("{file}: Fourier transform"))?;
+        a.check_options(&[], &file)?;
+        let ft = ft_for(&p.ft, &c.k_inv_ang, &file)?;
+        let r =
+            xas::xftf(&c.k_inv_ang, &c.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
         let v = json!({
             "file": file, "group": group, "e0": Value::Null, "edge_step": Value::Null,
             "pre_slope": Value::Null, "pre_intercept": Value::Null, "energy": [], "norm": [],
             "k": c.k_inv_ang, "chi": c.chi, "r": r.r_ang, "chir_mag": r.chir_mag,
-            "chir_re": r.chir_re, "chir_im": r.chir_im, "params": { "ft": ft },
+            "chir_re": r.chir_re, "chir_im": r.chir_im,
+            "params": {
+                "kmin": ft.kmin, "kmax": ft.kmax, "dk": ft.dk, "window": ft.window, "kweight": ft.kweight,
+                "nfft": ft.nfft, "kstep": ft.kstep, "rmax_out": ft.rmax_out,
+            },
         });
         return if a.json {
             print_json(&v)
         } else {
-            println!(
+            emit(&format!(
                 "{file}: χ(k) with {} points; |χ(R)| max at {:.3} Å",
                 c.k_inv_ang.len(),
                 peak_r(&r)
-            );
-            Ok(())
+            ))
         };
     }
     let Some(s) = spec else {
         bail!("{file}: nothing to process")
     };
-    let res =
-        xas::process(&s.energy_ev, &s.mu, &p).with_context(|| format!("{file}: XAS processing"))?;
-    let mut ft = p.ft.clone();
-    ft.kmax = ft
-        .kmax
-        .min(res.bkg.k_inv_ang.last().copied().unwrap_or(ft.kmax));
+    a.check_options(&s.energy_ev, &file)?;
+    // xas::process step by step, so an error names the step and its option.
+    let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
+        .map_err(|e| step_error(&file, Step::PreEdge, e))?;
+    let bkg = xas::autobk(&s.energy_ev, &s.mu, &p.autobk, Some(&pre))
+        .map_err(|e| step_error(&file, Step::Autobk, e))?;
+    let ft = ft_for(&p.ft, &bkg.k_inv_ang, &file)?;
+    let chir =
+        xas::xftf(&bkg.k_inv_ang, &bkg.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
+    let res = xas::ChainResult { pre, bkg, chir };
     let params = json!({
         "e0": res.pre.e0, "step": res.pre.edge_step, "pre1": res.pre.pre1, "pre2": res.pre.pre2,
         "norm1": res.pre.norm1, "norm2": res.pre.norm2, "nnorm": res.pre.nnorm, "nvict": res.pre.nvict,
@@ -437,35 +596,37 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
         });
         return print_json(&v);
     }
-    println!(
-        "{file}{}",
-        group.map(|g| format!(" [{g}]")).unwrap_or_default()
-    );
-    println!(
-        "  μ(E):       {} ({} points)",
-        recipe_text(&s.recipe, &s.table.labels),
-        s.energy_ev.len()
-    );
-    println!("  e0:         {:.3} eV", res.pre.e0);
-    println!("  edge step:  {:.6}", res.pre.edge_step);
-    println!(
-        "  pre-edge:   [{:.1}, {:.1}] eV, slope {:.4e}, intercept {:.6}",
-        res.pre.pre1, res.pre.pre2, res.pre.pre_slope, res.pre.pre_intercept
-    );
-    println!(
-        "  post-edge:  [{:.1}, {:.1}] eV, nnorm {}",
-        res.pre.norm1, res.pre.norm2, res.pre.nnorm
-    );
-    println!(
-        "  autobk:     rbkg {:.2} Å, {} knots, k {:.2}–{:.2} Å⁻¹",
-        res.bkg.rbkg, res.bkg.nknots, res.bkg.kmin, res.bkg.kmax
-    );
-    println!(
-        "  xftf:       k {:.2}–{:.2} Å⁻¹, dk {}, {:?}, kweight {}",
-        ft.kmin, ft.kmax, ft.dk, ft.window, ft.kweight
-    );
-    println!("  |χ(R)| max: {:.3} Å", peak_r(&res.chir));
-    Ok(())
+    let lines = [
+        format!(
+            "{file}{}",
+            group.map(|g| format!(" [{g}]")).unwrap_or_default()
+        ),
+        format!(
+            "  μ(E):       {} ({} points)",
+            recipe_text(&s.recipe, &s.table.labels),
+            s.energy_ev.len()
+        ),
+        format!("  e0:         {:.3} eV", res.pre.e0),
+        format!("  edge step:  {:.6}", res.pre.edge_step),
+        format!(
+            "  pre-edge:   [{:.1}, {:.1}] eV, slope {:.4e}, intercept {:.6}",
+            res.pre.pre1, res.pre.pre2, res.pre.pre_slope, res.pre.pre_intercept
+        ),
+        format!(
+            "  post-edge:  [{:.1}, {:.1}] eV, nnorm {}",
+            res.pre.norm1, res.pre.norm2, res.pre.nnorm
+        ),
+        format!(
+            "  autobk:     rbkg {:.2} Å, {} knots, k {:.2}–{:.2} Å⁻¹",
+            res.bkg.rbkg, res.bkg.nknots, res.bkg.kmin, res.bkg.kmax
+        ),
+        format!(
+            "  xftf:       k {:.2}–{:.2} Å⁻¹, dk {}, {:?}, kweight {}",
+            ft.kmin, ft.kmax, ft.dk, ft.window, ft.kweight
+        ),
+        format!("  |χ(R)| max: {:.3} Å", peak_r(&res.chir)),
+    ];
+    emit(&lines.join("\n"))
 }
 
 /// R of the largest |χ(R)| above 1 Å (below that is background).
@@ -494,8 +655,7 @@ fn bench(a: &BenchArgs) -> Result<()> {
             if a.json {
                 print_json(&serde_json::to_value(&report)?)
             } else {
-                println!("{}", report.text());
-                Ok(())
+                emit(&report.text())
             }
         }
     }

@@ -1,0 +1,766 @@
+//! End-to-end tests of the `carto` binary against the CLI contract in
+//! ARCHITECTURE.md: `--json` prints exactly one JSON document on stdout,
+//! errors go to stderr with a non-zero exit code. Numbers are checked
+//! against the Larch fixture (tests/fixtures/larch/xas_chain.json).
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// Run the real binary with `args`.
+fn carto<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_carto"))
+        .args(args)
+        .output()
+        .expect("cannot start the carto binary")
+}
+
+fn describe(args: &[&OsStr], out: &Output) -> String {
+    format!(
+        "carto {}\nexit: {:?}\nstdout: {}\nstderr: {}",
+        args.iter()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout)
+            .chars()
+            .take(500)
+            .collect::<String>(),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Run, assert success, return stdout.
+fn stdout_ok(args: &[&OsStr]) -> String {
+    let out = carto(args);
+    assert!(out.status.success(), "{}", describe(args, &out));
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Run with `--json`, assert success and exactly one JSON document on stdout.
+fn json_ok(args: &[&OsStr]) -> Value {
+    let text = stdout_ok(args);
+    let docs: Vec<Value> = serde_json::Deserializer::from_str(&text)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{text}"));
+    assert_eq!(
+        docs.len(),
+        1,
+        "expected one JSON document, got {}",
+        docs.len()
+    );
+    docs.into_iter().next().expect("one document")
+}
+
+/// Run, assert failure with nothing on stdout; return stderr.
+fn stderr_err(args: &[&OsStr]) -> String {
+    let out = carto(args);
+    assert!(!out.status.success(), "{}", describe(args, &out));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must stay empty on error\n{}",
+        describe(args, &out)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.trim().is_empty(), "{}", describe(args, &out));
+    err
+}
+
+/// Argument list: a subcommand, a data file and options.
+fn args<'a>(sub: &'a str, file: &'a Path, rest: &[&'a str]) -> Vec<&'a OsStr> {
+    let mut v: Vec<&OsStr> = vec![OsStr::new(sub), file.as_os_str()];
+    v.extend(rest.iter().map(|s| OsStr::new(*s)));
+    v
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("key {key} is not a number in {v}"))
+}
+
+fn arr(v: &Value, key: &str) -> Vec<f64> {
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("key {key} is not an array"))
+        .iter()
+        .map(|x| {
+            x.as_f64()
+                .unwrap_or_else(|| panic!("{key}: {x} is not a number"))
+        })
+        .collect()
+}
+
+fn rms(v: impl Iterator<Item = f64>) -> f64 {
+    let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x * x, n + 1));
+    (s / n.max(1) as f64).sqrt()
+}
+
+/// RMS of k²·(a − b) over 2–12 Å⁻¹ relative to the RMS of k²·b.
+fn k2chi_rel_diff(k: &[f64], a: &[f64], b: &[f64]) -> f64 {
+    let sel: Vec<usize> = (0..k.len().min(a.len()).min(b.len()))
+        .filter(|&i| (2.0..=12.0).contains(&k[i]))
+        .collect();
+    assert!(sel.len() > 100, "too few k points in 2–12 Å⁻¹");
+    let k2 = |i: usize| k[i] * k[i];
+    rms(sel.iter().map(|&i| (a[i] - b[i]) * k2(i))) / rms(sel.iter().map(|&i| b[i] * k2(i)))
+}
+
+fn larch_case(file: &str, group: Option<&str>) -> Value {
+    let path = common::fixture("larch/xas_chain.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let fx: Value = serde_json::from_str(&text).expect("fixture is JSON");
+    fx["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["file"] == file && c["group"].as_str() == group)
+        .unwrap_or_else(|| panic!("no fixture case for {file} {group:?}"))
+        .clone()
+}
+
+/// A scratch directory for files written at test time.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+// ---------------------------------------------------------------- no args
+
+#[test]
+fn no_arguments_prints_usage() {
+    let out = carto::<_, &str>([]);
+    assert!(out.status.success(), "exit {:?}", out.status.code());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Usage"), "{text}");
+    for sub in ["info", "xas", "bench"] {
+        assert!(text.contains(sub), "usage lacks '{sub}':\n{text}");
+    }
+}
+
+// ---------------------------------------------------------------- info
+
+#[test]
+fn info_xdi() {
+    let f = common::data("xas/xdi/cu_metal_rt.xdi");
+    let v = json_ok(&args("info", &f, &["--json"]));
+    assert_eq!(v["format"], "xdi");
+    assert_eq!(v["modality"], "xas");
+    assert_eq!(v["npts"], 408);
+    assert_eq!(
+        v["columns"],
+        serde_json::json!(["energy", "i0", "itrans", "mutrans"])
+    );
+    assert_eq!(v["energy_column"], "energy");
+    assert_eq!(v["energy_unit"], "ev");
+    // XDI names μ directly: the mutrans column (index 3).
+    assert_eq!(v["mu_recipe"]["kind"], "column");
+    assert_eq!(v["mu_recipe"]["mu"], 3);
+    assert_eq!(v["energy_range_ev"][0], 8779.0);
+    assert_eq!(v["energy_range_ev"][1], 10145.86);
+    assert_eq!(v["metadata"]["Scan.element"], "Cu");
+    assert_eq!(v["metadata"]["Mono.d_spacing"], "3.13553");
+}
+
+#[test]
+fn info_plain_columns() {
+    let f = common::data("xas/columns/cu_10k.xmu");
+    let v = json_ok(&args("info", &f, &["--json"]));
+    assert_eq!(v["format"], "columns");
+    assert_eq!(v["modality"], "xas");
+    assert_eq!(v["npts"], 612);
+    assert_eq!(v["columns"], serde_json::json!(["energy", "mu"]));
+    assert_eq!(v["mu_recipe"]["kind"], "column");
+    assert_eq!(v["mu_recipe"]["mu"], 1);
+    assert_eq!(v["energy_range_ev"][0], 8786.204);
+    assert_eq!(v["energy_range_ev"][1], 11362.47);
+}
+
+#[test]
+fn info_beamline_raw_counters() {
+    let f = common::data("xas/beamlines/APS10BM_2019.dat");
+    let v = json_ok(&args("info", &f, &["--json"]));
+    assert_eq!(v["modality"], "xas");
+    assert_eq!(v["npts"], 3464);
+    assert_eq!(
+        v["columns"],
+        serde_json::json!(["energy", "Io", "It", "Iref", "If"])
+    );
+    // Transmission from the raw counters, as Larch's guess (fixture recipe).
+    let fx = larch_case("xas/beamlines/APS10BM_2019.dat", None);
+    assert_eq!(v["mu_recipe"]["kind"], "transmission");
+    assert_eq!(v["mu_recipe"]["i0"], fx["mu"]["i0"]);
+    assert_eq!(v["mu_recipe"]["it"], fx["mu"]["it"]);
+    assert_eq!(v["mu_recipe"]["i0"], 1);
+    assert_eq!(v["mu_recipe"]["it"], 2);
+    assert_eq!(v["npts"], fx["input"]["npts"]);
+    assert_eq!(v["energy_range_ev"][0], fx["input"]["energy_first"]);
+    assert_eq!(v["energy_range_ev"][1], fx["input"]["energy_last"]);
+
+    // Several fluorescence channels summed over I0.
+    let f = common::data("xas/beamlines/NSLS_XDAC_2011.dat");
+    let v = json_ok(&args("info", &f, &["--json"]));
+    assert_eq!(v["mu_recipe"]["kind"], "fluorescence");
+    assert_eq!(v["mu_recipe"]["i_f"], serde_json::json!([3, 4, 5, 6]));
+    assert_eq!(v["mu_recipe"]["i0"], 1);
+}
+
+#[test]
+fn info_athena_project_lists_groups() {
+    let f = common::data("athena/Se_Standards.prj");
+    let v = json_ok(&args("info", &f, &["--json"]));
+    assert_eq!(v["format"], "athena_project");
+    assert_eq!(v["modality"], "athena");
+    let groups = v["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 9);
+    let labels: Vec<&str> = groups
+        .iter()
+        .map(|g| g["label"].as_str().expect("label"))
+        .collect();
+    assert_eq!(labels[0], "Se CoSe (merge6)");
+    assert!(labels.contains(&"Se ZnSe (merge6)"), "{labels:?}");
+    assert!(labels.contains(&"Se Na2SeO4 (merge6)"), "{labels:?}");
+    for g in groups {
+        assert_eq!(g["datatype"], "xmu");
+        assert_eq!(g["npts"], 469);
+        assert!(g["id"].as_str().is_some_and(|s| !s.is_empty()));
+    }
+}
+
+#[test]
+fn info_feff_path() {
+    let f = common::data("feff/cu/feff0001.dat");
+    let v = json_ok(&args("info", &f, &["--json"]));
+    assert_eq!(v["format"], "feff_dat");
+    assert_eq!(v["modality"], "feff");
+    let p = &v["feff"];
+    assert_eq!(num(p, "reff"), 2.5478);
+    assert_eq!(num(p, "degen"), 12.0);
+    assert_eq!(p["nleg"], 2);
+    assert_eq!(p["npts"], 59);
+    assert_eq!(p["geometry"].as_array().map(Vec::len), Some(2));
+    assert_eq!(p["geometry"][1]["element"], "Cu");
+}
+
+#[test]
+fn info_chi_file() {
+    let f = common::data("xas/chi/cu.chi");
+    let v = json_ok(&args("info", &f, &["--json"]));
+    assert_eq!(v["modality"], "chi");
+    assert_eq!(v["npts"], 350);
+    assert_eq!(v["columns"], serde_json::json!(["k", "chi"]));
+}
+
+#[test]
+fn info_mu_override_changes_recipe() {
+    let f = common::data("xas/beamlines/APS10BM_2019.dat");
+    let v = json_ok(&args("info", &f, &["--json", "--mu", "fluorescence"]));
+    assert_eq!(v["mu_recipe"]["kind"], "fluorescence");
+    assert_eq!(v["mu_recipe"]["i_f"], serde_json::json!([4]));
+    assert_eq!(v["mu_recipe"]["i0"], 1);
+}
+
+#[test]
+fn info_human_output() {
+    let f = common::data("xas/beamlines/APS10BM_2019.dat");
+    let text = stdout_ok(&args("info", &f, &[]));
+    for want in ["3464 points", "Io, It, Iref, If", "ln(Io/It)", "6390.00"] {
+        assert!(text.contains(want), "info output lacks '{want}':\n{text}");
+    }
+    let f = common::data("feff/cu/feff0001.dat");
+    let text = stdout_ok(&args("info", &f, &[]));
+    for want in ["2.5478", "degen 12", "nleg 2"] {
+        assert!(text.contains(want), "info output lacks '{want}':\n{text}");
+    }
+    let f = common::data("athena/Se_Standards.prj");
+    let text = stdout_ok(&args("info", &f, &[]));
+    for want in ["9 groups", "Se ZnSe (merge6)"] {
+        assert!(text.contains(want), "info output lacks '{want}':\n{text}");
+    }
+}
+
+// ---------------------------------------------------------------- xas vs Larch
+
+const XAS_KEYS: [&str; 11] = [
+    "e0",
+    "edge_step",
+    "pre_slope",
+    "pre_intercept",
+    "energy",
+    "norm",
+    "k",
+    "chi",
+    "r",
+    "chir_mag",
+    "params",
+];
+
+/// `carto xas` with the fixture's AUTOBK k-weight (2) against Larch.
+fn check_against_larch(rel: &str, group: Option<&str>, extra: &[&str]) -> Value {
+    let case = larch_case(rel, group);
+    let f = common::data(rel);
+    let mut rest = vec!["--json", "--bkg-kweight", "2"];
+    if let Some(g) = group {
+        rest.extend(["--group", g]);
+    }
+    rest.extend_from_slice(extra);
+    let v = json_ok(&args("xas", &f, &rest));
+    for key in XAS_KEYS {
+        assert!(v.get(key).is_some(), "{rel}: JSON lacks '{key}'");
+    }
+    let res = &case["results"];
+    let e0 = num(&v, "e0");
+    assert!(
+        (e0 - num(res, "e0")).abs() <= 1e-3,
+        "{rel}: e0 {e0} vs Larch {}",
+        num(res, "e0")
+    );
+    let step = num(&v, "edge_step");
+    assert!(
+        (step / num(res, "edge_step") - 1.0).abs() <= 1e-6,
+        "{rel}: edge step {step} vs Larch {}",
+        num(res, "edge_step")
+    );
+    assert_eq!(
+        arr(&v, "energy").len(),
+        case["input"]["npts"].as_u64().unwrap() as usize
+    );
+    assert_eq!(arr(&v, "norm").len(), arr(&v, "energy").len());
+
+    let (k_ref, chi_ref) = (arr(res, "k"), arr(res, "chi"));
+    let (k, chi) = (arr(&v, "k"), arr(&v, "chi"));
+    assert_eq!(k.len(), k_ref.len(), "{rel}: k grid length");
+    assert!(
+        k.iter().zip(&k_ref).all(|(a, b)| (a - b).abs() < 1e-9),
+        "{rel}: k grid differs from Larch's"
+    );
+    let rel_diff = k2chi_rel_diff(&k_ref, &chi, &chi_ref);
+    assert!(
+        rel_diff < 1e-3,
+        "{rel}: k²χ RMS difference {:.4} % of its RMS",
+        100.0 * rel_diff
+    );
+
+    // The defaults are the fixture's xftf settings.
+    let xp = &case["xftf_params"];
+    let p = &v["params"];
+    // (kmax is the end of the data when that is below 12 Å⁻¹; the fixture
+    // rounds it to 10 digits.)
+    for key in ["kmin", "kmax", "dk", "kweight"] {
+        assert!(
+            (num(p, key) - num(xp, key)).abs() < 1e-6,
+            "{rel}: params.{key} {} vs Larch {}",
+            num(p, key),
+            num(xp, key)
+        );
+    }
+    assert_eq!(p["window"], xp["window"]);
+    assert_eq!(num(p, "bkg_kweight"), 2.0);
+    let (r, mag) = (arr(&v, "r"), arr(&v, "chir_mag"));
+    assert_eq!(r.len(), mag.len());
+    assert!(r.last().is_some_and(|&r| r <= 10.0 + 1e-9 && r > 9.0));
+    assert!(mag.iter().all(|m| m.is_finite() && *m >= 0.0));
+    v
+}
+
+#[test]
+fn xas_plain_column_file_matches_larch() {
+    let v = check_against_larch("xas/columns/cu_10k.xmu", None, &[]);
+    // First shell of Cu metal: |χ(R)| peaks near 2.2 Å (no phase correction).
+    let (r, mag) = (arr(&v, "r"), arr(&v, "chir_mag"));
+    let peak = r
+        .iter()
+        .zip(&mag)
+        .filter(|(r, _)| **r > 1.0)
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(r, _)| *r)
+        .unwrap();
+    assert!((2.0..2.5).contains(&peak), "first-shell peak at {peak} Å");
+}
+
+#[test]
+fn xas_xdi_file_matches_larch() {
+    let v = check_against_larch("xas/xdi/v_foil.xdi", None, &[]);
+    let fx = larch_case("xas/xdi/v_foil.xdi", None);
+    assert_eq!(v["mu_recipe"]["kind"], fx["mu"]["kind"]);
+    assert_eq!(v["mu_recipe"]["i0"], fx["mu"]["i0"]);
+    assert_eq!(v["mu_recipe"]["it"], fx["mu"]["it"]);
+}
+
+#[test]
+fn xas_xdi_with_mu_override_matches_larch() {
+    // The file carries mutrans; the fixture built ln(i0/itrans) instead.
+    let v = check_against_larch("xas/xdi/cu_metal_rt.xdi", None, &["--mu", "transmission"]);
+    assert_eq!(v["mu_recipe"]["kind"], "transmission");
+}
+
+#[test]
+fn xas_athena_group_matches_larch() {
+    let v = check_against_larch("athena/Se_Standards.prj", Some("Se ZnSe (merge6)"), &[]);
+    assert_eq!(v["group"], "Se ZnSe (merge6)");
+}
+
+#[test]
+fn xas_beamline_fluorescence_matches_larch() {
+    check_against_larch("xas/beamlines/APS20ID_2018.dat", None, &[]);
+}
+
+// ---------------------------------------------------------------- parameters
+
+fn cu10k() -> PathBuf {
+    common::data("xas/columns/cu_10k.xmu")
+}
+
+#[test]
+fn rbkg_changes_chi() {
+    let f = cu10k();
+    let a = json_ok(&args("xas", &f, &["--json"]));
+    let b = json_ok(&args("xas", &f, &["--json", "--rbkg", "1.3"]));
+    assert_eq!(num(&b["params"], "rbkg"), 1.3);
+    assert_eq!(num(&a["params"], "rbkg"), 1.0);
+    assert!(
+        b["params"]["nknots"].as_u64() > a["params"]["nknots"].as_u64(),
+        "more knots with a larger rbkg"
+    );
+    let k = arr(&a, "k");
+    let d = k2chi_rel_diff(&k, &arr(&b, "chi"), &arr(&a, "chi"));
+    assert!(d > 1e-3, "rbkg 1.3 left χ(k) unchanged (rel diff {d})");
+    // Pre-edge results do not depend on rbkg.
+    assert_eq!(a["e0"], b["e0"]);
+    assert_eq!(a["edge_step"], b["edge_step"]);
+}
+
+#[test]
+fn e0_is_honoured() {
+    let f = cu10k();
+    let v = json_ok(&args("xas", &f, &["--json", "--e0", "8990"]));
+    assert_eq!(num(&v, "e0"), 8990.0);
+    assert_eq!(num(&v["params"], "e0"), 8990.0);
+    // k = 0 sits at the given e0, so the χ(k) changes.
+    let auto = json_ok(&args("xas", &f, &["--json"]));
+    assert_eq!(num(&auto, "e0"), 8977.58);
+    let d = k2chi_rel_diff(&arr(&auto, "k"), &arr(&v, "chi"), &arr(&auto, "chi"));
+    assert!(d > 1e-2, "χ(k) barely changed with e0 moved 12 eV ({d})");
+}
+
+#[test]
+fn pre_edge_range_reported_in_params() {
+    let f = cu10k();
+    let v = json_ok(&args(
+        "xas",
+        &f,
+        &["--json", "--pre1", "-150", "--pre2", "-50"],
+    ));
+    assert_eq!(num(&v["params"], "pre1"), -150.0);
+    assert_eq!(num(&v["params"], "pre2"), -50.0);
+    let auto = json_ok(&args("xas", &f, &["--json"]));
+    assert_eq!(num(&auto["params"], "pre1"), -180.0);
+    assert_eq!(num(&auto["params"], "pre2"), -90.0);
+    assert_ne!(v["pre_slope"], auto["pre_slope"]);
+    assert_ne!(v["edge_step"], auto["edge_step"]);
+}
+
+#[test]
+fn window_kaiser_changes_chir() {
+    let f = cu10k();
+    let v = json_ok(&args("xas", &f, &["--json", "--window", "kaiser"]));
+    assert_eq!(v["params"]["window"], "kaiser");
+    let auto = json_ok(&args("xas", &f, &["--json"]));
+    assert_eq!(auto["params"]["window"], "hanning");
+    // Same χ(k), different transform.
+    assert_eq!(v["chi"], auto["chi"]);
+    let (a, b) = (arr(&v, "chir_mag"), arr(&auto, "chir_mag"));
+    assert_eq!(a.len(), b.len());
+    let dmax = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    assert!(dmax > 1e-3, "kaiser window left |χ(R)| unchanged ({dmax})");
+}
+
+#[test]
+fn mu_fluorescence_override_on_beamline_file() {
+    let f = common::data("xas/beamlines/APS10BM_2019.dat");
+    let t = json_ok(&args("xas", &f, &["--json"]));
+    let fl = json_ok(&args("xas", &f, &["--json", "--mu", "fluorescence"]));
+    assert_eq!(t["mu_recipe"]["kind"], "transmission");
+    assert_eq!(fl["mu_recipe"]["kind"], "fluorescence");
+    assert_eq!(fl["mu_recipe"]["i_f"], serde_json::json!([4]));
+    assert_eq!(fl["mu_recipe"]["i0"], 1);
+    assert_ne!(t["edge_step"], fl["edge_step"]);
+    let (mt, mf) = (arr(&t, "mu"), arr(&fl, "mu"));
+    assert_eq!(mt.len(), mf.len());
+    assert_ne!(mt, mf);
+}
+
+// ---------------------------------------------------------------- Athena groups
+
+#[test]
+fn athena_without_group_lists_labels() {
+    let f = common::data("athena/Se_Standards.prj");
+    let err = stderr_err(&args("xas", &f, &["--json"]));
+    assert!(err.contains("--group"), "{err}");
+    for label in [
+        "Se CoSe (merge6)",
+        "Se ZnSe (merge6)",
+        "Se Na2SeO4 (merge6)",
+    ] {
+        assert!(err.contains(label), "stderr lacks group '{label}':\n{err}");
+    }
+}
+
+#[test]
+fn athena_unknown_group_is_named() {
+    let f = common::data("athena/Se_Standards.prj");
+    let err = stderr_err(&args("xas", &f, &["--json", "--group", "no such group"]));
+    assert!(err.contains("no such group"), "{err}");
+    assert!(err.contains("Se ZnSe (merge6)"), "{err}");
+}
+
+#[test]
+fn athena_repeated_labels_list_ids() {
+    // NiO.prj has two groups labelled 'NiO.000': the list gives their ids,
+    // and an id selects the group.
+    let f = common::data("athena/NiO.prj");
+    let err = stderr_err(&args("xas", &f, &["--json"]));
+    assert!(err.contains("'NiO.000' (id naqow)"), "{err}");
+    assert!(err.contains("'NiO.000' (id cymnj)"), "{err}");
+    assert!(err.contains("'NiO.001',"), "{err}");
+    let v = json_ok(&args("xas", &f, &["--json", "--group", "naqow"]));
+    assert_eq!(v["group"], "NiO.000");
+    let fx = larch_case("athena/NiO.prj", Some("NiO.000"));
+    let w = json_ok(&args("xas", &f, &["--json", "--group", "cymnj"]));
+    // Larch keeps the later of two same-named groups, and so does --group LABEL.
+    let by_label = json_ok(&args("xas", &f, &["--json", "--group", "NiO.000"]));
+    assert_eq!(by_label["e0"], w["e0"]);
+    assert!((num(&w, "e0") - num(&fx["results"], "e0")).abs() <= 1e-3);
+}
+
+#[test]
+fn group_option_is_not_ignored() {
+    // On a file that is not an Athena project, --group is a mistake.
+    let f = cu10k();
+    for sub in ["xas", "info"] {
+        let err = stderr_err(&args(sub, &f, &["--json", "--group", "cu"]));
+        assert!(
+            err.contains("--group") && err.contains("cu_10k.xmu"),
+            "{sub}: {err}"
+        );
+    }
+    // `info` checks the group name too.
+    let f = common::data("athena/Fe.prj");
+    let err = stderr_err(&args("info", &f, &["--json", "--group", "Fe fiol"]));
+    assert!(
+        err.contains("Fe fiol") && err.contains("'Fe foil'"),
+        "{err}"
+    );
+    let v = json_ok(&args("info", &f, &["--json", "--group", "Fe foil"]));
+    assert_eq!(v["groups"].as_array().map(Vec::len), Some(5));
+}
+
+#[test]
+fn athena_single_group_needs_no_flag() {
+    let f = common::data("athena/Copper.prj");
+    let v = json_ok(&args("xas", &f, &["--json"]));
+    assert_eq!(v["group"], "cu.012");
+    let fx = larch_case("athena/Copper.prj", Some("cu.012"));
+    assert!((num(&v, "e0") - num(&fx["results"], "e0")).abs() <= 1e-3);
+}
+
+// ---------------------------------------------------------------- errors
+
+#[test]
+fn nonexistent_file() {
+    let f = scratch("missing").join("no_such_file.xmu");
+    for sub in ["xas", "info"] {
+        let err = stderr_err(&args(sub, &f, &["--json"]));
+        assert!(err.contains("no_such_file.xmu"), "{sub}: {err}");
+    }
+}
+
+#[test]
+fn malformed_file_names_file_and_line() {
+    let f = scratch("malformed").join("bad_token.xmu");
+    let text = "# energy mu\n8900 0.10\n8910 0.11\n8920 0.12\n8930 0.13\n8940 0.14\n8950 abc\n8960 0.20\n8970 0.30\n";
+    std::fs::write(&f, text).expect("write bad file");
+    for sub in ["xas", "info"] {
+        let err = stderr_err(&args(sub, &f, &["--json"]));
+        assert!(err.contains("bad_token.xmu"), "{sub}: {err}");
+        assert!(
+            err.contains(":7") || err.contains("line 7"),
+            "{sub}: stderr does not name line 7:\n{err}"
+        );
+        assert!(err.contains("abc"), "{sub}: {err}");
+    }
+}
+
+#[test]
+fn absurd_parameters_are_named() {
+    let f = cu10k();
+    let err = stderr_err(&args("xas", &f, &["--json", "--rbkg", "-1"]));
+    assert!(err.contains("--rbkg -1"), "{err}");
+    let err = stderr_err(&args("xas", &f, &["--json", "--kmax", "1", "--kmin", "5"]));
+    assert!(err.contains("--kmax 1"), "{err}");
+    let err = stderr_err(&args("xas", &f, &["--json", "--dk", "-1"]));
+    assert!(err.contains("--dk -1"), "{err}");
+    let err = stderr_err(&args("xas", &f, &["--json", "--window", "triangle"]));
+    assert!(err.contains("window"), "{err}");
+}
+
+#[test]
+fn bkg_options_are_told_apart_from_ft_options() {
+    // AUTOBK and xftf both have kweight/dk/kmin/kmax inside; the message
+    // must name the option the user typed.
+    let f = cu10k();
+    let err = stderr_err(&args("xas", &f, &["--json", "--bkg-kweight", "20"]));
+    assert!(err.contains("--bkg-kweight 20"), "{err}");
+    let err = stderr_err(&args("xas", &f, &["--json", "--kweight", "20"]));
+    assert!(
+        err.contains("--kweight 20") && !err.contains("--bkg"),
+        "{err}"
+    );
+    let err = stderr_err(&args("xas", &f, &["--json", "--bkg-dk", "-2"]));
+    assert!(err.contains("--bkg-dk -2"), "{err}");
+}
+
+#[test]
+fn options_that_would_be_ignored_are_errors() {
+    let f = cu10k();
+    // Larch would fall back to its own e0 without a word.
+    let err = stderr_err(&args("xas", &f, &["--json", "--e0", "20000"]));
+    assert!(
+        err.contains("--e0 20000") && err.contains("cu_10k.xmu"),
+        "{err}"
+    );
+    for (opt, val) in [("--e0", "nan"), ("--pre1", "nan"), ("--kmax", "inf")] {
+        let err = stderr_err(&args("xas", &f, &["--json", opt, val]));
+        assert!(err.contains(opt), "{opt} {val}: {err}");
+    }
+    let err = stderr_err(&args("xas", &f, &["--json", "--nnorm", "9"]));
+    assert!(err.contains("--nnorm 9"), "{err}");
+    let err = stderr_err(&args("xas", &f, &["--json", "--step", "-1"]));
+    assert!(err.contains("--step -1"), "{err}");
+}
+
+#[test]
+fn kmin_beyond_the_data_is_named() {
+    // APS20ID's χ(k) ends near 9.95 Å⁻¹: kmax is cut there, so a kmin of 11
+    // is what the user has to change.
+    let f = common::data("xas/beamlines/APS20ID_2018.dat");
+    let err = stderr_err(&args("xas", &f, &["--json", "--kmin", "11"]));
+    assert!(err.contains("--kmin 11") && err.contains("9.95"), "{err}");
+    let f = common::data("xas/chi/cu.chi");
+    let err = stderr_err(&args("xas", &f, &["--json", "--kmin", "18"]));
+    assert!(err.contains("--kmin 18"), "{err}");
+}
+
+#[test]
+fn all_zero_mu_is_an_error_not_nan() {
+    let f = scratch("zero").join("zero_mu.xmu");
+    let mut text = String::from("# energy mu\n");
+    for i in 0..400 {
+        text.push_str(&format!("{} 0.0\n", 8800 + 3 * i));
+    }
+    std::fs::write(&f, text).expect("write zero file");
+    let err = stderr_err(&args("xas", &f, &["--json"]));
+    assert!(err.contains("zero_mu.xmu"), "{err}");
+    assert!(!err.to_lowercase().contains("nan"), "{err}");
+}
+
+#[test]
+fn feff_path_has_no_mu() {
+    let f = common::data("feff/cu/feff0001.dat");
+    let err = stderr_err(&args("xas", &f, &["--json"]));
+    assert!(err.contains("feff0001.dat"), "{err}");
+}
+
+// ---------------------------------------------------------------- human output
+
+#[test]
+fn xas_human_output_has_key_numbers() {
+    let text = stdout_ok(&args("xas", &cu10k(), &[]));
+    for want in [
+        "cu_10k.xmu",
+        "612 points",
+        "8977.580",
+        "2.298",
+        "-180.0",
+        "-90.0",
+        "kweight 2",
+        "Hanning",
+    ] {
+        assert!(text.contains(want), "xas output lacks '{want}':\n{text}");
+    }
+    assert!(
+        serde_json::from_str::<Value>(&text).is_err(),
+        "human output is JSON"
+    );
+}
+
+#[test]
+fn xas_chi_file() {
+    let f = common::data("xas/chi/cu.chi");
+    let v = json_ok(&args("xas", &f, &["--json"]));
+    assert!(v["e0"].is_null());
+    assert_eq!(arr(&v, "k").len(), 350);
+    // Same flat params as for μ(E) input.
+    assert_eq!(num(&v["params"], "kmin"), 2.0);
+    assert_eq!(num(&v["params"], "kmax"), 12.0);
+    assert_eq!(v["params"]["window"], "hanning");
+    assert!(!arr(&v, "chir_mag").is_empty());
+    let text = stdout_ok(&args("xas", &f, &[]));
+    assert!(text.contains("350 points"), "{text}");
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    // `carto xas F --json | head -c 10`: the JSON (~110 kB) outgrows the
+    // pipe buffer, so the write meets a closed pipe.
+    let f = cu10k();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carto"))
+        .args([OsStr::new("xas"), f.as_os_str(), OsStr::new("--json")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start carto");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for carto");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "exit {:?}: {err}", out.status.code());
+}
+
+// ---------------------------------------------------------------- bench
+
+#[test]
+fn bench_xas_reports_throughput() {
+    let data = common::data_root();
+    let v = json_ok(&[
+        OsStr::new("bench"),
+        OsStr::new("xas"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--python"),
+        OsStr::new("none"),
+        OsStr::new("--repeat"),
+        OsStr::new("1"),
+        OsStr::new("--json"),
+    ]);
+    assert!(v["n_spectra"].as_u64().is_some_and(|n| n > 10), "{v}");
+    for key in ["spectra_per_s_single", "spectra_per_s_parallel"] {
+        let x = num(&v, key);
+        assert!(x.is_finite() && x > 0.0, "{key} = {x}");
+    }
+}
