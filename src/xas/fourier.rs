@@ -277,17 +277,16 @@ pub fn xftf_fast(chi_weighted: &[f64], nfft: usize, kstep: f64) -> Vec<Complex64
     buf
 }
 
+/// Larch `complex_phase`: atan2 phase with jumps removed in multiples of π
+/// (rounded |Δφ|/π, as Larch does).
 fn phase_unwrapped(z: &[Complex64]) -> Vec<f64> {
-    let mut out: Vec<f64> = z.iter().map(|c| c.im.atan2(c.re)).collect();
-    // Larch `complex_phase` unwraps jumps of more than π.
-    for i in 1..out.len() {
-        let d = out[i] - out[i - 1];
-        if d.abs() > PI {
-            let turns = (d / (2.0 * PI)).round();
-            for v in &mut out[i..] {
-                *v -= turns * 2.0 * PI;
-            }
-        }
+    let phase: Vec<f64> = z.iter().map(|c| c.im.atan2(c.re)).collect();
+    let mut out = phase.clone();
+    let mut cum = 0.0;
+    for i in 1..phase.len() {
+        let d = (phase[i] - phase[i - 1]) / PI;
+        cum += d.abs().round_ties_even() * d.signum() * if d == 0.0 { 0.0 } else { 1.0 };
+        out[i] = phase[i] - PI * cum;
     }
     out
 }
