@@ -205,9 +205,13 @@ pub fn autobk(
     if kmax - kmin <= 1.0 || kmax.is_nan() {
         let why = match p.kmax {
             Some(k) if k < kraw_max => format!("kmax = {k} is within 1 Å⁻¹ of kmin = {kmin}"),
-            _ => format!("data reach only k = {kraw_max:.2} Å⁻¹ above e0 = {ek0:.2} eV (kmin = {kmin})"),
+            _ => format!(
+                "data reach only k = {kraw_max:.2} Å⁻¹ above e0 = {ek0:.2} eV (kmin = {kmin})"
+            ),
         };
-        return Err(XasError::TooFewPoints(format!("EXAFS range too short for AUTOBK: {why}")));
+        return Err(XasError::TooFewPoints(format!(
+            "EXAFS range too short for AUTOBK: {why}"
+        )));
     }
     let nk = (1.01 + kmax / p.kstep) as usize;
     let kout: Vec<f64> = (0..nk).map(|i| p.kstep * i as f64).collect();

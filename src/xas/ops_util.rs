@@ -3,72 +3,9 @@
 
 use super::XasError;
 
-/// Larch's `ETOK` (1/KTOE from scipy CODATA constants), Å⁻²/eV.
-pub(crate) const ETOK: f64 = 0.262_468_423_964_798_36;
-/// Larch's `KTOE`, eV·Å².
-pub(crate) const KTOE: f64 = 3.809_982_110_968_584_7;
-
-/// `larch.xafs.xafsutils.etok`: k from E − E0, zero below the edge.
-pub(crate) fn etok(energy: f64) -> f64 {
-    if energy < 0.0 {
-        0.0
-    } else {
-        (energy * ETOK).sqrt()
-    }
-}
-
-/// `larch.xafs.xafsutils.ktoe`.
-pub(crate) fn ktoe(k: f64) -> f64 {
-    k * k * KTOE
-}
-
-/// `larch.math.index_of`: last index with `array[i] <= value`, 0 below the minimum.
-pub(crate) fn index_of(array: &[f64], value: f64) -> usize {
-    let min = array.iter().copied().fold(f64::INFINITY, f64::min);
-    if value < min {
-        return 0;
-    }
-    array.iter().rposition(|&a| a <= value).unwrap_or(0)
-}
-
-/// `larch.math.index_nearest`: first index of the smallest |array − value|.
-pub(crate) fn index_nearest(array: &[f64], value: f64) -> usize {
-    let mut best = 0;
-    let mut dbest = f64::INFINITY;
-    for (i, &a) in array.iter().enumerate() {
-        let d = (a - value).abs();
-        if d < dbest {
-            dbest = d;
-            best = i;
-        }
-    }
-    best
-}
-
-/// `larch.math.remove_dups`: nudge repeated successive values up by `tiny`.
-pub(crate) fn remove_dups(arr: &[f64], tiny: f64) -> Vec<f64> {
-    let n = arr.len();
-    if n <= 1 {
-        return arr.to_vec();
-    }
-    let mut add = vec![0.0; n];
-    let mut previous_val = f64::NAN;
-    let mut previous_add = 0.0;
-    for i in 1..n {
-        if !arr[i - 1].is_nan() {
-            previous_val = arr[i - 1];
-            previous_add = add[i - 1];
-        }
-        let val = arr[i];
-        if val.is_nan() || previous_val.is_nan() {
-            continue;
-        }
-        if (val - previous_val).abs() < tiny {
-            add[i] = previous_add + tiny;
-        }
-    }
-    arr.iter().zip(&add).map(|(a, d)| a + d).collect()
-}
+// The Larch helpers the XAS chain uses too live in math.rs and units.rs.
+pub(crate) use super::math::{gradient, index_nearest, index_of, remove_dups};
+pub(crate) use crate::units::{etok, ktoe};
 
 /// `numpy.percentile` with the default linear method, on unsorted data.
 pub(crate) fn percentile(data: &[f64], q: f64) -> f64 {
@@ -104,21 +41,6 @@ pub(crate) fn std(v: &[f64]) -> f64 {
     }
     let m = mean(v);
     (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64).sqrt()
-}
-
-/// `numpy.gradient` with unit spacing: central differences, one-sided at the ends.
-pub(crate) fn gradient(y: &[f64]) -> Vec<f64> {
-    let n = y.len();
-    if n < 2 {
-        return vec![0.0; n];
-    }
-    let mut g = vec![0.0; n];
-    g[0] = y[1] - y[0];
-    g[n - 1] = y[n - 1] - y[n - 2];
-    for i in 1..n - 1 {
-        g[i] = (y[i + 1] - y[i - 1]) / 2.0;
-    }
-    g
 }
 
 /// `scipy.interpolate.interp1d(kind='linear', bounds_error=False)`: NaN outside [x₀, xₙ].
