@@ -42,6 +42,7 @@ fn forward_and_back_transforms_match_larch() {
             dk2: fp["dk2"].as_f64(),
             window: Window::from_name(name).expect("window name"),
             kweight: fp["kweight"].as_f64().expect("kweight"),
+            with_phase: true,
             ..FtParams::default()
         };
         let r = xftf(&k, &chi, &p).expect("xftf");

@@ -161,6 +161,8 @@ pub struct FtParams {
     pub nfft: usize,
     pub kstep: f64,
     pub rmax_out: f64,
+    /// Also compute the unwrapped phase of χ(R) (Larch `with_phase`).
+    pub with_phase: bool,
 }
 
 impl Default for FtParams {
@@ -175,6 +177,7 @@ impl Default for FtParams {
             nfft: 2048,
             kstep: 0.05,
             rmax_out: 10.0,
+            with_phase: false,
         }
     }
 }
@@ -222,6 +225,7 @@ pub struct ChiR {
     pub chir_mag: Vec<f64>,
     pub chir_re: Vec<f64>,
     pub chir_im: Vec<f64>,
+    /// Unwrapped phase; empty unless `with_phase` was asked for.
     pub chir_pha: Vec<f64>,
     /// The k window on the input k grid (Larch `kwin`).
     pub kwin: Vec<f64>,
@@ -315,7 +319,19 @@ pub fn xftf(k_inv_ang: &[f64], chi: &[f64], p: &FtParams) -> Result<ChiR, XasErr
     let k_max = kmax_data.max(p.kmax + dk2);
     let nk = (1.01 + k_max / kstep) as usize;
     let kgrid: Vec<f64> = (0..nk).map(|i| kstep * i as f64).collect();
-    let chi_ = interp_clamped(k_inv_ang, chi, &kgrid);
+    // χ(k) from AUTOBK is already on this grid: skip the interpolation then.
+    let on_grid = k_inv_ang.len() <= nk
+        && k_inv_ang
+            .iter()
+            .zip(&kgrid)
+            .all(|(a, b)| (a - b).abs() <= 1e-9 * kstep);
+    let chi_ = if on_grid {
+        let mut v = chi.to_vec();
+        v.resize(nk, chi[chi.len() - 1]);
+        v
+    } else {
+        interp_clamped(k_inv_ang, chi, &kgrid)
+    };
     let win = ftwindow(&kgrid, p.kmin, p.kmax, p.dk, Some(dk2), p.window);
     let weighted: Vec<f64> = (0..npts)
         .map(|i| chi_[i] * kpow(kgrid[i], p.kweight) * win[i])
@@ -329,7 +345,11 @@ pub fn xftf(k_inv_ang: &[f64], chi: &[f64], p: &FtParams) -> Result<ChiR, XasErr
         chir_mag: out.iter().map(|c| c.norm()).collect(),
         chir_re: out.iter().map(|c| c.re).collect(),
         chir_im: out.iter().map(|c| c.im).collect(),
-        chir_pha: phase_unwrapped(out),
+        chir_pha: if p.with_phase {
+            phase_unwrapped(out)
+        } else {
+            Vec::new()
+        },
         kwin: win[..k_inv_ang.len().min(win.len())].to_vec(),
     })
 }
