@@ -31,8 +31,29 @@ pub enum Command {
     // checks, which name the parameter, instead of clap's "unexpected argument".
     #[command(allow_negative_numbers = true)]
     Xas(Box<XasArgs>),
+    /// Merge several μ(E) scans onto the first one's energy grid (mean and error arrays).
+    Merge(MergeArgs),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// μ(E) files to merge (the first one gives the energy grid).
+    #[arg(required = true, num_args = 2..)]
+    pub files: Vec<PathBuf>,
+    /// Group label for the files that are Athena projects.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Override the automatic μ(E) recipe of every file.
+    #[arg(long, value_enum)]
+    pub mu: Option<MuMode>,
+    /// Write the merged spectrum as a column file (energy, mu, mu_std) Carto and Larch read.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Which file to read and how to turn its columns into μ(E).
@@ -76,6 +97,22 @@ pub struct XasArgs {
     /// Print one JSON document with all arrays.
     #[arg(long)]
     pub json: bool,
+    // corrections, applied in this order before pre_edge (as in Athena)
+    /// Deglitch: remove the points nearest these energies, eV (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub deglitch: Vec<f64>,
+    /// Add this shift to the energies, eV.
+    #[arg(long)]
+    pub eshift: Option<f64>,
+    /// Align to a reference spectrum: fit the energy shift on dμ/dE (Larch energy_align).
+    #[arg(long)]
+    pub align_to: Option<PathBuf>,
+    /// Group of the reference when it is an Athena project.
+    #[arg(long)]
+    pub align_group: Option<String>,
+    /// Rebin onto Larch's default XAFS grid (rebin_xafs) before processing.
+    #[arg(long)]
+    pub rebin: bool,
     // pre_edge
     /// Edge energy, eV (default: maximum of the smoothed derivative).
     #[arg(long)]
@@ -332,6 +369,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Info(a)) => info(&a),
         Some(Command::Xas(a)) => xas_cmd(&a),
+        Some(Command::Merge(a)) => merge_cmd(&a),
         Some(Command::Bench(a)) => bench(&a),
     }
 }
@@ -561,9 +599,10 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
             ))
         };
     }
-    let Some(s) = spec else {
+    let Some(mut s) = spec else {
         bail!("{file}: nothing to process")
     };
+    let corrections = apply_corrections(a, &mut s, &p, &file)?;
     a.check_options(&s.energy_ev, &file)?;
     // xas::process step by step, so an error names the step and its option.
     let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
@@ -592,7 +631,7 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
             "pre_edge": res.pre.pre_edge, "post_edge": res.pre.post_edge, "bkg": res.bkg.bkg,
             "k": res.bkg.k_inv_ang, "chi": res.bkg.chi,
             "r": res.chir.r_ang, "chir_mag": res.chir.chir_mag, "chir_re": res.chir.chir_re, "chir_im": res.chir.chir_im,
-            "params": params,
+            "params": params, "corrections": corrections,
         });
         return print_json(&v);
     }
@@ -659,4 +698,154 @@ fn bench(a: &BenchArgs) -> Result<()> {
             }
         }
     }
+}
+
+/// Deglitch → energy shift / alignment → rebin, each only when asked for;
+/// returns what was done, for the JSON output.
+fn apply_corrections(
+    a: &XasArgs,
+    s: &mut io::XasSpectrum,
+    p: &ChainParams,
+    file: &str,
+) -> Result<Value> {
+    let mut done = serde_json::Map::new();
+    if !a.deglitch.is_empty() {
+        let params = xas::deglitch::DeglitchParams {
+            remove: a
+                .deglitch
+                .iter()
+                .map(|&e| xas::deglitch::PointSelection::Energy { energy_ev: e })
+                .collect(),
+            replace: false,
+        };
+        let d = xas::deglitch::deglitch(&s.energy_ev, &s.mu, &params)
+            .map_err(|e| anyhow::anyhow!("{file}: --deglitch: {e}"))?;
+        done.insert("deglitched_energies".into(), json!(d.removed_energies_ev));
+        s.energy_ev = d.energy_ev;
+        s.mu = d.mu;
+    }
+    let mut shift = 0.0;
+    if let Some(e) = a.eshift {
+        if !e.is_finite() || e.abs() > 1000.0 {
+            bail!("{file}: --eshift {e}: must be a finite shift below 1000 eV");
+        }
+        shift += e;
+    }
+    if let Some(ref_path) = &a.align_to {
+        let ref_file = ref_path.display().to_string();
+        let ref_input = InputArgs {
+            file: ref_path.clone(),
+            group: a.align_group.clone(),
+            mu: None,
+            columns: None,
+        };
+        let ds = io::load(ref_path, &LoadOptions::default())?;
+        let (Some(r), _, _) = spectrum_of(ds, &ref_input, &ref_file)? else {
+            bail!("{ref_file}: --align-to needs a μ(E) spectrum");
+        };
+        let rpre = xas::pre_edge(&r.energy_ev, &r.mu, &PreEdgeParams::default())
+            .map_err(|e| anyhow::anyhow!("{ref_file}: reference pre_edge: {e}"))?;
+        let shifted: Vec<f64> = s.energy_ev.iter().map(|e| e + shift).collect();
+        let spre = xas::pre_edge(&shifted, &s.mu, &p.pre_edge)
+            .map_err(|e| step_error(file, Step::PreEdge, e))?;
+        let al = xas::align::energy_align(
+            &spre.energy_ev,
+            &spre.norm,
+            &rpre.energy_ev,
+            &rpre.norm,
+            rpre.e0,
+            &Default::default(),
+        )
+        .map_err(|e| anyhow::anyhow!("{file}: --align-to {ref_file}: {e}"))?;
+        shift += al.eshift_ev;
+        done.insert("aligned_to".into(), json!(ref_file));
+        done.insert("align_shift".into(), json!(al.eshift_ev));
+    }
+    if shift != 0.0 {
+        for e in &mut s.energy_ev {
+            *e += shift;
+        }
+        done.insert("eshift".into(), json!(shift));
+    }
+    if a.rebin {
+        let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
+            .map_err(|e| step_error(file, Step::PreEdge, e))?;
+        let params = xas::rebin::RebinParams {
+            e0: Some(pre.e0),
+            ..Default::default()
+        };
+        let r = xas::rebin::rebin_xafs(&pre.energy_ev, &pre.mu, &params)
+            .map_err(|e| anyhow::anyhow!("{file}: --rebin: {e}"))?;
+        // Bins holding no input point are NaN in Larch too: drop them.
+        let keep: Vec<usize> = (0..r.mu.len()).filter(|&i| r.mu[i].is_finite()).collect();
+        s.energy_ev = keep.iter().map(|&i| r.energy_ev[i]).collect();
+        s.mu = keep.iter().map(|&i| r.mu[i]).collect();
+        done.insert("rebinned_npts".into(), json!(s.energy_ev.len()));
+    }
+    Ok(Value::Object(done))
+}
+
+fn merge_cmd(a: &MergeArgs) -> Result<()> {
+    let mut spectra = Vec::new();
+    let mut names = Vec::new();
+    for path in &a.files {
+        let file = path.display().to_string();
+        let input = InputArgs {
+            file: path.clone(),
+            group: a.group.clone(),
+            mu: a.mu,
+            columns: None,
+        };
+        let ds = io::load(path, &input.load_options())?;
+        let input = InputArgs {
+            group: if matches!(ds, Dataset::Athena(_)) {
+                a.group.clone()
+            } else {
+                None
+            },
+            ..input
+        };
+        let (Some(s), _, _) = spectrum_of(ds, &input, &file)? else {
+            bail!("{file}: merge needs μ(E) spectra, not χ(k)");
+        };
+        spectra.push((s.energy_ev, s.mu));
+        names.push(file);
+    }
+    let refs: Vec<(&[f64], &[f64])> = spectra
+        .iter()
+        .map(|(e, m)| (e.as_slice(), m.as_slice()))
+        .collect();
+    let m = xas::merge::merge(&refs, 0, &Default::default())
+        .map_err(|e| anyhow::anyhow!("merge: {e}"))?;
+    if let Some(out) = &a.out {
+        let mut text = format!("# merged by carto from {} scans\n", names.len());
+        for n in &names {
+            text += &format!("#   {n}\n");
+        }
+        text += "# energy mu mu_std\n";
+        for i in 0..m.energy_ev.len() {
+            text += &format!(
+                "{:.6} {:.10e} {:.6e}\n",
+                m.energy_ev[i], m.mu[i], m.mu_std[i]
+            );
+        }
+        std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    if a.json {
+        return print_json(&json!({
+            "files": names, "n_spectra": m.n_spectra, "energy": m.energy_ev, "mu": m.mu,
+            "mu_std": m.mu_std, "mu_stderr": m.mu_stderr,
+        }));
+    }
+    emit(&format!(
+        "merged {} scans onto {} points ({:.2} – {:.2} eV){}",
+        m.n_spectra,
+        m.energy_ev.len(),
+        m.energy_ev.first().copied().unwrap_or(0.0),
+        m.energy_ev.last().copied().unwrap_or(0.0),
+        a.out
+            .as_ref()
+            .map(|o| format!(", written to {}", o.display()))
+            .unwrap_or_default()
+    ))
 }

@@ -764,3 +764,112 @@ fn bench_xas_reports_throughput() {
         assert!(x.is_finite() && x > 0.0, "{key} = {x}");
     }
 }
+
+// ------------------------------------------------- corrections and merge
+
+fn ops_fixture() -> Value {
+    let path = common::fixture("ops/larch_ops.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("ops fixture")).expect("JSON")
+}
+
+#[test]
+fn align_to_reference_matches_larch_and_recovers_a_shift() {
+    let cu50 = common::data("xas/columns/cu_50k.xmu");
+    let cu10 = common::data("xas/columns/cu_10k.xmu");
+    let larch = num(&ops_fixture()["align"]["cu_50k_to_cu_10k"], "eshift");
+    let refp = cu10.to_str().expect("utf-8 path");
+    let v = json_ok(&args("xas", &cu50, &["--align-to", refp, "--json"]));
+    let shift = num(&v["corrections"], "eshift");
+    assert!(
+        (shift - larch).abs() < 1e-3,
+        "align shift {shift} vs Larch {larch}"
+    );
+    // A deliberate +1.7 eV offset is found and undone.
+    let v = json_ok(&args(
+        "xas",
+        &cu50,
+        &["--eshift", "1.7", "--align-to", refp, "--json"],
+    ));
+    let fitted = num(&v["corrections"], "align_shift");
+    assert!((fitted - (-1.7 + larch)).abs() < 5e-3, "fitted {fitted}");
+    assert!(num(&v["corrections"], "eshift").abs() < 5e-3);
+}
+
+#[test]
+fn rebin_gives_larchs_default_grid() {
+    let cu10 = common::data("xas/columns/cu_10k.xmu");
+    let fx = &ops_fixture()["rebin"]["cu_10k"];
+    let grid: Vec<f64> = arr(fx, "energy")
+        .into_iter()
+        .zip(arr(fx, "mu_boxcar"))
+        .filter(|(_, m)| m.is_finite())
+        .map(|(e, _)| e)
+        .collect();
+    let v = json_ok(&args("xas", &cu10, &["--rebin", "--json"]));
+    let energy = arr(&v, "energy");
+    assert_eq!(energy.len(), grid.len(), "rebinned grid length");
+    let worst = energy
+        .iter()
+        .zip(&grid)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-6, "grid differs from Larch's by {worst} eV");
+    assert_eq!(num(&v["corrections"], "rebinned_npts") as usize, grid.len());
+}
+
+#[test]
+fn deglitch_removes_the_named_points() {
+    let cu10 = common::data("xas/columns/cu_10k.xmu");
+    let plain = json_ok(&args("xas", &cu10, &["--json"]));
+    let v = json_ok(&args(
+        "xas",
+        &cu10,
+        &["--deglitch", "9100.3,9300", "--json"],
+    ));
+    assert_eq!(arr(&v, "energy").len(), arr(&plain, "energy").len() - 2);
+    let removed = arr(&v["corrections"], "deglitched_energies");
+    assert_eq!(removed.len(), 2);
+    assert!(
+        (removed[0] - 9099.705).abs() < 1e-3 && (removed[1] - 9299.404).abs() < 1e-3,
+        "{removed:?}"
+    );
+    for e in arr(&v, "energy") {
+        assert!(!removed.contains(&e));
+    }
+}
+
+#[test]
+fn merge_matches_larch_and_writes_a_readable_file() {
+    let cu10 = common::data("xas/columns/cu_10k.xmu");
+    let cu50 = common::data("xas/columns/cu_50k.xmu");
+    let fx = &ops_fixture()["merge"]["cu_10k_50k"];
+    let out = scratch("merge").join("merged.xmu");
+    let a: Vec<&OsStr> = vec![
+        OsStr::new("merge"),
+        cu10.as_os_str(),
+        cu50.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+        OsStr::new("--json"),
+    ];
+    let v = json_ok(&a);
+    assert_eq!(num(&v, "n_spectra") as usize, 2);
+    let (mu, mu_ref) = (arr(&v, "mu"), arr(fx, "mu"));
+    assert_eq!(mu.len(), mu_ref.len());
+    let worst = mu
+        .iter()
+        .zip(&mu_ref)
+        .map(|(a, b)| (a - b).abs() / b.abs().max(1e-12))
+        .fold(0.0, f64::max);
+    assert!(
+        worst < 1e-9,
+        "merged μ differs from Larch by {worst:e} (relative)"
+    );
+    let info = json_ok(&[OsStr::new("info"), out.as_os_str(), OsStr::new("--json")]);
+    assert_eq!(num(&info, "npts") as usize, mu.len());
+    let err = stderr_err(&[OsStr::new("merge"), cu10.as_os_str()]);
+    assert!(
+        err.contains("FILES") || err.contains("required") || err.contains("2"),
+        "{err}"
+    );
+}
