@@ -3,6 +3,7 @@
 //! all call these functions.
 
 pub mod bench;
+pub mod exafs;
 pub mod io;
 pub mod units;
 pub mod xas;

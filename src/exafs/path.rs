@@ -1,0 +1,186 @@
+//! χ(k) of one scattering path from its FEFF table, evaluated the way Larch's
+//! `FeffPathGroup._calc_chi` does (larch/xafs/feffdat.py).
+
+use num_complex::Complex64;
+use serde::{Deserialize, Serialize};
+
+use crate::io::feff::FeffPath;
+use crate::units::ETOK;
+use crate::xas::math::bspline::{Evaluator, Interpolator};
+
+/// Larch's path parameters. `degen` overrides the FEFF degeneracy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PathParams {
+    pub s02: f64,
+    /// Energy shift of the k origin, eV.
+    pub e0: f64,
+    /// Imaginary energy (extra broadening), eV.
+    pub ei: f64,
+    /// Change of half path length, Å.
+    pub deltar: f64,
+    /// Mean-square relative displacement σ², Å².
+    pub sigma2: f64,
+    /// Third cumulant, Å³.
+    pub third: f64,
+    /// Fourth cumulant, Å⁴.
+    pub fourth: f64,
+    pub degen: Option<f64>,
+}
+
+impl Default for PathParams {
+    fn default() -> Self {
+        PathParams {
+            s02: 1.0,
+            e0: 0.0,
+            ei: 0.0,
+            deltar: 0.0,
+            sigma2: 0.0,
+            third: 0.0,
+            fourth: 0.0,
+            degen: None,
+        }
+    }
+}
+
+/// χ(k) of a path: Larch's `chi` (imaginary part of the complex χ) and
+/// `chi_imag` (minus its real part).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PathChi {
+    pub k_inv_ang: Vec<f64>,
+    pub chi: Vec<f64>,
+    pub chi_imag: Vec<f64>,
+}
+
+/// A FEFF path prepared for fast repeated evaluation: the amplitude, phase,
+/// mean free path and real momentum tables as interpolating cubic splines
+/// (SciPy `UnivariateSpline(s=0)`, as Larch), built once.
+#[derive(Debug, Clone)]
+pub struct PathModel {
+    pub reff_ang: f64,
+    pub degen: f64,
+    knots: Vec<f64>,
+    ncoef: usize,
+    /// Spline coefficients of pha, amp, rep, lam.
+    coefs: [Vec<f64>; 4],
+    kmax_table: f64,
+}
+
+/// Energies closer to the edge than this are moved off it (Larch `SMALL_ENERGY`).
+const SMALL_ENERGY: f64 = 1e-6;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PathError {
+    #[error("path reff = {0} Å is too small to calculate χ(k)")]
+    TinyReff(f64),
+    #[error("FEFF table is unusable: {0}")]
+    Table(String),
+    #[error("invalid path parameter {name} = {value}")]
+    BadParam { name: &'static str, value: f64 },
+}
+
+impl PathModel {
+    pub fn new(path: &FeffPath) -> Result<Self, PathError> {
+        if path.reff_ang < 0.05 {
+            return Err(PathError::TinyReff(path.reff_ang));
+        }
+        let k = &path.k_inv_ang;
+        let spline = Interpolator::new(k).ok_or_else(|| {
+            PathError::Table(format!(
+                "{} k points, not strictly increasing or too few",
+                k.len()
+            ))
+        })?;
+        let fit = |y: Vec<f64>| {
+            let mut c = y;
+            spline.solve(&mut c);
+            c
+        };
+        let coefs = [
+            fit(path.pha()),
+            fit(path.amp()),
+            fit(path.rep_inv_ang.clone()),
+            fit(path.lam_ang.clone()),
+        ];
+        if coefs
+            .iter()
+            .any(|c| c.len() != k.len() || c.iter().any(|v| !v.is_finite()))
+        {
+            return Err(PathError::Table("non-finite values".into()));
+        }
+        Ok(PathModel {
+            reff_ang: path.reff_ang,
+            degen: path.degen,
+            ncoef: spline.ncoef(),
+            knots: spline.knots.clone(),
+            coefs,
+            kmax_table: k.last().copied().unwrap_or(0.0),
+        })
+    }
+
+    /// Larch's default k grid for a path: 0.05 steps up to min(kmax, table end).
+    pub fn default_k(&self, kmax: f64, kstep: f64) -> Vec<f64> {
+        let kmax = kmax.min(self.kmax_table);
+        (0..(1.01 + kmax / kstep) as usize)
+            .map(|i| kstep * i as f64)
+            .collect()
+    }
+
+    /// The EXAFS equation for this path (Larch `_calc_chi`; Newville,
+    /// *Fundamentals of XAFS* (2014) eq. 10, complex form with cumulants).
+    pub fn chi(&self, k_inv_ang: &[f64], p: &PathParams) -> Result<PathChi, PathError> {
+        for (name, v) in [
+            ("s02", p.s02),
+            ("e0", p.e0),
+            ("ei", p.ei),
+            ("deltar", p.deltar),
+            ("sigma2", p.sigma2),
+            ("third", p.third),
+            ("fourth", p.fourth),
+            ("degen", p.degen.unwrap_or(self.degen)),
+        ] {
+            if !v.is_finite() {
+                return Err(PathError::BadParam { name, value: v });
+            }
+        }
+        let n = k_inv_ang.len();
+        let q: Vec<f64> = k_inv_ang
+            .iter()
+            .map(|&k| {
+                let mut en = k * k - p.e0 * ETOK;
+                if en.abs() < 1.5 * SMALL_ENERGY {
+                    en = SMALL_ENERGY;
+                }
+                en.signum() * en.abs().sqrt()
+            })
+            .collect();
+        let ev = Evaluator::new(&self.knots, self.ncoef, &q);
+        let mut tab = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+        for (t, c) in tab.iter_mut().zip(&self.coefs) {
+            ev.eval_into(c, t);
+        }
+        let [pha, amp, rep, lam] = &tab;
+        let reff = self.reff_ang;
+        let degen = p.degen.unwrap_or(self.degen);
+        let i = Complex64::new(0.0, 1.0);
+        let mut cchi: Vec<Complex64> = (0..n)
+            .map(|j| {
+                let pp = (rep[j] + i / lam[j]).powi(2) + i * (p.ei * ETOK);
+                let pc = pp.sqrt();
+                let expo = -2.0 * reff * pc.im - 2.0 * pp * (p.sigma2 - pp * p.fourth / 3.0)
+                    + i * (2.0 * q[j] * reff
+                        + pha[j]
+                        + 2.0 * pc * (p.deltar - 2.0 * p.sigma2 / reff - 2.0 * pp * p.third / 3.0));
+                degen * p.s02 * amp[j] * expo.exp() / (q[j] * (reff + p.deltar).powi(2))
+            })
+            .collect();
+        if n > 2 {
+            cchi[0] = 2.0 * cchi[1] - cchi[2];
+        }
+        Ok(PathChi {
+            k_inv_ang: k_inv_ang.to_vec(),
+            chi: cchi.iter().map(|c| c.im).collect(),
+            chi_imag: cchi.iter().map(|c| -c.re).collect(),
+        })
+    }
+}
