@@ -1,6 +1,7 @@
 //! EXAFS modelling: scattering paths from FEFF and the EXAFS equation.
 //! (Fitting, parameters with expressions and statistics come next.)
 
+pub mod expr;
 pub mod path;
 
 pub use path::{PathChi, PathModel, PathParams};
