@@ -126,6 +126,7 @@ impl Expr {
             vars,
             code: Vec::new(),
             deps: Vec::new(),
+            nest: 0,
         };
         p.expr(0)?;
         p.skip_ws();
@@ -245,6 +246,8 @@ struct Parser<'a> {
     vars: &'a HashMap<String, usize>,
     code: Vec<Op>,
     deps: Vec<usize>,
+    /// Current recursion depth, bounded so hostile input cannot overflow the stack.
+    nest: usize,
 }
 
 impl Parser<'_> {
@@ -278,9 +281,12 @@ impl Parser<'_> {
 
     /// Precedence climbing: + − (1), * / (2), unary − (3), ** ^ (4, right-assoc).
     fn expr(&mut self, min_prec: u8) -> Result<(), ExprError> {
+        self.nest += 1;
+        if self.nest > 64 {
+            return Err(self.err("expression nested too deeply"));
+        }
         self.unary(0)?;
-        loop {
-            let Some(c) = self.peek() else { break };
+        while let Some(c) = self.peek() {
             let (op, prec, len, right) = match c {
                 b'+' => (Op::Add, 1, 1, false),
                 b'-' => (Op::Sub, 1, 1, false),
@@ -297,6 +303,7 @@ impl Parser<'_> {
             self.expr(if right { prec } else { prec + 1 })?;
             self.push(op)?;
         }
+        self.nest -= 1;
         Ok(())
     }
 
@@ -526,6 +533,8 @@ mod tests {
 
     #[test]
     fn deep_nesting_never_overflows() {
+        assert!(Expr::compile(&"(".repeat(100_000), &vars()).is_err());
+        assert!(Expr::compile(&"-".repeat(100_000), &vars()).is_err());
         for n in [10, 40, 63, 70, 200] {
             let text = "1+(".repeat(n) + "1" + &")".repeat(n);
             if let Ok(e) = Expr::compile(&text, &vars()) {
