@@ -16,6 +16,21 @@ fn arr(v: &Value) -> Vec<f64> {
 }
 
 #[test]
+fn reduced_masses_match_larch() {
+    for (rel, rmass) in [
+        ("feff/cu/feff0001.dat", 31.773000000000003),
+        ("feff/feo_pb/feff_FeO_215.dat", 12.436169408718891),
+    ] {
+        let Dataset::Feff(feff) = load(&common::data(rel), &LoadOptions::default()).expect("load")
+        else {
+            panic!("{rel}")
+        };
+        let m = PathModel::new(&feff).expect("model").rmass_amu;
+        assert!((m - rmass).abs() < 1e-9, "{rel}: {m} vs Larch {rmass}");
+    }
+}
+
+#[test]
 fn path_chi_matches_larch() {
     let path = common::fixture("larch/paths.json");
     let fx: Value =

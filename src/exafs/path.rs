@@ -59,11 +59,42 @@ pub struct PathChi {
 pub struct PathModel {
     pub reff_ang: f64,
     pub degen: f64,
+    pub rmass_amu: f64,
     knots: Vec<f64>,
     ncoef: usize,
     /// Spline coefficients of pha, amp, rep, lam.
     coefs: [Vec<f64>; 4],
     kmax_table: f64,
+}
+
+/// Standard atomic masses (amu) for Z = 1..=98, as xraydb (used by Larch) lists them.
+pub const ATOMIC_MASS_AMU: [f64; 98] = [
+    1.0078, 4.0026, 6.94, 9.0122, 10.81, 12.011, 14.007, 15.999, 18.9984, 20.1797, 22.9898, 24.305,
+    26.9815, 28.085, 30.9738, 32.06, 35.453, 39.948, 39.0983, 40.078, 44.9559, 47.867, 50.9415,
+    51.996, 54.938, 55.845, 58.9332, 58.6934, 63.546, 65.38, 69.72, 72.63, 74.9216, 78.971, 79.904,
+    83.798, 85.4678, 87.62, 88.9058, 91.224, 92.9064, 95.95, 97.907, 101.07, 102.906, 106.42,
+    107.868, 112.414, 114.818, 118.71, 121.76, 127.6, 126.905, 131.293, 132.905, 137.327, 138.905,
+    140.116, 140.908, 144.242, 145.0, 150.36, 151.96, 157.25, 158.925, 162.5, 164.93, 167.259,
+    168.934, 173.045, 174.967, 178.49, 180.948, 183.84, 186.207, 190.23, 192.217, 195.084, 196.967,
+    200.592, 204.383, 207.2, 208.98, 209.0, 210.0, 222.0, 223.0, 226.0, 227.0, 232.038, 231.036,
+    238.029, 237.048, 239.052, 243.0, 247.0, 247.0, 251.0,
+];
+
+/// Reduced mass of a path's atoms, amu: 1/Σ 1/max(1, mᵢ) (Larch `FeffDatFile.rmass`).
+pub fn reduced_mass_amu(path: &FeffPath) -> f64 {
+    let inv: f64 = path
+        .geometry
+        .iter()
+        .map(|a| {
+            let m = (a.iz as usize)
+                .checked_sub(1)
+                .and_then(|i| ATOMIC_MASS_AMU.get(i))
+                .copied()
+                .unwrap_or(1.0);
+            1.0 / m.max(1.0)
+        })
+        .sum();
+    if inv > 0.0 { 1.0 / inv } else { f64::NAN }
 }
 
 /// Energies closer to the edge than this are moved off it (Larch `SMALL_ENERGY`).
@@ -111,6 +142,7 @@ impl PathModel {
         Ok(PathModel {
             reff_ang: path.reff_ang,
             degen: path.degen,
+            rmass_amu: reduced_mass_amu(path),
             ncoef: spline.ncoef(),
             knots: spline.knots.clone(),
             coefs,
