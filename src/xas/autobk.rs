@@ -125,6 +125,11 @@ impl AutobkParams {
                 ));
             }
         }
+        if let Some(e0) = self.e0
+            && !e0.is_finite()
+        {
+            return Err(bad("e0", e0.to_string(), "must be finite"));
+        }
         if let Some(s) = self.edge_step
             && !(s.is_finite() && s != 0.0)
         {

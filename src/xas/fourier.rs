@@ -195,6 +195,11 @@ impl FtParams {
         if !(self.dk.is_finite() && self.dk >= 0.0) {
             return Err(bad("dk", self.dk, "must be ≥ 0"));
         }
+        if let Some(dk2) = self.dk2
+            && !(dk2.is_finite() && dk2 >= 0.0)
+        {
+            return Err(bad("dk2", dk2, "must be ≥ 0"));
+        }
         if !(self.kweight.is_finite() && (0.0..=10.0).contains(&self.kweight)) {
             return Err(bad("kweight", self.kweight, "must be between 0 and 10"));
         }
