@@ -74,3 +74,15 @@ fn find_e0_smoothing_long_scan_is_fast() {
         assert!(r.chir.chir_mag.iter().all(|v| v.is_finite()));
     }
 }
+
+/// Energies ending near 1e303: the smoothing grid size `1 + span/step`
+/// overflowed usize ("attempt to add with overflow" panic).
+#[test]
+fn find_e0_smoothing_absurd_energy_range_does_not_overflow() {
+    let (energy, mu, p) = chain_input(&artifact("xas_chain_overflow_smooth.bin"));
+    assert_eq!(energy.len(), 306);
+    if let Ok(r) = xas::process(&energy, &mu, &p) {
+        assert!(r.pre.e0.is_finite());
+        assert!(r.chir.chir_mag.iter().all(|v| v.is_finite()));
+    }
+}

@@ -135,7 +135,9 @@ pub fn smooth_lorentzian(x: &[f64], y: &[f64], sigma: f64, xstep: f64) -> Vec<f6
     let (xlo, xhi) = (x[0], x[x.len() - 1]);
     let xmin = xstep * ((xlo - npad * xstep) / xstep).trunc();
     let xmax = xstep * ((xhi + npad * xstep) / xstep).trunc();
-    let npts1 = 1 + ((xmax - xmin + xstep * 0.1).abs() / xstep) as usize;
+    // `as usize` saturates on absurd ranges (energies near 1e300): the +1
+    // must not overflow (found by fuzzing).
+    let npts1 = (((xmax - xmin + xstep * 0.1).abs() / xstep) as usize).saturating_add(1);
     let npts = npts1.min(50 * x.len()).max(2);
     let x0: Vec<f64> = (0..npts)
         .map(|i| xmin + (xmax - xmin) * i as f64 / (npts - 1) as f64)
