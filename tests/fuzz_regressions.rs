@@ -86,3 +86,37 @@ fn find_e0_smoothing_absurd_energy_range_does_not_overflow() {
         assert!(r.chir.chir_mag.iter().all(|v| v.is_finite()));
     }
 }
+
+/// A μ(E) whose energies run to ~1e150 eV: AUTOBK sized its k grid from the
+/// data's k range ("capacity overflow" panic). The k range is now capped.
+#[test]
+fn autobk_absurd_k_range_does_not_allocate_the_world() {
+    let (energy, mu, p) = chain_input(&artifact("xas_chain_autobk_capacity.bin"));
+    assert_eq!(energy.len(), 310);
+    if let Ok(r) = xas::process(&energy, &mu, &p) {
+        assert!(r.bkg.k_inv_ang.len() <= 2002);
+        assert!(r.chir.chir_mag.iter().all(|v| v.is_finite()));
+    }
+}
+
+/// The same through xftf directly: a k axis reaching 1e300, and absurd
+/// kmax/dk, must not size the k grid.
+#[test]
+fn xftf_absurd_k_axis_is_bounded() {
+    let mut k: Vec<f64> = (0..200).map(|i| 0.05 * i as f64).collect();
+    k.push(1e300);
+    let chi: Vec<f64> = k.iter().map(|&x| (x * 5.0).sin() * 0.1).collect();
+    let r = xas::xftf(&k, &chi, &xas::FtParams::default());
+    assert!(r.is_ok_and(|r| r.chir_mag.iter().all(|v| v.is_finite())));
+    for (kmax, dk) in [(1e12, 1.0), (12.0, 1e12)] {
+        let p = xas::FtParams {
+            kmax,
+            dk,
+            ..Default::default()
+        };
+        assert!(matches!(
+            xas::xftf(&k, &chi, &p),
+            Err(xas::XasError::BadParam { .. })
+        ));
+    }
+}
