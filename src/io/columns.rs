@@ -48,10 +48,33 @@ pub(crate) struct Scanned<'a> {
     pub values: Vec<f64>,
 }
 
-/// Token separators: whitespace and commas (CLS writes `1, 2.0, 3`).
-pub(crate) fn tokens(line: &str) -> impl Iterator<Item = &str> {
-    line.split(|c: char| c.is_ascii_whitespace() || c == ',')
-        .filter(|t| !t.is_empty())
+/// The fields of a data row as `parse_row` counts them (separators are
+/// whitespace and commas; CLS writes `1, 2.0, 3`): empty strings for
+/// the empty fields of `1,,3` (leading and trailing separators give none).
+fn fields(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut commas = 0;
+    let mut rest = line;
+    while !rest.is_empty() {
+        let sep = rest
+            .find(|c: char| !(c.is_ascii_whitespace() || c == ','))
+            .map_or(rest.len(), identity);
+        commas += rest.get(..sep).map_or(0, |s| s.matches(',').count());
+        rest = rest.get(sep..).or_empty();
+        if rest.is_empty() {
+            break;
+        }
+        if !out.is_empty() && commas >= 2 {
+            out.extend(std::iter::repeat_n("", commas - 1));
+        }
+        commas = 0;
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace() || c == ',')
+            .map_or(rest.len(), identity);
+        out.extend(rest.get(..end));
+        rest = rest.get(end..).or_empty();
+    }
+    out
 }
 
 /// A number as written by beamline software, Fortran `D` exponents included.
@@ -72,13 +95,21 @@ fn number(tok: &str) -> Option<f64> {
 /// (every number of the file goes through it once).
 fn parse_row(line: &str, values: &mut Vec<f64>) -> bool {
     let bytes = line.as_bytes();
+    let first = values.len();
     let mut i = 0;
     while i < bytes.len() {
-        while bytes
-            .get(i)
-            .is_some_and(|b| b.is_ascii_whitespace() || *b == b',')
+        let mut commas = 0;
+        while let Some(b) = bytes.get(i)
+            && (b.is_ascii_whitespace() || *b == b',')
         {
+            commas += usize::from(*b == b',');
             i += 1;
+        }
+        // `1,,3`: an empty field between two values is a missing value, not
+        // no column at all (which would shift every later column's label).
+        // It becomes NaN, rejected with its location by `collect`.
+        if i < bytes.len() && values.len() > first && commas >= 2 {
+            values.extend(std::iter::repeat_n(f64::NAN, commas - 1));
         }
         let start = i;
         while bytes
@@ -183,7 +214,8 @@ pub(crate) fn find_block(sc: &Scanned<'_>, file: &str, from: usize) -> Result<Bl
         .max_by(|a, b| a.1.1.cmp(&b.1.1).then(a.0.cmp(&b.0)))
         .map(|(k, r)| (k, *r));
     let Some((k, (first, _, ncols))) = best else {
-        return Err(ParseError::new(file, "no numeric data found"));
+        // Point at the end: a header with nothing after it (aborted scan).
+        return Err(ParseError::new(file, "no numeric data found").at_line(sc.lines.len().max(1)));
     };
     let is_gap = |j: usize| matches!(sc.kinds.get(j), Some(LineKind::Blank | LineKind::Comment));
     // The earliest earlier run that belongs to the same table.
@@ -217,8 +249,13 @@ pub(crate) fn bad_row(
             .cloned()
             .map_or_else(|| format!("col{}", j + 1), identity)
     };
-    let toks: Vec<&str> = tokens(line.trim_start()).collect();
+    let toks = fields(line.trim_start());
     for (j, tok) in toks.iter().enumerate() {
+        if tok.is_empty() {
+            return ParseError::new(file, "empty field (no value between two commas)")
+                .at_line(i + 1)
+                .field(label(j));
+        }
         if number(tok).is_none() {
             return ParseError::new(file, format!("'{tok}' is not a number"))
                 .at_line(i + 1)
@@ -269,11 +306,19 @@ pub(crate) fn collect(
 
 fn non_finite(sc: &Scanned<'_>, file: &str, i: usize, j: usize, labels: &[String]) -> ParseError {
     let line = sc.lines.get(i).copied().or_empty();
-    let tok = tokens(line.trim_start()).nth(j).map_or("?", identity);
+    let tok = fields(line.trim_start())
+        .get(j)
+        .copied()
+        .map_or("?", identity);
     let label = labels
         .get(j)
         .cloned()
         .map_or_else(|| format!("col{}", j + 1), identity);
+    if tok.is_empty() {
+        return ParseError::new(file, "empty field (no value between two commas)")
+            .at_line(i + 1)
+            .field(label);
+    }
     match parse_f64(tok, file, i + 1, &label) {
         Err(e) => e,
         Ok(_) => ParseError::new(file, format!("non-finite value '{tok}'"))

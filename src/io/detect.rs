@@ -54,6 +54,11 @@ pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Datase
     if bytes.is_empty() {
         return Err(ParseError::new(file, "file is empty"));
     }
+    // Windows tools (Notepad, PowerShell `>`) write UTF-16 with a BOM: read
+    // it as the text it is rather than as binary junk full of NULs.
+    if let Some(text) = decode_utf16(bytes, file)? {
+        return load_bytes(text.as_bytes(), file, opts);
+    }
     match detect_format(bytes) {
         FileFormat::AthenaProject | FileFormat::AthenaJson => {
             athena::read(bytes, file).map(Dataset::Athena)
@@ -97,4 +102,44 @@ fn decode_text(bytes: &[u8], file: &str) -> Result<String, ParseError> {
         Ok(s) => s.to_owned(),
         Err(_) => bytes.iter().map(|&b| b as char).collect(),
     })
+}
+
+/// UTF-16 text with a byte-order mark, decoded; `None` without a BOM. An odd
+/// byte count or an unpaired surrogate is an error at its line.
+fn decode_utf16(bytes: &[u8], file: &str) -> Result<Option<String>, ParseError> {
+    let little = match bytes {
+        [0xff, 0xfe, ..] => true,
+        [0xfe, 0xff, ..] => false,
+        _ => return Ok(None),
+    };
+    let body = bytes.get(2..).map_or(&[][..], |b| b);
+    let units = body.chunks_exact(2).map(|c| match c {
+        [a, b] if little => u16::from_le_bytes([*a, *b]),
+        [a, b] => u16::from_be_bytes([*a, *b]),
+        _ => 0,
+    });
+    let mut text = String::with_capacity(body.len() / 2);
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok(c) => text.push(c),
+            Err(e) => {
+                return Err(ParseError::new(
+                    file,
+                    format!(
+                        "invalid UTF-16 text: unpaired surrogate {:#06x}",
+                        e.unpaired_surrogate()
+                    ),
+                )
+                .at_line(text.matches('\n').count() + 1));
+            }
+        }
+    }
+    if body.len() % 2 == 1 {
+        return Err(ParseError::new(
+            file,
+            "UTF-16 text with an odd number of bytes (file cut short?)",
+        )
+        .at_line(text.matches('\n').count() + 1));
+    }
+    Ok(Some(text))
 }

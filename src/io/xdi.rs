@@ -72,7 +72,8 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
 
     let mut fields = Vec::new();
     let mut comments = Vec::new();
-    let mut col_labels: Vec<(usize, String, String)> = Vec::new();
+    // (0-based column, label, units, file line of its `Column.N`)
+    let mut col_labels: Vec<(usize, String, String, usize)> = Vec::new();
     let mut in_comments = false;
     let mut label_line: Option<&str> = None;
     let mut after_rule = false;
@@ -118,7 +119,7 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
                     .field(key));
             }
             let (label, units) = column_label_units(value);
-            col_labels.push((idx - 1, label, units));
+            col_labels.push((idx - 1, label, units, lineno));
         }
         if key.contains('.') && !key.contains(char::is_whitespace) {
             fields.push((key.to_owned(), value.to_owned()));
@@ -134,14 +135,17 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
             declared.max(label_line.map_or(0, |l| l.split_whitespace().count())),
             false,
         ),
-        None => return Err(ParseError::new(file, "no data after the XDI header")),
+        None => {
+            return Err(ParseError::new(file, "no data after the XDI header")
+                .at_line(sc.lines.len().max(1)));
+        }
     };
     let mut labels: Vec<String> = label_line
         .map(|l| l.split_whitespace().map(str::to_owned).collect())
         .or_empty();
     labels.resize(ncols.max(labels.len()), String::new());
     let mut column_units = vec![String::new(); ncols];
-    for (i, label, units) in &col_labels {
+    for (i, label, units, _) in &col_labels {
         if let Some(slot) = labels.get_mut(*i)
             && !label.is_empty()
         {
@@ -157,6 +161,19 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
     columns::pad_labels(&mut labels, ncols);
     if !first_ok {
         return Err(columns::bad_row(&sc, file, data_start, ncols, &labels));
+    }
+    // A declared column the data do not have: its values are missing, and
+    // quietly dropping it would hide a cut export.
+    if let Some((i, label, _, line)) = col_labels.iter().find(|c| c.0 >= ncols) {
+        return Err(ParseError::new(
+            file,
+            format!(
+                "Column.{} ('{label}') is declared but the data rows have only {ncols} columns",
+                i + 1
+            ),
+        )
+        .at_line(*line)
+        .field(format!("Column.{}", i + 1)));
     }
     let block = columns::Block {
         first: data_start,

@@ -20,6 +20,9 @@ use super::pre_edge::{PreEdge, check_input, sorted_dedup};
 use super::{XasError, pre_edge};
 use crate::units::ETOK;
 
+/// Largest k (Å⁻¹) AUTOBK works to, whatever the data reach.
+const MAX_K: f64 = 100.0;
+
 /// `autobk` parameters with Larch's names and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -125,6 +128,11 @@ impl AutobkParams {
                 ));
             }
         }
+        if let Some(e0) = self.e0
+            && !e0.is_finite()
+        {
+            return Err(bad("e0", e0.to_string(), "must be finite"));
+        }
         if let Some(s) = self.edge_step
             && !(s.is_finite() && s != 0.0)
         {
@@ -197,10 +205,14 @@ pub fn autobk(
         })
         .collect();
     let kraw_max = kraw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // k beyond MAX_K (38 keV above the edge) is not EXAFS but a broken
+    // energy axis; without the cap a point at 1e150 eV sized the k grid
+    // past the address space (found by fuzzing: capacity overflow).
     let kmax = match p.kmax {
         Some(k) if k >= 0.0 => k.min(kraw_max).max(0.0),
         _ => kraw_max,
-    };
+    }
+    .min(MAX_K);
     let kmin = p.kmin;
     if kmax - kmin <= 1.0 || kmax.is_nan() {
         let why = match p.kmax {

@@ -195,8 +195,18 @@ impl FtParams {
         if !(self.kmax.is_finite() && self.kmax > self.kmin) {
             return Err(bad("kmax", self.kmax, "must be greater than kmin"));
         }
-        if !(self.dk.is_finite() && self.dk >= 0.0) {
-            return Err(bad("dk", self.dk, "must be ≥ 0"));
+        // The k grid is sized from kmax + dk2: bound them so a typo cannot
+        // ask for a billion-point grid.
+        if self.kmax > 100.0 {
+            return Err(bad("kmax", self.kmax, "must be ≤ 100 Å⁻¹"));
+        }
+        if !(self.dk.is_finite() && (0.0..=100.0).contains(&self.dk)) {
+            return Err(bad("dk", self.dk, "must be between 0 and 100"));
+        }
+        if let Some(dk2) = self.dk2
+            && !(dk2.is_finite() && (0.0..=100.0).contains(&dk2))
+        {
+            return Err(bad("dk2", dk2, "must be between 0 and 100"));
         }
         if !(self.kweight.is_finite() && (0.0..=10.0).contains(&self.kweight)) {
             return Err(bad("kweight", self.kweight, "must be between 0 and 10"));
@@ -313,7 +323,13 @@ pub fn xftf(k_inv_ang: &[f64], chi: &[f64], p: &FtParams) -> Result<ChiR, XasErr
     super::check_finite("k", k_inv_ang)?;
     super::check_finite("chi", chi)?;
     let kstep = p.kstep;
-    let kmax_data = k_inv_ang.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // Only nfft points of the grid reach the FFT: data beyond nfft·kstep
+    // (an absurd k axis) must not size the grid (found by fuzzing).
+    let kmax_data = k_inv_ang
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .min(p.nfft as f64 * kstep);
     let npts = ((1.01 + kmax_data / kstep) as usize).min(p.nfft);
     let dk2 = p.dk2.unwrap_or(p.dk);
     let k_max = kmax_data.max(p.kmax + dk2);

@@ -11,6 +11,7 @@ use super::math::{
 /// Smallest tolerated energy step, eV (Larch `TINY_ENERGY`).
 pub const TINY_ENERGY: f64 = 0.0005;
 const MAX_NNORM: usize = 5;
+const MAX_NVICT: i32 = 5;
 
 /// `pre_edge` parameters; `None` means "Larch's default rule".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +41,43 @@ impl Default for PreEdgeParams {
             nvict: 0,
             make_flat: true,
         }
+    }
+}
+
+impl PreEdgeParams {
+    /// Reject NaN/Inf and values no spectrum can use, naming the parameter.
+    pub fn validate(&self) -> Result<(), XasError> {
+        let bad = |name: &'static str, value: String, reason: &str| XasError::BadParam {
+            name,
+            value,
+            reason: reason.into(),
+        };
+        for (name, v) in [
+            ("e0", self.e0),
+            ("step", self.step),
+            ("pre1", self.pre1),
+            ("pre2", self.pre2),
+            ("norm1", self.norm1),
+            ("norm2", self.norm2),
+        ] {
+            if let Some(v) = v
+                && !v.is_finite()
+            {
+                return Err(bad(name, v.to_string(), "must be finite"));
+            }
+        }
+        if self.step == Some(0.0) {
+            return Err(bad("step", "0".into(), "must be non-zero"));
+        }
+        // μ·E^nvict must stay representable at tens of keV.
+        if !(-MAX_NVICT..=MAX_NVICT).contains(&self.nvict) {
+            return Err(bad(
+                "nvict",
+                self.nvict.to_string(),
+                "must be between -5 and 5",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -235,6 +273,7 @@ pub fn find_e0(energy_ev: &[f64], mu: &[f64]) -> Result<f64, XasError> {
 /// Larch `pre_edge`: e0, pre-edge line, post-edge polynomial, edge step,
 /// normalized and flattened μ(E).
 pub fn pre_edge(energy_ev: &[f64], mu: &[f64], p: &PreEdgeParams) -> Result<PreEdge, XasError> {
+    p.validate()?;
     check_input(energy_ev, mu, 8)?;
     let (mu_min, mu_max) = mu.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
         (a.0.min(v), a.1.max(v))
@@ -378,6 +417,11 @@ pub fn pre_edge(energy_ev: &[f64], mu: &[f64], p: &PreEdgeParams) -> Result<PreE
     } else {
         norm.clone()
     };
+    // Extreme inputs (μ spanning 1e300, energies near overflow) can still
+    // overflow the fits: an error, never NaN handed on to autobk.
+    for (array, v) in [("norm", &norm), ("flat", &flat)] {
+        super::check_finite(array, v)?;
+    }
     Ok(PreEdge {
         e0,
         edge_step,

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Build the fuzz seed corpora from the shared real data (../shared/data, or
+# $CARTO_TEST_DATA). The corpora live in fuzz/corpus/, which is git-ignored:
+# no data file is ever committed. Large files are cut to their first 16 KiB
+# (a cut file is a good seed in itself and keeps executions fast).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+data=${CARTO_TEST_DATA:-$here/../../shared/data}
+[ -d "$data" ] || { echo "no data at $data (set CARTO_TEST_DATA)" >&2; exit 1; }
+corpus=$here/corpus
+max=16384
+
+# seed TARGET DIR...: every file under DIR, cut to $max bytes when larger
+# (unless the target needs whole files, see athena below).
+seed() {
+    target=$1; shift
+    mkdir -p "$corpus/$target"
+    for dir in "$@"; do
+        [ -d "$data/$dir" ] || continue
+        find "$data/$dir" -type f | while read -r f; do
+            name=$(echo "${f#$data/}" | tr '/ ' '__')
+            head -c "$max" "$f" > "$corpus/$target/$name"
+        done
+    done
+}
+
+seed xdi xas/xdi
+seed columns xas/columns xas/beamlines xas/chi xas/series
+seed feff feff
+seed load_bytes xas/xdi xas/columns xas/beamlines xas/chi feff
+# Athena: gzip streams cannot be cut usefully, so whole projects up to
+# 256 KiB, plus the decompressed text of small ones cut to $max.
+mkdir -p "$corpus/athena"
+find "$data/athena" -type f -size -256k | while read -r f; do
+    name=$(basename "$f" | tr ' ' '_')
+    cp "$f" "$corpus/athena/$name"
+    cp "$f" "$corpus/load_bytes/athena_$name"
+    if gzip -t "$f" 2>/dev/null; then
+        gzip -dc "$f" | head -c "$max" > "$corpus/athena/plain_$name" || true
+    fi
+done
+
+# xas_chain: mode byte 0 then little-endian f64 energy/μ halves taken from
+# the first two columns of real column files; mode byte 1 then random bytes
+# for the synthetic-edge path.
+mkdir -p "$corpus/xas_chain"
+if command -v python3 >/dev/null; then
+    python3 - "$data" "$corpus/xas_chain" <<'PY'
+import os, struct, sys
+data, out = sys.argv[1], sys.argv[2]
+n = 0
+for sub in ("xas/columns", "xas/xdi"):
+    d = os.path.join(data, sub)
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        e, m = [], []
+        try:
+            for line in open(os.path.join(d, name), errors="replace"):
+                t = line.split()
+                try:
+                    v = [float(x) for x in t[:2]]
+                except ValueError:
+                    continue
+                if len(v) == 2:
+                    e.append(v[0]); m.append(v[1])
+        except OSError:
+            continue
+        if len(e) >= 16:
+            e, m = e[::max(1, len(e) // 300)], m[::max(1, len(m) // 300)]
+            k = min(len(e), len(m))
+            with open(os.path.join(out, f"real_{n}"), "wb") as f:
+                f.write(b"\x00" + struct.pack(f"<{k}d", *e[:k]) + struct.pack(f"<{k}d", *m[:k]))
+            n += 1
+PY
+fi
+for i in 1 2 3 4; do
+    { printf '\001'; head -c 800 /dev/urandom; } > "$corpus/xas_chain/synthetic_$i"
+done
+echo "seeded $(find "$corpus" -type f | wc -l) files under $corpus"

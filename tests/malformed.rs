@@ -1,0 +1,346 @@
+//! The project's own malformed-input corpus (tests/malformed/): every file
+//! either fails with a ParseError naming the file, the line and the field,
+//! or — when it is legitimately readable — loads with the right values.
+//! Processing spectra without an edge, and absurd processing parameters,
+//! must be XasErrors, never NaN output.
+
+use std::path::PathBuf;
+
+use carto::ParseError;
+use carto::io::{Dataset, LoadOptions, MuRecipe, XasSpectrum, load, load_bytes};
+use carto::xas::{
+    self, AutobkParams, ChainParams, FtParams, PreEdgeParams, XasError, autobk, pre_edge, xftf,
+};
+
+fn path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/malformed")
+        .join(name)
+}
+
+/// Load a corpus file that must fail; the error must name that file.
+fn fails(name: &str) -> ParseError {
+    let p = path(name);
+    match load(&p, &LoadOptions::default()) {
+        Ok(d) => panic!("{name} loaded as {} but must fail", d.modality()),
+        Err(e) => {
+            assert_eq!(e.file, p.display().to_string(), "{e}");
+            e
+        }
+    }
+}
+
+/// Assert the error's line and field.
+fn located(e: &ParseError, line: usize, field: Option<&str>) {
+    assert_eq!(e.line, Some(line), "{e}");
+    assert_eq!(e.field.as_deref(), field, "{e}");
+}
+
+fn xas_of(name: &str) -> XasSpectrum {
+    match load(&path(name), &LoadOptions::default()) {
+        Ok(Dataset::Xas(s)) => s,
+        Ok(d) => panic!("{name} loaded as {}", d.modality()),
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+fn ln_ratio(i0: &[f64], it: &[f64]) -> Vec<f64> {
+    i0.iter().zip(it).map(|(a, b)| (a / b).ln()).collect()
+}
+
+fn assert_close(got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            (g - w).abs() <= 1e-12 * w.abs().max(1.0),
+            "{got:?} vs {want:?}"
+        );
+    }
+}
+
+// ---- files that must fail, with their location -------------------------
+
+#[test]
+fn truncated_xdi_names_the_cut_row() {
+    let e = fails("truncated.xdi");
+    located(&e, 14, Some("itrans"));
+    assert!(e.message.contains("2 fields"), "{e}");
+}
+
+#[test]
+fn xdi_nan_value() {
+    let e = fails("nan.xdi");
+    located(&e, 8, Some("mutrans"));
+    assert!(e.message.contains("NaN"), "{e}");
+}
+
+#[test]
+fn xdi_inf_value() {
+    let e = fails("inf.xdi");
+    located(&e, 10, Some("itrans"));
+    assert!(e.message.contains("inf"), "{e}");
+}
+
+#[test]
+fn column_of_empty_fields() {
+    // `7000,,40000`: the empty i0 must not shift `it` into its place.
+    let e = fails("empty_field.csv");
+    located(&e, 2, Some("i0"));
+    assert!(e.message.contains("empty field"), "{e}");
+}
+
+#[test]
+fn declared_column_without_data() {
+    let e = fails("label_without_data.xdi");
+    located(&e, 5, Some("Column.4"));
+    assert!(e.message.contains("irefer"), "{e}");
+}
+
+#[test]
+fn non_monotonic_energy() {
+    let e = fails("non_monotonic.dat");
+    located(&e, 6, Some("energy"));
+    assert!(e.message.contains("backwards"), "{e}");
+}
+
+#[test]
+fn binary_junk() {
+    let e = fails("binary.dat");
+    located(&e, 4, None);
+    assert!(e.message.contains("offset 36"), "{e}");
+}
+
+#[test]
+fn header_only_columns() {
+    let e = fails("header_only.dat");
+    located(&e, 3, None);
+    assert!(e.message.contains("no numeric data"), "{e}");
+}
+
+#[test]
+fn header_only_xdi() {
+    let e = fails("header_only.xdi");
+    located(&e, 6, None);
+    assert!(e.message.contains("no data"), "{e}");
+}
+
+#[test]
+fn truncated_gzip_athena_project() {
+    let e = fails("truncated.prj");
+    located(&e, 6, Some("gzip"));
+    assert!(e.message.contains("truncated gzip"), "{e}");
+}
+
+#[test]
+fn athena_garbage_in_array() {
+    let e = fails("garbage_array.prj");
+    located(&e, 7, Some("@y[2]"));
+    assert!(e.message.contains("'bad' is not a number"), "{e}");
+}
+
+#[test]
+fn truncated_feff_table() {
+    let e = fails("truncated_feff.dat");
+    located(&e, 16, Some("red factor"));
+    assert!(e.message.contains("4 of 7"), "{e}");
+}
+
+#[test]
+fn empty_file() {
+    let e = load_bytes(b"", "empty.dat", &LoadOptions::default()).err();
+    assert!(e.is_some_and(|e| e.file == "empty.dat"));
+}
+
+#[test]
+fn utf16_cut_mid_character() {
+    // BOM, "1\n", then one stray byte.
+    let bytes = [0xff, 0xfe, b'1', 0, b'\n', 0, b'2'];
+    let e = load_bytes(&bytes, "cut16.dat", &LoadOptions::default()).err();
+    let Some(e) = e else {
+        panic!("odd-length UTF-16 must fail")
+    };
+    assert_eq!(e.file, "cut16.dat");
+    located(&e, 2, None);
+}
+
+// ---- files that are legitimately readable -------------------------------
+
+#[test]
+fn duplicated_points_are_nudged() {
+    let s = xas_of("duplicated.dat");
+    assert_eq!(s.recipe, MuRecipe::Column { mu: 1 });
+    assert_close(&s.energy_ev, &[7000.0, 7001.0, 7001.000001, 7002.0]);
+    assert_close(&s.mu, &[0.10, 0.11, 0.11, 0.12]);
+}
+
+#[test]
+fn mixed_delimiters() {
+    let s = xas_of("mixed_delimiters.dat");
+    assert_eq!(s.table.labels, ["energy", "i0", "it"]);
+    assert_close(&s.energy_ev, &[7000.0, 7001.0, 7002.0]);
+    assert_eq!(s.recipe, MuRecipe::Transmission { i0: 1, it: 2 });
+    let want = ln_ratio(
+        &[100000.0, 100010.0, 100020.0],
+        &[40000.0, 40010.0, 40020.0],
+    );
+    assert_close(&s.mu, &want);
+}
+
+/// The three-row transmission scan both crlf.xdi and utf16.dat hold.
+fn assert_small_scan(s: &XasSpectrum, it_label: &str) {
+    assert_eq!(s.table.labels, ["energy", "i0", it_label]);
+    assert_close(&s.energy_ev, &[7000.0, 7001.0, 7002.0]);
+    assert_eq!(s.recipe, MuRecipe::Transmission { i0: 1, it: 2 });
+    let want = ln_ratio(
+        &[100000.0, 100010.0, 100020.0],
+        &[40000.0, 39000.0, 38000.0],
+    );
+    assert_close(&s.mu, &want);
+}
+
+#[test]
+fn windows_line_endings() {
+    let s = xas_of("crlf.xdi");
+    assert_small_scan(&s, "itrans");
+    assert_eq!(s.table.row_lines, [7, 8, 9]);
+    assert!(s.table.labels.iter().all(|l| !l.contains('\r')));
+}
+
+#[test]
+fn utf16_text() {
+    let s = xas_of("utf16.dat");
+    assert_small_scan(&s, "it");
+    assert_eq!(s.table.row_lines, [2, 3, 4]);
+}
+
+#[test]
+fn huge_header_generated() {
+    // 200 000 header lines (~5 MB), made here rather than committed.
+    let mut text = String::with_capacity(6 << 20);
+    for i in 0..200_000 {
+        text.push_str(&format!("# header line {i} KEY{i}= value\n"));
+    }
+    text.push_str("# energy mu\n7000.0 0.1\n7001.0 0.2\n7002.0 0.3\n");
+    let d = load_bytes(text.as_bytes(), "huge.dat", &LoadOptions::default());
+    let Ok(Dataset::Xas(s)) = d else {
+        panic!("huge header: {d:?}")
+    };
+    assert_eq!(s.table.labels, ["energy", "mu"]);
+    assert_close(&s.mu, &[0.1, 0.2, 0.3]);
+    assert_eq!(s.table.row_lines, [200_002, 200_003, 200_004]);
+    // One enormous header line too, then a damaged row after it.
+    let long = format!(
+        "# {}\n# energy mu\n7000.0 0.1\n7001.0 x\n",
+        "a".repeat(4 << 20)
+    );
+    let e = load_bytes(long.as_bytes(), "long.dat", &LoadOptions::default()).err();
+    let Some(e) = e else {
+        panic!("damaged row must fail")
+    };
+    located(&e, 4, Some("mu"));
+}
+
+// ---- processing: no edge, absurd parameters -----------------------------
+
+fn no_edge(name: &str) {
+    let s = xas_of(name);
+    assert_eq!(s.energy_ev.len(), 316);
+    match xas::process(&s.energy_ev, &s.mu, &ChainParams::default()) {
+        Err(XasError::NoEdge(_)) => {}
+        other => panic!("{name}: want NoEdge, got {other:?}"),
+    }
+}
+
+#[test]
+fn all_zero_mu_is_an_error() {
+    no_edge("zero_mu.dat");
+}
+
+#[test]
+fn constant_mu_is_an_error() {
+    no_edge("constant_mu.dat");
+}
+
+/// A smooth synthetic K edge at 7112 eV with EXAFS wiggles.
+fn spectrum() -> (Vec<f64>, Vec<f64>) {
+    let e: Vec<f64> = (0..600).map(|i| 6900.0 + 1.5 * i as f64).collect();
+    let mu = e
+        .iter()
+        .map(|&x| {
+            let d = x - 7112.0;
+            let k = (0.2625 * d.max(0.0)).sqrt();
+            0.5 + 0.5 * (d / 3.0).tanh() + 0.05 * (2.0 * 2.5 * k).sin() * (-0.01 * k * k).exp()
+        })
+        .collect();
+    (e, mu)
+}
+
+fn bad_param<T: std::fmt::Debug>(r: Result<T, XasError>, want: &str) {
+    match r {
+        Err(XasError::BadParam { name, .. }) if name == want => {}
+        other => panic!("want BadParam {want}, got {other:?}"),
+    }
+}
+
+#[test]
+fn pre_edge_rejects_absurd_parameters() {
+    let (e, mu) = spectrum();
+    assert!(pre_edge(&e, &mu, &PreEdgeParams::default()).is_ok());
+    let with = |f: &dyn Fn(&mut PreEdgeParams)| {
+        let mut p = PreEdgeParams::default();
+        f(&mut p);
+        pre_edge(&e, &mu, &p)
+    };
+    bad_param(with(&|p| p.e0 = Some(f64::NAN)), "e0");
+    bad_param(with(&|p| p.pre1 = Some(f64::NAN)), "pre1");
+    bad_param(with(&|p| p.norm2 = Some(f64::INFINITY)), "norm2");
+    bad_param(with(&|p| p.step = Some(0.0)), "step");
+    bad_param(with(&|p| p.nvict = 400), "nvict");
+}
+
+#[test]
+fn autobk_rejects_absurd_parameters() {
+    let (e, mu) = spectrum();
+    assert!(autobk(&e, &mu, &AutobkParams::default(), None).is_ok());
+    let with = |f: &dyn Fn(&mut AutobkParams)| {
+        let mut p = AutobkParams::default();
+        f(&mut p);
+        autobk(&e, &mu, &p, None)
+    };
+    bad_param(with(&|p| p.rbkg = -1.0), "rbkg");
+    bad_param(with(&|p| p.rbkg = f64::NAN), "rbkg");
+    bad_param(
+        with(&|p| {
+            p.kmin = 8.0;
+            p.kmax = Some(4.0);
+        }),
+        "kmax",
+    );
+    bad_param(with(&|p| p.nfft = 1000), "nfft");
+    bad_param(with(&|p| p.kweight = f64::NAN), "kweight");
+    bad_param(with(&|p| p.e0 = Some(f64::NAN)), "e0");
+}
+
+#[test]
+fn xftf_rejects_absurd_parameters() {
+    let k: Vec<f64> = (0..300).map(|i| 0.05 * i as f64).collect();
+    let chi: Vec<f64> = k.iter().map(|&x| (5.0 * x).sin()).collect();
+    assert!(xftf(&k, &chi, &FtParams::default()).is_ok());
+    let with = |f: &dyn Fn(&mut FtParams)| {
+        let mut p = FtParams::default();
+        f(&mut p);
+        xftf(&k, &chi, &p)
+    };
+    bad_param(
+        with(&|p| {
+            p.kmin = 10.0;
+            p.kmax = 3.0;
+        }),
+        "kmax",
+    );
+    bad_param(with(&|p| p.nfft = 1000), "nfft");
+    bad_param(with(&|p| p.kmin = f64::NAN), "kmin");
+    bad_param(with(&|p| p.dk = f64::NAN), "dk");
+    bad_param(with(&|p| p.dk2 = Some(f64::NAN)), "dk2");
+    bad_param(with(&|p| p.kweight = f64::INFINITY), "kweight");
+}
