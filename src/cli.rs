@@ -113,6 +113,9 @@ pub struct XasArgs {
     /// Rebin onto Larch's default XAFS grid (rebin_xafs) before processing.
     #[arg(long)]
     pub rebin: bool,
+    /// XANES only: normalize (pre_edge) and stop; no AUTOBK or Fourier transform.
+    #[arg(long)]
+    pub xanes: bool,
     // pre_edge
     /// Edge energy, eV (default: maximum of the smoothed derivative).
     #[arg(long)]
@@ -325,7 +328,7 @@ fn ft_for(ft: &FtParams, k: &[f64], file: &str) -> Result<FtParams> {
     let kend = k.last().copied().unwrap_or(0.0);
     if ft.kmin.is_finite() && ft.kmin >= kend {
         bail!(
-            "{file}: invalid --kmin {}: χ(k) ends at k = {kend:.2} Å⁻¹",
+            "{file}: invalid --kmin {}: χ(k) ends at k = {kend:.2} Å⁻¹ (for XANES-only data use --xanes: normalization only)",
             ft.kmin
         );
     }
@@ -607,8 +610,18 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
     // xas::process step by step, so an error names the step and its option.
     let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
         .map_err(|e| step_error(&file, Step::PreEdge, e))?;
-    let bkg = xas::autobk(&s.energy_ev, &s.mu, &p.autobk, Some(&pre))
-        .map_err(|e| step_error(&file, Step::Autobk, e))?;
+    if a.xanes {
+        return xanes_output(a, &s, &pre, &file, group.as_deref(), corrections);
+    }
+    let bkg = xas::autobk(&s.energy_ev, &s.mu, &p.autobk, Some(&pre)).map_err(|e| {
+        let short = matches!(e, xas::XasError::TooFewPoints(_));
+        let err = step_error(&file, Step::Autobk, e);
+        if short {
+            anyhow::anyhow!("{err} (for XANES-only data use --xanes: normalization only)")
+        } else {
+            err
+        }
+    })?;
     let ft = ft_for(&p.ft, &bkg.k_inv_ang, &file)?;
     let chir =
         xas::xftf(&bkg.k_inv_ang, &bkg.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
@@ -847,5 +860,42 @@ fn merge_cmd(a: &MergeArgs) -> Result<()> {
             .as_ref()
             .map(|o| format!(", written to {}", o.display()))
             .unwrap_or_default()
+    ))
+}
+
+/// `carto xas --xanes`: the pre_edge results only (empty χ arrays).
+fn xanes_output(
+    a: &XasArgs,
+    s: &io::XasSpectrum,
+    pre: &xas::PreEdge,
+    file: &str,
+    group: Option<&str>,
+    corrections: Value,
+) -> Result<()> {
+    let params = json!({
+        "e0": pre.e0, "step": pre.edge_step, "pre1": pre.pre1, "pre2": pre.pre2,
+        "norm1": pre.norm1, "norm2": pre.norm2, "nnorm": pre.nnorm, "nvict": pre.nvict,
+    });
+    if a.json {
+        return print_json(&json!({
+            "file": file, "group": group, "mu_recipe": recipe_json(&s.recipe, &s.table.labels),
+            "e0": pre.e0, "edge_step": pre.edge_step, "pre_slope": pre.pre_slope, "pre_intercept": pre.pre_intercept,
+            "norm_coefs": pre.norm_coefs, "energy": pre.energy_ev, "mu": pre.mu, "norm": pre.norm, "flat": pre.flat,
+            "pre_edge": pre.pre_edge, "post_edge": pre.post_edge,
+            "k": [], "chi": [], "r": [], "chir_mag": [], "params": params, "corrections": corrections,
+        }));
+    }
+    emit(&format!(
+        "{file}{}\n  μ(E):       {} ({} points)\n  e0:         {:.3} eV\n  edge step:  {:.6}\n  pre-edge:   [{:.1}, {:.1}] eV\n  post-edge:  [{:.1}, {:.1}] eV, nnorm {}",
+        group.map(|g| format!(" [{g}]")).unwrap_or_default(),
+        recipe_text(&s.recipe, &s.table.labels),
+        s.energy_ev.len(),
+        pre.e0,
+        pre.edge_step,
+        pre.pre1,
+        pre.pre2,
+        pre.norm1,
+        pre.norm2,
+        pre.nnorm
     ))
 }

@@ -873,3 +873,23 @@ fn merge_matches_larch_and_writes_a_readable_file() {
         "{err}"
     );
 }
+
+#[test]
+fn xanes_only_data_normalize_with_the_xanes_flag() {
+    let f = common::data("xas/xdi/fe_xanes_8ch.xdi");
+    let err = stderr_err(&args("xas", &f, &[]));
+    assert!(err.contains("--xanes"), "{err}");
+    let v = json_ok(&args("xas", &f, &["--xanes", "--json"]));
+    assert!(
+        num(&v, "e0") > 7100.0 && num(&v, "e0") < 7130.0,
+        "{}",
+        v["e0"]
+    );
+    assert_eq!(arr(&v, "norm").len(), arr(&v, "energy").len());
+    assert!(arr(&v, "k").is_empty() && arr(&v, "chir_mag").is_empty());
+    let series = common::data("xas/series/fexanes_a.001");
+    let v = json_ok(&args("xas", &series, &["--xanes", "--json"]));
+    let fx = larch_case("xas/series/fexanes_a.001", None);
+    assert!((num(&v, "e0") - num(&fx["results"], "e0")).abs() < 1e-3);
+    assert!((num(&v, "edge_step") / num(&fx["results"], "edge_step") - 1.0).abs() < 1e-6);
+}
