@@ -8,11 +8,7 @@ use carto::io::{Dataset, LoadOptions, load};
 use serde_json::Value;
 
 fn arr(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
+    common::numbers(v)
 }
 
 #[test]

@@ -9,11 +9,7 @@ use num_complex::Complex64;
 use serde_json::Value;
 
 fn arr(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
+    common::numbers(v)
 }
 
 fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {

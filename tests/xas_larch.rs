@@ -15,9 +15,7 @@ fn fixture() -> Value {
 }
 
 fn arr(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
-        .unwrap_or_default()
+    common::numbers(v)
 }
 
 fn num(v: &Value, key: &str) -> f64 {

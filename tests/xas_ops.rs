@@ -57,11 +57,7 @@ fn fixture() -> Value {
 
 /// Array from the fixture; JSON null stands for Larch's NaN.
 fn arr(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap_or(f64::NAN))
-        .collect()
+    common::numbers(v)
 }
 
 /// Largest |a − b| / (|b| + floor), NaN positions required to agree.
