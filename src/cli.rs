@@ -37,6 +37,10 @@ pub struct GuiArgs {
     /// Render a few frames, save a PNG screenshot here and exit.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<PathBuf>,
+    /// The plot tab to show first.
+    #[cfg(feature = "gui")]
+    #[arg(long, value_enum)]
+    pub plot: Option<carto::gui::PlotTab>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -359,6 +363,7 @@ fn gui(a: GuiArgs) -> Result<()> {
         files: a.files,
         demo: a.demo,
         screenshot: a.screenshot,
+        plot: a.plot,
     })
     .map_err(anyhow::Error::msg)
 }

@@ -260,15 +260,7 @@ impl CartoApp {
         };
         let name = name.to_string();
         let mut p = s.params.clone();
-        let action = self.params.ui(
-            ui,
-            &name,
-            &mut p,
-            s.is_mu(),
-            s.result.as_ref(),
-            s.error.as_deref(),
-            n_selected,
-        );
+        let action = self.params.ui(ui, &name, s, &mut p, n_selected);
         match action {
             ParamAction::None => {}
             ParamAction::Changed => self.edit_active(p),
@@ -295,7 +287,8 @@ impl CartoApp {
     }
 
     /// New parameters for the active spectrum: recompute it right away (it
-    /// is the one being dragged), report a new error once.
+    /// is the one being dragged). An error is logged when it appears, not on
+    /// every frame of a drag; the panel shows the current one.
     pub fn edit_active(&mut self, p: ChainParams) {
         let Some((name, s)) = self.workspace.active_spectrum_mut() else {
             return;
@@ -305,7 +298,7 @@ impl CartoApp {
         if s.needs_processing() {
             s.recompute();
         }
-        if s.error != before
+        if before.is_none()
             && let Some(e) = &s.error
         {
             let msg = format!("{name}: {e}");

@@ -61,7 +61,7 @@ enum Msg {
     Done {
         id: u64,
         rev: u64,
-        result: Result<Processed, String>,
+        result: Box<Result<Processed, String>>,
     },
     Finished,
 }
@@ -138,7 +138,7 @@ fn run(tasks: Vec<Task>, cancel: Arc<AtomicBool>, tx: Sender<Msg>, ctx: Option<e
         if cancel.load(Ordering::Relaxed) {
             return;
         }
-        let result = process(&t.input, &t.params);
+        let result = Box::new(process(&t.input, &t.params));
         // A closed channel means the app is gone: nothing left to tell.
         let _ = tx.send(Msg::Done {
             id: t.id,
@@ -166,6 +166,7 @@ pub fn poll(job: &mut Job, ws: &mut Workspace, log: &mut Log) -> bool {
                 if let Some(item) = ws.item_mut(id) {
                     let name = item.name.clone();
                     if let Some(s) = item.spectrum_mut() {
+                        let result = *result;
                         let err = result.as_ref().err().cloned();
                         if s.store(rev, result)
                             && let Some(e) = err

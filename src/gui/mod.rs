@@ -39,6 +39,8 @@ pub struct GuiOptions {
     pub demo: bool,
     /// Render a few frames, save a PNG here and exit.
     pub screenshot: Option<PathBuf>,
+    /// The plot tab shown first.
+    pub plot: Option<PlotTab>,
 }
 
 /// Run the app until its window closes. With `screenshot`, returns whether
@@ -50,6 +52,9 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
         CartoApp::new()
     };
     app.open_paths(&opts.files);
+    if let Some(tab) = opts.plot {
+        app.plots.tab = tab;
+    }
 
     let wants_screenshot = opts.screenshot.is_some();
     let outcome: Arc<Mutex<Option<Result<(), String>>>> = Arc::new(Mutex::new(None));

@@ -5,7 +5,7 @@
 
 use egui::{DragValue, Grid, RichText, Ui};
 
-use super::workspace::Processed;
+use super::workspace::Spectrum;
 use crate::xas::{ChainParams, Window};
 
 /// What the panel asks the app to do after drawing.
@@ -32,17 +32,17 @@ const WINDOWS: [(Window, &str); 6] = [
 ];
 
 impl ParamPanel {
-    /// `p` is edited in place; `result` gives the values Larch's rules chose.
+    /// `p` (a copy of `s.params`) is edited in place; `s.result` gives the
+    /// values Larch's rules chose.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         name: &str,
+        s: &Spectrum,
         p: &mut ChainParams,
-        is_mu: bool,
-        result: Option<&Processed>,
-        error: Option<&str>,
         n_selected: usize,
     ) -> ParamAction {
+        let (is_mu, result, error) = (s.is_mu(), s.result.as_ref(), s.error.as_deref());
         let mut action = ParamAction::None;
         ui.heading("Parameters");
         ui.label(RichText::new(name).strong());

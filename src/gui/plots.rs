@@ -6,11 +6,16 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
 use super::workspace::Workspace;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The plot tabs (also `carto --plot NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlotTab {
+    /// μ(E) with the pre-edge line, post-edge curve and e0.
     Mu,
+    /// Normalized (or flattened) μ(E).
     Norm,
+    /// k-weighted χ(k) with the FT window.
     ChiK,
+    /// |χ(R)| (optionally Re and Im).
     ChiR,
 }
 
