@@ -304,3 +304,57 @@ fn cancel_stops_a_background_job() {
             .any(|l| l.text.contains("cancelled") || l.text.contains("done"))
     );
 }
+
+/// A file dropped on the window, as the windowing integration hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropped_folder_and_files_open_and_remove_works() {
+    let mut h = harness(CartoApp::new());
+    h.step();
+    h.input_mut().dropped_files = vec![
+        std::sync::Arc::new(Dropped(common::data("feff/cu"))),
+        std::sync::Arc::new(Dropped(common::data("xas/chi/cu.chi"))),
+        std::sync::Arc::new(Dropped(common::data("athena/Fe.prj"))),
+    ];
+    settle(&mut h);
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let count = |m| {
+        app.workspace
+            .items
+            .iter()
+            .filter(|i| i.modality() == m)
+            .count()
+    };
+    use carto::gui::workspace::Modality;
+    assert!(count(Modality::Feff) >= 13, "FEFF paths listed");
+    assert_eq!(count(Modality::Chi), 1);
+    assert!(count(Modality::Xas) >= 1, "Athena groups");
+    // The χ(k) file is plotted in k and R, not in E.
+    let chi = app.workspace.find("cu.chi").expect("cu.chi");
+    h.state_mut().workspace.select_only(&[chi]);
+    h.step();
+    assert_eq!(h.state().plot_series(PlotTab::ChiR).len(), 1);
+    assert!(h.state().plot_series(PlotTab::Mu).is_empty());
+
+    // Remove the selection with the button.
+    let before = h.state().workspace.items.len();
+    h.get_by_label("Remove").click();
+    h.step();
+    h.step();
+    let app = h.state();
+    assert_eq!(app.workspace.items.len(), before - 1);
+    assert!(app.workspace.find("cu.chi").is_none());
+    assert!(app.workspace.selected.is_empty());
+}
