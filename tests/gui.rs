@@ -303,6 +303,19 @@ fn cancel_stops_a_background_job() {
             .iter()
             .any(|l| l.text.contains("cancelled") || l.text.contains("done"))
     );
+
+    // Opening in the background can be cancelled too; what was read stays.
+    let before = app.workspace.items.len();
+    app.open_in_background(files.clone(), &ctx);
+    app.loads[0].cancel();
+    let start = Instant::now();
+    while app.busy() {
+        app.logic(&ctx);
+        assert!(start.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(app.workspace.items.len() <= before + files.len());
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
 }
 
 /// A file dropped on the window, as the windowing integration hands it over.

@@ -1,12 +1,12 @@
 //! The application state and the frame: menu, workspace tree (left), plots
 //! (centre), parameters (right), log and jobs (bottom).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, RichText, Ui};
 
-use super::jobs::{self, Job, Level, Log};
+use super::jobs::{self, Job, Level, LoadJob, Log};
 use super::params::{ParamAction, ParamPanel};
 use super::plots::{PlotPanel, PlotTab, Series, series};
 use super::workspace::{ItemData, Modality, Workspace};
@@ -37,6 +37,8 @@ pub struct CartoApp {
     pub tree: TreePanel,
     pub log: Log,
     pub job: Option<Job>,
+    /// Files being read in the background (dropped or picked in File ▸ Open).
+    pub loads: Vec<LoadJob>,
     /// Paths picked in File ▸ Open, which runs on its own thread.
     dialog: Option<Receiver<Vec<PathBuf>>>,
 }
@@ -56,6 +58,7 @@ impl CartoApp {
             tree: TreePanel,
             log: Log::default(),
             job: None,
+            loads: Vec::new(),
             dialog: None,
         }
     }
@@ -78,9 +81,10 @@ impl CartoApp {
         app
     }
 
-    /// Open files (an unreadable one is reported in the log, never fatal).
-    /// Folders open the files directly inside them. Newly opened spectra are
-    /// selected.
+    /// Open files now, on this thread (start-up and tests; the window uses
+    /// [`Self::open_in_background`]). An unreadable file is reported in the
+    /// log, never fatal. Folders open the files directly inside them. Newly
+    /// opened spectra are selected.
     pub fn open_paths(&mut self, paths: &[PathBuf]) {
         let mut new = Vec::new();
         for path in expand_folders(paths, &mut self.log) {
@@ -98,9 +102,17 @@ impl CartoApp {
         }
     }
 
+    /// Open files and folders on a worker thread; items appear as they are
+    /// read and are selected when all are in.
+    pub fn open_in_background(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        self.loads
+            .push(jobs::start_loading(paths, Some(ctx.clone())));
+    }
+
     /// True while a background job runs or a spectrum waits for one.
     pub fn busy(&self) -> bool {
         self.job.is_some()
+            || !self.loads.is_empty()
             || self
                 .workspace
                 .items
@@ -121,7 +133,9 @@ impl CartoApp {
             && let Ok(paths) = rx.try_recv()
         {
             self.dialog = None;
-            self.open_paths(&paths);
+            if !paths.is_empty() {
+                self.open_in_background(paths, ctx);
+            }
         }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -131,8 +145,18 @@ impl CartoApp {
                 .collect()
         });
         if !dropped.is_empty() {
-            self.open_paths(&dropped);
+            self.open_in_background(dropped, ctx);
         }
+        let (workspace, log) = (&mut self.workspace, &mut self.log);
+        self.loads.retain_mut(|load| {
+            if !jobs::poll_load(load, workspace, log) {
+                return true;
+            }
+            if !load.new_ids.is_empty() {
+                workspace.select_only(&load.new_ids);
+            }
+            false
+        });
         if let Some(job) = &mut self.job
             && jobs::poll(job, &mut self.workspace, &mut self.log)
         {
@@ -141,7 +165,7 @@ impl CartoApp {
         if self.job.is_none() {
             self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
         }
-        if self.job.is_some() || self.dialog.is_some() {
+        if self.job.is_some() || self.dialog.is_some() || !self.loads.is_empty() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
     }
@@ -339,6 +363,20 @@ impl CartoApp {
                     job.cancel();
                 }
             }
+            for load in &self.loads {
+                ui.separator();
+                ui.add(
+                    egui::ProgressBar::new(load.progress())
+                        .desired_width(200.0)
+                        .text(format!("opening files: {} / {}", load.done, load.total)),
+                );
+                if ui
+                    .add_enabled(!load.is_cancelling(), egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    load.cancel();
+                }
+            }
             if ui.small_button("Clear").clicked() {
                 self.log.lines.clear();
             }
@@ -364,27 +402,15 @@ fn expand_folders(paths: &[PathBuf], log: &mut Log) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            match std::fs::read_dir(p) {
-                Ok(rd) => {
-                    let mut files: Vec<PathBuf> = rd
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.is_file() && !is_hidden(p))
-                        .collect();
-                    files.sort();
-                    out.extend(files);
-                }
-                Err(e) => log.error(format!("cannot list {}: {e}", p.display())),
+            match jobs::list_folder(p) {
+                Ok(files) => out.extend(files),
+                Err(e) => log.error(e),
             }
         } else {
             out.push(p.clone());
         }
     }
     out
-}
-
-fn is_hidden(p: &Path) -> bool {
-    p.file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,10 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
 use rayon::prelude::*;
 
-use super::workspace::{Input, Processed, Workspace, process};
+use std::path::{Path, PathBuf};
+
+use super::workspace::{Input, Processed, Workspace, process, read_file};
+use crate::io::Dataset;
 use crate::xas::ChainParams;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,5 +206,131 @@ fn finish(job: &Job, ws: &mut Workspace, log: &mut Log) {
         ));
     } else {
         log.info(format!("{}: done", job.title));
+    }
+}
+
+/// A running "open N files" job: files are read and parsed on a worker
+/// thread, the items are added on the UI thread as they arrive.
+pub struct LoadJob {
+    pub total: usize,
+    pub done: usize,
+    cancel: Arc<AtomicBool>,
+    rx: Receiver<LoadMsg>,
+    /// Items added so far (selected when the job ends).
+    pub new_ids: Vec<u64>,
+}
+
+enum LoadMsg {
+    /// How many files the folders expanded to.
+    Total(usize),
+    File(String, Box<Result<Dataset, String>>),
+    Error(String),
+}
+
+impl LoadJob {
+    pub fn progress(&self) -> f32 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.done as f32 / self.total as f32
+        }
+    }
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+    pub fn is_cancelling(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// Open files and folders (the files directly inside) in the background.
+pub fn start_loading(paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob {
+    let (tx, rx) = channel();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let total = paths.len();
+    std::thread::spawn(move || {
+        let mut files = Vec::new();
+        for p in paths {
+            if p.is_dir() {
+                match list_folder(&p) {
+                    Ok(v) => files.extend(v),
+                    Err(e) => {
+                        let _ = tx.send(LoadMsg::Error(e));
+                    }
+                }
+            } else {
+                files.push(p);
+            }
+        }
+        let _ = tx.send(LoadMsg::Total(files.len()));
+        for f in files {
+            if flag.load(Ordering::Relaxed) {
+                break;
+            }
+            let ds = Box::new(read_file(&f));
+            if tx.send(LoadMsg::File(f.display().to_string(), ds)).is_err() {
+                break;
+            }
+            if let Some(ctx) = &ctx {
+                ctx.request_repaint();
+            }
+        }
+        if let Some(ctx) = &ctx {
+            ctx.request_repaint();
+        }
+    });
+    LoadJob {
+        total,
+        done: 0,
+        cancel,
+        rx,
+        new_ids: Vec::new(),
+    }
+}
+
+/// The files directly inside a folder, sorted, hidden ones skipped.
+pub(crate) fn list_folder(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Add what arrived since the last frame. True when the job has ended.
+pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
+    loop {
+        match job.rx.try_recv() {
+            Ok(LoadMsg::Total(n)) => job.total = n,
+            Ok(LoadMsg::Error(e)) => log.error(e),
+            Ok(LoadMsg::File(file, ds)) => {
+                job.done += 1;
+                match (*ds).and_then(|ds| ws.add_dataset(ds, &file)) {
+                    Ok(ids) => {
+                        log.info(format!("opened {file} ({} item(s))", ids.len()));
+                        job.new_ids.extend(ids);
+                    }
+                    Err(e) => log.error(e),
+                }
+            }
+            Err(TryRecvError::Empty) => return false,
+            Err(TryRecvError::Disconnected) => {
+                if job.is_cancelling() && job.done < job.total {
+                    log.warn(format!(
+                        "opening cancelled: {} of {} files read",
+                        job.done, job.total
+                    ));
+                }
+                return true;
+            }
+        }
     }
 }

@@ -230,15 +230,17 @@ impl Workspace {
     /// Read one file into items (an Athena project gives one per group).
     /// Returns the new ids, or the readable reason the file can't be read.
     pub fn load_file(&mut self, path: &Path) -> Result<Vec<u64>, String> {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        self.load_bytes(&bytes, &path.display().to_string())
+        let file = path.display().to_string();
+        self.add_dataset(read_file(path)?, &file)
     }
 
     pub fn load_bytes(&mut self, bytes: &[u8], file: &str) -> Result<Vec<u64>, String> {
-        let ds = std::panic::catch_unwind(|| io::load_bytes(bytes, file, &LoadOptions::default()))
-            .map_err(|_| format!("{file}: internal error while reading (please report)"))?
-            .map_err(|e| e.to_string())?;
+        self.add_dataset(parse_bytes(bytes, file)?, file)
+    }
+
+    /// Add what one file held (read by [`read_file`], possibly on another
+    /// thread) as items.
+    pub fn add_dataset(&mut self, ds: Dataset, file: &str) -> Result<Vec<u64>, String> {
         let stem = Path::new(file)
             .file_name()
             .map_or_else(|| file.to_string(), |s| s.to_string_lossy().into_owned());
@@ -365,6 +367,19 @@ impl Workspace {
             ItemData::Feff(_) => None,
         }
     }
+}
+
+/// Read and parse one file (any thread). A panic inside a reader is caught
+/// and reported like any other unreadable file.
+pub fn read_file(path: &Path) -> Result<Dataset, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse_bytes(&bytes, &path.display().to_string())
+}
+
+pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Dataset, String> {
+    std::panic::catch_unwind(|| io::load_bytes(bytes, file, &LoadOptions::default()))
+        .map_err(|_| format!("{file}: internal error while reading (please report)"))?
+        .map_err(|e| e.to_string())
 }
 
 fn spectrum(input: Input) -> ItemData {
