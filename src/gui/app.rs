@@ -147,6 +147,10 @@ impl CartoApp {
         if !dropped.is_empty() {
             self.open_in_background(dropped, ctx);
         }
+        let open = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
+        if ctx.input_mut(|i| i.consume_shortcut(&open)) {
+            self.open_dialog();
+        }
         let (workspace, log) = (&mut self.workspace, &mut self.log);
         self.loads.retain_mut(|load| {
             if !jobs::poll_load(load, workspace, log) {
@@ -201,7 +205,10 @@ impl CartoApp {
     fn menu_ui(&mut self, ui: &mut Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("Open…").clicked() {
+                if ui
+                    .add(egui::Button::new("Open…").shortcut_text("Ctrl+O"))
+                    .clicked()
+                {
                     self.open_dialog();
                 }
                 if ui.button("Load demo session").clicked() {
@@ -241,6 +248,14 @@ impl CartoApp {
     pub fn open_dialog(&mut self) {
         if self.dialog.is_some() {
             return;
+        }
+        // rfd asks the desktop portal over D-Bus, else runs zenity; with
+        // neither it returns nothing, exactly as if the user cancelled.
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() && !on_path("zenity") {
+            self.log.warn(
+                "no file dialog here (no D-Bus session for the desktop portal, no zenity): \
+                 drop files onto the window or pass them on the command line",
+            );
         }
         let (tx, rx) = channel();
         std::thread::spawn(move || {
@@ -395,6 +410,11 @@ impl CartoApp {
                 }
             });
     }
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
 /// Folders open the files directly inside them (sorted); the rest as given.

@@ -248,7 +248,10 @@ impl Workspace {
         match ds {
             Dataset::Xas(s) => new.push(self.push(&stem, file, spectrum(Input::Mu(s)))),
             Dataset::Chi(c) => new.push(self.push(&stem, file, spectrum(Input::Chi(c)))),
-            Dataset::Feff(f) => new.push(self.push(&stem, file, ItemData::Feff(Box::new(f)))),
+            Dataset::Feff(f) => {
+                let name = format!("{stem}  (reff {:.3} Å)", f.reff_ang);
+                new.push(self.push(&name, file, ItemData::Feff(Box::new(f))));
+            }
             Dataset::Athena(p) => {
                 let mut errors = Vec::new();
                 for g in &p.groups {
