@@ -411,3 +411,37 @@ fn frame_time_dragging_rbkg_with_50_selected() {
         );
     }
 }
+
+#[test]
+fn apply_from_a_chi_file_copies_only_the_ft_parameters() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+        common::data("xas/chi/cu.chi"),
+    ]);
+    let mu = app.workspace.find("cu_metal_rt.xdi").expect("mu");
+    let chi = app.workspace.find("cu.chi").expect("chi");
+    let mut h = harness(app);
+    settle(&mut h);
+    h.state_mut().workspace.select_only(&[mu]);
+    h.step();
+    h.get_by_label("rbkg").set_value_accesskit(1.3);
+    h.step();
+    h.state_mut().workspace.select_only(&[chi]);
+    h.step();
+    // A χ(k) file has only the Fourier transform's parameters.
+    assert!(h.query_by_label("rbkg").is_none());
+    h.get_by_label("kweight").set_value_accesskit(3.0);
+    h.step();
+    h.get_by_label("Apply to all").click();
+    settle(&mut h);
+    let app = h.state();
+    let p = &app
+        .workspace
+        .item(mu)
+        .and_then(|i| i.spectrum())
+        .expect("mu")
+        .params;
+    assert_eq!(p.ft.kweight, 3.0);
+    assert_eq!(p.autobk.rbkg, 1.3, "the μ(E) spectrum keeps its own AUTOBK");
+}

@@ -298,6 +298,7 @@ impl CartoApp {
             return;
         };
         let name = name.to_string();
+        let source_is_mu = s.is_mu();
         let mut p = s.params.clone();
         let action = self.params.ui(ui, &name, s, &mut p, n_selected);
         match action {
@@ -310,14 +311,14 @@ impl CartoApp {
             }
             ParamAction::ApplyToSelected => {
                 let ids: Vec<u64> = self.workspace.selected.iter().copied().collect();
-                let n = self.apply_params(&p, &ids);
+                let n = self.apply_params(&p, &ids, !source_is_mu);
                 self.log.info(format!(
                     "applied the parameters of {name} to {n} selected spectra"
                 ));
             }
             ParamAction::ApplyToAll => {
                 let ids: Vec<u64> = self.workspace.items.iter().map(|i| i.id).collect();
-                let n = self.apply_params(&p, &ids);
+                let n = self.apply_params(&p, &ids, !source_is_mu);
                 self.log.info(format!(
                     "applied the parameters of {name} to all {n} spectra"
                 ));
@@ -346,12 +347,17 @@ impl CartoApp {
     }
 
     /// Copy `p` to the spectra `ids` (each keeps its own e0, which belongs
-    /// to its edge). They are processed by the background job.
-    pub fn apply_params(&mut self, p: &ChainParams, ids: &[u64]) -> usize {
+    /// to its edge; from a χ(k) spectrum only the FT parameters, the only
+    /// ones it has). They are processed by the background job.
+    pub fn apply_params(&mut self, p: &ChainParams, ids: &[u64], ft_only: bool) -> usize {
         let mut n = 0;
         for &id in ids {
             if let Some(s) = self.workspace.item_mut(id).and_then(|i| i.spectrum_mut()) {
                 let mut q = p.clone();
+                if ft_only {
+                    q.pre_edge = s.params.pre_edge.clone();
+                    q.autobk = s.params.autobk.clone();
+                }
                 q.pre_edge.e0 = s.params.pre_edge.e0;
                 q.autobk.e0 = s.params.autobk.e0;
                 s.set_params(q);

@@ -360,3 +360,19 @@ fn unit_suffix(u: &str) -> String {
         format!(" {u}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn superscripts_for_axis_units() {
+        assert_eq!(superscript(2.0), "²");
+        assert_eq!(superscript(3.0), "³");
+        assert_eq!(superscript(10.0), "¹⁰");
+        assert_eq!(superscript(2.5), "^2.5");
+        assert_eq!(PlotTab::ChiK.axes(2.0)[2], "k²·χ(k)");
+        assert_eq!(PlotTab::ChiR.axes(2.0)[3], "Å⁻³");
+        assert_eq!(PlotTab::ChiK.axes(0.0)[2], "χ(k)");
+    }
+}

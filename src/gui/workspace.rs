@@ -388,3 +388,80 @@ pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Dataset, String> {
 fn spectrum(input: Input) -> ItemData {
     ItemData::Spectrum(Box::new(Spectrum::new(input)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace of `n` FEFF-free spectra from the demo's Cu file.
+    fn ws(n: usize) -> (Workspace, Vec<u64>) {
+        let bytes = include_bytes!("../../sample_data/cu_metal_rt.xdi");
+        let mut ws = Workspace::default();
+        let ids = (0..n)
+            .flat_map(|i| {
+                ws.load_bytes(bytes, &format!("cu{i}.xdi"))
+                    .unwrap_or_default()
+            })
+            .collect();
+        (ws, ids)
+    }
+
+    #[test]
+    fn click_ctrl_and_shift_select_like_a_file_manager() {
+        let (mut w, ids) = ws(5);
+        assert_eq!(ids.len(), 5);
+        w.click(ids[1], false, false);
+        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), [ids[1]]);
+        w.click(ids[3], true, false);
+        assert_eq!(w.selected.len(), 2);
+        assert_eq!(w.active, Some(ids[3]));
+        w.click(ids[1], true, false);
+        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), [ids[3]]);
+        // Shift: the range from the last plain/ctrl click.
+        w.click(ids[0], false, false);
+        w.click(ids[2], false, true);
+        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), ids[0..=2]);
+        assert_eq!(w.active, Some(ids[2]));
+        // Removing the active item hands the panel to another selected one.
+        let gone: BTreeSet<u64> = [ids[2]].into();
+        assert_eq!(w.remove(&gone), 1);
+        assert_eq!(w.active, Some(ids[1]));
+        assert_eq!(w.items.len(), 4);
+    }
+
+    #[test]
+    fn a_stale_result_never_overwrites_a_newer_edit() {
+        let (mut w, ids) = ws(1);
+        let s = w
+            .item_mut(ids[0])
+            .and_then(|i| i.spectrum_mut())
+            .expect("spectrum");
+        let old_rev = s.rev;
+        let old = process(&s.input, &s.params);
+        let mut p = s.params.clone();
+        p.autobk.rbkg = 1.2;
+        s.set_params(p);
+        assert!(!s.store(old_rev, old), "stale result rejected");
+        assert!(s.needs_processing());
+        s.recompute();
+        assert!(!s.needs_processing());
+        assert_eq!(s.result.as_ref().map(|r| r.ft.kweight), Some(2.0));
+    }
+
+    #[test]
+    fn process_reports_errors_with_the_step() {
+        let (w, ids) = ws(1);
+        let s = w.item(ids[0]).and_then(|i| i.spectrum()).expect("spectrum");
+        let mut p = s.params.clone();
+        p.autobk.rbkg = -1.0;
+        let e = process(&s.input, &p).expect_err("negative rbkg");
+        assert!(e.starts_with("AUTOBK"), "{e}");
+        let mut p = s.params.clone();
+        p.ft.kmin = 50.0;
+        let e = process(&s.input, &p).expect_err("kmin beyond data");
+        assert!(
+            e.starts_with("Fourier transform") && e.contains("kmin"),
+            "{e}"
+        );
+    }
+}
