@@ -15,15 +15,38 @@ use serde_json::{Value, json};
     name = "carto",
     version,
     about = "Carto: X-ray absorption and diffraction analysis (Larch-compatible XAS processing)",
-    long_about = None
+    long_about = None,
+    // `carto FILE...` opens files in the GUI; a subcommand name comes first.
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[command(flatten)]
+    pub gui: GuiArgs,
+}
+
+/// How the desktop app starts (`carto`, `carto FILE...`, `carto open FILE...`).
+#[derive(Debug, Args, Default)]
+pub struct GuiArgs {
+    /// Files or folders to open in the desktop app (none: the demo session).
+    pub files: Vec<PathBuf>,
+    /// Open the bundled demo session (sample_data/).
+    #[arg(long)]
+    pub demo: bool,
+    /// Render a few frames, save a PNG screenshot here and exit.
+    #[arg(long, value_name = "FILE.png")]
+    pub screenshot: Option<PathBuf>,
+    /// The plot tab to show first.
+    #[cfg(feature = "gui")]
+    #[arg(long, value_enum)]
+    pub plot: Option<carto::gui::PlotTab>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open files (or folders) in the desktop app.
+    Open(GuiArgs),
     /// Show the detected format, modality, columns, μ recipe and metadata of a file.
     Info(InfoArgs),
     /// Normalize μ(E), remove the background (AUTOBK) and Fourier transform χ(k).
@@ -366,15 +389,34 @@ pub enum BenchWhat {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        None => {
-            use clap::CommandFactory;
-            emit(&Cli::command().render_help().to_string())
-        }
+        None => gui(cli.gui),
+        Some(Command::Open(a)) => gui(a),
         Some(Command::Info(a)) => info(&a),
         Some(Command::Xas(a)) => xas_cmd(&a),
         Some(Command::Merge(a)) => merge_cmd(&a),
         Some(Command::Bench(a)) => bench(&a),
     }
+}
+
+#[cfg(feature = "gui")]
+fn gui(a: GuiArgs) -> Result<()> {
+    carto::gui::run(carto::gui::GuiOptions {
+        files: a.files,
+        demo: a.demo,
+        screenshot: a.screenshot,
+        plot: a.plot,
+    })
+    .map_err(anyhow::Error::msg)
+}
+
+/// Built without the `gui` feature: the help, as before the GUI existed.
+#[cfg(not(feature = "gui"))]
+fn gui(a: GuiArgs) -> Result<()> {
+    use clap::CommandFactory;
+    if a.files.is_empty() && !a.demo && a.screenshot.is_none() {
+        return emit(&Cli::command().render_help().to_string());
+    }
+    bail!("this carto was built without the `gui` feature")
 }
 
 fn print_json(v: &Value) -> Result<()> {

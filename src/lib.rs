@@ -1,9 +1,12 @@
 //! Carto's computation core: readers, XAS processing and (later) EXAFS fitting,
-//! XRD and structures. No GUI code lives here; the CLI, the GUI and the tests
-//! all call these functions.
+//! XRD and structures; the CLI, the GUI and the tests all call these
+//! functions. The desktop GUI lives in [`gui`] behind the `gui` feature (on by
+//! default), so the core builds without egui.
 
 pub mod bench;
 pub mod exafs;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod io;
 pub mod units;
 pub mod xas;

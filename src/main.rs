@@ -1,5 +1,5 @@
-//! `carto`: the GUI without a subcommand (once it lands), headless analysis
-//! with one. Arguments parse into typed options; one call does the work.
+//! `carto`: the GUI without a subcommand (`carto`, `carto FILE...`,
+//! `carto open FILE...`), headless analysis with one. Arguments parse into typed options; one call does the work.
 
 mod cli;
 

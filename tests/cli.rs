@@ -138,15 +138,56 @@ fn scratch(name: &str) -> PathBuf {
 
 // ---------------------------------------------------------------- no args
 
+// Without arguments `carto` opens the desktop app (tests/gui.rs drives it
+// headless); the usage is one `--help` away.
 #[test]
-fn no_arguments_prints_usage() {
-    let out = carto::<_, &str>([]);
+fn help_prints_usage() {
+    let out = carto(["--help"]);
     assert!(out.status.success(), "exit {:?}", out.status.code());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Usage"), "{text}");
-    for sub in ["info", "xas", "bench"] {
+    for sub in ["open", "info", "xas", "bench", "--demo", "--screenshot"] {
         assert!(text.contains(sub), "usage lacks '{sub}':\n{text}");
     }
+}
+
+/// `carto FILE` and `carto open FILE` start the desktop app; with no display
+/// at all that is a readable error and exit 1 (never a panic or a hang).
+#[test]
+fn gui_without_a_display_is_a_readable_error() {
+    let f = common::data("xas/xdi/cu_metal_rt.xdi");
+    let cases: [Vec<&OsStr>; 3] = [
+        vec![f.as_os_str()],
+        vec![OsStr::new("open"), f.as_os_str()],
+        vec![
+            OsStr::new("--demo"),
+            OsStr::new("--plot"),
+            OsStr::new("chi-r"),
+        ],
+    ];
+    for args in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_carto"))
+            .args(&args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("WAYLAND_SOCKET")
+            .stdin(Stdio::null())
+            .output()
+            .expect("cannot start the carto binary");
+        let text = describe(&args, &out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot start the GUI"), "{text}");
+        assert!(err.contains("DISPLAY"), "{text}");
+        assert!(!err.contains("panicked"), "{text}");
+    }
+}
+
+#[test]
+fn open_rejects_unknown_plot_tab() {
+    let out = carto(["--demo", "--plot", "xrd"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chi-k"));
 }
 
 // ---------------------------------------------------------------- info

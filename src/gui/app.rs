@@ -1,0 +1,524 @@
+//! The application state and the frame: menu, workspace tree (left), plots
+//! (centre), parameters (right), log and jobs (bottom).
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, channel};
+
+use egui::{Color32, RichText, Ui};
+
+use super::jobs::{self, Job, Level, LoadJob, Log};
+use super::params::{ParamAction, ParamPanel};
+use super::plots::{PlotPanel, PlotTab, Series, series};
+use super::workspace::{ItemData, Modality, Workspace};
+use crate::xas::ChainParams;
+
+/// The bundled demo session (sample_data/, sources in its README). Compiled
+/// into the binary so the demo works wherever the program is installed.
+const DEMO_FILES: [(&str, &[u8]); 3] = [
+    (
+        "feo_rt1.xdi",
+        include_bytes!("../../sample_data/feo_rt1.xdi"),
+    ),
+    (
+        "fe2o3_rt1.xmu",
+        include_bytes!("../../sample_data/fe2o3_rt1.xmu"),
+    ),
+    (
+        "cu_metal_rt.xdi",
+        include_bytes!("../../sample_data/cu_metal_rt.xdi"),
+    ),
+];
+
+/// Everything the app holds. Panels draw it; carto::io / carto::xas compute.
+pub struct CartoApp {
+    pub workspace: Workspace,
+    pub plots: PlotPanel,
+    pub params: ParamPanel,
+    pub tree: TreePanel,
+    pub log: Log,
+    pub job: Option<Job>,
+    /// Files being read in the background (dropped or picked in File ▸ Open).
+    pub loads: Vec<LoadJob>,
+    /// Paths picked in File ▸ Open, which runs on its own thread.
+    dialog: Option<Receiver<Vec<PathBuf>>>,
+}
+
+impl Default for CartoApp {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CartoApp {
+    pub fn new() -> Self {
+        CartoApp {
+            workspace: Workspace::default(),
+            plots: PlotPanel::default(),
+            params: ParamPanel,
+            tree: TreePanel,
+            log: Log::default(),
+            job: None,
+            loads: Vec::new(),
+            dialog: None,
+        }
+    }
+
+    /// The demo session: two iron oxides selected for overlay, Cu foil beside.
+    pub fn demo() -> Self {
+        let mut app = Self::new();
+        let mut ids = Vec::new();
+        for (name, bytes) in DEMO_FILES {
+            match app.workspace.load_bytes(bytes, name) {
+                Ok(new) => ids.extend(new),
+                Err(e) => app.log.error(e),
+            }
+        }
+        app.workspace.select_only(&ids[..ids.len().min(2)]);
+        app.log.info(format!(
+            "demo session: {} spectra from sample_data/ (File ▸ Open or drop files to add yours)",
+            ids.len()
+        ));
+        app
+    }
+
+    /// Open files now, on this thread (start-up and tests; the window uses
+    /// [`Self::open_in_background`]). An unreadable file is reported in the
+    /// log, never fatal. Folders open the files directly inside them. Newly
+    /// opened spectra are selected.
+    pub fn open_paths(&mut self, paths: &[PathBuf]) {
+        let mut new = Vec::new();
+        for path in expand_folders(paths, &mut self.log) {
+            match self.workspace.load_file(&path) {
+                Ok(ids) => {
+                    self.log
+                        .info(format!("opened {} ({} item(s))", path.display(), ids.len()));
+                    new.extend(ids);
+                }
+                Err(e) => self.log.error(e),
+            }
+        }
+        if !new.is_empty() {
+            self.workspace.select_only(&new);
+        }
+    }
+
+    /// Open files and folders on a worker thread; items appear as they are
+    /// read and are selected when all are in.
+    pub fn open_in_background(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        self.loads
+            .push(jobs::start_loading(paths, Some(ctx.clone())));
+    }
+
+    /// True while a background job runs or a spectrum waits for one.
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+            || !self.loads.is_empty()
+            || self
+                .workspace
+                .items
+                .iter()
+                .filter_map(|i| i.spectrum())
+                .any(|s| s.needs_processing())
+    }
+
+    /// The curves a plot tab shows now (the selection's results).
+    pub fn plot_series(&self, tab: PlotTab) -> Vec<Series> {
+        series(&self.workspace, tab, &self.plots.options)
+    }
+
+    /// Poll jobs and dialogs, start processing what needs it. Called once
+    /// per frame before drawing; never waits.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.dialog
+            && let Ok(paths) = rx.try_recv()
+        {
+            self.dialog = None;
+            if !paths.is_empty() {
+                self.open_in_background(paths, ctx);
+            }
+        }
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.open_in_background(dropped, ctx);
+        }
+        let open = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
+        if ctx.input_mut(|i| i.consume_shortcut(&open)) {
+            self.open_dialog();
+        }
+        let (workspace, log) = (&mut self.workspace, &mut self.log);
+        self.loads.retain_mut(|load| {
+            if !jobs::poll_load(load, workspace, log) {
+                return true;
+            }
+            if !load.new_ids.is_empty() {
+                workspace.select_only(&load.new_ids);
+            }
+            false
+        });
+        if let Some(job) = &mut self.job
+            && jobs::poll(job, &mut self.workspace, &mut self.log)
+        {
+            self.job = None;
+        }
+        if self.job.is_none() {
+            self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
+        }
+        if self.job.is_some() || self.dialog.is_some() || !self.loads.is_empty() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// One frame: logic, then every panel.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        self.logic(&ctx);
+
+        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::bottom("log")
+            .resizable(true)
+            .default_size(130.0)
+            .show(ui, |ui| self.log_ui(ui));
+        egui::Panel::left("workspace")
+            .resizable(true)
+            .default_size(250.0)
+            .show(ui, |ui| {
+                let action = self.tree.ui(ui, &mut self.workspace);
+                if let TreeAction::Remove = action {
+                    let ids = self.workspace.selected.clone();
+                    let n = self.workspace.remove(&ids);
+                    self.log.info(format!("removed {n} item(s)"));
+                }
+            });
+        egui::Panel::right("parameters")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| self.params_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.plots.ui(ui, &self.workspace));
+    }
+
+    fn menu_ui(&mut self, ui: &mut Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui
+                    .add(egui::Button::new("Open…").shortcut_text("Ctrl+O"))
+                    .clicked()
+                {
+                    self.open_dialog();
+                }
+                if ui.button("Load demo session").clicked() {
+                    let before = self.workspace.items.len();
+                    for (name, bytes) in DEMO_FILES {
+                        if let Err(e) = self.workspace.load_bytes(bytes, name) {
+                            self.log.error(e);
+                        }
+                    }
+                    let ids: Vec<u64> = self.workspace.items[before..]
+                        .iter()
+                        .map(|i| i.id)
+                        .collect();
+                    self.workspace.select_only(&ids);
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("Process", |ui| {
+                if ui
+                    .button("Reprocess all")
+                    .on_hover_text("Run the chain again for every spectrum in the background")
+                    .clicked()
+                {
+                    self.reprocess_all();
+                }
+            });
+            ui.separator();
+            ui.label(RichText::new("Carto").strong());
+            ui.label("— drop files anywhere to open them");
+        });
+    }
+
+    /// File ▸ Open: the dialog runs on its own thread so frames go on.
+    pub fn open_dialog(&mut self) {
+        if self.dialog.is_some() {
+            return;
+        }
+        // rfd asks the desktop portal over D-Bus, else runs zenity; with
+        // neither it returns nothing, exactly as if the user cancelled.
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() && !on_path("zenity") {
+            self.log.warn(
+                "no file dialog here (no D-Bus session for the desktop portal, no zenity): \
+                 drop files onto the window or pass them on the command line",
+            );
+        }
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let picked = rfd::FileDialog::new()
+                .set_title("Open spectra")
+                .pick_files()
+                .unwrap_or_default();
+            let _ = tx.send(picked);
+        });
+        self.dialog = Some(rx);
+    }
+
+    /// Mark every spectrum for processing; the background job picks them up.
+    pub fn reprocess_all(&mut self) {
+        for item in &mut self.workspace.items {
+            if let Some(s) = item.spectrum_mut() {
+                s.rev += 1;
+            }
+        }
+    }
+
+    fn params_ui(&mut self, ui: &mut Ui) {
+        let n_selected = self.workspace.selected.len();
+        let active = self.workspace.active;
+        if let Some(item) = active.and_then(|id| self.workspace.item(id))
+            && let ItemData::Feff(f) = &item.data
+        {
+            ui.heading("FEFF path");
+            ui.label(RichText::new(&item.name).strong());
+            ui.label(format!("reff = {:.4} Å", f.reff_ang));
+            ui.label(format!("degeneracy = {}", f.degen));
+            ui.label(format!("legs = {}", f.nleg));
+            ui.label(format!("{} k points", f.k_inv_ang.len()));
+            ui.label(RichText::new("Fitting with paths comes with the EXAFS step.").weak());
+            return;
+        }
+        let Some((name, s)) = self.workspace.active_spectrum_mut() else {
+            ui.heading("Parameters");
+            ui.label("Click a spectrum in the workspace to edit its parameters.");
+            return;
+        };
+        let name = name.to_string();
+        let source_is_mu = s.is_mu();
+        let mut p = s.params.clone();
+        let action = self.params.ui(ui, &name, s, &mut p, n_selected);
+        match action {
+            ParamAction::None => {}
+            ParamAction::Changed => self.edit_active(p),
+            ParamAction::ResetToDefaults => {
+                self.edit_active(ChainParams::default());
+                self.log
+                    .info(format!("{name}: parameters reset to defaults"));
+            }
+            ParamAction::ApplyToSelected => {
+                let ids: Vec<u64> = self.workspace.selected.iter().copied().collect();
+                let n = self.apply_params(&p, &ids, !source_is_mu);
+                self.log.info(format!(
+                    "applied the parameters of {name} to {n} selected spectra"
+                ));
+            }
+            ParamAction::ApplyToAll => {
+                let ids: Vec<u64> = self.workspace.items.iter().map(|i| i.id).collect();
+                let n = self.apply_params(&p, &ids, !source_is_mu);
+                self.log.info(format!(
+                    "applied the parameters of {name} to all {n} spectra"
+                ));
+            }
+        }
+    }
+
+    /// New parameters for the active spectrum: recompute it right away (it
+    /// is the one being dragged). An error is logged when it appears, not on
+    /// every frame of a drag; the panel shows the current one.
+    pub fn edit_active(&mut self, p: ChainParams) {
+        let Some((name, s)) = self.workspace.active_spectrum_mut() else {
+            return;
+        };
+        let before = s.error.clone();
+        s.set_params(p);
+        if s.needs_processing() {
+            s.recompute();
+        }
+        if before.is_none()
+            && let Some(e) = &s.error
+        {
+            let msg = format!("{name}: {e}");
+            self.log.error(msg);
+        }
+    }
+
+    /// Copy `p` to the spectra `ids` (each keeps its own e0, which belongs
+    /// to its edge; from a χ(k) spectrum only the FT parameters, the only
+    /// ones it has). They are processed by the background job.
+    pub fn apply_params(&mut self, p: &ChainParams, ids: &[u64], ft_only: bool) -> usize {
+        let mut n = 0;
+        for &id in ids {
+            if let Some(s) = self.workspace.item_mut(id).and_then(|i| i.spectrum_mut()) {
+                let mut q = p.clone();
+                if ft_only {
+                    q.pre_edge = s.params.pre_edge.clone();
+                    q.autobk = s.params.autobk.clone();
+                }
+                q.pre_edge.e0 = s.params.pre_edge.e0;
+                q.autobk.e0 = s.params.autobk.e0;
+                s.set_params(q);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    fn log_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Log").strong());
+            if let Some(job) = &self.job {
+                ui.separator();
+                ui.add(
+                    egui::ProgressBar::new(job.progress())
+                        .desired_width(260.0)
+                        .text(format!("{}: {} / {}", job.title, job.done, job.total)),
+                );
+                if ui
+                    .add_enabled(!job.is_cancelling(), egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    job.cancel();
+                }
+            }
+            for load in &self.loads {
+                ui.separator();
+                ui.add(
+                    egui::ProgressBar::new(load.progress())
+                        .desired_width(200.0)
+                        .text(format!("opening files: {} / {}", load.done, load.total)),
+                );
+                if ui
+                    .add_enabled(!load.is_cancelling(), egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    load.cancel();
+                }
+            }
+            if ui.small_button("Clear").clicked() {
+                self.log.lines.clear();
+            }
+        });
+        egui::ScrollArea::vertical()
+            .stick_to_bottom(true)
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                for line in &self.log.lines {
+                    let color = match line.level {
+                        Level::Info => ui.visuals().text_color(),
+                        Level::Warn => ui.visuals().warn_fg_color,
+                        Level::Error => ui.visuals().error_fg_color,
+                    };
+                    ui.label(RichText::new(&line.text).color(color).monospace());
+                }
+            });
+    }
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
+/// Folders open the files directly inside them (sorted); the rest as given.
+fn expand_folders(paths: &[PathBuf], log: &mut Log) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            match jobs::list_folder(p) {
+                Ok(files) => out.extend(files),
+                Err(e) => log.error(e),
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeAction {
+    None,
+    Remove,
+}
+
+/// The workspace tree: items grouped by modality, multi-select, colour,
+/// remove.
+#[derive(Debug, Default)]
+pub struct TreePanel;
+
+impl TreePanel {
+    pub fn ui(&mut self, ui: &mut Ui, ws: &mut Workspace) -> TreeAction {
+        let mut action = TreeAction::None;
+        ui.horizontal(|ui| {
+            ui.heading("Workspace");
+            if ui
+                .add_enabled(!ws.selected.is_empty(), egui::Button::new("Remove"))
+                .on_hover_text("Remove the selected items (Delete)")
+                .clicked()
+            {
+                action = TreeAction::Remove;
+            }
+        });
+        if !ws.selected.is_empty()
+            && ui.ctx().memory(|m| m.focused().is_none())
+            && ui.input(|i| i.key_pressed(egui::Key::Delete))
+        {
+            action = TreeAction::Remove;
+        }
+        if ws.items.is_empty() {
+            ui.label("Nothing loaded: File ▸ Open, or drop files here.");
+        }
+        let modifiers = ui.input(|i| i.modifiers);
+        let mut clicked = None;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for m in Modality::ALL {
+                let ids: Vec<u64> = ws
+                    .display_order()
+                    .into_iter()
+                    .filter(|&id| ws.item(id).is_some_and(|i| i.modality() == m))
+                    .collect();
+                if ids.is_empty() {
+                    continue;
+                }
+                egui::CollapsingHeader::new(format!("{} ({})", m.title(), ids.len()))
+                    .id_salt(m.title())
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        for id in ids {
+                            let selected = ws.selected.contains(&id);
+                            let Some(item) = ws.item_mut(id) else {
+                                continue;
+                            };
+                            ui.horizontal(|ui| {
+                                ui.spacing_mut().interact_size.x = 18.0;
+                                ui.color_edit_button_srgba(&mut item.color)
+                                    .on_hover_text("Colour of this spectrum in every plot");
+                                let mut text = RichText::new(&item.name);
+                                let err = item.spectrum().and_then(|s| s.error.clone());
+                                if err.is_some() {
+                                    text = text.color(ui.visuals().error_fg_color);
+                                }
+                                let mut r = ui
+                                    .selectable_label(selected, text)
+                                    .on_hover_text(&item.source);
+                                if let Some(e) = err {
+                                    r = r.on_hover_text(RichText::new(e).color(Color32::RED));
+                                }
+                                if r.clicked() {
+                                    clicked = Some(id);
+                                }
+                            });
+                        }
+                    });
+            }
+        });
+        if let Some(id) = clicked {
+            ws.click(id, modifiers.command, modifiers.shift);
+        }
+        action
+    }
+}

@@ -1,0 +1,173 @@
+//! The desktop app (eframe/egui, glow backend). The GUI holds state and
+//! draws; every number comes from carto::io and carto::xas.
+//!
+//! - [`workspace`]: loaded items, selection, the processing glue
+//! - [`app`]: the frame and its panels (tree, plots, parameters, log)
+//! - [`plots`], [`params`]: the centre and right panels
+//! - [`jobs`]: background processing with progress and cancel, and the log
+
+pub mod app;
+pub mod jobs;
+pub mod params;
+pub mod plots;
+pub mod workspace;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use app::CartoApp;
+pub use plots::{PlotTab, Role, Series};
+
+/// Fonts: egui's defaults plus Hack as a fallback for proportional text,
+/// which brings the superscript minus and arrows that units (Å⁻¹) and
+/// names need (Ubuntu-Light lacks them).
+pub fn setup_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    if let Some(family) = fonts.families.get_mut(&egui::FontFamily::Proportional) {
+        family.insert(1.min(family.len()), "Hack".to_owned());
+    }
+    ctx.set_fonts(fonts);
+}
+
+/// How the app starts.
+#[derive(Debug, Clone, Default)]
+pub struct GuiOptions {
+    /// Files (or folders) to open.
+    pub files: Vec<PathBuf>,
+    /// Open the bundled demo session (also when no file is given).
+    pub demo: bool,
+    /// Render a few frames, save a PNG here and exit.
+    pub screenshot: Option<PathBuf>,
+    /// The plot tab shown first.
+    pub plot: Option<PlotTab>,
+}
+
+/// Run the app until its window closes. With `screenshot`, returns whether
+/// the PNG was written.
+pub fn run(opts: GuiOptions) -> Result<(), String> {
+    let mut app = if opts.demo || opts.files.is_empty() {
+        CartoApp::demo()
+    } else {
+        CartoApp::new()
+    };
+    app.open_paths(&opts.files);
+    if let Some(tab) = opts.plot {
+        app.plots.tab = tab;
+    }
+
+    let wants_screenshot = opts.screenshot.is_some();
+    let outcome: Arc<Mutex<Option<Result<(), String>>>> = Arc::new(Mutex::new(None));
+    let shell = Shell {
+        app,
+        screenshot: opts.screenshot.map(|path| ScreenshotState {
+            path,
+            started: Instant::now(),
+            idle_frames: 0,
+            requested: false,
+            image: Arc::new(Mutex::new(None)),
+            outcome: outcome.clone(),
+        }),
+    };
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Carto")
+            .with_inner_size([1400.0, 860.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Carto",
+        native,
+        Box::new(|cc| {
+            setup_fonts(&cc.egui_ctx);
+            Ok(Box::new(shell))
+        }),
+    )
+    .map_err(|e| format!("cannot start the GUI: {e}"))?;
+    let result = outcome.lock().map(|mut o| o.take()).unwrap_or(None);
+    match result {
+        Some(r) => r,
+        None if wants_screenshot => Err("the window closed before the screenshot was taken".into()),
+        None => Ok(()),
+    }
+}
+
+/// The eframe side: the app plus the `--screenshot` driver.
+struct Shell {
+    app: CartoApp,
+    screenshot: Option<ScreenshotState>,
+}
+
+struct ScreenshotState {
+    path: PathBuf,
+    started: Instant,
+    idle_frames: u32,
+    requested: bool,
+    image: Arc<Mutex<Option<Arc<egui::ColorImage>>>>,
+    outcome: Arc<Mutex<Option<Result<(), String>>>>,
+}
+
+/// Frames to draw after the last background job before the screenshot, so
+/// plots have settled their bounds.
+const SETTLE_FRAMES: u32 = 5;
+const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl eframe::App for Shell {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.app.ui(ui);
+        let busy = self.app.busy();
+        let Some(shot) = &mut self.screenshot else {
+            return;
+        };
+        let ctx = ui.ctx().clone();
+        ctx.request_repaint();
+        let taken = shot.image.lock().ok().and_then(|mut i| i.take());
+        let done = if let Some(image) = taken {
+            Some(save_png(&shot.path, &image))
+        } else if shot.started.elapsed() > SCREENSHOT_TIMEOUT {
+            Some(Err(format!(
+                "no screenshot after {} s",
+                SCREENSHOT_TIMEOUT.as_secs()
+            )))
+        } else {
+            if busy {
+                shot.idle_frames = 0;
+            } else {
+                shot.idle_frames += 1;
+            }
+            if shot.idle_frames >= SETTLE_FRAMES && !shot.requested {
+                shot.requested = true;
+                let slot = shot.image.clone();
+                ctx.request_screenshot(move |image| {
+                    if let Ok(mut s) = slot.lock() {
+                        *s = Some(image);
+                    }
+                });
+            }
+            None
+        };
+        if let Some(r) = done {
+            if let Ok(mut o) = shot.outcome.lock() {
+                *o = Some(r);
+            }
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+}
+
+fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
+    let [w, h] = image.size;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(|e| err(&e))?;
+    let bytes: Vec<u8> = image
+        .pixels
+        .iter()
+        .flat_map(|c| c.to_srgba_unmultiplied())
+        .collect();
+    writer.write_image_data(&bytes).map_err(|e| err(&e))?;
+    writer.finish().map_err(|e| err(&e))
+}

@@ -1,0 +1,378 @@
+//! The plot tabs. [`series`] turns the selection into plain data (what the
+//! tests check); [`PlotPanel::ui`] draws it with egui_plot.
+
+use egui::{Color32, Ui};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+
+use super::workspace::Workspace;
+
+/// The plot tabs (also `carto --plot NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlotTab {
+    /// μ(E) with the pre-edge line, post-edge curve and e0.
+    Mu,
+    /// Normalized (or flattened) μ(E).
+    Norm,
+    /// k-weighted χ(k) with the FT window.
+    ChiK,
+    /// |χ(R)| (optionally Re and Im).
+    ChiR,
+}
+
+impl PlotTab {
+    pub const ALL: [PlotTab; 4] = [PlotTab::Mu, PlotTab::Norm, PlotTab::ChiK, PlotTab::ChiR];
+    pub fn title(self) -> &'static str {
+        match self {
+            PlotTab::Mu => "μ(E)",
+            PlotTab::Norm => "normalized μ(E)",
+            PlotTab::ChiK => "χ(k)",
+            PlotTab::ChiR => "|χ(R)|",
+        }
+    }
+    /// Axis names and units (x name, x unit, y name, y unit) for the axes
+    /// and the cursor readout; `kweight` is the FT k-weight n.
+    pub fn axes(self, kweight: f64) -> [String; 4] {
+        let n = superscript(kweight);
+        let n1 = superscript(kweight + 1.0);
+        let v = match self {
+            PlotTab::Mu => ["E", "eV", "μ(E)", ""].map(String::from),
+            PlotTab::Norm => ["E", "eV", "normalized μ(E)", ""].map(String::from),
+            PlotTab::ChiK => [
+                "k".into(),
+                "Å⁻¹".into(),
+                format!("k{n}·χ(k)"),
+                format!("Å⁻{n}"),
+            ],
+            PlotTab::ChiR => ["R".into(), "Å".into(), "|χ(R)|".into(), format!("Å⁻{n1}")],
+        };
+        if kweight == 0.0 && self == PlotTab::ChiK {
+            return ["k".into(), "Å⁻¹".into(), "χ(k)".into(), String::new()];
+        }
+        v
+    }
+}
+
+/// "²" for 2, "^2.5" for 2.5: the default fonts have superscript digits
+/// but no superscript n or decimal point.
+pub fn superscript(x: f64) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    if x.fract() == 0.0 && (0.0..100.0).contains(&x) {
+        let s = format!("{}", x as u32);
+        s.chars()
+            .map(|c| c.to_digit(10).map_or(c, |d| DIGITS[d as usize]))
+            .collect()
+    } else {
+        format!("^{x}")
+    }
+}
+
+/// What a curve shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The spectrum itself (one legend entry per spectrum).
+    Data,
+    PreEdgeLine,
+    PostEdgeCurve,
+    /// A vertical marker at points[0][0].
+    E0,
+    FtWindow,
+    Real,
+    Imag,
+}
+
+/// One curve of a plot, as plain data.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub item: u64,
+    pub name: String,
+    pub role: Role,
+    pub color: Color32,
+    pub points: Vec<[f64; 2]>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlotOptions {
+    /// Normalized tab: flattened instead of plain normalized μ(E).
+    pub flat: bool,
+    /// χ(R) tab: also Re and Im.
+    pub re_im: bool,
+    pub show_window: bool,
+    pub show_pre_post: bool,
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        PlotOptions {
+            flat: false,
+            re_im: false,
+            show_window: true,
+            show_pre_post: true,
+        }
+    }
+}
+
+fn zip(x: &[f64], y: &[f64]) -> Vec<[f64; 2]> {
+    x.iter().zip(y).map(|(&x, &y)| [x, y]).collect()
+}
+
+/// The curves of one tab for every selected spectrum that has a result.
+pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
+    let mut out = Vec::new();
+    for item in ws.selected_spectra() {
+        let Some(r) = item.spectrum().and_then(|s| s.result.as_ref()) else {
+            continue;
+        };
+        let mut add = |role: Role, name: String, color: Color32, points: Vec<[f64; 2]>| {
+            out.push(Series {
+                item: item.id,
+                name,
+                role,
+                color,
+                points,
+            })
+        };
+        let c = item.color;
+        let faint = c.gamma_multiply(0.6);
+        match tab {
+            PlotTab::Mu | PlotTab::Norm => {
+                let Some(pre) = &r.pre else { continue };
+                if tab == PlotTab::Mu {
+                    add(
+                        Role::Data,
+                        item.name.clone(),
+                        c,
+                        zip(&pre.energy_ev, &pre.mu),
+                    );
+                    if opt.show_pre_post {
+                        add(
+                            Role::PreEdgeLine,
+                            format!("{} pre-edge", item.name),
+                            faint,
+                            zip(&pre.energy_ev, &pre.pre_edge),
+                        );
+                        add(
+                            Role::PostEdgeCurve,
+                            format!("{} post-edge", item.name),
+                            faint,
+                            zip(&pre.energy_ev, &pre.post_edge),
+                        );
+                    }
+                } else {
+                    let y = if opt.flat { &pre.flat } else { &pre.norm };
+                    add(Role::Data, item.name.clone(), c, zip(&pre.energy_ev, y));
+                }
+                add(
+                    Role::E0,
+                    format!("{} e0", item.name),
+                    faint,
+                    vec![[pre.e0, 0.0]],
+                );
+            }
+            PlotTab::ChiK => {
+                let n = r.ft.kweight;
+                let y: Vec<f64> = r
+                    .k_inv_ang
+                    .iter()
+                    .zip(&r.chi)
+                    .map(|(k, chi)| chi * k.powf(n))
+                    .collect();
+                let ymax = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                add(Role::Data, item.name.clone(), c, zip(&r.k_inv_ang, &y));
+                if opt.show_window && !r.chir.kwin.is_empty() {
+                    // The window lives on the FT's uniform k grid (kstep).
+                    let w: Vec<[f64; 2]> = r
+                        .chir
+                        .kwin
+                        .iter()
+                        .enumerate()
+                        .map(|(i, w)| [i as f64 * r.ft.kstep, w * ymax])
+                        .filter(|p| p[0] <= r.k_inv_ang.last().copied().unwrap_or(0.0))
+                        .collect();
+                    add(Role::FtWindow, format!("{} window", item.name), faint, w);
+                }
+            }
+            PlotTab::ChiR => {
+                add(
+                    Role::Data,
+                    item.name.clone(),
+                    c,
+                    zip(&r.chir.r_ang, &r.chir.chir_mag),
+                );
+                if opt.re_im {
+                    add(
+                        Role::Real,
+                        format!("{} Re", item.name),
+                        faint,
+                        zip(&r.chir.r_ang, &r.chir.chir_re),
+                    );
+                    add(
+                        Role::Imag,
+                        format!("{} Im", item.name),
+                        faint,
+                        zip(&r.chir.r_ang, &r.chir.chir_im),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug)]
+pub struct PlotPanel {
+    pub tab: PlotTab,
+    pub options: PlotOptions,
+    /// Cursor position in plot units, for the readout.
+    pub cursor: Option<[f64; 2]>,
+    reset_view: bool,
+}
+
+impl Default for PlotPanel {
+    fn default() -> Self {
+        PlotPanel {
+            tab: PlotTab::Mu,
+            options: PlotOptions::default(),
+            cursor: None,
+            reset_view: false,
+        }
+    }
+}
+
+impl PlotPanel {
+    pub fn ui(&mut self, ui: &mut Ui, ws: &Workspace) {
+        ui.horizontal(|ui| {
+            for t in PlotTab::ALL {
+                if ui.selectable_label(self.tab == t, t.title()).clicked() && self.tab != t {
+                    self.tab = t;
+                    self.reset_view = true;
+                }
+            }
+            ui.separator();
+            match self.tab {
+                PlotTab::Mu => {
+                    ui.checkbox(&mut self.options.show_pre_post, "pre/post-edge lines");
+                }
+                PlotTab::Norm => {
+                    ui.checkbox(&mut self.options.flat, "flattened");
+                }
+                PlotTab::ChiK => {
+                    ui.checkbox(&mut self.options.show_window, "FT window");
+                }
+                PlotTab::ChiR => {
+                    ui.checkbox(&mut self.options.re_im, "Re / Im");
+                }
+            }
+            if ui
+                .button("Reset view")
+                .on_hover_text(
+                    "Or double-click the plot. Drag: pan · wheel: zoom · right-drag: box zoom",
+                )
+                .clicked()
+            {
+                self.reset_view = true;
+            }
+        });
+        let all = series(ws, self.tab, &self.options);
+        // The k-weight of the first curve names the axes (each curve uses
+        // its own spectrum's FT k-weight).
+        let kweight = ws
+            .selected_spectra()
+            .first()
+            .and_then(|i| i.spectrum())
+            .and_then(|s| s.result.as_ref())
+            .map_or(2.0, |r| r.ft.kweight);
+        let [xn, xu, yn, yu] = self.tab.axes(kweight);
+        let unit = |u: &str| {
+            if u.is_empty() {
+                String::new()
+            } else {
+                format!(" ({u})")
+            }
+        };
+        let readout = match self.cursor {
+            Some([x, y]) => format!("{xn} = {x:.3} {xu}   {yn} = {y:.4}{}", unit_suffix(&yu)),
+            None => "(move the cursor over the plot for a readout)".to_string(),
+        };
+        ui.label(readout);
+
+        if all.is_empty() {
+            ui.centered_and_justified(|ui| {
+                ui.label(
+                    "Select one or more spectra in the workspace (ctrl/shift-click for several).",
+                );
+            });
+            self.cursor = None;
+            return;
+        }
+        let mut plot = Plot::new(("plot", self.tab as u8))
+            .legend(Legend::default())
+            .x_axis_label(format!("{xn}{}", unit(&xu)))
+            .y_axis_label(format!("{yn}{}", unit(&yu)))
+            .allow_boxed_zoom(true)
+            .allow_double_click_reset(true);
+        if std::mem::take(&mut self.reset_view) {
+            plot = plot.reset();
+        }
+        let resp = plot.show(ui, |pui| {
+            for s in all {
+                match s.role {
+                    Role::E0 => {
+                        if let Some(p) = s.points.first() {
+                            // Empty name: markers stay out of the legend.
+                            pui.vline(
+                                VLine::new("", p[0])
+                                    .id((s.item, s.role as u8))
+                                    .color(s.color)
+                                    .style(LineStyle::dashed_loose()),
+                            );
+                        }
+                    }
+                    role => {
+                        let mut line = Line::new(
+                            if role == Role::Data {
+                                s.name
+                            } else {
+                                String::new()
+                            },
+                            PlotPoints::new(s.points),
+                        )
+                        .id((s.item, role as u8))
+                        .color(s.color);
+                        line = match role {
+                            Role::Data => line.width(1.5),
+                            Role::Imag | Role::FtWindow => line.style(LineStyle::dashed_dense()),
+                            _ => line.width(1.0),
+                        };
+                        pui.line(line);
+                    }
+                }
+            }
+            pui.pointer_coordinate()
+        });
+        self.cursor = resp.inner.map(|p| [p.x, p.y]);
+    }
+}
+
+fn unit_suffix(u: &str) -> String {
+    if u.is_empty() {
+        String::new()
+    } else {
+        format!(" {u}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn superscripts_for_axis_units() {
+        assert_eq!(superscript(2.0), "²");
+        assert_eq!(superscript(3.0), "³");
+        assert_eq!(superscript(10.0), "¹⁰");
+        assert_eq!(superscript(2.5), "^2.5");
+        assert_eq!(PlotTab::ChiK.axes(2.0)[2], "k²·χ(k)");
+        assert_eq!(PlotTab::ChiR.axes(2.0)[3], "Å⁻³");
+        assert_eq!(PlotTab::ChiK.axes(0.0)[2], "χ(k)");
+    }
+}

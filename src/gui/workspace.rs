@@ -1,0 +1,467 @@
+//! The workspace: everything loaded, grouped by modality, with the selection.
+//! Items hold their input data, their parameters and the last result; the
+//! physics is carto::xas, called through [`process`].
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use egui::Color32;
+
+use crate::io::{self, ChiData, Dataset, LoadOptions, XasSpectrum, feff::FeffPath};
+use crate::xas::{self, Autobk, ChainParams, ChiR, FtParams, PreEdge};
+
+/// What a spectrum item starts from.
+#[derive(Debug)]
+pub enum Input {
+    /// μ(E): the whole chain pre_edge → autobk → xftf runs.
+    Mu(XasSpectrum),
+    /// χ(k) read from a file: only xftf runs.
+    Chi(ChiData),
+}
+
+/// The result of processing one spectrum with its parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Processed {
+    /// None for χ(k) inputs.
+    pub pre: Option<PreEdge>,
+    pub bkg: Option<Autobk>,
+    pub k_inv_ang: Vec<f64>,
+    pub chi: Vec<f64>,
+    pub chir: ChiR,
+    /// The FT parameters actually used (kmax limited to the data's end).
+    pub ft: FtParams,
+}
+
+/// Run the chain for one input; errors are readable text naming the step.
+/// A panic inside the core is caught and reported the same way: the GUI
+/// must survive any file and any parameter a person can type.
+pub fn process(input: &Input, p: &ChainParams) -> Result<Processed, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_inner(input, p)))
+        .unwrap_or_else(|_| Err("internal error while processing (please report)".into()))
+}
+
+fn process_inner(input: &Input, p: &ChainParams) -> Result<Processed, String> {
+    let (pre, bkg, k, chi) = match input {
+        Input::Mu(s) => {
+            let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
+                .map_err(|e| format!("pre-edge: {e}"))?;
+            let bkg = xas::autobk(&s.energy_ev, &s.mu, &p.autobk, Some(&pre))
+                .map_err(|e| format!("AUTOBK: {e}"))?;
+            let (k, chi) = (bkg.k_inv_ang.clone(), bkg.chi.clone());
+            (Some(pre), Some(bkg), k, chi)
+        }
+        Input::Chi(c) => (None, None, c.k_inv_ang.clone(), c.chi.clone()),
+    };
+    let mut ft = p.ft.clone();
+    let kend_inv_ang = k.last().copied().unwrap_or(0.0);
+    if ft.kmin >= kend_inv_ang {
+        return Err(format!(
+            "Fourier transform: kmin {} Å⁻¹ is beyond the end of χ(k) ({kend_inv_ang:.2} Å⁻¹)",
+            ft.kmin
+        ));
+    }
+    ft.kmax = ft.kmax.min(kend_inv_ang);
+    let chir = xas::xftf(&k, &chi, &ft).map_err(|e| format!("Fourier transform: {e}"))?;
+    Ok(Processed {
+        pre,
+        bkg,
+        k_inv_ang: k,
+        chi,
+        chir,
+        ft,
+    })
+}
+
+/// One processable spectrum (μ(E) or χ(k)).
+#[derive(Debug)]
+pub struct Spectrum {
+    pub input: Arc<Input>,
+    pub params: ChainParams,
+    pub result: Option<Processed>,
+    pub error: Option<String>,
+    /// Bumped on every parameter change; a result belongs to the revision
+    /// it was computed for, so a late background result never overwrites a
+    /// newer edit.
+    pub rev: u64,
+    pub computed_rev: Option<u64>,
+}
+
+impl Spectrum {
+    pub fn new(input: Input) -> Self {
+        Spectrum {
+            input: Arc::new(input),
+            params: ChainParams::default(),
+            result: None,
+            error: None,
+            rev: 0,
+            computed_rev: None,
+        }
+    }
+    pub fn is_mu(&self) -> bool {
+        matches!(*self.input, Input::Mu(_))
+    }
+    pub fn needs_processing(&self) -> bool {
+        self.computed_rev != Some(self.rev)
+    }
+    pub fn set_params(&mut self, p: ChainParams) {
+        if p != self.params {
+            self.params = p;
+            self.rev += 1;
+        }
+    }
+    /// Store a result computed for revision `rev`; false when it is stale.
+    pub fn store(&mut self, rev: u64, r: Result<Processed, String>) -> bool {
+        if rev != self.rev {
+            return false;
+        }
+        match r {
+            Ok(p) => {
+                self.result = Some(p);
+                self.error = None;
+            }
+            // Keep the last good curves on screen while the message says
+            // why the new parameters fail.
+            Err(e) => self.error = Some(e),
+        }
+        self.computed_rev = Some(rev);
+        true
+    }
+    /// Recompute now, on this thread (one spectrum takes well under 1 ms).
+    pub fn recompute(&mut self) {
+        let r = process(&self.input, &self.params);
+        self.store(self.rev, r);
+    }
+}
+
+#[derive(Debug)]
+pub enum ItemData {
+    Spectrum(Box<Spectrum>),
+    Feff(Box<FeffPath>),
+}
+
+/// The modality groups of the tree, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Modality {
+    Xas,
+    Chi,
+    Feff,
+}
+
+impl Modality {
+    pub const ALL: [Modality; 3] = [Modality::Xas, Modality::Chi, Modality::Feff];
+    pub fn title(self) -> &'static str {
+        match self {
+            Modality::Xas => "XAS μ(E)",
+            Modality::Chi => "χ(k)",
+            Modality::Feff => "FEFF paths",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Item {
+    pub id: u64,
+    pub name: String,
+    /// The file it came from (and the Athena group), for tooltips and logs.
+    pub source: String,
+    pub color: Color32,
+    pub data: ItemData,
+}
+
+impl Item {
+    pub fn modality(&self) -> Modality {
+        match &self.data {
+            ItemData::Spectrum(s) if s.is_mu() => Modality::Xas,
+            ItemData::Spectrum(_) => Modality::Chi,
+            ItemData::Feff(_) => Modality::Feff,
+        }
+    }
+    pub fn spectrum(&self) -> Option<&Spectrum> {
+        match &self.data {
+            ItemData::Spectrum(s) => Some(s),
+            ItemData::Feff(_) => None,
+        }
+    }
+    pub fn spectrum_mut(&mut self) -> Option<&mut Spectrum> {
+        match &mut self.data {
+            ItemData::Spectrum(s) => Some(s),
+            ItemData::Feff(_) => None,
+        }
+    }
+}
+
+/// Distinct colours that read on both light and dark backgrounds.
+const PALETTE: [Color32; 10] = [
+    Color32::from_rgb(31, 119, 180),
+    Color32::from_rgb(255, 127, 14),
+    Color32::from_rgb(44, 160, 44),
+    Color32::from_rgb(214, 39, 40),
+    Color32::from_rgb(148, 103, 189),
+    Color32::from_rgb(140, 86, 75),
+    Color32::from_rgb(227, 119, 194),
+    Color32::from_rgb(127, 127, 127),
+    Color32::from_rgb(188, 189, 34),
+    Color32::from_rgb(23, 190, 207),
+];
+
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub items: Vec<Item>,
+    pub selected: BTreeSet<u64>,
+    /// The item whose parameters the parameter panel edits (last clicked).
+    pub active: Option<u64>,
+    /// Where a shift-click range starts.
+    anchor: Option<u64>,
+    next_id: u64,
+}
+
+impl Workspace {
+    pub fn item(&self, id: u64) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+    pub fn item_mut(&mut self, id: u64) -> Option<&mut Item> {
+        self.items.iter_mut().find(|i| i.id == id)
+    }
+    pub fn find(&self, name: &str) -> Option<u64> {
+        self.items.iter().find(|i| i.name == name).map(|i| i.id)
+    }
+
+    /// Read one file into items (an Athena project gives one per group).
+    /// Returns the new ids, or the readable reason the file can't be read.
+    pub fn load_file(&mut self, path: &Path) -> Result<Vec<u64>, String> {
+        let file = path.display().to_string();
+        self.add_dataset(read_file(path)?, &file)
+    }
+
+    pub fn load_bytes(&mut self, bytes: &[u8], file: &str) -> Result<Vec<u64>, String> {
+        self.add_dataset(parse_bytes(bytes, file)?, file)
+    }
+
+    /// Add what one file held (read by [`read_file`], possibly on another
+    /// thread) as items.
+    pub fn add_dataset(&mut self, ds: Dataset, file: &str) -> Result<Vec<u64>, String> {
+        let stem = Path::new(file)
+            .file_name()
+            .map_or_else(|| file.to_string(), |s| s.to_string_lossy().into_owned());
+        let mut new = Vec::new();
+        match ds {
+            Dataset::Xas(s) => new.push(self.push(&stem, file, spectrum(Input::Mu(s)))),
+            Dataset::Chi(c) => new.push(self.push(&stem, file, spectrum(Input::Chi(c)))),
+            Dataset::Feff(f) => {
+                let name = format!("{stem}  (reff {:.3} Å)", f.reff_ang);
+                new.push(self.push(&name, file, ItemData::Feff(Box::new(f))));
+            }
+            Dataset::Athena(p) => {
+                let mut errors = Vec::new();
+                for g in &p.groups {
+                    let name = format!("{stem} ▸ {}", g.label.trim());
+                    let source = format!("{file} [{}]", g.label);
+                    let input = if g.is_chi() {
+                        g.to_chi(file).map(Input::Chi)
+                    } else {
+                        g.to_spectrum(file).map(Input::Mu)
+                    };
+                    match input {
+                        Ok(input) => new.push(self.push(&name, &source, spectrum(input))),
+                        Err(e) => errors.push(format!("group '{}': {e}", g.label)),
+                    }
+                }
+                if new.is_empty() {
+                    return Err(format!(
+                        "{file}: no usable group in the Athena project{}{}",
+                        if errors.is_empty() { "" } else { ": " },
+                        errors.join("; ")
+                    ));
+                }
+            }
+        }
+        Ok(new)
+    }
+
+    fn push(&mut self, name: &str, source: &str, data: ItemData) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let color = PALETTE[self.items.len() % PALETTE.len()];
+        self.items.push(Item {
+            id,
+            name: name.to_string(),
+            source: source.to_string(),
+            color,
+            data,
+        });
+        id
+    }
+
+    /// Items in the order the tree shows them (grouped by modality).
+    pub fn display_order(&self) -> Vec<u64> {
+        let mut v: Vec<(Modality, usize, u64)> = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.modality(), i, it.id))
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, _, id)| id).collect()
+    }
+
+    /// A click on an item: plain replaces the selection, ctrl toggles,
+    /// shift selects the range from the last plain/ctrl click.
+    pub fn click(&mut self, id: u64, ctrl: bool, shift: bool) {
+        if shift && let Some(anchor) = self.anchor {
+            let order = self.display_order();
+            let a = order.iter().position(|&x| x == anchor);
+            let b = order.iter().position(|&x| x == id);
+            if let (Some(a), Some(b)) = (a, b) {
+                if !ctrl {
+                    self.selected.clear();
+                }
+                self.selected
+                    .extend(order[a.min(b)..=a.max(b)].iter().copied());
+                self.active = Some(id);
+                return;
+            }
+        }
+        if ctrl {
+            if !self.selected.remove(&id) {
+                self.selected.insert(id);
+            }
+        } else {
+            self.selected.clear();
+            self.selected.insert(id);
+        }
+        self.anchor = Some(id);
+        self.active = Some(id);
+    }
+
+    pub fn select_only(&mut self, ids: &[u64]) {
+        self.selected = ids.iter().copied().collect();
+        self.active = ids.last().copied();
+        self.anchor = self.active;
+    }
+
+    pub fn remove(&mut self, ids: &BTreeSet<u64>) -> usize {
+        let before = self.items.len();
+        self.items.retain(|i| !ids.contains(&i.id));
+        self.selected.retain(|id| !ids.contains(id));
+        if self.active.is_some_and(|a| ids.contains(&a)) {
+            self.active = self.selected.iter().next_back().copied();
+        }
+        before - self.items.len()
+    }
+
+    /// Selected spectra in tree order.
+    pub fn selected_spectra(&self) -> Vec<&Item> {
+        self.display_order()
+            .into_iter()
+            .filter(|id| self.selected.contains(id))
+            .filter_map(|id| self.item(id))
+            .filter(|i| i.spectrum().is_some())
+            .collect()
+    }
+
+    /// The spectrum the parameter panel edits.
+    pub fn active_spectrum_mut(&mut self) -> Option<(&str, &mut Spectrum)> {
+        let id = self.active?;
+        let item = self.items.iter_mut().find(|i| i.id == id)?;
+        let name = item.name.as_str();
+        match &mut item.data {
+            ItemData::Spectrum(s) => Some((name, s.as_mut())),
+            ItemData::Feff(_) => None,
+        }
+    }
+}
+
+/// Read and parse one file (any thread). A panic inside a reader is caught
+/// and reported like any other unreadable file.
+pub fn read_file(path: &Path) -> Result<Dataset, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse_bytes(&bytes, &path.display().to_string())
+}
+
+pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Dataset, String> {
+    std::panic::catch_unwind(|| io::load_bytes(bytes, file, &LoadOptions::default()))
+        .map_err(|_| format!("{file}: internal error while reading (please report)"))?
+        .map_err(|e| e.to_string())
+}
+
+fn spectrum(input: Input) -> ItemData {
+    ItemData::Spectrum(Box::new(Spectrum::new(input)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace of `n` FEFF-free spectra from the demo's Cu file.
+    fn ws(n: usize) -> (Workspace, Vec<u64>) {
+        let bytes = include_bytes!("../../sample_data/cu_metal_rt.xdi");
+        let mut ws = Workspace::default();
+        let ids = (0..n)
+            .flat_map(|i| {
+                ws.load_bytes(bytes, &format!("cu{i}.xdi"))
+                    .unwrap_or_default()
+            })
+            .collect();
+        (ws, ids)
+    }
+
+    #[test]
+    fn click_ctrl_and_shift_select_like_a_file_manager() {
+        let (mut w, ids) = ws(5);
+        assert_eq!(ids.len(), 5);
+        w.click(ids[1], false, false);
+        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), [ids[1]]);
+        w.click(ids[3], true, false);
+        assert_eq!(w.selected.len(), 2);
+        assert_eq!(w.active, Some(ids[3]));
+        w.click(ids[1], true, false);
+        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), [ids[3]]);
+        // Shift: the range from the last plain/ctrl click.
+        w.click(ids[0], false, false);
+        w.click(ids[2], false, true);
+        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), ids[0..=2]);
+        assert_eq!(w.active, Some(ids[2]));
+        // Removing the active item hands the panel to another selected one.
+        let gone: BTreeSet<u64> = [ids[2]].into();
+        assert_eq!(w.remove(&gone), 1);
+        assert_eq!(w.active, Some(ids[1]));
+        assert_eq!(w.items.len(), 4);
+    }
+
+    #[test]
+    fn a_stale_result_never_overwrites_a_newer_edit() {
+        let (mut w, ids) = ws(1);
+        let s = w
+            .item_mut(ids[0])
+            .and_then(|i| i.spectrum_mut())
+            .expect("spectrum");
+        let old_rev = s.rev;
+        let old = process(&s.input, &s.params);
+        let mut p = s.params.clone();
+        p.autobk.rbkg = 1.2;
+        s.set_params(p);
+        assert!(!s.store(old_rev, old), "stale result rejected");
+        assert!(s.needs_processing());
+        s.recompute();
+        assert!(!s.needs_processing());
+        assert_eq!(s.result.as_ref().map(|r| r.ft.kweight), Some(2.0));
+    }
+
+    #[test]
+    fn process_reports_errors_with_the_step() {
+        let (w, ids) = ws(1);
+        let s = w.item(ids[0]).and_then(|i| i.spectrum()).expect("spectrum");
+        let mut p = s.params.clone();
+        p.autobk.rbkg = -1.0;
+        let e = process(&s.input, &p).expect_err("negative rbkg");
+        assert!(e.starts_with("AUTOBK"), "{e}");
+        let mut p = s.params.clone();
+        p.ft.kmin = 50.0;
+        let e = process(&s.input, &p).expect_err("kmin beyond data");
+        assert!(
+            e.starts_with("Fourier transform") && e.contains("kmin"),
+            "{e}"
+        );
+    }
+}

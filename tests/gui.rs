@@ -1,0 +1,447 @@
+//! The desktop app driven headless through egui_kittest: real app state,
+//! real panels, no window and no GPU (nothing is rendered to pixels).
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use carto::gui::{CartoApp, PlotTab, Role};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+fn harness(app: CartoApp) -> Harness<'static, CartoApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_context_setup(carto::gui::setup_fonts)
+        .build_ui_state(|ui, app: &mut CartoApp| app.ui(ui), app)
+}
+
+/// The workspace tree's entry for `name` (the plot legend, drawn later,
+/// carries the same label).
+fn tree_entry<'a>(h: &'a Harness<'_, CartoApp>, name: &'a str) -> egui_kittest::Node<'a> {
+    h.get_all_by_label(name)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled {name}"))
+}
+
+/// Step frames until the background job is done (bounded: a hung job fails).
+fn settle(h: &mut Harness<'_, CartoApp>) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if !h.state().busy() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "background job did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+}
+
+fn chi_of(app: &CartoApp, name: &str) -> Vec<f64> {
+    let id = app.workspace.find(name).expect("item by name");
+    let s = app
+        .workspace
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("a spectrum");
+    s.result.as_ref().expect("processed").chi.clone()
+}
+
+#[test]
+fn open_file_and_drag_rbkg_changes_chi() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[common::data("xas/xdi/cu_metal_rt.xdi")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+    let before = chi_of(h.state(), "cu_metal_rt.xdi");
+    let rbkg_before = {
+        let app = h.state();
+        let id = app.workspace.active.expect("opened file is active");
+        app.workspace
+            .item(id)
+            .and_then(|i| i.spectrum())
+            .expect("spectrum")
+            .params
+            .autobk
+            .rbkg
+    };
+    assert_eq!(rbkg_before, 1.0);
+
+    // The rbkg DragValue in the parameter panel, found by its label.
+    h.get_by_label("rbkg").set_value_accesskit(1.4);
+    h.step();
+    h.step();
+
+    let app = h.state();
+    let id = app.workspace.active.expect("active");
+    let s = app
+        .workspace
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("spectrum");
+    assert_eq!(s.params.autobk.rbkg, 1.4);
+    assert!(
+        !s.needs_processing(),
+        "edited spectrum recomputed synchronously"
+    );
+    let after = chi_of(app, "cu_metal_rt.xdi");
+    let diff: f64 = before
+        .iter()
+        .zip(&after)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(diff > 1e-4, "χ(k) did not change (max |Δχ| = {diff})");
+    // The χ(k) plot shows the new data.
+    let plotted = app.plot_series(PlotTab::ChiK);
+    let data: Vec<_> = plotted.iter().filter(|s| s.role == Role::Data).collect();
+    assert_eq!(data.len(), 1);
+    let k2chi_last = data[0].points.last().expect("points")[1];
+    let r = s.result.as_ref().expect("result");
+    let k = *r.k_inv_ang.last().expect("k");
+    let chi = *r.chi.last().expect("chi");
+    assert!((k2chi_last - chi * k * k).abs() < 1e-12);
+}
+
+#[test]
+fn two_selected_spectra_are_both_plotted() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/feo_rt1.xdi"),
+        common::data("xas/columns/fe2o3_rt1.xmu"),
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+
+    // Click the first, ctrl-click the second in the workspace tree.
+    tree_entry(&h, "feo_rt1.xdi").click();
+    h.step();
+    tree_entry(&h, "fe2o3_rt1.xmu").click_modifiers(egui::Modifiers::COMMAND);
+    h.step();
+    h.step();
+
+    let app = h.state();
+    assert_eq!(app.workspace.selected.len(), 2);
+    for tab in PlotTab::ALL {
+        let names: Vec<String> = app
+            .plot_series(tab)
+            .into_iter()
+            .filter(|s| s.role == Role::Data)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["feo_rt1.xdi", "fe2o3_rt1.xmu"], "{tab:?}");
+    }
+    // μ(E) carries the pre-edge line, post-edge curve and e0 marker of each.
+    let mu = app.plot_series(PlotTab::Mu);
+    for role in [Role::PreEdgeLine, Role::PostEdgeCurve, Role::E0] {
+        assert_eq!(mu.iter().filter(|s| s.role == role).count(), 2, "{role:?}");
+    }
+
+    // Shift-click extends the range to the third item.
+    tree_entry(&h, "feo_rt1.xdi").click();
+    h.step();
+    tree_entry(&h, "cu_metal_rt.xdi").click_modifiers(egui::Modifiers::SHIFT);
+    h.step();
+    assert_eq!(h.state().workspace.selected.len(), 3);
+}
+
+#[test]
+fn apply_to_all_copies_parameters_and_reprocesses() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/feo_rt1.xdi"),
+        common::data("xas/columns/fe2o3_rt1.xmu"),
+        common::data("athena/Fe.prj"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let n_spectra = h.state().workspace.items.len();
+    assert!(n_spectra >= 3, "Athena groups are separate spectra");
+    let before = chi_of(h.state(), "fe2o3_rt1.xmu");
+
+    // Edit the first spectrum, then apply to all from the panel.
+    let first = h.state().workspace.find("feo_rt1.xdi").expect("feo");
+    h.state_mut().workspace.select_only(&[first]);
+    h.step();
+    h.get_by_label("rbkg").set_value_accesskit(1.3);
+    h.step();
+    h.get_by_label("kweight").set_value_accesskit(3.0);
+    h.step();
+    h.get_by_label("Apply to all").click();
+    settle(&mut h);
+
+    let app = h.state();
+    for item in &app.workspace.items {
+        let s = item.spectrum().expect("spectrum");
+        assert_eq!(s.params.autobk.rbkg, 1.3, "{}", item.name);
+        assert_eq!(s.params.ft.kweight, 3.0, "{}", item.name);
+        assert!(!s.needs_processing(), "{} processed", item.name);
+        assert!(s.error.is_none(), "{}: {:?}", item.name, s.error);
+        // Each keeps its own e0 choice (unset = found from its own data).
+        assert_eq!(s.params.pre_edge.e0, None);
+    }
+    let after = chi_of(app, "fe2o3_rt1.xmu");
+    assert_ne!(before, after, "fe2o3 reprocessed with the new rbkg");
+    assert!(app.log.lines.iter().any(|l| l.text.contains("to all")));
+
+    // Reset to defaults brings Larch's rbkg back for the active spectrum.
+    h.get_by_label("Reset to defaults").click();
+    h.step();
+    let app = h.state();
+    let s = app
+        .workspace
+        .item(first)
+        .and_then(|i| i.spectrum())
+        .expect("spectrum");
+    assert_eq!(s.params.autobk.rbkg, 1.0);
+}
+
+#[test]
+fn bad_file_is_an_error_in_the_log_not_a_panic() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui-bad");
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let bad = dir.join("garbage.dat");
+    std::fs::write(&bad, "this is not a spectrum\n1 2 x\n").expect("write");
+    let missing = dir.join("does-not-exist.xdi");
+
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        bad.clone(),
+        missing,
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let app = h.state();
+    let errors: Vec<&str> = app.log.errors().collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("garbage.dat"), "{}", errors[0]);
+    assert!(errors[1].contains("does-not-exist.xdi"), "{}", errors[1]);
+    // The good file still loaded and plots.
+    assert_eq!(app.workspace.items.len(), 1);
+    assert_eq!(app.plot_series(PlotTab::ChiR).len(), 1);
+}
+
+#[test]
+fn impossible_parameters_show_an_error_and_keep_running() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[common::data("xas/xdi/cu_metal_rt.xdi")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    // FT kmin beyond the end of the data.
+    h.get_by_label("kmin").set_value_accesskit(29.0);
+    h.step();
+    h.step();
+    let app = h.state();
+    let id = app.workspace.active.expect("active");
+    let s = app
+        .workspace
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("spectrum");
+    let e = s.error.as_deref().expect("an error");
+    assert!(e.contains("kmin"), "{e}");
+    assert!(app.log.errors().any(|l| l.contains("kmin")));
+    // The last good curves stay on screen.
+    assert_eq!(app.plot_series(PlotTab::ChiR).len(), 1);
+}
+
+#[test]
+fn demo_session_loads_from_sample_data() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    let app = h.state();
+    assert_eq!(app.workspace.items.len(), 3);
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    assert_eq!(
+        app.plot_series(PlotTab::Mu)
+            .iter()
+            .filter(|s| s.role == Role::Data)
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn cancel_stops_a_background_job() {
+    let files = common::data_files("xas/xdi");
+    let mut app = CartoApp::new();
+    app.open_paths(&files);
+    // Cancel before the first poll: the job may have done some, not all.
+    let ctx = egui::Context::default();
+    app.logic(&ctx);
+    let job = app.job.as_ref().expect("a job started");
+    job.cancel();
+    let start = Instant::now();
+    while app.busy() {
+        app.logic(&ctx);
+        assert!(start.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Nothing is left marked for processing (no restart loop), and the log
+    // says what happened.
+    assert!(
+        app.workspace
+            .items
+            .iter()
+            .filter_map(|i| i.spectrum())
+            .all(|s| !s.needs_processing())
+    );
+    assert!(
+        app.log
+            .lines
+            .iter()
+            .any(|l| l.text.contains("cancelled") || l.text.contains("done"))
+    );
+
+    // Opening in the background can be cancelled too; what was read stays.
+    let before = app.workspace.items.len();
+    app.open_in_background(files.clone(), &ctx);
+    app.loads[0].cancel();
+    let start = Instant::now();
+    while app.busy() {
+        app.logic(&ctx);
+        assert!(start.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(app.workspace.items.len() <= before + files.len());
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+}
+
+/// A file dropped on the window, as the windowing integration hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropped_folder_and_files_open_and_remove_works() {
+    let mut h = harness(CartoApp::new());
+    h.step();
+    h.input_mut().dropped_files = vec![
+        std::sync::Arc::new(Dropped(common::data("feff/cu"))),
+        std::sync::Arc::new(Dropped(common::data("xas/chi/cu.chi"))),
+        std::sync::Arc::new(Dropped(common::data("athena/Fe.prj"))),
+    ];
+    settle(&mut h);
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let count = |m| {
+        app.workspace
+            .items
+            .iter()
+            .filter(|i| i.modality() == m)
+            .count()
+    };
+    use carto::gui::workspace::Modality;
+    assert!(count(Modality::Feff) >= 13, "FEFF paths listed");
+    assert_eq!(count(Modality::Chi), 1);
+    assert!(count(Modality::Xas) >= 1, "Athena groups");
+    // The χ(k) file is plotted in k and R, not in E.
+    let chi = app.workspace.find("cu.chi").expect("cu.chi");
+    h.state_mut().workspace.select_only(&[chi]);
+    h.step();
+    assert_eq!(h.state().plot_series(PlotTab::ChiR).len(), 1);
+    assert!(h.state().plot_series(PlotTab::Mu).is_empty());
+
+    // Remove the selection with the button.
+    let before = h.state().workspace.items.len();
+    h.get_by_label("Remove").click();
+    h.step();
+    h.step();
+    let app = h.state();
+    assert_eq!(app.workspace.items.len(), before - 1);
+    assert!(app.workspace.find("cu.chi").is_none());
+    assert!(app.workspace.selected.is_empty());
+}
+
+/// Frame time while dragging rbkg with 50 spectra selected (issue 4 asks
+/// for < 16 ms in release). Not a pass/fail check: timing on a shared
+/// 2-core machine is noise. Run with
+/// `cargo test --release --test gui frame_time -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn frame_time_dragging_rbkg_with_50_selected() {
+    let files: Vec<_> = common::data_files("xas/xdi")
+        .into_iter()
+        .chain(common::data_files("xas/columns"))
+        .chain(common::data_files("xas/series"))
+        .collect();
+    let mut app = CartoApp::new();
+    while app.workspace.items.len() < 50 {
+        app.open_paths(&files);
+    }
+    let ids: Vec<u64> = app.workspace.items.iter().take(50).map(|i| i.id).collect();
+    app.workspace.select_only(&ids);
+    let mut h = harness(app);
+    settle(&mut h);
+    for tab in [PlotTab::Mu, PlotTab::ChiK] {
+        h.state_mut().plots.tab = tab;
+        h.step();
+        let mut frames = Vec::new();
+        for i in 0..20 {
+            let start = Instant::now();
+            h.get_by_label("rbkg")
+                .set_value_accesskit(1.0 + 0.01 * i as f64);
+            h.step();
+            frames.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        frames.sort_by(f64::total_cmp);
+        println!(
+            "{tab:?}: 50 spectra selected, frame while dragging rbkg: median {:.1} ms, max {:.1} ms",
+            frames[frames.len() / 2],
+            frames[frames.len() - 1]
+        );
+    }
+}
+
+#[test]
+fn apply_from_a_chi_file_copies_only_the_ft_parameters() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+        common::data("xas/chi/cu.chi"),
+    ]);
+    let mu = app.workspace.find("cu_metal_rt.xdi").expect("mu");
+    let chi = app.workspace.find("cu.chi").expect("chi");
+    let mut h = harness(app);
+    settle(&mut h);
+    h.state_mut().workspace.select_only(&[mu]);
+    h.step();
+    h.get_by_label("rbkg").set_value_accesskit(1.3);
+    h.step();
+    h.state_mut().workspace.select_only(&[chi]);
+    h.step();
+    // A χ(k) file has only the Fourier transform's parameters.
+    assert!(h.query_by_label("rbkg").is_none());
+    h.get_by_label("kweight").set_value_accesskit(3.0);
+    h.step();
+    h.get_by_label("Apply to all").click();
+    settle(&mut h);
+    let app = h.state();
+    let p = &app
+        .workspace
+        .item(mu)
+        .and_then(|i| i.spectrum())
+        .expect("mu")
+        .params;
+    assert_eq!(p.ft.kweight, 3.0);
+    assert_eq!(p.autobk.rbkg, 1.3, "the μ(E) spectrum keeps its own AUTOBK");
+}
