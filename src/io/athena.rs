@@ -90,6 +90,9 @@ impl AthenaValue {
 /// Finite float from text, also accepting Fortran `D` exponents.
 fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
+    if let Some(v) = super::fastnum::parse_simple(t.as_bytes()) {
+        return Some(v);
+    }
     let v = t
         .parse::<f64>()
         .ok()

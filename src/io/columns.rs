@@ -10,7 +10,7 @@
 
 use std::convert::identity;
 
-use super::{ColumnTable, LoadOptions, ParseError, parse_f64};
+use super::{ColumnTable, LoadOptions, ParseError, fastnum, parse_f64};
 
 /// The value, or the type's empty default. Used for look-ups whose absence
 /// only means "nothing there" (a missing label, an empty header slice).
@@ -58,6 +58,9 @@ pub(crate) fn tokens(line: &str) -> impl Iterator<Item = &str> {
 /// NaN/Inf parse here (so the row is recognised as data) and are rejected
 /// with a location later.
 fn number(tok: &str) -> Option<f64> {
+    if let Some(v) = fastnum::parse_simple(tok.as_bytes()) {
+        return Some(v);
+    }
     if let Ok(v) = tok.parse::<f64>() {
         return Some(v);
     }
@@ -67,28 +70,37 @@ fn number(tok: &str) -> Option<f64> {
     None
 }
 
+/// A token separator: ASCII whitespace or a comma.
+#[inline]
+fn is_sep(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == b','
+}
+
 /// Parse every token of a line into `values`; false at the first token that
 /// is not a number. A hand-written byte loop: this is the one hot path
-/// (every number of the file goes through it once).
+/// (every number of the file goes through it once). Plain decimals are
+/// parsed as the token is scanned ([`fastnum::parse_prefix`]); any other
+/// token goes through [`number`].
 fn parse_row(line: &str, values: &mut Vec<f64>) -> bool {
     let bytes = line.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
-        while bytes
-            .get(i)
-            .is_some_and(|b| b.is_ascii_whitespace() || *b == b',')
-        {
+    loop {
+        while bytes.get(i).is_some_and(|&b| is_sep(b)) {
             i += 1;
+        }
+        let Some(rest) = bytes.get(i..).filter(|r| !r.is_empty()) else {
+            return true;
+        };
+        if let Some((v, n)) = fastnum::parse_prefix(rest)
+            && rest.get(n).is_none_or(|&b| is_sep(b))
+        {
+            values.push(v);
+            i += n;
+            continue;
         }
         let start = i;
-        while bytes
-            .get(i)
-            .is_some_and(|b| !(b.is_ascii_whitespace() || *b == b','))
-        {
+        while bytes.get(i).is_some_and(|&b| !is_sep(b)) {
             i += 1;
-        }
-        if i == start {
-            break;
         }
         // Token boundaries are ASCII bytes, so the slice is on char edges.
         match line.get(start..i).and_then(number) {
@@ -96,48 +108,97 @@ fn parse_row(line: &str, values: &mut Vec<f64>) -> bool {
             None => return false,
         }
     }
-    true
 }
 
 /// Classify every line. A UTF-8 byte-order mark is ignored, and files with
 /// bare `\r` line ends (classic Mac OS acquisition PCs) are split on `\r`.
+/// Otherwise lines are split exactly as `str::lines` does (on `\n`, one
+/// `\r` before it dropped), with `memchr` instead of a char iterator.
 pub(crate) fn scan(text: &str) -> Scanned<'_> {
     let text = text.strip_prefix('\u{feff}').map_or(text, identity);
-    let lines: Vec<&str> = if text.contains('\r') && !text.contains('\n') {
-        text.split('\r').collect()
-    } else {
-        text.lines().collect()
+    let b = text.as_bytes();
+    let mut sc = Scanned {
+        lines: Vec::with_capacity(b.len() / 24 + 1),
+        kinds: Vec::with_capacity(b.len() / 24 + 1),
+        values: Vec::with_capacity(b.len() / 8),
     };
-    let mut kinds = Vec::with_capacity(lines.len());
-    let mut values = Vec::with_capacity(text.len() / 8);
-    for line in &lines {
-        // Control characters count as blank: DOS files end with ^Z (KEK-PF).
-        let t = line.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());
-        if t.trim_end_matches(|c: char| c.is_whitespace() || c.is_control())
-            .is_empty()
-        {
-            kinds.push(LineKind::Blank);
-            continue;
+    let has_lf = memchr::memchr(b'\n', b).is_some();
+    if !has_lf && memchr::memchr(b'\r', b).is_some() {
+        for line in text.split('\r') {
+            sc.push(line);
         }
-        if t.starts_with(COMMENT_CHARS) {
-            kinds.push(LineKind::Comment);
-            continue;
-        }
-        let start = values.len();
-        if parse_row(t, &mut values) {
-            kinds.push(LineKind::Numeric {
-                start,
-                ncols: values.len() - start,
-            });
-        } else {
-            values.truncate(start);
-            kinds.push(LineKind::Text);
-        }
+        return sc;
     }
-    Scanned {
-        lines,
-        kinds,
-        values,
+    let mut pos = 0;
+    while pos < b.len() {
+        let rest = b.get(pos..).or_empty();
+        let (end, next) = match memchr::memchr(b'\n', rest) {
+            Some(k) => {
+                let lf = pos + k;
+                let cr = lf > pos && b.get(lf - 1) == Some(&b'\r');
+                (if cr { lf - 1 } else { lf }, lf + 1)
+            }
+            None => (b.len(), b.len()),
+        };
+        // `pos` follows a `\n` and `end` sits on `\r`/`\n` or the end: both
+        // are char boundaries.
+        sc.push(text.get(pos..end).or_empty());
+        pos = next;
+    }
+    sc
+}
+
+impl<'a> Scanned<'a> {
+    /// Classify one line and record it.
+    fn push(&mut self, line: &'a str) {
+        let kind = classify(line, &mut self.values);
+        self.lines.push(line);
+        self.kinds.push(kind);
+    }
+}
+
+/// What one line holds; its numbers are appended to `values`. Lines whose
+/// first significant character is ASCII (all data lines) are classified on
+/// bytes; the rest go through [`classify_chars`], the general rule.
+fn classify(line: &str, values: &mut Vec<f64>) -> LineKind {
+    let b = line.as_bytes();
+    // ASCII whitespace and control characters (≤ 0x20, DEL) are skipped,
+    // as `char::is_whitespace || char::is_control` would.
+    let lead = b.iter().take_while(|&&c| c <= b' ' || c == 0x7f).count();
+    match b.get(lead) {
+        None => LineKind::Blank,
+        Some(&c) if c >= 0x80 => classify_chars(line, values),
+        Some(&c) if COMMENT_CHARS.contains(&char::from(c)) => LineKind::Comment,
+        Some(_) => numeric_or_text(line.get(lead..).or_empty(), values),
+    }
+}
+
+/// The general rule: control characters count as blank (DOS files end with
+/// ^Z, KEK-PF), comment characters start a comment, and a line of numbers
+/// is numeric.
+fn classify_chars(line: &str, values: &mut Vec<f64>) -> LineKind {
+    let t = line.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());
+    if t.trim_end_matches(|c: char| c.is_whitespace() || c.is_control())
+        .is_empty()
+    {
+        return LineKind::Blank;
+    }
+    if t.starts_with(COMMENT_CHARS) {
+        return LineKind::Comment;
+    }
+    numeric_or_text(t, values)
+}
+
+fn numeric_or_text(t: &str, values: &mut Vec<f64>) -> LineKind {
+    let start = values.len();
+    if parse_row(t, values) {
+        LineKind::Numeric {
+            start,
+            ncols: values.len() - start,
+        }
+    } else {
+        values.truncate(start);
+        LineKind::Text
     }
 }
 

@@ -12,6 +12,7 @@ pub mod athena;
 pub mod beamline;
 pub mod columns;
 pub mod detect;
+pub(crate) mod fastnum;
 pub mod feff;
 pub mod xdi;
 
@@ -62,6 +63,9 @@ impl fmt::Display for ParseError {
 /// Parse one numeric token, Fortran `D` exponents included, rejecting NaN/Inf.
 pub fn parse_f64(tok: &str, file: &str, line: usize, field: &str) -> Result<f64, ParseError> {
     let t = tok.trim();
+    if let Some(v) = fastnum::parse_simple(t.as_bytes()) {
+        return Ok(v);
+    }
     let v = match t.parse::<f64>() {
         Ok(v) => v,
         Err(_) => t.replace(['D', 'd'], "E").parse::<f64>().map_err(|_| {
