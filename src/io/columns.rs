@@ -709,3 +709,121 @@ pub fn read_table(text: &str, file: &str, opts: &LoadOptions) -> Result<ColumnTa
     header_metadata(header, &mut table);
     Ok(table)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Lines<'a> = (Vec<&'a str>, Vec<LineKind>, Vec<f64>);
+
+    /// The general rule the fast scanner must reproduce: `str::lines`,
+    /// Unicode trimming, `tokens` and `str::parse` (Fortran `D` retried).
+    fn reference(text: &str) -> Lines<'_> {
+        let text = text.strip_prefix('\u{feff}').map_or(text, identity);
+        let lines: Vec<&str> = if text.contains('\r') && !text.contains('\n') {
+            text.split('\r').collect()
+        } else {
+            text.lines().collect()
+        };
+        let (mut kinds, mut values) = (Vec::new(), Vec::new());
+        for line in &lines {
+            let t = line.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());
+            if t.trim_end_matches(|c: char| c.is_whitespace() || c.is_control())
+                .is_empty()
+            {
+                kinds.push(LineKind::Blank);
+                continue;
+            }
+            if t.starts_with(COMMENT_CHARS) {
+                kinds.push(LineKind::Comment);
+                continue;
+            }
+            let start = values.len();
+            let mut ok = true;
+            for tok in tokens(t) {
+                let v = tok.parse::<f64>().ok().or_else(|| {
+                    tok.contains(['D', 'd'])
+                        .then(|| tok.replace(['D', 'd'], "E").parse::<f64>().ok())
+                        .flatten()
+                });
+                match v {
+                    Some(v) => values.push(v),
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                kinds.push(LineKind::Numeric {
+                    start,
+                    ncols: values.len() - start,
+                });
+            } else {
+                values.truncate(start);
+                kinds.push(LineKind::Text);
+            }
+        }
+        (lines, kinds, values)
+    }
+
+    fn check(text: &str, what: &str) {
+        let sc = scan(text);
+        let (lines, kinds, values) = reference(text);
+        assert_eq!(sc.lines, lines, "{what}: lines");
+        assert_eq!(sc.kinds, kinds, "{what}: kinds");
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&sc.values), bits(&values), "{what}: values");
+    }
+
+    #[test]
+    fn fast_scan_matches_the_general_rule() {
+        for text in [
+            "1 2 3\r\n4 5 6\r\n",
+            "a\rb\rc",
+            "1 2\r3 4\r",
+            "\u{feff}# x\n1 2\n",
+            "  \t\x1a\n1 2 3\x1a\n",
+            "\u{a0}1 2\n\u{3000}# c\n\u{85}\n",
+            "1e 2\n1e+ 2\n1e5x 3\n1e00001 1\n",
+            "1,2,3\n1, 2 ,3,\n,,\n",
+            "1D3 2d-2\n1.5D+03,2\n",
+            "nan inf\n-inf 1\n",
+            "-0 +0 -0.0 .5 5. -.5e+3\n",
+            "\x0b1 2\n1\x0b2\n\x7f1 2\n",
+            "12345678901234567890 1\n9007199254740993 0.1\n1e-400 1e400\n",
+            "x\n\n\n",
+            "1 2\r",
+            "",
+            "\n",
+            "é 1\n1 é\n",
+        ] {
+            check(text, &format!("{text:?}"));
+        }
+        // Every text file of the shared data.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/xas");
+        let mut dirs = vec![root];
+        let mut n = 0;
+        while let Some(d) = dirs.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if let Ok(b) = std::fs::read(&p)
+                    && !b.contains(&0)
+                {
+                    let text = match std::str::from_utf8(&b) {
+                        Ok(s) => s.to_owned(),
+                        Err(_) => b.iter().map(|&c| c as char).collect(),
+                    };
+                    check(&text, &p.display().to_string());
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 20, "only {n} data files found");
+    }
+}

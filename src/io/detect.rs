@@ -56,15 +56,41 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, ParseError> {
     load_bytes(&bytes, &file, opts)
 }
 
+/// Like [`load`], for reading one group of an Athena project: with `group`
+/// given, a project keeps the arrays of that group only
+/// ([`athena::read_selected`]). Other formats load as with [`load`].
+pub fn load_group(
+    path: &Path,
+    opts: &LoadOptions,
+    group: Option<&str>,
+) -> Result<Dataset, ParseError> {
+    let file = display_name(path);
+    let bytes = std::fs::read(path)
+        .map_err(|e| ParseError::new(&file, format!("cannot read file: {e}")))?;
+    load_bytes_group(&bytes, &file, opts, group)
+}
+
 /// Like [`load`] for bytes already in memory; `file` names them in errors.
 pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Dataset, ParseError> {
+    load_bytes_group(bytes, file, opts, None)
+}
+
+/// [`load_group`] for bytes already in memory.
+pub fn load_bytes_group(
+    bytes: &[u8],
+    file: &str,
+    opts: &LoadOptions,
+    group: Option<&str>,
+) -> Result<Dataset, ParseError> {
     if bytes.is_empty() {
         return Err(ParseError::new(file, "file is empty"));
     }
     match detect_format(bytes) {
-        FileFormat::AthenaProject | FileFormat::AthenaJson => {
-            athena::read(bytes, file).map(Dataset::Athena)
+        FileFormat::AthenaProject | FileFormat::AthenaJson => match group {
+            Some(name) => athena::read_selected(bytes, file, name),
+            None => athena::read(bytes, file),
         }
+        .map(Dataset::Athena),
         fmt => {
             let text = decode_text(bytes, file)?;
             match fmt {

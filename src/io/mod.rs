@@ -16,7 +16,7 @@ pub(crate) mod fastnum;
 pub mod feff;
 pub mod xdi;
 
-pub use detect::{FileFormat, detect_format, load, load_bytes};
+pub use detect::{FileFormat, detect_format, load, load_bytes, load_bytes_group, load_group};
 
 /// A located parse error: which file, which line (1-based) and which field
 /// went wrong, and why. Every reader returns this instead of panicking.

@@ -3,8 +3,10 @@
 //! function call, a `do {}` block or any other code is reported, located,
 //! as "not plain data".
 
+use std::cell::Cell;
+
 use super::{AthenaGroup, AthenaProject, AthenaValue, parse_number};
-use crate::io::ParseError;
+use crate::io::{ParseError, fastnum};
 
 /// Nesting deeper than this is not something Athena writes; refusing it
 /// keeps a hostile file from overflowing the stack.
@@ -49,8 +51,9 @@ struct Parser<'a> {
     text: &'a str,
     b: &'a [u8],
     pos: usize,
-    /// 1-based line of `pos`.
-    line: usize,
+    /// `(position, 1-based line there)` of the last line look-up: lines are
+    /// counted only when asked for (statement starts, errors), from there.
+    line_cache: Cell<(usize, usize)>,
     file: &'a str,
 }
 
@@ -60,7 +63,7 @@ impl<'a> Parser<'a> {
             text,
             b: text.as_bytes(),
             pos: 0,
-            line: 1,
+            line_cache: Cell::new((0, 1)),
             file,
         }
     }
@@ -69,13 +72,21 @@ impl<'a> Parser<'a> {
         self.b.get(self.pos).copied()
     }
 
-    /// Move to `new`, counting the newlines passed.
+    /// Move to `new` (never past the end).
     fn advance_to(&mut self, new: usize) {
-        let new = new.min(self.b.len());
-        if let Some(s) = self.b.get(self.pos..new) {
-            self.line += s.iter().filter(|&&c| c == b'\n').count();
-        }
-        self.pos = new;
+        self.pos = new.min(self.b.len());
+    }
+
+    /// 1-based line of the current position.
+    fn line(&self) -> usize {
+        let (p0, l0) = self.line_cache.get();
+        let (p0, l0) = if p0 <= self.pos { (p0, l0) } else { (0, 1) };
+        let n = self
+            .b
+            .get(p0..self.pos)
+            .map_or(0, |s| memchr::memchr_iter(b'\n', s).count());
+        self.line_cache.set((self.pos, l0 + n));
+        l0 + n
     }
 
     fn bump(&mut self) {
@@ -83,7 +94,7 @@ impl<'a> Parser<'a> {
     }
 
     fn err(&self, msg: impl Into<String>) -> ParseError {
-        ParseError::new(self.file, msg).at_line(self.line)
+        ParseError::new(self.file, msg).at_line(self.line())
     }
 
     fn skip_ws(&mut self) {
@@ -156,7 +167,7 @@ impl<'a> Parser<'a> {
 
     /// A single-quoted string: only `\\` and `\'` are escapes in Perl.
     fn single_quoted(&mut self) -> Result<String, ParseError> {
-        let start_line = self.line;
+        let start_line = self.line();
         self.bump();
         let start = self.pos;
         let rest = self.b.get(start..).map_or(&[][..], |b| b);
@@ -215,7 +226,7 @@ impl<'a> Parser<'a> {
     /// A double-quoted string. Escapes are decoded; `$`/`@` are taken
     /// literally (interpolation would be evaluation).
     fn double_quoted(&mut self) -> Result<String, ParseError> {
-        let start_line = self.line;
+        let start_line = self.line();
         self.bump();
         let start = self.pos;
         let rest = self.text.get(start..).map_or("", |v| v);
@@ -296,7 +307,7 @@ impl<'a> Parser<'a> {
                 self.number_token().map(PerlValue::Num)
             }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
-                let line = self.line;
+                let line = self.line();
                 let word = self.ident().map_or("", |v| v);
                 match word {
                     "undef" => Ok(PerlValue::Undef),
@@ -331,7 +342,7 @@ impl<'a> Parser<'a> {
     /// `( … )`, `[ … ]` or `{ … }`: items separated by `,` or `=>`, with an
     /// optional trailing separator. Hashes flatten to key, value, … .
     fn list(&mut self, close: u8, depth: usize) -> Result<PerlValue, ParseError> {
-        let open_line = self.line;
+        let open_line = self.line();
         self.bump();
         let mut items = Vec::new();
         loop {
@@ -380,8 +391,8 @@ impl<'a> Parser<'a> {
 
     /// Fast path for the data arrays: `( '1.5', 2, … )` straight to f64,
     /// reporting the exact element that is not a number.
-    fn f64_list(&mut self, name: &str) -> Result<Vec<f64>, ParseError> {
-        let open_line = self.line;
+    fn f64_list(&mut self, name: &str, out: &mut Vec<f64>) -> Result<(), ParseError> {
+        let open_line = self.line();
         let field = |i: usize| format!("@{name}[{i}]");
         self.skip_ws();
         if self.peek() != Some(b'(') {
@@ -392,18 +403,21 @@ impl<'a> Parser<'a> {
                 .field(format!("@{name}")));
         }
         self.bump();
-        // Athena writes each array on one line: size the vector from it.
-        let line_len = self.b.get(self.pos..).map_or(0, |s| {
-            s.iter().position(|&c| c == b'\n').map_or(s.len(), |i| i)
-        });
-        let commas = self
-            .b
-            .get(self.pos..self.pos + line_len)
-            .map_or(0, |s| s.iter().filter(|&&c| c == b',').count());
-        let mut out = Vec::with_capacity(commas + 1);
+        if out.capacity() == 0 {
+            // Athena writes each array on one line: size the vector from it.
+            let rest = self.b.get(self.pos..).map_or(&[][..], |r| r);
+            let line =
+                memchr::memchr(b'\n', rest).map_or(rest, |i| rest.get(..i).map_or(rest, |l| l));
+            out.reserve(memchr::memchr_iter(b',', line).count() + 1);
+        }
         loop {
             self.skip_ws();
             let i = out.len();
+            if let Some(v) = self.quick_quoted() {
+                out.push(v);
+                self.list_separator(i, open_line, name)?;
+                continue;
+            }
             let v = match self.peek() {
                 None => {
                     return Err(ParseError::new(
@@ -415,7 +429,7 @@ impl<'a> Parser<'a> {
                 }
                 Some(b')') => {
                     self.bump();
-                    return Ok(out);
+                    return Ok(());
                 }
                 Some(b'\'') if self.plain_quoted().is_some() => {
                     // Common case: '1.234' with no escapes, parsed in place.
@@ -428,7 +442,7 @@ impl<'a> Parser<'a> {
                     v
                 }
                 Some(q @ (b'\'' | b'"')) => {
-                    let line = self.line;
+                    let line = self.line();
                     let s = if q == b'\'' {
                         self.single_quoted()
                     } else {
@@ -451,25 +465,45 @@ impl<'a> Parser<'a> {
                 },
             };
             out.push(v);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.bump(),
-                Some(b')') => {}
-                None => {
-                    return Err(ParseError::new(
-                        self.file,
-                        "list is never closed with ')' (file truncated?)",
-                    )
-                    .at_line(open_line)
-                    .field(format!("@{name}")));
-                }
-                Some(c) => {
-                    return Err(self
-                        .err(format!("found '{}' where ',' or ')' should be", c as char))
-                        .field(field(i + 1)));
-                }
-            }
+            self.list_separator(i, open_line, name)?;
         }
+    }
+
+    /// After element `i` of `@name`: step over a `,`, stop before `)`.
+    fn list_separator(&mut self, i: usize, open_line: usize, name: &str) -> Result<(), ParseError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.bump();
+                Ok(())
+            }
+            Some(b')') => Ok(()),
+            None => Err(ParseError::new(
+                self.file,
+                "list is never closed with ')' (file truncated?)",
+            )
+            .at_line(open_line)
+            .field(format!("@{name}"))),
+            Some(c) => Err(self
+                .err(format!("found '{}' where ',' or ')' should be", c as char))
+                .field(format!("@{name}[{}]", i + 1))),
+        }
+    }
+
+    /// `'1.234'`: a quoted plain decimal (the bulk of every project),
+    /// parsed in place with the exact fast path and stepped over; `None`
+    /// (nothing moved) for anything else.
+    fn quick_quoted(&mut self) -> Option<f64> {
+        if self.peek() != Some(b'\'') {
+            return None;
+        }
+        let rest = self.b.get(self.pos + 1..)?;
+        let (v, n) = fastnum::parse_prefix(rest)?;
+        if rest.get(n) != Some(&b'\'') {
+            return None;
+        }
+        self.advance_to(self.pos + n + 2);
+        Some(v)
     }
 
     /// Skip past the end of the line holding the current position: how a
@@ -488,8 +522,44 @@ fn utf8_len(first: u8) -> usize {
     }
 }
 
+/// Where each array statement of a group starts: `(name, byte offset)`.
+pub(super) type ArrayPositions = Vec<(String, usize)>;
+
 /// Parse the whole Perl dump into a project.
 pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseError> {
+    read_perl_with(text, file, true).map(|(p, _)| p)
+}
+
+/// The arrays of one group, from the positions [`read_perl_with`] recorded
+/// (the statements parsed there already, so they parse the same again).
+pub(super) fn read_arrays(
+    text: &str,
+    file: &str,
+    positions: &[(String, usize)],
+) -> Result<std::collections::BTreeMap<String, Vec<f64>>, ParseError> {
+    let mut arrays = std::collections::BTreeMap::new();
+    for (name, pos) in positions {
+        let mut p = Parser::new(text, file);
+        p.advance_to(*pos);
+        let mut values = Vec::new();
+        p.f64_list(name, &mut values)?;
+        arrays.insert(name.clone(), values);
+    }
+    Ok(arrays)
+}
+
+/// Parse the whole Perl dump. With `keep_arrays` false every array is still
+/// parsed (so a damaged one fails exactly as in a full read) but not kept;
+/// instead the start of each array statement is returned, per group in
+/// file order, for [`read_arrays`].
+pub(super) fn read_perl_with(
+    text: &str,
+    file: &str,
+    keep_arrays: bool,
+) -> Result<(AthenaProject, Vec<ArrayPositions>), ParseError> {
+    let mut positions: Vec<ArrayPositions> = Vec::new();
+    let mut current_positions: ArrayPositions = Vec::new();
+    let mut scratch: Vec<f64> = Vec::new();
     let mut p = Parser::new(text, file);
     let mut project = AthenaProject {
         format: "perl".into(),
@@ -502,7 +572,7 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
     loop {
         p.skip_ws();
         let Some(c) = p.peek() else { break };
-        let line = p.line;
+        let line = p.line();
         match c {
             b'#' => {
                 let comment = p.rest_of_line();
@@ -537,6 +607,7 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
                     group.label = group.id.clone();
                 }
                 project.groups.push(group);
+                positions.push(std::mem::take(&mut current_positions));
             }
             b'$' | b'@' | b'%' => {
                 in_header = false;
@@ -551,14 +622,26 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
                 let is_data = matches!((sigil, name), ('$', "old_group") | ('@', "args"))
                     || (sigil == '@' && ARRAY_STATEMENTS.contains(&name));
                 if sigil == '@' && ARRAY_STATEMENTS.contains(&name) {
-                    let values = p.f64_list(name)?;
+                    let list_pos = p.pos;
+                    let mut values = Vec::new();
+                    let out = if keep_arrays {
+                        &mut values
+                    } else {
+                        scratch.clear();
+                        &mut scratch
+                    };
+                    p.f64_list(name, out)?;
                     p.eat(b';', &format!("';' ending {full}"))
                         .map_err(|e| e.field(full.clone()))?;
                     let g = current.get_or_insert_with(|| AthenaGroup {
                         line: Some(line),
                         ..Default::default()
                     });
-                    g.arrays.insert(name.to_string(), values);
+                    if keep_arrays {
+                        g.arrays.insert(name.to_string(), values);
+                    } else {
+                        current_positions.push((name.to_string(), list_pos));
+                    }
                     continue;
                 }
                 let parsed = p
@@ -640,16 +723,16 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
                 g.id
             ),
         )
-        .at_line(g.line.map_or(p.line, |v| v))
+        .at_line(g.line.map_or(p.line(), |v| v))
         .field("[record]"));
     }
     if !trailer {
         project.warnings.push(format!(
             "{file}:{}: no closing '1;' (file may be truncated)",
-            p.line
+            p.line()
         ));
     }
-    Ok(project)
+    Ok((project, positions))
 }
 
 /// `@args` is a flat key, value, … list.
