@@ -85,12 +85,15 @@ fn parse_row(line: &str, values: &mut Vec<f64>) -> bool {
     let bytes = line.as_bytes();
     let mut i = 0;
     loop {
-        while bytes.get(i).is_some_and(|&b| is_sep(b)) {
-            i += 1;
-        }
-        let Some(rest) = bytes.get(i..).filter(|r| !r.is_empty()) else {
+        let rest = bytes.get(i..).or_empty();
+        i += rest
+            .iter()
+            .position(|&b| !is_sep(b))
+            .map_or(rest.len(), |k| k);
+        let rest = bytes.get(i..).or_empty();
+        if rest.is_empty() {
             return true;
-        };
+        }
         if let Some((v, n)) = fastnum::parse_prefix(rest)
             && rest.get(n).is_none_or(|&b| is_sep(b))
         {
@@ -99,9 +102,10 @@ fn parse_row(line: &str, values: &mut Vec<f64>) -> bool {
             continue;
         }
         let start = i;
-        while bytes.get(i).is_some_and(|&b| !is_sep(b)) {
-            i += 1;
-        }
+        i += rest
+            .iter()
+            .position(|&b| is_sep(b))
+            .map_or(rest.len(), |k| k);
         // Token boundaries are ASCII bytes, so the slice is on char edges.
         match line.get(start..i).and_then(number) {
             Some(v) => values.push(v),
