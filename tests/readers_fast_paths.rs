@@ -145,6 +145,33 @@ fn read_group_fails_like_the_full_read() {
             assert_eq!(e, full, "{name}");
         }
     }
+    // Arrays of unusual but valid forms, and numbers that do not parse
+    // (infinite, bare words) in the group not asked for.
+    for (y, ok) in [
+        ("'0.2' , '1.' ,'-3e+02',\n'+4E-7',", true),
+        ("'.5','5e0','0012','1e99','1e-99'", true),
+        ("'1.5', ' 2 ', '3D2', 4, \"5\"", true),
+        ("", true),
+        ("'1e999','2'", false),
+        ("'1e-9999','2'", true),
+        ("'1'  '2'", false),
+        ("'1',,'2'", false),
+        ("'1', '2x'", false),
+    ] {
+        let text = TWO_GROUPS.replace("'0.2','0.6',BAD", y);
+        let full = athena::read(text.as_bytes(), "t.prj");
+        assert_eq!(full.is_ok(), ok, "{y}: {full:?}");
+        for name in ["first", "second"] {
+            let got = athena::read_group(text.as_bytes(), "t.prj", name);
+            match &full {
+                Ok(p) => {
+                    let g = got.unwrap().unwrap();
+                    assert!(same_group(p.group(name).unwrap(), &g), "{y}: {name}");
+                }
+                Err(e) => assert_eq!(got.err().as_ref(), Some(e), "{y}: {name}"),
+            }
+        }
+    }
     // Truncated gzip: same error.
     let gz = gzip(&TWO_GROUPS.replace("BAD", "'1.5'"));
     let cut = &gz[..gz.len() / 2];

@@ -469,6 +469,73 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// End (just past the `)`) of the list at the current position when it
+    /// holds only quoted decimals of a form that always parses to a finite
+    /// number — `'[+-]D{1,200}[.D*][(e|E)[+-]D{1,2}]'` — separated as
+    /// [`Self::f64_list`] accepts; `None` for anything else (the caller then
+    /// parses the list for real, errors included). How arrays nobody asked
+    /// for are stepped over without converting their numbers.
+    fn plain_list_end(&self) -> Option<usize> {
+        let b = self.b;
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - s
+        };
+        let ws = |i: &mut usize| {
+            while b.get(*i).is_some_and(u8::is_ascii_whitespace) {
+                *i += 1;
+            }
+        };
+        let sign = |i: &mut usize| {
+            if matches!(b.get(*i), Some(b'+' | b'-')) {
+                *i += 1;
+            }
+        };
+        let mut i = self.pos;
+        if b.get(i) != Some(&b'(') {
+            return None;
+        }
+        i += 1;
+        loop {
+            ws(&mut i);
+            match b.get(i)? {
+                b')' => return Some(i + 1),
+                b'\'' => i += 1,
+                _ => return None,
+            }
+            sign(&mut i);
+            // At most 200 integer digits and a two-digit exponent: the
+            // value is below 10^300, never infinite.
+            if !(1..=200).contains(&digits(&mut i)) {
+                return None;
+            }
+            if b.get(i) == Some(&b'.') {
+                i += 1;
+                digits(&mut i);
+            }
+            if matches!(b.get(i), Some(b'e' | b'E')) {
+                i += 1;
+                sign(&mut i);
+                if !(1..=2).contains(&digits(&mut i)) {
+                    return None;
+                }
+            }
+            if b.get(i) != Some(&b'\'') {
+                return None;
+            }
+            i += 1;
+            ws(&mut i);
+            match b.get(i)? {
+                b',' => i += 1,
+                b')' => return Some(i + 1),
+                _ => return None,
+            }
+        }
+    }
+
     /// After element `i` of `@name`: step over a `,`, stop before `)`.
     fn list_separator(&mut self, i: usize, open_line: usize, name: &str) -> Result<(), ParseError> {
         self.skip_ws();
@@ -549,7 +616,8 @@ pub(super) fn read_arrays(
 }
 
 /// Parse the whole Perl dump. With `keep_arrays` false every array is still
-/// parsed (so a damaged one fails exactly as in a full read) but not kept;
+/// checked (stepped over when it is plainly valid, parsed otherwise, so a
+/// damaged one fails exactly as in a full read) but not kept;
 /// instead the start of each array statement is returned, per group in
 /// file order, for [`read_arrays`].
 pub(super) fn read_perl_with(
@@ -624,13 +692,18 @@ pub(super) fn read_perl_with(
                 if sigil == '@' && ARRAY_STATEMENTS.contains(&name) {
                     let list_pos = p.pos;
                     let mut values = Vec::new();
-                    let out = if keep_arrays {
-                        &mut values
+                    if keep_arrays {
+                        p.f64_list(name, &mut values)?;
                     } else {
-                        scratch.clear();
-                        &mut scratch
-                    };
-                    p.f64_list(name, out)?;
+                        p.skip_ws();
+                        match p.plain_list_end() {
+                            Some(end) => p.advance_to(end),
+                            None => {
+                                scratch.clear();
+                                p.f64_list(name, &mut scratch)?;
+                            }
+                        }
+                    }
                     p.eat(b';', &format!("';' ending {full}"))
                         .map_err(|e| e.field(full.clone()))?;
                     let g = current.get_or_insert_with(|| AthenaGroup {
