@@ -58,9 +58,14 @@ pub(crate) fn tokens(line: &str) -> impl Iterator<Item = &str> {
 /// NaN/Inf parse here (so the row is recognised as data) and are rejected
 /// with a location later.
 fn number(tok: &str) -> Option<f64> {
-    if let Some(v) = fastnum::parse_simple(tok.as_bytes()) {
-        return Some(v);
+    match fastnum::parse_simple(tok.as_bytes()) {
+        Some(v) => Some(v),
+        None => number_general(tok),
     }
+}
+
+/// [`number`] without the fast path, for tokens it already declined.
+fn number_general(tok: &str) -> Option<f64> {
     if let Ok(v) = tok.parse::<f64>() {
         return Some(v);
     }
@@ -107,7 +112,9 @@ fn parse_row(line: &str, values: &mut Vec<f64>) -> bool {
             .position(|&b| is_sep(b))
             .map_or(rest.len(), |k| k);
         // Token boundaries are ASCII bytes, so the slice is on char edges.
-        match line.get(start..i).and_then(number) {
+        // The fast path has declined this token (it reads the token alone
+        // exactly as it read it followed by a separator).
+        match line.get(start..i).and_then(number_general) {
             Some(v) => values.push(v),
             None => return false,
         }
