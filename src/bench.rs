@@ -156,8 +156,14 @@ pub fn reference_params() -> ChainParams {
 
 /// μ(E) for one case from a file's bytes, as the fixture recipe says.
 fn case_input(bytes: &[u8], case: &Case) -> Result<(Vec<f64>, Vec<f64>), String> {
-    let ds =
-        io::load_bytes(bytes, &case.file, &LoadOptions::default()).map_err(|e| e.to_string())?;
+    // One group of a project: only its arrays are kept.
+    let ds = io::load_bytes_group(
+        bytes,
+        &case.file,
+        &LoadOptions::default(),
+        case.group.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
     let table = match ds {
         Dataset::Athena(p) => {
             let label = case.group.as_deref().unwrap_or_default();

@@ -615,7 +615,8 @@ fn spectrum_of(
 fn xas_cmd(a: &XasArgs) -> Result<()> {
     let path = &a.input.file;
     let file = path.display().to_string();
-    let ds = io::load(path, &a.input.load_options())?;
+    // With --group only that group's arrays are kept (same group, same errors).
+    let ds = io::load_group(path, &a.input.load_options(), a.input.group.as_deref())?;
     check_group_option(&ds, &a.input, &file)?;
     let (spec, chi, group) = spectrum_of(ds, &a.input, &file)?;
     let p = a.chain_params();

@@ -90,6 +90,9 @@ impl AthenaValue {
 /// Finite float from text, also accepting Fortran `D` exponents.
 fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
+    if let Some(v) = super::fastnum::parse_simple(t.as_bytes()) {
+        return Some(v);
+    }
     let v = t
         .parse::<f64>()
         .ok()
@@ -395,6 +398,35 @@ fn remove_dups(arr: &[f64], tiny: f64) -> Vec<f64> {
 /// Read a project from the file's bytes: gzip is undone first, then the
 /// text is read as JSON (starts with `{`) or as a Perl dump.
 pub fn read(bytes: &[u8], file: &str) -> Result<AthenaProject, ParseError> {
+    read_impl(bytes, file, None)
+}
+
+/// Like [`read`], but the arrays (`x`, `y`, …) are kept only for the group
+/// that `name` selects ([`AthenaProject::group`]); every other group has
+/// its id, label, parameters and line but no arrays. All arrays are still
+/// parsed, so a damaged project fails with the same error as [`read`], and
+/// the selected group is identical to the one a full read gives. For
+/// reading one spectrum out of a large project.
+pub fn read_selected(bytes: &[u8], file: &str, name: &str) -> Result<AthenaProject, ParseError> {
+    read_impl(bytes, file, Some(name))
+}
+
+/// The group `name` selects, as [`read`] then [`AthenaProject::group`]
+/// would give it (`None` when no group has that name), without keeping the
+/// arrays of the other groups.
+pub fn read_group(bytes: &[u8], file: &str, name: &str) -> Result<Option<AthenaGroup>, ParseError> {
+    let mut project = read_selected(bytes, file, name)?;
+    let index = selected_index(&project, name);
+    Ok(index.map(|i| project.groups.swap_remove(i)))
+}
+
+/// Index of the group [`AthenaProject::group`] returns for `name`.
+fn selected_index(project: &AthenaProject, name: &str) -> Option<usize> {
+    let g = project.group(name)?;
+    project.groups.iter().position(|o| std::ptr::eq(o, g))
+}
+
+fn read_impl(bytes: &[u8], file: &str, select: Option<&str>) -> Result<AthenaProject, ParseError> {
     let gzipped = bytes.starts_with(&[0x1f, 0x8b]);
     let raw = if gzipped {
         gunzip(bytes, file)?
@@ -408,7 +440,16 @@ pub fn read(bytes: &[u8], file: &str) -> Result<AthenaProject, ParseError> {
     };
     let trimmed = text.trim_start();
     let mut project = if trimmed.starts_with('{') {
-        read_json(&text, file)?
+        let mut project = read_json(&text, file)?;
+        if let Some(name) = select {
+            let keep = selected_index(&project, name);
+            for (i, g) in project.groups.iter_mut().enumerate() {
+                if Some(i) != keep {
+                    g.arrays.clear();
+                }
+            }
+        }
+        project
     } else {
         let head: String = trimmed.chars().take(500).collect();
         if !head.contains("Athena project file") {
@@ -418,7 +459,18 @@ pub fn read(bytes: &[u8], file: &str) -> Result<AthenaProject, ParseError> {
             )
             .at_line(1));
         }
-        perl::read_perl(&text, file)?
+        match select {
+            None => perl::read_perl(&text, file)?,
+            Some(name) => {
+                let (mut project, positions) = perl::read_perl_with(&text, file, false)?;
+                if let Some(i) = selected_index(&project, name)
+                    && let (Some(g), Some(pos)) = (project.groups.get_mut(i), positions.get(i))
+                {
+                    g.arrays = perl::read_arrays(&text, file, pos)?;
+                }
+                project
+            }
+        }
     };
     project.gzipped = gzipped;
     Ok(project)

@@ -193,8 +193,19 @@ fn median_step(x: &[f64]) -> f64 {
     if d.is_empty() {
         return 0.0;
     }
-    d.sort_by(f64::total_cmp);
-    d.get(d.len() / 2).copied().map_or(0.0, |v| v)
+    median_of(&mut d).map_or(0.0, |v| v)
+}
+
+/// The element at index `len / 2` of `v` sorted by `total_cmp`, found by
+/// selection instead of a full sort (same value: `total_cmp` ties are
+/// bit-identical). `v` is reordered.
+fn median_of(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mid = v.len() / 2;
+    let (_, m, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
+    Some(*m)
 }
 
 /// χ(k) files: a first column labelled `k`, or a first column that looks
@@ -292,9 +303,7 @@ fn energy_ev(table: &ColumnTable, ie: usize, angle: bool) -> (Vec<f64>, EnergyUn
         Some("ev") => false,
         _ => {
             let mut s = raw.clone();
-            s.sort_by(f64::total_cmp);
-            s.get(s.len() / 2)
-                .is_some_and(|m| (1.0..=100.0).contains(m))
+            median_of(&mut s).is_some_and(|m| (1.0..=100.0).contains(&m))
         }
     };
     if kev {

@@ -10,7 +10,7 @@
 
 use std::convert::identity;
 
-use super::{ColumnTable, LoadOptions, ParseError, parse_f64};
+use super::{ColumnTable, LoadOptions, ParseError, fastnum, parse_f64};
 
 /// The value, or the type's empty default. Used for look-ups whose absence
 /// only means "nothing there" (a missing label, an empty header slice).
@@ -81,6 +81,14 @@ fn fields(line: &str) -> Vec<&str> {
 /// NaN/Inf parse here (so the row is recognised as data) and are rejected
 /// with a location later.
 fn number(tok: &str) -> Option<f64> {
+    match fastnum::parse_simple(tok.as_bytes()) {
+        Some(v) => Some(v),
+        None => number_general(tok),
+    }
+}
+
+/// [`number`] without the fast path, for tokens it already declined.
+fn number_general(tok: &str) -> Option<f64> {
     if let Ok(v) = tok.parse::<f64>() {
         return Some(v);
     }
@@ -90,85 +98,155 @@ fn number(tok: &str) -> Option<f64> {
     None
 }
 
+/// A token separator: ASCII whitespace or a comma.
+#[inline]
+fn is_sep(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == b','
+}
+
 /// Parse every token of a line into `values`; false at the first token that
 /// is not a number. A hand-written byte loop: this is the one hot path
-/// (every number of the file goes through it once).
+/// (every number of the file goes through it once). Plain decimals are
+/// parsed as the token is scanned ([`fastnum::parse_prefix`]); any other
+/// token goes through [`number`].
 fn parse_row(line: &str, values: &mut Vec<f64>) -> bool {
     let bytes = line.as_bytes();
     let first = values.len();
     let mut i = 0;
-    while i < bytes.len() {
-        let mut commas = 0;
-        while let Some(b) = bytes.get(i)
-            && (b.is_ascii_whitespace() || *b == b',')
-        {
-            commas += usize::from(*b == b',');
-            i += 1;
+    loop {
+        let rest = bytes.get(i..).or_empty();
+        let skip = rest
+            .iter()
+            .position(|&b| !is_sep(b))
+            .map_or(rest.len(), |k| k);
+        let commas = rest
+            .get(..skip)
+            .or_empty()
+            .iter()
+            .filter(|&&b| b == b',')
+            .count();
+        i += skip;
+        let rest = bytes.get(i..).or_empty();
+        if rest.is_empty() {
+            return true;
         }
         // `1,,3`: an empty field between two values is a missing value, not
         // no column at all (which would shift every later column's label).
         // It becomes NaN, rejected with its location by `collect`.
-        if i < bytes.len() && values.len() > first && commas >= 2 {
+        if values.len() > first && commas >= 2 {
             values.extend(std::iter::repeat_n(f64::NAN, commas - 1));
         }
-        let start = i;
-        while bytes
-            .get(i)
-            .is_some_and(|b| !(b.is_ascii_whitespace() || *b == b','))
+        if let Some((v, n)) = fastnum::parse_prefix(rest)
+            && rest.get(n).is_none_or(|&b| is_sep(b))
         {
-            i += 1;
+            values.push(v);
+            i += n;
+            continue;
         }
-        if i == start {
-            break;
-        }
+        let start = i;
+        i += rest
+            .iter()
+            .position(|&b| is_sep(b))
+            .map_or(rest.len(), |k| k);
         // Token boundaries are ASCII bytes, so the slice is on char edges.
-        match line.get(start..i).and_then(number) {
+        // The fast path has declined this token (it reads the token alone
+        // exactly as it read it followed by a separator).
+        match line.get(start..i).and_then(number_general) {
             Some(v) => values.push(v),
             None => return false,
         }
     }
-    true
 }
 
 /// Classify every line. A UTF-8 byte-order mark is ignored, and files with
 /// bare `\r` line ends (classic Mac OS acquisition PCs) are split on `\r`.
+/// Otherwise lines are split exactly as `str::lines` does (on `\n`, one
+/// `\r` before it dropped), with `memchr` instead of a char iterator.
 pub(crate) fn scan(text: &str) -> Scanned<'_> {
     let text = text.strip_prefix('\u{feff}').map_or(text, identity);
-    let lines: Vec<&str> = if text.contains('\r') && !text.contains('\n') {
-        text.split('\r').collect()
-    } else {
-        text.lines().collect()
+    let b = text.as_bytes();
+    let mut sc = Scanned {
+        lines: Vec::with_capacity(b.len() / 24 + 1),
+        kinds: Vec::with_capacity(b.len() / 24 + 1),
+        values: Vec::with_capacity(b.len() / 8),
     };
-    let mut kinds = Vec::with_capacity(lines.len());
-    let mut values = Vec::with_capacity(text.len() / 8);
-    for line in &lines {
-        // Control characters count as blank: DOS files end with ^Z (KEK-PF).
-        let t = line.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());
-        if t.trim_end_matches(|c: char| c.is_whitespace() || c.is_control())
-            .is_empty()
-        {
-            kinds.push(LineKind::Blank);
-            continue;
+    let has_lf = memchr::memchr(b'\n', b).is_some();
+    if !has_lf && memchr::memchr(b'\r', b).is_some() {
+        for line in text.split('\r') {
+            sc.push(line);
         }
-        if t.starts_with(COMMENT_CHARS) {
-            kinds.push(LineKind::Comment);
-            continue;
-        }
-        let start = values.len();
-        if parse_row(t, &mut values) {
-            kinds.push(LineKind::Numeric {
-                start,
-                ncols: values.len() - start,
-            });
-        } else {
-            values.truncate(start);
-            kinds.push(LineKind::Text);
-        }
+        return sc;
     }
-    Scanned {
-        lines,
-        kinds,
-        values,
+    let mut pos = 0;
+    while pos < b.len() {
+        let rest = b.get(pos..).or_empty();
+        let (end, next) = match memchr::memchr(b'\n', rest) {
+            Some(k) => {
+                let lf = pos + k;
+                let cr = lf > pos && b.get(lf - 1) == Some(&b'\r');
+                (if cr { lf - 1 } else { lf }, lf + 1)
+            }
+            None => (b.len(), b.len()),
+        };
+        // `pos` follows a `\n` and `end` sits on `\r`/`\n` or the end: both
+        // are char boundaries.
+        sc.push(text.get(pos..end).or_empty());
+        pos = next;
+    }
+    sc
+}
+
+impl<'a> Scanned<'a> {
+    /// Classify one line and record it.
+    fn push(&mut self, line: &'a str) {
+        let kind = classify(line, &mut self.values);
+        self.lines.push(line);
+        self.kinds.push(kind);
+    }
+}
+
+/// What one line holds; its numbers are appended to `values`. Lines whose
+/// first significant character is ASCII (all data lines) are classified on
+/// bytes; the rest go through [`classify_chars`], the general rule.
+fn classify(line: &str, values: &mut Vec<f64>) -> LineKind {
+    let b = line.as_bytes();
+    // ASCII whitespace and control characters (≤ 0x20, DEL) are skipped,
+    // as `char::is_whitespace || char::is_control` would.
+    let lead = b.iter().take_while(|&&c| c <= b' ' || c == 0x7f).count();
+    match b.get(lead) {
+        None => LineKind::Blank,
+        Some(&c) if c >= 0x80 => classify_chars(line, values),
+        Some(&c) if COMMENT_CHARS.contains(&char::from(c)) => LineKind::Comment,
+        Some(_) => numeric_or_text(line.get(lead..).or_empty(), values),
+    }
+}
+
+/// The general rule: control characters count as blank (DOS files end with
+/// ^Z, KEK-PF), comment characters start a comment, and a line of numbers
+/// is numeric.
+fn classify_chars(line: &str, values: &mut Vec<f64>) -> LineKind {
+    let t = line.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());
+    if t.trim_end_matches(|c: char| c.is_whitespace() || c.is_control())
+        .is_empty()
+    {
+        return LineKind::Blank;
+    }
+    if t.starts_with(COMMENT_CHARS) {
+        return LineKind::Comment;
+    }
+    numeric_or_text(t, values)
+}
+
+fn numeric_or_text(t: &str, values: &mut Vec<f64>) -> LineKind {
+    let start = values.len();
+    if parse_row(t, values) {
+        LineKind::Numeric {
+            start,
+            ncols: values.len() - start,
+        }
+    } else {
+        values.truncate(start);
+        LineKind::Text
     }
 }
 
@@ -692,4 +770,128 @@ pub fn read_table(text: &str, file: &str, opts: &LoadOptions) -> Result<ColumnTa
     };
     header_metadata(header, &mut table);
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The tokenizer before the fast scanner (separators: whitespace, commas).
+    fn tokens(line: &str) -> impl Iterator<Item = &str> {
+        line.split(|c: char| c.is_ascii_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+    }
+
+    use super::*;
+
+    type Lines<'a> = (Vec<&'a str>, Vec<LineKind>, Vec<f64>);
+
+    /// The general rule the fast scanner must reproduce: `str::lines`,
+    /// Unicode trimming, `tokens` and `str::parse` (Fortran `D` retried).
+    fn reference(text: &str) -> Lines<'_> {
+        let text = text.strip_prefix('\u{feff}').map_or(text, identity);
+        let lines: Vec<&str> = if text.contains('\r') && !text.contains('\n') {
+            text.split('\r').collect()
+        } else {
+            text.lines().collect()
+        };
+        let (mut kinds, mut values) = (Vec::new(), Vec::new());
+        for line in &lines {
+            let t = line.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());
+            if t.trim_end_matches(|c: char| c.is_whitespace() || c.is_control())
+                .is_empty()
+            {
+                kinds.push(LineKind::Blank);
+                continue;
+            }
+            if t.starts_with(COMMENT_CHARS) {
+                kinds.push(LineKind::Comment);
+                continue;
+            }
+            let start = values.len();
+            let mut ok = true;
+            for tok in tokens(t) {
+                let v = tok.parse::<f64>().ok().or_else(|| {
+                    tok.contains(['D', 'd'])
+                        .then(|| tok.replace(['D', 'd'], "E").parse::<f64>().ok())
+                        .flatten()
+                });
+                match v {
+                    Some(v) => values.push(v),
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                kinds.push(LineKind::Numeric {
+                    start,
+                    ncols: values.len() - start,
+                });
+            } else {
+                values.truncate(start);
+                kinds.push(LineKind::Text);
+            }
+        }
+        (lines, kinds, values)
+    }
+
+    fn check(text: &str, what: &str) {
+        let sc = scan(text);
+        let (lines, kinds, values) = reference(text);
+        assert_eq!(sc.lines, lines, "{what}: lines");
+        assert_eq!(sc.kinds, kinds, "{what}: kinds");
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&sc.values), bits(&values), "{what}: values");
+    }
+
+    #[test]
+    fn fast_scan_matches_the_general_rule() {
+        for text in [
+            "1 2 3\r\n4 5 6\r\n",
+            "a\rb\rc",
+            "1 2\r3 4\r",
+            "\u{feff}# x\n1 2\n",
+            "  \t\x1a\n1 2 3\x1a\n",
+            "\u{a0}1 2\n\u{3000}# c\n\u{85}\n",
+            "1e 2\n1e+ 2\n1e5x 3\n1e00001 1\n",
+            "1,2,3\n1, 2 ,3,\n,,\n",
+            "1D3 2d-2\n1.5D+03,2\n",
+            "nan inf\n-inf 1\n",
+            "-0 +0 -0.0 .5 5. -.5e+3\n",
+            "\x0b1 2\n1\x0b2\n\x7f1 2\n",
+            "12345678901234567890 1\n9007199254740993 0.1\n1e-400 1e400\n",
+            "x\n\n\n",
+            "1 2\r",
+            "",
+            "\n",
+            "é 1\n1 é\n",
+        ] {
+            check(text, &format!("{text:?}"));
+        }
+        // Every text file of the shared data.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/xas");
+        let mut dirs = vec![root];
+        let mut n = 0;
+        while let Some(d) = dirs.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if let Ok(b) = std::fs::read(&p)
+                    && !b.contains(&0)
+                {
+                    let text = match std::str::from_utf8(&b) {
+                        Ok(s) => s.to_owned(),
+                        Err(_) => b.iter().map(|&c| c as char).collect(),
+                    };
+                    check(&text, &p.display().to_string());
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 20, "only {n} data files found");
+    }
 }

@@ -1,5 +1,6 @@
 //! Format detection from content, and the one entry point [`load`].
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::Serialize;
@@ -24,7 +25,13 @@ pub fn detect_format(bytes: &[u8]) -> FileFormat {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return FileFormat::AthenaProject;
     }
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let head_bytes = bytes.get(..bytes.len().min(4096)).map_or(bytes, |h| h);
+    // `from_utf8` is the quick check; lossy decoding only when it fails
+    // (same text either way).
+    let head = match std::str::from_utf8(head_bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(head_bytes),
+    };
     let trimmed = head.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with("# XDI/") || trimmed.starts_with("#XDI/") {
         return FileFormat::Xdi;
@@ -49,8 +56,32 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, ParseError> {
     load_bytes(&bytes, &file, opts)
 }
 
+/// Like [`load`], for reading one group of an Athena project: with `group`
+/// given, a project keeps the arrays of that group only
+/// ([`athena::read_selected`]). Other formats load as with [`load`].
+pub fn load_group(
+    path: &Path,
+    opts: &LoadOptions,
+    group: Option<&str>,
+) -> Result<Dataset, ParseError> {
+    let file = display_name(path);
+    let bytes = std::fs::read(path)
+        .map_err(|e| ParseError::new(&file, format!("cannot read file: {e}")))?;
+    load_bytes_group(&bytes, &file, opts, group)
+}
+
 /// Like [`load`] for bytes already in memory; `file` names them in errors.
 pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Dataset, ParseError> {
+    load_bytes_group(bytes, file, opts, None)
+}
+
+/// [`load_group`] for bytes already in memory.
+pub fn load_bytes_group(
+    bytes: &[u8],
+    file: &str,
+    opts: &LoadOptions,
+    group: Option<&str>,
+) -> Result<Dataset, ParseError> {
     if bytes.is_empty() {
         return Err(ParseError::new(file, "file is empty"));
     }
@@ -60,9 +91,11 @@ pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Datase
         return load_bytes(text.as_bytes(), file, opts);
     }
     match detect_format(bytes) {
-        FileFormat::AthenaProject | FileFormat::AthenaJson => {
-            athena::read(bytes, file).map(Dataset::Athena)
+        FileFormat::AthenaProject | FileFormat::AthenaJson => match group {
+            Some(name) => athena::read_selected(bytes, file, name),
+            None => athena::read(bytes, file),
         }
+        .map(Dataset::Athena),
         fmt => {
             let text = decode_text(bytes, file)?;
             match fmt {
@@ -89,8 +122,8 @@ pub fn load_bytes(bytes: &[u8], file: &str, opts: &LoadOptions) -> Result<Datase
 
 /// Text files must be UTF-8 or Latin-1 (old beamline headers); binary junk is
 /// rejected with the offset of the first NUL byte.
-fn decode_text(bytes: &[u8], file: &str) -> Result<String, ParseError> {
-    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+fn decode_text<'a>(bytes: &'a [u8], file: &str) -> Result<Cow<'a, str>, ParseError> {
+    if let Some(pos) = memchr::memchr(0, bytes) {
         let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
         return Err(ParseError::new(
             file,
@@ -99,8 +132,8 @@ fn decode_text(bytes: &[u8], file: &str) -> Result<String, ParseError> {
         .at_line(line));
     }
     Ok(match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => bytes.iter().map(|&b| b as char).collect(),
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(bytes.iter().map(|&b| b as char).collect()),
     })
 }
 

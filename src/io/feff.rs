@@ -141,6 +141,12 @@ pub fn looks_like_feff(head: &str) -> bool {
 /// `POTENTIALS` and `ATOMS` cards. Used to give a clear error instead of
 /// reading it as columns.
 pub fn looks_like_feff_inp(head: &str) -> bool {
+    // A card word is somewhere in the text: a quick exact pre-check that
+    // spares the line-by-line look at every ordinary data file.
+    let b = head.as_bytes();
+    if !contains_ascii_ci(b, b"potentials") || !contains_ascii_ci(b, b"atoms") {
+        return false;
+    }
     let card = |name: &str| {
         head.lines().any(|l| {
             l.split_whitespace()
@@ -149,6 +155,17 @@ pub fn looks_like_feff_inp(head: &str) -> bool {
         })
     };
     !looks_like_feff(head) && card("POTENTIALS") && card("ATOMS")
+}
+
+/// Whether `hay` contains `needle` (lower-case ASCII) ignoring ASCII case.
+fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), hay).any(|i| {
+        hay.get(i + 1..i + needle.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(rest))
+    })
 }
 
 #[derive(PartialEq)]

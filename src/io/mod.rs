@@ -12,10 +12,11 @@ pub mod athena;
 pub mod beamline;
 pub mod columns;
 pub mod detect;
+pub(crate) mod fastnum;
 pub mod feff;
 pub mod xdi;
 
-pub use detect::{FileFormat, detect_format, load, load_bytes};
+pub use detect::{FileFormat, detect_format, load, load_bytes, load_bytes_group, load_group};
 
 /// A located parse error: which file, which line (1-based) and which field
 /// went wrong, and why. Every reader returns this instead of panicking.
@@ -62,6 +63,9 @@ impl fmt::Display for ParseError {
 /// Parse one numeric token, Fortran `D` exponents included, rejecting NaN/Inf.
 pub fn parse_f64(tok: &str, file: &str, line: usize, field: &str) -> Result<f64, ParseError> {
     let t = tok.trim();
+    if let Some(v) = fastnum::parse_simple(t.as_bytes()) {
+        return Ok(v);
+    }
     let v = match t.parse::<f64>() {
         Ok(v) => v,
         Err(_) => t.replace(['D', 'd'], "E").parse::<f64>().map_err(|_| {

@@ -3,8 +3,10 @@
 //! function call, a `do {}` block or any other code is reported, located,
 //! as "not plain data".
 
+use std::cell::Cell;
+
 use super::{AthenaGroup, AthenaProject, AthenaValue, parse_number};
-use crate::io::ParseError;
+use crate::io::{ParseError, fastnum};
 
 /// Nesting deeper than this is not something Athena writes; refusing it
 /// keeps a hostile file from overflowing the stack.
@@ -49,8 +51,9 @@ struct Parser<'a> {
     text: &'a str,
     b: &'a [u8],
     pos: usize,
-    /// 1-based line of `pos`.
-    line: usize,
+    /// `(position, 1-based line there)` of the last line look-up: lines are
+    /// counted only when asked for (statement starts, errors), from there.
+    line_cache: Cell<(usize, usize)>,
     file: &'a str,
 }
 
@@ -60,7 +63,7 @@ impl<'a> Parser<'a> {
             text,
             b: text.as_bytes(),
             pos: 0,
-            line: 1,
+            line_cache: Cell::new((0, 1)),
             file,
         }
     }
@@ -69,13 +72,21 @@ impl<'a> Parser<'a> {
         self.b.get(self.pos).copied()
     }
 
-    /// Move to `new`, counting the newlines passed.
+    /// Move to `new` (never past the end).
     fn advance_to(&mut self, new: usize) {
-        let new = new.min(self.b.len());
-        if let Some(s) = self.b.get(self.pos..new) {
-            self.line += s.iter().filter(|&&c| c == b'\n').count();
-        }
-        self.pos = new;
+        self.pos = new.min(self.b.len());
+    }
+
+    /// 1-based line of the current position.
+    fn line(&self) -> usize {
+        let (p0, l0) = self.line_cache.get();
+        let (p0, l0) = if p0 <= self.pos { (p0, l0) } else { (0, 1) };
+        let n = self
+            .b
+            .get(p0..self.pos)
+            .map_or(0, |s| memchr::memchr_iter(b'\n', s).count());
+        self.line_cache.set((self.pos, l0 + n));
+        l0 + n
     }
 
     fn bump(&mut self) {
@@ -83,7 +94,7 @@ impl<'a> Parser<'a> {
     }
 
     fn err(&self, msg: impl Into<String>) -> ParseError {
-        ParseError::new(self.file, msg).at_line(self.line)
+        ParseError::new(self.file, msg).at_line(self.line())
     }
 
     fn skip_ws(&mut self) {
@@ -156,7 +167,7 @@ impl<'a> Parser<'a> {
 
     /// A single-quoted string: only `\\` and `\'` are escapes in Perl.
     fn single_quoted(&mut self) -> Result<String, ParseError> {
-        let start_line = self.line;
+        let start_line = self.line();
         self.bump();
         let start = self.pos;
         let rest = self.b.get(start..).map_or(&[][..], |b| b);
@@ -215,7 +226,7 @@ impl<'a> Parser<'a> {
     /// A double-quoted string. Escapes are decoded; `$`/`@` are taken
     /// literally (interpolation would be evaluation).
     fn double_quoted(&mut self) -> Result<String, ParseError> {
-        let start_line = self.line;
+        let start_line = self.line();
         self.bump();
         let start = self.pos;
         let rest = self.text.get(start..).map_or("", |v| v);
@@ -296,7 +307,7 @@ impl<'a> Parser<'a> {
                 self.number_token().map(PerlValue::Num)
             }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
-                let line = self.line;
+                let line = self.line();
                 let word = self.ident().map_or("", |v| v);
                 match word {
                     "undef" => Ok(PerlValue::Undef),
@@ -331,7 +342,7 @@ impl<'a> Parser<'a> {
     /// `( … )`, `[ … ]` or `{ … }`: items separated by `,` or `=>`, with an
     /// optional trailing separator. Hashes flatten to key, value, … .
     fn list(&mut self, close: u8, depth: usize) -> Result<PerlValue, ParseError> {
-        let open_line = self.line;
+        let open_line = self.line();
         self.bump();
         let mut items = Vec::new();
         loop {
@@ -380,8 +391,8 @@ impl<'a> Parser<'a> {
 
     /// Fast path for the data arrays: `( '1.5', 2, … )` straight to f64,
     /// reporting the exact element that is not a number.
-    fn f64_list(&mut self, name: &str) -> Result<Vec<f64>, ParseError> {
-        let open_line = self.line;
+    fn f64_list(&mut self, name: &str, out: &mut Vec<f64>) -> Result<(), ParseError> {
+        let open_line = self.line();
         let field = |i: usize| format!("@{name}[{i}]");
         self.skip_ws();
         if self.peek() != Some(b'(') {
@@ -392,18 +403,22 @@ impl<'a> Parser<'a> {
                 .field(format!("@{name}")));
         }
         self.bump();
-        // Athena writes each array on one line: size the vector from it.
-        let line_len = self.b.get(self.pos..).map_or(0, |s| {
-            s.iter().position(|&c| c == b'\n').map_or(s.len(), |i| i)
-        });
-        let commas = self
-            .b
-            .get(self.pos..self.pos + line_len)
-            .map_or(0, |s| s.iter().filter(|&&c| c == b',').count());
-        let mut out = Vec::with_capacity(commas + 1);
+        if out.capacity() == 0 {
+            // Athena writes each array on one line: size the vector from it.
+            let rest = self.b.get(self.pos..).map_or(&[][..], |r| r);
+            let line =
+                memchr::memchr(b'\n', rest).map_or(rest, |i| rest.get(..i).map_or(rest, |l| l));
+            out.reserve(memchr::memchr_iter(b',', line).count() + 1);
+        }
         loop {
             self.skip_ws();
+            self.plain_run(out);
             let i = out.len();
+            if let Some(v) = self.quick_quoted() {
+                out.push(v);
+                self.list_separator(i, open_line, name)?;
+                continue;
+            }
             let v = match self.peek() {
                 None => {
                     return Err(ParseError::new(
@@ -415,7 +430,7 @@ impl<'a> Parser<'a> {
                 }
                 Some(b')') => {
                     self.bump();
-                    return Ok(out);
+                    return Ok(());
                 }
                 Some(b'\'') if self.plain_quoted().is_some() => {
                     // Common case: '1.234' with no escapes, parsed in place.
@@ -428,7 +443,7 @@ impl<'a> Parser<'a> {
                     v
                 }
                 Some(q @ (b'\'' | b'"')) => {
-                    let line = self.line;
+                    let line = self.line();
                     let s = if q == b'\'' {
                         self.single_quoted()
                     } else {
@@ -451,25 +466,151 @@ impl<'a> Parser<'a> {
                 },
             };
             out.push(v);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.bump(),
-                Some(b')') => {}
-                None => {
-                    return Err(ParseError::new(
-                        self.file,
-                        "list is never closed with ')' (file truncated?)",
-                    )
-                    .at_line(open_line)
-                    .field(format!("@{name}")));
-                }
-                Some(c) => {
-                    return Err(self
-                        .err(format!("found '{}' where ',' or ')' should be", c as char))
-                        .field(field(i + 1)));
+            self.list_separator(i, open_line, name)?;
+        }
+    }
+
+    /// End (just past the `)`) of the list at the current position when it
+    /// holds only quoted decimals of a form that always parses to a finite
+    /// number — `'[+-]D{1,200}[.D*][(e|E)[+-]D{1,2}]'` — separated as
+    /// [`Self::f64_list`] accepts; `None` for anything else (the caller then
+    /// parses the list for real, errors included). How arrays nobody asked
+    /// for are stepped over without converting their numbers.
+    fn plain_list_end(&self) -> Option<usize> {
+        let b = self.b;
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - s
+        };
+        let ws = |i: &mut usize| {
+            while b.get(*i).is_some_and(u8::is_ascii_whitespace) {
+                *i += 1;
+            }
+        };
+        let sign = |i: &mut usize| {
+            if matches!(b.get(*i), Some(b'+' | b'-')) {
+                *i += 1;
+            }
+        };
+        let mut i = self.pos;
+        if b.get(i) != Some(&b'(') {
+            return None;
+        }
+        i += 1;
+        loop {
+            ws(&mut i);
+            match b.get(i)? {
+                b')' => return Some(i + 1),
+                b'\'' => i += 1,
+                _ => return None,
+            }
+            sign(&mut i);
+            // At most 200 integer digits and a two-digit exponent: the
+            // value is below 10^300, never infinite.
+            if !(1..=200).contains(&digits(&mut i)) {
+                return None;
+            }
+            if b.get(i) == Some(&b'.') {
+                i += 1;
+                digits(&mut i);
+            }
+            if matches!(b.get(i), Some(b'e' | b'E')) {
+                i += 1;
+                sign(&mut i);
+                if !(1..=2).contains(&digits(&mut i)) {
+                    return None;
                 }
             }
+            if b.get(i) != Some(&b'\'') {
+                return None;
+            }
+            i += 1;
+            ws(&mut i);
+            match b.get(i)? {
+                b',' => i += 1,
+                b')' => return Some(i + 1),
+                _ => return None,
+            }
         }
+    }
+
+    /// The run of `'1.234',` elements from the current position (at an
+    /// element start), converted in one tight loop. Stops before the first
+    /// element that is not of that form or not followed by `,` or `)`, for
+    /// the general code to read (or report) it; stops *at* the `)`.
+    fn plain_run(&mut self, out: &mut Vec<f64>) {
+        let b = self.b;
+        let mut i = self.pos;
+        while b.get(i) == Some(&b'\'') {
+            let Some(rest) = b.get(i + 1..) else { break };
+            let Some((v, n)) = fastnum::parse_prefix(rest) else {
+                break;
+            };
+            if rest.get(n) != Some(&b'\'') {
+                break;
+            }
+            let mut j = i + n + 2;
+            while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+                j += 1;
+            }
+            match b.get(j) {
+                Some(b',') => {
+                    j += 1;
+                    while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+                        j += 1;
+                    }
+                    out.push(v);
+                    i = j;
+                }
+                Some(b')') => {
+                    out.push(v);
+                    i = j;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        self.advance_to(i);
+    }
+
+    /// After element `i` of `@name`: step over a `,`, stop before `)`.
+    fn list_separator(&mut self, i: usize, open_line: usize, name: &str) -> Result<(), ParseError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.bump();
+                Ok(())
+            }
+            Some(b')') => Ok(()),
+            None => Err(ParseError::new(
+                self.file,
+                "list is never closed with ')' (file truncated?)",
+            )
+            .at_line(open_line)
+            .field(format!("@{name}"))),
+            Some(c) => Err(self
+                .err(format!("found '{}' where ',' or ')' should be", c as char))
+                .field(format!("@{name}[{}]", i + 1))),
+        }
+    }
+
+    /// `'1.234'`: a quoted plain decimal (the bulk of every project),
+    /// parsed in place with the exact fast path and stepped over; `None`
+    /// (nothing moved) for anything else.
+    fn quick_quoted(&mut self) -> Option<f64> {
+        if self.peek() != Some(b'\'') {
+            return None;
+        }
+        let rest = self.b.get(self.pos + 1..)?;
+        let (v, n) = fastnum::parse_prefix(rest)?;
+        if rest.get(n) != Some(&b'\'') {
+            return None;
+        }
+        self.advance_to(self.pos + n + 2);
+        Some(v)
     }
 
     /// Skip past the end of the line holding the current position: how a
@@ -488,8 +629,45 @@ fn utf8_len(first: u8) -> usize {
     }
 }
 
+/// Where each array statement of a group starts: `(name, byte offset)`.
+pub(super) type ArrayPositions = Vec<(String, usize)>;
+
 /// Parse the whole Perl dump into a project.
 pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseError> {
+    read_perl_with(text, file, true).map(|(p, _)| p)
+}
+
+/// The arrays of one group, from the positions [`read_perl_with`] recorded
+/// (the statements parsed there already, so they parse the same again).
+pub(super) fn read_arrays(
+    text: &str,
+    file: &str,
+    positions: &[(String, usize)],
+) -> Result<std::collections::BTreeMap<String, Vec<f64>>, ParseError> {
+    let mut arrays = std::collections::BTreeMap::new();
+    for (name, pos) in positions {
+        let mut p = Parser::new(text, file);
+        p.advance_to(*pos);
+        let mut values = Vec::new();
+        p.f64_list(name, &mut values)?;
+        arrays.insert(name.clone(), values);
+    }
+    Ok(arrays)
+}
+
+/// Parse the whole Perl dump. With `keep_arrays` false every array is still
+/// checked (stepped over when it is plainly valid, parsed otherwise, so a
+/// damaged one fails exactly as in a full read) but not kept;
+/// instead the start of each array statement is returned, per group in
+/// file order, for [`read_arrays`].
+pub(super) fn read_perl_with(
+    text: &str,
+    file: &str,
+    keep_arrays: bool,
+) -> Result<(AthenaProject, Vec<ArrayPositions>), ParseError> {
+    let mut positions: Vec<ArrayPositions> = Vec::new();
+    let mut current_positions: ArrayPositions = Vec::new();
+    let mut scratch: Vec<f64> = Vec::new();
     let mut p = Parser::new(text, file);
     let mut project = AthenaProject {
         format: "perl".into(),
@@ -502,7 +680,7 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
     loop {
         p.skip_ws();
         let Some(c) = p.peek() else { break };
-        let line = p.line;
+        let line = p.line();
         match c {
             b'#' => {
                 let comment = p.rest_of_line();
@@ -537,6 +715,7 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
                     group.label = group.id.clone();
                 }
                 project.groups.push(group);
+                positions.push(std::mem::take(&mut current_positions));
             }
             b'$' | b'@' | b'%' => {
                 in_header = false;
@@ -551,14 +730,31 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
                 let is_data = matches!((sigil, name), ('$', "old_group") | ('@', "args"))
                     || (sigil == '@' && ARRAY_STATEMENTS.contains(&name));
                 if sigil == '@' && ARRAY_STATEMENTS.contains(&name) {
-                    let values = p.f64_list(name)?;
+                    let list_pos = p.pos;
+                    let mut values = Vec::new();
+                    if keep_arrays {
+                        p.f64_list(name, &mut values)?;
+                    } else {
+                        p.skip_ws();
+                        match p.plain_list_end() {
+                            Some(end) => p.advance_to(end),
+                            None => {
+                                scratch.clear();
+                                p.f64_list(name, &mut scratch)?;
+                            }
+                        }
+                    }
                     p.eat(b';', &format!("';' ending {full}"))
                         .map_err(|e| e.field(full.clone()))?;
                     let g = current.get_or_insert_with(|| AthenaGroup {
                         line: Some(line),
                         ..Default::default()
                     });
-                    g.arrays.insert(name.to_string(), values);
+                    if keep_arrays {
+                        g.arrays.insert(name.to_string(), values);
+                    } else {
+                        current_positions.push((name.to_string(), list_pos));
+                    }
                     continue;
                 }
                 let parsed = p
@@ -640,16 +836,16 @@ pub(super) fn read_perl(text: &str, file: &str) -> Result<AthenaProject, ParseEr
                 g.id
             ),
         )
-        .at_line(g.line.map_or(p.line, |v| v))
+        .at_line(g.line.map_or(p.line(), |v| v))
         .field("[record]"));
     }
     if !trailer {
         project.warnings.push(format!(
             "{file}:{}: no closing '1;' (file may be truncated)",
-            p.line
+            p.line()
         ));
     }
-    Ok(project)
+    Ok((project, positions))
 }
 
 /// `@args` is a flat key, value, … list.
@@ -710,6 +906,74 @@ mod tests {
                 PerlValue::Num(0.0)
             ]))
         );
+    }
+
+    /// The array fast paths (`plain_run`, `quick_quoted`, the skip check)
+    /// against the general literal parser plus `parse_number`, bit for bit,
+    /// on every array of every project in the shared data.
+    #[test]
+    fn array_fast_paths_match_the_general_parser() {
+        use std::io::Read;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/athena");
+        let mut arrays = 0;
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let Ok(bytes) = std::fs::read(e.path()) else {
+                continue;
+            };
+            let mut raw = Vec::new();
+            if bytes.starts_with(&[0x1f, 0x8b]) {
+                if flate2::read::MultiGzDecoder::new(&bytes[..])
+                    .read_to_end(&mut raw)
+                    .is_err()
+                {
+                    continue;
+                }
+            } else {
+                raw = bytes;
+            }
+            let text: String = match String::from_utf8(raw) {
+                Ok(s) => s,
+                Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
+            };
+            for (at, _) in text.match_indices("\n@") {
+                let stmt = &text[at + 2..];
+                let Some(name) = ARRAY_STATEMENTS
+                    .iter()
+                    .find(|n| stmt.starts_with(&format!("{n} = (")))
+                else {
+                    continue;
+                };
+                let start = at + 2 + name.len() + 3;
+                let mut fast = Parser::new(&text, "t");
+                fast.advance_to(start);
+                let mut got = Vec::new();
+                fast.f64_list(name, &mut got).unwrap();
+                let mut skip = Parser::new(&text, "t");
+                skip.advance_to(start);
+                skip.skip_ws();
+                if let Some(end) = skip.plain_list_end() {
+                    assert_eq!(end, fast.pos, "{name} at {start}");
+                }
+                let mut general = Parser::new(&text, "t");
+                general.advance_to(start);
+                let Ok(PerlValue::List(items)) = general.value(0) else {
+                    panic!("{name} at {start}: not a list");
+                };
+                assert_eq!(general.pos, fast.pos);
+                let want: Vec<u64> = items
+                    .iter()
+                    .map(|v| match v {
+                        PerlValue::Num(x) => x.to_bits(),
+                        PerlValue::Str(s) => parse_number(s).map(f64::to_bits).unwrap(),
+                        other => panic!("{other:?}"),
+                    })
+                    .collect();
+                let got: Vec<u64> = got.iter().map(|x| x.to_bits()).collect();
+                assert_eq!(got, want, "{name} at {start}");
+                arrays += 1;
+            }
+        }
+        assert!(arrays > 100, "only {arrays} arrays checked");
     }
 
     #[test]
