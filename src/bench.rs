@@ -47,6 +47,8 @@ pub struct ToolTiming {
     pub ms_per_spectrum_no_read: Option<f64>,
     /// How many times slower than Carto (single thread, same definition).
     pub ratio_vs_carto: f64,
+    /// The same for the chain alone (no file reading on either side).
+    pub ratio_vs_carto_no_read: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -105,14 +107,17 @@ impl BenchReport {
         }
         for r in &self.reference {
             s += &format!(
-                "{} {}: {:.3} ms/spectrum{} → Carto is {:.0}× faster\n",
+                "{} {}: {:.3} ms/spectrum{} → Carto is {:.0}× faster{}\n",
                 r.tool,
                 r.version.clone().unwrap_or_default(),
                 r.ms_per_spectrum,
                 r.ms_per_spectrum_no_read
                     .map(|v| format!(" ({v:.3} ms without reading)"))
                     .unwrap_or_default(),
-                r.ratio_vs_carto
+                r.ratio_vs_carto,
+                r.ratio_vs_carto_no_read
+                    .map(|v| format!(" ({v:.0}× without reading)"))
+                    .unwrap_or_default(),
             );
         }
         for n in &self.notes {
@@ -421,7 +426,8 @@ fn reference_tools(opts: &BenchOptions, root: &Path, report: &mut BenchReport) {
         let tool = v["tool"].as_str().unwrap_or("?").to_string();
         let no_read = v["ms_per_spectrum_no_read"].as_f64();
         // rexafs is timed on arrays already in memory: compare like with like.
-        let carto_ms = if tool == "rexafs" {
+        let tool_is_rexafs = tool == "rexafs";
+        let carto_ms = if tool_is_rexafs {
             report.ms_per_spectrum_no_read
         } else {
             report.ms_per_spectrum
@@ -432,6 +438,11 @@ fn reference_tools(opts: &BenchOptions, root: &Path, report: &mut BenchReport) {
             ms_per_spectrum: ms,
             ms_per_spectrum_no_read: no_read,
             ratio_vs_carto: ms / carto_ms,
+            ratio_vs_carto_no_read: if tool_is_rexafs {
+                None
+            } else {
+                no_read.map(|v| v / report.ms_per_spectrum_no_read)
+            },
         });
     }
 }
