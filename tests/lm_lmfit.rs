@@ -115,6 +115,8 @@ fn compare(case: &Value, scale_covar: bool) -> (f64, f64, f64) {
     assert!(e < 1e-8, "{id} chisqr rel {e:.2e}");
     let e = rel(r.redchi, lm["redchi"].as_f64().expect("redchi"));
     assert!(e < 1e-8, "{id} redchi rel {e:.2e}");
+    // Same MINPACK path: the same number of residual evaluations as lmfit.
+    assert_eq!(Some(r.nfev as u64), lm["nfev"].as_u64(), "{id} nfev");
     eprintln!(
         "{id} scale_covar={scale_covar}: ier {} (lmfit {}), nfev {} (lmfit {}), worst rel value {wv:.1e}, stderr {ws:.1e}, abs correl {wc:.1e}",
         r.ier, lm["ier"], r.nfev, lm["nfev"]

@@ -17,6 +17,10 @@
 //! Residuals that are not finite stop the fit with an error, like lmfit's
 //! default `nan_policy='raise'`.
 
+// The MINPACK routines keep Moré's index loops so they can be checked line
+// by line against the Fortran; iterator rewrites would obscure that.
+#![allow(clippy::needless_range_loop)]
+
 use std::fmt;
 
 /// One fit parameter as lmfit sees it: value, bounds (±∞ for none), vary.
