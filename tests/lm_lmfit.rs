@@ -268,4 +268,39 @@ fn parameter_without_effect_gives_no_errorbars_but_no_panic() {
     assert!((r.values[0] - 1.5).abs() < 1e-8);
     assert_eq!(r.values[1], 5.0);
     assert!(r.stderr.is_none());
+    // lmfit 1.3.4 on the same problem: ier 3, nfev 7, "Fit succeeded. Could
+    // not estimate error-bars."
+    assert_eq!((r.ier, r.nfev), (3, 7));
+    assert!(
+        r.message.ends_with("Could not estimate error-bars."),
+        "{}",
+        r.message
+    );
+}
+
+#[test]
+fn maxfev_stops_the_fit_with_ier_5() {
+    // MINPACK semantics (scipy leastsq maxfev): stop once nfev >= maxfev.
+    // (lmfit's own max_nfev aborts inside the residual instead, ier -1.)
+    let t: Vec<f64> = (0..61).map(|i| i as f64 / 6.0).collect();
+    let opts = LmOptions {
+        maxfev: Some(10),
+        ..LmOptions::default()
+    };
+    let r = minimize(
+        |p, out| {
+            for (o, &t) in out.iter_mut().zip(&t) {
+                *o = p[0] * (-t / p[1]).exp() + p[2] - (3.0 * (-t / 2.5).exp() + 0.4);
+            }
+        },
+        &[LmParams::new(1.0), LmParams::new(1.0), LmParams::new(0.0)],
+        t.len(),
+        &opts,
+    )
+    .expect("fit");
+    assert_eq!(r.ier, 5);
+    assert!(!r.success && r.stderr.is_none());
+    assert!(r.nfev >= 10 && r.nfev < 15, "{}", r.nfev);
+    assert!(r.lmdif_message.contains("maxfev = 10"));
+    assert!(r.values.iter().all(|v| v.is_finite()));
 }
