@@ -45,9 +45,24 @@ fn params(case: &Value) -> Vec<LmParams> {
 fn fit(case: &Value, scale_covar: bool) -> LmResult {
     let name = case["model"].as_str().expect("model");
     let (x, y) = (nums(&case["x"]), nums(&case["y"]));
+    let base = if case["options"].is_object() {
+        // Only Larch feffit's options are used in the fixture.
+        let o = LmOptions::feffit();
+        for (k, v) in [
+            ("ftol", o.ftol),
+            ("xtol", o.xtol),
+            ("gtol", o.gtol),
+            ("epsfcn", o.epsfcn),
+        ] {
+            assert_eq!(case["options"][k].as_f64(), Some(v), "{k}");
+        }
+        o
+    } else {
+        LmOptions::default()
+    };
     let opts = LmOptions {
         scale_covar,
-        ..LmOptions::default()
+        ..base
     };
     minimize(
         |p, out| {

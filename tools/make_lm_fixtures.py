@@ -28,7 +28,7 @@ def model(name, p, x):
     raise ValueError(name)
 
 
-def fit(name, x, y, params, scale_covar):
+def fit(name, x, y, params, scale_covar, kws=None):
     pars = lmfit.Parameters()
     for i, (v, lo, hi, vary) in enumerate(params):
         pars.add(f"p{i}", value=v, min=lo, max=hi, vary=vary)
@@ -36,7 +36,7 @@ def fit(name, x, y, params, scale_covar):
     def resid(ps):
         return model(name, [ps[f"p{i}"].value for i in range(len(params))], x) - y
 
-    out = lmfit.minimize(resid, pars, method="leastsq", scale_covar=scale_covar)
+    out = lmfit.minimize(resid, pars, method="leastsq", scale_covar=scale_covar, **(kws or {}))
     names = [f"p{i}" for i in range(len(params))]
     var = [n for n in names if out.params[n].vary]
     res = {
@@ -53,12 +53,14 @@ def fit(name, x, y, params, scale_covar):
     return res
 
 
-def case(cid, name, x, y, params, extra=None):
+def case(cid, name, x, y, params, extra=None, kws=None):
     c = {"id": cid, "model": name, "x": list(map(float, x)), "y": list(map(float, y)),
          "params": [[v, lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None, vary]
                     for v, lo, hi, vary in params],
-         "lmfit": fit(name, x, y, params, True),
-         "lmfit_unscaled": fit(name, x, y, params, False)}
+         "lmfit": fit(name, x, y, params, True, kws),
+         "lmfit_unscaled": fit(name, x, y, params, False, kws)}
+    if kws:
+        c["options"] = kws
     if extra:
         c.update(extra)
     return c
@@ -106,6 +108,12 @@ def main():
     cases.append(case("damped_sine_bounded", "damped_sine", k, ys,
                       [(0.7, 0.0, 1.5, True), (0.0, -np.pi, np.pi, True),
                        (0.003, 0.0, INF, True), (2.5, 2.3, 2.7, True)]))
+
+    # Larch feffit's leastsq options (xafs/feffit.py: fit_kws).
+    cases.append(case("damped_sine_feffit_opts", "damped_sine", k, ys,
+                      [(0.7, 0.0, 1.5, True), (0.0, -np.pi, np.pi, True),
+                       (0.003, 0.0, INF, True), (2.5, 2.3, 2.7, True)],
+                      kws=dict(gtol=1.e-6, ftol=1.e-6, xtol=1.e-6, epsfcn=1.e-10)))
 
     Path(args.o).write_text(json.dumps({"lmfit": lmfit.__version__, "cases": cases}, indent=1) + "\n")
     for c in cases:

@@ -79,6 +79,22 @@ pub struct LmOptions {
     pub scale_covar: bool,
 }
 
+impl LmOptions {
+    /// The options Larch's `feffit` passes to lmfit (`xafs/feffit.py`,
+    /// `fit_kws`): `gtol = ftol = xtol = 1e-6`, `epsfcn = 1e-10`; feffit
+    /// also uses `scale_covar=False` and rescales uncertainties itself.
+    pub fn feffit() -> Self {
+        Self {
+            ftol: 1e-6,
+            xtol: 1e-6,
+            gtol: 1e-6,
+            epsfcn: 1e-10,
+            scale_covar: false,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for LmOptions {
     fn default() -> Self {
         Self {
