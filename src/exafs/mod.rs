@@ -2,6 +2,7 @@
 //! (Fitting, parameters with expressions and statistics come next.)
 
 pub mod expr;
+pub mod lm;
 pub mod path;
 
 pub use path::{PathChi, PathModel, PathParams};
