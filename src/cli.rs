@@ -37,6 +37,9 @@ pub struct GuiArgs {
     /// Render a few frames, save a PNG screenshot here and exit.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<PathBuf>,
+    /// Open a saved session (a `FILE.carto` among the files does the same).
+    #[arg(long, value_name = "FILE.carto")]
+    pub session: Option<PathBuf>,
     /// The plot tab to show first.
     #[cfg(feature = "gui")]
     #[arg(long, value_enum)]
@@ -388,6 +391,11 @@ pub enum BenchWhat {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    // Test hook (tests/session.rs): write a large session, slowly with
+    // CARTO_TEST_SLOW_SAVE_MS, so the test can kill -9 this process mid-save.
+    if let Some(out) = std::env::var_os("CARTO_TEST_WRITE_SESSION") {
+        return write_test_session(std::path::Path::new(&out));
+    }
     match cli.command {
         None => gui(cli.gui),
         Some(Command::Open(a)) => gui(a),
@@ -398,13 +406,46 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+fn write_test_session(out: &std::path::Path) -> Result<()> {
+    use carto::session::{Session, SessionItem};
+    let item = |i: usize| SessionItem {
+        name: format!("spectrum {i}"),
+        path: format!("/nonexistent/scan_{i:05}.xdi"),
+        sha256: carto::session::sha256_hex(&i.to_le_bytes()),
+        group: None,
+        mu: None,
+        params: Some(ChainParams::default()),
+        color: [10, 20, 30, 255],
+    };
+    let s = Session {
+        items: (0..2000).map(item).collect(),
+        selected: vec![0, 1],
+        active: Some(1),
+        ..Session::default()
+    };
+    s.save(out)?;
+    Ok(())
+}
+
 #[cfg(feature = "gui")]
 fn gui(a: GuiArgs) -> Result<()> {
+    let (sessions, files): (Vec<PathBuf>, Vec<PathBuf>) = a
+        .files
+        .into_iter()
+        .partition(|f| f.extension().is_some_and(|e| e == "carto"));
+    let mut session = a.session;
+    for s in sessions {
+        if session.is_some() {
+            bail!("only one session can be opened at a time ({})", s.display());
+        }
+        session = Some(s);
+    }
     carto::gui::run(carto::gui::GuiOptions {
-        files: a.files,
+        files,
         demo: a.demo,
         screenshot: a.screenshot,
         plot: a.plot,
+        session,
     })
     .map_err(anyhow::Error::msg)
 }
@@ -413,7 +454,7 @@ fn gui(a: GuiArgs) -> Result<()> {
 #[cfg(not(feature = "gui"))]
 fn gui(a: GuiArgs) -> Result<()> {
     use clap::CommandFactory;
-    if a.files.is_empty() && !a.demo && a.screenshot.is_none() {
+    if a.files.is_empty() && !a.demo && a.screenshot.is_none() && a.session.is_none() {
         return emit(&Cli::command().render_help().to_string());
     }
     bail!("this carto was built without the `gui` feature")

@@ -8,6 +8,7 @@ pub mod exafs;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod io;
+pub mod session;
 pub mod units;
 pub mod xas;
 
