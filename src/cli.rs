@@ -123,6 +123,10 @@ pub struct XasArgs {
     /// Print one JSON document with all arrays.
     #[arg(long)]
     pub json: bool,
+    /// Also write the processed arrays as CSV: OUT_mu.csv (energy grid),
+    /// OUT_chi.csv (k) and OUT_chir.csv (R).
+    #[arg(long, value_name = "OUT.csv")]
+    pub csv: Option<PathBuf>,
     // corrections, applied in this order before pre_edge (as in Athena)
     /// Deglitch: remove the points nearest these energies, eV (comma-separated).
     #[arg(long, value_delimiter = ',')]
@@ -666,6 +670,22 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
         let ft = ft_for(&p.ft, &c.k_inv_ang, &file)?;
         let r =
             xas::xftf(&c.k_inv_ang, &c.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
+        if let Some(out) = &a.csv {
+            let name = c.name.clone();
+            carto::export::write_csv(
+                out,
+                &carto::export::ExportSpectrum {
+                    name: &name,
+                    source: &file,
+                    pre: None,
+                    bkg: None,
+                    k_inv_ang: &c.k_inv_ang,
+                    chi: &c.chi,
+                    chir: &r,
+                },
+            )
+            .map_err(anyhow::Error::msg)?;
+        }
         let v = json!({
             "file": file, "group": group, "e0": Value::Null, "edge_step": Value::Null,
             "pre_slope": Value::Null, "pre_intercept": Value::Null, "energy": [], "norm": [],
@@ -710,6 +730,21 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
     let chir =
         xas::xftf(&bkg.k_inv_ang, &bkg.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
     let res = xas::ChainResult { pre, bkg, chir };
+    if let Some(out) = &a.csv {
+        carto::export::write_csv(
+            out,
+            &carto::export::ExportSpectrum {
+                name: &s.name,
+                source: &file,
+                pre: Some(&res.pre),
+                bkg: Some(&res.bkg),
+                k_inv_ang: &res.bkg.k_inv_ang,
+                chi: &res.bkg.chi,
+                chir: &res.chir,
+            },
+        )
+        .map_err(anyhow::Error::msg)?;
+    }
     let params = json!({
         "e0": res.pre.e0, "step": res.pre.edge_step, "pre1": res.pre.pre1, "pre2": res.pre.pre2,
         "norm1": res.pre.norm1, "norm2": res.pre.norm2, "nnorm": res.pre.nnorm, "nvict": res.pre.nvict,

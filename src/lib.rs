@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod exafs;
+pub mod export;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod io;

@@ -556,9 +556,60 @@ impl CartoApp {
         }
     }
 
-    /// File ▸ Export CSV: the selected spectra's processed arrays.
-    pub fn export_csv(&mut self, _path: &std::path::Path) {
-        self.log.warn("CSV export is not available yet");
+    /// File ▸ Export CSV: each selected spectrum's processed arrays as
+    /// `BASE_NAME_mu.csv`, `_chi.csv`, `_chir.csv` beside `base`.
+    pub fn export_csv(&mut self, base: &std::path::Path) {
+        use crate::export::{ExportSpectrum, file_safe, write_csv};
+        let items = self.workspace.selected_spectra();
+        if items.is_empty() {
+            self.log.warn("export: select the spectra to export first");
+            return;
+        }
+        let stem = base
+            .file_stem()
+            .map_or_else(|| "carto".into(), |s| s.to_string_lossy().into_owned());
+        let mut lines = Vec::new();
+        for item in items {
+            let Some(r) = item.spectrum().and_then(|s| s.result.as_ref()) else {
+                lines.push((
+                    Level::Warn,
+                    format!("export: {} is not processed, skipped", item.name),
+                ));
+                continue;
+            };
+            let one = base.with_file_name(format!("{stem}_{}.csv", file_safe(&item.name)));
+            let s = ExportSpectrum {
+                name: &item.name,
+                source: &item.source,
+                pre: r.pre.as_ref(),
+                bkg: r.bkg.as_ref(),
+                k_inv_ang: &r.k_inv_ang,
+                chi: &r.chi,
+                chir: &r.chir,
+            };
+            match write_csv(&one, &s) {
+                Ok(files) => lines.push((
+                    Level::Info,
+                    format!(
+                        "exported {}: {}",
+                        item.name,
+                        files
+                            .iter()
+                            .map(|f| f.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+                Err(e) => lines.push((Level::Error, format!("export: {e}"))),
+            }
+        }
+        for (level, text) in lines {
+            match level {
+                Level::Info => self.log.info(text),
+                Level::Warn => self.log.warn(text),
+                Level::Error => self.log.error(text),
+            }
+        }
     }
 }
 
