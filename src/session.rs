@@ -303,6 +303,22 @@ mod tests {
     }
 
     #[test]
+    fn recovery_is_offered_only_after_an_unclean_exit() {
+        let dir = std::env::temp_dir().join(format!("carto-state-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(start_run(&dir), Ok(false), "first run");
+        Session::default()
+            .save(&recovery_path(&dir))
+            .expect("autosave");
+        // Killed: the marker stays, so the next start offers recovery.
+        assert_eq!(start_run(&dir), Ok(true));
+        end_run(&dir);
+        assert!(!marker_path(&dir).exists() && !recovery_path(&dir).exists());
+        assert_eq!(start_run(&dir), Ok(false), "after a clean exit");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn newer_version_and_bad_selection_are_refused() {
         let p = Path::new("x.carto");
         let e = Session::from_json(r#"{"carto_session": 9, "items": []}"#, p);

@@ -490,3 +490,26 @@ fn save_and_reload_a_session_through_the_app() {
         chi_of(h.state(), "cu_metal_rt.xdi")
     );
 }
+
+#[test]
+fn recovery_offer_restores_the_autosaved_session() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-recovery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("recovery.json");
+    let mut before = CartoApp::new();
+    before.open_paths(&[common::data("xas/xdi/cu_metal_rt.xdi")]);
+    before.to_session().save(&path).expect("autosave");
+
+    let mut app = CartoApp::new();
+    app.recovery_offer = Some(path);
+    let mut h = harness(app);
+    h.step();
+    h.get_by_label("Restore").click();
+    settle(&mut h);
+    assert!(h.state().recovery_offer.is_none());
+    assert_eq!(h.state().to_session(), before.to_session());
+    assert!(
+        h.state().session_path.is_none(),
+        "Save asks where, not the recovery file"
+    );
+}

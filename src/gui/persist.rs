@@ -90,7 +90,13 @@ impl CartoApp {
 
     /// Rebuild the workspace from a session.
     pub fn apply_session(&mut self, s: &Session) {
-        self.workspace = Default::default();
+        // Remove rather than replace the workspace: ids keep counting up, so
+        // a late result of a running job can't land on a new item.
+        let all = self.workspace.items.iter().map(|i| i.id).collect();
+        self.workspace.remove(&all);
+        if let Some(job) = &self.job {
+            job.cancel();
+        }
         // Each file is read once, however many of its groups are listed.
         type Key = (String, Option<crate::io::MuMode>);
         let mut by_file: Vec<(Key, Vec<usize>)> = Vec::new();
