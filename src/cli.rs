@@ -37,6 +37,9 @@ pub struct GuiArgs {
     /// Render a few frames, save a PNG screenshot here and exit.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<PathBuf>,
+    /// Open a saved session (a `FILE.carto` among the files does the same).
+    #[arg(long, value_name = "FILE.carto")]
+    pub session: Option<PathBuf>,
     /// The plot tab to show first.
     #[cfg(feature = "gui")]
     #[arg(long, value_enum)]
@@ -120,6 +123,10 @@ pub struct XasArgs {
     /// Print one JSON document with all arrays.
     #[arg(long)]
     pub json: bool,
+    /// Also write the processed arrays as CSV: OUT_mu.csv (energy grid),
+    /// OUT_chi.csv (k) and OUT_chir.csv (R).
+    #[arg(long, value_name = "OUT.csv")]
+    pub csv: Option<PathBuf>,
     // corrections, applied in this order before pre_edge (as in Athena)
     /// Deglitch: remove the points nearest these energies, eV (comma-separated).
     #[arg(long, value_delimiter = ',')]
@@ -388,6 +395,11 @@ pub enum BenchWhat {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    // Test hook (tests/session.rs): write a large session, slowly with
+    // CARTO_TEST_SLOW_SAVE_MS, so the test can kill -9 this process mid-save.
+    if let Some(out) = std::env::var_os("CARTO_TEST_WRITE_SESSION") {
+        return write_test_session(std::path::Path::new(&out));
+    }
     match cli.command {
         None => gui(cli.gui),
         Some(Command::Open(a)) => gui(a),
@@ -398,13 +410,46 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+fn write_test_session(out: &std::path::Path) -> Result<()> {
+    use carto::session::{Session, SessionItem};
+    let item = |i: usize| SessionItem {
+        name: format!("spectrum {i}"),
+        path: format!("/nonexistent/scan_{i:05}.xdi"),
+        sha256: carto::session::sha256_hex(&i.to_le_bytes()),
+        group: None,
+        mu: None,
+        params: Some(ChainParams::default()),
+        color: [10, 20, 30, 255],
+    };
+    let s = Session {
+        items: (0..2000).map(item).collect(),
+        selected: vec![0, 1],
+        active: Some(1),
+        ..Session::default()
+    };
+    s.save(out)?;
+    Ok(())
+}
+
 #[cfg(feature = "gui")]
 fn gui(a: GuiArgs) -> Result<()> {
+    let (sessions, files): (Vec<PathBuf>, Vec<PathBuf>) = a
+        .files
+        .into_iter()
+        .partition(|f| f.extension().is_some_and(|e| e == "carto"));
+    let mut session = a.session;
+    for s in sessions {
+        if session.is_some() {
+            bail!("only one session can be opened at a time ({})", s.display());
+        }
+        session = Some(s);
+    }
     carto::gui::run(carto::gui::GuiOptions {
-        files: a.files,
+        files,
         demo: a.demo,
         screenshot: a.screenshot,
         plot: a.plot,
+        session,
     })
     .map_err(anyhow::Error::msg)
 }
@@ -413,7 +458,7 @@ fn gui(a: GuiArgs) -> Result<()> {
 #[cfg(not(feature = "gui"))]
 fn gui(a: GuiArgs) -> Result<()> {
     use clap::CommandFactory;
-    if a.files.is_empty() && !a.demo && a.screenshot.is_none() {
+    if a.files.is_empty() && !a.demo && a.screenshot.is_none() && a.session.is_none() {
         return emit(&Cli::command().render_help().to_string());
     }
     bail!("this carto was built without the `gui` feature")
@@ -625,6 +670,22 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
         let ft = ft_for(&p.ft, &c.k_inv_ang, &file)?;
         let r =
             xas::xftf(&c.k_inv_ang, &c.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
+        if let Some(out) = &a.csv {
+            let name = c.name.clone();
+            carto::export::write_csv(
+                out,
+                &carto::export::ExportSpectrum {
+                    name: &name,
+                    source: &file,
+                    pre: None,
+                    bkg: None,
+                    k_inv_ang: &c.k_inv_ang,
+                    chi: &c.chi,
+                    chir: &r,
+                },
+            )
+            .map_err(anyhow::Error::msg)?;
+        }
         let v = json!({
             "file": file, "group": group, "e0": Value::Null, "edge_step": Value::Null,
             "pre_slope": Value::Null, "pre_intercept": Value::Null, "energy": [], "norm": [],
@@ -669,6 +730,21 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
     let chir =
         xas::xftf(&bkg.k_inv_ang, &bkg.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
     let res = xas::ChainResult { pre, bkg, chir };
+    if let Some(out) = &a.csv {
+        carto::export::write_csv(
+            out,
+            &carto::export::ExportSpectrum {
+                name: &s.name,
+                source: &file,
+                pre: Some(&res.pre),
+                bkg: Some(&res.bkg),
+                k_inv_ang: &res.bkg.k_inv_ang,
+                chi: &res.bkg.chi,
+                chir: &res.chir,
+            },
+        )
+        .map_err(anyhow::Error::msg)?;
+    }
     let params = json!({
         "e0": res.pre.e0, "step": res.pre.edge_step, "pre1": res.pre.pre1, "pre2": res.pre.pre2,
         "norm1": res.pre.norm1, "norm2": res.pre.norm2, "nnorm": res.pre.nnorm, "nvict": res.pre.nvict,

@@ -5,9 +5,11 @@
 
 pub mod bench;
 pub mod exafs;
+pub mod export;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod io;
+pub mod session;
 pub mod units;
 pub mod xas;
 

@@ -445,3 +445,71 @@ fn apply_from_a_chi_file_copies_only_the_ft_parameters() {
     assert_eq!(p.ft.kweight, 3.0);
     assert_eq!(p.autobk.rbkg, 1.3, "the μ(E) spectrum keeps its own AUTOBK");
 }
+
+#[test]
+fn save_and_reload_a_session_through_the_app() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/feo_rt1.xdi"),
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    // Edit through the panel, then save from the app.
+    h.get_by_label("rbkg").set_value_accesskit(1.3);
+    h.step();
+    let dir = std::env::temp_dir().join(format!("carto-gui-session-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("gui.carto");
+    assert!(h.state_mut().save_session(&path));
+    let saved = h.state().to_session();
+    assert_eq!(
+        saved.items[saved.active.expect("active")]
+            .params
+            .as_ref()
+            .map(|p| p.autobk.rbkg),
+        Some(1.3)
+    );
+
+    let mut h2 = harness(CartoApp::new());
+    assert!(h2.state_mut().open_session(&path));
+    settle(&mut h2);
+    assert_eq!(h2.state().to_session(), saved);
+    assert!(h2.state().log.errors().next().is_none());
+    // The reloaded spectra were processed with the saved parameters.
+    let names: Vec<String> = h2
+        .state()
+        .plot_series(PlotTab::ChiK)
+        .into_iter()
+        .filter(|s| s.role == Role::Data)
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["feo_rt1.xdi", "cu_metal_rt.xdi"]);
+    assert_eq!(
+        chi_of(h2.state(), "cu_metal_rt.xdi"),
+        chi_of(h.state(), "cu_metal_rt.xdi")
+    );
+}
+
+#[test]
+fn recovery_offer_restores_the_autosaved_session() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-recovery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("recovery.json");
+    let mut before = CartoApp::new();
+    before.open_paths(&[common::data("xas/xdi/cu_metal_rt.xdi")]);
+    before.to_session().save(&path).expect("autosave");
+
+    let mut app = CartoApp::new();
+    app.recovery_offer = Some(path);
+    let mut h = harness(app);
+    h.step();
+    h.get_by_label("Restore").click();
+    settle(&mut h);
+    assert!(h.state().recovery_offer.is_none());
+    assert_eq!(h.state().to_session(), before.to_session());
+    assert!(
+        h.state().session_path.is_none(),
+        "Save asks where, not the recovery file"
+    );
+}

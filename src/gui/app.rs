@@ -39,8 +39,28 @@ pub struct CartoApp {
     pub job: Option<Job>,
     /// Files being read in the background (dropped or picked in File ▸ Open).
     pub loads: Vec<LoadJob>,
-    /// Paths picked in File ▸ Open, which runs on its own thread.
-    dialog: Option<Receiver<Vec<PathBuf>>>,
+    /// What a file dialog (on its own thread) picked.
+    dialog: Option<Receiver<Picked>>,
+    /// The session file Save writes to (set by Open session / Save as).
+    pub session_path: Option<PathBuf>,
+    /// Where the recovery file and the crash marker live (None: no autosave).
+    pub state_dir: Option<PathBuf>,
+    pub last_autosave: std::time::Instant,
+    /// A recovery file from a run that did not exit cleanly, offered once.
+    pub recovery_offer: Option<PathBuf>,
+}
+
+/// The answer of a file dialog.
+enum Picked {
+    Open(Vec<PathBuf>),
+    OpenSession(Option<PathBuf>),
+    SaveSession(Option<PathBuf>),
+    ExportCsv(Option<PathBuf>),
+}
+
+/// The bytes of a demo file by name (sessions refer to them as `builtin:NAME`).
+pub fn builtin_bytes(name: &str) -> Option<&'static [u8]> {
+    DEMO_FILES.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
 }
 
 impl Default for CartoApp {
@@ -60,25 +80,42 @@ impl CartoApp {
             job: None,
             loads: Vec::new(),
             dialog: None,
+            session_path: None,
+            state_dir: None,
+            last_autosave: std::time::Instant::now(),
+            recovery_offer: None,
         }
     }
 
     /// The demo session: two iron oxides selected for overlay, Cu foil beside.
     pub fn demo() -> Self {
         let mut app = Self::new();
-        let mut ids = Vec::new();
-        for (name, bytes) in DEMO_FILES {
-            match app.workspace.load_bytes(bytes, name) {
-                Ok(new) => ids.extend(new),
-                Err(e) => app.log.error(e),
-            }
-        }
+        let ids = app.load_builtin();
         app.workspace.select_only(&ids[..ids.len().min(2)]);
         app.log.info(format!(
             "demo session: {} spectra from sample_data/ (File ▸ Open or drop files to add yours)",
             ids.len()
         ));
         app
+    }
+
+    /// Add the demo's spectra; returns their ids.
+    fn load_builtin(&mut self) -> Vec<u64> {
+        let mut ids = Vec::new();
+        for (name, bytes) in DEMO_FILES {
+            match self.workspace.load_bytes(bytes, name) {
+                Ok(new) => {
+                    for &id in &new {
+                        if let Some(item) = self.workspace.item_mut(id) {
+                            item.file = format!("{}{name}", crate::session::BUILTIN_PREFIX);
+                        }
+                    }
+                    ids.extend(new);
+                }
+                Err(e) => self.log.error(e),
+            }
+        }
+        ids
     }
 
     /// Open files now, on this thread (start-up and tests; the window uses
@@ -130,13 +167,26 @@ impl CartoApp {
     /// per frame before drawing; never waits.
     pub fn logic(&mut self, ctx: &egui::Context) {
         if let Some(rx) = &self.dialog
-            && let Ok(paths) = rx.try_recv()
+            && let Ok(picked) = rx.try_recv()
         {
             self.dialog = None;
-            if !paths.is_empty() {
-                self.open_in_background(paths, ctx);
+            match picked {
+                Picked::Open(paths) if !paths.is_empty() => self.open_in_background(paths, ctx),
+                Picked::OpenSession(Some(p)) => {
+                    self.open_session(&p);
+                }
+                Picked::SaveSession(Some(p)) => {
+                    self.save_session(&p);
+                }
+                Picked::ExportCsv(Some(p)) => self.export_csv(&p),
+                _ => {}
             }
         }
+        let save = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
+        if ctx.input_mut(|i| i.consume_shortcut(&save)) {
+            self.save_session_now();
+        }
+        self.autosave();
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
@@ -180,6 +230,7 @@ impl CartoApp {
         self.logic(&ctx);
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        self.recovery_ui(&ctx);
         egui::Panel::bottom("log")
             .resizable(true)
             .default_size(130.0)
@@ -212,17 +263,29 @@ impl CartoApp {
                     self.open_dialog();
                 }
                 if ui.button("Load demo session").clicked() {
-                    let before = self.workspace.items.len();
-                    for (name, bytes) in DEMO_FILES {
-                        if let Err(e) = self.workspace.load_bytes(bytes, name) {
-                            self.log.error(e);
-                        }
-                    }
-                    let ids: Vec<u64> = self.workspace.items[before..]
-                        .iter()
-                        .map(|i| i.id)
-                        .collect();
+                    let ids = self.load_builtin();
                     self.workspace.select_only(&ids);
+                }
+                ui.separator();
+                if ui.button("Open session…").clicked() {
+                    self.file_dialog(DialogKind::OpenSession);
+                }
+                if ui
+                    .add(egui::Button::new("Save session").shortcut_text("Ctrl+S"))
+                    .clicked()
+                {
+                    self.save_session_now();
+                }
+                if ui.button("Save session as…").clicked() {
+                    self.file_dialog(DialogKind::SaveSession);
+                }
+                ui.separator();
+                if ui
+                    .button("Export CSV…")
+                    .on_hover_text("The processed arrays of the selected spectra, one file each")
+                    .clicked()
+                {
+                    self.file_dialog(DialogKind::ExportCsv);
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
@@ -246,6 +309,20 @@ impl CartoApp {
 
     /// File ▸ Open: the dialog runs on its own thread so frames go on.
     pub fn open_dialog(&mut self) {
+        self.file_dialog(DialogKind::Open);
+    }
+
+    /// File ▸ Save session: to the session's file, else ask where.
+    pub fn save_session_now(&mut self) {
+        match self.session_path.clone() {
+            Some(p) => {
+                self.save_session(&p);
+            }
+            None => self.file_dialog(DialogKind::SaveSession),
+        }
+    }
+
+    fn file_dialog(&mut self, kind: DialogKind) {
         if self.dialog.is_some() {
             return;
         }
@@ -259,10 +336,28 @@ impl CartoApp {
         }
         let (tx, rx) = channel();
         std::thread::spawn(move || {
-            let picked = rfd::FileDialog::new()
-                .set_title("Open spectra")
-                .pick_files()
-                .unwrap_or_default();
+            let d = rfd::FileDialog::new();
+            let picked = match kind {
+                DialogKind::Open => {
+                    Picked::Open(d.set_title("Open spectra").pick_files().unwrap_or_default())
+                }
+                DialogKind::OpenSession => Picked::OpenSession(
+                    d.set_title("Open session")
+                        .add_filter("Carto session", &["carto", "json"])
+                        .pick_file(),
+                ),
+                DialogKind::SaveSession => Picked::SaveSession(
+                    d.set_title("Save session")
+                        .add_filter("Carto session", &["carto"])
+                        .set_file_name("analysis.carto")
+                        .save_file(),
+                ),
+                DialogKind::ExportCsv => Picked::ExportCsv(
+                    d.set_title("Export CSV (one file per spectrum: NAME_SPECTRUM.csv)")
+                        .set_file_name("export.csv")
+                        .save_file(),
+                ),
+            };
             let _ = tx.send(picked);
         });
         self.dialog = Some(rx);
@@ -415,6 +510,106 @@ impl CartoApp {
                     ui.label(RichText::new(&line.text).color(color).monospace());
                 }
             });
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum DialogKind {
+    Open,
+    OpenSession,
+    SaveSession,
+    ExportCsv,
+}
+
+impl CartoApp {
+    /// The offer to restore the autosaved session after a crash.
+    fn recovery_ui(&mut self, ctx: &egui::Context) {
+        let Some(path) = self.recovery_offer.clone() else {
+            return;
+        };
+        let mut answer = None;
+        egui::Window::new("Recover the previous session?")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+            .show(ctx, |ui| {
+                ui.label("Carto did not exit cleanly last time. Restore the autosaved session?");
+                ui.label(RichText::new(path.display().to_string()).weak());
+                ui.horizontal(|ui| {
+                    if ui.button("Restore").clicked() {
+                        answer = Some(true);
+                    }
+                    if ui.button("Discard").clicked() {
+                        answer = Some(false);
+                    }
+                });
+            });
+        match answer {
+            Some(true) => {
+                self.recovery_offer = None;
+                self.open_session(&path);
+                // Save goes to a file the user picks, not the recovery file.
+                self.session_path = None;
+            }
+            Some(false) => self.recovery_offer = None,
+            None => {}
+        }
+    }
+
+    /// File ▸ Export CSV: each selected spectrum's processed arrays as
+    /// `BASE_NAME_mu.csv`, `_chi.csv`, `_chir.csv` beside `base`.
+    pub fn export_csv(&mut self, base: &std::path::Path) {
+        use crate::export::{ExportSpectrum, file_safe, write_csv};
+        let items = self.workspace.selected_spectra();
+        if items.is_empty() {
+            self.log.warn("export: select the spectra to export first");
+            return;
+        }
+        let stem = base
+            .file_stem()
+            .map_or_else(|| "carto".into(), |s| s.to_string_lossy().into_owned());
+        let mut lines = Vec::new();
+        for item in items {
+            let Some(r) = item.spectrum().and_then(|s| s.result.as_ref()) else {
+                lines.push((
+                    Level::Warn,
+                    format!("export: {} is not processed, skipped", item.name),
+                ));
+                continue;
+            };
+            let one = base.with_file_name(format!("{stem}_{}.csv", file_safe(&item.name)));
+            let s = ExportSpectrum {
+                name: &item.name,
+                source: &item.source,
+                pre: r.pre.as_ref(),
+                bkg: r.bkg.as_ref(),
+                k_inv_ang: &r.k_inv_ang,
+                chi: &r.chi,
+                chir: &r.chir,
+            };
+            match write_csv(&one, &s) {
+                Ok(files) => lines.push((
+                    Level::Info,
+                    format!(
+                        "exported {}: {}",
+                        item.name,
+                        files
+                            .iter()
+                            .map(|f| f.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+                Err(e) => lines.push((Level::Error, format!("export: {e}"))),
+            }
+        }
+        for (level, text) in lines {
+            match level {
+                Level::Info => self.log.info(text),
+                Level::Warn => self.log.warn(text),
+                Level::Error => self.log.error(text),
+            }
+        }
     }
 }
 

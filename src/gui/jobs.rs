@@ -223,7 +223,7 @@ pub struct LoadJob {
 enum LoadMsg {
     /// How many files the folders expanded to.
     Total(usize),
-    File(String, Box<Result<Dataset, String>>),
+    File(String, Box<Result<(Dataset, String), String>>),
     Error(String),
 }
 
@@ -313,7 +313,7 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
             Ok(LoadMsg::Error(e)) => log.error(e),
             Ok(LoadMsg::File(file, ds)) => {
                 job.done += 1;
-                match (*ds).and_then(|ds| ws.add_dataset(ds, &file)) {
+                match (*ds).and_then(|(ds, sha)| ws.add_dataset(ds, &file, &sha)) {
                     Ok(ids) => {
                         log.info(format!("opened {file} ({} item(s))", ids.len()));
                         job.new_ids.extend(ids);

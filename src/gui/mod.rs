@@ -9,6 +9,7 @@
 pub mod app;
 pub mod jobs;
 pub mod params;
+pub mod persist;
 pub mod plots;
 pub mod workspace;
 
@@ -41,19 +42,38 @@ pub struct GuiOptions {
     pub screenshot: Option<PathBuf>,
     /// The plot tab shown first.
     pub plot: Option<PlotTab>,
+    /// A session file to open.
+    pub session: Option<PathBuf>,
 }
 
 /// Run the app until its window closes. With `screenshot`, returns whether
 /// the PNG was written.
 pub fn run(opts: GuiOptions) -> Result<(), String> {
-    let mut app = if opts.demo || opts.files.is_empty() {
+    let mut app = if opts.demo || (opts.files.is_empty() && opts.session.is_none()) {
         CartoApp::demo()
     } else {
         CartoApp::new()
     };
+    if let Some(s) = &opts.session {
+        app.open_session(s);
+    }
     app.open_paths(&opts.files);
     if let Some(tab) = opts.plot {
         app.plots.tab = tab;
+    }
+    // Autosave and crash recovery (not for screenshots, which are scripted).
+    let state = if opts.screenshot.is_none() {
+        crate::session::state_dir()
+    } else {
+        None
+    };
+    if let Some(dir) = &state {
+        match crate::session::start_run(dir) {
+            Ok(true) => app.recovery_offer = Some(crate::session::recovery_path(dir)),
+            Ok(false) => {}
+            Err(e) => app.log.warn(format!("no autosave: {e}")),
+        }
+        app.state_dir = Some(dir.clone());
     }
 
     let wants_screenshot = opts.screenshot.is_some();
@@ -84,6 +104,9 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
         }),
     )
     .map_err(|e| format!("cannot start the GUI: {e}"))?;
+    if let Some(dir) = &state {
+        crate::session::end_run(dir);
+    }
     let result = outcome.lock().map(|mut o| o.take()).unwrap_or(None);
     match result {
         Some(r) => r,

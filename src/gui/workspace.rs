@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use egui::Color32;
 
-use crate::io::{self, ChiData, Dataset, LoadOptions, XasSpectrum, feff::FeffPath};
+use crate::io::{self, ChiData, Dataset, LoadOptions, MuMode, XasSpectrum, feff::FeffPath};
+use crate::session::sha256_hex;
 use crate::xas::{self, Autobk, ChainParams, ChiR, FtParams, PreEdge};
 
 /// What a spectrum item starts from.
@@ -165,6 +166,14 @@ pub struct Item {
     pub name: String,
     /// The file it came from (and the Athena group), for tooltips and logs.
     pub source: String,
+    /// The file as opened (`builtin:NAME` for the demo's), for sessions.
+    pub file: String,
+    /// SHA-256 of the file's bytes when it was read.
+    pub sha256: String,
+    /// The Athena group label, for items from a project.
+    pub group: Option<String>,
+    /// The μ recipe override it was read with (None: automatic).
+    pub mu: Option<MuMode>,
     pub color: Color32,
     pub data: ItemData,
 }
@@ -231,16 +240,39 @@ impl Workspace {
     /// Returns the new ids, or the readable reason the file can't be read.
     pub fn load_file(&mut self, path: &Path) -> Result<Vec<u64>, String> {
         let file = path.display().to_string();
-        self.add_dataset(read_file(path)?, &file)
+        let (ds, sha) = read_file(path)?;
+        self.add_dataset(ds, &file, &sha)
     }
 
     pub fn load_bytes(&mut self, bytes: &[u8], file: &str) -> Result<Vec<u64>, String> {
-        self.add_dataset(parse_bytes(bytes, file)?, file)
+        self.load_bytes_with(bytes, file, None)
+    }
+
+    /// [`Self::load_bytes`] with a μ recipe override.
+    pub fn load_bytes_with(
+        &mut self,
+        bytes: &[u8],
+        file: &str,
+        mu: Option<MuMode>,
+    ) -> Result<Vec<u64>, String> {
+        let ds = parse_bytes_with(bytes, file, mu)?;
+        let ids = self.add_dataset(ds, file, &sha256_hex(bytes))?;
+        for &id in &ids {
+            if let Some(item) = self.item_mut(id) {
+                item.mu = mu;
+            }
+        }
+        Ok(ids)
     }
 
     /// Add what one file held (read by [`read_file`], possibly on another
     /// thread) as items.
-    pub fn add_dataset(&mut self, ds: Dataset, file: &str) -> Result<Vec<u64>, String> {
+    pub fn add_dataset(
+        &mut self,
+        ds: Dataset,
+        file: &str,
+        sha256: &str,
+    ) -> Result<Vec<u64>, String> {
         let stem = Path::new(file)
             .file_name()
             .map_or_else(|| file.to_string(), |s| s.to_string_lossy().into_owned());
@@ -263,7 +295,13 @@ impl Workspace {
                         g.to_spectrum(file).map(Input::Mu)
                     };
                     match input {
-                        Ok(input) => new.push(self.push(&name, &source, spectrum(input))),
+                        Ok(input) => {
+                            let id = self.push(&name, &source, spectrum(input));
+                            if let Some(item) = self.item_mut(id) {
+                                item.group = Some(g.label.clone());
+                            }
+                            new.push(id);
+                        }
                         Err(e) => errors.push(format!("group '{}': {e}", g.label)),
                     }
                 }
@@ -274,6 +312,12 @@ impl Workspace {
                         errors.join("; ")
                     ));
                 }
+            }
+        }
+        for &id in &new {
+            if let Some(item) = self.item_mut(id) {
+                item.file = file.to_string();
+                item.sha256 = sha256.to_string();
             }
         }
         Ok(new)
@@ -287,6 +331,10 @@ impl Workspace {
             id,
             name: name.to_string(),
             source: source.to_string(),
+            file: String::new(),
+            sha256: String::new(),
+            group: None,
+            mu: None,
             color,
             data,
         });
@@ -374,13 +422,24 @@ impl Workspace {
 
 /// Read and parse one file (any thread). A panic inside a reader is caught
 /// and reported like any other unreadable file.
-pub fn read_file(path: &Path) -> Result<Dataset, String> {
+/// Also returns the SHA-256 of the bytes (sessions record it).
+pub fn read_file(path: &Path) -> Result<(Dataset, String), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse_bytes(&bytes, &path.display().to_string())
+    let ds = parse_bytes(&bytes, &path.display().to_string())?;
+    Ok((ds, sha256_hex(&bytes)))
 }
 
 pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Dataset, String> {
-    std::panic::catch_unwind(|| io::load_bytes(bytes, file, &LoadOptions::default()))
+    parse_bytes_with(bytes, file, None)
+}
+
+/// [`parse_bytes`] with a μ recipe override.
+pub fn parse_bytes_with(bytes: &[u8], file: &str, mu: Option<MuMode>) -> Result<Dataset, String> {
+    let opts = LoadOptions {
+        mu_mode: mu,
+        columns: None,
+    };
+    std::panic::catch_unwind(|| io::load_bytes(bytes, file, &opts))
         .map_err(|_| format!("{file}: internal error while reading (please report)"))?
         .map_err(|e| e.to_string())
 }

@@ -142,7 +142,7 @@ impl MuRecipe {
 }
 
 /// Which kind of μ a user asks for when overriding the automatic choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum MuMode {
     Transmission,

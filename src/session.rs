@@ -1,0 +1,331 @@
+//! Sessions: the whole analysis as a versioned, human-readable JSON file
+//! (`"carto_session": 1`). Data files are stored by path and SHA-256, never
+//! copied; loading re-reads them and reports a missing or changed file
+//! instead of failing. Saving is atomic: `NAME.tmp` is written and fsynced,
+//! the previous file is kept as `NAME.bak`, then the temp file is renamed
+//! over `NAME`, so a crash at any point leaves a loadable file.
+//!
+//! The GUI converts its state to and from [`Session`]; nothing here knows egui.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::io::MuMode;
+use crate::xas::ChainParams;
+
+/// The format version written into every session file.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Path prefix for spectra compiled into the binary (the demo session).
+pub const BUILTIN_PREFIX: &str = "builtin:";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Format version ([`FORMAT_VERSION`]).
+    pub carto_session: u32,
+    pub items: Vec<SessionItem>,
+    /// Indexes into `items`.
+    #[serde(default)]
+    pub selected: Vec<usize>,
+    /// The item whose parameters are edited (index into `items`).
+    #[serde(default)]
+    pub active: Option<usize>,
+    #[serde(default)]
+    pub view: ViewState,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            carto_session: FORMAT_VERSION,
+            items: Vec::new(),
+            selected: Vec::new(),
+            active: None,
+            view: ViewState::default(),
+        }
+    }
+}
+
+/// One workspace item: where its data comes from and how it is processed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionItem {
+    /// The name shown in the workspace.
+    pub name: String,
+    /// The data file (absolute when it was opened so), or `builtin:NAME`.
+    pub path: String,
+    /// SHA-256 of the file's bytes when the session was saved (hex).
+    pub sha256: String,
+    /// The Athena group label, for items from a project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The μ(E) recipe override (None: the automatic choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mu: Option<MuMode>,
+    /// pre_edge / autobk / xftf parameters (None for FEFF paths).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<ChainParams>,
+    /// sRGBA colour in the plots.
+    pub color: [u8; 4],
+}
+
+/// What the plots show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewState {
+    /// The plot tab: "mu", "norm", "chi-k" or "chi-r".
+    pub tab: String,
+    pub flat: bool,
+    pub re_im: bool,
+    pub show_window: bool,
+    pub show_pre_post: bool,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        ViewState {
+            tab: "mu".into(),
+            flat: false,
+            re_im: false,
+            show_window: true,
+            show_pre_post: true,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a Carto session: {reason}")]
+    Format { path: String, reason: String },
+    #[error("{path}: session format {found} is newer than this Carto reads ({FORMAT_VERSION})")]
+    Version { path: String, found: u32 },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SessionError + '_ {
+    move |source| SessionError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// SHA-256 of `bytes` as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A data file as re-read for a session item.
+#[derive(Debug)]
+pub enum FileCheck {
+    /// The bytes, unchanged since the save.
+    Same(Vec<u8>),
+    /// The bytes, but the file changed since the save (loaded anyway).
+    Changed(Vec<u8>),
+}
+
+/// Re-read an item's file and compare its hash. Err: the readable reason
+/// it can't be read (missing file, permissions).
+pub fn read_checked(path: &Path, sha256: &str) -> Result<FileCheck, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(if sha256_hex(&bytes).eq_ignore_ascii_case(sha256) {
+        FileCheck::Same(bytes)
+    } else {
+        FileCheck::Changed(bytes)
+    })
+}
+
+impl Session {
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs of strings and numbers cannot fail;
+        // the fallback keeps the signature honest without an unwrap.
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    pub fn from_json(text: &str, path: &Path) -> Result<Session, SessionError> {
+        let fmt = |reason: String| SessionError::Format {
+            path: path.display().to_string(),
+            reason,
+        };
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| fmt(e.to_string()))?;
+        let version = v
+            .get("carto_session")
+            .and_then(|x| x.as_u64())
+            .ok_or_else(|| fmt("no \"carto_session\" version field".into()))?;
+        if version > u64::from(FORMAT_VERSION) {
+            return Err(SessionError::Version {
+                path: path.display().to_string(),
+                found: u32::try_from(version).unwrap_or(u32::MAX),
+            });
+        }
+        let s: Session = serde_json::from_value(v).map_err(|e| fmt(e.to_string()))?;
+        let n = s.items.len();
+        if s.selected.iter().chain(s.active.iter()).any(|&i| i >= n) {
+            return Err(fmt(format!(
+                "selection refers to an item beyond the {n} listed"
+            )));
+        }
+        Ok(s)
+    }
+
+    /// Read a session file (the items' data files are not touched).
+    pub fn load(path: &Path) -> Result<Session, SessionError> {
+        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        Self::from_json(&text, path)
+    }
+
+    /// Save atomically: `NAME.tmp` (fsynced), the old file to `NAME.bak`,
+    /// then rename. A crash leaves `NAME` old or new, never partial.
+    pub fn save(&self, path: &Path) -> Result<(), SessionError> {
+        write_atomic(path, self.to_json().as_bytes(), slow_write_delay())
+    }
+}
+
+/// Test hook (used by tests/session.rs through the binary): with
+/// `CARTO_TEST_SLOW_SAVE_MS=N`, saving writes in 4 KiB chunks and sleeps N ms
+/// between them, so a test can kill the process in the middle of a save.
+fn slow_write_delay() -> Option<std::time::Duration> {
+    std::env::var("CARTO_TEST_SLOW_SAVE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+}
+
+fn sibling(path: &Path, ext: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(ext);
+    path.with_file_name(name)
+}
+
+/// The `.bak` file a save keeps beside `path`.
+pub fn backup_path(path: &Path) -> PathBuf {
+    sibling(path, ".bak")
+}
+
+fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    slow: Option<std::time::Duration>,
+) -> Result<(), SessionError> {
+    let tmp = sibling(path, ".tmp");
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        match slow {
+            Some(delay) => {
+                for chunk in bytes.chunks(4096) {
+                    f.write_all(chunk).map_err(io_err(&tmp))?;
+                    f.flush().map_err(io_err(&tmp))?;
+                    std::thread::sleep(delay);
+                }
+            }
+            None => f.write_all(bytes).map_err(io_err(&tmp))?,
+        }
+        f.sync_all().map_err(io_err(&tmp))?;
+    }
+    if path.exists() {
+        // A hard link keeps NAME in place until the rename replaces it, so
+        // there is no moment without a session file.
+        let bak = backup_path(path);
+        let _ = std::fs::remove_file(&bak);
+        if std::fs::hard_link(path, &bak).is_err() {
+            std::fs::copy(path, &bak).map_err(io_err(&bak))?;
+        }
+    }
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    // Make the rename itself durable.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Where autosave and the crash marker live: `$CARTO_STATE_DIR`, else
+/// `$XDG_STATE_HOME/carto`, else `~/.local/state/carto`.
+pub fn state_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("CARTO_STATE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("carto"));
+    }
+    std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|h| PathBuf::from(h).join(".local/state/carto"))
+}
+
+/// The autosaved session.
+pub fn recovery_path(dir: &Path) -> PathBuf {
+    dir.join("recovery.json")
+}
+
+/// Present while the app runs; left behind when it did not exit cleanly.
+pub fn marker_path(dir: &Path) -> PathBuf {
+    dir.join("running")
+}
+
+/// Called at start: true when the previous run left its marker (crashed or
+/// was killed) and a recovery file exists. Then writes this run's marker.
+pub fn start_run(dir: &Path) -> Result<bool, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let marker = marker_path(dir);
+    let crashed = marker.exists() && recovery_path(dir).exists();
+    std::fs::write(&marker, std::process::id().to_string())
+        .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    Ok(crashed)
+}
+
+/// Called at a clean exit: remove the marker and the recovery file.
+pub fn end_run(dir: &Path) {
+    let _ = std::fs::remove_file(marker_path(dir));
+    let _ = std::fs::remove_file(recovery_path(dir));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_of_known_input() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn recovery_is_offered_only_after_an_unclean_exit() {
+        let dir = std::env::temp_dir().join(format!("carto-state-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(start_run(&dir), Ok(false), "first run");
+        Session::default()
+            .save(&recovery_path(&dir))
+            .expect("autosave");
+        // Killed: the marker stays, so the next start offers recovery.
+        assert_eq!(start_run(&dir), Ok(true));
+        end_run(&dir);
+        assert!(!marker_path(&dir).exists() && !recovery_path(&dir).exists());
+        assert_eq!(start_run(&dir), Ok(false), "after a clean exit");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn newer_version_and_bad_selection_are_refused() {
+        let p = Path::new("x.carto");
+        let e = Session::from_json(r#"{"carto_session": 9, "items": []}"#, p);
+        assert!(matches!(e, Err(SessionError::Version { found: 9, .. })));
+        let e = Session::from_json(r#"{"carto_session": 1, "items": [], "selected": [0]}"#, p);
+        assert!(matches!(e, Err(SessionError::Format { .. })));
+        let e = Session::from_json(r#"{"items": []}"#, p);
+        assert!(matches!(e, Err(SessionError::Format { .. })));
+    }
+}

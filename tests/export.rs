@@ -1,0 +1,137 @@
+//! CSV export reads back with carto::io::load and gives the same numbers.
+
+mod common;
+
+use std::process::Command;
+
+use carto::io::{Dataset, LoadOptions};
+
+fn table_of(path: &std::path::Path) -> carto::io::ColumnTable {
+    match carto::io::load(path, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    {
+        Dataset::Xas(s) => s.table,
+        Dataset::Chi(c) => c.table,
+        other => panic!("{}: read as {}", path.display(), other.modality()),
+    }
+}
+
+fn col<'a>(t: &'a carto::io::ColumnTable, label: &str) -> &'a [f64] {
+    let i = t
+        .labels
+        .iter()
+        .position(|l| l == label)
+        .unwrap_or_else(|| panic!("no column {label} in {:?}", t.labels));
+    &t.columns[i]
+}
+
+/// Equal to the last bit or, because serde_json's default float parsing
+/// (the reference side) is not correctly rounded, within 2 ulp.
+fn same(a: &[f64], b: &[f64], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: length");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let tol = 4.5e-16 * x.abs().max(y.abs());
+        assert!((x - y).abs() <= tol, "{what}[{i}]: {x} vs {y}");
+    }
+}
+
+#[test]
+fn cli_csv_export_reads_back_with_the_same_numbers() {
+    let dir = std::env::temp_dir().join(format!("carto-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let data = common::data("xas/xdi/cu_metal_rt.xdi");
+    let base = dir.join("cu.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_carto"))
+        .arg("xas")
+        .arg(&data)
+        .arg("--json")
+        .arg("--csv")
+        .arg(&base)
+        .output()
+        .expect("run carto");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let arr = |k: &str| -> Vec<f64> {
+        v[k].as_array()
+            .expect(k)
+            .iter()
+            .map(|x| x.as_f64().expect("number"))
+            .collect()
+    };
+
+    let mu = table_of(&dir.join("cu_mu.csv"));
+    assert_eq!(
+        mu.labels,
+        [
+            "energy_eV",
+            "mu",
+            "norm",
+            "flat",
+            "pre_edge",
+            "post_edge",
+            "bkg"
+        ]
+    );
+    for (label, key) in [
+        ("energy_eV", "energy"),
+        ("mu", "mu"),
+        ("norm", "norm"),
+        ("flat", "flat"),
+        ("bkg", "bkg"),
+    ] {
+        same(col(&mu, label), &arr(key), label);
+    }
+    let chi = table_of(&dir.join("cu_chi.csv"));
+    same(col(&chi, "k_inv_ang"), &arr("k"), "k_inv_ang");
+    same(col(&chi, "chi"), &arr("chi"), "chi");
+    let chir = table_of(&dir.join("cu_chir.csv"));
+    same(col(&chir, "r_ang"), &arr("r"), "r_ang");
+    same(col(&chir, "chir_mag"), &arr("chir_mag"), "chir_mag");
+    same(col(&chir, "chir_re"), &arr("chir_re"), "chir_re");
+    same(col(&chir, "chir_im"), &arr("chir_im"), "chir_im");
+}
+
+/// File ▸ Export CSV: one set of files per selected spectrum, and the
+/// numbers read back bit for bit equal to the app's results.
+#[cfg(feature = "gui")]
+#[test]
+fn app_export_writes_each_selected_spectrum_exactly() {
+    let dir = std::env::temp_dir().join(format!("carto-export-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut app = carto::gui::CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+        common::data("xas/xdi/feo_rt1.xdi"),
+    ]);
+    for item in &mut app.workspace.items {
+        if let Some(s) = item.spectrum_mut() {
+            s.recompute();
+        }
+    }
+    app.export_csv(&dir.join("run.csv"));
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    for (name, file) in [
+        ("cu_metal_rt.xdi", "run_cu_metal_rt.xdi"),
+        ("feo_rt1.xdi", "run_feo_rt1.xdi"),
+    ] {
+        let id = app.workspace.find(name).expect("item");
+        let r = app
+            .workspace
+            .item(id)
+            .and_then(|i| i.spectrum())
+            .and_then(|s| s.result.as_ref())
+            .expect("processed");
+        let pre = r.pre.as_ref().expect("pre_edge");
+        let mu = table_of(&dir.join(format!("{file}_mu.csv")));
+        assert_eq!(col(&mu, "norm"), pre.norm.as_slice());
+        assert_eq!(col(&mu, "flat"), pre.flat.as_slice());
+        let chi = table_of(&dir.join(format!("{file}_chi.csv")));
+        assert_eq!(col(&chi, "chi"), r.chi.as_slice());
+        let chir = table_of(&dir.join(format!("{file}_chir.csv")));
+        assert_eq!(col(&chir, "chir_mag"), r.chir.chir_mag.as_slice());
+    }
+}

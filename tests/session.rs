@@ -1,0 +1,196 @@
+//! Session files: the format round-trips, saving is atomic (a kill -9 in
+//! the middle of a save leaves a loadable file), and the app reloads what it
+//! saved, reporting missing or changed files in the log.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use carto::session::{Session, SessionItem, backup_path, sha256_hex};
+use carto::xas::ChainParams;
+
+/// A fresh scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("carto-session-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+fn small_session(tag: &str) -> Session {
+    let mut p = ChainParams::default();
+    p.autobk.rbkg = 1.3;
+    p.ft.kmin = 2.5;
+    Session {
+        items: vec![SessionItem {
+            name: tag.into(),
+            path: "/data/cu.xdi".into(),
+            sha256: sha256_hex(tag.as_bytes()),
+            group: Some("Cu foil".into()),
+            mu: Some(carto::io::MuMode::Transmission),
+            params: Some(p),
+            color: [1, 2, 3, 255],
+        }],
+        selected: vec![0],
+        active: Some(0),
+        ..Session::default()
+    }
+}
+
+#[test]
+fn session_file_round_trips_and_keeps_a_backup() {
+    let dir = scratch("roundtrip");
+    let path = dir.join("a.carto");
+    let first = small_session("first");
+    first.save(&path).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("\"carto_session\": 1"), "{text}");
+    assert!(text.contains("\"rbkg\": 1.3"), "human-readable: {text}");
+    assert_eq!(Session::load(&path).expect("load"), first);
+
+    let second = small_session("second");
+    second.save(&path).expect("save again");
+    assert_eq!(Session::load(&path).expect("load"), second);
+    assert_eq!(
+        Session::load(&backup_path(&path)).expect("load .bak"),
+        first,
+        "the previous file is kept as .bak"
+    );
+    assert!(!dir.join("a.carto.tmp").exists());
+}
+
+#[test]
+fn a_garbage_session_is_an_error_not_a_panic() {
+    let dir = scratch("garbage");
+    let path = dir.join("bad.carto");
+    std::fs::write(&path, b"{\"carto_session\": 1, \"items\": [{\"name\": 3}]}").expect("w");
+    let e = Session::load(&path).expect_err("bad item");
+    assert!(e.to_string().contains("bad.carto"), "{e}");
+    let e = Session::load(&dir.join("missing.carto")).expect_err("missing");
+    assert!(e.to_string().contains("missing.carto"), "{e}");
+}
+
+/// kill -9 the binary while it writes a large session slowly, at several
+/// moments: the session file is always the old or the new one, whole.
+#[test]
+fn kill_during_save_leaves_old_or_new_file_loadable() {
+    let dir = scratch("kill");
+    let path = dir.join("big.carto");
+    let old = small_session("old");
+    old.save(&path).expect("save old");
+    let tmp = dir.join("big.carto.tmp");
+    let mut saw_partial_tmp = false;
+    for kill_after_ms in [30u64, 150, 400] {
+        let _ = std::fs::remove_file(&tmp);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_carto"))
+            .env("CARTO_TEST_WRITE_SESSION", &path)
+            .env("CARTO_TEST_SLOW_SAVE_MS", "2")
+            .spawn()
+            .expect("spawn carto");
+        // Wait for the temp file to appear, then a little more.
+        let start = Instant::now();
+        while !tmp.exists() && start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        child.kill().expect("kill -9");
+        let _ = child.wait();
+        if tmp.exists() && Session::load(&tmp).is_err() {
+            saw_partial_tmp = true;
+        }
+        let s = Session::load(&path).expect("session file loadable after kill");
+        assert!(
+            s == old || s.items.len() == 2000,
+            "neither the old nor the new session"
+        );
+    }
+    assert!(saw_partial_tmp, "no kill landed in the middle of a write");
+    // Left alone, the same save completes and replaces the file.
+    let status = Command::new(env!("CARGO_BIN_EXE_carto"))
+        .env("CARTO_TEST_WRITE_SESSION", &path)
+        .status()
+        .expect("run carto");
+    assert!(status.success());
+    assert_eq!(Session::load(&path).expect("new").items.len(), 2000);
+}
+
+#[cfg(feature = "gui")]
+mod app {
+    use super::*;
+    use carto::gui::CartoApp;
+
+    fn copy_in(dir: &Path, rel: &str) -> PathBuf {
+        let src = common::data(rel);
+        let dst = dir.join(src.file_name().expect("name"));
+        std::fs::copy(&src, &dst).expect("copy");
+        dst
+    }
+
+    #[test]
+    fn app_session_reloads_equal_and_reports_missing_and_changed_files() {
+        let dir = scratch("app");
+        let a = copy_in(&dir, "xas/xdi/cu_metal_rt.xdi");
+        let b = copy_in(&dir, "xas/xdi/feo_rt1.xdi");
+        let mut app = CartoApp::new();
+        app.open_paths(&[a.clone(), b.clone()]);
+        let ids: Vec<u64> = app.workspace.items.iter().map(|i| i.id).collect();
+        assert_eq!(ids.len(), 2);
+        if let Some(s) = app
+            .workspace
+            .item_mut(ids[0])
+            .and_then(|i| i.spectrum_mut())
+        {
+            let mut p = s.params.clone();
+            p.autobk.rbkg = 1.25;
+            s.set_params(p);
+        }
+        app.workspace.items[1].color = egui::Color32::from_rgb(9, 8, 7);
+        app.workspace.items[1].name = "renamed FeO".into();
+        app.plots.tab = carto::gui::PlotTab::ChiR;
+        let path = dir.join("s.carto");
+        assert!(app.save_session(&path));
+
+        let mut back = CartoApp::new();
+        assert!(back.open_session(&path));
+        assert!(back.log.errors().next().is_none(), "{:?}", back.log.lines);
+        assert_eq!(back.to_session(), app.to_session());
+
+        // A changed file is a warning, a missing one an error; the rest loads.
+        let mut text = std::fs::read(&b).expect("r");
+        text.extend_from_slice(b"\n# edited\n");
+        std::fs::write(&b, text).expect("w");
+        std::fs::remove_file(&a).expect("rm");
+        let mut partial = CartoApp::new();
+        assert!(partial.open_session(&path));
+        assert_eq!(partial.workspace.items.len(), 1);
+        assert_eq!(partial.workspace.items[0].name, "renamed FeO");
+        let errors: Vec<&str> = partial.log.errors().collect();
+        assert!(
+            errors.len() == 1 && errors[0].contains("cu_metal_rt.xdi"),
+            "{errors:?}"
+        );
+        assert!(
+            partial
+                .log
+                .lines
+                .iter()
+                .any(|l| l.text.contains("changed since the session was saved")),
+            "{:?}",
+            partial.log.lines
+        );
+    }
+
+    #[test]
+    fn demo_session_round_trips_through_builtin_files() {
+        let dir = scratch("demo");
+        let app = CartoApp::demo();
+        let path = dir.join("demo.carto");
+        app.to_session().save(&path).expect("save");
+        let mut back = CartoApp::new();
+        assert!(back.open_session(&path));
+        assert_eq!(back.to_session(), app.to_session());
+        assert_eq!(back.workspace.selected.len(), 2);
+    }
+}
