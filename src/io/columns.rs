@@ -243,7 +243,13 @@ pub(crate) fn collect(
     block: Block,
     labels: &[String],
 ) -> Result<(Vec<Vec<f64>>, Vec<usize>), ParseError> {
-    let nrows_guess = sc.kinds.len().saturating_sub(block.first);
+    // Bounded by the numbers actually parsed, so a pathological line count
+    // cannot size the allocation.
+    let nrows_guess = sc
+        .kinds
+        .len()
+        .saturating_sub(block.first)
+        .min(sc.values.len() / block.ncols.max(1) + 1);
     let mut columns: Vec<Vec<f64>> = (0..block.ncols)
         .map(|_| Vec::with_capacity(nrows_guess))
         .collect();
