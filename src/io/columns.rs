@@ -300,33 +300,26 @@ pub(crate) fn user_labels(spec: &str, ncols: usize) -> Vec<String> {
     v
 }
 
-/// Make `labels` exactly `ncols` long, single tokens, unique.
+/// Make `labels` exactly `ncols` long, single tokens, unique (a repeated
+/// label gets `_colN`, as Larch does).
 pub(crate) fn pad_labels(labels: &mut Vec<String>, ncols: usize) {
     labels.truncate(ncols);
     for i in labels.len()..ncols {
         labels.push(format!("col{}", i + 1));
     }
-    for i in 0..labels.len() {
-        let clean: String = labels
-            .get(i)
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join("_"))
-            .or_empty();
+    let mut seen = std::collections::HashSet::with_capacity(labels.len());
+    for (i, slot) in labels.iter_mut().enumerate() {
+        let clean = slot.split_whitespace().collect::<Vec<_>>().join("_");
         let clean = if clean.is_empty() {
             format!("col{}", i + 1)
         } else {
             clean
         };
-        let dup = labels
-            .iter()
-            .take(i)
-            .any(|l| l.eq_ignore_ascii_case(&clean));
-        if let Some(slot) = labels.get_mut(i) {
-            *slot = if dup {
-                format!("{clean}_col{}", i + 1)
-            } else {
-                clean
-            };
-        }
+        *slot = if seen.insert(clean.to_ascii_lowercase()) {
+            clean
+        } else {
+            format!("{clean}_col{}", i + 1)
+        };
     }
 }
 
