@@ -187,14 +187,18 @@ pub(crate) fn find_block(sc: &Scanned<'_>, file: &str, from: usize) -> Result<Bl
     };
     let is_gap = |j: usize| matches!(sc.kinds.get(j), Some(LineKind::Blank | LineKind::Comment));
     // The earliest earlier run that belongs to the same table.
-    let earlier = runs.get(..k).or_empty().iter().position(|&(f, n, c)| {
-        c == ncols
-            && (n >= 2 || {
-                // A single row separated from the data by exactly one bad line.
-                let bad: Vec<usize> = (f + 1..first).filter(|&j| !is_gap(j)).collect();
-                bad.len() == 1
-            })
-    });
+    let earlier = runs
+        .get(..k)
+        .or_empty()
+        .iter()
+        .position(|&(_, n, c)| c == ncols && n >= 2)
+        .or_else(|| {
+            // A single row separated from the data by exactly one bad line.
+            let p = k.checked_sub(1)?;
+            let &(f, _, c) = runs.get(p)?;
+            let bad = (f + 1..first).filter(|&j| !is_gap(j)).take(2).count();
+            (c == ncols && bad == 1).then_some(p)
+        });
     // `collect` then stops at the first damaged row with its column label.
     Ok(Block {
         first: earlier.and_then(|e| runs.get(e)).map_or(first, |r| r.0),
