@@ -297,14 +297,18 @@ pub(crate) fn find_block(sc: &Scanned<'_>, file: &str, from: usize) -> Result<Bl
     };
     let is_gap = |j: usize| matches!(sc.kinds.get(j), Some(LineKind::Blank | LineKind::Comment));
     // The earliest earlier run that belongs to the same table.
-    let earlier = runs.get(..k).or_empty().iter().position(|&(f, n, c)| {
-        c == ncols
-            && (n >= 2 || {
-                // A single row separated from the data by exactly one bad line.
-                let bad: Vec<usize> = (f + 1..first).filter(|&j| !is_gap(j)).collect();
-                bad.len() == 1
-            })
-    });
+    let earlier = runs
+        .get(..k)
+        .or_empty()
+        .iter()
+        .position(|&(_, n, c)| c == ncols && n >= 2)
+        .or_else(|| {
+            // A single row separated from the data by exactly one bad line.
+            let p = k.checked_sub(1)?;
+            let &(f, _, c) = runs.get(p)?;
+            let bad = (f + 1..first).filter(|&j| !is_gap(j)).take(2).count();
+            (c == ncols && bad == 1).then_some(p)
+        });
     // `collect` then stops at the first damaged row with its column label.
     Ok(Block {
         first: earlier.and_then(|e| runs.get(e)).map_or(first, |r| r.0),
@@ -358,7 +362,13 @@ pub(crate) fn collect(
     block: Block,
     labels: &[String],
 ) -> Result<(Vec<Vec<f64>>, Vec<usize>), ParseError> {
-    let nrows_guess = sc.kinds.len().saturating_sub(block.first);
+    // Bounded by the numbers actually parsed, so a pathological line count
+    // cannot size the allocation.
+    let nrows_guess = sc
+        .kinds
+        .len()
+        .saturating_sub(block.first)
+        .min(sc.values.len() / block.ncols.max(1) + 1);
     let mut columns: Vec<Vec<f64>> = (0..block.ncols)
         .map(|_| Vec::with_capacity(nrows_guess))
         .collect();
@@ -417,33 +427,26 @@ pub(crate) fn user_labels(spec: &str, ncols: usize) -> Vec<String> {
     v
 }
 
-/// Make `labels` exactly `ncols` long, single tokens, unique.
+/// Make `labels` exactly `ncols` long, single tokens, unique (a repeated
+/// label gets `_colN`, as Larch does).
 pub(crate) fn pad_labels(labels: &mut Vec<String>, ncols: usize) {
     labels.truncate(ncols);
     for i in labels.len()..ncols {
         labels.push(format!("col{}", i + 1));
     }
-    for i in 0..labels.len() {
-        let clean: String = labels
-            .get(i)
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join("_"))
-            .or_empty();
+    let mut seen = std::collections::HashSet::with_capacity(labels.len());
+    for (i, slot) in labels.iter_mut().enumerate() {
+        let clean = slot.split_whitespace().collect::<Vec<_>>().join("_");
         let clean = if clean.is_empty() {
             format!("col{}", i + 1)
         } else {
             clean
         };
-        let dup = labels
-            .iter()
-            .take(i)
-            .any(|l| l.eq_ignore_ascii_case(&clean));
-        if let Some(slot) = labels.get_mut(i) {
-            *slot = if dup {
-                format!("{clean}_col{}", i + 1)
-            } else {
-                clean
-            };
-        }
+        *slot = if seen.insert(clean.to_ascii_lowercase()) {
+            clean
+        } else {
+            format!("{clean}_col{}", i + 1)
+        };
     }
 }
 

@@ -8,6 +8,9 @@
 use super::columns::{self, LineKind, OrEmpty};
 use super::{ColumnTable, Dataset, LoadOptions, ParseError, XasSpectrum, beamline};
 
+/// Largest `Column.N` trusted to size the table before any data is seen.
+const MAX_DECLARED_COLUMNS: usize = 4096;
+
 /// One XDI file as written, before μ is built.
 #[derive(Debug, Clone, PartialEq)]
 pub struct XdiFile {
@@ -128,7 +131,13 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<XdiFile, Pars
 
     // Column count from the first data row; when that row is damaged, from
     // the header, so the error can still name the column.
-    let declared = col_labels.iter().map(|c| c.0 + 1).max().or_empty();
+    // (Bounded: a corrupt `Column.99999999` must not size an allocation.)
+    let declared = col_labels
+        .iter()
+        .map(|c| c.0 + 1)
+        .filter(|&n| n <= MAX_DECLARED_COLUMNS)
+        .max()
+        .or_empty();
     let (ncols, first_ok) = match sc.kinds.get(data_start) {
         Some(LineKind::Numeric { ncols, .. }) => (*ncols, true),
         Some(_) => (
