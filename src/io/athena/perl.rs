@@ -947,7 +947,7 @@ mod tests {
                 let mut fast = Parser::new(&text, "t");
                 fast.advance_to(start);
                 let mut got = Vec::new();
-                fast.f64_list(name, &mut got).unwrap();
+                fast.f64_list(name, &mut got).unwrap(); // ok: test
                 let mut skip = Parser::new(&text, "t");
                 skip.advance_to(start);
                 skip.skip_ws();
@@ -957,15 +957,15 @@ mod tests {
                 let mut general = Parser::new(&text, "t");
                 general.advance_to(start);
                 let Ok(PerlValue::List(items)) = general.value(0) else {
-                    panic!("{name} at {start}: not a list");
+                    panic!("{name} at {start}: not a list"); // ok: test
                 };
                 assert_eq!(general.pos, fast.pos);
                 let want: Vec<u64> = items
                     .iter()
                     .map(|v| match v {
                         PerlValue::Num(x) => x.to_bits(),
-                        PerlValue::Str(s) => parse_number(s).map(f64::to_bits).unwrap(),
-                        other => panic!("{other:?}"),
+                        PerlValue::Str(s) => parse_number(s).map(f64::to_bits).unwrap(), // ok: test
+                        other => panic!("{other:?}"),                                    // ok: test
                     })
                     .collect();
                 let got: Vec<u64> = got.iter().map(|x| x.to_bits()).collect();
