@@ -298,8 +298,10 @@ pub fn autobk(
     // The FT part and χ(k) are linear in μ and in the coefficients: push every
     // basis column and μ through spline → kout → windowed DFT at once.
     let ncol = nspl + 1;
-    let mut y = vec![0.0; m * ncol];
-    for (i, row) in y.chunks_exact_mut(ncol).enumerate() {
+    // Rows padded to a multiple of 4 so the banded solve vectorises cleanly.
+    let ncolp = ncol.div_ceil(4) * 4;
+    let mut y = vec![0.0; m * ncolp];
+    for (i, row) in y.chunks_exact_mut(ncolp).enumerate() {
         let f = basis_at_data.first[i];
         let w = basis_at_data.weights[i];
         for q in 0..4 {
@@ -309,18 +311,18 @@ pub fn autobk(
         }
         row[nspl] = mu_[i];
     }
-    chi_spline.solve_many(&mut y, ncol);
+    chi_spline.solve_many(&mut y, ncolp);
     // χ on kout for every column, transposed (ncol × nk).
     let mut qkt = vec![0.0; ncol * nk];
     for r in 0..nk {
         let f = chi_at_kout.first[r];
         let w = chi_at_kout.weights[r];
-        let rows = &y[f * ncol..(f + 4) * ncol];
+        let rows = &y[f * ncolp..(f + 4) * ncolp];
         for c in 0..ncol {
             qkt[c * nk + r] = w[0] * rows[c]
-                + w[1] * rows[ncol + c]
-                + w[2] * rows[2 * ncol + c]
-                + w[3] * rows[3 * ncol + c];
+                + w[1] * rows[ncolp + c]
+                + w[2] * rows[2 * ncolp + c]
+                + w[3] * rows[3 * ncolp + c];
         }
     }
     // ftm (ncol × nft): row j < nspl is the FT of basis column j, the last row the FT of μ.

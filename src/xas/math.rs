@@ -528,6 +528,27 @@ pub mod bspline {
         /// Like [`solve`](Self::solve) for `ncol` right-hand sides stored
         /// row-major in `y` (n × ncol); vectorises across the columns.
         pub fn solve_many(&self, y: &mut [f64], ncol: usize) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU supports every feature solve_many_avx is compiled for.
+                    unsafe { self.solve_many_avx(y, ncol) };
+                    return;
+                }
+            }
+            self.solve_many_body(y, ncol);
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn solve_many_avx(&self, y: &mut [f64], ncol: usize) {
+            self.solve_many_body(y, ncol);
+        }
+
+        #[inline(always)]
+        fn solve_many_body(&self, y: &mut [f64], ncol: usize) {
             let n = self.n;
             for i in 0..n {
                 let (done, rest) = y.split_at_mut(i * ncol);
