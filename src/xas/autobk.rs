@@ -280,20 +280,6 @@ pub fn autobk(
     let nft = 2 * irbkg;
     let scale = 0.05 / PI.sqrt();
     let (cos_t, sin_t) = twiddles(p.nfft);
-    let mut dft_t = vec![0.0; nk * nft];
-    for (i, (row, &w)) in dft_t.chunks_exact_mut(nft).zip(&ftwin).enumerate() {
-        let sw = scale * w;
-        let step = i % p.nfft;
-        let mut idx = 0usize;
-        for pair in row.chunks_exact_mut(2) {
-            pair[0] = sw * cos_t[idx];
-            pair[1] = -sw * sin_t[idx];
-            idx += step;
-            if idx >= p.nfft {
-                idx -= p.nfft;
-            }
-        }
-    }
 
     // The FT part and χ(k) are linear in μ and in the coefficients: push every
     // basis column and μ through spline → kout → windowed DFT at once.
@@ -327,7 +313,34 @@ pub fn autobk(
     }
     // ftm (ncol × nft): row j < nspl is the FT of basis column j, the last row the FT of μ.
     let mut ftm = vec![0.0; ncol * nft];
-    gemm_acc(&mut ftm, &qkt, &dft_t, nk, nft);
+    // The DFT weights are made a block of k points at a time (cache-sized,
+    // never the whole nk × nft table) and applied as they are made.
+    const BLOCK: usize = 128;
+    let mut dft_t = vec![0.0; BLOCK.min(nk) * nft];
+    for i0 in (0..nk).step_by(BLOCK) {
+        let i1 = (i0 + BLOCK).min(nk);
+        for (row, i) in dft_t.chunks_exact_mut(nft).zip(i0..i1) {
+            let sw = scale * ftwin[i];
+            let step = i % p.nfft;
+            let mut idx = 0usize;
+            for pair in row.chunks_exact_mut(2) {
+                pair[0] = sw * cos_t[idx];
+                pair[1] = -sw * sin_t[idx];
+                idx += step;
+                if idx >= p.nfft {
+                    idx -= p.nfft;
+                }
+            }
+        }
+        gemm_acc(
+            &mut ftm,
+            &qkt[i0..],
+            nk,
+            &dft_t[..(i1 - i0) * nft],
+            i1 - i0,
+            nft,
+        );
+    }
     let u0 = &ftm[nspl * nft..];
     let mcols = &ftm[..nspl * nft];
     let nclamp = p.nclamp.min(nk / 2);

@@ -637,30 +637,46 @@ fn dot_body<const FMA: bool>(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
-/// `out += A·B` for row-major A (rows × inner) and B (inner × ncol); the hot
-/// kernel of AUTOBK's linear maps. Uses AVX2/FMA when the CPU has them.
-pub fn gemm_acc(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
+/// `out += A·B` for row-major A (rows × inner, rows `lda` apart) and B
+/// (inner × ncol); the hot kernel of AUTOBK's linear maps. Uses AVX2/FMA
+/// when the CPU has them.
+pub fn gemm_acc(out: &mut [f64], a: &[f64], lda: usize, b: &[f64], inner: usize, ncol: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU supports every feature gemm_acc_fma is compiled for.
-            unsafe { gemm_acc_fma(out, a, b, inner, ncol) };
+            unsafe { gemm_acc_fma(out, a, lda, b, inner, ncol) };
             return;
         }
     }
-    gemm_body::<false>(out, a, b, inner, ncol);
+    gemm_body::<false>(out, a, lda, b, inner, ncol);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gemm_acc_fma(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
-    gemm_body::<true>(out, a, b, inner, ncol);
+unsafe fn gemm_acc_fma(
+    out: &mut [f64],
+    a: &[f64],
+    lda: usize,
+    b: &[f64],
+    inner: usize,
+    ncol: usize,
+) {
+    gemm_body::<true>(out, a, lda, b, inner, ncol);
 }
 
 #[inline(always)]
-fn gemm_body<const FMA: bool>(out: &mut [f64], a: &[f64], b: &[f64], inner: usize, ncol: usize) {
-    for (orow, arow) in out.chunks_exact_mut(ncol).zip(a.chunks_exact(inner)) {
+fn gemm_body<const FMA: bool>(
+    out: &mut [f64],
+    a: &[f64],
+    lda: usize,
+    b: &[f64],
+    inner: usize,
+    ncol: usize,
+) {
+    for (orow, arow) in out.chunks_exact_mut(ncol).zip(a.chunks(lda.max(1))) {
+        let arow = &arow[..inner.min(arow.len())];
         for (&av, brow) in arow.iter().zip(b.chunks_exact(ncol)) {
             for (o, &bv) in orow.iter_mut().zip(brow) {
                 *o = if FMA {
