@@ -315,7 +315,15 @@ fn cancel_stops_a_background_job() {
         std::thread::sleep(Duration::from_millis(2));
     }
     assert!(app.workspace.items.len() <= before + files.len());
-    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    // The only error allowed is the XANES-only scan that cannot be Fourier
+    // transformed (whether it was processed before the cancel is a race).
+    assert!(
+        app.log
+            .errors()
+            .all(|l| l.starts_with("fe_xanes_8ch.xdi:")),
+        "{:?}",
+        app.log.lines
+    );
 }
 
 /// A file dropped on the window, as the windowing integration hands it over.
