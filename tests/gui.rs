@@ -318,9 +318,7 @@ fn cancel_stops_a_background_job() {
     // The only error allowed is the XANES-only scan that cannot be Fourier
     // transformed (whether it was processed before the cancel is a race).
     assert!(
-        app.log
-            .errors()
-            .all(|l| l.starts_with("fe_xanes_8ch.xdi:")),
+        app.log.errors().all(|l| l.starts_with("fe_xanes_8ch.xdi:")),
         "{:?}",
         app.log.lines
     );
