@@ -96,6 +96,17 @@ pub struct PathContext {
     pub rmass_amu: f64,
 }
 
+impl PathContext {
+    /// The context of a FEFF path: reff, the file's degeneracy, reduced mass.
+    pub fn from_feff(path: &crate::io::feff::FeffPath) -> PathContext {
+        PathContext {
+            reff_ang: path.reff_ang,
+            degen: path.degen,
+            rmass_amu: super::path::reduced_mass_amu(path),
+        }
+    }
+}
+
 /// A compiled expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {

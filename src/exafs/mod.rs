@@ -1,8 +1,11 @@
-//! EXAFS modelling: scattering paths from FEFF and the EXAFS equation.
-//! (Fitting, parameters with expressions and statistics come next.)
+//! EXAFS modelling: scattering paths from FEFF, the EXAFS equation,
+//! parameter expressions, Levenberg–Marquardt and Larch's `feffit`.
 
 pub mod expr;
+pub mod feffit;
 pub mod lm;
+pub mod model;
 pub mod path;
 
+pub use feffit::{Feffit, FitModel, FitResult};
 pub use path::{PathChi, PathModel, PathParams};

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fourier::{Window, ftwindow};
 use super::math::bspline::{Evaluator, Interpolator};
-use super::math::{gemm_acc, index_nearest, index_of, kpow, solve_dense};
+use super::math::{gemm_acc, index_nearest, index_of, kpow, solve_dense, student_t_ppf};
 use super::pre_edge::{PreEdge, check_input, sorted_dedup};
 use super::{XasError, pre_edge};
 use crate::units::ETOK;
@@ -167,6 +167,10 @@ pub struct Autobk {
     pub chi: Vec<f64>,
     pub knots_k: Vec<f64>,
     pub knots_y: Vec<f64>,
+    /// One-sigma uncertainty of χ(k) on `k_inv_ang` from the spline
+    /// covariance, in μ units as Larch's `delta_chi` (empty when the
+    /// covariance is singular).
+    pub delta_chi: Vec<f64>,
 }
 
 /// Larch `autobk`. `pre` supplies e0 and edge_step (as Larch takes them from
@@ -467,6 +471,65 @@ pub fn autobk(
         }
     }
 
+    // Uncertainty of χ(k) from the spline covariance (Larch
+    // `autobk_delta_chi`, err_sigma = 1): covar = (JᵀJ)⁻¹ at the best
+    // coefficients, propagated through ∂χ/∂c (the columns `qkt`, in μ units
+    // as Larch leaves them, not divided by the edge step).
+    let delta_chi = {
+        let redchi = f / (nft as f64 + 2.0 * p.nclamp as f64 - nspl as f64);
+        // Cholesky JᵀJ = L Lᵀ, so qᵀ(JᵀJ)⁻¹q = |L⁻¹q|².
+        let mut l = jtj.clone();
+        let mut ok = redchi.is_finite() && redchi > 0.0;
+        for j in 0..nspl {
+            if !ok {
+                break;
+            }
+            let mut d = l[j * nspl + j];
+            for q in 0..j {
+                d -= l[j * nspl + q] * l[j * nspl + q];
+            }
+            if !(d > 0.0) {
+                ok = false;
+                break;
+            }
+            let d = d.sqrt();
+            l[j * nspl + j] = d;
+            for i in j + 1..nspl {
+                let mut v = l[i * nspl + j];
+                for q in 0..j {
+                    v -= l[i * nspl + q] * l[j * nspl + q];
+                }
+                l[i * nspl + j] = v / d;
+            }
+        }
+        if ok {
+            // Φ(1): the one-sigma probability Larch passes to t.ppf.
+            let tq = student_t_ppf(0.841_344_746_068_542_9, nk as f64 - nspl as f64);
+            let mut z = vec![0.0; nspl];
+            let dchi: Vec<f64> = (0..nk)
+                .map(|r| {
+                    let mut var = 0.0;
+                    for i in 0..nspl {
+                        let mut v = qkt[i * nk + r];
+                        for q in 0..i {
+                            v -= l[i * nspl + q] * z[q];
+                        }
+                        z[i] = v / l[i * nspl + i];
+                        var += z[i] * z[i];
+                    }
+                    tq * (var * redchi).sqrt()
+                })
+                .collect();
+            if dchi.iter().all(|v| v.is_finite()) {
+                dchi
+            } else {
+                Vec::new()
+            }
+        } else {
+            Vec::new()
+        }
+    };
+
     // Final background and χ(k).
     let mut bkg_k = vec![0.0; m];
     basis_at_data.eval_into(&c, &mut bkg_k);
@@ -504,6 +567,7 @@ pub fn autobk(
         chi,
         knots_k: spl_k,
         knots_y: c,
+        delta_chi,
     })
 }
 

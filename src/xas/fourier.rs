@@ -259,7 +259,7 @@ thread_local! {
 }
 
 /// A cached FFT plan: planned once per size and direction, per thread.
-pub(crate) fn fft_plan(n: usize, inverse: bool) -> Arc<dyn Fft<f64>> {
+pub fn fft_plan(n: usize, inverse: bool) -> Arc<dyn Fft<f64>> {
     PLANS.with(|p| {
         let mut p = p.borrow_mut();
         let (planner, cache) = &mut *p;

@@ -65,3 +65,11 @@ pub fn json_fixture(rel: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// A committed fit model (tests/fixtures/feffit/NAME.toml) with `@DATA@`
+/// replaced by the data root.
+pub fn feffit_model_text(name: &str) -> String {
+    let path = fixture(&format!("feffit/{name}.toml"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.replace("@DATA@", &data_root().display().to_string())
+}

@@ -1,0 +1,572 @@
+//! Fit model files (TOML) → [`FitModel`]: data (read and, for μ(E), run
+//! through pre_edge + AUTOBK with Larch overrides), transform, parameters
+//! and FEFF paths. Relative file names are relative to the model file.
+//!
+//! ```toml
+//! [data]
+//! file = "feo_xafs.dat"
+//! [data.autobk]
+//! rbkg = 1.0
+//! [transform]
+//! kmin = 2.0
+//! kmax = 13.5
+//! kweight = [2, 3]
+//! rmin = 1.0
+//! rmax = 3.2
+//! [params]
+//! s02 = 0.7                       # fixed
+//! n1 = { value = 6, vary = true }
+//! [[paths]]
+//! file = "feff_FeO_215.dat"
+//! s02 = "s02*n1"
+//! ```
+//! Several datasets: `[[datasets]]` tables with `data`, `transform` and
+//! `paths` each, sharing `[params]`.
+
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use super::feffit::{
+    DatasetDef, FitData, FitError, FitModel, FitSpace, PATH_PARS, ParamDef, PathDef, PathValue,
+    Transform,
+};
+use crate::io::{self, Dataset, LoadOptions, MuMode, MuRecipe};
+use crate::xas::autobk::{AutobkParams, autobk};
+use crate::xas::fourier::Window;
+use crate::xas::pre_edge::{PreEdgeParams, pre_edge};
+
+/// A data source as the model file gives it (kept for the GUI and reports).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DataSpec {
+    pub file: PathBuf,
+    pub columns: Option<String>,
+    pub mu: Option<String>,
+    pub group: Option<String>,
+    pub pre_edge: PreEdgeParams,
+    pub autobk: AutobkParams,
+}
+
+fn model_err(file: &str, msg: impl std::fmt::Display) -> FitError {
+    FitError::Model(format!("{file}: {msg}"))
+}
+
+/// Read and build a model file.
+pub fn load_model(path: &Path) -> Result<FitModel, FitError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| model_err(&file, format!("cannot read model file: {e}")))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    parse_model(&text, base, &file)
+}
+
+/// Build a model from TOML text; `base` resolves relative file names and
+/// `file` names the model in errors.
+pub fn parse_model(text: &str, base: &Path, file: &str) -> Result<FitModel, FitError> {
+    let table: Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| model_err(file, format_toml_error(text, &e)))?;
+    let err = |m: String| model_err(file, m);
+    check_keys(
+        &table,
+        &["data", "transform", "params", "paths", "datasets"],
+        "",
+    )
+    .map_err(err)?;
+    let params = match table.get("params") {
+        Some(Value::Table(t)) => parse_params(t).map_err(err)?,
+        Some(_) => return Err(err("[params] must be a table".into())),
+        None => Vec::new(),
+    };
+    let mut datasets = Vec::new();
+    match table.get("datasets") {
+        Some(Value::Array(list)) => {
+            for key in ["data", "transform", "paths"] {
+                if table.contains_key(key) {
+                    return Err(err(format!(
+                        "`{key}` at the top level and [[datasets]] cannot be mixed: put it inside each [[datasets]]"
+                    )));
+                }
+            }
+            for (i, d) in list.iter().enumerate() {
+                let Value::Table(t) = d else {
+                    return Err(err(format!("datasets[{}] must be a table", i + 1)));
+                };
+                let at = format!("datasets[{}].", i + 1);
+                check_keys(t, &["data", "transform", "paths"], &at).map_err(err)?;
+                datasets.push(parse_dataset(t, base, &at).map_err(err)?);
+            }
+        }
+        Some(_) => {
+            return Err(err(
+                "`datasets` must be an array of tables: [[datasets]]".into()
+            ));
+        }
+        None => datasets.push(parse_dataset(&table, base, "").map_err(err)?),
+    }
+    Ok(FitModel { params, datasets })
+}
+
+/// toml's message with the line and column it points at.
+fn format_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let col = span.start
+                - text[..span.start.min(text.len())]
+                    .rfind('\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+fn check_keys(t: &Table, allowed: &[&str], at: &str) -> Result<(), String> {
+    for k in t.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(format!(
+                "unknown key `{at}{k}` (expected one of: {})",
+                allowed.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn num(v: &Value, key: &str) -> Result<f64, String> {
+    match v {
+        Value::Float(f) => Ok(*f),
+        Value::Integer(i) => Ok(*i as f64),
+        _ => Err(format!("`{key}` must be a number, not {}", v.type_str())),
+    }
+}
+
+fn string(v: &Value, key: &str) -> Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(format!("`{key}` must be a string, not {}", v.type_str())),
+    }
+}
+
+fn parse_params(t: &Table) -> Result<Vec<ParamDef>, String> {
+    let mut out = Vec::new();
+    for (name, v) in t {
+        let key = format!("params.{name}");
+        let p = match v {
+            Value::Float(_) | Value::Integer(_) => ParamDef::new(name, num(v, &key)?, false),
+            Value::String(s) => ParamDef {
+                expr: Some(s.clone()),
+                ..ParamDef::new(name, 0.0, false)
+            },
+            Value::Table(pt) => {
+                check_keys(
+                    pt,
+                    &["value", "vary", "min", "max", "expr"],
+                    &format!("{key}."),
+                )?;
+                let mut p = ParamDef::new(name, 0.0, false);
+                if let Some(v) = pt.get("value") {
+                    p.value = num(v, &format!("{key}.value"))?;
+                } else if !pt.contains_key("expr") {
+                    return Err(format!("`{key}` needs a `value` or an `expr`"));
+                }
+                if let Some(v) = pt.get("vary") {
+                    p.vary = v
+                        .as_bool()
+                        .ok_or_else(|| format!("`{key}.vary` must be true or false"))?;
+                }
+                if let Some(v) = pt.get("min") {
+                    p.min = num(v, &format!("{key}.min"))?;
+                }
+                if let Some(v) = pt.get("max") {
+                    p.max = num(v, &format!("{key}.max"))?;
+                }
+                if let Some(v) = pt.get("expr") {
+                    p.expr = Some(string(v, &format!("{key}.expr"))?);
+                    if p.vary {
+                        return Err(format!("`{key}` has an expr, so it cannot also vary"));
+                    }
+                }
+                p
+            }
+            _ => {
+                return Err(format!(
+                    "`{key}` must be a number, an expression string or a table {{ value, vary, min, max, expr }}"
+                ));
+            }
+        };
+        out.push(p);
+    }
+    Ok(out)
+}
+
+fn resolve(base: &Path, f: &str) -> PathBuf {
+    let p = Path::new(f);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn parse_dataset(t: &Table, base: &Path, at: &str) -> Result<DatasetDef, String> {
+    let data_t = match t.get("data") {
+        Some(Value::Table(d)) => d,
+        Some(_) => return Err(format!("`{at}data` must be a table")),
+        None => return Err(format!("missing [{at}data] (the χ(k) or μ(E) file to fit)")),
+    };
+    let spec = parse_data_spec(data_t, base, &format!("{at}data."))?;
+    let data = load_data(&spec).map_err(|m| format!("[{at}data] {m}"))?;
+    let transform = match t.get("transform") {
+        Some(Value::Table(tt)) => parse_transform(tt, &format!("{at}transform."))?,
+        Some(_) => return Err(format!("`{at}transform` must be a table")),
+        None => Transform::default(),
+    };
+    let mut paths = Vec::new();
+    match t.get("paths") {
+        Some(Value::Array(list)) => {
+            for (i, p) in list.iter().enumerate() {
+                let key = format!("{at}paths[{}]", i + 1);
+                let Value::Table(pt) = p else {
+                    return Err(format!("`{key}` must be a table ([[paths]])"));
+                };
+                paths.push(parse_path(pt, base, &key)?);
+            }
+        }
+        Some(_) => return Err(format!("`{at}paths` must be an array of tables: [[paths]]")),
+        None => {
+            return Err(format!(
+                "no [[{at}paths]]: a fit needs at least one FEFF path"
+            ));
+        }
+    }
+    let mut data = data;
+    data.epsilon_k = match data_t.get("epsilon_k").or_else(|| {
+        t.get("transform")
+            .and_then(|v| v.as_table())
+            .and_then(|tt| tt.get("epsilon_k"))
+    }) {
+        Some(v) => {
+            let e = num(v, &format!("{at}epsilon_k"))?;
+            if !(e.is_finite() && e > 0.0) {
+                return Err(format!("`{at}epsilon_k` = {e} must be a positive number"));
+            }
+            Some(e)
+        }
+        None => None,
+    };
+    Ok(DatasetDef {
+        data,
+        transform,
+        paths,
+    })
+}
+
+/// The `[data]` table.
+pub fn parse_data_spec(t: &Table, base: &Path, at: &str) -> Result<DataSpec, String> {
+    check_keys(
+        t,
+        &[
+            "file",
+            "columns",
+            "mu",
+            "group",
+            "pre_edge",
+            "autobk",
+            "epsilon_k",
+        ],
+        at,
+    )?;
+    let file = match t.get("file") {
+        Some(v) => resolve(base, &string(v, &format!("{at}file"))?),
+        None => return Err(format!("`{at}file` is missing")),
+    };
+    let opt = |k: &str| -> Result<Option<String>, String> {
+        t.get(k).map(|v| string(v, &format!("{at}{k}"))).transpose()
+    };
+    let sub = |k: &str| -> Result<Option<Value>, String> {
+        match t.get(k) {
+            Some(v @ Value::Table(_)) => Ok(Some(v.clone())),
+            Some(_) => Err(format!("`{at}{k}` must be a table")),
+            None => Ok(None),
+        }
+    };
+    let pre_edge = match sub("pre_edge")? {
+        Some(v) => typed::<PreEdgeParams>(v, &format!("{at}pre_edge"))?,
+        None => PreEdgeParams::default(),
+    };
+    let autobk = match sub("autobk")? {
+        Some(v) => typed::<AutobkParams>(v, &format!("{at}autobk"))?,
+        None => AutobkParams::default(),
+    };
+    Ok(DataSpec {
+        file,
+        columns: opt("columns")?,
+        mu: opt("mu")?,
+        group: opt("group")?,
+        pre_edge,
+        autobk,
+    })
+}
+
+/// Deserialize a table into a parameter struct, rejecting unknown keys.
+fn typed<T>(v: Value, at: &str) -> Result<T, String>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + Default,
+{
+    let known = serde_json::to_value(T::default()).map_err(|e| e.to_string())?;
+    if let (Value::Table(t), serde_json::Value::Object(k)) = (&v, &known) {
+        for key in t.keys() {
+            if !k.contains_key(key) {
+                let mut names: Vec<&String> = k.keys().collect();
+                names.sort();
+                let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+                return Err(format!(
+                    "unknown key `{at}.{key}` (expected one of: {})",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    // Integers are fine where floats are expected.
+    let json = toml_to_json(&v);
+    serde_json::from_value(json).map_err(|e| format!("[{at}] {e}"))
+}
+
+fn toml_to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::String(s) => serde_json::Value::String(s.to_ascii_lowercase()),
+        Value::Integer(i) => serde_json::json!(*i),
+        Value::Float(f) => serde_json::json!(*f),
+        Value::Boolean(b) => serde_json::Value::Bool(*b),
+        Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        Value::Array(a) => serde_json::Value::Array(a.iter().map(toml_to_json).collect()),
+        Value::Table(t) => serde_json::Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn parse_transform(t: &Table, at: &str) -> Result<Transform, String> {
+    check_keys(
+        t,
+        &[
+            "kmin",
+            "kmax",
+            "kweight",
+            "kw",
+            "dk",
+            "dk2",
+            "window",
+            "rmin",
+            "rmax",
+            "dr",
+            "dr2",
+            "rwindow",
+            "fitspace",
+            "nfft",
+            "kstep",
+            "rbkg",
+            "epsilon_k",
+        ],
+        at,
+    )?;
+    let mut tr = Transform::default();
+    for (k, v) in t {
+        let key = format!("{at}{k}");
+        match k.as_str() {
+            "kmin" => tr.kmin = num(v, &key)?,
+            "kmax" => tr.kmax = num(v, &key)?,
+            "dk" => tr.dk = num(v, &key)?,
+            "dk2" => tr.dk2 = Some(num(v, &key)?),
+            "rmin" => tr.rmin = num(v, &key)?,
+            "rmax" => tr.rmax = num(v, &key)?,
+            "dr" => tr.dr = num(v, &key)?,
+            "dr2" => tr.dr2 = Some(num(v, &key)?),
+            "kstep" => tr.kstep = num(v, &key)?,
+            "rbkg" => tr.rbkg = num(v, &key)?,
+            "nfft" => {
+                let n = num(v, &key)?;
+                if !(n >= 1.0 && n.fract() == 0.0 && n <= 1e6) {
+                    return Err(format!("`{key}` = {n} must be a power of two"));
+                }
+                tr.nfft = n as usize;
+            }
+            "kweight" | "kw" => match v {
+                Value::Array(a) => {
+                    tr.kweight = a.iter().map(|x| num(x, &key)).collect::<Result<_, _>>()?;
+                    tr.kweight_list = true;
+                }
+                _ => {
+                    tr.kweight = vec![num(v, &key)?];
+                    tr.kweight_list = false;
+                }
+            },
+            "window" | "rwindow" => {
+                let name = string(v, &key)?;
+                let w = Window::from_name(&name).ok_or_else(|| {
+                    format!(
+                        "`{key}` = '{name}' is not a window (hanning, kaiser, gaussian, sine, welch, parzen)"
+                    )
+                })?;
+                if k == "window" {
+                    tr.window = w;
+                } else {
+                    tr.rwindow = w;
+                }
+            }
+            "fitspace" => {
+                let s = string(v, &key)?;
+                tr.fitspace = FitSpace::from_name(&s)
+                    .ok_or_else(|| format!("`{key}` = '{s}' must be \"r\", \"k\" or \"q\""))?;
+            }
+            _ => {}
+        }
+    }
+    tr.validate()
+        .map_err(|m| format!("[{}] {m}", at.trim_end_matches('.')))?;
+    Ok(tr)
+}
+
+fn parse_path(t: &Table, base: &Path, key: &str) -> Result<PathDef, String> {
+    let mut allowed = vec!["file", "label"];
+    allowed.extend(PATH_PARS);
+    check_keys(t, &allowed, &format!("{key}."))?;
+    let fname = match t.get("file") {
+        Some(v) => string(v, &format!("{key}.file"))?,
+        None => return Err(format!("`{key}.file` is missing (a feffNNNN.dat file)")),
+    };
+    let path = resolve(base, &fname);
+    let feff = load_feff(&path).map_err(|m| format!("{key}: {m}"))?;
+    let label = match t.get("label") {
+        Some(v) => string(v, &format!("{key}.label"))?,
+        None => Path::new(&fname)
+            .file_stem()
+            .map_or_else(|| fname.clone(), |s| s.to_string_lossy().into_owned()),
+    };
+    let mut values: [Option<PathValue>; 8] = Default::default();
+    for (j, name) in PATH_PARS.iter().enumerate() {
+        values[j] = match t.get(*name) {
+            None => None,
+            Some(Value::String(s)) => Some(PathValue::Expr(s.clone())),
+            Some(v) => Some(PathValue::Value(num(v, &format!("{key}.{name}"))?)),
+        };
+    }
+    Ok(PathDef {
+        label,
+        file: fname,
+        feff,
+        values,
+    })
+}
+
+/// Read a FEFF `feffNNNN.dat` file.
+pub fn load_feff(path: &Path) -> Result<crate::io::feff::FeffPath, String> {
+    match io::detect::load(path, &LoadOptions::default()) {
+        Ok(Dataset::Feff(f)) => Ok(f),
+        Ok(other) => Err(format!(
+            "{} is a {} file, not a FEFF path (feffNNNN.dat)",
+            path.display(),
+            other.modality()
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Load the data of a `[data]` table: χ(k) as is, μ(E) through pre_edge and
+/// AUTOBK (with δχ, so Larch's ε_k follows).
+pub fn load_data(spec: &DataSpec) -> Result<FitData, String> {
+    let mu_mode = match spec.mu.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("transmission") => Some(MuMode::Transmission),
+        Some("fluorescence") => Some(MuMode::Fluorescence),
+        Some("reference") => Some(MuMode::Reference),
+        _ => None,
+    };
+    let opts = LoadOptions {
+        mu_mode,
+        columns: spec.columns.clone(),
+    };
+    let ds = io::detect::load_group(&spec.file, &opts, spec.group.as_deref())
+        .map_err(|e| e.to_string())?;
+    let name = spec
+        .file
+        .file_name()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let (energy, mu) = match ds {
+        Dataset::Chi(c) => {
+            return Ok(FitData {
+                name,
+                k_inv_ang: c.k_inv_ang,
+                chi: c.chi,
+                delta_chi: None,
+                epsilon_k: None,
+            });
+        }
+        Dataset::Xas(x) => {
+            let mu = match spec.mu.as_deref() {
+                Some(m) if mu_mode.is_none() && !m.eq_ignore_ascii_case("auto") => {
+                    let idx = x
+                        .table
+                        .labels
+                        .iter()
+                        .position(|l| l.eq_ignore_ascii_case(m))
+                        .ok_or_else(|| {
+                            format!(
+                                "mu = '{m}': no such column in {} (columns: {})",
+                                spec.file.display(),
+                                x.table.labels.join(", ")
+                            )
+                        })?;
+                    MuRecipe::Column { mu: idx }
+                        .build(&x.table, &spec.file.display().to_string())
+                        .map_err(|e| e.to_string())?
+                }
+                _ => x.mu,
+            };
+            (x.energy_ev, mu)
+        }
+        Dataset::Athena(p) => {
+            let g = match spec.group.as_deref() {
+                Some(n) => p
+                    .group(n)
+                    .ok_or_else(|| format!("no group '{n}' in the project"))?,
+                None => p
+                    .groups
+                    .first()
+                    .ok_or_else(|| "the project has no groups".to_string())?,
+            };
+            let x = g.arrays.get("x").cloned().unwrap_or_default();
+            let y = g.arrays.get("y").cloned().unwrap_or_default();
+            if g.is_chi() {
+                return Ok(FitData {
+                    name: g.label.clone(),
+                    k_inv_ang: x,
+                    chi: y,
+                    delta_chi: None,
+                    epsilon_k: None,
+                });
+            }
+            (x, y)
+        }
+        Dataset::Feff(_) => {
+            return Err(format!(
+                "{} is a FEFF path file, not data",
+                spec.file.display()
+            ));
+        }
+    };
+    let pre = pre_edge(&energy, &mu, &spec.pre_edge).map_err(|e| format!("pre_edge: {e}"))?;
+    let bkg = autobk(&energy, &mu, &spec.autobk, Some(&pre)).map_err(|e| format!("autobk: {e}"))?;
+    Ok(FitData {
+        name,
+        k_inv_ang: bkg.k_inv_ang,
+        chi: bkg.chi,
+        delta_chi: (!bkg.delta_chi.is_empty()).then_some(bkg.delta_chi),
+        epsilon_k: None,
+    })
+}
