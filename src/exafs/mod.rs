@@ -4,5 +4,6 @@
 pub mod expr;
 pub mod lm;
 pub mod path;
+pub mod sigma2;
 
 pub use path::{PathChi, PathModel, PathParams};
