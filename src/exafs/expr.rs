@@ -4,6 +4,10 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
+
+pub use super::sigma2::{DebyeGeometry, EINS_FACTOR, sigma2_debye, sigma2_eins};
+use crate::io::feff::FeffPath;
 
 /// Why an expression could not be compiled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -44,6 +48,7 @@ const FUNCTIONS: &[(&str, usize)] = &[
     ("max", 2),
     ("atan2", 2),
     ("sigma2_eins", 2),
+    ("sigma2_debye", 2),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,6 +69,8 @@ enum Func {
     Atan2,
     /// Einstein-model σ² (needs the path's reduced mass from the context).
     Sigma2Eins,
+    /// Correlated Debye σ² (needs the path's atoms from the context).
+    Sigma2Debye,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,22 +94,27 @@ const STACK: usize = 64;
 /// Names of the per-path context values an expression may use.
 pub const CONTEXT: &[&str] = &["reff", "degen"];
 
-/// Per-path values for [`CONTEXT`] plus the reduced mass for σ² models.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Per-path values for [`CONTEXT`] plus what the σ² models need. The
+/// default (no path) makes `sigma2_eins` and `sigma2_debye` evaluate to 0, as
+/// Larch does for a path without FEFF data.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PathContext {
     pub reff_ang: f64,
     pub degen: f64,
     /// Reduced mass of the path, amu.
     pub rmass_amu: f64,
+    /// The path's atoms for `sigma2_debye` (shared: contexts are cloned per evaluation set).
+    pub debye: Option<Arc<DebyeGeometry>>,
 }
 
 impl PathContext {
-    /// The context of a FEFF path: reff, the file's degeneracy, reduced mass.
-    pub fn from_feff(path: &crate::io::feff::FeffPath) -> PathContext {
+    /// Context of a FEFF path: reff, degeneracy, reduced mass and atoms.
+    pub fn from_feff(path: &FeffPath) -> PathContext {
         PathContext {
             reff_ang: path.reff_ang,
             degen: path.degen,
             rmass_amu: super::path::reduced_mass_amu(path),
+            debye: Some(Arc::new(DebyeGeometry::from_feff(path))),
         }
     }
 }
@@ -114,17 +126,6 @@ pub struct Expr {
     code: Vec<Op>,
     /// Variables it reads (indices into the caller's name table).
     pub deps: Vec<usize>,
-}
-
-/// 10²⁰·ħ²/(2 k_B amu) in Å²·K, so σ² = EINS_FACTOR/(θ·μ·tanh(θ/2T)) (Larch `EINS_FACTOR`, scipy CODATA).
-pub const EINS_FACTOR: f64 = 24.254_367_056_580_552;
-
-/// Einstein model mean-square displacement, Å² (Sevillano, Meuth & Rehr,
-/// Phys. Rev. B 20, 4908 (1979); Larch `sigma2_eins`).
-pub fn sigma2_eins(t_kelvin: f64, theta_kelvin: f64, rmass_amu: f64) -> f64 {
-    let t = t_kelvin.max(1e-5);
-    let theta = theta_kelvin.max(1e-5);
-    EINS_FACTOR / (theta * rmass_amu * (theta / (2.0 * t)).tanh())
 }
 
 impl Expr {
@@ -206,7 +207,10 @@ impl Expr {
                 }
                 Op::Neg => stack[sp - 1] = -stack[sp - 1],
                 Op::Call(f)
-                    if matches!(f, Func::Min | Func::Max | Func::Atan2 | Func::Sigma2Eins) =>
+                    if matches!(
+                        f,
+                        Func::Min | Func::Max | Func::Atan2 | Func::Sigma2Eins | Func::Sigma2Debye
+                    ) =>
                 {
                     let (a, b) = (stack[sp - 2], stack[sp - 1]);
                     sp -= 1;
@@ -214,7 +218,9 @@ impl Expr {
                         Func::Min => a.min(b),
                         Func::Max => a.max(b),
                         Func::Atan2 => a.atan2(b),
-                        _ => sigma2_eins(a, b, ctx.rmass_amu),
+                        Func::Sigma2Eins if ctx.rmass_amu > 0.0 => sigma2_eins(a, b, ctx.rmass_amu),
+                        Func::Sigma2Debye => ctx.debye.as_ref().map_or(0.0, |g| g.sigma2(a, b)),
+                        _ => 0.0,
                     };
                 }
                 Op::Call(f) => {
@@ -441,7 +447,8 @@ impl Parser<'_> {
                     "min" => Func::Min,
                     "max" => Func::Max,
                     "atan2" => Func::Atan2,
-                    _ => Func::Sigma2Eins,
+                    "sigma2_eins" => Func::Sigma2Eins,
+                    _ => Func::Sigma2Debye,
                 };
                 return self.push(Op::Call(f));
             }
@@ -485,6 +492,11 @@ mod tests {
                 reff_ang: 2.5,
                 degen: 12.0,
                 rmass_amu: 31.77,
+                debye: Some(Arc::new(DebyeGeometry::new(
+                    vec![[0.0; 3], [-1.8016, 0.0, 1.8016]],
+                    vec![63.546, 63.546],
+                    2.63,
+                ))),
             },
         )
     }
@@ -517,6 +529,29 @@ mod tests {
         let expect = EINS_FACTOR / (250.0 * 31.773 * (250.0f64 / 600.0).tanh());
         assert!((s - expect).abs() < 1e-15);
         assert!((ev("sigma2_eins(t, theta)") - sigma2_eins(300.0, 250.0, 31.77)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn debye_sigma2_uses_the_context_geometry() {
+        // Larch sigma2_debye(300, 250, feffpath('feff/cu/feff0001.dat')) geometry.
+        let s = ev("sigma2_debye(t, theta)");
+        let g = DebyeGeometry::new(
+            vec![[0.0; 3], [-1.8016, 0.0, 1.8016]],
+            vec![63.546, 63.546],
+            2.63,
+        );
+        assert_eq!(s, sigma2_debye(300.0, 250.0, &g));
+        assert!(s > 0.005 && s < 0.02, "{s}");
+    }
+
+    #[test]
+    fn sigma2_models_without_a_path_are_zero() {
+        for text in ["sigma2_debye(t, theta)", "sigma2_eins(t, theta)"] {
+            let e = Expr::compile(text, &vars()).expect("compiles");
+            let v = e.eval(&[6.0, 0.9, 0.003, 300.0, 250.0], &PathContext::default());
+            assert_eq!(v, 0.0, "{text}");
+        }
+        assert!(Expr::compile("sigma2_debye(t)", &vars()).is_err());
     }
 
     #[test]

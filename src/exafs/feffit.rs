@@ -398,6 +398,16 @@ fn is_identifier(s: &str) -> bool {
         && ch.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Whether `name` appears in `text` as a whole identifier.
+fn uses_name(text: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
 /// Names an expression may not take as parameter names.
 const RESERVED: &[&str] = &[
     "reff",
@@ -469,7 +479,7 @@ impl Feffit {
                         err(format!("parameter '{}' expression: {e}", p.name))
                     })?;
                     for f in ["sigma2_eins", "sigma2_debye", "reff", "degen"] {
-                        if text.contains(f) {
+                        if uses_name(text, f) {
                             return Err(err(format!(
                                 "parameter '{}' expression uses {f}, which needs a path: use it in a path parameter",
                                 p.name

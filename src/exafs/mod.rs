@@ -6,6 +6,7 @@ pub mod feffit;
 pub mod lm;
 pub mod model;
 pub mod path;
+pub mod sigma2;
 
 pub use feffit::{Feffit, FitModel, FitResult};
 pub use path::{PathChi, PathModel, PathParams};

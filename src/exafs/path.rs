@@ -4,6 +4,7 @@
 use num_complex::Complex64;
 use serde::{Deserialize, Serialize};
 
+use super::sigma2::DebyeGeometry;
 use crate::io::feff::FeffPath;
 use crate::units::ETOK;
 use crate::xas::math::bspline::{Evaluator, Interpolator};
@@ -85,16 +86,36 @@ pub fn reduced_mass_amu(path: &FeffPath) -> f64 {
     let inv: f64 = path
         .geometry
         .iter()
-        .map(|a| {
-            let m = (a.iz as usize)
-                .checked_sub(1)
-                .and_then(|i| ATOMIC_MASS_AMU.get(i))
-                .copied()
-                .unwrap_or(1.0);
-            1.0 / m.max(1.0)
-        })
+        .map(|a| 1.0 / atomic_mass_amu(a.iz).max(1.0))
         .sum();
     if inv > 0.0 { 1.0 / inv } else { f64::NAN }
+}
+
+/// [`ATOMIC_MASS_AMU`] for atomic number `iz`; 1 outside the table.
+pub fn atomic_mass_amu(iz: u32) -> f64 {
+    (iz as usize)
+        .checked_sub(1)
+        .and_then(|i| ATOMIC_MASS_AMU.get(i))
+        .copied()
+        .unwrap_or(1.0)
+}
+
+impl DebyeGeometry {
+    /// The path's atoms with xraydb masses and FEFF's `rnrmav` (bohr, as
+    /// Larch passes it to the correlated Debye model).
+    pub fn from_feff(path: &FeffPath) -> DebyeGeometry {
+        DebyeGeometry::new(
+            path.geometry
+                .iter()
+                .map(|a| [a.x_ang, a.y_ang, a.z_ang])
+                .collect(),
+            path.geometry
+                .iter()
+                .map(|a| atomic_mass_amu(a.iz))
+                .collect(),
+            path.rnorman_bohr,
+        )
+    }
 }
 
 /// Energies closer to the edge than this are moved off it (Larch `SMALL_ENERGY`).
