@@ -446,3 +446,130 @@ fn reference_tools(opts: &BenchOptions, root: &Path, report: &mut BenchReport) {
         });
     }
 }
+
+/// `carto bench fit`: the FeO 2-path R-space fit, timed like
+/// tools/bench_larch_fit.py times Larch's `feffit()` (data processing and
+/// model building excluded, every fit from the initial values).
+#[derive(Debug, Clone, Serialize)]
+pub struct FitBenchReport {
+    pub model: String,
+    pub repeat: usize,
+    pub nfev: usize,
+    pub ms_per_fit_median: f64,
+    pub ms_per_fit_min: f64,
+    /// Fits per second on all threads (independent fits in parallel).
+    pub fits_per_s_parallel: f64,
+    pub threads: usize,
+    pub larch_ms_per_fit: Option<f64>,
+    pub larch_nfev: Option<usize>,
+    /// How many times slower Larch is (median against median).
+    pub ratio_vs_carto: Option<f64>,
+    pub notes: Vec<String>,
+}
+
+impl FitBenchReport {
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "carto bench fit: {} ({} fits, {} function evaluations each)\n\
+             single thread: {:.3} ms per fit (median; min {:.3})\n\
+             {} threads:     {:.0} fits/s\n",
+            self.model,
+            self.repeat,
+            self.nfev,
+            self.ms_per_fit_median,
+            self.ms_per_fit_min,
+            self.threads,
+            self.fits_per_s_parallel,
+        );
+        if let (Some(l), Some(r)) = (self.larch_ms_per_fit, self.ratio_vs_carto) {
+            s += &format!(
+                "xraylarch feffit: {l:.1} ms per fit ({} evaluations) → Carto is {r:.0}× faster\n",
+                self.larch_nfev.map_or("?".into(), |n| n.to_string())
+            );
+        }
+        for n in &self.notes {
+            s += &format!("note: {n}\n");
+        }
+        s
+    }
+}
+
+const FIT_BENCH_MODEL: &str = include_str!("../tests/fixtures/feffit/feo_2path.toml");
+
+pub fn bench_fit(opts: &BenchOptions) -> Result<FitBenchReport, String> {
+    use crate::exafs::feffit::Feffit;
+    let root = data_root(opts.data.as_deref())?;
+    let root = root.canonicalize().unwrap_or(root);
+    let text = FIT_BENCH_MODEL.replace("@DATA@", &root.display().to_string());
+    let model = crate::exafs::model::parse_model(&text, &root, "feo_2path.toml")
+        .map_err(|e| e.to_string())?;
+    let fit = Feffit::new(model).map_err(|e| e.to_string())?;
+    let first = fit.fit(None).map_err(|e| e.to_string())?;
+    let mut times = Vec::with_capacity(opts.repeat);
+    for _ in 0..opts.repeat {
+        let t = Instant::now();
+        let r = fit.fit(None).map_err(|e| e.to_string())?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(r);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let threads = rayon::current_num_threads();
+    let n_par = (opts.repeat * threads).max(threads);
+    let t = Instant::now();
+    (0..n_par).into_par_iter().for_each(|_| {
+        std::hint::black_box(fit.fit(None).ok());
+    });
+    let par = n_par as f64 / t.elapsed().as_secs_f64();
+    let mut report = FitBenchReport {
+        model: "feo_2path.toml (FeO + FeFe, R space, k-weights 2 and 3)".into(),
+        repeat: opts.repeat,
+        nfev: first.stats.nfev,
+        ms_per_fit_median: median,
+        ms_per_fit_min: times[0],
+        fits_per_s_parallel: par,
+        threads,
+        larch_ms_per_fit: None,
+        larch_nfev: None,
+        ratio_vs_carto: None,
+        notes: Vec::new(),
+    };
+    let python = opts
+        .python
+        .clone()
+        .or_else(|| std::env::var("CARTO_PYTHON").ok())
+        .unwrap_or_else(|| "python3".to_string());
+    if python != "none" {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bench_larch_fit.py");
+        let out = Command::new(&python)
+            .arg(&script)
+            .arg(&root)
+            .args(["--repeat", "10", "--json"])
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {
+                let v: Option<Value> = String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .rev()
+                    .find_map(|l| serde_json::from_str(l).ok());
+                if let Some(ms) = v.as_ref().and_then(|v| v["median_ms"].as_f64()) {
+                    report.larch_ms_per_fit = Some(ms);
+                    report.larch_nfev = v
+                        .as_ref()
+                        .and_then(|v| v["nfev"].as_u64())
+                        .map(|n| n as usize);
+                    report.ratio_vs_carto = Some(ms / median);
+                }
+            }
+            Ok(o) => report.notes.push(format!(
+                "bench_larch_fit.py failed (no xraylarch in {python}? see tools/README.md): {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            )),
+            Err(e) => report.notes.push(format!("cannot run {python}: {e}")),
+        }
+    }
+    Ok(report)
+}

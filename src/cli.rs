@@ -59,8 +59,25 @@ pub enum Command {
     Xas(Box<XasArgs>),
     /// Merge several μ(E) scans onto the first one's energy grid (mean and error arrays).
     Merge(MergeArgs),
+    /// Fit FEFF paths to EXAFS data (Larch feffit) from a TOML model file.
+    Fit(FitArgs),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The model file (TOML: [data], [transform], [params], [[paths]] or [[datasets]]).
+    pub model: PathBuf,
+    /// Print one JSON document (params, stats, correlations, best-fit arrays).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the text report (Larch's feffit_report layout) here.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Correlations reported above this magnitude.
+    #[arg(long, default_value_t = 0.1)]
+    pub min_correl: f64,
 }
 
 #[derive(Debug, Args)]
@@ -392,6 +409,8 @@ pub struct BenchArgs {
 pub enum BenchWhat {
     /// read → pre_edge → autobk → xftf on real spectra.
     Xas,
+    /// The FeO 2-path R-space feffit (tests/fixtures/feffit/feo_2path.toml).
+    Fit,
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -406,6 +425,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Info(a)) => info(&a),
         Some(Command::Xas(a)) => xas_cmd(&a),
         Some(Command::Merge(a)) => merge_cmd(&a),
+        Some(Command::Fit(a)) => fit_cmd(&a),
         Some(Command::Bench(a)) => bench(&a),
     }
 }
@@ -813,8 +833,123 @@ fn peak_r(r: &xas::ChiR) -> f64 {
         .0
 }
 
+fn fit_cmd(a: &FitArgs) -> Result<()> {
+    use carto::exafs::feffit::{Feffit, PATH_PARS, report};
+    if !(a.min_correl.is_finite() && (0.0..1.0).contains(&a.min_correl)) {
+        bail!("--min-correl = {} must be in [0, 1)", a.min_correl);
+    }
+    let model = carto::exafs::model::load_model(&a.model).map_err(anyhow::Error::msg)?;
+    let fit = Feffit::new(model).map_err(|e| anyhow::anyhow!("{}: {e}", a.model.display()))?;
+    let res = fit
+        .fit(None)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.model.display()))?;
+    let text = report(&res, a.min_correl);
+    if let Some(path) = &a.report {
+        std::fs::write(path, &text)
+            .with_context(|| format!("cannot write report {}", path.display()))?;
+    }
+    if !a.json {
+        return emit(&text);
+    }
+    let params: serde_json::Map<String, Value> = res
+        .params
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                json!({"value": p.value, "stderr": p.stderr, "vary": p.vary, "expr": p.expr, "init": p.init}),
+            )
+        })
+        .collect();
+    let correlations: serde_json::Map<String, Value> = res
+        .correlations
+        .iter()
+        .map(|(x, y, c)| (format!("{x},{y}"), json!(c)))
+        .collect();
+    let datasets: Vec<Value> = res
+        .datasets
+        .iter()
+        .map(|d| {
+            let paths: Vec<Value> = d
+                .paths
+                .iter()
+                .map(|p| {
+                    let mut m = serde_json::Map::new();
+                    m.insert("label".into(), json!(p.label));
+                    m.insert("file".into(), json!(p.file));
+                    m.insert("reff".into(), json!(p.reff));
+                    for (j, name) in PATH_PARS.iter().enumerate() {
+                        m.insert((*name).into(), json!(p.values[j]));
+                        m.insert(format!("{name}_stderr"), json!(p.stderr[j]));
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            json!({
+                "name": d.name,
+                "n_idp": d.n_idp,
+                "epsilon_k": d.epsilon_k,
+                "epsilon_r": d.epsilon_r,
+                "fitspace": d.transform.fitspace,
+                "kweight": d.transform.kweight,
+                "k": d.k,
+                "chi_data": d.chi_data,
+                "chi_fit": d.chi_fit,
+                "kwin": d.kwin,
+                "r": d.r,
+                "chir_mag_data": d.chir_mag_data,
+                "chir_mag_fit": d.chir_mag_fit,
+                "paths": paths,
+            })
+        })
+        .collect();
+    let st = &res.stats;
+    let mut out = json!({
+        "model": a.model.display().to_string(),
+        "params": params,
+        "stats": {
+            "chi_square": st.chi_square,
+            "chi2_reduced": st.chi2_reduced,
+            "r_factor": st.r_factor,
+            "n_idp": st.n_idp,
+            "n_varys": st.n_varys,
+            "nfree": st.nfree,
+            "ndata": st.ndata,
+            "nfev": st.nfev,
+            "aic": st.aic,
+            "bic": st.bic,
+            "success": st.success,
+            "message": st.message,
+        },
+        "correlations": correlations,
+        "datasets": datasets,
+    });
+    // The first dataset's best fit also at the top level (single-dataset models).
+    if let Some(d) = res.datasets.first() {
+        out["k"] = json!(d.k);
+        out["chi_fit"] = json!(d.chi_fit);
+        out["r"] = json!(d.r);
+        out["chir_mag_fit"] = json!(d.chir_mag_fit);
+    }
+    print_json(&out)
+}
+
 fn bench(a: &BenchArgs) -> Result<()> {
     match a.what {
+        BenchWhat::Fit => {
+            let report = carto::bench::bench_fit(&carto::bench::BenchOptions {
+                data: a.data.clone(),
+                repeat: a.repeat.max(1),
+                python: a.python.clone(),
+                rexafs: false,
+            })
+            .map_err(anyhow::Error::msg)?;
+            if a.json {
+                print_json(&serde_json::to_value(&report)?)
+            } else {
+                emit(&report.text())
+            }
+        }
         BenchWhat::Xas => {
             let report = carto::bench::bench_xas(&carto::bench::BenchOptions {
                 data: a.data.clone(),

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::expr::{CONTEXT, Expr, PathContext};
 use super::lm::{self, LmError, LmOptions, LmParams};
-use super::path::{PathModel, PathParams};
+use super::path::{PathModel, PathParams, PathTables};
 use crate::io::feff::FeffPath;
 use crate::xas::fourier::{Window, fft_plan, ftwindow};
 use crate::xas::math::interp_clamped;
@@ -276,6 +276,22 @@ struct PreparedPath {
 pub enum EpsilonK {
     Scalar(Vec<f64>),
     Array(Vec<f64>),
+}
+
+/// Last evaluation of one path, reused while its parameters stay put.
+#[derive(Debug, Clone, Default)]
+struct PathCache {
+    params: [f64; 8],
+    tables: Option<PathTables>,
+    chi: Vec<f64>,
+}
+
+/// Scratch space of one fit.
+struct Work {
+    caches: Vec<Vec<PathCache>>,
+    vals: Vec<f64>,
+    diff: Vec<f64>,
+    model: Vec<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -658,45 +674,87 @@ impl Feffit {
 
     /// Model χ(k) of dataset `d` on its model grid.
     fn model_chi(&self, d: &Prepared, vals: &[f64]) -> Vec<f64> {
-        let mut sum = vec![0.0; d.k.len()];
-        for path in &d.paths {
+        let mut cache = vec![PathCache::default(); d.paths.len()];
+        let mut sum = Vec::new();
+        Self::model_chi_cached(d, vals, &mut cache, &mut sum);
+        sum
+    }
+
+    /// As [`Self::model_chi`], recomputing a path only when its parameters
+    /// changed and its spline tables only when its e0 or ei changed (a
+    /// finite-difference Jacobian varies one parameter at a time).
+    fn model_chi_cached(d: &Prepared, vals: &[f64], cache: &mut [PathCache], sum: &mut Vec<f64>) {
+        let nk = d.k.len();
+        sum.clear();
+        sum.resize(nk, 0.0);
+        for (path, c) in d.paths.iter().zip(cache.iter_mut()) {
             let v = Self::path_params(path, vals);
-            let pp = PathParams {
-                degen: Some(v[0]),
-                s02: v[1],
-                e0: v[2],
-                ei: v[3],
-                deltar: v[4],
-                sigma2: v[5],
-                third: v[6],
-                fourth: v[7],
-            };
-            match path.model.chi(&d.k, &pp) {
-                Ok(c) => {
-                    for (s, x) in sum.iter_mut().zip(&c.chi) {
-                        *s += x;
-                    }
+            if c.chi.len() != nk || c.params != v {
+                if v.iter().any(|x| !x.is_finite()) {
+                    c.chi.clear();
+                    c.chi.resize(nk, f64::NAN);
+                } else {
+                    let pp = PathParams {
+                        degen: Some(v[0]),
+                        s02: v[1],
+                        e0: v[2],
+                        ei: v[3],
+                        deltar: v[4],
+                        sigma2: v[5],
+                        third: v[6],
+                        fourth: v[7],
+                    };
+                    let t = match c.tables.take() {
+                        Some(t) if t.e0 == pp.e0 && t.ei == pp.ei => t,
+                        _ => path.model.tables(&d.k, pp.e0, pp.ei),
+                    };
+                    c.chi.resize(nk, 0.0);
+                    path.model.chi_into(&t, &pp, &mut c.chi);
+                    c.tables = Some(t);
                 }
-                Err(_) => sum.iter_mut().for_each(|s| *s = f64::NAN),
+                c.params = v;
+            }
+            for (s, x) in sum.iter_mut().zip(&c.chi) {
+                *s += x;
             }
         }
-        sum
     }
 
     /// Larch `_feffit_resid` for all parameter values `vals` (expression
     /// parameters are recomputed). `data_only` gives the transformed data.
     pub fn residual(&self, vals: &[f64], data_only: bool, out: &mut Vec<f64>) {
-        let mut v = vals.to_vec();
-        self.eval_exprs(&mut v);
+        let mut work = self.work();
+        self.residual_with(&mut work, vals, data_only, out);
+    }
+
+    fn work(&self) -> Work {
+        Work {
+            caches: self
+                .datasets
+                .iter()
+                .map(|d| vec![PathCache::default(); d.paths.len()])
+                .collect(),
+            vals: Vec::with_capacity(self.params.len()),
+            diff: Vec::new(),
+            model: Vec::new(),
+        }
+    }
+
+    fn residual_with(&self, w: &mut Work, vals: &[f64], data_only: bool, out: &mut Vec<f64>) {
+        w.vals.clear();
+        w.vals.extend_from_slice(vals);
+        self.eval_exprs(&mut w.vals);
         out.clear();
-        for d in &self.datasets {
-            let diff: Vec<f64> = if data_only {
-                d.chi.clone()
-            } else {
-                let m = self.model_chi(d, &v);
-                d.chi.iter().zip(&m).map(|(a, b)| a - b).collect()
-            };
-            dataset_residual(d, &diff, out);
+        for (d, cache) in self.datasets.iter().zip(w.caches.iter_mut()) {
+            w.diff.clear();
+            w.diff.extend_from_slice(&d.chi);
+            if !data_only {
+                Self::model_chi_cached(d, &w.vals, cache, &mut w.model);
+                for (a, b) in w.diff.iter_mut().zip(&w.model) {
+                    *a -= b;
+                }
+            }
+            dataset_residual(d, &w.diff, out);
         }
     }
 
@@ -728,12 +786,13 @@ impl Feffit {
         }
         let m = self.nresid();
         let mut buf = Vec::with_capacity(m);
+        let mut work = self.work();
         let resid = |vals: &[f64], out: &mut [f64]| {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 out.iter_mut().for_each(|o| *o = f64::NAN);
                 return;
             }
-            self.residual(vals, false, &mut buf);
+            self.residual_with(&mut work, vals, false, &mut buf);
             out.copy_from_slice(&buf);
         };
         let res = lm::minimize(resid, &lmp, m, &LmOptions::feffit()).map_err(|e| {
@@ -972,12 +1031,44 @@ fn dataset_residual(d: &Prepared, diff: &[f64], out: &mut Vec<f64>) {
             }
         }
         FitSpace::R => {
-            for (i, wk) in d.wk.iter().enumerate() {
-                let c = fftf(diff, wk, tr.nfft, tr.kstep);
-                let e = d.eps_r[i];
-                for z in &c[d.irmin..d.irmax] {
-                    out.push(z.re / e);
-                    out.push(z.im / e);
+            // Two real transforms per complex FFT: z = x₀ + i·x₁ gives
+            // X₀[m] = (Z[m] + Z*[N−m])/2 and X₁[m] = (Z[m] − Z*[N−m])/2i.
+            let n = tr.nfft;
+            let scale = tr.kstep / PI.sqrt();
+            let plan = fft_plan(n, false);
+            let mut buf = vec![Complex64::new(0.0, 0.0); n];
+            let mut i = 0;
+            while i < d.wk.len() {
+                buf.iter_mut().for_each(|b| *b = Complex64::new(0.0, 0.0));
+                let pair = i + 1 < d.wk.len();
+                for (j, (b, &x)) in buf.iter_mut().zip(diff).enumerate() {
+                    b.re = x * d.wk[i][j];
+                    if pair {
+                        b.im = x * d.wk[i + 1][j];
+                    }
+                }
+                plan.process(&mut buf);
+                let (e0, e1) = (d.eps_r[i], d.eps_r[(i + 1).min(d.eps_r.len() - 1)]);
+                if pair {
+                    let mut second = Vec::with_capacity(2 * (d.irmax - d.irmin));
+                    for m in d.irmin..d.irmax {
+                        let z = buf[m];
+                        let zc = buf[(n - m) % n].conj();
+                        let x0 = (z + zc) * 0.5 * scale;
+                        let x1 = (z - zc) * Complex64::new(0.0, -0.5) * scale;
+                        out.push(x0.re / e0);
+                        out.push(x0.im / e0);
+                        second.push(x1.re / e1);
+                        second.push(x1.im / e1);
+                    }
+                    out.extend_from_slice(&second);
+                    i += 2;
+                } else {
+                    for z in &buf[d.irmin..d.irmax] {
+                        out.push(z.re * scale / e0);
+                        out.push(z.im * scale / e0);
+                    }
+                    i += 1;
                 }
             }
         }

@@ -196,11 +196,28 @@ impl PathModel {
                 return Err(PathError::BadParam { name, value: v });
             }
         }
+        let t = self.tables(k_inv_ang, p.e0, p.ei);
+        let n = k_inv_ang.len();
+        let mut cchi: Vec<Complex64> = (0..n).map(|j| self.cchi_at(&t, j, p)).collect();
+        if n > 2 {
+            cchi[0] = 2.0 * cchi[1] - cchi[2];
+        }
+        Ok(PathChi {
+            k_inv_ang: k_inv_ang.to_vec(),
+            chi: cchi.iter().map(|c| c.im).collect(),
+            chi_imag: cchi.iter().map(|c| -c.re).collect(),
+        })
+    }
+
+    /// The tables on a k grid that depend only on e0 and ei (splines of
+    /// the FEFF data at the shifted k, complex momentum): computed once and
+    /// reused while a fit varies the other path parameters.
+    pub fn tables(&self, k_inv_ang: &[f64], e0: f64, ei: f64) -> PathTables {
         let n = k_inv_ang.len();
         let q: Vec<f64> = k_inv_ang
             .iter()
             .map(|&k| {
-                let mut en = k * k - p.e0 * ETOK;
+                let mut en = k * k - e0 * ETOK;
                 if en.abs() < 1.5 * SMALL_ENERGY {
                     en = SMALL_ENERGY;
                 }
@@ -212,28 +229,68 @@ impl PathModel {
         for (t, c) in tab.iter_mut().zip(&self.coefs) {
             ev.eval_into(c, t);
         }
-        let [pha, amp, rep, lam] = &tab;
+        let [pha, amp, rep, lam] = tab;
+        let i = Complex64::new(0.0, 1.0);
+        let pp: Vec<Complex64> = rep
+            .iter()
+            .zip(&lam)
+            .map(|(&r, &l)| (r + i / l).powi(2) + i * (ei * ETOK))
+            .collect();
+        let pc = pp.iter().map(|p| p.sqrt()).collect();
+        PathTables {
+            e0,
+            ei,
+            q,
+            pha,
+            amp,
+            pp,
+            pc,
+        }
+    }
+
+    /// Complex χ at point `j` of tables `t` (Larch `_calc_chi`, before its
+    /// first-point extrapolation).
+    #[inline]
+    fn cchi_at(&self, t: &PathTables, j: usize, p: &PathParams) -> Complex64 {
+        let i = Complex64::new(0.0, 1.0);
         let reff = self.reff_ang;
         let degen = p.degen.unwrap_or(self.degen);
-        let i = Complex64::new(0.0, 1.0);
-        let mut cchi: Vec<Complex64> = (0..n)
-            .map(|j| {
-                let pp = (rep[j] + i / lam[j]).powi(2) + i * (p.ei * ETOK);
-                let pc = pp.sqrt();
-                let expo = -2.0 * reff * pc.im - 2.0 * pp * (p.sigma2 - pp * p.fourth / 3.0)
-                    + i * (2.0 * q[j] * reff
-                        + pha[j]
-                        + 2.0 * pc * (p.deltar - 2.0 * p.sigma2 / reff - 2.0 * pp * p.third / 3.0));
-                degen * p.s02 * amp[j] * expo.exp() / (q[j] * (reff + p.deltar).powi(2))
-            })
-            .collect();
-        if n > 2 {
-            cchi[0] = 2.0 * cchi[1] - cchi[2];
-        }
-        Ok(PathChi {
-            k_inv_ang: k_inv_ang.to_vec(),
-            chi: cchi.iter().map(|c| c.im).collect(),
-            chi_imag: cchi.iter().map(|c| -c.re).collect(),
-        })
+        let (q, pp, pc) = (t.q[j], t.pp[j], t.pc[j]);
+        let expo = -2.0 * reff * pc.im - 2.0 * pp * (p.sigma2 - pp * p.fourth / 3.0)
+            + i * (2.0 * q * reff
+                + t.pha[j]
+                + 2.0 * pc * (p.deltar - 2.0 * p.sigma2 / reff - 2.0 * pp * p.third / 3.0));
+        degen * p.s02 * t.amp[j] * expo.exp() / (q * (reff + p.deltar).powi(2))
     }
+
+    /// Larch's `chi` (the imaginary part) from tables made for `p.e0`,
+    /// `p.ei`, written to `out` (same length as the tables' k grid).
+    pub fn chi_into(&self, t: &PathTables, p: &PathParams, out: &mut [f64]) {
+        // Only Im χ is needed: exp(Re)·sin(Im) instead of the complex exp.
+        let i = Complex64::new(0.0, 1.0);
+        let reff = self.reff_ang;
+        let scale = p.degen.unwrap_or(self.degen) * p.s02 / (reff + p.deltar).powi(2);
+        let dr = p.deltar - 2.0 * p.sigma2 / reff;
+        for (j, o) in out.iter_mut().enumerate() {
+            let (q, pp, pc) = (t.q[j], t.pp[j], t.pc[j]);
+            let expo = -2.0 * reff * pc.im - 2.0 * pp * (p.sigma2 - pp * p.fourth / 3.0)
+                + i * (2.0 * q * reff + t.pha[j] + 2.0 * pc * (dr - 2.0 * pp * p.third / 3.0));
+            *o = scale * t.amp[j] * expo.re.exp() * expo.im.sin() / q;
+        }
+        if out.len() > 2 {
+            out[0] = 2.0 * out[1] - out[2];
+        }
+    }
+}
+
+/// e0/ei-dependent tables of a path on a k grid ([`PathModel::tables`]).
+#[derive(Debug, Clone, Default)]
+pub struct PathTables {
+    pub e0: f64,
+    pub ei: f64,
+    q: Vec<f64>,
+    pha: Vec<f64>,
+    amp: Vec<f64>,
+    pp: Vec<Complex64>,
+    pc: Vec<Complex64>,
 }
