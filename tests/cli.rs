@@ -9,7 +9,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Run the real binary with `args`.
 fn carto<I, S>(args: I) -> Output
@@ -933,4 +933,222 @@ fn xanes_only_data_normalize_with_the_xanes_flag() {
     let fx = larch_case("xas/series/fexanes_a.001", None);
     assert!((num(&v, "e0") - num(&fx["results"], "e0")).abs() < 1e-3);
     assert!((num(&v, "edge_step") / num(&fx["results"], "edge_step") - 1.0).abs() < 1e-6);
+}
+
+// ---------------------------------------------------------------------------
+// carto fit
+
+/// The demo model (sample_data/cu_1shell.toml) is tests/fixtures/feffit's
+/// cu_1shell with the files beside it: the same numbers as Larch's fit.
+#[test]
+fn fit_demo_model_json_matches_larch() {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/cu_1shell.toml");
+    let v = json_ok(&args("fit", &model, &["--json"]));
+    let larch = common::json_fixture("feffit/cu_1shell.larch.json");
+    for name in ["amp", "del_e0", "sig2", "del_r"] {
+        let p = &v["params"][name];
+        let l = &larch["params"][name];
+        let (val, lv) = (num(p, "value"), num(l, "value"));
+        let (err, le) = (num(p, "stderr"), num(l, "stderr"));
+        assert!((val - lv).abs() < 1e-3 * le, "{name}: {val} vs Larch {lv}");
+        assert!(
+            (err - le).abs() < 1e-4 * le,
+            "{name} stderr: {err} vs Larch {le}"
+        );
+        assert_eq!(p["vary"], Value::Bool(true));
+    }
+    let st = &v["stats"];
+    for (ours, theirs) in [
+        ("chi_square", "chi_square"),
+        ("chi2_reduced", "chi2_reduced"),
+        ("r_factor", "rfactor"),
+        ("n_idp", "n_idp"),
+        ("aic", "aic"),
+        ("bic", "bic"),
+    ] {
+        let (a, b) = (num(st, ours), num(&larch["stats"], theirs));
+        assert!(
+            (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+            "{ours}: {a} vs {b}"
+        );
+    }
+    assert_eq!(st["n_varys"], json!(4));
+    assert_eq!(st["nfree"], json!(100));
+    let c = num(&v["correlations"], "amp,sig2");
+    assert!(
+        (c - 0.928_415_502_462_148_9).abs() < 1e-5,
+        "amp,sig2 correlation {c}"
+    );
+    // Best-fit arrays, top level and per dataset.
+    let k = arr(&v, "k");
+    let chi = arr(&v, "chi_fit");
+    assert_eq!(k.len(), chi.len());
+    let lfit = common::numbers(&larch["datasets"][0]["chi_fit"]);
+    assert_eq!(chi.len(), lfit.len());
+    let d = rms(chi.iter().zip(&lfit).map(|(a, b)| a - b)) / rms(lfit.iter().copied());
+    assert!(d < 1e-5, "chi_fit differs from Larch by {d}");
+    let r = arr(&v, "r");
+    let mag = arr(&v, "chir_mag_fit");
+    assert_eq!(r.len(), mag.len());
+    let ipk = mag
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    assert!(
+        (2.0..2.5).contains(&r[ipk]),
+        "|χ(R)| peak of the fit at {} Å",
+        r[ipk]
+    );
+    assert_eq!(v["datasets"][0]["paths"][0]["degen"], json!(12.0));
+}
+
+#[test]
+fn fit_text_report_and_report_file() {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/cu_1shell.toml");
+    let dir = tempdir("fit_report");
+    let out = dir.join("report.txt");
+    let text = stdout_ok(&args(
+        "fit",
+        &model,
+        &["--report", out.to_str().unwrap_or_default()],
+    ));
+    assert!(text.contains("[[Statistics]]") && text.contains("[[Correlations]]"));
+    assert!(text.contains("amp, sig2"), "{text}");
+    let saved = std::fs::read_to_string(&out).unwrap_or_default();
+    assert_eq!(saved, text.trim_end_matches('\n').to_string() + "\n");
+}
+
+/// Write a model file next to copies of nothing: paths are absolute.
+fn bad_model(name: &str, body: &str) -> std::path::PathBuf {
+    let dir = tempdir(name);
+    let p = dir.join("model.toml");
+    let text = body
+        .replace(
+            "@XDI@",
+            &common::data("xas/xdi/cu_metal_rt.xdi")
+                .display()
+                .to_string(),
+        )
+        .replace(
+            "@FEFF@",
+            &common::data("feff/cu/feff0001.dat").display().to_string(),
+        );
+    std::fs::write(&p, text).expect("write temp model");
+    p
+}
+
+const GOOD_MODEL: &str = r#"
+[data]
+file = "@XDI@"
+mu = "mutrans"
+[transform]
+kmin = 3
+kmax = 14
+kweight = 2
+rmin = 1.4
+rmax = 3.0
+[params]
+amp = { value = 1, vary = true }
+sig2 = { value = 0.003, vary = true }
+[[paths]]
+file = "@FEFF@"
+s02 = "amp"
+sigma2 = "sig2"
+"#;
+
+#[test]
+fn fit_bad_models_name_the_key() {
+    for (what, body, expect) in [
+        (
+            "unknown parameter",
+            GOOD_MODEL.replace("sigma2 = \"sig2\"", "sigma2 = \"sig2_3\""),
+            "sig2_3",
+        ),
+        (
+            "where",
+            GOOD_MODEL.replace("sigma2 = \"sig2\"", "sigma2 = \"sig2_3\""),
+            "path 1",
+        ),
+        (
+            "unknown key",
+            GOOD_MODEL.replace("rmax = 3.0", "rmax = 3.0\nrmaxx = 4"),
+            "transform.rmaxx",
+        ),
+        (
+            "bad window",
+            GOOD_MODEL.replace("kweight = 2", "kweight = 2\nwindow = \"box\""),
+            "transform.window",
+        ),
+        (
+            "kmax < kmin",
+            GOOD_MODEL.replace("kmax = 14", "kmax = 1"),
+            "kmax",
+        ),
+        (
+            "syntax",
+            GOOD_MODEL.replace("kmin = 3", "kmin = = 3"),
+            "line 6",
+        ),
+        (
+            "missing feff",
+            GOOD_MODEL.replace("@FEFF@", "/nonexistent/feff0001.dat"),
+            "paths[1]",
+        ),
+        (
+            "bad mu column",
+            GOOD_MODEL.replace("mutrans", "nope"),
+            "mu = 'nope'",
+        ),
+        (
+            "cycle",
+            GOOD_MODEL.replace(
+                "amp = { value = 1, vary = true }",
+                "amp = { expr = \"2*bmp\" }\nbmp = { expr = \"amp\" }",
+            ),
+            "itself",
+        ),
+        (
+            "no data",
+            GOOD_MODEL.replace("[data]\nfile = \"@XDI@\"\nmu = \"mutrans\"", ""),
+            "[data]",
+        ),
+        (
+            "string value",
+            GOOD_MODEL.replace("kmin = 3", "kmin = \"three\""),
+            "transform.kmin",
+        ),
+        (
+            "autobk key",
+            GOOD_MODEL.replace(
+                "mu = \"mutrans\"",
+                "mu = \"mutrans\"\n[data.autobk]\nrbk = 1",
+            ),
+            "data.autobk.rbk",
+        ),
+    ] {
+        let p = bad_model("fit_bad", &body);
+        let err = stderr_err(&args("fit", &p, &["--json"]));
+        assert!(
+            err.contains(expect),
+            "{what}: error does not mention {expect:?}:\n{err}"
+        );
+        assert!(
+            err.contains("model.toml"),
+            "{what}: error does not name the model file:\n{err}"
+        );
+    }
+}
+
+/// A fresh, empty scratch folder for one test.
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "carto-cli-{name}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create temp dir");
+    d
 }

@@ -165,7 +165,7 @@ impl Transform {
                 return Err(format!("kweight = {w} must be between 0 and 10"));
             }
         }
-        if self.dk < 0.0 || self.dk2.is_some_and(|v| !(v >= 0.0)) {
+        if self.dk < 0.0 || self.dk2.is_some_and(|v| v.is_nan() || v < 0.0) {
             return Err("dk and dk2 must be ≥ 0".into());
         }
         Ok(())

@@ -488,7 +488,7 @@ pub fn autobk(
             for q in 0..j {
                 d -= l[j * nspl + q] * l[j * nspl + q];
             }
-            if !(d > 0.0) {
+            if d.is_nan() || d <= 0.0 {
                 ok = false;
                 break;
             }
