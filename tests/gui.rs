@@ -519,3 +519,102 @@ fn recovery_offer_restores_the_autosaved_session() {
         "Save asks where, not the recovery file"
     );
 }
+
+/// Step frames until `done` holds (bounded: a hung job fails the test).
+fn step_until(h: &mut Harness<'_, CartoApp>, what: &str, done: impl Fn(&CartoApp) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h.state()) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "{what} did not finish; log: {:?}",
+            h.state().log.lines
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+}
+
+#[test]
+fn fit_model_opens_fits_and_plots() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let model = dir.join("cu_1shell.toml");
+    std::fs::write(&model, common::feffit_model_text("cu_1shell")).expect("write model");
+
+    let mut app = CartoApp::new();
+    // Like `carto MODEL.toml`: the model goes to the Fit view, read in the
+    // background.
+    app.open_paths(std::slice::from_ref(&model));
+    assert_eq!(app.view, carto::gui::View::Fit);
+    assert!(app.workspace.items.is_empty(), "a model is not a spectrum");
+    let mut h = harness(app);
+    step_until(&mut h, "opening the model", |a| !a.fit.busy());
+    {
+        let app = h.state();
+        assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+        let m = app.fit.model.as_ref().expect("model loaded");
+        assert_eq!(m.params.len(), 4);
+        assert!(app.fit.invalid.is_none(), "{:?}", app.fit.invalid);
+        assert!(app.fit.can_fit());
+        assert!(app.fit.curves().is_none(), "no fit yet");
+    }
+
+    // An expression naming an unknown parameter is invalid and disables
+    // the fit; clearing it makes the model valid again.
+    {
+        let fit = &mut h.state_mut().fit;
+        if let Some(m) = &mut fit.model {
+            m.params[0].expr = Some("no_such_param * 2".into());
+        }
+        fit.validate();
+        assert!(fit.invalid.is_some());
+        assert!(!fit.can_fit());
+        if let Some(m) = &mut fit.model {
+            m.params[0].expr = None;
+        }
+        fit.validate();
+        assert!(fit.invalid.is_none(), "{:?}", fit.invalid);
+    }
+    h.step();
+    // The table's widgets are named for assistive tools (and tests).
+    h.get_by_label("del_r value").set_value_accesskit(0.0);
+    h.step();
+    assert!(h.state().fit.invalid.is_none());
+
+    h.get_by_label("Run fit").click();
+    h.step();
+    // The fit may already be over here, or still running: wait either way.
+    step_until(&mut h, "the fit", |a| !a.fit.busy());
+
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let res = app.fit.result.as_ref().expect("a fit result");
+    let amp = res
+        .params
+        .iter()
+        .find(|p| p.name == "amp")
+        .expect("amp")
+        .value;
+    assert!((amp - 0.9304625).abs() < 1e-3, "amp = {amp}");
+    assert!(app.fit.report.contains("amp"), "{}", app.fit.report);
+    let c = app.fit.curves().expect("curves after the fit");
+    assert_eq!(c.kweight, 2.0);
+    for (name, pts) in [
+        ("k data", &c.k_data),
+        ("k fit", &c.k_fit),
+        ("residual", &c.k_residual),
+        ("R data", &c.r_data),
+        ("R fit", &c.r_fit),
+    ] {
+        assert!(pts.len() > 10, "{name}: {} points", pts.len());
+        assert!(
+            pts.iter().any(|p| p[1] != 0.0 && p[1].is_finite()),
+            "{name} is empty"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
