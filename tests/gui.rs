@@ -618,3 +618,34 @@ fn fit_model_opens_fits_and_plots() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn dropped_fit_model_opens_in_the_fit_view_and_a_bad_one_is_logged() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-drop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[params]\namp = { value = \n").expect("write");
+    let good = dir.join("cu_1shell_k.toml");
+    std::fs::write(&good, common::feffit_model_text("cu_1shell_k")).expect("write");
+
+    let mut h = harness(CartoApp::new());
+    h.step();
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(bad.clone()))];
+    step_until(&mut h, "opening the bad model", |a| !a.fit.busy());
+    {
+        let app = h.state();
+        assert_eq!(app.view, carto::gui::View::Fit);
+        assert!(app.fit.model.is_none());
+        let errors: Vec<&str> = app.log.errors().collect();
+        assert!(errors.iter().any(|e| e.contains("bad.toml")), "{errors:?}");
+        assert!(!app.fit.can_fit());
+    }
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(good.clone()))];
+    step_until(&mut h, "opening the model", |a| !a.fit.busy());
+    let app = h.state();
+    assert!(app.workspace.items.is_empty(), "a model is not a spectrum");
+    assert_eq!(app.fit.path.as_deref(), Some(good.as_path()));
+    assert!(app.fit.model.is_some());
+    assert!(app.fit.can_fit(), "{:?}", app.fit.invalid);
+    let _ = std::fs::remove_dir_all(&dir);
+}

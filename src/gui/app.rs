@@ -266,7 +266,7 @@ impl CartoApp {
         if self.job.is_none() {
             self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
         }
-        self.fit.poll(&mut self.log);
+        self.fit.poll(&mut self.log, Some(ctx));
         if self.job.is_some() || self.dialog.is_some() || !self.loads.is_empty() || self.fit.busy()
         {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));

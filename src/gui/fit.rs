@@ -125,6 +125,8 @@ pub struct FitPanel {
     pub dataset: usize,
     pub loading: Option<BgTask<LoadAnswer>>,
     pub fitting: Option<BgTask<Result<FitResult, FitError>>>,
+    /// Start the fit as soon as the next model is open (`carto M.toml --fit`).
+    pub fit_when_open: bool,
     reset_plots: bool,
 }
 
@@ -148,14 +150,19 @@ impl FitPanel {
     }
 
     /// Take what the tasks answered since the last frame.
-    pub fn poll(&mut self, log: &mut Log) {
+    pub fn poll(&mut self, log: &mut Log, ctx: Option<&egui::Context>) {
         if let Some(task) = &self.loading {
             match task.poll() {
                 TaskPoll::Running => {}
                 TaskPoll::Done((path, r)) => {
                     self.loading = None;
                     match r {
-                        Ok(model) => self.set_model(path, model, log),
+                        Ok(model) => {
+                            self.set_model(path, model, log);
+                            if std::mem::take(&mut self.fit_when_open) {
+                                self.start_fit(ctx.cloned());
+                            }
+                        }
                         Err(e) => log.error(format!("fit model: {e}")),
                     }
                 }
@@ -173,13 +180,15 @@ impl FitPanel {
                     match r {
                         Ok(res) => {
                             let s = &res.stats;
+                            let note = if s.success {
+                                String::new()
+                            } else {
+                                format!(" ({})", s.message)
+                            };
                             log.info(format!(
-                                "fit done: χ²_red = {:.5}, R-factor = {:.6}, {} variables, {} evaluations{}",
-                                s.chi2_reduced,
-                                s.r_factor,
-                                s.n_varys,
-                                s.nfev,
-                                if s.success { String::new() } else { format!(" ({})", s.message) }
+                                "fit done: χ²_red = {:.5}, R-factor = {:.6}, \
+                                 {} variables, {} evaluations{note}",
+                                s.chi2_reduced, s.r_factor, s.n_varys, s.nfev
                             ));
                             self.report = report(&res, REPORT_MIN_CORREL);
                             self.result = Some(res);
@@ -438,7 +447,11 @@ impl FitPanel {
                         .changed();
                     let mut expr = p.expr.clone().unwrap_or_default();
                     if ui
-                        .add(egui::TextEdit::singleline(&mut expr).desired_width(140.0))
+                        .add(
+                            egui::TextEdit::singleline(&mut expr)
+                                .desired_width(140.0)
+                                .min_size(egui::vec2(140.0, 0.0)),
+                        )
                         .accessible_name(format!("{} expr", p.name))
                         .on_hover_text("An expression of other parameters (empty: none)")
                         .changed()
@@ -488,7 +501,7 @@ impl FitPanel {
         };
         let s = &res.stats;
         let mut line = RichText::new(format!(
-            "χ²_red = {:.5}   R-factor = {:.6}   n_idp = {:.3}   nvarys = {}   nfev = {}",
+            "χ²_red = {:.5}   R-factor = {:.6}\nn_idp = {:.3}   nvarys = {}   nfev = {}",
             s.chi2_reduced, s.r_factor, s.n_idp, s.n_varys, s.nfev
         ))
         .monospace();

@@ -47,6 +47,8 @@ pub struct GuiOptions {
     pub plot: Option<PlotTab>,
     /// A session file to open.
     pub session: Option<PathBuf>,
+    /// Run the fit once the fit model among `files` is open.
+    pub fit: bool,
 }
 
 /// Run the app until its window closes. With `screenshot`, returns whether
@@ -60,6 +62,7 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
     if let Some(s) = &opts.session {
         app.open_session(s);
     }
+    app.fit.fit_when_open = opts.fit;
     app.open_paths(&opts.files);
     if let Some(tab) = opts.plot {
         app.plots.tab = tab;
