@@ -563,15 +563,18 @@ fn fit_model_opens_fits_and_plots() {
         assert!(app.fit.curves().is_none(), "no fit yet");
     }
 
-    // An expression naming an unknown parameter is invalid and disables
-    // the fit; clearing it makes the model valid again.
+    // Typing an expression naming an unknown parameter makes the model
+    // invalid and disables the fit; clearing it makes it valid again.
+    h.get_by_label("amp expr").focus();
+    h.step();
+    h.get_by_label("amp expr").type_text("no_such_param * 2");
+    h.step();
     {
         let fit = &mut h.state_mut().fit;
-        if let Some(m) = &mut fit.model {
-            m.params[0].expr = Some("no_such_param * 2".into());
-        }
-        fit.validate();
-        assert!(fit.invalid.is_some());
+        let expr = fit.model.as_ref().and_then(|m| m.params[0].expr.clone());
+        assert_eq!(expr.as_deref(), Some("no_such_param * 2"));
+        let err = fit.invalid.clone().unwrap_or_default();
+        assert!(err.contains("no_such_param"), "{err:?}");
         assert!(!fit.can_fit());
         if let Some(m) = &mut fit.model {
             m.params[0].expr = None;
@@ -647,5 +650,39 @@ fn dropped_fit_model_opens_in_the_fit_view_and_a_bad_one_is_logged() {
     assert_eq!(app.fit.path.as_deref(), Some(good.as_path()));
     assert!(app.fit.model.is_some());
     assert!(app.fit.can_fit(), "{:?}", app.fit.invalid);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_fit_can_be_cancelled() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-cancel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let model = dir.join("cu_3shell.toml");
+    std::fs::write(&model, common::feffit_model_text("cu_3shell")).expect("write model");
+    let mut app = CartoApp::new();
+    app.open_paths(std::slice::from_ref(&model));
+    let mut h = harness(app);
+    step_until(&mut h, "opening the model", |a| !a.fit.busy());
+    assert!(h.state().fit.can_fit(), "{:?}", h.state().log.lines);
+    h.get_by_label("Run fit").click();
+    h.step();
+    assert!(h.state().fit.fitting.is_some() || h.state().fit.result.is_some());
+    // The button is drawn in the frame that started the fit; the fit may
+    // end before the click lands, and then the click does nothing.
+    h.get_by_label("Cancel fit").click();
+    step_until(&mut h, "the cancelled fit", |a| !a.fit.busy());
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let cancelled = app
+        .log
+        .lines
+        .iter()
+        .any(|l| l.text.contains("fit cancelled"));
+    assert!(
+        cancelled != app.fit.result.is_some(),
+        "either cancelled or finished: {:?}",
+        app.log.lines
+    );
+    assert!(app.fit.can_fit(), "the fit can run again");
     let _ = std::fs::remove_dir_all(&dir);
 }
