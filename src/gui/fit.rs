@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
+use egui_plot::{
+    AxisHints, GridInput, Legend, Line, LineStyle, Plot, PlotPoints, uniform_grid_spacer,
+};
 
 use super::jobs::{BgTask, Log, TaskPoll};
 use super::plots::superscript;
@@ -540,9 +542,17 @@ impl FitPanel {
                 .height(h)
                 .legend(Legend::default())
                 .x_axis_label(x.to_string())
-                .y_axis_label(y)
                 .allow_boxed_zoom(true)
-                .allow_double_click_reset(true);
+                .allow_double_click_reset(true)
+                // The plots are short: egui_plot's powers of ten often
+                // leave only "0" labelled; 1-2-5 steps give a few labels.
+                .y_grid_spacer(uniform_grid_spacer(nice_steps))
+                .custom_y_axes(vec![
+                    AxisHints::new_y()
+                        .label(y)
+                        .label_spacing(12.0..=20.0)
+                        .min_thickness(40.0),
+                ]);
             if reset { p.reset() } else { p }
         };
         make("k", format!("k{n}·χ(k)"), k_label)
@@ -590,6 +600,28 @@ impl FitPanel {
                 );
             });
     }
+}
+
+/// Grid steps of 1, 2 or 5 × 10ⁿ, about four major steps across the axis.
+fn nice_steps(input: GridInput) -> [f64; 3] {
+    let span = (input.bounds.1 - input.bounds.0).abs();
+    if !span.is_finite() || span <= 0.0 {
+        return [0.1, 1.0, 10.0];
+    }
+    let raw = span / 4.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let f = raw / mag;
+    let major = mag
+        * if f < 1.5 {
+            1.0
+        } else if f < 3.5 {
+            2.0
+        } else if f < 7.5 {
+            5.0
+        } else {
+            10.0
+        };
+    [major / 5.0, major, major * 5.0]
 }
 
 /// A min/max bound: a DragValue that shows and accepts ±inf (empty or
