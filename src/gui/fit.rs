@@ -127,6 +127,11 @@ pub struct FitPanel {
     pub dataset: usize,
     pub loading: Option<BgTask<LoadAnswer>>,
     pub fitting: Option<BgTask<Result<FitResult, FitError>>>,
+    /// Counts parameter edits, so a fit knows whether the table changed
+    /// while it ran.
+    edits: u64,
+    /// `edits` when the running fit started.
+    fit_edits: u64,
     /// Start the fit as soon as the next model is open (`carto M.toml --fit`).
     pub fit_when_open: bool,
     reset_plots: bool,
@@ -194,7 +199,7 @@ impl FitPanel {
                             ));
                             self.report = report(&res, REPORT_MIN_CORREL);
                             self.result = Some(res);
-                            self.stale = false;
+                            self.stale = self.edits != self.fit_edits;
                             self.reset_plots = true;
                         }
                         Err(FitError::Cancelled) => log.warn("fit cancelled"),
@@ -249,6 +254,7 @@ impl FitPanel {
         let Some(model) = self.model.clone() else {
             return;
         };
+        self.fit_edits = self.edits;
         self.fitting = Some(BgTask::spawn("fitting…", ctx, move |cancel| {
             Feffit::new(model)?.fit(Some(cancel))
         }));
@@ -274,6 +280,7 @@ impl FitPanel {
                 p.value = r.value;
             }
         }
+        self.edits += 1;
         self.stale = true;
         self.validate();
     }
@@ -481,6 +488,7 @@ impl FitPanel {
                 }
             });
         if changed {
+            self.edits += 1;
             self.stale = self.result.is_some();
             self.validate();
         }
@@ -749,4 +757,32 @@ fn file_name(p: &Path) -> String {
         || p.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_steps_give_a_few_round_labels() {
+        let steps = |lo, hi| {
+            nice_steps(GridInput {
+                bounds: (lo, hi),
+                base_step_size: 1e-3,
+            })
+        };
+        assert_eq!(steps(-12.0, 12.0)[1], 5.0);
+        assert_eq!(steps(0.0, 7.0)[1], 2.0);
+        assert_eq!(steps(-0.4, 0.4)[1], 0.2);
+        assert_eq!(steps(0.0, 0.0), [0.1, 1.0, 10.0]);
+        assert_eq!(steps(0.0, f64::NAN), [0.1, 1.0, 10.0]);
+    }
+
+    #[test]
+    fn toml_files_are_fit_models() {
+        assert!(is_fit_model(Path::new("/a/b/model.toml")));
+        assert!(is_fit_model(Path::new("MODEL.TOML")));
+        assert!(!is_fit_model(Path::new("cu.xdi")));
+        assert!(!is_fit_model(Path::new("toml")));
+    }
 }
