@@ -414,11 +414,11 @@ impl FitPanel {
         let Some(model) = &mut self.model else {
             return;
         };
-        let fitted: HashMap<&str, (f64, Option<f64>, bool)> = self
+        let fitted: HashMap<&str, (f64, Option<f64>)> = self
             .result
             .iter()
             .flat_map(|r| r.params.iter())
-            .map(|p| (p.name.as_str(), (p.value, p.stderr, p.vary)))
+            .map(|p| (p.name.as_str(), (p.value, p.stderr)))
             .collect();
         let mut changed = false;
         egui::Grid::new("fit_params")
@@ -469,7 +469,7 @@ impl FitPanel {
                         changed = true;
                     }
                     match fitted.get(p.name.as_str()) {
-                        Some(&(v, se, _)) => {
+                        Some(&(v, se)) => {
                             let text = match se {
                                 Some(se) => format!("{v:.6} ± {se:.6}"),
                                 None => format!("{v:.6}"),
