@@ -29,8 +29,12 @@ pub struct Cli {
 /// How the desktop app starts (`carto`, `carto FILE...`, `carto open FILE...`).
 #[derive(Debug, Args, Default)]
 pub struct GuiArgs {
-    /// Files or folders to open in the desktop app (none: the demo session).
+    /// Files or folders to open in the desktop app (none: the demo session);
+    /// a fit model (MODEL.toml) opens in the Fit view.
     pub files: Vec<PathBuf>,
+    /// Run the fit as soon as the fit model among the files is open.
+    #[arg(long)]
+    pub fit: bool,
     /// Open the bundled demo session (sample_data/).
     #[arg(long)]
     pub demo: bool,
@@ -470,6 +474,7 @@ fn gui(a: GuiArgs) -> Result<()> {
         screenshot: a.screenshot,
         plot: a.plot,
         session,
+        fit: a.fit,
     })
     .map_err(anyhow::Error::msg)
 }

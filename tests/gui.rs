@@ -519,3 +519,170 @@ fn recovery_offer_restores_the_autosaved_session() {
         "Save asks where, not the recovery file"
     );
 }
+
+/// Step frames until `done` holds (bounded: a hung job fails the test).
+fn step_until(h: &mut Harness<'_, CartoApp>, what: &str, done: impl Fn(&CartoApp) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h.state()) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "{what} did not finish; log: {:?}",
+            h.state().log.lines
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+}
+
+#[test]
+fn fit_model_opens_fits_and_plots() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let model = dir.join("cu_1shell.toml");
+    std::fs::write(&model, common::feffit_model_text("cu_1shell")).expect("write model");
+
+    let mut app = CartoApp::new();
+    // Like `carto MODEL.toml`: the model goes to the Fit view, read in the
+    // background.
+    app.open_paths(std::slice::from_ref(&model));
+    assert_eq!(app.view, carto::gui::View::Fit);
+    assert!(app.workspace.items.is_empty(), "a model is not a spectrum");
+    let mut h = harness(app);
+    step_until(&mut h, "opening the model", |a| !a.fit.busy());
+    {
+        let app = h.state();
+        assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+        let m = app.fit.model.as_ref().expect("model loaded");
+        assert_eq!(m.params.len(), 4);
+        assert!(app.fit.invalid.is_none(), "{:?}", app.fit.invalid);
+        assert!(app.fit.can_fit());
+        assert!(app.fit.curves().is_none(), "no fit yet");
+    }
+
+    // Typing an expression naming an unknown parameter makes the model
+    // invalid and disables the fit; clearing it makes it valid again.
+    h.get_by_label("amp expr").focus();
+    h.step();
+    h.get_by_label("amp expr").type_text("no_such_param * 2");
+    h.step();
+    {
+        let fit = &mut h.state_mut().fit;
+        let expr = fit.model.as_ref().and_then(|m| m.params[0].expr.clone());
+        assert_eq!(expr.as_deref(), Some("no_such_param * 2"));
+        let err = fit.invalid.clone().unwrap_or_default();
+        assert!(err.contains("no_such_param"), "{err:?}");
+        assert!(!fit.can_fit());
+        if let Some(m) = &mut fit.model {
+            m.params[0].expr = None;
+        }
+        fit.validate();
+        assert!(fit.invalid.is_none(), "{:?}", fit.invalid);
+    }
+    h.step();
+    // The table's widgets are named for assistive tools (and tests).
+    h.get_by_label("del_r value").set_value_accesskit(0.0);
+    h.step();
+    assert!(h.state().fit.invalid.is_none());
+
+    h.get_by_label("Run fit").click();
+    h.step();
+    // The fit may already be over here, or still running: wait either way.
+    step_until(&mut h, "the fit", |a| !a.fit.busy());
+
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let res = app.fit.result.as_ref().expect("a fit result");
+    let amp = res
+        .params
+        .iter()
+        .find(|p| p.name == "amp")
+        .expect("amp")
+        .value;
+    assert!((amp - 0.9304625).abs() < 1e-3, "amp = {amp}");
+    assert!(app.fit.report.contains("amp"), "{}", app.fit.report);
+    let c = app.fit.curves().expect("curves after the fit");
+    assert_eq!(c.kweight, 2.0);
+    for (name, pts) in [
+        ("k data", &c.k_data),
+        ("k fit", &c.k_fit),
+        ("residual", &c.k_residual),
+        ("R data", &c.r_data),
+        ("R fit", &c.r_fit),
+    ] {
+        assert!(pts.len() > 10, "{name}: {} points", pts.len());
+        assert!(
+            pts.iter().any(|p| p[1] != 0.0 && p[1].is_finite()),
+            "{name} is empty"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dropped_fit_model_opens_in_the_fit_view_and_a_bad_one_is_logged() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-drop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[params]\namp = { value = \n").expect("write");
+    let good = dir.join("cu_1shell_k.toml");
+    std::fs::write(&good, common::feffit_model_text("cu_1shell_k")).expect("write");
+
+    let mut h = harness(CartoApp::new());
+    h.step();
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(bad.clone()))];
+    step_until(&mut h, "opening the bad model", |a| !a.fit.busy());
+    {
+        let app = h.state();
+        assert_eq!(app.view, carto::gui::View::Fit);
+        assert!(app.fit.model.is_none());
+        let errors: Vec<&str> = app.log.errors().collect();
+        assert!(errors.iter().any(|e| e.contains("bad.toml")), "{errors:?}");
+        assert!(!app.fit.can_fit());
+    }
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(good.clone()))];
+    step_until(&mut h, "opening the model", |a| !a.fit.busy());
+    let app = h.state();
+    assert!(app.workspace.items.is_empty(), "a model is not a spectrum");
+    assert_eq!(app.fit.path.as_deref(), Some(good.as_path()));
+    assert!(app.fit.model.is_some());
+    assert!(app.fit.can_fit(), "{:?}", app.fit.invalid);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_fit_can_be_cancelled() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-cancel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let model = dir.join("cu_3shell.toml");
+    std::fs::write(&model, common::feffit_model_text("cu_3shell")).expect("write model");
+    let mut app = CartoApp::new();
+    app.open_paths(std::slice::from_ref(&model));
+    let mut h = harness(app);
+    step_until(&mut h, "opening the model", |a| !a.fit.busy());
+    assert!(h.state().fit.can_fit(), "{:?}", h.state().log.lines);
+    h.get_by_label("Run fit").click();
+    h.step();
+    assert!(h.state().fit.fitting.is_some() || h.state().fit.result.is_some());
+    // The button is drawn in the frame that started the fit; the fit may
+    // end before the click lands, and then the click does nothing.
+    h.get_by_label("Cancel fit").click();
+    step_until(&mut h, "the cancelled fit", |a| !a.fit.busy());
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let cancelled = app
+        .log
+        .lines
+        .iter()
+        .any(|l| l.text.contains("fit cancelled"));
+    assert!(
+        cancelled != app.fit.result.is_some(),
+        "either cancelled or finished: {:?}",
+        app.log.lines
+    );
+    assert!(app.fit.can_fit(), "the fit can run again");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,6 +6,7 @@ use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, RichText, Ui};
 
+use super::fit::{FitAction, FitPanel, is_fit_model};
 use super::jobs::{self, Job, Level, LoadJob, Log};
 use super::params::{ParamAction, ParamPanel};
 use super::plots::{PlotPanel, PlotTab, Series, series};
@@ -35,6 +36,10 @@ pub struct CartoApp {
     pub plots: PlotPanel,
     pub params: ParamPanel,
     pub tree: TreePanel,
+    /// The Fit view (feffit models).
+    pub fit: FitPanel,
+    /// What the centre of the window shows.
+    pub view: View,
     pub log: Log,
     pub job: Option<Job>,
     /// Files being read in the background (dropped or picked in File ▸ Open).
@@ -50,8 +55,18 @@ pub struct CartoApp {
     pub recovery_offer: Option<PathBuf>,
 }
 
+/// What the window shows: spectra (tree, plots, parameters) or a fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    Spectra,
+    Fit,
+}
+
 /// The answer of a file dialog.
 enum Picked {
+    OpenModel(Option<PathBuf>),
+    SaveReport(Option<PathBuf>),
     Open(Vec<PathBuf>),
     OpenSession(Option<PathBuf>),
     SaveSession(Option<PathBuf>),
@@ -76,6 +91,8 @@ impl CartoApp {
             plots: PlotPanel::default(),
             params: ParamPanel,
             tree: TreePanel,
+            fit: FitPanel::default(),
+            view: View::default(),
             log: Log::default(),
             job: None,
             loads: Vec::new(),
@@ -123,8 +140,9 @@ impl CartoApp {
     /// log, never fatal. Folders open the files directly inside them. Newly
     /// opened spectra are selected.
     pub fn open_paths(&mut self, paths: &[PathBuf]) {
+        let paths = self.take_fit_models(paths.to_vec(), None);
         let mut new = Vec::new();
-        for path in expand_folders(paths, &mut self.log) {
+        for path in expand_folders(&paths, &mut self.log) {
             match self.workspace.load_file(&path) {
                 Ok(ids) => {
                     self.log
@@ -142,14 +160,41 @@ impl CartoApp {
     /// Open files and folders on a worker thread; items appear as they are
     /// read and are selected when all are in.
     pub fn open_in_background(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        let paths = self.take_fit_models(paths, Some(ctx.clone()));
+        if paths.is_empty() {
+            return;
+        }
+        self.view = View::Spectra;
         self.loads
             .push(jobs::start_loading(paths, Some(ctx.clone())));
+    }
+
+    /// Open the fit model files among `paths` in the Fit view (in the
+    /// background; the last one wins) and return the rest.
+    fn take_fit_models(&mut self, paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> Vec<PathBuf> {
+        let (models, rest): (Vec<PathBuf>, Vec<PathBuf>) =
+            paths.into_iter().partition(|p| is_fit_model(p));
+        if let Some(m) = models.last() {
+            if models.len() > 1 {
+                self.log
+                    .warn(format!("one fit model at a time: opening {}", m.display()));
+            }
+            self.open_fit_model(m.clone(), ctx);
+        }
+        rest
+    }
+
+    /// Open a fit model file (TOML) in the Fit view, on a worker thread.
+    pub fn open_fit_model(&mut self, path: PathBuf, ctx: Option<egui::Context>) {
+        self.fit.open_model(path, ctx);
+        self.view = View::Fit;
     }
 
     /// True while a background job runs or a spectrum waits for one.
     pub fn busy(&self) -> bool {
         self.job.is_some()
             || !self.loads.is_empty()
+            || self.fit.busy()
             || self
                 .workspace
                 .items
@@ -179,6 +224,8 @@ impl CartoApp {
                     self.save_session(&p);
                 }
                 Picked::ExportCsv(Some(p)) => self.export_csv(&p),
+                Picked::OpenModel(Some(p)) => self.open_fit_model(p, Some(ctx.clone())),
+                Picked::SaveReport(Some(p)) => self.fit.save_report(&p, &mut self.log),
                 _ => {}
             }
         }
@@ -219,7 +266,9 @@ impl CartoApp {
         if self.job.is_none() {
             self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
         }
-        if self.job.is_some() || self.dialog.is_some() || !self.loads.is_empty() {
+        self.fit.poll(&mut self.log, Some(ctx));
+        if self.job.is_some() || self.dialog.is_some() || !self.loads.is_empty() || self.fit.busy()
+        {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
     }
@@ -235,6 +284,14 @@ impl CartoApp {
             .resizable(true)
             .default_size(130.0)
             .show(ui, |ui| self.log_ui(ui));
+        if self.view == View::Fit {
+            egui::CentralPanel::default().show(ui, |ui| match self.fit.ui(ui) {
+                FitAction::None => {}
+                FitAction::OpenModel => self.file_dialog(DialogKind::OpenModel),
+                FitAction::SaveReport => self.file_dialog(DialogKind::SaveReport),
+            });
+            return;
+        }
         egui::Panel::left("workspace")
             .resizable(true)
             .default_size(250.0)
@@ -261,6 +318,22 @@ impl CartoApp {
                     .clicked()
                 {
                     self.open_dialog();
+                }
+                if ui
+                    .button("Open fit model…")
+                    .on_hover_text("A feffit model file (TOML) for the Fit view")
+                    .clicked()
+                {
+                    self.file_dialog(DialogKind::OpenModel);
+                }
+                if ui
+                    .add_enabled(
+                        !self.fit.report.is_empty(),
+                        egui::Button::new("Save fit report…"),
+                    )
+                    .clicked()
+                {
+                    self.file_dialog(DialogKind::SaveReport);
                 }
                 if ui.button("Load demo session").clicked() {
                     let ids = self.load_builtin();
@@ -301,6 +374,11 @@ impl CartoApp {
                     self.reprocess_all();
                 }
             });
+            ui.separator();
+            ui.selectable_value(&mut self.view, View::Spectra, "Spectra")
+                .on_hover_text("Spectra: workspace, plots and processing parameters");
+            ui.selectable_value(&mut self.view, View::Fit, "Fit")
+                .on_hover_text("EXAFS path fitting (feffit) of a model file");
             ui.separator();
             ui.label(RichText::new("Carto").strong());
             ui.label("— drop files anywhere to open them");
@@ -350,6 +428,16 @@ impl CartoApp {
                     d.set_title("Save session")
                         .add_filter("Carto session", &["carto"])
                         .set_file_name("analysis.carto")
+                        .save_file(),
+                ),
+                DialogKind::OpenModel => Picked::OpenModel(
+                    d.set_title("Open fit model")
+                        .add_filter("Fit model", &["toml"])
+                        .pick_file(),
+                ),
+                DialogKind::SaveReport => Picked::SaveReport(
+                    d.set_title("Save fit report")
+                        .set_file_name("feffit_report.txt")
                         .save_file(),
                 ),
                 DialogKind::ExportCsv => Picked::ExportCsv(
@@ -493,6 +581,21 @@ impl CartoApp {
                     load.cancel();
                 }
             }
+            if let Some(t) = &self.fit.fitting {
+                ui.separator();
+                ui.spinner();
+                ui.label(format!(
+                    "{} {:.1} s",
+                    t.title,
+                    t.started.elapsed().as_secs_f32()
+                ));
+                if ui
+                    .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    t.cancel();
+                }
+            }
             if ui.small_button("Clear").clicked() {
                 self.log.lines.clear();
             }
@@ -516,6 +619,8 @@ impl CartoApp {
 #[derive(Debug, Clone, Copy)]
 enum DialogKind {
     Open,
+    OpenModel,
+    SaveReport,
     OpenSession,
     SaveSession,
     ExportCsv,

@@ -334,3 +334,63 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
         }
     }
 }
+
+/// One piece of work on a worker thread that ends with one answer (open a
+/// fit model, run a fit): cancellable, polled once per frame.
+pub struct BgTask<T> {
+    pub title: String,
+    pub started: std::time::Instant,
+    cancel: Arc<AtomicBool>,
+    rx: Receiver<T>,
+}
+
+impl<T: Send + 'static> BgTask<T> {
+    /// Run `work` on its own thread; it gets the cancel flag to watch.
+    pub fn spawn(
+        title: impl Into<String>,
+        ctx: Option<egui::Context>,
+        work: impl FnOnce(&AtomicBool) -> T + Send + 'static,
+    ) -> Self {
+        let (tx, rx) = channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        std::thread::spawn(move || {
+            let out = work(&flag);
+            // A closed channel means nobody waits for the answer any more.
+            let _ = tx.send(out);
+            if let Some(ctx) = &ctx {
+                ctx.request_repaint();
+            }
+        });
+        BgTask {
+            title: title.into(),
+            started: std::time::Instant::now(),
+            cancel,
+            rx,
+        }
+    }
+}
+
+/// What [`BgTask::poll`] found.
+pub enum TaskPoll<T> {
+    Running,
+    Done(T),
+    /// The worker ended without an answer (it panicked).
+    Lost,
+}
+
+impl<T> BgTask<T> {
+    pub fn poll(&self) -> TaskPoll<T> {
+        match self.rx.try_recv() {
+            Ok(t) => TaskPoll::Done(t),
+            Err(TryRecvError::Empty) => TaskPoll::Running,
+            Err(TryRecvError::Disconnected) => TaskPoll::Lost,
+        }
+    }
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+    pub fn is_cancelling(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}

@@ -4,9 +4,11 @@
 //! - [`workspace`]: loaded items, selection, the processing glue
 //! - [`app`]: the frame and its panels (tree, plots, parameters, log)
 //! - [`plots`], [`params`]: the centre and right panels
+//! - [`fit`]: the Fit view (feffit models, parameters, fit, report)
 //! - [`jobs`]: background processing with progress and cancel, and the log
 
 pub mod app;
+pub mod fit;
 pub mod jobs;
 pub mod params;
 pub mod persist;
@@ -17,7 +19,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use app::CartoApp;
+pub use app::{CartoApp, View};
+pub use fit::{FitCurves, FitPanel};
 pub use plots::{PlotTab, Role, Series};
 
 /// Fonts: egui's defaults plus Hack as a fallback for proportional text,
@@ -44,6 +47,8 @@ pub struct GuiOptions {
     pub plot: Option<PlotTab>,
     /// A session file to open.
     pub session: Option<PathBuf>,
+    /// Run the fit once the fit model among `files` is open.
+    pub fit: bool,
 }
 
 /// Run the app until its window closes. With `screenshot`, returns whether
@@ -57,6 +62,7 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
     if let Some(s) = &opts.session {
         app.open_session(s);
     }
+    app.fit.fit_when_open = opts.fit;
     app.open_paths(&opts.files);
     if let Some(tab) = opts.plot {
         app.plots.tab = tab;
