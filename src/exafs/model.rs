@@ -561,7 +561,12 @@ pub fn load_data(spec: &DataSpec) -> Result<FitData, String> {
         }
     };
     let pre = pre_edge(&energy, &mu, &spec.pre_edge).map_err(|e| format!("pre_edge: {e}"))?;
-    let bkg = autobk(&energy, &mu, &spec.autobk, Some(&pre)).map_err(|e| format!("autobk: {e}"))?;
+    // Larch's feffit recomputes AUTOBK's δχ for the data whatever autobk was told.
+    let ab = AutobkParams {
+        calc_uncertainties: true,
+        ..spec.autobk.clone()
+    };
+    let bkg = autobk(&energy, &mu, &ab, Some(&pre)).map_err(|e| format!("autobk: {e}"))?;
     Ok(FitData {
         name,
         k_inv_ang: bkg.k_inv_ang,

@@ -45,6 +45,9 @@ pub struct AutobkParams {
     pub nclamp: usize,
     pub clamp_lo: f64,
     pub clamp_hi: f64,
+    /// Compute `delta_chi` (Larch `calc_uncertainties`, default off; feffit
+    /// turns it on because Larch's feffit always folds δχ into ε_k).
+    pub calc_uncertainties: bool,
 }
 
 impl Default for AutobkParams {
@@ -64,6 +67,7 @@ impl Default for AutobkParams {
             nclamp: 3,
             clamp_lo: 0.0,
             clamp_hi: 1.0,
+            calc_uncertainties: false,
         }
     }
 }
@@ -479,7 +483,7 @@ pub fn autobk(
         let redchi = f / (nft as f64 + 2.0 * p.nclamp as f64 - nspl as f64);
         // Cholesky JᵀJ = L Lᵀ, so qᵀ(JᵀJ)⁻¹q = |L⁻¹q|².
         let mut l = jtj.clone();
-        let mut ok = redchi.is_finite() && redchi > 0.0;
+        let mut ok = p.calc_uncertainties && redchi.is_finite() && redchi > 0.0;
         for j in 0..nspl {
             if !ok {
                 break;
