@@ -18,7 +18,7 @@ use super::expr::{CONTEXT, Expr, PathContext};
 use super::lm::{self, LmError, LmOptions, LmParams};
 use super::path::{PathModel, PathParams, PathTables};
 use crate::io::feff::FeffPath;
-use crate::xas::fourier::{Window, fft_plan, ftwindow};
+use crate::xas::fourier::{Window, fft_plan, ftwindow, xftf_fast};
 use crate::xas::math::interp_clamped;
 
 /// Larch's path parameters in the order Carto stores them.
@@ -980,15 +980,8 @@ impl Feffit {
 
 /// Larch `xftf_fast` of `chi·wk` (first nfft/2 bins).
 fn fftf(chi: &[f64], wk: &[f64], nfft: usize, kstep: f64) -> Vec<Complex64> {
-    let mut buf = vec![Complex64::new(0.0, 0.0); nfft];
-    for ((b, &c), &w) in buf.iter_mut().zip(chi).zip(wk) {
-        b.re = c * w;
-    }
-    fft_plan(nfft, false).process(&mut buf);
-    let scale = kstep / PI.sqrt();
-    buf.truncate(nfft / 2);
-    buf.iter_mut().for_each(|b| *b *= scale);
-    buf
+    let cw: Vec<f64> = chi.iter().zip(wk).map(|(c, w)| c * w).collect();
+    xftf_fast(&cw, nfft, kstep)
 }
 
 /// Larch `xftr_fast` of `chir·rwin` (first nfft/2 points).
