@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -121,7 +121,7 @@ mod app {
     use super::*;
     use carto::gui::CartoApp;
 
-    fn copy_in(dir: &Path, rel: &str) -> PathBuf {
+    fn copy_in(dir: &std::path::Path, rel: &str) -> PathBuf {
         let src = common::data(rel);
         let dst = dir.join(src.file_name().expect("name"));
         std::fs::copy(&src, &dst).expect("copy");

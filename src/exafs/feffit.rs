@@ -278,12 +278,73 @@ pub enum EpsilonK {
     Array(Vec<f64>),
 }
 
-/// Last evaluation of one path, reused while its parameters stay put.
+/// The last two evaluations of one path, reused while its parameters stay
+/// put. Two slots because a finite-difference Jacobian alternates between
+/// the base point and one perturbed parameter: with one slot every column
+/// would recompute every path (and rebuild the e0 tables twice).
 #[derive(Debug, Clone, Default)]
 struct PathCache {
+    chi: [ChiSlot; 2],
+    tables: [Option<PathTables>; 2],
+    /// Which chi slot / tables slot was used last.
+    chi_last: usize,
+    tables_last: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ChiSlot {
     params: [f64; 8],
-    tables: Option<PathTables>,
     chi: Vec<f64>,
+}
+
+impl PathCache {
+    /// χ of `path` for path parameters `v` on grid `k`, from the cache when
+    /// these parameters were evaluated in one of the last two calls.
+    fn chi(&mut self, path: &PreparedPath, k: &[f64], v: [f64; 8]) -> &[f64] {
+        let nk = k.len();
+        if let Some(s) = (0..2).find(|&s| self.chi[s].chi.len() == nk && self.chi[s].params == v) {
+            self.chi_last = s;
+            return &self.chi[s].chi;
+        }
+        let s = 1 - self.chi_last;
+        self.chi_last = s;
+        let slot = &mut self.chi[s];
+        slot.params = v;
+        slot.chi.clear();
+        if v.iter().any(|x| !x.is_finite()) {
+            slot.chi.resize(nk, f64::NAN);
+            return &slot.chi;
+        }
+        let pp = PathParams {
+            degen: Some(v[0]),
+            s02: v[1],
+            e0: v[2],
+            ei: v[3],
+            deltar: v[4],
+            sigma2: v[5],
+            third: v[6],
+            fourth: v[7],
+        };
+        let hit = (0..2).find(|&t| {
+            self.tables[t]
+                .as_ref()
+                .is_some_and(|t| t.e0 == pp.e0 && t.ei == pp.ei && t.len() == nk)
+        });
+        let t = match hit {
+            Some(t) => t,
+            None => {
+                let t = 1 - self.tables_last;
+                self.tables[t] = Some(path.model.tables(k, pp.e0, pp.ei));
+                t
+            }
+        };
+        self.tables_last = t;
+        slot.chi.resize(nk, 0.0);
+        if let Some(tab) = &self.tables[t] {
+            path.model.chi_into(tab, &pp, &mut slot.chi);
+        }
+        &slot.chi
+    }
 }
 
 /// Scratch space of one fit.
@@ -689,32 +750,7 @@ impl Feffit {
         sum.resize(nk, 0.0);
         for (path, c) in d.paths.iter().zip(cache.iter_mut()) {
             let v = Self::path_params(path, vals);
-            if c.chi.len() != nk || c.params != v {
-                if v.iter().any(|x| !x.is_finite()) {
-                    c.chi.clear();
-                    c.chi.resize(nk, f64::NAN);
-                } else {
-                    let pp = PathParams {
-                        degen: Some(v[0]),
-                        s02: v[1],
-                        e0: v[2],
-                        ei: v[3],
-                        deltar: v[4],
-                        sigma2: v[5],
-                        third: v[6],
-                        fourth: v[7],
-                    };
-                    let t = match c.tables.take() {
-                        Some(t) if t.e0 == pp.e0 && t.ei == pp.ei => t,
-                        _ => path.model.tables(&d.k, pp.e0, pp.ei),
-                    };
-                    c.chi.resize(nk, 0.0);
-                    path.model.chi_into(&t, &pp, &mut c.chi);
-                    c.tables = Some(t);
-                }
-                c.params = v;
-            }
-            for (s, x) in sum.iter_mut().zip(&c.chi) {
+            for (s, x) in sum.iter_mut().zip(c.chi(path, &d.k, v)) {
                 *s += x;
             }
         }

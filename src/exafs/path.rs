@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::sigma2::DebyeGeometry;
 use crate::io::feff::FeffPath;
 use crate::units::ETOK;
-use crate::xas::math::bspline::{Evaluator, Interpolator};
+use crate::xas::math::bspline::{Interpolator, basis};
 
 /// Larch's path parameters. `degen` overrides the FEFF degeneracy.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -61,10 +61,11 @@ pub struct PathModel {
     pub reff_ang: f64,
     pub degen: f64,
     pub rmass_amu: f64,
-    knots: Vec<f64>,
-    ncoef: usize,
-    /// Spline coefficients of pha, amp, rep, lam.
-    coefs: [Vec<f64>; 4],
+    /// Left ends of the spline pieces (the knot intervals in use).
+    breaks: Vec<f64>,
+    /// Power-form coefficients of pha, amp, rep, lam on each piece, in
+    /// powers of (k − break): evaluation needs no basis functions.
+    pieces: Vec<[[f64; 4]; 4]>,
     kmax_table: f64,
 }
 
@@ -160,13 +161,13 @@ impl PathModel {
         {
             return Err(PathError::Table("non-finite values".into()));
         }
+        let (breaks, pieces) = power_form(&spline.knots, spline.ncoef(), &coefs);
         Ok(PathModel {
             reff_ang: path.reff_ang,
             degen: path.degen,
             rmass_amu: reduced_mass_amu(path),
-            ncoef: spline.ncoef(),
-            knots: spline.knots.clone(),
-            coefs,
+            breaks,
+            pieces,
             kmax_table: k.last().copied().unwrap_or(0.0),
         })
     }
@@ -224,10 +225,22 @@ impl PathModel {
                 en.signum() * en.abs().sqrt()
             })
             .collect();
-        let ev = Evaluator::new(&self.knots, self.ncoef, &q);
         let mut tab = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
-        for (t, c) in tab.iter_mut().zip(&self.coefs) {
-            ev.eval_into(c, t);
+        // q rises with k: walk the pieces forward (outside the table the end
+        // pieces extrapolate, as FITPACK's ext=0).
+        let last = self.breaks.len() - 1;
+        let mut l = 0;
+        for (j, &x) in q.iter().enumerate() {
+            if x < self.breaks[l] {
+                l = self.breaks.partition_point(|&b| b <= x).saturating_sub(1);
+            }
+            while l < last && self.breaks[l + 1] <= x {
+                l += 1;
+            }
+            let d = x - self.breaks[l];
+            for (t, c) in tab.iter_mut().zip(&self.pieces[l]) {
+                t[j] = c[0] + d * (c[1] + d * (c[2] + d * c[3]));
+            }
         }
         let [pha, amp, rep, lam] = tab;
         let i = Complex64::new(0.0, 1.0);
@@ -236,7 +249,7 @@ impl PathModel {
             .zip(&lam)
             .map(|(&r, &l)| (r + i / l).powi(2) + i * (ei * ETOK))
             .collect();
-        let pc = pp.iter().map(|p| p.sqrt()).collect();
+        let pc = pp.iter().map(|&p| csqrt(p)).collect();
         PathTables {
             e0,
             ei,
@@ -267,19 +280,75 @@ impl PathModel {
     /// `p.ei`, written to `out` (same length as the tables' k grid).
     pub fn chi_into(&self, t: &PathTables, p: &PathParams, out: &mut [f64]) {
         // Only Im χ is needed: exp(Re)·sin(Im) instead of the complex exp.
+        // The phases go to `out` first so the sines run vectorised.
         let i = Complex64::new(0.0, 1.0);
         let reff = self.reff_ang;
         let scale = p.degen.unwrap_or(self.degen) * p.s02 / (reff + p.deltar).powi(2);
         let dr = p.deltar - 2.0 * p.sigma2 / reff;
-        for (j, o) in out.iter_mut().enumerate() {
+        let n = out.len().min(t.len());
+        let mut mag = vec![0.0; n];
+        for (j, (o, m)) in out.iter_mut().zip(mag.iter_mut()).enumerate() {
             let (q, pp, pc) = (t.q[j], t.pp[j], t.pc[j]);
             let expo = -2.0 * reff * pc.im - 2.0 * pp * (p.sigma2 - pp * p.fourth / 3.0)
                 + i * (2.0 * q * reff + t.pha[j] + 2.0 * pc * (dr - 2.0 * pp * p.third / 3.0));
-            *o = scale * t.amp[j] * expo.re.exp() * expo.im.sin() / q;
+            *m = scale * t.amp[j] * expo.re.exp() / q;
+            *o = expo.im;
+        }
+        crate::xas::math::sin_in_place(&mut out[..n]);
+        for (o, m) in out.iter_mut().zip(&mag) {
+            *o *= m;
         }
         if out.len() > 2 {
             out[0] = 2.0 * out[1] - out[2];
         }
+    }
+}
+
+/// The cubic pieces of B-splines (knots `t`, `ncoef` coefficients each) in
+/// power form about each piece's left end: the spline is sampled at four
+/// equispaced points per piece and the cubic through them expanded.
+fn power_form(t: &[f64], ncoef: usize, coefs: &[Vec<f64>; 4]) -> (Vec<f64>, Vec<[[f64; 4]; 4]>) {
+    let mut breaks = Vec::with_capacity(ncoef - 3);
+    let mut pieces = Vec::with_capacity(ncoef - 3);
+    for l in 3..ncoef {
+        let (a, h) = (t[l], t[l + 1] - t[l]);
+        let u = h / 3.0;
+        let mut piece = [[0.0; 4]; 4];
+        let b: [[f64; 4]; 4] = std::array::from_fn(|m| basis(t, l, a + u * m as f64));
+        for (p, c) in piece.iter_mut().zip(coefs) {
+            let y: [f64; 4] = std::array::from_fn(|m| (0..4).map(|i| b[m][i] * c[l - 3 + i]).sum());
+            // Forward differences on the nodes u = 0, 1, 2, 3 (Newton form).
+            let d1 = y[1] - y[0];
+            let d2 = y[2] - 2.0 * y[1] + y[0];
+            let d3 = y[3] - 3.0 * y[2] + 3.0 * y[1] - y[0];
+            *p = [
+                y[0],
+                (d1 - d2 / 2.0 + d3 / 3.0) / u,
+                (d2 / 2.0 - d3 / 2.0) / (u * u),
+                d3 / 6.0 / (u * u * u),
+            ];
+        }
+        breaks.push(a);
+        pieces.push(piece);
+    }
+    (breaks, pieces)
+}
+
+/// The principal square root of `z` in closed form (Kahan's branch-stable
+/// formulas): no atan2/sincos, unlike the polar form of `Complex::sqrt`.
+#[inline]
+fn csqrt(z: Complex64) -> Complex64 {
+    let (x, y) = (z.re, z.im);
+    let r = x.hypot(y);
+    if r == 0.0 {
+        return Complex64::new(0.0, y);
+    }
+    if x >= 0.0 {
+        let t = (0.5 * (r + x)).sqrt();
+        Complex64::new(t, y / (2.0 * t))
+    } else {
+        let t = (0.5 * (r - x)).sqrt();
+        Complex64::new(y.abs() / (2.0 * t), t.copysign(y))
     }
 }
 
@@ -293,4 +362,43 @@ pub struct PathTables {
     amp: Vec<f64>,
     pp: Vec<Complex64>,
     pc: Vec<Complex64>,
+}
+
+impl PathTables {
+    /// Number of k points the tables were made for.
+    pub fn len(&self) -> usize {
+        self.q.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.q.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csqrt_is_the_principal_root() {
+        for &(x, y) in &[
+            (4.0, 0.0),
+            (-4.0, 0.0),
+            (-4.0, -0.0),
+            (3.0, 4.0),
+            (-3.0, 4.0),
+            (-3.0, -4.0),
+            (1e-9, 25.0),
+            (-250.0, 1e-3),
+            (0.0, 0.0),
+        ] {
+            let z = Complex64::new(x, y);
+            let (a, b) = (csqrt(z), z.sqrt());
+            assert!(
+                (a - b).norm() <= 1e-15 * b.norm().max(1e-300),
+                "{z}: {a} vs {b}"
+            );
+            assert!(((a * a) - z).norm() <= 1e-14 * z.norm().max(1e-300), "{z}");
+        }
+    }
 }
