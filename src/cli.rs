@@ -65,8 +65,31 @@ pub enum Command {
     Merge(MergeArgs),
     /// Fit FEFF paths to EXAFS data (Larch feffit) from a TOML model file.
     Fit(FitArgs),
+    /// Read a CIF: formula, space group (moyo), lattice, sites and neighbour shells.
+    Structure(StructureArgs),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StructureArgs {
+    /// The CIF file.
+    pub cif: PathBuf,
+    /// Neighbour shells around the first site of this element only (default: every element).
+    #[arg(long, value_name = "EL")]
+    pub absorber: Option<String>,
+    /// Shells out to this distance (Å).
+    #[arg(long, default_value_t = 6.0, value_name = "Å")]
+    pub rmax: f64,
+    /// Data block to use when the file has several (default: the first with atoms).
+    #[arg(long)]
+    pub block: Option<String>,
+    /// Space-group search tolerance (Å), as spglib's symprec.
+    #[arg(long, default_value_t = 0.01)]
+    pub symprec: f64,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -430,6 +453,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Xas(a)) => xas_cmd(&a),
         Some(Command::Merge(a)) => merge_cmd(&a),
         Some(Command::Fit(a)) => fit_cmd(&a),
+        Some(Command::Structure(a)) => structure_cmd(&a),
         Some(Command::Bench(a)) => bench(&a),
     }
 }
@@ -836,6 +860,119 @@ fn peak_r(r: &xas::ChiR) -> f64 {
             |a, (&r, &m)| if m > a.1 { (r, m) } else { a },
         )
         .0
+}
+
+fn structure_cmd(a: &StructureArgs) -> Result<()> {
+    use carto::structure as st;
+    if !(a.rmax.is_finite() && a.rmax > 0.0 && a.rmax <= 20.0) {
+        bail!("--rmax = {} Å must be in (0, 20]", a.rmax);
+    }
+    if !(a.symprec.is_finite() && a.symprec > 0.0 && a.symprec < 1.0) {
+        bail!("--symprec = {} Å must be in (0, 1)", a.symprec);
+    }
+    let all = st::read_cif(&a.cif).map_err(anyhow::Error::msg)?;
+    let s = match &a.block {
+        Some(name) => all
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+                anyhow::anyhow!(
+                    "{}: no data block '{name}' with atoms (blocks: {})",
+                    a.cif.display(),
+                    names.join(", ")
+                )
+            })?,
+        None => &all[0],
+    };
+    let centers: Vec<usize> = match &a.absorber {
+        Some(el) => vec![
+            st::first_site_of(s, el)
+                .ok_or_else(|| anyhow::anyhow!("{}: no site of element '{el}'", a.cif.display()))?,
+        ],
+        None => {
+            let mut seen = Vec::new();
+            let mut c = Vec::new();
+            for (i, site) in s.sites.iter().enumerate() {
+                let el = site.main_species().element;
+                if !seen.contains(&el) {
+                    seen.push(el);
+                    c.push(i);
+                }
+            }
+            c
+        }
+    };
+    let sg = st::spacegroup(s, a.symprec);
+    let comp: serde_json::Map<String, Value> = st::composition(s)
+        .into_iter()
+        .map(|(e, n)| (e.to_string(), json!(n)))
+        .collect();
+    let shells: Vec<Value> = centers
+        .iter()
+        .map(|&i| {
+            let site = &s.sites[i];
+            let sh: Vec<Value> = st::shells(s, i, a.rmax)
+                .iter()
+                .map(|x| json!({"r": x.r, "n": x.n, "element": x.element}))
+                .collect();
+            json!({"site": site.label, "index": i, "element": site.main_species().element, "shells": sh})
+        })
+        .collect();
+    let l = s.lattice;
+    let doc = json!({
+        "file": a.cif.display().to_string(),
+        "block": s.name,
+        "formula": st::reduced_formula(s),
+        "composition": comp,
+        "spacegroup_number": sg.as_ref().ok().map(|g| g.number),
+        "spacegroup_symbol": sg.as_ref().ok().map(|g| g.symbol.clone()),
+        "spacegroup_in_file": s.spacegroup_in_file,
+        "spacegroup_error": sg.as_ref().err(),
+        "lattice": {"a": l.a, "b": l.b, "c": l.c, "alpha": l.alpha, "beta": l.beta,
+                    "gamma": l.gamma, "volume": l.volume_ang3()},
+        "nsites": s.sites.len(),
+        "sites": s.sites,
+        "shells": shells,
+        "warnings": s.warnings,
+    });
+    if a.json {
+        return emit(&serde_json::to_string_pretty(&doc)?);
+    }
+    let mut out = format!(
+        "{}  (block {})\nformula   {}\nspace grp {}\ncell      a={:.4} b={:.4} c={:.4} Å  α={:.3} β={:.3} γ={:.3}°  V={:.3} Å³\nsites     {} in the cell\n",
+        a.cif.display(),
+        s.name,
+        st::reduced_formula(s),
+        match &sg {
+            Ok(g) => format!("{} (#{})", g.symbol, g.number),
+            Err(e) => e.clone(),
+        },
+        l.a,
+        l.b,
+        l.c,
+        l.alpha,
+        l.beta,
+        l.gamma,
+        l.volume_ang3(),
+        s.sites.len()
+    );
+    for &i in &centers {
+        let site = &s.sites[i];
+        out.push_str(&format!(
+            "\nshells around {} ({}) to {} Å:\n",
+            site.label,
+            site.main_species().element,
+            a.rmax
+        ));
+        for x in st::shells(s, i, a.rmax) {
+            out.push_str(&format!("  {:8.4} Å  {:3} × {}\n", x.r, x.n, x.element));
+        }
+    }
+    for w in &s.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    emit(&out)
 }
 
 fn fit_cmd(a: &FitArgs) -> Result<()> {

@@ -10,6 +10,7 @@ pub mod export;
 pub mod gui;
 pub mod io;
 pub mod session;
+pub mod structure;
 pub mod units;
 pub mod xas;
 

@@ -1,0 +1,700 @@
+//! Crystal structures: CIF reading, symmetry expansion with duplicate
+//! merging, space-group detection (moyo, the Rust successor of spglib) and
+//! neighbour shells. Idealized candidate structures are what Carto compares
+//! measured spectra and patterns with.
+
+pub mod cif;
+pub mod symop;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::io::feff::element_symbol;
+use cif::{CifBlock, CifValue};
+use symop::SymOp;
+
+/// Sites closer than this (Å) after symmetry expansion are one site.
+pub const MERGE_TOL_ANG: f64 = 0.01;
+
+/// Unit cell parameters (Å, degrees).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Lattice {
+    pub a: f64,
+    pub b: f64,
+    pub c: f64,
+    pub alpha: f64,
+    pub beta: f64,
+    pub gamma: f64,
+}
+
+impl Lattice {
+    /// Row basis vectors: a along x, b in the xy plane (the usual setting;
+    /// every number Carto reports is independent of the orientation).
+    pub fn matrix(&self) -> [[f64; 3]; 3] {
+        let (ca, cb, cg) = (
+            self.alpha.to_radians().cos(),
+            self.beta.to_radians().cos(),
+            self.gamma.to_radians().cos(),
+        );
+        let sg = self.gamma.to_radians().sin();
+        let cx = cb;
+        let cy = (ca - cb * cg) / sg;
+        let cz = (1.0 - cx * cx - cy * cy).max(0.0).sqrt();
+        [
+            [self.a, 0.0, 0.0],
+            [self.b * cg, self.b * sg, 0.0],
+            [self.c * cx, self.c * cy, self.c * cz],
+        ]
+    }
+
+    pub fn volume_ang3(&self) -> f64 {
+        let m = self.matrix();
+        dot(m[0], cross(m[1], m[2])).abs()
+    }
+
+    /// Cartesian position (Å) of fractional coordinates.
+    pub fn to_cart(&self, f: [f64; 3]) -> [f64; 3] {
+        let m = self.matrix();
+        std::array::from_fn(|i| f[0] * m[0][i] + f[1] * m[1][i] + f[2] * m[2][i])
+    }
+
+    /// Reciprocal basis rows b_i with a_i·b_j = δ_ij (no 2π).
+    pub fn reciprocal(&self) -> [[f64; 3]; 3] {
+        let m = self.matrix();
+        let v = dot(m[0], cross(m[1], m[2]));
+        let r = |x: [f64; 3], y: [f64; 3]| {
+            let c = cross(x, y);
+            [c[0] / v, c[1] / v, c[2] / v]
+        };
+        [r(m[1], m[2]), r(m[2], m[0]), r(m[0], m[1])]
+    }
+
+    fn valid(&self) -> Result<(), String> {
+        for (n, v) in [("a", self.a), ("b", self.b), ("c", self.c)] {
+            if !(v > 0.1 && v < 1e4) {
+                return Err(format!("_cell_length_{n} = {v} Å is not a cell length"));
+            }
+        }
+        for (n, v) in [
+            ("alpha", self.alpha),
+            ("beta", self.beta),
+            ("gamma", self.gamma),
+        ] {
+            if !(v > 0.0 && v < 180.0) {
+                return Err(format!("_cell_angle_{n} = {v}° is not an angle"));
+            }
+        }
+        let m = self.matrix();
+        if !(dot(m[0], cross(m[1], m[2])).abs() > 1e-3) || m[2][2].is_nan() {
+            return Err("the cell angles give no volume".into());
+        }
+        Ok(())
+    }
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+/// One element on a site with its occupancy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Species {
+    pub z: u32,
+    pub element: &'static str,
+    pub occupancy: f64,
+}
+
+/// A site of the expanded cell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Site {
+    /// The CIF label of the asymmetric-unit site it came from.
+    pub label: String,
+    pub species: Vec<Species>,
+    pub frac: [f64; 3],
+    /// Isotropic displacement B = 8π²U (Å²), when the CIF gives one.
+    pub b_iso_ang2: Option<f64>,
+}
+
+impl Site {
+    /// The species with the largest occupancy (the site's element for shells).
+    pub fn main_species(&self) -> &Species {
+        self.species.iter().fold(&self.species[0], |m, s| {
+            if s.occupancy > m.occupancy { s } else { m }
+        })
+    }
+}
+
+/// A crystal structure with every site of the unit cell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Structure {
+    /// The data block name.
+    pub name: String,
+    pub lattice: Lattice,
+    pub sites: Vec<Site>,
+    /// The space group named in the file (H-M symbol), if any.
+    pub spacegroup_in_file: Option<String>,
+    /// Non-fatal remarks (e.g. occupancies above one merged).
+    pub warnings: Vec<String>,
+}
+
+/// An error reading a structure: file, line (when known) and what is wrong.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}{}: {message}", .line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct StructureError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Read every structure (data block with atom sites) of a CIF file.
+pub fn read_cif(path: &Path) -> Result<Vec<Structure>, StructureError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| StructureError {
+        file: file.clone(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    parse_cif_structures(&String::from_utf8_lossy(&bytes), &file)
+}
+
+/// The structures of CIF text (`file` names it in errors).
+pub fn parse_cif_structures(text: &str, file: &str) -> Result<Vec<Structure>, StructureError> {
+    let err = |line: Option<usize>, message: String| StructureError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let blocks = cif::parse_cif(text).map_err(|e| err(Some(e.line), e.message))?;
+    let mut out = Vec::new();
+    let mut first_err = None;
+    for b in &blocks {
+        if b.find_loop("_atom_site_fract_x").is_none() && b.get("_atom_site_fract_x").is_none() {
+            continue;
+        }
+        match structure_from_block(b) {
+            Ok(s) => out.push(s),
+            Err((line, m)) => {
+                first_err
+                    .get_or_insert(err(line.or(Some(b.line)), format!("data_{}: {m}", b.name)));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(first_err.unwrap_or_else(|| {
+            err(
+                None,
+                "no data block has atom sites (_atom_site_fract_x)".into(),
+            )
+        }));
+    }
+    Ok(out)
+}
+
+type BlockError = (Option<usize>, String);
+
+fn number(b: &CifBlock, tag: &str) -> Result<f64, BlockError> {
+    let v = b
+        .get(tag)
+        .ok_or_else(|| (None, format!("{tag} is missing")))?;
+    v.number().ok_or_else(|| {
+        (
+            Some(v.line),
+            format!("{tag} = '{}' is not a number", v.text),
+        )
+    })
+}
+
+/// Element from a CIF type symbol or label: `Fe3+`, `O2-`, `Fe1`, `OW`, `D`.
+pub fn element_from_symbol(s: &str) -> Option<u32> {
+    let letters: String = s.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    if letters.to_ascii_lowercase().starts_with("wat") {
+        // AMCSD's water oxygen.
+        return Some(8);
+    }
+    let mut ch = letters.chars();
+    let first = ch.next()?.to_ascii_uppercase();
+    let two = ch
+        .next()
+        .map(|c| format!("{first}{}", c.to_ascii_lowercase()));
+    let lookup = |sym: &str| (1..=98).find(|&z| element_symbol(z) == sym);
+    if let Some(t) = two
+        && let Some(z) = lookup(&t)
+    {
+        return Some(z);
+    }
+    match first {
+        'D' | 'T' => Some(1),
+        _ => lookup(&first.to_string()),
+    }
+}
+
+/// Symmetry operations of a block: the xyz loop, else the Hall symbol, the
+/// H-M symbol or the IT number (in that order).
+fn block_ops(b: &CifBlock) -> Result<Vec<SymOp>, BlockError> {
+    for tag in [
+        "_space_group_symop_operation_xyz",
+        "_symmetry_equiv_pos_as_xyz",
+    ] {
+        let vals = b.values(tag);
+        if !vals.is_empty() {
+            return vals
+                .iter()
+                .map(|v| symop::parse_xyz(&v.text).map_err(|m| (Some(v.line), m)))
+                .collect();
+        }
+    }
+    let text = |tag: &str| b.get(tag).filter(|v| !v.is_null());
+    if let Some(v) =
+        text("_space_group_name_hall").or_else(|| text("_symmetry_space_group_name_hall"))
+        && let Some(ops) = symop::ops_from_hall_symbol(&v.text)
+    {
+        return Ok(ops);
+    }
+    let hm_tags = [
+        "_space_group_name_h-m_alt",
+        "_symmetry_space_group_name_h-m",
+    ];
+    let mut hm_seen: Option<&CifValue> = None;
+    for tag in hm_tags {
+        if let Some(v) = text(tag) {
+            hm_seen = Some(v);
+            if let Some(h) = symop::hall_number_from_hm(&v.text) {
+                return symop::ops_from_hall_number(h)
+                    .ok_or((Some(v.line), "bad space group".into()));
+            }
+        }
+    }
+    for tag in ["_space_group_it_number", "_symmetry_int_tables_number"] {
+        if let Some(v) = text(tag)
+            && let Some(n) = v.number()
+            && let Some(h) = symop::hall_number_from_it(n as i32)
+        {
+            return symop::ops_from_hall_number(h).ok_or((Some(v.line), "bad IT number".into()));
+        }
+    }
+    match hm_seen {
+        Some(v) => Err((
+            Some(v.line),
+            format!(
+                "unknown space group symbol '{}' and no symmetry operations",
+                v.text
+            ),
+        )),
+        None => Ok(vec![SymOp::IDENTITY]),
+    }
+}
+
+struct AsymSite {
+    label: String,
+    z: u32,
+    occupancy: f64,
+    frac: [f64; 3],
+    b_iso: Option<f64>,
+    line: usize,
+}
+
+fn asym_sites(b: &CifBlock) -> Result<Vec<AsymSite>, BlockError> {
+    let lp = b
+        .find_loop("_atom_site_fract_x")
+        .ok_or((None, "no _atom_site loop".to_string()))?;
+    let col = |t: &str| lp.column(&cif::normalize_tag(t));
+    let (cx, cy, cz) = match (
+        col("_atom_site_fract_x"),
+        col("_atom_site_fract_y"),
+        col("_atom_site_fract_z"),
+    ) {
+        (Some(x), Some(y), Some(z)) => (x, y, z),
+        _ => return Err((None, "the atom-site loop lacks fract_y or fract_z".into())),
+    };
+    let c_label = col("_atom_site_label");
+    let c_type = col("_atom_site_type_symbol");
+    let c_occ = col("_atom_site_occupancy");
+    let c_u = col("_atom_site_u_iso_or_equiv");
+    let c_b = col("_atom_site_b_iso_or_equiv");
+    // Anisotropic U's (another loop, by label) give U_eq ≈ (U11+U22+U33)/3.
+    let mut u_aniso: HashMap<String, f64> = HashMap::new();
+    if let Some(al) = b.find_loop("_atom_site_aniso_u_11") {
+        let c = |t: &str| al.column(t);
+        if let (Some(l), Some(u1), Some(u2), Some(u3)) = (
+            c("_atom_site_aniso_label"),
+            c("_atom_site_aniso_u_11"),
+            c("_atom_site_aniso_u_22"),
+            c("_atom_site_aniso_u_33"),
+        ) {
+            for r in &al.rows {
+                if let (Some(a), Some(bb), Some(cc)) =
+                    (r[u1].number(), r[u2].number(), r[u3].number())
+                {
+                    u_aniso.insert(r[l].text.clone(), (a + bb + cc) / 3.0);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, r) in lp.rows.iter().enumerate() {
+        let label = c_label.map_or_else(|| format!("site{}", i + 1), |c| r[c].text.clone());
+        let sym_src = c_type
+            .map(|c| &r[c])
+            .filter(|v| !v.is_null())
+            .map_or(label.as_str(), |v| v.text.as_str());
+        let line = r[cx].line;
+        let z = element_from_symbol(sym_src).ok_or_else(|| {
+            (
+                Some(line),
+                format!("site {label}: no element in '{sym_src}'"),
+            )
+        })?;
+        let coord = |c: usize, n: &str| {
+            r[c].number().ok_or_else(|| {
+                (
+                    Some(r[c].line),
+                    format!("site {label}: fract_{n} = '{}' is not a number", r[c].text),
+                )
+            })
+        };
+        let frac = [coord(cx, "x")?, coord(cy, "y")?, coord(cz, "z")?];
+        let occupancy = match c_occ.map(|c| &r[c]) {
+            Some(v) if !v.is_null() => {
+                v.number()
+                    .filter(|o| (0.0..=1.5).contains(o))
+                    .ok_or_else(|| {
+                        (
+                            Some(v.line),
+                            format!("site {label}: occupancy '{}' is not in 0–1", v.text),
+                        )
+                    })?
+            }
+            _ => 1.0,
+        };
+        let u = c_u
+            .and_then(|c| r[c].number())
+            .or_else(|| u_aniso.get(&label).copied());
+        let b_iso = c_b
+            .and_then(|c| r[c].number())
+            .or_else(|| u.map(|u| 8.0 * std::f64::consts::PI.powi(2) * u));
+        out.push(AsymSite {
+            label,
+            z,
+            occupancy,
+            frac,
+            b_iso,
+            line,
+        });
+    }
+    if out.is_empty() {
+        return Err((Some(b.line), "the atom-site loop is empty".into()));
+    }
+    Ok(out)
+}
+
+fn wrap(f: [f64; 3]) -> [f64; 3] {
+    f.map(|x| {
+        let w = x - x.floor();
+        if w >= 1.0 - 1e-12 { 0.0 } else { w }
+    })
+}
+
+/// Periodic Cartesian distance between two fractional positions (nearest image).
+fn periodic_distance(lat: &Lattice, a: [f64; 3], b: [f64; 3]) -> f64 {
+    let d: [f64; 3] = std::array::from_fn(|i| {
+        let x = a[i] - b[i];
+        x - x.round()
+    });
+    let c = lat.to_cart(d);
+    dot(c, c).sqrt()
+}
+
+fn structure_from_block(b: &CifBlock) -> Result<Structure, BlockError> {
+    let lattice = Lattice {
+        a: number(b, "_cell_length_a")?,
+        b: number(b, "_cell_length_b")?,
+        c: number(b, "_cell_length_c")?,
+        alpha: number(b, "_cell_angle_alpha")?,
+        beta: number(b, "_cell_angle_beta")?,
+        gamma: number(b, "_cell_angle_gamma")?,
+    };
+    lattice
+        .valid()
+        .map_err(|m| (b.get("_cell_length_a").map(|v| v.line), m))?;
+    let ops = block_ops(b)?;
+    let asym = asym_sites(b)?;
+    let mut sites: Vec<Site> = Vec::new();
+    let mut warnings = Vec::new();
+    // Spatial bins (fractional) for fast duplicate lookup.
+    let nb = |len: f64| ((len / 1.0).floor() as i64).clamp(1, 64);
+    let bins = [nb(lattice.a), nb(lattice.b), nb(lattice.c)];
+    let key = |f: [f64; 3]| -> [i64; 3] {
+        std::array::from_fn(|i| ((f[i] * bins[i] as f64).floor() as i64).rem_euclid(bins[i]))
+    };
+    let mut grid: HashMap<[i64; 3], Vec<usize>> = HashMap::new();
+    for s in &asym {
+        let mut orbit: Vec<[f64; 3]> = Vec::new();
+        for op in &ops {
+            let p = wrap(op.apply(s.frac));
+            if !orbit
+                .iter()
+                .any(|q| periodic_distance(&lattice, p, *q) < MERGE_TOL_ANG)
+            {
+                orbit.push(p);
+            }
+        }
+        for p in orbit {
+            let k = key(p);
+            let mut hit = None;
+            'search: for dx in -1..=1 {
+                for dy in -1..=1 {
+                    for dz in -1..=1 {
+                        let kk = [
+                            (k[0] + dx).rem_euclid(bins[0]),
+                            (k[1] + dy).rem_euclid(bins[1]),
+                            (k[2] + dz).rem_euclid(bins[2]),
+                        ];
+                        if let Some(list) = grid.get(&kk) {
+                            for &i in list {
+                                if periodic_distance(&lattice, p, sites[i].frac) < MERGE_TOL_ANG {
+                                    hit = Some(i);
+                                    break 'search;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            match hit {
+                Some(i) if sites[i].label == s.label => {}
+                Some(i) => {
+                    // Another asymmetric site on the same spot: a disordered site.
+                    let site = &mut sites[i];
+                    match site.species.iter_mut().find(|sp| sp.z == s.z) {
+                        Some(sp) => sp.occupancy += s.occupancy,
+                        None => site.species.push(Species {
+                            z: s.z,
+                            element: element_symbol(s.z),
+                            occupancy: s.occupancy,
+                        }),
+                    }
+                    if !site.label.split('/').any(|l| l == s.label) {
+                        site.label = format!("{}/{}", site.label, s.label);
+                    }
+                }
+                None => {
+                    grid.entry(k).or_default().push(sites.len());
+                    sites.push(Site {
+                        label: s.label.clone(),
+                        species: vec![Species {
+                            z: s.z,
+                            element: element_symbol(s.z),
+                            occupancy: s.occupancy,
+                        }],
+                        frac: p,
+                        b_iso_ang2: s.b_iso,
+                    });
+                }
+            }
+        }
+        let _ = s.line;
+    }
+    for s in &sites {
+        let total: f64 = s.species.iter().map(|sp| sp.occupancy).sum();
+        if total > 1.0 + 1e-3 {
+            warnings.push(format!(
+                "site {} at {:?}: total occupancy {total:.3} > 1",
+                s.label, s.frac
+            ));
+        }
+    }
+    let spacegroup_in_file = [
+        "_space_group_name_h-m_alt",
+        "_symmetry_space_group_name_h-m",
+    ]
+    .iter()
+    .find_map(|t| b.get(t).filter(|v| !v.is_null()).map(|v| v.text.clone()));
+    Ok(Structure {
+        name: b.name.clone(),
+        lattice,
+        sites,
+        spacegroup_in_file,
+        warnings,
+    })
+}
+
+/// Element counts in the cell (Σ occupancy per element), in Hill order.
+pub fn composition(s: &Structure) -> Vec<(&'static str, f64)> {
+    let mut m: BTreeMap<&'static str, f64> = BTreeMap::new();
+    for site in &s.sites {
+        for sp in &site.species {
+            *m.entry(sp.element).or_default() += sp.occupancy;
+        }
+    }
+    let mut v: Vec<(&'static str, f64)> = m.into_iter().collect();
+    let has_c = v.iter().any(|(e, _)| *e == "C");
+    v.sort_by_key(|(e, _)| match (*e, has_c) {
+        ("C", true) => (0, *e),
+        ("H", true) => (1, *e),
+        _ => (2, *e),
+    });
+    v
+}
+
+/// The reduced formula in Hill order (`Fe3O4`, `CaCO3`); fractional
+/// compositions keep up to three decimals.
+pub fn reduced_formula(s: &Structure) -> String {
+    let comp = composition(s);
+    let near_int = |x: f64| (x - x.round()).abs() < 1e-3 * x.max(1.0);
+    let scale = if comp.iter().all(|(_, n)| near_int(*n)) {
+        let g = comp.iter().map(|(_, n)| n.round() as u64).fold(0, gcd);
+        g.max(1) as f64
+    } else {
+        1.0
+    };
+    comp.iter()
+        .map(|(e, n)| {
+            let x = n / scale;
+            if (x - 1.0).abs() < 1e-6 {
+                e.to_string()
+            } else if near_int(x) {
+                format!("{e}{}", x.round() as u64)
+            } else {
+                let t = format!("{x:.3}");
+                format!("{e}{}", t.trim_end_matches('0').trim_end_matches('.'))
+            }
+        })
+        .collect()
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// The space group found from the expanded structure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpaceGroupInfo {
+    pub number: i32,
+    pub symbol: String,
+    pub hall_number: i32,
+}
+
+/// Space-group detection with moyo at `symprec` Å and 5° (pymatgen's
+/// SpacegroupAnalyzer defaults are 0.01 Å and 5°). Sites with different
+/// species or occupancies count as different atoms.
+pub fn spacegroup(s: &Structure, symprec: f64) -> Result<SpaceGroupInfo, String> {
+    let mut kinds: Vec<Vec<(u32, i64)>> = Vec::new();
+    let mut numbers = Vec::with_capacity(s.sites.len());
+    for site in &s.sites {
+        let mut k: Vec<(u32, i64)> = site
+            .species
+            .iter()
+            .map(|sp| (sp.z, (sp.occupancy * 1e3).round() as i64))
+            .collect();
+        k.sort();
+        let id = match kinds.iter().position(|x| *x == k) {
+            Some(i) => i,
+            None => {
+                kinds.push(k);
+                kinds.len() - 1
+            }
+        };
+        numbers.push(id as i32 + 1);
+    }
+    let m = s.lattice.matrix();
+    let lattice = moyo::base::Lattice::from_basis(m);
+    let positions = s
+        .sites
+        .iter()
+        .map(|x| nalgebra::Vector3::new(x.frac[0], x.frac[1], x.frac[2]))
+        .collect();
+    let cell = moyo::base::Cell::new(lattice, positions, numbers);
+    let ds = moyo::MoyoDataset::new(
+        &cell,
+        symprec,
+        moyo::base::AngleTolerance::Radian(5f64.to_radians()),
+        moyo::data::Setting::Spglib,
+        true,
+    )
+    .map_err(|e| format!("space group search failed: {e:?}"))?;
+    Ok(SpaceGroupInfo {
+        number: ds.number,
+        symbol: ds.hm_symbol.clone(),
+        hall_number: ds.hall_number,
+    })
+}
+
+/// One neighbour shell: distance, count, element.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Shell {
+    pub r: f64,
+    pub n: usize,
+    pub element: &'static str,
+}
+
+/// Neighbour shells of site `center` out to `rmax_ang`: neighbours of the
+/// same element within 0.01 Å of each other form one shell. A disordered
+/// site counts as its main species.
+pub fn shells(s: &Structure, center: usize, rmax_ang: f64) -> Vec<Shell> {
+    let m = s.lattice.matrix();
+    let v = s.lattice.volume_ang3();
+    let reach = |i: usize| {
+        let (j, k) = ((i + 1) % 3, (i + 2) % 3);
+        let c = cross(m[j], m[k]);
+        let d = v / dot(c, c).sqrt();
+        (rmax_ang / d).ceil() as i64 + 1
+    };
+    let (n0, n1, n2) = (reach(0), reach(1), reach(2));
+    let c0 = s.sites[center].frac;
+    let mut found: Vec<(f64, &'static str)> = Vec::new();
+    for site in &s.sites {
+        let el = site.main_species().element;
+        for i in -n0..=n0 {
+            for j in -n1..=n1 {
+                for k in -n2..=n2 {
+                    let d = [
+                        site.frac[0] + i as f64 - c0[0],
+                        site.frac[1] + j as f64 - c0[1],
+                        site.frac[2] + k as f64 - c0[2],
+                    ];
+                    let c = s.lattice.to_cart(d);
+                    let r = dot(c, c).sqrt();
+                    if r > 1e-3 && r <= rmax_ang {
+                        found.push((r, el));
+                    }
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
+    let mut out: Vec<Shell> = Vec::new();
+    for (r, el) in found {
+        match out
+            .iter_mut()
+            .rev()
+            .take_while(|sh| r - sh.r < 0.01)
+            .find(|sh| sh.element == el)
+        {
+            Some(sh) => sh.n += 1,
+            None => out.push(Shell {
+                r,
+                n: 1,
+                element: el,
+            }),
+        }
+    }
+    out.sort_by(|a, b| a.r.total_cmp(&b.r).then(a.element.cmp(b.element)));
+    out
+}
+
+/// Index of the first site whose main species is element `el`.
+pub fn first_site_of(s: &Structure, el: &str) -> Option<usize> {
+    s.sites
+        .iter()
+        .position(|x| x.main_species().element.eq_ignore_ascii_case(el))
+}

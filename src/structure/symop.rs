@@ -1,0 +1,232 @@
+//! Space-group operations: the `x,y,z` notation of CIF symmetry loops, and
+//! the operations of a space group from its Hermann–Mauguin symbol, Hall
+//! symbol or International Tables number (moyo's Hall-symbol database).
+
+/// A symmetry operation in fractional coordinates: x' = R·x + t.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SymOp {
+    pub rot: [[i32; 3]; 3],
+    pub trans: [f64; 3],
+}
+
+impl SymOp {
+    pub const IDENTITY: SymOp = SymOp {
+        rot: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+        trans: [0.0; 3],
+    };
+
+    pub fn apply(&self, x: [f64; 3]) -> [f64; 3] {
+        std::array::from_fn(|i| {
+            (0..3).map(|j| self.rot[i][j] as f64 * x[j]).sum::<f64>() + self.trans[i]
+        })
+    }
+}
+
+/// Parse one operation such as `1/2+x,-y+1/4,z` or `-X+Y, 0.5-Y, Z`.
+pub fn parse_xyz(s: &str) -> Result<SymOp, String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    if parts.len() != 3 {
+        return Err(format!(
+            "symmetry operation '{s}' does not have three comma-separated parts"
+        ));
+    }
+    let mut op = SymOp {
+        rot: [[0; 3]; 3],
+        trans: [0.0; 3],
+    };
+    for (row, part) in parts.iter().enumerate() {
+        let p: String = part
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if p.is_empty() {
+            return Err(format!("symmetry operation '{s}' has an empty part"));
+        }
+        // Split into signed terms.
+        let mut terms: Vec<String> = Vec::new();
+        for c in p.chars() {
+            if (c == '+' || c == '-')
+                && !terms
+                    .last()
+                    .is_some_and(|t| t.is_empty() || t == "+" || t == "-")
+            {
+                terms.push(c.to_string());
+            } else if let Some(t) = terms.last_mut() {
+                t.push(c);
+            } else {
+                terms.push(c.to_string());
+            }
+        }
+        for t in terms {
+            let (sign, body) = match t.strip_prefix('-') {
+                Some(b) => (-1.0, b),
+                None => (1.0, t.strip_prefix('+').unwrap_or(&t)),
+            };
+            if body.is_empty() {
+                return Err(format!("symmetry operation '{s}': dangling sign"));
+            }
+            let axis = body.chars().last().and_then(|c| "xyz".find(c));
+            match axis {
+                Some(a) => {
+                    let coef = &body[..body.len() - 1];
+                    let c: f64 = match coef.trim_end_matches('*') {
+                        "" => 1.0,
+                        n => super::cif::parse_number(n).ok_or_else(|| {
+                            format!("symmetry operation '{s}': bad coefficient '{n}'")
+                        })?,
+                    };
+                    let ci = (sign * c).round();
+                    if (sign * c - ci).abs() > 1e-9 {
+                        return Err(format!("symmetry operation '{s}': non-integer coefficient"));
+                    }
+                    op.rot[row][a] += ci as i32;
+                }
+                None => {
+                    let v = super::cif::parse_number(body)
+                        .ok_or_else(|| format!("symmetry operation '{s}': bad term '{body}'"))?;
+                    op.trans[row] += sign * v;
+                }
+            }
+        }
+    }
+    let det = det3(&op.rot);
+    if det.abs() != 1 {
+        return Err(format!(
+            "symmetry operation '{s}' is not a crystallographic operation (det = {det})"
+        ));
+    }
+    Ok(op)
+}
+
+fn det3(m: &[[i32; 3]; 3]) -> i32 {
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+}
+
+/// A Hermann–Mauguin symbol squeezed for comparison: no spaces, `_` or
+/// `(...)`, lower case, bar written as `-`.
+fn squeeze_hm(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// The Hall number (moyo's database, 1–530) for a Hermann–Mauguin symbol,
+/// optionally with a setting suffix (`:1`, `:2`, `:H`, `:R`). Without a
+/// suffix the second origin choice and hexagonal axes are preferred (the
+/// settings AMCSD, ICSD and the International Tables list first today).
+pub fn hall_number_from_hm(symbol: &str) -> Option<i32> {
+    let (base, suffix) = match symbol.split_once(':') {
+        Some((b, s)) => (b, Some(s.trim().to_ascii_lowercase())),
+        None => (symbol, None),
+    };
+    let want = squeeze_hm(base);
+    let find = |want: &str| -> Vec<moyo::data::HallSymbolEntry> {
+        (1..=530)
+            .filter_map(moyo::data::hall_symbol_entry)
+            .filter(|e| squeeze_hm(e.hm_short) == want || squeeze_hm(e.hm_full) == want)
+            .collect()
+    };
+    let mut found = find(&want);
+    if found.is_empty() && !want.contains("-3") {
+        // Old cubic notation without the bar: `F d 3 m` is Fd-3m.
+        found = find(&want.replacen('3', "-3", 1));
+    }
+    if found.is_empty() {
+        return None;
+    }
+    if let Some(sfx) = suffix {
+        if let Some(e) = found.iter().find(|e| e.setting.eq_ignore_ascii_case(&sfx)) {
+            return Some(e.hall_number);
+        }
+    }
+    found.sort_by_key(|e| match e.setting {
+        "2" | "H" => 0,
+        "" => 1,
+        _ => 2,
+    });
+    Some(found[0].hall_number)
+}
+
+/// The Hall number of the standard setting of space group `number` (1–230).
+pub fn hall_number_from_it(number: i32) -> Option<i32> {
+    let mut found: Vec<moyo::data::HallSymbolEntry> = (1..=530)
+        .filter_map(moyo::data::hall_symbol_entry)
+        .filter(|e| e.number == number)
+        .collect();
+    found.sort_by_key(|e| match e.setting {
+        "2" | "H" => 0,
+        "" | "b" | "abc" => 1,
+        _ => 2,
+    });
+    found.first().map(|e| e.hall_number)
+}
+
+/// All operations (with centring translations) of a Hall number.
+pub fn ops_from_hall_number(hall_number: i32) -> Option<Vec<SymOp>> {
+    ops_from_hall_symbol(moyo::data::hall_symbol_entry(hall_number)?.hall_symbol)
+}
+
+/// All operations of a Hall symbol as written in a CIF (`-P 2ac 2n`), in
+/// any setting (Hall, Acta Cryst. A37 (1981) 517).
+pub fn ops_from_hall_symbol(symbol: &str) -> Option<Vec<SymOp>> {
+    let symbol = symbol.split_whitespace().collect::<Vec<_>>().join(" ");
+    let hs = moyo::data::HallSymbol::new(&symbol)?;
+    let centring = hs.centering.lattice_points();
+    let mut out = Vec::new();
+    for op in hs.traverse().iter() {
+        for t in &centring {
+            out.push(SymOp {
+                rot: std::array::from_fn(|i| std::array::from_fn(|j| op.rotation[(i, j)])),
+                trans: std::array::from_fn(|i| (op.translation[i] + t[i]).rem_euclid(1.0)),
+            });
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_xyz_forms() {
+        let op = parse_xyz("1/2+x, -y+1/4, Z").unwrap();
+        assert_eq!(op.rot, [[1, 0, 0], [0, -1, 0], [0, 0, 1]]);
+        assert_eq!(op.trans, [0.5, 0.25, 0.0]);
+        let op = parse_xyz("-x+y,-x,z+0.5").unwrap();
+        assert_eq!(op.rot[0], [-1, 1, 0]);
+        assert_eq!(op.trans[2], 0.5);
+        let op = parse_xyz("+z,3/4-y,3/4-x").unwrap();
+        assert_eq!(op.rot, [[0, 0, 1], [0, -1, 0], [-1, 0, 0]]);
+        assert!(parse_xyz("x,y").is_err());
+        assert!(parse_xyz("x,x,z").is_err());
+        assert!(parse_xyz("x,y,q").is_err());
+    }
+
+    #[test]
+    fn space_groups_by_symbol_and_number() {
+        let fd3m = hall_number_from_hm("F d -3 m").unwrap();
+        assert_eq!(moyo::data::hall_symbol_entry(fd3m).unwrap().number, 227);
+        assert_eq!(ops_from_hall_number(fd3m).unwrap().len(), 192);
+        let pnma = hall_number_from_hm("P n m a").unwrap();
+        assert_eq!(ops_from_hall_number(pnma).unwrap().len(), 8);
+        let r3c = hall_number_from_hm("R -3 c").unwrap();
+        assert_eq!(moyo::data::hall_symbol_entry(r3c).unwrap().setting, "H");
+        assert_eq!(ops_from_hall_number(r3c).unwrap().len(), 36);
+        assert_eq!(
+            moyo::data::hall_symbol_entry(hall_number_from_it(225).unwrap())
+                .unwrap()
+                .number,
+            225
+        );
+        assert!(hall_number_from_hm("Q 9").is_none());
+        assert_eq!(hall_number_from_hm("F d 3 m"), Some(fd3m));
+        let ops = ops_from_hall_symbol("A 2 -2ac").unwrap();
+        assert_eq!(ops.len(), 8);
+        assert!(ops_from_hall_symbol("Q 9 z").is_none());
+    }
+}
