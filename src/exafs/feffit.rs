@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::expr::{CONTEXT, Expr, PathContext};
 use super::lm::{self, LmError, LmOptions, LmParams};
+use super::model::DataSpec;
 use super::path::{PathModel, PathParams, PathTables};
 use crate::io::feff::FeffPath;
 use crate::xas::fourier::{Window, fft_plan, ftwindow, xftf_fast};
@@ -231,6 +232,9 @@ pub struct DatasetDef {
     pub data: FitData,
     pub transform: Transform,
     pub paths: Vec<PathDef>,
+    /// Where `data` came from (a model file's `[data]` table), so the model
+    /// can be written back; None for data built in code.
+    pub spec: Option<DataSpec>,
 }
 
 /// Everything a fit needs.
