@@ -1,19 +1,27 @@
-//! The Fit view: a feffit model file (TOML), its parameter table, the fit
-//! as a background task, data and fit in k and R, the report and the
-//! correlation map. Every number comes from carto::exafs.
+//! The Fit view: a feffit model file (TOML), edited in place (parameters,
+//! paths, transform), the fit as a background task, data and fit in k and
+//! R, the report and the correlation map, and a live mode that refits
+//! while a parameter's slider is dragged. Every number comes from
+//! carto::exafs.
+//!
+//! - [`edit`]: the parameter table, the paths and the transform.
+//! - [`live`]: live mode (sliders, refits in the background).
+//! - [`plots`]: curves, plots and the correlation map.
 
-use std::collections::HashMap;
+mod edit;
+mod live;
+mod plots;
+
 use std::path::{Path, PathBuf};
 
-use egui::{Color32, RichText, Ui};
-use egui_plot::{
-    AxisHints, GridInput, Legend, Line, LineStyle, Plot, PlotPoints, uniform_grid_spacer,
-};
+use egui::{RichText, Ui};
 
+pub use self::edit::is_feff_path_file;
+pub use self::live::LiveState;
+pub use self::plots::{FitCurves, fit_curves};
 use super::jobs::{BgTask, Log, TaskPoll};
-use super::plots::superscript;
-use crate::exafs::feffit::{DatasetResult, Feffit, FitError, FitModel, FitResult, report};
-use crate::exafs::model::load_model;
+use crate::exafs::feffit::{Feffit, FitError, FitModel, FitResult, report};
+use crate::exafs::model::{load_model, parse_model, rebase_paths, to_toml};
 
 /// Correlations below this are left out of the report (Larch's default).
 const REPORT_MIN_CORREL: f64 = 0.1;
@@ -30,111 +38,49 @@ pub fn is_fit_model(path: &Path) -> bool {
 pub enum FitAction {
     None,
     OpenModel,
+    SaveModel,
     SaveReport,
+    AddPaths,
 }
 
-/// The curves of one dataset's fit, as plain data (what the tests check).
-#[derive(Debug, Clone, Default)]
-pub struct FitCurves {
-    /// The k-weight of the k plots (the transform's first).
-    pub kweight: f64,
-    pub k_data: Vec<[f64; 2]>,
-    pub k_fit: Vec<[f64; 2]>,
-    /// The k window, scaled to the data.
-    pub k_window: Vec<[f64; 2]>,
-    /// k^w·(χ_data − χ_fit).
-    pub k_residual: Vec<[f64; 2]>,
-    pub r_data: Vec<[f64; 2]>,
-    pub r_fit: Vec<[f64; 2]>,
-    /// The R window, scaled to the data.
-    pub r_window: Vec<[f64; 2]>,
-}
-
-/// The plotted curves of a dataset result.
-pub fn fit_curves(ds: &DatasetResult) -> FitCurves {
-    let kweight = ds.transform.kweight.first().copied().unwrap_or(2.0);
-    let kw = |k: f64, y: f64| k.powf(kweight) * y;
-    let k_data: Vec<[f64; 2]> =
-        ds.k.iter()
-            .zip(&ds.chi_data)
-            .map(|(&k, &c)| [k, kw(k, c)])
-            .collect();
-    let k_fit: Vec<[f64; 2]> =
-        ds.k.iter()
-            .zip(&ds.chi_fit)
-            .map(|(&k, &c)| [k, kw(k, c)])
-            .collect();
-    let k_residual =
-        ds.k.iter()
-            .zip(ds.chi_data.iter().zip(&ds.chi_fit))
-            .map(|(&k, (&d, &f))| [k, kw(k, d - f)])
-            .collect();
-    let kmax = max_abs(k_data.iter().map(|p| p[1]));
-    let k_window =
-        ds.k.iter()
-            .zip(&ds.kwin)
-            .map(|(&k, &w)| [k, w * kmax])
-            .collect();
-    // Beyond a few Å there is nothing to see but noise.
-    let r_end = (ds.transform.rmax + 2.0).max(6.0);
-    let r_pts = |y: &[f64]| -> Vec<[f64; 2]> {
-        ds.r.iter()
-            .zip(y)
-            .take_while(|(r, _)| **r <= r_end)
-            .map(|(&r, &y)| [r, y])
-            .collect()
-    };
-    let r_data = r_pts(&ds.chir_mag_data);
-    let r_fit = r_pts(&ds.chir_mag_fit);
-    let rmax = max_abs(r_data.iter().map(|p| p[1]));
-    let r_window = r_pts(&ds.rwin)
-        .into_iter()
-        .map(|[r, w]| [r, w * rmax])
-        .collect();
-    FitCurves {
-        kweight,
-        k_data,
-        k_fit,
-        k_window,
-        k_residual,
-        r_data,
-        r_fit,
-        r_window,
-    }
-}
-
-fn max_abs(v: impl Iterator<Item = f64>) -> f64 {
-    v.filter(|x| x.is_finite()).fold(0.0, |m, x| m.max(x.abs()))
-}
-
-type LoadAnswer = (PathBuf, Result<FitModel, FitError>);
+/// A model read on a worker thread: where it belongs, the model, and
+/// whether it differs from the file on disk (restored from a session).
+type LoadAnswer = (PathBuf, Result<FitModel, FitError>, bool);
 
 /// The Fit view's state.
 #[derive(Default)]
 pub struct FitPanel {
     /// The model file shown.
     pub path: Option<PathBuf>,
-    /// The model as edited in the table.
+    /// The model as edited.
     pub model: Option<FitModel>,
-    /// Why the edited model cannot be fitted (the compiler's message).
+    /// Why the edited model cannot be fitted (a field that does not parse,
+    /// else the compiler's message).
     pub invalid: Option<String>,
     pub result: Option<FitResult>,
-    /// The parameters were edited since `result`.
+    /// The model was edited since `result`.
     pub stale: bool,
     /// `report(result)`, kept for the text area, Copy and Save.
     pub report: String,
-    /// The dataset the plots show.
+    /// The dataset the plots and editors show.
     pub dataset: usize,
     pub loading: Option<BgTask<LoadAnswer>>,
     pub fitting: Option<BgTask<Result<FitResult, FitError>>>,
-    /// Counts parameter edits, so a fit knows whether the table changed
-    /// while it ran.
+    /// Counts model edits, so a fit knows whether the model changed while
+    /// it ran.
     edits: u64,
     /// `edits` when the running fit started.
     fit_edits: u64,
+    /// `edits` when the model was last read or saved (None: it differs
+    /// from the file on disk).
+    saved_edits: Option<u64>,
     /// Start the fit as soon as the next model is open (`carto M.toml --fit`).
     pub fit_when_open: bool,
     reset_plots: bool,
+    /// Text of the fields that are not plain numbers.
+    edit: edit::EditState,
+    /// Live mode.
+    pub live: LiveState,
 }
 
 impl FitPanel {
@@ -143,12 +89,36 @@ impl FitPanel {
         let name = file_name(&path);
         self.loading = Some(BgTask::spawn(format!("opening {name}"), ctx, move |_| {
             let r = load_model(&path);
-            (path, r)
+            (path, r, false)
         }));
     }
 
+    /// Build a model from its TOML text (a session's copy) on a worker
+    /// thread; relative file names are relative to `path`'s folder.
+    pub fn open_model_text(&mut self, path: PathBuf, text: String, ctx: Option<egui::Context>) {
+        let name = file_name(&path);
+        self.loading = Some(BgTask::spawn(format!("opening {name}"), ctx, move |_| {
+            let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+            let r = parse_model(&text, &base, &path.display().to_string());
+            let differs = std::fs::read_to_string(&path).map_or(true, |t| t != text);
+            (path, r, differs)
+        }));
+    }
+
+    /// Drop the model, its result and every task (a session replaces it).
+    pub fn clear(&mut self) {
+        if let Some(t) = self.fitting.take() {
+            t.cancel();
+        }
+        if let Some(t) = self.loading.take() {
+            t.cancel();
+        }
+        self.live.stop();
+        *self = FitPanel::default();
+    }
+
     pub fn busy(&self) -> bool {
-        self.loading.is_some() || self.fitting.is_some()
+        self.loading.is_some() || self.fitting.is_some() || self.live.busy()
     }
 
     /// Whether Fit can start now.
@@ -156,16 +126,40 @@ impl FitPanel {
         self.model.is_some() && self.invalid.is_none() && !self.busy()
     }
 
+    /// Whether the model differs from its file.
+    pub fn modified(&self) -> bool {
+        self.model.is_some() && self.saved_edits != Some(self.edits)
+    }
+
+    /// The folder relative file names of the model are relative to.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path
+            .as_deref()
+            .and_then(Path::parent)
+            .map_or_else(PathBuf::new, Path::to_path_buf)
+    }
+
+    /// The model as TOML, file names relative to its own folder (what a
+    /// session keeps). None without a model.
+    pub fn model_text(&self) -> Option<Result<String, FitError>> {
+        let model = self.model.as_ref()?;
+        let base = self.base_dir();
+        Some(to_toml(model, &base, &base))
+    }
+
     /// Take what the tasks answered since the last frame.
     pub fn poll(&mut self, log: &mut Log, ctx: Option<&egui::Context>) {
         if let Some(task) = &self.loading {
             match task.poll() {
                 TaskPoll::Running => {}
-                TaskPoll::Done((path, r)) => {
+                TaskPoll::Done((path, r, differs)) => {
                     self.loading = None;
                     match r {
                         Ok(model) => {
                             self.set_model(path, model, log);
+                            if differs {
+                                self.saved_edits = None;
+                            }
                             if std::mem::take(&mut self.fit_when_open) {
                                 self.start_fit(ctx.cloned());
                             }
@@ -197,10 +191,9 @@ impl FitPanel {
                                  {} variables, {} evaluations{note}",
                                 s.chi2_reduced, s.r_factor, s.n_varys, s.nfev
                             ));
-                            self.report = report(&res, REPORT_MIN_CORREL);
-                            self.result = Some(res);
-                            self.stale = self.edits != self.fit_edits;
-                            self.reset_plots = true;
+                            let stale = self.edits != self.fit_edits;
+                            self.show_result(res, stale, true);
+                            self.live.held = None;
                         }
                         Err(FitError::Cancelled) => log.warn("fit cancelled"),
                         Err(e) => log.error(format!("fit: {e}")),
@@ -212,6 +205,17 @@ impl FitPanel {
                 }
             }
         }
+        self.poll_live(log, ctx);
+    }
+
+    /// Show a fit's result (table, statistics, plots, report).
+    /// `reset_plots` re-fits the plots' bounds (not while live fits come
+    /// in, so a zoom stays put).
+    fn show_result(&mut self, res: FitResult, stale: bool, reset_plots: bool) {
+        self.report = report(&res, REPORT_MIN_CORREL);
+        self.result = Some(res);
+        self.stale = stale;
+        self.reset_plots |= reset_plots;
     }
 
     fn set_model(&mut self, path: PathBuf, model: FitModel, log: &mut Log) {
@@ -219,6 +223,7 @@ impl FitPanel {
         if let Some(t) = self.fitting.take() {
             t.cancel();
         }
+        self.live.stop();
         log.info(format!(
             "opened fit model {} ({} parameters, {} dataset(s))",
             path.display(),
@@ -231,19 +236,33 @@ impl FitPanel {
         self.report.clear();
         self.stale = false;
         self.dataset = 0;
+        self.edits += 1;
+        self.saved_edits = Some(self.edits);
+        self.edit = edit::EditState::default();
+        self.edit.sync(self.model.as_ref());
         self.validate();
         if let Some(e) = &self.invalid {
             log.warn(format!("fit model: {e}"));
         }
     }
 
-    /// Compile the edited model (cheap) to find out whether it can be fitted.
+    /// Check the edited model: fields that do not parse, then a compile of
+    /// the whole model (cheap), to find out whether it can be fitted.
     pub fn validate(&mut self) {
-        self.invalid = self
-            .model
-            .as_ref()
-            .and_then(|m| Feffit::new(m.clone()).err())
-            .map(|e| e.to_string());
+        self.invalid = self.edit.field_error().or_else(|| {
+            self.model
+                .as_ref()
+                .and_then(|m| Feffit::new(m.clone()).err())
+                .map(|e| e.to_string())
+        });
+    }
+
+    /// After any change of the model: count it, mark the result stale,
+    /// check the model again.
+    fn edited(&mut self) {
+        self.edits += 1;
+        self.stale = self.result.is_some();
+        self.validate();
     }
 
     /// Start the fit in the background (no-op when it cannot start).
@@ -260,13 +279,6 @@ impl FitPanel {
         }));
     }
 
-    /// The curves of the dataset on show, once there is a fit.
-    pub fn curves(&self) -> Option<FitCurves> {
-        let res = self.result.as_ref()?;
-        let ds = res.datasets.get(self.dataset).or(res.datasets.first())?;
-        Some(fit_curves(ds))
-    }
-
     /// Copy the fitted values into the model as the next starting point.
     pub fn use_fitted_values(&mut self) {
         let (Some(model), Some(res)) = (&mut self.model, &self.result) else {
@@ -280,9 +292,7 @@ impl FitPanel {
                 p.value = r.value;
             }
         }
-        self.edits += 1;
-        self.stale = true;
-        self.validate();
+        self.edited();
     }
 
     /// Write the report (File ▸ Save report, the Save… button).
@@ -291,6 +301,39 @@ impl FitPanel {
             Ok(()) => log.info(format!("saved the fit report to {}", path.display())),
             Err(e) => log.error(format!("cannot write {}: {e}", path.display())),
         }
+    }
+
+    /// Write the edited model as TOML to `path` (atomically: a temp file
+    /// renamed over it, the previous file kept as `.bak`); file names are
+    /// made relative to its folder. The model then belongs to `path`.
+    pub fn save_model(&mut self, path: &Path, log: &mut Log) -> bool {
+        let Some(model) = &mut self.model else {
+            log.warn("no fit model to save");
+            return false;
+        };
+        let from = self
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map_or_else(PathBuf::new, Path::to_path_buf);
+        let to = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let text = match to_toml(model, &from, &to) {
+            Ok(t) => t,
+            Err(e) => {
+                log.error(format!("cannot save the fit model: {e}"));
+                return false;
+            }
+        };
+        if let Err(e) = crate::session::write_file_atomic(path, text.as_bytes()) {
+            log.error(format!("cannot save the fit model: {e}"));
+            return false;
+        }
+        rebase_paths(model, &from, &to);
+        self.edit.sync(self.model.as_ref());
+        self.path = Some(path.to_path_buf());
+        self.saved_edits = Some(self.edits);
+        log.info(format!("saved the fit model to {}", path.display()));
+        true
     }
 
     pub fn ui(&mut self, ui: &mut Ui) -> FitAction {
@@ -305,9 +348,21 @@ impl FitPanel {
             {
                 action = FitAction::OpenModel;
             }
+            if ui
+                .add_enabled(self.model.is_some(), egui::Button::new("Save model…"))
+                .on_hover_text("Write the edited model as a TOML file (File ▸ Save fit model…)")
+                .clicked()
+            {
+                action = FitAction::SaveModel;
+            }
             if let Some(p) = &self.path {
-                ui.label(RichText::new(file_name(p)).strong())
-                    .on_hover_text(p.display().to_string());
+                let mut name = file_name(p);
+                let mut hover = p.display().to_string();
+                if self.modified() {
+                    name.push_str(" *");
+                    hover.push_str("\n(edited: differs from the file; Save model… writes it)");
+                }
+                ui.label(RichText::new(name).strong()).on_hover_text(hover);
             }
             ui.separator();
             if ui
@@ -330,6 +385,9 @@ impl FitPanel {
                 {
                     t.cancel();
                 }
+            }
+            if self.model.is_some() {
+                self.live_toggle_ui(ui);
             }
             if let Some(t) = &self.loading {
                 ui.spinner();
@@ -354,7 +412,9 @@ impl FitPanel {
                                 self.reset_plots = true;
                             }
                         }
-                    });
+                    })
+                    .response
+                    .accessible_name("dataset");
             }
         });
         ui.separator();
@@ -367,6 +427,9 @@ impl FitPanel {
             });
             return action;
         }
+        if let Some(e) = &self.invalid {
+            ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
+        }
         egui::Panel::left("fit_side")
             .resizable(true)
             .default_size(560.0)
@@ -374,14 +437,26 @@ impl FitPanel {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
+                        self.live_ui(ui);
                         self.params_ui(ui);
                         ui.add_space(6.0);
                         self.stats_ui(ui);
+                        ui.add_space(6.0);
+                        egui::CollapsingHeader::new("Paths")
+                            .default_open(true)
+                            .show(ui, |ui| {
+                                if self.paths_ui(ui) {
+                                    action = FitAction::AddPaths;
+                                }
+                            });
+                        egui::CollapsingHeader::new("Transform")
+                            .default_open(true)
+                            .show(ui, |ui| self.transform_ui(ui));
                         if let Some(res) = &self.result {
                             ui.add_space(6.0);
                             egui::CollapsingHeader::new("Correlations")
                                 .default_open(true)
-                                .show(ui, |ui| correlation_map(ui, res));
+                                .show(ui, |ui| plots::correlation_map(ui, res));
                         }
                         if !self.report.is_empty() {
                             egui::CollapsingHeader::new("Report")
@@ -410,101 +485,6 @@ impl FitPanel {
         action
     }
 
-    fn params_ui(&mut self, ui: &mut Ui) {
-        let Some(model) = &mut self.model else {
-            return;
-        };
-        let fitted: HashMap<&str, (f64, Option<f64>)> = self
-            .result
-            .iter()
-            .flat_map(|r| r.params.iter())
-            .map(|p| (p.name.as_str(), (p.value, p.stderr)))
-            .collect();
-        let mut changed = false;
-        egui::Grid::new("fit_params")
-            .striped(true)
-            .num_columns(7)
-            .show(ui, |ui| {
-                for h in ["parameter", "value", "vary", "min", "max", "expr", "fit"] {
-                    ui.label(RichText::new(h).strong());
-                }
-                ui.end_row();
-                for p in &mut model.params {
-                    ui.label(RichText::new(&p.name).monospace());
-                    let free = p.expr.is_none();
-                    let speed = (p.value.abs() * 0.01).max(1e-4);
-                    changed |= ui
-                        .add_enabled(
-                            free,
-                            egui::DragValue::new(&mut p.value)
-                                .speed(speed)
-                                .max_decimals(6),
-                        )
-                        .accessible_name(format!("{} value", p.name))
-                        .changed();
-                    changed |= ui
-                        .add_enabled(free, egui::Checkbox::without_text(&mut p.vary))
-                        .accessible_name(format!("{} vary", p.name))
-                        .changed();
-                    changed |= ui
-                        .add_enabled(free, bound(&mut p.min, f64::NEG_INFINITY))
-                        .accessible_name(format!("{} min", p.name))
-                        .changed();
-                    changed |= ui
-                        .add_enabled(free, bound(&mut p.max, f64::INFINITY))
-                        .accessible_name(format!("{} max", p.name))
-                        .changed();
-                    let mut expr = p.expr.clone().unwrap_or_default();
-                    if ui
-                        .add(
-                            egui::TextEdit::singleline(&mut expr)
-                                .desired_width(140.0)
-                                .min_size(egui::vec2(140.0, 0.0)),
-                        )
-                        .accessible_name(format!("{} expr", p.name))
-                        .on_hover_text("An expression of other parameters (empty: none)")
-                        .changed()
-                    {
-                        p.expr = (!expr.trim().is_empty()).then_some(expr);
-                        changed = true;
-                    }
-                    match fitted.get(p.name.as_str()) {
-                        Some(&(v, se)) => {
-                            let text = match se {
-                                Some(se) => format!("{v:.6} ± {se:.6}"),
-                                None => format!("{v:.6}"),
-                            };
-                            let mut t = RichText::new(text).monospace();
-                            if self.stale {
-                                t = t.weak();
-                            }
-                            ui.label(t);
-                        }
-                        None => {
-                            ui.label("");
-                        }
-                    }
-                    ui.end_row();
-                }
-            });
-        if changed {
-            self.edits += 1;
-            self.stale = self.result.is_some();
-            self.validate();
-        }
-        if let Some(e) = &self.invalid {
-            ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
-        }
-        if self.result.is_some()
-            && ui
-                .button("Use fitted values")
-                .on_hover_text("Start the next fit from the fitted values")
-                .clicked()
-        {
-            self.use_fitted_values();
-        }
-    }
-
     fn stats_ui(&self, ui: &mut Ui) {
         let Some(res) = &self.result else {
             return;
@@ -525,230 +505,15 @@ impl FitPanel {
         if !s.success {
             ui.label(RichText::new(&s.message).color(ui.visuals().warn_fg_color));
         }
+        if let Some((name, v)) = &self.live.held {
+            ui.label(
+                RichText::new(format!("live fit: {name} held at {v:.6}"))
+                    .color(ui.visuals().warn_fg_color),
+            );
+        }
         if self.stale {
-            ui.label(RichText::new("parameters edited since this fit").weak());
+            ui.label(RichText::new("model edited since this fit").weak());
         }
-    }
-
-    fn plots_ui(&mut self, ui: &mut Ui) {
-        let Some(c) = self.curves() else {
-            ui.centered_and_justified(|ui| {
-                ui.label("Run the fit to see data and model.");
-            });
-            return;
-        };
-        let reset = std::mem::take(&mut self.reset_plots);
-        let n = superscript(c.kweight);
-        let h = ((ui.available_height() - 3.0 * ui.spacing().item_spacing.y) / 3.0).max(80.0);
-        let data_color = Color32::from_rgb(30, 110, 220);
-        let fit_color = Color32::from_rgb(220, 60, 40);
-        let win_color = Color32::GRAY;
-        let link = egui::Id::unique("fit_k_axis");
-        let k_label = "k (Å⁻¹)";
-        let make = |id: &str, y: String, x: &str| {
-            let p = Plot::new(("fit_plot", id, self.dataset))
-                .height(h)
-                .legend(Legend::default())
-                .x_axis_label(x.to_string())
-                .allow_boxed_zoom(true)
-                .allow_double_click_reset(true)
-                // The plots are short: egui_plot's powers of ten often
-                // leave only "0" labelled; 1-2-5 steps give a few labels.
-                .y_grid_spacer(uniform_grid_spacer(nice_steps))
-                .custom_y_axes(vec![
-                    AxisHints::new_y()
-                        .label(y)
-                        .label_spacing(12.0..=20.0)
-                        .min_thickness(40.0),
-                ]);
-            if reset { p.reset() } else { p }
-        };
-        make("k", format!("k{n}·χ(k)"), k_label)
-            .link_axis(link, [true, false])
-            .show(ui, |pui| {
-                pui.line(
-                    Line::new("data", PlotPoints::new(c.k_data.clone()))
-                        .color(data_color)
-                        .width(1.5),
-                );
-                pui.line(
-                    Line::new("fit", PlotPoints::new(c.k_fit.clone()))
-                        .color(fit_color)
-                        .width(1.5),
-                );
-                pui.line(
-                    Line::new("window", PlotPoints::new(c.k_window.clone()))
-                        .color(win_color)
-                        .style(LineStyle::dashed_dense()),
-                );
-            });
-        make("r", "|χ(R)|".to_string(), "R (Å)").show(ui, |pui| {
-            pui.line(
-                Line::new("data", PlotPoints::new(c.r_data.clone()))
-                    .color(data_color)
-                    .width(1.5),
-            );
-            pui.line(
-                Line::new("fit", PlotPoints::new(c.r_fit.clone()))
-                    .color(fit_color)
-                    .width(1.5),
-            );
-            pui.line(
-                Line::new("window", PlotPoints::new(c.r_window.clone()))
-                    .color(win_color)
-                    .style(LineStyle::dashed_dense()),
-            );
-        });
-        make("resid", format!("k{n}·(data − fit)"), k_label)
-            .link_axis(link, [true, false])
-            .show(ui, |pui| {
-                pui.line(
-                    Line::new("residual", PlotPoints::new(c.k_residual.clone()))
-                        .color(Color32::from_rgb(40, 150, 60)),
-                );
-            });
-    }
-}
-
-/// Grid steps of 1, 2 or 5 × 10ⁿ, about four major steps across the axis.
-fn nice_steps(input: GridInput) -> [f64; 3] {
-    let span = (input.bounds.1 - input.bounds.0).abs();
-    if !span.is_finite() || span <= 0.0 {
-        return [0.1, 1.0, 10.0];
-    }
-    let raw = span / 4.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let f = raw / mag;
-    let major = mag
-        * if f < 1.5 {
-            1.0
-        } else if f < 3.5 {
-            2.0
-        } else if f < 7.5 {
-            5.0
-        } else {
-            10.0
-        };
-    [major / 5.0, major, major * 5.0]
-}
-
-/// A min/max bound: a DragValue that shows and accepts ±inf (empty or
-/// "none" means no bound).
-fn bound(v: &mut f64, none: f64) -> egui::DragValue<'_> {
-    egui::DragValue::new(v)
-        .speed(0.01)
-        .custom_formatter(|x, _| {
-            if x.is_infinite() {
-                if x > 0.0 { "inf".into() } else { "-inf".into() }
-            } else {
-                format!("{x}")
-            }
-        })
-        .custom_parser(move |s| {
-            let t = s.trim();
-            if t.is_empty() || t.eq_ignore_ascii_case("none") {
-                Some(none)
-            } else {
-                t.parse::<f64>().ok()
-            }
-        })
-}
-
-/// The correlation matrix of the varied parameters: |c| as colour, c as
-/// text.
-fn correlation_map(ui: &mut Ui, res: &FitResult) {
-    let names: Vec<&str> = res
-        .params
-        .iter()
-        .filter(|p| p.vary)
-        .map(|p| p.name.as_str())
-        .collect();
-    if names.len() < 2 {
-        ui.label("(fewer than two varied parameters)");
-        return;
-    }
-    let corr: HashMap<(&str, &str), f64> = res
-        .correlations
-        .iter()
-        .flat_map(|(a, b, c)| {
-            [
-                ((a.as_str(), b.as_str()), *c),
-                ((b.as_str(), a.as_str()), *c),
-            ]
-        })
-        .collect();
-    let font = egui::FontId::monospace(11.0);
-    let text_color = ui.visuals().text_color();
-    let widest = names
-        .iter()
-        .map(|n| {
-            ui.painter()
-                .layout_no_wrap(n.to_string(), font.clone(), text_color)
-                .size()
-                .x
-        })
-        .fold(0.0, f32::max);
-    let cell = (widest + 8.0).max(44.0);
-    let label_w = widest + 8.0;
-    let label_h = 16.0;
-    let n = names.len() as f32;
-    let (resp, painter) = ui.allocate_painter(
-        egui::vec2(label_w + n * cell, label_h + n * cell),
-        egui::Sense::hover(),
-    );
-    let origin = resp.rect.min + egui::vec2(label_w, label_h);
-    let low = ui.visuals().extreme_bg_color;
-    let high = Color32::from_rgb(215, 48, 39);
-    let mut hovered = None;
-    for (i, a) in names.iter().enumerate() {
-        painter.text(
-            origin + egui::vec2(-4.0, (i as f32 + 0.5) * cell),
-            egui::Align2::RIGHT_CENTER,
-            *a,
-            font.clone(),
-            text_color,
-        );
-        painter.text(
-            origin + egui::vec2((i as f32 + 0.5) * cell, -2.0),
-            egui::Align2::CENTER_BOTTOM,
-            *a,
-            font.clone(),
-            text_color,
-        );
-        for (j, b) in names.iter().enumerate() {
-            let c = if i == j {
-                Some(1.0)
-            } else {
-                corr.get(&(*a, *b)).copied()
-            };
-            let rect = egui::Rect::from_min_size(
-                origin + egui::vec2(j as f32 * cell, i as f32 * cell),
-                egui::vec2(cell, cell),
-            )
-            .shrink(1.0);
-            let t = c.map_or(0.0, |c| c.abs().min(1.0) as f32);
-            let fill = low.lerp_to_gamma(high, t);
-            painter.rect_filled(rect, 2.0, fill);
-            if let Some(c) = c {
-                let fg = if t > 0.5 { Color32::WHITE } else { text_color };
-                painter.text(
-                    rect.center(),
-                    egui::Align2::CENTER_CENTER,
-                    format!("{c:+.2}"),
-                    font.clone(),
-                    fg,
-                );
-            }
-            if resp.hover_pos().is_some_and(|p| rect.contains(p)) {
-                hovered = Some(format!(
-                    "{a} – {b}: {}",
-                    c.map_or("n/a".into(), |c| format!("{c:+.4}"))
-                ));
-            }
-        }
-    }
-    if let Some(h) = hovered {
-        resp.on_hover_text(h);
     }
 }
 
@@ -762,21 +527,6 @@ fn file_name(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nice_steps_give_a_few_round_labels() {
-        let steps = |lo, hi| {
-            nice_steps(GridInput {
-                bounds: (lo, hi),
-                base_step_size: 1e-3,
-            })
-        };
-        assert_eq!(steps(-12.0, 12.0)[1], 5.0);
-        assert_eq!(steps(0.0, 7.0)[1], 2.0);
-        assert_eq!(steps(-0.4, 0.4)[1], 0.2);
-        assert_eq!(steps(0.0, 0.0), [0.1, 1.0, 10.0]);
-        assert_eq!(steps(0.0, f64::NAN), [0.1, 1.0, 10.0]);
-    }
 
     #[test]
     fn toml_files_are_fit_models() {
