@@ -17,6 +17,10 @@ use crate::exafs::model::{load_feff, normalize};
 use crate::gui::jobs::{Log, list_folder};
 use crate::xas::fourier::Window;
 
+const NEW_PARAM_HELP: &str =
+    "A new varied parameter, value 0 (set value, bounds, vary or expr in the table)";
+const SLOT_HELP: &str = "A number, an expression of the parameters, or empty for Larch's default";
+
 /// Whether a file is named like a FEFF path (`feffNNNN.dat`, `feff_x.dat`).
 pub fn is_feff_path_file(path: &Path) -> bool {
     path.file_name().is_some_and(|n| {
@@ -288,14 +292,15 @@ impl FitPanel {
                 .add(
                     egui::TextEdit::singleline(&mut self.edit.new_param)
                         .hint_text("new parameter name")
-                        .desired_width(140.0),
+                        .desired_width(140.0)
+                        .min_size(egui::vec2(140.0, 0.0)),
                 )
                 .accessible_name("new parameter name");
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let ok = !name.is_empty() && problem.is_none();
             if ui
                 .add_enabled(ok, egui::Button::new("Add parameter"))
-                .on_hover_text("A new varied parameter, value 0 (set value, bounds, vary or expr in the table)")
+                .on_hover_text(NEW_PARAM_HELP)
                 .clicked()
                 || (enter && ok)
             {
@@ -389,7 +394,11 @@ impl FitPanel {
                 }
                 ui.label(format!("{n}"));
                 changed |= ui
-                    .add(egui::TextEdit::singleline(&mut p.label).desired_width(110.0))
+                    .add(
+                        egui::TextEdit::singleline(&mut p.label)
+                            .desired_width(110.0)
+                            .min_size(egui::vec2(110.0, 0.0)),
+                    )
                     .accessible_name(format!("path {n} label"))
                     .changed();
                 ui.label(
@@ -415,10 +424,11 @@ impl FitPanel {
                             .add(
                                 egui::TextEdit::singleline(&mut text[j])
                                     .hint_text(default)
-                                    .desired_width(80.0),
+                                    .desired_width(90.0)
+                                    .min_size(egui::vec2(90.0, 0.0)),
                             )
                             .accessible_name(format!("path {n} {name}"))
-                            .on_hover_text("A number, an expression of the parameters, or empty for Larch's default")
+                            .on_hover_text(SLOT_HELP)
                             .changed()
                         {
                             p.values[j] = parse_slot(&text[j]);
@@ -474,7 +484,11 @@ impl FitPanel {
                 ui.end_row();
                 ui.label("kweight");
                 if ui
-                    .add(egui::TextEdit::singleline(kw_text).desired_width(80.0))
+                    .add(
+                        egui::TextEdit::singleline(kw_text)
+                            .desired_width(80.0)
+                            .min_size(egui::vec2(80.0, 0.0)),
+                    )
                     .accessible_name("transform kweight")
                     .on_hover_text("One k-weight (2) or several (1, 2, 3)")
                     .changed()

@@ -154,6 +154,7 @@ impl FitPanel {
                 if self.live.sliders.is_empty() {
                     ui.label("No varied parameter: tick vary in the table.");
                 }
+                ui.spacing_mut().slider_width = (ui.available_width() - 220.0).clamp(120.0, 420.0);
                 egui::Grid::new("fit_live").num_columns(2).show(ui, |ui| {
                     for (name, v, (lo, hi)) in &mut self.live.sliders {
                         ui.label(RichText::new(name.as_str()).monospace());
