@@ -968,3 +968,39 @@ fn live_mode_holds_the_dragged_parameter_and_refits_the_others() {
     assert!(h.query_by_label_contains("del_r held at").is_some());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_dropped_feff_folder_adds_its_paths_and_paths_can_be_removed() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-folder-{}", std::process::id()));
+    let mut h = open_fit_model(&dir, "cu_1shell_k");
+    let folder = common::data("feff/cu");
+    let n_files = std::fs::read_dir(&folder)
+        .expect("list")
+        .filter_map(Result::ok)
+        .filter(|e| carto::gui::fit::is_feff_path_file(&e.path()))
+        .count();
+    assert!(n_files >= 3);
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(folder))];
+    h.step();
+    h.step();
+    {
+        let app = h.state();
+        assert!(app.workspace.items.is_empty(), "paths are not spectra");
+        let paths = &app.fit.model.as_ref().expect("model").datasets[0].paths;
+        assert_eq!(paths.len(), 1 + n_files, "{:?}", app.log.lines);
+        assert_eq!(paths[1].label, "feff0001");
+        assert!(app.fit.invalid.is_none(), "{:?}", app.fit.invalid);
+        assert!(app.fit.modified());
+    }
+    let last = format!("remove path {}", 1 + n_files);
+    for label in [last.as_str(), "remove path 2"] {
+        h.step();
+        h.get_by_label(label).click_accesskit();
+        h.step();
+        h.step();
+    }
+    let paths = &h.state().fit.model.as_ref().expect("model").datasets[0].paths;
+    assert_eq!(paths.len(), n_files - 1);
+    assert_eq!(paths[1].label, "feff0002", "the others keep their order");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -368,7 +368,9 @@ impl FitPanel {
             if ui
                 .add_enabled(self.can_fit(), egui::Button::new("Run fit"))
                 .on_hover_text("Fit the model in the background")
-                .on_disabled_hover_text("Open a valid model first (errors show under the table)")
+                .on_disabled_hover_text(
+                    "Open a valid model first (a red message says what is wrong)",
+                )
                 .clicked()
             {
                 self.start_fit(Some(ctx.clone()));
