@@ -1,5 +1,6 @@
 //! Sessions: the whole analysis as a versioned, human-readable JSON file
-//! (`"carto_session": 1`). Data files are stored by path and SHA-256, never
+//! (`"carto_session": 2`; version 1, without a fit model, still loads).
+//! Data files are stored by path and SHA-256, never
 //! copied; loading re-reads them and reports a missing or changed file
 //! instead of failing. Saving is atomic: `NAME.tmp` is written and fsynced,
 //! the previous file is kept as `NAME.bak`, then the temp file is renamed
@@ -17,7 +18,10 @@ use crate::io::MuMode;
 use crate::xas::ChainParams;
 
 /// The format version written into every session file.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// 2: adds `fit` (the Fit view's model) and `view.fit_view`; a version 1
+/// file reads as a session without a fit model.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Path prefix for spectra compiled into the binary (the demo session).
 pub const BUILTIN_PREFIX: &str = "builtin:";
@@ -35,6 +39,21 @@ pub struct Session {
     pub active: Option<usize>,
     #[serde(default)]
     pub view: ViewState,
+    /// The fit model of the Fit view (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<FitSession>,
+}
+
+/// The Fit view's model: its file and its text as edited (file names in it
+/// are relative to the file's folder). Reopening builds the model from the
+/// text, so unsaved edits come back; the data and FEFF files are re-read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitSession {
+    /// The model file (where Save model writes, and what relative file
+    /// names in `model` are relative to).
+    pub path: String,
+    /// The model as TOML (the model file format).
+    pub model: String,
 }
 
 impl Default for Session {
@@ -45,6 +64,7 @@ impl Default for Session {
             selected: Vec::new(),
             active: None,
             view: ViewState::default(),
+            fit: None,
         }
     }
 }
@@ -81,6 +101,8 @@ pub struct ViewState {
     pub re_im: bool,
     pub show_window: bool,
     pub show_pre_post: bool,
+    /// The Fit view was on show.
+    pub fit_view: bool,
 }
 
 impl Default for ViewState {
@@ -91,6 +113,7 @@ impl Default for ViewState {
             re_im: false,
             show_window: true,
             show_pre_post: true,
+            fit_view: false,
         }
     }
 }
@@ -187,6 +210,12 @@ impl Session {
     pub fn save(&self, path: &Path) -> Result<(), SessionError> {
         write_atomic(path, self.to_json().as_bytes(), slow_write_delay())
     }
+}
+
+/// Write any file atomically, as sessions are saved (temp file, fsync,
+/// previous file kept as `NAME.bak`, rename).
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
+    write_atomic(path, bytes, None)
 }
 
 /// Test hook (used by tests/session.rs through the binary): with
@@ -327,5 +356,27 @@ mod tests {
         assert!(matches!(e, Err(SessionError::Format { .. })));
         let e = Session::from_json(r#"{"items": []}"#, p);
         assert!(matches!(e, Err(SessionError::Format { .. })));
+    }
+
+    #[test]
+    fn version_1_sessions_load_without_a_fit_model() {
+        let p = Path::new("old.carto");
+        let s = Session::from_json(
+            r#"{"carto_session": 1, "items": [], "view": {"tab": "chi-k"}}"#,
+            p,
+        )
+        .expect("a version 1 session loads");
+        assert_eq!(s.fit, None);
+        assert_eq!(s.view.tab, "chi-k");
+        assert!(!s.view.fit_view);
+        let s = Session {
+            fit: Some(FitSession {
+                path: "/m/model.toml".into(),
+                model: "[params]\nx = 1.0\n".into(),
+            }),
+            ..Session::default()
+        };
+        let back = Session::from_json(&s.to_json(), p).expect("round trip");
+        assert_eq!(back, s);
     }
 }

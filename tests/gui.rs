@@ -686,3 +686,321 @@ fn a_fit_can_be_cancelled() {
     assert!(app.fit.can_fit(), "the fit can run again");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Set a text field as assistive tools do, and let the frame after it
+/// settle (a layout change discards a frame, and the input with it).
+fn set_text(h: &mut Harness<'_, CartoApp>, label: &str, text: &str) {
+    h.step();
+    h.get_by_label(label).set_text_value_accesskit(text);
+    h.step();
+    h.step();
+}
+
+/// Set a number field (DragValue, Slider) the same way.
+fn set_number(h: &mut Harness<'_, CartoApp>, label: &str, value: f64) {
+    h.step();
+    h.get_by_label(label).set_value_accesskit(value);
+    h.step();
+    h.step();
+}
+
+/// A fit result's parameter value by name.
+fn fitted(res: &carto::exafs::FitResult, name: &str) -> f64 {
+    res.params
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no parameter {name}"))
+        .value
+}
+
+/// Open the committed model `name` (copied into `dir`) and wait for it.
+fn open_fit_model(dir: &std::path::Path, name: &str) -> Harness<'static, CartoApp> {
+    std::fs::create_dir_all(dir).expect("dir");
+    let model = dir.join(format!("{name}.toml"));
+    std::fs::write(&model, common::feffit_model_text(name)).expect("write model");
+    let mut app = CartoApp::new();
+    app.open_paths(std::slice::from_ref(&model));
+    let mut h = harness(app);
+    step_until(&mut h, "opening the model", |a| !a.fit.busy());
+    assert!(h.state().fit.can_fit(), "{:?}", h.state().log.lines);
+    h
+}
+
+/// Run the fit from the button and wait for it.
+fn run_fit(h: &mut Harness<'_, CartoApp>) -> carto::exafs::FitResult {
+    h.get_by_label("Run fit").click();
+    h.step();
+    step_until(h, "the fit", |a| !a.fit.busy());
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    app.fit.result.clone().expect("a fit result")
+}
+
+#[test]
+fn fit_model_is_edited_saved_and_restored_from_a_session() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-edit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut h = open_fit_model(&dir, "cu_1shell");
+
+    // A new parameter: bad names are refused with a message, a good one is
+    // added (varied, value 0), then removed again.
+    let n_params =
+        |h: &Harness<'_, CartoApp>| h.state().fit.model.as_ref().expect("model").params.len();
+    for (bad, why) in [
+        ("2x", "not a valid identifier"),
+        ("amp", "already defined"),
+        ("reff", "reserved"),
+    ] {
+        set_text(&mut h, "new parameter name", bad);
+        assert!(
+            h.query_by_label_contains(why).is_some(),
+            "{bad}: no '{why}'"
+        );
+        h.get_by_label("Add parameter").click();
+        h.step();
+        assert_eq!(n_params(&h), 4, "{bad} was not added");
+    }
+    set_text(&mut h, "new parameter name", "sig2_2");
+    h.get_by_label("Add parameter").click();
+    h.step();
+    {
+        let m = h.state().fit.model.as_ref().expect("model");
+        assert_eq!(m.params.len(), 5);
+        let p = &m.params[4];
+        assert_eq!((p.name.as_str(), p.value, p.vary), ("sig2_2", 0.0, true));
+    }
+    h.step();
+    h.get_by_label("remove parameter sig2_2").click();
+    h.step();
+    assert_eq!(n_params(&h), 4, "removed");
+
+    // Drop a FEFF path on the Fit view: it becomes path 2 with defaults.
+    let feff2 = common::data("feff/cu/feff0002.dat");
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(feff2.clone()))];
+    h.step();
+    h.step();
+    {
+        let app = h.state();
+        assert!(app.workspace.items.is_empty(), "a path is not a spectrum");
+        let m = app.fit.model.as_ref().expect("model");
+        let paths = &m.datasets[0].paths;
+        assert_eq!(paths.len(), 2, "{:?}", app.log.lines);
+        assert_eq!(paths[1].label, "feff0002");
+        assert!(paths[1].values.iter().all(Option::is_none), "defaults");
+        assert!(app.fit.invalid.is_none(), "{:?}", app.fit.invalid);
+    }
+    // Its parameters, typed in: an unfinished expression names the field
+    // and disables the fit; finishing it makes the model valid.
+    for (field, text) in [
+        ("path 2 s02", "amp"),
+        ("path 2 e0", "del_e0"),
+        ("path 2 sigma2", "sig2*1.5"),
+        ("path 2 deltar", "del_r *"),
+    ] {
+        set_text(&mut h, field, text);
+    }
+    h.step();
+    {
+        let fit = &h.state().fit;
+        let err = fit.invalid.clone().unwrap_or_default();
+        assert!(err.contains("path 2") && err.contains("deltar"), "{err:?}");
+        assert!(!fit.can_fit());
+        assert!(h.query_by_label_contains("deltar expression").is_some());
+    }
+    set_text(&mut h, "path 2 deltar", "del_r * 1.0");
+    assert!(
+        h.state().fit.invalid.is_none(),
+        "{:?}",
+        h.state().fit.invalid
+    );
+
+    // The transform: kmax, and a bad then a good k-weight list.
+    set_number(&mut h, "transform kmax", 16.0);
+    set_text(&mut h, "transform kweight", "2, x");
+    {
+        let err = h.state().fit.invalid.clone().unwrap_or_default();
+        assert!(err.contains("kweight") && err.contains("'x'"), "{err:?}");
+        assert!(!h.state().fit.can_fit());
+    }
+    h.step();
+    set_text(&mut h, "transform kweight", "2, 3");
+    {
+        let fit = &h.state().fit;
+        assert!(fit.invalid.is_none(), "{:?}", fit.invalid);
+        let tr = &fit.model.as_ref().expect("model").datasets[0].transform;
+        assert_eq!(tr.kmax, 16.0);
+        assert_eq!(
+            (tr.kweight.as_slice(), tr.kweight_list),
+            ([2.0, 3.0].as_slice(), true)
+        );
+        assert!(fit.modified());
+    }
+
+    // Save the model elsewhere: relative names follow, the file reads back.
+    let saved = dir.join("out").join("edited.toml");
+    std::fs::create_dir_all(saved.parent().expect("parent")).expect("dir");
+    {
+        let app = h.state_mut();
+        assert!(
+            app.fit.save_model(&saved, &mut app.log),
+            "{:?}",
+            app.log.lines
+        );
+        assert!(!app.fit.modified());
+    }
+    let text = std::fs::read_to_string(&saved).expect("saved model");
+    assert!(
+        text.contains("feff0002.dat") && text.contains("sig2*1.5"),
+        "{text}"
+    );
+    assert!(!saved.with_extension("toml.tmp").exists());
+    let reread = carto::exafs::model::load_model(&saved).expect("saved model reads back");
+    assert_eq!(
+        reread.params,
+        h.state().fit.model.as_ref().expect("m").params
+    );
+    assert_eq!(reread.datasets[0].paths.len(), 2);
+
+    // Edit once more (unsaved), fit, save the session.
+    set_number(&mut h, "del_r value", 0.01);
+    let before = run_fit(&mut h);
+    let session = dir.join("s.carto");
+    {
+        let app = h.state_mut();
+        assert!(app.save_session(&session), "{:?}", app.log.lines);
+    }
+    let edited = h.state().fit.model.clone().expect("model");
+
+    // A fresh app opens the session: same model, same fit.
+    let mut app = CartoApp::new();
+    assert!(app.open_session(&session));
+    assert_eq!(app.view, carto::gui::View::Fit);
+    let mut h2 = harness(app);
+    step_until(&mut h2, "opening the session's model", |a| !a.fit.busy());
+    {
+        let app = h2.state();
+        assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+        let m = app.fit.model.as_ref().expect("model restored");
+        assert_eq!(m.params, edited.params);
+        assert_eq!(m.datasets[0].transform, edited.datasets[0].transform);
+        let labels = |m: &carto::exafs::FitModel| {
+            m.datasets[0]
+                .paths
+                .iter()
+                .map(|p| (p.label.clone(), p.values.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(labels(m), labels(&edited));
+        assert!(app.fit.modified(), "unsaved edits came back as edits");
+    }
+    let after = run_fit(&mut h2);
+    assert_eq!(after.params, before.params);
+    assert_eq!(after.stats, before.stats);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn live_mode_holds_the_dragged_parameter_and_refits_the_others() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-live-{}", std::process::id()));
+    let mut h = open_fit_model(&dir, "cu_1shell");
+    let first = run_fit(&mut h);
+
+    h.get_by_label("Live").click();
+    h.step();
+    let (lo, hi) = {
+        let live = &h.state().fit.live;
+        assert!(live.on);
+        let names: Vec<&str> = live.sliders.iter().map(|s| s.0.as_str()).collect();
+        assert_eq!(names, ["amp", "del_e0", "sig2", "del_r"]);
+        let s = live
+            .sliders
+            .iter()
+            .find(|s| s.0 == "del_r")
+            .expect("slider");
+        assert!(
+            (s.1 - fitted(&first, "del_r")).abs() < 1e-12,
+            "starts at the fit: {s:?} vs {}",
+            fitted(&first, "del_r")
+        );
+        s.2
+    };
+    assert!(lo < hi);
+    // The slider moved as assistive tools move it starts a live fit; a
+    // second move while it may still run (as a drag gives) waits for it,
+    // and the last one wins.
+    set_number(&mut h, "live del_r", lo + 0.7 * (hi - lo));
+    assert!(h.state().fit.live.fits >= 1 || h.state().fit.live.busy());
+    h.state_mut().fit.live_set("del_r", lo + 0.9 * (hi - lo));
+    step_until(&mut h, "the live fits", |a| !a.fit.busy());
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let live = &app.fit.live;
+    assert!(live.error.is_none(), "{:?}", live.error);
+    assert!(live.fits >= 1);
+    let slider = live
+        .sliders
+        .iter()
+        .find(|s| s.0 == "del_r")
+        .expect("slider")
+        .1;
+    assert!((slider - (lo + 0.9 * (hi - lo))).abs() < 1e-5 * (hi - lo).max(1e-3));
+    assert_eq!(live.held, Some(("del_r".to_string(), slider)));
+    let res = app.fit.result.as_ref().expect("a live result");
+    let del_r = res
+        .params
+        .iter()
+        .find(|p| p.name == "del_r")
+        .expect("del_r");
+    assert_eq!(del_r.value, slider, "held at the slider value");
+    assert!(!del_r.vary);
+    for name in ["amp", "del_e0", "sig2"] {
+        let (a, b) = (fitted(&first, name), fitted(res, name));
+        assert!(a != b, "{name} was refitted: {a} vs {b}");
+        let s = live.sliders.iter().find(|s| s.0 == name).expect("slider").1;
+        assert_eq!(s, b, "{name}'s slider follows the fit");
+    }
+    assert_eq!(res.stats.n_varys, 3);
+    assert!(res.stats.chi_square.is_finite() && res.stats.chi_square > first.stats.chi_square);
+    assert!(
+        h.query_all_by_label_contains("χ²_red").next().is_some(),
+        "statistics shown"
+    );
+    assert!(h.query_by_label_contains("del_r held at").is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_dropped_feff_folder_adds_its_paths_and_paths_can_be_removed() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-fit-folder-{}", std::process::id()));
+    let mut h = open_fit_model(&dir, "cu_1shell_k");
+    let folder = common::data("feff/cu");
+    let n_files = std::fs::read_dir(&folder)
+        .expect("list")
+        .filter_map(Result::ok)
+        .filter(|e| carto::gui::fit::is_feff_path_file(&e.path()))
+        .count();
+    assert!(n_files >= 3);
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(folder))];
+    h.step();
+    h.step();
+    {
+        let app = h.state();
+        assert!(app.workspace.items.is_empty(), "paths are not spectra");
+        let paths = &app.fit.model.as_ref().expect("model").datasets[0].paths;
+        assert_eq!(paths.len(), 1 + n_files, "{:?}", app.log.lines);
+        assert_eq!(paths[1].label, "feff0001");
+        assert!(app.fit.invalid.is_none(), "{:?}", app.fit.invalid);
+        assert!(app.fit.modified());
+    }
+    let last = format!("remove path {}", 1 + n_files);
+    for label in [last.as_str(), "remove path 2"] {
+        h.step();
+        h.get_by_label(label).click_accesskit();
+        h.step();
+        h.step();
+    }
+    let paths = &h.state().fit.model.as_ref().expect("model").datasets[0].paths;
+    assert_eq!(paths.len(), n_files - 1);
+    assert_eq!(paths[1].label, "feff0002", "the others keep their order");
+    let _ = std::fs::remove_dir_all(&dir);
+}

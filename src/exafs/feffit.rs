@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::expr::{CONTEXT, Expr, PathContext};
 use super::lm::{self, LmError, LmOptions, LmParams};
+use super::model::DataSpec;
 use super::path::{PathModel, PathParams, PathTables};
 use crate::io::feff::FeffPath;
 use crate::xas::fourier::{Window, fft_plan, ftwindow, xftf_fast};
@@ -231,6 +232,9 @@ pub struct DatasetDef {
     pub data: FitData,
     pub transform: Transform,
     pub paths: Vec<PathDef>,
+    /// Where `data` came from (a model file's `[data]` table), so the model
+    /// can be written back; None for data built in code.
+    pub spec: Option<DataSpec>,
 }
 
 /// Everything a fit needs.
@@ -513,6 +517,20 @@ const RESERVED: &[&str] = &[
     "e",
 ];
 
+/// Whether `name` can name a fit parameter: an identifier that is not a
+/// function or a path value (`reff`, `degen`, …).
+pub fn check_param_name(name: &str) -> Result<(), String> {
+    if !is_identifier(name) {
+        return Err(format!("parameter name '{name}' is not a valid identifier"));
+    }
+    if RESERVED.contains(&name) || CONTEXT.contains(&name) {
+        return Err(format!(
+            "parameter name '{name}' is reserved (a function or path value)"
+        ));
+    }
+    Ok(())
+}
+
 impl Feffit {
     /// Compile expressions, order derived parameters, prepare every dataset.
     pub fn new(model: FitModel) -> Result<Feffit, FitError> {
@@ -522,18 +540,7 @@ impl Feffit {
         }
         let mut seen = HashMap::new();
         for (i, p) in model.params.iter().enumerate() {
-            if !is_identifier(&p.name) {
-                return Err(err(format!(
-                    "parameter name '{}' is not a valid identifier",
-                    p.name
-                )));
-            }
-            if RESERVED.contains(&p.name.as_str()) || CONTEXT.contains(&p.name.as_str()) {
-                return Err(err(format!(
-                    "parameter name '{}' is reserved (a function or path value)",
-                    p.name
-                )));
-            }
+            check_param_name(&p.name).map_err(err)?;
             if seen.insert(p.name.clone(), i).is_some() {
                 return Err(err(format!("parameter '{}' is defined twice", p.name)));
             }

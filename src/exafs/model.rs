@@ -36,6 +36,9 @@ use crate::xas::autobk::{AutobkParams, autobk};
 use crate::xas::fourier::Window;
 use crate::xas::pre_edge::{PreEdgeParams, pre_edge};
 
+mod write;
+pub use write::{normalize, rebase_paths, relative_path, to_toml};
+
 /// A data source as the model file gives it (kept for the GUI and reports).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DataSpec {
@@ -204,12 +207,7 @@ fn parse_params(t: &Table) -> Result<Vec<ParamDef>, String> {
 }
 
 fn resolve(base: &Path, f: &str) -> PathBuf {
-    let p = Path::new(f);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
+    base.join(f)
 }
 
 fn parse_dataset(t: &Table, base: &Path, at: &str) -> Result<DatasetDef, String> {
@@ -262,6 +260,7 @@ fn parse_dataset(t: &Table, base: &Path, at: &str) -> Result<DatasetDef, String>
         data,
         transform,
         paths,
+        spec: Some(spec),
     })
 }
 

@@ -6,7 +6,7 @@ use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, RichText, Ui};
 
-use super::fit::{FitAction, FitPanel, is_fit_model};
+use super::fit::{FitAction, FitPanel, is_feff_path_file, is_fit_model};
 use super::jobs::{self, Job, Level, LoadJob, Log};
 use super::params::{ParamAction, ParamPanel};
 use super::plots::{PlotPanel, PlotTab, Series, series};
@@ -66,6 +66,8 @@ pub enum View {
 /// The answer of a file dialog.
 enum Picked {
     OpenModel(Option<PathBuf>),
+    SaveModel(Option<PathBuf>),
+    AddPaths(Vec<PathBuf>),
     SaveReport(Option<PathBuf>),
     Open(Vec<PathBuf>),
     OpenSession(Option<PathBuf>),
@@ -184,6 +186,26 @@ impl CartoApp {
         rest
     }
 
+    /// While the Fit view shows a model, dropped FEFF path files
+    /// (`feff*.dat`) and folders holding them become paths of the dataset
+    /// on show; the rest is returned (opened as usual).
+    pub fn take_feff_paths(&mut self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
+        if self.view != View::Fit || self.fit.model.is_none() || paths.is_empty() {
+            return paths;
+        }
+        let (feff, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
+            if p.is_dir() {
+                jobs::list_folder(p).is_ok_and(|f| f.iter().any(|x| is_feff_path_file(x)))
+            } else {
+                is_feff_path_file(p)
+            }
+        });
+        if !feff.is_empty() {
+            self.fit.add_paths(&feff, &mut self.log);
+        }
+        rest
+    }
+
     /// Open a fit model file (TOML) in the Fit view, on a worker thread.
     pub fn open_fit_model(&mut self, path: PathBuf, ctx: Option<egui::Context>) {
         self.fit.open_model(path, ctx);
@@ -226,6 +248,12 @@ impl CartoApp {
                 Picked::ExportCsv(Some(p)) => self.export_csv(&p),
                 Picked::OpenModel(Some(p)) => self.open_fit_model(p, Some(ctx.clone())),
                 Picked::SaveReport(Some(p)) => self.fit.save_report(&p, &mut self.log),
+                Picked::SaveModel(Some(p)) => {
+                    self.fit.save_model(&p, &mut self.log);
+                }
+                Picked::AddPaths(paths) if !paths.is_empty() => {
+                    self.fit.add_paths(&paths, &mut self.log);
+                }
                 _ => {}
             }
         }
@@ -241,6 +269,7 @@ impl CartoApp {
                 .map(|f| f.path().to_path_buf())
                 .collect()
         });
+        let dropped = self.take_feff_paths(dropped);
         if !dropped.is_empty() {
             self.open_in_background(dropped, ctx);
         }
@@ -288,6 +317,8 @@ impl CartoApp {
             egui::CentralPanel::default().show(ui, |ui| match self.fit.ui(ui) {
                 FitAction::None => {}
                 FitAction::OpenModel => self.file_dialog(DialogKind::OpenModel),
+                FitAction::SaveModel => self.file_dialog(DialogKind::SaveModel),
+                FitAction::AddPaths => self.file_dialog(DialogKind::AddPaths),
                 FitAction::SaveReport => self.file_dialog(DialogKind::SaveReport),
             });
             return;
@@ -325,6 +356,16 @@ impl CartoApp {
                     .clicked()
                 {
                     self.file_dialog(DialogKind::OpenModel);
+                }
+                if ui
+                    .add_enabled(
+                        self.fit.model.is_some(),
+                        egui::Button::new("Save fit model…"),
+                    )
+                    .on_hover_text("Write the Fit view's model, as edited, to a TOML file")
+                    .clicked()
+                {
+                    self.file_dialog(DialogKind::SaveModel);
                 }
                 if ui
                     .add_enabled(
@@ -412,9 +453,24 @@ impl CartoApp {
                  drop files onto the window or pass them on the command line",
             );
         }
+        let model_name = self
+            .fit
+            .path
+            .as_deref()
+            .and_then(|p| p.file_name())
+            .map_or_else(|| "model.toml".into(), |n| n.to_string_lossy().into_owned());
+        let model_dir = self.fit.base_dir();
         let (tx, rx) = channel();
         std::thread::spawn(move || {
             let d = rfd::FileDialog::new();
+            // The model's folder, for the Fit view's dialogs.
+            let in_model_dir = |d: rfd::FileDialog| {
+                if model_dir.as_os_str().is_empty() {
+                    d
+                } else {
+                    d.set_directory(&model_dir)
+                }
+            };
             let picked = match kind {
                 DialogKind::Open => {
                     Picked::Open(d.set_title("Open spectra").pick_files().unwrap_or_default())
@@ -434,6 +490,20 @@ impl CartoApp {
                     d.set_title("Open fit model")
                         .add_filter("Fit model", &["toml"])
                         .pick_file(),
+                ),
+                DialogKind::SaveModel => Picked::SaveModel(
+                    in_model_dir(d)
+                        .set_title("Save fit model")
+                        .add_filter("Fit model", &["toml"])
+                        .set_file_name(&model_name)
+                        .save_file(),
+                ),
+                DialogKind::AddPaths => Picked::AddPaths(
+                    in_model_dir(d)
+                        .set_title("Add FEFF paths (feffNNNN.dat)")
+                        .add_filter("FEFF path", &["dat"])
+                        .pick_files()
+                        .unwrap_or_default(),
                 ),
                 DialogKind::SaveReport => Picked::SaveReport(
                     d.set_title("Save fit report")
@@ -620,6 +690,8 @@ impl CartoApp {
 enum DialogKind {
     Open,
     OpenModel,
+    SaveModel,
+    AddPaths,
     SaveReport,
     OpenSession,
     SaveSession,

@@ -1,15 +1,18 @@
 //! The app's state to and from a [`carto::session::Session`] (the file
 //! format, atomic saving and the recovery paths live in the core).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use egui::Color32;
 
+use super::app::View;
 use super::app::{CartoApp, builtin_bytes};
 use super::plots::PlotTab;
-use crate::session::{self, BUILTIN_PREFIX, FileCheck, Session, SessionItem, ViewState};
+use crate::session::{
+    self, BUILTIN_PREFIX, FileCheck, FitSession, Session, SessionItem, ViewState,
+};
 
 /// How often the recovery file is written.
 pub const AUTOSAVE_EVERY: Duration = Duration::from_secs(60);
@@ -46,6 +49,16 @@ impl CartoApp {
                 re_im: self.plots.options.re_im,
                 show_window: self.plots.options.show_window,
                 show_pre_post: self.plots.options.show_pre_post,
+                fit_view: self.view == View::Fit,
+            },
+            // A model the writer cannot express (never one from a file) is
+            // left out rather than saved wrong.
+            fit: match (&self.fit.path, self.fit.model_text()) {
+                (Some(path), Some(Ok(model))) => Some(FitSession {
+                    path: path.display().to_string(),
+                    model,
+                }),
+                _ => None,
             },
         }
     }
@@ -186,6 +199,13 @@ impl CartoApp {
         self.plots.options.re_im = v.re_im;
         self.plots.options.show_window = v.show_window;
         self.plots.options.show_pre_post = v.show_pre_post;
+        // The session is the whole analysis: its fit model, or none.
+        self.fit.clear();
+        if let Some(f) = &s.fit {
+            self.fit
+                .open_model_text(PathBuf::from(&f.path), f.model.clone(), None);
+        }
+        self.view = if v.fit_view { View::Fit } else { View::Spectra };
     }
 
     /// Write the recovery file when a minute has passed (called per frame).
