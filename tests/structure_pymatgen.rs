@@ -1,0 +1,236 @@
+//! Structures from every CIF in ../shared/data/cif against pymatgen 2026.10
+//! (CifParser + SpacegroupAnalyzer; fixture by tools/make_structure_fixtures.py).
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use carto::structure::{self as st, Structure};
+use common::{data, json_fixture};
+use serde_json::Value;
+
+fn load(file: &str) -> Result<Structure, st::StructureError> {
+    st::read_cif(&data(file)).map(|mut v| v.remove(0))
+}
+
+#[test]
+fn every_cif_loads_like_pymatgen() {
+    let fx = json_fixture("structure/pymatgen_structures.json");
+    let cases = fx["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 645);
+    let (mut parsed, mut sg_total, mut sg_same) = (0, 0, 0);
+    let mut sg_diff = Vec::new();
+    let mut our_errors = Vec::new();
+    for c in cases {
+        let file = c["file"].as_str().expect("file");
+        let ours = load(file);
+        if c.get("error").is_some() {
+            // pymatgen refuses these (a site's occupancy sums above 1, a
+            // malformed number). We load the first kind, warning when a
+            // site is really over-full (pymatgen also counts e.g. the
+            // hydroxyl label O-H as H), and give a located error otherwise.
+            match &ours {
+                Ok(s) => {
+                    for site in &s.sites {
+                        let occ: f64 = site.species.iter().map(|x| x.occupancy).sum();
+                        assert!(
+                            occ <= 1.001 || !s.warnings.is_empty(),
+                            "{file}: silent over-full site"
+                        );
+                    }
+                }
+                Err(e) => {
+                    assert!(e.line.is_some(), "{file}: error without a line: {e}");
+                    our_errors.push(e.to_string());
+                }
+            }
+            continue;
+        }
+        let s = match ours {
+            Ok(s) => s,
+            Err(e) => panic!("{file}: pymatgen reads it, we fail: {e}"),
+        };
+        parsed += 1;
+        if c.get("sg_error").is_some() {
+            // pymatgen's own expansion is off here (e.g. Al_Mo_O9_P2: P16
+            // for AlMoP2O9, "Incorrect stoichiometry", no space group):
+            // ours must at least give a space group.
+            assert!(st::spacegroup(&s, 0.01).is_ok(), "{file}: no space group");
+            continue;
+        }
+        let l = &c["lattice"];
+        for (name, v) in [
+            ("a", s.lattice.a),
+            ("b", s.lattice.b),
+            ("c", s.lattice.c),
+            ("alpha", s.lattice.alpha),
+            ("beta", s.lattice.beta),
+            ("gamma", s.lattice.gamma),
+            ("volume", s.lattice.volume_ang3()),
+        ] {
+            let want = l[name].as_f64().expect("lattice");
+            assert!(
+                (v - want).abs() <= 1e-5 * want.max(1.0),
+                "{file}: {name} {v} vs {want}"
+            );
+        }
+        assert_eq!(
+            s.sites.len() as u64,
+            c["natoms"].as_u64().expect("natoms"),
+            "{file}: sites"
+        );
+        let comp: BTreeMap<&str, f64> = st::composition(&s).into_iter().collect();
+        let want: BTreeMap<&str, f64> = c["composition"]
+            .as_object()
+            .expect("composition")
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_f64().unwrap_or(f64::NAN)))
+            .collect();
+        assert_eq!(
+            comp.len(),
+            want.len(),
+            "{file}: elements {comp:?} vs {want:?}"
+        );
+        for (el, n) in &want {
+            let got = comp.get(el).copied().unwrap_or(0.0);
+            assert!(
+                (got - n).abs() < 1e-3 * n.max(1.0),
+                "{file}: {el} {got} vs {n}"
+            );
+        }
+        if let Some(n) = c["spacegroup_number"].as_i64() {
+            sg_total += 1;
+            match st::spacegroup(&s, 0.01) {
+                Ok(g) if g.number as i64 == n => sg_same += 1,
+                Ok(g) => sg_diff.push(format!("{file}: {} vs pymatgen {n}", g.number)),
+                Err(e) => sg_diff.push(format!("{file}: {e} vs pymatgen {n}")),
+            }
+        }
+    }
+    eprintln!(
+        "{parsed} parsed as pymatgen; space group equal on {sg_same}/{sg_total}; differ: {sg_diff:#?}; our errors: {our_errors:#?}"
+    );
+    assert!(parsed >= 627, "{parsed}");
+    assert!(
+        sg_same as f64 >= 0.98 * sg_total as f64,
+        "space group equal on only {sg_same}/{sg_total}: {sg_diff:#?}"
+    );
+    assert!(sg_total >= 620);
+}
+
+#[test]
+fn neighbour_shells_match_pymatgen() {
+    let fx = json_fixture("structure/pymatgen_structures.json");
+    let mut checked = 0;
+    for c in fx["cases"].as_array().expect("cases") {
+        let Some(shells) = c.get("shells").and_then(Value::as_object) else {
+            continue;
+        };
+        if c["ordered"].as_bool() != Some(true) {
+            continue;
+        }
+        let file = c["file"].as_str().expect("file");
+        let s = load(file).unwrap_or_else(|e| panic!("{e}"));
+        for (el, want) in shells {
+            let i = st::first_site_of(&s, el).unwrap_or_else(|| panic!("{file}: no {el}"));
+            let ours = st::shells(&s, i, 6.0);
+            let want = want.as_array().expect("shell list");
+            // Cumulative neighbour counts per element agree at radii in the
+            // gaps (> 0.04 Å) between pymatgen's shells, below 5.95 Å: robust
+            // to how 0.01 Å groups are split.
+            let mut rs: Vec<f64> = want.iter().filter_map(|w| w["r"].as_f64()).collect();
+            rs.sort_by(f64::total_cmp);
+            rs.dedup();
+            for pair in rs.windows(2) {
+                if pair[1] - pair[0] < 0.04 || pair[1] > 5.95 {
+                    continue;
+                }
+                let cut = 0.5 * (pair[0] + pair[1]);
+                let mut elements: Vec<&str> =
+                    want.iter().filter_map(|w| w["element"].as_str()).collect();
+                elements.sort();
+                elements.dedup();
+                for e in elements {
+                    let theirs: u64 = want
+                        .iter()
+                        .filter(|w| w["element"] == e && w["r"].as_f64().unwrap_or(f64::NAN) < cut)
+                        .filter_map(|w| w["count"].as_u64())
+                        .sum();
+                    let mine: usize = ours
+                        .iter()
+                        .filter(|sh| sh.element == e && sh.r < cut)
+                        .map(|sh| sh.n)
+                        .sum();
+                    assert_eq!(
+                        mine as u64, theirs,
+                        "{file}: {el} neighbours {e} within {cut:.3} Å"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 80, "{checked}");
+}
+
+#[test]
+fn symbol_only_cif_expands_like_the_operator_list() {
+    // Magnetite with its symmetry loop removed: the H-M symbol 'F d 3 m'
+    // (origin choice 2) must give the same 56 sites.
+    let text = std::fs::read_to_string(data("cif/amcsd/magnetite_amcsd9994.cif")).expect("read");
+    let full = st::parse_cif_structures(&text, "magnetite").expect("full")[0].clone();
+    let mut stripped = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if line.trim() == "_space_group_symop_operation_xyz" {
+            skipping = true;
+            // Drop the preceding loop_ too.
+            stripped.truncate(stripped.trim_end().len() - "loop_".len());
+            continue;
+        }
+        if skipping && line.trim_start().starts_with('\'') {
+            continue;
+        }
+        skipping = false;
+        stripped.push_str(line);
+        stripped.push('\n');
+    }
+    assert!(!stripped.contains("3/4+z"));
+    let sym = st::parse_cif_structures(&stripped, "magnetite-hm").expect("symbol")[0].clone();
+    assert_eq!(sym.sites.len(), full.sites.len());
+    assert_eq!(st::spacegroup(&sym, 0.01).expect("sg").number, 227);
+}
+
+#[test]
+fn broken_cifs_name_file_and_line() {
+    let e = load("cif/amcsd_library/Pb2(AsO2OH)Cl2_amcsd19001.cif").expect_err("malformed");
+    assert_eq!(e.line, Some(25), "{e}");
+    assert!(e.to_string().contains("_cell_length_a"), "{e}");
+    for (text, line, what) in [
+        (
+            "data_x\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nFe1 0 0 zero\n",
+            13,
+            "fract_z",
+        ),
+        (
+            "data_x\n_cell_length_a -4\n_cell_length_b 4\n_cell_length_c 4\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nFe1 0 0 0\n",
+            2,
+            "cell_length_a",
+        ),
+        (
+            "data_x\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_symmetry_equiv_pos_as_xyz\n'x,y,z'\n'x,y'\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nFe1 0 0 0\n",
+            11,
+            "three",
+        ),
+        (
+            "data_x\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nXx1 0 0 0\n",
+            13,
+            "no element",
+        ),
+    ] {
+        let e = st::parse_cif_structures(text, "bad.cif").expect_err(what);
+        assert_eq!(e.line, Some(line), "{what}: {e}");
+        assert!(e.to_string().starts_with("bad.cif:"), "{e}");
+        assert!(e.to_string().contains(what), "{e}");
+    }
+}
