@@ -13,5 +13,6 @@ pub mod session;
 pub mod structure;
 pub mod units;
 pub mod xas;
+pub mod xrd;
 
 pub use io::{Dataset, ParseError};
