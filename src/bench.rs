@@ -573,3 +573,180 @@ pub fn bench_fit(opts: &BenchOptions) -> Result<FitBenchReport, String> {
     }
     Ok(report)
 }
+
+/// `carto bench xrd`: stick-pattern simulation per CIF against pymatgen.
+#[derive(Debug, Clone, Serialize)]
+pub struct XrdBenchReport {
+    pub n_cifs: usize,
+    /// Median over CIFs of the best of `repeat` runs of `xrd::simulate`
+    /// (CuKa, 0–90°, structure already read), ms.
+    pub ms_per_cif_median: f64,
+    pub ms_per_cif_max: f64,
+    /// Median CIF read + symmetry expansion, ms.
+    pub parse_ms_median: f64,
+    /// Read + simulate every CIF of the 600-file library on all threads.
+    pub library_cifs: usize,
+    pub library_ms_parallel: f64,
+    pub threads: usize,
+    pub pymatgen_ms_per_cif: Option<f64>,
+    pub pymatgen_parse_ms: Option<f64>,
+    pub pymatgen_version: Option<String>,
+    pub ratio_vs_carto: Option<f64>,
+    pub notes: Vec<String>,
+}
+
+impl XrdBenchReport {
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "carto bench xrd: stick pattern (CuKa, 2θ 0–90°) of {} amcsd_library CIFs\n\
+             single thread: {:.3} ms per CIF (median of best-of-repeat; max {:.2}); reading a CIF {:.3} ms\n\
+             {} threads: read + simulate all {} library CIFs in {:.0} ms\n",
+            self.n_cifs,
+            self.ms_per_cif_median,
+            self.ms_per_cif_max,
+            self.parse_ms_median,
+            self.threads,
+            self.library_cifs,
+            self.library_ms_parallel,
+        );
+        if let (Some(p), Some(r)) = (self.pymatgen_ms_per_cif, self.ratio_vs_carto) {
+            s += &format!(
+                "pymatgen {} XRDCalculator.get_pattern: {p:.2} ms per CIF (reading {:.2} ms) → Carto is {r:.0}× faster\n",
+                self.pymatgen_version.as_deref().unwrap_or("?"),
+                self.pymatgen_parse_ms.unwrap_or(f64::NAN)
+            );
+        }
+        for n in &self.notes {
+            s += &format!("note: {n}\n");
+        }
+        s
+    }
+}
+
+pub fn bench_xrd(opts: &BenchOptions, n: usize) -> Result<XrdBenchReport, String> {
+    use crate::structure::read_cif;
+    use crate::xrd::{DebyeWaller, XrdOptions, simulate};
+    let root = data_root(opts.data.as_deref())?;
+    let lib = root.join("cif/amcsd_library");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&lib)
+        .map_err(|e| format!("cannot list {}: {e}", lib.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("cif")))
+        .collect();
+    files.sort();
+    let o = XrdOptions {
+        debye_waller: DebyeWaller::Off,
+        ..XrdOptions::default()
+    };
+    let mut times = Vec::new();
+    let mut parse = Vec::new();
+    let mut names = Vec::new();
+    for f in &files {
+        if names.len() >= n {
+            break;
+        }
+        let t = Instant::now();
+        let Ok(mut v) = read_cif(f) else { continue };
+        parse.push(t.elapsed().as_secs_f64() * 1e3);
+        let s = v.remove(0);
+        let mut best = f64::INFINITY;
+        for _ in 0..opts.repeat.max(1) {
+            let t = Instant::now();
+            let r = simulate(&s, &o);
+            best = best.min(t.elapsed().as_secs_f64() * 1e3);
+            if r.is_err() {
+                best = f64::NAN;
+                break;
+            }
+            std::hint::black_box(r.ok());
+        }
+        if best.is_finite() {
+            times.push(best);
+            names.push(
+                f.file_name()
+                    .map(|x| x.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    if times.is_empty() {
+        return Err(format!("no CIF in {} could be simulated", lib.display()));
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ms_per_cif_median = med(&mut times);
+    let ms_per_cif_max = times.last().copied().unwrap_or(f64::NAN);
+    let parse_ms_median = med(&mut parse);
+    let t = Instant::now();
+    let done: usize = files
+        .par_iter()
+        .map(|f| {
+            read_cif(f)
+                .ok()
+                .and_then(|mut v| simulate(&v.remove(0), &o).ok())
+                .map_or(0, |_| 1)
+        })
+        .sum();
+    let library_ms_parallel = t.elapsed().as_secs_f64() * 1e3;
+    let mut report = XrdBenchReport {
+        n_cifs: times.len(),
+        ms_per_cif_median,
+        ms_per_cif_max,
+        parse_ms_median,
+        library_cifs: done,
+        library_ms_parallel,
+        threads: rayon::current_num_threads(),
+        pymatgen_ms_per_cif: None,
+        pymatgen_parse_ms: None,
+        pymatgen_version: None,
+        ratio_vs_carto: None,
+        notes: Vec::new(),
+    };
+    let python = opts
+        .python
+        .clone()
+        .or_else(|| std::env::var("CARTO_PYMATGEN_PYTHON").ok())
+        .unwrap_or_else(|| "python3".to_string());
+    if python != "none" {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bench_pymatgen_xrd.py");
+        let out = Command::new(&python)
+            .arg(&script)
+            .arg(&root)
+            .args(["--repeat", "3", "--json", "--files"])
+            .args(&names)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {
+                let v: Option<Value> = String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .rev()
+                    .find_map(|l| serde_json::from_str(l).ok());
+                if let Some(v) = v {
+                    report.pymatgen_ms_per_cif = v["median_ms"].as_f64();
+                    report.pymatgen_parse_ms = v["parse_median_ms"].as_f64();
+                    report.pymatgen_version = v["pymatgen"].as_str().map(str::to_string);
+                    report.ratio_vs_carto =
+                        report.pymatgen_ms_per_cif.map(|p| p / ms_per_cif_median);
+                    if v["n"].as_u64() != Some(names.len() as u64) {
+                        report.notes.push(format!(
+                            "pymatgen timed {} of the {} CIFs (it cannot read the others)",
+                            v["n"],
+                            names.len()
+                        ));
+                    }
+                }
+            }
+            Ok(o) => report.notes.push(format!(
+                "pymatgen timing failed ({python}): {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            )),
+            Err(e) => report.notes.push(format!("cannot run {python}: {e}")),
+        }
+    }
+    Ok(report)
+}

@@ -66,9 +66,60 @@ pub enum Command {
     /// Fit FEFF paths to EXAFS data (Larch feffit) from a TOML model file.
     Fit(FitArgs),
     /// Read a CIF: formula, space group (moyo), lattice, sites and neighbour shells.
+    #[command(allow_negative_numbers = true)]
     Structure(StructureArgs),
+    /// Powder X-ray diffraction (simulated patterns of structures).
+    Xrd(XrdArgs),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct XrdArgs {
+    #[command(subcommand)]
+    pub cmd: XrdCmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum XrdCmd {
+    /// Stick pattern of a CIF (pymatgen XRDCalculator's model), optionally broadened.
+    Simulate(XrdSimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct XrdSimArgs {
+    /// The CIF file.
+    pub cif: PathBuf,
+    /// Wavelength: a tube line (CuKa, CuKa1, MoKa, CoKa, AgKa, CrKa, FeKa, …) or Å.
+    #[arg(long, default_value = "CuKa")]
+    pub wavelength: String,
+    /// 2θ range (degrees).
+    #[arg(long, num_args = 2, value_names = ["MIN", "MAX"], default_values_t = [0.0, 90.0])]
+    pub two_theta: Vec<f64>,
+    /// Ignore the CIF's displacement parameters (pymatgen's default).
+    #[arg(long, conflicts_with = "b_iso")]
+    pub no_dw: bool,
+    /// One Debye–Waller B (Å²) for every site instead of the CIF's.
+    #[arg(long, value_name = "Å²")]
+    pub b_iso: Option<f64>,
+    /// Also compute a pseudo-Voigt profile (Caglioti width, Kα1/Kα2 doublet for a Kα tube).
+    #[arg(long)]
+    pub profile: bool,
+    /// Caglioti U V W (deg²) of the profile.
+    #[arg(long, num_args = 3, value_names = ["U", "V", "W"], allow_negative_numbers = true)]
+    pub caglioti: Option<Vec<f64>>,
+    /// Lorentzian fraction of the pseudo-Voigt.
+    #[arg(long, default_value_t = 0.5)]
+    pub eta: f64,
+    /// Profile grid step (°2θ).
+    #[arg(long, default_value_t = 0.02)]
+    pub step: f64,
+    /// No Kα2 line in the profile.
+    #[arg(long)]
+    pub no_doublet: bool,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -427,6 +478,9 @@ pub struct BenchArgs {
     /// Also time the rexafs Python package (needs it installed beside xraylarch).
     #[arg(long)]
     pub rexafs: bool,
+    /// `bench xrd`: how many library CIFs to time one by one.
+    #[arg(long, default_value_t = 50)]
+    pub cifs: usize,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -438,6 +492,9 @@ pub enum BenchWhat {
     Xas,
     /// The FeO 2-path R-space feffit (tests/fixtures/feffit/feo_2path.toml).
     Fit,
+    /// Simulated powder patterns of amcsd_library CIFs (pymatgen side by side:
+    /// --python with pymatgen, or $CARTO_PYMATGEN_PYTHON).
+    Xrd,
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -454,6 +511,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Merge(a)) => merge_cmd(&a),
         Some(Command::Fit(a)) => fit_cmd(&a),
         Some(Command::Structure(a)) => structure_cmd(&a),
+        Some(Command::Xrd(a)) => match a.cmd {
+            XrdCmd::Simulate(s) => xrd_simulate_cmd(&s),
+        },
         Some(Command::Bench(a)) => bench(&a),
     }
 }
@@ -862,6 +922,98 @@ fn peak_r(r: &xas::ChiR) -> f64 {
         .0
 }
 
+fn xrd_simulate_cmd(a: &XrdSimArgs) -> Result<()> {
+    use carto::xrd::{self, DebyeWaller};
+    let wavelength_ang = xrd::parse_wavelength(&a.wavelength).map_err(anyhow::Error::msg)?;
+    let dw = match (a.no_dw, a.b_iso) {
+        (true, _) => DebyeWaller::Off,
+        (false, Some(b)) if b.is_finite() && (0.0..=50.0).contains(&b) => DebyeWaller::Uniform(b),
+        (false, Some(b)) => bail!("--b-iso = {b} Å² must be in [0, 50]"),
+        (false, None) => DebyeWaller::FromCif,
+    };
+    let (lo, hi) = (a.two_theta[0], a.two_theta[1]);
+    let s = carto::structure::read_cif(&a.cif)
+        .map_err(anyhow::Error::msg)?
+        .remove(0);
+    let opts = xrd::XrdOptions {
+        wavelength_ang,
+        two_theta_min_deg: lo,
+        two_theta_max_deg: hi,
+        debye_waller: dw,
+    };
+    let peaks =
+        xrd::simulate(&s, &opts).map_err(|e| anyhow::anyhow!("{}: {e}", a.cif.display()))?;
+    let profile = if a.profile {
+        let mut p = xrd::ProfileParams {
+            eta: a.eta,
+            step_deg: a.step,
+            ..Default::default()
+        };
+        if let Some(c) = &a.caglioti {
+            (p.u, p.v, p.w) = (c[0], c[1], c[2]);
+        }
+        let doublet = if a.no_doublet {
+            None
+        } else {
+            xrd::k_alpha_doublet(&a.wavelength)
+        };
+        let (x, y) = xrd::broaden(&peaks, lo, hi, &p, doublet).map_err(anyhow::Error::msg)?;
+        Some(
+            json!({"two_theta": x, "intensity": y, "u": p.u, "v": p.v, "w": p.w,
+                    "eta": p.eta, "kalpha_doublet": doublet.map(|d| [d.0, d.1, d.2])}),
+        )
+    } else {
+        None
+    };
+    let dw_text = match dw {
+        DebyeWaller::Off => "off".to_string(),
+        DebyeWaller::FromCif => "from CIF B/U".to_string(),
+        DebyeWaller::Uniform(b) => format!("B = {b} Å²"),
+    };
+    if a.json {
+        let mut doc = json!({
+            "file": a.cif.display().to_string(),
+            "formula": carto::structure::reduced_formula(&s),
+            "wavelength": a.wavelength,
+            "wavelength_ang": wavelength_ang,
+            "two_theta_range": [lo, hi],
+            "debye_waller": dw_text,
+            "peaks": peaks,
+        });
+        if let Some(p) = profile {
+            doc["profile"] = p;
+        }
+        return emit(&serde_json::to_string(&doc)?);
+    }
+    let mut out = format!(
+        "{}  {}  λ = {wavelength_ang} Å  2θ {lo}–{hi}°  Debye–Waller {dw_text}\n{:>10} {:>9} {:>9}  hkl (multiplicity)\n",
+        a.cif.display(),
+        carto::structure::reduced_formula(&s),
+        "2θ (°)",
+        "d (Å)",
+        "I"
+    );
+    for p in &peaks {
+        let fam: Vec<String> = p
+            .hkls
+            .iter()
+            .zip(&p.multiplicity)
+            .map(|(h, m)| {
+                let idx: Vec<String> = h.iter().map(|x| x.to_string()).collect();
+                format!("({}) ×{m}", idx.join(" "))
+            })
+            .collect();
+        out.push_str(&format!(
+            "{:10.4} {:9.5} {:9.3}  {}\n",
+            p.two_theta,
+            p.d,
+            p.intensity,
+            fam.join(", ")
+        ));
+    }
+    emit(&out)
+}
+
 fn structure_cmd(a: &StructureArgs) -> Result<()> {
     use carto::structure as st;
     if !(a.rmax.is_finite() && a.rmax > 0.0 && a.rmax <= 20.0) {
@@ -1085,6 +1237,23 @@ fn bench(a: &BenchArgs) -> Result<()> {
                 python: a.python.clone(),
                 rexafs: false,
             })
+            .map_err(anyhow::Error::msg)?;
+            if a.json {
+                print_json(&serde_json::to_value(&report)?)
+            } else {
+                emit(&report.text())
+            }
+        }
+        BenchWhat::Xrd => {
+            let report = carto::bench::bench_xrd(
+                &carto::bench::BenchOptions {
+                    data: a.data.clone(),
+                    repeat: a.repeat.clamp(1, 1000),
+                    python: a.python.clone(),
+                    rexafs: false,
+                },
+                a.cifs.clamp(1, 600),
+            )
             .map_err(anyhow::Error::msg)?;
             if a.json {
                 print_json(&serde_json::to_value(&report)?)

@@ -1152,3 +1152,100 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).expect("create temp dir");
     d
 }
+
+#[test]
+fn structure_json_matches_pymatgen_for_magnetite() {
+    let cif = common::data("cif/amcsd/magnetite_amcsd9994.cif");
+    let v = json_ok(&args(
+        "structure",
+        &cif,
+        &["--json", "--absorber", "Fe", "--rmax", "4"],
+    ));
+    assert_eq!(v["formula"], "Fe3O4");
+    assert_eq!(v["spacegroup_number"], 227);
+    assert_eq!(v["spacegroup_symbol"], "Fd-3m");
+    assert_eq!(v["nsites"], 56);
+    assert!((num(&v["lattice"], "a") - 8.3969).abs() < 1e-9);
+    assert!((num(&v["lattice"], "volume") - 592.0486).abs() < 1e-3);
+    let shells = v["shells"].as_array().expect("shells");
+    assert_eq!(shells.len(), 1);
+    assert_eq!(shells[0]["element"], "Fe");
+    // The first Fe of the file is tetrahedral: 4 O at 1.88 Å (pymatgen 1.8884).
+    let first = &shells[0]["shells"][0];
+    assert_eq!(first["element"], "O");
+    assert_eq!(first["n"], 4);
+    assert!((num(first, "r") - 1.886_047).abs() < 1e-5, "{first}");
+}
+
+#[test]
+fn structure_errors_name_file_line_and_option() {
+    let bad = common::data("cif/amcsd_library/Pb2(AsO2OH)Cl2_amcsd19001.cif");
+    let e = stderr_err(&args("structure", &bad, &["--json"]));
+    assert!(
+        e.contains("Pb2(AsO2OH)Cl2_amcsd19001.cif:25") && e.contains("_cell_length_a"),
+        "{e}"
+    );
+    let cu = common::data("cif/amcsd/copper_amcsd13088.cif");
+    let e = stderr_err(&args("structure", &cu, &["--absorber", "Zn"]));
+    assert!(e.contains("Zn"), "{e}");
+    let e = stderr_err(&args("structure", &cu, &["--rmax", "-1"]));
+    assert!(e.contains("--rmax"), "{e}");
+}
+
+#[test]
+fn xrd_simulate_json_and_profile() {
+    let cu = common::data("cif/amcsd/copper_amcsd13088.cif");
+    let run = |rest: &[&str]| {
+        let mut a: Vec<&OsStr> = vec![OsStr::new("xrd"), OsStr::new("simulate"), cu.as_os_str()];
+        a.extend(rest.iter().map(|s| OsStr::new(*s)));
+        json_ok(&a)
+    };
+    // pymatgen XRDCalculator("CuKa"): 111 at 43.165387°, 200 at 46.687483 %.
+    let v = run(&["--no-dw", "--json"]);
+    let peaks = v["peaks"].as_array().expect("peaks");
+    assert_eq!(peaks.len(), 4);
+    assert!((num(&peaks[0], "two_theta") - 43.165_387).abs() < 1e-6);
+    assert_eq!(num(&peaks[0], "intensity"), 100.0);
+    assert!((num(&peaks[1], "intensity") - 46.687_483).abs() < 1e-5);
+    assert_eq!(peaks[3]["hkls"][0], json!([3, 1, 1]));
+    assert_eq!(peaks[3]["multiplicity"][0], 24);
+    // A Debye–Waller B damps high angles (this CIF has no B of its own).
+    let dw = run(&["--json"]);
+    assert_eq!(
+        num(&dw["peaks"][3], "intensity"),
+        num(&peaks[3], "intensity")
+    );
+    let dw = run(&["--b-iso", "0.5", "--json"]);
+    assert!(num(&dw["peaks"][3], "intensity") < num(&peaks[3], "intensity") - 1.0);
+    // MoKa by name, a 2θ window, and a broadened profile with the doublet.
+    let mo = run(&[
+        "--wavelength",
+        "MoKa",
+        "--two-theta",
+        "15",
+        "30",
+        "--json",
+        "--profile",
+        "--step",
+        "0.01",
+    ]);
+    assert!((num(&mo, "wavelength_ang") - 0.71073).abs() < 1e-12);
+    let prof = &mo["profile"];
+    let x = arr(prof, "two_theta");
+    let y = arr(prof, "intensity");
+    assert_eq!(x.len(), 1501);
+    let imax = (0..y.len())
+        .max_by(|&a, &b| y[a].total_cmp(&y[b]))
+        .expect("max");
+    // Kα1 (0.70930 Å) puts 111 at 19.4855°.
+    assert!((x[imax] - 19.49).abs() < 0.02, "{}", x[imax]);
+    assert_eq!(prof["kalpha_doublet"][0], 0.7093);
+    let e = stderr_err(&[
+        OsStr::new("xrd"),
+        OsStr::new("simulate"),
+        cu.as_os_str(),
+        OsStr::new("--wavelength"),
+        OsStr::new("CuKz"),
+    ]);
+    assert!(e.contains("CuKz") && e.contains("CuKa"), "{e}");
+}

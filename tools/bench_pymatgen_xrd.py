@@ -8,6 +8,7 @@ pattern is computed first. Prints the median ms per CIF; with --json the last
 line is {"median_ms", "parse_median_ms", "n", "pymatgen"}.
 
 Usage: /work/venv/pmg/bin/python tools/bench_pymatgen_xrd.py [DATA_ROOT] [--n 50] [--repeat 1] [--json]
+       [--files NAME.cif ...]   (exactly these amcsd_library files instead of the first N)
 
 With --repeat R each pattern is computed R times and the CIF's time is the
 fastest of them (the median is then taken over CIFs).
@@ -34,8 +35,13 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--files", nargs="+", help="exact file names in cif/amcsd_library "
+                    "(as `carto bench xrd` passes the ones it timed); overrides --n")
     args = ap.parse_args()
     files = sorted(Path(args.data_root, "cif", "amcsd_library").glob("*.cif"))
+    if args.files:
+        files = [Path(args.data_root, "cif", "amcsd_library", f) for f in args.files]
+        args.n = len(files)
 
     structures, parse_ms, skipped = [], [], []
     warnings.simplefilter("ignore")

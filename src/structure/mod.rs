@@ -624,7 +624,7 @@ pub fn spacegroup(s: &Structure, symprec: f64) -> Result<SpaceGroupInfo, String>
     .map_err(|e| format!("space group search failed: {e:?}"))?;
     Ok(SpaceGroupInfo {
         number: ds.number,
-        symbol: ds.hm_symbol.clone(),
+        symbol: ds.hm_symbol.replace(' ', ""),
         hall_number: ds.hall_number,
     })
 }

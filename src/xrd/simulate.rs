@@ -155,98 +155,19 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, String> {
             o.two_theta_min_deg, o.two_theta_max_deg
         ));
     }
-    let coefs = coefficients();
-    // Sites grouped by (element, B): F = Σ_groups f(s)·e^{−Bs²}·Σ occ·e^{2πi h·x}.
-    let mut groups: Vec<(u32, f64, &[[f64; 2]; 4], Vec<(f64, [f64; 3])>)> = Vec::new();
-    for site in &s.sites {
-        let b = match o.debye_waller {
-            DebyeWaller::Off => 0.0,
-            DebyeWaller::FromCif => site.b_iso_ang2.unwrap_or(0.0),
-            DebyeWaller::Uniform(b) => b,
-        };
-        for sp in &site.species {
-            let coef = coefs
-                .get(sp.element)
-                .ok_or_else(|| format!("no X-ray scattering coefficients for {}", sp.element))?;
-            match groups.iter_mut().find(|g| g.0 == sp.z && g.1 == b) {
-                Some(g) => g.3.push((sp.occupancy, site.frac)),
-                None => groups.push((sp.z, b, coef, vec![(sp.occupancy, site.frac)])),
-            }
-        }
-    }
-    let rec = s.lattice.reciprocal();
     let half = |deg: f64| (deg.to_radians() / 2.0).sin() * 2.0 / lambda;
     let (min_r, max_r) = (half(o.two_theta_min_deg), half(o.two_theta_max_deg));
-    let lim = |len: f64| (max_r * len).ceil() as i32 + 1;
-    let (hm, km, lm) = (lim(s.lattice.a), lim(s.lattice.b), lim(s.lattice.c));
-    // Phase tables e^{2πi n x} per site and axis, n = −max..=max.
-    let tables: Vec<Vec<[Vec<Complex64>; 3]>> = groups
-        .iter()
-        .map(|g| {
-            g.3.iter()
-                .map(|(_, x)| {
-                    let t = |v: f64, m: i32| -> Vec<Complex64> {
-                        (-m..=m)
-                            .map(|n| {
-                                Complex64::from_polar(
-                                    1.0,
-                                    2.0 * std::f64::consts::PI * (n as f64) * v,
-                                )
-                            })
-                            .collect()
-                    };
-                    [t(x[0], hm), t(x[1], km), t(x[2], lm)]
-                })
-                .collect()
-        })
-        .collect();
     let mut refl: Vec<Reflection> = Vec::new();
-    let max_r2 = max_r * max_r;
-    for h in -hm..=hm {
-        for k in -km..=km {
-            for l in -lm..=lm {
-                // Friedel half-space: h > 0, or h = 0 and k > 0, or h = k = 0 and l > 0.
-                if !(h > 0 || (h == 0 && (k > 0 || (k == 0 && l > 0)))) {
-                    continue;
-                }
-                let gv: [f64; 3] = std::array::from_fn(|i| {
-                    h as f64 * rec[0][i] + k as f64 * rec[1][i] + l as f64 * rec[2][i]
-                });
-                let g2 = gv[0] * gv[0] + gv[1] * gv[1] + gv[2] * gv[2];
-                if g2 > max_r2 * (1.0 + 1e-12) {
-                    continue;
-                }
-                let g = g2.sqrt();
-                if g > max_r || (min_r > 0.0 && g < min_r) {
-                    continue;
-                }
-                let theta = (lambda * g / 2.0).clamp(-1.0, 1.0).asin();
-                let s2 = (g / 2.0) * (g / 2.0);
-                let mut f = Complex64::new(0.0, 0.0);
-                for (grp, tab) in groups.iter().zip(&tables) {
-                    let mut sum = Complex64::new(0.0, 0.0);
-                    for ((occ, _), t) in grp.3.iter().zip(tab) {
-                        sum += *occ
-                            * t[0][(h + hm) as usize]
-                            * t[1][(k + km) as usize]
-                            * t[2][(l + lm) as usize];
-                    }
-                    let mut ff = form_factor(grp.0, grp.2, s2);
-                    if grp.1 != 0.0 {
-                        ff *= (-grp.1 * s2).exp();
-                    }
-                    f += ff * sum;
-                }
-                let lp = (1.0 + (2.0 * theta).cos().powi(2)) / (theta.sin().powi(2) * theta.cos());
-                refl.push(Reflection {
-                    hkl: [h, k, l],
-                    g,
-                    two_theta: (2.0 * theta).to_degrees(),
-                    intensity: 2.0 * f.norm_sqr() * lp,
-                });
-            }
-        }
-    }
+    structure_factors(s, min_r, max_r, o.debye_waller, |hkl, g, f2| {
+        let theta = (lambda * g / 2.0).clamp(-1.0, 1.0).asin();
+        let lp = (1.0 + (2.0 * theta).cos().powi(2)) / (theta.sin().powi(2) * theta.cos());
+        refl.push(Reflection {
+            hkl,
+            g,
+            two_theta: (2.0 * theta).to_degrees(),
+            intensity: 2.0 * f2 * lp,
+        });
+    })?;
     // pymatgen's order: g ascending, then h, k, l descending.
     refl.sort_by(|a, b| {
         a.g.total_cmp(&b.g)
@@ -313,6 +234,109 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, String> {
             }
         })
         .collect())
+}
+
+/// Every reflection (h, k, l in the Friedel half-space) with
+/// `g_min ≤ g ≤ g_max` (g = 1/d, Å⁻¹; `g_min = 0` means no lower limit, as
+/// pymatgen), given to `visit(hkl, g, |F|²)` in generation order.
+pub fn structure_factors(
+    s: &Structure,
+    min_r: f64,
+    max_r: f64,
+    dw: DebyeWaller,
+    mut visit: impl FnMut([i32; 3], f64, f64),
+) -> Result<(), String> {
+    let coefs = coefficients();
+    // Sites grouped by (element, B): F = Σ_groups f(s)·e^{−Bs²}·Σ occ·e^{2πi h·x}.
+    let mut groups: Vec<(u32, f64, &[[f64; 2]; 4], Vec<(f64, [f64; 3])>)> = Vec::new();
+    for site in &s.sites {
+        let b = match dw {
+            DebyeWaller::Off => 0.0,
+            DebyeWaller::FromCif => site.b_iso_ang2.unwrap_or(0.0),
+            DebyeWaller::Uniform(b) => b,
+        };
+        for sp in &site.species {
+            let coef = coefs
+                .get(sp.element)
+                .ok_or_else(|| format!("no X-ray scattering coefficients for {}", sp.element))?;
+            match groups.iter_mut().find(|g| g.0 == sp.z && g.1 == b) {
+                Some(g) => g.3.push((sp.occupancy, site.frac)),
+                None => groups.push((sp.z, b, coef, vec![(sp.occupancy, site.frac)])),
+            }
+        }
+    }
+    let rec = s.lattice.reciprocal();
+    let lim = |len: f64| (max_r * len).ceil() as i32 + 1;
+    let (hm, km, lm) = (lim(s.lattice.a), lim(s.lattice.b), lim(s.lattice.c));
+    // Phase tables e^{2πi n x} per site and axis, n = −max..=max.
+    let tables: Vec<Vec<[Vec<Complex64>; 3]>> = groups
+        .iter()
+        .map(|g| {
+            g.3.iter()
+                .map(|(_, x)| {
+                    let t = |v: f64, m: i32| -> Vec<Complex64> {
+                        (-m..=m)
+                            .map(|n| {
+                                Complex64::from_polar(
+                                    1.0,
+                                    2.0 * std::f64::consts::PI * (n as f64) * v,
+                                )
+                            })
+                            .collect()
+                    };
+                    [t(x[0], hm), t(x[1], km), t(x[2], lm)]
+                })
+                .collect()
+        })
+        .collect();
+    let max_r2 = max_r * max_r;
+    for h in -hm..=hm {
+        for k in -km..=km {
+            for l in -lm..=lm {
+                // Friedel half-space: h > 0, or h = 0 and k > 0, or h = k = 0 and l > 0.
+                if !(h > 0 || (h == 0 && (k > 0 || (k == 0 && l > 0)))) {
+                    continue;
+                }
+                let gv: [f64; 3] = std::array::from_fn(|i| {
+                    h as f64 * rec[0][i] + k as f64 * rec[1][i] + l as f64 * rec[2][i]
+                });
+                let g2 = gv[0] * gv[0] + gv[1] * gv[1] + gv[2] * gv[2];
+                if g2 > max_r2 * (1.0 + 1e-12) {
+                    continue;
+                }
+                let g = g2.sqrt();
+                if g > max_r || (min_r > 0.0 && g < min_r) {
+                    continue;
+                }
+                let s2 = (g / 2.0) * (g / 2.0);
+                let mut f = Complex64::new(0.0, 0.0);
+                for (grp, tab) in groups.iter().zip(&tables) {
+                    let mut sum = Complex64::new(0.0, 0.0);
+                    for ((occ, _), t) in grp.3.iter().zip(tab) {
+                        sum += *occ
+                            * t[0][(h + hm) as usize]
+                            * t[1][(k + km) as usize]
+                            * t[2][(l + lm) as usize];
+                    }
+                    let mut ff = form_factor(grp.0, grp.2, s2);
+                    if grp.1 != 0.0 {
+                        ff *= (-grp.1 * s2).exp();
+                    }
+                    f += ff * sum;
+                }
+                visit([h, k, l], g, f.norm_sqr());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// (g, |F|²) of every half-space reflection up to `g_max` (Å⁻¹), ascending g.
+pub fn reflections(s: &Structure, g_max: f64, dw: DebyeWaller) -> Result<Vec<(f64, f64)>, String> {
+    let mut v = Vec::new();
+    structure_factors(s, 0.0, g_max, dw, |_, g, f2| v.push((g, f2)))?;
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(v)
 }
 
 /// pymatgen `get_unique_families`: group by sorted absolute indices; each
