@@ -28,6 +28,16 @@ seed xdi xas/xdi
 seed columns xas/columns xas/beamlines xas/chi xas/series
 seed feff feff
 seed load_bytes xas/xdi xas/columns xas/beamlines xas/chi feff
+# xrd: binary RAW and zipped brml must stay whole to be useful seeds; the
+# test fixtures add the formats the shared data lacks (brml, xrdml, GSAS).
+mkdir -p "$corpus/xrd"
+for f in "$data"/xrd/*.xy "$data"/xrd/*.chi "$data"/xrd/bruker_raw/* "$data"/xrd/jcpds/* \
+         "$data"/xrd/fe3o4_map/*_1_* "$here"/../tests/fixtures/xrd/*.xrdml \
+         "$here"/../tests/fixtures/xrd/*.fxye "$here"/../tests/fixtures/xrd/*.brml; do
+    [ -f "$f" ] || continue
+    cp "$f" "$corpus/xrd/$(echo "${f#$data/}" | tr '/ ' '__')"
+done
+
 # Athena: gzip streams cannot be cut usefully, so whole projects up to
 # 256 KiB, plus the decompressed text of small ones cut to $max.
 mkdir -p "$corpus/athena"

@@ -15,6 +15,7 @@ pub mod detect;
 pub(crate) mod fastnum;
 pub mod feff;
 pub mod xdi;
+pub mod xrd;
 
 pub use detect::{FileFormat, detect_format, load, load_bytes, load_bytes_group, load_group};
 
