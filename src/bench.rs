@@ -587,6 +587,11 @@ pub struct XrdBenchReport {
     /// Read + simulate every CIF of the 600-file library on all threads.
     pub library_cifs: usize,
     pub library_ms_parallel: f64,
+    /// Ranking the 600-CIF library (candidates precomputed) against
+    /// xrd/quartz.xy: prepare + rank, median ms; and the one-off library load.
+    pub rank_ms_median: f64,
+    pub rank_library_load_ms: f64,
+    pub rank_top: String,
     pub threads: usize,
     pub pymatgen_ms_per_cif: Option<f64>,
     pub pymatgen_parse_ms: Option<f64>,
@@ -608,6 +613,10 @@ impl XrdBenchReport {
             self.threads,
             self.library_cifs,
             self.library_ms_parallel,
+        );
+        s += &format!(
+            "phase identification: quartz.xy against {} candidates in {:.1} ms (median; top: {}), after a one-off library load of {:.0} ms\n",
+            self.library_cifs, self.rank_ms_median, self.rank_top, self.rank_library_load_ms
         );
         if let (Some(p), Some(r)) = (self.pymatgen_ms_per_cif, self.ratio_vs_carto) {
             s += &format!(
@@ -690,6 +699,21 @@ pub fn bench_xrd(opts: &BenchOptions, n: usize) -> Result<XrdBenchReport, String
         })
         .sum();
     let library_ms_parallel = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let (cands, _) = crate::xrd::identify::load_candidates(&lib)?;
+    let rank_library_load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let pat =
+        crate::io::xrd::read_pattern(&root.join("xrd/quartz.xy")).map_err(|e| e.to_string())?;
+    let mut rank_times = Vec::new();
+    let mut rank_top = String::new();
+    for _ in 0..opts.repeat.clamp(3, 20) {
+        let t = Instant::now();
+        let prep = crate::xrd::identify::prepare(&pat.two_theta_deg, &pat.intensity, 1.54184)?;
+        let r = crate::xrd::identify::rank(&prep, &cands, 0.02);
+        rank_times.push(t.elapsed().as_secs_f64() * 1e3);
+        rank_top = r.first().map(|c| c.id.clone()).unwrap_or_default();
+    }
+    let rank_ms_median = med(&mut rank_times);
     let mut report = XrdBenchReport {
         n_cifs: times.len(),
         ms_per_cif_median,
@@ -697,6 +721,9 @@ pub fn bench_xrd(opts: &BenchOptions, n: usize) -> Result<XrdBenchReport, String
         parse_ms_median,
         library_cifs: done,
         library_ms_parallel,
+        rank_ms_median,
+        rank_library_load_ms,
+        rank_top,
         threads: rayon::current_num_threads(),
         pymatgen_ms_per_cif: None,
         pymatgen_parse_ms: None,

@@ -2,7 +2,7 @@
 //! accepts `--json` and then prints exactly one JSON document on stdout;
 //! errors go to stderr with a non-zero exit code.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use carto::io::{self, Dataset, LoadOptions, MuMode};
@@ -84,6 +84,78 @@ pub struct XrdArgs {
 pub enum XrdCmd {
     /// Stick pattern of a CIF (pymatgen XRDCalculator's model), optionally broadened.
     Simulate(XrdSimArgs),
+    /// Background (SNIP), peak search and pseudo-Voigt fits of a measured pattern.
+    Peaks(XrdPeaksArgs),
+    /// Rank every CIF of a folder against a measured pattern.
+    Identify(XrdIdentifyArgs),
+    /// Weight % of phases by full-pattern summation of a reference library (powdR fps).
+    Quantify(XrdQuantArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct XrdPeaksArgs {
+    /// Measured pattern (.xy/.xye/.dat, Fit2D .chi, Bruker .raw/.brml, .xrdml, GSAS .fxye).
+    pub pattern: PathBuf,
+    /// SNIP half-window (°2θ).
+    #[arg(long, default_value_t = 1.0)]
+    pub bkg_window: f64,
+    /// Peaks must rise this many noise levels above the background.
+    #[arg(long, default_value_t = 6.0)]
+    pub min_snr: f64,
+    /// Fit each peak with a pseudo-Voigt over ± this window (°2θ).
+    #[arg(long, default_value_t = 0.5)]
+    pub fit_window: f64,
+    /// Wavelength (name or Å) for d-spacings when the file gives none.
+    #[arg(long)]
+    pub wavelength: Option<String>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct XrdIdentifyArgs {
+    /// Measured pattern.
+    pub pattern: PathBuf,
+    /// Folder of candidate CIFs (sub-folders one level down are included).
+    #[arg(long, value_name = "DIR")]
+    pub candidates: PathBuf,
+    /// Wavelength (name or Å); default: the file's.
+    #[arg(long)]
+    pub wavelength: Option<String>,
+    /// Lattice scale allowed, ± fraction.
+    #[arg(long, default_value_t = 0.02)]
+    pub max_scale: f64,
+    /// How many candidates to list.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct XrdQuantArgs {
+    /// Measured pattern.
+    pub pattern: PathBuf,
+    /// Library folder: phases.csv (phase_id, phase_name, rir) and one pattern per phase.
+    #[arg(long, value_name = "DIR")]
+    pub library: PathBuf,
+    /// Internal standard and its weight %, e.g. CORUNDUM=20.
+    #[arg(long, value_name = "ID=WT%")]
+    pub std: Option<String>,
+    /// Largest 2θ shift of each reference (°).
+    #[arg(long, default_value_t = 0.05)]
+    pub shift: f64,
+    /// Align the sample to the standard within ± this (°).
+    #[arg(long, default_value_t = 0.3)]
+    pub align: f64,
+    /// Remove phases below this weight % and refit.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_weight: f64,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -513,6 +585,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Structure(a)) => structure_cmd(&a),
         Some(Command::Xrd(a)) => match a.cmd {
             XrdCmd::Simulate(s) => xrd_simulate_cmd(&s),
+            XrdCmd::Peaks(p) => xrd_peaks_cmd(&p),
+            XrdCmd::Identify(i) => xrd_identify_cmd(&i),
+            XrdCmd::Quantify(q) => xrd_quantify_cmd(&q),
         },
         Some(Command::Bench(a)) => bench(&a),
     }
@@ -920,6 +995,222 @@ fn peak_r(r: &xas::ChiR) -> f64 {
             |a, (&r, &m)| if m > a.1 { (r, m) } else { a },
         )
         .0
+}
+
+fn read_xrd(path: &Path) -> Result<carto::io::xrd::XrdPattern> {
+    let p = carto::io::xrd::read_pattern(path).map_err(anyhow::Error::msg)?;
+    if p.npts() < 10 {
+        bail!("{}: only {} points", path.display(), p.npts());
+    }
+    Ok(p)
+}
+
+fn wavelength_of(p: &carto::io::xrd::XrdPattern, given: Option<&str>) -> Result<Option<f64>> {
+    match given {
+        Some(w) => Ok(Some(
+            carto::xrd::parse_wavelength(w).map_err(anyhow::Error::msg)?,
+        )),
+        None => Ok(p.wavelength_ang),
+    }
+}
+
+fn xrd_peaks_cmd(a: &XrdPeaksArgs) -> Result<()> {
+    use carto::xrd::peaks;
+    let p = read_xrd(&a.pattern)?;
+    let wl = wavelength_of(&p, a.wavelength.as_deref())?;
+    let (x, y) = (&p.two_theta_deg, &p.intensity);
+    let step = (x[x.len() - 1] - x[0]) / (x.len() - 1) as f64;
+    if !(a.bkg_window > 0.0 && a.fit_window > 0.0 && a.min_snr > 0.0) {
+        bail!("--bkg-window, --fit-window and --min-snr must be > 0");
+    }
+    let bkg = peaks::snip_background(y, (a.bkg_window / step).ceil() as usize);
+    let net: Vec<f64> = y.iter().zip(&bkg).map(|(a, b)| a - b).collect();
+    let found = peaks::find_peaks(x, &net, 1, a.min_snr, 0.005, 3.0 * step);
+    let sigma = p
+        .sigma
+        .clone()
+        .unwrap_or_else(|| y.iter().map(|v| v.abs().max(1.0).sqrt()).collect());
+    let fits: Vec<Value> = found
+        .iter()
+        .map(
+            |pk| match peaks::fit_peak(x, y, Some(&sigma), pk.two_theta, a.fit_window) {
+                Ok(f) => {
+                    let d = wl.map(|l| carto::io::xrd::d_from_two_theta(f.center, l));
+                    json!({"two_theta": f.center, "two_theta_err": f.center_err, "fwhm": f.fwhm,
+                       "fwhm_err": f.fwhm_err, "eta": f.eta, "eta_err": f.eta_err, "area": f.area,
+                       "area_err": f.area_err, "height": pk.height, "d": d,
+                       "chi2_reduced": f.chi2_reduced})
+                }
+                Err(e) => json!({"two_theta": pk.two_theta, "height": pk.height, "error": e}),
+            },
+        )
+        .collect();
+    if a.json {
+        return emit(&serde_json::to_string(&json!({
+            "file": a.pattern.display().to_string(), "format": p.source_format,
+            "wavelength_ang": wl, "two_theta": x, "intensity": y, "background": bkg,
+            "peaks": fits,
+        }))?);
+    }
+    let mut out = format!(
+        "{}  ({}, {} points, λ = {})\n{:>10} {:>9} {:>8} {:>6} {:>11} {:>9}\n",
+        a.pattern.display(),
+        p.source_format,
+        p.npts(),
+        wl.map_or("unknown".to_string(), |l| format!("{l} Å")),
+        "2θ (°)",
+        "± (°)",
+        "FWHM",
+        "eta",
+        "area",
+        "d (Å)"
+    );
+    for f in &fits {
+        let g = |k: &str| f[k].as_f64().unwrap_or(f64::NAN);
+        out.push_str(&format!(
+            "{:10.4} {:9.5} {:8.4} {:6.2} {:11.1} {:9.5}\n",
+            g("two_theta"),
+            g("two_theta_err"),
+            g("fwhm"),
+            g("eta"),
+            g("area"),
+            g("d")
+        ));
+    }
+    emit(&out)
+}
+
+fn xrd_identify_cmd(a: &XrdIdentifyArgs) -> Result<()> {
+    use carto::xrd::identify;
+    let p = read_xrd(&a.pattern)?;
+    let wl = wavelength_of(&p, a.wavelength.as_deref())?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: the file gives no wavelength: pass --wavelength",
+            a.pattern.display()
+        )
+    })?;
+    if !(a.max_scale >= 0.0 && a.max_scale <= 0.2) {
+        bail!("--max-scale = {} must be in [0, 0.2]", a.max_scale);
+    }
+    let t = std::time::Instant::now();
+    let (cands, errors) = identify::load_candidates(&a.candidates).map_err(anyhow::Error::msg)?;
+    let load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = std::time::Instant::now();
+    let prep = identify::prepare(&p.two_theta_deg, &p.intensity, wl)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.pattern.display()))?;
+    let ranked = identify::rank(&prep, &cands, a.max_scale);
+    let rank_ms = t.elapsed().as_secs_f64() * 1e3;
+    let top: Vec<&identify::RankedCandidate> = ranked.iter().take(a.top.max(1)).collect();
+    if a.json {
+        return emit(&serde_json::to_string(&json!({
+            "file": a.pattern.display().to_string(), "wavelength_ang": wl,
+            "fwhm_deg": prep.fwhm_deg, "measured_peaks": prep.peaks.len(),
+            "candidates": cands.len(), "unreadable": errors, "load_ms": load_ms,
+            "rank_ms": rank_ms, "ranking": top,
+        }))?);
+    }
+    let mut out = format!(
+        "{}: λ = {wl} Å, peak FWHM {:.3}°, {} peaks; {} candidates ({} unreadable) ranked in {rank_ms:.0} ms\n{:>4} {:>6} {:>7} {:>8}  {}\n",
+        a.pattern.display(),
+        prep.fwhm_deg,
+        prep.peaks.len(),
+        cands.len(),
+        errors.len(),
+        "rank",
+        "score",
+        "scale",
+        "matched",
+        "candidate (formula)"
+    );
+    for (i, c) in top.iter().enumerate() {
+        out.push_str(&format!(
+            "{:4} {:6.3} {:7.4} {:>4}/{:<3}  {} ({})\n",
+            i + 1,
+            c.score,
+            c.scale,
+            c.matched_peaks,
+            c.measured_peaks,
+            c.id,
+            c.formula
+        ));
+    }
+    emit(&out)
+}
+
+fn xrd_quantify_cmd(a: &XrdQuantArgs) -> Result<()> {
+    use carto::xrd::quantify;
+    let p = read_xrd(&a.pattern)?;
+    let refs = quantify::load_library(&a.library).map_err(anyhow::Error::msg)?;
+    let standard = match &a.std {
+        None => None,
+        Some(s) => {
+            let (id, w) = s.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!("--std '{s}' must look like ID=WT%, e.g. CORUNDUM=20")
+            })?;
+            let w: f64 = w
+                .trim()
+                .trim_end_matches('%')
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--std '{s}': '{w}' is not a weight %"))?;
+            if !(w > 0.0 && w < 100.0) {
+                bail!("--std '{s}': the weight % must be in (0, 100)");
+            }
+            let i = refs
+                .iter()
+                .position(|r| r.id.eq_ignore_ascii_case(id.trim()))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--std: no phase '{id}' in {}", a.library.display())
+                })?;
+            Some((i, w))
+        }
+    };
+    for (name, v, hi) in [
+        ("--shift", a.shift, 1.0),
+        ("--align", a.align, 2.0),
+        ("--min-weight", a.min_weight, 50.0),
+    ] {
+        if !(v >= 0.0 && v <= hi) {
+            bail!("{name} = {v} must be in [0, {hi}]");
+        }
+    }
+    let r = quantify::quantify(
+        &p.two_theta_deg,
+        &p.intensity,
+        &refs,
+        &quantify::QuantOptions {
+            max_shift_deg: a.shift,
+            standard,
+            align_deg: if standard.is_some() { a.align } else { 0.0 },
+            min_weight_percent: a.min_weight,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", a.pattern.display()))?;
+    if a.json {
+        return emit(&serde_json::to_string(&json!({
+            "file": a.pattern.display().to_string(), "library": a.library.display().to_string(),
+            "phases": r.phases, "rwp_percent": r.rwp_percent, "sample_shift_deg": r.sample_shift_deg,
+            "two_theta": r.two_theta, "measured": r.measured, "fitted": r.fitted,
+        }))?);
+    }
+    let mut out = format!(
+        "{}: {} library phases, Rwp {:.2} %, sample shift {:+.3}°\n{:>12}  {:>8}  {}\n",
+        a.pattern.display(),
+        refs.len(),
+        r.rwp_percent,
+        r.sample_shift_deg,
+        "weight %",
+        "shift",
+        "phase"
+    );
+    let mut ph: Vec<&quantify::QuantPhase> = r.phases.iter().collect();
+    ph.sort_by(|x, y| y.weight_percent.total_cmp(&x.weight_percent));
+    for q in ph {
+        out.push_str(&format!(
+            "{:12.2}  {:+8.3}  {} ({})\n",
+            q.weight_percent, q.shift_deg, q.id, q.name
+        ));
+    }
+    emit(&out)
 }
 
 fn xrd_simulate_cmd(a: &XrdSimArgs) -> Result<()> {

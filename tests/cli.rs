@@ -1249,3 +1249,86 @@ fn xrd_simulate_json_and_profile() {
     ]);
     assert!(e.contains("CuKz") && e.contains("CuKa"), "{e}");
 }
+
+#[test]
+fn xrd_identify_quantify_and_peaks() {
+    let run = |sub: &str, file: &Path, rest: &[&OsStr]| {
+        let mut a: Vec<&OsStr> = vec![OsStr::new("xrd"), OsStr::new(sub), file.as_os_str()];
+        a.extend_from_slice(rest);
+        json_ok(&a)
+    };
+    let quartz = common::data("xrd/quartz.xy");
+    let cifs = common::data("cif/amcsd");
+    let v = run(
+        "identify",
+        &quartz,
+        &[
+            OsStr::new("--candidates"),
+            cifs.as_os_str(),
+            OsStr::new("--wavelength"),
+            OsStr::new("CuKa"),
+            OsStr::new("--json"),
+        ],
+    );
+    assert_eq!(v["ranking"][0]["id"], "quartz_amcsd11008");
+    assert!(num(&v["ranking"][0], "score") > 0.9);
+    assert_eq!(v["candidates"], 35);
+    // No wavelength in a plain .xy: a readable error.
+    let e = stderr_err(&[
+        OsStr::new("xrd"),
+        OsStr::new("identify"),
+        quartz.as_os_str(),
+        OsStr::new("--candidates"),
+        cifs.as_os_str(),
+    ]);
+    assert!(e.contains("--wavelength"), "{e}");
+    let mix = common::data("xrd/rockjock/mixtures/Mix2.xy");
+    let lib = common::data("xrd/rockjock/library");
+    let q = run(
+        "quantify",
+        &mix,
+        &[
+            OsStr::new("--library"),
+            lib.as_os_str(),
+            OsStr::new("--std"),
+            OsStr::new("CORUNDUM=20"),
+            OsStr::new("--json"),
+        ],
+    );
+    let phases = q["phases"].as_array().expect("phases");
+    let w = |id: &str| {
+        phases
+            .iter()
+            .filter(|p| p["id"] == id)
+            .map(|p| num(p, "weight_percent"))
+            .sum::<f64>()
+    };
+    assert!((w("CORUNDUM") - 20.0).abs() < 1e-9);
+    // Mix2 holds 4 % quartz (measured 4.4).
+    assert!(
+        (w("QUARTZ") + w("QUARTZ_2") - 4.0).abs() < 1.5,
+        "{phases:?}"
+    );
+    let e = stderr_err(&[
+        OsStr::new("xrd"),
+        OsStr::new("quantify"),
+        mix.as_os_str(),
+        OsStr::new("--library"),
+        lib.as_os_str(),
+        OsStr::new("--std"),
+        OsStr::new("RUBY=20"),
+    ]);
+    assert!(e.contains("RUBY"), "{e}");
+    // Peaks: quartz 101 at 26.64° with Cu Kα.
+    let p = run("peaks", &quartz, &[OsStr::new("--json")]);
+    let best = p["peaks"]
+        .as_array()
+        .expect("peaks")
+        .iter()
+        .filter(|x| x["area"].is_number())
+        .max_by(|a, b| num(a, "area").total_cmp(&num(b, "area")))
+        .expect("a peak")
+        .clone();
+    assert!((num(&best, "two_theta") - 26.64).abs() < 0.05, "{best}");
+    assert!(num(&best, "two_theta_err") < 0.01, "{best}");
+}

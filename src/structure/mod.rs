@@ -87,7 +87,8 @@ impl Lattice {
             }
         }
         let m = self.matrix();
-        if !(dot(m[0], cross(m[1], m[2])).abs() > 1e-3) || m[2][2].is_nan() {
+        let vol = dot(m[0], cross(m[1], m[2])).abs();
+        if vol.is_nan() || vol <= 1e-3 || m[2][2].is_nan() {
             return Err("the cell angles give no volume".into());
         }
         Ok(())

@@ -138,10 +138,10 @@ pub fn hall_number_from_hm(symbol: &str) -> Option<i32> {
     if found.is_empty() {
         return None;
     }
-    if let Some(sfx) = suffix {
-        if let Some(e) = found.iter().find(|e| e.setting.eq_ignore_ascii_case(&sfx)) {
-            return Some(e.hall_number);
-        }
+    if let Some(sfx) = suffix
+        && let Some(e) = found.iter().find(|e| e.setting.eq_ignore_ascii_case(&sfx))
+    {
+        return Some(e.hall_number);
     }
     found.sort_by_key(|e| match e.setting {
         "2" | "H" => 0,

@@ -116,7 +116,7 @@ pub fn prepare(
         return Err("the pattern needs a wavelength (give --wavelength)".into());
     }
     let step = (two_theta[n - 1] - two_theta[0]) / (n - 1) as f64;
-    if !(step > 0.0) {
+    if step.is_nan() || step <= 0.0 {
         return Err("2θ must increase".into());
     }
     // SNIP erodes concave backgrounds (a hump from an amorphous phase or a
@@ -293,4 +293,49 @@ pub fn rank(p: &PreparedPattern, candidates: &[Candidate], max_scale: f64) -> Ve
         .collect();
     v.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
     v
+}
+
+/// Every CIF in `dir` (and its sub-folders one level down) as a candidate,
+/// read in parallel; files that cannot be read are returned with their error.
+pub fn load_candidates(dir: &std::path::Path) -> Result<(Vec<Candidate>, Vec<String>), String> {
+    use rayon::prelude::*;
+    let mut files = Vec::new();
+    let list = |d: &std::path::Path| -> Result<Vec<std::path::PathBuf>, String> {
+        Ok(std::fs::read_dir(d)
+            .map_err(|e| format!("{}: {e}", d.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect())
+    };
+    for p in list(dir)? {
+        if p.is_dir() {
+            files.extend(list(&p)?.into_iter().filter(|f| f.is_file()));
+        } else {
+            files.push(p);
+        }
+    }
+    files.retain(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cif")));
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{}: no .cif files", dir.display()));
+    }
+    let res: Vec<Result<Candidate, String>> = files
+        .par_iter()
+        .map(|f| {
+            let mut v = crate::structure::read_cif(f).map_err(|e| e.to_string())?;
+            let id = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Candidate::new(&id, &v.remove(0)).map_err(|e| format!("{}: {e}", f.display()))
+        })
+        .collect();
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    for r in res {
+        match r {
+            Ok(c) => ok.push(c),
+            Err(e) => errors.push(e),
+        }
+    }
+    Ok((ok, errors))
 }

@@ -87,7 +87,7 @@ pub fn broaden(
     if ![p.u, p.v, p.w].iter().all(|x| x.is_finite()) || p.w <= 0.0 {
         return Err("Caglioti U, V, W must be finite with W > 0".into());
     }
-    if !(two_theta_max_deg > two_theta_min_deg) {
+    if two_theta_max_deg.is_nan() || two_theta_max_deg <= two_theta_min_deg {
         return Err("the 2θ range must be increasing".into());
     }
     let n = ((two_theta_max_deg - two_theta_min_deg) / p.step_deg).floor() as usize + 1;

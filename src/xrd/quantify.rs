@@ -36,7 +36,7 @@ impl Default for QuantOptions {
             max_shift_deg: 0.05,
             standard: None,
             align_deg: 0.3,
-            min_weight_percent: 1.0,
+            min_weight_percent: 0.0,
         }
     }
 }
@@ -371,6 +371,85 @@ pub fn quantify(
         fitted,
         contributions,
     })
+}
+
+/// A reference library folder: `phases.csv` (`phase_id,phase_name,rir`) and
+/// one pattern file per phase id (`ID.xy`, or any format Carto reads with
+/// the id as its stem). Errors name the file and line.
+pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
+    let csv_path = dir.join("phases.csv");
+    let text = std::fs::read_to_string(&csv_path)
+        .map_err(|e| format!("{}: cannot read: {e}", csv_path.display()))?;
+    let mut lines = text.lines().enumerate();
+    let header = lines
+        .next()
+        .map(|(_, l)| {
+            l.split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (ci, cn, cr) = match (col("phase_id"), col("phase_name"), col("rir")) {
+        (Some(a), Some(b), Some(c)) => (a, b, c),
+        _ => {
+            return Err(format!(
+                "{}:1: the header must name phase_id, phase_name and rir",
+                csv_path.display()
+            ));
+        }
+    };
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    let mut out = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let at = |c: usize| f.get(c).copied().unwrap_or("");
+        let id = at(ci);
+        let rir: f64 = at(cr).parse().map_err(|_| {
+            format!(
+                "{}:{}: rir '{}' of {id} is not a number",
+                csv_path.display(),
+                i + 1,
+                at(cr)
+            )
+        })?;
+        if !(rir.is_finite() && rir > 0.0) {
+            return Err(format!(
+                "{}:{}: rir of {id} must be > 0",
+                csv_path.display(),
+                i + 1
+            ));
+        }
+        let Some(path) = files
+            .iter()
+            .find(|p| p.file_stem().is_some_and(|s| s.to_string_lossy() == id) && p.is_file())
+        else {
+            return Err(format!(
+                "{}:{}: no pattern file for phase {id} in {}",
+                csv_path.display(),
+                i + 1,
+                dir.display()
+            ));
+        };
+        let p = crate::io::xrd::read_pattern(path).map_err(|e| e.to_string())?;
+        out.push(Reference {
+            id: id.to_string(),
+            name: at(cn).to_string(),
+            rir,
+            two_theta: p.two_theta_deg,
+            intensity: p.intensity,
+        });
+    }
+    if out.is_empty() {
+        return Err(format!("{}: no phases", csv_path.display()));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

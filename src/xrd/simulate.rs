@@ -236,6 +236,9 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, String> {
         .collect())
 }
 
+/// Sites of one element and B: (Z, B, form-factor coefficients, [(occupancy, frac)]).
+type SiteGroup<'a> = (u32, f64, &'a [[f64; 2]; 4], Vec<(f64, [f64; 3])>);
+
 /// Every reflection (h, k, l in the Friedel half-space) with
 /// `g_min ≤ g ≤ g_max` (g = 1/d, Å⁻¹; `g_min = 0` means no lower limit, as
 /// pymatgen), given to `visit(hkl, g, |F|²)` in generation order.
@@ -248,7 +251,7 @@ pub fn structure_factors(
 ) -> Result<(), String> {
     let coefs = coefficients();
     // Sites grouped by (element, B): F = Σ_groups f(s)·e^{−Bs²}·Σ occ·e^{2πi h·x}.
-    let mut groups: Vec<(u32, f64, &[[f64; 2]; 4], Vec<(f64, [f64; 3])>)> = Vec::new();
+    let mut groups: Vec<SiteGroup> = Vec::new();
     for site in &s.sites {
         let b = match dw {
             DebyeWaller::Off => 0.0,
