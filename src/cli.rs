@@ -663,11 +663,49 @@ fn emit(text: &str) -> Result<()> {
     }
 }
 
+/// `carto info` for a powder pattern.
+fn info_pattern(path: &Path, as_json: bool) -> Result<()> {
+    let p = carto::io::xrd::read_pattern(path).map_err(anyhow::Error::msg)?;
+    let (x, n) = (&p.two_theta_deg, p.npts());
+    let first = x.first().copied().unwrap_or(f64::NAN);
+    let last = x.last().copied().unwrap_or(f64::NAN);
+    let step = if n > 1 {
+        (last - first) / (n - 1) as f64
+    } else {
+        f64::NAN
+    };
+    if as_json {
+        return emit(&serde_json::to_string_pretty(&json!({
+            "file": path.display().to_string(), "format": p.source_format, "modality": "xrd",
+            "npts": n, "two_theta_range": [first, last], "step_deg": step,
+            "wavelength_ang": p.wavelength_ang, "has_sigma": p.sigma.is_some(),
+            "metadata": p.metadata,
+        }))?);
+    }
+    let mut out = format!(
+        "{}: {} (xrd)\n  {n} points, 2θ {first:.4} – {last:.4}° (step {step:.5}°)\n  wavelength: {}\n",
+        path.display(),
+        p.source_format,
+        p.wavelength_ang
+            .map_or("not in the file".to_string(), |w| format!("{w} Å"))
+    );
+    for (k, v) in p.metadata.iter().take(12) {
+        out.push_str(&format!("  {k}: {v}\n"));
+    }
+    emit(&out)
+}
+
 fn info(a: &InfoArgs) -> Result<()> {
     let path = &a.input.file;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let format = io::detect_format(&bytes);
     let file = path.display().to_string();
+    if a.input.mu.is_none()
+        && a.input.columns.is_none()
+        && carto::io::xrd::is_powder_pattern(path, &bytes)
+    {
+        return info_pattern(path, a.json);
+    }
     let ds = io::load_bytes(&bytes, &file, &a.input.load_options())?;
     check_group_option(&ds, &a.input, &file)?;
     let mut v = json!({ "file": file, "format": format, "modality": ds.modality() });
@@ -1057,7 +1095,7 @@ fn xrd_peaks_cmd(a: &XrdPeaksArgs) -> Result<()> {
         a.pattern.display(),
         p.source_format,
         p.npts(),
-        wl.map_or("unknown".to_string(), |l| format!("{l} Å")),
+        wl.map_or("unknown".to_string(), |l| format!("{l:.5} Å")),
         "2θ (°)",
         "± (°)",
         "FWHM",
@@ -1110,7 +1148,7 @@ fn xrd_identify_cmd(a: &XrdIdentifyArgs) -> Result<()> {
         }))?);
     }
     let mut out = format!(
-        "{}: λ = {wl} Å, peak FWHM {:.3}°, {} peaks; {} candidates ({} unreadable) ranked in {rank_ms:.0} ms\n{:>4} {:>6} {:>7} {:>8}  {}\n",
+        "{}: λ = {wl:.5} Å, peak FWHM {:.3}°, {} peaks; {} candidates ({} unreadable) ranked in {rank_ms:.0} ms\n{:>4} {:>6} {:>7} {:>8}  {}\n",
         a.pattern.display(),
         prep.fwhm_deg,
         prep.peaks.len(),

@@ -1267,10 +1267,14 @@ fn xrd_identify_quantify_and_peaks() {
             cifs.as_os_str(),
             OsStr::new("--wavelength"),
             OsStr::new("CuKa"),
+            OsStr::new("--max-scale"),
+            OsStr::new("0.035"),
             OsStr::new("--json"),
         ],
     );
+    // This AMCSD quartz was measured under pressure: its cell is 2.8 % small.
     assert_eq!(v["ranking"][0]["id"], "quartz_amcsd11008");
+    assert!((num(&v["ranking"][0], "scale") - 1.027).abs() < 0.003);
     assert!(num(&v["ranking"][0], "score") > 0.9);
     assert_eq!(v["candidates"], 35);
     // No wavelength in a plain .xy: a readable error.
@@ -1331,4 +1335,22 @@ fn xrd_identify_quantify_and_peaks() {
         .clone();
     assert!((num(&best, "two_theta") - 26.64).abs() < 0.05, "{best}");
     assert!(num(&best, "two_theta_err") < 0.01, "{best}");
+}
+
+#[test]
+fn info_tells_powder_patterns_from_spectra() {
+    let raw = common::data("xrd/bruker_raw/D5000_1.RAW");
+    let v = json_ok(&args("info", &raw, &["--json"]));
+    assert_eq!(v["modality"], "xrd");
+    assert_eq!(v["format"], "bruker_raw_v3");
+    assert_eq!(v["npts"], 3651);
+    assert_eq!(num(&v, "wavelength_ang"), 1.78897);
+    let quartz = common::data("xrd/quartz.xy");
+    let v = json_ok(&args("info", &quartz, &["--json"]));
+    assert_eq!(v["modality"], "xrd");
+    assert!(v["wavelength_ang"].is_null());
+    // A Larch χ(k) file with the same shape stays a χ(k) file.
+    let chi = common::data("xas/chi/cu.chi");
+    let v = json_ok(&args("info", &chi, &["--json"]));
+    assert_eq!(v["modality"], "chi");
 }
