@@ -157,65 +157,49 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, String> {
     }
     let half = |deg: f64| (deg.to_radians() / 2.0).sin() * 2.0 / lambda;
     let (min_r, max_r) = (half(o.two_theta_min_deg), half(o.two_theta_max_deg));
-    let mut refl: Vec<Reflection> = Vec::new();
-    structure_factors(s, min_r, max_r, o.debye_waller, |hkl, g, f2| {
-        let theta = (lambda * g / 2.0).clamp(-1.0, 1.0).asin();
-        let lp = (1.0 + (2.0 * theta).cos().powi(2)) / (theta.sin().powi(2) * theta.cos());
-        refl.push(Reflection {
-            hkl,
-            g,
-            two_theta: (2.0 * theta).to_degrees(),
-            intensity: 2.0 * f2 * lp,
-        });
-    })?;
-    // pymatgen's order: g ascending, then h, k, l descending.
-    refl.sort_by(|a, b| {
-        a.g.total_cmp(&b.g)
-            .then(b.hkl[0].cmp(&a.hkl[0]))
-            .then(b.hkl[1].cmp(&a.hkl[1]))
-            .then(b.hkl[2].cmp(&a.hkl[2]))
-    });
+    let refl: Vec<Reflection> = structure_factors(s, min_r, max_r, o.debye_waller)?
+        .into_iter()
+        .map(|(hkl, g, f2)| {
+            let theta = (lambda * g / 2.0).clamp(-1.0, 1.0).asin();
+            let lp = (1.0 + (2.0 * theta).cos().powi(2)) / (theta.sin().powi(2) * theta.cos());
+            Reflection {
+                hkl,
+                g,
+                two_theta: (2.0 * theta).to_degrees(),
+                intensity: 2.0 * f2 * lp,
+            }
+        })
+        .collect();
     let hex = is_hexagonal(s);
-    let index = |v: [i32; 3]| -> Vec<i32> {
-        if hex {
-            vec![v[0], v[1], -v[0] - v[1], v[2]]
-        } else {
-            v.to_vec()
-        }
-    };
-    // Merge reflections whose 2θ rounds (half to even) to the same 1e-5°.
+    // Merge reflections whose 2θ rounds (half to even) to the same 1e-5°:
+    // the key rises with g, so a bin is a run of the sorted reflections.
     struct Acc {
-        key: i64,
         two_theta: f64,
         d: f64,
         intensity: f64,
-        hkls: Vec<Vec<i32>>,
+        /// Range of `refl` merged here.
+        from: usize,
+        to: usize,
     }
     let mut peaks: Vec<Acc> = Vec::new();
-    let mut by_key: HashMap<i64, usize> = HashMap::new();
-    for r in &refl {
+    let mut last_key = None;
+    for (i, r) in refl.iter().enumerate() {
         let key = (r.two_theta / 1e-5).round_ties_even() as i64;
-        let neg = [-r.hkl[0], -r.hkl[1], -r.hkl[2]];
-        match by_key.get(&key) {
-            Some(&i) => {
-                let p = &mut peaks[i];
+        match peaks.last_mut() {
+            Some(p) if last_key == Some(key) => {
                 p.intensity += r.intensity;
-                p.hkls.push(index(r.hkl));
-                p.hkls.push(index(neg));
+                p.to = i + 1;
             }
-            None => {
-                by_key.insert(key, peaks.len());
-                peaks.push(Acc {
-                    key,
-                    two_theta: r.two_theta,
-                    d: 1.0 / r.g,
-                    intensity: r.intensity,
-                    hkls: vec![index(r.hkl), index(neg)],
-                });
-            }
+            _ => peaks.push(Acc {
+                two_theta: r.two_theta,
+                d: 1.0 / r.g,
+                intensity: r.intensity,
+                from: i,
+                to: i + 1,
+            }),
         }
+        last_key = Some(key);
     }
-    peaks.sort_by_key(|p| p.key);
     let imax = peaks.iter().map(|p| p.intensity).fold(0.0, f64::max);
     if imax <= 0.0 {
         return Ok(Vec::new());
@@ -224,7 +208,7 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, String> {
         .into_iter()
         .filter(|p| p.intensity / imax * 100.0 > 1e-3)
         .map(|p| {
-            let (hkls, multiplicity) = families(&p.hkls);
+            let (hkls, multiplicity) = families(&refl[p.from..p.to], hex);
             Peak {
                 two_theta: p.two_theta,
                 intensity: p.intensity / imax * 100.0,
@@ -241,14 +225,13 @@ type SiteGroup<'a> = (u32, f64, &'a [[f64; 2]; 4], Vec<(f64, [f64; 3])>);
 
 /// Every reflection (h, k, l in the Friedel half-space) with
 /// `g_min ≤ g ≤ g_max` (g = 1/d, Å⁻¹; `g_min = 0` means no lower limit, as
-/// pymatgen), given to `visit(hkl, g, |F|²)` in generation order.
+/// pymatgen) as (hkl, g, |F|²), sorted by g, then h, k, l descending.
 pub fn structure_factors(
     s: &Structure,
     min_r: f64,
     max_r: f64,
     dw: DebyeWaller,
-    mut visit: impl FnMut([i32; 3], f64, f64),
-) -> Result<(), String> {
+) -> Result<Vec<([i32; 3], f64, f64)>, String> {
     let coefs = coefficients();
     // Sites grouped by (element, B): F = Σ_groups f(s)·e^{−Bs²}·Σ occ·e^{2πi h·x}.
     let mut groups: Vec<SiteGroup> = Vec::new();
@@ -271,38 +254,76 @@ pub fn structure_factors(
     let rec = s.lattice.reciprocal();
     let lim = |len: f64| (max_r * len).ceil() as i32 + 1;
     let (hm, km, lm) = (lim(s.lattice.a), lim(s.lattice.b), lim(s.lattice.c));
-    // Phase tables e^{2πi n x} per site and axis, n = −max..=max.
-    let tables: Vec<Vec<[Vec<Complex64>; 3]>> = groups
-        .iter()
-        .map(|g| {
-            g.3.iter()
-                .map(|(_, x)| {
-                    let t = |v: f64, m: i32| -> Vec<Complex64> {
-                        (-m..=m)
-                            .map(|n| {
-                                Complex64::from_polar(
-                                    1.0,
-                                    2.0 * std::f64::consts::PI * (n as f64) * v,
-                                )
-                            })
-                            .collect()
-                    };
-                    [t(x[0], hm), t(x[1], km), t(x[2], lm)]
-                })
-                .collect()
-        })
-        .collect();
+    // Flat site list (group by group) and phase tables e^{2πi n x} for
+    // n = −max..=max, built by recurrence from e^{2πi x}.
+    let mut occ: Vec<f64> = Vec::new();
+    let mut group_end: Vec<usize> = Vec::new();
+    let mut tabs: [Vec<Complex64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let widths = [
+        (2 * hm + 1) as usize,
+        (2 * km + 1) as usize,
+        (2 * lm + 1) as usize,
+    ];
+    for g in &groups {
+        for (o, x) in &g.3 {
+            occ.push(*o);
+            for (axis, m) in [hm, km, lm].into_iter().enumerate() {
+                let step = Complex64::from_polar(1.0, 2.0 * std::f64::consts::PI * x[axis]);
+                let mut z =
+                    Complex64::from_polar(1.0, -2.0 * std::f64::consts::PI * m as f64 * x[axis]);
+                for _ in 0..widths[axis] {
+                    tabs[axis].push(z);
+                    z *= step;
+                }
+            }
+        }
+        group_end.push(occ.len());
+    }
+    let nsites = occ.len();
+    // e^{2πi l z} laid out l-major (all sites of one l contiguous), real
+    // and imaginary parts apart, for the innermost sum.
+    let (mut l_re, mut l_im) = (vec![0.0; widths[2] * nsites], vec![0.0; widths[2] * nsites]);
+    for j in 0..nsites {
+        for li in 0..widths[2] {
+            let z = tabs[2][j * widths[2] + li];
+            l_re[li * nsites + j] = z.re;
+            l_im[li * nsites + j] = z.im;
+        }
+    }
+    let (mut hk_re, mut hk_im) = (vec![0.0; nsites], vec![0.0; nsites]);
     let max_r2 = max_r * max_r;
-    for h in -hm..=hm {
+    let c_star = rec[2];
+    let cc = c_star[0] * c_star[0] + c_star[1] * c_star[1] + c_star[2] * c_star[2];
+    let mut parts: Vec<Complex64> = Vec::new();
+    let mut found: Vec<([i32; 3], f64)> = Vec::new();
+    for h in 0..=hm {
         for k in -km..=km {
-            for l in -lm..=lm {
+            if h == 0 && k < 0 {
+                continue;
+            }
+            let p: [f64; 3] = std::array::from_fn(|i| h as f64 * rec[0][i] + k as f64 * rec[1][i]);
+            // |p + l c*|² ≤ max_r²: a quadratic in l.
+            let b = 2.0 * (p[0] * c_star[0] + p[1] * c_star[1] + p[2] * c_star[2]);
+            let c = p[0] * p[0] + p[1] * p[1] + p[2] * p[2] - max_r2;
+            let disc = b * b - 4.0 * cc * c;
+            if disc < 0.0 {
+                continue;
+            }
+            let root = disc.sqrt();
+            let l_lo = (((-b - root) / (2.0 * cc)).floor() as i32 - 1).max(-lm);
+            let l_hi = (((-b + root) / (2.0 * cc)).ceil() as i32 + 1).min(lm);
+            let (hi, ki) = ((h + hm) as usize, (k + km) as usize);
+            for j in 0..nsites {
+                let z = occ[j] * tabs[0][j * widths[0] + hi] * tabs[1][j * widths[1] + ki];
+                hk_re[j] = z.re;
+                hk_im[j] = z.im;
+            }
+            for l in l_lo..=l_hi {
                 // Friedel half-space: h > 0, or h = 0 and k > 0, or h = k = 0 and l > 0.
-                if !(h > 0 || (h == 0 && (k > 0 || (k == 0 && l > 0)))) {
+                if h == 0 && k == 0 && l <= 0 {
                     continue;
                 }
-                let gv: [f64; 3] = std::array::from_fn(|i| {
-                    h as f64 * rec[0][i] + k as f64 * rec[1][i] + l as f64 * rec[2][i]
-                });
+                let gv: [f64; 3] = std::array::from_fn(|i| p[i] + l as f64 * c_star[i]);
                 let g2 = gv[0] * gv[0] + gv[1] * gv[1] + gv[2] * gv[2];
                 if g2 > max_r2 * (1.0 + 1e-12) {
                     continue;
@@ -311,58 +332,124 @@ pub fn structure_factors(
                 if g > max_r || (min_r > 0.0 && g < min_r) {
                     continue;
                 }
-                let s2 = (g / 2.0) * (g / 2.0);
-                let mut f = Complex64::new(0.0, 0.0);
-                for (grp, tab) in groups.iter().zip(&tables) {
-                    let mut sum = Complex64::new(0.0, 0.0);
-                    for ((occ, _), t) in grp.3.iter().zip(tab) {
-                        sum += *occ
-                            * t[0][(h + hm) as usize]
-                            * t[1][(k + km) as usize]
-                            * t[2][(l + lm) as usize];
-                    }
-                    let mut ff = form_factor(grp.0, grp.2, s2);
-                    if grp.1 != 0.0 {
-                        ff *= (-grp.1 * s2).exp();
-                    }
-                    f += ff * sum;
+                let li = (l + lm) as usize;
+                let mut j0 = 0;
+                for &end in &group_end {
+                    let row = li * nsites;
+                    parts.push(cdot(
+                        &hk_re[j0..end],
+                        &hk_im[j0..end],
+                        &l_re[row + j0..row + end],
+                        &l_im[row + j0..row + end],
+                    ));
+                    j0 = end;
                 }
-                visit([h, k, l], g, f.norm_sqr());
+                found.push(([h, k, l], g));
             }
         }
     }
-    Ok(())
+    // pymatgen's order: g ascending, then h, k, l descending. Symmetry-
+    // equivalent reflections share g, so the form factors are evaluated
+    // once per distinct g.
+    let mut order: Vec<u32> = (0..found.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (x, y) = (&found[a as usize], &found[b as usize]);
+        x.1.total_cmp(&y.1)
+            .then(y.0[0].cmp(&x.0[0]))
+            .then(y.0[1].cmp(&x.0[1]))
+            .then(y.0[2].cmp(&x.0[2]))
+    });
+    let ng = groups.len();
+    let mut ff = vec![0.0; ng];
+    let mut ff_g = f64::NAN;
+    let mut out = Vec::with_capacity(found.len());
+    for &i in &order {
+        let (hkl, g) = found[i as usize];
+        if !((g - ff_g).abs() <= 1e-13 * g) {
+            let s2 = (g / 2.0) * (g / 2.0);
+            for (f, grp) in ff.iter_mut().zip(&groups) {
+                *f = form_factor(grp.0, grp.2, s2);
+                if grp.1 != 0.0 {
+                    *f *= (-grp.1 * s2).exp();
+                }
+            }
+            ff_g = g;
+        }
+        let part = &parts[i as usize * ng..(i as usize + 1) * ng];
+        let f: Complex64 = part.iter().zip(&ff).map(|(s_, f)| *f * s_).sum();
+        out.push((hkl, g, f.norm_sqr()));
+    }
+    Ok(out)
+}
+
+/// Σ aⱼ·bⱼ over complex numbers given as separate real and imaginary parts,
+/// with four independent accumulators (the loop is bound by add latency).
+#[inline]
+fn cdot(ar: &[f64], ai: &[f64], br: &[f64], bi: &[f64]) -> Complex64 {
+    let n = ar.len().min(ai.len()).min(br.len()).min(bi.len());
+    let (mut re, mut im) = ([0.0f64; 4], [0.0f64; 4]);
+    let full = n / 4 * 4;
+    for c in (0..full).step_by(4) {
+        for u in 0..4 {
+            let j = c + u;
+            re[u] += ar[j] * br[j] - ai[j] * bi[j];
+            im[u] += ar[j] * bi[j] + ai[j] * br[j];
+        }
+    }
+    for j in full..n {
+        re[0] += ar[j] * br[j] - ai[j] * bi[j];
+        im[0] += ar[j] * bi[j] + ai[j] * br[j];
+    }
+    Complex64::new(
+        (re[0] + re[1]) + (re[2] + re[3]),
+        (im[0] + im[1]) + (im[2] + im[3]),
+    )
 }
 
 /// (g, |F|²) of every half-space reflection up to `g_max` (Å⁻¹), ascending g.
 pub fn reflections(s: &Structure, g_max: f64, dw: DebyeWaller) -> Result<Vec<(f64, f64)>, String> {
-    let mut v = Vec::new();
-    structure_factors(s, 0.0, g_max, dw, |_, g, f2| v.push((g, f2)))?;
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(v)
+    Ok(structure_factors(s, 0.0, g_max, dw)?
+        .into_iter()
+        .map(|(_, g, f2)| (g, f2))
+        .collect())
 }
 
-/// pymatgen `get_unique_families`: group by sorted absolute indices; each
+/// pymatgen `get_unique_families` over the reflections of one peak (each
+/// with its Friedel mate, in order): group by sorted absolute indices; each
 /// group is its largest member with the group's size.
-fn families(hkls: &[Vec<i32>]) -> (Vec<Vec<i32>>, Vec<usize>) {
-    let mut groups: Vec<(Vec<i32>, Vec<&Vec<i32>>)> = Vec::new();
-    for h in hkls {
-        let mut key: Vec<i32> = h.iter().map(|x| x.abs()).collect();
-        key.sort();
-        match groups.iter_mut().find(|g| g.0 == key) {
-            Some(g) => g.1.push(h),
-            None => groups.push((key, vec![h])),
+fn families(refl: &[Reflection], hex: bool) -> (Vec<Vec<i32>>, Vec<usize>) {
+    let index = |v: [i32; 3]| -> ([i32; 4], usize) {
+        if hex {
+            ([v[0], v[1], -v[0] - v[1], v[2]], 4)
+        } else {
+            ([v[0], v[1], v[2], 0], 3)
+        }
+    };
+    // (sorted |indices|, largest member, count)
+    let mut groups: Vec<([i32; 4], [i32; 4], usize)> = Vec::new();
+    for r in refl {
+        let neg = [-r.hkl[0], -r.hkl[1], -r.hkl[2]];
+        for v in [r.hkl, neg] {
+            let (h, n) = index(v);
+            let mut key = [0i32; 4];
+            for (k, x) in key.iter_mut().zip(&h[..n]) {
+                *k = x.abs();
+            }
+            key[..n].sort_unstable();
+            match groups.iter_mut().find(|g| g.0 == key) {
+                Some(g) => {
+                    if h[..n] > g.1[..n] {
+                        g.1 = h;
+                    }
+                    g.2 += 1;
+                }
+                None => groups.push((key, h, 1)),
+            }
         }
     }
+    let n = if hex { 4 } else { 3 };
     groups
         .into_iter()
-        .map(|(_, members)| {
-            let rep = members
-                .iter()
-                .max()
-                .map(|m| (*m).clone())
-                .unwrap_or_default();
-            (rep, members.len())
-        })
+        .map(|(_, rep, c)| (rep[..n].to_vec(), c))
         .unzip()
 }
