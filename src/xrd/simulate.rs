@@ -365,7 +365,7 @@ pub fn structure_factors(
     let mut out = Vec::with_capacity(found.len());
     for &i in &order {
         let (hkl, g) = found[i as usize];
-        if !((g - ff_g).abs() <= 1e-13 * g) {
+        if ff_g.is_nan() || (g - ff_g).abs() > 1e-13 * g {
             let s2 = (g / 2.0) * (g / 2.0);
             for (f, grp) in ff.iter_mut().zip(&groups) {
                 *f = form_factor(grp.0, grp.2, s2);
