@@ -157,3 +157,36 @@ fn other_wavelengths_and_debye_waller() {
     assert!(parse_wavelength("CuKz").unwrap_err().contains("CuKa"));
     assert!(parse_wavelength("-1").is_err());
 }
+
+#[test]
+fn absurd_requests_are_errors_not_hangs() {
+    let cif = "data_big\n_cell_length_a 900\n_cell_length_b 900\n_cell_length_c 900\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nFe1 0 0 0\n";
+    let s = carto::structure::parse_cif_structures(cif, "big.cif").expect("parses")[0].clone();
+    let e = simulate(&s, &XrdOptions::default()).expect_err("too many reflections");
+    assert!(e.contains("too many"), "{e}");
+    // A cell edge of 0.5 Å is no crystal.
+    let tiny = cif.replace("_cell_length_a 900", "_cell_length_a 0.5");
+    let e = carto::structure::parse_cif_structures(&tiny, "tiny.cif").expect_err("tiny");
+    assert!(e.to_string().contains("_cell_length_a"), "{e}");
+    // Wavelength and range checks.
+    let cu = read_cif(&data("cif/amcsd/copper_amcsd13088.cif"))
+        .expect("cu")
+        .remove(0);
+    for o in [
+        XrdOptions {
+            wavelength_ang: -1.0,
+            ..XrdOptions::default()
+        },
+        XrdOptions {
+            two_theta_min_deg: 50.0,
+            two_theta_max_deg: 40.0,
+            ..XrdOptions::default()
+        },
+        XrdOptions {
+            two_theta_max_deg: f64::NAN,
+            ..XrdOptions::default()
+        },
+    ] {
+        assert!(simulate(&cu, &o).is_err(), "{o:?}");
+    }
+}

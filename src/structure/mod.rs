@@ -73,7 +73,8 @@ impl Lattice {
 
     fn valid(&self) -> Result<(), String> {
         for (n, v) in [("a", self.a), ("b", self.b), ("c", self.c)] {
-            if !(v > 0.1 && v < 1e4) {
+            // No real crystal has a cell edge below 1 Å or above 1000 Å.
+            if !(v > 1.0 && v < 1000.0) {
                 return Err(format!("_cell_length_{n} = {v} Å is not a cell length"));
             }
         }

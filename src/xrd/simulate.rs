@@ -251,6 +251,15 @@ pub fn structure_factors(
             }
         }
     }
+    // About (4π/3)·g_max³·V/2 reflections: refuse absurd requests.
+    let volume = s.lattice.volume_ang3();
+    let expected = 4.0 / 3.0 * std::f64::consts::PI * max_r.powi(3) * volume / 2.0;
+    if expected.is_nan() || expected >= 2e7 {
+        return Err(format!(
+            "about {expected:.0} reflections up to d = {:.3} Å in a {volume:.0} Å³ cell: too many",
+            1.0 / max_r
+        ));
+    }
     let rec = s.lattice.reciprocal();
     let lim = |len: f64| (max_r * len).ceil() as i32 + 1;
     let (hm, km, lm) = (lim(s.lattice.a), lim(s.lattice.b), lim(s.lattice.c));
