@@ -441,6 +441,45 @@ mod tests {
     }
 
     #[test]
+    fn version_2_sessions_load_without_xrd_patterns() {
+        let p = Path::new("v2.carto");
+        let s = Session::from_json(
+            r#"{"carto_session": 2, "items": [], "view": {"tab": "mu", "fit_view": true}}"#,
+            p,
+        )
+        .expect("a version 2 session loads");
+        assert_eq!(s.xrd, None);
+        assert!(s.view.fit_view && !s.view.xrd_view);
+        let s = Session {
+            xrd: Some(XrdSession {
+                patterns: vec![XrdPatternSession {
+                    name: "quartz".into(),
+                    path: "/d/quartz.xy".into(),
+                    sha256: "00".repeat(32),
+                    wavelength: "CuKa".into(),
+                    bkg_window_deg: 1.0,
+                    min_snr: 6.0,
+                    fit_window_deg: 0.5,
+                    color: [1, 2, 3, 255],
+                }],
+                selected: vec![0],
+                active: Some(0),
+                phases: Vec::new(),
+                axis: "d".into(),
+                log_y: true,
+            }),
+            ..Session::default()
+        };
+        let back = Session::from_json(&s.to_json(), p).expect("round trip");
+        assert_eq!(back, s);
+        let bad = s.to_json().replace("\"active\": 0", "\"active\": 4");
+        assert!(matches!(
+            Session::from_json(&bad, p),
+            Err(SessionError::Format { .. })
+        ));
+    }
+
+    #[test]
     fn version_1_sessions_load_without_a_fit_model() {
         let p = Path::new("old.carto");
         let s = Session::from_json(

@@ -476,7 +476,7 @@ impl XrdPanel {
                         "Intensity: the strongest stick's height / the strongest peak's",
                     );
                     let l = ui.label("lattice");
-                    ui.add(egui::Slider::new(&mut ph.lattice, LATTICE_RANGE).step_by(0.0005))
+                    ui.add(egui::Slider::new(&mut ph.lattice, LATTICE_RANGE))
                         .labelled_by(l.id)
                         .on_hover_text("Scale of the cell (d × scale): the sticks follow");
                 });
