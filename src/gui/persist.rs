@@ -89,8 +89,14 @@ impl CartoApp {
             Ok(s) => {
                 self.apply_session(&s);
                 self.session_path = Some(path.to_path_buf());
+                let n_xrd = self.xrd.patterns.len();
+                let xrd = if n_xrd > 0 {
+                    format!(", {n_xrd} XRD pattern(s)")
+                } else {
+                    String::new()
+                };
                 self.log.info(format!(
-                    "session {} opened ({} item(s))",
+                    "session {} opened ({} item(s){xrd})",
                     path.display(),
                     self.workspace.items.len()
                 ));

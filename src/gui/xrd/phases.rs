@@ -442,7 +442,8 @@ impl XrdPanel {
             }
         });
         let active = self.active_entry();
-        let no_wl = active.is_some_and(|e| !matches!(e.wavelength(), Ok(Some(_))));
+        let no_wl = !self.phases.is_empty()
+            && active.is_some_and(|e| !matches!(e.wavelength(), Ok(Some(_))));
         if no_wl {
             ui.label(
                 RichText::new("The active pattern needs a wavelength to simulate phases.")
@@ -465,7 +466,7 @@ impl XrdPanel {
                     }
                 });
                 ui.horizontal(|ui| {
-                    let l = ui.label("I");
+                    let l = ui.label("intensity");
                     ui.add(
                         egui::DragValue::new(&mut ph.intensity)
                             .speed(0.01)

@@ -7,6 +7,9 @@ use egui_plot::{FilledArea, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoin
 use super::XrdPanel;
 use crate::io::xrd::{d_from_two_theta, q_from_two_theta};
 
+/// Phases drawn in their own band in the quantification plot.
+const QUANT_BANDS: usize = 8;
+
 /// The x axis of the pattern plot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum XAxis {
@@ -208,7 +211,7 @@ impl XrdPanel {
                 out.push(series(
                     format!("{} (broadened)", ph.name),
                     XrdRole::Broadened,
-                    ph.color,
+                    ph.color.gamma_multiply(0.8),
                     pts,
                 ));
             }
@@ -224,31 +227,64 @@ impl XrdPanel {
         let zip = |y: &[f64]| -> Vec<[f64; 2]> {
             r.two_theta.iter().zip(y).map(|(&x, &v)| [x, v]).collect()
         };
+        // The strongest phases each in a band (largest at the bottom), the
+        // rest summed into one, so the legend stays readable.
+        let mut order: Vec<usize> = (0..r.phases.len().min(r.contributions.len())).collect();
+        order.sort_by(|&i, &j| {
+            r.phases[j]
+                .weight_percent
+                .total_cmp(&r.phases[i].weight_percent)
+        });
+        let mut bands: Vec<(String, Vec<f64>, Color32)> = Vec::new();
+        let mut rest = vec![0.0; r.two_theta.len()];
+        let mut n_rest = 0;
+        for (k, &i) in order.iter().enumerate() {
+            let ph = &r.phases[i];
+            if k < QUANT_BANDS && ph.weight_percent > 0.0 {
+                bands.push((
+                    format!("{} {:.1} %", ph.id, ph.weight_percent),
+                    r.contributions[i].clone(),
+                    super::PALETTE[k % super::PALETTE.len()],
+                ));
+            } else {
+                n_rest += 1;
+                for (a, b) in rest.iter_mut().zip(&r.contributions[i]) {
+                    *a += b;
+                }
+            }
+        }
+        if n_rest > 0 {
+            bands.push((
+                format!("{n_rest} other phases"),
+                rest,
+                Color32::from_gray(110),
+            ));
+        }
         let mut out = Vec::new();
         let mut below = vec![0.0; r.two_theta.len()];
-        for (i, (ph, c)) in r.phases.iter().zip(&r.contributions).enumerate() {
-            let upper: Vec<f64> = below.iter().zip(c).map(|(a, b)| a + b).collect();
+        for (name, c, color) in bands {
+            let upper: Vec<f64> = below.iter().zip(&c).map(|(a, b)| a + b).collect();
             out.push(XrdSeries {
-                name: format!("{} {:.1} %", ph.id, ph.weight_percent),
+                name,
                 role: XrdRole::Contribution,
-                color: super::PALETTE[i % super::PALETTE.len()],
+                color,
                 points: zip(&upper),
                 lower: below.clone(),
             });
             below = upper;
         }
         out.push(XrdSeries {
-            name: "measured".into(),
-            role: XrdRole::Measured,
-            color: Color32::from_gray(230),
-            points: zip(&r.measured),
-            lower: Vec::new(),
-        });
-        out.push(XrdSeries {
             name: format!("fit (Rwp {:.2} %)", r.rwp_percent),
             role: XrdRole::Fitted,
             color: Color32::from_rgb(255, 80, 80),
             points: zip(&r.fitted),
+            lower: Vec::new(),
+        });
+        out.push(XrdSeries {
+            name: "measured".into(),
+            role: XrdRole::Measured,
+            color: Color32::from_gray(230),
+            points: zip(&r.measured),
             lower: Vec::new(),
         });
         out
@@ -342,7 +378,7 @@ impl XrdPanel {
             return;
         }
         let mut plot = Plot::new(("xrd_plot", self.tab as u8))
-            .legend(Legend::default())
+            .legend(Legend::default().follow_insertion_order(true))
             .x_axis_label(xlabel)
             .y_axis_label(ylabel)
             .allow_boxed_zoom(true)
@@ -351,8 +387,10 @@ impl XrdPanel {
             plot = plot.reset();
         }
         let resp = plot.show(ui, |pui| {
-            for (i, s) in all.into_iter().enumerate() {
-                let id = ("xrd_series", i);
+            for s in all {
+                // Stable across frames and edits, so a legend entry
+                // hidden by a click stays hidden.
+                let id = (s.role as u8, s.name.clone());
                 match s.role {
                     XrdRole::Peaks => pui.points(
                         Points::new(s.name, PlotPoints::new(s.points))
@@ -386,8 +424,11 @@ impl XrdPanel {
                             .id(id)
                             .color(s.color);
                         line = match role {
-                            XrdRole::Pattern | XrdRole::Measured => line.width(1.5),
-                            XrdRole::Background => line.style(LineStyle::dashed_dense()),
+                            XrdRole::Pattern => line.width(1.5),
+                            XrdRole::Measured => line.width(1.2),
+                            XrdRole::Background | XrdRole::Broadened => {
+                                line.style(LineStyle::dashed_dense())
+                            }
                             _ => line.width(1.0),
                         };
                         pui.line(line);
