@@ -1340,3 +1340,37 @@ fn xrd_files_are_routed_by_extension_and_content() {
         assert!(is_xrd_file(p), "{} is XRD", p.display());
     }
 }
+
+#[test]
+fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
+    let mut h = harness(CartoApp::new());
+    h.step();
+    // A folder of patterns, a Bruker RAW, a Fit2D .chi and a Larch χ(k) .chi.
+    h.input_mut().dropped_files = vec![
+        std::sync::Arc::new(Dropped(common::data("xrd/soils"))),
+        std::sync::Arc::new(Dropped(common::data("xrd/bruker_raw/D5000_1.RAW"))),
+        std::sync::Arc::new(Dropped(common::data("xrd/pattern_001.chi"))),
+        std::sync::Arc::new(Dropped(common::data("xas/chi/cu.chi"))),
+    ];
+    settle(&mut h);
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    assert_eq!(app.workspace.items.len(), 1, "cu.chi is a spectrum");
+    assert!(app.workspace.find("cu.chi").is_some());
+    let names: Vec<&str> = app.xrd.patterns.iter().map(|p| p.name.as_str()).collect();
+    let n_soils = common::data_files("xrd/soils").len();
+    assert_eq!(names.len(), n_soils + 2, "{names:?}");
+    assert!(names.contains(&"D5000_1") && names.contains(&"pattern_001"));
+    // Spectra came too: the Spectra view shows; the XRD view holds the rest.
+    assert_eq!(app.view, carto::gui::View::Spectra);
+    assert_eq!(app.xrd.selected.len(), names.len());
+    // Only patterns: the XRD view.
+    let mut h = harness(CartoApp::new());
+    h.step();
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(common::data(
+        "xrd/quartz.xy",
+    )))];
+    settle(&mut h);
+    assert_eq!(h.state().view, carto::gui::View::Xrd);
+    assert_eq!(h.state().xrd.patterns.len(), 1);
+}
