@@ -1367,10 +1367,21 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     // Only patterns: the XRD view.
     let mut h = harness(CartoApp::new());
     h.step();
-    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(common::data(
-        "xrd/quartz.xy",
-    )))];
+    // Only patterns (and a CIF, which becomes a phase): the XRD view.
+    let mut h = harness(CartoApp::new());
+    h.step();
+    h.input_mut().dropped_files = vec![
+        std::sync::Arc::new(Dropped(common::data("xrd/bruker_raw/D5000_1.RAW"))),
+        std::sync::Arc::new(Dropped(common::data("cif/amcsd/quartz_amcsd11008.cif"))),
+    ];
     settle(&mut h);
-    assert_eq!(h.state().view, carto::gui::View::Xrd);
-    assert_eq!(h.state().xrd.patterns.len(), 1);
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    assert_eq!(app.view, carto::gui::View::Xrd);
+    assert_eq!(app.xrd.patterns.len(), 1);
+    assert_eq!(app.xrd.phases.len(), 1);
+    // The RAW file records Co Kα1: the sticks are simulated with it.
+    let e = app.xrd.active_entry().expect("active");
+    assert!(matches!(e.wavelength(), Ok(Some(l)) if (l - 1.78897).abs() < 1e-4));
+    assert_eq!(xrd_series(app, XrdRole::Sticks).len(), 1);
 }

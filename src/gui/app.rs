@@ -152,6 +152,7 @@ impl CartoApp {
     /// opened spectra are selected.
     pub fn open_paths(&mut self, paths: &[PathBuf]) {
         let paths = self.take_fit_models(paths.to_vec(), None);
+        let paths = self.take_cifs(paths);
         let mut new = Vec::new();
         let mut patterns = Vec::new();
         for path in expand_folders(&paths, &mut self.log) {
@@ -193,6 +194,7 @@ impl CartoApp {
     /// read and are selected when all are in.
     pub fn open_in_background(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
         let paths = self.take_fit_models(paths, Some(ctx.clone()));
+        let paths = self.take_cifs(paths);
         if paths.is_empty() {
             return;
         }
@@ -203,6 +205,19 @@ impl CartoApp {
         }
         self.loads
             .push(jobs::start_loading(paths, Some(ctx.clone())));
+    }
+
+    /// CIF files among `paths` become phases of the XRD view (shown over
+    /// its active pattern); the rest is returned.
+    fn take_cifs(&mut self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
+        let (cifs, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
+            p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cif"))
+        });
+        if !cifs.is_empty() {
+            self.xrd.add_cifs(&cifs, &mut self.log);
+            self.view = View::Xrd;
+        }
+        rest
     }
 
     /// Open the fit model files among `paths` in the Fit view (in the

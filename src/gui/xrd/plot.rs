@@ -401,14 +401,18 @@ impl XrdPanel {
                             .color(s.color),
                     ),
                     XrdRole::Sticks => {
+                        // One segment per stick; the shared name makes one
+                        // legend entry (click it to hide them all).
+                        // From zero (log y: from 1 count).
                         let base = 0.0;
-                        pui.points(
-                            Points::new(s.name, PlotPoints::new(s.points))
-                                .id(id)
-                                .stems(base)
-                                .radius(1.5)
-                                .color(s.color),
-                        )
+                        for (k, p) in s.points.iter().enumerate() {
+                            pui.line(
+                                Line::new(s.name.clone(), PlotPoints::new(vec![[p[0], base], *p]))
+                                    .id((id.0, id.1.clone(), k))
+                                    .color(s.color)
+                                    .width(1.5),
+                            );
+                        }
                     }
                     XrdRole::Contribution => {
                         let xs: Vec<f64> = s.points.iter().map(|p| p[0]).collect();
