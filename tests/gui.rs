@@ -1364,6 +1364,19 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     // Spectra came too: the Spectra view shows; the XRD view holds the rest.
     assert_eq!(app.view, carto::gui::View::Spectra);
     assert_eq!(app.xrd.selected.len(), names.len());
+    // In the XRD view, click one pattern, Ctrl-click a second: both overlaid.
+    h.state_mut().view = carto::gui::View::Xrd;
+    h.step();
+    tree_entry(&h, "granite").click();
+    h.step();
+    assert_eq!(xrd_series(h.state(), XrdRole::Pattern).len(), 1);
+    tree_entry(&h, "sandstone").click_modifiers(egui::Modifiers::COMMAND);
+    h.step();
+    let names: Vec<String> = xrd_series(h.state(), XrdRole::Pattern)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["granite", "sandstone"]);
     // Only patterns: the XRD view.
     let mut h = harness(CartoApp::new());
     h.step();

@@ -342,9 +342,10 @@ impl CartoApp {
         );
         self.loads.retain_mut(|load| {
             let ended = jobs::poll_load(load, workspace, log);
-            let new_patterns: Vec<u64> = load.patterns.drain(..).map(|p| xrd.add(p)).collect();
-            if !new_patterns.is_empty() {
-                xrd.select_only(&new_patterns);
+            if !load.patterns.is_empty() {
+                let ids: Vec<u64> = load.patterns.drain(..).map(|p| xrd.add(p)).collect();
+                load.pattern_ids.extend(ids);
+                xrd.select_only(&load.pattern_ids);
             }
             if !ended {
                 return true;

@@ -225,6 +225,8 @@ pub struct LoadJob {
     pub patterns: Vec<LoadedPattern>,
     /// XRD patterns read in all.
     pub n_patterns: usize,
+    /// Ids the XRD view gave the patterns of this job (selected together).
+    pub pattern_ids: Vec<u64>,
 }
 
 enum LoadMsg {
@@ -310,6 +312,7 @@ pub fn start_loading(paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob
         new_ids: Vec::new(),
         patterns: Vec::new(),
         n_patterns: 0,
+        pattern_ids: Vec::new(),
     }
 }
 

@@ -145,12 +145,13 @@ impl XrdPanel {
 
     /// Click, Ctrl-click (toggle) and Shift-click (range) in the list.
     pub fn click(&mut self, id: u64, ctrl: bool, shift: bool) {
-        let pos = |ps: &[XrdEntry], id: u64| ps.iter().position(|p| p.id == id);
-        if shift && let (Some(a), Some(b)) = (self.active, Some(id)) {
-            if let (Some(i), Some(j)) = (pos(&self.patterns, a), pos(&self.patterns, b)) {
-                let (lo, hi) = (i.min(j), i.max(j));
-                self.selected = self.patterns[lo..=hi].iter().map(|p| p.id).collect();
-            }
+        let pos = |id: u64| self.patterns.iter().position(|p| p.id == id);
+        let range = match (shift, self.active.and_then(pos), pos(id)) {
+            (true, Some(i), Some(j)) => Some((i.min(j), i.max(j))),
+            _ => None,
+        };
+        if let Some((lo, hi)) = range {
+            self.selected = self.patterns[lo..=hi].iter().map(|p| p.id).collect();
         } else if ctrl {
             if !self.selected.remove(&id) {
                 self.selected.insert(id);
