@@ -1,5 +1,6 @@
 //! Sessions: the whole analysis as a versioned, human-readable JSON file
-//! (`"carto_session": 2`; version 1, without a fit model, still loads).
+//! (`"carto_session": 3`; versions 1 and 2, without a fit model or XRD
+//! patterns, still load).
 //! Data files are stored by path and SHA-256, never
 //! copied; loading re-reads them and reports a missing or changed file
 //! instead of failing. Saving is atomic: `NAME.tmp` is written and fsynced,
@@ -21,7 +22,9 @@ use crate::xas::ChainParams;
 ///
 /// 2: adds `fit` (the Fit view's model) and `view.fit_view`; a version 1
 /// file reads as a session without a fit model.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: adds `xrd` (the XRD view's patterns, settings and CIF phases) and
+/// `view.xrd_view`; older files read as sessions without XRD patterns.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Path prefix for spectra compiled into the binary (the demo session).
 pub const BUILTIN_PREFIX: &str = "builtin:";
@@ -42,6 +45,73 @@ pub struct Session {
     /// The fit model of the Fit view (version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitSession>,
+    /// The XRD view (version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xrd: Option<XrdSession>,
+}
+
+/// The XRD view: measured patterns (by path and SHA-256, like the items),
+/// their settings, the CIF phases shown, and the plot's axis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct XrdSession {
+    pub patterns: Vec<XrdPatternSession>,
+    /// Indexes into `patterns`.
+    #[serde(default)]
+    pub selected: Vec<usize>,
+    #[serde(default)]
+    pub active: Option<usize>,
+    #[serde(default)]
+    pub phases: Vec<XrdPhaseSession>,
+    /// "2theta", "q" or "d".
+    #[serde(default = "default_axis")]
+    pub axis: String,
+    #[serde(default)]
+    pub log_y: bool,
+}
+
+fn default_axis() -> String {
+    "2theta".into()
+}
+
+/// One measured powder pattern.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct XrdPatternSession {
+    pub name: String,
+    pub path: String,
+    pub sha256: String,
+    /// As typed: a name (`CuKa`) or Å; empty for none.
+    #[serde(default)]
+    pub wavelength: String,
+    /// SNIP half-window (°2θ).
+    pub bkg_window_deg: f64,
+    pub min_snr: f64,
+    pub fit_window_deg: f64,
+    pub color: [u8; 4],
+}
+
+/// A CIF shown over the patterns, with its handles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct XrdPhaseSession {
+    pub path: String,
+    #[serde(default = "one")]
+    pub intensity: f64,
+    #[serde(default = "one")]
+    pub lattice: f64,
+    #[serde(default)]
+    pub shift_deg: f64,
+    #[serde(default = "yes")]
+    pub visible: bool,
+    #[serde(default)]
+    pub broadened: bool,
+    pub color: [u8; 4],
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The Fit view's model: its file and its text as edited (file names in it
@@ -65,6 +135,7 @@ impl Default for Session {
             active: None,
             view: ViewState::default(),
             fit: None,
+            xrd: None,
         }
     }
 }
@@ -103,6 +174,8 @@ pub struct ViewState {
     pub show_pre_post: bool,
     /// The Fit view was on show.
     pub fit_view: bool,
+    /// The XRD view was on show.
+    pub xrd_view: bool,
 }
 
 impl Default for ViewState {
@@ -114,6 +187,7 @@ impl Default for ViewState {
             show_window: true,
             show_pre_post: true,
             fit_view: false,
+            xrd_view: false,
         }
     }
 }
@@ -195,6 +269,14 @@ impl Session {
             return Err(fmt(format!(
                 "selection refers to an item beyond the {n} listed"
             )));
+        }
+        if let Some(x) = &s.xrd {
+            let m = x.patterns.len();
+            if x.selected.iter().chain(x.active.iter()).any(|&i| i >= m) {
+                return Err(fmt(format!(
+                    "xrd selection refers to a pattern beyond the {m} listed"
+                )));
+            }
         }
         Ok(s)
     }
@@ -356,6 +438,45 @@ mod tests {
         assert!(matches!(e, Err(SessionError::Format { .. })));
         let e = Session::from_json(r#"{"items": []}"#, p);
         assert!(matches!(e, Err(SessionError::Format { .. })));
+    }
+
+    #[test]
+    fn version_2_sessions_load_without_xrd_patterns() {
+        let p = Path::new("v2.carto");
+        let s = Session::from_json(
+            r#"{"carto_session": 2, "items": [], "view": {"tab": "mu", "fit_view": true}}"#,
+            p,
+        )
+        .expect("a version 2 session loads");
+        assert_eq!(s.xrd, None);
+        assert!(s.view.fit_view && !s.view.xrd_view);
+        let s = Session {
+            xrd: Some(XrdSession {
+                patterns: vec![XrdPatternSession {
+                    name: "quartz".into(),
+                    path: "/d/quartz.xy".into(),
+                    sha256: "00".repeat(32),
+                    wavelength: "CuKa".into(),
+                    bkg_window_deg: 1.0,
+                    min_snr: 6.0,
+                    fit_window_deg: 0.5,
+                    color: [1, 2, 3, 255],
+                }],
+                selected: vec![0],
+                active: Some(0),
+                phases: Vec::new(),
+                axis: "d".into(),
+                log_y: true,
+            }),
+            ..Session::default()
+        };
+        let back = Session::from_json(&s.to_json(), p).expect("round trip");
+        assert_eq!(back, s);
+        let bad = s.to_json().replace("\"active\": 0", "\"active\": 4");
+        assert!(matches!(
+            Session::from_json(&bad, p),
+            Err(SessionError::Format { .. })
+        ));
     }
 
     #[test]

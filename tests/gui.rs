@@ -1004,3 +1004,397 @@ fn a_dropped_feff_folder_adds_its_paths_and_paths_can_be_removed() {
     assert_eq!(paths[1].label, "feff0002", "the others keep their order");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---- The XRD view ----
+
+use carto::gui::xrd::{XrdRole, XrdSeries};
+
+/// The curves of one role in the XRD plot.
+fn xrd_series(app: &CartoApp, role: XrdRole) -> Vec<XrdSeries> {
+    app.xrd
+        .series()
+        .into_iter()
+        .filter(|s| s.role == role)
+        .collect()
+}
+
+/// The point with the largest y of a curve.
+fn strongest(points: &[[f64; 2]]) -> [f64; 2] {
+    points
+        .iter()
+        .copied()
+        .max_by(|a, b| a[1].total_cmp(&b[1]))
+        .expect("points")
+}
+
+/// Set a slider (which also shows its value in a field of the same name).
+fn set_slider(h: &mut Harness<'_, CartoApp>, label: &str, value: f64) {
+    h.step();
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, label)
+        .set_value_accesskit(value);
+    h.step();
+    h.step();
+}
+
+/// quartz.xy open in the XRD view, CuKa typed in the wavelength field.
+fn quartz_in_xrd_view() -> Harness<'static, CartoApp> {
+    let mut app = CartoApp::new();
+    app.open_paths(&[common::data("xrd/quartz.xy")]);
+    assert_eq!(app.view, carto::gui::View::Xrd, "{:?}", app.log.lines);
+    assert!(
+        app.workspace.items.is_empty(),
+        "a pattern is not a spectrum"
+    );
+    assert_eq!(app.xrd.patterns.len(), 1);
+    let mut h = harness(app);
+    h.step();
+    set_text(&mut h, "wavelength", "CuKa");
+    let e = h.state().xrd.active_entry().expect("active pattern");
+    assert_eq!(e.wavelength(), Ok(Some(1.54184)));
+    h
+}
+
+#[test]
+fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
+    let mut h = quartz_in_xrd_view();
+    // 2θ first: quartz 101 at 26.64°.
+    // (The strongest point of the scan, 0.039° steps, is at 26.583°.)
+    let p = xrd_series(h.state(), XrdRole::Pattern);
+    assert_eq!(p.len(), 1);
+    assert!((strongest(&p[0].points)[0] - 26.6).abs() < 0.05);
+    assert_eq!(xrd_series(h.state(), XrdRole::Background).len(), 1);
+    assert_eq!(xrd_series(h.state(), XrdRole::Peaks).len(), 1);
+
+    h.get_by_label("d (Å)").click();
+    h.step();
+    h.step();
+    let p = xrd_series(h.state(), XrdRole::Pattern);
+    let top = strongest(&p[0].points);
+    assert!(
+        (top[0] - 3.34).abs() < 0.015,
+        "strongest point at d = {}",
+        top[0]
+    );
+
+    // Without a wavelength the d axis has nothing to show, and says why.
+    set_text(&mut h, "wavelength", "");
+    assert!(xrd_series(h.state(), XrdRole::Pattern).is_empty());
+    assert_eq!(h.state().xrd.missing_wavelength(), ["quartz"]);
+    set_text(&mut h, "wavelength", "1.54184");
+    assert_eq!(xrd_series(h.state(), XrdRole::Pattern).len(), 1);
+
+    // Peak fits in the background: the 101 peak, its d.
+    h.get_by_label("Fit peaks").click();
+    step_until(&mut h, "the peak fits", |a| !a.xrd.busy());
+    let rows = h.state().xrd.peak_rows();
+    assert!(rows.len() > 5, "{rows:?}");
+    let best = rows
+        .iter()
+        .filter(|r| r.area.is_some())
+        .max_by(|a, b| a.area.unwrap_or(0.0).total_cmp(&b.area.unwrap_or(0.0)))
+        .expect("a fitted peak");
+    assert!((best.two_theta - 26.62).abs() < 0.05, "{best:?}");
+    assert!(best.two_theta_err.is_some_and(|e| e < 0.01), "{best:?}");
+    assert!(best.d.is_some_and(|d| (d - 3.345).abs() < 0.01), "{best:?}");
+    assert!(best.fwhm.is_some_and(|w| w > 0.0 && w < 0.5), "{best:?}");
+
+    // A CIF phase: sticks at the pattern's wavelength, inside its range.
+    {
+        let app = h.state_mut();
+        app.xrd.add_cifs(
+            &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
+            &mut app.log,
+        );
+    }
+    h.step();
+    h.step();
+    let sticks = xrd_series(h.state(), XrdRole::Sticks);
+    assert_eq!(sticks.len(), 1, "{:?}", h.state().log.lines);
+    assert_eq!(sticks[0].name, "quartz_amcsd11008");
+    assert!(sticks[0].points.len() > 10);
+    let (dmin, dmax) = p[0]
+        .points
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), q| {
+            (a.min(q[0]), b.max(q[0]))
+        });
+    assert!(
+        sticks[0]
+            .points
+            .iter()
+            .all(|q| q[0] >= dmin - 1e-9 && q[0] <= dmax + 1e-9)
+    );
+    // The CIF is a compressed quartz: its strongest line sits 2.8 % low in
+    // d; the lattice handle moves the sticks onto the measured peak.
+    let d0 = strongest(&sticks[0].points)[0];
+    assert!(
+        (d0 / 3.343 - 0.972).abs() < 0.005,
+        "strongest stick at d = {d0}"
+    );
+    set_slider(&mut h, "lattice", 1.028);
+    let sticks = xrd_series(h.state(), XrdRole::Sticks);
+    let d1 = strongest(&sticks[0].points)[0];
+    assert!((d1 - 1.028 * d0).abs() < 1e-6, "{d1} vs {d0}");
+    assert!((d1 - 3.343).abs() < 0.01, "moved stick at d = {d1}");
+    // The broadened overlay follows too.
+    h.get_by_label("broadened").click();
+    h.step();
+    h.step();
+    let b = xrd_series(h.state(), XrdRole::Broadened);
+    assert_eq!(b.len(), 1);
+    assert!((strongest(&b[0].points)[0] - 3.343).abs() < 0.02);
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+}
+
+#[test]
+fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
+    let mut h = quartz_in_xrd_view();
+    h.state_mut()
+        .xrd
+        .library
+        .load(common::data("cif/amcsd"), None);
+    step_until(&mut h, "reading the library", |a| !a.xrd.busy());
+    assert_eq!(h.state().xrd.library.candidates.len(), 35);
+    // The CIF is 2.8 % compressed: allow the lattice to scale by 3 %.
+    set_number(&mut h, "max scale", 0.03);
+    h.get_by_label("Rank for selected pattern").click();
+    h.step();
+    step_until(&mut h, "the ranking", |a| !a.xrd.busy());
+    let rk = h.state().xrd.library.ranked.clone().expect("a ranking");
+    let first = &rk.rows[0];
+    assert_eq!(first.id, "quartz_amcsd11008", "{:?}", &rk.rows[..3]);
+    assert!(first.score > 0.9, "{first:?}");
+    assert!((first.scale - 1.028).abs() < 0.005, "{first:?}");
+    // The search box filters the table; clicking the row overlays the
+    // candidate at its best scale.
+    set_text(&mut h, "search", "amcsd11008");
+    h.get_by_label("quartz_amcsd11008").click();
+    h.step();
+    h.step();
+    let app = h.state();
+    assert_eq!(app.xrd.phases.len(), 1);
+    assert!((app.xrd.phases[0].lattice - first.scale).abs() < 1e-12);
+    let sticks = xrd_series(app, XrdRole::Sticks);
+    assert_eq!(sticks.len(), 1);
+    let t = strongest(&sticks[0].points)[0];
+    assert!((t - 26.64).abs() < 0.1, "strongest stick at 2θ = {t}");
+}
+
+#[test]
+fn xrd_quantification_with_an_internal_standard() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[common::data("xrd/rockjock/mixtures/Mix2.xy")]);
+    assert_eq!(app.view, carto::gui::View::Xrd, "{:?}", app.log.lines);
+    let mut h = harness(app);
+    h.step();
+    h.get_by_label("Quantify…").click();
+    h.step();
+    let lib = common::data("xrd/rockjock/library");
+    set_text(&mut h, "library folder", &lib.display().to_string());
+    h.get_by_label("internal standard").click();
+    h.step();
+    set_text(&mut h, "standard ID", "CORUNDUM");
+    set_number(&mut h, "standard wt %", 20.0);
+    h.get_by_label("Run quantification").click();
+    h.step();
+    step_until(&mut h, "the quantification", |a| !a.xrd.busy());
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let rows = app.xrd.quant.rows();
+    let w = |id: &str| {
+        rows.iter()
+            .filter(|r| r.id == id)
+            .map(|r| r.weight_percent)
+            .sum::<f64>()
+    };
+    assert!((w("CORUNDUM") - 20.0).abs() < 1e-9, "{rows:?}");
+    // Mix2 holds 4 % quartz (measured 4.4).
+    let quartz = w("QUARTZ") + w("QUARTZ_2");
+    assert!((quartz - 4.4).abs() < 1.5, "quartz {quartz} %: {rows:?}");
+    // The plot: measured, fitted, and each phase's contribution.
+    assert_eq!(app.xrd.tab, carto::gui::xrd::XrdTab::Quantification);
+    assert_eq!(xrd_series(app, XrdRole::Measured).len(), 1);
+    assert_eq!(xrd_series(app, XrdRole::Fitted).len(), 1);
+    // The eight strongest phases in bands, the rest in one.
+    let contrib = xrd_series(app, XrdRole::Contribution);
+    assert_eq!(contrib.len(), 9);
+    assert!(
+        contrib[0].name.starts_with(&rows[0].id),
+        "{}",
+        contrib[0].name
+    );
+    assert!(contrib[8].name.contains("other phases"));
+    // Stacked: the last band's top is the fit.
+    let fit = &xrd_series(app, XrdRole::Fitted)[0].points;
+    let top = &contrib[contrib.len() - 1].points;
+    let diff = fit
+        .iter()
+        .zip(top)
+        .map(|(a, b)| (a[1] - b[1]).abs())
+        .fold(0.0, f64::max);
+    let scale = strongest(fit)[1];
+    assert!(diff < 1e-6 * scale, "stack top vs fit: {diff}");
+
+    // A standard that is not in the library: an error, no crash.
+    let mut h2 = harness({
+        let mut a = CartoApp::new();
+        a.open_paths(&[common::data("xrd/rockjock/mixtures/Mix2.xy")]);
+        a
+    });
+    h2.step();
+    h2.get_by_label("Quantify…").click();
+    h2.step();
+    set_text(&mut h2, "library folder", &lib.display().to_string());
+    h2.get_by_label("internal standard").click();
+    h2.step();
+    set_text(&mut h2, "standard ID", "RUBY");
+    h2.get_by_label("Run quantification").click();
+    h2.step();
+    step_until(&mut h2, "the quantification", |a| !a.xrd.busy());
+    assert!(h2.state().log.errors().any(|e| e.contains("RUBY")));
+    assert!(h2.state().xrd.quant.rows().is_empty());
+}
+
+#[test]
+fn xrd_session_round_trip() {
+    let mut h = quartz_in_xrd_view();
+    set_number(&mut h, "SNIP window", 0.7);
+    h.get_by_label("d (Å)").click();
+    h.step();
+    {
+        let app = h.state_mut();
+        app.xrd.add_cifs(
+            &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
+            &mut app.log,
+        );
+    }
+    h.step();
+    set_slider(&mut h, "lattice", 1.02);
+    let dir = std::env::temp_dir().join(format!("carto-gui-xrd-session-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("xrd.carto");
+    assert!(h.state_mut().save_session(&path));
+    let saved = h.state().to_session();
+    let x = saved.xrd.as_ref().expect("the XRD view is saved");
+    assert_eq!(x.patterns.len(), 1);
+    assert_eq!(x.patterns[0].wavelength, "CuKa");
+    assert_eq!(x.patterns[0].bkg_window_deg, 0.7);
+    assert_eq!(x.patterns[0].sha256.len(), 64);
+    assert_eq!(x.phases.len(), 1);
+    assert_eq!(x.phases[0].lattice, 1.02);
+    assert_eq!(x.axis, "d");
+    assert!(saved.view.xrd_view);
+
+    let mut h2 = harness(CartoApp::new());
+    assert!(h2.state_mut().open_session(&path));
+    settle(&mut h2);
+    let app = h2.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    assert_eq!(app.to_session(), saved);
+    assert_eq!(app.view, carto::gui::View::Xrd);
+    // The same curves as before the save.
+    for role in [XrdRole::Pattern, XrdRole::Background, XrdRole::Sticks] {
+        let a = xrd_series(h.state(), role);
+        let b = xrd_series(app, role);
+        assert_eq!(a.len(), 1, "{role:?}");
+        assert_eq!(a[0].points, b[0].points, "{role:?}");
+    }
+}
+
+#[test]
+fn xrd_files_are_routed_by_extension_and_content() {
+    use carto::gui::xrd::is_xrd_file;
+    let root = common::data_root();
+    let mut n_xas = 0;
+    let mut stack = vec![root.join("xas"), root.join("athena"), root.join("feff")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("list").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                assert!(!is_xrd_file(&p), "{} is not XRD", p.display());
+                n_xas += 1;
+            }
+        }
+    }
+    assert!(n_xas > 50);
+    let mut xrd = common::data_files("xrd");
+    xrd.extend(common::data_files("xrd/bruker_raw"));
+    xrd.extend(common::data_files("xrd/soils"));
+    xrd.extend(common::data_files("xrd/rockjock/mixtures"));
+    let xrd: Vec<_> = xrd
+        .into_iter()
+        .filter(|p| {
+            p.extension().is_some_and(|e| {
+                ["xy", "chi", "raw"].contains(&e.to_string_lossy().to_lowercase().as_str())
+            })
+        })
+        .collect();
+    assert!(xrd.len() > 10);
+    for p in &xrd {
+        assert!(is_xrd_file(p), "{} is XRD", p.display());
+    }
+}
+
+#[test]
+fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
+    let mut h = harness(CartoApp::new());
+    h.step();
+    // A folder of patterns, a Bruker RAW, a Fit2D .chi and a Larch χ(k) .chi.
+    h.input_mut().dropped_files = vec![
+        std::sync::Arc::new(Dropped(common::data("xrd/soils"))),
+        std::sync::Arc::new(Dropped(common::data("xrd/bruker_raw/D5000_1.RAW"))),
+        std::sync::Arc::new(Dropped(common::data("xrd/pattern_001.chi"))),
+        std::sync::Arc::new(Dropped(common::data("xas/chi/cu.chi"))),
+    ];
+    settle(&mut h);
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    assert_eq!(app.workspace.items.len(), 1, "cu.chi is a spectrum");
+    assert!(app.workspace.find("cu.chi").is_some());
+    let names: Vec<&str> = app.xrd.patterns.iter().map(|p| p.name.as_str()).collect();
+    let n_soils = common::data_files("xrd/soils").len();
+    assert_eq!(names.len(), n_soils + 2, "{names:?}");
+    assert!(names.contains(&"D5000_1") && names.contains(&"pattern_001"));
+    // Spectra came too: the Spectra view shows; the XRD view holds the rest.
+    assert_eq!(app.view, carto::gui::View::Spectra);
+    assert_eq!(app.xrd.selected.len(), names.len());
+    // In the XRD view, click one pattern, Ctrl-click a second: both overlaid.
+    h.state_mut().view = carto::gui::View::Xrd;
+    h.step();
+    tree_entry(&h, "granite").click();
+    h.step();
+    assert_eq!(xrd_series(h.state(), XrdRole::Pattern).len(), 1);
+    tree_entry(&h, "sandstone").click_modifiers(egui::Modifiers::COMMAND);
+    h.step();
+    let names: Vec<String> = xrd_series(h.state(), XrdRole::Pattern)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["granite", "sandstone"]);
+    // Only patterns: the XRD view.
+    let mut h = harness(CartoApp::new());
+    h.step();
+    // Only patterns (and a CIF, which becomes a phase): the XRD view.
+    let mut h = harness(CartoApp::new());
+    h.step();
+    h.input_mut().dropped_files = vec![
+        std::sync::Arc::new(Dropped(common::data("xrd/bruker_raw/D5000_1.RAW"))),
+        std::sync::Arc::new(Dropped(common::data("cif/amcsd/quartz_amcsd11008.cif"))),
+    ];
+    settle(&mut h);
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    assert_eq!(app.view, carto::gui::View::Xrd);
+    assert_eq!(app.xrd.patterns.len(), 1);
+    assert_eq!(app.xrd.phases.len(), 1);
+    // The RAW file records Co Kα1: the sticks are simulated with it.
+    let e = app.xrd.active_entry().expect("active");
+    assert!(matches!(e.wavelength(), Ok(Some(l)) if (l - 1.78897).abs() < 1e-4));
+    assert_eq!(xrd_series(app, XrdRole::Sticks).len(), 1);
+}

@@ -46,7 +46,7 @@ fn session_file_round_trips_and_keeps_a_backup() {
     let first = small_session("first");
     first.save(&path).expect("save");
     let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains("\"carto_session\": 2"), "{text}");
+    assert!(text.contains("\"carto_session\": 3"), "{text}");
     assert!(text.contains("\"rbkg\": 1.3"), "human-readable: {text}");
     assert_eq!(Session::load(&path).expect("load"), first);
 

@@ -11,6 +11,7 @@ use super::jobs::{self, Job, Level, LoadJob, Log};
 use super::params::{ParamAction, ParamPanel};
 use super::plots::{PlotPanel, PlotTab, Series, series};
 use super::workspace::{ItemData, Modality, Workspace};
+use super::xrd::{XrdAction, XrdPanel, is_xrd_file, load_pattern};
 use crate::xas::ChainParams;
 
 /// The bundled demo session (sample_data/, sources in its README). Compiled
@@ -38,6 +39,8 @@ pub struct CartoApp {
     pub tree: TreePanel,
     /// The Fit view (feffit models).
     pub fit: FitPanel,
+    /// The XRD view (measured powder patterns, phases, quantification).
+    pub xrd: XrdPanel,
     /// What the centre of the window shows.
     pub view: View,
     pub log: Log,
@@ -55,12 +58,14 @@ pub struct CartoApp {
     pub recovery_offer: Option<PathBuf>,
 }
 
-/// What the window shows: spectra (tree, plots, parameters) or a fit.
+/// What the window shows: spectra (tree, plots, parameters), a fit, or
+/// powder diffraction patterns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
     #[default]
     Spectra,
     Fit,
+    Xrd,
 }
 
 /// The answer of a file dialog.
@@ -70,6 +75,9 @@ enum Picked {
     AddPaths(Vec<PathBuf>),
     SaveReport(Option<PathBuf>),
     Open(Vec<PathBuf>),
+    AddCifs(Vec<PathBuf>),
+    CandidateDir(Option<PathBuf>),
+    QuantDir(Option<PathBuf>),
     OpenSession(Option<PathBuf>),
     SaveSession(Option<PathBuf>),
     ExportCsv(Option<PathBuf>),
@@ -94,6 +102,7 @@ impl CartoApp {
             params: ParamPanel,
             tree: TreePanel,
             fit: FitPanel::default(),
+            xrd: XrdPanel::default(),
             view: View::default(),
             log: Log::default(),
             job: None,
@@ -143,8 +152,24 @@ impl CartoApp {
     /// opened spectra are selected.
     pub fn open_paths(&mut self, paths: &[PathBuf]) {
         let paths = self.take_fit_models(paths.to_vec(), None);
+        let paths = self.take_cifs(paths);
         let mut new = Vec::new();
+        let mut patterns = Vec::new();
         for path in expand_folders(&paths, &mut self.log) {
+            if is_xrd_file(&path) {
+                match load_pattern(&path) {
+                    Ok(p) => {
+                        self.log.info(format!(
+                            "opened {} (XRD pattern, {} points)",
+                            path.display(),
+                            p.pattern.npts()
+                        ));
+                        patterns.push(self.xrd.add(p));
+                    }
+                    Err(e) => self.log.error(e),
+                }
+                continue;
+            }
             match self.workspace.load_file(&path) {
                 Ok(ids) => {
                     self.log
@@ -157,18 +182,42 @@ impl CartoApp {
         if !new.is_empty() {
             self.workspace.select_only(&new);
         }
+        if !patterns.is_empty() {
+            self.xrd.select_only(&patterns);
+            if new.is_empty() {
+                self.view = View::Xrd;
+            }
+        }
     }
 
     /// Open files and folders on a worker thread; items appear as they are
     /// read and are selected when all are in.
     pub fn open_in_background(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
         let paths = self.take_fit_models(paths, Some(ctx.clone()));
+        let paths = self.take_cifs(paths);
         if paths.is_empty() {
             return;
         }
-        self.view = View::Spectra;
+        // The view follows what the files hold (see `logic`); leave the
+        // Fit view at once, as before.
+        if self.view == View::Fit {
+            self.view = View::Spectra;
+        }
         self.loads
             .push(jobs::start_loading(paths, Some(ctx.clone())));
+    }
+
+    /// CIF files among `paths` become phases of the XRD view (shown over
+    /// its active pattern); the rest is returned.
+    fn take_cifs(&mut self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
+        let (cifs, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
+            p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cif"))
+        });
+        if !cifs.is_empty() {
+            self.xrd.add_cifs(&cifs, &mut self.log);
+            self.view = View::Xrd;
+        }
+        rest
     }
 
     /// Open the fit model files among `paths` in the Fit view (in the
@@ -217,6 +266,7 @@ impl CartoApp {
         self.job.is_some()
             || !self.loads.is_empty()
             || self.fit.busy()
+            || self.xrd.busy()
             || self
                 .workspace
                 .items
@@ -254,6 +304,13 @@ impl CartoApp {
                 Picked::AddPaths(paths) if !paths.is_empty() => {
                     self.fit.add_paths(&paths, &mut self.log);
                 }
+                Picked::AddCifs(paths) if !paths.is_empty() => {
+                    self.xrd.add_cifs(&paths, &mut self.log);
+                }
+                Picked::CandidateDir(Some(d)) => self.xrd.library.load(d, Some(ctx.clone())),
+                Picked::QuantDir(Some(d)) => {
+                    self.xrd.quant.library_dir = d.display().to_string();
+                }
                 _ => {}
             }
         }
@@ -277,13 +334,27 @@ impl CartoApp {
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.open_dialog();
         }
-        let (workspace, log) = (&mut self.workspace, &mut self.log);
+        let (workspace, log, xrd, view) = (
+            &mut self.workspace,
+            &mut self.log,
+            &mut self.xrd,
+            &mut self.view,
+        );
         self.loads.retain_mut(|load| {
-            if !jobs::poll_load(load, workspace, log) {
+            let ended = jobs::poll_load(load, workspace, log);
+            if !load.patterns.is_empty() {
+                let ids: Vec<u64> = load.patterns.drain(..).map(|p| xrd.add(p)).collect();
+                load.pattern_ids.extend(ids);
+                xrd.select_only(&load.pattern_ids);
+            }
+            if !ended {
                 return true;
             }
             if !load.new_ids.is_empty() {
                 workspace.select_only(&load.new_ids);
+                *view = View::Spectra;
+            } else if load.n_patterns > 0 {
+                *view = View::Xrd;
             }
             false
         });
@@ -296,7 +367,12 @@ impl CartoApp {
             self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
         }
         self.fit.poll(&mut self.log, Some(ctx));
-        if self.job.is_some() || self.dialog.is_some() || !self.loads.is_empty() || self.fit.busy()
+        self.xrd.poll(&mut self.log);
+        if self.job.is_some()
+            || self.dialog.is_some()
+            || !self.loads.is_empty()
+            || self.fit.busy()
+            || self.xrd.busy()
         {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
@@ -321,6 +397,16 @@ impl CartoApp {
                 FitAction::AddPaths => self.file_dialog(DialogKind::AddPaths),
                 FitAction::SaveReport => self.file_dialog(DialogKind::SaveReport),
             });
+            return;
+        }
+        if self.view == View::Xrd {
+            match self.xrd.ui(ui, &mut self.log) {
+                XrdAction::None => {}
+                XrdAction::OpenPatterns => self.open_dialog(),
+                XrdAction::AddCifs => self.file_dialog(DialogKind::AddCifs),
+                XrdAction::LoadLibrary => self.file_dialog(DialogKind::CandidateDir),
+                XrdAction::QuantLibrary => self.file_dialog(DialogKind::QuantDir),
+            }
             return;
         }
         egui::Panel::left("workspace")
@@ -420,6 +506,8 @@ impl CartoApp {
                 .on_hover_text("Spectra: workspace, plots and processing parameters");
             ui.selectable_value(&mut self.view, View::Fit, "Fit")
                 .on_hover_text("EXAFS path fitting (feffit) of a model file");
+            ui.selectable_value(&mut self.view, View::Xrd, "XRD")
+                .on_hover_text("Powder diffraction: patterns, peaks, phases, quantification");
             ui.separator();
             ui.label(RichText::new("Carto").strong());
             ui.label("— drop files anywhere to open them");
@@ -472,9 +560,25 @@ impl CartoApp {
                 }
             };
             let picked = match kind {
-                DialogKind::Open => {
-                    Picked::Open(d.set_title("Open spectra").pick_files().unwrap_or_default())
-                }
+                DialogKind::Open => Picked::Open(
+                    d.set_title("Open spectra or XRD patterns")
+                        .pick_files()
+                        .unwrap_or_default(),
+                ),
+                DialogKind::AddCifs => Picked::AddCifs(
+                    d.set_title("Add crystal structures (CIF)")
+                        .add_filter("CIF", &["cif"])
+                        .pick_files()
+                        .unwrap_or_default(),
+                ),
+                DialogKind::CandidateDir => Picked::CandidateDir(
+                    d.set_title("Candidate library: a folder of CIFs")
+                        .pick_folder(),
+                ),
+                DialogKind::QuantDir => Picked::QuantDir(
+                    d.set_title("Quantification library: a folder with phases.csv")
+                        .pick_folder(),
+                ),
                 DialogKind::OpenSession => Picked::OpenSession(
                     d.set_title("Open session")
                         .add_filter("Carto session", &["carto", "json"])
@@ -651,6 +755,11 @@ impl CartoApp {
                     load.cancel();
                 }
             }
+            if let Some(t) = &self.xrd.fitting {
+                ui.separator();
+                ui.spinner();
+                ui.label(&t.title);
+            }
             if let Some(t) = &self.fit.fitting {
                 ui.separator();
                 ui.spinner();
@@ -693,6 +802,9 @@ enum DialogKind {
     SaveModel,
     AddPaths,
     SaveReport,
+    AddCifs,
+    CandidateDir,
+    QuantDir,
     OpenSession,
     SaveSession,
     ExportCsv,

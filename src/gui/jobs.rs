@@ -9,8 +9,10 @@ use rayon::prelude::*;
 
 use std::path::{Path, PathBuf};
 
-use super::workspace::{Input, Processed, Workspace, process, read_file};
+use super::workspace::{Input, Processed, Workspace, parse_bytes, process};
+use super::xrd::{LoadedPattern, is_xrd_bytes, parse_pattern};
 use crate::io::Dataset;
+use crate::session::sha256_hex;
 use crate::xas::ChainParams;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,12 +220,21 @@ pub struct LoadJob {
     rx: Receiver<LoadMsg>,
     /// Items added so far (selected when the job ends).
     pub new_ids: Vec<u64>,
+    /// Measured XRD patterns read since the last poll (the app moves them
+    /// to the XRD view).
+    pub patterns: Vec<LoadedPattern>,
+    /// XRD patterns read in all.
+    pub n_patterns: usize,
+    /// Ids the XRD view gave the patterns of this job (selected together).
+    pub pattern_ids: Vec<u64>,
 }
 
 enum LoadMsg {
     /// How many files the folders expanded to.
     Total(usize),
     File(String, Box<Result<(Dataset, String), String>>),
+    /// A measured powder pattern (for the XRD view).
+    Pattern(String, Box<Result<LoadedPattern, String>>),
     Error(String),
 }
 
@@ -268,8 +279,21 @@ pub fn start_loading(paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob
             if flag.load(Ordering::Relaxed) {
                 break;
             }
-            let ds = Box::new(read_file(&f));
-            if tx.send(LoadMsg::File(f.display().to_string(), ds)).is_err() {
+            let name = f.display().to_string();
+            let msg = match std::fs::read(&f) {
+                Ok(bytes) if is_xrd_bytes(&bytes, &f) => {
+                    LoadMsg::Pattern(name, Box::new(parse_pattern(&bytes, &f)))
+                }
+                Ok(bytes) => {
+                    let ds = parse_bytes(&bytes, &name).map(|ds| (ds, sha256_hex(&bytes)));
+                    LoadMsg::File(name, Box::new(ds))
+                }
+                Err(e) => {
+                    let e = format!("cannot read {name}: {e}");
+                    LoadMsg::File(name, Box::new(Err(e)))
+                }
+            };
+            if tx.send(msg).is_err() {
                 break;
             }
             if let Some(ctx) = &ctx {
@@ -286,6 +310,9 @@ pub fn start_loading(paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob
         cancel,
         rx,
         new_ids: Vec::new(),
+        patterns: Vec::new(),
+        n_patterns: 0,
+        pattern_ids: Vec::new(),
     }
 }
 
@@ -317,6 +344,20 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
                     Ok(ids) => {
                         log.info(format!("opened {file} ({} item(s))", ids.len()));
                         job.new_ids.extend(ids);
+                    }
+                    Err(e) => log.error(e),
+                }
+            }
+            Ok(LoadMsg::Pattern(file, p)) => {
+                job.done += 1;
+                match *p {
+                    Ok(p) => {
+                        log.info(format!(
+                            "opened {file} (XRD pattern, {} points)",
+                            p.pattern.npts()
+                        ));
+                        job.n_patterns += 1;
+                        job.patterns.push(p);
                     }
                     Err(e) => log.error(e),
                 }

@@ -5,6 +5,7 @@
 //! - [`app`]: the frame and its panels (tree, plots, parameters, log)
 //! - [`plots`], [`params`]: the centre and right panels
 //! - [`fit`]: the Fit view (feffit models, parameters, fit, report)
+//! - [`xrd`]: the XRD view (powder patterns, peaks, phases, quantification)
 //! - [`jobs`]: background processing with progress and cancel, and the log
 
 pub mod app;
@@ -14,6 +15,7 @@ pub mod params;
 pub mod persist;
 pub mod plots;
 pub mod workspace;
+pub mod xrd;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

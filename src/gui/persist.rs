@@ -50,6 +50,7 @@ impl CartoApp {
                 show_window: self.plots.options.show_window,
                 show_pre_post: self.plots.options.show_pre_post,
                 fit_view: self.view == View::Fit,
+                xrd_view: self.view == View::Xrd,
             },
             // A model the writer cannot express (never one from a file) is
             // left out rather than saved wrong.
@@ -60,6 +61,7 @@ impl CartoApp {
                 }),
                 _ => None,
             },
+            xrd: self.xrd.to_session(),
         }
     }
 
@@ -87,8 +89,14 @@ impl CartoApp {
             Ok(s) => {
                 self.apply_session(&s);
                 self.session_path = Some(path.to_path_buf());
+                let n_xrd = self.xrd.patterns.len();
+                let xrd = if n_xrd > 0 {
+                    format!(", {n_xrd} XRD pattern(s)")
+                } else {
+                    String::new()
+                };
                 self.log.info(format!(
-                    "session {} opened ({} item(s))",
+                    "session {} opened ({} item(s){xrd})",
                     path.display(),
                     self.workspace.items.len()
                 ));
@@ -205,7 +213,14 @@ impl CartoApp {
             self.fit
                 .open_model_text(PathBuf::from(&f.path), f.model.clone(), None);
         }
-        self.view = if v.fit_view { View::Fit } else { View::Spectra };
+        self.xrd.apply_session(s.xrd.as_ref(), &mut self.log);
+        self.view = if v.fit_view {
+            View::Fit
+        } else if v.xrd_view {
+            View::Xrd
+        } else {
+            View::Spectra
+        };
     }
 
     /// Write the recovery file when a minute has passed (called per frame).

@@ -295,10 +295,9 @@ pub fn rank(p: &PreparedPattern, candidates: &[Candidate], max_scale: f64) -> Ve
     v
 }
 
-/// Every CIF in `dir` (and its sub-folders one level down) as a candidate,
-/// read in parallel; files that cannot be read are returned with their error.
-pub fn load_candidates(dir: &std::path::Path) -> Result<(Vec<Candidate>, Vec<String>), String> {
-    use rayon::prelude::*;
+/// The CIF files [`load_candidates`] reads: every `.cif` in `dir` and in
+/// its sub-folders one level down, sorted.
+pub fn candidate_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
     let mut files = Vec::new();
     let list = |d: &std::path::Path| -> Result<Vec<std::path::PathBuf>, String> {
         Ok(std::fs::read_dir(d)
@@ -318,17 +317,28 @@ pub fn load_candidates(dir: &std::path::Path) -> Result<(Vec<Candidate>, Vec<Str
     if files.is_empty() {
         return Err(format!("{}: no .cif files", dir.display()));
     }
-    let res: Vec<Result<Candidate, String>> = files
-        .par_iter()
-        .map(|f| {
-            let mut v = crate::structure::read_cif(f).map_err(|e| e.to_string())?;
-            let id = f
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            Candidate::new(&id, &v.remove(0)).map_err(|e| format!("{}: {e}", f.display()))
-        })
-        .collect();
+    Ok(files)
+}
+
+/// One CIF file as a candidate (its id is the file stem).
+pub fn load_candidate(f: &std::path::Path) -> Result<Candidate, String> {
+    let mut v = crate::structure::read_cif(f).map_err(|e| e.to_string())?;
+    if v.is_empty() {
+        return Err(format!("{}: no structure", f.display()));
+    }
+    let id = f
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Candidate::new(&id, &v.remove(0)).map_err(|e| format!("{}: {e}", f.display()))
+}
+
+/// Every CIF in `dir` (and its sub-folders one level down) as a candidate,
+/// read in parallel; files that cannot be read are returned with their error.
+pub fn load_candidates(dir: &std::path::Path) -> Result<(Vec<Candidate>, Vec<String>), String> {
+    use rayon::prelude::*;
+    let files = candidate_files(dir)?;
+    let res: Vec<Result<Candidate, String>> = files.par_iter().map(|f| load_candidate(f)).collect();
     let mut ok = Vec::new();
     let mut errors = Vec::new();
     for r in res {

@@ -1,0 +1,452 @@
+//! The XRD view: measured powder patterns (list, overlay on a 2θ, Q or d
+//! axis), SNIP background, peak search and pseudo-Voigt peak fits,
+//! candidate structures from CIFs (sticks and broadened overlays with live
+//! lattice-scale and shift handles), ranking a CIF library against a
+//! pattern, and full-pattern quantification against a reference library.
+//! Every number comes from carto::io::xrd and carto::xrd.
+//!
+//! - [`route`]: which files open here rather than as spectra.
+//! - [`pattern`]: one measured pattern, its wavelength, background, peaks.
+//! - [`peaks`]: the peaks table and the peak fits.
+//! - [`plot`]: the curves as plain data (what the tests check) and the plot.
+//! - [`phases`]: CIF phases, the candidate library and the ranking.
+//! - [`quant`]: quantification (dialog, background task, results).
+//! - `session`: the view to and from a session file.
+
+mod pattern;
+mod peaks;
+mod phases;
+mod plot;
+mod quant;
+pub mod route;
+mod session;
+
+use std::collections::BTreeSet;
+
+use egui::{Color32, RichText, Ui};
+
+pub use self::pattern::{LoadedPattern, XrdEntry, load_pattern, parse_pattern};
+pub use self::peaks::PeakRow;
+pub use self::phases::{CifPhase, Library, Ranking};
+pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
+pub use self::quant::{Quant, QuantRow};
+pub use self::route::{is_xrd_bytes, is_xrd_file};
+use super::jobs::{BgTask, Log, TaskPoll};
+use crate::xrd::peaks::PeakFit;
+
+/// What the panel asks the app to do (file dialogs live in the app).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XrdAction {
+    None,
+    OpenPatterns,
+    AddCifs,
+    LoadLibrary,
+    QuantLibrary,
+}
+
+/// Peak fits of one pattern: (pattern id, the analysis key they belong to,
+/// one result per found peak).
+type FitAnswer = (u64, u64, Vec<Result<PeakFit, String>>);
+
+/// The XRD view's state.
+pub struct XrdPanel {
+    pub patterns: Vec<XrdEntry>,
+    pub selected: BTreeSet<u64>,
+    /// The pattern whose settings, peaks and phases are shown (last clicked).
+    pub active: Option<u64>,
+    next_id: u64,
+    pub axis: XAxis,
+    pub log_y: bool,
+    pub show_background: bool,
+    pub show_peaks: bool,
+    pub tab: XrdTab,
+    pub phases: Vec<CifPhase>,
+    pub library: Library,
+    pub quant: Quant,
+    pub fitting: Option<BgTask<FitAnswer>>,
+    /// Cursor position in plot units, for the readout.
+    pub cursor: Option<[f64; 2]>,
+    reset_plot: bool,
+}
+
+impl Default for XrdPanel {
+    fn default() -> Self {
+        XrdPanel {
+            patterns: Vec::new(),
+            selected: BTreeSet::new(),
+            active: None,
+            next_id: 1,
+            axis: XAxis::TwoTheta,
+            log_y: false,
+            show_background: true,
+            show_peaks: true,
+            tab: XrdTab::Pattern,
+            phases: Vec::new(),
+            library: Library {
+                max_scale: 0.02,
+                ..Library::default()
+            },
+            quant: Quant::default(),
+            fitting: None,
+            cursor: None,
+            reset_plot: false,
+        }
+    }
+}
+
+/// Colours of new patterns and phases (distinct on the dark theme).
+const PALETTE: [Color32; 8] = [
+    Color32::from_rgb(86, 180, 233),
+    Color32::from_rgb(230, 159, 0),
+    Color32::from_rgb(0, 158, 115),
+    Color32::from_rgb(204, 121, 167),
+    Color32::from_rgb(240, 228, 66),
+    Color32::from_rgb(213, 94, 0),
+    Color32::from_rgb(0, 114, 178),
+    Color32::from_rgb(170, 170, 170),
+];
+
+impl XrdPanel {
+    /// Add a pattern read by [`load_pattern`]; returns its id.
+    pub fn add(&mut self, p: LoadedPattern) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let color = PALETTE[(id as usize - 1) % PALETTE.len()];
+        self.patterns.push(XrdEntry::new(id, p, color));
+        self.reset_plot = true;
+        id
+    }
+
+    pub fn entry(&self, id: u64) -> Option<&XrdEntry> {
+        self.patterns.iter().find(|p| p.id == id)
+    }
+
+    pub fn entry_mut(&mut self, id: u64) -> Option<&mut XrdEntry> {
+        self.patterns.iter_mut().find(|p| p.id == id)
+    }
+
+    /// A pattern by name.
+    pub fn find(&self, name: &str) -> Option<u64> {
+        self.patterns.iter().find(|p| p.name == name).map(|p| p.id)
+    }
+
+    /// The active pattern.
+    pub fn active_entry(&self) -> Option<&XrdEntry> {
+        self.active.and_then(|id| self.entry(id))
+    }
+
+    pub fn select_only(&mut self, ids: &[u64]) {
+        self.selected = ids.iter().copied().collect();
+        if let Some(&last) = ids.last() {
+            self.active = Some(last);
+        }
+        self.reset_plot = true;
+    }
+
+    /// Click, Ctrl-click (toggle) and Shift-click (range) in the list.
+    pub fn click(&mut self, id: u64, ctrl: bool, shift: bool) {
+        let pos = |id: u64| self.patterns.iter().position(|p| p.id == id);
+        let range = match (shift, self.active.and_then(pos), pos(id)) {
+            (true, Some(i), Some(j)) => Some((i.min(j), i.max(j))),
+            _ => None,
+        };
+        if let Some((lo, hi)) = range {
+            self.selected = self.patterns[lo..=hi].iter().map(|p| p.id).collect();
+        } else if ctrl {
+            if !self.selected.remove(&id) {
+                self.selected.insert(id);
+            }
+        } else {
+            self.selected = [id].into_iter().collect();
+        }
+        self.active = Some(id);
+        self.reset_plot = true;
+    }
+
+    /// Remove the selected patterns.
+    pub fn remove_selected(&mut self) -> usize {
+        let before = self.patterns.len();
+        let sel = std::mem::take(&mut self.selected);
+        self.patterns.retain(|p| !sel.contains(&p.id));
+        if self.active.is_some_and(|a| sel.contains(&a)) {
+            self.active = self.patterns.first().map(|p| p.id);
+            self.selected.extend(self.active);
+        }
+        before - self.patterns.len()
+    }
+
+    /// Remove everything (a session replaces the view's content).
+    pub fn clear(&mut self) {
+        if let Some(t) = self.fitting.take() {
+            t.cancel();
+        }
+        self.library.cancel_all();
+        self.quant.cancel();
+        let keep_quant_dir = std::mem::take(&mut self.quant.library_dir);
+        *self = XrdPanel {
+            next_id: self.next_id,
+            ..XrdPanel::default()
+        };
+        self.quant.library_dir = keep_quant_dir;
+    }
+
+    /// True while a background task of this view runs.
+    pub fn busy(&self) -> bool {
+        self.fitting.is_some() || self.library.busy() || self.quant.task.is_some()
+    }
+
+    /// The selected patterns in list order.
+    pub fn selected_entries(&self) -> Vec<&XrdEntry> {
+        self.patterns
+            .iter()
+            .filter(|p| self.selected.contains(&p.id))
+            .collect()
+    }
+
+    /// Poll the background tasks (once per frame) and keep the derived
+    /// data (background, peaks) up to date.
+    pub fn poll(&mut self, log: &mut Log) {
+        for p in &mut self.patterns {
+            p.analyse();
+        }
+        if let Some(t) = &self.fitting {
+            match t.poll() {
+                TaskPoll::Running => {}
+                TaskPoll::Done((id, key, fits)) => {
+                    self.fitting = None;
+                    if let Some(e) = self.patterns.iter_mut().find(|p| p.id == id) {
+                        let ok = fits.iter().filter(|f| f.is_ok()).count();
+                        if e.key() == key {
+                            log.info(format!("{}: {ok} of {} peaks fitted", e.name, fits.len()));
+                            e.fits = fits;
+                        } else {
+                            log.warn(format!(
+                                "{}: the settings changed during the peak fits; fit again",
+                                e.name
+                            ));
+                        }
+                    }
+                }
+                TaskPoll::Lost => {
+                    self.fitting = None;
+                    log.error("the peak fits stopped unexpectedly");
+                }
+            }
+        }
+        self.library.poll(log);
+        self.quant.poll(log, &mut self.tab);
+    }
+
+    /// Fit every found peak of the active pattern in the background.
+    pub fn start_peak_fits(&mut self, ctx: Option<egui::Context>) {
+        let Some(e) = self.active_entry() else {
+            return;
+        };
+        if e.peaks.is_empty() || self.fitting.is_some() {
+            return;
+        }
+        let (id, key) = (e.id, e.key());
+        let x = e.pattern.two_theta_deg.clone();
+        let y = e.pattern.intensity.clone();
+        let sigma = e.pattern.sigma.clone();
+        let centers: Vec<f64> = e.peaks.iter().map(|p| p.two_theta).collect();
+        let window = e.fit_window_deg;
+        self.fitting = Some(BgTask::spawn(
+            format!("fitting {} peaks of {}", centers.len(), e.name),
+            ctx,
+            move |cancel| {
+                let sigma =
+                    sigma.unwrap_or_else(|| y.iter().map(|v| v.abs().max(1.0).sqrt()).collect());
+                let mut out = Vec::with_capacity(centers.len());
+                for c in centers {
+                    if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                        out.push(Err("cancelled".to_string()));
+                        continue;
+                    }
+                    out.push(crate::xrd::peaks::fit_peak(&x, &y, Some(&sigma), c, window));
+                }
+                (id, key, out)
+            },
+        ));
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, log: &mut Log) -> XrdAction {
+        let mut action = XrdAction::None;
+        egui::Panel::left("xrd_patterns")
+            .resizable(true)
+            .default_size(270.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        if self.list_ui(ui) {
+                            action = XrdAction::OpenPatterns;
+                        }
+                        ui.separator();
+                        self.settings_ui(ui);
+                    });
+            });
+        egui::Panel::right("xrd_phases")
+            .resizable(true)
+            .default_size(380.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        let a = self.phases_ui(ui, log);
+                        if a != XrdAction::None {
+                            action = a;
+                        }
+                    });
+            });
+        if self.quant_dialog_ui(ui) {
+            action = XrdAction::QuantLibrary;
+        }
+        if self.tab == XrdTab::Pattern && self.active_entry().is_some() {
+            egui::Panel::bottom("xrd_peaks")
+                .resizable(true)
+                .default_size(190.0)
+                .show(ui, |ui| self.peaks_ui(ui));
+        }
+        egui::CentralPanel::default().show(ui, |ui| self.plot_ui(ui));
+        action
+    }
+
+    /// The pattern list; true when "Open…" was clicked.
+    fn list_ui(&mut self, ui: &mut Ui) -> bool {
+        let mut open = false;
+        ui.horizontal(|ui| {
+            ui.heading("Patterns");
+            if ui
+                .button("Open…")
+                .on_hover_text("Measured patterns: .xy .xye .dat .chi .raw .brml .xrdml .fxye")
+                .clicked()
+            {
+                open = true;
+            }
+            if ui
+                .add_enabled(!self.selected.is_empty(), egui::Button::new("Remove"))
+                .on_hover_text("Remove the selected patterns")
+                .clicked()
+            {
+                self.remove_selected();
+            }
+        });
+        if self.patterns.is_empty() {
+            ui.label("No pattern: File ▸ Open, or drop pattern files on the window.");
+            return open;
+        }
+        let modifiers = ui.input(|i| i.modifiers);
+        let mut clicked = None;
+        for p in &mut self.patterns {
+            let selected = self.selected.contains(&p.id);
+            ui.horizontal(|ui| {
+                ui.spacing_mut().interact_size.x = 18.0;
+                ui.color_edit_button_srgba(&mut p.color)
+                    .on_hover_text("Colour of this pattern in the plot");
+                let hover = format!(
+                    "{}\n{} · {} points · 2θ {:.2}–{:.2}°",
+                    p.file,
+                    p.pattern.source_format,
+                    p.pattern.npts(),
+                    p.pattern.two_theta_deg.first().copied().unwrap_or(f64::NAN),
+                    p.pattern.two_theta_deg.last().copied().unwrap_or(f64::NAN)
+                );
+                if ui
+                    .selectable_label(selected, &p.name)
+                    .on_hover_text(hover)
+                    .clicked()
+                {
+                    clicked = Some(p.id);
+                }
+            });
+        }
+        if let Some(id) = clicked {
+            self.click(id, modifiers.command, modifiers.shift);
+        }
+        open
+    }
+
+    /// Wavelength and background settings of the active pattern.
+    fn settings_ui(&mut self, ui: &mut Ui) {
+        let Some(id) = self.active else {
+            return;
+        };
+        let Some(e) = self.entry_mut(id) else {
+            return;
+        };
+        ui.label(RichText::new(&e.name).strong());
+        egui::Grid::new("xrd_settings")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                let l = ui.label("wavelength");
+                ui.add(
+                    egui::TextEdit::singleline(&mut e.wavelength_text)
+                        .desired_width(110.0)
+                        .hint_text("CuKa or Å"),
+                )
+                .labelled_by(l.id)
+                .on_hover_text(
+                    "A name (CuKa, CuKa1, MoKa, CoKa, …) or a number in Å; \
+                     prefilled from the file when it records one",
+                );
+                ui.end_row();
+                let l = ui.label("SNIP window");
+                ui.add(
+                    egui::DragValue::new(&mut e.bkg_window_deg)
+                        .speed(0.01)
+                        .range(0.02..=20.0)
+                        .suffix(" °"),
+                )
+                .labelled_by(l.id)
+                .on_hover_text("Half-width of the SNIP background filter (°2θ)");
+                ui.end_row();
+                let l = ui.label("min S/N");
+                ui.add(
+                    egui::DragValue::new(&mut e.min_snr)
+                        .speed(0.1)
+                        .range(1.0..=100.0),
+                )
+                .labelled_by(l.id)
+                .on_hover_text("Peaks must rise this many noise levels above the background");
+                ui.end_row();
+                let l = ui.label("fit window");
+                ui.add(
+                    egui::DragValue::new(&mut e.fit_window_deg)
+                        .speed(0.01)
+                        .range(0.05..=5.0)
+                        .suffix(" °"),
+                )
+                .labelled_by(l.id)
+                .on_hover_text("Each peak is fitted over ± this window (°2θ)");
+                ui.end_row();
+            });
+        match e.wavelength() {
+            Ok(Some(l)) => {
+                ui.label(RichText::new(format!("λ = {l:.5} Å")).weak());
+            }
+            Ok(None) => {
+                ui.label(
+                    RichText::new(
+                        "No wavelength: the file gives none. Type one (CuKa, 1.5406) \
+                         for Q and d axes, CIF phases and ranking.",
+                    )
+                    .color(ui.visuals().warn_fg_color),
+                );
+            }
+            Err(err) => {
+                ui.label(RichText::new(err).color(ui.visuals().error_fg_color));
+            }
+        }
+        ui.label(
+            RichText::new(format!(
+                "{} · {} points · {} peaks found",
+                e.pattern.source_format,
+                e.pattern.npts(),
+                e.peaks.len()
+            ))
+            .weak(),
+        );
+    }
+}

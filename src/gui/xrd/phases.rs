@@ -1,0 +1,668 @@
+//! Candidate phases: CIFs shown as stick patterns (and optionally
+//! broadened) over the active pattern, with an intensity scale, a lattice
+//! scale and a 2θ shift that move them live; a candidate library (a folder
+//! of CIFs) read in the background, searched, and ranked against the active
+//! pattern.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use egui::{Color32, RichText, Ui};
+
+use super::pattern::XrdEntry;
+use super::{PALETTE, XrdAction, XrdPanel};
+use crate::gui::jobs::{BgTask, Log, TaskPoll};
+use crate::io::xrd::two_theta_from_d;
+use crate::structure::{Structure, read_cif, reduced_formula};
+use crate::xrd::identify::{Candidate, RankedCandidate, candidate_files, load_candidate};
+use crate::xrd::{DebyeWaller, Peak, ProfileParams, XrdOptions, broaden, simulate};
+
+/// Lattice scales the handle allows (fraction of the CIF's cell).
+const LATTICE_RANGE: std::ops::RangeInclusive<f64> = 0.9..=1.1;
+/// Simulated beyond the pattern's ends so lines can move into view.
+const SIM_MARGIN_DEG: f64 = 15.0;
+
+/// The key of a simulation: wavelength and 2θ range.
+type SimKey = (u64, u64, u64);
+
+/// A CIF shown over the patterns.
+#[derive(Debug, Clone)]
+pub struct CifPhase {
+    pub path: PathBuf,
+    /// The file stem.
+    pub name: String,
+    pub formula: String,
+    structure: Structure,
+    pub visible: bool,
+    /// Also draw the broadened pattern (Caglioti defaults; Kα doublet
+    /// for a Kα wavelength name).
+    pub broadened: bool,
+    /// The strongest stick's height as a fraction of the active pattern's
+    /// strongest peak above background.
+    pub intensity: f64,
+    /// d-spacing scale (1 = the CIF's cell).
+    pub lattice: f64,
+    /// 2θ offset (°).
+    pub shift_deg: f64,
+    pub color: Color32,
+    sim: Option<(SimKey, Result<Vec<Peak>, String>)>,
+}
+
+impl CifPhase {
+    pub fn read(path: &Path, color: Color32) -> Result<CifPhase, String> {
+        let mut v = read_cif(path).map_err(|e| e.to_string())?;
+        if v.is_empty() {
+            return Err(format!("{}: no structure in the file", path.display()));
+        }
+        let s = v.remove(0);
+        Ok(CifPhase {
+            path: path.to_path_buf(),
+            name: path.file_stem().map_or_else(
+                || path.display().to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            ),
+            formula: reduced_formula(&s),
+            structure: s,
+            visible: true,
+            broadened: false,
+            intensity: 1.0,
+            lattice: 1.0,
+            shift_deg: 0.0,
+            color,
+            sim: None,
+        })
+    }
+
+    /// The simulation range for a pattern.
+    fn sim_range(e: &XrdEntry) -> (f64, f64) {
+        let (lo, hi) = e.range();
+        (
+            (lo - SIM_MARGIN_DEG).max(0.5),
+            (hi + SIM_MARGIN_DEG).min(179.0),
+        )
+    }
+
+    /// Simulate for `e`'s wavelength and range unless done already.
+    pub fn update(&mut self, e: &XrdEntry) {
+        let Ok(Some(wl)) = e.wavelength() else {
+            return;
+        };
+        let (lo, hi) = Self::sim_range(e);
+        let key = (wl.to_bits(), lo.to_bits(), hi.to_bits());
+        if self.sim.as_ref().is_some_and(|(k, _)| *k == key) {
+            return;
+        }
+        let opts = XrdOptions {
+            wavelength_ang: wl,
+            two_theta_min_deg: lo,
+            two_theta_max_deg: hi,
+            debye_waller: DebyeWaller::FromCif,
+        };
+        self.sim = Some((key, simulate(&self.structure, &opts)));
+    }
+
+    /// Why the phase cannot be drawn, if so.
+    pub fn error(&self) -> Option<&str> {
+        match &self.sim {
+            Some((_, Err(e))) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The peaks moved by the lattice scale (d × scale, 2θ from Bragg's
+    /// law at `wl`); the shift is not applied.
+    fn moved_peaks(&self, wl: f64) -> Vec<Peak> {
+        let Some((_, Ok(peaks))) = &self.sim else {
+            return Vec::new();
+        };
+        peaks
+            .iter()
+            .filter_map(|p| {
+                let d = p.d * self.lattice;
+                two_theta_from_d(d, wl).map(|t| Peak {
+                    two_theta: t,
+                    d,
+                    ..p.clone()
+                })
+            })
+            .collect()
+    }
+
+    /// (2θ, intensity 0–100) of each stick inside the pattern's range,
+    /// moved by the lattice scale and shift; None before a simulation at
+    /// the pattern's wavelength.
+    pub fn sticks(&self, e: &XrdEntry) -> Option<Vec<(f64, f64)>> {
+        let wl = e.wavelength().ok().flatten()?;
+        let (lo, hi) = e.range();
+        match &self.sim {
+            Some((k, Ok(_))) if k.0 == wl.to_bits() => {}
+            _ => return None,
+        }
+        Some(
+            self.moved_peaks(wl)
+                .iter()
+                .map(|p| (p.two_theta + self.shift_deg, p.intensity))
+                .filter(|(t, _)| (lo..=hi).contains(t))
+                .collect(),
+        )
+    }
+
+    /// The broadened pattern over the pattern's range (area per stick = its
+    /// intensity), on the pattern's step.
+    pub fn broadened_curve(&self, e: &XrdEntry) -> Option<(Vec<f64>, Vec<f64>)> {
+        let wl = e.wavelength().ok().flatten()?;
+        let (lo, hi) = e.range();
+        let peaks = self.moved_peaks(wl);
+        if peaks.is_empty() {
+            return None;
+        }
+        let p = ProfileParams {
+            step_deg: e.step().clamp(0.002, 0.1),
+            ..ProfileParams::default()
+        };
+        let (x, y) = broaden(
+            &peaks,
+            lo - self.shift_deg,
+            hi - self.shift_deg,
+            &p,
+            e.doublet(),
+        )
+        .ok()?;
+        Some((x.into_iter().map(|t| t + self.shift_deg).collect(), y))
+    }
+}
+
+/// A candidate library read from a folder of CIFs.
+#[derive(Default)]
+pub struct Library {
+    pub dir: Option<PathBuf>,
+    pub candidates: Arc<Vec<Candidate>>,
+    /// Candidate id → its CIF file.
+    pub files: HashMap<String, PathBuf>,
+    pub unreadable: Vec<String>,
+    pub search: String,
+    /// Lattice scale allowed when ranking (± fraction).
+    pub max_scale: f64,
+    pub loading: Option<LibraryLoad>,
+    pub ranking: Option<BgTask<Result<Ranking, String>>>,
+    pub ranked: Option<Ranking>,
+}
+
+/// Reading a library: progress counters and the answer.
+pub struct LibraryLoad {
+    pub task: BgTask<Result<LoadedLibrary, String>>,
+    pub done: Arc<AtomicUsize>,
+    pub total: Arc<AtomicUsize>,
+}
+
+pub struct LoadedLibrary {
+    dir: PathBuf,
+    candidates: Vec<Candidate>,
+    files: HashMap<String, PathBuf>,
+    unreadable: Vec<String>,
+}
+
+/// The ranking of the library against one pattern.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    pub pattern: String,
+    pub rows: Vec<RankedCandidate>,
+}
+
+impl Library {
+    pub fn busy(&self) -> bool {
+        self.loading.is_some() || self.ranking.is_some()
+    }
+
+    pub fn cancel_all(&mut self) {
+        if let Some(l) = self.loading.take() {
+            l.task.cancel();
+        }
+        if let Some(r) = self.ranking.take() {
+            r.cancel();
+        }
+    }
+
+    /// Read every CIF of `dir` (and its sub-folders) in the background.
+    pub fn load(&mut self, dir: PathBuf, ctx: Option<egui::Context>) {
+        self.cancel_all();
+        let done = Arc::new(AtomicUsize::new(0));
+        let total = Arc::new(AtomicUsize::new(0));
+        let (d2, t2) = (done.clone(), total.clone());
+        let name = dir.display().to_string();
+        let task = BgTask::spawn(format!("reading {name}"), ctx, move |cancel| {
+            read_library(dir, cancel, &d2, &t2)
+        });
+        self.loading = Some(LibraryLoad { task, done, total });
+    }
+
+    /// Rank the library against a pattern in the background.
+    pub fn rank(&mut self, e: &XrdEntry, ctx: Option<egui::Context>) -> Result<(), String> {
+        if self.candidates.is_empty() {
+            return Err("load a candidate library first".into());
+        }
+        let wl = e
+            .wavelength()?
+            .ok_or_else(|| format!("{}: give the wavelength first", e.name))?;
+        let (x, y) = (e.pattern.two_theta_deg.clone(), e.pattern.intensity.clone());
+        let cands = self.candidates.clone();
+        let max_scale = self.max_scale;
+        let name = e.name.clone();
+        self.ranking = Some(BgTask::spawn(
+            format!("ranking {} candidates", cands.len()),
+            ctx,
+            move |_| {
+                let prep = crate::xrd::identify::prepare(&x, &y, wl)
+                    .map_err(|err| format!("{name}: {err}"))?;
+                Ok(Ranking {
+                    pattern: name,
+                    rows: crate::xrd::identify::rank(&prep, &cands, max_scale),
+                })
+            },
+        ));
+        Ok(())
+    }
+
+    pub fn poll(&mut self, log: &mut Log) {
+        if let Some(l) = &self.loading {
+            match l.task.poll() {
+                TaskPoll::Running => {}
+                TaskPoll::Done(r) => {
+                    let cancelled = l.task.is_cancelling();
+                    self.loading = None;
+                    match r {
+                        _ if cancelled => log.warn("reading the candidate library cancelled"),
+                        Ok(lib) => {
+                            log.info(format!(
+                                "candidate library {}: {} structures ({} unreadable)",
+                                lib.dir.display(),
+                                lib.candidates.len(),
+                                lib.unreadable.len()
+                            ));
+                            for e in lib.unreadable.iter().take(5) {
+                                log.warn(format!("candidate library: {e}"));
+                            }
+                            self.dir = Some(lib.dir);
+                            self.candidates = Arc::new(lib.candidates);
+                            self.files = lib.files;
+                            self.unreadable = lib.unreadable;
+                            self.ranked = None;
+                        }
+                        Err(e) => log.error(format!("candidate library: {e}")),
+                    }
+                }
+                TaskPoll::Lost => {
+                    self.loading = None;
+                    log.error("reading the candidate library stopped unexpectedly");
+                }
+            }
+        }
+        if let Some(t) = &self.ranking {
+            match t.poll() {
+                TaskPoll::Running => {}
+                TaskPoll::Done(r) => {
+                    let cancelled = t.is_cancelling();
+                    self.ranking = None;
+                    match r {
+                        _ if cancelled => log.warn("ranking cancelled"),
+                        Ok(rk) => {
+                            if let Some(best) = rk.rows.first() {
+                                log.info(format!(
+                                    "ranked {} candidates for {}: best {} (score {:.3}, scale {:.4})",
+                                    rk.rows.len(),
+                                    rk.pattern,
+                                    best.id,
+                                    best.score,
+                                    best.scale
+                                ));
+                            }
+                            self.ranked = Some(rk);
+                        }
+                        Err(e) => log.error(format!("ranking: {e}")),
+                    }
+                }
+                TaskPoll::Lost => {
+                    self.ranking = None;
+                    log.error("the ranking stopped unexpectedly");
+                }
+            }
+        }
+    }
+
+    /// Whether a candidate matches the search box (id or formula).
+    pub fn matches(&self, id: &str, formula: &str) -> bool {
+        let q = self.search.trim().to_lowercase();
+        q.is_empty() || id.to_lowercase().contains(&q) || formula.to_lowercase().contains(&q)
+    }
+}
+
+fn read_library(
+    dir: PathBuf,
+    cancel: &AtomicBool,
+    done: &AtomicUsize,
+    total: &AtomicUsize,
+) -> Result<LoadedLibrary, String> {
+    use rayon::prelude::*;
+    let files = candidate_files(&dir)?;
+    total.store(files.len(), Ordering::Relaxed);
+    let res: Vec<(PathBuf, Option<Result<Candidate, String>>)> = files
+        .into_par_iter()
+        .map(|f| {
+            if cancel.load(Ordering::Relaxed) {
+                return (f, None);
+            }
+            let c = load_candidate(&f);
+            done.fetch_add(1, Ordering::Relaxed);
+            (f, Some(c))
+        })
+        .collect();
+    let mut out = LoadedLibrary {
+        dir,
+        candidates: Vec::new(),
+        files: HashMap::new(),
+        unreadable: Vec::new(),
+    };
+    for (f, r) in res {
+        match r {
+            Some(Ok(c)) => {
+                out.files.insert(c.id.clone(), f);
+                out.candidates.push(c);
+            }
+            Some(Err(e)) => out.unreadable.push(e),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+impl XrdPanel {
+    /// Add CIF files as phases (a file already shown is kept as it is).
+    pub fn add_cifs(&mut self, paths: &[PathBuf], log: &mut Log) {
+        for p in paths {
+            if self.phases.iter().any(|ph| ph.path == *p) {
+                continue;
+            }
+            let color = PALETTE[(self.phases.len() + 3) % PALETTE.len()];
+            match CifPhase::read(p, color) {
+                Ok(ph) => {
+                    log.info(format!("added phase {} ({})", ph.name, ph.formula));
+                    self.phases.push(ph);
+                }
+                Err(e) => log.error(e),
+            }
+        }
+        self.update_phases();
+    }
+
+    /// Simulate the phases for the active pattern where needed.
+    pub fn update_phases(&mut self) {
+        let Some(id) = self.active else {
+            return;
+        };
+        let Some(i) = self.patterns.iter().position(|p| p.id == id) else {
+            return;
+        };
+        let e = &self.patterns[i];
+        for ph in &mut self.phases {
+            ph.update(e);
+        }
+    }
+
+    /// Show a ranked candidate at its best lattice scale (added as a phase
+    /// when it is not one yet).
+    pub fn show_candidate(&mut self, id: &str, scale: f64, log: &mut Log) {
+        let Some(path) = self.library.files.get(id).cloned() else {
+            log.error(format!("{id}: not in the candidate library"));
+            return;
+        };
+        if !self.phases.iter().any(|p| p.path == path) {
+            self.add_cifs(std::slice::from_ref(&path), log);
+        }
+        if let Some(ph) = self.phases.iter_mut().find(|p| p.path == path) {
+            ph.lattice = scale;
+            ph.visible = true;
+        }
+        self.update_phases();
+    }
+
+    /// The right panel: phases, library and ranking, quantification.
+    pub(super) fn phases_ui(&mut self, ui: &mut Ui, log: &mut Log) -> XrdAction {
+        let mut action = XrdAction::None;
+        self.update_phases();
+        ui.horizontal(|ui| {
+            ui.heading("Phases");
+            if ui
+                .button("Add CIFs…")
+                .on_hover_text("Crystal structures to compare with the active pattern")
+                .clicked()
+            {
+                action = XrdAction::AddCifs;
+            }
+        });
+        let active = self.active_entry();
+        let no_wl = !self.phases.is_empty()
+            && active.is_some_and(|e| !matches!(e.wavelength(), Ok(Some(_))));
+        if no_wl {
+            ui.label(
+                RichText::new("The active pattern needs a wavelength to simulate phases.")
+                    .color(ui.visuals().warn_fg_color),
+            );
+        }
+        let mut remove = None;
+        for (i, ph) in self.phases.iter_mut().enumerate() {
+            ui.push_id(("phase", i), |ui| {
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().interact_size.x = 18.0;
+                    ui.color_edit_button_srgba(&mut ph.color);
+                    ui.checkbox(&mut ph.visible, "")
+                        .on_hover_text("Show the sticks");
+                    ui.label(RichText::new(&ph.name).strong())
+                        .on_hover_text(ph.path.display().to_string());
+                    ui.label(RichText::new(&ph.formula).weak());
+                    if ui.small_button("×").on_hover_text("Remove").clicked() {
+                        remove = Some(i);
+                    }
+                });
+                ui.horizontal(|ui| {
+                    let l = ui.label("intensity");
+                    ui.add(
+                        egui::DragValue::new(&mut ph.intensity)
+                            .speed(0.01)
+                            .range(0.0..=10.0),
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text(
+                        "Intensity: the strongest stick's height / the strongest peak's",
+                    );
+                    let l = ui.label("lattice");
+                    ui.add(egui::Slider::new(&mut ph.lattice, LATTICE_RANGE))
+                        .labelled_by(l.id)
+                        .on_hover_text("Scale of the cell (d × scale): the sticks follow");
+                });
+                ui.horizontal(|ui| {
+                    let l = ui.label("shift");
+                    ui.add(
+                        egui::DragValue::new(&mut ph.shift_deg)
+                            .speed(0.002)
+                            .range(-2.0..=2.0)
+                            .suffix(" °"),
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text("2θ offset (zero shift, sample displacement)");
+                    ui.checkbox(&mut ph.broadened, "broadened").on_hover_text(
+                        "Pseudo-Voigt peaks (Caglioti defaults; Kα doublet for a Kα name)",
+                    );
+                });
+                if let Some(e) = ph.error() {
+                    ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
+                }
+            });
+            ui.add_space(4.0);
+        }
+        if let Some(i) = remove {
+            self.phases.remove(i);
+        }
+        ui.separator();
+        self.library_ui(ui, log, &mut action);
+        ui.separator();
+        if self.quant_ui(ui) {
+            action = XrdAction::QuantLibrary;
+        }
+        action
+    }
+
+    fn library_ui(&mut self, ui: &mut Ui, log: &mut Log, action: &mut XrdAction) {
+        ui.horizontal(|ui| {
+            ui.heading("Library");
+            if ui
+                .button("Load candidate library…")
+                .on_hover_text("A folder of CIFs (sub-folders one level down included)")
+                .clicked()
+            {
+                *action = XrdAction::LoadLibrary;
+            }
+        });
+        if let Some(l) = &self.library.loading {
+            ui.horizontal(|ui| {
+                let (d, t) = (
+                    l.done.load(Ordering::Relaxed),
+                    l.total.load(Ordering::Relaxed),
+                );
+                let f = if t == 0 { 0.0 } else { d as f32 / t as f32 };
+                ui.add(
+                    egui::ProgressBar::new(f)
+                        .desired_width(200.0)
+                        .text(format!("reading CIFs: {d} / {t}")),
+                );
+                if ui
+                    .add_enabled(!l.task.is_cancelling(), egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    l.task.cancel();
+                }
+            });
+        }
+        let lib = &mut self.library;
+        if let Some(d) = &lib.dir {
+            ui.label(
+                RichText::new(format!(
+                    "{}: {} structures ({} unreadable)",
+                    d.display(),
+                    lib.candidates.len(),
+                    lib.unreadable.len()
+                ))
+                .weak(),
+            );
+        }
+        ui.horizontal(|ui| {
+            let l = ui.label("search");
+            ui.add(
+                egui::TextEdit::singleline(&mut lib.search)
+                    .desired_width(140.0)
+                    .hint_text("formula or file name"),
+            )
+            .labelled_by(l.id);
+            let l = ui.label("max scale");
+            ui.add(
+                egui::DragValue::new(&mut lib.max_scale)
+                    .speed(0.001)
+                    .range(0.0..=0.2),
+            )
+            .labelled_by(l.id)
+            .on_hover_text("Lattice scale allowed when ranking, ± fraction (0.02 = ±2 %)");
+        });
+        let can_rank = !lib.candidates.is_empty() && lib.ranking.is_none();
+        let mut rank = false;
+        ui.horizontal(|ui| {
+            rank = ui
+                .add_enabled(can_rank, egui::Button::new("Rank for selected pattern"))
+                .on_hover_text("Score every candidate against the active pattern")
+                .on_disabled_hover_text("Load a candidate library first")
+                .clicked();
+            if let Some(t) = &lib.ranking {
+                ui.spinner();
+                ui.label(format!("{:.1} s", t.started.elapsed().as_secs_f32()));
+                if ui
+                    .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    t.cancel();
+                }
+            }
+        });
+        if rank {
+            let ctx = ui.ctx().clone();
+            match self.active_entry().cloned() {
+                Some(e) => {
+                    if let Err(err) = self.library.rank(&e, Some(ctx)) {
+                        log.error(format!("ranking: {err}"));
+                    }
+                }
+                None => log.warn("ranking: click a pattern first"),
+            }
+        }
+        let mut show = None;
+        if let Some(rk) = &self.library.ranked {
+            ui.label(RichText::new(format!("ranking for {}", rk.pattern)).weak());
+            egui::ScrollArea::vertical()
+                .id_salt("xrd_ranking")
+                .max_height(260.0)
+                .show(ui, |ui| {
+                    egui::Grid::new("xrd_rank_grid")
+                        .striped(true)
+                        .num_columns(5)
+                        .show(ui, |ui| {
+                            for h in ["#", "candidate", "score", "scale", "matched"] {
+                                ui.label(RichText::new(h).strong());
+                            }
+                            ui.end_row();
+                            for (i, r) in rk.rows.iter().enumerate() {
+                                if !self.library.matches(&r.id, &r.formula) {
+                                    continue;
+                                }
+                                ui.label(format!("{}", i + 1));
+                                if ui
+                                    .selectable_label(false, &r.id)
+                                    .on_hover_text(format!(
+                                        "{} ({})\nclick: overlay at its best scale",
+                                        r.formula, r.name
+                                    ))
+                                    .clicked()
+                                {
+                                    show = Some((r.id.clone(), r.scale));
+                                }
+                                ui.monospace(format!("{:.3}", r.score));
+                                ui.monospace(format!("{:.4}", r.scale));
+                                ui.monospace(format!("{}/{}", r.matched_peaks, r.measured_peaks));
+                                ui.end_row();
+                            }
+                        });
+                });
+        } else if !self.library.candidates.is_empty() {
+            let lib = &self.library;
+            egui::ScrollArea::vertical()
+                .id_salt("xrd_library")
+                .max_height(200.0)
+                .show(ui, |ui| {
+                    for c in lib
+                        .candidates
+                        .iter()
+                        .filter(|c| lib.matches(&c.id, &c.formula))
+                    {
+                        if ui
+                            .selectable_label(false, format!("{}  {}", c.id, c.formula))
+                            .on_hover_text("click: overlay this structure")
+                            .clicked()
+                        {
+                            show = Some((c.id.clone(), 1.0));
+                        }
+                    }
+                });
+        }
+        if let Some((id, scale)) = show {
+            self.show_candidate(&id, scale, log);
+        }
+    }
+}

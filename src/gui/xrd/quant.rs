@@ -1,0 +1,329 @@
+//! Quantification: "Quantify…" asks for a reference library folder
+//! (`phases.csv` and one pattern per phase) and an optional internal
+//! standard, runs `carto::xrd::quantify` in the background, and shows the
+//! weight fractions and the fit (measured, fitted, stacked contributions).
+
+use egui::{RichText, Ui};
+
+use super::plot::XrdTab;
+use super::{XrdEntry, XrdPanel};
+use crate::gui::jobs::{BgTask, Log, TaskPoll};
+use crate::xrd::quantify::{QuantOptions, QuantResult, load_library, quantify};
+
+/// A finished quantification.
+#[derive(Debug, Clone)]
+pub struct QuantDone {
+    pub pattern: String,
+    pub library: String,
+    pub result: QuantResult,
+}
+
+/// One row of the results table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantRow {
+    pub id: String,
+    pub name: String,
+    pub weight_percent: f64,
+    pub shift_deg: f64,
+}
+
+pub struct Quant {
+    /// The dialog is open.
+    pub dialog: bool,
+    pub library_dir: String,
+    pub use_standard: bool,
+    pub standard_id: String,
+    pub standard_wt: f64,
+    /// Largest 2θ shift of each reference (°).
+    pub max_shift_deg: f64,
+    pub task: Option<BgTask<Result<QuantDone, String>>>,
+    pub result: Option<QuantDone>,
+    /// Why the last run could not start or failed (shown in the dialog).
+    pub error: Option<String>,
+}
+
+impl Default for Quant {
+    fn default() -> Self {
+        Quant {
+            dialog: false,
+            library_dir: String::new(),
+            use_standard: false,
+            standard_id: String::new(),
+            standard_wt: 20.0,
+            max_shift_deg: 0.05,
+            task: None,
+            result: None,
+            error: None,
+        }
+    }
+}
+
+impl Quant {
+    pub fn cancel(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.cancel();
+        }
+    }
+
+    /// The results table, strongest phase first.
+    pub fn rows(&self) -> Vec<QuantRow> {
+        let Some(d) = &self.result else {
+            return Vec::new();
+        };
+        let mut v: Vec<QuantRow> = d
+            .result
+            .phases
+            .iter()
+            .map(|p| QuantRow {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                weight_percent: p.weight_percent,
+                shift_deg: p.shift_deg,
+            })
+            .collect();
+        v.sort_by(|a, b| b.weight_percent.total_cmp(&a.weight_percent));
+        v
+    }
+
+    /// Start quantifying `e` with the dialog's settings.
+    pub fn start(&mut self, e: &XrdEntry, ctx: Option<egui::Context>) -> Result<(), String> {
+        let dir = self.library_dir.trim();
+        if dir.is_empty() {
+            return Err("choose the library folder (phases.csv and one pattern per phase)".into());
+        }
+        let dir = std::path::PathBuf::from(dir);
+        let standard = if self.use_standard {
+            let id = self.standard_id.trim().to_string();
+            if id.is_empty() {
+                return Err("give the internal standard's phase ID (e.g. CORUNDUM)".into());
+            }
+            let w = self.standard_wt;
+            if !(w > 0.0 && w < 100.0) {
+                return Err(format!("the standard's weight {w} % must be in (0, 100)"));
+            }
+            Some((id, w))
+        } else {
+            None
+        };
+        let (x, y) = (e.pattern.two_theta_deg.clone(), e.pattern.intensity.clone());
+        let name = e.name.clone();
+        let max_shift = self.max_shift_deg;
+        self.task = Some(BgTask::spawn(
+            format!("quantifying {name}"),
+            ctx,
+            move |_| {
+                let refs = load_library(&dir)?;
+                let standard = match standard {
+                    None => None,
+                    Some((id, w)) => {
+                        let i = refs
+                            .iter()
+                            .position(|r| r.id.eq_ignore_ascii_case(&id))
+                            .ok_or_else(|| {
+                                format!("no phase '{id}' in {} (phases.csv)", dir.display())
+                            })?;
+                        Some((i, w))
+                    }
+                };
+                let o = QuantOptions {
+                    max_shift_deg: max_shift,
+                    standard,
+                    align_deg: if standard.is_some() {
+                        QuantOptions::default().align_deg
+                    } else {
+                        0.0
+                    },
+                    min_weight_percent: 0.0,
+                };
+                let result = quantify(&x, &y, &refs, &o).map_err(|e| format!("{name}: {e}"))?;
+                Ok(QuantDone {
+                    pattern: name,
+                    library: dir.display().to_string(),
+                    result,
+                })
+            },
+        ));
+        Ok(())
+    }
+
+    pub fn poll(&mut self, log: &mut Log, tab: &mut XrdTab) {
+        let Some(t) = &self.task else {
+            return;
+        };
+        match t.poll() {
+            TaskPoll::Running => {}
+            TaskPoll::Done(r) => {
+                let cancelled = t.is_cancelling();
+                self.task = None;
+                match r {
+                    _ if cancelled => log.warn("quantification cancelled"),
+                    Ok(d) => {
+                        log.info(format!(
+                            "quantified {} with {}: {} phases, Rwp {:.2} %",
+                            d.pattern,
+                            d.library,
+                            d.result.phases.len(),
+                            d.result.rwp_percent
+                        ));
+                        self.result = Some(d);
+                        self.error = None;
+                        self.dialog = false;
+                        *tab = XrdTab::Quantification;
+                    }
+                    Err(e) => {
+                        log.error(format!("quantification: {e}"));
+                        self.error = Some(e);
+                    }
+                }
+            }
+            TaskPoll::Lost => {
+                self.task = None;
+                log.error("the quantification stopped unexpectedly");
+            }
+        }
+    }
+}
+
+impl XrdPanel {
+    /// The quantification part of the right panel; true: choose a folder.
+    pub(super) fn quant_ui(&mut self, ui: &mut Ui) -> bool {
+        ui.horizontal(|ui| {
+            ui.heading("Quantification");
+            if ui
+                .add_enabled(self.active.is_some(), egui::Button::new("Quantify…"))
+                .on_hover_text("Full-pattern fit of the active pattern with a reference library")
+                .on_disabled_hover_text("Open a pattern first")
+                .clicked()
+            {
+                self.quant.dialog = true;
+            }
+            if let Some(t) = &self.quant.task {
+                ui.spinner();
+                ui.label(format!("{:.1} s", t.started.elapsed().as_secs_f32()));
+                if ui
+                    .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    t.cancel();
+                }
+            }
+        });
+        let Some(d) = &self.quant.result else {
+            return false;
+        };
+        ui.label(
+            RichText::new(format!(
+                "{} with {}: Rwp {:.2} %, sample shift {:+.3}°",
+                d.pattern, d.library, d.result.rwp_percent, d.result.sample_shift_deg
+            ))
+            .weak(),
+        );
+        egui::Grid::new("xrd_quant_grid")
+            .striped(true)
+            .num_columns(3)
+            .show(ui, |ui| {
+                for h in ["phase", "weight %", "shift (°)"] {
+                    ui.label(RichText::new(h).strong());
+                }
+                ui.end_row();
+                for r in self.quant.rows() {
+                    ui.label(&r.id).on_hover_text(&r.name);
+                    ui.monospace(format!("{:8.2}", r.weight_percent));
+                    ui.monospace(format!("{:+.3}", r.shift_deg));
+                    ui.end_row();
+                }
+            });
+        false
+    }
+
+    /// The "Quantify…" dialog; true: choose the library folder.
+    pub(super) fn quant_dialog_ui(&mut self, ui: &mut Ui) -> bool {
+        if !self.quant.dialog {
+            return false;
+        }
+        let mut browse = false;
+        let mut run = false;
+        let mut open = true;
+        let name = self
+            .active_entry()
+            .map(|e| e.name.clone())
+            .unwrap_or_default();
+        egui::Window::new("Quantify")
+            .collapsible(false)
+            .resizable(false)
+            .open(&mut open)
+            .show(ui.ctx(), |ui| {
+                ui.label(format!("Pattern: {name}"));
+                let q = &mut self.quant;
+                egui::Grid::new("quant_dialog")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        let l = ui.label("library folder");
+                        ui.horizontal(|ui| {
+                            ui.add(
+                                egui::TextEdit::singleline(&mut q.library_dir)
+                                    .desired_width(320.0)
+                                    .hint_text("folder with phases.csv"),
+                            )
+                            .labelled_by(l.id);
+                            browse = ui.button("Browse…").clicked();
+                        });
+                        ui.end_row();
+                        ui.label("");
+                        ui.checkbox(&mut q.use_standard, "internal standard");
+                        ui.end_row();
+                        let l = ui.label("standard ID");
+                        ui.add_enabled(
+                            q.use_standard,
+                            egui::TextEdit::singleline(&mut q.standard_id)
+                                .desired_width(160.0)
+                                .hint_text("e.g. CORUNDUM"),
+                        )
+                        .labelled_by(l.id);
+                        ui.end_row();
+                        let l = ui.label("standard wt %");
+                        ui.add_enabled(
+                            q.use_standard,
+                            egui::DragValue::new(&mut q.standard_wt)
+                                .speed(0.1)
+                                .range(0.01..=99.99),
+                        )
+                        .labelled_by(l.id);
+                        ui.end_row();
+                        let l = ui.label("max shift");
+                        ui.add(
+                            egui::DragValue::new(&mut q.max_shift_deg)
+                                .speed(0.005)
+                                .range(0.0..=1.0)
+                                .suffix(" °"),
+                        )
+                        .labelled_by(l.id)
+                        .on_hover_text("Largest 2θ shift of each reference pattern");
+                        ui.end_row();
+                    });
+                ui.horizontal(|ui| {
+                    run = ui
+                        .add_enabled(q.task.is_none(), egui::Button::new("Run quantification"))
+                        .clicked();
+                    if q.task.is_some() {
+                        ui.spinner();
+                    }
+                });
+                if let Some(e) = &q.error {
+                    ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
+                }
+            });
+        if !open {
+            self.quant.dialog = false;
+        }
+        if run {
+            let ctx = ui.ctx().clone();
+            let r = match self.active_entry().cloned() {
+                Some(e) => self.quant.start(&e, Some(ctx)),
+                None => Err("click a pattern first".into()),
+            };
+            self.quant.error = r.err();
+        }
+        browse
+    }
+}

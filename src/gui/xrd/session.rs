@@ -1,0 +1,124 @@
+//! The XRD view to and from a session ([`crate::session::XrdSession`]).
+//! Patterns are stored by path and SHA-256 and re-read on load: a missing
+//! file is an error in the log, a changed one a warning.
+
+use std::path::{Path, PathBuf};
+
+use egui::Color32;
+
+use super::pattern::parse_pattern;
+use super::plot::XAxis;
+use super::{CifPhase, XrdPanel};
+use crate::gui::jobs::Log;
+use crate::session::{self, FileCheck, XrdPatternSession, XrdPhaseSession, XrdSession};
+
+fn rgba(c: [u8; 4]) -> Color32 {
+    let [r, g, b, a] = c;
+    Color32::from_rgba_unmultiplied(r, g, b, a)
+}
+
+impl XrdPanel {
+    /// The view as a session part (None when it holds nothing).
+    pub fn to_session(&self) -> Option<XrdSession> {
+        if self.patterns.is_empty() && self.phases.is_empty() {
+            return None;
+        }
+        let index = |id: u64| self.patterns.iter().position(|p| p.id == id);
+        Some(XrdSession {
+            patterns: self
+                .patterns
+                .iter()
+                .map(|p| XrdPatternSession {
+                    name: p.name.clone(),
+                    path: p.file.clone(),
+                    sha256: p.sha256.clone(),
+                    wavelength: p.wavelength_text.trim().to_string(),
+                    bkg_window_deg: p.bkg_window_deg,
+                    min_snr: p.min_snr,
+                    fit_window_deg: p.fit_window_deg,
+                    color: p.color.to_srgba_unmultiplied(),
+                })
+                .collect(),
+            selected: self.selected.iter().filter_map(|&id| index(id)).collect(),
+            active: self.active.and_then(index),
+            phases: self
+                .phases
+                .iter()
+                .map(|ph| XrdPhaseSession {
+                    path: ph.path.display().to_string(),
+                    intensity: ph.intensity,
+                    lattice: ph.lattice,
+                    shift_deg: ph.shift_deg,
+                    visible: ph.visible,
+                    broadened: ph.broadened,
+                    color: ph.color.to_srgba_unmultiplied(),
+                })
+                .collect(),
+            axis: self.axis.key().to_string(),
+            log_y: self.log_y,
+        })
+    }
+
+    /// Replace the view's content with a session's (None: empty it).
+    pub fn apply_session(&mut self, s: Option<&XrdSession>, log: &mut Log) {
+        self.clear();
+        let Some(s) = s else {
+            return;
+        };
+        let mut ids = vec![None; s.patterns.len()];
+        for (i, p) in s.patterns.iter().enumerate() {
+            let bytes = match session::read_checked(Path::new(&p.path), &p.sha256) {
+                Ok(FileCheck::Same(b)) => b,
+                Ok(FileCheck::Changed(b)) => {
+                    log.warn(format!(
+                        "session: {} changed since the session was saved \
+                         (content hash differs); loaded as it is now",
+                        p.path
+                    ));
+                    b
+                }
+                Err(e) => {
+                    log.error(format!("session: {e}; the pattern is skipped"));
+                    continue;
+                }
+            };
+            let loaded = match parse_pattern(&bytes, Path::new(&p.path)) {
+                Ok(l) => l,
+                Err(e) => {
+                    log.error(format!("session: {e}"));
+                    continue;
+                }
+            };
+            let id = self.add(loaded);
+            ids[i] = Some(id);
+            if let Some(e) = self.entry_mut(id) {
+                e.name = p.name.clone();
+                e.wavelength_text = p.wavelength.clone();
+                e.bkg_window_deg = p.bkg_window_deg;
+                e.min_snr = p.min_snr;
+                e.fit_window_deg = p.fit_window_deg;
+                e.color = rgba(p.color);
+                e.analyse();
+            }
+        }
+        let selected: Vec<u64> = s.selected.iter().filter_map(|&i| ids[i]).collect();
+        self.select_only(&selected);
+        self.active = s.active.and_then(|i| ids[i]).or(self.active);
+        for ph in &s.phases {
+            match CifPhase::read(&PathBuf::from(&ph.path), rgba(ph.color)) {
+                Ok(mut c) => {
+                    c.intensity = ph.intensity;
+                    c.lattice = ph.lattice;
+                    c.shift_deg = ph.shift_deg;
+                    c.visible = ph.visible;
+                    c.broadened = ph.broadened;
+                    self.phases.push(c);
+                }
+                Err(e) => log.error(format!("session: {e}; the phase is skipped")),
+            }
+        }
+        self.axis = XAxis::from_key(&s.axis).unwrap_or(XAxis::TwoTheta);
+        self.log_y = s.log_y;
+        self.update_phases();
+    }
+}
