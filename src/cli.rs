@@ -702,7 +702,7 @@ fn info(a: &InfoArgs) -> Result<()> {
     let file = path.display().to_string();
     if a.input.mu.is_none()
         && a.input.columns.is_none()
-        && carto::io::xrd::is_powder_pattern(path, &bytes)
+        && carto::io::xrd::is_xrd_bytes(&bytes, path)
     {
         return info_pattern(path, a.json);
     }

@@ -18,12 +18,14 @@ pub mod brml;
 pub mod bruker_raw;
 pub mod fxye;
 pub mod jcpds;
+pub mod route;
 pub mod text;
 pub(crate) mod xml;
 pub mod xrdml;
 pub(crate) mod zip;
 
 pub use jcpds::{JcpdsCard, JcpdsReflection, read_jcpds, read_jcpds_bytes};
+pub use route::{has_xrd_extension, is_xrd_bytes, is_xrd_file};
 
 /// One measured powder pattern on a 2θ axis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -236,71 +238,4 @@ pub(crate) fn check_pattern(p: &XrdPattern, file: &str) -> Result<(), ParseError
         );
     }
     Ok(())
-}
-
-/// Whether a file is a powder pattern rather than a spectrum: a binary or
-/// XML diffraction format, a GSAS or Fit2D file, a pyFAI header, a
-/// diffraction extension, or plain columns whose first column looks like
-/// 2θ (within 0–180 and spanning more than 4 — an XAS scan in keV spans
-/// far less, one in eV lies far above 180).
-pub fn is_powder_pattern(path: &Path, bytes: &[u8]) -> bool {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if detect(bytes, Some(&ext)) != PatternFormat::Columns {
-        return true;
-    }
-    // XDI, Athena and FEFF files are spectra whatever their columns.
-    if crate::io::detect_format(bytes) != crate::io::FileFormat::Columns {
-        return false;
-    }
-    if matches!(
-        ext.as_str(),
-        "xye" | "xrdml" | "raw" | "brml" | "fxye" | "gsa" | "gsas"
-    ) {
-        return true;
-    }
-    let head = decode(bytes.get(..bytes.len().min(8192)).unwrap_or(bytes));
-    let lower = head.to_ascii_lowercase();
-    if lower.contains("2th_deg")
-        || lower.contains("q_nm^-1")
-        || lower.contains("q_a^-1")
-        || lower.contains("pyfai")
-    {
-        return true;
-    }
-    if lower.contains("xdi/") || lower.contains("energy") || lower.contains("i0") {
-        return false;
-    }
-    // Larch/Athena χ(k) files label their columns `k chi`.
-    let chi_label = head
-        .lines()
-        .filter(|l| l.trim_start().starts_with('#'))
-        .any(|l| {
-            l.to_ascii_lowercase()
-                .split(|c: char| !c.is_ascii_alphanumeric() && c != '(' && c != ')')
-                .any(|w| w == "chi" || w == "chi(k)")
-        });
-    if chi_label {
-        return false;
-    }
-    let first: Vec<f64> = head
-        .lines()
-        .filter_map(|l| {
-            l.split_whitespace()
-                .next()
-                .and_then(|t| t.parse::<f64>().ok())
-        })
-        .collect();
-    let full = decode(bytes);
-    let last = full.lines().rev().find_map(|l| {
-        l.split_whitespace()
-            .next()
-            .and_then(|t| t.parse::<f64>().ok())
-    });
-    match (first.first(), last) {
-        (Some(&a), Some(b)) => first.len() >= 5 && a >= 0.0 && b <= 180.0 && b - a > 4.0,
-        _ => false,
-    }
 }

@@ -1,0 +1,181 @@
+//! Which files open in the XRD view. The extension says what a file may be
+//! and the content decides: instrument formats (Bruker RAW and BRML,
+//! PANalytical XRDML, GSAS, Fit2D `.chi`) by their magic or header, and
+//! plain columns (`.xy`, `.xye`, `.dat`) by a 2θ/pyFAI header, else by
+//! their numbers (a 2θ range inside 0–180° spanning degrees, non-negative
+//! counts). Larch `.chi` χ(k) files, XAS column files in eV (or keV) and
+//! χ(k) columns stay spectra.
+
+use std::path::Path;
+
+use super::{PatternFormat, detect};
+
+/// Whether the file at `path` opens in the XRD view (reads the file; an
+/// unreadable file is not XRD, and the spectra reader reports it).
+pub fn is_xrd_file(path: &Path) -> bool {
+    if !has_xrd_extension(path) {
+        return false;
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => is_xrd_bytes(&bytes, path),
+        Err(_) => false,
+    }
+}
+
+fn ext_of(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// The extensions measured patterns come with.
+pub fn has_xrd_extension(path: &Path) -> bool {
+    matches!(
+        ext_of(path).as_deref(),
+        Some(
+            "xy" | "xye"
+                | "dat"
+                | "chi"
+                | "raw"
+                | "brml"
+                | "xrdml"
+                | "fxye"
+                | "fxy"
+                | "gsa"
+                | "gsas"
+        )
+    )
+}
+
+/// [`is_xrd_file`] for bytes already read (`path` gives the extension).
+pub fn is_xrd_bytes(bytes: &[u8], path: &Path) -> bool {
+    // XDI, Athena and FEFF files are spectra whatever their columns.
+    if crate::io::detect_format(bytes) != crate::io::FileFormat::Columns
+        && detect(bytes, None) == PatternFormat::Columns
+    {
+        return false;
+    }
+    let ext = ext_of(path);
+    let fmt = detect(bytes, ext.as_deref());
+    match ext.as_deref() {
+        Some("raw") => fmt == PatternFormat::BrukerRaw,
+        Some("brml") => fmt == PatternFormat::Brml,
+        Some("xrdml") => fmt == PatternFormat::Xrdml,
+        Some("fxye" | "fxy" | "gsa" | "gsas") => fmt == PatternFormat::Gsas,
+        Some("chi") => fmt == PatternFormat::Fit2dChi,
+        Some("xy" | "xye" | "dat") => match fmt {
+            PatternFormat::Columns => columns_look_like_xrd(bytes),
+            PatternFormat::BrukerRaw | PatternFormat::Brml => false,
+            _ => true,
+        },
+        _ => false,
+    }
+}
+
+/// Header words that name a diffraction pattern.
+const XRD_WORDS: [&str; 12] = [
+    "2th",
+    "2theta",
+    "2-theta",
+    "two_theta",
+    "twotheta",
+    "2θ",
+    "wavelength",
+    "pyfai",
+    "dioptas",
+    "q_nm",
+    "q_a",
+    "fit2d",
+];
+
+/// Header words of absorption data (labels of Larch, Athena, XDI files).
+const XAS_WORDS: [&str; 16] = [
+    "energy", "chi", "e0", "mu", "xmu", "i0", "it", "if", "iref", "xafs", "exafs", "xanes",
+    "larch", "athena", "ifeffit", "k",
+];
+
+fn columns_look_like_xrd(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(256 * 1024)];
+    let text = String::from_utf8_lossy(head);
+    let mut header = String::new();
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let nums: Option<Vec<f64>> = t
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<f64>().ok())
+            .collect();
+        match nums {
+            Some(v) if !v.is_empty() => rows.push(v),
+            _ => {
+                if rows.is_empty() {
+                    header.push_str(&t.to_lowercase());
+                    header.push('\n');
+                }
+            }
+        }
+    }
+    let words: Vec<&str> = header
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == 'θ'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if XRD_WORDS
+        .iter()
+        .any(|w| words.iter().any(|h| h.starts_with(w)))
+    {
+        return true;
+    }
+    if XAS_WORDS.iter().any(|w| words.contains(w)) {
+        return false;
+    }
+    // The numbers: 2 or 3 columns, 2θ rising inside (0, 180] over degrees,
+    // intensities (nearly all) non-negative.
+    if rows.len() < 20 {
+        return false;
+    }
+    let ncol = rows[0].len();
+    if !(2..=3).contains(&ncol) || rows.iter().any(|r| r.len() != ncol) {
+        return false;
+    }
+    let x: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+    let rising = x.windows(2).all(|w| w[1] > w[0]);
+    let (lo, hi) = (x[0], x[x.len() - 1]);
+    let negative = rows.iter().filter(|r| r[1] < 0.0).count();
+    rising && lo >= 0.0 && hi <= 180.0 && hi - lo >= 3.0 && negative * 20 <= rows.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_told_apart() {
+        let xrd: String = (0..200)
+            .map(|i| format!("{} {}\n", 10.0 + 0.02 * i as f64, 100 + i % 7))
+            .collect();
+        assert!(is_xrd_bytes(xrd.as_bytes(), Path::new("a.xy")));
+        assert!(!is_xrd_bytes(xrd.as_bytes(), Path::new("a.xdi")));
+        // eV energies: XAS.
+        let xas: String = (0..200)
+            .map(|i| format!("{} {}\n", 8900.0 + i as f64, 1.0 + 0.001 * i as f64))
+            .collect();
+        assert!(!is_xrd_bytes(xas.as_bytes(), Path::new("a.dat")));
+        // χ(k) with a label line: XAS.
+        let chi = format!("# k chi\n{xrd}");
+        assert!(!is_xrd_bytes(chi.as_bytes(), Path::new("a.dat")));
+        // χ(k) without labels: oscillates through zero.
+        let chi: String = (0..200)
+            .map(|i| {
+                let k = 0.05 * i as f64;
+                format!("{k} {}\n", (2.0 * k).sin() * 0.1)
+            })
+            .collect();
+        assert!(!is_xrd_bytes(chi.as_bytes(), Path::new("a.dat")));
+        // pyFAI header.
+        let py = format!("# 2th_deg I\n{xrd}");
+        assert!(is_xrd_bytes(py.as_bytes(), Path::new("a.dat")));
+    }
+}
