@@ -157,15 +157,22 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, String> {
     }
     let half = |deg: f64| (deg.to_radians() / 2.0).sin() * 2.0 / lambda;
     let (min_r, max_r) = (half(o.two_theta_min_deg), half(o.two_theta_max_deg));
+    // θ and the Lorentz–polarization factor once per distinct g (the
+    // reflections come sorted by g).
+    let (mut last_g, mut tt, mut lp) = (f64::NAN, 0.0, 0.0);
     let refl: Vec<Reflection> = structure_factors(s, min_r, max_r, o.debye_waller)?
         .into_iter()
         .map(|(hkl, g, f2)| {
-            let theta = (lambda * g / 2.0).clamp(-1.0, 1.0).asin();
-            let lp = (1.0 + (2.0 * theta).cos().powi(2)) / (theta.sin().powi(2) * theta.cos());
+            if g != last_g {
+                let theta = (lambda * g / 2.0).clamp(-1.0, 1.0).asin();
+                lp = (1.0 + (2.0 * theta).cos().powi(2)) / (theta.sin().powi(2) * theta.cos());
+                tt = (2.0 * theta).to_degrees();
+                last_g = g;
+            }
             Reflection {
                 hkl,
                 g,
-                two_theta: (2.0 * theta).to_degrees(),
+                two_theta: tt,
                 intensity: 2.0 * f2 * lp,
             }
         })
@@ -303,8 +310,8 @@ pub fn structure_factors(
     let max_r2 = max_r * max_r;
     let c_star = rec[2];
     let cc = c_star[0] * c_star[0] + c_star[1] * c_star[1] + c_star[2] * c_star[2];
-    let mut parts: Vec<Complex64> = Vec::new();
-    let mut found: Vec<([i32; 3], f64)> = Vec::new();
+    let mut parts: Vec<Complex64> = Vec::with_capacity(expected as usize * groups.len() + 16);
+    let mut found: Vec<([i32; 3], f64)> = Vec::with_capacity(expected as usize + 16);
     for h in 0..=hm {
         for k in -km..=km {
             if h == 0 && k < 0 {
@@ -360,19 +367,19 @@ pub fn structure_factors(
     // pymatgen's order: g ascending, then h, k, l descending. Symmetry-
     // equivalent reflections share g, so the form factors are evaluated
     // once per distinct g.
-    let mut order: Vec<u32> = (0..found.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| {
-        let (x, y) = (&found[a as usize], &found[b as usize]);
-        x.1.total_cmp(&y.1)
-            .then(y.0[0].cmp(&x.0[0]))
-            .then(y.0[1].cmp(&x.0[1]))
-            .then(y.0[2].cmp(&x.0[2]))
-    });
+    // g > 0, so its bits order like the numbers; −h, −k, −l ascending is
+    // h, k, l descending.
+    let mut order: Vec<(u64, i32, i32, i32, u32)> = found
+        .iter()
+        .enumerate()
+        .map(|(i, (hkl, g))| (g.to_bits(), -hkl[0], -hkl[1], -hkl[2], i as u32))
+        .collect();
+    order.sort_unstable();
     let ng = groups.len();
     let mut ff = vec![0.0; ng];
     let mut ff_g = f64::NAN;
     let mut out = Vec::with_capacity(found.len());
-    for &i in &order {
+    for &(.., i) in &order {
         let (hkl, g) = found[i as usize];
         if ff_g.is_nan() || (g - ff_g).abs() > 1e-13 * g {
             let s2 = (g / 2.0) * (g / 2.0);
