@@ -48,6 +48,9 @@ pub struct GuiArgs {
     #[cfg(feature = "gui")]
     #[arg(long, value_enum)]
     pub plot: Option<carto::gui::PlotTab>,
+    /// Print `first-frame` when the first frame is painted, then exit (for `carto bench startup`).
+    #[arg(long, hide = true)]
+    pub first_frame_exit: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -567,6 +570,9 @@ pub enum BenchWhat {
     /// Simulated powder patterns of amcsd_library CIFs (pymatgen side by side:
     /// --python with pymatgen, or $CARTO_PYMATGEN_PYTHON).
     Xrd,
+    /// Time from process start to the first painted frame of the demo
+    /// session (needs a display: run under xvfb-run on a headless machine).
+    Startup,
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -634,6 +640,7 @@ fn gui(a: GuiArgs) -> Result<()> {
         plot: a.plot,
         session,
         fit: a.fit,
+        first_frame_exit: a.first_frame_exit,
     })
     .map_err(anyhow::Error::msg)
 }
@@ -1343,6 +1350,56 @@ fn xrd_simulate_cmd(a: &XrdSimArgs) -> Result<()> {
     emit(&out)
 }
 
+/// `carto bench startup`: spawn `carto --demo` and time until it reports
+/// its first painted frame (process creation, loading, the demo session's
+/// files, window and GL set-up, one frame).
+fn bench_startup(repeat: usize, as_json: bool) -> Result<()> {
+    use std::io::BufRead;
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        bail!("carto bench startup needs a display: run it under xvfb-run on a headless machine");
+    }
+    let exe = std::env::current_exe().context("cannot find the carto executable")?;
+    let mut times = Vec::with_capacity(repeat);
+    for _ in 0..repeat {
+        let t = std::time::Instant::now();
+        let mut child = std::process::Command::new(&exe)
+            .args(["--demo", "--first-frame-exit"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", exe.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let seen = std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.trim() == "first-frame");
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let status = child.wait()?;
+        if !seen {
+            bail!("carto --demo exited ({status}) without painting a frame");
+        }
+        times.push(ms);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    if as_json {
+        return print_json(
+            &json!({"runs": repeat, "median_ms": median, "min_ms": times[0],
+                                  "max_ms": times[times.len() - 1], "build": profile}),
+        );
+    }
+    emit(&format!(
+        "carto bench startup ({profile} build): process start to first painted frame of the demo session, {repeat} runs: median {median:.0} ms (min {:.0}, max {:.0})",
+        times[0],
+        times[times.len() - 1]
+    ))
+}
+
 fn structure_cmd(a: &StructureArgs) -> Result<()> {
     use carto::structure as st;
     if !(a.rmax.is_finite() && a.rmax > 0.0 && a.rmax <= 20.0) {
@@ -1573,6 +1630,7 @@ fn bench(a: &BenchArgs) -> Result<()> {
                 emit(&report.text())
             }
         }
+        BenchWhat::Startup => bench_startup(a.repeat.clamp(1, 100), a.json),
         BenchWhat::Xrd => {
             let report = carto::bench::bench_xrd(
                 &carto::bench::BenchOptions {

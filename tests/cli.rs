@@ -1354,3 +1354,17 @@ fn info_tells_powder_patterns_from_spectra() {
     let v = json_ok(&args("info", &chi, &["--json"]));
     assert_eq!(v["modality"], "chi");
 }
+
+#[test]
+fn bench_startup_without_a_display_says_how_to_run_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_carto"))
+        .args(["bench", "startup"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot start the carto binary");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("xvfb-run"), "{err}");
+}

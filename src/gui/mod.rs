@@ -51,6 +51,9 @@ pub struct GuiOptions {
     pub session: Option<PathBuf>,
     /// Run the fit once the fit model among `files` is open.
     pub fit: bool,
+    /// Print `first-frame` once the first frame is on screen and exit
+    /// (`carto bench startup` times this from outside the process).
+    pub first_frame_exit: bool,
 }
 
 /// Run the app until its window closes. With `screenshot`, returns whether
@@ -70,7 +73,7 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
         app.plots.tab = tab;
     }
     // Autosave and crash recovery (not for screenshots, which are scripted).
-    let state = if opts.screenshot.is_none() {
+    let state = if opts.screenshot.is_none() && !opts.first_frame_exit {
         crate::session::state_dir()
     } else {
         None
@@ -88,6 +91,8 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
     let outcome: Arc<Mutex<Option<Result<(), String>>>> = Arc::new(Mutex::new(None));
     let shell = Shell {
         app,
+        frames: 0,
+        first_frame_exit: opts.first_frame_exit,
         screenshot: opts.screenshot.map(|path| ScreenshotState {
             path,
             started: Instant::now(),
@@ -126,6 +131,9 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
 /// The eframe side: the app plus the `--screenshot` driver.
 struct Shell {
     app: CartoApp,
+    /// Frames drawn so far.
+    frames: u64,
+    first_frame_exit: bool,
     screenshot: Option<ScreenshotState>,
 }
 
@@ -145,6 +153,18 @@ const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl eframe::App for Shell {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frames += 1;
+        if self.first_frame_exit {
+            // The second call starts once the first frame has been painted.
+            if self.frames >= 2 {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "first-frame").and_then(|()| out.flush());
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                return;
+            }
+            ui.ctx().request_repaint();
+        }
         self.app.ui(ui);
         let busy = self.app.busy();
         let Some(shot) = &mut self.screenshot else {
