@@ -1398,3 +1398,58 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     assert!(matches!(e.wavelength(), Ok(Some(l)) if (l - 1.78897).abs() < 1e-4));
     assert_eq!(xrd_series(app, XrdRole::Sticks).len(), 1);
 }
+
+#[test]
+fn plot_exports_as_svg_with_every_curve() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/feo_rt1.xdi"),
+        common::data("xas/columns/fe2o3_rt1.xmu"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let ids: Vec<u64> = h.state().workspace.items.iter().map(|i| i.id).collect();
+    h.state_mut().workspace.select_only(&ids);
+    h.state_mut().plots.tab = PlotTab::ChiK;
+    h.step();
+    let dir = std::env::temp_dir().join(format!("carto-svg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("chik.svg");
+    assert!(h.state_mut().export_svg(&path));
+    let svg = std::fs::read_to_string(&path).expect("svg");
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    // Two spectra and their two FT windows, named like the legend.
+    assert_eq!(svg.matches("<polyline").count(), 4, "{svg}");
+    for name in ["feo_rt1.xdi", "fe2o3_rt1.xmu"] {
+        assert!(svg.contains(&format!(r#"data-name="{name}""#)), "{name}");
+    }
+    assert!(svg.contains("k (Å⁻¹)"), "x axis label");
+    // Every point of a spectrum is written (the χ(k) grid of feo_rt1).
+    let feo = h.state().workspace.find("feo_rt1.xdi").expect("feo");
+    let npts = h
+        .state()
+        .workspace
+        .items
+        .iter()
+        .find(|i| i.id == feo)
+        .and_then(|i| i.spectrum())
+        .and_then(|s| s.result.as_ref())
+        .map(|r| r.k_inv_ang.len())
+        .expect("processed");
+    let line = svg
+        .lines()
+        .find(|l| l.contains(r#"data-name="feo_rt1.xdi""#))
+        .expect("feo polyline");
+    let pts = line
+        .split("points=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("");
+    assert_eq!(pts.split_whitespace().count(), npts);
+    // Nothing selected: nothing to export, a warning, no file.
+    h.state_mut().workspace.select_only(&[]);
+    h.step();
+    assert!(!h.state_mut().export_svg(&dir.join("empty.svg")));
+    assert!(!dir.join("empty.svg").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -81,6 +81,7 @@ enum Picked {
     OpenSession(Option<PathBuf>),
     SaveSession(Option<PathBuf>),
     ExportCsv(Option<PathBuf>),
+    ExportSvg(Option<PathBuf>),
 }
 
 /// The bytes of a demo file by name (sessions refer to them as `builtin:NAME`).
@@ -296,6 +297,9 @@ impl CartoApp {
                     self.save_session(&p);
                 }
                 Picked::ExportCsv(Some(p)) => self.export_csv(&p),
+                Picked::ExportSvg(Some(p)) => {
+                    self.export_svg(&p);
+                }
                 Picked::OpenModel(Some(p)) => self.open_fit_model(p, Some(ctx.clone())),
                 Picked::SaveReport(Some(p)) => self.fit.save_report(&p, &mut self.log),
                 Picked::SaveModel(Some(p)) => {
@@ -487,6 +491,18 @@ impl CartoApp {
                 {
                     self.file_dialog(DialogKind::ExportCsv);
                 }
+                if ui
+                    .add_enabled(
+                        self.view == View::Spectra,
+                        egui::Button::new("Export plot as SVG…"),
+                    )
+                    .on_hover_text(
+                        "The Spectra view's current plot: every curve shown, axes and legend",
+                    )
+                    .clicked()
+                {
+                    self.file_dialog(DialogKind::ExportSvg);
+                }
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -612,6 +628,12 @@ impl CartoApp {
                 DialogKind::SaveReport => Picked::SaveReport(
                     d.set_title("Save fit report")
                         .set_file_name("feffit_report.txt")
+                        .save_file(),
+                ),
+                DialogKind::ExportSvg => Picked::ExportSvg(
+                    d.set_title("Export the plot as SVG")
+                        .add_filter("SVG", &["svg"])
+                        .set_file_name("plot.svg")
                         .save_file(),
                 ),
                 DialogKind::ExportCsv => Picked::ExportCsv(
@@ -808,6 +830,7 @@ enum DialogKind {
     OpenSession,
     SaveSession,
     ExportCsv,
+    ExportSvg,
 }
 
 impl CartoApp {
@@ -847,6 +870,49 @@ impl CartoApp {
 
     /// File ▸ Export CSV: each selected spectrum's processed arrays as
     /// `BASE_NAME_mu.csv`, `_chi.csv`, `_chir.csv` beside `base`.
+    /// Write the Spectra view's current plot as SVG; whether it was written.
+    pub fn export_svg(&mut self, path: &std::path::Path) -> bool {
+        let all = super::plots::series(&self.workspace, self.plots.tab, &self.plots.options);
+        if all.is_empty() {
+            self.log
+                .warn("export: nothing is plotted (select processed spectra first)");
+            return false;
+        }
+        let kweight = self
+            .workspace
+            .selected_spectra()
+            .first()
+            .and_then(|i| i.spectrum())
+            .and_then(|s| s.result.as_ref())
+            .map_or(2.0, |r| r.ft.kweight);
+        let [xn, xu, yn, yu] = self.plots.tab.axes(kweight);
+        let label = |n: &str, u: &str| {
+            if u.is_empty() {
+                n.to_string()
+            } else {
+                format!("{n} ({u})")
+            }
+        };
+        let svg = super::svg::plot_svg(
+            &all,
+            self.plots.tab.title(),
+            &label(&xn, &xu),
+            &label(&yn, &yu),
+        );
+        match crate::session::write_file_atomic(path, svg.as_bytes()) {
+            Ok(()) => {
+                self.log
+                    .info(format!("exported the plot to {}", path.display()));
+                true
+            }
+            Err(e) => {
+                self.log
+                    .error(format!("cannot write {}: {e}", path.display()));
+                false
+            }
+        }
+    }
+
     pub fn export_csv(&mut self, base: &std::path::Path) {
         use crate::export::{ExportSpectrum, file_safe, write_csv};
         let items = self.workspace.selected_spectra();

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod params;
 pub mod persist;
 pub mod plots;
+pub mod svg;
 pub mod workspace;
 pub mod xrd;
 
