@@ -540,38 +540,49 @@ pub fn bench_fit(opts: &BenchOptions) -> Result<FitBenchReport, String> {
         .or_else(|| std::env::var("CARTO_PYTHON").ok())
         .unwrap_or_else(|| "python3".to_string());
     if python != "none" {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bench_larch_fit.py");
-        let out = Command::new(&python)
-            .arg(&script)
-            .arg(&root)
-            .args(["--repeat", "10", "--json"])
-            .output();
-        match out {
-            Ok(o) if o.status.success() => {
-                let v: Option<Value> = String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .rev()
-                    .find_map(|l| serde_json::from_str(l).ok());
-                if let Some(ms) = v.as_ref().and_then(|v| v["median_ms"].as_f64()) {
+        match reference_json(&python, "bench_larch_fit.py", &root, &["--repeat", "10"]) {
+            Ok(v) => {
+                if let Some(ms) = v["median_ms"].as_f64() {
                     report.larch_ms_per_fit = Some(ms);
-                    report.larch_nfev = v
-                        .as_ref()
-                        .and_then(|v| v["nfev"].as_u64())
-                        .map(|n| n as usize);
+                    report.larch_nfev = v["nfev"].as_u64().map(|n| n as usize);
                     report.ratio_vs_carto = Some(ms / median);
                 }
             }
-            Ok(o) => report.notes.push(format!(
-                "bench_larch_fit.py failed (no xraylarch in {python}? see tools/README.md): {}",
-                String::from_utf8_lossy(&o.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            )),
-            Err(e) => report.notes.push(format!("cannot run {python}: {e}")),
+            Err(e) => report
+                .notes
+                .push(format!("{e} (no xraylarch there? see tools/README.md)")),
         }
     }
     Ok(report)
+}
+
+/// Run `tools/SCRIPT DATA_ROOT ARGS... --json` with `python` and return the
+/// last JSON line it prints (the reference tools' timing scripts end so).
+fn reference_json(python: &str, script: &str, root: &Path, args: &[&str]) -> Result<Value, String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tools")
+        .join(script);
+    let o = Command::new(python)
+        .arg(&path)
+        .arg(root)
+        .args(args)
+        .arg("--json")
+        .output()
+        .map_err(|e| format!("cannot run {python}: {e}"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "{script} failed with {python}: {}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
+    }
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| format!("{script} printed no JSON line"))
 }
 
 /// `carto bench xrd`: stick-pattern simulation per CIF against pymatgen.
@@ -737,42 +748,25 @@ pub fn bench_xrd(opts: &BenchOptions, n: usize) -> Result<XrdBenchReport, String
         .or_else(|| std::env::var("CARTO_PYMATGEN_PYTHON").ok())
         .unwrap_or_else(|| "python3".to_string());
     if python != "none" {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bench_pymatgen_xrd.py");
-        let out = Command::new(&python)
-            .arg(&script)
-            .arg(&root)
-            .args(["--repeat", "3", "--json", "--files"])
-            .args(&names)
-            .output();
-        match out {
-            Ok(o) if o.status.success() => {
-                let v: Option<Value> = String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .rev()
-                    .find_map(|l| serde_json::from_str(l).ok());
-                if let Some(v) = v {
-                    report.pymatgen_ms_per_cif = v["median_ms"].as_f64();
-                    report.pymatgen_parse_ms = v["parse_median_ms"].as_f64();
-                    report.pymatgen_version = v["pymatgen"].as_str().map(str::to_string);
-                    report.ratio_vs_carto =
-                        report.pymatgen_ms_per_cif.map(|p| p / ms_per_cif_median);
-                    if v["n"].as_u64() != Some(names.len() as u64) {
-                        report.notes.push(format!(
-                            "pymatgen timed {} of the {} CIFs (it cannot read the others)",
-                            v["n"],
-                            names.len()
-                        ));
-                    }
+        let mut args = vec!["--repeat", "3", "--files"];
+        args.extend(names.iter().map(String::as_str));
+        match reference_json(&python, "bench_pymatgen_xrd.py", &root, &args) {
+            Ok(v) => {
+                report.pymatgen_ms_per_cif = v["median_ms"].as_f64();
+                report.pymatgen_parse_ms = v["parse_median_ms"].as_f64();
+                report.pymatgen_version = v["pymatgen"].as_str().map(str::to_string);
+                report.ratio_vs_carto = report.pymatgen_ms_per_cif.map(|p| p / ms_per_cif_median);
+                if v["n"].as_u64() != Some(names.len() as u64) {
+                    report.notes.push(format!(
+                        "pymatgen timed {} of the {} CIFs (it cannot read the others)",
+                        v["n"],
+                        names.len()
+                    ));
                 }
             }
-            Ok(o) => report.notes.push(format!(
-                "pymatgen timing failed ({python}): {}",
-                String::from_utf8_lossy(&o.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            )),
-            Err(e) => report.notes.push(format!("cannot run {python}: {e}")),
+            Err(e) => report
+                .notes
+                .push(format!("{e} (no pymatgen there? see tools/README.md)")),
         }
     }
     Ok(report)

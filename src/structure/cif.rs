@@ -190,8 +190,7 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, CifSyntaxError> {
             let lower = word.to_ascii_lowercase();
             let tok = if c == b'_' {
                 Tok::Tag(normalize_tag(word))
-            } else if let Some(name) = lower.strip_prefix("data_") {
-                let _ = name;
+            } else if lower.starts_with("data_") {
                 Tok::Data(word[5..].to_string())
             } else if lower == "loop_" {
                 Tok::Loop

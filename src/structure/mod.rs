@@ -302,7 +302,6 @@ struct AsymSite {
     occupancy: f64,
     frac: [f64; 3],
     b_iso: Option<f64>,
-    line: usize,
 }
 
 fn asym_sites(b: &CifBlock) -> Result<Vec<AsymSite>, BlockError> {
@@ -390,7 +389,6 @@ fn asym_sites(b: &CifBlock) -> Result<Vec<AsymSite>, BlockError> {
             occupancy,
             frac,
             b_iso,
-            line,
         });
     }
     if out.is_empty() {
@@ -504,7 +502,6 @@ fn structure_from_block(b: &CifBlock) -> Result<Structure, BlockError> {
                 }
             }
         }
-        let _ = s.line;
     }
     for s in &sites {
         let total: f64 = s.species.iter().map(|sp| sp.occupancy).sum();
