@@ -609,6 +609,8 @@ fn write_test_session(out: &std::path::Path) -> Result<()> {
         mu: None,
         params: Some(ChainParams::default()),
         color: [10, 20, 30, 255],
+        edits: Vec::new(),
+        id: None,
     };
     let s = Session {
         items: (0..2000).map(item).collect(),

@@ -9,6 +9,7 @@
 //!
 //! The GUI converts its state to and from [`Session`]; nothing here knows egui.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::io::MuMode;
 use crate::xas::ChainParams;
+use crate::xas::edit::Edit;
 
 /// The format version written into every session file.
 ///
@@ -24,7 +26,14 @@ use crate::xas::ChainParams;
 /// file reads as a session without a fit model.
 /// 3: adds `xrd` (the XRD view's patterns, settings and CIF phases) and
 /// `view.xrd_view`; older files read as sessions without XRD patterns.
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: adds item `edits` (the deglitch / shift / rebin journal) and `id`,
+/// `blobs` (computed spectra such as merges, stored inline under
+/// `blob:SHA256`) and `history` (undo and redo); older files read as
+/// sessions without edits or history.
+pub const FORMAT_VERSION: u32 = 4;
+
+/// Path prefix for spectra stored in the session itself ([`Session::blobs`]).
+pub const BLOB_PREFIX: &str = "blob:";
 
 /// Path prefix for spectra compiled into the binary (the demo session).
 pub const BUILTIN_PREFIX: &str = "builtin:";
@@ -48,6 +57,61 @@ pub struct Session {
     /// The XRD view (version 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xrd: Option<XrdSession>,
+    /// Spectra Carto computed (merges), by the SHA-256 their items name as
+    /// `blob:SHA256` (version 4).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub blobs: BTreeMap<String, InlineSpectrum>,
+    /// The undo and redo history of the workspace (version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistorySession>,
+}
+
+/// μ(E) stored in the session (a merge of other spectra).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InlineSpectrum {
+    pub name: String,
+    pub energy_ev: Vec<f64>,
+    pub mu: Vec<f64>,
+    /// How it was made ("merge of …").
+    #[serde(default)]
+    pub note: String,
+}
+
+impl InlineSpectrum {
+    /// The key its items refer to: SHA-256 of the energies then μ values
+    /// (little-endian f64).
+    pub fn sha256(&self) -> String {
+        let mut h = Sha256::new();
+        for v in self.energy_ev.iter().chain(&self.mu) {
+            h.update(v.to_le_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Undo and redo, as workspace states. Item states shared by several steps
+/// are stored once in `states`; a step lists the indexes of its items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct HistorySession {
+    pub states: Vec<SessionItem>,
+    /// Oldest first; each step holds the workspace as it was before the
+    /// change its label names.
+    pub undo: Vec<HistoryStep>,
+    /// The next redo last; each step holds the workspace after its change.
+    pub redo: Vec<HistoryStep>,
+}
+
+/// One workspace state of the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryStep {
+    pub label: String,
+    /// Indexes into [`HistorySession::states`], in workspace order.
+    pub items: Vec<usize>,
+    /// Indexes into `items`.
+    #[serde(default)]
+    pub selected: Vec<usize>,
+    #[serde(default)]
+    pub active: Option<usize>,
 }
 
 /// The XRD view: measured patterns (by path and SHA-256, like the items),
@@ -136,6 +200,8 @@ impl Default for Session {
             view: ViewState::default(),
             fit: None,
             xrd: None,
+            blobs: BTreeMap::new(),
+            history: None,
         }
     }
 }
@@ -160,6 +226,12 @@ pub struct SessionItem {
     pub params: Option<ChainParams>,
     /// sRGBA colour in the plots.
     pub color: [u8; 4],
+    /// The edits of μ(E), replayed in order on the file's data (version 4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+    /// Identifies the item across the undo history (version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
 }
 
 /// What the plots show.
@@ -269,6 +341,24 @@ impl Session {
             return Err(fmt(format!(
                 "selection refers to an item beyond the {n} listed"
             )));
+        }
+        if let Some(h) = &s.history {
+            let m = h.states.len();
+            for step in h.undo.iter().chain(&h.redo) {
+                let k = step.items.len();
+                if step.items.iter().any(|&i| i >= m)
+                    || step
+                        .selected
+                        .iter()
+                        .chain(step.active.iter())
+                        .any(|&i| i >= k)
+                {
+                    return Err(fmt(format!(
+                        "history step '{}' refers to an item beyond those listed",
+                        step.label
+                    )));
+                }
+            }
         }
         if let Some(x) = &s.xrd {
             let m = x.patterns.len();

@@ -1453,3 +1453,243 @@ fn plot_exports_as_svg_with_every_curve() {
     assert!(!dir.join("empty.svg").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// μ(E) of a workspace item as processed (after its edits).
+fn energies_of(app: &CartoApp, name: &str) -> Vec<f64> {
+    let id = app.workspace.find(name).expect("item");
+    let s = app
+        .workspace
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("spectrum");
+    match s.input.as_ref() {
+        carto::gui::workspace::Input::Mu(x) => x.energy_ev.clone(),
+        carto::gui::workspace::Input::Chi(_) => panic!("{name} is χ(k)"),
+    }
+}
+
+/// Click the plot at a point given in plot units.
+fn click_plot_at(h: &mut Harness<'_, CartoApp>, x: f64, y: f64) {
+    let t = h.state().plots.transform.expect("plot drawn");
+    let pos = t.position_from_point(&egui_plot::PlotPoint::new(x, y));
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerMoved(pos));
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::default(),
+        });
+        h.step();
+    }
+    h.step();
+}
+
+#[test]
+fn deglitch_by_clicking_then_undo_and_redo_with_the_keyboard() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[common::data("xas/columns/cu_rt01.xmu")]);
+    app.history.reset(&app.workspace);
+    let mut h = harness(app);
+    settle(&mut h);
+    let name = "cu_rt01.xmu";
+    let before = energies_of(h.state(), name);
+    h.state_mut().plots.deglitch = true;
+    h.state_mut().plots.tab = PlotTab::Mu;
+    h.step();
+    h.step();
+    // The 300th measured point, clicked where the plot draws it.
+    let (e, mu) = {
+        let s = h.state();
+        let id = s.workspace.find(name).expect("item");
+        let r = s
+            .workspace
+            .item(id)
+            .and_then(|i| i.spectrum())
+            .and_then(|s| s.result.as_ref());
+        let pre = r.and_then(|r| r.pre.as_ref()).expect("processed");
+        (pre.energy_ev[300], pre.mu[300])
+    };
+    click_plot_at(&mut h, e, mu);
+    let after = energies_of(h.state(), name);
+    assert_eq!(after.len(), before.len() - 1, "{:?}", h.state().log.lines);
+    assert!(!after.contains(&e), "the clicked point is gone");
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some(format!("deglitch the point at {e:.2} eV").as_str())
+    );
+    // χ(k) was recomputed from the deglitched data.
+    settle(&mut h);
+    let chi_deglitched = chi_of(h.state(), name);
+
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    settle(&mut h);
+    assert_eq!(
+        energies_of(h.state(), name),
+        before,
+        "undo restores the point"
+    );
+    assert_ne!(chi_of(h.state(), name), chi_deglitched);
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::Z,
+    );
+    h.step();
+    settle(&mut h);
+    assert_eq!(energies_of(h.state(), name), after, "redo removes it again");
+    assert_eq!(chi_of(h.state(), name), chi_deglitched);
+}
+
+#[test]
+fn merge_align_rebin_undo_and_the_history_survive_a_session() {
+    use carto::xas::edit::Edit;
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/columns/cu_rt01.xmu"),
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+    ]);
+    app.history.reset(&app.workspace);
+    let mut h = harness(app);
+    settle(&mut h);
+    let (a, b) = ("cu_rt01.xmu", "cu_metal_rt.xdi");
+    let ida = h.state().workspace.find(a).expect("a");
+    let idb = h.state().workspace.find(b).expect("b");
+    // Active = the reference (clicked last).
+    h.state_mut().workspace.select_only(&[idb, ida]);
+    h.step();
+
+    // Align b to a: the shift is energy_align's, recorded as an edit.
+    assert_eq!(
+        h.state_mut().align_selected(),
+        1,
+        "{:?}",
+        h.state().log.lines
+    );
+    h.step();
+    let shift = match h
+        .state()
+        .workspace
+        .item(idb)
+        .and_then(|i| i.spectrum())
+        .map(|s| s.edits.clone())
+    {
+        Some(v) => match v.as_slice() {
+            [
+                Edit::Shift {
+                    eshift_ev,
+                    reference,
+                },
+            ] => {
+                assert_eq!(reference.as_deref(), Some(a));
+                *eshift_ev
+            }
+            other => panic!("edits {other:?}"),
+        },
+        None => panic!("no spectrum"),
+    };
+    assert!(
+        shift.abs() < 10.0,
+        "two Cu foils align within a few eV: {shift}"
+    );
+    let raw_b = energies_of(h.state(), b);
+
+    // Merge: a new item on a's grid, selected.
+    let merged = h.state_mut().merge_selected().expect("merged");
+    h.step();
+    settle(&mut h);
+    let mname = h
+        .state()
+        .workspace
+        .item(merged)
+        .map(|i| i.name.clone())
+        .expect("merged item");
+    assert_eq!(h.state().history.undo_label(), Some("merge 2 spectra"));
+    // It is the core's merge of the two (b as aligned) on a's grid.
+    let mu_of = |app: &CartoApp, name: &str| {
+        let id = app.workspace.find(name).expect("item");
+        let s = app
+            .workspace
+            .item(id)
+            .and_then(|i| i.spectrum())
+            .expect("spectrum");
+        match s.input.as_ref() {
+            carto::gui::workspace::Input::Mu(x) => (x.energy_ev.clone(), x.mu.clone()),
+            carto::gui::workspace::Input::Chi(_) => panic!("{name} is χ(k)"),
+        }
+    };
+    let (ea, ma) = mu_of(h.state(), a);
+    let (eb, mb) = mu_of(h.state(), b);
+    let want = carto::xas::merge::merge(
+        &[(&ea, &ma), (&eb, &mb)],
+        0,
+        &carto::xas::merge::MergeParams::default(),
+    )
+    .expect("core merge");
+    assert_eq!(mu_of(h.state(), &mname), (want.energy_ev, want.mu));
+
+    // Rebin the merge: the core's rebin_xafs at the merge's e0.
+    let (em, mm) = mu_of(h.state(), &mname);
+    let e0 = {
+        let s = h.state();
+        let sp = s.workspace.item(merged).and_then(|i| i.spectrum());
+        let r = sp
+            .and_then(|s| s.result.as_ref())
+            .and_then(|r| r.pre.as_ref());
+        r.expect("merge processed").e0
+    };
+    assert_eq!(h.state_mut().rebin_selected(), 1);
+    h.step();
+    settle(&mut h);
+    let want = carto::xas::rebin::rebin_xafs(
+        &em,
+        &mm,
+        &carto::xas::rebin::RebinParams {
+            e0: Some(e0),
+            ..Default::default()
+        },
+    )
+    .expect("core rebin");
+    assert_eq!(mu_of(h.state(), &mname), (want.energy_ev, want.mu));
+    let n_rebinned = energies_of(h.state(), &mname).len();
+    assert_ne!(n_rebinned, em.len());
+    assert_eq!(h.state().history.undo.len(), 3);
+
+    // Save, reopen: same workspace, same history; undo works there.
+    let dir = std::env::temp_dir().join(format!("carto-gui-history-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("h.carto");
+    assert!(h.state_mut().save_session(&path));
+    let saved = h.state().to_session();
+    assert!(saved.blobs.len() == 1, "the merge is stored in the session");
+    let mut h2 = harness(CartoApp::new());
+    assert!(h2.state_mut().open_session(&path));
+    settle(&mut h2);
+    assert!(
+        h2.state().log.errors().next().is_none(),
+        "{:?}",
+        h2.state().log.lines
+    );
+    assert_eq!(h2.state().to_session(), saved);
+    assert_eq!(energies_of(h2.state(), &mname).len(), n_rebinned);
+    assert_eq!(
+        chi_of(h2.state(), &mname),
+        chi_of(h.state(), &mname),
+        "the reopened merge processes the same"
+    );
+    for label in ["rebin 1 spectrum", "merge 2 spectra"] {
+        assert_eq!(h2.state().history.undo_label(), Some(label));
+        h2.state_mut().undo();
+        h2.step();
+    }
+    assert!(h2.state().workspace.find(&mname).is_none(), "merge undone");
+    h2.state_mut().undo();
+    h2.step();
+    assert_eq!(energies_of(h2.state(), b).len(), raw_b.len());
+    assert!(
+        (energies_of(h2.state(), b)[0] - (raw_b[0] - shift)).abs() < 1e-9,
+        "alignment undone"
+    );
+    assert!(h2.state().history.undo.is_empty());
+    assert_eq!(h2.state().history.redo.len(), 3);
+}

@@ -32,6 +32,11 @@ fn small_session(tag: &str) -> Session {
             mu: Some(carto::io::MuMode::Transmission),
             params: Some(p),
             color: [1, 2, 3, 255],
+            edits: vec![carto::xas::edit::Edit::Shift {
+                eshift_ev: 0.5,
+                reference: None,
+            }],
+            id: Some(7),
         }],
         selected: vec![0],
         active: Some(0),
@@ -46,7 +51,11 @@ fn session_file_round_trips_and_keeps_a_backup() {
     let first = small_session("first");
     first.save(&path).expect("save");
     let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains("\"carto_session\": 3"), "{text}");
+    assert!(text.contains("\"carto_session\": 4"), "{text}");
+    assert!(
+        text.contains("\"op\": \"shift\""),
+        "the edit journal: {text}"
+    );
     assert!(text.contains("\"rbkg\": 1.3"), "human-readable: {text}");
     assert_eq!(Session::load(&path).expect("load"), first);
 

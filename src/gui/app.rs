@@ -7,6 +7,7 @@ use std::sync::mpsc::{Receiver, channel};
 use egui::{Color32, RichText, Ui};
 
 use super::fit::{FitAction, FitPanel, is_feff_path_file, is_fit_model};
+use super::history::History;
 use super::jobs::{self, Job, Level, LoadJob, Log};
 use super::params::{ParamAction, ParamPanel};
 use super::plots::{PlotPanel, PlotTab, Series, series};
@@ -56,6 +57,8 @@ pub struct CartoApp {
     pub last_autosave: std::time::Instant,
     /// A recovery file from a run that did not exit cleanly, offered once.
     pub recovery_offer: Option<PathBuf>,
+    /// Undo and redo of the Spectra workspace.
+    pub history: History,
 }
 
 /// What the window shows: spectra (tree, plots, parameters), a fit, or
@@ -113,6 +116,7 @@ impl CartoApp {
             state_dir: None,
             last_autosave: std::time::Instant::now(),
             recovery_offer: None,
+            history: History::default(),
         }
     }
 
@@ -121,6 +125,7 @@ impl CartoApp {
         let mut app = Self::new();
         let ids = app.load_builtin();
         app.workspace.select_only(&ids[..ids.len().min(2)]);
+        app.history.reset(&app.workspace);
         app.log.info(format!(
             "demo session: {} spectra from sample_data/ (File ▸ Open or drop files to add yours)",
             ids.len()
@@ -323,6 +328,7 @@ impl CartoApp {
             self.save_session_now();
         }
         self.autosave();
+        self.undo_logic(ctx);
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
@@ -429,6 +435,9 @@ impl CartoApp {
             .default_size(300.0)
             .show(ui, |ui| self.params_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.plots.ui(ui, &self.workspace));
+        if let Some(click) = self.plots.clicked.take() {
+            self.deglitch_click(self.plots.tab, click);
+        }
     }
 
     fn menu_ui(&mut self, ui: &mut Ui) {
@@ -508,7 +517,10 @@ impl CartoApp {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
+            ui.menu_button("Edit", |ui| self.edit_menu(ui));
             ui.menu_button("Process", |ui| {
+                self.process_menu(ui);
+                ui.separator();
                 if ui
                     .button("Reprocess all")
                     .on_hover_text("Run the chain again for every spectrum in the background")
@@ -651,7 +663,7 @@ impl CartoApp {
     pub fn reprocess_all(&mut self) {
         for item in &mut self.workspace.items {
             if let Some(s) = item.spectrum_mut() {
-                s.rev += 1;
+                s.rev = super::workspace::next_rev();
             }
         }
     }
@@ -668,7 +680,9 @@ impl CartoApp {
             ui.label(format!("degeneracy = {}", f.degen));
             ui.label(format!("legs = {}", f.nleg));
             ui.label(format!("{} k points", f.k_inv_ang.len()));
-            ui.label(RichText::new("Fitting with paths comes with the EXAFS step.").weak());
+            ui.label(
+                RichText::new("Fit with paths in the Fit view (add them to a model there).").weak(),
+            );
             return;
         }
         let Some((name, s)) = self.workspace.active_spectrum_mut() else {

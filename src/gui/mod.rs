@@ -10,7 +10,9 @@
 
 pub mod app;
 pub mod fit;
+pub mod history;
 pub mod jobs;
+pub mod ops;
 pub mod params;
 pub mod persist;
 pub mod plots;
@@ -70,6 +72,10 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
     }
     app.fit.fit_when_open = opts.fit;
     app.open_paths(&opts.files);
+    if opts.session.is_none() {
+        // What the app starts with is not an undo step.
+        app.history.reset(&app.workspace);
+    }
     if let Some(tab) = opts.plot {
         app.plots.tab = tab;
     }

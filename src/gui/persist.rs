@@ -1,7 +1,9 @@
 //! The app's state to and from a [`carto::session::Session`] (the file
 //! format, atomic saving and the recovery paths live in the core).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
@@ -9,10 +11,15 @@ use egui::Color32;
 
 use super::app::View;
 use super::app::{CartoApp, builtin_bytes};
+use super::history::{DocState, History, ItemState, StateData, Step};
 use super::plots::PlotTab;
+use super::workspace::{Entry, Input, ItemData, dataset_entries, edited_input, parse_bytes_with};
+use crate::io::{ColumnTable, MuMode, MuRecipe, XasSpectrum};
 use crate::session::{
-    self, BUILTIN_PREFIX, FileCheck, FitSession, Session, SessionItem, ViewState,
+    self, BLOB_PREFIX, BUILTIN_PREFIX, FileCheck, FitSession, HistorySession, HistoryStep,
+    InlineSpectrum, Session, SessionItem, ViewState,
 };
+use crate::xas::edit::Edit;
 
 /// How often the recovery file is written.
 pub const AUTOSAVE_EVERY: Duration = Duration::from_secs(60);
@@ -23,20 +30,18 @@ impl CartoApp {
         let ws = &self.workspace;
         let items: Vec<_> = ws.items.iter().collect();
         let index = |id: u64| items.iter().position(|i| i.id == id);
+        let mut blobs = BTreeMap::new();
+        // Ids in the file count from 0 in order of appearance, so saving
+        // the same analysis twice writes the same file.
+        let mut ids = BTreeMap::new();
+        let session_items = items
+            .iter()
+            .map(|i| state_to_session(&ItemState::capture(i), &mut blobs, &mut ids))
+            .collect();
+        let history = history_to_session(&self.history, &mut blobs, &mut ids);
         Session {
             carto_session: session::FORMAT_VERSION,
-            items: items
-                .iter()
-                .map(|i| SessionItem {
-                    name: i.name.clone(),
-                    path: i.file.clone(),
-                    sha256: i.sha256.clone(),
-                    group: i.group.clone(),
-                    mu: i.mu,
-                    params: i.spectrum().map(|s| s.params.clone()),
-                    color: i.color.to_srgba_unmultiplied(),
-                })
-                .collect(),
+            items: session_items,
             selected: ws.selected.iter().filter_map(|&id| index(id)).collect(),
             active: ws.active.and_then(index),
             view: ViewState {
@@ -62,6 +67,8 @@ impl CartoApp {
                 _ => None,
             },
             xrd: self.xrd.to_session(),
+            blobs,
+            history,
         }
     }
 
@@ -109,7 +116,7 @@ impl CartoApp {
         }
     }
 
-    /// Rebuild the workspace from a session.
+    /// Rebuild the workspace, with its undo history, from a session.
     pub fn apply_session(&mut self, s: &Session) {
         // Remove rather than replace the workspace: ids keep counting up, so
         // a late result of a running job can't land on a new item.
@@ -118,87 +125,40 @@ impl CartoApp {
         if let Some(job) = &self.job {
             job.cancel();
         }
-        // Each file is read once, however many of its groups are listed.
-        type Key = (String, Option<crate::io::MuMode>);
-        let mut by_file: Vec<(Key, Vec<usize>)> = Vec::new();
-        for (i, it) in s.items.iter().enumerate() {
-            let key = (it.path.clone(), it.mu);
-            match by_file.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, v)) => v.push(i),
-                None => by_file.push((key, vec![i])),
-            }
-        }
-        let mut ids: Vec<Option<u64>> = vec![None; s.items.len()];
-        for ((file, mu), wanted) in by_file {
-            let sha = s.items[wanted[0]].sha256.as_str();
-            let bytes = if let Some(name) = file.strip_prefix(BUILTIN_PREFIX) {
-                match builtin_bytes(name) {
-                    Some(b) => b.to_vec(),
-                    None => {
-                        self.log
-                            .error(format!("session: no built-in file {name}, skipped"));
-                        continue;
-                    }
-                }
-            } else {
-                match session::read_checked(Path::new(&file), sha) {
-                    Ok(FileCheck::Same(b)) => b,
-                    Ok(FileCheck::Changed(b)) => {
-                        self.log.warn(format!(
-                            "session: {file} changed since the session was saved \
-                             (content hash differs); loaded as it is now"
-                        ));
-                        b
-                    }
-                    Err(e) => {
-                        self.log
-                            .error(format!("session: {e}; its items are skipped"));
-                        continue;
-                    }
-                }
+        let mut loader = Loader::new(s);
+        let current = loader.doc_state(
+            &mut self.workspace,
+            s.items.iter().collect(),
+            &s.selected,
+            s.active,
+        );
+        current.restore(&mut self.workspace);
+        let mut history = History::default();
+        history.reset(&self.workspace);
+        if let Some(h) = &s.history {
+            let mut steps = |list: &[HistoryStep]| -> Vec<Step> {
+                list.iter()
+                    .map(|step| Step {
+                        label: step.label.clone(),
+                        state: loader.doc_state(
+                            &mut self.workspace,
+                            step.items.iter().filter_map(|&i| h.states.get(i)).collect(),
+                            &step.selected,
+                            step.active,
+                        ),
+                    })
+                    .collect()
             };
-            let new = match self.workspace.load_bytes_with(&bytes, &file, mu) {
-                Ok(new) => new,
-                Err(e) => {
-                    self.log.error(format!("session: {e}"));
-                    continue;
-                }
-            };
-            let mut used = Vec::new();
-            for &i in &wanted {
-                let it = &s.items[i];
-                let found = new.iter().copied().find(|&id| {
-                    !used.contains(&id)
-                        && self.workspace.item(id).is_some_and(|x| x.group == it.group)
-                });
-                let Some(id) = found else {
-                    self.log.error(format!(
-                        "session: {file} no longer has group '{}'",
-                        it.group.as_deref().unwrap_or("")
-                    ));
-                    continue;
-                };
-                used.push(id);
-                ids[i] = Some(id);
-                if let Some(item) = self.workspace.item_mut(id) {
-                    item.name = it.name.clone();
-                    let [r, g, b, a] = it.color;
-                    item.color = Color32::from_rgba_unmultiplied(r, g, b, a);
-                    if let (Some(p), Some(sp)) = (&it.params, item.spectrum_mut()) {
-                        sp.set_params(p.clone());
-                    }
-                }
-            }
-            // Groups of a project the session did not list stay out.
-            let extra = new.into_iter().filter(|id| !used.contains(id)).collect();
-            self.workspace.remove(&extra);
+            history.undo = steps(&h.undo);
+            history.redo = steps(&h.redo);
         }
-        // Keep the session's item order.
-        let pos = |id: u64| ids.iter().position(|&x| x == Some(id));
-        self.workspace.items.sort_by_key(|i| pos(i.id));
-        let selected: Vec<u64> = s.selected.iter().filter_map(|&i| ids[i]).collect();
-        self.workspace.select_only(&selected);
-        self.workspace.active = s.active.and_then(|i| ids[i]).or(self.workspace.active);
+        self.history = history;
+        for e in loader.errors {
+            self.log.error(e);
+        }
+        for w in loader.warnings {
+            self.log.warn(w);
+        }
         let v = &s.view;
         if let Ok(tab) = PlotTab::from_str(&v.tab, true) {
             self.plots.tab = tab;
@@ -233,6 +193,303 @@ impl CartoApp {
         let path = session::recovery_path(dir);
         if let Err(e) = self.to_session().save(&path) {
             self.log.warn(format!("autosave failed: {e}"));
+        }
+    }
+}
+
+/// One item state as a session item (a computed spectrum's data goes to
+/// `blobs`).
+fn state_to_session(
+    st: &ItemState,
+    blobs: &mut BTreeMap<String, InlineSpectrum>,
+    ids: &mut BTreeMap<u64, u64>,
+) -> SessionItem {
+    let n = ids.len() as u64;
+    let id = *ids.entry(st.id).or_insert(n);
+    let (params, edits) = match &st.data {
+        StateData::Spectrum {
+            raw, edits, params, ..
+        } => {
+            if let Some(sha) = st.file.strip_prefix(BLOB_PREFIX)
+                && let Input::Mu(x) = raw.as_ref()
+            {
+                blobs
+                    .entry(sha.to_string())
+                    .or_insert_with(|| InlineSpectrum {
+                        name: x.name.clone(),
+                        energy_ev: x.energy_ev.clone(),
+                        mu: x.mu.clone(),
+                        note: st.source.clone(),
+                    });
+            }
+            (Some(params.clone()), edits.clone())
+        }
+        StateData::Feff(_) => (None, Vec::new()),
+    };
+    SessionItem {
+        name: st.name.clone(),
+        path: st.file.clone(),
+        sha256: st.sha256.clone(),
+        group: st.group.clone(),
+        mu: st.mu,
+        params,
+        color: st.color.to_srgba_unmultiplied(),
+        edits,
+        id: Some(id),
+    }
+}
+
+/// The undo history with item states stored once each.
+fn history_to_session(
+    h: &History,
+    blobs: &mut BTreeMap<String, InlineSpectrum>,
+    ids: &mut BTreeMap<u64, u64>,
+) -> Option<HistorySession> {
+    if h.undo.is_empty() && h.redo.is_empty() {
+        return None;
+    }
+    let mut out = HistorySession::default();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut step = |st: &Step| {
+        let items: Vec<usize> = st
+            .state
+            .items
+            .iter()
+            .map(|it| {
+                let si = state_to_session(it, blobs, ids);
+                let key = serde_json::to_string(&si).unwrap_or_default();
+                *seen.entry(key).or_insert_with(|| {
+                    out.states.push(si);
+                    out.states.len() - 1
+                })
+            })
+            .collect();
+        let pos = |id: u64| st.state.items.iter().position(|i| i.id == id);
+        HistoryStep {
+            label: st.label.clone(),
+            items,
+            selected: st.state.selected.iter().filter_map(|&id| pos(id)).collect(),
+            active: st.state.active.and_then(pos),
+        }
+    };
+    let undo = h.undo.iter().map(&mut step).collect();
+    let redo = h.redo.iter().map(&mut step).collect();
+    out.undo = undo;
+    out.redo = redo;
+    Some(out)
+}
+
+/// μ(E) computed by Carto (a merge) as an input.
+pub fn inline_input(b: &InlineSpectrum) -> Input {
+    let n = b.energy_ev.len();
+    Input::Mu(XasSpectrum {
+        name: b.name.clone(),
+        energy_ev: b.energy_ev.clone(),
+        mu: b.mu.clone(),
+        energy_column: 0,
+        energy_unit: crate::io::EnergyUnit::Ev,
+        recipe: MuRecipe::Column { mu: 1 },
+        table: ColumnTable {
+            labels: vec!["energy".into(), "mu".into()],
+            columns: vec![b.energy_ev.clone(), b.mu.clone()],
+            header: vec![b.note.clone()],
+            row_lines: vec![0; n],
+            ..Default::default()
+        },
+    })
+}
+
+/// Reads a session's files once each and builds item states, sharing data
+/// between the current workspace and the history steps.
+struct Loader<'a> {
+    session: &'a Session,
+    /// What each (file, μ recipe) held; None when it could not be read.
+    files: BTreeMap<(String, String), Option<Vec<Entry>>>,
+    /// Edited inputs by (file, μ, group, edits), shared between steps.
+    edited: BTreeMap<String, Arc<Input>>,
+    /// Session item id → workspace id.
+    ids: BTreeMap<u64, u64>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(session: &'a Session) -> Self {
+        Loader {
+            session,
+            files: BTreeMap::new(),
+            edited: BTreeMap::new(),
+            ids: BTreeMap::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn doc_state(
+        &mut self,
+        ws: &mut super::workspace::Workspace,
+        items: Vec<&SessionItem>,
+        selected: &[usize],
+        active: Option<usize>,
+    ) -> DocState {
+        let mut ids = Vec::new();
+        let mut states = Vec::new();
+        for it in items {
+            let id = match it.id {
+                Some(sid) => *self.ids.entry(sid).or_insert_with(|| ws.fresh_id()),
+                None => ws.fresh_id(),
+            };
+            ids.push(id);
+            if let Some(st) = self.state(it, id) {
+                states.push(st);
+            }
+        }
+        DocState {
+            items: states,
+            selected: selected
+                .iter()
+                .filter_map(|&i| ids.get(i).copied())
+                .collect(),
+            active: active.and_then(|i| ids.get(i).copied()),
+        }
+    }
+
+    /// The entries of a file (read and parsed once).
+    fn entries(&mut self, path: &str, sha: &str, mu: Option<MuMode>) -> Option<&Vec<Entry>> {
+        let key = (path.to_string(), format!("{mu:?}"));
+        if !self.files.contains_key(&key) {
+            let got = self.read(path, sha, mu);
+            self.files.insert(key.clone(), got);
+        }
+        self.files.get(&key).and_then(Option::as_ref)
+    }
+
+    fn read(&mut self, path: &str, sha: &str, mu: Option<MuMode>) -> Option<Vec<Entry>> {
+        if let Some(hash) = path.strip_prefix(BLOB_PREFIX) {
+            let Some(b) = self.session.blobs.get(hash) else {
+                self.errors
+                    .push(format!("session: no stored data for {path}, skipped"));
+                return None;
+            };
+            if b.sha256() != hash {
+                self.warnings.push(format!(
+                    "session: the stored data of {} does not match its hash; loaded as it is",
+                    b.name
+                ));
+            }
+            return Some(vec![Entry {
+                name: b.name.clone(),
+                source: b.note.clone(),
+                group: None,
+                data: ItemData::Spectrum(Box::new(super::workspace::Spectrum::new(inline_input(
+                    b,
+                )))),
+            }]);
+        }
+        let bytes = if let Some(name) = path.strip_prefix(BUILTIN_PREFIX) {
+            match builtin_bytes(name) {
+                Some(b) => b.to_vec(),
+                None => {
+                    self.errors
+                        .push(format!("session: no built-in file {name}, skipped"));
+                    return None;
+                }
+            }
+        } else {
+            match session::read_checked(Path::new(path), sha) {
+                Ok(FileCheck::Same(b)) => b,
+                Ok(FileCheck::Changed(b)) => {
+                    self.warnings.push(format!(
+                        "session: {path} changed since the session was saved \
+                         (content hash differs); loaded as it is now"
+                    ));
+                    b
+                }
+                Err(e) => {
+                    self.errors
+                        .push(format!("session: {e}; its items are skipped"));
+                    return None;
+                }
+            }
+        };
+        match parse_bytes_with(&bytes, path, mu).and_then(|ds| dataset_entries(ds, path)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(format!("session: {e}"));
+                None
+            }
+        }
+    }
+
+    fn state(&mut self, it: &SessionItem, id: u64) -> Option<ItemState> {
+        let entry = {
+            let entries = self.entries(&it.path, &it.sha256, it.mu)?;
+            let e = entries.iter().find(|e| e.group == it.group);
+            e.map(|e| {
+                let data = match &e.data {
+                    ItemData::Spectrum(s) => Ok(s.raw.clone()),
+                    ItemData::Feff(f) => Err(f.clone()),
+                };
+                (e.source.clone(), data)
+            })
+        };
+        let Some((source, data)) = entry else {
+            self.errors.push(format!(
+                "session: {} no longer has group '{}'",
+                it.path,
+                it.group.as_deref().unwrap_or("")
+            ));
+            return None;
+        };
+        let data = match data {
+            Ok(raw) => {
+                let input = self.edited_input(it, &raw)?;
+                StateData::Spectrum {
+                    raw,
+                    input,
+                    edits: it.edits.clone(),
+                    params: it.params.clone().unwrap_or_default(),
+                }
+            }
+            Err(f) => StateData::Feff(f),
+        };
+        let [r, g, b, a] = it.color;
+        Some(ItemState {
+            id,
+            name: it.name.clone(),
+            source,
+            file: it.path.clone(),
+            sha256: it.sha256.clone(),
+            group: it.group.clone(),
+            mu: it.mu,
+            color: Color32::from_rgba_unmultiplied(r, g, b, a),
+            data,
+        })
+    }
+
+    fn edited_input(&mut self, it: &SessionItem, raw: &Arc<Input>) -> Option<Arc<Input>> {
+        if it.edits.is_empty() {
+            return Some(raw.clone());
+        }
+        let key = format!(
+            "{}|{:?}|{:?}|{}",
+            it.path,
+            it.mu,
+            it.group,
+            serde_json::to_string::<Vec<Edit>>(&it.edits).unwrap_or_default()
+        );
+        if let Some(x) = self.edited.get(&key) {
+            return Some(x.clone());
+        }
+        match edited_input(raw, &it.edits) {
+            Ok(x) => {
+                self.edited.insert(key, x.clone());
+                Some(x)
+            }
+            Err(e) => {
+                self.errors.push(format!("session: {}: {e}", it.name));
+                None
+            }
         }
     }
 }

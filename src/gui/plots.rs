@@ -2,7 +2,9 @@
 //! tests check); [`PlotPanel::ui`] draws it with egui_plot.
 
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points, VLine};
+
+use super::ops::{PlotClick, deglitch_overlay};
 
 use super::workspace::Workspace;
 
@@ -224,6 +226,13 @@ pub struct PlotPanel {
     pub options: PlotOptions,
     /// Cursor position in plot units, for the readout.
     pub cursor: Option<[f64; 2]>,
+    /// Deglitch mode: the active spectrum's points are drawn and a click
+    /// on one is reported in `clicked`.
+    pub deglitch: bool,
+    /// A click on the plot in deglitch mode (taken by the app).
+    pub clicked: Option<PlotClick>,
+    /// Plot ↔ screen mapping of the last frame (for tests and hit tests).
+    pub transform: Option<egui_plot::PlotTransform>,
     reset_view: bool,
 }
 
@@ -233,6 +242,9 @@ impl Default for PlotPanel {
             tab: PlotTab::Mu,
             options: PlotOptions::default(),
             cursor: None,
+            deglitch: false,
+            clicked: None,
+            transform: None,
             reset_view: false,
         }
     }
@@ -313,7 +325,41 @@ impl PlotPanel {
         if std::mem::take(&mut self.reset_view) {
             plot = plot.reset();
         }
+        let overlay = if self.deglitch {
+            deglitch_overlay(ws, self.tab, self.options.flat)
+        } else {
+            None
+        };
+        if self.deglitch {
+            ui.label(
+                egui::RichText::new(if overlay.is_some() {
+                    "Deglitch: click a point of the active spectrum to remove it (Ctrl+Z undoes)"
+                } else {
+                    "Deglitch: show μ(E), normalized or χ(k) with the active spectrum selected"
+                })
+                .color(ui.visuals().warn_fg_color),
+            );
+        }
+        let warn = ui.visuals().warn_fg_color;
         let resp = plot.show(ui, |pui| {
+            if let Some(points) = overlay {
+                pui.points(
+                    Points::new("", points)
+                        .id("deglitch-points")
+                        .radius(2.5)
+                        .color(warn),
+                );
+            }
+            let bounds = pui.plot_bounds();
+            let click = (pui.response().clicked())
+                .then(|| pui.pointer_coordinate())
+                .flatten()
+                .map(|p| PlotClick {
+                    x: p.x,
+                    y: p.y,
+                    x_span: bounds.width(),
+                    y_span: bounds.height(),
+                });
             for s in all {
                 match s.role {
                     Role::E0 => {
@@ -347,9 +393,14 @@ impl PlotPanel {
                     }
                 }
             }
-            pui.pointer_coordinate()
+            (pui.pointer_coordinate(), click)
         });
-        self.cursor = resp.inner.map(|p| [p.x, p.y]);
+        self.transform = Some(resp.transform);
+        let (cursor, click) = resp.inner;
+        self.cursor = cursor.map(|p| [p.x, p.y]);
+        if self.deglitch && click.is_some() {
+            self.clicked = click;
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use egui::Color32;
 
 use crate::io::{self, ChiData, Dataset, LoadOptions, MuMode, XasSpectrum, feff::FeffPath};
 use crate::session::sha256_hex;
+use crate::xas::edit::{Edit, apply_edits};
 use crate::xas::{self, Autobk, ChainParams, ChiR, FtParams, PreEdge};
 
 /// What a spectrum item starts from.
@@ -74,9 +75,53 @@ fn process_inner(input: &Input, p: &ChainParams) -> Result<Processed, String> {
     })
 }
 
+/// Revisions are unique across the whole run (not per spectrum), so a
+/// result computed before an undo re-creates an item can never pass for
+/// the restored item's result.
+static NEXT_REV: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+pub fn next_rev() -> u64 {
+    NEXT_REV.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `raw` with the journal `edits` applied (`raw` itself, shared, when there
+/// are none). Only μ(E) can be edited.
+pub fn edited_input(raw: &Arc<Input>, edits: &[Edit]) -> Result<Arc<Input>, String> {
+    if edits.is_empty() {
+        return Ok(raw.clone());
+    }
+    let Input::Mu(s) = raw.as_ref() else {
+        return Err("only μ(E) spectra can be deglitched, aligned or rebinned".into());
+    };
+    let (energy_ev, mu) = apply_edits(&s.energy_ev, &s.mu, edits).map_err(|e| e.to_string())?;
+    // The column table no longer matches the edited points: keep its
+    // labels and header, not its columns.
+    let table = io::ColumnTable {
+        labels: s.table.labels.clone(),
+        header: s.table.header.clone(),
+        metadata: s.table.metadata.clone(),
+        ..Default::default()
+    };
+    Ok(Arc::new(Input::Mu(XasSpectrum {
+        name: s.name.clone(),
+        energy_ev,
+        mu,
+        energy_column: s.energy_column,
+        energy_unit: s.energy_unit,
+        recipe: s.recipe.clone(),
+        table,
+    })))
+}
+
 /// One processable spectrum (μ(E) or χ(k)).
 #[derive(Debug)]
 pub struct Spectrum {
+    /// The data as read (the journal's starting point).
+    pub raw: Arc<Input>,
+    /// Edits of μ(E) (deglitch, shift, rebin), replayed on `raw` in order.
+    pub edits: Vec<Edit>,
+    /// What is processed: `raw` with `edits` applied (`raw` itself when
+    /// there are none).
     pub input: Arc<Input>,
     pub params: ChainParams,
     pub result: Option<Processed>,
@@ -90,14 +135,36 @@ pub struct Spectrum {
 
 impl Spectrum {
     pub fn new(input: Input) -> Self {
+        Self::new_shared(Arc::new(input))
+    }
+    /// A spectrum of data already shared (an undo snapshot's).
+    pub fn new_shared(raw: Arc<Input>) -> Self {
         Spectrum {
-            input: Arc::new(input),
+            input: raw.clone(),
+            raw,
+            edits: Vec::new(),
             params: ChainParams::default(),
             result: None,
             error: None,
-            rev: 0,
+            rev: next_rev(),
             computed_rev: None,
         }
+    }
+    /// Replace the journal; the input is rebuilt from `raw`. On error
+    /// nothing changes and the message names the failing step.
+    pub fn set_edits(&mut self, edits: Vec<Edit>) -> Result<(), String> {
+        let input = edited_input(&self.raw, &edits)?;
+        self.set_input(input, edits);
+        Ok(())
+    }
+    /// Install an input already built from `raw` and `edits` (by
+    /// [`edited_input`], or shared from an undo snapshot).
+    pub fn set_input(&mut self, input: Arc<Input>, edits: Vec<Edit>) {
+        if !Arc::ptr_eq(&input, &self.input) {
+            self.input = input;
+            self.rev = next_rev();
+        }
+        self.edits = edits;
     }
     pub fn is_mu(&self) -> bool {
         matches!(*self.input, Input::Mu(_))
@@ -108,7 +175,7 @@ impl Spectrum {
     pub fn set_params(&mut self, p: ChainParams) {
         if p != self.params {
             self.params = p;
-            self.rev += 1;
+            self.rev = next_rev();
         }
     }
     /// Store a result computed for revision `rev`; false when it is stale.
@@ -138,7 +205,8 @@ impl Spectrum {
 #[derive(Debug)]
 pub enum ItemData {
     Spectrum(Box<Spectrum>),
-    Feff(Box<FeffPath>),
+    /// Shared with undo snapshots (a path is never edited).
+    Feff(Arc<FeffPath>),
 }
 
 /// The modality groups of the tree, in display order.
@@ -273,54 +341,36 @@ impl Workspace {
         file: &str,
         sha256: &str,
     ) -> Result<Vec<u64>, String> {
-        let stem = Path::new(file)
-            .file_name()
-            .map_or_else(|| file.to_string(), |s| s.to_string_lossy().into_owned());
         let mut new = Vec::new();
-        match ds {
-            Dataset::Xas(s) => new.push(self.push(&stem, file, spectrum(Input::Mu(s)))),
-            Dataset::Chi(c) => new.push(self.push(&stem, file, spectrum(Input::Chi(c)))),
-            Dataset::Feff(f) => {
-                let name = format!("{stem}  (reff {:.3} Å)", f.reff_ang);
-                new.push(self.push(&name, file, ItemData::Feff(Box::new(f))));
-            }
-            Dataset::Athena(p) => {
-                let mut errors = Vec::new();
-                for g in &p.groups {
-                    let name = format!("{stem} ▸ {}", g.label.trim());
-                    let source = format!("{file} [{}]", g.label);
-                    let input = if g.is_chi() {
-                        g.to_chi(file).map(Input::Chi)
-                    } else {
-                        g.to_spectrum(file).map(Input::Mu)
-                    };
-                    match input {
-                        Ok(input) => {
-                            let id = self.push(&name, &source, spectrum(input));
-                            if let Some(item) = self.item_mut(id) {
-                                item.group = Some(g.label.clone());
-                            }
-                            new.push(id);
-                        }
-                        Err(e) => errors.push(format!("group '{}': {e}", g.label)),
-                    }
-                }
-                if new.is_empty() {
-                    return Err(format!(
-                        "{file}: no usable group in the Athena project{}{}",
-                        if errors.is_empty() { "" } else { ": " },
-                        errors.join("; ")
-                    ));
-                }
-            }
-        }
-        for &id in &new {
+        for e in dataset_entries(ds, file)? {
+            let id = self.push(&e.name, &e.source, e.data);
             if let Some(item) = self.item_mut(id) {
+                item.group = e.group;
                 item.file = file.to_string();
                 item.sha256 = sha256.to_string();
             }
+            new.push(id);
         }
         Ok(new)
+    }
+
+    /// Put back an item built elsewhere (an undo snapshot, a session) under
+    /// its own id; later ids count on from it.
+    pub fn adopt(&mut self, item: Item) {
+        self.next_id = self.next_id.max(item.id + 1);
+        self.items.push(item);
+    }
+
+    /// A fresh id for an item built outside [`Self::push`].
+    pub fn fresh_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// The colour the next new item gets.
+    pub fn next_color(&self) -> Color32 {
+        PALETTE[self.items.len() % PALETTE.len()]
     }
 
     fn push(&mut self, name: &str, source: &str, data: ItemData) -> u64 {
@@ -418,6 +468,65 @@ impl Workspace {
             ItemData::Feff(_) => None,
         }
     }
+}
+
+/// One item's worth of what a file held, before it joins a workspace.
+pub struct Entry {
+    pub name: String,
+    pub source: String,
+    /// The Athena group label, for items from a project.
+    pub group: Option<String>,
+    pub data: ItemData,
+}
+
+/// What one file held, as items to be (one per Athena group). An Athena
+/// project with no usable group is an error naming the groups' problems.
+pub fn dataset_entries(ds: Dataset, file: &str) -> Result<Vec<Entry>, String> {
+    let stem = Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |s| s.to_string_lossy().into_owned());
+    let entry = |name: String, data| Entry {
+        name,
+        source: file.to_string(),
+        group: None,
+        data,
+    };
+    Ok(match ds {
+        Dataset::Xas(s) => vec![entry(stem, spectrum(Input::Mu(s)))],
+        Dataset::Chi(c) => vec![entry(stem, spectrum(Input::Chi(c)))],
+        Dataset::Feff(f) => {
+            let name = format!("{stem}  (reff {:.3} Å)", f.reff_ang);
+            vec![entry(name, ItemData::Feff(Arc::new(f)))]
+        }
+        Dataset::Athena(p) => {
+            let mut errors = Vec::new();
+            let mut out = Vec::new();
+            for g in &p.groups {
+                let input = if g.is_chi() {
+                    g.to_chi(file).map(Input::Chi)
+                } else {
+                    g.to_spectrum(file).map(Input::Mu)
+                };
+                match input {
+                    Ok(input) => out.push(Entry {
+                        name: format!("{stem} ▸ {}", g.label.trim()),
+                        source: format!("{file} [{}]", g.label),
+                        group: Some(g.label.clone()),
+                        data: spectrum(input),
+                    }),
+                    Err(e) => errors.push(format!("group '{}': {e}", g.label)),
+                }
+            }
+            if out.is_empty() {
+                return Err(format!(
+                    "{file}: no usable group in the Athena project{}{}",
+                    if errors.is_empty() { "" } else { ": " },
+                    errors.join("; ")
+                ));
+            }
+            out
+        }
+    })
 }
 
 /// Read and parse one file (any thread). A panic inside a reader is caught

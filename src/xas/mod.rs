@@ -4,6 +4,7 @@
 pub mod align;
 pub mod autobk;
 pub mod deglitch;
+pub mod edit;
 pub mod fourier;
 pub mod math;
 pub mod merge;

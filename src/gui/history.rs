@@ -1,0 +1,551 @@
+//! Undo and redo for the Spectra workspace. The app never records edits
+//! one by one: once per frame [`History::observe`] compares the workspace
+//! with the last committed state and, when it differs and no drag or text
+//! entry is under way, commits it as one step whose label says what
+//! changed. Every change (parameters, renames, colours, deglitch, align,
+//! rebin, merge, remove, open) is therefore undoable, and a drag is one step.
+//!
+//! A state is cheap: inputs and FEFF paths are shared `Arc`s, so a step
+//! costs the parameters and names of the items, not their data.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use egui::Color32;
+
+use super::workspace::{Input, Item, ItemData, Spectrum, Workspace};
+use crate::io::MuMode;
+use crate::io::feff::FeffPath;
+use crate::xas::ChainParams;
+use crate::xas::edit::Edit;
+
+/// How many steps are kept (older ones are dropped).
+pub const HISTORY_LIMIT: usize = 200;
+
+/// One item as it was.
+#[derive(Debug, Clone)]
+pub struct ItemState {
+    pub id: u64,
+    pub name: String,
+    pub source: String,
+    pub file: String,
+    pub sha256: String,
+    pub group: Option<String>,
+    pub mu: Option<MuMode>,
+    pub color: Color32,
+    pub data: StateData,
+}
+
+// FEFF paths are few; boxing the spectrum variant would cost an allocation
+// per item per step for nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum StateData {
+    Spectrum {
+        raw: Arc<Input>,
+        input: Arc<Input>,
+        edits: Vec<Edit>,
+        params: ChainParams,
+    },
+    Feff(Arc<FeffPath>),
+}
+
+/// The workspace as it was: items in order, selection, active item.
+#[derive(Debug, Clone, Default)]
+pub struct DocState {
+    pub items: Vec<ItemState>,
+    pub selected: Vec<u64>,
+    pub active: Option<u64>,
+}
+
+impl ItemState {
+    pub fn capture(it: &Item) -> Self {
+        ItemState {
+            id: it.id,
+            name: it.name.clone(),
+            source: it.source.clone(),
+            file: it.file.clone(),
+            sha256: it.sha256.clone(),
+            group: it.group.clone(),
+            mu: it.mu,
+            color: it.color,
+            data: match &it.data {
+                ItemData::Spectrum(s) => StateData::Spectrum {
+                    raw: s.raw.clone(),
+                    input: s.input.clone(),
+                    edits: s.edits.clone(),
+                    params: s.params.clone(),
+                },
+                ItemData::Feff(f) => StateData::Feff(f.clone()),
+            },
+        }
+    }
+
+    /// Does `it` hold exactly this state?
+    fn matches(&self, it: &Item) -> bool {
+        self.id == it.id
+            && self.name == it.name
+            && self.color == it.color
+            && self.mu == it.mu
+            && self.file == it.file
+            && self.group == it.group
+            && match (&self.data, &it.data) {
+                (
+                    StateData::Spectrum {
+                        raw,
+                        input,
+                        edits,
+                        params,
+                    },
+                    ItemData::Spectrum(s),
+                ) => {
+                    Arc::ptr_eq(raw, &s.raw)
+                        && Arc::ptr_eq(input, &s.input)
+                        && *edits == s.edits
+                        && *params == s.params
+                }
+                (StateData::Feff(a), ItemData::Feff(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+
+    /// A new item holding this state.
+    pub fn to_item(&self) -> Item {
+        let data = match &self.data {
+            StateData::Spectrum {
+                raw,
+                input,
+                edits,
+                params,
+            } => {
+                let mut s = Spectrum::new_shared(raw.clone());
+                s.set_input(input.clone(), edits.clone());
+                s.set_params(params.clone());
+                ItemData::Spectrum(Box::new(s))
+            }
+            StateData::Feff(f) => ItemData::Feff(f.clone()),
+        };
+        Item {
+            id: self.id,
+            name: self.name.clone(),
+            source: self.source.clone(),
+            file: self.file.clone(),
+            sha256: self.sha256.clone(),
+            group: self.group.clone(),
+            mu: self.mu,
+            color: self.color,
+            data,
+        }
+    }
+
+    /// Put this state into `it` (same id), keeping its last result when
+    /// the data and parameters did not change.
+    fn apply_to(&self, it: &mut Item) {
+        it.name = self.name.clone();
+        it.source = self.source.clone();
+        it.file = self.file.clone();
+        it.sha256 = self.sha256.clone();
+        it.group = self.group.clone();
+        it.mu = self.mu;
+        it.color = self.color;
+        match (&self.data, &mut it.data) {
+            (
+                StateData::Spectrum {
+                    raw,
+                    input,
+                    edits,
+                    params,
+                },
+                ItemData::Spectrum(s),
+            ) => {
+                s.raw = raw.clone();
+                s.set_input(input.clone(), edits.clone());
+                s.set_params(params.clone());
+            }
+            _ => *it = self.to_item(),
+        }
+    }
+}
+
+impl DocState {
+    pub fn capture(ws: &Workspace) -> Self {
+        DocState {
+            items: ws.items.iter().map(ItemState::capture).collect(),
+            selected: ws.selected.iter().copied().collect(),
+            active: ws.active,
+        }
+    }
+
+    /// Is the workspace's document (items, in order; not the selection)
+    /// this state?
+    pub fn matches(&self, ws: &Workspace) -> bool {
+        self.items.len() == ws.items.len()
+            && self
+                .items
+                .iter()
+                .zip(&ws.items)
+                .all(|(s, it)| s.matches(it))
+    }
+
+    /// Make the workspace this state. Items that are still there keep their
+    /// results unless their data or parameters change.
+    pub fn restore(&self, ws: &mut Workspace) {
+        let mut old: BTreeMap<u64, Item> = ws.items.drain(..).map(|i| (i.id, i)).collect();
+        for st in &self.items {
+            let item = match old.remove(&st.id) {
+                Some(mut it) => {
+                    st.apply_to(&mut it);
+                    it
+                }
+                None => st.to_item(),
+            };
+            ws.adopt(item);
+        }
+        let ids: BTreeSet<u64> = self.items.iter().map(|s| s.id).collect();
+        let selected: Vec<u64> = self
+            .selected
+            .iter()
+            .copied()
+            .filter(|id| ids.contains(id))
+            .collect();
+        ws.select_only(&selected);
+        ws.active = self.active.filter(|id| ids.contains(id)).or(ws.active);
+    }
+}
+
+/// A change, for the Edit menu and the log.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub label: String,
+    pub state: DocState,
+}
+
+#[derive(Debug, Default)]
+pub struct History {
+    /// Each holds the state before the change its label names; newest last.
+    pub undo: Vec<Step>,
+    /// Each holds the state after its change; the next redo last.
+    pub redo: Vec<Step>,
+    /// The last committed state (what the workspace is, or was before the
+    /// edit now under way).
+    pub current: DocState,
+    /// A label for the next commit, set by operations that know better
+    /// than a diff (merge, align).
+    pending_label: Option<String>,
+}
+
+impl History {
+    /// Start over from the workspace as it is (no steps).
+    pub fn reset(&mut self, ws: &Workspace) {
+        *self = History {
+            current: DocState::capture(ws),
+            ..History::default()
+        };
+    }
+
+    /// Name the next commit (an operation sets it right after changing the
+    /// workspace).
+    pub fn label_next(&mut self, label: impl Into<String>) {
+        self.pending_label = Some(label.into());
+    }
+
+    /// Commit the workspace as a step if it changed and `settled` (no
+    /// pointer button held, no text field focused). Returns the label.
+    pub fn observe(&mut self, ws: &Workspace, settled: bool) -> Option<String> {
+        if self.current.matches(ws) {
+            // Selection changes are not steps, but the next undo should
+            // come back to the current selection.
+            if settled {
+                self.current.selected = ws.selected.iter().copied().collect();
+                self.current.active = ws.active;
+            }
+            return None;
+        }
+        if !settled {
+            return None;
+        }
+        let now = DocState::capture(ws);
+        let label = self
+            .pending_label
+            .take()
+            .unwrap_or_else(|| describe(&self.current, &now));
+        let before = std::mem::replace(&mut self.current, now);
+        self.undo.push(Step {
+            label: label.clone(),
+            state: before,
+        });
+        if self.undo.len() > HISTORY_LIMIT {
+            self.undo.remove(0);
+        }
+        self.redo.clear();
+        Some(label)
+    }
+
+    pub fn undo_label(&self) -> Option<&str> {
+        self.undo.last().map(|s| s.label.as_str())
+    }
+    pub fn redo_label(&self) -> Option<&str> {
+        self.redo.last().map(|s| s.label.as_str())
+    }
+
+    /// Undo the last step (committing any change under way first).
+    /// Returns its label.
+    pub fn undo(&mut self, ws: &mut Workspace) -> Option<String> {
+        self.observe(ws, true);
+        let step = self.undo.pop()?;
+        let after = std::mem::replace(&mut self.current, step.state);
+        self.current.restore(ws);
+        self.redo.push(Step {
+            label: step.label.clone(),
+            state: after,
+        });
+        Some(step.label)
+    }
+
+    /// Redo the last undone step. Returns its label.
+    pub fn redo(&mut self, ws: &mut Workspace) -> Option<String> {
+        self.observe(ws, true);
+        let step = self.redo.pop()?;
+        let before = std::mem::replace(&mut self.current, step.state);
+        self.current.restore(ws);
+        self.undo.push(Step {
+            label: step.label.clone(),
+            state: before,
+        });
+        Some(step.label)
+    }
+}
+
+/// What changed from `a` to `b`, in words ("rbkg 1 → 1.2 (feo.xdi)").
+pub fn describe(a: &DocState, b: &DocState) -> String {
+    let ids = |s: &DocState| s.items.iter().map(|i| i.id).collect::<BTreeSet<u64>>();
+    let (ia, ib) = (ids(a), ids(b));
+    let added: Vec<&ItemState> = b.items.iter().filter(|i| !ia.contains(&i.id)).collect();
+    let removed: Vec<&ItemState> = a.items.iter().filter(|i| !ib.contains(&i.id)).collect();
+    let names = |v: &[&ItemState]| match v {
+        [one] => one.name.clone(),
+        v => format!("{} items", v.len()),
+    };
+    if !added.is_empty() && removed.is_empty() {
+        return format!("add {}", names(&added));
+    }
+    if !removed.is_empty() && added.is_empty() {
+        return format!("remove {}", names(&removed));
+    }
+    if !removed.is_empty() {
+        return format!("replace {} by {}", names(&removed), names(&added));
+    }
+    let mut changes = Vec::new();
+    for x in &b.items {
+        let Some(old) = a.items.iter().find(|o| o.id == x.id) else {
+            continue;
+        };
+        if let Some(c) = item_change(old, x) {
+            changes.push((x.name.clone(), c));
+        }
+    }
+    match changes.as_slice() {
+        [] => "reorder".into(),
+        [(name, c)] => format!("{c} ({name})"),
+        [(_, c), rest @ ..] if rest.iter().all(|(_, d)| d == c) => {
+            format!("{c} ({} spectra)", changes.len())
+        }
+        _ => format!("edit {} items", changes.len()),
+    }
+}
+
+fn item_change(a: &ItemState, b: &ItemState) -> Option<String> {
+    if a.name != b.name {
+        return Some(format!("rename {} → {}", a.name, b.name));
+    }
+    if a.color != b.color {
+        return Some("colour".into());
+    }
+    if a.mu != b.mu {
+        return Some("μ(E) recipe".into());
+    }
+    match (&a.data, &b.data) {
+        (
+            StateData::Spectrum {
+                edits: ea,
+                params: pa,
+                raw: ra,
+                ..
+            },
+            StateData::Spectrum {
+                edits: eb,
+                params: pb,
+                raw: rb,
+                ..
+            },
+        ) => {
+            if ea != eb {
+                return Some(if eb.len() > ea.len() && eb.starts_with(ea) {
+                    eb[ea.len()..]
+                        .iter()
+                        .map(Edit::describe)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                } else if eb.is_empty() {
+                    "clear edits".into()
+                } else {
+                    "edits".into()
+                });
+            }
+            if !Arc::ptr_eq(ra, rb) {
+                return Some("data".into());
+            }
+            (pa != pb).then(|| param_change(pa, pb))
+        }
+        _ => None,
+    }
+}
+
+/// The first parameter that differs, as "name old → new".
+fn param_change(a: &ChainParams, b: &ChainParams) -> String {
+    let (Ok(va), Ok(vb)) = (serde_json::to_value(a), serde_json::to_value(b)) else {
+        return "parameters".into();
+    };
+    let mut diffs = Vec::new();
+    leaf_diffs("", &va, &vb, &mut diffs);
+    match diffs.as_slice() {
+        [(name, x, y)] => format!("{name} {x} → {y}"),
+        [] => "parameters".into(),
+        d => format!("{} parameters", d.len()),
+    }
+}
+
+fn leaf_diffs(
+    path: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    out: &mut Vec<(String, String, String)>,
+) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(ma), Value::Object(mb)) => {
+            for (k, x) in ma {
+                let y = mb.get(k).unwrap_or(&Value::Null);
+                leaf_diffs(k, x, y, out);
+            }
+        }
+        _ if a != b => {
+            let show = |v: &Value| match v {
+                Value::Null => "auto".to_string(),
+                Value::Number(n) => n
+                    .as_f64()
+                    .map_or_else(|| n.to_string(), |x| format!("{}", (x * 1e6).round() / 1e6)),
+                v => v.to_string(),
+            };
+            out.push((path.to_string(), show(a), show(b)));
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ws_with(n: usize) -> Workspace {
+        let mut ws = Workspace::default();
+        for i in 0..n {
+            let e: Vec<f64> = (0..400).map(|j| 7000.0 + j as f64).collect();
+            let mu: Vec<f64> = e.iter().map(|x| (x - 7112.0).atan()).collect();
+            let text: String = e
+                .iter()
+                .zip(&mu)
+                .map(|(x, y)| format!("{x} {y}\n"))
+                .collect();
+            let text = format!("# energy mu\n{text}");
+            ws.load_bytes(text.as_bytes(), &format!("s{i}.xmu"))
+                .unwrap();
+        }
+        ws
+    }
+
+    #[test]
+    fn a_parameter_change_is_one_labelled_step_and_undoes() {
+        let mut ws = ws_with(2);
+        let mut h = History::default();
+        h.reset(&ws);
+        let id = ws.items[0].id;
+        let s = ws.item_mut(id).unwrap().spectrum_mut().unwrap();
+        let mut p = s.params.clone();
+        p.autobk.rbkg = 1.2;
+        s.set_params(p.clone());
+        // Mid-drag: nothing is committed.
+        assert_eq!(h.observe(&ws, false), None);
+        p.autobk.rbkg = 1.4;
+        ws.item_mut(id)
+            .unwrap()
+            .spectrum_mut()
+            .unwrap()
+            .set_params(p);
+        let label = h.observe(&ws, true).unwrap();
+        assert_eq!(label, "rbkg 1 → 1.4 (s0.xmu)");
+        assert_eq!(h.undo.len(), 1);
+        assert_eq!(h.undo(&mut ws).as_deref(), Some(label.as_str()));
+        let rbkg = |ws: &Workspace| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
+        assert_eq!(rbkg(&ws), 1.0);
+        assert_eq!(h.redo(&mut ws).as_deref(), Some(label.as_str()));
+        assert_eq!(rbkg(&ws), 1.4);
+        assert_eq!(h.observe(&ws, true), None, "undo/redo are not new steps");
+    }
+
+    #[test]
+    fn remove_and_undo_brings_the_same_item_back() {
+        let mut ws = ws_with(3);
+        let mut h = History::default();
+        h.reset(&ws);
+        let id = ws.items[1].id;
+        let input = ws.items[1].spectrum().unwrap().input.clone();
+        ws.remove(&[id].into());
+        assert_eq!(h.observe(&ws, true).as_deref(), Some("remove s1.xmu"));
+        h.undo(&mut ws);
+        assert_eq!(ws.items.len(), 3);
+        assert_eq!(ws.items[1].id, id, "same place, same id");
+        assert!(Arc::ptr_eq(&ws.items[1].spectrum().unwrap().input, &input));
+        // A new edit after an undo drops the redo branch.
+        ws.items[0].name = "renamed".into();
+        assert_eq!(
+            h.observe(&ws, true).as_deref(),
+            Some("rename s0.xmu → renamed (renamed)")
+        );
+        assert!(h.redo.is_empty());
+    }
+
+    #[test]
+    fn edits_are_steps_and_a_new_item_never_reuses_an_id() {
+        use crate::xas::deglitch::{DeglitchParams, PointSelection};
+        let mut ws = ws_with(1);
+        let mut h = History::default();
+        h.reset(&ws);
+        let s = ws.items[0].spectrum_mut().unwrap();
+        let n0 = match s.input.as_ref() {
+            Input::Mu(x) => x.energy_ev.len(),
+            Input::Chi(_) => 0,
+        };
+        s.set_edits(vec![Edit::Deglitch(DeglitchParams {
+            remove: vec![PointSelection::Energy { energy_ev: 7200.0 }],
+            replace: false,
+        })])
+        .unwrap();
+        assert_eq!(
+            h.observe(&ws, true).as_deref(),
+            Some("deglitch 1 point selection (s0.xmu)")
+        );
+        h.undo(&mut ws);
+        let n = match ws.items[0].spectrum().unwrap().input.as_ref() {
+            Input::Mu(x) => x.energy_ev.len(),
+            Input::Chi(_) => 0,
+        };
+        assert_eq!(n, n0);
+        let before: Vec<u64> = ws.items.iter().map(|i| i.id).collect();
+        let all = before.iter().copied().collect();
+        ws.remove(&all);
+        h.observe(&ws, true);
+        h.undo(&mut ws);
+        assert!(ws.fresh_id() > *before.iter().max().unwrap());
+    }
+}

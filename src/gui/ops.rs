@@ -1,0 +1,501 @@
+//! Merge, align, deglitch and rebin from the UI, and undo/redo. Each
+//! operation changes the workspace through the core (carto::xas) and the
+//! history commits it as one undoable step.
+
+use egui::Ui;
+
+use super::app::CartoApp;
+use super::plots::PlotTab;
+use super::workspace::{Input, Item, ItemData, Processed, Spectrum, Workspace};
+use crate::session::{BLOB_PREFIX, InlineSpectrum};
+use crate::units::ETOK;
+use crate::xas::align::{AlignParams, energy_align};
+use crate::xas::deglitch::{DeglitchParams, PointSelection};
+use crate::xas::edit::Edit;
+use crate::xas::merge::{MergeParams, merge};
+use crate::xas::rebin::RebinParams;
+
+/// A click on a plot, in plot units, with the visible span (to measure
+/// nearness the way the eye does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlotClick {
+    pub x: f64,
+    pub y: f64,
+    pub x_span: f64,
+    pub y_span: f64,
+}
+
+/// The measured points of a processed spectrum as `tab` draws them, each
+/// with its energy (eV): μ(E), normalized μ(E), or χ(E) above e0 as
+/// k·ⁿχ(k) against k (Athena deglitches χ in the same way). None for tabs
+/// whose points are not measured points (χ(R)).
+pub fn data_points(r: &Processed, tab: PlotTab, flat: bool) -> Option<(Vec<f64>, Vec<[f64; 2]>)> {
+    let pre = r.pre.as_ref()?;
+    let e = &pre.energy_ev;
+    let pts = |y: &[f64]| e.iter().zip(y).map(|(&x, &y)| [x, y]).collect();
+    match tab {
+        PlotTab::Mu => Some((e.clone(), pts(&pre.mu))),
+        PlotTab::Norm => Some((e.clone(), pts(if flat { &pre.flat } else { &pre.norm }))),
+        PlotTab::ChiK => {
+            let bkg = r.bkg.as_ref()?;
+            let n = r.ft.kweight;
+            let (energies, points) = bkg
+                .energy_ev
+                .iter()
+                .zip(&bkg.chie)
+                .filter(|(e, _)| **e > bkg.ek0)
+                .map(|(&e, &c)| {
+                    let k = (ETOK * (e - bkg.ek0)).sqrt();
+                    (e, [k, c * k.powf(n)])
+                })
+                .unzip();
+            Some((energies, points))
+        }
+        _ => None,
+    }
+}
+
+/// The energy of the point nearest the click, if one is within 2 % of the
+/// visible span (about 10 pixels).
+pub fn nearest_point(energies: &[f64], points: &[[f64; 2]], c: PlotClick) -> Option<f64> {
+    let sx = c.x_span.abs().max(f64::MIN_POSITIVE);
+    let sy = c.y_span.abs().max(f64::MIN_POSITIVE);
+    let (i, d) = points
+        .iter()
+        .map(|p| ((p[0] - c.x) / sx).hypot((p[1] - c.y) / sy))
+        .enumerate()
+        .filter(|(_, d)| d.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    (d <= 0.02).then(|| energies[i])
+}
+
+/// μ(E) of a spectrum item as it is processed (after its edits).
+fn mu_of(item: &Item) -> Option<(&[f64], &[f64])> {
+    match item.spectrum().map(|s| s.input.as_ref()) {
+        Some(Input::Mu(x)) => Some((&x.energy_ev, &x.mu)),
+        _ => None,
+    }
+}
+
+/// The e0 the active spectrum's last processing found.
+fn e0_of(item: &Item) -> Option<f64> {
+    item.spectrum()
+        .and_then(|s| s.result.as_ref())
+        .and_then(|r| r.pre.as_ref())
+        .map(|p| p.e0)
+}
+
+impl CartoApp {
+    /// Commit the workspace to the undo history when it changed and no
+    /// drag or typing is under way; Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y).
+    pub fn undo_logic(&mut self, ctx: &egui::Context) {
+        let settled = !ctx.input(|i| i.pointer.any_down()) && ctx.memory(|m| m.focused().is_none());
+        self.history.observe(&self.workspace, settled);
+        let typing = ctx.memory(|m| m.focused().is_some());
+        if typing {
+            return;
+        }
+        let undo = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Z);
+        let redo = egui::KeyboardShortcut::new(
+            egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+            egui::Key::Z,
+        );
+        let redo_y = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Y);
+        // The longer shortcut first: Ctrl+Shift+Z also matches Ctrl+Z.
+        if ctx.input_mut(|i| i.consume_shortcut(&redo) || i.consume_shortcut(&redo_y)) {
+            self.redo();
+        } else if ctx.input_mut(|i| i.consume_shortcut(&undo)) {
+            self.undo();
+        }
+    }
+
+    pub fn undo(&mut self) {
+        match self.history.undo(&mut self.workspace) {
+            Some(label) => self.log.info(format!("undo: {label}")),
+            None => self.log.info("nothing to undo"),
+        }
+    }
+
+    pub fn redo(&mut self) {
+        match self.history.redo(&mut self.workspace) {
+            Some(label) => self.log.info(format!("redo: {label}")),
+            None => self.log.info("nothing to redo"),
+        }
+    }
+
+    /// The Edit menu.
+    pub fn edit_menu(&mut self, ui: &mut Ui) {
+        let undo = self.history.undo_label().map(|l| format!("Undo {l}"));
+        if ui
+            .add_enabled(
+                undo.is_some(),
+                egui::Button::new(undo.as_deref().unwrap_or("Undo")).shortcut_text("Ctrl+Z"),
+            )
+            .clicked()
+        {
+            self.undo();
+        }
+        let redo = self.history.redo_label().map(|l| format!("Redo {l}"));
+        if ui
+            .add_enabled(
+                redo.is_some(),
+                egui::Button::new(redo.as_deref().unwrap_or("Redo")).shortcut_text("Ctrl+Shift+Z"),
+            )
+            .clicked()
+        {
+            self.redo();
+        }
+        ui.separator();
+        ui.label(
+            egui::RichText::new(format!(
+                "{} step(s) to undo, {} to redo (saved with the session)",
+                self.history.undo.len(),
+                self.history.redo.len()
+            ))
+            .weak(),
+        );
+    }
+
+    /// The μ(E) operations of the Process menu.
+    pub fn process_menu(&mut self, ui: &mut Ui) {
+        let n_mu = self.selected_mu().len();
+        let active_mu = self
+            .workspace
+            .active
+            .and_then(|id| self.workspace.item(id))
+            .is_some_and(|i| mu_of(i).is_some());
+        if ui
+            .add_enabled(n_mu >= 2, egui::Button::new("Merge selected"))
+            .on_hover_text(
+                "Average the selected μ(E) spectra on the active one's energy grid \
+                 (Larch merge_groups): a new item",
+            )
+            .clicked()
+        {
+            self.merge_selected();
+        }
+        if ui
+            .add_enabled(
+                n_mu >= 2 && active_mu,
+                egui::Button::new("Align selected to active"),
+            )
+            .on_hover_text(
+                "Shift each selected spectrum's energy so its derivative matches the \
+                 active one's (Larch energy_align, −15…+35 eV around e0)",
+            )
+            .clicked()
+        {
+            self.align_selected();
+        }
+        if ui
+            .add_enabled(n_mu >= 1, egui::Button::new("Rebin selected"))
+            .on_hover_text(
+                "Rebin onto Larch's rebin_xafs grid: 2 eV pre-edge, fine XANES steps, \
+                 0.05 Å⁻¹ in k above e0+15 eV",
+            )
+            .clicked()
+        {
+            self.rebin_selected();
+        }
+        let mut deglitch = self.plots.deglitch;
+        if ui
+            .add_enabled(
+                active_mu || deglitch,
+                egui::Checkbox::new(&mut deglitch, "Deglitch by clicking points"),
+            )
+            .on_hover_text(
+                "Click a point of the active spectrum on the μ(E), normalized or χ(k) \
+                 plot to remove it",
+            )
+            .changed()
+        {
+            self.plots.deglitch = deglitch;
+        }
+        let has_edits = self
+            .workspace
+            .active
+            .and_then(|id| self.workspace.item(id))
+            .and_then(Item::spectrum)
+            .is_some_and(|s| !s.edits.is_empty());
+        if ui
+            .add_enabled(has_edits, egui::Button::new("Clear edits of active"))
+            .on_hover_text("Back to the data as read (undoable)")
+            .clicked()
+        {
+            self.clear_edits();
+        }
+    }
+
+    /// Selected μ(E) items, in tree order.
+    fn selected_mu(&self) -> Vec<u64> {
+        self.workspace
+            .selected_spectra()
+            .into_iter()
+            .filter(|i| mu_of(i).is_some())
+            .map(|i| i.id)
+            .collect()
+    }
+
+    /// Append an edit to a spectrum; the log says what happened.
+    fn push_edit(&mut self, id: u64, edit: Edit) -> bool {
+        let Some(item) = self.workspace.item_mut(id) else {
+            return false;
+        };
+        let name = item.name.clone();
+        let Some(s) = item.spectrum_mut() else {
+            return false;
+        };
+        let mut edits = s.edits.clone();
+        let what = edit.describe();
+        edits.push(edit);
+        match s.set_edits(edits) {
+            Ok(()) => {
+                s.recompute();
+                self.log.info(format!("{name}: {what}"));
+                true
+            }
+            Err(e) => {
+                self.log.error(format!("{name}: cannot {what}: {e}"));
+                false
+            }
+        }
+    }
+
+    /// A click on a plot in deglitch mode: remove the active spectrum's
+    /// point under it.
+    pub fn deglitch_click(&mut self, tab: PlotTab, click: PlotClick) {
+        let Some(id) = self.workspace.active else {
+            return;
+        };
+        let Some(r) = self
+            .workspace
+            .item(id)
+            .and_then(Item::spectrum)
+            .and_then(|s| s.result.as_ref())
+        else {
+            return;
+        };
+        let Some((energies, points)) = data_points(r, tab, self.plots.options.flat) else {
+            self.log
+                .info("deglitch: click points on the μ(E), normalized or χ(k) plot");
+            return;
+        };
+        let Some(energy_ev) = nearest_point(&energies, &points, click) else {
+            return;
+        };
+        self.deglitch_energy(id, energy_ev);
+    }
+
+    /// Remove the point nearest `energy_ev` from spectrum `id`.
+    pub fn deglitch_energy(&mut self, id: u64, energy_ev: f64) -> bool {
+        let ok = self.push_edit(
+            id,
+            Edit::Deglitch(DeglitchParams {
+                remove: vec![PointSelection::Energy { energy_ev }],
+                replace: false,
+            }),
+        );
+        if ok {
+            self.history
+                .label_next(format!("deglitch the point at {energy_ev:.2} eV"));
+        }
+        ok
+    }
+
+    pub fn clear_edits(&mut self) {
+        let Some(id) = self.workspace.active else {
+            return;
+        };
+        if let Some(s) = self.workspace.item_mut(id).and_then(|i| i.spectrum_mut())
+            && s.set_edits(Vec::new()).is_ok()
+        {
+            s.recompute();
+            self.history.label_next("clear edits");
+        }
+    }
+
+    /// Merge the selected μ(E) spectra onto the active one's grid (or the
+    /// first's) as a new item, selected.
+    pub fn merge_selected(&mut self) -> Option<u64> {
+        let ids = self.selected_mu();
+        if ids.len() < 2 {
+            self.log.error("merge: select two or more μ(E) spectra");
+            return None;
+        }
+        let master = self
+            .workspace
+            .active
+            .and_then(|a| ids.iter().position(|&i| i == a))
+            .unwrap_or(0);
+        let items: Vec<&Item> = ids.iter().filter_map(|&i| self.workspace.item(i)).collect();
+        let arrays: Vec<(&[f64], &[f64])> = items.iter().filter_map(|i| mu_of(i)).collect();
+        let merged = match merge(&arrays, master, &MergeParams::default()) {
+            Ok(m) => m,
+            Err(e) => {
+                self.log.error(format!("merge: {e}"));
+                return None;
+            }
+        };
+        let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        let name = format!("merge of {} ({}…)", names.len(), names[master]);
+        let blob = InlineSpectrum {
+            name: name.clone(),
+            energy_ev: merged.energy_ev,
+            mu: merged.mu,
+            note: format!("merge of {}", names.join(", ")),
+        };
+        let params = items[master].spectrum().map(|s| s.params.clone());
+        let n = names.len();
+        let note = blob.note.clone();
+        let sha = blob.sha256();
+        let mut spectrum = Spectrum::new(super::persist::inline_input(&blob));
+        if let Some(p) = params {
+            spectrum.set_params(p);
+        }
+        spectrum.recompute();
+        let id = self.workspace.fresh_id();
+        let item = Item {
+            id,
+            name: name.clone(),
+            source: note.clone(),
+            file: format!("{BLOB_PREFIX}{sha}"),
+            sha256: sha,
+            group: None,
+            mu: None,
+            color: self.workspace.next_color(),
+            data: ItemData::Spectrum(Box::new(spectrum)),
+        };
+        self.workspace.adopt(item);
+        self.workspace.select_only(&[id]);
+        self.history.label_next(format!("merge {n} spectra"));
+        self.log.info(format!("{name}: {note}"));
+        Some(id)
+    }
+
+    /// Align every selected μ(E) spectrum to the active one; each gets a
+    /// Shift edit. Returns how many were aligned.
+    pub fn align_selected(&mut self) -> usize {
+        let Some(rid) = self.workspace.active else {
+            return 0;
+        };
+        let Some(reference) = self.workspace.item(rid) else {
+            return 0;
+        };
+        let (Some((re, rm)), Some(re0)) = (mu_of(reference), e0_of(reference)) else {
+            self.log
+                .error("align: the active spectrum has no processed μ(E) to align to");
+            return 0;
+        };
+        let (re, rm, rname) = (re.to_vec(), rm.to_vec(), reference.name.clone());
+        let mut shifts = Vec::new();
+        for id in self.selected_mu() {
+            if id == rid {
+                continue;
+            }
+            let Some(item) = self.workspace.item(id) else {
+                continue;
+            };
+            let Some((e, m)) = mu_of(item) else { continue };
+            match energy_align(e, m, &re, &rm, re0, &AlignParams::default()) {
+                Ok(a) => shifts.push((id, a.eshift_ev)),
+                Err(e) => self
+                    .log
+                    .error(format!("align {} to {rname}: {e}", item.name)),
+            }
+        }
+        let mut n = 0;
+        for (id, eshift_ev) in shifts {
+            n += usize::from(self.push_edit(
+                id,
+                Edit::Shift {
+                    eshift_ev,
+                    reference: Some(rname.clone()),
+                },
+            ));
+        }
+        if n > 0 {
+            self.history
+                .label_next(format!("align {} to {rname}", spectra(n)));
+        }
+        n
+    }
+
+    /// Rebin every selected μ(E) spectrum (Larch rebin_xafs defaults, e0
+    /// from its processing).
+    pub fn rebin_selected(&mut self) -> usize {
+        let mut todo = Vec::new();
+        for id in self.selected_mu() {
+            let Some(item) = self.workspace.item(id) else {
+                continue;
+            };
+            match e0_of(item) {
+                Some(e0) => todo.push((id, e0)),
+                None => self.log.error(format!(
+                    "rebin {}: process it first (it has no e0)",
+                    item.name
+                )),
+            }
+        }
+        let mut n = 0;
+        for (id, e0) in todo {
+            let p = RebinParams {
+                e0: Some(e0),
+                ..RebinParams::default()
+            };
+            n += usize::from(self.push_edit(id, Edit::Rebin(p)));
+        }
+        if n > 0 {
+            self.history.label_next(format!("rebin {}", spectra(n)));
+        }
+        n
+    }
+}
+
+/// "1 spectrum", "3 spectra".
+fn spectra(n: usize) -> String {
+    if n == 1 {
+        "1 spectrum".into()
+    } else {
+        format!("{n} spectra")
+    }
+}
+
+/// The points drawn for deglitching: the active spectrum's, if it is
+/// selected and processed.
+pub fn deglitch_overlay(ws: &Workspace, tab: PlotTab, flat: bool) -> Option<Vec<[f64; 2]>> {
+    let id = ws.active.filter(|id| ws.selected.contains(id))?;
+    let r = ws.item(id)?.spectrum()?.result.as_ref()?;
+    data_points(r, tab, flat).map(|(_, p)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn nearest_point_needs_to_be_near() {
+        let e = [1.0, 2.0, 3.0];
+        let p = [[1.0, 0.0], [2.0, 1.0], [3.0, 0.0]];
+        let click = |x, y| PlotClick {
+            x,
+            y,
+            x_span: 10.0,
+            y_span: 10.0,
+        };
+        assert_eq!(nearest_point(&e, &p, click(2.05, 1.05)), Some(2.0));
+        assert_eq!(nearest_point(&e, &p, click(2.5, 0.5)), None);
+        assert_eq!(nearest_point(&e, &[], click(2.0, 1.0)), None);
+    }
+
+    #[test]
+    fn shared_inputs_make_undo_cheap() {
+        let s = Spectrum::new(Input::Chi(crate::io::ChiData {
+            name: "x".into(),
+            k_inv_ang: vec![0.0, 1.0],
+            chi: vec![0.0, 0.1],
+            table: Default::default(),
+        }));
+        assert!(Arc::ptr_eq(&s.raw, &s.input));
+    }
+}
