@@ -84,6 +84,7 @@ enum Picked {
     OpenSession(Option<PathBuf>),
     SaveSession(Option<PathBuf>),
     ExportCsv(Option<PathBuf>),
+    ExportWide(Option<PathBuf>),
     ExportSvg(Option<PathBuf>),
 }
 
@@ -302,6 +303,9 @@ impl CartoApp {
                     self.save_session(&p);
                 }
                 Picked::ExportCsv(Some(p)) => self.export_csv(&p),
+                Picked::ExportWide(Some(p)) => {
+                    self.export_wide_csv(&p);
+                }
                 Picked::ExportSvg(Some(p)) => {
                     self.export_svg(&p);
                 }
@@ -501,6 +505,16 @@ impl CartoApp {
                     self.file_dialog(DialogKind::ExportCsv);
                 }
                 if ui
+                    .button("Export CSV, one column per spectrum…")
+                    .on_hover_text(
+                        "The selected spectra side by side: normalized μ(E), χ(k) and |χ(R)|, \
+                         each on the range they all cover",
+                    )
+                    .clicked()
+                {
+                    self.file_dialog(DialogKind::ExportWide);
+                }
+                if ui
                     .add_enabled(
                         self.view == View::Spectra,
                         egui::Button::new("Export plot as SVG…"),
@@ -646,6 +660,11 @@ impl CartoApp {
                     d.set_title("Export the plot as SVG")
                         .add_filter("SVG", &["svg"])
                         .set_file_name("plot.svg")
+                        .save_file(),
+                ),
+                DialogKind::ExportWide => Picked::ExportWide(
+                    d.set_title("Export CSV, one column per spectrum (NAME_norm/chi/chir.csv)")
+                        .set_file_name("spectra.csv")
                         .save_file(),
                 ),
                 DialogKind::ExportCsv => Picked::ExportCsv(
@@ -844,6 +863,7 @@ enum DialogKind {
     OpenSession,
     SaveSession,
     ExportCsv,
+    ExportWide,
     ExportSvg,
 }
 
@@ -923,6 +943,60 @@ impl CartoApp {
                 self.log
                     .error(format!("cannot write {}: {e}", path.display()));
                 false
+            }
+        }
+    }
+
+    /// The selected spectra in wide files (one column each); returns the
+    /// files written.
+    pub fn export_wide_csv(&mut self, base: &std::path::Path) -> Vec<PathBuf> {
+        use crate::export::{ExportSpectrum, write_wide_csv};
+        let items = self.workspace.selected_spectra();
+        let mut skipped = Vec::new();
+        let spectra: Vec<ExportSpectrum<'_>> = items
+            .iter()
+            .filter_map(|item| {
+                let r = item.spectrum().and_then(|s| s.result.as_ref());
+                if r.is_none() {
+                    skipped.push(item.name.clone());
+                }
+                r.map(|r| ExportSpectrum {
+                    name: &item.name,
+                    source: &item.source,
+                    pre: r.pre.as_ref(),
+                    bkg: r.bkg.as_ref(),
+                    k_inv_ang: &r.k_inv_ang,
+                    chi: &r.chi,
+                    chir: &r.chir,
+                })
+            })
+            .collect();
+        if spectra.is_empty() {
+            self.log
+                .warn("export: select processed spectra to export first");
+            return Vec::new();
+        }
+        let result = write_wide_csv(base, &spectra);
+        let n = spectra.len();
+        for name in skipped {
+            self.log
+                .warn(format!("export: {name} is not processed, skipped"));
+        }
+        match result {
+            Ok(files) => {
+                self.log.info(format!(
+                    "exported {n} spectra side by side: {}",
+                    files
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                files
+            }
+            Err(e) => {
+                self.log.error(format!("export: {e}"));
+                Vec::new()
             }
         }
     }
