@@ -495,6 +495,17 @@ fn save_and_reload_a_session_through_the_app() {
         chi_of(h2.state(), "cu_metal_rt.xdi"),
         chi_of(h.state(), "cu_metal_rt.xdi")
     );
+
+    // File ▸ Open session reads the files on a worker thread: frames go on
+    // while it runs, and the result is the same.
+    let mut h3 = harness(CartoApp::new());
+    h3.state_mut()
+        .open_session_in_background(path.clone(), true, None);
+    assert!(h3.state().busy());
+    settle(&mut h3);
+    assert_eq!(h3.state().to_session(), saved);
+    assert_eq!(h3.state().session_path.as_deref(), Some(path.as_path()));
+    assert_eq!(h3.state().history.undo.len(), h.state().history.undo.len());
 }
 
 #[test]

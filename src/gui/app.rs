@@ -59,6 +59,8 @@ pub struct CartoApp {
     pub recovery_offer: Option<PathBuf>,
     /// Undo and redo of the Spectra workspace.
     pub history: History,
+    /// A session being opened in the background.
+    pub session_load: Option<super::persist::SessionLoad>,
 }
 
 /// What the window shows: spectra (tree, plots, parameters), a fit, or
@@ -118,6 +120,7 @@ impl CartoApp {
             last_autosave: std::time::Instant::now(),
             recovery_offer: None,
             history: History::default(),
+            session_load: None,
         }
     }
 
@@ -271,6 +274,7 @@ impl CartoApp {
     /// True while a background job runs or a spectrum waits for one.
     pub fn busy(&self) -> bool {
         self.job.is_some()
+            || self.session_load.is_some()
             || !self.loads.is_empty()
             || self.fit.busy()
             || self.xrd.busy()
@@ -297,7 +301,7 @@ impl CartoApp {
             match picked {
                 Picked::Open(paths) if !paths.is_empty() => self.open_in_background(paths, ctx),
                 Picked::OpenSession(Some(p)) => {
-                    self.open_session(&p);
+                    self.open_session_in_background(p, true, Some(ctx.clone()));
                 }
                 Picked::SaveSession(Some(p)) => {
                     self.save_session(&p);
@@ -380,11 +384,13 @@ impl CartoApp {
         if self.job.is_none() {
             self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
         }
+        self.poll_session_load();
         self.fit.poll(&mut self.log, Some(ctx));
         self.xrd.poll(&mut self.log);
         if self.job.is_some()
             || self.dialog.is_some()
             || !self.loads.is_empty()
+            || self.session_load.is_some()
             || self.fit.busy()
             || self.xrd.busy()
         {
@@ -810,6 +816,17 @@ impl CartoApp {
                     load.cancel();
                 }
             }
+            if let Some(t) = &self.session_load {
+                ui.separator();
+                ui.spinner();
+                ui.label(&t.task.title);
+                if ui
+                    .add_enabled(!t.task.is_cancelling(), egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    t.task.cancel();
+                }
+            }
             if let Some(t) = &self.xrd.fitting {
                 ui.separator();
                 ui.spinner();
@@ -893,9 +910,8 @@ impl CartoApp {
         match answer {
             Some(true) => {
                 self.recovery_offer = None;
-                self.open_session(&path);
                 // Save goes to a file the user picks, not the recovery file.
-                self.session_path = None;
+                self.open_session_in_background(path, false, Some(ctx.clone()));
             }
             Some(false) => self.recovery_offer = None,
             None => {}

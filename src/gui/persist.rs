@@ -12,6 +12,7 @@ use egui::Color32;
 use super::app::View;
 use super::app::{CartoApp, builtin_bytes};
 use super::history::{DocState, History, ItemState, StateData, Step};
+use super::jobs::{BgTask, TaskPoll};
 use super::plots::PlotTab;
 use super::workspace::{Entry, Input, ItemData, dataset_entries, edited_input, parse_bytes_with};
 use crate::io::{ColumnTable, MuMode, MuRecipe, XasSpectrum};
@@ -20,6 +21,14 @@ use crate::session::{
     InlineSpectrum, Session, SessionItem, ViewState,
 };
 use crate::xas::edit::Edit;
+
+/// A session being opened on a worker thread.
+pub struct SessionLoad {
+    pub path: PathBuf,
+    /// Save writes back to `path` afterwards (not for a recovery file).
+    pub remember: bool,
+    pub task: BgTask<Result<(Session, SessionFiles), String>>,
+}
 
 /// How often the recovery file is written.
 pub const AUTOSAVE_EVERY: Duration = Duration::from_secs(60);
@@ -94,19 +103,7 @@ impl CartoApp {
     pub fn open_session(&mut self, path: &Path) -> bool {
         match Session::load(path) {
             Ok(s) => {
-                self.apply_session(&s);
-                self.session_path = Some(path.to_path_buf());
-                let n_xrd = self.xrd.patterns.len();
-                let xrd = if n_xrd > 0 {
-                    format!(", {n_xrd} XRD pattern(s)")
-                } else {
-                    String::new()
-                };
-                self.log.info(format!(
-                    "session {} opened ({} item(s){xrd})",
-                    path.display(),
-                    self.workspace.items.len()
-                ));
+                self.finish_open_session(path, &s, SessionFiles::default(), true);
                 true
             }
             Err(e) => {
@@ -116,8 +113,92 @@ impl CartoApp {
         }
     }
 
-    /// Rebuild the workspace, with its undo history, from a session.
+    /// Open a session with its files read on a worker thread (File ▸ Open
+    /// session, the recovery offer): the window goes on meanwhile and the
+    /// log shows a spinner with Cancel. With `remember` false, Save does
+    /// not write back to `path` (a recovery file).
+    pub fn open_session_in_background(
+        &mut self,
+        path: PathBuf,
+        remember: bool,
+        ctx: Option<egui::Context>,
+    ) {
+        if let Some(t) = &self.session_load {
+            t.task.cancel();
+        }
+        let p = path.clone();
+        let task = BgTask::spawn(
+            format!("opening session {}", path.display()),
+            ctx,
+            move |cancel| {
+                let s = Session::load(&p).map_err(|e| format!("cannot open the session: {e}"))?;
+                let files = SessionFiles::prefetch(&s, cancel);
+                Ok((s, files))
+            },
+        );
+        self.session_load = Some(SessionLoad {
+            path,
+            remember,
+            task,
+        });
+    }
+
+    /// Apply a session whose files a worker has read (called per frame).
+    pub fn poll_session_load(&mut self) {
+        let Some(load) = &self.session_load else {
+            return;
+        };
+        let outcome = match load.task.poll() {
+            TaskPoll::Running => return,
+            TaskPoll::Done(r) => Some(r),
+            TaskPoll::Lost => None,
+        };
+        let Some(load) = self.session_load.take() else {
+            return;
+        };
+        match outcome {
+            _ if load.task.is_cancelling() => self.log.info("opening the session was cancelled"),
+            Some(Ok((s, files))) => {
+                self.finish_open_session(&load.path, &s, files, load.remember);
+            }
+            Some(Err(e)) => self.log.error(e),
+            None => self
+                .log
+                .error("internal error while opening the session (please report)"),
+        }
+    }
+
+    fn finish_open_session(
+        &mut self,
+        path: &Path,
+        s: &Session,
+        files: SessionFiles,
+        remember: bool,
+    ) {
+        self.apply_session_with(s, files);
+        self.session_path = remember.then(|| path.to_path_buf());
+        let n_xrd = self.xrd.patterns.len();
+        let xrd = if n_xrd > 0 {
+            format!(", {n_xrd} XRD pattern(s)")
+        } else {
+            String::new()
+        };
+        self.log.info(format!(
+            "session {} opened ({} item(s){xrd}, {} undo step(s))",
+            path.display(),
+            self.workspace.items.len(),
+            self.history.undo.len()
+        ));
+    }
+
+    /// Rebuild the workspace, with its undo history, from a session
+    /// (reading its files here).
     pub fn apply_session(&mut self, s: &Session) {
+        self.apply_session_with(s, SessionFiles::default());
+    }
+
+    /// [`Self::apply_session`] with the files already read (by a worker).
+    pub fn apply_session_with(&mut self, s: &Session, files: SessionFiles) {
         // Remove rather than replace the workspace: ids keep counting up, so
         // a late result of a running job can't land on a new item.
         let all = self.workspace.items.iter().map(|i| i.id).collect();
@@ -125,7 +206,7 @@ impl CartoApp {
         if let Some(job) = &self.job {
             job.cancel();
         }
-        let mut loader = Loader::new(s);
+        let mut loader = Loader::new(s, files);
         let current = loader.doc_state(
             &mut self.workspace,
             s.items.iter().collect(),
@@ -153,10 +234,10 @@ impl CartoApp {
             history.redo = steps(&h.redo);
         }
         self.history = history;
-        for e in loader.errors {
+        for e in loader.files.errors {
             self.log.error(e);
         }
-        for w in loader.warnings {
+        for w in loader.files.warnings {
             self.log.warn(w);
         }
         let v = &s.view;
@@ -299,74 +380,56 @@ pub fn inline_input(b: &InlineSpectrum) -> Input {
     })
 }
 
-/// Reads a session's files once each and builds item states, sharing data
-/// between the current workspace and the history steps.
-struct Loader<'a> {
-    session: &'a Session,
+/// A session's data files, each read and parsed once (on any thread).
+#[derive(Default)]
+pub struct SessionFiles {
     /// What each (file, μ recipe) held; None when it could not be read.
     files: BTreeMap<(String, String), Option<Vec<Entry>>>,
-    /// Edited inputs by (file, μ, group, edits), shared between steps.
-    edited: BTreeMap<String, Arc<Input>>,
-    /// Session item id → workspace id.
-    ids: BTreeMap<u64, u64>,
     errors: Vec<String>,
     warnings: Vec<String>,
 }
 
-impl<'a> Loader<'a> {
-    fn new(session: &'a Session) -> Self {
-        Loader {
-            session,
-            files: BTreeMap::new(),
-            edited: BTreeMap::new(),
-            ids: BTreeMap::new(),
-            errors: Vec::new(),
-            warnings: Vec::new(),
-        }
-    }
-
-    fn doc_state(
-        &mut self,
-        ws: &mut super::workspace::Workspace,
-        items: Vec<&SessionItem>,
-        selected: &[usize],
-        active: Option<usize>,
-    ) -> DocState {
-        let mut ids = Vec::new();
-        let mut states = Vec::new();
-        for it in items {
-            let id = match it.id {
-                Some(sid) => *self.ids.entry(sid).or_insert_with(|| ws.fresh_id()),
-                None => ws.fresh_id(),
-            };
-            ids.push(id);
-            if let Some(st) = self.state(it, id) {
-                states.push(st);
+impl SessionFiles {
+    /// Read every file the session and its history name (a worker thread
+    /// calls this so the window goes on while files load). Stops early
+    /// when `cancel` is set.
+    pub fn prefetch(s: &Session, cancel: &std::sync::atomic::AtomicBool) -> SessionFiles {
+        let mut f = SessionFiles::default();
+        let history = s.history.iter().flat_map(|h| h.states.iter());
+        for it in s.items.iter().chain(history) {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
             }
+            f.entries(s, &it.path, &it.sha256, it.mu);
         }
-        DocState {
-            items: states,
-            selected: selected
-                .iter()
-                .filter_map(|&i| ids.get(i).copied())
-                .collect(),
-            active: active.and_then(|i| ids.get(i).copied()),
-        }
+        f
     }
 
-    /// The entries of a file (read and parsed once).
-    fn entries(&mut self, path: &str, sha: &str, mu: Option<MuMode>) -> Option<&Vec<Entry>> {
+    /// The entries of a file (read and parsed the first time).
+    fn entries(
+        &mut self,
+        s: &Session,
+        path: &str,
+        sha: &str,
+        mu: Option<MuMode>,
+    ) -> Option<&Vec<Entry>> {
         let key = (path.to_string(), format!("{mu:?}"));
         if !self.files.contains_key(&key) {
-            let got = self.read(path, sha, mu);
+            let got = self.read(s, path, sha, mu);
             self.files.insert(key.clone(), got);
         }
         self.files.get(&key).and_then(Option::as_ref)
     }
 
-    fn read(&mut self, path: &str, sha: &str, mu: Option<MuMode>) -> Option<Vec<Entry>> {
+    fn read(
+        &mut self,
+        s: &Session,
+        path: &str,
+        sha: &str,
+        mu: Option<MuMode>,
+    ) -> Option<Vec<Entry>> {
         if let Some(hash) = path.strip_prefix(BLOB_PREFIX) {
-            let Some(b) = self.session.blobs.get(hash) else {
+            let Some(b) = s.blobs.get(hash) else {
                 self.errors
                     .push(format!("session: no stored data for {path}, skipped"));
                 return None;
@@ -420,10 +483,63 @@ impl<'a> Loader<'a> {
             }
         }
     }
+}
+
+/// Builds item states from a session's files, sharing data between the
+/// current workspace and the history steps.
+struct Loader<'a> {
+    session: &'a Session,
+    files: SessionFiles,
+    /// Edited inputs by (file, μ, group, edits), shared between steps.
+    edited: BTreeMap<String, Arc<Input>>,
+    /// Session item id → workspace id.
+    ids: BTreeMap<u64, u64>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(session: &'a Session, files: SessionFiles) -> Self {
+        Loader {
+            session,
+            files,
+            edited: BTreeMap::new(),
+            ids: BTreeMap::new(),
+        }
+    }
+
+    fn doc_state(
+        &mut self,
+        ws: &mut super::workspace::Workspace,
+        items: Vec<&SessionItem>,
+        selected: &[usize],
+        active: Option<usize>,
+    ) -> DocState {
+        let mut ids = Vec::new();
+        let mut states = Vec::new();
+        for it in items {
+            let id = match it.id {
+                Some(sid) => *self.ids.entry(sid).or_insert_with(|| ws.fresh_id()),
+                None => ws.fresh_id(),
+            };
+            ids.push(id);
+            if let Some(st) = self.state(it, id) {
+                states.push(st);
+            }
+        }
+        DocState {
+            items: states,
+            selected: selected
+                .iter()
+                .filter_map(|&i| ids.get(i).copied())
+                .collect(),
+            active: active.and_then(|i| ids.get(i).copied()),
+        }
+    }
 
     fn state(&mut self, it: &SessionItem, id: u64) -> Option<ItemState> {
         let entry = {
-            let entries = self.entries(&it.path, &it.sha256, it.mu)?;
+            let entries = self
+                .files
+                .entries(self.session, &it.path, &it.sha256, it.mu)?;
             let e = entries.iter().find(|e| e.group == it.group);
             e.map(|e| {
                 let data = match &e.data {
@@ -434,7 +550,7 @@ impl<'a> Loader<'a> {
             })
         };
         let Some((source, data)) = entry else {
-            self.errors.push(format!(
+            self.files.errors.push(format!(
                 "session: {} no longer has group '{}'",
                 it.path,
                 it.group.as_deref().unwrap_or("")
@@ -487,7 +603,7 @@ impl<'a> Loader<'a> {
                 Some(x)
             }
             Err(e) => {
-                self.errors.push(format!("session: {}: {e}", it.name));
+                self.files.errors.push(format!("session: {}: {e}", it.name));
                 None
             }
         }
