@@ -270,6 +270,30 @@ fn demo_session_loads_from_sample_data() {
             .count(),
         2
     );
+    // The XRD view: the simulated FeO + Fe2O3 pattern with both CIFs as
+    // phases; wüstite's 200 line (d = a/2 = 2.166 Å, Cu Kα 41.67°) is the
+    // strongest peak and a wüstite stick sits on it.
+    assert_eq!(app.xrd.patterns.len(), 1);
+    assert_eq!(app.xrd.phases.len(), 2);
+    let p = xrd_series(app, XrdRole::Pattern);
+    let top = strongest(&p[0].points);
+    let d200 = 4.332 / 2.0;
+    let want = 2.0 * (1.54184_f64 / (2.0 * d200)).asin().to_degrees();
+    assert!((top[0] - want).abs() < 0.1, "{top:?} vs {want}");
+    let sticks = xrd_series(app, XrdRole::Sticks);
+    assert_eq!(sticks.len(), 2, "one stick series per phase");
+    assert!(
+        sticks
+            .iter()
+            .any(|s| s.points.iter().any(|q| (q[0] - want).abs() < 0.05)),
+        "a stick at the 200 line"
+    );
+    // A session of the demo reopens with the built-in pattern and phases.
+    let s = app.to_session();
+    let mut again = CartoApp::new();
+    again.apply_session(&s);
+    assert!(again.log.errors().next().is_none(), "{:?}", again.log.lines);
+    assert_eq!(again.to_session(), s);
 }
 
 #[test]

@@ -17,7 +17,7 @@ use crate::xas::ChainParams;
 
 /// The bundled demo session (sample_data/, sources in its README). Compiled
 /// into the binary so the demo works wherever the program is installed.
-const DEMO_FILES: [(&str, &[u8]); 3] = [
+const DEMO_FILES: [(&str, &[u8]); 6] = [
     (
         "feo_rt1.xdi",
         include_bytes!("../../sample_data/feo_rt1.xdi"),
@@ -30,7 +30,25 @@ const DEMO_FILES: [(&str, &[u8]); 3] = [
         "cu_metal_rt.xdi",
         include_bytes!("../../sample_data/cu_metal_rt.xdi"),
     ),
+    // The XRD view's demo: a pattern Carto computed from the two CIFs.
+    (
+        DEMO_PATTERN,
+        include_bytes!("../../sample_data/feo_fe2o3_cuka_simulated.xy"),
+    ),
+    (
+        "wustite_amcsd18048.cif",
+        include_bytes!("../../sample_data/wustite_amcsd18048.cif"),
+    ),
+    (
+        "hematite_amcsd17731.cif",
+        include_bytes!("../../sample_data/hematite_amcsd17731.cif"),
+    ),
 ];
+
+/// The demo's powder pattern (simulated; see sample_data/README.md).
+const DEMO_PATTERN: &str = "feo_fe2o3_cuka_simulated.xy";
+/// Demo files that are CIF phases of the XRD view, not spectra.
+const DEMO_CIFS: [&str; 2] = ["wustite_amcsd18048.cif", "hematite_amcsd17731.cif"];
 
 /// Everything the app holds. Panels draw it; carto::io / carto::xas compute.
 pub struct CartoApp {
@@ -137,10 +155,33 @@ impl CartoApp {
         app
     }
 
-    /// Add the demo's spectra; returns their ids.
+    /// Add the demo's spectra (returns their ids) and its XRD pattern with
+    /// the two phases.
     fn load_builtin(&mut self) -> Vec<u64> {
         let mut ids = Vec::new();
+        let builtin = |name: &str| format!("{}{name}", crate::session::BUILTIN_PREFIX);
         for (name, bytes) in DEMO_FILES {
+            if name == DEMO_PATTERN {
+                match super::xrd::parse_pattern(bytes, std::path::Path::new(&builtin(name))) {
+                    Ok(p) => {
+                        let id = self.xrd.add(p);
+                        if let Some(e) = self.xrd.entry_mut(id) {
+                            // A Kα name gives the broadened phases their doublet.
+                            e.wavelength_text = "CuKa".into();
+                            e.name = name.trim_end_matches(".xy").to_string();
+                            e.analyse();
+                        }
+                        self.xrd.select_only(&[id]);
+                    }
+                    Err(e) => self.log.error(e),
+                }
+                continue;
+            }
+            if DEMO_CIFS.contains(&name) {
+                let path = PathBuf::from(builtin(name));
+                self.xrd.add_cifs(&[path], &mut self.log);
+                continue;
+            }
             match self.workspace.load_bytes(bytes, name) {
                 Ok(new) => {
                     for &id in &new {

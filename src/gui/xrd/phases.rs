@@ -51,8 +51,26 @@ pub struct CifPhase {
 }
 
 impl CifPhase {
+    /// Read a CIF file, or a demo CIF named `builtin:NAME`.
     pub fn read(path: &Path, color: Color32) -> Result<CifPhase, String> {
-        let mut v = read_cif(path).map_err(|e| e.to_string())?;
+        let name = path.to_string_lossy();
+        if let Some(b) = name.strip_prefix(crate::session::BUILTIN_PREFIX) {
+            let bytes =
+                crate::gui::app::builtin_bytes(b).ok_or_else(|| format!("no built-in file {b}"))?;
+            let text = String::from_utf8_lossy(bytes);
+            let v =
+                crate::structure::parse_cif_structures(&text, &name).map_err(|e| e.to_string())?;
+            return Self::from_structures(path, v, color);
+        }
+        let v = read_cif(path).map_err(|e| e.to_string())?;
+        Self::from_structures(path, v, color)
+    }
+
+    fn from_structures(
+        path: &Path,
+        mut v: Vec<crate::structure::Structure>,
+        color: Color32,
+    ) -> Result<CifPhase, String> {
         if v.is_empty() {
             return Err(format!("{}: no structure in the file", path.display()));
         }
@@ -61,7 +79,11 @@ impl CifPhase {
             path: path.to_path_buf(),
             name: path.file_stem().map_or_else(
                 || path.display().to_string(),
-                |s| s.to_string_lossy().into_owned(),
+                |s| {
+                    let s = s.to_string_lossy();
+                    let s = s.strip_prefix(crate::session::BUILTIN_PREFIX).unwrap_or(&s);
+                    s.to_string()
+                },
             ),
             formula: reduced_formula(&s),
             structure: s,

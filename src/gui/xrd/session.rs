@@ -67,7 +67,15 @@ impl XrdPanel {
         };
         let mut ids = vec![None; s.patterns.len()];
         for (i, p) in s.patterns.iter().enumerate() {
-            let bytes = match session::read_checked(Path::new(&p.path), &p.sha256) {
+            let builtin = p
+                .path
+                .strip_prefix(crate::session::BUILTIN_PREFIX)
+                .and_then(crate::gui::app::builtin_bytes);
+            let read = match builtin {
+                Some(b) => Ok(FileCheck::Same(b.to_vec())),
+                None => session::read_checked(Path::new(&p.path), &p.sha256),
+            };
+            let bytes = match read {
                 Ok(FileCheck::Same(b)) => b,
                 Ok(FileCheck::Changed(b)) => {
                     log.warn(format!(
