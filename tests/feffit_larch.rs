@@ -129,6 +129,9 @@ fn check(name: &str) -> FitResult {
                 p.name
             );
         } else {
+            if ls == Some(0.0) {
+                assert_eq!(p.stderr, Some(0.0), "{name}: {} is fixed", p.name);
+            }
             assert!(
                 rel(p.value, lv) < 1e-9 || (p.value - lv).abs() < 1e-12,
                 "{name}: {}",

@@ -922,6 +922,14 @@ impl Feffit {
             }
             Some(s.max(0.0).sqrt())
         };
+        // A fixed number is exact: Larch reports its stderr as 0.
+        if covar.is_some() {
+            for (i, p) in self.params.iter().enumerate() {
+                if !self.vary[i] && p.expr.is_none() {
+                    stderr[i] = Some(0.0);
+                }
+            }
+        }
         for &i in &self.order {
             stderr[i] = propagate(&|x: &[f64]| {
                 let mut v = x.to_vec();

@@ -166,7 +166,11 @@ impl FitPanel {
             .result
             .iter()
             .flat_map(|r| r.params.iter())
-            .map(|p| (p.name.as_str(), (p.value, p.stderr)))
+            // A fixed number's stderr is 0 (as Larch); show no "± 0".
+            .map(|p| {
+                let se = p.stderr.filter(|_| p.vary || p.expr.is_some());
+                (p.name.as_str(), (p.value, se))
+            })
             .collect();
         let mut changed = false;
         let mut remove = None;
