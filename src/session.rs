@@ -131,6 +131,54 @@ pub struct XrdSession {
     pub axis: String,
     #[serde(default)]
     pub log_y: bool,
+    /// The candidate library and its last ranking (version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<XrdLibrarySession>,
+    /// The quantification settings and last result (version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quant: Option<XrdQuantSession>,
+}
+
+/// A candidate library folder (re-read on load) and the last ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct XrdLibrarySession {
+    pub dir: String,
+    /// Lattice scale allowed when ranking (± fraction).
+    pub max_scale: f64,
+    #[serde(default)]
+    pub search: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<XrdRankingSession>,
+}
+
+/// A ranking of the library against one pattern (by name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct XrdRankingSession {
+    pub pattern: String,
+    pub rows: Vec<crate::xrd::identify::RankedCandidate>,
+}
+
+/// The quantification dialog's settings and the last result's table (the
+/// fitted curves are computed again on load when the library is there).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct XrdQuantSession {
+    pub library_dir: String,
+    pub use_standard: bool,
+    pub standard_id: String,
+    pub standard_wt: f64,
+    pub max_shift_deg: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<XrdQuantResultSession>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct XrdQuantResultSession {
+    /// The pattern quantified (by name).
+    pub pattern: String,
+    pub library: String,
+    pub rwp_percent: f64,
+    pub sample_shift_deg: f64,
+    pub phases: Vec<crate::xrd::quantify::QuantPhase>,
 }
 
 fn default_axis() -> String {
@@ -557,6 +605,24 @@ mod tests {
                 phases: Vec::new(),
                 axis: "d".into(),
                 log_y: true,
+                library: Some(XrdLibrarySession {
+                    dir: "/d/cifs".into(),
+                    max_scale: 0.02,
+                    search: String::new(),
+                    ranking: Some(XrdRankingSession {
+                        pattern: "quartz".into(),
+                        rows: vec![crate::xrd::identify::RankedCandidate {
+                            id: "quartz_amcsd".into(),
+                            name: "quartz_amcsd.cif".into(),
+                            formula: "SiO2".into(),
+                            score: 0.97,
+                            scale: 1.001,
+                            matched_peaks: 12,
+                            measured_peaks: 14,
+                        }],
+                    }),
+                }),
+                quant: None,
             }),
             ..Session::default()
         };

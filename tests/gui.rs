@@ -1217,6 +1217,23 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
     assert_eq!(sticks.len(), 1);
     let t = strongest(&sticks[0].points)[0];
     assert!((t - 26.64).abs() < 0.1, "strongest stick at 2θ = {t}");
+
+    // A session keeps the library folder and the ranking; reopening reads
+    // the library again and the ranking survives that.
+    let saved = h.state().to_session();
+    let mut h2 = harness(CartoApp::new());
+    h2.state_mut().apply_session(&saved);
+    assert_eq!(
+        h2.state().xrd.library.ranked.as_ref().map(|r| &r.rows),
+        Some(&rk.rows)
+    );
+    step_until(&mut h2, "reading the library", |a| !a.xrd.busy());
+    assert_eq!(h2.state().xrd.library.candidates.len(), 35);
+    assert_eq!(
+        h2.state().xrd.library.ranked.as_ref().map(|r| &r.rows),
+        Some(&rk.rows)
+    );
+    assert_eq!(h2.state().to_session(), saved);
 }
 
 #[test]
@@ -1273,6 +1290,23 @@ fn xrd_quantification_with_an_internal_standard() {
         .fold(0.0, f64::max);
     let scale = strongest(fit)[1];
     assert!(diff < 1e-6 * scale, "stack top vs fit: {diff}");
+
+    // A session keeps the settings and the table; reopening quantifies
+    // again in the background (the library is there) and gets the same.
+    let saved = h.state().to_session();
+    let q = saved
+        .xrd
+        .as_ref()
+        .and_then(|x| x.quant.as_ref())
+        .expect("quant saved");
+    assert_eq!(q.standard_id, "CORUNDUM");
+    let mut h3 = harness(CartoApp::new());
+    h3.state_mut().apply_session(&saved);
+    assert_eq!(h3.state().xrd.quant.rows(), rows, "the table at once");
+    step_until(&mut h3, "the quantification", |a| !a.xrd.busy());
+    assert_eq!(h3.state().xrd.quant.rows(), rows);
+    assert_eq!(xrd_series(h3.state(), XrdRole::Contribution).len(), 9);
+    assert_eq!(h3.state().to_session(), saved);
 
     // A standard that is not in the library: an error, no crash.
     let mut h2 = harness({

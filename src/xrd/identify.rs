@@ -8,7 +8,7 @@
 //! ⟨n, K∗sticks⟩ = Σₖ Iₖ·(K∗n)(2θₖ) (K is symmetric), so a pattern is
 //! smoothed once and each candidate costs one pass over its reflections.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::simulate::{DebyeWaller, reflections};
 use crate::structure::Structure;
@@ -66,7 +66,7 @@ pub struct PreparedPattern {
 }
 
 /// One ranked candidate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankedCandidate {
     pub id: String,
     pub name: String,

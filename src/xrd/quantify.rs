@@ -42,7 +42,7 @@ impl Default for QuantOptions {
 }
 
 /// One phase of the result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct QuantPhase {
     pub id: String,
     pub name: String,

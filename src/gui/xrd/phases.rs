@@ -210,6 +210,8 @@ pub struct Library {
     pub loading: Option<LibraryLoad>,
     pub ranking: Option<BgTask<Result<Ranking, String>>>,
     pub ranked: Option<Ranking>,
+    /// A ranking from a session, kept when its library finishes loading.
+    pub restored: Option<Ranking>,
 }
 
 /// Reading a library: progress counters and the answer.
@@ -310,7 +312,7 @@ impl Library {
                             self.candidates = Arc::new(lib.candidates);
                             self.files = lib.files;
                             self.unreadable = lib.unreadable;
-                            self.ranked = None;
+                            self.ranked = self.restored.take();
                         }
                         Err(e) => log.error(format!("candidate library: {e}")),
                     }

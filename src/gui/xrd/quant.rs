@@ -8,6 +8,7 @@ use egui::{RichText, Ui};
 use super::plot::XrdTab;
 use super::{XrdEntry, XrdPanel};
 use crate::gui::jobs::{BgTask, Log, TaskPoll};
+use crate::session::{XrdQuantResultSession, XrdQuantSession};
 use crate::xrd::quantify::{QuantOptions, QuantResult, load_library, quantify};
 
 /// A finished quantification.
@@ -59,6 +60,69 @@ impl Default for Quant {
 }
 
 impl Quant {
+    /// Settings and the last result's table, for a session.
+    pub fn to_session(&self) -> Option<XrdQuantSession> {
+        if self.library_dir.trim().is_empty() && self.result.is_none() {
+            return None;
+        }
+        Some(XrdQuantSession {
+            library_dir: self.library_dir.clone(),
+            use_standard: self.use_standard,
+            standard_id: self.standard_id.clone(),
+            standard_wt: self.standard_wt,
+            max_shift_deg: self.max_shift_deg,
+            result: self.result.as_ref().map(|d| XrdQuantResultSession {
+                pattern: d.pattern.clone(),
+                library: d.library.clone(),
+                rwp_percent: d.result.rwp_percent,
+                sample_shift_deg: d.result.sample_shift_deg,
+                phases: d.result.phases.clone(),
+            }),
+        })
+    }
+
+    /// Restore settings and the result's table; when the library and the
+    /// pattern are there, quantify again in the background to bring back
+    /// the fitted curves (the fit is deterministic: same numbers).
+    pub fn apply_session(
+        &mut self,
+        q: &XrdQuantSession,
+        pattern: Option<&XrdEntry>,
+    ) -> Result<(), String> {
+        self.library_dir = q.library_dir.clone();
+        self.use_standard = q.use_standard;
+        self.standard_id = q.standard_id.clone();
+        self.standard_wt = q.standard_wt;
+        self.max_shift_deg = q.max_shift_deg;
+        let Some(r) = &q.result else {
+            return Ok(());
+        };
+        self.result = Some(QuantDone {
+            pattern: r.pattern.clone(),
+            library: r.library.clone(),
+            result: QuantResult {
+                phases: r.phases.clone(),
+                sample_shift_deg: r.sample_shift_deg,
+                rwp_percent: r.rwp_percent,
+                two_theta: Vec::new(),
+                measured: Vec::new(),
+                fitted: Vec::new(),
+                contributions: Vec::new(),
+            },
+        });
+        match pattern {
+            Some(e) if std::path::Path::new(&r.library).is_dir() => {
+                self.library_dir = r.library.clone();
+                self.start(e, None)
+            }
+            _ => Err(format!(
+                "the quantification of {} is shown as saved; its curves need the pattern and \
+                 the library {} (quantify again)",
+                r.pattern, r.library
+            )),
+        }
+    }
+
     pub fn cancel(&mut self) {
         if let Some(t) = self.task.take() {
             t.cancel();

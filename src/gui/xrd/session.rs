@@ -6,11 +6,15 @@ use std::path::{Path, PathBuf};
 
 use egui::Color32;
 
+use super::Ranking;
 use super::pattern::parse_pattern;
 use super::plot::XAxis;
 use super::{CifPhase, XrdPanel};
 use crate::gui::jobs::Log;
-use crate::session::{self, FileCheck, XrdPatternSession, XrdPhaseSession, XrdSession};
+use crate::session::{
+    self, FileCheck, XrdLibrarySession, XrdPatternSession, XrdPhaseSession, XrdRankingSession,
+    XrdSession,
+};
 
 fn rgba(c: [u8; 4]) -> Color32 {
     let [r, g, b, a] = c;
@@ -20,7 +24,7 @@ fn rgba(c: [u8; 4]) -> Color32 {
 impl XrdPanel {
     /// The view as a session part (None when it holds nothing).
     pub fn to_session(&self) -> Option<XrdSession> {
-        if self.patterns.is_empty() && self.phases.is_empty() {
+        if self.patterns.is_empty() && self.phases.is_empty() && self.library.dir.is_none() {
             return None;
         }
         let index = |id: u64| self.patterns.iter().position(|p| p.id == id);
@@ -56,6 +60,16 @@ impl XrdPanel {
                 .collect(),
             axis: self.axis.key().to_string(),
             log_y: self.log_y,
+            library: self.library.dir.as_ref().map(|d| XrdLibrarySession {
+                dir: d.display().to_string(),
+                max_scale: self.library.max_scale,
+                search: self.library.search.clone(),
+                ranking: self.library.ranked.as_ref().map(|r| XrdRankingSession {
+                    pattern: r.pattern.clone(),
+                    rows: r.rows.clone(),
+                }),
+            }),
+            quant: self.quant.to_session(),
         })
     }
 
@@ -128,5 +142,35 @@ impl XrdPanel {
         self.axis = XAxis::from_key(&s.axis).unwrap_or(XAxis::TwoTheta);
         self.log_y = s.log_y;
         self.update_phases();
+        if let Some(l) = &s.library {
+            let dir = PathBuf::from(&l.dir);
+            self.library.max_scale = l.max_scale;
+            self.library.search = l.search.clone();
+            let ranked = l.ranking.as_ref().map(|r| Ranking {
+                pattern: r.pattern.clone(),
+                rows: r.rows.clone(),
+            });
+            if dir.is_dir() {
+                // The ranking shows at once and stays when the library is in.
+                self.library.load(dir, None);
+                self.library.restored = ranked.clone();
+            } else {
+                log.warn(format!(
+                    "session: the candidate library {} is not there; its ranking is shown, \
+                     but candidates cannot be overlaid",
+                    l.dir
+                ));
+            }
+            self.library.ranked = ranked;
+        }
+        if let Some(q) = &s.quant {
+            let pattern = q
+                .result
+                .as_ref()
+                .and_then(|r| self.patterns.iter().find(|e| e.name == r.pattern));
+            if let Err(e) = self.quant.apply_session(q, pattern) {
+                log.warn(format!("session: {e}"));
+            }
+        }
     }
 }
