@@ -400,6 +400,14 @@ fn dropped_folder_and_files_open_and_remove_works() {
     assert_eq!(app.workspace.items.len(), before - 1);
     assert!(app.workspace.find("cu.chi").is_none());
     assert!(app.workspace.selected.is_empty());
+    // The drop was one undo step however many frames its files took, the
+    // removal another; undo brings cu.chi back.
+    let labels: Vec<&str> = app.history.undo.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    assert_eq!(labels[1], "remove cu.chi");
+    h.state_mut().undo();
+    h.step();
+    assert!(h.state().workspace.find("cu.chi").is_some());
 }
 
 /// Frame time while dragging rbkg with 50 spectra selected (issue 4 asks

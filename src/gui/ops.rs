@@ -89,7 +89,11 @@ impl CartoApp {
     /// Commit the workspace to the undo history when it changed and no
     /// drag or typing is under way; Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y).
     pub fn undo_logic(&mut self, ctx: &egui::Context) {
-        let settled = !ctx.input(|i| i.pointer.any_down()) && ctx.memory(|m| m.focused().is_none());
+        // Files still arriving from a background load are one step, taken
+        // when the load ends.
+        let settled = !ctx.input(|i| i.pointer.any_down())
+            && ctx.memory(|m| m.focused().is_none())
+            && self.loads.is_empty();
         self.history.observe(&self.workspace, settled);
         let typing = ctx.memory(|m| m.focused().is_some());
         if typing {
