@@ -1066,13 +1066,10 @@ fn xrd_peaks_cmd(a: &XrdPeaksArgs) -> Result<()> {
     let p = read_xrd(&a.pattern)?;
     let wl = wavelength_of(&p, a.wavelength.as_deref())?;
     let (x, y) = (&p.two_theta_deg, &p.intensity);
-    let step = (x[x.len() - 1] - x[0]) / (x.len() - 1) as f64;
     if !(a.bkg_window > 0.0 && a.fit_window > 0.0 && a.min_snr > 0.0) {
         bail!("--bkg-window, --fit-window and --min-snr must be > 0");
     }
-    let bkg = peaks::snip_background(y, (a.bkg_window / step).ceil() as usize);
-    let net: Vec<f64> = y.iter().zip(&bkg).map(|(a, b)| a - b).collect();
-    let found = peaks::find_peaks(x, &net, 1, a.min_snr, 0.005, 3.0 * step);
+    let (bkg, found) = peaks::search(x, y, a.bkg_window, a.min_snr);
     let sigma = p
         .sigma
         .clone()

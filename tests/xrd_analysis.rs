@@ -162,3 +162,31 @@ fn quantify_rockjock_mixtures_within_a_few_weight_percent() {
     assert!(maes.iter().all(|&e| e < 3.6), "{maes:?}");
     assert!(maes.iter().sum::<f64>() / 4.0 < 2.0, "{maes:?}");
 }
+
+/// The default peak search (1° SNIP window, 6 σ) finds quartz's lines in
+/// quartz.xy and does not take the bumps SNIP leaves on the amorphous hump
+/// of the D5000 soil scan for peaks (it found 102 "peaks" there before the
+/// search used local noise and a width limit).
+#[test]
+fn peak_search_finds_quartz_lines_and_skips_amorphous_bumps() {
+    use carto::xrd::peaks::search;
+    let q = read_pattern(&data("xrd/quartz.xy")).expect("quartz");
+    let (_, found) = search(&q.two_theta_deg, &q.intensity, 1.0, 6.0);
+    // Quartz (Cu Kα1/2 mean): 100, 101, 110, 102, 111, 200, 201, 112, 211.
+    for t in [
+        20.86, 26.64, 36.54, 39.47, 40.29, 42.45, 45.79, 50.14, 59.96,
+    ] {
+        assert!(
+            found.iter().any(|p| (p.two_theta - t).abs() < 0.12),
+            "quartz line at {t}° missing: {:?}",
+            found.iter().map(|p| p.two_theta).collect::<Vec<_>>()
+        );
+    }
+    let d = read_pattern(&data("xrd/bruker_raw/D5000_2.RAW")).expect("D5000_2");
+    let (bkg, found) = search(&d.two_theta_deg, &d.intensity, 1.0, 6.0);
+    assert!(found.len() < 40, "{} peaks", found.len());
+    // Each is a real maximum above the background, narrower than the window.
+    for p in &found {
+        assert!(d.intensity[p.index] > bkg[p.index]);
+    }
+}

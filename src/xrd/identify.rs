@@ -127,7 +127,8 @@ pub fn prepare(
         y.iter().zip(&bkg).map(|(a, b)| (a - b).max(0.0)).collect()
     };
     let net0 = snip((0.3 / step).ceil() as usize);
-    let peaks0 = super::peaks::find_peaks(two_theta, &net0, 1, 5.0, 0.02, 3.0 * step);
+    let peaks0 =
+        super::peaks::find_peaks(two_theta, &net0, 1, 5.0, 0.02, 3.0 * step, f64::INFINITY);
     let strongest = peaks0.iter().max_by(|a, b| a.height.total_cmp(&b.height));
     let fwhm = strongest
         .and_then(|p| {
@@ -137,7 +138,7 @@ pub fn prepare(
         .filter(|w| w.is_finite() && *w > step && *w < 2.0)
         .unwrap_or(4.0 * step);
     let net = snip((2.5 * fwhm / step).ceil() as usize);
-    let peaks = super::peaks::find_peaks(two_theta, &net, 1, 5.0, 0.02, fwhm);
+    let peaks = super::peaks::find_peaks(two_theta, &net, 1, 5.0, 0.02, fwhm, f64::INFINITY);
     let smoothed = gaussian_smooth(&net, step, fwhm);
     let net_norm = net.iter().map(|v| v * v).sum::<f64>().sqrt();
     if net_norm <= 0.0 {

@@ -55,9 +55,33 @@ pub fn noise_sigma(y: &[f64]) -> f64 {
     1.4826 * d[mid] / std::f64::consts::SQRT_2
 }
 
+/// Noise level along `y`: [`noise_sigma`] in blocks of ~100 points, so a
+/// peak on a high background (where counting noise is larger) must rise
+/// above the noise there, not above the pattern's quietest part. Never
+/// below half the whole pattern's level.
+pub fn local_noise(y: &[f64]) -> Vec<f64> {
+    const BLOCK: usize = 101;
+    let n = y.len();
+    let floor = 0.5 * noise_sigma(y);
+    if n < 2 * BLOCK {
+        return vec![noise_sigma(y); n];
+    }
+    let nb = n / BLOCK;
+    let sig: Vec<f64> = (0..nb)
+        .map(|b| {
+            let hi = if b + 1 == nb { n } else { (b + 1) * BLOCK };
+            noise_sigma(&y[b * BLOCK..hi]).max(floor)
+        })
+        .collect();
+    (0..n).map(|i| sig[(i / BLOCK).min(nb - 1)]).collect()
+}
+
 /// Local maxima of the background-subtracted pattern `net` (smoothed over
-/// ±`smooth` points) higher than `min_snr` noise levels and `min_rel` of
-/// the strongest, at least `min_sep_deg` apart (the higher one kept).
+/// ±`smooth` points) higher than `min_snr` local noise levels
+/// ([`local_noise`]) and `min_rel` of the strongest, at least `min_sep_deg`
+/// apart (the higher one kept), and no wider at half height than
+/// `max_fwhm_deg`: anything broader is background the SNIP window could
+/// not follow (an amorphous hump), not a Bragg peak.
 pub fn find_peaks(
     two_theta: &[f64],
     net: &[f64],
@@ -65,6 +89,7 @@ pub fn find_peaks(
     min_snr: f64,
     min_rel: f64,
     min_sep_deg: f64,
+    max_fwhm_deg: f64,
 ) -> Vec<FoundPeak> {
     let n = net.len().min(two_theta.len());
     if n < 3 {
@@ -76,11 +101,21 @@ pub fn find_peaks(
             net[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
         })
         .collect();
-    let sigma = noise_sigma(&net[..n]);
+    let sigma = local_noise(&net[..n]);
     let top = s.iter().cloned().fold(0.0, f64::max);
-    let thresh = (min_snr * sigma).max(min_rel * top);
+    let half_width = |i: usize| {
+        let h = 0.5 * s[i];
+        let l = (0..i).rev().find(|&j| s[j] < h).unwrap_or(0);
+        let r = (i + 1..n).find(|&j| s[j] < h).unwrap_or(n - 1);
+        two_theta[r] - two_theta[l]
+    };
     let mut cand: Vec<FoundPeak> = (1..n - 1)
-        .filter(|&i| s[i] > thresh && s[i] >= s[i - 1] && s[i] > s[i + 1])
+        .filter(|&i| {
+            s[i] > (min_snr * sigma[i]).max(min_rel * top)
+                && s[i] >= s[i - 1]
+                && s[i] > s[i + 1]
+                && half_width(i) <= max_fwhm_deg
+        })
         .map(|i| FoundPeak {
             two_theta: two_theta[i],
             height: s[i],
@@ -99,6 +134,41 @@ pub fn find_peaks(
     }
     kept.sort_by(|a, b| a.two_theta.total_cmp(&b.two_theta));
     kept
+}
+
+/// The background and the peaks of a measured pattern, as `carto xrd
+/// peaks` and the XRD view find them: SNIP with a half-window of
+/// `bkg_window_deg`, then [`find_peaks`] on the rest (smoothed over ±1
+/// point, ≥ `min_snr` local noise levels and 0.5 % of the strongest, ≥ 3
+/// steps apart, no wider than the background window).
+pub fn search(
+    two_theta: &[f64],
+    y: &[f64],
+    bkg_window_deg: f64,
+    min_snr: f64,
+) -> (Vec<f64>, Vec<FoundPeak>) {
+    let n = two_theta.len().min(y.len());
+    if n < 2 {
+        return (y.to_vec(), Vec::new());
+    }
+    let step = (two_theta[n - 1] - two_theta[0]) / (n - 1) as f64;
+    let half = if step > 0.0 {
+        (bkg_window_deg / step).ceil().max(1.0) as usize
+    } else {
+        1
+    };
+    let bkg = snip_background(&y[..n], half);
+    let net: Vec<f64> = y.iter().zip(&bkg).map(|(a, b)| a - b).collect();
+    let found = find_peaks(
+        two_theta,
+        &net,
+        1,
+        min_snr,
+        0.005,
+        3.0 * step,
+        bkg_window_deg,
+    );
+    (bkg, found)
 }
 
 /// A fitted pseudo-Voigt peak (value and standard error).
@@ -182,7 +252,13 @@ pub fn fit_peak(
             max: 1.0,
             vary: true,
         },
-        LmParams::new(area0),
+        // A peak has a positive area.
+        LmParams {
+            value: area0.max(f64::MIN_POSITIVE),
+            min: 0.0,
+            max: f64::INFINITY,
+            vary: true,
+        },
         LmParams::new(ymin),
         LmParams::new(0.0),
     ];
@@ -257,7 +333,7 @@ mod tests {
             );
         }
         let net: Vec<f64> = y.iter().zip(&bkg).map(|(a, b)| a - b).collect();
-        let found = find_peaks(&x, &net, 2, 6.0, 0.02, 0.3);
+        let found = find_peaks(&x, &net, 2, 6.0, 0.02, 0.3, 1.0);
         let pos: Vec<f64> = found.iter().map(|p| p.two_theta).collect();
         assert_eq!(found.len(), 2, "{pos:?}");
         assert!(

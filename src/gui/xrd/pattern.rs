@@ -9,7 +9,7 @@ use egui::Color32;
 use crate::io::xrd::{XrdPattern, read_pattern_bytes};
 use crate::session::sha256_hex;
 use crate::xrd::parse_wavelength;
-use crate::xrd::peaks::{FoundPeak, PeakFit, find_peaks, snip_background};
+use crate::xrd::peaks::{FoundPeak, PeakFit, search};
 
 /// A pattern as read from a file (on a worker thread or at start-up).
 #[derive(Debug, Clone)]
@@ -157,16 +157,8 @@ impl XrdEntry {
         }
         self.analysed = Some(key);
         self.fits.clear();
-        let step = self.step();
         let (x, y) = (&self.pattern.two_theta_deg, &self.pattern.intensity);
-        let half = if step > 0.0 {
-            (self.bkg_window_deg / step).ceil().max(1.0) as usize
-        } else {
-            1
-        };
-        self.background = snip_background(y, half);
-        let net: Vec<f64> = y.iter().zip(&self.background).map(|(a, b)| a - b).collect();
-        self.peaks = find_peaks(x, &net, 1, self.min_snr, 0.005, 3.0 * step);
+        (self.background, self.peaks) = search(x, y, self.bkg_window_deg, self.min_snr);
     }
 
     /// The largest height above the background (scales phase overlays).
