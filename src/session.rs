@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::io::MuMode;
 use crate::xas::ChainParams;
+use crate::xas::fourier::RParams;
 
 /// The format version written into every session file.
 ///
@@ -166,7 +167,7 @@ pub struct SessionItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ViewState {
-    /// The plot tab: "mu", "norm", "chi-k" or "chi-r".
+    /// The plot tab: "mu", "norm", "chi-k", "chi-r" or "chi-q".
     pub tab: String,
     pub flat: bool,
     pub re_im: bool,
@@ -176,6 +177,13 @@ pub struct ViewState {
     pub fit_view: bool,
     /// The XRD view was on show.
     pub xrd_view: bool,
+    /// The back-transform to χ(q) (Larch `xftr` names: rmin, rmax, dr,
+    /// window, …); sessions from before it have Larch's defaults.
+    pub xftr: RParams,
+    /// χ(R) tab: the R window drawn.
+    pub show_rwindow: bool,
+    /// χ(q) tab: kⁿ·χ(k) drawn under it.
+    pub chik_in_q: bool,
 }
 
 impl Default for ViewState {
@@ -188,6 +196,9 @@ impl Default for ViewState {
             show_pre_post: true,
             fit_view: false,
             xrd_view: false,
+            xftr: RParams::default(),
+            show_rwindow: true,
+            chik_in_q: false,
         }
     }
 }

@@ -1453,3 +1453,105 @@ fn plot_exports_as_svg_with_every_curve() {
     assert!(!dir.join("empty.svg").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The χ(q) data curve of `name`.
+fn chiq_of(app: &CartoApp, name: &str) -> Vec<[f64; 2]> {
+    app.plot_series(PlotTab::ChiQ)
+        .into_iter()
+        .find(|s| s.role == Role::Data && s.name == name)
+        .map(|s| s.points)
+        .unwrap_or_default()
+}
+
+#[test]
+fn chi_q_tab_back_transforms_and_follows_the_r_window() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    h.get_by_label("χ(q)").click();
+    h.step();
+    assert_eq!(h.state().plots.tab, PlotTab::ChiQ);
+    let before = chiq_of(h.state(), "feo_rt1.xdi");
+    assert!(
+        before.len() > 100,
+        "χ(q) of FeO has {} points",
+        before.len()
+    );
+    assert!(
+        before.iter().any(|p| p[1].abs() > 1e-3),
+        "χ(q) is not all zero"
+    );
+    // q runs over the χ(k) range (Larch plot_chiq).
+    let kmax = {
+        let app = h.state();
+        let id = app.workspace.find("feo_rt1.xdi").expect("feo");
+        let r = app
+            .workspace
+            .item(id)
+            .and_then(|i| i.spectrum())
+            .and_then(|s| s.result.as_ref())
+            .expect("processed");
+        *r.k_inv_ang.last().expect("k")
+    };
+    assert!(before.last().expect("points")[0] <= kmax + 1e-9);
+    // Narrow the R window to the first shell in the tab's option bar.
+    set_number(&mut h, "rmin", 1.0);
+    set_number(&mut h, "rmax", 2.0);
+    h.step();
+    assert_eq!(h.state().plots.options.xftr.rmax, 2.0);
+    let after = chiq_of(h.state(), "feo_rt1.xdi");
+    assert_eq!(after.len(), before.len());
+    let diff = before
+        .iter()
+        .zip(&after)
+        .map(|(a, b)| (a[1] - b[1]).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        diff > 1e-3,
+        "χ(q) did not change with rmax (max |Δ| = {diff})"
+    );
+    // kⁿ·χ(k) for comparison, and the window on the χ(R) tab.
+    h.get_by_label("k-weighted χ(k)").click();
+    h.step();
+    let roles: Vec<Role> = h
+        .state()
+        .plot_series(PlotTab::ChiQ)
+        .iter()
+        .map(|s| s.role)
+        .collect();
+    assert_eq!(roles.iter().filter(|r| **r == Role::ChiK).count(), 2);
+    let w: Vec<_> = h
+        .state()
+        .plot_series(PlotTab::ChiR)
+        .into_iter()
+        .filter(|s| s.role == Role::RWindow)
+        .collect();
+    assert_eq!(w.len(), 2, "one R window per spectrum");
+    let inside = |r: f64| {
+        w[0].points
+            .iter()
+            .min_by(|a, b| (a[0] - r).abs().total_cmp(&(b[0] - r).abs()))
+            .map_or(0.0, |p| p[1])
+    };
+    assert!(inside(1.5) > 0.0 && inside(6.0) == 0.0, "window over 1–2 Å");
+    // The session keeps the R window; the SVG export draws χ(q).
+    let s = h.state().to_session();
+    assert_eq!(
+        (s.view.tab.as_str(), s.view.xftr.rmin, s.view.xftr.rmax),
+        ("chi-q", 1.0, 2.0)
+    );
+    let mut h2 = harness(CartoApp::new());
+    h2.state_mut().apply_session(&s);
+    assert_eq!(h2.state().plots.options.xftr, h.state().plots.options.xftr);
+    assert!(h2.state().plots.options.chik_in_q);
+    let dir = std::env::temp_dir().join(format!("carto-chiq-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("chiq.svg");
+    assert!(h.state_mut().export_svg(&path));
+    let svg = std::fs::read_to_string(&path).expect("svg");
+    assert!(
+        svg.contains("q (Å⁻¹)") && svg.contains("Re χ(q) (Å⁻²)"),
+        "axes"
+    );
+    assert_eq!(svg.matches("<polyline").count(), 4, "two χ(q), two kⁿ·χ(k)");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,7 +22,7 @@ pub enum ParamAction {
 #[derive(Debug, Default)]
 pub struct ParamPanel;
 
-const WINDOWS: [(Window, &str); 6] = [
+pub(super) const WINDOWS: [(Window, &str); 6] = [
     (Window::Hanning, "hanning"),
     (Window::Kaiser, "kaiser"),
     (Window::Gaussian, "gaussian"),
@@ -30,6 +30,14 @@ const WINDOWS: [(Window, &str); 6] = [
     (Window::Welch, "welch"),
     (Window::Parzen, "parzen"),
 ];
+
+/// Larch's name of a window shape.
+pub(super) fn window_name(w: Window) -> &'static str {
+    WINDOWS
+        .iter()
+        .find(|(x, _)| *x == w)
+        .map_or("?", |(_, n)| *n)
+}
 
 impl ParamPanel {
     /// `p` (a copy of `s.params`) is edited in place; `s.result` gives the
@@ -123,12 +131,7 @@ impl ParamPanel {
                 changed |= num(ui, "dk", "Å⁻¹", &mut f.dk, 0.05, 0.0..=10.0);
                 let l = ui.label("window");
                 egui::ComboBox::from_id_salt("ft_window")
-                    .selected_text(
-                        WINDOWS
-                            .iter()
-                            .find(|(w, _)| *w == f.window)
-                            .map_or("?", |(_, n)| *n),
-                    )
+                    .selected_text(window_name(f.window))
                     .show_ui(ui, |ui| {
                         for (w, n) in WINDOWS {
                             changed |= ui.selectable_value(&mut f.window, w, n).changed();

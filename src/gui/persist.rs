@@ -51,6 +51,9 @@ impl CartoApp {
                 show_pre_post: self.plots.options.show_pre_post,
                 fit_view: self.view == View::Fit,
                 xrd_view: self.view == View::Xrd,
+                xftr: self.plots.options.xftr.clone(),
+                show_rwindow: self.plots.options.show_rwindow,
+                chik_in_q: self.plots.options.chik_in_q,
             },
             // A model the writer cannot express (never one from a file) is
             // left out rather than saved wrong.
@@ -207,6 +210,9 @@ impl CartoApp {
         self.plots.options.re_im = v.re_im;
         self.plots.options.show_window = v.show_window;
         self.plots.options.show_pre_post = v.show_pre_post;
+        self.plots.options.xftr = v.xftr.clone();
+        self.plots.options.show_rwindow = v.show_rwindow;
+        self.plots.options.chik_in_q = v.chik_in_q;
         // The session is the whole analysis: its fit model, or none.
         self.fit.clear();
         if let Some(f) = &s.fit {

@@ -3,8 +3,11 @@
 
 use egui::{Color32, Ui};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use num_complex::Complex64;
 
-use super::workspace::Workspace;
+use super::workspace::{Processed, Workspace};
+use crate::xas::fourier::RParams;
+use crate::xas::{ChiQ, xftr};
 
 /// The plot tabs (also `carto --plot NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,16 +20,25 @@ pub enum PlotTab {
     ChiK,
     /// |χ(R)| (optionally Re and Im).
     ChiR,
+    /// Re χ(q): χ(R) back-transformed over the R window (Larch `xftr`).
+    ChiQ,
 }
 
 impl PlotTab {
-    pub const ALL: [PlotTab; 4] = [PlotTab::Mu, PlotTab::Norm, PlotTab::ChiK, PlotTab::ChiR];
+    pub const ALL: [PlotTab; 5] = [
+        PlotTab::Mu,
+        PlotTab::Norm,
+        PlotTab::ChiK,
+        PlotTab::ChiR,
+        PlotTab::ChiQ,
+    ];
     pub fn title(self) -> &'static str {
         match self {
             PlotTab::Mu => "μ(E)",
             PlotTab::Norm => "normalized μ(E)",
             PlotTab::ChiK => "χ(k)",
             PlotTab::ChiR => "|χ(R)|",
+            PlotTab::ChiQ => "χ(q)",
         }
     }
     /// Axis names and units (x name, x unit, y name, y unit) for the axes
@@ -44,9 +56,15 @@ impl PlotTab {
                 format!("Å⁻{n}"),
             ],
             PlotTab::ChiR => ["R".into(), "Å".into(), "|χ(R)|".into(), format!("Å⁻{n1}")],
+            // Larch labels χ(q) with the k-weight's units: it is the
+            // back-transform of kⁿ·χ(k)·W(k).
+            PlotTab::ChiQ => ["q".into(), "Å⁻¹".into(), "Re χ(q)".into(), format!("Å⁻{n}")],
         };
         if kweight == 0.0 && self == PlotTab::ChiK {
             return ["k".into(), "Å⁻¹".into(), "χ(k)".into(), String::new()];
+        }
+        if kweight == 0.0 && self == PlotTab::ChiQ {
+            return ["q".into(), "Å⁻¹".into(), "Re χ(q)".into(), String::new()];
         }
         v
     }
@@ -76,8 +94,12 @@ pub enum Role {
     /// A vertical marker at points[0][0].
     E0,
     FtWindow,
+    /// The back-transform's R window on the χ(R) tab.
+    RWindow,
     Real,
     Imag,
+    /// kⁿ·χ(k) drawn under χ(q) for comparison (Athena's "plot in q").
+    ChiK,
 }
 
 /// One curve of a plot, as plain data.
@@ -98,6 +120,12 @@ pub struct PlotOptions {
     pub re_im: bool,
     pub show_window: bool,
     pub show_pre_post: bool,
+    /// The back-transform to χ(q) (R window: rmin, rmax, dr, window).
+    pub xftr: RParams,
+    /// χ(R) tab: the R window, dashed.
+    pub show_rwindow: bool,
+    /// χ(q) tab: also kⁿ·χ(k), dashed.
+    pub chik_in_q: bool,
 }
 
 impl Default for PlotOptions {
@@ -107,8 +135,42 @@ impl Default for PlotOptions {
             re_im: false,
             show_window: true,
             show_pre_post: true,
+            xftr: RParams::default(),
+            show_rwindow: true,
+            chik_in_q: false,
         }
     }
+}
+
+/// χ(q) of one processed spectrum: its χ(R) back-transformed with `p`
+/// (Larch `xftr`), kept to q ≤ the end of its χ(k) as Larch's
+/// `plot_chiq` shows it.
+pub fn chi_q(r: &Processed, p: &RParams) -> Result<ChiQ, String> {
+    let c = &r.chir;
+    let chir: Vec<Complex64> = c
+        .chir_re
+        .iter()
+        .zip(&c.chir_im)
+        .map(|(&re, &im)| Complex64::new(re, im))
+        .collect();
+    let mut q = xftr(&c.r_ang, &chir, p).map_err(|e| format!("back-transform: {e}"))?;
+    let qmax = r.k_inv_ang.last().copied().unwrap_or(0.0);
+    let n = q.q_inv_ang.iter().take_while(|&&x| x <= qmax).count();
+    q.q_inv_ang.truncate(n);
+    q.chiq_re.truncate(n);
+    q.chiq_im.truncate(n);
+    q.chiq_mag.truncate(n);
+    Ok(q)
+}
+
+/// kⁿ·χ(k) with the spectrum's FT k-weight.
+fn k_weighted(r: &Processed) -> Vec<f64> {
+    let n = r.ft.kweight;
+    r.k_inv_ang
+        .iter()
+        .zip(&r.chi)
+        .map(|(k, chi)| chi * k.powf(n))
+        .collect()
 }
 
 fn zip(x: &[f64], y: &[f64]) -> Vec<[f64; 2]> {
@@ -169,13 +231,7 @@ pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
                 );
             }
             PlotTab::ChiK => {
-                let n = r.ft.kweight;
-                let y: Vec<f64> = r
-                    .k_inv_ang
-                    .iter()
-                    .zip(&r.chi)
-                    .map(|(k, chi)| chi * k.powf(n))
-                    .collect();
+                let y = k_weighted(r);
                 let ymax = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
                 add(Role::Data, item.name.clone(), c, zip(&r.k_inv_ang, &y));
                 if opt.show_window && !r.chir.kwin.is_empty() {
@@ -212,6 +268,38 @@ pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
                         zip(&r.chir.r_ang, &r.chir.chir_im),
                     );
                 }
+                if opt.show_rwindow
+                    && let Ok(q) = chi_q(r, &opt.xftr)
+                {
+                    let ymax = r.chir.chir_mag.iter().fold(0.0f64, |m, v| m.max(*v));
+                    let w: Vec<[f64; 2]> = r
+                        .chir
+                        .r_ang
+                        .iter()
+                        .zip(&q.rwin)
+                        .map(|(&x, w)| [x, w * ymax])
+                        .collect();
+                    add(Role::RWindow, format!("{} R window", item.name), faint, w);
+                }
+            }
+            PlotTab::ChiQ => {
+                // A failing back-transform (an impossible window) leaves
+                // the spectrum out; the tab's option bar says why.
+                let Ok(q) = chi_q(r, &opt.xftr) else { continue };
+                add(
+                    Role::Data,
+                    item.name.clone(),
+                    c,
+                    zip(&q.q_inv_ang, &q.chiq_re),
+                );
+                if opt.chik_in_q {
+                    add(
+                        Role::ChiK,
+                        format!("{} k-weighted χ(k)", item.name),
+                        faint,
+                        zip(&r.k_inv_ang, &k_weighted(r)),
+                    );
+                }
             }
         }
     }
@@ -240,7 +328,7 @@ impl Default for PlotPanel {
 
 impl PlotPanel {
     pub fn ui(&mut self, ui: &mut Ui, ws: &Workspace) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             for t in PlotTab::ALL {
                 if ui.selectable_label(self.tab == t, t.title()).clicked() && self.tab != t {
                     self.tab = t;
@@ -260,6 +348,13 @@ impl PlotPanel {
                 }
                 PlotTab::ChiR => {
                     ui.checkbox(&mut self.options.re_im, "Re / Im");
+                    ui.checkbox(&mut self.options.show_rwindow, "R window");
+                    r_window_ui(ui, &mut self.options.xftr);
+                }
+                PlotTab::ChiQ => {
+                    ui.checkbox(&mut self.options.chik_in_q, "k-weighted χ(k)")
+                        .on_hover_text("Also the k-weighted χ(k), dashed (Athena's plot in q)");
+                    r_window_ui(ui, &mut self.options.xftr);
                 }
             }
             if ui
@@ -294,6 +389,16 @@ impl PlotPanel {
             None => "(move the cursor over the plot for a readout)".to_string(),
         };
         ui.label(readout);
+        if self.tab == PlotTab::ChiQ
+            && let Some(Err(e)) = ws
+                .selected_spectra()
+                .iter()
+                .filter_map(|i| i.spectrum().and_then(|s| s.result.as_ref()))
+                .map(|r| chi_q(r, &self.options.xftr))
+                .find(Result::is_err)
+        {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
 
         if all.is_empty() {
             ui.centered_and_justified(|ui| {
@@ -340,7 +445,9 @@ impl PlotPanel {
                         .color(s.color);
                         line = match role {
                             Role::Data => line.width(1.5),
-                            Role::Imag | Role::FtWindow => line.style(LineStyle::dashed_dense()),
+                            Role::Imag | Role::FtWindow | Role::RWindow | Role::ChiK => {
+                                line.style(LineStyle::dashed_dense())
+                            }
                             _ => line.width(1.0),
                         };
                         pui.line(line);
@@ -351,6 +458,41 @@ impl PlotPanel {
         });
         self.cursor = resp.inner.map(|p| [p.x, p.y]);
     }
+}
+
+/// The back-transform's R window (Larch `xftr` rmin, rmax, dr, window),
+/// shared by the χ(R) tab (where it is drawn) and the χ(q) tab.
+fn r_window_ui(ui: &mut Ui, p: &mut RParams) {
+    ui.separator();
+    ui.label("R window:");
+    for (name, v) in [("rmin", &mut p.rmin), ("rmax", &mut p.rmax)] {
+        let l = ui.label(name);
+        ui.add(
+            egui::DragValue::new(v)
+                .speed(0.01)
+                .range(0.0..=30.0)
+                .suffix(" Å"),
+        )
+        .labelled_by(l.id);
+    }
+    let l = ui.label("dr");
+    ui.add(
+        egui::DragValue::new(&mut p.dr)
+            .speed(0.01)
+            .range(0.0..=10.0)
+            .suffix(" Å"),
+    )
+    .labelled_by(l.id);
+    let l = ui.label("window");
+    egui::ComboBox::from_id_salt("r_window")
+        .selected_text(super::params::window_name(p.window))
+        .show_ui(ui, |ui| {
+            for (w, n) in super::params::WINDOWS {
+                ui.selectable_value(&mut p.window, w, n);
+            }
+        })
+        .response
+        .labelled_by(l.id);
 }
 
 fn unit_suffix(u: &str) -> String {
