@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::io::MuMode;
+use crate::io::{MuMode, MuRecipe};
 use crate::xas::ChainParams;
 use crate::xas::fourier::RParams;
 
@@ -156,6 +156,11 @@ pub struct SessionItem {
     /// The μ(E) recipe override (None: the automatic choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mu: Option<MuMode>,
+    /// The columns μ(E) was built from when they were picked by hand in
+    /// the app (0-based indices into the file's columns); None: the
+    /// reader's choice for `mu`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mu_recipe: Option<MuRecipe>,
     /// pre_edge / autobk / xftf parameters (None for FEFF paths).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<ChainParams>,

@@ -1555,3 +1555,105 @@ fn chi_q_tab_back_transforms_and_follows_the_r_window() {
     assert_eq!(svg.matches("<polyline").count(), 4, "two χ(q), two kⁿ·χ(k)");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The μ(E) input of the active spectrum: (recipe, μ, table columns).
+fn active_mu(app: &CartoApp) -> (carto::io::MuRecipe, Vec<f64>, Vec<Vec<f64>>) {
+    let id = app.workspace.active.expect("active");
+    let s = app
+        .workspace
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("spectrum");
+    match &*s.input {
+        carto::gui::workspace::Input::Mu(x) => {
+            (x.recipe.clone(), x.mu.clone(), x.table.columns.clone())
+        }
+        carto::gui::workspace::Input::Chi(_) => panic!("a μ(E) spectrum"),
+    }
+}
+
+#[test]
+fn mu_recipe_is_picked_in_the_panel_and_kept_in_the_session() {
+    use carto::io::{MuMode, MuRecipe};
+    let mut app = CartoApp::new();
+    app.open_paths(&[common::data("xas/beamlines/APS20BM_2001.dat")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let (auto, mu_auto, cols) = active_mu(h.state());
+    // Mono_Energy, Scaler_preset_time, I0, I1, If
+    assert_eq!(auto, MuRecipe::Transmission { i0: 2, it: 3 });
+    let chi_before = chi_of(h.state(), "APS20BM_2001.dat");
+
+    // A combo's popup shows a frame after the click.
+    h.get_by_label("mode").click();
+    h.step();
+    h.step();
+    h.get_by_label("fluorescence ΣIf/I0").click();
+    h.step();
+    h.step();
+    let (r, mu, _) = active_mu(h.state());
+    assert_eq!(
+        r,
+        MuRecipe::Fluorescence {
+            i_f: vec![4],
+            i0: 2
+        }
+    );
+    for (j, m) in mu.iter().enumerate() {
+        assert!((m - cols[4][j] / cols[2][j]).abs() < 1e-12, "row {j}");
+    }
+    assert_ne!(mu, mu_auto);
+    {
+        let app = h.state();
+        let id = app.workspace.active.expect("active");
+        let item = app.workspace.item(id).expect("item");
+        assert_eq!(item.mu, Some(MuMode::Fluorescence));
+        assert!(
+            !item.spectrum().expect("s").needs_processing(),
+            "reprocessed at once"
+        );
+    }
+    assert_ne!(chi_of(h.state(), "APS20BM_2001.dat"), chi_before);
+
+    // Another denominator: If / I1.
+    h.get_by_label("I0 (denominator)").click();
+    h.step();
+    h.step();
+    h.get_by_label("I1").click();
+    h.step();
+    h.step();
+    let (r, mu, _) = active_mu(h.state());
+    assert_eq!(
+        r,
+        MuRecipe::Fluorescence {
+            i_f: vec![4],
+            i0: 3
+        }
+    );
+    assert!((mu[10] - cols[4][10] / cols[3][10]).abs() < 1e-12);
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+
+    // The session records the columns; reopening builds the same μ(E).
+    let saved = h.state().to_session();
+    assert_eq!(saved.items[0].mu, Some(MuMode::Fluorescence));
+    assert_eq!(saved.items[0].mu_recipe, Some(r.clone()));
+    let dir = std::env::temp_dir().join(format!("carto-mu-recipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("mu.carto");
+    assert!(h.state_mut().save_session(&path));
+    let mut h2 = harness(CartoApp::new());
+    assert!(h2.state_mut().open_session(&path));
+    settle(&mut h2);
+    assert_eq!(h2.state().to_session(), saved);
+    assert_eq!(active_mu(h2.state()).1, mu);
+    assert!(
+        h2.state().log.errors().next().is_none(),
+        "{:?}",
+        h2.state().log.lines
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,7 @@ use egui::{Color32, RichText, Ui};
 
 use super::fit::{FitAction, FitPanel, is_feff_path_file, is_fit_model};
 use super::jobs::{self, Job, Level, LoadJob, Log};
-use super::params::{ParamAction, ParamPanel};
+use super::params::{MuChoice, ParamAction, ParamPanel};
 use super::plots::{PlotPanel, PlotTab, Series, series};
 use super::workspace::{ItemData, Modality, Workspace};
 use super::xrd::{XrdAction, XrdPanel, is_xrd_file, load_pattern};
@@ -671,6 +671,9 @@ impl CartoApp {
             ui.label(RichText::new("Fitting with paths comes with the EXAFS step.").weak());
             return;
         }
+        let column_file = active
+            .and_then(|id| self.workspace.item(id))
+            .is_some_and(|i| i.group.is_none());
         let Some((name, s)) = self.workspace.active_spectrum_mut() else {
             ui.heading("Parameters");
             ui.label("Click a spectrum in the workspace to edit its parameters.");
@@ -679,7 +682,9 @@ impl CartoApp {
         let name = name.to_string();
         let source_is_mu = s.is_mu();
         let mut p = s.params.clone();
-        let action = self.params.ui(ui, &name, s, &mut p, n_selected);
+        let action = self
+            .params
+            .ui(ui, &name, s, &mut p, n_selected, column_file);
         match action {
             ParamAction::None => {}
             ParamAction::Changed => self.edit_active(p),
@@ -695,6 +700,11 @@ impl CartoApp {
                     "applied the parameters of {name} to {n} selected spectra"
                 ));
             }
+            ParamAction::MuFrom(choice) => {
+                if let Some(id) = active {
+                    self.set_mu_from(id, choice);
+                }
+            }
             ParamAction::ApplyToAll => {
                 let ids: Vec<u64> = self.workspace.items.iter().map(|i| i.id).collect();
                 let n = self.apply_params(&p, &ids, !source_is_mu);
@@ -702,6 +712,33 @@ impl CartoApp {
                     "applied the parameters of {name} to all {n} spectra"
                 ));
             }
+        }
+    }
+
+    /// Build μ(E) of item `id` another way from its stored columns (the
+    /// "μ(E) from" section) and recompute it; a recipe that can't be built
+    /// is an error in the log and changes nothing.
+    pub fn set_mu_from(&mut self, id: u64, choice: MuChoice) {
+        let name = self
+            .workspace
+            .item(id)
+            .map_or_else(String::new, |i| i.name.clone());
+        let recipe = match choice {
+            MuChoice::Recipe(r) => Ok(r),
+            MuChoice::Mode(m) => self.workspace.recipe_for_mode(id, m),
+        };
+        match recipe.and_then(|r| self.workspace.set_mu_recipe(id, r)) {
+            Ok(()) => {
+                if let Some(s) = self.workspace.item_mut(id).and_then(|i| i.spectrum_mut()) {
+                    s.recompute();
+                }
+                let how = self
+                    .workspace
+                    .column_spectrum(id)
+                    .map_or_else(String::new, describe_recipe);
+                self.log.info(format!("{name}: μ(E) now {how}"));
+            }
+            Err(e) => self.log.error(format!("{name}: cannot build μ(E) so: {e}")),
         }
     }
 
@@ -965,6 +1002,28 @@ impl CartoApp {
                 Level::Error => self.log.error(text),
             }
         }
+    }
+}
+
+/// "ln(I0/It) from columns i0 / it": a recipe with the file's labels.
+fn describe_recipe(x: &crate::io::XasSpectrum) -> String {
+    use crate::io::MuRecipe;
+    let l = |i: &usize| {
+        x.table
+            .labels
+            .get(*i)
+            .cloned()
+            .unwrap_or_else(|| format!("col{}", i + 1))
+    };
+    match &x.recipe {
+        MuRecipe::Transmission { i0, it } => format!("ln({}/{})", l(i0), l(it)),
+        MuRecipe::Fluorescence { i_f, i0 } => format!(
+            "({})/{}",
+            i_f.iter().map(l).collect::<Vec<_>>().join(" + "),
+            l(i0)
+        ),
+        MuRecipe::Reference { it, iref } => format!("ln({}/{})", l(it), l(iref)),
+        MuRecipe::Column { mu } => format!("column {}", l(mu)),
     }
 }
 

@@ -33,6 +33,12 @@ impl CartoApp {
                     sha256: i.sha256.clone(),
                     group: i.group.clone(),
                     mu: i.mu,
+                    // The columns, whenever the recipe was overridden (the
+                    // reader's choice for `mu` may not be what was picked).
+                    mu_recipe: i
+                        .mu
+                        .and_then(|_| ws.column_spectrum(i.id))
+                        .map(|x| x.recipe.clone()),
                     params: i.spectrum().map(|s| s.params.clone()),
                     color: i.color.to_srgba_unmultiplied(),
                 })
@@ -190,6 +196,12 @@ impl CartoApp {
                     if let (Some(p), Some(sp)) = (&it.params, item.spectrum_mut()) {
                         sp.set_params(p.clone());
                     }
+                }
+                if let Some(r) = &it.mu_recipe
+                    && let Err(e) = self.workspace.set_mu_recipe(id, r.clone())
+                {
+                    self.log
+                        .error(format!("session: {}: μ(E) recipe: {e}", it.name));
                 }
             }
             // Groups of a project the session did not list stay out.
