@@ -1657,3 +1657,117 @@ fn mu_recipe_is_picked_in_the_panel_and_kept_in_the_session() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A double click at `pos`, all in one frame (the harness runs each queued
+/// event in a frame of its own, 0.25 s apart: too slow for a double click).
+fn double_click(h: &mut Harness<'_, CartoApp>, pos: egui::Pos2) {
+    let events = &mut h.input_mut().events;
+    events.push(egui::Event::PointerMoved(pos));
+    for pressed in [true, false, true, false] {
+        events.push(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    h.step();
+}
+
+#[test]
+fn tree_items_are_renamed_in_place_and_keep_their_name_in_a_session() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    let feo = h.state().workspace.find("feo_rt1.xdi").expect("feo");
+    // Right-click ▸ Rename, type, Enter.
+    tree_entry(&h, "feo_rt1.xdi").click_secondary();
+    h.step();
+    h.step();
+    h.get_by_label("Rename").click();
+    h.step();
+    h.step();
+    let field = h.get_by_role(egui::accesskit::Role::TextInput);
+    assert_eq!(field.value().as_deref(), Some("feo_rt1.xdi"));
+    field.set_text_value_accesskit("FeO rt");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    let name = |h: &Harness<'_, CartoApp>| {
+        h.state()
+            .workspace
+            .item(feo)
+            .map(|i| i.name.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(name(&h), "FeO rt");
+    assert!(h.state().tree.renaming.is_none(), "the field closed");
+    // The plots use the new name.
+    assert!(
+        h.state()
+            .plot_series(PlotTab::Mu)
+            .iter()
+            .any(|s| s.role == Role::Data && s.name == "FeO rt")
+    );
+
+    // Double-click opens the field; an empty name is refused.
+    let pos = tree_entry(&h, "FeO rt").rect().center();
+    double_click(&mut h, pos);
+    h.step();
+    assert_eq!(
+        h.state().tree.renaming.as_ref().map(|r| r.0),
+        Some(feo),
+        "double-click edits the name"
+    );
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .set_text_value_accesskit("   ");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    assert_eq!(name(&h), "FeO rt", "empty name refused");
+    assert!(
+        h.state()
+            .log
+            .lines
+            .iter()
+            .any(|l| l.text.contains("cannot be empty")),
+        "{:?}",
+        h.state().log.lines
+    );
+    // Escape cancels an edit.
+    assert!(
+        h.state().tree.renaming.is_some(),
+        "still editing after a refusal"
+    );
+    h.step();
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .set_text_value_accesskit("never");
+    h.step();
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert_eq!(name(&h), "FeO rt");
+    assert!(h.state().tree.renaming.is_none());
+
+    // The name survives a session round trip.
+    let s = h.state().to_session();
+    let mut h2 = harness(CartoApp::new());
+    h2.state_mut().apply_session(&s);
+    settle(&mut h2);
+    assert!(h2.state().workspace.find("FeO rt").is_some());
+    assert_eq!(h2.state().to_session(), s);
+
+    // Right-click ▸ Remove on an item outside the selection removes it alone.
+    let n = h.state().workspace.items.len();
+    tree_entry(&h, "cu_metal_rt.xdi").click_secondary();
+    h.step();
+    h.step();
+    // The menu's entry, not the Remove button above the tree.
+    let menu_remove = h.get_all_by_label("Remove").last().expect("menu entry");
+    menu_remove.click();
+    h.step();
+    assert_eq!(h.state().workspace.items.len(), n - 1);
+    assert!(h.state().workspace.find("cu_metal_rt.xdi").is_none());
+    assert!(h.state().workspace.find("FeO rt").is_some());
+}

@@ -1,6 +1,7 @@
 //! The application state and the frame: menu, workspace tree (left), plots
 //! (centre), parameters (right), log and jobs (bottom).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
 
@@ -101,7 +102,7 @@ impl CartoApp {
             workspace: Workspace::default(),
             plots: PlotPanel::default(),
             params: ParamPanel,
-            tree: TreePanel,
+            tree: TreePanel::default(),
             fit: FitPanel::default(),
             xrd: XrdPanel::default(),
             view: View::default(),
@@ -417,11 +418,26 @@ impl CartoApp {
             .resizable(true)
             .default_size(250.0)
             .show(ui, |ui| {
-                let action = self.tree.ui(ui, &mut self.workspace);
-                if let TreeAction::Remove = action {
-                    let ids = self.workspace.selected.clone();
-                    let n = self.workspace.remove(&ids);
-                    self.log.info(format!("removed {n} item(s)"));
+                match self.tree.ui(ui, &mut self.workspace) {
+                    TreeAction::None => {}
+                    TreeAction::Remove(ids) => {
+                        let n = self.workspace.remove(&ids);
+                        self.log.info(format!("removed {n} item(s)"));
+                    }
+                    TreeAction::Rename(id, name) => {
+                        let old = self
+                            .workspace
+                            .item(id)
+                            .map_or_else(String::new, |i| i.name.clone());
+                        match self.workspace.rename(id, &name) {
+                            Ok(()) => self.log.info(format!("renamed {old} to {}", name.trim())),
+                            Err(e) => {
+                                self.log.warn(format!("{old} not renamed: {e}"));
+                                // Still editing: the field stays open.
+                                self.tree.start_rename(id, String::new());
+                            }
+                        }
+                    }
                 }
             });
         egui::Panel::right("parameters")
@@ -1048,18 +1064,33 @@ fn expand_folders(paths: &[PathBuf], log: &mut Log) -> Vec<PathBuf> {
     out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the tree asks the app to do after drawing.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TreeAction {
     None,
-    Remove,
+    /// Remove these items.
+    Remove(BTreeSet<u64>),
+    /// Rename an item (Enter in its name field).
+    Rename(u64, String),
 }
 
 /// The workspace tree: items grouped by modality, multi-select, colour,
-/// remove.
+/// rename, remove.
 #[derive(Debug, Default)]
-pub struct TreePanel;
+pub struct TreePanel {
+    /// The item whose name is being edited, and the text so far.
+    pub renaming: Option<(u64, String)>,
+    /// Give the name field the keyboard focus on its next frame.
+    focus_rename: bool,
+}
 
 impl TreePanel {
+    /// Turn an item's name into a text field holding `text`.
+    pub fn start_rename(&mut self, id: u64, text: String) {
+        self.renaming = Some((id, text));
+        self.focus_rename = true;
+    }
+
     pub fn ui(&mut self, ui: &mut Ui, ws: &mut Workspace) -> TreeAction {
         let mut action = TreeAction::None;
         ui.horizontal(|ui| {
@@ -1069,17 +1100,24 @@ impl TreePanel {
                 .on_hover_text("Remove the selected items (Delete)")
                 .clicked()
             {
-                action = TreeAction::Remove;
+                action = TreeAction::Remove(ws.selected.clone());
             }
         });
         if !ws.selected.is_empty()
             && ui.ctx().memory(|m| m.focused().is_none())
             && ui.input(|i| i.key_pressed(egui::Key::Delete))
         {
-            action = TreeAction::Remove;
+            action = TreeAction::Remove(ws.selected.clone());
         }
         if ws.items.is_empty() {
             ui.label("Nothing loaded: File ▸ Open, or drop files here.");
+        }
+        if self
+            .renaming
+            .as_ref()
+            .is_some_and(|(id, _)| ws.item(*id).is_none())
+        {
+            self.renaming = None;
         }
         let modifiers = ui.input(|i| i.modifiers);
         let mut clicked = None;
@@ -1093,12 +1131,14 @@ impl TreePanel {
                 if ids.is_empty() {
                     continue;
                 }
+                let n_selected = ws.selected.len();
+                let selection = ws.selected.clone();
                 egui::CollapsingHeader::new(format!("{} ({})", m.title(), ids.len()))
                     .id_salt(m.title())
                     .default_open(true)
                     .show(ui, |ui| {
                         for id in ids {
-                            let selected = ws.selected.contains(&id);
+                            let selected = selection.contains(&id);
                             let Some(item) = ws.item_mut(id) else {
                                 continue;
                             };
@@ -1106,6 +1146,35 @@ impl TreePanel {
                                 ui.spacing_mut().interact_size.x = 18.0;
                                 ui.color_edit_button_srgba(&mut item.color)
                                     .on_hover_text("Colour of this spectrum in every plot");
+                                if let Some((rid, text)) = &mut self.renaming
+                                    && *rid == id
+                                {
+                                    let r = ui.add(
+                                        egui::TextEdit::singleline(text)
+                                            .id_salt(("rename", id))
+                                            .desired_width(ui.available_width()),
+                                    );
+                                    let r = r.on_hover_text("Enter: rename · Escape: cancel");
+                                    if std::mem::take(&mut self.focus_rename) {
+                                        r.request_focus();
+                                    }
+                                    let (enter, escape) = ui.input(|i| {
+                                        (
+                                            i.key_pressed(egui::Key::Enter),
+                                            i.key_pressed(egui::Key::Escape),
+                                        )
+                                    });
+                                    if escape {
+                                        self.renaming = None;
+                                    } else if r.lost_focus() {
+                                        // Enter commits; clicking elsewhere cancels.
+                                        if enter {
+                                            action = TreeAction::Rename(id, text.clone());
+                                        }
+                                        self.renaming = None;
+                                    }
+                                    return;
+                                }
                                 let mut text = RichText::new(&item.name);
                                 let err = item.spectrum().and_then(|s| s.error.clone());
                                 if err.is_some() {
@@ -1120,6 +1189,26 @@ impl TreePanel {
                                 if r.clicked() {
                                     clicked = Some(id);
                                 }
+                                if r.double_clicked() {
+                                    self.start_rename(id, item.name.clone());
+                                }
+                                r.context_menu(|ui| {
+                                    if ui.button("Rename").clicked() {
+                                        self.start_rename(id, item.name.clone());
+                                        ui.close();
+                                    }
+                                    // On a selected item the menu acts on the
+                                    // whole selection, else on this item.
+                                    let (label, ids) = if selected && n_selected > 1 {
+                                        (format!("Remove {n_selected} selected"), selection.clone())
+                                    } else {
+                                        ("Remove".to_string(), BTreeSet::from([id]))
+                                    };
+                                    if ui.button(label).clicked() {
+                                        action = TreeAction::Remove(ids);
+                                        ui.close();
+                                    }
+                                });
                             });
                         }
                     });
