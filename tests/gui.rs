@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use carto::gui::{CartoApp, PlotTab, Role};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 fn harness(app: CartoApp) -> Harness<'static, CartoApp> {
     Harness::builder()
@@ -1770,4 +1770,93 @@ fn tree_items_are_renamed_in_place_and_keep_their_name_in_a_session() {
     assert_eq!(h.state().workspace.items.len(), n - 1);
     assert!(h.state().workspace.find("cu_metal_rt.xdi").is_none());
     assert!(h.state().workspace.find("FeO rt").is_some());
+}
+
+#[test]
+fn opened_files_and_sessions_are_listed_under_open_recent() {
+    use carto::gui::recent::{RecentFiles, RecentKind};
+    let dir = std::env::temp_dir().join(format!("carto-gui-recent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let state = dir.join("state");
+    let mut app = CartoApp::new();
+    app.state_dir = Some(state.clone());
+    let mut h = harness(app);
+    h.step();
+    let cu = common::data("xas/xdi/cu_metal_rt.xdi");
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(cu.clone()))];
+    settle(&mut h);
+    let top = |h: &Harness<'_, CartoApp>| h.state().recent.entries.first().cloned();
+    let e = top(&h).expect("an entry");
+    assert_eq!((e.path.as_path(), e.kind), (cu.as_path(), RecentKind::Data));
+    // Saved beside the autosave file at once.
+    assert_eq!(RecentFiles::load(&state).0, h.state().recent);
+
+    // A saved session heads the list; a file that is gone shows as missing.
+    let session = dir.join("a.carto");
+    assert!(h.state_mut().save_session(&session));
+    assert_eq!(top(&h).map(|e| e.kind), Some(RecentKind::Session));
+    h.state_mut()
+        .note_recent(&dir.join("gone.xdi"), RecentKind::Data);
+    h.state_mut().recent.push(cu.clone(), RecentKind::Data);
+    let paths: Vec<_> = h
+        .state()
+        .recent
+        .entries
+        .iter()
+        .map(|e| e.path.clone())
+        .collect();
+    assert_eq!(paths, [cu.clone(), dir.join("gone.xdi"), session.clone()]);
+
+    // File ▸ Open recent ▸ cu_metal_rt.xdi opens it again.
+    let n = h.state().workspace.items.len();
+    h.get_by_label("File").click();
+    h.step();
+    h.step();
+    h.get_by_label("Open recent").click();
+    h.step();
+    h.step();
+    assert!(
+        h.get_by_label("gone.xdi  (missing)")
+            .accesskit_node()
+            .is_disabled(),
+        "a missing file is listed, disabled"
+    );
+    // The menu's entry: a plain button (the tree's entry is a selectable
+    // one, the legend's a checkbox).
+    let entry = h
+        .get_all_by_label("cu_metal_rt.xdi")
+        .find(|n| {
+            let a = n.accesskit_node();
+            a.role() == egui::accesskit::Role::Button && a.toggled().is_none()
+        })
+        .expect("menu entry");
+    entry.click();
+    settle(&mut h);
+    assert_eq!(h.state().workspace.items.len(), n + 1);
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+    // Choosing a file that has gone meanwhile is a log error, no panic.
+    let gone = h.state().recent.entries[1].clone();
+    let ctx = h.ctx.clone();
+    h.state_mut().open_recent(&gone, &ctx);
+    assert!(
+        h.state()
+            .log
+            .errors()
+            .any(|l| l.contains("gone.xdi") && l.contains("no longer exists"))
+    );
+
+    // The next run reads the list back; without a state folder it stays
+    // in memory only.
+    let mut next = CartoApp::new();
+    next.state_dir = Some(state.clone());
+    next.load_recent();
+    assert_eq!(next.recent, h.state().recent);
+    let mut mem = CartoApp::new();
+    mem.open_paths(std::slice::from_ref(&cu));
+    assert_eq!(mem.recent.entries.len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

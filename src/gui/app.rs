@@ -11,6 +11,7 @@ use super::fit::{FitAction, FitPanel, is_feff_path_file, is_fit_model};
 use super::jobs::{self, Job, Level, LoadJob, Log};
 use super::params::{MuChoice, ParamAction, ParamPanel};
 use super::plots::{PlotPanel, PlotTab, Series, series};
+use super::recent::{RecentFiles, RecentKind};
 use super::workspace::{ItemData, Modality, Workspace};
 use super::xrd::{XrdAction, XrdPanel, is_xrd_file, load_pattern};
 use crate::xas::ChainParams;
@@ -57,6 +58,8 @@ pub struct CartoApp {
     pub last_autosave: std::time::Instant,
     /// A recovery file from a run that did not exit cleanly, offered once.
     pub recovery_offer: Option<PathBuf>,
+    /// File ▸ Open recent (saved in `state_dir` when there is one).
+    pub recent: RecentFiles,
 }
 
 /// What the window shows: spectra (tree, plots, parameters), a fit, or
@@ -114,6 +117,7 @@ impl CartoApp {
             state_dir: None,
             last_autosave: std::time::Instant::now(),
             recovery_offer: None,
+            recent: RecentFiles::default(),
         }
     }
 
@@ -157,28 +161,36 @@ impl CartoApp {
         let paths = self.take_cifs(paths);
         let mut new = Vec::new();
         let mut patterns = Vec::new();
-        for path in expand_folders(&paths, &mut self.log) {
-            if is_xrd_file(&path) {
-                match load_pattern(&path) {
-                    Ok(p) => {
-                        self.log.info(format!(
-                            "opened {} (XRD pattern, {} points)",
-                            path.display(),
-                            p.pattern.npts()
-                        ));
-                        patterns.push(self.xrd.add(p));
+        for top in &paths {
+            let mut opened = false;
+            for path in expand_folders(std::slice::from_ref(top), &mut self.log) {
+                if is_xrd_file(&path) {
+                    match load_pattern(&path) {
+                        Ok(p) => {
+                            self.log.info(format!(
+                                "opened {} (XRD pattern, {} points)",
+                                path.display(),
+                                p.pattern.npts()
+                            ));
+                            patterns.push(self.xrd.add(p));
+                            opened = true;
+                        }
+                        Err(e) => self.log.error(e),
+                    }
+                    continue;
+                }
+                match self.workspace.load_file(&path) {
+                    Ok(ids) => {
+                        self.log
+                            .info(format!("opened {} ({} item(s))", path.display(), ids.len()));
+                        new.extend(ids);
+                        opened = true;
                     }
                     Err(e) => self.log.error(e),
                 }
-                continue;
             }
-            match self.workspace.load_file(&path) {
-                Ok(ids) => {
-                    self.log
-                        .info(format!("opened {} ({} item(s))", path.display(), ids.len()));
-                    new.extend(ids);
-                }
-                Err(e) => self.log.error(e),
+            if opened {
+                self.note_recent(top, RecentKind::Data);
             }
         }
         if !new.is_empty() {
@@ -345,6 +357,7 @@ impl CartoApp {
             &mut self.xrd,
             &mut self.view,
         );
+        let mut opened = Vec::new();
         self.loads.retain_mut(|load| {
             let ended = jobs::poll_load(load, workspace, log);
             if !load.patterns.is_empty() {
@@ -355,6 +368,13 @@ impl CartoApp {
             if !ended {
                 return true;
             }
+            // What was asked for, when something in it could be read.
+            opened.extend(
+                load.requested
+                    .iter()
+                    .filter(|r| load.opened.iter().any(|o| o.starts_with(r)))
+                    .cloned(),
+            );
             if !load.new_ids.is_empty() {
                 workspace.select_only(&load.new_ids);
                 *view = View::Spectra;
@@ -363,6 +383,9 @@ impl CartoApp {
             }
             false
         });
+        for p in opened {
+            self.note_recent(&p, RecentKind::Data);
+        }
         if let Some(job) = &mut self.job
             && jobs::poll(job, &mut self.workspace, &mut self.log)
         {
@@ -482,6 +505,7 @@ impl CartoApp {
                 {
                     self.file_dialog(DialogKind::SaveReport);
                 }
+                ui.menu_button("Open recent", |ui| self.recent_menu_ui(ui));
                 if ui.button("Load demo session").clicked() {
                     let ids = self.load_builtin();
                     self.workspace.select_only(&ids);
@@ -544,6 +568,102 @@ impl CartoApp {
             ui.label(RichText::new("Carto").strong());
             ui.label("— drop files anywhere to open them");
         });
+    }
+
+    /// The File ▸ Open recent submenu: newest first; a file that is gone
+    /// is listed but disabled.
+    fn recent_menu_ui(&mut self, ui: &mut Ui) {
+        if self.recent.entries.is_empty() {
+            ui.add_enabled(false, egui::Button::new("(nothing opened yet)"));
+            return;
+        }
+        let mut chosen = None;
+        for e in &self.recent.entries {
+            let name = e.path.file_name().map_or_else(
+                || e.path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let kind = match e.kind {
+                RecentKind::Data => "",
+                RecentKind::Session => "  (session)",
+            };
+            let exists = e.path.exists();
+            let text = if exists {
+                format!("{name}{kind}")
+            } else {
+                format!("{name}{kind}  (missing)")
+            };
+            if ui
+                .add_enabled(exists, egui::Button::new(text))
+                .on_hover_text(e.path.display().to_string())
+                .on_disabled_hover_text(format!("{} no longer exists", e.path.display()))
+                .clicked()
+            {
+                chosen = Some(e.clone());
+                ui.close();
+            }
+        }
+        ui.separator();
+        if ui.button("Clear list").clicked() {
+            self.recent = RecentFiles::default();
+            self.save_recent();
+            ui.close();
+        }
+        if let Some(e) = chosen {
+            self.open_recent(&e, ui.ctx());
+        }
+    }
+
+    /// Open an entry of File ▸ Open recent; a file that has gone since is
+    /// an error in the log.
+    pub fn open_recent(&mut self, e: &super::recent::RecentEntry, ctx: &egui::Context) {
+        if !e.path.exists() {
+            self.log.error(format!(
+                "cannot open {}: it no longer exists",
+                e.path.display()
+            ));
+            return;
+        }
+        match e.kind {
+            RecentKind::Data => self.open_in_background(vec![e.path.clone()], ctx),
+            RecentKind::Session => {
+                self.open_session(&e.path);
+            }
+        }
+    }
+
+    /// `path` was opened: it heads File ▸ Open recent.
+    pub fn note_recent(&mut self, path: &std::path::Path, kind: RecentKind) {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        // The autosaved session is offered at start, not listed.
+        if self.state_dir.as_ref().is_some_and(|d| path.starts_with(d)) {
+            return;
+        }
+        self.recent.push(path, kind);
+        self.save_recent();
+    }
+
+    fn save_recent(&mut self) {
+        if let Some(dir) = &self.state_dir
+            && let Err(e) = self.recent.save(dir)
+        {
+            self.log.warn(e);
+        }
+    }
+
+    /// Read the recent files list from `state_dir`; what was opened before
+    /// (command-line files) stays on top.
+    pub fn load_recent(&mut self) {
+        let Some(dir) = &self.state_dir else { return };
+        let (mut list, warning) = RecentFiles::load(dir);
+        if let Some(w) = warning {
+            self.log.warn(w);
+        }
+        list.merge_newer(&self.recent);
+        self.recent = list;
+        if !self.recent.entries.is_empty() {
+            self.save_recent();
+        }
     }
 
     /// File ▸ Open: the dialog runs on its own thread so frames go on.

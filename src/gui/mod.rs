@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod params;
 pub mod persist;
 pub mod plots;
+pub mod recent;
 pub mod svg;
 pub mod workspace;
 pub mod xrd;
@@ -86,6 +87,7 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
             Err(e) => app.log.warn(format!("no autosave: {e}")),
         }
         app.state_dir = Some(dir.clone());
+        app.load_recent();
     }
 
     let wants_screenshot = opts.screenshot.is_some();

@@ -10,6 +10,7 @@ use egui::Color32;
 use super::app::View;
 use super::app::{CartoApp, builtin_bytes};
 use super::plots::PlotTab;
+use super::recent::RecentKind;
 use crate::session::{
     self, BUILTIN_PREFIX, FileCheck, FitSession, Session, SessionItem, ViewState,
 };
@@ -81,6 +82,7 @@ impl CartoApp {
                 self.log
                     .info(format!("session saved to {}", path.display()));
                 self.session_path = Some(path.to_path_buf());
+                self.note_recent(path, RecentKind::Session);
                 true
             }
             Err(e) => {
@@ -98,6 +100,7 @@ impl CartoApp {
             Ok(s) => {
                 self.apply_session(&s);
                 self.session_path = Some(path.to_path_buf());
+                self.note_recent(path, RecentKind::Session);
                 let n_xrd = self.xrd.patterns.len();
                 let xrd = if n_xrd > 0 {
                     format!(", {n_xrd} XRD pattern(s)")
