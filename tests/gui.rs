@@ -1860,3 +1860,91 @@ fn opened_files_and_sessions_are_listed_under_open_recent() {
     assert_eq!(mem.recent.entries.len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The active spectrum's e0 as used (eV) and as set (None: found by Larch's rule).
+fn active_e0(app: &CartoApp) -> (f64, Option<f64>) {
+    let id = app.workspace.active.expect("active");
+    let s = app
+        .workspace
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("spectrum");
+    let used = s
+        .result
+        .as_ref()
+        .and_then(|r| r.pre.as_ref())
+        .map(|p| p.e0)
+        .expect("processed");
+    (used, s.params.pre_edge.e0)
+}
+
+#[test]
+fn dragging_the_e0_marker_sets_e0_and_does_not_pan() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    for tab in [PlotTab::Mu, PlotTab::Norm] {
+        h.state_mut().plots.tab = tab;
+        h.step();
+        h.step();
+        let (e0, set) = active_e0(h.state());
+        let t = h.state().plots.transform().expect("a plot");
+        let bounds = *t.bounds();
+        let y = t.frame().center().y;
+        // Grab 4 points beside the marker, drag 60 points to the right.
+        let start = egui::pos2(t.position_from_point_x(e0) + 4.0, y);
+        let end = start + egui::vec2(60.0, 0.0);
+        let want = t.value_from_position(end).x - (t.value_from_position(start).x - e0);
+        h.hover_at(start);
+        h.drag_at(start);
+        h.step();
+        assert!(h.state().plots.dragging_e0(), "{tab:?}: marker grabbed");
+        for i in 1..=6 {
+            h.hover_at(start + egui::vec2(10.0 * i as f32, 0.0));
+            h.step();
+        }
+        h.drop_at(end);
+        h.step();
+        h.step();
+        assert!(!h.state().plots.dragging_e0());
+        let (e0_after, set_after) = active_e0(h.state());
+        let fixed = set_after.expect("e0 fixed by the drag");
+        // e0 goes where the pointer is (grabbed 4 points off the line).
+        let ev_per_pt = (t.value_from_position(end).x - t.value_from_position(start).x) / 60.0;
+        assert!(
+            (fixed - t.value_from_position(end).x).abs() < ev_per_pt,
+            "{tab:?}: e0 {fixed} vs pointer at {} (from {e0}, wanted ≈ {want})",
+            t.value_from_position(end).x
+        );
+        assert!(fixed - e0 > 30.0 * ev_per_pt, "{tab:?}: e0 moved right");
+        assert_eq!(e0_after, fixed, "{tab:?}: recomputed with the new e0");
+        assert_ne!(set, set_after);
+        // The view did not pan.
+        let after = h.state().plots.transform().expect("a plot");
+        assert_eq!(
+            after.bounds().range_x(),
+            bounds.range_x(),
+            "{tab:?}: no pan"
+        );
+    }
+    // A press away from the marker pans as before and leaves e0 alone.
+    let (_, set) = active_e0(h.state());
+    let t = h.state().plots.transform().expect("a plot");
+    let e0 = active_e0(h.state()).0;
+    let p = egui::pos2(t.position_from_point_x(e0) + 150.0, t.frame().center().y);
+    h.hover_at(p);
+    h.drag_at(p);
+    h.step();
+    for i in 1..=4 {
+        h.hover_at(p + egui::vec2(15.0 * i as f32, 0.0));
+        h.step();
+    }
+    h.drop_at(p + egui::vec2(60.0, 0.0));
+    h.step();
+    assert_eq!(active_e0(h.state()).1, set, "e0 unchanged");
+    let after = h.state().plots.transform().expect("a plot");
+    assert_ne!(
+        after.bounds().range_x(),
+        t.bounds().range_x(),
+        "the view panned"
+    );
+}

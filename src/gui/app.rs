@@ -10,7 +10,7 @@ use egui::{Color32, RichText, Ui};
 use super::fit::{FitAction, FitPanel, is_feff_path_file, is_fit_model};
 use super::jobs::{self, Job, Level, LoadJob, Log};
 use super::params::{MuChoice, ParamAction, ParamPanel};
-use super::plots::{PlotPanel, PlotTab, Series, series};
+use super::plots::{PlotAction, PlotPanel, PlotTab, Series, series};
 use super::recent::{RecentFiles, RecentKind};
 use super::workspace::{ItemData, Modality, Workspace};
 use super::xrd::{XrdAction, XrdPanel, is_xrd_file, load_pattern};
@@ -467,7 +467,23 @@ impl CartoApp {
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| self.params_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.plots.ui(ui, &self.workspace));
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| self.plots.ui(ui, &self.workspace))
+            .inner;
+        if let PlotAction::SetE0(e0) = action {
+            self.drag_e0(e0);
+        }
+    }
+
+    /// The active spectrum's e0 marker was dragged to `e0_ev`: fix e0 there,
+    /// as typing it in the parameter panel does, and recompute.
+    pub fn drag_e0(&mut self, e0_ev: f64) {
+        let Some((_, s)) = self.workspace.active_spectrum_mut() else {
+            return;
+        };
+        let mut p = s.params.clone();
+        p.pre_edge.e0 = Some(e0_ev);
+        self.edit_active(p);
     }
 
     fn menu_ui(&mut self, ui: &mut Ui) {

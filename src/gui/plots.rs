@@ -2,7 +2,7 @@
 //! tests check); [`PlotPanel::ui`] draws it with egui_plot.
 
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotTransform, VLine};
 use num_complex::Complex64;
 
 use super::workspace::{Processed, Workspace};
@@ -306,6 +306,23 @@ pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
     out
 }
 
+/// What the plot asks the app to do after drawing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PlotAction {
+    None,
+    /// The active spectrum's e0 marker was dragged here (eV).
+    SetE0(f64),
+}
+
+/// How close (in points) the pointer must be to the e0 marker to grab it.
+pub const E0_GRAB_DISTANCE: f32 = 6.0;
+
+/// Whether a pointer at screen x `pointer_x` grabs a marker drawn at
+/// screen x `marker_x`.
+pub fn grabs_marker(pointer_x: f32, marker_x: f32) -> bool {
+    (pointer_x - marker_x).abs() <= E0_GRAB_DISTANCE
+}
+
 #[derive(Debug)]
 pub struct PlotPanel {
     pub tab: PlotTab,
@@ -313,6 +330,11 @@ pub struct PlotPanel {
     /// Cursor position in plot units, for the readout.
     pub cursor: Option<[f64; 2]>,
     reset_view: bool,
+    /// The plot's screen ↔ plot mapping of the last frame (where the e0
+    /// marker is on screen before this frame's plot is built).
+    transform: Option<PlotTransform>,
+    /// The e0 marker is held by the mouse.
+    dragging_e0: bool,
 }
 
 impl Default for PlotPanel {
@@ -322,12 +344,30 @@ impl Default for PlotPanel {
             options: PlotOptions::default(),
             cursor: None,
             reset_view: false,
+            transform: None,
+            dragging_e0: false,
         }
     }
 }
 
 impl PlotPanel {
-    pub fn ui(&mut self, ui: &mut Ui, ws: &Workspace) {
+    /// The plot's mapping between screen and plot coordinates, as drawn in
+    /// the last frame (None before the first plot).
+    pub fn transform(&self) -> Option<PlotTransform> {
+        self.transform
+    }
+
+    /// The plot area on screen in the last frame (points).
+    pub fn plot_rect(&self) -> Option<egui::Rect> {
+        self.transform.map(|t| *t.frame())
+    }
+
+    /// True while the e0 marker is being dragged.
+    pub fn dragging_e0(&self) -> bool {
+        self.dragging_e0
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, ws: &Workspace) -> PlotAction {
         ui.horizontal_wrapped(|ui| {
             for t in PlotTab::ALL {
                 if ui.selectable_label(self.tab == t, t.title()).clicked() && self.tab != t {
@@ -407,7 +447,37 @@ impl PlotPanel {
                 );
             });
             self.cursor = None;
-            return;
+            self.transform = None;
+            self.dragging_e0 = false;
+            return PlotAction::None;
+        }
+        // The active spectrum's e0 marker can be dragged (μ(E), normalized).
+        let active_e0 = ws.active.and_then(|id| {
+            all.iter()
+                .find(|s| s.item == id && s.role == Role::E0)
+                .and_then(|s| s.points.first())
+                .map(|p| p[0])
+        });
+        let (pointer, pressed, down) = ui.input(|i| {
+            (
+                i.pointer.interact_pos(),
+                i.pointer.primary_pressed(),
+                i.pointer.primary_down(),
+            )
+        });
+        let near_e0 = match (self.transform, active_e0, pointer) {
+            (Some(t), Some(e0), Some(p)) => {
+                t.frame().contains(p) && grabs_marker(p.x, t.position_from_point_x(e0))
+            }
+            _ => false,
+        };
+        if pressed && near_e0 {
+            self.dragging_e0 = true;
+        } else if !down || active_e0.is_none() {
+            self.dragging_e0 = false;
+        }
+        if near_e0 || self.dragging_e0 {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
         }
         let mut plot = Plot::new(("plot", self.tab as u8))
             .legend(Legend::default())
@@ -417,6 +487,10 @@ impl PlotPanel {
             .allow_double_click_reset(true);
         if std::mem::take(&mut self.reset_view) {
             plot = plot.reset();
+        }
+        if self.dragging_e0 {
+            // The drag moves the marker, not the view.
+            plot = plot.allow_drag(false);
         }
         let resp = plot.show(ui, |pui| {
             for s in all {
@@ -457,6 +531,19 @@ impl PlotPanel {
             pui.pointer_coordinate()
         });
         self.cursor = resp.inner.map(|p| [p.x, p.y]);
+        self.transform = Some(resp.transform);
+        if !self.dragging_e0 {
+            return PlotAction::None;
+        }
+        // From the pointer itself: egui_plot's pointer_coordinate takes
+        // the drag delta off, for a view that pans with the drag.
+        let x = ui
+            .input(|i| i.pointer.latest_pos())
+            .map(|p| resp.transform.value_from_position(p).x);
+        match x {
+            Some(x) if x.is_finite() && Some(x) != active_e0 => PlotAction::SetE0(x),
+            _ => PlotAction::None,
+        }
     }
 }
 
@@ -506,6 +593,13 @@ fn unit_suffix(u: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_e0_marker_is_grabbed_within_six_points() {
+        assert!(grabs_marker(100.0, 100.0));
+        assert!(grabs_marker(94.0, 100.0) && grabs_marker(106.0, 100.0));
+        assert!(!grabs_marker(93.5, 100.0) && !grabs_marker(106.5, 100.0));
+    }
 
     #[test]
     fn superscripts_for_axis_units() {
