@@ -1948,3 +1948,101 @@ fn dragging_the_e0_marker_sets_e0_and_does_not_pan() {
         "the view panned"
     );
 }
+
+/// The screenshot requests of the last frame (egui_kittest fulfils them only
+/// with a renderer; here the test plays the renderer).
+fn screenshot_requests(h: &Harness<'_, CartoApp>) -> Vec<egui::ScreenshotCallback> {
+    h.output()
+        .viewport_output
+        .values()
+        .flat_map(|v| v.commands.iter())
+        .filter_map(|c| match c {
+            egui::ViewportCommand::Screenshot(cb) => Some(cb.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn plot_exports_as_png_cropped_to_the_plot_area() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    let dir = std::env::temp_dir().join(format!("carto-png-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("plot.png");
+    h.state_mut().export_png(path.clone());
+    h.step();
+    let requests = screenshot_requests(&h);
+    assert_eq!(requests.len(), 1, "one screenshot asked for");
+    // The "window": blue, the plot area red, its top-left pixel green.
+    let rect = h.state().plots.plot_rect().expect("a plot");
+    let ppp = h.ctx.pixels_per_point();
+    let (w, hgt) = ((1400.0 * ppp) as usize, (900.0 * ppp) as usize);
+    let mut image = egui::ColorImage::new([w, hgt], vec![egui::Color32::BLUE; w * hgt]);
+    let (x0, y0) = (
+        (rect.min.x * ppp).round() as usize,
+        (rect.min.y * ppp).round() as usize,
+    );
+    let (x1, y1) = (
+        (rect.max.x * ppp).round() as usize,
+        (rect.max.y * ppp).round() as usize,
+    );
+    for y in y0..y1 {
+        for x in x0..x1 {
+            image.pixels[y * w + x] = egui::Color32::RED;
+        }
+    }
+    image.pixels[y0 * w + x0] = egui::Color32::GREEN;
+    for r in requests {
+        r.complete(std::sync::Arc::new(image.clone()));
+    }
+    h.step();
+    assert!(h.state().png_export.is_none(), "done");
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+    let bytes = std::fs::read(&path).expect("the PNG was written");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    assert_eq!(
+        (info.width as usize, info.height as usize),
+        (x1 - x0, y1 - y0),
+        "exactly the plot area"
+    );
+    let px = |x: usize, y: usize| buf[(y * info.width as usize + x) * 4..][..4].to_vec();
+    assert_eq!(px(0, 0), [0, 255, 0, 255], "starts at the plot's corner");
+    assert_eq!(px(1, 0), [255, 0, 0, 255]);
+    assert_eq!(
+        px(x1 - x0 - 1, y1 - y0 - 1),
+        [255, 0, 0, 255],
+        "no window beyond it"
+    );
+
+    // No screenshot ever comes (headless): a readable error after the timeout.
+    let never = dir.join("never.png");
+    h.state_mut().export_png(never.clone());
+    h.step();
+    assert_eq!(screenshot_requests(&h).len(), 1);
+    h.step();
+    assert!(h.state().png_export.is_some(), "still waiting");
+    if let Some(job) = &mut h.state_mut().png_export {
+        job.started -= carto::gui::app::PNG_EXPORT_TIMEOUT + Duration::from_secs(1);
+    }
+    h.step();
+    assert!(h.state().png_export.is_none(), "gave up");
+    assert!(!never.exists());
+    assert!(
+        h.state()
+            .log
+            .errors()
+            .any(|e| e.contains("no screenshot") && e.contains("never.png")),
+        "{:?}",
+        h.state().log.lines
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
 
 use egui::{Color32, RichText, Ui};
 
@@ -60,7 +61,27 @@ pub struct CartoApp {
     pub recovery_offer: Option<PathBuf>,
     /// File ▸ Open recent (saved in `state_dir` when there is one).
     pub recent: RecentFiles,
+    /// File ▸ Export plot as PNG, waiting for its screenshot.
+    pub png_export: Option<PngExport>,
 }
+
+/// An export of the plot as PNG: the window's screenshot is asked for on
+/// the next frame and arrives a frame or two later (never, without a
+/// renderer that reads pixels back: then it gives up after
+/// [`PNG_EXPORT_TIMEOUT`]).
+#[derive(Debug)]
+pub struct PngExport {
+    pub path: PathBuf,
+    /// When the export was asked for (the timeout counts from here).
+    pub started: std::time::Instant,
+    /// The screenshot was asked for.
+    pub requested: bool,
+    /// Where the screenshot lands (filled by egui's callback).
+    pub image: Arc<Mutex<Option<Arc<egui::ColorImage>>>>,
+}
+
+/// How long File ▸ Export plot as PNG waits for the screenshot.
+pub const PNG_EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the window shows: spectra (tree, plots, parameters), a fit, or
 /// powder diffraction patterns.
@@ -86,6 +107,7 @@ enum Picked {
     SaveSession(Option<PathBuf>),
     ExportCsv(Option<PathBuf>),
     ExportSvg(Option<PathBuf>),
+    ExportPng(Option<PathBuf>),
 }
 
 /// The bytes of a demo file by name (sessions refer to them as `builtin:NAME`).
@@ -118,6 +140,7 @@ impl CartoApp {
             last_autosave: std::time::Instant::now(),
             recovery_offer: None,
             recent: RecentFiles::default(),
+            png_export: None,
         }
     }
 
@@ -313,6 +336,7 @@ impl CartoApp {
                 Picked::ExportSvg(Some(p)) => {
                     self.export_svg(&p);
                 }
+                Picked::ExportPng(Some(p)) => self.export_png(p),
                 Picked::OpenModel(Some(p)) => self.open_fit_model(p, Some(ctx.clone())),
                 Picked::SaveReport(Some(p)) => self.fit.save_report(&p, &mut self.log),
                 Picked::SaveModel(Some(p)) => {
@@ -394,9 +418,11 @@ impl CartoApp {
         if self.job.is_none() {
             self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
         }
+        self.poll_png_export(ctx);
         self.fit.poll(&mut self.log, Some(ctx));
         self.xrd.poll(&mut self.log);
         if self.job.is_some()
+            || self.png_export.is_some()
             || self.dialog.is_some()
             || !self.loads.is_empty()
             || self.fit.busy()
@@ -558,6 +584,16 @@ impl CartoApp {
                     .clicked()
                 {
                     self.file_dialog(DialogKind::ExportSvg);
+                }
+                if ui
+                    .add_enabled(
+                        self.view == View::Spectra && self.png_export.is_none(),
+                        egui::Button::new("Export plot as PNG…"),
+                    )
+                    .on_hover_text("The Spectra view's plot area as it is on screen")
+                    .clicked()
+                {
+                    self.file_dialog(DialogKind::ExportPng);
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
@@ -786,6 +822,12 @@ impl CartoApp {
                     d.set_title("Export the plot as SVG")
                         .add_filter("SVG", &["svg"])
                         .set_file_name("plot.svg")
+                        .save_file(),
+                ),
+                DialogKind::ExportPng => Picked::ExportPng(
+                    d.set_title("Export the plot as PNG")
+                        .add_filter("PNG", &["png"])
+                        .set_file_name("plot.png")
                         .save_file(),
                 ),
                 DialogKind::ExportCsv => Picked::ExportCsv(
@@ -1020,6 +1062,7 @@ enum DialogKind {
     SaveSession,
     ExportCsv,
     ExportSvg,
+    ExportPng,
 }
 
 impl CartoApp {
@@ -1099,6 +1142,74 @@ impl CartoApp {
                     .error(format!("cannot write {}: {e}", path.display()));
                 false
             }
+        }
+    }
+
+    /// File ▸ Export plot as PNG: ask for a screenshot of the window on
+    /// the next frame; [`Self::poll_png_export`] crops it to the plot and
+    /// writes `path`.
+    pub fn export_png(&mut self, path: PathBuf) {
+        if self.view != View::Spectra || self.plots.plot_rect().is_none() {
+            self.log
+                .warn("export: nothing is plotted (select processed spectra first)");
+            return;
+        }
+        self.png_export = Some(PngExport {
+            path,
+            started: std::time::Instant::now(),
+            requested: false,
+            image: Arc::new(Mutex::new(None)),
+        });
+    }
+
+    /// Drive a PNG export: request the screenshot, then crop, encode and
+    /// write it when it arrives, or give up after the timeout.
+    pub fn poll_png_export(&mut self, ctx: &egui::Context) {
+        let Some(job) = &mut self.png_export else {
+            return;
+        };
+        if !job.requested {
+            job.requested = true;
+            let slot = job.image.clone();
+            let repaint = ctx.clone();
+            ctx.request_screenshot(move |image| {
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(image);
+                }
+                repaint.request_repaint();
+            });
+            return;
+        }
+        let image = job.image.lock().ok().and_then(|mut i| i.take());
+        let path = job.path.clone();
+        let Some(image) = image else {
+            if job.started.elapsed() > PNG_EXPORT_TIMEOUT {
+                self.png_export = None;
+                self.log.error(format!(
+                    "export: no screenshot of the window came within {} s (a display without                      pixel read-back, or no display at all); {} was not written",
+                    PNG_EXPORT_TIMEOUT.as_secs(),
+                    path.display()
+                ));
+            }
+            return;
+        };
+        self.png_export = None;
+        let Some(rect) = self.plots.plot_rect() else {
+            self.log
+                .warn("export: the plot closed before its screenshot came; nothing written");
+            return;
+        };
+        let written =
+            super::capture::plot_png(&image, rect, ctx.pixels_per_point()).and_then(|png| {
+                crate::session::write_file_atomic(&path, &png).map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(()) => self
+                .log
+                .info(format!("exported the plot to {}", path.display())),
+            Err(e) => self
+                .log
+                .error(format!("cannot export the plot to {}: {e}", path.display())),
         }
     }
 

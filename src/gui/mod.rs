@@ -9,6 +9,7 @@
 //! - [`jobs`]: background processing with progress and cancel, and the log
 
 pub mod app;
+pub mod capture;
 pub mod fit;
 pub mod jobs;
 pub mod params;
@@ -211,17 +212,6 @@ impl eframe::App for Shell {
 
 fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
-    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
-    let [w, h] = image.size;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().map_err(|e| err(&e))?;
-    let bytes: Vec<u8> = image
-        .pixels
-        .iter()
-        .flat_map(|c| c.to_srgba_unmultiplied())
-        .collect();
-    writer.write_image_data(&bytes).map_err(|e| err(&e))?;
-    writer.finish().map_err(|e| err(&e))
+    let bytes = capture::encode_png(image).map_err(|e| err(&e))?;
+    std::fs::write(path, bytes).map_err(|e| err(&e))
 }
