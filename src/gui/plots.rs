@@ -466,8 +466,10 @@ impl PlotPanel {
             )
         });
         let near_e0 = match (self.transform, active_e0, pointer) {
+            // Over the plot itself, not a menu or window above it.
             (Some(t), Some(e0), Some(p)) => {
-                t.frame().contains(p) && grabs_marker(p.x, t.position_from_point_x(e0))
+                ui.rect_contains_pointer(*t.frame())
+                    && grabs_marker(p.x, t.position_from_point_x(e0))
             }
             _ => false,
         };
