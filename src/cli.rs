@@ -607,6 +607,7 @@ fn write_test_session(out: &std::path::Path) -> Result<()> {
         sha256: carto::session::sha256_hex(&i.to_le_bytes()),
         group: None,
         mu: None,
+        mu_recipe: None,
         params: Some(ChainParams::default()),
         color: [10, 20, 30, 255],
         edits: Vec::new(),

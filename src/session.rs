@@ -16,9 +16,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::io::MuMode;
+use crate::io::{MuMode, MuRecipe};
 use crate::xas::ChainParams;
 use crate::xas::edit::Edit;
+use crate::xas::fourier::RParams;
 
 /// The format version written into every session file.
 ///
@@ -269,6 +270,11 @@ pub struct SessionItem {
     /// The μ(E) recipe override (None: the automatic choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mu: Option<MuMode>,
+    /// The columns μ(E) was built from when they were picked by hand in
+    /// the app (0-based indices into the file's columns); None: the
+    /// reader's choice for `mu`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mu_recipe: Option<MuRecipe>,
     /// pre_edge / autobk / xftf parameters (None for FEFF paths).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<ChainParams>,
@@ -286,7 +292,7 @@ pub struct SessionItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ViewState {
-    /// The plot tab: "mu", "norm", "chi-k" or "chi-r".
+    /// The plot tab: "mu", "norm", "chi-k", "chi-r" or "chi-q".
     pub tab: String,
     pub flat: bool,
     pub re_im: bool,
@@ -296,6 +302,13 @@ pub struct ViewState {
     pub fit_view: bool,
     /// The XRD view was on show.
     pub xrd_view: bool,
+    /// The back-transform to χ(q) (Larch `xftr` names: rmin, rmax, dr,
+    /// window, …); sessions from before it have Larch's defaults.
+    pub xftr: RParams,
+    /// χ(R) tab: the R window drawn.
+    pub show_rwindow: bool,
+    /// χ(q) tab: kⁿ·χ(k) drawn under it.
+    pub chik_in_q: bool,
 }
 
 impl Default for ViewState {
@@ -308,6 +321,9 @@ impl Default for ViewState {
             show_pre_post: true,
             fit_view: false,
             xrd_view: false,
+            xftr: RParams::default(),
+            show_rwindow: true,
+            chik_in_q: false,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use carto::gui::{CartoApp, PlotTab, Role};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 fn harness(app: CartoApp) -> Harness<'static, CartoApp> {
     Harness::builder()
@@ -23,6 +23,15 @@ fn tree_entry<'a>(h: &'a Harness<'_, CartoApp>, name: &'a str) -> egui_kittest::
     h.get_all_by_label(name)
         .next()
         .unwrap_or_else(|| panic!("no widget labelled {name}"))
+}
+
+/// How many spectra a tab plots (curves of the data itself, not windows
+/// or markers).
+fn n_plotted(app: &CartoApp, tab: PlotTab) -> usize {
+    app.plot_series(tab)
+        .iter()
+        .filter(|s| s.role == Role::Data)
+        .count()
 }
 
 /// Step frames until the background job is done (bounded: a hung job fails).
@@ -229,7 +238,7 @@ fn bad_file_is_an_error_in_the_log_not_a_panic() {
     assert!(errors[1].contains("does-not-exist.xdi"), "{}", errors[1]);
     // The good file still loaded and plots.
     assert_eq!(app.workspace.items.len(), 1);
-    assert_eq!(app.plot_series(PlotTab::ChiR).len(), 1);
+    assert_eq!(n_plotted(app, PlotTab::ChiR), 1);
 }
 
 #[test]
@@ -253,7 +262,7 @@ fn impossible_parameters_show_an_error_and_keep_running() {
     assert!(e.contains("kmin"), "{e}");
     assert!(app.log.errors().any(|l| l.contains("kmin")));
     // The last good curves stay on screen.
-    assert_eq!(app.plot_series(PlotTab::ChiR).len(), 1);
+    assert_eq!(n_plotted(app, PlotTab::ChiR), 1);
 }
 
 #[test]
@@ -388,7 +397,7 @@ fn dropped_folder_and_files_open_and_remove_works() {
     let chi = app.workspace.find("cu.chi").expect("cu.chi");
     h.state_mut().workspace.select_only(&[chi]);
     h.step();
-    assert_eq!(h.state().plot_series(PlotTab::ChiR).len(), 1);
+    assert_eq!(n_plotted(h.state(), PlotTab::ChiR), 1);
     assert!(h.state().plot_series(PlotTab::Mu).is_empty());
 
     // Remove the selection with the button.
@@ -1547,7 +1556,7 @@ fn energies_of(app: &CartoApp, name: &str) -> Vec<f64> {
 
 /// Click the plot at a point given in plot units.
 fn click_plot_at(h: &mut Harness<'_, CartoApp>, x: f64, y: f64) {
-    let t = h.state().plots.transform.expect("plot drawn");
+    let t = h.state().plots.transform().expect("plot drawn");
     let pos = t.position_from_point(&egui_plot::PlotPoint::new(x, y));
     for pressed in [true, false] {
         h.event(egui::Event::PointerMoved(pos));
@@ -1769,4 +1778,597 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
     );
     assert!(h2.state().history.undo.is_empty());
     assert_eq!(h2.state().history.redo.len(), 3);
+}
+
+/// The χ(q) data curve of `name`.
+fn chiq_of(app: &CartoApp, name: &str) -> Vec<[f64; 2]> {
+    app.plot_series(PlotTab::ChiQ)
+        .into_iter()
+        .find(|s| s.role == Role::Data && s.name == name)
+        .map(|s| s.points)
+        .unwrap_or_default()
+}
+
+#[test]
+fn chi_q_tab_back_transforms_and_follows_the_r_window() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    h.get_by_label("χ(q)").click();
+    h.step();
+    assert_eq!(h.state().plots.tab, PlotTab::ChiQ);
+    let before = chiq_of(h.state(), "feo_rt1.xdi");
+    assert!(
+        before.len() > 100,
+        "χ(q) of FeO has {} points",
+        before.len()
+    );
+    assert!(
+        before.iter().any(|p| p[1].abs() > 1e-3),
+        "χ(q) is not all zero"
+    );
+    // q runs over the χ(k) range (Larch plot_chiq).
+    let kmax = {
+        let app = h.state();
+        let id = app.workspace.find("feo_rt1.xdi").expect("feo");
+        let r = app
+            .workspace
+            .item(id)
+            .and_then(|i| i.spectrum())
+            .and_then(|s| s.result.as_ref())
+            .expect("processed");
+        *r.k_inv_ang.last().expect("k")
+    };
+    assert!(before.last().expect("points")[0] <= kmax + 1e-9);
+    // Narrow the R window to the first shell in the tab's option bar.
+    set_number(&mut h, "rmin", 1.0);
+    set_number(&mut h, "rmax", 2.0);
+    h.step();
+    assert_eq!(h.state().plots.options.xftr.rmax, 2.0);
+    let after = chiq_of(h.state(), "feo_rt1.xdi");
+    assert_eq!(after.len(), before.len());
+    let diff = before
+        .iter()
+        .zip(&after)
+        .map(|(a, b)| (a[1] - b[1]).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        diff > 1e-3,
+        "χ(q) did not change with rmax (max |Δ| = {diff})"
+    );
+    // kⁿ·χ(k) for comparison, and the window on the χ(R) tab.
+    h.get_by_label("k-weighted χ(k)").click();
+    h.step();
+    let roles: Vec<Role> = h
+        .state()
+        .plot_series(PlotTab::ChiQ)
+        .iter()
+        .map(|s| s.role)
+        .collect();
+    assert_eq!(roles.iter().filter(|r| **r == Role::ChiK).count(), 2);
+    let w: Vec<_> = h
+        .state()
+        .plot_series(PlotTab::ChiR)
+        .into_iter()
+        .filter(|s| s.role == Role::RWindow)
+        .collect();
+    assert_eq!(w.len(), 2, "one R window per spectrum");
+    let inside = |r: f64| {
+        w[0].points
+            .iter()
+            .min_by(|a, b| (a[0] - r).abs().total_cmp(&(b[0] - r).abs()))
+            .map_or(0.0, |p| p[1])
+    };
+    assert!(inside(1.5) > 0.0 && inside(6.0) == 0.0, "window over 1–2 Å");
+    // The session keeps the R window; the SVG export draws χ(q).
+    let s = h.state().to_session();
+    assert_eq!(
+        (s.view.tab.as_str(), s.view.xftr.rmin, s.view.xftr.rmax),
+        ("chi-q", 1.0, 2.0)
+    );
+    let mut h2 = harness(CartoApp::new());
+    h2.state_mut().apply_session(&s);
+    assert_eq!(h2.state().plots.options.xftr, h.state().plots.options.xftr);
+    assert!(h2.state().plots.options.chik_in_q);
+    let dir = std::env::temp_dir().join(format!("carto-chiq-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("chiq.svg");
+    assert!(h.state_mut().export_svg(&path));
+    let svg = std::fs::read_to_string(&path).expect("svg");
+    assert!(
+        svg.contains("q (Å⁻¹)") && svg.contains("Re χ(q) (Å⁻²)"),
+        "axes"
+    );
+    assert_eq!(svg.matches("<polyline").count(), 4, "two χ(q), two kⁿ·χ(k)");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The μ(E) input of the active spectrum: (recipe, μ, table columns).
+fn active_mu(app: &CartoApp) -> (carto::io::MuRecipe, Vec<f64>, Vec<Vec<f64>>) {
+    let id = app.workspace.active.expect("active");
+    let s = app
+        .workspace
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("spectrum");
+    match &*s.input {
+        carto::gui::workspace::Input::Mu(x) => {
+            (x.recipe.clone(), x.mu.clone(), x.table.columns.clone())
+        }
+        carto::gui::workspace::Input::Chi(_) => panic!("a μ(E) spectrum"),
+    }
+}
+
+#[test]
+fn mu_recipe_is_picked_in_the_panel_and_kept_in_the_session() {
+    use carto::io::{MuMode, MuRecipe};
+    let mut app = CartoApp::new();
+    app.open_paths(&[common::data("xas/beamlines/APS20BM_2001.dat")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let (auto, mu_auto, cols) = active_mu(h.state());
+    // Mono_Energy, Scaler_preset_time, I0, I1, If
+    assert_eq!(auto, MuRecipe::Transmission { i0: 2, it: 3 });
+    let chi_before = chi_of(h.state(), "APS20BM_2001.dat");
+
+    // A combo's popup shows a frame after the click.
+    h.get_by_label("mode").click();
+    h.step();
+    h.step();
+    h.get_by_label("fluorescence ΣIf/I0").click();
+    h.step();
+    h.step();
+    let (r, mu, _) = active_mu(h.state());
+    assert_eq!(
+        r,
+        MuRecipe::Fluorescence {
+            i_f: vec![4],
+            i0: 2
+        }
+    );
+    for (j, m) in mu.iter().enumerate() {
+        assert!((m - cols[4][j] / cols[2][j]).abs() < 1e-12, "row {j}");
+    }
+    assert_ne!(mu, mu_auto);
+    {
+        let app = h.state();
+        let id = app.workspace.active.expect("active");
+        let item = app.workspace.item(id).expect("item");
+        assert_eq!(item.mu, Some(MuMode::Fluorescence));
+        assert!(
+            !item.spectrum().expect("s").needs_processing(),
+            "reprocessed at once"
+        );
+    }
+    assert_ne!(chi_of(h.state(), "APS20BM_2001.dat"), chi_before);
+
+    // Another denominator: If / I1.
+    h.get_by_label("I0 (denominator)").click();
+    h.step();
+    h.step();
+    h.get_by_label("I1").click();
+    h.step();
+    h.step();
+    let (r, mu, _) = active_mu(h.state());
+    assert_eq!(
+        r,
+        MuRecipe::Fluorescence {
+            i_f: vec![4],
+            i0: 3
+        }
+    );
+    assert!((mu[10] - cols[4][10] / cols[3][10]).abs() < 1e-12);
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+
+    // The session records the columns; reopening builds the same μ(E).
+    let saved = h.state().to_session();
+    assert_eq!(saved.items[0].mu, Some(MuMode::Fluorescence));
+    assert_eq!(saved.items[0].mu_recipe, Some(r.clone()));
+    let dir = std::env::temp_dir().join(format!("carto-mu-recipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("mu.carto");
+    assert!(h.state_mut().save_session(&path));
+    let mut h2 = harness(CartoApp::new());
+    assert!(h2.state_mut().open_session(&path));
+    settle(&mut h2);
+    assert_eq!(h2.state().to_session(), saved);
+    assert_eq!(active_mu(h2.state()).1, mu);
+    assert!(
+        h2.state().log.errors().next().is_none(),
+        "{:?}",
+        h2.state().log.lines
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A double click at `pos`, all in one frame (the harness runs each queued
+/// event in a frame of its own, 0.25 s apart: too slow for a double click).
+fn double_click(h: &mut Harness<'_, CartoApp>, pos: egui::Pos2) {
+    let events = &mut h.input_mut().events;
+    events.push(egui::Event::PointerMoved(pos));
+    for pressed in [true, false, true, false] {
+        events.push(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    h.step();
+}
+
+#[test]
+fn tree_items_are_renamed_in_place_and_keep_their_name_in_a_session() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    let feo = h.state().workspace.find("feo_rt1.xdi").expect("feo");
+    // Right-click ▸ Rename, type, Enter.
+    tree_entry(&h, "feo_rt1.xdi").click_secondary();
+    h.step();
+    h.step();
+    h.get_by_label("Rename").click();
+    h.step();
+    h.step();
+    let field = h.get_by_role(egui::accesskit::Role::TextInput);
+    assert_eq!(field.value().as_deref(), Some("feo_rt1.xdi"));
+    field.set_text_value_accesskit("FeO rt");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    let name = |h: &Harness<'_, CartoApp>| {
+        h.state()
+            .workspace
+            .item(feo)
+            .map(|i| i.name.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(name(&h), "FeO rt");
+    assert!(h.state().tree.renaming.is_none(), "the field closed");
+    // The plots use the new name.
+    assert!(
+        h.state()
+            .plot_series(PlotTab::Mu)
+            .iter()
+            .any(|s| s.role == Role::Data && s.name == "FeO rt")
+    );
+
+    // Double-click opens the field; an empty name is refused.
+    let pos = tree_entry(&h, "FeO rt").rect().center();
+    double_click(&mut h, pos);
+    h.step();
+    assert_eq!(
+        h.state().tree.renaming.as_ref().map(|r| r.0),
+        Some(feo),
+        "double-click edits the name"
+    );
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .set_text_value_accesskit("   ");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    assert_eq!(name(&h), "FeO rt", "empty name refused");
+    assert!(
+        h.state()
+            .log
+            .lines
+            .iter()
+            .any(|l| l.text.contains("cannot be empty")),
+        "{:?}",
+        h.state().log.lines
+    );
+    // Escape cancels an edit.
+    assert!(
+        h.state().tree.renaming.is_some(),
+        "still editing after a refusal"
+    );
+    h.step();
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .set_text_value_accesskit("never");
+    h.step();
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert_eq!(name(&h), "FeO rt");
+    assert!(h.state().tree.renaming.is_none());
+
+    // The name survives a session round trip.
+    let s = h.state().to_session();
+    let mut h2 = harness(CartoApp::new());
+    h2.state_mut().apply_session(&s);
+    settle(&mut h2);
+    assert!(h2.state().workspace.find("FeO rt").is_some());
+    assert_eq!(h2.state().to_session(), s);
+
+    // Right-click ▸ Remove on an item outside the selection removes it alone.
+    let n = h.state().workspace.items.len();
+    tree_entry(&h, "cu_metal_rt.xdi").click_secondary();
+    h.step();
+    h.step();
+    // The menu's entry, not the Remove button above the tree.
+    let menu_remove = h.get_all_by_label("Remove").last().expect("menu entry");
+    menu_remove.click();
+    h.step();
+    assert_eq!(h.state().workspace.items.len(), n - 1);
+    assert!(h.state().workspace.find("cu_metal_rt.xdi").is_none());
+    assert!(h.state().workspace.find("FeO rt").is_some());
+}
+
+#[test]
+fn opened_files_and_sessions_are_listed_under_open_recent() {
+    use carto::gui::recent::{RecentFiles, RecentKind};
+    let dir = std::env::temp_dir().join(format!("carto-gui-recent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let state = dir.join("state");
+    let mut app = CartoApp::new();
+    app.state_dir = Some(state.clone());
+    let mut h = harness(app);
+    h.step();
+    let cu = common::data("xas/xdi/cu_metal_rt.xdi");
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(cu.clone()))];
+    settle(&mut h);
+    let top = |h: &Harness<'_, CartoApp>| h.state().recent.entries.first().cloned();
+    let e = top(&h).expect("an entry");
+    assert_eq!((e.path.as_path(), e.kind), (cu.as_path(), RecentKind::Data));
+    // Saved beside the autosave file at once.
+    assert_eq!(RecentFiles::load(&state).0, h.state().recent);
+
+    // A saved session heads the list; a file that is gone shows as missing.
+    let session = dir.join("a.carto");
+    assert!(h.state_mut().save_session(&session));
+    assert_eq!(top(&h).map(|e| e.kind), Some(RecentKind::Session));
+    h.state_mut()
+        .note_recent(&dir.join("gone.xdi"), RecentKind::Data);
+    h.state_mut().recent.push(cu.clone(), RecentKind::Data);
+    let paths: Vec<_> = h
+        .state()
+        .recent
+        .entries
+        .iter()
+        .map(|e| e.path.clone())
+        .collect();
+    assert_eq!(paths, [cu.clone(), dir.join("gone.xdi"), session.clone()]);
+
+    // File ▸ Open recent ▸ cu_metal_rt.xdi opens it again.
+    let n = h.state().workspace.items.len();
+    h.get_by_label("File").click();
+    h.step();
+    h.step();
+    h.get_by_label("Open recent").click();
+    h.step();
+    h.step();
+    assert!(
+        h.get_by_label("gone.xdi  (missing)")
+            .accesskit_node()
+            .is_disabled(),
+        "a missing file is listed, disabled"
+    );
+    // The menu's entry: a plain button (the tree's entry is a selectable
+    // one, the legend's a checkbox).
+    let entry = h
+        .get_all_by_label("cu_metal_rt.xdi")
+        .find(|n| {
+            let a = n.accesskit_node();
+            a.role() == egui::accesskit::Role::Button && a.toggled().is_none()
+        })
+        .expect("menu entry");
+    entry.click();
+    settle(&mut h);
+    assert_eq!(h.state().workspace.items.len(), n + 1);
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+    // Choosing a file that has gone meanwhile is a log error, no panic.
+    let gone = h.state().recent.entries[1].clone();
+    let ctx = h.ctx.clone();
+    h.state_mut().open_recent(&gone, &ctx);
+    assert!(
+        h.state()
+            .log
+            .errors()
+            .any(|l| l.contains("gone.xdi") && l.contains("no longer exists"))
+    );
+
+    // The next run reads the list back; without a state folder it stays
+    // in memory only.
+    let mut next = CartoApp::new();
+    next.state_dir = Some(state.clone());
+    next.load_recent();
+    assert_eq!(next.recent, h.state().recent);
+    let mut mem = CartoApp::new();
+    mem.open_paths(std::slice::from_ref(&cu));
+    assert_eq!(mem.recent.entries.len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The active spectrum's e0 as used (eV) and as set (None: found by Larch's rule).
+fn active_e0(app: &CartoApp) -> (f64, Option<f64>) {
+    let id = app.workspace.active.expect("active");
+    let s = app
+        .workspace
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("spectrum");
+    let used = s
+        .result
+        .as_ref()
+        .and_then(|r| r.pre.as_ref())
+        .map(|p| p.e0)
+        .expect("processed");
+    (used, s.params.pre_edge.e0)
+}
+
+#[test]
+fn dragging_the_e0_marker_sets_e0_and_does_not_pan() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    for tab in [PlotTab::Mu, PlotTab::Norm] {
+        h.state_mut().plots.tab = tab;
+        h.step();
+        h.step();
+        let (e0, set) = active_e0(h.state());
+        let t = h.state().plots.transform().expect("a plot");
+        let bounds = *t.bounds();
+        let y = t.frame().center().y;
+        // Grab 4 points beside the marker, drag 60 points to the right.
+        let start = egui::pos2(t.position_from_point_x(e0) + 4.0, y);
+        let end = start + egui::vec2(60.0, 0.0);
+        let want = t.value_from_position(end).x - (t.value_from_position(start).x - e0);
+        h.hover_at(start);
+        h.drag_at(start);
+        h.step();
+        assert!(h.state().plots.dragging_e0(), "{tab:?}: marker grabbed");
+        for i in 1..=6 {
+            h.hover_at(start + egui::vec2(10.0 * i as f32, 0.0));
+            h.step();
+        }
+        h.drop_at(end);
+        h.step();
+        h.step();
+        assert!(!h.state().plots.dragging_e0());
+        let (e0_after, set_after) = active_e0(h.state());
+        let fixed = set_after.expect("e0 fixed by the drag");
+        // e0 goes where the pointer is (grabbed 4 points off the line).
+        let ev_per_pt = (t.value_from_position(end).x - t.value_from_position(start).x) / 60.0;
+        assert!(
+            (fixed - t.value_from_position(end).x).abs() < ev_per_pt,
+            "{tab:?}: e0 {fixed} vs pointer at {} (from {e0}, wanted ≈ {want})",
+            t.value_from_position(end).x
+        );
+        assert!(fixed - e0 > 30.0 * ev_per_pt, "{tab:?}: e0 moved right");
+        assert_eq!(e0_after, fixed, "{tab:?}: recomputed with the new e0");
+        assert_ne!(set, set_after);
+        // The view did not pan.
+        let after = h.state().plots.transform().expect("a plot");
+        assert_eq!(
+            after.bounds().range_x(),
+            bounds.range_x(),
+            "{tab:?}: no pan"
+        );
+    }
+    // A press away from the marker pans as before and leaves e0 alone.
+    let (_, set) = active_e0(h.state());
+    let t = h.state().plots.transform().expect("a plot");
+    let e0 = active_e0(h.state()).0;
+    let p = egui::pos2(t.position_from_point_x(e0) + 150.0, t.frame().center().y);
+    h.hover_at(p);
+    h.drag_at(p);
+    h.step();
+    for i in 1..=4 {
+        h.hover_at(p + egui::vec2(15.0 * i as f32, 0.0));
+        h.step();
+    }
+    h.drop_at(p + egui::vec2(60.0, 0.0));
+    h.step();
+    assert_eq!(active_e0(h.state()).1, set, "e0 unchanged");
+    let after = h.state().plots.transform().expect("a plot");
+    assert_ne!(
+        after.bounds().range_x(),
+        t.bounds().range_x(),
+        "the view panned"
+    );
+}
+
+/// The screenshot requests of the last frame (egui_kittest fulfils them only
+/// with a renderer; here the test plays the renderer).
+fn screenshot_requests(h: &Harness<'_, CartoApp>) -> Vec<egui::ScreenshotCallback> {
+    h.output()
+        .viewport_output
+        .values()
+        .flat_map(|v| v.commands.iter())
+        .filter_map(|c| match c {
+            egui::ViewportCommand::Screenshot(cb) => Some(cb.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn plot_exports_as_png_cropped_to_the_plot_area() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    let dir = std::env::temp_dir().join(format!("carto-png-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("plot.png");
+    h.state_mut().export_png(path.clone());
+    h.step();
+    let requests = screenshot_requests(&h);
+    assert_eq!(requests.len(), 1, "one screenshot asked for");
+    // The "window": blue, the plot area red, its top-left pixel green.
+    let rect = h.state().plots.plot_rect().expect("a plot");
+    let ppp = h.ctx.pixels_per_point();
+    let (w, hgt) = ((1400.0 * ppp) as usize, (900.0 * ppp) as usize);
+    let mut image = egui::ColorImage::new([w, hgt], vec![egui::Color32::BLUE; w * hgt]);
+    let (x0, y0) = (
+        (rect.min.x * ppp).round() as usize,
+        (rect.min.y * ppp).round() as usize,
+    );
+    let (x1, y1) = (
+        (rect.max.x * ppp).round() as usize,
+        (rect.max.y * ppp).round() as usize,
+    );
+    for y in y0..y1 {
+        for x in x0..x1 {
+            image.pixels[y * w + x] = egui::Color32::RED;
+        }
+    }
+    image.pixels[y0 * w + x0] = egui::Color32::GREEN;
+    for r in requests {
+        r.complete(std::sync::Arc::new(image.clone()));
+    }
+    h.step();
+    assert!(h.state().png_export.is_none(), "done");
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+    let bytes = std::fs::read(&path).expect("the PNG was written");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    assert_eq!(
+        (info.width as usize, info.height as usize),
+        (x1 - x0, y1 - y0),
+        "exactly the plot area"
+    );
+    let px = |x: usize, y: usize| buf[(y * info.width as usize + x) * 4..][..4].to_vec();
+    assert_eq!(px(0, 0), [0, 255, 0, 255], "starts at the plot's corner");
+    assert_eq!(px(1, 0), [255, 0, 0, 255]);
+    assert_eq!(
+        px(x1 - x0 - 1, y1 - y0 - 1),
+        [255, 0, 0, 255],
+        "no window beyond it"
+    );
+
+    // No screenshot ever comes (headless): a readable error after the timeout.
+    let never = dir.join("never.png");
+    h.state_mut().export_png(never.clone());
+    h.step();
+    assert_eq!(screenshot_requests(&h).len(), 1);
+    h.step();
+    assert!(h.state().png_export.is_some(), "still waiting");
+    if let Some(job) = &mut h.state_mut().png_export {
+        job.started -= carto::gui::app::PNG_EXPORT_TIMEOUT + Duration::from_secs(1);
+    }
+    h.step();
+    assert!(h.state().png_export.is_none(), "gave up");
+    assert!(!never.exists());
+    assert!(
+        h.state()
+            .log
+            .errors()
+            .any(|e| e.contains("no screenshot") && e.contains("never.png")),
+        "{:?}",
+        h.state().log.lines
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -30,6 +30,7 @@ fn small_session(tag: &str) -> Session {
             sha256: sha256_hex(tag.as_bytes()),
             group: Some("Cu foil".into()),
             mu: Some(carto::io::MuMode::Transmission),
+            mu_recipe: None,
             params: Some(p),
             color: [1, 2, 3, 255],
             edits: vec![carto::xas::edit::Edit::Shift {

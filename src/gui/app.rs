@@ -1,16 +1,19 @@
 //! The application state and the frame: menu, workspace tree (left), plots
 //! (centre), parameters (right), log and jobs (bottom).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
 
 use egui::{Color32, RichText, Ui};
 
 use super::fit::{FitAction, FitPanel, is_feff_path_file, is_fit_model};
 use super::history::History;
 use super::jobs::{self, Job, Level, LoadJob, Log};
-use super::params::{ParamAction, ParamPanel};
-use super::plots::{PlotPanel, PlotTab, Series, series};
+use super::params::{MuChoice, ParamAction, ParamPanel};
+use super::plots::{PlotAction, PlotPanel, PlotTab, Series, series};
+use super::recent::{RecentFiles, RecentKind};
 use super::workspace::{ItemData, Modality, Workspace};
 use super::xrd::{XrdAction, XrdPanel, is_xrd_file, load_pattern};
 use crate::xas::ChainParams;
@@ -79,7 +82,29 @@ pub struct CartoApp {
     pub history: History,
     /// A session being opened in the background.
     pub session_load: Option<super::persist::SessionLoad>,
+    /// File ▸ Open recent (saved in `state_dir` when there is one).
+    pub recent: RecentFiles,
+    /// File ▸ Export plot as PNG, waiting for its screenshot.
+    pub png_export: Option<PngExport>,
 }
+
+/// An export of the plot as PNG: the window's screenshot is asked for on
+/// the next frame and arrives a frame or two later (never, without a
+/// renderer that reads pixels back: then it gives up after
+/// [`PNG_EXPORT_TIMEOUT`]).
+#[derive(Debug)]
+pub struct PngExport {
+    pub path: PathBuf,
+    /// When the export was asked for (the timeout counts from here).
+    pub started: std::time::Instant,
+    /// The screenshot was asked for.
+    pub requested: bool,
+    /// Where the screenshot lands (filled by egui's callback).
+    pub image: Arc<Mutex<Option<Arc<egui::ColorImage>>>>,
+}
+
+/// How long File ▸ Export plot as PNG waits for the screenshot.
+pub const PNG_EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the window shows: spectra (tree, plots, parameters), a fit, or
 /// powder diffraction patterns.
@@ -106,6 +131,7 @@ enum Picked {
     ExportCsv(Option<PathBuf>),
     ExportWide(Option<PathBuf>),
     ExportSvg(Option<PathBuf>),
+    ExportPng(Option<PathBuf>),
 }
 
 /// The bytes of a demo file by name (sessions refer to them as `builtin:NAME`).
@@ -125,7 +151,7 @@ impl CartoApp {
             workspace: Workspace::default(),
             plots: PlotPanel::default(),
             params: ParamPanel,
-            tree: TreePanel,
+            tree: TreePanel::default(),
             fit: FitPanel::default(),
             xrd: XrdPanel::default(),
             view: View::default(),
@@ -139,6 +165,8 @@ impl CartoApp {
             recovery_offer: None,
             history: History::default(),
             session_load: None,
+            recent: RecentFiles::default(),
+            png_export: None,
         }
     }
 
@@ -206,28 +234,36 @@ impl CartoApp {
         let paths = self.take_cifs(paths);
         let mut new = Vec::new();
         let mut patterns = Vec::new();
-        for path in expand_folders(&paths, &mut self.log) {
-            if is_xrd_file(&path) {
-                match load_pattern(&path) {
-                    Ok(p) => {
-                        self.log.info(format!(
-                            "opened {} (XRD pattern, {} points)",
-                            path.display(),
-                            p.pattern.npts()
-                        ));
-                        patterns.push(self.xrd.add(p));
+        for top in &paths {
+            let mut opened = false;
+            for path in expand_folders(std::slice::from_ref(top), &mut self.log) {
+                if is_xrd_file(&path) {
+                    match load_pattern(&path) {
+                        Ok(p) => {
+                            self.log.info(format!(
+                                "opened {} (XRD pattern, {} points)",
+                                path.display(),
+                                p.pattern.npts()
+                            ));
+                            patterns.push(self.xrd.add(p));
+                            opened = true;
+                        }
+                        Err(e) => self.log.error(e),
+                    }
+                    continue;
+                }
+                match self.workspace.load_file(&path) {
+                    Ok(ids) => {
+                        self.log
+                            .info(format!("opened {} ({} item(s))", path.display(), ids.len()));
+                        new.extend(ids);
+                        opened = true;
                     }
                     Err(e) => self.log.error(e),
                 }
-                continue;
             }
-            match self.workspace.load_file(&path) {
-                Ok(ids) => {
-                    self.log
-                        .info(format!("opened {} ({} item(s))", path.display(), ids.len()));
-                    new.extend(ids);
-                }
-                Err(e) => self.log.error(e),
+            if opened {
+                self.note_recent(top, RecentKind::Data);
             }
         }
         if !new.is_empty() {
@@ -354,6 +390,7 @@ impl CartoApp {
                 Picked::ExportSvg(Some(p)) => {
                     self.export_svg(&p);
                 }
+                Picked::ExportPng(Some(p)) => self.export_png(p),
                 Picked::OpenModel(Some(p)) => self.open_fit_model(p, Some(ctx.clone())),
                 Picked::SaveReport(Some(p)) => self.fit.save_report(&p, &mut self.log),
                 Picked::SaveModel(Some(p)) => {
@@ -399,6 +436,7 @@ impl CartoApp {
             &mut self.xrd,
             &mut self.view,
         );
+        let mut opened = Vec::new();
         self.loads.retain_mut(|load| {
             let ended = jobs::poll_load(load, workspace, log);
             if !load.patterns.is_empty() {
@@ -409,6 +447,13 @@ impl CartoApp {
             if !ended {
                 return true;
             }
+            // What was asked for, when something in it could be read.
+            opened.extend(
+                load.requested
+                    .iter()
+                    .filter(|r| load.opened.iter().any(|o| o.starts_with(r)))
+                    .cloned(),
+            );
             if !load.new_ids.is_empty() {
                 workspace.select_only(&load.new_ids);
                 *view = View::Spectra;
@@ -417,6 +462,9 @@ impl CartoApp {
             }
             false
         });
+        for p in opened {
+            self.note_recent(&p, RecentKind::Data);
+        }
         if let Some(job) = &mut self.job
             && jobs::poll(job, &mut self.workspace, &mut self.log)
         {
@@ -426,9 +474,11 @@ impl CartoApp {
             self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
         }
         self.poll_session_load();
+        self.poll_png_export(ctx);
         self.fit.poll(&mut self.log, Some(ctx));
         self.xrd.poll(&mut self.log);
         if self.job.is_some()
+            || self.png_export.is_some()
             || self.dialog.is_some()
             || !self.loads.is_empty()
             || self.session_load.is_some()
@@ -474,21 +524,52 @@ impl CartoApp {
             .resizable(true)
             .default_size(250.0)
             .show(ui, |ui| {
-                let action = self.tree.ui(ui, &mut self.workspace);
-                if let TreeAction::Remove = action {
-                    let ids = self.workspace.selected.clone();
-                    let n = self.workspace.remove(&ids);
-                    self.log.info(format!("removed {n} item(s)"));
+                match self.tree.ui(ui, &mut self.workspace) {
+                    TreeAction::None => {}
+                    TreeAction::Remove(ids) => {
+                        let n = self.workspace.remove(&ids);
+                        self.log.info(format!("removed {n} item(s)"));
+                    }
+                    TreeAction::Rename(id, name) => {
+                        let old = self
+                            .workspace
+                            .item(id)
+                            .map_or_else(String::new, |i| i.name.clone());
+                        match self.workspace.rename(id, &name) {
+                            Ok(()) => self.log.info(format!("renamed {old} to {}", name.trim())),
+                            Err(e) => {
+                                self.log.warn(format!("{old} not renamed: {e}"));
+                                // Still editing: the field stays open.
+                                self.tree.start_rename(id, String::new());
+                            }
+                        }
+                    }
                 }
             });
         egui::Panel::right("parameters")
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| self.params_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.plots.ui(ui, &self.workspace));
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| self.plots.ui(ui, &self.workspace))
+            .inner;
+        if let PlotAction::SetE0(e0) = action {
+            self.drag_e0(e0);
+        }
         if let Some(click) = self.plots.clicked.take() {
             self.deglitch_click(self.plots.tab, click);
         }
+    }
+
+    /// The active spectrum's e0 marker was dragged to `e0_ev`: fix e0 there,
+    /// as typing it in the parameter panel does, and recompute.
+    pub fn drag_e0(&mut self, e0_ev: f64) {
+        let Some((_, s)) = self.workspace.active_spectrum_mut() else {
+            return;
+        };
+        let mut p = s.params.clone();
+        p.pre_edge.e0 = Some(e0_ev);
+        self.edit_active(p);
     }
 
     fn menu_ui(&mut self, ui: &mut Ui) {
@@ -526,6 +607,7 @@ impl CartoApp {
                 {
                     self.file_dialog(DialogKind::SaveReport);
                 }
+                ui.menu_button("Open recent", |ui| self.recent_menu_ui(ui));
                 if ui.button("Load demo session").clicked() {
                     let ids = self.load_builtin();
                     self.workspace.select_only(&ids);
@@ -573,6 +655,16 @@ impl CartoApp {
                 {
                     self.file_dialog(DialogKind::ExportSvg);
                 }
+                if ui
+                    .add_enabled(
+                        self.view == View::Spectra && self.png_export.is_none(),
+                        egui::Button::new("Export plot as PNG…"),
+                    )
+                    .on_hover_text("The Spectra view's plot area as it is on screen")
+                    .clicked()
+                {
+                    self.file_dialog(DialogKind::ExportPng);
+                }
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -601,6 +693,102 @@ impl CartoApp {
             ui.label(RichText::new("Carto").strong());
             ui.label("— drop files anywhere to open them");
         });
+    }
+
+    /// The File ▸ Open recent submenu: newest first; a file that is gone
+    /// is listed but disabled.
+    fn recent_menu_ui(&mut self, ui: &mut Ui) {
+        if self.recent.entries.is_empty() {
+            ui.add_enabled(false, egui::Button::new("(nothing opened yet)"));
+            return;
+        }
+        let mut chosen = None;
+        for e in &self.recent.entries {
+            let name = e.path.file_name().map_or_else(
+                || e.path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let kind = match e.kind {
+                RecentKind::Data => "",
+                RecentKind::Session => "  (session)",
+            };
+            let exists = e.path.exists();
+            let text = if exists {
+                format!("{name}{kind}")
+            } else {
+                format!("{name}{kind}  (missing)")
+            };
+            if ui
+                .add_enabled(exists, egui::Button::new(text))
+                .on_hover_text(e.path.display().to_string())
+                .on_disabled_hover_text(format!("{} no longer exists", e.path.display()))
+                .clicked()
+            {
+                chosen = Some(e.clone());
+                ui.close();
+            }
+        }
+        ui.separator();
+        if ui.button("Clear list").clicked() {
+            self.recent = RecentFiles::default();
+            self.save_recent();
+            ui.close();
+        }
+        if let Some(e) = chosen {
+            self.open_recent(&e, ui.ctx());
+        }
+    }
+
+    /// Open an entry of File ▸ Open recent; a file that has gone since is
+    /// an error in the log.
+    pub fn open_recent(&mut self, e: &super::recent::RecentEntry, ctx: &egui::Context) {
+        if !e.path.exists() {
+            self.log.error(format!(
+                "cannot open {}: it no longer exists",
+                e.path.display()
+            ));
+            return;
+        }
+        match e.kind {
+            RecentKind::Data => self.open_in_background(vec![e.path.clone()], ctx),
+            RecentKind::Session => {
+                self.open_session(&e.path);
+            }
+        }
+    }
+
+    /// `path` was opened: it heads File ▸ Open recent.
+    pub fn note_recent(&mut self, path: &std::path::Path, kind: RecentKind) {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        // The autosaved session is offered at start, not listed.
+        if self.state_dir.as_ref().is_some_and(|d| path.starts_with(d)) {
+            return;
+        }
+        self.recent.push(path, kind);
+        self.save_recent();
+    }
+
+    fn save_recent(&mut self) {
+        if let Some(dir) = &self.state_dir
+            && let Err(e) = self.recent.save(dir)
+        {
+            self.log.warn(e);
+        }
+    }
+
+    /// Read the recent files list from `state_dir`; what was opened before
+    /// (command-line files) stays on top.
+    pub fn load_recent(&mut self) {
+        let Some(dir) = &self.state_dir else { return };
+        let (mut list, warning) = RecentFiles::load(dir);
+        if let Some(w) = warning {
+            self.log.warn(w);
+        }
+        list.merge_newer(&self.recent);
+        self.recent = list;
+        if !self.recent.entries.is_empty() {
+            self.save_recent();
+        }
     }
 
     /// File ▸ Open: the dialog runs on its own thread so frames go on.
@@ -714,6 +902,12 @@ impl CartoApp {
                         .set_file_name("spectra.csv")
                         .save_file(),
                 ),
+                DialogKind::ExportPng => Picked::ExportPng(
+                    d.set_title("Export the plot as PNG")
+                        .add_filter("PNG", &["png"])
+                        .set_file_name("plot.png")
+                        .save_file(),
+                ),
                 DialogKind::ExportCsv => Picked::ExportCsv(
                     d.set_title("Export CSV (one file per spectrum: NAME_SPECTRUM.csv)")
                         .set_file_name("export.csv")
@@ -751,6 +945,9 @@ impl CartoApp {
             );
             return;
         }
+        let column_file = active
+            .and_then(|id| self.workspace.item(id))
+            .is_some_and(|i| i.group.is_none());
         let Some((name, s)) = self.workspace.active_spectrum_mut() else {
             ui.heading("Parameters");
             ui.label("Click a spectrum in the workspace to edit its parameters.");
@@ -759,7 +956,9 @@ impl CartoApp {
         let name = name.to_string();
         let source_is_mu = s.is_mu();
         let mut p = s.params.clone();
-        let action = self.params.ui(ui, &name, s, &mut p, n_selected);
+        let action = self
+            .params
+            .ui(ui, &name, s, &mut p, n_selected, column_file);
         match action {
             ParamAction::None => {}
             ParamAction::Changed => self.edit_active(p),
@@ -775,6 +974,11 @@ impl CartoApp {
                     "applied the parameters of {name} to {n} selected spectra"
                 ));
             }
+            ParamAction::MuFrom(choice) => {
+                if let Some(id) = active {
+                    self.set_mu_from(id, choice);
+                }
+            }
             ParamAction::ApplyToAll => {
                 let ids: Vec<u64> = self.workspace.items.iter().map(|i| i.id).collect();
                 let n = self.apply_params(&p, &ids, !source_is_mu);
@@ -782,6 +986,33 @@ impl CartoApp {
                     "applied the parameters of {name} to all {n} spectra"
                 ));
             }
+        }
+    }
+
+    /// Build μ(E) of item `id` another way from its stored columns (the
+    /// "μ(E) from" section) and recompute it; a recipe that can't be built
+    /// is an error in the log and changes nothing.
+    pub fn set_mu_from(&mut self, id: u64, choice: MuChoice) {
+        let name = self
+            .workspace
+            .item(id)
+            .map_or_else(String::new, |i| i.name.clone());
+        let recipe = match choice {
+            MuChoice::Recipe(r) => Ok(r),
+            MuChoice::Mode(m) => self.workspace.recipe_for_mode(id, m),
+        };
+        match recipe.and_then(|r| self.workspace.set_mu_recipe(id, r)) {
+            Ok(()) => {
+                if let Some(s) = self.workspace.item_mut(id).and_then(|i| i.spectrum_mut()) {
+                    s.recompute();
+                }
+                let how = self
+                    .workspace
+                    .column_spectrum(id)
+                    .map_or_else(String::new, describe_recipe);
+                self.log.info(format!("{name}: μ(E) now {how}"));
+            }
+            Err(e) => self.log.error(format!("{name}: cannot build μ(E) so: {e}")),
         }
     }
 
@@ -923,6 +1154,7 @@ enum DialogKind {
     ExportCsv,
     ExportWide,
     ExportSvg,
+    ExportPng,
 }
 
 impl CartoApp {
@@ -1058,6 +1290,74 @@ impl CartoApp {
         }
     }
 
+    /// File ▸ Export plot as PNG: ask for a screenshot of the window on
+    /// the next frame; [`Self::poll_png_export`] crops it to the plot and
+    /// writes `path`.
+    pub fn export_png(&mut self, path: PathBuf) {
+        if self.view != View::Spectra || self.plots.plot_rect().is_none() {
+            self.log
+                .warn("export: nothing is plotted (select processed spectra first)");
+            return;
+        }
+        self.png_export = Some(PngExport {
+            path,
+            started: std::time::Instant::now(),
+            requested: false,
+            image: Arc::new(Mutex::new(None)),
+        });
+    }
+
+    /// Drive a PNG export: request the screenshot, then crop, encode and
+    /// write it when it arrives, or give up after the timeout.
+    pub fn poll_png_export(&mut self, ctx: &egui::Context) {
+        let Some(job) = &mut self.png_export else {
+            return;
+        };
+        if !job.requested {
+            job.requested = true;
+            let slot = job.image.clone();
+            let repaint = ctx.clone();
+            ctx.request_screenshot(move |image| {
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(image);
+                }
+                repaint.request_repaint();
+            });
+            return;
+        }
+        let image = job.image.lock().ok().and_then(|mut i| i.take());
+        let path = job.path.clone();
+        let Some(image) = image else {
+            if job.started.elapsed() > PNG_EXPORT_TIMEOUT {
+                self.png_export = None;
+                self.log.error(format!(
+                    "export: no screenshot of the window came within {} s (a display without                      pixel read-back, or no display at all); {} was not written",
+                    PNG_EXPORT_TIMEOUT.as_secs(),
+                    path.display()
+                ));
+            }
+            return;
+        };
+        self.png_export = None;
+        let Some(rect) = self.plots.plot_rect() else {
+            self.log
+                .warn("export: the plot closed before its screenshot came; nothing written");
+            return;
+        };
+        let written =
+            super::capture::plot_png(&image, rect, ctx.pixels_per_point()).and_then(|png| {
+                crate::session::write_file_atomic(&path, &png).map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(()) => self
+                .log
+                .info(format!("exported the plot to {}", path.display())),
+            Err(e) => self
+                .log
+                .error(format!("cannot export the plot to {}: {e}", path.display())),
+        }
+    }
+
     pub fn export_csv(&mut self, base: &std::path::Path) {
         use crate::export::{ExportSpectrum, file_safe, write_csv};
         let items = self.workspace.selected_spectra();
@@ -1113,6 +1413,28 @@ impl CartoApp {
     }
 }
 
+/// "ln(I0/It) from columns i0 / it": a recipe with the file's labels.
+fn describe_recipe(x: &crate::io::XasSpectrum) -> String {
+    use crate::io::MuRecipe;
+    let l = |i: &usize| {
+        x.table
+            .labels
+            .get(*i)
+            .cloned()
+            .unwrap_or_else(|| format!("col{}", i + 1))
+    };
+    match &x.recipe {
+        MuRecipe::Transmission { i0, it } => format!("ln({}/{})", l(i0), l(it)),
+        MuRecipe::Fluorescence { i_f, i0 } => format!(
+            "({})/{}",
+            i_f.iter().map(l).collect::<Vec<_>>().join(" + "),
+            l(i0)
+        ),
+        MuRecipe::Reference { it, iref } => format!("ln({}/{})", l(it), l(iref)),
+        MuRecipe::Column { mu } => format!("column {}", l(mu)),
+    }
+}
+
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
@@ -1134,18 +1456,33 @@ fn expand_folders(paths: &[PathBuf], log: &mut Log) -> Vec<PathBuf> {
     out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the tree asks the app to do after drawing.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TreeAction {
     None,
-    Remove,
+    /// Remove these items.
+    Remove(BTreeSet<u64>),
+    /// Rename an item (Enter in its name field).
+    Rename(u64, String),
 }
 
 /// The workspace tree: items grouped by modality, multi-select, colour,
-/// remove.
+/// rename, remove.
 #[derive(Debug, Default)]
-pub struct TreePanel;
+pub struct TreePanel {
+    /// The item whose name is being edited, and the text so far.
+    pub renaming: Option<(u64, String)>,
+    /// Give the name field the keyboard focus on its next frame.
+    focus_rename: bool,
+}
 
 impl TreePanel {
+    /// Turn an item's name into a text field holding `text`.
+    pub fn start_rename(&mut self, id: u64, text: String) {
+        self.renaming = Some((id, text));
+        self.focus_rename = true;
+    }
+
     pub fn ui(&mut self, ui: &mut Ui, ws: &mut Workspace) -> TreeAction {
         let mut action = TreeAction::None;
         ui.horizontal(|ui| {
@@ -1155,17 +1492,24 @@ impl TreePanel {
                 .on_hover_text("Remove the selected items (Delete)")
                 .clicked()
             {
-                action = TreeAction::Remove;
+                action = TreeAction::Remove(ws.selected.clone());
             }
         });
         if !ws.selected.is_empty()
             && ui.ctx().memory(|m| m.focused().is_none())
             && ui.input(|i| i.key_pressed(egui::Key::Delete))
         {
-            action = TreeAction::Remove;
+            action = TreeAction::Remove(ws.selected.clone());
         }
         if ws.items.is_empty() {
             ui.label("Nothing loaded: File ▸ Open, or drop files here.");
+        }
+        if self
+            .renaming
+            .as_ref()
+            .is_some_and(|(id, _)| ws.item(*id).is_none())
+        {
+            self.renaming = None;
         }
         let modifiers = ui.input(|i| i.modifiers);
         let mut clicked = None;
@@ -1179,12 +1523,14 @@ impl TreePanel {
                 if ids.is_empty() {
                     continue;
                 }
+                let n_selected = ws.selected.len();
+                let selection = ws.selected.clone();
                 egui::CollapsingHeader::new(format!("{} ({})", m.title(), ids.len()))
                     .id_salt(m.title())
                     .default_open(true)
                     .show(ui, |ui| {
                         for id in ids {
-                            let selected = ws.selected.contains(&id);
+                            let selected = selection.contains(&id);
                             let Some(item) = ws.item_mut(id) else {
                                 continue;
                             };
@@ -1192,6 +1538,35 @@ impl TreePanel {
                                 ui.spacing_mut().interact_size.x = 18.0;
                                 ui.color_edit_button_srgba(&mut item.color)
                                     .on_hover_text("Colour of this spectrum in every plot");
+                                if let Some((rid, text)) = &mut self.renaming
+                                    && *rid == id
+                                {
+                                    let r = ui.add(
+                                        egui::TextEdit::singleline(text)
+                                            .id_salt(("rename", id))
+                                            .desired_width(ui.available_width()),
+                                    );
+                                    let r = r.on_hover_text("Enter: rename · Escape: cancel");
+                                    if std::mem::take(&mut self.focus_rename) {
+                                        r.request_focus();
+                                    }
+                                    let (enter, escape) = ui.input(|i| {
+                                        (
+                                            i.key_pressed(egui::Key::Enter),
+                                            i.key_pressed(egui::Key::Escape),
+                                        )
+                                    });
+                                    if escape {
+                                        self.renaming = None;
+                                    } else if r.lost_focus() {
+                                        // Enter commits; clicking elsewhere cancels.
+                                        if enter {
+                                            action = TreeAction::Rename(id, text.clone());
+                                        }
+                                        self.renaming = None;
+                                    }
+                                    return;
+                                }
                                 let mut text = RichText::new(&item.name);
                                 let err = item.spectrum().and_then(|s| s.error.clone());
                                 if err.is_some() {
@@ -1206,6 +1581,26 @@ impl TreePanel {
                                 if r.clicked() {
                                     clicked = Some(id);
                                 }
+                                if r.double_clicked() {
+                                    self.start_rename(id, item.name.clone());
+                                }
+                                r.context_menu(|ui| {
+                                    if ui.button("Rename").clicked() {
+                                        self.start_rename(id, item.name.clone());
+                                        ui.close();
+                                    }
+                                    // On a selected item the menu acts on the
+                                    // whole selection, else on this item.
+                                    let (label, ids) = if selected && n_selected > 1 {
+                                        (format!("Remove {n_selected} selected"), selection.clone())
+                                    } else {
+                                        ("Remove".to_string(), BTreeSet::from([id]))
+                                    };
+                                    if ui.button(label).clicked() {
+                                        action = TreeAction::Remove(ids);
+                                        ui.close();
+                                    }
+                                });
                             });
                         }
                     });

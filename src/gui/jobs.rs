@@ -227,6 +227,10 @@ pub struct LoadJob {
     pub n_patterns: usize,
     /// Ids the XRD view gave the patterns of this job (selected together).
     pub pattern_ids: Vec<u64>,
+    /// The files and folders asked for (for File ▸ Open recent).
+    pub requested: Vec<PathBuf>,
+    /// The files read without error so far.
+    pub opened: Vec<PathBuf>,
 }
 
 enum LoadMsg {
@@ -260,6 +264,7 @@ pub fn start_loading(paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     let total = paths.len();
+    let requested = paths.clone();
     std::thread::spawn(move || {
         let mut files = Vec::new();
         for p in paths {
@@ -313,6 +318,8 @@ pub fn start_loading(paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob
         patterns: Vec::new(),
         n_patterns: 0,
         pattern_ids: Vec::new(),
+        requested,
+        opened: Vec::new(),
     }
 }
 
@@ -344,6 +351,7 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
                     Ok(ids) => {
                         log.info(format!("opened {file} ({} item(s))", ids.len()));
                         job.new_ids.extend(ids);
+                        job.opened.push(PathBuf::from(file));
                     }
                     Err(e) => log.error(e),
                 }
@@ -358,6 +366,7 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
                         ));
                         job.n_patterns += 1;
                         job.patterns.push(p);
+                        job.opened.push(PathBuf::from(file));
                     }
                     Err(e) => log.error(e),
                 }

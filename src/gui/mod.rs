@@ -9,6 +9,7 @@
 //! - [`jobs`]: background processing with progress and cancel, and the log
 
 pub mod app;
+pub mod capture;
 pub mod fit;
 pub mod history;
 pub mod jobs;
@@ -16,6 +17,7 @@ pub mod ops;
 pub mod params;
 pub mod persist;
 pub mod plots;
+pub mod recent;
 pub mod svg;
 pub mod workspace;
 pub mod xrd;
@@ -92,6 +94,7 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
             Err(e) => app.log.warn(format!("no autosave: {e}")),
         }
         app.state_dir = Some(dir.clone());
+        app.load_recent();
     }
 
     let wants_screenshot = opts.screenshot.is_some();
@@ -215,17 +218,6 @@ impl eframe::App for Shell {
 
 fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
-    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
-    let [w, h] = image.size;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().map_err(|e| err(&e))?;
-    let bytes: Vec<u8> = image
-        .pixels
-        .iter()
-        .flat_map(|c| c.to_srgba_unmultiplied())
-        .collect();
-    writer.write_image_data(&bytes).map_err(|e| err(&e))?;
-    writer.finish().map_err(|e| err(&e))
+    let bytes = capture::encode_png(image).map_err(|e| err(&e))?;
+    std::fs::write(path, bytes).map_err(|e| err(&e))
 }

@@ -5,11 +5,22 @@
 
 use egui::{DragValue, Grid, RichText, Ui};
 
-use super::workspace::Spectrum;
+use super::workspace::{Input, Spectrum, mode_of};
+use crate::io::{MuMode, MuRecipe, XasSpectrum};
 use crate::xas::{ChainParams, Window};
 
+/// A new way to build μ(E) from the file's columns, asked for in the
+/// "μ(E) from" section.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MuChoice {
+    /// Another kind: the app finds its counters by name.
+    Mode(MuMode),
+    /// Other columns for the same kind.
+    Recipe(MuRecipe),
+}
+
 /// What the panel asks the app to do after drawing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ParamAction {
     None,
     /// The active spectrum's parameters changed: recompute it now.
@@ -17,12 +28,21 @@ pub enum ParamAction {
     ApplyToSelected,
     ApplyToAll,
     ResetToDefaults,
+    /// Derive μ(E) again from the stored columns.
+    MuFrom(MuChoice),
 }
+
+const MODES: [(MuMode, &str); 4] = [
+    (MuMode::Transmission, "transmission ln(I0/It)"),
+    (MuMode::Fluorescence, "fluorescence ΣIf/I0"),
+    (MuMode::Reference, "reference ln(It/Iref)"),
+    (MuMode::Column, "one column (μ as recorded)"),
+];
 
 #[derive(Debug, Default)]
 pub struct ParamPanel;
 
-const WINDOWS: [(Window, &str); 6] = [
+pub(super) const WINDOWS: [(Window, &str); 6] = [
     (Window::Hanning, "hanning"),
     (Window::Kaiser, "kaiser"),
     (Window::Gaussian, "gaussian"),
@@ -31,9 +51,19 @@ const WINDOWS: [(Window, &str); 6] = [
     (Window::Parzen, "parzen"),
 ];
 
+/// Larch's name of a window shape.
+pub(super) fn window_name(w: Window) -> &'static str {
+    WINDOWS
+        .iter()
+        .find(|(x, _)| *x == w)
+        .map_or("?", |(_, n)| *n)
+}
+
 impl ParamPanel {
     /// `p` (a copy of `s.params`) is edited in place; `s.result` gives the
-    /// values Larch's rules chose.
+    /// values Larch's rules chose. `column_file`: μ(E) is built from the
+    /// columns of a file (not stored, as in an Athena group), so the panel
+    /// offers to choose how.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
@@ -41,6 +71,7 @@ impl ParamPanel {
         s: &Spectrum,
         p: &mut ChainParams,
         n_selected: usize,
+        column_file: bool,
     ) -> ParamAction {
         let (is_mu, result, error) = (s.is_mu(), s.result.as_ref(), s.error.as_deref());
         let mut action = ParamAction::None;
@@ -78,6 +109,12 @@ impl ParamPanel {
         let pre = result.and_then(|r| r.pre.as_ref());
         let bkg = result.and_then(|r| r.bkg.as_ref());
         egui::ScrollArea::vertical().show(ui, |ui| {
+            if column_file
+                && let Input::Mu(x) = &*s.input
+                && let Some(c) = mu_from_ui(ui, x)
+            {
+                action = ParamAction::MuFrom(c);
+            }
             if is_mu {
                 ui.label(RichText::new("pre_edge").strong());
                 Grid::new("pre_edge_grid").num_columns(3).show(ui, |ui| {
@@ -123,12 +160,7 @@ impl ParamPanel {
                 changed |= num(ui, "dk", "Å⁻¹", &mut f.dk, 0.05, 0.0..=10.0);
                 let l = ui.label("window");
                 egui::ComboBox::from_id_salt("ft_window")
-                    .selected_text(
-                        WINDOWS
-                            .iter()
-                            .find(|(w, _)| *w == f.window)
-                            .map_or("?", |(_, n)| *n),
-                    )
+                    .selected_text(window_name(f.window))
                     .show_ui(ui, |ui| {
                         for (w, n) in WINDOWS {
                             changed |= ui.selectable_value(&mut f.window, w, n).changed();
@@ -146,6 +178,98 @@ impl ParamPanel {
         }
         action
     }
+}
+
+/// The "μ(E) from" section: the kind of μ and, for it, which columns are
+/// numerator and denominator (labels from the file's table).
+fn mu_from_ui(ui: &mut Ui, x: &XasSpectrum) -> Option<MuChoice> {
+    let mut choice = None;
+    let t = &x.table;
+    let label = |i: usize| {
+        t.labels
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("col{}", i + 1))
+    };
+    let cols: Vec<usize> = (0..t.columns.len())
+        .filter(|&c| c != x.energy_column)
+        .collect();
+    ui.label(RichText::new("μ(E) from").strong())
+        .on_hover_text("How μ(E) is built from the file's columns (carto xas --mu)");
+    Grid::new("mu_from_grid").num_columns(2).show(ui, |ui| {
+        let mode = mode_of(&x.recipe);
+        let l = ui.label("mode");
+        egui::ComboBox::from_id_salt("mu_mode")
+            .selected_text(MODES.iter().find(|m| m.0 == mode).map_or("?", |m| m.1))
+            .show_ui(ui, |ui| {
+                for (m, n) in MODES {
+                    if ui.selectable_label(m == mode, n).clicked() && m != mode {
+                        choice = Some(MuChoice::Mode(m));
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        ui.end_row();
+        // One combo per column the recipe uses; picking gives a new recipe.
+        let pick = |ui: &mut Ui, name: &str, now: &str, current: Option<usize>| {
+            let mut picked = None;
+            let l = ui.label(name);
+            egui::ComboBox::from_id_salt(("mu_col", name))
+                .selected_text(now)
+                .show_ui(ui, |ui| {
+                    for &c in &cols {
+                        if ui.selectable_label(current == Some(c), label(c)).clicked()
+                            && current != Some(c)
+                        {
+                            picked = Some(c);
+                        }
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.end_row();
+            picked
+        };
+        let new = match x.recipe.clone() {
+            MuRecipe::Transmission { i0, it } => {
+                let a = pick(ui, "I0 (numerator)", &label(i0), Some(i0));
+                let b = pick(ui, "It (denominator)", &label(it), Some(it));
+                (a.is_some() || b.is_some()).then(|| MuRecipe::Transmission {
+                    i0: a.unwrap_or(i0),
+                    it: b.unwrap_or(it),
+                })
+            }
+            MuRecipe::Fluorescence { i_f, i0 } => {
+                let (now, current) = match i_f.as_slice() {
+                    [one] => (label(*one), Some(*one)),
+                    many => (format!("Σ of {} channels", many.len()), None),
+                };
+                let a = pick(ui, "If (numerator)", &now, current);
+                let b = pick(ui, "I0 (denominator)", &label(i0), Some(i0));
+                (a.is_some() || b.is_some()).then(|| MuRecipe::Fluorescence {
+                    i_f: a.map_or(i_f, |a| vec![a]),
+                    i0: b.unwrap_or(i0),
+                })
+            }
+            MuRecipe::Reference { it, iref } => {
+                let a = pick(ui, "It (numerator)", &label(it), Some(it));
+                let b = pick(ui, "Iref (denominator)", &label(iref), Some(iref));
+                (a.is_some() || b.is_some()).then(|| MuRecipe::Reference {
+                    it: a.unwrap_or(it),
+                    iref: b.unwrap_or(iref),
+                })
+            }
+            MuRecipe::Column { mu } => {
+                pick(ui, "μ column", &label(mu), Some(mu)).map(|mu| MuRecipe::Column { mu })
+            }
+        };
+        if let Some(r) = new {
+            choice = Some(MuChoice::Recipe(r));
+        }
+    });
+    ui.add_space(6.0);
+    choice
 }
 
 fn num(

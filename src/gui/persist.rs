@@ -14,7 +14,10 @@ use super::app::{CartoApp, builtin_bytes};
 use super::history::{DocState, History, ItemState, StateData, Step};
 use super::jobs::{BgTask, TaskPoll};
 use super::plots::PlotTab;
-use super::workspace::{Entry, Input, ItemData, dataset_entries, edited_input, parse_bytes_with};
+use super::recent::RecentKind;
+use super::workspace::{
+    Entry, Input, ItemData, dataset_entries, edited_input, parse_bytes_with, with_recipe,
+};
 use crate::io::{ColumnTable, MuMode, MuRecipe, XasSpectrum};
 use crate::session::{
     self, BLOB_PREFIX, BUILTIN_PREFIX, FileCheck, FitSession, HistorySession, HistoryStep,
@@ -65,6 +68,9 @@ impl CartoApp {
                 show_pre_post: self.plots.options.show_pre_post,
                 fit_view: self.view == View::Fit,
                 xrd_view: self.view == View::Xrd,
+                xftr: self.plots.options.xftr.clone(),
+                show_rwindow: self.plots.options.show_rwindow,
+                chik_in_q: self.plots.options.chik_in_q,
             },
             // A model the writer cannot express (never one from a file) is
             // left out rather than saved wrong.
@@ -88,6 +94,7 @@ impl CartoApp {
                 self.log
                     .info(format!("session saved to {}", path.display()));
                 self.session_path = Some(path.to_path_buf());
+                self.note_recent(path, RecentKind::Session);
                 true
             }
             Err(e) => {
@@ -248,6 +255,9 @@ impl CartoApp {
         self.plots.options.re_im = v.re_im;
         self.plots.options.show_window = v.show_window;
         self.plots.options.show_pre_post = v.show_pre_post;
+        self.plots.options.xftr = v.xftr.clone();
+        self.plots.options.show_rwindow = v.show_rwindow;
+        self.plots.options.chik_in_q = v.chik_in_q;
         // The session is the whole analysis: its fit model, or none.
         self.fit.clear();
         if let Some(f) = &s.fit {
@@ -307,12 +317,22 @@ fn state_to_session(
         }
         StateData::Feff(_) => (None, Vec::new()),
     };
+    // The columns, whenever the recipe was overridden (the reader's choice
+    // for `mu` may not be what was picked).
+    let mu_recipe = match (&st.data, st.mu, &st.group) {
+        (StateData::Spectrum { raw, .. }, Some(_), None) => match raw.as_ref() {
+            Input::Mu(x) => Some(x.recipe.clone()),
+            Input::Chi(_) => None,
+        },
+        _ => None,
+    };
     SessionItem {
         name: st.name.clone(),
         path: st.file.clone(),
         sha256: st.sha256.clone(),
         group: st.group.clone(),
         mu: st.mu,
+        mu_recipe,
         params,
         color: st.color.to_srgba_unmultiplied(),
         edits,
@@ -559,6 +579,18 @@ impl<'a> Loader<'a> {
         };
         let data = match data {
             Ok(raw) => {
+                let raw = match &it.mu_recipe {
+                    Some(r) => match with_recipe(&raw, r, &it.path) {
+                        Ok(x) => x,
+                        Err(e) => {
+                            self.files
+                                .errors
+                                .push(format!("session: {}: μ(E) recipe: {e}", it.name));
+                            raw
+                        }
+                    },
+                    None => raw,
+                };
                 let input = self.edited_input(it, &raw)?;
                 StateData::Spectrum {
                     raw,

@@ -2,11 +2,14 @@
 //! tests check); [`PlotPanel::ui`] draws it with egui_plot.
 
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotTransform, Points, VLine};
+use num_complex::Complex64;
 
 use super::ops::{PlotClick, deglitch_overlay};
 
-use super::workspace::Workspace;
+use super::workspace::{Processed, Workspace};
+use crate::xas::fourier::RParams;
+use crate::xas::{ChiQ, xftr};
 
 /// The plot tabs (also `carto --plot NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,16 +22,25 @@ pub enum PlotTab {
     ChiK,
     /// |χ(R)| (optionally Re and Im).
     ChiR,
+    /// Re χ(q): χ(R) back-transformed over the R window (Larch `xftr`).
+    ChiQ,
 }
 
 impl PlotTab {
-    pub const ALL: [PlotTab; 4] = [PlotTab::Mu, PlotTab::Norm, PlotTab::ChiK, PlotTab::ChiR];
+    pub const ALL: [PlotTab; 5] = [
+        PlotTab::Mu,
+        PlotTab::Norm,
+        PlotTab::ChiK,
+        PlotTab::ChiR,
+        PlotTab::ChiQ,
+    ];
     pub fn title(self) -> &'static str {
         match self {
             PlotTab::Mu => "μ(E)",
             PlotTab::Norm => "normalized μ(E)",
             PlotTab::ChiK => "χ(k)",
             PlotTab::ChiR => "|χ(R)|",
+            PlotTab::ChiQ => "χ(q)",
         }
     }
     /// Axis names and units (x name, x unit, y name, y unit) for the axes
@@ -46,9 +58,15 @@ impl PlotTab {
                 format!("Å⁻{n}"),
             ],
             PlotTab::ChiR => ["R".into(), "Å".into(), "|χ(R)|".into(), format!("Å⁻{n1}")],
+            // Larch labels χ(q) with the k-weight's units: it is the
+            // back-transform of kⁿ·χ(k)·W(k).
+            PlotTab::ChiQ => ["q".into(), "Å⁻¹".into(), "Re χ(q)".into(), format!("Å⁻{n}")],
         };
         if kweight == 0.0 && self == PlotTab::ChiK {
             return ["k".into(), "Å⁻¹".into(), "χ(k)".into(), String::new()];
+        }
+        if kweight == 0.0 && self == PlotTab::ChiQ {
+            return ["q".into(), "Å⁻¹".into(), "Re χ(q)".into(), String::new()];
         }
         v
     }
@@ -78,8 +96,12 @@ pub enum Role {
     /// A vertical marker at points[0][0].
     E0,
     FtWindow,
+    /// The back-transform's R window on the χ(R) tab.
+    RWindow,
     Real,
     Imag,
+    /// kⁿ·χ(k) drawn under χ(q) for comparison (Athena's "plot in q").
+    ChiK,
 }
 
 /// One curve of a plot, as plain data.
@@ -100,6 +122,12 @@ pub struct PlotOptions {
     pub re_im: bool,
     pub show_window: bool,
     pub show_pre_post: bool,
+    /// The back-transform to χ(q) (R window: rmin, rmax, dr, window).
+    pub xftr: RParams,
+    /// χ(R) tab: the R window, dashed.
+    pub show_rwindow: bool,
+    /// χ(q) tab: also kⁿ·χ(k), dashed.
+    pub chik_in_q: bool,
 }
 
 impl Default for PlotOptions {
@@ -109,8 +137,42 @@ impl Default for PlotOptions {
             re_im: false,
             show_window: true,
             show_pre_post: true,
+            xftr: RParams::default(),
+            show_rwindow: true,
+            chik_in_q: false,
         }
     }
+}
+
+/// χ(q) of one processed spectrum: its χ(R) back-transformed with `p`
+/// (Larch `xftr`), kept to q ≤ the end of its χ(k) as Larch's
+/// `plot_chiq` shows it.
+pub fn chi_q(r: &Processed, p: &RParams) -> Result<ChiQ, String> {
+    let c = &r.chir;
+    let chir: Vec<Complex64> = c
+        .chir_re
+        .iter()
+        .zip(&c.chir_im)
+        .map(|(&re, &im)| Complex64::new(re, im))
+        .collect();
+    let mut q = xftr(&c.r_ang, &chir, p).map_err(|e| format!("back-transform: {e}"))?;
+    let qmax = r.k_inv_ang.last().copied().unwrap_or(0.0);
+    let n = q.q_inv_ang.iter().take_while(|&&x| x <= qmax).count();
+    q.q_inv_ang.truncate(n);
+    q.chiq_re.truncate(n);
+    q.chiq_im.truncate(n);
+    q.chiq_mag.truncate(n);
+    Ok(q)
+}
+
+/// kⁿ·χ(k) with the spectrum's FT k-weight.
+fn k_weighted(r: &Processed) -> Vec<f64> {
+    let n = r.ft.kweight;
+    r.k_inv_ang
+        .iter()
+        .zip(&r.chi)
+        .map(|(k, chi)| chi * k.powf(n))
+        .collect()
 }
 
 fn zip(x: &[f64], y: &[f64]) -> Vec<[f64; 2]> {
@@ -171,13 +233,7 @@ pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
                 );
             }
             PlotTab::ChiK => {
-                let n = r.ft.kweight;
-                let y: Vec<f64> = r
-                    .k_inv_ang
-                    .iter()
-                    .zip(&r.chi)
-                    .map(|(k, chi)| chi * k.powf(n))
-                    .collect();
+                let y = k_weighted(r);
                 let ymax = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
                 add(Role::Data, item.name.clone(), c, zip(&r.k_inv_ang, &y));
                 if opt.show_window && !r.chir.kwin.is_empty() {
@@ -214,10 +270,59 @@ pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
                         zip(&r.chir.r_ang, &r.chir.chir_im),
                     );
                 }
+                if opt.show_rwindow
+                    && let Ok(q) = chi_q(r, &opt.xftr)
+                {
+                    let ymax = r.chir.chir_mag.iter().fold(0.0f64, |m, v| m.max(*v));
+                    let w: Vec<[f64; 2]> = r
+                        .chir
+                        .r_ang
+                        .iter()
+                        .zip(&q.rwin)
+                        .map(|(&x, w)| [x, w * ymax])
+                        .collect();
+                    add(Role::RWindow, format!("{} R window", item.name), faint, w);
+                }
+            }
+            PlotTab::ChiQ => {
+                // A failing back-transform (an impossible window) leaves
+                // the spectrum out; the tab's option bar says why.
+                let Ok(q) = chi_q(r, &opt.xftr) else { continue };
+                add(
+                    Role::Data,
+                    item.name.clone(),
+                    c,
+                    zip(&q.q_inv_ang, &q.chiq_re),
+                );
+                if opt.chik_in_q {
+                    add(
+                        Role::ChiK,
+                        format!("{} k-weighted χ(k)", item.name),
+                        faint,
+                        zip(&r.k_inv_ang, &k_weighted(r)),
+                    );
+                }
             }
         }
     }
     out
+}
+
+/// What the plot asks the app to do after drawing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PlotAction {
+    None,
+    /// The active spectrum's e0 marker was dragged here (eV).
+    SetE0(f64),
+}
+
+/// How close (in points) the pointer must be to the e0 marker to grab it.
+pub const E0_GRAB_DISTANCE: f32 = 6.0;
+
+/// Whether a pointer at screen x `pointer_x` grabs a marker drawn at
+/// screen x `marker_x`.
+pub fn grabs_marker(pointer_x: f32, marker_x: f32) -> bool {
+    (pointer_x - marker_x).abs() <= E0_GRAB_DISTANCE
 }
 
 #[derive(Debug)]
@@ -231,9 +336,12 @@ pub struct PlotPanel {
     pub deglitch: bool,
     /// A click on the plot in deglitch mode (taken by the app).
     pub clicked: Option<PlotClick>,
-    /// Plot ↔ screen mapping of the last frame (for tests and hit tests).
-    pub transform: Option<egui_plot::PlotTransform>,
     reset_view: bool,
+    /// The plot's screen ↔ plot mapping of the last frame (where the e0
+    /// marker is on screen before this frame's plot is built).
+    transform: Option<PlotTransform>,
+    /// The e0 marker is held by the mouse.
+    dragging_e0: bool,
 }
 
 impl Default for PlotPanel {
@@ -244,15 +352,32 @@ impl Default for PlotPanel {
             cursor: None,
             deglitch: false,
             clicked: None,
-            transform: None,
             reset_view: false,
+            transform: None,
+            dragging_e0: false,
         }
     }
 }
 
 impl PlotPanel {
-    pub fn ui(&mut self, ui: &mut Ui, ws: &Workspace) {
-        ui.horizontal(|ui| {
+    /// The plot's mapping between screen and plot coordinates, as drawn in
+    /// the last frame (None before the first plot).
+    pub fn transform(&self) -> Option<PlotTransform> {
+        self.transform
+    }
+
+    /// The plot area on screen in the last frame (points).
+    pub fn plot_rect(&self) -> Option<egui::Rect> {
+        self.transform.map(|t| *t.frame())
+    }
+
+    /// True while the e0 marker is being dragged.
+    pub fn dragging_e0(&self) -> bool {
+        self.dragging_e0
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, ws: &Workspace) -> PlotAction {
+        ui.horizontal_wrapped(|ui| {
             for t in PlotTab::ALL {
                 if ui.selectable_label(self.tab == t, t.title()).clicked() && self.tab != t {
                     self.tab = t;
@@ -272,6 +397,13 @@ impl PlotPanel {
                 }
                 PlotTab::ChiR => {
                     ui.checkbox(&mut self.options.re_im, "Re / Im");
+                    ui.checkbox(&mut self.options.show_rwindow, "R window");
+                    r_window_ui(ui, &mut self.options.xftr);
+                }
+                PlotTab::ChiQ => {
+                    ui.checkbox(&mut self.options.chik_in_q, "k-weighted χ(k)")
+                        .on_hover_text("Also the k-weighted χ(k), dashed (Athena's plot in q)");
+                    r_window_ui(ui, &mut self.options.xftr);
                 }
             }
             if ui
@@ -306,6 +438,16 @@ impl PlotPanel {
             None => "(move the cursor over the plot for a readout)".to_string(),
         };
         ui.label(readout);
+        if self.tab == PlotTab::ChiQ
+            && let Some(Err(e)) = ws
+                .selected_spectra()
+                .iter()
+                .filter_map(|i| i.spectrum().and_then(|s| s.result.as_ref()))
+                .map(|r| chi_q(r, &self.options.xftr))
+                .find(Result::is_err)
+        {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
 
         if all.is_empty() {
             ui.centered_and_justified(|ui| {
@@ -314,7 +456,39 @@ impl PlotPanel {
                 );
             });
             self.cursor = None;
-            return;
+            self.transform = None;
+            self.dragging_e0 = false;
+            return PlotAction::None;
+        }
+        // The active spectrum's e0 marker can be dragged (μ(E), normalized).
+        let active_e0 = ws.active.and_then(|id| {
+            all.iter()
+                .find(|s| s.item == id && s.role == Role::E0)
+                .and_then(|s| s.points.first())
+                .map(|p| p[0])
+        });
+        let (pointer, pressed, down) = ui.input(|i| {
+            (
+                i.pointer.interact_pos(),
+                i.pointer.primary_pressed(),
+                i.pointer.primary_down(),
+            )
+        });
+        let near_e0 = match (self.transform, active_e0, pointer) {
+            // Over the plot itself, not a menu or window above it.
+            (Some(t), Some(e0), Some(p)) => {
+                ui.rect_contains_pointer(*t.frame())
+                    && grabs_marker(p.x, t.position_from_point_x(e0))
+            }
+            _ => false,
+        };
+        if pressed && near_e0 {
+            self.dragging_e0 = true;
+        } else if !down || active_e0.is_none() {
+            self.dragging_e0 = false;
+        }
+        if near_e0 || self.dragging_e0 {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
         }
         let mut plot = Plot::new(("plot", self.tab as u8))
             .legend(Legend::default())
@@ -341,6 +515,10 @@ impl PlotPanel {
             );
         }
         let warn = ui.visuals().warn_fg_color;
+        if self.dragging_e0 {
+            // The drag moves the marker, not the view.
+            plot = plot.allow_drag(false);
+        }
         let resp = plot.show(ui, |pui| {
             if let Some(points) = overlay {
                 pui.points(
@@ -386,7 +564,9 @@ impl PlotPanel {
                         .color(s.color);
                         line = match role {
                             Role::Data => line.width(1.5),
-                            Role::Imag | Role::FtWindow => line.style(LineStyle::dashed_dense()),
+                            Role::Imag | Role::FtWindow | Role::RWindow | Role::ChiK => {
+                                line.style(LineStyle::dashed_dense())
+                            }
                             _ => line.width(1.0),
                         };
                         pui.line(line);
@@ -398,10 +578,57 @@ impl PlotPanel {
         self.transform = Some(resp.transform);
         let (cursor, click) = resp.inner;
         self.cursor = cursor.map(|p| [p.x, p.y]);
-        if self.deglitch && click.is_some() {
+        if self.deglitch && click.is_some() && !self.dragging_e0 {
             self.clicked = click;
         }
+        if !self.dragging_e0 {
+            return PlotAction::None;
+        }
+        // From the pointer itself: egui_plot's pointer_coordinate takes
+        // the drag delta off, for a view that pans with the drag.
+        let x = ui
+            .input(|i| i.pointer.latest_pos())
+            .map(|p| resp.transform.value_from_position(p).x);
+        match x {
+            Some(x) if x.is_finite() && Some(x) != active_e0 => PlotAction::SetE0(x),
+            _ => PlotAction::None,
+        }
     }
+}
+
+/// The back-transform's R window (Larch `xftr` rmin, rmax, dr, window),
+/// shared by the χ(R) tab (where it is drawn) and the χ(q) tab.
+fn r_window_ui(ui: &mut Ui, p: &mut RParams) {
+    ui.separator();
+    ui.label("R window:");
+    for (name, v) in [("rmin", &mut p.rmin), ("rmax", &mut p.rmax)] {
+        let l = ui.label(name);
+        ui.add(
+            egui::DragValue::new(v)
+                .speed(0.01)
+                .range(0.0..=30.0)
+                .suffix(" Å"),
+        )
+        .labelled_by(l.id);
+    }
+    let l = ui.label("dr");
+    ui.add(
+        egui::DragValue::new(&mut p.dr)
+            .speed(0.01)
+            .range(0.0..=10.0)
+            .suffix(" Å"),
+    )
+    .labelled_by(l.id);
+    let l = ui.label("window");
+    egui::ComboBox::from_id_salt("r_window")
+        .selected_text(super::params::window_name(p.window))
+        .show_ui(ui, |ui| {
+            for (w, n) in super::params::WINDOWS {
+                ui.selectable_value(&mut p.window, w, n);
+            }
+        })
+        .response
+        .labelled_by(l.id);
 }
 
 fn unit_suffix(u: &str) -> String {
@@ -415,6 +642,13 @@ fn unit_suffix(u: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_e0_marker_is_grabbed_within_six_points() {
+        assert!(grabs_marker(100.0, 100.0));
+        assert!(grabs_marker(94.0, 100.0) && grabs_marker(106.0, 100.0));
+        assert!(!grabs_marker(93.5, 100.0) && !grabs_marker(106.5, 100.0));
+    }
 
     #[test]
     fn superscripts_for_axis_units() {

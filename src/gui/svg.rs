@@ -130,7 +130,7 @@ pub fn plot_svg(series: &[Series], title: &str, x_label: &str, y_label: &str) ->
     for c in series {
         let dash = match c.role {
             Role::Data => "",
-            Role::E0 | Role::FtWindow => r#" stroke-dasharray="6 4""#,
+            Role::E0 | Role::FtWindow | Role::RWindow => r#" stroke-dasharray="6 4""#,
             _ => r#" stroke-dasharray="2 3""#,
         };
         if c.role == Role::E0 {

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use egui::Color32;
 
-use crate::io::{self, ChiData, Dataset, LoadOptions, MuMode, XasSpectrum, feff::FeffPath};
+use crate::io::{
+    self, ChiData, Dataset, LoadOptions, MuMode, MuRecipe, XasSpectrum, feff::FeffPath,
+};
 use crate::session::sha256_hex;
 use crate::xas::edit::{Edit, apply_edits};
 use crate::xas::{self, Autobk, ChainParams, ChiR, FtParams, PreEdge};
@@ -110,6 +112,23 @@ pub fn edited_input(raw: &Arc<Input>, edits: &[Edit]) -> Result<Arc<Input>, Stri
         energy_unit: s.energy_unit,
         recipe: s.recipe.clone(),
         table,
+    })))
+}
+
+/// `raw` with μ(E) derived again from its columns by `recipe` (the
+/// μ(E)-from picker; sessions replay it).
+pub fn with_recipe(raw: &Arc<Input>, recipe: &MuRecipe, file: &str) -> Result<Arc<Input>, String> {
+    let Input::Mu(x) = raw.as_ref() else {
+        return Err("χ(k) has no μ(E) recipe".into());
+    };
+    if x.recipe == *recipe {
+        return Ok(raw.clone());
+    }
+    let mu = recipe.build(&x.table, file).map_err(|e| e.to_string())?;
+    Ok(Arc::new(Input::Mu(XasSpectrum {
+        mu,
+        recipe: recipe.clone(),
+        ..x.clone()
     })))
 }
 
@@ -458,6 +477,78 @@ impl Workspace {
             .collect()
     }
 
+    /// Rename an item; the name is trimmed and must not be empty.
+    pub fn rename(&mut self, id: u64, name: &str) -> Result<(), String> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err("a name cannot be empty".into());
+        }
+        let item = self.item_mut(id).ok_or("the item is gone")?;
+        item.name = name.to_string();
+        Ok(())
+    }
+
+    /// The μ(E) spectrum of an item whose μ is derived from the columns of
+    /// a file (not an Athena group, whose μ is stored as such).
+    pub fn column_spectrum(&self, id: u64) -> Option<&XasSpectrum> {
+        let item = self.item(id).filter(|i| i.group.is_none())?;
+        // The data as read: an edited input keeps no columns.
+        match &*item.spectrum()?.raw {
+            Input::Mu(x) => Some(x),
+            Input::Chi(_) => None,
+        }
+    }
+
+    /// The recipe the reader would choose for `mode` from the item's stored
+    /// table (the counters found by name, as `carto xas --mu MODE`); when
+    /// it finds none, the first pair of other columns that gives a finite
+    /// μ, so the columns can then be picked by hand.
+    pub fn recipe_for_mode(&self, id: u64, mode: MuMode) -> Result<MuRecipe, String> {
+        let item = self.item(id).ok_or("the item is gone")?;
+        let x = self
+            .column_spectrum(id)
+            .ok_or_else(|| format!("{}: μ(E) is not built from columns", item.name))?;
+        let opts = LoadOptions {
+            mu_mode: Some(mode),
+            columns: None,
+        };
+        let by_name = io::beamline::to_xas(x.table.clone(), &item.file, &opts);
+        let e = match by_name {
+            Ok(s) => return Ok(s.recipe),
+            Err(e) => e.to_string(),
+        };
+        fallback_recipe(x, mode).ok_or(e)
+    }
+
+    /// Derive μ(E) again from the item's stored table with `recipe` (the
+    /// core's [`MuRecipe::build`], no disk read), record the choice in
+    /// `item.mu` and mark the spectrum for processing. The energy grid and
+    /// the parameters stay. Err: why μ can't be built that way (nothing
+    /// changes then).
+    pub fn set_mu_recipe(&mut self, id: u64, recipe: MuRecipe) -> Result<(), String> {
+        let item = self.item(id).ok_or("the item is gone")?;
+        let x = self
+            .column_spectrum(id)
+            .ok_or_else(|| format!("{}: μ(E) is not built from columns", item.name))?;
+        if x.recipe == recipe {
+            return Ok(());
+        }
+        let raw = match item.spectrum() {
+            Some(s) => with_recipe(&s.raw, &recipe, &item.file)?,
+            None => return Err(format!("{}: not a spectrum", item.name)),
+        };
+        let item = self.item_mut(id).ok_or("the item is gone")?;
+        item.mu = Some(mode_of(&recipe));
+        if let Some(s) = item.spectrum_mut() {
+            // The edits (deglitch, shift, rebin) apply to the new μ(E).
+            let input = edited_input(&raw, &s.edits)?;
+            s.raw = raw;
+            let edits = s.edits.clone();
+            s.set_input(input, edits);
+        }
+        Ok(())
+    }
+
     /// The spectrum the parameter panel edits.
     pub fn active_spectrum_mut(&mut self) -> Option<(&str, &mut Spectrum)> {
         let id = self.active?;
@@ -553,6 +644,54 @@ pub fn parse_bytes_with(bytes: &[u8], file: &str, mu: Option<MuMode>) -> Result<
         .map_err(|e| e.to_string())
 }
 
+/// The kind of μ a recipe builds.
+pub fn mode_of(r: &MuRecipe) -> MuMode {
+    match r {
+        MuRecipe::Transmission { .. } => MuMode::Transmission,
+        MuRecipe::Fluorescence { .. } => MuMode::Fluorescence,
+        MuRecipe::Reference { .. } => MuMode::Reference,
+        MuRecipe::Column { .. } => MuMode::Column,
+    }
+}
+
+/// A recipe of kind `mode` from columns other than the energy, trying the
+/// columns the current recipe uses first; the first that builds a finite μ.
+fn fallback_recipe(x: &XasSpectrum, mode: MuMode) -> Option<MuRecipe> {
+    let used: Vec<usize> = match &x.recipe {
+        MuRecipe::Transmission { i0, it } => vec![*i0, *it],
+        MuRecipe::Fluorescence { i_f, i0 } => i_f.iter().copied().chain([*i0]).collect(),
+        MuRecipe::Reference { it, iref } => vec![*it, *iref],
+        MuRecipe::Column { mu } => vec![*mu],
+    };
+    let mut cols: Vec<usize> = used;
+    cols.extend(0..x.table.columns.len());
+    let mut seen = Vec::new();
+    cols.retain(|&c| {
+        c != x.energy_column && c < x.table.columns.len() && {
+            let new = !seen.contains(&c);
+            seen.push(c);
+            new
+        }
+    });
+    let recipe = |a: usize, b: usize| match mode {
+        MuMode::Transmission => MuRecipe::Transmission { i0: a, it: b },
+        MuMode::Fluorescence => MuRecipe::Fluorescence {
+            i_f: vec![a],
+            i0: b,
+        },
+        MuMode::Reference => MuRecipe::Reference { it: a, iref: b },
+        MuMode::Column => MuRecipe::Column { mu: a },
+    };
+    let builds = |r: &MuRecipe| r.build(&x.table, "").is_ok();
+    if mode == MuMode::Column {
+        return cols.iter().map(|&a| recipe(a, a)).find(builds);
+    }
+    cols.iter()
+        .flat_map(|&a| cols.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
+        .map(|(a, b)| recipe(a, b))
+        .find(builds)
+}
+
 fn spectrum(input: Input) -> ItemData {
     ItemData::Spectrum(Box::new(Spectrum::new(input)))
 }
@@ -614,6 +753,61 @@ mod tests {
         s.recompute();
         assert!(!s.needs_processing());
         assert_eq!(s.result.as_ref().map(|r| r.ft.kweight), Some(2.0));
+    }
+
+    #[test]
+    fn mu_is_derived_again_from_the_stored_table() {
+        let (mut w, ids) = ws(1);
+        let id = ids[0];
+        let x = w.column_spectrum(id).expect("column file").clone();
+        assert_eq!(mode_of(&x.recipe), MuMode::Column, "cu_metal_rt: mutrans");
+        let (i0, it) = (
+            x.table.find("i0").expect("i0"),
+            x.table.find("itrans").expect("itrans"),
+        );
+        let r = w
+            .recipe_for_mode(id, MuMode::Transmission)
+            .expect("transmission by name");
+        assert_eq!(r, MuRecipe::Transmission { i0, it });
+        let rev = w.item(id).and_then(|i| i.spectrum()).map(|s| s.rev);
+        w.set_mu_recipe(id, r.clone()).expect("transmission");
+        let item = w.item(id).expect("item");
+        assert_eq!(item.mu, Some(MuMode::Transmission));
+        let s = item.spectrum().expect("spectrum");
+        assert_eq!(Some(s.rev), rev.map(|r| r + 1));
+        let Input::Mu(y) = &*s.input else {
+            panic!("μ(E) input")
+        };
+        assert_eq!(y.recipe, r);
+        assert_eq!(y.energy_ev, x.energy_ev);
+        for (j, m) in y.mu.iter().enumerate() {
+            let want = (x.table.columns[i0][j] / x.table.columns[it][j]).ln();
+            assert!((m - want).abs() < 1e-12, "row {j}");
+        }
+        // A column that does not exist: an error, nothing changes.
+        let e = w
+            .set_mu_recipe(id, MuRecipe::Column { mu: 99 })
+            .expect_err("no column 99");
+        assert!(e.contains("column 100 does not exist"), "{e}");
+        let item = w.item(id).expect("item");
+        assert_eq!(item.mu, Some(MuMode::Transmission));
+        // No fluorescence counter by name: a pair of columns that builds.
+        let f = w
+            .recipe_for_mode(id, MuMode::Fluorescence)
+            .expect("a fallback");
+        assert_eq!(mode_of(&f), MuMode::Fluorescence);
+        w.set_mu_recipe(id, f).expect("fluorescence");
+        assert_eq!(w.item(id).and_then(|i| i.mu), Some(MuMode::Fluorescence));
+    }
+
+    #[test]
+    fn rename_trims_and_refuses_empty_names() {
+        let (mut w, ids) = ws(1);
+        w.rename(ids[0], "  Cu foil ").expect("rename");
+        assert_eq!(w.item(ids[0]).map(|i| i.name.as_str()), Some("Cu foil"));
+        assert!(w.rename(ids[0], "   ").is_err());
+        assert_eq!(w.item(ids[0]).map(|i| i.name.as_str()), Some("Cu foil"));
+        assert!(w.rename(999, "x").is_err());
     }
 
     #[test]
