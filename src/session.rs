@@ -321,7 +321,7 @@ impl Default for ViewState {
             show_pre_post: true,
             fit_view: false,
             xrd_view: false,
-            xftr: RParams::default(),
+            xftr: RParams::first_shell(),
             show_rwindow: true,
             chik_in_q: false,
         }

@@ -137,7 +137,7 @@ impl Default for PlotOptions {
             re_im: false,
             show_window: true,
             show_pre_post: true,
-            xftr: RParams::default(),
+            xftr: RParams::first_shell(),
             show_rwindow: true,
             chik_in_q: false,
         }

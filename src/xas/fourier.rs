@@ -384,6 +384,21 @@ pub struct RParams {
     pub qmax_out: f64,
 }
 
+impl RParams {
+    /// Athena's back-transform window for χ(q): the first shell, R = 1–3 Å,
+    /// Hanning with dR = 0 (Demeter's `bft` defaults). Larch's own `xftr`
+    /// default ([`RParams::default`]) spans 0–20 Å and gives χ(k) back.
+    pub fn first_shell() -> Self {
+        RParams {
+            rmin: 1.0,
+            rmax: 3.0,
+            dr: 0.0,
+            window: Window::Hanning,
+            ..RParams::default()
+        }
+    }
+}
+
 impl Default for RParams {
     fn default() -> Self {
         RParams {
