@@ -297,6 +297,15 @@ fn demo_session_loads_from_sample_data() {
             .any(|s| s.points.iter().any(|q| (q[0] - want).abs() < 0.05)),
         "a stick at the 200 line"
     );
+    // The workspace tree lists the pattern and the structures too; a click
+    // on the pattern opens the XRD view.
+    h.step();
+    h.get_by_label("XRD patterns (1)");
+    h.get_by_label("wustite_amcsd18048 (FeO)");
+    h.get_by_label("feo_fe2o3_cuka_simulated").click();
+    h.step();
+    let app = h.state();
+    assert_eq!(app.view, carto::gui::View::Xrd);
     // A session of the demo reopens with the built-in pattern and phases.
     let s = app.to_session();
     let mut again = CartoApp::new();

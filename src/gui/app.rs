@@ -545,6 +545,7 @@ impl CartoApp {
                         }
                     }
                 }
+                self.xrd_tree_ui(ui);
             });
         egui::Panel::right("parameters")
             .resizable(true)
@@ -558,6 +559,68 @@ impl CartoApp {
         }
         if let Some(click) = self.plots.clicked.take() {
             self.deglitch_click(self.plots.tab, click);
+        }
+    }
+
+    /// The workspace tree's other modalities: the XRD view's powder
+    /// patterns and crystal structures (CIF phases). A click opens the XRD
+    /// view on the pattern (or on the phases).
+    fn xrd_tree_ui(&mut self, ui: &mut Ui) {
+        if self.xrd.patterns.is_empty() && self.xrd.phases.is_empty() {
+            return;
+        }
+        ui.separator();
+        let mut open: Option<Option<u64>> = None;
+        let swatch = |ui: &mut Ui, c: Color32| {
+            let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            ui.painter().rect_filled(r, 2.0, c);
+        };
+        if !self.xrd.patterns.is_empty() {
+            egui::CollapsingHeader::new(format!("XRD patterns ({})", self.xrd.patterns.len()))
+                .id_salt("tree-xrd-patterns")
+                .default_open(true)
+                .show(ui, |ui| {
+                    for e in &self.xrd.patterns {
+                        ui.horizontal(|ui| {
+                            swatch(ui, e.color);
+                            if ui
+                                .selectable_label(self.xrd.selected.contains(&e.id), &e.name)
+                                .on_hover_text(format!("{} (opens in the XRD view)", e.file))
+                                .clicked()
+                            {
+                                open = Some(Some(e.id));
+                            }
+                        });
+                    }
+                });
+        }
+        if !self.xrd.phases.is_empty() {
+            egui::CollapsingHeader::new(format!("Structures ({})", self.xrd.phases.len()))
+                .id_salt("tree-structures")
+                .default_open(true)
+                .show(ui, |ui| {
+                    for ph in &self.xrd.phases {
+                        ui.horizontal(|ui| {
+                            swatch(ui, ph.color);
+                            if ui
+                                .selectable_label(false, format!("{} ({})", ph.name, ph.formula))
+                                .on_hover_text(format!(
+                                    "{} (a phase of the XRD view)",
+                                    ph.path.display()
+                                ))
+                                .clicked()
+                            {
+                                open = Some(None);
+                            }
+                        });
+                    }
+                });
+        }
+        if let Some(target) = open {
+            self.view = View::Xrd;
+            if let Some(id) = target {
+                self.xrd.select_only(&[id]);
+            }
         }
     }
 
