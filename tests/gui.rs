@@ -2381,3 +2381,48 @@ fn plot_exports_as_png_cropped_to_the_plot_area() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A session whose edit journal cannot be replayed (hand-edited, or a file
+/// that changed under it) loads everything else and says which item and
+/// which step failed; a history step pointing past its items is refused
+/// with a readable error, not a panic.
+#[test]
+fn a_bad_edit_journal_or_history_in_a_session_is_a_readable_error() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+        common::data("xas/columns/cu_rt01.xmu"),
+    ]);
+    let mut s = app.to_session();
+    s.items[0].edits = vec![carto::xas::edit::Edit::Deglitch(
+        carto::xas::deglitch::DeglitchParams {
+            remove: vec![carto::xas::deglitch::PointSelection::Index { index: 99_999 }],
+            replace: false,
+        },
+    )];
+    let mut again = CartoApp::new();
+    again.apply_session(&s);
+    assert_eq!(again.workspace.items.len(), 1, "the other item loads");
+    let errors: Vec<&str> = again.log.errors().collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("cu_metal_rt.xdi") && e.contains("step 1")),
+        "{errors:?}"
+    );
+
+    let mut s = app.to_session();
+    s.history = Some(carto::session::HistorySession {
+        states: Vec::new(),
+        undo: vec![carto::session::HistoryStep {
+            label: "broken".into(),
+            items: vec![3],
+            selected: Vec::new(),
+            active: None,
+        }],
+        redo: Vec::new(),
+    });
+    let err = carto::session::Session::from_json(&s.to_json(), std::path::Path::new("x.carto"))
+        .expect_err("refused");
+    assert!(err.to_string().contains("history step 'broken'"), "{err}");
+}
