@@ -50,10 +50,12 @@ pub enum StateData {
     Feff(Arc<FeffPath>),
 }
 
-/// The workspace as it was: items in order, selection, active item.
+/// The workspace as it was: items in order, selection, active item. Item
+/// states are shared between steps while the item does not change, so a
+/// step costs the items it changed, not the whole workspace.
 #[derive(Debug, Clone, Default)]
 pub struct DocState {
-    pub items: Vec<ItemState>,
+    pub items: Vec<Arc<ItemState>>,
     pub selected: Vec<u64>,
     pub active: Option<u64>,
 }
@@ -170,7 +172,30 @@ impl ItemState {
 impl DocState {
     pub fn capture(ws: &Workspace) -> Self {
         DocState {
-            items: ws.items.iter().map(ItemState::capture).collect(),
+            items: ws
+                .items
+                .iter()
+                .map(|i| Arc::new(ItemState::capture(i)))
+                .collect(),
+            selected: ws.selected.iter().copied().collect(),
+            active: ws.active,
+        }
+    }
+
+    /// [`Self::capture`], reusing `prev`'s state of every item that did
+    /// not change.
+    pub fn capture_sharing(ws: &Workspace, prev: &DocState) -> Self {
+        let by_id: std::collections::HashMap<u64, &Arc<ItemState>> =
+            prev.items.iter().map(|s| (s.id, s)).collect();
+        DocState {
+            items: ws
+                .items
+                .iter()
+                .map(|i| match by_id.get(&i.id) {
+                    Some(s) if s.matches(i) => Arc::clone(s),
+                    _ => Arc::new(ItemState::capture(i)),
+                })
+                .collect(),
             selected: ws.selected.iter().copied().collect(),
             active: ws.active,
         }
@@ -264,7 +289,7 @@ impl History {
         if !settled {
             return None;
         }
-        let now = DocState::capture(ws);
+        let now = DocState::capture_sharing(ws, &self.current);
         let label = self
             .pending_label
             .take()
@@ -320,8 +345,18 @@ impl History {
 pub fn describe(a: &DocState, b: &DocState) -> String {
     let ids = |s: &DocState| s.items.iter().map(|i| i.id).collect::<BTreeSet<u64>>();
     let (ia, ib) = (ids(a), ids(b));
-    let added: Vec<&ItemState> = b.items.iter().filter(|i| !ia.contains(&i.id)).collect();
-    let removed: Vec<&ItemState> = a.items.iter().filter(|i| !ib.contains(&i.id)).collect();
+    let added: Vec<&ItemState> = b
+        .items
+        .iter()
+        .filter(|i| !ia.contains(&i.id))
+        .map(|i| i.as_ref())
+        .collect();
+    let removed: Vec<&ItemState> = a
+        .items
+        .iter()
+        .filter(|i| !ib.contains(&i.id))
+        .map(|i| i.as_ref())
+        .collect();
     let names = |v: &[&ItemState]| match v {
         [one] => one.name.clone(),
         v => format!("{} items", v.len()),
@@ -336,10 +371,15 @@ pub fn describe(a: &DocState, b: &DocState) -> String {
         return format!("replace {} by {}", names(&removed), names(&added));
     }
     let mut changes = Vec::new();
+    let old_by_id: std::collections::HashMap<u64, &Arc<ItemState>> =
+        a.items.iter().map(|s| (s.id, s)).collect();
     for x in &b.items {
-        let Some(old) = a.items.iter().find(|o| o.id == x.id) else {
+        let Some(old) = old_by_id.get(&x.id) else {
             continue;
         };
+        if Arc::ptr_eq(old, x) {
+            continue;
+        }
         if let Some(c) = item_change(old, x) {
             changes.push((x.name.clone(), c));
         }
@@ -485,6 +525,9 @@ mod tests {
         let label = h.observe(&ws, true).unwrap();
         assert_eq!(label, "rbkg 1 → 1.4 (s0.xmu)");
         assert_eq!(h.undo.len(), 1);
+        // The unchanged item's state is shared by the step and the present.
+        assert!(Arc::ptr_eq(&h.undo[0].state.items[1], &h.current.items[1]));
+        assert!(!Arc::ptr_eq(&h.undo[0].state.items[0], &h.current.items[0]));
         assert_eq!(h.undo(&mut ws).as_deref(), Some(label.as_str()));
         let rbkg = |ws: &Workspace| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
         assert_eq!(rbkg(&ws), 1.0);

@@ -351,18 +351,27 @@ fn history_to_session(
     }
     let mut out = HistorySession::default();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    // Steps share unchanged item states (one Arc): those are written once
+    // without serializing them again.
+    let mut by_ptr: std::collections::HashMap<*const ItemState, usize> =
+        std::collections::HashMap::new();
     let mut step = |st: &Step| {
         let items: Vec<usize> = st
             .state
             .items
             .iter()
             .map(|it| {
+                if let Some(&i) = by_ptr.get(&Arc::as_ptr(it)) {
+                    return i;
+                }
                 let si = state_to_session(it, blobs, ids);
                 let key = serde_json::to_string(&si).unwrap_or_default();
-                *seen.entry(key).or_insert_with(|| {
+                let i = *seen.entry(key).or_insert_with(|| {
                     out.states.push(si);
                     out.states.len() - 1
-                })
+                });
+                by_ptr.insert(Arc::as_ptr(it), i);
+                i
             })
             .collect();
         let pos = |id: u64| st.state.items.iter().position(|i| i.id == id);
@@ -514,6 +523,9 @@ struct Loader<'a> {
     edited: BTreeMap<String, Arc<Input>>,
     /// Session item id → workspace id.
     ids: BTreeMap<u64, u64>,
+    /// The state built for each session item (history steps list the same
+    /// stored state many times: they share one).
+    states: std::collections::HashMap<*const SessionItem, Arc<ItemState>>,
 }
 
 impl<'a> Loader<'a> {
@@ -523,6 +535,7 @@ impl<'a> Loader<'a> {
             files,
             edited: BTreeMap::new(),
             ids: BTreeMap::new(),
+            states: std::collections::HashMap::new(),
         }
     }
 
@@ -541,7 +554,12 @@ impl<'a> Loader<'a> {
                 None => ws.fresh_id(),
             };
             ids.push(id);
-            if let Some(st) = self.state(it, id) {
+            let key = it as *const SessionItem;
+            if let Some(st) = self.states.get(&key) {
+                states.push(Arc::clone(st));
+            } else if let Some(st) = self.state(it, id) {
+                let st = Arc::new(st);
+                self.states.insert(key, Arc::clone(&st));
                 states.push(st);
             }
         }
