@@ -1398,6 +1398,17 @@ fn xrd_session_round_trip() {
         assert_eq!(a.len(), 1, "{role:?}");
         assert_eq!(a[0].points, b[0].points, "{role:?}");
     }
+    // Opened in the background (pattern and CIF read by the worker): the same.
+    let mut h3 = harness(CartoApp::new());
+    h3.state_mut()
+        .open_session_in_background(path.clone(), true, None);
+    settle(&mut h3);
+    assert!(
+        h3.state().log.errors().next().is_none(),
+        "{:?}",
+        h3.state().log.lines
+    );
+    assert_eq!(h3.state().to_session(), saved);
 }
 
 #[test]

@@ -264,7 +264,9 @@ impl CartoApp {
             self.fit
                 .open_model_text(PathBuf::from(&f.path), f.model.clone(), None);
         }
-        self.xrd.apply_session(s.xrd.as_ref(), &mut self.log);
+        let extra = std::mem::take(&mut loader.files.extra);
+        self.xrd
+            .apply_session_with(s.xrd.as_ref(), &mut self.log, &|p| extra.get(p).cloned());
         self.view = if v.fit_view {
             View::Fit
         } else if v.xrd_view {
@@ -416,6 +418,8 @@ pub struct SessionFiles {
     files: BTreeMap<(String, String), Option<Vec<Entry>>>,
     errors: Vec<String>,
     warnings: Vec<String>,
+    /// The bytes of the XRD view's pattern and CIF files, by path.
+    extra: std::collections::HashMap<String, Vec<u8>>,
 }
 
 impl SessionFiles {
@@ -430,6 +434,22 @@ impl SessionFiles {
                 break;
             }
             f.entries(s, &it.path, &it.sha256, it.mu);
+        }
+        // The XRD view's files: read here, checked and parsed on apply (a
+        // file that can't be read is left to the apply, which says why).
+        if let Some(x) = &s.xrd {
+            let paths = x.patterns.iter().map(|p| &p.path);
+            for p in paths.chain(x.phases.iter().map(|ph| &ph.path)) {
+                if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                if p.starts_with(BUILTIN_PREFIX) || f.extra.contains_key(p) {
+                    continue;
+                }
+                if let Ok(b) = std::fs::read(p) {
+                    f.extra.insert(p.clone(), b);
+                }
+            }
         }
         f
     }

@@ -66,6 +66,14 @@ impl CifPhase {
         Self::from_structures(path, v, color)
     }
 
+    /// A CIF whose bytes were read elsewhere (a worker thread).
+    pub fn from_bytes(path: &Path, bytes: &[u8], color: Color32) -> Result<CifPhase, String> {
+        let name = path.display().to_string();
+        let v = crate::structure::parse_cif_structures(&String::from_utf8_lossy(bytes), &name)
+            .map_err(|e| e.to_string())?;
+        Self::from_structures(path, v, color)
+    }
+
     fn from_structures(
         path: &Path,
         mut v: Vec<crate::structure::Structure>,

@@ -75,6 +75,18 @@ impl XrdPanel {
 
     /// Replace the view's content with a session's (None: empty it).
     pub fn apply_session(&mut self, s: Option<&XrdSession>, log: &mut Log) {
+        self.apply_session_with(s, log, &|_| None);
+    }
+
+    /// [`Self::apply_session`] with the files' bytes already read where
+    /// `prefetched` has them (a worker thread read them; the rest is read
+    /// here).
+    pub fn apply_session_with(
+        &mut self,
+        s: Option<&XrdSession>,
+        log: &mut Log,
+        prefetched: &dyn Fn(&str) -> Option<Vec<u8>>,
+    ) {
         self.clear();
         let Some(s) = s else {
             return;
@@ -85,9 +97,13 @@ impl XrdPanel {
                 .path
                 .strip_prefix(crate::session::BUILTIN_PREFIX)
                 .and_then(crate::gui::app::builtin_bytes);
-            let read = match builtin {
-                Some(b) => Ok(FileCheck::Same(b.to_vec())),
-                None => session::read_checked(Path::new(&p.path), &p.sha256),
+            let read = match (builtin, prefetched(&p.path)) {
+                (Some(b), _) => Ok(FileCheck::Same(b.to_vec())),
+                (None, Some(b)) if session::sha256_hex(&b).eq_ignore_ascii_case(&p.sha256) => {
+                    Ok(FileCheck::Same(b))
+                }
+                (None, Some(b)) => Ok(FileCheck::Changed(b)),
+                (None, None) => session::read_checked(Path::new(&p.path), &p.sha256),
             };
             let bytes = match read {
                 Ok(FileCheck::Same(b)) => b,
@@ -127,7 +143,12 @@ impl XrdPanel {
         self.select_only(&selected);
         self.active = s.active.and_then(|i| ids[i]).or(self.active);
         for ph in &s.phases {
-            match CifPhase::read(&PathBuf::from(&ph.path), rgba(ph.color)) {
+            let path = PathBuf::from(&ph.path);
+            let read = match prefetched(&ph.path) {
+                Some(b) => CifPhase::from_bytes(&path, &b, rgba(ph.color)),
+                None => CifPhase::read(&path, rgba(ph.color)),
+            };
+            match read {
                 Ok(mut c) => {
                     c.intensity = ph.intensity;
                     c.lattice = ph.lattice;
