@@ -448,7 +448,7 @@ fn frame_time_dragging_rbkg_with_50_selected() {
     app.workspace.select_only(&ids);
     let mut h = harness(app);
     settle(&mut h);
-    for tab in [PlotTab::Mu, PlotTab::ChiK] {
+    for tab in [PlotTab::Mu, PlotTab::ChiK, PlotTab::ChiQ] {
         h.state_mut().plots.tab = tab;
         h.step();
         let mut frames = Vec::new();
