@@ -1233,7 +1233,8 @@ fn xrd_quantify_cmd(a: &XrdQuantArgs) -> Result<()> {
     if a.json {
         return emit(&serde_json::to_string(&json!({
             "file": a.pattern.display().to_string(), "library": a.library.display().to_string(),
-            "phases": r.phases, "rwp_percent": r.rwp_percent, "sample_shift_deg": r.sample_shift_deg,
+            "phases": r.phases, "total_weight_percent": r.total_weight_percent(),
+            "rwp_percent": r.rwp_percent, "sample_shift_deg": r.sample_shift_deg,
             "two_theta": r.two_theta, "measured": r.measured, "fitted": r.fitted,
         }))?);
     }
@@ -1253,6 +1254,14 @@ fn xrd_quantify_cmd(a: &XrdQuantArgs) -> Result<()> {
         out.push_str(&format!(
             "{:12.2}  {:+8.3}  {} ({})\n",
             q.weight_percent, q.shift_deg, q.id, q.name
+        ));
+    }
+    let total = r.total_weight_percent();
+    out.push_str(&format!("{total:12.2}            total\n"));
+    if standard.is_some() {
+        out.push_str(&format!(
+            "{:12.2}            not accounted for (amorphous or missing phases; < 0: over-estimate)\n",
+            100.0 - total
         ));
     }
     emit(&out)

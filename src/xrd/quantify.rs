@@ -66,6 +66,15 @@ pub struct QuantResult {
     pub contributions: Vec<Vec<f64>>,
 }
 
+impl QuantResult {
+    /// Σ weight % of the phases: 100 without an internal standard; with
+    /// one, 100 minus it is the part no reference accounts for (amorphous
+    /// or missing phases when positive; an over-estimate when negative).
+    pub fn total_weight_percent(&self) -> f64 {
+        self.phases.iter().map(|p| p.weight_percent).sum()
+    }
+}
+
 /// Linear interpolation of (x, y) at `xi` shifted by `shift` (0 outside).
 fn resample(x: &[f64], y: &[f64], xi: &[f64], shift: f64) -> Vec<f64> {
     let n = x.len().min(y.len());

@@ -296,6 +296,13 @@ impl XrdPanel {
                     ui.monospace(format!("{:+.3}", r.shift_deg));
                     ui.end_row();
                 }
+                let total = d.result.total_weight_percent();
+                ui.label(RichText::new("total").strong()).on_hover_text(
+                    "With an internal standard, 100 − total is what no reference accounts \
+                     for (amorphous or missing phases; negative: an over-estimate)",
+                );
+                ui.monospace(format!("{total:8.2}"));
+                ui.end_row();
             });
         false
     }
