@@ -385,9 +385,33 @@ pub struct XasArgs {
     /// Largest R in the output, Å.
     #[arg(long, default_value_t = 10.0)]
     pub rmax_out: f64,
+    // xftr (χ(q)); defaults: Athena's first-shell window
+    /// Back-transform (χ(q)) R range start, Å.
+    #[arg(long, default_value_t = 1.0)]
+    pub rmin: f64,
+    /// Back-transform R range end, Å.
+    #[arg(long, default_value_t = 3.0)]
+    pub rmax: f64,
+    /// Back-transform window sill width, Å.
+    #[arg(long, default_value_t = 0.0)]
+    pub dr: f64,
+    /// Back-transform window shape.
+    #[arg(long, value_enum, default_value_t = Window::Hanning)]
+    pub rwindow: Window,
 }
 
 impl XasArgs {
+    /// The back-transform to χ(q) (Larch `xftr` names).
+    fn r_params(&self) -> xas::fourier::RParams {
+        xas::fourier::RParams {
+            rmin: self.rmin,
+            rmax: self.rmax,
+            dr: self.dr,
+            window: self.rwindow,
+            ..xas::fourier::RParams::first_shell()
+        }
+    }
+
     fn chain_params(&self) -> ChainParams {
         ChainParams {
             pre_edge: PreEdgeParams {
@@ -432,6 +456,7 @@ enum Step {
     PreEdge,
     Autobk,
     Xftf,
+    Xftr,
 }
 
 impl Step {
@@ -440,6 +465,7 @@ impl Step {
             Step::PreEdge => "pre-edge",
             Step::Autobk => "AUTOBK",
             Step::Xftf => "Fourier transform",
+            Step::Xftr => "back-transform to χ(q)",
         }
     }
 }
@@ -455,6 +481,7 @@ fn step_error(file: &str, step: Step, e: xas::XasError) -> anyhow::Error {
         } => {
             let flag = match (step, name) {
                 (Step::Autobk, "kmin" | "kmax" | "kweight" | "dk") => format!("--bkg-{name}"),
+                (Step::Xftr, "window") => "--rwindow".to_string(),
                 _ => format!("--{}", name.replace('_', "-")),
             };
             anyhow::anyhow!("{file}: {}: invalid {flag} {value}: {reason}", step.name())
@@ -902,6 +929,9 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
         let ft = ft_for(&p.ft, &c.k_inv_ang, &file)?;
         let r =
             xas::xftf(&c.k_inv_ang, &c.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
+        let rp = a.r_params();
+        let q = xas::fourier::chi_q(&r, c.k_inv_ang.last().copied().unwrap_or(0.0), &rp)
+            .map_err(|e| step_error(&file, Step::Xftr, e))?;
         if let Some(out) = &a.csv {
             let name = c.name.clone();
             carto::export::write_csv(
@@ -914,6 +944,7 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
                     k_inv_ang: &c.k_inv_ang,
                     chi: &c.chi,
                     chir: &r,
+                    chiq: Some(&q),
                 },
             )
             .map_err(anyhow::Error::msg)?;
@@ -923,9 +954,11 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
             "pre_slope": Value::Null, "pre_intercept": Value::Null, "energy": [], "norm": [],
             "k": c.k_inv_ang, "chi": c.chi, "r": r.r_ang, "chir_mag": r.chir_mag,
             "chir_re": r.chir_re, "chir_im": r.chir_im,
+            "q": q.q_inv_ang, "chiq_re": q.chiq_re, "chiq_im": q.chiq_im, "chiq_mag": q.chiq_mag,
             "params": {
                 "kmin": ft.kmin, "kmax": ft.kmax, "dk": ft.dk, "window": ft.window, "kweight": ft.kweight,
                 "nfft": ft.nfft, "kstep": ft.kstep, "rmax_out": ft.rmax_out,
+                "rmin": rp.rmin, "rmax": rp.rmax, "dr": rp.dr, "rwindow": rp.window,
             },
         });
         return if a.json {
@@ -961,6 +994,9 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
     let ft = ft_for(&p.ft, &bkg.k_inv_ang, &file)?;
     let chir =
         xas::xftf(&bkg.k_inv_ang, &bkg.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
+    let rp = a.r_params();
+    let q = xas::fourier::chi_q(&chir, bkg.k_inv_ang.last().copied().unwrap_or(0.0), &rp)
+        .map_err(|e| step_error(&file, Step::Xftr, e))?;
     let res = xas::ChainResult { pre, bkg, chir };
     if let Some(out) = &a.csv {
         carto::export::write_csv(
@@ -973,6 +1009,7 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
                 k_inv_ang: &res.bkg.k_inv_ang,
                 chi: &res.bkg.chi,
                 chir: &res.chir,
+                chiq: Some(&q),
             },
         )
         .map_err(anyhow::Error::msg)?;
@@ -984,6 +1021,7 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
         "bkg_dk": p.autobk.dk, "nknots": res.bkg.nknots, "clamp_lo": p.autobk.clamp_lo, "clamp_hi": p.autobk.clamp_hi,
         "kmin": ft.kmin, "kmax": ft.kmax, "dk": ft.dk, "window": ft.window, "kweight": ft.kweight,
         "nfft": ft.nfft, "kstep": ft.kstep, "rmax_out": ft.rmax_out,
+        "rmin": rp.rmin, "rmax": rp.rmax, "dr": rp.dr, "rwindow": rp.window,
     });
     if a.json {
         let v = json!({
@@ -995,6 +1033,7 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
             "pre_edge": res.pre.pre_edge, "post_edge": res.pre.post_edge, "bkg": res.bkg.bkg,
             "k": res.bkg.k_inv_ang, "chi": res.bkg.chi,
             "r": res.chir.r_ang, "chir_mag": res.chir.chir_mag, "chir_re": res.chir.chir_re, "chir_im": res.chir.chir_im,
+            "q": q.q_inv_ang, "chiq_re": q.chiq_re, "chiq_im": q.chiq_im, "chiq_mag": q.chiq_mag,
             "params": params, "corrections": corrections,
         });
         return print_json(&v);

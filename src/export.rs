@@ -1,8 +1,8 @@
 //! CSV export of processed XAS arrays: plain comma-separated columns with a
 //! `#` header whose last line names the columns, so Larch
 //! (`read_ascii`), Excel and Carto itself read them back. One spectrum
-//! gives up to three files, one per grid: `BASE_mu.csv` (energy),
-//! `BASE_chi.csv` (k) and `BASE_chir.csv` (R).
+//! gives up to four files, one per grid: `BASE_mu.csv` (energy),
+//! `BASE_chi.csv` (k), `BASE_chir.csv` (R) and `BASE_chiq.csv` (q).
 //!
 //! Several spectra can also go to "wide" files, one column per spectrum on
 //! a shared grid ([`wide_tables`]), as Athena saves marked groups.
@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::xas::{Autobk, ChiR, PreEdge};
+use crate::xas::{Autobk, ChiQ, ChiR, PreEdge};
 
 /// What one processed spectrum holds (μ(E) steps are None for χ(k) inputs).
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +25,8 @@ pub struct ExportSpectrum<'a> {
     pub k_inv_ang: &'a [f64],
     pub chi: &'a [f64],
     pub chir: &'a ChiR,
+    /// χ(q), when a back-transform was made (`BASE_chiq.csv`).
+    pub chiq: Option<&'a ChiQ>,
 }
 
 /// `dir/export.csv` + suffix "mu" → `dir/export_mu.csv`.
@@ -115,10 +117,23 @@ pub fn csv_tables(s: &ExportSpectrum<'_>) -> Vec<(&'static str, String)> {
             &[&r.r_ang, &r.chir_mag, &r.chir_re, &r.chir_im],
         ),
     ));
+    if let Some(q) = s.chiq {
+        out.push((
+            "chiq",
+            table(
+                &head(
+                    "chi(q), back-transform of chi(R) over the R window",
+                    "q in 1/Angstrom; chi(q) as k^n chi(k)",
+                ),
+                &["q_inv_ang", "chiq_re", "chiq_im", "chiq_mag"],
+                &[&q.q_inv_ang, &q.chiq_re, &q.chiq_im, &q.chiq_mag],
+            ),
+        ));
+    }
     out
 }
 
-/// Write `BASE_mu.csv`, `BASE_chi.csv`, `BASE_chir.csv` beside `base`;
+/// Write `BASE_mu.csv`, `BASE_chi.csv`, `BASE_chir.csv` (and `BASE_chiq.csv`) beside `base`;
 /// returns the files written.
 pub fn write_csv(base: &Path, s: &ExportSpectrum<'_>) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();

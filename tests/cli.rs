@@ -1368,3 +1368,63 @@ fn bench_startup_without_a_display_says_how_to_run_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("xvfb-run"), "{err}");
 }
+
+/// `carto xas` back-transforms χ(R) to χ(q) over the R window (Athena's
+/// first-shell default, 1–3 Å): the JSON arrays are xftr of the printed
+/// χ(R), kept to the end of χ(k); the CSV gains BASE_chiq.csv; a window
+/// that cannot be is an error naming the option.
+#[test]
+fn xas_gives_chi_q_over_the_r_window() {
+    let file = common::data("xas/xdi/cu_metal_rt.xdi");
+    let v = json_ok(&args(
+        "xas",
+        &file,
+        &["--json", "--rmin", "1.2", "--rmax", "2.8", "--dr", "0.5"],
+    ));
+    let (r, re, im) = (arr(&v, "r"), arr(&v, "chir_re"), arr(&v, "chir_im"));
+    let q = arr(&v, "q");
+    let k = arr(&v, "k");
+    assert!(q.len() > 100, "{} q points", q.len());
+    assert!(q.last().copied().unwrap_or(0.0) <= k.last().copied().unwrap_or(0.0) + 1e-12);
+    assert_eq!(v["params"]["rmin"], 1.2);
+    assert_eq!(v["params"]["rwindow"], "hanning");
+    // Recompute from the printed χ(R) with the core.
+    let z: Vec<num_complex::Complex64> = re
+        .iter()
+        .zip(&im)
+        .map(|(&a, &b)| num_complex::Complex64::new(a, b))
+        .collect();
+    let p = carto::xas::fourier::RParams {
+        rmin: 1.2,
+        rmax: 2.8,
+        dr: 0.5,
+        ..carto::xas::fourier::RParams::first_shell()
+    };
+    let want = carto::xas::xftr(&r, &z, &p).expect("xftr");
+    let got = arr(&v, "chiq_re");
+    for (i, (a, b)) in got.iter().zip(&want.chiq_re).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1e-3),
+            "chiq_re[{i}]: {a} vs {b}"
+        );
+    }
+    // The first shell dominates: |χ(q)| peaks between 4 and 10 Å⁻¹ (k²-weighted Cu).
+    let mag = arr(&v, "chiq_mag");
+    let imax = (0..mag.len())
+        .max_by(|&a, &b| mag[a].total_cmp(&mag[b]))
+        .unwrap_or(0);
+    assert!((4.0..10.5).contains(&q[imax]), "max at q = {}", q[imax]);
+
+    let dir = scratch("chiq");
+    let base = dir.join("cu.csv");
+    let base_s = base.display().to_string();
+    stdout_ok(&args("xas", &file, &["--csv", &base_s]));
+    let text = std::fs::read_to_string(dir.join("cu_chiq.csv")).expect("chiq csv");
+    assert!(
+        text.contains("# q_inv_ang, chiq_re, chiq_im, chiq_mag"),
+        "{text:.300}"
+    );
+
+    let e = stderr_err(&args("xas", &file, &["--rmin", "3", "--rmax", "2"]));
+    assert!(e.contains("--rmax") && e.contains("cu_metal_rt.xdi"), "{e}");
+}

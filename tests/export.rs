@@ -161,6 +161,10 @@ fn app_export_writes_each_selected_spectrum_exactly() {
         assert_eq!(col(&chi, "chi"), r.chi.as_slice());
         let chir = table_of(&dir.join(format!("{file}_chir.csv")));
         assert_eq!(col(&chir, "chir_mag"), r.chir.chir_mag.as_slice());
+        // χ(q) with the plots' R window, as the χ(q) tab shows it.
+        let q = carto::gui::plots::chi_q(r, &app.plots.options.xftr).expect("chi(q)");
+        let chiq = plain_csv(&dir.join(format!("{file}_chiq.csv")));
+        assert_eq!(col(&chiq, "chiq_re"), q.chiq_re.as_slice());
     }
 }
 

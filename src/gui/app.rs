@@ -1320,6 +1320,7 @@ impl CartoApp {
                     k_inv_ang: &r.k_inv_ang,
                     chi: &r.chi,
                     chir: &r.chir,
+                    chiq: None,
                 })
             })
             .collect();
@@ -1441,6 +1442,8 @@ impl CartoApp {
                 continue;
             };
             let one = base.with_file_name(format!("{stem}_{}.csv", file_safe(&item.name)));
+            // χ(q) with the plots' R window (what the χ(q) tab shows).
+            let chiq = super::plots::chi_q(r, &self.plots.options.xftr).ok();
             let s = ExportSpectrum {
                 name: &item.name,
                 source: &item.source,
@@ -1449,6 +1452,7 @@ impl CartoApp {
                 k_inv_ang: &r.k_inv_ang,
                 chi: &r.chi,
                 chir: &r.chir,
+                chiq: chiq.as_ref(),
             };
             match write_csv(&one, &s) {
                 Ok(files) => lines.push((

@@ -3,13 +3,12 @@
 
 use egui::{Color32, Ui};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotTransform, Points, VLine};
-use num_complex::Complex64;
 
 use super::ops::{PlotClick, deglitch_overlay};
 
 use super::workspace::{Processed, Workspace};
+use crate::xas::ChiQ;
 use crate::xas::fourier::RParams;
-use crate::xas::{ChiQ, xftr};
 
 /// The plot tabs (also `carto --plot NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -148,21 +147,8 @@ impl Default for PlotOptions {
 /// (Larch `xftr`), kept to q ≤ the end of its χ(k) as Larch's
 /// `plot_chiq` shows it.
 pub fn chi_q(r: &Processed, p: &RParams) -> Result<ChiQ, String> {
-    let c = &r.chir;
-    let chir: Vec<Complex64> = c
-        .chir_re
-        .iter()
-        .zip(&c.chir_im)
-        .map(|(&re, &im)| Complex64::new(re, im))
-        .collect();
-    let mut q = xftr(&c.r_ang, &chir, p).map_err(|e| format!("back-transform: {e}"))?;
     let qmax = r.k_inv_ang.last().copied().unwrap_or(0.0);
-    let n = q.q_inv_ang.iter().take_while(|&&x| x <= qmax).count();
-    q.q_inv_ang.truncate(n);
-    q.chiq_re.truncate(n);
-    q.chiq_im.truncate(n);
-    q.chiq_mag.truncate(n);
-    Ok(q)
+    crate::xas::fourier::chi_q(&r.chir, qmax, p).map_err(|e| format!("back-transform: {e}"))
 }
 
 /// kⁿ·χ(k) with the spectrum's FT k-weight.

@@ -384,6 +384,25 @@ pub struct RParams {
     pub qmax_out: f64,
 }
 
+/// χ(q) of a transform: `chir` back-transformed with `p` ([`xftr`]) and
+/// kept to q ≤ `kmax_data` (the end of the χ(k) it came from), as Larch's
+/// `plot_chiq` shows it.
+pub fn chi_q(chir: &ChiR, kmax_data: f64, p: &RParams) -> Result<ChiQ, XasError> {
+    let z: Vec<Complex64> = chir
+        .chir_re
+        .iter()
+        .zip(&chir.chir_im)
+        .map(|(&re, &im)| Complex64::new(re, im))
+        .collect();
+    let mut q = xftr(&chir.r_ang, &z, p)?;
+    let n = q.q_inv_ang.iter().take_while(|&&x| x <= kmax_data).count();
+    q.q_inv_ang.truncate(n);
+    q.chiq_re.truncate(n);
+    q.chiq_im.truncate(n);
+    q.chiq_mag.truncate(n);
+    Ok(q)
+}
+
 impl RParams {
     /// Athena's back-transform window for χ(q): the first shell, R = 1–3 Å,
     /// Hanning with dR = 0 (Demeter's `bft` defaults). Larch's own `xftr`
@@ -429,6 +448,20 @@ pub fn xftr(r_ang: &[f64], chir: &[Complex64], p: &RParams) -> Result<ChiQ, XasE
             value: p.nfft.to_string(),
             reason: "must be a power of two ≥ the number of r points".into(),
         });
+    }
+    let bad = |name: &'static str, v: f64, reason: &str| XasError::BadParam {
+        name,
+        value: v.to_string(),
+        reason: reason.into(),
+    };
+    if !(p.rmin.is_finite() && p.rmin >= 0.0) {
+        return Err(bad("rmin", p.rmin, "must be finite and ≥ 0 Å"));
+    }
+    if !(p.rmax.is_finite() && p.rmax > p.rmin) {
+        return Err(bad("rmax", p.rmax, "must be finite and above rmin"));
+    }
+    if !(p.dr.is_finite() && p.dr >= 0.0) {
+        return Err(bad("dr", p.dr, "must be finite and ≥ 0 Å"));
     }
     let rstep = r_ang[1] - r_ang[0];
     if rstep.is_nan() || rstep <= 0.0 {
