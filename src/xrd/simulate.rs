@@ -227,6 +227,19 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, String> {
         .collect())
 }
 
+/// Insertion sort for the 3 or 4 Miller indices of a family key (the
+/// general sort's setup dominates at this size).
+#[inline]
+fn sort_small(v: &mut [i32]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v[j - 1] > v[j] {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 /// Sites of one element and B: (Z, B, form-factor coefficients, [(occupancy, frac)]).
 type SiteGroup<'a> = (u32, f64, &'a [[f64; 2]; 4], Vec<(f64, [f64; 3])>);
 
@@ -369,10 +382,19 @@ pub fn structure_factors(
     // once per distinct g.
     // g > 0, so its bits order like the numbers; −h, −k, −l ascending is
     // h, k, l descending.
-    let mut order: Vec<(u64, i32, i32, i32, u32)> = found
+    // One u128 key per reflection: g's bits, then −h, −k, −l offset to be
+    // non-negative in 21 bits each (|h|, |k|, |l| < 2²⁰ for any cell and
+    // range the reflection-count guard lets through).
+    const OFF: i64 = 1 << 20;
+    let mut order: Vec<(u128, u32)> = found
         .iter()
         .enumerate()
-        .map(|(i, (hkl, g))| (g.to_bits(), -hkl[0], -hkl[1], -hkl[2], i as u32))
+        .map(|(i, (hkl, g))| {
+            let packed = hkl
+                .iter()
+                .fold(0u128, |acc, &x| (acc << 21) | (OFF - i64::from(x)) as u128);
+            ((u128::from(g.to_bits()) << 64) | packed, i as u32)
+        })
         .collect();
     order.sort_unstable();
     let ng = groups.len();
@@ -451,7 +473,7 @@ fn families(refl: &[Reflection], hex: bool) -> (Vec<Vec<i32>>, Vec<usize>) {
             for (k, x) in key.iter_mut().zip(&h[..n]) {
                 *k = x.abs();
             }
-            key[..n].sort_unstable();
+            sort_small(&mut key[..n]);
             match groups.iter_mut().find(|g| g.0 == key) {
                 Some(g) => {
                     if h[..n] > g.1[..n] {
