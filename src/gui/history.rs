@@ -316,26 +316,29 @@ impl History {
     /// Undo the last step (committing any change under way first).
     /// Returns its label.
     pub fn undo(&mut self, ws: &mut Workspace) -> Option<String> {
-        self.observe(ws, true);
-        let step = self.undo.pop()?;
-        let after = std::mem::replace(&mut self.current, step.state);
-        self.current.restore(ws);
-        self.redo.push(Step {
-            label: step.label.clone(),
-            state: after,
-        });
-        Some(step.label)
+        self.travel(ws, true)
     }
 
     /// Redo the last undone step. Returns its label.
     pub fn redo(&mut self, ws: &mut Workspace) -> Option<String> {
+        self.travel(ws, false)
+    }
+
+    /// Move one step back (undo) or forward (redo): the step's state
+    /// becomes the present, the present goes on the other stack.
+    fn travel(&mut self, ws: &mut Workspace, back: bool) -> Option<String> {
         self.observe(ws, true);
-        let step = self.redo.pop()?;
-        let before = std::mem::replace(&mut self.current, step.state);
+        let (from, to) = if back {
+            (&mut self.undo, &mut self.redo)
+        } else {
+            (&mut self.redo, &mut self.undo)
+        };
+        let step = from.pop()?;
+        let other = std::mem::replace(&mut self.current, step.state);
         self.current.restore(ws);
-        self.undo.push(Step {
+        to.push(Step {
             label: step.label.clone(),
-            state: before,
+            state: other,
         });
         Some(step.label)
     }

@@ -444,3 +444,25 @@ impl<T> BgTask<T> {
         self.cancel.load(Ordering::Relaxed)
     }
 }
+
+/// The answer of the task in `slot` once it has ended (the slot is then
+/// emptied); None while it runs. A cancelled task's answer is dropped and
+/// the log says "`what` cancelled"; a task whose thread died says "`what`
+/// stopped unexpectedly".
+pub fn take_answer<T>(slot: &mut Option<BgTask<T>>, what: &str, log: &mut Log) -> Option<T> {
+    let task = slot.as_ref()?;
+    let answer = match task.poll() {
+        TaskPoll::Running => return None,
+        TaskPoll::Done(_) if task.is_cancelling() => {
+            log.warn(format!("{what} cancelled"));
+            None
+        }
+        TaskPoll::Done(v) => Some(v),
+        TaskPoll::Lost => {
+            log.error(format!("{what} stopped unexpectedly (please report)"));
+            None
+        }
+    };
+    *slot = None;
+    answer
+}

@@ -19,7 +19,7 @@ use egui::{RichText, Ui};
 pub use self::edit::is_feff_path_file;
 pub use self::live::LiveState;
 pub use self::plots::{FitCurves, fit_curves};
-use super::jobs::{BgTask, Log, TaskPoll};
+use super::jobs::{BgTask, Log, take_answer};
 use crate::exafs::feffit::{Feffit, FitError, FitModel, FitResult, report};
 use crate::exafs::model::{load_model, parse_model, rebase_paths, to_toml};
 
@@ -149,60 +149,42 @@ impl FitPanel {
 
     /// Take what the tasks answered since the last frame.
     pub fn poll(&mut self, log: &mut Log, ctx: Option<&egui::Context>) {
-        if let Some(task) = &self.loading {
-            match task.poll() {
-                TaskPoll::Running => {}
-                TaskPoll::Done((path, r, differs)) => {
-                    self.loading = None;
-                    match r {
-                        Ok(model) => {
-                            self.set_model(path, model, log);
-                            if differs {
-                                self.saved_edits = None;
-                            }
-                            if std::mem::take(&mut self.fit_when_open) {
-                                self.start_fit(ctx.cloned());
-                            }
-                        }
-                        Err(e) => log.error(format!("fit model: {e}")),
+        if let Some((path, r, differs)) =
+            take_answer(&mut self.loading, "opening the fit model", log)
+        {
+            match r {
+                Ok(model) => {
+                    self.set_model(path, model, log);
+                    if differs {
+                        self.saved_edits = None;
+                    }
+                    if std::mem::take(&mut self.fit_when_open) {
+                        self.start_fit(ctx.cloned());
                     }
                 }
-                TaskPoll::Lost => {
-                    self.loading = None;
-                    log.error("opening the fit model stopped unexpectedly");
-                }
+                Err(e) => log.error(format!("fit model: {e}")),
             }
         }
-        if let Some(task) = &self.fitting {
-            match task.poll() {
-                TaskPoll::Running => {}
-                TaskPoll::Done(r) => {
-                    self.fitting = None;
-                    match r {
-                        Ok(res) => {
-                            let s = &res.stats;
-                            let note = if s.success {
-                                String::new()
-                            } else {
-                                format!(" ({})", s.message)
-                            };
-                            log.info(format!(
-                                "fit done: χ²_red = {:.5}, R-factor = {:.6}, \
-                                 {} variables, {} evaluations{note}",
-                                s.chi2_reduced, s.r_factor, s.n_varys, s.nfev
-                            ));
-                            let stale = self.edits != self.fit_edits;
-                            self.show_result(res, stale, true);
-                            self.live.held = None;
-                        }
-                        Err(FitError::Cancelled) => log.warn("fit cancelled"),
-                        Err(e) => log.error(format!("fit: {e}")),
-                    }
+        if let Some(r) = take_answer(&mut self.fitting, "fit", log) {
+            match r {
+                Ok(res) => {
+                    let s = &res.stats;
+                    let note = if s.success {
+                        String::new()
+                    } else {
+                        format!(" ({})", s.message)
+                    };
+                    log.info(format!(
+                        "fit done: χ²_red = {:.5}, R-factor = {:.6}, \
+                         {} variables, {} evaluations{note}",
+                        s.chi2_reduced, s.r_factor, s.n_varys, s.nfev
+                    ));
+                    let stale = self.edits != self.fit_edits;
+                    self.show_result(res, stale, true);
+                    self.live.held = None;
                 }
-                TaskPoll::Lost => {
-                    self.fitting = None;
-                    log.error("the fit stopped unexpectedly");
-                }
+                Err(FitError::Cancelled) => log.warn("fit cancelled"),
+                Err(e) => log.error(format!("fit: {e}")),
             }
         }
         self.poll_live(log, ctx);

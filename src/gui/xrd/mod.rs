@@ -31,7 +31,7 @@ pub use self::phases::{CifPhase, Library, Ranking};
 pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
 pub use self::quant::{Quant, QuantRow};
 pub use self::route::{is_xrd_bytes, is_xrd_file};
-use super::jobs::{BgTask, Log, TaskPoll};
+use super::jobs::{BgTask, Log, take_answer};
 use crate::xrd::peaks::PeakFit;
 
 /// What the panel asks the app to do (file dialogs live in the app).
@@ -209,28 +209,18 @@ impl XrdPanel {
         for p in &mut self.patterns {
             p.analyse();
         }
-        if let Some(t) = &self.fitting {
-            match t.poll() {
-                TaskPoll::Running => {}
-                TaskPoll::Done((id, key, fits)) => {
-                    self.fitting = None;
-                    if let Some(e) = self.patterns.iter_mut().find(|p| p.id == id) {
-                        let ok = fits.iter().filter(|f| f.is_ok()).count();
-                        if e.key() == key {
-                            log.info(format!("{}: {ok} of {} peaks fitted", e.name, fits.len()));
-                            e.fits = fits;
-                        } else {
-                            log.warn(format!(
-                                "{}: the settings changed during the peak fits; fit again",
-                                e.name
-                            ));
-                        }
-                    }
-                }
-                TaskPoll::Lost => {
-                    self.fitting = None;
-                    log.error("the peak fits stopped unexpectedly");
-                }
+        if let Some((id, key, fits)) = take_answer(&mut self.fitting, "the peak fits", log)
+            && let Some(e) = self.patterns.iter_mut().find(|p| p.id == id)
+        {
+            let ok = fits.iter().filter(|f| f.is_ok()).count();
+            if e.key() == key {
+                log.info(format!("{}: {ok} of {} peaks fitted", e.name, fits.len()));
+                e.fits = fits;
+            } else {
+                log.warn(format!(
+                    "{}: the settings changed during the peak fits; fit again",
+                    e.name
+                ));
             }
         }
         self.library.poll(log);

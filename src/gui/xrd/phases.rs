@@ -13,7 +13,7 @@ use egui::{Color32, RichText, Ui};
 
 use super::pattern::XrdEntry;
 use super::{PALETTE, XrdAction, XrdPanel};
-use crate::gui::jobs::{BgTask, Log, TaskPoll};
+use crate::gui::jobs::{BgTask, Log, TaskPoll, take_answer};
 use crate::io::xrd::two_theta_from_d;
 use crate::structure::{Structure, read_cif, reduced_formula};
 use crate::xrd::identify::{Candidate, RankedCandidate, candidate_files, load_candidate};
@@ -331,35 +331,22 @@ impl Library {
                 }
             }
         }
-        if let Some(t) = &self.ranking {
-            match t.poll() {
-                TaskPoll::Running => {}
-                TaskPoll::Done(r) => {
-                    let cancelled = t.is_cancelling();
-                    self.ranking = None;
-                    match r {
-                        _ if cancelled => log.warn("ranking cancelled"),
-                        Ok(rk) => {
-                            if let Some(best) = rk.rows.first() {
-                                log.info(format!(
-                                    "ranked {} candidates for {}: best {} (score {:.3}, scale {:.4})",
-                                    rk.rows.len(),
-                                    rk.pattern,
-                                    best.id,
-                                    best.score,
-                                    best.scale
-                                ));
-                            }
-                            self.ranked = Some(rk);
-                        }
-                        Err(e) => log.error(format!("ranking: {e}")),
-                    }
+        match take_answer(&mut self.ranking, "ranking", log) {
+            Some(Ok(rk)) => {
+                if let Some(best) = rk.rows.first() {
+                    log.info(format!(
+                        "ranked {} candidates for {}: best {} (score {:.3}, scale {:.4})",
+                        rk.rows.len(),
+                        rk.pattern,
+                        best.id,
+                        best.score,
+                        best.scale
+                    ));
                 }
-                TaskPoll::Lost => {
-                    self.ranking = None;
-                    log.error("the ranking stopped unexpectedly");
-                }
+                self.ranked = Some(rk);
             }
+            Some(Err(e)) => log.error(format!("ranking: {e}")),
+            None => {}
         }
     }
 

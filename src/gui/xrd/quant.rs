@@ -7,7 +7,7 @@ use egui::{RichText, Ui};
 
 use super::plot::XrdTab;
 use super::{XrdEntry, XrdPanel};
-use crate::gui::jobs::{BgTask, Log, TaskPoll};
+use crate::gui::jobs::{BgTask, Log, take_answer};
 use crate::session::{XrdQuantResultSession, XrdQuantSession};
 use crate::xrd::quantify::{QuantOptions, QuantResult, load_library, quantify};
 
@@ -211,39 +211,25 @@ impl Quant {
     }
 
     pub fn poll(&mut self, log: &mut Log, tab: &mut XrdTab) {
-        let Some(t) = &self.task else {
-            return;
-        };
-        match t.poll() {
-            TaskPoll::Running => {}
-            TaskPoll::Done(r) => {
-                let cancelled = t.is_cancelling();
-                self.task = None;
-                match r {
-                    _ if cancelled => log.warn("quantification cancelled"),
-                    Ok(d) => {
-                        log.info(format!(
-                            "quantified {} with {}: {} phases, Rwp {:.2} %",
-                            d.pattern,
-                            d.library,
-                            d.result.phases.len(),
-                            d.result.rwp_percent
-                        ));
-                        self.result = Some(d);
-                        self.error = None;
-                        self.dialog = false;
-                        *tab = XrdTab::Quantification;
-                    }
-                    Err(e) => {
-                        log.error(format!("quantification: {e}"));
-                        self.error = Some(e);
-                    }
-                }
+        match take_answer(&mut self.task, "quantification", log) {
+            Some(Ok(d)) => {
+                log.info(format!(
+                    "quantified {} with {}: {} phases, Rwp {:.2} %",
+                    d.pattern,
+                    d.library,
+                    d.result.phases.len(),
+                    d.result.rwp_percent
+                ));
+                self.result = Some(d);
+                self.error = None;
+                self.dialog = false;
+                *tab = XrdTab::Quantification;
             }
-            TaskPoll::Lost => {
-                self.task = None;
-                log.error("the quantification stopped unexpectedly");
+            Some(Err(e)) => {
+                log.error(format!("quantification: {e}"));
+                self.error = Some(e);
             }
+            None => {}
         }
     }
 }
