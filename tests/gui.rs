@@ -1645,6 +1645,18 @@ fn deglitch_by_clicking_then_undo_and_redo_with_the_keyboard() {
     settle(&mut h);
     assert_eq!(energies_of(h.state(), name), after, "redo removes it again");
     assert_eq!(chi_of(h.state(), name), chi_deglitched);
+
+    // The parameter panel lists the journal; × drops that edit.
+    h.step();
+    h.get_by_label("1. deglitch 1 point selection");
+    h.get_by_label("×").click();
+    h.step();
+    h.step();
+    assert_eq!(energies_of(h.state(), name), before, "edit removed");
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("remove edit 1 (deglitch 1 point selection)")
+    );
 }
 
 #[test]

@@ -1042,6 +1042,11 @@ impl CartoApp {
                     self.set_mu_from(id, choice);
                 }
             }
+            ParamAction::RemoveEdit(i) => {
+                if let Some(id) = active {
+                    self.remove_edit(id, i);
+                }
+            }
             ParamAction::ApplyToAll => {
                 let ids: Vec<u64> = self.workspace.items.iter().map(|i| i.id).collect();
                 let n = self.apply_params(&p, &ids, !source_is_mu);

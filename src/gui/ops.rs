@@ -306,6 +306,39 @@ impl CartoApp {
         ok
     }
 
+    /// Drop step `index` of spectrum `id`'s edit journal; the others are
+    /// replayed (an error, e.g. a later rebin that no longer fits, keeps the
+    /// journal as it was).
+    pub fn remove_edit(&mut self, id: u64, index: usize) {
+        let Some(item) = self.workspace.item_mut(id) else {
+            return;
+        };
+        let name = item.name.clone();
+        let Some(s) = item.spectrum_mut() else {
+            return;
+        };
+        if index >= s.edits.len() {
+            return;
+        }
+        let mut edits = s.edits.clone();
+        let gone = edits.remove(index);
+        match s.set_edits(edits) {
+            Ok(()) => {
+                s.recompute();
+                self.history
+                    .label_next(format!("remove edit {} ({})", index + 1, gone.describe()));
+                self.log.info(format!(
+                    "{name}: removed edit {}: {}",
+                    index + 1,
+                    gone.describe()
+                ));
+            }
+            Err(e) => self
+                .log
+                .error(format!("{name}: cannot remove edit {}: {e}", index + 1)),
+        }
+    }
+
     pub fn clear_edits(&mut self) {
         let Some(id) = self.workspace.active else {
             return;

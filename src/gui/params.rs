@@ -30,6 +30,8 @@ pub enum ParamAction {
     ResetToDefaults,
     /// Derive μ(E) again from the stored columns.
     MuFrom(MuChoice),
+    /// Drop this step of the edit journal (the rest is replayed).
+    RemoveEdit(usize),
 }
 
 const MODES: [(MuMode, &str); 4] = [
@@ -109,11 +111,33 @@ impl ParamPanel {
         let pre = result.and_then(|r| r.pre.as_ref());
         let bkg = result.and_then(|r| r.bkg.as_ref());
         egui::ScrollArea::vertical().show(ui, |ui| {
+            // The recipe applies to the data as read (edited data keep no
+            // columns).
             if column_file
-                && let Input::Mu(x) = &*s.input
+                && let Input::Mu(x) = &*s.raw
                 && let Some(c) = mu_from_ui(ui, x)
             {
                 action = ParamAction::MuFrom(c);
+            }
+            if !s.edits.is_empty() {
+                ui.label(RichText::new("edits").strong()).on_hover_text(
+                    "Replayed in order on the data as read (Process menu: deglitch, align, rebin)",
+                );
+                for (i, e) in s.edits.iter().enumerate() {
+                    ui.horizontal(|ui| {
+                        if ui
+                            .small_button("×")
+                            .on_hover_text(
+                                "Remove this edit (the others are replayed; Ctrl+Z undoes)",
+                            )
+                            .clicked()
+                        {
+                            action = ParamAction::RemoveEdit(i);
+                        }
+                        ui.label(format!("{}. {}", i + 1, e.describe()));
+                    });
+                }
+                ui.separator();
             }
             if is_mu {
                 ui.label(RichText::new("pre_edge").strong());
