@@ -1600,10 +1600,13 @@ fn deglitch_by_clicking_then_undo_and_redo_with_the_keyboard() {
     settle(&mut h);
     let name = "cu_rt01.xmu";
     let before = energies_of(h.state(), name);
-    h.state_mut().plots.deglitch = true;
     h.state_mut().plots.tab = PlotTab::Mu;
     h.step();
+    // The plot bar's toggle (also Process ▸ Deglitch by clicking points).
+    h.get_by_label("deglitch").click();
     h.step();
+    h.step();
+    assert!(h.state().plots.deglitch);
     // The 300th measured point, clicked where the plot draws it.
     let (e, mu) = {
         let s = h.state();

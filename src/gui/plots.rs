@@ -392,6 +392,12 @@ impl PlotPanel {
                     r_window_ui(ui, &mut self.options.xftr);
                 }
             }
+            if matches!(self.tab, PlotTab::Mu | PlotTab::Norm | PlotTab::ChiK) {
+                ui.toggle_value(&mut self.deglitch, "deglitch")
+                    .on_hover_text(
+                        "Click a point of the active spectrum to remove it (Ctrl+Z undoes)",
+                    );
+            }
             if ui
                 .button("Reset view")
                 .on_hover_text(
