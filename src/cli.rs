@@ -99,7 +99,10 @@ pub enum XrdCmd {
 pub struct XrdPeaksArgs {
     /// Measured pattern (.xy/.xye/.dat, Fit2D .chi, Bruker .raw/.brml, .xrdml, GSAS .fxye).
     pub pattern: PathBuf,
-    /// SNIP half-window (°2θ).
+    /// Background method: snip, or sonneveld-visser (sv).
+    #[arg(long, value_enum, default_value_t = carto::xrd::peaks::BackgroundMethod::Snip)]
+    pub background: carto::xrd::peaks::BackgroundMethod,
+    /// Background window (°2θ): SNIP's half-width; Sonneveld–Visser samples every half window.
     #[arg(long, default_value_t = 1.0)]
     pub bkg_window: f64,
     /// Peaks must rise this many noise levels above the background.
@@ -1109,7 +1112,7 @@ fn xrd_peaks_cmd(a: &XrdPeaksArgs) -> Result<()> {
     if !(a.bkg_window > 0.0 && a.fit_window > 0.0 && a.min_snr > 0.0) {
         bail!("--bkg-window, --fit-window and --min-snr must be > 0");
     }
-    let (bkg, found) = peaks::search(x, y, a.bkg_window, a.min_snr);
+    let (bkg, found) = peaks::search(x, y, a.background, a.bkg_window, a.min_snr);
     let sigma = p
         .sigma
         .clone()

@@ -195,8 +195,12 @@ pub struct XrdPatternSession {
     /// As typed: a name (`CuKa`) or Å; empty for none.
     #[serde(default)]
     pub wavelength: String,
-    /// SNIP half-window (°2θ).
+    /// Background window (°2θ): SNIP's half-width, or Sonneveld–Visser's
+    /// sampling of a half window.
     pub bkg_window_deg: f64,
+    /// SNIP (default) or Sonneveld–Visser.
+    #[serde(default, skip_serializing_if = "is_snip")]
+    pub bkg_method: crate::xrd::peaks::BackgroundMethod,
     pub min_snr: f64,
     pub fit_window_deg: f64,
     pub color: [u8; 4],
@@ -217,6 +221,10 @@ pub struct XrdPhaseSession {
     #[serde(default)]
     pub broadened: bool,
     pub color: [u8; 4],
+}
+
+fn is_snip(m: &crate::xrd::peaks::BackgroundMethod) -> bool {
+    *m == crate::xrd::peaks::BackgroundMethod::Snip
 }
 
 fn one() -> f64 {
@@ -612,6 +620,7 @@ mod tests {
                     sha256: "00".repeat(32),
                     wavelength: "CuKa".into(),
                     bkg_window_deg: 1.0,
+                    bkg_method: Default::default(),
                     min_snr: 6.0,
                     fit_window_deg: 0.5,
                     color: [1, 2, 3, 255],

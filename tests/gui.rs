@@ -1358,6 +1358,20 @@ fn xrd_quantification_with_an_internal_standard() {
 fn xrd_session_round_trip() {
     let mut h = quartz_in_xrd_view();
     set_number(&mut h, "SNIP window", 0.7);
+    // The other background method, from its combo box.
+    let snip_bkg = xrd_series(h.state(), XrdRole::Background)[0].points.clone();
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "background")
+        .click();
+    h.step();
+    h.step();
+    h.get_by_label("Sonneveld–Visser").click();
+    h.step();
+    h.step();
+    assert_ne!(
+        xrd_series(h.state(), XrdRole::Background)[0].points,
+        snip_bkg,
+        "Sonneveld–Visser gives another background"
+    );
     h.get_by_label("d (Å)").click();
     h.step();
     {
@@ -1378,6 +1392,10 @@ fn xrd_session_round_trip() {
     assert_eq!(x.patterns.len(), 1);
     assert_eq!(x.patterns[0].wavelength, "CuKa");
     assert_eq!(x.patterns[0].bkg_window_deg, 0.7);
+    assert_eq!(
+        x.patterns[0].bkg_method,
+        carto::xrd::peaks::BackgroundMethod::SonneveldVisser
+    );
     assert_eq!(x.patterns[0].sha256.len(), 64);
     assert_eq!(x.phases.len(), 1);
     assert_eq!(x.phases[0].lattice, 1.02);

@@ -177,9 +177,15 @@ fn quantify_rockjock_mixtures_within_a_few_weight_percent() {
 /// search used local noise and a width limit).
 #[test]
 fn peak_search_finds_quartz_lines_and_skips_amorphous_bumps() {
-    use carto::xrd::peaks::search;
+    use carto::xrd::peaks::{BackgroundMethod, search};
     let q = read_pattern(&data("xrd/quartz.xy")).expect("quartz");
-    let (_, found) = search(&q.two_theta_deg, &q.intensity, 1.0, 6.0);
+    let (_, found) = search(
+        &q.two_theta_deg,
+        &q.intensity,
+        BackgroundMethod::Snip,
+        1.0,
+        6.0,
+    );
     // Quartz (Cu Kα1/2 mean): 100, 101, 110, 102, 111, 200, 201, 112, 211.
     for t in [
         20.86, 26.64, 36.54, 39.47, 40.29, 42.45, 45.79, 50.14, 59.96,
@@ -191,10 +197,44 @@ fn peak_search_finds_quartz_lines_and_skips_amorphous_bumps() {
         );
     }
     let d = read_pattern(&data("xrd/bruker_raw/D5000_2.RAW")).expect("D5000_2");
-    let (bkg, found) = search(&d.two_theta_deg, &d.intensity, 1.0, 6.0);
+    let (bkg, found) = search(
+        &d.two_theta_deg,
+        &d.intensity,
+        BackgroundMethod::Snip,
+        1.0,
+        6.0,
+    );
     assert!(found.len() < 40, "{} peaks", found.len());
     // Each is a real maximum above the background, narrower than the window.
     for p in &found {
         assert!(d.intensity[p.index] > bkg[p.index]);
     }
+}
+
+/// Sonneveld–Visser (the other background method): on quartz.xy it finds
+/// the same quartz lines, its background never exceeds the data and, away
+/// from the peaks, follows it (within a few counting-noise levels).
+#[test]
+fn sonneveld_visser_background_follows_quartz_between_peaks() {
+    use carto::xrd::peaks::{BackgroundMethod, noise_sigma, search};
+    let q = read_pattern(&data("xrd/quartz.xy")).expect("quartz");
+    let (x, y) = (&q.two_theta_deg, &q.intensity);
+    let (bkg, found) = search(x, y, BackgroundMethod::SonneveldVisser, 1.0, 6.0);
+    for t in [
+        20.86, 26.64, 36.54, 39.47, 40.29, 42.45, 45.79, 50.14, 59.96,
+    ] {
+        assert!(
+            found.iter().any(|p| (p.two_theta - t).abs() < 0.12),
+            "quartz line at {t}° missing"
+        );
+    }
+    assert!(bkg.iter().zip(y).all(|(b, v)| b <= v));
+    // Between 30° and 35° quartz has no line: the background is the data
+    // there, give or take the noise.
+    let sigma = noise_sigma(y);
+    let gap: Vec<usize> = (0..x.len())
+        .filter(|&i| x[i] > 30.5 && x[i] < 34.5)
+        .collect();
+    let mean_gap = gap.iter().map(|&i| y[i] - bkg[i]).sum::<f64>() / gap.len() as f64;
+    assert!(mean_gap < 3.0 * sigma, "{mean_gap} vs σ {sigma}");
 }

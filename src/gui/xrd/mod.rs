@@ -32,6 +32,7 @@ pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
 pub use self::quant::{Quant, QuantRow};
 pub use self::route::{is_xrd_bytes, is_xrd_file};
 use super::jobs::{BgTask, Log, take_answer};
+use crate::xrd::peaks::BackgroundMethod;
 use crate::xrd::peaks::PeakFit;
 
 /// What the panel asks the app to do (file dialogs live in the app).
@@ -382,7 +383,34 @@ impl XrdPanel {
                      prefilled from the file when it records one",
                 );
                 ui.end_row();
-                let l = ui.label("SNIP window");
+                let l = ui.label("background");
+                egui::ComboBox::from_id_salt("xrd_bkg_method")
+                    .selected_text(match e.bkg_method {
+                        BackgroundMethod::Snip => "SNIP",
+                        BackgroundMethod::SonneveldVisser => "Sonneveld–Visser",
+                    })
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut e.bkg_method, BackgroundMethod::Snip, "SNIP");
+                        ui.selectable_value(
+                            &mut e.bkg_method,
+                            BackgroundMethod::SonneveldVisser,
+                            "Sonneveld–Visser",
+                        );
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+                let (name, help) = match e.bkg_method {
+                    BackgroundMethod::Snip => (
+                        "SNIP window",
+                        "Half-width of the SNIP background filter (°2θ)",
+                    ),
+                    BackgroundMethod::SonneveldVisser => (
+                        "S–V window",
+                        "Sonneveld–Visser samples the pattern every half window (°2θ)",
+                    ),
+                };
+                let l = ui.label(name);
                 ui.add(
                     egui::DragValue::new(&mut e.bkg_window_deg)
                         .speed(0.01)
@@ -390,7 +418,7 @@ impl XrdPanel {
                         .suffix(" °"),
                 )
                 .labelled_by(l.id)
-                .on_hover_text("Half-width of the SNIP background filter (°2θ)");
+                .on_hover_text(help);
                 ui.end_row();
                 let l = ui.label("min S/N");
                 ui.add(

@@ -9,7 +9,7 @@ use egui::Color32;
 use crate::io::xrd::{XrdPattern, read_pattern_bytes};
 use crate::session::sha256_hex;
 use crate::xrd::parse_wavelength;
-use crate::xrd::peaks::{FoundPeak, PeakFit, search};
+use crate::xrd::peaks::{BackgroundMethod, FoundPeak, PeakFit, search};
 
 /// A pattern as read from a file (on a worker thread or at start-up).
 #[derive(Debug, Clone)]
@@ -65,6 +65,8 @@ pub struct XrdEntry {
     pub wavelength_text: String,
     /// SNIP half-window (°2θ).
     pub bkg_window_deg: f64,
+    /// SNIP or Sonneveld–Visser.
+    pub bkg_method: BackgroundMethod,
     /// Peak search threshold in noise levels.
     pub min_snr: f64,
     /// Half-window of each peak fit (°2θ).
@@ -94,6 +96,7 @@ impl XrdEntry {
             color,
             wavelength_text,
             bkg_window_deg: 1.0,
+            bkg_method: BackgroundMethod::default(),
             min_snr: 6.0,
             fit_window_deg: 0.5,
             background: Vec::new(),
@@ -144,6 +147,7 @@ impl XrdEntry {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.bkg_window_deg.to_bits().hash(&mut h);
+        (self.bkg_method as u8).hash(&mut h);
         self.min_snr.to_bits().hash(&mut h);
         self.fit_window_deg.to_bits().hash(&mut h);
         h.finish()
@@ -158,7 +162,8 @@ impl XrdEntry {
         self.analysed = Some(key);
         self.fits.clear();
         let (x, y) = (&self.pattern.two_theta_deg, &self.pattern.intensity);
-        (self.background, self.peaks) = search(x, y, self.bkg_window_deg, self.min_snr);
+        (self.background, self.peaks) =
+            search(x, y, self.bkg_method, self.bkg_window_deg, self.min_snr);
     }
 
     /// The largest height above the background (scales phase overlays).

@@ -38,6 +38,7 @@ impl XrdPanel {
                     sha256: p.sha256.clone(),
                     wavelength: p.wavelength_text.trim().to_string(),
                     bkg_window_deg: p.bkg_window_deg,
+                    bkg_method: p.bkg_method,
                     min_snr: p.min_snr,
                     fit_window_deg: p.fit_window_deg,
                     color: p.color.to_srgba_unmultiplied(),
@@ -133,6 +134,7 @@ impl XrdPanel {
                 e.name = p.name.clone();
                 e.wavelength_text = p.wavelength.clone();
                 e.bkg_window_deg = p.bkg_window_deg;
+                e.bkg_method = p.bkg_method;
                 e.min_snr = p.min_snr;
                 e.fit_window_deg = p.fit_window_deg;
                 e.color = rgba(p.color);
