@@ -1592,6 +1592,20 @@ fn energies_of(app: &CartoApp, name: &str) -> Vec<f64> {
     }
 }
 
+/// (energy, μ) of a workspace item as processed (after its edits).
+fn mu_arrays(app: &CartoApp, name: &str) -> (Vec<f64>, Vec<f64>) {
+    let id = app.workspace.find(name).expect("item");
+    let s = app
+        .workspace
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("spectrum");
+    match s.input.as_ref() {
+        carto::gui::workspace::Input::Mu(x) => (x.energy_ev.clone(), x.mu.clone()),
+        carto::gui::workspace::Input::Chi(_) => panic!("{name} is χ(k)"),
+    }
+}
+
 /// Click the plot at a point given in plot units.
 fn click_plot_at(h: &mut Harness<'_, CartoApp>, x: f64, y: f64) {
     let t = h.state().plots.transform().expect("plot drawn");
@@ -1698,14 +1712,35 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
     h.state_mut().workspace.select_only(&[idb, ida]);
     h.step();
 
-    // Align b to a: the shift is energy_align's, recorded as an edit.
+    // Align b to a on a worker thread: the shift is energy_align's,
+    // recorded as an edit.
+    let (eb0, mb0) = mu_arrays(h.state(), b);
+    let (ea0, ma0) = mu_arrays(h.state(), a);
+    let e0a = {
+        let s = h.state();
+        let sp = s.workspace.item(ida).and_then(|i| i.spectrum());
+        let r = sp
+            .and_then(|s| s.result.as_ref())
+            .and_then(|r| r.pre.as_ref());
+        r.expect("a processed").e0
+    };
+    let want_shift = carto::xas::align::energy_align(
+        &eb0,
+        &mb0,
+        &ea0,
+        &ma0,
+        e0a,
+        &carto::xas::align::AlignParams::default(),
+    )
+    .expect("core align")
+    .eshift_ev;
     assert_eq!(
-        h.state_mut().align_selected(),
+        h.state_mut().align_selected(None),
         1,
         "{:?}",
         h.state().log.lines
     );
-    h.step();
+    settle(&mut h);
     let shift = match h
         .state()
         .workspace
@@ -1731,6 +1766,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
         shift.abs() < 10.0,
         "two Cu foils align within a few eV: {shift}"
     );
+    assert_eq!(shift, want_shift);
     let raw_b = energies_of(h.state(), b);
 
     // Merge: a new item on a's grid, selected.
@@ -1745,18 +1781,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
         .expect("merged item");
     assert_eq!(h.state().history.undo_label(), Some("merge 2 spectra"));
     // It is the core's merge of the two (b as aligned) on a's grid.
-    let mu_of = |app: &CartoApp, name: &str| {
-        let id = app.workspace.find(name).expect("item");
-        let s = app
-            .workspace
-            .item(id)
-            .and_then(|i| i.spectrum())
-            .expect("spectrum");
-        match s.input.as_ref() {
-            carto::gui::workspace::Input::Mu(x) => (x.energy_ev.clone(), x.mu.clone()),
-            carto::gui::workspace::Input::Chi(_) => panic!("{name} is χ(k)"),
-        }
-    };
+    let mu_of = mu_arrays;
     let (ea, ma) = mu_of(h.state(), a);
     let (eb, mb) = mu_of(h.state(), b);
     let want = carto::xas::merge::merge(
@@ -1777,7 +1802,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
             .and_then(|r| r.pre.as_ref());
         r.expect("merge processed").e0
     };
-    assert_eq!(h.state_mut().rebin_selected(), 1);
+    assert_eq!(h.state_mut().rebin_selected(None), 1);
     h.step();
     settle(&mut h);
     let want = carto::xas::rebin::rebin_xafs(
@@ -2469,4 +2494,36 @@ fn a_bad_edit_journal_or_history_in_a_session_is_a_readable_error() {
     let err = carto::session::Session::from_json(&s.to_json(), std::path::Path::new("x.carto"))
         .expect_err("refused");
     assert!(err.to_string().contains("history step 'broken'"), "{err}");
+}
+
+/// Align and rebin run on a worker thread with Cancel: a cancelled batch
+/// changes nothing and says so.
+#[test]
+fn a_cancelled_rebin_changes_nothing() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+        common::data("xas/columns/cu_rt01.xmu"),
+    ]);
+    app.history.reset(&app.workspace);
+    let mut h = harness(app);
+    settle(&mut h);
+    let ids: Vec<u64> = h.state().workspace.items.iter().map(|i| i.id).collect();
+    h.state_mut().workspace.select_only(&ids);
+    let before = energies_of(h.state(), "cu_rt01.xmu");
+    assert_eq!(h.state_mut().rebin_selected(None), 2);
+    assert!(h.state().busy());
+    h.state().edit_job.as_ref().expect("running").cancel();
+    settle(&mut h);
+    assert_eq!(energies_of(h.state(), "cu_rt01.xmu"), before);
+    assert!(
+        h.state()
+            .log
+            .lines
+            .iter()
+            .any(|l| l.text.contains("align/rebin cancelled")),
+        "{:?}",
+        h.state().log.lines
+    );
+    assert!(h.state().history.undo.is_empty(), "nothing to undo");
 }

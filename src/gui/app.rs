@@ -82,6 +82,10 @@ pub struct CartoApp {
     pub history: History,
     /// A session being opened in the background.
     pub session_load: Option<super::persist::SessionLoad>,
+    /// Align or rebin of many spectra on a worker thread.
+    pub edit_job: Option<super::ops::EditJob>,
+    /// The undo label of the running align or rebin.
+    pub(crate) edit_job_label: String,
     /// File ▸ Open recent (saved in `state_dir` when there is one).
     pub recent: RecentFiles,
     /// File ▸ Export plot as PNG, waiting for its screenshot.
@@ -165,6 +169,8 @@ impl CartoApp {
             recovery_offer: None,
             history: History::default(),
             session_load: None,
+            edit_job: None,
+            edit_job_label: String::new(),
             recent: RecentFiles::default(),
             png_export: None,
         }
@@ -352,6 +358,7 @@ impl CartoApp {
     pub fn busy(&self) -> bool {
         self.job.is_some()
             || self.session_load.is_some()
+            || self.edit_job.is_some()
             || !self.loads.is_empty()
             || self.fit.busy()
             || self.xrd.busy()
@@ -474,6 +481,7 @@ impl CartoApp {
             self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
         }
         self.poll_session_load();
+        self.poll_edit_job();
         self.poll_png_export(ctx);
         self.fit.poll(&mut self.log, Some(ctx));
         self.xrd.poll(&mut self.log);
@@ -482,6 +490,7 @@ impl CartoApp {
             || self.dialog.is_some()
             || !self.loads.is_empty()
             || self.session_load.is_some()
+            || self.edit_job.is_some()
             || self.fit.busy()
             || self.xrd.busy()
         {
@@ -1154,6 +1163,20 @@ impl CartoApp {
                     .clicked()
                 {
                     load.cancel();
+                }
+            }
+            if let Some(j) = &self.edit_job {
+                ui.separator();
+                ui.add(
+                    egui::ProgressBar::new(j.done() as f32 / j.total.max(1) as f32)
+                        .desired_width(200.0)
+                        .text(format!("{}: {} / {}", j.title(), j.done(), j.total)),
+                );
+                if ui
+                    .add_enabled(!j.is_cancelling(), egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    j.cancel();
                 }
             }
             if let Some(t) = &self.session_load {

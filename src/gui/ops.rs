@@ -6,7 +6,11 @@ use egui::Ui;
 
 use super::app::CartoApp;
 use super::plots::PlotTab;
-use super::workspace::{Input, Item, ItemData, Processed, Spectrum, Workspace};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::jobs::{BgTask, take_answer};
+use super::workspace::{Input, Item, ItemData, Processed, Spectrum, Workspace, edited_input};
 use crate::session::{BLOB_PREFIX, InlineSpectrum};
 use crate::units::ETOK;
 use crate::xas::align::{AlignParams, energy_align};
@@ -189,7 +193,7 @@ impl CartoApp {
             )
             .clicked()
         {
-            self.align_selected();
+            self.align_selected(Some(ui.ctx().clone()));
         }
         if ui
             .add_enabled(n_mu >= 1, egui::Button::new("Rebin selected"))
@@ -199,7 +203,7 @@ impl CartoApp {
             )
             .clicked()
         {
-            self.rebin_selected();
+            self.rebin_selected(Some(ui.ctx().clone()));
         }
         let mut deglitch = self.plots.deglitch;
         if ui
@@ -409,9 +413,9 @@ impl CartoApp {
         Some(id)
     }
 
-    /// Align every selected μ(E) spectrum to the active one; each gets a
-    /// Shift edit. Returns how many were aligned.
-    pub fn align_selected(&mut self) -> usize {
+    /// Align every selected μ(E) spectrum to the active one on a worker
+    /// thread; each gets a Shift edit. Returns how many were queued.
+    pub fn align_selected(&mut self, ctx: Option<egui::Context>) -> usize {
         let Some(rid) = self.workspace.active else {
             return 0;
         };
@@ -424,67 +428,207 @@ impl CartoApp {
             return 0;
         };
         let (re, rm, rname) = (re.to_vec(), rm.to_vec(), reference.name.clone());
-        let mut shifts = Vec::new();
-        for id in self.selected_mu() {
-            if id == rid {
-                continue;
-            }
-            let Some(item) = self.workspace.item(id) else {
-                continue;
-            };
-            let Some((e, m)) = mu_of(item) else { continue };
-            match energy_align(e, m, &re, &rm, re0, &AlignParams::default()) {
-                Ok(a) => shifts.push((id, a.eshift_ev)),
-                Err(e) => self
-                    .log
-                    .error(format!("align {} to {rname}: {e}", item.name)),
-            }
-        }
-        let mut n = 0;
-        for (id, eshift_ev) in shifts {
-            n += usize::from(self.push_edit(
-                id,
-                Edit::Shift {
-                    eshift_ev,
-                    reference: Some(rname.clone()),
-                },
-            ));
-        }
+        let ids: Vec<u64> = self
+            .selected_mu()
+            .into_iter()
+            .filter(|&id| id != rid)
+            .collect();
+        let r2 = rname.clone();
+        let n = self.start_edit_job(
+            format!("aligning to {rname}"),
+            &ids,
+            move |input, _| {
+                let Input::Mu(x) = input else {
+                    return Err("not μ(E)".into());
+                };
+                let a = energy_align(&x.energy_ev, &x.mu, &re, &rm, re0, &AlignParams::default())
+                    .map_err(|e| format!("align to {r2}: {e}"))?;
+                Ok(Edit::Shift {
+                    eshift_ev: a.eshift_ev,
+                    reference: Some(r2.clone()),
+                })
+            },
+            ctx,
+        );
         if n > 0 {
-            self.history
-                .label_next(format!("align {} to {rname}", spectra(n)));
+            self.edit_job_label = format!("align {} to {rname}", spectra(n));
         }
         n
     }
 
     /// Rebin every selected μ(E) spectrum (Larch rebin_xafs defaults, e0
-    /// from its processing).
-    pub fn rebin_selected(&mut self) -> usize {
-        let mut todo = Vec::new();
+    /// from its processing) on a worker thread. Returns how many were queued.
+    pub fn rebin_selected(&mut self, ctx: Option<egui::Context>) -> usize {
+        let mut ids = Vec::new();
         for id in self.selected_mu() {
             let Some(item) = self.workspace.item(id) else {
                 continue;
             };
-            match e0_of(item) {
-                Some(e0) => todo.push((id, e0)),
-                None => self.log.error(format!(
+            if e0_of(item).is_some() {
+                ids.push(id);
+            } else {
+                self.log.error(format!(
                     "rebin {}: process it first (it has no e0)",
                     item.name
-                )),
+                ));
             }
         }
-        let mut n = 0;
-        for (id, e0) in todo {
-            let p = RebinParams {
-                e0: Some(e0),
-                ..RebinParams::default()
-            };
-            n += usize::from(self.push_edit(id, Edit::Rebin(p)));
-        }
+        let n = self.start_edit_job(
+            "rebinning".into(),
+            &ids,
+            |_, e0| {
+                Ok(Edit::Rebin(RebinParams {
+                    e0,
+                    ..RebinParams::default()
+                }))
+            },
+            ctx,
+        );
         if n > 0 {
-            self.history.label_next(format!("rebin {}", spectra(n)));
+            self.edit_job_label = format!("rebin {}", spectra(n));
         }
         n
+    }
+
+    /// Compute one new edit per spectrum `ids` on a worker thread (`make`
+    /// gets the spectrum as processed and its e0) and the edited inputs;
+    /// [`Self::poll_edit_job`] puts them in. Returns how many were queued.
+    fn start_edit_job(
+        &mut self,
+        title: String,
+        ids: &[u64],
+        make: impl Fn(&Input, Option<f64>) -> Result<Edit, String> + Send + 'static,
+        ctx: Option<egui::Context>,
+    ) -> usize {
+        if self.edit_job.is_some() {
+            self.log
+                .warn("another align or rebin is running: wait for it or cancel it");
+            return 0;
+        }
+        let work: Vec<EditWork> = ids
+            .iter()
+            .filter_map(|&id| {
+                let item = self.workspace.item(id)?;
+                let s = item.spectrum()?;
+                Some(EditWork {
+                    id,
+                    name: item.name.clone(),
+                    raw: s.raw.clone(),
+                    input: s.input.clone(),
+                    edits: s.edits.clone(),
+                    e0: e0_of(item),
+                })
+            })
+            .collect();
+        let total = work.len();
+        if total == 0 {
+            return 0;
+        }
+        let done = Arc::new(AtomicUsize::new(0));
+        let d2 = done.clone();
+        let task = BgTask::spawn(format!("{title} {}", spectra(total)), ctx, move |cancel| {
+            let mut out = Vec::new();
+            for w in work {
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                let result = make(&w.input, w.e0).and_then(|edit| {
+                    let what = edit.describe();
+                    let mut edits = w.edits.clone();
+                    edits.push(edit);
+                    let input = edited_input(&w.raw, &edits)?;
+                    Ok((input, edits, what))
+                });
+                out.push((w, result));
+                d2.fetch_add(1, Ordering::Relaxed);
+            }
+            out
+        });
+        self.edit_job = Some(EditJob {
+            task: Some(task),
+            done,
+            total,
+        });
+        total
+    }
+
+    /// Put a finished align or rebin into the workspace (once per frame).
+    /// A spectrum edited meanwhile is left as it is, with a warning.
+    pub fn poll_edit_job(&mut self) {
+        let mut slot = self.edit_job.as_mut().and_then(|j| j.task_slot());
+        let answer = take_answer(&mut slot, "align/rebin", &mut self.log);
+        match (slot, &mut self.edit_job) {
+            (Some(task), Some(job)) => {
+                job.task = Some(task);
+                return;
+            }
+            _ => self.edit_job = None,
+        }
+        let Some(results) = answer else { return };
+        let mut applied = 0;
+        for (w, r) in results {
+            let Some(s) = self.workspace.item_mut(w.id).and_then(|i| i.spectrum_mut()) else {
+                continue;
+            };
+            match r {
+                Ok((input, edits, what)) => {
+                    if s.edits != w.edits || !Arc::ptr_eq(&s.raw, &w.raw) {
+                        self.log.warn(format!(
+                            "{}: changed while it was being processed; {what} not applied",
+                            w.name
+                        ));
+                        continue;
+                    }
+                    s.set_input(input, edits);
+                    self.log.info(format!("{}: {what}", w.name));
+                    applied += 1;
+                }
+                Err(e) => self.log.error(format!("{}: {e}", w.name)),
+            }
+        }
+        if applied > 0 {
+            let label = std::mem::take(&mut self.edit_job_label);
+            self.history.label_next(label);
+        }
+    }
+}
+
+/// One spectrum's part of an align or rebin batch.
+struct EditWork {
+    id: u64,
+    name: String,
+    raw: Arc<Input>,
+    input: Arc<Input>,
+    edits: Vec<Edit>,
+    e0: Option<f64>,
+}
+
+type EditAnswer = Vec<(EditWork, Result<(Arc<Input>, Vec<Edit>, String), String>)>;
+
+/// An align or rebin running on a worker thread, with its progress.
+pub struct EditJob {
+    task: Option<BgTask<EditAnswer>>,
+    done: Arc<AtomicUsize>,
+    pub total: usize,
+}
+
+impl EditJob {
+    fn task_slot(&mut self) -> Option<BgTask<EditAnswer>> {
+        self.task.take()
+    }
+    pub fn title(&self) -> &str {
+        self.task.as_ref().map_or("", |t| t.title.as_str())
+    }
+    pub fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
+    pub fn cancel(&self) {
+        if let Some(t) = &self.task {
+            t.cancel();
+        }
+    }
+    pub fn is_cancelling(&self) -> bool {
+        self.task.as_ref().is_some_and(|t| t.is_cancelling())
     }
 }
 
