@@ -272,7 +272,12 @@ impl CartoApp {
     /// A click on a plot in deglitch mode: remove the active spectrum's
     /// point under it.
     pub fn deglitch_click(&mut self, tab: PlotTab, click: PlotClick) {
-        let Some(id) = self.workspace.active else {
+        // Only a spectrum on show: the active one, when it is selected.
+        let Some(id) = self
+            .workspace
+            .active
+            .filter(|id| self.workspace.selected.contains(id))
+        else {
             return;
         };
         let Some(r) = self
