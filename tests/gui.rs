@@ -402,6 +402,15 @@ fn dropped_folder_and_files_open_and_remove_works() {
     assert!(count(Modality::Feff) >= 13, "FEFF paths listed");
     assert_eq!(count(Modality::Chi), 1);
     assert!(count(Modality::Xas) >= 1, "Athena groups");
+    // The project's groups sit under one header in the tree.
+    let n_groups = app
+        .workspace
+        .items
+        .iter()
+        .filter(|i| i.group.is_some() && i.file.ends_with("Fe.prj"))
+        .count();
+    assert!(n_groups >= 1);
+    h.get_by_label(&format!("Fe.prj ({n_groups} groups)"));
     // The χ(k) file is plotted in k and R, not in E.
     let chi = app.workspace.find("cu.chi").expect("cu.chi");
     h.state_mut().workspace.select_only(&[chi]);

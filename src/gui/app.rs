@@ -1620,83 +1620,52 @@ impl TreePanel {
                 }
                 let n_selected = ws.selected.len();
                 let selection = ws.selected.clone();
+                // Athena projects: their groups under one header each.
+                let mut runs: Vec<(Option<String>, Vec<u64>)> = Vec::new();
+                for id in ids.iter().copied() {
+                    let project = ws
+                        .item(id)
+                        .filter(|i| i.group.is_some())
+                        .map(|i| i.file.clone());
+                    match runs.last_mut() {
+                        Some((p, v)) if project.is_some() && *p == project => v.push(id),
+                        _ => runs.push((project, vec![id])),
+                    }
+                }
                 egui::CollapsingHeader::new(format!("{} ({})", m.title(), ids.len()))
                     .id_salt(m.title())
                     .default_open(true)
                     .show(ui, |ui| {
-                        for id in ids {
-                            let selected = selection.contains(&id);
-                            let Some(item) = ws.item_mut(id) else {
-                                continue;
-                            };
-                            ui.horizontal(|ui| {
-                                ui.spacing_mut().interact_size.x = 18.0;
-                                ui.color_edit_button_srgba(&mut item.color)
-                                    .on_hover_text("Colour of this spectrum in every plot");
-                                if let Some((rid, text)) = &mut self.renaming
-                                    && *rid == id
-                                {
-                                    let r = ui.add(
-                                        egui::TextEdit::singleline(text)
-                                            .id_salt(("rename", id))
-                                            .desired_width(ui.available_width()),
+                        for (project, run) in runs {
+                            let mut rows = |ui: &mut Ui| {
+                                for &id in &run {
+                                    self.tree_row(
+                                        ui,
+                                        ws,
+                                        id,
+                                        &selection,
+                                        n_selected,
+                                        &mut action,
+                                        &mut clicked,
                                     );
-                                    let r = r.on_hover_text("Enter: rename · Escape: cancel");
-                                    if std::mem::take(&mut self.focus_rename) {
-                                        r.request_focus();
-                                    }
-                                    let (enter, escape) = ui.input(|i| {
-                                        (
-                                            i.key_pressed(egui::Key::Enter),
-                                            i.key_pressed(egui::Key::Escape),
-                                        )
-                                    });
-                                    if escape {
-                                        self.renaming = None;
-                                    } else if r.lost_focus() {
-                                        // Enter commits; clicking elsewhere cancels.
-                                        if enter {
-                                            action = TreeAction::Rename(id, text.clone());
-                                        }
-                                        self.renaming = None;
-                                    }
-                                    return;
                                 }
-                                let mut text = RichText::new(&item.name);
-                                let err = item.spectrum().and_then(|s| s.error.clone());
-                                if err.is_some() {
-                                    text = text.color(ui.visuals().error_fg_color);
+                            };
+                            match &project {
+                                Some(file) => {
+                                    let stem = std::path::Path::new(file).file_name().map_or_else(
+                                        || file.clone(),
+                                        |s| s.to_string_lossy().into_owned(),
+                                    );
+                                    egui::CollapsingHeader::new(format!(
+                                        "{stem} ({} groups)",
+                                        run.len()
+                                    ))
+                                    .id_salt(("project", file.as_str()))
+                                    .default_open(true)
+                                    .show(ui, |ui| rows(ui));
                                 }
-                                let mut r = ui
-                                    .selectable_label(selected, text)
-                                    .on_hover_text(&item.source);
-                                if let Some(e) = err {
-                                    r = r.on_hover_text(RichText::new(e).color(Color32::RED));
-                                }
-                                if r.clicked() {
-                                    clicked = Some(id);
-                                }
-                                if r.double_clicked() {
-                                    self.start_rename(id, item.name.clone());
-                                }
-                                r.context_menu(|ui| {
-                                    if ui.button("Rename").clicked() {
-                                        self.start_rename(id, item.name.clone());
-                                        ui.close();
-                                    }
-                                    // On a selected item the menu acts on the
-                                    // whole selection, else on this item.
-                                    let (label, ids) = if selected && n_selected > 1 {
-                                        (format!("Remove {n_selected} selected"), selection.clone())
-                                    } else {
-                                        ("Remove".to_string(), BTreeSet::from([id]))
-                                    };
-                                    if ui.button(label).clicked() {
-                                        action = TreeAction::Remove(ids);
-                                        ui.close();
-                                    }
-                                });
-                            });
+                                None => rows(ui),
+                            }
                         }
                     });
             }
@@ -1705,5 +1674,90 @@ impl TreePanel {
             ws.click(id, modifiers.command, modifiers.shift);
         }
         action
+    }
+    /// One item of the tree: colour, name (or the rename field), menu.
+    #[allow(clippy::too_many_arguments)]
+    fn tree_row(
+        &mut self,
+        ui: &mut Ui,
+        ws: &mut Workspace,
+        id: u64,
+        selection: &BTreeSet<u64>,
+        n_selected: usize,
+        action: &mut TreeAction,
+        clicked: &mut Option<u64>,
+    ) {
+        let selected = selection.contains(&id);
+        let Some(item) = ws.item_mut(id) else {
+            return;
+        };
+        ui.horizontal(|ui| {
+            ui.spacing_mut().interact_size.x = 18.0;
+            ui.color_edit_button_srgba(&mut item.color)
+                .on_hover_text("Colour of this spectrum in every plot");
+            if let Some((rid, text)) = &mut self.renaming
+                && *rid == id
+            {
+                let r = ui.add(
+                    egui::TextEdit::singleline(text)
+                        .id_salt(("rename", id))
+                        .desired_width(ui.available_width()),
+                );
+                let r = r.on_hover_text("Enter: rename · Escape: cancel");
+                if std::mem::take(&mut self.focus_rename) {
+                    r.request_focus();
+                }
+                let (enter, escape) = ui.input(|i| {
+                    (
+                        i.key_pressed(egui::Key::Enter),
+                        i.key_pressed(egui::Key::Escape),
+                    )
+                });
+                if escape {
+                    self.renaming = None;
+                } else if r.lost_focus() {
+                    // Enter commits; clicking elsewhere cancels.
+                    if enter {
+                        *action = TreeAction::Rename(id, text.clone());
+                    }
+                    self.renaming = None;
+                }
+                return;
+            }
+            let mut text = RichText::new(&item.name);
+            let err = item.spectrum().and_then(|s| s.error.clone());
+            if err.is_some() {
+                text = text.color(ui.visuals().error_fg_color);
+            }
+            let mut r = ui
+                .selectable_label(selected, text)
+                .on_hover_text(&item.source);
+            if let Some(e) = err {
+                r = r.on_hover_text(RichText::new(e).color(Color32::RED));
+            }
+            if r.clicked() {
+                *clicked = Some(id);
+            }
+            if r.double_clicked() {
+                self.start_rename(id, item.name.clone());
+            }
+            r.context_menu(|ui| {
+                if ui.button("Rename").clicked() {
+                    self.start_rename(id, item.name.clone());
+                    ui.close();
+                }
+                // On a selected item the menu acts on the
+                // whole selection, else on this item.
+                let (label, ids) = if selected && n_selected > 1 {
+                    (format!("Remove {n_selected} selected"), selection.clone())
+                } else {
+                    ("Remove".to_string(), BTreeSet::from([id]))
+                };
+                if ui.button(label).clicked() {
+                    *action = TreeAction::Remove(ids);
+                    ui.close();
+                }
+            });
+        });
     }
 }
