@@ -1589,16 +1589,7 @@ fn plot_exports_as_svg_with_every_curve() {
 
 /// μ(E) of a workspace item as processed (after its edits).
 fn energies_of(app: &CartoApp, name: &str) -> Vec<f64> {
-    let id = app.workspace.find(name).expect("item");
-    let s = app
-        .workspace
-        .item(id)
-        .and_then(|i| i.spectrum())
-        .expect("spectrum");
-    match s.input.as_ref() {
-        carto::gui::workspace::Input::Mu(x) => x.energy_ev.clone(),
-        carto::gui::workspace::Input::Chi(_) => panic!("{name} is χ(k)"),
-    }
+    mu_arrays(app, name).0
 }
 
 /// (energy, μ) of a workspace item as processed (after its edits).
@@ -1790,19 +1781,18 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
         .expect("merged item");
     assert_eq!(h.state().history.undo_label(), Some("merge 2 spectra"));
     // It is the core's merge of the two (b as aligned) on a's grid.
-    let mu_of = mu_arrays;
-    let (ea, ma) = mu_of(h.state(), a);
-    let (eb, mb) = mu_of(h.state(), b);
+    let (ea, ma) = mu_arrays(h.state(), a);
+    let (eb, mb) = mu_arrays(h.state(), b);
     let want = carto::xas::merge::merge(
         &[(&ea, &ma), (&eb, &mb)],
         0,
         &carto::xas::merge::MergeParams::default(),
     )
     .expect("core merge");
-    assert_eq!(mu_of(h.state(), &mname), (want.energy_ev, want.mu));
+    assert_eq!(mu_arrays(h.state(), &mname), (want.energy_ev, want.mu));
 
     // Rebin the merge: the core's rebin_xafs at the merge's e0.
-    let (em, mm) = mu_of(h.state(), &mname);
+    let (em, mm) = mu_arrays(h.state(), &mname);
     let e0 = {
         let s = h.state();
         let sp = s.workspace.item(merged).and_then(|i| i.spectrum());
@@ -1823,7 +1813,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
         },
     )
     .expect("core rebin");
-    assert_eq!(mu_of(h.state(), &mname), (want.energy_ev, want.mu));
+    assert_eq!(mu_arrays(h.state(), &mname), (want.energy_ev, want.mu));
     let n_rebinned = energies_of(h.state(), &mname).len();
     assert_ne!(n_rebinned, em.len());
     assert_eq!(h.state().history.undo.len(), 3);
