@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::sigma2::DebyeGeometry;
 use crate::io::feff::FeffPath;
+use crate::numeric::bspline::{Interpolator, basis};
 use crate::units::ETOK;
-use crate::xas::math::bspline::{Interpolator, basis};
 
 /// Larch's path parameters. `degen` overrides the FEFF degeneracy.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -294,7 +294,7 @@ impl PathModel {
             *m = scale * t.amp[j] * expo.re.exp() / q;
             *o = expo.im;
         }
-        crate::xas::math::sin_in_place(&mut out[..n]);
+        crate::numeric::kernels::sin_in_place(&mut out[..n]);
         for (o, m) in out.iter_mut().zip(&mag) {
             *o *= m;
         }

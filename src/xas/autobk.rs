@@ -14,10 +14,13 @@ use std::f64::consts::PI;
 use serde::{Deserialize, Serialize};
 
 use super::fourier::{Window, ftwindow};
-use super::math::bspline::{Evaluator, Interpolator};
-use super::math::{gemm_acc, index_nearest, index_of, kpow, solve_dense, student_t_ppf};
 use super::pre_edge::{PreEdge, check_input, sorted_dedup};
 use super::{XasError, pre_edge};
+use crate::numeric::bspline::{Evaluator, Interpolator};
+use crate::numeric::grid::{index_nearest, index_of};
+use crate::numeric::kernels::{gemm_acc, kpow};
+use crate::numeric::linalg::solve_dense;
+use crate::numeric::special::student_t_ppf;
 use crate::units::ETOK;
 
 /// Largest k (Å⁻¹) AUTOBK works to, whatever the data reach.

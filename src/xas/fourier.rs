@@ -1,17 +1,16 @@
 //! XAFS Fourier transforms with Larch's conventions (`xftf`, `xftr`,
 //! `ftwindow`): χ(k)·kʷ·W(k) → χ(R) and back to χ(q).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::f64::consts::PI;
-use std::sync::Arc;
 
 use num_complex::Complex64;
-use rustfft::{Fft, FftPlanner};
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-use super::math::{bessel_i0, interp_clamped, kpow};
+use crate::numeric::fft::fft_plan;
+use crate::numeric::interp::interp_clamped;
+use crate::numeric::kernels::kpow;
+use crate::numeric::special::bessel_i0;
 
 /// Larch's FT window shapes (`larch.xafs.ftwindow`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -40,6 +39,18 @@ impl Window {
             "par" => Window::Parzen,
             _ => return None,
         })
+    }
+
+    /// Larch's name of the shape (what [`Window::from_name`] reads back).
+    pub fn name(self) -> &'static str {
+        match self {
+            Window::Hanning => "hanning",
+            Window::Kaiser => "kaiser",
+            Window::Gaussian => "gaussian",
+            Window::Sine => "sine",
+            Window::Welch => "welch",
+            Window::Parzen => "parzen",
+        }
     }
 }
 
@@ -249,31 +260,6 @@ pub struct ChiQ {
     pub chiq_re: Vec<f64>,
     pub chiq_im: Vec<f64>,
     pub rwin: Vec<f64>,
-}
-
-type PlanCache = (FftPlanner<f64>, HashMap<(usize, bool), Arc<dyn Fft<f64>>>);
-
-thread_local! {
-    static PLANS: RefCell<PlanCache> =
-        RefCell::new((FftPlanner::new(), HashMap::new()));
-}
-
-/// A cached FFT plan: planned once per size and direction, per thread.
-pub fn fft_plan(n: usize, inverse: bool) -> Arc<dyn Fft<f64>> {
-    PLANS.with(|p| {
-        let mut p = p.borrow_mut();
-        let (planner, cache) = &mut *p;
-        cache
-            .entry((n, inverse))
-            .or_insert_with(|| {
-                if inverse {
-                    planner.plan_fft_inverse(n)
-                } else {
-                    planner.plan_fft_forward(n)
-                }
-            })
-            .clone()
-    })
 }
 
 /// Larch `xftf_fast`: (kstep/√π)·FFT of the zero-padded array, first nfft/2 bins.

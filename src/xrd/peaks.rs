@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use super::profile::pseudo_voigt;
-use crate::exafs::lm::{LmOptions, LmParams, minimize};
+use crate::numeric::lineshape::pseudo_voigt;
+use crate::numeric::lm::{LmOptions, LmParams, minimize};
 
 /// SNIP background (Ryan et al., Nucl. Instrum. Methods B 34 (1988) 396;
 /// Morháč et al., NIM A 401 (1997) 113): on v = ln(ln(√(y+1)+1)+1), each

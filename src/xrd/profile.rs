@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::simulate::{Peak, WAVELENGTHS};
+use crate::numeric::lineshape::pseudo_voigt;
 
 /// Peak-shape parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -52,17 +53,6 @@ pub fn k_alpha_doublet(name: &str) -> Option<(f64, f64, f64)> {
 pub fn caglioti_fwhm_deg(p: &ProfileParams, two_theta_deg: f64) -> f64 {
     let t = (two_theta_deg.to_radians() / 2.0).tan();
     (p.u * t * t + p.v * t + p.w).max(1e-8).sqrt()
-}
-
-/// Unit-area pseudo-Voigt of FWHM `h` at offset `x` (Thompson, Cox &
-/// Hastings, J. Appl. Cryst. 20 (1987) 79, with a shared width).
-#[inline]
-pub fn pseudo_voigt(x: f64, h: f64, eta: f64) -> f64 {
-    let ln2 = std::f64::consts::LN_2;
-    let z = x / h;
-    let g = 2.0 / h * (ln2 / std::f64::consts::PI).sqrt() * (-4.0 * ln2 * z * z).exp();
-    let l = 2.0 / (std::f64::consts::PI * h) / (1.0 + 4.0 * z * z);
-    eta * l + (1.0 - eta) * g
 }
 
 /// A broadened pattern on a regular 2θ grid; each stick's area is its

@@ -8,6 +8,9 @@
 
 use serde::Serialize;
 
+use crate::numeric::kernels::dot_sequential;
+use crate::numeric::nnls::nnls;
+
 /// One reference pattern of a library.
 #[derive(Debug, Clone)]
 pub struct Reference {
@@ -99,105 +102,6 @@ fn resample(x: &[f64], y: &[f64], xi: &[f64], shift: f64) -> Vec<f64> {
     out
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Non-negative least squares min ‖Σ xᵢ·colᵢ − b‖, xᵢ ≥ 0 (Lawson & Hanson,
-/// *Solving Least Squares Problems* (1974) ch. 23) on the Gram matrix.
-pub fn nnls(cols: &[Vec<f64>], b: &[f64]) -> Vec<f64> {
-    let p = cols.len();
-    let norms: Vec<f64> = cols.iter().map(|c| dot(c, c).sqrt().max(1e-300)).collect();
-    let g: Vec<Vec<f64>> = (0..p)
-        .map(|i| {
-            (0..p)
-                .map(|j| dot(&cols[i], &cols[j]) / (norms[i] * norms[j]))
-                .collect()
-        })
-        .collect();
-    let h: Vec<f64> = (0..p).map(|i| dot(&cols[i], b) / norms[i]).collect();
-    let mut x = vec![0.0; p];
-    let mut passive = vec![false; p];
-    let grad = |x: &[f64]| -> Vec<f64> {
-        (0..p)
-            .map(|i| h[i] - (0..p).map(|j| g[i][j] * x[j]).sum::<f64>())
-            .collect()
-    };
-    let solve = |set: &[usize]| -> Option<Vec<f64>> {
-        // Cholesky of G restricted to `set`.
-        let k = set.len();
-        let mut l = vec![0.0; k * k];
-        for a in 0..k {
-            for c in 0..=a {
-                let mut s = g[set[a]][set[c]];
-                for m in 0..c {
-                    s -= l[a * k + m] * l[c * k + m];
-                }
-                if a == c {
-                    if s <= 1e-13 {
-                        return None;
-                    }
-                    l[a * k + a] = s.sqrt();
-                } else {
-                    l[a * k + c] = s / l[c * k + c];
-                }
-            }
-        }
-        let mut z: Vec<f64> = set.iter().map(|&i| h[i]).collect();
-        for a in 0..k {
-            for m in 0..a {
-                z[a] -= l[a * k + m] * z[m];
-            }
-            z[a] /= l[a * k + a];
-        }
-        for a in (0..k).rev() {
-            for m in a + 1..k {
-                z[a] -= l[m * k + a] * z[m];
-            }
-            z[a] /= l[a * k + a];
-        }
-        Some(z)
-    };
-    let tol = 1e-10 * h.iter().map(|v| v.abs()).fold(0.0, f64::max).max(1e-300);
-    for _outer in 0..3 * p + 10 {
-        let w = grad(&x);
-        let cand = (0..p)
-            .filter(|&i| !passive[i] && w[i] > tol)
-            .max_by(|&a, &b| w[a].total_cmp(&w[b]));
-        let Some(t) = cand else { break };
-        passive[t] = true;
-        loop {
-            let set: Vec<usize> = (0..p).filter(|&i| passive[i]).collect();
-            let Some(z) = solve(&set) else {
-                // Linearly dependent column: leave it out.
-                passive[t] = false;
-                break;
-            };
-            if z.iter().all(|&v| v > 0.0) {
-                for (&i, &v) in set.iter().zip(&z) {
-                    x[i] = v;
-                }
-                break;
-            }
-            // Step back to the boundary and drop the columns that hit zero.
-            let mut alpha = f64::INFINITY;
-            for (&i, &v) in set.iter().zip(&z) {
-                if v <= 0.0 {
-                    alpha = alpha.min(x[i] / (x[i] - v));
-                }
-            }
-            for (&i, &v) in set.iter().zip(&z) {
-                x[i] += alpha * (v - x[i]);
-                if x[i] <= 1e-15 {
-                    x[i] = 0.0;
-                    passive[i] = false;
-                }
-            }
-        }
-    }
-    x.iter().zip(&norms).map(|(v, n)| v / n).collect()
-}
-
 /// Fit `y(two_theta)` with the references (full-pattern summation).
 pub fn quantify(
     two_theta: &[f64],
@@ -246,7 +150,8 @@ pub fn quantify(
         for k in -steps..=steps {
             let d = o.align_deg * k as f64 / steps as f64;
             let shifted = resample(two_theta, y, &x, d);
-            let c = dot(&shifted, &std_y) / dot(&shifted, &shifted).sqrt().max(1e-300);
+            let c = dot_sequential(&shifted, &std_y)
+                / dot_sequential(&shifted, &shifted).sqrt().max(1e-300);
             if c > best.0 {
                 best = (c, d);
             }
@@ -459,36 +364,4 @@ pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
         return Err(format!("{}: no phases", csv_path.display()));
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nnls_recovers_nonnegative_mixture() {
-        let x: Vec<f64> = (0..200).map(|i| i as f64 * 0.1).collect();
-        let peak = |c: f64| {
-            x.iter()
-                .map(|t| (-(t - c).powi(2) / 0.1).exp())
-                .collect::<Vec<f64>>()
-        };
-        let cols = vec![peak(3.0), peak(7.0), peak(12.0), peak(7.05)];
-        let b: Vec<f64> = (0..200)
-            .map(|i| 2.0 * cols[0][i] + 0.5 * cols[2][i])
-            .collect();
-        let c = nnls(&cols, &b);
-        assert!(
-            (c[0] - 2.0).abs() < 1e-8 && (c[2] - 0.5).abs() < 1e-8,
-            "{c:?}"
-        );
-        assert!(c[1].abs() < 1e-8 && c[3].abs() < 1e-8, "{c:?}");
-        // A negative solution is clipped: b = col0 − col1 → col1 unused.
-        let b: Vec<f64> = (0..200).map(|i| cols[0][i] - cols[1][i]).collect();
-        let c = nnls(&cols, &b);
-        assert!(
-            c.iter().all(|v| *v >= 0.0) && (c[0] - 1.0).abs() < 1e-6,
-            "{c:?}"
-        );
-    }
 }

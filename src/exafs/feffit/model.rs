@@ -1,0 +1,301 @@
+//! The fit model as plain values: parameters, paths, datasets and their
+//! Fourier-transform settings, and the rules for parameter names.
+
+use super::*;
+
+/// Larch's path parameters in the order Carto stores them.
+pub const PATH_PARS: [&str; 8] = [
+    "degen", "s02", "e0", "ei", "deltar", "sigma2", "third", "fourth",
+];
+
+/// Where the residual is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FitSpace {
+    R,
+    K,
+    Q,
+}
+
+impl FitSpace {
+    pub fn from_name(s: &str) -> Option<FitSpace> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "r" => Some(FitSpace::R),
+            "k" => Some(FitSpace::K),
+            "q" => Some(FitSpace::Q),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            FitSpace::R => "r",
+            FitSpace::K => "k",
+            FitSpace::Q => "q",
+        }
+    }
+}
+
+/// Larch `feffit_transform` parameters (same names and defaults).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transform {
+    pub kmin: f64,
+    pub kmax: f64,
+    /// One or more k-weights.
+    pub kweight: Vec<f64>,
+    /// The k-weight was given as a list (Larch then keeps one ε per weight).
+    pub kweight_list: bool,
+    pub dk: f64,
+    pub dk2: Option<f64>,
+    pub window: Window,
+    pub rmin: f64,
+    pub rmax: f64,
+    pub dr: f64,
+    pub dr2: Option<f64>,
+    pub rwindow: Window,
+    pub fitspace: FitSpace,
+    pub nfft: usize,
+    pub kstep: f64,
+    pub rbkg: f64,
+}
+
+impl Default for Transform {
+    fn default() -> Self {
+        Transform {
+            kmin: 0.0,
+            kmax: 20.0,
+            kweight: vec![2.0],
+            kweight_list: false,
+            dk: 4.0,
+            dk2: None,
+            window: Window::Kaiser,
+            rmin: 0.0,
+            rmax: 10.0,
+            dr: 0.0,
+            dr2: None,
+            rwindow: Window::Hanning,
+            fitspace: FitSpace::R,
+            nfft: 2048,
+            kstep: 0.05,
+            rbkg: 0.0,
+        }
+    }
+}
+
+impl Transform {
+    /// R grid spacing, Å.
+    pub fn rstep(&self) -> f64 {
+        PI / (self.kstep * self.nfft as f64)
+    }
+
+    /// Check ranges; errors name the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let fin = |name: &str, v: f64| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("{name} = {v} is not a finite number"))
+            }
+        };
+        for (n, v) in [
+            ("kmin", self.kmin),
+            ("kmax", self.kmax),
+            ("dk", self.dk),
+            ("rmin", self.rmin),
+            ("rmax", self.rmax),
+            ("dr", self.dr),
+            ("kstep", self.kstep),
+            ("rbkg", self.rbkg),
+        ] {
+            fin(n, v)?;
+        }
+        if self.kmin < 0.0 {
+            return Err(format!("kmin = {} must be ≥ 0", self.kmin));
+        }
+        if self.kmax <= self.kmin {
+            return Err(format!(
+                "kmax = {} must be greater than kmin = {}",
+                self.kmax, self.kmin
+            ));
+        }
+        if self.rmin < 0.0 || self.rmax <= self.rmin {
+            return Err(format!(
+                "rmin = {} and rmax = {} must satisfy 0 ≤ rmin < rmax",
+                self.rmin, self.rmax
+            ));
+        }
+        if !(self.kstep > 0.0 && self.kstep <= 0.5) {
+            return Err(format!("kstep = {} must be in (0, 0.5]", self.kstep));
+        }
+        if !(self.nfft.is_power_of_two() && (256..=1 << 16).contains(&self.nfft)) {
+            return Err(format!(
+                "nfft = {} must be a power of two between 256 and 65536",
+                self.nfft
+            ));
+        }
+        if self.kmax / self.kstep >= self.nfft as f64 / 2.0 {
+            return Err(format!(
+                "kmax = {} is beyond the FFT grid (nfft·kstep/2 = {})",
+                self.kmax,
+                self.nfft as f64 * self.kstep / 2.0
+            ));
+        }
+        if self.kweight.is_empty() {
+            return Err("kweight needs at least one value".into());
+        }
+        for &w in &self.kweight {
+            if !(w.is_finite() && (0.0..=10.0).contains(&w)) {
+                return Err(format!("kweight = {w} must be between 0 and 10"));
+            }
+        }
+        if self.dk < 0.0 || self.dk2.is_some_and(|v| v.is_nan() || v < 0.0) {
+            return Err("dk and dk2 must be ≥ 0".into());
+        }
+        Ok(())
+    }
+}
+
+/// χ(k) to fit, with what Larch knows about its uncertainty.
+#[derive(Debug, Clone, Default)]
+pub struct FitData {
+    pub name: String,
+    pub k_inv_ang: Vec<f64>,
+    pub chi: Vec<f64>,
+    /// AUTOBK's χ(k) uncertainty on `k_inv_ang` (Larch `delta_chi`), when
+    /// the data came from AUTOBK.
+    pub delta_chi: Option<Vec<f64>>,
+    /// A user-given uncertainty in χ(k) (Larch `epsilon_k`).
+    pub epsilon_k: Option<f64>,
+}
+
+/// A path parameter: a number or an expression in the fit parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathValue {
+    Value(f64),
+    Expr(String),
+}
+
+/// One FEFF path in a dataset; `values` follow [`PATH_PARS`] (None: Larch default).
+#[derive(Debug, Clone)]
+pub struct PathDef {
+    pub label: String,
+    /// The file it came from, as given (for reports).
+    pub file: String,
+    pub feff: FeffPath,
+    pub values: [Option<PathValue>; 8],
+}
+
+/// A fit parameter (lmfit `Parameter`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamDef {
+    pub name: String,
+    pub value: f64,
+    pub vary: bool,
+    pub min: f64,
+    pub max: f64,
+    pub expr: Option<String>,
+}
+
+impl ParamDef {
+    pub fn new(name: &str, value: f64, vary: bool) -> Self {
+        ParamDef {
+            name: name.into(),
+            value,
+            vary,
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+            expr: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetDef {
+    pub data: FitData,
+    pub transform: Transform,
+    pub paths: Vec<PathDef>,
+    /// Where `data` came from (a model file's `[data]` table), so the model
+    /// can be written back; None for data built in code.
+    pub spec: Option<DataSpec>,
+}
+
+/// Everything a fit needs.
+#[derive(Debug, Clone, Default)]
+pub struct FitModel {
+    pub params: Vec<ParamDef>,
+    pub datasets: Vec<DatasetDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitError {
+    /// A problem in the model, with where it is ("path 2 (feff0002.dat) sigma2: …").
+    #[error("{0}")]
+    Model(String),
+    #[error("fit failed: {0}")]
+    Lm(String),
+    #[error("fit cancelled")]
+    Cancelled,
+}
+
+pub(super) fn names_table(params: &[ParamDef]) -> HashMap<String, usize> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.clone(), i))
+        .collect()
+}
+
+pub(super) fn is_identifier(s: &str) -> bool {
+    let mut ch = s.chars();
+    ch.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && ch.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether `name` appears in `text` as a whole identifier.
+pub(super) fn uses_name(text: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
+/// Names an expression may not take as parameter names.
+pub(super) const RESERVED: &[&str] = &[
+    "reff",
+    "degen",
+    "sqrt",
+    "exp",
+    "log",
+    "ln",
+    "log10",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "abs",
+    "min",
+    "max",
+    "atan2",
+    "sigma2_eins",
+    "sigma2_debye",
+    "pi",
+    "e",
+];
+
+/// Whether `name` can name a fit parameter: an identifier that is not a
+/// function or a path value (`reff`, `degen`, …).
+pub fn check_param_name(name: &str) -> Result<(), String> {
+    if !is_identifier(name) {
+        return Err(format!("parameter name '{name}' is not a valid identifier"));
+    }
+    if RESERVED.contains(&name) || CONTEXT.contains(&name) {
+        return Err(format!(
+            "parameter name '{name}' is reserved (a function or path value)"
+        ));
+    }
+    Ok(())
+}
