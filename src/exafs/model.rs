@@ -51,7 +51,10 @@ pub struct DataSpec {
 }
 
 fn model_err(file: &str, msg: impl std::fmt::Display) -> FitError {
-    FitError::Model(format!("{file}: {msg}"))
+    FitError::File {
+        file: file.to_string(),
+        reason: msg.to_string(),
+    }
 }
 
 /// Read and build a model file.

@@ -8,6 +8,8 @@
 
 use serde::Serialize;
 
+use super::XrdError;
+
 use crate::numeric::kernels::dot_sequential;
 use crate::numeric::nnls::nnls;
 
@@ -108,13 +110,16 @@ pub fn quantify(
     y: &[f64],
     refs: &[Reference],
     o: &QuantOptions,
-) -> Result<QuantResult, String> {
+) -> Result<QuantResult, XrdError> {
     let n = two_theta.len().min(y.len());
     if n < 10 {
-        return Err(format!("{n} points are too few to quantify"));
+        return Err(XrdError::TooFewPoints {
+            n,
+            purpose: "to quantify",
+        });
     }
     if refs.is_empty() {
-        return Err("the library has no reference patterns".into());
+        return Err(XrdError::EmptyLibrary);
     }
     // The fitted range: where every reference has data.
     let lo = refs
@@ -130,11 +135,12 @@ pub fn quantify(
         .filter(|&i| two_theta[i] >= lo + m && two_theta[i] <= hi - m)
         .collect();
     if keep.len() < 10 {
-        return Err(format!(
-            "the pattern ({:.2}–{:.2}°) and the library ({lo:.2}–{hi:.2}°) barely overlap",
-            two_theta[0],
-            two_theta[n - 1]
-        ));
+        return Err(XrdError::NoOverlap {
+            pattern_lo_deg: two_theta[0],
+            pattern_hi_deg: two_theta[n - 1],
+            library_lo_deg: lo,
+            library_hi_deg: hi,
+        });
     }
     let x: Vec<f64> = keep.iter().map(|&i| two_theta[i]).collect();
     let mut yy: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
@@ -143,7 +149,7 @@ pub fn quantify(
     if let Some((si, _)) = o.standard
         && o.align_deg > 0.0
     {
-        let s = refs.get(si).ok_or("internal standard index out of range")?;
+        let s = refs.get(si).ok_or(XrdError::StandardIndex)?;
         let std_y = resample(&s.two_theta, &s.intensity, &x, 0.0);
         let steps = 60;
         let mut best = (f64::NEG_INFINITY, 0.0);
@@ -247,17 +253,14 @@ pub fn quantify(
     let weights: Vec<f64> = match o.standard {
         Some((si, wstd)) => {
             if conc[si] <= 0.0 {
-                return Err(format!(
-                    "the internal standard {} was not found in the pattern",
-                    refs[si].id
-                ));
+                return Err(XrdError::StandardNotFound(refs[si].id.clone()));
             }
             conc.iter().map(|v| wstd * v / conc[si]).collect()
         }
         None => {
             let total: f64 = conc.iter().sum();
             if total <= 0.0 {
-                return Err("no reference fits the pattern".into());
+                return Err(XrdError::NoFit);
             }
             conc.iter().map(|v| 100.0 * v / total).collect()
         }
@@ -290,10 +293,10 @@ pub fn quantify(
 /// A reference library folder: `phases.csv` (`phase_id,phase_name,rir`) and
 /// one pattern file per phase id (`ID.xy`, or any format Carto reads with
 /// the id as its stem). Errors name the file and line.
-pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
+pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, XrdError> {
     let csv_path = dir.join("phases.csv");
     let text = std::fs::read_to_string(&csv_path)
-        .map_err(|e| format!("{}: cannot read: {e}", csv_path.display()))?;
+        .map_err(|e| XrdError::file(&csv_path, format_args!("cannot read: {e}")))?;
     let mut lines = text.lines().enumerate();
     let header = lines
         .next()
@@ -307,14 +310,15 @@ pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
     let (ci, cn, cr) = match (col("phase_id"), col("phase_name"), col("rir")) {
         (Some(a), Some(b), Some(c)) => (a, b, c),
         _ => {
-            return Err(format!(
-                "{}:1: the header must name phase_id, phase_name and rir",
-                csv_path.display()
-            ));
+            return Err(XrdError::Line {
+                path: csv_path.display().to_string(),
+                line: 1,
+                reason: "the header must name phase_id, phase_name and rir".into(),
+            });
         }
     };
     let files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(|e| XrdError::file(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     let mut out = Vec::new();
@@ -325,33 +329,27 @@ pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
         let at = |c: usize| f.get(c).copied().unwrap_or("");
         let id = at(ci);
-        let rir: f64 = at(cr).parse().map_err(|_| {
-            format!(
-                "{}:{}: rir '{}' of {id} is not a number",
-                csv_path.display(),
-                i + 1,
-                at(cr)
-            )
-        })?;
+        let line_err = |reason: String| XrdError::Line {
+            path: csv_path.display().to_string(),
+            line: i + 1,
+            reason,
+        };
+        let rir: f64 = at(cr)
+            .parse()
+            .map_err(|_| line_err(format!("rir '{}' of {id} is not a number", at(cr))))?;
         if !(rir.is_finite() && rir > 0.0) {
-            return Err(format!(
-                "{}:{}: rir of {id} must be > 0",
-                csv_path.display(),
-                i + 1
-            ));
+            return Err(line_err(format!("rir of {id} must be > 0")));
         }
         let Some(path) = files
             .iter()
             .find(|p| p.file_stem().is_some_and(|s| s.to_string_lossy() == id) && p.is_file())
         else {
-            return Err(format!(
-                "{}:{}: no pattern file for phase {id} in {}",
-                csv_path.display(),
-                i + 1,
+            return Err(line_err(format!(
+                "no pattern file for phase {id} in {}",
                 dir.display()
-            ));
+            )));
         };
-        let p = crate::io::xrd::read_pattern(path).map_err(|e| e.to_string())?;
+        let p = crate::io::xrd::read_pattern(path)?;
         out.push(Reference {
             id: id.to_string(),
             name: at(cn).to_string(),
@@ -361,7 +359,7 @@ pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
         });
     }
     if out.is_empty() {
-        return Err(format!("{}: no phases", csv_path.display()));
+        return Err(XrdError::file(&csv_path, "no phases"));
     }
     Ok(out)
 }

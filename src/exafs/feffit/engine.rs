@@ -227,9 +227,7 @@ impl Feffit {
             })
             .collect();
         if !self.vary.iter().any(|&v| v) {
-            return Err(FitError::Model(
-                "no parameter varies (set vary = true on at least one, used by a path)".into(),
-            ));
+            return Err(FitError::NothingVaries);
         }
         let m = self.nresid();
         let mut buf = Vec::with_capacity(m);

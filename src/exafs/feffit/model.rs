@@ -225,15 +225,88 @@ pub struct FitModel {
     pub datasets: Vec<DatasetDef>,
 }
 
+/// Why a model could not be built or fitted. Each variant names what it is
+/// about (file, parameter, dataset, path and path parameter); the texts are
+/// what the CLI and the GUI show.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FitError {
-    /// A problem in the model, with where it is ("path 2 (feff0002.dat) sigma2: …").
+    /// A problem with the model as a whole.
     #[error("{0}")]
     Model(String),
+    /// A problem in a model file: "FILE: what".
+    #[error("{file}: {reason}")]
+    File { file: String, reason: String },
+    #[error("the model has no dataset")]
+    NoDataset,
+    #[error("no parameter varies (set vary = true on at least one, used by a path)")]
+    NothingVaries,
+    #[error("parameter name '{0}' is not a valid identifier")]
+    InvalidName(String),
+    #[error("parameter name '{0}' is reserved (a function or path value)")]
+    ReservedName(String),
+    #[error("parameter '{0}' is defined twice")]
+    DefinedTwice(String),
+    #[error("parameter '{name}': value {value} is not a finite number")]
+    ParamNotFinite { name: String, value: f64 },
+    #[error("parameter '{name}': min = {min} must be below max = {max}")]
+    ParamBounds { name: String, min: f64, max: f64 },
+    #[error("parameter '{name}' expression: {reason}")]
+    ParamExpr { name: String, reason: String },
+    #[error(
+        "parameter '{name}' expression uses {function}, which needs a path: use it in a path parameter"
+    )]
+    ParamNeedsPath {
+        name: String,
+        function: &'static str,
+    },
+    #[error("parameter '{0}' is defined in terms of itself")]
+    ParamCycle(String),
+    /// `dataset` is 1-based and `None` when the model has only one.
+    #[error("{}transform: {reason}", dataset_prefix(*.dataset))]
+    Transform {
+        dataset: Option<usize>,
+        reason: String,
+    },
+    #[error("{}has no paths", dataset_prefix(*.dataset))]
+    NoPaths { dataset: Option<usize> },
+    #[error("{}data: {reason}", dataset_prefix(*.dataset))]
+    Data {
+        dataset: Option<usize>,
+        reason: String,
+    },
+    /// The FEFF file of a path could not be used; `path` is 1-based.
+    #[error("{}path {path} ({label}): {reason}", dataset_prefix(*.dataset))]
+    Feff {
+        dataset: Option<usize>,
+        path: usize,
+        label: String,
+        reason: String,
+    },
+    #[error("{}path {path} ({label}) {field}: {value} is not a finite number", dataset_prefix(*.dataset))]
+    PathNotFinite {
+        dataset: Option<usize>,
+        path: usize,
+        label: String,
+        field: &'static str,
+        value: f64,
+    },
+    #[error("{}path {path} ({label}) {field} expression: {reason}", dataset_prefix(*.dataset))]
+    PathExpr {
+        dataset: Option<usize>,
+        path: usize,
+        label: String,
+        field: &'static str,
+        reason: String,
+    },
     #[error("fit failed: {0}")]
     Lm(String),
     #[error("fit cancelled")]
     Cancelled,
+}
+
+/// "dataset N " in front of a message when the model has several datasets.
+fn dataset_prefix(dataset: Option<usize>) -> String {
+    dataset.map_or_else(String::new, |i| format!("dataset {i} "))
 }
 
 pub(super) fn names_table(params: &[ParamDef]) -> HashMap<String, usize> {
@@ -288,14 +361,50 @@ pub(super) const RESERVED: &[&str] = &[
 
 /// Whether `name` can name a fit parameter: an identifier that is not a
 /// function or a path value (`reff`, `degen`, …).
-pub fn check_param_name(name: &str) -> Result<(), String> {
+pub fn check_param_name(name: &str) -> Result<(), FitError> {
     if !is_identifier(name) {
-        return Err(format!("parameter name '{name}' is not a valid identifier"));
+        return Err(FitError::InvalidName(name.to_string()));
     }
     if RESERVED.contains(&name) || CONTEXT.contains(&name) {
-        return Err(format!(
-            "parameter name '{name}' is reserved (a function or path value)"
-        ));
+        return Err(FitError::ReservedName(name.to_string()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The texts the CLI, the GUI and users' scripts saw when these were
+    /// plain strings ("{where_}path {n} ({label}) …").
+    #[test]
+    fn error_texts_name_dataset_path_and_field() {
+        let e = FitError::PathNotFinite {
+            dataset: Some(2),
+            path: 3,
+            label: "feff0003.dat".into(),
+            field: "sigma2",
+            value: f64::NAN,
+        };
+        assert_eq!(
+            e.to_string(),
+            "dataset 2 path 3 (feff0003.dat) sigma2: NaN is not a finite number"
+        );
+        let e = FitError::Feff {
+            dataset: None,
+            path: 1,
+            label: "p1".into(),
+            reason: "bad file".into(),
+        };
+        assert_eq!(e.to_string(), "path 1 (p1): bad file");
+        let e = FitError::Transform {
+            dataset: None,
+            reason: "kmin must be below kmax".into(),
+        };
+        assert_eq!(e.to_string(), "transform: kmin must be below kmax");
+        assert_eq!(
+            check_param_name("sin").map_err(|e| e.to_string()),
+            Err("parameter name 'sin' is reserved (a function or path value)".into())
+        );
+    }
 }

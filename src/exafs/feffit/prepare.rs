@@ -48,27 +48,27 @@ pub(super) struct Prepared {
 impl Feffit {
     /// Compile expressions, order derived parameters, prepare every dataset.
     pub fn new(model: FitModel) -> Result<Feffit, FitError> {
-        let err = |s: String| FitError::Model(s);
         if model.datasets.is_empty() {
-            return Err(err("the model has no dataset".into()));
+            return Err(FitError::NoDataset);
         }
         let mut seen = HashMap::new();
         for (i, p) in model.params.iter().enumerate() {
-            check_param_name(&p.name).map_err(err)?;
+            check_param_name(&p.name)?;
             if seen.insert(p.name.clone(), i).is_some() {
-                return Err(err(format!("parameter '{}' is defined twice", p.name)));
+                return Err(FitError::DefinedTwice(p.name.clone()));
             }
             if p.expr.is_none() && !p.value.is_finite() {
-                return Err(err(format!(
-                    "parameter '{}': value {} is not a finite number",
-                    p.name, p.value
-                )));
+                return Err(FitError::ParamNotFinite {
+                    name: p.name.clone(),
+                    value: p.value,
+                });
             }
             if p.min.is_nan() || p.max.is_nan() || p.min >= p.max {
-                return Err(err(format!(
-                    "parameter '{}': min = {} must be below max = {}",
-                    p.name, p.min, p.max
-                )));
+                return Err(FitError::ParamBounds {
+                    name: p.name.clone(),
+                    min: p.min,
+                    max: p.max,
+                });
             }
         }
         let names = names_table(&model.params);
@@ -76,15 +76,16 @@ impl Feffit {
         for p in &model.params {
             exprs.push(match &p.expr {
                 Some(text) => {
-                    let e = Expr::compile(text, &names).map_err(|e| {
-                        err(format!("parameter '{}' expression: {e}", p.name))
+                    let e = Expr::compile(text, &names).map_err(|e| FitError::ParamExpr {
+                        name: p.name.clone(),
+                        reason: e.to_string(),
                     })?;
                     for f in ["sigma2_eins", "sigma2_debye", "reff", "degen"] {
                         if uses_name(text, f) {
-                            return Err(err(format!(
-                                "parameter '{}' expression uses {f}, which needs a path: use it in a path parameter",
-                                p.name
-                            )));
+                            return Err(FitError::ParamNeedsPath {
+                                name: p.name.clone(),
+                                function: f,
+                            });
                         }
                     }
                     Some(e)
@@ -101,15 +102,10 @@ impl Feffit {
             state: &mut [u8],
             order: &mut Vec<usize>,
             params: &[ParamDef],
-        ) -> Result<(), String> {
+        ) -> Result<(), FitError> {
             match state[i] {
                 2 => return Ok(()),
-                1 => {
-                    return Err(format!(
-                        "parameter '{}' is defined in terms of itself",
-                        params[i].name
-                    ));
-                }
+                1 => return Err(FitError::ParamCycle(params[i].name.clone())),
                 _ => {}
             }
             state[i] = 1;
@@ -123,7 +119,7 @@ impl Feffit {
             Ok(())
         }
         for i in 0..exprs.len() {
-            visit(i, &exprs, &mut state, &mut order, &model.params).map_err(err)?;
+            visit(i, &exprs, &mut state, &mut order, &model.params)?;
         }
 
         // Datasets.
@@ -136,21 +132,22 @@ impl Feffit {
             }
         }
         for (di, ds) in model.datasets.into_iter().enumerate() {
-            let where_ = if nds > 1 {
-                format!("dataset {} ", di + 1)
-            } else {
-                String::new()
-            };
+            let dataset = (nds > 1).then_some(di + 1);
             ds.transform
                 .validate()
-                .map_err(|m| err(format!("{where_}transform: {m}")))?;
+                .map_err(|reason| FitError::Transform { dataset, reason })?;
             if ds.paths.is_empty() {
-                return Err(err(format!("{where_}has no paths")));
+                return Err(FitError::NoPaths { dataset });
             }
             let mut paths = Vec::with_capacity(ds.paths.len());
             for (pi, p) in ds.paths.into_iter().enumerate() {
-                let at = format!("{where_}path {} ({})", pi + 1, p.label);
-                let model = PathModel::new(&p.feff).map_err(|e| err(format!("{at}: {e}")))?;
+                let path = pi + 1;
+                let model = PathModel::new(&p.feff).map_err(|e| FitError::Feff {
+                    dataset,
+                    path,
+                    label: p.label.clone(),
+                    reason: e.to_string(),
+                })?;
                 let ctx = PathContext::from_feff(&p.feff);
                 let mut pars: [PathPar; 8] = std::array::from_fn(|_| PathPar::Const(0.0));
                 for (j, v) in p.values.iter().enumerate() {
@@ -162,17 +159,25 @@ impl Feffit {
                         }),
                         Some(PathValue::Value(x)) => {
                             if !x.is_finite() {
-                                return Err(err(format!(
-                                    "{at} {}: {x} is not a finite number",
-                                    PATH_PARS[j]
-                                )));
+                                return Err(FitError::PathNotFinite {
+                                    dataset,
+                                    path,
+                                    label: p.label.clone(),
+                                    field: PATH_PARS[j],
+                                    value: *x,
+                                });
                             }
                             PathPar::Const(*x)
                         }
                         Some(PathValue::Expr(text)) => {
-                            let e = Expr::compile(text, &names).map_err(|e| {
-                                err(format!("{at} {} expression: {e}", PATH_PARS[j]))
-                            })?;
+                            let e =
+                                Expr::compile(text, &names).map_err(|e| FitError::PathExpr {
+                                    dataset,
+                                    path,
+                                    label: p.label.clone(),
+                                    field: PATH_PARS[j],
+                                    reason: e.to_string(),
+                                })?;
                             for &d in &e.deps {
                                 used[d] = true;
                             }
@@ -195,7 +200,7 @@ impl Feffit {
             }
             datasets.push(
                 prepare(ds.data, ds.transform, paths)
-                    .map_err(|m| err(format!("{where_}data: {m}")))?,
+                    .map_err(|reason| FitError::Data { dataset, reason })?,
             );
         }
         // Larch fix_unused_variables: a varied parameter no expression uses
