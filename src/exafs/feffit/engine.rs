@@ -2,25 +2,37 @@
 //! two-slot cache per path, the transforms of each fit space, and the fit
 //! loop itself.
 
-use super::*;
+use std::f64::consts::PI;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use num_complex::Complex64;
+
+use super::model::{FitError, FitSpace, ParamDef};
+use super::prepare::{PathPar, Prepared, PreparedPath};
+use super::result::{EpsilonK, FitResult};
+use crate::exafs::expr::{Expr, PathContext};
+use crate::exafs::path::{PathParams, PathTables};
+use crate::numeric::fft::fft_plan;
+use crate::numeric::lm::{self, LmError, LmOptions, LmParams};
+use crate::xas::fourier::xftf_fast;
 
 /// The last two evaluations of one path, reused while its parameters stay
 /// put. Two slots because a finite-difference Jacobian alternates between
 /// the base point and one perturbed parameter: with one slot every column
 /// would recompute every path (and rebuild the e0 tables twice).
 #[derive(Debug, Clone, Default)]
-pub(super) struct PathCache {
-    pub(super) chi: [ChiSlot; 2],
-    pub(super) tables: [Option<PathTables>; 2],
+struct PathCache {
+    chi: [ChiSlot; 2],
+    tables: [Option<PathTables>; 2],
     /// Which chi slot / tables slot was used last.
-    pub(super) chi_last: usize,
-    pub(super) tables_last: usize,
+    chi_last: usize,
+    tables_last: usize,
 }
 
 #[derive(Debug, Clone, Default)]
-pub(super) struct ChiSlot {
-    pub(super) params: [f64; 8],
-    pub(super) chi: Vec<f64>,
+struct ChiSlot {
+    params: [f64; 8],
+    chi: Vec<f64>,
 }
 
 impl PathCache {
@@ -74,11 +86,11 @@ impl PathCache {
 }
 
 /// Scratch space of one fit.
-pub(super) struct Work {
-    pub(super) caches: Vec<Vec<PathCache>>,
-    pub(super) vals: Vec<f64>,
-    pub(super) diff: Vec<f64>,
-    pub(super) model: Vec<f64>,
+struct Work {
+    caches: Vec<Vec<PathCache>>,
+    vals: Vec<f64>,
+    diff: Vec<f64>,
+    model: Vec<f64>,
 }
 
 /// A compiled feffit problem.
@@ -144,12 +156,7 @@ impl Feffit {
     /// As [`Self::model_chi`], recomputing a path only when its parameters
     /// changed and its spline tables only when its e0 or ei changed (a
     /// finite-difference Jacobian varies one parameter at a time).
-    pub(super) fn model_chi_cached(
-        d: &Prepared,
-        vals: &[f64],
-        cache: &mut [PathCache],
-        sum: &mut Vec<f64>,
-    ) {
+    fn model_chi_cached(d: &Prepared, vals: &[f64], cache: &mut [PathCache], sum: &mut Vec<f64>) {
         let nk = d.k.len();
         sum.clear();
         sum.resize(nk, 0.0);
@@ -168,7 +175,7 @@ impl Feffit {
         self.residual_with(&mut work, vals, data_only, out);
     }
 
-    pub(super) fn work(&self) -> Work {
+    fn work(&self) -> Work {
         Work {
             caches: self
                 .datasets
@@ -181,13 +188,7 @@ impl Feffit {
         }
     }
 
-    pub(super) fn residual_with(
-        &self,
-        w: &mut Work,
-        vals: &[f64],
-        data_only: bool,
-        out: &mut Vec<f64>,
-    ) {
+    fn residual_with(&self, w: &mut Work, vals: &[f64], data_only: bool, out: &mut Vec<f64>) {
         w.vals.clear();
         w.vals.extend_from_slice(vals);
         self.eval_exprs(&mut w.vals);
@@ -264,7 +265,7 @@ pub(super) fn fftf(chi: &[f64], wk: &[f64], nfft: usize, kstep: f64) -> Vec<Comp
 }
 
 /// Larch `xftr_fast` of `chir·rwin` (first nfft/2 points).
-pub(super) fn fftr(chir: &[Complex64], rwin: &[f64], nfft: usize, kstep: f64) -> Vec<Complex64> {
+fn fftr(chir: &[Complex64], rwin: &[f64], nfft: usize, kstep: f64) -> Vec<Complex64> {
     let mut buf = vec![Complex64::new(0.0, 0.0); nfft];
     for ((b, c), &w) in buf.iter_mut().zip(chir).zip(rwin) {
         *b = c * w;
@@ -277,7 +278,7 @@ pub(super) fn fftr(chir: &[Complex64], rwin: &[f64], nfft: usize, kstep: f64) ->
     buf
 }
 
-pub(super) fn dataset_residual(d: &Prepared, diff: &[f64], out: &mut Vec<f64>) {
+fn dataset_residual(d: &Prepared, diff: &[f64], out: &mut Vec<f64>) {
     let tr = &d.tr;
     match tr.fitspace {
         FitSpace::K => {

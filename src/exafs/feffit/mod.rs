@@ -7,22 +7,6 @@
 //! data on it, windows, noise estimates), after which a residual evaluation
 //! touches no text.
 
-use std::collections::HashMap;
-use std::f64::consts::PI;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use num_complex::Complex64;
-use serde::Serialize;
-
-use super::expr::{CONTEXT, Expr, PathContext};
-use super::model::DataSpec;
-use super::path::{PathModel, PathParams, PathTables};
-use crate::io::feff::FeffPath;
-use crate::numeric::fft::fft_plan;
-use crate::numeric::interp::interp_clamped;
-use crate::numeric::lm::{self, LmError, LmOptions, LmParams};
-use crate::xas::fourier::{Window, ftwindow, xftf_fast};
-
 mod engine;
 mod model;
 mod prepare;
@@ -36,7 +20,3 @@ pub use model::{
 };
 pub use report::report;
 pub use result::{DatasetResult, EpsilonK, FitResult, FitStats, ParamResult, PathResult};
-
-use engine::fftf;
-use model::{names_table, uses_name};
-use prepare::{PathPar, Prepared, PreparedPath};

@@ -1,7 +1,15 @@
 //! The fit model as plain values: parameters, paths, datasets and their
 //! Fourier-transform settings, and the rules for parameter names.
 
-use super::*;
+use std::collections::HashMap;
+use std::f64::consts::PI;
+
+use serde::Serialize;
+
+use crate::exafs::expr::CONTEXT;
+use crate::exafs::model::DataSpec;
+use crate::io::feff::FeffPath;
+use crate::xas::fourier::Window;
 
 /// Larch's path parameters in the order Carto stores them.
 pub const PATH_PARS: [&str; 8] = [
@@ -250,8 +258,11 @@ pub enum FitError {
     ParamNotFinite { name: String, value: f64 },
     #[error("parameter '{name}': min = {min} must be below max = {max}")]
     ParamBounds { name: String, min: f64, max: f64 },
-    #[error("parameter '{name}' expression: {reason}")]
-    ParamExpr { name: String, reason: String },
+    #[error("parameter '{name}' expression: {error}")]
+    ParamExpr {
+        name: String,
+        error: crate::exafs::expr::ExprError,
+    },
     #[error(
         "parameter '{name}' expression uses {function}, which needs a path: use it in a path parameter"
     )]
@@ -275,12 +286,12 @@ pub enum FitError {
         reason: String,
     },
     /// The FEFF file of a path could not be used; `path` is 1-based.
-    #[error("{}path {path} ({label}): {reason}", dataset_prefix(*.dataset))]
+    #[error("{}path {path} ({label}): {error}", dataset_prefix(*.dataset))]
     Feff {
         dataset: Option<usize>,
         path: usize,
         label: String,
-        reason: String,
+        error: crate::exafs::path::PathError,
     },
     #[error("{}path {path} ({label}) {field}: {value} is not a finite number", dataset_prefix(*.dataset))]
     PathNotFinite {
@@ -290,13 +301,13 @@ pub enum FitError {
         field: &'static str,
         value: f64,
     },
-    #[error("{}path {path} ({label}) {field} expression: {reason}", dataset_prefix(*.dataset))]
+    #[error("{}path {path} ({label}) {field} expression: {error}", dataset_prefix(*.dataset))]
     PathExpr {
         dataset: Option<usize>,
         path: usize,
         label: String,
         field: &'static str,
-        reason: String,
+        error: crate::exafs::expr::ExprError,
     },
     #[error("fit failed: {0}")]
     Lm(String),
@@ -317,7 +328,7 @@ pub(super) fn names_table(params: &[ParamDef]) -> HashMap<String, usize> {
         .collect()
 }
 
-pub(super) fn is_identifier(s: &str) -> bool {
+fn is_identifier(s: &str) -> bool {
     let mut ch = s.chars();
     ch.next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -335,7 +346,7 @@ pub(super) fn uses_name(text: &str, name: &str) -> bool {
 }
 
 /// Names an expression may not take as parameter names.
-pub(super) const RESERVED: &[&str] = &[
+const RESERVED: &[&str] = &[
     "reff",
     "degen",
     "sqrt",
@@ -390,13 +401,8 @@ mod tests {
             e.to_string(),
             "dataset 2 path 3 (feff0003.dat) sigma2: NaN is not a finite number"
         );
-        let e = FitError::Feff {
-            dataset: None,
-            path: 1,
-            label: "p1".into(),
-            reason: "bad file".into(),
-        };
-        assert_eq!(e.to_string(), "path 1 (p1): bad file");
+        let e = FitError::NoPaths { dataset: Some(1) };
+        assert_eq!(e.to_string(), "dataset 1 has no paths");
         let e = FitError::Transform {
             dataset: None,
             reason: "kmin must be below kmax".into(),

@@ -2,7 +2,19 @@
 //! ordered once, each dataset prepared on the model k grid (Larch's
 //! `FeffitDataSet.prepare_fit`, `estimate_noise`, `set_epsilon_k`).
 
-use super::*;
+use std::collections::HashMap;
+use std::f64::consts::PI;
+
+use super::engine::{Feffit, fftf};
+use super::model::{
+    FitData, FitError, FitModel, FitSpace, PATH_PARS, ParamDef, PathValue, Transform,
+    check_param_name, names_table, uses_name,
+};
+use super::result::EpsilonK;
+use crate::exafs::expr::{Expr, PathContext};
+use crate::exafs::path::PathModel;
+use crate::numeric::interp::interp_clamped;
+use crate::xas::fourier::ftwindow;
 
 #[derive(Debug, Clone)]
 pub(super) enum PathPar {
@@ -78,7 +90,7 @@ impl Feffit {
                 Some(text) => {
                     let e = Expr::compile(text, &names).map_err(|e| FitError::ParamExpr {
                         name: p.name.clone(),
-                        reason: e.to_string(),
+                        error: e,
                     })?;
                     for f in ["sigma2_eins", "sigma2_debye", "reff", "degen"] {
                         if uses_name(text, f) {
@@ -146,7 +158,7 @@ impl Feffit {
                     dataset,
                     path,
                     label: p.label.clone(),
-                    reason: e.to_string(),
+                    error: e,
                 })?;
                 let ctx = PathContext::from_feff(&p.feff);
                 let mut pars: [PathPar; 8] = std::array::from_fn(|_| PathPar::Const(0.0));
@@ -176,7 +188,7 @@ impl Feffit {
                                     path,
                                     label: p.label.clone(),
                                     field: PATH_PARS[j],
-                                    reason: e.to_string(),
+                                    error: e,
                                 })?;
                             for &d in &e.deps {
                                 used[d] = true;

@@ -1,9 +1,9 @@
 //! The text report in the layout of Larch's `feffit_report`.
 
-use super::*;
+use super::result::{EpsilonK, FitResult};
 
 /// A number the way Larch's report prints it (`gformat`, 10 characters).
-pub(super) fn gfmt(x: f64) -> String {
+fn gfmt(x: f64) -> String {
     let a = x.abs();
     if x == 0.0 {
         return format!("{:>10.7}", 0.0);

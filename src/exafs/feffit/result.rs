@@ -1,7 +1,13 @@
 //! What a fit returns: parameters with uncertainties, per-path values,
 //! per-dataset arrays and the statistics Larch reports.
 
-use super::*;
+use num_complex::Complex64;
+use serde::Serialize;
+
+use super::engine::{Feffit, fftf};
+use super::model::Transform;
+use super::prepare::{PathPar, Prepared};
+use crate::numeric::lm;
 
 /// Uncertainty in χ(k): one number per k-weight, or one array for all.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -259,7 +265,7 @@ impl Feffit {
 }
 
 /// χ(R) out to 10 Å with the first k-weight (Larch `save_outputs`, rmax_out = 10).
-pub(super) fn output_ft(d: &Prepared, chi: &[f64]) -> (Vec<f64>, Vec<Complex64>) {
+fn output_ft(d: &Prepared, chi: &[f64]) -> (Vec<f64>, Vec<Complex64>) {
     let tr = &d.tr;
     let rstep = tr.rstep();
     let irmax = ((tr.nfft / 2) as f64).min(1.01 + 10.0 / rstep) as usize;

@@ -2,19 +2,24 @@
 //! by label, the fluorescence group with the clearest edge, and the choice
 //! between transmission and fluorescence when the file allows both.
 
-use super::*;
+use std::convert::identity;
 
-pub(super) struct Counters {
-    pub(super) i0: Option<usize>,
-    pub(super) it: Option<usize>,
-    pub(super) iref: Option<usize>,
-    pub(super) fluor: Vec<usize>,
+use super::{
+    ColumnTable, MuMode, MuRecipe, OrEmpty, ParseError, is_fluor, is_i0, is_iref, is_it,
+    median_step, mu_column, norm,
+};
+
+struct Counters {
+    i0: Option<usize>,
+    it: Option<usize>,
+    iref: Option<usize>,
+    fluor: Vec<usize>,
 }
 
 /// Find the counters. Several fluorescence candidates are grouped by label
 /// stem (digits removed: `Ifch1..4`, `Fe_Ka_mca1..7`) and the group whose
 /// ΣIf/I0 shows the clearest edge (the absorber's line) is used.
-pub(super) fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
+fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
     let ns: Vec<String> = table.labels.iter().map(|l| norm(l)).collect();
     let free = |i: &usize| !skip.contains(i);
     let first = |f: &dyn Fn(&str) -> bool| {
@@ -84,7 +89,7 @@ pub(super) fn counters(table: &ColumnTable, skip: &[usize]) -> Counters {
 
 /// Channel-group key: the label without digits and without the `_colN`
 /// suffix that makes repeated labels unique (`As_Ka`, `As_Ka_col46`).
-pub(super) fn stem(label: &str) -> String {
+fn stem(label: &str) -> String {
     let base = match label.rfind("_col") {
         Some(p)
             if label
@@ -98,7 +103,7 @@ pub(super) fn stem(label: &str) -> String {
     norm(base).chars().filter(|c| !c.is_ascii_digit()).collect()
 }
 
-pub(super) fn fluor_sum(table: &ColumnTable, cols: &[usize]) -> Vec<f64> {
+fn fluor_sum(table: &ColumnTable, cols: &[usize]) -> Vec<f64> {
     let mut sum = vec![0.0; table.npts()];
     for c in cols {
         if let Some(col) = table.columns.get(*c) {
@@ -114,7 +119,7 @@ pub(super) fn fluor_sum(table: &ColumnTable, cols: &[usize]) -> Vec<f64> {
 /// two adjacent windows (w ≈ 2% of the scan) over the median point-to-point
 /// change. Foils in transmission score in the hundreds, a fluorescence
 /// sample's transmission ~5, a noise-only ROI below 1.
-pub(super) fn edge_score(y: &[f64]) -> f64 {
+fn edge_score(y: &[f64]) -> f64 {
     let n = y.len();
     let w = (n / 50).max(3);
     if n < 2 * w + 1 {
@@ -206,7 +211,7 @@ pub(crate) fn build_mu(
     Ok(mu)
 }
 
-pub(super) fn recipe_name(r: &MuRecipe) -> &'static str {
+fn recipe_name(r: &MuRecipe) -> &'static str {
     match r {
         MuRecipe::Transmission { .. } => "ln(I0/It)",
         MuRecipe::Fluorescence { .. } => "ΣIf/I0",
@@ -215,7 +220,7 @@ pub(super) fn recipe_name(r: &MuRecipe) -> &'static str {
     }
 }
 
-pub(super) fn missing(file: &str, mode: &str, what: &str, labels: &[String]) -> ParseError {
+fn missing(file: &str, mode: &str, what: &str, labels: &[String]) -> ParseError {
     ParseError::new(
         file,
         format!(
@@ -228,7 +233,7 @@ pub(super) fn missing(file: &str, mode: &str, what: &str, labels: &[String]) -> 
 
 /// Fluorescence replaces transmission automatically only when its edge is
 /// this many times clearer (see [`edge_score`]).
-pub(super) const FLUOR_PREFERENCE: f64 = 3.0;
+const FLUOR_PREFERENCE: f64 = 3.0;
 
 /// Choose and build μ: an existing μ column; else transmission when I0 and
 /// It exist, ln(I0/It) is finite everywhere and rises across the scan (or
@@ -354,7 +359,7 @@ pub(super) fn choose_mu(
 /// In an unlabelled file, a column equal to ln(a/b) of two others reveals
 /// which columns are I0 and It (ESRF BM08 writes `E I0 It mu It Iref mu_ref`
 /// with or without the label line).
-pub(super) fn log_ratio_column(table: &ColumnTable, ie: usize) -> Option<(usize, usize)> {
+fn log_ratio_column(table: &ColumnTable, ie: usize) -> Option<(usize, usize)> {
     let n = table.columns.len();
     // Cubic in the column count: only worth trying on ordinary tables.
     if n > 24 {

@@ -2,7 +2,9 @@
 //! dialects spelled out explicitly (GSE EpicsScan, XSD, SSRL, CLS, KEK-PF)
 //! and, for the rest, the line just above the numbers (Larch `read_ascii`).
 
-use super::*;
+use std::convert::identity;
+
+use super::{COMMENT_CHARS, ColumnTable, OrEmpty, number};
 
 /// Strip comment markers (`#`, `#L`, `#C`, `;`…) from a header line.
 pub(super) fn strip_comment(line: &str) -> &str {
@@ -15,7 +17,7 @@ pub(super) fn strip_comment(line: &str) -> &str {
 }
 
 /// A line made only of separator characters (`#-----`, `;=====`).
-pub(super) fn is_separator(s: &str) -> bool {
+fn is_separator(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| "-=/*_~+#;".contains(c) || c.is_whitespace())
@@ -23,7 +25,7 @@ pub(super) fn is_separator(s: &str) -> bool {
 
 /// Split on runs of two or more spaces (SPEC `#L` labels may contain one
 /// space, e.g. `Counter 27`).
-pub(super) fn split_wide(s: &str) -> Vec<String> {
+fn split_wide(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut spaces = 0;
@@ -52,7 +54,7 @@ pub(super) fn split_wide(s: &str) -> Vec<String> {
 
 /// GSE EpicsScan legend: `; P1 = {Energy} --> PV` lines after
 /// `; column labels:`.
-pub(super) fn gse_legend(header: &[&str]) -> Vec<String> {
+fn gse_legend(header: &[&str]) -> Vec<String> {
     let mut found = false;
     let mut labels = Vec::new();
     for line in header {
@@ -75,7 +77,7 @@ pub(super) fn gse_legend(header: &[&str]) -> Vec<String> {
 
 /// APS XSD (20BM/20ID/9BM LabVIEW): `#  1) Mono Energy *  11) XMAP4:TiKa_Sum`
 /// legend, possibly two entries per line.
-pub(super) fn xsd_legend(header: &[&str]) -> Vec<String> {
+fn xsd_legend(header: &[&str]) -> Vec<String> {
     let mut entries: Vec<(usize, String)> = Vec::new();
     let mut found = false;
     for line in header {
@@ -120,7 +122,7 @@ pub(super) fn xsd_legend(header: &[&str]) -> Vec<String> {
 }
 
 /// SSRL EXAFS Data Collector: one label per line after `Data:`.
-pub(super) fn ssrl_legend(header: &[&str]) -> Vec<String> {
+fn ssrl_legend(header: &[&str]) -> Vec<String> {
     let mut found = false;
     let mut labels = Vec::new();
     for line in header {
@@ -140,7 +142,7 @@ pub(super) fn ssrl_legend(header: &[&str]) -> Vec<String> {
 /// CLS HXMA: the `#(1)` line holding `$(Name)` templates names the columns;
 /// the four detectors are I0, It (I1), Iref (I2) and fluorescence in the
 /// HXMA convention, so they are named that way for the μ recipes.
-pub(super) fn cls_legend(header: &[&str]) -> Vec<String> {
+fn cls_legend(header: &[&str]) -> Vec<String> {
     let mut labels = Vec::new();
     for line in header {
         let t = line.trim();
@@ -168,7 +170,7 @@ pub(super) fn cls_legend(header: &[&str]) -> Vec<String> {
 /// fluorescence (as in the "Transmission( 2)" / "Fluorescence( 3)" header).
 /// The `Offset` row (dark counts) is kept in the header, not subtracted,
 /// as Larch does.
-pub(super) fn kekpf_legend(header: &[&str], ncols: usize) -> Vec<String> {
+fn kekpf_legend(header: &[&str], ncols: usize) -> Vec<String> {
     let mut labels = vec![
         "angle_drive".to_owned(),
         "angle_read".to_owned(),
@@ -195,7 +197,7 @@ pub(super) fn kekpf_legend(header: &[&str], ncols: usize) -> Vec<String> {
 }
 
 /// APS 12BM: `#C 1_Energy (keV) 2_sec 3_mononrg …`: numbered `N_name` words.
-pub(super) fn numbered_words(s: &str) -> Vec<String> {
+fn numbered_words(s: &str) -> Vec<String> {
     s.split_whitespace()
         .filter_map(|w| {
             let (n, name) = w.split_once('_')?;
@@ -207,7 +209,7 @@ pub(super) fn numbered_words(s: &str) -> Vec<String> {
 
 /// Labels from the line just above the data, Larch style, trying the
 /// whitespace, double-space and `*` splits used by the various writers.
-pub(super) fn generic_labels(last: &str, ncols: usize) -> Vec<String> {
+fn generic_labels(last: &str, ncols: usize) -> Vec<String> {
     let s = strip_comment(last);
     if is_separator(s) {
         return Vec::new();
