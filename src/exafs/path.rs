@@ -175,9 +175,7 @@ impl PathModel {
     /// Larch's default k grid for a path: 0.05 steps up to min(kmax, table end).
     pub fn default_k(&self, kmax: f64, kstep: f64) -> Vec<f64> {
         let kmax = kmax.min(self.kmax_table);
-        (0..(1.01 + kmax / kstep) as usize)
-            .map(|i| kstep * i as f64)
-            .collect()
+        crate::numeric::grid::uniform(kstep, (1.01 + kmax / kstep) as usize)
     }
 
     /// The EXAFS equation for this path (Larch `_calc_chi`; Newville,

@@ -1,5 +1,6 @@
-//! Grid helpers on sorted abscissae (energy, k, 2θ): Larch's `index_of`,
-//! `index_nearest`, `remove_dups`, and Python-style rounding to a step.
+//! Grids: the uniform k and R grids, and helpers on sorted abscissae (energy,
+//! k, 2θ): Larch's `index_of`, `index_nearest`, `remove_dups`, and
+//! Python-style rounding to a step.
 
 /// Larch `index_of`: the last index with `arr[i] <= value` (0 when `value`
 /// is below every element). `arr` must be sorted ascending.
@@ -68,6 +69,12 @@ fn nudge_dups(arr: &[f64], tiny: f64, skip_nan: bool) -> Vec<f64> {
         *w += a;
     }
     work
+}
+
+/// The uniform grid 0, step, 2·step, … (n points) of Larch's k and R arrays
+/// (`step * arange(n)`, each point computed as `step * i`, not by summing).
+pub fn uniform(step: f64, n: usize) -> Vec<f64> {
+    (0..n).map(|i| step * i as f64).collect()
 }
 
 /// Python's `round()` (ties to even) scaled: `step * round(v / step)`.

@@ -17,7 +17,7 @@ use super::fourier::{Window, ftwindow};
 use super::pre_edge::{PreEdge, check_input, sorted_dedup};
 use super::{XasError, pre_edge};
 use crate::numeric::bspline::{Evaluator, Interpolator};
-use crate::numeric::grid::{index_nearest, index_of};
+use crate::numeric::grid::{index_nearest, index_of, uniform};
 use crate::numeric::kernels::{gemm_acc, kpow};
 use crate::numeric::linalg::solve_dense;
 use crate::numeric::special::student_t_ppf;
@@ -183,10 +183,10 @@ pub struct Autobk {
 /// Larch `autobk`. `pre` supplies e0 and edge_step (as Larch takes them from
 /// the group after `pre_edge`); when `None`, `pre_edge` runs with defaults.
 ///
-/// The stages follow Larch's: the grids and initial knots ([`grid`]), the
+/// The stages follow Larch's: the grids and initial knots (`grid`), the
 /// linear maps from spline coefficients to χ(k) and its low-R transform
-/// ([`design`]), the minimisation ([`solve`]), the uncertainty δχ
-/// ([`delta_chi`]) and the background and χ(k) at the solution ([`finish`]).
+/// (`design`), the minimisation (`solve`), the uncertainty δχ
+/// (`delta_chi`) and the background and χ(k) at the solution (`finish`).
 pub fn autobk(
     energy_ev: &[f64],
     mu: &[f64],
@@ -287,7 +287,7 @@ fn grid(energy_ev: &[f64], mu: &[f64], p: &AutobkParams, pre: &PreEdge) -> Resul
         )));
     }
     let nk = (1.01 + kmax / p.kstep) as usize;
-    let kout: Vec<f64> = (0..nk).map(|i| p.kstep * i as f64).collect();
+    let kout: Vec<f64> = uniform(p.kstep, nk);
     let iemax = (n.min(2 + index_of(&energy, ek0 + kmax * kmax / ETOK))) - 1;
     let win = ftwindow(&kout, kmin, kmax, p.dk, Some(p.dk), p.win);
     let ftwin: Vec<f64> = kout

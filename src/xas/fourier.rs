@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::XasError;
 use crate::numeric::fft::fft_plan;
+use crate::numeric::grid::uniform;
 use crate::numeric::interp::interp_clamped;
 use crate::numeric::kernels::kpow;
 use crate::numeric::special::bessel_i0;
@@ -320,7 +321,7 @@ pub fn xftf(k_inv_ang: &[f64], chi: &[f64], p: &FtParams) -> Result<ChiR, XasErr
     let dk2 = p.dk2.unwrap_or(p.dk);
     let k_max = kmax_data.max(p.kmax + dk2);
     let nk = (1.01 + k_max / kstep) as usize;
-    let kgrid: Vec<f64> = (0..nk).map(|i| kstep * i as f64).collect();
+    let kgrid: Vec<f64> = uniform(kstep, nk);
     // χ(k) from AUTOBK is already on this grid: skip the interpolation then.
     let on_grid = k_inv_ang.len() <= nk
         && k_inv_ang
@@ -343,7 +344,7 @@ pub fn xftf(k_inv_ang: &[f64], chi: &[f64], p: &FtParams) -> Result<ChiR, XasErr
     let irmax = ((p.nfft / 2) as f64).min(1.01 + p.rmax_out / rstep) as usize;
     let out = &out[..irmax];
     Ok(ChiR {
-        r_ang: (0..irmax).map(|i| rstep * i as f64).collect(),
+        r_ang: uniform(rstep, irmax),
         chir_mag: out.iter().map(|c| c.norm()).collect(),
         chir_re: out.iter().map(|c| c.re).collect(),
         chir_im: out.iter().map(|c| c.im).collect(),
@@ -458,7 +459,7 @@ pub fn xftr(r_ang: &[f64], chir: &[Complex64], p: &RParams) -> Result<ChiQ, XasE
     }
     let nfft = p.nfft;
     let kstep = PI / (rstep * nfft as f64);
-    let r_: Vec<f64> = (0..nfft).map(|i| rstep * i as f64).collect();
+    let r_: Vec<f64> = uniform(rstep, nfft);
     let win = ftwindow(&r_, p.rmin, p.rmax, p.dr, p.dr2, p.window);
     // Larch halves complex input (the FT of a real χ(k) carries both halves).
     let scale = 0.5;

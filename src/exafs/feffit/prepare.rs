@@ -13,6 +13,7 @@ use super::model::{
 use super::result::EpsilonK;
 use crate::exafs::expr::{Expr, PathContext};
 use crate::exafs::path::PathModel;
+use crate::numeric::grid::uniform;
 use crate::numeric::interp::interp_clamped;
 use crate::xas::fourier::ftwindow;
 
@@ -262,9 +263,9 @@ pub(super) fn prepare(
     let kstep = tr.kstep;
     let kmax_data = data.k_inv_ang[n - 1];
     let ikmax = ((1.01 + kmax_data / kstep) as usize).min(nfft);
-    let k: Vec<f64> = (0..ikmax).map(|i| kstep * i as f64).collect();
+    let k: Vec<f64> = uniform(kstep, ikmax);
     let chi = interp_clamped(&data.k_inv_ang, &data.chi, &k);
-    let k_full: Vec<f64> = (0..nfft).map(|i| kstep * i as f64).collect();
+    let k_full: Vec<f64> = uniform(kstep, nfft);
     let kwin_full = ftwindow(&k_full, tr.kmin, tr.kmax, tr.dk, tr.dk2, tr.window);
     let kwin = kwin_full[..ikmax].to_vec();
     let kpow: Vec<Vec<f64>> = tr
@@ -339,7 +340,7 @@ pub(super) fn prepare(
     let irmax = ((nfft / 2) as f64).min(0.01 + tr.rmax / rstep) as usize;
     let iqmin = (0.01 + tr.kmin / kstep).max(0.0) as usize;
     let iqmax = ((nfft / 2) as f64).min(0.01 + tr.kmax / kstep) as usize;
-    let r_full: Vec<f64> = (0..nfft / 2).map(|i| rstep * i as f64).collect();
+    let r_full: Vec<f64> = uniform(rstep, nfft / 2);
     let rwin = ftwindow(
         &r_full,
         tr.rbkg.max(tr.rmin),

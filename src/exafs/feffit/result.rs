@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::engine::{Feffit, fftf};
 use super::model::Transform;
 use super::prepare::{PathPar, Prepared};
+use crate::numeric::grid::uniform;
 use crate::numeric::lm;
 
 /// Uncertainty in χ(k): one number per k-weight, or one array for all.
@@ -270,6 +271,6 @@ fn output_ft(d: &Prepared, chi: &[f64]) -> (Vec<f64>, Vec<Complex64>) {
     let rstep = tr.rstep();
     let irmax = ((tr.nfft / 2) as f64).min(1.01 + 10.0 / rstep) as usize;
     let c = fftf(chi, &d.wk[0], tr.nfft, tr.kstep);
-    let r = (0..irmax).map(|i| rstep * i as f64).collect();
+    let r = uniform(rstep, irmax);
     (r, c[..irmax].to_vec())
 }
