@@ -16,7 +16,7 @@ mod result;
 pub use engine::Feffit;
 pub use model::{
     DatasetDef, FitData, FitError, FitModel, FitSpace, PATH_PARS, ParamDef, PathDef, PathValue,
-    Transform, check_param_name,
+    Transform, TransformError, check_param_name,
 };
 pub use report::report;
 pub use result::{DatasetResult, EpsilonK, FitResult, FitStats, ParamResult, PathResult};

@@ -96,12 +96,13 @@ impl Transform {
     }
 
     /// Check ranges; errors name the key.
-    pub fn validate(&self) -> Result<(), String> {
-        let fin = |name: &str, v: f64| {
+    pub fn validate(&self) -> Result<(), TransformError> {
+        let bad = |key: &'static str, message: String| Err(TransformError { key, message });
+        let fin = |name: &'static str, v: f64| {
             if v.is_finite() {
                 Ok(())
             } else {
-                Err(format!("{name} = {v} is not a finite number"))
+                bad(name, format!("{name} = {v} is not a finite number"))
             }
         };
         for (n, v) in [
@@ -117,49 +118,72 @@ impl Transform {
             fin(n, v)?;
         }
         if self.kmin < 0.0 {
-            return Err(format!("kmin = {} must be ≥ 0", self.kmin));
+            return bad("kmin", format!("kmin = {} must be ≥ 0", self.kmin));
         }
         if self.kmax <= self.kmin {
-            return Err(format!(
-                "kmax = {} must be greater than kmin = {}",
-                self.kmax, self.kmin
-            ));
+            return bad(
+                "kmax",
+                format!(
+                    "kmax = {} must be greater than kmin = {}",
+                    self.kmax, self.kmin
+                ),
+            );
         }
         if self.rmin < 0.0 || self.rmax <= self.rmin {
-            return Err(format!(
-                "rmin = {} and rmax = {} must satisfy 0 ≤ rmin < rmax",
-                self.rmin, self.rmax
-            ));
+            return bad(
+                "rmin",
+                format!(
+                    "rmin = {} and rmax = {} must satisfy 0 ≤ rmin < rmax",
+                    self.rmin, self.rmax
+                ),
+            );
         }
         if !(self.kstep > 0.0 && self.kstep <= 0.5) {
-            return Err(format!("kstep = {} must be in (0, 0.5]", self.kstep));
+            return bad(
+                "kstep",
+                format!("kstep = {} must be in (0, 0.5]", self.kstep),
+            );
         }
         if !(self.nfft.is_power_of_two() && (256..=1 << 16).contains(&self.nfft)) {
-            return Err(format!(
-                "nfft = {} must be a power of two between 256 and 65536",
-                self.nfft
-            ));
+            return bad(
+                "nfft",
+                format!(
+                    "nfft = {} must be a power of two between 256 and 65536",
+                    self.nfft
+                ),
+            );
         }
         if self.kmax / self.kstep >= self.nfft as f64 / 2.0 {
-            return Err(format!(
-                "kmax = {} is beyond the FFT grid (nfft·kstep/2 = {})",
-                self.kmax,
-                self.nfft as f64 * self.kstep / 2.0
-            ));
+            return bad(
+                "kmax",
+                format!(
+                    "kmax = {} is beyond the FFT grid (nfft·kstep/2 = {})",
+                    self.kmax,
+                    self.nfft as f64 * self.kstep / 2.0
+                ),
+            );
         }
         if self.kweight.is_empty() {
-            return Err("kweight needs at least one value".into());
+            return bad("kweight", "kweight needs at least one value".into());
         }
         for &w in &self.kweight {
             if !(w.is_finite() && (0.0..=10.0).contains(&w)) {
-                return Err(format!("kweight = {w} must be between 0 and 10"));
+                return bad("kweight", format!("kweight = {w} must be between 0 and 10"));
             }
         }
         if self.dk < 0.0 || self.dk2.is_some_and(|v| v.is_nan() || v < 0.0) {
-            return Err("dk and dk2 must be ≥ 0".into());
+            return bad("dk", "dk and dk2 must be ≥ 0".into());
         }
         Ok(())
     }
+}
+
+/// A transform setting out of range: the key, and the message shown.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct TransformError {
+    pub key: &'static str,
+    pub message: String,
 }
 
 /// χ(k) to fit, with what Larch knows about its uncertainty.
@@ -273,10 +297,10 @@ pub enum FitError {
     #[error("parameter '{0}' is defined in terms of itself")]
     ParamCycle(String),
     /// `dataset` is 1-based and `None` when the model has only one.
-    #[error("{}transform: {reason}", dataset_prefix(*.dataset))]
+    #[error("{}transform: {error}", dataset_prefix(*.dataset))]
     Transform {
         dataset: Option<usize>,
-        reason: String,
+        error: TransformError,
     },
     #[error("{}has no paths", dataset_prefix(*.dataset))]
     NoPaths { dataset: Option<usize> },
@@ -403,11 +427,15 @@ mod tests {
         );
         let e = FitError::NoPaths { dataset: Some(1) };
         assert_eq!(e.to_string(), "dataset 1 has no paths");
+        let tr = Transform {
+            kmin: -1.0,
+            ..Transform::default()
+        };
         let e = FitError::Transform {
             dataset: None,
-            reason: "kmin must be below kmax".into(),
+            error: tr.validate().expect_err("kmin < 0"),
         };
-        assert_eq!(e.to_string(), "transform: kmin must be below kmax");
+        assert_eq!(e.to_string(), "transform: kmin = -1 must be ≥ 0");
         assert_eq!(
             check_param_name("sin").map_err(|e| e.to_string()),
             Err("parameter name 'sin' is reserved (a function or path value)".into())

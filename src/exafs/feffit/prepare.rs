@@ -148,7 +148,7 @@ impl Feffit {
             let dataset = (nds > 1).then_some(di + 1);
             ds.transform
                 .validate()
-                .map_err(|reason| FitError::Transform { dataset, reason })?;
+                .map_err(|error| FitError::Transform { dataset, error })?;
             if ds.paths.is_empty() {
                 return Err(FitError::NoPaths { dataset });
             }
