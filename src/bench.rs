@@ -711,7 +711,7 @@ pub fn bench_xrd(opts: &BenchOptions, n: usize) -> Result<XrdBenchReport, String
         .sum();
     let library_ms_parallel = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
-    let (cands, _) = crate::xrd::identify::load_candidates(&lib)?;
+    let (cands, _) = crate::xrd::identify::load_candidates(&lib).map_err(|e| e.to_string())?;
     let rank_library_load_ms = t.elapsed().as_secs_f64() * 1e3;
     let pat =
         crate::io::xrd::read_pattern(&root.join("xrd/quartz.xy")).map_err(|e| e.to_string())?;
@@ -719,7 +719,8 @@ pub fn bench_xrd(opts: &BenchOptions, n: usize) -> Result<XrdBenchReport, String
     let mut rank_top = String::new();
     for _ in 0..opts.repeat.clamp(3, 20) {
         let t = Instant::now();
-        let prep = crate::xrd::identify::prepare(&pat.two_theta_deg, &pat.intensity, 1.54184)?;
+        let prep = crate::xrd::identify::prepare(&pat.two_theta_deg, &pat.intensity, 1.54184)
+            .map_err(|e| e.to_string())?;
         let r = crate::xrd::identify::rank(&prep, &cands, 0.02);
         rank_times.push(t.elapsed().as_secs_f64() * 1e3);
         rank_top = r.first().map(|c| c.id.clone()).unwrap_or_default();

@@ -1128,7 +1128,9 @@ fn xrd_peaks_cmd(a: &XrdPeaksArgs) -> Result<()> {
                        "area_err": f.area_err, "height": pk.height, "d": d,
                        "chi2_reduced": f.chi2_reduced})
                 }
-                Err(e) => json!({"two_theta": pk.two_theta, "height": pk.height, "error": e}),
+                Err(e) => {
+                    json!({"two_theta": pk.two_theta, "height": pk.height, "error": e.to_string()})
+                }
             },
         )
         .collect();
@@ -1181,6 +1183,7 @@ fn xrd_identify_cmd(a: &XrdIdentifyArgs) -> Result<()> {
     }
     let t = std::time::Instant::now();
     let (cands, errors) = identify::load_candidates(&a.candidates).map_err(anyhow::Error::msg)?;
+    let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     let t = std::time::Instant::now();
     let prep = identify::prepare(&p.two_theta_deg, &p.intensity, wl)

@@ -172,7 +172,7 @@ fn wide_table(title: &[String], x_label: &str, curves: &[(&str, &[f64], &[f64])]
     let grid = common_grid(x0, &ranges);
     let ys: Vec<Vec<f64>> = curves
         .iter()
-        .map(|(_, x, y)| crate::xas::math::interp_clamped(x, y, &grid))
+        .map(|(_, x, y)| crate::numeric::interp::interp_clamped(x, y, &grid))
         .collect();
     // Column names are unique: a repeated spectrum name gets _2, _3…
     let mut names: Vec<String> = Vec::new();

@@ -9,6 +9,7 @@ pub mod export;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod io;
+pub mod numeric;
 pub mod session;
 pub mod structure;
 pub mod units;

@@ -1,8 +1,8 @@
-//! exafs::lm against lmfit's `leastsq` (tests/fixtures/lm/lmfit_cases.json,
+//! numeric::lm against lmfit's `leastsq` (tests/fixtures/lm/lmfit_cases.json,
 //! tools/make_lm_fixtures.py): values, stderr (scale_covar on and off),
 //! correlations and chi-square, plus NIST StRD Misra1a certified values.
 
-use carto::exafs::lm::{LmError, LmOptions, LmParams, LmResult, minimize};
+use carto::numeric::lm::{LmError, LmOptions, LmParams, LmResult, minimize};
 use serde_json::Value;
 
 fn fixture() -> Value {

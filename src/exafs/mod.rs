@@ -3,7 +3,6 @@
 
 pub mod expr;
 pub mod feffit;
-pub mod lm;
 pub mod model;
 pub mod path;
 pub mod sigma2;

@@ -51,7 +51,10 @@ pub struct DataSpec {
 }
 
 fn model_err(file: &str, msg: impl std::fmt::Display) -> FitError {
-    FitError::Model(format!("{file}: {msg}"))
+    FitError::File {
+        file: file.to_string(),
+        reason: msg.to_string(),
+    }
 }
 
 /// Read and build a model file.
@@ -464,22 +467,46 @@ fn parse_path(t: &Table, base: &Path, key: &str) -> Result<PathDef, String> {
     })
 }
 
+/// Why the data or a FEFF file a model names could not be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataError {
+    /// The file itself (located: file, line, field).
+    #[error(transparent)]
+    Read(#[from] crate::io::ParseError),
+    #[error("mu = '{mu}': no such column in {file} (columns: {columns})")]
+    NoColumn {
+        mu: String,
+        file: String,
+        columns: String,
+    },
+    #[error("no group '{0}' in the project")]
+    NoGroup(String),
+    #[error("the project has no groups")]
+    EmptyProject,
+    #[error("{0} is a FEFF path file, not data")]
+    FeffNotData(String),
+    #[error("{file} is a {kind} file, not a FEFF path (feffNNNN.dat)")]
+    NotFeff { file: String, kind: &'static str },
+    #[error("pre_edge: {0}")]
+    PreEdge(crate::xas::XasError),
+    #[error("autobk: {0}")]
+    Autobk(crate::xas::XasError),
+}
+
 /// Read a FEFF `feffNNNN.dat` file.
-pub fn load_feff(path: &Path) -> Result<crate::io::feff::FeffPath, String> {
-    match io::detect::load(path, &LoadOptions::default()) {
-        Ok(Dataset::Feff(f)) => Ok(f),
-        Ok(other) => Err(format!(
-            "{} is a {} file, not a FEFF path (feffNNNN.dat)",
-            path.display(),
-            other.modality()
-        )),
-        Err(e) => Err(e.to_string()),
+pub fn load_feff(path: &Path) -> Result<crate::io::feff::FeffPath, DataError> {
+    match io::detect::load(path, &LoadOptions::default())? {
+        Dataset::Feff(f) => Ok(f),
+        other => Err(DataError::NotFeff {
+            file: path.display().to_string(),
+            kind: other.modality(),
+        }),
     }
 }
 
 /// Load the data of a `[data]` table: χ(k) as is, μ(E) through pre_edge and
 /// AUTOBK (with δχ, so Larch's ε_k follows).
-pub fn load_data(spec: &DataSpec) -> Result<FitData, String> {
+pub fn load_data(spec: &DataSpec) -> Result<FitData, DataError> {
     let mu_mode = match spec.mu.as_deref().map(str::to_ascii_lowercase).as_deref() {
         Some("transmission") => Some(MuMode::Transmission),
         Some("fluorescence") => Some(MuMode::Fluorescence),
@@ -490,8 +517,7 @@ pub fn load_data(spec: &DataSpec) -> Result<FitData, String> {
         mu_mode,
         columns: spec.columns.clone(),
     };
-    let ds = io::detect::load_group(&spec.file, &opts, spec.group.as_deref())
-        .map_err(|e| e.to_string())?;
+    let ds = io::detect::load_group(&spec.file, &opts, spec.group.as_deref())?;
     let name = spec
         .file
         .file_name()
@@ -514,16 +540,13 @@ pub fn load_data(spec: &DataSpec) -> Result<FitData, String> {
                         .labels
                         .iter()
                         .position(|l| l.eq_ignore_ascii_case(m))
-                        .ok_or_else(|| {
-                            format!(
-                                "mu = '{m}': no such column in {} (columns: {})",
-                                spec.file.display(),
-                                x.table.labels.join(", ")
-                            )
+                        .ok_or_else(|| DataError::NoColumn {
+                            mu: m.to_string(),
+                            file: spec.file.display().to_string(),
+                            columns: x.table.labels.join(", "),
                         })?;
                     MuRecipe::Column { mu: idx }
-                        .build(&x.table, &spec.file.display().to_string())
-                        .map_err(|e| e.to_string())?
+                        .build(&x.table, &spec.file.display().to_string())?
                 }
                 _ => x.mu,
             };
@@ -533,11 +556,8 @@ pub fn load_data(spec: &DataSpec) -> Result<FitData, String> {
             let g = match spec.group.as_deref() {
                 Some(n) => p
                     .group(n)
-                    .ok_or_else(|| format!("no group '{n}' in the project"))?,
-                None => p
-                    .groups
-                    .first()
-                    .ok_or_else(|| "the project has no groups".to_string())?,
+                    .ok_or_else(|| DataError::NoGroup(n.to_string()))?,
+                None => p.groups.first().ok_or(DataError::EmptyProject)?,
             };
             let x = g.arrays.get("x").cloned().unwrap_or_default();
             let y = g.arrays.get("y").cloned().unwrap_or_default();
@@ -553,19 +573,16 @@ pub fn load_data(spec: &DataSpec) -> Result<FitData, String> {
             (x, y)
         }
         Dataset::Feff(_) => {
-            return Err(format!(
-                "{} is a FEFF path file, not data",
-                spec.file.display()
-            ));
+            return Err(DataError::FeffNotData(spec.file.display().to_string()));
         }
     };
-    let pre = pre_edge(&energy, &mu, &spec.pre_edge).map_err(|e| format!("pre_edge: {e}"))?;
+    let pre = pre_edge(&energy, &mu, &spec.pre_edge).map_err(DataError::PreEdge)?;
     // Larch's feffit recomputes AUTOBK's δχ for the data whatever autobk was told.
     let ab = AutobkParams {
         calc_uncertainties: true,
         ..spec.autobk.clone()
     };
-    let bkg = autobk(&energy, &mu, &ab, Some(&pre)).map_err(|e| format!("autobk: {e}"))?;
+    let bkg = autobk(&energy, &mu, &ab, Some(&pre)).map_err(DataError::Autobk)?;
     Ok(FitData {
         name,
         k_inv_ang: bkg.k_inv_ang,

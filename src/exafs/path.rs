@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::sigma2::DebyeGeometry;
 use crate::io::feff::FeffPath;
+use crate::numeric::bspline::{Interpolator, basis};
 use crate::units::ETOK;
-use crate::xas::math::bspline::{Interpolator, basis};
 
 /// Larch's path parameters. `degen` overrides the FEFF degeneracy.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -175,9 +175,7 @@ impl PathModel {
     /// Larch's default k grid for a path: 0.05 steps up to min(kmax, table end).
     pub fn default_k(&self, kmax: f64, kstep: f64) -> Vec<f64> {
         let kmax = kmax.min(self.kmax_table);
-        (0..(1.01 + kmax / kstep) as usize)
-            .map(|i| kstep * i as f64)
-            .collect()
+        crate::numeric::grid::uniform(kstep, (1.01 + kmax / kstep) as usize)
     }
 
     /// The EXAFS equation for this path (Larch `_calc_chi`; Newville,
@@ -294,7 +292,7 @@ impl PathModel {
             *m = scale * t.amp[j] * expo.re.exp() / q;
             *o = expo.im;
         }
-        crate::xas::math::sin_in_place(&mut out[..n]);
+        crate::numeric::kernels::sin_in_place(&mut out[..n]);
         for (o, m) in out.iter_mut().zip(&mag) {
             *o *= m;
         }

@@ -53,14 +53,6 @@ pub(super) const WINDOWS: [(Window, &str); 6] = [
     (Window::Parzen, "parzen"),
 ];
 
-/// Larch's name of a window shape.
-pub(super) fn window_name(w: Window) -> &'static str {
-    WINDOWS
-        .iter()
-        .find(|(x, _)| *x == w)
-        .map_or("?", |(_, n)| *n)
-}
-
 impl ParamPanel {
     /// `p` (a copy of `s.params`) is edited in place; `s.result` gives the
     /// values Larch's rules chose. `column_file`: μ(E) is built from the
@@ -184,7 +176,7 @@ impl ParamPanel {
                 changed |= num(ui, "dk", "Å⁻¹", &mut f.dk, 0.05, 0.0..=10.0);
                 let l = ui.label("window");
                 egui::ComboBox::from_id_salt("ft_window")
-                    .selected_text(window_name(f.window))
+                    .selected_text(f.window.name())
                     .show_ui(ui, |ui| {
                         for (w, n) in WINDOWS {
                             changed |= ui.selectable_value(&mut f.window, w, n).changed();

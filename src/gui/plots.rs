@@ -613,7 +613,7 @@ fn r_window_ui(ui: &mut Ui, p: &mut RParams) {
     .labelled_by(l.id);
     let l = ui.label("window");
     egui::ComboBox::from_id_salt("r_window")
-        .selected_text(super::params::window_name(p.window))
+        .selected_text(p.window.name())
         .show_ui(ui, |ui| {
             for (w, n) in super::params::WINDOWS {
                 ui.selectable_value(&mut p.window, w, n);

@@ -16,6 +16,7 @@ use std::io::Read;
 use serde::Serialize;
 
 use super::{ChiData, ColumnTable, EnergyUnit, MuRecipe, ParseError, XasSpectrum};
+use crate::numeric::grid::remove_dups_nan_breaks;
 
 mod perl;
 
@@ -264,7 +265,7 @@ impl AthenaGroup {
                 )
                 .field("y"));
         }
-        let xd = remove_dups(x, TINY_ENERGY);
+        let xd = remove_dups_nan_breaks(x, TINY_ENERGY);
         let mut keyed: Vec<(usize, f64)> = xd.iter().copied().enumerate().collect();
         keyed.sort_by(|a, b| a.1.total_cmp(&b.1));
         let order: Vec<usize> = keyed.into_iter().map(|(i, _)| i).collect();
@@ -275,7 +276,10 @@ impl AthenaGroup {
                 .collect::<Vec<_>>()
         };
         let mut labels = vec![xname.to_string(), yname.to_string()];
-        let mut columns = vec![remove_dups(&permute(&xd), TINY_ENERGY), permute(y)];
+        let mut columns = vec![
+            remove_dups_nan_breaks(&permute(&xd), TINY_ENERGY),
+            permute(y),
+        ];
         for name in ARRAY_NAMES.iter().skip(2) {
             if let Some(v) = self.arrays.get(*name).filter(|v| v.len() == x.len()) {
                 labels.push((*name).to_string());
@@ -366,33 +370,6 @@ fn fix_varname(s: &str) -> String {
         v.pop();
     }
     v
-}
-
-/// Larch's `remove_dups`: a value repeating its predecessor (within `tiny`)
-/// is nudged up by `tiny` (cumulatively), so the axis becomes strictly
-/// increasing where the file had repeated energies.
-fn remove_dups(arr: &[f64], tiny: f64) -> Vec<f64> {
-    let min_step = arr
-        .windows(2)
-        .filter_map(|w| match w {
-            [a, b] => Some(b - a),
-            _ => None,
-        })
-        .fold(f64::INFINITY, f64::min);
-    if arr.len() <= 1 || min_step > 10.0 * tiny {
-        return arr.to_vec();
-    }
-    let mut out = Vec::with_capacity(arr.len());
-    let (mut prev, mut add) = (None::<f64>, 0.0);
-    for &v in arr {
-        add = match prev {
-            Some(p) if (v - p).abs() < tiny => add + tiny,
-            _ => 0.0,
-        };
-        out.push(v + add);
-        prev = Some(v);
-    }
-    out
 }
 
 /// Read a project from the file's bytes: gzip is undone first, then the

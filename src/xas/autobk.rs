@@ -14,10 +14,13 @@ use std::f64::consts::PI;
 use serde::{Deserialize, Serialize};
 
 use super::fourier::{Window, ftwindow};
-use super::math::bspline::{Evaluator, Interpolator};
-use super::math::{gemm_acc, index_nearest, index_of, kpow, solve_dense, student_t_ppf};
 use super::pre_edge::{PreEdge, check_input, sorted_dedup};
 use super::{XasError, pre_edge};
+use crate::numeric::bspline::{Evaluator, Interpolator};
+use crate::numeric::grid::{index_nearest, index_of, uniform};
+use crate::numeric::kernels::{gemm_acc, kpow};
+use crate::numeric::linalg::solve_dense;
+use crate::numeric::special::student_t_ppf;
 use crate::units::ETOK;
 
 /// Largest k (Å⁻¹) AUTOBK works to, whatever the data reach.
@@ -179,6 +182,11 @@ pub struct Autobk {
 
 /// Larch `autobk`. `pre` supplies e0 and edge_step (as Larch takes them from
 /// the group after `pre_edge`); when `None`, `pre_edge` runs with defaults.
+///
+/// The stages follow Larch's: the grids and initial knots (`grid`), the
+/// linear maps from spline coefficients to χ(k) and its low-R transform
+/// (`design`), the minimisation (`solve`), the uncertainty δχ
+/// (`delta_chi`) and the background and χ(k) at the solution (`finish`).
 pub fn autobk(
     energy_ev: &[f64],
     mu: &[f64],
@@ -195,6 +203,51 @@ pub fn autobk(
             &owned_pre
         }
     };
+    let g = grid(energy_ev, mu, p, pre)?;
+    let d = design(&g, p)?;
+    let s = solve(&d, &g.coefs[..g.nspl]);
+    let delta_chi = delta_chi(&d, &s, p);
+    finish(g, &d, s, delta_chi)
+}
+
+/// The grids of one AUTOBK run: the sorted data with k from e0, the uniform
+/// output k grid with its FT window, and the initial spline.
+struct Grid {
+    energy: Vec<f64>,
+    mu: Vec<f64>,
+    edge_step: f64,
+    ek0: f64,
+    /// Data from `iek0` to `iemax` (inclusive) enter the fit.
+    iek0: usize,
+    iemax: usize,
+    rbkg: f64,
+    kmin: f64,
+    kmax: f64,
+    /// k of every data point from `iek0` on.
+    kraw: Vec<f64>,
+    kout: Vec<f64>,
+    /// kʷ·window on `kout`.
+    ftwin: Vec<f64>,
+    nspl: usize,
+    irbkg: usize,
+    spl_k: Vec<f64>,
+    /// Initial spline coefficients and knots.
+    coefs: Vec<f64>,
+    knots: Vec<f64>,
+}
+
+impl Grid {
+    fn too_dense(&self) -> XasError {
+        let (nspl, kmin, kmax) = (self.nspl, self.kmin, self.kmax);
+        XasError::TooFewPoints(format!(
+            "{nspl} spline knots but the data have too few distinct points between k = {kmin} and {kmax:.2} Å⁻¹"
+        ))
+    }
+}
+
+/// Larch's set-up: e0, the k range, the number of knots (from rbkg) and
+/// the initial knots at smoothed μ.
+fn grid(energy_ev: &[f64], mu: &[f64], p: &AutobkParams, pre: &PreEdge) -> Result<Grid, XasError> {
     let (energy, mu) = sorted_dedup(energy_ev, mu);
     let n = energy.len();
     let edge_step = p.edge_step.unwrap_or(pre.edge_step);
@@ -234,7 +287,7 @@ pub fn autobk(
         )));
     }
     let nk = (1.01 + kmax / p.kstep) as usize;
-    let kout: Vec<f64> = (0..nk).map(|i| p.kstep * i as f64).collect();
+    let kout: Vec<f64> = uniform(p.kstep, nk);
     let iemax = (n.min(2 + index_of(&energy, ek0 + kmax * kmax / ETOK))) - 1;
     let win = ftwindow(&kout, kmin, kmax, p.dk, Some(p.dk), p.win);
     let ftwin: Vec<f64> = kout
@@ -261,26 +314,72 @@ pub fn autobk(
         spl_k[i] = kraw[ik];
         spl_y[i] = (2.0 * mu[ik + iek0] + mu[i1 + iek0] + mu[i2 + iek0]) / 4.0;
     }
-    let too_dense = || {
-        XasError::TooFewPoints(format!(
-            "{nspl} spline knots but the data have too few distinct points between k = {kmin} and {kmax:.2} Å⁻¹"
-        ))
+    let mut g = Grid {
+        energy,
+        mu,
+        edge_step,
+        ek0,
+        iek0,
+        iemax,
+        rbkg,
+        kmin,
+        kmax,
+        kraw,
+        kout,
+        ftwin,
+        nspl,
+        irbkg,
+        spl_k,
+        coefs: Vec::new(),
+        knots: Vec::new(),
     };
-    if spl_k.windows(2).any(|w| w[1] <= w[0]) {
-        return Err(too_dense());
+    if g.spl_k.windows(2).any(|w| w[1] <= w[0]) {
+        return Err(g.too_dense());
     }
-    let knot_spline = Interpolator::new(&spl_k).ok_or_else(too_dense)?;
+    let knot_spline = Interpolator::new(&g.spl_k).ok_or_else(|| g.too_dense())?;
     let mut coefs = spl_y.clone();
     knot_spline.solve(&mut coefs);
-    let knots = knot_spline.knots.clone();
+    g.coefs = coefs;
+    g.knots = knot_spline.knots;
+    Ok(g)
+}
 
+/// The linear maps of the problem: χ(k) on `kout` and its truncated,
+/// windowed FT for every spline basis column and for μ, the clamp rows, and
+/// MᵀM of the constant FT block of the Jacobian.
+struct Design {
+    nspl: usize,
+    nk: usize,
+    /// 2·irbkg: (re, im) of the low-R FT bins.
+    nft: usize,
+    /// Number of clamped k points (both ends).
+    nt: usize,
+    /// Number of data points used (iemax + 1 − iek0).
+    m: usize,
+    basis_at_data: Evaluator,
+    chi_spline: Interpolator,
+    chi_at_kout: Evaluator,
+    /// χ on kout for every column, transposed (ncol × nk).
+    qkt: Vec<f64>,
+    /// ncol × nft: row j < nspl is the FT of basis column j, the last row the FT of μ.
+    ftm: Vec<f64>,
+    ccols: Vec<f64>,
+    tail0: Vec<f64>,
+    clamp_w: Vec<f64>,
+    mtm: Vec<f64>,
+}
+
+fn design(g: &Grid, p: &AutobkParams) -> Result<Design, XasError> {
+    let nspl = g.nspl;
+    let nk = g.kout.len();
+    let irbkg = g.irbkg;
     // Data actually used: kraw[..=iemax−iek0], μ[iek0..=iemax].
-    let m = iemax + 1 - iek0;
-    let kraw_ = &kraw[..m];
-    let mu_ = &mu[iek0..=iemax];
-    let chi_spline = Interpolator::new(kraw_).ok_or_else(too_dense)?;
-    let basis_at_data = Evaluator::new(&knots, nspl, kraw_);
-    let chi_at_kout = Evaluator::new(&chi_spline.knots, m, &kout);
+    let m = g.iemax + 1 - g.iek0;
+    let kraw_ = &g.kraw[..m];
+    let mu_ = &g.mu[g.iek0..=g.iemax];
+    let chi_spline = Interpolator::new(kraw_).ok_or_else(|| g.too_dense())?;
+    let basis_at_data = Evaluator::new(&g.knots, nspl, kraw_);
+    let chi_at_kout = Evaluator::new(&chi_spline.knots, m, &g.kout);
 
     // Truncated DFT (Larch `xftf_fast`, fixed kstep 0.05 scale) with the
     // window folded in, stored transposed: row i holds the 2·irbkg
@@ -306,7 +405,6 @@ pub fn autobk(
         row[nspl] = mu_[i];
     }
     chi_spline.solve_many(&mut y, ncolp);
-    // χ on kout for every column, transposed (ncol × nk).
     let mut qkt = vec![0.0; ncol * nk];
     for r in 0..nk {
         let f = chi_at_kout.first[r];
@@ -319,7 +417,6 @@ pub fn autobk(
                 + w[3] * rows[3 * ncolp + c];
         }
     }
-    // ftm (ncol × nft): row j < nspl is the FT of basis column j, the last row the FT of μ.
     let mut ftm = vec![0.0; ncol * nft];
     // The DFT weights are made a block of k points at a time (cache-sized,
     // never the whole nk × nft table) and applied as they are made.
@@ -328,7 +425,7 @@ pub fn autobk(
     for i0 in (0..nk).step_by(BLOCK) {
         let i1 = (i0 + BLOCK).min(nk);
         for (row, i) in dft_t.chunks_exact_mut(nft).zip(i0..i1) {
-            let sw = scale * ftwin[i];
+            let sw = scale * g.ftwin[i];
             let step = i % p.nfft;
             let mut idx = 0usize;
             for pair in row.chunks_exact_mut(2) {
@@ -349,7 +446,6 @@ pub fn autobk(
             nft,
         );
     }
-    let u0 = &ftm[nspl * nft..];
     let mcols = &ftm[..nspl * nft];
     let nclamp = p.nclamp.min(nk / 2);
     let tail_rows: Vec<usize> = (0..nclamp).chain(nk - nclamp..nk).collect();
@@ -381,12 +477,39 @@ pub fn autobk(
             mtm[b * nspl + a] = v;
         }
     }
+    Ok(Design {
+        nspl,
+        nk,
+        nft,
+        nt,
+        m,
+        basis_at_data,
+        chi_spline,
+        chi_at_kout,
+        qkt,
+        ftm,
+        ccols,
+        tail0,
+        clamp_w,
+        mtm,
+    })
+}
 
-    // Residual r(c) = [u0 − M c ; w·s(c)·(t0 − C c)] with s = 0.1 + 10·mean(FT²)
-    // (Larch `_resid`); returns the cost and fills the normal equations.
-    let mut rft = vec![0.0; nft];
-    let mut t = vec![0.0; nt];
-    let mut eval = |c: &[f64], normal: Option<(&mut [f64], &mut [f64])>| -> f64 {
+impl Design {
+    /// Residual r(c) = [u0 − M c ; w·s(c)·(t0 − C c)] with s = 0.1 + 10·mean(FT²)
+    /// (Larch `_resid`); returns the cost and fills the normal equations.
+    /// `rft` (nft) and `t` (nt) are scratch.
+    fn cost(
+        &self,
+        c: &[f64],
+        rft: &mut [f64],
+        t: &mut [f64],
+        normal: Option<(&mut [f64], &mut [f64])>,
+    ) -> f64 {
+        let (nspl, nft, nt) = (self.nspl, self.nft, self.nt);
+        let u0 = &self.ftm[nspl * nft..];
+        let mcols = &self.ftm[..nspl * nft];
+        let (ccols, tail0, clamp_w) = (&self.ccols, &self.tail0, &self.clamp_w);
         rft.copy_from_slice(u0);
         for (j, &cj) in c.iter().enumerate() {
             for (r, &mv) in rft.iter_mut().zip(&mcols[j * nft..(j + 1) * nft]) {
@@ -407,13 +530,13 @@ pub fn autobk(
             for j in 0..nspl {
                 let mr: f64 = mcols[j * nft..(j + 1) * nft]
                     .iter()
-                    .zip(&rft)
+                    .zip(rft.iter())
                     .map(|(a, b)| a * b)
                     .sum();
                 ds[j] = -20.0 * mr / nft as f64;
                 jtr[j] = mr; // −Jᵀr for the FT block: Mᵀ r
             }
-            jtj.copy_from_slice(&mtm);
+            jtj.copy_from_slice(&self.mtm);
             let mut jrow = vec![0.0; nspl];
             for q in 0..nt {
                 let rc = clamp_w[q] * s * t[q];
@@ -429,13 +552,26 @@ pub fn autobk(
             }
         }
         cost
-    };
+    }
+}
 
-    // Gauss–Newton with Levenberg damping only when a step fails.
-    let mut c = coefs[..nspl].to_vec();
+/// The best spline coefficients, the cost and normal matrix JᵀJ there.
+struct Solution {
+    c: Vec<f64>,
+    cost: f64,
+    jtj: Vec<f64>,
+    iterations: usize,
+}
+
+/// Gauss–Newton from `c0`, with Levenberg damping only when a step fails.
+fn solve(d: &Design, c0: &[f64]) -> Solution {
+    let nspl = d.nspl;
+    let mut rft = vec![0.0; d.nft];
+    let mut t = vec![0.0; d.nt];
+    let mut c = c0.to_vec();
     let mut jtj = vec![0.0; nspl * nspl];
     let mut jtr = vec![0.0; nspl];
-    let mut f = eval(&c, Some((&mut jtj, &mut jtr)));
+    let mut f = d.cost(&c, &mut rft, &mut t, Some((&mut jtj, &mut jtr)));
     let mut lambda = 0.0;
     let mut iterations = 0;
     let mut trial = vec![0.0; nspl];
@@ -443,8 +579,8 @@ pub fn autobk(
     while iterations < 100 {
         iterations += 1;
         a.copy_from_slice(&jtj);
-        for d in 0..nspl {
-            a[d * nspl + d] *= 1.0 + lambda;
+        for i in 0..nspl {
+            a[i * nspl + i] *= 1.0 + lambda;
         }
         let mut rhs = jtr.clone();
         let Some(step) = solve_dense(&mut a, &mut rhs, nspl) else {
@@ -455,11 +591,11 @@ pub fn autobk(
         for j in 0..nspl {
             trial[j] = c[j] + step[j];
         }
-        let ft = eval(&trial, None);
+        let ft = d.cost(&trial, &mut rft, &mut t, None);
         if ft <= f {
             c.copy_from_slice(&trial);
             let rel = (f - ft) / f.max(1e-300);
-            f = eval(&c, Some((&mut jtj, &mut jtr)));
+            f = d.cost(&c, &mut rft, &mut t, Some((&mut jtj, &mut jtr)));
             lambda *= 0.1;
             if rel < 1e-12 || step_norm <= 1e-12 * (c_norm + 1e-12) {
                 break;
@@ -474,103 +610,114 @@ pub fn autobk(
             }
         }
     }
+    Solution {
+        c,
+        cost: f,
+        jtj,
+        iterations,
+    }
+}
 
-    // Uncertainty of χ(k) from the spline covariance (Larch
-    // `autobk_delta_chi`, err_sigma = 1): covar = (JᵀJ)⁻¹ at the best
-    // coefficients, propagated through ∂χ/∂c (the columns `qkt`, in μ units
-    // as Larch leaves them, not divided by the edge step).
-    let delta_chi = {
-        let redchi = f / (nft as f64 + 2.0 * p.nclamp as f64 - nspl as f64);
-        // Cholesky JᵀJ = L Lᵀ, so qᵀ(JᵀJ)⁻¹q = |L⁻¹q|².
-        let mut l = jtj.clone();
-        let mut ok = p.calc_uncertainties && redchi.is_finite() && redchi > 0.0;
-        for j in 0..nspl {
-            if !ok {
-                break;
-            }
-            let mut d = l[j * nspl + j];
+/// Uncertainty of χ(k) from the spline covariance (Larch
+/// `autobk_delta_chi`, err_sigma = 1): covar = (JᵀJ)⁻¹ at the best
+/// coefficients, propagated through ∂χ/∂c (the columns `qkt`, in μ units
+/// as Larch leaves them, not divided by the edge step). Empty when not
+/// asked for or the covariance is singular.
+fn delta_chi(d: &Design, s: &Solution, p: &AutobkParams) -> Vec<f64> {
+    let (nspl, nk) = (d.nspl, d.nk);
+    let redchi = s.cost / (d.nft as f64 + 2.0 * p.nclamp as f64 - nspl as f64);
+    // Cholesky JᵀJ = L Lᵀ, so qᵀ(JᵀJ)⁻¹q = |L⁻¹q|².
+    let mut l = s.jtj.clone();
+    let mut ok = p.calc_uncertainties && redchi.is_finite() && redchi > 0.0;
+    for j in 0..nspl {
+        if !ok {
+            break;
+        }
+        let mut pivot = l[j * nspl + j];
+        for q in 0..j {
+            pivot -= l[j * nspl + q] * l[j * nspl + q];
+        }
+        if pivot.is_nan() || pivot <= 0.0 {
+            ok = false;
+            break;
+        }
+        let pivot = pivot.sqrt();
+        l[j * nspl + j] = pivot;
+        for i in j + 1..nspl {
+            let mut v = l[i * nspl + j];
             for q in 0..j {
-                d -= l[j * nspl + q] * l[j * nspl + q];
+                v -= l[i * nspl + q] * l[j * nspl + q];
             }
-            if d.is_nan() || d <= 0.0 {
-                ok = false;
-                break;
-            }
-            let d = d.sqrt();
-            l[j * nspl + j] = d;
-            for i in j + 1..nspl {
-                let mut v = l[i * nspl + j];
-                for q in 0..j {
-                    v -= l[i * nspl + q] * l[j * nspl + q];
+            l[i * nspl + j] = v / pivot;
+        }
+    }
+    if !ok {
+        return Vec::new();
+    }
+    // Φ(1): the one-sigma probability Larch passes to t.ppf.
+    let tq = student_t_ppf(0.841_344_746_068_542_9, nk as f64 - nspl as f64);
+    let mut z = vec![0.0; nspl];
+    let dchi: Vec<f64> = (0..nk)
+        .map(|r| {
+            let mut var = 0.0;
+            for i in 0..nspl {
+                let mut v = d.qkt[i * nk + r];
+                for q in 0..i {
+                    v -= l[i * nspl + q] * z[q];
                 }
-                l[i * nspl + j] = v / d;
+                z[i] = v / l[i * nspl + i];
+                var += z[i] * z[i];
             }
-        }
-        if ok {
-            // Φ(1): the one-sigma probability Larch passes to t.ppf.
-            let tq = student_t_ppf(0.841_344_746_068_542_9, nk as f64 - nspl as f64);
-            let mut z = vec![0.0; nspl];
-            let dchi: Vec<f64> = (0..nk)
-                .map(|r| {
-                    let mut var = 0.0;
-                    for i in 0..nspl {
-                        let mut v = qkt[i * nk + r];
-                        for q in 0..i {
-                            v -= l[i * nspl + q] * z[q];
-                        }
-                        z[i] = v / l[i * nspl + i];
-                        var += z[i] * z[i];
-                    }
-                    tq * (var * redchi).sqrt()
-                })
-                .collect();
-            if dchi.iter().all(|v| v.is_finite()) {
-                dchi
-            } else {
-                Vec::new()
-            }
-        } else {
-            Vec::new()
-        }
-    };
+            tq * (var * redchi).sqrt()
+        })
+        .collect();
+    if dchi.iter().all(|v| v.is_finite()) {
+        dchi
+    } else {
+        Vec::new()
+    }
+}
 
-    // Final background and χ(k).
+/// The background μ₀ and χ(k) at the solution.
+fn finish(g: Grid, d: &Design, s: Solution, delta_chi: Vec<f64>) -> Result<Autobk, XasError> {
+    let (m, nk, iek0, edge_step) = (d.m, d.nk, g.iek0, g.edge_step);
+    let mu_ = &g.mu[iek0..=g.iemax];
     let mut bkg_k = vec![0.0; m];
-    basis_at_data.eval_into(&c, &mut bkg_k);
+    d.basis_at_data.eval_into(&s.c, &mut bkg_k);
     let diff: Vec<f64> = mu_.iter().zip(&bkg_k).map(|(a, b)| a - b).collect();
     let mut chi = vec![0.0; nk];
     let mut tmp = diff.clone();
-    chi_spline.solve(&mut tmp);
-    chi_at_kout.eval_into(&tmp, &mut chi);
+    d.chi_spline.solve(&mut tmp);
+    d.chi_at_kout.eval_into(&tmp, &mut chi);
     for v in &mut chi {
         *v /= edge_step;
     }
-    let mut bkg = mu.clone();
+    let mut bkg = g.mu.clone();
     bkg[iek0..iek0 + m].copy_from_slice(&bkg_k);
-    let chie = mu
-        .iter()
-        .zip(&bkg)
-        .map(|(a, b)| (a - b) / edge_step)
-        .collect();
+    let chie =
+        g.mu.iter()
+            .zip(&bkg)
+            .map(|(a, b)| (a - b) / edge_step)
+            .collect();
     if chi.iter().any(|v| !v.is_finite()) {
         return Err(XasError::NoEdge("AUTOBK produced non-finite χ(k)".into()));
     }
     Ok(Autobk {
-        ek0,
+        ek0: g.ek0,
         edge_step,
-        rbkg,
-        kmin,
-        kmax,
-        nknots: nspl,
-        irbkg,
-        iterations,
-        energy_ev: energy,
+        rbkg: g.rbkg,
+        kmin: g.kmin,
+        kmax: g.kmax,
+        nknots: g.nspl,
+        irbkg: g.irbkg,
+        iterations: s.iterations,
+        energy_ev: g.energy,
         bkg,
         chie,
-        k_inv_ang: kout,
+        k_inv_ang: g.kout,
         chi,
-        knots_k: spl_k,
-        knots_y: c,
+        knots_k: g.spl_k,
+        knots_y: s.c,
         delta_chi,
     })
 }

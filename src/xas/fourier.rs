@@ -1,17 +1,17 @@
 //! XAFS Fourier transforms with Larch's conventions (`xftf`, `xftr`,
 //! `ftwindow`): χ(k)·kʷ·W(k) → χ(R) and back to χ(q).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::f64::consts::PI;
-use std::sync::Arc;
 
 use num_complex::Complex64;
-use rustfft::{Fft, FftPlanner};
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-use super::math::{bessel_i0, interp_clamped, kpow};
+use crate::numeric::fft::fft_plan;
+use crate::numeric::grid::uniform;
+use crate::numeric::interp::interp_clamped;
+use crate::numeric::kernels::kpow;
+use crate::numeric::special::bessel_i0;
 
 /// Larch's FT window shapes (`larch.xafs.ftwindow`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -40,6 +40,18 @@ impl Window {
             "par" => Window::Parzen,
             _ => return None,
         })
+    }
+
+    /// Larch's name of the shape (what [`Window::from_name`] reads back).
+    pub fn name(self) -> &'static str {
+        match self {
+            Window::Hanning => "hanning",
+            Window::Kaiser => "kaiser",
+            Window::Gaussian => "gaussian",
+            Window::Sine => "sine",
+            Window::Welch => "welch",
+            Window::Parzen => "parzen",
+        }
     }
 }
 
@@ -251,31 +263,6 @@ pub struct ChiQ {
     pub rwin: Vec<f64>,
 }
 
-type PlanCache = (FftPlanner<f64>, HashMap<(usize, bool), Arc<dyn Fft<f64>>>);
-
-thread_local! {
-    static PLANS: RefCell<PlanCache> =
-        RefCell::new((FftPlanner::new(), HashMap::new()));
-}
-
-/// A cached FFT plan: planned once per size and direction, per thread.
-pub fn fft_plan(n: usize, inverse: bool) -> Arc<dyn Fft<f64>> {
-    PLANS.with(|p| {
-        let mut p = p.borrow_mut();
-        let (planner, cache) = &mut *p;
-        cache
-            .entry((n, inverse))
-            .or_insert_with(|| {
-                if inverse {
-                    planner.plan_fft_inverse(n)
-                } else {
-                    planner.plan_fft_forward(n)
-                }
-            })
-            .clone()
-    })
-}
-
 /// Larch `xftf_fast`: (kstep/√π)·FFT of the zero-padded array, first nfft/2 bins.
 pub fn xftf_fast(chi_weighted: &[f64], nfft: usize, kstep: f64) -> Vec<Complex64> {
     let mut buf = vec![Complex64::new(0.0, 0.0); nfft];
@@ -334,7 +321,7 @@ pub fn xftf(k_inv_ang: &[f64], chi: &[f64], p: &FtParams) -> Result<ChiR, XasErr
     let dk2 = p.dk2.unwrap_or(p.dk);
     let k_max = kmax_data.max(p.kmax + dk2);
     let nk = (1.01 + k_max / kstep) as usize;
-    let kgrid: Vec<f64> = (0..nk).map(|i| kstep * i as f64).collect();
+    let kgrid: Vec<f64> = uniform(kstep, nk);
     // χ(k) from AUTOBK is already on this grid: skip the interpolation then.
     let on_grid = k_inv_ang.len() <= nk
         && k_inv_ang
@@ -357,7 +344,7 @@ pub fn xftf(k_inv_ang: &[f64], chi: &[f64], p: &FtParams) -> Result<ChiR, XasErr
     let irmax = ((p.nfft / 2) as f64).min(1.01 + p.rmax_out / rstep) as usize;
     let out = &out[..irmax];
     Ok(ChiR {
-        r_ang: (0..irmax).map(|i| rstep * i as f64).collect(),
+        r_ang: uniform(rstep, irmax),
         chir_mag: out.iter().map(|c| c.norm()).collect(),
         chir_re: out.iter().map(|c| c.re).collect(),
         chir_im: out.iter().map(|c| c.im).collect(),
@@ -472,7 +459,7 @@ pub fn xftr(r_ang: &[f64], chir: &[Complex64], p: &RParams) -> Result<ChiQ, XasE
     }
     let nfft = p.nfft;
     let kstep = PI / (rstep * nfft as f64);
-    let r_: Vec<f64> = (0..nfft).map(|i| rstep * i as f64).collect();
+    let r_: Vec<f64> = uniform(rstep, nfft);
     let win = ftwindow(&r_, p.rmin, p.rmax, p.dr, p.dr2, p.window);
     // Larch halves complex input (the FT of a real χ(k) carries both halves).
     let scale = 0.5;

@@ -6,7 +6,6 @@ pub mod autobk;
 pub mod deglitch;
 pub mod edit;
 pub mod fourier;
-pub mod math;
 pub mod merge;
 mod ops_util;
 pub mod pre_edge;

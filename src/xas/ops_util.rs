@@ -3,8 +3,9 @@
 
 use super::XasError;
 
-// The Larch helpers the XAS chain uses too live in math.rs and units.rs.
-pub(crate) use super::math::{gradient, index_nearest, index_of, remove_dups};
+// The Larch helpers the XAS chain uses too live in numeric/ and units.rs.
+pub(crate) use crate::numeric::diff::gradient;
+pub(crate) use crate::numeric::grid::{index_nearest, index_of, remove_dups};
 pub(crate) use crate::units::{etok, ktoe};
 
 /// `numpy.percentile` with the default linear method, on unsorted data.

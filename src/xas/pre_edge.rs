@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-use super::math::{
-    deriv, index_nearest, index_of, polyfit, remove_dups, round_to, smooth_lorentzian,
-};
+use crate::numeric::diff::deriv;
+use crate::numeric::grid::{index_nearest, index_of, remove_dups, round_to};
+use crate::numeric::linalg::polyfit;
+use crate::numeric::smooth::smooth_lorentzian;
 
 /// Smallest tolerated energy step, eV (Larch `TINY_ENERGY`).
 pub const TINY_ENERGY: f64 = 0.0005;

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::XrdError;
 use super::simulate::{DebyeWaller, reflections};
 use crate::structure::Structure;
 
@@ -29,7 +30,7 @@ pub struct Candidate {
 pub const G_MAX_INV_ANG: f64 = 1.5;
 
 impl Candidate {
-    pub fn new(id: &str, s: &Structure) -> Result<Candidate, String> {
+    pub fn new(id: &str, s: &Structure) -> Result<Candidate, XrdError> {
         let refl = reflections(s, G_MAX_INV_ANG, DebyeWaller::Off)?;
         let mut lines: Vec<(f64, f64)> = Vec::new();
         for (g, f2) in refl {
@@ -107,17 +108,20 @@ pub fn prepare(
     two_theta: &[f64],
     y: &[f64],
     wavelength_ang: f64,
-) -> Result<PreparedPattern, String> {
+) -> Result<PreparedPattern, XrdError> {
     let n = two_theta.len().min(y.len());
     if n < 20 {
-        return Err(format!("{n} points are too few for phase identification"));
+        return Err(XrdError::TooFewPoints {
+            n,
+            purpose: "for phase identification",
+        });
     }
     if !(wavelength_ang > 0.0 && wavelength_ang.is_finite()) {
-        return Err("the pattern needs a wavelength (give --wavelength)".into());
+        return Err(XrdError::NoWavelength);
     }
     let step = (two_theta[n - 1] - two_theta[0]) / (n - 1) as f64;
     if step.is_nan() || step <= 0.0 {
-        return Err("2θ must increase".into());
+        return Err(XrdError::TwoThetaNotIncreasing);
     }
     // SNIP erodes concave backgrounds (a hump from an amorphous phase or a
     // window) by ~p²·|y''|: keep its window a few peak widths. First pass
@@ -142,7 +146,7 @@ pub fn prepare(
     let smoothed = gaussian_smooth(&net, step, fwhm);
     let net_norm = net.iter().map(|v| v * v).sum::<f64>().sqrt();
     if net_norm <= 0.0 {
-        return Err("the pattern has no peaks above its background".into());
+        return Err(XrdError::NoPeaks);
     }
     Ok(PreparedPattern {
         two_theta: two_theta[..n].to_vec(),
@@ -298,11 +302,11 @@ pub fn rank(p: &PreparedPattern, candidates: &[Candidate], max_scale: f64) -> Ve
 
 /// The CIF files [`load_candidates`] reads: every `.cif` in `dir` and in
 /// its sub-folders one level down, sorted.
-pub fn candidate_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+pub fn candidate_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, XrdError> {
     let mut files = Vec::new();
-    let list = |d: &std::path::Path| -> Result<Vec<std::path::PathBuf>, String> {
+    let list = |d: &std::path::Path| -> Result<Vec<std::path::PathBuf>, XrdError> {
         Ok(std::fs::read_dir(d)
-            .map_err(|e| format!("{}: {e}", d.display()))?
+            .map_err(|e| XrdError::file(d, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect())
     };
@@ -316,30 +320,31 @@ pub fn candidate_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>,
     files.retain(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cif")));
     files.sort();
     if files.is_empty() {
-        return Err(format!("{}: no .cif files", dir.display()));
+        return Err(XrdError::file(dir, "no .cif files"));
     }
     Ok(files)
 }
 
 /// One CIF file as a candidate (its id is the file stem).
-pub fn load_candidate(f: &std::path::Path) -> Result<Candidate, String> {
-    let mut v = crate::structure::read_cif(f).map_err(|e| e.to_string())?;
+pub fn load_candidate(f: &std::path::Path) -> Result<Candidate, XrdError> {
+    let mut v = crate::structure::read_cif(f)?;
     if v.is_empty() {
-        return Err(format!("{}: no structure", f.display()));
+        return Err(XrdError::file(f, "no structure"));
     }
     let id = f
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Candidate::new(&id, &v.remove(0)).map_err(|e| format!("{}: {e}", f.display()))
+    Candidate::new(&id, &v.remove(0)).map_err(|e| XrdError::file(f, e))
 }
 
 /// Every CIF in `dir` (and its sub-folders one level down) as a candidate,
 /// read in parallel; files that cannot be read are returned with their error.
-pub fn load_candidates(dir: &std::path::Path) -> Result<(Vec<Candidate>, Vec<String>), String> {
+pub fn load_candidates(dir: &std::path::Path) -> Result<(Vec<Candidate>, Vec<XrdError>), XrdError> {
     use rayon::prelude::*;
     let files = candidate_files(dir)?;
-    let res: Vec<Result<Candidate, String>> = files.par_iter().map(|f| load_candidate(f)).collect();
+    let res: Vec<Result<Candidate, XrdError>> =
+        files.par_iter().map(|f| load_candidate(f)).collect();
     let mut ok = Vec::new();
     let mut errors = Vec::new();
     for r in res {

@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
-use super::profile::pseudo_voigt;
-use crate::exafs::lm::{LmOptions, LmParams, minimize};
+use super::XrdError;
+
+use crate::numeric::lineshape::pseudo_voigt;
+use crate::numeric::lm::{LmOptions, LmParams, minimize};
 
 /// SNIP background (Ryan et al., Nucl. Instrum. Methods B 34 (1988) 396;
 /// Morháč et al., NIM A 401 (1997) 113): on v = ln(ln(√(y+1)+1)+1), each
@@ -278,15 +280,16 @@ pub fn fit_peak(
     sigma: Option<&[f64]>,
     center_guess: f64,
     half_window_deg: f64,
-) -> Result<PeakFit, String> {
+) -> Result<PeakFit, XrdError> {
     let idx: Vec<usize> = (0..two_theta.len().min(y.len()))
         .filter(|&i| (two_theta[i] - center_guess).abs() <= half_window_deg)
         .collect();
     if idx.len() < 8 {
-        return Err(format!(
-            "only {} points within ±{half_window_deg}° of {center_guess}°",
-            idx.len()
-        ));
+        return Err(XrdError::TooFewPeakPoints {
+            n: idx.len(),
+            half_window_deg,
+            center_deg: center_guess,
+        });
     }
     let x: Vec<f64> = idx.iter().map(|&i| two_theta[i] - center_guess).collect();
     let yy: Vec<f64> = idx.iter().map(|&i| y[i]).collect();
@@ -354,7 +357,10 @@ pub fn fit_peak(
         x.len(),
         &LmOptions::default(),
     )
-    .map_err(|e| format!("peak fit at {center_guess}° failed: {e:?}"))?;
+    .map_err(|error| XrdError::PeakFit {
+        center_deg: center_guess,
+        error,
+    })?;
     let v = &res.values;
     let e = res.stderr.clone().unwrap_or_else(|| vec![f64::NAN; 6]);
     let chi2: f64 = res.residual.iter().map(|r| r * r).sum();

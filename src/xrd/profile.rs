@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
+use super::XrdError;
 use super::simulate::{Peak, WAVELENGTHS};
+use crate::numeric::lineshape::pseudo_voigt;
 
 /// Peak-shape parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -54,17 +56,6 @@ pub fn caglioti_fwhm_deg(p: &ProfileParams, two_theta_deg: f64) -> f64 {
     (p.u * t * t + p.v * t + p.w).max(1e-8).sqrt()
 }
 
-/// Unit-area pseudo-Voigt of FWHM `h` at offset `x` (Thompson, Cox &
-/// Hastings, J. Appl. Cryst. 20 (1987) 79, with a shared width).
-#[inline]
-pub fn pseudo_voigt(x: f64, h: f64, eta: f64) -> f64 {
-    let ln2 = std::f64::consts::LN_2;
-    let z = x / h;
-    let g = 2.0 / h * (ln2 / std::f64::consts::PI).sqrt() * (-4.0 * ln2 * z * z).exp();
-    let l = 2.0 / (std::f64::consts::PI * h) / (1.0 + 4.0 * z * z);
-    eta * l + (1.0 - eta) * g
-}
-
 /// A broadened pattern on a regular 2θ grid; each stick's area is its
 /// intensity (split 2:1 between Kα1 and Kα2 when `doublet` is given as
 /// (λ1, λ2, I2/I1), positions from each stick's d by Bragg's law).
@@ -74,25 +65,22 @@ pub fn broaden(
     two_theta_max_deg: f64,
     p: &ProfileParams,
     doublet: Option<(f64, f64, f64)>,
-) -> Result<(Vec<f64>, Vec<f64>), String> {
+) -> Result<(Vec<f64>, Vec<f64>), XrdError> {
     if !(p.step_deg > 1e-4 && p.step_deg <= 1.0) {
-        return Err(format!(
-            "profile step {}° must be in (0.0001, 1]",
-            p.step_deg
-        ));
+        return Err(XrdError::BadStep(p.step_deg));
     }
     if !(0.0..=1.0).contains(&p.eta) {
-        return Err(format!("pseudo-Voigt eta {} must be in [0, 1]", p.eta));
+        return Err(XrdError::BadEta(p.eta));
     }
     if ![p.u, p.v, p.w].iter().all(|x| x.is_finite()) || p.w <= 0.0 {
-        return Err("Caglioti U, V, W must be finite with W > 0".into());
+        return Err(XrdError::BadCaglioti);
     }
     if two_theta_max_deg.is_nan() || two_theta_max_deg <= two_theta_min_deg {
-        return Err("the 2θ range must be increasing".into());
+        return Err(XrdError::RangeNotIncreasing);
     }
     let n = ((two_theta_max_deg - two_theta_min_deg) / p.step_deg).floor() as usize + 1;
     if n > 2_000_000 {
-        return Err(format!("{n} grid points: use a larger step"));
+        return Err(XrdError::TooManyGridPoints(n));
     }
     let x: Vec<f64> = (0..n)
         .map(|i| two_theta_min_deg + i as f64 * p.step_deg)

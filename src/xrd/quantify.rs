@@ -8,6 +8,11 @@
 
 use serde::Serialize;
 
+use super::XrdError;
+
+use crate::numeric::kernels::dot_sequential;
+use crate::numeric::nnls::nnls;
+
 /// One reference pattern of a library.
 #[derive(Debug, Clone)]
 pub struct Reference {
@@ -99,118 +104,22 @@ fn resample(x: &[f64], y: &[f64], xi: &[f64], shift: f64) -> Vec<f64> {
     out
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Non-negative least squares min ‖Σ xᵢ·colᵢ − b‖, xᵢ ≥ 0 (Lawson & Hanson,
-/// *Solving Least Squares Problems* (1974) ch. 23) on the Gram matrix.
-pub fn nnls(cols: &[Vec<f64>], b: &[f64]) -> Vec<f64> {
-    let p = cols.len();
-    let norms: Vec<f64> = cols.iter().map(|c| dot(c, c).sqrt().max(1e-300)).collect();
-    let g: Vec<Vec<f64>> = (0..p)
-        .map(|i| {
-            (0..p)
-                .map(|j| dot(&cols[i], &cols[j]) / (norms[i] * norms[j]))
-                .collect()
-        })
-        .collect();
-    let h: Vec<f64> = (0..p).map(|i| dot(&cols[i], b) / norms[i]).collect();
-    let mut x = vec![0.0; p];
-    let mut passive = vec![false; p];
-    let grad = |x: &[f64]| -> Vec<f64> {
-        (0..p)
-            .map(|i| h[i] - (0..p).map(|j| g[i][j] * x[j]).sum::<f64>())
-            .collect()
-    };
-    let solve = |set: &[usize]| -> Option<Vec<f64>> {
-        // Cholesky of G restricted to `set`.
-        let k = set.len();
-        let mut l = vec![0.0; k * k];
-        for a in 0..k {
-            for c in 0..=a {
-                let mut s = g[set[a]][set[c]];
-                for m in 0..c {
-                    s -= l[a * k + m] * l[c * k + m];
-                }
-                if a == c {
-                    if s <= 1e-13 {
-                        return None;
-                    }
-                    l[a * k + a] = s.sqrt();
-                } else {
-                    l[a * k + c] = s / l[c * k + c];
-                }
-            }
-        }
-        let mut z: Vec<f64> = set.iter().map(|&i| h[i]).collect();
-        for a in 0..k {
-            for m in 0..a {
-                z[a] -= l[a * k + m] * z[m];
-            }
-            z[a] /= l[a * k + a];
-        }
-        for a in (0..k).rev() {
-            for m in a + 1..k {
-                z[a] -= l[m * k + a] * z[m];
-            }
-            z[a] /= l[a * k + a];
-        }
-        Some(z)
-    };
-    let tol = 1e-10 * h.iter().map(|v| v.abs()).fold(0.0, f64::max).max(1e-300);
-    for _outer in 0..3 * p + 10 {
-        let w = grad(&x);
-        let cand = (0..p)
-            .filter(|&i| !passive[i] && w[i] > tol)
-            .max_by(|&a, &b| w[a].total_cmp(&w[b]));
-        let Some(t) = cand else { break };
-        passive[t] = true;
-        loop {
-            let set: Vec<usize> = (0..p).filter(|&i| passive[i]).collect();
-            let Some(z) = solve(&set) else {
-                // Linearly dependent column: leave it out.
-                passive[t] = false;
-                break;
-            };
-            if z.iter().all(|&v| v > 0.0) {
-                for (&i, &v) in set.iter().zip(&z) {
-                    x[i] = v;
-                }
-                break;
-            }
-            // Step back to the boundary and drop the columns that hit zero.
-            let mut alpha = f64::INFINITY;
-            for (&i, &v) in set.iter().zip(&z) {
-                if v <= 0.0 {
-                    alpha = alpha.min(x[i] / (x[i] - v));
-                }
-            }
-            for (&i, &v) in set.iter().zip(&z) {
-                x[i] += alpha * (v - x[i]);
-                if x[i] <= 1e-15 {
-                    x[i] = 0.0;
-                    passive[i] = false;
-                }
-            }
-        }
-    }
-    x.iter().zip(&norms).map(|(v, n)| v / n).collect()
-}
-
 /// Fit `y(two_theta)` with the references (full-pattern summation).
 pub fn quantify(
     two_theta: &[f64],
     y: &[f64],
     refs: &[Reference],
     o: &QuantOptions,
-) -> Result<QuantResult, String> {
+) -> Result<QuantResult, XrdError> {
     let n = two_theta.len().min(y.len());
     if n < 10 {
-        return Err(format!("{n} points are too few to quantify"));
+        return Err(XrdError::TooFewPoints {
+            n,
+            purpose: "to quantify",
+        });
     }
     if refs.is_empty() {
-        return Err("the library has no reference patterns".into());
+        return Err(XrdError::EmptyLibrary);
     }
     // The fitted range: where every reference has data.
     let lo = refs
@@ -226,11 +135,12 @@ pub fn quantify(
         .filter(|&i| two_theta[i] >= lo + m && two_theta[i] <= hi - m)
         .collect();
     if keep.len() < 10 {
-        return Err(format!(
-            "the pattern ({:.2}–{:.2}°) and the library ({lo:.2}–{hi:.2}°) barely overlap",
-            two_theta[0],
-            two_theta[n - 1]
-        ));
+        return Err(XrdError::NoOverlap {
+            pattern_lo_deg: two_theta[0],
+            pattern_hi_deg: two_theta[n - 1],
+            library_lo_deg: lo,
+            library_hi_deg: hi,
+        });
     }
     let x: Vec<f64> = keep.iter().map(|&i| two_theta[i]).collect();
     let mut yy: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
@@ -239,14 +149,15 @@ pub fn quantify(
     if let Some((si, _)) = o.standard
         && o.align_deg > 0.0
     {
-        let s = refs.get(si).ok_or("internal standard index out of range")?;
+        let s = refs.get(si).ok_or(XrdError::StandardIndex)?;
         let std_y = resample(&s.two_theta, &s.intensity, &x, 0.0);
         let steps = 60;
         let mut best = (f64::NEG_INFINITY, 0.0);
         for k in -steps..=steps {
             let d = o.align_deg * k as f64 / steps as f64;
             let shifted = resample(two_theta, y, &x, d);
-            let c = dot(&shifted, &std_y) / dot(&shifted, &shifted).sqrt().max(1e-300);
+            let c = dot_sequential(&shifted, &std_y)
+                / dot_sequential(&shifted, &shifted).sqrt().max(1e-300);
             if c > best.0 {
                 best = (c, d);
             }
@@ -342,17 +253,14 @@ pub fn quantify(
     let weights: Vec<f64> = match o.standard {
         Some((si, wstd)) => {
             if conc[si] <= 0.0 {
-                return Err(format!(
-                    "the internal standard {} was not found in the pattern",
-                    refs[si].id
-                ));
+                return Err(XrdError::StandardNotFound(refs[si].id.clone()));
             }
             conc.iter().map(|v| wstd * v / conc[si]).collect()
         }
         None => {
             let total: f64 = conc.iter().sum();
             if total <= 0.0 {
-                return Err("no reference fits the pattern".into());
+                return Err(XrdError::NoFit);
             }
             conc.iter().map(|v| 100.0 * v / total).collect()
         }
@@ -385,10 +293,10 @@ pub fn quantify(
 /// A reference library folder: `phases.csv` (`phase_id,phase_name,rir`) and
 /// one pattern file per phase id (`ID.xy`, or any format Carto reads with
 /// the id as its stem). Errors name the file and line.
-pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
+pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, XrdError> {
     let csv_path = dir.join("phases.csv");
     let text = std::fs::read_to_string(&csv_path)
-        .map_err(|e| format!("{}: cannot read: {e}", csv_path.display()))?;
+        .map_err(|e| XrdError::file(&csv_path, format_args!("cannot read: {e}")))?;
     let mut lines = text.lines().enumerate();
     let header = lines
         .next()
@@ -402,14 +310,15 @@ pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
     let (ci, cn, cr) = match (col("phase_id"), col("phase_name"), col("rir")) {
         (Some(a), Some(b), Some(c)) => (a, b, c),
         _ => {
-            return Err(format!(
-                "{}:1: the header must name phase_id, phase_name and rir",
-                csv_path.display()
-            ));
+            return Err(XrdError::Line {
+                path: csv_path.display().to_string(),
+                line: 1,
+                reason: "the header must name phase_id, phase_name and rir".into(),
+            });
         }
     };
     let files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(|e| XrdError::file(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     let mut out = Vec::new();
@@ -420,33 +329,27 @@ pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
         let at = |c: usize| f.get(c).copied().unwrap_or("");
         let id = at(ci);
-        let rir: f64 = at(cr).parse().map_err(|_| {
-            format!(
-                "{}:{}: rir '{}' of {id} is not a number",
-                csv_path.display(),
-                i + 1,
-                at(cr)
-            )
-        })?;
+        let line_err = |reason: String| XrdError::Line {
+            path: csv_path.display().to_string(),
+            line: i + 1,
+            reason,
+        };
+        let rir: f64 = at(cr)
+            .parse()
+            .map_err(|_| line_err(format!("rir '{}' of {id} is not a number", at(cr))))?;
         if !(rir.is_finite() && rir > 0.0) {
-            return Err(format!(
-                "{}:{}: rir of {id} must be > 0",
-                csv_path.display(),
-                i + 1
-            ));
+            return Err(line_err(format!("rir of {id} must be > 0")));
         }
         let Some(path) = files
             .iter()
             .find(|p| p.file_stem().is_some_and(|s| s.to_string_lossy() == id) && p.is_file())
         else {
-            return Err(format!(
-                "{}:{}: no pattern file for phase {id} in {}",
-                csv_path.display(),
-                i + 1,
+            return Err(line_err(format!(
+                "no pattern file for phase {id} in {}",
                 dir.display()
-            ));
+            )));
         };
-        let p = crate::io::xrd::read_pattern(path).map_err(|e| e.to_string())?;
+        let p = crate::io::xrd::read_pattern(path)?;
         out.push(Reference {
             id: id.to_string(),
             name: at(cn).to_string(),
@@ -456,39 +359,7 @@ pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, String> {
         });
     }
     if out.is_empty() {
-        return Err(format!("{}: no phases", csv_path.display()));
+        return Err(XrdError::file(&csv_path, "no phases"));
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nnls_recovers_nonnegative_mixture() {
-        let x: Vec<f64> = (0..200).map(|i| i as f64 * 0.1).collect();
-        let peak = |c: f64| {
-            x.iter()
-                .map(|t| (-(t - c).powi(2) / 0.1).exp())
-                .collect::<Vec<f64>>()
-        };
-        let cols = vec![peak(3.0), peak(7.0), peak(12.0), peak(7.05)];
-        let b: Vec<f64> = (0..200)
-            .map(|i| 2.0 * cols[0][i] + 0.5 * cols[2][i])
-            .collect();
-        let c = nnls(&cols, &b);
-        assert!(
-            (c[0] - 2.0).abs() < 1e-8 && (c[2] - 0.5).abs() < 1e-8,
-            "{c:?}"
-        );
-        assert!(c[1].abs() < 1e-8 && c[3].abs() < 1e-8, "{c:?}");
-        // A negative solution is clipped: b = col0 − col1 → col1 unused.
-        let b: Vec<f64> = (0..200).map(|i| cols[0][i] - cols[1][i]).collect();
-        let c = nnls(&cols, &b);
-        assert!(
-            c.iter().all(|v| *v >= 0.0) && (c[0] - 1.0).abs() < 1e-6,
-            "{c:?}"
-        );
-    }
 }

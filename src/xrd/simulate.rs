@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use num_complex::Complex64;
 use serde::Serialize;
 
+use super::XrdError;
 use crate::structure::Structure;
 
 /// Named X-ray tube lines (Å), pymatgen's `WAVELENGTHS` table (Kα is the
@@ -43,22 +44,22 @@ pub const WAVELENGTHS: [(&str, f64); 24] = [
 ];
 
 /// A wavelength by name (`CuKa`, `mokα1`… case-insensitive) or in Å.
-pub fn parse_wavelength(s: &str) -> Result<f64, String> {
+pub fn parse_wavelength(s: &str) -> Result<f64, XrdError> {
     let t = s.trim().replace('α', "a").replace('β', "b");
     if let Some((_, v)) = WAVELENGTHS.iter().find(|(n, _)| n.eq_ignore_ascii_case(&t)) {
         return Ok(*v);
     }
     match t.trim_end_matches('Å').trim().parse::<f64>() {
         Ok(v) if v > 0.01 && v < 20.0 => Ok(v),
-        Ok(v) => Err(format!("wavelength {v} Å is outside 0.01–20 Å")),
-        Err(_) => Err(format!(
-            "unknown wavelength '{s}' (a number in Å or one of {})",
-            WAVELENGTHS
+        Ok(v) => Err(XrdError::WavelengthOutOfRange(v)),
+        Err(_) => Err(XrdError::UnknownWavelength {
+            name: s.to_string(),
+            known: WAVELENGTHS
                 .iter()
                 .map(|(n, _)| *n)
                 .collect::<Vec<_>>()
-                .join(", ")
-        )),
+                .join(", "),
+        }),
     }
 }
 
@@ -141,19 +142,19 @@ struct Reflection {
 }
 
 /// The stick pattern of `s` (pymatgen `get_pattern(scaled=True)`).
-pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, String> {
+pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, XrdError> {
     let lambda = o.wavelength_ang;
     if !(lambda > 0.0 && lambda.is_finite()) {
-        return Err(format!("wavelength {lambda} Å is not positive"));
+        return Err(XrdError::WavelengthNotPositive(lambda));
     }
     if !(o.two_theta_min_deg >= 0.0
         && o.two_theta_max_deg <= 180.0
         && o.two_theta_min_deg < o.two_theta_max_deg)
     {
-        return Err(format!(
-            "2θ range {}–{}° must be increasing within 0–180°",
-            o.two_theta_min_deg, o.two_theta_max_deg
-        ));
+        return Err(XrdError::BadRange {
+            min_deg: o.two_theta_min_deg,
+            max_deg: o.two_theta_max_deg,
+        });
     }
     let half = |deg: f64| (deg.to_radians() / 2.0).sin() * 2.0 / lambda;
     let (min_r, max_r) = (half(o.two_theta_min_deg), half(o.two_theta_max_deg));
@@ -251,7 +252,7 @@ pub fn structure_factors(
     min_r: f64,
     max_r: f64,
     dw: DebyeWaller,
-) -> Result<Vec<([i32; 3], f64, f64)>, String> {
+) -> Result<Vec<([i32; 3], f64, f64)>, XrdError> {
     let coefs = coefficients();
     // Sites grouped by (element, B): F = Σ_groups f(s)·e^{−Bs²}·Σ occ·e^{2πi h·x}.
     let mut groups: Vec<SiteGroup> = Vec::new();
@@ -264,7 +265,7 @@ pub fn structure_factors(
         for sp in &site.species {
             let coef = coefs
                 .get(sp.element)
-                .ok_or_else(|| format!("no X-ray scattering coefficients for {}", sp.element))?;
+                .ok_or_else(|| XrdError::NoScatteringFactors(sp.element.to_string()))?;
             match groups.iter_mut().find(|g| g.0 == sp.z && g.1 == b) {
                 Some(g) => g.3.push((sp.occupancy, site.frac)),
                 None => groups.push((sp.z, b, coef, vec![(sp.occupancy, site.frac)])),
@@ -275,10 +276,11 @@ pub fn structure_factors(
     let volume = s.lattice.volume_ang3();
     let expected = 4.0 / 3.0 * std::f64::consts::PI * max_r.powi(3) * volume / 2.0;
     if expected.is_nan() || expected >= 2e7 {
-        return Err(format!(
-            "about {expected:.0} reflections up to d = {:.3} Å in a {volume:.0} Å³ cell: too many",
-            1.0 / max_r
-        ));
+        return Err(XrdError::TooManyReflections {
+            expected,
+            d_min_ang: 1.0 / max_r,
+            volume_ang3: volume,
+        });
     }
     let rec = s.lattice.reciprocal();
     let lim = |len: f64| (max_r * len).ceil() as i32 + 1;
@@ -445,7 +447,11 @@ fn cdot(ar: &[f64], ai: &[f64], br: &[f64], bi: &[f64]) -> Complex64 {
 }
 
 /// (g, |F|²) of every half-space reflection up to `g_max` (Å⁻¹), ascending g.
-pub fn reflections(s: &Structure, g_max: f64, dw: DebyeWaller) -> Result<Vec<(f64, f64)>, String> {
+pub fn reflections(
+    s: &Structure,
+    g_max: f64,
+    dw: DebyeWaller,
+) -> Result<Vec<(f64, f64)>, XrdError> {
     Ok(structure_factors(s, 0.0, g_max, dw)?
         .into_iter()
         .map(|(_, g, f2)| (g, f2))

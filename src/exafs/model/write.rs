@@ -10,7 +10,6 @@ use crate::exafs::feffit::{
     DatasetDef, FitError, FitModel, PATH_PARS, ParamDef, PathValue, Transform,
 };
 use crate::xas::autobk::AutobkParams;
-use crate::xas::fourier::Window;
 use crate::xas::pre_edge::PreEdgeParams;
 
 /// The model as TOML for a file in the folder `to`. Relative path file
@@ -273,17 +272,6 @@ fn json_value(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn window_name(w: Window) -> &'static str {
-    match w {
-        Window::Hanning => "hanning",
-        Window::Kaiser => "kaiser",
-        Window::Gaussian => "gaussian",
-        Window::Sine => "sine",
-        Window::Welch => "welch",
-        Window::Parzen => "parzen",
-    }
-}
-
 fn write_transform(o: &mut String, t: &Transform, at: &str) {
     let d = Transform::default();
     let _ = writeln!(o, "\n[{at}transform]");
@@ -299,7 +287,7 @@ fn write_transform(o: &mut String, t: &Transform, at: &str) {
     if let Some(v) = t.dk2 {
         let _ = writeln!(o, "dk2 = {}", float(v));
     }
-    let _ = writeln!(o, "window = {}", quote(window_name(t.window)));
+    let _ = writeln!(o, "window = {}", quote(t.window.name()));
     let _ = writeln!(o, "rmin = {}", float(t.rmin));
     let _ = writeln!(o, "rmax = {}", float(t.rmax));
     let _ = writeln!(o, "dr = {}", float(t.dr));
@@ -307,7 +295,7 @@ fn write_transform(o: &mut String, t: &Transform, at: &str) {
         let _ = writeln!(o, "dr2 = {}", float(v));
     }
     if t.rwindow != d.rwindow {
-        let _ = writeln!(o, "rwindow = {}", quote(window_name(t.rwindow)));
+        let _ = writeln!(o, "rwindow = {}", quote(t.rwindow.name()));
     }
     let _ = writeln!(o, "fitspace = {}", quote(t.fitspace.name()));
     if t.nfft != d.nfft {

@@ -254,7 +254,10 @@ impl XrdPanel {
                         out.push(Err("cancelled".to_string()));
                         continue;
                     }
-                    out.push(crate::xrd::peaks::fit_peak(&x, &y, Some(&sigma), c, window));
+                    out.push(
+                        crate::xrd::peaks::fit_peak(&x, &y, Some(&sigma), c, window)
+                            .map_err(|e| e.to_string()),
+                    );
                 }
                 (id, key, out)
             },

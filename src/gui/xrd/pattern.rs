@@ -114,7 +114,7 @@ impl XrdEntry {
         if t.is_empty() {
             Ok(None)
         } else {
-            parse_wavelength(t).map(Some)
+            parse_wavelength(t).map(Some).map_err(|e| e.to_string())
         }
     }
 

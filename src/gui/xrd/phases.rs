@@ -130,7 +130,10 @@ impl CifPhase {
             two_theta_max_deg: hi,
             debye_waller: DebyeWaller::FromCif,
         };
-        self.sim = Some((key, simulate(&self.structure, &opts)));
+        self.sim = Some((
+            key,
+            simulate(&self.structure, &opts).map_err(|e| e.to_string()),
+        ));
     }
 
     /// Why the phase cannot be drawn, if so.
@@ -364,7 +367,7 @@ fn read_library(
     total: &AtomicUsize,
 ) -> Result<LoadedLibrary, String> {
     use rayon::prelude::*;
-    let files = candidate_files(&dir)?;
+    let files = candidate_files(&dir).map_err(|e| e.to_string())?;
     total.store(files.len(), Ordering::Relaxed);
     let res: Vec<(PathBuf, Option<Result<Candidate, String>>)> = files
         .into_par_iter()
@@ -372,7 +375,7 @@ fn read_library(
             if cancel.load(Ordering::Relaxed) {
                 return (f, None);
             }
-            let c = load_candidate(&f);
+            let c = load_candidate(&f).map_err(|e| e.to_string());
             done.fetch_add(1, Ordering::Relaxed);
             (f, Some(c))
         })

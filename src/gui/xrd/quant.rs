@@ -176,7 +176,7 @@ impl Quant {
             format!("quantifying {name}"),
             ctx,
             move |_| {
-                let refs = load_library(&dir)?;
+                let refs = load_library(&dir).map_err(|e| e.to_string())?;
                 let standard = match standard {
                     None => None,
                     Some((id, w)) => {
