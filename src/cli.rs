@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use carto::io::{self, Dataset, LoadOptions, MuMode};
+use carto::xas::process::{ProcessError, Step, XasInput};
 use carto::xas::{self, AutobkParams, ChainParams, FtParams, PreEdgeParams, Window};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
@@ -452,44 +453,46 @@ impl XasArgs {
     }
 }
 
-/// Which processing step a parameter error came from: AUTOBK and xftf
-/// share names (`kmin`, `kmax`, `kweight`, `dk`) but not options.
-#[derive(Debug, Clone, Copy)]
-enum Step {
-    PreEdge,
-    Autobk,
-    Xftf,
-    Xftr,
-}
-
-impl Step {
-    fn name(self) -> &'static str {
-        match self {
-            Step::PreEdge => "pre-edge",
-            Step::Autobk => "AUTOBK",
-            Step::Xftf => "Fourier transform",
-            Step::Xftr => "back-transform to χ(q)",
-        }
-    }
-}
-
 /// A processing error with the command-line option named, so `--bkg-dk`
-/// and `--dk` are told apart.
-fn step_error(file: &str, step: Step, e: xas::XasError) -> anyhow::Error {
+/// and `--dk` are told apart (AUTOBK and xftf share names, not options).
+fn step_error(file: &str, e: ProcessError) -> anyhow::Error {
+    let step = e.step();
     match e {
-        xas::XasError::BadParam {
-            name,
-            value,
-            reason,
-        } => {
-            let flag = match (step, name) {
-                (Step::Autobk, "kmin" | "kmax" | "kweight" | "dk") => format!("--bkg-{name}"),
-                (Step::Xftr, "window") => "--rwindow".to_string(),
-                _ => format!("--{}", name.replace('_', "-")),
+        ProcessError::KminBeyondData {
+            kmin_inv_ang,
+            kend_inv_ang,
+        } => anyhow::anyhow!(
+            "{file}: invalid --kmin {kmin_inv_ang}: χ(k) ends at k = {kend_inv_ang:.2} Å⁻¹ (for XANES-only data use --xanes: normalization only)"
+        ),
+        ProcessError::PreEdge(x)
+        | ProcessError::Autobk(x)
+        | ProcessError::Ft(x)
+        | ProcessError::ChiQ(x) => {
+            let short = step == Step::Autobk && matches!(x, xas::XasError::TooFewPoints(_));
+            let err = match x {
+                xas::XasError::BadParam {
+                    name,
+                    value,
+                    reason,
+                } => {
+                    let flag = match (step, name) {
+                        (Step::Autobk, "kmin" | "kmax" | "kweight" | "dk") => {
+                            format!("--bkg-{name}")
+                        }
+                        (Step::ChiQ, "window") => "--rwindow".to_string(),
+                        _ => format!("--{}", name.replace('_', "-")),
+                    };
+                    anyhow::anyhow!("{file}: {}: invalid {flag} {value}: {reason}", step.name())
+                }
+                other => anyhow::anyhow!("{file}: {}: {other}", step.name()),
             };
-            anyhow::anyhow!("{file}: {}: invalid {flag} {value}: {reason}", step.name())
+            if short {
+                anyhow::anyhow!("{err} (for XANES-only data use --xanes: normalization only)")
+            } else {
+                err
+            }
         }
-        other => anyhow::anyhow!("{file}: {}: {other}", step.name()),
+        other => anyhow::anyhow!("{file}: {other}"),
     }
 }
 
@@ -549,21 +552,6 @@ impl XasArgs {
         }
         Ok(())
     }
-}
-
-/// The FT's kmax is limited to the end of χ(k) (the CLI default is
-/// "12 Å⁻¹ or the data's end"); a kmin beyond that end is the user's to fix.
-fn ft_for(ft: &FtParams, k: &[f64], file: &str) -> Result<FtParams> {
-    let mut ft = ft.clone();
-    let kend = k.last().copied().unwrap_or(0.0);
-    if ft.kmin.is_finite() && ft.kmin >= kend {
-        bail!(
-            "{file}: invalid --kmin {}: χ(k) ends at k = {kend:.2} Å⁻¹ (for XANES-only data use --xanes: normalization only)",
-            ft.kmin
-        );
-    }
-    ft.kmax = ft.kmax.min(kend);
-    Ok(ft)
 }
 
 #[derive(Debug, Args)]
@@ -887,15 +875,12 @@ fn check_group_option(ds: &Dataset, input: &InputArgs, file: &str) -> Result<()>
     }
 }
 
-/// Pick the spectrum to process from whatever the file holds.
-fn spectrum_of(
-    ds: Dataset,
-    input: &InputArgs,
-    file: &str,
-) -> Result<(Option<io::XasSpectrum>, Option<io::ChiData>, Option<String>)> {
+/// Pick the spectrum to process from whatever the file holds, with its
+/// Athena group label.
+fn spectrum_of(ds: Dataset, input: &InputArgs, file: &str) -> Result<(XasInput, Option<String>)> {
     match ds {
-        Dataset::Xas(s) => Ok((Some(s), None, None)),
-        Dataset::Chi(c) => Ok((None, Some(c), None)),
+        Dataset::Xas(s) => Ok((XasInput::Mu(s), None)),
+        Dataset::Chi(c) => Ok((XasInput::Chi(c), None)),
         Dataset::Athena(p) => {
             let g = match &input.group {
                 Some(name) => p.group(name).with_context(|| {
@@ -910,9 +895,9 @@ fn spectrum_of(
             };
             let label = g.label.clone();
             if g.is_chi() {
-                Ok((None, Some(g.to_chi(file)?), Some(label)))
+                Ok((XasInput::Chi(g.to_chi(file)?), Some(label)))
             } else {
-                Ok((Some(g.to_spectrum(file)?), None, Some(label)))
+                Ok((XasInput::Mu(g.to_spectrum(file)?), Some(label)))
             }
         }
         Dataset::Feff(_) => bail!("{file}: a FEFF path file has no μ(E); use `carto info`"),
@@ -925,16 +910,17 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
     // With --group only that group's arrays are kept (same group, same errors).
     let ds = io::load_group(path, &a.input.load_options(), a.input.group.as_deref())?;
     check_group_option(&ds, &a.input, &file)?;
-    let (spec, chi, group) = spectrum_of(ds, &a.input, &file)?;
+    let (input, group) = spectrum_of(ds, &a.input, &file)?;
     let p = a.chain_params();
-    if let Some(c) = chi {
+    let rp = a.r_params();
+    if let XasInput::Chi(c) = &input {
         a.check_options(&[], &file)?;
-        let ft = ft_for(&p.ft, &c.k_inv_ang, &file)?;
-        let r =
-            xas::xftf(&c.k_inv_ang, &c.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
-        let rp = a.r_params();
-        let q = xas::fourier::chi_q(&r, c.k_inv_ang.last().copied().unwrap_or(0.0), &rp)
-            .map_err(|e| step_error(&file, Step::Xftr, e))?;
+        let res =
+            xas::process::run(&input, &[], &p, Some(&rp)).map_err(|e| step_error(&file, e))?;
+        let (r, ft) = (&res.chir, &res.ft);
+        let Some(q) = &res.chiq else {
+            bail!("{file}: no χ(q)")
+        };
         if let Some(out) = &a.csv {
             let name = c.name.clone();
             carto::export::write_csv(
@@ -946,8 +932,8 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
                     bkg: None,
                     k_inv_ang: &c.k_inv_ang,
                     chi: &c.chi,
-                    chir: &r,
-                    chiq: Some(&q),
+                    chir: r,
+                    chiq: Some(q),
                 },
             )
             .map_err(anyhow::Error::msg)?;
@@ -970,37 +956,38 @@ fn xas_cmd(a: &XasArgs) -> Result<()> {
             emit(&format!(
                 "{file}: χ(k) with {} points; |χ(R)| max at {:.3} Å",
                 c.k_inv_ang.len(),
-                peak_r(&r)
+                peak_r(r)
             ))
         };
     }
-    let Some(mut s) = spec else {
+    let XasInput::Mu(s) = input else {
         bail!("{file}: nothing to process")
     };
-    let corrections = apply_corrections(a, &mut s, &p, &file)?;
+    let (s, corrections) = apply_corrections(a, s, &p, &file)?;
     a.check_options(&s.energy_ev, &file)?;
-    // xas::process step by step, so an error names the step and its option.
-    let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
-        .map_err(|e| step_error(&file, Step::PreEdge, e))?;
+    let input = XasInput::Mu(s);
     if a.xanes {
-        return xanes_output(a, &s, &pre, &file, group.as_deref(), corrections);
+        let (_, pre) =
+            xas::process::normalize(&input, &[], &p.pre_edge).map_err(|e| step_error(&file, e))?;
+        let XasInput::Mu(s) = &input else {
+            bail!("{file}: nothing to process")
+        };
+        return xanes_output(a, s, &pre, &file, group.as_deref(), corrections);
     }
-    let bkg = xas::autobk(&s.energy_ev, &s.mu, &p.autobk, Some(&pre)).map_err(|e| {
-        let short = matches!(e, xas::XasError::TooFewPoints(_));
-        let err = step_error(&file, Step::Autobk, e);
-        if short {
-            anyhow::anyhow!("{err} (for XANES-only data use --xanes: normalization only)")
-        } else {
-            err
-        }
-    })?;
-    let ft = ft_for(&p.ft, &bkg.k_inv_ang, &file)?;
-    let chir =
-        xas::xftf(&bkg.k_inv_ang, &bkg.chi, &ft).map_err(|e| step_error(&file, Step::Xftf, e))?;
-    let rp = a.r_params();
-    let q = xas::fourier::chi_q(&chir, bkg.k_inv_ang.last().copied().unwrap_or(0.0), &rp)
-        .map_err(|e| step_error(&file, Step::Xftr, e))?;
-    let res = xas::ChainResult { pre, bkg, chir };
+    let processed =
+        xas::process::run(&input, &[], &p, Some(&rp)).map_err(|e| step_error(&file, e))?;
+    let XasInput::Mu(s) = &input else {
+        bail!("{file}: nothing to process")
+    };
+    let (Some(pre), Some(bkg), Some(q)) = (processed.pre, processed.bkg, processed.chiq) else {
+        bail!("{file}: μ(E) processing gave no χ(k)")
+    };
+    let ft = processed.ft;
+    let res = xas::ChainResult {
+        pre,
+        bkg,
+        chir: processed.chir,
+    };
     if let Some(out) = &a.csv {
         carto::export::write_csv(
             out,
@@ -1716,15 +1703,29 @@ fn bench(a: &BenchArgs) -> Result<()> {
     }
 }
 
-/// Deglitch → energy shift / alignment → rebin, each only when asked for;
-/// returns what was done, for the JSON output.
+/// Deglitch → energy shift / alignment → rebin, each only when asked for
+/// (deglitch and shift as steps of the edit journal); returns the edited
+/// spectrum and what was done, for the JSON output.
 fn apply_corrections(
     a: &XasArgs,
-    s: &mut io::XasSpectrum,
+    s: io::XasSpectrum,
     p: &ChainParams,
     file: &str,
-) -> Result<Value> {
+) -> Result<(io::XasSpectrum, Value)> {
+    use xas::edit::Edit;
     let mut done = serde_json::Map::new();
+    let mut s = XasInput::Mu(s);
+    // One journal step at a time: alignment and rebinning read the
+    // spectrum as the steps before them left it.
+    let edit = |s: XasInput, step: Edit, flag: &str| -> Result<XasInput> {
+        match xas::process::edit(&s, std::slice::from_ref(&step)) {
+            Ok(edited) => Ok(edited.into_owned()),
+            Err(xas::process::ProcessError::Edit(xas::XasError::BadParam { reason, .. })) => {
+                bail!("{file}: {flag}: {reason}")
+            }
+            Err(e) => bail!("{file}: {flag}: {e}"),
+        }
+    };
     if !a.deglitch.is_empty() {
         let params = xas::deglitch::DeglitchParams {
             remove: a
@@ -1734,11 +1735,12 @@ fn apply_corrections(
                 .collect(),
             replace: false,
         };
-        let d = xas::deglitch::deglitch(&s.energy_ev, &s.mu, &params)
-            .map_err(|e| anyhow::anyhow!("{file}: --deglitch: {e}"))?;
-        done.insert("deglitched_energies".into(), json!(d.removed_energies_ev));
-        s.energy_ev = d.energy_ev;
-        s.mu = d.mu;
+        let before = energies(&s).to_vec();
+        s = edit(s, Edit::Deglitch(params), "--deglitch")?;
+        done.insert(
+            "deglitched_energies".into(),
+            json!(removed_points(&before, energies(&s))),
+        );
     }
     let mut shift = 0.0;
     if let Some(e) = a.eshift {
@@ -1747,6 +1749,7 @@ fn apply_corrections(
         }
         shift += e;
     }
+    let mut reference = None;
     if let Some(ref_path) = &a.align_to {
         let ref_file = ref_path.display().to_string();
         let ref_input = InputArgs {
@@ -1756,14 +1759,17 @@ fn apply_corrections(
             columns: None,
         };
         let ds = io::load(ref_path, &LoadOptions::default())?;
-        let (Some(r), _, _) = spectrum_of(ds, &ref_input, &ref_file)? else {
+        let (XasInput::Mu(r), _) = spectrum_of(ds, &ref_input, &ref_file)? else {
             bail!("{ref_file}: --align-to needs a μ(E) spectrum");
         };
         let rpre = xas::pre_edge(&r.energy_ev, &r.mu, &PreEdgeParams::default())
             .map_err(|e| anyhow::anyhow!("{ref_file}: reference pre_edge: {e}"))?;
-        let shifted: Vec<f64> = s.energy_ev.iter().map(|e| e + shift).collect();
-        let spre = xas::pre_edge(&shifted, &s.mu, &p.pre_edge)
-            .map_err(|e| step_error(file, Step::PreEdge, e))?;
+        let XasInput::Mu(cur) = &s else {
+            bail!("{file}: --align-to needs a μ(E) spectrum");
+        };
+        let shifted: Vec<f64> = cur.energy_ev.iter().map(|e| e + shift).collect();
+        let spre = xas::pre_edge(&shifted, &cur.mu, &p.pre_edge)
+            .map_err(|e| step_error(file, xas::process::ProcessError::PreEdge(e)))?;
         let al = xas::align::energy_align(
             &spre.energy_ev,
             &spre.norm,
@@ -1776,16 +1782,24 @@ fn apply_corrections(
         shift += al.eshift_ev;
         done.insert("aligned_to".into(), json!(ref_file));
         done.insert("align_shift".into(), json!(al.eshift_ev));
+        reference = Some(ref_file);
     }
     if shift != 0.0 {
-        for e in &mut s.energy_ev {
-            *e += shift;
-        }
+        let step = Edit::Shift {
+            eshift_ev: shift,
+            reference,
+        };
+        s = edit(s, step, "--eshift")?;
         done.insert("eshift".into(), json!(shift));
     }
+    let XasInput::Mu(mut s) = s else {
+        bail!("{file}: corrections need a μ(E) spectrum");
+    };
     if a.rebin {
+        // Not the journal's Rebin: the CLI rebins the sorted spectrum
+        // pre_edge saw and drops empty bins.
         let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
-            .map_err(|e| step_error(file, Step::PreEdge, e))?;
+            .map_err(|e| step_error(file, xas::process::ProcessError::PreEdge(e)))?;
         let params = xas::rebin::RebinParams {
             e0: Some(pre.e0),
             ..Default::default()
@@ -1798,7 +1812,32 @@ fn apply_corrections(
         s.mu = keep.iter().map(|&i| r.mu[i]).collect();
         done.insert("rebinned_npts".into(), json!(s.energy_ev.len()));
     }
-    Ok(Value::Object(done))
+    Ok((s, Value::Object(done)))
+}
+
+fn energies(s: &XasInput) -> &[f64] {
+    match s {
+        XasInput::Mu(x) => &x.energy_ev,
+        XasInput::Chi(_) => &[],
+    }
+}
+
+/// The points of `before` missing from `after` (`after` keeps the rest in
+/// order, as deglitching does).
+fn removed_points(before: &[f64], after: &[f64]) -> Vec<f64> {
+    let mut rest = after.iter().peekable();
+    before
+        .iter()
+        .filter(|&&e| {
+            if rest.peek() == Some(&&e) {
+                rest.next();
+                false
+            } else {
+                true
+            }
+        })
+        .copied()
+        .collect()
 }
 
 fn merge_cmd(a: &MergeArgs) -> Result<()> {
@@ -1821,7 +1860,7 @@ fn merge_cmd(a: &MergeArgs) -> Result<()> {
             },
             ..input
         };
-        let (Some(s), _, _) = spectrum_of(ds, &input, &file)? else {
+        let (XasInput::Mu(s), _) = spectrum_of(ds, &input, &file)? else {
             bail!("{file}: merge needs μ(E) spectra, not χ(k)");
         };
         spectra.push((s.energy_ev, s.mu));
