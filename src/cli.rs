@@ -692,8 +692,7 @@ fn emit(text: &str) -> Result<()> {
 }
 
 /// `carto info` for a powder pattern.
-fn info_pattern(path: &Path, as_json: bool) -> Result<()> {
-    let p = carto::io::xrd::read_pattern(path).map_err(anyhow::Error::msg)?;
+fn info_pattern(path: &Path, p: &carto::io::xrd::XrdPattern, as_json: bool) -> Result<()> {
     let (x, n) = (&p.two_theta_deg, p.npts());
     let first = x.first().copied().unwrap_or(f64::NAN);
     let last = x.last().copied().unwrap_or(f64::NAN);
@@ -723,18 +722,60 @@ fn info_pattern(path: &Path, as_json: bool) -> Result<()> {
     emit(&out)
 }
 
+/// `carto info` for a CIF: its blocks (`carto structure` gives the rest).
+fn info_structures(file: &str, all: &[carto::structure::Structure], as_json: bool) -> Result<()> {
+    use carto::structure as st;
+    if as_json {
+        let blocks: Vec<Value> = all
+            .iter()
+            .map(|s| json!({"block": s.name, "formula": st::reduced_formula(s), "nsites": s.sites.len()}))
+            .collect();
+        return print_json(&json!({
+            "file": file, "format": "cif", "modality": "structure", "blocks": blocks,
+        }));
+    }
+    let mut lines = vec![format!("{file}: CIF (structure)")];
+    for s in all {
+        lines.push(format!(
+            "  block {}: {}, {} sites in the cell",
+            s.name,
+            st::reduced_formula(s),
+            s.sites.len()
+        ));
+    }
+    lines.push(format!(
+        "  (carto structure {file} for the space group and shells)"
+    ));
+    emit(&lines.join("\n"))
+}
+
+/// `carto info` for an EXAFS fit model (`carto fit` runs it).
+fn info_model(file: &str, m: &carto::exafs::FitModel, as_json: bool) -> Result<()> {
+    let npaths: usize = m.datasets.iter().map(|d| d.paths.len()).sum();
+    if as_json {
+        return print_json(&json!({
+            "file": file, "format": "toml", "modality": "fit_model",
+            "params": m.params.len(), "datasets": m.datasets.len(), "paths": npaths,
+        }));
+    }
+    emit(&format!(
+        "{file}: fit model (TOML)\n  {} parameters, {} dataset(s), {npaths} paths\n  (carto fit {file} runs it)",
+        m.params.len(),
+        m.datasets.len()
+    ))
+}
+
 fn info(a: &InfoArgs) -> Result<()> {
     let path = &a.input.file;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let format = io::detect_format(&bytes);
     let file = path.display().to_string();
-    if a.input.mu.is_none()
-        && a.input.columns.is_none()
-        && carto::io::xrd::is_xrd_bytes(&bytes, path)
-    {
-        return info_pattern(path, a.json);
-    }
-    let ds = io::load_bytes(&bytes, &file, &a.input.load_options())?;
+    let ds = match io::open_bytes(&bytes, path, &a.input.load_options())? {
+        io::Opened::Spectra(ds) => ds,
+        io::Opened::Pattern(p) => return info_pattern(path, &p, a.json),
+        io::Opened::Structures(s) => return info_structures(&file, &s, a.json),
+        io::Opened::FitModel(m) => return info_model(&file, &m, a.json),
+    };
     check_group_option(&ds, &a.input, &file)?;
     let mut v = json!({ "file": file, "format": format, "modality": ds.modality() });
     let mut lines = vec![format!("{file}: {format:?} ({})", ds.modality())];

@@ -304,7 +304,8 @@ impl CartoApp {
     /// its active pattern); the rest is returned.
     fn take_cifs(&mut self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
         let (cifs, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
-            p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cif"))
+            p.is_file()
+                && crate::io::route_path(p, &Default::default()) == crate::io::FileKind::Structure
         });
         if !cifs.is_empty() {
             self.xrd.add_cifs(&cifs, &mut self.log);
