@@ -1511,24 +1511,7 @@ impl CartoApp {
 
 /// "ln(I0/It) from columns i0 / it": a recipe with the file's labels.
 fn describe_recipe(x: &crate::io::XasSpectrum) -> String {
-    use crate::io::MuRecipe;
-    let l = |i: &usize| {
-        x.table
-            .labels
-            .get(*i)
-            .cloned()
-            .unwrap_or_else(|| format!("col{}", i + 1))
-    };
-    match &x.recipe {
-        MuRecipe::Transmission { i0, it } => format!("ln({}/{})", l(i0), l(it)),
-        MuRecipe::Fluorescence { i_f, i0 } => format!(
-            "({})/{}",
-            i_f.iter().map(l).collect::<Vec<_>>().join(" + "),
-            l(i0)
-        ),
-        MuRecipe::Reference { it, iref } => format!("ln({}/{})", l(it), l(iref)),
-        MuRecipe::Column { mu } => format!("column {}", l(mu)),
-    }
+    x.recipe.formula(&x.table.labels)
 }
 
 fn on_path(program: &str) -> bool {
