@@ -236,7 +236,7 @@ pub fn run(a: &InfoArgs) -> Result<()> {
     let format = io::detect_format(&bytes);
     let file = path.display().to_string();
     let ds = match io::open_bytes(&bytes, path, &a.input.load_options())? {
-        io::Opened::Spectra(ds) => ds,
+        io::Opened::Spectra(ds) => *ds,
         io::Opened::Pattern(p) => return info_pattern(path, &p, a.json),
         io::Opened::Structures(s) => return info_structures(&file, &s, a.json),
         io::Opened::FitModel(m) => return info_model(&file, &m, a.json),

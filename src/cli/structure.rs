@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use carto::structure::Site;
+use carto::structure::{Lattice, Site};
 
 use super::{emit, print_json_pretty};
 
@@ -28,15 +28,11 @@ pub struct SiteShellsOut<'a> {
     pub shells: Vec<ShellOut>,
 }
 
-/// The cell (Å, degrees, Å³).
+/// The cell (Å, degrees) and its volume (Å³).
 #[derive(Serialize)]
 pub struct LatticeOut {
-    pub a: f64,
-    pub b: f64,
-    pub c: f64,
-    pub alpha: f64,
-    pub beta: f64,
-    pub gamma: f64,
+    #[serde(flatten)]
+    pub cell: Lattice,
     pub volume: f64,
 }
 
@@ -152,12 +148,7 @@ pub fn run(a: &StructureArgs) -> Result<()> {
             spacegroup_in_file: s.spacegroup_in_file.as_deref(),
             spacegroup_error: sg.as_ref().err().map(String::as_str),
             lattice: LatticeOut {
-                a: l.a,
-                b: l.b,
-                c: l.c,
-                alpha: l.alpha,
-                beta: l.beta,
-                gamma: l.gamma,
+                cell: l,
                 volume: l.volume_ang3(),
             },
             nsites: s.sites.len(),

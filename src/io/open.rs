@@ -32,7 +32,7 @@ pub enum FileKind {
 /// A file read as what it is.
 #[derive(Debug, Clone)]
 pub enum Opened {
-    Spectra(Dataset),
+    Spectra(Box<Dataset>),
     Pattern(XrdPattern),
     /// Every data block with atoms (at least one).
     Structures(Vec<Structure>),
@@ -117,7 +117,7 @@ pub fn open(path: &Path, opts: &LoadOptions) -> Result<Opened, OpenError> {
 pub fn open_bytes(bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<Opened, OpenError> {
     let file = path.display().to_string();
     Ok(match route(bytes, path, opts) {
-        FileKind::Spectra => Opened::Spectra(load_bytes(bytes, &file, opts)?),
+        FileKind::Spectra => Opened::Spectra(Box::new(load_bytes(bytes, &file, opts)?)),
         FileKind::Pattern => {
             let mut p = read_pattern_bytes(bytes, &file, ext_of(path).as_deref())?;
             if let Some(stem) = path.file_stem() {
