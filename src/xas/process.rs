@@ -264,3 +264,109 @@ pub(crate) fn chi_to_r(
     let chir = xftf(k_inv_ang, chi, &ft).map_err(ProcessError::Ft)?;
     Ok((chir, ft))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{Dataset, LoadOptions, load_bytes};
+    use crate::xas::deglitch::{DeglitchParams, PointSelection};
+
+    fn cu() -> XasInput {
+        let bytes = include_bytes!("../../sample_data/cu_metal_rt.xdi");
+        match load_bytes(bytes, "cu.xdi", &LoadOptions::default()) {
+            Ok(Dataset::Xas(s)) => XasInput::Mu(s),
+            other => panic!("not μ(E): {other:?}"),
+        }
+    }
+
+    #[test]
+    fn mu_runs_the_chain_and_chi_q_alone_gives_the_same() {
+        let input = cu();
+        let p = ChainParams::default();
+        let r = RParams::first_shell();
+        let full = run(&input, &[], &p, Some(&r)).expect("processed");
+        let pre = full.pre.as_ref().expect("pre_edge");
+        let bkg = full.bkg.as_ref().expect("autobk");
+        assert_eq!(full.k_inv_ang, bkg.k_inv_ang);
+        assert!(pre.e0 > 8900.0 && pre.e0 < 9100.0, "{}", pre.e0);
+        assert!(full.ft.kmax <= *full.k_inv_ang.last().expect("k"));
+        let again = chi_q(&full, &r).expect("χ(q)");
+        let once = full.chiq.as_ref().expect("χ(q) asked for");
+        assert_eq!(again.chiq_re, once.chiq_re);
+        assert_eq!(again.q_inv_ang, once.q_inv_ang);
+        // The array entry point gives the very same numbers.
+        let XasInput::Mu(s) = &input else {
+            unreachable!()
+        };
+        let chain = crate::xas::process(&s.energy_ev, &s.mu, &p).expect("chain");
+        assert_eq!(chain.chir.chir_re, full.chir.chir_re);
+        assert_eq!(chain.chir.chir_im, full.chir.chir_im);
+    }
+
+    #[test]
+    fn edits_replay_before_the_chain() {
+        let input = cu();
+        let XasInput::Mu(s) = &input else {
+            unreachable!()
+        };
+        let at = s.energy_ev[200];
+        let edits = [Edit::Deglitch(DeglitchParams {
+            remove: vec![PointSelection::Energy { energy_ev: at }],
+            replace: false,
+        })];
+        let edited = edit(&input, &edits).expect("edited");
+        let XasInput::Mu(e) = edited.as_ref() else {
+            unreachable!()
+        };
+        assert_eq!(e.energy_ev.len(), s.energy_ev.len() - 1);
+        let a = run(&input, &edits, &ChainParams::default(), None).expect("with edits");
+        let b = run(edited.as_ref(), &[], &ChainParams::default(), None).expect("edited");
+        assert_eq!(a.chir.chir_mag, b.chir.chir_mag);
+        assert!(matches!(edit(&input, &[]), Ok(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn errors_name_their_step() {
+        let input = cu();
+        let mut p = ChainParams::default();
+        p.autobk.rbkg = -1.0;
+        let e = run(&input, &[], &p, None).expect_err("negative rbkg");
+        assert_eq!(e.step(), Step::Autobk);
+        assert!(e.to_string().starts_with("AUTOBK: "), "{e}");
+        let mut p = ChainParams::default();
+        p.ft.kmin = 50.0;
+        let e = run(&input, &[], &p, None).expect_err("kmin beyond the data");
+        assert!(matches!(e, ProcessError::KminBeyondData { .. }), "{e}");
+        assert!(
+            e.to_string().starts_with("Fourier transform: kmin 50"),
+            "{e}"
+        );
+        let mut p = ChainParams::default();
+        p.pre_edge.nnorm = Some(9);
+        let r = run(&input, &[], &p, None);
+        if let Err(e) = r {
+            assert_eq!(e.step(), Step::PreEdge, "{e}");
+        }
+        let chi = XasInput::Chi(crate::io::ChiData {
+            name: "chi".into(),
+            k_inv_ang: (0..200).map(|i| 0.05 * i as f64).collect(),
+            chi: (0..200).map(|i| (0.1 * i as f64).sin()).collect(),
+            table: ColumnTable::default(),
+        });
+        let shift = [Edit::Shift {
+            eshift_ev: 1.0,
+            reference: None,
+        }];
+        assert_eq!(
+            run(&chi, &shift, &ChainParams::default(), None).expect_err("χ(k) edit"),
+            ProcessError::EditOfChi
+        );
+        let bad_r = RParams {
+            rmin: 3.0,
+            rmax: 1.0,
+            ..RParams::first_shell()
+        };
+        let e = run(&chi, &[], &ChainParams::default(), Some(&bad_r)).expect_err("rmax < rmin");
+        assert_eq!(e.step(), Step::ChiQ, "{e}");
+    }
+}
