@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use carto::io::{self, LoadOptions};
+use carto::xas::correct::{Corrected, CorrectionError, Corrections};
 use carto::xas::process::{ProcessError, Step, XasInput};
 use carto::xas::{self, AutobkParams, ChainParams, FtParams, PreEdgeParams, Window};
 use clap::Args;
@@ -102,21 +103,6 @@ pub struct ChainOut {
     pub ft: FtOut,
 }
 
-/// What the corrections did (`corrections` of `carto xas --json`).
-#[derive(Serialize, Default)]
-pub struct Corrections {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deglitched_energies: Option<Vec<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aligned_to: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub align_shift: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub eshift: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rebinned_npts: Option<usize>,
-}
-
 /// The normalization results of μ(E).
 #[derive(Serialize)]
 pub struct NormOut<'a> {
@@ -196,7 +182,7 @@ pub struct XasOut<'a> {
     #[serde(flatten)]
     pub transforms: TransformsOut<'a>,
     pub params: ChainOut,
-    pub corrections: Corrections,
+    pub corrections: Corrected,
 }
 
 /// `carto xas --json` of χ(k): the μ(E) results are empty.
@@ -227,7 +213,7 @@ pub struct XanesOut<'a> {
     pub r: [f64; 0],
     pub chir_mag: [f64; 0],
     pub params: PreEdgeOut,
-    pub corrections: Corrections,
+    pub corrections: Corrected,
 }
 
 #[derive(Debug, Args)]
@@ -664,137 +650,50 @@ fn peak_r(r: &xas::ChiR) -> f64 {
 }
 
 /// Deglitch → energy shift / alignment → rebin, each only when asked for
-/// (deglitch and shift as steps of the edit journal); returns the edited
-/// spectrum and what was done, for the JSON output.
+/// ([`xas::correct`]); errors name the option.
 fn apply_corrections(
     a: &XasArgs,
     s: io::XasSpectrum,
     p: &ChainParams,
     file: &str,
-) -> Result<(io::XasSpectrum, Corrections)> {
-    use xas::edit::Edit;
-    let mut done = Corrections::default();
-    let mut s = XasInput::Mu(s);
-    // One journal step at a time: alignment and rebinning read the
-    // spectrum as the steps before them left it.
-    let edit = |s: XasInput, step: Edit, flag: &str| -> Result<XasInput> {
-        match xas::process::edit(&s, std::slice::from_ref(&step)) {
-            Ok(edited) => Ok(edited.into_owned()),
-            Err(xas::process::ProcessError::Edit(xas::XasError::BadParam { reason, .. })) => {
-                bail!("{file}: {flag}: {reason}")
-            }
-            Err(e) => bail!("{file}: {flag}: {e}"),
+) -> Result<(io::XasSpectrum, Corrected)> {
+    let reference = match &a.align_to {
+        Some(ref_path) => {
+            let ref_file = ref_path.display().to_string();
+            let ref_input = InputArgs {
+                file: ref_path.clone(),
+                group: a.align_group.clone(),
+                mu: None,
+                columns: None,
+            };
+            let ds = io::load(ref_path, &LoadOptions::default())?;
+            let (XasInput::Mu(r), _) = spectrum_of(ds, &ref_input, &ref_file)? else {
+                bail!("{ref_file}: --align-to needs a μ(E) spectrum");
+            };
+            Some((ref_file, r))
         }
+        None => None,
     };
-    if !a.deglitch.is_empty() {
-        let params = xas::deglitch::DeglitchParams {
-            remove: a
-                .deglitch
-                .iter()
-                .map(|&e| xas::deglitch::PointSelection::Energy { energy_ev: e })
-                .collect(),
-            replace: false,
-        };
-        let before = energies(&s).to_vec();
-        s = edit(s, Edit::Deglitch(params), "--deglitch")?;
-        done.deglitched_energies = Some(removed_points(&before, energies(&s)));
-    }
-    let mut shift = 0.0;
-    if let Some(e) = a.eshift {
-        if !e.is_finite() || e.abs() > 1000.0 {
-            bail!("{file}: --eshift {e}: must be a finite shift below 1000 eV");
+    let c = Corrections {
+        deglitch_ev: &a.deglitch,
+        eshift_ev: a.eshift,
+        align_to: reference.as_ref().map(|(name, r)| (name.as_str(), r)),
+        rebin: a.rebin,
+    };
+    let ref_file = reference.as_ref().map_or("", |(name, _)| name.as_str());
+    xas::correct::correct(s, &c, &p.pre_edge).map_err(|e| match e {
+        CorrectionError::Deglitch(r) => anyhow::anyhow!("{file}: --deglitch: {r}"),
+        CorrectionError::Eshift(e) => {
+            anyhow::anyhow!("{file}: --eshift {e}: must be a finite shift below 1000 eV")
         }
-        shift += e;
-    }
-    let mut reference = None;
-    if let Some(ref_path) = &a.align_to {
-        let ref_file = ref_path.display().to_string();
-        let ref_input = InputArgs {
-            file: ref_path.clone(),
-            group: a.align_group.clone(),
-            mu: None,
-            columns: None,
-        };
-        let ds = io::load(ref_path, &LoadOptions::default())?;
-        let (XasInput::Mu(r), _) = spectrum_of(ds, &ref_input, &ref_file)? else {
-            bail!("{ref_file}: --align-to needs a μ(E) spectrum");
-        };
-        let rpre = xas::pre_edge(&r.energy_ev, &r.mu, &PreEdgeParams::default())
-            .map_err(|e| anyhow::anyhow!("{ref_file}: reference pre_edge: {e}"))?;
-        let XasInput::Mu(cur) = &s else {
-            bail!("{file}: --align-to needs a μ(E) spectrum");
-        };
-        let shifted: Vec<f64> = cur.energy_ev.iter().map(|e| e + shift).collect();
-        let spre = xas::pre_edge(&shifted, &cur.mu, &p.pre_edge)
-            .map_err(|e| step_error(file, xas::process::ProcessError::PreEdge(e)))?;
-        let al = xas::align::energy_align(
-            &spre.energy_ev,
-            &spre.norm,
-            &rpre.energy_ev,
-            &rpre.norm,
-            rpre.e0,
-            &Default::default(),
-        )
-        .map_err(|e| anyhow::anyhow!("{file}: --align-to {ref_file}: {e}"))?;
-        shift += al.eshift_ev;
-        done.aligned_to = Some(ref_file.clone());
-        done.align_shift = Some(al.eshift_ev);
-        reference = Some(ref_file);
-    }
-    if shift != 0.0 {
-        let step = Edit::Shift {
-            eshift_ev: shift,
-            reference,
-        };
-        s = edit(s, step, "--eshift")?;
-        done.eshift = Some(shift);
-    }
-    let XasInput::Mu(mut s) = s else {
-        bail!("{file}: corrections need a μ(E) spectrum");
-    };
-    if a.rebin {
-        // Not the journal's Rebin: the CLI rebins the sorted spectrum
-        // pre_edge saw and drops empty bins.
-        let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
-            .map_err(|e| step_error(file, xas::process::ProcessError::PreEdge(e)))?;
-        let params = xas::rebin::RebinParams {
-            e0: Some(pre.e0),
-            ..Default::default()
-        };
-        let r = xas::rebin::rebin_xafs(&pre.energy_ev, &pre.mu, &params)
-            .map_err(|e| anyhow::anyhow!("{file}: --rebin: {e}"))?;
-        // Bins holding no input point are NaN in Larch too: drop them.
-        let keep: Vec<usize> = (0..r.mu.len()).filter(|&i| r.mu[i].is_finite()).collect();
-        s.energy_ev = keep.iter().map(|&i| r.energy_ev[i]).collect();
-        s.mu = keep.iter().map(|&i| r.mu[i]).collect();
-        done.rebinned_npts = Some(s.energy_ev.len());
-    }
-    Ok((s, done))
-}
-
-fn energies(s: &XasInput) -> &[f64] {
-    match s {
-        XasInput::Mu(x) => &x.energy_ev,
-        XasInput::Chi(_) => &[],
-    }
-}
-
-/// The points of `before` missing from `after` (`after` keeps the rest in
-/// order, as deglitching does).
-fn removed_points(before: &[f64], after: &[f64]) -> Vec<f64> {
-    let mut rest = after.iter().peekable();
-    before
-        .iter()
-        .filter(|&&e| {
-            if rest.peek() == Some(&&e) {
-                rest.next();
-                false
-            } else {
-                true
-            }
-        })
-        .copied()
-        .collect()
+        CorrectionError::Shift(r) => anyhow::anyhow!("{file}: --eshift: {r}"),
+        CorrectionError::ReferencePreEdge(e) => {
+            anyhow::anyhow!("{ref_file}: reference pre_edge: {e}")
+        }
+        CorrectionError::PreEdge(e) => step_error(file, ProcessError::PreEdge(e)),
+        CorrectionError::Align(e) => anyhow::anyhow!("{file}: --align-to {ref_file}: {e}"),
+        CorrectionError::Rebin(e) => anyhow::anyhow!("{file}: --rebin: {e}"),
+    })
 }
 
 /// `carto xas --xanes`: the pre_edge results only (empty χ arrays).
@@ -804,7 +703,7 @@ fn xanes_output(
     pre: &xas::PreEdge,
     file: &str,
     group: Option<&str>,
-    corrections: Corrections,
+    corrections: Corrected,
 ) -> Result<()> {
     if a.json {
         return print_json(&XanesOut {

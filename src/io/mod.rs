@@ -19,7 +19,9 @@ pub mod xdi;
 pub mod xrd;
 
 pub use detect::{FileFormat, detect_format, load, load_bytes, load_bytes_group, load_group};
-pub use open::{FileKind, OpenError, Opened, open, open_bytes, route, route_path};
+pub use open::{
+    FileKind, OpenError, Opened, is_feff_path_name, open, open_bytes, route, route_path,
+};
 
 /// A located parse error: which file, which line (1-based) and which field
 /// went wrong, and why. Every reader returns this instead of panicking.

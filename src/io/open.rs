@@ -94,6 +94,16 @@ pub fn route(bytes: &[u8], path: &Path, opts: &LoadOptions) -> FileKind {
     })
 }
 
+/// Whether a file is named like a FEFF path (`feffNNNN.dat`, `feff_x.dat`;
+/// not `feff.dat`), so the Fit view can take dropped paths by name before
+/// anything is read. Its content still reads as spectra (a FEFF path).
+pub fn is_feff_path_name(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| {
+        let n = n.to_string_lossy().to_ascii_lowercase();
+        n.starts_with("feff") && n.ends_with(".dat") && n != "feff.dat"
+    })
+}
+
 /// [`route`] for a file on disk, read only when its content decides. An
 /// unreadable file is a spectrum, whose reader reports the error.
 pub fn route_path(path: &Path, opts: &LoadOptions) -> FileKind {

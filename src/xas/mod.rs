@@ -3,6 +3,7 @@
 
 pub mod align;
 pub mod autobk;
+pub mod correct;
 pub mod deglitch;
 pub mod edit;
 pub mod fourier;
