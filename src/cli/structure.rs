@@ -7,17 +7,9 @@ use anyhow::{Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use carto::structure::{Lattice, Site};
+use carto::structure::{Lattice, Shell, Site};
 
 use super::{emit, print_json_pretty};
-
-/// One neighbour shell.
-#[derive(Serialize)]
-pub struct ShellOut {
-    pub r: f64,
-    pub n: usize,
-    pub element: &'static str,
-}
 
 /// The shells around one site.
 #[derive(Serialize)]
@@ -25,7 +17,7 @@ pub struct SiteShellsOut<'a> {
     pub site: &'a str,
     pub index: usize,
     pub element: &'static str,
-    pub shells: Vec<ShellOut>,
+    pub shells: Vec<Shell>,
 }
 
 /// The cell (Å, degrees) and its volume (Å³).
@@ -33,7 +25,8 @@ pub struct SiteShellsOut<'a> {
 pub struct LatticeOut {
     #[serde(flatten)]
     pub cell: Lattice,
-    pub volume: f64,
+    #[serde(rename = "volume")]
+    pub volume_ang3: f64,
 }
 
 /// `carto structure --json`.
@@ -127,14 +120,7 @@ pub fn run(a: &StructureArgs) -> Result<()> {
                     site: &site.label,
                     index: i,
                     element: site.main_species().element,
-                    shells: st::shells(s, i, a.rmax)
-                        .iter()
-                        .map(|x| ShellOut {
-                            r: x.r,
-                            n: x.n,
-                            element: x.element,
-                        })
-                        .collect(),
+                    shells: st::shells(s, i, a.rmax),
                 }
             })
             .collect();
@@ -149,7 +135,7 @@ pub fn run(a: &StructureArgs) -> Result<()> {
             spacegroup_error: sg.as_ref().err().map(String::as_str),
             lattice: LatticeOut {
                 cell: l,
-                volume: l.volume_ang3(),
+                volume_ang3: l.volume_ang3(),
             },
             nsites: s.sites.len(),
             sites: &s.sites,
@@ -166,12 +152,12 @@ pub fn run(a: &StructureArgs) -> Result<()> {
             Ok(g) => format!("{} (#{})", g.symbol, g.number),
             Err(e) => e.clone(),
         },
-        l.a,
-        l.b,
-        l.c,
-        l.alpha,
-        l.beta,
-        l.gamma,
+        l.a_ang,
+        l.b_ang,
+        l.c_ang,
+        l.alpha_deg,
+        l.beta_deg,
+        l.gamma_deg,
         l.volume_ang3(),
         s.sites.len()
     );
@@ -184,7 +170,7 @@ pub fn run(a: &StructureArgs) -> Result<()> {
             a.rmax
         ));
         for x in st::shells(s, i, a.rmax) {
-            out.push_str(&format!("  {:8.4} Å  {:3} × {}\n", x.r, x.n, x.element));
+            out.push_str(&format!("  {:8.4} Å  {:3} × {}\n", x.r_ang, x.n, x.element));
         }
     }
     for w in &s.warnings {

@@ -18,20 +18,26 @@ use super::{emit, print_json};
 #[serde(untagged)]
 pub enum PeakOut {
     Fitted {
-        two_theta: f64,
-        two_theta_err: f64,
-        fwhm: f64,
-        fwhm_err: f64,
+        #[serde(rename = "two_theta")]
+        two_theta_deg: f64,
+        #[serde(rename = "two_theta_err")]
+        two_theta_err_deg: f64,
+        #[serde(rename = "fwhm")]
+        fwhm_deg: f64,
+        #[serde(rename = "fwhm_err")]
+        fwhm_err_deg: f64,
         eta: f64,
         eta_err: f64,
         area: f64,
         area_err: f64,
         height: f64,
-        d: Option<f64>,
+        #[serde(rename = "d")]
+        d_ang: Option<f64>,
         chi2_reduced: f64,
     },
     Failed {
-        two_theta: f64,
+        #[serde(rename = "two_theta")]
+        two_theta_deg: f64,
         height: f64,
         error: String,
     },
@@ -42,24 +48,29 @@ impl PeakOut {
     fn row(&self) -> [f64; 6] {
         match self {
             PeakOut::Fitted {
-                two_theta,
-                two_theta_err,
-                fwhm,
+                two_theta_deg,
+                two_theta_err_deg,
+                fwhm_deg,
                 eta,
                 area,
-                d,
+                d_ang,
                 ..
             } => [
-                *two_theta,
-                *two_theta_err,
-                *fwhm,
+                *two_theta_deg,
+                *two_theta_err_deg,
+                *fwhm_deg,
                 *eta,
                 *area,
-                d.unwrap_or(f64::NAN),
+                d_ang.unwrap_or(f64::NAN),
             ],
-            PeakOut::Failed { two_theta, .. } => {
-                [*two_theta, f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN]
-            }
+            PeakOut::Failed { two_theta_deg, .. } => [
+                *two_theta_deg,
+                f64::NAN,
+                f64::NAN,
+                f64::NAN,
+                f64::NAN,
+                f64::NAN,
+            ],
         }
     }
 }
@@ -70,7 +81,8 @@ pub struct PeaksOut<'a> {
     pub file: String,
     pub format: &'static str,
     pub wavelength_ang: Option<f64>,
-    pub two_theta: &'a [f64],
+    #[serde(rename = "two_theta")]
+    pub two_theta_deg: &'a [f64],
     pub intensity: &'a [f64],
     pub background: &'a [f64],
     pub peaks: &'a [PeakOut],
@@ -99,7 +111,8 @@ pub struct QuantifyOut<'a> {
     pub total_weight_percent: f64,
     pub rwp_percent: f64,
     pub sample_shift_deg: f64,
-    pub two_theta: &'a [f64],
+    #[serde(rename = "two_theta")]
+    pub two_theta_deg: &'a [f64],
     pub measured: &'a [f64],
     pub fitted: &'a [f64],
 }
@@ -107,11 +120,15 @@ pub struct QuantifyOut<'a> {
 /// The broadened profile of `carto xrd simulate --profile`.
 #[derive(Serialize)]
 pub struct ProfileOut {
-    pub two_theta: Vec<f64>,
+    #[serde(rename = "two_theta")]
+    pub two_theta_deg: Vec<f64>,
     pub intensity: Vec<f64>,
-    pub u: f64,
-    pub v: f64,
-    pub w: f64,
+    #[serde(rename = "u")]
+    pub u_deg2: f64,
+    #[serde(rename = "v")]
+    pub v_deg2: f64,
+    #[serde(rename = "w")]
+    pub w_deg2: f64,
     pub eta: f64,
     pub kalpha_doublet: Option<[f64; 3]>,
 }
@@ -123,7 +140,8 @@ pub struct SimulateOut<'a> {
     pub formula: String,
     pub wavelength: &'a str,
     pub wavelength_ang: f64,
-    pub two_theta_range: [f64; 2],
+    #[serde(rename = "two_theta_range")]
+    pub two_theta_range_deg: [f64; 2],
     pub debye_waller: String,
     pub peaks: &'a [Peak],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -295,22 +313,22 @@ fn peaks(a: &XrdPeaksArgs) -> Result<()> {
     let fits: Vec<PeakOut> = found
         .iter()
         .map(
-            |pk| match peaks::fit_peak(x, y, Some(&sigma), pk.two_theta, a.fit_window) {
+            |pk| match peaks::fit_peak(x, y, Some(&sigma), pk.two_theta_deg, a.fit_window) {
                 Ok(f) => PeakOut::Fitted {
-                    two_theta: f.center,
-                    two_theta_err: f.center_err,
-                    fwhm: f.fwhm,
-                    fwhm_err: f.fwhm_err,
+                    two_theta_deg: f.center_deg,
+                    two_theta_err_deg: f.center_err_deg,
+                    fwhm_deg: f.fwhm_deg,
+                    fwhm_err_deg: f.fwhm_err_deg,
                     eta: f.eta,
                     eta_err: f.eta_err,
                     area: f.area,
                     area_err: f.area_err,
                     height: pk.height,
-                    d: wl.map(|l| carto::io::xrd::d_from_two_theta(f.center, l)),
+                    d_ang: wl.map(|l| carto::io::xrd::d_from_two_theta(f.center_deg, l)),
                     chi2_reduced: f.chi2_reduced,
                 },
                 Err(error) => PeakOut::Failed {
-                    two_theta: pk.two_theta,
+                    two_theta_deg: pk.two_theta_deg,
                     height: pk.height,
                     error,
                 },
@@ -322,7 +340,7 @@ fn peaks(a: &XrdPeaksArgs) -> Result<()> {
             file: a.pattern.display().to_string(),
             format: p.source_format,
             wavelength_ang: wl,
-            two_theta: x,
+            two_theta_deg: x,
             intensity: y,
             background: &bkg,
             peaks: &fits,
@@ -468,7 +486,7 @@ fn quantify(a: &XrdQuantArgs) -> Result<()> {
             total_weight_percent: r.total_weight_percent(),
             rwp_percent: r.rwp_percent,
             sample_shift_deg: r.sample_shift_deg,
-            two_theta: &r.two_theta,
+            two_theta_deg: &r.two_theta_deg,
             measured: &r.measured,
             fitted: &r.fitted,
         });
@@ -530,7 +548,7 @@ fn simulate(a: &XrdSimArgs) -> Result<()> {
             ..Default::default()
         };
         if let Some(c) = &a.caglioti {
-            (p.u, p.v, p.w) = (c[0], c[1], c[2]);
+            (p.u_deg2, p.v_deg2, p.w_deg2) = (c[0], c[1], c[2]);
         }
         let doublet = if a.no_doublet {
             None
@@ -539,11 +557,11 @@ fn simulate(a: &XrdSimArgs) -> Result<()> {
         };
         let (x, y) = xrd::broaden(&peaks, lo, hi, &p, doublet).map_err(anyhow::Error::msg)?;
         Some(ProfileOut {
-            two_theta: x,
+            two_theta_deg: x,
             intensity: y,
-            u: p.u,
-            v: p.v,
-            w: p.w,
+            u_deg2: p.u_deg2,
+            v_deg2: p.v_deg2,
+            w_deg2: p.w_deg2,
             eta: p.eta,
             kalpha_doublet: doublet.map(|d| [d.0, d.1, d.2]),
         })
@@ -561,7 +579,7 @@ fn simulate(a: &XrdSimArgs) -> Result<()> {
             formula: carto::structure::reduced_formula(&s),
             wavelength: &a.wavelength,
             wavelength_ang,
-            two_theta_range: [lo, hi],
+            two_theta_range_deg: [lo, hi],
             debye_waller: dw_text,
             peaks: &peaks,
             profile,
@@ -587,8 +605,8 @@ fn simulate(a: &XrdSimArgs) -> Result<()> {
             .collect();
         out.push_str(&format!(
             "{:10.4} {:9.5} {:9.3}  {}\n",
-            p.two_theta,
-            p.d,
+            p.two_theta_deg,
+            p.d_ang,
             p.intensity,
             fam.join(", ")
         ));
