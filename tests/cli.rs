@@ -1428,3 +1428,19 @@ fn xas_gives_chi_q_over_the_r_window() {
     let e = stderr_err(&args("xas", &file, &["--rmin", "3", "--rmax", "2"]));
     assert!(e.contains("--rmax") && e.contains("cu_metal_rt.xdi"), "{e}");
 }
+
+#[test]
+fn info_describes_structures_and_fit_models_by_the_routing_rule() {
+    let cif = common::data("cif/misc/fcc.cif");
+    let v = json_ok(&args("info", &cif, &["--json"]));
+    assert_eq!(v["modality"], "structure");
+    assert_eq!(v["blocks"][0]["formula"], "HoN");
+    let pattern = common::data("xrd/quartz.xy");
+    let v = json_ok(&args("info", &pattern, &["--json"]));
+    assert_eq!(v["modality"], "xrd");
+    let model = scratch("info-model").join("cu_3shell.toml");
+    std::fs::write(&model, common::feffit_model_text("cu_3shell")).expect("write model");
+    let v = json_ok(&args("info", &model, &["--json"]));
+    assert_eq!(v["modality"], "fit_model");
+    assert_eq!(v["paths"], 3);
+}

@@ -60,12 +60,12 @@ fn every_cif_loads_like_pymatgen() {
         }
         let l = &c["lattice"];
         for (name, v) in [
-            ("a", s.lattice.a),
-            ("b", s.lattice.b),
-            ("c", s.lattice.c),
-            ("alpha", s.lattice.alpha),
-            ("beta", s.lattice.beta),
-            ("gamma", s.lattice.gamma),
+            ("a", s.lattice.a_ang),
+            ("b", s.lattice.b_ang),
+            ("c", s.lattice.c_ang),
+            ("alpha", s.lattice.alpha_deg),
+            ("beta", s.lattice.beta_deg),
+            ("gamma", s.lattice.gamma_deg),
             ("volume", s.lattice.volume_ang3()),
         ] {
             let want = l[name].as_f64().expect("lattice");
@@ -158,7 +158,7 @@ fn neighbour_shells_match_pymatgen() {
                         .sum();
                     let mine: usize = ours
                         .iter()
-                        .filter(|sh| sh.element == e && sh.r < cut)
+                        .filter(|sh| sh.element == e && sh.r_ang < cut)
                         .map(|sh| sh.n)
                         .sum();
                     assert_eq!(

@@ -191,9 +191,9 @@ fn peak_search_finds_quartz_lines_and_skips_amorphous_bumps() {
         20.86, 26.64, 36.54, 39.47, 40.29, 42.45, 45.79, 50.14, 59.96,
     ] {
         assert!(
-            found.iter().any(|p| (p.two_theta - t).abs() < 0.12),
+            found.iter().any(|p| (p.two_theta_deg - t).abs() < 0.12),
             "quartz line at {t}° missing: {:?}",
-            found.iter().map(|p| p.two_theta).collect::<Vec<_>>()
+            found.iter().map(|p| p.two_theta_deg).collect::<Vec<_>>()
         );
     }
     let d = read_pattern(&data("xrd/bruker_raw/D5000_2.RAW")).expect("D5000_2");
@@ -224,7 +224,7 @@ fn sonneveld_visser_background_follows_quartz_between_peaks() {
         20.86, 26.64, 36.54, 39.47, 40.29, 42.45, 45.79, 50.14, 59.96,
     ] {
         assert!(
-            found.iter().any(|p| (p.two_theta - t).abs() < 0.12),
+            found.iter().any(|p| (p.two_theta_deg - t).abs() < 0.12),
             "quartz line at {t}° missing"
         );
     }

@@ -44,7 +44,7 @@ fn check(case: &Value, dw: DebyeWaller, strict: bool) -> Result<usize, String> {
         }
         let m = ours
             .iter()
-            .filter(|q| (q.two_theta - tt).abs() <= 0.01)
+            .filter(|q| (q.two_theta_deg - tt).abs() <= 0.01)
             .min_by(|a, b| {
                 (a.intensity - inten)
                     .abs()
@@ -59,8 +59,8 @@ fn check(case: &Value, dw: DebyeWaller, strict: bool) -> Result<usize, String> {
         }
         if strict {
             // Same position, d, intensity and hkl families (as sets).
-            if (m.two_theta - tt).abs() > 1e-5
-                || (m.d - p["d"].as_f64().unwrap_or(f64::NAN)).abs() > 1e-5
+            if (m.two_theta_deg - tt).abs() > 1e-5
+                || (m.d_ang - p["d"].as_f64().unwrap_or(f64::NAN)).abs() > 1e-5
                 || (m.intensity - inten).abs() > 1e-4
             {
                 return Err(format!("{file}: {tt}° differs: {m:?} vs {p}"));

@@ -304,7 +304,8 @@ impl CartoApp {
     /// its active pattern); the rest is returned.
     fn take_cifs(&mut self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
         let (cifs, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
-            p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cif"))
+            p.is_file()
+                && crate::io::route_path(p, &Default::default()) == crate::io::FileKind::Structure
         });
         if !cifs.is_empty() {
             self.xrd.add_cifs(&cifs, &mut self.log);
@@ -1510,24 +1511,7 @@ impl CartoApp {
 
 /// "ln(I0/It) from columns i0 / it": a recipe with the file's labels.
 fn describe_recipe(x: &crate::io::XasSpectrum) -> String {
-    use crate::io::MuRecipe;
-    let l = |i: &usize| {
-        x.table
-            .labels
-            .get(*i)
-            .cloned()
-            .unwrap_or_else(|| format!("col{}", i + 1))
-    };
-    match &x.recipe {
-        MuRecipe::Transmission { i0, it } => format!("ln({}/{})", l(i0), l(it)),
-        MuRecipe::Fluorescence { i_f, i0 } => format!(
-            "({})/{}",
-            i_f.iter().map(l).collect::<Vec<_>>().join(" + "),
-            l(i0)
-        ),
-        MuRecipe::Reference { it, iref } => format!("ln({}/{})", l(it), l(iref)),
-        MuRecipe::Column { mu } => format!("column {}", l(mu)),
-    }
+    x.recipe.formula(&x.table.labels)
 }
 
 fn on_path(program: &str) -> bool {

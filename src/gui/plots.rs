@@ -143,12 +143,12 @@ impl Default for PlotOptions {
     }
 }
 
-/// χ(q) of one processed spectrum: its χ(R) back-transformed with `p`
-/// (Larch `xftr`), kept to q ≤ the end of its χ(k) as Larch's
-/// `plot_chiq` shows it.
+/// χ(q) of one processed spectrum ([`crate::xas::process::chi_q`]).
 pub fn chi_q(r: &Processed, p: &RParams) -> Result<ChiQ, String> {
-    let qmax = r.k_inv_ang.last().copied().unwrap_or(0.0);
-    crate::xas::fourier::chi_q(&r.chir, qmax, p).map_err(|e| format!("back-transform: {e}"))
+    crate::xas::process::chi_q(r, p).map_err(|e| match e.xas_error() {
+        Some(e) => format!("back-transform: {e}"),
+        None => e.to_string(),
+    })
 }
 
 /// kⁿ·χ(k) with the spectrum's FT k-weight.

@@ -2,79 +2,28 @@
 //! Items hold their input data, their parameters and the last result; the
 //! physics is carto::xas, called through [`process`].
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
 use egui::Color32;
 
-use crate::io::{
-    self, ChiData, Dataset, LoadOptions, MuMode, MuRecipe, XasSpectrum, feff::FeffPath,
-};
+use crate::io::{self, Dataset, LoadOptions, MuMode, MuRecipe, XasSpectrum, feff::FeffPath};
 use crate::session::sha256_hex;
-use crate::xas::edit::{Edit, apply_edits};
-use crate::xas::{self, Autobk, ChainParams, ChiR, FtParams, PreEdge};
+use crate::xas::edit::Edit;
+use crate::xas::{self, ChainParams};
 
-/// What a spectrum item starts from.
-#[derive(Debug)]
-pub enum Input {
-    /// μ(E): the whole chain pre_edge → autobk → xftf runs.
-    Mu(XasSpectrum),
-    /// χ(k) read from a file: only xftf runs.
-    Chi(ChiData),
-}
+pub use crate::xas::process::{Processed, XasInput as Input};
 
-/// The result of processing one spectrum with its parameters.
-#[derive(Debug, Clone, Default)]
-pub struct Processed {
-    /// None for χ(k) inputs.
-    pub pre: Option<PreEdge>,
-    pub bkg: Option<Autobk>,
-    pub k_inv_ang: Vec<f64>,
-    pub chi: Vec<f64>,
-    pub chir: ChiR,
-    /// The FT parameters actually used (kmax limited to the data's end).
-    pub ft: FtParams,
-}
-
-/// Run the chain for one input; errors are readable text naming the step.
-/// A panic inside the core is caught and reported the same way: the GUI
-/// must survive any file and any parameter a person can type.
+/// Run the core pipeline for one (edited) input; errors are readable text
+/// naming the step. A panic inside the core is caught and reported the same
+/// way: the GUI must survive any file and any parameter a person can type.
 pub fn process(input: &Input, p: &ChainParams) -> Result<Processed, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_inner(input, p)))
-        .unwrap_or_else(|_| Err("internal error while processing (please report)".into()))
-}
-
-fn process_inner(input: &Input, p: &ChainParams) -> Result<Processed, String> {
-    let (pre, bkg, k, chi) = match input {
-        Input::Mu(s) => {
-            let pre = xas::pre_edge(&s.energy_ev, &s.mu, &p.pre_edge)
-                .map_err(|e| format!("pre-edge: {e}"))?;
-            let bkg = xas::autobk(&s.energy_ev, &s.mu, &p.autobk, Some(&pre))
-                .map_err(|e| format!("AUTOBK: {e}"))?;
-            let (k, chi) = (bkg.k_inv_ang.clone(), bkg.chi.clone());
-            (Some(pre), Some(bkg), k, chi)
-        }
-        Input::Chi(c) => (None, None, c.k_inv_ang.clone(), c.chi.clone()),
-    };
-    let mut ft = p.ft.clone();
-    let kend_inv_ang = k.last().copied().unwrap_or(0.0);
-    if ft.kmin >= kend_inv_ang {
-        return Err(format!(
-            "Fourier transform: kmin {} Å⁻¹ is beyond the end of χ(k) ({kend_inv_ang:.2} Å⁻¹)",
-            ft.kmin
-        ));
-    }
-    ft.kmax = ft.kmax.min(kend_inv_ang);
-    let chir = xas::xftf(&k, &chi, &ft).map_err(|e| format!("Fourier transform: {e}"))?;
-    Ok(Processed {
-        pre,
-        bkg,
-        k_inv_ang: k,
-        chi,
-        chir,
-        ft,
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        xas::process::run(input, &[], p, None).map_err(|e| e.to_string())
+    }))
+    .unwrap_or_else(|_| Err("internal error while processing (please report)".into()))
 }
 
 /// Revisions are unique across the whole run (not per spectrum), so a
@@ -89,30 +38,10 @@ pub fn next_rev() -> u64 {
 /// `raw` with the journal `edits` applied (`raw` itself, shared, when there
 /// are none). Only μ(E) can be edited.
 pub fn edited_input(raw: &Arc<Input>, edits: &[Edit]) -> Result<Arc<Input>, String> {
-    if edits.is_empty() {
-        return Ok(raw.clone());
+    match xas::process::edit(raw, edits).map_err(|e| e.to_string())? {
+        Cow::Borrowed(_) => Ok(raw.clone()),
+        Cow::Owned(input) => Ok(Arc::new(input)),
     }
-    let Input::Mu(s) = raw.as_ref() else {
-        return Err("only μ(E) spectra can be deglitched, aligned or rebinned".into());
-    };
-    let (energy_ev, mu) = apply_edits(&s.energy_ev, &s.mu, edits).map_err(|e| e.to_string())?;
-    // The column table no longer matches the edited points: keep its
-    // labels and header, not its columns.
-    let table = io::ColumnTable {
-        labels: s.table.labels.clone(),
-        header: s.table.header.clone(),
-        metadata: s.table.metadata.clone(),
-        ..Default::default()
-    };
-    Ok(Arc::new(Input::Mu(XasSpectrum {
-        name: s.name.clone(),
-        energy_ev,
-        mu,
-        energy_column: s.energy_column,
-        energy_unit: s.energy_unit,
-        recipe: s.recipe.clone(),
-        table,
-    })))
 }
 
 /// `raw` with μ(E) derived again from its columns by `recipe` (the

@@ -14,10 +14,14 @@ pub mod columns;
 pub mod detect;
 pub(crate) mod fastnum;
 pub mod feff;
+pub mod open;
 pub mod xdi;
 pub mod xrd;
 
 pub use detect::{FileFormat, detect_format, load, load_bytes, load_bytes_group, load_group};
+pub use open::{
+    FileKind, OpenError, Opened, is_feff_path_name, open, open_bytes, route, route_path,
+};
 
 /// A located parse error: which file, which line (1-based) and which field
 /// went wrong, and why. Every reader returns this instead of panicking.
@@ -139,6 +143,37 @@ impl MuRecipe {
     /// μ is not finite (zero or negative counter).
     pub fn build(&self, table: &ColumnTable, file: &str) -> Result<Vec<f64>, ParseError> {
         beamline::build_mu(table, file, self)
+    }
+
+    /// The formula on the table's column labels: `ln(I0/It)`,
+    /// `(If1+If2)/I0`, `column mu` (a column without a label is `colN`).
+    pub fn formula(&self, labels: &[String]) -> String {
+        let l = |i: &usize| {
+            labels
+                .get(*i)
+                .cloned()
+                .unwrap_or_else(|| format!("col{}", i + 1))
+        };
+        match self {
+            MuRecipe::Transmission { i0, it } => format!("ln({}/{})", l(i0), l(it)),
+            MuRecipe::Fluorescence { i_f, i0 } => format!(
+                "({})/{}",
+                i_f.iter().map(l).collect::<Vec<_>>().join("+"),
+                l(i0)
+            ),
+            MuRecipe::Reference { it, iref } => format!("ln({}/{})", l(it), l(iref)),
+            MuRecipe::Column { mu } => format!("column {}", l(mu)),
+        }
+    }
+
+    /// The kind and the formula: `transmission ln(I0/It)`.
+    pub fn describe(&self, labels: &[String]) -> String {
+        match self {
+            MuRecipe::Column { .. } => self.formula(labels),
+            MuRecipe::Transmission { .. } => format!("transmission {}", self.formula(labels)),
+            MuRecipe::Fluorescence { .. } => format!("fluorescence {}", self.formula(labels)),
+            MuRecipe::Reference { .. } => format!("reference {}", self.formula(labels)),
+        }
     }
 }
 

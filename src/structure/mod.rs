@@ -18,15 +18,21 @@ use symop::SymOp;
 /// Sites closer than this (Å) after symmetry expansion are one site.
 pub const MERGE_TOL_ANG: f64 = 0.01;
 
-/// Unit cell parameters (Å, degrees).
+/// Unit cell parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Lattice {
-    pub a: f64,
-    pub b: f64,
-    pub c: f64,
-    pub alpha: f64,
-    pub beta: f64,
-    pub gamma: f64,
+    #[serde(rename = "a")]
+    pub a_ang: f64,
+    #[serde(rename = "b")]
+    pub b_ang: f64,
+    #[serde(rename = "c")]
+    pub c_ang: f64,
+    #[serde(rename = "alpha")]
+    pub alpha_deg: f64,
+    #[serde(rename = "beta")]
+    pub beta_deg: f64,
+    #[serde(rename = "gamma")]
+    pub gamma_deg: f64,
 }
 
 impl Lattice {
@@ -34,18 +40,18 @@ impl Lattice {
     /// every number Carto reports is independent of the orientation).
     pub fn matrix(&self) -> [[f64; 3]; 3] {
         let (ca, cb, cg) = (
-            self.alpha.to_radians().cos(),
-            self.beta.to_radians().cos(),
-            self.gamma.to_radians().cos(),
+            self.alpha_deg.to_radians().cos(),
+            self.beta_deg.to_radians().cos(),
+            self.gamma_deg.to_radians().cos(),
         );
-        let sg = self.gamma.to_radians().sin();
+        let sg = self.gamma_deg.to_radians().sin();
         let cx = cb;
         let cy = (ca - cb * cg) / sg;
         let cz = (1.0 - cx * cx - cy * cy).max(0.0).sqrt();
         [
-            [self.a, 0.0, 0.0],
-            [self.b * cg, self.b * sg, 0.0],
-            [self.c * cx, self.c * cy, self.c * cz],
+            [self.a_ang, 0.0, 0.0],
+            [self.b_ang * cg, self.b_ang * sg, 0.0],
+            [self.c_ang * cx, self.c_ang * cy, self.c_ang * cz],
         ]
     }
 
@@ -72,16 +78,16 @@ impl Lattice {
     }
 
     fn valid(&self) -> Result<(), String> {
-        for (n, v) in [("a", self.a), ("b", self.b), ("c", self.c)] {
+        for (n, v) in [("a", self.a_ang), ("b", self.b_ang), ("c", self.c_ang)] {
             // No real crystal has a cell edge below 1 Å or above 1000 Å.
             if !(v > 1.0 && v < 1000.0) {
                 return Err(format!("_cell_length_{n} = {v} Å is not a cell length"));
             }
         }
         for (n, v) in [
-            ("alpha", self.alpha),
-            ("beta", self.beta),
-            ("gamma", self.gamma),
+            ("alpha", self.alpha_deg),
+            ("beta", self.beta_deg),
+            ("gamma", self.gamma_deg),
         ] {
             if !(v > 0.0 && v < 180.0) {
                 return Err(format!("_cell_angle_{n} = {v}° is not an angle"));
@@ -416,12 +422,12 @@ fn periodic_distance(lat: &Lattice, a: [f64; 3], b: [f64; 3]) -> f64 {
 
 fn structure_from_block(b: &CifBlock) -> Result<Structure, BlockError> {
     let lattice = Lattice {
-        a: number(b, "_cell_length_a")?,
-        b: number(b, "_cell_length_b")?,
-        c: number(b, "_cell_length_c")?,
-        alpha: number(b, "_cell_angle_alpha")?,
-        beta: number(b, "_cell_angle_beta")?,
-        gamma: number(b, "_cell_angle_gamma")?,
+        a_ang: number(b, "_cell_length_a")?,
+        b_ang: number(b, "_cell_length_b")?,
+        c_ang: number(b, "_cell_length_c")?,
+        alpha_deg: number(b, "_cell_angle_alpha")?,
+        beta_deg: number(b, "_cell_angle_beta")?,
+        gamma_deg: number(b, "_cell_angle_gamma")?,
     };
     lattice
         .valid()
@@ -432,7 +438,7 @@ fn structure_from_block(b: &CifBlock) -> Result<Structure, BlockError> {
     let mut warnings = Vec::new();
     // Spatial bins (fractional) for fast duplicate lookup.
     let nb = |len: f64| ((len / 1.0).floor() as i64).clamp(1, 64);
-    let bins = [nb(lattice.a), nb(lattice.b), nb(lattice.c)];
+    let bins = [nb(lattice.a_ang), nb(lattice.b_ang), nb(lattice.c_ang)];
     let key = |f: [f64; 3]| -> [i64; 3] {
         std::array::from_fn(|i| ((f[i] * bins[i] as f64).floor() as i64).rem_euclid(bins[i]))
     };
@@ -631,7 +637,8 @@ pub fn spacegroup(s: &Structure, symprec: f64) -> Result<SpaceGroupInfo, String>
 /// One neighbour shell: distance, count, element.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Shell {
-    pub r: f64,
+    #[serde(rename = "r")]
+    pub r_ang: f64,
     pub n: usize,
     pub element: &'static str,
 }
@@ -676,18 +683,18 @@ pub fn shells(s: &Structure, center: usize, rmax_ang: f64) -> Vec<Shell> {
         match out
             .iter_mut()
             .rev()
-            .take_while(|sh| r - sh.r < 0.01)
+            .take_while(|sh| r - sh.r_ang < 0.01)
             .find(|sh| sh.element == el)
         {
             Some(sh) => sh.n += 1,
             None => out.push(Shell {
-                r,
+                r_ang: r,
                 n: 1,
                 element: el,
             }),
         }
     }
-    out.sort_by(|a, b| a.r.total_cmp(&b.r).then(a.element.cmp(b.element)));
+    out.sort_by(|a, b| a.r_ang.total_cmp(&b.r_ang).then(a.element.cmp(b.element)));
     out
 }
 

@@ -3,12 +3,14 @@
 
 pub mod align;
 pub mod autobk;
+pub mod correct;
 pub mod deglitch;
 pub mod edit;
 pub mod fourier;
 pub mod merge;
 mod ops_util;
 pub mod pre_edge;
+pub mod process;
 pub mod rebin;
 
 pub use autobk::{Autobk, AutobkParams, autobk};
@@ -61,11 +63,13 @@ pub struct ChainResult {
     pub chir: ChiR,
 }
 
-/// Run pre_edge → autobk → xftf on one μ(E) spectrum. The FT's kmax is
-/// limited to the end of χ(k) (Carto's CLI default "12 or the data's end").
+/// Run pre_edge → autobk → xftf on one μ(E) spectrum given as arrays (the
+/// benchmarks and fuzz targets; [`process::run`] is the pipeline with edits,
+/// χ(k) input and errors tagged by step). The FT's kmax is limited to the
+/// end of χ(k).
 pub fn process(energy_ev: &[f64], mu: &[f64], p: &ChainParams) -> Result<ChainResult, XasError> {
-    let pre = pre_edge(energy_ev, mu, &p.pre_edge)?;
-    let bkg = autobk(energy_ev, mu, &p.autobk, Some(&pre))?;
+    let (pre, bkg) =
+        process::mu_to_chi(energy_ev, mu, p).map_err(process::ProcessError::into_xas_error)?;
     let mut ft = p.ft.clone();
     let kend = bkg.k_inv_ang.last().copied().unwrap_or(0.0);
     if ft.kmax > kend {

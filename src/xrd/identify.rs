@@ -21,7 +21,8 @@ pub struct Candidate {
     pub id: String,
     pub name: String,
     pub formula: String,
-    /// (g, Σ|F|² of the reflections at g), ascending g.
+    /// (g = 1/d in Å⁻¹, Σ|F|² in electrons² of the reflections at g),
+    /// ascending g; wavelength-free so one library serves every pattern.
     pub lines: Vec<(f64, f64)>,
 }
 
@@ -53,7 +54,7 @@ impl Candidate {
 /// A measured pattern prepared for ranking.
 #[derive(Debug, Clone)]
 pub struct PreparedPattern {
-    pub two_theta: Vec<f64>,
+    pub two_theta_deg: Vec<f64>,
     /// Background-subtracted, clipped at zero.
     pub net: Vec<f64>,
     /// `net` smoothed by the Gaussian kernel.
@@ -136,9 +137,9 @@ pub fn prepare(
     let strongest = peaks0.iter().max_by(|a, b| a.height.total_cmp(&b.height));
     let fwhm = strongest
         .and_then(|p| {
-            super::peaks::fit_peak(two_theta, y, None, p.two_theta, 8.0 * step.max(0.005)).ok()
+            super::peaks::fit_peak(two_theta, y, None, p.two_theta_deg, 8.0 * step.max(0.005)).ok()
         })
-        .map(|f| f.fwhm)
+        .map(|f| f.fwhm_deg)
         .filter(|w| w.is_finite() && *w > step && *w < 2.0)
         .unwrap_or(4.0 * step);
     let net = snip((2.5 * fwhm / step).ceil() as usize);
@@ -149,7 +150,7 @@ pub fn prepare(
         return Err(XrdError::NoPeaks);
     }
     Ok(PreparedPattern {
-        two_theta: two_theta[..n].to_vec(),
+        two_theta_deg: two_theta[..n].to_vec(),
         net,
         smoothed,
         net_norm,
@@ -161,8 +162,8 @@ pub fn prepare(
 
 impl PreparedPattern {
     fn at(&self, v: &[f64], x: f64) -> f64 {
-        let n = self.two_theta.len();
-        let (x0, x1) = (self.two_theta[0], self.two_theta[n - 1]);
+        let n = self.two_theta_deg.len();
+        let (x0, x1) = (self.two_theta_deg[0], self.two_theta_deg[n - 1]);
         if x < x0 || x > x1 {
             return 0.0;
         }
@@ -176,7 +177,10 @@ impl PreparedPattern {
     fn lines(&self, c: &Candidate, s: f64, out: &mut Vec<(f64, f64)>) {
         out.clear();
         let lam = self.wavelength_ang;
-        let (lo, hi) = (self.two_theta[0], self.two_theta[self.two_theta.len() - 1]);
+        let (lo, hi) = (
+            self.two_theta_deg[0],
+            self.two_theta_deg[self.two_theta_deg.len() - 1],
+        );
         for &(g, f2) in &c.lines {
             let sin_t = lam * g / s / 2.0;
             if sin_t >= 1.0 {
@@ -202,8 +206,8 @@ impl PreparedPattern {
         if buf.is_empty() {
             return 0.0;
         }
-        let step = (self.two_theta[self.two_theta.len() - 1] - self.two_theta[0])
-            / (self.two_theta.len() - 1) as f64;
+        let step = (self.two_theta_deg[self.two_theta_deg.len() - 1] - self.two_theta_deg[0])
+            / (self.two_theta_deg.len() - 1) as f64;
         let sig = self.fwhm_deg / (8.0 * std::f64::consts::LN_2).sqrt();
         // The kernel in `smoothed` has unit height; the same kernel on a
         // stick of area I has height I/(σ√(2π))·step per point.
@@ -240,7 +244,7 @@ impl PreparedPattern {
     /// Score one candidate: best scale in [1 − max_scale, 1 + max_scale].
     pub fn score(&self, c: &Candidate, max_scale: f64) -> RankedCandidate {
         let mut buf = Vec::new();
-        let hi = self.two_theta[self.two_theta.len() - 1].to_radians() / 2.0;
+        let hi = self.two_theta_deg[self.two_theta_deg.len() - 1].to_radians() / 2.0;
         // A step that moves the highest-angle line by ≤ FWHM/4.
         let ds = (self.fwhm_deg.to_radians() / 4.0 / 2.0 * hi.cos() / hi.sin().max(1e-3))
             .clamp(1e-4, 0.005);
@@ -273,7 +277,7 @@ impl PreparedPattern {
             .iter()
             .filter(|p| {
                 buf.iter().any(|&(x, i)| {
-                    i >= 0.02 * top && (x - p.two_theta).abs() <= 2.0 * self.fwhm_deg
+                    i >= 0.02 * top && (x - p.two_theta_deg).abs() <= 2.0 * self.fwhm_deg
                 })
             })
             .count();

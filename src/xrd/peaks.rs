@@ -125,7 +125,8 @@ pub fn background(
 /// A peak found in a pattern.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FoundPeak {
-    pub two_theta: f64,
+    #[serde(rename = "two_theta")]
+    pub two_theta_deg: f64,
     /// Height above the background.
     pub height: f64,
     pub index: usize,
@@ -204,7 +205,7 @@ pub fn find_peaks(
                 && half_width(i) <= max_fwhm_deg
         })
         .map(|i| FoundPeak {
-            two_theta: two_theta[i],
+            two_theta_deg: two_theta[i],
             height: s[i],
             index: i,
         })
@@ -214,12 +215,12 @@ pub fn find_peaks(
     for c in cand {
         if kept
             .iter()
-            .all(|k| (k.two_theta - c.two_theta).abs() >= min_sep_deg)
+            .all(|k| (k.two_theta_deg - c.two_theta_deg).abs() >= min_sep_deg)
         {
             kept.push(c);
         }
     }
-    kept.sort_by(|a, b| a.two_theta.total_cmp(&b.two_theta));
+    kept.sort_by(|a, b| a.two_theta_deg.total_cmp(&b.two_theta_deg));
     kept
 }
 
@@ -257,10 +258,14 @@ pub fn search(
 /// A fitted pseudo-Voigt peak (value and standard error).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PeakFit {
-    pub center: f64,
-    pub center_err: f64,
-    pub fwhm: f64,
-    pub fwhm_err: f64,
+    #[serde(rename = "center")]
+    pub center_deg: f64,
+    #[serde(rename = "center_err")]
+    pub center_err_deg: f64,
+    #[serde(rename = "fwhm")]
+    pub fwhm_deg: f64,
+    #[serde(rename = "fwhm_err")]
+    pub fwhm_err_deg: f64,
     pub eta: f64,
     pub eta_err: f64,
     pub area: f64,
@@ -365,10 +370,10 @@ pub fn fit_peak(
     let e = res.stderr.clone().unwrap_or_else(|| vec![f64::NAN; 6]);
     let chi2: f64 = res.residual.iter().map(|r| r * r).sum();
     Ok(PeakFit {
-        center: center_guess + v[0],
-        center_err: e[0],
-        fwhm: v[1],
-        fwhm_err: e[1],
+        center_deg: center_guess + v[0],
+        center_err_deg: e[0],
+        fwhm_deg: v[1],
+        fwhm_err_deg: e[1],
         eta: v[2],
         eta_err: e[2],
         area: v[3],
@@ -448,7 +453,7 @@ mod tests {
         }
         let net: Vec<f64> = y.iter().zip(&bkg).map(|(a, b)| a - b).collect();
         let found = find_peaks(&x, &net, 2, 6.0, 0.02, 0.3, 1.0);
-        let pos: Vec<f64> = found.iter().map(|p| p.two_theta).collect();
+        let pos: Vec<f64> = found.iter().map(|p| p.two_theta_deg).collect();
         assert_eq!(found.len(), 2, "{pos:?}");
         assert!(
             (pos[0] - 30.0).abs() < 0.05 && (pos[1] - 45.3).abs() < 0.05,
@@ -456,10 +461,16 @@ mod tests {
         );
         let sig: Vec<f64> = y.iter().map(|v| v.max(1.0).sqrt()).collect();
         let f = fit_peak(&x, &y, Some(&sig), pos[0], 1.5).expect("fit");
-        assert!((f.center - 30.0).abs() < 3.0 * f.center_err + 1e-3, "{f:?}");
-        assert!((f.fwhm - 0.15).abs() < 3.0 * f.fwhm_err + 2e-3, "{f:?}");
+        assert!(
+            (f.center_deg - 30.0).abs() < 3.0 * f.center_err_deg + 1e-3,
+            "{f:?}"
+        );
+        assert!(
+            (f.fwhm_deg - 0.15).abs() < 3.0 * f.fwhm_err_deg + 2e-3,
+            "{f:?}"
+        );
         assert!((f.area - 5000.0).abs() < 0.05 * 5000.0, "{f:?}");
-        assert!(f.center_err > 0.0 && f.center_err < 0.01, "{f:?}");
+        assert!(f.center_err_deg > 0.0 && f.center_err_deg < 0.01, "{f:?}");
         assert!(f.chi2_reduced < 3.0, "{f:?}");
         assert!(fit_peak(&x, &y, None, 5.0, 0.1).is_err());
     }

@@ -11,10 +11,13 @@ use crate::numeric::lineshape::pseudo_voigt;
 /// Peak-shape parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ProfileParams {
-    /// Caglioti U, V, W (deg²): FWHM² = U·tan²θ + V·tanθ + W.
-    pub u: f64,
-    pub v: f64,
-    pub w: f64,
+    /// Caglioti U, V, W: FWHM² = U·tan²θ + V·tanθ + W.
+    #[serde(rename = "u")]
+    pub u_deg2: f64,
+    #[serde(rename = "v")]
+    pub v_deg2: f64,
+    #[serde(rename = "w")]
+    pub w_deg2: f64,
     /// Lorentzian fraction of the pseudo-Voigt (0 = Gaussian, 1 = Lorentzian).
     pub eta: f64,
     /// Grid step (°2θ).
@@ -25,9 +28,9 @@ impl Default for ProfileParams {
     /// A typical laboratory Bragg–Brentano instrument (FWHM ≈ 0.07° at 30°).
     fn default() -> Self {
         ProfileParams {
-            u: 0.01,
-            v: -0.005,
-            w: 0.005,
+            u_deg2: 0.01,
+            v_deg2: -0.005,
+            w_deg2: 0.005,
             eta: 0.5,
             step_deg: 0.02,
         }
@@ -53,7 +56,9 @@ pub fn k_alpha_doublet(name: &str) -> Option<(f64, f64, f64)> {
 /// Caglioti, Paoletti & Ricci, Nucl. Instrum. 3 (1958) 223: FWHM (°) at 2θ.
 pub fn caglioti_fwhm_deg(p: &ProfileParams, two_theta_deg: f64) -> f64 {
     let t = (two_theta_deg.to_radians() / 2.0).tan();
-    (p.u * t * t + p.v * t + p.w).max(1e-8).sqrt()
+    (p.u_deg2 * t * t + p.v_deg2 * t + p.w_deg2)
+        .max(1e-8)
+        .sqrt()
 }
 
 /// A broadened pattern on a regular 2θ grid; each stick's area is its
@@ -72,7 +77,7 @@ pub fn broaden(
     if !(0.0..=1.0).contains(&p.eta) {
         return Err(XrdError::BadEta(p.eta));
     }
-    if ![p.u, p.v, p.w].iter().all(|x| x.is_finite()) || p.w <= 0.0 {
+    if ![p.u_deg2, p.v_deg2, p.w_deg2].iter().all(|x| x.is_finite()) || p.w_deg2 <= 0.0 {
         return Err(XrdError::BadCaglioti);
     }
     if two_theta_max_deg.is_nan() || two_theta_max_deg <= two_theta_min_deg {
@@ -91,13 +96,13 @@ pub fn broaden(
         match doublet {
             Some((l1, l2, r)) => {
                 for (lam, w) in [(l1, 1.0 / (1.0 + r)), (l2, r / (1.0 + r))] {
-                    let s = lam / (2.0 * pk.d);
+                    let s = lam / (2.0 * pk.d_ang);
                     if s < 1.0 {
                         lines.push((2.0 * s.asin().to_degrees(), pk.intensity * w));
                     }
                 }
             }
-            None => lines.push((pk.two_theta, pk.intensity)),
+            None => lines.push((pk.two_theta_deg, pk.intensity)),
         }
     }
     for (c, area) in lines {
@@ -124,9 +129,9 @@ mod tests {
 
     fn stick(two_theta: f64, d: f64) -> Peak {
         Peak {
-            two_theta,
+            two_theta_deg: two_theta,
             intensity: 100.0,
-            d,
+            d_ang: d,
             hkls: vec![vec![1, 1, 1]],
             multiplicity: vec![8],
         }

@@ -19,7 +19,7 @@ pub struct Reference {
     pub id: String,
     pub name: String,
     pub rir: f64,
-    pub two_theta: Vec<f64>,
+    pub two_theta_deg: Vec<f64>,
     pub intensity: Vec<f64>,
 }
 
@@ -64,7 +64,8 @@ pub struct QuantResult {
     pub sample_shift_deg: f64,
     /// Weighted-profile R factor of the fit (%).
     pub rwp_percent: f64,
-    pub two_theta: Vec<f64>,
+    #[serde(rename = "two_theta")]
+    pub two_theta_deg: Vec<f64>,
     pub measured: Vec<f64>,
     pub fitted: Vec<f64>,
     /// Each phase's contribution (same order as `phases`).
@@ -124,11 +125,11 @@ pub fn quantify(
     // The fitted range: where every reference has data.
     let lo = refs
         .iter()
-        .filter_map(|r| r.two_theta.first())
+        .filter_map(|r| r.two_theta_deg.first())
         .fold(f64::NEG_INFINITY, |a, &b| a.max(b));
     let hi = refs
         .iter()
-        .filter_map(|r| r.two_theta.last())
+        .filter_map(|r| r.two_theta_deg.last())
         .fold(f64::INFINITY, |a, &b| a.min(b));
     let m = o.max_shift_deg.abs() + o.align_deg.abs();
     let keep: Vec<usize> = (0..n)
@@ -150,7 +151,7 @@ pub fn quantify(
         && o.align_deg > 0.0
     {
         let s = refs.get(si).ok_or(XrdError::StandardIndex)?;
-        let std_y = resample(&s.two_theta, &s.intensity, &x, 0.0);
+        let std_y = resample(&s.two_theta_deg, &s.intensity, &x, 0.0);
         let steps = 60;
         let mut best = (f64::NEG_INFINITY, 0.0);
         for k in -steps..=steps {
@@ -168,7 +169,7 @@ pub fn quantify(
     let mut shifts = vec![0.0; refs.len()];
     let mut cols: Vec<Vec<f64>> = refs
         .iter()
-        .map(|r| resample(&r.two_theta, &r.intensity, &x, 0.0))
+        .map(|r| resample(&r.two_theta_deg, &r.intensity, &x, 0.0))
         .collect();
     // Rows weighted by 1/√y (counting statistics): the fit minimises Rwp,
     // powdR's default objective.
@@ -200,7 +201,7 @@ pub fn quantify(
                 let mut best = (f64::INFINITY, shifts[k], cols[k].clone());
                 for step in -5..=5 {
                     let d = o.max_shift_deg * step as f64 / 5.0;
-                    let col = resample(&refs[k].two_theta, &refs[k].intensity, &x, d);
+                    let col = resample(&refs[k].two_theta_deg, &refs[k].intensity, &x, d);
                     let r: f64 = (0..x.len())
                         .map(|i| ((yy[i] - others[i] - c[k] * col[i]) * sw[i]).powi(2))
                         .sum();
@@ -283,7 +284,7 @@ pub fn quantify(
         phases,
         sample_shift_deg: sample_shift,
         rwp_percent: rwp,
-        two_theta: x,
+        two_theta_deg: x,
         measured: yy,
         fitted,
         contributions,
@@ -354,7 +355,7 @@ pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, XrdError> {
             id: id.to_string(),
             name: at(cn).to_string(),
             rir,
-            two_theta: p.two_theta_deg,
+            two_theta_deg: p.two_theta_deg,
             intensity: p.intensity,
         });
     }

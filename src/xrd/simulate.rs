@@ -96,11 +96,13 @@ impl Default for XrdOptions {
 /// One powder peak (reflections at the same 2θ merged).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Peak {
-    pub two_theta: f64,
+    #[serde(rename = "two_theta")]
+    pub two_theta_deg: f64,
     /// Scaled so the strongest peak is 100.
     pub intensity: f64,
-    /// d-spacing (Å).
-    pub d: f64,
+    /// d-spacing.
+    #[serde(rename = "d")]
+    pub d_ang: f64,
     /// One representative per family (4 indices on hexagonal cells).
     pub hkls: Vec<Vec<i32>>,
     /// Reflections in each family, Friedel mates included.
@@ -125,8 +127,8 @@ pub fn form_factor(z: u32, coef: &[[f64; 2]; 4], s2: f64) -> f64 {
 /// pymatgen's `Lattice.is_hexagonal` (5° and 0.01 Å tolerances).
 fn is_hexagonal(s: &Structure) -> bool {
     let l = &s.lattice;
-    let angles = [l.alpha, l.beta, l.gamma];
-    let lengths = [l.a, l.b, l.c];
+    let angles = [l.alpha_deg, l.beta_deg, l.gamma_deg];
+    let lengths = [l.a_ang, l.b_ang, l.c_ang];
     let right: Vec<usize> = (0..3).filter(|&i| (angles[i] - 90.0).abs() < 5.0).collect();
     let hex = (0..3)
         .filter(|&i| (angles[i] - 60.0).abs() < 5.0 || (angles[i] - 120.0).abs() < 5.0)
@@ -136,8 +138,8 @@ fn is_hexagonal(s: &Structure) -> bool {
 
 struct Reflection {
     hkl: [i32; 3],
-    g: f64,
-    two_theta: f64,
+    g_inv_ang: f64,
+    two_theta_deg: f64,
     intensity: f64,
 }
 
@@ -172,8 +174,8 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, XrdError> {
             }
             Reflection {
                 hkl,
-                g,
-                two_theta: tt,
+                g_inv_ang: g,
+                two_theta_deg: tt,
                 intensity: 2.0 * f2 * lp,
             }
         })
@@ -182,8 +184,8 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, XrdError> {
     // Merge reflections whose 2θ rounds (half to even) to the same 1e-5°:
     // the key rises with g, so a bin is a run of the sorted reflections.
     struct Acc {
-        two_theta: f64,
-        d: f64,
+        two_theta_deg: f64,
+        d_ang: f64,
         intensity: f64,
         /// Range of `refl` merged here.
         from: usize,
@@ -192,15 +194,15 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, XrdError> {
     let mut peaks: Vec<Acc> = Vec::new();
     let mut last_key = None;
     for (i, r) in refl.iter().enumerate() {
-        let key = (r.two_theta / 1e-5).round_ties_even() as i64;
+        let key = (r.two_theta_deg / 1e-5).round_ties_even() as i64;
         match peaks.last_mut() {
             Some(p) if last_key == Some(key) => {
                 p.intensity += r.intensity;
                 p.to = i + 1;
             }
             _ => peaks.push(Acc {
-                two_theta: r.two_theta,
-                d: 1.0 / r.g,
+                two_theta_deg: r.two_theta_deg,
+                d_ang: 1.0 / r.g_inv_ang,
                 intensity: r.intensity,
                 from: i,
                 to: i + 1,
@@ -218,9 +220,9 @@ pub fn simulate(s: &Structure, o: &XrdOptions) -> Result<Vec<Peak>, XrdError> {
         .map(|p| {
             let (hkls, multiplicity) = families(&refl[p.from..p.to], hex);
             Peak {
-                two_theta: p.two_theta,
+                two_theta_deg: p.two_theta_deg,
                 intensity: p.intensity / imax * 100.0,
-                d: p.d,
+                d_ang: p.d_ang,
                 hkls,
                 multiplicity,
             }
@@ -284,7 +286,11 @@ pub fn structure_factors(
     }
     let rec = s.lattice.reciprocal();
     let lim = |len: f64| (max_r * len).ceil() as i32 + 1;
-    let (hm, km, lm) = (lim(s.lattice.a), lim(s.lattice.b), lim(s.lattice.c));
+    let (hm, km, lm) = (
+        lim(s.lattice.a_ang),
+        lim(s.lattice.b_ang),
+        lim(s.lattice.c_ang),
+    );
     // Flat site list (group by group) and phase tables e^{2πi n x} for
     // n = −max..=max, built by recurrence from e^{2πi x}.
     let mut occ: Vec<f64> = Vec::new();

@@ -21,12 +21,9 @@ const NEW_PARAM_HELP: &str =
     "A new varied parameter, value 0 (set value, bounds, vary or expr in the table)";
 const SLOT_HELP: &str = "A number, an expression of the parameters, or empty for Larch's default";
 
-/// Whether a file is named like a FEFF path (`feffNNNN.dat`, `feff_x.dat`).
+/// Whether a file is named like a FEFF path ([`crate::io::is_feff_path_name`]).
 pub fn is_feff_path_file(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| {
-        let n = n.to_string_lossy().to_ascii_lowercase();
-        n.starts_with("feff") && n.ends_with(".dat") && n != "feff.dat"
-    })
+    crate::io::is_feff_path_name(path)
 }
 
 /// The FEFF path files among `paths`: files as given, folders by the

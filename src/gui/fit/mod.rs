@@ -29,8 +29,7 @@ const REPORT_MIN_CORREL: f64 = 0.1;
 /// Whether a path names a fit model file (opened in the Fit view, not as
 /// a spectrum).
 pub fn is_fit_model(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    crate::io::route_path(path, &Default::default()) == crate::io::FileKind::FitModel
 }
 
 /// What the panel asks the app to do (file dialogs live in the app).

@@ -240,7 +240,7 @@ impl XrdPanel {
         let x = e.pattern.two_theta_deg.clone();
         let y = e.pattern.intensity.clone();
         let sigma = e.pattern.sigma.clone();
-        let centers: Vec<f64> = e.peaks.iter().map(|p| p.two_theta).collect();
+        let centers: Vec<f64> = e.peaks.iter().map(|p| p.two_theta_deg).collect();
         let window = e.fit_window_deg;
         self.fitting = Some(BgTask::spawn(
             format!("fitting {} peaks of {}", centers.len(), e.name),

@@ -30,21 +30,21 @@ impl XrdPanel {
             .enumerate()
             .map(|(i, p)| match e.fits.get(i) {
                 Some(Ok(f)) => PeakRow {
-                    two_theta: f.center,
-                    two_theta_err: Some(f.center_err),
-                    fwhm: Some(f.fwhm),
+                    two_theta: f.center_deg,
+                    two_theta_err: Some(f.center_err_deg),
+                    fwhm: Some(f.fwhm_deg),
                     eta: Some(f.eta),
                     area: Some(f.area),
-                    d: wl.map(|l| d_from_two_theta(f.center, l)),
+                    d: wl.map(|l| d_from_two_theta(f.center_deg, l)),
                     error: None,
                 },
                 other => PeakRow {
-                    two_theta: p.two_theta,
+                    two_theta: p.two_theta_deg,
                     two_theta_err: None,
                     fwhm: None,
                     eta: None,
                     area: None,
-                    d: wl.map(|l| d_from_two_theta(p.two_theta, l)),
+                    d: wl.map(|l| d_from_two_theta(p.two_theta_deg, l)),
                     error: match other {
                         Some(Err(e)) => Some(e.clone()),
                         _ => None,

@@ -153,10 +153,10 @@ impl CifPhase {
         peaks
             .iter()
             .filter_map(|p| {
-                let d = p.d * self.lattice;
+                let d = p.d_ang * self.lattice;
                 two_theta_from_d(d, wl).map(|t| Peak {
-                    two_theta: t,
-                    d,
+                    two_theta_deg: t,
+                    d_ang: d,
                     ..p.clone()
                 })
             })
@@ -176,7 +176,7 @@ impl CifPhase {
         Some(
             self.moved_peaks(wl)
                 .iter()
-                .map(|p| (p.two_theta + self.shift_deg, p.intensity))
+                .map(|p| (p.two_theta_deg + self.shift_deg, p.intensity))
                 .filter(|(t, _)| (lo..=hi).contains(t))
                 .collect(),
         )

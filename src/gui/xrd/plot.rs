@@ -161,7 +161,7 @@ impl XrdPanel {
                     .iter()
                     .filter_map(|p| {
                         let b = e.background.get(p.index).copied().unwrap_or(0.0);
-                        conv(p.two_theta).map(|x| [x, self.y_of(b + p.height)])
+                        conv(p.two_theta_deg).map(|x| [x, self.y_of(b + p.height)])
                     })
                     .collect();
                 out.push(series(
@@ -225,7 +225,11 @@ impl XrdPanel {
         };
         let r = &done.result;
         let zip = |y: &[f64]| -> Vec<[f64; 2]> {
-            r.two_theta.iter().zip(y).map(|(&x, &v)| [x, v]).collect()
+            r.two_theta_deg
+                .iter()
+                .zip(y)
+                .map(|(&x, &v)| [x, v])
+                .collect()
         };
         // The strongest phases each in a band (largest at the bottom), the
         // rest summed into one, so the legend stays readable.
@@ -236,7 +240,7 @@ impl XrdPanel {
                 .total_cmp(&r.phases[i].weight_percent)
         });
         let mut bands: Vec<(String, Vec<f64>, Color32)> = Vec::new();
-        let mut rest = vec![0.0; r.two_theta.len()];
+        let mut rest = vec![0.0; r.two_theta_deg.len()];
         let mut n_rest = 0;
         for (k, &i) in order.iter().enumerate() {
             let ph = &r.phases[i];
@@ -261,7 +265,7 @@ impl XrdPanel {
             ));
         }
         let mut out = Vec::new();
-        let mut below = vec![0.0; r.two_theta.len()];
+        let mut below = vec![0.0; r.two_theta_deg.len()];
         for (name, c, color) in bands {
             let upper: Vec<f64> = below.iter().zip(&c).map(|(a, b)| a + b).collect();
             out.push(XrdSeries {

@@ -104,7 +104,7 @@ impl Quant {
                 phases: r.phases.clone(),
                 sample_shift_deg: r.sample_shift_deg,
                 rwp_percent: r.rwp_percent,
-                two_theta: Vec::new(),
+                two_theta_deg: Vec::new(),
                 measured: Vec::new(),
                 fitted: Vec::new(),
                 contributions: Vec::new(),

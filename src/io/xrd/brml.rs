@@ -6,7 +6,7 @@
 
 use super::xml::{self, Element};
 use super::zip::Zip;
-use super::{XrdPattern, check_pattern, err_at};
+use super::{XrdPattern, err_at};
 use crate::io::{ParseError, parse_f64};
 
 /// The scan member: `Experiment0/RawData0.xml`, else the first `RawData*.xml`.
@@ -120,15 +120,5 @@ pub fn read(bytes: &[u8], file: &str) -> Result<XrdPattern, ParseError> {
             push(key, v);
         }
     }
-    let p = XrdPattern {
-        name: String::new(),
-        two_theta_deg: x,
-        intensity: y,
-        sigma: None,
-        wavelength_ang: lambda,
-        source_format: "brml",
-        metadata,
-    };
-    check_pattern(&p, &inner)?;
-    Ok(p)
+    XrdPattern::checked(&inner, "brml", x, y, None, lambda, metadata)
 }

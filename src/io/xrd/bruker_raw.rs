@@ -7,7 +7,7 @@
 //! numbers are little-endian; counts are float32. A file may hold several
 //! ranges: [`read`] returns the first, [`read_all`] every one.
 
-use super::{XrdPattern, check_pattern};
+use super::XrdPattern;
 use crate::io::ParseError;
 
 /// The RAW version from the magic bytes, or `None` when it is not a RAW.
@@ -153,17 +153,15 @@ pub fn read_all(bytes: &[u8], file: &str) -> Result<Vec<XrdPattern>, ParseError>
             let mut metadata = global.clone();
             metadata.push(kv("range", i + 1));
             metadata.extend(r.meta);
-            let p = XrdPattern {
-                name: String::new(),
+            XrdPattern::checked(
+                file,
+                format,
                 two_theta_deg,
-                intensity: r.counts,
-                sigma: None,
-                wavelength_ang: r.wavelength.filter(|&l| l > 0.0 && l.is_finite()),
-                source_format: format,
+                r.counts,
+                None,
+                r.wavelength.filter(|&l| l > 0.0 && l.is_finite()),
                 metadata,
-            };
-            check_pattern(&p, file)?;
-            Ok(p)
+            )
         })
         .collect()
 }

@@ -7,7 +7,7 @@
 //! (I, σ pairs in 8-character fields) or `STD` (I2 counter count + F6
 //! intensity fields; variance I/ncounters). The first bank is read.
 
-use super::{XrdPattern, check_pattern, err_at};
+use super::{XrdPattern, err_at};
 use crate::io::{ParseError, parse_f64};
 
 /// A line `BANK n …` after the title: a GSAS file.
@@ -160,15 +160,5 @@ pub fn read(text: &str, file: &str) -> Result<XrdPattern, ParseError> {
         return Err(err_at(file, bank_line, "data", "BANK without data rows"));
     }
     let has_sigma = !s.is_empty();
-    let p = XrdPattern {
-        name: String::new(),
-        two_theta_deg: x,
-        intensity: y,
-        sigma: has_sigma.then_some(s),
-        wavelength_ang: None,
-        source_format: "gsas",
-        metadata,
-    };
-    check_pattern(&p, file)?;
-    Ok(p)
+    XrdPattern::checked(file, "gsas", x, y, has_sigma.then_some(s), None, metadata)
 }

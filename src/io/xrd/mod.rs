@@ -47,6 +47,30 @@ pub struct XrdPattern {
 }
 
 impl XrdPattern {
+    /// A reader's pattern after the checks every reader makes
+    /// ([`check_pattern`]); the caller names it after the file.
+    pub(crate) fn checked(
+        file: &str,
+        source_format: &'static str,
+        two_theta_deg: Vec<f64>,
+        intensity: Vec<f64>,
+        sigma: Option<Vec<f64>>,
+        wavelength_ang: Option<f64>,
+        metadata: Vec<(String, String)>,
+    ) -> Result<Self, ParseError> {
+        let p = XrdPattern {
+            name: String::new(),
+            two_theta_deg,
+            intensity,
+            sigma,
+            wavelength_ang,
+            source_format,
+            metadata,
+        };
+        check_pattern(&p, file)?;
+        Ok(p)
+    }
+
     pub fn npts(&self) -> usize {
         self.two_theta_deg.len()
     }

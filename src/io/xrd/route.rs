@@ -1,25 +1,21 @@
-//! Which files open in the XRD view. The extension says what a file may be
-//! and the content decides: instrument formats (Bruker RAW and BRML,
-//! PANalytical XRDML, GSAS, Fit2D `.chi`) by their magic or header, and
-//! plain columns (`.xy`, `.xye`, `.dat`) by a 2θ/pyFAI header, else by
-//! their numbers (a 2θ range inside 0–180° spanning degrees, non-negative
-//! counts). Larch `.chi` χ(k) files, XAS column files in eV (or keV) and
-//! χ(k) columns stay spectra.
+//! Which files are measured powder patterns, by content. The extension
+//! says what a file may be and the content decides: instrument formats
+//! (Bruker RAW and BRML, PANalytical XRDML, GSAS, Fit2D `.chi`) by their
+//! magic or header, and plain columns (`.xy`, `.xye`, `.dat`) by a
+//! 2θ/pyFAI header, else by their numbers (a 2θ range inside 0–180°
+//! spanning degrees, non-negative counts). Larch `.chi` χ(k) files, XAS
+//! column files in eV (or keV) and χ(k) columns stay spectra. The rule for
+//! every kind of file is [`crate::io::route`]; this is its pattern part.
 
 use std::path::Path;
 
 use super::{PatternFormat, detect};
+use crate::io::{FileKind, LoadOptions, route, route_path};
 
-/// Whether the file at `path` opens in the XRD view (reads the file; an
-/// unreadable file is not XRD, and the spectra reader reports it).
+/// Whether the file at `path` is a measured pattern ([`route_path`]; an
+/// unreadable file is not, and the spectra reader reports it).
 pub fn is_xrd_file(path: &Path) -> bool {
-    if !has_xrd_extension(path) {
-        return false;
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => is_xrd_bytes(&bytes, path),
-        Err(_) => false,
-    }
+    route_path(path, &LoadOptions::default()) == FileKind::Pattern
 }
 
 fn ext_of(path: &Path) -> Option<String> {
@@ -48,6 +44,11 @@ pub fn has_xrd_extension(path: &Path) -> bool {
 
 /// [`is_xrd_file`] for bytes already read (`path` gives the extension).
 pub fn is_xrd_bytes(bytes: &[u8], path: &Path) -> bool {
+    route(bytes, path, &LoadOptions::default()) == FileKind::Pattern
+}
+
+/// Whether the content of a file with a pattern extension is a pattern.
+pub(crate) fn pattern_content(bytes: &[u8], path: &Path) -> bool {
     // XDI, Athena and FEFF files are spectra whatever their columns.
     if crate::io::detect_format(bytes) != crate::io::FileFormat::Columns
         && detect(bytes, None) == PatternFormat::Columns

@@ -7,7 +7,7 @@
 //! (`2th_deg`, `2th_rad`, `q_nm^-1`, `q_A^-1`). Q columns are turned into
 //! 2θ with the stated wavelength, so every pattern leaves here on a 2θ axis.
 
-use super::{XrdPattern, check_pattern, err_at, two_theta_from_q};
+use super::{XrdPattern, err_at, two_theta_from_q};
 use crate::io::{ParseError, parse_f64};
 
 /// The radial unit of the first column.
@@ -303,17 +303,15 @@ pub fn read_columns(text: &str, file: &str) -> Result<XrdPattern, ParseError> {
         metadata.push(("x unit in file".to_owned(), unit.name().to_owned()));
     }
     let ncols = rows.ncols;
-    let p = XrdPattern {
-        name: String::new(),
-        two_theta_deg: rows.x,
-        intensity: rows.y,
-        sigma: (ncols == 3).then_some(rows.s),
-        wavelength_ang: wavelength,
-        source_format: if ncols == 3 { "xye" } else { "xy" },
+    XrdPattern::checked(
+        file,
+        if ncols == 3 { "xye" } else { "xy" },
+        rows.x,
+        rows.y,
+        (ncols == 3).then_some(rows.s),
+        wavelength,
         metadata,
-    };
-    check_pattern(&p, file)?;
-    Ok(p)
+    )
 }
 
 /// Fit2D `.chi` header: title, x-axis label, y-axis label, point count,
@@ -390,15 +388,13 @@ pub fn read_chi(text: &str, file: &str) -> Result<XrdPattern, ParseError> {
         metadata.push(("y axis".to_owned(), header(2).to_owned()));
     }
     let ncols = rows.ncols;
-    let p = XrdPattern {
-        name: String::new(),
-        two_theta_deg: rows.x,
-        intensity: rows.y,
-        sigma: (ncols == 3).then_some(rows.s),
-        wavelength_ang: None,
-        source_format: "fit2d_chi",
+    XrdPattern::checked(
+        file,
+        "fit2d_chi",
+        rows.x,
+        rows.y,
+        (ncols == 3).then_some(rows.s),
+        None,
         metadata,
-    };
-    check_pattern(&p, file)?;
-    Ok(p)
+    )
 }

@@ -5,8 +5,8 @@
 //! and later) or `counts` (1.0), optionally scaled by
 //! `beamAttenuationFactors`.
 
+use super::XrdPattern;
 use super::xml::{self, Element};
-use super::{XrdPattern, check_pattern};
 use crate::io::{ParseError, parse_f64};
 
 fn missing(file: &str, el: &Element, what: &str) -> ParseError {
@@ -180,15 +180,5 @@ pub fn read(text: &str, file: &str) -> Result<XrdPattern, ParseError> {
         }
         y.iter_mut().zip(&f).for_each(|(y, f)| *y *= f);
     }
-    let p = XrdPattern {
-        name: String::new(),
-        two_theta_deg: x,
-        intensity: y,
-        sigma: None,
-        wavelength_ang: lambda,
-        source_format: "xrdml",
-        metadata,
-    };
-    check_pattern(&p, file)?;
-    Ok(p)
+    XrdPattern::checked(file, "xrdml", x, y, None, lambda, metadata)
 }

@@ -1,0 +1,341 @@
+//! `carto info FILE`: what a file is (through the one routing rule,
+//! [`carto::io::open`]) and what it holds.
+
+use std::path::Path;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use carto::io::feff::{FeffAtom, FeffPotential};
+use carto::io::{self, Dataset, EnergyUnit, FileFormat, MuRecipe};
+use clap::Args;
+use serde::Serialize;
+
+use super::args::{InputArgs, check_group_option};
+use super::{emit, print_json, print_json_pretty};
+
+/// `carto info --json` for a powder pattern.
+#[derive(Serialize)]
+pub struct PatternInfo<'a> {
+    pub file: String,
+    pub format: &'static str,
+    pub modality: &'static str,
+    pub npts: usize,
+    pub two_theta_range: [f64; 2],
+    pub step_deg: f64,
+    pub wavelength_ang: Option<f64>,
+    pub has_sigma: bool,
+    pub metadata: &'a [(String, String)],
+}
+
+/// One data block of a CIF.
+#[derive(Serialize)]
+pub struct BlockInfo<'a> {
+    pub block: &'a str,
+    pub formula: String,
+    pub nsites: usize,
+}
+
+/// `carto info --json` for a CIF.
+#[derive(Serialize)]
+pub struct StructureInfo<'a> {
+    pub file: &'a str,
+    pub format: &'static str,
+    pub modality: &'static str,
+    pub blocks: Vec<BlockInfo<'a>>,
+}
+
+/// `carto info --json` for a fit model.
+#[derive(Serialize)]
+pub struct ModelInfo<'a> {
+    pub file: &'a str,
+    pub format: &'static str,
+    pub modality: &'static str,
+    pub params: usize,
+    pub datasets: usize,
+    pub paths: usize,
+}
+
+/// A μ recipe with its formula in words (`carto info`, `carto xas`).
+#[derive(Serialize)]
+pub struct RecipeOut<'a> {
+    #[serde(flatten)]
+    pub recipe: &'a MuRecipe,
+    pub text: String,
+}
+
+impl<'a> RecipeOut<'a> {
+    pub fn new(recipe: &'a MuRecipe, labels: &[String]) -> Self {
+        RecipeOut {
+            recipe,
+            text: recipe.describe(labels),
+        }
+    }
+}
+
+/// One group of an Athena project.
+#[derive(Serialize)]
+pub struct GroupInfo<'a> {
+    pub label: &'a str,
+    pub id: &'a str,
+    pub datatype: &'static str,
+    pub npts: usize,
+}
+
+/// A FEFF path file's header.
+#[derive(Serialize)]
+pub struct FeffInfo<'a> {
+    pub reff: f64,
+    pub degen: f64,
+    pub nleg: usize,
+    pub npts: usize,
+    pub geometry: &'a [FeffAtom],
+    pub potentials: &'a [FeffPotential],
+    pub title: &'a [String],
+}
+
+/// What a spectrum file holds, by kind.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum SpectraDetails<'a> {
+    Xas {
+        npts: usize,
+        columns: &'a [String],
+        energy_column: String,
+        energy_unit: EnergyUnit,
+        mu_recipe: RecipeOut<'a>,
+        energy_range_ev: [Option<f64>; 2],
+        metadata: &'a BTreeMap<String, String>,
+    },
+    Chi {
+        npts: usize,
+        columns: &'a [String],
+        metadata: &'a BTreeMap<String, String>,
+    },
+    Athena {
+        groups: Vec<GroupInfo<'a>>,
+        header: &'a [String],
+    },
+    Feff {
+        feff: FeffInfo<'a>,
+    },
+}
+
+/// `carto info --json` for spectra (μ(E), χ(k), Athena, FEFF).
+#[derive(Serialize)]
+pub struct SpectraInfo<'a> {
+    pub file: &'a str,
+    pub format: FileFormat,
+    pub modality: &'static str,
+    #[serde(flatten)]
+    pub details: SpectraDetails<'a>,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `carto info` for a powder pattern.
+fn info_pattern(path: &Path, p: &carto::io::xrd::XrdPattern, as_json: bool) -> Result<()> {
+    let (x, n) = (&p.two_theta_deg, p.npts());
+    let first = x.first().copied().unwrap_or(f64::NAN);
+    let last = x.last().copied().unwrap_or(f64::NAN);
+    let step = if n > 1 {
+        (last - first) / (n - 1) as f64
+    } else {
+        f64::NAN
+    };
+    if as_json {
+        return print_json_pretty(&PatternInfo {
+            file: path.display().to_string(),
+            format: p.source_format,
+            modality: "xrd",
+            npts: n,
+            two_theta_range: [first, last],
+            step_deg: step,
+            wavelength_ang: p.wavelength_ang,
+            has_sigma: p.sigma.is_some(),
+            metadata: &p.metadata,
+        });
+    }
+    let mut out = format!(
+        "{}: {} (xrd)\n  {n} points, 2θ {first:.4} – {last:.4}° (step {step:.5}°)\n  wavelength: {}\n",
+        path.display(),
+        p.source_format,
+        p.wavelength_ang
+            .map_or("not in the file".to_string(), |w| format!("{w} Å"))
+    );
+    for (k, v) in p.metadata.iter().take(12) {
+        out.push_str(&format!("  {k}: {v}\n"));
+    }
+    emit(&out)
+}
+
+/// `carto info` for a CIF: its blocks (`carto structure` gives the rest).
+fn info_structures(file: &str, all: &[carto::structure::Structure], as_json: bool) -> Result<()> {
+    use carto::structure as st;
+    if as_json {
+        let blocks = all
+            .iter()
+            .map(|s| BlockInfo {
+                block: &s.name,
+                formula: st::reduced_formula(s),
+                nsites: s.sites.len(),
+            })
+            .collect();
+        return print_json(&StructureInfo {
+            file,
+            format: "cif",
+            modality: "structure",
+            blocks,
+        });
+    }
+    let mut lines = vec![format!("{file}: CIF (structure)")];
+    for s in all {
+        lines.push(format!(
+            "  block {}: {}, {} sites in the cell",
+            s.name,
+            st::reduced_formula(s),
+            s.sites.len()
+        ));
+    }
+    lines.push(format!(
+        "  (carto structure {file} for the space group and shells)"
+    ));
+    emit(&lines.join("\n"))
+}
+
+/// `carto info` for an EXAFS fit model (`carto fit` runs it).
+fn info_model(file: &str, m: &carto::exafs::FitModel, as_json: bool) -> Result<()> {
+    let npaths: usize = m.datasets.iter().map(|d| d.paths.len()).sum();
+    if as_json {
+        return print_json(&ModelInfo {
+            file,
+            format: "toml",
+            modality: "fit_model",
+            params: m.params.len(),
+            datasets: m.datasets.len(),
+            paths: npaths,
+        });
+    }
+    emit(&format!(
+        "{file}: fit model (TOML)\n  {} parameters, {} dataset(s), {npaths} paths\n  (carto fit {file} runs it)",
+        m.params.len(),
+        m.datasets.len()
+    ))
+}
+
+pub fn run(a: &InfoArgs) -> Result<()> {
+    let path = &a.input.file;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let format = io::detect_format(&bytes);
+    let file = path.display().to_string();
+    let ds = match io::open_bytes(&bytes, path, &a.input.load_options())? {
+        io::Opened::Spectra(ds) => *ds,
+        io::Opened::Pattern(p) => return info_pattern(path, &p, a.json),
+        io::Opened::Structures(s) => return info_structures(&file, &s, a.json),
+        io::Opened::FitModel(m) => return info_model(&file, &m, a.json),
+    };
+    check_group_option(&ds, &a.input, &file)?;
+    let mut lines = vec![format!("{file}: {format:?} ({})", ds.modality())];
+    let details = match &ds {
+        Dataset::Xas(s) => {
+            let label = |i: usize| s.table.labels.get(i).cloned().unwrap_or_default();
+            lines.push(format!(
+                "  {} points, columns: {}",
+                s.energy_ev.len(),
+                s.table.labels.join(", ")
+            ));
+            lines.push(format!(
+                "  energy: column '{}' ({:?})",
+                label(s.energy_column),
+                s.energy_unit
+            ));
+            lines.push(format!("  μ(E): {}", s.recipe.describe(&s.table.labels)));
+            if let (Some(a), Some(b)) = (s.energy_ev.first(), s.energy_ev.last()) {
+                lines.push(format!("  energy range: {a:.2} – {b:.2} eV"));
+            }
+            SpectraDetails::Xas {
+                npts: s.energy_ev.len(),
+                columns: &s.table.labels,
+                energy_column: label(s.energy_column),
+                energy_unit: s.energy_unit,
+                mu_recipe: RecipeOut::new(&s.recipe, &s.table.labels),
+                energy_range_ev: [s.energy_ev.first().copied(), s.energy_ev.last().copied()],
+                metadata: &s.table.metadata,
+            }
+        }
+        Dataset::Chi(c) => {
+            lines.push(format!(
+                "  χ(k): {} points, k up to {:.2} Å⁻¹",
+                c.k_inv_ang.len(),
+                c.k_inv_ang.last().copied().unwrap_or(0.0)
+            ));
+            SpectraDetails::Chi {
+                npts: c.k_inv_ang.len(),
+                columns: &c.table.labels,
+                metadata: &c.table.metadata,
+            }
+        }
+        Dataset::Athena(p) => {
+            let groups: Vec<GroupInfo> = p
+                .groups
+                .iter()
+                .map(|g| GroupInfo {
+                    label: &g.label,
+                    id: &g.id,
+                    datatype: g.datatype(),
+                    npts: g.npts(),
+                })
+                .collect();
+            lines.push(format!("  {} groups", groups.len()));
+            for g in &p.groups {
+                lines.push(format!(
+                    "  - {} [{}] {} points",
+                    g.label,
+                    g.datatype(),
+                    g.npts()
+                ));
+            }
+            SpectraDetails::Athena {
+                groups,
+                header: &p.header,
+            }
+        }
+        Dataset::Feff(f) => {
+            lines.push(format!(
+                "  path: reff {:.4} Å, degen {}, nleg {}, {} k points",
+                f.reff_ang,
+                f.degen,
+                f.nleg,
+                f.k_inv_ang.len()
+            ));
+            SpectraDetails::Feff {
+                feff: FeffInfo {
+                    reff: f.reff_ang,
+                    degen: f.degen,
+                    nleg: f.nleg,
+                    npts: f.k_inv_ang.len(),
+                    geometry: &f.geometry,
+                    potentials: &f.potentials,
+                    title: &f.title,
+                },
+            }
+        }
+    };
+    if a.json {
+        print_json(&SpectraInfo {
+            file: &file,
+            format,
+            modality: ds.modality(),
+            details,
+        })
+    } else {
+        emit(&lines.join("\n"))
+    }
+}
