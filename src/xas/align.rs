@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-use super::ops_util::{CubicSpline, check_increasing, check_xy, gradient, index_of};
+use super::ops_util::{CubicSpline, check_increasing, check_xy};
+use crate::numeric::diff::gradient;
+use crate::numeric::grid::index_of;
 
 /// Which array is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-use super::ops_util::{InterpKind, check_xy, index_nearest, interp};
+use super::ops_util::{InterpKind, check_xy, interp};
+use crate::numeric::grid::index_nearest;
 
 /// One selection of points to remove. Energies pick the nearest point of the
 /// original array, as Larch's `index_nearest`; all selections refer to the

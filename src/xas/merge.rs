@@ -6,9 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::XasError;
 pub use super::ops_util::InterpKind;
-use super::ops_util::{
-    check_increasing, check_xy, index_of, interp, mean, percentile, remove_dups,
-};
+use super::ops_util::{check_increasing, check_xy, interp, mean, percentile};
+use crate::numeric::grid::{index_of, remove_dups};
 
 /// Options of `merge_groups` (Larch names and defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

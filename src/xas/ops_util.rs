@@ -3,11 +3,6 @@
 
 use super::XasError;
 
-// The Larch helpers the XAS chain uses too live in numeric/ and units.rs.
-pub(crate) use crate::numeric::diff::gradient;
-pub(crate) use crate::numeric::grid::{index_nearest, index_of, remove_dups};
-pub(crate) use crate::units::{etok, ktoe};
-
 /// `numpy.percentile` with the default linear method, on unsorted data.
 pub(crate) fn percentile(data: &[f64], q: f64) -> f64 {
     let mut v = data.to_vec();
@@ -274,6 +269,7 @@ pub(crate) fn check_increasing(x: &[f64]) -> Result<(), XasError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::numeric::grid::{index_nearest, index_of, remove_dups};
 
     #[test]
     fn spline_reproduces_cubic_and_parabola() {

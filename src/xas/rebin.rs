@@ -4,10 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-use super::ops_util::{
-    CubicSpline, check_increasing, check_xy, etok, index_of, interp_linear_nan, ktoe, mean,
-    remove_dups, std,
-};
+use super::ops_util::{CubicSpline, check_increasing, check_xy, interp_linear_nan, mean, std};
+use crate::numeric::grid::{index_of, remove_dups};
+use crate::units::{etok, ktoe};
 
 /// How a bin's value is made from the input points assigned to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
