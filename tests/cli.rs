@@ -2,6 +2,10 @@
 //! ARCHITECTURE.md: `--json` prints exactly one JSON document on stdout,
 //! errors go to stderr with a non-zero exit code. Numbers are checked
 //! against the Larch fixture (tests/fixtures/larch/xas_chain.json).
+//!
+//! Long on purpose: every file in tests/ is its own test binary that links
+//! the whole crate (~300 MB with debug info), so one binary per area keeps
+//! the build and CI's link time down; the tests inside are independent.
 
 mod common;
 

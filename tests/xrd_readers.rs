@@ -1,6 +1,10 @@
 //! Measured powder-pattern readers (issue #6) on the real files in
 //! `xrd/` (Dioptas, powdR, RockJock) and on fixtures written from the
 //! public format descriptions for the formats the data lacks.
+//!
+//! Long on purpose: every file in tests/ is its own test binary that links
+//! the whole crate (~300 MB with debug info), so one binary per area keeps
+//! the build and CI's link time down; the tests inside are independent.
 
 mod common;
 
