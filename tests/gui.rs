@@ -1223,10 +1223,11 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
 #[test]
 fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
     let mut h = quartz_in_xrd_view();
+    let tasks = h.state().tasks.clone();
     h.state_mut()
         .xrd
         .library
-        .load(common::data("cif/amcsd"), None);
+        .load(common::data("cif/amcsd"), &tasks, None);
     step_until(&mut h, "reading the library", |a| !a.xrd.busy());
     assert_eq!(h.state().xrd.library.candidates.len(), 35);
     // The CIF is 2.8 % compressed: allow the lattice to scale by 3 %.

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 
 use egui::{Color32, RichText, Ui};
@@ -14,6 +13,7 @@ use super::jobs::{self, Job, Level, LoadJob, Log};
 use super::params::{MuChoice, ParamAction, ParamPanel};
 use super::plots::{PlotAction, PlotPanel, PlotTab, Series, series};
 use super::recent::{RecentFiles, RecentKind};
+use super::tasks::{Task, Tasks, take_answer};
 use super::workspace::{ItemData, Modality, Workspace};
 use super::xrd::{XrdAction, XrdPanel, is_xrd_file, load_pattern};
 use crate::xas::ChainParams;
@@ -66,11 +66,13 @@ pub struct CartoApp {
     /// What the centre of the window shows.
     pub view: View,
     pub log: Log,
+    /// Every background task; `busy()`, repaints and the log bar read it.
+    pub tasks: Tasks,
     pub job: Option<Job>,
     /// Files being read in the background (dropped or picked in File ▸ Open).
     pub loads: Vec<LoadJob>,
-    /// What a file dialog (on its own thread) picked.
-    dialog: Option<Receiver<Picked>>,
+    /// A file dialog (on its own thread) and what it picked.
+    dialog: Option<Task<Picked>>,
     /// The session file Save writes to (set by Open session / Save as).
     pub session_path: Option<PathBuf>,
     /// Where the recovery file and the crash marker live (None: no autosave).
@@ -151,15 +153,21 @@ impl Default for CartoApp {
 
 impl CartoApp {
     pub fn new() -> Self {
+        let tasks = Tasks::default();
+        let mut fit = FitPanel::default();
+        fit.tasks = tasks.clone();
+        let mut xrd = XrdPanel::default();
+        xrd.tasks = tasks.clone();
         CartoApp {
             workspace: Workspace::default(),
             plots: PlotPanel::default(),
             params: ParamPanel,
             tree: TreePanel::default(),
-            fit: FitPanel::default(),
-            xrd: XrdPanel::default(),
+            fit,
+            xrd,
             view: View::default(),
             log: Log::default(),
+            tasks,
             job: None,
             loads: Vec::new(),
             dialog: None,
@@ -297,7 +305,7 @@ impl CartoApp {
             self.view = View::Spectra;
         }
         self.loads
-            .push(jobs::start_loading(paths, Some(ctx.clone())));
+            .push(jobs::start_loading(&self.tasks, paths, Some(ctx.clone())));
     }
 
     /// CIF files among `paths` become phases of the XRD view (shown over
@@ -354,14 +362,11 @@ impl CartoApp {
         self.view = View::Fit;
     }
 
-    /// True while a background job runs or a spectrum waits for one.
+    /// True while a background task runs or a spectrum or a live fit
+    /// waits for one.
     pub fn busy(&self) -> bool {
-        self.job.is_some()
-            || self.session_load.is_some()
-            || self.edit_job.is_some()
-            || !self.loads.is_empty()
-            || self.fit.busy()
-            || self.xrd.busy()
+        self.tasks.busy()
+            || self.fit.live.waiting()
             || self
                 .workspace
                 .items
@@ -378,10 +383,7 @@ impl CartoApp {
     /// Poll jobs and dialogs, start processing what needs it. Called once
     /// per frame before drawing; never waits.
     pub fn logic(&mut self, ctx: &egui::Context) {
-        if let Some(rx) = &self.dialog
-            && let Ok(picked) = rx.try_recv()
-        {
-            self.dialog = None;
+        if let Some(picked) = take_answer(&mut self.dialog, "the file dialog", &mut self.log) {
             match picked {
                 Picked::Open(paths) if !paths.is_empty() => self.open_in_background(paths, ctx),
                 Picked::OpenSession(Some(p)) => {
@@ -409,7 +411,9 @@ impl CartoApp {
                 Picked::AddCifs(paths) if !paths.is_empty() => {
                     self.xrd.add_cifs(&paths, &mut self.log);
                 }
-                Picked::CandidateDir(Some(d)) => self.xrd.library.load(d, Some(ctx.clone())),
+                Picked::CandidateDir(Some(d)) => {
+                    self.xrd.library.load(d, &self.tasks, Some(ctx.clone()));
+                }
                 Picked::QuantDir(Some(d)) => {
                     self.xrd.quant.library_dir = d.display().to_string();
                 }
@@ -478,22 +482,15 @@ impl CartoApp {
             self.job = None;
         }
         if self.job.is_none() {
-            self.job = jobs::start_processing(&self.workspace, None, Some(ctx.clone()));
+            self.job =
+                jobs::start_processing(&self.tasks, &self.workspace, None, Some(ctx.clone()));
         }
         self.poll_session_load();
         self.poll_edit_job();
         self.poll_png_export(ctx);
         self.fit.poll(&mut self.log, Some(ctx));
         self.xrd.poll(&mut self.log);
-        if self.job.is_some()
-            || self.png_export.is_some()
-            || self.dialog.is_some()
-            || !self.loads.is_empty()
-            || self.session_load.is_some()
-            || self.edit_job.is_some()
-            || self.fit.busy()
-            || self.xrd.busy()
-        {
+        if self.png_export.is_some() || self.tasks.busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
     }
@@ -897,8 +894,8 @@ impl CartoApp {
             .and_then(|p| p.file_name())
             .map_or_else(|| "model.toml".into(), |n| n.to_string_lossy().into_owned());
         let model_dir = self.fit.base_dir();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
+        // The repaint every busy frame asks for notices the answer.
+        let task = Task::spawn_uncancellable(&self.tasks, "file dialog", None, move |_| {
             let d = rfd::FileDialog::new();
             // The model's folder, for the Fit view's dialogs.
             let in_model_dir = |d: rfd::FileDialog| {
@@ -986,9 +983,9 @@ impl CartoApp {
                         .save_file(),
                 ),
             };
-            let _ = tx.send(picked);
+            picked
         });
-        self.dialog = Some(rx);
+        self.dialog = Some(task);
     }
 
     /// Mark every spectrum for processing; the background job picks them up.
@@ -1137,79 +1134,7 @@ impl CartoApp {
     fn log_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Log").strong());
-            if let Some(job) = &self.job {
-                ui.separator();
-                ui.add(
-                    egui::ProgressBar::new(job.progress())
-                        .desired_width(260.0)
-                        .text(format!("{}: {} / {}", job.title, job.done, job.total)),
-                );
-                if ui
-                    .add_enabled(!job.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    job.cancel();
-                }
-            }
-            for load in &self.loads {
-                ui.separator();
-                ui.add(
-                    egui::ProgressBar::new(load.progress())
-                        .desired_width(200.0)
-                        .text(format!("opening files: {} / {}", load.done, load.total)),
-                );
-                if ui
-                    .add_enabled(!load.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    load.cancel();
-                }
-            }
-            if let Some(j) = &self.edit_job {
-                ui.separator();
-                ui.add(
-                    egui::ProgressBar::new(j.done() as f32 / j.total.max(1) as f32)
-                        .desired_width(200.0)
-                        .text(format!("{}: {} / {}", j.title(), j.done(), j.total)),
-                );
-                if ui
-                    .add_enabled(!j.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    j.cancel();
-                }
-            }
-            if let Some(t) = &self.session_load {
-                ui.separator();
-                ui.spinner();
-                ui.label(&t.task.title);
-                if ui
-                    .add_enabled(!t.task.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    t.task.cancel();
-                }
-            }
-            if let Some(t) = &self.xrd.fitting {
-                ui.separator();
-                ui.spinner();
-                ui.label(&t.title);
-            }
-            if let Some(t) = &self.fit.fitting {
-                ui.separator();
-                ui.spinner();
-                ui.label(format!(
-                    "{} {:.1} s",
-                    t.title,
-                    t.started.elapsed().as_secs_f32()
-                ));
-                if ui
-                    .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    t.cancel();
-                }
-            }
+            super::widgets::tasks_ui(ui, &self.tasks);
             if ui.small_button("Clear").clicked() {
                 self.log.lines.clear();
             }
@@ -1471,7 +1396,8 @@ impl CartoApp {
             };
             let one = base.with_file_name(format!("{stem}_{}.csv", file_safe(&item.name)));
             // χ(q) with the plots' R window (what the χ(q) tab shows).
-            let chiq = super::plots::chi_q(r, &self.plots.options.xftr).ok();
+            let chiq = super::plots::cached_chi_q(&self.workspace, item, &self.plots.options.xftr);
+            let chiq = chiq.as_ref().and_then(|q| q.as_ref().as_ref().ok());
             let s = ExportSpectrum {
                 name: &item.name,
                 source: &item.source,
@@ -1480,7 +1406,7 @@ impl CartoApp {
                 k_inv_ang: &r.k_inv_ang,
                 chi: &r.chi,
                 chir: &r.chir,
-                chiq: chiq.as_ref(),
+                chiq,
             };
             match write_csv(&one, &s) {
                 Ok(files) => lines.push((

@@ -10,15 +10,19 @@
 
 pub mod app;
 pub mod capture;
+pub mod derived;
 pub mod fit;
 pub mod history;
 pub mod jobs;
+pub mod log;
 pub mod ops;
 pub mod params;
 pub mod persist;
 pub mod plots;
 pub mod recent;
 pub mod svg;
+pub mod tasks;
+pub mod widgets;
 pub mod workspace;
 pub mod xrd;
 

@@ -7,9 +7,8 @@ use egui::Ui;
 use super::app::CartoApp;
 use super::plots::PlotTab;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::jobs::{BgTask, take_answer};
+use super::tasks::{Task, take_answer};
 use super::workspace::{Input, Item, ItemData, Processed, Spectrum, Workspace, edited_input};
 use crate::session::{BLOB_PREFIX, InlineSpectrum};
 use crate::units::ETOK;
@@ -529,12 +528,12 @@ impl CartoApp {
         if total == 0 {
             return 0;
         }
-        let done = Arc::new(AtomicUsize::new(0));
-        let d2 = done.clone();
-        let task = BgTask::spawn(format!("{title} {}", spectra(total)), ctx, move |cancel| {
+        let title = format!("{title} {}", spectra(total));
+        let task = Task::spawn(&self.tasks, title, ctx, move |task| {
+            task.set_total(total);
             let mut out = Vec::new();
             for w in work {
-                if cancel.load(Ordering::Relaxed) {
+                if task.is_cancelling() {
                     break;
                 }
                 let result = make(&w.input, w.e0).and_then(|edit| {
@@ -545,15 +544,11 @@ impl CartoApp {
                     Ok((input, edits, what))
                 });
                 out.push((w, result));
-                d2.fetch_add(1, Ordering::Relaxed);
+                task.step();
             }
             out
         });
-        self.edit_job = Some(EditJob {
-            task: Some(task),
-            done,
-            total,
-        });
+        self.edit_job = Some(EditJob { task: Some(task) });
         total
     }
 
@@ -610,22 +605,15 @@ struct EditWork {
 
 type EditAnswer = Vec<(EditWork, Result<(Arc<Input>, Vec<Edit>, String), String>)>;
 
-/// An align or rebin running on a worker thread, with its progress.
+/// An align or rebin running on a worker thread (its progress counts
+/// spectra).
 pub struct EditJob {
-    task: Option<BgTask<EditAnswer>>,
-    done: Arc<AtomicUsize>,
-    pub total: usize,
+    task: Option<Task<EditAnswer>>,
 }
 
 impl EditJob {
-    fn task_slot(&mut self) -> Option<BgTask<EditAnswer>> {
+    fn task_slot(&mut self) -> Option<Task<EditAnswer>> {
         self.task.take()
-    }
-    pub fn title(&self) -> &str {
-        self.task.as_ref().map_or("", |t| t.title.as_str())
-    }
-    pub fn done(&self) -> usize {
-        self.done.load(Ordering::Relaxed)
     }
     pub fn cancel(&self) {
         if let Some(t) = &self.task {

@@ -12,9 +12,9 @@ use egui::Color32;
 use super::app::View;
 use super::app::{CartoApp, builtin_bytes};
 use super::history::{DocState, History, ItemState, StateData, Step};
-use super::jobs::{BgTask, TaskPoll};
 use super::plots::PlotTab;
 use super::recent::RecentKind;
+use super::tasks::{Task, TaskPoll};
 use super::workspace::{
     Entry, Input, ItemData, dataset_entries, edited_input, parse_bytes_with, with_recipe,
 };
@@ -30,7 +30,7 @@ pub struct SessionLoad {
     pub path: PathBuf,
     /// Save writes back to `path` afterwards (not for a recovery file).
     pub remember: bool,
-    pub task: BgTask<Result<(Session, SessionFiles), String>>,
+    pub task: Task<Result<(Session, SessionFiles), String>>,
 }
 
 /// How often the recovery file is written.
@@ -134,12 +134,13 @@ impl CartoApp {
             t.task.cancel();
         }
         let p = path.clone();
-        let task = BgTask::spawn(
+        let task = Task::spawn(
+            &self.tasks,
             format!("opening session {}", path.display()),
             ctx,
-            move |cancel| {
+            move |task| {
                 let s = Session::load(&p).map_err(|e| format!("cannot open the session: {e}"))?;
-                let files = SessionFiles::prefetch(&s, cancel);
+                let files = SessionFiles::prefetch(&s, task.cancel_flag());
                 Ok((s, files))
             },
         );

@@ -6,7 +6,9 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotTransform, Points
 
 use super::ops::{PlotClick, deglitch_overlay};
 
-use super::workspace::{Processed, Workspace};
+use std::sync::Arc;
+
+use super::workspace::{Item, Processed, Workspace};
 use crate::xas::ChiQ;
 use crate::xas::fourier::RParams;
 
@@ -151,6 +153,17 @@ pub fn chi_q(r: &Processed, p: &RParams) -> Result<ChiQ, String> {
     crate::xas::fourier::chi_q(&r.chir, qmax, p).map_err(|e| format!("back-transform: {e}"))
 }
 
+/// χ(q) of `item` with the R window `p`, through the workspace's cache:
+/// the one place the GUI back-transforms, so nothing is recomputed while
+/// neither the spectrum's result nor the window changes. None without a
+/// result.
+pub fn cached_chi_q(ws: &Workspace, item: &Item, p: &RParams) -> Option<Arc<Result<ChiQ, String>>> {
+    let s = item.spectrum()?;
+    let r = s.result.as_ref()?;
+    let rev = s.computed_rev?;
+    Some(ws.chiq.get(item.id, rev, p, || chi_q(r, p)))
+}
+
 /// kⁿ·χ(k) with the spectrum's FT k-weight.
 fn k_weighted(r: &Processed) -> Vec<f64> {
     let n = r.ft.kweight;
@@ -257,7 +270,8 @@ pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
                     );
                 }
                 if opt.show_rwindow
-                    && let Ok(q) = chi_q(r, &opt.xftr)
+                    && let Some(q) = cached_chi_q(ws, item, &opt.xftr)
+                    && let Ok(q) = q.as_ref()
                 {
                     let ymax = r.chir.chir_mag.iter().fold(0.0f64, |m, v| m.max(*v));
                     let w: Vec<[f64; 2]> = r
@@ -273,7 +287,10 @@ pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
             PlotTab::ChiQ => {
                 // A failing back-transform (an impossible window) leaves
                 // the spectrum out; the tab's option bar says why.
-                let Ok(q) = chi_q(r, &opt.xftr) else { continue };
+                let Some(q) = cached_chi_q(ws, item, &opt.xftr) else {
+                    continue;
+                };
+                let Ok(q) = q.as_ref() else { continue };
                 add(
                     Role::Data,
                     item.name.clone(),
@@ -431,12 +448,11 @@ impl PlotPanel {
         };
         ui.label(readout);
         if self.tab == PlotTab::ChiQ
-            && let Some(Err(e)) = ws
+            && let Some(e) = ws
                 .selected_spectra()
                 .iter()
-                .filter_map(|i| i.spectrum().and_then(|s| s.result.as_ref()))
-                .map(|r| chi_q(r, &self.options.xftr))
-                .find(Result::is_err)
+                .filter_map(|i| cached_chi_q(ws, i, &self.options.xftr))
+                .find_map(|q| q.as_ref().as_ref().err().cloned())
         {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }

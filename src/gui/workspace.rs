@@ -287,20 +287,6 @@ impl Item {
     }
 }
 
-/// Distinct colours that read on both light and dark backgrounds.
-const PALETTE: [Color32; 10] = [
-    Color32::from_rgb(31, 119, 180),
-    Color32::from_rgb(255, 127, 14),
-    Color32::from_rgb(44, 160, 44),
-    Color32::from_rgb(214, 39, 40),
-    Color32::from_rgb(148, 103, 189),
-    Color32::from_rgb(140, 86, 75),
-    Color32::from_rgb(227, 119, 194),
-    Color32::from_rgb(127, 127, 127),
-    Color32::from_rgb(188, 189, 34),
-    Color32::from_rgb(23, 190, 207),
-];
-
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub items: Vec<Item>,
@@ -310,6 +296,8 @@ pub struct Workspace {
     /// Where a shift-click range starts.
     anchor: Option<u64>,
     next_id: u64,
+    /// χ(q) of the spectra, once per result and R window.
+    pub chiq: super::derived::ChiQCache,
 }
 
 impl Workspace {
@@ -389,13 +377,13 @@ impl Workspace {
 
     /// The colour the next new item gets.
     pub fn next_color(&self) -> Color32 {
-        PALETTE[self.items.len() % PALETTE.len()]
+        super::widgets::palette(self.items.len())
     }
 
     fn push(&mut self, name: &str, source: &str, data: ItemData) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        let color = PALETTE[self.items.len() % PALETTE.len()];
+        let color = super::widgets::palette(self.items.len());
         self.items.push(Item {
             id,
             name: name.to_string(),

@@ -19,7 +19,8 @@ use egui::{RichText, Ui};
 pub use self::edit::is_feff_path_file;
 pub use self::live::LiveState;
 pub use self::plots::{FitCurves, fit_curves};
-use super::jobs::{BgTask, Log, take_answer};
+use super::log::Log;
+use super::tasks::{Task, Tasks, take_answer};
 use crate::exafs::feffit::{Feffit, FitError, FitModel, FitResult, report};
 use crate::exafs::model::{load_model, parse_model, rebase_paths, to_toml};
 
@@ -64,8 +65,8 @@ pub struct FitPanel {
     pub report: String,
     /// The dataset the plots and editors show.
     pub dataset: usize,
-    pub loading: Option<BgTask<LoadAnswer>>,
-    pub fitting: Option<BgTask<Result<FitResult, FitError>>>,
+    pub loading: Option<Task<LoadAnswer>>,
+    pub fitting: Option<Task<Result<FitResult, FitError>>>,
     /// Counts model edits, so a fit knows whether the model changed while
     /// it ran.
     edits: u64,
@@ -81,28 +82,40 @@ pub struct FitPanel {
     edit: edit::EditState,
     /// Live mode.
     pub live: LiveState,
+    /// The app's task registry (this view's background work shows there).
+    pub tasks: Tasks,
 }
 
 impl FitPanel {
     /// Read a model file on a worker thread (the data go through AUTOBK).
     pub fn open_model(&mut self, path: PathBuf, ctx: Option<egui::Context>) {
         let name = file_name(&path);
-        self.loading = Some(BgTask::spawn(format!("opening {name}"), ctx, move |_| {
-            let r = load_model(&path);
-            (path, r, false)
-        }));
+        self.loading = Some(Task::spawn(
+            &self.tasks,
+            format!("opening {name}"),
+            ctx,
+            move |_| {
+                let r = load_model(&path);
+                (path, r, false)
+            },
+        ));
     }
 
     /// Build a model from its TOML text (a session's copy) on a worker
     /// thread; relative file names are relative to `path`'s folder.
     pub fn open_model_text(&mut self, path: PathBuf, text: String, ctx: Option<egui::Context>) {
         let name = file_name(&path);
-        self.loading = Some(BgTask::spawn(format!("opening {name}"), ctx, move |_| {
-            let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-            let r = parse_model(&text, &base, &path.display().to_string());
-            let differs = std::fs::read_to_string(&path).map_or(true, |t| t != text);
-            (path, r, differs)
-        }));
+        self.loading = Some(Task::spawn(
+            &self.tasks,
+            format!("opening {name}"),
+            ctx,
+            move |_| {
+                let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                let r = parse_model(&text, &base, &path.display().to_string());
+                let differs = std::fs::read_to_string(&path).map_or(true, |t| t != text);
+                (path, r, differs)
+            },
+        ));
     }
 
     /// Drop the model, its result and every task (a session replaces it).
@@ -114,7 +127,10 @@ impl FitPanel {
             t.cancel();
         }
         self.live.stop();
-        *self = FitPanel::default();
+        *self = FitPanel {
+            tasks: self.tasks.clone(),
+            ..FitPanel::default()
+        };
     }
 
     pub fn busy(&self) -> bool {
@@ -256,8 +272,8 @@ impl FitPanel {
             return;
         };
         self.fit_edits = self.edits;
-        self.fitting = Some(BgTask::spawn("fitting…", ctx, move |cancel| {
-            Feffit::new(model)?.fit(Some(cancel))
+        self.fitting = Some(Task::spawn(&self.tasks, "fitting…", ctx, move |task| {
+            Feffit::new(model)?.fit(Some(task.cancel_flag()))
         }));
     }
 
@@ -361,7 +377,7 @@ impl FitPanel {
                 ui.spinner();
                 ui.label(format!(
                     "fitting… {:.1} s",
-                    t.started.elapsed().as_secs_f32()
+                    t.started().elapsed().as_secs_f32()
                 ));
                 if ui
                     .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel fit"))
@@ -375,7 +391,7 @@ impl FitPanel {
             }
             if let Some(t) = &self.loading {
                 ui.spinner();
-                ui.label(&t.title);
+                ui.label(t.title());
             }
             let n = self.model.as_ref().map_or(0, |m| m.datasets.len());
             if n > 1 {

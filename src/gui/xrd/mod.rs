@@ -23,7 +23,7 @@ mod session;
 
 use std::collections::BTreeSet;
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 pub use self::pattern::{LoadedPattern, XrdEntry, load_pattern, parse_pattern};
 pub use self::peaks::PeakRow;
@@ -31,7 +31,8 @@ pub use self::phases::{CifPhase, Library, Ranking};
 pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
 pub use self::quant::{Quant, QuantRow};
 pub use self::route::{is_xrd_bytes, is_xrd_file};
-use super::jobs::{BgTask, Log, take_answer};
+use super::log::Log;
+use super::tasks::{Task, Tasks, take_answer};
 use crate::xrd::peaks::BackgroundMethod;
 use crate::xrd::peaks::PeakFit;
 
@@ -64,7 +65,9 @@ pub struct XrdPanel {
     pub phases: Vec<CifPhase>,
     pub library: Library,
     pub quant: Quant,
-    pub fitting: Option<BgTask<FitAnswer>>,
+    pub fitting: Option<Task<FitAnswer>>,
+    /// The app's task registry (this view's background work shows there).
+    pub tasks: Tasks,
     /// Cursor position in plot units, for the readout.
     pub cursor: Option<[f64; 2]>,
     reset_plot: bool,
@@ -89,30 +92,19 @@ impl Default for XrdPanel {
             },
             quant: Quant::default(),
             fitting: None,
+            tasks: Tasks::default(),
             cursor: None,
             reset_plot: false,
         }
     }
 }
 
-/// Colours of new patterns and phases (distinct on the dark theme).
-const PALETTE: [Color32; 8] = [
-    Color32::from_rgb(86, 180, 233),
-    Color32::from_rgb(230, 159, 0),
-    Color32::from_rgb(0, 158, 115),
-    Color32::from_rgb(204, 121, 167),
-    Color32::from_rgb(240, 228, 66),
-    Color32::from_rgb(213, 94, 0),
-    Color32::from_rgb(0, 114, 178),
-    Color32::from_rgb(170, 170, 170),
-];
-
 impl XrdPanel {
     /// Add a pattern read by [`load_pattern`]; returns its id.
     pub fn add(&mut self, p: LoadedPattern) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        let color = PALETTE[(id as usize - 1) % PALETTE.len()];
+        let color = crate::gui::widgets::palette(id as usize - 1);
         self.patterns.push(XrdEntry::new(id, p, color));
         self.reset_plot = true;
         id
@@ -186,6 +178,7 @@ impl XrdPanel {
         let keep_quant_dir = std::mem::take(&mut self.quant.library_dir);
         *self = XrdPanel {
             next_id: self.next_id,
+            tasks: self.tasks.clone(),
             ..XrdPanel::default()
         };
         self.quant.library_dir = keep_quant_dir;
@@ -242,15 +235,16 @@ impl XrdPanel {
         let sigma = e.pattern.sigma.clone();
         let centers: Vec<f64> = e.peaks.iter().map(|p| p.two_theta).collect();
         let window = e.fit_window_deg;
-        self.fitting = Some(BgTask::spawn(
+        self.fitting = Some(Task::spawn(
+            &self.tasks,
             format!("fitting {} peaks of {}", centers.len(), e.name),
             ctx,
-            move |cancel| {
+            move |task| {
                 let sigma =
                     sigma.unwrap_or_else(|| y.iter().map(|v| v.abs().max(1.0).sqrt()).collect());
                 let mut out = Vec::with_capacity(centers.len());
                 for c in centers {
-                    if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    if task.is_cancelling() {
                         out.push(Err("cancelled".to_string()));
                         continue;
                     }

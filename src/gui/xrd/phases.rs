@@ -7,13 +7,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use egui::{Color32, RichText, Ui};
 
 use super::pattern::XrdEntry;
-use super::{PALETTE, XrdAction, XrdPanel};
-use crate::gui::jobs::{BgTask, Log, TaskPoll, take_answer};
+use super::{XrdAction, XrdPanel};
+use crate::gui::log::Log;
+use crate::gui::tasks::{Task, TaskPoll, TaskStatus, Tasks, take_answer};
 use crate::io::xrd::two_theta_from_d;
 use crate::structure::{Structure, read_cif, reduced_formula};
 use crate::xrd::identify::{Candidate, RankedCandidate, candidate_files, load_candidate};
@@ -216,17 +216,15 @@ pub struct Library {
     /// Lattice scale allowed when ranking (± fraction).
     pub max_scale: f64,
     pub loading: Option<LibraryLoad>,
-    pub ranking: Option<BgTask<Result<Ranking, String>>>,
+    pub ranking: Option<Task<Result<Ranking, String>>>,
     pub ranked: Option<Ranking>,
     /// A ranking from a session, kept when its library finishes loading.
     pub restored: Option<Ranking>,
 }
 
-/// Reading a library: progress counters and the answer.
+/// Reading a library (its progress counts CIFs).
 pub struct LibraryLoad {
-    pub task: BgTask<Result<LoadedLibrary, String>>,
-    pub done: Arc<AtomicUsize>,
-    pub total: Arc<AtomicUsize>,
+    pub task: Task<Result<LoadedLibrary, String>>,
 }
 
 pub struct LoadedLibrary {
@@ -258,20 +256,21 @@ impl Library {
     }
 
     /// Read every CIF of `dir` (and its sub-folders) in the background.
-    pub fn load(&mut self, dir: PathBuf, ctx: Option<egui::Context>) {
+    pub fn load(&mut self, dir: PathBuf, tasks: &Tasks, ctx: Option<egui::Context>) {
         self.cancel_all();
-        let done = Arc::new(AtomicUsize::new(0));
-        let total = Arc::new(AtomicUsize::new(0));
-        let (d2, t2) = (done.clone(), total.clone());
-        let name = dir.display().to_string();
-        let task = BgTask::spawn(format!("reading {name}"), ctx, move |cancel| {
-            read_library(dir, cancel, &d2, &t2)
+        let task = Task::spawn(tasks, "reading CIFs", ctx, move |task| {
+            read_library(dir, task)
         });
-        self.loading = Some(LibraryLoad { task, done, total });
+        self.loading = Some(LibraryLoad { task });
     }
 
     /// Rank the library against a pattern in the background.
-    pub fn rank(&mut self, e: &XrdEntry, ctx: Option<egui::Context>) -> Result<(), String> {
+    pub fn rank(
+        &mut self,
+        e: &XrdEntry,
+        tasks: &Tasks,
+        ctx: Option<egui::Context>,
+    ) -> Result<(), String> {
         if self.candidates.is_empty() {
             return Err("load a candidate library first".into());
         }
@@ -282,7 +281,8 @@ impl Library {
         let cands = self.candidates.clone();
         let max_scale = self.max_scale;
         let name = e.name.clone();
-        self.ranking = Some(BgTask::spawn(
+        self.ranking = Some(Task::spawn(
+            tasks,
             format!("ranking {} candidates", cands.len()),
             ctx,
             move |_| {
@@ -357,23 +357,18 @@ impl Library {
     }
 }
 
-fn read_library(
-    dir: PathBuf,
-    cancel: &AtomicBool,
-    done: &AtomicUsize,
-    total: &AtomicUsize,
-) -> Result<LoadedLibrary, String> {
+fn read_library(dir: PathBuf, task: &TaskStatus) -> Result<LoadedLibrary, String> {
     use rayon::prelude::*;
     let files = candidate_files(&dir)?;
-    total.store(files.len(), Ordering::Relaxed);
+    task.set_total(files.len());
     let res: Vec<(PathBuf, Option<Result<Candidate, String>>)> = files
         .into_par_iter()
         .map(|f| {
-            if cancel.load(Ordering::Relaxed) {
+            if task.is_cancelling() {
                 return (f, None);
             }
             let c = load_candidate(&f);
-            done.fetch_add(1, Ordering::Relaxed);
+            task.step();
             (f, Some(c))
         })
         .collect();
@@ -403,7 +398,7 @@ impl XrdPanel {
             if self.phases.iter().any(|ph| ph.path == *p) {
                 continue;
             }
-            let color = PALETTE[(self.phases.len() + 3) % PALETTE.len()];
+            let color = crate::gui::widgets::palette(self.phases.len() + 3);
             match CifPhase::read(p, color) {
                 Ok(ph) => {
                     log.info(format!("added phase {} ({})", ph.name, ph.formula));
@@ -544,24 +539,7 @@ impl XrdPanel {
             }
         });
         if let Some(l) = &self.library.loading {
-            ui.horizontal(|ui| {
-                let (d, t) = (
-                    l.done.load(Ordering::Relaxed),
-                    l.total.load(Ordering::Relaxed),
-                );
-                let f = if t == 0 { 0.0 } else { d as f32 / t as f32 };
-                ui.add(
-                    egui::ProgressBar::new(f)
-                        .desired_width(200.0)
-                        .text(format!("reading CIFs: {d} / {t}")),
-                );
-                if ui
-                    .add_enabled(!l.task.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    l.task.cancel();
-                }
-            });
+            ui.horizontal(|ui| crate::gui::widgets::task_row(ui, l.task.status()));
         }
         let lib = &mut self.library;
         if let Some(d) = &lib.dir {
@@ -601,21 +579,14 @@ impl XrdPanel {
                 .on_disabled_hover_text("Load a candidate library first")
                 .clicked();
             if let Some(t) = &lib.ranking {
-                ui.spinner();
-                ui.label(format!("{:.1} s", t.started.elapsed().as_secs_f32()));
-                if ui
-                    .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    t.cancel();
-                }
+                crate::gui::widgets::task_row(ui, t.status());
             }
         });
         if rank {
             let ctx = ui.ctx().clone();
             match self.active_entry().cloned() {
                 Some(e) => {
-                    if let Err(err) = self.library.rank(&e, Some(ctx)) {
+                    if let Err(err) = self.library.rank(&e, &self.tasks, Some(ctx)) {
                         log.error(format!("ranking: {err}"));
                     }
                 }

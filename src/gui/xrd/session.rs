@@ -10,7 +10,7 @@ use super::Ranking;
 use super::pattern::parse_pattern;
 use super::plot::XAxis;
 use super::{CifPhase, XrdPanel};
-use crate::gui::jobs::Log;
+use crate::gui::log::Log;
 use crate::session::{
     self, FileCheck, XrdLibrarySession, XrdPatternSession, XrdPhaseSession, XrdRankingSession,
     XrdSession,
@@ -175,7 +175,7 @@ impl XrdPanel {
             });
             if dir.is_dir() {
                 // The ranking shows at once and stays when the library is in.
-                self.library.load(dir, None);
+                self.library.load(dir, &self.tasks, None);
                 self.library.restored = ranked.clone();
             } else {
                 log.warn(format!(
@@ -191,7 +191,7 @@ impl XrdPanel {
                 .result
                 .as_ref()
                 .and_then(|r| self.patterns.iter().find(|e| e.name == r.pattern));
-            if let Err(e) = self.quant.apply_session(q, pattern) {
+            if let Err(e) = self.quant.apply_session(q, pattern, &self.tasks) {
                 log.warn(format!("session: {e}"));
             }
         }
