@@ -305,7 +305,7 @@ fn demo_session_loads_from_sample_data() {
     h.get_by_label("feo_fe2o3_cuka_simulated").click();
     h.step();
     let app = h.state();
-    assert_eq!(app.view, carto::gui::View::Xrd);
+    assert_eq!(app.view, carto::gui::views::XRD);
     // A session of the demo reopens with the built-in pattern and phases.
     let s = app.to_session();
     let mut again = CartoApp::new();
@@ -619,7 +619,7 @@ fn fit_model_opens_fits_and_plots() {
     // Like `carto MODEL.toml`: the model goes to the Fit view, read in the
     // background.
     app.open_paths(std::slice::from_ref(&model));
-    assert_eq!(app.view, carto::gui::View::Fit);
+    assert_eq!(app.view, carto::gui::views::FIT);
     assert!(app.workspace.items.is_empty(), "a model is not a spectrum");
     let mut h = harness(app);
     step_until(&mut h, "opening the model", |a| !a.fit.busy());
@@ -707,7 +707,7 @@ fn dropped_fit_model_opens_in_the_fit_view_and_a_bad_one_is_logged() {
     step_until(&mut h, "opening the bad model", |a| !a.fit.busy());
     {
         let app = h.state();
-        assert_eq!(app.view, carto::gui::View::Fit);
+        assert_eq!(app.view, carto::gui::views::FIT);
         assert!(app.fit.model.is_none());
         let errors: Vec<&str> = app.log.errors().collect();
         assert!(errors.iter().any(|e| e.contains("bad.toml")), "{errors:?}");
@@ -910,7 +910,7 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     let saved = dir.join("out").join("edited.toml");
     std::fs::create_dir_all(saved.parent().expect("parent")).expect("dir");
     {
-        let app = h.state_mut();
+        let app = &mut h.state_mut().state;
         assert!(
             app.fit.save_model(&saved, &mut app.log),
             "{:?}",
@@ -944,7 +944,7 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     // A fresh app opens the session: same model, same fit.
     let mut app = CartoApp::new();
     assert!(app.open_session(&session));
-    assert_eq!(app.view, carto::gui::View::Fit);
+    assert_eq!(app.view, carto::gui::views::FIT);
     let mut h2 = harness(app);
     step_until(&mut h2, "opening the session's model", |a| !a.fit.busy());
     {
@@ -1110,7 +1110,7 @@ fn set_slider(h: &mut Harness<'_, CartoApp>, label: &str, value: f64) {
 fn quartz_in_xrd_view() -> Harness<'static, CartoApp> {
     let mut app = CartoApp::new();
     app.open_paths(&[common::data("xrd/quartz.xy")]);
-    assert_eq!(app.view, carto::gui::View::Xrd, "{:?}", app.log.lines);
+    assert_eq!(app.view, carto::gui::views::XRD, "{:?}", app.log.lines);
     assert!(
         app.workspace.items.is_empty(),
         "a pattern is not a spectrum"
@@ -1170,7 +1170,7 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
 
     // A CIF phase: sticks at the pattern's wavelength, inside its range.
     {
-        let app = h.state_mut();
+        let app = &mut h.state_mut().state;
         app.xrd.add_cifs(
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
@@ -1276,7 +1276,7 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
 fn xrd_quantification_with_an_internal_standard() {
     let mut app = CartoApp::new();
     app.open_paths(&[common::data("xrd/rockjock/mixtures/Mix2.xy")]);
-    assert_eq!(app.view, carto::gui::View::Xrd, "{:?}", app.log.lines);
+    assert_eq!(app.view, carto::gui::views::XRD, "{:?}", app.log.lines);
     let mut h = harness(app);
     h.step();
     h.get_by_label("Quantify…").click();
@@ -1385,7 +1385,7 @@ fn xrd_session_round_trip() {
     h.get_by_label("d (Å)").click();
     h.step();
     {
-        let app = h.state_mut();
+        let app = &mut h.state_mut().state;
         app.xrd.add_cifs(
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
@@ -1418,7 +1418,7 @@ fn xrd_session_round_trip() {
     let app = h2.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     assert_eq!(app.to_session(), saved);
-    assert_eq!(app.view, carto::gui::View::Xrd);
+    assert_eq!(app.view, carto::gui::views::XRD);
     // The same curves as before the save.
     for role in [XrdRole::Pattern, XrdRole::Background, XrdRole::Sticks] {
         let a = xrd_series(h.state(), role);
@@ -1496,10 +1496,10 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     assert_eq!(names.len(), n_soils + 2, "{names:?}");
     assert!(names.contains(&"D5000_1") && names.contains(&"pattern_001"));
     // Spectra came too: the Spectra view shows; the XRD view holds the rest.
-    assert_eq!(app.view, carto::gui::View::Spectra);
+    assert_eq!(app.view, carto::gui::views::SPECTRA);
     assert_eq!(app.xrd.selected.len(), names.len());
     // In the XRD view, click one pattern, Ctrl-click a second: both overlaid.
-    h.state_mut().view = carto::gui::View::Xrd;
+    h.state_mut().view = carto::gui::views::XRD;
     h.step();
     tree_entry(&h, "granite").click();
     h.step();
@@ -1524,7 +1524,7 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     settle(&mut h);
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-    assert_eq!(app.view, carto::gui::View::Xrd);
+    assert_eq!(app.view, carto::gui::views::XRD);
     assert_eq!(app.xrd.patterns.len(), 1);
     assert_eq!(app.xrd.phases.len(), 1);
     // The RAW file records Co Kα1: the sticks are simulated with it.
@@ -1628,7 +1628,7 @@ fn click_plot_at(h: &mut Harness<'_, CartoApp>, x: f64, y: f64) {
 fn deglitch_by_clicking_then_undo_and_redo_with_the_keyboard() {
     let mut app = CartoApp::new();
     app.open_paths(&[common::data("xas/columns/cu_rt01.xmu")]);
-    app.history.reset(&app.workspace);
+    app.reset_history();
     let mut h = harness(app);
     settle(&mut h);
     let name = "cu_rt01.xmu";
@@ -1703,7 +1703,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
         common::data("xas/columns/cu_rt01.xmu"),
         common::data("xas/xdi/cu_metal_rt.xdi"),
     ]);
-    app.history.reset(&app.workspace);
+    app.reset_history();
     let mut h = harness(app);
     settle(&mut h);
     let (a, b) = ("cu_rt01.xmu", "cu_metal_rt.xdi");
@@ -2435,7 +2435,7 @@ fn plot_exports_as_png_cropped_to_the_plot_area() {
     h.step();
     assert!(h.state().png_export.is_some(), "still waiting");
     if let Some(job) = &mut h.state_mut().png_export {
-        job.started -= carto::gui::app::PNG_EXPORT_TIMEOUT + Duration::from_secs(1);
+        job.started -= carto::gui::export::PNG_EXPORT_TIMEOUT + Duration::from_secs(1);
     }
     h.step();
     assert!(h.state().png_export.is_none(), "gave up");
@@ -2505,7 +2505,7 @@ fn a_cancelled_rebin_changes_nothing() {
         common::data("xas/xdi/cu_metal_rt.xdi"),
         common::data("xas/columns/cu_rt01.xmu"),
     ]);
-    app.history.reset(&app.workspace);
+    app.reset_history();
     let mut h = harness(app);
     settle(&mut h);
     let ids: Vec<u64> = h.state().workspace.items.iter().map(|i| i.id).collect();

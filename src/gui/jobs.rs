@@ -16,6 +16,7 @@ use super::xrd::{LoadedPattern, is_xrd_bytes, parse_pattern};
 use crate::io::Dataset;
 use crate::session::sha256_hex;
 use crate::xas::ChainParams;
+use crate::xas::edit::Edit;
 
 /// One spectrum to process.
 struct Work {
@@ -321,5 +322,37 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
                 return true;
             }
         }
+    }
+}
+
+/// One spectrum's part of an align or rebin batch.
+pub(crate) struct EditWork {
+    pub id: u64,
+    pub name: String,
+    pub raw: Arc<Input>,
+    pub input: Arc<Input>,
+    pub edits: Vec<Edit>,
+    pub e0: Option<f64>,
+}
+
+pub(crate) type EditAnswer = Vec<(EditWork, Result<(Arc<Input>, Vec<Edit>, String), String>)>;
+
+/// An align or rebin running on a worker thread (its progress counts
+/// spectra).
+pub struct EditJob {
+    pub(crate) task: Option<Task<EditAnswer>>,
+}
+
+impl EditJob {
+    pub(crate) fn task_slot(&mut self) -> Option<Task<EditAnswer>> {
+        self.task.take()
+    }
+    pub fn cancel(&self) {
+        if let Some(t) = &self.task {
+            t.cancel();
+        }
+    }
+    pub fn is_cancelling(&self) -> bool {
+        self.task.as_ref().is_some_and(|t| t.is_cancelling())
     }
 }

@@ -4,59 +4,19 @@
 
 use egui::Ui;
 
-use super::app::CartoApp;
-use super::plots::PlotTab;
+use super::plots::{PlotClick, PlotTab, data_points};
+use super::state::AppState;
 use std::sync::Arc;
 
+use super::jobs::{EditJob, EditWork};
 use super::tasks::{Task, take_answer};
-use super::workspace::{Input, Item, ItemData, Processed, Spectrum, Workspace, edited_input};
+use super::workspace::{Input, Item, ItemData, Spectrum, edited_input};
 use crate::session::{BLOB_PREFIX, InlineSpectrum};
-use crate::units::ETOK;
 use crate::xas::align::{AlignParams, energy_align};
 use crate::xas::deglitch::{DeglitchParams, PointSelection};
 use crate::xas::edit::Edit;
 use crate::xas::merge::{MergeParams, merge};
 use crate::xas::rebin::RebinParams;
-
-/// A click on a plot, in plot units, with the visible span (to measure
-/// nearness the way the eye does).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PlotClick {
-    pub x: f64,
-    pub y: f64,
-    pub x_span: f64,
-    pub y_span: f64,
-}
-
-/// The measured points of a processed spectrum as `tab` draws them, each
-/// with its energy (eV): μ(E), normalized μ(E), or χ(E) above e0 as
-/// k·ⁿχ(k) against k (Athena deglitches χ in the same way). None for tabs
-/// whose points are not measured points (χ(R)).
-pub fn data_points(r: &Processed, tab: PlotTab, flat: bool) -> Option<(Vec<f64>, Vec<[f64; 2]>)> {
-    let pre = r.pre.as_ref()?;
-    let e = &pre.energy_ev;
-    let pts = |y: &[f64]| e.iter().zip(y).map(|(&x, &y)| [x, y]).collect();
-    match tab {
-        PlotTab::Mu => Some((e.clone(), pts(&pre.mu))),
-        PlotTab::Norm => Some((e.clone(), pts(if flat { &pre.flat } else { &pre.norm }))),
-        PlotTab::ChiK => {
-            let bkg = r.bkg.as_ref()?;
-            let n = r.ft.kweight;
-            let (energies, points) = bkg
-                .energy_ev
-                .iter()
-                .zip(&bkg.chie)
-                .filter(|(e, _)| **e > bkg.ek0)
-                .map(|(&e, &c)| {
-                    let k = (ETOK * (e - bkg.ek0)).sqrt();
-                    (e, [k, c * k.powf(n)])
-                })
-                .unzip();
-            Some((energies, points))
-        }
-        _ => None,
-    }
-}
 
 /// The energy of the point nearest the click, if one is within 2 % of the
 /// visible span (about 10 pixels).
@@ -88,7 +48,7 @@ fn e0_of(item: &Item) -> Option<f64> {
         .map(|p| p.e0)
 }
 
-impl CartoApp {
+impl AppState {
     /// Commit the workspace to the undo history when it changed and no
     /// drag or typing is under way; Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y).
     pub fn undo_logic(&mut self, ctx: &egui::Context) {
@@ -393,7 +353,7 @@ impl CartoApp {
         let n = names.len();
         let note = blob.note.clone();
         let sha = blob.sha256();
-        let mut spectrum = Spectrum::new(super::persist::inline_input(&blob));
+        let mut spectrum = Spectrum::new(super::session_files::inline_input(&blob));
         if let Some(p) = params {
             spectrum.set_params(p);
         }
@@ -593,38 +553,6 @@ impl CartoApp {
     }
 }
 
-/// One spectrum's part of an align or rebin batch.
-struct EditWork {
-    id: u64,
-    name: String,
-    raw: Arc<Input>,
-    input: Arc<Input>,
-    edits: Vec<Edit>,
-    e0: Option<f64>,
-}
-
-type EditAnswer = Vec<(EditWork, Result<(Arc<Input>, Vec<Edit>, String), String>)>;
-
-/// An align or rebin running on a worker thread (its progress counts
-/// spectra).
-pub struct EditJob {
-    task: Option<Task<EditAnswer>>,
-}
-
-impl EditJob {
-    fn task_slot(&mut self) -> Option<Task<EditAnswer>> {
-        self.task.take()
-    }
-    pub fn cancel(&self) {
-        if let Some(t) = &self.task {
-            t.cancel();
-        }
-    }
-    pub fn is_cancelling(&self) -> bool {
-        self.task.as_ref().is_some_and(|t| t.is_cancelling())
-    }
-}
-
 /// "1 spectrum", "3 spectra".
 fn spectra(n: usize) -> String {
     if n == 1 {
@@ -632,14 +560,6 @@ fn spectra(n: usize) -> String {
     } else {
         format!("{n} spectra")
     }
-}
-
-/// The points drawn for deglitching: the active spectrum's, if it is
-/// selected and processed.
-pub fn deglitch_overlay(ws: &Workspace, tab: PlotTab, flat: bool) -> Option<Vec<[f64; 2]>> {
-    let id = ws.active.filter(|id| ws.selected.contains(id))?;
-    let r = ws.item(id)?.spectrum()?.result.as_ref()?;
-    data_points(r, tab, flat).map(|(_, p)| p)
 }
 
 #[cfg(test)]

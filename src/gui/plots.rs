@@ -4,9 +4,9 @@
 use egui::{Color32, Ui};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotTransform, Points, VLine};
 
-use super::ops::{PlotClick, deglitch_overlay};
-
 use std::sync::Arc;
+
+use crate::units::ETOK;
 
 use super::workspace::{Item, Processed, Workspace};
 use crate::xas::ChiQ;
@@ -151,6 +151,54 @@ impl Default for PlotOptions {
 pub fn chi_q(r: &Processed, p: &RParams) -> Result<ChiQ, String> {
     let qmax = r.k_inv_ang.last().copied().unwrap_or(0.0);
     crate::xas::fourier::chi_q(&r.chir, qmax, p).map_err(|e| format!("back-transform: {e}"))
+}
+
+/// A click on a plot, in plot units, with the visible span (to measure
+/// nearness the way the eye does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlotClick {
+    pub x: f64,
+    pub y: f64,
+    pub x_span: f64,
+    pub y_span: f64,
+}
+
+/// The measured points of a processed spectrum as `tab` draws them, each
+/// with its energy (eV): μ(E), normalized μ(E), or χ(E) above e0 as
+/// k·ⁿχ(k) against k (Athena deglitches χ in the same way). None for tabs
+/// whose points are not measured points (χ(R)).
+pub fn data_points(r: &Processed, tab: PlotTab, flat: bool) -> Option<(Vec<f64>, Vec<[f64; 2]>)> {
+    let pre = r.pre.as_ref()?;
+    let e = &pre.energy_ev;
+    let pts = |y: &[f64]| e.iter().zip(y).map(|(&x, &y)| [x, y]).collect();
+    match tab {
+        PlotTab::Mu => Some((e.clone(), pts(&pre.mu))),
+        PlotTab::Norm => Some((e.clone(), pts(if flat { &pre.flat } else { &pre.norm }))),
+        PlotTab::ChiK => {
+            let bkg = r.bkg.as_ref()?;
+            let n = r.ft.kweight;
+            let (energies, points) = bkg
+                .energy_ev
+                .iter()
+                .zip(&bkg.chie)
+                .filter(|(e, _)| **e > bkg.ek0)
+                .map(|(&e, &c)| {
+                    let k = (ETOK * (e - bkg.ek0)).sqrt();
+                    (e, [k, c * k.powf(n)])
+                })
+                .unzip();
+            Some((energies, points))
+        }
+        _ => None,
+    }
+}
+
+/// The points drawn for deglitching: the active spectrum's, if it is
+/// selected and processed.
+pub fn deglitch_overlay(ws: &Workspace, tab: PlotTab, flat: bool) -> Option<Vec<[f64; 2]>> {
+    let id = ws.active.filter(|id| ws.selected.contains(id))?;
+    let r = ws.item(id)?.spectrum()?.result.as_ref()?;
+    data_points(r, tab, flat).map(|(_, p)| p)
 }
 
 /// χ(q) of `item` with the R window `p`, through the workspace's cache:

@@ -55,8 +55,8 @@ impl CifPhase {
     pub fn read(path: &Path, color: Color32) -> Result<CifPhase, String> {
         let name = path.to_string_lossy();
         if let Some(b) = name.strip_prefix(crate::session::BUILTIN_PREFIX) {
-            let bytes =
-                crate::gui::app::builtin_bytes(b).ok_or_else(|| format!("no built-in file {b}"))?;
+            let bytes = crate::gui::builtin::builtin_bytes(b)
+                .ok_or_else(|| format!("no built-in file {b}"))?;
             let text = String::from_utf8_lossy(bytes);
             let v =
                 crate::structure::parse_cif_structures(&text, &name).map_err(|e| e.to_string())?;

@@ -97,7 +97,7 @@ impl XrdPanel {
             let builtin = p
                 .path
                 .strip_prefix(crate::session::BUILTIN_PREFIX)
-                .and_then(crate::gui::app::builtin_bytes);
+                .and_then(crate::gui::builtin::builtin_bytes);
             let read = match (builtin, prefetched(&p.path)) {
                 (Some(b), _) => Ok(FileCheck::Same(b.to_vec())),
                 (None, Some(b)) if session::sha256_hex(&b).eq_ignore_ascii_case(&p.sha256) => {
