@@ -75,7 +75,7 @@ pub fn spawn(
                 d.set_directory(&model_dir)
             }
         };
-        let picked = match kind {
+        match kind {
             DialogKind::Open => Picked::Open(
                 d.set_title("Open spectra or XRD patterns")
                     .pick_files()
@@ -152,8 +152,7 @@ pub fn spawn(
                     .set_file_name("export.csv")
                     .save_file(),
             ),
-        };
-        picked
+        }
     })
 }
 
