@@ -1867,6 +1867,42 @@ fn chiq_of(app: &CartoApp, name: &str) -> Vec<[f64; 2]> {
         .unwrap_or_default()
 }
 
+/// χ(q) is a back-transform on the UI thread: it runs once per spectrum
+/// when its result or the R window changes, never on idle frames.
+#[test]
+fn chi_q_is_computed_once_per_change_not_per_frame() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    h.get_by_label("χ(q)").click();
+    h.step();
+    let n_selected = h.state().workspace.selected.len();
+    assert_eq!(n_selected, 2, "the demo selects two spectra");
+    let computed = |h: &Harness<'_, CartoApp>| h.state().workspace.chiq.computed();
+    let first = computed(&h);
+    assert_eq!(first, n_selected, "one back-transform per spectrum on show");
+    for _ in 0..10 {
+        h.step();
+    }
+    assert_eq!(computed(&h), first, "idle frames compute nothing");
+    // The χ(R) tab draws the same R window: nothing new either.
+    h.state_mut().plots.tab = PlotTab::ChiR;
+    for _ in 0..3 {
+        h.step();
+    }
+    assert_eq!(computed(&h), first);
+    h.state_mut().plots.tab = PlotTab::ChiQ;
+    set_number(&mut h, "rmax", 2.5);
+    for _ in 0..5 {
+        h.step();
+    }
+    assert_eq!(h.state().plots.options.xftr.rmax, 2.5);
+    assert_eq!(
+        computed(&h),
+        first + n_selected,
+        "one more per spectrum after the R-window change"
+    );
+}
+
 #[test]
 fn chi_q_tab_back_transforms_and_follows_the_r_window() {
     let mut h = harness(CartoApp::demo());

@@ -9,4 +9,4 @@ pub mod quantify;
 pub mod simulate;
 
 pub use profile::{ProfileParams, broaden, k_alpha_doublet};
-pub use simulate::{DebyeWaller, Peak, XrdOptions, parse_wavelength, simulate};
+pub use simulate::{DebyeWaller, Peak, XrdOptions, parse_wavelength, rescale_lattice, simulate};

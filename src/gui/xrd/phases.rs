@@ -14,10 +14,11 @@ use super::pattern::XrdEntry;
 use super::{XrdAction, XrdPanel};
 use crate::gui::log::Log;
 use crate::gui::tasks::{Task, TaskPoll, TaskStatus, Tasks, take_answer};
-use crate::io::xrd::two_theta_from_d;
 use crate::structure::{Structure, read_cif, reduced_formula};
 use crate::xrd::identify::{Candidate, RankedCandidate, candidate_files, load_candidate};
-use crate::xrd::{DebyeWaller, Peak, ProfileParams, XrdOptions, broaden, simulate};
+use crate::xrd::{
+    DebyeWaller, Peak, ProfileParams, XrdOptions, broaden, rescale_lattice, simulate,
+};
 
 /// Lattice scales the handle allows (fraction of the CIF's cell).
 const LATTICE_RANGE: std::ops::RangeInclusive<f64> = 0.9..=1.1;
@@ -141,23 +142,12 @@ impl CifPhase {
         }
     }
 
-    /// The peaks moved by the lattice scale (d × scale, 2θ from Bragg's
-    /// law at `wl`); the shift is not applied.
+    /// The peaks moved by the lattice scale; the shift is not applied.
     fn moved_peaks(&self, wl: f64) -> Vec<Peak> {
-        let Some((_, Ok(peaks))) = &self.sim else {
-            return Vec::new();
-        };
-        peaks
-            .iter()
-            .filter_map(|p| {
-                let d = p.d * self.lattice;
-                two_theta_from_d(d, wl).map(|t| Peak {
-                    two_theta: t,
-                    d,
-                    ..p.clone()
-                })
-            })
-            .collect()
+        match &self.sim {
+            Some((_, Ok(peaks))) => rescale_lattice(peaks, self.lattice, wl),
+            _ => Vec::new(),
+        }
     }
 
     /// (2θ, intensity 0–100) of each stick inside the pattern's range,
