@@ -1867,6 +1867,53 @@ fn chiq_of(app: &CartoApp, name: &str) -> Vec<[f64; 2]> {
         .unwrap_or_default()
 }
 
+/// One selection for every kind: a spectrum and a powder pattern selected
+/// together in the tree; each view shows the selected items of its kind.
+#[test]
+fn a_pattern_and_a_spectrum_are_selected_together() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+        common::data("xrd/quartz.xy"),
+    ]);
+    app.view = carto::gui::views::SPECTRA;
+    let mut h = harness(app);
+    settle(&mut h);
+    // A plain click on the spectrum selects it alone (the pattern too is
+    // deselected: one selection)...
+    tree_entry(&h, "cu_metal_rt.xdi").click();
+    h.step();
+    assert_eq!(n_plotted(h.state(), PlotTab::Mu), 1);
+    assert!(xrd_series(h.state(), XrdRole::Pattern).is_empty());
+    // ...a Ctrl-click on the pattern adds it, and the Spectra view stays.
+    tree_entry(&h, "quartz").click_modifiers(egui::Modifiers::COMMAND);
+    h.step();
+    let app = h.state();
+    assert_eq!(app.view, carto::gui::views::SPECTRA);
+    let spectrum = app.workspace.find("cu_metal_rt.xdi").expect("spectrum");
+    let pattern = app.xrd.find("quartz").expect("pattern");
+    assert_ne!(spectrum, pattern, "one id space");
+    assert_eq!(
+        app.workspace.selected,
+        [spectrum, pattern].into_iter().collect(),
+        "both in the one selection"
+    );
+    assert_eq!(n_plotted(app, PlotTab::Mu), 1, "the spectrum is plotted");
+    let shown: Vec<String> = xrd_series(app, XrdRole::Pattern)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(shown, ["quartz"], "the XRD view shows the pattern");
+    // The XRD view shows it, and the selection survives the switch.
+    h.state_mut().view = carto::gui::views::XRD;
+    h.step();
+    assert_eq!(xrd_series(h.state(), XrdRole::Pattern).len(), 1);
+    assert_eq!(h.state().workspace.selected.len(), 2);
+    h.state_mut().view = carto::gui::views::SPECTRA;
+    h.step();
+    assert_eq!(n_plotted(h.state(), PlotTab::Mu), 1);
+}
+
 /// χ(q) is a back-transform on the UI thread: it runs once per spectrum
 /// when its result or the R window changes, never on idle frames.
 #[test]
@@ -1875,7 +1922,7 @@ fn chi_q_is_computed_once_per_change_not_per_frame() {
     settle(&mut h);
     h.get_by_label("χ(q)").click();
     h.step();
-    let n_selected = h.state().workspace.selected.len();
+    let n_selected = h.state().workspace.selected_spectra().len();
     assert_eq!(n_selected, 2, "the demo selects two spectra");
     let computed = |h: &Harness<'_, CartoApp>| h.state().workspace.chiq.computed();
     let first = computed(&h);

@@ -78,7 +78,9 @@ impl CartoApp {
             &mut app.state.xrd,
             &mut app.state.log,
         );
-        app.state.workspace.select_only(&ids[..ids.len().min(2)]);
+        app.state
+            .workspace
+            .select_items_only(&ids[..ids.len().min(2)]);
         app.state.history.reset(&app.state.workspace);
         app.state.log.info(format!(
             "demo session: {} spectra from sample_data/ (File ▸ Open or drop files to add yours)",
@@ -132,10 +134,11 @@ impl CartoApp {
             }
         }
         if !new.is_empty() {
-            self.state.workspace.select_only(&new);
+            self.state.workspace.select_items_only(&new);
         }
         if !patterns.is_empty() {
-            self.state.xrd.select_only(&patterns);
+            let st = &mut self.state;
+            st.xrd.select_only(&mut st.workspace.selected, &patterns);
             if new.is_empty() {
                 self.state.view = views::XRD;
             }
@@ -238,6 +241,7 @@ impl CartoApp {
     /// Poll jobs and dialogs, start processing what needs it. Called once
     /// per frame before drawing; never waits.
     pub fn logic(&mut self, ctx: &egui::Context) {
+        self.state.mirror_selection();
         if let Some(picked) = take_answer(&mut self.dialog, "the file dialog", &mut self.state.log)
         {
             match picked {
@@ -312,7 +316,7 @@ impl CartoApp {
             if !load.patterns.is_empty() {
                 let ids: Vec<u64> = load.patterns.drain(..).map(|p| xrd.add(p)).collect();
                 load.pattern_ids.extend(ids);
-                xrd.select_only(&load.pattern_ids);
+                xrd.select_only(&mut workspace.selected, &load.pattern_ids);
             }
             if !ended {
                 return true;
@@ -325,7 +329,7 @@ impl CartoApp {
                     .cloned(),
             );
             if !load.new_ids.is_empty() {
-                workspace.select_only(&load.new_ids);
+                workspace.select_items_only(&load.new_ids);
                 *view = views::SPECTRA;
             } else if load.n_patterns > 0 {
                 *view = views::XRD;
@@ -394,6 +398,7 @@ impl CartoApp {
         for a in actions {
             self.apply(a);
         }
+        self.state.mirror_selection();
     }
 
     /// Do what a view asked for.
@@ -403,11 +408,14 @@ impl CartoApp {
             Action::Show(id) => self.state.view = id,
             Action::ShowPattern(target) => {
                 self.state.view = views::XRD;
+                // The tree has selected it already.
                 if let Some(id) = target {
-                    self.state.xrd.select_only(&[id]);
+                    self.state.xrd.active = Some(id);
                 }
             }
-            Action::Remove(ids) => {
+            Action::Remove(mut ids) => {
+                // The workspace's own items (patterns are removed in the XRD view).
+                ids.retain(|&id| self.state.workspace.item(id).is_some());
                 let n = self.state.workspace.remove(&ids);
                 self.state.log.info(format!("removed {n} item(s)"));
             }
@@ -472,7 +480,7 @@ impl CartoApp {
                         &mut self.state.xrd,
                         &mut self.state.log,
                     );
-                    self.state.workspace.select_only(&ids);
+                    self.state.workspace.select_items_only(&ids);
                 }
                 Some(MenuAction::SaveSession) => self.save_session_now(),
             }

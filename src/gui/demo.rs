@@ -25,7 +25,7 @@ pub fn load(ws: &mut Workspace, xrd: &mut XrdPanel, log: &mut Log) -> Vec<u64> {
                         e.name = name.trim_end_matches(".xy").to_string();
                         e.analyse();
                     }
-                    xrd.select_only(&[id]);
+                    xrd.select_only(&mut ws.selected, &[id]);
                 }
                 Err(e) => log.error(e),
             }

@@ -233,7 +233,7 @@ impl DocState {
             .copied()
             .filter(|id| ids.contains(id))
             .collect();
-        ws.select_only(&selected);
+        ws.select_items_only(&selected);
         ws.active = self.active.filter(|id| ids.contains(id)).or(ws.active);
     }
 }

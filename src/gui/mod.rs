@@ -33,6 +33,7 @@ pub mod recent;
 pub mod session_files;
 pub mod spectra_edit;
 pub mod state;
+pub mod store;
 pub mod svg;
 pub mod tasks;
 pub mod tree;

@@ -256,6 +256,10 @@ impl AppState {
         let extra = std::mem::take(&mut loader.files.extra);
         self.xrd
             .apply_session_with(s.xrd.as_ref(), &mut self.log, &|p| extra.get(p).cloned());
+        // The XRD view's selected patterns join the one selection.
+        let patterns: Vec<u64> = self.xrd.selected.iter().copied().collect();
+        self.workspace.selected.extend(patterns);
+        self.mirror_selection();
         self.view = if v.fit_view {
             views::FIT
         } else if v.xrd_view {

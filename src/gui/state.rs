@@ -85,6 +85,13 @@ impl AppState {
         }
     }
 
+    /// Refresh the views' mirrors of the one selection (the XRD view's
+    /// selected patterns) after it changed.
+    pub fn mirror_selection(&mut self) {
+        let ws = &self.workspace;
+        self.xrd.mirror_selection(&ws.selected, ws.active);
+    }
+
     /// What is loaded now is where undo stops (start-up, a demo).
     pub fn reset_history(&mut self) {
         self.history.reset(&self.workspace);

@@ -31,16 +31,24 @@ pub struct TreePanel {
 
 impl TreePanel {
     /// The workspace tree's other modalities: the XRD view's powder
-    /// patterns and crystal structures (CIF phases). A click opens the XRD
-    /// view on the pattern (or on the phases).
-    /// Returns what was clicked: `Some(Some(id))` a pattern, `Some(None)` a
-    /// structure.
-    pub fn xrd_ui(&mut self, ui: &mut Ui, xrd: &XrdPanel) -> Option<Option<u64>> {
+    /// patterns and crystal structures (CIF phases). Patterns are in the one
+    /// selection like spectra (Ctrl- and Shift-click add them to it); a
+    /// plain click also opens the XRD view on the pattern, a click on a
+    /// structure on the phases. Returns the view to open: `Some(Some(id))`
+    /// on a pattern, `Some(None)` on the phases.
+    pub fn xrd_ui(
+        &mut self,
+        ui: &mut Ui,
+        ws: &mut Workspace,
+        xrd: &XrdPanel,
+    ) -> Option<Option<u64>> {
         if xrd.patterns.is_empty() && xrd.phases.is_empty() {
             return None;
         }
         ui.separator();
         let mut open: Option<Option<u64>> = None;
+        let modifiers = ui.input(|i| i.modifiers);
+        let mut clicked = None;
         if !xrd.patterns.is_empty() {
             egui::CollapsingHeader::new(format!("XRD patterns ({})", xrd.patterns.len()))
                 .id_salt("tree-xrd-patterns")
@@ -50,11 +58,15 @@ impl TreePanel {
                         ui.horizontal(|ui| {
                             swatch(ui, e.color);
                             if ui
-                                .selectable_label(xrd.selected.contains(&e.id), &e.name)
-                                .on_hover_text(format!("{} (opens in the XRD view)", e.file))
+                                .selectable_label(ws.selected.contains(&e.id), &e.name)
+                                .on_hover_text(format!(
+                                    "{} (click: opens in the XRD view; Ctrl-click: adds it \
+                                     to the selection)",
+                                    e.file
+                                ))
                                 .clicked()
                             {
-                                open = Some(Some(e.id));
+                                clicked = Some(e.id);
                             }
                         });
                     }
@@ -81,6 +93,12 @@ impl TreePanel {
                         });
                     }
                 });
+        }
+        if let Some(id) = clicked {
+            ws.click(id, modifiers.command, modifiers.shift);
+            if !modifiers.command && !modifiers.shift {
+                open = Some(Some(id));
+            }
         }
         open
     }

@@ -290,12 +290,15 @@ impl Item {
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub items: Vec<Item>,
+    /// The app's one selection: ids of any kind (spectra, χ(k), FEFF paths,
+    /// powder patterns — one id space, see [`super::store`]). Every view
+    /// shows the selected items of its kind.
     pub selected: BTreeSet<u64>,
-    /// The item whose parameters the parameter panel edits (last clicked).
+    /// The last clicked item, of any kind (the parameter panel edits it
+    /// when it is a spectrum).
     pub active: Option<u64>,
     /// Where a shift-click range starts.
     anchor: Option<u64>,
-    next_id: u64,
     /// χ(q) of the spectra, once per result and R window.
     pub chiq: super::derived::ChiQCache,
 }
@@ -364,15 +367,12 @@ impl Workspace {
     /// Put back an item built elsewhere (an undo snapshot, a session) under
     /// its own id; later ids count on from it.
     pub fn adopt(&mut self, item: Item) {
-        self.next_id = self.next_id.max(item.id + 1);
         self.items.push(item);
     }
 
     /// A fresh id for an item built outside [`Self::push`].
     pub fn fresh_id(&mut self) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
+        super::store::new_id()
     }
 
     /// The colour the next new item gets.
@@ -381,8 +381,7 @@ impl Workspace {
     }
 
     fn push(&mut self, name: &str, source: &str, data: ItemData) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = super::store::new_id();
         let color = super::widgets::palette(self.items.len());
         self.items.push(Item {
             id,
@@ -439,10 +438,22 @@ impl Workspace {
         self.active = Some(id);
     }
 
+    /// Select exactly `ids` (of any kind).
     pub fn select_only(&mut self, ids: &[u64]) {
         self.selected = ids.iter().copied().collect();
         self.active = ids.last().copied();
         self.anchor = self.active;
+    }
+
+    /// Select exactly `ids` among this workspace's items, leaving the
+    /// selection of other kinds (powder patterns) as it is: what opening
+    /// files or undoing does.
+    pub fn select_items_only(&mut self, ids: &[u64]) {
+        let others: Vec<u64> = (self.selected.iter().copied())
+            .filter(|&id| self.item(id).is_none())
+            .collect();
+        self.select_only(ids);
+        self.selected.extend(others);
     }
 
     pub fn remove(&mut self, ids: &BTreeSet<u64>) -> usize {

@@ -53,10 +53,15 @@ type FitAnswer = (u64, u64, Vec<Result<PeakFit, String>>);
 /// The XRD view's state.
 pub struct XrdPanel {
     pub patterns: Vec<XrdEntry>,
+    /// The selected patterns: a read-only mirror of the app's one
+    /// selection ([`Self::mirror_selection`] refreshes it every frame). The
+    /// selection changes through [`Self::select_only`], [`Self::click`] and
+    /// [`Self::remove_selected`], which take the one selection.
     pub selected: BTreeSet<u64>,
     /// The pattern whose settings, peaks and phases are shown (last clicked).
     pub active: Option<u64>,
-    next_id: u64,
+    /// The one selection's active item last seen by [`Self::mirror_selection`].
+    followed: Option<u64>,
     pub axis: XAxis,
     pub log_y: bool,
     pub show_background: bool,
@@ -79,7 +84,7 @@ impl Default for XrdPanel {
             patterns: Vec::new(),
             selected: BTreeSet::new(),
             active: None,
-            next_id: 1,
+            followed: None,
             axis: XAxis::TwoTheta,
             log_y: false,
             show_background: true,
@@ -102,9 +107,8 @@ impl Default for XrdPanel {
 impl XrdPanel {
     /// Add a pattern read by [`load_pattern`]; returns its id.
     pub fn add(&mut self, p: LoadedPattern) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        let color = crate::gui::widgets::palette(id as usize - 1);
+        let id = crate::gui::store::new_id();
+        let color = crate::gui::widgets::palette(self.patterns.len());
         self.patterns.push(XrdEntry::new(id, p, color));
         self.reset_plot = true;
         id
@@ -128,43 +132,75 @@ impl XrdPanel {
         self.active.and_then(|id| self.entry(id))
     }
 
-    pub fn select_only(&mut self, ids: &[u64]) {
-        self.selected = ids.iter().copied().collect();
+    /// Refresh [`Self::selected`] from the one selection `sel`; the active
+    /// pattern follows a pattern made active elsewhere (the tree).
+    pub fn mirror_selection(&mut self, sel: &BTreeSet<u64>, active: Option<u64>) {
+        let mirrored: BTreeSet<u64> = (self.patterns.iter().map(|p| p.id))
+            .filter(|id| sel.contains(id))
+            .collect();
+        if mirrored != self.selected {
+            self.selected = mirrored;
+            self.reset_plot = true;
+        }
+        if active != self.followed {
+            self.followed = active;
+            if let Some(a) = active.filter(|&a| self.entry(a).is_some()) {
+                self.active = Some(a);
+            }
+        }
+    }
+
+    /// Make `ids` the selected patterns in the one selection `sel` (the
+    /// rest of it stays) and the last one active.
+    pub fn select_only(&mut self, sel: &mut BTreeSet<u64>, ids: &[u64]) {
+        sel.retain(|&id| self.entry(id).is_none());
+        sel.extend(ids);
         if let Some(&last) = ids.last() {
             self.active = Some(last);
         }
+        self.mirror_selection(sel, None);
         self.reset_plot = true;
     }
 
-    /// Click, Ctrl-click (toggle) and Shift-click (range) in the list.
-    pub fn click(&mut self, id: u64, ctrl: bool, shift: bool) {
+    /// Click, Ctrl-click (toggle) and Shift-click (range) in the list, on
+    /// the one selection `sel` (as in the workspace tree: a plain click
+    /// selects this pattern only).
+    pub fn click(&mut self, sel: &mut BTreeSet<u64>, id: u64, ctrl: bool, shift: bool) {
         let pos = |id: u64| self.patterns.iter().position(|p| p.id == id);
         let range = match (shift, self.active.and_then(pos), pos(id)) {
             (true, Some(i), Some(j)) => Some((i.min(j), i.max(j))),
             _ => None,
         };
         if let Some((lo, hi)) = range {
-            self.selected = self.patterns[lo..=hi].iter().map(|p| p.id).collect();
+            if !ctrl {
+                sel.clear();
+            }
+            sel.extend(self.patterns[lo..=hi].iter().map(|p| p.id));
         } else if ctrl {
-            if !self.selected.remove(&id) {
-                self.selected.insert(id);
+            if !sel.remove(&id) {
+                sel.insert(id);
             }
         } else {
-            self.selected = [id].into_iter().collect();
+            sel.clear();
+            sel.insert(id);
         }
         self.active = Some(id);
+        self.mirror_selection(sel, None);
         self.reset_plot = true;
     }
 
-    /// Remove the selected patterns.
-    pub fn remove_selected(&mut self) -> usize {
+    /// Remove the selected patterns (taking them out of the one selection
+    /// `sel`).
+    pub fn remove_selected(&mut self, sel: &mut BTreeSet<u64>) -> usize {
         let before = self.patterns.len();
-        let sel = std::mem::take(&mut self.selected);
-        self.patterns.retain(|p| !sel.contains(&p.id));
-        if self.active.is_some_and(|a| sel.contains(&a)) {
+        let gone = std::mem::take(&mut self.selected);
+        self.patterns.retain(|p| !gone.contains(&p.id));
+        sel.retain(|id| !gone.contains(id));
+        if self.active.is_some_and(|a| gone.contains(&a)) {
             self.active = self.patterns.first().map(|p| p.id);
-            self.selected.extend(self.active);
+            sel.extend(self.active);
         }
+        self.mirror_selection(sel, None);
         before - self.patterns.len()
     }
 
@@ -177,7 +213,6 @@ impl XrdPanel {
         self.quant.cancel();
         let keep_quant_dir = std::mem::take(&mut self.quant.library_dir);
         *self = XrdPanel {
-            next_id: self.next_id,
             tasks: self.tasks.clone(),
             ..XrdPanel::default()
         };
@@ -255,7 +290,8 @@ impl XrdPanel {
         ));
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, log: &mut Log) -> XrdAction {
+    /// The view; `sel` is the app's one selection.
+    pub fn ui(&mut self, ui: &mut Ui, log: &mut Log, sel: &mut BTreeSet<u64>) -> XrdAction {
         let mut action = XrdAction::None;
         egui::Panel::left("xrd_patterns")
             .resizable(true)
@@ -264,7 +300,7 @@ impl XrdPanel {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        if self.list_ui(ui) {
+                        if self.list_ui(ui, sel) {
                             action = XrdAction::OpenPatterns;
                         }
                         ui.separator();
@@ -298,7 +334,7 @@ impl XrdPanel {
     }
 
     /// The pattern list; true when "Open…" was clicked.
-    fn list_ui(&mut self, ui: &mut Ui) -> bool {
+    fn list_ui(&mut self, ui: &mut Ui, sel: &mut BTreeSet<u64>) -> bool {
         let mut open = false;
         ui.horizontal(|ui| {
             ui.heading("Patterns");
@@ -314,7 +350,7 @@ impl XrdPanel {
                 .on_hover_text("Remove the selected patterns")
                 .clicked()
             {
-                self.remove_selected();
+                self.remove_selected(sel);
             }
         });
         if self.patterns.is_empty() {
@@ -347,7 +383,7 @@ impl XrdPanel {
             });
         }
         if let Some(id) = clicked {
-            self.click(id, modifiers.command, modifiers.shift);
+            self.click(sel, id, modifiers.command, modifiers.shift);
         }
         open
     }

@@ -141,8 +141,9 @@ impl XrdPanel {
                 e.analyse();
             }
         }
-        let selected: Vec<u64> = s.selected.iter().filter_map(|&i| ids[i]).collect();
-        self.select_only(&selected);
+        // The app puts this into its one selection.
+        self.selected = s.selected.iter().filter_map(|&i| ids[i]).collect();
+        self.active = (s.selected.last().and_then(|&i| ids[i])).or(self.active);
         self.active = s.active.and_then(|i| ids[i]).or(self.active);
         for ph in &s.phases {
             let path = PathBuf::from(&ph.path);
