@@ -1867,6 +1867,85 @@ fn chiq_of(app: &CartoApp, name: &str) -> Vec<[f64; 2]> {
         .unwrap_or_default()
 }
 
+/// Undo covers every view: an XRD phase's lattice scale and a fit-model
+/// edit are steps of the one history (Ctrl+Z undoes the newest first), and
+/// a saved session brings both back, undoable and redoable again.
+#[test]
+fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-undo-views-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut h = open_fit_model(&dir, "cu_1shell");
+    h.state_mut().open_paths(&[
+        common::data("xrd/quartz.xy"),
+        common::data("cif/amcsd/quartz_amcsd11008.cif"),
+    ]);
+    settle(&mut h);
+    assert_eq!(h.state().xrd.phases.len(), 1);
+    let lattice = |h: &Harness<'_, CartoApp>| h.state().xrd.phases[0].lattice;
+    let kmax = |h: &Harness<'_, CartoApp>| {
+        h.state().fit.model.as_ref().expect("model").datasets[0]
+            .transform
+            .kmax
+    };
+    let kmax0 = kmax(&h);
+    assert_ne!(kmax0, 16.0);
+
+    // The phase's lattice handle, then a field of the fit model.
+    h.state_mut().xrd.phases[0].lattice = 1.02;
+    h.step();
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("lattice ×1 → 1.02 (quartz_amcsd11008)")
+    );
+    h.state_mut().view = carto::gui::views::FIT;
+    h.step();
+    set_number(&mut h, "transform kmax", 16.0);
+    h.step();
+    assert_eq!(kmax(&h), 16.0);
+    assert_eq!(h.state().history.undo_label(), Some("edit fit model"));
+
+    // Ctrl+Z undoes the fit-model edit, Ctrl+Z again the phase change.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    assert_eq!(kmax(&h), kmax0);
+    assert_eq!(lattice(&h), 1.02);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    assert_eq!(lattice(&h), 1.0);
+    assert_eq!(h.state().history.redo.len(), 2);
+    // Redo both: the present is as edited.
+    h.state_mut().redo();
+    h.state_mut().redo();
+    h.step();
+    assert_eq!((lattice(&h), kmax(&h)), (1.02, 16.0));
+
+    // A saved session restores both histories.
+    let path = dir.join("views.carto");
+    assert!(h.state_mut().save_session(&path));
+    let mut h2 = harness(CartoApp::new());
+    assert!(h2.state_mut().open_session(&path));
+    step_until(&mut h2, "opening the session's model", |a| !a.fit.busy());
+    settle(&mut h2);
+    assert!(
+        h2.state().log.errors().next().is_none(),
+        "{:?}",
+        h2.state().log.lines
+    );
+    assert_eq!((lattice(&h2), kmax(&h2)), (1.02, 16.0));
+    assert_eq!(h2.state().history.undo_label(), Some("edit fit model"));
+    h2.state_mut().undo();
+    h2.step();
+    assert_eq!((lattice(&h2), kmax(&h2)), (1.02, kmax0));
+    h2.state_mut().undo();
+    h2.step();
+    assert_eq!((lattice(&h2), kmax(&h2)), (1.0, kmax0));
+    h2.state_mut().redo();
+    h2.state_mut().redo();
+    h2.step();
+    assert_eq!((lattice(&h2), kmax(&h2)), (1.02, 16.0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// One selection for every kind: a spectrum and a powder pattern selected
 /// together in the tree; each view shows the selected items of its kind.
 #[test]
@@ -2571,6 +2650,8 @@ fn a_bad_edit_journal_or_history_in_a_session_is_a_readable_error() {
             items: vec![3],
             selected: Vec::new(),
             active: None,
+            phases: None,
+            fit_model: None,
         }],
         redo: Vec::new(),
     });

@@ -52,7 +52,7 @@ fn session_file_round_trips_and_keeps_a_backup() {
     let first = small_session("first");
     first.save(&path).expect("save");
     let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains("\"carto_session\": 4"), "{text}");
+    assert!(text.contains("\"carto_session\": 5"), "{text}");
     assert!(
         text.contains("\"op\": \"shift\""),
         "the edit journal: {text}"

@@ -81,7 +81,7 @@ impl CartoApp {
         app.state
             .workspace
             .select_items_only(&ids[..ids.len().min(2)]);
-        app.state.history.reset(&app.state.workspace);
+        app.state.reset_history();
         app.state.log.info(format!(
             "demo session: {} spectra from sample_data/ (File ▸ Open or drop files to add yours)",
             ids.len()

@@ -1,4 +1,6 @@
-//! Undo and redo for the Spectra workspace. The app never records edits
+//! Undo and redo for every view: the workspace (spectra, χ(k), FEFF
+//! paths), the XRD view's phases (add, remove, lattice, shift, intensity
+//! handles) and the fit model. The app never records edits
 //! one by one: once per frame [`History::observe`] compares the workspace
 //! with the last committed state and, when it differs and no drag or text
 //! entry is under way, commits it as one step whose label says what
@@ -13,7 +15,11 @@ use std::sync::Arc;
 
 use egui::Color32;
 
+use super::fit::FitPanel;
 use super::workspace::{Input, Item, ItemData, Spectrum, Workspace};
+use super::xrd::XrdPanel;
+use super::xrd::{CifPhase, PhaseState};
+use crate::exafs::feffit::FitModel;
 use crate::io::MuMode;
 use crate::io::feff::FeffPath;
 use crate::xas::ChainParams;
@@ -58,6 +64,52 @@ pub struct DocState {
     pub items: Vec<Arc<ItemState>>,
     pub selected: Vec<u64>,
     pub active: Option<u64>,
+    /// The XRD view's phases (None: not recorded, as in sessions of
+    /// format 4 and earlier: undoing to this state leaves them as they are).
+    pub phases: Option<Vec<Arc<PhaseState>>>,
+    /// The fit model (None: not recorded, as for `phases`).
+    pub fit: Option<Arc<FitState>>,
+}
+
+/// The fit model as it was, with the Fit view's revision it had.
+#[derive(Debug, Clone, Default)]
+pub struct FitState {
+    pub rev: u64,
+    pub model: Option<FitModel>,
+}
+
+/// The parts of the document outside the workspace that undo covers.
+pub struct Others<'a> {
+    pub xrd: &'a mut XrdPanel,
+    pub fit: &'a mut FitPanel,
+}
+
+fn capture_phases(
+    phases: &[CifPhase],
+    prev: Option<&Vec<Arc<PhaseState>>>,
+) -> Vec<Arc<PhaseState>> {
+    phases
+        .iter()
+        .enumerate()
+        .map(|(i, ph)| match prev.and_then(|p| p.get(i)) {
+            Some(s) if ph.matches(s) => Arc::clone(s),
+            _ => Arc::new(ph.undo_state()),
+        })
+        .collect()
+}
+
+fn phases_match(phases: &[CifPhase], states: &[Arc<PhaseState>]) -> bool {
+    phases.len() == states.len() && phases.iter().zip(states).all(|(p, s)| p.matches(s))
+}
+
+fn capture_fit(fit: &FitPanel, prev: Option<&Arc<FitState>>) -> Arc<FitState> {
+    match prev {
+        Some(s) if s.rev == fit.model_rev() => Arc::clone(s),
+        _ => Arc::new(FitState {
+            rev: fit.model_rev(),
+            model: fit.model.clone(),
+        }),
+    }
 }
 
 impl ItemState {
@@ -170,7 +222,7 @@ impl ItemState {
 }
 
 impl DocState {
-    pub fn capture(ws: &Workspace) -> Self {
+    pub fn capture(ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) -> Self {
         DocState {
             items: ws
                 .items
@@ -179,12 +231,19 @@ impl DocState {
                 .collect(),
             selected: ws.selected.iter().copied().collect(),
             active: ws.active,
+            phases: Some(capture_phases(&xrd.phases, None)),
+            fit: Some(capture_fit(fit, None)),
         }
     }
 
     /// [`Self::capture`], reusing `prev`'s state of every item that did
     /// not change.
-    pub fn capture_sharing(ws: &Workspace, prev: &DocState) -> Self {
+    pub fn capture_sharing(
+        ws: &Workspace,
+        xrd: &XrdPanel,
+        fit: &FitPanel,
+        prev: &DocState,
+    ) -> Self {
         let by_id: std::collections::HashMap<u64, &Arc<ItemState>> =
             prev.items.iter().map(|s| (s.id, s)).collect();
         DocState {
@@ -198,23 +257,60 @@ impl DocState {
                 .collect(),
             selected: ws.selected.iter().copied().collect(),
             active: ws.active,
+            phases: Some(capture_phases(&xrd.phases, prev.phases.as_ref())),
+            fit: Some(capture_fit(fit, prev.fit.as_ref())),
         }
     }
 
-    /// Is the workspace's document (items, in order; not the selection)
-    /// this state?
-    pub fn matches(&self, ws: &Workspace) -> bool {
+    /// Is the document (items, in order, phases and fit model; not the
+    /// selection) this state?
+    pub fn matches(&self, ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) -> bool {
         self.items.len() == ws.items.len()
             && self
                 .items
                 .iter()
                 .zip(&ws.items)
                 .all(|(s, it)| s.matches(it))
+            && self
+                .phases
+                .as_ref()
+                .is_none_or(|p| phases_match(&xrd.phases, p))
+            && self.fit.as_ref().is_none_or(|f| f.rev == fit.model_rev())
     }
 
-    /// Make the workspace this state. Items that are still there keep their
+    /// Fill the parts this state did not record from the document as it is.
+    fn complete(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
+        if self.phases.is_none() {
+            self.phases = Some(capture_phases(&xrd.phases, None));
+        }
+        if self.fit.is_none() {
+            self.fit = Some(capture_fit(fit, None));
+        }
+    }
+
+    /// Make the document this state. Items that are still there keep their
     /// results unless their data or parameters change.
-    pub fn restore(&self, ws: &mut Workspace) {
+    pub fn restore(&mut self, ws: &mut Workspace, o: &mut Others<'_>) {
+        if let Some(states) = &self.phases
+            && !phases_match(&o.xrd.phases, states)
+        {
+            o.xrd.phases = states.iter().map(|s| CifPhase::from_state(s)).collect();
+        }
+        if let Some(f) = &self.fit
+            && f.rev != o.fit.model_rev()
+        {
+            o.fit.restore_model(f.model.clone());
+            // The restored model is this state, under the view's new revision.
+            self.fit = Some(Arc::new(FitState {
+                rev: o.fit.model_rev(),
+                model: f.model.clone(),
+            }));
+        }
+        self.complete(o.xrd, o.fit);
+        self.restore_items(ws);
+    }
+
+    fn restore_items(&self, ws: &mut Workspace) {
         let mut old: BTreeMap<u64, Item> = ws.items.drain(..).map(|i| (i.id, i)).collect();
         for st in &self.items {
             let item = match old.remove(&st.id) {
@@ -260,12 +356,20 @@ pub struct History {
 }
 
 impl History {
-    /// Start over from the workspace as it is (no steps).
-    pub fn reset(&mut self, ws: &Workspace) {
+    /// Start over from the document as it is (no steps).
+    pub fn reset(&mut self, ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) {
         *self = History {
-            current: DocState::capture(ws),
+            current: DocState::capture(ws, xrd, fit),
             ..History::default()
         };
+    }
+
+    /// The XRD phases and the fit model as they are now are the present,
+    /// not a step (a session has just put them there).
+    pub fn adopt_others(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
+        self.current.phases = None;
+        self.current.fit = None;
+        self.current.complete(xrd, fit);
     }
 
     /// Name the next commit (an operation sets it right after changing the
@@ -276,8 +380,27 @@ impl History {
 
     /// Commit the workspace as a step if it changed and `settled` (no
     /// pointer button held, no text field focused). Returns the label.
-    pub fn observe(&mut self, ws: &Workspace, settled: bool) -> Option<String> {
-        if self.current.matches(ws) {
+    pub fn observe(
+        &mut self,
+        ws: &Workspace,
+        xrd: &XrdPanel,
+        fit: &FitPanel,
+        settled: bool,
+    ) -> Option<String> {
+        // What the present state did not record (a new history, an old
+        // session's) is taken as it is, not as a change.
+        self.current.complete(xrd, fit);
+        if fit.just_opened()
+            && self
+                .current
+                .fit
+                .as_ref()
+                .is_some_and(|f| f.rev != fit.model_rev())
+        {
+            // A model (re)opened is where its undo starts, not a step.
+            self.current.fit = Some(capture_fit(fit, None));
+        }
+        if self.current.matches(ws, xrd, fit) {
             // Selection changes are not steps, but the next undo should
             // come back to the current selection.
             if settled {
@@ -289,7 +412,7 @@ impl History {
         if !settled {
             return None;
         }
-        let now = DocState::capture_sharing(ws, &self.current);
+        let now = DocState::capture_sharing(ws, xrd, fit, &self.current);
         let label = self
             .pending_label
             .take()
@@ -315,19 +438,19 @@ impl History {
 
     /// Undo the last step (committing any change under way first).
     /// Returns its label.
-    pub fn undo(&mut self, ws: &mut Workspace) -> Option<String> {
-        self.travel(ws, true)
+    pub fn undo(&mut self, ws: &mut Workspace, o: Others<'_>) -> Option<String> {
+        self.travel(ws, o, true)
     }
 
     /// Redo the last undone step. Returns its label.
-    pub fn redo(&mut self, ws: &mut Workspace) -> Option<String> {
-        self.travel(ws, false)
+    pub fn redo(&mut self, ws: &mut Workspace, o: Others<'_>) -> Option<String> {
+        self.travel(ws, o, false)
     }
 
     /// Move one step back (undo) or forward (redo): the step's state
     /// becomes the present, the present goes on the other stack.
-    fn travel(&mut self, ws: &mut Workspace, back: bool) -> Option<String> {
-        self.observe(ws, true);
+    fn travel(&mut self, ws: &mut Workspace, mut o: Others<'_>, back: bool) -> Option<String> {
+        self.observe(ws, o.xrd, o.fit, true);
         let (from, to) = if back {
             (&mut self.undo, &mut self.redo)
         } else {
@@ -335,7 +458,7 @@ impl History {
         };
         let step = from.pop()?;
         let other = std::mem::replace(&mut self.current, step.state);
-        self.current.restore(ws);
+        self.current.restore(ws, &mut o);
         to.push(Step {
             label: step.label.clone(),
             state: other,
@@ -346,6 +469,11 @@ impl History {
 
 /// What changed from `a` to `b`, in words ("rbkg 1 → 1.2 (feo.xdi)").
 pub fn describe(a: &DocState, b: &DocState) -> String {
+    let items_same = a.items.len() == b.items.len()
+        && a.items.iter().zip(&b.items).all(|(x, y)| Arc::ptr_eq(x, y));
+    if items_same && let Some(d) = phase_change(a, b).or_else(|| fit_change(a, b)) {
+        return d;
+    }
     let ids = |s: &DocState| s.items.iter().map(|i| i.id).collect::<BTreeSet<u64>>();
     let (ia, ib) = (ids(a), ids(b));
     let added: Vec<&ItemState> = b
@@ -395,6 +523,38 @@ pub fn describe(a: &DocState, b: &DocState) -> String {
         }
         _ => format!("edit {} items", changes.len()),
     }
+}
+
+/// What changed in the XRD view's phases ("lattice ×1 → 1.01 (quartz)").
+fn phase_change(a: &DocState, b: &DocState) -> Option<String> {
+    let (pa, pb) = (a.phases.as_ref()?, b.phases.as_ref()?);
+    if pa.len() < pb.len() {
+        return Some(format!("add phase {}", pb.last()?.name));
+    }
+    if pa.len() > pb.len() {
+        let gone = pa.iter().find(|x| !pb.iter().any(|y| y.path == x.path));
+        return Some(format!("remove phase {}", gone.unwrap_or(pa.last()?).name));
+    }
+    let (x, y) = pa.iter().zip(pb).find(|(x, y)| !Arc::ptr_eq(x, y))?;
+    let what = if x.lattice != y.lattice {
+        format!("lattice ×{} → {}", x.lattice, y.lattice)
+    } else if x.shift_deg != y.shift_deg {
+        format!("2θ shift {}° → {}°", x.shift_deg, y.shift_deg)
+    } else if x.intensity != y.intensity {
+        "phase intensity".to_string()
+    } else {
+        "phase display".to_string()
+    };
+    Some(format!("{what} ({})", y.name))
+}
+
+fn fit_change(a: &DocState, b: &DocState) -> Option<String> {
+    let (fa, fb) = (a.fit.as_ref()?, b.fit.as_ref()?);
+    (fa.rev != fb.rev).then(|| match (&fa.model, &fb.model) {
+        (None, Some(_)) => "open fit model".to_string(),
+        (Some(_), None) => "close fit model".to_string(),
+        _ => "edit fit model".to_string(),
+    })
 }
 
 fn item_change(a: &ItemState, b: &ItemState) -> Option<String> {
@@ -511,51 +671,86 @@ mod tests {
     fn a_parameter_change_is_one_labelled_step_and_undoes() {
         let mut ws = ws_with(2);
         let mut h = History::default();
-        h.reset(&ws);
+        let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
+        h.reset(&ws, &x, &f);
         let id = ws.items[0].id;
         let s = ws.item_mut(id).unwrap().spectrum_mut().unwrap();
         let mut p = s.params.clone();
         p.autobk.rbkg = 1.2;
         s.set_params(p.clone());
         // Mid-drag: nothing is committed.
-        assert_eq!(h.observe(&ws, false), None);
+        assert_eq!(h.observe(&ws, &x, &f, false), None);
         p.autobk.rbkg = 1.4;
         ws.item_mut(id)
             .unwrap()
             .spectrum_mut()
             .unwrap()
             .set_params(p);
-        let label = h.observe(&ws, true).unwrap();
+        let label = h.observe(&ws, &x, &f, true).unwrap();
         assert_eq!(label, "rbkg 1 → 1.4 (s0.xmu)");
         assert_eq!(h.undo.len(), 1);
         // The unchanged item's state is shared by the step and the present.
         assert!(Arc::ptr_eq(&h.undo[0].state.items[1], &h.current.items[1]));
         assert!(!Arc::ptr_eq(&h.undo[0].state.items[0], &h.current.items[0]));
-        assert_eq!(h.undo(&mut ws).as_deref(), Some(label.as_str()));
+        assert_eq!(
+            h.undo(
+                &mut ws,
+                Others {
+                    xrd: &mut x,
+                    fit: &mut f
+                }
+            )
+            .as_deref(),
+            Some(label.as_str())
+        );
         let rbkg = |ws: &Workspace| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
         assert_eq!(rbkg(&ws), 1.0);
-        assert_eq!(h.redo(&mut ws).as_deref(), Some(label.as_str()));
+        assert_eq!(
+            h.redo(
+                &mut ws,
+                Others {
+                    xrd: &mut x,
+                    fit: &mut f
+                }
+            )
+            .as_deref(),
+            Some(label.as_str())
+        );
         assert_eq!(rbkg(&ws), 1.4);
-        assert_eq!(h.observe(&ws, true), None, "undo/redo are not new steps");
+        assert_eq!(
+            h.observe(&ws, &x, &f, true),
+            None,
+            "undo/redo are not new steps"
+        );
     }
 
     #[test]
     fn remove_and_undo_brings_the_same_item_back() {
         let mut ws = ws_with(3);
         let mut h = History::default();
-        h.reset(&ws);
+        let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
+        h.reset(&ws, &x, &f);
         let id = ws.items[1].id;
         let input = ws.items[1].spectrum().unwrap().input.clone();
         ws.remove(&[id].into());
-        assert_eq!(h.observe(&ws, true).as_deref(), Some("remove s1.xmu"));
-        h.undo(&mut ws);
+        assert_eq!(
+            h.observe(&ws, &x, &f, true).as_deref(),
+            Some("remove s1.xmu")
+        );
+        h.undo(
+            &mut ws,
+            Others {
+                xrd: &mut x,
+                fit: &mut f,
+            },
+        );
         assert_eq!(ws.items.len(), 3);
         assert_eq!(ws.items[1].id, id, "same place, same id");
         assert!(Arc::ptr_eq(&ws.items[1].spectrum().unwrap().input, &input));
         // A new edit after an undo drops the redo branch.
         ws.items[0].name = "renamed".into();
         assert_eq!(
-            h.observe(&ws, true).as_deref(),
+            h.observe(&ws, &x, &f, true).as_deref(),
             Some("rename s0.xmu → renamed (renamed)")
         );
         assert!(h.redo.is_empty());
@@ -566,7 +761,8 @@ mod tests {
         use crate::xas::deglitch::{DeglitchParams, PointSelection};
         let mut ws = ws_with(1);
         let mut h = History::default();
-        h.reset(&ws);
+        let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
+        h.reset(&ws, &x, &f);
         let s = ws.items[0].spectrum_mut().unwrap();
         let n0 = match s.input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
@@ -578,10 +774,16 @@ mod tests {
         })])
         .unwrap();
         assert_eq!(
-            h.observe(&ws, true).as_deref(),
+            h.observe(&ws, &x, &f, true).as_deref(),
             Some("deglitch 1 point selection (s0.xmu)")
         );
-        h.undo(&mut ws);
+        h.undo(
+            &mut ws,
+            Others {
+                xrd: &mut x,
+                fit: &mut f,
+            },
+        );
         let n = match ws.items[0].spectrum().unwrap().input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
             Input::Chi(_) => 0,
@@ -590,8 +792,14 @@ mod tests {
         let before: Vec<u64> = ws.items.iter().map(|i| i.id).collect();
         let all = before.iter().copied().collect();
         ws.remove(&all);
-        h.observe(&ws, true);
-        h.undo(&mut ws);
+        h.observe(&ws, &x, &f, true);
+        h.undo(
+            &mut ws,
+            Others {
+                xrd: &mut x,
+                fit: &mut f,
+            },
+        );
         assert!(ws.fresh_id() > *before.iter().max().unwrap());
     }
 }

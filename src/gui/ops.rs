@@ -8,6 +8,7 @@ use super::plots::{PlotClick, PlotTab, data_points};
 use super::state::AppState;
 use std::sync::Arc;
 
+use super::history::Others;
 use super::jobs::{EditJob, EditWork};
 use super::tasks::{Task, take_answer};
 use super::workspace::{Input, Item, ItemData, Spectrum, edited_input};
@@ -57,7 +58,8 @@ impl AppState {
         let settled = !ctx.input(|i| i.pointer.any_down())
             && ctx.memory(|m| m.focused().is_none())
             && self.loads.is_empty();
-        self.history.observe(&self.workspace, settled);
+        self.history
+            .observe(&self.workspace, &self.xrd, &self.fit, settled);
         let typing = ctx.memory(|m| m.focused().is_some());
         if typing {
             return;
@@ -77,14 +79,22 @@ impl AppState {
     }
 
     pub fn undo(&mut self) {
-        match self.history.undo(&mut self.workspace) {
+        let others = Others {
+            xrd: &mut self.xrd,
+            fit: &mut self.fit,
+        };
+        match self.history.undo(&mut self.workspace, others) {
             Some(label) => self.log.info(format!("undo: {label}")),
             None => self.log.info("nothing to undo"),
         }
     }
 
     pub fn redo(&mut self) {
-        match self.history.redo(&mut self.workspace) {
+        let others = Others {
+            xrd: &mut self.xrd,
+            fit: &mut self.fit,
+        };
+        match self.history.redo(&mut self.workspace, others) {
             Some(label) => self.log.info(format!("redo: {label}")),
             None => self.log.info("nothing to redo"),
         }

@@ -1,14 +1,17 @@
 //! The app's state to and from a [`carto::session::Session`] (the file
 //! format, atomic saving and the recovery paths live in the core).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use egui::Color32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 
-use super::history::{History, ItemState, StateData, Step};
+use super::fit::FitPanel;
+use super::history::{FitState, History, ItemState, Others, StateData, Step};
 use super::plots::PlotTab;
 use super::recent::RecentKind;
 use super::session_files::{Loader, SessionFiles, SessionLoad};
@@ -16,6 +19,8 @@ use super::state::AppState;
 use super::tasks::{Task, TaskPoll};
 use super::views;
 use super::workspace::Input;
+use super::xrd::{CifPhase, PhaseState, phase_from_session, phase_to_session};
+use crate::exafs::feffit::FitModel;
 use crate::session::{
     self, BLOB_PREFIX, FitSession, HistorySession, HistoryStep, InlineSpectrum, Session,
     SessionItem, ViewState,
@@ -38,7 +43,7 @@ impl AppState {
             .iter()
             .map(|i| state_to_session(&ItemState::capture(i), &mut blobs, &mut ids))
             .collect();
-        let history = history_to_session(&self.history, &mut blobs, &mut ids);
+        let history = history_to_session(&self.history, &self.fit, &mut blobs, &mut ids);
         Session {
             carto_session: session::FORMAT_VERSION,
             items: session_items,
@@ -203,15 +208,19 @@ impl AppState {
             job.cancel();
         }
         let mut loader = Loader::new(s, files);
-        let current = loader.doc_state(
+        let mut current = loader.doc_state(
             &mut self.workspace,
             s.items.iter().collect(),
             &s.selected,
             s.active,
         );
-        current.restore(&mut self.workspace);
+        let mut others = Others {
+            xrd: &mut self.xrd,
+            fit: &mut self.fit,
+        };
+        current.restore(&mut self.workspace, &mut others);
         let mut history = History::default();
-        history.reset(&self.workspace);
+        history.reset(&self.workspace, &self.xrd, &self.fit);
         if let Some(h) = &s.history {
             let mut steps = |list: &[HistoryStep]| -> Vec<Step> {
                 list.iter()
@@ -256,6 +265,13 @@ impl AppState {
         let extra = std::mem::take(&mut loader.files.extra);
         self.xrd
             .apply_session_with(s.xrd.as_ref(), &mut self.log, &|p| extra.get(p).cloned());
+        self.history.adopt_others(&self.xrd, &self.fit);
+        if let Some(h) = &s.history {
+            let base = (s.fit.as_ref())
+                .and_then(|f| Path::new(&f.path).parent().map(Path::to_path_buf))
+                .unwrap_or_default();
+            self.history_others_from_session(h, &base);
+        }
         // The XRD view's selected patterns join the one selection.
         let patterns: Vec<u64> = self.xrd.selected.iter().copied().collect();
         self.workspace.selected.extend(patterns);
@@ -279,6 +295,62 @@ impl AppState {
         let path = session::recovery_path(dir);
         if let Err(e) = self.to_session().save(&path) {
             self.log.warn(format!("autosave failed: {e}"));
+        }
+    }
+}
+
+impl AppState {
+    /// Put the XRD phases and fit models a session's history steps hold
+    /// (format 5) into the loaded steps. Each CIF is read and each model
+    /// parsed once; the phases on show share their structures.
+    fn history_others_from_session(&mut self, h: &HistorySession, base: &Path) {
+        let mut cifs: HashMap<String, Option<PhaseState>> = (self.xrd.phases.iter())
+            .map(|p| (p.path.display().to_string(), Some(p.undo_state())))
+            .collect();
+        let mut models: HashMap<&str, Option<FitModel>> = HashMap::new();
+        // Revisions the Fit view never gives, so undoing to one restores it.
+        let mut rev = u64::MAX;
+        let log = &mut self.log;
+        let pairs = (self.history.undo.iter_mut().zip(&h.undo))
+            .chain(self.history.redo.iter_mut().zip(&h.redo));
+        for (step, saved) in pairs {
+            if let Some(phases) = &saved.phases {
+                let mut states = Vec::new();
+                for p in phases {
+                    let base_state = cifs.entry(p.path.clone()).or_insert_with(|| {
+                        match CifPhase::read(Path::new(&p.path), Color32::GRAY) {
+                            Ok(ph) => Some(ph.undo_state()),
+                            Err(e) => {
+                                log.warn(format!("undo history: {e}"));
+                                None
+                            }
+                        }
+                    });
+                    if let Some(b) = base_state {
+                        states.push(Arc::new(phase_from_session(p, b)));
+                    }
+                }
+                step.state.phases = Some(states);
+            }
+            if let Some(text) = &saved.fit_model {
+                let model = models.entry(text.as_str()).or_insert_with(|| {
+                    if text.is_empty() {
+                        return None;
+                    }
+                    match FitPanel::model_from_text(text, base) {
+                        Ok(m) => Some(m),
+                        Err(e) => {
+                            log.warn(format!("undo history: a fit model: {e}"));
+                            None
+                        }
+                    }
+                });
+                step.state.fit = Some(Arc::new(FitState {
+                    rev,
+                    model: model.clone(),
+                }));
+                rev -= 1;
+            }
         }
     }
 }
@@ -338,6 +410,7 @@ fn state_to_session(
 /// The undo history with item states stored once each.
 fn history_to_session(
     h: &History,
+    fit: &FitPanel,
     blobs: &mut BTreeMap<String, InlineSpectrum>,
     ids: &mut BTreeMap<u64, u64>,
 ) -> Option<HistorySession> {
@@ -375,6 +448,13 @@ fn history_to_session(
             items,
             selected: st.state.selected.iter().filter_map(|&id| pos(id)).collect(),
             active: st.state.active.and_then(pos),
+            phases: (st.state.phases.as_ref())
+                .map(|v| v.iter().map(|p| phase_to_session(p)).collect()),
+            // A model the writer cannot express is left unrecorded.
+            fit_model: st.state.fit.as_ref().and_then(|f| match &f.model {
+                Some(m) => fit.text_of(m).ok(),
+                None => Some(String::new()),
+            }),
         }
     };
     let undo = h.undo.iter().map(&mut step).collect();

@@ -227,6 +227,8 @@ impl<'a> Loader<'a> {
                 .filter_map(|&i| ids.get(i).copied())
                 .collect(),
             active: active.and_then(|i| ids.get(i).copied()),
+            phases: None,
+            fit: None,
         }
     }
 

@@ -94,7 +94,7 @@ impl AppState {
 
     /// What is loaded now is where undo stops (start-up, a demo).
     pub fn reset_history(&mut self) {
-        self.history.reset(&self.workspace);
+        self.history.reset(&self.workspace, &self.xrd, &self.fit);
     }
 
     /// `path` was opened: it heads File ▸ Open recent.

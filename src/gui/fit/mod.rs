@@ -72,6 +72,8 @@ pub struct FitPanel {
     edits: u64,
     /// `edits` when the running fit started.
     fit_edits: u64,
+    /// `edits` when a model was last opened (opening is not an undo step).
+    opened_edits: u64,
     /// `edits` when the model was last read or saved (None: it differs
     /// from the file on disk).
     saved_edits: Option<u64>,
@@ -158,9 +160,14 @@ impl FitPanel {
     /// The model as TOML, file names relative to its own folder (what a
     /// session keeps). None without a model.
     pub fn model_text(&self) -> Option<Result<String, FitError>> {
-        let model = self.model.as_ref()?;
+        Some(self.text_of(self.model.as_ref()?))
+    }
+
+    /// `model` as TOML relative to this model's folder (an undo state's
+    /// model, for a session).
+    pub fn text_of(&self, model: &FitModel) -> Result<String, FitError> {
         let base = self.base_dir();
-        Some(to_toml(model, &base, &base))
+        to_toml(model, &base, &base)
     }
 
     /// Take what the tasks answered since the last frame.
@@ -236,6 +243,7 @@ impl FitPanel {
         self.dataset = 0;
         self.edits += 1;
         self.saved_edits = Some(self.edits);
+        self.opened_edits = self.edits;
         self.edit = edit::EditState::default();
         self.edit.sync(self.model.as_ref());
         self.validate();
@@ -253,6 +261,35 @@ impl FitPanel {
                 .and_then(|m| Feffit::new(m.clone()).err())
                 .map(|e| e.to_string())
         });
+    }
+
+    /// A model from its TOML text, file names relative to `base` (an undo
+    /// state's model read back from a session).
+    pub fn model_from_text(text: &str, base: &Path) -> Result<FitModel, FitError> {
+        parse_model(text, base, "the session's undo history")
+    }
+
+    /// Counts every change of the model (the undo history's revision).
+    pub fn model_rev(&self) -> u64 {
+        self.edits
+    }
+
+    /// The last change of the model was opening it (not an undo step).
+    pub fn just_opened(&self) -> bool {
+        self.edits == self.opened_edits
+    }
+
+    /// Put back a model of the undo history: the result on show, if any,
+    /// is then stale.
+    pub fn restore_model(&mut self, model: Option<FitModel>) {
+        if let Some(t) = self.fitting.take() {
+            t.cancel();
+        }
+        self.live.stop();
+        self.model = model;
+        self.edit = edit::EditState::default();
+        self.edit.sync(self.model.as_ref());
+        self.edited();
     }
 
     /// After any change of the model: count it, mark the result stale,

@@ -20,6 +20,7 @@ mod plot;
 mod quant;
 pub mod route;
 mod session;
+pub use self::session::{phase_from_session, phase_to_session};
 
 use std::collections::BTreeSet;
 
@@ -27,7 +28,7 @@ use egui::{RichText, Ui};
 
 pub use self::pattern::{LoadedPattern, XrdEntry, load_pattern, parse_pattern};
 pub use self::peaks::PeakRow;
-pub use self::phases::{CifPhase, Library, Ranking};
+pub use self::phases::{CifPhase, Library, PhaseState, Ranking};
 pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
 pub use self::quant::{Quant, QuantRow};
 pub use self::route::{is_xrd_bytes, is_xrd_file};

@@ -35,7 +35,8 @@ pub struct CifPhase {
     /// The file stem.
     pub name: String,
     pub formula: String,
-    structure: Structure,
+    /// Shared with the undo history's states of this phase.
+    structure: Arc<Structure>,
     pub visible: bool,
     /// Also draw the broadened pattern (Caglioti defaults; Kα doublet
     /// for a Kα wavelength name).
@@ -51,7 +52,68 @@ pub struct CifPhase {
     sim: Option<(SimKey, Result<Vec<Peak>, String>)>,
 }
 
+/// A phase as the undo history keeps it: its settings, the structure
+/// shared with the phase (so a step costs the settings only).
+#[derive(Debug, Clone)]
+pub struct PhaseState {
+    pub path: PathBuf,
+    pub name: String,
+    pub formula: String,
+    structure: Arc<Structure>,
+    pub visible: bool,
+    pub broadened: bool,
+    pub intensity: f64,
+    pub lattice: f64,
+    pub shift_deg: f64,
+    pub color: Color32,
+}
+
 impl CifPhase {
+    /// This phase's state for the undo history.
+    pub fn undo_state(&self) -> PhaseState {
+        PhaseState {
+            path: self.path.clone(),
+            name: self.name.clone(),
+            formula: self.formula.clone(),
+            structure: self.structure.clone(),
+            visible: self.visible,
+            broadened: self.broadened,
+            intensity: self.intensity,
+            lattice: self.lattice,
+            shift_deg: self.shift_deg,
+            color: self.color,
+        }
+    }
+
+    /// Does the phase hold exactly `s`?
+    pub fn matches(&self, s: &PhaseState) -> bool {
+        Arc::ptr_eq(&self.structure, &s.structure)
+            && self.path == s.path
+            && self.visible == s.visible
+            && self.broadened == s.broadened
+            && self.intensity == s.intensity
+            && self.lattice == s.lattice
+            && self.shift_deg == s.shift_deg
+            && self.color == s.color
+    }
+
+    /// The phase of an undo state (simulated again when drawn).
+    pub fn from_state(s: &PhaseState) -> CifPhase {
+        CifPhase {
+            path: s.path.clone(),
+            name: s.name.clone(),
+            formula: s.formula.clone(),
+            structure: s.structure.clone(),
+            visible: s.visible,
+            broadened: s.broadened,
+            intensity: s.intensity,
+            lattice: s.lattice,
+            shift_deg: s.shift_deg,
+            color: s.color,
+            sim: None,
+        }
+    }
+
     /// Read a CIF file, or a demo CIF named `builtin:NAME`.
     pub fn read(path: &Path, color: Color32) -> Result<CifPhase, String> {
         let name = path.to_string_lossy();
@@ -95,7 +157,7 @@ impl CifPhase {
                 },
             ),
             formula: reduced_formula(&s),
-            structure: s,
+            structure: Arc::new(s),
             visible: true,
             broadened: false,
             intensity: 1.0,

@@ -9,12 +9,37 @@ use egui::Color32;
 use super::Ranking;
 use super::pattern::parse_pattern;
 use super::plot::XAxis;
-use super::{CifPhase, XrdPanel};
+use super::{CifPhase, PhaseState, XrdPanel};
 use crate::gui::log::Log;
 use crate::session::{
     self, FileCheck, XrdLibrarySession, XrdPatternSession, XrdPhaseSession, XrdRankingSession,
     XrdSession,
 };
+
+/// A phase's settings as a session keeps them.
+pub fn phase_to_session(ph: &PhaseState) -> XrdPhaseSession {
+    XrdPhaseSession {
+        path: ph.path.display().to_string(),
+        intensity: ph.intensity,
+        lattice: ph.lattice,
+        shift_deg: ph.shift_deg,
+        visible: ph.visible,
+        broadened: ph.broadened,
+        color: ph.color.to_srgba_unmultiplied(),
+    }
+}
+
+/// `base` (the same CIF) with a session's settings.
+pub fn phase_from_session(p: &XrdPhaseSession, base: &PhaseState) -> PhaseState {
+    let mut s = base.clone();
+    s.intensity = p.intensity;
+    s.lattice = p.lattice;
+    s.shift_deg = p.shift_deg;
+    s.visible = p.visible;
+    s.broadened = p.broadened;
+    s.color = rgba(p.color);
+    s
+}
 
 fn rgba(c: [u8; 4]) -> Color32 {
     let [r, g, b, a] = c;
@@ -49,15 +74,7 @@ impl XrdPanel {
             phases: self
                 .phases
                 .iter()
-                .map(|ph| XrdPhaseSession {
-                    path: ph.path.display().to_string(),
-                    intensity: ph.intensity,
-                    lattice: ph.lattice,
-                    shift_deg: ph.shift_deg,
-                    visible: ph.visible,
-                    broadened: ph.broadened,
-                    color: ph.color.to_srgba_unmultiplied(),
-                })
+                .map(|ph| phase_to_session(&ph.undo_state()))
                 .collect(),
             axis: self.axis.key().to_string(),
             log_y: self.log_y,
