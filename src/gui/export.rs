@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::log::{Level, Log};
 use super::plots::PlotPanel;
-use super::workspace::Workspace;
+use super::workspace::{Item, Processed, Workspace};
 
 /// An export of the plot as PNG: the window's screenshot is asked for on
 /// the next frame and arrives a frame or two later (never, without a
@@ -33,13 +33,7 @@ pub fn svg(ws: &Workspace, plots: &PlotPanel, log: &mut Log, path: &Path) -> boo
         log.warn("export: nothing is plotted (select processed spectra first)");
         return false;
     }
-    let kweight = ws
-        .selected_spectra()
-        .first()
-        .and_then(|i| i.spectrum())
-        .and_then(|s| s.result.as_ref())
-        .map_or(2.0, |r| r.ft.kweight);
-    let [xn, xu, yn, yu] = plots.tab.axes(kweight);
+    let [xn, xu, yn, yu] = plots.tab.axes(crate::gui::plots::axes_kweight(ws));
     let label = |n: &str, u: &str| {
         if u.is_empty() {
             n.to_string()
@@ -74,16 +68,7 @@ pub fn wide_csv(ws: &Workspace, log: &mut Log, base: &Path) -> Vec<PathBuf> {
             if r.is_none() {
                 skipped.push(item.name.clone());
             }
-            r.map(|r| ExportSpectrum {
-                name: &item.name,
-                source: &item.source,
-                pre: r.pre.as_ref(),
-                bkg: r.bkg.as_ref(),
-                k_inv_ang: &r.k_inv_ang,
-                chi: &r.chi,
-                chir: &r.chir,
-                chiq: None,
-            })
+            r.map(|r| export_spectrum(item, r, None))
         })
         .collect();
     if spectra.is_empty() {
@@ -187,7 +172,7 @@ pub fn poll_png(
 /// File ▸ Export CSV: each selected spectrum's processed arrays as
 /// `BASE_NAME_mu.csv`, `_chi.csv`, `_chir.csv` beside `base`.
 pub fn csv(ws: &Workspace, plots: &PlotPanel, log: &mut Log, base: &Path) {
-    use crate::export::{ExportSpectrum, file_safe, write_csv};
+    use crate::export::{file_safe, write_csv};
     let items = ws.selected_spectra();
     if items.is_empty() {
         log.warn("export: select the spectra to export first");
@@ -209,16 +194,7 @@ pub fn csv(ws: &Workspace, plots: &PlotPanel, log: &mut Log, base: &Path) {
         // χ(q) with the plots' R window (what the χ(q) tab shows).
         let chiq = crate::gui::plots::cached_chi_q(ws, item, &plots.options.xftr);
         let chiq = chiq.as_ref().and_then(|q| q.as_ref().as_ref().ok());
-        let s = ExportSpectrum {
-            name: &item.name,
-            source: &item.source,
-            pre: r.pre.as_ref(),
-            bkg: r.bkg.as_ref(),
-            k_inv_ang: &r.k_inv_ang,
-            chi: &r.chi,
-            chir: &r.chir,
-            chiq,
-        };
+        let s = export_spectrum(item, r, chiq);
         match write_csv(&one, &s) {
             Ok(files) => lines.push((
                 Level::Info,
@@ -241,5 +217,23 @@ pub fn csv(ws: &Workspace, plots: &PlotPanel, log: &mut Log, base: &Path) {
             Level::Warn => log.warn(text),
             Level::Error => log.error(text),
         }
+    }
+}
+
+/// What the CSV writers take of one processed spectrum.
+fn export_spectrum<'a>(
+    item: &'a Item,
+    r: &'a Processed,
+    chiq: Option<&'a crate::xas::ChiQ>,
+) -> crate::export::ExportSpectrum<'a> {
+    crate::export::ExportSpectrum {
+        name: &item.name,
+        source: &item.source,
+        pre: r.pre.as_ref(),
+        bkg: r.bkg.as_ref(),
+        k_inv_ang: &r.k_inv_ang,
+        chi: &r.chi,
+        chir: &r.chir,
+        chiq,
     }
 }

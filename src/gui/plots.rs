@@ -212,6 +212,16 @@ pub fn cached_chi_q(ws: &Workspace, item: &Item, p: &RParams) -> Option<Arc<Resu
     Some(ws.chiq.get(item.id, rev, p, || chi_q(r, p)))
 }
 
+/// The k-weight that names the axes: the first selected spectrum's (each
+/// curve uses its own spectrum's FT k-weight).
+pub fn axes_kweight(ws: &Workspace) -> f64 {
+    ws.selected_spectra()
+        .first()
+        .and_then(|i| i.spectrum())
+        .and_then(|s| s.result.as_ref())
+        .map_or(2.0, |r| r.ft.kweight)
+}
+
 /// kⁿ·χ(k) with the spectrum's FT k-weight.
 fn k_weighted(r: &Processed) -> Vec<f64> {
     let n = r.ft.kweight;
@@ -474,15 +484,7 @@ impl PlotPanel {
             }
         });
         let all = series(ws, self.tab, &self.options);
-        // The k-weight of the first curve names the axes (each curve uses
-        // its own spectrum's FT k-weight).
-        let kweight = ws
-            .selected_spectra()
-            .first()
-            .and_then(|i| i.spectrum())
-            .and_then(|s| s.result.as_ref())
-            .map_or(2.0, |r| r.ft.kweight);
-        let [xn, xu, yn, yu] = self.tab.axes(kweight);
+        let [xn, xu, yn, yu] = self.tab.axes(axes_kweight(ws));
         let unit = |u: &str| {
             if u.is_empty() {
                 String::new()
