@@ -650,6 +650,10 @@ fn leaf_diffs(
 mod tests {
     use super::*;
 
+    fn others<'a>(xrd: &'a mut XrdPanel, fit: &'a mut FitPanel) -> Others<'a> {
+        Others { xrd, fit }
+    }
+
     fn ws_with(n: usize) -> Workspace {
         let mut ws = Workspace::default();
         for i in 0..n {
@@ -693,27 +697,13 @@ mod tests {
         assert!(Arc::ptr_eq(&h.undo[0].state.items[1], &h.current.items[1]));
         assert!(!Arc::ptr_eq(&h.undo[0].state.items[0], &h.current.items[0]));
         assert_eq!(
-            h.undo(
-                &mut ws,
-                Others {
-                    xrd: &mut x,
-                    fit: &mut f
-                }
-            )
-            .as_deref(),
+            h.undo(&mut ws, others(&mut x, &mut f)).as_deref(),
             Some(label.as_str())
         );
         let rbkg = |ws: &Workspace| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
         assert_eq!(rbkg(&ws), 1.0);
         assert_eq!(
-            h.redo(
-                &mut ws,
-                Others {
-                    xrd: &mut x,
-                    fit: &mut f
-                }
-            )
-            .as_deref(),
+            h.redo(&mut ws, others(&mut x, &mut f)).as_deref(),
             Some(label.as_str())
         );
         assert_eq!(rbkg(&ws), 1.4);
@@ -737,13 +727,7 @@ mod tests {
             h.observe(&ws, &x, &f, true).as_deref(),
             Some("remove s1.xmu")
         );
-        h.undo(
-            &mut ws,
-            Others {
-                xrd: &mut x,
-                fit: &mut f,
-            },
-        );
+        h.undo(&mut ws, others(&mut x, &mut f));
         assert_eq!(ws.items.len(), 3);
         assert_eq!(ws.items[1].id, id, "same place, same id");
         assert!(Arc::ptr_eq(&ws.items[1].spectrum().unwrap().input, &input));
@@ -777,13 +761,7 @@ mod tests {
             h.observe(&ws, &x, &f, true).as_deref(),
             Some("deglitch 1 point selection (s0.xmu)")
         );
-        h.undo(
-            &mut ws,
-            Others {
-                xrd: &mut x,
-                fit: &mut f,
-            },
-        );
+        h.undo(&mut ws, others(&mut x, &mut f));
         let n = match ws.items[0].spectrum().unwrap().input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
             Input::Chi(_) => 0,
@@ -793,13 +771,7 @@ mod tests {
         let all = before.iter().copied().collect();
         ws.remove(&all);
         h.observe(&ws, &x, &f, true);
-        h.undo(
-            &mut ws,
-            Others {
-                xrd: &mut x,
-                fit: &mut f,
-            },
-        );
+        h.undo(&mut ws, others(&mut x, &mut f));
         assert!(ws.fresh_id() > *before.iter().max().unwrap());
     }
 }
