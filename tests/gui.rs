@@ -1946,6 +1946,29 @@ fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A fit result is an undo step too: undo puts back what was on show
+/// before the fit (here, nothing), redo the result.
+#[test]
+fn a_fit_result_is_undone_and_redone() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-undo-fit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut h = open_fit_model(&dir, "cu_1shell");
+    assert!(h.state().history.undo.is_empty(), "opening is not a step");
+    let res = run_fit(&mut h);
+    h.step();
+    assert_eq!(h.state().history.undo_label(), Some("fit result"));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    assert!(h.state().fit.result.is_none());
+    assert!(h.state().fit.report.is_empty());
+    h.state_mut().redo();
+    h.step();
+    let back = h.state().fit.result.as_ref().expect("the result again");
+    assert_eq!(back.stats.chi_square, res.stats.chi_square);
+    assert!(!h.state().fit.stale);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// One selection for every kind: a spectrum and a powder pattern selected
 /// together in the tree; each view shows the selected items of its kind.
 #[test]

@@ -19,7 +19,7 @@ use super::fit::FitPanel;
 use super::workspace::{Input, Item, ItemData, Spectrum, Workspace};
 use super::xrd::XrdPanel;
 use super::xrd::{CifPhase, PhaseState};
-use crate::exafs::feffit::FitModel;
+use crate::exafs::feffit::{FitModel, FitResult};
 use crate::io::MuMode;
 use crate::io::feff::FeffPath;
 use crate::xas::ChainParams;
@@ -71,11 +71,34 @@ pub struct DocState {
     pub fit: Option<Arc<FitState>>,
 }
 
-/// The fit model as it was, with the Fit view's revision it had.
+/// The fit model as it was, with the Fit view's revision it had, and the
+/// fit result on show.
 #[derive(Debug, Clone, Default)]
 pub struct FitState {
     pub rev: u64,
-    pub model: Option<FitModel>,
+    pub model: Option<Arc<FitModel>>,
+    /// None: not recorded (sessions keep no fit results): undoing to this
+    /// state leaves the result on show as it is.
+    pub result: Option<ResultState>,
+}
+
+/// A fit result on show, with the Fit view's revision of results.
+#[derive(Debug, Clone)]
+pub struct ResultState {
+    pub rev: u64,
+    pub result: Option<Arc<FitResult>>,
+    /// The result belonged to an earlier model.
+    pub stale: bool,
+}
+
+impl ResultState {
+    fn capture(fit: &FitPanel) -> Self {
+        ResultState {
+            rev: fit.result_rev(),
+            result: fit.result.clone().map(Arc::new),
+            stale: fit.stale,
+        }
+    }
 }
 
 /// The parts of the document outside the workspace that undo covers.
@@ -103,13 +126,25 @@ fn phases_match(phases: &[CifPhase], states: &[Arc<PhaseState>]) -> bool {
 }
 
 fn capture_fit(fit: &FitPanel, prev: Option<&Arc<FitState>>) -> Arc<FitState> {
+    let same_result = |p: &FitState| p.result.as_ref().map(|r| r.rev) == Some(fit.result_rev());
     match prev {
-        Some(s) if s.rev == fit.model_rev() => Arc::clone(s),
+        Some(s) if s.rev == fit.model_rev() && same_result(s) => Arc::clone(s),
         _ => Arc::new(FitState {
             rev: fit.model_rev(),
-            model: fit.model.clone(),
+            model: match prev {
+                Some(s) if s.rev == fit.model_rev() => s.model.clone(),
+                _ => fit.model.clone().map(Arc::new),
+            },
+            result: Some(match prev.and_then(|s| s.result.as_ref()) {
+                Some(r) if r.rev == fit.result_rev() => r.clone(),
+                _ => ResultState::capture(fit),
+            }),
         }),
     }
+}
+
+fn fit_matches(s: &FitState, fit: &FitPanel) -> bool {
+    s.rev == fit.model_rev() && s.result.as_ref().is_none_or(|r| r.rev == fit.result_rev())
 }
 
 impl ItemState {
@@ -275,7 +310,7 @@ impl DocState {
                 .phases
                 .as_ref()
                 .is_none_or(|p| phases_match(&xrd.phases, p))
-            && self.fit.as_ref().is_none_or(|f| f.rev == fit.model_rev())
+            && self.fit.as_ref().is_none_or(|f| fit_matches(f, fit))
     }
 
     /// Fill the parts this state did not record from the document as it is.
@@ -283,8 +318,15 @@ impl DocState {
         if self.phases.is_none() {
             self.phases = Some(capture_phases(&xrd.phases, None));
         }
-        if self.fit.is_none() {
-            self.fit = Some(capture_fit(fit, None));
+        match &self.fit {
+            None => self.fit = Some(capture_fit(fit, None)),
+            Some(f) if f.result.is_none() => {
+                self.fit = Some(Arc::new(FitState {
+                    result: Some(ResultState::capture(fit)),
+                    ..FitState::clone(f)
+                }));
+            }
+            Some(_) => {}
         }
     }
 
@@ -296,14 +338,23 @@ impl DocState {
         {
             o.xrd.phases = states.iter().map(|s| CifPhase::from_state(s)).collect();
         }
-        if let Some(f) = &self.fit
-            && f.rev != o.fit.model_rev()
+        if let Some(f) = self.fit.clone()
+            && !fit_matches(&f, o.fit)
         {
-            o.fit.restore_model(f.model.clone());
-            // The restored model is this state, under the view's new revision.
+            if f.rev != o.fit.model_rev() {
+                o.fit.restore_model(f.model.as_deref().cloned());
+            }
+            if let Some(r) = &f.result {
+                o.fit.restore_result(r.result.as_deref().cloned(), r.stale);
+            }
+            // The restored state, under the view's new revisions.
             self.fit = Some(Arc::new(FitState {
                 rev: o.fit.model_rev(),
                 model: f.model.clone(),
+                result: f.result.as_ref().map(|r| ResultState {
+                    rev: o.fit.result_rev(),
+                    ..r.clone()
+                }),
             }));
         }
         self.complete(o.xrd, o.fit);
@@ -550,11 +601,15 @@ fn phase_change(a: &DocState, b: &DocState) -> Option<String> {
 
 fn fit_change(a: &DocState, b: &DocState) -> Option<String> {
     let (fa, fb) = (a.fit.as_ref()?, b.fit.as_ref()?);
-    (fa.rev != fb.rev).then(|| match (&fa.model, &fb.model) {
-        (None, Some(_)) => "open fit model".to_string(),
-        (Some(_), None) => "close fit model".to_string(),
-        _ => "edit fit model".to_string(),
-    })
+    if fa.rev != fb.rev {
+        return Some(match (&fa.model, &fb.model) {
+            (None, Some(_)) => "open fit model".to_string(),
+            (Some(_), None) => "close fit model".to_string(),
+            _ => "edit fit model".to_string(),
+        });
+    }
+    let rev = |f: &FitState| f.result.as_ref().map(|r| r.rev);
+    (rev(fa) != rev(fb)).then(|| "fit result".to_string())
 }
 
 fn item_change(a: &ItemState, b: &ItemState) -> Option<String> {

@@ -347,7 +347,8 @@ impl AppState {
                 });
                 step.state.fit = Some(Arc::new(FitState {
                     rev,
-                    model: model.clone(),
+                    model: model.clone().map(Arc::new),
+                    result: None,
                 }));
                 rev -= 1;
             }

@@ -459,6 +459,7 @@ impl Workspace {
     pub fn remove(&mut self, ids: &BTreeSet<u64>) -> usize {
         let before = self.items.len();
         self.items.retain(|i| !ids.contains(&i.id));
+        self.chiq.retain(|id| !ids.contains(&id));
         self.selected.retain(|id| !ids.contains(id));
         if self.active.is_some_and(|a| ids.contains(&a)) {
             self.active = self.selected.iter().next_back().copied();

@@ -74,6 +74,9 @@ pub struct FitPanel {
     fit_edits: u64,
     /// `edits` when a model was last opened (opening is not an undo step).
     opened_edits: u64,
+    /// Counts every change of the result on show (the undo history's
+    /// revision of results).
+    result_rev: u64,
     /// `edits` when the model was last read or saved (None: it differs
     /// from the file on disk).
     saved_edits: Option<u64>,
@@ -219,6 +222,7 @@ impl FitPanel {
     fn show_result(&mut self, res: FitResult, stale: bool, reset_plots: bool) {
         self.report = report(&res, REPORT_MIN_CORREL);
         self.result = Some(res);
+        self.result_rev += 1;
         self.stale = stale;
         self.reset_plots |= reset_plots;
     }
@@ -238,6 +242,7 @@ impl FitPanel {
         self.path = Some(path);
         self.model = Some(model);
         self.result = None;
+        self.result_rev += 1;
         self.report.clear();
         self.stale = false;
         self.dataset = 0;
@@ -272,6 +277,23 @@ impl FitPanel {
     /// Counts every change of the model (the undo history's revision).
     pub fn model_rev(&self) -> u64 {
         self.edits
+    }
+
+    /// Counts every change of the result on show.
+    pub fn result_rev(&self) -> u64 {
+        self.result_rev
+    }
+
+    /// Put back a result of the undo history (None: no result on show).
+    pub fn restore_result(&mut self, result: Option<FitResult>, stale: bool) {
+        self.report = result
+            .as_ref()
+            .map_or_else(String::new, |r| report(r, REPORT_MIN_CORREL));
+        self.result = result;
+        self.result_rev += 1;
+        self.stale = stale && self.result.is_some();
+        self.live.held = None;
+        self.reset_plots = true;
     }
 
     /// The last change of the model was opening it (not an undo step).
