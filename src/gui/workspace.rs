@@ -1,6 +1,9 @@
 //! The workspace: everything loaded, grouped by modality, with the selection.
 //! Items hold their input data, their parameters and the last result; the
 //! physics is carto::xas, called through [`process`].
+//!
+//! Just over 800 lines while [`process`] still runs the XAS chain step by
+//! step here; the core pipeline (`xas::process`) replaces that body.
 
 use std::collections::BTreeSet;
 use std::path::Path;
