@@ -100,7 +100,7 @@ pub fn wide_csv(ws: &Workspace, log: &mut Log, base: &Path) -> Vec<PathBuf> {
 }
 
 /// File ▸ Export plot as PNG: ask for a screenshot of the window on
-/// the next frame; [`Self::poll_png_export`] crops it to the plot and
+/// the next frame; [`poll_png`] crops it to the plot and
 /// writes `path`.
 pub fn start_png(
     plot_on_show: bool,

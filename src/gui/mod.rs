@@ -1,8 +1,11 @@
 //! The desktop app (eframe/egui, glow backend). The GUI holds state and
 //! draws; every number comes from carto::io and carto::xas.
 //!
-//! - [`workspace`]: loaded items, selection, the processing glue
-//! - [`app`]: the frame (menu bar, current view, log) and the actions
+//! - [`app`]: the frame (menu bar, current view, log) and the actions;
+//!   [`state`]: everything it holds
+//! - [`workspace`]: spectra, χ(k), FEFF paths and the one selection;
+//!   [`store`]: the one id space; [`derived`]: χ(q), cached per change
+//! - [`history`]: undo/redo over every view
 //! - [`views`]: the registered views (Spectra, Fit, XRD) behind one trait
 //! - [`tree`], [`plots`], [`params`]: the Spectra view's panels
 //! - [`fit`]: the Fit panel (feffit models, parameters, fit, report)
