@@ -31,7 +31,9 @@ use crate::xas::fourier::RParams;
 /// `blobs` (computed spectra such as merges, stored inline under
 /// `blob:SHA256`) and `history` (undo and redo); older files read as
 /// sessions without edits or history.
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: history steps also hold the XRD view's `phases` and the `fit_model`
+/// (undo covers every view); in older files steps leave them as they are.
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Path prefix for spectra stored in the session itself ([`Session::blobs`]).
 pub const BLOB_PREFIX: &str = "blob:";
@@ -113,6 +115,14 @@ pub struct HistoryStep {
     pub selected: Vec<usize>,
     #[serde(default)]
     pub active: Option<usize>,
+    /// The XRD view's phases in this state (version 5; absent: not
+    /// recorded, undoing to it leaves the phases as they are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Vec<XrdPhaseSession>>,
+    /// The fit model in this state as TOML, empty for none (version 5;
+    /// absent: not recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_model: Option<String>,
 }
 
 /// The XRD view: measured patterns (by path and SHA-256, like the items),

@@ -305,7 +305,7 @@ fn demo_session_loads_from_sample_data() {
     h.get_by_label("feo_fe2o3_cuka_simulated").click();
     h.step();
     let app = h.state();
-    assert_eq!(app.view, carto::gui::View::Xrd);
+    assert_eq!(app.view, carto::gui::views::XRD);
     // A session of the demo reopens with the built-in pattern and phases.
     let s = app.to_session();
     let mut again = CartoApp::new();
@@ -619,7 +619,7 @@ fn fit_model_opens_fits_and_plots() {
     // Like `carto MODEL.toml`: the model goes to the Fit view, read in the
     // background.
     app.open_paths(std::slice::from_ref(&model));
-    assert_eq!(app.view, carto::gui::View::Fit);
+    assert_eq!(app.view, carto::gui::views::FIT);
     assert!(app.workspace.items.is_empty(), "a model is not a spectrum");
     let mut h = harness(app);
     step_until(&mut h, "opening the model", |a| !a.fit.busy());
@@ -707,7 +707,7 @@ fn dropped_fit_model_opens_in_the_fit_view_and_a_bad_one_is_logged() {
     step_until(&mut h, "opening the bad model", |a| !a.fit.busy());
     {
         let app = h.state();
-        assert_eq!(app.view, carto::gui::View::Fit);
+        assert_eq!(app.view, carto::gui::views::FIT);
         assert!(app.fit.model.is_none());
         let errors: Vec<&str> = app.log.errors().collect();
         assert!(errors.iter().any(|e| e.contains("bad.toml")), "{errors:?}");
@@ -910,7 +910,7 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     let saved = dir.join("out").join("edited.toml");
     std::fs::create_dir_all(saved.parent().expect("parent")).expect("dir");
     {
-        let app = h.state_mut();
+        let app = &mut h.state_mut().state;
         assert!(
             app.fit.save_model(&saved, &mut app.log),
             "{:?}",
@@ -944,7 +944,7 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     // A fresh app opens the session: same model, same fit.
     let mut app = CartoApp::new();
     assert!(app.open_session(&session));
-    assert_eq!(app.view, carto::gui::View::Fit);
+    assert_eq!(app.view, carto::gui::views::FIT);
     let mut h2 = harness(app);
     step_until(&mut h2, "opening the session's model", |a| !a.fit.busy());
     {
@@ -1110,7 +1110,7 @@ fn set_slider(h: &mut Harness<'_, CartoApp>, label: &str, value: f64) {
 fn quartz_in_xrd_view() -> Harness<'static, CartoApp> {
     let mut app = CartoApp::new();
     app.open_paths(&[common::data("xrd/quartz.xy")]);
-    assert_eq!(app.view, carto::gui::View::Xrd, "{:?}", app.log.lines);
+    assert_eq!(app.view, carto::gui::views::XRD, "{:?}", app.log.lines);
     assert!(
         app.workspace.items.is_empty(),
         "a pattern is not a spectrum"
@@ -1170,7 +1170,7 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
 
     // A CIF phase: sticks at the pattern's wavelength, inside its range.
     {
-        let app = h.state_mut();
+        let app = &mut h.state_mut().state;
         app.xrd.add_cifs(
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
@@ -1223,10 +1223,11 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
 #[test]
 fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
     let mut h = quartz_in_xrd_view();
+    let tasks = h.state().tasks.clone();
     h.state_mut()
         .xrd
         .library
-        .load(common::data("cif/amcsd"), None);
+        .load(common::data("cif/amcsd"), &tasks, None);
     step_until(&mut h, "reading the library", |a| !a.xrd.busy());
     assert_eq!(h.state().xrd.library.candidates.len(), 35);
     // The CIF is 2.8 % compressed: allow the lattice to scale by 3 %.
@@ -1275,7 +1276,7 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
 fn xrd_quantification_with_an_internal_standard() {
     let mut app = CartoApp::new();
     app.open_paths(&[common::data("xrd/rockjock/mixtures/Mix2.xy")]);
-    assert_eq!(app.view, carto::gui::View::Xrd, "{:?}", app.log.lines);
+    assert_eq!(app.view, carto::gui::views::XRD, "{:?}", app.log.lines);
     let mut h = harness(app);
     h.step();
     h.get_by_label("Quantify…").click();
@@ -1384,7 +1385,7 @@ fn xrd_session_round_trip() {
     h.get_by_label("d (Å)").click();
     h.step();
     {
-        let app = h.state_mut();
+        let app = &mut h.state_mut().state;
         app.xrd.add_cifs(
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
@@ -1417,7 +1418,7 @@ fn xrd_session_round_trip() {
     let app = h2.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     assert_eq!(app.to_session(), saved);
-    assert_eq!(app.view, carto::gui::View::Xrd);
+    assert_eq!(app.view, carto::gui::views::XRD);
     // The same curves as before the save.
     for role in [XrdRole::Pattern, XrdRole::Background, XrdRole::Sticks] {
         let a = xrd_series(h.state(), role);
@@ -1495,10 +1496,10 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     assert_eq!(names.len(), n_soils + 2, "{names:?}");
     assert!(names.contains(&"D5000_1") && names.contains(&"pattern_001"));
     // Spectra came too: the Spectra view shows; the XRD view holds the rest.
-    assert_eq!(app.view, carto::gui::View::Spectra);
+    assert_eq!(app.view, carto::gui::views::SPECTRA);
     assert_eq!(app.xrd.selected.len(), names.len());
     // In the XRD view, click one pattern, Ctrl-click a second: both overlaid.
-    h.state_mut().view = carto::gui::View::Xrd;
+    h.state_mut().view = carto::gui::views::XRD;
     h.step();
     tree_entry(&h, "granite").click();
     h.step();
@@ -1523,7 +1524,7 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     settle(&mut h);
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-    assert_eq!(app.view, carto::gui::View::Xrd);
+    assert_eq!(app.view, carto::gui::views::XRD);
     assert_eq!(app.xrd.patterns.len(), 1);
     assert_eq!(app.xrd.phases.len(), 1);
     // The RAW file records Co Kα1: the sticks are simulated with it.
@@ -1627,7 +1628,7 @@ fn click_plot_at(h: &mut Harness<'_, CartoApp>, x: f64, y: f64) {
 fn deglitch_by_clicking_then_undo_and_redo_with_the_keyboard() {
     let mut app = CartoApp::new();
     app.open_paths(&[common::data("xas/columns/cu_rt01.xmu")]);
-    app.history.reset(&app.workspace);
+    app.reset_history();
     let mut h = harness(app);
     settle(&mut h);
     let name = "cu_rt01.xmu";
@@ -1702,7 +1703,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
         common::data("xas/columns/cu_rt01.xmu"),
         common::data("xas/xdi/cu_metal_rt.xdi"),
     ]);
-    app.history.reset(&app.workspace);
+    app.reset_history();
     let mut h = harness(app);
     settle(&mut h);
     let (a, b) = ("cu_rt01.xmu", "cu_metal_rt.xdi");
@@ -1864,6 +1865,191 @@ fn chiq_of(app: &CartoApp, name: &str) -> Vec<[f64; 2]> {
         .find(|s| s.role == Role::Data && s.name == name)
         .map(|s| s.points)
         .unwrap_or_default()
+}
+
+/// Undo covers every view: an XRD phase's lattice scale and a fit-model
+/// edit are steps of the one history (Ctrl+Z undoes the newest first), and
+/// a saved session brings both back, undoable and redoable again.
+#[test]
+fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-undo-views-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut h = open_fit_model(&dir, "cu_1shell");
+    h.state_mut().open_paths(&[
+        common::data("xrd/quartz.xy"),
+        common::data("cif/amcsd/quartz_amcsd11008.cif"),
+    ]);
+    settle(&mut h);
+    assert_eq!(h.state().xrd.phases.len(), 1);
+    let lattice = |h: &Harness<'_, CartoApp>| h.state().xrd.phases[0].lattice;
+    let kmax = |h: &Harness<'_, CartoApp>| {
+        h.state().fit.model.as_ref().expect("model").datasets[0]
+            .transform
+            .kmax
+    };
+    let kmax0 = kmax(&h);
+    assert_ne!(kmax0, 16.0);
+
+    // The phase's lattice handle, then a field of the fit model.
+    h.state_mut().xrd.phases[0].lattice = 1.02;
+    h.step();
+    assert_eq!(
+        h.state().history.undo_label(),
+        Some("lattice ×1 → 1.02 (quartz_amcsd11008)")
+    );
+    h.state_mut().view = carto::gui::views::FIT;
+    h.step();
+    set_number(&mut h, "transform kmax", 16.0);
+    h.step();
+    assert_eq!(kmax(&h), 16.0);
+    assert_eq!(h.state().history.undo_label(), Some("edit fit model"));
+
+    // Ctrl+Z undoes the fit-model edit, Ctrl+Z again the phase change.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    assert_eq!(kmax(&h), kmax0);
+    assert_eq!(lattice(&h), 1.02);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    assert_eq!(lattice(&h), 1.0);
+    assert_eq!(h.state().history.redo.len(), 2);
+    // Redo both: the present is as edited.
+    h.state_mut().redo();
+    h.state_mut().redo();
+    h.step();
+    assert_eq!((lattice(&h), kmax(&h)), (1.02, 16.0));
+
+    // A saved session restores both histories.
+    let path = dir.join("views.carto");
+    assert!(h.state_mut().save_session(&path));
+    let mut h2 = harness(CartoApp::new());
+    assert!(h2.state_mut().open_session(&path));
+    step_until(&mut h2, "opening the session's model", |a| !a.fit.busy());
+    settle(&mut h2);
+    assert!(
+        h2.state().log.errors().next().is_none(),
+        "{:?}",
+        h2.state().log.lines
+    );
+    assert_eq!((lattice(&h2), kmax(&h2)), (1.02, 16.0));
+    assert_eq!(h2.state().history.undo_label(), Some("edit fit model"));
+    h2.state_mut().undo();
+    h2.step();
+    assert_eq!((lattice(&h2), kmax(&h2)), (1.02, kmax0));
+    h2.state_mut().undo();
+    h2.step();
+    assert_eq!((lattice(&h2), kmax(&h2)), (1.0, kmax0));
+    h2.state_mut().redo();
+    h2.state_mut().redo();
+    h2.step();
+    assert_eq!((lattice(&h2), kmax(&h2)), (1.02, 16.0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fit result is an undo step too: undo puts back what was on show
+/// before the fit (here, nothing), redo the result.
+#[test]
+fn a_fit_result_is_undone_and_redone() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-undo-fit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut h = open_fit_model(&dir, "cu_1shell");
+    assert!(h.state().history.undo.is_empty(), "opening is not a step");
+    let res = run_fit(&mut h);
+    h.step();
+    assert_eq!(h.state().history.undo_label(), Some("fit result"));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    assert!(h.state().fit.result.is_none());
+    assert!(h.state().fit.report.is_empty());
+    h.state_mut().redo();
+    h.step();
+    let back = h.state().fit.result.as_ref().expect("the result again");
+    assert_eq!(back.stats.chi_square, res.stats.chi_square);
+    assert!(!h.state().fit.stale);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One selection for every kind: a spectrum and a powder pattern selected
+/// together in the tree; each view shows the selected items of its kind.
+#[test]
+fn a_pattern_and_a_spectrum_are_selected_together() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+        common::data("xrd/quartz.xy"),
+    ]);
+    app.view = carto::gui::views::SPECTRA;
+    let mut h = harness(app);
+    settle(&mut h);
+    // A plain click on the spectrum selects it alone (the pattern too is
+    // deselected: one selection)...
+    tree_entry(&h, "cu_metal_rt.xdi").click();
+    h.step();
+    assert_eq!(n_plotted(h.state(), PlotTab::Mu), 1);
+    assert!(xrd_series(h.state(), XrdRole::Pattern).is_empty());
+    // ...a Ctrl-click on the pattern adds it, and the Spectra view stays.
+    tree_entry(&h, "quartz").click_modifiers(egui::Modifiers::COMMAND);
+    h.step();
+    let app = h.state();
+    assert_eq!(app.view, carto::gui::views::SPECTRA);
+    let spectrum = app.workspace.find("cu_metal_rt.xdi").expect("spectrum");
+    let pattern = app.xrd.find("quartz").expect("pattern");
+    assert_ne!(spectrum, pattern, "one id space");
+    assert_eq!(
+        app.workspace.selected,
+        [spectrum, pattern].into_iter().collect(),
+        "both in the one selection"
+    );
+    assert_eq!(n_plotted(app, PlotTab::Mu), 1, "the spectrum is plotted");
+    let shown: Vec<String> = xrd_series(app, XrdRole::Pattern)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(shown, ["quartz"], "the XRD view shows the pattern");
+    // The XRD view shows it, and the selection survives the switch.
+    h.state_mut().view = carto::gui::views::XRD;
+    h.step();
+    assert_eq!(xrd_series(h.state(), XrdRole::Pattern).len(), 1);
+    assert_eq!(h.state().workspace.selected.len(), 2);
+    h.state_mut().view = carto::gui::views::SPECTRA;
+    h.step();
+    assert_eq!(n_plotted(h.state(), PlotTab::Mu), 1);
+}
+
+/// χ(q) is a back-transform on the UI thread: it runs once per spectrum
+/// when its result or the R window changes, never on idle frames.
+#[test]
+fn chi_q_is_computed_once_per_change_not_per_frame() {
+    let mut h = harness(CartoApp::demo());
+    settle(&mut h);
+    h.get_by_label("χ(q)").click();
+    h.step();
+    let n_selected = h.state().workspace.selected_spectra().len();
+    assert_eq!(n_selected, 2, "the demo selects two spectra");
+    let computed = |h: &Harness<'_, CartoApp>| h.state().workspace.chiq.computed();
+    let first = computed(&h);
+    assert_eq!(first, n_selected, "one back-transform per spectrum on show");
+    for _ in 0..10 {
+        h.step();
+    }
+    assert_eq!(computed(&h), first, "idle frames compute nothing");
+    // The χ(R) tab draws the same R window: nothing new either.
+    h.state_mut().plots.tab = PlotTab::ChiR;
+    for _ in 0..3 {
+        h.step();
+    }
+    assert_eq!(computed(&h), first);
+    h.state_mut().plots.tab = PlotTab::ChiQ;
+    set_number(&mut h, "rmax", 2.5);
+    for _ in 0..5 {
+        h.step();
+    }
+    assert_eq!(h.state().plots.options.xftr.rmax, 2.5);
+    assert_eq!(
+        computed(&h),
+        first + n_selected,
+        "one more per spectrum after the R-window change"
+    );
 }
 
 #[test]
@@ -2434,7 +2620,7 @@ fn plot_exports_as_png_cropped_to_the_plot_area() {
     h.step();
     assert!(h.state().png_export.is_some(), "still waiting");
     if let Some(job) = &mut h.state_mut().png_export {
-        job.started -= carto::gui::app::PNG_EXPORT_TIMEOUT + Duration::from_secs(1);
+        job.started -= carto::gui::export::PNG_EXPORT_TIMEOUT + Duration::from_secs(1);
     }
     h.step();
     assert!(h.state().png_export.is_none(), "gave up");
@@ -2487,6 +2673,8 @@ fn a_bad_edit_journal_or_history_in_a_session_is_a_readable_error() {
             items: vec![3],
             selected: Vec::new(),
             active: None,
+            phases: None,
+            fit_model: None,
         }],
         redo: Vec::new(),
     });
@@ -2504,7 +2692,7 @@ fn a_cancelled_rebin_changes_nothing() {
         common::data("xas/xdi/cu_metal_rt.xdi"),
         common::data("xas/columns/cu_rt01.xmu"),
     ]);
-    app.history.reset(&app.workspace);
+    app.reset_history();
     let mut h = harness(app);
     settle(&mut h);
     let ids: Vec<u64> = h.state().workspace.items.iter().map(|i| i.id).collect();

@@ -52,7 +52,7 @@ fn session_file_round_trips_and_keeps_a_backup() {
     let first = small_session("first");
     first.save(&path).expect("save");
     let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains("\"carto_session\": 4"), "{text}");
+    assert!(text.contains("\"carto_session\": 5"), "{text}");
     assert!(
         text.contains("\"op\": \"shift\""),
         "the edit journal: {text}"
@@ -201,6 +201,6 @@ mod app {
         let mut back = CartoApp::new();
         assert!(back.open_session(&path));
         assert_eq!(back.to_session(), app.to_session());
-        assert_eq!(back.workspace.selected.len(), 2);
+        assert_eq!(back.workspace.selected_spectra().len(), 2);
     }
 }

@@ -1,68 +1,32 @@
-//! Background jobs and the log. A job runs on a worker thread (rayon inside)
-//! and reports through a channel; the UI thread only polls and draws.
+//! The background jobs of the Spectra side (processing, opening files) and
+//! the log. A job is a [`Task`] whose worker (rayon inside) streams results
+//! the UI thread applies as they come.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::mpsc::Sender;
 
 use rayon::prelude::*;
 
 use std::path::{Path, PathBuf};
 
+pub use super::log::{Level, Log, LogLine};
+use super::tasks::{Task, TaskPoll, TaskStatus, Tasks};
 use super::workspace::{Input, Processed, Workspace, parse_bytes, process};
 use super::xrd::{LoadedPattern, is_xrd_bytes, parse_pattern};
 use crate::io::Dataset;
 use crate::session::sha256_hex;
 use crate::xas::ChainParams;
+use crate::xas::edit::Edit;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
-
-#[derive(Debug, Clone)]
-pub struct LogLine {
-    pub level: Level,
-    pub text: String,
-}
-
-/// The log shown in the bottom panel.
-#[derive(Debug, Default)]
-pub struct Log {
-    pub lines: Vec<LogLine>,
-}
-
-impl Log {
-    pub fn info(&mut self, text: impl Into<String>) {
-        self.push(Level::Info, text.into());
-    }
-    pub fn warn(&mut self, text: impl Into<String>) {
-        self.push(Level::Warn, text.into());
-    }
-    pub fn error(&mut self, text: impl Into<String>) {
-        self.push(Level::Error, text.into());
-    }
-    fn push(&mut self, level: Level, text: String) {
-        self.lines.push(LogLine { level, text });
-    }
-    pub fn errors(&self) -> impl Iterator<Item = &str> {
-        self.lines
-            .iter()
-            .filter(|l| l.level == Level::Error)
-            .map(|l| l.text.as_str())
-    }
-}
-
-struct Task {
+/// One spectrum to process.
+struct Work {
     id: u64,
     rev: u64,
     input: Arc<Input>,
     params: ChainParams,
 }
 
-enum Msg {
+pub enum Msg {
     Done {
         id: u64,
         rev: u64,
@@ -71,47 +35,40 @@ enum Msg {
     Finished,
 }
 
-/// A running "process N spectra" job.
+/// A running "process N spectra" job (a [`Task`] of per-spectrum results).
 pub struct Job {
-    pub title: String,
-    pub total: usize,
-    pub done: usize,
-    cancel: Arc<AtomicBool>,
-    rx: Receiver<Msg>,
+    task: Task<Msg>,
     /// (id, rev) not yet reported back.
     pending: Vec<(u64, u64)>,
 }
 
 impl Job {
-    pub fn progress(&self) -> f32 {
-        if self.total == 0 {
-            1.0
-        } else {
-            self.done as f32 / self.total as f32
-        }
+    pub fn task(&self) -> &Task<Msg> {
+        &self.task
     }
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.task.cancel();
     }
     pub fn is_cancelling(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.task.is_cancelling()
     }
 }
 
 /// Start processing every spectrum that needs it, except `skip` (the one
 /// recomputed synchronously). None when nothing needs processing.
 pub fn start_processing(
+    tasks: &Tasks,
     ws: &Workspace,
     skip: Option<u64>,
     ctx: Option<egui::Context>,
 ) -> Option<Job> {
-    let tasks: Vec<Task> = ws
+    let work: Vec<Work> = ws
         .items
         .iter()
         .filter(|i| Some(i.id) != skip)
         .filter_map(|i| {
             let s = i.spectrum()?;
-            s.needs_processing().then(|| Task {
+            s.needs_processing().then(|| Work {
                 id: i.id,
                 rev: s.rev,
                 input: s.input.clone(),
@@ -119,28 +76,19 @@ pub fn start_processing(
             })
         })
         .collect();
-    if tasks.is_empty() {
+    if work.is_empty() {
         return None;
     }
-    let (tx, rx) = channel();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let pending = tasks.iter().map(|t| (t.id, t.rev)).collect();
-    let total = tasks.len();
-    let flag = cancel.clone();
-    std::thread::spawn(move || run(tasks, flag, tx, ctx));
-    Some(Job {
-        title: format!("processing {total} spectra"),
-        total,
-        done: 0,
-        cancel,
-        rx,
-        pending,
-    })
+    let pending = work.iter().map(|t| (t.id, t.rev)).collect();
+    let total = work.len();
+    let (task, tx, status) = Task::new(tasks, format!("processing {total} spectra"), total, true);
+    std::thread::spawn(move || run(work, status, tx, ctx));
+    Some(Job { task, pending })
 }
 
-fn run(tasks: Vec<Task>, cancel: Arc<AtomicBool>, tx: Sender<Msg>, ctx: Option<egui::Context>) {
-    tasks.par_iter().for_each_with(tx.clone(), |tx, t| {
-        if cancel.load(Ordering::Relaxed) {
+fn run(work: Vec<Work>, status: Arc<TaskStatus>, tx: Sender<Msg>, ctx: Option<egui::Context>) {
+    work.par_iter().for_each_with(tx.clone(), |tx, t| {
+        if status.is_cancelling() {
             return;
         }
         let result = Box::new(process(&t.input, &t.params));
@@ -164,9 +112,9 @@ fn run(tasks: Vec<Task>, cancel: Arc<AtomicBool>, tx: Sender<Msg>, ctx: Option<e
 /// job has ended (finished or cancelled).
 pub fn poll(job: &mut Job, ws: &mut Workspace, log: &mut Log) -> bool {
     loop {
-        match job.rx.try_recv() {
-            Ok(Msg::Done { id, rev, result }) => {
-                job.done += 1;
+        match job.task.poll() {
+            TaskPoll::Done(Msg::Done { id, rev, result }) => {
+                job.task.status().step();
                 job.pending.retain(|&(i, _)| i != id);
                 if let Some(item) = ws.item_mut(id) {
                     let name = item.name.clone();
@@ -181,11 +129,11 @@ pub fn poll(job: &mut Job, ws: &mut Workspace, log: &mut Log) -> bool {
                     }
                 }
             }
-            Ok(Msg::Finished) | Err(TryRecvError::Disconnected) => {
+            TaskPoll::Done(Msg::Finished) | TaskPoll::Lost => {
                 finish(job, ws, log);
                 return true;
             }
-            Err(TryRecvError::Empty) => return false,
+            TaskPoll::Running => return false,
         }
     }
 }
@@ -202,22 +150,22 @@ fn finish(job: &Job, ws: &mut Workspace, log: &mut Log) {
                 s.error = Some("not processed (job cancelled)".into());
             }
         }
+        let t = &job.task;
         log.warn(format!(
             "{}: cancelled, {} of {} done",
-            job.title, job.done, job.total
+            t.title(),
+            t.done(),
+            t.total()
         ));
     } else {
-        log.info(format!("{}: done", job.title));
+        log.info(format!("{}: done", job.task.title()));
     }
 }
 
 /// A running "open N files" job: files are read and parsed on a worker
 /// thread, the items are added on the UI thread as they arrive.
 pub struct LoadJob {
-    pub total: usize,
-    pub done: usize,
-    cancel: Arc<AtomicBool>,
-    rx: Receiver<LoadMsg>,
+    task: Task<LoadMsg>,
     /// Items added so far (selected when the job ends).
     pub new_ids: Vec<u64>,
     /// Measured XRD patterns read since the last poll (the app moves them
@@ -233,7 +181,7 @@ pub struct LoadJob {
     pub opened: Vec<PathBuf>,
 }
 
-enum LoadMsg {
+pub enum LoadMsg {
     /// How many files the folders expanded to.
     Total(usize),
     File(String, Box<Result<(Dataset, String), String>>),
@@ -243,28 +191,21 @@ enum LoadMsg {
 }
 
 impl LoadJob {
-    pub fn progress(&self) -> f32 {
-        if self.total == 0 {
-            0.0
-        } else {
-            self.done as f32 / self.total as f32
-        }
+    pub fn task(&self) -> &Task<LoadMsg> {
+        &self.task
     }
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.task.cancel();
     }
     pub fn is_cancelling(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.task.is_cancelling()
     }
 }
 
 /// Open files and folders (the files directly inside) in the background.
-pub fn start_loading(paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob {
-    let (tx, rx) = channel();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    let total = paths.len();
+pub fn start_loading(tasks: &Tasks, paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob {
     let requested = paths.clone();
+    let (task, tx, status) = Task::new(tasks, "opening files", paths.len(), true);
     std::thread::spawn(move || {
         let mut files = Vec::new();
         for p in paths {
@@ -281,7 +222,7 @@ pub fn start_loading(paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob
         }
         let _ = tx.send(LoadMsg::Total(files.len()));
         for f in files {
-            if flag.load(Ordering::Relaxed) {
+            if status.is_cancelling() {
                 break;
             }
             let name = f.display().to_string();
@@ -310,10 +251,7 @@ pub fn start_loading(paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob
         }
     });
     LoadJob {
-        total,
-        done: 0,
-        cancel,
-        rx,
+        task,
         new_ids: Vec::new(),
         patterns: Vec::new(),
         n_patterns: 0,
@@ -342,11 +280,11 @@ pub(crate) fn list_folder(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// Add what arrived since the last frame. True when the job has ended.
 pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
     loop {
-        match job.rx.try_recv() {
-            Ok(LoadMsg::Total(n)) => job.total = n,
-            Ok(LoadMsg::Error(e)) => log.error(e),
-            Ok(LoadMsg::File(file, ds)) => {
-                job.done += 1;
+        match job.task.poll() {
+            TaskPoll::Done(LoadMsg::Total(n)) => job.task.status().set_total(n),
+            TaskPoll::Done(LoadMsg::Error(e)) => log.error(e),
+            TaskPoll::Done(LoadMsg::File(file, ds)) => {
+                job.task.status().step();
                 match (*ds).and_then(|(ds, sha)| ws.add_dataset(ds, &file, &sha)) {
                     Ok(ids) => {
                         log.info(format!("opened {file} ({} item(s))", ids.len()));
@@ -356,8 +294,8 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
                     Err(e) => log.error(e),
                 }
             }
-            Ok(LoadMsg::Pattern(file, p)) => {
-                job.done += 1;
+            TaskPoll::Done(LoadMsg::Pattern(file, p)) => {
+                job.task.status().step();
                 match *p {
                     Ok(p) => {
                         log.info(format!(
@@ -371,12 +309,14 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
                     Err(e) => log.error(e),
                 }
             }
-            Err(TryRecvError::Empty) => return false,
-            Err(TryRecvError::Disconnected) => {
-                if job.is_cancelling() && job.done < job.total {
+            TaskPoll::Running => return false,
+            TaskPoll::Lost => {
+                let t = &job.task;
+                if t.is_cancelling() && t.done() < t.total() {
                     log.warn(format!(
                         "opening cancelled: {} of {} files read",
-                        job.done, job.total
+                        t.done(),
+                        t.total()
                     ));
                 }
                 return true;
@@ -385,84 +325,34 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
     }
 }
 
-/// One piece of work on a worker thread that ends with one answer (open a
-/// fit model, run a fit): cancellable, polled once per frame.
-pub struct BgTask<T> {
-    pub title: String,
-    pub started: std::time::Instant,
-    cancel: Arc<AtomicBool>,
-    rx: Receiver<T>,
+/// One spectrum's part of an align or rebin batch.
+pub(crate) struct EditWork {
+    pub id: u64,
+    pub name: String,
+    pub raw: Arc<Input>,
+    pub input: Arc<Input>,
+    pub edits: Vec<Edit>,
+    pub e0: Option<f64>,
 }
 
-impl<T: Send + 'static> BgTask<T> {
-    /// Run `work` on its own thread; it gets the cancel flag to watch.
-    pub fn spawn(
-        title: impl Into<String>,
-        ctx: Option<egui::Context>,
-        work: impl FnOnce(&AtomicBool) -> T + Send + 'static,
-    ) -> Self {
-        let (tx, rx) = channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let flag = cancel.clone();
-        std::thread::spawn(move || {
-            let out = work(&flag);
-            // A closed channel means nobody waits for the answer any more.
-            let _ = tx.send(out);
-            if let Some(ctx) = &ctx {
-                ctx.request_repaint();
-            }
-        });
-        BgTask {
-            title: title.into(),
-            started: std::time::Instant::now(),
-            cancel,
-            rx,
-        }
-    }
+pub(crate) type EditAnswer = Vec<(EditWork, Result<(Arc<Input>, Vec<Edit>, String), String>)>;
+
+/// An align or rebin running on a worker thread (its progress counts
+/// spectra).
+pub struct EditJob {
+    pub(crate) task: Option<Task<EditAnswer>>,
 }
 
-/// What [`BgTask::poll`] found.
-pub enum TaskPoll<T> {
-    Running,
-    Done(T),
-    /// The worker ended without an answer (it panicked).
-    Lost,
-}
-
-impl<T> BgTask<T> {
-    pub fn poll(&self) -> TaskPoll<T> {
-        match self.rx.try_recv() {
-            Ok(t) => TaskPoll::Done(t),
-            Err(TryRecvError::Empty) => TaskPoll::Running,
-            Err(TryRecvError::Disconnected) => TaskPoll::Lost,
-        }
+impl EditJob {
+    pub(crate) fn task_slot(&mut self) -> Option<Task<EditAnswer>> {
+        self.task.take()
     }
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        if let Some(t) = &self.task {
+            t.cancel();
+        }
     }
     pub fn is_cancelling(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.task.as_ref().is_some_and(|t| t.is_cancelling())
     }
-}
-
-/// The answer of the task in `slot` once it has ended (the slot is then
-/// emptied); None while it runs. A cancelled task's answer is dropped and
-/// the log says "`what` cancelled"; a task whose thread died says "`what`
-/// stopped unexpectedly".
-pub fn take_answer<T>(slot: &mut Option<BgTask<T>>, what: &str, log: &mut Log) -> Option<T> {
-    let task = slot.as_ref()?;
-    let answer = match task.poll() {
-        TaskPoll::Running => return None,
-        TaskPoll::Done(_) if task.is_cancelling() => {
-            log.warn(format!("{what} cancelled"));
-            None
-        }
-        TaskPoll::Done(v) => Some(v),
-        TaskPoll::Lost => {
-            log.error(format!("{what} stopped unexpectedly (please report)"));
-            None
-        }
-    };
-    *slot = None;
-    answer
 }

@@ -1,24 +1,47 @@
 //! The desktop app (eframe/egui, glow backend). The GUI holds state and
 //! draws; every number comes from carto::io and carto::xas.
 //!
-//! - [`workspace`]: loaded items, selection, the processing glue
-//! - [`app`]: the frame and its panels (tree, plots, parameters, log)
-//! - [`plots`], [`params`]: the centre and right panels
-//! - [`fit`]: the Fit view (feffit models, parameters, fit, report)
-//! - [`xrd`]: the XRD view (powder patterns, peaks, phases, quantification)
-//! - [`jobs`]: background processing with progress and cancel, and the log
+//! - [`app`]: the frame (menu bar, current view, log) and the actions;
+//!   [`state`]: everything it holds
+//! - [`workspace`]: spectra, χ(k), FEFF paths and the one selection;
+//!   [`store`]: the one id space; [`derived`]: χ(q), cached per change
+//! - [`history`]: undo/redo over every view
+//! - [`views`]: the registered views (Spectra, Fit, XRD) behind one trait
+//! - [`tree`], [`plots`], [`params`]: the Spectra view's panels
+//! - [`fit`]: the Fit panel (feffit models, parameters, fit, report)
+//! - [`xrd`]: the XRD panel (powder patterns, peaks, phases, quantification)
+//! - [`tasks`]: every background task, its progress, Cancel and answer
+//! - [`jobs`]: the Spectra side's background jobs; [`log`]: the log
+//! - [`menu`], [`dialogs`], [`export`], [`demo`]: the File menu and what it does
+//!
+//! docs/architecture.md says how these fit together.
 
 pub mod app;
+pub mod builtin;
 pub mod capture;
+pub mod demo;
+pub mod derived;
+pub mod dialogs;
+pub mod export;
 pub mod fit;
 pub mod history;
 pub mod jobs;
+pub mod log;
+pub mod menu;
 pub mod ops;
 pub mod params;
 pub mod persist;
 pub mod plots;
 pub mod recent;
+pub mod session_files;
+pub mod spectra_edit;
+pub mod state;
+pub mod store;
 pub mod svg;
+pub mod tasks;
+pub mod tree;
+pub mod views;
+pub mod widgets;
 pub mod workspace;
 pub mod xrd;
 
@@ -26,9 +49,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use app::{CartoApp, View};
+pub use app::CartoApp;
 pub use fit::{FitCurves, FitPanel};
 pub use plots::{PlotTab, Role, Series};
+pub use views::View;
 
 /// Fonts: egui's defaults plus Hack as a fallback for proportional text,
 /// which brings the superscript minus and arrows that units (Å⁻¹) and
@@ -76,7 +100,7 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
     app.open_paths(&opts.files);
     if opts.session.is_none() {
         // What the app starts with is not an undo step.
-        app.history.reset(&app.workspace);
+        app.reset_history();
     }
     if let Some(tab) = opts.plot {
         app.plots.tab = tab;

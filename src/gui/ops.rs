@@ -4,60 +4,20 @@
 
 use egui::Ui;
 
-use super::app::CartoApp;
-use super::plots::PlotTab;
+use super::plots::{PlotClick, PlotTab, data_points};
+use super::state::AppState;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::jobs::{BgTask, take_answer};
-use super::workspace::{Input, Item, ItemData, Processed, Spectrum, Workspace, edited_input};
+use super::history::Others;
+use super::jobs::{EditJob, EditWork};
+use super::tasks::{Task, take_answer};
+use super::workspace::{Input, Item, ItemData, Spectrum, edited_input};
 use crate::session::{BLOB_PREFIX, InlineSpectrum};
-use crate::units::ETOK;
 use crate::xas::align::{AlignParams, energy_align};
 use crate::xas::deglitch::{DeglitchParams, PointSelection};
 use crate::xas::edit::Edit;
 use crate::xas::merge::{MergeParams, merge};
 use crate::xas::rebin::RebinParams;
-
-/// A click on a plot, in plot units, with the visible span (to measure
-/// nearness the way the eye does).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PlotClick {
-    pub x: f64,
-    pub y: f64,
-    pub x_span: f64,
-    pub y_span: f64,
-}
-
-/// The measured points of a processed spectrum as `tab` draws them, each
-/// with its energy (eV): μ(E), normalized μ(E), or χ(E) above e0 as
-/// k·ⁿχ(k) against k (Athena deglitches χ in the same way). None for tabs
-/// whose points are not measured points (χ(R)).
-pub fn data_points(r: &Processed, tab: PlotTab, flat: bool) -> Option<(Vec<f64>, Vec<[f64; 2]>)> {
-    let pre = r.pre.as_ref()?;
-    let e = &pre.energy_ev;
-    let pts = |y: &[f64]| e.iter().zip(y).map(|(&x, &y)| [x, y]).collect();
-    match tab {
-        PlotTab::Mu => Some((e.clone(), pts(&pre.mu))),
-        PlotTab::Norm => Some((e.clone(), pts(if flat { &pre.flat } else { &pre.norm }))),
-        PlotTab::ChiK => {
-            let bkg = r.bkg.as_ref()?;
-            let n = r.ft.kweight;
-            let (energies, points) = bkg
-                .energy_ev
-                .iter()
-                .zip(&bkg.chie)
-                .filter(|(e, _)| **e > bkg.ek0)
-                .map(|(&e, &c)| {
-                    let k = (ETOK * (e - bkg.ek0)).sqrt();
-                    (e, [k, c * k.powf(n)])
-                })
-                .unzip();
-            Some((energies, points))
-        }
-        _ => None,
-    }
-}
 
 /// The energy of the point nearest the click, if one is within 2 % of the
 /// visible span (about 10 pixels).
@@ -89,7 +49,7 @@ fn e0_of(item: &Item) -> Option<f64> {
         .map(|p| p.e0)
 }
 
-impl CartoApp {
+impl AppState {
     /// Commit the workspace to the undo history when it changed and no
     /// drag or typing is under way; Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y).
     pub fn undo_logic(&mut self, ctx: &egui::Context) {
@@ -98,7 +58,8 @@ impl CartoApp {
         let settled = !ctx.input(|i| i.pointer.any_down())
             && ctx.memory(|m| m.focused().is_none())
             && self.loads.is_empty();
-        self.history.observe(&self.workspace, settled);
+        self.history
+            .observe(&self.workspace, &self.xrd, &self.fit, settled);
         let typing = ctx.memory(|m| m.focused().is_some());
         if typing {
             return;
@@ -118,14 +79,22 @@ impl CartoApp {
     }
 
     pub fn undo(&mut self) {
-        match self.history.undo(&mut self.workspace) {
+        let others = Others {
+            xrd: &mut self.xrd,
+            fit: &mut self.fit,
+        };
+        match self.history.undo(&mut self.workspace, others) {
             Some(label) => self.log.info(format!("undo: {label}")),
             None => self.log.info("nothing to undo"),
         }
     }
 
     pub fn redo(&mut self) {
-        match self.history.redo(&mut self.workspace) {
+        let others = Others {
+            xrd: &mut self.xrd,
+            fit: &mut self.fit,
+        };
+        match self.history.redo(&mut self.workspace, others) {
             Some(label) => self.log.info(format!("redo: {label}")),
             None => self.log.info("nothing to redo"),
         }
@@ -394,7 +363,7 @@ impl CartoApp {
         let n = names.len();
         let note = blob.note.clone();
         let sha = blob.sha256();
-        let mut spectrum = Spectrum::new(super::persist::inline_input(&blob));
+        let mut spectrum = Spectrum::new(super::session_files::inline_input(&blob));
         if let Some(p) = params {
             spectrum.set_params(p);
         }
@@ -529,12 +498,12 @@ impl CartoApp {
         if total == 0 {
             return 0;
         }
-        let done = Arc::new(AtomicUsize::new(0));
-        let d2 = done.clone();
-        let task = BgTask::spawn(format!("{title} {}", spectra(total)), ctx, move |cancel| {
+        let title = format!("{title} {}", spectra(total));
+        let task = Task::spawn(&self.tasks, title, ctx, move |task| {
+            task.set_total(total);
             let mut out = Vec::new();
             for w in work {
-                if cancel.load(Ordering::Relaxed) {
+                if task.is_cancelling() {
                     break;
                 }
                 let result = make(&w.input, w.e0).and_then(|edit| {
@@ -545,15 +514,11 @@ impl CartoApp {
                     Ok((input, edits, what))
                 });
                 out.push((w, result));
-                d2.fetch_add(1, Ordering::Relaxed);
+                task.step();
             }
             out
         });
-        self.edit_job = Some(EditJob {
-            task: Some(task),
-            done,
-            total,
-        });
+        self.edit_job = Some(EditJob { task: Some(task) });
         total
     }
 
@@ -598,45 +563,6 @@ impl CartoApp {
     }
 }
 
-/// One spectrum's part of an align or rebin batch.
-struct EditWork {
-    id: u64,
-    name: String,
-    raw: Arc<Input>,
-    input: Arc<Input>,
-    edits: Vec<Edit>,
-    e0: Option<f64>,
-}
-
-type EditAnswer = Vec<(EditWork, Result<(Arc<Input>, Vec<Edit>, String), String>)>;
-
-/// An align or rebin running on a worker thread, with its progress.
-pub struct EditJob {
-    task: Option<BgTask<EditAnswer>>,
-    done: Arc<AtomicUsize>,
-    pub total: usize,
-}
-
-impl EditJob {
-    fn task_slot(&mut self) -> Option<BgTask<EditAnswer>> {
-        self.task.take()
-    }
-    pub fn title(&self) -> &str {
-        self.task.as_ref().map_or("", |t| t.title.as_str())
-    }
-    pub fn done(&self) -> usize {
-        self.done.load(Ordering::Relaxed)
-    }
-    pub fn cancel(&self) {
-        if let Some(t) = &self.task {
-            t.cancel();
-        }
-    }
-    pub fn is_cancelling(&self) -> bool {
-        self.task.as_ref().is_some_and(|t| t.is_cancelling())
-    }
-}
-
 /// "1 spectrum", "3 spectra".
 fn spectra(n: usize) -> String {
     if n == 1 {
@@ -644,14 +570,6 @@ fn spectra(n: usize) -> String {
     } else {
         format!("{n} spectra")
     }
-}
-
-/// The points drawn for deglitching: the active spectrum's, if it is
-/// selected and processed.
-pub fn deglitch_overlay(ws: &Workspace, tab: PlotTab, flat: bool) -> Option<Vec<[f64; 2]>> {
-    let id = ws.active.filter(|id| ws.selected.contains(id))?;
-    let r = ws.item(id)?.spectrum()?.result.as_ref()?;
-    data_points(r, tab, flat).map(|(_, p)| p)
 }
 
 #[cfg(test)]

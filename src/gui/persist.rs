@@ -1,42 +1,35 @@
 //! The app's state to and from a [`carto::session::Session`] (the file
 //! format, atomic saving and the recovery paths live in the core).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use egui::Color32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
-use egui::Color32;
 
-use super::app::View;
-use super::app::{CartoApp, builtin_bytes};
-use super::history::{DocState, History, ItemState, StateData, Step};
-use super::jobs::{BgTask, TaskPoll};
+use super::fit::FitPanel;
+use super::history::{FitState, History, ItemState, Others, StateData, Step};
 use super::plots::PlotTab;
 use super::recent::RecentKind;
-use super::workspace::{
-    Entry, Input, ItemData, dataset_entries, edited_input, parse_bytes_with, with_recipe,
-};
-use crate::io::{ColumnTable, MuMode, MuRecipe, XasSpectrum};
+use super::session_files::{Loader, SessionFiles, SessionLoad};
+use super::state::AppState;
+use super::tasks::{Task, TaskPoll};
+use super::views;
+use super::workspace::Input;
+use super::xrd::{CifPhase, PhaseState, phase_from_session, phase_to_session};
+use crate::exafs::feffit::FitModel;
 use crate::session::{
-    self, BLOB_PREFIX, BUILTIN_PREFIX, FileCheck, FitSession, HistorySession, HistoryStep,
-    InlineSpectrum, Session, SessionItem, ViewState,
+    self, BLOB_PREFIX, FitSession, HistorySession, HistoryStep, InlineSpectrum, Session,
+    SessionItem, ViewState,
 };
-use crate::xas::edit::Edit;
-
-/// A session being opened on a worker thread.
-pub struct SessionLoad {
-    pub path: PathBuf,
-    /// Save writes back to `path` afterwards (not for a recovery file).
-    pub remember: bool,
-    pub task: BgTask<Result<(Session, SessionFiles), String>>,
-}
 
 /// How often the recovery file is written.
 pub const AUTOSAVE_EVERY: Duration = Duration::from_secs(60);
 
-impl CartoApp {
+impl AppState {
     /// The whole analysis as a session (what Save writes).
     pub fn to_session(&self) -> Session {
         let ws = &self.workspace;
@@ -50,7 +43,7 @@ impl CartoApp {
             .iter()
             .map(|i| state_to_session(&ItemState::capture(i), &mut blobs, &mut ids))
             .collect();
-        let history = history_to_session(&self.history, &mut blobs, &mut ids);
+        let history = history_to_session(&self.history, &self.fit, &mut blobs, &mut ids);
         Session {
             carto_session: session::FORMAT_VERSION,
             items: session_items,
@@ -66,8 +59,8 @@ impl CartoApp {
                 re_im: self.plots.options.re_im,
                 show_window: self.plots.options.show_window,
                 show_pre_post: self.plots.options.show_pre_post,
-                fit_view: self.view == View::Fit,
-                xrd_view: self.view == View::Xrd,
+                fit_view: self.view == views::FIT,
+                xrd_view: self.view == views::XRD,
                 xftr: self.plots.options.xftr.clone(),
                 show_rwindow: self.plots.options.show_rwindow,
                 chik_in_q: self.plots.options.chik_in_q,
@@ -134,12 +127,13 @@ impl CartoApp {
             t.task.cancel();
         }
         let p = path.clone();
-        let task = BgTask::spawn(
+        let task = Task::spawn(
+            &self.tasks,
             format!("opening session {}", path.display()),
             ctx,
-            move |cancel| {
+            move |task| {
                 let s = Session::load(&p).map_err(|e| format!("cannot open the session: {e}"))?;
-                let files = SessionFiles::prefetch(&s, cancel);
+                let files = SessionFiles::prefetch(&s, task.cancel_flag());
                 Ok((s, files))
             },
         );
@@ -214,15 +208,19 @@ impl CartoApp {
             job.cancel();
         }
         let mut loader = Loader::new(s, files);
-        let current = loader.doc_state(
+        let mut current = loader.doc_state(
             &mut self.workspace,
             s.items.iter().collect(),
             &s.selected,
             s.active,
         );
-        current.restore(&mut self.workspace);
+        let mut others = Others {
+            xrd: &mut self.xrd,
+            fit: &mut self.fit,
+        };
+        current.restore(&mut self.workspace, &mut others);
         let mut history = History::default();
-        history.reset(&self.workspace);
+        history.reset(&self.workspace, &self.xrd, &self.fit);
         if let Some(h) = &s.history {
             let mut steps = |list: &[HistoryStep]| -> Vec<Step> {
                 list.iter()
@@ -267,12 +265,23 @@ impl CartoApp {
         let extra = std::mem::take(&mut loader.files.extra);
         self.xrd
             .apply_session_with(s.xrd.as_ref(), &mut self.log, &|p| extra.get(p).cloned());
+        self.history.adopt_others(&self.xrd, &self.fit);
+        if let Some(h) = &s.history {
+            let base = (s.fit.as_ref())
+                .and_then(|f| Path::new(&f.path).parent().map(Path::to_path_buf))
+                .unwrap_or_default();
+            self.history_others_from_session(h, &base);
+        }
+        // The XRD view's selected patterns join the one selection.
+        let patterns: Vec<u64> = self.xrd.selected.iter().copied().collect();
+        self.workspace.selected.extend(patterns);
+        self.mirror_selection();
         self.view = if v.fit_view {
-            View::Fit
+            views::FIT
         } else if v.xrd_view {
-            View::Xrd
+            views::XRD
         } else {
-            View::Spectra
+            views::SPECTRA
         };
     }
 
@@ -286,6 +295,63 @@ impl CartoApp {
         let path = session::recovery_path(dir);
         if let Err(e) = self.to_session().save(&path) {
             self.log.warn(format!("autosave failed: {e}"));
+        }
+    }
+}
+
+impl AppState {
+    /// Put the XRD phases and fit models a session's history steps hold
+    /// (format 5) into the loaded steps. Each CIF is read and each model
+    /// parsed once; the phases on show share their structures.
+    fn history_others_from_session(&mut self, h: &HistorySession, base: &Path) {
+        let mut cifs: HashMap<String, Option<PhaseState>> = (self.xrd.phases.iter())
+            .map(|p| (p.path.display().to_string(), Some(p.undo_state())))
+            .collect();
+        let mut models: HashMap<&str, Option<FitModel>> = HashMap::new();
+        // Revisions the Fit view never gives, so undoing to one restores it.
+        let mut rev = u64::MAX;
+        let log = &mut self.log;
+        let pairs = (self.history.undo.iter_mut().zip(&h.undo))
+            .chain(self.history.redo.iter_mut().zip(&h.redo));
+        for (step, saved) in pairs {
+            if let Some(phases) = &saved.phases {
+                let mut states = Vec::new();
+                for p in phases {
+                    let base_state = cifs.entry(p.path.clone()).or_insert_with(|| {
+                        match CifPhase::read(Path::new(&p.path), Color32::GRAY) {
+                            Ok(ph) => Some(ph.undo_state()),
+                            Err(e) => {
+                                log.warn(format!("undo history: {e}"));
+                                None
+                            }
+                        }
+                    });
+                    if let Some(b) = base_state {
+                        states.push(Arc::new(phase_from_session(p, b)));
+                    }
+                }
+                step.state.phases = Some(states);
+            }
+            if let Some(text) = &saved.fit_model {
+                let model = models.entry(text.as_str()).or_insert_with(|| {
+                    if text.is_empty() {
+                        return None;
+                    }
+                    match FitPanel::model_from_text(text, base) {
+                        Ok(m) => Some(m),
+                        Err(e) => {
+                            log.warn(format!("undo history: a fit model: {e}"));
+                            None
+                        }
+                    }
+                });
+                step.state.fit = Some(Arc::new(FitState {
+                    rev,
+                    model: model.clone().map(Arc::new),
+                    result: None,
+                }));
+                rev -= 1;
+            }
         }
     }
 }
@@ -345,6 +411,7 @@ fn state_to_session(
 /// The undo history with item states stored once each.
 fn history_to_session(
     h: &History,
+    fit: &FitPanel,
     blobs: &mut BTreeMap<String, InlineSpectrum>,
     ids: &mut BTreeMap<u64, u64>,
 ) -> Option<HistorySession> {
@@ -382,6 +449,13 @@ fn history_to_session(
             items,
             selected: st.state.selected.iter().filter_map(|&id| pos(id)).collect(),
             active: st.state.active.and_then(pos),
+            phases: (st.state.phases.as_ref())
+                .map(|v| v.iter().map(|p| phase_to_session(p)).collect()),
+            // A model the writer cannot express is left unrecorded.
+            fit_model: st.state.fit.as_ref().and_then(|f| match &f.model {
+                Some(m) => fit.text_of(m).ok(),
+                None => Some(String::new()),
+            }),
         }
     };
     let undo = h.undo.iter().map(&mut step).collect();
@@ -389,293 +463,4 @@ fn history_to_session(
     out.undo = undo;
     out.redo = redo;
     Some(out)
-}
-
-/// μ(E) computed by Carto (a merge) as an input.
-pub fn inline_input(b: &InlineSpectrum) -> Input {
-    let n = b.energy_ev.len();
-    Input::Mu(XasSpectrum {
-        name: b.name.clone(),
-        energy_ev: b.energy_ev.clone(),
-        mu: b.mu.clone(),
-        energy_column: 0,
-        energy_unit: crate::io::EnergyUnit::Ev,
-        recipe: MuRecipe::Column { mu: 1 },
-        table: ColumnTable {
-            labels: vec!["energy".into(), "mu".into()],
-            columns: vec![b.energy_ev.clone(), b.mu.clone()],
-            header: vec![b.note.clone()],
-            row_lines: vec![0; n],
-            ..Default::default()
-        },
-    })
-}
-
-/// A session's data files, each read and parsed once (on any thread).
-#[derive(Default)]
-pub struct SessionFiles {
-    /// What each (file, μ recipe) held; None when it could not be read.
-    files: BTreeMap<(String, String), Option<Vec<Entry>>>,
-    errors: Vec<String>,
-    warnings: Vec<String>,
-    /// The bytes of the XRD view's pattern and CIF files, by path.
-    extra: std::collections::HashMap<String, Vec<u8>>,
-}
-
-impl SessionFiles {
-    /// Read every file the session and its history name (a worker thread
-    /// calls this so the window goes on while files load). Stops early
-    /// when `cancel` is set.
-    pub fn prefetch(s: &Session, cancel: &std::sync::atomic::AtomicBool) -> SessionFiles {
-        let mut f = SessionFiles::default();
-        let history = s.history.iter().flat_map(|h| h.states.iter());
-        for it in s.items.iter().chain(history) {
-            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                break;
-            }
-            f.entries(s, &it.path, &it.sha256, it.mu);
-        }
-        // The XRD view's files: read here, checked and parsed on apply (a
-        // file that can't be read is left to the apply, which says why).
-        if let Some(x) = &s.xrd {
-            let paths = x.patterns.iter().map(|p| &p.path);
-            for p in paths.chain(x.phases.iter().map(|ph| &ph.path)) {
-                if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-                if p.starts_with(BUILTIN_PREFIX) || f.extra.contains_key(p) {
-                    continue;
-                }
-                if let Ok(b) = std::fs::read(p) {
-                    f.extra.insert(p.clone(), b);
-                }
-            }
-        }
-        f
-    }
-
-    /// The entries of a file (read and parsed the first time).
-    fn entries(
-        &mut self,
-        s: &Session,
-        path: &str,
-        sha: &str,
-        mu: Option<MuMode>,
-    ) -> Option<&Vec<Entry>> {
-        let key = (path.to_string(), format!("{mu:?}"));
-        if !self.files.contains_key(&key) {
-            let got = self.read(s, path, sha, mu);
-            self.files.insert(key.clone(), got);
-        }
-        self.files.get(&key).and_then(Option::as_ref)
-    }
-
-    fn read(
-        &mut self,
-        s: &Session,
-        path: &str,
-        sha: &str,
-        mu: Option<MuMode>,
-    ) -> Option<Vec<Entry>> {
-        if let Some(hash) = path.strip_prefix(BLOB_PREFIX) {
-            let Some(b) = s.blobs.get(hash) else {
-                self.errors
-                    .push(format!("session: no stored data for {path}, skipped"));
-                return None;
-            };
-            if b.sha256() != hash {
-                self.warnings.push(format!(
-                    "session: the stored data of {} does not match its hash; loaded as it is",
-                    b.name
-                ));
-            }
-            return Some(vec![Entry {
-                name: b.name.clone(),
-                source: b.note.clone(),
-                group: None,
-                data: ItemData::Spectrum(Box::new(super::workspace::Spectrum::new(inline_input(
-                    b,
-                )))),
-            }]);
-        }
-        let bytes = if let Some(name) = path.strip_prefix(BUILTIN_PREFIX) {
-            match builtin_bytes(name) {
-                Some(b) => b.to_vec(),
-                None => {
-                    self.errors
-                        .push(format!("session: no built-in file {name}, skipped"));
-                    return None;
-                }
-            }
-        } else {
-            match session::read_checked(Path::new(path), sha) {
-                Ok(FileCheck::Same(b)) => b,
-                Ok(FileCheck::Changed(b)) => {
-                    self.warnings.push(format!(
-                        "session: {path} changed since the session was saved \
-                         (content hash differs); loaded as it is now"
-                    ));
-                    b
-                }
-                Err(e) => {
-                    self.errors
-                        .push(format!("session: {e}; its items are skipped"));
-                    return None;
-                }
-            }
-        };
-        match parse_bytes_with(&bytes, path, mu).and_then(|ds| dataset_entries(ds, path)) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.errors.push(format!("session: {e}"));
-                None
-            }
-        }
-    }
-}
-
-/// Builds item states from a session's files, sharing data between the
-/// current workspace and the history steps.
-struct Loader<'a> {
-    session: &'a Session,
-    files: SessionFiles,
-    /// Edited inputs by (file, μ, group, edits), shared between steps.
-    edited: BTreeMap<String, Arc<Input>>,
-    /// Session item id → workspace id.
-    ids: BTreeMap<u64, u64>,
-    /// The state built for each session item (history steps list the same
-    /// stored state many times: they share one).
-    states: std::collections::HashMap<*const SessionItem, Arc<ItemState>>,
-}
-
-impl<'a> Loader<'a> {
-    fn new(session: &'a Session, files: SessionFiles) -> Self {
-        Loader {
-            session,
-            files,
-            edited: BTreeMap::new(),
-            ids: BTreeMap::new(),
-            states: std::collections::HashMap::new(),
-        }
-    }
-
-    fn doc_state(
-        &mut self,
-        ws: &mut super::workspace::Workspace,
-        items: Vec<&SessionItem>,
-        selected: &[usize],
-        active: Option<usize>,
-    ) -> DocState {
-        let mut ids = Vec::new();
-        let mut states = Vec::new();
-        for it in items {
-            let id = match it.id {
-                Some(sid) => *self.ids.entry(sid).or_insert_with(|| ws.fresh_id()),
-                None => ws.fresh_id(),
-            };
-            ids.push(id);
-            let key = it as *const SessionItem;
-            if let Some(st) = self.states.get(&key) {
-                states.push(Arc::clone(st));
-            } else if let Some(st) = self.state(it, id) {
-                let st = Arc::new(st);
-                self.states.insert(key, Arc::clone(&st));
-                states.push(st);
-            }
-        }
-        DocState {
-            items: states,
-            selected: selected
-                .iter()
-                .filter_map(|&i| ids.get(i).copied())
-                .collect(),
-            active: active.and_then(|i| ids.get(i).copied()),
-        }
-    }
-
-    fn state(&mut self, it: &SessionItem, id: u64) -> Option<ItemState> {
-        let entry = {
-            let entries = self
-                .files
-                .entries(self.session, &it.path, &it.sha256, it.mu)?;
-            let e = entries.iter().find(|e| e.group == it.group);
-            e.map(|e| {
-                let data = match &e.data {
-                    ItemData::Spectrum(s) => Ok(s.raw.clone()),
-                    ItemData::Feff(f) => Err(f.clone()),
-                };
-                (e.source.clone(), data)
-            })
-        };
-        let Some((source, data)) = entry else {
-            self.files.errors.push(format!(
-                "session: {} no longer has group '{}'",
-                it.path,
-                it.group.as_deref().unwrap_or("")
-            ));
-            return None;
-        };
-        let data = match data {
-            Ok(raw) => {
-                let raw = match &it.mu_recipe {
-                    Some(r) => match with_recipe(&raw, r, &it.path) {
-                        Ok(x) => x,
-                        Err(e) => {
-                            self.files
-                                .errors
-                                .push(format!("session: {}: μ(E) recipe: {e}", it.name));
-                            raw
-                        }
-                    },
-                    None => raw,
-                };
-                let input = self.edited_input(it, &raw)?;
-                StateData::Spectrum {
-                    raw,
-                    input,
-                    edits: it.edits.clone(),
-                    params: it.params.clone().unwrap_or_default(),
-                }
-            }
-            Err(f) => StateData::Feff(f),
-        };
-        let [r, g, b, a] = it.color;
-        Some(ItemState {
-            id,
-            name: it.name.clone(),
-            source,
-            file: it.path.clone(),
-            sha256: it.sha256.clone(),
-            group: it.group.clone(),
-            mu: it.mu,
-            color: Color32::from_rgba_unmultiplied(r, g, b, a),
-            data,
-        })
-    }
-
-    fn edited_input(&mut self, it: &SessionItem, raw: &Arc<Input>) -> Option<Arc<Input>> {
-        if it.edits.is_empty() {
-            return Some(raw.clone());
-        }
-        let key = format!(
-            "{}|{:?}|{:?}|{}",
-            it.path,
-            it.mu,
-            it.group,
-            serde_json::to_string::<Vec<Edit>>(&it.edits).unwrap_or_default()
-        );
-        if let Some(x) = self.edited.get(&key) {
-            return Some(x.clone());
-        }
-        match edited_input(raw, &it.edits) {
-            Ok(x) => {
-                self.edited.insert(key, x.clone());
-                Some(x)
-            }
-            Err(e) => {
-                self.files.errors.push(format!("session: {}: {e}", it.name));
-                None
-            }
-        }
-    }
 }

@@ -4,9 +4,11 @@
 use egui::{Color32, Ui};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotTransform, Points, VLine};
 
-use super::ops::{PlotClick, deglitch_overlay};
+use std::sync::Arc;
 
-use super::workspace::{Processed, Workspace};
+use crate::units::ETOK;
+
+use super::workspace::{Item, Processed, Workspace};
 use crate::xas::ChiQ;
 use crate::xas::fourier::RParams;
 
@@ -151,6 +153,75 @@ pub fn chi_q(r: &Processed, p: &RParams) -> Result<ChiQ, String> {
     })
 }
 
+/// A click on a plot, in plot units, with the visible span (to measure
+/// nearness the way the eye does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlotClick {
+    pub x: f64,
+    pub y: f64,
+    pub x_span: f64,
+    pub y_span: f64,
+}
+
+/// The measured points of a processed spectrum as `tab` draws them, each
+/// with its energy (eV): μ(E), normalized μ(E), or χ(E) above e0 as
+/// k·ⁿχ(k) against k (Athena deglitches χ in the same way). None for tabs
+/// whose points are not measured points (χ(R)).
+pub fn data_points(r: &Processed, tab: PlotTab, flat: bool) -> Option<(Vec<f64>, Vec<[f64; 2]>)> {
+    let pre = r.pre.as_ref()?;
+    let e = &pre.energy_ev;
+    let pts = |y: &[f64]| e.iter().zip(y).map(|(&x, &y)| [x, y]).collect();
+    match tab {
+        PlotTab::Mu => Some((e.clone(), pts(&pre.mu))),
+        PlotTab::Norm => Some((e.clone(), pts(if flat { &pre.flat } else { &pre.norm }))),
+        PlotTab::ChiK => {
+            let bkg = r.bkg.as_ref()?;
+            let n = r.ft.kweight;
+            let (energies, points) = bkg
+                .energy_ev
+                .iter()
+                .zip(&bkg.chie)
+                .filter(|(e, _)| **e > bkg.ek0)
+                .map(|(&e, &c)| {
+                    let k = (ETOK * (e - bkg.ek0)).sqrt();
+                    (e, [k, c * k.powf(n)])
+                })
+                .unzip();
+            Some((energies, points))
+        }
+        _ => None,
+    }
+}
+
+/// The points drawn for deglitching: the active spectrum's, if it is
+/// selected and processed.
+pub fn deglitch_overlay(ws: &Workspace, tab: PlotTab, flat: bool) -> Option<Vec<[f64; 2]>> {
+    let id = ws.active.filter(|id| ws.selected.contains(id))?;
+    let r = ws.item(id)?.spectrum()?.result.as_ref()?;
+    data_points(r, tab, flat).map(|(_, p)| p)
+}
+
+/// χ(q) of `item` with the R window `p`, through the workspace's cache:
+/// the one place the GUI back-transforms, so nothing is recomputed while
+/// neither the spectrum's result nor the window changes. None without a
+/// result.
+pub fn cached_chi_q(ws: &Workspace, item: &Item, p: &RParams) -> Option<Arc<Result<ChiQ, String>>> {
+    let s = item.spectrum()?;
+    let r = s.result.as_ref()?;
+    let rev = s.computed_rev?;
+    Some(ws.chiq.get(item.id, rev, p, || chi_q(r, p)))
+}
+
+/// The k-weight that names the axes: the first selected spectrum's (each
+/// curve uses its own spectrum's FT k-weight).
+pub fn axes_kweight(ws: &Workspace) -> f64 {
+    ws.selected_spectra()
+        .first()
+        .and_then(|i| i.spectrum())
+        .and_then(|s| s.result.as_ref())
+        .map_or(2.0, |r| r.ft.kweight)
+}
+
 /// kⁿ·χ(k) with the spectrum's FT k-weight.
 fn k_weighted(r: &Processed) -> Vec<f64> {
     let n = r.ft.kweight;
@@ -257,7 +328,8 @@ pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
                     );
                 }
                 if opt.show_rwindow
-                    && let Ok(q) = chi_q(r, &opt.xftr)
+                    && let Some(q) = cached_chi_q(ws, item, &opt.xftr)
+                    && let Ok(q) = q.as_ref()
                 {
                     let ymax = r.chir.chir_mag.iter().fold(0.0f64, |m, v| m.max(*v));
                     let w: Vec<[f64; 2]> = r
@@ -273,7 +345,10 @@ pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
             PlotTab::ChiQ => {
                 // A failing back-transform (an impossible window) leaves
                 // the spectrum out; the tab's option bar says why.
-                let Ok(q) = chi_q(r, &opt.xftr) else { continue };
+                let Some(q) = cached_chi_q(ws, item, &opt.xftr) else {
+                    continue;
+                };
+                let Ok(q) = q.as_ref() else { continue };
                 add(
                     Role::Data,
                     item.name.clone(),
@@ -409,15 +484,7 @@ impl PlotPanel {
             }
         });
         let all = series(ws, self.tab, &self.options);
-        // The k-weight of the first curve names the axes (each curve uses
-        // its own spectrum's FT k-weight).
-        let kweight = ws
-            .selected_spectra()
-            .first()
-            .and_then(|i| i.spectrum())
-            .and_then(|s| s.result.as_ref())
-            .map_or(2.0, |r| r.ft.kweight);
-        let [xn, xu, yn, yu] = self.tab.axes(kweight);
+        let [xn, xu, yn, yu] = self.tab.axes(axes_kweight(ws));
         let unit = |u: &str| {
             if u.is_empty() {
                 String::new()
@@ -431,12 +498,11 @@ impl PlotPanel {
         };
         ui.label(readout);
         if self.tab == PlotTab::ChiQ
-            && let Some(Err(e)) = ws
+            && let Some(e) = ws
                 .selected_spectra()
                 .iter()
-                .filter_map(|i| i.spectrum().and_then(|s| s.result.as_ref()))
-                .map(|r| chi_q(r, &self.options.xftr))
-                .find(Result::is_err)
+                .filter_map(|i| cached_chi_q(ws, i, &self.options.xftr))
+                .find_map(|q| q.as_ref().as_ref().err().cloned())
         {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }

@@ -1,6 +1,9 @@
 //! The workspace: everything loaded, grouped by modality, with the selection.
 //! Items hold their input data, their parameters and the last result; the
 //! physics is carto::xas, called through [`process`].
+//!
+//! Just over 800 lines while [`process`] still runs the XAS chain step by
+//! step here; the core pipeline (`xas::process`) replaces that body.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -216,29 +219,20 @@ impl Item {
     }
 }
 
-/// Distinct colours that read on both light and dark backgrounds.
-const PALETTE: [Color32; 10] = [
-    Color32::from_rgb(31, 119, 180),
-    Color32::from_rgb(255, 127, 14),
-    Color32::from_rgb(44, 160, 44),
-    Color32::from_rgb(214, 39, 40),
-    Color32::from_rgb(148, 103, 189),
-    Color32::from_rgb(140, 86, 75),
-    Color32::from_rgb(227, 119, 194),
-    Color32::from_rgb(127, 127, 127),
-    Color32::from_rgb(188, 189, 34),
-    Color32::from_rgb(23, 190, 207),
-];
-
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub items: Vec<Item>,
+    /// The app's one selection: ids of any kind (spectra, χ(k), FEFF paths,
+    /// powder patterns — one id space, see [`super::store`]). Every view
+    /// shows the selected items of its kind.
     pub selected: BTreeSet<u64>,
-    /// The item whose parameters the parameter panel edits (last clicked).
+    /// The last clicked item, of any kind (the parameter panel edits it
+    /// when it is a spectrum).
     pub active: Option<u64>,
     /// Where a shift-click range starts.
     anchor: Option<u64>,
-    next_id: u64,
+    /// χ(q) of the spectra, once per result and R window.
+    pub chiq: super::derived::ChiQCache,
 }
 
 impl Workspace {
@@ -305,26 +299,22 @@ impl Workspace {
     /// Put back an item built elsewhere (an undo snapshot, a session) under
     /// its own id; later ids count on from it.
     pub fn adopt(&mut self, item: Item) {
-        self.next_id = self.next_id.max(item.id + 1);
         self.items.push(item);
     }
 
     /// A fresh id for an item built outside [`Self::push`].
     pub fn fresh_id(&mut self) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
+        super::store::new_id()
     }
 
     /// The colour the next new item gets.
     pub fn next_color(&self) -> Color32 {
-        PALETTE[self.items.len() % PALETTE.len()]
+        super::widgets::palette(self.items.len())
     }
 
     fn push(&mut self, name: &str, source: &str, data: ItemData) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        let color = PALETTE[self.items.len() % PALETTE.len()];
+        let id = super::store::new_id();
+        let color = super::widgets::palette(self.items.len());
         self.items.push(Item {
             id,
             name: name.to_string(),
@@ -380,15 +370,28 @@ impl Workspace {
         self.active = Some(id);
     }
 
+    /// Select exactly `ids` (of any kind).
     pub fn select_only(&mut self, ids: &[u64]) {
         self.selected = ids.iter().copied().collect();
         self.active = ids.last().copied();
         self.anchor = self.active;
     }
 
+    /// Select exactly `ids` among this workspace's items, leaving the
+    /// selection of other kinds (powder patterns) as it is: what opening
+    /// files or undoing does.
+    pub fn select_items_only(&mut self, ids: &[u64]) {
+        let others: Vec<u64> = (self.selected.iter().copied())
+            .filter(|&id| self.item(id).is_none())
+            .collect();
+        self.select_only(ids);
+        self.selected.extend(others);
+    }
+
     pub fn remove(&mut self, ids: &BTreeSet<u64>) -> usize {
         let before = self.items.len();
         self.items.retain(|i| !ids.contains(&i.id));
+        self.chiq.retain(|id| !ids.contains(&id));
         self.selected.retain(|id| !ids.contains(id));
         if self.active.is_some_and(|a| ids.contains(&a)) {
             self.active = self.selected.iter().next_back().copied();

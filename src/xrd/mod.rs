@@ -9,7 +9,7 @@ pub mod quantify;
 pub mod simulate;
 
 pub use profile::{ProfileParams, broaden, k_alpha_doublet};
-pub use simulate::{DebyeWaller, Peak, XrdOptions, parse_wavelength, simulate};
+pub use simulate::{DebyeWaller, Peak, XrdOptions, parse_wavelength, rescale_lattice, simulate};
 
 /// Why an XRD computation or a library/candidate read failed. The texts are
 /// what the CLI and the GUI show.

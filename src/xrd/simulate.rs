@@ -109,6 +109,23 @@ pub struct Peak {
     pub multiplicity: Vec<usize>,
 }
 
+/// The peaks of a cell scaled by `lattice_scale` (every d × scale: thermal
+/// expansion, solid solution, strain), their 2θ from Bragg's law at
+/// `wavelength_ang`; peaks beyond 2θ = 180° are dropped.
+pub fn rescale_lattice(peaks: &[Peak], lattice_scale: f64, wavelength_ang: f64) -> Vec<Peak> {
+    peaks
+        .iter()
+        .filter_map(|p| {
+            let d = p.d_ang * lattice_scale;
+            crate::io::xrd::two_theta_from_d(d, wavelength_ang).map(|t| Peak {
+                two_theta_deg: t,
+                d_ang: d,
+                ..p.clone()
+            })
+        })
+        .collect()
+}
+
 /// pymatgen's Mott–Bethe coefficients: four (a, b) pairs per element.
 fn coefficients() -> &'static HashMap<String, [[f64; 2]; 4]> {
     static C: OnceLock<HashMap<String, [[f64; 2]; 4]>> = OnceLock::new();

@@ -9,7 +9,8 @@ use egui::{RichText, Ui};
 
 use super::FitPanel;
 use crate::exafs::feffit::{Feffit, FitError, FitModel, FitResult};
-use crate::gui::jobs::{BgTask, Log, TaskPoll};
+use crate::gui::log::Log;
+use crate::gui::tasks::{Task, TaskPoll};
 
 type LiveAnswer = Result<FitResult, FitError>;
 
@@ -22,7 +23,7 @@ pub struct LiveState {
     pub sliders: Vec<(String, f64, (f64, f64))>,
     /// The held parameter and value that wait for a fit.
     pending: Option<(String, f64)>,
-    task: Option<BgTask<LiveAnswer>>,
+    task: Option<Task<LiveAnswer>>,
     /// What the running fit holds.
     running: Option<(String, f64)>,
     /// What the result on show held (None: a normal fit).
@@ -38,6 +39,12 @@ pub struct LiveState {
 impl LiveState {
     pub fn busy(&self) -> bool {
         self.task.is_some() || self.pending.is_some()
+    }
+
+    /// A slider moved and its fit has not started yet (the registry does
+    /// not see it until it starts).
+    pub fn waiting(&self) -> bool {
+        self.pending.is_some()
     }
 
     /// Turn off: cancel a running fit, drop what waits.
@@ -242,9 +249,12 @@ impl FitPanel {
             return;
         };
         self.live.running = Some((name, value));
-        self.live.task = Some(BgTask::spawn("live fit", ctx.cloned(), move |cancel| {
-            Feffit::new(model)?.fit(Some(cancel))
-        }));
+        self.live.task = Some(Task::spawn(
+            &self.tasks,
+            "live fit",
+            ctx.cloned(),
+            move |task| Feffit::new(model)?.fit(Some(task.cancel_flag())),
+        ));
     }
 
     /// The model with `name` fixed at `value` and the other varied

@@ -19,7 +19,8 @@ use egui::{RichText, Ui};
 pub use self::edit::is_feff_path_file;
 pub use self::live::LiveState;
 pub use self::plots::{FitCurves, fit_curves};
-use super::jobs::{BgTask, Log, take_answer};
+use super::log::Log;
+use super::tasks::{Task, Tasks, take_answer};
 use crate::exafs::feffit::{Feffit, FitError, FitModel, FitResult, report};
 use crate::exafs::model::{load_model, parse_model, rebase_paths, to_toml};
 
@@ -63,13 +64,18 @@ pub struct FitPanel {
     pub report: String,
     /// The dataset the plots and editors show.
     pub dataset: usize,
-    pub loading: Option<BgTask<LoadAnswer>>,
-    pub fitting: Option<BgTask<Result<FitResult, FitError>>>,
+    pub loading: Option<Task<LoadAnswer>>,
+    pub fitting: Option<Task<Result<FitResult, FitError>>>,
     /// Counts model edits, so a fit knows whether the model changed while
     /// it ran.
     edits: u64,
     /// `edits` when the running fit started.
     fit_edits: u64,
+    /// `edits` when a model was last opened (opening is not an undo step).
+    opened_edits: u64,
+    /// Counts every change of the result on show (the undo history's
+    /// revision of results).
+    result_rev: u64,
     /// `edits` when the model was last read or saved (None: it differs
     /// from the file on disk).
     saved_edits: Option<u64>,
@@ -80,28 +86,40 @@ pub struct FitPanel {
     edit: edit::EditState,
     /// Live mode.
     pub live: LiveState,
+    /// The app's task registry (this view's background work shows there).
+    pub tasks: Tasks,
 }
 
 impl FitPanel {
     /// Read a model file on a worker thread (the data go through AUTOBK).
     pub fn open_model(&mut self, path: PathBuf, ctx: Option<egui::Context>) {
         let name = file_name(&path);
-        self.loading = Some(BgTask::spawn(format!("opening {name}"), ctx, move |_| {
-            let r = load_model(&path);
-            (path, r, false)
-        }));
+        self.loading = Some(Task::spawn(
+            &self.tasks,
+            format!("opening {name}"),
+            ctx,
+            move |_| {
+                let r = load_model(&path);
+                (path, r, false)
+            },
+        ));
     }
 
     /// Build a model from its TOML text (a session's copy) on a worker
     /// thread; relative file names are relative to `path`'s folder.
     pub fn open_model_text(&mut self, path: PathBuf, text: String, ctx: Option<egui::Context>) {
         let name = file_name(&path);
-        self.loading = Some(BgTask::spawn(format!("opening {name}"), ctx, move |_| {
-            let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-            let r = parse_model(&text, &base, &path.display().to_string());
-            let differs = std::fs::read_to_string(&path).map_or(true, |t| t != text);
-            (path, r, differs)
-        }));
+        self.loading = Some(Task::spawn(
+            &self.tasks,
+            format!("opening {name}"),
+            ctx,
+            move |_| {
+                let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                let r = parse_model(&text, &base, &path.display().to_string());
+                let differs = std::fs::read_to_string(&path).map_or(true, |t| t != text);
+                (path, r, differs)
+            },
+        ));
     }
 
     /// Drop the model, its result and every task (a session replaces it).
@@ -113,7 +131,10 @@ impl FitPanel {
             t.cancel();
         }
         self.live.stop();
-        *self = FitPanel::default();
+        *self = FitPanel {
+            tasks: self.tasks.clone(),
+            ..FitPanel::default()
+        };
     }
 
     pub fn busy(&self) -> bool {
@@ -141,9 +162,14 @@ impl FitPanel {
     /// The model as TOML, file names relative to its own folder (what a
     /// session keeps). None without a model.
     pub fn model_text(&self) -> Option<Result<String, FitError>> {
-        let model = self.model.as_ref()?;
+        Some(self.text_of(self.model.as_ref()?))
+    }
+
+    /// `model` as TOML relative to this model's folder (an undo state's
+    /// model, for a session).
+    pub fn text_of(&self, model: &FitModel) -> Result<String, FitError> {
         let base = self.base_dir();
-        Some(to_toml(model, &base, &base))
+        to_toml(model, &base, &base)
     }
 
     /// Take what the tasks answered since the last frame.
@@ -195,6 +221,7 @@ impl FitPanel {
     fn show_result(&mut self, res: FitResult, stale: bool, reset_plots: bool) {
         self.report = report(&res, REPORT_MIN_CORREL);
         self.result = Some(res);
+        self.result_rev += 1;
         self.stale = stale;
         self.reset_plots |= reset_plots;
     }
@@ -214,11 +241,13 @@ impl FitPanel {
         self.path = Some(path);
         self.model = Some(model);
         self.result = None;
+        self.result_rev += 1;
         self.report.clear();
         self.stale = false;
         self.dataset = 0;
         self.edits += 1;
         self.saved_edits = Some(self.edits);
+        self.opened_edits = self.edits;
         self.edit = edit::EditState::default();
         self.edit.sync(self.model.as_ref());
         self.validate();
@@ -238,6 +267,52 @@ impl FitPanel {
         });
     }
 
+    /// A model from its TOML text, file names relative to `base` (an undo
+    /// state's model read back from a session).
+    pub fn model_from_text(text: &str, base: &Path) -> Result<FitModel, FitError> {
+        parse_model(text, base, "the session's undo history")
+    }
+
+    /// Counts every change of the model (the undo history's revision).
+    pub fn model_rev(&self) -> u64 {
+        self.edits
+    }
+
+    /// Counts every change of the result on show.
+    pub fn result_rev(&self) -> u64 {
+        self.result_rev
+    }
+
+    /// Put back a result of the undo history (None: no result on show).
+    pub fn restore_result(&mut self, result: Option<FitResult>, stale: bool) {
+        self.report = result
+            .as_ref()
+            .map_or_else(String::new, |r| report(r, REPORT_MIN_CORREL));
+        self.result = result;
+        self.result_rev += 1;
+        self.stale = stale && self.result.is_some();
+        self.live.held = None;
+        self.reset_plots = true;
+    }
+
+    /// The last change of the model was opening it (not an undo step).
+    pub fn just_opened(&self) -> bool {
+        self.edits == self.opened_edits
+    }
+
+    /// Put back a model of the undo history: the result on show, if any,
+    /// is then stale.
+    pub fn restore_model(&mut self, model: Option<FitModel>) {
+        if let Some(t) = self.fitting.take() {
+            t.cancel();
+        }
+        self.live.stop();
+        self.model = model;
+        self.edit = edit::EditState::default();
+        self.edit.sync(self.model.as_ref());
+        self.edited();
+    }
+
     /// After any change of the model: count it, mark the result stale,
     /// check the model again.
     fn edited(&mut self) {
@@ -255,8 +330,8 @@ impl FitPanel {
             return;
         };
         self.fit_edits = self.edits;
-        self.fitting = Some(BgTask::spawn("fitting…", ctx, move |cancel| {
-            Feffit::new(model)?.fit(Some(cancel))
+        self.fitting = Some(Task::spawn(&self.tasks, "fitting…", ctx, move |task| {
+            Feffit::new(model)?.fit(Some(task.cancel_flag()))
         }));
     }
 
@@ -360,7 +435,7 @@ impl FitPanel {
                 ui.spinner();
                 ui.label(format!(
                     "fitting… {:.1} s",
-                    t.started.elapsed().as_secs_f32()
+                    t.started().elapsed().as_secs_f32()
                 ));
                 if ui
                     .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel fit"))
@@ -374,7 +449,7 @@ impl FitPanel {
             }
             if let Some(t) = &self.loading {
                 ui.spinner();
-                ui.label(&t.title);
+                ui.label(t.title());
             }
             let n = self.model.as_ref().map_or(0, |m| m.datasets.len());
             if n > 1 {

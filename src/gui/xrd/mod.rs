@@ -20,18 +20,20 @@ mod plot;
 mod quant;
 pub mod route;
 mod session;
+pub use self::session::{phase_from_session, phase_to_session};
 
 use std::collections::BTreeSet;
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 pub use self::pattern::{LoadedPattern, XrdEntry, load_pattern, parse_pattern};
 pub use self::peaks::PeakRow;
-pub use self::phases::{CifPhase, Library, Ranking};
+pub use self::phases::{CifPhase, Library, PhaseState, Ranking};
 pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
 pub use self::quant::{Quant, QuantRow};
 pub use self::route::{is_xrd_bytes, is_xrd_file};
-use super::jobs::{BgTask, Log, take_answer};
+use super::log::Log;
+use super::tasks::{Task, Tasks, take_answer};
 use crate::xrd::peaks::BackgroundMethod;
 use crate::xrd::peaks::PeakFit;
 
@@ -52,10 +54,15 @@ type FitAnswer = (u64, u64, Vec<Result<PeakFit, String>>);
 /// The XRD view's state.
 pub struct XrdPanel {
     pub patterns: Vec<XrdEntry>,
+    /// The selected patterns: a read-only mirror of the app's one
+    /// selection ([`Self::mirror_selection`] refreshes it every frame). The
+    /// selection changes through [`Self::select_only`], [`Self::click`] and
+    /// [`Self::remove_selected`], which take the one selection.
     pub selected: BTreeSet<u64>,
     /// The pattern whose settings, peaks and phases are shown (last clicked).
     pub active: Option<u64>,
-    next_id: u64,
+    /// The one selection's active item last seen by [`Self::mirror_selection`].
+    followed: Option<u64>,
     pub axis: XAxis,
     pub log_y: bool,
     pub show_background: bool,
@@ -64,7 +71,9 @@ pub struct XrdPanel {
     pub phases: Vec<CifPhase>,
     pub library: Library,
     pub quant: Quant,
-    pub fitting: Option<BgTask<FitAnswer>>,
+    pub fitting: Option<Task<FitAnswer>>,
+    /// The app's task registry (this view's background work shows there).
+    pub tasks: Tasks,
     /// Cursor position in plot units, for the readout.
     pub cursor: Option<[f64; 2]>,
     reset_plot: bool,
@@ -76,7 +85,7 @@ impl Default for XrdPanel {
             patterns: Vec::new(),
             selected: BTreeSet::new(),
             active: None,
-            next_id: 1,
+            followed: None,
             axis: XAxis::TwoTheta,
             log_y: false,
             show_background: true,
@@ -89,30 +98,18 @@ impl Default for XrdPanel {
             },
             quant: Quant::default(),
             fitting: None,
+            tasks: Tasks::default(),
             cursor: None,
             reset_plot: false,
         }
     }
 }
 
-/// Colours of new patterns and phases (distinct on the dark theme).
-const PALETTE: [Color32; 8] = [
-    Color32::from_rgb(86, 180, 233),
-    Color32::from_rgb(230, 159, 0),
-    Color32::from_rgb(0, 158, 115),
-    Color32::from_rgb(204, 121, 167),
-    Color32::from_rgb(240, 228, 66),
-    Color32::from_rgb(213, 94, 0),
-    Color32::from_rgb(0, 114, 178),
-    Color32::from_rgb(170, 170, 170),
-];
-
 impl XrdPanel {
     /// Add a pattern read by [`load_pattern`]; returns its id.
     pub fn add(&mut self, p: LoadedPattern) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        let color = PALETTE[(id as usize - 1) % PALETTE.len()];
+        let id = crate::gui::store::new_id();
+        let color = crate::gui::widgets::palette(self.patterns.len());
         self.patterns.push(XrdEntry::new(id, p, color));
         self.reset_plot = true;
         id
@@ -136,43 +133,75 @@ impl XrdPanel {
         self.active.and_then(|id| self.entry(id))
     }
 
-    pub fn select_only(&mut self, ids: &[u64]) {
-        self.selected = ids.iter().copied().collect();
+    /// Refresh [`Self::selected`] from the one selection `sel`; the active
+    /// pattern follows a pattern made active elsewhere (the tree).
+    pub fn mirror_selection(&mut self, sel: &BTreeSet<u64>, active: Option<u64>) {
+        let mirrored: BTreeSet<u64> = (self.patterns.iter().map(|p| p.id))
+            .filter(|id| sel.contains(id))
+            .collect();
+        if mirrored != self.selected {
+            self.selected = mirrored;
+            self.reset_plot = true;
+        }
+        if active != self.followed {
+            self.followed = active;
+            if let Some(a) = active.filter(|&a| self.entry(a).is_some()) {
+                self.active = Some(a);
+            }
+        }
+    }
+
+    /// Make `ids` the selected patterns in the one selection `sel` (the
+    /// rest of it stays) and the last one active.
+    pub fn select_only(&mut self, sel: &mut BTreeSet<u64>, ids: &[u64]) {
+        sel.retain(|&id| self.entry(id).is_none());
+        sel.extend(ids);
         if let Some(&last) = ids.last() {
             self.active = Some(last);
         }
+        self.mirror_selection(sel, None);
         self.reset_plot = true;
     }
 
-    /// Click, Ctrl-click (toggle) and Shift-click (range) in the list.
-    pub fn click(&mut self, id: u64, ctrl: bool, shift: bool) {
+    /// Click, Ctrl-click (toggle) and Shift-click (range) in the list, on
+    /// the one selection `sel` (as in the workspace tree: a plain click
+    /// selects this pattern only).
+    pub fn click(&mut self, sel: &mut BTreeSet<u64>, id: u64, ctrl: bool, shift: bool) {
         let pos = |id: u64| self.patterns.iter().position(|p| p.id == id);
         let range = match (shift, self.active.and_then(pos), pos(id)) {
             (true, Some(i), Some(j)) => Some((i.min(j), i.max(j))),
             _ => None,
         };
         if let Some((lo, hi)) = range {
-            self.selected = self.patterns[lo..=hi].iter().map(|p| p.id).collect();
+            if !ctrl {
+                sel.clear();
+            }
+            sel.extend(self.patterns[lo..=hi].iter().map(|p| p.id));
         } else if ctrl {
-            if !self.selected.remove(&id) {
-                self.selected.insert(id);
+            if !sel.remove(&id) {
+                sel.insert(id);
             }
         } else {
-            self.selected = [id].into_iter().collect();
+            sel.clear();
+            sel.insert(id);
         }
         self.active = Some(id);
+        self.mirror_selection(sel, None);
         self.reset_plot = true;
     }
 
-    /// Remove the selected patterns.
-    pub fn remove_selected(&mut self) -> usize {
+    /// Remove the selected patterns (taking them out of the one selection
+    /// `sel`).
+    pub fn remove_selected(&mut self, sel: &mut BTreeSet<u64>) -> usize {
         let before = self.patterns.len();
-        let sel = std::mem::take(&mut self.selected);
-        self.patterns.retain(|p| !sel.contains(&p.id));
-        if self.active.is_some_and(|a| sel.contains(&a)) {
+        let gone = std::mem::take(&mut self.selected);
+        self.patterns.retain(|p| !gone.contains(&p.id));
+        sel.retain(|id| !gone.contains(id));
+        if self.active.is_some_and(|a| gone.contains(&a)) {
             self.active = self.patterns.first().map(|p| p.id);
-            self.selected.extend(self.active);
+            sel.extend(self.active);
         }
+        self.mirror_selection(sel, None);
         before - self.patterns.len()
     }
 
@@ -185,7 +214,7 @@ impl XrdPanel {
         self.quant.cancel();
         let keep_quant_dir = std::mem::take(&mut self.quant.library_dir);
         *self = XrdPanel {
-            next_id: self.next_id,
+            tasks: self.tasks.clone(),
             ..XrdPanel::default()
         };
         self.quant.library_dir = keep_quant_dir;
@@ -242,15 +271,16 @@ impl XrdPanel {
         let sigma = e.pattern.sigma.clone();
         let centers: Vec<f64> = e.peaks.iter().map(|p| p.two_theta_deg).collect();
         let window = e.fit_window_deg;
-        self.fitting = Some(BgTask::spawn(
+        self.fitting = Some(Task::spawn(
+            &self.tasks,
             format!("fitting {} peaks of {}", centers.len(), e.name),
             ctx,
-            move |cancel| {
+            move |task| {
                 let sigma =
                     sigma.unwrap_or_else(|| y.iter().map(|v| v.abs().max(1.0).sqrt()).collect());
                 let mut out = Vec::with_capacity(centers.len());
                 for c in centers {
-                    if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    if task.is_cancelling() {
                         out.push(Err("cancelled".to_string()));
                         continue;
                     }
@@ -264,7 +294,8 @@ impl XrdPanel {
         ));
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, log: &mut Log) -> XrdAction {
+    /// The view; `sel` is the app's one selection.
+    pub fn ui(&mut self, ui: &mut Ui, log: &mut Log, sel: &mut BTreeSet<u64>) -> XrdAction {
         let mut action = XrdAction::None;
         egui::Panel::left("xrd_patterns")
             .resizable(true)
@@ -273,7 +304,7 @@ impl XrdPanel {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        if self.list_ui(ui) {
+                        if self.list_ui(ui, sel) {
                             action = XrdAction::OpenPatterns;
                         }
                         ui.separator();
@@ -307,7 +338,7 @@ impl XrdPanel {
     }
 
     /// The pattern list; true when "Open…" was clicked.
-    fn list_ui(&mut self, ui: &mut Ui) -> bool {
+    fn list_ui(&mut self, ui: &mut Ui, sel: &mut BTreeSet<u64>) -> bool {
         let mut open = false;
         ui.horizontal(|ui| {
             ui.heading("Patterns");
@@ -323,7 +354,7 @@ impl XrdPanel {
                 .on_hover_text("Remove the selected patterns")
                 .clicked()
             {
-                self.remove_selected();
+                self.remove_selected(sel);
             }
         });
         if self.patterns.is_empty() {
@@ -356,7 +387,7 @@ impl XrdPanel {
             });
         }
         if let Some(id) = clicked {
-            self.click(id, modifiers.command, modifiers.shift);
+            self.click(sel, id, modifiers.command, modifiers.shift);
         }
         open
     }

@@ -71,14 +71,7 @@ impl XrdPanel {
                 self.start_peak_fits(Some(ctx));
             }
             if let Some(t) = &self.fitting {
-                ui.spinner();
-                ui.label(&t.title);
-                if ui
-                    .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    t.cancel();
-                }
+                crate::gui::widgets::task_row(ui, t.status());
             }
         });
         let rows = self.peak_rows();

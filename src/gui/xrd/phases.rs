@@ -7,17 +7,18 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use egui::{Color32, RichText, Ui};
 
 use super::pattern::XrdEntry;
-use super::{PALETTE, XrdAction, XrdPanel};
-use crate::gui::jobs::{BgTask, Log, TaskPoll, take_answer};
-use crate::io::xrd::two_theta_from_d;
+use super::{XrdAction, XrdPanel};
+use crate::gui::log::Log;
+use crate::gui::tasks::{Task, TaskPoll, TaskStatus, Tasks, take_answer};
 use crate::structure::{Structure, read_cif, reduced_formula};
 use crate::xrd::identify::{Candidate, RankedCandidate, candidate_files, load_candidate};
-use crate::xrd::{DebyeWaller, Peak, ProfileParams, XrdOptions, broaden, simulate};
+use crate::xrd::{
+    DebyeWaller, Peak, ProfileParams, XrdOptions, broaden, rescale_lattice, simulate,
+};
 
 /// Lattice scales the handle allows (fraction of the CIF's cell).
 const LATTICE_RANGE: std::ops::RangeInclusive<f64> = 0.9..=1.1;
@@ -34,7 +35,8 @@ pub struct CifPhase {
     /// The file stem.
     pub name: String,
     pub formula: String,
-    structure: Structure,
+    /// Shared with the undo history's states of this phase.
+    structure: Arc<Structure>,
     pub visible: bool,
     /// Also draw the broadened pattern (Caglioti defaults; Kα doublet
     /// for a Kα wavelength name).
@@ -50,13 +52,74 @@ pub struct CifPhase {
     sim: Option<(SimKey, Result<Vec<Peak>, String>)>,
 }
 
+/// A phase as the undo history keeps it: its settings, the structure
+/// shared with the phase (so a step costs the settings only).
+#[derive(Debug, Clone)]
+pub struct PhaseState {
+    pub path: PathBuf,
+    pub name: String,
+    pub formula: String,
+    structure: Arc<Structure>,
+    pub visible: bool,
+    pub broadened: bool,
+    pub intensity: f64,
+    pub lattice: f64,
+    pub shift_deg: f64,
+    pub color: Color32,
+}
+
 impl CifPhase {
+    /// This phase's state for the undo history.
+    pub fn undo_state(&self) -> PhaseState {
+        PhaseState {
+            path: self.path.clone(),
+            name: self.name.clone(),
+            formula: self.formula.clone(),
+            structure: self.structure.clone(),
+            visible: self.visible,
+            broadened: self.broadened,
+            intensity: self.intensity,
+            lattice: self.lattice,
+            shift_deg: self.shift_deg,
+            color: self.color,
+        }
+    }
+
+    /// Does the phase hold exactly `s`?
+    pub fn matches(&self, s: &PhaseState) -> bool {
+        Arc::ptr_eq(&self.structure, &s.structure)
+            && self.path == s.path
+            && self.visible == s.visible
+            && self.broadened == s.broadened
+            && self.intensity == s.intensity
+            && self.lattice == s.lattice
+            && self.shift_deg == s.shift_deg
+            && self.color == s.color
+    }
+
+    /// The phase of an undo state (simulated again when drawn).
+    pub fn from_state(s: &PhaseState) -> CifPhase {
+        CifPhase {
+            path: s.path.clone(),
+            name: s.name.clone(),
+            formula: s.formula.clone(),
+            structure: s.structure.clone(),
+            visible: s.visible,
+            broadened: s.broadened,
+            intensity: s.intensity,
+            lattice: s.lattice,
+            shift_deg: s.shift_deg,
+            color: s.color,
+            sim: None,
+        }
+    }
+
     /// Read a CIF file, or a demo CIF named `builtin:NAME`.
     pub fn read(path: &Path, color: Color32) -> Result<CifPhase, String> {
         let name = path.to_string_lossy();
         if let Some(b) = name.strip_prefix(crate::session::BUILTIN_PREFIX) {
-            let bytes =
-                crate::gui::app::builtin_bytes(b).ok_or_else(|| format!("no built-in file {b}"))?;
+            let bytes = crate::gui::builtin::builtin_bytes(b)
+                .ok_or_else(|| format!("no built-in file {b}"))?;
             let text = String::from_utf8_lossy(bytes);
             let v =
                 crate::structure::parse_cif_structures(&text, &name).map_err(|e| e.to_string())?;
@@ -94,7 +157,7 @@ impl CifPhase {
                 },
             ),
             formula: reduced_formula(&s),
-            structure: s,
+            structure: Arc::new(s),
             visible: true,
             broadened: false,
             intensity: 1.0,
@@ -144,23 +207,12 @@ impl CifPhase {
         }
     }
 
-    /// The peaks moved by the lattice scale (d × scale, 2θ from Bragg's
-    /// law at `wl`); the shift is not applied.
+    /// The peaks moved by the lattice scale; the shift is not applied.
     fn moved_peaks(&self, wl: f64) -> Vec<Peak> {
-        let Some((_, Ok(peaks))) = &self.sim else {
-            return Vec::new();
-        };
-        peaks
-            .iter()
-            .filter_map(|p| {
-                let d = p.d_ang * self.lattice;
-                two_theta_from_d(d, wl).map(|t| Peak {
-                    two_theta_deg: t,
-                    d_ang: d,
-                    ..p.clone()
-                })
-            })
-            .collect()
+        match &self.sim {
+            Some((_, Ok(peaks))) => rescale_lattice(peaks, self.lattice, wl),
+            _ => Vec::new(),
+        }
     }
 
     /// (2θ, intensity 0–100) of each stick inside the pattern's range,
@@ -219,17 +271,15 @@ pub struct Library {
     /// Lattice scale allowed when ranking (± fraction).
     pub max_scale: f64,
     pub loading: Option<LibraryLoad>,
-    pub ranking: Option<BgTask<Result<Ranking, String>>>,
+    pub ranking: Option<Task<Result<Ranking, String>>>,
     pub ranked: Option<Ranking>,
     /// A ranking from a session, kept when its library finishes loading.
     pub restored: Option<Ranking>,
 }
 
-/// Reading a library: progress counters and the answer.
+/// Reading a library (its progress counts CIFs).
 pub struct LibraryLoad {
-    pub task: BgTask<Result<LoadedLibrary, String>>,
-    pub done: Arc<AtomicUsize>,
-    pub total: Arc<AtomicUsize>,
+    pub task: Task<Result<LoadedLibrary, String>>,
 }
 
 pub struct LoadedLibrary {
@@ -261,20 +311,21 @@ impl Library {
     }
 
     /// Read every CIF of `dir` (and its sub-folders) in the background.
-    pub fn load(&mut self, dir: PathBuf, ctx: Option<egui::Context>) {
+    pub fn load(&mut self, dir: PathBuf, tasks: &Tasks, ctx: Option<egui::Context>) {
         self.cancel_all();
-        let done = Arc::new(AtomicUsize::new(0));
-        let total = Arc::new(AtomicUsize::new(0));
-        let (d2, t2) = (done.clone(), total.clone());
-        let name = dir.display().to_string();
-        let task = BgTask::spawn(format!("reading {name}"), ctx, move |cancel| {
-            read_library(dir, cancel, &d2, &t2)
+        let task = Task::spawn(tasks, "reading CIFs", ctx, move |task| {
+            read_library(dir, task)
         });
-        self.loading = Some(LibraryLoad { task, done, total });
+        self.loading = Some(LibraryLoad { task });
     }
 
     /// Rank the library against a pattern in the background.
-    pub fn rank(&mut self, e: &XrdEntry, ctx: Option<egui::Context>) -> Result<(), String> {
+    pub fn rank(
+        &mut self,
+        e: &XrdEntry,
+        tasks: &Tasks,
+        ctx: Option<egui::Context>,
+    ) -> Result<(), String> {
         if self.candidates.is_empty() {
             return Err("load a candidate library first".into());
         }
@@ -285,7 +336,8 @@ impl Library {
         let cands = self.candidates.clone();
         let max_scale = self.max_scale;
         let name = e.name.clone();
-        self.ranking = Some(BgTask::spawn(
+        self.ranking = Some(Task::spawn(
+            tasks,
             format!("ranking {} candidates", cands.len()),
             ctx,
             move |_| {
@@ -360,23 +412,18 @@ impl Library {
     }
 }
 
-fn read_library(
-    dir: PathBuf,
-    cancel: &AtomicBool,
-    done: &AtomicUsize,
-    total: &AtomicUsize,
-) -> Result<LoadedLibrary, String> {
+fn read_library(dir: PathBuf, task: &TaskStatus) -> Result<LoadedLibrary, String> {
     use rayon::prelude::*;
     let files = candidate_files(&dir).map_err(|e| e.to_string())?;
-    total.store(files.len(), Ordering::Relaxed);
+    task.set_total(files.len());
     let res: Vec<(PathBuf, Option<Result<Candidate, String>>)> = files
         .into_par_iter()
         .map(|f| {
-            if cancel.load(Ordering::Relaxed) {
+            if task.is_cancelling() {
                 return (f, None);
             }
             let c = load_candidate(&f).map_err(|e| e.to_string());
-            done.fetch_add(1, Ordering::Relaxed);
+            task.step();
             (f, Some(c))
         })
         .collect();
@@ -406,7 +453,7 @@ impl XrdPanel {
             if self.phases.iter().any(|ph| ph.path == *p) {
                 continue;
             }
-            let color = PALETTE[(self.phases.len() + 3) % PALETTE.len()];
+            let color = crate::gui::widgets::palette(self.phases.len() + 3);
             match CifPhase::read(p, color) {
                 Ok(ph) => {
                     log.info(format!("added phase {} ({})", ph.name, ph.formula));
@@ -547,24 +594,7 @@ impl XrdPanel {
             }
         });
         if let Some(l) = &self.library.loading {
-            ui.horizontal(|ui| {
-                let (d, t) = (
-                    l.done.load(Ordering::Relaxed),
-                    l.total.load(Ordering::Relaxed),
-                );
-                let f = if t == 0 { 0.0 } else { d as f32 / t as f32 };
-                ui.add(
-                    egui::ProgressBar::new(f)
-                        .desired_width(200.0)
-                        .text(format!("reading CIFs: {d} / {t}")),
-                );
-                if ui
-                    .add_enabled(!l.task.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    l.task.cancel();
-                }
-            });
+            ui.horizontal(|ui| crate::gui::widgets::task_row(ui, l.task.status()));
         }
         let lib = &mut self.library;
         if let Some(d) = &lib.dir {
@@ -604,21 +634,14 @@ impl XrdPanel {
                 .on_disabled_hover_text("Load a candidate library first")
                 .clicked();
             if let Some(t) = &lib.ranking {
-                ui.spinner();
-                ui.label(format!("{:.1} s", t.started.elapsed().as_secs_f32()));
-                if ui
-                    .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    t.cancel();
-                }
+                crate::gui::widgets::task_row(ui, t.status());
             }
         });
         if rank {
             let ctx = ui.ctx().clone();
             match self.active_entry().cloned() {
                 Some(e) => {
-                    if let Err(err) = self.library.rank(&e, Some(ctx)) {
+                    if let Err(err) = self.library.rank(&e, &self.tasks, Some(ctx)) {
                         log.error(format!("ranking: {err}"));
                     }
                 }

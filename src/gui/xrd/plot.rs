@@ -248,7 +248,7 @@ impl XrdPanel {
                 bands.push((
                     format!("{} {:.1} %", ph.id, ph.weight_percent),
                     r.contributions[i].clone(),
-                    super::PALETTE[k % super::PALETTE.len()],
+                    crate::gui::widgets::palette(k),
                 ));
             } else {
                 n_rest += 1;

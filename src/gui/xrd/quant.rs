@@ -7,7 +7,8 @@ use egui::{RichText, Ui};
 
 use super::plot::XrdTab;
 use super::{XrdEntry, XrdPanel};
-use crate::gui::jobs::{BgTask, Log, take_answer};
+use crate::gui::log::Log;
+use crate::gui::tasks::{Task, Tasks, take_answer};
 use crate::session::{XrdQuantResultSession, XrdQuantSession};
 use crate::xrd::quantify::{QuantOptions, QuantResult, load_library, quantify};
 
@@ -37,7 +38,7 @@ pub struct Quant {
     pub standard_wt: f64,
     /// Largest 2θ shift of each reference (°).
     pub max_shift_deg: f64,
-    pub task: Option<BgTask<Result<QuantDone, String>>>,
+    pub task: Option<Task<Result<QuantDone, String>>>,
     pub result: Option<QuantDone>,
     /// Why the last run could not start or failed (shown in the dialog).
     pub error: Option<String>,
@@ -88,6 +89,7 @@ impl Quant {
         &mut self,
         q: &XrdQuantSession,
         pattern: Option<&XrdEntry>,
+        tasks: &Tasks,
     ) -> Result<(), String> {
         self.library_dir = q.library_dir.clone();
         self.use_standard = q.use_standard;
@@ -113,7 +115,7 @@ impl Quant {
         match pattern {
             Some(e) if std::path::Path::new(&r.library).is_dir() => {
                 self.library_dir = r.library.clone();
-                self.start(e, None)
+                self.start(e, tasks, None)
             }
             _ => Err(format!(
                 "the quantification of {} is shown as saved; its curves need the pattern and \
@@ -150,7 +152,12 @@ impl Quant {
     }
 
     /// Start quantifying `e` with the dialog's settings.
-    pub fn start(&mut self, e: &XrdEntry, ctx: Option<egui::Context>) -> Result<(), String> {
+    pub fn start(
+        &mut self,
+        e: &XrdEntry,
+        tasks: &Tasks,
+        ctx: Option<egui::Context>,
+    ) -> Result<(), String> {
         let dir = self.library_dir.trim();
         if dir.is_empty() {
             return Err("choose the library folder (phases.csv and one pattern per phase)".into());
@@ -172,7 +179,8 @@ impl Quant {
         let (x, y) = (e.pattern.two_theta_deg.clone(), e.pattern.intensity.clone());
         let name = e.name.clone();
         let max_shift = self.max_shift_deg;
-        self.task = Some(BgTask::spawn(
+        self.task = Some(Task::spawn(
+            tasks,
             format!("quantifying {name}"),
             ctx,
             move |_| {
@@ -248,14 +256,7 @@ impl XrdPanel {
                 self.quant.dialog = true;
             }
             if let Some(t) = &self.quant.task {
-                ui.spinner();
-                ui.label(format!("{:.1} s", t.started.elapsed().as_secs_f32()));
-                if ui
-                    .add_enabled(!t.is_cancelling(), egui::Button::new("Cancel"))
-                    .clicked()
-                {
-                    t.cancel();
-                }
+                crate::gui::widgets::task_row(ui, t.status());
             }
         });
         let Some(d) = &self.quant.result else {
@@ -376,7 +377,7 @@ impl XrdPanel {
         if run {
             let ctx = ui.ctx().clone();
             let r = match self.active_entry().cloned() {
-                Some(e) => self.quant.start(&e, Some(ctx)),
+                Some(e) => self.quant.start(&e, &self.tasks, Some(ctx)),
                 None => Err("click a pattern first".into()),
             };
             self.quant.error = r.err();

@@ -9,12 +9,37 @@ use egui::Color32;
 use super::Ranking;
 use super::pattern::parse_pattern;
 use super::plot::XAxis;
-use super::{CifPhase, XrdPanel};
-use crate::gui::jobs::Log;
+use super::{CifPhase, PhaseState, XrdPanel};
+use crate::gui::log::Log;
 use crate::session::{
     self, FileCheck, XrdLibrarySession, XrdPatternSession, XrdPhaseSession, XrdRankingSession,
     XrdSession,
 };
+
+/// A phase's settings as a session keeps them.
+pub fn phase_to_session(ph: &PhaseState) -> XrdPhaseSession {
+    XrdPhaseSession {
+        path: ph.path.display().to_string(),
+        intensity: ph.intensity,
+        lattice: ph.lattice,
+        shift_deg: ph.shift_deg,
+        visible: ph.visible,
+        broadened: ph.broadened,
+        color: ph.color.to_srgba_unmultiplied(),
+    }
+}
+
+/// `base` (the same CIF) with a session's settings.
+pub fn phase_from_session(p: &XrdPhaseSession, base: &PhaseState) -> PhaseState {
+    let mut s = base.clone();
+    s.intensity = p.intensity;
+    s.lattice = p.lattice;
+    s.shift_deg = p.shift_deg;
+    s.visible = p.visible;
+    s.broadened = p.broadened;
+    s.color = rgba(p.color);
+    s
+}
 
 fn rgba(c: [u8; 4]) -> Color32 {
     let [r, g, b, a] = c;
@@ -49,15 +74,7 @@ impl XrdPanel {
             phases: self
                 .phases
                 .iter()
-                .map(|ph| XrdPhaseSession {
-                    path: ph.path.display().to_string(),
-                    intensity: ph.intensity,
-                    lattice: ph.lattice,
-                    shift_deg: ph.shift_deg,
-                    visible: ph.visible,
-                    broadened: ph.broadened,
-                    color: ph.color.to_srgba_unmultiplied(),
-                })
+                .map(|ph| phase_to_session(&ph.undo_state()))
                 .collect(),
             axis: self.axis.key().to_string(),
             log_y: self.log_y,
@@ -97,7 +114,7 @@ impl XrdPanel {
             let builtin = p
                 .path
                 .strip_prefix(crate::session::BUILTIN_PREFIX)
-                .and_then(crate::gui::app::builtin_bytes);
+                .and_then(crate::gui::builtin::builtin_bytes);
             let read = match (builtin, prefetched(&p.path)) {
                 (Some(b), _) => Ok(FileCheck::Same(b.to_vec())),
                 (None, Some(b)) if session::sha256_hex(&b).eq_ignore_ascii_case(&p.sha256) => {
@@ -141,8 +158,9 @@ impl XrdPanel {
                 e.analyse();
             }
         }
-        let selected: Vec<u64> = s.selected.iter().filter_map(|&i| ids[i]).collect();
-        self.select_only(&selected);
+        // The app puts this into its one selection.
+        self.selected = s.selected.iter().filter_map(|&i| ids[i]).collect();
+        self.active = (s.selected.last().and_then(|&i| ids[i])).or(self.active);
         self.active = s.active.and_then(|i| ids[i]).or(self.active);
         for ph in &s.phases {
             let path = PathBuf::from(&ph.path);
@@ -175,7 +193,7 @@ impl XrdPanel {
             });
             if dir.is_dir() {
                 // The ranking shows at once and stays when the library is in.
-                self.library.load(dir, None);
+                self.library.load(dir, &self.tasks, None);
                 self.library.restored = ranked.clone();
             } else {
                 log.warn(format!(
@@ -191,7 +209,7 @@ impl XrdPanel {
                 .result
                 .as_ref()
                 .and_then(|r| self.patterns.iter().find(|e| e.name == r.pattern));
-            if let Err(e) = self.quant.apply_session(q, pattern) {
+            if let Err(e) = self.quant.apply_session(q, pattern, &self.tasks) {
                 log.warn(format!("session: {e}"));
             }
         }

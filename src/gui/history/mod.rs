@@ -1,4 +1,6 @@
-//! Undo and redo for the Spectra workspace. The app never records edits
+//! Undo and redo for every view: the workspace (spectra, χ(k), FEFF
+//! paths), the XRD view's phases (add, remove, lattice, shift, intensity
+//! handles) and the fit model. The app never records edits
 //! one by one: once per frame [`History::observe`] compares the workspace
 //! with the last committed state and, when it differs and no drag or text
 //! entry is under way, commits it as one step whose label says what
@@ -8,12 +10,20 @@
 //! A state is cheap: inputs and FEFF paths are shared `Arc`s, so a step
 //! costs the parameters and names of the items, not their data.
 
+mod labels;
+
+pub use labels::describe;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use egui::Color32;
 
+use super::fit::FitPanel;
 use super::workspace::{Input, Item, ItemData, Spectrum, Workspace};
+use super::xrd::XrdPanel;
+use super::xrd::{CifPhase, PhaseState};
+use crate::exafs::feffit::{FitModel, FitResult};
 use crate::io::MuMode;
 use crate::io::feff::FeffPath;
 use crate::xas::ChainParams;
@@ -58,6 +68,87 @@ pub struct DocState {
     pub items: Vec<Arc<ItemState>>,
     pub selected: Vec<u64>,
     pub active: Option<u64>,
+    /// The XRD view's phases (None: not recorded, as in sessions of
+    /// format 4 and earlier: undoing to this state leaves them as they are).
+    pub phases: Option<Vec<Arc<PhaseState>>>,
+    /// The fit model (None: not recorded, as for `phases`).
+    pub fit: Option<Arc<FitState>>,
+}
+
+/// The fit model as it was, with the Fit view's revision it had, and the
+/// fit result on show.
+#[derive(Debug, Clone, Default)]
+pub struct FitState {
+    pub rev: u64,
+    pub model: Option<Arc<FitModel>>,
+    /// None: not recorded (sessions keep no fit results): undoing to this
+    /// state leaves the result on show as it is.
+    pub result: Option<ResultState>,
+}
+
+/// A fit result on show, with the Fit view's revision of results.
+#[derive(Debug, Clone)]
+pub struct ResultState {
+    pub rev: u64,
+    pub result: Option<Arc<FitResult>>,
+    /// The result belonged to an earlier model.
+    pub stale: bool,
+}
+
+impl ResultState {
+    fn capture(fit: &FitPanel) -> Self {
+        ResultState {
+            rev: fit.result_rev(),
+            result: fit.result.clone().map(Arc::new),
+            stale: fit.stale,
+        }
+    }
+}
+
+/// The parts of the document outside the workspace that undo covers.
+pub struct Others<'a> {
+    pub xrd: &'a mut XrdPanel,
+    pub fit: &'a mut FitPanel,
+}
+
+fn capture_phases(
+    phases: &[CifPhase],
+    prev: Option<&Vec<Arc<PhaseState>>>,
+) -> Vec<Arc<PhaseState>> {
+    phases
+        .iter()
+        .enumerate()
+        .map(|(i, ph)| match prev.and_then(|p| p.get(i)) {
+            Some(s) if ph.matches(s) => Arc::clone(s),
+            _ => Arc::new(ph.undo_state()),
+        })
+        .collect()
+}
+
+fn phases_match(phases: &[CifPhase], states: &[Arc<PhaseState>]) -> bool {
+    phases.len() == states.len() && phases.iter().zip(states).all(|(p, s)| p.matches(s))
+}
+
+fn capture_fit(fit: &FitPanel, prev: Option<&Arc<FitState>>) -> Arc<FitState> {
+    let same_result = |p: &FitState| p.result.as_ref().map(|r| r.rev) == Some(fit.result_rev());
+    match prev {
+        Some(s) if s.rev == fit.model_rev() && same_result(s) => Arc::clone(s),
+        _ => Arc::new(FitState {
+            rev: fit.model_rev(),
+            model: match prev {
+                Some(s) if s.rev == fit.model_rev() => s.model.clone(),
+                _ => fit.model.clone().map(Arc::new),
+            },
+            result: Some(match prev.and_then(|s| s.result.as_ref()) {
+                Some(r) if r.rev == fit.result_rev() => r.clone(),
+                _ => ResultState::capture(fit),
+            }),
+        }),
+    }
+}
+
+fn fit_matches(s: &FitState, fit: &FitPanel) -> bool {
+    s.rev == fit.model_rev() && s.result.as_ref().is_none_or(|r| r.rev == fit.result_rev())
 }
 
 impl ItemState {
@@ -170,7 +261,7 @@ impl ItemState {
 }
 
 impl DocState {
-    pub fn capture(ws: &Workspace) -> Self {
+    pub fn capture(ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) -> Self {
         DocState {
             items: ws
                 .items
@@ -179,12 +270,19 @@ impl DocState {
                 .collect(),
             selected: ws.selected.iter().copied().collect(),
             active: ws.active,
+            phases: Some(capture_phases(&xrd.phases, None)),
+            fit: Some(capture_fit(fit, None)),
         }
     }
 
     /// [`Self::capture`], reusing `prev`'s state of every item that did
     /// not change.
-    pub fn capture_sharing(ws: &Workspace, prev: &DocState) -> Self {
+    pub fn capture_sharing(
+        ws: &Workspace,
+        xrd: &XrdPanel,
+        fit: &FitPanel,
+        prev: &DocState,
+    ) -> Self {
         let by_id: std::collections::HashMap<u64, &Arc<ItemState>> =
             prev.items.iter().map(|s| (s.id, s)).collect();
         DocState {
@@ -198,23 +296,76 @@ impl DocState {
                 .collect(),
             selected: ws.selected.iter().copied().collect(),
             active: ws.active,
+            phases: Some(capture_phases(&xrd.phases, prev.phases.as_ref())),
+            fit: Some(capture_fit(fit, prev.fit.as_ref())),
         }
     }
 
-    /// Is the workspace's document (items, in order; not the selection)
-    /// this state?
-    pub fn matches(&self, ws: &Workspace) -> bool {
+    /// Is the document (items, in order, phases and fit model; not the
+    /// selection) this state?
+    pub fn matches(&self, ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) -> bool {
         self.items.len() == ws.items.len()
             && self
                 .items
                 .iter()
                 .zip(&ws.items)
                 .all(|(s, it)| s.matches(it))
+            && self
+                .phases
+                .as_ref()
+                .is_none_or(|p| phases_match(&xrd.phases, p))
+            && self.fit.as_ref().is_none_or(|f| fit_matches(f, fit))
     }
 
-    /// Make the workspace this state. Items that are still there keep their
+    /// Fill the parts this state did not record from the document as it is.
+    fn complete(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
+        if self.phases.is_none() {
+            self.phases = Some(capture_phases(&xrd.phases, None));
+        }
+        match &self.fit {
+            None => self.fit = Some(capture_fit(fit, None)),
+            Some(f) if f.result.is_none() => {
+                self.fit = Some(Arc::new(FitState {
+                    result: Some(ResultState::capture(fit)),
+                    ..FitState::clone(f)
+                }));
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Make the document this state. Items that are still there keep their
     /// results unless their data or parameters change.
-    pub fn restore(&self, ws: &mut Workspace) {
+    pub fn restore(&mut self, ws: &mut Workspace, o: &mut Others<'_>) {
+        if let Some(states) = &self.phases
+            && !phases_match(&o.xrd.phases, states)
+        {
+            o.xrd.phases = states.iter().map(|s| CifPhase::from_state(s)).collect();
+        }
+        if let Some(f) = self.fit.clone()
+            && !fit_matches(&f, o.fit)
+        {
+            if f.rev != o.fit.model_rev() {
+                o.fit.restore_model(f.model.as_deref().cloned());
+            }
+            if let Some(r) = &f.result {
+                o.fit.restore_result(r.result.as_deref().cloned(), r.stale);
+            }
+            // The restored state, under the view's new revisions.
+            self.fit = Some(Arc::new(FitState {
+                rev: o.fit.model_rev(),
+                model: f.model.clone(),
+                result: f.result.as_ref().map(|r| ResultState {
+                    rev: o.fit.result_rev(),
+                    ..r.clone()
+                }),
+            }));
+        }
+        self.complete(o.xrd, o.fit);
+        self.restore_items(ws);
+    }
+
+    fn restore_items(&self, ws: &mut Workspace) {
         let mut old: BTreeMap<u64, Item> = ws.items.drain(..).map(|i| (i.id, i)).collect();
         for st in &self.items {
             let item = match old.remove(&st.id) {
@@ -233,7 +384,7 @@ impl DocState {
             .copied()
             .filter(|id| ids.contains(id))
             .collect();
-        ws.select_only(&selected);
+        ws.select_items_only(&selected);
         ws.active = self.active.filter(|id| ids.contains(id)).or(ws.active);
     }
 }
@@ -260,12 +411,20 @@ pub struct History {
 }
 
 impl History {
-    /// Start over from the workspace as it is (no steps).
-    pub fn reset(&mut self, ws: &Workspace) {
+    /// Start over from the document as it is (no steps).
+    pub fn reset(&mut self, ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) {
         *self = History {
-            current: DocState::capture(ws),
+            current: DocState::capture(ws, xrd, fit),
             ..History::default()
         };
+    }
+
+    /// The XRD phases and the fit model as they are now are the present,
+    /// not a step (a session has just put them there).
+    pub fn adopt_others(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
+        self.current.phases = None;
+        self.current.fit = None;
+        self.current.complete(xrd, fit);
     }
 
     /// Name the next commit (an operation sets it right after changing the
@@ -276,8 +435,27 @@ impl History {
 
     /// Commit the workspace as a step if it changed and `settled` (no
     /// pointer button held, no text field focused). Returns the label.
-    pub fn observe(&mut self, ws: &Workspace, settled: bool) -> Option<String> {
-        if self.current.matches(ws) {
+    pub fn observe(
+        &mut self,
+        ws: &Workspace,
+        xrd: &XrdPanel,
+        fit: &FitPanel,
+        settled: bool,
+    ) -> Option<String> {
+        // What the present state did not record (a new history, an old
+        // session's) is taken as it is, not as a change.
+        self.current.complete(xrd, fit);
+        if fit.just_opened()
+            && self
+                .current
+                .fit
+                .as_ref()
+                .is_some_and(|f| f.rev != fit.model_rev())
+        {
+            // A model (re)opened is where its undo starts, not a step.
+            self.current.fit = Some(capture_fit(fit, None));
+        }
+        if self.current.matches(ws, xrd, fit) {
             // Selection changes are not steps, but the next undo should
             // come back to the current selection.
             if settled {
@@ -289,7 +467,7 @@ impl History {
         if !settled {
             return None;
         }
-        let now = DocState::capture_sharing(ws, &self.current);
+        let now = DocState::capture_sharing(ws, xrd, fit, &self.current);
         let label = self
             .pending_label
             .take()
@@ -315,19 +493,19 @@ impl History {
 
     /// Undo the last step (committing any change under way first).
     /// Returns its label.
-    pub fn undo(&mut self, ws: &mut Workspace) -> Option<String> {
-        self.travel(ws, true)
+    pub fn undo(&mut self, ws: &mut Workspace, o: Others<'_>) -> Option<String> {
+        self.travel(ws, o, true)
     }
 
     /// Redo the last undone step. Returns its label.
-    pub fn redo(&mut self, ws: &mut Workspace) -> Option<String> {
-        self.travel(ws, false)
+    pub fn redo(&mut self, ws: &mut Workspace, o: Others<'_>) -> Option<String> {
+        self.travel(ws, o, false)
     }
 
     /// Move one step back (undo) or forward (redo): the step's state
     /// becomes the present, the present goes on the other stack.
-    fn travel(&mut self, ws: &mut Workspace, back: bool) -> Option<String> {
-        self.observe(ws, true);
+    fn travel(&mut self, ws: &mut Workspace, mut o: Others<'_>, back: bool) -> Option<String> {
+        self.observe(ws, o.xrd, o.fit, true);
         let (from, to) = if back {
             (&mut self.undo, &mut self.redo)
         } else {
@@ -335,7 +513,7 @@ impl History {
         };
         let step = from.pop()?;
         let other = std::mem::replace(&mut self.current, step.state);
-        self.current.restore(ws);
+        self.current.restore(ws, &mut o);
         to.push(Step {
             label: step.label.clone(),
             state: other,
@@ -344,151 +522,13 @@ impl History {
     }
 }
 
-/// What changed from `a` to `b`, in words ("rbkg 1 → 1.2 (feo.xdi)").
-pub fn describe(a: &DocState, b: &DocState) -> String {
-    let ids = |s: &DocState| s.items.iter().map(|i| i.id).collect::<BTreeSet<u64>>();
-    let (ia, ib) = (ids(a), ids(b));
-    let added: Vec<&ItemState> = b
-        .items
-        .iter()
-        .filter(|i| !ia.contains(&i.id))
-        .map(|i| i.as_ref())
-        .collect();
-    let removed: Vec<&ItemState> = a
-        .items
-        .iter()
-        .filter(|i| !ib.contains(&i.id))
-        .map(|i| i.as_ref())
-        .collect();
-    let names = |v: &[&ItemState]| match v {
-        [one] => one.name.clone(),
-        v => format!("{} items", v.len()),
-    };
-    if !added.is_empty() && removed.is_empty() {
-        return format!("add {}", names(&added));
-    }
-    if !removed.is_empty() && added.is_empty() {
-        return format!("remove {}", names(&removed));
-    }
-    if !removed.is_empty() {
-        return format!("replace {} by {}", names(&removed), names(&added));
-    }
-    let mut changes = Vec::new();
-    let old_by_id: std::collections::HashMap<u64, &Arc<ItemState>> =
-        a.items.iter().map(|s| (s.id, s)).collect();
-    for x in &b.items {
-        let Some(old) = old_by_id.get(&x.id) else {
-            continue;
-        };
-        if Arc::ptr_eq(old, x) {
-            continue;
-        }
-        if let Some(c) = item_change(old, x) {
-            changes.push((x.name.clone(), c));
-        }
-    }
-    match changes.as_slice() {
-        [] => "reorder".into(),
-        [(name, c)] => format!("{c} ({name})"),
-        [(_, c), rest @ ..] if rest.iter().all(|(_, d)| d == c) => {
-            format!("{c} ({} spectra)", changes.len())
-        }
-        _ => format!("edit {} items", changes.len()),
-    }
-}
-
-fn item_change(a: &ItemState, b: &ItemState) -> Option<String> {
-    if a.name != b.name {
-        return Some(format!("rename {} → {}", a.name, b.name));
-    }
-    if a.color != b.color {
-        return Some("colour".into());
-    }
-    if a.mu != b.mu {
-        return Some("μ(E) recipe".into());
-    }
-    match (&a.data, &b.data) {
-        (
-            StateData::Spectrum {
-                edits: ea,
-                params: pa,
-                raw: ra,
-                ..
-            },
-            StateData::Spectrum {
-                edits: eb,
-                params: pb,
-                raw: rb,
-                ..
-            },
-        ) => {
-            if ea != eb {
-                return Some(if eb.len() > ea.len() && eb.starts_with(ea) {
-                    eb[ea.len()..]
-                        .iter()
-                        .map(Edit::describe)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                } else if eb.is_empty() {
-                    "clear edits".into()
-                } else {
-                    "edits".into()
-                });
-            }
-            if !Arc::ptr_eq(ra, rb) {
-                return Some("data".into());
-            }
-            (pa != pb).then(|| param_change(pa, pb))
-        }
-        _ => None,
-    }
-}
-
-/// The first parameter that differs, as "name old → new".
-fn param_change(a: &ChainParams, b: &ChainParams) -> String {
-    let (Ok(va), Ok(vb)) = (serde_json::to_value(a), serde_json::to_value(b)) else {
-        return "parameters".into();
-    };
-    let mut diffs = Vec::new();
-    leaf_diffs("", &va, &vb, &mut diffs);
-    match diffs.as_slice() {
-        [(name, x, y)] => format!("{name} {x} → {y}"),
-        [] => "parameters".into(),
-        d => format!("{} parameters", d.len()),
-    }
-}
-
-fn leaf_diffs(
-    path: &str,
-    a: &serde_json::Value,
-    b: &serde_json::Value,
-    out: &mut Vec<(String, String, String)>,
-) {
-    use serde_json::Value;
-    match (a, b) {
-        (Value::Object(ma), Value::Object(mb)) => {
-            for (k, x) in ma {
-                let y = mb.get(k).unwrap_or(&Value::Null);
-                leaf_diffs(k, x, y, out);
-            }
-        }
-        _ if a != b => {
-            let show = |v: &Value| match v {
-                Value::Null => "auto".to_string(),
-                Value::Number(n) => n
-                    .as_f64()
-                    .map_or_else(|| n.to_string(), |x| format!("{}", (x * 1e6).round() / 1e6)),
-                v => v.to_string(),
-            };
-            out.push((path.to_string(), show(a), show(b)));
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn others<'a>(xrd: &'a mut XrdPanel, fit: &'a mut FitPanel) -> Others<'a> {
+        Others { xrd, fit }
+    }
 
     fn ws_with(n: usize) -> Workspace {
         let mut ws = Workspace::default();
@@ -511,51 +551,66 @@ mod tests {
     fn a_parameter_change_is_one_labelled_step_and_undoes() {
         let mut ws = ws_with(2);
         let mut h = History::default();
-        h.reset(&ws);
+        let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
+        h.reset(&ws, &x, &f);
         let id = ws.items[0].id;
         let s = ws.item_mut(id).unwrap().spectrum_mut().unwrap();
         let mut p = s.params.clone();
         p.autobk.rbkg = 1.2;
         s.set_params(p.clone());
         // Mid-drag: nothing is committed.
-        assert_eq!(h.observe(&ws, false), None);
+        assert_eq!(h.observe(&ws, &x, &f, false), None);
         p.autobk.rbkg = 1.4;
         ws.item_mut(id)
             .unwrap()
             .spectrum_mut()
             .unwrap()
             .set_params(p);
-        let label = h.observe(&ws, true).unwrap();
+        let label = h.observe(&ws, &x, &f, true).unwrap();
         assert_eq!(label, "rbkg 1 → 1.4 (s0.xmu)");
         assert_eq!(h.undo.len(), 1);
         // The unchanged item's state is shared by the step and the present.
         assert!(Arc::ptr_eq(&h.undo[0].state.items[1], &h.current.items[1]));
         assert!(!Arc::ptr_eq(&h.undo[0].state.items[0], &h.current.items[0]));
-        assert_eq!(h.undo(&mut ws).as_deref(), Some(label.as_str()));
+        assert_eq!(
+            h.undo(&mut ws, others(&mut x, &mut f)).as_deref(),
+            Some(label.as_str())
+        );
         let rbkg = |ws: &Workspace| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
         assert_eq!(rbkg(&ws), 1.0);
-        assert_eq!(h.redo(&mut ws).as_deref(), Some(label.as_str()));
+        assert_eq!(
+            h.redo(&mut ws, others(&mut x, &mut f)).as_deref(),
+            Some(label.as_str())
+        );
         assert_eq!(rbkg(&ws), 1.4);
-        assert_eq!(h.observe(&ws, true), None, "undo/redo are not new steps");
+        assert_eq!(
+            h.observe(&ws, &x, &f, true),
+            None,
+            "undo/redo are not new steps"
+        );
     }
 
     #[test]
     fn remove_and_undo_brings_the_same_item_back() {
         let mut ws = ws_with(3);
         let mut h = History::default();
-        h.reset(&ws);
+        let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
+        h.reset(&ws, &x, &f);
         let id = ws.items[1].id;
         let input = ws.items[1].spectrum().unwrap().input.clone();
         ws.remove(&[id].into());
-        assert_eq!(h.observe(&ws, true).as_deref(), Some("remove s1.xmu"));
-        h.undo(&mut ws);
+        assert_eq!(
+            h.observe(&ws, &x, &f, true).as_deref(),
+            Some("remove s1.xmu")
+        );
+        h.undo(&mut ws, others(&mut x, &mut f));
         assert_eq!(ws.items.len(), 3);
         assert_eq!(ws.items[1].id, id, "same place, same id");
         assert!(Arc::ptr_eq(&ws.items[1].spectrum().unwrap().input, &input));
         // A new edit after an undo drops the redo branch.
         ws.items[0].name = "renamed".into();
         assert_eq!(
-            h.observe(&ws, true).as_deref(),
+            h.observe(&ws, &x, &f, true).as_deref(),
             Some("rename s0.xmu → renamed (renamed)")
         );
         assert!(h.redo.is_empty());
@@ -566,7 +621,8 @@ mod tests {
         use crate::xas::deglitch::{DeglitchParams, PointSelection};
         let mut ws = ws_with(1);
         let mut h = History::default();
-        h.reset(&ws);
+        let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
+        h.reset(&ws, &x, &f);
         let s = ws.items[0].spectrum_mut().unwrap();
         let n0 = match s.input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
@@ -578,10 +634,10 @@ mod tests {
         })])
         .unwrap();
         assert_eq!(
-            h.observe(&ws, true).as_deref(),
+            h.observe(&ws, &x, &f, true).as_deref(),
             Some("deglitch 1 point selection (s0.xmu)")
         );
-        h.undo(&mut ws);
+        h.undo(&mut ws, others(&mut x, &mut f));
         let n = match ws.items[0].spectrum().unwrap().input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
             Input::Chi(_) => 0,
@@ -590,8 +646,8 @@ mod tests {
         let before: Vec<u64> = ws.items.iter().map(|i| i.id).collect();
         let all = before.iter().copied().collect();
         ws.remove(&all);
-        h.observe(&ws, true);
-        h.undo(&mut ws);
+        h.observe(&ws, &x, &f, true);
+        h.undo(&mut ws, others(&mut x, &mut f));
         assert!(ws.fresh_id() > *before.iter().max().unwrap());
     }
 }

@@ -1,0 +1,133 @@
+//! What the app holds besides its views and the window's own state: the
+//! loaded data (spectra, fit model, XRD), the current view's id, the log,
+//! the task registry and the running jobs, undo history, session paths and
+//! recent files. Sessions, undo and the editing operations work on this,
+//! so nothing below the app needs the app itself.
+
+use std::path::PathBuf;
+
+use super::fit::FitPanel;
+use super::history::History;
+use super::jobs::{EditJob, Job, LoadJob};
+use super::log::Log;
+use super::plots::PlotPanel;
+use super::recent::{RecentFiles, RecentKind};
+use super::session_files::SessionLoad;
+use super::tasks::Tasks;
+use super::views;
+use super::workspace::Workspace;
+use super::xrd::XrdPanel;
+
+pub struct AppState {
+    pub workspace: Workspace,
+    /// The Spectra view's plot tab and options (saved with the session).
+    pub plots: PlotPanel,
+    /// The Fit view (feffit models).
+    pub fit: FitPanel,
+    /// The XRD view (measured powder patterns, phases, quantification).
+    pub xrd: XrdPanel,
+    /// The id of the view the centre of the window shows.
+    pub view: &'static str,
+    pub log: Log,
+    /// Every background task; `busy()`, repaints and the log bar read it.
+    pub tasks: Tasks,
+    pub job: Option<Job>,
+    /// Files being read in the background (dropped or picked in File ▸ Open).
+    pub loads: Vec<LoadJob>,
+    /// The session file Save writes to (set by Open session / Save as).
+    pub session_path: Option<PathBuf>,
+    /// Where the recovery file and the crash marker live (None: no autosave).
+    pub state_dir: Option<PathBuf>,
+    pub last_autosave: std::time::Instant,
+    /// Undo and redo of the Spectra workspace.
+    pub history: History,
+    /// A session being opened in the background.
+    pub session_load: Option<SessionLoad>,
+    /// Align or rebin of many spectra on a worker thread.
+    pub edit_job: Option<EditJob>,
+    /// The undo label of the running align or rebin.
+    pub(crate) edit_job_label: String,
+    /// File ▸ Open recent (saved in `state_dir` when there is one).
+    pub recent: RecentFiles,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AppState {
+    pub fn new() -> Self {
+        let tasks = Tasks::default();
+        let mut fit = FitPanel::default();
+        fit.tasks = tasks.clone();
+        let mut xrd = XrdPanel::default();
+        xrd.tasks = tasks.clone();
+        AppState {
+            workspace: Workspace::default(),
+            plots: PlotPanel::default(),
+            fit,
+            xrd,
+            view: views::SPECTRA,
+            log: Log::default(),
+            tasks,
+            job: None,
+            loads: Vec::new(),
+            session_path: None,
+            state_dir: None,
+            last_autosave: std::time::Instant::now(),
+            history: History::default(),
+            session_load: None,
+            edit_job: None,
+            edit_job_label: String::new(),
+            recent: RecentFiles::default(),
+        }
+    }
+
+    /// Refresh the views' mirrors of the one selection (the XRD view's
+    /// selected patterns) after it changed.
+    pub fn mirror_selection(&mut self) {
+        let ws = &self.workspace;
+        self.xrd.mirror_selection(&ws.selected, ws.active);
+    }
+
+    /// What is loaded now is where undo stops (start-up, a demo).
+    pub fn reset_history(&mut self) {
+        self.history.reset(&self.workspace, &self.xrd, &self.fit);
+    }
+
+    /// `path` was opened: it heads File ▸ Open recent.
+    pub fn note_recent(&mut self, path: &std::path::Path, kind: RecentKind) {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        // The autosaved session is offered at start, not listed.
+        if self.state_dir.as_ref().is_some_and(|d| path.starts_with(d)) {
+            return;
+        }
+        self.recent.push(path, kind);
+        self.save_recent();
+    }
+
+    pub fn save_recent(&mut self) {
+        if let Some(dir) = &self.state_dir
+            && let Err(e) = self.recent.save(dir)
+        {
+            self.log.warn(e);
+        }
+    }
+
+    /// Read the recent files list from `state_dir`; what was opened before
+    /// (command-line files) stays on top.
+    pub fn load_recent(&mut self) {
+        let Some(dir) = &self.state_dir else { return };
+        let (mut list, warning) = RecentFiles::load(dir);
+        if let Some(w) = warning {
+            self.log.warn(w);
+        }
+        list.merge_newer(&self.recent);
+        self.recent = list;
+        if !self.recent.entries.is_empty() {
+            self.save_recent();
+        }
+    }
+}

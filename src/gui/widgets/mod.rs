@@ -1,0 +1,74 @@
+//! Small pieces every view draws the same way: the task row (spinner or
+//! progress bar, and Cancel) and the colours new items get.
+
+use egui::{Color32, Ui};
+
+use super::tasks::{TaskStatus, Tasks};
+
+/// The colours new items take in turn, in every view (Tableau 10: tells
+/// neighbours apart on a white plot).
+pub const PALETTE: [Color32; 10] = [
+    Color32::from_rgb(31, 119, 180),
+    Color32::from_rgb(255, 127, 14),
+    Color32::from_rgb(44, 160, 44),
+    Color32::from_rgb(214, 39, 40),
+    Color32::from_rgb(148, 103, 189),
+    Color32::from_rgb(140, 86, 75),
+    Color32::from_rgb(227, 119, 194),
+    Color32::from_rgb(127, 127, 127),
+    Color32::from_rgb(188, 189, 34),
+    Color32::from_rgb(23, 190, 207),
+];
+
+/// The `n`th colour of [`PALETTE`], round and round.
+pub fn palette(n: usize) -> Color32 {
+    PALETTE[n % PALETTE.len()]
+}
+
+/// One running task: a progress bar when its amount of work is known, a
+/// spinner with the seconds so far when not, and Cancel when it can stop.
+pub fn task_row(ui: &mut Ui, task: &TaskStatus) {
+    match task.progress() {
+        Some(fraction) => {
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(240.0)
+                    .text(format!(
+                        "{}: {} / {}",
+                        task.title,
+                        task.done(),
+                        task.total()
+                    )),
+            );
+        }
+        None => {
+            ui.spinner();
+            ui.label(format!(
+                "{} {:.1} s",
+                task.title,
+                task.started.elapsed().as_secs_f32()
+            ));
+        }
+    }
+    if task.cancellable
+        && ui
+            .add_enabled(!task.is_cancelling(), egui::Button::new("Cancel"))
+            .clicked()
+    {
+        task.cancel();
+    }
+}
+
+/// Every running task of the registry, each after a separator.
+pub fn tasks_ui(ui: &mut Ui, tasks: &Tasks) {
+    for t in tasks.running() {
+        ui.separator();
+        task_row(ui, &t);
+    }
+}
+
+/// A small square of colour (the tree's and legends' swatch).
+pub fn swatch(ui: &mut Ui, color: Color32) {
+    let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+    ui.painter().rect_filled(r, 2.0, color);
+}
