@@ -29,7 +29,7 @@ use toml::{Table, Value};
 
 use super::feffit::{
     DatasetDef, FitData, FitError, FitModel, FitSpace, PATH_PARS, ParamDef, PathDef, PathValue,
-    Transform,
+    Transform, TransformError,
 };
 use crate::io::{self, Dataset, LoadOptions, MuMode, MuRecipe};
 use crate::xas::autobk::{AutobkParams, autobk};
@@ -50,18 +50,78 @@ pub struct DataSpec {
     pub autobk: AutobkParams,
 }
 
-fn model_err(file: &str, msg: impl std::fmt::Display) -> FitError {
+fn model_err(file: &str, error: ModelFileError) -> FitError {
     FitError::File {
         file: file.to_string(),
-        reason: msg.to_string(),
+        error: Box::new(error),
     }
+}
+
+/// What is wrong inside a model file (`FitError::File` names the file).
+/// `key` is the TOML key as the message quotes it (`` `params.s02` ``,
+/// `[params]`, `datasets[2]`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelFileError {
+    #[error("cannot read model file: {0}")]
+    Read(String),
+    /// toml's message with the line and column it points at.
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    SyntaxNoSpan(String),
+    #[error("unknown key `{key}` (expected one of: {expected})")]
+    UnknownKey { key: String, expected: String },
+    #[error("`{key}` must be {expected}, not {found}")]
+    WrongType {
+        key: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    /// A key of the wrong shape: "`data` must be a table".
+    #[error("{key} must be {shape}")]
+    Shape { key: String, shape: &'static str },
+    #[error("missing [{at}data] (the χ(k) or μ(E) file to fit)")]
+    MissingData { at: String },
+    #[error("`{key}` is missing{hint}")]
+    MissingFile { key: String, hint: &'static str },
+    #[error("no [[{at}paths]]: a fit needs at least one FEFF path")]
+    NoPaths { at: String },
+    #[error("`{key}` needs a `value` or an `expr`")]
+    NeedsValueOrExpr { key: String },
+    #[error("`{key}` has an expr, so it cannot also vary")]
+    ExprAndVary { key: String },
+    #[error(
+        "`{key}` at the top level and [[datasets]] cannot be mixed: put it inside each [[datasets]]"
+    )]
+    MixedDatasets { key: String },
+    #[error("`{key}` = {value} must be a power of two")]
+    Nfft { key: String, value: f64 },
+    #[error("`{key}` = '{name}' is not a window (hanning, kaiser, gaussian, sine, welch, parzen)")]
+    NotAWindow { key: String, name: String },
+    #[error("`{key}` = '{name}' must be \"r\", \"k\" or \"q\"")]
+    NotAFitSpace { key: String, name: String },
+    #[error("`{key}` = {value} must be a positive number")]
+    EpsilonK { key: String, value: f64 },
+    /// A parameter table (`pre_edge`, `autobk`) that does not deserialize.
+    #[error("[{at}] {message}")]
+    Params { at: String, message: String },
+    #[error("[{at}data] {error}")]
+    Data { at: String, error: DataError },
+    #[error("{key}: {error}")]
+    Feff { key: String, error: DataError },
+    #[error("[{at}] {error}")]
+    Transform { at: String, error: TransformError },
 }
 
 /// Read and build a model file.
 pub fn load_model(path: &Path) -> Result<FitModel, FitError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| model_err(&file, format!("cannot read model file: {e}")))?;
+        .map_err(|e| model_err(&file, ModelFileError::Read(e.to_string())))?;
     let base = path.parent().unwrap_or(Path::new("."));
     parse_model(&text, base, &file)
 }
@@ -71,8 +131,8 @@ pub fn load_model(path: &Path) -> Result<FitModel, FitError> {
 pub fn parse_model(text: &str, base: &Path, file: &str) -> Result<FitModel, FitError> {
     let table: Table = text
         .parse()
-        .map_err(|e: toml::de::Error| model_err(file, format_toml_error(text, &e)))?;
-    let err = |m: String| model_err(file, m);
+        .map_err(|e: toml::de::Error| model_err(file, toml_error(text, &e)))?;
+    let err = |m: ModelFileError| model_err(file, m);
     check_keys(
         &table,
         &["data", "transform", "params", "paths", "datasets"],
@@ -81,7 +141,12 @@ pub fn parse_model(text: &str, base: &Path, file: &str) -> Result<FitModel, FitE
     .map_err(err)?;
     let params = match table.get("params") {
         Some(Value::Table(t)) => parse_params(t).map_err(err)?,
-        Some(_) => return Err(err("[params] must be a table".into())),
+        Some(_) => {
+            return Err(err(ModelFileError::Shape {
+                key: "[params]".into(),
+                shape: "a table",
+            }));
+        }
         None => Vec::new(),
     };
     let mut datasets = Vec::new();
@@ -89,14 +154,15 @@ pub fn parse_model(text: &str, base: &Path, file: &str) -> Result<FitModel, FitE
         Some(Value::Array(list)) => {
             for key in ["data", "transform", "paths"] {
                 if table.contains_key(key) {
-                    return Err(err(format!(
-                        "`{key}` at the top level and [[datasets]] cannot be mixed: put it inside each [[datasets]]"
-                    )));
+                    return Err(err(ModelFileError::MixedDatasets { key: key.into() }));
                 }
             }
             for (i, d) in list.iter().enumerate() {
                 let Value::Table(t) = d else {
-                    return Err(err(format!("datasets[{}] must be a table", i + 1)));
+                    return Err(err(ModelFileError::Shape {
+                        key: format!("datasets[{}]", i + 1),
+                        shape: "a table",
+                    }));
                 };
                 let at = format!("datasets[{}].", i + 1);
                 check_keys(t, &["data", "transform", "paths"], &at).map_err(err)?;
@@ -104,9 +170,10 @@ pub fn parse_model(text: &str, base: &Path, file: &str) -> Result<FitModel, FitE
             }
         }
         Some(_) => {
-            return Err(err(
-                "`datasets` must be an array of tables: [[datasets]]".into()
-            ));
+            return Err(err(ModelFileError::Shape {
+                key: "`datasets`".into(),
+                shape: "an array of tables: [[datasets]]",
+            }));
         }
         None => datasets.push(parse_dataset(&table, base, "").map_err(err)?),
     }
@@ -114,50 +181,62 @@ pub fn parse_model(text: &str, base: &Path, file: &str) -> Result<FitModel, FitE
 }
 
 /// toml's message with the line and column it points at.
-fn format_toml_error(text: &str, e: &toml::de::Error) -> String {
-    let msg = e.message().trim().to_string();
+fn toml_error(text: &str, e: &toml::de::Error) -> ModelFileError {
+    let message = e.message().trim().to_string();
     match e.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            let col = span.start
+            let column = span.start
                 - text[..span.start.min(text.len())]
                     .rfind('\n')
                     .map_or(0, |p| p + 1)
                 + 1;
-            format!("line {line}, column {col}: {msg}")
+            ModelFileError::Syntax {
+                line,
+                column,
+                message,
+            }
         }
-        None => msg,
+        None => ModelFileError::SyntaxNoSpan(message),
     }
 }
 
-fn check_keys(t: &Table, allowed: &[&str], at: &str) -> Result<(), String> {
+fn check_keys(t: &Table, allowed: &[&str], at: &str) -> Result<(), ModelFileError> {
     for k in t.keys() {
         if !allowed.contains(&k.as_str()) {
-            return Err(format!(
-                "unknown key `{at}{k}` (expected one of: {})",
-                allowed.join(", ")
-            ));
+            return Err(ModelFileError::UnknownKey {
+                key: format!("{at}{k}"),
+                expected: allowed.join(", "),
+            });
         }
     }
     Ok(())
 }
 
-fn num(v: &Value, key: &str) -> Result<f64, String> {
+fn num(v: &Value, key: &str) -> Result<f64, ModelFileError> {
     match v {
         Value::Float(f) => Ok(*f),
         Value::Integer(i) => Ok(*i as f64),
-        _ => Err(format!("`{key}` must be a number, not {}", v.type_str())),
+        _ => Err(ModelFileError::WrongType {
+            key: key.to_string(),
+            expected: "a number",
+            found: v.type_str(),
+        }),
     }
 }
 
-fn string(v: &Value, key: &str) -> Result<String, String> {
+fn string(v: &Value, key: &str) -> Result<String, ModelFileError> {
     match v {
         Value::String(s) => Ok(s.clone()),
-        _ => Err(format!("`{key}` must be a string, not {}", v.type_str())),
+        _ => Err(ModelFileError::WrongType {
+            key: key.to_string(),
+            expected: "a string",
+            found: v.type_str(),
+        }),
     }
 }
 
-fn parse_params(t: &Table) -> Result<Vec<ParamDef>, String> {
+fn parse_params(t: &Table) -> Result<Vec<ParamDef>, ModelFileError> {
     let mut out = Vec::new();
     for (name, v) in t {
         let key = format!("params.{name}");
@@ -177,12 +256,13 @@ fn parse_params(t: &Table) -> Result<Vec<ParamDef>, String> {
                 if let Some(v) = pt.get("value") {
                     p.value = num(v, &format!("{key}.value"))?;
                 } else if !pt.contains_key("expr") {
-                    return Err(format!("`{key}` needs a `value` or an `expr`"));
+                    return Err(ModelFileError::NeedsValueOrExpr { key });
                 }
                 if let Some(v) = pt.get("vary") {
-                    p.vary = v
-                        .as_bool()
-                        .ok_or_else(|| format!("`{key}.vary` must be true or false"))?;
+                    p.vary = v.as_bool().ok_or_else(|| ModelFileError::Shape {
+                        key: format!("`{key}.vary`"),
+                        shape: "true or false",
+                    })?;
                 }
                 if let Some(v) = pt.get("min") {
                     p.min = num(v, &format!("{key}.min"))?;
@@ -193,15 +273,16 @@ fn parse_params(t: &Table) -> Result<Vec<ParamDef>, String> {
                 if let Some(v) = pt.get("expr") {
                     p.expr = Some(string(v, &format!("{key}.expr"))?);
                     if p.vary {
-                        return Err(format!("`{key}` has an expr, so it cannot also vary"));
+                        return Err(ModelFileError::ExprAndVary { key });
                     }
                 }
                 p
             }
             _ => {
-                return Err(format!(
-                    "`{key}` must be a number, an expression string or a table {{ value, vary, min, max, expr }}"
-                ));
+                return Err(ModelFileError::Shape {
+                    key: format!("`{key}`"),
+                    shape: "a number, an expression string or a table { value, vary, min, max, expr }",
+                });
             }
         };
         out.push(p);
@@ -213,17 +294,21 @@ fn resolve(base: &Path, f: &str) -> PathBuf {
     base.join(f)
 }
 
-fn parse_dataset(t: &Table, base: &Path, at: &str) -> Result<DatasetDef, String> {
+fn parse_dataset(t: &Table, base: &Path, at: &str) -> Result<DatasetDef, ModelFileError> {
+    let shape = |key: String, shape| ModelFileError::Shape { key, shape };
     let data_t = match t.get("data") {
         Some(Value::Table(d)) => d,
-        Some(_) => return Err(format!("`{at}data` must be a table")),
-        None => return Err(format!("missing [{at}data] (the χ(k) or μ(E) file to fit)")),
+        Some(_) => return Err(shape(format!("`{at}data`"), "a table")),
+        None => return Err(ModelFileError::MissingData { at: at.to_string() }),
     };
     let spec = parse_data_spec(data_t, base, &format!("{at}data."))?;
-    let data = load_data(&spec).map_err(|m| format!("[{at}data] {m}"))?;
+    let data = load_data(&spec).map_err(|error| ModelFileError::Data {
+        at: at.to_string(),
+        error,
+    })?;
     let transform = match t.get("transform") {
         Some(Value::Table(tt)) => parse_transform(tt, &format!("{at}transform."))?,
-        Some(_) => return Err(format!("`{at}transform` must be a table")),
+        Some(_) => return Err(shape(format!("`{at}transform`"), "a table")),
         None => Transform::default(),
     };
     let mut paths = Vec::new();
@@ -232,17 +317,18 @@ fn parse_dataset(t: &Table, base: &Path, at: &str) -> Result<DatasetDef, String>
             for (i, p) in list.iter().enumerate() {
                 let key = format!("{at}paths[{}]", i + 1);
                 let Value::Table(pt) = p else {
-                    return Err(format!("`{key}` must be a table ([[paths]])"));
+                    return Err(shape(format!("`{key}`"), "a table ([[paths]])"));
                 };
                 paths.push(parse_path(pt, base, &key)?);
             }
         }
-        Some(_) => return Err(format!("`{at}paths` must be an array of tables: [[paths]]")),
-        None => {
-            return Err(format!(
-                "no [[{at}paths]]: a fit needs at least one FEFF path"
+        Some(_) => {
+            return Err(shape(
+                format!("`{at}paths`"),
+                "an array of tables: [[paths]]",
             ));
         }
+        None => return Err(ModelFileError::NoPaths { at: at.to_string() }),
     }
     let mut data = data;
     data.epsilon_k = match data_t.get("epsilon_k").or_else(|| {
@@ -253,7 +339,10 @@ fn parse_dataset(t: &Table, base: &Path, at: &str) -> Result<DatasetDef, String>
         Some(v) => {
             let e = num(v, &format!("{at}epsilon_k"))?;
             if !(e.is_finite() && e > 0.0) {
-                return Err(format!("`{at}epsilon_k` = {e} must be a positive number"));
+                return Err(ModelFileError::EpsilonK {
+                    key: format!("{at}epsilon_k"),
+                    value: e,
+                });
             }
             Some(e)
         }
@@ -268,7 +357,7 @@ fn parse_dataset(t: &Table, base: &Path, at: &str) -> Result<DatasetDef, String>
 }
 
 /// The `[data]` table.
-pub fn parse_data_spec(t: &Table, base: &Path, at: &str) -> Result<DataSpec, String> {
+pub fn parse_data_spec(t: &Table, base: &Path, at: &str) -> Result<DataSpec, ModelFileError> {
     check_keys(
         t,
         &[
@@ -284,15 +373,23 @@ pub fn parse_data_spec(t: &Table, base: &Path, at: &str) -> Result<DataSpec, Str
     )?;
     let file = match t.get("file") {
         Some(v) => resolve(base, &string(v, &format!("{at}file"))?),
-        None => return Err(format!("`{at}file` is missing")),
+        None => {
+            return Err(ModelFileError::MissingFile {
+                key: format!("{at}file"),
+                hint: "",
+            });
+        }
     };
-    let opt = |k: &str| -> Result<Option<String>, String> {
+    let opt = |k: &str| -> Result<Option<String>, ModelFileError> {
         t.get(k).map(|v| string(v, &format!("{at}{k}"))).transpose()
     };
-    let sub = |k: &str| -> Result<Option<Value>, String> {
+    let sub = |k: &str| -> Result<Option<Value>, ModelFileError> {
         match t.get(k) {
             Some(v @ Value::Table(_)) => Ok(Some(v.clone())),
-            Some(_) => Err(format!("`{at}{k}` must be a table")),
+            Some(_) => Err(ModelFileError::Shape {
+                key: format!("`{at}{k}`"),
+                shape: "a table",
+            }),
             None => Ok(None),
         }
     };
@@ -315,27 +412,31 @@ pub fn parse_data_spec(t: &Table, base: &Path, at: &str) -> Result<DataSpec, Str
 }
 
 /// Deserialize a table into a parameter struct, rejecting unknown keys.
-fn typed<T>(v: Value, at: &str) -> Result<T, String>
+fn typed<T>(v: Value, at: &str) -> Result<T, ModelFileError>
 where
     T: serde::de::DeserializeOwned + serde::Serialize + Default,
 {
-    let known = serde_json::to_value(T::default()).map_err(|e| e.to_string())?;
+    let params_err = |message: String| ModelFileError::Params {
+        at: at.to_string(),
+        message,
+    };
+    let known = serde_json::to_value(T::default()).map_err(|e| params_err(e.to_string()))?;
     if let (Value::Table(t), serde_json::Value::Object(k)) = (&v, &known) {
         for key in t.keys() {
             if !k.contains_key(key) {
                 let mut names: Vec<&String> = k.keys().collect();
                 names.sort();
                 let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-                return Err(format!(
-                    "unknown key `{at}.{key}` (expected one of: {})",
-                    names.join(", ")
-                ));
+                return Err(ModelFileError::UnknownKey {
+                    key: format!("{at}.{key}"),
+                    expected: names.join(", "),
+                });
             }
         }
     }
     // Integers are fine where floats are expected.
     let json = toml_to_json(&v);
-    serde_json::from_value(json).map_err(|e| format!("[{at}] {e}"))
+    serde_json::from_value(json).map_err(|e| params_err(e.to_string()))
 }
 
 fn toml_to_json(v: &Value) -> serde_json::Value {
@@ -354,7 +455,7 @@ fn toml_to_json(v: &Value) -> serde_json::Value {
     }
 }
 
-fn parse_transform(t: &Table, at: &str) -> Result<Transform, String> {
+fn parse_transform(t: &Table, at: &str) -> Result<Transform, ModelFileError> {
     check_keys(
         t,
         &[
@@ -395,7 +496,7 @@ fn parse_transform(t: &Table, at: &str) -> Result<Transform, String> {
             "nfft" => {
                 let n = num(v, &key)?;
                 if !(n >= 1.0 && n.fract() == 0.0 && n <= 1e6) {
-                    return Err(format!("`{key}` = {n} must be a power of two"));
+                    return Err(ModelFileError::Nfft { key, value: n });
                 }
                 tr.nfft = n as usize;
             }
@@ -411,11 +512,9 @@ fn parse_transform(t: &Table, at: &str) -> Result<Transform, String> {
             },
             "window" | "rwindow" => {
                 let name = string(v, &key)?;
-                let w = Window::from_name(&name).ok_or_else(|| {
-                    format!(
-                        "`{key}` = '{name}' is not a window (hanning, kaiser, gaussian, sine, welch, parzen)"
-                    )
-                })?;
+                let Some(w) = Window::from_name(&name) else {
+                    return Err(ModelFileError::NotAWindow { key, name });
+                };
                 if k == "window" {
                     tr.window = w;
                 } else {
@@ -424,27 +523,39 @@ fn parse_transform(t: &Table, at: &str) -> Result<Transform, String> {
             }
             "fitspace" => {
                 let s = string(v, &key)?;
-                tr.fitspace = FitSpace::from_name(&s)
-                    .ok_or_else(|| format!("`{key}` = '{s}' must be \"r\", \"k\" or \"q\""))?;
+                let Some(space) = FitSpace::from_name(&s) else {
+                    return Err(ModelFileError::NotAFitSpace { key, name: s });
+                };
+                tr.fitspace = space;
             }
             _ => {}
         }
     }
-    tr.validate()
-        .map_err(|m| format!("[{}] {m}", at.trim_end_matches('.')))?;
+    tr.validate().map_err(|error| ModelFileError::Transform {
+        at: at.trim_end_matches('.').to_string(),
+        error,
+    })?;
     Ok(tr)
 }
 
-fn parse_path(t: &Table, base: &Path, key: &str) -> Result<PathDef, String> {
+fn parse_path(t: &Table, base: &Path, key: &str) -> Result<PathDef, ModelFileError> {
     let mut allowed = vec!["file", "label"];
     allowed.extend(PATH_PARS);
     check_keys(t, &allowed, &format!("{key}."))?;
     let fname = match t.get("file") {
         Some(v) => string(v, &format!("{key}.file"))?,
-        None => return Err(format!("`{key}.file` is missing (a feffNNNN.dat file)")),
+        None => {
+            return Err(ModelFileError::MissingFile {
+                key: format!("{key}.file"),
+                hint: " (a feffNNNN.dat file)",
+            });
+        }
     };
     let path = resolve(base, &fname);
-    let feff = load_feff(&path).map_err(|m| format!("{key}: {m}"))?;
+    let feff = load_feff(&path).map_err(|error| ModelFileError::Feff {
+        key: key.to_string(),
+        error,
+    })?;
     let label = match t.get("label") {
         Some(v) => string(v, &format!("{key}.label"))?,
         None => Path::new(&fname)
@@ -590,4 +701,63 @@ pub fn load_data(spec: &DataSpec) -> Result<FitData, DataError> {
         delta_chi: (!bkg.delta_chi.is_empty()).then_some(bkg.delta_chi),
         epsilon_k: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The located variant, and the text users saw before it was typed.
+    fn file_error(text: &str) -> (ModelFileError, String) {
+        match parse_model(text, Path::new("."), "m.toml") {
+            Err(e @ FitError::File { .. }) => {
+                let msg = e.to_string();
+                let FitError::File { error, .. } = e else {
+                    unreachable!()
+                };
+                (*error, msg)
+            }
+            other => panic!("expected a model file error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn model_file_errors_are_typed_and_keep_their_text() {
+        let (e, msg) = file_error("[params]\ns02 = { value = 1, vary = 2 }\n");
+        assert_eq!(
+            e,
+            ModelFileError::Shape {
+                key: "`params.s02.vary`".into(),
+                shape: "true or false"
+            }
+        );
+        assert_eq!(msg, "m.toml: `params.s02.vary` must be true or false");
+
+        let (e, msg) = file_error("[params]\nx = { expr = \"a\", vary = true }\n");
+        assert_eq!(
+            e,
+            ModelFileError::ExprAndVary {
+                key: "params.x".into()
+            }
+        );
+        assert_eq!(
+            msg,
+            "m.toml: `params.x` has an expr, so it cannot also vary"
+        );
+
+        let (e, msg) = file_error("bogus = 1\n");
+        assert!(matches!(e, ModelFileError::UnknownKey { ref key, .. } if key == "bogus"));
+        assert_eq!(
+            msg,
+            "m.toml: unknown key `bogus` (expected one of: data, transform, params, paths, datasets)"
+        );
+
+        let (e, msg) = file_error("[params\n");
+        assert!(matches!(e, ModelFileError::Syntax { line: 1, .. }), "{e:?}");
+        assert!(msg.starts_with("m.toml: line 1, column "), "{msg}");
+
+        let (e, msg) = file_error("[transform]\n");
+        assert_eq!(e, ModelFileError::MissingData { at: String::new() });
+        assert_eq!(msg, "m.toml: missing [data] (the χ(k) or μ(E) file to fit)");
+    }
 }

@@ -266,8 +266,11 @@ pub enum FitError {
     #[error("{0}")]
     Model(String),
     /// A problem in a model file: "FILE: what".
-    #[error("{file}: {reason}")]
-    File { file: String, reason: String },
+    #[error("{file}: {error}")]
+    File {
+        file: String,
+        error: Box<crate::exafs::model::ModelFileError>,
+    },
     #[error("the model has no dataset")]
     NoDataset,
     #[error("no parameter varies (set vary = true on at least one, used by a path)")]
