@@ -187,3 +187,97 @@ fn lincombo_fitall_matches_larch() {
         }
     }
 }
+
+fn carto(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_carto"))
+        .args(args)
+        .output()
+        .expect("cannot start the carto binary")
+}
+
+#[test]
+fn cli_lcf_json_matches_larch() {
+    let fx = fixture();
+    let case = &fx["lcf"][0];
+    assert_eq!(case["sample"], "0.12");
+    let prj = common::data("athena/cyanobacteria.prj")
+        .display()
+        .to_string();
+    let stds: Vec<String> = case["standards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{prj}:{}", s.as_str().unwrap()))
+        .collect();
+    let mut args = vec![
+        "xanes", "lcf", &prj, "--group", "0.12", "--emax", "60", "--json",
+    ];
+    for s in &stds {
+        args.extend(["--std", s]);
+    }
+    let out = carto(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["group"], "0.12");
+    assert_eq!(v["fits"].as_array().unwrap().len(), 1);
+    let fit = &v["fits"][0];
+    assert_eq!(fit["npts"], case["result"]["npts"]);
+    for w in fit["weights"].as_array().unwrap() {
+        let name = w["standard"].as_str().unwrap();
+        let want = case["result"]["weights"][name]["value"].as_f64().unwrap();
+        assert!(
+            (w["weight"].as_f64().unwrap() - want).abs() < 0.005,
+            "{name}"
+        );
+    }
+
+    // --all: ranked combinations, best first, as lincombo_fitall
+    let mut all = args.clone();
+    all.extend(["--all", "3", "--max-output", "5"]);
+    let out = carto(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fits = v["fits"].as_array().unwrap();
+    assert!(!fits.is_empty() && fits.len() <= 5);
+    let redchi: Vec<f64> = fits.iter().map(|f| f["redchi"].as_f64().unwrap()).collect();
+    assert!(redchi.windows(2).all(|w| w[0] <= w[1]), "{redchi:?}");
+}
+
+#[test]
+fn cli_lcf_errors_name_the_culprit() {
+    let prj = common::data("athena/cyanobacteria.prj")
+        .display()
+        .to_string();
+    let foil = format!("{prj}:Au foil");
+    let missing = format!("{prj}:No such");
+    let cases: [(Vec<&str>, &str); 4] = [
+        (
+            vec!["--group", "0.12", "--std", "/nonexistent.prj:Au foil"],
+            "/nonexistent.prj",
+        ),
+        (vec!["--group", "0.12", "--std", &missing], "No such"),
+        (vec!["--group", "nope", "--std", &foil], "nope"),
+        (
+            vec![
+                "--group", "0.12", "--std", &foil, "--emin", "10", "--emax", "5",
+            ],
+            "--emin",
+        ),
+    ];
+    for (extra, culprit) in cases {
+        let mut args = vec!["xanes", "lcf", &prj];
+        args.extend(extra);
+        let out = carto(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(culprit), "{args:?}: {err}");
+    }
+}

@@ -104,13 +104,16 @@ impl LcfFit {
     }
 }
 
+/// Fit energies, data and standards on them.
+type FitArrays = (Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
+
 /// Larch's `groups2matrix`: the data's slice `index_of(xmin)..=index_of(xmax)`
 /// and every standard interpolated onto it (cubic, extrapolating as `interp`).
 fn fit_arrays(
     data: &XanesGroup,
     standards: &[&XanesGroup],
     p: &LcfParams,
-) -> Result<(Vec<f64>, Vec<f64>, Vec<Vec<f64>>), XanesError> {
+) -> Result<FitArrays, XanesError> {
     let x = &data.energy_ev;
     let y = data.array(p.array);
     let imin = index_of(x, p.xmin_ev);
@@ -178,7 +181,7 @@ pub fn lincombo_fit(
         )));
     }
     let (lo, hi) = p.weight_bounds();
-    if !(lo < hi) {
+    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
         return Err(XanesError::Input(format!(
             "weight bounds {lo} … {hi}: the minimum must be below the maximum"
         )));
@@ -349,18 +352,17 @@ fn weight_uncertainties(
         }
         Some(q.max(0.0).sqrt())
     };
-    let total_stderr;
-    if sum_to_one {
+    let total_stderr = if sum_to_one {
         let expr = (1..=nw).fold(1.0, |acc, i| acc - res.values[i]);
         weights.push(ParamValue {
             value: w[nw],
             stderr: propagate(&free_gradient(-1.0)),
         });
         let clipped = expr < lo || expr > hi;
-        total_stderr = propagate(&free_gradient(if clipped { 1.0 } else { 0.0 }));
+        propagate(&free_gradient(if clipped { 1.0 } else { 0.0 }))
     } else {
-        total_stderr = propagate(&free_gradient(1.0));
-    }
+        propagate(&free_gradient(1.0))
+    };
     (
         weights,
         ParamValue {

@@ -1,0 +1,284 @@
+//! `carto xanes lcf …`: XANES analysis of one spectrum against standards, as
+//! Larch's `lincombo_fit` / `lincombo_fitall` (src/xanes).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use carto::io;
+use carto::xanes::{
+    LcfFit, LcfParams, ParamValue, XanesArray, XanesGroup, lincombo_fit, lincombo_fitall,
+};
+use carto::xas::PreEdgeParams;
+use carto::xas::process::XasInput;
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use super::args::{InputArgs, check_group_option, spectrum_of};
+use super::{emit, print_json};
+
+#[derive(Debug, Args)]
+pub struct XanesArgs {
+    #[command(subcommand)]
+    pub command: XanesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum XanesCommand {
+    /// Linear combination fit of normalized μ(E) (or dμ/dE) with standards.
+    #[command(allow_negative_numbers = true)]
+    Lcf(LcfArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ArrayArg {
+    Norm,
+    Dmude,
+}
+
+#[derive(Debug, Args)]
+pub struct LcfArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// A standard: a file, or FILE:GROUP for a group of an Athena project (repeat).
+    #[arg(long = "std", required = true, value_name = "FILE[:GROUP]")]
+    pub standards: Vec<String>,
+    /// Array fitted: normalized μ(E) or its derivative.
+    #[arg(long, value_enum, default_value = "norm")]
+    pub array: ArrayArg,
+    /// Start of the fit range, eV relative to the data's e0 (absolute with --absolute).
+    #[arg(long, default_value_t = -20.0)]
+    pub emin: f64,
+    /// End of the fit range, eV relative to the data's e0 (absolute with --absolute).
+    #[arg(long, default_value_t = 30.0)]
+    pub emax: f64,
+    /// --emin/--emax are absolute energies.
+    #[arg(long)]
+    pub absolute: bool,
+    /// Let the weights float freely instead of summing to one.
+    #[arg(long)]
+    pub no_sum_to_one: bool,
+    /// Lower bound of every weight.
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_min: f64,
+    /// Upper bound of every weight (default 1 with sum-to-one, none without).
+    #[arg(long)]
+    pub weight_max: Option<f64>,
+    /// Fit an energy shift of the data.
+    #[arg(long)]
+    pub vary_e0: bool,
+    /// Fit an energy shift of every standard (beyond Larch).
+    #[arg(long)]
+    pub vary_std_e0: bool,
+    /// Fit every combination of 2..=N standards (Larch's lincombo_fitall), ranked by reduced χ².
+    #[arg(long, value_name = "N")]
+    pub all: Option<usize>,
+    /// With --all: number of ranked combinations reported.
+    #[arg(long, default_value_t = 16)]
+    pub max_output: usize,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One standard's weight in `carto xanes lcf --json`.
+#[derive(Debug, Serialize)]
+pub struct WeightOut {
+    pub standard: String,
+    pub weight: f64,
+    pub stderr: Option<f64>,
+    /// With --vary-std-e0.
+    pub e0_shift_ev: Option<ParamValue>,
+}
+
+/// One fit in `carto xanes lcf --json` (arrays left out).
+#[derive(Debug, Serialize)]
+pub struct LcfFitOut {
+    pub weights: Vec<WeightOut>,
+    pub total: ParamValue,
+    pub e0_shift_ev: ParamValue,
+    pub chisqr: f64,
+    pub redchi: f64,
+    pub rfactor: f64,
+    pub npts: usize,
+    pub nfev: usize,
+}
+
+/// `carto xanes lcf --json`.
+#[derive(Debug, Serialize)]
+pub struct LcfOut {
+    pub file: String,
+    pub group: Option<String>,
+    pub array: &'static str,
+    pub e0_ev: f64,
+    pub edge_step: f64,
+    pub emin_ev: f64,
+    pub emax_ev: f64,
+    pub sum_to_one: bool,
+    pub standards: Vec<String>,
+    /// One fit, or the ranked combinations with --all (best first).
+    pub fits: Vec<LcfFitOut>,
+}
+
+pub fn run(a: &XanesArgs) -> Result<()> {
+    match &a.command {
+        XanesCommand::Lcf(l) => lcf(l),
+    }
+}
+
+/// Read one spectrum (file, or group of a project) and normalize it.
+fn load_group(input: &InputArgs) -> Result<(XanesGroup, String, Option<String>)> {
+    let file = input.file.display().to_string();
+    let ds = io::load_group(&input.file, &input.load_options(), input.group.as_deref())?;
+    check_group_option(&ds, input, &file)?;
+    let (spectrum, group) = spectrum_of(ds, input, &file)?;
+    let XasInput::Mu(s) = spectrum else {
+        bail!("{file}: XANES analysis needs μ(E), not χ(k)");
+    };
+    let label = group.clone().unwrap_or_else(|| stem(&input.file));
+    let g = XanesGroup::from_mu(label, &s.energy_ev, &s.mu, &PreEdgeParams::default())
+        .with_context(|| format!("{file}: cannot normalize"))?;
+    Ok((g, file, group))
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// `FILE[:GROUP]`: the whole argument when it names a file, else split at the
+/// first ':' whose left side is a file.
+fn standard_input(spec: &str) -> Result<InputArgs> {
+    let input = |file: &str, group: Option<&str>| InputArgs {
+        file: PathBuf::from(file),
+        group: group.map(str::to_owned),
+        mu: None,
+        columns: None,
+    };
+    if Path::new(spec).is_file() {
+        return Ok(input(spec, None));
+    }
+    for (i, _) in spec.match_indices(':') {
+        let (file, group) = (&spec[..i], &spec[i + 1..]);
+        if Path::new(file).is_file() {
+            return Ok(input(file, Some(group)));
+        }
+    }
+    bail!("--std {spec}: no such file (give FILE or FILE:GROUP)")
+}
+
+fn lcf(a: &LcfArgs) -> Result<()> {
+    let (data, file, group) = load_group(&a.input)?;
+    let mut standards = Vec::new();
+    for spec in &a.standards {
+        let input = standard_input(spec)?;
+        let (g, _, _) = load_group(&input).with_context(|| format!("--std {spec}"))?;
+        standards.push(g);
+    }
+    if let Some(n) = a.all
+        && n < 2
+    {
+        bail!("--all {n}: combinations need at least 2 standards");
+    }
+    let (emin_ev, emax_ev) = if a.absolute {
+        (a.emin, a.emax)
+    } else {
+        (data.e0_ev + a.emin, data.e0_ev + a.emax)
+    };
+    if emin_ev >= emax_ev {
+        bail!("--emin {} must be below --emax {}", a.emin, a.emax);
+    }
+    let array = match a.array {
+        ArrayArg::Norm => XanesArray::Norm,
+        ArrayArg::Dmude => XanesArray::Dmude,
+    };
+    let p = LcfParams {
+        array,
+        xmin_ev: emin_ev,
+        xmax_ev: emax_ev,
+        sum_to_one: !a.no_sum_to_one,
+        vary_e0: a.vary_e0,
+        vary_std_e0: a.vary_std_e0,
+        weight_min: a.weight_min,
+        weight_max: a.weight_max,
+        max_ncomps: a.all,
+        max_output: a.max_output,
+        ..LcfParams::default()
+    };
+    let refs: Vec<&XanesGroup> = standards.iter().collect();
+    let fits = if a.all.is_some() {
+        lincombo_fitall(&data, &refs, &p)
+    } else {
+        lincombo_fit(&data, &refs, None, &p).map(|f| vec![f])
+    }
+    .with_context(|| format!("{file}: linear combination fit"))?;
+    let out = LcfOut {
+        file,
+        group,
+        array: array.name(),
+        e0_ev: data.e0_ev,
+        edge_step: data.edge_step,
+        emin_ev,
+        emax_ev,
+        sum_to_one: p.sum_to_one,
+        standards: standards.iter().map(|s| s.label.clone()).collect(),
+        fits: fits.iter().map(fit_out).collect(),
+    };
+    if a.json {
+        return print_json(&out);
+    }
+    emit(&lcf_text(&out))
+}
+
+fn fit_out(f: &LcfFit) -> LcfFitOut {
+    LcfFitOut {
+        weights: f
+            .standards
+            .iter()
+            .enumerate()
+            .map(|(i, s)| WeightOut {
+                standard: s.clone(),
+                weight: f.weights[i].value,
+                stderr: f.weights[i].stderr,
+                e0_shift_ev: f.std_e0_shifts_ev.as_ref().map(|v| v[i]),
+            })
+            .collect(),
+        total: f.total,
+        e0_shift_ev: f.e0_shift_ev,
+        chisqr: f.chisqr,
+        redchi: f.redchi,
+        rfactor: f.rfactor,
+        npts: f.npts(),
+        nfev: f.nfev,
+    }
+}
+
+fn lcf_text(o: &LcfOut) -> String {
+    let mut t = format!(
+        "{}{}: LCF of {} over {:.2} – {:.2} eV (e0 {:.2} eV), {} standards\n",
+        o.file,
+        o.group
+            .as_deref()
+            .map(|g| format!(" [{g}]"))
+            .unwrap_or_default(),
+        o.array,
+        o.emin_ev,
+        o.emax_ev,
+        o.e0_ev,
+        o.standards.len()
+    );
+    for (rank, f) in o.fits.iter().enumerate() {
+        if o.fits.len() > 1 {
+            t += &format!("#{}\n", rank + 1);
+        }
+        for w in &f.weights {
+            let se = w.stderr.map(|s| format!(" ± {s:.4}")).unwrap_or_default();
+            t += &format!("  {:<32} {:.4}{se}\n", w.standard, w.weight);
+        }
+        t += &format!(
+            "  total {:.4}  e0 shift {:.3} eV  R-factor {:.3e}  reduced chi-square {:.3e}  ({} points)\n",
+            f.total.value, f.e0_shift_ev.value, f.rfactor, f.redchi, f.npts
+        );
+    }
+    t.trim_end().to_owned()
+}
