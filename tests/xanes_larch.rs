@@ -281,3 +281,85 @@ fn cli_lcf_errors_name_the_culprit() {
         assert!(err.contains(culprit), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn prepeaks_match_larch() {
+    use carto::xanes::{BaselineForm, PeakShape, PrePeakRange, fit_prepeaks, pre_edge_baseline};
+    let fx = fixture();
+    let mut projects: HashMap<String, HashMap<String, XanesGroup>> = HashMap::new();
+    for case in fx["prepeaks"].as_array().unwrap() {
+        let prj = case["project"].as_str().unwrap();
+        let label = case["label"].as_str().unwrap();
+        let groups = projects
+            .entry(prj.to_owned())
+            .or_insert_with(|| project(prj, &fx));
+        let g = &groups[label];
+        let f = |k: &str| case[k].as_f64().unwrap();
+        let range = PrePeakRange {
+            emin_ev: f("emin"),
+            elo_ev: f("elo"),
+            ehi_ev: f("ehi"),
+            emax_ev: f("emax"),
+        };
+        let form = BaselineForm::parse(case["form"].as_str().unwrap()).unwrap();
+        let base = pre_edge_baseline(g, form, range).unwrap();
+        assert!(
+            (base.centroid_ev - f("centroid")).abs() < 0.02,
+            "{prj} [{label}]: pre-edge centroid {} vs Larch {}",
+            base.centroid_ev,
+            f("centroid")
+        );
+        // δ comes from lmfit's eval_uncertainty on an ill-conditioned baseline
+        // (tail widths pinned at 0.05 eV): agreement in absolute eV only.
+        assert!(
+            (base.delta_centroid_ev - f("delta_centroid")).abs() < 0.005,
+            "{prj} [{label}]: centroid uncertainty {} vs Larch {}",
+            base.delta_centroid_ev,
+            f("delta_centroid")
+        );
+
+        let pf = &case["peak_fit"];
+        let starts: Vec<f64> = pf["peak_starts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let fit = fit_prepeaks(&base, PeakShape::Gaussian, &starts).unwrap();
+        for (k, p) in fit.peaks.iter().enumerate() {
+            let want = |name: &str| &pf["params"][format!("p{}_{name}", k + 1)];
+            let want = |name: &str| want(name)["value"].as_f64().unwrap();
+            let case = format!("{prj} [{label}] peak {}", k + 1);
+            assert!(
+                (p.center_ev.value - want("center")).abs() < 0.02,
+                "{case}: center {:?}",
+                p.center_ev
+            );
+            let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+            assert!(
+                rel(p.amplitude.value, want("amplitude")) < 0.01,
+                "{case}: area {:?}",
+                p.amplitude
+            );
+            assert!(
+                rel(p.sigma_ev.value, want("sigma")) < 0.01,
+                "{case}: sigma {:?}",
+                p.sigma_ev
+            );
+            let want_se = pf["params"][format!("p{}_amplitude", k + 1)]["stderr"]
+                .as_f64()
+                .unwrap();
+            assert!(
+                rel(p.amplitude.stderr.unwrap(), want_se) < 0.05,
+                "{case}: area stderr {:?}",
+                p.amplitude
+            );
+        }
+        let redchi = pf["redchi"].as_f64().unwrap();
+        assert!(
+            (fit.redchi - redchi).abs() < 0.01 * redchi,
+            "{prj} [{label}]: redchi {}",
+            fit.redchi
+        );
+    }
+}

@@ -1,10 +1,16 @@
 //! XANES analysis as Larch does it: linear combination fitting
-//! (`larch.math.lincombo_fitting`) on normalized μ(E) or its derivative.
+//! (`larch.math.lincombo_fitting`) on normalized μ(E) or its derivative, and
+//! the pre-edge peak baseline, centroid and peak fit (`larch.xafs.prepeaks`).
 //! Every group is normalized with Carto's `pre_edge` (equal to Larch's) first.
 
 pub mod lcf;
+pub mod peaks;
 
 pub use lcf::{LcfFit, LcfParams, ParamValue, lincombo_fit, lincombo_fitall};
+pub use peaks::{
+    BaselineForm, PeakShape, PrePeakBaseline, PrePeakFit, PrePeakRange, fit_prepeaks,
+    pre_edge_baseline,
+};
 
 use crate::numeric::diff::deriv;
 use crate::numeric::lm::LmError;
