@@ -363,3 +363,67 @@ fn prepeaks_match_larch() {
         );
     }
 }
+
+#[test]
+fn cli_peaks_json_matches_larch() {
+    let fx = fixture();
+    let case = fx["prepeaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["label"] == "Hematite")
+        .unwrap();
+    let prj = common::data("athena/Fe.prj").display().to_string();
+    let num = |k: &str| case[k].as_f64().unwrap().to_string();
+    let (emin, elo, ehi, emax) = (num("emin"), num("elo"), num("ehi"), num("emax"));
+    let mut args = vec![
+        "xanes",
+        "peaks",
+        &prj,
+        "--group",
+        "Hematite",
+        "--absolute",
+        "--emin",
+        &emin,
+        "--elo",
+        &elo,
+        "--ehi",
+        &ehi,
+        "--emax",
+        &emax,
+        "--json",
+    ];
+    let starts: Vec<String> = case["peak_fit"]["peak_starts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    for s in &starts {
+        args.extend(["--peak", s]);
+    }
+    let out = carto(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cen = v["centroid_ev"].as_f64().unwrap();
+    assert!(
+        (cen - case["centroid"].as_f64().unwrap()).abs() < 0.02,
+        "{cen}"
+    );
+    let peaks = v["fit"]["peaks"].as_array().unwrap();
+    assert_eq!(peaks.len(), 2);
+    let c1 = peaks[0]["center_ev"]["value"].as_f64().unwrap();
+    let want = case["peak_fit"]["params"]["p1_center"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!((c1 - want).abs() < 0.02, "{c1} vs {want}");
+
+    // ranges that do not increase name the options
+    let out = carto(&["xanes", "peaks", &prj, "--group", "Hematite", "--elo", "-1"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--elo"));
+}

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use carto::io;
 use carto::xanes::{
-    LcfFit, LcfParams, ParamValue, XanesArray, XanesGroup, lincombo_fit, lincombo_fitall,
+    BaselineForm, LcfFit, LcfParams, ParamValue, PeakShape, PrePeakFit, PrePeakRange, XanesArray,
+    XanesGroup, fit_prepeaks, lincombo_fit, lincombo_fitall, pre_edge_baseline,
 };
 use carto::xas::PreEdgeParams;
 use carto::xas::process::XasInput;
@@ -27,6 +28,9 @@ pub enum XanesCommand {
     /// Linear combination fit of normalized μ(E) (or dμ/dE) with standards.
     #[command(allow_negative_numbers = true)]
     Lcf(LcfArgs),
+    /// Pre-edge peaks: baseline, centroid, and a fit of 1–4 peaks (Larch's pre-edge peak tool).
+    #[command(allow_negative_numbers = true)]
+    Peaks(PeaksArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -122,6 +126,7 @@ pub struct LcfOut {
 pub fn run(a: &XanesArgs) -> Result<()> {
     match &a.command {
         XanesCommand::Lcf(l) => lcf(l),
+        XanesCommand::Peaks(p) => peaks(p),
     }
 }
 
@@ -281,4 +286,169 @@ fn lcf_text(o: &LcfOut) -> String {
         );
     }
     t.trim_end().to_owned()
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ShapeArg {
+    Gaussian,
+    Lorentzian,
+}
+
+#[derive(Debug, Args)]
+pub struct PeaksArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Start of the baseline fit, eV relative to e0 (absolute with --absolute).
+    #[arg(long, default_value_t = -30.0)]
+    pub emin: f64,
+    /// Start of the peak region left out of the baseline fit.
+    #[arg(long, default_value_t = -15.0)]
+    pub elo: f64,
+    /// End of the peak region left out of the baseline fit.
+    #[arg(long, default_value_t = -5.0)]
+    pub ehi: f64,
+    /// End of the baseline fit.
+    #[arg(long, default_value_t = -1.0)]
+    pub emax: f64,
+    /// --emin/--elo/--ehi/--emax are absolute energies.
+    #[arg(long)]
+    pub absolute: bool,
+    /// Baseline form, as Larch's: lorentzian or gaussian tail plus constant, linear or quadratic.
+    #[arg(long, default_value = "linear+lorentzian")]
+    pub form: String,
+    /// Starting energy of a peak to fit, absolute eV (repeat, 1–4); none: baseline and centroid only.
+    #[arg(long = "peak", value_name = "EV")]
+    pub peaks: Vec<f64>,
+    /// Peak shape of the fitted peaks.
+    #[arg(long, value_enum, default_value = "gaussian")]
+    pub shape: ShapeArg,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `carto xanes peaks --json`.
+#[derive(Debug, Serialize)]
+pub struct PeaksOut {
+    pub file: String,
+    pub group: Option<String>,
+    pub e0_ev: f64,
+    pub edge_step: f64,
+    pub emin_ev: f64,
+    pub elo_ev: f64,
+    pub ehi_ev: f64,
+    pub emax_ev: f64,
+    pub form: String,
+    /// Baseline parameters by lmfit name.
+    pub baseline_params: Vec<(String, ParamValue)>,
+    /// Centroid of the baseline-subtracted spectrum (Larch `prepeaks.centroid`).
+    pub centroid_ev: f64,
+    pub delta_centroid_ev: f64,
+    /// With --peak: baseline and peaks fitted together.
+    pub fit: Option<PrePeakFit>,
+}
+
+fn peaks(a: &PeaksArgs) -> Result<()> {
+    let (data, file, group) = load_group(&a.input)?;
+    let off = if a.absolute { 0.0 } else { data.e0_ev };
+    let range = PrePeakRange {
+        emin_ev: a.emin + off,
+        elo_ev: a.elo + off,
+        ehi_ev: a.ehi + off,
+        emax_ev: a.emax + off,
+    };
+    if !(range.emin_ev < range.elo_ev
+        && range.elo_ev < range.ehi_ev
+        && range.ehi_ev < range.emax_ev)
+    {
+        bail!(
+            "--emin {} --elo {} --ehi {} --emax {}: must increase",
+            a.emin,
+            a.elo,
+            a.ehi,
+            a.emax
+        );
+    }
+    if a.peaks.len() > 4 {
+        bail!(
+            "--peak given {} times: 1 to 4 peaks are fitted",
+            a.peaks.len()
+        );
+    }
+    let form = BaselineForm::parse(&a.form).with_context(|| format!("--form {}", a.form))?;
+    let base = pre_edge_baseline(&data, form, range)
+        .with_context(|| format!("{file}: pre-edge baseline"))?;
+    let shape = match a.shape {
+        ShapeArg::Gaussian => PeakShape::Gaussian,
+        ShapeArg::Lorentzian => PeakShape::Lorentzian,
+    };
+    let fit = if a.peaks.is_empty() {
+        None
+    } else {
+        Some(
+            fit_prepeaks(&base, shape, &a.peaks)
+                .with_context(|| format!("{file}: pre-edge peak fit"))?,
+        )
+    };
+    let out = PeaksOut {
+        file,
+        group,
+        e0_ev: data.e0_ev,
+        edge_step: data.edge_step,
+        emin_ev: base.range.emin_ev,
+        elo_ev: base.range.elo_ev,
+        ehi_ev: base.range.ehi_ev,
+        emax_ev: base.range.emax_ev,
+        form: a.form.clone(),
+        baseline_params: form
+            .names()
+            .iter()
+            .zip(&base.params)
+            .map(|(n, p)| ((*n).to_owned(), *p))
+            .collect(),
+        centroid_ev: base.centroid_ev,
+        delta_centroid_ev: base.delta_centroid_ev,
+        fit,
+    };
+    if a.json {
+        return print_json(&out);
+    }
+    let mut t = format!(
+        "{}{}: pre-edge baseline ({}) over {:.2} – {:.2} eV without {:.2} – {:.2} eV\n  centroid {:.3} ± {:.3} eV\n",
+        out.file,
+        out.group
+            .as_deref()
+            .map(|g| format!(" [{g}]"))
+            .unwrap_or_default(),
+        out.form,
+        out.emin_ev,
+        out.emax_ev,
+        out.elo_ev,
+        out.ehi_ev,
+        out.centroid_ev,
+        out.delta_centroid_ev
+    );
+    if let Some(f) = &out.fit {
+        let pm = |p: &ParamValue, d: usize| match p.stderr {
+            Some(s) => format!("{:.d$} ± {s:.d$}", p.value),
+            None => format!("{:.d$}", p.value),
+        };
+        for (k, p) in f.peaks.iter().enumerate() {
+            t += &format!(
+                "  peak {}: center {} eV  area {}  fwhm {} eV  height {}\n",
+                k + 1,
+                pm(&p.center_ev, 3),
+                pm(&p.amplitude, 4),
+                pm(&p.fwhm_ev, 3),
+                pm(&p.height, 4)
+            );
+        }
+        t += &format!(
+            "  peak centroid {} eV  integrated intensity {}  reduced chi-square {:.3e}\n",
+            pm(&f.centroid_ev, 3),
+            pm(&f.integrated_intensity, 4),
+            f.redchi
+        );
+    }
+    emit(t.trim_end())
 }
