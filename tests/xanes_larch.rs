@@ -427,3 +427,87 @@ fn cli_peaks_json_matches_larch() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--elo"));
 }
+
+#[test]
+fn pca_matches_larch() {
+    use carto::xanes::{pca_fit, pca_train};
+    let fx = fixture();
+    let case = &fx["pca"];
+    let groups = project(case["project"].as_str().unwrap(), &fx);
+    let train: Vec<&XanesGroup> = case["train"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &groups[s.as_str().unwrap()])
+        .collect();
+    let f = |k: &str| case[k].as_f64().unwrap();
+    let model = pca_train(&train, XanesArray::Norm, f("xmin"), f("xmax")).unwrap();
+    let arr = |k: &str| -> Vec<f64> {
+        case[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(model.energy_ev.len() as u64, case["npts"].as_u64().unwrap());
+    // explained variance within 0.1 % (the last, zero by construction, absolutely)
+    for (i, (got, want)) in model.variances.iter().zip(arr("variances")).enumerate() {
+        let tol = if want.abs() > 1e-6 {
+            1e-3 * want.abs()
+        } else {
+            1e-9
+        };
+        assert!(
+            (got - want).abs() <= tol,
+            "variance {i}: {got} vs Larch {want}"
+        );
+    }
+    for (i, (got, want)) in model.eigenvalues.iter().zip(arr("eigenvalues")).enumerate() {
+        assert!(
+            (got - want).abs() <= 1e-6 * want.abs().max(1.0),
+            "eigenvalue {i}: {got} vs {want}"
+        );
+    }
+    for (i, (got, want)) in model.ind.iter().zip(arr("ind")).enumerate() {
+        assert!(
+            (got - want).abs() <= 1e-6 * want,
+            "IND {i}: {got} vs {want}"
+        );
+    }
+    assert_eq!(model.nsig as u64, case["nsig"].as_u64().unwrap());
+    let m = arr("mean_first_mid_last");
+    let n = model.mean.len();
+    for (got, want) in [model.mean[0], model.mean[n / 2], model.mean[n - 1]]
+        .iter()
+        .zip(m)
+    {
+        assert!((got - want).abs() < 1e-9, "mean {got} vs {want}");
+    }
+    for t in case["targets"].as_array().unwrap() {
+        let name = t["target"].as_str().unwrap();
+        let ncomps = t["ncomps"].as_u64().unwrap() as usize;
+        let r = pca_fit(&groups[name], &model, Some(ncomps), true).unwrap();
+        let label = format!("{name} with {ncomps} components");
+        let scale = t["data_scale"].as_f64().unwrap();
+        assert!(
+            (r.data_scale - scale).abs() < 1e-4 * scale,
+            "{label}: scale {} vs {scale}",
+            r.data_scale
+        );
+        let chi = t["chi_square"].as_f64().unwrap();
+        assert!(
+            (r.chi_square - chi).abs() < 1e-3 * chi,
+            "{label}: χ² {} vs {chi}",
+            r.chi_square
+        );
+        // a component's sign is the eigen-solver's choice: compare magnitudes
+        for (got, want) in r.weights.iter().zip(t["weights"].as_array().unwrap()) {
+            let want = want.as_f64().unwrap();
+            assert!(
+                (got.abs() - want.abs()).abs() < 1e-4,
+                "{label}: weight {got} vs {want}"
+            );
+        }
+    }
+}

@@ -109,7 +109,7 @@ type FitArrays = (Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
 
 /// Larch's `groups2matrix`: the data's slice `index_of(xmin)..=index_of(xmax)`
 /// and every standard interpolated onto it (cubic, extrapolating as `interp`).
-fn fit_arrays(
+pub(super) fn fit_arrays(
     data: &XanesGroup,
     standards: &[&XanesGroup],
     p: &LcfParams,
@@ -147,7 +147,7 @@ fn fit_arrays(
 }
 
 /// `numpy.linalg.lstsq(ycomps, ydat)`: minimum-norm least squares by SVD.
-fn lstsq(comps: &[Vec<f64>], ydat: &[f64]) -> Vec<f64> {
+pub(super) fn lstsq(comps: &[Vec<f64>], ydat: &[f64]) -> Vec<f64> {
     let n = comps.len();
     let a = nalgebra::DMatrix::from_fn(ydat.len(), n, |i, j| comps[j][i]);
     let b = nalgebra::DVector::from_column_slice(ydat);
