@@ -511,3 +511,57 @@ fn pca_matches_larch() {
         }
     }
 }
+
+#[test]
+fn cli_pca_json_matches_larch() {
+    let fx = fixture();
+    let case = &fx["pca"];
+    let prj = common::data("athena/cyanobacteria.prj")
+        .display()
+        .to_string();
+    let specs: Vec<String> = case["train"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{prj}:{}", s.as_str().unwrap()))
+        .collect();
+    let (xmin, xmax) = (case["xmin"].to_string(), case["xmax"].to_string());
+    let target = format!("{prj}:Au foil");
+    let mut args = vec![
+        "xanes",
+        "pca",
+        "--absolute",
+        "--emin",
+        &xmin,
+        "--emax",
+        &xmax,
+        "--ncomps",
+        "2",
+        "--target",
+        &target,
+        "--json",
+    ];
+    for s in &specs {
+        args.extend(["--train", s]);
+    }
+    let out = carto(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["nsig"], case["nsig"]);
+    let got = v["variances"][0].as_f64().unwrap();
+    let want = case["variances"][0].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-3 * want, "{got} vs {want}");
+    let t = &case["targets"][0];
+    assert_eq!(t["target"], "Au foil");
+    let chi = v["targets"][0]["chi_square"].as_f64().unwrap();
+    let want = t["chi_square"].as_f64().unwrap();
+    assert!((chi - want).abs() < 1e-3 * want, "{chi} vs {want}");
+
+    let out = carto(&["xanes", "pca", "--train", &specs[0], "--json"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--train"));
+}

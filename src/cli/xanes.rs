@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use carto::io;
 use carto::xanes::{
     BaselineForm, LcfFit, LcfParams, ParamValue, PeakShape, PrePeakFit, PrePeakRange, XanesArray,
-    XanesGroup, fit_prepeaks, lincombo_fit, lincombo_fitall, pre_edge_baseline,
+    XanesGroup, fit_prepeaks, lincombo_fit, lincombo_fitall, pca_fit, pca_train, pre_edge_baseline,
 };
 use carto::xas::PreEdgeParams;
 use carto::xas::process::XasInput;
@@ -31,6 +31,9 @@ pub enum XanesCommand {
     /// Pre-edge peaks: baseline, centroid, and a fit of 1–4 peaks (Larch's pre-edge peak tool).
     #[command(allow_negative_numbers = true)]
     Peaks(PeaksArgs),
+    /// Principal component analysis of a set of spectra, and target transforms (Larch's pca_train/pca_fit).
+    #[command(allow_negative_numbers = true)]
+    Pca(PcaArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -127,6 +130,7 @@ pub fn run(a: &XanesArgs) -> Result<()> {
     match &a.command {
         XanesCommand::Lcf(l) => lcf(l),
         XanesCommand::Peaks(p) => peaks(p),
+        XanesCommand::Pca(p) => pca(p),
     }
 }
 
@@ -448,6 +452,165 @@ fn peaks(a: &PeaksArgs) -> Result<()> {
             pm(&f.centroid_ev, 3),
             pm(&f.integrated_intensity, 4),
             f.redchi
+        );
+    }
+    emit(t.trim_end())
+}
+
+#[derive(Debug, Args)]
+pub struct PcaArgs {
+    /// A training spectrum: a file, or FILE:GROUP for a group of an Athena project (repeat, ≥ 2).
+    #[arg(long = "train", required = true, value_name = "FILE[:GROUP]")]
+    pub train: Vec<String>,
+    /// A candidate standard to target-transform with the model (repeat).
+    #[arg(long = "target", value_name = "FILE[:GROUP]")]
+    pub targets: Vec<String>,
+    /// Components used for the target transforms (default: Larch's nsig, at least 1).
+    #[arg(long)]
+    pub ncomps: Option<usize>,
+    /// Array analysed: normalized μ(E) or its derivative.
+    #[arg(long, value_enum, default_value = "norm")]
+    pub array: ArrayArg,
+    /// Start of the range, eV relative to the first training spectrum's e0 (absolute with --absolute).
+    #[arg(long, default_value_t = -20.0)]
+    pub emin: f64,
+    /// End of the range, eV relative to the first training spectrum's e0 (absolute with --absolute).
+    #[arg(long, default_value_t = 30.0)]
+    pub emax: f64,
+    /// --emin/--emax are absolute energies.
+    #[arg(long)]
+    pub absolute: bool,
+    /// Do not fit a scale of each target (Larch's rescale=False).
+    #[arg(long)]
+    pub no_rescale: bool,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One target transform in `carto xanes pca --json`.
+#[derive(Debug, Serialize)]
+pub struct PcaTargetOut {
+    pub target: String,
+    pub ncomps: usize,
+    pub weights: Vec<f64>,
+    pub chi_square: f64,
+    pub data_scale: f64,
+}
+
+/// `carto xanes pca --json`.
+#[derive(Debug, Serialize)]
+pub struct PcaOut {
+    pub train: Vec<String>,
+    pub array: &'static str,
+    pub emin_ev: f64,
+    pub emax_ev: f64,
+    pub npts: usize,
+    pub eigenvalues: Vec<f64>,
+    /// Explained variance of each component.
+    pub variances: Vec<f64>,
+    pub ind: Vec<f64>,
+    /// Number of significant components by IND (Larch's nsig).
+    pub nsig: usize,
+    /// Components with eigenvalue above the mean eigenvalue (Kaiser–Guttman).
+    pub n_kaiser: usize,
+    pub targets: Vec<PcaTargetOut>,
+}
+
+fn load_spec(spec: &str, option: &str) -> Result<XanesGroup> {
+    let input = standard_input(spec).with_context(|| format!("{option} {spec}"))?;
+    let (g, _, _) = load_group(&input).with_context(|| format!("{option} {spec}"))?;
+    Ok(g)
+}
+
+fn pca(a: &PcaArgs) -> Result<()> {
+    if a.train.len() < 2 {
+        bail!(
+            "--train given {} time(s): PCA needs at least 2 spectra",
+            a.train.len()
+        );
+    }
+    let train = a
+        .train
+        .iter()
+        .map(|s| load_spec(s, "--train"))
+        .collect::<Result<Vec<_>>>()?;
+    let targets = a
+        .targets
+        .iter()
+        .map(|s| load_spec(s, "--target"))
+        .collect::<Result<Vec<_>>>()?;
+    let off = if a.absolute { 0.0 } else { train[0].e0_ev };
+    let (emin_ev, emax_ev) = (a.emin + off, a.emax + off);
+    if emin_ev >= emax_ev {
+        bail!("--emin {} must be below --emax {}", a.emin, a.emax);
+    }
+    let array = match a.array {
+        ArrayArg::Norm => XanesArray::Norm,
+        ArrayArg::Dmude => XanesArray::Dmude,
+    };
+    let refs: Vec<&XanesGroup> = train.iter().collect();
+    let model = pca_train(&refs, array, emin_ev, emax_ev).context("PCA training")?;
+    let ncomps = a.ncomps.unwrap_or(model.nsig.max(1));
+    if ncomps == 0 || ncomps > model.components.len() {
+        bail!(
+            "--ncomps {ncomps}: the model has {} components",
+            model.components.len()
+        );
+    }
+    let mut outs = Vec::new();
+    for (t, spec) in targets.iter().zip(&a.targets) {
+        let r = pca_fit(t, &model, Some(ncomps), !a.no_rescale)
+            .with_context(|| format!("--target {spec}: target transform"))?;
+        outs.push(PcaTargetOut {
+            target: r.label,
+            ncomps: r.ncomps,
+            weights: r.weights,
+            chi_square: r.chi_square,
+            data_scale: r.data_scale,
+        });
+    }
+    let out = PcaOut {
+        train: model.labels.clone(),
+        array: array.name(),
+        emin_ev,
+        emax_ev,
+        npts: model.energy_ev.len(),
+        eigenvalues: model.eigenvalues.clone(),
+        variances: model.variances.clone(),
+        ind: model.ind.clone(),
+        nsig: model.nsig,
+        n_kaiser: model.n_kaiser,
+        targets: outs,
+    };
+    if a.json {
+        return print_json(&out);
+    }
+    let mut t = format!(
+        "PCA of {} spectra ({}) over {:.2} – {:.2} eV, {} points\n  component  eigenvalue  variance  IND\n",
+        out.train.len(),
+        out.array,
+        out.emin_ev,
+        out.emax_ev,
+        out.npts
+    );
+    for i in 0..out.eigenvalues.len() {
+        t += &format!(
+            "  {:>9}  {:>10.4}  {:>8.5}  {:.4}\n",
+            i + 1,
+            out.eigenvalues[i],
+            out.variances[i],
+            out.ind[i]
+        );
+    }
+    t += &format!(
+        "  significant components: {} by IND, {} by eigenvalue above the mean\n",
+        out.nsig, out.n_kaiser
+    );
+    for r in &out.targets {
+        t += &format!(
+            "  target {}: chi-square {:.4e} with {} components, scale {:.4}\n",
+            r.target, r.chi_square, r.ncomps, r.data_scale
         );
     }
     emit(t.trim_end())

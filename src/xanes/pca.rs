@@ -29,9 +29,9 @@ pub struct PcaModel {
     pub ind: Vec<f64>,
     /// Index of the IND minimum (Larch's `nsig`).
     pub nsig: usize,
-    /// Components with eigenvalue ≥ 1 (Kaiser's eigenvalue criterion; the
-    /// eigenvalues of standardized data average 1 per spectrum point).
-    pub n_eigen_ge_1: usize,
+    /// Eigenvalue criterion (Kaiser–Guttman): components whose eigenvalue
+    /// exceeds the mean eigenvalue, i.e. explained variance above 1/n.
+    pub n_kaiser: usize,
     pub xmin_ev: f64,
     pub xmax_ev: f64,
 }
@@ -113,7 +113,10 @@ pub fn pca_train(
     Ok(PcaModel {
         labels: groups.iter().map(|g| g.label.clone()).collect(),
         array,
-        n_eigen_ge_1: eigenvalues.iter().filter(|&&e| e >= 1.0).count(),
+        n_kaiser: {
+            let mean = eigenvalues.iter().sum::<f64>() / narr as f64;
+            eigenvalues.iter().filter(|&&e| e > mean).count()
+        },
         energy_ev: xdat,
         mean,
         components,
