@@ -565,3 +565,44 @@ fn cli_pca_json_matches_larch() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--train"));
 }
+
+#[test]
+fn edge_descriptors_follow_their_definitions() {
+    use carto::numeric::interp::interp_clamped;
+    use carto::xanes::{PrePeakRange, edge_descriptors};
+    let fx = fixture();
+    let case = fx["prepeaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["label"] == "Hematite")
+        .unwrap();
+    let groups = project("Fe.prj", &fx);
+    let g = &groups["Hematite"];
+    let f = |k: &str| case[k].as_f64().unwrap();
+    let range = PrePeakRange {
+        emin_ev: f("emin"),
+        elo_ev: f("elo"),
+        ehi_ev: f("ehi"),
+        emax_ev: f("emax"),
+    };
+    let d = edge_descriptors(g, Some(range)).unwrap();
+    assert_eq!((d.e0_ev, d.edge_step), (g.e0_ev, g.edge_step));
+    let c = d.pre_edge_centroid_ev.unwrap();
+    assert!((c - f("centroid")).abs() < 0.02, "{c}");
+    // the white line is the largest norm in [e0, e0 + 30 eV]
+    let window = g
+        .energy_ev
+        .iter()
+        .zip(&g.norm)
+        .filter(|(e, _)| **e >= g.e0_ev && **e <= g.e0_ev + 30.0);
+    assert!(window.clone().all(|(_, n)| *n <= d.white_line_height));
+    assert!(window.clone().any(|(e, _)| *e == d.white_line_energy_ev));
+    let half = d.half_height_energy_ev.unwrap();
+    let at = interp_clamped(&g.energy_ev, &g.norm, &[half])[0];
+    assert!(
+        (at - 0.5).abs() < 1e-9,
+        "norm {at} at the half-height energy {half}"
+    );
+    assert!(half < d.white_line_energy_ev && half > g.e0_ev - 30.0);
+}

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use carto::io;
 use carto::xanes::{
-    BaselineForm, LcfFit, LcfParams, ParamValue, PeakShape, PrePeakFit, PrePeakRange, XanesArray,
-    XanesGroup, fit_prepeaks, lincombo_fit, lincombo_fitall, pca_fit, pca_train, pre_edge_baseline,
+    BaselineForm, EdgeDescriptors, LcfFit, LcfParams, ParamValue, PeakShape, PrePeakFit,
+    PrePeakRange, XanesArray, XanesGroup, edge_descriptors, fit_prepeaks, lincombo_fit,
+    lincombo_fitall, pca_fit, pca_train, pre_edge_baseline,
 };
 use carto::xas::PreEdgeParams;
 use carto::xas::process::XasInput;
@@ -350,6 +351,8 @@ pub struct PeaksOut {
     pub delta_centroid_ev: f64,
     /// With --peak: baseline and peaks fitted together.
     pub fit: Option<PrePeakFit>,
+    /// e0, edge step, white line, half-height energy, pre-edge centroid (this range).
+    pub edge: EdgeDescriptors,
 }
 
 fn peaks(a: &PeaksArgs) -> Result<()> {
@@ -394,7 +397,10 @@ fn peaks(a: &PeaksArgs) -> Result<()> {
                 .with_context(|| format!("{file}: pre-edge peak fit"))?,
         )
     };
+    let edge = edge_descriptors(&data, Some(range))
+        .with_context(|| format!("{file}: edge descriptors"))?;
     let out = PeaksOut {
+        edge,
         file,
         group,
         e0_ev: data.e0_ev,
@@ -431,6 +437,16 @@ fn peaks(a: &PeaksArgs) -> Result<()> {
         out.ehi_ev,
         out.centroid_ev,
         out.delta_centroid_ev
+    );
+    let d = &out.edge;
+    t += &format!(
+        "  e0 {:.2} eV  edge step {:.4}  white line {:.2} eV (height {:.3})  half height {}\n",
+        d.e0_ev,
+        d.edge_step,
+        d.white_line_energy_ev,
+        d.white_line_height,
+        d.half_height_energy_ev
+            .map_or("-".to_owned(), |e| format!("{e:.2} eV"))
     );
     if let Some(f) = &out.fit {
         let pm = |p: &ParamValue, d: usize| match p.stderr {

@@ -1,12 +1,15 @@
 //! XANES analysis as Larch does it: linear combination fitting
 //! (`larch.math.lincombo_fitting`) on normalized μ(E) or its derivative, and
-//! PCA (`larch.math.pca`), the pre-edge peak baseline, centroid and peak fit (`larch.xafs.prepeaks`).
+//! PCA (`larch.math.pca`), the pre-edge peak baseline, centroid and peak fit (`larch.xafs.prepeaks`),
+//! and edge descriptors.
 //! Every group is normalized with Carto's `pre_edge` (equal to Larch's) first.
 
+pub mod edge;
 pub mod lcf;
 pub mod pca;
 pub mod peaks;
 
+pub use edge::{EdgeDescriptors, edge_descriptors};
 pub use lcf::{LcfFit, LcfParams, ParamValue, lincombo_fit, lincombo_fitall};
 pub use pca::{PcaFit, PcaModel, pca_fit, pca_train};
 pub use peaks::{
