@@ -195,6 +195,17 @@ fn carto(args: &[&str]) -> std::process::Output {
         .expect("cannot start the carto binary")
 }
 
+/// Run carto, assert success, parse its one JSON document.
+fn carto_json(args: &[&str]) -> Value {
+    let out = carto(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn cli_lcf_json_matches_larch() {
     let fx = fixture();
@@ -215,13 +226,7 @@ fn cli_lcf_json_matches_larch() {
     for s in &stds {
         args.extend(["--std", s]);
     }
-    let out = carto(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = carto_json(&args);
     assert_eq!(v["group"], "0.12");
     assert_eq!(v["fits"].as_array().unwrap().len(), 1);
     let fit = &v["fits"][0];
@@ -238,13 +243,7 @@ fn cli_lcf_json_matches_larch() {
     // --all: ranked combinations, best first, as lincombo_fitall
     let mut all = args.clone();
     all.extend(["--all", "3", "--max-output", "5"]);
-    let out = carto(&all);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = carto_json(&all);
     let fits = v["fits"].as_array().unwrap();
     assert!(!fits.is_empty() && fits.len() <= 5);
     let redchi: Vec<f64> = fits.iter().map(|f| f["redchi"].as_f64().unwrap()).collect();
@@ -402,13 +401,7 @@ fn cli_peaks_json_matches_larch() {
     for s in &starts {
         args.extend(["--peak", s]);
     }
-    let out = carto(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = carto_json(&args);
     let cen = v["centroid_ev"].as_f64().unwrap();
     assert!(
         (cen - case["centroid"].as_f64().unwrap()).abs() < 0.02,
@@ -544,13 +537,7 @@ fn cli_pca_json_matches_larch() {
     for s in &specs {
         args.extend(["--train", s]);
     }
-    let out = carto(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = carto_json(&args);
     assert_eq!(v["nsig"], case["nsig"]);
     let got = v["variances"][0].as_f64().unwrap();
     let want = case["variances"][0].as_f64().unwrap();

@@ -43,6 +43,39 @@ pub enum ArrayArg {
     Dmude,
 }
 
+/// The array analysed and its energy range (LCF and PCA; Athena's −20 … +30 eV).
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// Array analysed: normalized μ(E) or its derivative.
+    #[arg(long, value_enum, default_value = "norm")]
+    pub array: ArrayArg,
+    /// Start of the range, eV relative to e0 (absolute with --absolute).
+    #[arg(long, default_value_t = -20.0)]
+    pub emin: f64,
+    /// End of the range, eV relative to e0 (absolute with --absolute).
+    #[arg(long, default_value_t = 30.0)]
+    pub emax: f64,
+    /// --emin/--emax are absolute energies.
+    #[arg(long)]
+    pub absolute: bool,
+}
+
+impl RangeArgs {
+    /// The array and the absolute range for a spectrum with this e0.
+    fn resolve(&self, e0_ev: f64) -> Result<(XanesArray, f64, f64)> {
+        let off = if self.absolute { 0.0 } else { e0_ev };
+        let (emin_ev, emax_ev) = (self.emin + off, self.emax + off);
+        if emin_ev >= emax_ev {
+            bail!("--emin {} must be below --emax {}", self.emin, self.emax);
+        }
+        let array = match self.array {
+            ArrayArg::Norm => XanesArray::Norm,
+            ArrayArg::Dmude => XanesArray::Dmude,
+        };
+        Ok((array, emin_ev, emax_ev))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct LcfArgs {
     #[command(flatten)]
@@ -50,18 +83,9 @@ pub struct LcfArgs {
     /// A standard: a file, or FILE:GROUP for a group of an Athena project (repeat).
     #[arg(long = "std", required = true, value_name = "FILE[:GROUP]")]
     pub standards: Vec<String>,
-    /// Array fitted: normalized μ(E) or its derivative.
-    #[arg(long, value_enum, default_value = "norm")]
-    pub array: ArrayArg,
-    /// Start of the fit range, eV relative to the data's e0 (absolute with --absolute).
-    #[arg(long, default_value_t = -20.0)]
-    pub emin: f64,
-    /// End of the fit range, eV relative to the data's e0 (absolute with --absolute).
-    #[arg(long, default_value_t = 30.0)]
-    pub emax: f64,
-    /// --emin/--emax are absolute energies.
-    #[arg(long)]
-    pub absolute: bool,
+    /// Array and energy range (relative to the data's e0).
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// Let the weights float freely instead of summing to one.
     #[arg(long)]
     pub no_sum_to_one: bool,
@@ -190,18 +214,7 @@ fn lcf(a: &LcfArgs) -> Result<()> {
     {
         bail!("--all {n}: combinations need at least 2 standards");
     }
-    let (emin_ev, emax_ev) = if a.absolute {
-        (a.emin, a.emax)
-    } else {
-        (data.e0_ev + a.emin, data.e0_ev + a.emax)
-    };
-    if emin_ev >= emax_ev {
-        bail!("--emin {} must be below --emax {}", a.emin, a.emax);
-    }
-    let array = match a.array {
-        ArrayArg::Norm => XanesArray::Norm,
-        ArrayArg::Dmude => XanesArray::Dmude,
-    };
+    let (array, emin_ev, emax_ev) = a.range.resolve(data.e0_ev)?;
     let p = LcfParams {
         array,
         xmin_ev: emin_ev,
@@ -484,18 +497,9 @@ pub struct PcaArgs {
     /// Components used for the target transforms (default: Larch's nsig, at least 1).
     #[arg(long)]
     pub ncomps: Option<usize>,
-    /// Array analysed: normalized μ(E) or its derivative.
-    #[arg(long, value_enum, default_value = "norm")]
-    pub array: ArrayArg,
-    /// Start of the range, eV relative to the first training spectrum's e0 (absolute with --absolute).
-    #[arg(long, default_value_t = -20.0)]
-    pub emin: f64,
-    /// End of the range, eV relative to the first training spectrum's e0 (absolute with --absolute).
-    #[arg(long, default_value_t = 30.0)]
-    pub emax: f64,
-    /// --emin/--emax are absolute energies.
-    #[arg(long)]
-    pub absolute: bool,
+    /// Array and energy range (relative to the first training spectrum's e0).
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// Do not fit a scale of each target (Larch's rescale=False).
     #[arg(long)]
     pub no_rescale: bool,
@@ -556,15 +560,7 @@ fn pca(a: &PcaArgs) -> Result<()> {
         .iter()
         .map(|s| load_spec(s, "--target"))
         .collect::<Result<Vec<_>>>()?;
-    let off = if a.absolute { 0.0 } else { train[0].e0_ev };
-    let (emin_ev, emax_ev) = (a.emin + off, a.emax + off);
-    if emin_ev >= emax_ev {
-        bail!("--emin {} must be below --emax {}", a.emin, a.emax);
-    }
-    let array = match a.array {
-        ArrayArg::Norm => XanesArray::Norm,
-        ArrayArg::Dmude => XanesArray::Dmude,
-    };
+    let (array, emin_ev, emax_ev) = a.range.resolve(train[0].e0_ev)?;
     let refs: Vec<&XanesGroup> = train.iter().collect();
     let model = pca_train(&refs, array, emin_ev, emax_ev).context("PCA training")?;
     let ncomps = a.ncomps.unwrap_or(model.nsig.max(1));
