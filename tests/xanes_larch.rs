@@ -195,6 +195,16 @@ fn carto(args: &[&str]) -> std::process::Output {
         .expect("cannot start the carto binary")
 }
 
+/// `FILE:GROUP` arguments for the labels of a fixture list.
+fn group_specs(prj: &str, labels: &Value) -> Vec<String> {
+    labels
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{prj}:{}", s.as_str().unwrap()))
+        .collect()
+}
+
 /// Run carto, assert success, parse its one JSON document.
 fn carto_json(args: &[&str]) -> Value {
     let out = carto(args);
@@ -214,12 +224,7 @@ fn cli_lcf_json_matches_larch() {
     let prj = common::data("athena/cyanobacteria.prj")
         .display()
         .to_string();
-    let stds: Vec<String> = case["standards"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| format!("{prj}:{}", s.as_str().unwrap()))
-        .collect();
+    let stds = group_specs(&prj, &case["standards"]);
     let mut args = vec![
         "xanes", "lcf", &prj, "--group", "0.12", "--emax", "60", "--json",
     ];
@@ -512,12 +517,7 @@ fn cli_pca_json_matches_larch() {
     let prj = common::data("athena/cyanobacteria.prj")
         .display()
         .to_string();
-    let specs: Vec<String> = case["train"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| format!("{prj}:{}", s.as_str().unwrap()))
-        .collect();
+    let specs = group_specs(&prj, &case["train"]);
     let (xmin, xmax) = (case["xmin"].to_string(), case["xmax"].to_string());
     let target = format!("{prj}:Au foil");
     let mut args = vec![
