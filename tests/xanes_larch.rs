@@ -593,3 +593,65 @@ fn edge_descriptors_follow_their_definitions() {
     );
     assert!(half < d.white_line_energy_ev && half > g.e0_ev - 30.0);
 }
+
+/// Carto's extension beyond Larch: one energy shift per standard. A mixture
+/// of two synthetic edges, one of them shifted by +1.5 eV, is recovered.
+#[test]
+fn per_standard_e0_shifts_recover_a_shifted_standard() {
+    let energy: Vec<f64> = (0..400).map(|i| 8950.0 + 0.25 * i as f64).collect();
+    let edge = |e0: f64, width: f64| -> Vec<f64> {
+        energy
+            .iter()
+            .map(|e| 0.5 + ((e - e0) / width).atan() / std::f64::consts::PI)
+            .collect()
+    };
+    let group = |label: &str, norm: Vec<f64>| XanesGroup {
+        label: label.into(),
+        dmude: carto::numeric::diff::deriv(&energy, &norm),
+        energy_ev: energy.clone(),
+        norm,
+        e0_ev: 8990.0,
+        edge_step: 1.0,
+    };
+    let a = group("a", edge(8985.0, 1.0));
+    let b = group("b", edge(8995.0, 3.0));
+    let a_shifted = edge(8986.5, 1.0);
+    let mix: Vec<f64> = a_shifted
+        .iter()
+        .zip(&b.norm)
+        .map(|(x, y)| 0.6 * x + 0.4 * y)
+        .collect();
+    let data = group("mix", mix);
+    let p = LcfParams {
+        xmin_ev: 8970.0,
+        xmax_ev: 9020.0,
+        vary_std_e0: true,
+        ..LcfParams::default()
+    };
+    let fit = lincombo_fit(&data, &[&a, &b], None, &p).unwrap();
+    let shifts = fit.std_e0_shifts_ev.as_ref().unwrap();
+    assert!((shifts[0].value - 1.5).abs() < 1e-3, "{shifts:?}");
+    assert!(shifts[1].value.abs() < 1e-3, "{shifts:?}");
+    assert!(
+        (fit.weights[0].value - 0.6).abs() < 1e-4,
+        "{:?}",
+        fit.weights
+    );
+    assert!(
+        (fit.weights[1].value - 0.4).abs() < 1e-4,
+        "{:?}",
+        fit.weights
+    );
+    // without the shifts the same data fits worse
+    let plain = lincombo_fit(
+        &data,
+        &[&a, &b],
+        None,
+        &LcfParams {
+            vary_std_e0: false,
+            ..p
+        },
+    )
+    .unwrap();
+    assert!(plain.redchi > 100.0 * fit.redchi);
+}
