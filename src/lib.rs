@@ -13,6 +13,7 @@ pub mod numeric;
 pub mod session;
 pub mod structure;
 pub mod units;
+pub mod xanes;
 pub mod xas;
 pub mod xrd;
 

@@ -12,6 +12,7 @@ mod gui;
 mod info;
 mod merge;
 mod structure;
+mod xanes;
 mod xas;
 mod xrd;
 
@@ -26,6 +27,7 @@ pub use self::gui::GuiArgs;
 use self::info::InfoArgs;
 use self::merge::MergeArgs;
 use self::structure::StructureArgs;
+use self::xanes::XanesArgs;
 use self::xas::XasArgs;
 use self::xrd::XrdArgs;
 
@@ -65,6 +67,8 @@ pub enum Command {
     Structure(StructureArgs),
     /// Powder X-ray diffraction (simulated patterns of structures).
     Xrd(XrdArgs),
+    /// XANES analysis: linear combination fitting against standards.
+    Xanes(XanesArgs),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
 }
@@ -84,6 +88,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Fit(a)) => fit::run(&a),
         Some(Command::Structure(a)) => structure::run(&a),
         Some(Command::Xrd(a)) => xrd::run(a),
+        Some(Command::Xanes(a)) => xanes::run(&a),
         Some(Command::Bench(a)) => bench::run(&a),
     }
 }

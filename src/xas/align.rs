@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-use super::ops_util::{CubicSpline, check_increasing, check_xy};
+use super::ops_util::{check_increasing, check_xy};
 use crate::numeric::diff::gradient;
 use crate::numeric::grid::index_of;
+use crate::numeric::interp::CubicSpline;
 
 /// Which array is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

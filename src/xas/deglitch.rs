@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-use super::ops_util::{InterpKind, check_xy, interp};
+use super::ops_util::check_xy;
 use crate::numeric::grid::index_nearest;
+use crate::numeric::interp::{InterpKind, interp};
 
 /// One selection of points to remove. Energies pick the nearest point of the
 /// original array, as Larch's `index_nearest`; all selections refer to the

@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-pub use super::ops_util::InterpKind;
-use super::ops_util::{check_increasing, check_xy, interp, mean, percentile};
+use super::ops_util::{check_increasing, check_xy, mean, percentile};
 use crate::numeric::grid::{index_of, remove_dups};
+pub use crate::numeric::interp::InterpKind;
+use crate::numeric::interp::interp;
 
 /// Options of `merge_groups` (Larch names and defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

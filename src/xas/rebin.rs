@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::XasError;
-use super::ops_util::{CubicSpline, check_increasing, check_xy, interp_linear_nan, mean, std};
+use super::ops_util::{check_increasing, check_xy, mean, std};
 use crate::numeric::grid::{index_of, remove_dups};
+use crate::numeric::interp::{CubicSpline, interp_linear_nan};
 use crate::units::{etok, ktoe};
 
 /// How a bin's value is made from the input points assigned to it.

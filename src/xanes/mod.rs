@@ -1,0 +1,102 @@
+//! XANES analysis as Larch does it: linear combination fitting
+//! (`larch.math.lincombo_fitting`) on normalized μ(E) or its derivative, and
+//! PCA (`larch.math.pca`), the pre-edge peak baseline, centroid and peak fit (`larch.xafs.prepeaks`),
+//! and edge descriptors.
+//! Every group is normalized with Carto's `pre_edge` (equal to Larch's) first.
+
+pub mod edge;
+pub mod lcf;
+pub mod pca;
+pub mod peaks;
+
+pub use edge::{EdgeDescriptors, edge_descriptors};
+pub use lcf::{LcfFit, LcfParams, ParamValue, lincombo_fit, lincombo_fitall};
+pub use pca::{PcaFit, PcaModel, pca_fit, pca_train};
+pub use peaks::{
+    BaselineForm, PeakShape, PrePeakBaseline, PrePeakFit, PrePeakRange, fit_prepeaks,
+    pre_edge_baseline,
+};
+
+use crate::numeric::diff::deriv;
+use crate::numeric::lm::LmError;
+use crate::xas::{PreEdgeParams, XasError, pre_edge};
+
+/// Why a XANES analysis could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum XanesError {
+    #[error("{label}: {source}")]
+    Normalize {
+        label: String,
+        #[source]
+        source: XasError,
+    },
+    #[error("{0}")]
+    Input(String),
+    #[error("least-squares fit failed: {0}")]
+    Fit(#[from] LmError),
+}
+
+/// Which array of a normalized group an analysis uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum XanesArray {
+    /// Normalized μ(E) (Larch `norm`).
+    #[default]
+    Norm,
+    /// d(norm)/dE (Larch `dmude`: `gradient(norm)/gradient(energy)`).
+    Dmude,
+}
+
+impl XanesArray {
+    /// Larch's array name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Norm => "norm",
+            Self::Dmude => "dmude",
+        }
+    }
+}
+
+/// A spectrum normalized for XANES analysis, labelled as Larch labels groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XanesGroup {
+    pub label: String,
+    pub energy_ev: Vec<f64>,
+    pub norm: Vec<f64>,
+    pub dmude: Vec<f64>,
+    pub e0_ev: f64,
+    pub edge_step: f64,
+}
+
+impl XanesGroup {
+    /// Normalize μ(E) with `pre_edge` and derive dμ/dE as Larch's `pre_edge` does.
+    pub fn from_mu(
+        label: impl Into<String>,
+        energy_ev: &[f64],
+        mu: &[f64],
+        params: &PreEdgeParams,
+    ) -> Result<Self, XanesError> {
+        let label = label.into();
+        let pre = pre_edge(energy_ev, mu, params).map_err(|source| XanesError::Normalize {
+            label: label.clone(),
+            source,
+        })?;
+        let dmude = deriv(&pre.energy_ev, &pre.norm);
+        Ok(Self {
+            label,
+            dmude,
+            e0_ev: pre.e0,
+            edge_step: pre.edge_step,
+            energy_ev: pre.energy_ev,
+            norm: pre.norm,
+        })
+    }
+
+    /// The array an analysis asked for.
+    pub fn array(&self, which: XanesArray) -> &[f64] {
+        match which {
+            XanesArray::Norm => &self.norm,
+            XanesArray::Dmude => &self.dmude,
+        }
+    }
+}
