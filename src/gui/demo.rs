@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use super::builtin::{DEMO_CIFS, DEMO_FILES, DEMO_PATTERN};
 use super::log::Log;
-use super::workspace::Workspace;
+use super::store::Store;
 use super::xrd::{XrdPanel, parse_pattern};
 
 /// Add the demo's spectra (returns their ids) and its XRD pattern with
 /// the two phases.
-pub fn load(ws: &mut Workspace, xrd: &mut XrdPanel, log: &mut Log) -> Vec<u64> {
+pub fn load(ws: &mut Store, xrd: &mut XrdPanel, log: &mut Log) -> Vec<u64> {
     let mut ids = Vec::new();
     let builtin = |name: &str| format!("{}{name}", crate::session::BUILTIN_PREFIX);
     for (name, bytes) in DEMO_FILES {

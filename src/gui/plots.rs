@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use crate::units::ETOK;
 
-use super::workspace::{Item, Processed, Workspace};
+use super::store::Store;
+use super::workspace::{Item, Processed};
 use crate::xas::ChiQ;
 use crate::xas::fourier::RParams;
 
@@ -195,7 +196,7 @@ pub fn data_points(r: &Processed, tab: PlotTab, flat: bool) -> Option<(Vec<f64>,
 
 /// The points drawn for deglitching: the active spectrum's, if it is
 /// selected and processed.
-pub fn deglitch_overlay(ws: &Workspace, tab: PlotTab, flat: bool) -> Option<Vec<[f64; 2]>> {
+pub fn deglitch_overlay(ws: &Store, tab: PlotTab, flat: bool) -> Option<Vec<[f64; 2]>> {
     let id = ws.active.filter(|id| ws.selected.contains(id))?;
     let r = ws.item(id)?.spectrum()?.result.as_ref()?;
     data_points(r, tab, flat).map(|(_, p)| p)
@@ -205,7 +206,7 @@ pub fn deglitch_overlay(ws: &Workspace, tab: PlotTab, flat: bool) -> Option<Vec<
 /// the one place the GUI back-transforms, so nothing is recomputed while
 /// neither the spectrum's result nor the window changes. None without a
 /// result.
-pub fn cached_chi_q(ws: &Workspace, item: &Item, p: &RParams) -> Option<Arc<Result<ChiQ, String>>> {
+pub fn cached_chi_q(ws: &Store, item: &Item, p: &RParams) -> Option<Arc<Result<ChiQ, String>>> {
     let s = item.spectrum()?;
     let r = s.result.as_ref()?;
     let rev = s.computed_rev?;
@@ -214,7 +215,7 @@ pub fn cached_chi_q(ws: &Workspace, item: &Item, p: &RParams) -> Option<Arc<Resu
 
 /// The k-weight that names the axes: the first selected spectrum's (each
 /// curve uses its own spectrum's FT k-weight).
-pub fn axes_kweight(ws: &Workspace) -> f64 {
+pub fn axes_kweight(ws: &Store) -> f64 {
     ws.selected_spectra()
         .first()
         .and_then(|i| i.spectrum())
@@ -237,7 +238,7 @@ fn zip(x: &[f64], y: &[f64]) -> Vec<[f64; 2]> {
 }
 
 /// The curves of one tab for every selected spectrum that has a result.
-pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
+pub fn series(ws: &Store, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
     let mut out = Vec::new();
     for item in ws.selected_spectra() {
         let Some(r) = item.spectrum().and_then(|s| s.result.as_ref()) else {
@@ -437,7 +438,7 @@ impl PlotPanel {
         self.dragging_e0
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, ws: &Workspace) -> PlotAction {
+    pub fn ui(&mut self, ui: &mut Ui, ws: &Store) -> PlotAction {
         ui.horizontal_wrapped(|ui| {
             for t in PlotTab::ALL {
                 if ui.selectable_label(self.tab == t, t.title()).clicked() && self.tab != t {

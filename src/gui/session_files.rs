@@ -198,7 +198,7 @@ impl<'a> Loader<'a> {
 
     pub(crate) fn doc_state(
         &mut self,
-        ws: &mut super::workspace::Workspace,
+        ws: &mut super::store::Store,
         items: Vec<&SessionItem>,
         selected: &[usize],
         active: Option<usize>,

@@ -5,12 +5,12 @@
 
 use super::log::Log;
 use super::params::{MuChoice, ParamAction};
-use super::workspace::Workspace;
+use super::store::Store;
 use crate::xas::ChainParams;
 
 /// The parameter panel's request for the active spectrum (`p`: its
 /// parameters as edited).
-pub fn param_action(ws: &mut Workspace, log: &mut Log, action: ParamAction, p: ChainParams) {
+pub fn param_action(ws: &mut Store, log: &mut Log, action: ParamAction, p: ChainParams) {
     let active = ws.active;
     let Some((name, s)) = ws.active_spectrum_mut() else {
         return;
@@ -48,7 +48,7 @@ pub fn param_action(ws: &mut Workspace, log: &mut Log, action: ParamAction, p: C
 
 /// The active spectrum's e0 marker was dragged to `e0_ev`: fix e0 there,
 /// as typing it in the parameter panel does, and recompute.
-pub fn drag_e0(ws: &mut Workspace, log: &mut Log, e0_ev: f64) {
+pub fn drag_e0(ws: &mut Store, log: &mut Log, e0_ev: f64) {
     let Some((_, s)) = ws.active_spectrum_mut() else {
         return;
     };
@@ -60,7 +60,7 @@ pub fn drag_e0(ws: &mut Workspace, log: &mut Log, e0_ev: f64) {
 /// Build μ(E) of item `id` another way from its stored columns (the
 /// "μ(E) from" section) and recompute it; a recipe that can't be built
 /// is an error in the log and changes nothing.
-pub fn set_mu_from(ws: &mut Workspace, log: &mut Log, id: u64, choice: MuChoice) {
+pub fn set_mu_from(ws: &mut Store, log: &mut Log, id: u64, choice: MuChoice) {
     let name = ws.item(id).map_or_else(String::new, |i| i.name.clone());
     let recipe = match choice {
         MuChoice::Recipe(r) => Ok(r),
@@ -83,7 +83,7 @@ pub fn set_mu_from(ws: &mut Workspace, log: &mut Log, id: u64, choice: MuChoice)
 /// New parameters for the active spectrum: recompute it right away (it
 /// is the one being dragged). An error is logged when it appears, not on
 /// every frame of a drag; the panel shows the current one.
-pub fn edit_active(ws: &mut Workspace, log: &mut Log, p: ChainParams) {
+pub fn edit_active(ws: &mut Store, log: &mut Log, p: ChainParams) {
     let Some((name, s)) = ws.active_spectrum_mut() else {
         return;
     };
@@ -103,7 +103,7 @@ pub fn edit_active(ws: &mut Workspace, log: &mut Log, p: ChainParams) {
 /// Copy `p` to the spectra `ids` (each keeps its own e0, which belongs
 /// to its edge; from a χ(k) spectrum only the FT parameters, the only
 /// ones it has). They are processed by the background job.
-pub fn apply_params(ws: &mut Workspace, p: &ChainParams, ids: &[u64], ft_only: bool) -> usize {
+pub fn apply_params(ws: &mut Store, p: &ChainParams, ids: &[u64], ft_only: bool) -> usize {
     let mut n = 0;
     for &id in ids {
         if let Some(s) = ws.item_mut(id).and_then(|i| i.spectrum_mut()) {

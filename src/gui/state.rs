@@ -13,13 +13,13 @@ use super::log::Log;
 use super::plots::PlotPanel;
 use super::recent::{RecentFiles, RecentKind};
 use super::session_files::SessionLoad;
+use super::store::Store;
 use super::tasks::Tasks;
 use super::views;
-use super::workspace::Workspace;
 use super::xrd::XrdPanel;
 
 pub struct AppState {
-    pub workspace: Workspace,
+    pub store: Store,
     /// The Spectra view's plot tab and options (saved with the session).
     pub plots: PlotPanel,
     /// The Fit view (feffit models).
@@ -65,7 +65,7 @@ impl AppState {
         let mut xrd = XrdPanel::default();
         xrd.tasks = tasks.clone();
         AppState {
-            workspace: Workspace::default(),
+            store: Store::default(),
             plots: PlotPanel::default(),
             fit,
             xrd,
@@ -88,13 +88,13 @@ impl AppState {
     /// Refresh the views' mirrors of the one selection (the XRD view's
     /// selected patterns) after it changed.
     pub fn mirror_selection(&mut self) {
-        let ws = &self.workspace;
+        let ws = &self.store;
         self.xrd.mirror_selection(&ws.selected, ws.active);
     }
 
     /// What is loaded now is where undo stops (start-up, a demo).
     pub fn reset_history(&mut self) {
-        self.history.reset(&self.workspace, &self.xrd, &self.fit);
+        self.history.reset(&self.store, &self.xrd, &self.fit);
     }
 
     /// `path` was opened: it heads File ▸ Open recent.

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use egui::{Color32, RichText, Ui};
 
+use super::store::Store;
 use super::widgets::swatch;
-use super::workspace::{Modality, Workspace};
+use super::workspace::Modality;
 use super::xrd::XrdPanel;
 
 /// What the tree asks the app to do after drawing.
@@ -36,12 +37,7 @@ impl TreePanel {
     /// plain click also opens the XRD view on the pattern, a click on a
     /// structure on the phases. Returns the view to open: `Some(Some(id))`
     /// on a pattern, `Some(None)` on the phases.
-    pub fn xrd_ui(
-        &mut self,
-        ui: &mut Ui,
-        ws: &mut Workspace,
-        xrd: &XrdPanel,
-    ) -> Option<Option<u64>> {
+    pub fn xrd_ui(&mut self, ui: &mut Ui, ws: &mut Store, xrd: &XrdPanel) -> Option<Option<u64>> {
         if xrd.patterns.is_empty() && xrd.phases.is_empty() {
             return None;
         }
@@ -109,7 +105,7 @@ impl TreePanel {
         self.focus_rename = true;
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, ws: &mut Workspace) -> TreeAction {
+    pub fn ui(&mut self, ui: &mut Ui, ws: &mut Store) -> TreeAction {
         let mut action = TreeAction::None;
         ui.horizontal(|ui| {
             ui.heading("Workspace");
@@ -211,7 +207,7 @@ impl TreePanel {
     fn tree_row(
         &mut self,
         ui: &mut Ui,
-        ws: &mut Workspace,
+        ws: &mut Store,
         id: u64,
         selection: &BTreeSet<u64>,
         n_selected: usize,

@@ -20,7 +20,8 @@ use std::sync::Arc;
 use egui::Color32;
 
 use super::fit::FitPanel;
-use super::workspace::{Input, Item, ItemData, Spectrum, Workspace};
+use super::store::Store;
+use super::workspace::{Input, Item, ItemData, Spectrum};
 use super::xrd::XrdPanel;
 use super::xrd::{CifPhase, PhaseState};
 use crate::exafs::feffit::{FitModel, FitResult};
@@ -261,7 +262,7 @@ impl ItemState {
 }
 
 impl DocState {
-    pub fn capture(ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) -> Self {
+    pub fn capture(ws: &Store, xrd: &XrdPanel, fit: &FitPanel) -> Self {
         DocState {
             items: ws
                 .items
@@ -277,12 +278,7 @@ impl DocState {
 
     /// [`Self::capture`], reusing `prev`'s state of every item that did
     /// not change.
-    pub fn capture_sharing(
-        ws: &Workspace,
-        xrd: &XrdPanel,
-        fit: &FitPanel,
-        prev: &DocState,
-    ) -> Self {
+    pub fn capture_sharing(ws: &Store, xrd: &XrdPanel, fit: &FitPanel, prev: &DocState) -> Self {
         let by_id: std::collections::HashMap<u64, &Arc<ItemState>> =
             prev.items.iter().map(|s| (s.id, s)).collect();
         DocState {
@@ -303,7 +299,7 @@ impl DocState {
 
     /// Is the document (items, in order, phases and fit model; not the
     /// selection) this state?
-    pub fn matches(&self, ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) -> bool {
+    pub fn matches(&self, ws: &Store, xrd: &XrdPanel, fit: &FitPanel) -> bool {
         self.items.len() == ws.items.len()
             && self
                 .items
@@ -336,7 +332,7 @@ impl DocState {
 
     /// Make the document this state. Items that are still there keep their
     /// results unless their data or parameters change.
-    pub fn restore(&mut self, ws: &mut Workspace, o: &mut Others<'_>) {
+    pub fn restore(&mut self, ws: &mut Store, o: &mut Others<'_>) {
         if let Some(states) = &self.phases
             && !phases_match(&o.xrd.phases, states)
         {
@@ -365,7 +361,7 @@ impl DocState {
         self.restore_items(ws);
     }
 
-    fn restore_items(&self, ws: &mut Workspace) {
+    fn restore_items(&self, ws: &mut Store) {
         let mut old: BTreeMap<u64, Item> = ws.items.drain(..).map(|i| (i.id, i)).collect();
         for st in &self.items {
             let item = match old.remove(&st.id) {
@@ -412,7 +408,7 @@ pub struct History {
 
 impl History {
     /// Start over from the document as it is (no steps).
-    pub fn reset(&mut self, ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) {
+    pub fn reset(&mut self, ws: &Store, xrd: &XrdPanel, fit: &FitPanel) {
         *self = History {
             current: DocState::capture(ws, xrd, fit),
             ..History::default()
@@ -437,7 +433,7 @@ impl History {
     /// pointer button held, no text field focused). Returns the label.
     pub fn observe(
         &mut self,
-        ws: &Workspace,
+        ws: &Store,
         xrd: &XrdPanel,
         fit: &FitPanel,
         settled: bool,
@@ -493,18 +489,18 @@ impl History {
 
     /// Undo the last step (committing any change under way first).
     /// Returns its label.
-    pub fn undo(&mut self, ws: &mut Workspace, o: Others<'_>) -> Option<String> {
+    pub fn undo(&mut self, ws: &mut Store, o: Others<'_>) -> Option<String> {
         self.travel(ws, o, true)
     }
 
     /// Redo the last undone step. Returns its label.
-    pub fn redo(&mut self, ws: &mut Workspace, o: Others<'_>) -> Option<String> {
+    pub fn redo(&mut self, ws: &mut Store, o: Others<'_>) -> Option<String> {
         self.travel(ws, o, false)
     }
 
     /// Move one step back (undo) or forward (redo): the step's state
     /// becomes the present, the present goes on the other stack.
-    fn travel(&mut self, ws: &mut Workspace, mut o: Others<'_>, back: bool) -> Option<String> {
+    fn travel(&mut self, ws: &mut Store, mut o: Others<'_>, back: bool) -> Option<String> {
         self.observe(ws, o.xrd, o.fit, true);
         let (from, to) = if back {
             (&mut self.undo, &mut self.redo)
@@ -530,8 +526,8 @@ mod tests {
         Others { xrd, fit }
     }
 
-    fn ws_with(n: usize) -> Workspace {
-        let mut ws = Workspace::default();
+    fn ws_with(n: usize) -> Store {
+        let mut ws = Store::default();
         for i in 0..n {
             let e: Vec<f64> = (0..400).map(|j| 7000.0 + j as f64).collect();
             let mu: Vec<f64> = e.iter().map(|x| (x - 7112.0).atan()).collect();
@@ -576,7 +572,7 @@ mod tests {
             h.undo(&mut ws, others(&mut x, &mut f)).as_deref(),
             Some(label.as_str())
         );
-        let rbkg = |ws: &Workspace| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
+        let rbkg = |ws: &Store| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
         assert_eq!(rbkg(&ws), 1.0);
         assert_eq!(
             h.redo(&mut ws, others(&mut x, &mut f)).as_deref(),

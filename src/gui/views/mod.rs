@@ -21,9 +21,9 @@ use super::fit::FitPanel;
 use super::log::Log;
 use super::params::ParamAction;
 use super::plots::{PlotClick, PlotPanel, PlotTab};
+use super::store::Store;
 use super::tasks::Tasks;
 use super::tree::TreePanel;
-use super::workspace::Workspace;
 use super::xrd::XrdPanel;
 use crate::xas::ChainParams;
 
@@ -60,7 +60,7 @@ pub trait View {
 /// the app as `actions`.
 pub struct ViewCtx<'a> {
     /// Spectra, χ(k) files and FEFF paths, with the selection.
-    pub workspace: &'a mut Workspace,
+    pub store: &'a mut Store,
     /// The fit model and its result.
     pub fit: &'a mut FitPanel,
     /// Powder patterns, phases, libraries and quantification.

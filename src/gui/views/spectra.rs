@@ -27,12 +27,12 @@ impl View for SpectraView {
             .resizable(true)
             .default_size(250.0)
             .show(ui, |ui| {
-                match ctx.tree.ui(ui, ctx.workspace) {
+                match ctx.tree.ui(ui, ctx.store) {
                     TreeAction::None => {}
                     TreeAction::Remove(ids) => ctx.actions.push(Action::Remove(ids)),
                     TreeAction::Rename(id, name) => ctx.actions.push(Action::Rename(id, name)),
                 }
-                if let Some(target) = ctx.tree.xrd_ui(ui, ctx.workspace, ctx.xrd) {
+                if let Some(target) = ctx.tree.xrd_ui(ui, ctx.store, ctx.xrd) {
                     ctx.actions.push(Action::ShowPattern(target));
                 }
             });
@@ -41,7 +41,7 @@ impl View for SpectraView {
             .default_size(300.0)
             .show(ui, |ui| params_ui(ui, ctx));
         let action = egui::CentralPanel::default()
-            .show(ui, |ui| ctx.plots.ui(ui, ctx.workspace))
+            .show(ui, |ui| ctx.plots.ui(ui, ctx.store))
             .inner;
         if let PlotAction::SetE0(e0) = action {
             ctx.actions.push(Action::SetE0(e0));
@@ -55,7 +55,7 @@ impl View for SpectraView {
 /// The right panel: a FEFF path's facts, or the active spectrum's
 /// processing parameters.
 fn params_ui(ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
-    let ws = &mut *ctx.workspace;
+    let ws = &mut *ctx.store;
     let n_selected = ws.selected.len();
     let active = ws.active;
     if let Some(item) = active.and_then(|id| ws.item(id))
