@@ -75,7 +75,7 @@ fn open_file_and_drag_rbkg_changes_chi() {
     let before = chi_of(h.state(), "cu_metal_rt.xdi");
     let rbkg_before = {
         let app = h.state();
-        let id = app.store.active.expect("opened file is active");
+        let id = app.selection.active.expect("opened file is active");
         app.store
             .item(id)
             .and_then(|i| i.spectrum())
@@ -92,7 +92,7 @@ fn open_file_and_drag_rbkg_changes_chi() {
     h.step();
 
     let app = h.state();
-    let id = app.store.active.expect("active");
+    let id = app.selection.active.expect("active");
     let s = app
         .store
         .item(id)
@@ -140,7 +140,7 @@ fn two_selected_spectra_are_both_plotted() {
     h.step();
 
     let app = h.state();
-    assert_eq!(app.store.selected.len(), 2);
+    assert_eq!(app.selection.selected.len(), 2);
     for tab in PlotTab::ALL {
         let names: Vec<String> = app
             .plot_series(tab)
@@ -161,7 +161,7 @@ fn two_selected_spectra_are_both_plotted() {
     h.step();
     tree_entry(&h, "cu_metal_rt.xdi").click_modifiers(egui::Modifiers::SHIFT);
     h.step();
-    assert_eq!(h.state().store.selected.len(), 3);
+    assert_eq!(h.state().selection.selected.len(), 3);
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn apply_to_all_copies_parameters_and_reprocesses() {
 
     // Edit the first spectrum, then apply to all from the panel.
     let first = h.state().store.find("feo_rt1.xdi").expect("feo");
-    h.state_mut().store.select_only(&[first]);
+    h.state_mut().selection.select_only(&[first]);
     h.step();
     h.get_by_label("rbkg").set_value_accesskit(1.3);
     h.step();
@@ -252,7 +252,7 @@ fn impossible_parameters_show_an_error_and_keep_running() {
     h.step();
     h.step();
     let app = h.state();
-    let id = app.store.active.expect("active");
+    let id = app.selection.active.expect("active");
     let s = app
         .store
         .item(id)
@@ -407,7 +407,7 @@ fn dropped_folder_and_files_open_and_remove_works() {
     h.get_by_label(&format!("Fe.prj ({n_groups} groups)"));
     // The χ(k) file is plotted in k and R, not in E.
     let chi = app.store.find("cu.chi").expect("cu.chi");
-    h.state_mut().store.select_only(&[chi]);
+    h.state_mut().selection.select_only(&[chi]);
     h.step();
     assert_eq!(n_plotted(h.state(), PlotTab::ChiR), 1);
     assert!(h.state().plot_series(PlotTab::Mu).is_empty());
@@ -420,7 +420,7 @@ fn dropped_folder_and_files_open_and_remove_works() {
     let app = h.state();
     assert_eq!(app.store.items.len(), before - 1);
     assert!(app.store.find("cu.chi").is_none());
-    assert!(app.store.selected.is_empty());
+    assert!(app.selection.selected.is_empty());
     // The drop was one undo step however many frames its files took, the
     // removal another; undo brings cu.chi back.
     let labels: Vec<&str> = app.history.undo.iter().map(|s| s.label.as_str()).collect();
@@ -448,7 +448,7 @@ fn frame_time_dragging_rbkg_with_50_selected() {
         app.open_paths(&files);
     }
     let ids: Vec<u64> = app.store.items.iter().take(50).map(|i| i.id).collect();
-    app.store.select_only(&ids);
+    app.selection.select_only(&ids);
     let mut h = harness(app);
     settle(&mut h);
     for tab in [PlotTab::Mu, PlotTab::ChiK, PlotTab::ChiQ] {
@@ -482,11 +482,11 @@ fn apply_from_a_chi_file_copies_only_the_ft_parameters() {
     let chi = app.store.find("cu.chi").expect("chi");
     let mut h = harness(app);
     settle(&mut h);
-    h.state_mut().store.select_only(&[mu]);
+    h.state_mut().selection.select_only(&[mu]);
     h.step();
     h.get_by_label("rbkg").set_value_accesskit(1.3);
     h.step();
-    h.state_mut().store.select_only(&[chi]);
+    h.state_mut().selection.select_only(&[chi]);
     h.step();
     // A χ(k) file has only the Fourier transform's parameters.
     assert!(h.query_by_label("rbkg").is_none());
@@ -1534,7 +1534,7 @@ fn plot_exports_as_svg_with_every_curve() {
     let mut h = harness(app);
     settle(&mut h);
     let ids: Vec<u64> = h.state().store.items.iter().map(|i| i.id).collect();
-    h.state_mut().store.select_only(&ids);
+    h.state_mut().selection.select_only(&ids);
     h.state_mut().plots.tab = PlotTab::ChiK;
     h.step();
     let dir = std::env::temp_dir().join(format!("carto-svg-{}", std::process::id()));
@@ -1572,7 +1572,7 @@ fn plot_exports_as_svg_with_every_curve() {
         .unwrap_or("");
     assert_eq!(pts.split_whitespace().count(), npts);
     // Nothing selected: nothing to export, a warning, no file.
-    h.state_mut().store.select_only(&[]);
+    h.state_mut().selection.select_only(&[]);
     h.step();
     assert!(!h.state_mut().export_svg(&dir.join("empty.svg")));
     assert!(!dir.join("empty.svg").exists());
@@ -1701,7 +1701,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
     let ida = h.state().store.find(a).expect("a");
     let idb = h.state().store.find(b).expect("b");
     // Active = the reference (clicked last).
-    h.state_mut().store.select_only(&[idb, ida]);
+    h.state_mut().selection.select_only(&[idb, ida]);
     h.step();
 
     // Align b to a on a worker thread: the shift is energy_align's,
@@ -1987,7 +1987,7 @@ fn a_pattern_and_a_spectrum_are_selected_together() {
     let pattern = app.xrd.find("quartz").expect("pattern");
     assert_ne!(spectrum, pattern, "one id space");
     assert_eq!(
-        app.store.selected,
+        app.selection.selected,
         [spectrum, pattern].into_iter().collect(),
         "both in the one selection"
     );
@@ -2001,7 +2001,7 @@ fn a_pattern_and_a_spectrum_are_selected_together() {
     h.state_mut().view = carto::gui::views::XRD;
     h.step();
     assert_eq!(xrd_series(h.state(), XrdRole::Pattern).len(), 1);
-    assert_eq!(h.state().store.selected.len(), 2);
+    assert_eq!(h.state().selection.selected.len(), 2);
     h.state_mut().view = carto::gui::views::SPECTRA;
     h.step();
     assert_eq!(n_plotted(h.state(), PlotTab::Mu), 1);
@@ -2015,7 +2015,8 @@ fn chi_q_is_computed_once_per_change_not_per_frame() {
     settle(&mut h);
     h.get_by_label("χ(q)").click();
     h.step();
-    let n_selected = h.state().store.selected_spectra().len();
+    let st = h.state();
+    let n_selected = st.store.selected_spectra(&st.selection).len();
     assert_eq!(n_selected, 2, "the demo selects two spectra");
     let computed = |h: &Harness<'_, CartoApp>| h.state().store.chiq.computed();
     let first = computed(&h);
@@ -2138,7 +2139,7 @@ fn chi_q_tab_back_transforms_and_follows_the_r_window() {
 
 /// The μ(E) input of the active spectrum: (recipe, μ, table columns).
 fn active_mu(app: &CartoApp) -> (carto::io::MuRecipe, Vec<f64>, Vec<Vec<f64>>) {
-    let id = app.store.active.expect("active");
+    let id = app.selection.active.expect("active");
     let s = app
         .store
         .item(id)
@@ -2185,7 +2186,7 @@ fn mu_recipe_is_picked_in_the_panel_and_kept_in_the_session() {
     assert_ne!(mu, mu_auto);
     {
         let app = h.state();
-        let id = app.store.active.expect("active");
+        let id = app.selection.active.expect("active");
         let item = app.store.item(id).expect("item");
         assert_eq!(item.mu, Some(MuMode::Fluorescence));
         assert!(
@@ -2443,7 +2444,7 @@ fn opened_files_and_sessions_are_listed_under_open_recent() {
 
 /// The active spectrum's e0 as used (eV) and as set (None: found by Larch's rule).
 fn active_e0(app: &CartoApp) -> (f64, Option<f64>) {
-    let id = app.store.active.expect("active");
+    let id = app.selection.active.expect("active");
     let s = app
         .store
         .item(id)
@@ -2687,7 +2688,7 @@ fn a_cancelled_rebin_changes_nothing() {
     let mut h = harness(app);
     settle(&mut h);
     let ids: Vec<u64> = h.state().store.items.iter().map(|i| i.id).collect();
-    h.state_mut().store.select_only(&ids);
+    h.state_mut().selection.select_only(&ids);
     let before = energies_of(h.state(), "cu_rt01.xmu");
     assert_eq!(h.state_mut().rebin_selected(None), 2);
     assert!(h.state().busy());

@@ -197,6 +197,6 @@ mod app {
         let mut back = CartoApp::new();
         assert!(back.open_session(&path));
         assert_eq!(back.to_session(), app.to_session());
-        assert_eq!(back.store.selected_spectra().len(), 2);
+        assert_eq!(back.store.selected_spectra(&back.selection).len(), 2);
     }
 }

@@ -73,8 +73,11 @@ impl CartoApp {
     /// The demo session: two iron oxides selected for overlay, Cu foil beside.
     pub fn demo() -> Self {
         let mut app = Self::new();
-        let ids = super::demo::load(&mut app.state.store, &mut app.state.xrd, &mut app.state.log);
-        app.state.store.select_items_only(&ids[..ids.len().min(2)]);
+        let st = &mut app.state;
+        let ids = super::demo::load(&mut st.store, &mut st.selection, &mut st.xrd, &mut st.log);
+        let st = &mut app.state;
+        st.store
+            .select_items_only(&mut st.selection, &ids[..ids.len().min(2)]);
         app.state.reset_history();
         app.state.log.info(format!(
             "demo session: {} spectra from sample_data/ (File ▸ Open or drop files to add yours)",
@@ -128,11 +131,12 @@ impl CartoApp {
             }
         }
         if !new.is_empty() {
-            self.state.store.select_items_only(&new);
+            let st = &mut self.state;
+            st.store.select_items_only(&mut st.selection, &new);
         }
         if !patterns.is_empty() {
             let st = &mut self.state;
-            st.xrd.select_only(&mut st.store.selected, &patterns);
+            st.xrd.select_only(&mut st.selection.selected, &patterns);
             if new.is_empty() {
                 self.state.view = views::XRD;
             }
@@ -230,7 +234,12 @@ impl CartoApp {
 
     /// The curves a plot tab shows now (the selection's results).
     pub fn plot_series(&self, tab: PlotTab) -> Vec<Series> {
-        series(&self.state.store, tab, &self.state.plots.options)
+        series(
+            &self.state.store,
+            &self.state.selection,
+            tab,
+            &self.state.plots.options,
+        )
     }
 
     /// Poll jobs and dialogs, start processing what needs it. Called once
@@ -299,8 +308,9 @@ impl CartoApp {
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.open_dialog();
         }
-        let (store, log, xrd, view) = (
+        let (store, selection, log, xrd, view) = (
             &mut self.state.store,
+            &mut self.state.selection,
             &mut self.state.log,
             &mut self.state.xrd,
             &mut self.state.view,
@@ -311,7 +321,7 @@ impl CartoApp {
             if !load.patterns.is_empty() {
                 let ids: Vec<u64> = load.patterns.drain(..).map(|p| xrd.add(p)).collect();
                 load.pattern_ids.extend(ids);
-                xrd.select_only(&mut store.selected, &load.pattern_ids);
+                xrd.select_only(&mut selection.selected, &load.pattern_ids);
             }
             if !ended {
                 return true;
@@ -324,7 +334,7 @@ impl CartoApp {
                     .cloned(),
             );
             if !load.new_ids.is_empty() {
-                store.select_items_only(&load.new_ids);
+                store.select_items_only(selection, &load.new_ids);
                 *view = views::SPECTRA;
             } else if load.n_patterns > 0 {
                 *view = views::XRD;
@@ -377,6 +387,7 @@ impl CartoApp {
         let mut views = std::mem::take(&mut self.views);
         let mut vctx = ViewCtx {
             store: &mut self.state.store,
+            selection: &mut self.state.selection,
             fit: &mut self.state.fit,
             xrd: &mut self.state.xrd,
             plots: &mut self.state.plots,
@@ -412,6 +423,7 @@ impl CartoApp {
                 // The workspace's own items (patterns are removed in the XRD view).
                 ids.retain(|&id| self.state.store.item(id).is_some());
                 let n = self.state.store.remove(&ids);
+                self.state.selection.forget(&ids);
                 self.state.log.info(format!("removed {n} item(s)"));
             }
             Action::Rename(id, name) => {
@@ -432,16 +444,25 @@ impl CartoApp {
                 }
             }
             Action::Params(ParamAction::RemoveEdit(i), _) => {
-                if let Some(id) = self.state.store.active {
+                if let Some(id) = self.state.selection.active {
                     self.remove_edit(id, i);
                 }
             }
             Action::Params(action, p) => {
-                spectra_edit::param_action(&mut self.state.store, &mut self.state.log, action, *p);
+                spectra_edit::param_action(
+                    &mut self.state.store,
+                    &self.state.selection,
+                    &mut self.state.log,
+                    action,
+                    *p,
+                );
             }
-            Action::SetE0(e0) => {
-                spectra_edit::drag_e0(&mut self.state.store, &mut self.state.log, e0)
-            }
+            Action::SetE0(e0) => spectra_edit::drag_e0(
+                &mut self.state.store,
+                &self.state.selection,
+                &mut self.state.log,
+                e0,
+            ),
             Action::PlotClick(tab, click) => self.deglitch_click(tab, click),
         }
     }
@@ -467,10 +488,12 @@ impl CartoApp {
                 Some(MenuAction::LoadDemo) => {
                     let ids = super::demo::load(
                         &mut self.state.store,
+                        &mut self.state.selection,
                         &mut self.state.xrd,
                         &mut self.state.log,
                     );
-                    self.state.store.select_items_only(&ids);
+                    let st = &mut self.state;
+                    st.store.select_items_only(&mut st.selection, &ids);
                 }
                 Some(MenuAction::SaveSession) => self.save_session_now(),
             }
@@ -514,6 +537,7 @@ impl CartoApp {
     pub fn export_svg(&mut self, path: &std::path::Path) -> bool {
         super::export::svg(
             &self.state.store,
+            &self.state.selection,
             &self.state.plots,
             &mut self.state.log,
             path,
@@ -523,13 +547,19 @@ impl CartoApp {
     /// The selected spectra in wide files (one column each); returns the
     /// files written.
     pub fn export_wide_csv(&mut self, base: &std::path::Path) -> Vec<PathBuf> {
-        super::export::wide_csv(&self.state.store, &mut self.state.log, base)
+        super::export::wide_csv(
+            &self.state.store,
+            &self.state.selection,
+            &mut self.state.log,
+            base,
+        )
     }
 
     /// Each selected spectrum's processed arrays beside `base`.
     pub fn export_csv(&mut self, base: &std::path::Path) {
         super::export::csv(
             &self.state.store,
+            &self.state.selection,
             &self.state.plots,
             &mut self.state.log,
             base,

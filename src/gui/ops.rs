@@ -59,7 +59,7 @@ impl AppState {
             && ctx.memory(|m| m.focused().is_none())
             && self.loads.is_empty();
         self.history
-            .observe(&self.store, &self.xrd, &self.fit, settled);
+            .observe(&self.store, &self.selection, &self.xrd, &self.fit, settled);
         let typing = ctx.memory(|m| m.focused().is_some());
         if typing {
             return;
@@ -80,6 +80,7 @@ impl AppState {
 
     pub fn undo(&mut self) {
         let others = Others {
+            selection: &mut self.selection,
             xrd: &mut self.xrd,
             fit: &mut self.fit,
         };
@@ -91,6 +92,7 @@ impl AppState {
 
     pub fn redo(&mut self) {
         let others = Others {
+            selection: &mut self.selection,
             xrd: &mut self.xrd,
             fit: &mut self.fit,
         };
@@ -137,7 +139,7 @@ impl AppState {
     pub fn process_menu(&mut self, ui: &mut Ui) {
         let n_mu = self.selected_mu().len();
         let active_mu = self
-            .store
+            .selection
             .active
             .and_then(|id| self.store.item(id))
             .is_some_and(|i| mu_of(i).is_some());
@@ -189,7 +191,7 @@ impl AppState {
             self.plots.deglitch = deglitch;
         }
         let has_edits = self
-            .store
+            .selection
             .active
             .and_then(|id| self.store.item(id))
             .and_then(Item::spectrum)
@@ -206,7 +208,7 @@ impl AppState {
     /// Selected μ(E) items, in tree order.
     fn selected_mu(&self) -> Vec<u64> {
         self.store
-            .selected_spectra()
+            .selected_spectra(&self.selection)
             .into_iter()
             .filter(|i| mu_of(i).is_some())
             .map(|i| i.id)
@@ -243,9 +245,9 @@ impl AppState {
     pub fn deglitch_click(&mut self, tab: PlotTab, click: PlotClick) {
         // Only a spectrum on show: the active one, when it is selected.
         let Some(id) = self
-            .store
+            .selection
             .active
-            .filter(|id| self.store.selected.contains(id))
+            .filter(|id| self.selection.selected.contains(id))
         else {
             return;
         };
@@ -318,7 +320,7 @@ impl AppState {
     }
 
     pub fn clear_edits(&mut self) {
-        let Some(id) = self.store.active else {
+        let Some(id) = self.selection.active else {
             return;
         };
         if let Some(s) = self.store.item_mut(id).and_then(|i| i.spectrum_mut())
@@ -338,7 +340,7 @@ impl AppState {
             return None;
         }
         let master = self
-            .store
+            .selection
             .active
             .and_then(|a| ids.iter().position(|&i| i == a))
             .unwrap_or(0);
@@ -381,7 +383,7 @@ impl AppState {
             data: ItemData::Spectrum(Box::new(spectrum)),
         };
         self.store.adopt(item);
-        self.store.select_only(&[id]);
+        self.selection.select_only(&[id]);
         self.history.label_next(format!("merge {n} spectra"));
         self.log.info(format!("{name}: {note}"));
         Some(id)
@@ -390,7 +392,7 @@ impl AppState {
     /// Align every selected μ(E) spectrum to the active one on a worker
     /// thread; each gets a Shift edit. Returns how many were queued.
     pub fn align_selected(&mut self, ctx: Option<egui::Context>) -> usize {
-        let Some(rid) = self.store.active else {
+        let Some(rid) = self.selection.active else {
             return 0;
         };
         let Some(reference) = self.store.item(rid) else {

@@ -47,8 +47,10 @@ impl AppState {
         Session {
             carto_session: session::FORMAT_VERSION,
             items: session_items,
-            selected: ws.selected.iter().filter_map(|&id| index(id)).collect(),
-            active: ws.active.and_then(index),
+            selected: (self.selection.selected.iter())
+                .filter_map(|&id| index(id))
+                .collect(),
+            active: self.selection.active.and_then(index),
             view: ViewState {
                 tab: self
                     .plots
@@ -204,6 +206,7 @@ impl AppState {
         // a late result of a running job can't land on a new item.
         let all = self.store.items.iter().map(|i| i.id).collect();
         self.store.remove(&all);
+        self.selection.forget(&all);
         if let Some(job) = &self.job {
             job.cancel();
         }
@@ -215,12 +218,13 @@ impl AppState {
             s.active,
         );
         let mut others = Others {
+            selection: &mut self.selection,
             xrd: &mut self.xrd,
             fit: &mut self.fit,
         };
         current.restore(&mut self.store, &mut others);
         let mut history = History::default();
-        history.reset(&self.store, &self.xrd, &self.fit);
+        history.reset(&self.store, &self.selection, &self.xrd, &self.fit);
         if let Some(h) = &s.history {
             let mut steps = |list: &[HistoryStep]| -> Vec<Step> {
                 list.iter()
@@ -274,7 +278,7 @@ impl AppState {
         }
         // The XRD view's selected patterns join the one selection.
         let patterns: Vec<u64> = self.xrd.selected.iter().copied().collect();
-        self.store.selected.extend(patterns);
+        self.selection.selected.extend(patterns);
         self.mirror_selection();
         self.view = if v.fit_view {
             views::FIT

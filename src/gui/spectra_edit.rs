@@ -5,27 +5,34 @@
 
 use super::log::Log;
 use super::params::{MuChoice, ParamAction};
+use super::selection::Selection;
 use super::store::Store;
 use crate::xas::ChainParams;
 
 /// The parameter panel's request for the active spectrum (`p`: its
 /// parameters as edited).
-pub fn param_action(ws: &mut Store, log: &mut Log, action: ParamAction, p: ChainParams) {
-    let active = ws.active;
-    let Some((name, s)) = ws.active_spectrum_mut() else {
+pub fn param_action(
+    ws: &mut Store,
+    sel: &Selection,
+    log: &mut Log,
+    action: ParamAction,
+    p: ChainParams,
+) {
+    let active = sel.active;
+    let Some((name, s)) = ws.active_spectrum_mut(sel) else {
         return;
     };
     let (name, source_is_mu) = (name.to_string(), s.is_mu());
     match action {
         // Removing an edit is an undo step with a label: the app does it.
         ParamAction::None | ParamAction::RemoveEdit(_) => {}
-        ParamAction::Changed => edit_active(ws, log, p),
+        ParamAction::Changed => edit_active(ws, sel, log, p),
         ParamAction::ResetToDefaults => {
-            edit_active(ws, log, ChainParams::default());
+            edit_active(ws, sel, log, ChainParams::default());
             log.info(format!("{name}: parameters reset to defaults"));
         }
         ParamAction::ApplyToSelected => {
-            let ids: Vec<u64> = ws.selected.iter().copied().collect();
+            let ids: Vec<u64> = sel.selected.iter().copied().collect();
             let n = apply_params(ws, &p, &ids, !source_is_mu);
             log.info(format!(
                 "applied the parameters of {name} to {n} selected spectra"
@@ -48,13 +55,13 @@ pub fn param_action(ws: &mut Store, log: &mut Log, action: ParamAction, p: Chain
 
 /// The active spectrum's e0 marker was dragged to `e0_ev`: fix e0 there,
 /// as typing it in the parameter panel does, and recompute.
-pub fn drag_e0(ws: &mut Store, log: &mut Log, e0_ev: f64) {
-    let Some((_, s)) = ws.active_spectrum_mut() else {
+pub fn drag_e0(ws: &mut Store, sel: &Selection, log: &mut Log, e0_ev: f64) {
+    let Some((_, s)) = ws.active_spectrum_mut(sel) else {
         return;
     };
     let mut p = s.params.clone();
     p.pre_edge.e0 = Some(e0_ev);
-    edit_active(ws, log, p);
+    edit_active(ws, sel, log, p);
 }
 
 /// Build μ(E) of item `id` another way from its stored columns (the
@@ -83,8 +90,8 @@ pub fn set_mu_from(ws: &mut Store, log: &mut Log, id: u64, choice: MuChoice) {
 /// New parameters for the active spectrum: recompute it right away (it
 /// is the one being dragged). An error is logged when it appears, not on
 /// every frame of a drag; the panel shows the current one.
-pub fn edit_active(ws: &mut Store, log: &mut Log, p: ChainParams) {
-    let Some((name, s)) = ws.active_spectrum_mut() else {
+pub fn edit_active(ws: &mut Store, sel: &Selection, log: &mut Log, p: ChainParams) {
+    let Some((name, s)) = ws.active_spectrum_mut(sel) else {
         return;
     };
     let before = s.error.clone();

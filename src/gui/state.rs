@@ -12,6 +12,7 @@ use super::jobs::{EditJob, Job, LoadJob};
 use super::log::Log;
 use super::plots::PlotPanel;
 use super::recent::{RecentFiles, RecentKind};
+use super::selection::Selection;
 use super::session_files::SessionLoad;
 use super::store::Store;
 use super::tasks::Tasks;
@@ -20,6 +21,8 @@ use super::xrd::XrdPanel;
 
 pub struct AppState {
     pub store: Store,
+    /// The one selection (ids of any kind), beside the store.
+    pub selection: Selection,
     /// The Spectra view's plot tab and options (saved with the session).
     pub plots: PlotPanel,
     /// The Fit view (feffit models).
@@ -66,6 +69,7 @@ impl AppState {
         xrd.tasks = tasks.clone();
         AppState {
             store: Store::default(),
+            selection: Selection::default(),
             plots: PlotPanel::default(),
             fit,
             xrd,
@@ -88,13 +92,14 @@ impl AppState {
     /// Refresh the views' mirrors of the one selection (the XRD view's
     /// selected patterns) after it changed.
     pub fn mirror_selection(&mut self) {
-        let ws = &self.store;
-        self.xrd.mirror_selection(&ws.selected, ws.active);
+        let sel = &self.selection;
+        self.xrd.mirror_selection(&sel.selected, sel.active);
     }
 
     /// What is loaded now is where undo stops (start-up, a demo).
     pub fn reset_history(&mut self) {
-        self.history.reset(&self.store, &self.xrd, &self.fit);
+        self.history
+            .reset(&self.store, &self.selection, &self.xrd, &self.fit);
     }
 
     /// `path` was opened: it heads File ▸ Open recent.

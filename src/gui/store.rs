@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use egui::Color32;
 
+use super::selection::Selection;
 use super::workspace::{
     Input, Item, ItemData, Modality, Spectrum, dataset_entries, edited_input, fallback_recipe,
     mode_of, parse_bytes_with, read_file, with_recipe,
@@ -26,15 +27,6 @@ pub fn new_id() -> u64 {
 #[derive(Debug, Default)]
 pub struct Store {
     pub items: Vec<Item>,
-    /// The app's one selection: ids of any kind (spectra, χ(k), FEFF paths,
-    /// powder patterns — one id space, see [`new_id`]). Every view
-    /// shows the selected items of its kind.
-    pub selected: BTreeSet<u64>,
-    /// The last clicked item, of any kind (the parameter panel edits it
-    /// when it is a spectrum).
-    pub active: Option<u64>,
-    /// Where a shift-click range starts.
-    anchor: Option<u64>,
     /// χ(q) of the spectra, once per result and R window.
     pub chiq: super::derived::ChiQCache,
 }
@@ -145,69 +137,25 @@ impl Store {
         v.into_iter().map(|(_, _, id)| id).collect()
     }
 
-    /// A click on an item: plain replaces the selection, ctrl toggles,
-    /// shift selects the range from the last plain/ctrl click.
-    pub fn click(&mut self, id: u64, ctrl: bool, shift: bool) {
-        if shift && let Some(anchor) = self.anchor {
-            let order = self.display_order();
-            let a = order.iter().position(|&x| x == anchor);
-            let b = order.iter().position(|&x| x == id);
-            if let (Some(a), Some(b)) = (a, b) {
-                if !ctrl {
-                    self.selected.clear();
-                }
-                self.selected
-                    .extend(order[a.min(b)..=a.max(b)].iter().copied());
-                self.active = Some(id);
-                return;
-            }
-        }
-        if ctrl {
-            if !self.selected.remove(&id) {
-                self.selected.insert(id);
-            }
-        } else {
-            self.selected.clear();
-            self.selected.insert(id);
-        }
-        self.anchor = Some(id);
-        self.active = Some(id);
-    }
-
-    /// Select exactly `ids` (of any kind).
-    pub fn select_only(&mut self, ids: &[u64]) {
-        self.selected = ids.iter().copied().collect();
-        self.active = ids.last().copied();
-        self.anchor = self.active;
-    }
-
-    /// Select exactly `ids` among this workspace's items, leaving the
+    /// Select exactly `ids` among this store's items, leaving the
     /// selection of other kinds (powder patterns) as it is: what opening
     /// files or undoing does.
-    pub fn select_items_only(&mut self, ids: &[u64]) {
-        let others: Vec<u64> = (self.selected.iter().copied())
-            .filter(|&id| self.item(id).is_none())
-            .collect();
-        self.select_only(ids);
-        self.selected.extend(others);
+    pub fn select_items_only(&self, sel: &mut Selection, ids: &[u64]) {
+        sel.select_only_of(ids, |id| self.item(id).is_some());
     }
 
     pub fn remove(&mut self, ids: &BTreeSet<u64>) -> usize {
         let before = self.items.len();
         self.items.retain(|i| !ids.contains(&i.id));
         self.chiq.retain(|id| !ids.contains(&id));
-        self.selected.retain(|id| !ids.contains(id));
-        if self.active.is_some_and(|a| ids.contains(&a)) {
-            self.active = self.selected.iter().next_back().copied();
-        }
         before - self.items.len()
     }
 
     /// Selected spectra in tree order.
-    pub fn selected_spectra(&self) -> Vec<&Item> {
+    pub fn selected_spectra(&self, sel: &Selection) -> Vec<&Item> {
         self.display_order()
             .into_iter()
-            .filter(|id| self.selected.contains(id))
+            .filter(|id| sel.selected.contains(id))
             .filter_map(|id| self.item(id))
             .filter(|i| i.spectrum().is_some())
             .collect()
@@ -286,8 +234,8 @@ impl Store {
     }
 
     /// The spectrum the parameter panel edits.
-    pub fn active_spectrum_mut(&mut self) -> Option<(&str, &mut Spectrum)> {
-        let id = self.active?;
+    pub fn active_spectrum_mut(&mut self, sel: &Selection) -> Option<(&str, &mut Spectrum)> {
+        let id = sel.active?;
         let item = self.items.iter_mut().find(|i| i.id == id)?;
         let name = item.name.as_str();
         match &mut item.data {

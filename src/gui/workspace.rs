@@ -356,6 +356,7 @@ fn spectrum(input: Input) -> ItemData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gui::selection::Selection;
     use crate::gui::store::Store;
     use std::collections::BTreeSet;
 
@@ -376,22 +377,25 @@ mod tests {
     fn click_ctrl_and_shift_select_like_a_file_manager() {
         let (mut w, ids) = ws(5);
         assert_eq!(ids.len(), 5);
-        w.click(ids[1], false, false);
-        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), [ids[1]]);
-        w.click(ids[3], true, false);
-        assert_eq!(w.selected.len(), 2);
-        assert_eq!(w.active, Some(ids[3]));
-        w.click(ids[1], true, false);
-        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), [ids[3]]);
+        let mut sel = Selection::default();
+        let order = w.display_order();
+        sel.click(&order, ids[1], false, false);
+        assert_eq!(sel.selected.iter().copied().collect::<Vec<_>>(), [ids[1]]);
+        sel.click(&order, ids[3], true, false);
+        assert_eq!(sel.selected.len(), 2);
+        assert_eq!(sel.active, Some(ids[3]));
+        sel.click(&order, ids[1], true, false);
+        assert_eq!(sel.selected.iter().copied().collect::<Vec<_>>(), [ids[3]]);
         // Shift: the range from the last plain/ctrl click.
-        w.click(ids[0], false, false);
-        w.click(ids[2], false, true);
-        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), ids[0..=2]);
-        assert_eq!(w.active, Some(ids[2]));
+        sel.click(&order, ids[0], false, false);
+        sel.click(&order, ids[2], false, true);
+        assert_eq!(sel.selected.iter().copied().collect::<Vec<_>>(), ids[0..=2]);
+        assert_eq!(sel.active, Some(ids[2]));
         // Removing the active item hands the panel to another selected one.
         let gone: BTreeSet<u64> = [ids[2]].into();
         assert_eq!(w.remove(&gone), 1);
-        assert_eq!(w.active, Some(ids[1]));
+        sel.forget(&gone);
+        assert_eq!(sel.active, Some(ids[1]));
         assert_eq!(w.items.len(), 4);
     }
 

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use egui::Color32;
 
 use super::fit::FitPanel;
+use super::selection::Selection;
 use super::store::Store;
 use super::workspace::{Input, Item, ItemData, Spectrum};
 use super::xrd::XrdPanel;
@@ -108,6 +109,7 @@ impl ResultState {
 
 /// The parts of the document outside the workspace that undo covers.
 pub struct Others<'a> {
+    pub selection: &'a mut Selection,
     pub xrd: &'a mut XrdPanel,
     pub fit: &'a mut FitPanel,
 }
@@ -262,15 +264,15 @@ impl ItemState {
 }
 
 impl DocState {
-    pub fn capture(ws: &Store, xrd: &XrdPanel, fit: &FitPanel) -> Self {
+    pub fn capture(ws: &Store, sel: &Selection, xrd: &XrdPanel, fit: &FitPanel) -> Self {
         DocState {
             items: ws
                 .items
                 .iter()
                 .map(|i| Arc::new(ItemState::capture(i)))
                 .collect(),
-            selected: ws.selected.iter().copied().collect(),
-            active: ws.active,
+            selected: sel.selected.iter().copied().collect(),
+            active: sel.active,
             phases: Some(capture_phases(&xrd.phases, None)),
             fit: Some(capture_fit(fit, None)),
         }
@@ -278,7 +280,13 @@ impl DocState {
 
     /// [`Self::capture`], reusing `prev`'s state of every item that did
     /// not change.
-    pub fn capture_sharing(ws: &Store, xrd: &XrdPanel, fit: &FitPanel, prev: &DocState) -> Self {
+    pub fn capture_sharing(
+        ws: &Store,
+        sel: &Selection,
+        xrd: &XrdPanel,
+        fit: &FitPanel,
+        prev: &DocState,
+    ) -> Self {
         let by_id: std::collections::HashMap<u64, &Arc<ItemState>> =
             prev.items.iter().map(|s| (s.id, s)).collect();
         DocState {
@@ -290,8 +298,8 @@ impl DocState {
                     _ => Arc::new(ItemState::capture(i)),
                 })
                 .collect(),
-            selected: ws.selected.iter().copied().collect(),
-            active: ws.active,
+            selected: sel.selected.iter().copied().collect(),
+            active: sel.active,
             phases: Some(capture_phases(&xrd.phases, prev.phases.as_ref())),
             fit: Some(capture_fit(fit, prev.fit.as_ref())),
         }
@@ -358,10 +366,10 @@ impl DocState {
             }));
         }
         self.complete(o.xrd, o.fit);
-        self.restore_items(ws);
+        self.restore_items(ws, o.selection);
     }
 
-    fn restore_items(&self, ws: &mut Store) {
+    fn restore_items(&self, ws: &mut Store, sel: &mut Selection) {
         let mut old: BTreeMap<u64, Item> = ws.items.drain(..).map(|i| (i.id, i)).collect();
         for st in &self.items {
             let item = match old.remove(&st.id) {
@@ -380,8 +388,8 @@ impl DocState {
             .copied()
             .filter(|id| ids.contains(id))
             .collect();
-        ws.select_items_only(&selected);
-        ws.active = self.active.filter(|id| ids.contains(id)).or(ws.active);
+        ws.select_items_only(sel, &selected);
+        sel.active = self.active.filter(|id| ids.contains(id)).or(sel.active);
     }
 }
 
@@ -408,9 +416,9 @@ pub struct History {
 
 impl History {
     /// Start over from the document as it is (no steps).
-    pub fn reset(&mut self, ws: &Store, xrd: &XrdPanel, fit: &FitPanel) {
+    pub fn reset(&mut self, ws: &Store, sel: &Selection, xrd: &XrdPanel, fit: &FitPanel) {
         *self = History {
-            current: DocState::capture(ws, xrd, fit),
+            current: DocState::capture(ws, sel, xrd, fit),
             ..History::default()
         };
     }
@@ -434,6 +442,7 @@ impl History {
     pub fn observe(
         &mut self,
         ws: &Store,
+        sel: &Selection,
         xrd: &XrdPanel,
         fit: &FitPanel,
         settled: bool,
@@ -455,15 +464,15 @@ impl History {
             // Selection changes are not steps, but the next undo should
             // come back to the current selection.
             if settled {
-                self.current.selected = ws.selected.iter().copied().collect();
-                self.current.active = ws.active;
+                self.current.selected = sel.selected.iter().copied().collect();
+                self.current.active = sel.active;
             }
             return None;
         }
         if !settled {
             return None;
         }
-        let now = DocState::capture_sharing(ws, xrd, fit, &self.current);
+        let now = DocState::capture_sharing(ws, sel, xrd, fit, &self.current);
         let label = self
             .pending_label
             .take()
@@ -501,7 +510,7 @@ impl History {
     /// Move one step back (undo) or forward (redo): the step's state
     /// becomes the present, the present goes on the other stack.
     fn travel(&mut self, ws: &mut Store, mut o: Others<'_>, back: bool) -> Option<String> {
-        self.observe(ws, o.xrd, o.fit, true);
+        self.observe(ws, o.selection, o.xrd, o.fit, true);
         let (from, to) = if back {
             (&mut self.undo, &mut self.redo)
         } else {
@@ -522,8 +531,16 @@ impl History {
 mod tests {
     use super::*;
 
-    fn others<'a>(xrd: &'a mut XrdPanel, fit: &'a mut FitPanel) -> Others<'a> {
-        Others { xrd, fit }
+    fn others<'a>(
+        selection: &'a mut Selection,
+        xrd: &'a mut XrdPanel,
+        fit: &'a mut FitPanel,
+    ) -> Others<'a> {
+        Others {
+            selection,
+            xrd,
+            fit,
+        }
     }
 
     fn ws_with(n: usize) -> Store {
@@ -548,39 +565,40 @@ mod tests {
         let mut ws = ws_with(2);
         let mut h = History::default();
         let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
-        h.reset(&ws, &x, &f);
+        let mut sel = Selection::default();
+        h.reset(&ws, &sel, &x, &f);
         let id = ws.items[0].id;
         let s = ws.item_mut(id).unwrap().spectrum_mut().unwrap();
         let mut p = s.params.clone();
         p.autobk.rbkg = 1.2;
         s.set_params(p.clone());
         // Mid-drag: nothing is committed.
-        assert_eq!(h.observe(&ws, &x, &f, false), None);
+        assert_eq!(h.observe(&ws, &sel, &x, &f, false), None);
         p.autobk.rbkg = 1.4;
         ws.item_mut(id)
             .unwrap()
             .spectrum_mut()
             .unwrap()
             .set_params(p);
-        let label = h.observe(&ws, &x, &f, true).unwrap();
+        let label = h.observe(&ws, &sel, &x, &f, true).unwrap();
         assert_eq!(label, "rbkg 1 → 1.4 (s0.xmu)");
         assert_eq!(h.undo.len(), 1);
         // The unchanged item's state is shared by the step and the present.
         assert!(Arc::ptr_eq(&h.undo[0].state.items[1], &h.current.items[1]));
         assert!(!Arc::ptr_eq(&h.undo[0].state.items[0], &h.current.items[0]));
         assert_eq!(
-            h.undo(&mut ws, others(&mut x, &mut f)).as_deref(),
+            h.undo(&mut ws, others(&mut sel, &mut x, &mut f)).as_deref(),
             Some(label.as_str())
         );
         let rbkg = |ws: &Store| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
         assert_eq!(rbkg(&ws), 1.0);
         assert_eq!(
-            h.redo(&mut ws, others(&mut x, &mut f)).as_deref(),
+            h.redo(&mut ws, others(&mut sel, &mut x, &mut f)).as_deref(),
             Some(label.as_str())
         );
         assert_eq!(rbkg(&ws), 1.4);
         assert_eq!(
-            h.observe(&ws, &x, &f, true),
+            h.observe(&ws, &sel, &x, &f, true),
             None,
             "undo/redo are not new steps"
         );
@@ -591,22 +609,23 @@ mod tests {
         let mut ws = ws_with(3);
         let mut h = History::default();
         let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
-        h.reset(&ws, &x, &f);
+        let mut sel = Selection::default();
+        h.reset(&ws, &sel, &x, &f);
         let id = ws.items[1].id;
         let input = ws.items[1].spectrum().unwrap().input.clone();
         ws.remove(&[id].into());
         assert_eq!(
-            h.observe(&ws, &x, &f, true).as_deref(),
+            h.observe(&ws, &sel, &x, &f, true).as_deref(),
             Some("remove s1.xmu")
         );
-        h.undo(&mut ws, others(&mut x, &mut f));
+        h.undo(&mut ws, others(&mut sel, &mut x, &mut f));
         assert_eq!(ws.items.len(), 3);
         assert_eq!(ws.items[1].id, id, "same place, same id");
         assert!(Arc::ptr_eq(&ws.items[1].spectrum().unwrap().input, &input));
         // A new edit after an undo drops the redo branch.
         ws.items[0].name = "renamed".into();
         assert_eq!(
-            h.observe(&ws, &x, &f, true).as_deref(),
+            h.observe(&ws, &sel, &x, &f, true).as_deref(),
             Some("rename s0.xmu → renamed (renamed)")
         );
         assert!(h.redo.is_empty());
@@ -618,7 +637,8 @@ mod tests {
         let mut ws = ws_with(1);
         let mut h = History::default();
         let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
-        h.reset(&ws, &x, &f);
+        let mut sel = Selection::default();
+        h.reset(&ws, &sel, &x, &f);
         let s = ws.items[0].spectrum_mut().unwrap();
         let n0 = match s.input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
@@ -630,10 +650,10 @@ mod tests {
         })])
         .unwrap();
         assert_eq!(
-            h.observe(&ws, &x, &f, true).as_deref(),
+            h.observe(&ws, &sel, &x, &f, true).as_deref(),
             Some("deglitch 1 point selection (s0.xmu)")
         );
-        h.undo(&mut ws, others(&mut x, &mut f));
+        h.undo(&mut ws, others(&mut sel, &mut x, &mut f));
         let n = match ws.items[0].spectrum().unwrap().input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
             Input::Chi(_) => 0,
@@ -642,8 +662,8 @@ mod tests {
         let before: Vec<u64> = ws.items.iter().map(|i| i.id).collect();
         let all = before.iter().copied().collect();
         ws.remove(&all);
-        h.observe(&ws, &x, &f, true);
-        h.undo(&mut ws, others(&mut x, &mut f));
+        h.observe(&ws, &sel, &x, &f, true);
+        h.undo(&mut ws, others(&mut sel, &mut x, &mut f));
         assert!(ws.fresh_id() > *before.iter().max().unwrap());
     }
 }
