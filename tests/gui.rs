@@ -1211,8 +1211,8 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
     );
 }
 
-#[test]
-fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
+/// Quartz in the XRD view with the AMCSD candidate library read.
+fn quartz_with_the_amcsd_library() -> Harness<'static, CartoApp> {
     let mut h = quartz_in_xrd_view();
     let tasks = h.state().tasks.clone();
     h.state_mut()
@@ -1220,6 +1220,12 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
         .library
         .load(common::data("cif/amcsd"), &tasks, None);
     step_until(&mut h, "reading the library", |a| !a.xrd.busy());
+    h
+}
+
+#[test]
+fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
+    let mut h = quartz_with_the_amcsd_library();
     assert_eq!(h.state().xrd.library.candidates.len(), 35);
     // The CIF is 2.8 % compressed: allow the lattice to scale by 3 %.
     set_number(&mut h, "max scale", 0.03);
@@ -1263,8 +1269,9 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
     assert_eq!(h2.state().to_session(), saved);
 }
 
-#[test]
-fn xrd_quantification_with_an_internal_standard() {
+/// Mix2 in the XRD view, quantified through the dialog against the
+/// RockJock library with 20 % corundum as the internal standard.
+fn quantified_mix2() -> Harness<'static, CartoApp> {
     let mut app = CartoApp::new();
     app.open_paths(&[common::data("xrd/rockjock/mixtures/Mix2.xy")]);
     assert_eq!(app.view, carto::gui::views::XRD, "{:?}", app.log.lines);
@@ -1281,6 +1288,13 @@ fn xrd_quantification_with_an_internal_standard() {
     h.get_by_label("Run quantification").click();
     h.step();
     step_until(&mut h, "the quantification", |a| !a.xrd.busy());
+    h
+}
+
+#[test]
+fn xrd_quantification_with_an_internal_standard() {
+    let h = quantified_mix2();
+    let lib = common::data("xrd/rockjock/library");
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     let rows = app.xrd.quant.rows();
@@ -1958,6 +1972,36 @@ fn a_fit_result_is_undone_and_redone() {
     assert_eq!(back.stats.chi_square, res.stats.chi_square);
     assert!(!h.state().fit.stale);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Undo covers the candidate library and the quantification: reading a
+/// library and quantifying are labelled steps of the one history, undone
+/// and redone.
+#[test]
+fn undo_covers_the_candidate_library_and_the_quantification() {
+    let mut h = quartz_with_the_amcsd_library();
+    h.step();
+    assert_eq!(h.state().history.undo_label(), Some("candidate library"));
+    h.state_mut().undo();
+    h.step();
+    assert!(h.state().xrd.library.candidates.is_empty());
+    assert_eq!(h.state().history.redo_label(), Some("candidate library"));
+    h.state_mut().redo();
+    h.step();
+    assert_eq!(h.state().xrd.library.candidates.len(), 35);
+
+    let mut h = quantified_mix2();
+    h.step();
+    h.step();
+    let rows = h.state().xrd.quant.rows();
+    assert!(!rows.is_empty(), "{:?}", h.state().log.lines);
+    assert_eq!(h.state().history.undo_label(), Some("quantification"));
+    h.state_mut().undo();
+    h.step();
+    assert!(h.state().xrd.quant.result.is_none());
+    h.state_mut().redo();
+    h.step();
+    assert_eq!(h.state().xrd.quant.rows(), rows);
 }
 
 /// One selection for every kind: a spectrum and a powder pattern selected

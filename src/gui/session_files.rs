@@ -229,6 +229,8 @@ impl<'a> Loader<'a> {
             active: active.and_then(|i| ids.get(i).copied()),
             phases: None,
             fit: None,
+            library: None,
+            quant: None,
         }
     }
 

@@ -1,6 +1,7 @@
-//! Undo and redo for every view: the workspace (spectra, χ(k), FEFF
-//! paths), the XRD view's phases (add, remove, lattice, shift, intensity
-//! handles) and the fit model. The app never records edits
+//! Undo and redo for every view: the store (spectra, χ(k), FEFF paths),
+//! the XRD view's phases (add, remove, lattice, shift, intensity
+//! handles), candidate library, ranking and quantification, and the fit
+//! model. The app never records edits
 //! one by one: once per frame [`History::observe`] compares the workspace
 //! with the last committed state and, when it differs and no drag or text
 //! entry is under way, commits it as one step whose label says what
@@ -24,7 +25,7 @@ use super::selection::Selection;
 use super::store::Store;
 use super::workspace::{Input, Item, ItemData, Spectrum};
 use super::xrd::XrdPanel;
-use super::xrd::{CifPhase, PhaseState};
+use super::xrd::{CifPhase, Library, LibraryState, PhaseState, Quant, QuantState};
 use crate::exafs::feffit::{FitModel, FitResult};
 use crate::io::MuMode;
 use crate::io::feff::FeffPath;
@@ -75,6 +76,11 @@ pub struct DocState {
     pub phases: Option<Vec<Arc<PhaseState>>>,
     /// The fit model (None: not recorded, as for `phases`).
     pub fit: Option<Arc<FitState>>,
+    /// The XRD view's candidate library and ranking (None: not recorded;
+    /// sessions keep no library steps).
+    pub library: Option<Arc<LibraryState>>,
+    /// The XRD view's quantification result (None: not recorded).
+    pub quant: Option<Arc<QuantState>>,
 }
 
 /// The fit model as it was, with the Fit view's revision it had, and the
@@ -147,6 +153,20 @@ fn capture_fit(fit: &FitPanel, prev: Option<&Arc<FitState>>) -> Arc<FitState> {
                 _ => ResultState::capture(fit),
             }),
         }),
+    }
+}
+
+fn capture_library(lib: &Library, prev: Option<&Arc<LibraryState>>) -> Arc<LibraryState> {
+    match prev {
+        Some(s) if s.rev == lib.rev => Arc::clone(s),
+        _ => Arc::new(lib.undo_state()),
+    }
+}
+
+fn capture_quant(q: &Quant, prev: Option<&Arc<QuantState>>) -> Arc<QuantState> {
+    match prev {
+        Some(s) if s.rev == q.rev => Arc::clone(s),
+        _ => Arc::new(q.undo_state()),
     }
 }
 
@@ -275,6 +295,8 @@ impl DocState {
             active: sel.active,
             phases: Some(capture_phases(&xrd.phases, None)),
             fit: Some(capture_fit(fit, None)),
+            library: Some(capture_library(&xrd.library, None)),
+            quant: Some(capture_quant(&xrd.quant, None)),
         }
     }
 
@@ -302,6 +324,8 @@ impl DocState {
             active: sel.active,
             phases: Some(capture_phases(&xrd.phases, prev.phases.as_ref())),
             fit: Some(capture_fit(fit, prev.fit.as_ref())),
+            library: Some(capture_library(&xrd.library, prev.library.as_ref())),
+            quant: Some(capture_quant(&xrd.quant, prev.quant.as_ref())),
         }
     }
 
@@ -319,10 +343,18 @@ impl DocState {
                 .as_ref()
                 .is_none_or(|p| phases_match(&xrd.phases, p))
             && self.fit.as_ref().is_none_or(|f| fit_matches(f, fit))
+            && (self.library.as_ref()).is_none_or(|l| l.rev == xrd.library.rev)
+            && (self.quant.as_ref()).is_none_or(|q| q.rev == xrd.quant.rev)
     }
 
     /// Fill the parts this state did not record from the document as it is.
     fn complete(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
+        if self.library.is_none() {
+            self.library = Some(capture_library(&xrd.library, None));
+        }
+        if self.quant.is_none() {
+            self.quant = Some(capture_quant(&xrd.quant, None));
+        }
         if self.phases.is_none() {
             self.phases = Some(capture_phases(&xrd.phases, None));
         }
@@ -363,6 +395,24 @@ impl DocState {
                     rev: o.fit.result_rev(),
                     ..r.clone()
                 }),
+            }));
+        }
+        if let Some(l) = &self.library
+            && l.rev != o.xrd.library.rev
+        {
+            let rev = o.xrd.library.restore(l);
+            self.library = Some(Arc::new(LibraryState {
+                rev,
+                ..LibraryState::clone(l)
+            }));
+        }
+        if let Some(q) = &self.quant
+            && q.rev != o.xrd.quant.rev
+        {
+            let rev = o.xrd.quant.restore(q);
+            self.quant = Some(Arc::new(QuantState {
+                rev,
+                ..QuantState::clone(q)
             }));
         }
         self.complete(o.xrd, o.fit);
@@ -428,6 +478,8 @@ impl History {
     pub fn adopt_others(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
         self.current.phases = None;
         self.current.fit = None;
+        self.current.library = None;
+        self.current.quant = None;
         self.current.complete(xrd, fit);
     }
 
@@ -459,6 +511,18 @@ impl History {
         {
             // A model (re)opened is where its undo starts, not a step.
             self.current.fit = Some(capture_fit(fit, None));
+        }
+        // A session's library and quantification coming back in the
+        // background are the present, not steps.
+        if xrd.library.quiet_rev == xrd.library.rev
+            && (self.current.library.as_ref()).is_some_and(|l| l.rev != xrd.library.rev)
+        {
+            self.current.library = Some(capture_library(&xrd.library, None));
+        }
+        if xrd.quant.quiet_rev == xrd.quant.rev
+            && (self.current.quant.as_ref()).is_some_and(|q| q.rev != xrd.quant.rev)
+        {
+            self.current.quant = Some(capture_quant(&xrd.quant, None));
         }
         if self.current.matches(ws, xrd, fit) {
             // Selection changes are not steps, but the next undo should
