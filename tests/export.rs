@@ -135,7 +135,7 @@ fn app_export_writes_each_selected_spectrum_exactly() {
         common::data("xas/xdi/cu_metal_rt.xdi"),
         common::data("xas/xdi/feo_rt1.xdi"),
     ]);
-    for item in &mut app.workspace.items {
+    for item in &mut app.store.items {
         if let Some(s) = item.spectrum_mut() {
             s.recompute();
         }
@@ -146,9 +146,9 @@ fn app_export_writes_each_selected_spectrum_exactly() {
         ("cu_metal_rt.xdi", "run_cu_metal_rt.xdi"),
         ("feo_rt1.xdi", "run_feo_rt1.xdi"),
     ] {
-        let id = app.workspace.find(name).expect("item");
+        let id = app.store.find(name).expect("item");
         let r = app
-            .workspace
+            .store
             .item(id)
             .and_then(|i| i.spectrum())
             .and_then(|s| s.result.as_ref())
@@ -181,7 +181,7 @@ fn app_wide_export_puts_spectra_side_by_side() {
         common::data("xas/xdi/cu_metal_rt.xdi"),
         common::data("xas/columns/cu_rt01.xmu"),
     ]);
-    for item in &mut app.workspace.items {
+    for item in &mut app.store.items {
         if let Some(s) = item.spectrum_mut() {
             s.recompute();
         }
@@ -189,8 +189,8 @@ fn app_wide_export_puts_spectra_side_by_side() {
     let files = app.export_wide_csv(&dir.join("both.csv"));
     assert_eq!(files.len(), 3, "{:?}", app.log.lines);
     let result = |name: &str| {
-        let id = app.workspace.find(name).expect("item");
-        app.workspace
+        let id = app.store.find(name).expect("item");
+        app.store
             .item(id)
             .and_then(|i| i.spectrum())
             .and_then(|s| s.result.clone())

@@ -52,9 +52,9 @@ fn settle(h: &mut Harness<'_, CartoApp>) {
 }
 
 fn chi_of(app: &CartoApp, name: &str) -> Vec<f64> {
-    let id = app.workspace.find(name).expect("item by name");
+    let id = app.store.find(name).expect("item by name");
     let s = app
-        .workspace
+        .store
         .item(id)
         .and_then(|i| i.spectrum())
         .expect("a spectrum");
@@ -75,8 +75,8 @@ fn open_file_and_drag_rbkg_changes_chi() {
     let before = chi_of(h.state(), "cu_metal_rt.xdi");
     let rbkg_before = {
         let app = h.state();
-        let id = app.workspace.active.expect("opened file is active");
-        app.workspace
+        let id = app.selection.active.expect("opened file is active");
+        app.store
             .item(id)
             .and_then(|i| i.spectrum())
             .expect("spectrum")
@@ -92,9 +92,9 @@ fn open_file_and_drag_rbkg_changes_chi() {
     h.step();
 
     let app = h.state();
-    let id = app.workspace.active.expect("active");
+    let id = app.selection.active.expect("active");
     let s = app
-        .workspace
+        .store
         .item(id)
         .and_then(|i| i.spectrum())
         .expect("spectrum");
@@ -140,7 +140,7 @@ fn two_selected_spectra_are_both_plotted() {
     h.step();
 
     let app = h.state();
-    assert_eq!(app.workspace.selected.len(), 2);
+    assert_eq!(app.selection.selected.len(), 2);
     for tab in PlotTab::ALL {
         let names: Vec<String> = app
             .plot_series(tab)
@@ -161,7 +161,7 @@ fn two_selected_spectra_are_both_plotted() {
     h.step();
     tree_entry(&h, "cu_metal_rt.xdi").click_modifiers(egui::Modifiers::SHIFT);
     h.step();
-    assert_eq!(h.state().workspace.selected.len(), 3);
+    assert_eq!(h.state().selection.selected.len(), 3);
 }
 
 #[test]
@@ -174,13 +174,13 @@ fn apply_to_all_copies_parameters_and_reprocesses() {
     ]);
     let mut h = harness(app);
     settle(&mut h);
-    let n_spectra = h.state().workspace.items.len();
+    let n_spectra = h.state().store.items.len();
     assert!(n_spectra >= 3, "Athena groups are separate spectra");
     let before = chi_of(h.state(), "fe2o3_rt1.xmu");
 
     // Edit the first spectrum, then apply to all from the panel.
-    let first = h.state().workspace.find("feo_rt1.xdi").expect("feo");
-    h.state_mut().workspace.select_only(&[first]);
+    let first = h.state().store.find("feo_rt1.xdi").expect("feo");
+    h.state_mut().selection.select_only(&[first]);
     h.step();
     h.get_by_label("rbkg").set_value_accesskit(1.3);
     h.step();
@@ -190,7 +190,7 @@ fn apply_to_all_copies_parameters_and_reprocesses() {
     settle(&mut h);
 
     let app = h.state();
-    for item in &app.workspace.items {
+    for item in &app.store.items {
         let s = item.spectrum().expect("spectrum");
         assert_eq!(s.params.autobk.rbkg, 1.3, "{}", item.name);
         assert_eq!(s.params.ft.kweight, 3.0, "{}", item.name);
@@ -208,7 +208,7 @@ fn apply_to_all_copies_parameters_and_reprocesses() {
     h.step();
     let app = h.state();
     let s = app
-        .workspace
+        .store
         .item(first)
         .and_then(|i| i.spectrum())
         .expect("spectrum");
@@ -237,7 +237,7 @@ fn bad_file_is_an_error_in_the_log_not_a_panic() {
     assert!(errors[0].contains("garbage.dat"), "{}", errors[0]);
     assert!(errors[1].contains("does-not-exist.xdi"), "{}", errors[1]);
     // The good file still loaded and plots.
-    assert_eq!(app.workspace.items.len(), 1);
+    assert_eq!(app.store.items.len(), 1);
     assert_eq!(n_plotted(app, PlotTab::ChiR), 1);
 }
 
@@ -252,9 +252,9 @@ fn impossible_parameters_show_an_error_and_keep_running() {
     h.step();
     h.step();
     let app = h.state();
-    let id = app.workspace.active.expect("active");
+    let id = app.selection.active.expect("active");
     let s = app
-        .workspace
+        .store
         .item(id)
         .and_then(|i| i.spectrum())
         .expect("spectrum");
@@ -270,7 +270,7 @@ fn demo_session_loads_from_sample_data() {
     let mut h = harness(CartoApp::demo());
     settle(&mut h);
     let app = h.state();
-    assert_eq!(app.workspace.items.len(), 3);
+    assert_eq!(app.store.items.len(), 3);
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     assert_eq!(
         app.plot_series(PlotTab::Mu)
@@ -333,7 +333,7 @@ fn cancel_stops_a_background_job() {
     // Nothing is left marked for processing (no restart loop), and the log
     // says what happened.
     assert!(
-        app.workspace
+        app.store
             .items
             .iter()
             .filter_map(|i| i.spectrum())
@@ -347,7 +347,7 @@ fn cancel_stops_a_background_job() {
     );
 
     // Opening in the background can be cancelled too; what was read stays.
-    let before = app.workspace.items.len();
+    let before = app.store.items.len();
     app.open_in_background(files.clone(), &ctx);
     app.loads[0].cancel();
     let start = Instant::now();
@@ -356,7 +356,7 @@ fn cancel_stops_a_background_job() {
         assert!(start.elapsed() < Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(2));
     }
-    assert!(app.workspace.items.len() <= before + files.len());
+    assert!(app.store.items.len() <= before + files.len());
     // The only error allowed is the XANES-only scan that cannot be Fourier
     // transformed (whether it was processed before the cancel is a race).
     assert!(
@@ -391,20 +391,14 @@ fn dropped_folder_and_files_open_and_remove_works() {
     settle(&mut h);
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-    let count = |m| {
-        app.workspace
-            .items
-            .iter()
-            .filter(|i| i.modality() == m)
-            .count()
-    };
+    let count = |m| app.store.items.iter().filter(|i| i.modality() == m).count();
     use carto::gui::workspace::Modality;
     assert!(count(Modality::Feff) >= 13, "FEFF paths listed");
     assert_eq!(count(Modality::Chi), 1);
     assert!(count(Modality::Xas) >= 1, "Athena groups");
     // The project's groups sit under one header in the tree.
     let n_groups = app
-        .workspace
+        .store
         .items
         .iter()
         .filter(|i| i.group.is_some() && i.file.ends_with("Fe.prj"))
@@ -412,21 +406,21 @@ fn dropped_folder_and_files_open_and_remove_works() {
     assert!(n_groups >= 1);
     h.get_by_label(&format!("Fe.prj ({n_groups} groups)"));
     // The χ(k) file is plotted in k and R, not in E.
-    let chi = app.workspace.find("cu.chi").expect("cu.chi");
-    h.state_mut().workspace.select_only(&[chi]);
+    let chi = app.store.find("cu.chi").expect("cu.chi");
+    h.state_mut().selection.select_only(&[chi]);
     h.step();
     assert_eq!(n_plotted(h.state(), PlotTab::ChiR), 1);
     assert!(h.state().plot_series(PlotTab::Mu).is_empty());
 
     // Remove the selection with the button.
-    let before = h.state().workspace.items.len();
+    let before = h.state().store.items.len();
     h.get_by_label("Remove").click();
     h.step();
     h.step();
     let app = h.state();
-    assert_eq!(app.workspace.items.len(), before - 1);
-    assert!(app.workspace.find("cu.chi").is_none());
-    assert!(app.workspace.selected.is_empty());
+    assert_eq!(app.store.items.len(), before - 1);
+    assert!(app.store.find("cu.chi").is_none());
+    assert!(app.selection.selected.is_empty());
     // The drop was one undo step however many frames its files took, the
     // removal another; undo brings cu.chi back.
     let labels: Vec<&str> = app.history.undo.iter().map(|s| s.label.as_str()).collect();
@@ -434,7 +428,7 @@ fn dropped_folder_and_files_open_and_remove_works() {
     assert_eq!(labels[1], "remove cu.chi");
     h.state_mut().undo();
     h.step();
-    assert!(h.state().workspace.find("cu.chi").is_some());
+    assert!(h.state().store.find("cu.chi").is_some());
 }
 
 /// Frame time while dragging rbkg with 50 spectra selected (issue 4 asks
@@ -450,11 +444,11 @@ fn frame_time_dragging_rbkg_with_50_selected() {
         .chain(common::data_files("xas/series"))
         .collect();
     let mut app = CartoApp::new();
-    while app.workspace.items.len() < 50 {
+    while app.store.items.len() < 50 {
         app.open_paths(&files);
     }
-    let ids: Vec<u64> = app.workspace.items.iter().take(50).map(|i| i.id).collect();
-    app.workspace.select_only(&ids);
+    let ids: Vec<u64> = app.store.items.iter().take(50).map(|i| i.id).collect();
+    app.selection.select_only(&ids);
     let mut h = harness(app);
     settle(&mut h);
     for tab in [PlotTab::Mu, PlotTab::ChiK, PlotTab::ChiQ] {
@@ -484,15 +478,15 @@ fn apply_from_a_chi_file_copies_only_the_ft_parameters() {
         common::data("xas/xdi/cu_metal_rt.xdi"),
         common::data("xas/chi/cu.chi"),
     ]);
-    let mu = app.workspace.find("cu_metal_rt.xdi").expect("mu");
-    let chi = app.workspace.find("cu.chi").expect("chi");
+    let mu = app.store.find("cu_metal_rt.xdi").expect("mu");
+    let chi = app.store.find("cu.chi").expect("chi");
     let mut h = harness(app);
     settle(&mut h);
-    h.state_mut().workspace.select_only(&[mu]);
+    h.state_mut().selection.select_only(&[mu]);
     h.step();
     h.get_by_label("rbkg").set_value_accesskit(1.3);
     h.step();
-    h.state_mut().workspace.select_only(&[chi]);
+    h.state_mut().selection.select_only(&[chi]);
     h.step();
     // A χ(k) file has only the Fourier transform's parameters.
     assert!(h.query_by_label("rbkg").is_none());
@@ -502,7 +496,7 @@ fn apply_from_a_chi_file_copies_only_the_ft_parameters() {
     settle(&mut h);
     let app = h.state();
     let p = &app
-        .workspace
+        .store
         .item(mu)
         .and_then(|i| i.spectrum())
         .expect("mu")
@@ -620,7 +614,7 @@ fn fit_model_opens_fits_and_plots() {
     // background.
     app.open_paths(std::slice::from_ref(&model));
     assert_eq!(app.view, carto::gui::views::FIT);
-    assert!(app.workspace.items.is_empty(), "a model is not a spectrum");
+    assert!(app.store.items.is_empty(), "a model is not a spectrum");
     let mut h = harness(app);
     step_until(&mut h, "opening the model", |a| !a.fit.busy());
     {
@@ -716,7 +710,7 @@ fn dropped_fit_model_opens_in_the_fit_view_and_a_bad_one_is_logged() {
     h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(good.clone()))];
     step_until(&mut h, "opening the model", |a| !a.fit.busy());
     let app = h.state();
-    assert!(app.workspace.items.is_empty(), "a model is not a spectrum");
+    assert!(app.store.items.is_empty(), "a model is not a spectrum");
     assert_eq!(app.fit.path.as_deref(), Some(good.as_path()));
     assert!(app.fit.model.is_some());
     assert!(app.fit.can_fit(), "{:?}", app.fit.invalid);
@@ -851,7 +845,7 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     h.step();
     {
         let app = h.state();
-        assert!(app.workspace.items.is_empty(), "a path is not a spectrum");
+        assert!(app.store.items.is_empty(), "a path is not a spectrum");
         let m = app.fit.model.as_ref().expect("model");
         let paths = &m.datasets[0].paths;
         assert_eq!(paths.len(), 2, "{:?}", app.log.lines);
@@ -1055,7 +1049,7 @@ fn a_dropped_feff_folder_adds_its_paths_and_paths_can_be_removed() {
     h.step();
     {
         let app = h.state();
-        assert!(app.workspace.items.is_empty(), "paths are not spectra");
+        assert!(app.store.items.is_empty(), "paths are not spectra");
         let paths = &app.fit.model.as_ref().expect("model").datasets[0].paths;
         assert_eq!(paths.len(), 1 + n_files, "{:?}", app.log.lines);
         assert_eq!(paths[1].label, "feff0001");
@@ -1111,10 +1105,7 @@ fn quartz_in_xrd_view() -> Harness<'static, CartoApp> {
     let mut app = CartoApp::new();
     app.open_paths(&[common::data("xrd/quartz.xy")]);
     assert_eq!(app.view, carto::gui::views::XRD, "{:?}", app.log.lines);
-    assert!(
-        app.workspace.items.is_empty(),
-        "a pattern is not a spectrum"
-    );
+    assert!(app.store.items.is_empty(), "a pattern is not a spectrum");
     assert_eq!(app.xrd.patterns.len(), 1);
     let mut h = harness(app);
     h.step();
@@ -1220,8 +1211,8 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
     );
 }
 
-#[test]
-fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
+/// Quartz in the XRD view with the AMCSD candidate library read.
+fn quartz_with_the_amcsd_library() -> Harness<'static, CartoApp> {
     let mut h = quartz_in_xrd_view();
     let tasks = h.state().tasks.clone();
     h.state_mut()
@@ -1229,6 +1220,12 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
         .library
         .load(common::data("cif/amcsd"), &tasks, None);
     step_until(&mut h, "reading the library", |a| !a.xrd.busy());
+    h
+}
+
+#[test]
+fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
+    let mut h = quartz_with_the_amcsd_library();
     assert_eq!(h.state().xrd.library.candidates.len(), 35);
     // The CIF is 2.8 % compressed: allow the lattice to scale by 3 %.
     set_number(&mut h, "max scale", 0.03);
@@ -1272,8 +1269,9 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
     assert_eq!(h2.state().to_session(), saved);
 }
 
-#[test]
-fn xrd_quantification_with_an_internal_standard() {
+/// Mix2 in the XRD view, quantified through the dialog against the
+/// RockJock library with 20 % corundum as the internal standard.
+fn quantified_mix2() -> Harness<'static, CartoApp> {
     let mut app = CartoApp::new();
     app.open_paths(&[common::data("xrd/rockjock/mixtures/Mix2.xy")]);
     assert_eq!(app.view, carto::gui::views::XRD, "{:?}", app.log.lines);
@@ -1290,6 +1288,13 @@ fn xrd_quantification_with_an_internal_standard() {
     h.get_by_label("Run quantification").click();
     h.step();
     step_until(&mut h, "the quantification", |a| !a.xrd.busy());
+    h
+}
+
+#[test]
+fn xrd_quantification_with_an_internal_standard() {
+    let h = quantified_mix2();
+    let lib = common::data("xrd/rockjock/library");
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     let rows = app.xrd.quant.rows();
@@ -1489,8 +1494,8 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     settle(&mut h);
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-    assert_eq!(app.workspace.items.len(), 1, "cu.chi is a spectrum");
-    assert!(app.workspace.find("cu.chi").is_some());
+    assert_eq!(app.store.items.len(), 1, "cu.chi is a spectrum");
+    assert!(app.store.find("cu.chi").is_some());
     let names: Vec<&str> = app.xrd.patterns.iter().map(|p| p.name.as_str()).collect();
     let n_soils = common::data_files("xrd/soils").len();
     assert_eq!(names.len(), n_soils + 2, "{names:?}");
@@ -1542,8 +1547,8 @@ fn plot_exports_as_svg_with_every_curve() {
     ]);
     let mut h = harness(app);
     settle(&mut h);
-    let ids: Vec<u64> = h.state().workspace.items.iter().map(|i| i.id).collect();
-    h.state_mut().workspace.select_only(&ids);
+    let ids: Vec<u64> = h.state().store.items.iter().map(|i| i.id).collect();
+    h.state_mut().selection.select_only(&ids);
     h.state_mut().plots.tab = PlotTab::ChiK;
     h.step();
     let dir = std::env::temp_dir().join(format!("carto-svg-{}", std::process::id()));
@@ -1559,10 +1564,10 @@ fn plot_exports_as_svg_with_every_curve() {
     }
     assert!(svg.contains("k (Å⁻¹)"), "x axis label");
     // Every point of a spectrum is written (the χ(k) grid of feo_rt1).
-    let feo = h.state().workspace.find("feo_rt1.xdi").expect("feo");
+    let feo = h.state().store.find("feo_rt1.xdi").expect("feo");
     let npts = h
         .state()
-        .workspace
+        .store
         .items
         .iter()
         .find(|i| i.id == feo)
@@ -1581,7 +1586,7 @@ fn plot_exports_as_svg_with_every_curve() {
         .unwrap_or("");
     assert_eq!(pts.split_whitespace().count(), npts);
     // Nothing selected: nothing to export, a warning, no file.
-    h.state_mut().workspace.select_only(&[]);
+    h.state_mut().selection.select_only(&[]);
     h.step();
     assert!(!h.state_mut().export_svg(&dir.join("empty.svg")));
     assert!(!dir.join("empty.svg").exists());
@@ -1595,9 +1600,9 @@ fn energies_of(app: &CartoApp, name: &str) -> Vec<f64> {
 
 /// (energy, μ) of a workspace item as processed (after its edits).
 fn mu_arrays(app: &CartoApp, name: &str) -> (Vec<f64>, Vec<f64>) {
-    let id = app.workspace.find(name).expect("item");
+    let id = app.store.find(name).expect("item");
     let s = app
-        .workspace
+        .store
         .item(id)
         .and_then(|i| i.spectrum())
         .expect("spectrum");
@@ -1643,9 +1648,9 @@ fn deglitch_by_clicking_then_undo_and_redo_with_the_keyboard() {
     // The 300th measured point, clicked where the plot draws it.
     let (e, mu) = {
         let s = h.state();
-        let id = s.workspace.find(name).expect("item");
+        let id = s.store.find(name).expect("item");
         let r = s
-            .workspace
+            .store
             .item(id)
             .and_then(|i| i.spectrum())
             .and_then(|s| s.result.as_ref());
@@ -1707,10 +1712,10 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
     let mut h = harness(app);
     settle(&mut h);
     let (a, b) = ("cu_rt01.xmu", "cu_metal_rt.xdi");
-    let ida = h.state().workspace.find(a).expect("a");
-    let idb = h.state().workspace.find(b).expect("b");
+    let ida = h.state().store.find(a).expect("a");
+    let idb = h.state().store.find(b).expect("b");
     // Active = the reference (clicked last).
-    h.state_mut().workspace.select_only(&[idb, ida]);
+    h.state_mut().selection.select_only(&[idb, ida]);
     h.step();
 
     // Align b to a on a worker thread: the shift is energy_align's,
@@ -1719,7 +1724,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
     let (ea0, ma0) = mu_arrays(h.state(), a);
     let e0a = {
         let s = h.state();
-        let sp = s.workspace.item(ida).and_then(|i| i.spectrum());
+        let sp = s.store.item(ida).and_then(|i| i.spectrum());
         let r = sp
             .and_then(|s| s.result.as_ref())
             .and_then(|r| r.pre.as_ref());
@@ -1744,7 +1749,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
     settle(&mut h);
     let shift = match h
         .state()
-        .workspace
+        .store
         .item(idb)
         .and_then(|i| i.spectrum())
         .map(|s| s.edits.clone())
@@ -1776,7 +1781,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
     settle(&mut h);
     let mname = h
         .state()
-        .workspace
+        .store
         .item(merged)
         .map(|i| i.name.clone())
         .expect("merged item");
@@ -1796,7 +1801,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
     let (em, mm) = mu_arrays(h.state(), &mname);
     let e0 = {
         let s = h.state();
-        let sp = s.workspace.item(merged).and_then(|i| i.spectrum());
+        let sp = s.store.item(merged).and_then(|i| i.spectrum());
         let r = sp
             .and_then(|s| s.result.as_ref())
             .and_then(|r| r.pre.as_ref());
@@ -1846,7 +1851,7 @@ fn merge_align_rebin_undo_and_the_history_survive_a_session() {
         h2.state_mut().undo();
         h2.step();
     }
-    assert!(h2.state().workspace.find(&mname).is_none(), "merge undone");
+    assert!(h2.state().store.find(&mname).is_none(), "merge undone");
     h2.state_mut().undo();
     h2.step();
     assert_eq!(energies_of(h2.state(), b).len(), raw_b.len());
@@ -1969,6 +1974,36 @@ fn a_fit_result_is_undone_and_redone() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Undo covers the candidate library and the quantification: reading a
+/// library and quantifying are labelled steps of the one history, undone
+/// and redone.
+#[test]
+fn undo_covers_the_candidate_library_and_the_quantification() {
+    let mut h = quartz_with_the_amcsd_library();
+    h.step();
+    assert_eq!(h.state().history.undo_label(), Some("candidate library"));
+    h.state_mut().undo();
+    h.step();
+    assert!(h.state().xrd.library.candidates.is_empty());
+    assert_eq!(h.state().history.redo_label(), Some("candidate library"));
+    h.state_mut().redo();
+    h.step();
+    assert_eq!(h.state().xrd.library.candidates.len(), 35);
+
+    let mut h = quantified_mix2();
+    h.step();
+    h.step();
+    let rows = h.state().xrd.quant.rows();
+    assert!(!rows.is_empty(), "{:?}", h.state().log.lines);
+    assert_eq!(h.state().history.undo_label(), Some("quantification"));
+    h.state_mut().undo();
+    h.step();
+    assert!(h.state().xrd.quant.result.is_none());
+    h.state_mut().redo();
+    h.step();
+    assert_eq!(h.state().xrd.quant.rows(), rows);
+}
+
 /// One selection for every kind: a spectrum and a powder pattern selected
 /// together in the tree; each view shows the selected items of its kind.
 #[test]
@@ -1992,11 +2027,11 @@ fn a_pattern_and_a_spectrum_are_selected_together() {
     h.step();
     let app = h.state();
     assert_eq!(app.view, carto::gui::views::SPECTRA);
-    let spectrum = app.workspace.find("cu_metal_rt.xdi").expect("spectrum");
+    let spectrum = app.store.find("cu_metal_rt.xdi").expect("spectrum");
     let pattern = app.xrd.find("quartz").expect("pattern");
     assert_ne!(spectrum, pattern, "one id space");
     assert_eq!(
-        app.workspace.selected,
+        app.selection.selected,
         [spectrum, pattern].into_iter().collect(),
         "both in the one selection"
     );
@@ -2010,7 +2045,7 @@ fn a_pattern_and_a_spectrum_are_selected_together() {
     h.state_mut().view = carto::gui::views::XRD;
     h.step();
     assert_eq!(xrd_series(h.state(), XrdRole::Pattern).len(), 1);
-    assert_eq!(h.state().workspace.selected.len(), 2);
+    assert_eq!(h.state().selection.selected.len(), 2);
     h.state_mut().view = carto::gui::views::SPECTRA;
     h.step();
     assert_eq!(n_plotted(h.state(), PlotTab::Mu), 1);
@@ -2024,9 +2059,10 @@ fn chi_q_is_computed_once_per_change_not_per_frame() {
     settle(&mut h);
     h.get_by_label("χ(q)").click();
     h.step();
-    let n_selected = h.state().workspace.selected_spectra().len();
+    let st = h.state();
+    let n_selected = st.store.selected_spectra(&st.selection).len();
     assert_eq!(n_selected, 2, "the demo selects two spectra");
-    let computed = |h: &Harness<'_, CartoApp>| h.state().workspace.chiq.computed();
+    let computed = |h: &Harness<'_, CartoApp>| h.state().store.chiq.computed();
     let first = computed(&h);
     assert_eq!(first, n_selected, "one back-transform per spectrum on show");
     for _ in 0..10 {
@@ -2072,9 +2108,9 @@ fn chi_q_tab_back_transforms_and_follows_the_r_window() {
     // q runs over the χ(k) range (Larch plot_chiq).
     let kmax = {
         let app = h.state();
-        let id = app.workspace.find("feo_rt1.xdi").expect("feo");
+        let id = app.store.find("feo_rt1.xdi").expect("feo");
         let r = app
-            .workspace
+            .store
             .item(id)
             .and_then(|i| i.spectrum())
             .and_then(|s| s.result.as_ref())
@@ -2147,9 +2183,9 @@ fn chi_q_tab_back_transforms_and_follows_the_r_window() {
 
 /// The μ(E) input of the active spectrum: (recipe, μ, table columns).
 fn active_mu(app: &CartoApp) -> (carto::io::MuRecipe, Vec<f64>, Vec<Vec<f64>>) {
-    let id = app.workspace.active.expect("active");
+    let id = app.selection.active.expect("active");
     let s = app
-        .workspace
+        .store
         .item(id)
         .and_then(|i| i.spectrum())
         .expect("spectrum");
@@ -2194,8 +2230,8 @@ fn mu_recipe_is_picked_in_the_panel_and_kept_in_the_session() {
     assert_ne!(mu, mu_auto);
     {
         let app = h.state();
-        let id = app.workspace.active.expect("active");
-        let item = app.workspace.item(id).expect("item");
+        let id = app.selection.active.expect("active");
+        let item = app.store.item(id).expect("item");
         assert_eq!(item.mu, Some(MuMode::Fluorescence));
         assert!(
             !item.spectrum().expect("s").needs_processing(),
@@ -2267,7 +2303,7 @@ fn double_click(h: &mut Harness<'_, CartoApp>, pos: egui::Pos2) {
 fn tree_items_are_renamed_in_place_and_keep_their_name_in_a_session() {
     let mut h = harness(CartoApp::demo());
     settle(&mut h);
-    let feo = h.state().workspace.find("feo_rt1.xdi").expect("feo");
+    let feo = h.state().store.find("feo_rt1.xdi").expect("feo");
     // Right-click ▸ Rename, type, Enter.
     tree_entry(&h, "feo_rt1.xdi").click_secondary();
     h.step();
@@ -2284,7 +2320,7 @@ fn tree_items_are_renamed_in_place_and_keep_their_name_in_a_session() {
     h.step();
     let name = |h: &Harness<'_, CartoApp>| {
         h.state()
-            .workspace
+            .store
             .item(feo)
             .map(|i| i.name.clone())
             .unwrap_or_default()
@@ -2344,11 +2380,11 @@ fn tree_items_are_renamed_in_place_and_keep_their_name_in_a_session() {
     let mut h2 = harness(CartoApp::new());
     h2.state_mut().apply_session(&s);
     settle(&mut h2);
-    assert!(h2.state().workspace.find("FeO rt").is_some());
+    assert!(h2.state().store.find("FeO rt").is_some());
     assert_eq!(h2.state().to_session(), s);
 
     // Right-click ▸ Remove on an item outside the selection removes it alone.
-    let n = h.state().workspace.items.len();
+    let n = h.state().store.items.len();
     tree_entry(&h, "cu_metal_rt.xdi").click_secondary();
     h.step();
     h.step();
@@ -2356,9 +2392,9 @@ fn tree_items_are_renamed_in_place_and_keep_their_name_in_a_session() {
     let menu_remove = h.get_all_by_label("Remove").last().expect("menu entry");
     menu_remove.click();
     h.step();
-    assert_eq!(h.state().workspace.items.len(), n - 1);
-    assert!(h.state().workspace.find("cu_metal_rt.xdi").is_none());
-    assert!(h.state().workspace.find("FeO rt").is_some());
+    assert_eq!(h.state().store.items.len(), n - 1);
+    assert!(h.state().store.find("cu_metal_rt.xdi").is_none());
+    assert!(h.state().store.find("FeO rt").is_some());
 }
 
 #[test]
@@ -2397,7 +2433,7 @@ fn opened_files_and_sessions_are_listed_under_open_recent() {
     assert_eq!(paths, [cu.clone(), dir.join("gone.xdi"), session.clone()]);
 
     // File ▸ Open recent ▸ cu_metal_rt.xdi opens it again.
-    let n = h.state().workspace.items.len();
+    let n = h.state().store.items.len();
     h.get_by_label("File").click();
     h.step();
     h.step();
@@ -2421,7 +2457,7 @@ fn opened_files_and_sessions_are_listed_under_open_recent() {
         .expect("menu entry");
     entry.click();
     settle(&mut h);
-    assert_eq!(h.state().workspace.items.len(), n + 1);
+    assert_eq!(h.state().store.items.len(), n + 1);
     assert!(
         h.state().log.errors().next().is_none(),
         "{:?}",
@@ -2452,9 +2488,9 @@ fn opened_files_and_sessions_are_listed_under_open_recent() {
 
 /// The active spectrum's e0 as used (eV) and as set (None: found by Larch's rule).
 fn active_e0(app: &CartoApp) -> (f64, Option<f64>) {
-    let id = app.workspace.active.expect("active");
+    let id = app.selection.active.expect("active");
     let s = app
-        .workspace
+        .store
         .item(id)
         .and_then(|i| i.spectrum())
         .expect("spectrum");
@@ -2656,7 +2692,7 @@ fn a_bad_edit_journal_or_history_in_a_session_is_a_readable_error() {
     )];
     let mut again = CartoApp::new();
     again.apply_session(&s);
-    assert_eq!(again.workspace.items.len(), 1, "the other item loads");
+    assert_eq!(again.store.items.len(), 1, "the other item loads");
     let errors: Vec<&str> = again.log.errors().collect();
     assert!(
         errors
@@ -2695,8 +2731,8 @@ fn a_cancelled_rebin_changes_nothing() {
     app.reset_history();
     let mut h = harness(app);
     settle(&mut h);
-    let ids: Vec<u64> = h.state().workspace.items.iter().map(|i| i.id).collect();
-    h.state_mut().workspace.select_only(&ids);
+    let ids: Vec<u64> = h.state().store.items.iter().map(|i| i.id).collect();
+    h.state_mut().selection.select_only(&ids);
     let before = energies_of(h.state(), "cu_rt01.xmu");
     assert_eq!(h.state_mut().rebin_selected(None), 2);
     assert!(h.state().busy());

@@ -145,19 +145,15 @@ mod app {
         let b = copy_in(&dir, "xas/xdi/feo_rt1.xdi");
         let mut app = CartoApp::new();
         app.open_paths(&[a.clone(), b.clone()]);
-        let ids: Vec<u64> = app.workspace.items.iter().map(|i| i.id).collect();
+        let ids: Vec<u64> = app.store.items.iter().map(|i| i.id).collect();
         assert_eq!(ids.len(), 2);
-        if let Some(s) = app
-            .workspace
-            .item_mut(ids[0])
-            .and_then(|i| i.spectrum_mut())
-        {
+        if let Some(s) = app.store.item_mut(ids[0]).and_then(|i| i.spectrum_mut()) {
             let mut p = s.params.clone();
             p.autobk.rbkg = 1.25;
             s.set_params(p);
         }
-        app.workspace.items[1].color = egui::Color32::from_rgb(9, 8, 7);
-        app.workspace.items[1].name = "renamed FeO".into();
+        app.store.items[1].color = egui::Color32::from_rgb(9, 8, 7);
+        app.store.items[1].name = "renamed FeO".into();
         app.plots.tab = carto::gui::PlotTab::ChiR;
         let path = dir.join("s.carto");
         assert!(app.save_session(&path));
@@ -174,8 +170,8 @@ mod app {
         std::fs::remove_file(&a).expect("rm");
         let mut partial = CartoApp::new();
         assert!(partial.open_session(&path));
-        assert_eq!(partial.workspace.items.len(), 1);
-        assert_eq!(partial.workspace.items[0].name, "renamed FeO");
+        assert_eq!(partial.store.items.len(), 1);
+        assert_eq!(partial.store.items[0].name, "renamed FeO");
         let errors: Vec<&str> = partial.log.errors().collect();
         assert!(
             errors.len() == 1 && errors[0].contains("cu_metal_rt.xdi"),
@@ -201,6 +197,6 @@ mod app {
         let mut back = CartoApp::new();
         assert!(back.open_session(&path));
         assert_eq!(back.to_session(), app.to_session());
-        assert_eq!(back.workspace.selected_spectra().len(), 2);
+        assert_eq!(back.store.selected_spectra(&back.selection).len(), 2);
     }
 }

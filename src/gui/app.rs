@@ -23,7 +23,7 @@ use super::views::{self, Action, View, ViewCtx};
 use super::xrd::{is_xrd_file, load_pattern};
 
 /// The app: its state (everything but the window's own; reached through
-/// `Deref`, so `app.state.workspace` reads as before), the registered views and
+/// `Deref`, so `app.state.store` reads as before), the registered views and
 /// what only the window has (a file dialog, the recovery offer, a PNG
 /// export waiting for its screenshot).
 pub struct CartoApp {
@@ -73,14 +73,11 @@ impl CartoApp {
     /// The demo session: two iron oxides selected for overlay, Cu foil beside.
     pub fn demo() -> Self {
         let mut app = Self::new();
-        let ids = super::demo::load(
-            &mut app.state.workspace,
-            &mut app.state.xrd,
-            &mut app.state.log,
-        );
-        app.state
-            .workspace
-            .select_items_only(&ids[..ids.len().min(2)]);
+        let st = &mut app.state;
+        let ids = super::demo::load(&mut st.store, &mut st.selection, &mut st.xrd, &mut st.log);
+        let st = &mut app.state;
+        st.store
+            .select_items_only(&mut st.selection, &ids[..ids.len().min(2)]);
         app.state.reset_history();
         app.state.log.info(format!(
             "demo session: {} spectra from sample_data/ (File ▸ Open or drop files to add yours)",
@@ -116,7 +113,7 @@ impl CartoApp {
                     }
                     continue;
                 }
-                match self.state.workspace.load_file(&path) {
+                match self.state.store.load_file(&path) {
                     Ok(ids) => {
                         self.state.log.info(format!(
                             "opened {} ({} item(s))",
@@ -134,11 +131,12 @@ impl CartoApp {
             }
         }
         if !new.is_empty() {
-            self.state.workspace.select_items_only(&new);
+            let st = &mut self.state;
+            st.store.select_items_only(&mut st.selection, &new);
         }
         if !patterns.is_empty() {
             let st = &mut self.state;
-            st.xrd.select_only(&mut st.workspace.selected, &patterns);
+            st.xrd.select_only(&mut st.selection.selected, &patterns);
             if new.is_empty() {
                 self.state.view = views::XRD;
             }
@@ -227,7 +225,7 @@ impl CartoApp {
         self.state.tasks.busy()
             || self.state.fit.live.waiting()
             || self
-                .workspace
+                .store
                 .items
                 .iter()
                 .filter_map(|i| i.spectrum())
@@ -236,7 +234,12 @@ impl CartoApp {
 
     /// The curves a plot tab shows now (the selection's results).
     pub fn plot_series(&self, tab: PlotTab) -> Vec<Series> {
-        series(&self.state.workspace, tab, &self.state.plots.options)
+        series(
+            &self.state.store,
+            &self.state.selection,
+            tab,
+            &self.state.plots.options,
+        )
     }
 
     /// Poll jobs and dialogs, start processing what needs it. Called once
@@ -305,19 +308,20 @@ impl CartoApp {
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.open_dialog();
         }
-        let (workspace, log, xrd, view) = (
-            &mut self.state.workspace,
+        let (store, selection, log, xrd, view) = (
+            &mut self.state.store,
+            &mut self.state.selection,
             &mut self.state.log,
             &mut self.state.xrd,
             &mut self.state.view,
         );
         let mut opened = Vec::new();
         self.state.loads.retain_mut(|load| {
-            let ended = jobs::poll_load(load, workspace, log);
+            let ended = jobs::poll_load(load, store, log);
             if !load.patterns.is_empty() {
                 let ids: Vec<u64> = load.patterns.drain(..).map(|p| xrd.add(p)).collect();
                 load.pattern_ids.extend(ids);
-                xrd.select_only(&mut workspace.selected, &load.pattern_ids);
+                xrd.select_only(&mut selection.selected, &load.pattern_ids);
             }
             if !ended {
                 return true;
@@ -330,7 +334,7 @@ impl CartoApp {
                     .cloned(),
             );
             if !load.new_ids.is_empty() {
-                workspace.select_items_only(&load.new_ids);
+                store.select_items_only(selection, &load.new_ids);
                 *view = views::SPECTRA;
             } else if load.n_patterns > 0 {
                 *view = views::XRD;
@@ -341,14 +345,14 @@ impl CartoApp {
             self.note_recent(&p, RecentKind::Data);
         }
         if let Some(job) = &mut self.state.job
-            && jobs::poll(job, &mut self.state.workspace, &mut self.state.log)
+            && jobs::poll(job, &mut self.state.store, &mut self.state.log)
         {
             self.state.job = None;
         }
         if self.state.job.is_none() {
             self.state.job = jobs::start_processing(
                 &self.state.tasks,
-                &self.state.workspace,
+                &self.state.store,
                 None,
                 Some(ctx.clone()),
             );
@@ -382,7 +386,8 @@ impl CartoApp {
             .show(ui, |ui| self.log_ui(ui));
         let mut views = std::mem::take(&mut self.views);
         let mut vctx = ViewCtx {
-            workspace: &mut self.state.workspace,
+            store: &mut self.state.store,
+            selection: &mut self.state.selection,
             fit: &mut self.state.fit,
             xrd: &mut self.state.xrd,
             plots: &mut self.state.plots,
@@ -416,16 +421,17 @@ impl CartoApp {
             }
             Action::Remove(mut ids) => {
                 // The workspace's own items (patterns are removed in the XRD view).
-                ids.retain(|&id| self.state.workspace.item(id).is_some());
-                let n = self.state.workspace.remove(&ids);
+                ids.retain(|&id| self.state.store.item(id).is_some());
+                let n = self.state.store.remove(&ids);
+                self.state.selection.forget(&ids);
                 self.state.log.info(format!("removed {n} item(s)"));
             }
             Action::Rename(id, name) => {
                 let old = self
-                    .workspace
+                    .store
                     .item(id)
                     .map_or_else(String::new, |i| i.name.clone());
-                match self.state.workspace.rename(id, &name) {
+                match self.state.store.rename(id, &name) {
                     Ok(()) => self
                         .state
                         .log
@@ -438,21 +444,25 @@ impl CartoApp {
                 }
             }
             Action::Params(ParamAction::RemoveEdit(i), _) => {
-                if let Some(id) = self.state.workspace.active {
+                if let Some(id) = self.state.selection.active {
                     self.remove_edit(id, i);
                 }
             }
             Action::Params(action, p) => {
                 spectra_edit::param_action(
-                    &mut self.state.workspace,
+                    &mut self.state.store,
+                    &self.state.selection,
                     &mut self.state.log,
                     action,
                     *p,
                 );
             }
-            Action::SetE0(e0) => {
-                spectra_edit::drag_e0(&mut self.state.workspace, &mut self.state.log, e0)
-            }
+            Action::SetE0(e0) => spectra_edit::drag_e0(
+                &mut self.state.store,
+                &self.state.selection,
+                &mut self.state.log,
+                e0,
+            ),
             Action::PlotClick(tab, click) => self.deglitch_click(tab, click),
         }
     }
@@ -477,11 +487,13 @@ impl CartoApp {
                 }
                 Some(MenuAction::LoadDemo) => {
                     let ids = super::demo::load(
-                        &mut self.state.workspace,
+                        &mut self.state.store,
+                        &mut self.state.selection,
                         &mut self.state.xrd,
                         &mut self.state.log,
                     );
-                    self.state.workspace.select_items_only(&ids);
+                    let st = &mut self.state;
+                    st.store.select_items_only(&mut st.selection, &ids);
                 }
                 Some(MenuAction::SaveSession) => self.save_session_now(),
             }
@@ -524,7 +536,8 @@ impl CartoApp {
     /// Write the Spectra view's current plot as SVG; whether it was written.
     pub fn export_svg(&mut self, path: &std::path::Path) -> bool {
         super::export::svg(
-            &self.state.workspace,
+            &self.state.store,
+            &self.state.selection,
             &self.state.plots,
             &mut self.state.log,
             path,
@@ -534,13 +547,19 @@ impl CartoApp {
     /// The selected spectra in wide files (one column each); returns the
     /// files written.
     pub fn export_wide_csv(&mut self, base: &std::path::Path) -> Vec<PathBuf> {
-        super::export::wide_csv(&self.state.workspace, &mut self.state.log, base)
+        super::export::wide_csv(
+            &self.state.store,
+            &self.state.selection,
+            &mut self.state.log,
+            base,
+        )
     }
 
     /// Each selected spectrum's processed arrays beside `base`.
     pub fn export_csv(&mut self, base: &std::path::Path) {
         super::export::csv(
-            &self.state.workspace,
+            &self.state.store,
+            &self.state.selection,
             &self.state.plots,
             &mut self.state.log,
             base,
@@ -590,7 +609,7 @@ impl CartoApp {
 
     /// Mark every spectrum for processing; the background job picks them up.
     pub fn reprocess_all(&mut self) {
-        for item in &mut self.state.workspace.items {
+        for item in &mut self.state.store.items {
             if let Some(s) = item.spectrum_mut() {
                 s.rev = super::workspace::next_rev();
             }

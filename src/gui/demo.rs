@@ -6,12 +6,13 @@ use std::path::PathBuf;
 
 use super::builtin::{DEMO_CIFS, DEMO_FILES, DEMO_PATTERN};
 use super::log::Log;
-use super::workspace::Workspace;
+use super::selection::Selection;
+use super::store::Store;
 use super::xrd::{XrdPanel, parse_pattern};
 
 /// Add the demo's spectra (returns their ids) and its XRD pattern with
 /// the two phases.
-pub fn load(ws: &mut Workspace, xrd: &mut XrdPanel, log: &mut Log) -> Vec<u64> {
+pub fn load(ws: &mut Store, sel: &mut Selection, xrd: &mut XrdPanel, log: &mut Log) -> Vec<u64> {
     let mut ids = Vec::new();
     let builtin = |name: &str| format!("{}{name}", crate::session::BUILTIN_PREFIX);
     for (name, bytes) in DEMO_FILES {
@@ -25,7 +26,7 @@ pub fn load(ws: &mut Workspace, xrd: &mut XrdPanel, log: &mut Log) -> Vec<u64> {
                         e.name = name.trim_end_matches(".xy").to_string();
                         e.analyse();
                     }
-                    xrd.select_only(&mut ws.selected, &[id]);
+                    xrd.select_only(&mut sel.selected, &[id]);
                 }
                 Err(e) => log.error(e),
             }

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use super::log::{Level, Log};
 use super::plots::PlotPanel;
-use super::workspace::{Item, Processed, Workspace};
+use super::selection::Selection;
+use super::store::Store;
+use super::workspace::{Item, Processed};
 
 /// An export of the plot as PNG: the window's screenshot is asked for on
 /// the next frame and arrives a frame or two later (never, without a
@@ -27,13 +29,13 @@ pub struct PngExport {
 pub const PNG_EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Write the Spectra view's current plot as SVG; whether it was written.
-pub fn svg(ws: &Workspace, plots: &PlotPanel, log: &mut Log, path: &Path) -> bool {
-    let all = crate::gui::plots::series(ws, plots.tab, &plots.options);
+pub fn svg(ws: &Store, sel: &Selection, plots: &PlotPanel, log: &mut Log, path: &Path) -> bool {
+    let all = crate::gui::plots::series(ws, sel, plots.tab, &plots.options);
     if all.is_empty() {
         log.warn("export: nothing is plotted (select processed spectra first)");
         return false;
     }
-    let [xn, xu, yn, yu] = plots.tab.axes(crate::gui::plots::axes_kweight(ws));
+    let [xn, xu, yn, yu] = plots.tab.axes(crate::gui::plots::axes_kweight(ws, sel));
     let label = |n: &str, u: &str| {
         if u.is_empty() {
             n.to_string()
@@ -57,9 +59,9 @@ pub fn svg(ws: &Workspace, plots: &PlotPanel, log: &mut Log, path: &Path) -> boo
 
 /// The selected spectra in wide files (one column each); returns the
 /// files written.
-pub fn wide_csv(ws: &Workspace, log: &mut Log, base: &Path) -> Vec<PathBuf> {
+pub fn wide_csv(ws: &Store, sel: &Selection, log: &mut Log, base: &Path) -> Vec<PathBuf> {
     use crate::export::{ExportSpectrum, write_wide_csv};
-    let items = ws.selected_spectra();
+    let items = ws.selected_spectra(sel);
     let mut skipped = Vec::new();
     let spectra: Vec<ExportSpectrum<'_>> = items
         .iter()
@@ -171,9 +173,9 @@ pub fn poll_png(
 
 /// File ▸ Export CSV: each selected spectrum's processed arrays as
 /// `BASE_NAME_mu.csv`, `_chi.csv`, `_chir.csv` beside `base`.
-pub fn csv(ws: &Workspace, plots: &PlotPanel, log: &mut Log, base: &Path) {
+pub fn csv(ws: &Store, sel: &Selection, plots: &PlotPanel, log: &mut Log, base: &Path) {
     use crate::export::{file_safe, write_csv};
-    let items = ws.selected_spectra();
+    let items = ws.selected_spectra(sel);
     if items.is_empty() {
         log.warn("export: select the spectra to export first");
         return;

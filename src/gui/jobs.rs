@@ -10,8 +10,9 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 pub use super::log::{Level, Log, LogLine};
+use super::store::Store;
 use super::tasks::{Task, TaskPoll, TaskStatus, Tasks};
-use super::workspace::{Input, Processed, Workspace, parse_bytes, process};
+use super::workspace::{Input, Processed, parse_bytes, process};
 use super::xrd::{LoadedPattern, is_xrd_bytes, parse_pattern};
 use crate::io::Dataset;
 use crate::session::sha256_hex;
@@ -58,7 +59,7 @@ impl Job {
 /// recomputed synchronously). None when nothing needs processing.
 pub fn start_processing(
     tasks: &Tasks,
-    ws: &Workspace,
+    ws: &Store,
     skip: Option<u64>,
     ctx: Option<egui::Context>,
 ) -> Option<Job> {
@@ -110,7 +111,7 @@ fn run(work: Vec<Work>, status: Arc<TaskStatus>, tx: Sender<Msg>, ctx: Option<eg
 
 /// Apply what the job reported since the last frame. Returns true when the
 /// job has ended (finished or cancelled).
-pub fn poll(job: &mut Job, ws: &mut Workspace, log: &mut Log) -> bool {
+pub fn poll(job: &mut Job, ws: &mut Store, log: &mut Log) -> bool {
     loop {
         match job.task.poll() {
             TaskPoll::Done(Msg::Done { id, rev, result }) => {
@@ -138,7 +139,7 @@ pub fn poll(job: &mut Job, ws: &mut Workspace, log: &mut Log) -> bool {
     }
 }
 
-fn finish(job: &Job, ws: &mut Workspace, log: &mut Log) {
+fn finish(job: &Job, ws: &mut Store, log: &mut Log) {
     if job.is_cancelling() && !job.pending.is_empty() {
         // Leave the rest as they are and don't restart them on the next
         // frame: "Process all" starts them again.
@@ -278,7 +279,7 @@ pub(crate) fn list_folder(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Add what arrived since the last frame. True when the job has ended.
-pub fn poll_load(job: &mut LoadJob, ws: &mut Workspace, log: &mut Log) -> bool {
+pub fn poll_load(job: &mut LoadJob, ws: &mut Store, log: &mut Log) -> bool {
     loop {
         match job.task.poll() {
             TaskPoll::Done(LoadMsg::Total(n)) => job.task.status().set_total(n),

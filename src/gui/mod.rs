@@ -3,8 +3,8 @@
 //!
 //! - [`app`]: the frame (menu bar, current view, log) and the actions;
 //!   [`state`]: everything it holds
-//! - [`workspace`]: spectra, χ(k), FEFF paths and the one selection;
-//!   [`store`]: the one id space; [`derived`]: χ(q), cached per change
+//! - [`store`]: spectra, χ(k), FEFF paths in the one id space; [`selection`]:
+//!   the one selection; [`workspace`]: what an item is; [`derived`]: χ(q), cached per change
 //! - [`history`]: undo/redo over every view
 //! - [`views`]: the registered views (Spectra, Fit, XRD) behind one trait
 //! - [`tree`], [`plots`], [`params`]: the Spectra view's panels
@@ -33,6 +33,7 @@ pub mod params;
 pub mod persist;
 pub mod plots;
 pub mod recent;
+pub mod selection;
 pub mod session_files;
 pub mod spectra_edit;
 pub mod state;

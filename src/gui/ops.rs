@@ -59,7 +59,7 @@ impl AppState {
             && ctx.memory(|m| m.focused().is_none())
             && self.loads.is_empty();
         self.history
-            .observe(&self.workspace, &self.xrd, &self.fit, settled);
+            .observe(&self.store, &self.selection, &self.xrd, &self.fit, settled);
         let typing = ctx.memory(|m| m.focused().is_some());
         if typing {
             return;
@@ -80,10 +80,11 @@ impl AppState {
 
     pub fn undo(&mut self) {
         let others = Others {
+            selection: &mut self.selection,
             xrd: &mut self.xrd,
             fit: &mut self.fit,
         };
-        match self.history.undo(&mut self.workspace, others) {
+        match self.history.undo(&mut self.store, others) {
             Some(label) => self.log.info(format!("undo: {label}")),
             None => self.log.info("nothing to undo"),
         }
@@ -91,10 +92,11 @@ impl AppState {
 
     pub fn redo(&mut self) {
         let others = Others {
+            selection: &mut self.selection,
             xrd: &mut self.xrd,
             fit: &mut self.fit,
         };
-        match self.history.redo(&mut self.workspace, others) {
+        match self.history.redo(&mut self.store, others) {
             Some(label) => self.log.info(format!("redo: {label}")),
             None => self.log.info("nothing to redo"),
         }
@@ -137,9 +139,9 @@ impl AppState {
     pub fn process_menu(&mut self, ui: &mut Ui) {
         let n_mu = self.selected_mu().len();
         let active_mu = self
-            .workspace
+            .selection
             .active
-            .and_then(|id| self.workspace.item(id))
+            .and_then(|id| self.store.item(id))
             .is_some_and(|i| mu_of(i).is_some());
         if ui
             .add_enabled(n_mu >= 2, egui::Button::new("Merge selected"))
@@ -189,9 +191,9 @@ impl AppState {
             self.plots.deglitch = deglitch;
         }
         let has_edits = self
-            .workspace
+            .selection
             .active
-            .and_then(|id| self.workspace.item(id))
+            .and_then(|id| self.store.item(id))
             .and_then(Item::spectrum)
             .is_some_and(|s| !s.edits.is_empty());
         if ui
@@ -205,8 +207,8 @@ impl AppState {
 
     /// Selected μ(E) items, in tree order.
     fn selected_mu(&self) -> Vec<u64> {
-        self.workspace
-            .selected_spectra()
+        self.store
+            .selected_spectra(&self.selection)
             .into_iter()
             .filter(|i| mu_of(i).is_some())
             .map(|i| i.id)
@@ -215,7 +217,7 @@ impl AppState {
 
     /// Append an edit to a spectrum; the log says what happened.
     fn push_edit(&mut self, id: u64, edit: Edit) -> bool {
-        let Some(item) = self.workspace.item_mut(id) else {
+        let Some(item) = self.store.item_mut(id) else {
             return false;
         };
         let name = item.name.clone();
@@ -243,14 +245,14 @@ impl AppState {
     pub fn deglitch_click(&mut self, tab: PlotTab, click: PlotClick) {
         // Only a spectrum on show: the active one, when it is selected.
         let Some(id) = self
-            .workspace
+            .selection
             .active
-            .filter(|id| self.workspace.selected.contains(id))
+            .filter(|id| self.selection.selected.contains(id))
         else {
             return;
         };
         let Some(r) = self
-            .workspace
+            .store
             .item(id)
             .and_then(Item::spectrum)
             .and_then(|s| s.result.as_ref())
@@ -288,7 +290,7 @@ impl AppState {
     /// replayed (an error, e.g. a later rebin that no longer fits, keeps the
     /// journal as it was).
     pub fn remove_edit(&mut self, id: u64, index: usize) {
-        let Some(item) = self.workspace.item_mut(id) else {
+        let Some(item) = self.store.item_mut(id) else {
             return;
         };
         let name = item.name.clone();
@@ -318,10 +320,10 @@ impl AppState {
     }
 
     pub fn clear_edits(&mut self) {
-        let Some(id) = self.workspace.active else {
+        let Some(id) = self.selection.active else {
             return;
         };
-        if let Some(s) = self.workspace.item_mut(id).and_then(|i| i.spectrum_mut())
+        if let Some(s) = self.store.item_mut(id).and_then(|i| i.spectrum_mut())
             && s.set_edits(Vec::new()).is_ok()
         {
             s.recompute();
@@ -338,11 +340,11 @@ impl AppState {
             return None;
         }
         let master = self
-            .workspace
+            .selection
             .active
             .and_then(|a| ids.iter().position(|&i| i == a))
             .unwrap_or(0);
-        let items: Vec<&Item> = ids.iter().filter_map(|&i| self.workspace.item(i)).collect();
+        let items: Vec<&Item> = ids.iter().filter_map(|&i| self.store.item(i)).collect();
         let arrays: Vec<(&[f64], &[f64])> = items.iter().filter_map(|i| mu_of(i)).collect();
         let merged = match merge(&arrays, master, &MergeParams::default()) {
             Ok(m) => m,
@@ -368,7 +370,7 @@ impl AppState {
             spectrum.set_params(p);
         }
         spectrum.recompute();
-        let id = self.workspace.fresh_id();
+        let id = self.store.fresh_id();
         let item = Item {
             id,
             name: name.clone(),
@@ -377,11 +379,11 @@ impl AppState {
             sha256: sha,
             group: None,
             mu: None,
-            color: self.workspace.next_color(),
+            color: self.store.next_color(),
             data: ItemData::Spectrum(Box::new(spectrum)),
         };
-        self.workspace.adopt(item);
-        self.workspace.select_only(&[id]);
+        self.store.adopt(item);
+        self.selection.select_only(&[id]);
         self.history.label_next(format!("merge {n} spectra"));
         self.log.info(format!("{name}: {note}"));
         Some(id)
@@ -390,10 +392,10 @@ impl AppState {
     /// Align every selected μ(E) spectrum to the active one on a worker
     /// thread; each gets a Shift edit. Returns how many were queued.
     pub fn align_selected(&mut self, ctx: Option<egui::Context>) -> usize {
-        let Some(rid) = self.workspace.active else {
+        let Some(rid) = self.selection.active else {
             return 0;
         };
-        let Some(reference) = self.workspace.item(rid) else {
+        let Some(reference) = self.store.item(rid) else {
             return 0;
         };
         let (Some((re, rm)), Some(re0)) = (mu_of(reference), e0_of(reference)) else {
@@ -435,7 +437,7 @@ impl AppState {
     pub fn rebin_selected(&mut self, ctx: Option<egui::Context>) -> usize {
         let mut ids = Vec::new();
         for id in self.selected_mu() {
-            let Some(item) = self.workspace.item(id) else {
+            let Some(item) = self.store.item(id) else {
                 continue;
             };
             if e0_of(item).is_some() {
@@ -482,7 +484,7 @@ impl AppState {
         let work: Vec<EditWork> = ids
             .iter()
             .filter_map(|&id| {
-                let item = self.workspace.item(id)?;
+                let item = self.store.item(id)?;
                 let s = item.spectrum()?;
                 Some(EditWork {
                     id,
@@ -537,7 +539,7 @@ impl AppState {
         let Some(results) = answer else { return };
         let mut applied = 0;
         for (w, r) in results {
-            let Some(s) = self.workspace.item_mut(w.id).and_then(|i| i.spectrum_mut()) else {
+            let Some(s) = self.store.item_mut(w.id).and_then(|i| i.spectrum_mut()) else {
                 continue;
             };
             match r {

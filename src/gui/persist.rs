@@ -32,7 +32,7 @@ pub const AUTOSAVE_EVERY: Duration = Duration::from_secs(60);
 impl AppState {
     /// The whole analysis as a session (what Save writes).
     pub fn to_session(&self) -> Session {
-        let ws = &self.workspace;
+        let ws = &self.store;
         let items: Vec<_> = ws.items.iter().collect();
         let index = |id: u64| items.iter().position(|i| i.id == id);
         let mut blobs = BTreeMap::new();
@@ -47,8 +47,10 @@ impl AppState {
         Session {
             carto_session: session::FORMAT_VERSION,
             items: session_items,
-            selected: ws.selected.iter().filter_map(|&id| index(id)).collect(),
-            active: ws.active.and_then(index),
+            selected: (self.selection.selected.iter())
+                .filter_map(|&id| index(id))
+                .collect(),
+            active: self.selection.active.and_then(index),
             view: ViewState {
                 tab: self
                     .plots
@@ -187,7 +189,7 @@ impl AppState {
         self.log.info(format!(
             "session {} opened ({} item(s){xrd}, {} undo step(s))",
             path.display(),
-            self.workspace.items.len(),
+            self.store.items.len(),
             self.history.undo.len()
         ));
     }
@@ -202,32 +204,34 @@ impl AppState {
     pub fn apply_session_with(&mut self, s: &Session, files: SessionFiles) {
         // Remove rather than replace the workspace: ids keep counting up, so
         // a late result of a running job can't land on a new item.
-        let all = self.workspace.items.iter().map(|i| i.id).collect();
-        self.workspace.remove(&all);
+        let all = self.store.items.iter().map(|i| i.id).collect();
+        self.store.remove(&all);
+        self.selection.forget(&all);
         if let Some(job) = &self.job {
             job.cancel();
         }
         let mut loader = Loader::new(s, files);
         let mut current = loader.doc_state(
-            &mut self.workspace,
+            &mut self.store,
             s.items.iter().collect(),
             &s.selected,
             s.active,
         );
         let mut others = Others {
+            selection: &mut self.selection,
             xrd: &mut self.xrd,
             fit: &mut self.fit,
         };
-        current.restore(&mut self.workspace, &mut others);
+        current.restore(&mut self.store, &mut others);
         let mut history = History::default();
-        history.reset(&self.workspace, &self.xrd, &self.fit);
+        history.reset(&self.store, &self.selection, &self.xrd, &self.fit);
         if let Some(h) = &s.history {
             let mut steps = |list: &[HistoryStep]| -> Vec<Step> {
                 list.iter()
                     .map(|step| Step {
                         label: step.label.clone(),
                         state: loader.doc_state(
-                            &mut self.workspace,
+                            &mut self.store,
                             step.items.iter().filter_map(|&i| h.states.get(i)).collect(),
                             &step.selected,
                             step.active,
@@ -274,7 +278,7 @@ impl AppState {
         }
         // The XRD view's selected patterns join the one selection.
         let patterns: Vec<u64> = self.xrd.selected.iter().copied().collect();
-        self.workspace.selected.extend(patterns);
+        self.selection.selected.extend(patterns);
         self.mirror_selection();
         self.view = if v.fit_view {
             views::FIT

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use crate::units::ETOK;
 
-use super::workspace::{Item, Processed, Workspace};
+use super::selection::Selection;
+use super::store::Store;
+use super::workspace::{Item, Processed};
 use crate::xas::ChiQ;
 use crate::xas::fourier::RParams;
 
@@ -195,8 +197,13 @@ pub fn data_points(r: &Processed, tab: PlotTab, flat: bool) -> Option<(Vec<f64>,
 
 /// The points drawn for deglitching: the active spectrum's, if it is
 /// selected and processed.
-pub fn deglitch_overlay(ws: &Workspace, tab: PlotTab, flat: bool) -> Option<Vec<[f64; 2]>> {
-    let id = ws.active.filter(|id| ws.selected.contains(id))?;
+pub fn deglitch_overlay(
+    ws: &Store,
+    sel: &Selection,
+    tab: PlotTab,
+    flat: bool,
+) -> Option<Vec<[f64; 2]>> {
+    let id = sel.active.filter(|id| sel.selected.contains(id))?;
     let r = ws.item(id)?.spectrum()?.result.as_ref()?;
     data_points(r, tab, flat).map(|(_, p)| p)
 }
@@ -205,7 +212,7 @@ pub fn deglitch_overlay(ws: &Workspace, tab: PlotTab, flat: bool) -> Option<Vec<
 /// the one place the GUI back-transforms, so nothing is recomputed while
 /// neither the spectrum's result nor the window changes. None without a
 /// result.
-pub fn cached_chi_q(ws: &Workspace, item: &Item, p: &RParams) -> Option<Arc<Result<ChiQ, String>>> {
+pub fn cached_chi_q(ws: &Store, item: &Item, p: &RParams) -> Option<Arc<Result<ChiQ, String>>> {
     let s = item.spectrum()?;
     let r = s.result.as_ref()?;
     let rev = s.computed_rev?;
@@ -214,8 +221,8 @@ pub fn cached_chi_q(ws: &Workspace, item: &Item, p: &RParams) -> Option<Arc<Resu
 
 /// The k-weight that names the axes: the first selected spectrum's (each
 /// curve uses its own spectrum's FT k-weight).
-pub fn axes_kweight(ws: &Workspace) -> f64 {
-    ws.selected_spectra()
+pub fn axes_kweight(ws: &Store, sel: &Selection) -> f64 {
+    ws.selected_spectra(sel)
         .first()
         .and_then(|i| i.spectrum())
         .and_then(|s| s.result.as_ref())
@@ -237,9 +244,9 @@ fn zip(x: &[f64], y: &[f64]) -> Vec<[f64; 2]> {
 }
 
 /// The curves of one tab for every selected spectrum that has a result.
-pub fn series(ws: &Workspace, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
+pub fn series(ws: &Store, sel: &Selection, tab: PlotTab, opt: &PlotOptions) -> Vec<Series> {
     let mut out = Vec::new();
-    for item in ws.selected_spectra() {
+    for item in ws.selected_spectra(sel) {
         let Some(r) = item.spectrum().and_then(|s| s.result.as_ref()) else {
             continue;
         };
@@ -437,7 +444,7 @@ impl PlotPanel {
         self.dragging_e0
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, ws: &Workspace) -> PlotAction {
+    pub fn ui(&mut self, ui: &mut Ui, ws: &Store, sel: &Selection) -> PlotAction {
         ui.horizontal_wrapped(|ui| {
             for t in PlotTab::ALL {
                 if ui.selectable_label(self.tab == t, t.title()).clicked() && self.tab != t {
@@ -483,8 +490,8 @@ impl PlotPanel {
                 self.reset_view = true;
             }
         });
-        let all = series(ws, self.tab, &self.options);
-        let [xn, xu, yn, yu] = self.tab.axes(axes_kweight(ws));
+        let all = series(ws, sel, self.tab, &self.options);
+        let [xn, xu, yn, yu] = self.tab.axes(axes_kweight(ws, sel));
         let unit = |u: &str| {
             if u.is_empty() {
                 String::new()
@@ -499,7 +506,7 @@ impl PlotPanel {
         ui.label(readout);
         if self.tab == PlotTab::ChiQ
             && let Some(e) = ws
-                .selected_spectra()
+                .selected_spectra(sel)
                 .iter()
                 .filter_map(|i| cached_chi_q(ws, i, &self.options.xftr))
                 .find_map(|q| q.as_ref().as_ref().err().cloned())
@@ -519,7 +526,7 @@ impl PlotPanel {
             return PlotAction::None;
         }
         // The active spectrum's e0 marker can be dragged (μ(E), normalized).
-        let active_e0 = ws.active.and_then(|id| {
+        let active_e0 = sel.active.and_then(|id| {
             all.iter()
                 .find(|s| s.item == id && s.role == Role::E0)
                 .and_then(|s| s.points.first())
@@ -558,7 +565,7 @@ impl PlotPanel {
             plot = plot.reset();
         }
         let overlay = if self.deglitch {
-            deglitch_overlay(ws, self.tab, self.options.flat)
+            deglitch_overlay(ws, sel, self.tab, self.options.flat)
         } else {
             None
         };

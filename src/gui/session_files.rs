@@ -198,7 +198,7 @@ impl<'a> Loader<'a> {
 
     pub(crate) fn doc_state(
         &mut self,
-        ws: &mut super::workspace::Workspace,
+        ws: &mut super::store::Store,
         items: Vec<&SessionItem>,
         selected: &[usize],
         active: Option<usize>,
@@ -229,6 +229,8 @@ impl<'a> Loader<'a> {
             active: active.and_then(|i| ids.get(i).copied()),
             phases: None,
             fit: None,
+            library: None,
+            quant: None,
         }
     }
 

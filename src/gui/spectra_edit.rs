@@ -5,27 +5,34 @@
 
 use super::log::Log;
 use super::params::{MuChoice, ParamAction};
-use super::workspace::Workspace;
+use super::selection::Selection;
+use super::store::Store;
 use crate::xas::ChainParams;
 
 /// The parameter panel's request for the active spectrum (`p`: its
 /// parameters as edited).
-pub fn param_action(ws: &mut Workspace, log: &mut Log, action: ParamAction, p: ChainParams) {
-    let active = ws.active;
-    let Some((name, s)) = ws.active_spectrum_mut() else {
+pub fn param_action(
+    ws: &mut Store,
+    sel: &Selection,
+    log: &mut Log,
+    action: ParamAction,
+    p: ChainParams,
+) {
+    let active = sel.active;
+    let Some((name, s)) = ws.active_spectrum_mut(sel) else {
         return;
     };
     let (name, source_is_mu) = (name.to_string(), s.is_mu());
     match action {
         // Removing an edit is an undo step with a label: the app does it.
         ParamAction::None | ParamAction::RemoveEdit(_) => {}
-        ParamAction::Changed => edit_active(ws, log, p),
+        ParamAction::Changed => edit_active(ws, sel, log, p),
         ParamAction::ResetToDefaults => {
-            edit_active(ws, log, ChainParams::default());
+            edit_active(ws, sel, log, ChainParams::default());
             log.info(format!("{name}: parameters reset to defaults"));
         }
         ParamAction::ApplyToSelected => {
-            let ids: Vec<u64> = ws.selected.iter().copied().collect();
+            let ids: Vec<u64> = sel.selected.iter().copied().collect();
             let n = apply_params(ws, &p, &ids, !source_is_mu);
             log.info(format!(
                 "applied the parameters of {name} to {n} selected spectra"
@@ -48,19 +55,19 @@ pub fn param_action(ws: &mut Workspace, log: &mut Log, action: ParamAction, p: C
 
 /// The active spectrum's e0 marker was dragged to `e0_ev`: fix e0 there,
 /// as typing it in the parameter panel does, and recompute.
-pub fn drag_e0(ws: &mut Workspace, log: &mut Log, e0_ev: f64) {
-    let Some((_, s)) = ws.active_spectrum_mut() else {
+pub fn drag_e0(ws: &mut Store, sel: &Selection, log: &mut Log, e0_ev: f64) {
+    let Some((_, s)) = ws.active_spectrum_mut(sel) else {
         return;
     };
     let mut p = s.params.clone();
     p.pre_edge.e0 = Some(e0_ev);
-    edit_active(ws, log, p);
+    edit_active(ws, sel, log, p);
 }
 
 /// Build μ(E) of item `id` another way from its stored columns (the
 /// "μ(E) from" section) and recompute it; a recipe that can't be built
 /// is an error in the log and changes nothing.
-pub fn set_mu_from(ws: &mut Workspace, log: &mut Log, id: u64, choice: MuChoice) {
+pub fn set_mu_from(ws: &mut Store, log: &mut Log, id: u64, choice: MuChoice) {
     let name = ws.item(id).map_or_else(String::new, |i| i.name.clone());
     let recipe = match choice {
         MuChoice::Recipe(r) => Ok(r),
@@ -83,8 +90,8 @@ pub fn set_mu_from(ws: &mut Workspace, log: &mut Log, id: u64, choice: MuChoice)
 /// New parameters for the active spectrum: recompute it right away (it
 /// is the one being dragged). An error is logged when it appears, not on
 /// every frame of a drag; the panel shows the current one.
-pub fn edit_active(ws: &mut Workspace, log: &mut Log, p: ChainParams) {
-    let Some((name, s)) = ws.active_spectrum_mut() else {
+pub fn edit_active(ws: &mut Store, sel: &Selection, log: &mut Log, p: ChainParams) {
+    let Some((name, s)) = ws.active_spectrum_mut(sel) else {
         return;
     };
     let before = s.error.clone();
@@ -103,7 +110,7 @@ pub fn edit_active(ws: &mut Workspace, log: &mut Log, p: ChainParams) {
 /// Copy `p` to the spectra `ids` (each keeps its own e0, which belongs
 /// to its edge; from a χ(k) spectrum only the FT parameters, the only
 /// ones it has). They are processed by the background job.
-pub fn apply_params(ws: &mut Workspace, p: &ChainParams, ids: &[u64], ft_only: bool) -> usize {
+pub fn apply_params(ws: &mut Store, p: &ChainParams, ids: &[u64], ft_only: bool) -> usize {
     let mut n = 0;
     for &id in ids {
         if let Some(s) = ws.item_mut(id).and_then(|i| i.spectrum_mut()) {

@@ -12,14 +12,17 @@ use super::jobs::{EditJob, Job, LoadJob};
 use super::log::Log;
 use super::plots::PlotPanel;
 use super::recent::{RecentFiles, RecentKind};
+use super::selection::Selection;
 use super::session_files::SessionLoad;
+use super::store::Store;
 use super::tasks::Tasks;
 use super::views;
-use super::workspace::Workspace;
 use super::xrd::XrdPanel;
 
 pub struct AppState {
-    pub workspace: Workspace,
+    pub store: Store,
+    /// The one selection (ids of any kind), beside the store.
+    pub selection: Selection,
     /// The Spectra view's plot tab and options (saved with the session).
     pub plots: PlotPanel,
     /// The Fit view (feffit models).
@@ -65,7 +68,8 @@ impl AppState {
         let mut xrd = XrdPanel::default();
         xrd.tasks = tasks.clone();
         AppState {
-            workspace: Workspace::default(),
+            store: Store::default(),
+            selection: Selection::default(),
             plots: PlotPanel::default(),
             fit,
             xrd,
@@ -88,13 +92,14 @@ impl AppState {
     /// Refresh the views' mirrors of the one selection (the XRD view's
     /// selected patterns) after it changed.
     pub fn mirror_selection(&mut self) {
-        let ws = &self.workspace;
-        self.xrd.mirror_selection(&ws.selected, ws.active);
+        let sel = &self.selection;
+        self.xrd.mirror_selection(&sel.selected, sel.active);
     }
 
     /// What is loaded now is where undo stops (start-up, a demo).
     pub fn reset_history(&mut self) {
-        self.history.reset(&self.workspace, &self.xrd, &self.fit);
+        self.history
+            .reset(&self.store, &self.selection, &self.xrd, &self.fit);
     }
 
     /// `path` was opened: it heads File ▸ Open recent.

@@ -1,13 +1,246 @@
-//! One id space for everything the app holds: spectra, χ(k) files, FEFF
-//! paths and powder patterns take their ids from here, so the one
-//! selection (the workspace's `selected`/`active`) can hold any mix of
-//! kinds and an id never names two things.
+//! The store: everything the app has loaded, in one id space. Spectra,
+//! χ(k) files and FEFF paths are its items; powder patterns, CIF phases
+//! and the fit model take their ids from [`new_id`] too, so the one
+//! selection can hold any mix of kinds and an id never names two things.
 
+use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use egui::Color32;
+
+use super::selection::Selection;
+use super::workspace::{
+    Input, Item, ItemData, Modality, Spectrum, dataset_entries, edited_input, fallback_recipe,
+    mode_of, parse_bytes_with, read_file, with_recipe,
+};
+use crate::io::{self, Dataset, LoadOptions, MuMode, MuRecipe, XasSpectrum};
+use crate::session::sha256_hex;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh id, never handed out before in this process.
 pub fn new_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+#[derive(Debug, Default)]
+pub struct Store {
+    pub items: Vec<Item>,
+    /// χ(q) of the spectra, once per result and R window.
+    pub chiq: super::derived::ChiQCache,
+}
+
+impl Store {
+    pub fn item(&self, id: u64) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+    pub fn item_mut(&mut self, id: u64) -> Option<&mut Item> {
+        self.items.iter_mut().find(|i| i.id == id)
+    }
+    pub fn find(&self, name: &str) -> Option<u64> {
+        self.items.iter().find(|i| i.name == name).map(|i| i.id)
+    }
+
+    /// Read one file into items (an Athena project gives one per group).
+    /// Returns the new ids, or the readable reason the file can't be read.
+    pub fn load_file(&mut self, path: &Path) -> Result<Vec<u64>, String> {
+        let file = path.display().to_string();
+        let (ds, sha) = read_file(path)?;
+        self.add_dataset(ds, &file, &sha)
+    }
+
+    pub fn load_bytes(&mut self, bytes: &[u8], file: &str) -> Result<Vec<u64>, String> {
+        self.load_bytes_with(bytes, file, None)
+    }
+
+    /// [`Self::load_bytes`] with a μ recipe override.
+    pub fn load_bytes_with(
+        &mut self,
+        bytes: &[u8],
+        file: &str,
+        mu: Option<MuMode>,
+    ) -> Result<Vec<u64>, String> {
+        let ds = parse_bytes_with(bytes, file, mu)?;
+        let ids = self.add_dataset(ds, file, &sha256_hex(bytes))?;
+        for &id in &ids {
+            if let Some(item) = self.item_mut(id) {
+                item.mu = mu;
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Add what one file held (read by [`read_file`], possibly on another
+    /// thread) as items.
+    pub fn add_dataset(
+        &mut self,
+        ds: Dataset,
+        file: &str,
+        sha256: &str,
+    ) -> Result<Vec<u64>, String> {
+        let mut new = Vec::new();
+        for e in dataset_entries(ds, file)? {
+            let id = self.push(&e.name, &e.source, e.data);
+            if let Some(item) = self.item_mut(id) {
+                item.group = e.group;
+                item.file = file.to_string();
+                item.sha256 = sha256.to_string();
+            }
+            new.push(id);
+        }
+        Ok(new)
+    }
+
+    /// Put back an item built elsewhere (an undo snapshot, a session) under
+    /// its own id; later ids count on from it.
+    pub fn adopt(&mut self, item: Item) {
+        self.items.push(item);
+    }
+
+    /// A fresh id for an item built outside [`Self::push`].
+    pub fn fresh_id(&mut self) -> u64 {
+        new_id()
+    }
+
+    /// The colour the next new item gets.
+    pub fn next_color(&self) -> Color32 {
+        super::widgets::palette(self.items.len())
+    }
+
+    fn push(&mut self, name: &str, source: &str, data: ItemData) -> u64 {
+        let id = new_id();
+        let color = super::widgets::palette(self.items.len());
+        self.items.push(Item {
+            id,
+            name: name.to_string(),
+            source: source.to_string(),
+            file: String::new(),
+            sha256: String::new(),
+            group: None,
+            mu: None,
+            color,
+            data,
+        });
+        id
+    }
+
+    /// Items in the order the tree shows them (grouped by modality).
+    pub fn display_order(&self) -> Vec<u64> {
+        let mut v: Vec<(Modality, usize, u64)> = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.modality(), i, it.id))
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, _, id)| id).collect()
+    }
+
+    /// Select exactly `ids` among this store's items, leaving the
+    /// selection of other kinds (powder patterns) as it is: what opening
+    /// files or undoing does.
+    pub fn select_items_only(&self, sel: &mut Selection, ids: &[u64]) {
+        sel.select_only_of(ids, |id| self.item(id).is_some());
+    }
+
+    pub fn remove(&mut self, ids: &BTreeSet<u64>) -> usize {
+        let before = self.items.len();
+        self.items.retain(|i| !ids.contains(&i.id));
+        self.chiq.retain(|id| !ids.contains(&id));
+        before - self.items.len()
+    }
+
+    /// Selected spectra in tree order.
+    pub fn selected_spectra(&self, sel: &Selection) -> Vec<&Item> {
+        self.display_order()
+            .into_iter()
+            .filter(|id| sel.selected.contains(id))
+            .filter_map(|id| self.item(id))
+            .filter(|i| i.spectrum().is_some())
+            .collect()
+    }
+
+    /// Rename an item; the name is trimmed and must not be empty.
+    pub fn rename(&mut self, id: u64, name: &str) -> Result<(), String> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err("a name cannot be empty".into());
+        }
+        let item = self.item_mut(id).ok_or("the item is gone")?;
+        item.name = name.to_string();
+        Ok(())
+    }
+
+    /// The μ(E) spectrum of an item whose μ is derived from the columns of
+    /// a file (not an Athena group, whose μ is stored as such).
+    pub fn column_spectrum(&self, id: u64) -> Option<&XasSpectrum> {
+        let item = self.item(id).filter(|i| i.group.is_none())?;
+        // The data as read: an edited input keeps no columns.
+        match &*item.spectrum()?.raw {
+            Input::Mu(x) => Some(x),
+            Input::Chi(_) => None,
+        }
+    }
+
+    /// The recipe the reader would choose for `mode` from the item's stored
+    /// table (the counters found by name, as `carto xas --mu MODE`); when
+    /// it finds none, the first pair of other columns that gives a finite
+    /// μ, so the columns can then be picked by hand.
+    pub fn recipe_for_mode(&self, id: u64, mode: MuMode) -> Result<MuRecipe, String> {
+        let item = self.item(id).ok_or("the item is gone")?;
+        let x = self
+            .column_spectrum(id)
+            .ok_or_else(|| format!("{}: μ(E) is not built from columns", item.name))?;
+        let opts = LoadOptions {
+            mu_mode: Some(mode),
+            columns: None,
+        };
+        let by_name = io::beamline::to_xas(x.table.clone(), &item.file, &opts);
+        let e = match by_name {
+            Ok(s) => return Ok(s.recipe),
+            Err(e) => e.to_string(),
+        };
+        fallback_recipe(x, mode).ok_or(e)
+    }
+
+    /// Derive μ(E) again from the item's stored table with `recipe` (the
+    /// core's [`MuRecipe::build`], no disk read), record the choice in
+    /// `item.mu` and mark the spectrum for processing. The energy grid and
+    /// the parameters stay. Err: why μ can't be built that way (nothing
+    /// changes then).
+    pub fn set_mu_recipe(&mut self, id: u64, recipe: MuRecipe) -> Result<(), String> {
+        let item = self.item(id).ok_or("the item is gone")?;
+        let x = self
+            .column_spectrum(id)
+            .ok_or_else(|| format!("{}: μ(E) is not built from columns", item.name))?;
+        if x.recipe == recipe {
+            return Ok(());
+        }
+        let raw = match item.spectrum() {
+            Some(s) => with_recipe(&s.raw, &recipe, &item.file)?,
+            None => return Err(format!("{}: not a spectrum", item.name)),
+        };
+        let item = self.item_mut(id).ok_or("the item is gone")?;
+        item.mu = Some(mode_of(&recipe));
+        if let Some(s) = item.spectrum_mut() {
+            // The edits (deglitch, shift, rebin) apply to the new μ(E).
+            let input = edited_input(&raw, &s.edits)?;
+            s.raw = raw;
+            let edits = s.edits.clone();
+            s.set_input(input, edits);
+        }
+        Ok(())
+    }
+
+    /// The spectrum the parameter panel edits.
+    pub fn active_spectrum_mut(&mut self, sel: &Selection) -> Option<(&str, &mut Spectrum)> {
+        let id = sel.active?;
+        let item = self.items.iter_mut().find(|i| i.id == id)?;
+        let name = item.name.as_str();
+        match &mut item.data {
+            ItemData::Spectrum(s) => Some((name, s.as_mut())),
+            ItemData::Feff(_) => None,
+        }
+    }
 }

@@ -5,8 +5,10 @@ use std::collections::BTreeSet;
 
 use egui::{Color32, RichText, Ui};
 
+use super::selection::Selection;
+use super::store::Store;
 use super::widgets::swatch;
-use super::workspace::{Modality, Workspace};
+use super::workspace::Modality;
 use super::xrd::XrdPanel;
 
 /// What the tree asks the app to do after drawing.
@@ -39,7 +41,8 @@ impl TreePanel {
     pub fn xrd_ui(
         &mut self,
         ui: &mut Ui,
-        ws: &mut Workspace,
+        ws: &Store,
+        sel: &mut Selection,
         xrd: &XrdPanel,
     ) -> Option<Option<u64>> {
         if xrd.patterns.is_empty() && xrd.phases.is_empty() {
@@ -58,7 +61,7 @@ impl TreePanel {
                         ui.horizontal(|ui| {
                             swatch(ui, e.color);
                             if ui
-                                .selectable_label(ws.selected.contains(&e.id), &e.name)
+                                .selectable_label(sel.selected.contains(&e.id), &e.name)
                                 .on_hover_text(format!(
                                     "{} (click: opens in the XRD view; Ctrl-click: adds it \
                                      to the selection)",
@@ -95,7 +98,7 @@ impl TreePanel {
                 });
         }
         if let Some(id) = clicked {
-            ws.click(id, modifiers.command, modifiers.shift);
+            sel.click(&ws.display_order(), id, modifiers.command, modifiers.shift);
             if !modifiers.command && !modifiers.shift {
                 open = Some(Some(id));
             }
@@ -109,23 +112,23 @@ impl TreePanel {
         self.focus_rename = true;
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, ws: &mut Workspace) -> TreeAction {
+    pub fn ui(&mut self, ui: &mut Ui, ws: &mut Store, sel: &mut Selection) -> TreeAction {
         let mut action = TreeAction::None;
         ui.horizontal(|ui| {
             ui.heading("Workspace");
             if ui
-                .add_enabled(!ws.selected.is_empty(), egui::Button::new("Remove"))
+                .add_enabled(!sel.selected.is_empty(), egui::Button::new("Remove"))
                 .on_hover_text("Remove the selected items (Delete)")
                 .clicked()
             {
-                action = TreeAction::Remove(ws.selected.clone());
+                action = TreeAction::Remove(sel.selected.clone());
             }
         });
-        if !ws.selected.is_empty()
+        if !sel.selected.is_empty()
             && ui.ctx().memory(|m| m.focused().is_none())
             && ui.input(|i| i.key_pressed(egui::Key::Delete))
         {
-            action = TreeAction::Remove(ws.selected.clone());
+            action = TreeAction::Remove(sel.selected.clone());
         }
         if ws.items.is_empty() {
             ui.label("Nothing loaded: File ▸ Open, or drop files here.");
@@ -149,8 +152,8 @@ impl TreePanel {
                 if ids.is_empty() {
                     continue;
                 }
-                let n_selected = ws.selected.len();
-                let selection = ws.selected.clone();
+                let n_selected = sel.selected.len();
+                let selection = sel.selected.clone();
                 // Athena projects: their groups under one header each.
                 let mut runs: Vec<(Option<String>, Vec<u64>)> = Vec::new();
                 for id in ids.iter().copied() {
@@ -202,7 +205,7 @@ impl TreePanel {
             }
         });
         if let Some(id) = clicked {
-            ws.click(id, modifiers.command, modifiers.shift);
+            sel.click(&ws.display_order(), id, modifiers.command, modifiers.shift);
         }
         action
     }
@@ -211,7 +214,7 @@ impl TreePanel {
     fn tree_row(
         &mut self,
         ui: &mut Ui,
-        ws: &mut Workspace,
+        ws: &mut Store,
         id: u64,
         selection: &BTreeSet<u64>,
         n_selected: usize,

@@ -6,7 +6,6 @@
 //! step here; the core pipeline (`xas::process`) replaces that body.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -219,280 +218,6 @@ impl Item {
     }
 }
 
-#[derive(Debug, Default)]
-pub struct Workspace {
-    pub items: Vec<Item>,
-    /// The app's one selection: ids of any kind (spectra, χ(k), FEFF paths,
-    /// powder patterns — one id space, see [`super::store`]). Every view
-    /// shows the selected items of its kind.
-    pub selected: BTreeSet<u64>,
-    /// The last clicked item, of any kind (the parameter panel edits it
-    /// when it is a spectrum).
-    pub active: Option<u64>,
-    /// Where a shift-click range starts.
-    anchor: Option<u64>,
-    /// χ(q) of the spectra, once per result and R window.
-    pub chiq: super::derived::ChiQCache,
-}
-
-impl Workspace {
-    pub fn item(&self, id: u64) -> Option<&Item> {
-        self.items.iter().find(|i| i.id == id)
-    }
-    pub fn item_mut(&mut self, id: u64) -> Option<&mut Item> {
-        self.items.iter_mut().find(|i| i.id == id)
-    }
-    pub fn find(&self, name: &str) -> Option<u64> {
-        self.items.iter().find(|i| i.name == name).map(|i| i.id)
-    }
-
-    /// Read one file into items (an Athena project gives one per group).
-    /// Returns the new ids, or the readable reason the file can't be read.
-    pub fn load_file(&mut self, path: &Path) -> Result<Vec<u64>, String> {
-        let file = path.display().to_string();
-        let (ds, sha) = read_file(path)?;
-        self.add_dataset(ds, &file, &sha)
-    }
-
-    pub fn load_bytes(&mut self, bytes: &[u8], file: &str) -> Result<Vec<u64>, String> {
-        self.load_bytes_with(bytes, file, None)
-    }
-
-    /// [`Self::load_bytes`] with a μ recipe override.
-    pub fn load_bytes_with(
-        &mut self,
-        bytes: &[u8],
-        file: &str,
-        mu: Option<MuMode>,
-    ) -> Result<Vec<u64>, String> {
-        let ds = parse_bytes_with(bytes, file, mu)?;
-        let ids = self.add_dataset(ds, file, &sha256_hex(bytes))?;
-        for &id in &ids {
-            if let Some(item) = self.item_mut(id) {
-                item.mu = mu;
-            }
-        }
-        Ok(ids)
-    }
-
-    /// Add what one file held (read by [`read_file`], possibly on another
-    /// thread) as items.
-    pub fn add_dataset(
-        &mut self,
-        ds: Dataset,
-        file: &str,
-        sha256: &str,
-    ) -> Result<Vec<u64>, String> {
-        let mut new = Vec::new();
-        for e in dataset_entries(ds, file)? {
-            let id = self.push(&e.name, &e.source, e.data);
-            if let Some(item) = self.item_mut(id) {
-                item.group = e.group;
-                item.file = file.to_string();
-                item.sha256 = sha256.to_string();
-            }
-            new.push(id);
-        }
-        Ok(new)
-    }
-
-    /// Put back an item built elsewhere (an undo snapshot, a session) under
-    /// its own id; later ids count on from it.
-    pub fn adopt(&mut self, item: Item) {
-        self.items.push(item);
-    }
-
-    /// A fresh id for an item built outside [`Self::push`].
-    pub fn fresh_id(&mut self) -> u64 {
-        super::store::new_id()
-    }
-
-    /// The colour the next new item gets.
-    pub fn next_color(&self) -> Color32 {
-        super::widgets::palette(self.items.len())
-    }
-
-    fn push(&mut self, name: &str, source: &str, data: ItemData) -> u64 {
-        let id = super::store::new_id();
-        let color = super::widgets::palette(self.items.len());
-        self.items.push(Item {
-            id,
-            name: name.to_string(),
-            source: source.to_string(),
-            file: String::new(),
-            sha256: String::new(),
-            group: None,
-            mu: None,
-            color,
-            data,
-        });
-        id
-    }
-
-    /// Items in the order the tree shows them (grouped by modality).
-    pub fn display_order(&self) -> Vec<u64> {
-        let mut v: Vec<(Modality, usize, u64)> = self
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, it)| (it.modality(), i, it.id))
-            .collect();
-        v.sort();
-        v.into_iter().map(|(_, _, id)| id).collect()
-    }
-
-    /// A click on an item: plain replaces the selection, ctrl toggles,
-    /// shift selects the range from the last plain/ctrl click.
-    pub fn click(&mut self, id: u64, ctrl: bool, shift: bool) {
-        if shift && let Some(anchor) = self.anchor {
-            let order = self.display_order();
-            let a = order.iter().position(|&x| x == anchor);
-            let b = order.iter().position(|&x| x == id);
-            if let (Some(a), Some(b)) = (a, b) {
-                if !ctrl {
-                    self.selected.clear();
-                }
-                self.selected
-                    .extend(order[a.min(b)..=a.max(b)].iter().copied());
-                self.active = Some(id);
-                return;
-            }
-        }
-        if ctrl {
-            if !self.selected.remove(&id) {
-                self.selected.insert(id);
-            }
-        } else {
-            self.selected.clear();
-            self.selected.insert(id);
-        }
-        self.anchor = Some(id);
-        self.active = Some(id);
-    }
-
-    /// Select exactly `ids` (of any kind).
-    pub fn select_only(&mut self, ids: &[u64]) {
-        self.selected = ids.iter().copied().collect();
-        self.active = ids.last().copied();
-        self.anchor = self.active;
-    }
-
-    /// Select exactly `ids` among this workspace's items, leaving the
-    /// selection of other kinds (powder patterns) as it is: what opening
-    /// files or undoing does.
-    pub fn select_items_only(&mut self, ids: &[u64]) {
-        let others: Vec<u64> = (self.selected.iter().copied())
-            .filter(|&id| self.item(id).is_none())
-            .collect();
-        self.select_only(ids);
-        self.selected.extend(others);
-    }
-
-    pub fn remove(&mut self, ids: &BTreeSet<u64>) -> usize {
-        let before = self.items.len();
-        self.items.retain(|i| !ids.contains(&i.id));
-        self.chiq.retain(|id| !ids.contains(&id));
-        self.selected.retain(|id| !ids.contains(id));
-        if self.active.is_some_and(|a| ids.contains(&a)) {
-            self.active = self.selected.iter().next_back().copied();
-        }
-        before - self.items.len()
-    }
-
-    /// Selected spectra in tree order.
-    pub fn selected_spectra(&self) -> Vec<&Item> {
-        self.display_order()
-            .into_iter()
-            .filter(|id| self.selected.contains(id))
-            .filter_map(|id| self.item(id))
-            .filter(|i| i.spectrum().is_some())
-            .collect()
-    }
-
-    /// Rename an item; the name is trimmed and must not be empty.
-    pub fn rename(&mut self, id: u64, name: &str) -> Result<(), String> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err("a name cannot be empty".into());
-        }
-        let item = self.item_mut(id).ok_or("the item is gone")?;
-        item.name = name.to_string();
-        Ok(())
-    }
-
-    /// The μ(E) spectrum of an item whose μ is derived from the columns of
-    /// a file (not an Athena group, whose μ is stored as such).
-    pub fn column_spectrum(&self, id: u64) -> Option<&XasSpectrum> {
-        let item = self.item(id).filter(|i| i.group.is_none())?;
-        // The data as read: an edited input keeps no columns.
-        match &*item.spectrum()?.raw {
-            Input::Mu(x) => Some(x),
-            Input::Chi(_) => None,
-        }
-    }
-
-    /// The recipe the reader would choose for `mode` from the item's stored
-    /// table (the counters found by name, as `carto xas --mu MODE`); when
-    /// it finds none, the first pair of other columns that gives a finite
-    /// μ, so the columns can then be picked by hand.
-    pub fn recipe_for_mode(&self, id: u64, mode: MuMode) -> Result<MuRecipe, String> {
-        let item = self.item(id).ok_or("the item is gone")?;
-        let x = self
-            .column_spectrum(id)
-            .ok_or_else(|| format!("{}: μ(E) is not built from columns", item.name))?;
-        let opts = LoadOptions {
-            mu_mode: Some(mode),
-            columns: None,
-        };
-        let by_name = io::beamline::to_xas(x.table.clone(), &item.file, &opts);
-        let e = match by_name {
-            Ok(s) => return Ok(s.recipe),
-            Err(e) => e.to_string(),
-        };
-        fallback_recipe(x, mode).ok_or(e)
-    }
-
-    /// Derive μ(E) again from the item's stored table with `recipe` (the
-    /// core's [`MuRecipe::build`], no disk read), record the choice in
-    /// `item.mu` and mark the spectrum for processing. The energy grid and
-    /// the parameters stay. Err: why μ can't be built that way (nothing
-    /// changes then).
-    pub fn set_mu_recipe(&mut self, id: u64, recipe: MuRecipe) -> Result<(), String> {
-        let item = self.item(id).ok_or("the item is gone")?;
-        let x = self
-            .column_spectrum(id)
-            .ok_or_else(|| format!("{}: μ(E) is not built from columns", item.name))?;
-        if x.recipe == recipe {
-            return Ok(());
-        }
-        let raw = match item.spectrum() {
-            Some(s) => with_recipe(&s.raw, &recipe, &item.file)?,
-            None => return Err(format!("{}: not a spectrum", item.name)),
-        };
-        let item = self.item_mut(id).ok_or("the item is gone")?;
-        item.mu = Some(mode_of(&recipe));
-        if let Some(s) = item.spectrum_mut() {
-            // The edits (deglitch, shift, rebin) apply to the new μ(E).
-            let input = edited_input(&raw, &s.edits)?;
-            s.raw = raw;
-            let edits = s.edits.clone();
-            s.set_input(input, edits);
-        }
-        Ok(())
-    }
-
-    /// The spectrum the parameter panel edits.
-    pub fn active_spectrum_mut(&mut self) -> Option<(&str, &mut Spectrum)> {
-        let id = self.active?;
-        let item = self.items.iter_mut().find(|i| i.id == id)?;
-        let name = item.name.as_str();
-        match &mut item.data {
-            ItemData::Spectrum(s) => Some((name, s.as_mut())),
-            ItemData::Feff(_) => None,
-        }
-    }
-}
-
 /// One item's worth of what a file held, before it joins a workspace.
 pub struct Entry {
     pub name: String,
@@ -588,7 +313,7 @@ pub fn mode_of(r: &MuRecipe) -> MuMode {
 
 /// A recipe of kind `mode` from columns other than the energy, trying the
 /// columns the current recipe uses first; the first that builds a finite μ.
-fn fallback_recipe(x: &XasSpectrum, mode: MuMode) -> Option<MuRecipe> {
+pub(super) fn fallback_recipe(x: &XasSpectrum, mode: MuMode) -> Option<MuRecipe> {
     let used: Vec<usize> = match &x.recipe {
         MuRecipe::Transmission { i0, it } => vec![*i0, *it],
         MuRecipe::Fluorescence { i_f, i0 } => i_f.iter().copied().chain([*i0]).collect(),
@@ -631,11 +356,14 @@ fn spectrum(input: Input) -> ItemData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gui::selection::Selection;
+    use crate::gui::store::Store;
+    use std::collections::BTreeSet;
 
     /// A workspace of `n` FEFF-free spectra from the demo's Cu file.
-    fn ws(n: usize) -> (Workspace, Vec<u64>) {
+    fn ws(n: usize) -> (Store, Vec<u64>) {
         let bytes = include_bytes!("../../sample_data/cu_metal_rt.xdi");
-        let mut ws = Workspace::default();
+        let mut ws = Store::default();
         let ids = (0..n)
             .flat_map(|i| {
                 ws.load_bytes(bytes, &format!("cu{i}.xdi"))
@@ -649,22 +377,25 @@ mod tests {
     fn click_ctrl_and_shift_select_like_a_file_manager() {
         let (mut w, ids) = ws(5);
         assert_eq!(ids.len(), 5);
-        w.click(ids[1], false, false);
-        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), [ids[1]]);
-        w.click(ids[3], true, false);
-        assert_eq!(w.selected.len(), 2);
-        assert_eq!(w.active, Some(ids[3]));
-        w.click(ids[1], true, false);
-        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), [ids[3]]);
+        let mut sel = Selection::default();
+        let order = w.display_order();
+        sel.click(&order, ids[1], false, false);
+        assert_eq!(sel.selected.iter().copied().collect::<Vec<_>>(), [ids[1]]);
+        sel.click(&order, ids[3], true, false);
+        assert_eq!(sel.selected.len(), 2);
+        assert_eq!(sel.active, Some(ids[3]));
+        sel.click(&order, ids[1], true, false);
+        assert_eq!(sel.selected.iter().copied().collect::<Vec<_>>(), [ids[3]]);
         // Shift: the range from the last plain/ctrl click.
-        w.click(ids[0], false, false);
-        w.click(ids[2], false, true);
-        assert_eq!(w.selected.iter().copied().collect::<Vec<_>>(), ids[0..=2]);
-        assert_eq!(w.active, Some(ids[2]));
+        sel.click(&order, ids[0], false, false);
+        sel.click(&order, ids[2], false, true);
+        assert_eq!(sel.selected.iter().copied().collect::<Vec<_>>(), ids[0..=2]);
+        assert_eq!(sel.active, Some(ids[2]));
         // Removing the active item hands the panel to another selected one.
         let gone: BTreeSet<u64> = [ids[2]].into();
         assert_eq!(w.remove(&gone), 1);
-        assert_eq!(w.active, Some(ids[1]));
+        sel.forget(&gone);
+        assert_eq!(sel.active, Some(ids[1]));
         assert_eq!(w.items.len(), 4);
     }
 

@@ -12,7 +12,11 @@ use crate::xas::edit::Edit;
 pub fn describe(a: &DocState, b: &DocState) -> String {
     let items_same = a.items.len() == b.items.len()
         && a.items.iter().zip(&b.items).all(|(x, y)| Arc::ptr_eq(x, y));
-    if items_same && let Some(d) = phase_change(a, b).or_else(|| fit_change(a, b)) {
+    if items_same
+        && let Some(d) = (phase_change(a, b))
+            .or_else(|| fit_change(a, b))
+            .or_else(|| xrd_data_change(a, b))
+    {
         return d;
     }
     let ids = |s: &DocState| s.items.iter().map(|i| i.id).collect::<BTreeSet<u64>>();
@@ -100,6 +104,20 @@ fn fit_change(a: &DocState, b: &DocState) -> Option<String> {
     }
     let rev = |f: &FitState| f.result.as_ref().map(|r| r.rev);
     (rev(fa) != rev(fb)).then(|| "fit result".to_string())
+}
+
+fn xrd_data_change(a: &DocState, b: &DocState) -> Option<String> {
+    if let (Some(x), Some(y)) = (&a.library, &b.library)
+        && x.rev != y.rev
+    {
+        return Some(if Arc::ptr_eq(&x.candidates, &y.candidates) {
+            "candidate ranking".to_string()
+        } else {
+            "candidate library".to_string()
+        });
+    }
+    let (x, y) = (a.quant.as_ref()?, b.quant.as_ref()?);
+    (x.rev != y.rev).then(|| "quantification".to_string())
 }
 
 fn item_change(a: &ItemState, b: &ItemState) -> Option<String> {

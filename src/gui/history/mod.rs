@@ -1,6 +1,7 @@
-//! Undo and redo for every view: the workspace (spectra, χ(k), FEFF
-//! paths), the XRD view's phases (add, remove, lattice, shift, intensity
-//! handles) and the fit model. The app never records edits
+//! Undo and redo for every view: the store (spectra, χ(k), FEFF paths),
+//! the XRD view's phases (add, remove, lattice, shift, intensity
+//! handles), candidate library, ranking and quantification, and the fit
+//! model. The app never records edits
 //! one by one: once per frame [`History::observe`] compares the workspace
 //! with the last committed state and, when it differs and no drag or text
 //! entry is under way, commits it as one step whose label says what
@@ -20,9 +21,11 @@ use std::sync::Arc;
 use egui::Color32;
 
 use super::fit::FitPanel;
-use super::workspace::{Input, Item, ItemData, Spectrum, Workspace};
+use super::selection::Selection;
+use super::store::Store;
+use super::workspace::{Input, Item, ItemData, Spectrum};
 use super::xrd::XrdPanel;
-use super::xrd::{CifPhase, PhaseState};
+use super::xrd::{CifPhase, Library, LibraryState, PhaseState, Quant, QuantState};
 use crate::exafs::feffit::{FitModel, FitResult};
 use crate::io::MuMode;
 use crate::io::feff::FeffPath;
@@ -73,6 +76,11 @@ pub struct DocState {
     pub phases: Option<Vec<Arc<PhaseState>>>,
     /// The fit model (None: not recorded, as for `phases`).
     pub fit: Option<Arc<FitState>>,
+    /// The XRD view's candidate library and ranking (None: not recorded;
+    /// sessions keep no library steps).
+    pub library: Option<Arc<LibraryState>>,
+    /// The XRD view's quantification result (None: not recorded).
+    pub quant: Option<Arc<QuantState>>,
 }
 
 /// The fit model as it was, with the Fit view's revision it had, and the
@@ -107,6 +115,7 @@ impl ResultState {
 
 /// The parts of the document outside the workspace that undo covers.
 pub struct Others<'a> {
+    pub selection: &'a mut Selection,
     pub xrd: &'a mut XrdPanel,
     pub fit: &'a mut FitPanel,
 }
@@ -144,6 +153,20 @@ fn capture_fit(fit: &FitPanel, prev: Option<&Arc<FitState>>) -> Arc<FitState> {
                 _ => ResultState::capture(fit),
             }),
         }),
+    }
+}
+
+fn capture_library(lib: &Library, prev: Option<&Arc<LibraryState>>) -> Arc<LibraryState> {
+    match prev {
+        Some(s) if s.rev == lib.rev => Arc::clone(s),
+        _ => Arc::new(lib.undo_state()),
+    }
+}
+
+fn capture_quant(q: &Quant, prev: Option<&Arc<QuantState>>) -> Arc<QuantState> {
+    match prev {
+        Some(s) if s.rev == q.rev => Arc::clone(s),
+        _ => Arc::new(q.undo_state()),
     }
 }
 
@@ -261,24 +284,27 @@ impl ItemState {
 }
 
 impl DocState {
-    pub fn capture(ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) -> Self {
+    pub fn capture(ws: &Store, sel: &Selection, xrd: &XrdPanel, fit: &FitPanel) -> Self {
         DocState {
             items: ws
                 .items
                 .iter()
                 .map(|i| Arc::new(ItemState::capture(i)))
                 .collect(),
-            selected: ws.selected.iter().copied().collect(),
-            active: ws.active,
+            selected: sel.selected.iter().copied().collect(),
+            active: sel.active,
             phases: Some(capture_phases(&xrd.phases, None)),
             fit: Some(capture_fit(fit, None)),
+            library: Some(capture_library(&xrd.library, None)),
+            quant: Some(capture_quant(&xrd.quant, None)),
         }
     }
 
     /// [`Self::capture`], reusing `prev`'s state of every item that did
     /// not change.
     pub fn capture_sharing(
-        ws: &Workspace,
+        ws: &Store,
+        sel: &Selection,
         xrd: &XrdPanel,
         fit: &FitPanel,
         prev: &DocState,
@@ -294,16 +320,18 @@ impl DocState {
                     _ => Arc::new(ItemState::capture(i)),
                 })
                 .collect(),
-            selected: ws.selected.iter().copied().collect(),
-            active: ws.active,
+            selected: sel.selected.iter().copied().collect(),
+            active: sel.active,
             phases: Some(capture_phases(&xrd.phases, prev.phases.as_ref())),
             fit: Some(capture_fit(fit, prev.fit.as_ref())),
+            library: Some(capture_library(&xrd.library, prev.library.as_ref())),
+            quant: Some(capture_quant(&xrd.quant, prev.quant.as_ref())),
         }
     }
 
     /// Is the document (items, in order, phases and fit model; not the
     /// selection) this state?
-    pub fn matches(&self, ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) -> bool {
+    pub fn matches(&self, ws: &Store, xrd: &XrdPanel, fit: &FitPanel) -> bool {
         self.items.len() == ws.items.len()
             && self
                 .items
@@ -315,10 +343,18 @@ impl DocState {
                 .as_ref()
                 .is_none_or(|p| phases_match(&xrd.phases, p))
             && self.fit.as_ref().is_none_or(|f| fit_matches(f, fit))
+            && (self.library.as_ref()).is_none_or(|l| l.rev == xrd.library.rev)
+            && (self.quant.as_ref()).is_none_or(|q| q.rev == xrd.quant.rev)
     }
 
     /// Fill the parts this state did not record from the document as it is.
     fn complete(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
+        if self.library.is_none() {
+            self.library = Some(capture_library(&xrd.library, None));
+        }
+        if self.quant.is_none() {
+            self.quant = Some(capture_quant(&xrd.quant, None));
+        }
         if self.phases.is_none() {
             self.phases = Some(capture_phases(&xrd.phases, None));
         }
@@ -336,7 +372,7 @@ impl DocState {
 
     /// Make the document this state. Items that are still there keep their
     /// results unless their data or parameters change.
-    pub fn restore(&mut self, ws: &mut Workspace, o: &mut Others<'_>) {
+    pub fn restore(&mut self, ws: &mut Store, o: &mut Others<'_>) {
         if let Some(states) = &self.phases
             && !phases_match(&o.xrd.phases, states)
         {
@@ -361,11 +397,29 @@ impl DocState {
                 }),
             }));
         }
+        if let Some(l) = &self.library
+            && l.rev != o.xrd.library.rev
+        {
+            let rev = o.xrd.library.restore(l);
+            self.library = Some(Arc::new(LibraryState {
+                rev,
+                ..LibraryState::clone(l)
+            }));
+        }
+        if let Some(q) = &self.quant
+            && q.rev != o.xrd.quant.rev
+        {
+            let rev = o.xrd.quant.restore(q);
+            self.quant = Some(Arc::new(QuantState {
+                rev,
+                ..QuantState::clone(q)
+            }));
+        }
         self.complete(o.xrd, o.fit);
-        self.restore_items(ws);
+        self.restore_items(ws, o.selection);
     }
 
-    fn restore_items(&self, ws: &mut Workspace) {
+    fn restore_items(&self, ws: &mut Store, sel: &mut Selection) {
         let mut old: BTreeMap<u64, Item> = ws.items.drain(..).map(|i| (i.id, i)).collect();
         for st in &self.items {
             let item = match old.remove(&st.id) {
@@ -384,8 +438,8 @@ impl DocState {
             .copied()
             .filter(|id| ids.contains(id))
             .collect();
-        ws.select_items_only(&selected);
-        ws.active = self.active.filter(|id| ids.contains(id)).or(ws.active);
+        ws.select_items_only(sel, &selected);
+        sel.active = self.active.filter(|id| ids.contains(id)).or(sel.active);
     }
 }
 
@@ -412,9 +466,9 @@ pub struct History {
 
 impl History {
     /// Start over from the document as it is (no steps).
-    pub fn reset(&mut self, ws: &Workspace, xrd: &XrdPanel, fit: &FitPanel) {
+    pub fn reset(&mut self, ws: &Store, sel: &Selection, xrd: &XrdPanel, fit: &FitPanel) {
         *self = History {
-            current: DocState::capture(ws, xrd, fit),
+            current: DocState::capture(ws, sel, xrd, fit),
             ..History::default()
         };
     }
@@ -424,6 +478,8 @@ impl History {
     pub fn adopt_others(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
         self.current.phases = None;
         self.current.fit = None;
+        self.current.library = None;
+        self.current.quant = None;
         self.current.complete(xrd, fit);
     }
 
@@ -437,7 +493,8 @@ impl History {
     /// pointer button held, no text field focused). Returns the label.
     pub fn observe(
         &mut self,
-        ws: &Workspace,
+        ws: &Store,
+        sel: &Selection,
         xrd: &XrdPanel,
         fit: &FitPanel,
         settled: bool,
@@ -455,19 +512,31 @@ impl History {
             // A model (re)opened is where its undo starts, not a step.
             self.current.fit = Some(capture_fit(fit, None));
         }
+        // A session's library and quantification coming back in the
+        // background are the present, not steps.
+        if xrd.library.quiet_rev == xrd.library.rev
+            && (self.current.library.as_ref()).is_some_and(|l| l.rev != xrd.library.rev)
+        {
+            self.current.library = Some(capture_library(&xrd.library, None));
+        }
+        if xrd.quant.quiet_rev == xrd.quant.rev
+            && (self.current.quant.as_ref()).is_some_and(|q| q.rev != xrd.quant.rev)
+        {
+            self.current.quant = Some(capture_quant(&xrd.quant, None));
+        }
         if self.current.matches(ws, xrd, fit) {
             // Selection changes are not steps, but the next undo should
             // come back to the current selection.
             if settled {
-                self.current.selected = ws.selected.iter().copied().collect();
-                self.current.active = ws.active;
+                self.current.selected = sel.selected.iter().copied().collect();
+                self.current.active = sel.active;
             }
             return None;
         }
         if !settled {
             return None;
         }
-        let now = DocState::capture_sharing(ws, xrd, fit, &self.current);
+        let now = DocState::capture_sharing(ws, sel, xrd, fit, &self.current);
         let label = self
             .pending_label
             .take()
@@ -493,19 +562,19 @@ impl History {
 
     /// Undo the last step (committing any change under way first).
     /// Returns its label.
-    pub fn undo(&mut self, ws: &mut Workspace, o: Others<'_>) -> Option<String> {
+    pub fn undo(&mut self, ws: &mut Store, o: Others<'_>) -> Option<String> {
         self.travel(ws, o, true)
     }
 
     /// Redo the last undone step. Returns its label.
-    pub fn redo(&mut self, ws: &mut Workspace, o: Others<'_>) -> Option<String> {
+    pub fn redo(&mut self, ws: &mut Store, o: Others<'_>) -> Option<String> {
         self.travel(ws, o, false)
     }
 
     /// Move one step back (undo) or forward (redo): the step's state
     /// becomes the present, the present goes on the other stack.
-    fn travel(&mut self, ws: &mut Workspace, mut o: Others<'_>, back: bool) -> Option<String> {
-        self.observe(ws, o.xrd, o.fit, true);
+    fn travel(&mut self, ws: &mut Store, mut o: Others<'_>, back: bool) -> Option<String> {
+        self.observe(ws, o.selection, o.xrd, o.fit, true);
         let (from, to) = if back {
             (&mut self.undo, &mut self.redo)
         } else {
@@ -526,12 +595,20 @@ impl History {
 mod tests {
     use super::*;
 
-    fn others<'a>(xrd: &'a mut XrdPanel, fit: &'a mut FitPanel) -> Others<'a> {
-        Others { xrd, fit }
+    fn others<'a>(
+        selection: &'a mut Selection,
+        xrd: &'a mut XrdPanel,
+        fit: &'a mut FitPanel,
+    ) -> Others<'a> {
+        Others {
+            selection,
+            xrd,
+            fit,
+        }
     }
 
-    fn ws_with(n: usize) -> Workspace {
-        let mut ws = Workspace::default();
+    fn ws_with(n: usize) -> Store {
+        let mut ws = Store::default();
         for i in 0..n {
             let e: Vec<f64> = (0..400).map(|j| 7000.0 + j as f64).collect();
             let mu: Vec<f64> = e.iter().map(|x| (x - 7112.0).atan()).collect();
@@ -552,39 +629,40 @@ mod tests {
         let mut ws = ws_with(2);
         let mut h = History::default();
         let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
-        h.reset(&ws, &x, &f);
+        let mut sel = Selection::default();
+        h.reset(&ws, &sel, &x, &f);
         let id = ws.items[0].id;
         let s = ws.item_mut(id).unwrap().spectrum_mut().unwrap();
         let mut p = s.params.clone();
         p.autobk.rbkg = 1.2;
         s.set_params(p.clone());
         // Mid-drag: nothing is committed.
-        assert_eq!(h.observe(&ws, &x, &f, false), None);
+        assert_eq!(h.observe(&ws, &sel, &x, &f, false), None);
         p.autobk.rbkg = 1.4;
         ws.item_mut(id)
             .unwrap()
             .spectrum_mut()
             .unwrap()
             .set_params(p);
-        let label = h.observe(&ws, &x, &f, true).unwrap();
+        let label = h.observe(&ws, &sel, &x, &f, true).unwrap();
         assert_eq!(label, "rbkg 1 → 1.4 (s0.xmu)");
         assert_eq!(h.undo.len(), 1);
         // The unchanged item's state is shared by the step and the present.
         assert!(Arc::ptr_eq(&h.undo[0].state.items[1], &h.current.items[1]));
         assert!(!Arc::ptr_eq(&h.undo[0].state.items[0], &h.current.items[0]));
         assert_eq!(
-            h.undo(&mut ws, others(&mut x, &mut f)).as_deref(),
+            h.undo(&mut ws, others(&mut sel, &mut x, &mut f)).as_deref(),
             Some(label.as_str())
         );
-        let rbkg = |ws: &Workspace| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
+        let rbkg = |ws: &Store| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
         assert_eq!(rbkg(&ws), 1.0);
         assert_eq!(
-            h.redo(&mut ws, others(&mut x, &mut f)).as_deref(),
+            h.redo(&mut ws, others(&mut sel, &mut x, &mut f)).as_deref(),
             Some(label.as_str())
         );
         assert_eq!(rbkg(&ws), 1.4);
         assert_eq!(
-            h.observe(&ws, &x, &f, true),
+            h.observe(&ws, &sel, &x, &f, true),
             None,
             "undo/redo are not new steps"
         );
@@ -595,22 +673,23 @@ mod tests {
         let mut ws = ws_with(3);
         let mut h = History::default();
         let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
-        h.reset(&ws, &x, &f);
+        let mut sel = Selection::default();
+        h.reset(&ws, &sel, &x, &f);
         let id = ws.items[1].id;
         let input = ws.items[1].spectrum().unwrap().input.clone();
         ws.remove(&[id].into());
         assert_eq!(
-            h.observe(&ws, &x, &f, true).as_deref(),
+            h.observe(&ws, &sel, &x, &f, true).as_deref(),
             Some("remove s1.xmu")
         );
-        h.undo(&mut ws, others(&mut x, &mut f));
+        h.undo(&mut ws, others(&mut sel, &mut x, &mut f));
         assert_eq!(ws.items.len(), 3);
         assert_eq!(ws.items[1].id, id, "same place, same id");
         assert!(Arc::ptr_eq(&ws.items[1].spectrum().unwrap().input, &input));
         // A new edit after an undo drops the redo branch.
         ws.items[0].name = "renamed".into();
         assert_eq!(
-            h.observe(&ws, &x, &f, true).as_deref(),
+            h.observe(&ws, &sel, &x, &f, true).as_deref(),
             Some("rename s0.xmu → renamed (renamed)")
         );
         assert!(h.redo.is_empty());
@@ -622,7 +701,8 @@ mod tests {
         let mut ws = ws_with(1);
         let mut h = History::default();
         let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
-        h.reset(&ws, &x, &f);
+        let mut sel = Selection::default();
+        h.reset(&ws, &sel, &x, &f);
         let s = ws.items[0].spectrum_mut().unwrap();
         let n0 = match s.input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
@@ -634,10 +714,10 @@ mod tests {
         })])
         .unwrap();
         assert_eq!(
-            h.observe(&ws, &x, &f, true).as_deref(),
+            h.observe(&ws, &sel, &x, &f, true).as_deref(),
             Some("deglitch 1 point selection (s0.xmu)")
         );
-        h.undo(&mut ws, others(&mut x, &mut f));
+        h.undo(&mut ws, others(&mut sel, &mut x, &mut f));
         let n = match ws.items[0].spectrum().unwrap().input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
             Input::Chi(_) => 0,
@@ -646,8 +726,8 @@ mod tests {
         let before: Vec<u64> = ws.items.iter().map(|i| i.id).collect();
         let all = before.iter().copied().collect();
         ws.remove(&all);
-        h.observe(&ws, &x, &f, true);
-        h.undo(&mut ws, others(&mut x, &mut f));
+        h.observe(&ws, &sel, &x, &f, true);
+        h.undo(&mut ws, others(&mut sel, &mut x, &mut f));
         assert!(ws.fresh_id() > *before.iter().max().unwrap());
     }
 }

@@ -21,9 +21,10 @@ use super::fit::FitPanel;
 use super::log::Log;
 use super::params::ParamAction;
 use super::plots::{PlotClick, PlotPanel, PlotTab};
+use super::selection::Selection;
+use super::store::Store;
 use super::tasks::Tasks;
 use super::tree::TreePanel;
-use super::workspace::Workspace;
 use super::xrd::XrdPanel;
 use crate::xas::ChainParams;
 
@@ -55,12 +56,14 @@ pub trait View {
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>);
 }
 
-/// What a view may read and draw. The data (`workspace`, `fit`, `xrd`) is
+/// What a view may read and draw. The data (`store`, `selection`, `fit`, `xrd`) is
 /// shared by every view; changes that are more than view state go back to
 /// the app as `actions`.
 pub struct ViewCtx<'a> {
-    /// Spectra, χ(k) files and FEFF paths, with the selection.
-    pub workspace: &'a mut Workspace,
+    /// Spectra, χ(k) files and FEFF paths.
+    pub store: &'a mut Store,
+    /// The one selection (ids of any kind).
+    pub selection: &'a mut Selection,
     /// The fit model and its result.
     pub fit: &'a mut FitPanel,
     /// Powder patterns, phases, libraries and quantification.

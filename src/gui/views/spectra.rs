@@ -27,12 +27,12 @@ impl View for SpectraView {
             .resizable(true)
             .default_size(250.0)
             .show(ui, |ui| {
-                match ctx.tree.ui(ui, ctx.workspace) {
+                match ctx.tree.ui(ui, ctx.store, ctx.selection) {
                     TreeAction::None => {}
                     TreeAction::Remove(ids) => ctx.actions.push(Action::Remove(ids)),
                     TreeAction::Rename(id, name) => ctx.actions.push(Action::Rename(id, name)),
                 }
-                if let Some(target) = ctx.tree.xrd_ui(ui, ctx.workspace, ctx.xrd) {
+                if let Some(target) = ctx.tree.xrd_ui(ui, ctx.store, ctx.selection, ctx.xrd) {
                     ctx.actions.push(Action::ShowPattern(target));
                 }
             });
@@ -41,7 +41,7 @@ impl View for SpectraView {
             .default_size(300.0)
             .show(ui, |ui| params_ui(ui, ctx));
         let action = egui::CentralPanel::default()
-            .show(ui, |ui| ctx.plots.ui(ui, ctx.workspace))
+            .show(ui, |ui| ctx.plots.ui(ui, ctx.store, ctx.selection))
             .inner;
         if let PlotAction::SetE0(e0) = action {
             ctx.actions.push(Action::SetE0(e0));
@@ -55,9 +55,10 @@ impl View for SpectraView {
 /// The right panel: a FEFF path's facts, or the active spectrum's
 /// processing parameters.
 fn params_ui(ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
-    let ws = &mut *ctx.workspace;
-    let n_selected = ws.selected.len();
-    let active = ws.active;
+    let ws = &mut *ctx.store;
+    let sel = &*ctx.selection;
+    let n_selected = sel.selected.len();
+    let active = sel.active;
     if let Some(item) = active.and_then(|id| ws.item(id))
         && let ItemData::Feff(f) = &item.data
     {
@@ -75,7 +76,7 @@ fn params_ui(ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
     let column_file = active
         .and_then(|id| ws.item(id))
         .is_some_and(|i| i.group.is_none());
-    let Some((name, s)) = ws.active_spectrum_mut() else {
+    let Some((name, s)) = ws.active_spectrum_mut(sel) else {
         ui.heading("Parameters");
         ui.label("Click a spectrum in the workspace to edit its parameters.");
         return;

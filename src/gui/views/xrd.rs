@@ -21,7 +21,7 @@ impl View for XrdView {
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
-        let dialog = match ctx.xrd.ui(ui, ctx.log, &mut ctx.workspace.selected) {
+        let dialog = match ctx.xrd.ui(ui, ctx.log, &mut ctx.selection.selected) {
             XrdAction::None => None,
             XrdAction::OpenPatterns => Some(DialogKind::Open),
             XrdAction::AddCifs => Some(DialogKind::AddCifs),

@@ -28,9 +28,9 @@ use egui::{RichText, Ui};
 
 pub use self::pattern::{LoadedPattern, XrdEntry, load_pattern, parse_pattern};
 pub use self::peaks::PeakRow;
-pub use self::phases::{CifPhase, Library, PhaseState, Ranking};
+pub use self::phases::{CifPhase, Library, LibraryState, PhaseState, Ranking};
 pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
-pub use self::quant::{Quant, QuantRow};
+pub use self::quant::{Quant, QuantRow, QuantState};
 pub use self::route::{is_xrd_bytes, is_xrd_file};
 use super::log::Log;
 use super::tasks::{Task, Tasks, take_answer};

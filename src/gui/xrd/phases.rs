@@ -275,6 +275,36 @@ pub struct Library {
     pub ranked: Option<Ranking>,
     /// A ranking from a session, kept when its library finishes loading.
     pub restored: Option<Ranking>,
+    /// Bumped whenever what undo keeps (the candidates read, the ranking)
+    /// changes.
+    pub(crate) rev: u64,
+    /// The revision of a change undo takes as it is rather than as a step
+    /// (a session's library and ranking coming back).
+    pub(crate) quiet_rev: u64,
+    /// The library being read is a session's.
+    pub(crate) quiet_load: bool,
+}
+
+/// The candidate library as the undo history keeps it: the candidates
+/// shared with the library, the ranking.
+#[derive(Clone)]
+pub struct LibraryState {
+    pub rev: u64,
+    pub dir: Option<PathBuf>,
+    pub candidates: Arc<Vec<Candidate>>,
+    pub files: Arc<HashMap<String, PathBuf>>,
+    pub unreadable: Vec<String>,
+    pub ranked: Option<Ranking>,
+}
+
+impl std::fmt::Debug for LibraryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LibraryState")
+            .field("rev", &self.rev)
+            .field("dir", &self.dir)
+            .field("candidates", &self.candidates.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Reading a library (its progress counts CIFs).
@@ -297,6 +327,35 @@ pub struct Ranking {
 }
 
 impl Library {
+    /// What undo keeps of the library now.
+    pub fn undo_state(&self) -> LibraryState {
+        LibraryState {
+            rev: self.rev,
+            dir: self.dir.clone(),
+            candidates: self.candidates.clone(),
+            files: Arc::new(self.files.clone()),
+            unreadable: self.unreadable.clone(),
+            ranked: self.ranked.clone(),
+        }
+    }
+
+    /// Make the library `s` (an undo step's); returns its new revision.
+    pub fn restore(&mut self, s: &LibraryState) -> u64 {
+        self.dir = s.dir.clone();
+        self.candidates = s.candidates.clone();
+        self.files = HashMap::clone(&s.files);
+        self.unreadable = s.unreadable.clone();
+        self.ranked = s.ranked.clone();
+        self.rev = crate::gui::workspace::next_rev();
+        self.rev
+    }
+
+    /// A change undo is to take as it is, not as a step.
+    pub(crate) fn changed_quietly(&mut self) {
+        self.rev = crate::gui::workspace::next_rev();
+        self.quiet_rev = self.rev;
+    }
+
     pub fn busy(&self) -> bool {
         self.loading.is_some() || self.ranking.is_some()
     }
@@ -313,6 +372,7 @@ impl Library {
     /// Read every CIF of `dir` (and its sub-folders) in the background.
     pub fn load(&mut self, dir: PathBuf, tasks: &Tasks, ctx: Option<egui::Context>) {
         self.cancel_all();
+        self.quiet_load = false;
         let task = Task::spawn(tasks, "reading CIFs", ctx, move |task| {
             read_library(dir, task)
         });
@@ -359,6 +419,7 @@ impl Library {
                 TaskPoll::Done(r) => {
                     let cancelled = l.task.is_cancelling();
                     self.loading = None;
+                    let quiet = std::mem::take(&mut self.quiet_load);
                     match r {
                         _ if cancelled => log.warn("reading the candidate library cancelled"),
                         Ok(lib) => {
@@ -376,12 +437,17 @@ impl Library {
                             self.files = lib.files;
                             self.unreadable = lib.unreadable;
                             self.ranked = self.restored.take();
+                            self.rev = crate::gui::workspace::next_rev();
+                            if quiet {
+                                self.quiet_rev = self.rev;
+                            }
                         }
                         Err(e) => log.error(format!("candidate library: {e}")),
                     }
                 }
                 TaskPoll::Lost => {
                     self.loading = None;
+                    self.quiet_load = false;
                     log.error("reading the candidate library stopped unexpectedly");
                 }
             }
@@ -399,6 +465,7 @@ impl Library {
                     ));
                 }
                 self.ranked = Some(rk);
+                self.rev = crate::gui::workspace::next_rev();
             }
             Some(Err(e)) => log.error(format!("ranking: {e}")),
             None => {}

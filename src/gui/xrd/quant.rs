@@ -3,6 +3,8 @@
 //! standard, runs `carto::xrd::quantify` in the background, and shows the
 //! weight fractions and the fit (measured, fitted, stacked contributions).
 
+use std::sync::Arc;
+
 use egui::{RichText, Ui};
 
 use super::plot::XrdTab;
@@ -42,6 +44,20 @@ pub struct Quant {
     pub result: Option<QuantDone>,
     /// Why the last run could not start or failed (shown in the dialog).
     pub error: Option<String>,
+    /// Bumped whenever the result changes (what undo keeps).
+    pub(crate) rev: u64,
+    /// The revision of a change undo takes as it is rather than as a step
+    /// (a session's result, and its curves computed again).
+    pub(crate) quiet_rev: u64,
+    /// The run under way is a session's.
+    pub(crate) quiet_run: bool,
+}
+
+/// The quantification result as the undo history keeps it.
+#[derive(Debug, Clone)]
+pub struct QuantState {
+    pub rev: u64,
+    pub result: Option<Arc<QuantDone>>,
 }
 
 impl Default for Quant {
@@ -56,6 +72,9 @@ impl Default for Quant {
             task: None,
             result: None,
             error: None,
+            rev: 0,
+            quiet_rev: 0,
+            quiet_run: false,
         }
     }
 }
@@ -112,10 +131,14 @@ impl Quant {
                 contributions: Vec::new(),
             },
         });
+        self.rev = crate::gui::workspace::next_rev();
+        self.quiet_rev = self.rev;
         match pattern {
             Some(e) if std::path::Path::new(&r.library).is_dir() => {
                 self.library_dir = r.library.clone();
-                self.start(e, tasks, None)
+                let started = self.start(e, tasks, None);
+                self.quiet_run = started.is_ok();
+                started
             }
             _ => Err(format!(
                 "the quantification of {} is shown as saved; its curves need the pattern and \
@@ -158,6 +181,7 @@ impl Quant {
         tasks: &Tasks,
         ctx: Option<egui::Context>,
     ) -> Result<(), String> {
+        self.quiet_run = false;
         let dir = self.library_dir.trim();
         if dir.is_empty() {
             return Err("choose the library folder (phases.csv and one pattern per phase)".into());
@@ -218,7 +242,23 @@ impl Quant {
         Ok(())
     }
 
+    /// What undo keeps of the result now.
+    pub fn undo_state(&self) -> QuantState {
+        QuantState {
+            rev: self.rev,
+            result: self.result.clone().map(Arc::new),
+        }
+    }
+
+    /// Make the result `s`'s (an undo step's); returns its new revision.
+    pub fn restore(&mut self, s: &QuantState) -> u64 {
+        self.result = s.result.as_deref().cloned();
+        self.rev = crate::gui::workspace::next_rev();
+        self.rev
+    }
+
     pub fn poll(&mut self, log: &mut Log, tab: &mut XrdTab) {
+        let quiet = self.quiet_run;
         match take_answer(&mut self.task, "quantification", log) {
             Some(Ok(d)) => {
                 log.info(format!(
@@ -229,12 +269,18 @@ impl Quant {
                     d.result.rwp_percent
                 ));
                 self.result = Some(d);
+                self.rev = crate::gui::workspace::next_rev();
+                if quiet {
+                    self.quiet_rev = self.rev;
+                }
+                self.quiet_run = false;
                 self.error = None;
                 self.dialog = false;
                 *tab = XrdTab::Quantification;
             }
             Some(Err(e)) => {
                 log.error(format!("quantification: {e}"));
+                self.quiet_run = false;
                 self.error = Some(e);
             }
             None => {}

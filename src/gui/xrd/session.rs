@@ -194,6 +194,7 @@ impl XrdPanel {
             if dir.is_dir() {
                 // The ranking shows at once and stays when the library is in.
                 self.library.load(dir, &self.tasks, None);
+                self.library.quiet_load = true;
                 self.library.restored = ranked.clone();
             } else {
                 log.warn(format!(
@@ -203,6 +204,7 @@ impl XrdPanel {
                 ));
             }
             self.library.ranked = ranked;
+            self.library.changed_quietly();
         }
         if let Some(q) = &s.quant {
             let pattern = q
