@@ -76,7 +76,7 @@ impl AppState {
                 }),
                 _ => None,
             },
-            xrd: self.xrd.to_session(),
+            xrd: self.xrd.to_session(&self.store.patterns),
             blobs,
             history,
         }
@@ -180,7 +180,7 @@ impl AppState {
     ) {
         self.apply_session_with(s, files);
         self.session_path = remember.then(|| path.to_path_buf());
-        let n_xrd = self.xrd.patterns.len();
+        let n_xrd = self.store.patterns.len();
         let xrd = if n_xrd > 0 {
             format!(", {n_xrd} XRD pattern(s)")
         } else {
@@ -268,7 +268,9 @@ impl AppState {
         }
         let extra = std::mem::take(&mut loader.files.extra);
         self.xrd
-            .apply_session_with(s.xrd.as_ref(), &mut self.log, &|p| extra.get(p).cloned());
+            .apply_session_with(&mut self.store, s.xrd.as_ref(), &mut self.log, &|p| {
+                extra.get(p).cloned()
+            });
         self.history.adopt_others(&self.xrd, &self.fit);
         if let Some(h) = &s.history {
             let base = (s.fit.as_ref())

@@ -45,19 +45,19 @@ impl TreePanel {
         sel: &mut Selection,
         xrd: &XrdPanel,
     ) -> Option<Option<u64>> {
-        if xrd.patterns.is_empty() && xrd.phases.is_empty() {
+        if ws.patterns.is_empty() && xrd.phases.is_empty() {
             return None;
         }
         ui.separator();
         let mut open: Option<Option<u64>> = None;
         let modifiers = ui.input(|i| i.modifiers);
         let mut clicked = None;
-        if !xrd.patterns.is_empty() {
-            egui::CollapsingHeader::new(format!("XRD patterns ({})", xrd.patterns.len()))
+        if !ws.patterns.is_empty() {
+            egui::CollapsingHeader::new(format!("XRD patterns ({})", ws.patterns.len()))
                 .id_salt("tree-xrd-patterns")
                 .default_open(true)
                 .show(ui, |ui| {
-                    for e in &xrd.patterns {
+                    for e in &ws.patterns {
                         ui.horizontal(|ui| {
                             swatch(ui, e.color);
                             if ui

@@ -515,7 +515,7 @@ fn read_library(dir: PathBuf, task: &TaskStatus) -> Result<LoadedLibrary, String
 
 impl XrdPanel {
     /// Add CIF files as phases (a file already shown is kept as it is).
-    pub fn add_cifs(&mut self, paths: &[PathBuf], log: &mut Log) {
+    pub fn add_cifs(&mut self, pats: &[XrdEntry], paths: &[PathBuf], log: &mut Log) {
         for p in paths {
             if self.phases.iter().any(|ph| ph.path == *p) {
                 continue;
@@ -529,18 +529,14 @@ impl XrdPanel {
                 Err(e) => log.error(e),
             }
         }
-        self.update_phases();
+        self.update_phases(pats);
     }
 
     /// Simulate the phases for the active pattern where needed.
-    pub fn update_phases(&mut self) {
-        let Some(id) = self.active else {
+    pub fn update_phases(&mut self, pats: &[XrdEntry]) {
+        let Some(e) = self.active_entry(pats) else {
             return;
         };
-        let Some(i) = self.patterns.iter().position(|p| p.id == id) else {
-            return;
-        };
-        let e = &self.patterns[i];
         for ph in &mut self.phases {
             ph.update(e);
         }
@@ -548,25 +544,25 @@ impl XrdPanel {
 
     /// Show a ranked candidate at its best lattice scale (added as a phase
     /// when it is not one yet).
-    pub fn show_candidate(&mut self, id: &str, scale: f64, log: &mut Log) {
+    pub fn show_candidate(&mut self, pats: &[XrdEntry], id: &str, scale: f64, log: &mut Log) {
         let Some(path) = self.library.files.get(id).cloned() else {
             log.error(format!("{id}: not in the candidate library"));
             return;
         };
         if !self.phases.iter().any(|p| p.path == path) {
-            self.add_cifs(std::slice::from_ref(&path), log);
+            self.add_cifs(pats, std::slice::from_ref(&path), log);
         }
         if let Some(ph) = self.phases.iter_mut().find(|p| p.path == path) {
             ph.lattice = scale;
             ph.visible = true;
         }
-        self.update_phases();
+        self.update_phases(pats);
     }
 
     /// The right panel: phases, library and ranking, quantification.
-    pub(super) fn phases_ui(&mut self, ui: &mut Ui, log: &mut Log) -> XrdAction {
+    pub(super) fn phases_ui(&mut self, ui: &mut Ui, log: &mut Log, pats: &[XrdEntry]) -> XrdAction {
         let mut action = XrdAction::None;
-        self.update_phases();
+        self.update_phases(pats);
         ui.horizontal(|ui| {
             ui.heading("Phases");
             if ui
@@ -577,7 +573,7 @@ impl XrdPanel {
                 action = XrdAction::AddCifs;
             }
         });
-        let active = self.active_entry();
+        let active = self.active_entry(pats);
         let no_wl = !self.phases.is_empty()
             && active.is_some_and(|e| !matches!(e.wavelength(), Ok(Some(_))));
         if no_wl {
@@ -641,7 +637,7 @@ impl XrdPanel {
             self.phases.remove(i);
         }
         ui.separator();
-        self.library_ui(ui, log, &mut action);
+        self.library_ui(ui, log, pats, &mut action);
         ui.separator();
         if self.quant_ui(ui) {
             action = XrdAction::QuantLibrary;
@@ -649,7 +645,13 @@ impl XrdPanel {
         action
     }
 
-    fn library_ui(&mut self, ui: &mut Ui, log: &mut Log, action: &mut XrdAction) {
+    fn library_ui(
+        &mut self,
+        ui: &mut Ui,
+        log: &mut Log,
+        pats: &[XrdEntry],
+        action: &mut XrdAction,
+    ) {
         ui.horizontal(|ui| {
             ui.heading("Library");
             if ui
@@ -706,7 +708,7 @@ impl XrdPanel {
         });
         if rank {
             let ctx = ui.ctx().clone();
-            match self.active_entry().cloned() {
+            match self.active_entry(pats).cloned() {
                 Some(e) => {
                     if let Err(err) = self.library.rank(&e, &self.tasks, Some(ctx)) {
                         log.error(format!("ranking: {err}"));
@@ -774,7 +776,7 @@ impl XrdPanel {
                 });
         }
         if let Some((id, scale)) = show {
-            self.show_candidate(&id, scale, log);
+            self.show_candidate(pats, &id, scale, log);
         }
     }
 }

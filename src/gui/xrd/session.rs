@@ -9,8 +9,9 @@ use egui::Color32;
 use super::Ranking;
 use super::pattern::parse_pattern;
 use super::plot::XAxis;
-use super::{CifPhase, PhaseState, XrdPanel};
+use super::{CifPhase, PhaseState, XrdEntry, XrdPanel};
 use crate::gui::log::Log;
+use crate::gui::store::Store;
 use crate::session::{
     self, FileCheck, XrdLibrarySession, XrdPatternSession, XrdPhaseSession, XrdRankingSession,
     XrdSession,
@@ -47,15 +48,15 @@ fn rgba(c: [u8; 4]) -> Color32 {
 }
 
 impl XrdPanel {
-    /// The view as a session part (None when it holds nothing).
-    pub fn to_session(&self) -> Option<XrdSession> {
-        if self.patterns.is_empty() && self.phases.is_empty() && self.library.dir.is_none() {
+    /// The view and the store's patterns `pats` as a session part (None
+    /// when they hold nothing).
+    pub fn to_session(&self, pats: &[XrdEntry]) -> Option<XrdSession> {
+        if pats.is_empty() && self.phases.is_empty() && self.library.dir.is_none() {
             return None;
         }
-        let index = |id: u64| self.patterns.iter().position(|p| p.id == id);
+        let index = |id: u64| pats.iter().position(|p| p.id == id);
         Some(XrdSession {
-            patterns: self
-                .patterns
+            patterns: pats
                 .iter()
                 .map(|p| XrdPatternSession {
                     name: p.name.clone(),
@@ -91,9 +92,10 @@ impl XrdPanel {
         })
     }
 
-    /// Replace the view's content with a session's (None: empty it).
-    pub fn apply_session(&mut self, s: Option<&XrdSession>, log: &mut Log) {
-        self.apply_session_with(s, log, &|_| None);
+    /// Replace the view's content and the store's patterns `store` with a
+    /// session's (None: empty them).
+    pub fn apply_session(&mut self, store: &mut Store, s: Option<&XrdSession>, log: &mut Log) {
+        self.apply_session_with(store, s, log, &|_| None);
     }
 
     /// [`Self::apply_session`] with the files' bytes already read where
@@ -101,11 +103,13 @@ impl XrdPanel {
     /// here).
     pub fn apply_session_with(
         &mut self,
+        store: &mut Store,
         s: Option<&XrdSession>,
         log: &mut Log,
         prefetched: &dyn Fn(&str) -> Option<Vec<u8>>,
     ) {
         self.clear();
+        store.patterns.clear();
         let Some(s) = s else {
             return;
         };
@@ -145,9 +149,9 @@ impl XrdPanel {
                     continue;
                 }
             };
-            let id = self.add(loaded);
+            let id = self.add(store, loaded);
             ids[i] = Some(id);
-            if let Some(e) = self.entry_mut(id) {
+            if let Some(e) = store.pattern_mut(id) {
                 e.name = p.name.clone();
                 e.wavelength_text = p.wavelength.clone();
                 e.bkg_window_deg = p.bkg_window_deg;
@@ -182,7 +186,7 @@ impl XrdPanel {
         }
         self.axis = XAxis::from_key(&s.axis).unwrap_or(XAxis::TwoTheta);
         self.log_y = s.log_y;
-        self.update_phases();
+        self.update_phases(&store.patterns);
         if let Some(l) = &s.library {
             let dir = PathBuf::from(&l.dir);
             self.library.max_scale = l.max_scale;
@@ -210,7 +214,7 @@ impl XrdPanel {
             let pattern = q
                 .result
                 .as_ref()
-                .and_then(|r| self.patterns.iter().find(|e| e.name == r.pattern));
+                .and_then(|r| store.patterns.iter().find(|e| e.name == r.pattern));
             if let Err(e) = self.quant.apply_session(q, pattern, &self.tasks) {
                 log.warn(format!("session: {e}"));
             }
