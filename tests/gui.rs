@@ -283,7 +283,7 @@ fn demo_session_loads_from_sample_data() {
     // phases; wüstite's 200 line (d = a/2 = 2.166 Å, Cu Kα 41.67°) is the
     // strongest peak and a wüstite stick sits on it.
     assert_eq!(app.store.patterns.len(), 1);
-    assert_eq!(app.xrd.phases.len(), 2);
+    assert_eq!(app.store.phases.len(), 2);
     let p = xrd_series(app, XrdRole::Pattern);
     let top = strongest(&p[0].points);
     let d200 = 4.332 / 2.0;
@@ -1076,7 +1076,7 @@ use carto::gui::xrd::{XrdRole, XrdSeries};
 /// The curves of one role in the XRD plot.
 fn xrd_series(app: &CartoApp, role: XrdRole) -> Vec<XrdSeries> {
     app.xrd
-        .series(&app.store.patterns)
+        .series(&app.store)
         .into_iter()
         .filter(|s| s.role == role)
         .collect()
@@ -1170,7 +1170,7 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
     {
         let app = &mut h.state_mut().state;
         app.xrd.add_cifs(
-            &app.store.patterns,
+            &mut app.store,
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
         );
@@ -1252,8 +1252,8 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
     h.step();
     h.step();
     let app = h.state();
-    assert_eq!(app.xrd.phases.len(), 1);
-    assert!((app.xrd.phases[0].lattice - first.scale).abs() < 1e-12);
+    assert_eq!(app.store.phases.len(), 1);
+    assert!((app.store.phases[0].lattice - first.scale).abs() < 1e-12);
     let sticks = xrd_series(app, XrdRole::Sticks);
     assert_eq!(sticks.len(), 1);
     let t = strongest(&sticks[0].points)[0];
@@ -1400,7 +1400,7 @@ fn xrd_session_round_trip() {
     {
         let app = &mut h.state_mut().state;
         app.xrd.add_cifs(
-            &app.store.patterns,
+            &mut app.store,
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
         );
@@ -1540,7 +1540,7 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     assert_eq!(app.view, carto::gui::views::XRD);
     assert_eq!(app.store.patterns.len(), 1);
-    assert_eq!(app.xrd.phases.len(), 1);
+    assert_eq!(app.store.phases.len(), 1);
     // The RAW file records Co Kα1: the sticks are simulated with it.
     let e = app.xrd.active_entry(&app.store.patterns).expect("active");
     assert!(matches!(e.wavelength(), Ok(Some(l)) if (l - 1.78897).abs() < 1e-4));
@@ -1894,8 +1894,8 @@ fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
         common::data("cif/amcsd/quartz_amcsd11008.cif"),
     ]);
     settle(&mut h);
-    assert_eq!(h.state().xrd.phases.len(), 1);
-    let lattice = |h: &Harness<'_, CartoApp>| h.state().xrd.phases[0].lattice;
+    assert_eq!(h.state().store.phases.len(), 1);
+    let lattice = |h: &Harness<'_, CartoApp>| h.state().store.phases[0].lattice;
     let kmax = |h: &Harness<'_, CartoApp>| {
         h.state().fit.model.as_ref().expect("model").datasets[0]
             .transform
@@ -1905,7 +1905,7 @@ fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
     assert_ne!(kmax0, 16.0);
 
     // The phase's lattice handle, then a field of the fit model.
-    h.state_mut().xrd.phases[0].lattice = 1.02;
+    h.state_mut().store.phases[0].lattice = 1.02;
     h.step();
     assert_eq!(
         h.state().history.undo_label(),

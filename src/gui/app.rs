@@ -174,7 +174,7 @@ impl CartoApp {
         if !cifs.is_empty() {
             self.state
                 .xrd
-                .add_cifs(&self.state.store.patterns, &cifs, &mut self.state.log);
+                .add_cifs(&mut self.state.store, &cifs, &mut self.state.log);
             self.state.view = views::XRD;
         }
         rest
@@ -276,11 +276,9 @@ impl CartoApp {
                     self.state.fit.add_paths(&paths, &mut self.state.log);
                 }
                 Picked::AddCifs(paths) if !paths.is_empty() => {
-                    self.state.xrd.add_cifs(
-                        &self.state.store.patterns,
-                        &paths,
-                        &mut self.state.log,
-                    );
+                    self.state
+                        .xrd
+                        .add_cifs(&mut self.state.store, &paths, &mut self.state.log);
                 }
                 Picked::CandidateDir(Some(d)) => {
                     self.state

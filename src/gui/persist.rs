@@ -76,7 +76,7 @@ impl AppState {
                 }),
                 _ => None,
             },
-            xrd: self.xrd.to_session(&self.store.patterns),
+            xrd: self.xrd.to_session(&self.store),
             blobs,
             history,
         }
@@ -271,7 +271,7 @@ impl AppState {
             .apply_session_with(&mut self.store, s.xrd.as_ref(), &mut self.log, &|p| {
                 extra.get(p).cloned()
             });
-        self.history.adopt_others(&self.xrd, &self.fit);
+        self.history.adopt_others(&self.store, &self.xrd, &self.fit);
         if let Some(h) = &s.history {
             let base = (s.fit.as_ref())
                 .and_then(|f| Path::new(&f.path).parent().map(Path::to_path_buf))
@@ -310,7 +310,7 @@ impl AppState {
     /// (format 5) into the loaded steps. Each CIF is read and each model
     /// parsed once; the phases on show share their structures.
     fn history_others_from_session(&mut self, h: &HistorySession, base: &Path) {
-        let mut cifs: HashMap<String, Option<PhaseState>> = (self.xrd.phases.iter())
+        let mut cifs: HashMap<String, Option<PhaseState>> = (self.store.phases.iter())
             .map(|p| (p.path.display().to_string(), Some(p.undo_state())))
             .collect();
         let mut models: HashMap<&str, Option<FitModel>> = HashMap::new();

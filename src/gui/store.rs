@@ -1,8 +1,8 @@
 //! The store: everything the app has loaded, in one id space. Spectra,
-//! χ(k) files and FEFF paths are its items, measured powder patterns its
-//! patterns; CIF phases and the fit model take their ids from [`new_id`]
-//! too, so the one selection can hold any mix of kinds and an id never
-//! names two things.
+//! χ(k) files and FEFF paths are its items, besides measured powder
+//! patterns and CIF phases; patterns and the fit model take their ids from
+//! [`new_id`] too, so the one selection can hold any mix of kinds and an
+//! id never names two things.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -15,7 +15,7 @@ use super::workspace::{
     Input, Item, ItemData, Modality, Spectrum, dataset_entries, edited_input, fallback_recipe,
     mode_of, parse_bytes_with, read_file, with_recipe,
 };
-use super::xrd::{LoadedPattern, XrdEntry};
+use super::xrd::{CifPhase, LoadedPattern, XrdEntry};
 use crate::io::{self, Dataset, LoadOptions, MuMode, MuRecipe, XasSpectrum};
 use crate::session::sha256_hex;
 
@@ -34,6 +34,8 @@ pub struct Store {
     /// Measured powder patterns with their own analysis (wavelength,
     /// background, peaks, fits), in list order.
     pub patterns: Vec<XrdEntry>,
+    /// The CIF phases compared with the patterns.
+    pub phases: Vec<CifPhase>,
 }
 
 impl Store {

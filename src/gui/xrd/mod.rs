@@ -52,8 +52,8 @@ pub enum XrdAction {
 /// one result per found peak).
 type FitAnswer = (u64, u64, Vec<Result<PeakFit, String>>);
 
-/// The XRD view's state; the patterns themselves live in the store
-/// ([`crate::gui::store::Store::patterns`]) and are passed in.
+/// The XRD view's state; the patterns and phases themselves live in the
+/// store ([`crate::gui::store::Store`]) and are passed in.
 pub struct XrdPanel {
     /// The selected patterns: a read-only mirror of the app's one
     /// selection ([`Self::mirror_selection`] refreshes it every frame). The
@@ -69,7 +69,6 @@ pub struct XrdPanel {
     pub show_background: bool,
     pub show_peaks: bool,
     pub tab: XrdTab,
-    pub phases: Vec<CifPhase>,
     pub library: Library,
     pub quant: Quant,
     pub fitting: Option<Task<FitAnswer>>,
@@ -91,7 +90,6 @@ impl Default for XrdPanel {
             show_background: true,
             show_peaks: true,
             tab: XrdTab::Pattern,
-            phases: Vec::new(),
             library: Library {
                 max_scale: 0.02,
                 ..Library::default()
@@ -289,13 +287,13 @@ impl XrdPanel {
         ));
     }
 
-    /// The view; `pats` are the store's patterns, `sel` is the app's one
-    /// selection.
+    /// The view; `store` holds the patterns and phases, `sel` is the app's
+    /// one selection.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         log: &mut Log,
-        pats: &mut Vec<XrdEntry>,
+        store: &mut Store,
         sel: &mut BTreeSet<u64>,
     ) -> XrdAction {
         let mut action = XrdAction::None;
@@ -306,11 +304,11 @@ impl XrdPanel {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        if self.list_ui(ui, pats, sel) {
+                        if self.list_ui(ui, &mut store.patterns, sel) {
                             action = XrdAction::OpenPatterns;
                         }
                         ui.separator();
-                        self.settings_ui(ui, pats);
+                        self.settings_ui(ui, &mut store.patterns);
                     });
             });
         egui::Panel::right("xrd_phases")
@@ -320,22 +318,22 @@ impl XrdPanel {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        let a = self.phases_ui(ui, log, pats);
+                        let a = self.phases_ui(ui, log, store);
                         if a != XrdAction::None {
                             action = a;
                         }
                     });
             });
-        if self.quant_dialog_ui(ui, pats) {
+        if self.quant_dialog_ui(ui, &store.patterns) {
             action = XrdAction::QuantLibrary;
         }
-        if self.tab == XrdTab::Pattern && self.active_entry(pats).is_some() {
+        if self.tab == XrdTab::Pattern && self.active_entry(&store.patterns).is_some() {
             egui::Panel::bottom("xrd_peaks")
                 .resizable(true)
                 .default_size(190.0)
-                .show(ui, |ui| self.peaks_ui(ui, pats));
+                .show(ui, |ui| self.peaks_ui(ui, &store.patterns));
         }
-        egui::CentralPanel::default().show(ui, |ui| self.plot_ui(ui, pats));
+        egui::CentralPanel::default().show(ui, |ui| self.plot_ui(ui, store));
         action
     }
 

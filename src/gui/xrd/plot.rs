@@ -5,6 +5,7 @@ use egui::{Color32, RichText, Ui};
 use egui_plot::{FilledArea, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
 
 use super::{XrdEntry, XrdPanel};
+use crate::gui::store::Store;
 use crate::io::xrd::{d_from_two_theta, q_from_two_theta};
 
 /// Phases drawn in their own band in the quantification plot.
@@ -99,9 +100,9 @@ impl XrdPanel {
     }
 
     /// The curves the centre plot shows now.
-    pub fn series(&self, pats: &[XrdEntry]) -> Vec<XrdSeries> {
+    pub fn series(&self, store: &Store) -> Vec<XrdSeries> {
         match self.tab {
-            XrdTab::Pattern => self.pattern_series(pats),
+            XrdTab::Pattern => self.pattern_series(store),
             XrdTab::Quantification => self.quant_series(),
         }
     }
@@ -118,7 +119,8 @@ impl XrdPanel {
             .collect()
     }
 
-    fn pattern_series(&self, pats: &[XrdEntry]) -> Vec<XrdSeries> {
+    fn pattern_series(&self, store: &Store) -> Vec<XrdSeries> {
+        let pats = &store.patterns;
         let mut out = Vec::new();
         let series = |name: String, role, color, points| XrdSeries {
             name,
@@ -185,7 +187,7 @@ impl XrdPanel {
         };
         let conv = |t: f64| self.axis.convert(t, Some(wl));
         let top = e.max_net();
-        for ph in self.phases.iter().filter(|p| p.visible) {
+        for ph in store.phases.iter().filter(|p| p.visible) {
             let Some(sticks) = ph.sticks(e) else {
                 continue;
             };
@@ -295,7 +297,8 @@ impl XrdPanel {
     }
 
     /// The toolbar, the readout and the plot.
-    pub(super) fn plot_ui(&mut self, ui: &mut Ui, pats: &[XrdEntry]) {
+    pub(super) fn plot_ui(&mut self, ui: &mut Ui, store: &Store) {
+        let pats = &store.patterns;
         ui.horizontal(|ui| {
             let had_quant = self.quant.result.is_some();
             for (t, name) in [
@@ -369,7 +372,7 @@ impl XrdPanel {
                 .color(ui.visuals().warn_fg_color),
             );
         }
-        let all = self.series(pats);
+        let all = self.series(store);
         if all.is_empty() {
             ui.centered_and_justified(|ui| {
                 ui.label(if pats.is_empty() {

@@ -9,7 +9,7 @@ use egui::Color32;
 use super::Ranking;
 use super::pattern::parse_pattern;
 use super::plot::XAxis;
-use super::{CifPhase, PhaseState, XrdEntry, XrdPanel};
+use super::{CifPhase, PhaseState, XrdPanel};
 use crate::gui::log::Log;
 use crate::gui::store::Store;
 use crate::session::{
@@ -48,10 +48,11 @@ fn rgba(c: [u8; 4]) -> Color32 {
 }
 
 impl XrdPanel {
-    /// The view and the store's patterns `pats` as a session part (None
-    /// when they hold nothing).
-    pub fn to_session(&self, pats: &[XrdEntry]) -> Option<XrdSession> {
-        if pats.is_empty() && self.phases.is_empty() && self.library.dir.is_none() {
+    /// The view and the store's patterns and phases as a session part
+    /// (None when they hold nothing).
+    pub fn to_session(&self, store: &Store) -> Option<XrdSession> {
+        let pats = &store.patterns;
+        if pats.is_empty() && store.phases.is_empty() && self.library.dir.is_none() {
             return None;
         }
         let index = |id: u64| pats.iter().position(|p| p.id == id);
@@ -72,7 +73,7 @@ impl XrdPanel {
                 .collect(),
             selected: self.selected.iter().filter_map(|&id| index(id)).collect(),
             active: self.active.and_then(index),
-            phases: self
+            phases: store
                 .phases
                 .iter()
                 .map(|ph| phase_to_session(&ph.undo_state()))
@@ -92,8 +93,8 @@ impl XrdPanel {
         })
     }
 
-    /// Replace the view's content and the store's patterns `store` with a
-    /// session's (None: empty them).
+    /// Replace the view's content and the store's patterns and phases with
+    /// a session's (None: empty them).
     pub fn apply_session(&mut self, store: &mut Store, s: Option<&XrdSession>, log: &mut Log) {
         self.apply_session_with(store, s, log, &|_| None);
     }
@@ -110,6 +111,7 @@ impl XrdPanel {
     ) {
         self.clear();
         store.patterns.clear();
+        store.phases.clear();
         let Some(s) = s else {
             return;
         };
@@ -179,14 +181,14 @@ impl XrdPanel {
                     c.shift_deg = ph.shift_deg;
                     c.visible = ph.visible;
                     c.broadened = ph.broadened;
-                    self.phases.push(c);
+                    store.phases.push(c);
                 }
                 Err(e) => log.error(format!("session: {e}; the phase is skipped")),
             }
         }
         self.axis = XAxis::from_key(&s.axis).unwrap_or(XAxis::TwoTheta);
         self.log_y = s.log_y;
-        self.update_phases(&store.patterns);
+        self.update_phases(store);
         if let Some(l) = &s.library {
             let dir = PathBuf::from(&l.dir);
             self.library.max_scale = l.max_scale;
