@@ -282,8 +282,8 @@ fn demo_session_loads_from_sample_data() {
     // The XRD view: the simulated FeO + Fe2O3 pattern with both CIFs as
     // phases; wüstite's 200 line (d = a/2 = 2.166 Å, Cu Kα 41.67°) is the
     // strongest peak and a wüstite stick sits on it.
-    assert_eq!(app.xrd.patterns.len(), 1);
-    assert_eq!(app.xrd.phases.len(), 2);
+    assert_eq!(app.store.patterns.len(), 1);
+    assert_eq!(app.store.phases.len(), 2);
     let p = xrd_series(app, XrdRole::Pattern);
     let top = strongest(&p[0].points);
     let d200 = 4.332 / 2.0;
@@ -1076,7 +1076,7 @@ use carto::gui::xrd::{XrdRole, XrdSeries};
 /// The curves of one role in the XRD plot.
 fn xrd_series(app: &CartoApp, role: XrdRole) -> Vec<XrdSeries> {
     app.xrd
-        .series()
+        .series(&app.store)
         .into_iter()
         .filter(|s| s.role == role)
         .collect()
@@ -1106,11 +1106,15 @@ fn quartz_in_xrd_view() -> Harness<'static, CartoApp> {
     app.open_paths(&[common::data("xrd/quartz.xy")]);
     assert_eq!(app.view, carto::gui::views::XRD, "{:?}", app.log.lines);
     assert!(app.store.items.is_empty(), "a pattern is not a spectrum");
-    assert_eq!(app.xrd.patterns.len(), 1);
+    assert_eq!(app.store.patterns.len(), 1);
     let mut h = harness(app);
     h.step();
     set_text(&mut h, "wavelength", "CuKa");
-    let e = h.state().xrd.active_entry().expect("active pattern");
+    let e = h
+        .state()
+        .xrd
+        .active_entry(&h.state().store.patterns)
+        .expect("active pattern");
     assert_eq!(e.wavelength(), Ok(Some(1.54184)));
     h
 }
@@ -1140,14 +1144,17 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
     // Without a wavelength the d axis has nothing to show, and says why.
     set_text(&mut h, "wavelength", "");
     assert!(xrd_series(h.state(), XrdRole::Pattern).is_empty());
-    assert_eq!(h.state().xrd.missing_wavelength(), ["quartz"]);
+    assert_eq!(
+        h.state().xrd.missing_wavelength(&h.state().store.patterns),
+        ["quartz"]
+    );
     set_text(&mut h, "wavelength", "1.54184");
     assert_eq!(xrd_series(h.state(), XrdRole::Pattern).len(), 1);
 
     // Peak fits in the background: the 101 peak, its d.
     h.get_by_label("Fit peaks").click();
     step_until(&mut h, "the peak fits", |a| !a.xrd.busy());
-    let rows = h.state().xrd.peak_rows();
+    let rows = h.state().xrd.peak_rows(&h.state().store.patterns);
     assert!(rows.len() > 5, "{rows:?}");
     let best = rows
         .iter()
@@ -1163,6 +1170,7 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
     {
         let app = &mut h.state_mut().state;
         app.xrd.add_cifs(
+            &mut app.store,
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
         );
@@ -1244,8 +1252,8 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
     h.step();
     h.step();
     let app = h.state();
-    assert_eq!(app.xrd.phases.len(), 1);
-    assert!((app.xrd.phases[0].lattice - first.scale).abs() < 1e-12);
+    assert_eq!(app.store.phases.len(), 1);
+    assert!((app.store.phases[0].lattice - first.scale).abs() < 1e-12);
     let sticks = xrd_series(app, XrdRole::Sticks);
     assert_eq!(sticks.len(), 1);
     let t = strongest(&sticks[0].points)[0];
@@ -1392,6 +1400,7 @@ fn xrd_session_round_trip() {
     {
         let app = &mut h.state_mut().state;
         app.xrd.add_cifs(
+            &mut app.store,
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
         );
@@ -1496,7 +1505,7 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     assert_eq!(app.store.items.len(), 1, "cu.chi is a spectrum");
     assert!(app.store.find("cu.chi").is_some());
-    let names: Vec<&str> = app.xrd.patterns.iter().map(|p| p.name.as_str()).collect();
+    let names: Vec<&str> = app.store.patterns.iter().map(|p| p.name.as_str()).collect();
     let n_soils = common::data_files("xrd/soils").len();
     assert_eq!(names.len(), n_soils + 2, "{names:?}");
     assert!(names.contains(&"D5000_1") && names.contains(&"pattern_001"));
@@ -1530,10 +1539,10 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     assert_eq!(app.view, carto::gui::views::XRD);
-    assert_eq!(app.xrd.patterns.len(), 1);
-    assert_eq!(app.xrd.phases.len(), 1);
+    assert_eq!(app.store.patterns.len(), 1);
+    assert_eq!(app.store.phases.len(), 1);
     // The RAW file records Co Kα1: the sticks are simulated with it.
-    let e = app.xrd.active_entry().expect("active");
+    let e = app.xrd.active_entry(&app.store.patterns).expect("active");
     assert!(matches!(e.wavelength(), Ok(Some(l)) if (l - 1.78897).abs() < 1e-4));
     assert_eq!(xrd_series(app, XrdRole::Sticks).len(), 1);
 }
@@ -1885,8 +1894,8 @@ fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
         common::data("cif/amcsd/quartz_amcsd11008.cif"),
     ]);
     settle(&mut h);
-    assert_eq!(h.state().xrd.phases.len(), 1);
-    let lattice = |h: &Harness<'_, CartoApp>| h.state().xrd.phases[0].lattice;
+    assert_eq!(h.state().store.phases.len(), 1);
+    let lattice = |h: &Harness<'_, CartoApp>| h.state().store.phases[0].lattice;
     let kmax = |h: &Harness<'_, CartoApp>| {
         h.state().fit.model.as_ref().expect("model").datasets[0]
             .transform
@@ -1896,7 +1905,7 @@ fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
     assert_ne!(kmax0, 16.0);
 
     // The phase's lattice handle, then a field of the fit model.
-    h.state_mut().xrd.phases[0].lattice = 1.02;
+    h.state_mut().store.phases[0].lattice = 1.02;
     h.step();
     assert_eq!(
         h.state().history.undo_label(),
@@ -2028,7 +2037,7 @@ fn a_pattern_and_a_spectrum_are_selected_together() {
     let app = h.state();
     assert_eq!(app.view, carto::gui::views::SPECTRA);
     let spectrum = app.store.find("cu_metal_rt.xdi").expect("spectrum");
-    let pattern = app.xrd.find("quartz").expect("pattern");
+    let pattern = app.store.find_pattern("quartz").expect("pattern");
     assert_ne!(spectrum, pattern, "one id space");
     assert_eq!(
         app.selection.selected,

@@ -106,7 +106,7 @@ impl CartoApp {
                                 path.display(),
                                 p.pattern.npts()
                             ));
-                            patterns.push(self.state.xrd.add(p));
+                            patterns.push(self.state.xrd.add(&mut self.state.store, p));
                             opened = true;
                         }
                         Err(e) => self.state.log.error(e),
@@ -136,7 +136,8 @@ impl CartoApp {
         }
         if !patterns.is_empty() {
             let st = &mut self.state;
-            st.xrd.select_only(&mut st.selection.selected, &patterns);
+            st.xrd
+                .select_only(&st.store.patterns, &mut st.selection.selected, &patterns);
             if new.is_empty() {
                 self.state.view = views::XRD;
             }
@@ -171,7 +172,9 @@ impl CartoApp {
                 && crate::io::route_path(p, &Default::default()) == crate::io::FileKind::Structure
         });
         if !cifs.is_empty() {
-            self.state.xrd.add_cifs(&cifs, &mut self.state.log);
+            self.state
+                .xrd
+                .add_cifs(&mut self.state.store, &cifs, &mut self.state.log);
             self.state.view = views::XRD;
         }
         rest
@@ -273,7 +276,9 @@ impl CartoApp {
                     self.state.fit.add_paths(&paths, &mut self.state.log);
                 }
                 Picked::AddCifs(paths) if !paths.is_empty() => {
-                    self.state.xrd.add_cifs(&paths, &mut self.state.log);
+                    self.state
+                        .xrd
+                        .add_cifs(&mut self.state.store, &paths, &mut self.state.log);
                 }
                 Picked::CandidateDir(Some(d)) => {
                     self.state
@@ -319,9 +324,9 @@ impl CartoApp {
         self.state.loads.retain_mut(|load| {
             let ended = jobs::poll_load(load, store, log);
             if !load.patterns.is_empty() {
-                let ids: Vec<u64> = load.patterns.drain(..).map(|p| xrd.add(p)).collect();
+                let ids: Vec<u64> = load.patterns.drain(..).map(|p| xrd.add(store, p)).collect();
                 load.pattern_ids.extend(ids);
-                xrd.select_only(&mut selection.selected, &load.pattern_ids);
+                xrd.select_only(&store.patterns, &mut selection.selected, &load.pattern_ids);
             }
             if !ended {
                 return true;
@@ -366,7 +371,9 @@ impl CartoApp {
             ctx,
         );
         self.state.fit.poll(&mut self.state.log, Some(ctx));
-        self.state.xrd.poll(&mut self.state.log);
+        self.state
+            .xrd
+            .poll(&mut self.state.store.patterns, &mut self.state.log);
         if self.png_export.is_some() || self.state.tasks.busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }

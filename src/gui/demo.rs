@@ -19,14 +19,14 @@ pub fn load(ws: &mut Store, sel: &mut Selection, xrd: &mut XrdPanel, log: &mut L
         if name == DEMO_PATTERN {
             match parse_pattern(bytes, std::path::Path::new(&builtin(name))) {
                 Ok(p) => {
-                    let id = xrd.add(p);
-                    if let Some(e) = xrd.entry_mut(id) {
+                    let id = xrd.add(ws, p);
+                    if let Some(e) = ws.pattern_mut(id) {
                         // A Kα name gives the broadened phases their doublet.
                         e.wavelength_text = "CuKa".into();
                         e.name = name.trim_end_matches(".xy").to_string();
                         e.analyse();
                     }
-                    xrd.select_only(&mut sel.selected, &[id]);
+                    xrd.select_only(&ws.patterns, &mut sel.selected, &[id]);
                 }
                 Err(e) => log.error(e),
             }
@@ -34,7 +34,7 @@ pub fn load(ws: &mut Store, sel: &mut Selection, xrd: &mut XrdPanel, log: &mut L
         }
         if DEMO_CIFS.contains(&name) {
             let path = PathBuf::from(builtin(name));
-            xrd.add_cifs(&[path], log);
+            xrd.add_cifs(ws, &[path], log);
             continue;
         }
         match ws.load_bytes(bytes, name) {

@@ -76,7 +76,7 @@ impl AppState {
                 }),
                 _ => None,
             },
-            xrd: self.xrd.to_session(),
+            xrd: self.xrd.to_session(&self.store),
             blobs,
             history,
         }
@@ -180,7 +180,7 @@ impl AppState {
     ) {
         self.apply_session_with(s, files);
         self.session_path = remember.then(|| path.to_path_buf());
-        let n_xrd = self.xrd.patterns.len();
+        let n_xrd = self.store.patterns.len();
         let xrd = if n_xrd > 0 {
             format!(", {n_xrd} XRD pattern(s)")
         } else {
@@ -268,8 +268,10 @@ impl AppState {
         }
         let extra = std::mem::take(&mut loader.files.extra);
         self.xrd
-            .apply_session_with(s.xrd.as_ref(), &mut self.log, &|p| extra.get(p).cloned());
-        self.history.adopt_others(&self.xrd, &self.fit);
+            .apply_session_with(&mut self.store, s.xrd.as_ref(), &mut self.log, &|p| {
+                extra.get(p).cloned()
+            });
+        self.history.adopt_others(&self.store, &self.xrd, &self.fit);
         if let Some(h) = &s.history {
             let base = (s.fit.as_ref())
                 .and_then(|f| Path::new(&f.path).parent().map(Path::to_path_buf))
@@ -308,7 +310,7 @@ impl AppState {
     /// (format 5) into the loaded steps. Each CIF is read and each model
     /// parsed once; the phases on show share their structures.
     fn history_others_from_session(&mut self, h: &HistorySession, base: &Path) {
-        let mut cifs: HashMap<String, Option<PhaseState>> = (self.xrd.phases.iter())
+        let mut cifs: HashMap<String, Option<PhaseState>> = (self.store.phases.iter())
             .map(|p| (p.path.display().to_string(), Some(p.undo_state())))
             .collect();
         let mut models: HashMap<&str, Option<FitModel>> = HashMap::new();

@@ -93,7 +93,8 @@ impl AppState {
     /// selected patterns) after it changed.
     pub fn mirror_selection(&mut self) {
         let sel = &self.selection;
-        self.xrd.mirror_selection(&sel.selected, sel.active);
+        self.xrd
+            .mirror_selection(&self.store.patterns, &sel.selected, sel.active);
     }
 
     /// What is loaded now is where undo stops (start-up, a demo).

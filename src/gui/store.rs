@@ -1,7 +1,8 @@
 //! The store: everything the app has loaded, in one id space. Spectra,
-//! χ(k) files and FEFF paths are its items; powder patterns, CIF phases
-//! and the fit model take their ids from [`new_id`] too, so the one
-//! selection can hold any mix of kinds and an id never names two things.
+//! χ(k) files and FEFF paths are its items, besides measured powder
+//! patterns and CIF phases; patterns and the fit model take their ids from
+//! [`new_id`] too, so the one selection can hold any mix of kinds and an
+//! id never names two things.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,6 +15,7 @@ use super::workspace::{
     Input, Item, ItemData, Modality, Spectrum, dataset_entries, edited_input, fallback_recipe,
     mode_of, parse_bytes_with, read_file, with_recipe,
 };
+use super::xrd::{CifPhase, LoadedPattern, XrdEntry};
 use crate::io::{self, Dataset, LoadOptions, MuMode, MuRecipe, XasSpectrum};
 use crate::session::sha256_hex;
 
@@ -29,9 +31,31 @@ pub struct Store {
     pub items: Vec<Item>,
     /// χ(q) of the spectra, once per result and R window.
     pub chiq: super::derived::ChiQCache,
+    /// Measured powder patterns with their own analysis (wavelength,
+    /// background, peaks, fits), in list order.
+    pub patterns: Vec<XrdEntry>,
+    /// The CIF phases compared with the patterns.
+    pub phases: Vec<CifPhase>,
 }
 
 impl Store {
+    /// Add a pattern read by [`super::xrd::load_pattern`]; returns its id.
+    pub fn add_pattern(&mut self, p: LoadedPattern) -> u64 {
+        let id = new_id();
+        let color = super::widgets::palette(self.patterns.len());
+        self.patterns.push(XrdEntry::new(id, p, color));
+        id
+    }
+    pub fn pattern(&self, id: u64) -> Option<&XrdEntry> {
+        self.patterns.iter().find(|p| p.id == id)
+    }
+    pub fn pattern_mut(&mut self, id: u64) -> Option<&mut XrdEntry> {
+        self.patterns.iter_mut().find(|p| p.id == id)
+    }
+    /// A pattern by name.
+    pub fn find_pattern(&self, name: &str) -> Option<u64> {
+        self.patterns.iter().find(|p| p.name == name).map(|p| p.id)
+    }
     pub fn item(&self, id: u64) -> Option<&Item> {
         self.items.iter().find(|i| i.id == id)
     }

@@ -9,7 +9,6 @@ use super::selection::Selection;
 use super::store::Store;
 use super::widgets::swatch;
 use super::workspace::Modality;
-use super::xrd::XrdPanel;
 
 /// What the tree asks the app to do after drawing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,26 +37,20 @@ impl TreePanel {
     /// plain click also opens the XRD view on the pattern, a click on a
     /// structure on the phases. Returns the view to open: `Some(Some(id))`
     /// on a pattern, `Some(None)` on the phases.
-    pub fn xrd_ui(
-        &mut self,
-        ui: &mut Ui,
-        ws: &Store,
-        sel: &mut Selection,
-        xrd: &XrdPanel,
-    ) -> Option<Option<u64>> {
-        if xrd.patterns.is_empty() && xrd.phases.is_empty() {
+    pub fn xrd_ui(&mut self, ui: &mut Ui, ws: &Store, sel: &mut Selection) -> Option<Option<u64>> {
+        if ws.patterns.is_empty() && ws.phases.is_empty() {
             return None;
         }
         ui.separator();
         let mut open: Option<Option<u64>> = None;
         let modifiers = ui.input(|i| i.modifiers);
         let mut clicked = None;
-        if !xrd.patterns.is_empty() {
-            egui::CollapsingHeader::new(format!("XRD patterns ({})", xrd.patterns.len()))
+        if !ws.patterns.is_empty() {
+            egui::CollapsingHeader::new(format!("XRD patterns ({})", ws.patterns.len()))
                 .id_salt("tree-xrd-patterns")
                 .default_open(true)
                 .show(ui, |ui| {
-                    for e in &xrd.patterns {
+                    for e in &ws.patterns {
                         ui.horizontal(|ui| {
                             swatch(ui, e.color);
                             if ui
@@ -75,12 +68,12 @@ impl TreePanel {
                     }
                 });
         }
-        if !xrd.phases.is_empty() {
-            egui::CollapsingHeader::new(format!("Structures ({})", xrd.phases.len()))
+        if !ws.phases.is_empty() {
+            egui::CollapsingHeader::new(format!("Structures ({})", ws.phases.len()))
                 .id_salt("tree-structures")
                 .default_open(true)
                 .show(ui, |ui| {
-                    for ph in &xrd.phases {
+                    for ph in &ws.phases {
                         ui.horizontal(|ui| {
                             swatch(ui, ph.color);
                             if ui

@@ -293,7 +293,7 @@ impl DocState {
                 .collect(),
             selected: sel.selected.iter().copied().collect(),
             active: sel.active,
-            phases: Some(capture_phases(&xrd.phases, None)),
+            phases: Some(capture_phases(&ws.phases, None)),
             fit: Some(capture_fit(fit, None)),
             library: Some(capture_library(&xrd.library, None)),
             quant: Some(capture_quant(&xrd.quant, None)),
@@ -322,7 +322,7 @@ impl DocState {
                 .collect(),
             selected: sel.selected.iter().copied().collect(),
             active: sel.active,
-            phases: Some(capture_phases(&xrd.phases, prev.phases.as_ref())),
+            phases: Some(capture_phases(&ws.phases, prev.phases.as_ref())),
             fit: Some(capture_fit(fit, prev.fit.as_ref())),
             library: Some(capture_library(&xrd.library, prev.library.as_ref())),
             quant: Some(capture_quant(&xrd.quant, prev.quant.as_ref())),
@@ -341,14 +341,14 @@ impl DocState {
             && self
                 .phases
                 .as_ref()
-                .is_none_or(|p| phases_match(&xrd.phases, p))
+                .is_none_or(|p| phases_match(&ws.phases, p))
             && self.fit.as_ref().is_none_or(|f| fit_matches(f, fit))
             && (self.library.as_ref()).is_none_or(|l| l.rev == xrd.library.rev)
             && (self.quant.as_ref()).is_none_or(|q| q.rev == xrd.quant.rev)
     }
 
     /// Fill the parts this state did not record from the document as it is.
-    fn complete(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
+    fn complete(&mut self, ws: &Store, xrd: &XrdPanel, fit: &FitPanel) {
         if self.library.is_none() {
             self.library = Some(capture_library(&xrd.library, None));
         }
@@ -356,7 +356,7 @@ impl DocState {
             self.quant = Some(capture_quant(&xrd.quant, None));
         }
         if self.phases.is_none() {
-            self.phases = Some(capture_phases(&xrd.phases, None));
+            self.phases = Some(capture_phases(&ws.phases, None));
         }
         match &self.fit {
             None => self.fit = Some(capture_fit(fit, None)),
@@ -374,9 +374,9 @@ impl DocState {
     /// results unless their data or parameters change.
     pub fn restore(&mut self, ws: &mut Store, o: &mut Others<'_>) {
         if let Some(states) = &self.phases
-            && !phases_match(&o.xrd.phases, states)
+            && !phases_match(&ws.phases, states)
         {
-            o.xrd.phases = states.iter().map(|s| CifPhase::from_state(s)).collect();
+            ws.phases = states.iter().map(|s| CifPhase::from_state(s)).collect();
         }
         if let Some(f) = self.fit.clone()
             && !fit_matches(&f, o.fit)
@@ -415,7 +415,7 @@ impl DocState {
                 ..QuantState::clone(q)
             }));
         }
-        self.complete(o.xrd, o.fit);
+        self.complete(ws, o.xrd, o.fit);
         self.restore_items(ws, o.selection);
     }
 
@@ -475,12 +475,12 @@ impl History {
 
     /// The XRD phases and the fit model as they are now are the present,
     /// not a step (a session has just put them there).
-    pub fn adopt_others(&mut self, xrd: &XrdPanel, fit: &FitPanel) {
+    pub fn adopt_others(&mut self, ws: &Store, xrd: &XrdPanel, fit: &FitPanel) {
         self.current.phases = None;
         self.current.fit = None;
         self.current.library = None;
         self.current.quant = None;
-        self.current.complete(xrd, fit);
+        self.current.complete(ws, xrd, fit);
     }
 
     /// Name the next commit (an operation sets it right after changing the
@@ -501,7 +501,7 @@ impl History {
     ) -> Option<String> {
         // What the present state did not record (a new history, an old
         // session's) is taken as it is, not as a change.
-        self.current.complete(xrd, fit);
+        self.current.complete(ws, xrd, fit);
         if fit.just_opened()
             && self
                 .current

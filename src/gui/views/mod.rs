@@ -60,13 +60,14 @@ pub trait View {
 /// shared by every view; changes that are more than view state go back to
 /// the app as `actions`.
 pub struct ViewCtx<'a> {
-    /// Spectra, χ(k) files and FEFF paths.
+    /// Spectra, χ(k) files, FEFF paths, powder patterns and CIF phases.
     pub store: &'a mut Store,
     /// The one selection (ids of any kind).
     pub selection: &'a mut Selection,
     /// The fit model and its result.
     pub fit: &'a mut FitPanel,
-    /// Powder patterns, phases, libraries and quantification.
+    /// The XRD view's state: libraries, quantification, how the store's
+    /// patterns and phases are shown.
     pub xrd: &'a mut XrdPanel,
     /// The Spectra plots' tab and options (saved with the session).
     pub plots: &'a mut PlotPanel,

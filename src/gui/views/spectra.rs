@@ -32,7 +32,7 @@ impl View for SpectraView {
                     TreeAction::Remove(ids) => ctx.actions.push(Action::Remove(ids)),
                     TreeAction::Rename(id, name) => ctx.actions.push(Action::Rename(id, name)),
                 }
-                if let Some(target) = ctx.tree.xrd_ui(ui, ctx.store, ctx.selection, ctx.xrd) {
+                if let Some(target) = ctx.tree.xrd_ui(ui, ctx.store, ctx.selection) {
                     ctx.actions.push(Action::ShowPattern(target));
                 }
             });

@@ -21,7 +21,10 @@ impl View for XrdView {
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
-        let dialog = match ctx.xrd.ui(ui, ctx.log, &mut ctx.selection.selected) {
+        let dialog = match ctx
+            .xrd
+            .ui(ui, ctx.log, ctx.store, &mut ctx.selection.selected)
+        {
             XrdAction::None => None,
             XrdAction::OpenPatterns => Some(DialogKind::Open),
             XrdAction::AddCifs => Some(DialogKind::AddCifs),

@@ -33,6 +33,7 @@ pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
 pub use self::quant::{Quant, QuantRow, QuantState};
 pub use self::route::{is_xrd_bytes, is_xrd_file};
 use super::log::Log;
+use super::store::Store;
 use super::tasks::{Task, Tasks, take_answer};
 use crate::xrd::peaks::BackgroundMethod;
 use crate::xrd::peaks::PeakFit;
@@ -51,9 +52,9 @@ pub enum XrdAction {
 /// one result per found peak).
 type FitAnswer = (u64, u64, Vec<Result<PeakFit, String>>);
 
-/// The XRD view's state.
+/// The XRD view's state; the patterns and phases themselves live in the
+/// store ([`crate::gui::store::Store`]) and are passed in.
 pub struct XrdPanel {
-    pub patterns: Vec<XrdEntry>,
     /// The selected patterns: a read-only mirror of the app's one
     /// selection ([`Self::mirror_selection`] refreshes it every frame). The
     /// selection changes through [`Self::select_only`], [`Self::click`] and
@@ -68,7 +69,6 @@ pub struct XrdPanel {
     pub show_background: bool,
     pub show_peaks: bool,
     pub tab: XrdTab,
-    pub phases: Vec<CifPhase>,
     pub library: Library,
     pub quant: Quant,
     pub fitting: Option<Task<FitAnswer>>,
@@ -82,7 +82,6 @@ pub struct XrdPanel {
 impl Default for XrdPanel {
     fn default() -> Self {
         XrdPanel {
-            patterns: Vec::new(),
             selected: BTreeSet::new(),
             active: None,
             followed: None,
@@ -91,7 +90,6 @@ impl Default for XrdPanel {
             show_background: true,
             show_peaks: true,
             tab: XrdTab::Pattern,
-            phases: Vec::new(),
             library: Library {
                 max_scale: 0.02,
                 ..Library::default()
@@ -106,37 +104,26 @@ impl Default for XrdPanel {
 }
 
 impl XrdPanel {
-    /// Add a pattern read by [`load_pattern`]; returns its id.
-    pub fn add(&mut self, p: LoadedPattern) -> u64 {
-        let id = crate::gui::store::new_id();
-        let color = crate::gui::widgets::palette(self.patterns.len());
-        self.patterns.push(XrdEntry::new(id, p, color));
+    /// Add a pattern read by [`load_pattern`] to the store; returns its id.
+    pub fn add(&mut self, store: &mut Store, p: LoadedPattern) -> u64 {
         self.reset_plot = true;
-        id
+        store.add_pattern(p)
     }
 
-    pub fn entry(&self, id: u64) -> Option<&XrdEntry> {
-        self.patterns.iter().find(|p| p.id == id)
-    }
-
-    pub fn entry_mut(&mut self, id: u64) -> Option<&mut XrdEntry> {
-        self.patterns.iter_mut().find(|p| p.id == id)
-    }
-
-    /// A pattern by name.
-    pub fn find(&self, name: &str) -> Option<u64> {
-        self.patterns.iter().find(|p| p.name == name).map(|p| p.id)
-    }
-
-    /// The active pattern.
-    pub fn active_entry(&self) -> Option<&XrdEntry> {
-        self.active.and_then(|id| self.entry(id))
+    /// The active pattern among `pats`.
+    pub fn active_entry<'p>(&self, pats: &'p [XrdEntry]) -> Option<&'p XrdEntry> {
+        self.active.and_then(|id| entry(pats, id))
     }
 
     /// Refresh [`Self::selected`] from the one selection `sel`; the active
     /// pattern follows a pattern made active elsewhere (the tree).
-    pub fn mirror_selection(&mut self, sel: &BTreeSet<u64>, active: Option<u64>) {
-        let mirrored: BTreeSet<u64> = (self.patterns.iter().map(|p| p.id))
+    pub fn mirror_selection(
+        &mut self,
+        pats: &[XrdEntry],
+        sel: &BTreeSet<u64>,
+        active: Option<u64>,
+    ) {
+        let mirrored: BTreeSet<u64> = (pats.iter().map(|p| p.id))
             .filter(|id| sel.contains(id))
             .collect();
         if mirrored != self.selected {
@@ -145,7 +132,7 @@ impl XrdPanel {
         }
         if active != self.followed {
             self.followed = active;
-            if let Some(a) = active.filter(|&a| self.entry(a).is_some()) {
+            if let Some(a) = active.filter(|&a| entry(pats, a).is_some()) {
                 self.active = Some(a);
             }
         }
@@ -153,21 +140,28 @@ impl XrdPanel {
 
     /// Make `ids` the selected patterns in the one selection `sel` (the
     /// rest of it stays) and the last one active.
-    pub fn select_only(&mut self, sel: &mut BTreeSet<u64>, ids: &[u64]) {
-        sel.retain(|&id| self.entry(id).is_none());
+    pub fn select_only(&mut self, pats: &[XrdEntry], sel: &mut BTreeSet<u64>, ids: &[u64]) {
+        sel.retain(|&id| entry(pats, id).is_none());
         sel.extend(ids);
         if let Some(&last) = ids.last() {
             self.active = Some(last);
         }
-        self.mirror_selection(sel, None);
+        self.mirror_selection(pats, sel, None);
         self.reset_plot = true;
     }
 
     /// Click, Ctrl-click (toggle) and Shift-click (range) in the list, on
     /// the one selection `sel` (as in the workspace tree: a plain click
     /// selects this pattern only).
-    pub fn click(&mut self, sel: &mut BTreeSet<u64>, id: u64, ctrl: bool, shift: bool) {
-        let pos = |id: u64| self.patterns.iter().position(|p| p.id == id);
+    pub fn click(
+        &mut self,
+        pats: &[XrdEntry],
+        sel: &mut BTreeSet<u64>,
+        id: u64,
+        ctrl: bool,
+        shift: bool,
+    ) {
+        let pos = |id: u64| pats.iter().position(|p| p.id == id);
         let range = match (shift, self.active.and_then(pos), pos(id)) {
             (true, Some(i), Some(j)) => Some((i.min(j), i.max(j))),
             _ => None,
@@ -176,7 +170,7 @@ impl XrdPanel {
             if !ctrl {
                 sel.clear();
             }
-            sel.extend(self.patterns[lo..=hi].iter().map(|p| p.id));
+            sel.extend(pats[lo..=hi].iter().map(|p| p.id));
         } else if ctrl {
             if !sel.remove(&id) {
                 sel.insert(id);
@@ -186,23 +180,23 @@ impl XrdPanel {
             sel.insert(id);
         }
         self.active = Some(id);
-        self.mirror_selection(sel, None);
+        self.mirror_selection(pats, sel, None);
         self.reset_plot = true;
     }
 
     /// Remove the selected patterns (taking them out of the one selection
     /// `sel`).
-    pub fn remove_selected(&mut self, sel: &mut BTreeSet<u64>) -> usize {
-        let before = self.patterns.len();
+    pub fn remove_selected(&mut self, pats: &mut Vec<XrdEntry>, sel: &mut BTreeSet<u64>) -> usize {
+        let before = pats.len();
         let gone = std::mem::take(&mut self.selected);
-        self.patterns.retain(|p| !gone.contains(&p.id));
+        pats.retain(|p| !gone.contains(&p.id));
         sel.retain(|id| !gone.contains(id));
         if self.active.is_some_and(|a| gone.contains(&a)) {
-            self.active = self.patterns.first().map(|p| p.id);
+            self.active = pats.first().map(|p| p.id);
             sel.extend(self.active);
         }
-        self.mirror_selection(sel, None);
-        before - self.patterns.len()
+        self.mirror_selection(pats, sel, None);
+        before - pats.len()
     }
 
     /// Remove everything (a session replaces the view's content).
@@ -226,21 +220,20 @@ impl XrdPanel {
     }
 
     /// The selected patterns in list order.
-    pub fn selected_entries(&self) -> Vec<&XrdEntry> {
-        self.patterns
-            .iter()
+    pub fn selected_entries<'p>(&self, pats: &'p [XrdEntry]) -> Vec<&'p XrdEntry> {
+        pats.iter()
             .filter(|p| self.selected.contains(&p.id))
             .collect()
     }
 
     /// Poll the background tasks (once per frame) and keep the derived
     /// data (background, peaks) up to date.
-    pub fn poll(&mut self, log: &mut Log) {
-        for p in &mut self.patterns {
+    pub fn poll(&mut self, pats: &mut [XrdEntry], log: &mut Log) {
+        for p in pats.iter_mut() {
             p.analyse();
         }
         if let Some((id, key, fits)) = take_answer(&mut self.fitting, "the peak fits", log)
-            && let Some(e) = self.patterns.iter_mut().find(|p| p.id == id)
+            && let Some(e) = pats.iter_mut().find(|p| p.id == id)
         {
             let ok = fits.iter().filter(|f| f.is_ok()).count();
             if e.key() == key {
@@ -258,8 +251,8 @@ impl XrdPanel {
     }
 
     /// Fit every found peak of the active pattern in the background.
-    pub fn start_peak_fits(&mut self, ctx: Option<egui::Context>) {
-        let Some(e) = self.active_entry() else {
+    pub fn start_peak_fits(&mut self, pats: &[XrdEntry], ctx: Option<egui::Context>) {
+        let Some(e) = self.active_entry(pats) else {
             return;
         };
         if e.peaks.is_empty() || self.fitting.is_some() {
@@ -294,8 +287,15 @@ impl XrdPanel {
         ));
     }
 
-    /// The view; `sel` is the app's one selection.
-    pub fn ui(&mut self, ui: &mut Ui, log: &mut Log, sel: &mut BTreeSet<u64>) -> XrdAction {
+    /// The view; `store` holds the patterns and phases, `sel` is the app's
+    /// one selection.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        log: &mut Log,
+        store: &mut Store,
+        sel: &mut BTreeSet<u64>,
+    ) -> XrdAction {
         let mut action = XrdAction::None;
         egui::Panel::left("xrd_patterns")
             .resizable(true)
@@ -304,11 +304,11 @@ impl XrdPanel {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        if self.list_ui(ui, sel) {
+                        if self.list_ui(ui, &mut store.patterns, sel) {
                             action = XrdAction::OpenPatterns;
                         }
                         ui.separator();
-                        self.settings_ui(ui);
+                        self.settings_ui(ui, &mut store.patterns);
                     });
             });
         egui::Panel::right("xrd_phases")
@@ -318,27 +318,27 @@ impl XrdPanel {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        let a = self.phases_ui(ui, log);
+                        let a = self.phases_ui(ui, log, store);
                         if a != XrdAction::None {
                             action = a;
                         }
                     });
             });
-        if self.quant_dialog_ui(ui) {
+        if self.quant_dialog_ui(ui, &store.patterns) {
             action = XrdAction::QuantLibrary;
         }
-        if self.tab == XrdTab::Pattern && self.active_entry().is_some() {
+        if self.tab == XrdTab::Pattern && self.active_entry(&store.patterns).is_some() {
             egui::Panel::bottom("xrd_peaks")
                 .resizable(true)
                 .default_size(190.0)
-                .show(ui, |ui| self.peaks_ui(ui));
+                .show(ui, |ui| self.peaks_ui(ui, &store.patterns));
         }
-        egui::CentralPanel::default().show(ui, |ui| self.plot_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.plot_ui(ui, store));
         action
     }
 
     /// The pattern list; true when "Open…" was clicked.
-    fn list_ui(&mut self, ui: &mut Ui, sel: &mut BTreeSet<u64>) -> bool {
+    fn list_ui(&mut self, ui: &mut Ui, pats: &mut Vec<XrdEntry>, sel: &mut BTreeSet<u64>) -> bool {
         let mut open = false;
         ui.horizontal(|ui| {
             ui.heading("Patterns");
@@ -354,16 +354,16 @@ impl XrdPanel {
                 .on_hover_text("Remove the selected patterns")
                 .clicked()
             {
-                self.remove_selected(sel);
+                self.remove_selected(pats, sel);
             }
         });
-        if self.patterns.is_empty() {
+        if pats.is_empty() {
             ui.label("No pattern: File ▸ Open, or drop pattern files on the window.");
             return open;
         }
         let modifiers = ui.input(|i| i.modifiers);
         let mut clicked = None;
-        for p in &mut self.patterns {
+        for p in pats.iter_mut() {
             let selected = self.selected.contains(&p.id);
             ui.horizontal(|ui| {
                 ui.spacing_mut().interact_size.x = 18.0;
@@ -387,17 +387,17 @@ impl XrdPanel {
             });
         }
         if let Some(id) = clicked {
-            self.click(sel, id, modifiers.command, modifiers.shift);
+            self.click(pats, sel, id, modifiers.command, modifiers.shift);
         }
         open
     }
 
     /// Wavelength and background settings of the active pattern.
-    fn settings_ui(&mut self, ui: &mut Ui) {
+    fn settings_ui(&mut self, ui: &mut Ui, pats: &mut [XrdEntry]) {
         let Some(id) = self.active else {
             return;
         };
-        let Some(e) = self.entry_mut(id) else {
+        let Some(e) = pats.iter_mut().find(|p| p.id == id) else {
             return;
         };
         ui.label(RichText::new(&e.name).strong());
@@ -501,4 +501,9 @@ impl XrdPanel {
             .weak(),
         );
     }
+}
+
+/// The pattern `id` among `pats`.
+pub fn entry(pats: &[XrdEntry], id: u64) -> Option<&XrdEntry> {
+    pats.iter().find(|p| p.id == id)
 }

@@ -3,7 +3,7 @@
 
 use egui::{RichText, Ui};
 
-use super::XrdPanel;
+use super::{XrdEntry, XrdPanel};
 use crate::io::xrd::d_from_two_theta;
 
 /// One row of the peaks table (what the tests read).
@@ -20,8 +20,8 @@ pub struct PeakRow {
 
 impl XrdPanel {
     /// The active pattern's peaks table.
-    pub fn peak_rows(&self) -> Vec<PeakRow> {
-        let Some(e) = self.active_entry() else {
+    pub fn peak_rows(&self, pats: &[XrdEntry]) -> Vec<PeakRow> {
+        let Some(e) = self.active_entry(pats) else {
             return Vec::new();
         };
         let wl = e.wavelength().ok().flatten();
@@ -54,9 +54,9 @@ impl XrdPanel {
             .collect()
     }
 
-    pub(super) fn peaks_ui(&mut self, ui: &mut Ui) {
+    pub(super) fn peaks_ui(&mut self, ui: &mut Ui, pats: &[XrdEntry]) {
         let ctx = ui.ctx().clone();
-        let n = self.active_entry().map_or(0, |e| e.peaks.len());
+        let n = self.active_entry(pats).map_or(0, |e| e.peaks.len());
         ui.horizontal(|ui| {
             ui.label(RichText::new("Peaks").strong());
             ui.label(format!("{n} found"));
@@ -68,13 +68,13 @@ impl XrdPanel {
                 .on_hover_text("Fit a pseudo-Voigt + line to each peak (in the background)")
                 .clicked()
             {
-                self.start_peak_fits(Some(ctx));
+                self.start_peak_fits(pats, Some(ctx));
             }
             if let Some(t) = &self.fitting {
                 crate::gui::widgets::task_row(ui, t.status());
             }
         });
-        let rows = self.peak_rows();
+        let rows = self.peak_rows(pats);
         let opt = |v: Option<f64>, prec: usize| {
             v.map_or_else(|| "–".to_string(), |x| format!("{x:.prec$}"))
         };

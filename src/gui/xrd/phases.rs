@@ -13,6 +13,7 @@ use egui::{Color32, RichText, Ui};
 use super::pattern::XrdEntry;
 use super::{XrdAction, XrdPanel};
 use crate::gui::log::Log;
+use crate::gui::store::Store;
 use crate::gui::tasks::{Task, TaskPoll, TaskStatus, Tasks, take_answer};
 use crate::structure::{Structure, read_cif, reduced_formula};
 use crate::xrd::identify::{Candidate, RankedCandidate, candidate_files, load_candidate};
@@ -515,58 +516,54 @@ fn read_library(dir: PathBuf, task: &TaskStatus) -> Result<LoadedLibrary, String
 
 impl XrdPanel {
     /// Add CIF files as phases (a file already shown is kept as it is).
-    pub fn add_cifs(&mut self, paths: &[PathBuf], log: &mut Log) {
+    pub fn add_cifs(&mut self, store: &mut Store, paths: &[PathBuf], log: &mut Log) {
         for p in paths {
-            if self.phases.iter().any(|ph| ph.path == *p) {
+            if store.phases.iter().any(|ph| ph.path == *p) {
                 continue;
             }
-            let color = crate::gui::widgets::palette(self.phases.len() + 3);
+            let color = crate::gui::widgets::palette(store.phases.len() + 3);
             match CifPhase::read(p, color) {
                 Ok(ph) => {
                     log.info(format!("added phase {} ({})", ph.name, ph.formula));
-                    self.phases.push(ph);
+                    store.phases.push(ph);
                 }
                 Err(e) => log.error(e),
             }
         }
-        self.update_phases();
+        self.update_phases(store);
     }
 
-    /// Simulate the phases for the active pattern where needed.
-    pub fn update_phases(&mut self) {
-        let Some(id) = self.active else {
+    /// Simulate the store's phases for the active pattern where needed.
+    pub fn update_phases(&mut self, store: &mut Store) {
+        let Some(e) = self.active_entry(&store.patterns) else {
             return;
         };
-        let Some(i) = self.patterns.iter().position(|p| p.id == id) else {
-            return;
-        };
-        let e = &self.patterns[i];
-        for ph in &mut self.phases {
+        for ph in &mut store.phases {
             ph.update(e);
         }
     }
 
     /// Show a ranked candidate at its best lattice scale (added as a phase
     /// when it is not one yet).
-    pub fn show_candidate(&mut self, id: &str, scale: f64, log: &mut Log) {
+    pub fn show_candidate(&mut self, store: &mut Store, id: &str, scale: f64, log: &mut Log) {
         let Some(path) = self.library.files.get(id).cloned() else {
             log.error(format!("{id}: not in the candidate library"));
             return;
         };
-        if !self.phases.iter().any(|p| p.path == path) {
-            self.add_cifs(std::slice::from_ref(&path), log);
+        if !store.phases.iter().any(|p| p.path == path) {
+            self.add_cifs(store, std::slice::from_ref(&path), log);
         }
-        if let Some(ph) = self.phases.iter_mut().find(|p| p.path == path) {
+        if let Some(ph) = store.phases.iter_mut().find(|p| p.path == path) {
             ph.lattice = scale;
             ph.visible = true;
         }
-        self.update_phases();
+        self.update_phases(store);
     }
 
     /// The right panel: phases, library and ranking, quantification.
-    pub(super) fn phases_ui(&mut self, ui: &mut Ui, log: &mut Log) -> XrdAction {
+    pub(super) fn phases_ui(&mut self, ui: &mut Ui, log: &mut Log, store: &mut Store) -> XrdAction {
         let mut action = XrdAction::None;
-        self.update_phases();
+        self.update_phases(store);
         ui.horizontal(|ui| {
             ui.heading("Phases");
             if ui
@@ -577,8 +574,8 @@ impl XrdPanel {
                 action = XrdAction::AddCifs;
             }
         });
-        let active = self.active_entry();
-        let no_wl = !self.phases.is_empty()
+        let active = self.active_entry(&store.patterns);
+        let no_wl = !store.phases.is_empty()
             && active.is_some_and(|e| !matches!(e.wavelength(), Ok(Some(_))));
         if no_wl {
             ui.label(
@@ -587,7 +584,7 @@ impl XrdPanel {
             );
         }
         let mut remove = None;
-        for (i, ph) in self.phases.iter_mut().enumerate() {
+        for (i, ph) in store.phases.iter_mut().enumerate() {
             ui.push_id(("phase", i), |ui| {
                 ui.horizontal(|ui| {
                     ui.spacing_mut().interact_size.x = 18.0;
@@ -638,10 +635,10 @@ impl XrdPanel {
             ui.add_space(4.0);
         }
         if let Some(i) = remove {
-            self.phases.remove(i);
+            store.phases.remove(i);
         }
         ui.separator();
-        self.library_ui(ui, log, &mut action);
+        self.library_ui(ui, log, store, &mut action);
         ui.separator();
         if self.quant_ui(ui) {
             action = XrdAction::QuantLibrary;
@@ -649,7 +646,13 @@ impl XrdPanel {
         action
     }
 
-    fn library_ui(&mut self, ui: &mut Ui, log: &mut Log, action: &mut XrdAction) {
+    fn library_ui(
+        &mut self,
+        ui: &mut Ui,
+        log: &mut Log,
+        store: &mut Store,
+        action: &mut XrdAction,
+    ) {
         ui.horizontal(|ui| {
             ui.heading("Library");
             if ui
@@ -706,7 +709,7 @@ impl XrdPanel {
         });
         if rank {
             let ctx = ui.ctx().clone();
-            match self.active_entry().cloned() {
+            match self.active_entry(&store.patterns).cloned() {
                 Some(e) => {
                     if let Err(err) = self.library.rank(&e, &self.tasks, Some(ctx)) {
                         log.error(format!("ranking: {err}"));
@@ -774,7 +777,7 @@ impl XrdPanel {
                 });
         }
         if let Some((id, scale)) = show {
-            self.show_candidate(&id, scale, log);
+            self.show_candidate(store, &id, scale, log);
         }
     }
 }

@@ -4,7 +4,8 @@
 use egui::{Color32, RichText, Ui};
 use egui_plot::{FilledArea, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
 
-use super::XrdPanel;
+use super::{XrdEntry, XrdPanel};
+use crate::gui::store::Store;
 use crate::io::xrd::{d_from_two_theta, q_from_two_theta};
 
 /// Phases drawn in their own band in the quantification plot.
@@ -99,26 +100,27 @@ impl XrdPanel {
     }
 
     /// The curves the centre plot shows now.
-    pub fn series(&self) -> Vec<XrdSeries> {
+    pub fn series(&self, store: &Store) -> Vec<XrdSeries> {
         match self.tab {
-            XrdTab::Pattern => self.pattern_series(),
+            XrdTab::Pattern => self.pattern_series(store),
             XrdTab::Quantification => self.quant_series(),
         }
     }
 
     /// Selected patterns that cannot be drawn on the axis (no wavelength).
-    pub fn missing_wavelength(&self) -> Vec<String> {
+    pub fn missing_wavelength(&self, pats: &[XrdEntry]) -> Vec<String> {
         if self.axis == XAxis::TwoTheta {
             return Vec::new();
         }
-        self.selected_entries()
+        self.selected_entries(pats)
             .into_iter()
             .filter(|e| !matches!(e.wavelength(), Ok(Some(_))))
             .map(|e| e.name.clone())
             .collect()
     }
 
-    fn pattern_series(&self) -> Vec<XrdSeries> {
+    fn pattern_series(&self, store: &Store) -> Vec<XrdSeries> {
+        let pats = &store.patterns;
         let mut out = Vec::new();
         let series = |name: String, role, color, points| XrdSeries {
             name,
@@ -127,7 +129,7 @@ impl XrdPanel {
             points,
             lower: Vec::new(),
         };
-        for e in self.selected_entries() {
+        for e in self.selected_entries(pats) {
             let wl = e.wavelength().ok().flatten();
             let conv = |t: f64| self.axis.convert(t, wl);
             if conv(e.range().0).is_none() {
@@ -175,7 +177,7 @@ impl XrdPanel {
         // Phases are drawn against the active pattern (its wavelength and
         // range), when it is on show.
         let Some(e) = self
-            .active_entry()
+            .active_entry(pats)
             .filter(|e| self.selected.contains(&e.id))
         else {
             return out;
@@ -185,7 +187,7 @@ impl XrdPanel {
         };
         let conv = |t: f64| self.axis.convert(t, Some(wl));
         let top = e.max_net();
-        for ph in self.phases.iter().filter(|p| p.visible) {
+        for ph in store.phases.iter().filter(|p| p.visible) {
             let Some(sticks) = ph.sticks(e) else {
                 continue;
             };
@@ -295,7 +297,8 @@ impl XrdPanel {
     }
 
     /// The toolbar, the readout and the plot.
-    pub(super) fn plot_ui(&mut self, ui: &mut Ui) {
+    pub(super) fn plot_ui(&mut self, ui: &mut Ui, store: &Store) {
+        let pats = &store.patterns;
         ui.horizontal(|ui| {
             let had_quant = self.quant.result.is_some();
             for (t, name) in [
@@ -354,7 +357,7 @@ impl XrdPanel {
         };
         ui.label(readout);
         let missing = if self.tab == XrdTab::Pattern {
-            self.missing_wavelength()
+            self.missing_wavelength(pats)
         } else {
             Vec::new()
         };
@@ -369,10 +372,10 @@ impl XrdPanel {
                 .color(ui.visuals().warn_fg_color),
             );
         }
-        let all = self.series();
+        let all = self.series(store);
         if all.is_empty() {
             ui.centered_and_justified(|ui| {
-                ui.label(if self.patterns.is_empty() {
+                ui.label(if pats.is_empty() {
                     "Open measured patterns: File ▸ Open, drop files here, or `carto FILE.xy`."
                 } else {
                     "Select one or more patterns in the list (ctrl/shift-click for several)."

@@ -341,7 +341,7 @@ impl XrdPanel {
     }
 
     /// The "Quantify…" dialog; true: choose the library folder.
-    pub(super) fn quant_dialog_ui(&mut self, ui: &mut Ui) -> bool {
+    pub(super) fn quant_dialog_ui(&mut self, ui: &mut Ui, pats: &[XrdEntry]) -> bool {
         if !self.quant.dialog {
             return false;
         }
@@ -349,7 +349,7 @@ impl XrdPanel {
         let mut run = false;
         let mut open = true;
         let name = self
-            .active_entry()
+            .active_entry(pats)
             .map(|e| e.name.clone())
             .unwrap_or_default();
         egui::Window::new("Quantify")
@@ -422,7 +422,7 @@ impl XrdPanel {
         }
         if run {
             let ctx = ui.ctx().clone();
-            let r = match self.active_entry().cloned() {
+            let r = match self.active_entry(pats).cloned() {
                 Some(e) => self.quant.start(&e, &self.tasks, Some(ctx)),
                 None => Err("click a pattern first".into()),
             };

@@ -11,6 +11,7 @@ use super::pattern::parse_pattern;
 use super::plot::XAxis;
 use super::{CifPhase, PhaseState, XrdPanel};
 use crate::gui::log::Log;
+use crate::gui::store::Store;
 use crate::session::{
     self, FileCheck, XrdLibrarySession, XrdPatternSession, XrdPhaseSession, XrdRankingSession,
     XrdSession,
@@ -47,15 +48,16 @@ fn rgba(c: [u8; 4]) -> Color32 {
 }
 
 impl XrdPanel {
-    /// The view as a session part (None when it holds nothing).
-    pub fn to_session(&self) -> Option<XrdSession> {
-        if self.patterns.is_empty() && self.phases.is_empty() && self.library.dir.is_none() {
+    /// The view and the store's patterns and phases as a session part
+    /// (None when they hold nothing).
+    pub fn to_session(&self, store: &Store) -> Option<XrdSession> {
+        let pats = &store.patterns;
+        if pats.is_empty() && store.phases.is_empty() && self.library.dir.is_none() {
             return None;
         }
-        let index = |id: u64| self.patterns.iter().position(|p| p.id == id);
+        let index = |id: u64| pats.iter().position(|p| p.id == id);
         Some(XrdSession {
-            patterns: self
-                .patterns
+            patterns: pats
                 .iter()
                 .map(|p| XrdPatternSession {
                     name: p.name.clone(),
@@ -71,7 +73,7 @@ impl XrdPanel {
                 .collect(),
             selected: self.selected.iter().filter_map(|&id| index(id)).collect(),
             active: self.active.and_then(index),
-            phases: self
+            phases: store
                 .phases
                 .iter()
                 .map(|ph| phase_to_session(&ph.undo_state()))
@@ -91,9 +93,10 @@ impl XrdPanel {
         })
     }
 
-    /// Replace the view's content with a session's (None: empty it).
-    pub fn apply_session(&mut self, s: Option<&XrdSession>, log: &mut Log) {
-        self.apply_session_with(s, log, &|_| None);
+    /// Replace the view's content and the store's patterns and phases with
+    /// a session's (None: empty them).
+    pub fn apply_session(&mut self, store: &mut Store, s: Option<&XrdSession>, log: &mut Log) {
+        self.apply_session_with(store, s, log, &|_| None);
     }
 
     /// [`Self::apply_session`] with the files' bytes already read where
@@ -101,11 +104,14 @@ impl XrdPanel {
     /// here).
     pub fn apply_session_with(
         &mut self,
+        store: &mut Store,
         s: Option<&XrdSession>,
         log: &mut Log,
         prefetched: &dyn Fn(&str) -> Option<Vec<u8>>,
     ) {
         self.clear();
+        store.patterns.clear();
+        store.phases.clear();
         let Some(s) = s else {
             return;
         };
@@ -145,9 +151,9 @@ impl XrdPanel {
                     continue;
                 }
             };
-            let id = self.add(loaded);
+            let id = self.add(store, loaded);
             ids[i] = Some(id);
-            if let Some(e) = self.entry_mut(id) {
+            if let Some(e) = store.pattern_mut(id) {
                 e.name = p.name.clone();
                 e.wavelength_text = p.wavelength.clone();
                 e.bkg_window_deg = p.bkg_window_deg;
@@ -175,14 +181,14 @@ impl XrdPanel {
                     c.shift_deg = ph.shift_deg;
                     c.visible = ph.visible;
                     c.broadened = ph.broadened;
-                    self.phases.push(c);
+                    store.phases.push(c);
                 }
                 Err(e) => log.error(format!("session: {e}; the phase is skipped")),
             }
         }
         self.axis = XAxis::from_key(&s.axis).unwrap_or(XAxis::TwoTheta);
         self.log_y = s.log_y;
-        self.update_phases();
+        self.update_phases(store);
         if let Some(l) = &s.library {
             let dir = PathBuf::from(&l.dir);
             self.library.max_scale = l.max_scale;
@@ -210,7 +216,7 @@ impl XrdPanel {
             let pattern = q
                 .result
                 .as_ref()
-                .and_then(|r| self.patterns.iter().find(|e| e.name == r.pattern));
+                .and_then(|r| store.patterns.iter().find(|e| e.name == r.pattern));
             if let Err(e) = self.quant.apply_session(q, pattern, &self.tasks) {
                 log.warn(format!("session: {e}"));
             }
