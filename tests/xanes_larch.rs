@@ -658,3 +658,38 @@ fn per_standard_e0_shifts_recover_a_shifted_standard() {
     .unwrap();
     assert!(plain.redchi > 100.0 * fit.redchi);
 }
+
+/// `lincombo_fitall` is bounded by what it would run: 40 standards taken up
+/// to 20 at a time (~10¹¹ fits) are refused at once, naming the count.
+#[test]
+fn fitall_refuses_a_combinatorial_explosion() {
+    let energy: Vec<f64> = (0..50).map(|i| 8980.0 + i as f64).collect();
+    let stds: Vec<XanesGroup> = (0..40)
+        .map(|i| XanesGroup {
+            label: format!("s{i}"),
+            dmude: vec![0.0; energy.len()],
+            energy_ev: energy.clone(),
+            norm: energy
+                .iter()
+                .map(|e| ((e - 9000.0) / (1.0 + i as f64)).tanh())
+                .collect(),
+            e0_ev: 9000.0,
+            edge_step: 1.0,
+        })
+        .collect();
+    let refs: Vec<&XanesGroup> = stds.iter().collect();
+    let p = LcfParams {
+        xmin_ev: 8985.0,
+        xmax_ev: 9025.0,
+        max_ncomps: Some(20),
+        ..LcfParams::default()
+    };
+    let t = std::time::Instant::now();
+    let err = lincombo_fitall(&stds[0], &refs, &p).expect_err("refused");
+    assert!(t.elapsed().as_secs() < 5, "refused at once");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("40 standards") && msg.contains("at most 100000"),
+        "{msg}"
+    );
+}
