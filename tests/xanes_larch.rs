@@ -693,3 +693,33 @@ fn fitall_refuses_a_combinatorial_explosion() {
         "{msg}"
     );
 }
+
+/// A baseline with no more points than parameters is refused (no made-up
+/// uncertainties): goethite has 4 points in 7100–7103 eV outside 7100.5–7102.5.
+#[test]
+fn cli_peaks_refuse_a_baseline_with_too_few_points() {
+    let prj = common::data("athena/Fe.prj").display().to_string();
+    let args = [
+        "xanes",
+        "peaks",
+        &prj,
+        "--group",
+        "Goerthite",
+        "--absolute",
+        "--emin",
+        "7100",
+        "--elo",
+        "7100.5",
+        "--ehi",
+        "7102.5",
+        "--emax",
+        "7103",
+    ];
+    let out = carto(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "succeeded");
+    assert!(
+        err.contains("4 points") && err.contains("5 baseline parameters"),
+        "{err}"
+    );
+}

@@ -349,6 +349,20 @@ pub fn pre_edge_baseline(
     ydat.extend_from_slice(&norm_all[ihi..=imax]);
     let edat = e[imin..=imax].to_vec();
     let norm = norm_all[imin..=imax].to_vec();
+    // A fit with no more points than parameters reports made-up errors.
+    if xdat.len() <= form.nparams() {
+        return Err(XanesError::Input(format!(
+            "{}: {} points within {} – {} eV outside the peak region ({} – {} eV) for {} baseline \
+             parameters: widen emin–emax",
+            group.label,
+            xdat.len(),
+            range.emin_ev,
+            range.emax_ev,
+            range.elo_ev,
+            range.ehi_ev,
+            form.nparams()
+        )));
+    }
 
     let params = form.start(range.emin_ev, range.emax_ev);
     let resid = |v: &[f64], out: &mut [f64]| {
@@ -450,6 +464,16 @@ pub fn fit_prepeaks(
     }
     let form = base.form;
     let nb = form.nparams();
+    let nfree = nb + 3 * starts_ev.len();
+    if base.energy_ev.len() <= nfree {
+        return Err(XanesError::Input(format!(
+            "{} points in {} – {} eV for {nfree} parameters (baseline and {} peaks): widen emin–emax",
+            base.energy_ev.len(),
+            base.energy_ev.first().copied().unwrap_or(f64::NAN),
+            base.energy_ev.last().copied().unwrap_or(f64::NAN),
+            starts_ev.len()
+        )));
+    }
     let mut starts = starts_ev.to_vec();
     starts.sort_by(f64::total_cmp);
     let mut params: Vec<LmParams> = base.params.iter().map(|p| LmParams::new(p.value)).collect();
