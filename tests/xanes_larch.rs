@@ -265,11 +265,12 @@ fn cli_lcf_errors_name_the_culprit() {
         .to_string();
     let foil = format!("{prj}:Au foil");
     let missing = format!("{prj}:No such");
-    let cases: [(Vec<&str>, &str); 4] = [
+    let cases: [(Vec<&str>, &str); 5] = [
         (
             vec!["--group", "0.12", "--std", "/nonexistent.prj:Au foil"],
             "/nonexistent.prj",
         ),
+        (vec!["--group", "0.12", "--std", &foil], "one standard"),
         (vec!["--group", "0.12", "--std", &missing], "No such"),
         (vec!["--group", "nope", "--std", &foil], "nope"),
         (

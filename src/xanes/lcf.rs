@@ -172,6 +172,13 @@ pub fn lincombo_fit(
     if n == 0 {
         return Err(XanesError::Input("no standards given".into()));
     }
+    if n == 1 && p.sum_to_one && !p.vary_e0 && !p.vary_std_e0 {
+        return Err(XanesError::Input(
+            "one standard with sum-to-one leaves nothing to fit (its weight is 1): \
+             give more standards or drop sum-to-one"
+                .into(),
+        ));
+    }
     if let Some(w) = start
         && w.len() != n
     {

@@ -24,16 +24,20 @@ use crate::xas::{PreEdgeParams, XasError, pre_edge};
 /// Why a XANES analysis could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum XanesError {
-    #[error("{label}: {source}")]
-    Normalize {
-        label: String,
-        #[source]
-        source: XasError,
-    },
+    // The inner errors are printed in the message, not also chained as a
+    // `source` (anyhow's `{:#}` would print them twice).
+    #[error("{label}: {error}")]
+    Normalize { label: String, error: XasError },
     #[error("{0}")]
     Input(String),
     #[error("least-squares fit failed: {0}")]
-    Fit(#[from] LmError),
+    Fit(LmError),
+}
+
+impl From<LmError> for XanesError {
+    fn from(e: LmError) -> Self {
+        XanesError::Fit(e)
+    }
 }
 
 /// Which array of a normalized group an analysis uses.
@@ -77,9 +81,9 @@ impl XanesGroup {
         params: &PreEdgeParams,
     ) -> Result<Self, XanesError> {
         let label = label.into();
-        let pre = pre_edge(energy_ev, mu, params).map_err(|source| XanesError::Normalize {
+        let pre = pre_edge(energy_ev, mu, params).map_err(|error| XanesError::Normalize {
             label: label.clone(),
-            source,
+            error,
         })?;
         let dmude = deriv(&pre.energy_ev, &pre.norm);
         Ok(Self {
