@@ -616,15 +616,22 @@ fn fit_model_opens_fits_and_plots() {
     assert_eq!(app.view, carto::gui::views::FIT);
     assert!(app.store.items.is_empty(), "a model is not a spectrum");
     let mut h = harness(app);
-    step_until(&mut h, "opening the model", |a| !a.fit.busy());
+    step_until(&mut h, "opening the model", |a| !a.fit_panel().busy());
     {
         let app = h.state();
         assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-        let m = app.fit.model.as_ref().expect("model loaded");
+        let m = app.store.fit.model.as_ref().expect("model loaded");
         assert_eq!(m.params.len(), 4);
-        assert!(app.fit.invalid.is_none(), "{:?}", app.fit.invalid);
-        assert!(app.fit.can_fit());
-        assert!(app.fit.curves().is_none(), "no fit yet");
+        assert!(
+            app.fit_panel().invalid.is_none(),
+            "{:?}",
+            app.fit_panel().invalid
+        );
+        assert!(app.fit_panel().can_fit(&app.store.fit));
+        assert!(
+            app.fit_panel().curves(&app.store.fit).is_none(),
+            "no fit yet"
+        );
     }
 
     // Typing an expression naming an unknown parameter makes the model
@@ -634,32 +641,34 @@ fn fit_model_opens_fits_and_plots() {
     h.get_by_label("amp expr").type_text("no_such_param * 2");
     h.step();
     {
-        let fit = &mut h.state_mut().fit;
-        let expr = fit.model.as_ref().and_then(|m| m.params[0].expr.clone());
+        let app = h.state_mut();
+        let doc = &app.store.fit;
+        let expr = doc.model.as_ref().and_then(|m| m.params[0].expr.clone());
         assert_eq!(expr.as_deref(), Some("no_such_param * 2"));
-        let err = fit.invalid.clone().unwrap_or_default();
+        let err = app.fit_panel().invalid.clone().unwrap_or_default();
         assert!(err.contains("no_such_param"), "{err:?}");
-        assert!(!fit.can_fit());
-        if let Some(m) = &mut fit.model {
+        assert!(!app.fit_panel().can_fit(doc));
+        if let Some(m) = &mut app.store.fit.model {
             m.params[0].expr = None;
         }
-        fit.validate();
-        assert!(fit.invalid.is_none(), "{:?}", fit.invalid);
+        let (panel, doc) = app.fit_panel_and_doc();
+        panel.validate(doc);
+        assert!(panel.invalid.is_none(), "{:?}", panel.invalid);
     }
     h.step();
     // The table's widgets are named for assistive tools (and tests).
     h.get_by_label("del_r value").set_value_accesskit(0.0);
     h.step();
-    assert!(h.state().fit.invalid.is_none());
+    assert!(h.state().fit_panel().invalid.is_none());
 
     h.get_by_label("Run fit").click();
     h.step();
     // The fit may already be over here, or still running: wait either way.
-    step_until(&mut h, "the fit", |a| !a.fit.busy());
+    step_until(&mut h, "the fit", |a| !a.fit_panel().busy());
 
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-    let res = app.fit.result.as_ref().expect("a fit result");
+    let res = app.store.fit.result.as_ref().expect("a fit result");
     let amp = res
         .params
         .iter()
@@ -667,8 +676,15 @@ fn fit_model_opens_fits_and_plots() {
         .expect("amp")
         .value;
     assert!((amp - 0.9304625).abs() < 1e-3, "amp = {amp}");
-    assert!(app.fit.report.contains("amp"), "{}", app.fit.report);
-    let c = app.fit.curves().expect("curves after the fit");
+    assert!(
+        app.store.fit.report.contains("amp"),
+        "{}",
+        app.store.fit.report
+    );
+    let c = app
+        .fit_panel()
+        .curves(&app.store.fit)
+        .expect("curves after the fit");
     assert_eq!(c.kweight, 2.0);
     for (name, pts) in [
         ("k data", &c.k_data),
@@ -698,22 +714,26 @@ fn dropped_fit_model_opens_in_the_fit_view_and_a_bad_one_is_logged() {
     let mut h = harness(CartoApp::new());
     h.step();
     h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(bad.clone()))];
-    step_until(&mut h, "opening the bad model", |a| !a.fit.busy());
+    step_until(&mut h, "opening the bad model", |a| !a.fit_panel().busy());
     {
         let app = h.state();
         assert_eq!(app.view, carto::gui::views::FIT);
-        assert!(app.fit.model.is_none());
+        assert!(app.store.fit.model.is_none());
         let errors: Vec<&str> = app.log.errors().collect();
         assert!(errors.iter().any(|e| e.contains("bad.toml")), "{errors:?}");
-        assert!(!app.fit.can_fit());
+        assert!(!app.fit_panel().can_fit(&app.store.fit));
     }
     h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(good.clone()))];
-    step_until(&mut h, "opening the model", |a| !a.fit.busy());
+    step_until(&mut h, "opening the model", |a| !a.fit_panel().busy());
     let app = h.state();
     assert!(app.store.items.is_empty(), "a model is not a spectrum");
-    assert_eq!(app.fit.path.as_deref(), Some(good.as_path()));
-    assert!(app.fit.model.is_some());
-    assert!(app.fit.can_fit(), "{:?}", app.fit.invalid);
+    assert_eq!(app.store.fit.path.as_deref(), Some(good.as_path()));
+    assert!(app.store.fit.model.is_some());
+    assert!(
+        app.fit_panel().can_fit(&app.store.fit),
+        "{:?}",
+        app.fit_panel().invalid
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -726,15 +746,19 @@ fn a_fit_can_be_cancelled() {
     let mut app = CartoApp::new();
     app.open_paths(std::slice::from_ref(&model));
     let mut h = harness(app);
-    step_until(&mut h, "opening the model", |a| !a.fit.busy());
-    assert!(h.state().fit.can_fit(), "{:?}", h.state().log.lines);
+    step_until(&mut h, "opening the model", |a| !a.fit_panel().busy());
+    assert!(
+        h.state().fit_panel().can_fit(&h.state().store.fit),
+        "{:?}",
+        h.state().log.lines
+    );
     h.get_by_label("Run fit").click();
     h.step();
-    assert!(h.state().fit.fitting.is_some() || h.state().fit.result.is_some());
+    assert!(h.state().fit_panel().fitting.is_some() || h.state().store.fit.result.is_some());
     // The button is drawn in the frame that started the fit; the fit may
     // end before the click lands, and then the click does nothing.
     h.get_by_label("Cancel fit").click();
-    step_until(&mut h, "the cancelled fit", |a| !a.fit.busy());
+    step_until(&mut h, "the cancelled fit", |a| !a.fit_panel().busy());
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     let cancelled = app
@@ -743,11 +767,14 @@ fn a_fit_can_be_cancelled() {
         .iter()
         .any(|l| l.text.contains("fit cancelled"));
     assert!(
-        cancelled != app.fit.result.is_some(),
+        cancelled != app.store.fit.result.is_some(),
         "either cancelled or finished: {:?}",
         app.log.lines
     );
-    assert!(app.fit.can_fit(), "the fit can run again");
+    assert!(
+        app.fit_panel().can_fit(&app.store.fit),
+        "the fit can run again"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -785,8 +812,12 @@ fn open_fit_model(dir: &std::path::Path, name: &str) -> Harness<'static, CartoAp
     let mut app = CartoApp::new();
     app.open_paths(std::slice::from_ref(&model));
     let mut h = harness(app);
-    step_until(&mut h, "opening the model", |a| !a.fit.busy());
-    assert!(h.state().fit.can_fit(), "{:?}", h.state().log.lines);
+    step_until(&mut h, "opening the model", |a| !a.fit_panel().busy());
+    assert!(
+        h.state().fit_panel().can_fit(&h.state().store.fit),
+        "{:?}",
+        h.state().log.lines
+    );
     h
 }
 
@@ -794,10 +825,10 @@ fn open_fit_model(dir: &std::path::Path, name: &str) -> Harness<'static, CartoAp
 fn run_fit(h: &mut Harness<'_, CartoApp>) -> carto::exafs::FitResult {
     h.get_by_label("Run fit").click();
     h.step();
-    step_until(h, "the fit", |a| !a.fit.busy());
+    step_until(h, "the fit", |a| !a.fit_panel().busy());
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-    app.fit.result.clone().expect("a fit result")
+    app.store.fit.result.clone().expect("a fit result")
 }
 
 #[test]
@@ -808,8 +839,16 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
 
     // A new parameter: bad names are refused with a message, a good one is
     // added (varied, value 0), then removed again.
-    let n_params =
-        |h: &Harness<'_, CartoApp>| h.state().fit.model.as_ref().expect("model").params.len();
+    let n_params = |h: &Harness<'_, CartoApp>| {
+        h.state()
+            .store
+            .fit
+            .model
+            .as_ref()
+            .expect("model")
+            .params
+            .len()
+    };
     for (bad, why) in [
         ("2x", "not a valid identifier"),
         ("amp", "already defined"),
@@ -828,7 +867,7 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     h.get_by_label("Add parameter").click();
     h.step();
     {
-        let m = h.state().fit.model.as_ref().expect("model");
+        let m = h.state().store.fit.model.as_ref().expect("model");
         assert_eq!(m.params.len(), 5);
         let p = &m.params[4];
         assert_eq!((p.name.as_str(), p.value, p.vary), ("sig2_2", 0.0, true));
@@ -846,12 +885,16 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     {
         let app = h.state();
         assert!(app.store.items.is_empty(), "a path is not a spectrum");
-        let m = app.fit.model.as_ref().expect("model");
+        let m = app.store.fit.model.as_ref().expect("model");
         let paths = &m.datasets[0].paths;
         assert_eq!(paths.len(), 2, "{:?}", app.log.lines);
         assert_eq!(paths[1].label, "feff0002");
         assert!(paths[1].values.iter().all(Option::is_none), "defaults");
-        assert!(app.fit.invalid.is_none(), "{:?}", app.fit.invalid);
+        assert!(
+            app.fit_panel().invalid.is_none(),
+            "{:?}",
+            app.fit_panel().invalid
+        );
     }
     // Its parameters, typed in: an unfinished expression names the field
     // and disables the fit; finishing it makes the model valid.
@@ -865,32 +908,33 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     }
     h.step();
     {
-        let fit = &h.state().fit;
+        let fit = h.state().fit_panel();
         let err = fit.invalid.clone().unwrap_or_default();
         assert!(err.contains("path 2") && err.contains("deltar"), "{err:?}");
-        assert!(!fit.can_fit());
+        assert!(!fit.can_fit(&h.state().store.fit));
         assert!(h.query_by_label_contains("deltar expression").is_some());
     }
     set_text(&mut h, "path 2 deltar", "del_r * 1.0");
     assert!(
-        h.state().fit.invalid.is_none(),
+        h.state().fit_panel().invalid.is_none(),
         "{:?}",
-        h.state().fit.invalid
+        h.state().fit_panel().invalid
     );
 
     // The transform: kmax, and a bad then a good k-weight list.
     set_number(&mut h, "transform kmax", 16.0);
     set_text(&mut h, "transform kweight", "2, x");
     {
-        let err = h.state().fit.invalid.clone().unwrap_or_default();
+        let err = h.state().fit_panel().invalid.clone().unwrap_or_default();
         assert!(err.contains("kweight") && err.contains("'x'"), "{err:?}");
-        assert!(!h.state().fit.can_fit());
+        assert!(!h.state().fit_panel().can_fit(&h.state().store.fit));
     }
     h.step();
     set_text(&mut h, "transform kweight", "2, 3");
     {
-        let fit = &h.state().fit;
-        assert!(fit.invalid.is_none(), "{:?}", fit.invalid);
+        let fit = &h.state().store.fit;
+        let invalid = &h.state().fit_panel().invalid;
+        assert!(invalid.is_none(), "{invalid:?}");
         let tr = &fit.model.as_ref().expect("model").datasets[0].transform;
         assert_eq!(tr.kmax, 16.0);
         assert_eq!(
@@ -905,12 +949,8 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     std::fs::create_dir_all(saved.parent().expect("parent")).expect("dir");
     {
         let app = &mut h.state_mut().state;
-        assert!(
-            app.fit.save_model(&saved, &mut app.log),
-            "{:?}",
-            app.log.lines
-        );
-        assert!(!app.fit.modified());
+        assert!(app.save_fit_model(&saved), "{:?}", app.log.lines);
+        assert!(!app.store.fit.modified());
     }
     let text = std::fs::read_to_string(&saved).expect("saved model");
     assert!(
@@ -921,7 +961,7 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
     let reread = carto::exafs::model::load_model(&saved).expect("saved model reads back");
     assert_eq!(
         reread.params,
-        h.state().fit.model.as_ref().expect("m").params
+        h.state().store.fit.model.as_ref().expect("m").params
     );
     assert_eq!(reread.datasets[0].paths.len(), 2);
 
@@ -933,18 +973,20 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
         let app = h.state_mut();
         assert!(app.save_session(&session), "{:?}", app.log.lines);
     }
-    let edited = h.state().fit.model.clone().expect("model");
+    let edited = h.state().store.fit.model.clone().expect("model");
 
     // A fresh app opens the session: same model, same fit.
     let mut app = CartoApp::new();
     assert!(app.open_session(&session));
     assert_eq!(app.view, carto::gui::views::FIT);
     let mut h2 = harness(app);
-    step_until(&mut h2, "opening the session's model", |a| !a.fit.busy());
+    step_until(&mut h2, "opening the session's model", |a| {
+        !a.fit_panel().busy()
+    });
     {
         let app = h2.state();
         assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-        let m = app.fit.model.as_ref().expect("model restored");
+        let m = app.store.fit.model.as_ref().expect("model restored");
         assert_eq!(m.params, edited.params);
         assert_eq!(m.datasets[0].transform, edited.datasets[0].transform);
         let labels = |m: &carto::exafs::FitModel| {
@@ -955,7 +997,7 @@ fn fit_model_is_edited_saved_and_restored_from_a_session() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(labels(m), labels(&edited));
-        assert!(app.fit.modified(), "unsaved edits came back as edits");
+        assert!(app.store.fit.modified(), "unsaved edits came back as edits");
     }
     let after = run_fit(&mut h2);
     assert_eq!(after.params, before.params);
@@ -972,7 +1014,7 @@ fn live_mode_holds_the_dragged_parameter_and_refits_the_others() {
     h.get_by_label("Live").click();
     h.step();
     let (lo, hi) = {
-        let live = &h.state().fit.live;
+        let live = &h.state().fit_panel().live;
         assert!(live.on);
         let names: Vec<&str> = live.sliders.iter().map(|s| s.0.as_str()).collect();
         assert_eq!(names, ["amp", "del_e0", "sig2", "del_r"]);
@@ -993,12 +1035,14 @@ fn live_mode_holds_the_dragged_parameter_and_refits_the_others() {
     // second move while it may still run (as a drag gives) waits for it,
     // and the last one wins.
     set_number(&mut h, "live del_r", lo + 0.7 * (hi - lo));
-    assert!(h.state().fit.live.fits >= 1 || h.state().fit.live.busy());
-    h.state_mut().fit.live_set("del_r", lo + 0.9 * (hi - lo));
-    step_until(&mut h, "the live fits", |a| !a.fit.busy());
+    assert!(h.state().fit_panel().live.fits >= 1 || h.state().fit_panel().live.busy());
+    h.state_mut()
+        .fit_panel_mut()
+        .live_set("del_r", lo + 0.9 * (hi - lo));
+    step_until(&mut h, "the live fits", |a| !a.fit_panel().busy());
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-    let live = &app.fit.live;
+    let live = &app.fit_panel().live;
     assert!(live.error.is_none(), "{:?}", live.error);
     assert!(live.fits >= 1);
     let slider = live
@@ -1009,7 +1053,7 @@ fn live_mode_holds_the_dragged_parameter_and_refits_the_others() {
         .1;
     assert!((slider - (lo + 0.9 * (hi - lo))).abs() < 1e-5 * (hi - lo).max(1e-3));
     assert_eq!(live.held, Some(("del_r".to_string(), slider)));
-    let res = app.fit.result.as_ref().expect("a live result");
+    let res = app.store.fit.result.as_ref().expect("a live result");
     let del_r = res
         .params
         .iter()
@@ -1050,11 +1094,15 @@ fn a_dropped_feff_folder_adds_its_paths_and_paths_can_be_removed() {
     {
         let app = h.state();
         assert!(app.store.items.is_empty(), "paths are not spectra");
-        let paths = &app.fit.model.as_ref().expect("model").datasets[0].paths;
+        let paths = &app.store.fit.model.as_ref().expect("model").datasets[0].paths;
         assert_eq!(paths.len(), 1 + n_files, "{:?}", app.log.lines);
         assert_eq!(paths[1].label, "feff0001");
-        assert!(app.fit.invalid.is_none(), "{:?}", app.fit.invalid);
-        assert!(app.fit.modified());
+        assert!(
+            app.fit_panel().invalid.is_none(),
+            "{:?}",
+            app.fit_panel().invalid
+        );
+        assert!(app.store.fit.modified());
     }
     let last = format!("remove path {}", 1 + n_files);
     for label in [last.as_str(), "remove path 2"] {
@@ -1063,7 +1111,7 @@ fn a_dropped_feff_folder_adds_its_paths_and_paths_can_be_removed() {
         h.step();
         h.step();
     }
-    let paths = &h.state().fit.model.as_ref().expect("model").datasets[0].paths;
+    let paths = &h.state().store.fit.model.as_ref().expect("model").datasets[0].paths;
     assert_eq!(paths.len(), n_files - 1);
     assert_eq!(paths[1].label, "feff0002", "the others keep their order");
     let _ = std::fs::remove_dir_all(&dir);
@@ -1897,7 +1945,7 @@ fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
     assert_eq!(h.state().store.phases.len(), 1);
     let lattice = |h: &Harness<'_, CartoApp>| h.state().store.phases[0].lattice;
     let kmax = |h: &Harness<'_, CartoApp>| {
-        h.state().fit.model.as_ref().expect("model").datasets[0]
+        h.state().store.fit.model.as_ref().expect("model").datasets[0]
             .transform
             .kmax
     };
@@ -1938,7 +1986,9 @@ fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
     assert!(h.state_mut().save_session(&path));
     let mut h2 = harness(CartoApp::new());
     assert!(h2.state_mut().open_session(&path));
-    step_until(&mut h2, "opening the session's model", |a| !a.fit.busy());
+    step_until(&mut h2, "opening the session's model", |a| {
+        !a.fit_panel().busy()
+    });
     settle(&mut h2);
     assert!(
         h2.state().log.errors().next().is_none(),
@@ -1973,13 +2023,19 @@ fn a_fit_result_is_undone_and_redone() {
     assert_eq!(h.state().history.undo_label(), Some("fit result"));
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     h.step();
-    assert!(h.state().fit.result.is_none());
-    assert!(h.state().fit.report.is_empty());
+    assert!(h.state().store.fit.result.is_none());
+    assert!(h.state().store.fit.report.is_empty());
     h.state_mut().redo();
     h.step();
-    let back = h.state().fit.result.as_ref().expect("the result again");
+    let back = h
+        .state()
+        .store
+        .fit
+        .result
+        .as_ref()
+        .expect("the result again");
     assert_eq!(back.stats.chi_square, res.stats.chi_square);
-    assert!(!h.state().fit.stale);
+    assert!(!h.state().store.fit.stale);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -200,7 +200,8 @@ impl CartoApp {
     /// (`feff*.dat`) and folders holding them become paths of the dataset
     /// on show; the rest is returned (opened as usual).
     pub fn take_feff_paths(&mut self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
-        if self.state.view != views::FIT || self.state.fit.model.is_none() || paths.is_empty() {
+        if self.state.view != views::FIT || self.state.store.fit.model.is_none() || paths.is_empty()
+        {
             return paths;
         }
         let (feff, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
@@ -211,7 +212,8 @@ impl CartoApp {
             }
         });
         if !feff.is_empty() {
-            self.state.fit.add_paths(&feff, &mut self.state.log);
+            let st = &mut self.state;
+            st.fit.add_paths(&mut st.store.fit, &feff, &mut st.log);
         }
         rest
     }
@@ -268,12 +270,13 @@ impl CartoApp {
                 }
                 Picked::ExportPng(Some(p)) => self.export_png(p),
                 Picked::OpenModel(Some(p)) => self.open_fit_model(p, Some(ctx.clone())),
-                Picked::SaveReport(Some(p)) => self.state.fit.save_report(&p, &mut self.state.log),
+                Picked::SaveReport(Some(p)) => self.state.save_fit_report(&p),
                 Picked::SaveModel(Some(p)) => {
-                    self.state.fit.save_model(&p, &mut self.state.log);
+                    self.state.save_fit_model(&p);
                 }
                 Picked::AddPaths(paths) if !paths.is_empty() => {
-                    self.state.fit.add_paths(&paths, &mut self.state.log);
+                    let st = &mut self.state;
+                    st.fit.add_paths(&mut st.store.fit, &paths, &mut st.log);
                 }
                 Picked::AddCifs(paths) if !paths.is_empty() => {
                     self.state
@@ -370,7 +373,8 @@ impl CartoApp {
             &mut self.state.log,
             ctx,
         );
-        self.state.fit.poll(&mut self.state.log, Some(ctx));
+        let st = &mut self.state;
+        st.fit.poll(&mut st.store.fit, &mut st.log, Some(ctx));
         self.state
             .xrd
             .poll(&mut self.state.store.patterns, &mut self.state.log);
@@ -477,8 +481,8 @@ impl CartoApp {
     fn menu_ui(&mut self, ui: &mut Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             let state = MenuState {
-                has_model: self.state.fit.model.is_some(),
-                has_report: !self.state.fit.report.is_empty(),
+                has_model: self.state.store.fit.model.is_some(),
+                has_report: !self.state.store.fit.report.is_empty(),
                 plot_on_show: self.state.view == views::SPECTRA,
                 png_pending: self.png_export.is_some(),
                 recent: &self.state.recent,
@@ -529,7 +533,8 @@ impl CartoApp {
 
     fn file_dialog(&mut self, kind: DialogKind) {
         if self.dialog.is_none() {
-            let (path, dir) = (self.state.fit.path.as_deref(), self.state.fit.base_dir());
+            let fit = &self.state.store.fit;
+            let (path, dir) = (fit.path.as_deref(), fit.base_dir());
             self.dialog = Some(dialogs::spawn(
                 kind,
                 &self.state.tasks,

@@ -97,7 +97,7 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
     if let Some(s) = &opts.session {
         app.open_session(s);
     }
-    app.fit.fit_when_open = opts.fit;
+    app.fit_panel_mut().fit_when_open = opts.fit;
     app.open_paths(&opts.files);
     if opts.session.is_none() {
         // What the app starts with is not an undo step.

@@ -59,7 +59,7 @@ impl AppState {
             && ctx.memory(|m| m.focused().is_none())
             && self.loads.is_empty();
         self.history
-            .observe(&self.store, &self.selection, &self.xrd, &self.fit, settled);
+            .observe(&self.store, &self.selection, &self.xrd, settled);
         let typing = ctx.memory(|m| m.focused().is_some());
         if typing {
             return;
@@ -82,7 +82,6 @@ impl AppState {
         let others = Others {
             selection: &mut self.selection,
             xrd: &mut self.xrd,
-            fit: &mut self.fit,
         };
         match self.history.undo(&mut self.store, others) {
             Some(label) => self.log.info(format!("undo: {label}")),
@@ -94,7 +93,6 @@ impl AppState {
         let others = Others {
             selection: &mut self.selection,
             xrd: &mut self.xrd,
-            fit: &mut self.fit,
         };
         match self.history.redo(&mut self.store, others) {
             Some(label) => self.log.info(format!("redo: {label}")),

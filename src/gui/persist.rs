@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 
-use super::fit::FitPanel;
 use super::history::{FitState, History, ItemState, Others, StateData, Step};
 use super::plots::PlotTab;
 use super::recent::RecentKind;
 use super::session_files::{Loader, SessionFiles, SessionLoad};
 use super::state::AppState;
+use super::store::FitDoc;
 use super::tasks::{Task, TaskPoll};
 use super::views;
 use super::workspace::Input;
@@ -43,7 +43,7 @@ impl AppState {
             .iter()
             .map(|i| state_to_session(&ItemState::capture(i), &mut blobs, &mut ids))
             .collect();
-        let history = history_to_session(&self.history, &self.fit, &mut blobs, &mut ids);
+        let history = history_to_session(&self.history, &self.store.fit, &mut blobs, &mut ids);
         Session {
             carto_session: session::FORMAT_VERSION,
             items: session_items,
@@ -69,7 +69,7 @@ impl AppState {
             },
             // A model the writer cannot express (never one from a file) is
             // left out rather than saved wrong.
-            fit: match (&self.fit.path, self.fit.model_text()) {
+            fit: match (&self.store.fit.path, self.store.fit.model_text()) {
                 (Some(path), Some(Ok(model))) => Some(FitSession {
                     path: path.display().to_string(),
                     model,
@@ -220,11 +220,10 @@ impl AppState {
         let mut others = Others {
             selection: &mut self.selection,
             xrd: &mut self.xrd,
-            fit: &mut self.fit,
         };
         current.restore(&mut self.store, &mut others);
         let mut history = History::default();
-        history.reset(&self.store, &self.selection, &self.xrd, &self.fit);
+        history.reset(&self.store, &self.selection, &self.xrd);
         if let Some(h) = &s.history {
             let mut steps = |list: &[HistoryStep]| -> Vec<Step> {
                 list.iter()
@@ -262,6 +261,7 @@ impl AppState {
         self.plots.options.chik_in_q = v.chik_in_q;
         // The session is the whole analysis: its fit model, or none.
         self.fit.clear();
+        self.store.fit.clear();
         if let Some(f) = &s.fit {
             self.fit
                 .open_model_text(PathBuf::from(&f.path), f.model.clone(), None);
@@ -271,7 +271,7 @@ impl AppState {
             .apply_session_with(&mut self.store, s.xrd.as_ref(), &mut self.log, &|p| {
                 extra.get(p).cloned()
             });
-        self.history.adopt_others(&self.store, &self.xrd, &self.fit);
+        self.history.adopt_others(&self.store, &self.xrd);
         if let Some(h) = &s.history {
             let base = (s.fit.as_ref())
                 .and_then(|f| Path::new(&f.path).parent().map(Path::to_path_buf))
@@ -343,7 +343,7 @@ impl AppState {
                     if text.is_empty() {
                         return None;
                     }
-                    match FitPanel::model_from_text(text, base) {
+                    match FitDoc::model_from_text(text, base) {
                         Ok(m) => Some(m),
                         Err(e) => {
                             log.warn(format!("undo history: a fit model: {e}"));
@@ -417,7 +417,7 @@ fn state_to_session(
 /// The undo history with item states stored once each.
 fn history_to_session(
     h: &History,
-    fit: &FitPanel,
+    fit: &FitDoc,
     blobs: &mut BTreeMap<String, InlineSpectrum>,
     ids: &mut BTreeMap<u64, u64>,
 ) -> Option<HistorySession> {

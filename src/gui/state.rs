@@ -14,7 +14,7 @@ use super::plots::PlotPanel;
 use super::recent::{RecentFiles, RecentKind};
 use super::selection::Selection;
 use super::session_files::SessionLoad;
-use super::store::Store;
+use super::store::{FitDoc, Store};
 use super::tasks::Tasks;
 use super::views;
 use super::xrd::XrdPanel;
@@ -89,6 +89,19 @@ impl AppState {
         }
     }
 
+    /// The Fit view's state (what it shows, its tasks); the model and its
+    /// result are `store.fit`.
+    pub fn fit_panel(&self) -> &FitPanel {
+        &self.fit
+    }
+    pub fn fit_panel_mut(&mut self) -> &mut FitPanel {
+        &mut self.fit
+    }
+    /// The Fit view's state and the store's fit model together.
+    pub fn fit_panel_and_doc(&mut self) -> (&mut FitPanel, &mut FitDoc) {
+        (&mut self.fit, &mut self.store.fit)
+    }
+
     /// Refresh the views' mirrors of the one selection (the XRD view's
     /// selected patterns) after it changed.
     pub fn mirror_selection(&mut self) {
@@ -99,8 +112,30 @@ impl AppState {
 
     /// What is loaded now is where undo stops (start-up, a demo).
     pub fn reset_history(&mut self) {
-        self.history
-            .reset(&self.store, &self.selection, &self.xrd, &self.fit);
+        self.history.reset(&self.store, &self.selection, &self.xrd);
+    }
+
+    /// Write the fit report (File ▸ Save fit report).
+    pub fn save_fit_report(&mut self, path: &std::path::Path) {
+        match self.store.fit.save_report(path) {
+            Ok(()) => (self.log).info(format!("saved the fit report to {}", path.display())),
+            Err(e) => self.log.error(e),
+        }
+    }
+
+    /// Write the edited fit model as TOML (File ▸ Save fit model); the
+    /// model then belongs to `path`. Whether it was written.
+    pub fn save_fit_model(&mut self, path: &std::path::Path) -> bool {
+        match self.store.fit.save_model(path) {
+            Ok(()) => {
+                (self.log).info(format!("saved the fit model to {}", path.display()));
+                true
+            }
+            Err(e) => {
+                self.log.error(e);
+                false
+            }
+        }
     }
 
     /// `path` was opened: it heads File ▸ Open recent.

@@ -15,6 +15,7 @@ use crate::exafs::feffit::{
 };
 use crate::exafs::model::{load_feff, normalize};
 use crate::gui::jobs::{Log, list_folder};
+use crate::gui::store::FitDoc;
 use crate::xas::fourier::Window;
 
 const NEW_PARAM_HELP: &str =
@@ -155,11 +156,11 @@ impl EditState {
 }
 
 impl FitPanel {
-    pub(super) fn params_ui(&mut self, ui: &mut Ui) {
-        let Some(model) = &mut self.model else {
+    pub(super) fn params_ui(&mut self, ui: &mut Ui, doc: &mut FitDoc) {
+        let Some(model) = &mut doc.model else {
             return;
         };
-        let fitted: HashMap<&str, (f64, Option<f64>)> = self
+        let fitted: HashMap<&str, (f64, Option<f64>)> = doc
             .result
             .iter()
             .flat_map(|r| r.params.iter())
@@ -242,7 +243,7 @@ impl FitPanel {
                                 None => format!("{v:.6}"),
                             };
                             let mut t = RichText::new(text).monospace();
-                            if self.stale {
+                            if doc.stale {
                                 t = t.weak();
                             }
                             ui.label(t);
@@ -258,23 +259,23 @@ impl FitPanel {
             model.params.remove(i);
             changed = true;
         }
-        let added = self.add_param_ui(ui);
+        let added = self.add_param_ui(ui, doc);
         if changed || added {
-            self.edited();
+            self.edited(doc);
         }
-        if self.result.is_some()
+        if doc.result.is_some()
             && ui
                 .button("Use fitted values")
                 .on_hover_text("Start the next fit from the fitted values")
                 .clicked()
         {
-            self.use_fitted_values();
+            self.use_fitted_values(doc);
         }
     }
 
     /// The "new parameter" row; true when one was added.
-    fn add_param_ui(&mut self, ui: &mut Ui) -> bool {
-        let Some(model) = &mut self.model else {
+    fn add_param_ui(&mut self, ui: &mut Ui, doc: &mut FitDoc) -> bool {
+        let Some(model) = &mut doc.model else {
             return false;
         };
         let name = self.edit.new_param.trim().to_string();
@@ -320,9 +321,9 @@ impl FitPanel {
     /// `feff*.dat` files) to the dataset on show, with Larch's default path
     /// parameters and the file stem as label. Files that are not FEFF paths
     /// are reported in the log.
-    pub fn add_paths(&mut self, paths: &[PathBuf], log: &mut Log) -> usize {
+    pub fn add_paths(&mut self, doc: &mut FitDoc, paths: &[PathBuf], log: &mut Log) -> usize {
         let ds = self.dataset;
-        let Some(dataset) = self.model.as_mut().and_then(|m| m.datasets.get_mut(ds)) else {
+        let Some(dataset) = doc.model.as_mut().and_then(|m| m.datasets.get_mut(ds)) else {
             log.warn("open a fit model before adding paths");
             return 0;
         };
@@ -355,14 +356,14 @@ impl FitPanel {
                 "added {n} path(s) to dataset {}; their parameters are Larch's defaults until you set them",
                 ds + 1
             ));
-            self.edit.sync(self.model.as_ref());
-            self.edited();
+            self.edit.sync(doc.model.as_ref());
+            self.edited(doc);
         }
         n
     }
 
     /// The paths of the dataset on show; true when "Add paths…" was clicked.
-    pub(super) fn paths_ui(&mut self, ui: &mut Ui) -> bool {
+    pub(super) fn paths_ui(&mut self, ui: &mut Ui, doc: &mut FitDoc) -> bool {
         let ds = self.dataset;
         let mut add = false;
         ui.horizontal(|ui| {
@@ -373,7 +374,7 @@ impl FitPanel {
                 )
                 .clicked();
         });
-        let Some(dataset) = self.model.as_mut().and_then(|m| m.datasets.get_mut(ds)) else {
+        let Some(dataset) = doc.model.as_mut().and_then(|m| m.datasets.get_mut(ds)) else {
             return add;
         };
         let Some(texts) = self.edit.slots.get_mut(ds) else {
@@ -450,15 +451,15 @@ impl FitPanel {
             changed = true;
         }
         if changed {
-            self.edited();
+            self.edited(doc);
         }
         add
     }
 
     /// The transform of the dataset on show.
-    pub(super) fn transform_ui(&mut self, ui: &mut Ui) {
+    pub(super) fn transform_ui(&mut self, ui: &mut Ui, doc: &mut FitDoc) {
         let ds = self.dataset;
-        let Some(dataset) = self.model.as_mut().and_then(|m| m.datasets.get_mut(ds)) else {
+        let Some(dataset) = doc.model.as_mut().and_then(|m| m.datasets.get_mut(ds)) else {
             return;
         };
         let Some((kw_text, kw_err)) = self.edit.kweights.get_mut(ds) else {
@@ -535,7 +536,7 @@ impl FitPanel {
                 ui.end_row();
             });
         if changed {
-            self.edited();
+            self.edited(doc);
         }
     }
 }

@@ -9,7 +9,7 @@ use egui::{RichText, Ui};
 
 use super::FitPanel;
 use crate::exafs::feffit::{Feffit, FitError, FitModel, FitResult};
-use crate::gui::log::Log;
+use crate::gui::store::FitDoc;
 use crate::gui::tasks::{Task, TaskPoll};
 
 type LiveAnswer = Result<FitResult, FitError>;
@@ -76,7 +76,7 @@ pub fn slider_range(value: f64, min: f64, max: f64, stderr: Option<f64>) -> (f64
 
 impl FitPanel {
     /// The Live checkbox (top bar).
-    pub(super) fn live_toggle_ui(&mut self, ui: &mut Ui) {
+    pub(super) fn live_toggle_ui(&mut self, ui: &mut Ui, doc: &FitDoc) {
         let mut on = self.live.on;
         if ui
             .checkbox(&mut on, "Live")
@@ -86,12 +86,12 @@ impl FitPanel {
             )
             .changed()
         {
-            self.set_live(on);
+            self.set_live(doc, on);
         }
     }
 
     /// Turn live mode on or off.
-    pub fn set_live(&mut self, on: bool) {
+    pub fn set_live(&mut self, doc: &FitDoc, on: bool) {
         if on == self.live.on {
             return;
         }
@@ -99,7 +99,7 @@ impl FitPanel {
             self.live.on = true;
             self.live.fits = 0;
             self.live.error = None;
-            self.build_sliders();
+            self.build_sliders(doc);
         } else {
             self.live.stop();
         }
@@ -108,15 +108,15 @@ impl FitPanel {
     /// One slider per varied parameter, starting from the last fit when it
     /// is of this model, else from the starting values. Sliders of
     /// parameters still varied keep their position and range.
-    fn build_sliders(&mut self) {
-        let Some(model) = &self.model else {
+    fn build_sliders(&mut self, doc: &FitDoc) {
+        let Some(model) = &doc.model else {
             self.live.sliders.clear();
             return;
         };
         let fitted = |name: &str| {
-            self.result
+            doc.result
                 .as_ref()
-                .filter(|_| !self.stale)
+                .filter(|_| !doc.stale)
                 .and_then(|r| r.params.iter().find(|p| p.name == name))
                 .map(|p| (p.value, p.stderr))
         };
@@ -134,7 +134,7 @@ impl FitPanel {
                 (p.name.clone(), v, slider_range(v, p.min, p.max, se))
             })
             .collect();
-        self.live.built_for = Some(self.edits);
+        self.live.built_for = Some(doc.model_rev());
     }
 
     /// Move a slider (what dragging does): hold `name` at `value` and ask
@@ -147,12 +147,12 @@ impl FitPanel {
     }
 
     /// The sliders (side panel, while live mode is on).
-    pub(super) fn live_ui(&mut self, ui: &mut Ui) {
+    pub(super) fn live_ui(&mut self, ui: &mut Ui, doc: &FitDoc) {
         if !self.live.on {
             return;
         }
-        if self.live.built_for != Some(self.edits) {
-            self.build_sliders();
+        if self.live.built_for != Some(doc.model_rev()) {
+            self.build_sliders(doc);
         }
         let mut moved = None;
         egui::CollapsingHeader::new("Live")
@@ -199,7 +199,7 @@ impl FitPanel {
     }
 
     /// Take a finished live fit; start the next one when a slider moved.
-    pub(super) fn poll_live(&mut self, _log: &mut Log, ctx: Option<&egui::Context>) {
+    pub(super) fn poll_live(&mut self, doc: &mut FitDoc, ctx: Option<&egui::Context>) {
         if let Some(task) = &self.live.task {
             match task.poll() {
                 TaskPoll::Running => {}
@@ -221,7 +221,7 @@ impl FitPanel {
                             self.live.fits += 1;
                             self.live.error = None;
                             self.live.held = held;
-                            self.show_result(res, false, self.live.fits == 1);
+                            self.show_result(doc, res, false, self.live.fits == 1);
                         }
                         Err(FitError::Cancelled) => {}
                         Err(e) => self.live.error = Some(format!("live fit: {e}")),
@@ -245,7 +245,7 @@ impl FitPanel {
                 Some("live fit: the model is not valid (see the message above)".into());
             return;
         }
-        let Some(model) = self.live_model(&name, value) else {
+        let Some(model) = self.live_model(doc, &name, value) else {
             return;
         };
         self.live.running = Some((name, value));
@@ -259,8 +259,8 @@ impl FitPanel {
 
     /// The model with `name` fixed at `value` and the other varied
     /// parameters starting from their sliders.
-    fn live_model(&self, name: &str, value: f64) -> Option<FitModel> {
-        let mut model = self.model.clone()?;
+    fn live_model(&self, doc: &FitDoc, name: &str, value: f64) -> Option<FitModel> {
+        let mut model = doc.model.clone()?;
         for p in &mut model.params {
             if p.name == name {
                 p.value = value;

@@ -2,7 +2,8 @@
 //! paths, transform), the fit as a background task, data and fit in k and
 //! R, the report and the correlation map, and a live mode that refits
 //! while a parameter's slider is dragged. Every number comes from
-//! carto::exafs.
+//! carto::exafs. The model and its result live in the store
+//! ([`FitDoc`]); the panel keeps how it shows them and its tasks.
 //!
 //! - [`edit`]: the parameter table, the paths and the transform.
 //! - [`live`]: live mode (sliders, refits in the background).
@@ -20,12 +21,10 @@ pub use self::edit::is_feff_path_file;
 pub use self::live::LiveState;
 pub use self::plots::{FitCurves, fit_curves};
 use super::log::Log;
+use super::store::FitDoc;
 use super::tasks::{Task, Tasks, take_answer};
-use crate::exafs::feffit::{Feffit, FitError, FitModel, FitResult, report};
-use crate::exafs::model::{load_model, parse_model, rebase_paths, to_toml};
-
-/// Correlations below this are left out of the report (Larch's default).
-const REPORT_MIN_CORREL: f64 = 0.1;
+use crate::exafs::feffit::{Feffit, FitError, FitModel, FitResult};
+use crate::exafs::model::{load_model, parse_model};
 
 /// Whether a path names a fit model file (opened in the Fit view, not as
 /// a spectrum).
@@ -47,38 +46,24 @@ pub enum FitAction {
 /// whether it differs from the file on disk (restored from a session).
 type LoadAnswer = (PathBuf, Result<FitModel, FitError>, bool);
 
-/// The Fit view's state.
+/// The Fit view's state: how it shows the store's [`FitDoc`], and its
+/// tasks.
 #[derive(Default)]
 pub struct FitPanel {
-    /// The model file shown.
-    pub path: Option<PathBuf>,
-    /// The model as edited.
-    pub model: Option<FitModel>,
     /// Why the edited model cannot be fitted (a field that does not parse,
     /// else the compiler's message).
     pub invalid: Option<String>,
-    pub result: Option<FitResult>,
-    /// The model was edited since `result`.
-    pub stale: bool,
-    /// `report(result)`, kept for the text area, Copy and Save.
-    pub report: String,
     /// The dataset the plots and editors show.
     pub dataset: usize,
     pub loading: Option<Task<LoadAnswer>>,
     pub fitting: Option<Task<Result<FitResult, FitError>>>,
-    /// Counts model edits, so a fit knows whether the model changed while
-    /// it ran.
-    edits: u64,
-    /// `edits` when the running fit started.
+    /// The model's edit count when the running fit started.
     fit_edits: u64,
-    /// `edits` when a model was last opened (opening is not an undo step).
-    opened_edits: u64,
-    /// Counts every change of the result on show (the undo history's
-    /// revision of results).
-    result_rev: u64,
-    /// `edits` when the model was last read or saved (None: it differs
-    /// from the file on disk).
-    saved_edits: Option<u64>,
+    /// The model's edit count, result and save counts this panel last saw
+    /// (a change made elsewhere, e.g. undo, is followed in [`Self::follow`]).
+    seen_edits: u64,
+    seen_result: u64,
+    seen_saves: u64,
     /// Start the fit as soon as the next model is open (`carto M.toml --fit`).
     pub fit_when_open: bool,
     reset_plots: bool,
@@ -122,7 +107,7 @@ impl FitPanel {
         ));
     }
 
-    /// Drop the model, its result and every task (a session replaces it).
+    /// Drop every task and the view state (a session replaces the model).
     pub fn clear(&mut self) {
         if let Some(t) = self.fitting.take() {
             t.cancel();
@@ -142,54 +127,37 @@ impl FitPanel {
     }
 
     /// Whether Fit can start now.
-    pub fn can_fit(&self) -> bool {
-        self.model.is_some() && self.invalid.is_none() && !self.busy()
+    pub fn can_fit(&self, doc: &FitDoc) -> bool {
+        doc.model.is_some() && self.invalid.is_none() && !self.busy()
     }
 
-    /// Whether the model differs from its file.
-    pub fn modified(&self) -> bool {
-        self.model.is_some() && self.saved_edits != Some(self.edits)
-    }
-
-    /// The folder relative file names of the model are relative to.
-    pub fn base_dir(&self) -> PathBuf {
-        self.path
-            .as_deref()
-            .and_then(Path::parent)
-            .map_or_else(PathBuf::new, Path::to_path_buf)
-    }
-
-    /// The model as TOML, file names relative to its own folder (what a
-    /// session keeps). None without a model.
-    pub fn model_text(&self) -> Option<Result<String, FitError>> {
-        Some(self.text_of(self.model.as_ref()?))
-    }
-
-    /// `model` as TOML relative to this model's folder (an undo state's
-    /// model, for a session).
-    pub fn text_of(&self, model: &FitModel) -> Result<String, FitError> {
-        let base = self.base_dir();
-        to_toml(model, &base, &base)
-    }
-
-    /// Take what the tasks answered since the last frame.
-    pub fn poll(&mut self, log: &mut Log, ctx: Option<&egui::Context>) {
+    /// Take what the tasks answered since the last frame, and follow
+    /// changes of the model made elsewhere.
+    pub fn poll(&mut self, doc: &mut FitDoc, log: &mut Log, ctx: Option<&egui::Context>) {
         if let Some((path, r, differs)) =
             take_answer(&mut self.loading, "opening the fit model", log)
         {
             match r {
                 Ok(model) => {
-                    self.set_model(path, model, log);
-                    if differs {
-                        self.saved_edits = None;
+                    log.info(format!(
+                        "opened fit model {} ({} parameters, {} dataset(s))",
+                        path.display(),
+                        model.params.len(),
+                        model.datasets.len()
+                    ));
+                    doc.set_model(path, model, differs);
+                    self.follow(doc);
+                    if let Some(e) = &self.invalid {
+                        log.warn(format!("fit model: {e}"));
                     }
                     if std::mem::take(&mut self.fit_when_open) {
-                        self.start_fit(ctx.cloned());
+                        self.start_fit(doc, ctx.cloned());
                     }
                 }
                 Err(e) => log.error(format!("fit model: {e}")),
             }
         }
+        self.follow(doc);
         if let Some(r) = take_answer(&mut self.fitting, "fit", log) {
             match r {
                 Ok(res) => {
@@ -204,195 +172,93 @@ impl FitPanel {
                          {} variables, {} evaluations{note}",
                         s.chi2_reduced, s.r_factor, s.n_varys, s.nfev
                     ));
-                    let stale = self.edits != self.fit_edits;
-                    self.show_result(res, stale, true);
+                    let stale = doc.model_rev() != self.fit_edits;
+                    self.show_result(doc, res, stale, true);
                     self.live.held = None;
                 }
                 Err(FitError::Cancelled) => log.warn("fit cancelled"),
                 Err(e) => log.error(format!("fit: {e}")),
             }
         }
-        self.poll_live(log, ctx);
+        self.poll_live(doc, ctx);
     }
 
-    /// Show a fit's result (table, statistics, plots, report).
-    /// `reset_plots` re-fits the plots' bounds (not while live fits come
-    /// in, so a zoom stays put).
-    fn show_result(&mut self, res: FitResult, stale: bool, reset_plots: bool) {
-        self.report = report(&res, REPORT_MIN_CORREL);
-        self.result = Some(res);
-        self.result_rev += 1;
-        self.stale = stale;
+    /// Follow what changed in `doc` since this panel last saw it (a model
+    /// opened, undo, a save): a fit of another model no longer belongs
+    /// here, the text fields show the model again.
+    pub fn follow(&mut self, doc: &FitDoc) {
+        if self.seen_edits != doc.model_rev() {
+            self.seen_edits = doc.model_rev();
+            if let Some(t) = self.fitting.take() {
+                t.cancel();
+            }
+            self.live.stop();
+            if doc.just_opened() {
+                self.dataset = 0;
+            }
+            self.edit = edit::EditState::default();
+            self.edit.sync(doc.model.as_ref());
+            self.validate(doc);
+        } else if self.seen_saves != doc.saves() {
+            self.edit.sync(doc.model.as_ref());
+        }
+        self.seen_saves = doc.saves();
+        if self.seen_result != doc.result_rev() {
+            self.seen_result = doc.result_rev();
+            self.live.held = None;
+            self.reset_plots = true;
+        }
+    }
+
+    /// Show a fit's result. `reset_plots` re-fits the plots' bounds (not
+    /// while live fits come in, so a zoom stays put).
+    fn show_result(&mut self, doc: &mut FitDoc, res: FitResult, stale: bool, reset_plots: bool) {
+        doc.set_result(Some(res), stale);
+        self.seen_result = doc.result_rev();
         self.reset_plots |= reset_plots;
-    }
-
-    fn set_model(&mut self, path: PathBuf, model: FitModel, log: &mut Log) {
-        // A fit of the previous model no longer belongs here.
-        if let Some(t) = self.fitting.take() {
-            t.cancel();
-        }
-        self.live.stop();
-        log.info(format!(
-            "opened fit model {} ({} parameters, {} dataset(s))",
-            path.display(),
-            model.params.len(),
-            model.datasets.len()
-        ));
-        self.path = Some(path);
-        self.model = Some(model);
-        self.result = None;
-        self.result_rev += 1;
-        self.report.clear();
-        self.stale = false;
-        self.dataset = 0;
-        self.edits += 1;
-        self.saved_edits = Some(self.edits);
-        self.opened_edits = self.edits;
-        self.edit = edit::EditState::default();
-        self.edit.sync(self.model.as_ref());
-        self.validate();
-        if let Some(e) = &self.invalid {
-            log.warn(format!("fit model: {e}"));
-        }
     }
 
     /// Check the edited model: fields that do not parse, then a compile of
     /// the whole model (cheap), to find out whether it can be fitted.
-    pub fn validate(&mut self) {
+    pub fn validate(&mut self, doc: &FitDoc) {
         self.invalid = self.edit.field_error().or_else(|| {
-            self.model
+            doc.model
                 .as_ref()
                 .and_then(|m| Feffit::new(m.clone()).err())
                 .map(|e| e.to_string())
         });
     }
 
-    /// A model from its TOML text, file names relative to `base` (an undo
-    /// state's model read back from a session).
-    pub fn model_from_text(text: &str, base: &Path) -> Result<FitModel, FitError> {
-        parse_model(text, base, "the session's undo history")
-    }
-
-    /// Counts every change of the model (the undo history's revision).
-    pub fn model_rev(&self) -> u64 {
-        self.edits
-    }
-
-    /// Counts every change of the result on show.
-    pub fn result_rev(&self) -> u64 {
-        self.result_rev
-    }
-
-    /// Put back a result of the undo history (None: no result on show).
-    pub fn restore_result(&mut self, result: Option<FitResult>, stale: bool) {
-        self.report = result
-            .as_ref()
-            .map_or_else(String::new, |r| report(r, REPORT_MIN_CORREL));
-        self.result = result;
-        self.result_rev += 1;
-        self.stale = stale && self.result.is_some();
-        self.live.held = None;
-        self.reset_plots = true;
-    }
-
-    /// The last change of the model was opening it (not an undo step).
-    pub fn just_opened(&self) -> bool {
-        self.edits == self.opened_edits
-    }
-
-    /// Put back a model of the undo history: the result on show, if any,
-    /// is then stale.
-    pub fn restore_model(&mut self, model: Option<FitModel>) {
-        if let Some(t) = self.fitting.take() {
-            t.cancel();
-        }
-        self.live.stop();
-        self.model = model;
-        self.edit = edit::EditState::default();
-        self.edit.sync(self.model.as_ref());
-        self.edited();
-    }
-
-    /// After any change of the model: count it, mark the result stale,
-    /// check the model again.
-    fn edited(&mut self) {
-        self.edits += 1;
-        self.stale = self.result.is_some();
-        self.validate();
+    /// After this panel changed the model: count it, check it again.
+    fn edited(&mut self, doc: &mut FitDoc) {
+        doc.edited();
+        self.seen_edits = doc.model_rev();
+        self.validate(doc);
     }
 
     /// Start the fit in the background (no-op when it cannot start).
-    pub fn start_fit(&mut self, ctx: Option<egui::Context>) {
-        if !self.can_fit() {
+    pub fn start_fit(&mut self, doc: &FitDoc, ctx: Option<egui::Context>) {
+        if !self.can_fit(doc) {
             return;
         }
-        let Some(model) = self.model.clone() else {
+        let Some(model) = doc.model.clone() else {
             return;
         };
-        self.fit_edits = self.edits;
+        self.fit_edits = doc.model_rev();
         self.fitting = Some(Task::spawn(&self.tasks, "fitting…", ctx, move |task| {
             Feffit::new(model)?.fit(Some(task.cancel_flag()))
         }));
     }
 
     /// Copy the fitted values into the model as the next starting point.
-    pub fn use_fitted_values(&mut self) {
-        let (Some(model), Some(res)) = (&mut self.model, &self.result) else {
-            return;
-        };
-        for p in &mut model.params {
-            if p.expr.is_none()
-                && let Some(r) = res.params.iter().find(|r| r.name == p.name)
-                && r.value.is_finite()
-            {
-                p.value = r.value;
-            }
-        }
-        self.edited();
+    pub fn use_fitted_values(&mut self, doc: &mut FitDoc) {
+        doc.use_fitted_values();
+        self.seen_edits = doc.model_rev();
+        self.validate(doc);
     }
 
-    /// Write the report (File ▸ Save report, the Save… button).
-    pub fn save_report(&self, path: &Path, log: &mut Log) {
-        match std::fs::write(path, &self.report) {
-            Ok(()) => log.info(format!("saved the fit report to {}", path.display())),
-            Err(e) => log.error(format!("cannot write {}: {e}", path.display())),
-        }
-    }
-
-    /// Write the edited model as TOML to `path` (atomically: a temp file
-    /// renamed over it, the previous file kept as `.bak`); file names are
-    /// made relative to its folder. The model then belongs to `path`.
-    pub fn save_model(&mut self, path: &Path, log: &mut Log) -> bool {
-        let Some(model) = &mut self.model else {
-            log.warn("no fit model to save");
-            return false;
-        };
-        let from = self
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .map_or_else(PathBuf::new, Path::to_path_buf);
-        let to = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        let text = match to_toml(model, &from, &to) {
-            Ok(t) => t,
-            Err(e) => {
-                log.error(format!("cannot save the fit model: {e}"));
-                return false;
-            }
-        };
-        if let Err(e) = crate::session::write_file_atomic(path, text.as_bytes()) {
-            log.error(format!("cannot save the fit model: {e}"));
-            return false;
-        }
-        rebase_paths(model, &from, &to);
-        self.edit.sync(self.model.as_ref());
-        self.path = Some(path.to_path_buf());
-        self.saved_edits = Some(self.edits);
-        log.info(format!("saved the fit model to {}", path.display()));
-        true
-    }
-
-    pub fn ui(&mut self, ui: &mut Ui) -> FitAction {
+    pub fn ui(&mut self, ui: &mut Ui, doc: &mut FitDoc) -> FitAction {
+        self.follow(doc);
         let mut action = FitAction::None;
         let ctx = ui.ctx().clone();
         ui.horizontal(|ui| {
@@ -405,16 +271,16 @@ impl FitPanel {
                 action = FitAction::OpenModel;
             }
             if ui
-                .add_enabled(self.model.is_some(), egui::Button::new("Save model…"))
+                .add_enabled(doc.model.is_some(), egui::Button::new("Save model…"))
                 .on_hover_text("Write the edited model as a TOML file (File ▸ Save fit model…)")
                 .clicked()
             {
                 action = FitAction::SaveModel;
             }
-            if let Some(p) = &self.path {
+            if let Some(p) = &doc.path {
                 let mut name = file_name(p);
                 let mut hover = p.display().to_string();
-                if self.modified() {
+                if doc.modified() {
                     name.push_str(" *");
                     hover.push_str("\n(edited: differs from the file; Save model… writes it)");
                 }
@@ -422,14 +288,14 @@ impl FitPanel {
             }
             ui.separator();
             if ui
-                .add_enabled(self.can_fit(), egui::Button::new("Run fit"))
+                .add_enabled(self.can_fit(doc), egui::Button::new("Run fit"))
                 .on_hover_text("Fit the model in the background")
                 .on_disabled_hover_text(
                     "Open a valid model first (a red message says what is wrong)",
                 )
                 .clicked()
             {
-                self.start_fit(Some(ctx.clone()));
+                self.start_fit(doc, Some(ctx.clone()));
             }
             if let Some(t) = &self.fitting {
                 ui.spinner();
@@ -444,17 +310,17 @@ impl FitPanel {
                     t.cancel();
                 }
             }
-            if self.model.is_some() {
-                self.live_toggle_ui(ui);
+            if doc.model.is_some() {
+                self.live_toggle_ui(ui, doc);
             }
             if let Some(t) = &self.loading {
                 ui.spinner();
                 ui.label(t.title());
             }
-            let n = self.model.as_ref().map_or(0, |m| m.datasets.len());
+            let n = doc.model.as_ref().map_or(0, |m| m.datasets.len());
             if n > 1 {
                 ui.separator();
-                let names: Vec<String> = self
+                let names: Vec<String> = doc
                     .model
                     .iter()
                     .flat_map(|m| m.datasets.iter())
@@ -476,7 +342,7 @@ impl FitPanel {
             }
         });
         ui.separator();
-        if self.model.is_none() {
+        if doc.model.is_none() {
             ui.centered_and_justified(|ui| {
                 ui.label(
                     "No fit model: File ▸ Open fit model…, drop a .toml file here, \
@@ -495,40 +361,40 @@ impl FitPanel {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        self.live_ui(ui);
-                        self.params_ui(ui);
+                        self.live_ui(ui, doc);
+                        self.params_ui(ui, doc);
                         ui.add_space(6.0);
-                        self.stats_ui(ui);
+                        self.stats_ui(ui, doc);
                         ui.add_space(6.0);
                         egui::CollapsingHeader::new("Paths")
                             .default_open(true)
                             .show(ui, |ui| {
-                                if self.paths_ui(ui) {
+                                if self.paths_ui(ui, doc) {
                                     action = FitAction::AddPaths;
                                 }
                             });
                         egui::CollapsingHeader::new("Transform")
                             .default_open(true)
-                            .show(ui, |ui| self.transform_ui(ui));
-                        if let Some(res) = &self.result {
+                            .show(ui, |ui| self.transform_ui(ui, doc));
+                        if let Some(res) = &doc.result {
                             ui.add_space(6.0);
                             egui::CollapsingHeader::new("Correlations")
                                 .default_open(true)
                                 .show(ui, |ui| plots::correlation_map(ui, res));
                         }
-                        if !self.report.is_empty() {
+                        if !doc.report.is_empty() {
                             egui::CollapsingHeader::new("Report")
                                 .default_open(true)
                                 .show(ui, |ui| {
                                     ui.horizontal(|ui| {
                                         if ui.button("Copy").clicked() {
-                                            ui.ctx().copy_text(self.report.clone());
+                                            ui.ctx().copy_text(doc.report.clone());
                                         }
                                         if ui.button("Save…").clicked() {
                                             action = FitAction::SaveReport;
                                         }
                                     });
-                                    let mut text = self.report.as_str();
+                                    let mut text = doc.report.as_str();
                                     ui.add(
                                         egui::TextEdit::multiline(&mut text)
                                             .code_editor()
@@ -539,12 +405,12 @@ impl FitPanel {
                         }
                     });
             });
-        self.plots_ui(ui);
+        self.plots_ui(ui, doc);
         action
     }
 
-    fn stats_ui(&self, ui: &mut Ui) {
-        let Some(res) = &self.result else {
+    fn stats_ui(&self, ui: &mut Ui, doc: &FitDoc) {
+        let Some(res) = &doc.result else {
             return;
         };
         let s = &res.stats;
@@ -553,7 +419,7 @@ impl FitPanel {
             s.chi2_reduced, s.r_factor, s.n_idp, s.n_varys, s.nfev
         ))
         .monospace();
-        if self.stale {
+        if doc.stale {
             line = line.weak();
         }
         ui.label(line).on_hover_text(format!(
@@ -569,7 +435,7 @@ impl FitPanel {
                     .color(ui.visuals().warn_fg_color),
             );
         }
-        if self.stale {
+        if doc.stale {
             ui.label(RichText::new("model edited since this fit").weak());
         }
     }

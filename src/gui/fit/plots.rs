@@ -11,6 +11,7 @@ use egui_plot::{
 use super::FitPanel;
 use crate::exafs::feffit::{DatasetResult, FitResult};
 use crate::gui::plots::superscript;
+use crate::gui::store::FitDoc;
 
 /// The curves of one dataset's fit, as plain data (what the tests check).
 #[derive(Debug, Clone, Default)]
@@ -88,14 +89,14 @@ fn max_abs(v: impl Iterator<Item = f64>) -> f64 {
 
 impl FitPanel {
     /// The curves of the dataset on show, once there is a fit.
-    pub fn curves(&self) -> Option<FitCurves> {
-        let res = self.result.as_ref()?;
+    pub fn curves(&self, doc: &FitDoc) -> Option<FitCurves> {
+        let res = doc.result.as_ref()?;
         let ds = res.datasets.get(self.dataset).or(res.datasets.first())?;
         Some(fit_curves(ds))
     }
 
-    pub(super) fn plots_ui(&mut self, ui: &mut Ui) {
-        let Some(c) = self.curves() else {
+    pub(super) fn plots_ui(&mut self, ui: &mut Ui, doc: &FitDoc) {
+        let Some(c) = self.curves(doc) else {
             ui.centered_and_justified(|ui| {
                 ui.label("Run the fit to see data and model.");
             });

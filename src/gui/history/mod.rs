@@ -20,9 +20,8 @@ use std::sync::Arc;
 
 use egui::Color32;
 
-use super::fit::FitPanel;
 use super::selection::Selection;
-use super::store::Store;
+use super::store::{FitDoc, Store};
 use super::workspace::{Input, Item, ItemData, Spectrum};
 use super::xrd::XrdPanel;
 use super::xrd::{CifPhase, Library, LibraryState, PhaseState, Quant, QuantState};
@@ -104,7 +103,7 @@ pub struct ResultState {
 }
 
 impl ResultState {
-    fn capture(fit: &FitPanel) -> Self {
+    fn capture(fit: &FitDoc) -> Self {
         ResultState {
             rev: fit.result_rev(),
             result: fit.result.clone().map(Arc::new),
@@ -117,7 +116,6 @@ impl ResultState {
 pub struct Others<'a> {
     pub selection: &'a mut Selection,
     pub xrd: &'a mut XrdPanel,
-    pub fit: &'a mut FitPanel,
 }
 
 fn capture_phases(
@@ -138,7 +136,7 @@ fn phases_match(phases: &[CifPhase], states: &[Arc<PhaseState>]) -> bool {
     phases.len() == states.len() && phases.iter().zip(states).all(|(p, s)| p.matches(s))
 }
 
-fn capture_fit(fit: &FitPanel, prev: Option<&Arc<FitState>>) -> Arc<FitState> {
+fn capture_fit(fit: &FitDoc, prev: Option<&Arc<FitState>>) -> Arc<FitState> {
     let same_result = |p: &FitState| p.result.as_ref().map(|r| r.rev) == Some(fit.result_rev());
     match prev {
         Some(s) if s.rev == fit.model_rev() && same_result(s) => Arc::clone(s),
@@ -170,7 +168,7 @@ fn capture_quant(q: &Quant, prev: Option<&Arc<QuantState>>) -> Arc<QuantState> {
     }
 }
 
-fn fit_matches(s: &FitState, fit: &FitPanel) -> bool {
+fn fit_matches(s: &FitState, fit: &FitDoc) -> bool {
     s.rev == fit.model_rev() && s.result.as_ref().is_none_or(|r| r.rev == fit.result_rev())
 }
 
@@ -284,7 +282,7 @@ impl ItemState {
 }
 
 impl DocState {
-    pub fn capture(ws: &Store, sel: &Selection, xrd: &XrdPanel, fit: &FitPanel) -> Self {
+    pub fn capture(ws: &Store, sel: &Selection, xrd: &XrdPanel) -> Self {
         DocState {
             items: ws
                 .items
@@ -294,7 +292,7 @@ impl DocState {
             selected: sel.selected.iter().copied().collect(),
             active: sel.active,
             phases: Some(capture_phases(&ws.phases, None)),
-            fit: Some(capture_fit(fit, None)),
+            fit: Some(capture_fit(&ws.fit, None)),
             library: Some(capture_library(&xrd.library, None)),
             quant: Some(capture_quant(&xrd.quant, None)),
         }
@@ -302,13 +300,7 @@ impl DocState {
 
     /// [`Self::capture`], reusing `prev`'s state of every item that did
     /// not change.
-    pub fn capture_sharing(
-        ws: &Store,
-        sel: &Selection,
-        xrd: &XrdPanel,
-        fit: &FitPanel,
-        prev: &DocState,
-    ) -> Self {
+    pub fn capture_sharing(ws: &Store, sel: &Selection, xrd: &XrdPanel, prev: &DocState) -> Self {
         let by_id: std::collections::HashMap<u64, &Arc<ItemState>> =
             prev.items.iter().map(|s| (s.id, s)).collect();
         DocState {
@@ -323,7 +315,7 @@ impl DocState {
             selected: sel.selected.iter().copied().collect(),
             active: sel.active,
             phases: Some(capture_phases(&ws.phases, prev.phases.as_ref())),
-            fit: Some(capture_fit(fit, prev.fit.as_ref())),
+            fit: Some(capture_fit(&ws.fit, prev.fit.as_ref())),
             library: Some(capture_library(&xrd.library, prev.library.as_ref())),
             quant: Some(capture_quant(&xrd.quant, prev.quant.as_ref())),
         }
@@ -331,7 +323,7 @@ impl DocState {
 
     /// Is the document (items, in order, phases and fit model; not the
     /// selection) this state?
-    pub fn matches(&self, ws: &Store, xrd: &XrdPanel, fit: &FitPanel) -> bool {
+    pub fn matches(&self, ws: &Store, xrd: &XrdPanel) -> bool {
         self.items.len() == ws.items.len()
             && self
                 .items
@@ -342,13 +334,14 @@ impl DocState {
                 .phases
                 .as_ref()
                 .is_none_or(|p| phases_match(&ws.phases, p))
-            && self.fit.as_ref().is_none_or(|f| fit_matches(f, fit))
+            && self.fit.as_ref().is_none_or(|f| fit_matches(f, &ws.fit))
             && (self.library.as_ref()).is_none_or(|l| l.rev == xrd.library.rev)
             && (self.quant.as_ref()).is_none_or(|q| q.rev == xrd.quant.rev)
     }
 
     /// Fill the parts this state did not record from the document as it is.
-    fn complete(&mut self, ws: &Store, xrd: &XrdPanel, fit: &FitPanel) {
+    fn complete(&mut self, ws: &Store, xrd: &XrdPanel) {
+        let fit = &ws.fit;
         if self.library.is_none() {
             self.library = Some(capture_library(&xrd.library, None));
         }
@@ -379,20 +372,20 @@ impl DocState {
             ws.phases = states.iter().map(|s| CifPhase::from_state(s)).collect();
         }
         if let Some(f) = self.fit.clone()
-            && !fit_matches(&f, o.fit)
+            && !fit_matches(&f, &ws.fit)
         {
-            if f.rev != o.fit.model_rev() {
-                o.fit.restore_model(f.model.as_deref().cloned());
+            if f.rev != ws.fit.model_rev() {
+                ws.fit.restore_model(f.model.as_deref().cloned());
             }
             if let Some(r) = &f.result {
-                o.fit.restore_result(r.result.as_deref().cloned(), r.stale);
+                ws.fit.set_result(r.result.as_deref().cloned(), r.stale);
             }
-            // The restored state, under the view's new revisions.
+            // The restored state, under the store's new revisions.
             self.fit = Some(Arc::new(FitState {
-                rev: o.fit.model_rev(),
+                rev: ws.fit.model_rev(),
                 model: f.model.clone(),
                 result: f.result.as_ref().map(|r| ResultState {
-                    rev: o.fit.result_rev(),
+                    rev: ws.fit.result_rev(),
                     ..r.clone()
                 }),
             }));
@@ -415,7 +408,7 @@ impl DocState {
                 ..QuantState::clone(q)
             }));
         }
-        self.complete(ws, o.xrd, o.fit);
+        self.complete(ws, o.xrd);
         self.restore_items(ws, o.selection);
     }
 
@@ -466,21 +459,21 @@ pub struct History {
 
 impl History {
     /// Start over from the document as it is (no steps).
-    pub fn reset(&mut self, ws: &Store, sel: &Selection, xrd: &XrdPanel, fit: &FitPanel) {
+    pub fn reset(&mut self, ws: &Store, sel: &Selection, xrd: &XrdPanel) {
         *self = History {
-            current: DocState::capture(ws, sel, xrd, fit),
+            current: DocState::capture(ws, sel, xrd),
             ..History::default()
         };
     }
 
     /// The XRD phases and the fit model as they are now are the present,
     /// not a step (a session has just put them there).
-    pub fn adopt_others(&mut self, ws: &Store, xrd: &XrdPanel, fit: &FitPanel) {
+    pub fn adopt_others(&mut self, ws: &Store, xrd: &XrdPanel) {
         self.current.phases = None;
         self.current.fit = None;
         self.current.library = None;
         self.current.quant = None;
-        self.current.complete(ws, xrd, fit);
+        self.current.complete(ws, xrd);
     }
 
     /// Name the next commit (an operation sets it right after changing the
@@ -496,12 +489,12 @@ impl History {
         ws: &Store,
         sel: &Selection,
         xrd: &XrdPanel,
-        fit: &FitPanel,
         settled: bool,
     ) -> Option<String> {
         // What the present state did not record (a new history, an old
         // session's) is taken as it is, not as a change.
-        self.current.complete(ws, xrd, fit);
+        self.current.complete(ws, xrd);
+        let fit = &ws.fit;
         if fit.just_opened()
             && self
                 .current
@@ -524,7 +517,7 @@ impl History {
         {
             self.current.quant = Some(capture_quant(&xrd.quant, None));
         }
-        if self.current.matches(ws, xrd, fit) {
+        if self.current.matches(ws, xrd) {
             // Selection changes are not steps, but the next undo should
             // come back to the current selection.
             if settled {
@@ -536,7 +529,7 @@ impl History {
         if !settled {
             return None;
         }
-        let now = DocState::capture_sharing(ws, sel, xrd, fit, &self.current);
+        let now = DocState::capture_sharing(ws, sel, xrd, &self.current);
         let label = self
             .pending_label
             .take()
@@ -574,7 +567,7 @@ impl History {
     /// Move one step back (undo) or forward (redo): the step's state
     /// becomes the present, the present goes on the other stack.
     fn travel(&mut self, ws: &mut Store, mut o: Others<'_>, back: bool) -> Option<String> {
-        self.observe(ws, o.selection, o.xrd, o.fit, true);
+        self.observe(ws, o.selection, o.xrd, true);
         let (from, to) = if back {
             (&mut self.undo, &mut self.redo)
         } else {
@@ -595,16 +588,8 @@ impl History {
 mod tests {
     use super::*;
 
-    fn others<'a>(
-        selection: &'a mut Selection,
-        xrd: &'a mut XrdPanel,
-        fit: &'a mut FitPanel,
-    ) -> Others<'a> {
-        Others {
-            selection,
-            xrd,
-            fit,
-        }
+    fn others<'a>(selection: &'a mut Selection, xrd: &'a mut XrdPanel) -> Others<'a> {
+        Others { selection, xrd }
     }
 
     fn ws_with(n: usize) -> Store {
@@ -628,41 +613,41 @@ mod tests {
     fn a_parameter_change_is_one_labelled_step_and_undoes() {
         let mut ws = ws_with(2);
         let mut h = History::default();
-        let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
+        let mut x = XrdPanel::default();
         let mut sel = Selection::default();
-        h.reset(&ws, &sel, &x, &f);
+        h.reset(&ws, &sel, &x);
         let id = ws.items[0].id;
         let s = ws.item_mut(id).unwrap().spectrum_mut().unwrap();
         let mut p = s.params.clone();
         p.autobk.rbkg = 1.2;
         s.set_params(p.clone());
         // Mid-drag: nothing is committed.
-        assert_eq!(h.observe(&ws, &sel, &x, &f, false), None);
+        assert_eq!(h.observe(&ws, &sel, &x, false), None);
         p.autobk.rbkg = 1.4;
         ws.item_mut(id)
             .unwrap()
             .spectrum_mut()
             .unwrap()
             .set_params(p);
-        let label = h.observe(&ws, &sel, &x, &f, true).unwrap();
+        let label = h.observe(&ws, &sel, &x, true).unwrap();
         assert_eq!(label, "rbkg 1 → 1.4 (s0.xmu)");
         assert_eq!(h.undo.len(), 1);
         // The unchanged item's state is shared by the step and the present.
         assert!(Arc::ptr_eq(&h.undo[0].state.items[1], &h.current.items[1]));
         assert!(!Arc::ptr_eq(&h.undo[0].state.items[0], &h.current.items[0]));
         assert_eq!(
-            h.undo(&mut ws, others(&mut sel, &mut x, &mut f)).as_deref(),
+            h.undo(&mut ws, others(&mut sel, &mut x)).as_deref(),
             Some(label.as_str())
         );
         let rbkg = |ws: &Store| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
         assert_eq!(rbkg(&ws), 1.0);
         assert_eq!(
-            h.redo(&mut ws, others(&mut sel, &mut x, &mut f)).as_deref(),
+            h.redo(&mut ws, others(&mut sel, &mut x)).as_deref(),
             Some(label.as_str())
         );
         assert_eq!(rbkg(&ws), 1.4);
         assert_eq!(
-            h.observe(&ws, &sel, &x, &f, true),
+            h.observe(&ws, &sel, &x, true),
             None,
             "undo/redo are not new steps"
         );
@@ -672,24 +657,24 @@ mod tests {
     fn remove_and_undo_brings_the_same_item_back() {
         let mut ws = ws_with(3);
         let mut h = History::default();
-        let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
+        let mut x = XrdPanel::default();
         let mut sel = Selection::default();
-        h.reset(&ws, &sel, &x, &f);
+        h.reset(&ws, &sel, &x);
         let id = ws.items[1].id;
         let input = ws.items[1].spectrum().unwrap().input.clone();
         ws.remove(&[id].into());
         assert_eq!(
-            h.observe(&ws, &sel, &x, &f, true).as_deref(),
+            h.observe(&ws, &sel, &x, true).as_deref(),
             Some("remove s1.xmu")
         );
-        h.undo(&mut ws, others(&mut sel, &mut x, &mut f));
+        h.undo(&mut ws, others(&mut sel, &mut x));
         assert_eq!(ws.items.len(), 3);
         assert_eq!(ws.items[1].id, id, "same place, same id");
         assert!(Arc::ptr_eq(&ws.items[1].spectrum().unwrap().input, &input));
         // A new edit after an undo drops the redo branch.
         ws.items[0].name = "renamed".into();
         assert_eq!(
-            h.observe(&ws, &sel, &x, &f, true).as_deref(),
+            h.observe(&ws, &sel, &x, true).as_deref(),
             Some("rename s0.xmu → renamed (renamed)")
         );
         assert!(h.redo.is_empty());
@@ -700,9 +685,9 @@ mod tests {
         use crate::xas::deglitch::{DeglitchParams, PointSelection};
         let mut ws = ws_with(1);
         let mut h = History::default();
-        let (mut x, mut f) = (XrdPanel::default(), FitPanel::default());
+        let mut x = XrdPanel::default();
         let mut sel = Selection::default();
-        h.reset(&ws, &sel, &x, &f);
+        h.reset(&ws, &sel, &x);
         let s = ws.items[0].spectrum_mut().unwrap();
         let n0 = match s.input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
@@ -714,10 +699,10 @@ mod tests {
         })])
         .unwrap();
         assert_eq!(
-            h.observe(&ws, &sel, &x, &f, true).as_deref(),
+            h.observe(&ws, &sel, &x, true).as_deref(),
             Some("deglitch 1 point selection (s0.xmu)")
         );
-        h.undo(&mut ws, others(&mut sel, &mut x, &mut f));
+        h.undo(&mut ws, others(&mut sel, &mut x));
         let n = match ws.items[0].spectrum().unwrap().input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
             Input::Chi(_) => 0,
@@ -726,8 +711,8 @@ mod tests {
         let before: Vec<u64> = ws.items.iter().map(|i| i.id).collect();
         let all = before.iter().copied().collect();
         ws.remove(&all);
-        h.observe(&ws, &sel, &x, &f, true);
-        h.undo(&mut ws, others(&mut sel, &mut x, &mut f));
+        h.observe(&ws, &sel, &x, true);
+        h.undo(&mut ws, others(&mut sel, &mut x));
         assert!(ws.fresh_id() > *before.iter().max().unwrap());
     }
 }

@@ -22,7 +22,7 @@ impl View for FitView {
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
         let dialog = egui::CentralPanel::default()
-            .show(ui, |ui| match ctx.fit.ui(ui) {
+            .show(ui, |ui| match ctx.fit.ui(ui, &mut ctx.store.fit) {
                 FitAction::None => None,
                 FitAction::OpenModel => Some(DialogKind::OpenModel),
                 FitAction::SaveModel => Some(DialogKind::SaveModel),

@@ -4,6 +4,10 @@
 //! [`new_id`] too, so the one selection can hold any mix of kinds and an
 //! id never names two things.
 
+mod fit;
+
+pub use self::fit::FitDoc;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +40,8 @@ pub struct Store {
     pub patterns: Vec<XrdEntry>,
     /// The CIF phases compared with the patterns.
     pub phases: Vec<CifPhase>,
+    /// The fit model and its result.
+    pub fit: FitDoc,
 }
 
 impl Store {
