@@ -1123,7 +1123,7 @@ use carto::gui::xrd::{XrdRole, XrdSeries};
 
 /// The curves of one role in the XRD plot.
 fn xrd_series(app: &CartoApp, role: XrdRole) -> Vec<XrdSeries> {
-    app.xrd
+    app.xrd_panel()
         .series(&app.store)
         .into_iter()
         .filter(|s| s.role == role)
@@ -1160,7 +1160,7 @@ fn quartz_in_xrd_view() -> Harness<'static, CartoApp> {
     set_text(&mut h, "wavelength", "CuKa");
     let e = h
         .state()
-        .xrd
+        .xrd_panel()
         .active_entry(&h.state().store.patterns)
         .expect("active pattern");
     assert_eq!(e.wavelength(), Ok(Some(1.54184)));
@@ -1193,7 +1193,9 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
     set_text(&mut h, "wavelength", "");
     assert!(xrd_series(h.state(), XrdRole::Pattern).is_empty());
     assert_eq!(
-        h.state().xrd.missing_wavelength(&h.state().store.patterns),
+        h.state()
+            .xrd_panel()
+            .missing_wavelength(&h.state().store.patterns),
         ["quartz"]
     );
     set_text(&mut h, "wavelength", "1.54184");
@@ -1201,8 +1203,8 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
 
     // Peak fits in the background: the 101 peak, its d.
     h.get_by_label("Fit peaks").click();
-    step_until(&mut h, "the peak fits", |a| !a.xrd.busy());
-    let rows = h.state().xrd.peak_rows(&h.state().store.patterns);
+    step_until(&mut h, "the peak fits", |a| !a.xrd_panel().busy());
+    let rows = h.state().xrd_panel().peak_rows(&h.state().store.patterns);
     assert!(rows.len() > 5, "{rows:?}");
     let best = rows
         .iter()
@@ -1217,8 +1219,7 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
     // A CIF phase: sticks at the pattern's wavelength, inside its range.
     {
         let app = &mut h.state_mut().state;
-        app.xrd.add_cifs(
-            &mut app.store,
+        app.store.add_cifs(
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
         );
@@ -1270,25 +1271,22 @@ fn xrd_pattern_on_a_d_axis_with_peak_fits_and_phase_sticks() {
 /// Quartz in the XRD view with the AMCSD candidate library read.
 fn quartz_with_the_amcsd_library() -> Harness<'static, CartoApp> {
     let mut h = quartz_in_xrd_view();
-    let tasks = h.state().tasks.clone();
     h.state_mut()
-        .xrd
-        .library
-        .load(common::data("cif/amcsd"), &tasks, None);
-    step_until(&mut h, "reading the library", |a| !a.xrd.busy());
+        .load_candidate_library(common::data("cif/amcsd"), None);
+    step_until(&mut h, "reading the library", |a| !a.xrd_panel().busy());
     h
 }
 
 #[test]
 fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
     let mut h = quartz_with_the_amcsd_library();
-    assert_eq!(h.state().xrd.library.candidates.len(), 35);
+    assert_eq!(h.state().store.library.candidates.len(), 35);
     // The CIF is 2.8 % compressed: allow the lattice to scale by 3 %.
     set_number(&mut h, "max scale", 0.03);
     h.get_by_label("Rank for selected pattern").click();
     h.step();
-    step_until(&mut h, "the ranking", |a| !a.xrd.busy());
-    let rk = h.state().xrd.library.ranked.clone().expect("a ranking");
+    step_until(&mut h, "the ranking", |a| !a.xrd_panel().busy());
+    let rk = h.state().store.library.ranked.clone().expect("a ranking");
     let first = &rk.rows[0];
     assert_eq!(first.id, "quartz_amcsd11008", "{:?}", &rk.rows[..3]);
     assert!(first.score > 0.9, "{first:?}");
@@ -1313,13 +1311,13 @@ fn xrd_ranking_puts_the_compressed_quartz_first_and_overlays_it() {
     let mut h2 = harness(CartoApp::new());
     h2.state_mut().apply_session(&saved);
     assert_eq!(
-        h2.state().xrd.library.ranked.as_ref().map(|r| &r.rows),
+        h2.state().store.library.ranked.as_ref().map(|r| &r.rows),
         Some(&rk.rows)
     );
-    step_until(&mut h2, "reading the library", |a| !a.xrd.busy());
-    assert_eq!(h2.state().xrd.library.candidates.len(), 35);
+    step_until(&mut h2, "reading the library", |a| !a.xrd_panel().busy());
+    assert_eq!(h2.state().store.library.candidates.len(), 35);
     assert_eq!(
-        h2.state().xrd.library.ranked.as_ref().map(|r| &r.rows),
+        h2.state().store.library.ranked.as_ref().map(|r| &r.rows),
         Some(&rk.rows)
     );
     assert_eq!(h2.state().to_session(), saved);
@@ -1343,7 +1341,7 @@ fn quantified_mix2() -> Harness<'static, CartoApp> {
     set_number(&mut h, "standard wt %", 20.0);
     h.get_by_label("Run quantification").click();
     h.step();
-    step_until(&mut h, "the quantification", |a| !a.xrd.busy());
+    step_until(&mut h, "the quantification", |a| !a.xrd_panel().busy());
     h
 }
 
@@ -1353,7 +1351,7 @@ fn xrd_quantification_with_an_internal_standard() {
     let lib = common::data("xrd/rockjock/library");
     let app = h.state();
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
-    let rows = app.xrd.quant.rows();
+    let rows = app.store.quant.rows();
     let w = |id: &str| {
         rows.iter()
             .filter(|r| r.id == id)
@@ -1365,7 +1363,7 @@ fn xrd_quantification_with_an_internal_standard() {
     let quartz = w("QUARTZ") + w("QUARTZ_2");
     assert!((quartz - 4.4).abs() < 1.5, "quartz {quartz} %: {rows:?}");
     // The plot: measured, fitted, and each phase's contribution.
-    assert_eq!(app.xrd.tab, carto::gui::xrd::XrdTab::Quantification);
+    assert_eq!(app.xrd_panel().tab, carto::gui::xrd::XrdTab::Quantification);
     assert_eq!(xrd_series(app, XrdRole::Measured).len(), 1);
     assert_eq!(xrd_series(app, XrdRole::Fitted).len(), 1);
     // The eight strongest phases in bands, the rest in one.
@@ -1399,9 +1397,9 @@ fn xrd_quantification_with_an_internal_standard() {
     assert_eq!(q.standard_id, "CORUNDUM");
     let mut h3 = harness(CartoApp::new());
     h3.state_mut().apply_session(&saved);
-    assert_eq!(h3.state().xrd.quant.rows(), rows, "the table at once");
-    step_until(&mut h3, "the quantification", |a| !a.xrd.busy());
-    assert_eq!(h3.state().xrd.quant.rows(), rows);
+    assert_eq!(h3.state().store.quant.rows(), rows, "the table at once");
+    step_until(&mut h3, "the quantification", |a| !a.xrd_panel().busy());
+    assert_eq!(h3.state().store.quant.rows(), rows);
     assert_eq!(xrd_series(h3.state(), XrdRole::Contribution).len(), 9);
     assert_eq!(h3.state().to_session(), saved);
 
@@ -1420,9 +1418,9 @@ fn xrd_quantification_with_an_internal_standard() {
     set_text(&mut h2, "standard ID", "RUBY");
     h2.get_by_label("Run quantification").click();
     h2.step();
-    step_until(&mut h2, "the quantification", |a| !a.xrd.busy());
+    step_until(&mut h2, "the quantification", |a| !a.xrd_panel().busy());
     assert!(h2.state().log.errors().any(|e| e.contains("RUBY")));
-    assert!(h2.state().xrd.quant.rows().is_empty());
+    assert!(h2.state().store.quant.rows().is_empty());
 }
 
 #[test]
@@ -1447,8 +1445,7 @@ fn xrd_session_round_trip() {
     h.step();
     {
         let app = &mut h.state_mut().state;
-        app.xrd.add_cifs(
-            &mut app.store,
+        app.store.add_cifs(
             &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
             &mut app.log,
         );
@@ -1559,7 +1556,7 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     assert!(names.contains(&"D5000_1") && names.contains(&"pattern_001"));
     // Spectra came too: the Spectra view shows; the XRD view holds the rest.
     assert_eq!(app.view, carto::gui::views::SPECTRA);
-    assert_eq!(app.xrd.selected.len(), names.len());
+    assert_eq!(app.xrd_panel().selected.len(), names.len());
     // In the XRD view, click one pattern, Ctrl-click a second: both overlaid.
     h.state_mut().view = carto::gui::views::XRD;
     h.step();
@@ -1590,7 +1587,10 @@ fn dropped_patterns_go_to_the_xrd_view_and_spectra_stay_spectra() {
     assert_eq!(app.store.patterns.len(), 1);
     assert_eq!(app.store.phases.len(), 1);
     // The RAW file records Co Kα1: the sticks are simulated with it.
-    let e = app.xrd.active_entry(&app.store.patterns).expect("active");
+    let e = app
+        .xrd_panel()
+        .active_entry(&app.store.patterns)
+        .expect("active");
     assert!(matches!(e.wavelength(), Ok(Some(l)) if (l - 1.78897).abs() < 1e-4));
     assert_eq!(xrd_series(app, XrdRole::Sticks).len(), 1);
 }
@@ -2049,24 +2049,24 @@ fn undo_covers_the_candidate_library_and_the_quantification() {
     assert_eq!(h.state().history.undo_label(), Some("candidate library"));
     h.state_mut().undo();
     h.step();
-    assert!(h.state().xrd.library.candidates.is_empty());
+    assert!(h.state().store.library.candidates.is_empty());
     assert_eq!(h.state().history.redo_label(), Some("candidate library"));
     h.state_mut().redo();
     h.step();
-    assert_eq!(h.state().xrd.library.candidates.len(), 35);
+    assert_eq!(h.state().store.library.candidates.len(), 35);
 
     let mut h = quantified_mix2();
     h.step();
     h.step();
-    let rows = h.state().xrd.quant.rows();
+    let rows = h.state().store.quant.rows();
     assert!(!rows.is_empty(), "{:?}", h.state().log.lines);
     assert_eq!(h.state().history.undo_label(), Some("quantification"));
     h.state_mut().undo();
     h.step();
-    assert!(h.state().xrd.quant.result.is_none());
+    assert!(h.state().store.quant.result.is_none());
     h.state_mut().redo();
     h.step();
-    assert_eq!(h.state().xrd.quant.rows(), rows);
+    assert_eq!(h.state().store.quant.rows(), rows);
 }
 
 /// One selection for every kind: a spectrum and a powder pattern selected

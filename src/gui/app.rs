@@ -172,9 +172,7 @@ impl CartoApp {
                 && crate::io::route_path(p, &Default::default()) == crate::io::FileKind::Structure
         });
         if !cifs.is_empty() {
-            self.state
-                .xrd
-                .add_cifs(&mut self.state.store, &cifs, &mut self.state.log);
+            self.state.add_cifs(&cifs);
             self.state.view = views::XRD;
         }
         rest
@@ -279,18 +277,13 @@ impl CartoApp {
                     st.fit.add_paths(&mut st.store.fit, &paths, &mut st.log);
                 }
                 Picked::AddCifs(paths) if !paths.is_empty() => {
-                    self.state
-                        .xrd
-                        .add_cifs(&mut self.state.store, &paths, &mut self.state.log);
+                    self.state.add_cifs(&paths);
                 }
                 Picked::CandidateDir(Some(d)) => {
-                    self.state
-                        .xrd
-                        .library
-                        .load(d, &self.state.tasks, Some(ctx.clone()));
+                    self.state.load_candidate_library(d, Some(ctx.clone()));
                 }
                 Picked::QuantDir(Some(d)) => {
-                    self.state.xrd.quant.library_dir = d.display().to_string();
+                    self.state.store.quant.library_dir = d.display().to_string();
                 }
                 _ => {}
             }
@@ -375,9 +368,8 @@ impl CartoApp {
         );
         let st = &mut self.state;
         st.fit.poll(&mut st.store.fit, &mut st.log, Some(ctx));
-        self.state
-            .xrd
-            .poll(&mut self.state.store.patterns, &mut self.state.log);
+        let st = &mut self.state;
+        st.xrd.poll(&mut st.store, &mut st.log);
         if self.png_export.is_some() || self.state.tasks.busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }

@@ -34,7 +34,7 @@ pub fn load(ws: &mut Store, sel: &mut Selection, xrd: &mut XrdPanel, log: &mut L
         }
         if DEMO_CIFS.contains(&name) {
             let path = PathBuf::from(builtin(name));
-            xrd.add_cifs(ws, &[path], log);
+            ws.add_cifs(&[path], log);
             continue;
         }
         match ws.load_bytes(bytes, name) {
@@ -49,5 +49,6 @@ pub fn load(ws: &mut Store, sel: &mut Selection, xrd: &mut XrdPanel, log: &mut L
             Err(e) => log.error(e),
         }
     }
+    xrd.update_phases(ws);
     ids
 }

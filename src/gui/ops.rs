@@ -8,7 +8,6 @@ use super::plots::{PlotClick, PlotTab, data_points};
 use super::state::AppState;
 use std::sync::Arc;
 
-use super::history::Others;
 use super::jobs::{EditJob, EditWork};
 use super::tasks::{Task, take_answer};
 use super::workspace::{Input, Item, ItemData, Spectrum, edited_input};
@@ -58,8 +57,7 @@ impl AppState {
         let settled = !ctx.input(|i| i.pointer.any_down())
             && ctx.memory(|m| m.focused().is_none())
             && self.loads.is_empty();
-        self.history
-            .observe(&self.store, &self.selection, &self.xrd, settled);
+        self.history.observe(&self.store, &self.selection, settled);
         let typing = ctx.memory(|m| m.focused().is_some());
         if typing {
             return;
@@ -79,22 +77,14 @@ impl AppState {
     }
 
     pub fn undo(&mut self) {
-        let others = Others {
-            selection: &mut self.selection,
-            xrd: &mut self.xrd,
-        };
-        match self.history.undo(&mut self.store, others) {
+        match self.history.undo(&mut self.store, &mut self.selection) {
             Some(label) => self.log.info(format!("undo: {label}")),
             None => self.log.info("nothing to undo"),
         }
     }
 
     pub fn redo(&mut self) {
-        let others = Others {
-            selection: &mut self.selection,
-            xrd: &mut self.xrd,
-        };
-        match self.history.redo(&mut self.store, others) {
+        match self.history.redo(&mut self.store, &mut self.selection) {
             Some(label) => self.log.info(format!("redo: {label}")),
             None => self.log.info("nothing to redo"),
         }

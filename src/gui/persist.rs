@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 
-use super::history::{FitState, History, ItemState, Others, StateData, Step};
+use super::history::{FitState, History, ItemState, StateData, Step};
 use super::plots::PlotTab;
 use super::recent::RecentKind;
 use super::session_files::{Loader, SessionFiles, SessionLoad};
@@ -217,13 +217,9 @@ impl AppState {
             &s.selected,
             s.active,
         );
-        let mut others = Others {
-            selection: &mut self.selection,
-            xrd: &mut self.xrd,
-        };
-        current.restore(&mut self.store, &mut others);
+        current.restore(&mut self.store, &mut self.selection);
         let mut history = History::default();
-        history.reset(&self.store, &self.selection, &self.xrd);
+        history.reset(&self.store, &self.selection);
         if let Some(h) = &s.history {
             let mut steps = |list: &[HistoryStep]| -> Vec<Step> {
                 list.iter()
@@ -271,7 +267,7 @@ impl AppState {
             .apply_session_with(&mut self.store, s.xrd.as_ref(), &mut self.log, &|p| {
                 extra.get(p).cloned()
             });
-        self.history.adopt_others(&self.store, &self.xrd);
+        self.history.adopt_others(&self.store);
         if let Some(h) = &s.history {
             let base = (s.fit.as_ref())
                 .and_then(|f| Path::new(&f.path).parent().map(Path::to_path_buf))

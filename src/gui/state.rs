@@ -102,6 +102,28 @@ impl AppState {
         (&mut self.fit, &mut self.store.fit)
     }
 
+    /// The XRD view's state (how it shows the store's patterns, phases,
+    /// library and quantification; its tasks).
+    pub fn xrd_panel(&self) -> &XrdPanel {
+        &self.xrd
+    }
+    pub fn xrd_panel_mut(&mut self) -> &mut XrdPanel {
+        &mut self.xrd
+    }
+
+    /// Add CIF files as phases of the XRD view, simulated for its active
+    /// pattern at once.
+    pub fn add_cifs(&mut self, paths: &[PathBuf]) {
+        self.store.add_cifs(paths, &mut self.log);
+        self.xrd.update_phases(&mut self.store);
+    }
+
+    /// Read a folder of CIFs as the candidate library, in the background.
+    pub fn load_candidate_library(&mut self, dir: PathBuf, ctx: Option<egui::Context>) {
+        let tasks = self.tasks.clone();
+        (self.xrd.library).load(&mut self.store.library, dir, false, &tasks, ctx);
+    }
+
     /// Refresh the views' mirrors of the one selection (the XRD view's
     /// selected patterns) after it changed.
     pub fn mirror_selection(&mut self) {
@@ -112,7 +134,7 @@ impl AppState {
 
     /// What is loaded now is where undo stops (start-up, a demo).
     pub fn reset_history(&mut self) {
-        self.history.reset(&self.store, &self.selection, &self.xrd);
+        self.history.reset(&self.store, &self.selection);
     }
 
     /// Write the fit report (File ▸ Save fit report).

@@ -23,7 +23,6 @@ use egui::Color32;
 use super::selection::Selection;
 use super::store::{FitDoc, Store};
 use super::workspace::{Input, Item, ItemData, Spectrum};
-use super::xrd::XrdPanel;
 use super::xrd::{CifPhase, Library, LibraryState, PhaseState, Quant, QuantState};
 use crate::exafs::feffit::{FitModel, FitResult};
 use crate::io::MuMode;
@@ -110,12 +109,6 @@ impl ResultState {
             stale: fit.stale,
         }
     }
-}
-
-/// The parts of the document outside the workspace that undo covers.
-pub struct Others<'a> {
-    pub selection: &'a mut Selection,
-    pub xrd: &'a mut XrdPanel,
 }
 
 fn capture_phases(
@@ -282,7 +275,7 @@ impl ItemState {
 }
 
 impl DocState {
-    pub fn capture(ws: &Store, sel: &Selection, xrd: &XrdPanel) -> Self {
+    pub fn capture(ws: &Store, sel: &Selection) -> Self {
         DocState {
             items: ws
                 .items
@@ -293,14 +286,14 @@ impl DocState {
             active: sel.active,
             phases: Some(capture_phases(&ws.phases, None)),
             fit: Some(capture_fit(&ws.fit, None)),
-            library: Some(capture_library(&xrd.library, None)),
-            quant: Some(capture_quant(&xrd.quant, None)),
+            library: Some(capture_library(&ws.library, None)),
+            quant: Some(capture_quant(&ws.quant, None)),
         }
     }
 
     /// [`Self::capture`], reusing `prev`'s state of every item that did
     /// not change.
-    pub fn capture_sharing(ws: &Store, sel: &Selection, xrd: &XrdPanel, prev: &DocState) -> Self {
+    pub fn capture_sharing(ws: &Store, sel: &Selection, prev: &DocState) -> Self {
         let by_id: std::collections::HashMap<u64, &Arc<ItemState>> =
             prev.items.iter().map(|s| (s.id, s)).collect();
         DocState {
@@ -316,14 +309,14 @@ impl DocState {
             active: sel.active,
             phases: Some(capture_phases(&ws.phases, prev.phases.as_ref())),
             fit: Some(capture_fit(&ws.fit, prev.fit.as_ref())),
-            library: Some(capture_library(&xrd.library, prev.library.as_ref())),
-            quant: Some(capture_quant(&xrd.quant, prev.quant.as_ref())),
+            library: Some(capture_library(&ws.library, prev.library.as_ref())),
+            quant: Some(capture_quant(&ws.quant, prev.quant.as_ref())),
         }
     }
 
     /// Is the document (items, in order, phases and fit model; not the
     /// selection) this state?
-    pub fn matches(&self, ws: &Store, xrd: &XrdPanel) -> bool {
+    pub fn matches(&self, ws: &Store) -> bool {
         self.items.len() == ws.items.len()
             && self
                 .items
@@ -335,18 +328,18 @@ impl DocState {
                 .as_ref()
                 .is_none_or(|p| phases_match(&ws.phases, p))
             && self.fit.as_ref().is_none_or(|f| fit_matches(f, &ws.fit))
-            && (self.library.as_ref()).is_none_or(|l| l.rev == xrd.library.rev)
-            && (self.quant.as_ref()).is_none_or(|q| q.rev == xrd.quant.rev)
+            && (self.library.as_ref()).is_none_or(|l| l.rev == ws.library.rev)
+            && (self.quant.as_ref()).is_none_or(|q| q.rev == ws.quant.rev)
     }
 
     /// Fill the parts this state did not record from the document as it is.
-    fn complete(&mut self, ws: &Store, xrd: &XrdPanel) {
+    fn complete(&mut self, ws: &Store) {
         let fit = &ws.fit;
         if self.library.is_none() {
-            self.library = Some(capture_library(&xrd.library, None));
+            self.library = Some(capture_library(&ws.library, None));
         }
         if self.quant.is_none() {
-            self.quant = Some(capture_quant(&xrd.quant, None));
+            self.quant = Some(capture_quant(&ws.quant, None));
         }
         if self.phases.is_none() {
             self.phases = Some(capture_phases(&ws.phases, None));
@@ -365,7 +358,7 @@ impl DocState {
 
     /// Make the document this state. Items that are still there keep their
     /// results unless their data or parameters change.
-    pub fn restore(&mut self, ws: &mut Store, o: &mut Others<'_>) {
+    pub fn restore(&mut self, ws: &mut Store, sel: &mut Selection) {
         if let Some(states) = &self.phases
             && !phases_match(&ws.phases, states)
         {
@@ -391,25 +384,25 @@ impl DocState {
             }));
         }
         if let Some(l) = &self.library
-            && l.rev != o.xrd.library.rev
+            && l.rev != ws.library.rev
         {
-            let rev = o.xrd.library.restore(l);
+            let rev = ws.library.restore(l);
             self.library = Some(Arc::new(LibraryState {
                 rev,
                 ..LibraryState::clone(l)
             }));
         }
         if let Some(q) = &self.quant
-            && q.rev != o.xrd.quant.rev
+            && q.rev != ws.quant.rev
         {
-            let rev = o.xrd.quant.restore(q);
+            let rev = ws.quant.restore(q);
             self.quant = Some(Arc::new(QuantState {
                 rev,
                 ..QuantState::clone(q)
             }));
         }
-        self.complete(ws, o.xrd);
-        self.restore_items(ws, o.selection);
+        self.complete(ws);
+        self.restore_items(ws, sel);
     }
 
     fn restore_items(&self, ws: &mut Store, sel: &mut Selection) {
@@ -459,21 +452,21 @@ pub struct History {
 
 impl History {
     /// Start over from the document as it is (no steps).
-    pub fn reset(&mut self, ws: &Store, sel: &Selection, xrd: &XrdPanel) {
+    pub fn reset(&mut self, ws: &Store, sel: &Selection) {
         *self = History {
-            current: DocState::capture(ws, sel, xrd),
+            current: DocState::capture(ws, sel),
             ..History::default()
         };
     }
 
     /// The XRD phases and the fit model as they are now are the present,
     /// not a step (a session has just put them there).
-    pub fn adopt_others(&mut self, ws: &Store, xrd: &XrdPanel) {
+    pub fn adopt_others(&mut self, ws: &Store) {
         self.current.phases = None;
         self.current.fit = None;
         self.current.library = None;
         self.current.quant = None;
-        self.current.complete(ws, xrd);
+        self.current.complete(ws);
     }
 
     /// Name the next commit (an operation sets it right after changing the
@@ -484,16 +477,10 @@ impl History {
 
     /// Commit the workspace as a step if it changed and `settled` (no
     /// pointer button held, no text field focused). Returns the label.
-    pub fn observe(
-        &mut self,
-        ws: &Store,
-        sel: &Selection,
-        xrd: &XrdPanel,
-        settled: bool,
-    ) -> Option<String> {
+    pub fn observe(&mut self, ws: &Store, sel: &Selection, settled: bool) -> Option<String> {
         // What the present state did not record (a new history, an old
         // session's) is taken as it is, not as a change.
-        self.current.complete(ws, xrd);
+        self.current.complete(ws);
         let fit = &ws.fit;
         if fit.just_opened()
             && self
@@ -507,17 +494,17 @@ impl History {
         }
         // A session's library and quantification coming back in the
         // background are the present, not steps.
-        if xrd.library.quiet_rev == xrd.library.rev
-            && (self.current.library.as_ref()).is_some_and(|l| l.rev != xrd.library.rev)
+        if ws.library.quiet_rev == ws.library.rev
+            && (self.current.library.as_ref()).is_some_and(|l| l.rev != ws.library.rev)
         {
-            self.current.library = Some(capture_library(&xrd.library, None));
+            self.current.library = Some(capture_library(&ws.library, None));
         }
-        if xrd.quant.quiet_rev == xrd.quant.rev
-            && (self.current.quant.as_ref()).is_some_and(|q| q.rev != xrd.quant.rev)
+        if ws.quant.quiet_rev == ws.quant.rev
+            && (self.current.quant.as_ref()).is_some_and(|q| q.rev != ws.quant.rev)
         {
-            self.current.quant = Some(capture_quant(&xrd.quant, None));
+            self.current.quant = Some(capture_quant(&ws.quant, None));
         }
-        if self.current.matches(ws, xrd) {
+        if self.current.matches(ws) {
             // Selection changes are not steps, but the next undo should
             // come back to the current selection.
             if settled {
@@ -529,7 +516,7 @@ impl History {
         if !settled {
             return None;
         }
-        let now = DocState::capture_sharing(ws, sel, xrd, &self.current);
+        let now = DocState::capture_sharing(ws, sel, &self.current);
         let label = self
             .pending_label
             .take()
@@ -555,19 +542,19 @@ impl History {
 
     /// Undo the last step (committing any change under way first).
     /// Returns its label.
-    pub fn undo(&mut self, ws: &mut Store, o: Others<'_>) -> Option<String> {
-        self.travel(ws, o, true)
+    pub fn undo(&mut self, ws: &mut Store, sel: &mut Selection) -> Option<String> {
+        self.travel(ws, sel, true)
     }
 
     /// Redo the last undone step. Returns its label.
-    pub fn redo(&mut self, ws: &mut Store, o: Others<'_>) -> Option<String> {
-        self.travel(ws, o, false)
+    pub fn redo(&mut self, ws: &mut Store, sel: &mut Selection) -> Option<String> {
+        self.travel(ws, sel, false)
     }
 
     /// Move one step back (undo) or forward (redo): the step's state
     /// becomes the present, the present goes on the other stack.
-    fn travel(&mut self, ws: &mut Store, mut o: Others<'_>, back: bool) -> Option<String> {
-        self.observe(ws, o.selection, o.xrd, true);
+    fn travel(&mut self, ws: &mut Store, sel: &mut Selection, back: bool) -> Option<String> {
+        self.observe(ws, sel, true);
         let (from, to) = if back {
             (&mut self.undo, &mut self.redo)
         } else {
@@ -575,7 +562,7 @@ impl History {
         };
         let step = from.pop()?;
         let other = std::mem::replace(&mut self.current, step.state);
-        self.current.restore(ws, &mut o);
+        self.current.restore(ws, sel);
         to.push(Step {
             label: step.label.clone(),
             state: other,
@@ -587,10 +574,6 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn others<'a>(selection: &'a mut Selection, xrd: &'a mut XrdPanel) -> Others<'a> {
-        Others { selection, xrd }
-    }
 
     fn ws_with(n: usize) -> Store {
         let mut ws = Store::default();
@@ -613,41 +596,34 @@ mod tests {
     fn a_parameter_change_is_one_labelled_step_and_undoes() {
         let mut ws = ws_with(2);
         let mut h = History::default();
-        let mut x = XrdPanel::default();
         let mut sel = Selection::default();
-        h.reset(&ws, &sel, &x);
+        h.reset(&ws, &sel);
         let id = ws.items[0].id;
         let s = ws.item_mut(id).unwrap().spectrum_mut().unwrap();
         let mut p = s.params.clone();
         p.autobk.rbkg = 1.2;
         s.set_params(p.clone());
         // Mid-drag: nothing is committed.
-        assert_eq!(h.observe(&ws, &sel, &x, false), None);
+        assert_eq!(h.observe(&ws, &sel, false), None);
         p.autobk.rbkg = 1.4;
         ws.item_mut(id)
             .unwrap()
             .spectrum_mut()
             .unwrap()
             .set_params(p);
-        let label = h.observe(&ws, &sel, &x, true).unwrap();
+        let label = h.observe(&ws, &sel, true).unwrap();
         assert_eq!(label, "rbkg 1 → 1.4 (s0.xmu)");
         assert_eq!(h.undo.len(), 1);
         // The unchanged item's state is shared by the step and the present.
         assert!(Arc::ptr_eq(&h.undo[0].state.items[1], &h.current.items[1]));
         assert!(!Arc::ptr_eq(&h.undo[0].state.items[0], &h.current.items[0]));
-        assert_eq!(
-            h.undo(&mut ws, others(&mut sel, &mut x)).as_deref(),
-            Some(label.as_str())
-        );
+        assert_eq!(h.undo(&mut ws, &mut sel).as_deref(), Some(label.as_str()));
         let rbkg = |ws: &Store| ws.items[0].spectrum().unwrap().params.autobk.rbkg;
         assert_eq!(rbkg(&ws), 1.0);
-        assert_eq!(
-            h.redo(&mut ws, others(&mut sel, &mut x)).as_deref(),
-            Some(label.as_str())
-        );
+        assert_eq!(h.redo(&mut ws, &mut sel).as_deref(), Some(label.as_str()));
         assert_eq!(rbkg(&ws), 1.4);
         assert_eq!(
-            h.observe(&ws, &sel, &x, true),
+            h.observe(&ws, &sel, true),
             None,
             "undo/redo are not new steps"
         );
@@ -657,24 +633,20 @@ mod tests {
     fn remove_and_undo_brings_the_same_item_back() {
         let mut ws = ws_with(3);
         let mut h = History::default();
-        let mut x = XrdPanel::default();
         let mut sel = Selection::default();
-        h.reset(&ws, &sel, &x);
+        h.reset(&ws, &sel);
         let id = ws.items[1].id;
         let input = ws.items[1].spectrum().unwrap().input.clone();
         ws.remove(&[id].into());
-        assert_eq!(
-            h.observe(&ws, &sel, &x, true).as_deref(),
-            Some("remove s1.xmu")
-        );
-        h.undo(&mut ws, others(&mut sel, &mut x));
+        assert_eq!(h.observe(&ws, &sel, true).as_deref(), Some("remove s1.xmu"));
+        h.undo(&mut ws, &mut sel);
         assert_eq!(ws.items.len(), 3);
         assert_eq!(ws.items[1].id, id, "same place, same id");
         assert!(Arc::ptr_eq(&ws.items[1].spectrum().unwrap().input, &input));
         // A new edit after an undo drops the redo branch.
         ws.items[0].name = "renamed".into();
         assert_eq!(
-            h.observe(&ws, &sel, &x, true).as_deref(),
+            h.observe(&ws, &sel, true).as_deref(),
             Some("rename s0.xmu → renamed (renamed)")
         );
         assert!(h.redo.is_empty());
@@ -685,9 +657,8 @@ mod tests {
         use crate::xas::deglitch::{DeglitchParams, PointSelection};
         let mut ws = ws_with(1);
         let mut h = History::default();
-        let mut x = XrdPanel::default();
         let mut sel = Selection::default();
-        h.reset(&ws, &sel, &x);
+        h.reset(&ws, &sel);
         let s = ws.items[0].spectrum_mut().unwrap();
         let n0 = match s.input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
@@ -699,10 +670,10 @@ mod tests {
         })])
         .unwrap();
         assert_eq!(
-            h.observe(&ws, &sel, &x, true).as_deref(),
+            h.observe(&ws, &sel, true).as_deref(),
             Some("deglitch 1 point selection (s0.xmu)")
         );
-        h.undo(&mut ws, others(&mut sel, &mut x));
+        h.undo(&mut ws, &mut sel);
         let n = match ws.items[0].spectrum().unwrap().input.as_ref() {
             Input::Mu(x) => x.energy_ev.len(),
             Input::Chi(_) => 0,
@@ -711,8 +682,8 @@ mod tests {
         let before: Vec<u64> = ws.items.iter().map(|i| i.id).collect();
         let all = before.iter().copied().collect();
         ws.remove(&all);
-        h.observe(&ws, &sel, &x, true);
-        h.undo(&mut ws, others(&mut sel, &mut x));
+        h.observe(&ws, &sel, true);
+        h.undo(&mut ws, &mut sel);
         assert!(ws.fresh_id() > *before.iter().max().unwrap());
     }
 }

@@ -14,12 +14,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use egui::Color32;
 
+use super::log::Log;
 use super::selection::Selection;
 use super::workspace::{
     Input, Item, ItemData, Modality, Spectrum, dataset_entries, edited_input, fallback_recipe,
     mode_of, parse_bytes_with, read_file, with_recipe,
 };
-use super::xrd::{CifPhase, LoadedPattern, XrdEntry};
+use super::xrd::{CifPhase, Library, LoadedPattern, Quant, XrdEntry};
 use crate::io::{self, Dataset, LoadOptions, MuMode, MuRecipe, XasSpectrum};
 use crate::session::sha256_hex;
 
@@ -42,6 +43,10 @@ pub struct Store {
     pub phases: Vec<CifPhase>,
     /// The fit model and its result.
     pub fit: FitDoc,
+    /// The candidate library (CIFs) and its ranking against a pattern.
+    pub library: Library,
+    /// The quantification's settings and result.
+    pub quant: Quant,
 }
 
 impl Store {
@@ -52,6 +57,24 @@ impl Store {
         self.patterns.push(XrdEntry::new(id, p, color));
         id
     }
+    /// Add CIF files as phases (a file already shown is kept as it is);
+    /// what cannot be read is an error in the log.
+    pub fn add_cifs(&mut self, paths: &[std::path::PathBuf], log: &mut Log) {
+        for p in paths {
+            if self.phases.iter().any(|ph| ph.path == *p) {
+                continue;
+            }
+            let color = super::widgets::palette(self.phases.len() + 3);
+            match CifPhase::read(p, color) {
+                Ok(ph) => {
+                    log.info(format!("added phase {} ({})", ph.name, ph.formula));
+                    self.phases.push(ph);
+                }
+                Err(e) => log.error(e),
+            }
+        }
+    }
+
     pub fn pattern(&self, id: u64) -> Option<&XrdEntry> {
         self.patterns.iter().find(|p| p.id == id)
     }

@@ -28,9 +28,9 @@ use egui::{RichText, Ui};
 
 pub use self::pattern::{LoadedPattern, XrdEntry, load_pattern, parse_pattern};
 pub use self::peaks::PeakRow;
-pub use self::phases::{CifPhase, Library, LibraryState, PhaseState, Ranking};
+pub use self::phases::{CifPhase, Library, LibraryState, LibraryView, PhaseState, Ranking};
 pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
-pub use self::quant::{Quant, QuantRow, QuantState};
+pub use self::quant::{Quant, QuantRow, QuantState, QuantView};
 pub use self::route::{is_xrd_bytes, is_xrd_file};
 use super::log::Log;
 use super::store::Store;
@@ -69,8 +69,12 @@ pub struct XrdPanel {
     pub show_background: bool,
     pub show_peaks: bool,
     pub tab: XrdTab,
-    pub library: Library,
-    pub quant: Quant,
+    /// The candidate library's tasks and search box (the library itself
+    /// is the store's).
+    pub library: LibraryView,
+    /// The quantification's dialog and task (settings and result are the
+    /// store's).
+    pub quant: QuantView,
     pub fitting: Option<Task<FitAnswer>>,
     /// The app's task registry (this view's background work shows there).
     pub tasks: Tasks,
@@ -90,11 +94,8 @@ impl Default for XrdPanel {
             show_background: true,
             show_peaks: true,
             tab: XrdTab::Pattern,
-            library: Library {
-                max_scale: 0.02,
-                ..Library::default()
-            },
-            quant: Quant::default(),
+            library: LibraryView::default(),
+            quant: QuantView::default(),
             fitting: None,
             tasks: Tasks::default(),
             cursor: None,
@@ -206,12 +207,10 @@ impl XrdPanel {
         }
         self.library.cancel_all();
         self.quant.cancel();
-        let keep_quant_dir = std::mem::take(&mut self.quant.library_dir);
         *self = XrdPanel {
             tasks: self.tasks.clone(),
             ..XrdPanel::default()
         };
-        self.quant.library_dir = keep_quant_dir;
     }
 
     /// True while a background task of this view runs.
@@ -228,7 +227,8 @@ impl XrdPanel {
 
     /// Poll the background tasks (once per frame) and keep the derived
     /// data (background, peaks) up to date.
-    pub fn poll(&mut self, pats: &mut [XrdEntry], log: &mut Log) {
+    pub fn poll(&mut self, store: &mut Store, log: &mut Log) {
+        let pats = &mut store.patterns;
         for p in pats.iter_mut() {
             p.analyse();
         }
@@ -246,8 +246,8 @@ impl XrdPanel {
                 ));
             }
         }
-        self.library.poll(log);
-        self.quant.poll(log, &mut self.tab);
+        self.library.poll(&mut store.library, log);
+        self.quant.poll(&mut store.quant, log, &mut self.tab);
     }
 
     /// Fit every found peak of the active pattern in the background.
@@ -324,7 +324,7 @@ impl XrdPanel {
                         }
                     });
             });
-        if self.quant_dialog_ui(ui, &store.patterns) {
+        if self.quant_dialog_ui(ui, &store.patterns, &mut store.quant) {
             action = XrdAction::QuantLibrary;
         }
         if self.tab == XrdTab::Pattern && self.active_entry(&store.patterns).is_some() {

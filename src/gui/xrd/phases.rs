@@ -32,6 +32,8 @@ type SimKey = (u64, u64, u64);
 /// A CIF shown over the patterns.
 #[derive(Debug, Clone)]
 pub struct CifPhase {
+    /// The phase's id in the one id space.
+    pub id: u64,
     pub path: PathBuf,
     /// The file stem.
     pub name: String,
@@ -57,6 +59,7 @@ pub struct CifPhase {
 /// shared with the phase (so a step costs the settings only).
 #[derive(Debug, Clone)]
 pub struct PhaseState {
+    pub id: u64,
     pub path: PathBuf,
     pub name: String,
     pub formula: String,
@@ -73,6 +76,7 @@ impl CifPhase {
     /// This phase's state for the undo history.
     pub fn undo_state(&self) -> PhaseState {
         PhaseState {
+            id: self.id,
             path: self.path.clone(),
             name: self.name.clone(),
             formula: self.formula.clone(),
@@ -89,6 +93,7 @@ impl CifPhase {
     /// Does the phase hold exactly `s`?
     pub fn matches(&self, s: &PhaseState) -> bool {
         Arc::ptr_eq(&self.structure, &s.structure)
+            && self.id == s.id
             && self.path == s.path
             && self.visible == s.visible
             && self.broadened == s.broadened
@@ -101,6 +106,7 @@ impl CifPhase {
     /// The phase of an undo state (simulated again when drawn).
     pub fn from_state(s: &PhaseState) -> CifPhase {
         CifPhase {
+            id: s.id,
             path: s.path.clone(),
             name: s.name.clone(),
             formula: s.formula.clone(),
@@ -148,6 +154,7 @@ impl CifPhase {
         }
         let s = v.remove(0);
         Ok(CifPhase {
+            id: crate::gui::store::new_id(),
             path: path.to_path_buf(),
             name: path.file_stem().map_or_else(
                 || path.display().to_string(),
@@ -260,19 +267,19 @@ impl CifPhase {
     }
 }
 
-/// A candidate library read from a folder of CIFs.
-#[derive(Default)]
+/// A candidate library read from a folder of CIFs, and its ranking
+/// against a pattern (in the store; the XRD view reads it in the
+/// background and keeps the search box).
 pub struct Library {
+    /// The library's id in the one id space (fresh for each library read).
+    pub id: u64,
     pub dir: Option<PathBuf>,
     pub candidates: Arc<Vec<Candidate>>,
     /// Candidate id → its CIF file.
     pub files: HashMap<String, PathBuf>,
     pub unreadable: Vec<String>,
-    pub search: String,
     /// Lattice scale allowed when ranking (± fraction).
     pub max_scale: f64,
-    pub loading: Option<LibraryLoad>,
-    pub ranking: Option<Task<Result<Ranking, String>>>,
     pub ranked: Option<Ranking>,
     /// A ranking from a session, kept when its library finishes loading.
     pub restored: Option<Ranking>,
@@ -286,11 +293,40 @@ pub struct Library {
     pub(crate) quiet_load: bool,
 }
 
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Library")
+            .field("id", &self.id)
+            .field("dir", &self.dir)
+            .field("candidates", &self.candidates.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Library {
+    fn default() -> Self {
+        Library {
+            id: 0,
+            dir: None,
+            candidates: Arc::default(),
+            files: HashMap::new(),
+            unreadable: Vec::new(),
+            max_scale: 0.02,
+            ranked: None,
+            restored: None,
+            rev: 0,
+            quiet_rev: 0,
+            quiet_load: false,
+        }
+    }
+}
+
 /// The candidate library as the undo history keeps it: the candidates
 /// shared with the library, the ranking.
 #[derive(Clone)]
 pub struct LibraryState {
     pub rev: u64,
+    pub id: u64,
     pub dir: Option<PathBuf>,
     pub candidates: Arc<Vec<Candidate>>,
     pub files: Arc<HashMap<String, PathBuf>>,
@@ -332,6 +368,7 @@ impl Library {
     pub fn undo_state(&self) -> LibraryState {
         LibraryState {
             rev: self.rev,
+            id: self.id,
             dir: self.dir.clone(),
             candidates: self.candidates.clone(),
             files: Arc::new(self.files.clone()),
@@ -342,6 +379,7 @@ impl Library {
 
     /// Make the library `s` (an undo step's); returns its new revision.
     pub fn restore(&mut self, s: &LibraryState) -> u64 {
+        self.id = s.id;
         self.dir = s.dir.clone();
         self.candidates = s.candidates.clone();
         self.files = HashMap::clone(&s.files);
@@ -357,6 +395,22 @@ impl Library {
         self.quiet_rev = self.rev;
     }
 
+    /// Whether a library is there (read, or a session's ranking).
+    pub fn is_loaded(&self) -> bool {
+        self.dir.is_some() || self.ranked.is_some()
+    }
+}
+
+/// The XRD view's side of the candidate library: its tasks and the
+/// search box.
+#[derive(Default)]
+pub struct LibraryView {
+    pub search: String,
+    pub loading: Option<LibraryLoad>,
+    pub ranking: Option<Task<Result<Ranking, String>>>,
+}
+
+impl LibraryView {
     pub fn busy(&self) -> bool {
         self.loading.is_some() || self.ranking.is_some()
     }
@@ -370,10 +424,18 @@ impl Library {
         }
     }
 
-    /// Read every CIF of `dir` (and its sub-folders) in the background.
-    pub fn load(&mut self, dir: PathBuf, tasks: &Tasks, ctx: Option<egui::Context>) {
+    /// Read every CIF of `dir` (and its sub-folders) in the background
+    /// into `lib`; `quiet`: a session's library (not an undo step).
+    pub fn load(
+        &mut self,
+        lib: &mut Library,
+        dir: PathBuf,
+        quiet: bool,
+        tasks: &Tasks,
+        ctx: Option<egui::Context>,
+    ) {
         self.cancel_all();
-        self.quiet_load = false;
+        lib.quiet_load = quiet;
         let task = Task::spawn(tasks, "reading CIFs", ctx, move |task| {
             read_library(dir, task)
         });
@@ -383,19 +445,20 @@ impl Library {
     /// Rank the library against a pattern in the background.
     pub fn rank(
         &mut self,
+        lib: &Library,
         e: &XrdEntry,
         tasks: &Tasks,
         ctx: Option<egui::Context>,
     ) -> Result<(), String> {
-        if self.candidates.is_empty() {
+        if lib.candidates.is_empty() {
             return Err("load a candidate library first".into());
         }
         let wl = e
             .wavelength()?
             .ok_or_else(|| format!("{}: give the wavelength first", e.name))?;
         let (x, y) = (e.pattern.two_theta_deg.clone(), e.pattern.intensity.clone());
-        let cands = self.candidates.clone();
-        let max_scale = self.max_scale;
+        let cands = lib.candidates.clone();
+        let max_scale = lib.max_scale;
         let name = e.name.clone();
         self.ranking = Some(Task::spawn(
             tasks,
@@ -413,34 +476,36 @@ impl Library {
         Ok(())
     }
 
-    pub fn poll(&mut self, log: &mut Log) {
+    /// Take what the tasks answered into the store's `lib`.
+    pub fn poll(&mut self, lib: &mut Library, log: &mut Log) {
         if let Some(l) = &self.loading {
             match l.task.poll() {
                 TaskPoll::Running => {}
                 TaskPoll::Done(r) => {
                     let cancelled = l.task.is_cancelling();
                     self.loading = None;
-                    let quiet = std::mem::take(&mut self.quiet_load);
+                    let quiet = std::mem::take(&mut lib.quiet_load);
                     match r {
                         _ if cancelled => log.warn("reading the candidate library cancelled"),
-                        Ok(lib) => {
+                        Ok(read) => {
                             log.info(format!(
                                 "candidate library {}: {} structures ({} unreadable)",
-                                lib.dir.display(),
-                                lib.candidates.len(),
-                                lib.unreadable.len()
+                                read.dir.display(),
+                                read.candidates.len(),
+                                read.unreadable.len()
                             ));
-                            for e in lib.unreadable.iter().take(5) {
+                            for e in read.unreadable.iter().take(5) {
                                 log.warn(format!("candidate library: {e}"));
                             }
-                            self.dir = Some(lib.dir);
-                            self.candidates = Arc::new(lib.candidates);
-                            self.files = lib.files;
-                            self.unreadable = lib.unreadable;
-                            self.ranked = self.restored.take();
-                            self.rev = crate::gui::workspace::next_rev();
+                            lib.id = crate::gui::store::new_id();
+                            lib.dir = Some(read.dir);
+                            lib.candidates = Arc::new(read.candidates);
+                            lib.files = read.files;
+                            lib.unreadable = read.unreadable;
+                            lib.ranked = lib.restored.take();
+                            lib.rev = crate::gui::workspace::next_rev();
                             if quiet {
-                                self.quiet_rev = self.rev;
+                                lib.quiet_rev = lib.rev;
                             }
                         }
                         Err(e) => log.error(format!("candidate library: {e}")),
@@ -448,7 +513,7 @@ impl Library {
                 }
                 TaskPoll::Lost => {
                     self.loading = None;
-                    self.quiet_load = false;
+                    lib.quiet_load = false;
                     log.error("reading the candidate library stopped unexpectedly");
                 }
             }
@@ -465,8 +530,8 @@ impl Library {
                         best.scale
                     ));
                 }
-                self.ranked = Some(rk);
-                self.rev = crate::gui::workspace::next_rev();
+                lib.ranked = Some(rk);
+                lib.rev = crate::gui::workspace::next_rev();
             }
             Some(Err(e)) => log.error(format!("ranking: {e}")),
             None => {}
@@ -515,24 +580,6 @@ fn read_library(dir: PathBuf, task: &TaskStatus) -> Result<LoadedLibrary, String
 }
 
 impl XrdPanel {
-    /// Add CIF files as phases (a file already shown is kept as it is).
-    pub fn add_cifs(&mut self, store: &mut Store, paths: &[PathBuf], log: &mut Log) {
-        for p in paths {
-            if store.phases.iter().any(|ph| ph.path == *p) {
-                continue;
-            }
-            let color = crate::gui::widgets::palette(store.phases.len() + 3);
-            match CifPhase::read(p, color) {
-                Ok(ph) => {
-                    log.info(format!("added phase {} ({})", ph.name, ph.formula));
-                    store.phases.push(ph);
-                }
-                Err(e) => log.error(e),
-            }
-        }
-        self.update_phases(store);
-    }
-
     /// Simulate the store's phases for the active pattern where needed.
     pub fn update_phases(&mut self, store: &mut Store) {
         let Some(e) = self.active_entry(&store.patterns) else {
@@ -546,12 +593,12 @@ impl XrdPanel {
     /// Show a ranked candidate at its best lattice scale (added as a phase
     /// when it is not one yet).
     pub fn show_candidate(&mut self, store: &mut Store, id: &str, scale: f64, log: &mut Log) {
-        let Some(path) = self.library.files.get(id).cloned() else {
+        let Some(path) = store.library.files.get(id).cloned() else {
             log.error(format!("{id}: not in the candidate library"));
             return;
         };
         if !store.phases.iter().any(|p| p.path == path) {
-            self.add_cifs(store, std::slice::from_ref(&path), log);
+            store.add_cifs(std::slice::from_ref(&path), log);
         }
         if let Some(ph) = store.phases.iter_mut().find(|p| p.path == path) {
             ph.lattice = scale;
@@ -640,7 +687,7 @@ impl XrdPanel {
         ui.separator();
         self.library_ui(ui, log, store, &mut action);
         ui.separator();
-        if self.quant_ui(ui) {
+        if self.quant_ui(ui, &store.quant) {
             action = XrdAction::QuantLibrary;
         }
         action
@@ -666,7 +713,7 @@ impl XrdPanel {
         if let Some(l) = &self.library.loading {
             ui.horizontal(|ui| crate::gui::widgets::task_row(ui, l.task.status()));
         }
-        let lib = &mut self.library;
+        let (lib, view) = (&mut store.library, &mut self.library);
         if let Some(d) = &lib.dir {
             ui.label(
                 RichText::new(format!(
@@ -681,7 +728,7 @@ impl XrdPanel {
         ui.horizontal(|ui| {
             let l = ui.label("search");
             ui.add(
-                egui::TextEdit::singleline(&mut lib.search)
+                egui::TextEdit::singleline(&mut view.search)
                     .desired_width(140.0)
                     .hint_text("formula or file name"),
             )
@@ -695,7 +742,7 @@ impl XrdPanel {
             .labelled_by(l.id)
             .on_hover_text("Lattice scale allowed when ranking, ± fraction (0.02 = ±2 %)");
         });
-        let can_rank = !lib.candidates.is_empty() && lib.ranking.is_none();
+        let can_rank = !lib.candidates.is_empty() && view.ranking.is_none();
         let mut rank = false;
         ui.horizontal(|ui| {
             rank = ui
@@ -703,7 +750,7 @@ impl XrdPanel {
                 .on_hover_text("Score every candidate against the active pattern")
                 .on_disabled_hover_text("Load a candidate library first")
                 .clicked();
-            if let Some(t) = &lib.ranking {
+            if let Some(t) = &view.ranking {
                 crate::gui::widgets::task_row(ui, t.status());
             }
         });
@@ -711,7 +758,8 @@ impl XrdPanel {
             let ctx = ui.ctx().clone();
             match self.active_entry(&store.patterns).cloned() {
                 Some(e) => {
-                    if let Err(err) = self.library.rank(&e, &self.tasks, Some(ctx)) {
+                    let r = (self.library).rank(&store.library, &e, &self.tasks, Some(ctx));
+                    if let Err(err) = r {
                         log.error(format!("ranking: {err}"));
                     }
                 }
@@ -719,7 +767,7 @@ impl XrdPanel {
             }
         }
         let mut show = None;
-        if let Some(rk) = &self.library.ranked {
+        if let Some(rk) = &store.library.ranked {
             ui.label(RichText::new(format!("ranking for {}", rk.pattern)).weak());
             egui::ScrollArea::vertical()
                 .id_salt("xrd_ranking")
@@ -755,8 +803,8 @@ impl XrdPanel {
                             }
                         });
                 });
-        } else if !self.library.candidates.is_empty() {
-            let lib = &self.library;
+        } else if !store.library.candidates.is_empty() {
+            let (lib, view) = (&store.library, &self.library);
             egui::ScrollArea::vertical()
                 .id_salt("xrd_library")
                 .max_height(200.0)
@@ -764,7 +812,7 @@ impl XrdPanel {
                     for c in lib
                         .candidates
                         .iter()
-                        .filter(|c| lib.matches(&c.id, &c.formula))
+                        .filter(|c| view.matches(&c.id, &c.formula))
                     {
                         if ui
                             .selectable_label(false, format!("{}  {}", c.id, c.formula))

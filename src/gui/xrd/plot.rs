@@ -4,7 +4,7 @@
 use egui::{Color32, RichText, Ui};
 use egui_plot::{FilledArea, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
 
-use super::{XrdEntry, XrdPanel};
+use super::{Quant, XrdEntry, XrdPanel};
 use crate::gui::store::Store;
 use crate::io::xrd::{d_from_two_theta, q_from_two_theta};
 
@@ -103,7 +103,7 @@ impl XrdPanel {
     pub fn series(&self, store: &Store) -> Vec<XrdSeries> {
         match self.tab {
             XrdTab::Pattern => self.pattern_series(store),
-            XrdTab::Quantification => self.quant_series(),
+            XrdTab::Quantification => self.quant_series(&store.quant),
         }
     }
 
@@ -221,8 +221,8 @@ impl XrdPanel {
         out
     }
 
-    fn quant_series(&self) -> Vec<XrdSeries> {
-        let Some(done) = &self.quant.result else {
+    fn quant_series(&self, quant: &Quant) -> Vec<XrdSeries> {
+        let Some(done) = &quant.result else {
             return Vec::new();
         };
         let r = &done.result;
@@ -300,7 +300,7 @@ impl XrdPanel {
     pub(super) fn plot_ui(&mut self, ui: &mut Ui, store: &Store) {
         let pats = &store.patterns;
         ui.horizontal(|ui| {
-            let had_quant = self.quant.result.is_some();
+            let had_quant = store.quant.result.is_some();
             for (t, name) in [
                 (XrdTab::Pattern, "Patterns"),
                 (XrdTab::Quantification, "Quantification"),

@@ -31,50 +31,46 @@ pub struct QuantRow {
     pub shift_deg: f64,
 }
 
+/// The quantification in the store: the settings it runs with and its
+/// result.
+#[derive(Debug)]
 pub struct Quant {
-    /// The dialog is open.
-    pub dialog: bool,
+    /// The result's id in the one id space (fresh for each result).
+    pub id: u64,
     pub library_dir: String,
     pub use_standard: bool,
     pub standard_id: String,
     pub standard_wt: f64,
     /// Largest 2θ shift of each reference (°).
     pub max_shift_deg: f64,
-    pub task: Option<Task<Result<QuantDone, String>>>,
     pub result: Option<QuantDone>,
-    /// Why the last run could not start or failed (shown in the dialog).
-    pub error: Option<String>,
     /// Bumped whenever the result changes (what undo keeps).
     pub(crate) rev: u64,
     /// The revision of a change undo takes as it is rather than as a step
     /// (a session's result, and its curves computed again).
     pub(crate) quiet_rev: u64,
-    /// The run under way is a session's.
-    pub(crate) quiet_run: bool,
 }
 
 /// The quantification result as the undo history keeps it.
 #[derive(Debug, Clone)]
 pub struct QuantState {
     pub rev: u64,
+    pub id: u64,
     pub result: Option<Arc<QuantDone>>,
 }
 
 impl Default for Quant {
     fn default() -> Self {
         Quant {
-            dialog: false,
+            id: 0,
             library_dir: String::new(),
             use_standard: false,
             standard_id: String::new(),
             standard_wt: 20.0,
             max_shift_deg: 0.05,
-            task: None,
             result: None,
-            error: None,
             rev: 0,
             quiet_rev: 0,
-            quiet_run: false,
         }
     }
 }
@@ -101,23 +97,18 @@ impl Quant {
         })
     }
 
-    /// Restore settings and the result's table; when the library and the
-    /// pattern are there, quantify again in the background to bring back
-    /// the fitted curves (the fit is deterministic: same numbers).
-    pub fn apply_session(
-        &mut self,
-        q: &XrdQuantSession,
-        pattern: Option<&XrdEntry>,
-        tasks: &Tasks,
-    ) -> Result<(), String> {
+    /// Restore settings and the result's table (its curves are not saved:
+    /// see [`QuantView::apply_session`]).
+    fn apply_session(&mut self, q: &XrdQuantSession) {
         self.library_dir = q.library_dir.clone();
         self.use_standard = q.use_standard;
         self.standard_id = q.standard_id.clone();
         self.standard_wt = q.standard_wt;
         self.max_shift_deg = q.max_shift_deg;
         let Some(r) = &q.result else {
-            return Ok(());
+            return;
         };
+        self.id = crate::gui::store::new_id();
         self.result = Some(QuantDone {
             pattern: r.pattern.clone(),
             library: r.library.clone(),
@@ -133,25 +124,6 @@ impl Quant {
         });
         self.rev = crate::gui::workspace::next_rev();
         self.quiet_rev = self.rev;
-        match pattern {
-            Some(e) if std::path::Path::new(&r.library).is_dir() => {
-                self.library_dir = r.library.clone();
-                let started = self.start(e, tasks, None);
-                self.quiet_run = started.is_ok();
-                started
-            }
-            _ => Err(format!(
-                "the quantification of {} is shown as saved; its curves need the pattern and \
-                 the library {} (quantify again)",
-                r.pattern, r.library
-            )),
-        }
-    }
-
-    pub fn cancel(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.cancel();
-        }
     }
 
     /// The results table, strongest phase first.
@@ -174,25 +146,94 @@ impl Quant {
         v
     }
 
-    /// Start quantifying `e` with the dialog's settings.
+    /// What undo keeps of the result now.
+    pub fn undo_state(&self) -> QuantState {
+        QuantState {
+            rev: self.rev,
+            id: self.id,
+            result: self.result.clone().map(Arc::new),
+        }
+    }
+
+    /// Make the result `s`'s (an undo step's); returns its new revision.
+    pub fn restore(&mut self, s: &QuantState) -> u64 {
+        self.id = s.id;
+        self.result = s.result.as_deref().cloned();
+        self.rev = crate::gui::workspace::next_rev();
+        self.rev
+    }
+}
+
+/// The XRD view's side of the quantification: the dialog, the task and
+/// why the last run failed.
+#[derive(Default)]
+pub struct QuantView {
+    /// The dialog is open.
+    pub dialog: bool,
+    pub task: Option<Task<Result<QuantDone, String>>>,
+    /// Why the last run could not start or failed (shown in the dialog).
+    pub error: Option<String>,
+    /// The run under way is a session's.
+    quiet_run: bool,
+}
+
+impl QuantView {
+    /// Restore the store's settings and result table from a session; when
+    /// the library and the pattern are there, quantify again in the
+    /// background to bring back the fitted curves (the fit is
+    /// deterministic: same numbers).
+    pub fn apply_session(
+        &mut self,
+        quant: &mut Quant,
+        q: &XrdQuantSession,
+        pattern: Option<&XrdEntry>,
+        tasks: &Tasks,
+    ) -> Result<(), String> {
+        quant.apply_session(q);
+        let Some(r) = &q.result else {
+            return Ok(());
+        };
+        match pattern {
+            Some(e) if std::path::Path::new(&r.library).is_dir() => {
+                quant.library_dir = r.library.clone();
+                let started = self.start(quant, e, tasks, None);
+                self.quiet_run = started.is_ok();
+                started
+            }
+            _ => Err(format!(
+                "the quantification of {} is shown as saved; its curves need the pattern and \
+                 the library {} (quantify again)",
+                r.pattern, r.library
+            )),
+        }
+    }
+
+    pub fn cancel(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.cancel();
+        }
+    }
+
+    /// Start quantifying `e` with the store's settings `q`.
     pub fn start(
         &mut self,
+        q: &Quant,
         e: &XrdEntry,
         tasks: &Tasks,
         ctx: Option<egui::Context>,
     ) -> Result<(), String> {
         self.quiet_run = false;
-        let dir = self.library_dir.trim();
+        let dir = q.library_dir.trim();
         if dir.is_empty() {
             return Err("choose the library folder (phases.csv and one pattern per phase)".into());
         }
         let dir = std::path::PathBuf::from(dir);
-        let standard = if self.use_standard {
-            let id = self.standard_id.trim().to_string();
+        let standard = if q.use_standard {
+            let id = q.standard_id.trim().to_string();
             if id.is_empty() {
                 return Err("give the internal standard's phase ID (e.g. CORUNDUM)".into());
             }
-            let w = self.standard_wt;
+            let w = q.standard_wt;
             if !(w > 0.0 && w < 100.0) {
                 return Err(format!("the standard's weight {w} % must be in (0, 100)"));
             }
@@ -202,7 +243,7 @@ impl Quant {
         };
         let (x, y) = (e.pattern.two_theta_deg.clone(), e.pattern.intensity.clone());
         let name = e.name.clone();
-        let max_shift = self.max_shift_deg;
+        let max_shift = q.max_shift_deg;
         self.task = Some(Task::spawn(
             tasks,
             format!("quantifying {name}"),
@@ -242,22 +283,8 @@ impl Quant {
         Ok(())
     }
 
-    /// What undo keeps of the result now.
-    pub fn undo_state(&self) -> QuantState {
-        QuantState {
-            rev: self.rev,
-            result: self.result.clone().map(Arc::new),
-        }
-    }
-
-    /// Make the result `s`'s (an undo step's); returns its new revision.
-    pub fn restore(&mut self, s: &QuantState) -> u64 {
-        self.result = s.result.as_deref().cloned();
-        self.rev = crate::gui::workspace::next_rev();
-        self.rev
-    }
-
-    pub fn poll(&mut self, log: &mut Log, tab: &mut XrdTab) {
+    /// Take the answer into the store's `quant`.
+    pub fn poll(&mut self, quant: &mut Quant, log: &mut Log, tab: &mut XrdTab) {
         let quiet = self.quiet_run;
         match take_answer(&mut self.task, "quantification", log) {
             Some(Ok(d)) => {
@@ -268,10 +295,11 @@ impl Quant {
                     d.result.phases.len(),
                     d.result.rwp_percent
                 ));
-                self.result = Some(d);
-                self.rev = crate::gui::workspace::next_rev();
+                quant.id = crate::gui::store::new_id();
+                quant.result = Some(d);
+                quant.rev = crate::gui::workspace::next_rev();
                 if quiet {
-                    self.quiet_rev = self.rev;
+                    quant.quiet_rev = quant.rev;
                 }
                 self.quiet_run = false;
                 self.error = None;
@@ -290,7 +318,7 @@ impl Quant {
 
 impl XrdPanel {
     /// The quantification part of the right panel; true: choose a folder.
-    pub(super) fn quant_ui(&mut self, ui: &mut Ui) -> bool {
+    pub(super) fn quant_ui(&mut self, ui: &mut Ui, quant: &Quant) -> bool {
         ui.horizontal(|ui| {
             ui.heading("Quantification");
             if ui
@@ -305,7 +333,7 @@ impl XrdPanel {
                 crate::gui::widgets::task_row(ui, t.status());
             }
         });
-        let Some(d) = &self.quant.result else {
+        let Some(d) = &quant.result else {
             return false;
         };
         ui.label(
@@ -323,7 +351,7 @@ impl XrdPanel {
                     ui.label(RichText::new(h).strong());
                 }
                 ui.end_row();
-                for r in self.quant.rows() {
+                for r in quant.rows() {
                     ui.label(&r.id).on_hover_text(&r.name);
                     ui.monospace(format!("{:8.2}", r.weight_percent));
                     ui.monospace(format!("{:+.3}", r.shift_deg));
@@ -341,7 +369,12 @@ impl XrdPanel {
     }
 
     /// The "Quantify…" dialog; true: choose the library folder.
-    pub(super) fn quant_dialog_ui(&mut self, ui: &mut Ui, pats: &[XrdEntry]) -> bool {
+    pub(super) fn quant_dialog_ui(
+        &mut self,
+        ui: &mut Ui,
+        pats: &[XrdEntry],
+        quant: &mut Quant,
+    ) -> bool {
         if !self.quant.dialog {
             return false;
         }
@@ -358,7 +391,7 @@ impl XrdPanel {
             .open(&mut open)
             .show(ui.ctx(), |ui| {
                 ui.label(format!("Pattern: {name}"));
-                let q = &mut self.quant;
+                let (q, view) = (&mut *quant, &mut self.quant);
                 egui::Grid::new("quant_dialog")
                     .num_columns(2)
                     .show(ui, |ui| {
@@ -407,13 +440,13 @@ impl XrdPanel {
                     });
                 ui.horizontal(|ui| {
                     run = ui
-                        .add_enabled(q.task.is_none(), egui::Button::new("Run quantification"))
+                        .add_enabled(view.task.is_none(), egui::Button::new("Run quantification"))
                         .clicked();
-                    if q.task.is_some() {
+                    if view.task.is_some() {
                         ui.spinner();
                     }
                 });
-                if let Some(e) = &q.error {
+                if let Some(e) = &view.error {
                     ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
                 }
             });
@@ -423,7 +456,7 @@ impl XrdPanel {
         if run {
             let ctx = ui.ctx().clone();
             let r = match self.active_entry(pats).cloned() {
-                Some(e) => self.quant.start(&e, &self.tasks, Some(ctx)),
+                Some(e) => self.quant.start(quant, &e, &self.tasks, Some(ctx)),
                 None => Err("click a pattern first".into()),
             };
             self.quant.error = r.err();

@@ -52,7 +52,7 @@ impl XrdPanel {
     /// (None when they hold nothing).
     pub fn to_session(&self, store: &Store) -> Option<XrdSession> {
         let pats = &store.patterns;
-        if pats.is_empty() && store.phases.is_empty() && self.library.dir.is_none() {
+        if pats.is_empty() && store.phases.is_empty() && store.library.dir.is_none() {
             return None;
         }
         let index = |id: u64| pats.iter().position(|p| p.id == id);
@@ -80,16 +80,16 @@ impl XrdPanel {
                 .collect(),
             axis: self.axis.key().to_string(),
             log_y: self.log_y,
-            library: self.library.dir.as_ref().map(|d| XrdLibrarySession {
+            library: store.library.dir.as_ref().map(|d| XrdLibrarySession {
                 dir: d.display().to_string(),
-                max_scale: self.library.max_scale,
+                max_scale: store.library.max_scale,
                 search: self.library.search.clone(),
-                ranking: self.library.ranked.as_ref().map(|r| XrdRankingSession {
+                ranking: store.library.ranked.as_ref().map(|r| XrdRankingSession {
                     pattern: r.pattern.clone(),
                     rows: r.rows.clone(),
                 }),
             }),
-            quant: self.quant.to_session(),
+            quant: store.quant.to_session(),
         })
     }
 
@@ -112,6 +112,13 @@ impl XrdPanel {
         self.clear();
         store.patterns.clear();
         store.phases.clear();
+        store.library = Default::default();
+        // The dialog's library folder stays for the next quantification.
+        let quant_dir = std::mem::take(&mut store.quant.library_dir);
+        store.quant = crate::gui::xrd::Quant {
+            library_dir: quant_dir,
+            ..Default::default()
+        };
         let Some(s) = s else {
             return;
         };
@@ -191,7 +198,7 @@ impl XrdPanel {
         self.update_phases(store);
         if let Some(l) = &s.library {
             let dir = PathBuf::from(&l.dir);
-            self.library.max_scale = l.max_scale;
+            store.library.max_scale = l.max_scale;
             self.library.search = l.search.clone();
             let ranked = l.ranking.as_ref().map(|r| Ranking {
                 pattern: r.pattern.clone(),
@@ -199,9 +206,8 @@ impl XrdPanel {
             });
             if dir.is_dir() {
                 // The ranking shows at once and stays when the library is in.
-                self.library.load(dir, &self.tasks, None);
-                self.library.quiet_load = true;
-                self.library.restored = ranked.clone();
+                (self.library).load(&mut store.library, dir, true, &self.tasks, None);
+                store.library.restored = ranked.clone();
             } else {
                 log.warn(format!(
                     "session: the candidate library {} is not there; its ranking is shown, \
@@ -209,15 +215,17 @@ impl XrdPanel {
                     l.dir
                 ));
             }
-            self.library.ranked = ranked;
-            self.library.changed_quietly();
+            store.library.ranked = ranked;
+            store.library.id = crate::gui::store::new_id();
+            store.library.changed_quietly();
         }
         if let Some(q) = &s.quant {
             let pattern = q
                 .result
                 .as_ref()
                 .and_then(|r| store.patterns.iter().find(|e| e.name == r.pattern));
-            if let Err(e) = self.quant.apply_session(q, pattern, &self.tasks) {
+            let r = (self.quant).apply_session(&mut store.quant, q, pattern, &self.tasks);
+            if let Err(e) = r {
                 log.warn(format!("session: {e}"));
             }
         }
