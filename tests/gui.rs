@@ -1952,6 +1952,37 @@ fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
     let kmax0 = kmax(&h);
     assert_ne!(kmax0, 16.0);
 
+    // The phase and the fit model are tree items of the one selection,
+    // with the pattern (Ctrl-click adds each).
+    h.state_mut().view = carto::gui::views::SPECTRA;
+    h.step();
+    let (phase, formula) = {
+        let ph = &h.state().store.phases[0];
+        (ph.id, ph.formula.clone())
+    };
+    let model = h.state().store.fit.id;
+    let pattern = h.state().store.find_pattern("quartz").expect("pattern");
+    tree_entry(&h, "quartz").click();
+    h.step();
+    h.state_mut().view = carto::gui::views::SPECTRA;
+    h.step();
+    tree_entry(&h, &format!("quartz_amcsd11008 ({formula})"))
+        .click_modifiers(egui::Modifiers::COMMAND);
+    h.step();
+    tree_entry(&h, "cu_1shell.toml").click_modifiers(egui::Modifiers::COMMAND);
+    h.step();
+    assert_eq!(h.state().view, carto::gui::views::SPECTRA);
+    assert_eq!(
+        h.state().selection.selected,
+        [pattern, phase, model].into_iter().collect(),
+        "a pattern, a phase and the fit model in the one selection"
+    );
+    // A plain click on the fit model opens the Fit view on it.
+    tree_entry(&h, "cu_1shell.toml").click();
+    h.step();
+    assert_eq!(h.state().view, carto::gui::views::FIT);
+    assert_eq!(h.state().selection.selected, [model].into_iter().collect());
+
     // The phase's lattice handle, then a field of the fit model.
     h.state_mut().store.phases[0].lattice = 1.02;
     h.step();
@@ -2114,6 +2145,59 @@ fn a_pattern_and_a_spectrum_are_selected_together() {
     h.state_mut().view = carto::gui::views::SPECTRA;
     h.step();
     assert_eq!(n_plotted(h.state(), PlotTab::Mu), 1);
+}
+
+/// A CIF phase is a tree item in the one selection: a plain click selects
+/// it and opens the XRD view, where its name shows selected; Delete in the
+/// tree removes it and Ctrl+Z brings it back under the same id.
+#[test]
+fn a_phase_selected_in_the_tree_is_selected_in_the_xrd_view_and_removal_undoes() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xrd/quartz.xy"),
+        common::data("cif/amcsd/quartz_amcsd11008.cif"),
+    ]);
+    app.view = carto::gui::views::SPECTRA;
+    app.reset_history();
+    let mut h = harness(app);
+    settle(&mut h);
+    let (phase, formula) = {
+        let ph = &h.state().store.phases[0];
+        (ph.id, ph.formula.clone())
+    };
+    let pattern = h.state().store.find_pattern("quartz").expect("pattern");
+    assert_ne!(phase, pattern, "one id space");
+    tree_entry(&h, &format!("quartz_amcsd11008 ({formula})")).click();
+    h.step();
+    h.step();
+    let app = h.state();
+    assert_eq!(app.view, carto::gui::views::XRD);
+    assert_eq!(app.selection.selected, [phase].into_iter().collect());
+    assert_eq!(app.selection.active, Some(phase));
+    // The XRD view shows the phase's name selected.
+    let name = h.get_by_label("quartz_amcsd11008");
+    let toggled = name.accesskit_node().toggled();
+    assert_eq!(toggled, Some(egui::accesskit::Toggled::True));
+
+    // Back in the tree, Delete removes the selected phase: an undo step.
+    h.state_mut().view = carto::gui::views::SPECTRA;
+    h.step();
+    h.key_press(egui::Key::Delete);
+    h.step();
+    h.step();
+    assert!(
+        h.state().store.phases.is_empty(),
+        "{:?}",
+        h.state().log.lines
+    );
+    assert!(h.state().selection.selected.is_empty());
+    assert_eq!(h.state().store.patterns.len(), 1, "the pattern stays");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    let phases = &h.state().store.phases;
+    assert_eq!(phases.len(), 1);
+    assert_eq!(phases[0].id, phase, "the same phase, the same id");
+    assert_eq!(phases[0].name, "quartz_amcsd11008");
 }
 
 /// χ(q) is a back-transform on the UI thread: it runs once per spectrum

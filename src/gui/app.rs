@@ -3,6 +3,7 @@
 //! are registered in gui/views; the tree, menus, dialogs and exports have
 //! files of their own.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use egui::{RichText, Ui};
@@ -422,12 +423,16 @@ impl CartoApp {
                     self.state.xrd.active = Some(id);
                 }
             }
-            Action::Remove(mut ids) => {
-                // The workspace's own items (patterns are removed in the XRD view).
-                ids.retain(|&id| self.state.store.item(id).is_some());
-                let n = self.state.store.remove(&ids);
-                self.state.selection.forget(&ids);
-                self.state.log.info(format!("removed {n} item(s)"));
+            Action::Remove(ids) => {
+                // Patterns stay (they are removed in the XRD view).
+                let st = &mut self.state;
+                let mut gone: BTreeSet<u64> = (ids.iter().copied())
+                    .filter(|&id| st.store.item(id).is_some())
+                    .collect();
+                st.store.remove(&gone);
+                gone.extend(st.store.remove_others(&ids));
+                st.selection.forget(&gone);
+                st.log.info(format!("removed {} item(s)", gone.len()));
             }
             Action::Rename(id, name) => {
                 let old = self

@@ -20,6 +20,17 @@ pub enum TreeAction {
     Rename(u64, String),
 }
 
+/// The view a plain click in the tree opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeOpen {
+    /// The XRD view on this pattern.
+    Pattern(u64),
+    /// The XRD view (a phase, the candidate library).
+    Xrd,
+    /// The Fit view (the model, its result).
+    Fit,
+}
+
 /// The workspace tree: items grouped by modality, multi-select, colour,
 /// rename, remove.
 #[derive(Debug, Default)]
@@ -31,40 +42,46 @@ pub struct TreePanel {
 }
 
 impl TreePanel {
-    /// The workspace tree's other modalities: the XRD view's powder
-    /// patterns and crystal structures (CIF phases). Patterns are in the one
-    /// selection like spectra (Ctrl- and Shift-click add them to it); a
-    /// plain click also opens the XRD view on the pattern, a click on a
-    /// structure on the phases. Returns the view to open: `Some(Some(id))`
-    /// on a pattern, `Some(None)` on the phases.
-    pub fn xrd_ui(&mut self, ui: &mut Ui, ws: &Store, sel: &mut Selection) -> Option<Option<u64>> {
-        if ws.patterns.is_empty() && ws.phases.is_empty() {
+    /// The workspace tree's other kinds: the XRD view's powder patterns,
+    /// crystal structures (CIF phases) and candidate library, and the Fit
+    /// view's model and its result. Each is in the one selection like the
+    /// spectra (Ctrl- and Shift-click add to it); a plain click also opens
+    /// its view on it. Returns the view to open.
+    pub fn others_ui(&mut self, ui: &mut Ui, ws: &Store, sel: &mut Selection) -> Option<TreeOpen> {
+        let lib = &ws.library;
+        let fit = &ws.fit;
+        if ws.patterns.is_empty() && ws.phases.is_empty() && !lib.is_loaded() && fit.model.is_none()
+        {
             return None;
         }
         ui.separator();
-        let mut open: Option<Option<u64>> = None;
         let modifiers = ui.input(|i| i.modifiers);
-        let mut clicked = None;
+        let mut clicked: Option<(u64, TreeOpen)> = None;
+        let row = |ui: &mut Ui, id: u64, color: Option<Color32>, text: RichText, hover: String| {
+            ui.horizontal(|ui| {
+                if let Some(c) = color {
+                    swatch(ui, c);
+                }
+                ui.selectable_label(sel.selected.contains(&id), text)
+                    .on_hover_text(hover)
+                    .clicked()
+            })
+            .inner
+        };
         if !ws.patterns.is_empty() {
             egui::CollapsingHeader::new(format!("XRD patterns ({})", ws.patterns.len()))
                 .id_salt("tree-xrd-patterns")
                 .default_open(true)
                 .show(ui, |ui| {
                     for e in &ws.patterns {
-                        ui.horizontal(|ui| {
-                            swatch(ui, e.color);
-                            if ui
-                                .selectable_label(sel.selected.contains(&e.id), &e.name)
-                                .on_hover_text(format!(
-                                    "{} (click: opens in the XRD view; Ctrl-click: adds it \
-                                     to the selection)",
-                                    e.file
-                                ))
-                                .clicked()
-                            {
-                                clicked = Some(e.id);
-                            }
-                        });
+                        let hover = format!(
+                            "{} (click: opens in the XRD view; Ctrl-click: adds it to the \
+                             selection)",
+                            e.file
+                        );
+                        if row(ui, e.id, Some(e.color), RichText::new(&e.name), hover) {
+                            clicked = Some((e.id, TreeOpen::Pattern(e.id)));
+                        }
                     }
                 });
         }
@@ -74,29 +91,80 @@ impl TreePanel {
                 .default_open(true)
                 .show(ui, |ui| {
                     for ph in &ws.phases {
-                        ui.horizontal(|ui| {
-                            swatch(ui, ph.color);
-                            if ui
-                                .selectable_label(false, format!("{} ({})", ph.name, ph.formula))
-                                .on_hover_text(format!(
-                                    "{} (a phase of the XRD view)",
-                                    ph.path.display()
-                                ))
-                                .clicked()
-                            {
-                                open = Some(None);
-                            }
-                        });
+                        let text = RichText::new(format!("{} ({})", ph.name, ph.formula));
+                        let hover = format!("{} (a phase of the XRD view)", ph.path.display());
+                        if row(ui, ph.id, Some(ph.color), text, hover) {
+                            clicked = Some((ph.id, TreeOpen::Xrd));
+                        }
                     }
                 });
         }
-        if let Some(id) = clicked {
-            sel.click(&ws.display_order(), id, modifiers.command, modifiers.shift);
-            if !modifiers.command && !modifiers.shift {
-                open = Some(Some(id));
+        if lib.is_loaded() {
+            let name = lib.dir.as_deref().map_or_else(
+                || "(not read)".to_string(),
+                |d| {
+                    d.file_name().map_or_else(
+                        || d.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    )
+                },
+            );
+            let text = RichText::new(format!(
+                "Candidate library {name} ({})",
+                lib.candidates.len()
+            ));
+            let hover = lib
+                .dir
+                .as_deref()
+                .map_or_else(String::new, |d| d.display().to_string())
+                + "\n(CIFs ranked against a pattern in the XRD view)";
+            if row(ui, lib.id, None, text, hover) {
+                clicked = Some((lib.id, TreeOpen::Xrd));
             }
         }
-        open
+        if fit.model.is_some() {
+            egui::CollapsingHeader::new("Fit model")
+                .id_salt("tree-fit")
+                .default_open(true)
+                .show(ui, |ui| {
+                    let name = fit
+                        .path
+                        .as_deref()
+                        .and_then(|p| p.file_name())
+                        .map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned());
+                    let mark = if fit.modified() { " *" } else { "" };
+                    let hover = fit
+                        .path
+                        .as_deref()
+                        .map_or_else(String::new, |p| p.display().to_string())
+                        + "\n(click: opens the Fit view)";
+                    if row(
+                        ui,
+                        fit.id,
+                        None,
+                        RichText::new(format!("{name}{mark}")),
+                        hover,
+                    ) {
+                        clicked = Some((fit.id, TreeOpen::Fit));
+                    }
+                    if let Some(r) = &fit.result {
+                        let mut text = RichText::new(format!(
+                            "fit result (χ²_red = {:.4})",
+                            r.stats.chi2_reduced
+                        ));
+                        if fit.stale {
+                            text = text.weak();
+                        }
+                        let hover = "The fit of this model (weak: the model was edited since)";
+                        if row(ui, fit.result_id, None, text, hover.to_string()) {
+                            clicked = Some((fit.result_id, TreeOpen::Fit));
+                        }
+                    }
+                });
+        }
+        let (id, open) = clicked?;
+        sel.click(&ws.tree_order(), id, modifiers.command, modifiers.shift);
+        (!modifiers.command && !modifiers.shift).then_some(open)
     }
 
     /// Turn an item's name into a text field holding `text`.
@@ -198,7 +266,7 @@ impl TreePanel {
             }
         });
         if let Some(id) = clicked {
-            sel.click(&ws.display_order(), id, modifiers.command, modifiers.shift);
+            sel.click(&ws.tree_order(), id, modifiers.command, modifiers.shift);
         }
         action
     }

@@ -67,6 +67,14 @@ impl FitDoc {
         self.opened_edits = self.edits;
     }
 
+    /// Close the model (an undo step, unlike [`Self::clear`]).
+    pub fn close(&mut self) {
+        self.model = None;
+        self.path = None;
+        self.set_result(None, false);
+        self.edited();
+    }
+
     /// Counts every change of the model (the undo history's revision).
     pub fn model_rev(&self) -> u64 {
         self.edits

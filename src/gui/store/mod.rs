@@ -190,6 +190,52 @@ impl Store {
         v.into_iter().map(|(_, _, id)| id).collect()
     }
 
+    /// Every id in the order the tree shows them: the items (grouped by
+    /// modality), the patterns, the phases, the candidate library, the fit
+    /// model and its result (Shift-click selects a range of it).
+    pub fn tree_order(&self) -> Vec<u64> {
+        let mut v = self.display_order();
+        v.extend(self.patterns.iter().map(|p| p.id));
+        v.extend(self.phases.iter().map(|p| p.id));
+        if self.library.is_loaded() {
+            v.push(self.library.id);
+        }
+        if self.fit.model.is_some() {
+            v.push(self.fit.id);
+            if self.fit.result.is_some() {
+                v.push(self.fit.result_id);
+            }
+        }
+        v
+    }
+
+    /// Remove what `ids` name besides items (which [`Self::remove`]
+    /// takes) where removing is an undo step: CIF phases, the candidate
+    /// library, the fit model (closed) or its result. Patterns stay (they
+    /// are removed in the XRD view). Returns the ids removed.
+    pub fn remove_others(&mut self, ids: &BTreeSet<u64>) -> BTreeSet<u64> {
+        let mut gone: BTreeSet<u64> = (self.phases.iter())
+            .map(|p| p.id)
+            .filter(|id| ids.contains(id))
+            .collect();
+        self.phases.retain(|p| !gone.contains(&p.id));
+        if self.library.is_loaded() && ids.contains(&self.library.id) {
+            gone.insert(self.library.id);
+            self.library.forget();
+        }
+        if self.fit.model.is_some() && ids.contains(&self.fit.id) {
+            gone.insert(self.fit.id);
+            if self.fit.result.is_some() {
+                gone.insert(self.fit.result_id);
+            }
+            self.fit.close();
+        } else if self.fit.result.is_some() && ids.contains(&self.fit.result_id) {
+            gone.insert(self.fit.result_id);
+            self.fit.set_result(None, false);
+        }
+        gone
+    }
+
     /// Select exactly `ids` among this store's items, leaving the
     /// selection of other kinds (powder patterns) as it is: what opening
     /// files or undoing does.

@@ -6,7 +6,7 @@ use egui::{RichText, Ui};
 use super::{Action, SPECTRA, View, ViewCtx};
 use crate::gui::params::{ParamAction, ParamPanel};
 use crate::gui::plots::PlotAction;
-use crate::gui::tree::TreeAction;
+use crate::gui::tree::{TreeAction, TreeOpen};
 use crate::gui::workspace::ItemData;
 
 pub struct SpectraView;
@@ -32,8 +32,11 @@ impl View for SpectraView {
                     TreeAction::Remove(ids) => ctx.actions.push(Action::Remove(ids)),
                     TreeAction::Rename(id, name) => ctx.actions.push(Action::Rename(id, name)),
                 }
-                if let Some(target) = ctx.tree.xrd_ui(ui, ctx.store, ctx.selection) {
-                    ctx.actions.push(Action::ShowPattern(target));
+                match ctx.tree.others_ui(ui, ctx.store, ctx.selection) {
+                    None => {}
+                    Some(TreeOpen::Pattern(id)) => ctx.actions.push(Action::ShowPattern(Some(id))),
+                    Some(TreeOpen::Xrd) => ctx.actions.push(Action::Show(super::XRD)),
+                    Some(TreeOpen::Fit) => ctx.actions.push(Action::Show(super::FIT)),
                 }
             });
         egui::Panel::right("parameters")

@@ -318,7 +318,7 @@ impl XrdPanel {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        let a = self.phases_ui(ui, log, store);
+                        let a = self.phases_ui(ui, log, store, sel);
                         if a != XrdAction::None {
                             action = a;
                         }

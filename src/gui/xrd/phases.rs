@@ -4,7 +4,7 @@
 //! of CIFs) read in the background, searched, and ranked against the active
 //! pattern.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -395,6 +395,16 @@ impl Library {
         self.quiet_rev = self.rev;
     }
 
+    /// Drop the library and its ranking (an undo step); the ranking's
+    /// settings stay.
+    pub fn forget(&mut self) {
+        *self = Library {
+            max_scale: self.max_scale,
+            ..Library::default()
+        };
+        self.rev = crate::gui::workspace::next_rev();
+    }
+
     /// Whether a library is there (read, or a session's ranking).
     pub fn is_loaded(&self) -> bool {
         self.dir.is_some() || self.ranked.is_some()
@@ -608,8 +618,18 @@ impl XrdPanel {
     }
 
     /// The right panel: phases, library and ranking, quantification.
-    pub(super) fn phases_ui(&mut self, ui: &mut Ui, log: &mut Log, store: &mut Store) -> XrdAction {
+    /// `sel` is the one selection: a phase's name shows whether it is in
+    /// it, and a click selects it (Ctrl: toggles) among the phases.
+    pub(super) fn phases_ui(
+        &mut self,
+        ui: &mut Ui,
+        log: &mut Log,
+        store: &mut Store,
+        sel: &mut BTreeSet<u64>,
+    ) -> XrdAction {
         let mut action = XrdAction::None;
+        let ctrl = ui.input(|i| i.modifiers.command);
+        let mut clicked = None;
         self.update_phases(store);
         ui.horizontal(|ui| {
             ui.heading("Phases");
@@ -638,8 +658,13 @@ impl XrdPanel {
                     ui.color_edit_button_srgba(&mut ph.color);
                     ui.checkbox(&mut ph.visible, "")
                         .on_hover_text("Show the sticks");
-                    ui.label(RichText::new(&ph.name).strong())
-                        .on_hover_text(ph.path.display().to_string());
+                    if ui
+                        .selectable_label(sel.contains(&ph.id), RichText::new(&ph.name).strong())
+                        .on_hover_text(ph.path.display().to_string())
+                        .clicked()
+                    {
+                        clicked = Some(ph.id);
+                    }
                     ui.label(RichText::new(&ph.formula).weak());
                     if ui.small_button("×").on_hover_text("Remove").clicked() {
                         remove = Some(i);
@@ -682,7 +707,18 @@ impl XrdPanel {
             ui.add_space(4.0);
         }
         if let Some(i) = remove {
-            store.phases.remove(i);
+            let gone = store.phases.remove(i);
+            sel.remove(&gone.id);
+        }
+        if let Some(id) = clicked {
+            if !ctrl {
+                sel.retain(|s| *s == id || store.phases.iter().all(|p| p.id != *s));
+            }
+            if ctrl && sel.contains(&id) {
+                sel.remove(&id);
+            } else {
+                sel.insert(id);
+            }
         }
         ui.separator();
         self.library_ui(ui, log, store, &mut action);
