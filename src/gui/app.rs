@@ -20,7 +20,8 @@ use super::spectra_edit;
 use super::state::AppState;
 use super::tasks::{Task, take_answer};
 use super::tree::TreePanel;
-use super::views::{self, Action, View, ViewCtx};
+use super::views::xrd::XrdView;
+use super::views::{self, Action, ViewCtx};
 use super::xrd::{is_xrd_file, load_pattern};
 
 /// The app: its state (everything but the window's own; reached through
@@ -29,8 +30,6 @@ use super::xrd::{is_xrd_file, load_pattern};
 /// export waiting for its screenshot).
 pub struct CartoApp {
     pub state: AppState,
-    /// The registered views (gui/views), in menu order.
-    pub views: Vec<Box<dyn View>>,
     pub tree: TreePanel,
     /// A file dialog (on its own thread) and what it picked.
     dialog: Option<Task<Picked>>,
@@ -63,7 +62,6 @@ impl CartoApp {
     pub fn new() -> Self {
         CartoApp {
             state: AppState::new(),
-            views: views::registry(),
             tree: TreePanel::default(),
             dialog: None,
             recovery_offer: None,
@@ -74,8 +72,8 @@ impl CartoApp {
     /// The demo session: two iron oxides selected for overlay, Cu foil beside.
     pub fn demo() -> Self {
         let mut app = Self::new();
-        let st = &mut app.state;
-        let ids = super::demo::load(&mut st.store, &mut st.selection, &mut st.xrd, &mut st.log);
+        let (xrd, store, sel, log) = app.state.xrd_parts();
+        let ids = super::demo::load(store, sel, xrd, log);
         let st = &mut app.state;
         st.store
             .select_items_only(&mut st.selection, &ids[..ids.len().min(2)]);
@@ -107,7 +105,8 @@ impl CartoApp {
                                 path.display(),
                                 p.pattern.npts()
                             ));
-                            patterns.push(self.state.xrd.add(&mut self.state.store, p));
+                            let (xrd, store, _, _) = self.state.xrd_parts();
+                            patterns.push(xrd.add(store, p));
                             opened = true;
                         }
                         Err(e) => self.state.log.error(e),
@@ -136,9 +135,8 @@ impl CartoApp {
             st.store.select_items_only(&mut st.selection, &new);
         }
         if !patterns.is_empty() {
-            let st = &mut self.state;
-            st.xrd
-                .select_only(&st.store.patterns, &mut st.selection.selected, &patterns);
+            let (xrd, store, sel, _) = self.state.xrd_parts();
+            xrd.select_only(&store.patterns, &mut sel.selected, &patterns);
             if new.is_empty() {
                 self.state.view = views::XRD;
             }
@@ -211,23 +209,16 @@ impl CartoApp {
             }
         });
         if !feff.is_empty() {
-            let st = &mut self.state;
-            st.fit.add_paths(&mut st.store.fit, &feff, &mut st.log);
+            self.state.add_fit_paths(&feff);
         }
         rest
-    }
-
-    /// Open a fit model file (TOML) in the Fit view, on a worker thread.
-    pub fn open_fit_model(&mut self, path: PathBuf, ctx: Option<egui::Context>) {
-        self.state.fit.open_model(path, ctx);
-        self.state.view = views::FIT;
     }
 
     /// True while a background task runs or a spectrum or a live fit
     /// waits for one.
     pub fn busy(&self) -> bool {
         self.state.tasks.busy()
-            || self.state.fit.live.waiting()
+            || self.state.views.iter().any(|v| v.waiting())
             || self
                 .store
                 .items
@@ -274,8 +265,7 @@ impl CartoApp {
                     self.state.save_fit_model(&p);
                 }
                 Picked::AddPaths(paths) if !paths.is_empty() => {
-                    let st = &mut self.state;
-                    st.fit.add_paths(&mut st.store.fit, &paths, &mut st.log);
+                    self.state.add_fit_paths(&paths);
                 }
                 Picked::AddCifs(paths) if !paths.is_empty() => {
                     self.state.add_cifs(&paths);
@@ -310,15 +300,12 @@ impl CartoApp {
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.open_dialog();
         }
-        let (store, selection, log, xrd, view) = (
-            &mut self.state.store,
-            &mut self.state.selection,
-            &mut self.state.log,
-            &mut self.state.xrd,
-            &mut self.state.view,
-        );
+        let st = &mut self.state;
+        let xrd = &mut views::registered_mut::<XrdView>(&mut st.views).panel;
+        let (store, selection, log, view) =
+            (&mut st.store, &mut st.selection, &mut st.log, &mut st.view);
         let mut opened = Vec::new();
-        self.state.loads.retain_mut(|load| {
+        st.loads.retain_mut(|load| {
             let ended = jobs::poll_load(load, store, log);
             if !load.patterns.is_empty() {
                 let ids: Vec<u64> = load.patterns.drain(..).map(|p| xrd.add(store, p)).collect();
@@ -368,9 +355,22 @@ impl CartoApp {
             ctx,
         );
         let st = &mut self.state;
-        st.fit.poll(&mut st.store.fit, &mut st.log, Some(ctx));
-        let st = &mut self.state;
-        st.xrd.poll(&mut st.store, &mut st.log);
+        let mut vctx = ViewCtx {
+            store: &mut st.store,
+            selection: &mut st.selection,
+            plots: &mut st.plots,
+            tree: &mut self.tree,
+            tasks: &st.tasks,
+            log: &mut st.log,
+            actions: Vec::new(),
+        };
+        for v in &mut st.views {
+            v.poll(&mut vctx, ctx);
+        }
+        let actions = std::mem::take(&mut vctx.actions);
+        for a in actions {
+            self.apply(a);
+        }
         if self.png_export.is_some() || self.state.tasks.busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
@@ -388,23 +388,20 @@ impl CartoApp {
             .resizable(true)
             .default_size(130.0)
             .show(ui, |ui| self.log_ui(ui));
-        let mut views = std::mem::take(&mut self.views);
+        let st = &mut self.state;
         let mut vctx = ViewCtx {
-            store: &mut self.state.store,
-            selection: &mut self.state.selection,
-            fit: &mut self.state.fit,
-            xrd: &mut self.state.xrd,
-            plots: &mut self.state.plots,
+            store: &mut st.store,
+            selection: &mut st.selection,
+            plots: &mut st.plots,
             tree: &mut self.tree,
-            tasks: &self.state.tasks,
-            log: &mut self.state.log,
+            tasks: &st.tasks,
+            log: &mut st.log,
             actions: Vec::new(),
         };
-        if let Some(v) = views.iter_mut().find(|v| v.id() == self.state.view) {
+        if let Some(v) = st.views.iter_mut().find(|v| v.id() == st.view) {
             v.ui(ui, &mut vctx);
         }
         let actions = std::mem::take(&mut vctx.actions);
-        self.views = views;
         for a in actions {
             self.apply(a);
         }
@@ -420,7 +417,7 @@ impl CartoApp {
                 self.state.view = views::XRD;
                 // The tree has selected it already.
                 if let Some(id) = target {
-                    self.state.xrd.active = Some(id);
+                    self.state.xrd_panel_mut().active = Some(id);
                 }
             }
             Action::Remove(ids) => {
@@ -494,12 +491,8 @@ impl CartoApp {
                     self.save_recent();
                 }
                 Some(MenuAction::LoadDemo) => {
-                    let ids = super::demo::load(
-                        &mut self.state.store,
-                        &mut self.state.selection,
-                        &mut self.state.xrd,
-                        &mut self.state.log,
-                    );
+                    let (xrd, store, sel, log) = self.state.xrd_parts();
+                    let ids = super::demo::load(store, sel, xrd, log);
                     let st = &mut self.state;
                     st.store.select_items_only(&mut st.selection, &ids);
                 }
@@ -518,7 +511,7 @@ impl CartoApp {
                 }
             });
             ui.separator();
-            for v in &self.views {
+            for v in &self.state.views {
                 ui.selectable_value(&mut self.state.view, v.id(), v.title())
                     .on_hover_text(v.hover());
             }

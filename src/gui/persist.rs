@@ -76,7 +76,7 @@ impl AppState {
                 }),
                 _ => None,
             },
-            xrd: self.xrd.to_session(&self.store),
+            xrd: self.xrd_panel().to_session(&self.store),
             blobs,
             history,
         }
@@ -256,17 +256,14 @@ impl AppState {
         self.plots.options.show_rwindow = v.show_rwindow;
         self.plots.options.chik_in_q = v.chik_in_q;
         // The session is the whole analysis: its fit model, or none.
-        self.fit.clear();
+        self.fit_panel_mut().clear();
         self.store.fit.clear();
         if let Some(f) = &s.fit {
-            self.fit
-                .open_model_text(PathBuf::from(&f.path), f.model.clone(), None);
+            (self.fit_panel_mut()).open_model_text(PathBuf::from(&f.path), f.model.clone(), None);
         }
         let extra = std::mem::take(&mut loader.files.extra);
-        self.xrd
-            .apply_session_with(&mut self.store, s.xrd.as_ref(), &mut self.log, &|p| {
-                extra.get(p).cloned()
-            });
+        let (xrd, store, _, log) = self.xrd_parts();
+        xrd.apply_session_with(store, s.xrd.as_ref(), log, &|p| extra.get(p).cloned());
         self.history.adopt_others(&self.store);
         if let Some(h) = &s.history {
             let base = (s.fit.as_ref())
@@ -275,7 +272,7 @@ impl AppState {
             self.history_others_from_session(h, &base);
         }
         // The XRD view's selected patterns join the one selection.
-        let patterns: Vec<u64> = self.xrd.selected.iter().copied().collect();
+        let patterns: Vec<u64> = self.xrd_panel().selected.iter().copied().collect();
         self.selection.selected.extend(patterns);
         self.mirror_selection();
         self.view = if v.fit_view {

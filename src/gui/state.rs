@@ -1,8 +1,11 @@
-//! What the app holds besides its views and the window's own state: the
-//! loaded data (spectra, fit model, XRD), the current view's id, the log,
-//! the task registry and the running jobs, undo history, session paths and
-//! recent files. Sessions, undo and the editing operations work on this,
-//! so nothing below the app needs the app itself.
+//! What the app holds besides the window's own state: the store (every
+//! loaded thing) and the one selection, the registered views (each with
+//! its own view state), the current view's id, the log, the task registry
+//! and the running jobs, undo history, session paths and recent files.
+//! Sessions, undo and the editing operations work on this, so nothing
+//! below the app needs the app itself. Only sessions, the menu and tests
+//! reach into a view's state, through [`AppState::fit_panel`] and
+//! [`AppState::xrd_panel`].
 
 use std::path::PathBuf;
 
@@ -16,7 +19,9 @@ use super::selection::Selection;
 use super::session_files::SessionLoad;
 use super::store::{FitDoc, Store};
 use super::tasks::Tasks;
-use super::views;
+use super::views::fit::FitView;
+use super::views::xrd::XrdView;
+use super::views::{self, View};
 use super::xrd::XrdPanel;
 
 pub struct AppState {
@@ -25,10 +30,9 @@ pub struct AppState {
     pub selection: Selection,
     /// The Spectra view's plot tab and options (saved with the session).
     pub plots: PlotPanel,
-    /// The Fit view (feffit models).
-    pub fit: FitPanel,
-    /// The XRD view (measured powder patterns, phases, quantification).
-    pub xrd: XrdPanel,
+    /// The registered views (gui/views), in menu order, each with its
+    /// own state.
+    pub views: Vec<Box<dyn View>>,
     /// The id of the view the centre of the window shows.
     pub view: &'static str,
     pub log: Log,
@@ -63,16 +67,11 @@ impl Default for AppState {
 impl AppState {
     pub fn new() -> Self {
         let tasks = Tasks::default();
-        let mut fit = FitPanel::default();
-        fit.tasks = tasks.clone();
-        let mut xrd = XrdPanel::default();
-        xrd.tasks = tasks.clone();
         AppState {
+            views: views::registry(&tasks),
             store: Store::default(),
             selection: Selection::default(),
             plots: PlotPanel::default(),
-            fit,
-            xrd,
             view: views::SPECTRA,
             log: Log::default(),
             tasks,
@@ -92,44 +91,64 @@ impl AppState {
     /// The Fit view's state (what it shows, its tasks); the model and its
     /// result are `store.fit`.
     pub fn fit_panel(&self) -> &FitPanel {
-        &self.fit
+        &views::registered::<FitView>(&self.views).panel
     }
     pub fn fit_panel_mut(&mut self) -> &mut FitPanel {
-        &mut self.fit
+        &mut views::registered_mut::<FitView>(&mut self.views).panel
     }
     /// The Fit view's state and the store's fit model together.
     pub fn fit_panel_and_doc(&mut self) -> (&mut FitPanel, &mut FitDoc) {
-        (&mut self.fit, &mut self.store.fit)
+        let panel = &mut views::registered_mut::<FitView>(&mut self.views).panel;
+        (panel, &mut self.store.fit)
     }
 
     /// The XRD view's state (how it shows the store's patterns, phases,
     /// library and quantification; its tasks).
     pub fn xrd_panel(&self) -> &XrdPanel {
-        &self.xrd
+        &views::registered::<XrdView>(&self.views).panel
     }
     pub fn xrd_panel_mut(&mut self) -> &mut XrdPanel {
-        &mut self.xrd
+        &mut views::registered_mut::<XrdView>(&mut self.views).panel
+    }
+    /// The XRD view's state with the store, the selection and the log (to
+    /// add patterns and select them).
+    pub fn xrd_parts(&mut self) -> (&mut XrdPanel, &mut Store, &mut Selection, &mut Log) {
+        let panel = &mut views::registered_mut::<XrdView>(&mut self.views).panel;
+        (panel, &mut self.store, &mut self.selection, &mut self.log)
     }
 
     /// Add CIF files as phases of the XRD view, simulated for its active
     /// pattern at once.
     pub fn add_cifs(&mut self, paths: &[PathBuf]) {
-        self.store.add_cifs(paths, &mut self.log);
-        self.xrd.update_phases(&mut self.store);
+        let (xrd, store, _, log) = self.xrd_parts();
+        store.add_cifs(paths, log);
+        xrd.update_phases(store);
     }
 
     /// Read a folder of CIFs as the candidate library, in the background.
     pub fn load_candidate_library(&mut self, dir: PathBuf, ctx: Option<egui::Context>) {
         let tasks = self.tasks.clone();
-        (self.xrd.library).load(&mut self.store.library, dir, false, &tasks, ctx);
+        let (xrd, store, _, _) = self.xrd_parts();
+        (xrd.library).load(&mut store.library, dir, false, &tasks, ctx);
+    }
+
+    /// Open a fit model file (TOML) in the Fit view, on a worker thread.
+    pub fn open_fit_model(&mut self, path: PathBuf, ctx: Option<egui::Context>) {
+        self.fit_panel_mut().open_model(path, ctx);
+        self.view = views::FIT;
+    }
+
+    /// Add FEFF path files to the fit model's dataset on show.
+    pub fn add_fit_paths(&mut self, paths: &[PathBuf]) {
+        let panel = &mut views::registered_mut::<FitView>(&mut self.views).panel;
+        panel.add_paths(&mut self.store.fit, paths, &mut self.log);
     }
 
     /// Refresh the views' mirrors of the one selection (the XRD view's
     /// selected patterns) after it changed.
     pub fn mirror_selection(&mut self) {
-        let sel = &self.selection;
-        self.xrd
-            .mirror_selection(&self.store.patterns, &sel.selected, sel.active);
+        let (xrd, store, sel, _) = self.xrd_parts();
+        xrd.mirror_selection(&store.patterns, &sel.selected, sel.active);
     }
 
     /// What is loaded now is where undo stops (start-up, a demo).

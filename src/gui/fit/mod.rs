@@ -76,6 +76,14 @@ pub struct FitPanel {
 }
 
 impl FitPanel {
+    /// A panel whose background work shows in `tasks` (the app's registry).
+    pub fn with_tasks(tasks: &Tasks) -> Self {
+        FitPanel {
+            tasks: tasks.clone(),
+            ..FitPanel::default()
+        }
+    }
+
     /// Read a model file on a worker thread (the data go through AUTOBK).
     pub fn open_model(&mut self, path: PathBuf, ctx: Option<egui::Context>) {
         let name = file_name(&path);

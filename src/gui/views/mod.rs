@@ -5,6 +5,10 @@
 //! is an undo step where it should be). Views never import each other nor
 //! the app.
 //!
+//! A view keeps its own view state (the Fit and XRD views their panels);
+//! what the rest of the app needs from one goes through [`find`] /
+//! [`find_mut`] and the view's own type.
+//!
 //! A new view: a file here implementing [`View`], and one line in
 //! [`registry`].
 
@@ -12,12 +16,12 @@ pub mod fit;
 pub mod spectra;
 pub mod xrd;
 
+use std::any::Any;
 use std::collections::BTreeSet;
 
 use egui::Ui;
 
 use super::dialogs::DialogKind;
-use super::fit::FitPanel;
 use super::log::Log;
 use super::params::ParamAction;
 use super::plots::{PlotClick, PlotPanel, PlotTab};
@@ -25,7 +29,6 @@ use super::selection::Selection;
 use super::store::Store;
 use super::tasks::Tasks;
 use super::tree::TreePanel;
-use super::xrd::XrdPanel;
 use crate::xas::ChainParams;
 
 /// The stable id of the Spectra view (sessions, tests, `--plot`).
@@ -36,16 +39,41 @@ pub const FIT: &str = "fit";
 pub const XRD: &str = "xrd";
 
 /// Every view, in menu order: the one place a view is registered.
-pub fn registry() -> Vec<Box<dyn View>> {
+/// `tasks` is the app's task registry (a view's background work shows
+/// there).
+pub fn registry(tasks: &Tasks) -> Vec<Box<dyn View>> {
     vec![
         Box::new(spectra::SpectraView),
-        Box::new(fit::FitView),
-        Box::new(xrd::XrdView),
+        Box::new(fit::FitView::new(tasks)),
+        Box::new(xrd::XrdView::new(tasks)),
     ]
 }
 
+/// The registered view of type `V`.
+pub fn find<V: View>(views: &[Box<dyn View>]) -> Option<&V> {
+    views.iter().find_map(|v| v.as_any().downcast_ref::<V>())
+}
+
+/// The registered view of type `V`; [`registry`] registers the Spectra,
+/// Fit and XRD views once each, so for those it is always there.
+pub fn registered<V: View>(views: &[Box<dyn View>]) -> &V {
+    find::<V>(views).expect("the view is registered (views::registry)")
+}
+
+/// [`registered`], to change.
+pub fn registered_mut<V: View>(views: &mut [Box<dyn View>]) -> &mut V {
+    find_mut::<V>(views).expect("the view is registered (views::registry)")
+}
+
+/// The registered view of type `V`, to change.
+pub fn find_mut<V: View>(views: &mut [Box<dyn View>]) -> Option<&mut V> {
+    views
+        .iter_mut()
+        .find_map(|v| v.as_any_mut().downcast_mut::<V>())
+}
+
 /// One view of the centre of the window.
-pub trait View {
+pub trait View: Any {
     /// Stable id: sessions and tests name the current view by it.
     fn id(&self) -> &'static str;
     /// The menu bar's name for it.
@@ -54,21 +82,27 @@ pub trait View {
     fn hover(&self) -> &'static str;
     /// Draw the view into the window's remaining area.
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>);
+    /// Once per frame, shown or not: take what the view's tasks answered
+    /// (into the store) and follow what changed there.
+    fn poll(&mut self, _ctx: &mut ViewCtx<'_>, _egui: &egui::Context) {}
+    /// Work waits that the task registry does not see yet.
+    fn waiting(&self) -> bool {
+        false
+    }
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
-/// What a view may read and draw. The data (`store`, `selection`, `fit`, `xrd`) is
-/// shared by every view; changes that are more than view state go back to
-/// the app as `actions`.
+/// What a view may read and draw. The data (`store`, `selection`) is
+/// shared by every view; a view's own state is its own (no view sees
+/// another's); changes that are more than view state go back to the app as
+/// `actions`.
 pub struct ViewCtx<'a> {
-    /// Spectra, χ(k) files, FEFF paths, powder patterns and CIF phases.
+    /// Spectra, χ(k) files, FEFF paths, powder patterns, CIF phases, the
+    /// candidate library, the quantification, the fit model and result.
     pub store: &'a mut Store,
     /// The one selection (ids of any kind).
     pub selection: &'a mut Selection,
-    /// The fit model and its result.
-    pub fit: &'a mut FitPanel,
-    /// The XRD view's state: libraries, quantification, how the store's
-    /// patterns and phases are shown.
-    pub xrd: &'a mut XrdPanel,
     /// The Spectra plots' tab and options (saved with the session).
     pub plots: &'a mut PlotPanel,
     pub tree: &'a mut TreePanel,

@@ -1,6 +1,8 @@
 //! The Spectra view: the workspace tree (left), the parameters of the
 //! active item (right) and the plot tabs of the selection (centre).
 
+use std::any::Any;
+
 use egui::{RichText, Ui};
 
 use super::{Action, SPECTRA, View, ViewCtx};
@@ -52,6 +54,13 @@ impl View for SpectraView {
         if let Some(click) = ctx.plots.clicked.take() {
             ctx.actions.push(Action::PlotClick(ctx.plots.tab, click));
         }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
     }
 }
 

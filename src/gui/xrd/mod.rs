@@ -105,6 +105,14 @@ impl Default for XrdPanel {
 }
 
 impl XrdPanel {
+    /// A panel whose background work shows in `tasks` (the app's registry).
+    pub fn with_tasks(tasks: &Tasks) -> Self {
+        XrdPanel {
+            tasks: tasks.clone(),
+            ..XrdPanel::default()
+        }
+    }
+
     /// Add a pattern read by [`load_pattern`] to the store; returns its id.
     pub fn add(&mut self, store: &mut Store, p: LoadedPattern) -> u64 {
         self.reset_plot = true;
