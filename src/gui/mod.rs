@@ -3,13 +3,14 @@
 //!
 //! - [`app`]: the frame (menu bar, current view, log) and the actions;
 //!   [`state`]: everything it holds
-//! - [`store`]: spectra, χ(k), FEFF paths in the one id space; [`selection`]:
+//! - [`store`]: every loaded thing (spectra, χ(k), FEFF paths, patterns,
+//!   phases, library, quantification, fit model) in the one id space; [`selection`]:
 //!   the one selection; [`workspace`]: what an item is; [`derived`]: χ(q), cached per change
 //! - [`history`]: undo/redo over every view
 //! - [`views`]: the registered views (Spectra, Fit, XRD) behind one trait
 //! - [`tree`], [`plots`], [`params`]: the Spectra view's panels
-//! - [`fit`]: the Fit panel (feffit models, parameters, fit, report)
-//! - [`xrd`]: the XRD panel (powder patterns, peaks, phases, quantification)
+//! - [`fit`]: the Fit panel (view state and tasks; the model is `store.fit`)
+//! - [`xrd`]: the XRD panel (view state and tasks; its data are the store's)
 //! - [`tasks`]: every background task, its progress, Cancel and answer
 //! - [`jobs`]: the Spectra side's background jobs; [`log`]: the log
 //! - [`menu`], [`dialogs`], [`export`], [`demo`]: the File menu and what it does
