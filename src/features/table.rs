@@ -171,7 +171,7 @@ pub fn read_table(path: &Path) -> Result<DataFrame, FeaturesError> {
 
 enum Batched {
     Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
-    Parquet(polars::io::parquet::write::BatchedWriter<BufWriter<File>>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>),
 }
 
 /// A table written in batches, so memory stays flat however many rows
@@ -199,11 +199,11 @@ impl TableWriter {
                     .batched(schema)
                     .map_err(|e| file_error(path, e))?,
             ),
-            Format::Parquet => Batched::Parquet(
+            Format::Parquet => Batched::Parquet(Box::new(
                 ParquetWriter::new(f)
                     .batched(schema)
                     .map_err(|e| file_error(path, e))?,
-            ),
+            )),
         };
         Ok(TableWriter {
             path: path.to_path_buf(),
