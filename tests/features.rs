@@ -328,3 +328,13 @@ fn four_shards_merged_equal_the_single_process_table() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("overlap"), "{}", stderr(&o));
 }
+
+#[test]
+fn readme_documents_every_column() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    for c in SCHEMA {
+        let want = format!("| `{}` |", c.name);
+        assert!(readme.contains(&want), "README's schema lacks {}", c.name);
+    }
+}
