@@ -338,3 +338,104 @@ fn readme_documents_every_column() {
         assert!(readme.contains(&want), "README's schema lacks {}", c.name);
     }
 }
+
+#[test]
+fn fit_lcf_and_phase_columns_fill_and_round_trip() {
+    use carto::exafs::feffit::{FitResult, FitStats, ParamResult};
+    use carto::xanes::{LcfFit, ParamValue, XanesArray};
+    use carto::xrd::identify::RankedCandidate;
+    let pv = |value, stderr| ParamValue { value, stderr };
+    let param = |name: &str, value, stderr| ParamResult {
+        name: name.into(),
+        value,
+        stderr,
+        vary: true,
+        expr: None,
+        init: 0.0,
+    };
+    let fit = FitResult {
+        params: vec![param("amp", 0.93, Some(0.05)), param("del E0", 1.2, None)],
+        stats: FitStats {
+            chi_square: 12.5,
+            chi2_reduced: 1.4,
+            r_factor: 0.011,
+            n_idp: 14.2,
+            n_varys: 5,
+            nfree: 9,
+            ndata: 400,
+            nfev: 60,
+            aic: 7.0,
+            bic: 9.0,
+            success: true,
+            message: String::new(),
+        },
+        correlations: Vec::new(),
+        datasets: Vec::new(),
+    };
+    let lcf = LcfFit {
+        standards: vec!["Fe foil".into(), "hematite".into()],
+        weights: vec![pv(0.7, Some(0.01)), pv(0.3, Some(0.01))],
+        weights_lstsq: vec![0.7, 0.3],
+        e0_shift_ev: pv(0.0, None),
+        std_e0_shifts_ev: None,
+        total: pv(1.0, None),
+        chisqr: 0.02,
+        redchi: 1e-4,
+        rfactor: 2e-4,
+        nfev: 10,
+        energy_ev: Vec::new(),
+        data: Vec::new(),
+        fit: Vec::new(),
+        components: Vec::new(),
+    };
+    let cand = |id: &str, score| RankedCandidate {
+        id: id.into(),
+        name: id.into(),
+        formula: String::new(),
+        score,
+        scale: 1.0,
+        matched_peaks: 5,
+        measured_peaks: 6,
+    };
+    let mut a = carto::features::FeatureRow::new(0, "a.xdi", None, 0, "xas");
+    a.add_exafs_fit(&fit);
+    a.add_lcf(&lcf, XanesArray::Norm);
+    a.add_xrd_phases(&[cand("quartz", 0.91), cand("calcite", f64::NAN)]);
+    let b = a.failed("boom\nsecond line");
+    let mut df = table(&[a, b]).unwrap();
+    let f = |c: &str, i: usize| df.column(c).unwrap().f64().unwrap().get(i);
+    let s = |c: &str, i: usize| {
+        df.column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(i)
+            .map(str::to_string)
+    };
+    assert_eq!(f("fit_amp", 0), Some(0.93));
+    assert_eq!(f("fit_amp_stderr", 0), Some(0.05));
+    assert_eq!(f("fit_del_e0", 0), Some(1.2));
+    assert_eq!(f("fit_del_e0_stderr", 0), None);
+    assert_eq!(f("fit_r_factor", 0), Some(0.011));
+    assert_eq!(s("lcf_2_standard", 0).as_deref(), Some("hematite"));
+    assert_eq!(f("lcf_1_weight", 0), Some(0.7));
+    assert_eq!(s("lcf_3_standard", 0), None);
+    assert_eq!(s("xrd_phase_1_id", 0).as_deref(), Some("quartz"));
+    // NaN is a null, never written.
+    assert_eq!(f("xrd_phase_2_score", 0), None);
+    // The failed row: one-line error, every number null.
+    assert_eq!(s("error", 1).as_deref(), Some("boom second line"));
+    assert_eq!(f("fit_amp", 1), None);
+    assert_eq!(f("lcf_1_weight", 1), None);
+    // Fit-parameter columns come after the fixed ones and survive CSV.
+    let names = df.get_column_names();
+    assert_eq!(names.len(), SCHEMA.len() + 4);
+    let dir = tempdir("extras");
+    for name in ["t.csv", "t.parquet"] {
+        let path = dir.join(name);
+        write_table(&path, &mut df).unwrap();
+        let back = read_table(&path).unwrap();
+        assert_eq!(back.schema(), df.schema(), "{name}");
+        assert!(back.equals_missing(&df), "{name}");
+    }
+}
