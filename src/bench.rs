@@ -209,7 +209,8 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-fn peak_rss_mib() -> Option<f64> {
+/// Peak resident memory of this process (Linux), MiB.
+pub(crate) fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -297,6 +298,19 @@ pub fn bench_xas(opts: &BenchOptions) -> Result<BenchReport, String> {
     };
     reference_tools(opts, &root, &mut report);
     Ok(report)
+}
+
+/// The distinct files of the EXAFS cases (the whole-file set of
+/// [`bench_xas`]), for other benchmarks over the same spectra.
+pub(crate) fn case_files(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let cases: Vec<Case> =
+        serde_json::from_str(CASES_JSON).map_err(|e| format!("case table: {e}"))?;
+    let files: std::collections::BTreeSet<&str> = cases
+        .iter()
+        .filter(|c| c.exafs)
+        .map(|c| c.file.as_str())
+        .collect();
+    Ok(files.into_iter().map(|f| root.join(f)).collect())
 }
 
 /// Every distinct file of the case table read once per pass, with all its

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod exafs;
 pub mod export;
+pub mod features;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod io;

@@ -39,6 +39,9 @@ pub struct BenchArgs {
     /// `bench xrd`: how many library CIFs to time one by one.
     #[arg(long, default_value_t = 50)]
     pub cifs: usize,
+    /// `bench batch`: worker threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -53,6 +56,8 @@ pub enum BenchWhat {
     /// Simulated powder patterns of amcsd_library CIFs (pymatgen side by side:
     /// --python with pymatgen, or $CARTO_PYMATGEN_PYTHON).
     Xrd,
+    /// `carto batch` on whole files (read, process, write a Parquet table), --threads (2).
+    Batch,
     /// Time from process start to the first painted frame of the demo
     /// session (needs a display: run under xvfb-run on a headless machine).
     Startup,
@@ -67,6 +72,23 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 python: a.python.clone(),
                 rexafs: false,
             })
+            .map_err(anyhow::Error::msg)?;
+            if a.json {
+                print_json(&report)
+            } else {
+                emit(&report.text())
+            }
+        }
+        BenchWhat::Batch => {
+            let report = carto::features::bench::bench_batch(
+                &carto::bench::BenchOptions {
+                    data: a.data.clone(),
+                    repeat: a.repeat.max(1),
+                    python: None,
+                    rexafs: false,
+                },
+                a.threads.clamp(1, 1024),
+            )
             .map_err(anyhow::Error::msg)?;
             if a.json {
                 print_json(&report)

@@ -6,6 +6,7 @@
 //! the feature table reuse).
 
 mod args;
+mod batch;
 mod bench;
 mod fit;
 mod gui;
@@ -21,6 +22,7 @@ use carto::xas::ChainParams;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+use self::batch::BatchArgs;
 use self::bench::BenchArgs;
 use self::fit::FitArgs;
 pub use self::gui::GuiArgs;
@@ -69,6 +71,9 @@ pub enum Command {
     Xrd(XrdArgs),
     /// XANES analysis: linear combination fitting against standards.
     Xanes(XanesArgs),
+    /// The feature table of many files (folders, globs) as CSV or Parquet; `batch merge` joins shards.
+    #[command(allow_negative_numbers = true)]
+    Batch(Box<BatchArgs>),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
 }
@@ -89,6 +94,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Structure(a)) => structure::run(&a),
         Some(Command::Xrd(a)) => xrd::run(a),
         Some(Command::Xanes(a)) => xanes::run(&a),
+        Some(Command::Batch(a)) => batch::run(&a),
         Some(Command::Bench(a)) => bench::run(&a),
     }
 }

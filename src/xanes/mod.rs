@@ -19,7 +19,7 @@ pub use peaks::{
 
 use crate::numeric::diff::deriv;
 use crate::numeric::lm::LmError;
-use crate::xas::{PreEdgeParams, XasError, pre_edge};
+use crate::xas::{PreEdge, PreEdgeParams, XasError, pre_edge};
 
 /// Why a XANES analysis could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -85,15 +85,20 @@ impl XanesGroup {
             label: label.clone(),
             error,
         })?;
+        Ok(Self::from_pre_edge(label, pre))
+    }
+
+    /// A group from `pre_edge`'s output (no second normalization).
+    pub fn from_pre_edge(label: impl Into<String>, pre: PreEdge) -> Self {
         let dmude = deriv(&pre.energy_ev, &pre.norm);
-        Ok(Self {
-            label,
+        Self {
+            label: label.into(),
             dmude,
             e0_ev: pre.e0,
             edge_step: pre.edge_step,
             energy_ev: pre.energy_ev,
             norm: pre.norm,
-        })
+        }
     }
 
     /// The array an analysis asked for.

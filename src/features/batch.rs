@@ -1,0 +1,457 @@
+//! The feature rows of one file, as `carto batch` makes them: every
+//! spectrum of the file (each μ(E) or χ(k) group of an Athena project)
+//! through [`crate::xas::process`] with one configuration, or a powder
+//! pattern through the XRD peak search. A file or spectrum that cannot be
+//! processed gives a row with its error; nothing here stops a batch.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use serde::Deserialize;
+
+use super::{FeatureRow, FeaturesError, TableWriter, schema_of, table};
+use crate::io::athena::AthenaGroup;
+use crate::io::xrd::{XrdPattern, read_pattern_bytes};
+use crate::io::{Dataset, FileKind, LoadOptions, load_bytes, route};
+use crate::xanes::{XanesGroup, edge_descriptors};
+use crate::xas::fourier::Window;
+use crate::xas::process::{self, XasInput};
+use crate::xas::{AutobkParams, ChainParams, FtParams, PreEdge, PreEdgeParams};
+use crate::xrd::peaks::{BackgroundMethod, search};
+
+/// Processing parameters of a batch (`--config FILE.toml`): the names and
+/// defaults of `carto xas`'s options (`bkg_kmin` is `--bkg-kmin`…), plus
+/// `xanes` (normalize only), `edge_descriptors` and an `[xrd]` table with
+/// `carto xrd peaks`'s options.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BatchConfig {
+    pub e0: Option<f64>,
+    pub pre1: Option<f64>,
+    pub pre2: Option<f64>,
+    pub norm1: Option<f64>,
+    pub norm2: Option<f64>,
+    pub nnorm: Option<usize>,
+    pub nvict: i32,
+    pub step: Option<f64>,
+    pub rbkg: f64,
+    pub bkg_kweight: f64,
+    pub bkg_kmin: f64,
+    pub bkg_kmax: Option<f64>,
+    pub bkg_dk: f64,
+    pub nknots: Option<usize>,
+    pub clamp_lo: f64,
+    pub clamp_hi: f64,
+    pub kmin: f64,
+    pub kmax: f64,
+    pub dk: f64,
+    pub window: Window,
+    pub kweight: f64,
+    pub rmax_out: f64,
+    /// Normalize only (XANES): no AUTOBK or Fourier transform.
+    pub xanes: bool,
+    /// White line, half-height energy and pre-edge centroid of every μ(E).
+    pub edge_descriptors: bool,
+    pub xrd: XrdConfig,
+}
+
+/// `[xrd]`: the peak search of `carto xrd peaks`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct XrdConfig {
+    pub background: BackgroundMethod,
+    /// °2θ.
+    pub bkg_window: f64,
+    pub min_snr: f64,
+    /// Name (CuKa, MoKa…) or Å, for patterns whose file gives none.
+    pub wavelength: Option<String>,
+}
+
+impl Default for XrdConfig {
+    fn default() -> Self {
+        XrdConfig {
+            background: BackgroundMethod::Snip,
+            bkg_window: 1.0,
+            min_snr: 6.0,
+            wavelength: None,
+        }
+    }
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        let chain = ChainParams::default();
+        BatchConfig {
+            e0: None,
+            pre1: None,
+            pre2: None,
+            norm1: None,
+            norm2: None,
+            nnorm: None,
+            nvict: 0,
+            step: None,
+            rbkg: chain.autobk.rbkg,
+            bkg_kweight: chain.autobk.kweight,
+            bkg_kmin: chain.autobk.kmin,
+            bkg_kmax: None,
+            bkg_dk: chain.autobk.dk,
+            nknots: None,
+            clamp_lo: chain.autobk.clamp_lo,
+            clamp_hi: chain.autobk.clamp_hi,
+            kmin: chain.ft.kmin,
+            kmax: chain.ft.kmax,
+            dk: chain.ft.dk,
+            window: chain.ft.window,
+            kweight: chain.ft.kweight,
+            rmax_out: chain.ft.rmax_out,
+            xanes: false,
+            edge_descriptors: true,
+            xrd: XrdConfig::default(),
+        }
+    }
+}
+
+/// A configuration that cannot mean anything, naming the key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub message: String,
+}
+
+impl BatchConfig {
+    /// Read and check a configuration file.
+    pub fn load(path: &Path) -> Result<BatchConfig, ConfigError> {
+        let file = path.display().to_string();
+        let err = |message: String| ConfigError {
+            file: file.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let c: BatchConfig = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        c.check().map_err(err)?;
+        Ok(c)
+    }
+
+    /// Values the processing would replace silently or cannot use.
+    pub fn check(&self) -> Result<(), String> {
+        let values = [
+            ("e0", self.e0),
+            ("pre1", self.pre1),
+            ("pre2", self.pre2),
+            ("norm1", self.norm1),
+            ("norm2", self.norm2),
+            ("step", self.step),
+            ("rbkg", Some(self.rbkg)),
+            ("bkg_kweight", Some(self.bkg_kweight)),
+            ("bkg_kmin", Some(self.bkg_kmin)),
+            ("bkg_kmax", self.bkg_kmax),
+            ("bkg_dk", Some(self.bkg_dk)),
+            ("clamp_lo", Some(self.clamp_lo)),
+            ("clamp_hi", Some(self.clamp_hi)),
+            ("kmin", Some(self.kmin)),
+            ("kmax", Some(self.kmax)),
+            ("dk", Some(self.dk)),
+            ("kweight", Some(self.kweight)),
+            ("rmax_out", Some(self.rmax_out)),
+            ("xrd.bkg_window", Some(self.xrd.bkg_window)),
+            ("xrd.min_snr", Some(self.xrd.min_snr)),
+        ];
+        for (key, v) in values {
+            if let Some(v) = v
+                && !v.is_finite()
+            {
+                return Err(format!("invalid {key} = {v}: must be a finite number"));
+            }
+        }
+        if let Some(n) = self.nnorm
+            && n > 5
+        {
+            return Err(format!("invalid nnorm = {n}: must be between 0 and 5"));
+        }
+        if let Some(s) = self.step
+            && s <= 0.0
+        {
+            return Err(format!("invalid step = {s}: must be > 0"));
+        }
+        if !(self.xrd.bkg_window > 0.0 && self.xrd.min_snr > 0.0) {
+            return Err("xrd.bkg_window and xrd.min_snr must be > 0".into());
+        }
+        if let Some(w) = &self.xrd.wavelength {
+            crate::xrd::parse_wavelength(w).map_err(|e| format!("xrd.wavelength: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The chain's parameters (as `carto xas` builds them from its options).
+    pub fn chain_params(&self) -> ChainParams {
+        ChainParams {
+            pre_edge: PreEdgeParams {
+                e0: self.e0,
+                step: self.step,
+                pre1: self.pre1,
+                pre2: self.pre2,
+                norm1: self.norm1,
+                norm2: self.norm2,
+                nnorm: self.nnorm,
+                nvict: self.nvict,
+                make_flat: true,
+            },
+            autobk: AutobkParams {
+                rbkg: self.rbkg,
+                nknots: self.nknots,
+                kmin: self.bkg_kmin,
+                kmax: self.bkg_kmax,
+                kweight: self.bkg_kweight,
+                dk: self.bkg_dk,
+                clamp_lo: self.clamp_lo,
+                clamp_hi: self.clamp_hi,
+                ..AutobkParams::default()
+            },
+            ft: FtParams {
+                kmin: self.kmin,
+                kmax: self.kmax,
+                dk: self.dk,
+                window: self.window,
+                kweight: self.kweight,
+                rmax_out: self.rmax_out,
+                ..FtParams::default()
+            },
+        }
+    }
+}
+
+/// First metadata value under any of `keys` (case-insensitive), as XDI
+/// (`Element.symbol`) and other headers spell them.
+fn meta<'a>(m: &'a std::collections::BTreeMap<String, String>, keys: &[&str]) -> Option<&'a str> {
+    m.iter()
+        .find(|(k, _)| keys.iter().any(|want| k.eq_ignore_ascii_case(want)))
+        .map(|(_, v)| v.as_str())
+}
+
+fn element_edge_of_table(row: &mut FeatureRow, m: &std::collections::BTreeMap<String, String>) {
+    row.set_element_edge(
+        meta(m, &["Element.symbol", "Scan.element"]),
+        meta(m, &["Element.edge", "Scan.edge"]),
+    );
+}
+
+/// The rows of one μ(E) or χ(k) spectrum.
+fn spectrum_row(
+    mut row: FeatureRow,
+    input: &XasInput,
+    c: &BatchConfig,
+    p: &ChainParams,
+) -> FeatureRow {
+    if let XasInput::Mu(s) = input {
+        if s.energy_ev.is_empty() {
+            return row.failed("no data points");
+        }
+        if let Some(e0) = c.e0 {
+            // As `carto xas --e0`: Larch would replace an e0 off the data silently.
+            let (lo, hi) = s
+                .energy_ev
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &e| {
+                    (a.min(e), b.max(e))
+                });
+            if !(lo..=hi).contains(&e0) {
+                return row.failed(format!(
+                    "invalid e0 {e0}: outside the data's energy range {lo:.2}–{hi:.2} eV"
+                ));
+            }
+        }
+    }
+    let pre = if c.xanes {
+        match process::normalize(input, &[], &p.pre_edge) {
+            Ok((_, pre)) => {
+                row.add_normalization(&pre);
+                Some(pre)
+            }
+            Err(e) => return row.failed(e),
+        }
+    } else {
+        match process::run(input, &[], p, None) {
+            Ok(out) => {
+                row.add_xas(p, &out);
+                out.pre
+            }
+            Err(e) => return row.failed(e),
+        }
+    };
+    if c.edge_descriptors
+        && let Some(pre) = pre
+    {
+        add_descriptors(&mut row, pre);
+    }
+    row
+}
+
+/// Edge descriptors from pre_edge's output; a spectrum too short for them
+/// keeps its other results (the descriptors stay null).
+fn add_descriptors(row: &mut FeatureRow, pre: PreEdge) {
+    let label = row
+        .group
+        .clone()
+        .or_else(|| row.source_file.clone())
+        .unwrap_or_default();
+    let g = XanesGroup::from_pre_edge(label, pre);
+    if let Ok(d) = edge_descriptors(&g, None) {
+        row.add_edge(&d);
+    }
+}
+
+fn athena_rows(
+    file_index: usize,
+    file: &str,
+    groups: &[AthenaGroup],
+    c: &BatchConfig,
+    p: &ChainParams,
+) -> Vec<FeatureRow> {
+    groups
+        .iter()
+        // Derived groups (differences, background, pixel data) are not spectra.
+        .filter(|g| g.is_xmu() || g.is_chi())
+        .enumerate()
+        .map(|(i, g)| {
+            let (modality, input) = if g.is_chi() {
+                ("chi", g.to_chi(file).map(XasInput::Chi))
+            } else {
+                ("xas", g.to_spectrum(file).map(XasInput::Mu))
+            };
+            let mut row = FeatureRow::new(file_index, file, Some(&g.label), i, modality);
+            row.set_element_edge(
+                g.param_str("bkg_z").as_deref(),
+                g.param_str("fft_edge").as_deref(),
+            );
+            match input {
+                Ok(input) => spectrum_row(row, &input, c, p),
+                Err(e) => row.failed(e),
+            }
+        })
+        .collect()
+}
+
+fn pattern_row(mut row: FeatureRow, pat: &XrdPattern, c: &BatchConfig) -> FeatureRow {
+    let wl = match &c.xrd.wavelength {
+        Some(w) => crate::xrd::parse_wavelength(w).ok(),
+        None => pat.wavelength_ang,
+    };
+    let (bkg, found) = search(
+        &pat.two_theta_deg,
+        &pat.intensity,
+        c.xrd.background,
+        c.xrd.bkg_window,
+        c.xrd.min_snr,
+    );
+    row.add_xrd_peaks(pat, wl, &bkg, &found);
+    row
+}
+
+/// Every feature row of the file `path` read as `bytes`, numbered
+/// `file_index` in the batch.
+pub fn rows_of_bytes(
+    file_index: usize,
+    path: &Path,
+    bytes: &[u8],
+    c: &BatchConfig,
+    p: &ChainParams,
+) -> Vec<FeatureRow> {
+    let file = path.display().to_string();
+    let opts = LoadOptions::default();
+    match route(bytes, path, &opts) {
+        FileKind::Pattern => {
+            let row = FeatureRow::new(file_index, &file, None, 0, "xrd");
+            let ext = path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase());
+            match read_pattern_bytes(bytes, &file, ext.as_deref()) {
+                Ok(pat) => vec![pattern_row(row, &pat, c)],
+                Err(e) => vec![row.failed(e)],
+            }
+        }
+        FileKind::Structure | FileKind::FitModel => vec![
+            FeatureRow::new(file_index, &file, None, 0, "xas").failed(format!(
+                "{file}: not a spectrum or pattern (a structure or fit model)"
+            )),
+        ],
+        FileKind::Spectra => match load_bytes(bytes, &file, &opts) {
+            Ok(Dataset::Athena(proj)) => athena_rows(file_index, &file, &proj.groups, c, p),
+            Ok(Dataset::Xas(s)) => {
+                let mut row = FeatureRow::new(file_index, &file, None, 0, "xas");
+                element_edge_of_table(&mut row, &s.table.metadata);
+                vec![spectrum_row(row, &XasInput::Mu(s), c, p)]
+            }
+            Ok(Dataset::Chi(ch)) => {
+                let mut row = FeatureRow::new(file_index, &file, None, 0, "chi");
+                element_edge_of_table(&mut row, &ch.table.metadata);
+                vec![spectrum_row(row, &XasInput::Chi(ch), c, p)]
+            }
+            Ok(Dataset::Feff(_)) => vec![
+                FeatureRow::new(file_index, &file, None, 0, "xas")
+                    .failed(format!("{file}: a FEFF path file has no μ(E)")),
+            ],
+            Err(e) => vec![FeatureRow::new(file_index, &file, None, 0, "xas").failed(e)],
+        },
+    }
+}
+
+/// [`rows_of_bytes`] for a file on disk (an unreadable file is one error row).
+pub fn rows_of_file(
+    file_index: usize,
+    path: &Path,
+    c: &BatchConfig,
+    p: &ChainParams,
+) -> Vec<FeatureRow> {
+    match std::fs::read(path) {
+        Ok(bytes) => rows_of_bytes(file_index, path, &bytes, c, p),
+        Err(e) => vec![
+            FeatureRow::new(file_index, &path.display().to_string(), None, 0, "xas")
+                .failed(format!("cannot read {}: {e}", path.display())),
+        ],
+    }
+}
+
+/// Files processed per chunk: each chunk's rows are written and dropped
+/// before the next is read, so memory does not grow with the input.
+pub const CHUNK_FILES: usize = 512;
+
+/// Rows written and rows with an error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    pub rows: usize,
+    pub failed: usize,
+}
+
+/// The rows of `files[range]` (numbered by their position in `files`),
+/// over the current rayon pool, written chunk by chunk to `out` (.csv or
+/// .parquet); `progress` is called once per file.
+pub fn write_batch(
+    files: &[PathBuf],
+    range: std::ops::Range<usize>,
+    c: &BatchConfig,
+    out: &Path,
+    progress: &(dyn Fn() + Sync),
+) -> Result<BatchCounts, FeaturesError> {
+    let params = c.chain_params();
+    let mut writer = TableWriter::create(out, &schema_of(&table(&[])?))?;
+    let mut failed = 0;
+    let indices: Vec<usize> = range.filter(|&i| i < files.len()).collect();
+    for chunk in indices.chunks(CHUNK_FILES) {
+        let rows: Vec<FeatureRow> = chunk
+            .par_iter()
+            .map(|&i| {
+                let r = rows_of_file(i, &files[i], c, &params);
+                progress();
+                r
+            })
+            .flatten_iter()
+            .collect();
+        failed += rows.iter().filter(|r| r.error.is_some()).count();
+        writer.write(&mut table(&rows)?)?;
+    }
+    let rows = writer.rows();
+    writer.finish()?;
+    Ok(BatchCounts { rows, failed })
+}

@@ -1,0 +1,249 @@
+//! Rows → DataFrame, and the CSV/Parquet files (whole or streamed in batches).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use super::{FeatureRow, SCHEMA, fixed_columns};
+
+/// Why a table could not be built, written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum FeaturesError {
+    #[error("{file}: the table format is chosen by the extension: .csv or .parquet")]
+    Format { file: String },
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+    #[error("feature table: {0}")]
+    Table(String),
+}
+
+fn file_error(path: &Path, e: impl std::fmt::Display) -> FeaturesError {
+    FeaturesError::File {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Table file format, from the file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    pub fn of(path: &Path) -> Result<Format, FeaturesError> {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("csv") => Ok(Format::Csv),
+            Some("parquet" | "pq") => Ok(Format::Parquet),
+            _ => Err(FeaturesError::Format {
+                file: path.display().to_string(),
+            }),
+        }
+    }
+}
+
+/// A value type of the table's cells.
+pub(super) trait Cell: Sized {
+    fn column(name: &str, values: Vec<Option<Self>>) -> Column;
+}
+
+impl Cell for f64 {
+    fn column(name: &str, values: Vec<Option<f64>>) -> Column {
+        // NaN/∞ never reach a file: they are nulls.
+        let v: Vec<Option<f64>> = values
+            .into_iter()
+            .map(|x| x.filter(|x| x.is_finite()))
+            .collect();
+        Column::new(name.into(), v)
+    }
+}
+
+impl Cell for i64 {
+    fn column(name: &str, values: Vec<Option<i64>>) -> Column {
+        Column::new(name.into(), values)
+    }
+}
+
+impl Cell for String {
+    fn column(name: &str, values: Vec<Option<String>>) -> Column {
+        // CSV cannot tell "" from null; there is no empty text either.
+        let v: Vec<Option<String>> = values
+            .into_iter()
+            .map(|s| s.filter(|s| !s.is_empty()))
+            .collect();
+        Column::new(name.into(), v)
+    }
+}
+
+pub(super) fn column<T: Cell>(name: &str, values: impl Iterator<Item = Option<T>>) -> Column {
+    T::column(name, values.collect())
+}
+
+/// The DataFrame of `rows`: the fixed columns ([`SCHEMA`]) then the EXAFS
+/// fit parameters in the order first met.
+pub fn table(rows: &[FeatureRow]) -> Result<DataFrame, FeaturesError> {
+    let mut columns = fixed_columns(rows);
+    let mut extra_names: Vec<&str> = Vec::new();
+    for r in rows {
+        for (name, _) in &r.extra {
+            if !extra_names.contains(&name.as_str()) {
+                extra_names.push(name);
+            }
+        }
+    }
+    for name in extra_names {
+        let values = rows.iter().map(|r| {
+            r.extra
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| *v)
+        });
+        columns.push(column(name, values));
+    }
+    DataFrame::new(rows.len(), columns).map_err(|e| FeaturesError::Table(e.to_string()))
+}
+
+/// The polars type of a column: the fixed ones by [`SCHEMA`], the EXAFS
+/// fit parameters Float64.
+fn dtype_of(name: &str) -> DataType {
+    match SCHEMA.iter().find(|c| c.name == name).map(|c| c.dtype) {
+        Some("i64") => DataType::Int64,
+        Some("str") => DataType::String,
+        _ => DataType::Float64,
+    }
+}
+
+/// The schema of the table with the fixed columns only.
+pub fn schema_of(df: &DataFrame) -> Schema {
+    df.schema().as_ref().clone()
+}
+
+/// Write the whole table to `path` (.csv or .parquet).
+pub fn write_table(path: &Path, df: &mut DataFrame) -> Result<(), FeaturesError> {
+    let mut w = TableWriter::create(path, &schema_of(df))?;
+    w.write(df)?;
+    w.finish()
+}
+
+/// Read a table written by [`write_table`] or [`TableWriter`], with the
+/// column types of the schema (CSV carries none).
+pub fn read_table(path: &Path) -> Result<DataFrame, FeaturesError> {
+    match Format::of(path)? {
+        Format::Parquet => {
+            let f = File::open(path).map_err(|e| file_error(path, e))?;
+            ParquetReader::new(f)
+                .finish()
+                .map_err(|e| file_error(path, e))
+        }
+        Format::Csv => {
+            let f = File::open(path).map_err(|e| file_error(path, e))?;
+            let mut header = String::new();
+            BufReader::new(f)
+                .read_line(&mut header)
+                .map_err(|e| file_error(path, e))?;
+            let header = header.trim_start_matches('\u{feff}').trim_end();
+            if header.is_empty() {
+                return Err(file_error(path, "empty file: no header line"));
+            }
+            let schema: Schema = header
+                .split(',')
+                .map(|n| {
+                    let n = n.trim_matches('"');
+                    Field::new(n.into(), dtype_of(n))
+                })
+                .collect();
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .with_schema(Some(Arc::new(schema)))
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .and_then(|r| r.finish())
+                .map_err(|e| file_error(path, e))
+        }
+    }
+}
+
+enum Batched {
+    Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>),
+}
+
+/// A table written in batches, so memory stays flat however many rows
+/// come. It writes to a temporary file beside `path` and renames it on
+/// [`TableWriter::finish`], so an interrupted run leaves no truncated
+/// table under the final name.
+pub struct TableWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    inner: Batched,
+    rows: usize,
+}
+
+impl TableWriter {
+    pub fn create(path: &Path, schema: &Schema) -> Result<TableWriter, FeaturesError> {
+        let format = Format::of(path)?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".tmp{}", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        let f = BufWriter::new(File::create(&tmp).map_err(|e| file_error(path, e))?);
+        let inner = match format {
+            Format::Csv => Batched::Csv(
+                CsvWriter::new(f)
+                    .include_header(true)
+                    .batched(schema)
+                    .map_err(|e| file_error(path, e))?,
+            ),
+            Format::Parquet => Batched::Parquet(Box::new(
+                ParquetWriter::new(f)
+                    .batched(schema)
+                    .map_err(|e| file_error(path, e))?,
+            )),
+        };
+        Ok(TableWriter {
+            path: path.to_path_buf(),
+            tmp,
+            inner,
+            rows: 0,
+        })
+    }
+
+    /// Append `df` (same columns as the schema given to [`TableWriter::create`]).
+    pub fn write(&mut self, df: &mut DataFrame) -> Result<(), FeaturesError> {
+        if df.height() == 0 {
+            return Ok(());
+        }
+        // Batched writers need one chunk per column.
+        df.rechunk_mut_par();
+        let r = match &mut self.inner {
+            Batched::Csv(w) => w.write_batch(df),
+            Batched::Parquet(w) => w.write_batch(df),
+        };
+        r.map_err(|e| file_error(&self.path, e))?;
+        self.rows += df.height();
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Close the file and give it its final name.
+    pub fn finish(self) -> Result<(), FeaturesError> {
+        let r = match self.inner {
+            Batched::Csv(mut w) => w.finish(),
+            Batched::Parquet(w) => w.finish().map(|_| ()),
+        };
+        if let Err(e) = r {
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(file_error(&self.path, e));
+        }
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| file_error(&self.path, e))
+    }
+}

@@ -1,0 +1,441 @@
+//! The feature table (src/features) and `carto batch`: CSV/Parquet round
+//! trips, agreement with `carto xas`, bad input as error rows, and shards
+//! merged back into the single-process table.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use carto::features::batch::{BatchConfig, rows_of_file};
+use carto::features::{SCHEMA, read_table, table, write_table};
+use polars::prelude::*;
+
+fn carto<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_carto"))
+        .args(args)
+        .output()
+        .expect("cannot start the carto binary")
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("carto-features-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create temp dir");
+    d
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Rows of a few real files of every kind: XDI, columns, χ(k), an Athena
+/// project, a powder pattern, and a file that is not data.
+fn mixed_rows() -> Vec<carto::features::FeatureRow> {
+    let files = [
+        "xas/xdi/cu_metal_rt.xdi",
+        "xas/columns/cu.xmu",
+        "xas/chi/cu.chi",
+        "athena/Fe.prj",
+        "xrd/quartz.xy",
+        "SOURCES.md",
+    ];
+    let c = BatchConfig::default();
+    let p = c.chain_params();
+    files
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| rows_of_file(i, &common::data(f), &c, &p))
+        .collect()
+}
+
+#[test]
+fn csv_and_parquet_round_trip_to_the_same_frame() {
+    let rows = mixed_rows();
+    let mut df = table(&rows).expect("table");
+    assert!(df.height() >= 6, "{} rows", df.height());
+    // The fixed schema, in order, with its types.
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let want: Vec<&str> = SCHEMA.iter().map(|c| c.name).collect();
+    assert_eq!(names, want);
+    for c in SCHEMA {
+        let dt = df.column(c.name).expect("column").dtype().clone();
+        let expected = match c.dtype {
+            "f64" => DataType::Float64,
+            "i64" => DataType::Int64,
+            _ => DataType::String,
+        };
+        assert_eq!(dt, expected, "{}", c.name);
+    }
+    // Every kind of row is there, with values where they belong.
+    let modality = df.column("modality").unwrap().str().unwrap().clone();
+    let kinds: Vec<&str> = modality.iter().flatten().collect();
+    for k in ["xas", "chi", "xrd"] {
+        assert!(kinds.contains(&k), "no {k} row: {kinds:?}");
+    }
+    let err = df.column("error").unwrap().str().unwrap().clone();
+    assert_eq!(
+        err.len() - err.null_count(),
+        1,
+        "only SOURCES.md fails: {err:?}"
+    );
+    // Never NaN in a float column.
+    for c in SCHEMA.iter().filter(|c| c.dtype == "f64") {
+        let s = df.column(c.name).unwrap().f64().unwrap().clone();
+        assert!(s.iter().flatten().all(f64::is_finite), "{} has NaN", c.name);
+    }
+    let dir = tempdir("roundtrip");
+    for name in ["t.csv", "t.parquet"] {
+        let path = dir.join(name);
+        write_table(&path, &mut df).expect("write");
+        let back = read_table(&path).expect("read");
+        assert_eq!(back.schema(), df.schema(), "{name}: dtypes differ");
+        assert!(
+            back.equals_missing(&df),
+            "{name}: values differ\n{back}\n{df}"
+        );
+    }
+}
+
+/// e0 and edge step of each row as `carto xas --json` prints them.
+fn xas_json(file: &Path, group: Option<&str>) -> (f64, f64) {
+    let mut args = vec!["xas".as_ref(), file.as_os_str(), "--json".as_ref()];
+    if let Some(g) = group {
+        args.push("--group".as_ref());
+        args.push(g.as_ref());
+    }
+    let o = carto(&args);
+    assert!(
+        o.status.success(),
+        "carto xas {}: {}",
+        file.display(),
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    (
+        v["e0"].as_f64().expect("e0"),
+        v["edge_step"].as_f64().expect("edge_step"),
+    )
+}
+
+#[test]
+fn e0_and_edge_step_columns_equal_carto_xas() {
+    let files = [
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+        common::data("xas/xdi/feo_rt1.xdi"),
+        common::data("xas/columns/fe2o3_rt1.xmu"),
+        common::data("athena/Fe.prj"),
+    ];
+    let dir = tempdir("vs_xas");
+    let out = dir.join("t.parquet");
+    let mut args: Vec<&OsStr> = vec!["batch".as_ref()];
+    args.extend(files.iter().map(|f| f.as_os_str()));
+    args.extend(["--out".as_ref(), out.as_os_str()]);
+    let o = carto(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let df = read_table(&out).expect("read");
+    let src = df.column("source_file").unwrap().str().unwrap().clone();
+    let group = df.column("group").unwrap().str().unwrap().clone();
+    let e0 = df.column("e0_ev").unwrap().f64().unwrap().clone();
+    let step = df.column("edge_step").unwrap().f64().unwrap().clone();
+    let mut checked = 0;
+    for i in 0..df.height() {
+        let file = PathBuf::from(src.get(i).unwrap());
+        let (e0_x, step_x) = xas_json(&file, group.get(i));
+        // The same code; `--group` reads only that group's arrays, which
+        // can move the last bit of a sum.
+        let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() <= 1e-12 * b.abs());
+        assert!(
+            close(e0.get(i), e0_x),
+            "{} {:?}: e0 {:?} vs {e0_x}",
+            file.display(),
+            group.get(i),
+            e0.get(i)
+        );
+        assert!(
+            close(step.get(i), step_x),
+            "{} {:?}: step {:?} vs {step_x}",
+            file.display(),
+            group.get(i),
+            step.get(i)
+        );
+        checked += 1;
+    }
+    // The three single files and every μ(E) group of Fe.prj.
+    assert!(checked >= 5, "{checked} rows");
+    // Cu K edge of the copper foil: a wrong e0 would be off by eV.
+    let cu = (0..df.height())
+        .find(|&i| src.get(i).is_some_and(|s| s.ends_with("cu_metal_rt.xdi")))
+        .expect("cu row");
+    assert!(
+        (e0.get(cu).unwrap() - 8980.0).abs() < 5.0,
+        "{:?}",
+        e0.get(cu)
+    );
+}
+
+#[test]
+fn bad_input_gives_error_rows_and_exit_status_2() {
+    let dir = tempdir("bad");
+    let zero = dir.join("zero.dat");
+    let text: String = (0..200)
+        .map(|i| format!("{} 0.0\n", 8900.0 + f64::from(i)))
+        .collect();
+    std::fs::write(&zero, format!("# energy mu\n{text}")).unwrap();
+    let garbage = dir.join("garbage.xdi");
+    std::fs::write(&garbage, b"\x00\x01 not data at all").unwrap();
+    let missing = dir.join("missing.xdi");
+    let good = common::data("xas/xdi/cu_metal_rt.xdi");
+    let out = dir.join("t.csv");
+    let o = carto([
+        "batch".as_ref(),
+        zero.as_os_str(),
+        garbage.as_os_str(),
+        missing.as_os_str(),
+        good.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 of 4 rows failed"), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json summary");
+    assert_eq!(v["files"], 4);
+    assert_eq!(v["rows"], 4);
+    assert_eq!(v["failed"], 3);
+    assert!(v["seconds"].as_f64().unwrap() > 0.0 && v["rows_per_s"].as_f64().unwrap() > 0.0);
+    let df = read_table(&out).expect("read");
+    let err = df.column("error").unwrap().str().unwrap().clone();
+    let e0 = df.column("e0_ev").unwrap().f64().unwrap().clone();
+    // Sorted input order: garbage, missing, zero (temp dir), then the shared file.
+    let src = df.column("source_file").unwrap().str().unwrap().clone();
+    for i in 0..4 {
+        let s = src.get(i).unwrap();
+        if s.ends_with("cu_metal_rt.xdi") {
+            assert!(err.get(i).is_none(), "{:?}", err.get(i));
+            assert!(e0.get(i).is_some());
+        } else {
+            assert!(err.get(i).is_some_and(|e| !e.is_empty()), "{s}: no error");
+            assert!(e0.get(i).is_none(), "{s}: numbers on an error row");
+        }
+    }
+    assert!(
+        (0..4).any(|i| src.get(i).unwrap().ends_with("missing.xdi")
+            && err.get(i).unwrap().contains("cannot read")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn config_file_sets_parameters_and_rejects_unknown_keys() {
+    let dir = tempdir("config");
+    let cfg = dir.join("c.toml");
+    std::fs::write(
+        &cfg,
+        "kmin = 3.0\nkweight = 3\nrbkg = 1.1\n[xrd]\nmin_snr = 8\n",
+    )
+    .unwrap();
+    let out = dir.join("t.parquet");
+    let f = common::data("xas/xdi/cu_metal_rt.xdi");
+    let o = carto([
+        "batch".as_ref(),
+        f.as_os_str(),
+        "--config".as_ref(),
+        cfg.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let df = read_table(&out).unwrap();
+    let get = |c: &str| df.column(c).unwrap().f64().unwrap().get(0);
+    assert_eq!(get("kmin_inv_ang"), Some(3.0));
+    assert_eq!(get("kweight"), Some(3.0));
+    assert_eq!(get("rbkg_ang"), Some(1.1));
+    std::fs::write(&cfg, "kmin = 3.0\nkmni = 2\n").unwrap();
+    let o = carto([
+        "batch".as_ref(),
+        f.as_os_str(),
+        "--config".as_ref(),
+        cfg.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("c.toml") && e.contains("kmni"), "{e}");
+}
+
+#[test]
+fn four_shards_merged_equal_the_single_process_table() {
+    let data = common::data("xas");
+    let dir = tempdir("shards");
+    let single = dir.join("single.parquet");
+    let run = |extra: &[&OsStr]| {
+        let mut args: Vec<&OsStr> = vec!["batch".as_ref(), data.as_os_str()];
+        args.extend_from_slice(extra);
+        let o = carto(&args);
+        // The xdi_suite's bad files fail: status 2, and the table is written.
+        assert!(matches!(o.status.code(), Some(0 | 2)), "{}", stderr(&o));
+    };
+    run(&["--out".as_ref(), single.as_os_str()]);
+    let mut parts = Vec::new();
+    // Written in reverse order: merge orders the parts itself.
+    for i in (1..=4).rev() {
+        let part = dir.join(format!("part{i}.parquet"));
+        let shard = format!("{i}/4");
+        run(&[
+            "--shard".as_ref(),
+            shard.as_ref(),
+            "--out".as_ref(),
+            part.as_os_str(),
+        ]);
+        parts.push(part);
+    }
+    for out in ["merged.parquet", "merged.csv"] {
+        let merged = dir.join(out);
+        let mut args: Vec<&OsStr> = vec!["batch".as_ref(), "merge".as_ref()];
+        args.extend(parts.iter().map(|p| p.as_os_str()));
+        args.extend(["--out".as_ref(), merged.as_os_str()]);
+        let o = carto(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let a = read_table(&single).unwrap();
+        let b = read_table(&merged).unwrap();
+        assert!(a.height() > 40, "{} rows", a.height());
+        assert_eq!(a.schema(), b.schema());
+        assert!(
+            a.equals_missing(&b),
+            "{out}: merged differs from the single-process table"
+        );
+    }
+    // The same part twice is refused, naming both.
+    let o = carto([
+        "batch".as_ref(),
+        "merge".as_ref(),
+        parts[0].as_os_str(),
+        parts[0].as_os_str(),
+        "--out".as_ref(),
+        dir.join("x.parquet").as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("overlap"), "{}", stderr(&o));
+}
+
+#[test]
+fn readme_documents_every_column() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    for c in SCHEMA {
+        let want = format!("| `{}` |", c.name);
+        assert!(readme.contains(&want), "README's schema lacks {}", c.name);
+    }
+}
+
+#[test]
+fn fit_lcf_and_phase_columns_fill_and_round_trip() {
+    use carto::exafs::feffit::{FitResult, FitStats, ParamResult};
+    use carto::xanes::{LcfFit, ParamValue, XanesArray};
+    use carto::xrd::identify::RankedCandidate;
+    let pv = |value, stderr| ParamValue { value, stderr };
+    let param = |name: &str, value, stderr| ParamResult {
+        name: name.into(),
+        value,
+        stderr,
+        vary: true,
+        expr: None,
+        init: 0.0,
+    };
+    let fit = FitResult {
+        params: vec![param("amp", 0.93, Some(0.05)), param("del E0", 1.2, None)],
+        stats: FitStats {
+            chi_square: 12.5,
+            chi2_reduced: 1.4,
+            r_factor: 0.011,
+            n_idp: 14.2,
+            n_varys: 5,
+            nfree: 9,
+            ndata: 400,
+            nfev: 60,
+            aic: 7.0,
+            bic: 9.0,
+            success: true,
+            message: String::new(),
+        },
+        correlations: Vec::new(),
+        datasets: Vec::new(),
+    };
+    let lcf = LcfFit {
+        standards: vec!["Fe foil".into(), "hematite".into()],
+        weights: vec![pv(0.7, Some(0.01)), pv(0.3, Some(0.01))],
+        weights_lstsq: vec![0.7, 0.3],
+        e0_shift_ev: pv(0.0, None),
+        std_e0_shifts_ev: None,
+        total: pv(1.0, None),
+        chisqr: 0.02,
+        redchi: 1e-4,
+        rfactor: 2e-4,
+        nfev: 10,
+        energy_ev: Vec::new(),
+        data: Vec::new(),
+        fit: Vec::new(),
+        components: Vec::new(),
+    };
+    let cand = |id: &str, score| RankedCandidate {
+        id: id.into(),
+        name: id.into(),
+        formula: String::new(),
+        score,
+        scale: 1.0,
+        matched_peaks: 5,
+        measured_peaks: 6,
+    };
+    let mut a = carto::features::FeatureRow::new(0, "a.xdi", None, 0, "xas");
+    a.add_exafs_fit(&fit);
+    a.add_lcf(&lcf, XanesArray::Norm);
+    a.add_xrd_phases(&[cand("quartz", 0.91), cand("calcite", f64::NAN)]);
+    let b = a.failed("boom\nsecond line");
+    let mut df = table(&[a, b]).unwrap();
+    let f = |c: &str, i: usize| df.column(c).unwrap().f64().unwrap().get(i);
+    let s = |c: &str, i: usize| {
+        df.column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(i)
+            .map(str::to_string)
+    };
+    assert_eq!(f("fit_amp", 0), Some(0.93));
+    assert_eq!(f("fit_amp_stderr", 0), Some(0.05));
+    assert_eq!(f("fit_del_e0", 0), Some(1.2));
+    assert_eq!(f("fit_del_e0_stderr", 0), None);
+    assert_eq!(f("fit_r_factor", 0), Some(0.011));
+    assert_eq!(s("lcf_2_standard", 0).as_deref(), Some("hematite"));
+    assert_eq!(f("lcf_1_weight", 0), Some(0.7));
+    assert_eq!(s("lcf_3_standard", 0), None);
+    assert_eq!(s("xrd_phase_1_id", 0).as_deref(), Some("quartz"));
+    // NaN is a null, never written.
+    assert_eq!(f("xrd_phase_2_score", 0), None);
+    // The failed row: one-line error, every number null.
+    assert_eq!(s("error", 1).as_deref(), Some("boom second line"));
+    assert_eq!(f("fit_amp", 1), None);
+    assert_eq!(f("lcf_1_weight", 1), None);
+    // Fit-parameter columns come after the fixed ones and survive CSV.
+    let names = df.get_column_names();
+    assert_eq!(names.len(), SCHEMA.len() + 4);
+    let dir = tempdir("extras");
+    for name in ["t.csv", "t.parquet"] {
+        let path = dir.join(name);
+        write_table(&path, &mut df).unwrap();
+        let back = read_table(&path).unwrap();
+        assert_eq!(back.schema(), df.schema(), "{name}");
+        assert!(back.equals_missing(&df), "{name}");
+    }
+}
