@@ -9,10 +9,12 @@
 //! - [`pattern`]: one measured pattern, its wavelength, background, peaks.
 //! - [`peaks`]: the peaks table and the peak fits.
 //! - [`plot`]: the curves as plain data (what the tests check) and the plot.
-//! - [`phases`]: CIF phases, the candidate library and the ranking.
+//! - [`phases`]: CIF phases and the right panel.
+//! - [`library`]: the candidate library and the ranking.
 //! - [`quant`]: quantification (dialog, background task, results).
 //! - `session`: the view to and from a session file.
 
+mod library;
 mod pattern;
 mod peaks;
 mod phases;
@@ -26,9 +28,10 @@ use std::collections::BTreeSet;
 
 use egui::{RichText, Ui};
 
+pub use self::library::{Library, LibraryState, LibraryView, Ranking};
 pub use self::pattern::{LoadedPattern, XrdEntry, load_pattern, parse_pattern};
 pub use self::peaks::PeakRow;
-pub use self::phases::{CifPhase, Library, LibraryState, LibraryView, PhaseState, Ranking};
+pub use self::phases::{CifPhase, PhaseState};
 pub use self::plot::{XAxis, XrdRole, XrdSeries, XrdTab};
 pub use self::quant::{Quant, QuantRow, QuantState, QuantView};
 pub use self::route::{is_xrd_bytes, is_xrd_file};
