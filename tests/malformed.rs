@@ -344,3 +344,97 @@ fn xftf_rejects_absurd_parameters() {
     bad_param(with(&|p| p.dk2 = Some(f64::NAN)), "dk2");
     bad_param(with(&|p| p.kweight = f64::INFINITY), "kweight");
 }
+
+// ---- bounded memory and time: every reader path ------------------------
+
+/// Every way a path is read refuses it with the same reason.
+fn refused_everywhere(p: &std::path::Path, want: &str) {
+    let o = LoadOptions::default();
+    let e = carto::io::open(p, &o).err().map(|e| e.to_string());
+    assert!(
+        e.as_deref().is_some_and(|e| e.contains(want)),
+        "open: {e:?}"
+    );
+    let e = load(p, &o).err().map(|e| e.to_string());
+    assert!(
+        e.as_deref().is_some_and(|e| e.contains(want)),
+        "load: {e:?}"
+    );
+    let e = carto::io::xrd::read_pattern(p).err().map(|e| e.to_string());
+    assert!(
+        e.as_deref().is_some_and(|e| e.contains(want)),
+        "pattern: {e:?}"
+    );
+    let e = carto::structure::read_cif(p).err().map(|e| e.to_string());
+    assert!(e.as_deref().is_some_and(|e| e.contains(want)), "cif: {e:?}");
+    let e = carto::io::xrd::read_jcpds(p).err().map(|e| e.to_string());
+    assert!(
+        e.as_deref().is_some_and(|e| e.contains(want)),
+        "jcpds: {e:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn endless_and_device_files_are_refused_before_reading() {
+    refused_everywhere(std::path::Path::new("/dev/zero"), "a character device");
+    let dir = std::env::temp_dir().join(format!("carto-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe.xy");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        // Opening a FIFO with no writer would block forever: refused by kind.
+        refused_everywhere(&fifo, "a FIFO");
+    }
+    refused_everywhere(&dir, "a folder");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused_by_their_metadata() {
+    let dir = std::env::temp_dir().join(format!("carto-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.xy");
+    // Sparse: the size is set, nothing is written or read.
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(carto::io::MAX_INPUT_BYTES + 1).unwrap();
+    drop(f);
+    refused_everywhere(&big, "more than the 536870912 bytes");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn gzip_bomb_project_is_refused_at_the_inflate_cap() {
+    // 300 concatenated gzip members of 1 MiB of spaces each: a ~300 KB file
+    // that inflates to 300 MiB; the cap is 64× + 16 MiB ≈ 35 MiB.
+    let mut one = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut one, b"# Athena project file\n").unwrap();
+    std::io::Write::write_all(&mut one, &vec![b' '; 1 << 20]).unwrap();
+    let one = one.finish().unwrap();
+    let bytes: Vec<u8> = one.iter().copied().cycle().take(one.len() * 300).collect();
+    let t = std::time::Instant::now();
+    let e = load_bytes(&bytes, "bomb.prj", &LoadOptions::default()).err();
+    let Some(e) = e else {
+        panic!("a gzip bomb must fail")
+    };
+    assert_eq!(
+        (e.file.as_str(), e.field.as_deref()),
+        ("bomb.prj", Some("gzip"))
+    );
+    assert!(e.message.contains("inflates past"), "{e}");
+    assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
+}
+
+#[test]
+fn xml_element_bomb_is_refused_by_count() {
+    // 1,000,001 empty elements: 4 MB of text, ~150 MB of tree if it were built.
+    let mut text = String::from("<?xml version=\"1.0\"?>\n<xrdMeasurements>\n");
+    text.push_str(&"<a/>".repeat(1_000_001));
+    text.push_str("\n</xrdMeasurements>\n");
+    let e = carto::io::xrd::read_pattern_bytes(text.as_bytes(), "bomb.xrdml", Some("xrdml")).err();
+    let Some(e) = e else {
+        panic!("an element bomb must fail")
+    };
+    assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("xml")), "{e}");
+    assert!(e.message.contains("more than 1000000 elements"), "{e}");
+}

@@ -232,7 +232,7 @@ fn info_model(file: &str, m: &carto::exafs::FitModel, as_json: bool) -> Result<(
 
 pub fn run(a: &InfoArgs) -> Result<()> {
     let path = &a.input.file;
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = io::read_input(path).with_context(|| format!("cannot read {}", path.display()))?;
     let format = io::detect_format(&bytes);
     let file = path.display().to_string();
     let ds = match io::open_bytes(&bytes, path, &a.input.load_options())? {

@@ -227,7 +227,7 @@ pub fn start_loading(tasks: &Tasks, paths: Vec<PathBuf>, ctx: Option<egui::Conte
                 break;
             }
             let name = f.display().to_string();
-            let msg = match std::fs::read(&f) {
+            let msg = match crate::io::read_input(&f) {
                 Ok(bytes) if is_xrd_bytes(&bytes, &f) => {
                     LoadMsg::Pattern(name, Box::new(parse_pattern(&bytes, &f)))
                 }

@@ -20,7 +20,8 @@ pub mod xrd;
 
 pub use detect::{FileFormat, detect_format, load, load_bytes, load_bytes_group, load_group};
 pub use open::{
-    FileKind, OpenError, Opened, is_feff_path_name, open, open_bytes, route, route_path,
+    FileKind, InputError, MAX_INPUT_BYTES, OpenError, Opened, is_feff_path_name, open, open_bytes,
+    read_input, route, route_path,
 };
 
 /// A located parse error: which file, which line (1-based) and which field
@@ -63,6 +64,16 @@ impl fmt::Display for ParseError {
         }
         write!(f, ": {}", self.message)
     }
+}
+
+/// The most a compressed input of `compressed_bytes` may inflate to: 64×
+/// its size plus 16 MiB. Real Athena projects and Bruker archives inflate
+/// 2–10×; a deflate bomb (up to 1032×) is stopped at this size, so a
+/// 300 KB file never takes more than ~35 MB.
+pub(crate) fn inflate_cap(compressed_bytes: usize) -> u64 {
+    (compressed_bytes as u64)
+        .saturating_mul(64)
+        .saturating_add(16 << 20)
 }
 
 /// Parse one numeric token, Fortran `D` exponents included, rejecting NaN/Inf.

@@ -167,7 +167,7 @@ pub struct StructureError {
 /// Read every structure (data block with atom sites) of a CIF file.
 pub fn read_cif(path: &Path) -> Result<Vec<Structure>, StructureError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| StructureError {
+    let bytes = crate::io::read_input(path).map_err(|e| StructureError {
         file: file.clone(),
         line: None,
         message: format!("cannot read: {e}"),

@@ -22,7 +22,8 @@ pub struct LoadedPattern {
 
 /// Read a pattern file.
 pub fn load_pattern(path: &Path) -> Result<LoadedPattern, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes =
+        crate::io::read_input(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     parse_pattern(&bytes, path)
 }
 

@@ -131,7 +131,7 @@ impl JcpdsCard {
 /// Read a JCPDS card.
 pub fn read_jcpds(path: &Path) -> Result<JcpdsCard, ParseError> {
     let file = display_name(path);
-    let bytes = std::fs::read(path)
+    let bytes = crate::io::read_input(path)
         .map_err(|e| ParseError::new(&file, format!("cannot read file: {e}")))?;
     read_jcpds_bytes(&bytes, &file)
 }

@@ -139,7 +139,7 @@ pub fn two_theta_from_d(d_ang: f64, wavelength_ang: f64) -> Option<f64> {
 /// Read a measured pattern, detecting the format from the content.
 pub fn read_pattern(path: &Path) -> Result<XrdPattern, ParseError> {
     let file = display_name(path);
-    let bytes = std::fs::read(path)
+    let bytes = crate::io::read_input(path)
         .map_err(|e| ParseError::new(&file, format!("cannot read file: {e}")))?;
     let ext = path
         .extension()
