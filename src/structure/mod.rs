@@ -127,7 +127,7 @@ impl Lattice {
         // and Cartesian neighbourhoods no longer agree, and expansion and
         // neighbour searches run away.
         let cond = self.metric_condition();
-        if !(cond <= MAX_METRIC_CONDITION) {
+        if cond.is_nan() || cond > MAX_METRIC_CONDITION {
             return Err((
                 "_cell_angle_alpha",
                 format!(
