@@ -438,3 +438,82 @@ fn xml_element_bomb_is_refused_by_count() {
     assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("xml")), "{e}");
     assert!(e.message.contains("more than 1000000 elements"), "{e}");
 }
+
+// ---- 2θ axes and wavelengths: one rule in every reader ------------------
+
+fn pattern_err(name: &str) -> ParseError {
+    let p = path(name);
+    match carto::io::xrd::read_pattern(&p) {
+        Ok(x) => panic!(
+            "{name} read as a pattern of {} points but must fail",
+            x.npts()
+        ),
+        Err(e) => {
+            assert_eq!(e.file, p.display().to_string(), "{e}");
+            e
+        }
+    }
+}
+
+#[test]
+fn bad_two_theta_axes_are_refused() {
+    for (name, field, want) in [
+        ("constant_axis.xy", "2theta", "step 0"),
+        (
+            "zero_two_theta.xy",
+            "2theta",
+            "point 1: 2θ = 0° is outside (0°, 180°]",
+        ),
+        ("over_180.xy", "2theta", "point 22: 2θ = 180.5°"),
+        ("one_point.xy", "data", "only one data point"),
+        (
+            "backwards_step.xy",
+            "2theta",
+            "does not increase at point 21 (10.36° after 10.38°)",
+        ),
+        ("bad_wavelength.xy", "wavelength", "outside 0.01–20 Å"),
+    ] {
+        let e = pattern_err(name);
+        assert_eq!(e.field.as_deref(), Some(field), "{name}: {e}");
+        assert!(e.message.contains(want), "{name}: {e}");
+    }
+}
+
+#[test]
+fn descending_scan_is_sorted_with_a_warning() {
+    let p = carto::io::xrd::read_pattern(&path("descending.xy")).expect("descending");
+    assert_eq!(p.npts(), 40);
+    assert_eq!((p.two_theta_deg[0], p.intensity[0]), (10.0, 100.0));
+    assert_eq!((p.two_theta_deg[39], p.intensity[39]), (10.78, 104.0));
+    assert!(
+        p.warnings.iter().any(|w| w.contains("sorted")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+// ---- line endings: CR, LF and CRLF, mixed or not ------------------------
+
+#[test]
+fn cr_only_pattern_is_recognised_as_xrd() {
+    match carto::io::open(&path("cr_only.xy"), &LoadOptions::default()) {
+        Ok(carto::io::Opened::Pattern(p)) => {
+            assert_eq!(p.npts(), 40);
+            assert_eq!((p.two_theta_deg[1], p.intensity[1]), (10.1, 101.0));
+        }
+        other => panic!("cr_only.xy: {:?}", other.map(|o| o.kind())),
+    }
+}
+
+#[test]
+fn mixed_cr_and_crlf_keep_every_row() {
+    // crlf.xdi with every other line end a bare CR: the same three rows.
+    let s = xas_of("mixed_cr_crlf.xdi");
+    assert_small_scan(&s, "itrans");
+    assert_eq!(s.table.row_lines, [7, 8, 9]);
+    let s = xas_of("cr_only.dat");
+    assert_close(&s.mu, &[0.1, 0.2, 0.3]);
+    assert_eq!(s.table.row_lines, [2, 3, 4]);
+    let lines: Vec<&str> = carto::io::split_lines("a\rb\r\nc\nd\r\re").collect();
+    assert_eq!(lines, ["a", "b", "c", "d", "", "e"]);
+}

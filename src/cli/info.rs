@@ -26,6 +26,7 @@ pub struct PatternInfo<'a> {
     pub wavelength_ang: Option<f64>,
     pub has_sigma: bool,
     pub metadata: &'a [(String, String)],
+    pub warnings: &'a [String],
 }
 
 /// One data block of a CIF.
@@ -161,6 +162,7 @@ fn info_pattern(path: &Path, p: &carto::io::xrd::XrdPattern, as_json: bool) -> R
             wavelength_ang: p.wavelength_ang,
             has_sigma: p.sigma.is_some(),
             metadata: &p.metadata,
+            warnings: &p.warnings,
         });
     }
     let mut out = format!(
@@ -170,6 +172,9 @@ fn info_pattern(path: &Path, p: &carto::io::xrd::XrdPattern, as_json: bool) -> R
         p.wavelength_ang
             .map_or("not in the file".to_string(), |w| format!("{w} Å"))
     );
+    for w in &p.warnings {
+        out.push_str(&format!("  warning: {w}\n"));
+    }
     for (k, v) in p.metadata.iter().take(12) {
         out.push_str(&format!("  {k}: {v}\n"));
     }

@@ -282,8 +282,10 @@ pub fn run(a: XrdArgs) -> Result<()> {
 
 fn read_xrd(path: &Path) -> Result<carto::io::xrd::XrdPattern> {
     let p = carto::io::xrd::read_pattern(path).map_err(anyhow::Error::msg)?;
-    if p.npts() < 10 {
-        bail!("{}: only {} points", path.display(), p.npts());
+    p.analysable(&path.display().to_string())
+        .map_err(anyhow::Error::msg)?;
+    for w in &p.warnings {
+        eprintln!("warning: {w}");
     }
     Ok(p)
 }

@@ -303,6 +303,9 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Store, log: &mut Log) -> bool {
                             "opened {file} (XRD pattern, {} points)",
                             p.pattern.npts()
                         ));
+                        for w in &p.pattern.warnings {
+                            log.warn(w.clone());
+                        }
                         job.n_patterns += 1;
                         job.patterns.push(p);
                         job.opened.push(PathBuf::from(file));

@@ -66,6 +66,43 @@ impl fmt::Display for ParseError {
     }
 }
 
+/// The lines of `text` with CR, LF and CRLF all ending a line, mixed or
+/// not (Python's universal newlines, as Larch reads): a file saved partly
+/// on classic Mac OS and partly on Windows keeps every row. Like
+/// `str::lines`, a final line end adds no empty line. Every text reader
+/// splits with this.
+pub fn split_lines(text: &str) -> SplitLines<'_> {
+    SplitLines { rest: text }
+}
+
+/// The iterator [`split_lines`] returns.
+#[derive(Debug, Clone)]
+pub struct SplitLines<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for SplitLines<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let b = self.rest.as_bytes();
+        let Some(i) = memchr::memchr2(b'\n', b'\r', b) else {
+            return Some(std::mem::take(&mut self.rest));
+        };
+        let skip = if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+            2
+        } else {
+            1
+        };
+        // `i` and `i + skip` sit on ASCII bytes: char boundaries.
+        let line = self.rest.get(..i).unwrap_or("");
+        self.rest = self.rest.get(i + skip..).unwrap_or("");
+        Some(line)
+    }
+}
+
 /// The most a compressed input of `compressed_bytes` may inflate to: 64×
 /// its size plus 16 MiB. Real Athena projects and Bruker archives inflate
 /// 2–10×; a deflate bomb (up to 1032×) is stopped at this size, so a

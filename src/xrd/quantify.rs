@@ -304,7 +304,7 @@ pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, XrdError> {
             format_args!("cannot read: not UTF-8 text: {}", e.utf8_error()),
         )
     })?;
-    let mut lines = text.lines().enumerate();
+    let mut lines = crate::io::split_lines(&text).enumerate();
     let header = lines
         .next()
         .map(|(_, l)| {
