@@ -386,7 +386,8 @@ pub enum FileCheck {
 /// Re-read an item's file and compare its hash. Err: the readable reason
 /// it can't be read (missing file, permissions).
 pub fn read_checked(path: &Path, sha256: &str) -> Result<FileCheck, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes =
+        crate::io::read_input(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(if sha256_hex(&bytes).eq_ignore_ascii_case(sha256) {
         FileCheck::Same(bytes)
     } else {

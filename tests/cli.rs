@@ -316,6 +316,21 @@ fn info_mu_override_changes_recipe() {
     assert_eq!(v["mu_recipe"]["i0"], 1);
 }
 
+#[cfg(unix)]
+#[test]
+fn device_files_are_refused_by_every_command() {
+    let dev = Path::new("/dev/zero");
+    for sub in [&["info"][..], &["xas"], &["xrd", "peaks"], &["structure"]] {
+        let mut a: Vec<&OsStr> = sub.iter().map(OsStr::new).collect();
+        a.push(dev.as_os_str());
+        let err = stderr_err(&a);
+        assert!(
+            err.contains("/dev/zero") && err.contains("a character device"),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn info_human_output() {
     let f = common::data("xas/beamlines/APS10BM_2019.dat");

@@ -344,3 +344,176 @@ fn xftf_rejects_absurd_parameters() {
     bad_param(with(&|p| p.dk2 = Some(f64::NAN)), "dk2");
     bad_param(with(&|p| p.kweight = f64::INFINITY), "kweight");
 }
+
+// ---- bounded memory and time: every reader path ------------------------
+
+/// Every way a path is read refuses it with the same reason.
+fn refused_everywhere(p: &std::path::Path, want: &str) {
+    let o = LoadOptions::default();
+    let e = carto::io::open(p, &o).err().map(|e| e.to_string());
+    assert!(
+        e.as_deref().is_some_and(|e| e.contains(want)),
+        "open: {e:?}"
+    );
+    let e = load(p, &o).err().map(|e| e.to_string());
+    assert!(
+        e.as_deref().is_some_and(|e| e.contains(want)),
+        "load: {e:?}"
+    );
+    let e = carto::io::xrd::read_pattern(p).err().map(|e| e.to_string());
+    assert!(
+        e.as_deref().is_some_and(|e| e.contains(want)),
+        "pattern: {e:?}"
+    );
+    let e = carto::structure::read_cif(p).err().map(|e| e.to_string());
+    assert!(e.as_deref().is_some_and(|e| e.contains(want)), "cif: {e:?}");
+    let e = carto::io::xrd::read_jcpds(p).err().map(|e| e.to_string());
+    assert!(
+        e.as_deref().is_some_and(|e| e.contains(want)),
+        "jcpds: {e:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn endless_and_device_files_are_refused_before_reading() {
+    refused_everywhere(std::path::Path::new("/dev/zero"), "a character device");
+    let dir = std::env::temp_dir().join(format!("carto-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe.xy");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        // Opening a FIFO with no writer would block forever: refused by kind.
+        refused_everywhere(&fifo, "a FIFO");
+    }
+    refused_everywhere(&dir, "a folder");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused_by_their_metadata() {
+    let dir = std::env::temp_dir().join(format!("carto-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.xy");
+    // Sparse: the size is set, nothing is written or read.
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(carto::io::MAX_INPUT_BYTES + 1).unwrap();
+    drop(f);
+    refused_everywhere(&big, "more than the 536870912 bytes");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn gzip_bomb_project_is_refused_at_the_inflate_cap() {
+    // 300 concatenated gzip members of 1 MiB of spaces each: a ~300 KB file
+    // that inflates to 300 MiB; the cap is 64× + 16 MiB ≈ 35 MiB.
+    let mut one = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut one, b"# Athena project file\n").unwrap();
+    std::io::Write::write_all(&mut one, &vec![b' '; 1 << 20]).unwrap();
+    let one = one.finish().unwrap();
+    let bytes: Vec<u8> = one.iter().copied().cycle().take(one.len() * 300).collect();
+    let t = std::time::Instant::now();
+    let e = load_bytes(&bytes, "bomb.prj", &LoadOptions::default()).err();
+    let Some(e) = e else {
+        panic!("a gzip bomb must fail")
+    };
+    assert_eq!(
+        (e.file.as_str(), e.field.as_deref()),
+        ("bomb.prj", Some("gzip"))
+    );
+    assert!(e.message.contains("inflates past"), "{e}");
+    assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
+}
+
+#[test]
+fn xml_element_bomb_is_refused_by_count() {
+    // 1,000,001 empty elements: 4 MB of text, ~150 MB of tree if it were built.
+    let mut text = String::from("<?xml version=\"1.0\"?>\n<xrdMeasurements>\n");
+    text.push_str(&"<a/>".repeat(1_000_001));
+    text.push_str("\n</xrdMeasurements>\n");
+    let e = carto::io::xrd::read_pattern_bytes(text.as_bytes(), "bomb.xrdml", Some("xrdml")).err();
+    let Some(e) = e else {
+        panic!("an element bomb must fail")
+    };
+    assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("xml")), "{e}");
+    assert!(e.message.contains("more than 1000000 elements"), "{e}");
+}
+
+// ---- 2θ axes and wavelengths: one rule in every reader ------------------
+
+fn pattern_err(name: &str) -> ParseError {
+    let p = path(name);
+    match carto::io::xrd::read_pattern(&p) {
+        Ok(x) => panic!(
+            "{name} read as a pattern of {} points but must fail",
+            x.npts()
+        ),
+        Err(e) => {
+            assert_eq!(e.file, p.display().to_string(), "{e}");
+            e
+        }
+    }
+}
+
+#[test]
+fn bad_two_theta_axes_are_refused() {
+    for (name, field, want) in [
+        ("constant_axis.xy", "2theta", "step 0"),
+        (
+            "zero_two_theta.xy",
+            "2theta",
+            "point 1: 2θ = 0° is outside (0°, 180°]",
+        ),
+        ("over_180.xy", "2theta", "point 22: 2θ = 180.5°"),
+        ("one_point.xy", "data", "only one data point"),
+        (
+            "backwards_step.xy",
+            "2theta",
+            "does not increase at point 21 (10.36° after 10.38°)",
+        ),
+        ("bad_wavelength.xy", "wavelength", "outside 0.01–20 Å"),
+    ] {
+        let e = pattern_err(name);
+        assert_eq!(e.field.as_deref(), Some(field), "{name}: {e}");
+        assert!(e.message.contains(want), "{name}: {e}");
+    }
+}
+
+#[test]
+fn descending_scan_is_sorted_with_a_warning() {
+    let p = carto::io::xrd::read_pattern(&path("descending.xy")).expect("descending");
+    assert_eq!(p.npts(), 40);
+    assert_eq!((p.two_theta_deg[0], p.intensity[0]), (10.0, 100.0));
+    assert_eq!((p.two_theta_deg[39], p.intensity[39]), (10.78, 104.0));
+    assert!(
+        p.warnings.iter().any(|w| w.contains("sorted")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+// ---- line endings: CR, LF and CRLF, mixed or not ------------------------
+
+#[test]
+fn cr_only_pattern_is_recognised_as_xrd() {
+    match carto::io::open(&path("cr_only.xy"), &LoadOptions::default()) {
+        Ok(carto::io::Opened::Pattern(p)) => {
+            assert_eq!(p.npts(), 40);
+            assert_eq!((p.two_theta_deg[1], p.intensity[1]), (10.1, 101.0));
+        }
+        other => panic!("cr_only.xy: {:?}", other.map(|o| o.kind())),
+    }
+}
+
+#[test]
+fn mixed_cr_and_crlf_keep_every_row() {
+    // crlf.xdi with every other line end a bare CR: the same three rows.
+    let s = xas_of("mixed_cr_crlf.xdi");
+    assert_small_scan(&s, "itrans");
+    assert_eq!(s.table.row_lines, [7, 8, 9]);
+    let s = xas_of("cr_only.dat");
+    assert_close(&s.mu, &[0.1, 0.2, 0.3]);
+    assert_eq!(s.table.row_lines, [2, 3, 4]);
+    let lines: Vec<&str> = carto::io::split_lines("a\rb\r\nc\nd\r\re").collect();
+    assert_eq!(lines, ["a", "b", "c", "d", "", "e"]);
+}

@@ -287,3 +287,68 @@ fn cut_and_corrupted_cifs_never_panic() {
     }
     assert!(ok > 100 && err > 100, "{ok} {err}");
 }
+
+/// A P1 cubic cell of `n³` sites on a jittered 2 Å grid, Fe and O mixed.
+fn big_p1_cif(n: usize) -> String {
+    let a = 2.0 * n as f64;
+    let mut s = format!(
+        "data_big\n_cell_length_a {a}\n_cell_length_b {a}\n_cell_length_c {a}\n\
+         _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n\
+         _symmetry_space_group_name_H-M 'P 1'\nloop_\n_atom_site_label\n\
+         _atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
+    );
+    let mut k = 0usize;
+    for i in 0..n {
+        for j in 0..n {
+            for l in 0..n {
+                // A deterministic jitter of up to ±0.2 of a grid step.
+                let jit = |m: usize| ((k * 7919 + m * 104_729) % 401) as f64 / 1000.0 - 0.2;
+                let f = |g: usize, m: usize| (g as f64 + 0.5 + jit(m)) / n as f64;
+                let el = if (k * 31) % 7 < 3 { "Fe" } else { "O" };
+                s.push_str(&format!(
+                    "{el}{k} {el} {:.6} {:.6} {:.6}\n",
+                    f(i, 1),
+                    f(j, 2),
+                    f(l, 3)
+                ));
+                k += 1;
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn large_structures_expand_and_search_in_bounded_time() {
+    // 22³ = 10 648 sites: the space group is searched (P1).
+    let s = st::parse_cif_structures(&big_p1_cif(22), "big.cif").expect("10k sites");
+    assert_eq!(s[0].sites.len(), 10_648);
+    let sg = st::spacegroup(&s[0], 0.01).expect("P1 found");
+    assert_eq!(sg.number, 1);
+    // 47³ = 103 823 sites: expansion and shells finish; the quadratic
+    // space-group search is refused, saying why.
+    let s = st::parse_cif_structures(&big_p1_cif(47), "huge.cif").expect("10⁵ sites");
+    let s = &s[0];
+    assert_eq!(s.sites.len(), 103_823);
+    let e = st::spacegroup(s, 0.01).expect_err("too many sites");
+    assert!(e.contains("103823 sites is more than 20000"), "{e}");
+    let sh = st::shells(s, 0, 4.0);
+    let n: usize = sh.iter().map(|x| x.n).sum();
+    // ~4/3 π 4³ / 2³ ≈ 33 neighbours on a 2 Å grid.
+    assert!((20..=50).contains(&n), "{n} neighbours: {sh:?}");
+}
+
+#[test]
+fn nearly_flat_cell_is_a_located_error() {
+    let cif = "data_flat\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n\
+               _cell_angle_alpha 119.9999\n_cell_angle_beta 119.9999\n_cell_angle_gamma 119.9999\n\
+               loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n\
+               _atom_site_fract_y\n_atom_site_fract_z\nFe1 Fe 0 0 0\n";
+    let e = st::parse_cif_structures(cif, "flat.cif").expect_err("flat cell");
+    assert_eq!((e.file.as_str(), e.line), ("flat.cif", Some(5)), "{e}");
+    assert!(e.message.contains("nearly flat"), "{e}");
+    assert!(e.message.contains("condition number 4.96"), "{e}");
+    // 119.99° is still a (very oblique) crystal.
+    let ok = cif.replace("119.9999", "119.99");
+    assert!(st::parse_cif_structures(&ok, "oblique.cif").is_ok());
+}

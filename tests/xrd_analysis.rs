@@ -238,3 +238,102 @@ fn sonneveld_visser_background_follows_quartz_between_peaks() {
     let mean_gap = gap.iter().map(|&i| y[i] - bkg[i]).sum::<f64>() / gap.len() as f64;
     assert!(mean_gap < 3.0 * sigma, "{mean_gap} vs σ {sigma}");
 }
+
+/// An oversampled pattern (10⁶ points, 10⁻⁴° steps, ~1000 points per
+/// FWHM) with three real peaks on a sloping background and counting
+/// noise: the search finds three, not hundreds of wiggles, and stays
+/// O(n log n) (it took ~30 s when quadratic); the fits are three good
+/// peaks with finite uncertainties.
+#[test]
+fn oversampled_pattern_with_three_peaks_gives_three() {
+    use carto::numeric::lineshape::pseudo_voigt;
+    use carto::xrd::peaks::{BackgroundMethod, fit_peaks, search};
+    let n = 1_000_000;
+    let x: Vec<f64> = (0..n).map(|i| 10.0 + 1e-4 * i as f64).collect();
+    let mut seed = 7u64;
+    let mut rnd = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    let truth = [(30.0, 400.0), (55.5, 250.0), (81.2, 150.0)];
+    let y: Vec<f64> = x
+        .iter()
+        .map(|&t| {
+            let clean = 300.0 - 1.5 * t
+                + truth
+                    .iter()
+                    .map(|&(c, a)| a * pseudo_voigt(t - c, 0.1, 0.5))
+                    .sum::<f64>();
+            clean + 2.0 * clean.sqrt() * rnd()
+        })
+        .collect();
+    let t0 = std::time::Instant::now();
+    let (_, found) = search(&x, &y, BackgroundMethod::Snip, 1.0, 6.0);
+    let took = t0.elapsed();
+    let pos: Vec<f64> = found.iter().map(|p| p.two_theta_deg).collect();
+    assert_eq!(found.len(), 3, "{pos:?}");
+    for (p, (c, _)) in pos.iter().zip(truth) {
+        assert!((p - c).abs() < 0.02, "{pos:?}");
+    }
+    // A hang guard, not a benchmark: quadratic code took ~30 s here.
+    assert!(took.as_secs() < 10, "{took:?}");
+    let sigma: Vec<f64> = y.iter().map(|v| v.max(1.0).sqrt()).collect();
+    let fits = fit_peaks(&x, &y, Some(&sigma), &found, 0.5, || false);
+    for (f, (c, a)) in fits.iter().zip(truth) {
+        let f = f.as_ref().expect("a good peak fits");
+        assert!((f.center_deg - c).abs() < 1e-3, "{f:?}");
+        assert!((f.area - a).abs() < 0.03 * a, "{f:?}");
+        assert!((f.fwhm_deg - 0.1).abs() < 0.005, "{f:?}");
+    }
+}
+
+/// The real D5000 scans and quartz.xy gave the same peak twice (2θ within
+/// 0.002°), zero-area fits and ±10⁶° errors: now each fit is one peak with
+/// a finite, sane uncertainty, or a reason it was dropped.
+#[test]
+fn real_scans_fit_without_duplicates_or_absurd_errors() {
+    use carto::xrd::peaks::{BackgroundMethod, fit_peaks, search};
+    for (rel, min_good) in [
+        ("xrd/bruker_raw/D5000_1.RAW", 25),
+        ("xrd/bruker_raw/D5000_2.RAW", 10),
+        ("xrd/bruker_raw/D5000_3.RAW", 5),
+        ("xrd/quartz.xy", 12),
+    ] {
+        let p = read_pattern(&data(rel)).expect(rel);
+        let (x, y) = (&p.two_theta_deg, &p.intensity);
+        let (_, found) = search(x, y, BackgroundMethod::Snip, 1.0, 6.0);
+        let sigma: Vec<f64> = y.iter().map(|v| v.abs().max(1.0).sqrt()).collect();
+        let fits = fit_peaks(x, y, Some(&sigma), &found, 0.5, || false);
+        let good: Vec<_> = fits.iter().filter_map(|f| f.as_ref().ok()).collect();
+        assert!(
+            good.len() >= min_good,
+            "{rel}: {} good of {}",
+            good.len(),
+            fits.len()
+        );
+        for f in &good {
+            assert!(
+                f.area > f.area_err && f.area_err.is_finite(),
+                "{rel}: {f:?}"
+            );
+            assert!(
+                f.center_err_deg.is_finite() && f.center_err_deg < 0.5,
+                "{rel}: {f:?}"
+            );
+        }
+        for (i, a) in good.iter().enumerate() {
+            for b in &good[i + 1..] {
+                let d = (a.center_deg - b.center_deg).abs();
+                assert!(d >= 0.5 * a.fwhm_deg.max(b.fwhm_deg), "{rel}: {a:?} {b:?}");
+            }
+        }
+        for f in fits.iter().filter_map(|f| f.as_ref().err()) {
+            assert!(
+                f.starts_with("dropped: ") || f.contains("points"),
+                "{rel}: {f}"
+            );
+        }
+    }
+}

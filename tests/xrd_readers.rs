@@ -730,6 +730,17 @@ fn brml_in_memory_stored_and_deflated() {
 }
 
 #[test]
+fn brml_deflate_bomb_is_refused_by_the_archive_size() {
+    // 40 MiB of spaces deflate to ~40 KB: over 64× the archive + 16 MiB.
+    let xml = vec![b' '; 40 << 20];
+    let bytes = zip(&[("Experiment0/RawData0.xml", &xml, true)]);
+    assert!(bytes.len() < 100_000, "{}", bytes.len());
+    let e = bytes_error(&bytes, "bomb.brml");
+    assert_eq!(e.field.as_deref(), Some("Experiment0/RawData0.xml"), "{e}");
+    assert!(e.message.contains("too large for a"), "{e}");
+}
+
+#[test]
 fn brml_errors_are_located() {
     // a non-numeric count: the member, its line and the column are named
     let xml = raw_data_xml(&["1,1,15.00,30.00,0,100", "1,1,15.01,30.02,0,lots"]);

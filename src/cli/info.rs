@@ -26,6 +26,7 @@ pub struct PatternInfo<'a> {
     pub wavelength_ang: Option<f64>,
     pub has_sigma: bool,
     pub metadata: &'a [(String, String)],
+    pub warnings: &'a [String],
 }
 
 /// One data block of a CIF.
@@ -161,6 +162,7 @@ fn info_pattern(path: &Path, p: &carto::io::xrd::XrdPattern, as_json: bool) -> R
             wavelength_ang: p.wavelength_ang,
             has_sigma: p.sigma.is_some(),
             metadata: &p.metadata,
+            warnings: &p.warnings,
         });
     }
     let mut out = format!(
@@ -170,6 +172,9 @@ fn info_pattern(path: &Path, p: &carto::io::xrd::XrdPattern, as_json: bool) -> R
         p.wavelength_ang
             .map_or("not in the file".to_string(), |w| format!("{w} Å"))
     );
+    for w in &p.warnings {
+        out.push_str(&format!("  warning: {w}\n"));
+    }
     for (k, v) in p.metadata.iter().take(12) {
         out.push_str(&format!("  {k}: {v}\n"));
     }
@@ -232,7 +237,7 @@ fn info_model(file: &str, m: &carto::exafs::FitModel, as_json: bool) -> Result<(
 
 pub fn run(a: &InfoArgs) -> Result<()> {
     let path = &a.input.file;
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = io::read_input(path).with_context(|| format!("cannot read {}", path.display()))?;
     let format = io::detect_format(&bytes);
     let file = path.display().to_string();
     let ds = match io::open_bytes(&bytes, path, &a.input.load_options())? {

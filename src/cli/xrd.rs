@@ -282,8 +282,10 @@ pub fn run(a: XrdArgs) -> Result<()> {
 
 fn read_xrd(path: &Path) -> Result<carto::io::xrd::XrdPattern> {
     let p = carto::io::xrd::read_pattern(path).map_err(anyhow::Error::msg)?;
-    if p.npts() < 10 {
-        bail!("{}: only {} points", path.display(), p.npts());
+    p.analysable(&path.display().to_string())
+        .map_err(anyhow::Error::msg)?;
+    for w in &p.warnings {
+        eprintln!("warning: {w}");
     }
     Ok(p)
 }
@@ -310,30 +312,30 @@ fn peaks(a: &XrdPeaksArgs) -> Result<()> {
         .sigma
         .clone()
         .unwrap_or_else(|| y.iter().map(|v| v.abs().max(1.0).sqrt()).collect());
+    let fitted = peaks::fit_peaks(x, y, Some(&sigma), &found, a.fit_window, || false);
     let fits: Vec<PeakOut> = found
         .iter()
-        .map(
-            |pk| match peaks::fit_peak(x, y, Some(&sigma), pk.two_theta_deg, a.fit_window) {
-                Ok(f) => PeakOut::Fitted {
-                    two_theta_deg: f.center_deg,
-                    two_theta_err_deg: f.center_err_deg,
-                    fwhm_deg: f.fwhm_deg,
-                    fwhm_err_deg: f.fwhm_err_deg,
-                    eta: f.eta,
-                    eta_err: f.eta_err,
-                    area: f.area,
-                    area_err: f.area_err,
-                    height: pk.height,
-                    d_ang: wl.map(|l| carto::io::xrd::d_from_two_theta(f.center_deg, l)),
-                    chi2_reduced: f.chi2_reduced,
-                },
-                Err(error) => PeakOut::Failed {
-                    two_theta_deg: pk.two_theta_deg,
-                    height: pk.height,
-                    error: error.to_string(),
-                },
+        .zip(fitted)
+        .map(|(pk, fit)| match fit {
+            Ok(f) => PeakOut::Fitted {
+                two_theta_deg: f.center_deg,
+                two_theta_err_deg: f.center_err_deg,
+                fwhm_deg: f.fwhm_deg,
+                fwhm_err_deg: f.fwhm_err_deg,
+                eta: f.eta,
+                eta_err: f.eta_err,
+                area: f.area,
+                area_err: f.area_err,
+                height: pk.height,
+                d_ang: wl.map(|l| carto::io::xrd::d_from_two_theta(f.center_deg, l)),
+                chi2_reduced: f.chi2_reduced,
             },
-        )
+            Err(error) => PeakOut::Failed {
+                two_theta_deg: pk.two_theta_deg,
+                height: pk.height,
+                error,
+            },
+        })
         .collect();
     if a.json {
         return print_json(&PeaksOut {
@@ -360,6 +362,10 @@ fn peaks(a: &XrdPeaksArgs) -> Result<()> {
         "d (Å)"
     );
     for f in &fits {
+        if let PeakOut::Failed { error, .. } = f {
+            out.push_str(&format!("{:10.4}  no fit: {error}\n", f.row()[0]));
+            continue;
+        }
         let [t, t_err, fwhm, eta, area, d] = f.row();
         out.push_str(&format!(
             "{t:10.4} {t_err:9.5} {fwhm:8.4} {eta:6.2} {area:11.1} {d:9.5}\n"

@@ -120,8 +120,14 @@ pub enum ModelFileError {
 /// Read and build a model file.
 pub fn load_model(path: &Path) -> Result<FitModel, FitError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let bytes = crate::io::read_input(path)
         .map_err(|e| model_err(&file, ModelFileError::Read(e.to_string())))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        model_err(
+            &file,
+            ModelFileError::Read(format!("not UTF-8 text: {}", e.utf8_error())),
+        )
+    })?;
     let base = path.parent().unwrap_or(Path::new("."));
     parse_model(&text, base, &file)
 }

@@ -227,7 +227,7 @@ pub fn start_loading(tasks: &Tasks, paths: Vec<PathBuf>, ctx: Option<egui::Conte
                 break;
             }
             let name = f.display().to_string();
-            let msg = match std::fs::read(&f) {
+            let msg = match crate::io::read_input(&f) {
                 Ok(bytes) if is_xrd_bytes(&bytes, &f) => {
                     LoadMsg::Pattern(name, Box::new(parse_pattern(&bytes, &f)))
                 }
@@ -303,6 +303,9 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Store, log: &mut Log) -> bool {
                             "opened {file} (XRD pattern, {} points)",
                             p.pattern.npts()
                         ));
+                        for w in &p.pattern.warnings {
+                            log.warn(w.clone());
+                        }
                         job.n_patterns += 1;
                         job.patterns.push(p);
                         job.opened.push(PathBuf::from(file));

@@ -83,7 +83,7 @@ impl SessionFiles {
                 if p.starts_with(BUILTIN_PREFIX) || f.extra.contains_key(p) {
                     continue;
                 }
-                if let Ok(b) = std::fs::read(p) {
+                if let Ok(b) = crate::io::read_input(Path::new(p)) {
                     f.extra.insert(p.clone(), b);
                 }
             }

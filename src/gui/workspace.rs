@@ -281,7 +281,8 @@ pub fn dataset_entries(ds: Dataset, file: &str) -> Result<Vec<Entry>, String> {
 /// and reported like any other unreadable file.
 /// Also returns the SHA-256 of the bytes (sessions record it).
 pub fn read_file(path: &Path) -> Result<(Dataset, String), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes =
+        crate::io::read_input(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let ds = parse_bytes(&bytes, &path.display().to_string())?;
     Ok((ds, sha256_hex(&bytes)))
 }

@@ -454,15 +454,30 @@ fn read_impl(bytes: &[u8], file: &str, select: Option<&str>) -> Result<AthenaPro
 }
 
 /// Decompress, reporting where the stream broke as a line of the text
-/// recovered so far, so a truncated download says how far it got.
+/// recovered so far, so a truncated download says how far it got. The
+/// output is bounded by [`super::inflate_cap`] of the file's size: a
+/// gzip bomb is refused at that size instead of filling memory.
 fn gunzip(bytes: &[u8], file: &str) -> Result<Vec<u8>, ParseError> {
+    let cap = super::inflate_cap(bytes.len());
     let mut dec = flate2::read::MultiGzDecoder::new(bytes);
     let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
     let mut buf = [0u8; 64 * 1024];
     loop {
         match dec.read(&mut buf) {
             Ok(0) => return Ok(out),
-            Ok(n) => out.extend_from_slice(buf.get(..n).map_or(&[][..], |b| b)),
+            Ok(n) => {
+                out.extend_from_slice(buf.get(..n).map_or(&[][..], |b| b));
+                if out.len() as u64 > cap {
+                    return Err(ParseError::new(
+                        file,
+                        format!(
+                            "gzip stream inflates past {cap} bytes (64× the file + 16 MiB); \
+                             no Athena project is that repetitive: a gzip bomb or not a project"
+                        ),
+                    )
+                    .field("gzip"));
+                }
+            }
             Err(e) => {
                 let line = out.iter().filter(|&&b| b == b'\n').count() + 1;
                 return Err(ParseError::new(

@@ -161,10 +161,10 @@ fn parse_row(line: &str, values: &mut Vec<f64>) -> bool {
     }
 }
 
-/// Classify every line. A UTF-8 byte-order mark is ignored, and files with
-/// bare `\r` line ends (classic Mac OS acquisition PCs) are split on `\r`.
-/// Otherwise lines are split exactly as `str::lines` does (on `\n`, one
-/// `\r` before it dropped), with `memchr` instead of a char iterator.
+/// Classify every line. A UTF-8 byte-order mark is ignored; CR, LF and
+/// CRLF all end a line, mixed or not ([`super::split_lines`]), so a file
+/// with bare `\r` ends (classic Mac OS acquisition PCs), or one that mixes
+/// them with CRLF, keeps every row.
 pub(crate) fn scan(text: &str) -> Scanned<'_> {
     let text = text.strip_prefix('\u{feff}').map_or(text, identity);
     let b = text.as_bytes();
@@ -173,28 +173,8 @@ pub(crate) fn scan(text: &str) -> Scanned<'_> {
         kinds: Vec::with_capacity(b.len() / 24 + 1),
         values: Vec::with_capacity(b.len() / 8),
     };
-    let has_lf = memchr::memchr(b'\n', b).is_some();
-    if !has_lf && memchr::memchr(b'\r', b).is_some() {
-        for line in text.split('\r') {
-            sc.push(line);
-        }
-        return sc;
-    }
-    let mut pos = 0;
-    while pos < b.len() {
-        let rest = b.get(pos..).or_empty();
-        let (end, next) = match memchr::memchr(b'\n', rest) {
-            Some(k) => {
-                let lf = pos + k;
-                let cr = lf > pos && b.get(lf - 1) == Some(&b'\r');
-                (if cr { lf - 1 } else { lf }, lf + 1)
-            }
-            None => (b.len(), b.len()),
-        };
-        // `pos` follows a `\n` and `end` sits on `\r`/`\n` or the end: both
-        // are char boundaries.
-        sc.push(text.get(pos..end).or_empty());
-        pos = next;
+    for line in super::split_lines(text) {
+        sc.push(line);
     }
     sc
 }
@@ -495,11 +475,21 @@ mod tests {
     /// Unicode trimming, `tokens` and `str::parse` (Fortran `D` retried).
     fn reference(text: &str) -> Lines<'_> {
         let text = text.strip_prefix('\u{feff}').map_or(text, identity);
-        let lines: Vec<&str> = if text.contains('\r') && !text.contains('\n') {
-            text.split('\r').collect()
-        } else {
-            text.lines().collect()
-        };
+        // Universal newlines, as Python splits them, byte by byte.
+        let (b, mut lines, mut start, mut i) = (text.as_bytes(), Vec::new(), 0, 0);
+        while i < b.len() {
+            if b[i] == b'\n' || b[i] == b'\r' {
+                lines.push(&text[start..i]);
+                if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            i += 1;
+        }
+        if start < b.len() {
+            lines.push(&text[start..]);
+        }
         let (mut kinds, mut values) = (Vec::new(), Vec::new());
         for line in &lines {
             let t = line.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());

@@ -51,7 +51,7 @@ pub fn detect_format(bytes: &[u8]) -> FileFormat {
 /// Read a file and turn it into a dataset, detecting the format.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, ParseError> {
     let file = display_name(path);
-    let bytes = std::fs::read(path)
+    let bytes = super::read_input(path)
         .map_err(|e| ParseError::new(&file, format!("cannot read file: {e}")))?;
     load_bytes(&bytes, &file, opts)
 }
@@ -65,7 +65,7 @@ pub fn load_group(
     group: Option<&str>,
 ) -> Result<Dataset, ParseError> {
     let file = display_name(path);
-    let bytes = std::fs::read(path)
+    let bytes = super::read_input(path)
         .map_err(|e| ParseError::new(&file, format!("cannot read file: {e}")))?;
     load_bytes_group(&bytes, &file, opts, group)
 }

@@ -148,7 +148,7 @@ pub fn looks_like_feff_inp(head: &str) -> bool {
         return false;
     }
     let card = |name: &str| {
-        head.lines().any(|l| {
+        super::split_lines(head).any(|l| {
             l.split_whitespace()
                 .next()
                 .is_some_and(|w| w.eq_ignore_ascii_case(name))
@@ -213,7 +213,7 @@ pub fn read(text: &str, file: &str) -> Result<FeffPath, ParseError> {
     let mut table_line = None;
     let mut last_line = 0;
 
-    for (idx, raw) in text.lines().enumerate() {
+    for (idx, raw) in super::split_lines(text).enumerate() {
         let ln = idx + 1;
         last_line = ln;
         let mut line = raw.trim();

@@ -20,7 +20,8 @@ pub mod xrd;
 
 pub use detect::{FileFormat, detect_format, load, load_bytes, load_bytes_group, load_group};
 pub use open::{
-    FileKind, OpenError, Opened, is_feff_path_name, open, open_bytes, route, route_path,
+    FileKind, InputError, MAX_INPUT_BYTES, OpenError, Opened, is_feff_path_name, open, open_bytes,
+    read_input, route, route_path,
 };
 
 /// A located parse error: which file, which line (1-based) and which field
@@ -63,6 +64,53 @@ impl fmt::Display for ParseError {
         }
         write!(f, ": {}", self.message)
     }
+}
+
+/// The lines of `text` with CR, LF and CRLF all ending a line, mixed or
+/// not (Python's universal newlines, as Larch reads): a file saved partly
+/// on classic Mac OS and partly on Windows keeps every row. Like
+/// `str::lines`, a final line end adds no empty line. Every text reader
+/// splits with this.
+pub fn split_lines(text: &str) -> SplitLines<'_> {
+    SplitLines { rest: text }
+}
+
+/// The iterator [`split_lines`] returns.
+#[derive(Debug, Clone)]
+pub struct SplitLines<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for SplitLines<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let b = self.rest.as_bytes();
+        let Some(i) = memchr::memchr2(b'\n', b'\r', b) else {
+            return Some(std::mem::take(&mut self.rest));
+        };
+        let skip = if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+            2
+        } else {
+            1
+        };
+        // `i` and `i + skip` sit on ASCII bytes: char boundaries.
+        let line = self.rest.get(..i).unwrap_or("");
+        self.rest = self.rest.get(i + skip..).unwrap_or("");
+        Some(line)
+    }
+}
+
+/// The most a compressed input of `compressed_bytes` may inflate to: 64×
+/// its size plus 16 MiB. Real Athena projects and Bruker archives inflate
+/// 2–10×; a deflate bomb (up to 1032×) is stopped at this size, so a
+/// 300 KB file never takes more than ~35 MB.
+pub(crate) fn inflate_cap(compressed_bytes: usize) -> u64 {
+    (compressed_bytes as u64)
+        .saturating_mul(64)
+        .saturating_add(16 << 20)
 }
 
 /// Parse one numeric token, Fortran `D` exponents included, rejecting NaN/Inf.

@@ -9,6 +9,11 @@
 //! everything else goes to the spectrum readers ([`super::load_bytes`]),
 //! which detect their format from the content. A μ recipe or column labels
 //! given by the user ask for a spectrum, whatever the file looks like.
+//!
+//! Every reader path reads its bytes through [`read_input`]: only regular
+//! files of at most [`MAX_INPUT_BYTES`] are read, so `/dev/zero`, a FIFO or
+//! a runaway log are refused before a byte is taken, not read until memory
+//! runs out.
 
 use std::path::Path;
 
@@ -17,6 +22,71 @@ use super::{Dataset, LoadOptions, ParseError, load_bytes};
 use crate::exafs::FitModel;
 use crate::exafs::model::parse_model;
 use crate::structure::{Structure, StructureError, parse_cif_structures};
+
+/// The largest file Carto reads (512 MiB): 20× the largest instrument file
+/// seen (a 10⁶-point pattern is ~30 MB of text), small enough that parsing
+/// it cannot exhaust a laptop's memory.
+pub const MAX_INPUT_BYTES: u64 = 512 << 20;
+
+/// Why [`read_input`] refused a path (the caller names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("not a regular file ({0}); Carto reads regular files only")]
+    NotAFile(&'static str),
+    #[error("{size} bytes is more than the {MAX_INPUT_BYTES} bytes (512 MiB) Carto reads")]
+    TooLarge { size: u64 },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The bytes of the file at `path`, after checking by its metadata (so
+/// before opening it) that it is a regular file of at most
+/// [`MAX_INPUT_BYTES`]; the read itself stops there too, for files that
+/// grow or lie about their size (`/proc`).
+pub fn read_input(path: &Path) -> Result<Vec<u8>, InputError> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        return Err(InputError::NotAFile(kind_name(&ft)));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(InputError::TooLarge { size: meta.len() });
+    }
+    let f = std::fs::File::open(path)?;
+    let mut out = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_INPUT_BYTES {
+        return Err(InputError::TooLarge {
+            size: out.len() as u64,
+        });
+    }
+    Ok(out)
+}
+
+fn kind_name(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    if ft.is_dir() {
+        "a folder"
+    } else {
+        "not a plain file"
+    }
+}
 
 /// What a file holds, as [`route`] decides it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -107,7 +177,7 @@ pub fn is_feff_path_name(path: &Path) -> bool {
 /// [`route`] for a file on disk, read only when its content decides. An
 /// unreadable file is a spectrum, whose reader reports the error.
 pub fn route_path(path: &Path, opts: &LoadOptions) -> FileKind {
-    kind_by_name(path, opts).unwrap_or_else(|| match std::fs::read(path) {
+    kind_by_name(path, opts).unwrap_or_else(|| match read_input(path) {
         Ok(bytes) => route(&bytes, path, opts),
         Err(_) => FileKind::Spectra,
     })
@@ -115,7 +185,7 @@ pub fn route_path(path: &Path, opts: &LoadOptions) -> FileKind {
 
 /// Read the file at `path` as what it is.
 pub fn open(path: &Path, opts: &LoadOptions) -> Result<Opened, OpenError> {
-    let bytes = std::fs::read(path).map_err(|e| OpenError::Read {
+    let bytes = read_input(path).map_err(|e| OpenError::Read {
         file: path.display().to_string(),
         message: e.to_string(),
     })?;

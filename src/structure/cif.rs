@@ -128,7 +128,7 @@ enum Tok {
 
 fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, CifSyntaxError> {
     let mut toks = Vec::new();
-    let mut lines = text.lines().enumerate().peekable();
+    let mut lines = crate::io::split_lines(text).enumerate().peekable();
     while let Some((i, line)) = lines.next() {
         let ln = i + 1;
         if let Some(rest) = line.strip_prefix(';') {

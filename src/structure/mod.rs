@@ -77,11 +77,33 @@ impl Lattice {
         [r(m[1], m[2]), r(m[2], m[0]), r(m[0], m[1])]
     }
 
-    fn valid(&self) -> Result<(), String> {
-        for (n, v) in [("a", self.a_ang), ("b", self.b_ang), ("c", self.c_ang)] {
+    /// The condition number of the metric tensor with unit edges (the
+    /// matrix of the angles' cosines): how close the cell is to flat,
+    /// whatever its edge lengths. 1 for a cube, 4 at 60°/60°/60°, 32 for
+    /// the worst of the 645 AMCSD cells; it grows without bound as the
+    /// angles approach a flat cell (5·10⁵ at 119.9999°/119.9999°/119.9999°).
+    pub fn metric_condition(&self) -> f64 {
+        let [ca, cb, cg] =
+            [self.alpha_deg, self.beta_deg, self.gamma_deg].map(|d| d.to_radians().cos());
+        let g = nalgebra::Matrix3::new(1.0, cg, cb, cg, 1.0, ca, cb, ca, 1.0);
+        let ev = g.symmetric_eigenvalues();
+        let (lo, hi) = (ev.min(), ev.max());
+        if lo > 0.0 { hi / lo } else { f64::INFINITY }
+    }
+
+    /// The cell is usable, or the CIF tag at fault and why.
+    fn valid(&self) -> Result<(), (&'static str, String)> {
+        for (tag, n, v) in [
+            ("_cell_length_a", "a", self.a_ang),
+            ("_cell_length_b", "b", self.b_ang),
+            ("_cell_length_c", "c", self.c_ang),
+        ] {
             // No real crystal has a cell edge below 1 Å or above 1000 Å.
             if !(v > 1.0 && v < 1000.0) {
-                return Err(format!("_cell_length_{n} = {v} Å is not a cell length"));
+                return Err((
+                    tag,
+                    format!("_cell_length_{n} = {v} Å is not a cell length"),
+                ));
             }
         }
         for (n, v) in [
@@ -90,15 +112,44 @@ impl Lattice {
             ("gamma", self.gamma_deg),
         ] {
             if !(v > 0.0 && v < 180.0) {
-                return Err(format!("_cell_angle_{n} = {v}° is not an angle"));
+                return Err((
+                    angle_tag(n),
+                    format!("_cell_angle_{n} = {v}° is not an angle"),
+                ));
             }
         }
         let m = self.matrix();
         let vol = dot(m[0], cross(m[1], m[2])).abs();
         if vol.is_nan() || vol <= 1e-3 || m[2][2].is_nan() {
-            return Err("the cell angles give no volume".into());
+            return Err(("_cell_angle_alpha", "the cell angles give no volume".into()));
+        }
+        // A nearly flat cell has a tiny but legal volume; its fractional
+        // and Cartesian neighbourhoods no longer agree, and expansion and
+        // neighbour searches run away.
+        let cond = self.metric_condition();
+        if cond.is_nan() || cond > MAX_METRIC_CONDITION {
+            return Err((
+                "_cell_angle_alpha",
+                format!(
+                    "_cell_angle_alpha/beta/gamma = {}°/{}°/{}° make a nearly flat cell \
+                     (metric tensor condition number {cond:.3e} > {MAX_METRIC_CONDITION:e})",
+                    self.alpha_deg, self.beta_deg, self.gamma_deg
+                ),
+            ));
         }
         Ok(())
+    }
+}
+
+/// Cells whose angle metric ([`Lattice::metric_condition`]) is worse are
+/// refused: 300× the worst real cell seen.
+pub const MAX_METRIC_CONDITION: f64 = 1e4;
+
+fn angle_tag(n: &str) -> &'static str {
+    match n {
+        "alpha" => "_cell_angle_alpha",
+        "beta" => "_cell_angle_beta",
+        _ => "_cell_angle_gamma",
     }
 }
 
@@ -167,7 +218,7 @@ pub struct StructureError {
 /// Read every structure (data block with atom sites) of a CIF file.
 pub fn read_cif(path: &Path) -> Result<Vec<Structure>, StructureError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| StructureError {
+    let bytes = crate::io::read_input(path).map_err(|e| StructureError {
         file: file.clone(),
         line: None,
         message: format!("cannot read: {e}"),
@@ -431,7 +482,7 @@ fn structure_from_block(b: &CifBlock) -> Result<Structure, BlockError> {
     };
     lattice
         .valid()
-        .map_err(|m| (b.get("_cell_length_a").map(|v| v.line), m))?;
+        .map_err(|(tag, m)| (b.get(tag).map(|v| v.line), m))?;
     let ops = block_ops(b)?;
     let asym = asym_sites(b)?;
     let mut sites: Vec<Site> = Vec::new();
@@ -589,10 +640,24 @@ pub struct SpaceGroupInfo {
     pub hall_number: i32,
 }
 
+/// The space-group search is skipped (an error saying so) above this many
+/// sites: moyo tries every site of the rarest species as a pivot for every
+/// lattice rotation, each try O(sites), so its time is quadratic (10⁴
+/// random sites ≈ 9 s, 2·10⁴ ≈ 40 s); expansion and shells stay linear.
+pub const MAX_SPACEGROUP_SITES: usize = 20_000;
+
 /// Space-group detection with moyo at `symprec` Å and 5° (pymatgen's
 /// SpacegroupAnalyzer defaults are 0.01 Å and 5°). Sites with different
-/// species or occupancies count as different atoms.
+/// species or occupancies count as different atoms. At most
+/// [`MAX_SPACEGROUP_SITES`] sites.
 pub fn spacegroup(s: &Structure, symprec: f64) -> Result<SpaceGroupInfo, String> {
+    if s.sites.len() > MAX_SPACEGROUP_SITES {
+        return Err(format!(
+            "space-group search skipped: {} sites is more than {MAX_SPACEGROUP_SITES} \
+             (its time grows as the square of the sites)",
+            s.sites.len()
+        ));
+    }
     let mut kinds: Vec<Vec<(u32, i64)>> = Vec::new();
     let mut numbers = Vec::with_capacity(s.sites.len());
     for site in &s.sites {

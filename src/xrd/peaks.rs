@@ -115,11 +115,55 @@ pub fn background(
         }
     };
     match method {
-        BackgroundMethod::Snip => snip_background(&y[..n], points(window_deg)),
+        BackgroundMethod::Snip => {
+            let p = points(window_deg);
+            if p <= MAX_SNIP_POINTS {
+                snip_background(&y[..n], p)
+            } else {
+                coarse_snip(&y[..n], p)
+            }
+        }
         BackgroundMethod::SonneveldVisser => {
             sonneveld_visser(&y[..n], points(0.5 * window_deg), 1000)
         }
     }
+}
+
+/// SNIP windows wider than this many points run on block means instead
+/// ([`coarse_snip`]): SNIP costs points × window, so an oversampled
+/// pattern (10⁶ points, 10⁴ per window) would take minutes.
+pub const MAX_SNIP_POINTS: usize = 256;
+
+/// SNIP on means of blocks of `k` points (k chosen so the window is
+/// ≤ [`MAX_SNIP_POINTS`] blocks), interpolated back linearly and kept ≤
+/// the data: a background smooth over the window loses nothing to blocks
+/// far narrower than it. O(n) for any window.
+fn coarse_snip(y: &[f64], half_width_points: usize) -> Vec<f64> {
+    let n = y.len();
+    let k = half_width_points.div_ceil(MAX_SNIP_POINTS).max(1);
+    let means: Vec<f64> = y
+        .chunks(k)
+        .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+        .collect();
+    let coarse = snip_background(&means, half_width_points.div_ceil(k));
+    // Block b is centred on point b·k + (len−1)/2.
+    let centre = |b: usize| (b * k) as f64 + (y.len().min((b + 1) * k) - b * k - 1) as f64 / 2.0;
+    let m = coarse.len();
+    (0..n)
+        .map(|i| {
+            let t = i as f64;
+            let b = ((t - (k as f64 - 1.0) / 2.0) / k as f64).floor();
+            let v = if b < 0.0 || m < 2 {
+                coarse[0]
+            } else {
+                let b = (b as usize).min(m - 2);
+                let (c0, c1) = (centre(b), centre(b + 1));
+                let f = ((t - c0) / (c1 - c0)).clamp(0.0, 1.0);
+                coarse[b] + f * (coarse[b + 1] - coarse[b])
+            };
+            v.min(y[i].max(0.0))
+        })
+        .collect()
 }
 
 /// A peak found in a pattern.
@@ -179,6 +223,34 @@ pub fn find_peaks(
     min_sep_deg: f64,
     max_fwhm_deg: f64,
 ) -> Vec<FoundPeak> {
+    find_peaks_within(
+        two_theta,
+        net,
+        smooth,
+        [min_snr, min_rel, min_sep_deg, max_fwhm_deg],
+        false,
+    )
+}
+
+/// Total order on f64 as an integer key (for a sorted map of positions).
+fn order_key(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ (((b >> 63) as u64) >> 1) as i64
+}
+
+/// [`find_peaks`]; with `by_width`, two maxima also count as one peak when
+/// they are closer than half the FWHM of either (measured at half its
+/// height): what the pattern's resolution cannot separate, such as noise
+/// wiggles on the flanks of a peak sampled far finer than its width.
+/// O(n log n): each width scan stops at `max_fwhm_deg`, and the spacing
+/// check looks only at kept peaks within reach in a sorted map.
+fn find_peaks_within(
+    two_theta: &[f64],
+    net: &[f64],
+    smooth: usize,
+    [min_snr, min_rel, min_sep_deg, max_fwhm_deg]: [f64; 4],
+    by_width: bool,
+) -> Vec<FoundPeak> {
     let n = net.len().min(two_theta.len());
     if n < 3 {
         return Vec::new();
@@ -191,44 +263,61 @@ pub fn find_peaks(
         .collect();
     let sigma = local_noise(&net[..n]);
     let top = s.iter().cloned().fold(0.0, f64::max);
+    // Width at half height; a scan that passes `max_fwhm_deg` on one side
+    // already decides (too wide), so it stops there.
     let half_width = |i: usize| {
         let h = 0.5 * s[i];
-        let l = (0..i).rev().find(|&j| s[j] < h).unwrap_or(0);
-        let r = (i + 1..n).find(|&j| s[j] < h).unwrap_or(n - 1);
+        let t = two_theta[i];
+        let beyond = |j: usize| (two_theta[j] - t).abs() > max_fwhm_deg;
+        let l = (0..i).rev().find(|&j| s[j] < h || beyond(j)).unwrap_or(0);
+        let r = (i + 1..n).find(|&j| s[j] < h || beyond(j)).unwrap_or(n - 1);
         two_theta[r] - two_theta[l]
     };
-    let mut cand: Vec<FoundPeak> = (1..n - 1)
+    let mut cand: Vec<(FoundPeak, f64)> = (1..n - 1)
         .filter(|&i| {
-            s[i] > (min_snr * sigma[i]).max(min_rel * top)
-                && s[i] >= s[i - 1]
-                && s[i] > s[i + 1]
-                && half_width(i) <= max_fwhm_deg
+            s[i] > (min_snr * sigma[i]).max(min_rel * top) && s[i] >= s[i - 1] && s[i] > s[i + 1]
         })
-        .map(|i| FoundPeak {
-            two_theta_deg: two_theta[i],
-            height: s[i],
-            index: i,
+        .filter_map(|i| {
+            let w = half_width(i);
+            (w <= max_fwhm_deg).then_some((
+                FoundPeak {
+                    two_theta_deg: two_theta[i],
+                    height: s[i],
+                    index: i,
+                },
+                w,
+            ))
         })
         .collect();
-    cand.sort_by(|a, b| b.height.total_cmp(&a.height));
-    let mut kept: Vec<FoundPeak> = Vec::new();
-    for c in cand {
-        if kept
-            .iter()
-            .all(|k| (k.two_theta_deg - c.two_theta_deg).abs() >= min_sep_deg)
-        {
-            kept.push(c);
+    cand.sort_by(|a, b| b.0.height.total_cmp(&a.0.height));
+    let reach = if by_width {
+        min_sep_deg.max(0.5 * max_fwhm_deg)
+    } else {
+        min_sep_deg
+    };
+    let mut kept: std::collections::BTreeMap<i64, (FoundPeak, f64)> = Default::default();
+    for (c, w) in cand {
+        let t = c.two_theta_deg;
+        let clash = kept
+            .range(order_key(t - reach)..=order_key(t + reach))
+            .any(|(_, (k, wk))| {
+                let d = (k.two_theta_deg - t).abs();
+                d < min_sep_deg || (by_width && d < 0.5 * w.max(*wk))
+            });
+        if !clash {
+            kept.insert(order_key(t), (c, w));
         }
     }
-    kept.sort_by(|a, b| a.two_theta_deg.total_cmp(&b.two_theta_deg));
-    kept
+    kept.into_values().map(|(p, _)| p).collect()
 }
 
 /// The background and the peaks of a measured pattern, as `carto xrd
 /// peaks` and the XRD view find them: the background by `method` with
 /// `bkg_window_deg`, then [`find_peaks`] on the rest (smoothed over ±1
 /// point, ≥ `min_snr` local noise levels and 0.5 % of the strongest, ≥ 3
-/// steps apart, no wider than the background window).
+/// steps and half a FWHM apart ([`find_peaks_within`]), no wider than the
+/// background window). So the number of peaks is bounded by the pattern's
+/// resolution: at most one per half peak width, however fine the sampling.
 pub fn search(
     two_theta: &[f64],
     y: &[f64],
@@ -243,14 +332,12 @@ pub fn search(
     let step = (two_theta[n - 1] - two_theta[0]) / (n - 1) as f64;
     let bkg = background(two_theta, y, method, bkg_window_deg);
     let net: Vec<f64> = y.iter().zip(&bkg).map(|(a, b)| a - b).collect();
-    let found = find_peaks(
+    let found = find_peaks_within(
         two_theta,
         &net,
         1,
-        min_snr,
-        0.005,
-        3.0 * step,
-        bkg_window_deg,
+        [min_snr, 0.005, 3.0 * step, bkg_window_deg],
+        true,
     );
     (bkg, found)
 }
@@ -381,6 +468,104 @@ pub fn fit_peak(
         bkg: [v[4], v[5]],
         chi2_reduced: chi2 / (x.len() as f64 - 6.0).max(1.0),
     })
+}
+
+/// Why a converged fit is not a peak, or None when it is one: no finite
+/// uncertainty (a singular covariance: a parameter stuck at a bound), an
+/// uncertainty larger than the fit window, an area not above zero within
+/// its error, or a width or centre run to the window's limits (background,
+/// not a peak).
+pub fn degenerate_fit(f: &PeakFit, center_guess_deg: f64, half_window_deg: f64) -> Option<String> {
+    let errs = [
+        ("2θ", f.center_err_deg),
+        ("FWHM", f.fwhm_err_deg),
+        ("area", f.area_err),
+    ];
+    if let Some((name, _)) = errs.iter().find(|(_, e)| !e.is_finite()) {
+        return Some(format!(
+            "no uncertainty for the {name}: the fit's covariance is singular \
+             (a parameter sits at its bound)"
+        ));
+    }
+    if f.center_err_deg > half_window_deg || f.fwhm_err_deg > 2.0 * half_window_deg {
+        return Some(format!(
+            "absurd uncertainty (2θ ± {:.3e}°, FWHM ± {:.3e}°) for a ±{half_window_deg}° window",
+            f.center_err_deg, f.fwhm_err_deg
+        ));
+    }
+    if !(f.area > 0.0 && f.area > f.area_err) {
+        return Some(format!(
+            "collapsed to zero area ({:.3e} ± {:.3e})",
+            f.area, f.area_err
+        ));
+    }
+    if f.fwhm_deg >= 0.99 * 2.0 * half_window_deg {
+        return Some(format!(
+            "FWHM {:.4}° as wide as the fit window: background, not a peak",
+            f.fwhm_deg
+        ));
+    }
+    if (f.center_deg - center_guess_deg).abs() >= 0.99 * half_window_deg {
+        return Some(format!(
+            "the centre ran to the edge of the ±{half_window_deg}° window"
+        ));
+    }
+    None
+}
+
+/// Fit every found peak ([`fit_peak`], `half_window_deg` around each) and
+/// keep one good fit per real peak; one entry per found peak, in order.
+/// Degenerate fits ([`degenerate_fit`]) are dropped with their reason, and
+/// a fit whose centre lands within half a FWHM of a better-founded one
+/// (a higher found peak) is the same peak twice: dropped, naming it.
+/// `cancelled` is polled between fits.
+pub fn fit_peaks(
+    two_theta: &[f64],
+    y: &[f64],
+    sigma: Option<&[f64]>,
+    found: &[FoundPeak],
+    half_window_deg: f64,
+    cancelled: impl Fn() -> bool,
+) -> Vec<Result<PeakFit, String>> {
+    let mut out: Vec<Result<PeakFit, String>> = found
+        .iter()
+        .map(|p| {
+            if cancelled() {
+                return Err("cancelled".to_string());
+            }
+            let f = fit_peak(two_theta, y, sigma, p.two_theta_deg, half_window_deg)
+                .map_err(|e| e.to_string())?;
+            match degenerate_fit(&f, p.two_theta_deg, half_window_deg) {
+                Some(why) => Err(format!("dropped: {why}")),
+                None => Ok(f),
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..found.len()).collect();
+    order.sort_by(|&a, &b| found[b].height.total_cmp(&found[a].height));
+    let mut kept: Vec<usize> = Vec::new();
+    for i in order {
+        let Some(Ok(f)) = out.get(i) else { continue };
+        let same = kept.iter().copied().find(|&k| {
+            matches!(out.get(k), Some(Ok(g))
+                if (g.center_deg - f.center_deg).abs() < 0.5 * g.fwhm_deg.max(f.fwhm_deg))
+        });
+        match same {
+            Some(k) => {
+                let (c, ck) = (
+                    f.center_deg,
+                    out[k].as_ref().map_or(f64::NAN, |g| g.center_deg),
+                );
+                out[i] = Err(format!(
+                    "dropped: same peak as the fit at {ck:.4}° (centres {:.4}° apart, \
+                     within half a FWHM)",
+                    (c - ck).abs()
+                ));
+            }
+            None => kept.push(i),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

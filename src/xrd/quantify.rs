@@ -296,9 +296,15 @@ pub fn quantify(
 /// the id as its stem). Errors name the file and line.
 pub fn load_library(dir: &std::path::Path) -> Result<Vec<Reference>, XrdError> {
     let csv_path = dir.join("phases.csv");
-    let text = std::fs::read_to_string(&csv_path)
+    let bytes = crate::io::read_input(&csv_path)
         .map_err(|e| XrdError::file(&csv_path, format_args!("cannot read: {e}")))?;
-    let mut lines = text.lines().enumerate();
+    let text = String::from_utf8(bytes).map_err(|e| {
+        XrdError::file(
+            &csv_path,
+            format_args!("cannot read: not UTF-8 text: {}", e.utf8_error()),
+        )
+    })?;
+    let mut lines = crate::io::split_lines(&text).enumerate();
     let header = lines
         .next()
         .map(|(_, l)| {

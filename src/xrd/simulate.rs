@@ -50,7 +50,12 @@ pub fn parse_wavelength(s: &str) -> Result<f64, XrdError> {
         return Ok(*v);
     }
     match t.trim_end_matches('Å').trim().parse::<f64>() {
-        Ok(v) if v > 0.01 && v < 20.0 => Ok(v),
+        Ok(v)
+            if v > crate::io::xrd::WAVELENGTH_RANGE_ANG.0
+                && v < crate::io::xrd::WAVELENGTH_RANGE_ANG.1 =>
+        {
+            Ok(v)
+        }
         Ok(v) => Err(XrdError::WavelengthOutOfRange(v)),
         Err(_) => Err(XrdError::UnknownWavelength {
             name: s.to_string(),

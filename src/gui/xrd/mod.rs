@@ -273,26 +273,19 @@ impl XrdPanel {
         let x = e.pattern.two_theta_deg.clone();
         let y = e.pattern.intensity.clone();
         let sigma = e.pattern.sigma.clone();
-        let centers: Vec<f64> = e.peaks.iter().map(|p| p.two_theta_deg).collect();
+        let found = e.peaks.clone();
         let window = e.fit_window_deg;
         self.fitting = Some(Task::spawn(
             &self.tasks,
-            format!("fitting {} peaks of {}", centers.len(), e.name),
+            format!("fitting {} peaks of {}", found.len(), e.name),
             ctx,
             move |task| {
                 let sigma =
                     sigma.unwrap_or_else(|| y.iter().map(|v| v.abs().max(1.0).sqrt()).collect());
-                let mut out = Vec::with_capacity(centers.len());
-                for c in centers {
-                    if task.is_cancelling() {
-                        out.push(Err("cancelled".to_string()));
-                        continue;
-                    }
-                    out.push(
-                        crate::xrd::peaks::fit_peak(&x, &y, Some(&sigma), c, window)
-                            .map_err(|e| e.to_string()),
-                    );
-                }
+                let out =
+                    crate::xrd::peaks::fit_peaks(&x, &y, Some(&sigma), &found, window, || {
+                        task.is_cancelling()
+                    });
                 (id, key, out)
             },
         ));

@@ -22,7 +22,8 @@ pub struct LoadedPattern {
 
 /// Read a pattern file.
 pub fn load_pattern(path: &Path) -> Result<LoadedPattern, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes =
+        crate::io::read_input(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     parse_pattern(&bytes, path)
 }
 
@@ -38,13 +39,9 @@ pub fn parse_pattern(bytes: &[u8], path: &Path) -> Result<LoadedPattern, String>
     if let Some(stem) = path.file_stem() {
         pattern.name = stem.to_string_lossy().into_owned();
     }
-    if pattern.npts() < 10 {
-        return Err(format!("{file}: only {} points", pattern.npts()));
-    }
-    let x = &pattern.two_theta_deg;
-    if x.windows(2).any(|w| w[1] <= w[0]) {
-        return Err(format!("{file}: 2θ does not increase"));
-    }
+    // The readers' rule (2θ range, order, wavelength) already held; this
+    // is the CLI's too.
+    pattern.analysable(&file).map_err(|e| e.to_string())?;
     Ok(LoadedPattern {
         file,
         sha256: sha256_hex(bytes),

@@ -12,7 +12,7 @@ use crate::io::{ParseError, parse_f64};
 
 /// A line `BANK n …` after the title: a GSAS file.
 pub fn looks_like_gsas(head: &str) -> bool {
-    head.lines()
+    crate::io::split_lines(head)
         .skip(1)
         .filter(|l| !l.starts_with('#'))
         .take(8)
@@ -34,7 +34,7 @@ fn field(line: &str, a: usize, b: usize) -> &str {
 }
 
 pub fn read(text: &str, file: &str) -> Result<XrdPattern, ParseError> {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = crate::io::split_lines(text).collect();
     let mut metadata = Vec::new();
     if let Some(title) = lines.first() {
         metadata.push(("title".to_owned(), title.trim().to_owned()));

@@ -131,7 +131,7 @@ impl JcpdsCard {
 /// Read a JCPDS card.
 pub fn read_jcpds(path: &Path) -> Result<JcpdsCard, ParseError> {
     let file = display_name(path);
-    let bytes = std::fs::read(path)
+    let bytes = crate::io::read_input(path)
         .map_err(|e| ParseError::new(&file, format!("cannot read file: {e}")))?;
     read_jcpds_bytes(&bytes, &file)
 }
@@ -139,7 +139,7 @@ pub fn read_jcpds(path: &Path) -> Result<JcpdsCard, ParseError> {
 /// [`read_jcpds`] for bytes in memory; `file` names them in errors.
 pub fn read_jcpds_bytes(bytes: &[u8], file: &str) -> Result<JcpdsCard, ParseError> {
     let text = decode(bytes);
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = crate::io::split_lines(&text).collect();
     let first = lines.iter().map(|l| l.trim()).find(|l| !l.is_empty());
     let name = stem_of(file);
     let mut card = match first {

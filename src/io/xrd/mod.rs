@@ -44,11 +44,14 @@ pub struct XrdPattern {
     pub source_format: &'static str,
     /// Header key/value pairs as found (instrument, sample, anode, Kα2…).
     pub metadata: Vec<(String, String)>,
+    /// What the reader changed and why (a descending scan sorted).
+    pub warnings: Vec<String>,
 }
 
 impl XrdPattern {
     /// A reader's pattern after the checks every reader makes
-    /// ([`check_pattern`]); the caller names it after the file.
+    /// ([`check_pattern`]); a scan recorded from high to low 2θ is
+    /// reversed, with a warning. The caller names it after the file.
     pub(crate) fn checked(
         file: &str,
         source_format: &'static str,
@@ -58,7 +61,7 @@ impl XrdPattern {
         wavelength_ang: Option<f64>,
         metadata: Vec<(String, String)>,
     ) -> Result<Self, ParseError> {
-        let p = XrdPattern {
+        let mut p = XrdPattern {
             name: String::new(),
             two_theta_deg,
             intensity,
@@ -66,9 +69,38 @@ impl XrdPattern {
             wavelength_ang,
             source_format,
             metadata,
+            warnings: Vec::new(),
         };
+        let x = &p.two_theta_deg;
+        if x.len() > 1 && x.windows(2).all(|w| w[1] < w[0]) {
+            p.two_theta_deg.reverse();
+            p.intensity.reverse();
+            if let Some(s) = p.sigma.as_mut() {
+                s.reverse();
+            }
+            p.warnings.push(format!(
+                "{file}: 2θ decreases through the file; the points were sorted to increasing 2θ"
+            ));
+        }
         check_pattern(&p, file)?;
         Ok(p)
+    }
+
+    /// Whether peak search, identification and quantification can use the
+    /// pattern: at least [`MIN_ANALYSIS_POINTS`]. The CLI and the XRD view
+    /// ask the same question.
+    pub fn analysable(&self, file: &str) -> Result<(), ParseError> {
+        if self.npts() < MIN_ANALYSIS_POINTS {
+            return Err(ParseError::new(
+                file,
+                format!(
+                    "only {} points; peak analysis needs at least {MIN_ANALYSIS_POINTS}",
+                    self.npts()
+                ),
+            )
+            .field("data"));
+        }
+        Ok(())
     }
 
     pub fn npts(&self) -> usize {
@@ -136,10 +168,17 @@ pub fn two_theta_from_d(d_ang: f64, wavelength_ang: f64) -> Option<f64> {
     (s.is_finite() && (0.0..=1.0).contains(&s)).then(|| 2.0 * s.asin().to_degrees())
 }
 
+/// Wavelengths outside this range (Å) are refused, from a file or typed:
+/// hard γ rays to soft X-rays bound what a diffraction pattern can use.
+pub const WAVELENGTH_RANGE_ANG: (f64, f64) = (0.01, 20.0);
+
+/// Fewer points cannot be analysed for peaks (see [`XrdPattern::analysable`]).
+pub const MIN_ANALYSIS_POINTS: usize = 10;
+
 /// Read a measured pattern, detecting the format from the content.
 pub fn read_pattern(path: &Path) -> Result<XrdPattern, ParseError> {
     let file = display_name(path);
-    let bytes = std::fs::read(path)
+    let bytes = crate::io::read_input(path)
         .map_err(|e| ParseError::new(&file, format!("cannot read file: {e}")))?;
     let ext = path
         .extension()
@@ -229,11 +268,20 @@ pub(crate) fn err_at(file: &str, line: usize, field: &str, msg: impl Into<String
     ParseError::new(file, msg).at_line(line).field(field)
 }
 
-/// Every value must be finite and the arrays equally long; a reader's last
-/// check before handing a pattern out.
+/// The rule every reader applies before handing a pattern out (so every
+/// command and the app see the same): at least 2 points; arrays equally
+/// long; every value finite; 2θ in (0°, 180°] and strictly increasing (a
+/// wholly descending scan was already reversed by [`XrdPattern::checked`];
+/// a constant axis or one that turns back is refused at the point); a
+/// stated wavelength within [`WAVELENGTH_RANGE_ANG`].
 pub(crate) fn check_pattern(p: &XrdPattern, file: &str) -> Result<(), ParseError> {
     if p.two_theta_deg.is_empty() {
         return Err(ParseError::new(file, "no data points").field("data"));
+    }
+    if p.two_theta_deg.len() < 2 {
+        return Err(
+            ParseError::new(file, "only one data point: a pattern needs at least 2").field("data"),
+        );
     }
     if p.intensity.len() != p.two_theta_deg.len()
         || p.sigma
@@ -254,12 +302,41 @@ pub(crate) fn check_pattern(p: &XrdPattern, file: &str) -> Result<(), ParseError
             );
         }
     }
-    if let Some(l) = p.wavelength_ang
-        && !(l.is_finite() && l > 0.0)
-    {
-        return Err(
-            ParseError::new(file, format!("wavelength {l} Å is not positive")).field("wavelength"),
-        );
+    let x = &p.two_theta_deg;
+    if let Some(i) = x.iter().position(|&t| !(t > 0.0 && t <= 180.0)) {
+        return Err(ParseError::new(
+            file,
+            format!("point {}: 2θ = {}° is outside (0°, 180°]", i + 1, x[i]),
+        )
+        .field("2theta"));
+    }
+    if x.windows(2).all(|w| w[1] == w[0]) {
+        return Err(ParseError::new(
+            file,
+            format!("2θ is constant ({}°): the axis has step 0", x[0]),
+        )
+        .field("2theta"));
+    }
+    if let Some(i) = x.windows(2).position(|w| w[1] <= w[0]) {
+        return Err(ParseError::new(
+            file,
+            format!(
+                "2θ does not increase at point {} ({}° after {}°)",
+                i + 2,
+                x[i + 1],
+                x[i]
+            ),
+        )
+        .field("2theta"));
+    }
+    if let Some(l) = p.wavelength_ang {
+        let (lo, hi) = WAVELENGTH_RANGE_ANG;
+        if !(l.is_finite() && l >= lo && l <= hi) {
+            return Err(
+                ParseError::new(file, format!("wavelength {l} Å is outside {lo}–{hi} Å"))
+                    .field("wavelength"),
+            );
+        }
     }
     Ok(())
 }

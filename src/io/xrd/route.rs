@@ -99,7 +99,7 @@ fn columns_look_like_xrd(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(head);
     let mut header = String::new();
     let mut rows: Vec<Vec<f64>> = Vec::new();
-    for line in text.lines() {
+    for line in crate::io::split_lines(&text) {
         let t = line.trim();
         if t.is_empty() {
             continue;

@@ -250,7 +250,7 @@ fn wavelength_value(value: &str, file: &str, line: usize) -> Result<f64, ParseEr
 
 /// `.xy`, `.xye`, `.dat`: optional `#`/`'` comment header, then 2θ, I [, σ].
 pub fn read_columns(text: &str, file: &str) -> Result<XrdPattern, ParseError> {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = crate::io::split_lines(text).collect();
     let is_comment = |t: &str| t.starts_with('#') || t.starts_with('\'');
     let mut metadata = Vec::new();
     let mut wavelength = None;
@@ -317,7 +317,7 @@ pub fn read_columns(text: &str, file: &str) -> Result<XrdPattern, ParseError> {
 /// Fit2D `.chi` header: title, x-axis label, y-axis label, point count,
 /// then rows.
 pub fn looks_like_chi(head: &str) -> bool {
-    let mut lines = head.lines();
+    let mut lines = crate::io::split_lines(head);
     let (Some(_), Some(xlabel), Some(_), Some(count), Some(row)) = (
         lines.next(),
         lines.next(),
@@ -356,7 +356,7 @@ fn chi_unit(label: &str) -> Option<XUnit> {
 /// points), then 2θ I rows. The count is recorded, not enforced: Dioptas's
 /// own test file declares 1455 points and holds 74.
 pub fn read_chi(text: &str, file: &str) -> Result<XrdPattern, ParseError> {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = crate::io::split_lines(text).collect();
     let header = |i: usize| lines.get(i).map_or("", |l| l.trim());
     let title = header(0);
     let xlabel = header(1);

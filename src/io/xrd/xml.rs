@@ -3,11 +3,19 @@
 //! instructions and a DOCTYPE skipped, the five predefined entities and
 //! character references. Namespaces are dropped (`xsi:type` → `type`).
 //! Every element remembers its line, so errors can point at it.
+//!
+//! Bounds: at most [`MAX_DEPTH`] levels and [`MAX_ELEMENTS`] elements, so a
+//! document of empty elements (`<a/>` is 4 bytes of input but ~150 bytes
+//! of tree) cannot turn a few hundred MB of text into gigabytes of memory.
 
 use crate::io::ParseError;
 
 /// Deeper nesting is refused (instrument files nest < 20 levels).
 const MAX_DEPTH: usize = 256;
+
+/// More elements are refused: a `.brml` has one `<Datum>` per step, and
+/// scans have at most ~10⁵ steps; 10⁶ elements take ~150 MB.
+pub(crate) const MAX_ELEMENTS: usize = 1_000_000;
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Element {
@@ -155,6 +163,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Element, ParseError> {
     };
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut n_elements = 0usize;
     loop {
         let r = c.rest();
         let lt = r.find('<').unwrap_or(r.len());
@@ -187,7 +196,10 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Element, ParseError> {
                 }
             }
         } else if r.starts_with("<!") {
-            let end = if r.contains('[') && r.find('[') < r.find('>') {
+            // Only up to the first '>' decides: scanning the whole rest for
+            // '[' made every declaration cost the document's length.
+            let gt = r.find('>').unwrap_or(r.len());
+            let end = if r.get(..gt).is_some_and(|h| h.contains('[')) {
                 "]>"
             } else {
                 ">"
@@ -226,6 +238,13 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Element, ParseError> {
             }
             if stack.len() >= MAX_DEPTH {
                 return Err(c.err("xml", format!("elements nested deeper than {MAX_DEPTH}")));
+            }
+            n_elements += 1;
+            if n_elements > MAX_ELEMENTS {
+                return Err(c.err(
+                    "xml",
+                    format!("more than {MAX_ELEMENTS} elements; no instrument file has that many"),
+                ));
             }
             let mut el = Element {
                 name: local(name).to_owned(),

@@ -8,7 +8,9 @@ use std::io::Read;
 
 use crate::io::ParseError;
 
-/// Members larger than this are refused (a brml's XML is a few MB).
+/// Members larger than this are refused (a brml's XML is a few MB), and
+/// none may inflate past [`crate::io::inflate_cap`] of the archive's size,
+/// whatever its directory claims: a deflate bomb stops there.
 const MAX_MEMBER: u64 = 1 << 28;
 
 pub(crate) struct Entry {
@@ -112,8 +114,17 @@ impl<'a> Zip<'a> {
         if e.flags & 1 != 0 {
             return Err(self.err(field, "encrypted zip member"));
         }
-        if e.size > MAX_MEMBER {
-            return Err(self.err(field, format!("member of {} bytes is too large", e.size)));
+        let cap = MAX_MEMBER.min(crate::io::inflate_cap(self.bytes.len()));
+        if e.size > cap {
+            return Err(self.err(
+                field,
+                format!(
+                    "member of {} bytes is too large for a {}-byte archive (at most {cap}: \
+                     64× the archive + 16 MiB, and 256 MiB)",
+                    e.size,
+                    self.bytes.len()
+                ),
+            ));
         }
         let at = e.local_offset;
         let b = self.bytes;
