@@ -310,6 +310,8 @@ fn lcf_text(o: &LcfOut) -> String {
 pub enum ShapeArg {
     Gaussian,
     Lorentzian,
+    /// lmfit's Voigt with gamma = sigma.
+    Voigt,
 }
 
 #[derive(Debug, Args)]
@@ -331,7 +333,8 @@ pub struct PeaksArgs {
     /// --emin/--elo/--ehi/--emax are absolute energies.
     #[arg(long)]
     pub absolute: bool,
-    /// Baseline form, as Larch's: lorentzian or gaussian tail plus constant, linear or quadratic.
+    /// Baseline form, as Larch's: a lorentzian, gaussian or voigt tail or an atan_step,
+    /// erf_step or lin_step step, plus constant, linear or quadratic ("linear+atan_step").
     #[arg(long, default_value = "linear+lorentzian")]
     pub form: String,
     /// Starting energy of a peak to fit, absolute eV (repeat, 1–4); none: baseline and centroid only.
@@ -401,6 +404,7 @@ fn peaks(a: &PeaksArgs) -> Result<()> {
     let shape = match a.shape {
         ShapeArg::Gaussian => PeakShape::Gaussian,
         ShapeArg::Lorentzian => PeakShape::Lorentzian,
+        ShapeArg::Voigt => PeakShape::Voigt,
     };
     let fit = if a.peaks.is_empty() {
         None

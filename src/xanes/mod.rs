@@ -13,8 +13,8 @@ pub use edge::{EdgeDescriptors, edge_descriptors};
 pub use lcf::{LcfFit, LcfParams, ParamValue, lincombo_fit, lincombo_fitall};
 pub use pca::{PcaFit, PcaModel, pca_fit, pca_train};
 pub use peaks::{
-    BaselineForm, PeakShape, PrePeakBaseline, PrePeakFit, PrePeakRange, fit_prepeaks,
-    pre_edge_baseline,
+    BaselineForm, BaselinePart, PeakShape, PrePeakBaseline, PrePeakFit, PrePeakRange, StepForm,
+    fit_prepeaks, pre_edge_baseline,
 };
 
 use crate::numeric::diff::deriv;
