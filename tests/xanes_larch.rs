@@ -648,6 +648,22 @@ fn pca_matches_larch() {
             "{label}: χ² {} vs {chi}",
             r.chi_square
         );
+        // Malinowski's target test against numpy's SVD in the tools script
+        let tt = r.target_test.unwrap();
+        let m = &t["malinowski"];
+        for (name, got) in [
+            ("re", tt.re),
+            ("aet", tt.aet),
+            ("rep", tt.rep),
+            ("ret", tt.ret),
+            ("spoil", tt.spoil),
+        ] {
+            let want = m[name].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-6 * want,
+                "{label}: {name} {got} vs numpy {want}"
+            );
+        }
         // a component's sign is the eigen-solver's choice: compare magnitudes
         for (got, want) in r.weights.iter().zip(t["weights"].as_array().unwrap()) {
             let want = want.as_f64().unwrap();
@@ -657,6 +673,30 @@ fn pca_matches_larch() {
             );
         }
     }
+}
+
+/// With as many factors as spectra nothing is left to estimate the data's
+/// error from: no SPOIL rather than a made-up one.
+#[test]
+fn target_test_needs_error_factors() {
+    use carto::xanes::{pca_fit, pca_train};
+    let fx = fixture();
+    let case = &fx["pca"];
+    let groups = project(case["project"].as_str().unwrap(), &fx);
+    let train: Vec<&XanesGroup> = ["0.12", "9.33", "720"]
+        .iter()
+        .map(|s| &groups[*s])
+        .collect();
+    let f = |k: &str| case[k].as_f64().unwrap();
+    let model = pca_train(&train, XanesArray::Norm, f("xmin"), f("xmax")).unwrap();
+    let r = pca_fit(&groups["Au foil"], &model, Some(3), false).unwrap();
+    assert!(r.target_test.is_none());
+    // a training spectrum is reproduced by 2 of 3 factors far better than a
+    // foreign standard
+    let own = pca_fit(&groups["9.33"], &model, Some(2), false).unwrap();
+    let foreign = pca_fit(&groups["Au hydroxide"], &model, Some(2), false).unwrap();
+    let (own, foreign) = (own.target_test.unwrap(), foreign.target_test.unwrap());
+    assert!(own.spoil < foreign.spoil, "{own:?} vs {foreign:?}");
 }
 
 #[test]
@@ -696,6 +736,13 @@ fn cli_pca_json_matches_larch() {
     let chi = v["targets"][0]["chi_square"].as_f64().unwrap();
     let want = t["chi_square"].as_f64().unwrap();
     assert!((chi - want).abs() < 1e-3 * want, "{chi} vs {want}");
+    assert_eq!(t["ncomps"], v["targets"][0]["ncomps"]);
+    let spoil = v["targets"][0]["target_test"]["spoil"].as_f64().unwrap();
+    let want = t["malinowski"]["spoil"].as_f64().unwrap();
+    assert!(
+        (spoil - want).abs() < 1e-6 * want,
+        "SPOIL {spoil} vs {want}"
+    );
 
     let out = carto(&["xanes", "pca", "--train", &specs[0], "--json"]);
     assert!(!out.status.success());

@@ -141,6 +141,28 @@ def lcf_all_cases():
     return cases, info
 
 
+def malinowski_target_test(ydat, target, n):
+    """Malinowski's target test (Anal. Chim. Acta 103, 339 (1978); Factor
+    Analysis in Chemistry, 3rd ed., 2002, ch. 5), which Larch does not compute:
+    abstract factor analysis of the raw (uncentered) data matrix D (energies x
+    spectra) by SVD; RE = sqrt(sum of the c - n error eigenvalues / (r (c - n))),
+    the target's least-squares prediction from the first n factors, AET its rms
+    misfit, REP = RE |t| with t the transformation vector on the row factors
+    U S, RET = sqrt(AET^2 - REP^2) (0 when AET < REP), SPOIL = RET / REP."""
+    d = np.asarray(ydat).T
+    r, c = d.shape
+    u, s, _ = np.linalg.svd(d, full_matrices=False)
+    lam = s ** 2
+    re = np.sqrt(lam[n:].sum() / (r * (c - n)))
+    t = (u[:, :n].T @ target) / s[:n]
+    pred = (u[:, :n] * s[:n]) @ t
+    aet = np.sqrt(((pred - target) ** 2).sum() / r)
+    rep = re * np.sqrt((t ** 2).sum())
+    ret = np.sqrt(max(aet ** 2 - rep ** 2, 0.0))
+    return {'re': float(re), 'aet': float(aet), 'rep': float(rep),
+            'ret': float(ret), 'spoil': float(ret / rep)}
+
+
 def pca_cases():
     cy = project('cyanobacteria.prj')
     train = [cy[k] for k in ('0.12', '2.42', '4.73', '7.03', '9.33', '20', '33', '720')]
@@ -153,10 +175,12 @@ def pca_cases():
         for ncomps in (2, 3):
             pca_fit(g, model, ncomps=ncomps, rescale=True)
             r = g.pca_result
+            spoil = malinowski_target_test(model.ydat, r.ydat / r.data_scale, ncomps)
             targets.append({'target': name, 'ncomps': ncomps,
                             'weights': [float(w) for w in r.weights],
                             'chi_square': float(r.chi_square),
-                            'data_scale': float(r.data_scale)})
+                            'data_scale': float(r.data_scale),
+                            'malinowski': spoil})
     return {
         'project': 'cyanobacteria.prj', 'train': [g.label for g in train],
         'arrayname': 'norm', 'xmin': xmin, 'xmax': xmax,
