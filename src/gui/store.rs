@@ -36,6 +36,8 @@ pub struct Store {
     pub patterns: Vec<XrdEntry>,
     /// The CIF phases compared with the patterns.
     pub phases: Vec<CifPhase>,
+    /// XANES results (LCF, PCA, pre-edge peaks) by item id.
+    pub xanes: super::xanes::XanesResults,
 }
 
 impl Store {

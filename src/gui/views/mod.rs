@@ -10,6 +10,7 @@
 
 pub mod fit;
 pub mod spectra;
+pub mod xanes;
 pub mod xrd;
 
 use std::collections::BTreeSet;
@@ -34,6 +35,8 @@ pub const SPECTRA: &str = "spectra";
 pub const FIT: &str = "fit";
 /// The stable id of the XRD view.
 pub const XRD: &str = "xrd";
+/// The stable id of the XANES view.
+pub const XANES: &str = "xanes";
 
 /// Every view, in menu order: the one place a view is registered.
 pub fn registry() -> Vec<Box<dyn View>> {
@@ -41,6 +44,7 @@ pub fn registry() -> Vec<Box<dyn View>> {
         Box::new(spectra::SpectraView),
         Box::new(fit::FitView),
         Box::new(xrd::XrdView),
+        Box::new(xanes::XanesView::default()),
     ]
 }
 
