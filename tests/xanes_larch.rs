@@ -372,6 +372,151 @@ fn prepeaks_match_larch() {
     }
 }
 
+/// Voigt peaks and step baselines (lmfit VoigtModel, StepModel arctan/erf)
+/// against lmfit driven as Larch's pre-edge peak tool drives it: the baseline
+/// alone (centroid within the 0.02 eV), then baseline + peaks with
+/// the tool's fit_centroid (Σ A·c / Σ A) and total area, each with its
+/// uncertainty propagated through the covariance.
+#[test]
+fn prepeak_voigt_and_step_baselines_match_lmfit() {
+    use carto::xanes::{BaselineForm, PeakShape, PrePeakRange, fit_prepeaks, pre_edge_baseline};
+    let fx = fixture();
+    let mut projects: HashMap<String, HashMap<String, XanesGroup>> = HashMap::new();
+    let cases = fx["prepeaks_forms"].as_array().unwrap();
+    assert_eq!(cases.len(), 7);
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    for case in cases {
+        let prj = case["project"].as_str().unwrap();
+        let label = case["label"].as_str().unwrap();
+        let form_name = case["form"].as_str().unwrap();
+        let groups = projects
+            .entry(prj.to_owned())
+            .or_insert_with(|| project(prj, &fx));
+        let f = |k: &str| case[k].as_f64().unwrap();
+        let range = PrePeakRange {
+            emin_ev: f("emin"),
+            elo_ev: f("elo"),
+            ehi_ev: f("ehi"),
+            emax_ev: f("emax"),
+        };
+        let form = BaselineForm::parse(form_name).unwrap();
+        let base = pre_edge_baseline(&groups[label], form, range).unwrap();
+        let pf = &case["peak_fit"];
+        let shape_name = pf["shape"].as_str().unwrap();
+        let id = format!("{prj} [{label}] {form_name} + {shape_name}");
+        assert!(
+            (base.centroid_ev - f("centroid")).abs() < 0.02,
+            "{id}: baseline centroid {} vs Larch {}",
+            base.centroid_ev,
+            f("centroid")
+        );
+        assert!(
+            rel(base.redchi, f("baseline_redchi")) < 1e-3,
+            "{id}: baseline redchi {} vs {}",
+            base.redchi,
+            f("baseline_redchi")
+        );
+        for (name, p) in form.names().iter().zip(&base.params) {
+            let want = case["baseline_params"][name]["value"].as_f64().unwrap();
+            assert!(
+                (p.value - want).abs() < 1e-3 * want.abs().max(1e-3),
+                "{id}: baseline {name} {} vs {want}",
+                p.value
+            );
+        }
+
+        let shape = match shape_name {
+            "gaussian" => PeakShape::Gaussian,
+            "lorentzian" => PeakShape::Lorentzian,
+            "voigt" => PeakShape::Voigt,
+            other => panic!("{other}"),
+        };
+        let starts: Vec<f64> = pf["peak_starts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let fit = fit_prepeaks(&base, shape, &starts).unwrap();
+        let want = |name: &str| -> (f64, f64) {
+            let p = &pf["params"][name];
+            (p["value"].as_f64().unwrap(), p["stderr"].as_f64().unwrap())
+        };
+        for (k, p) in fit.peaks.iter().enumerate() {
+            let pk = |n: &str| want(&format!("p{}_{n}", k + 1));
+            let id = format!("{id} peak {}", k + 1);
+            assert!(
+                (p.center_ev.value - pk("center").0).abs() < 0.02,
+                "{id}: center {:?} vs {:?}",
+                p.center_ev,
+                pk("center")
+            );
+            for (name, got) in [
+                ("amplitude", &p.amplitude),
+                ("sigma", &p.sigma_ev),
+                ("fwhm", &p.fwhm_ev),
+                ("height", &p.height),
+            ] {
+                let (v, se) = pk(name);
+                assert!(rel(got.value, v) < 0.01, "{id}: {name} {got:?} vs {v}");
+                assert!(
+                    rel(got.stderr.unwrap(), se) < 0.05,
+                    "{id}: {name} stderr {got:?} vs {se}"
+                );
+            }
+        }
+        let (cen, dcen) = want("fit_centroid");
+        assert!(
+            (fit.centroid_ev.value - cen).abs() < 0.02,
+            "{id}: fit centroid {:?} vs {cen}",
+            fit.centroid_ev
+        );
+        assert!(
+            rel(fit.centroid_ev.stderr.unwrap(), dcen) < 0.05,
+            "{id}: fit centroid stderr {:?} vs {dcen}",
+            fit.centroid_ev
+        );
+        let (area, darea) = want("fit_area");
+        assert!(
+            rel(fit.integrated_intensity.value, area) < 0.01,
+            "{id}: area {:?} vs {area}",
+            fit.integrated_intensity
+        );
+        assert!(
+            rel(fit.integrated_intensity.stderr.unwrap(), darea) < 0.05,
+            "{id}: area stderr {:?} vs {darea}",
+            fit.integrated_intensity
+        );
+        let redchi = pf["redchi"].as_f64().unwrap();
+        assert!(
+            rel(fit.redchi, redchi) < 0.01,
+            "{id}: redchi {} vs {redchi}",
+            fit.redchi
+        );
+    }
+}
+
+#[test]
+fn baseline_forms_parse_as_larch_orders_them() {
+    use carto::xanes::BaselineForm;
+    let f = BaselineForm::parse("linear+atan_step").unwrap();
+    assert_eq!(
+        f.names(),
+        ["amplitude", "center", "sigma", "slope", "intercept"]
+    );
+    let f = BaselineForm::parse("erf_step+constant").unwrap();
+    assert_eq!(f.names(), ["c", "amplitude", "center", "sigma"]);
+    for bad in [
+        "lorentzian+voigt",
+        "linear+quadratic",
+        "linear+spline",
+        "a+b+c",
+    ] {
+        let err = BaselineForm::parse(bad).unwrap_err().to_string();
+        assert!(err.contains(bad), "{bad}: {err}");
+    }
+}
+
 #[test]
 fn cli_peaks_json_matches_larch() {
     let fx = fixture();
@@ -503,6 +648,22 @@ fn pca_matches_larch() {
             "{label}: χ² {} vs {chi}",
             r.chi_square
         );
+        // Malinowski's target test against numpy's SVD in the tools script
+        let tt = r.target_test.unwrap();
+        let m = &t["malinowski"];
+        for (name, got) in [
+            ("re", tt.re),
+            ("aet", tt.aet),
+            ("rep", tt.rep),
+            ("ret", tt.ret),
+            ("spoil", tt.spoil),
+        ] {
+            let want = m[name].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-6 * want,
+                "{label}: {name} {got} vs numpy {want}"
+            );
+        }
         // a component's sign is the eigen-solver's choice: compare magnitudes
         for (got, want) in r.weights.iter().zip(t["weights"].as_array().unwrap()) {
             let want = want.as_f64().unwrap();
@@ -512,6 +673,30 @@ fn pca_matches_larch() {
             );
         }
     }
+}
+
+/// With as many factors as spectra nothing is left to estimate the data's
+/// error from: no SPOIL rather than a made-up one.
+#[test]
+fn target_test_needs_error_factors() {
+    use carto::xanes::{pca_fit, pca_train};
+    let fx = fixture();
+    let case = &fx["pca"];
+    let groups = project(case["project"].as_str().unwrap(), &fx);
+    let train: Vec<&XanesGroup> = ["0.12", "9.33", "720"]
+        .iter()
+        .map(|s| &groups[*s])
+        .collect();
+    let f = |k: &str| case[k].as_f64().unwrap();
+    let model = pca_train(&train, XanesArray::Norm, f("xmin"), f("xmax")).unwrap();
+    let r = pca_fit(&groups["Au foil"], &model, Some(3), false).unwrap();
+    assert!(r.target_test.is_none());
+    // a training spectrum is reproduced by 2 of 3 factors far better than a
+    // foreign standard
+    let own = pca_fit(&groups["9.33"], &model, Some(2), false).unwrap();
+    let foreign = pca_fit(&groups["Au hydroxide"], &model, Some(2), false).unwrap();
+    let (own, foreign) = (own.target_test.unwrap(), foreign.target_test.unwrap());
+    assert!(own.spoil < foreign.spoil, "{own:?} vs {foreign:?}");
 }
 
 #[test]
@@ -551,6 +736,13 @@ fn cli_pca_json_matches_larch() {
     let chi = v["targets"][0]["chi_square"].as_f64().unwrap();
     let want = t["chi_square"].as_f64().unwrap();
     assert!((chi - want).abs() < 1e-3 * want, "{chi} vs {want}");
+    assert_eq!(t["ncomps"], v["targets"][0]["ncomps"]);
+    let spoil = v["targets"][0]["target_test"]["spoil"].as_f64().unwrap();
+    let want = t["malinowski"]["spoil"].as_f64().unwrap();
+    assert!(
+        (spoil - want).abs() < 1e-6 * want,
+        "SPOIL {spoil} vs {want}"
+    );
 
     let out = carto(&["xanes", "pca", "--train", &specs[0], "--json"]);
     assert!(!out.status.success());

@@ -141,6 +141,28 @@ def lcf_all_cases():
     return cases, info
 
 
+def malinowski_target_test(ydat, target, n):
+    """Malinowski's target test (Anal. Chim. Acta 103, 339 (1978); Factor
+    Analysis in Chemistry, 3rd ed., 2002, ch. 5), which Larch does not compute:
+    abstract factor analysis of the raw (uncentered) data matrix D (energies x
+    spectra) by SVD; RE = sqrt(sum of the c - n error eigenvalues / (r (c - n))),
+    the target's least-squares prediction from the first n factors, AET its rms
+    misfit, REP = RE |t| with t the transformation vector on the row factors
+    U S, RET = sqrt(AET^2 - REP^2) (0 when AET < REP), SPOIL = RET / REP."""
+    d = np.asarray(ydat).T
+    r, c = d.shape
+    u, s, _ = np.linalg.svd(d, full_matrices=False)
+    lam = s ** 2
+    re = np.sqrt(lam[n:].sum() / (r * (c - n)))
+    t = (u[:, :n].T @ target) / s[:n]
+    pred = (u[:, :n] * s[:n]) @ t
+    aet = np.sqrt(((pred - target) ** 2).sum() / r)
+    rep = re * np.sqrt((t ** 2).sum())
+    ret = np.sqrt(max(aet ** 2 - rep ** 2, 0.0))
+    return {'re': float(re), 'aet': float(aet), 'rep': float(rep),
+            'ret': float(ret), 'spoil': float(ret / rep)}
+
+
 def pca_cases():
     cy = project('cyanobacteria.prj')
     train = [cy[k] for k in ('0.12', '2.42', '4.73', '7.03', '9.33', '20', '33', '720')]
@@ -153,10 +175,12 @@ def pca_cases():
         for ncomps in (2, 3):
             pca_fit(g, model, ncomps=ncomps, rescale=True)
             r = g.pca_result
+            spoil = malinowski_target_test(model.ydat, r.ydat / r.data_scale, ncomps)
             targets.append({'target': name, 'ncomps': ncomps,
                             'weights': [float(w) for w in r.weights],
                             'chi_square': float(r.chi_square),
-                            'data_scale': float(r.data_scale)})
+                            'data_scale': float(r.data_scale),
+                            'malinowski': spoil})
     return {
         'project': 'cyanobacteria.prj', 'train': [g.label for g in train],
         'arrayname': 'norm', 'xmin': xmin, 'xmax': xmax,
@@ -230,13 +254,114 @@ def peak_cases():
     return cases, info
 
 
+# lmfit models of the baseline parts, as `pre_edge_baseline` picks them
+# (first matching prefix of Larch's MODELDAT keys)
+BASELINE_PARTS = (('gauss', 'peak', lmfit.models.GaussianModel, {}),
+                  ('loren', 'peak', lmfit.models.LorentzianModel, {}),
+                  ('voigt', 'peak', lmfit.models.VoigtModel, {}),
+                  ('line', 'poly', lmfit.models.LinearModel, {}),
+                  ('quad', 'poly', lmfit.models.QuadraticModel, {}),
+                  ('const', 'poly', lmfit.models.ConstantModel, {}),
+                  ('atan_step', 'step', lmfit.models.StepModel, {'form': 'arctan'}),
+                  ('erf_step', 'step', lmfit.models.StepModel, {'form': 'erf'}),
+                  ('lin_step', 'step', lmfit.models.StepModel, {'form': 'linear'}))
+PEAK_MODELS = {'gaussian': lmfit.models.GaussianModel,
+               'lorentzian': lmfit.models.LorentzianModel,
+               'voigt': lmfit.models.VoigtModel}
+
+
+def tool_fit(pp, form, shape, starts):
+    """Larch's pre-edge peak tool: the baseline model of `form` (Larch's
+    order: last part first), started at the baseline fit's values (tail or
+    step area >= 0, width in [0.05, 500] eV), plus one `shape` peak per start
+    energy (center +/- 2 eV, sigma in [0.1, 5] eV from 1, area >= 0 from 2.5 x
+    the baseline-subtracted height there; Voigt gamma = sigma), fitted to norm
+    over [emin, emax]; fit_centroid as the tool adds it (an lmfit expression)."""
+    parts = []
+    for f in form.lower().split('+'):
+        for key, kind, cls, opts in BASELINE_PARTS:
+            if f.startswith(key):
+                parts.append((kind, cls, opts))
+    model, pars, tail = None, None, None
+    for kind, cls, opts in reversed(parts):
+        prefix = 'ln_' if kind == 'poly' else 'bl_'
+        if kind != 'poly':
+            tail = prefix
+        m = cls(prefix=prefix, **opts)
+        model = m if model is None else model + m
+    pars = model.make_params()
+    for k, p in pp.fit_details.params.items():
+        for prefix in ('bl_', 'ln_'):
+            if prefix + k in pars and not pars[prefix + k].expr:
+                pars[prefix + k].set(value=p.value)
+    if tail is not None:
+        pars[tail + 'amplitude'].set(min=0)
+        pars[tail + 'sigma'].set(min=0.05, max=500)
+    x, y = pp.energy, pp.norm
+    for i, e in enumerate(sorted(starts)):
+        pk = PEAK_MODELS[shape](prefix=f'p{i + 1}_')
+        model = model + pk
+        pars.update(pk.make_params())
+        height = float(np.interp(e, x, pp.peaks))
+        pars[f'p{i + 1}_center'].set(value=e, min=e - 2.0, max=e + 2.0)
+        pars[f'p{i + 1}_sigma'].set(value=1.0, min=0.1, max=5.0)
+        pars[f'p{i + 1}_amplitude'].set(value=max(height, 1e-3) * 2.5, min=0.0)
+    n = len(starts)
+    amps = '+'.join(f'p{i + 1}_amplitude' for i in range(n))
+    pars.add('fit_centroid', expr='(%s)/(%s)' % (
+        '+'.join(f'p{i + 1}_amplitude*p{i + 1}_center' for i in range(n)), amps))
+    pars.add('fit_area', expr=amps)
+    res = model.fit(y, pars, x=x)
+    return {
+        'peak_starts': [float(e) for e in sorted(starts)], 'shape': shape,
+        'params': {k: param(p) for k, p in res.params.items()},
+        'chisqr': float(res.chisqr), 'redchi': float(res.redchi),
+        'nfev': int(res.nfev),
+    }
+
+
+def peak_form_cases():
+    """Voigt peaks and the step baselines (lmfit StepModel, arctan and erf)."""
+    cases = []
+    info = {}
+    v = (5445.0, 5463.0, 5471.5, 5476.0)
+    fe = (7100.0, 7110.0, 7118.0, 7125.0)
+    for prj, label, rng, starts, form, shape in (
+            ('Vglasses.prj', 'ALL_0 NNO-0.71', (5445.0, 5463.0, 5471.5, 5473.0),
+             [5468.5], 'linear+lorentzian', 'voigt'),
+            ('Vglasses.prj', 'ALL_45 NNO+3.8', v, [5468.5], 'linear+atan_step', 'voigt'),
+            ('Vglasses.prj', 'ALL_45 NNO+3.8', v, [5468.5], 'linear+erf_step', 'gaussian'),
+            ('Fe.prj', 'Hematite', fe, [7114.2, 7115.8], 'linear+atan_step', 'gaussian'),
+            ('Fe.prj', 'Hematite', fe, [7114.2, 7115.8], 'linear+atan_step', 'voigt'),
+            ('Fe.prj', 'Goerthite', fe, [7114.7], 'erf_step+linear', 'voigt'),
+            ('Fe.prj', 'Goerthite', (7100.0, 7110.0, 7118.0, 7121.0), [7114.7],
+             'linear+voigt', 'gaussian')):
+        g = project(prj)[label]
+        emin, elo, ehi, emax = rng
+        pre_edge_baseline(g, form=form, emin=emin, elo=elo, ehi=ehi, emax=emax)
+        pp = g.prepeaks
+        cases.append({
+            'project': prj, 'label': label, 'form': form,
+            'emin': float(pp.emin), 'emax': float(pp.emax),
+            'elo': float(pp.elo), 'ehi': float(pp.ehi),
+            'centroid': float(pp.centroid),
+            'delta_centroid': float(pp.delta_centroid),
+            'baseline_params': {k: param(p) for k, p in pp.fit_details.params.items()},
+            'baseline_redchi': float(pp.fit_details.redchi),
+            'peak_fit': tool_fit(pp, form, shape, starts),
+        })
+        info.update(norm_info([g]))
+    return cases, info
+
+
 def main():
     lcf, info1 = lcf_cases()
     lcf_all, info2 = lcf_all_cases()
     pca, info3 = pca_cases()
     peaks, info4 = peak_cases()
+    peak_forms, info5 = peak_form_cases()
     normalization = {}
-    for d in (info1, info2, info3, info4):
+    for d in (info1, info2, info3, info4, info5):
         normalization.update(d)
     out = {
         'generator': 'tools/make_xanes_fixtures.py',
@@ -244,6 +369,7 @@ def main():
                      'lmfit': lmfit.__version__},
         'normalization': normalization,
         'lcf': lcf, 'lcf_all': lcf_all, 'pca': pca, 'prepeaks': peaks,
+        'prepeaks_forms': peak_forms,
     }
     dest = ROOT / 'tests' / 'fixtures' / 'xanes' / 'larch_xanes.json'
     dest.parent.mkdir(parents=True, exist_ok=True)

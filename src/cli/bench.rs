@@ -1,4 +1,4 @@
-//! `carto bench xas|fit|xrd|startup`: throughput figures (the core's
+//! `carto bench xas|fit|xrd|xanes|startup`: throughput figures (the core's
 //! [`carto::bench`]) and the start-up time of the app.
 
 use std::path::PathBuf;
@@ -58,6 +58,9 @@ pub enum BenchWhat {
     Xrd,
     /// `carto batch` on whole files (read, process, write a Parquet table), --threads (2).
     Batch,
+    /// lincombo_fitall of one spectrum against 6 standards, all combinations
+    /// of ≤ 3 (xraylarch side by side: --python, or $CARTO_PYTHON).
+    Xanes,
     /// Time from process start to the first painted frame of the demo
     /// session (needs a display: run under xvfb-run on a headless machine).
     Startup,
@@ -89,6 +92,20 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 },
                 a.threads.clamp(1, 1024),
             )
+            .map_err(anyhow::Error::msg)?;
+            if a.json {
+                print_json(&report)
+            } else {
+                emit(&report.text())
+            }
+        }
+        BenchWhat::Xanes => {
+            let report = carto::bench::bench_xanes(&carto::bench::BenchOptions {
+                data: a.data.clone(),
+                repeat: a.repeat.clamp(1, 10_000),
+                python: a.python.clone(),
+                rexafs: false,
+            })
             .map_err(anyhow::Error::msg)?;
             if a.json {
                 print_json(&report)

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use carto::io;
 use carto::xanes::{
     BaselineForm, EdgeDescriptors, LcfFit, LcfParams, ParamValue, PeakShape, PrePeakFit,
-    PrePeakRange, XanesArray, XanesGroup, edge_descriptors, fit_prepeaks, lincombo_fit,
+    PrePeakRange, TargetTest, XanesArray, XanesGroup, edge_descriptors, fit_prepeaks, lincombo_fit,
     lincombo_fitall, pca_fit, pca_train, pre_edge_baseline,
 };
 use carto::xas::PreEdgeParams;
@@ -310,6 +310,8 @@ fn lcf_text(o: &LcfOut) -> String {
 pub enum ShapeArg {
     Gaussian,
     Lorentzian,
+    /// lmfit's Voigt with gamma = sigma.
+    Voigt,
 }
 
 #[derive(Debug, Args)]
@@ -331,7 +333,8 @@ pub struct PeaksArgs {
     /// --emin/--elo/--ehi/--emax are absolute energies.
     #[arg(long)]
     pub absolute: bool,
-    /// Baseline form, as Larch's: lorentzian or gaussian tail plus constant, linear or quadratic.
+    /// Baseline form, as Larch's: a lorentzian, gaussian or voigt tail or an atan_step,
+    /// erf_step or lin_step step, plus constant, linear or quadratic ("linear+atan_step").
     #[arg(long, default_value = "linear+lorentzian")]
     pub form: String,
     /// Starting energy of a peak to fit, absolute eV (repeat, 1–4); none: baseline and centroid only.
@@ -401,6 +404,7 @@ fn peaks(a: &PeaksArgs) -> Result<()> {
     let shape = match a.shape {
         ShapeArg::Gaussian => PeakShape::Gaussian,
         ShapeArg::Lorentzian => PeakShape::Lorentzian,
+        ShapeArg::Voigt => PeakShape::Voigt,
     };
     let fit = if a.peaks.is_empty() {
         None
@@ -516,6 +520,9 @@ pub struct PcaTargetOut {
     pub weights: Vec<f64>,
     pub chi_square: f64,
     pub data_scale: f64,
+    /// Malinowski's target test: `re, aet, rep, ret, spoil` (null when
+    /// --ncomps leaves no error factors).
+    pub target_test: Option<TargetTest>,
 }
 
 /// `carto xanes pca --json`.
@@ -580,6 +587,7 @@ fn pca(a: &PcaArgs) -> Result<()> {
             weights: r.weights,
             chi_square: r.chi_square,
             data_scale: r.data_scale,
+            target_test: r.target_test,
         });
     }
     let out = PcaOut {
@@ -620,8 +628,11 @@ fn pca(a: &PcaArgs) -> Result<()> {
         out.nsig, out.n_kaiser
     );
     for r in &out.targets {
+        let spoil = r
+            .target_test
+            .map_or("n/a".to_owned(), |tt| format!("{:.2}", tt.spoil));
         t += &format!(
-            "  target {}: chi-square {:.4e} with {} components, scale {:.4}\n",
+            "  target {}: chi-square {:.4e} with {} components, scale {:.4}, SPOIL {spoil}\n",
             r.target, r.chi_square, r.ncomps, r.data_scale
         );
     }

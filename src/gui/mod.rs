@@ -45,6 +45,7 @@ pub mod tree;
 pub mod views;
 pub mod widgets;
 pub mod workspace;
+pub mod xanes;
 pub mod xrd;
 
 use std::path::PathBuf;

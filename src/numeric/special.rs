@@ -1,5 +1,10 @@
 //! Special functions: the modified Bessel I0 (Kaiser windows), ln Γ, the
-//! regularized incomplete beta and Student's t distribution (AUTOBK's δχ).
+//! regularized incomplete beta and Student's t distribution (AUTOBK's δχ),
+//! and the Faddeeva function (Voigt profiles).
+
+use std::sync::OnceLock;
+
+use num_complex::Complex64;
 
 /// Modified Bessel function I0 (power series; adequate for window shapes).
 pub fn bessel_i0(x: f64) -> f64 {
@@ -142,6 +147,57 @@ pub fn student_t_ppf(p: f64, dof: f64) -> f64 {
     t
 }
 
+/// Terms of Weideman's rational series: N = 40 gives ~1e-14 relative error
+/// against SciPy's `wofz` in the upper half plane (N = 32 only ~1e-11).
+const WEIDEMAN_N: usize = 40;
+
+/// Weideman's coefficients a_1..a_N and L (his `cef.m`, computed once by a
+/// direct DFT of length 4N, which is cheap and needs no FFT plan).
+fn weideman_coeffs() -> &'static (Vec<f64>, f64) {
+    static COEFFS: OnceLock<(Vec<f64>, f64)> = OnceLock::new();
+    COEFFS.get_or_init(|| {
+        let n = WEIDEMAN_N;
+        let m = 2 * n;
+        let m2 = 2 * m;
+        let l = (n as f64 / std::f64::consts::SQRT_2).sqrt();
+        // f = [0, f(k = −M+1 … M−1)], then fftshift (rotate by M2/2)
+        let mut f = vec![0.0; m2];
+        for (idx, v) in f.iter_mut().enumerate().skip(1) {
+            let k = idx as f64 - m as f64;
+            let t = l * (k * std::f64::consts::PI / m as f64 / 2.0).tan();
+            *v = (-t * t).exp() * (l * l + t * t);
+        }
+        let g: Vec<f64> = (0..m2).map(|j| f[(j + m2 / 2) % m2]).collect();
+        let a = (1..=n)
+            .map(|q| {
+                g.iter()
+                    .enumerate()
+                    .map(|(j, v)| {
+                        let ph = 2.0 * std::f64::consts::PI * ((j * q) % m2) as f64 / m2 as f64;
+                        v * ph.cos()
+                    })
+                    .sum::<f64>()
+                    / m2 as f64
+            })
+            .collect();
+        (a, l)
+    })
+}
+
+/// Faddeeva function w(z) = exp(−z²) erfc(−iz) for Im z ≥ 0, Weideman,
+/// SIAM J. Numer. Anal. 31, 1497 (1994), eq. 38-39.
+pub fn faddeeva(z: Complex64) -> Complex64 {
+    let (a, l) = weideman_coeffs();
+    let iz = Complex64::new(-z.im, z.re);
+    let lmiz = *l - iz;
+    let zz = (*l + iz) / lmiz;
+    let mut p = Complex64::new(0.0, 0.0);
+    for c in a.iter().rev() {
+        p = p * zz + c;
+    }
+    2.0 * p / (lmiz * lmiz) + std::f64::consts::FRAC_2_SQRT_PI / 2.0 / lmiz
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +236,48 @@ mod tests {
         assert!((student_t_ppf(0.6, 50.0) - 0.254_699_342_988_588).abs() < 1e-12);
         assert!((student_t_ppf(0.4, 50.0) + 0.254_699_342_988_588).abs() < 1e-12);
         assert!(student_t_ppf(1.5, 3.0).is_nan());
+    }
+
+    /// scipy 1.17 `wofz`.
+    #[test]
+    fn faddeeva_matches_scipy() {
+        for (re, im, wr, wi) in [
+            (
+                0.3,
+                std::f64::consts::FRAC_1_SQRT_2,
+                0.501_386_103_694_322_8,
+                0.112_811_299_287_764_08,
+            ),
+            (
+                -5.0,
+                std::f64::consts::FRAC_1_SQRT_2,
+                0.016_636_834_153_541_193,
+                -0.112_730_265_468_537_86,
+            ),
+            (
+                40.0,
+                0.05,
+                1.764_745_172_612_922_2e-5,
+                0.014_109_129_378_493_48,
+            ),
+            (0.0, 0.5, 0.615_690_344_192_925_8, 0.0),
+            (
+                2.0,
+                10.0,
+                0.054_030_407_608_445_59,
+                0.010_704_450_344_460_24,
+            ),
+            (0.0, 0.0, 1.0, 0.0),
+        ] {
+            let w = faddeeva(Complex64::new(re, im));
+            assert!(
+                (w.re - wr).abs() < 1e-13 * wr.abs().max(1e-3),
+                "{re}+{im}i: {w}"
+            );
+            assert!(
+                (w.im - wi).abs() < 1e-13 * wi.abs().max(1e-3),
+                "{re}+{im}i: {w}"
+            );
+        }
     }
 }

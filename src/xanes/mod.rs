@@ -11,10 +11,10 @@ pub mod peaks;
 
 pub use edge::{EdgeDescriptors, edge_descriptors};
 pub use lcf::{LcfFit, LcfParams, ParamValue, lincombo_fit, lincombo_fitall};
-pub use pca::{PcaFit, PcaModel, pca_fit, pca_train};
+pub use pca::{PcaFit, PcaModel, TargetTest, pca_fit, pca_train, target_test};
 pub use peaks::{
-    BaselineForm, PeakShape, PrePeakBaseline, PrePeakFit, PrePeakRange, fit_prepeaks,
-    pre_edge_baseline,
+    BaselineForm, BaselinePart, PeakShape, PrePeakBaseline, PrePeakFit, PrePeakRange, StepForm,
+    fit_prepeaks, pre_edge_baseline,
 };
 
 use crate::numeric::diff::deriv;

@@ -1,7 +1,9 @@
 //! Principal component analysis as Larch's `pca_train` / `pca_fit`
 //! (`larch/math/pca.py`): spectra on the first one's grid, standardized,
 //! eigen-decomposition of their correlation matrix, IND for the number of
-//! components, and the target transform of a candidate with a fitted scale.
+//! components, and the target transform of a candidate with a fitted scale;
+//! beyond Larch, Malinowski's target test (SPOIL) from an abstract factor
+//! analysis of the raw data matrix.
 
 use serde::Serialize;
 
@@ -34,6 +36,11 @@ pub struct PcaModel {
     pub n_kaiser: usize,
     pub xmin_ev: f64,
     pub xmax_ev: f64,
+    /// Malinowski's abstract factor analysis of the raw (uncentered) data
+    /// matrix: its eigenvalues (squared singular values), largest first.
+    pub afa_eigenvalues: Vec<f64>,
+    /// The matching unit row factors (left singular vectors) on `energy_ev`.
+    pub afa_factors: Vec<Vec<f64>>,
 }
 
 /// Larch's `pca_train` on `groups` over [xmin, xmax] of `array`.
@@ -59,6 +66,7 @@ pub fn pca_train(
     let mut ydat = vec![first];
     ydat.extend(rest);
     let nfreq = xdat.len();
+    let (afa_eigenvalues, afa_factors) = abstract_factors(&ydat);
     let mean: Vec<f64> = (0..nfreq)
         .map(|j| ydat.iter().map(|y| y[j]).sum::<f64>() / narr as f64)
         .collect();
@@ -126,6 +134,88 @@ pub fn pca_train(
         nsig,
         xmin_ev,
         xmax_ev,
+        afa_eigenvalues,
+        afa_factors,
+    })
+}
+
+/// SVD of the data matrix D (energies × spectra): eigenvalues s² and unit
+/// row factors, largest first.
+fn abstract_factors(ydat: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let nfreq = ydat[0].len();
+    let d = nalgebra::DMatrix::from_fn(nfreq, ydat.len(), |j, a| ydat[a][j]);
+    let svd = nalgebra::SVD::new(d, true, false);
+    let Some(u) = svd.u else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
+    order.sort_by(|&a, &b| svd.singular_values[b].total_cmp(&svd.singular_values[a]));
+    let eig = order
+        .iter()
+        .map(|&i| svd.singular_values[i].powi(2))
+        .collect();
+    let fac = order
+        .iter()
+        .map(|&i| u.column(i).iter().copied().collect())
+        .collect();
+    (eig, fac)
+}
+
+/// Malinowski's target test of one candidate with n factors.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TargetTest {
+    /// Real error of the data, √(Σ error eigenvalues / (r (c − n))).
+    pub re: f64,
+    /// Apparent error in the target: rms of target − prediction.
+    pub aet: f64,
+    /// Real error in the prediction, RE·|t|.
+    pub rep: f64,
+    /// Real error in the target, √(AET² − REP²) (0 when AET < REP).
+    pub ret: f64,
+    /// RET / REP: < 3 a likely component, > 6 unacceptable (Malinowski).
+    pub spoil: f64,
+}
+
+/// Target test, Malinowski, Anal. Chim. Acta 103, 339 (1978) (Factor Analysis
+/// in Chemistry, 3rd ed., 2002, ch. 5): the target's least-squares prediction
+/// from the first n row factors U·S with transformation vector t; None when
+/// n leaves no error factors (n ≥ the number of spectra).
+pub fn target_test(model: &PcaModel, target: &[f64], n: usize) -> Option<TargetTest> {
+    let c = model.afa_eigenvalues.len();
+    let r = target.len();
+    if n == 0 || n >= c || r != model.energy_ev.len() {
+        return None;
+    }
+    let re = (model.afa_eigenvalues[n..].iter().sum::<f64>() / (r * (c - n)) as f64).sqrt();
+    let proj: Vec<f64> = model.afa_factors[..n]
+        .iter()
+        .map(|u| u.iter().zip(target).map(|(a, b)| a * b).sum())
+        .collect();
+    let t_norm = proj
+        .iter()
+        .zip(&model.afa_eigenvalues)
+        .map(|(p, l)| p * p / l)
+        .sum::<f64>()
+        .sqrt();
+    let sq: f64 = (0..r)
+        .map(|j| {
+            let pred: f64 = model.afa_factors[..n]
+                .iter()
+                .zip(&proj)
+                .map(|(u, p)| u[j] * p)
+                .sum();
+            (pred - target[j]).powi(2)
+        })
+        .sum();
+    let aet = (sq / r as f64).sqrt();
+    let rep = re * t_norm;
+    let ret = (aet * aet - rep * rep).max(0.0).sqrt();
+    Some(TargetTest {
+        re,
+        aet,
+        rep,
+        ret,
+        spoil: ret / rep,
     })
 }
 
@@ -144,6 +234,8 @@ pub struct PcaFit {
     /// The data on the model's grid, scaled.
     pub data: Vec<f64>,
     pub fit: Vec<f64>,
+    /// Malinowski's target test (SPOIL) with the same number of factors.
+    pub target_test: Option<TargetTest>,
 }
 
 /// Least-squares weights of `comps` for `y − mean` and the fit.
@@ -181,6 +273,7 @@ pub fn pca_fit(
     };
     let (xdat, ydat, _) = fit_arrays(group, &[], &p)?;
     let mut y = interp(&xdat, &ydat, &model.energy_ev, InterpKind::Cubic);
+    let target_test = target_test(model, &y, ncomps);
     let comps = &model.components[..ncomps];
     let mut scale = 1.0;
     if rescale {
@@ -220,5 +313,6 @@ pub fn pca_fit(
         energy_ev: model.energy_ev.clone(),
         data: y,
         fit,
+        target_test,
     })
 }

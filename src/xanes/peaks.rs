@@ -1,19 +1,21 @@
 //! Pre-edge peaks as Larch's pre-edge peak tool (`larch/xafs/prepeaks.py`):
-//! `pre_edge_baseline` fits a baseline (a Lorentzian or Gaussian tail plus a
-//! constant/line/parabola) outside [elo, ehi] within [emin, emax] and takes
-//! the centroid of what is left; [`fit_prepeaks`] then fits the baseline and
-//! 1–4 Gaussian or Lorentzian peaks together with lmfit's parameterization
-//! (amplitude is the area; fwhm and height derived).
+//! `pre_edge_baseline` fits a baseline (a Lorentzian, Gaussian or Voigt tail
+//! or an arctan/erf/linear step, plus a constant/line/parabola) outside
+//! [elo, ehi] within [emin, emax] and takes the centroid of what is left;
+//! [`fit_prepeaks`] then fits the baseline and 1–4 Gaussian, Lorentzian or
+//! Voigt peaks together with lmfit's parameterization (amplitude is the area;
+//! fwhm and height derived).
 
-use std::f64::consts::PI;
+use std::f64::consts::{PI, SQRT_2};
 
+use num_complex::Complex64;
 use serde::Serialize;
 
 use super::{ParamValue, XanesError, XanesGroup};
 use crate::numeric::grid::index_of;
 use crate::numeric::interp::interp_clamped;
 use crate::numeric::lm::{LmOptions, LmParams, LmResult, minimize};
-use crate::numeric::special::student_t_ppf;
+use crate::numeric::special::{faddeeva, student_t_ppf};
 
 /// lmfit's `tiny` (lineshapes.py): the floor of widths in denominators.
 const TINY: f64 = 1.0e-15;
@@ -27,10 +29,12 @@ const ONE_SIGMA_P: f64 = 0.841_344_746_068_542_9;
 pub enum PeakShape {
     Gaussian,
     Lorentzian,
+    /// lmfit's VoigtModel with its default gamma = sigma.
+    Voigt,
 }
 
 impl PeakShape {
-    /// lmfit `gaussian` / `lorentzian`.
+    /// lmfit `gaussian` / `lorentzian` / `voigt` (gamma = sigma).
     fn eval(self, x: f64, amplitude: f64, center: f64, sigma: f64) -> f64 {
         match self {
             Self::Gaussian => {
@@ -41,23 +45,56 @@ impl PeakShape {
                 (amplitude / (1.0 + ((x - center) / TINY.max(sigma)).powi(2)))
                     / TINY.max(PI * sigma)
             }
+            Self::Voigt => {
+                let z = Complex64::new(x - center, sigma) / TINY.max(sigma * SQRT_2);
+                amplitude * faddeeva(z).re / TINY.max(sigma * (2.0 * PI).sqrt())
+            }
         }
     }
-    /// lmfit's `fwhm` expression factor of sigma.
+    /// lmfit's `fwhm` expression factor of sigma (Voigt: its Olivero–Longbothum
+    /// expression 1.0692γ + √(0.8664γ² + 5.545083σ²) at γ = σ).
     fn fwhm_factor(self) -> f64 {
         match self {
             Self::Gaussian => 2.354_820_0,
             Self::Lorentzian => 2.0,
+            Self::Voigt => 1.0692 + (0.8664_f64 + 5.545_083).sqrt(),
         }
     }
     /// lmfit's `height` expression factor of amplitude / sigma: its rounded
-    /// literals (0.3989423, 0.3183099), not 1/√(2π) and 1/π, to match lmfit.
+    /// literals (0.3989423, 0.3183099), not 1/√(2π) and 1/π, to match lmfit;
+    /// Voigt: Re w(i/√2) / √(2π) as its expression evaluates at γ = σ.
     #[allow(clippy::approx_constant)]
     fn height_factor(self) -> f64 {
         match self {
             Self::Gaussian => 0.398_942_3,
             Self::Lorentzian => 0.318_309_9,
+            Self::Voigt => {
+                faddeeva(Complex64::new(0.0, std::f64::consts::FRAC_1_SQRT_2)).re
+                    / (2.0 * PI).sqrt()
+            }
         }
+    }
+}
+
+/// lmfit StepModel forms (`lineshapes.step`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepForm {
+    Arctan,
+    Erf,
+    Linear,
+}
+
+impl StepForm {
+    /// lmfit `step(x, amplitude, center, sigma, form)`.
+    fn eval(self, x: f64, amplitude: f64, center: f64, sigma: f64) -> f64 {
+        let arg = sigma.signum() * (x - center) / (TINY * TINY).max(sigma.abs());
+        let out = match self {
+            Self::Arctan => 0.5 + arg.atan() / PI,
+            Self::Erf => 0.5 * (1.0 + libm::erf(arg)),
+            Self::Linear => (arg + 0.5).clamp(0.0, 1.0),
+        };
+        amplitude * out
     }
 }
 
@@ -95,108 +132,148 @@ impl PolyPart {
     }
 }
 
-/// Baseline form, as Larch's `form` string `"linear+lorentzian"`: Larch builds
-/// the model as (last component) + (first), which fixes the parameter order.
+/// One part of a baseline form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselinePart {
+    /// The tail of the main edge as a peak (amplitude, center, sigma).
+    Peak(PeakShape),
+    /// The rise of the main edge as a step (amplitude, center, sigma).
+    Step(StepForm),
+    Poly(PolyPart),
+}
+
+impl BaselinePart {
+    /// Larch's `pre_edge_baseline` picks the first of its MODELDAT keys the
+    /// part starts with ("gauss", "loren", "voigt", "line", "quad", "const",
+    /// "atan_step", "erf_step", "lin_step").
+    fn parse(part: &str) -> Option<Self> {
+        const KEYS: [(&str, BaselinePart); 9] = [
+            ("gauss", BaselinePart::Peak(PeakShape::Gaussian)),
+            ("loren", BaselinePart::Peak(PeakShape::Lorentzian)),
+            ("voigt", BaselinePart::Peak(PeakShape::Voigt)),
+            ("line", BaselinePart::Poly(PolyPart::Linear)),
+            ("quad", BaselinePart::Poly(PolyPart::Quadratic)),
+            ("const", BaselinePart::Poly(PolyPart::Constant)),
+            ("atan_step", BaselinePart::Step(StepForm::Arctan)),
+            ("erf_step", BaselinePart::Step(StepForm::Erf)),
+            ("lin_step", BaselinePart::Step(StepForm::Linear)),
+        ];
+        KEYS.iter()
+            .find(|(k, _)| part.starts_with(k))
+            .map(|&(_, p)| p)
+    }
+    fn nparams(self) -> usize {
+        match self {
+            Self::Peak(_) | Self::Step(_) => 3,
+            Self::Poly(p) => p.nparams(),
+        }
+    }
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            Self::Peak(_) | Self::Step(_) => &["amplitude", "center", "sigma"],
+            Self::Poly(p) => p.names(),
+        }
+    }
+    fn eval(self, x: f64, p: &[f64]) -> f64 {
+        match self {
+            Self::Peak(s) => s.eval(x, p[0], p[1], p[2]),
+            Self::Step(f) => f.eval(x, p[0], p[1], p[2]),
+            Self::Poly(q) => q.eval(x, p),
+        }
+    }
+}
+
+/// Baseline form, as Larch's `form` string ("linear+lorentzian",
+/// "linear+atan_step", "erf_step+constant", "quadratic"): Larch builds the
+/// model as (last part) + (first), which fixes the parameter order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BaselineForm {
-    pub poly: Option<PolyPart>,
-    pub peak: Option<PeakShape>,
-    /// The peak came last in the form string (so it is first in the model).
-    peak_first: bool,
+    /// Parts in model order (the form string's last part first).
+    parts: [Option<BaselinePart>; 2],
 }
 
 impl BaselineForm {
-    /// Parse Larch's form string ("linear+lorentzian", "constant+gaussian", "quadratic").
+    /// Parse Larch's form string: at most one polynomial and at most one
+    /// peak or step (two would share lmfit parameter names).
     pub fn parse(form: &str) -> Result<Self, XanesError> {
-        let mut poly = None;
-        let mut peak = None;
-        let mut peak_first = false;
         let parts: Vec<String> = form.split('+').map(|s| s.trim().to_lowercase()).collect();
         if parts.len() > 2 {
             return Err(XanesError::Input(format!(
                 "baseline form '{form}': at most two parts"
             )));
         }
-        for (i, part) in parts.iter().enumerate() {
-            if part.starts_with("gauss") {
-                peak = Some(PeakShape::Gaussian);
-                peak_first = i + 1 == parts.len();
-            } else if part.starts_with("loren") {
-                peak = Some(PeakShape::Lorentzian);
-                peak_first = i + 1 == parts.len();
-            } else if part.starts_with("line") {
-                poly = Some(PolyPart::Linear);
-            } else if part.starts_with("quad") {
-                poly = Some(PolyPart::Quadratic);
-            } else if part.starts_with("const") {
-                poly = Some(PolyPart::Constant);
-            } else {
+        let mut out = [None, None];
+        for (slot, part) in out.iter_mut().zip(parts.iter().rev()) {
+            *slot = Some(BaselinePart::parse(part).ok_or_else(|| {
+                XanesError::Input(format!(
+                    "baseline form '{form}': unknown part '{part}' (gaussian, lorentzian, voigt, \
+                     atan_step, erf_step, lin_step, constant, linear, quadratic)"
+                ))
+            })?);
+        }
+        if let [Some(a), Some(b)] = out {
+            let poly = |p: BaselinePart| matches!(p, BaselinePart::Poly(_));
+            if poly(a) == poly(b) {
                 return Err(XanesError::Input(format!(
-                    "baseline form '{form}': unknown part '{part}' (gaussian, lorentzian, constant, linear, quadratic)"
+                    "baseline form '{form}': one polynomial and one peak or step at most"
                 )));
             }
         }
-        if poly.is_none() && peak.is_none() {
+        if out[0].is_none() {
             return Err(XanesError::Input(format!(
                 "baseline form '{form}' is empty"
             )));
         }
-        Ok(Self {
-            poly,
-            peak,
-            peak_first,
-        })
+        Ok(Self { parts: out })
     }
 
-    fn npeak(&self) -> usize {
-        if self.peak.is_some() { 3 } else { 0 }
+    fn parts(&self) -> impl Iterator<Item = BaselinePart> + '_ {
+        self.parts.iter().flatten().copied()
     }
     fn nparams(&self) -> usize {
-        self.npeak() + self.poly.map_or(0, PolyPart::nparams)
+        self.parts().map(BaselinePart::nparams).sum()
     }
-    /// Offsets of the peak's and the polynomial's parameters.
-    fn offsets(&self) -> (usize, usize) {
-        if self.peak_first {
-            (0, self.npeak())
-        } else {
-            (self.poly.map_or(0, PolyPart::nparams), 0)
+    /// The peak or step part and the offset of its parameters.
+    fn tail(&self) -> Option<(BaselinePart, usize)> {
+        let mut off = 0;
+        for p in self.parts() {
+            if !matches!(p, BaselinePart::Poly(_)) {
+                return Some((p, off));
+            }
+            off += p.nparams();
         }
+        None
     }
     /// Parameter names in model order.
     pub fn names(&self) -> Vec<&'static str> {
-        let peak: &[&str] = if self.peak.is_some() {
-            &["amplitude", "center", "sigma"]
-        } else {
-            &[]
-        };
-        let poly = self.poly.map_or(&[][..], PolyPart::names);
-        if self.peak_first {
-            [peak, poly].concat()
-        } else {
-            [poly, peak].concat()
-        }
+        self.parts()
+            .flat_map(|p| p.names().iter().copied())
+            .collect()
     }
-    /// Evaluate with `p` in model order (lmfit adds the left component first).
+    /// Evaluate with `p` in model order (lmfit adds the left part first).
     fn eval(&self, x: f64, p: &[f64]) -> f64 {
-        let (ipk, ipoly) = self.offsets();
-        let pk = self.peak.map(|s| s.eval(x, p[ipk], p[ipk + 1], p[ipk + 2]));
-        let po = self.poly.map(|q| q.eval(x, &p[ipoly..]));
-        match (pk, po) {
-            (Some(a), Some(b)) if self.peak_first => a + b,
-            (Some(a), Some(b)) => b + a,
-            (Some(a), None) => a,
-            (None, Some(b)) => b,
-            (None, None) => 0.0,
+        let mut off = 0;
+        let mut y = 0.0;
+        for (i, part) in self.parts().enumerate() {
+            let v = part.eval(x, &p[off..]);
+            y = if i == 0 { v } else { y + v };
+            off += part.nparams();
         }
+        y
     }
-    /// Starting values and bounds as `pre_edge_baseline` sets them.
-    fn start(&self, emin: f64, emax: f64) -> Vec<LmParams> {
+    /// Starting values and bounds as `pre_edge_baseline` sets them (a step's
+    /// center starts a tenth of the way from ehi to emax).
+    fn start(&self, range: &PrePeakRange) -> Vec<LmParams> {
         let mut out = vec![LmParams::new(0.0); self.nparams()];
-        let (ipk, _) = self.offsets();
-        if self.peak.is_some() {
-            out[ipk] = LmParams::bounded(1.0, 0.0, f64::INFINITY);
-            out[ipk + 1] = LmParams::bounded(emax, emin - 25.0, emax + 25.0);
-            out[ipk + 2] = LmParams::bounded(2.0, 0.05, 500.0);
+        if let Some((part, i)) = self.tail() {
+            let center = match part {
+                BaselinePart::Step(_) => range.ehi_ev + (range.emax_ev - range.ehi_ev) * 0.10,
+                _ => range.emax_ev,
+            };
+            out[i] = LmParams::bounded(1.0, 0.0, f64::INFINITY);
+            out[i + 1] = LmParams::bounded(center, range.emin_ev - 25.0, range.emax_ev + 25.0);
+            out[i + 2] = LmParams::bounded(2.0, 0.05, 500.0);
         }
         out
     }
@@ -364,7 +441,7 @@ pub fn pre_edge_baseline(
         )));
     }
 
-    let params = form.start(range.emin_ev, range.emax_ev);
+    let params = form.start(&range);
     let resid = |v: &[f64], out: &mut [f64]| {
         for ((o, &x), &y) in out.iter_mut().zip(&xdat).zip(&ydat) {
             *o = form.eval(x, v) - y;
@@ -477,8 +554,7 @@ pub fn fit_prepeaks(
     let mut starts = starts_ev.to_vec();
     starts.sort_by(f64::total_cmp);
     let mut params: Vec<LmParams> = base.params.iter().map(|p| LmParams::new(p.value)).collect();
-    let (ipk, _) = form.offsets();
-    if form.peak.is_some() {
+    if let Some((_, ipk)) = form.tail() {
         params[ipk].min = 0.0;
         params[ipk + 2].min = 0.05;
         params[ipk + 2].max = 500.0;

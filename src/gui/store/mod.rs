@@ -47,6 +47,8 @@ pub struct Store {
     pub library: Library,
     /// The quantification's settings and result.
     pub quant: Quant,
+    /// XANES results (LCF, PCA, pre-edge peaks) by item id.
+    pub xanes: super::xanes::XanesResults,
 }
 
 impl Store {

@@ -14,6 +14,7 @@
 
 pub mod fit;
 pub mod spectra;
+pub mod xanes;
 pub mod xrd;
 
 use std::any::Any;
@@ -37,6 +38,8 @@ pub const SPECTRA: &str = "spectra";
 pub const FIT: &str = "fit";
 /// The stable id of the XRD view.
 pub const XRD: &str = "xrd";
+/// The stable id of the XANES view.
+pub const XANES: &str = "xanes";
 
 /// Every view, in menu order: the one place a view is registered.
 /// `tasks` is the app's task registry (a view's background work shows
@@ -46,6 +49,7 @@ pub fn registry(tasks: &Tasks) -> Vec<Box<dyn View>> {
         Box::new(spectra::SpectraView),
         Box::new(fit::FitView::new(tasks)),
         Box::new(xrd::XrdView::new(tasks)),
+        Box::new(xanes::XanesView::default()),
     ]
 }
 
