@@ -135,11 +135,14 @@ pub fn csv_tables(s: &ExportSpectrum<'_>) -> Vec<(&'static str, String)> {
 
 /// Write `BASE_mu.csv`, `BASE_chi.csv`, `BASE_chir.csv` (and `BASE_chiq.csv`) beside `base`;
 /// returns the files written.
-pub fn write_csv(base: &Path, s: &ExportSpectrum<'_>) -> Result<Vec<PathBuf>, String> {
+pub fn write_csv(
+    base: &Path,
+    s: &ExportSpectrum<'_>,
+) -> Result<Vec<PathBuf>, crate::io::FileError> {
     let mut written = Vec::new();
     for (suffix, text) in csv_tables(s) {
         let path = with_suffix(base, suffix);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, text).map_err(|e| crate::io::FileError::new("write", &path, e))?;
         written.push(path);
     }
     Ok(written)
@@ -255,12 +258,15 @@ pub fn wide_tables(spectra: &[ExportSpectrum<'_>]) -> Vec<(&'static str, String)
 
 /// Write the [`wide_tables`] as `BASE_norm.csv`, `BASE_chi.csv`,
 /// `BASE_chir.csv` (atomically); returns the files written.
-pub fn write_wide_csv(base: &Path, spectra: &[ExportSpectrum<'_>]) -> Result<Vec<PathBuf>, String> {
+pub fn write_wide_csv(
+    base: &Path,
+    spectra: &[ExportSpectrum<'_>],
+) -> Result<Vec<PathBuf>, crate::io::FileError> {
     let mut written = Vec::new();
     for (suffix, text) in wide_tables(spectra) {
         let path = with_suffix(base, suffix);
         crate::session::write_file_atomic(&path, text.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .map_err(|e| crate::io::FileError::new("write", &path, e))?;
         written.push(path);
     }
     Ok(written)

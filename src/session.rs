@@ -385,9 +385,9 @@ pub enum FileCheck {
 
 /// Re-read an item's file and compare its hash. Err: the readable reason
 /// it can't be read (missing file, permissions).
-pub fn read_checked(path: &Path, sha256: &str) -> Result<FileCheck, String> {
+pub fn read_checked(path: &Path, sha256: &str) -> Result<FileCheck, crate::io::FileError> {
     let bytes =
-        crate::io::read_input(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        crate::io::read_input(path).map_err(|e| crate::io::FileError::new("read", path, e))?;
     Ok(if sha256_hex(&bytes).eq_ignore_ascii_case(sha256) {
         FileCheck::Same(bytes)
     } else {
@@ -559,12 +559,12 @@ pub fn marker_path(dir: &Path) -> PathBuf {
 
 /// Called at start: true when the previous run left its marker (crashed or
 /// was killed) and a recovery file exists. Then writes this run's marker.
-pub fn start_run(dir: &Path) -> Result<bool, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+pub fn start_run(dir: &Path) -> Result<bool, crate::io::FileError> {
+    std::fs::create_dir_all(dir).map_err(|e| crate::io::FileError::new("create", dir, e))?;
     let marker = marker_path(dir);
     let crashed = marker.exists() && recovery_path(dir).exists();
     std::fs::write(&marker, std::process::id().to_string())
-        .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+        .map_err(|e| crate::io::FileError::new("write", &marker, e))?;
     Ok(crashed)
 }
 

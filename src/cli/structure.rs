@@ -109,7 +109,7 @@ pub fn run(a: &StructureArgs) -> Result<()> {
             c
         }
     };
-    let sg = st::spacegroup(s, a.symprec);
+    let sg = st::spacegroup(s, a.symprec).map_err(|e| e.to_string());
     let l = s.lattice;
     if a.json {
         let shells = centers

@@ -301,3 +301,24 @@ pub struct LoadOptions {
 pub(crate) fn display_name(path: &Path) -> String {
     path.display().to_string()
 }
+
+/// A file that could not be read, written or created: what was tried, on
+/// which path, and the system's reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action} {}: {reason}", path.display())]
+pub struct FileError {
+    /// "read", "write", "create", …
+    pub action: &'static str,
+    pub path: std::path::PathBuf,
+    pub reason: String,
+}
+
+impl FileError {
+    pub fn new(action: &'static str, path: &std::path::Path, reason: impl ToString) -> Self {
+        FileError {
+            action,
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
+    }
+}

@@ -308,7 +308,7 @@ fn block_ops(b: &CifBlock) -> Result<Vec<SymOp>, BlockError> {
         if !vals.is_empty() {
             return vals
                 .iter()
-                .map(|v| symop::parse_xyz(&v.text).map_err(|m| (Some(v.line), m)))
+                .map(|v| symop::parse_xyz(&v.text).map_err(|m| (Some(v.line), m.to_string())))
                 .collect();
         }
     }
@@ -646,17 +646,28 @@ pub struct SpaceGroupInfo {
 /// random sites ≈ 9 s, 2·10⁴ ≈ 40 s); expansion and shells stay linear.
 pub const MAX_SPACEGROUP_SITES: usize = 20_000;
 
+/// Why no space group was found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpaceGroupError {
+    #[error(
+        "space-group search skipped: {sites} sites is more than {MAX_SPACEGROUP_SITES} \
+         (its time grows as the square of the sites)"
+    )]
+    TooManySites { sites: usize },
+    /// moyo's own reason.
+    #[error("space group search failed: {0}")]
+    Search(String),
+}
+
 /// Space-group detection with moyo at `symprec` Å and 5° (pymatgen's
 /// SpacegroupAnalyzer defaults are 0.01 Å and 5°). Sites with different
 /// species or occupancies count as different atoms. At most
 /// [`MAX_SPACEGROUP_SITES`] sites.
-pub fn spacegroup(s: &Structure, symprec: f64) -> Result<SpaceGroupInfo, String> {
+pub fn spacegroup(s: &Structure, symprec: f64) -> Result<SpaceGroupInfo, SpaceGroupError> {
     if s.sites.len() > MAX_SPACEGROUP_SITES {
-        return Err(format!(
-            "space-group search skipped: {} sites is more than {MAX_SPACEGROUP_SITES} \
-             (its time grows as the square of the sites)",
-            s.sites.len()
-        ));
+        return Err(SpaceGroupError::TooManySites {
+            sites: s.sites.len(),
+        });
     }
     let mut kinds: Vec<Vec<(u32, i64)>> = Vec::new();
     let mut numbers = Vec::with_capacity(s.sites.len());
@@ -691,7 +702,7 @@ pub fn spacegroup(s: &Structure, symprec: f64) -> Result<SpaceGroupInfo, String>
         moyo::data::Setting::Spglib,
         true,
     )
-    .map_err(|e| format!("space group search failed: {e:?}"))?;
+    .map_err(|e| SpaceGroupError::Search(format!("{e:?}")))?;
     Ok(SpaceGroupInfo {
         number: ds.number,
         symbol: ds.hm_symbol.replace(' ', ""),

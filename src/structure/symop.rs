@@ -22,12 +22,31 @@ impl SymOp {
     }
 }
 
+/// A symmetry operation (`x,y,z` form) that cannot be read: the text and
+/// what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("symmetry operation '{op}' {problem}")]
+pub struct SymOpError {
+    pub op: String,
+    pub problem: String,
+}
+
+impl SymOpError {
+    fn new(op: &str, problem: impl Into<String>) -> Self {
+        SymOpError {
+            op: op.to_string(),
+            problem: problem.into(),
+        }
+    }
+}
+
 /// Parse one operation such as `1/2+x,-y+1/4,z` or `-X+Y, 0.5-Y, Z`.
-pub fn parse_xyz(s: &str) -> Result<SymOp, String> {
+pub fn parse_xyz(s: &str) -> Result<SymOp, SymOpError> {
     let parts: Vec<&str> = s.split(',').collect();
     if parts.len() != 3 {
-        return Err(format!(
-            "symmetry operation '{s}' does not have three comma-separated parts"
+        return Err(SymOpError::new(
+            s,
+            "does not have three comma-separated parts",
         ));
     }
     let mut op = SymOp {
@@ -41,7 +60,7 @@ pub fn parse_xyz(s: &str) -> Result<SymOp, String> {
             .collect::<String>()
             .to_ascii_lowercase();
         if p.is_empty() {
-            return Err(format!("symmetry operation '{s}' has an empty part"));
+            return Err(SymOpError::new(s, "has an empty part"));
         }
         // Split into signed terms.
         let mut terms: Vec<String> = Vec::new();
@@ -64,7 +83,7 @@ pub fn parse_xyz(s: &str) -> Result<SymOp, String> {
                 None => (1.0, t.strip_prefix('+').unwrap_or(&t)),
             };
             if body.is_empty() {
-                return Err(format!("symmetry operation '{s}': dangling sign"));
+                return Err(SymOpError::new(s, "has a dangling sign"));
             }
             let axis = body.chars().last().and_then(|c| "xyz".find(c));
             match axis {
@@ -73,18 +92,18 @@ pub fn parse_xyz(s: &str) -> Result<SymOp, String> {
                     let c: f64 = match coef.trim_end_matches('*') {
                         "" => 1.0,
                         n => super::cif::parse_number(n).ok_or_else(|| {
-                            format!("symmetry operation '{s}': bad coefficient '{n}'")
+                            SymOpError::new(s, format!("has a bad coefficient '{n}'"))
                         })?,
                     };
                     let ci = (sign * c).round();
                     if (sign * c - ci).abs() > 1e-9 {
-                        return Err(format!("symmetry operation '{s}': non-integer coefficient"));
+                        return Err(SymOpError::new(s, "has a non-integer coefficient"));
                     }
                     op.rot[row][a] += ci as i32;
                 }
                 None => {
                     let v = super::cif::parse_number(body)
-                        .ok_or_else(|| format!("symmetry operation '{s}': bad term '{body}'"))?;
+                        .ok_or_else(|| SymOpError::new(s, format!("has a bad term '{body}'")))?;
                     op.trans[row] += sign * v;
                 }
             }
@@ -92,8 +111,9 @@ pub fn parse_xyz(s: &str) -> Result<SymOp, String> {
     }
     let det = det3(&op.rot);
     if det.abs() != 1 {
-        return Err(format!(
-            "symmetry operation '{s}' is not a crystallographic operation (det = {det})"
+        return Err(SymOpError::new(
+            s,
+            format!("is not a crystallographic operation (det = {det})"),
         ));
     }
     Ok(op)
