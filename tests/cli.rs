@@ -9,23 +9,13 @@
 
 mod common;
 
+use common::carto;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
-
-/// Run the real binary with `args`.
-fn carto<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_carto"))
-        .args(args)
-        .output()
-        .expect("cannot start the carto binary")
-}
 
 fn describe(args: &[&OsStr], out: &Output) -> String {
     format!(

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::carto;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -11,17 +13,6 @@ use std::process::{Command, Output};
 use carto::features::batch::{BatchConfig, rows_of_file};
 use carto::features::{SCHEMA, read_table, table, write_table};
 use polars::prelude::*;
-
-fn carto<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_carto"))
-        .args(args)
-        .output()
-        .expect("cannot start the carto binary")
-}
 
 fn tempdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("carto-features-{name}-{}", std::process::id()));
@@ -438,4 +429,30 @@ fn fit_lcf_and_phase_columns_fill_and_round_trip() {
         assert_eq!(back.schema(), df.schema(), "{name}");
         assert!(back.equals_missing(&df), "{name}");
     }
+}
+
+#[test]
+fn merge_refuses_a_device_or_fifo_part_instead_of_reading_forever() {
+    // A device or a FIFO (no writer) would be read, or waited on, forever.
+    let e = read_table(Path::new("/dev/zero")).expect_err("a device is not a table");
+    assert!(
+        e.to_string()
+            .contains("not a regular file (a character device)"),
+        "{e}"
+    );
+    let dir = tempdir("fifo");
+    let fifo = dir.join("part.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let e = read_table(&fifo).expect_err("a FIFO is not a table");
+    assert!(e.to_string().contains("not a regular file (a FIFO)"), "{e}");
+    let o = carto([
+        OsStr::new("batch"),
+        OsStr::new("merge"),
+        fifo.as_os_str(),
+        OsStr::new("--out"),
+        dir.join("m.csv").as_os_str(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("a FIFO"), "{}", stderr(&o));
 }

@@ -39,6 +39,19 @@ pub struct BenchOptions {
     pub rexafs: bool,
 }
 
+impl BenchOptions {
+    /// The reference tools' Python: `--python`, else `$env`, else
+    /// `python3`; None when it is "none" (no reference timing).
+    fn python_or_env(&self, env: &str) -> Option<String> {
+        let python = self
+            .python
+            .clone()
+            .or_else(|| std::env::var(env).ok())
+            .unwrap_or_else(|| "python3".to_string());
+        (python != "none").then_some(python)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolTiming {
     pub tool: String,
@@ -381,14 +394,9 @@ fn bench_whole_files(
 
 /// Run tools/bench_larch.py when a Python with xraylarch is available.
 fn reference_tools(opts: &BenchOptions, root: &Path, report: &mut BenchReport) {
-    let python = opts
-        .python
-        .clone()
-        .or_else(|| std::env::var("CARTO_PYTHON").ok())
-        .unwrap_or_else(|| "python3".to_string());
-    if python == "none" {
+    let Some(python) = opts.python_or_env("CARTO_PYTHON") else {
         return;
-    }
+    };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bench_larch.py");
     if !script.exists() {
         report.notes.push(format!(
@@ -548,12 +556,7 @@ pub fn bench_fit(opts: &BenchOptions) -> Result<FitBenchReport, String> {
         ratio_vs_carto: None,
         notes: Vec::new(),
     };
-    let python = opts
-        .python
-        .clone()
-        .or_else(|| std::env::var("CARTO_PYTHON").ok())
-        .unwrap_or_else(|| "python3".to_string());
-    if python != "none" {
+    if let Some(python) = opts.python_or_env("CARTO_PYTHON") {
         match reference_json(&python, "bench_larch_fit.py", &root, &["--repeat", "10"]) {
             Ok(v) => {
                 if let Some(ms) = v["median_ms"].as_f64() {
@@ -757,12 +760,7 @@ pub fn bench_xrd(opts: &BenchOptions, n: usize) -> Result<XrdBenchReport, String
         ratio_vs_carto: None,
         notes: Vec::new(),
     };
-    let python = opts
-        .python
-        .clone()
-        .or_else(|| std::env::var("CARTO_PYMATGEN_PYTHON").ok())
-        .unwrap_or_else(|| "python3".to_string());
-    if python != "none" {
+    if let Some(python) = opts.python_or_env("CARTO_PYMATGEN_PYTHON") {
         let mut args = vec!["--repeat", "3", "--files"];
         args.extend(names.iter().map(String::as_str));
         match reference_json(&python, "bench_pymatgen_xrd.py", &root, &args) {

@@ -124,12 +124,7 @@ pub fn bench_xanes(opts: &BenchOptions) -> Result<XanesBenchReport, String> {
         ratio_vs_carto: None,
         notes: Vec::new(),
     };
-    let python = opts
-        .python
-        .clone()
-        .or_else(|| std::env::var("CARTO_PYTHON").ok())
-        .unwrap_or_else(|| "python3".to_string());
-    if python != "none" {
+    if let Some(python) = opts.python_or_env("CARTO_PYTHON") {
         match reference_json(&python, "bench_larch_lcf.py", &root, &["--repeat", "5"]) {
             Ok(v) => {
                 if let Some(ms) = v["median_ms"].as_f64() {

@@ -76,11 +76,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 rexafs: false,
             })
             .map_err(anyhow::Error::msg)?;
-            if a.json {
-                print_json(&report)
-            } else {
-                emit(&report.text())
-            }
+            show(a.json, &report, || report.text())
         }
         BenchWhat::Batch => {
             let report = carto::features::bench::bench_batch(
@@ -93,11 +89,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 a.threads.clamp(1, 1024),
             )
             .map_err(anyhow::Error::msg)?;
-            if a.json {
-                print_json(&report)
-            } else {
-                emit(&report.text())
-            }
+            show(a.json, &report, || report.text())
         }
         BenchWhat::Xanes => {
             let report = carto::bench::bench_xanes(&carto::bench::BenchOptions {
@@ -107,11 +99,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 rexafs: false,
             })
             .map_err(anyhow::Error::msg)?;
-            if a.json {
-                print_json(&report)
-            } else {
-                emit(&report.text())
-            }
+            show(a.json, &report, || report.text())
         }
         BenchWhat::Startup => bench_startup(a.repeat.clamp(1, 100), a.json),
         BenchWhat::Xrd => {
@@ -125,11 +113,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 a.cifs.clamp(1, 600),
             )
             .map_err(anyhow::Error::msg)?;
-            if a.json {
-                print_json(&report)
-            } else {
-                emit(&report.text())
-            }
+            show(a.json, &report, || report.text())
         }
         BenchWhat::Xas => {
             let report = carto::bench::bench_xas(&carto::bench::BenchOptions {
@@ -139,11 +123,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 rexafs: a.rexafs,
             })
             .map_err(anyhow::Error::msg)?;
-            if a.json {
-                print_json(&report)
-            } else {
-                emit(&report.text())
-            }
+            show(a.json, &report, || report.text())
         }
     }
 }
@@ -199,4 +179,13 @@ fn bench_startup(repeat: usize, as_json: bool) -> Result<()> {
         times[0],
         times[times.len() - 1]
     ))
+}
+
+/// A report as JSON (`--json`) or as its text.
+fn show<R: serde::Serialize>(json: bool, report: &R, text: impl FnOnce() -> String) -> Result<()> {
+    if json {
+        print_json(report)
+    } else {
+        emit(&text())
+    }
 }

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use carto::io::{self, LoadOptions};
 use carto::xas::correct::{Corrected, CorrectionError, Corrections};
 use carto::xas::process::{ProcessError, Step, XasInput};
-use carto::xas::{self, AutobkParams, ChainParams, FtParams, PreEdgeParams, Window};
+use carto::xas::{self, ChainOptions, ChainParams, FtParams, Window};
 use clap::Args;
 use serde::Serialize;
 
@@ -246,75 +246,9 @@ pub struct XasArgs {
     /// XANES only: normalize (pre_edge) and stop; no AUTOBK or Fourier transform.
     #[arg(long)]
     pub xanes: bool,
-    // pre_edge
-    /// Edge energy, eV (default: maximum of the smoothed derivative).
-    #[arg(long)]
-    pub e0: Option<f64>,
-    /// Pre-edge range start, eV relative to e0.
-    #[arg(long, allow_hyphen_values = true)]
-    pub pre1: Option<f64>,
-    /// Pre-edge range end, eV relative to e0.
-    #[arg(long, allow_hyphen_values = true)]
-    pub pre2: Option<f64>,
-    /// Post-edge range start, eV relative to e0.
-    #[arg(long, allow_hyphen_values = true)]
-    pub norm1: Option<f64>,
-    /// Post-edge range end, eV relative to e0.
-    #[arg(long, allow_hyphen_values = true)]
-    pub norm2: Option<f64>,
-    /// Post-edge polynomial degree (0–5).
-    #[arg(long)]
-    pub nnorm: Option<usize>,
-    /// Energy exponent of the pre-edge fit (Victoreen).
-    #[arg(long, default_value_t = 0)]
-    pub nvict: i32,
-    /// Edge step to use instead of the fitted one.
-    #[arg(long)]
-    pub step: Option<f64>,
-    // autobk
-    /// AUTOBK: R below which χ(R) is minimised, Å.
-    #[arg(long, default_value_t = 1.0)]
-    pub rbkg: f64,
-    /// AUTOBK: k-weight of the background fit.
-    #[arg(long, default_value_t = 1.0)]
-    pub bkg_kweight: f64,
-    /// AUTOBK: k range start, Å⁻¹.
-    #[arg(long, default_value_t = 0.0)]
-    pub bkg_kmin: f64,
-    /// AUTOBK: k range end, Å⁻¹ (default: end of data).
-    #[arg(long)]
-    pub bkg_kmax: Option<f64>,
-    /// AUTOBK: window sill width, Å⁻¹.
-    #[arg(long, default_value_t = 0.1)]
-    pub bkg_dk: f64,
-    /// AUTOBK: number of spline knots (default 1 + 2·rbkg·Δk/π).
-    #[arg(long)]
-    pub nknots: Option<usize>,
-    /// AUTOBK: weight of the low-k clamp.
-    #[arg(long, default_value_t = 0.0)]
-    pub clamp_lo: f64,
-    /// AUTOBK: weight of the high-k clamp.
-    #[arg(long, default_value_t = 1.0)]
-    pub clamp_hi: f64,
-    // xftf
-    /// FT k range start, Å⁻¹.
-    #[arg(long, default_value_t = 2.0)]
-    pub kmin: f64,
-    /// FT k range end, Å⁻¹ (limited to the end of the data).
-    #[arg(long, default_value_t = 12.0)]
-    pub kmax: f64,
-    /// FT window sill width, Å⁻¹.
-    #[arg(long, default_value_t = 1.0)]
-    pub dk: f64,
-    /// FT window shape.
-    #[arg(long, value_enum, default_value_t = Window::Hanning)]
-    pub window: Window,
-    /// FT k-weight.
-    #[arg(long, default_value_t = 2.0)]
-    pub kweight: f64,
-    /// Largest R in the output, Å.
-    #[arg(long, default_value_t = 10.0)]
-    pub rmax_out: f64,
+    // pre_edge → autobk → xftf (the same options are `carto batch`'s config keys)
+    #[command(flatten)]
+    pub chain: ChainOptions,
     // xftr (χ(q)); defaults: Athena's first-shell window
     /// Back-transform (χ(q)) R range start, Å.
     #[arg(long, default_value_t = 1.0)]
@@ -343,39 +277,7 @@ impl XasArgs {
     }
 
     fn chain_params(&self) -> ChainParams {
-        ChainParams {
-            pre_edge: PreEdgeParams {
-                e0: self.e0,
-                step: self.step,
-                pre1: self.pre1,
-                pre2: self.pre2,
-                norm1: self.norm1,
-                norm2: self.norm2,
-                nnorm: self.nnorm,
-                nvict: self.nvict,
-                make_flat: true,
-            },
-            autobk: AutobkParams {
-                rbkg: self.rbkg,
-                nknots: self.nknots,
-                kmin: self.bkg_kmin,
-                kmax: self.bkg_kmax,
-                kweight: self.bkg_kweight,
-                dk: self.bkg_dk,
-                clamp_lo: self.clamp_lo,
-                clamp_hi: self.clamp_hi,
-                ..AutobkParams::default()
-            },
-            ft: FtParams {
-                kmin: self.kmin,
-                kmax: self.kmax,
-                dk: self.dk,
-                window: self.window,
-                kweight: self.kweight,
-                rmax_out: self.rmax_out,
-                ..FtParams::default()
-            },
-        }
+        self.chain.chain_params()
     }
 }
 
@@ -427,34 +329,10 @@ impl XasArgs {
     /// (Larch falls back to its own e0 when the given one is off the data,
     /// clamps nnorm, takes |step|) or that cannot mean anything (NaN, ∞).
     fn check_options(&self, energy_ev: &[f64], file: &str) -> Result<()> {
-        let values = [
-            ("--e0", self.e0),
-            ("--pre1", self.pre1),
-            ("--pre2", self.pre2),
-            ("--norm1", self.norm1),
-            ("--norm2", self.norm2),
-            ("--step", self.step),
-            ("--rbkg", Some(self.rbkg)),
-            ("--bkg-kweight", Some(self.bkg_kweight)),
-            ("--bkg-kmin", Some(self.bkg_kmin)),
-            ("--bkg-kmax", self.bkg_kmax),
-            ("--bkg-dk", Some(self.bkg_dk)),
-            ("--clamp-lo", Some(self.clamp_lo)),
-            ("--clamp-hi", Some(self.clamp_hi)),
-            ("--kmin", Some(self.kmin)),
-            ("--kmax", Some(self.kmax)),
-            ("--dk", Some(self.dk)),
-            ("--kweight", Some(self.kweight)),
-            ("--rmax-out", Some(self.rmax_out)),
-        ];
-        for (flag, v) in values {
-            if let Some(v) = v
-                && !v.is_finite()
-            {
-                bail!("{file}: invalid {flag} {v}: must be a finite number");
-            }
+        if let Err(e) = self.chain.check() {
+            bail!("{file}: invalid {} {}: {}", e.flag(), e.value, e.rule);
         }
-        if let Some(e0) = self.e0 {
+        if let Some(e0) = self.chain.e0 {
             let mut e = energy_ev.to_vec();
             e.sort_by(f64::total_cmp);
             e.dedup();
@@ -465,16 +343,6 @@ impl XasArgs {
                     e[e.len() - 1]
                 );
             }
-        }
-        if let Some(n) = self.nnorm
-            && n > 5
-        {
-            bail!("{file}: invalid --nnorm {n}: must be between 0 and 5");
-        }
-        if let Some(s) = self.step
-            && s <= 0.0
-        {
-            bail!("{file}: invalid --step {s}: must be > 0");
         }
         Ok(())
     }

@@ -15,9 +15,8 @@ use crate::io::athena::AthenaGroup;
 use crate::io::xrd::{XrdPattern, read_pattern_bytes};
 use crate::io::{Dataset, FileKind, LoadOptions, load_bytes, route};
 use crate::xanes::{XanesGroup, edge_descriptors};
-use crate::xas::fourier::Window;
 use crate::xas::process::{self, XasInput};
-use crate::xas::{AutobkParams, ChainParams, FtParams, PreEdge, PreEdgeParams};
+use crate::xas::{ChainOptions, ChainParams, PreEdge};
 use crate::xrd::peaks::{BackgroundMethod, search};
 
 /// Processing parameters of a batch (`--config FILE.toml`): the names and
@@ -27,28 +26,9 @@ use crate::xrd::peaks::{BackgroundMethod, search};
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BatchConfig {
-    pub e0: Option<f64>,
-    pub pre1: Option<f64>,
-    pub pre2: Option<f64>,
-    pub norm1: Option<f64>,
-    pub norm2: Option<f64>,
-    pub nnorm: Option<usize>,
-    pub nvict: i32,
-    pub step: Option<f64>,
-    pub rbkg: f64,
-    pub bkg_kweight: f64,
-    pub bkg_kmin: f64,
-    pub bkg_kmax: Option<f64>,
-    pub bkg_dk: f64,
-    pub nknots: Option<usize>,
-    pub clamp_lo: f64,
-    pub clamp_hi: f64,
-    pub kmin: f64,
-    pub kmax: f64,
-    pub dk: f64,
-    pub window: Window,
-    pub kweight: f64,
-    pub rmax_out: f64,
+    /// pre_edge → autobk → xftf: `carto xas`'s options, as top-level keys.
+    #[serde(flatten)]
+    pub chain: ChainOptions,
     /// Normalize only (XANES): no AUTOBK or Fourier transform.
     pub xanes: bool,
     /// White line, half-height energy and pre-edge centroid of every μ(E).
@@ -81,30 +61,8 @@ impl Default for XrdConfig {
 
 impl Default for BatchConfig {
     fn default() -> Self {
-        let chain = ChainParams::default();
         BatchConfig {
-            e0: None,
-            pre1: None,
-            pre2: None,
-            norm1: None,
-            norm2: None,
-            nnorm: None,
-            nvict: 0,
-            step: None,
-            rbkg: chain.autobk.rbkg,
-            bkg_kweight: chain.autobk.kweight,
-            bkg_kmin: chain.autobk.kmin,
-            bkg_kmax: None,
-            bkg_dk: chain.autobk.dk,
-            nknots: None,
-            clamp_lo: chain.autobk.clamp_lo,
-            clamp_hi: chain.autobk.clamp_hi,
-            kmin: chain.ft.kmin,
-            kmax: chain.ft.kmax,
-            dk: chain.ft.dk,
-            window: chain.ft.window,
-            kweight: chain.ft.kweight,
-            rmax_out: chain.ft.rmax_out,
+            chain: ChainOptions::default(),
             xanes: false,
             edge_descriptors: true,
             xrd: XrdConfig::default(),
@@ -136,44 +94,14 @@ impl BatchConfig {
 
     /// Values the processing would replace silently or cannot use.
     pub fn check(&self) -> Result<(), String> {
-        let values = [
-            ("e0", self.e0),
-            ("pre1", self.pre1),
-            ("pre2", self.pre2),
-            ("norm1", self.norm1),
-            ("norm2", self.norm2),
-            ("step", self.step),
-            ("rbkg", Some(self.rbkg)),
-            ("bkg_kweight", Some(self.bkg_kweight)),
-            ("bkg_kmin", Some(self.bkg_kmin)),
-            ("bkg_kmax", self.bkg_kmax),
-            ("bkg_dk", Some(self.bkg_dk)),
-            ("clamp_lo", Some(self.clamp_lo)),
-            ("clamp_hi", Some(self.clamp_hi)),
-            ("kmin", Some(self.kmin)),
-            ("kmax", Some(self.kmax)),
-            ("dk", Some(self.dk)),
-            ("kweight", Some(self.kweight)),
-            ("rmax_out", Some(self.rmax_out)),
-            ("xrd.bkg_window", Some(self.xrd.bkg_window)),
-            ("xrd.min_snr", Some(self.xrd.min_snr)),
-        ];
-        for (key, v) in values {
-            if let Some(v) = v
-                && !v.is_finite()
-            {
+        self.chain.check().map_err(|e| e.to_string())?;
+        for (key, v) in [
+            ("xrd.bkg_window", self.xrd.bkg_window),
+            ("xrd.min_snr", self.xrd.min_snr),
+        ] {
+            if !v.is_finite() {
                 return Err(format!("invalid {key} = {v}: must be a finite number"));
             }
-        }
-        if let Some(n) = self.nnorm
-            && n > 5
-        {
-            return Err(format!("invalid nnorm = {n}: must be between 0 and 5"));
-        }
-        if let Some(s) = self.step
-            && s <= 0.0
-        {
-            return Err(format!("invalid step = {s}: must be > 0"));
         }
         if !(self.xrd.bkg_window > 0.0 && self.xrd.min_snr > 0.0) {
             return Err("xrd.bkg_window and xrd.min_snr must be > 0".into());
@@ -186,39 +114,7 @@ impl BatchConfig {
 
     /// The chain's parameters (as `carto xas` builds them from its options).
     pub fn chain_params(&self) -> ChainParams {
-        ChainParams {
-            pre_edge: PreEdgeParams {
-                e0: self.e0,
-                step: self.step,
-                pre1: self.pre1,
-                pre2: self.pre2,
-                norm1: self.norm1,
-                norm2: self.norm2,
-                nnorm: self.nnorm,
-                nvict: self.nvict,
-                make_flat: true,
-            },
-            autobk: AutobkParams {
-                rbkg: self.rbkg,
-                nknots: self.nknots,
-                kmin: self.bkg_kmin,
-                kmax: self.bkg_kmax,
-                kweight: self.bkg_kweight,
-                dk: self.bkg_dk,
-                clamp_lo: self.clamp_lo,
-                clamp_hi: self.clamp_hi,
-                ..AutobkParams::default()
-            },
-            ft: FtParams {
-                kmin: self.kmin,
-                kmax: self.kmax,
-                dk: self.dk,
-                window: self.window,
-                kweight: self.kweight,
-                rmax_out: self.rmax_out,
-                ..FtParams::default()
-            },
-        }
+        self.chain.chain_params()
     }
 }
 
@@ -248,7 +144,7 @@ fn spectrum_row(
         if s.energy_ev.is_empty() {
             return row.failed("no data points");
         }
-        if let Some(e0) = c.e0 {
+        if let Some(e0) = c.chain.e0 {
             // As `carto xas --e0`: Larch would replace an e0 off the data silently.
             let (lo, hi) = s
                 .energy_ev

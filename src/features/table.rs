@@ -133,8 +133,11 @@ pub fn write_table(path: &Path, df: &mut DataFrame) -> Result<(), FeaturesError>
 }
 
 /// Read a table written by [`write_table`] or [`TableWriter`], with the
-/// column types of the schema (CSV carries none).
+/// column types of the schema (CSV carries none). Regular files of at most
+/// [`crate::io::MAX_INPUT_BYTES`] only.
 pub fn read_table(path: &Path) -> Result<DataFrame, FeaturesError> {
+    // A FIFO or device would never end; a part over the cap is not one.
+    crate::io::check_input(path).map_err(|e| file_error(path, e))?;
     match Format::of(path)? {
         Format::Parquet => {
             let f = File::open(path).map_err(|e| file_error(path, e))?;

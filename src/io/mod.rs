@@ -20,8 +20,8 @@ pub mod xrd;
 
 pub use detect::{FileFormat, detect_format, load, load_bytes, load_bytes_group, load_group};
 pub use open::{
-    FileKind, InputError, MAX_INPUT_BYTES, OpenError, Opened, is_feff_path_name, open, open_bytes,
-    read_input, route, route_path,
+    FileKind, InputError, MAX_INPUT_BYTES, OpenError, Opened, check_input, is_feff_path_name, open,
+    open_bytes, read_input, route, route_path,
 };
 
 /// A located parse error: which file, which line (1-based) and which field

@@ -39,12 +39,10 @@ pub enum InputError {
     Io(#[from] std::io::Error),
 }
 
-/// The bytes of the file at `path`, after checking by its metadata (so
-/// before opening it) that it is a regular file of at most
-/// [`MAX_INPUT_BYTES`]; the read itself stops there too, for files that
-/// grow or lie about their size (`/proc`).
-pub fn read_input(path: &Path) -> Result<Vec<u8>, InputError> {
-    use std::io::Read;
+/// The rule of [`read_input`] for readers that stream a file themselves
+/// (polars): by its metadata, `path` is a regular file of at most
+/// [`MAX_INPUT_BYTES`]; returns its size.
+pub fn check_input(path: &Path) -> Result<u64, InputError> {
     let meta = std::fs::metadata(path)?;
     let ft = meta.file_type();
     if !ft.is_file() {
@@ -53,8 +51,18 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, InputError> {
     if meta.len() > MAX_INPUT_BYTES {
         return Err(InputError::TooLarge { size: meta.len() });
     }
+    Ok(meta.len())
+}
+
+/// The bytes of the file at `path`, after checking by its metadata (so
+/// before opening it) that it is a regular file of at most
+/// [`MAX_INPUT_BYTES`]; the read itself stops there too, for files that
+/// grow or lie about their size (`/proc`).
+pub fn read_input(path: &Path) -> Result<Vec<u8>, InputError> {
+    use std::io::Read;
+    let len = check_input(path)?;
     let f = std::fs::File::open(path)?;
-    let mut out = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut out)?;
     if out.len() as u64 > MAX_INPUT_BYTES {
         return Err(InputError::TooLarge {

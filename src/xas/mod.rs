@@ -9,12 +9,14 @@ pub mod edit;
 pub mod fourier;
 pub mod merge;
 mod ops_util;
+pub mod options;
 pub mod pre_edge;
 pub mod process;
 pub mod rebin;
 
 pub use autobk::{Autobk, AutobkParams, autobk};
 pub use fourier::{ChiQ, ChiR, FtParams, Window, xftf, xftr};
+pub use options::{ChainOptions, OptionError};
 pub use pre_edge::{PreEdge, PreEdgeParams, find_e0, pre_edge};
 
 /// Why a processing step could not produce a meaningful result.

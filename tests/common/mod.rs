@@ -73,3 +73,15 @@ pub fn feffit_model_text(name: &str) -> String {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.replace("@DATA@", &data_root().display().to_string())
 }
+
+/// Run the real `carto` binary with `args`.
+pub fn carto<I, S>(args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    std::process::Command::new(env!("CARGO_BIN_EXE_carto"))
+        .args(args)
+        .output()
+        .expect("cannot start the carto binary")
+}
