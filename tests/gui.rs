@@ -2899,3 +2899,219 @@ fn a_cancelled_rebin_changes_nothing() {
     );
     assert!(h.state().history.undo.is_empty(), "nothing to undo");
 }
+
+/// A plot legend entry (a checkbox: a plain click hides the curve).
+fn legend_entry<'a>(h: &'a Harness<'_, CartoApp>, name: &'a str) -> egui_kittest::Node<'a> {
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, name)
+}
+
+#[test]
+fn a_right_click_on_a_legend_entry_selects_everywhere() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/xdi/feo_rt1.xdi"),
+        common::data("xas/columns/fe2o3_rt1.xmu"),
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let id = |h: &Harness<'_, CartoApp>, name: &str| h.state().store.find(name).expect(name);
+    let (feo, fe2o3) = (id(&h, "feo_rt1.xdi"), id(&h, "fe2o3_rt1.xmu"));
+    let select_both = |h: &mut Harness<'_, CartoApp>| {
+        tree_entry(h, "feo_rt1.xdi").click();
+        h.step();
+        tree_entry(h, "fe2o3_rt1.xmu").click_modifiers(egui::Modifiers::COMMAND);
+        h.step();
+        h.step();
+        assert_eq!(h.state().selection.selected.len(), 2);
+    };
+
+    // A plain left click on the legend hides the curve, as in egui_plot;
+    // the selection stays.
+    select_both(&mut h);
+    legend_entry(&h, "fe2o3_rt1.xmu").click();
+    h.step();
+    assert_eq!(h.state().selection.selected.len(), 2);
+    legend_entry(&h, "fe2o3_rt1.xmu").click();
+    h.step();
+
+    // A right click selects that spectrum only, and makes it active.
+    legend_entry(&h, "fe2o3_rt1.xmu").click_secondary();
+    h.step();
+    h.step();
+    let sel = &h.state().selection;
+    assert_eq!(sel.selected.iter().copied().collect::<Vec<_>>(), [fe2o3]);
+    assert_eq!(sel.active, Some(fe2o3));
+    assert_eq!(n_plotted(h.state(), PlotTab::Mu), 1);
+
+    // Ctrl+right click takes one out of the selection.
+    select_both(&mut h);
+    legend_entry(&h, "feo_rt1.xdi")
+        .click_button_modifiers(egui::PointerButton::Secondary, egui::Modifiers::COMMAND);
+    h.step();
+    h.step();
+    let sel = &h.state().selection;
+    assert_eq!(sel.selected.iter().copied().collect::<Vec<_>>(), [fe2o3]);
+    assert!(!sel.selected.contains(&feo));
+}
+
+#[test]
+fn a_right_click_on_a_phase_in_the_xrd_legend_selects_the_phase() {
+    let mut h = quartz_in_xrd_view();
+    {
+        let app = &mut h.state_mut().state;
+        app.store.add_cifs(
+            &[common::data("cif/amcsd/quartz_amcsd11008.cif")],
+            &mut app.log,
+        );
+    }
+    h.step();
+    h.step();
+    let pattern = h.state().store.patterns[0].id;
+    let phase = h.state().store.phases[0].id;
+    assert!(!h.state().selection.selected.contains(&phase));
+    legend_entry(&h, "quartz_amcsd11008").click_secondary();
+    h.step();
+    h.step();
+    // The phase joins the one selection (the tree shows it selected); the
+    // pattern its sticks are drawn on stays selected.
+    let sel = &h.state().selection;
+    assert!(sel.selected.contains(&phase), "{sel:?}");
+    assert!(sel.selected.contains(&pattern), "{sel:?}");
+    assert_eq!(sel.active, Some(phase));
+    assert_eq!(xrd_series(h.state(), XrdRole::Sticks).len(), 1);
+
+    // Ctrl+right click on the pattern's entry takes it out.
+    legend_entry(&h, "quartz")
+        .click_button_modifiers(egui::PointerButton::Secondary, egui::Modifiers::COMMAND);
+    h.step();
+    h.step();
+    let sel = &h.state().selection;
+    assert!(!sel.selected.contains(&pattern), "{sel:?}");
+    assert!(sel.selected.contains(&phase), "{sel:?}");
+}
+
+/// The values of a Float64 column of a feature table, nulls as NaN.
+fn f64_column(df: &polars::prelude::DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .f64()
+        .expect("a Float64 column")
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect()
+}
+
+#[test]
+fn export_features_previews_the_selection_and_writes_what_batch_writes() {
+    let mut app = CartoApp::new();
+    let files = [
+        common::data("xas/xdi/feo_rt1.xdi"),
+        common::data("xas/columns/fe2o3_rt1.xmu"),
+        common::data("xas/xdi/cu_metal_rt.xdi"),
+    ];
+    app.open_paths(&files);
+    app.open_paths(&[common::data("xrd/quartz.xy")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    h.state_mut().state.view = carto::gui::views::SPECTRA;
+    h.step();
+    tree_entry(&h, "feo_rt1.xdi").click();
+    h.step();
+    tree_entry(&h, "fe2o3_rt1.xmu").click_modifiers(egui::Modifiers::COMMAND);
+    h.step();
+
+    // File ▸ Export features… opens the preview of the two selected.
+    h.get_by_label("File").click();
+    h.step();
+    h.step();
+    h.get_by_label("Export features…").click();
+    h.step();
+    h.step();
+    assert!(h.state().features.open);
+    let df = match h.state().features.preview() {
+        Some(Ok(df)) => df.clone(),
+        other => panic!("no preview: {other:?}"),
+    };
+    assert_eq!(df.height(), 2);
+    let e0 = f64_column(&df, "e0_ev");
+    let want: Vec<f64> = ["feo_rt1.xdi", "fe2o3_rt1.xmu"]
+        .iter()
+        .map(|n| {
+            let id = h.state().store.find(n).expect(n);
+            let s = h
+                .state()
+                .store
+                .item(id)
+                .and_then(|i| i.spectrum())
+                .expect(n);
+            s.result
+                .as_ref()
+                .and_then(|r| r.pre.as_ref())
+                .expect("pre_edge")
+                .e0
+        })
+        .collect();
+    assert_eq!(e0, want);
+    // Empty columns are hidden in the preview (no fit, no LCF, no XRD).
+    assert!(df.column("lcf_rfactor").is_err());
+    assert!(df.column("white_line_energy_ev").is_ok());
+
+    // The whole store: three spectra and the pattern.
+    h.get_by_label("whole store").click();
+    h.step();
+    h.step();
+    let Some(Ok(all)) = h.state().features.preview() else {
+        panic!("no preview");
+    };
+    let modality: Vec<String> = all
+        .column("modality")
+        .expect("modality")
+        .str()
+        .expect("str")
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(modality, ["xas", "xas", "xas", "xrd"]);
+
+    // Written as CSV and Parquet, the file reads back as the same frame;
+    // each spectrum's row has the numbers `carto batch` gives the file.
+    let dir = std::env::temp_dir().join(format!("carto-gui-features-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let store_rows = carto::gui::features::store_rows(&h.state().store, None);
+    let table = carto::features::table(&store_rows).expect("table");
+    for ext in ["csv", "parquet"] {
+        let path = dir.join(format!("features.{ext}"));
+        let st = &mut h.state_mut().state;
+        let (store, sel, log) = (&st.store, &st.selection.selected, &mut st.log);
+        let mut whole = carto::gui::features::FeaturesWindow::default();
+        whole.whole_store = true;
+        whole.save(store, sel, &path, log);
+        let back = carto::features::read_table(&path).expect("read back");
+        assert_eq!(back.shape(), table.shape(), "{ext}");
+        for col in ["e0_ev", "edge_step", "kmax_inv_ang", "chir_max_r_ang"] {
+            assert_eq!(
+                f64_column(&back, col)[..3],
+                f64_column(&table, col)[..3],
+                "{ext} {col}"
+            );
+        }
+    }
+    let config = carto::features::batch::BatchConfig::default();
+    let params = config.chain_params();
+    for (i, f) in files.iter().enumerate() {
+        let batch = carto::features::batch::rows_of_file(0, f, &config, &params);
+        let gui = &store_rows[i];
+        assert_eq!(batch[0].e0_ev, gui.e0_ev, "{f:?}");
+        assert_eq!(batch[0].edge_step, gui.edge_step, "{f:?}");
+        assert_eq!(batch[0].chir_max_r_ang, gui.chir_max_r_ang, "{f:?}");
+        assert_eq!(
+            batch[0].white_line_energy_ev, gui.white_line_energy_ev,
+            "{f:?}"
+        );
+    }
+    let xrd = &store_rows[3];
+    assert_eq!(xrd.modality.as_deref(), Some("xrd"));
+    assert!(xrd.n_points.is_some_and(|n| n > 1000), "{xrd:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -126,7 +126,10 @@ fn meta<'a>(m: &'a std::collections::BTreeMap<String, String>, keys: &[&str]) ->
         .map(|(_, v)| v.as_str())
 }
 
-fn element_edge_of_table(row: &mut FeatureRow, m: &std::collections::BTreeMap<String, String>) {
+pub(crate) fn element_edge_of_table(
+    row: &mut FeatureRow,
+    m: &std::collections::BTreeMap<String, String>,
+) {
     row.set_element_edge(
         meta(m, &["Element.symbol", "Scan.element"]),
         meta(m, &["Element.edge", "Scan.edge"]),
@@ -186,7 +189,7 @@ fn spectrum_row(
 
 /// Edge descriptors from pre_edge's output; a spectrum too short for them
 /// keeps its other results (the descriptors stay null).
-fn add_descriptors(row: &mut FeatureRow, pre: PreEdge) {
+pub(crate) fn add_descriptors(row: &mut FeatureRow, pre: PreEdge) {
     let label = row
         .group
         .clone()

@@ -10,6 +10,7 @@ use egui::{RichText, Ui};
 
 use super::dialogs::{self, DialogKind, Picked};
 use super::export::PngExport;
+use super::features::{FeaturesAction, FeaturesWindow};
 use super::fit::{is_feff_path_file, is_fit_model};
 use super::jobs::{self, Level, Log};
 use super::menu::{MenuAction, MenuState, file_menu};
@@ -37,6 +38,8 @@ pub struct CartoApp {
     pub recovery_offer: Option<PathBuf>,
     /// File ▸ Export plot as PNG, waiting for its screenshot.
     pub png_export: Option<PngExport>,
+    /// File ▸ Export features… (its window and preview).
+    pub features: FeaturesWindow,
 }
 
 impl std::ops::Deref for CartoApp {
@@ -66,6 +69,7 @@ impl CartoApp {
             dialog: None,
             recovery_offer: None,
             png_export: None,
+            features: FeaturesWindow::default(),
         }
     }
 
@@ -259,6 +263,10 @@ impl CartoApp {
                     self.export_svg(&p);
                 }
                 Picked::ExportPng(Some(p)) => self.export_png(p),
+                Picked::ExportFeatures(Some(p)) => {
+                    let st = &mut self.state;
+                    (self.features).save(&st.store, &st.selection.selected, &p, &mut st.log);
+                }
                 Picked::OpenModel(Some(p)) => self.open_fit_model(p, Some(ctx.clone())),
                 Picked::SaveReport(Some(p)) => self.state.save_fit_report(&p),
                 Picked::SaveModel(Some(p)) => {
@@ -384,6 +392,10 @@ impl CartoApp {
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
         self.recovery_ui(&ctx);
+        let st = &self.state;
+        if self.features.ui(&ctx, &st.store, &st.selection.selected) == FeaturesAction::Save {
+            self.file_dialog(DialogKind::ExportFeatures);
+        }
         egui::Panel::bottom("log")
             .resizable(true)
             .default_size(130.0)
@@ -497,6 +509,7 @@ impl CartoApp {
                     st.store.select_items_only(&mut st.selection, &ids);
                 }
                 Some(MenuAction::SaveSession) => self.save_session_now(),
+                Some(MenuAction::ExportFeatures) => self.open_features_window(),
             }
             ui.menu_button("Edit", |ui| self.edit_menu(ui));
             ui.menu_button("Process", |ui| {
@@ -519,6 +532,13 @@ impl CartoApp {
             ui.label(RichText::new("Carto").strong());
             ui.label("— drop files anywhere to open them");
         });
+    }
+
+    /// File ▸ Export features…: the window on the selection (or the
+    /// whole store when nothing is selected).
+    pub fn open_features_window(&mut self) {
+        let st = &self.state;
+        self.features.show(&st.store, &st.selection.selected);
     }
 
     fn file_dialog(&mut self, kind: DialogKind) {

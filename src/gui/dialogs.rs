@@ -22,6 +22,7 @@ pub enum Picked {
     ExportWide(Option<PathBuf>),
     ExportSvg(Option<PathBuf>),
     ExportPng(Option<PathBuf>),
+    ExportFeatures(Option<PathBuf>),
 }
 
 /// Which file dialog to open.
@@ -41,6 +42,7 @@ pub enum DialogKind {
     ExportWide,
     ExportSvg,
     ExportPng,
+    ExportFeatures,
 }
 
 /// Ask for a file or folder on a thread of its own, so frames go on; the
@@ -145,6 +147,13 @@ pub fn spawn(
                 d.set_title("Export the plot as PNG")
                     .add_filter("PNG", &["png"])
                     .set_file_name("plot.png")
+                    .save_file(),
+            ),
+            DialogKind::ExportFeatures => Picked::ExportFeatures(
+                d.set_title("Export the feature table (.csv or .parquet)")
+                    .add_filter("CSV", &["csv"])
+                    .add_filter("Parquet", &["parquet"])
+                    .set_file_name("features.csv")
                     .save_file(),
             ),
             DialogKind::ExportCsv => Picked::ExportCsv(

@@ -25,6 +25,8 @@ pub enum MenuAction {
     ClearRecent,
     LoadDemo,
     SaveSession,
+    /// File ▸ Export features…: the window with the preview.
+    ExportFeatures,
 }
 
 /// The File menu's entries (inside its menu button).
@@ -84,6 +86,17 @@ pub fn file_menu(ui: &mut Ui, state: &MenuState<'_>) -> Option<MenuAction> {
         .clicked()
     {
         out = Some(MenuAction::Dialog(DialogKind::ExportCsv));
+    }
+    if ui
+        .button("Export features…")
+        .on_hover_text(
+            "The feature table (one row per spectrum or pattern: parameters, e0, edge step, \
+             descriptors, fit and LCF results, XRD peaks and phases) as CSV or Parquet, \
+             with a preview",
+        )
+        .clicked()
+    {
+        out = Some(MenuAction::ExportFeatures);
     }
     if ui
         .button("Export CSV, one column per spectrum…")

@@ -13,7 +13,8 @@
 //! - [`xrd`]: the XRD panel (view state and tasks; its data are the store's)
 //! - [`tasks`]: every background task, its progress, Cancel and answer
 //! - [`jobs`]: the Spectra side's background jobs; [`log`]: the log
-//! - [`menu`], [`dialogs`], [`export`], [`demo`]: the File menu and what it does
+//! - [`menu`], [`dialogs`], [`export`], [`demo`]: the File menu and what it does;
+//!   [`features`]: File ▸ Export features… (the feature table with a preview)
 //!
 //! docs/architecture.md says how these fit together.
 
@@ -24,6 +25,7 @@ pub mod demo;
 pub mod derived;
 pub mod dialogs;
 pub mod export;
+pub mod features;
 pub mod fit;
 pub mod history;
 pub mod jobs;

@@ -2,7 +2,7 @@
 //! tests check); [`PlotPanel::ui`] draws it with egui_plot.
 
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotTransform, Points, VLine};
+use egui_plot::{ItemId, Legend, Line, LineStyle, Plot, PlotPoints, PlotTransform, Points, VLine};
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use crate::units::ETOK;
 
 use super::selection::Selection;
 use super::store::Store;
+use super::widgets::{PlotPick, plot_pick};
 use super::workspace::{Item, Processed};
 use crate::xas::ChiQ;
 use crate::xas::fourier::RParams;
@@ -382,6 +383,8 @@ pub enum PlotAction {
     None,
     /// The active spectrum's e0 marker was dragged here (eV).
     SetE0(f64),
+    /// A curve or its legend entry was right-clicked: select its item.
+    Select(PlotPick),
 }
 
 /// How close (in points) the pointer must be to the e0 marker to grab it.
@@ -584,6 +587,11 @@ impl PlotPanel {
             // The drag moves the marker, not the view.
             plot = plot.allow_drag(false);
         }
+        // Every curve but the e0 markers picks its spectrum (right-click).
+        let pickable: Vec<(ItemId, u64)> = (all.iter())
+            .filter(|s| s.role != Role::E0)
+            .map(|s| (ItemId::new((s.item, s.role as u8)), s.item))
+            .collect();
         let resp = plot.show(ui, |pui| {
             if let Some(points) = overlay {
                 pui.points(
@@ -647,7 +655,10 @@ impl PlotPanel {
             self.clicked = click;
         }
         if !self.dragging_e0 {
-            return PlotAction::None;
+            return match plot_pick(ui, resp.hovered_plot_item, &pickable) {
+                Some(pick) => PlotAction::Select(pick),
+                None => PlotAction::None,
+            };
         }
         // From the pointer itself: egui_plot's pointer_coordinate takes
         // the drag delta off, for a view that pans with the drag.

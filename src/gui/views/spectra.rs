@@ -48,8 +48,13 @@ impl View for SpectraView {
         let action = egui::CentralPanel::default()
             .show(ui, |ui| ctx.plots.ui(ui, ctx.store, ctx.selection))
             .inner;
-        if let PlotAction::SetE0(e0) = action {
-            ctx.actions.push(Action::SetE0(e0));
+        match action {
+            PlotAction::None => {}
+            PlotAction::SetE0(e0) => ctx.actions.push(Action::SetE0(e0)),
+            PlotAction::Select(p) => {
+                let order = ctx.store.tree_order();
+                ctx.selection.click(&order, p.item, p.ctrl, p.shift);
+            }
         }
         if let Some(click) = ctx.plots.clicked.take() {
             ctx.actions.push(Action::PlotClick(ctx.plots.tab, click));

@@ -9,6 +9,7 @@ use egui::Ui;
 use super::{Action, View, ViewCtx, XRD};
 use crate::gui::dialogs::DialogKind;
 use crate::gui::tasks::Tasks;
+use crate::gui::widgets::PlotPick;
 use crate::gui::xrd::{XrdAction, XrdPanel};
 
 pub struct XrdView {
@@ -20,6 +21,24 @@ impl XrdView {
     pub fn new(tasks: &Tasks) -> Self {
         XrdView {
             panel: XrdPanel::with_tasks(tasks),
+        }
+    }
+
+    /// A pattern or phase right-clicked in the plot (or its legend entry)
+    /// goes into the one selection. A pattern as a click in the pattern
+    /// list; a phase as a click in the tree, except that a plain click
+    /// keeps the patterns selected (the phase's sticks are drawn on them).
+    fn pick(&mut self, ctx: &mut ViewCtx<'_>, p: PlotPick) {
+        let store = &*ctx.store;
+        let sel = &mut *ctx.selection;
+        if store.patterns.iter().any(|e| e.id == p.item) {
+            (self.panel).click(&store.patterns, &mut sel.selected, p.item, p.ctrl, p.shift);
+            sel.active = Some(p.item);
+        } else if p.ctrl || p.shift {
+            sel.click(&store.tree_order(), p.item, p.ctrl, p.shift);
+        } else {
+            let is_phase = |id: u64| store.phases.iter().any(|ph| ph.id == id);
+            sel.select_only_of(&[p.item], is_phase);
         }
     }
 }
@@ -44,6 +63,9 @@ impl View for XrdView {
             XrdAction::QuantLibrary => Some(DialogKind::QuantDir),
         };
         ctx.actions.extend(dialog.map(Action::Dialog));
+        if let Some(p) = self.panel.picked.take() {
+            self.pick(ctx, p);
+        }
     }
 
     fn poll(&mut self, ctx: &mut ViewCtx<'_>, _egui: &egui::Context) {

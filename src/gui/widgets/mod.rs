@@ -72,3 +72,42 @@ pub fn swatch(ui: &mut Ui, color: Color32) {
     let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
     ui.painter().rect_filled(r, 2.0, color);
 }
+
+/// A right-click on a plot curve or on its legend entry: the store item it
+/// draws, with the modifiers, for the one selection (plain: only this item;
+/// Ctrl: add or remove it; Shift: the range from the last click). A plain
+/// left click on a legend entry keeps egui_plot's meaning (hide/show), and
+/// a right-drag keeps box zoom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlotPick {
+    pub item: u64,
+    pub ctrl: bool,
+    pub shift: bool,
+}
+
+/// The item picked this frame in a plot whose response hovered
+/// `hovered` (egui_plot's `hovered_plot_item`: a curve near the pointer or
+/// a legend entry under it). `items` maps each drawn plot item to the store
+/// item it shows; curves of no store item (markers, fits) are not in it.
+pub fn plot_pick(
+    ui: &Ui,
+    hovered: Option<egui_plot::ItemId>,
+    items: &[(egui_plot::ItemId, u64)],
+) -> Option<PlotPick> {
+    let hovered = hovered?;
+    let (clicked, m) = ui.input(|i| {
+        (
+            i.pointer.button_clicked(egui::PointerButton::Secondary),
+            i.modifiers,
+        )
+    });
+    if !clicked {
+        return None;
+    }
+    let item = items.iter().find(|(id, _)| *id == hovered)?.1;
+    Some(PlotPick {
+        item,
+        ctrl: m.command,
+        shift: m.shift,
+    })
+}

@@ -38,6 +38,7 @@ pub use self::route::{is_xrd_bytes, is_xrd_file};
 use super::log::Log;
 use super::store::Store;
 use super::tasks::{Task, Tasks, take_answer};
+use super::widgets::PlotPick;
 use crate::xrd::peaks::BackgroundMethod;
 use crate::xrd::peaks::PeakFit;
 
@@ -83,6 +84,9 @@ pub struct XrdPanel {
     pub tasks: Tasks,
     /// Cursor position in plot units, for the readout.
     pub cursor: Option<[f64; 2]>,
+    /// A pattern or phase right-clicked in the plot this frame (the view
+    /// applies it to the one selection).
+    pub picked: Option<PlotPick>,
     reset_plot: bool,
 }
 
@@ -102,6 +106,7 @@ impl Default for XrdPanel {
             fitting: None,
             tasks: Tasks::default(),
             cursor: None,
+            picked: None,
             reset_plot: false,
         }
     }

@@ -2,7 +2,11 @@
 //! curves (what the tests check); [`XrdPanel::plot_ui`] draws them.
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{FilledArea, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{
+    FilledArea, ItemId, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points,
+};
+
+use crate::gui::widgets::plot_pick;
 
 use super::{Quant, XrdEntry, XrdPanel};
 use crate::gui::store::Store;
@@ -91,6 +95,9 @@ pub struct XrdSeries {
     pub points: Vec<[f64; 2]>,
     /// The lower edge of a filled band (Contribution), else empty.
     pub lower: Vec<f64>,
+    /// The store item the curve draws (a pattern or a phase), which a
+    /// right-click on the curve or its legend entry selects.
+    pub item: Option<u64>,
 }
 
 impl XrdPanel {
@@ -122,12 +129,13 @@ impl XrdPanel {
     fn pattern_series(&self, store: &Store) -> Vec<XrdSeries> {
         let pats = &store.patterns;
         let mut out = Vec::new();
-        let series = |name: String, role, color, points| XrdSeries {
+        let series = |item: u64, name: String, role, color, points| XrdSeries {
             name,
             role,
             color,
             points,
             lower: Vec::new(),
+            item: Some(item),
         };
         for e in self.selected_entries(pats) {
             let wl = e.wavelength().ok().flatten();
@@ -144,6 +152,7 @@ impl XrdPanel {
                     .collect()
             };
             out.push(series(
+                e.id,
                 e.name.clone(),
                 XrdRole::Pattern,
                 e.color,
@@ -151,6 +160,7 @@ impl XrdPanel {
             ));
             if self.show_background && !e.background.is_empty() {
                 out.push(series(
+                    e.id,
                     format!("{} background", e.name),
                     XrdRole::Background,
                     e.color.gamma_multiply(0.5),
@@ -167,6 +177,7 @@ impl XrdPanel {
                     })
                     .collect();
                 out.push(series(
+                    e.id,
                     format!("{} peaks", e.name),
                     XrdRole::Peaks,
                     Color32::from_rgb(255, 80, 80),
@@ -197,7 +208,13 @@ impl XrdPanel {
                     conv(t).map(|x| [x, self.y_of(i / 100.0 * ph.intensity * top)])
                 })
                 .collect();
-            out.push(series(ph.name.clone(), XrdRole::Sticks, ph.color, pts));
+            out.push(series(
+                ph.id,
+                ph.name.clone(),
+                XrdRole::Sticks,
+                ph.color,
+                pts,
+            ));
             if ph.broadened
                 && let Some((x, y)) = ph.broadened_curve(e)
             {
@@ -211,6 +228,7 @@ impl XrdPanel {
                     })
                     .collect();
                 out.push(series(
+                    ph.id,
                     format!("{} (broadened)", ph.name),
                     XrdRole::Broadened,
                     ph.color.gamma_multiply(0.8),
@@ -276,6 +294,7 @@ impl XrdPanel {
                 color,
                 points: zip(&upper),
                 lower: below.clone(),
+                item: None,
             });
             below = upper;
         }
@@ -285,6 +304,7 @@ impl XrdPanel {
             color: Color32::from_rgb(255, 80, 80),
             points: zip(&r.fitted),
             lower: Vec::new(),
+            item: None,
         });
         out.push(XrdSeries {
             name: "measured".into(),
@@ -292,6 +312,7 @@ impl XrdPanel {
             color: Color32::from_gray(230),
             points: zip(&r.measured),
             lower: Vec::new(),
+            item: None,
         });
         out
     }
@@ -393,6 +414,20 @@ impl XrdPanel {
         if std::mem::take(&mut self.reset_plot) {
             plot = plot.reset();
         }
+        // A right-click on a curve (or its legend entry) selects its
+        // pattern or phase; each stick is an item of its own.
+        let mut pickable: Vec<(ItemId, u64)> = Vec::new();
+        for s in &all {
+            let Some(item) = s.item else { continue };
+            let id = (s.role as u8, s.name.clone());
+            if s.role == XrdRole::Sticks {
+                for k in 0..s.points.len() {
+                    pickable.push((ItemId::new((id.0, id.1.clone(), k)), item));
+                }
+            } else {
+                pickable.push((ItemId::new(id), item));
+            }
+        }
         let resp = plot.show(ui, |pui| {
             for s in all {
                 // Stable across frames and edits, so a legend entry
@@ -449,5 +484,6 @@ impl XrdPanel {
             pui.pointer_coordinate()
         });
         self.cursor = resp.inner.map(|p| [p.x, p.y]);
+        self.picked = plot_pick(ui, resp.hovered_plot_item, &pickable);
     }
 }

@@ -1,0 +1,337 @@
+//! File ▸ Export features…: the feature table (`crate::features`, the
+//! rows `carto batch` writes) of what the store holds, from the results the
+//! app already has — each spectrum's chain output and edge descriptors,
+//! its best LCF, the EXAFS fit of its data, each pattern's peak search and
+//! the library ranking of it — for the selection or the whole store, with
+//! a preview before it is written as CSV or Parquet.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use egui::{RichText, Ui};
+use polars::prelude::{AnyValue, DataFrame};
+
+use super::log::Log;
+use super::store::Store;
+use super::workspace::{Input, ItemData};
+use crate::features::batch::{add_descriptors, element_edge_of_table};
+use crate::features::{FeatureRow, FeaturesError, table, write_table};
+use crate::xanes::XanesArray;
+
+/// Rows the preview shows (the file gets them all).
+pub const PREVIEW_ROWS: usize = 200;
+
+/// The rows of the store's spectra (μ(E) and χ(k); FEFF paths are not
+/// measurements) and patterns, in store order, of the items in `only`
+/// (None: all). `file_index` numbers the files in order of first
+/// appearance and `group_index` the spectra within a file, as in a batch.
+pub fn store_rows(store: &Store, only: Option<&BTreeSet<u64>>) -> Vec<FeatureRow> {
+    let wanted = |id: u64| only.is_none_or(|s| s.contains(&id));
+    let mut files: Vec<String> = Vec::new();
+    let mut per_file: Vec<usize> = Vec::new();
+    let mut index_of = |file: &str| -> (usize, usize) {
+        let i = match files.iter().position(|f| f == file) {
+            Some(i) => i,
+            None => {
+                files.push(file.to_string());
+                per_file.push(0);
+                files.len() - 1
+            }
+        };
+        per_file[i] += 1;
+        (i, per_file[i] - 1)
+    };
+    let mut rows = Vec::new();
+    for item in store.items.iter().filter(|i| wanted(i.id)) {
+        let ItemData::Spectrum(s) = &item.data else {
+            continue;
+        };
+        let (fi, gi) = index_of(&item.file);
+        let modality = if s.is_mu() { "xas" } else { "chi" };
+        let mut row = FeatureRow::new(fi, &item.file, item.group.as_deref(), gi, modality);
+        match s.input.as_ref() {
+            Input::Mu(x) => element_edge_of_table(&mut row, &x.table.metadata),
+            Input::Chi(c) => element_edge_of_table(&mut row, &c.table.metadata),
+        }
+        let result = s.result.as_ref().filter(|_| s.computed_rev == Some(s.rev));
+        let Some(out) = result else {
+            rows.push(row.failed(s.error.as_deref().unwrap_or("not processed yet")));
+            continue;
+        };
+        row.add_xas(&s.params, out);
+        if let Some(pre) = out.pre.clone() {
+            add_descriptors(&mut row, pre);
+        }
+        // The XANES view fits normalized μ(E) (LcfParams' default array).
+        if let Some(best) = store.xanes.lcf.get(&item.id).and_then(|e| e.fits.first()) {
+            row.add_lcf(best, XanesArray::Norm);
+        }
+        if let Some(r) = exafs_fit_of(store, &item.file) {
+            row.add_exafs_fit(r);
+        }
+        rows.push(row);
+    }
+    for e in store.patterns.iter().filter(|p| wanted(p.id)) {
+        let (fi, gi) = index_of(&e.file);
+        let mut row = FeatureRow::new(fi, &e.file, None, gi, "xrd");
+        let wl = e.wavelength().ok().flatten();
+        row.add_xrd_peaks(&e.pattern, wl, &e.background, &e.peaks);
+        if let Some(r) = store
+            .library
+            .ranked
+            .as_ref()
+            .filter(|r| r.pattern == e.name)
+        {
+            row.add_xrd_phases(&r.rows);
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// The fit result on show when one of its model's datasets was read from
+/// `file` (the same file as opened in the store).
+fn exafs_fit_of<'a>(store: &'a Store, file: &str) -> Option<&'a crate::exafs::FitResult> {
+    let fit = &store.fit;
+    let result = fit.result.as_ref().filter(|_| !fit.stale)?;
+    let model = fit.model.as_ref()?;
+    let same = |p: &Path| {
+        p == Path::new(file) || p.canonicalize().ok() == Path::new(file).canonicalize().ok()
+    };
+    model
+        .datasets
+        .iter()
+        .filter_map(|d| d.spec.as_ref())
+        .any(|spec| same(&spec.file))
+        .then_some(result)
+}
+
+/// The table of `rows`, its columns that hold a value in some row when
+/// `hide_empty` (the file keeps every column of the schema).
+pub fn preview_frame(rows: &[FeatureRow], hide_empty: bool) -> Result<DataFrame, FeaturesError> {
+    let df = table(rows)?;
+    if !hide_empty {
+        return Ok(df);
+    }
+    let keep: Vec<String> = df
+        .columns()
+        .iter()
+        .filter(|c| c.null_count() < c.len())
+        .map(|c| c.name().to_string())
+        .collect();
+    df.select(keep)
+        .map_err(|e| FeaturesError::Table(e.to_string()))
+}
+
+/// Write the feature table of `rows` to `path` (.csv or .parquet, by its
+/// extension); the number of rows written.
+pub fn write_rows(rows: &[FeatureRow], path: &Path) -> Result<usize, FeaturesError> {
+    let mut df = table(rows)?;
+    write_table(path, &mut df)?;
+    Ok(df.height())
+}
+
+/// One cell as the preview shows it (empty: null).
+fn cell_text(v: AnyValue<'_>) -> String {
+    match v {
+        AnyValue::Null => String::new(),
+        AnyValue::Float64(x) => format!("{x:.6}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string(),
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The Export features window: which items, the preview, and Save.
+#[derive(Debug)]
+pub struct FeaturesWindow {
+    pub open: bool,
+    /// The whole store instead of the selection.
+    pub whole_store: bool,
+    /// Hide the columns no row has a value in (preview only).
+    pub hide_empty: bool,
+    /// The preview, rebuilt when asked or when the scope changes.
+    preview: Option<Result<DataFrame, String>>,
+    /// Rows in the preview's table.
+    n_rows: usize,
+}
+
+impl Default for FeaturesWindow {
+    fn default() -> Self {
+        FeaturesWindow {
+            open: false,
+            whole_store: false,
+            hide_empty: true,
+            preview: None,
+            n_rows: 0,
+        }
+    }
+}
+
+/// What the window asks the app to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeaturesAction {
+    None,
+    /// Ask for a file name and write the table there.
+    Save,
+}
+
+impl FeaturesWindow {
+    /// Open the window on the selection (the whole store when nothing is
+    /// selected), with a fresh preview.
+    pub fn show(&mut self, store: &Store, selection: &BTreeSet<u64>) {
+        self.open = true;
+        self.whole_store = selection.is_empty();
+        self.refresh(store, selection);
+    }
+
+    /// The rows the window would write now.
+    pub fn rows(&self, store: &Store, selection: &BTreeSet<u64>) -> Vec<FeatureRow> {
+        store_rows(store, (!self.whole_store).then_some(selection))
+    }
+
+    pub fn refresh(&mut self, store: &Store, selection: &BTreeSet<u64>) {
+        let rows = self.rows(store, selection);
+        self.n_rows = rows.len();
+        self.preview = Some(preview_frame(&rows, self.hide_empty).map_err(|e| e.to_string()));
+    }
+
+    /// The preview's table (None before the window was opened).
+    pub fn preview(&self) -> Option<&Result<DataFrame, String>> {
+        self.preview.as_ref()
+    }
+
+    /// Write the rows of the window's scope to `path`, saying so in the log.
+    pub fn save(&self, store: &Store, selection: &BTreeSet<u64>, path: &Path, log: &mut Log) {
+        let rows = self.rows(store, selection);
+        match write_rows(&rows, path) {
+            Ok(n) => log.info(format!(
+                "wrote the feature table ({n} rows) to {}",
+                path.display()
+            )),
+            Err(e) => log.error(format!("{}: {e}", path.display())),
+        }
+    }
+
+    pub fn ui(
+        &mut self,
+        ctx: &egui::Context,
+        store: &Store,
+        selection: &BTreeSet<u64>,
+    ) -> FeaturesAction {
+        if !self.open {
+            return FeaturesAction::None;
+        }
+        let mut open = true;
+        let mut action = FeaturesAction::None;
+        egui::Window::new("Export features")
+            .open(&mut open)
+            .default_size([900.0, 420.0])
+            .resizable(true)
+            .show(ctx, |ui| {
+                let mut changed = false;
+                ui.horizontal(|ui| {
+                    changed |= ui
+                        .radio_value(&mut self.whole_store, false, "selection")
+                        .changed();
+                    changed |= ui
+                        .radio_value(&mut self.whole_store, true, "whole store")
+                        .changed();
+                    ui.separator();
+                    changed |= ui
+                        .checkbox(&mut self.hide_empty, "hide empty columns")
+                        .on_hover_text("In the preview; the file has every column of the schema")
+                        .changed();
+                    changed |= ui.button("Refresh").clicked();
+                    ui.separator();
+                    if ui
+                        .add_enabled(self.n_rows > 0, egui::Button::new("Save CSV or Parquet…"))
+                        .on_hover_text("The extension (.csv or .parquet) chooses the format")
+                        .clicked()
+                    {
+                        action = FeaturesAction::Save;
+                    }
+                });
+                if changed {
+                    self.refresh(store, selection);
+                }
+                ui.label(
+                    RichText::new(
+                        "One row per spectrum or pattern: processing parameters, e0, edge step, \
+                         edge descriptors, EXAFS fit and LCF results, XRD peaks and phases \
+                         (schema in the README).",
+                    )
+                    .weak(),
+                );
+                match &self.preview {
+                    None => {}
+                    Some(Err(e)) => {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    Some(Ok(df)) => {
+                        ui.label(format!(
+                            "{} rows × {} columns{}",
+                            df.height(),
+                            df.width(),
+                            if df.height() > PREVIEW_ROWS {
+                                format!(" (first {PREVIEW_ROWS} shown)")
+                            } else {
+                                String::new()
+                            }
+                        ));
+                        preview_table(ui, df);
+                    }
+                }
+            });
+        self.open = open;
+        action
+    }
+}
+
+/// The table itself (egui_extras), scrolled both ways.
+fn preview_table(ui: &mut Ui, df: &DataFrame) {
+    use egui_extras::{Column, TableBuilder};
+    let cols = df.columns();
+    let n = df.height().min(PREVIEW_ROWS);
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        TableBuilder::new(ui)
+            .striped(true)
+            .resizable(true)
+            .columns(Column::auto().at_least(60.0).clip(true), cols.len())
+            .header(20.0, |mut h| {
+                for c in cols {
+                    h.col(|ui| {
+                        ui.strong(c.name().as_str());
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(18.0, n, |mut row| {
+                    let i = row.index();
+                    for c in cols {
+                        let text = c.get(i).map(cell_text).unwrap_or_default();
+                        row.col(|ui| {
+                            ui.label(text);
+                        });
+                    }
+                });
+            });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_show_numbers_short_and_nulls_empty() {
+        assert_eq!(cell_text(AnyValue::Float64(7112.5)), "7112.5");
+        assert_eq!(cell_text(AnyValue::Float64(2.0)), "2");
+        assert_eq!(cell_text(AnyValue::Float64(0.1234567)), "0.123457");
+        assert_eq!(cell_text(AnyValue::Null), "");
+        assert_eq!(cell_text(AnyValue::Int64(3)), "3");
+    }
+}
