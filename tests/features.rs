@@ -456,3 +456,54 @@ fn merge_refuses_a_device_or_fifo_part_instead_of_reading_forever() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("a FIFO"), "{}", stderr(&o));
 }
+
+#[test]
+fn xanes_scans_give_normalized_rows_and_a_scan_stopping_at_the_edge_an_error() {
+    let c = BatchConfig::default();
+    let p = c.chain_params();
+    // Cu foil cut 30 eV above its edge (8979 eV), as a XANES scan is: no
+    // χ(k) past k = 2.8 Å⁻¹, so a normalized (`xanes`) row, with the numbers
+    // of `carto xas --xanes` on the same file and its edge descriptors.
+    let text = std::fs::read_to_string(common::data("xas/xdi/cu_metal_rt.xdi")).expect("read");
+    let cut: String = text
+        .lines()
+        .filter(|l| {
+            let e = l
+                .split_whitespace()
+                .next()
+                .and_then(|t| t.parse::<f64>().ok());
+            e.is_none_or(|e| e <= 9009.0)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let f = tempdir("xanes_cut").join("cu_xanes.xdi");
+    std::fs::write(&f, cut).expect("write");
+    let rows = rows_of_file(0, &f, &c, &p);
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r.error, None);
+    assert_eq!(r.modality.as_deref(), Some("xanes"));
+    let o = carto(&[
+        "xas".as_ref(),
+        f.as_os_str(),
+        "--xanes".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(r.e0_ev, v["e0"].as_f64());
+    assert_eq!(r.edge_step, v["edge_step"].as_f64());
+    assert!(r.e0_ev.is_some_and(|e0| (e0 - 8979.0).abs() < 3.0), "{r:?}");
+    assert!(r.half_height_energy_ev.is_some(), "{r:?}");
+    assert_eq!(r.chir_max_r_ang, None);
+    assert_eq!(r.rbkg_ang, None, "no AUTOBK parameters on a XANES row");
+
+    // Scans that stop at the edge stay errors, whatever pre_edge calls e0:
+    // Fe Kα fluorescence 7012–7108.6 eV (the Fe K edge is at 7112 eV) and
+    // Mn fluorescence 6389–6537 eV (the Mn K edge is at 6539 eV).
+    for file in ["xas/xdi/fe_xanes_8ch.xdi", "xas/beamlines/APS13ID_2019.dat"] {
+        let rows = rows_of_file(0, &common::data(file), &c, &p);
+        assert!(rows[0].error.is_some(), "{file}: {:?}", rows[0]);
+        assert_eq!(rows[0].modality.as_deref(), Some("xas"), "{file}");
+    }
+}

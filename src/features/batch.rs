@@ -165,19 +165,33 @@ fn spectrum_row(
     let pre = if c.xanes {
         match process::normalize(input, &[], &p.pre_edge) {
             Ok((_, pre)) => {
+                row.modality = Some("xanes".into());
                 row.add_normalization(&pre);
                 Some(pre)
             }
             Err(e) => return row.failed(e),
         }
     } else {
-        match process::run(input, &[], p, None) {
-            Ok(out) => {
-                row.add_xas(p, &out);
-                out.pre
-            }
-            Err(e) => return row.failed(e),
-        }
+        let xanes_row = |mut row: FeatureRow, pre: PreEdge| {
+            row.modality = Some("xanes".into());
+            row.add_normalization(&pre);
+            (row, Some(pre))
+        };
+        let (r, pre) = match process::run(input, &[], p, None) {
+            Ok(out) => match out.pre.clone().filter(|pre| is_xanes_scan(input, pre, p)) {
+                Some(pre) => xanes_row(row, pre),
+                None => {
+                    row.add_xas(p, &out);
+                    (row, out.pre)
+                }
+            },
+            Err(e) => match process::normalize(input, &[], &p.pre_edge) {
+                Ok((_, pre)) if is_xanes_scan(input, &pre, p) => xanes_row(row, pre),
+                _ => return row.failed(e),
+            },
+        };
+        row = r;
+        pre
     };
     if c.edge_descriptors
         && let Some(pre) = pre
@@ -185,6 +199,30 @@ fn spectrum_row(
         add_descriptors(&mut row, pre);
     }
     row
+}
+
+/// Energy above e0 a μ(E) must reach to be normalized on its own
+/// (Larch's default post-edge range starts 150 eV up, but XANES scans are
+/// normalized on what there is; below 15 eV there is no post-edge line).
+pub const XANES_MIN_POST_EDGE_EV: f64 = 15.0;
+
+/// A μ(E) that is a XANES scan: its data end less than 1 Å⁻¹ past the
+/// Fourier transform's kmin (too little χ(k) to mean anything, whether
+/// AUTOBK ran or not), yet reach [`XANES_MIN_POST_EDGE_EV`] above e0. The
+/// batch gives it a normalized (`xanes`) row instead of an error or a
+/// meaningless χ(R); a scan that stops at the edge is not one.
+fn is_xanes_scan(input: &XasInput, pre: &PreEdge, p: &ChainParams) -> bool {
+    let XasInput::Mu(s) = input else {
+        return false;
+    };
+    let emax = s
+        .energy_ev
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let above_ev = emax - pre.e0;
+    let k_end = (crate::units::ETOK * above_ev.max(0.0)).sqrt();
+    above_ev >= XANES_MIN_POST_EDGE_EV && k_end < p.ft.kmin + 1.0
 }
 
 /// Edge descriptors from pre_edge's output; a spectrum too short for them

@@ -77,7 +77,7 @@ feature_row! {
     source_file: str, "", "path of the file as given or found";
     group: str, "", "group label inside an Athena project";
     group_index: i64, "", "position of the spectrum in its file (0 for single-spectrum files)";
-    modality: str, "", "xas (μ(E)), chi (χ(k) as read) or xrd (powder pattern)";
+    modality: str, "", "xas (μ(E) through the whole chain), xanes (μ(E) normalized only: xanes = true, or a XANES scan ending < 1 Å⁻¹ past the FT kmin), chi (χ(k) as read) or xrd (powder pattern)";
     element: str, "", "absorbing element when the file says (XDI Element.symbol, Athena bkg_z)";
     edge: str, "", "absorption edge when the file says (XDI Element.edge, Athena fft_edge)";
     error: str, "", "why this row has no results (then every numeric column is null)";
