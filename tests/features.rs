@@ -483,7 +483,7 @@ fn xanes_scans_give_normalized_rows_and_a_scan_stopping_at_the_edge_an_error() {
     let r = &rows[0];
     assert_eq!(r.error, None);
     assert_eq!(r.modality.as_deref(), Some("xanes"));
-    let o = carto(&[
+    let o = carto([
         "xas".as_ref(),
         f.as_os_str(),
         "--xanes".as_ref(),
