@@ -10,6 +10,7 @@ pub mod features;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod io;
+pub mod latent;
 pub mod numeric;
 pub mod session;
 pub mod structure;

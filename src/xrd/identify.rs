@@ -82,7 +82,7 @@ pub struct RankedCandidate {
     pub measured_peaks: usize,
 }
 
-fn gaussian_smooth(y: &[f64], step: f64, fwhm: f64) -> Vec<f64> {
+pub(crate) fn gaussian_smooth(y: &[f64], step: f64, fwhm: f64) -> Vec<f64> {
     let sig = fwhm / (8.0 * std::f64::consts::LN_2).sqrt() / step;
     let half = (4.0 * sig).ceil() as isize;
     let k: Vec<f64> = (-half..=half)

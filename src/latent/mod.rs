@@ -1,0 +1,14 @@
+//! The shared latent space (issue 15), first layer: every modality on a
+//! common grid ([`grid`]), and the models learned on those vectors —
+//! [`pca::Pca`] and [`nmf::Nmf`] (fit once, transform many times; masked
+//! points handled by least squares on what a spectrum covers). Stage 0 of
+//! the ranking (no training: cosine similarity on the grid) is
+//! [`grid::rank_by_cosine`]; every later stage must beat it.
+
+pub mod grid;
+pub mod nmf;
+pub mod pca;
+
+pub use grid::{GridError, GridSpec, Modality, Profile};
+pub use nmf::{Nmf, NmfFit, NmfOptions};
+pub use pca::{LatentError, Pca};

@@ -1,0 +1,176 @@
+//! Principal component analysis of profiles (rows: spectra, columns: grid
+//! points), as scikit-learn's `PCA` (full SVD of the centred matrix;
+//! signs fixed so each component's largest |loading| is positive, as
+//! `svd_flip` with `u_based_decision=False` does). `fit` once, `transform`
+//! many times; a profile with masked points is projected by least squares
+//! on the points it covers.
+
+use nalgebra::DMatrix;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+/// Why a model cannot be trained or applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LatentError {
+    #[error("{what}: {reason}")]
+    Shape { what: &'static str, reason: String },
+    #[error("{0} contains a value that is not a finite number")]
+    NotFinite(&'static str),
+    #[error("the SVD did not converge")]
+    Svd,
+    #[error("{0}")]
+    Negative(String),
+}
+
+/// A trained PCA.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pca {
+    /// Mean profile (length: grid points).
+    pub mean: Vec<f64>,
+    /// Components, one row each (unit vectors), strongest first.
+    pub components: Vec<Vec<f64>>,
+    /// Variance along each component (s² / (n − 1)).
+    pub explained_variance: Vec<f64>,
+    /// Its fraction of the total variance.
+    pub explained_variance_ratio: Vec<f64>,
+    pub singular_values: Vec<f64>,
+}
+
+fn check_finite(x: ArrayView2<'_, f64>, what: &'static str) -> Result<(), LatentError> {
+    if x.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(LatentError::NotFinite(what))
+    }
+}
+
+impl Pca {
+    /// Fit `n_components` (at most min(samples, features)) to `x`
+    /// (samples × features).
+    pub fn fit(x: ArrayView2<'_, f64>, n_components: usize) -> Result<Pca, LatentError> {
+        let (n, f) = x.dim();
+        if n < 2 || f == 0 {
+            return Err(LatentError::Shape {
+                what: "PCA training set",
+                reason: format!("{n} spectra × {f} points: at least 2 spectra are needed"),
+            });
+        }
+        let k = n_components.min(n).min(f);
+        if k == 0 {
+            return Err(LatentError::Shape {
+                what: "PCA",
+                reason: "0 components asked for".into(),
+            });
+        }
+        check_finite(x, "the PCA training set")?;
+        let mean = x
+            .mean_axis(ndarray::Axis(0))
+            .unwrap_or_else(|| Array1::zeros(f));
+        let c = DMatrix::from_fn(n, f, |i, j| x[[i, j]] - mean[j]);
+        let svd = nalgebra::linalg::SVD::try_new(c, false, true, 1e-14, 10_000)
+            .ok_or(LatentError::Svd)?;
+        let vt = svd.v_t.ok_or(LatentError::Svd)?;
+        let s = svd.singular_values;
+        let mut order: Vec<usize> = (0..s.len()).collect();
+        order.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
+        let total: f64 = s.iter().map(|v| v * v).sum::<f64>() / (n - 1) as f64;
+        let mut pca = Pca {
+            mean: mean.to_vec(),
+            components: Vec::with_capacity(k),
+            explained_variance: Vec::with_capacity(k),
+            explained_variance_ratio: Vec::with_capacity(k),
+            singular_values: Vec::with_capacity(k),
+        };
+        for &i in order.iter().take(k) {
+            let mut row: Vec<f64> = vt.row(i).iter().copied().collect();
+            let big = row
+                .iter()
+                .copied()
+                .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+            if big < 0.0 {
+                row.iter_mut().for_each(|v| *v = -*v);
+            }
+            let var = s[i] * s[i] / (n - 1) as f64;
+            pca.components.push(row);
+            pca.explained_variance.push(var);
+            pca.explained_variance_ratio
+                .push(if total > 0.0 { var / total } else { 0.0 });
+            pca.singular_values.push(s[i]);
+        }
+        Ok(pca)
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Scores of every row of `x` (samples × features).
+    pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, LatentError> {
+        let (n, f) = x.dim();
+        if f != self.n_features() {
+            return Err(LatentError::Shape {
+                what: "PCA transform",
+                reason: format!(
+                    "{f} points per spectrum; the model has {}",
+                    self.n_features()
+                ),
+            });
+        }
+        check_finite(x, "the spectra to project")?;
+        let k = self.components.len();
+        let mut out = Array2::zeros((n, k));
+        for i in 0..n {
+            for (j, comp) in self.components.iter().enumerate() {
+                out[[i, j]] = (0..f).map(|p| (x[[i, p]] - self.mean[p]) * comp[p]).sum();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Scores of one profile that covers only the points where `mask`:
+    /// least squares min Σ_covered (x − mean − Σ z_j c_j)² (equal to
+    /// [`Self::transform`] when everything is covered, the components
+    /// being orthonormal there).
+    pub fn transform_masked(
+        &self,
+        x: ArrayView1<'_, f64>,
+        mask: &[bool],
+    ) -> Result<Vec<f64>, LatentError> {
+        let f = self.n_features();
+        if x.len() != f || mask.len() != f {
+            return Err(LatentError::Shape {
+                what: "PCA transform",
+                reason: format!("{} points per spectrum; the model has {f}", x.len()),
+            });
+        }
+        let k = self.components.len();
+        let idx: Vec<usize> = (0..f).filter(|&p| mask[p]).collect();
+        if idx.len() < k {
+            return Err(LatentError::Shape {
+                what: "PCA transform",
+                reason: format!("{} covered points for {k} components", idx.len()),
+            });
+        }
+        if idx.iter().any(|&p| !x[p].is_finite()) {
+            return Err(LatentError::NotFinite("the spectrum to project"));
+        }
+        let a = DMatrix::from_fn(idx.len(), k, |r, j| self.components[j][idx[r]]);
+        let b =
+            nalgebra::DVector::from_iterator(idx.len(), idx.iter().map(|&p| x[p] - self.mean[p]));
+        let svd = a.svd(true, true);
+        let z = svd.solve(&b, 1e-12).map_err(|_| LatentError::Svd)?;
+        Ok(z.iter().copied().collect())
+    }
+
+    /// Profiles back from scores (samples × components).
+    pub fn inverse_transform(&self, z: ArrayView2<'_, f64>) -> Array2<f64> {
+        let (n, k) = z.dim();
+        let f = self.n_features();
+        Array2::from_shape_fn((n, f), |(i, p)| {
+            self.mean[p]
+                + (0..k.min(self.components.len()))
+                    .map(|j| z[[i, j]] * self.components[j][p])
+                    .sum::<f64>()
+        })
+    }
+}

@@ -1,0 +1,230 @@
+//! The latent space's first layer on real data: common grids, stage-0
+//! retrieval (cosine on the grid, no training) beside `xrd identify`, and
+//! PCA / NMF against scikit-learn (fixtures from tools/make_latent_fixtures.py).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use carto::latent::grid::{self, rank_by_cosine, xrd_candidate, xrd_measured};
+use carto::latent::{Nmf, NmfOptions, Pca, Profile};
+use carto::xrd::identify::{Candidate, load_candidates, prepare, rank};
+use ndarray::Array2;
+
+/// Every CIF under ../shared/data/cif (AMCSD named minerals, the 600-CIF
+/// AMCSD library, other writers), read once.
+fn library() -> &'static (Vec<Candidate>, Vec<Profile>) {
+    static LIB: OnceLock<(Vec<Candidate>, Vec<Profile>)> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let (c, _unreadable) = load_candidates(&common::data("cif")).expect("library");
+        assert!(c.len() >= 600, "{} candidates", c.len());
+        let p = c.iter().map(xrd_candidate).collect();
+        (c, p)
+    })
+}
+
+/// The rank (1-based) of the first AMCSD structure of mineral `name` in
+/// `ids` (the named one, `quartz_amcsd11008`, or one of the library's,
+/// `Quartz_amcsd15462`).
+fn rank_of(ids: &[&str], name: &str) -> Option<usize> {
+    let want = format!("{}_amcsd", name.to_ascii_lowercase());
+    ids.iter()
+        .position(|id| id.to_ascii_lowercase().starts_with(&want))
+        .map(|i| i + 1)
+}
+
+/// RockJock reference patterns whose mineral has a named AMCSD structure
+/// here (HEMATITE_FINE is fine-grained hematite).
+const ROCKJOCK: [(&str, &str); 17] = [
+    ("ANATASE", "anatase"),
+    ("CALCITE", "calcite"),
+    ("CORUNDUM", "corundum"),
+    ("GOETHITE", "goethite"),
+    ("HALITE", "halite"),
+    ("HEMATITE", "hematite"),
+    ("HEMATITE_FINE", "hematite"),
+    ("IRON", "iron"),
+    ("LEPIDOCROCITE", "lepidocrocite"),
+    ("MAGHEMITE", "maghemite"),
+    ("MAGNETITE", "magnetite"),
+    ("PYRITE", "pyrite"),
+    ("QUARTZ", "quartz"),
+    ("SIDERITE", "siderite"),
+    ("SILVER", "silver"),
+    ("SPHALERITE", "sphalerite"),
+    ("ZINCITE", "zincite"),
+];
+
+#[test]
+fn quartz_xy_on_the_q_grid_and_stage0_ranks_quartz_first() {
+    let pat = carto::io::xrd::read_pattern(&common::data("xrd/quartz.xy")).expect("quartz.xy");
+    let p = xrd_measured(&pat.two_theta_deg, &pat.intensity, 1.54184).expect("on the grid");
+    // Unit norm, and the 101 line (d = 3.343 Å) at Q = 2π/d = 1.879 Å⁻¹.
+    let n2: f64 = p.values.iter().map(|v| v * v).sum();
+    assert!((n2 - 1.0).abs() < 1e-9);
+    let imax = (0..p.grid.n)
+        .max_by(|&a, &b| p.values[a].total_cmp(&p.values[b]))
+        .expect("points");
+    assert!(
+        (p.grid.x(imax) - 1.879).abs() < 0.01,
+        "Q = {}",
+        p.grid.x(imax)
+    );
+    // Outside the scan (4–70° 2θ ≈ Q 0.28–4.86 Å⁻¹ … the grid ends at 4.5) nothing is masked.
+    assert!(p.coverage() > 0.99, "{}", p.coverage());
+    let (cands, profiles) = library();
+    let ranked = rank_by_cosine(&p, profiles);
+    let ids: Vec<&str> = ranked.iter().map(|&(i, _)| cands[i].id.as_str()).collect();
+    assert_eq!(rank_of(&ids, "quartz"), Some(1), "{:?}", &ids[..5]);
+    // Without a wavelength there is no Q: refused, not guessed.
+    assert!(xrd_measured(&pat.two_theta_deg, &pat.intensity, f64::NAN).is_err());
+}
+
+#[test]
+fn stage0_retrieval_of_rockjock_minerals_beside_xrd_identify() {
+    let (cands, profiles) = library();
+    let (mut s0_top1, mut s0_top5, mut id_top1, mut id_top5) = (0, 0, 0, 0);
+    let mut lines = Vec::new();
+    for (file, mineral) in ROCKJOCK {
+        let path = common::data(&format!("xrd/rockjock/library/{file}.xy"));
+        let pat = carto::io::xrd::read_pattern(&path).expect(file);
+        let wl = pat.wavelength_ang.unwrap_or(1.54184);
+        let p = xrd_measured(&pat.two_theta_deg, &pat.intensity, wl).expect(file);
+        let ranked = rank_by_cosine(&p, profiles);
+        let ids: Vec<&str> = ranked.iter().map(|&(i, _)| cands[i].id.as_str()).collect();
+        let r0 = rank_of(&ids, mineral);
+        let prepared = prepare(&pat.two_theta_deg, &pat.intensity, wl).expect(file);
+        let by_identify = rank(&prepared, cands, 0.02);
+        let ids: Vec<&str> = by_identify.iter().map(|r| r.id.as_str()).collect();
+        let ri = rank_of(&ids, mineral);
+        s0_top1 += usize::from(r0 == Some(1));
+        s0_top5 += usize::from(r0.is_some_and(|r| r <= 5));
+        id_top1 += usize::from(ri == Some(1));
+        id_top5 += usize::from(ri.is_some_and(|r| r <= 5));
+        lines.push(format!("{file}: stage 0 rank {r0:?}, identify rank {ri:?}"));
+    }
+    let report = lines.join("\n");
+    println!(
+        "{report}\nstage 0: top-1 {s0_top1}/17, top-5 {s0_top5}/17; xrd identify: top-1 {id_top1}/17, top-5 {id_top5}/17"
+    );
+    // Measured when written: stage 0 top-1 13/17, top-5 14/17; identify
+    // (lattice scale ± 2 %) top-1 12/17, top-5 16/17. Halite is missed by
+    // both (rank ~550). A change of the grid, the broadening or the scaling
+    // that loses a mineral fails here.
+    assert!(s0_top1 >= 13 && s0_top5 >= 14, "{report}");
+    assert!(id_top1 >= 12 && id_top5 >= 16, "{report}");
+}
+
+/// Normalized μ of the Fe XANES series on the XANES grid (rows), as the
+/// PCA/NMF fixtures were made from it.
+fn xanes_series() -> Array2<f64> {
+    let files = common::data_files("xas/series");
+    let mut rows = Vec::new();
+    for f in &files {
+        let s = match carto::io::load(f, &Default::default()) {
+            Ok(carto::io::Dataset::Xas(s)) => s,
+            other => panic!("{f:?}: {other:?}"),
+        };
+        let pre = carto::xas::pre_edge::pre_edge(&s.energy_ev, &s.mu, &Default::default())
+            .expect("pre_edge");
+        let p = grid::xanes(&pre.energy_ev, &pre.norm, pre.e0).expect("on the grid");
+        assert!(p.mask.iter().all(|m| *m), "{f:?} covers the grid");
+        rows.push(p.values.to_vec());
+    }
+    let n = rows.len();
+    let f = rows[0].len();
+    // tools/make_latent_fixtures.py reads this matrix (the fixture keeps it,
+    // and the tests check it is still what Carto computes).
+    if let Some(out) = std::env::var_os("CARTO_WRITE_LATENT_INPUT") {
+        let text: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|v| format!("{v:e}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        std::fs::write(out, text.join("\n")).expect("write the input");
+    }
+    Array2::from_shape_fn((n, f), |(i, j)| rows[i][j])
+}
+
+#[test]
+fn pca_of_the_fe_xanes_series_equals_scikit_learn() {
+    let x = xanes_series();
+    let fx = common::json_fixture("latent/fe_series_sklearn.json");
+    let input = common::numbers(&fx["x"]);
+    let got: Vec<f64> = x.iter().copied().collect();
+    assert_eq!(got.len(), input.len());
+    for (a, b) in got.iter().zip(&input) {
+        assert!((a - b).abs() < 1e-9, "the fixture's input: {a} vs {b}");
+    }
+    let pca = Pca::fit(x.view(), 3).expect("pca");
+    let want = common::numbers(&fx["pca_explained_variance_ratio"]);
+    for (a, b) in pca.explained_variance_ratio.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-9 * b.max(1e-3), "ratio {a} vs {b}");
+    }
+    let comps = &fx["pca_components"];
+    for (j, c) in pca.components.iter().enumerate() {
+        let w = common::numbers(&comps[j]);
+        let d = c
+            .iter()
+            .zip(&w)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(d < 1e-7, "component {j} differs by {d}");
+    }
+    let z = pca.transform(x.view()).expect("transform");
+    let wz = common::numbers(&fx["pca_scores"]);
+    for (a, b) in z.iter().zip(&wz) {
+        assert!((a - b).abs() < 1e-7, "score {a} vs {b}");
+    }
+    // Masked projection: the same scores from 70 % of the points, for a
+    // spectrum the model reconstructs (its rank-3 approximation).
+    let back = pca.inverse_transform(z.view());
+    let mut mask = vec![true; x.ncols()];
+    mask[..48].iter_mut().for_each(|m| *m = false);
+    let zm = pca.transform_masked(back.row(2), &mask).expect("masked");
+    for (a, b) in zm.iter().zip(z.row(2)) {
+        assert!((a - b).abs() < 1e-8, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn nmf_of_the_fe_xanes_series_equals_scikit_learn() {
+    let x = xanes_series().mapv(|v| v.max(0.0));
+    let fx = common::json_fixture("latent/fe_series_sklearn.json");
+    let o = NmfOptions {
+        n_components: 2,
+        max_iter: 200,
+        tol: 0.0,
+    };
+    let fit = Nmf::fit(x.view(), &o).expect("nmf");
+    let want_err = fx["nmf_reconstruction_err"].as_f64().expect("err");
+    assert!(
+        (fit.model.reconstruction_err - want_err).abs() < 1e-6 * want_err,
+        "{} vs {want_err}",
+        fit.model.reconstruction_err
+    );
+    let h = &fx["nmf_components"];
+    for (j, c) in fit.model.components.iter().enumerate() {
+        let w = common::numbers(&h[j]);
+        let d = c
+            .iter()
+            .zip(&w)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        let top = w.iter().copied().fold(0.0, f64::max);
+        assert!(d < 1e-5 * top, "component {j} differs by {d} (max {top})");
+    }
+    let ww = common::numbers(&fx["nmf_w"]);
+    for (a, b) in fit.w.iter().zip(&ww) {
+        assert!((a - b).abs() < 1e-5 * b.abs().max(1e-2), "W {a} vs {b}");
+    }
+    // NMF refuses negative spectra, naming why.
+    let e = Nmf::fit(xanes_series().view(), &o);
+    if xanes_series().iter().any(|v| *v < 0.0) {
+        assert!(e.is_err_and(|e| e.to_string().contains("non-negative")));
+    }
+}
