@@ -323,7 +323,7 @@ impl XanesView {
                         ui.strong("#");
                         ui.strong("weights ± σ");
                         ui.strong("R-factor");
-                        ui.strong("χ²ᵣ");
+                        ui.strong("reduced χ²");
                         ui.end_row();
                         for (k, f) in entry.fits.iter().enumerate() {
                             if ui
@@ -622,7 +622,7 @@ impl XanesView {
         ));
         if let Some(f) = &p.fit {
             ui.label(format!(
-                "fitted centroid {} eV, integrated intensity {}, χ²ᵣ {:.3e}",
+                "fitted centroid {} eV, integrated intensity {}, reduced χ² {:.3e}",
                 pm(f.centroid_ev.value, f.centroid_ev.stderr),
                 pm(f.integrated_intensity.value, f.integrated_intensity.stderr),
                 f.redchi
