@@ -507,3 +507,56 @@ fn xanes_scans_give_normalized_rows_and_a_scan_stopping_at_the_edge_an_error() {
         assert_eq!(rows[0].modality.as_deref(), Some("xas"), "{file}");
     }
 }
+
+#[test]
+fn batch_lcf_config_gives_larch_lincombo_fitall_weights() {
+    let fx = common::json_fixture("xanes/larch_xanes.json");
+    let case = &fx["lcf_all"][0];
+    let stds_prj = common::data("athena/CuHERFD_standards.prj");
+    let stds: Vec<String> = (case["standards"].as_array().expect("standards").iter())
+        .map(|g| format!("\"{}:{}\"", stds_prj.display(), g.as_str().expect("name")))
+        .collect();
+    let dir = tempdir("lcf_config");
+    let config = dir.join("batch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "xanes = true\n[lcf]\nstandards = [{}]\nemin = -20.0\nemax = 60.0\nall = 3\n",
+            stds.join(", ")
+        ),
+    )
+    .expect("config");
+    let c = BatchConfig::load(&config).expect("config loads");
+    let p = c.chain_params();
+    let rows = rows_of_file(0, &common::data("athena/CuHERFD_samples.prj"), &c, &p);
+    let sample = case["sample"].as_str().expect("sample");
+    let row = (rows.iter())
+        .find(|r| r.group.as_deref() == Some(sample))
+        .expect("the sample's row");
+    let want = case["ranked"][0]["weights"].as_object().expect("weights");
+    let got = [
+        (&row.lcf_1_standard, row.lcf_1_weight),
+        (&row.lcf_2_standard, row.lcf_2_weight),
+        (&row.lcf_3_standard, row.lcf_3_weight),
+    ];
+    assert_eq!(row.lcf_4_standard, None);
+    for (name, w) in got {
+        let name = name.as_deref().expect("a standard");
+        let v = want[name]["value"].as_f64().expect("Larch weight");
+        let w = w.expect("weight");
+        assert!((w - v).abs() < 0.005, "{name}: {w} vs Larch {v}");
+    }
+    assert_eq!(row.lcf_array.as_deref(), Some("norm"));
+
+    // A standard that is not there is a config error naming the key.
+    std::fs::write(
+        &config,
+        "[lcf]\nstandards = [\"nope.prj:a\", \"nope.xdi\"]\n",
+    )
+    .expect("config");
+    let e = BatchConfig::load(&config).expect_err("missing standards");
+    assert!(e.to_string().contains("lcf.standards: nope.prj:a"), "{e}");
+    std::fs::write(&config, format!("[lcf]\nstandards = [{}]\n", stds[0])).expect("config");
+    let e = BatchConfig::load(&config).expect_err("one standard");
+    assert!(e.to_string().contains("at least 2"), "{e}");
+}

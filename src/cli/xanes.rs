@@ -1,10 +1,11 @@
 //! `carto xanes lcf …`: XANES analysis of one spectrum against standards, as
 //! Larch's `lincombo_fit` / `lincombo_fitall` (src/xanes).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use carto::io;
+use carto::xanes::standards::load_standard;
 use carto::xanes::{
     BaselineForm, EdgeDescriptors, LcfFit, LcfParams, ParamValue, PeakShape, PrePeakFit,
     PrePeakRange, TargetTest, XanesArray, XanesGroup, edge_descriptors, fit_prepeaks, lincombo_fit,
@@ -180,34 +181,11 @@ fn stem(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// `FILE[:GROUP]`: the whole argument when it names a file, else split at the
-/// first ':' whose left side is a file.
-fn standard_input(spec: &str) -> Result<InputArgs> {
-    let input = |file: &str, group: Option<&str>| InputArgs {
-        file: PathBuf::from(file),
-        group: group.map(str::to_owned),
-        mu: None,
-        columns: None,
-    };
-    if Path::new(spec).is_file() {
-        return Ok(input(spec, None));
-    }
-    for (i, _) in spec.match_indices(':') {
-        let (file, group) = (&spec[..i], &spec[i + 1..]);
-        if Path::new(file).is_file() {
-            return Ok(input(file, Some(group)));
-        }
-    }
-    bail!("--std {spec}: no such file (give FILE or FILE:GROUP)")
-}
-
 fn lcf(a: &LcfArgs) -> Result<()> {
     let (data, file, group) = load_group(&a.input)?;
     let mut standards = Vec::new();
     for spec in &a.standards {
-        let input = standard_input(spec)?;
-        let (g, _, _) = load_group(&input).with_context(|| format!("--std {spec}"))?;
-        standards.push(g);
+        standards.push(load_spec(spec, "--std")?);
     }
     if let Some(n) = a.all
         && n < 2
@@ -545,9 +523,7 @@ pub struct PcaOut {
 }
 
 fn load_spec(spec: &str, option: &str) -> Result<XanesGroup> {
-    let input = standard_input(spec).with_context(|| format!("{option} {spec}"))?;
-    let (g, _, _) = load_group(&input).with_context(|| format!("{option} {spec}"))?;
-    Ok(g)
+    load_standard(spec, None).map_err(|e| anyhow::anyhow!("{option} {e}"))
 }
 
 fn pca(a: &PcaArgs) -> Result<()> {

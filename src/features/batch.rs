@@ -14,7 +14,10 @@ use super::{FeatureRow, FeaturesError, TableWriter, schema_of, table};
 use crate::io::athena::AthenaGroup;
 use crate::io::xrd::{XrdPattern, read_pattern_bytes};
 use crate::io::{Dataset, FileKind, LoadOptions, load_bytes, route};
-use crate::xanes::{XanesGroup, edge_descriptors};
+use crate::xanes::standards::load_standard;
+use crate::xanes::{
+    LcfFit, LcfParams, XanesArray, XanesGroup, edge_descriptors, lincombo_fit, lincombo_fitall,
+};
 use crate::xas::process::{self, XasInput};
 use crate::xas::{ChainOptions, ChainParams, PreEdge};
 use crate::xrd::peaks::{BackgroundMethod, search};
@@ -34,6 +37,66 @@ pub struct BatchConfig {
     /// White line, half-height energy and pre-edge centroid of every μ(E).
     pub edge_descriptors: bool,
     pub xrd: XrdConfig,
+    /// `[lcf]`: a linear combination fit of every μ(E) (absent: none).
+    pub lcf: Option<LcfConfig>,
+}
+
+/// `[lcf]`: `carto xanes lcf`'s options for every μ(E) of the batch.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LcfConfig {
+    /// `FILE[:GROUP]`, relative to the configuration file's folder.
+    pub standards: Vec<String>,
+    /// Range relative to each spectrum's e0 (eV; Athena's −20 … +30).
+    #[serde(default = "default_emin")]
+    pub emin: f64,
+    #[serde(default = "default_emax")]
+    pub emax: f64,
+    /// "norm" or "dmude".
+    #[serde(default)]
+    pub array: XanesArray,
+    #[serde(default = "default_true")]
+    pub sum_to_one: bool,
+    /// Best of every combination of up to N standards (Larch's
+    /// `lincombo_fitall`); absent: all standards in one fit.
+    pub all: Option<usize>,
+    /// The standards, read and normalized when the configuration is loaded.
+    #[serde(skip)]
+    pub groups: Vec<XanesGroup>,
+}
+
+fn default_emin() -> f64 {
+    -20.0
+}
+fn default_emax() -> f64 {
+    30.0
+}
+fn default_true() -> bool {
+    true
+}
+
+impl LcfConfig {
+    /// The best fit of `g` (its array and range as configured).
+    pub fn fit(&self, g: &XanesGroup) -> Result<LcfFit, String> {
+        let p = LcfParams {
+            array: self.array,
+            xmin_ev: g.e0_ev + self.emin,
+            xmax_ev: g.e0_ev + self.emax,
+            sum_to_one: self.sum_to_one,
+            max_ncomps: self.all,
+            max_output: 1,
+            ..LcfParams::default()
+        };
+        let refs: Vec<&XanesGroup> = self.groups.iter().collect();
+        let fits = match self.all {
+            Some(_) => lincombo_fitall(g, &refs, &p),
+            None => lincombo_fit(g, &refs, None, &p).map(|f| vec![f]),
+        };
+        fits.map_err(|e| format!("LCF: {e}"))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| "LCF: no combination could be fitted".to_string())
+    }
 }
 
 /// `[xrd]`: the peak search of `carto xrd peaks`.
@@ -66,6 +129,7 @@ impl Default for BatchConfig {
             xanes: false,
             edge_descriptors: true,
             xrd: XrdConfig::default(),
+            lcf: None,
         }
     }
 }
@@ -87,8 +151,16 @@ impl BatchConfig {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let c: BatchConfig = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let mut c: BatchConfig = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
         c.check().map_err(err)?;
+        if let Some(l) = &mut c.lcf {
+            let base = path.parent();
+            for spec in &l.standards {
+                let g =
+                    load_standard(spec, base).map_err(|e| err(format!("lcf.standards: {e}")))?;
+                l.groups.push(g);
+            }
+        }
         Ok(c)
     }
 
@@ -105,6 +177,23 @@ impl BatchConfig {
         }
         if !(self.xrd.bkg_window > 0.0 && self.xrd.min_snr > 0.0) {
             return Err("xrd.bkg_window and xrd.min_snr must be > 0".into());
+        }
+        if let Some(l) = &self.lcf {
+            if l.standards.len() < 2 {
+                return Err(format!(
+                    "lcf.standards: {} given; a linear combination needs at least 2",
+                    l.standards.len()
+                ));
+            }
+            if !(l.emin.is_finite() && l.emax.is_finite() && l.emin < l.emax) {
+                return Err(format!(
+                    "lcf.emin = {} must be below lcf.emax = {}",
+                    l.emin, l.emax
+                ));
+            }
+            if l.all.is_some_and(|n| n < 2) {
+                return Err("lcf.all: combinations need at least 2 standards".into());
+            }
         }
         if let Some(w) = &self.xrd.wavelength {
             crate::xrd::parse_wavelength(w).map_err(|e| format!("xrd.wavelength: {e}"))?;
@@ -193,6 +282,19 @@ fn spectrum_row(
         row = r;
         pre
     };
+    if let Some(l) = &c.lcf
+        && let Some(pre) = &pre
+    {
+        let label = row
+            .group
+            .clone()
+            .or_else(|| row.source_file.clone())
+            .unwrap_or_default();
+        match l.fit(&XanesGroup::from_pre_edge(label, pre.clone())) {
+            Ok(fit) => row.add_lcf(&fit, l.array),
+            Err(e) => return row.failed(e),
+        }
+    }
     if c.edge_descriptors
         && let Some(pre) = pre
     {

@@ -8,6 +8,7 @@ pub mod edge;
 pub mod lcf;
 pub mod pca;
 pub mod peaks;
+pub mod standards;
 
 pub use edge::{EdgeDescriptors, edge_descriptors};
 pub use lcf::{LcfFit, LcfParams, ParamValue, lincombo_fit, lincombo_fitall};
