@@ -13,6 +13,7 @@ pub mod io;
 pub mod numeric;
 pub mod session;
 pub mod structure;
+pub mod theory;
 pub mod units;
 pub mod xanes;
 pub mod xas;
