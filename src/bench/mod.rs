@@ -785,5 +785,7 @@ pub fn bench_xrd(opts: &BenchOptions, n: usize) -> Result<XrdBenchReport, String
     Ok(report)
 }
 
+mod theory;
 mod xanes;
+pub use theory::{TheoryBenchReport, bench_theory};
 pub use xanes::{XanesBenchReport, bench_xanes};

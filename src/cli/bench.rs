@@ -42,6 +42,9 @@ pub struct BenchArgs {
     /// `bench batch`: worker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// `bench theory`: the absorbing element of the closed-form library run.
+    #[arg(long, default_value = "Fe")]
+    pub absorber: String,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -61,6 +64,10 @@ pub enum BenchWhat {
     /// lincombo_fitall of one spectrum against 6 standards, all combinations
     /// of ≤ 3 (xraylarch side by side: --python, or $CARTO_PYTHON).
     Xanes,
+    /// Cu paths to 5 Å in-process (refeff), and the closed-form χ(k) of
+    /// every library CIF holding --absorber (a FEFF executable in
+    /// $CARTO_FEFF is timed on the same feff.inp).
+    Theory,
     /// Time from process start to the first painted frame of the demo
     /// session (needs a display: run under xvfb-run on a headless machine).
     Startup,
@@ -98,6 +105,19 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 python: a.python.clone(),
                 rexafs: false,
             })
+            .map_err(anyhow::Error::msg)?;
+            show(a.json, &report, || report.text())
+        }
+        BenchWhat::Theory => {
+            let report = carto::bench::bench_theory(
+                &carto::bench::BenchOptions {
+                    data: a.data.clone(),
+                    repeat: a.repeat.max(1),
+                    python: None,
+                    rexafs: false,
+                },
+                &a.absorber,
+            )
             .map_err(anyhow::Error::msg)?;
             show(a.json, &report, || report.text())
         }

@@ -13,6 +13,7 @@ mod gui;
 mod info;
 mod merge;
 mod structure;
+mod theory;
 mod xanes;
 mod xas;
 mod xrd;
@@ -29,6 +30,7 @@ pub use self::gui::GuiArgs;
 use self::info::InfoArgs;
 use self::merge::MergeArgs;
 use self::structure::StructureArgs;
+use self::theory::TheoryArgs;
 use self::xanes::XanesArgs;
 use self::xas::XasArgs;
 use self::xrd::XrdArgs;
@@ -67,6 +69,8 @@ pub enum Command {
     /// Read a CIF: formula, space group (moyo), lattice, sites and neighbour shells.
     #[command(allow_negative_numbers = true)]
     Structure(StructureArgs),
+    /// FEFF scattering paths of a structure computed in-process (refeff), or --closed χ(k).
+    Theory(TheoryArgs),
     /// Powder X-ray diffraction (simulated patterns of structures).
     Xrd(XrdArgs),
     /// XANES analysis: linear combination fitting against standards.
@@ -92,6 +96,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Merge(a)) => merge::run(&a),
         Some(Command::Fit(a)) => fit::run(&a),
         Some(Command::Structure(a)) => structure::run(&a),
+        Some(Command::Theory(a)) => theory::run(&a),
         Some(Command::Xrd(a)) => xrd::run(a),
         Some(Command::Xanes(a)) => xanes::run(&a),
         Some(Command::Batch(a)) => batch::run(&a),

@@ -371,6 +371,31 @@ impl PathTables {
     pub fn is_empty(&self) -> bool {
         self.q.is_empty()
     }
+
+    /// The wavenumber each point was evaluated at (k shifted by e0), Å⁻¹.
+    pub fn q(&self) -> &[f64] {
+        &self.q
+    }
+
+    /// Total phase (2δc + phase of F_eff) at each point (rad).
+    pub fn pha(&self) -> &[f64] {
+        &self.pha
+    }
+
+    /// Amplitude |F_eff|·reduction at each point.
+    pub fn amp(&self) -> &[f64] {
+        &self.amp
+    }
+
+    /// Complex momentum squared, (Re p + i/λ)² + i·ei (Å⁻²).
+    pub fn pp(&self) -> &[Complex64] {
+        &self.pp
+    }
+
+    /// Complex momentum, the principal root of [`Self::pp`] (Å⁻¹).
+    pub fn pc(&self) -> &[Complex64] {
+        &self.pc
+    }
 }
 
 #[cfg(test)]

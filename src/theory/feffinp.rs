@@ -1,0 +1,130 @@
+//! `feff.inp` text for a cluster: what refeff runs, and what a user can
+//! give to FEFF itself to check Carto's paths.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::TheoryError;
+use super::cluster::Cluster;
+
+/// The absorption edge (FEFF's `EDGE` card).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+pub enum Edge {
+    #[default]
+    K,
+    L1,
+    L2,
+    L3,
+}
+
+impl Edge {
+    /// FEFF's name for the edge.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Edge::K => "K",
+            Edge::L1 => "L1",
+            Edge::L2 => "L2",
+            Edge::L3 => "L3",
+        }
+    }
+
+    /// The edge from its name (`K`, `l3`, …).
+    pub fn parse(name: &str) -> Result<Edge, TheoryError> {
+        match name.trim().to_ascii_uppercase().as_str() {
+            "K" => Ok(Edge::K),
+            "L1" => Ok(Edge::L1),
+            "L2" => Ok(Edge::L2),
+            "L3" => Ok(Edge::L3),
+            _ => Err(TheoryError::BadOption(format!(
+                "edge '{name}' is not one of K, L1, L2, L3"
+            ))),
+        }
+    }
+}
+
+/// The cards Carto sets; everything else is FEFF's default (overlapped
+/// atomic potentials without self-consistency, as FEFF6 computed them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeffInpOptions {
+    pub title: String,
+    pub edge: Edge,
+    pub s02: f64,
+    /// Longest half path length (Å), FEFF's `RPATH`.
+    pub rpath_ang: f64,
+    /// Most legs per path (FEFF's `NLEG`).
+    pub nleg: usize,
+    /// Write `feffNNNN.dat` for every path (`PRINT … 3`).
+    pub print_paths: bool,
+}
+
+impl Default for FeffInpOptions {
+    fn default() -> Self {
+        FeffInpOptions {
+            title: String::new(),
+            edge: Edge::K,
+            s02: 1.0,
+            rpath_ang: 5.0,
+            nleg: 4,
+            print_paths: true,
+        }
+    }
+}
+
+/// The `feff.inp` of `cluster`. FEFF reads titles up to 75 characters.
+pub fn feff_inp(cluster: &Cluster, o: &FeffInpOptions) -> String {
+    let mut t = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_inp(&mut t, cluster, o);
+    t
+}
+
+fn write_inp(t: &mut String, c: &Cluster, o: &FeffInpOptions) -> std::fmt::Result {
+    let title: String = o
+        .title
+        .chars()
+        .filter(|ch| !ch.is_control())
+        .take(75)
+        .collect();
+    if !title.trim().is_empty() {
+        writeln!(t, "TITLE {}", title.trim())?;
+    }
+    writeln!(
+        t,
+        "TITLE {} {} edge, cluster of {} atoms within {:.3} A (written by Carto)",
+        c.absorber_element,
+        o.edge.as_str(),
+        c.atoms.len(),
+        c.radius_ang
+    )?;
+    writeln!(t)?;
+    writeln!(t, "EDGE {}", o.edge.as_str())?;
+    writeln!(t, "S02 {:.4}", o.s02)?;
+    writeln!(t, "CONTROL 1 1 1 1 1 1")?;
+    writeln!(t, "PRINT 0 0 0 0 0 {}", if o.print_paths { 3 } else { 0 })?;
+    // Hedin-Lundqvist self-energy, no shifts: FEFF's default, as in FEFF6.
+    writeln!(t, "EXCHANGE 0 0.0 0.0")?;
+    writeln!(t, "EXAFS 20")?;
+    writeln!(t, "RPATH {:.4}", o.rpath_ang)?;
+    writeln!(t, "NLEG {}", o.nleg)?;
+    writeln!(t)?;
+    writeln!(t, "POTENTIALS")?;
+    writeln!(t, "*  ipot   Z  tag")?;
+    for p in &c.potentials {
+        writeln!(t, "   {:4} {:4}  {}", p.ipot, p.z, p.element)?;
+    }
+    writeln!(t)?;
+    writeln!(t, "ATOMS")?;
+    writeln!(
+        t,
+        "*        x           y           z   ipot  tag    distance"
+    )?;
+    for a in &c.atoms {
+        writeln!(
+            t,
+            "  {:11.5} {:11.5} {:11.5}  {:4}  {:<5} {:9.5}",
+            a.pos_ang[0], a.pos_ang[1], a.pos_ang[2], a.ipot, a.element, a.r_ang
+        )?;
+    }
+    writeln!(t, "END")
+}
