@@ -3180,3 +3180,43 @@ fn xanes_view_fits_the_selection_as_larch_lincombo_fitall() {
         h.state().log.lines
     );
 }
+
+#[test]
+fn feff_paths_of_a_structure_from_the_tree_join_the_fit_model() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-theory-{}", std::process::id()));
+    let mut h = open_fit_model(&dir, "cu_1shell");
+    let n0 = h.state().store.fit.model.as_ref().expect("model").datasets[0]
+        .paths
+        .len();
+    {
+        let app = &mut h.state_mut().state;
+        app.store.add_cifs(
+            &[common::data("cif/amcsd/copper_amcsd13088.cif")],
+            &mut app.log,
+        );
+        app.view = carto::gui::views::SPECTRA;
+    }
+    h.step();
+    h.step();
+    // Right-click the structure in the tree, choose the Cu absorber.
+    h.get_by_label("copper_amcsd13088 (Cu)").click_secondary();
+    h.step();
+    h.step();
+    h.get_by_label("FEFF paths around Cu (K edge, to 5 Å)")
+        .click();
+    h.step();
+    assert!(h.state().paths_task.is_some(), "{:?}", h.state().log.lines);
+    step_until(&mut h, "the FEFF paths", |a| a.paths_task.is_none());
+    let app = h.state();
+    assert_eq!(app.view, carto::gui::views::FIT, "{:?}", app.log.lines);
+    let paths = &app.store.fit.model.as_ref().expect("model").datasets[0].paths;
+    // Cu metal to 5 Å: 7 paths (FEFF's filters), the first shell first,
+    // at the CIF's a/√2 (a = 3.63 Å here).
+    let added = &paths[n0..];
+    assert_eq!(added.len(), 7, "{:?}", app.log.lines);
+    let reff: Vec<f64> = added.iter().map(|p| p.feff.reff_ang).collect();
+    assert!((reff[0] - 3.63 / 2f64.sqrt()).abs() < 0.001, "{reff:?}");
+    assert_eq!(added[0].feff.degen, 12.0);
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -20,6 +20,7 @@ use super::recent::{RecentFiles, RecentKind};
 use super::spectra_edit;
 use super::state::AppState;
 use super::tasks::{Task, take_answer};
+use super::theory;
 use super::tree::TreePanel;
 use super::views::xrd::XrdView;
 use super::views::{self, Action, ViewCtx};
@@ -40,6 +41,10 @@ pub struct CartoApp {
     pub png_export: Option<PngExport>,
     /// File ▸ Export features… (its window and preview).
     pub features: FeaturesWindow,
+    /// FEFF paths being computed for a structure (tree ▸ right-click).
+    pub paths_task: Option<Task<theory::PathsAnswer>>,
+    /// The egui context of the last frame (tasks repaint through it).
+    egui_ctx: Option<egui::Context>,
 }
 
 impl std::ops::Deref for CartoApp {
@@ -70,6 +75,8 @@ impl CartoApp {
             recovery_offer: None,
             png_export: None,
             features: FeaturesWindow::default(),
+            paths_task: None,
+            egui_ctx: None,
         }
     }
 
@@ -245,6 +252,30 @@ impl CartoApp {
     /// per frame before drawing; never waits.
     pub fn logic(&mut self, ctx: &egui::Context) {
         self.state.mirror_selection();
+        self.egui_ctx = Some(ctx.clone());
+        let what = "the FEFF path computation";
+        match take_answer(&mut self.paths_task, what, &mut self.state.log) {
+            None => {}
+            Some(Ok(files)) => {
+                let n = files.len();
+                if self.state.store.fit.model.is_some() {
+                    self.state.add_fit_paths(&files);
+                    self.state.log.info(format!(
+                        "{n} FEFF paths computed (refeff) and added to the Fit view's model"
+                    ));
+                    self.state.view = views::FIT;
+                } else {
+                    // No model to add them to: into the workspace, where
+                    // they can be inspected and later added to a model.
+                    self.open_paths(&files);
+                    self.state.log.info(format!(
+                        "{n} FEFF paths computed (refeff) into the workspace; open a fit model \
+                         to fit with them (Fit view ▸ Add paths)"
+                    ));
+                }
+            }
+            Some(Err(e)) => self.state.log.error(format!("FEFF paths: {e}")),
+        }
         if let Some(picked) = take_answer(&mut self.dialog, "the file dialog", &mut self.state.log)
         {
             match picked {
@@ -481,6 +512,7 @@ impl CartoApp {
                 e0,
             ),
             Action::PlotClick(tab, click) => self.deglitch_click(tab, click),
+            Action::TheoryPaths(id, element) => self.start_paths(id, element),
         }
     }
 
@@ -532,6 +564,22 @@ impl CartoApp {
             ui.label(RichText::new("Carto").strong());
             ui.label("— drop files anywhere to open them");
         });
+    }
+
+    /// Compute the FEFF paths of structure `id` around `element` (one run
+    /// at a time); [`Self::logic`] adds them to the Fit view's model.
+    pub fn start_paths(&mut self, id: u64, element: &str) {
+        if self.paths_task.is_some() {
+            self.state
+                .log
+                .warn("FEFF paths are being computed already; wait for them or cancel");
+            return;
+        }
+        let st = &self.state;
+        let Some(ph) = st.store.phases.iter().find(|p| p.id == id) else {
+            return;
+        };
+        self.paths_task = Some(theory::start(&st.tasks, self.egui_ctx.clone(), ph, element));
     }
 
     /// File ▸ Export features…: the window on the selection (or the

@@ -43,6 +43,7 @@ pub mod state;
 pub mod store;
 pub mod svg;
 pub mod tasks;
+pub mod theory;
 pub mod tree;
 pub mod views;
 pub mod widgets;

@@ -29,6 +29,9 @@ pub enum TreeOpen {
     Xrd,
     /// The Fit view (the model, its result).
     Fit,
+    /// Compute the FEFF paths of this structure around the first site of
+    /// this element (the structure's context menu).
+    Paths(u64, &'static str),
 }
 
 /// The workspace tree: items grouped by modality, multi-select, colour,
@@ -57,6 +60,8 @@ impl TreePanel {
         ui.separator();
         let modifiers = ui.input(|i| i.modifiers);
         let mut clicked: Option<(u64, TreeOpen)> = None;
+        // A structure's context menu asked for its FEFF paths.
+        let mut paths: Option<TreeOpen> = None;
         let row = |ui: &mut Ui, id: u64, color: Option<Color32>, text: RichText, hover: String| {
             ui.horizontal(|ui| {
                 if let Some(c) = color {
@@ -92,10 +97,34 @@ impl TreePanel {
                 .show(ui, |ui| {
                     for ph in &ws.phases {
                         let text = RichText::new(format!("{} ({})", ph.name, ph.formula));
-                        let hover = format!("{} (a phase of the XRD view)", ph.path.display());
-                        if row(ui, ph.id, Some(ph.color), text, hover) {
+                        let hover = format!(
+                            "{} (a phase of the XRD view; right-click: FEFF paths)",
+                            ph.path.display()
+                        );
+                        let r = ui.horizontal(|ui| {
+                            swatch(ui, ph.color);
+                            ui.selectable_label(sel.selected.contains(&ph.id), text)
+                                .on_hover_text(hover)
+                        });
+                        if r.inner.clicked() {
                             clicked = Some((ph.id, TreeOpen::Xrd));
                         }
+                        r.inner.context_menu(|ui| {
+                            let s = ph.structure();
+                            for (el, _) in crate::structure::composition(&s) {
+                                if ui
+                                    .button(format!("FEFF paths around {el} (K edge, to 5 Å)"))
+                                    .on_hover_text(
+                                        "Computed in-process (refeff, FEFF10); the paths go \
+                                         to the Fit view's model",
+                                    )
+                                    .clicked()
+                                {
+                                    paths = Some(TreeOpen::Paths(ph.id, el));
+                                    ui.close();
+                                }
+                            }
+                        });
                     }
                 });
         }
@@ -161,6 +190,9 @@ impl TreePanel {
                         }
                     }
                 });
+        }
+        if paths.is_some() {
+            return paths;
         }
         let (id, open) = clicked?;
         sel.click(&ws.tree_order(), id, modifiers.command, modifiers.shift);

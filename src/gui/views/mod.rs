@@ -136,4 +136,6 @@ pub enum Action {
     SetE0(f64),
     /// A deglitch click on the plot of `tab`.
     PlotClick(PlotTab, PlotClick),
+    /// Compute the FEFF paths of structure (phase) `.0` around element `.1`.
+    TheoryPaths(u64, &'static str),
 }

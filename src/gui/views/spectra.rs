@@ -39,6 +39,7 @@ impl View for SpectraView {
                     Some(TreeOpen::Pattern(id)) => ctx.actions.push(Action::ShowPattern(Some(id))),
                     Some(TreeOpen::Xrd) => ctx.actions.push(Action::Show(super::XRD)),
                     Some(TreeOpen::Fit) => ctx.actions.push(Action::Show(super::FIT)),
+                    Some(TreeOpen::Paths(id, el)) => ctx.actions.push(Action::TheoryPaths(id, el)),
                 }
             });
         egui::Panel::right("parameters")

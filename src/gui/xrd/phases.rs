@@ -70,6 +70,11 @@ pub struct PhaseState {
 }
 
 impl CifPhase {
+    /// The structure read from the CIF (shared, not copied).
+    pub fn structure(&self) -> Arc<Structure> {
+        self.structure.clone()
+    }
+
     /// This phase's state for the undo history.
     pub fn undo_state(&self) -> PhaseState {
         PhaseState {
