@@ -1453,3 +1453,28 @@ fn info_describes_structures_and_fit_models_by_the_routing_rule() {
     assert_eq!(v["modality"], "fit_model");
     assert_eq!(v["paths"], 3);
 }
+
+#[test]
+fn xrd_identify_on_a_pattern_without_peaks_says_so() {
+    // Flat counts with ±3 % noise (a deterministic sawtooth-like jitter):
+    // nothing stands out, and a ranking of the noise would look like one.
+    let text: String = (0..3000)
+        .map(|i| {
+            let jitter = ((i * 7919) % 13) as f64 - 6.0;
+            format!("{:.2} {:.3}\n", 5.0 + 0.02 * i as f64, 100.0 + 0.5 * jitter)
+        })
+        .collect();
+    let f = scratch("identify-flat").join("flat.xy");
+    std::fs::write(&f, text).expect("write");
+    let cifs = common::data("cif/amcsd");
+    let e = stderr_err(&[
+        OsStr::new("xrd"),
+        OsStr::new("identify"),
+        f.as_os_str(),
+        OsStr::new("--candidates"),
+        cifs.as_os_str(),
+        OsStr::new("--wavelength"),
+        OsStr::new("CuKa"),
+    ]);
+    assert!(e.contains("flat.xy") && e.contains("no peaks"), "{e}");
+}

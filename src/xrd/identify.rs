@@ -146,7 +146,9 @@ pub fn prepare(
     let peaks = super::peaks::find_peaks(two_theta, &net, 1, 5.0, 0.02, fwhm, f64::INFINITY);
     let smoothed = gaussian_smooth(&net, step, fwhm);
     let net_norm = net.iter().map(|v| v * v).sum::<f64>().sqrt();
-    if net_norm <= 0.0 {
+    // Nothing stands 5 noise levels above the background: there is
+    // nothing to identify, and a ranking of the noise would look like one.
+    if net_norm <= 0.0 || peaks.is_empty() {
         return Err(XrdError::NoPeaks);
     }
     Ok(PreparedPattern {
