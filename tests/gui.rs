@@ -3220,3 +3220,32 @@ fn feff_paths_of_a_structure_from_the_tree_join_the_fit_model() {
     assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_dropped_folder_routes_its_cifs_to_structures_and_its_spectra_to_the_workspace() {
+    let dir = std::env::temp_dir().join(format!("carto-gui-cif-folder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for f in [
+        "cif/amcsd/hematite_amcsd17731.cif",
+        "cif/amcsd/quartz_amcsd11008.cif",
+        "xas/xdi/feo_rt1.xdi",
+    ] {
+        let src = common::data(f);
+        std::fs::copy(&src, dir.join(src.file_name().expect("name"))).expect("copy");
+    }
+    let mut h = harness(CartoApp::new());
+    h.step();
+    h.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(dir.clone()))];
+    settle(&mut h);
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let names: Vec<&str> = app.store.phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"hematite_amcsd17731") && names.contains(&"quartz_amcsd11008"));
+    assert!(
+        app.store.find("feo_rt1.xdi").is_some(),
+        "{:?}",
+        app.log.lines
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

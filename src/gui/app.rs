@@ -176,11 +176,21 @@ impl CartoApp {
 
     /// CIF files among `paths` become phases of the XRD view (shown over
     /// its active pattern); the rest is returned.
+    /// A folder's structures are taken too (its other files stay, listed
+    /// one by one, so the folder is not read twice).
     fn take_cifs(&mut self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
-        let (cifs, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| {
+        let is_cif = |p: &PathBuf| {
             p.is_file()
                 && crate::io::route_path(p, &Default::default()) == crate::io::FileKind::Structure
-        });
+        };
+        let mut listed = Vec::new();
+        for p in paths {
+            match p.is_dir().then(|| jobs::list_folder(&p)) {
+                Some(Ok(files)) if files.iter().any(is_cif) => listed.extend(files),
+                _ => listed.push(p),
+            }
+        }
+        let (cifs, rest): (Vec<PathBuf>, Vec<PathBuf>) = listed.into_iter().partition(is_cif);
         if !cifs.is_empty() {
             self.state.add_cifs(&cifs);
             self.state.view = views::XRD;
