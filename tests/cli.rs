@@ -1478,3 +1478,34 @@ fn xrd_identify_on_a_pattern_without_peaks_says_so() {
     ]);
     assert!(e.contains("flat.xy") && e.contains("no peaks"), "{e}");
 }
+
+#[test]
+fn jcpds_info_negative_two_theta_and_merge_of_a_pattern() {
+    // A JCPDS card is described, not misread as a column file.
+    let card = common::data("xrd/jcpds/ag.jcpds");
+    let v = json_ok(&[OsStr::new("info"), card.as_os_str(), OsStr::new("--json")]);
+    assert_eq!(v["name"], "ag");
+    assert!((num(&v, "a_ang") - 4.0862).abs() < 1e-9, "{v}");
+    assert_eq!(v["reflections"].as_array().map(Vec::len), Some(9));
+    // Negative numbers reach the range check (not clap's "unexpected argument").
+    let cif = common::data("cif/amcsd/quartz_amcsd11008.cif");
+    let e = stderr_err(&[
+        OsStr::new("xrd"),
+        OsStr::new("simulate"),
+        cif.as_os_str(),
+        OsStr::new("--two-theta"),
+        OsStr::new("-90"),
+        OsStr::new("-10"),
+    ]);
+    assert!(e.contains("2θ range -90–-10°"), "{e}");
+    // A powder pattern is not averaged into μ(E) scans.
+    let e = stderr_err(&[
+        OsStr::new("merge"),
+        common::data("xas/xdi/feo_rt1.xdi").as_os_str(),
+        common::data("xrd/quartz.xy").as_os_str(),
+    ]);
+    assert!(
+        e.contains("quartz.xy") && e.contains("not a powder pattern"),
+        "{e}"
+    );
+}

@@ -235,11 +235,45 @@ fn info_model(file: &str, m: &carto::exafs::FitModel, as_json: bool) -> Result<(
     ))
 }
 
+/// A JCPDS phase card (Dioptas): name, symmetry, cell, equation of state
+/// and reflections; `--json` prints the whole card.
+fn info_jcpds(file: &str, bytes: &[u8], as_json: bool) -> Result<()> {
+    let c = carto::io::xrd::read_jcpds_bytes(bytes, file)?;
+    if as_json {
+        return print_json(&c);
+    }
+    let mut lines = vec![
+        format!("{file}: JCPDS card (version {}): {}", c.version, c.name),
+        format!(
+            "  {} a = {:.5} b = {:.5} c = {:.5} Å, α = {:.3} β = {:.3} γ = {:.3}°",
+            c.symmetry, c.a_ang, c.b_ang, c.c_ang, c.alpha_deg, c.beta_deg, c.gamma_deg
+        ),
+        format!(
+            "  K0 = {} GPa, K0' = {}, α_T = {} /K",
+            c.k0_gpa, c.k0p, c.alpha_t_per_k
+        ),
+        format!("  {} reflections (d Å, I, hkl):", c.reflections.len()),
+    ];
+    for r in &c.reflections {
+        lines.push(format!(
+            "    {:9.5} {:7.2}  {} {} {}",
+            r.d_ang, r.intensity, r.h, r.k, r.l
+        ));
+    }
+    emit(&lines.join("\n"))
+}
+
 pub fn run(a: &InfoArgs) -> Result<()> {
     let path = &a.input.file;
     let bytes = io::read_input(path).with_context(|| format!("cannot read {}", path.display()))?;
     let format = io::detect_format(&bytes);
     let file = path.display().to_string();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    if ext.as_deref() == Some("jcpds") {
+        return info_jcpds(&file, &bytes, a.json);
+    }
     let ds = match io::open_bytes(&bytes, path, &a.input.load_options())? {
         io::Opened::Spectra(ds) => *ds,
         io::Opened::Pattern(p) => return info_pattern(path, &p, a.json),

@@ -52,7 +52,19 @@ pub fn run(a: &MergeArgs) -> Result<()> {
             mu: a.mu,
             columns: None,
         };
-        let ds = io::load(path, &input.load_options())?;
+        // The one routing rule: a powder pattern with two numeric columns
+        // is not a μ(E) scan to average.
+        let ds = match io::open(path, &input.load_options())? {
+            io::Opened::Spectra(ds) => *ds,
+            other => bail!(
+                "{file}: merge needs μ(E) spectra, not {}",
+                match other.kind() {
+                    io::FileKind::Pattern => "a powder pattern",
+                    io::FileKind::Structure => "a structure",
+                    _ => "a fit model",
+                }
+            ),
+        };
         let input = InputArgs {
             group: if matches!(ds, Dataset::Athena(_)) {
                 a.group.clone()

@@ -157,8 +157,11 @@ pub struct XrdArgs {
 #[derive(Debug, Subcommand)]
 pub enum XrdCmd {
     /// Stick pattern of a CIF (pymatgen XRDCalculator's model), optionally broadened.
+    // Negative numbers (`--two-theta -90 -10`) reach the range check.
+    #[command(allow_negative_numbers = true)]
     Simulate(XrdSimArgs),
     /// Background (SNIP), peak search and pseudo-Voigt fits of a measured pattern.
+    #[command(allow_negative_numbers = true)]
     Peaks(XrdPeaksArgs),
     /// Rank every CIF of a folder against a measured pattern.
     Identify(XrdIdentifyArgs),
