@@ -98,3 +98,28 @@ pub fn spectrum_of(
         Dataset::Feff(_) => bail!("{file}: a FEFF path file has no μ(E); use `carto info`"),
     }
 }
+
+/// The data block `--block NAME` chose among a CIF's structures (any case),
+/// else the first; an unknown name lists the blocks.
+pub fn cif_block<'a>(
+    all: &'a [carto::structure::Structure],
+    block: Option<&str>,
+    cif: &std::path::Path,
+) -> Result<&'a carto::structure::Structure> {
+    match block {
+        Some(name) => all
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+                anyhow::anyhow!(
+                    "{}: no data block '{name}' with atoms (blocks: {})",
+                    cif.display(),
+                    names.join(", ")
+                )
+            }),
+        None => all
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("{}: no structure", cif.display())),
+    }
+}

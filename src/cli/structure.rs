@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use carto::structure::{Lattice, Shell, Site};
 
+use super::args::cif_block;
 use super::{emit, print_json_pretty};
 
 /// The shells around one site.
@@ -77,20 +78,7 @@ pub fn run(a: &StructureArgs) -> Result<()> {
         bail!("--symprec = {} Å must be in (0, 1)", a.symprec);
     }
     let all = st::read_cif(&a.cif).map_err(anyhow::Error::msg)?;
-    let s = match &a.block {
-        Some(name) => all
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
-                anyhow::anyhow!(
-                    "{}: no data block '{name}' with atoms (blocks: {})",
-                    a.cif.display(),
-                    names.join(", ")
-                )
-            })?,
-        None => &all[0],
-    };
+    let s = cif_block(&all, a.block.as_deref(), &a.cif)?;
     let centers: Vec<usize> = match &a.absorber {
         Some(el) => vec![
             st::first_site_of(s, el)

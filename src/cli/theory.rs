@@ -12,6 +12,7 @@ use carto::structure::{Shell, Structure};
 use carto::theory::closed::{ClosedOptions, PairLibrary, closed_chi};
 use carto::theory::{Absorber, Edge, TheoryOptions, compute_paths};
 
+use super::args::cif_block;
 use super::{emit, print_json};
 
 /// One atom of a path.
@@ -107,25 +108,6 @@ pub struct TheoryArgs {
     pub json: bool,
 }
 
-fn pick_block<'a>(all: &'a [Structure], a: &TheoryArgs) -> Result<&'a Structure> {
-    match &a.block {
-        Some(name) => all
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
-                anyhow::anyhow!(
-                    "{}: no data block '{name}' with atoms (blocks: {})",
-                    a.cif.display(),
-                    names.join(", ")
-                )
-            }),
-        None => all
-            .first()
-            .ok_or_else(|| anyhow::anyhow!("{}: no structure", a.cif.display())),
-    }
-}
-
 pub fn run(a: &TheoryArgs) -> Result<()> {
     let edge = Edge::parse(&a.edge)?;
     let absorber = match (&a.absorber, a.site) {
@@ -135,7 +117,7 @@ pub fn run(a: &TheoryArgs) -> Result<()> {
     };
     let file = a.cif.display().to_string();
     let all = carto::structure::read_cif(&a.cif).map_err(anyhow::Error::msg)?;
-    let s = pick_block(&all, a)?;
+    let s = cif_block(&all, a.block.as_deref(), &a.cif)?;
     if a.closed {
         return run_closed(a, s, &absorber, edge, &file);
     }

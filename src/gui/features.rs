@@ -27,19 +27,13 @@ pub const PREVIEW_ROWS: usize = 200;
 /// appearance and `group_index` the spectra within a file, as in a batch.
 pub fn store_rows(store: &Store, only: Option<&BTreeSet<u64>>) -> Vec<FeatureRow> {
     let wanted = |id: u64| only.is_none_or(|s| s.contains(&id));
-    let mut files: Vec<String> = Vec::new();
-    let mut per_file: Vec<usize> = Vec::new();
+    // file → (its index in order of first appearance, spectra seen so far)
+    let mut files: std::collections::HashMap<String, (usize, usize)> = Default::default();
     let mut index_of = |file: &str| -> (usize, usize) {
-        let i = match files.iter().position(|f| f == file) {
-            Some(i) => i,
-            None => {
-                files.push(file.to_string());
-                per_file.push(0);
-                files.len() - 1
-            }
-        };
-        per_file[i] += 1;
-        (i, per_file[i] - 1)
+        let n = files.len();
+        let e = files.entry(file.to_string()).or_insert((n, 0));
+        e.1 += 1;
+        (e.0, e.1 - 1)
     };
     let mut rows = Vec::new();
     for item in store.items.iter().filter(|i| wanted(i.id)) {

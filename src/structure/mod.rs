@@ -719,10 +719,17 @@ pub struct Shell {
     pub element: &'static str,
 }
 
-/// Neighbour shells of site `center` out to `rmax_ang`: neighbours of the
-/// same element within 0.01 Å of each other form one shell. A disordered
-/// site counts as its main species.
-pub fn shells(s: &Structure, center: usize, rmax_ang: f64) -> Vec<Shell> {
+/// Every periodic image of every site within `rmax_ang` of site `center`
+/// (the centre itself excluded), as `visit(site index, Cartesian offset
+/// from the centre in Å, distance in Å)`; stops early when `visit` returns
+/// false. Each axis is searched as far as `rmax_ang` reaches across its
+/// lattice planes.
+pub fn for_each_image_within(
+    s: &Structure,
+    center: usize,
+    rmax_ang: f64,
+    mut visit: impl FnMut(usize, [f64; 3], f64) -> bool,
+) {
     let m = s.lattice.matrix();
     let v = s.lattice.volume_ang3();
     let reach = |i: usize| {
@@ -733,9 +740,7 @@ pub fn shells(s: &Structure, center: usize, rmax_ang: f64) -> Vec<Shell> {
     };
     let (n0, n1, n2) = (reach(0), reach(1), reach(2));
     let c0 = s.sites[center].frac;
-    let mut found: Vec<(f64, &'static str)> = Vec::new();
-    for site in &s.sites {
-        let el = site.main_species().element;
+    for (index, site) in s.sites.iter().enumerate() {
         for i in -n0..=n0 {
             for j in -n1..=n1 {
                 for k in -n2..=n2 {
@@ -746,13 +751,24 @@ pub fn shells(s: &Structure, center: usize, rmax_ang: f64) -> Vec<Shell> {
                     ];
                     let c = s.lattice.to_cart(d);
                     let r = dot(c, c).sqrt();
-                    if r > 1e-3 && r <= rmax_ang {
-                        found.push((r, el));
+                    if r > 1e-3 && r <= rmax_ang && !visit(index, c, r) {
+                        return;
                     }
                 }
             }
         }
     }
+}
+
+/// Neighbour shells of site `center` out to `rmax_ang`: neighbours of the
+/// same element within 0.01 Å of each other form one shell. A disordered
+/// site counts as its main species.
+pub fn shells(s: &Structure, center: usize, rmax_ang: f64) -> Vec<Shell> {
+    let mut found: Vec<(f64, &'static str)> = Vec::new();
+    for_each_image_within(s, center, rmax_ang, |site, _, r| {
+        found.push((r, s.sites[site].main_species().element));
+        true
+    });
     found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
     let mut out: Vec<Shell> = Vec::new();
     for (r, el) in found {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::TheoryError;
-use crate::structure::{Structure, first_site_of};
+use crate::structure::{self, Structure, first_site_of};
 
 /// FEFF runs on larger clusters take minutes to hours (the path search
 /// grows steeply with the atoms within RPATH), and FEFF's own arrays stop
@@ -112,44 +112,21 @@ pub fn build_cluster(
     if estimate > 1.5 * MAX_CLUSTER_ATOMS as f64 {
         return Err(too_large(estimate.min(1e12) as usize, true));
     }
-    let m = s.lattice.matrix();
-    let reach = |i: usize| {
-        let (j, k) = ((i + 1) % 3, (i + 2) % 3);
-        let c = cross(m[j], m[k]);
-        let d = volume / dot(c, c).sqrt();
-        (radius_ang / d).ceil() as i64 + 1
-    };
-    let (n0, n1, n2) = (reach(0), reach(1), reach(2));
-    let c0 = s.sites[center].frac;
     let absorber_sp = s.sites[center].main_species();
     let mut atoms: Vec<ClusterAtom> = Vec::new();
-    for site in &s.sites {
-        let sp = site.main_species();
-        for i in -n0..=n0 {
-            for j in -n1..=n1 {
-                for k in -n2..=n2 {
-                    let d = [
-                        site.frac[0] + i as f64 - c0[0],
-                        site.frac[1] + j as f64 - c0[1],
-                        site.frac[2] + k as f64 - c0[2],
-                    ];
-                    let pos_ang = s.lattice.to_cart(d);
-                    let r_ang = dot(pos_ang, pos_ang).sqrt();
-                    if r_ang > 1e-3 && r_ang <= radius_ang {
-                        atoms.push(ClusterAtom {
-                            pos_ang,
-                            z: sp.z,
-                            element: sp.element,
-                            ipot: 0,
-                            r_ang,
-                        });
-                        if atoms.len() >= MAX_CLUSTER_ATOMS {
-                            return Err(too_large(atoms.len(), false));
-                        }
-                    }
-                }
-            }
-        }
+    structure::for_each_image_within(s, center, radius_ang, |site, pos_ang, r_ang| {
+        let sp = s.sites[site].main_species();
+        atoms.push(ClusterAtom {
+            pos_ang,
+            z: sp.z,
+            element: sp.element,
+            ipot: 0,
+            r_ang,
+        });
+        atoms.len() < MAX_CLUSTER_ATOMS
+    });
+    if atoms.len() >= MAX_CLUSTER_ATOMS {
+        return Err(too_large(atoms.len(), false));
     }
     // Distance, then element, then position: the same list on every run.
     atoms.sort_by(|a, b| {
@@ -196,16 +173,4 @@ pub fn build_cluster(
         atoms,
         potentials,
     })
-}
-
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
 }
