@@ -11,6 +11,7 @@ mod bench;
 mod fit;
 mod gui;
 mod info;
+mod map;
 mod merge;
 mod structure;
 mod theory;
@@ -28,6 +29,7 @@ use self::bench::BenchArgs;
 use self::fit::FitArgs;
 pub use self::gui::GuiArgs;
 use self::info::InfoArgs;
+use self::map::MapArgs;
 use self::merge::MergeArgs;
 use self::structure::StructureArgs;
 use self::theory::TheoryArgs;
@@ -78,6 +80,9 @@ pub enum Command {
     /// The feature table of many files (folders, globs) as CSV or Parquet; `batch merge` joins shards.
     #[command(allow_negative_numbers = true)]
     Batch(Box<BatchArgs>),
+    /// Measured patterns and spectra with candidate structures on one map, each with its nearest candidates.
+    #[command(allow_negative_numbers = true)]
+    Map(Box<MapArgs>),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
 }
@@ -100,6 +105,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Xrd(a)) => xrd::run(a),
         Some(Command::Xanes(a)) => xanes::run(&a),
         Some(Command::Batch(a)) => batch::run(&a),
+        Some(Command::Map(a)) => map::run(&a),
         Some(Command::Bench(a)) => bench::run(&a),
     }
 }

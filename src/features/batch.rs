@@ -313,7 +313,7 @@ pub const XANES_MIN_POST_EDGE_EV: f64 = 15.0;
 /// AUTOBK ran or not), yet reach [`XANES_MIN_POST_EDGE_EV`] above e0. The
 /// batch gives it a normalized (`xanes`) row instead of an error or a
 /// meaningless χ(R); a scan that stops at the edge is not one.
-fn is_xanes_scan(input: &XasInput, pre: &PreEdge, p: &ChainParams) -> bool {
+pub(crate) fn is_xanes_scan(input: &XasInput, pre: &PreEdge, p: &ChainParams) -> bool {
     let XasInput::Mu(s) = input else {
         return false;
     };

@@ -3,12 +3,20 @@
 //! [`pca::Pca`] and [`nmf::Nmf`] (fit once, transform many times; masked
 //! points handled by least squares on what a spectrum covers). Stage 0 of
 //! the ranking (no training: cosine similarity on the grid) is
-//! [`grid::rank_by_cosine`]; every later stage must beat it.
+//! [`grid::rank_by_cosine`]; every later stage must beat it. The map
+//! ([`map`]) places measurements ([`measured`]) and candidate structures
+//! ([`candidates`]) of every modality in one space.
 
+pub mod candidates;
 pub mod grid;
+pub mod map;
+pub mod measured;
 pub mod nmf;
 pub mod pca;
 
+pub use candidates::{CandidateOptions, CandidateSet, CandidateViews, ViewKey, load_candidates};
 pub use grid::{GridError, GridSpec, Modality, Profile};
+pub use map::{LatentMap, MapOptions, MapPoint, MeasuredView, build_map};
+pub use measured::{MeasuredOptions, measured_views};
 pub use nmf::{Nmf, NmfFit, NmfOptions};
 pub use pca::{LatentError, Pca};

@@ -246,34 +246,77 @@ impl PairLibrary {
         )
     }
 
+    /// Compute (or read from the disk cache) every table of `pairs` not
+    /// yet in memory; the first error is returned after the others
+    /// finished. One after another: refeff runs one calculation at a time
+    /// (a process-wide lock around its own thread pool), and calling it
+    /// from several rayon workers deadlocks.
+    pub fn prefetch(&mut self, pairs: &[(u32, u32, Edge)]) -> Result<(), TheoryError> {
+        let mut missing: Vec<(u32, u32, Edge)> = pairs
+            .iter()
+            .copied()
+            .filter(|k| !self.tables.contains_key(k))
+            .collect();
+        missing.sort_by_key(|&(a, b, e)| (a, b, e.as_str()));
+        missing.dedup();
+        let dir = self.cache_dir.clone();
+        let done: Vec<Result<(PairTable, bool), TheoryError>> = missing
+            .iter()
+            .map(|&(a, b, e)| load_or_compute(dir.as_deref(), a, b, e))
+            .collect();
+        let mut first_err = None;
+        for (key, r) in missing.into_iter().zip(done) {
+            match r {
+                Ok((t, computed)) => {
+                    self.computed += usize::from(computed);
+                    self.tables.insert(key, t);
+                }
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
     fn load_or_compute(
         &mut self,
         absorber_z: u32,
         scatterer_z: u32,
         edge: Edge,
     ) -> Result<PairTable, TheoryError> {
-        let file = self
-            .cache_dir
-            .as_ref()
-            .map(|d| d.join(Self::file_name(absorber_z, scatterer_z, edge)));
-        // A cached table that does not read back, or is for another pair,
-        // is computed again (and overwritten).
-        if let Some(f) = &file
-            && let Ok(text) = std::fs::read_to_string(f)
-            && let Ok(path) = feff::read(&text, &f.display().to_string())
-            && path.geometry.first().map(|a| a.iz) == Some(absorber_z)
-            && path.geometry.get(1).map(|a| a.iz) == Some(scatterer_z)
-            && let Ok(t) = PairTable::from_path(path, edge)
-        {
-            return Ok(t);
-        }
-        let (path, text) = compute_pair_path(absorber_z, scatterer_z, edge)?;
-        self.computed += 1;
-        if let Some(f) = &file {
-            store(f, &text)?;
-        }
-        PairTable::from_path(path, edge)
+        let (t, computed) =
+            load_or_compute(self.cache_dir.as_deref(), absorber_z, scatterer_z, edge)?;
+        self.computed += usize::from(computed);
+        Ok(t)
     }
+}
+
+/// A pair's table from the disk cache under `cache_dir`, or computed (then
+/// stored there); `true` when refeff ran.
+fn load_or_compute(
+    cache_dir: Option<&Path>,
+    absorber_z: u32,
+    scatterer_z: u32,
+    edge: Edge,
+) -> Result<(PairTable, bool), TheoryError> {
+    let file = cache_dir.map(|d| d.join(PairLibrary::file_name(absorber_z, scatterer_z, edge)));
+    // A cached table that does not read back, or is for another pair,
+    // is computed again (and overwritten).
+    if let Some(f) = &file
+        && let Ok(text) = std::fs::read_to_string(f)
+        && let Ok(path) = feff::read(&text, &f.display().to_string())
+        && path.geometry.first().map(|a| a.iz) == Some(absorber_z)
+        && path.geometry.get(1).map(|a| a.iz) == Some(scatterer_z)
+        && let Ok(t) = PairTable::from_path(path, edge)
+    {
+        return Ok((t, false));
+    }
+    let (path, text) = compute_pair_path(absorber_z, scatterer_z, edge)?;
+    if let Some(f) = &file {
+        store(f, &text)?;
+    }
+    Ok((PairTable::from_path(path, edge)?, true))
 }
 
 /// `$XDG_CACHE_HOME/carto/pairs-v1`, else `$HOME/.cache/carto/pairs-v1`.

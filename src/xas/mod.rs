@@ -5,6 +5,7 @@ pub mod align;
 pub mod autobk;
 pub mod correct;
 pub mod deglitch;
+pub mod edges;
 pub mod edit;
 pub mod fourier;
 pub mod merge;

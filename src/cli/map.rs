@@ -1,0 +1,170 @@
+//! `carto map INPUT... --candidates DIR`: measured patterns and spectra of
+//! every modality with the candidate structures of a folder on one map
+//! (the latent space's stage 0: [`carto::latent::map`]), each measurement
+//! with its nearest candidates.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use carto::latent::candidates::CandidateOptions;
+use carto::latent::{
+    LatentMap, MapOptions, MeasuredOptions, build_map, load_candidates, measured_views,
+};
+use carto::theory::Edge;
+use carto::theory::closed::{ClosedOptions, PairLibrary};
+use carto::xas::ChainOptions;
+
+use super::batch::expand_inputs;
+use super::{emit, print_json};
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// Measured files, folders and globs (patterns, μ(E), χ(k), Athena projects).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Folder of candidate CIFs (and its sub-folders one level down).
+    #[arg(long, value_name = "DIR")]
+    pub candidates: PathBuf,
+    /// Nearest candidates listed per measurement.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Wavelength for patterns whose file gives none (Å, or a name: CuKa, MoKa1…).
+    #[arg(long)]
+    pub wavelength: Option<String>,
+    /// Shells of the candidates' closed-form χ(k) out to this distance (Å).
+    #[arg(long, default_value_t = 5.0)]
+    pub rmax: f64,
+    /// σ² of every shell of the candidates' χ(k) (Å²).
+    #[arg(long, default_value_t = 0.005)]
+    pub sigma2: f64,
+    /// The XAS chain (`carto xas`'s options).
+    #[command(flatten)]
+    pub chain: ChainOptions,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct MapOut {
+    #[serde(flatten)]
+    map: LatentMap,
+    candidates: usize,
+    /// Measurements or candidates left out, with the reason.
+    skipped: Vec<String>,
+    pair_tables_computed: usize,
+    seconds: f64,
+}
+
+pub fn run(a: &MapArgs) -> Result<()> {
+    if a.top == 0 || a.top > 1000 {
+        bail!("invalid --top {}: must be 1–1000", a.top);
+    }
+    a.chain.check()?;
+    let t0 = Instant::now();
+    let files = expand_inputs(&a.inputs)?;
+    let wavelength_ang = match &a.wavelength {
+        Some(w) => {
+            Some(carto::xrd::parse_wavelength(w).with_context(|| format!("--wavelength {w}"))?)
+        }
+        None => None,
+    };
+    let mo = MeasuredOptions {
+        chain: a.chain.chain_params(),
+        wavelength_ang,
+    };
+    let mut measured = Vec::new();
+    let mut skipped = Vec::new();
+    {
+        use rayon::prelude::*;
+        let per_file: Vec<_> = files.par_iter().map(|f| measured_views(f, &mo)).collect();
+        for (views, errs) in per_file {
+            measured.extend(views);
+            skipped.extend(errs);
+        }
+    }
+    // The absorbers the measurements need: each structure containing one
+    // gets its closed-form χ(k).
+    let mut absorbers: Vec<(u32, Edge)> = measured
+        .iter()
+        .filter_map(|m| {
+            let z = m.key.absorber_z()?;
+            match m.key {
+                carto::latent::ViewKey::Exafs { edge, .. } => Some((z, Edge::from(edge))),
+                _ => None,
+            }
+        })
+        .collect();
+    absorbers.sort_by_key(|&(z, e)| (z, e.as_str()));
+    absorbers.dedup();
+    let co = CandidateOptions {
+        absorbers,
+        closed: ClosedOptions {
+            rmax_ang: a.rmax,
+            sigma2_ang2: a.sigma2,
+            ..ClosedOptions::default()
+        },
+    };
+    let mut lib = PairLibrary::user();
+    let set = load_candidates(&a.candidates, &co, &mut lib, &mut |_, _| true)
+        .map_err(anyhow::Error::msg)?
+        .context("cancelled")?;
+    if set.items.is_empty() {
+        bail!("{}: no usable candidate structure", a.candidates.display());
+    }
+    skipped.extend(set.skipped.iter().cloned());
+    skipped.extend(set.view_errors.iter().cloned());
+    let o = MapOptions {
+        top: a.top,
+        ..MapOptions::default()
+    };
+    let map = build_map(&measured, &set.items, &o)?;
+    let out = MapOut {
+        map,
+        candidates: set.items.len(),
+        skipped,
+        pair_tables_computed: lib.computed,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if a.json {
+        return print_json(&out);
+    }
+    let mut s = format!(
+        "{} measurements, {} candidates, {} landmarks; layout explains {:.1} % + {:.1} % ({:.1} s)\n",
+        measured.len(),
+        out.candidates,
+        out.map.landmarks,
+        100.0 * out.map.explained_variance_ratio[0],
+        100.0 * out.map.explained_variance_ratio[1],
+        out.seconds
+    );
+    for p in out
+        .map
+        .points
+        .iter()
+        .filter(|p| p.kind == carto::latent::map::PointKind::Measured)
+    {
+        let near: Vec<String> = p
+            .nearest
+            .iter()
+            .map(|n| format!("{} {:.3}", n.cif, n.score))
+            .collect();
+        s += &format!(
+            "{}  {}{}  ({:.3}, {:.3})  {}\n",
+            p.id,
+            p.modality,
+            p.absorber.map(|a| format!(" {a}")).unwrap_or_default(),
+            p.x,
+            p.y,
+            near.join(", ")
+        );
+    }
+    for r in &out.skipped {
+        s += &format!("skipped: {r}\n");
+    }
+    emit(s.trim_end())
+}

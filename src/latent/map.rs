@@ -1,0 +1,418 @@
+//! The map: measured spectra and patterns of every modality together with
+//! candidate structures, in one space (stage 0: no training).
+//!
+//! Objective, stated: an item is described by how much it resembles each
+//! landmark — the candidate structures (and, when measured items have
+//! views no candidate has, such as XANES without simulated spectra, up to
+//! [`MapOptions::max_landmarks`] measured items too). The resemblance of
+//! two items is the mean cosine similarity over the views they share on
+//! the common grids ([`super::grid`]), 0 when they share none; an XAS view
+//! is shared only by items with the same absorber and edge, so a Cu K
+//! spectrum is compared only with structures containing Cu. An XRD pattern
+//! and an EXAFS spectrum thus land together when they resemble the same
+//! structures, whatever their modality. The 2-D layout is the first two
+//! principal components of these resemblance vectors (landmark MDS);
+//! ranking (`nearest`) uses the full cosine on the grid, not the layout.
+
+use serde::Serialize;
+
+use super::candidates::{CandidateViews, ViewKey};
+use super::grid::Profile;
+use super::pca::LatentError;
+
+/// A measured spectrum or pattern on its grid.
+#[derive(Debug, Clone)]
+pub struct MeasuredView {
+    /// What the user knows it by (file, or file:group).
+    pub id: String,
+    pub key: ViewKey,
+    pub profile: Profile,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PointKind {
+    Measured,
+    Candidate,
+}
+
+/// A candidate near a measurement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Near {
+    /// Index into the candidates.
+    #[serde(skip)]
+    pub candidate: usize,
+    /// The candidate's id (CIF file stem).
+    pub cif: String,
+    /// Cosine similarity on the measurement's grid (1: identical shape).
+    pub score: f64,
+}
+
+/// A measurement a candidate explains best.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explains {
+    #[serde(skip)]
+    pub measured: usize,
+    pub id: String,
+    pub score: f64,
+}
+
+/// One point of the map.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MapPoint {
+    pub id: String,
+    pub kind: PointKind,
+    /// `xrd`, `exafs`, `xanes`; `structure` for a candidate.
+    pub modality: String,
+    /// The absorber of an XAS measurement (element symbol).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub absorber: Option<&'static str>,
+    pub x: f64,
+    pub y: f64,
+    /// For a measurement: its nearest candidates, best first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nearest: Vec<Near>,
+    /// For a candidate: the measurements whose best candidate it is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explains: Vec<Explains>,
+}
+
+/// Options of [`build_map`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapOptions {
+    /// Nearest candidates kept per measurement.
+    pub top: usize,
+    /// Landmarks at most (candidates first, then measured items): the
+    /// layout costs (points × landmarks) cosines.
+    pub max_landmarks: usize,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        MapOptions {
+            top: 5,
+            max_landmarks: 2000,
+        }
+    }
+}
+
+/// The map: measured points first (in input order), then candidates.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatentMap {
+    pub points: Vec<MapPoint>,
+    /// Fraction of the resemblance vectors' variance along x and y.
+    pub explained_variance_ratio: [f64; 2],
+    pub landmarks: usize,
+}
+
+/// Views of one item, by key.
+type Views<'a> = Vec<(ViewKey, &'a Profile)>;
+
+/// Mean cosine over shared views (0 when none is shared).
+fn resemblance(a: &Views<'_>, b: &Views<'_>) -> f64 {
+    let mut sum = 0.0;
+    let mut n = 0usize;
+    for (ka, pa) in a {
+        if let Some((_, pb)) = b.iter().find(|(kb, _)| kb == ka) {
+            sum += pa.cosine(pb);
+            n += 1;
+        }
+    }
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+/// Candidates ranked by cosine on `m`'s view (only those having it), best
+/// first, `top` of them.
+pub fn nearest_candidates(m: &MeasuredView, cands: &[CandidateViews], top: usize) -> Vec<Near> {
+    let mut r: Vec<Near> = cands
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            c.view(m.key).map(|p| Near {
+                candidate: i,
+                cif: c.id.clone(),
+                score: m.profile.cosine(p),
+            })
+        })
+        .collect();
+    r.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.candidate.cmp(&b.candidate))
+    });
+    r.truncate(top);
+    r
+}
+
+/// The top `k` principal axes of the rows of `x` (n × d, centred), by
+/// subspace iteration on XᵀX with a fixed start (deterministic); each axis
+/// with the fraction of the total variance along it.
+fn top_axes(x: &[Vec<f64>], d: usize, k: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let total: f64 = x.iter().flatten().map(|v| v * v).sum();
+    // XᵀX v, without forming XᵀX.
+    let apply = |v: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0; d];
+        for row in x {
+            let s: f64 = row.iter().zip(v).map(|(a, b)| a * b).sum();
+            for (o, a) in out.iter_mut().zip(row) {
+                *o += s * a;
+            }
+        }
+        out
+    };
+    let mut q: Vec<Vec<f64>> = (0..k)
+        .map(|j| {
+            (0..d)
+                .map(|i| (((i * (j + 3) * 2_654_435_761) % 1000) as f64 / 1000.0) - 0.5)
+                .collect()
+        })
+        .collect();
+    let orthonormalize = |q: &mut Vec<Vec<f64>>| {
+        for j in 0..q.len() {
+            for i in 0..j {
+                let dot: f64 = q[j].iter().zip(&q[i]).map(|(a, b)| a * b).sum();
+                let qi = q[i].clone();
+                for (a, b) in q[j].iter_mut().zip(&qi) {
+                    *a -= dot * b;
+                }
+            }
+            let n = q[j].iter().map(|v| v * v).sum::<f64>().sqrt();
+            if n > 0.0 {
+                q[j].iter_mut().for_each(|v| *v /= n);
+            }
+        }
+    };
+    orthonormalize(&mut q);
+    for _ in 0..200 {
+        let mut next: Vec<Vec<f64>> = q.iter().map(|v| apply(v)).collect();
+        orthonormalize(&mut next);
+        let change: f64 = next
+            .iter()
+            .zip(&q)
+            .map(|(a, b)| 1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>().abs())
+            .sum();
+        q = next;
+        if change < 1e-12 {
+            break;
+        }
+    }
+    let ratios = q
+        .iter()
+        .map(|v| {
+            let var: f64 = x
+                .iter()
+                .map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum::<f64>().powi(2))
+                .sum();
+            if total > 0.0 { var / total } else { 0.0 }
+        })
+        .collect();
+    // Signs fixed: the largest |loading| positive.
+    for v in &mut q {
+        let big = v
+            .iter()
+            .copied()
+            .fold(0.0f64, |m, a| if a.abs() > m.abs() { a } else { m });
+        if big < 0.0 {
+            v.iter_mut().for_each(|a| *a = -*a);
+        }
+    }
+    (q, ratios)
+}
+
+/// The map of `measured` and `cands` (module doc). Errors when there is
+/// nothing to place.
+pub fn build_map(
+    measured: &[MeasuredView],
+    cands: &[CandidateViews],
+    o: &MapOptions,
+) -> Result<LatentMap, LatentError> {
+    use rayon::prelude::*;
+    let n = measured.len() + cands.len();
+    if n < 2 {
+        return Err(LatentError::Shape {
+            what: "map",
+            reason: format!("{n} items: at least 2 are needed"),
+        });
+    }
+    let views: Vec<Views<'_>> = measured
+        .iter()
+        .map(|m| vec![(m.key, &m.profile)])
+        .chain(
+            cands
+                .iter()
+                .map(|c| c.views.iter().map(|(k, p)| (*k, p)).collect()),
+        )
+        .collect();
+    // Landmarks: candidates, then measured items whose view no candidate
+    // has, evenly strided, up to the cap.
+    let cap = o.max_landmarks.max(2);
+    let mut landmarks: Vec<usize> = (measured.len()..n).take(cap).collect();
+    let orphan: Vec<usize> = (0..measured.len())
+        .filter(|&i| !cands.iter().any(|c| c.view(measured[i].key).is_some()))
+        .collect();
+    let room = cap.saturating_sub(landmarks.len());
+    if room > 0 && !orphan.is_empty() {
+        let stride = orphan.len().div_ceil(room).max(1);
+        landmarks.extend(orphan.iter().step_by(stride).copied());
+    }
+    if landmarks.len() < 2 {
+        // One candidate and no orphan: every item is its own landmark.
+        landmarks = (0..n.min(cap)).collect();
+    }
+    let d = landmarks.len();
+    let rows: Vec<Vec<f64>> = views
+        .par_iter()
+        .map(|v| {
+            landmarks
+                .iter()
+                .map(|&l| resemblance(v, &views[l]))
+                .collect()
+        })
+        .collect();
+    let mut mean = vec![0.0; d];
+    for r in &rows {
+        for (m, v) in mean.iter_mut().zip(r) {
+            *m += v / n as f64;
+        }
+    }
+    let centred: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.iter().zip(&mean).map(|(v, m)| v - m).collect())
+        .collect();
+    if centred.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(LatentError::NotFinite("the resemblance matrix"));
+    }
+    let (axes, ratios) = top_axes(&centred, d, 2.min(d));
+    let coord = |r: &[f64], j: usize| -> f64 {
+        axes.get(j)
+            .map_or(0.0, |a| r.iter().zip(a).map(|(x, y)| x * y).sum())
+    };
+    let nearest: Vec<Vec<Near>> = measured
+        .par_iter()
+        .map(|m| nearest_candidates(m, cands, o.top))
+        .collect();
+    let mut explains: Vec<Vec<Explains>> = vec![Vec::new(); cands.len()];
+    for (i, near) in nearest.iter().enumerate() {
+        if let Some(best) = near.first() {
+            explains[best.candidate].push(Explains {
+                measured: i,
+                id: measured[i].id.clone(),
+                score: best.score,
+            });
+        }
+    }
+    let mut points = Vec::with_capacity(n);
+    for (i, (m, near)) in measured.iter().zip(nearest).enumerate() {
+        points.push(MapPoint {
+            id: m.id.clone(),
+            kind: PointKind::Measured,
+            modality: m.key.modality().name().to_string(),
+            absorber: m.key.absorber_z().map(crate::io::feff::element_symbol),
+            x: coord(&centred[i], 0),
+            y: coord(&centred[i], 1),
+            nearest: near,
+            explains: Vec::new(),
+        });
+    }
+    for (j, (c, ex)) in cands.iter().zip(explains).enumerate() {
+        let r = &centred[measured.len() + j];
+        points.push(MapPoint {
+            id: c.id.clone(),
+            kind: PointKind::Candidate,
+            modality: "structure".into(),
+            absorber: None,
+            x: coord(r, 0),
+            y: coord(r, 1),
+            nearest: Vec::new(),
+            explains: ex,
+        });
+    }
+    Ok(LatentMap {
+        points,
+        explained_variance_ratio: [
+            ratios.first().copied().unwrap_or(0.0),
+            ratios.get(1).copied().unwrap_or(0.0),
+        ],
+        landmarks: d,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latent::grid::EXAFS_K;
+    use ndarray::Array1;
+
+    fn profile(f: impl Fn(f64) -> f64) -> Profile {
+        let g = EXAFS_K;
+        Profile {
+            grid: g,
+            values: Array1::from_shape_fn(g.n, |i| f(g.x(i))),
+            mask: vec![true; g.n],
+        }
+        .unit_norm()
+    }
+
+    fn cand(id: &str, z: u32, r: f64) -> CandidateViews {
+        let key = ViewKey::Exafs {
+            z,
+            edge: super::super::candidates::EdgeKey::K,
+        };
+        CandidateViews {
+            id: id.into(),
+            file: id.into(),
+            name: id.into(),
+            formula: String::new(),
+            elements: vec![z],
+            views: vec![(key, profile(|k| (2.0 * k * r).sin()))],
+        }
+    }
+
+    #[test]
+    fn measurements_sit_by_the_structures_they_resemble() {
+        let key = ViewKey::Exafs {
+            z: 29,
+            edge: super::super::candidates::EdgeKey::K,
+        };
+        let cands = vec![
+            cand("a", 29, 2.0),
+            cand("b", 29, 2.05),
+            cand("c", 29, 3.0),
+            cand("d", 29, 3.05),
+            cand("fe", 26, 2.0),
+        ];
+        let measured = vec![
+            MeasuredView {
+                id: "m1".into(),
+                key,
+                profile: profile(|k| (2.0 * k * 2.01).sin() + 0.05 * (7.0 * k).cos()),
+            },
+            MeasuredView {
+                id: "m2".into(),
+                key,
+                profile: profile(|k| (2.0 * k * 3.04).sin()),
+            },
+        ];
+        let map = build_map(&measured, &cands, &MapOptions::default()).expect("map");
+        assert_eq!(map.points.len(), 7);
+        // Nearest: only Cu candidates, the right one first.
+        let n1: Vec<&str> = map.points[0]
+            .nearest
+            .iter()
+            .map(|n| n.cif.as_str())
+            .collect();
+        assert_eq!(n1[..2], ["a", "b"]);
+        assert!(!n1.contains(&"fe"));
+        assert_eq!(map.points[1].nearest[0].cif, "d");
+        assert_eq!(map.points[2].explains[0].id, "m1");
+        // In the layout m1 is closer to a than to c, m2 closer to d than to a.
+        let p = |i: usize| (map.points[i].x, map.points[i].y);
+        let dist =
+            |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+        assert!(dist(p(0), p(2)) < dist(p(0), p(4)));
+        assert!(dist(p(1), p(5)) < dist(p(1), p(2)));
+        assert!(map.explained_variance_ratio[0] > 0.3);
+        // Nothing to place: an error, not a panic.
+        assert!(build_map(&[], &cands[..1], &MapOptions::default()).is_err());
+    }
+}
