@@ -3249,3 +3249,78 @@ fn a_dropped_folder_routes_its_cifs_to_structures_and_its_spectra_to_the_workspa
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Map view: a Cu foil spectrum and the RockJock hematite pattern with
+/// three CIF phases as candidates, built on the task registry; the Cu
+/// spectrum's nearest candidate is copper and the pattern's is hematite
+/// (only Cu structures rank the Cu spectrum), and the map's selection is
+/// the one selection.
+#[test]
+fn map_view_places_spectra_patterns_and_phases_and_selects_through_them() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/columns/cu.xmu"),
+        common::data("xrd/rockjock/library/HEMATITE.xy"),
+        common::data("cif/amcsd/copper_amcsd13088.cif"),
+        common::data("cif/amcsd/hematite_amcsd17731.cif"),
+        common::data("cif/amcsd/wustite_amcsd18048.cif"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    assert_eq!(h.state().store.phases.len(), 3);
+    assert_eq!(h.state().store.patterns.len(), 1);
+    // RockJock .xy files carry no wavelength: Cu Kα, as the library says.
+    h.state_mut().store.patterns[0].wavelength_text = "CuKa".into();
+    h.state_mut().state.view = carto::gui::views::MAP;
+    h.step();
+    h.get_by_label("Build map").click();
+    step_until(&mut h, "the map", |a| a.store.map.is_some());
+    let doc = h.state().store.map.clone().expect("a map");
+    let pts = &doc.run.map.points;
+    assert_eq!(pts.len(), 5, "{:?}", doc.skipped);
+    let cu_id = h.state().store.find("cu.xmu").expect("cu.xmu");
+    let pat_id = h.state().store.patterns[0].id;
+    let at = |id: u64| {
+        doc.ids
+            .iter()
+            .position(|x| *x == Some(id))
+            .expect("on the map")
+    };
+    let cu = &pts[at(cu_id)];
+    assert_eq!((cu.modality.as_str(), cu.absorber), ("exafs", Some("Cu")));
+    assert_eq!(
+        cu.nearest.len(),
+        1,
+        "only copper holds Cu: {:?}",
+        cu.nearest
+    );
+    assert_eq!(cu.nearest[0].cif, "copper_amcsd13088");
+    let pat = &pts[at(pat_id)];
+    assert_eq!(pat.modality, "xrd");
+    assert_eq!(pat.nearest[0].cif, "hematite_amcsd17731");
+    assert!(pat.nearest[0].score > 0.8, "{:?}", pat.nearest);
+    // Candidates are the phases, by id.
+    for ph in &h.state().store.phases {
+        assert!(doc.ids.contains(&Some(ph.id)), "{}", ph.name);
+    }
+    // Selecting an item (anywhere) focuses it beside the map with its
+    // nearest candidates: the pattern lists hematite, the Cu spectrum
+    // only copper.
+    let hematite = |h: &Harness<'_, CartoApp>| h.query_all_by_label("hematite_amcsd17731").count();
+    h.state_mut().state.selection.select_only(&[pat_id]);
+    h.step();
+    h.step();
+    let with_pattern = hematite(&h);
+    h.state_mut().state.selection.select_only(&[cu_id]);
+    h.step();
+    h.step();
+    assert!(
+        hematite(&h) < with_pattern,
+        "the focus did not follow the selection"
+    );
+    // The complement among the map's measurements: the pattern.
+    h.get_by_label("Select the other measurements").click();
+    h.step();
+    let sel: Vec<u64> = h.state().state.selection.selected.iter().copied().collect();
+    assert_eq!(sel, vec![pat_id]);
+}

@@ -14,6 +14,9 @@ pub struct GuiArgs {
     /// Run the fit as soon as the fit model among the files is open.
     #[arg(long)]
     pub fit: bool,
+    /// Show the Map view and build the map of the files (CIFs among them are the candidates).
+    #[arg(long)]
+    pub map: bool,
     /// Open the bundled demo session (sample_data/).
     #[arg(long)]
     pub demo: bool,
@@ -52,6 +55,7 @@ pub fn run(a: GuiArgs) -> Result<()> {
         plot: a.plot,
         session,
         fit: a.fit,
+        map: a.map,
         first_frame_exit: a.first_frame_exit,
     })
     .map_err(anyhow::Error::msg)

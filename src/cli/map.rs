@@ -10,13 +10,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use carto::latent::candidates::CandidateOptions;
-use carto::latent::{
-    LatentMap, MapOptions, MeasuredOptions, build_map, load_candidates, measured_views,
-};
-use carto::theory::Edge;
+use carto::latent::candidates::read_structures;
+use carto::latent::map::{MapRunOptions, run_map};
+use carto::latent::{LatentMap, MapOptions, MeasuredOptions, measured_views};
 use carto::theory::closed::{ClosedOptions, PairLibrary};
 use carto::xas::ChainOptions;
+use carto::xrd::identify::candidate_files;
 
 use super::batch::expand_inputs;
 use super::{emit, print_json};
@@ -87,22 +86,12 @@ pub fn run(a: &MapArgs) -> Result<()> {
             skipped.extend(errs);
         }
     }
-    // The absorbers the measurements need: each structure containing one
-    // gets its closed-form χ(k).
-    let mut absorbers: Vec<(u32, Edge)> = measured
-        .iter()
-        .filter_map(|m| {
-            let z = m.key.absorber_z()?;
-            match m.key {
-                carto::latent::ViewKey::Exafs { edge, .. } => Some((z, Edge::from(edge))),
-                _ => None,
-            }
-        })
-        .collect();
-    absorbers.sort_by_key(|&(z, e)| (z, e.as_str()));
-    absorbers.dedup();
-    let co = CandidateOptions {
-        absorbers,
+    let files = candidate_files(&a.candidates)?;
+    let o = MapRunOptions {
+        map: MapOptions {
+            top: a.top,
+            ..MapOptions::default()
+        },
         closed: ClosedOptions {
             rmax_ang: a.rmax,
             sigma2_ang2: a.sigma2,
@@ -110,24 +99,27 @@ pub fn run(a: &MapArgs) -> Result<()> {
         },
     };
     let mut lib = PairLibrary::user();
-    let set = load_candidates(&a.candidates, &co, &mut lib, &mut |_, _| true)
-        .map_err(anyhow::Error::msg)?
-        .context("cancelled")?;
+    let run = run_map(
+        measured,
+        read_structures(&files),
+        &o,
+        &mut lib,
+        &mut |_, _| true,
+    )
+    .map_err(anyhow::Error::msg)?
+    .context("cancelled")?;
+    let set = &run.candidates;
     if set.items.is_empty() {
         bail!("{}: no usable candidate structure", a.candidates.display());
     }
     skipped.extend(set.skipped.iter().cloned());
     skipped.extend(set.view_errors.iter().cloned());
-    let o = MapOptions {
-        top: a.top,
-        ..MapOptions::default()
-    };
-    let map = build_map(&measured, &set.items, &o)?;
+    let n_measured = run.measured.len();
     let out = MapOut {
-        map,
         candidates: set.items.len(),
+        map: run.map,
         skipped,
-        pair_tables_computed: lib.computed,
+        pair_tables_computed: run.pair_tables_computed,
         seconds: t0.elapsed().as_secs_f64(),
     };
     if a.json {
@@ -135,7 +127,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
     }
     let mut s = format!(
         "{} measurements, {} candidates, {} landmarks; layout explains {:.1} % + {:.1} % ({:.1} s)\n",
-        measured.len(),
+        n_measured,
         out.candidates,
         out.map.landmarks,
         100.0 * out.map.explained_variance_ratio[0],

@@ -86,6 +86,8 @@ pub struct GuiOptions {
     pub session: Option<PathBuf>,
     /// Run the fit once the fit model among `files` is open.
     pub fit: bool,
+    /// Show the Map view and build the map once `files` are open.
+    pub map: bool,
     /// Print `first-frame` once the first frame is on screen and exit
     /// (`carto bench startup` times this from outside the process).
     pub first_frame_exit: bool,
@@ -103,6 +105,10 @@ pub fn run(opts: GuiOptions) -> Result<(), String> {
         app.open_session(s);
     }
     app.fit_panel_mut().fit_when_open = opts.fit;
+    if opts.map {
+        app.state.view = views::MAP;
+        views::registered_mut::<views::map::MapView>(&mut app.state.views).build_when_ready = true;
+    }
     app.open_paths(&opts.files);
     if opts.session.is_none() {
         // What the app starts with is not an undo step.

@@ -7,7 +7,7 @@
 //! multiplicity.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -15,7 +15,7 @@ use super::grid::{self, Profile};
 use crate::structure::{Structure, element_from_symbol, read_cif, shells};
 use crate::theory::closed::{ClosedOptions, PairLibrary, closed_chi};
 use crate::theory::{Absorber, Edge};
-use crate::xrd::identify::{Candidate, candidate_files};
+use crate::xrd::identify::Candidate;
 
 /// A view of a structure or a measurement: which grid, and for XAS which
 /// absorber (atomic number) and edge. Two items are compared only on the
@@ -130,7 +130,7 @@ pub struct CandidateSet {
 }
 
 /// Structures read from CIF files in parallel: (file, first block).
-fn read_structures(files: &[PathBuf]) -> Vec<(PathBuf, Result<Structure, String>)> {
+pub fn read_structures(files: &[PathBuf]) -> Vec<(PathBuf, Result<Structure, String>)> {
     use rayon::prelude::*;
     files
         .par_iter()
@@ -212,22 +212,11 @@ fn pairs_needed(s: &Structure, absorbers: &[(u32, Edge)], rmax_ang: f64) -> Vec<
     out
 }
 
-/// Every CIF of `dir` (and its sub-folders one level down, as
-/// `xrd identify`) with its views. Pair tables missing from `lib` are
-/// computed first, in parallel; `progress(done, total)` is called while
-/// the views are built and returning false cancels (then `None`).
-pub fn load_candidates(
-    dir: &Path,
-    o: &CandidateOptions,
-    lib: &mut PairLibrary,
-    progress: &mut dyn FnMut(usize, usize) -> bool,
-) -> Result<Option<CandidateSet>, String> {
-    let files = candidate_files(dir).map_err(|e| e.to_string())?;
-    let structures = read_structures(&files);
-    candidates_of(structures, o, lib, progress)
-}
-
-/// [`load_candidates`] for structures already read.
+/// The candidates of structures already read ([`read_structures`] of
+/// `xrd::identify::candidate_files`), with their views. Pair tables
+/// missing from `lib` are computed first; `progress(done, total)` is
+/// called while the views are built and returning false cancels (then
+/// `None`).
 pub fn candidates_of(
     structures: Vec<(PathBuf, Result<Structure, String>)>,
     o: &CandidateOptions,

@@ -416,3 +416,61 @@ mod tests {
         assert!(build_map(&[], &cands[..1], &MapOptions::default()).is_err());
     }
 }
+
+/// Everything one map needs besides its inputs.
+#[derive(Debug, Clone, Default)]
+pub struct MapRunOptions {
+    pub map: MapOptions,
+    /// Shells, σ² and S0² of the candidates' closed-form χ(k) (the edge is
+    /// each measurement's).
+    pub closed: crate::theory::closed::ClosedOptions,
+}
+
+/// A map and the candidates it was made with.
+#[derive(Debug, Clone)]
+pub struct MapRun {
+    pub map: LatentMap,
+    pub candidates: super::candidates::CandidateSet,
+    pub measured: Vec<MeasuredView>,
+    /// refeff runs made for pair tables not yet cached.
+    pub pair_tables_computed: usize,
+}
+
+/// The one map operation (CLI and GUI): the candidates' views for the
+/// absorbers the EXAFS measurements need, then [`build_map`].
+/// `progress(done, total)` returning false cancels (then `None`).
+pub fn run_map(
+    measured: Vec<MeasuredView>,
+    structures: Vec<(
+        std::path::PathBuf,
+        Result<crate::structure::Structure, String>,
+    )>,
+    o: &MapRunOptions,
+    lib: &mut crate::theory::closed::PairLibrary,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Option<MapRun>, String> {
+    let mut absorbers: Vec<(u32, crate::theory::Edge)> = measured
+        .iter()
+        .filter_map(|m| match m.key {
+            ViewKey::Exafs { z, edge } => Some((z, edge.into())),
+            _ => None,
+        })
+        .collect();
+    absorbers.sort_by_key(|&(z, e)| (z, e.as_str()));
+    absorbers.dedup();
+    let co = super::candidates::CandidateOptions {
+        absorbers,
+        closed: o.closed.clone(),
+    };
+    let computed_before = lib.computed;
+    let Some(candidates) = super::candidates::candidates_of(structures, &co, lib, progress)? else {
+        return Ok(None);
+    };
+    let map = build_map(&measured, &candidates.items, &o.map).map_err(|e| e.to_string())?;
+    Ok(Some(MapRun {
+        map,
+        candidates,
+        measured,
+        pair_tables_computed: lib.computed - computed_before,
+    }))
+}

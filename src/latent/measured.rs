@@ -113,7 +113,7 @@ fn athena_input(g: &AthenaGroup, file: &str) -> Result<XasInput, String> {
 }
 
 /// (Z, edge) from symbol and edge names.
-fn absorber_of(symbol: Option<&str>, edge: Option<&str>) -> Option<(u32, EdgeKey)> {
+pub fn absorber_of(symbol: Option<&str>, edge: Option<&str>) -> Option<(u32, EdgeKey)> {
     let z = crate::structure::element_from_symbol(symbol?.trim())?;
     let edge = match edge.map(|e| e.trim().to_ascii_uppercase()).as_deref() {
         None | Some("") | Some("K") => EdgeKey::K,
@@ -140,8 +140,9 @@ fn table_absorber(m: &std::collections::BTreeMap<String, String>) -> Option<(u32
     )
 }
 
-/// The view of one μ(E) or χ(k); `meta` is the absorber the file names.
-fn xas_view(
+/// The view of one μ(E) or χ(k) processed with `p`; `meta` is the
+/// absorber the file names (used when e0 names none).
+pub fn xas_view(
     id: &str,
     input: &XasInput,
     meta: Option<(u32, EdgeKey)>,

@@ -14,7 +14,7 @@ pub mod measured;
 pub mod nmf;
 pub mod pca;
 
-pub use candidates::{CandidateOptions, CandidateSet, CandidateViews, ViewKey, load_candidates};
+pub use candidates::{CandidateOptions, CandidateSet, CandidateViews, ViewKey, candidates_of};
 pub use grid::{GridError, GridSpec, Modality, Profile};
 pub use map::{LatentMap, MapOptions, MapPoint, MeasuredView, build_map};
 pub use measured::{MeasuredOptions, measured_views};

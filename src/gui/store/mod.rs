@@ -49,6 +49,8 @@ pub struct Store {
     pub quant: Quant,
     /// XANES results (LCF, PCA, pre-edge peaks) by item id.
     pub xanes: super::xanes::XanesResults,
+    /// The latest map (Map view), derived: not saved with the session.
+    pub map: Option<std::sync::Arc<super::views::map::MapDoc>>,
 }
 
 impl Store {

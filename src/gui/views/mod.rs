@@ -13,6 +13,7 @@
 //! [`registry`].
 
 pub mod fit;
+pub mod map;
 pub mod spectra;
 pub mod xanes;
 pub mod xrd;
@@ -40,6 +41,8 @@ pub const FIT: &str = "fit";
 pub const XRD: &str = "xrd";
 /// The stable id of the XANES view.
 pub const XANES: &str = "xanes";
+/// The stable id of the Map view.
+pub const MAP: &str = "map";
 
 /// Every view, in menu order: the one place a view is registered.
 /// `tasks` is the app's task registry (a view's background work shows
@@ -50,6 +53,7 @@ pub fn registry(tasks: &Tasks) -> Vec<Box<dyn View>> {
         Box::new(fit::FitView::new(tasks)),
         Box::new(xrd::XrdView::new(tasks)),
         Box::new(xanes::XanesView::default()),
+        Box::new(map::MapView::default()),
     ]
 }
 

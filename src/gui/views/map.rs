@@ -1,0 +1,582 @@
+//! The Map view: every loaded spectrum and pattern with the candidate
+//! structures (the XRD view's library and the CIF phases) on one map
+//! ([`crate::latent::map`], stage 0), computed on the task registry with
+//! progress and Cancel. Linked through the one selection: clicking a
+//! point selects its item (Ctrl adds, as in the tree), a right-drag box
+//! selects the measurements inside it, and selected items are ringed.
+//! Beside the map: the focused point's nearest candidates (or, for a
+//! candidate, the measurements it explains) and its profile over the
+//! nearest candidate's on the common grid.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use egui::{Color32, Ui};
+use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoint, PlotPoints, Points, Polygon};
+
+use super::{Action, MAP, View, ViewCtx};
+use crate::gui::dialogs::DialogKind;
+use crate::gui::tasks::{Task, take_answer};
+use crate::gui::workspace::Input;
+use crate::latent::grid::{self, Profile};
+use crate::latent::map::{MapRun, MapRunOptions, MeasuredView, PointKind, run_map};
+use crate::structure::Structure;
+use crate::theory::closed::PairLibrary;
+
+/// A map and which store item each of its points is.
+#[derive(Debug, Clone)]
+pub struct MapDoc {
+    pub run: MapRun,
+    /// Per point: the store id (measured: its spectrum or pattern;
+    /// candidate: its CIF phase when one is loaded).
+    pub ids: Vec<Option<u64>>,
+    /// What could not be placed, with the reason.
+    pub skipped: Vec<String>,
+}
+
+type MapAnswer = Result<Option<MapDoc>, String>;
+
+/// What the worker needs of one measured item.
+enum Source {
+    Xas(u64, String, Arc<Input>, Box<crate::xas::ChainParams>),
+    Xrd(u64, String, Vec<f64>, Vec<f64>, Option<f64>),
+}
+
+#[derive(Default)]
+pub struct MapView {
+    running: Option<Task<MapAnswer>>,
+    /// The point shown beside the map.
+    focus: Option<usize>,
+    /// Show candidate structures.
+    hide_candidates: bool,
+    /// Where a right-drag box started (plot coordinates).
+    box_start: Option<PlotPoint>,
+    /// Build the map once what is being opened is in, and show it
+    /// (`carto --map`; opening CIFs shows the XRD view meanwhile).
+    pub build_when_ready: bool,
+    show_when_built: bool,
+}
+
+impl MapView {
+    /// Start computing the map of the store's spectra and patterns.
+    pub fn start(&mut self, ctx: &mut ViewCtx<'_>, egui: Option<egui::Context>) {
+        let mut sources = Vec::new();
+        for item in &ctx.store.items {
+            if let Some(s) = item.spectrum() {
+                sources.push(Source::Xas(
+                    item.id,
+                    item.name.clone(),
+                    s.input.clone(),
+                    Box::new(s.params.clone()),
+                ));
+            }
+        }
+        for p in &ctx.store.patterns {
+            let wl = p.wavelength().ok().flatten().or(p.pattern.wavelength_ang);
+            sources.push(Source::Xrd(
+                p.id,
+                p.name.clone(),
+                p.pattern.two_theta_deg.clone(),
+                p.pattern.intensity.clone(),
+                wl,
+            ));
+        }
+        let mut files: Vec<PathBuf> = ctx.store.library.files.values().cloned().collect();
+        files.sort();
+        let phases: Vec<(u64, PathBuf, Arc<Structure>)> = ctx
+            .store
+            .phases
+            .iter()
+            .map(|p| (p.id, p.path.clone(), p.structure()))
+            .collect();
+        if sources.is_empty() || (files.is_empty() && phases.is_empty()) {
+            ctx.log.warn(
+                "The map needs spectra or patterns and candidates: CIF phases, or a library (XRD view ▸ Library…)",
+            );
+            return;
+        }
+        self.running = Some(Task::spawn(
+            ctx.tasks,
+            "Building the map",
+            egui,
+            move |st| compute(sources, files, phases, st),
+        ));
+    }
+
+    pub fn busy(&self) -> bool {
+        self.running.is_some()
+    }
+}
+
+/// The worker: measured views, candidate structures (phases first, then
+/// library files not among them), the map.
+fn compute(
+    sources: Vec<Source>,
+    files: Vec<PathBuf>,
+    phases: Vec<(u64, PathBuf, Arc<Structure>)>,
+    st: &crate::gui::tasks::TaskStatus,
+) -> MapAnswer {
+    let mut measured = Vec::new();
+    let mut ids = Vec::new();
+    let mut skipped = Vec::new();
+    for s in sources {
+        let (id, name, r) = match s {
+            Source::Xas(id, name, input, params) => {
+                let r = crate::latent::measured::xas_view(&name, &input, None, &params);
+                (id, name, r)
+            }
+            Source::Xrd(id, name, tth, y, wl) => {
+                let r = match wl {
+                    Some(wl) => grid::xrd_measured(&tth, &y, wl)
+                        .map(|profile| MeasuredView {
+                            id: name.clone(),
+                            key: crate::latent::ViewKey::Xrd,
+                            profile,
+                        })
+                        .map_err(|e| e.to_string()),
+                    None => Err("no wavelength: set one in the XRD view".into()),
+                };
+                (id, name, r)
+            }
+        };
+        match r {
+            Ok(v) => {
+                measured.push(v);
+                ids.push(Some(id));
+            }
+            Err(e) => skipped.push(format!("{name}: {e}")),
+        }
+    }
+    let phase_files: BTreeSet<PathBuf> = phases.iter().map(|p| p.1.clone()).collect();
+    let mut phase_of: HashMap<PathBuf, u64> = HashMap::new();
+    let mut structures: Vec<(PathBuf, Result<Structure, String>)> = Vec::new();
+    for (id, path, s) in phases {
+        phase_of.insert(path.clone(), id);
+        structures.push((path, Ok((*s).clone())));
+    }
+    let rest: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|f| !phase_files.contains(f))
+        .collect();
+    structures.extend(crate::latent::candidates::read_structures(&rest));
+    let mut lib = PairLibrary::user();
+    let o = MapRunOptions::default();
+    let run = run_map(measured, structures, &o, &mut lib, &mut |done, total| {
+        st.set_total(total);
+        while st.done() < done {
+            st.step();
+        }
+        !st.is_cancelling()
+    })?;
+    Ok(run.map(|run| {
+        for c in &run.candidates.items {
+            ids.push(phase_of.get(&c.file).copied());
+        }
+        let mut skipped = skipped;
+        skipped.extend(run.candidates.skipped.iter().cloned());
+        skipped.extend(run.candidates.view_errors.iter().cloned());
+        MapDoc { run, ids, skipped }
+    }))
+}
+
+const XRD_COLOR: Color32 = Color32::from_rgb(31, 119, 180);
+const EXAFS_COLOR: Color32 = Color32::from_rgb(255, 127, 14);
+const XANES_COLOR: Color32 = Color32::from_rgb(44, 160, 44);
+const CANDIDATE_COLOR: Color32 = Color32::from_rgb(140, 140, 140);
+
+fn color_of(modality: &str) -> Color32 {
+    match modality {
+        "xrd" => XRD_COLOR,
+        "exafs" => EXAFS_COLOR,
+        "xanes" => XANES_COLOR,
+        _ => CANDIDATE_COLOR,
+    }
+}
+
+impl View for MapView {
+    fn id(&self) -> &'static str {
+        MAP
+    }
+    fn title(&self) -> &'static str {
+        "Map"
+    }
+    fn hover(&self) -> &'static str {
+        "Spectra, patterns and candidate structures on one map, each measurement with its nearest candidates"
+    }
+    fn poll(&mut self, ctx: &mut ViewCtx<'_>, egui: &egui::Context) {
+        let loading = ctx.tasks.busy()
+            || (ctx.store.items.iter())
+                .filter_map(|i| i.spectrum())
+                .any(|s| s.needs_processing());
+        if self.build_when_ready && self.running.is_none() && !loading {
+            self.build_when_ready = false;
+            self.show_when_built = true;
+            self.start(ctx, Some(egui.clone()));
+        }
+        if let Some(ans) = take_answer(&mut self.running, "the map", ctx.log) {
+            match ans {
+                Ok(Some(doc)) => {
+                    ctx.log.info(format!(
+                        "Map: {} measurements, {} candidates ({} pair tables computed)",
+                        doc.run.measured.len(),
+                        doc.run.candidates.items.len(),
+                        doc.run.pair_tables_computed
+                    ));
+                    for s in doc.skipped.iter().take(20) {
+                        ctx.log.warn(format!("Map: {s}"));
+                    }
+                    self.focus = None;
+                    ctx.store.map = Some(Arc::new(doc));
+                    if std::mem::take(&mut self.show_when_built) {
+                        ctx.actions.push(Action::Show(MAP));
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => ctx.log.error(format!("Map: {e}")),
+            }
+        }
+    }
+    fn waiting(&self) -> bool {
+        self.running.is_some() || self.build_when_ready
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
+        ui.horizontal(|ui| {
+            let can = self.running.is_none();
+            if ui
+                .add_enabled(can, egui::Button::new("Build map"))
+                .on_hover_text(
+                    "Every spectrum and pattern with the library's and the phases' structures",
+                )
+                .clicked()
+            {
+                self.start(ctx, Some(ui.ctx().clone()));
+            }
+            if ui
+                .button("Library…")
+                .on_hover_text("Choose the candidate CIF folder")
+                .clicked()
+            {
+                ctx.actions.push(Action::Dialog(DialogKind::CandidateDir));
+            }
+            let lib = ctx.store.library.candidates.len();
+            ui.label(format!(
+                "candidates: {lib} library CIFs, {} phases",
+                ctx.store.phases.len()
+            ));
+            ui.checkbox(&mut self.hide_candidates, "hide candidates");
+        });
+        let Some(doc) = ctx.store.map.clone() else {
+            ui.label("No map yet: open spectra or patterns, load a candidate library or CIF phases, and press Build map.");
+            return;
+        };
+        let m = &doc.run.map;
+        ui.label(format!(
+            "{} points, {} landmarks; x and y explain {:.1} % and {:.1} % of the resemblance to the landmarks. \
+             Click a point to select it (Ctrl adds); right-drag a box to select the measurements inside.",
+            m.points.len(),
+            m.landmarks,
+            100.0 * m.explained_variance_ratio[0],
+            100.0 * m.explained_variance_ratio[1]
+        ));
+        let side = 330.0;
+        egui::Panel::right("map_side")
+            .resizable(true)
+            .default_size(side)
+            .show(ui, |ui| self.side_ui(ui, ctx, &doc));
+        self.plot_ui(ui, ctx, &doc);
+    }
+}
+
+impl MapView {
+    fn plot_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &MapDoc) {
+        let m = &doc.run.map;
+        let selected = &ctx.selection.selected;
+        let mut groups: Vec<(String, Color32, MarkerShape, Vec<[f64; 2]>)> = Vec::new();
+        let mut rings = Vec::new();
+        for (i, p) in m.points.iter().enumerate() {
+            if self.hide_candidates && p.kind == PointKind::Candidate {
+                continue;
+            }
+            let (name, shape) = match p.kind {
+                PointKind::Measured => (p.modality.to_uppercase(), MarkerShape::Circle),
+                PointKind::Candidate => ("structures".to_string(), MarkerShape::Diamond),
+            };
+            match groups.iter_mut().find(|g| g.0 == name) {
+                Some(g) => g.3.push([p.x, p.y]),
+                None => groups.push((name, color_of(&p.modality), shape, vec![[p.x, p.y]])),
+            }
+            if doc.ids[i].is_some_and(|id| selected.contains(&id)) || self.focus == Some(i) {
+                rings.push([p.x, p.y]);
+            }
+        }
+        let box_start = self.box_start;
+        let resp = Plot::new("latent_map")
+            .legend(Legend::default())
+            .allow_drag(true)
+            .allow_boxed_zoom(false)
+            .x_axis_label("map x")
+            .y_axis_label("map y")
+            .show(ui, |pu| {
+                for (name, color, shape, pts) in groups {
+                    let radius = if shape == MarkerShape::Diamond {
+                        3.0
+                    } else {
+                        5.0
+                    };
+                    pu.points(
+                        Points::new(name, PlotPoints::new(pts))
+                            .color(color)
+                            .shape(shape)
+                            .radius(radius)
+                            .filled(true),
+                    );
+                }
+                if !rings.is_empty() {
+                    pu.points(
+                        Points::new("selected", PlotPoints::new(rings))
+                            .color(Color32::from_rgb(230, 200, 0))
+                            .shape(MarkerShape::Circle)
+                            .radius(8.0)
+                            .filled(false),
+                    );
+                }
+                if let (Some(a), Some(b)) = (box_start, pu.pointer_coordinate()) {
+                    let corners = vec![[a.x, a.y], [b.x, a.y], [b.x, b.y], [a.x, b.y]];
+                    pu.polygon(
+                        Polygon::new("box", PlotPoints::new(corners))
+                            .fill_color(Color32::from_rgba_unmultiplied(230, 200, 0, 30)),
+                    );
+                }
+            });
+        let r = &resp.response;
+        let t = &resp.transform;
+        // The point under the pointer (within 10 px).
+        let near = |pos: egui::Pos2| -> Option<usize> {
+            m.points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !(self.hide_candidates && p.kind == PointKind::Candidate))
+                .map(|(i, p)| {
+                    (
+                        i,
+                        t.position_from_point(&PlotPoint::new(p.x, p.y))
+                            .distance(pos),
+                    )
+                })
+                .filter(|&(_, d)| d < 10.0)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(i, _)| i)
+        };
+        if let Some(pos) = r.hover_pos()
+            && let Some(i) = near(pos)
+        {
+            let p = &m.points[i];
+            let best = p
+                .nearest
+                .first()
+                .map(|n| format!("\nnearest: {} ({:.3})", n.cif, n.score))
+                .unwrap_or_default();
+            r.clone()
+                .on_hover_text_at_pointer(format!("{} ({}){best}", p.id, p.modality));
+        }
+        let mods = ui.input(|i| i.modifiers);
+        if r.clicked()
+            && let Some(pos) = r.interact_pointer_pos()
+            && let Some(i) = near(pos)
+        {
+            self.click_point(ctx, doc, i, mods.command, mods.shift);
+        }
+        // Right-drag: a selection box.
+        if r.drag_started_by(egui::PointerButton::Secondary) {
+            self.box_start = r.interact_pointer_pos().map(|p| t.value_from_position(p));
+        }
+        if r.drag_stopped_by(egui::PointerButton::Secondary)
+            && let (Some(a), Some(pos)) = (self.box_start.take(), r.interact_pointer_pos())
+        {
+            let b = t.value_from_position(pos);
+            self.select_box(
+                ctx,
+                doc,
+                [a.x.min(b.x), a.y.min(b.y)],
+                [a.x.max(b.x), a.y.max(b.y)],
+                mods.command,
+            );
+        }
+    }
+
+    /// A click on point `i`: its store item joins the one selection as a
+    /// tree click would; the point is shown beside the map either way.
+    pub fn click_point(
+        &mut self,
+        ctx: &mut ViewCtx<'_>,
+        doc: &MapDoc,
+        i: usize,
+        ctrl: bool,
+        shift: bool,
+    ) {
+        self.focus = Some(i);
+        let order = ctx.store.tree_order();
+        // An item removed since the map was built is not selected.
+        if let Some(Some(id)) = doc.ids.get(i)
+            && order.contains(id)
+        {
+            ctx.selection.click(&order, *id, ctrl, shift);
+        }
+    }
+
+    /// Select the measurements inside a box (plot coordinates); `add`
+    /// keeps what was selected.
+    pub fn select_box(
+        &mut self,
+        ctx: &mut ViewCtx<'_>,
+        doc: &MapDoc,
+        lo: [f64; 2],
+        hi: [f64; 2],
+        add: bool,
+    ) {
+        let inside: Vec<u64> = doc
+            .run
+            .map
+            .points
+            .iter()
+            .zip(&doc.ids)
+            .filter(|(p, _)| p.kind == PointKind::Measured)
+            .filter(|(p, _)| p.x >= lo[0] && p.x <= hi[0] && p.y >= lo[1] && p.y <= hi[1])
+            .filter_map(|(_, id)| *id)
+            .collect();
+        if add {
+            ctx.selection.selected.extend(inside.iter().copied());
+        } else {
+            ctx.selection.select_only(&inside);
+        }
+    }
+
+    fn side_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &MapDoc) {
+        let m = &doc.run.map;
+        // The focus follows the active item when it is on the map.
+        if let Some(a) = ctx.selection.active
+            && self
+                .focus
+                .is_none_or(|f| doc.ids.get(f).copied().flatten() != Some(a))
+            && let Some(i) = doc.ids.iter().position(|id| *id == Some(a))
+        {
+            self.focus = Some(i);
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .button("Select the other measurements")
+                .on_hover_text("The complement of the selection among the map's measurements")
+                .clicked()
+            {
+                let all: Vec<u64> = (m.points.iter().zip(&doc.ids))
+                    .filter(|(p, _)| p.kind == PointKind::Measured)
+                    .filter_map(|(_, id)| *id)
+                    .filter(|id| !ctx.selection.selected.contains(id))
+                    .collect();
+                ctx.selection.select_only(&all);
+            }
+        });
+        ui.separator();
+        let Some(i) = self.focus.filter(|&i| i < m.points.len()) else {
+            ui.label("Click a point.");
+            return;
+        };
+        let p = &m.points[i];
+        ui.strong(&p.id);
+        ui.label(match p.absorber {
+            Some(a) => format!("{} ({a})", p.modality),
+            None => p.modality.clone(),
+        });
+        let mut refocus = None;
+        egui::ScrollArea::vertical()
+            .max_height(220.0)
+            .show(ui, |ui| {
+                egui::Grid::new("map_near").striped(true).show(ui, |ui| {
+                    if p.kind == PointKind::Measured {
+                        ui.strong("nearest candidate");
+                        ui.strong("cosine");
+                        ui.end_row();
+                        for n in &p.nearest {
+                            if ui.link(&n.cif).clicked() {
+                                refocus = Some(doc.run.measured.len() + n.candidate);
+                            }
+                            ui.label(format!("{:.3}", n.score));
+                            ui.end_row();
+                        }
+                    } else {
+                        ui.strong("explains");
+                        ui.strong("cosine");
+                        ui.end_row();
+                        for e in &p.explains {
+                            if ui.link(&e.id).clicked() {
+                                refocus = Some(e.measured);
+                            }
+                            ui.label(format!("{:.3}", e.score));
+                            ui.end_row();
+                        }
+                    }
+                });
+            });
+        if refocus.is_some() {
+            self.focus = refocus;
+        }
+        // The measured profile over its nearest candidate's, on the grid.
+        let (measured, cand): (Option<&MeasuredView>, Option<(String, &Profile)>) = match p.kind {
+            PointKind::Measured => {
+                let mv = doc.run.measured.get(i);
+                let c = p.nearest.first().and_then(|n| {
+                    let c = doc.run.candidates.items.get(n.candidate)?;
+                    Some((c.id.clone(), c.view(mv?.key)?))
+                });
+                (mv, c)
+            }
+            PointKind::Candidate => {
+                let c = &doc.run.candidates.items[i - doc.run.measured.len()];
+                let mv = p
+                    .explains
+                    .first()
+                    .and_then(|e| doc.run.measured.get(e.measured));
+                let view = mv
+                    .and_then(|mv| c.view(mv.key))
+                    .or_else(|| c.views.first().map(|v| &v.1));
+                (mv, view.map(|v| (c.id.clone(), v)))
+            }
+        };
+        let line = |name: String, pr: &Profile, color: Color32| {
+            let pts: Vec<[f64; 2]> = (0..pr.grid.n)
+                .filter(|&j| pr.mask[j])
+                .map(|j| [pr.grid.x(j), pr.values[j]])
+                .collect();
+            Line::new(name, PlotPoints::new(pts)).color(color)
+        };
+        let axis = measured
+            .map(|m| m.profile.grid)
+            .or(cand.as_ref().map(|c| c.1.grid))
+            .map(|g| format!("{} ({})", g.axis, g.unit))
+            .unwrap_or_default();
+        Plot::new("map_thumb")
+            .height(200.0)
+            .legend(Legend::default())
+            .x_axis_label(axis)
+            .show(ui, |pu| {
+                if let Some(mv) = measured {
+                    pu.line(line(
+                        mv.id.clone(),
+                        &mv.profile,
+                        color_of(mv.key.modality().name()),
+                    ));
+                }
+                if let Some((id, pr)) = &cand {
+                    pu.line(line(id.clone(), pr, CANDIDATE_COLOR));
+                }
+            });
+    }
+}
