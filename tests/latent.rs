@@ -260,9 +260,14 @@ fn map_cli_places_xas_and_xrd_with_their_structures() {
             "--top",
             "40",
             "--json",
+            "--out",
         ]
         .map(String::from),
     );
+    let dir = std::env::temp_dir().join(format!("carto-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let table = dir.join("map.parquet");
+    args.push(table.display().to_string());
     let out = common::carto(&args);
     assert!(
         out.status.success(),
@@ -347,6 +352,35 @@ fn map_cli_places_xas_and_xrd_with_their_structures() {
         assert!(p["x"].as_f64().is_some_and(f64::is_finite));
         assert!(p["y"].as_f64().is_some_and(f64::is_finite));
     }
+    // The table: one row per point, the JSON's coordinates and nearest.
+    let df = carto::features::read_table(&table).expect("map table");
+    assert_eq!(df.height(), points.len());
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(names[..6], carto::features::MAP_COLUMNS.map(String::from));
+    assert!(names.contains(&"nearest_3_score".to_string()));
+    let i = points
+        .iter()
+        .position(|p| p["id"].as_str().is_some_and(|s| s.ends_with("cu.xmu")))
+        .expect("cu");
+    let x = df
+        .column("map_x")
+        .expect("map_x")
+        .f64()
+        .expect("f64")
+        .get(i);
+    assert_eq!(x, points[i]["x"].as_f64());
+    let best = df
+        .column("nearest_1_cif")
+        .expect("cif")
+        .str()
+        .expect("str")
+        .get(i);
+    assert_eq!(best, Some("copper_amcsd13088"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A map of nothing useful is refused with a reason, not a panic.

@@ -43,6 +43,10 @@ pub struct MapArgs {
     /// The XAS chain (`carto xas`'s options).
     #[command(flatten)]
     pub chain: ChainOptions,
+    /// Also write the map as a table (.csv or .parquet): id, kind, modality, absorber,
+    /// map_x, map_y and the 3 nearest candidates with scores, one row per point.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -57,6 +61,9 @@ struct MapOut {
     skipped: Vec<String>,
     pair_tables_computed: usize,
     seconds: f64,
+    /// The table written (--out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    written: Option<String>,
 }
 
 pub fn run(a: &MapArgs) -> Result<()> {
@@ -64,6 +71,10 @@ pub fn run(a: &MapArgs) -> Result<()> {
         bail!("invalid --top {}: must be 1–1000", a.top);
     }
     a.chain.check()?;
+    if let Some(path) = &a.out {
+        // Refused before the work, not after it.
+        carto::features::Format::of(path)?;
+    }
     let t0 = Instant::now();
     let files = expand_inputs(&a.inputs)?;
     let wavelength_ang = match &a.wavelength {
@@ -121,7 +132,14 @@ pub fn run(a: &MapArgs) -> Result<()> {
         skipped,
         pair_tables_computed: run.pair_tables_computed,
         seconds: t0.elapsed().as_secs_f64(),
+        written: None,
     };
+    let mut out = out;
+    if let Some(path) = &a.out {
+        let mut df = carto::features::map_table(&out.map)?;
+        carto::features::write_table(path, &mut df)?;
+        out.written = Some(path.display().to_string());
+    }
     if a.json {
         return print_json(&out);
     }
@@ -157,6 +175,9 @@ pub fn run(a: &MapArgs) -> Result<()> {
     }
     for r in &out.skipped {
         s += &format!("skipped: {r}\n");
+    }
+    if let Some(w) = &out.written {
+        s += &format!("wrote {w}\n");
     }
     emit(s.trim_end())
 }

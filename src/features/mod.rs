@@ -10,7 +10,10 @@ pub mod batch;
 pub mod bench;
 mod table;
 
-pub use table::{FeaturesError, Format, TableWriter, read_table, schema_of, table, write_table};
+pub use table::{
+    FeaturesError, Format, MAP_COLUMNS, TableWriter, map_table, read_table, schema_of, table,
+    write_table,
+};
 
 use crate::exafs::feffit::FitResult;
 use crate::io::xrd::{XrdPattern, d_from_two_theta};

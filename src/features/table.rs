@@ -250,3 +250,42 @@ impl TableWriter {
         std::fs::rename(&self.tmp, &self.path).map_err(|e| file_error(&self.path, e))
     }
 }
+
+/// Columns of [`map_table`] besides the nearest candidates.
+pub const MAP_COLUMNS: [&str; 6] = ["id", "kind", "modality", "absorber", "map_x", "map_y"];
+
+/// Nearest candidates [`map_table`] keeps per measurement.
+pub const MAP_NEAREST: usize = 3;
+
+/// The map as a table, one row per point (measurements, then candidates):
+/// [`MAP_COLUMNS`], then `nearest_N_cif` / `nearest_N_score` for N = 1..=3
+/// (null for candidates and beyond a measurement's list). Measurements are
+/// named by file (and `:group`), so the rows join the feature table on it.
+pub fn map_table(map: &crate::latent::LatentMap) -> Result<DataFrame, FeaturesError> {
+    let p = &map.points;
+    let s = |f: &dyn Fn(&crate::latent::MapPoint) -> Option<String>| -> Vec<Option<String>> {
+        p.iter().map(f).collect()
+    };
+    let mut columns = vec![
+        String::column("id", s(&|q| Some(q.id.clone()))),
+        String::column(
+            "kind",
+            s(&|q| Some(format!("{:?}", q.kind).to_ascii_lowercase())),
+        ),
+        String::column("modality", s(&|q| Some(q.modality.clone()))),
+        String::column("absorber", s(&|q| q.absorber.map(str::to_string))),
+        column("map_x", p.iter().map(|q| Some(q.x))),
+        column("map_y", p.iter().map(|q| Some(q.y))),
+    ];
+    for n in 0..MAP_NEAREST {
+        columns.push(String::column(
+            &format!("nearest_{}_cif", n + 1),
+            s(&|q| q.nearest.get(n).map(|x| x.cif.clone())),
+        ));
+        columns.push(column(
+            &format!("nearest_{}_score", n + 1),
+            p.iter().map(|q| q.nearest.get(n).map(|x| x.score)),
+        ));
+    }
+    DataFrame::new(p.len(), columns).map_err(|e| FeaturesError::Table(e.to_string()))
+}
