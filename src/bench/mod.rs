@@ -785,7 +785,9 @@ pub fn bench_xrd(opts: &BenchOptions, n: usize) -> Result<XrdBenchReport, String
     Ok(report)
 }
 
+mod map;
 mod theory;
 mod xanes;
+pub use map::{MapBenchReport, bench_map};
 pub use theory::{TheoryBenchReport, bench_theory};
 pub use xanes::{XanesBenchReport, bench_xanes};

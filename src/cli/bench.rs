@@ -68,6 +68,9 @@ pub enum BenchWhat {
     /// every library CIF holding --absorber (a FEFF executable in
     /// $CARTO_FEFF is timed on the same feff.inp).
     Theory,
+    /// The latent space: PCA on 10⁴ profiles, projecting 10⁵, ranking 10⁴
+    /// candidates (scikit-learn side by side: --python, or $CARTO_SKLEARN_PYTHON).
+    Map,
     /// Time from process start to the first painted frame of the demo
     /// session (needs a display: run under xvfb-run on a headless machine).
     Startup,
@@ -118,6 +121,16 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 },
                 &a.absorber,
             )
+            .map_err(anyhow::Error::msg)?;
+            show(a.json, &report, || report.text())
+        }
+        BenchWhat::Map => {
+            let report = carto::bench::bench_map(&carto::bench::BenchOptions {
+                data: a.data.clone(),
+                repeat: a.repeat.max(1),
+                python: a.python.clone(),
+                rexafs: false,
+            })
             .map_err(anyhow::Error::msg)?;
             show(a.json, &report, || report.text())
         }

@@ -66,11 +66,24 @@ impl Pca {
         let mean = x
             .mean_axis(ndarray::Axis(0))
             .unwrap_or_else(|| Array1::zeros(f));
-        let c = DMatrix::from_fn(n, f, |i, j| x[[i, j]] - mean[j]);
-        let svd = nalgebra::linalg::SVD::try_new(c, false, true, 1e-14, 10_000)
-            .ok_or(LatentError::Svd)?;
-        let vt = svd.v_t.ok_or(LatentError::Svd)?;
-        let s = svd.singular_values;
+        let centred = &x - &mean;
+        // Many more spectra than points (a library): the eigenvectors of
+        // CᵀC (f × f, one matrix product) are the right singular vectors,
+        // at a fraction of the SVD's cost; otherwise the SVD of C itself.
+        let (s, vt) = if n >= 2 * f {
+            // The product through ndarray (matrixmultiply's dgemm).
+            let g = centred.t().dot(&centred);
+            let gram = DMatrix::from_fn(f, f, |i, j| g[[i, j]]);
+            let eig =
+                nalgebra::SymmetricEigen::try_new(gram, 1e-14, 10_000).ok_or(LatentError::Svd)?;
+            let s = eig.eigenvalues.map(|l| l.max(0.0).sqrt());
+            (s, eig.eigenvectors.transpose())
+        } else {
+            let c = DMatrix::from_fn(n, f, |i, j| centred[[i, j]]);
+            let svd = nalgebra::linalg::SVD::try_new(c, false, true, 1e-14, 10_000)
+                .ok_or(LatentError::Svd)?;
+            (svd.singular_values, svd.v_t.ok_or(LatentError::Svd)?)
+        };
         let mut order: Vec<usize> = (0..s.len()).collect();
         order.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
         let total: f64 = s.iter().map(|v| v * v).sum::<f64>() / (n - 1) as f64;
@@ -117,13 +130,13 @@ impl Pca {
             });
         }
         check_finite(x, "the spectra to project")?;
+        // x·Cᵀ − mean·Cᵀ: one matrix product (matrixmultiply), no centred copy.
         let k = self.components.len();
-        let mut out = Array2::zeros((n, k));
-        for i in 0..n {
-            for (j, comp) in self.components.iter().enumerate() {
-                out[[i, j]] = (0..f).map(|p| (x[[i, p]] - self.mean[p]) * comp[p]).sum();
-            }
-        }
+        let comps = Array2::from_shape_fn((k, f), |(j, p)| self.components[j][p]);
+        let shift = ArrayView1::from(&self.mean[..]).dot(&comps.t());
+        let mut out = x.dot(&comps.t());
+        out -= &shift;
+        debug_assert_eq!(out.dim(), (n, k));
         Ok(out)
     }
 
@@ -172,5 +185,42 @@ impl Pca {
                     .map(|j| z[[i, j]] * self.components[j][p])
                     .sum::<f64>()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tall set (n ≥ 2f) goes through the eigenvectors of CᵀC: the same
+    /// components, variances and scores as the SVD of C.
+    #[test]
+    fn tall_sets_equal_the_svd() {
+        let (n, f) = (64, 6);
+        let x = Array2::from_shape_fn((n, f), |(i, j)| {
+            ((i * 7 + j * 13) % 17) as f64 * 0.1 + (i as f64 * 0.3 + j as f64).sin()
+        });
+        let pca = Pca::fit(x.view(), 3).expect("fit");
+        let mean = x.mean_axis(ndarray::Axis(0)).expect("mean");
+        let c = DMatrix::from_fn(n, f, |i, j| x[[i, j]] - mean[j]);
+        let svd = c.svd(false, true);
+        let vt = svd.v_t.expect("vt");
+        let mut order: Vec<usize> = (0..f).collect();
+        order.sort_by(|&a, &b| svd.singular_values[b].total_cmp(&svd.singular_values[a]));
+        for (j, &o) in order.iter().take(3).enumerate() {
+            let s = svd.singular_values[o];
+            assert!((pca.singular_values[j] - s).abs() < 1e-9 * s.max(1.0));
+            let dot: f64 = (0..f).map(|p| pca.components[j][p] * vt[(o, p)]).sum();
+            assert!((dot.abs() - 1.0).abs() < 1e-9, "component {j}: {dot}");
+        }
+        let z = pca.transform(x.view()).expect("scores");
+        for i in [0, 17, 63] {
+            for j in 0..3 {
+                let want: f64 = (0..f)
+                    .map(|p| (x[[i, p]] - mean[p]) * pca.components[j][p])
+                    .sum();
+                assert!((z[[i, j]] - want).abs() < 1e-9);
+            }
+        }
     }
 }
