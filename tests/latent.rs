@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use carto::latent::grid::{self, rank_by_cosine, xrd_candidate, xrd_measured};
@@ -259,6 +260,8 @@ fn map_cli_places_xas_and_xrd_with_their_structures() {
             "CuKa",
             "--top",
             "40",
+            "--clusters",
+            "2",
             "--json",
             "--out",
         ]
@@ -352,6 +355,18 @@ fn map_cli_places_xas_and_xrd_with_their_structures() {
         assert!(p["x"].as_f64().is_some_and(f64::is_finite));
         assert!(p["y"].as_f64().is_some_and(f64::is_finite));
     }
+    // Two clusters of the measurements; candidates have none.
+    let clusters: BTreeSet<u64> = (points.iter())
+        .filter(|p| p["kind"] == "measured")
+        .map(|p| p["cluster"].as_u64().expect("cluster"))
+        .collect();
+    assert_eq!(clusters.len(), 2);
+    assert!(
+        points
+            .iter()
+            .filter(|p| p["kind"] == "candidate")
+            .all(|p| p["cluster"].is_null())
+    );
     // The table: one row per point, the JSON's coordinates and nearest.
     let df = carto::features::read_table(&table).expect("map table");
     assert_eq!(df.height(), points.len());

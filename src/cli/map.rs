@@ -43,6 +43,9 @@ pub struct MapArgs {
     /// The XAS chain (`carto xas`'s options).
     #[command(flatten)]
     pub chain: ChainOptions,
+    /// Group the measurements into this many clusters (k-means on the map; 0: none).
+    #[arg(long, default_value_t = 0)]
+    pub clusters: usize,
     /// Also write the map as a table (.csv or .parquet): id, kind, modality, absorber,
     /// map_x, map_y and the 3 nearest candidates with scores, one row per point.
     #[arg(long, value_name = "FILE")]
@@ -119,6 +122,10 @@ pub fn run(a: &MapArgs) -> Result<()> {
     )
     .map_err(anyhow::Error::msg)?
     .context("cancelled")?;
+    let mut run = run;
+    if a.clusters > 0 {
+        carto::latent::map::cluster_measurements(&mut run.map, a.clusters);
+    }
     let set = &run.candidates;
     if set.items.is_empty() {
         bail!("{}: no usable candidate structure", a.candidates.display());

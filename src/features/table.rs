@@ -258,7 +258,8 @@ pub const MAP_COLUMNS: [&str; 6] = ["id", "kind", "modality", "absorber", "map_x
 pub const MAP_NEAREST: usize = 3;
 
 /// The map as a table, one row per point (measurements, then candidates):
-/// [`MAP_COLUMNS`], then `nearest_N_cif` / `nearest_N_score` for N = 1..=3
+/// [`MAP_COLUMNS`], `cluster` (k-means of the measurements, when asked
+/// for), then `nearest_N_cif` / `nearest_N_score` for N = 1..=3
 /// (null for candidates and beyond a measurement's list). Measurements are
 /// named by file (and `:group`), so the rows join the feature table on it.
 pub fn map_table(map: &crate::latent::LatentMap) -> Result<DataFrame, FeaturesError> {
@@ -276,6 +277,7 @@ pub fn map_table(map: &crate::latent::LatentMap) -> Result<DataFrame, FeaturesEr
         String::column("absorber", s(&|q| q.absorber.map(str::to_string))),
         column("map_x", p.iter().map(|q| Some(q.x))),
         column("map_y", p.iter().map(|q| Some(q.y))),
+        column("cluster", p.iter().map(|q| q.cluster.map(|c| c as i64))),
     ];
     for n in 0..MAP_NEAREST {
         columns.push(String::column(

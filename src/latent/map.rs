@@ -75,6 +75,9 @@ pub struct MapPoint {
     /// For a candidate: the measurements whose best candidate it is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explains: Vec<Explains>,
+    /// For a measurement: its cluster ([`cluster_measurements`]), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<usize>,
 }
 
 /// Options of [`build_map`].
@@ -312,6 +315,7 @@ pub fn build_map(
             y: coord(&centred[i], 1),
             nearest: near,
             explains: Vec::new(),
+            cluster: None,
         });
     }
     for (j, (c, ex)) in cands.iter().zip(explains).enumerate() {
@@ -325,6 +329,7 @@ pub fn build_map(
             y: coord(r, 1),
             nearest: Vec::new(),
             explains: ex,
+            cluster: None,
         });
     }
     Ok(LatentMap {
@@ -473,4 +478,104 @@ pub fn run_map(
         measured,
         pair_tables_computed: lib.computed - computed_before,
     }))
+}
+
+/// k-means of 2-D points (Lloyd's algorithm from a farthest-point start:
+/// deterministic, the first point then each next the farthest from those
+/// chosen); the cluster of each point. `k` is capped at the number of
+/// points; 0 points give none.
+pub fn kmeans(points: &[[f64; 2]], k: usize) -> Vec<usize> {
+    let n = points.len();
+    let k = k.min(n);
+    if k == 0 {
+        return vec![0; n];
+    }
+    let d2 = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
+    let mut centres = vec![points[0]];
+    while centres.len() < k {
+        let far = (0..n)
+            .max_by(|&a, &b| {
+                let da = centres
+                    .iter()
+                    .map(|&c| d2(points[a], c))
+                    .fold(f64::INFINITY, f64::min);
+                let db = centres
+                    .iter()
+                    .map(|&c| d2(points[b], c))
+                    .fold(f64::INFINITY, f64::min);
+                da.total_cmp(&db)
+            })
+            .unwrap_or(0);
+        centres.push(points[far]);
+    }
+    let mut label = vec![0usize; n];
+    for _ in 0..100 {
+        let mut changed = false;
+        for (i, p) in points.iter().enumerate() {
+            let best = (0..k)
+                .min_by(|&a, &b| d2(*p, centres[a]).total_cmp(&d2(*p, centres[b])))
+                .unwrap_or(0);
+            if best != label[i] {
+                label[i] = best;
+                changed = true;
+            }
+        }
+        for (c, centre) in centres.iter_mut().enumerate() {
+            let members: Vec<&[f64; 2]> = (points.iter().zip(&label))
+                .filter(|(_, l)| **l == c)
+                .map(|(p, _)| p)
+                .collect();
+            if !members.is_empty() {
+                let m = members.len() as f64;
+                *centre = [
+                    members.iter().map(|p| p[0]).sum::<f64>() / m,
+                    members.iter().map(|p| p[1]).sum::<f64>() / m,
+                ];
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    label
+}
+
+/// Cluster the map's measurements into `k` groups (k-means on their map
+/// coordinates), setting each measured point's `cluster`.
+pub fn cluster_measurements(map: &mut LatentMap, k: usize) {
+    let idx: Vec<usize> = (0..map.points.len())
+        .filter(|&i| map.points[i].kind == PointKind::Measured)
+        .collect();
+    let pts: Vec<[f64; 2]> = idx
+        .iter()
+        .map(|&i| [map.points[i].x, map.points[i].y])
+        .collect();
+    let labels = kmeans(&pts, k);
+    for (&i, l) in idx.iter().zip(labels) {
+        map.points[i].cluster = Some(l);
+    }
+}
+
+#[cfg(test)]
+mod kmeans_tests {
+    use super::kmeans;
+
+    #[test]
+    fn two_blobs_are_two_clusters() {
+        let pts = [
+            [0.0, 0.0],
+            [0.1, 0.0],
+            [0.0, 0.1],
+            [5.0, 5.0],
+            [5.1, 5.0],
+            [5.0, 5.2],
+        ];
+        let l = kmeans(&pts, 2);
+        assert_eq!(l[0], l[1]);
+        assert_eq!(l[1], l[2]);
+        assert_eq!(l[3], l[4]);
+        assert_ne!(l[0], l[3]);
+        assert_eq!(kmeans(&pts, 10).len(), 6);
+        assert!(kmeans(&[], 3).is_empty());
+    }
 }

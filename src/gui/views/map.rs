@@ -50,6 +50,10 @@ pub struct MapView {
     focus: Option<usize>,
     /// Show candidate structures.
     hide_candidates: bool,
+    /// Colour the measurements by k-means cluster (0: by modality).
+    clusters: usize,
+    /// Cluster of each point of the map on show, for (map, k).
+    cluster_cache: Option<(usize, usize, Vec<Option<usize>>)>,
     /// Where a right-drag box started (plot coordinates).
     box_start: Option<PlotPoint>,
     /// Build the map once what is being opened is in, and show it
@@ -272,6 +276,11 @@ impl View for MapView {
                 ctx.store.phases.len()
             ));
             ui.checkbox(&mut self.hide_candidates, "hide candidates");
+            ui.label("clusters");
+            ui.add(egui::DragValue::new(&mut self.clusters).range(0..=20))
+                .on_hover_text(
+                    "Colour the measurements by k-means cluster on the map (0: by modality)",
+                );
         });
         let Some(doc) = ctx.store.map.clone() else {
             ui.label("No map yet: open spectra or patterns, load a candidate library or CIF phases, and press Build map.");
@@ -296,7 +305,28 @@ impl View for MapView {
 }
 
 impl MapView {
-    fn plot_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &MapDoc) {
+    /// The cluster of every point (k-means of the measurements), cached.
+    fn clusters_of(&mut self, doc: &Arc<MapDoc>) -> Vec<Option<usize>> {
+        let key = Arc::as_ptr(doc) as usize;
+        if let Some((k, d, v)) = &self.cluster_cache
+            && *k == self.clusters
+            && *d == key
+        {
+            return v.clone();
+        }
+        let mut map = doc.run.map.clone();
+        crate::latent::map::cluster_measurements(&mut map, self.clusters);
+        let v: Vec<Option<usize>> = map.points.iter().map(|p| p.cluster).collect();
+        self.cluster_cache = Some((self.clusters, key, v.clone()));
+        v
+    }
+
+    fn plot_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &Arc<MapDoc>) {
+        let clusters = if self.clusters > 0 {
+            self.clusters_of(doc)
+        } else {
+            Vec::new()
+        };
         let m = &doc.run.map;
         let selected = &ctx.selection.selected;
         let mut groups: Vec<(String, Color32, MarkerShape, Vec<[f64; 2]>)> = Vec::new();
@@ -305,13 +335,27 @@ impl MapView {
             if self.hide_candidates && p.kind == PointKind::Candidate {
                 continue;
             }
-            let (name, shape) = match p.kind {
-                PointKind::Measured => (p.modality.to_uppercase(), MarkerShape::Circle),
-                PointKind::Candidate => ("structures".to_string(), MarkerShape::Diamond),
+            let cluster = clusters.get(i).copied().flatten();
+            let (name, shape, color) = match (p.kind, cluster) {
+                (PointKind::Measured, Some(c)) => (
+                    format!("cluster {}", c + 1),
+                    MarkerShape::Circle,
+                    crate::gui::widgets::palette(c),
+                ),
+                (PointKind::Measured, None) => (
+                    p.modality.to_uppercase(),
+                    MarkerShape::Circle,
+                    color_of(&p.modality),
+                ),
+                (PointKind::Candidate, _) => (
+                    "structures".to_string(),
+                    MarkerShape::Diamond,
+                    CANDIDATE_COLOR,
+                ),
             };
             match groups.iter_mut().find(|g| g.0 == name) {
                 Some(g) => g.3.push([p.x, p.y]),
-                None => groups.push((name, color_of(&p.modality), shape, vec![[p.x, p.y]])),
+                None => groups.push((name, color, shape, vec![[p.x, p.y]])),
             }
             if doc.ids[i].is_some_and(|id| selected.contains(&id)) || self.focus == Some(i) {
                 rings.push([p.x, p.y]);
