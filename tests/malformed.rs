@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+mod common;
+
 use carto::ParseError;
 use carto::io::{Dataset, LoadOptions, MuRecipe, XasSpectrum, load, load_bytes};
 use carto::xas::{
@@ -91,9 +93,19 @@ fn column_of_empty_fields() {
 
 #[test]
 fn declared_column_without_data() {
-    let e = fails("label_without_data.xdi");
-    located(&e, 5, Some("Column.4"));
-    assert!(e.message.contains("irefer"), "{e}");
+    // As the XDI library does: read, the extra label ignored with a
+    // warning at its line (a cut export still shows).
+    let s = xas_of("label_without_data.xdi");
+    assert_eq!(s.table.labels, ["energy", "i0", "itrans"]);
+    let want = format!(
+        "{}:5: Column.4 ('irefer') is declared but the data rows have only 3 columns",
+        path("label_without_data.xdi").display()
+    );
+    assert!(
+        s.table.warnings.iter().any(|w| w.starts_with(&want)),
+        "{:?}",
+        s.table.warnings
+    );
 }
 
 #[test]
@@ -516,4 +528,242 @@ fn mixed_cr_and_crlf_keep_every_row() {
     assert_eq!(s.table.row_lines, [2, 3, 4]);
     let lines: Vec<&str> = carto::io::split_lines("a\rb\r\nc\nd\r\re").collect();
     assert_eq!(lines, ["a", "b", "c", "d", "", "e"]);
+}
+
+// ---- the XDI library's own reader suite ----------------------------------
+
+/// Carto's verdict on one file of ../shared/data/xas/xdi_suite: the error's
+/// line and words, or the located warnings (line, words) of a read.
+enum Verdict {
+    Error(usize, &'static str),
+    Read(&'static [(usize, &'static str)]),
+}
+
+const XDI_SUITE: &[(&str, Verdict)] = {
+    use Verdict::{Error, Read};
+    &[
+        ("bad_00.xdi", Read(&[])),
+        ("bad_01.xdi", Error(1, "missing '# XDI/1.0' version line")),
+        ("bad_02.xdi", Read(&[(1, "no Element.edge")])),
+        ("bad_03.xdi", Read(&[(1, "no Element.symbol")])),
+        (
+            "bad_04.xdi",
+            Read(&[(6, "Element.edge 'Foo' is not an X-ray edge")]),
+        ),
+        (
+            "bad_05.xdi",
+            Read(&[(7, "Element.symbol 'Foo' is not an element")]),
+        ),
+        ("bad_06.xdi", Read(&[(29, "no '# ----' line")])),
+        ("bad_07.xdi", Read(&[(1, "no Column.N fields")])),
+        (
+            "bad_08.xdi",
+            Read(&[(4, "4 data columns but only 3 Column.N labels")]),
+        ),
+        (
+            "bad_09.xdi",
+            Read(&[(
+                6,
+                "Column.5 ('misc_fluor') is declared but the data rows have only 4 columns; label ignored",
+            )]),
+        ),
+        (
+            "bad_10.xdi",
+            Read(&[(
+                5,
+                "Column.7 ('mutrans') skips Column.4: column numbers are not contiguous",
+            )]),
+        ),
+        (
+            "bad_11.xdi",
+            Read(&[(12, "starts with '!'"), (13, "starts with '!'")]),
+        ),
+        (
+            "bad_12.xdi",
+            Read(&[(2, "angle but there is no Mono.d_spacing")]),
+        ),
+        (
+            "bad_13.xdi",
+            Error(31, "row has 3 fields but the data block has 4 columns"),
+        ),
+        (
+            "bad_14.xdi",
+            Error(36, "row has 6 fields but the data block has 4 columns"),
+        ),
+        ("bad_15.xdi", Error(29, "non-finite value 'nan'")),
+        ("bad_16.xdi", Error(30, "'STRING' is not a number")),
+        ("bad_17.xdi", Error(29, "'1.4.9' is not a number")),
+        (
+            "bad_18.xdi",
+            Error(8, "is not 'Family.Key: Value': no value"),
+        ),
+        ("bad_19.xdi", Error(8, "is not 'Family.Key: Value': no ':'")),
+        ("bad_20.xdi", Error(8, "no '.' between Family and Key")),
+        ("bad_21.xdi", Error(8, "no '.' between Family and Key")),
+        ("bad_22.xdi", Error(8, "more than one '.'")),
+        ("bad_23.xdi", Read(&[])),
+        ("bad_24.xdi", Error(8, "the Family starts with a digit")),
+        ("bad_25.xdi", Read(&[])),
+        ("bad_26.xdi", Read(&[])),
+        ("bad_27.xdi", Read(&[])),
+        (
+            "bad_28.xdi",
+            Read(&[(
+                18,
+                "Scan.start_time '2001-Jun-26 22:27:31' is not an ISO 8601",
+            )]),
+        ),
+        (
+            "bad_29.xdi",
+            Read(&[(
+                18,
+                "Scan.start_time '2001-26-6T22:27:31' is not an ISO 8601",
+            )]),
+        ),
+        (
+            "bad_30.xdi",
+            Read(&[(6, "Element.edge 'Bar'"), (7, "Element.symbol 'Foo'")]),
+        ),
+        (
+            "bad_31.xdi",
+            Read(&[(10, "Mono.d_spacing 'three point one three five five three'")]),
+        ),
+        (
+            "bad_32.xdi",
+            Read(&[(
+                1,
+                "missing recommended XDI metadata: Facility.name, Beamline.name, Column.1",
+            )]),
+        ),
+        (
+            "bad_33.xdi",
+            Read(&[(23, "Sample.temperature '300.0a K' is not a number")]),
+        ),
+        (
+            "bad_34.xdi",
+            Read(&[(16, "Facility.energy '7.00 missing units' is not a number")]),
+        ),
+        (
+            "bad_35.xdi",
+            Read(&[(17, "Facility.current '101x ma' is not a number")]),
+        ),
+    ]
+};
+
+#[test]
+fn xdi_reference_suite_verdicts() {
+    let dir = common::data("xas/xdi_suite");
+    let listing = std::fs::read_to_string(dir.join("BadFiles.txt")).expect("BadFiles.txt");
+    let opts = LoadOptions::default();
+    let mut checked = 0;
+    for line in listing.lines() {
+        let Some((name, rest)) = line.split_once(".xdi") else {
+            continue;
+        };
+        let name = format!("{}.xdi", name.trim());
+        if !name.starts_with("bad_") {
+            continue;
+        }
+        let rest = rest.trim_start();
+        // The reference: `error msg`, or `file read` with a note: (1), (2),
+        // (3) and (7) are warnings, (4)–(6) plain reads.
+        let reference_errors = rest.starts_with("error msg");
+        let warns = ["(1)", "(2)", "(3)", "(7)"]
+            .iter()
+            .any(|n| rest.starts_with(&format!("file read{n}")));
+        let Some((_, want)) = XDI_SUITE.iter().find(|(n, _)| *n == name) else {
+            panic!("{name} is in BadFiles.txt but not in this test");
+        };
+        let p = dir.join(&name);
+        let file = p.display().to_string();
+        let text = std::fs::read_to_string(&p).expect("suite file");
+        let parsed = carto::io::xdi::parse(&text, &file, &opts);
+        match want {
+            Verdict::Error(at, words) => {
+                assert!(reference_errors, "{name}: the reference reads it");
+                let e = parsed.err().unwrap_or_else(|| panic!("{name} must fail"));
+                assert_eq!((e.file.as_str(), e.line), (file.as_str(), Some(*at)), "{e}");
+                assert!(e.message.contains(words), "{name}: {e}");
+                match load(&p, &opts) {
+                    // Without its version line it reads as plain columns, saying so.
+                    Ok(Dataset::Xas(s)) if name == "bad_01.xdi" => {
+                        let w = format!("{file}:1: XDI fields but no '# XDI/1.0' version line");
+                        assert!(
+                            s.table.warnings.iter().any(|x| x.starts_with(&w)),
+                            "{:?}",
+                            s.table.warnings
+                        );
+                        assert!(
+                            s.table
+                                .warnings
+                                .iter()
+                                .any(|x| x.contains("read as a plain column file"))
+                        );
+                    }
+                    Ok(d) => panic!("{name} loaded as {}", d.modality()),
+                    Err(l) => assert_eq!(l, e, "{name}: load and parse disagree"),
+                }
+            }
+            Verdict::Read(expected) => {
+                assert!(!reference_errors, "{name}: the reference refuses it");
+                let x = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
+                let w = &x.table.warnings;
+                assert_eq!(warns, !expected.is_empty(), "{name}: {w:?}");
+                if !warns {
+                    assert!(w.is_empty(), "{name} must read without warnings: {w:?}");
+                }
+                for (at, words) in *expected {
+                    let head = format!("{file}:{at}: ");
+                    assert!(
+                        w.iter().any(|x| x.starts_with(&head) && x.contains(words)),
+                        "{name}: no warning '{head}…{words}…' in {w:?}"
+                    );
+                }
+                match load(&p, &opts) {
+                    Ok(Dataset::Xas(s)) => {
+                        assert_eq!(s.energy_ev.len(), x.table.npts(), "{name}");
+                        assert_eq!(&s.table.warnings, w, "{name}");
+                    }
+                    other => panic!("{name}: {:?}", other.map(|d| d.modality())),
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 36, "BadFiles.txt lists bad_00 … bad_35");
+}
+
+#[test]
+fn non_xafs_xdi_files_show_their_columns() {
+    let dir = common::data("xas/xdi_suite");
+    for (name, cols) in [
+        ("nonxafs_1d.xdi", &["x", "i0", "itrans", "mutrans"][..]),
+        ("nonxafs_negvalues.xdi", &["X", "Y", "Z"][..]),
+    ] {
+        let p = dir.join(name);
+        // Not μ on a position axis …
+        let e = load(&p, &LoadOptions::default()).err();
+        assert!(
+            e.as_ref()
+                .is_some_and(|e| e.message.contains("no energy, angle or k column")),
+            "{name}: {e:?}"
+        );
+        // … but `carto info` reads it and lists its columns.
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_carto"))
+            .args(["info", "--json"])
+            .arg(&p)
+            .output()
+            .expect("run carto");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        assert_eq!(j["modality"], "table", "{j}");
+        assert_eq!(j["columns"], serde_json::json!(cols), "{j}");
+    }
+    // The 2-D map holds energy scans: a spectrum.
+    let d = load(&dir.join("nonxafs_2d.xdi"), &LoadOptions::default());
+    assert!(
+        matches!(d, Ok(Dataset::Xas(_))),
+        "{:?}",
+        d.map(|d| d.modality())
+    );
 }

@@ -243,6 +243,23 @@ fn chi_columns(table: &ColumnTable) -> Option<(usize, usize)> {
     None
 }
 
+/// Whether the table reads as χ(k) (see [`chi_columns`]).
+pub(crate) fn is_chi(table: &ColumnTable) -> bool {
+    chi_columns(table).is_some()
+}
+
+/// Whether some column can be the energy axis of μ(E): an energy or
+/// monochromator-angle label, or eV, keV or degree units recorded for it.
+/// XDI files also carry other scans (sample position, maps), which have none.
+pub(crate) fn has_energy_axis(table: &ColumnTable) -> bool {
+    table.labels.iter().any(|l| {
+        let n = norm(l);
+        is_energy(&n) || is_angle(&n)
+    }) || (0..table.labels.len()).any(|i| {
+        column_units(table, i).is_some_and(|u| u == "ev" || u == "kev" || u.starts_with("deg"))
+    })
+}
+
 /// Turn a column table into χ(k) or μ(E).
 pub fn to_dataset(
     table: ColumnTable,

@@ -112,12 +112,28 @@ pub fn load_bytes_group(
                         )
                         .at_line(1));
                     }
-                    let table = columns::read_table(&text, file, opts)?;
+                    let mut table = columns::read_table(&text, file, opts)?;
+                    if xdi_without_version(&text) {
+                        table.warnings.push(format!(
+                            "{file}:1: XDI fields but no '# XDI/1.0' version line: \
+                             read as a plain column file, not as XDI"
+                        ));
+                    }
                     beamline::to_dataset(table, file, opts)
                 }
             }
         }
     }
+}
+
+/// XDI fields (`# Column.1: energy eV`, `# Element.symbol: Cu`) in the
+/// header of a file without the `# XDI/` version line.
+fn xdi_without_version(text: &str) -> bool {
+    super::split_lines(text)
+        .take(200)
+        .filter_map(|l| l.trim_start().strip_prefix('#'))
+        .map(str::trim_start)
+        .any(|h| h.starts_with("Column.1:") || h.starts_with("Element.symbol:"))
 }
 
 /// Text files must be UTF-8 or Latin-1 (old beamline headers); binary junk is
