@@ -767,3 +767,107 @@ fn non_xafs_xdi_files_show_their_columns() {
         d.map(|d| d.modality())
     );
 }
+
+// ---- CIF: symmetry, displacements, coordinates ---------------------------
+
+fn cif_err(name: &str) -> carto::structure::StructureError {
+    let p = path(name);
+    match carto::structure::read_cif(&p) {
+        Ok(s) => panic!("{name} read as {} structure(s) but must fail", s.len()),
+        Err(e) => {
+            assert_eq!(e.file, p.display().to_string(), "{e}");
+            e
+        }
+    }
+}
+
+fn cif_ok(name: &str) -> carto::structure::Structure {
+    match carto::structure::read_cif(&path(name)) {
+        Ok(mut s) if s.len() == 1 => s.remove(0),
+        Ok(s) => panic!("{name}: {} blocks", s.len()),
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+#[test]
+fn cif_symmetry_that_cannot_be_read_is_located_not_p1() {
+    for (name, line, want) in [
+        ("cif_bad_hall.cif", 8, "'Q 9 z' is not a Hall symbol"),
+        (
+            "cif_sg_number_231.cif",
+            8,
+            "'231' is not a space-group number (1–230)",
+        ),
+        (
+            "cif_sg_number_fraction.cif",
+            8,
+            "'2.5' is not a space-group number (1–230)",
+        ),
+        ("cif_shear_ops.cif", 10, "generate more than 192 operations"),
+    ] {
+        let e = cif_err(name);
+        assert_eq!(e.line, Some(line), "{name}: {e}");
+        assert!(e.message.contains(want), "{name}: {e}");
+    }
+}
+
+#[test]
+fn cif_operations_that_are_no_group_are_closed_with_a_warning() {
+    // x,y,z and a 4-fold -y,x,z: the 2-fold and the other 4-fold are added.
+    let s = cif_ok("cif_open_ops.cif");
+    assert_eq!(s.sites.len(), 4, "{:?}", s.sites);
+    assert!(
+        s.warnings.iter().any(|w| w.starts_with("line 10:")
+            && w.contains("closed to 4 by adding 2 products (first: -x,-y,z)")),
+        "{:?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn cif_displacements_and_coordinates() {
+    // Absurd: located errors naming site and tag.
+    for (name, line, want) in [
+        (
+            "cif_absurd_u.cif",
+            16,
+            "site O1: _atom_site_U_iso_or_equiv = 1000 Å² is absurd",
+        ),
+        (
+            "cif_absurd_b.cif",
+            15,
+            "site Fe1: _atom_site_B_iso_or_equiv = 9000 Å² is absurd",
+        ),
+        (
+            "cif_far_coordinate.cif",
+            15,
+            "site O1: fract_x = 12.5 is more than 10 cells away",
+        ),
+    ] {
+        let e = cif_err(name);
+        assert_eq!(e.line, Some(line), "{name}: {e}");
+        assert!(e.message.contains(want), "{name}: {e}");
+    }
+    // Outside the physical 0–1 Å² but seen in real libraries (a B in the U
+    // column, a slightly negative refined U): read, the value not used.
+    let s = cif_ok("cif_negative_u.cif");
+    let b_of = |s: &carto::structure::Structure, l: &str| {
+        s.sites.iter().find(|x| x.label == l).map(|x| x.b_iso_ang2)
+    };
+    assert_eq!(b_of(&s, "O1"), Some(None));
+    let b_fe = b_of(&s, "Fe1").flatten().unwrap_or(f64::NAN);
+    assert!((b_fe - 8.0 * std::f64::consts::PI.powi(2) * 0.012).abs() < 1e-9);
+    assert!(
+        s.warnings.iter().any(|w| w.starts_with("line 16: site O1:")
+            && w.contains("-0.02 Å² is outside the physical 0–1 Å²; not used")),
+        "{:?}",
+        s.warnings
+    );
+    let s = cif_ok("cif_u_as_b.cif");
+    assert_eq!(b_of(&s, "Fe1"), Some(None));
+    assert!(
+        s.warnings.iter().any(|w| w.contains("= 2 Å²")),
+        "{:?}",
+        s.warnings
+    );
+}
