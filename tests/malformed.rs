@@ -871,3 +871,71 @@ fn cif_displacements_and_coordinates() {
         s.warnings
     );
 }
+
+// ---- χ(k) that does not cover the transform range ------------------------
+
+fn chi_of(name: &str) -> carto::io::ChiData {
+    match load(&path(name), &LoadOptions::default()) {
+        Ok(Dataset::Chi(c)) => c,
+        Ok(d) => panic!("{name} loaded as {}", d.modality()),
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+fn carto_cli(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_carto"))
+        .args(args)
+        .output()
+        .expect("run carto")
+}
+
+#[test]
+fn chi_k_grid_must_cover_the_ft_range() {
+    use carto::xas::process::{self, ProcessError, XasInput};
+    // Measured from k = 4 only: the default kmin = 2 would transform a
+    // plateau the interpolation invents below 4.
+    let c = chi_of("chi_starts_at_4.chi");
+    let r = process::run(&XasInput::Chi(c), &[], &ChainParams::default(), None);
+    match r {
+        Err(e @ ProcessError::KRangeNotCovered { .. }) => assert_eq!(
+            e.to_string(),
+            "Fourier transform: the k range 2–12 Å⁻¹ is not covered by the χ(k) data, \
+             which span 4–14 Å⁻¹"
+        ),
+        other => panic!("want KRangeNotCovered, got {:?}", other.map(|p| p.ft)),
+    }
+    let p = path("chi_starts_at_4.chi");
+    let o = carto_cli(&["xas".as_ref(), p.as_os_str()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("k range 2–12 Å⁻¹") && err.contains("span 4–14 Å⁻¹"),
+        "{err}"
+    );
+    let o = carto_cli(&[
+        "xas".as_ref(),
+        p.as_os_str(),
+        "--kmin".as_ref(),
+        "4.5".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Cut at k = 6: the default kmax (12) is shortened to the data's end as
+    // documented; an explicit --kmax past it is refused.
+    let p = path("chi_ends_at_6.chi");
+    let o = carto_cli(&["xas".as_ref(), p.as_os_str(), "--json".as_ref()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(j["params"]["kmax"], 6.0, "{}", j["params"]);
+    let o = carto_cli(&[
+        "xas".as_ref(),
+        p.as_os_str(),
+        "--kmax".as_ref(),
+        "10".as_ref(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("k range 2–10 Å⁻¹") && err.contains("span 0–6 Å⁻¹"),
+        "{err}"
+    );
+}

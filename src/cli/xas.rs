@@ -292,6 +292,9 @@ fn step_error(file: &str, e: ProcessError) -> anyhow::Error {
         } => anyhow::anyhow!(
             "{file}: invalid --kmin {kmin_inv_ang}: χ(k) ends at k = {kend_inv_ang:.2} Å⁻¹ (for XANES-only data use --xanes: normalization only)"
         ),
+        e @ ProcessError::KRangeNotCovered { .. } => anyhow::anyhow!(
+            "{file}: {e} (change --kmin/--kmax, or transform the μ(E) it came from)"
+        ),
         ProcessError::PreEdge(x)
         | ProcessError::Autobk(x)
         | ProcessError::Ft(x)
@@ -359,6 +362,11 @@ pub fn run(a: &XasArgs) -> Result<()> {
     let rp = a.r_params();
     if let XasInput::Chi(c) = &input {
         a.check_options(&[], &file)?;
+        // An explicit --kmax past the data is refused; the default (12 Å⁻¹)
+        // is cut to the data's end as documented.
+        let kmax_explicit = a.chain.kmax != ChainOptions::default().kmax;
+        xas::process::check_chi_covers(&c.k_inv_ang, a.chain.kmin, a.chain.kmax, kmax_explicit)
+            .map_err(|e| step_error(&file, e))?;
         let res =
             xas::process::run(&input, &[], &p, Some(&rp)).map_err(|e| step_error(&file, e))?;
         let (r, ft) = (&res.chir, &res.ft);
