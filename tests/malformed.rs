@@ -939,3 +939,100 @@ fn chi_k_grid_must_cover_the_ft_range() {
         "{err}"
     );
 }
+
+// ---- μ(E): inverted edges, negated energies, pre-edge ranges -------------
+
+#[test]
+fn inverted_edge_is_flagged_and_normalised_upwards() {
+    // −μ: Larch would normalise with |step| into a post-edge of −1.
+    let s = xas_of("inverted_mu.dat");
+    let pre = pre_edge(&s.energy_ev, &s.mu, &PreEdgeParams::default()).expect("pre_edge");
+    assert!((pre.e0 - 7112.0).abs() < 1.0, "e0 {}", pre.e0);
+    assert!(pre.edge_step < -0.9, "signed step {}", pre.edge_step);
+    let last = pre.norm.last().copied().unwrap_or(f64::NAN);
+    assert!((last - 1.0).abs() < 0.05, "post-edge {last}");
+    assert_eq!(pre.warnings.len(), 1, "{:?}", pre.warnings);
+    assert!(
+        pre.warnings[0].starts_with("μ(E) falls across the edge at e0 = 7112.00 eV")
+            && pre.warnings[0].contains("an inverted edge"),
+        "{:?}",
+        pre.warnings
+    );
+    // The CLI says so on stderr and in the JSON.
+    let p = path("inverted_mu.dat");
+    let o = carto_cli(&["xas".as_ref(), p.as_os_str(), "--json".as_ref()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning:"));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(
+        j["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("inverted edge")),
+        "{}",
+        j["warnings"]
+    );
+    // A normal edge has no warning and a positive step.
+    let (e, mu) = spectrum();
+    let pre = pre_edge(&e, &mu, &PreEdgeParams::default()).expect("pre_edge");
+    assert!(
+        pre.edge_step > 0.9 && pre.warnings.is_empty(),
+        "{:?}",
+        pre.warnings
+    );
+}
+
+#[test]
+fn negated_energies_are_refused_at_their_line() {
+    let e = fails("negated_energy.dat");
+    located(&e, 3, Some("energy"));
+    assert!(e.message.contains("energy -6900 eV is not positive"), "{e}");
+}
+
+#[test]
+fn pre_edge_range_above_e0_or_backwards_is_refused() {
+    let (e, mu) = spectrum();
+    let with = |pre1: Option<f64>, pre2: Option<f64>| {
+        pre_edge(
+            &e,
+            &mu,
+            &PreEdgeParams {
+                pre1,
+                pre2,
+                ..Default::default()
+            },
+        )
+    };
+    assert!(with(Some(-150.0), Some(-30.0)).is_ok());
+    // Backwards: refused, not swapped.
+    match with(Some(-30.0), Some(-150.0)) {
+        Err(XasError::BadParam { name, reason, .. }) => {
+            assert_eq!(name, "pre2");
+            assert!(reason.contains("must run upwards"), "{reason}");
+        }
+        other => panic!("{:?}", other.map(|p| (p.pre1, p.pre2))),
+    }
+    // Above e0 (the range is relative to e0).
+    match with(Some(-50.0), Some(20.0)) {
+        Err(XasError::BadParam { name, reason, .. }) => {
+            assert_eq!(name, "pre2");
+            assert!(reason.contains("below e0"), "{reason}");
+        }
+        other => panic!("{:?}", other.map(|p| (p.pre1, p.pre2))),
+    }
+    bad_param(with(Some(10.0), None), "pre1");
+    let p = path("inverted_mu.dat");
+    let o = carto_cli(&[
+        "xas".as_ref(),
+        p.as_os_str(),
+        "--pre1".as_ref(),
+        "-30".as_ref(),
+        "--pre2".as_ref(),
+        "-150".as_ref(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("invalid --pre2 -150: the pre-edge range must run upwards"),
+        "{err}"
+    );
+}

@@ -118,6 +118,8 @@ pub struct NormOut<'a> {
     pub flat: &'a [f64],
     pub pre_edge: &'a [f64],
     pub post_edge: &'a [f64],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub warnings: &'a [String],
 }
 
 impl<'a> NormOut<'a> {
@@ -135,6 +137,7 @@ impl<'a> NormOut<'a> {
             flat: &pre.flat,
             pre_edge: &pre.pre_edge,
             post_edge: &pre.post_edge,
+            warnings: &pre.warnings,
         }
     }
 }
@@ -434,6 +437,9 @@ pub fn run(a: &XasArgs) -> Result<()> {
         bail!("{file}: μ(E) processing gave no χ(k)")
     };
     let ft = processed.ft;
+    for w in &pre.warnings {
+        eprintln!("warning: {file}: {w}");
+    }
     let res = xas::ChainResult {
         pre,
         bkg,
@@ -581,6 +587,9 @@ fn xanes_output(
     group: Option<&str>,
     corrections: Corrected,
 ) -> Result<()> {
+    for w in &pre.warnings {
+        eprintln!("warning: {file}: {w}");
+    }
     if a.json {
         return print_json(&XanesOut {
             file,

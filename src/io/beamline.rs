@@ -465,8 +465,22 @@ pub fn to_xas(
     } else {
         energy_ev(&table, ie, angle)
     };
-    let (recipe, mut mu) = choose_mu(&table, file, ie, opts.mu_mode)?;
     let label = table.labels.get(ie).cloned().or_empty();
+    // X-ray energies are positive: a column of negated (or edge-relative)
+    // energies would put e0 at −7112 eV and pass every later check.
+    if let Some(row) = energy.iter().position(|&e| e <= 0.0) {
+        return Err(ParseError::new(
+            file,
+            format!(
+                "energy {} eV is not positive: negated or edge-relative energies are not μ(E) \
+                 Carto can process",
+                energy.get(row).copied().unwrap_or(0.0)
+            ),
+        )
+        .at_line(table.line_of_row(row))
+        .field(label));
+    }
+    let (recipe, mut mu) = choose_mu(&table, file, ie, opts.mu_mode)?;
     order_energy(&mut table, &mut energy, &mut mu, file, &label)?;
     Ok(XasSpectrum {
         name: file_name(file),
