@@ -1036,3 +1036,46 @@ fn pre_edge_range_above_e0_or_backwards_is_refused() {
         "{err}"
     );
 }
+
+// ---- EXAFS fits that run away --------------------------------------------
+
+fn fit_of(name: &str) -> Result<carto::exafs::feffit::FitResult, String> {
+    let model = carto::exafs::model::load_model(&path(name)).map_err(|e| e.to_string())?;
+    let fit = carto::exafs::feffit::Feffit::new(model).map_err(|e| e.to_string())?;
+    fit.fit(None).map_err(|e| e.to_string())
+}
+
+#[test]
+fn runaway_fits_are_not_a_success_and_name_the_path() {
+    for (name, want) in [
+        (
+            "fit_negative_path.toml",
+            "path 'Cu1' (dataset 'cu_metal_rt.xdi') deltar = -3 Å (expression 'del_r'): \
+             the path length reff + deltar = -0.4522 Å is not positive",
+        ),
+        (
+            "fit_absurd_sigma2.toml",
+            "path 'Cu1' (dataset 'cu_metal_rt.xdi') sigma2 = 100000 Å² (expression 'sig2'): \
+             |σ²| above 1 Å² is absurd",
+        ),
+    ] {
+        let r = fit_of(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!r.stats.success, "{name} must not be a success");
+        assert_eq!(r.stats.message, want, "{name}");
+        let report = carto::exafs::feffit::report(&r, 0.1);
+        assert!(report.contains(want), "{name}: the report shows why");
+    }
+    // NaN from the start: an error naming the parameter and its expression.
+    let e = fit_of("fit_nan_expression.toml").err().unwrap_or_default();
+    assert!(
+        e.contains("non-finite values")
+            && e.contains("parameter 'sig2' = NaN (expression 'sqrt(neg)')"),
+        "{e}"
+    );
+    // The CLI says so too (the JSON keeps success: false).
+    let p = path("fit_negative_path.toml");
+    let o = carto_cli(&["fit".as_ref(), p.as_os_str(), "--json".as_ref()]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(j["stats"]["success"], false, "{}", j["stats"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the fit did not succeed: path 'Cu1'"));
+}
