@@ -1079,3 +1079,80 @@ fn runaway_fits_are_not_a_success_and_name_the_path() {
     assert_eq!(j["stats"]["success"], false, "{}", j["stats"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("the fit did not succeed: path 'Cu1'"));
 }
+
+// ---- encodings and formats that are not what they seem -------------------
+
+#[test]
+fn foreign_encodings_get_their_own_message() {
+    let o = LoadOptions::default();
+    // Spectra readers (through the one routing rule).
+    for (name, line, field, want) in [
+        ("decimal_comma.dat", 2, "data", "decimal commas ('7000,0')"),
+        ("quoted.csv", 2, "data", "quoted CSV fields (\"7000.0\")"),
+        (
+            "utf16_no_bom.dat",
+            1,
+            "encoding",
+            "UTF-16 text without a byte-order mark",
+        ),
+        (
+            "not_athena.json",
+            1,
+            "json",
+            "a JSON document, not an Athena project",
+        ),
+        (
+            "gzipped.xmu",
+            1,
+            "gzip",
+            "gzip-compressed data that is not an Athena project",
+        ),
+    ] {
+        let e = fails(name);
+        located(&e, line, Some(field));
+        assert!(e.message.contains(want), "{name}: {e}");
+        assert!(!e.message.contains("no numeric data"), "{name}: {e}");
+        let opened = carto::io::open(&path(name), &o)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            opened.as_deref().is_some_and(|e| e.contains(want)),
+            "{name}: {opened:?}"
+        );
+    }
+    // Powder-pattern reader.
+    for (name, field, want) in [
+        ("decimal_comma.xy", "data", "decimal commas ('10,00')"),
+        (
+            "gzipped.xy",
+            "gzip",
+            "gzip-compressed data, not a powder pattern",
+        ),
+    ] {
+        let e = pattern_err(name);
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(if name == "gzipped.xy" { 1 } else { 2 }), Some(field)),
+            "{e}"
+        );
+        assert!(e.message.contains(want), "{name}: {e}");
+    }
+    // CIF reader.
+    let e = cif_err("gzipped.cif");
+    assert_eq!(e.line, Some(1), "{e}");
+    assert!(e.message.contains("gzip-compressed data, not a CIF"), "{e}");
+}
+
+#[test]
+fn utf16_patterns_and_cifs_are_read_as_text() {
+    let p = carto::io::xrd::read_pattern(&path("utf16.xy")).expect("UTF-16 pattern");
+    assert_eq!(p.npts(), 40);
+    assert_eq!((p.two_theta_deg[1], p.intensity[1]), (10.02, 101.0));
+    match carto::io::open(&path("utf16.xy"), &LoadOptions::default()) {
+        Ok(carto::io::Opened::Pattern(q)) => assert_eq!(q.npts(), 40),
+        other => panic!("utf16.xy: {:?}", other.map(|o| o.kind())),
+    }
+    let s = cif_ok("utf16.cif");
+    assert_eq!(s.sites.len(), 1);
+    assert_eq!(s.sites[0].label, "Fe1");
+}

@@ -223,6 +223,15 @@ pub fn read_cif(path: &Path) -> Result<Vec<Structure>, StructureError> {
         line: None,
         message: format!("cannot read: {e}"),
     })?;
+    let located = |e: crate::io::ParseError| StructureError {
+        file: file.clone(),
+        line: e.line,
+        message: e.message,
+    };
+    let bytes = crate::io::detect::utf16_as_utf8(&bytes, &file).map_err(located)?;
+    if let Some(e) = crate::io::detect::not_text(&bytes, &file, "CIF") {
+        return Err(located(e));
+    }
     parse_cif_structures(&String::from_utf8_lossy(&bytes), &file)
 }
 
