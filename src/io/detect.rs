@@ -131,6 +131,14 @@ pub fn load_bytes_group(
                         r.trim_start()
                             .starts_with(|c: char| "{[\"-".contains(c) || c.is_ascii_digit())
                     });
+                    if t.starts_with('{') && t.contains("\"carto_session\"") {
+                        return Err(ParseError::new(
+                            file,
+                            "a Carto session file, not data: open it in the app (carto open FILE)",
+                        )
+                        .at_line(1)
+                        .field("json"));
+                    }
                     if t.starts_with('{') || json_array {
                         return Err(ParseError::new(
                             file,
