@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+mod common;
+
 use carto::ParseError;
 use carto::io::{Dataset, LoadOptions, MuRecipe, XasSpectrum, load, load_bytes};
 use carto::xas::{
@@ -91,9 +93,19 @@ fn column_of_empty_fields() {
 
 #[test]
 fn declared_column_without_data() {
-    let e = fails("label_without_data.xdi");
-    located(&e, 5, Some("Column.4"));
-    assert!(e.message.contains("irefer"), "{e}");
+    // As the XDI library does: read, the extra label ignored with a
+    // warning at its line (a cut export still shows).
+    let s = xas_of("label_without_data.xdi");
+    assert_eq!(s.table.labels, ["energy", "i0", "itrans"]);
+    let want = format!(
+        "{}:5: Column.4 ('irefer') is declared but the data rows have only 3 columns",
+        path("label_without_data.xdi").display()
+    );
+    assert!(
+        s.table.warnings.iter().any(|w| w.starts_with(&want)),
+        "{:?}",
+        s.table.warnings
+    );
 }
 
 #[test]
@@ -516,4 +528,733 @@ fn mixed_cr_and_crlf_keep_every_row() {
     assert_eq!(s.table.row_lines, [2, 3, 4]);
     let lines: Vec<&str> = carto::io::split_lines("a\rb\r\nc\nd\r\re").collect();
     assert_eq!(lines, ["a", "b", "c", "d", "", "e"]);
+}
+
+// ---- the XDI library's own reader suite ----------------------------------
+
+/// Carto's verdict on one file of ../shared/data/xas/xdi_suite: the error's
+/// line and words, or the located warnings (line, words) of a read.
+enum Verdict {
+    Error(usize, &'static str),
+    Read(&'static [(usize, &'static str)]),
+}
+
+const XDI_SUITE: &[(&str, Verdict)] = {
+    use Verdict::{Error, Read};
+    &[
+        ("bad_00.xdi", Read(&[])),
+        ("bad_01.xdi", Error(1, "missing '# XDI/1.0' version line")),
+        ("bad_02.xdi", Read(&[(1, "no Element.edge")])),
+        ("bad_03.xdi", Read(&[(1, "no Element.symbol")])),
+        (
+            "bad_04.xdi",
+            Read(&[(6, "Element.edge 'Foo' is not an X-ray edge")]),
+        ),
+        (
+            "bad_05.xdi",
+            Read(&[(7, "Element.symbol 'Foo' is not an element")]),
+        ),
+        ("bad_06.xdi", Read(&[(29, "no '# ----' line")])),
+        ("bad_07.xdi", Read(&[(1, "no Column.N fields")])),
+        (
+            "bad_08.xdi",
+            Read(&[(4, "4 data columns but only 3 Column.N labels")]),
+        ),
+        (
+            "bad_09.xdi",
+            Read(&[(
+                6,
+                "Column.5 ('misc_fluor') is declared but the data rows have only 4 columns; label ignored",
+            )]),
+        ),
+        (
+            "bad_10.xdi",
+            Read(&[(
+                5,
+                "Column.7 ('mutrans') skips Column.4: column numbers are not contiguous",
+            )]),
+        ),
+        (
+            "bad_11.xdi",
+            Read(&[(12, "starts with '!'"), (13, "starts with '!'")]),
+        ),
+        (
+            "bad_12.xdi",
+            Read(&[(2, "angle but there is no Mono.d_spacing")]),
+        ),
+        (
+            "bad_13.xdi",
+            Error(31, "row has 3 fields but the data block has 4 columns"),
+        ),
+        (
+            "bad_14.xdi",
+            Error(36, "row has 6 fields but the data block has 4 columns"),
+        ),
+        ("bad_15.xdi", Error(29, "non-finite value 'nan'")),
+        ("bad_16.xdi", Error(30, "'STRING' is not a number")),
+        ("bad_17.xdi", Error(29, "'1.4.9' is not a number")),
+        (
+            "bad_18.xdi",
+            Error(8, "is not 'Family.Key: Value': no value"),
+        ),
+        ("bad_19.xdi", Error(8, "is not 'Family.Key: Value': no ':'")),
+        ("bad_20.xdi", Error(8, "no '.' between Family and Key")),
+        ("bad_21.xdi", Error(8, "no '.' between Family and Key")),
+        ("bad_22.xdi", Error(8, "more than one '.'")),
+        ("bad_23.xdi", Read(&[])),
+        ("bad_24.xdi", Error(8, "the Family starts with a digit")),
+        ("bad_25.xdi", Read(&[])),
+        ("bad_26.xdi", Read(&[])),
+        ("bad_27.xdi", Read(&[])),
+        (
+            "bad_28.xdi",
+            Read(&[(
+                18,
+                "Scan.start_time '2001-Jun-26 22:27:31' is not an ISO 8601",
+            )]),
+        ),
+        (
+            "bad_29.xdi",
+            Read(&[(
+                18,
+                "Scan.start_time '2001-26-6T22:27:31' is not an ISO 8601",
+            )]),
+        ),
+        (
+            "bad_30.xdi",
+            Read(&[(6, "Element.edge 'Bar'"), (7, "Element.symbol 'Foo'")]),
+        ),
+        (
+            "bad_31.xdi",
+            Read(&[(10, "Mono.d_spacing 'three point one three five five three'")]),
+        ),
+        (
+            "bad_32.xdi",
+            Read(&[(
+                1,
+                "missing recommended XDI metadata: Facility.name, Beamline.name, Column.1",
+            )]),
+        ),
+        (
+            "bad_33.xdi",
+            Read(&[(23, "Sample.temperature '300.0a K' is not a number")]),
+        ),
+        (
+            "bad_34.xdi",
+            Read(&[(16, "Facility.energy '7.00 missing units' is not a number")]),
+        ),
+        (
+            "bad_35.xdi",
+            Read(&[(17, "Facility.current '101x ma' is not a number")]),
+        ),
+    ]
+};
+
+#[test]
+fn xdi_reference_suite_verdicts() {
+    let dir = common::data("xas/xdi_suite");
+    let listing = std::fs::read_to_string(dir.join("BadFiles.txt")).expect("BadFiles.txt");
+    let opts = LoadOptions::default();
+    let mut checked = 0;
+    for line in listing.lines() {
+        let Some((name, rest)) = line.split_once(".xdi") else {
+            continue;
+        };
+        let name = format!("{}.xdi", name.trim());
+        if !name.starts_with("bad_") {
+            continue;
+        }
+        let rest = rest.trim_start();
+        // The reference: `error msg`, or `file read` with a note: (1), (2),
+        // (3) and (7) are warnings, (4)–(6) plain reads.
+        let reference_errors = rest.starts_with("error msg");
+        let warns = ["(1)", "(2)", "(3)", "(7)"]
+            .iter()
+            .any(|n| rest.starts_with(&format!("file read{n}")));
+        let Some((_, want)) = XDI_SUITE.iter().find(|(n, _)| *n == name) else {
+            panic!("{name} is in BadFiles.txt but not in this test");
+        };
+        let p = dir.join(&name);
+        let file = p.display().to_string();
+        let text = std::fs::read_to_string(&p).expect("suite file");
+        let parsed = carto::io::xdi::parse(&text, &file, &opts);
+        match want {
+            Verdict::Error(at, words) => {
+                assert!(reference_errors, "{name}: the reference reads it");
+                let e = parsed.err().unwrap_or_else(|| panic!("{name} must fail"));
+                assert_eq!((e.file.as_str(), e.line), (file.as_str(), Some(*at)), "{e}");
+                assert!(e.message.contains(words), "{name}: {e}");
+                match load(&p, &opts) {
+                    // Without its version line it reads as plain columns, saying so.
+                    Ok(Dataset::Xas(s)) if name == "bad_01.xdi" => {
+                        let w = format!("{file}:1: XDI fields but no '# XDI/1.0' version line");
+                        assert!(
+                            s.table.warnings.iter().any(|x| x.starts_with(&w)),
+                            "{:?}",
+                            s.table.warnings
+                        );
+                        assert!(
+                            s.table
+                                .warnings
+                                .iter()
+                                .any(|x| x.contains("read as a plain column file"))
+                        );
+                    }
+                    Ok(d) => panic!("{name} loaded as {}", d.modality()),
+                    Err(l) => assert_eq!(l, e, "{name}: load and parse disagree"),
+                }
+            }
+            Verdict::Read(expected) => {
+                assert!(!reference_errors, "{name}: the reference refuses it");
+                let x = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
+                let w = &x.table.warnings;
+                assert_eq!(warns, !expected.is_empty(), "{name}: {w:?}");
+                if !warns {
+                    assert!(w.is_empty(), "{name} must read without warnings: {w:?}");
+                }
+                for (at, words) in *expected {
+                    let head = format!("{file}:{at}: ");
+                    assert!(
+                        w.iter().any(|x| x.starts_with(&head) && x.contains(words)),
+                        "{name}: no warning '{head}…{words}…' in {w:?}"
+                    );
+                }
+                match load(&p, &opts) {
+                    Ok(Dataset::Xas(s)) => {
+                        assert_eq!(s.energy_ev.len(), x.table.npts(), "{name}");
+                        assert_eq!(&s.table.warnings, w, "{name}");
+                    }
+                    other => panic!("{name}: {:?}", other.map(|d| d.modality())),
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 36, "BadFiles.txt lists bad_00 … bad_35");
+}
+
+#[test]
+fn non_xafs_xdi_files_show_their_columns() {
+    let dir = common::data("xas/xdi_suite");
+    for (name, cols) in [
+        ("nonxafs_1d.xdi", &["x", "i0", "itrans", "mutrans"][..]),
+        ("nonxafs_negvalues.xdi", &["X", "Y", "Z"][..]),
+    ] {
+        let p = dir.join(name);
+        // Not μ on a position axis …
+        let e = load(&p, &LoadOptions::default()).err();
+        assert!(
+            e.as_ref()
+                .is_some_and(|e| e.message.contains("no energy, angle or k column")),
+            "{name}: {e:?}"
+        );
+        // … but `carto info` reads it and lists its columns.
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_carto"))
+            .args(["info", "--json"])
+            .arg(&p)
+            .output()
+            .expect("run carto");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        assert_eq!(j["modality"], "table", "{j}");
+        assert_eq!(j["columns"], serde_json::json!(cols), "{j}");
+    }
+    // The 2-D map holds energy scans: a spectrum.
+    let d = load(&dir.join("nonxafs_2d.xdi"), &LoadOptions::default());
+    assert!(
+        matches!(d, Ok(Dataset::Xas(_))),
+        "{:?}",
+        d.map(|d| d.modality())
+    );
+}
+
+// ---- CIF: symmetry, displacements, coordinates ---------------------------
+
+fn cif_err(name: &str) -> carto::structure::StructureError {
+    let p = path(name);
+    match carto::structure::read_cif(&p) {
+        Ok(s) => panic!("{name} read as {} structure(s) but must fail", s.len()),
+        Err(e) => {
+            assert_eq!(e.file, p.display().to_string(), "{e}");
+            e
+        }
+    }
+}
+
+fn cif_ok(name: &str) -> carto::structure::Structure {
+    match carto::structure::read_cif(&path(name)) {
+        Ok(mut s) if s.len() == 1 => s.remove(0),
+        Ok(s) => panic!("{name}: {} blocks", s.len()),
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+#[test]
+fn cif_symmetry_that_cannot_be_read_is_located_not_p1() {
+    for (name, line, want) in [
+        ("cif_bad_hall.cif", 8, "'Q 9 z' is not a Hall symbol"),
+        (
+            "cif_sg_number_231.cif",
+            8,
+            "'231' is not a space-group number (1–230)",
+        ),
+        (
+            "cif_sg_number_fraction.cif",
+            8,
+            "'2.5' is not a space-group number (1–230)",
+        ),
+        ("cif_shear_ops.cif", 10, "generate more than 192 operations"),
+    ] {
+        let e = cif_err(name);
+        assert_eq!(e.line, Some(line), "{name}: {e}");
+        assert!(e.message.contains(want), "{name}: {e}");
+    }
+}
+
+#[test]
+fn cif_operations_that_are_no_group_are_closed_with_a_warning() {
+    // x,y,z and a 4-fold -y,x,z: the 2-fold and the other 4-fold are added.
+    let s = cif_ok("cif_open_ops.cif");
+    assert_eq!(s.sites.len(), 4, "{:?}", s.sites);
+    assert!(
+        s.warnings.iter().any(|w| w.starts_with("line 10:")
+            && w.contains("closed to 4 by adding 2 products (first: -x,-y,z)")),
+        "{:?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn cif_displacements_and_coordinates() {
+    // Absurd: located errors naming site and tag.
+    for (name, line, want) in [
+        (
+            "cif_absurd_u.cif",
+            16,
+            "site O1: _atom_site_U_iso_or_equiv = 1000 Å² is absurd",
+        ),
+        (
+            "cif_absurd_b.cif",
+            15,
+            "site Fe1: _atom_site_B_iso_or_equiv = 9000 Å² is absurd",
+        ),
+        (
+            "cif_far_coordinate.cif",
+            15,
+            "site O1: fract_x = 12.5 is more than 10 cells away",
+        ),
+    ] {
+        let e = cif_err(name);
+        assert_eq!(e.line, Some(line), "{name}: {e}");
+        assert!(e.message.contains(want), "{name}: {e}");
+    }
+    // Outside the physical 0–1 Å² but seen in real libraries (a B in the U
+    // column, a slightly negative refined U): read, the value not used.
+    let s = cif_ok("cif_negative_u.cif");
+    let b_of = |s: &carto::structure::Structure, l: &str| {
+        s.sites.iter().find(|x| x.label == l).map(|x| x.b_iso_ang2)
+    };
+    assert_eq!(b_of(&s, "O1"), Some(None));
+    let b_fe = b_of(&s, "Fe1").flatten().unwrap_or(f64::NAN);
+    assert!((b_fe - 8.0 * std::f64::consts::PI.powi(2) * 0.012).abs() < 1e-9);
+    assert!(
+        s.warnings.iter().any(|w| w.starts_with("line 16: site O1:")
+            && w.contains("-0.02 Å² is outside the physical 0–1 Å²; not used")),
+        "{:?}",
+        s.warnings
+    );
+    let s = cif_ok("cif_u_as_b.cif");
+    assert_eq!(b_of(&s, "Fe1"), Some(None));
+    assert!(
+        s.warnings.iter().any(|w| w.contains("= 2 Å²")),
+        "{:?}",
+        s.warnings
+    );
+}
+
+// ---- χ(k) that does not cover the transform range ------------------------
+
+fn chi_of(name: &str) -> carto::io::ChiData {
+    match load(&path(name), &LoadOptions::default()) {
+        Ok(Dataset::Chi(c)) => c,
+        Ok(d) => panic!("{name} loaded as {}", d.modality()),
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+fn carto_cli(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_carto"))
+        .args(args)
+        .output()
+        .expect("run carto")
+}
+
+#[test]
+fn chi_k_grid_must_cover_the_ft_range() {
+    use carto::xas::process::{self, ProcessError, XasInput};
+    // Measured from k = 4 only: the default kmin = 2 would transform a
+    // plateau the interpolation invents below 4.
+    let c = chi_of("chi_starts_at_4.chi");
+    let r = process::run(&XasInput::Chi(c), &[], &ChainParams::default(), None);
+    match r {
+        Err(e @ ProcessError::KRangeNotCovered { .. }) => assert_eq!(
+            e.to_string(),
+            "Fourier transform: the k range 2–12 Å⁻¹ is not covered by the χ(k) data, \
+             which span 4–14 Å⁻¹"
+        ),
+        other => panic!("want KRangeNotCovered, got {:?}", other.map(|p| p.ft)),
+    }
+    let p = path("chi_starts_at_4.chi");
+    let o = carto_cli(&["xas".as_ref(), p.as_os_str()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("k range 2–12 Å⁻¹") && err.contains("span 4–14 Å⁻¹"),
+        "{err}"
+    );
+    let o = carto_cli(&[
+        "xas".as_ref(),
+        p.as_os_str(),
+        "--kmin".as_ref(),
+        "4.5".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Cut at k = 6: the default kmax (12) is shortened to the data's end as
+    // documented; an explicit --kmax past it is refused.
+    let p = path("chi_ends_at_6.chi");
+    let o = carto_cli(&["xas".as_ref(), p.as_os_str(), "--json".as_ref()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(j["params"]["kmax"], 6.0, "{}", j["params"]);
+    let o = carto_cli(&[
+        "xas".as_ref(),
+        p.as_os_str(),
+        "--kmax".as_ref(),
+        "10".as_ref(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("k range 2–10 Å⁻¹") && err.contains("span 0–6 Å⁻¹"),
+        "{err}"
+    );
+}
+
+// ---- μ(E): inverted edges, negated energies, pre-edge ranges -------------
+
+#[test]
+fn inverted_edge_is_flagged_and_normalised_upwards() {
+    // −μ: Larch would normalise with |step| into a post-edge of −1.
+    let s = xas_of("inverted_mu.dat");
+    let pre = pre_edge(&s.energy_ev, &s.mu, &PreEdgeParams::default()).expect("pre_edge");
+    assert!((pre.e0 - 7112.0).abs() < 1.0, "e0 {}", pre.e0);
+    assert!(pre.edge_step < -0.9, "signed step {}", pre.edge_step);
+    let last = pre.norm.last().copied().unwrap_or(f64::NAN);
+    assert!((last - 1.0).abs() < 0.05, "post-edge {last}");
+    assert_eq!(pre.warnings.len(), 1, "{:?}", pre.warnings);
+    assert!(
+        pre.warnings[0].starts_with("μ(E) falls across the edge at e0 = 7112.00 eV")
+            && pre.warnings[0].contains("an inverted edge"),
+        "{:?}",
+        pre.warnings
+    );
+    // The CLI says so on stderr and in the JSON.
+    let p = path("inverted_mu.dat");
+    let o = carto_cli(&["xas".as_ref(), p.as_os_str(), "--json".as_ref()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning:"));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(
+        j["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("inverted edge")),
+        "{}",
+        j["warnings"]
+    );
+    // A normal edge has no warning and a positive step.
+    let (e, mu) = spectrum();
+    let pre = pre_edge(&e, &mu, &PreEdgeParams::default()).expect("pre_edge");
+    assert!(
+        pre.edge_step > 0.9 && pre.warnings.is_empty(),
+        "{:?}",
+        pre.warnings
+    );
+}
+
+#[test]
+fn negated_energies_are_refused_at_their_line() {
+    let e = fails("negated_energy.dat");
+    located(&e, 3, Some("energy"));
+    assert!(e.message.contains("energy -6900 eV is not positive"), "{e}");
+}
+
+#[test]
+fn pre_edge_range_above_e0_or_backwards_is_refused() {
+    let (e, mu) = spectrum();
+    let with = |pre1: Option<f64>, pre2: Option<f64>| {
+        pre_edge(
+            &e,
+            &mu,
+            &PreEdgeParams {
+                pre1,
+                pre2,
+                ..Default::default()
+            },
+        )
+    };
+    assert!(with(Some(-150.0), Some(-30.0)).is_ok());
+    // Backwards: refused, not swapped.
+    match with(Some(-30.0), Some(-150.0)) {
+        Err(XasError::BadParam { name, reason, .. }) => {
+            assert_eq!(name, "pre2");
+            assert!(reason.contains("must run upwards"), "{reason}");
+        }
+        other => panic!("{:?}", other.map(|p| (p.pre1, p.pre2))),
+    }
+    // Above e0 (the range is relative to e0).
+    match with(Some(-50.0), Some(20.0)) {
+        Err(XasError::BadParam { name, reason, .. }) => {
+            assert_eq!(name, "pre2");
+            assert!(reason.contains("below e0"), "{reason}");
+        }
+        other => panic!("{:?}", other.map(|p| (p.pre1, p.pre2))),
+    }
+    bad_param(with(Some(10.0), None), "pre1");
+    let p = path("inverted_mu.dat");
+    let o = carto_cli(&[
+        "xas".as_ref(),
+        p.as_os_str(),
+        "--pre1".as_ref(),
+        "-30".as_ref(),
+        "--pre2".as_ref(),
+        "-150".as_ref(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("invalid --pre2 -150: the pre-edge range must run upwards"),
+        "{err}"
+    );
+}
+
+// ---- EXAFS fits that run away --------------------------------------------
+
+fn fit_of(name: &str) -> Result<carto::exafs::feffit::FitResult, String> {
+    let model = carto::exafs::model::load_model(&path(name)).map_err(|e| e.to_string())?;
+    let fit = carto::exafs::feffit::Feffit::new(model).map_err(|e| e.to_string())?;
+    fit.fit(None).map_err(|e| e.to_string())
+}
+
+#[test]
+fn runaway_fits_are_not_a_success_and_name_the_path() {
+    for (name, want) in [
+        (
+            "fit_negative_path.toml",
+            "path 'Cu1' (dataset 'cu_metal_rt.xdi') deltar = -3 Å (expression 'del_r'): \
+             the path length reff + deltar = -0.4522 Å is not positive",
+        ),
+        (
+            "fit_absurd_sigma2.toml",
+            "path 'Cu1' (dataset 'cu_metal_rt.xdi') sigma2 = 100000 Å² (expression 'sig2'): \
+             |σ²| above 1 Å² is absurd",
+        ),
+    ] {
+        let r = fit_of(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!r.stats.success, "{name} must not be a success");
+        assert_eq!(r.stats.message, want, "{name}");
+        let report = carto::exafs::feffit::report(&r, 0.1);
+        assert!(report.contains(want), "{name}: the report shows why");
+    }
+    // NaN from the start: an error naming the parameter and its expression.
+    let e = fit_of("fit_nan_expression.toml").err().unwrap_or_default();
+    assert!(
+        e.contains("non-finite values")
+            && e.contains("parameter 'sig2' = NaN (expression 'sqrt(neg)')"),
+        "{e}"
+    );
+    // The CLI says so too (the JSON keeps success: false).
+    let p = path("fit_negative_path.toml");
+    let o = carto_cli(&["fit".as_ref(), p.as_os_str(), "--json".as_ref()]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(j["stats"]["success"], false, "{}", j["stats"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the fit did not succeed: path 'Cu1'"));
+}
+
+// ---- encodings and formats that are not what they seem -------------------
+
+#[test]
+fn foreign_encodings_get_their_own_message() {
+    let o = LoadOptions::default();
+    // Spectra readers (through the one routing rule).
+    for (name, line, field, want) in [
+        ("decimal_comma.dat", 2, "data", "decimal commas ('7000,0')"),
+        ("quoted.csv", 2, "data", "quoted CSV fields (\"7000.0\")"),
+        (
+            "utf16_no_bom.dat",
+            1,
+            "encoding",
+            "UTF-16 text without a byte-order mark",
+        ),
+        (
+            "not_athena.json",
+            1,
+            "json",
+            "a JSON document, not an Athena project",
+        ),
+        (
+            "gzipped.xmu",
+            1,
+            "gzip",
+            "gzip-compressed data that is not an Athena project",
+        ),
+    ] {
+        let e = fails(name);
+        located(&e, line, Some(field));
+        assert!(e.message.contains(want), "{name}: {e}");
+        assert!(!e.message.contains("no numeric data"), "{name}: {e}");
+        let opened = carto::io::open(&path(name), &o)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            opened.as_deref().is_some_and(|e| e.contains(want)),
+            "{name}: {opened:?}"
+        );
+    }
+    // Powder-pattern reader.
+    for (name, field, want) in [
+        ("decimal_comma.xy", "data", "decimal commas ('10,00')"),
+        (
+            "gzipped.xy",
+            "gzip",
+            "gzip-compressed data, not a powder pattern",
+        ),
+    ] {
+        let e = pattern_err(name);
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(if name == "gzipped.xy" { 1 } else { 2 }), Some(field)),
+            "{e}"
+        );
+        assert!(e.message.contains(want), "{name}: {e}");
+    }
+    // CIF reader.
+    let e = cif_err("gzipped.cif");
+    assert_eq!(e.line, Some(1), "{e}");
+    assert!(e.message.contains("gzip-compressed data, not a CIF"), "{e}");
+}
+
+#[test]
+fn utf16_patterns_and_cifs_are_read_as_text() {
+    let p = carto::io::xrd::read_pattern(&path("utf16.xy")).expect("UTF-16 pattern");
+    assert_eq!(p.npts(), 40);
+    assert_eq!((p.two_theta_deg[1], p.intensity[1]), (10.02, 101.0));
+    match carto::io::open(&path("utf16.xy"), &LoadOptions::default()) {
+        Ok(carto::io::Opened::Pattern(q)) => assert_eq!(q.npts(), 40),
+        other => panic!("utf16.xy: {:?}", other.map(|o| o.kind())),
+    }
+    let s = cif_ok("utf16.cif");
+    assert_eq!(s.sites.len(), 1);
+    assert_eq!(s.sites[0].label, "Fe1");
+}
+
+// ---- every other format: a clear error or a correct read -----------------
+
+#[test]
+fn xrd_binary_and_xml_formats() {
+    for (name, line, field, want) in [
+        (
+            "xrdml_no_intensities.xrdml",
+            Some(6),
+            "intensities",
+            "<dataPoints> has no <intensities>",
+        ),
+        (
+            "brml_broken_zip.brml",
+            None,
+            "zip",
+            "no end-of-central-directory record",
+        ),
+        (
+            "raw_truncated.raw",
+            None,
+            "K-alpha1",
+            "file truncated: 8 bytes needed at byte 624, the file has 32",
+        ),
+    ] {
+        let e = pattern_err(name);
+        assert_eq!((e.line, e.field.as_deref()), (line, Some(field)), "{e}");
+        assert!(e.message.contains(want), "{name}: {e}");
+    }
+    // A Fit2D file whose point count is garbled reads as plain columns,
+    // every row kept.
+    let p = carto::io::xrd::read_pattern(&path("fit2d_bad_count.chi")).expect("read");
+    assert_eq!(p.npts(), 40);
+    assert_eq!((p.two_theta_deg[0], p.intensity[0]), (10.0, 100.0));
+    assert_eq!((p.two_theta_deg[39], p.intensity[39]), (10.78, 139.0));
+}
+
+#[test]
+fn jcpds_fit_model_and_session_files() {
+    let p = path("jcpds_bad_cell.jcpds");
+    let e = carto::io::xrd::read_jcpds(&p).err();
+    let Some(e) = e else {
+        panic!("a garbled cell edge must fail")
+    };
+    assert_eq!((e.line, e.field.as_deref()), (Some(6), Some("A")), "{e}");
+    assert!(e.message.contains("'4.9l3' is not a number"), "{e}");
+
+    let e = carto::exafs::model::load_model(&path("fit_unknown_key.toml"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("unknown key `paths[1].sigma_2`") && e.contains("sigma2"),
+        "{e}"
+    );
+
+    use carto::session::{Session, SessionError};
+    match Session::load(&path("session_truncated.carto")) {
+        Err(SessionError::Format { reason, .. }) => {
+            assert!(reason.contains("EOF while parsing"), "{reason}")
+        }
+        other => panic!("{:?}", other.map(|s| s.items.len())),
+    }
+    match Session::load(&path("session_future.carto")) {
+        Err(SessionError::Version { found, .. }) => assert_eq!(found, 99),
+        other => panic!("{:?}", other.map(|s| s.items.len())),
+    }
+    match Session::load(&path("session_bad_selection.carto")) {
+        Err(SessionError::Format { reason, .. }) => {
+            assert_eq!(reason, "selection refers to an item beyond the 0 listed")
+        }
+        other => panic!("{:?}", other.map(|s| s.items.len())),
+    }
+    // Fed to the data readers, a session says what it is.
+    let e = fails("session_future.carto");
+    assert!(e.message.contains("a Carto session file, not data"), "{e}");
+}
+
+/// Every file in tests/malformed goes through every reader without a
+/// panic, in bounded time: an error or a read, never a crash or a hang.
+#[test]
+fn every_malformed_file_through_every_reader() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/malformed");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/malformed")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 60, "{} files", files.len());
+    let o = LoadOptions::default();
+    let t = std::time::Instant::now();
+    for f in &files {
+        let _ = carto::io::open(f, &o);
+        let _ = load(f, &o);
+        let _ = carto::io::xrd::read_pattern(f);
+        let _ = carto::structure::read_cif(f);
+        let _ = carto::io::xrd::read_jcpds(f);
+        let _ = carto::session::Session::load(f);
+        let _ = carto::exafs::model::load_model(f);
+    }
+    assert!(t.elapsed().as_secs() < 60, "{:?}", t.elapsed());
 }

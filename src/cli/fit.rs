@@ -93,6 +93,13 @@ pub fn run(a: &FitArgs) -> Result<()> {
     let res = fit
         .fit(None)
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.model.display()))?;
+    if !res.stats.success {
+        eprintln!(
+            "warning: {}: the fit did not succeed: {}",
+            a.model.display(),
+            res.stats.message
+        );
+    }
     let text = report(&res, a.min_correl);
     if let Some(path) = &a.report {
         std::fs::write(path, &text)

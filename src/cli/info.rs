@@ -130,6 +130,62 @@ pub struct SpectraInfo<'a> {
     pub modality: &'static str,
     #[serde(flatten)]
     pub details: SpectraDetails<'a>,
+    /// Located reader warnings (`file:line: …`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub warnings: &'a [String],
+}
+
+/// `carto info --json` for an XDI file that holds no spectrum (a motor or
+/// position scan): its columns and metadata.
+#[derive(Serialize)]
+pub struct TableInfo<'a> {
+    pub file: &'a str,
+    pub format: FileFormat,
+    pub modality: &'static str,
+    pub npts: usize,
+    pub columns: &'a [String],
+    pub metadata: &'a BTreeMap<String, String>,
+    /// Why it is not read as μ(E) or χ(k).
+    pub note: String,
+    pub warnings: &'a [String],
+}
+
+/// `carto info` for an XDI file that reads as XDI but not as a spectrum.
+fn info_xdi_table(file: &str, xdi: &io::xdi::XdiFile, why: &str, as_json: bool) -> Result<()> {
+    let t = &xdi.table;
+    if as_json {
+        return print_json(&TableInfo {
+            file,
+            format: FileFormat::Xdi,
+            modality: "table",
+            npts: t.npts(),
+            columns: &t.labels,
+            metadata: &t.metadata,
+            note: why.to_owned(),
+            warnings: &t.warnings,
+        });
+    }
+    let mut lines = vec![
+        format!("{file}: Xdi (table, not a spectrum)"),
+        format!("  {} points, columns: {}", t.npts(), t.labels.join(", ")),
+    ];
+    for (i, c) in t.columns.iter().enumerate() {
+        let (lo, hi) = c
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let units = xdi.column_units.get(i).map_or("", String::as_str);
+        lines.push(format!(
+            "    {}: {lo} – {hi} {units}",
+            t.labels.get(i).map_or("?", String::as_str)
+        ));
+    }
+    lines.push(format!("  not read as a spectrum: {why}"));
+    for w in &t.warnings {
+        lines.push(format!("  warning: {w}"));
+    }
+    emit(&lines.join("\n"))
 }
 
 #[derive(Debug, Args)]
@@ -274,7 +330,20 @@ pub fn run(a: &InfoArgs) -> Result<()> {
     if ext.as_deref() == Some("jcpds") {
         return info_jcpds(&file, &bytes, a.json);
     }
-    let ds = match io::open_bytes(&bytes, path, &a.input.load_options())? {
+    let opts = a.input.load_options();
+    let opened = match io::open_bytes(&bytes, path, &opts) {
+        Ok(o) => o,
+        // XDI also carries scans that are not spectra: show the columns.
+        Err(io::OpenError::Parse(e)) if format == FileFormat::Xdi => {
+            let text = String::from_utf8_lossy(&bytes);
+            return match io::xdi::parse(&text, &file, &opts) {
+                Ok(xdi) => info_xdi_table(&file, &xdi, &e.message, a.json),
+                Err(_) => Err(e.into()),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let ds = match opened {
         io::Opened::Spectra(ds) => *ds,
         io::Opened::Pattern(p) => return info_pattern(path, &p, a.json),
         io::Opened::Structures(s) => return info_structures(&file, &s, a.json),
@@ -282,6 +351,11 @@ pub fn run(a: &InfoArgs) -> Result<()> {
     };
     check_group_option(&ds, &a.input, &file)?;
     let mut lines = vec![format!("{file}: {format:?} ({})", ds.modality())];
+    let warnings: &[String] = match &ds {
+        Dataset::Xas(s) => &s.table.warnings,
+        Dataset::Chi(c) => &c.table.warnings,
+        _ => &[],
+    };
     let details = match &ds {
         Dataset::Xas(s) => {
             let label = |i: usize| s.table.labels.get(i).cloned().unwrap_or_default();
@@ -373,8 +447,12 @@ pub fn run(a: &InfoArgs) -> Result<()> {
             format,
             modality: ds.modality(),
             details,
+            warnings,
         })
     } else {
+        for w in warnings {
+            lines.push(format!("  warning: {w}"));
+        }
         emit(&lines.join("\n"))
     }
 }

@@ -118,6 +118,8 @@ pub struct NormOut<'a> {
     pub flat: &'a [f64],
     pub pre_edge: &'a [f64],
     pub post_edge: &'a [f64],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub warnings: &'a [String],
 }
 
 impl<'a> NormOut<'a> {
@@ -135,6 +137,7 @@ impl<'a> NormOut<'a> {
             flat: &pre.flat,
             pre_edge: &pre.pre_edge,
             post_edge: &pre.post_edge,
+            warnings: &pre.warnings,
         }
     }
 }
@@ -292,6 +295,9 @@ fn step_error(file: &str, e: ProcessError) -> anyhow::Error {
         } => anyhow::anyhow!(
             "{file}: invalid --kmin {kmin_inv_ang}: χ(k) ends at k = {kend_inv_ang:.2} Å⁻¹ (for XANES-only data use --xanes: normalization only)"
         ),
+        e @ ProcessError::KRangeNotCovered { .. } => anyhow::anyhow!(
+            "{file}: {e} (change --kmin/--kmax, or transform the μ(E) it came from)"
+        ),
         ProcessError::PreEdge(x)
         | ProcessError::Autobk(x)
         | ProcessError::Ft(x)
@@ -359,6 +365,11 @@ pub fn run(a: &XasArgs) -> Result<()> {
     let rp = a.r_params();
     if let XasInput::Chi(c) = &input {
         a.check_options(&[], &file)?;
+        // An explicit --kmax past the data is refused; the default (12 Å⁻¹)
+        // is cut to the data's end as documented.
+        let kmax_explicit = a.chain.kmax != ChainOptions::default().kmax;
+        xas::process::check_chi_covers(&c.k_inv_ang, a.chain.kmin, a.chain.kmax, kmax_explicit)
+            .map_err(|e| step_error(&file, e))?;
         let res =
             xas::process::run(&input, &[], &p, Some(&rp)).map_err(|e| step_error(&file, e))?;
         let (r, ft) = (&res.chir, &res.ft);
@@ -426,6 +437,9 @@ pub fn run(a: &XasArgs) -> Result<()> {
         bail!("{file}: μ(E) processing gave no χ(k)")
     };
     let ft = processed.ft;
+    for w in &pre.warnings {
+        eprintln!("warning: {file}: {w}");
+    }
     let res = xas::ChainResult {
         pre,
         bkg,
@@ -573,6 +587,9 @@ fn xanes_output(
     group: Option<&str>,
     corrections: Corrected,
 ) -> Result<()> {
+    for w in &pre.warnings {
+        eprintln!("warning: {file}: {w}");
+    }
     if a.json {
         return print_json(&XanesOut {
             file,

@@ -243,6 +243,23 @@ fn chi_columns(table: &ColumnTable) -> Option<(usize, usize)> {
     None
 }
 
+/// Whether the table reads as χ(k) (see [`chi_columns`]).
+pub(crate) fn is_chi(table: &ColumnTable) -> bool {
+    chi_columns(table).is_some()
+}
+
+/// Whether some column can be the energy axis of μ(E): an energy or
+/// monochromator-angle label, or eV, keV or degree units recorded for it.
+/// XDI files also carry other scans (sample position, maps), which have none.
+pub(crate) fn has_energy_axis(table: &ColumnTable) -> bool {
+    table.labels.iter().any(|l| {
+        let n = norm(l);
+        is_energy(&n) || is_angle(&n)
+    }) || (0..table.labels.len()).any(|i| {
+        column_units(table, i).is_some_and(|u| u == "ev" || u == "kev" || u.starts_with("deg"))
+    })
+}
+
 /// Turn a column table into χ(k) or μ(E).
 pub fn to_dataset(
     table: ColumnTable,
@@ -448,8 +465,22 @@ pub fn to_xas(
     } else {
         energy_ev(&table, ie, angle)
     };
-    let (recipe, mut mu) = choose_mu(&table, file, ie, opts.mu_mode)?;
     let label = table.labels.get(ie).cloned().or_empty();
+    // X-ray energies are positive: a column of negated (or edge-relative)
+    // energies would put e0 at −7112 eV and pass every later check.
+    if let Some(row) = energy.iter().position(|&e| e <= 0.0) {
+        return Err(ParseError::new(
+            file,
+            format!(
+                "energy {} eV is not positive: negated or edge-relative energies are not μ(E) \
+                 Carto can process",
+                energy.get(row).copied().unwrap_or(0.0)
+            ),
+        )
+        .at_line(table.line_of_row(row))
+        .field(label));
+    }
+    let (recipe, mut mu) = choose_mu(&table, file, ie, opts.mu_mode)?;
     order_energy(&mut table, &mut energy, &mut mu, file, &label)?;
     Ok(XasSpectrum {
         name: file_name(file),

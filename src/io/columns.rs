@@ -459,6 +459,97 @@ pub fn read_table(text: &str, file: &str, opts: &LoadOptions) -> Result<ColumnTa
     Ok(table)
 }
 
+/// `7000,5`, `-0,123`, `1,5e-3`: a number written with a decimal comma.
+fn is_decimal_comma(tok: &str) -> bool {
+    let Some((int, frac)) = tok.split_once(',') else {
+        return false;
+    };
+    let int = int.strip_prefix('-').unwrap_or(int);
+    let frac = frac.split_once(['e', 'E']).map_or(frac, |(m, e)| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()) {
+            m
+        } else {
+            ""
+        }
+    });
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Number formats a column reader would misread, found in the first 50
+/// data lines, each with its own located error: decimal commas (`7000,5
+/// 0,123`, which the comma-separator rule would split into four columns)
+/// and quoted CSV fields (`"7000.0","0.1"`). Two such lines (or every data
+/// line, when fewer) decide.
+pub(crate) fn foreign_numbers(text: &str, file: &str) -> Option<ParseError> {
+    let (mut seen, mut commas, mut quoted) = (0usize, Vec::new(), Vec::new());
+    for (i, line) in super::split_lines(text).enumerate().take(20_000) {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with(COMMENT_CHARS) {
+            continue;
+        }
+        seen += 1;
+        if seen > 50 {
+            break;
+        }
+        let toks: Vec<&str> = t
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .filter(|x| !x.is_empty())
+            .collect();
+        if toks.len() >= 2 && !t.contains('.') && toks.iter().all(|k| is_decimal_comma(k)) {
+            commas.push((i + 1, toks.first().copied().unwrap_or("")));
+        }
+        let fields: Vec<&str> = t
+            .split([',', ';', '\t'])
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
+        fn inner(f: &str) -> Option<&str> {
+            f.strip_prefix('"').and_then(|f| f.strip_suffix('"'))
+        }
+        if fields.len() >= 2
+            && fields.iter().all(|f| inner(f).is_some())
+            && fields.iter().any(|f| inner(f).and_then(number).is_some())
+        {
+            quoted.push((i + 1, fields.first().copied().unwrap_or("")));
+        }
+    }
+    let enough = |n: usize| n >= 2.min(seen.max(1));
+    if enough(commas.len())
+        && let Some(&(line, tok)) = commas.first()
+    {
+        return Some(
+            ParseError::new(
+                file,
+                format!(
+                    "decimal commas ('{tok}'): Carto reads '.' as the decimal point; \
+                     export the file with '.' decimals"
+                ),
+            )
+            .at_line(line)
+            .field("data"),
+        );
+    }
+    if enough(quoted.len())
+        && let Some(&(line, tok)) = quoted.first()
+    {
+        return Some(
+            ParseError::new(
+                file,
+                format!(
+                    "quoted CSV fields ({tok}): Carto reads plain numbers; export without quotes"
+                ),
+            )
+            .at_line(line)
+            .field("data"),
+        );
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     /// The tokenizer before the fast scanner (separators: whitespace, commas).

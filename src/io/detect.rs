@@ -95,7 +95,21 @@ pub fn load_bytes_group(
             Some(name) => athena::read_selected(bytes, file, name),
             None => athena::read(bytes, file),
         }
-        .map(Dataset::Athena),
+        .map(Dataset::Athena)
+        .map_err(|e| {
+            // Any gzip goes to the Athena reader: say what it was instead.
+            if bytes.starts_with(&[0x1f, 0x8b]) && e.message.starts_with("not an Athena project") {
+                ParseError::new(
+                    file,
+                    "gzip-compressed data that is not an Athena project: decompress it first \
+                     (gunzip) and open the file inside",
+                )
+                .at_line(1)
+                .field("gzip")
+            } else {
+                e
+            }
+        }),
         fmt => {
             let text = decode_text(bytes, file)?;
             match fmt {
@@ -112,7 +126,38 @@ pub fn load_bytes_group(
                         )
                         .at_line(1));
                     }
-                    let table = columns::read_table(&text, file, opts)?;
+                    let t = text.trim_start_matches('\u{feff}').trim_start();
+                    let json_array = t.strip_prefix('[').is_some_and(|r| {
+                        r.trim_start()
+                            .starts_with(|c: char| "{[\"-".contains(c) || c.is_ascii_digit())
+                    });
+                    if t.starts_with('{') && t.contains("\"carto_session\"") {
+                        return Err(ParseError::new(
+                            file,
+                            "a Carto session file, not data: open it in the app (carto open FILE)",
+                        )
+                        .at_line(1)
+                        .field("json"));
+                    }
+                    if t.starts_with('{') || json_array {
+                        return Err(ParseError::new(
+                            file,
+                            "a JSON document, not an Athena project (no 'Athena project file' \
+                             marker): Carto reads JSON only as Athena projects",
+                        )
+                        .at_line(1)
+                        .field("json"));
+                    }
+                    if let Some(e) = columns::foreign_numbers(&text, file) {
+                        return Err(e);
+                    }
+                    let mut table = columns::read_table(&text, file, opts)?;
+                    if xdi_without_version(&text) {
+                        table.warnings.push(format!(
+                            "{file}:1: XDI fields but no '# XDI/1.0' version line: \
+                             read as a plain column file, not as XDI"
+                        ));
+                    }
                     beamline::to_dataset(table, file, opts)
                 }
             }
@@ -120,9 +165,24 @@ pub fn load_bytes_group(
     }
 }
 
+/// XDI fields (`# Column.1: energy eV`, `# Element.symbol: Cu`) in the
+/// header of a file without the `# XDI/` version line.
+fn xdi_without_version(text: &str) -> bool {
+    super::split_lines(text)
+        .take(200)
+        .filter_map(|l| l.trim_start().strip_prefix('#'))
+        .map(str::trim_start)
+        .any(|h| h.starts_with("Column.1:") || h.starts_with("Element.symbol:"))
+}
+
 /// Text files must be UTF-8 or Latin-1 (old beamline headers); binary junk is
 /// rejected with the offset of the first NUL byte.
 fn decode_text<'a>(bytes: &'a [u8], file: &str) -> Result<Cow<'a, str>, ParseError> {
+    if looks_like_utf16_without_bom(bytes)
+        && let Some(e) = not_text(bytes, file, "column file")
+    {
+        return Err(e);
+    }
     if let Some(pos) = memchr::memchr(0, bytes) {
         let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
         return Err(ParseError::new(
@@ -175,4 +235,63 @@ fn decode_utf16(bytes: &[u8], file: &str) -> Result<Option<String>, ParseError> 
         .at_line(text.matches('\n').count() + 1));
     }
     Ok(Some(text))
+}
+
+/// UTF-16 text with a byte-order mark as UTF-8 bytes (every text reader
+/// takes it as the text it is); other bytes unchanged. An odd byte count or
+/// an unpaired surrogate is an error at its line.
+pub fn utf16_as_utf8<'a>(bytes: &'a [u8], file: &str) -> Result<Cow<'a, [u8]>, ParseError> {
+    Ok(match decode_utf16(bytes, file)? {
+        Some(t) => Cow::Owned(t.into_bytes()),
+        None => Cow::Borrowed(bytes),
+    })
+}
+
+/// Bytes a text reader (CIF, powder pattern, column file) cannot take,
+/// each with its own message: gzip-compressed data, and UTF-16 without a
+/// byte-order mark (a NUL in every other byte of ASCII text).
+pub fn not_text(bytes: &[u8], file: &str, what: &str) -> Option<ParseError> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Some(
+            ParseError::new(
+                file,
+                format!(
+                    "gzip-compressed data, not a {what}: decompress it first (gunzip); \
+                     Carto reads only Athena projects compressed"
+                ),
+            )
+            .at_line(1)
+            .field("gzip"),
+        );
+    }
+    if looks_like_utf16_without_bom(bytes) {
+        return Some(
+            ParseError::new(
+                file,
+                "UTF-16 text without a byte-order mark: save it as UTF-8 \
+                 (or UTF-16 with its BOM)",
+            )
+            .at_line(1)
+            .field("encoding"),
+        );
+    }
+    None
+}
+
+/// ASCII text written as UTF-16 without a BOM: in the first 64 bytes,
+/// (nearly) every odd byte is NUL and no even one (or the reverse).
+fn looks_like_utf16_without_bom(bytes: &[u8]) -> bool {
+    let head = bytes.get(..bytes.len().min(64)).map_or(bytes, |h| h);
+    if head.len() < 8 {
+        return false;
+    }
+    let nul_at = |parity: usize| {
+        head.iter()
+            .enumerate()
+            .filter(|(i, b)| i % 2 == parity && **b == 0)
+            .count()
+    };
+    let half = head.len() / 2;
+    let (even, odd) = (nul_at(0), nul_at(1));
+    (odd * 10 >= half * 9 && even == 0) || (even * 10 >= half * 9 && odd == 0)
 }

@@ -152,6 +152,11 @@ pub struct ColumnTable {
     /// the line a person has to look at.
     #[serde(skip)]
     pub row_lines: Vec<usize>,
+    /// What the reader accepted but a person should know, each located
+    /// (`file:line: …`): XDI header problems the XDI library warns about,
+    /// a file read as plain columns for want of its XDI version line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl ColumnTable {

@@ -204,6 +204,8 @@ pub fn open(path: &Path, opts: &LoadOptions) -> Result<Opened, OpenError> {
 /// extension, a fit model's folder for its relative file names).
 pub fn open_bytes(bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<Opened, OpenError> {
     let file = path.display().to_string();
+    // UTF-16 with a BOM is routed and read as the text it is.
+    let bytes = &*super::detect::utf16_as_utf8(bytes, &file)?;
     Ok(match route(bytes, path, opts) {
         FileKind::Spectra => Opened::Spectra(Box::new(load_bytes(bytes, &file, opts)?)),
         FileKind::Pattern => {
@@ -213,10 +215,15 @@ pub fn open_bytes(bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<Opene
             }
             Opened::Pattern(p)
         }
-        FileKind::Structure => Opened::Structures(parse_cif_structures(
-            &String::from_utf8_lossy(bytes),
-            &file,
-        )?),
+        FileKind::Structure => {
+            if let Some(e) = super::detect::not_text(bytes, &file, "CIF") {
+                return Err(e.into());
+            }
+            Opened::Structures(parse_cif_structures(
+                &String::from_utf8_lossy(bytes),
+                &file,
+            )?)
+        }
         FileKind::FitModel => {
             let text = std::str::from_utf8(bytes).map_err(|e| OpenError::Read {
                 file: file.clone(),

@@ -223,6 +223,15 @@ pub fn read_cif(path: &Path) -> Result<Vec<Structure>, StructureError> {
         line: None,
         message: format!("cannot read: {e}"),
     })?;
+    let located = |e: crate::io::ParseError| StructureError {
+        file: file.clone(),
+        line: e.line,
+        message: e.message,
+    };
+    let bytes = crate::io::detect::utf16_as_utf8(&bytes, &file).map_err(located)?;
+    if let Some(e) = crate::io::detect::not_text(&bytes, &file, "CIF") {
+        return Err(located(e));
+    }
     parse_cif_structures(&String::from_utf8_lossy(&bytes), &file)
 }
 
@@ -298,26 +307,73 @@ pub fn element_from_symbol(s: &str) -> Option<u32> {
 }
 
 /// Symmetry operations of a block: the xyz loop, else the Hall symbol, the
-/// H-M symbol or the IT number (in that order).
-fn block_ops(b: &CifBlock) -> Result<Vec<SymOp>, BlockError> {
+/// H-M symbol or the IT number (in that order). An IT number outside
+/// 1–230, or a Hall symbol that does not parse when it is the one source
+/// of symmetry, is an error at its line (never a silent P1). Listed
+/// operations that do not form a group are closed (products added) with a
+/// warning, or refused when they generate more than any space group has.
+fn block_ops(b: &CifBlock, warnings: &mut Vec<String>) -> Result<Vec<SymOp>, BlockError> {
+    let text = |tag: &str| b.get(tag).filter(|v| !v.is_null());
+    for tag in ["_space_group_it_number", "_symmetry_int_tables_number"] {
+        if let Some(v) = text(tag)
+            && !v
+                .number()
+                .is_some_and(|n| n.fract() == 0.0 && (1.0..=230.0).contains(&n))
+        {
+            return Err((
+                Some(v.line),
+                format!("{tag} = '{}' is not a space-group number (1–230)", v.text),
+            ));
+        }
+    }
     for tag in [
         "_space_group_symop_operation_xyz",
         "_symmetry_equiv_pos_as_xyz",
     ] {
         let vals = b.values(tag);
         if !vals.is_empty() {
-            return vals
+            let listed = vals
                 .iter()
                 .map(|v| symop::parse_xyz(&v.text).map_err(|m| (Some(v.line), m.to_string())))
-                .collect();
+                .collect::<Result<Vec<_>, _>>()?;
+            let line = vals.first().map(|v| v.line);
+            return match symop::close_group(&listed) {
+                Ok((ops, 0)) => Ok(ops),
+                Ok((ops, added)) => {
+                    let first_added = ops
+                        .iter()
+                        .find(|o| !listed.contains(o))
+                        .map(symop::to_xyz)
+                        .unwrap_or_default();
+                    warnings.push(format!(
+                        "line {}: the {} operations of {tag} do not form a group; closed to {} \
+                         by adding {added} products (first: {first_added})",
+                        line.unwrap_or(b.line),
+                        listed.len(),
+                        ops.len()
+                    ));
+                    Ok(ops)
+                }
+                Err(n) => Err((
+                    line,
+                    format!(
+                        "the operations of {tag} generate more than {} operations ({n} so far): \
+                         not a space group",
+                        symop::MAX_GROUP_ORDER
+                    ),
+                )),
+            };
         }
     }
-    let text = |tag: &str| b.get(tag).filter(|v| !v.is_null());
-    if let Some(v) =
-        text("_space_group_name_hall").or_else(|| text("_symmetry_space_group_name_hall"))
-        && let Some(ops) = symop::ops_from_hall_symbol(&v.text)
-    {
-        return Ok(ops);
+    for tag in ["_space_group_name_hall", "_symmetry_space_group_name_hall"] {
+        if let Some(v) = text(tag) {
+            return symop::ops_from_hall_symbol(&v.text).ok_or_else(|| {
+                (
+                    Some(v.line),
+                    format!("{tag} = '{}' is not a Hall symbol Carto can read", v.text),
+                )
+            });
+        }
     }
     let hm_tags = [
         "_space_group_name_h-m_alt",
@@ -338,7 +394,10 @@ fn block_ops(b: &CifBlock) -> Result<Vec<SymOp>, BlockError> {
             && let Some(n) = v.number()
             && let Some(h) = symop::hall_number_from_it(n as i32)
         {
-            return symop::ops_from_hall_number(h).ok_or((Some(v.line), "bad IT number".into()));
+            return symop::ops_from_hall_number(h).ok_or((
+                Some(v.line),
+                format!("{tag} = '{}': no operations for this number", v.text),
+            ));
         }
     }
     match hm_seen {
@@ -353,6 +412,53 @@ fn block_ops(b: &CifBlock) -> Result<Vec<SymOp>, BlockError> {
     }
 }
 
+/// Physical range of a mean-square displacement U = ⟨u²⟩: 0–1 Å² (1 Å
+/// rms). Ordered crystals have U ≈ 0.002–0.05 Å², disordered or solvent
+/// sites up to ~0.5 Å². Reference libraries still hold values outside it
+/// (AMCSD: U = 2 where B = 8π²U was meant, small negative refined U's,
+/// 21 of its 645 files here): such a value is not used (no Debye–Waller
+/// factor for that site) and a located warning says so.
+const MAX_U_ANG2: f64 = 1.0;
+
+/// Beyond any reading of a displacement (10 Å rms, larger than most cell
+/// edges; or negative past −1 Å²): a located error.
+const ABSURD_U_ANG2: [f64; 2] = [-1.0, 100.0];
+
+/// B = 8π²U (Willis & Pryor 1975): the physical B bound is ≈ 79 Å².
+const B_PER_U: f64 = 8.0 * std::f64::consts::PI * std::f64::consts::PI;
+
+/// |fract| bound: coordinates outside [0, 1) are legal (a molecule kept
+/// whole across the cell edge) but not ten cells away.
+const MAX_ABS_FRACT: f64 = 10.0;
+
+/// A displacement value (`scale` is 1 for U, 8π² for B) checked against
+/// [`MAX_U_ANG2`] and [`ABSURD_U_ANG2`]: `Ok(None)` inside the physical
+/// range or absent, `Ok(Some(warning))` outside it (the value is then not
+/// used), `Err` when absurd.
+fn check_displacement(
+    v: Option<&CifValue>,
+    tag: &str,
+    site: &str,
+    scale: f64,
+) -> Result<Option<String>, BlockError> {
+    let Some(v) = v else { return Ok(None) };
+    let Some(x) = v.number() else { return Ok(None) };
+    let (lo, hi) = (scale * ABSURD_U_ANG2[0], scale * ABSURD_U_ANG2[1]);
+    if !(lo..=hi).contains(&x) {
+        return Err((
+            Some(v.line),
+            format!("site {site}: {tag} = {x} Å² is absurd (outside {lo:.0} to {hi:.0} Å²)"),
+        ));
+    }
+    let max = scale * MAX_U_ANG2;
+    Ok((!(0.0..=max).contains(&x)).then(|| {
+        format!(
+            "line {}: site {site}: {tag} = {x} Å² is outside the physical 0–{max:.0} Å²; not used",
+            v.line
+        )
+    }))
+}
+
 struct AsymSite {
     label: String,
     z: u32,
@@ -361,7 +467,7 @@ struct AsymSite {
     b_iso: Option<f64>,
 }
 
-fn asym_sites(b: &CifBlock) -> Result<Vec<AsymSite>, BlockError> {
+fn asym_sites(b: &CifBlock, warnings: &mut Vec<String>) -> Result<Vec<AsymSite>, BlockError> {
     let lp = b
         .find_loop("_atom_site_fract_x")
         .ok_or((None, "no _atom_site loop".to_string()))?;
@@ -390,8 +496,17 @@ fn asym_sites(b: &CifBlock) -> Result<Vec<AsymSite>, BlockError> {
             c("_atom_site_aniso_u_33"),
         ) {
             for r in &al.rows {
-                if let (Some(a), Some(bb), Some(cc)) =
-                    (r[u1].number(), r[u2].number(), r[u3].number())
+                let mut usable = true;
+                for (c, tag) in [(u1, "U_11"), (u2, "U_22"), (u3, "U_33")] {
+                    let tag = format!("_atom_site_aniso_{tag}");
+                    if let Some(w) = check_displacement(Some(&r[c]), &tag, &r[l].text, 1.0)? {
+                        warnings.push(w);
+                        usable = false;
+                    }
+                }
+                if usable
+                    && let (Some(a), Some(bb), Some(cc)) =
+                        (r[u1].number(), r[u2].number(), r[u3].number())
                 {
                     u_aniso.insert(r[l].text.clone(), (a + bb + cc) / 3.0);
                 }
@@ -421,6 +536,17 @@ fn asym_sites(b: &CifBlock) -> Result<Vec<AsymSite>, BlockError> {
             })
         };
         let frac = [coord(cx, "x")?, coord(cy, "y")?, coord(cz, "z")?];
+        for (c, n, x) in [(cx, "x", frac[0]), (cy, "y", frac[1]), (cz, "z", frac[2])] {
+            if x.abs() > MAX_ABS_FRACT {
+                return Err((
+                    Some(r[c].line),
+                    format!(
+                        "site {label}: fract_{n} = {x} is more than {MAX_ABS_FRACT} cells away \
+                         (Cartesian coordinates in a fractional column?)"
+                    ),
+                ));
+            }
+        }
         let occupancy = match c_occ.map(|c| &r[c]) {
             Some(v) if !v.is_null() => {
                 v.number()
@@ -434,12 +560,26 @@ fn asym_sites(b: &CifBlock) -> Result<Vec<AsymSite>, BlockError> {
             }
             _ => 1.0,
         };
-        let u = c_u
-            .and_then(|c| r[c].number())
-            .or_else(|| u_aniso.get(&label).copied());
-        let b_iso = c_b
-            .and_then(|c| r[c].number())
-            .or_else(|| u.map(|u| 8.0 * std::f64::consts::PI.powi(2) * u));
+        let u_warn =
+            check_displacement(c_u.map(|c| &r[c]), "_atom_site_U_iso_or_equiv", &label, 1.0)?;
+        let b_warn = check_displacement(
+            c_b.map(|c| &r[c]),
+            "_atom_site_B_iso_or_equiv",
+            &label,
+            B_PER_U,
+        )?;
+        let u = match &u_warn {
+            Some(_) => None,
+            None => c_u.and_then(|c| r[c].number()),
+        }
+        .or_else(|| u_aniso.get(&label).copied());
+        let b_iso = match &b_warn {
+            Some(_) => None,
+            None => c_b.and_then(|c| r[c].number()),
+        }
+        .or_else(|| u.map(|u| B_PER_U * u));
+        warnings.extend(u_warn);
+        warnings.extend(b_warn);
         out.push(AsymSite {
             label,
             z,
@@ -483,10 +623,10 @@ fn structure_from_block(b: &CifBlock) -> Result<Structure, BlockError> {
     lattice
         .valid()
         .map_err(|(tag, m)| (b.get(tag).map(|v| v.line), m))?;
-    let ops = block_ops(b)?;
-    let asym = asym_sites(b)?;
-    let mut sites: Vec<Site> = Vec::new();
     let mut warnings = Vec::new();
+    let ops = block_ops(b, &mut warnings)?;
+    let asym = asym_sites(b, &mut warnings)?;
+    let mut sites: Vec<Site> = Vec::new();
     // Spatial bins (fractional) for fast duplicate lookup.
     let nb = |len: f64| ((len / 1.0).floor() as i64).clamp(1, 64);
     let bins = [nb(lattice.a_ang), nb(lattice.b_ang), nb(lattice.c_ang)];

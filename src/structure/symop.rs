@@ -22,6 +22,116 @@ impl SymOp {
     }
 }
 
+/// The largest space group has 192 operations (F m -3 m, centring
+/// translations counted), so a closure that grows past it is no space group.
+pub const MAX_GROUP_ORDER: usize = 192;
+
+/// The largest rotation-matrix entry [`parse_xyz`] accepts.
+const MAX_ROT_ENTRY: i32 = 3;
+
+/// Two operations equal modulo lattice translations (tolerance 1e-4).
+fn same_op(a: &SymOp, b: &SymOp) -> bool {
+    a.rot == b.rot
+        && a.trans.iter().zip(&b.trans).all(|(x, y)| {
+            let d = x - y;
+            (d - d.round()).abs() < 1e-4
+        })
+}
+
+/// a∘b: x ↦ Ra(Rb x + tb) + ta, translation reduced to [0, 1).
+fn compose(a: &SymOp, b: &SymOp) -> SymOp {
+    let mut rot = [[0; 3]; 3];
+    for (i, row) in rot.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            // Saturating: powers of a shear grow without bound until the
+            // closure stops at MAX_GROUP_ORDER.
+            *v = (0..3).fold(0i32, |acc, k| {
+                acc.saturating_add(a.rot[i][k].saturating_mul(b.rot[k][j]))
+            });
+        }
+    }
+    let trans = std::array::from_fn(|i| {
+        let t: f64 = (0..3).map(|k| a.rot[i][k] as f64 * b.trans[k]).sum::<f64>() + a.trans[i];
+        t.rem_euclid(1.0)
+    });
+    SymOp { rot, trans }
+}
+
+/// `x,y,z` form of an operation (`-y,x-y,z+1/3`).
+pub fn to_xyz(op: &SymOp) -> String {
+    let axes = ['x', 'y', 'z'];
+    let parts: Vec<String> = (0..3)
+        .map(|i| {
+            let mut s = String::new();
+            for (j, axis) in axes.iter().enumerate() {
+                match op.rot[i][j] {
+                    0 => {}
+                    1 if s.is_empty() => s.push(*axis),
+                    1 => s.push_str(&format!("+{axis}")),
+                    -1 => s.push_str(&format!("-{axis}")),
+                    c if c > 0 && !s.is_empty() => s.push_str(&format!("+{c}{axis}")),
+                    c => s.push_str(&format!("{c}{axis}")),
+                }
+            }
+            let t = op.trans[i].rem_euclid(1.0);
+            if t > 1e-6 && t < 1.0 - 1e-6 {
+                let frac = (1..=12)
+                    .find(|d| {
+                        let n = t * *d as f64;
+                        (n - n.round()).abs() < 1e-4
+                    })
+                    .map_or_else(
+                        || format!("{t:.4}"),
+                        |d| format!("{}/{d}", (t * d as f64).round()),
+                    );
+                s.push_str(&format!("+{frac}"));
+            }
+            if s.is_empty() {
+                s.push('0');
+            }
+            s
+        })
+        .collect();
+    parts.join(",")
+}
+
+/// The group the operations generate: duplicates dropped, the identity and
+/// every missing product added. `Ok((group, added))`, where `added` counts
+/// the operations that were not in the list; `Err(n)` when the closure
+/// passes [`MAX_GROUP_ORDER`] (n operations so far): not a space group.
+pub fn close_group(ops: &[SymOp]) -> Result<(Vec<SymOp>, usize), usize> {
+    let mut group: Vec<SymOp> = Vec::new();
+    for op in ops {
+        if !group.iter().any(|g| same_op(g, op)) {
+            group.push(*op);
+        }
+    }
+    let listed = group.len();
+    if !group.iter().any(|g| same_op(g, &SymOp::IDENTITY)) {
+        group.push(SymOp::IDENTITY);
+    }
+    let mut i = 0;
+    while i < group.len() {
+        let mut j = 0;
+        while j < group.len() {
+            let (Some(a), Some(b)) = (group.get(i), group.get(j)) else {
+                break;
+            };
+            let p = compose(a, b);
+            if !group.iter().any(|g| same_op(g, &p)) {
+                group.push(p);
+                if group.len() > MAX_GROUP_ORDER {
+                    return Err(group.len());
+                }
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    let added = group.len() - listed;
+    Ok((group, added))
+}
+
 /// A symmetry operation (`x,y,z` form) that cannot be read: the text and
 /// what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,7 +209,17 @@ pub fn parse_xyz(s: &str) -> Result<SymOp, SymOpError> {
                     if (sign * c - ci).abs() > 1e-9 {
                         return Err(SymOpError::new(s, "has a non-integer coefficient"));
                     }
-                    op.rot[row][a] += ci as i32;
+                    // Rotations in any sensible setting have entries of 0, ±1
+                    // (±2 in some transformed cells); bounding them keeps the
+                    // integer arithmetic from overflowing.
+                    let sum = op.rot[row][a] + ci.clamp(-100.0, 100.0) as i32;
+                    if sum.abs() > MAX_ROT_ENTRY {
+                        return Err(SymOpError::new(
+                            s,
+                            format!("has a coefficient larger than {MAX_ROT_ENTRY}"),
+                        ));
+                    }
+                    op.rot[row][a] = sum;
                 }
                 None => {
                     let v = super::cif::parse_number(body)
@@ -248,5 +368,21 @@ mod tests {
         let ops = ops_from_hall_symbol("A 2 -2ac").unwrap();
         assert_eq!(ops.len(), 8);
         assert!(ops_from_hall_symbol("Q 9 z").is_none());
+    }
+
+    #[test]
+    fn closing_a_set_of_operations() {
+        let ops = ops_from_hall_number(hall_number_from_hm("P n m a").unwrap()).unwrap();
+        assert_eq!(close_group(&ops).unwrap().1, 0);
+        // A 4-fold axis alone generates its powers.
+        let (g, added) = close_group(&[parse_xyz("-y,x,z").unwrap()]).unwrap();
+        assert_eq!((g.len(), added), (4, 3));
+        assert!(g.iter().any(|o| to_xyz(o) == "-x,-y,z"), "{g:?}");
+        // A shear generates an infinite set: refused at the bound.
+        assert!(close_group(&[parse_xyz("x+y,y,z").unwrap()]).is_err());
+        assert_eq!(
+            to_xyz(&parse_xyz("1/2-y,x-y,z+1/3").unwrap()),
+            "-y+1/2,x-y,z+1/3"
+        );
     }
 }

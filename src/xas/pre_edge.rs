@@ -70,6 +70,28 @@ impl PreEdgeParams {
         if self.step == Some(0.0) {
             return Err(bad("step", "0".into(), "must be non-zero"));
         }
+        // The pre-edge range lies below e0 and runs upwards: a range above
+        // e0 or given backwards is refused, not swapped (Larch swaps).
+        if let (Some(a), Some(b)) = (self.pre1, self.pre2)
+            && a >= b
+        {
+            return Err(bad(
+                "pre2",
+                b.to_string(),
+                &format!("the pre-edge range must run upwards (pre1 = {a} eV ≥ pre2 = {b} eV)"),
+            ));
+        }
+        for (name, v) in [("pre1", self.pre1), ("pre2", self.pre2)] {
+            if let Some(v) = v
+                && v > 0.0
+            {
+                return Err(bad(
+                    name,
+                    v.to_string(),
+                    "the pre-edge range must lie below e0 (≤ 0 eV relative to e0)",
+                ));
+            }
+        }
         // μ·E^nvict must stay representable at tens of keV.
         if !(-MAX_NVICT..=MAX_NVICT).contains(&self.nvict) {
             return Err(bad(
@@ -86,6 +108,8 @@ impl PreEdgeParams {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PreEdge {
     pub e0: f64,
+    /// μ(post-edge) − μ(pre-edge) at e0; negative only for an inverted edge
+    /// (see `warnings`), so that `norm` still rises to +1.
     pub edge_step: f64,
     pub pre_slope: f64,
     pub pre_intercept: f64,
@@ -105,6 +129,9 @@ pub struct PreEdge {
     pub post_edge: Vec<f64>,
     pub norm: Vec<f64>,
     pub flat: Vec<f64>,
+    /// What the caller should show (an inverted edge).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Validate a μ(E) pair: equal lengths, finite, at least `min` points.
@@ -271,9 +298,53 @@ pub fn find_e0(energy_ev: &[f64], mu: &[f64]) -> Result<f64, XasError> {
     Ok(e0)
 }
 
+/// A falling step larger than this many noise σ is an inverted edge.
+const INVERTED_STEP_SIGMAS: f64 = 10.0;
+
+/// Point-to-point noise σ of μ: 1.4826·MAD of the second differences / √6
+/// (a smooth edge and its slope cancel in second differences; the MAD
+/// ignores the few points at the edge itself).
+fn noise_sigma(mu: &[f64]) -> f64 {
+    let mut d2: Vec<f64> = mu.windows(3).map(|w| w[2] - 2.0 * w[1] + w[0]).collect();
+    if d2.is_empty() {
+        return 0.0;
+    }
+    let mid = d2.len() / 2;
+    d2.sort_by(f64::total_cmp);
+    let med = d2[mid];
+    let mut dev: Vec<f64> = d2.iter().map(|v| (v - med).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    1.4826 * dev[mid] / 6f64.sqrt()
+}
+
 /// Larch `pre_edge`: e0, pre-edge line, post-edge polynomial, edge step,
 /// normalized and flattened μ(E).
+///
+/// An inverted edge (μ falling across e0 by more than the noise) is
+/// flagged in `warnings` and normalised with its negative step, so the
+/// post-edge is +1; e0, when not given, is then taken where μ falls
+/// fastest (the steepest rise of −μ), not at a wiggle of the falling μ.
 pub fn pre_edge(energy_ev: &[f64], mu: &[f64], p: &PreEdgeParams) -> Result<PreEdge, XasError> {
+    let first = pre_edge_at(energy_ev, mu, p)?;
+    if first.edge_step >= 0.0 || p.e0.is_some() {
+        return Ok(first);
+    }
+    let neg: Vec<f64> = first.mu.iter().map(|m| -m).collect();
+    let Ok(e0) = find_e0(&first.energy_ev, &neg) else {
+        return Ok(first);
+    };
+    let at_fall = PreEdgeParams {
+        e0: Some(e0),
+        ..p.clone()
+    };
+    match pre_edge_at(energy_ev, mu, &at_fall) {
+        Ok(again) if again.edge_step < 0.0 => Ok(again),
+        _ => Ok(first),
+    }
+}
+
+/// [`pre_edge`] at the e0 the parameters give (or the steepest rise).
+fn pre_edge_at(energy_ev: &[f64], mu: &[f64], p: &PreEdgeParams) -> Result<PreEdge, XasError> {
     p.validate()?;
     check_input(energy_ev, mu, 8)?;
     let (mu_min, mu_max) = mu.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
@@ -393,7 +464,28 @@ pub fn pre_edge(energy_ev: &[f64], mu: &[f64], p: &PreEdgeParams) -> Result<PreE
             "edge step {raw_step:.3e} is zero at e0 = {e0:.2} eV"
         )));
     }
-    let edge_step = raw_step.abs().max(1e-12);
+    // μ that falls across the edge (μ or the energy axis negated, I0 and It
+    // swapped) would normalise into a negative post-edge: refused unless
+    // the user gives the step.
+    // μ that falls across the edge by more than the noise (μ or the energy
+    // axis negated, I0 and It swapped) is flagged and normalised with its
+    // signed step, so the post-edge is +1, not −1 (Larch takes |step|).
+    // A falling step within the noise is no edge at all (a dark channel):
+    // |step| as before.
+    let mut warnings = Vec::new();
+    let noise = noise_sigma(&mu);
+    let edge_step =
+        if p.step.is_none() && raw_step < 0.0 && -raw_step > INVERTED_STEP_SIGMAS * noise {
+            warnings.push(format!(
+                "μ(E) falls across the edge at e0 = {e0:.2} eV (edge step {raw_step:.4e}, \
+             {:.0}× the noise): an inverted edge (μ or the energy negated, I0 and It swapped) \
+             or no edge in this channel; normalised with the negative step",
+                -raw_step / noise.max(f64::MIN_POSITIVE)
+            ));
+            raw_step
+        } else {
+            raw_step.abs().max(1e-12)
+        };
     let norm: Vec<f64> = mu
         .iter()
         .zip(&pre_edge)
@@ -441,5 +533,6 @@ pub fn pre_edge(energy_ev: &[f64], mu: &[f64], p: &PreEdgeParams) -> Result<PreE
         post_edge,
         norm,
         flat,
+        warnings,
     })
 }

@@ -68,6 +68,18 @@ pub enum ProcessError {
         kmin_inv_ang: f64,
         kend_inv_ang: f64,
     },
+    /// χ(k) read from a file that does not reach down to the FT's kmin,
+    /// or (asked for explicitly) up to its kmax: the transform would run
+    /// over values the interpolation invents.
+    #[error(
+        "Fourier transform: the k range {kmin_inv_ang}–{kmax_inv_ang} Å⁻¹ is not covered by the χ(k) data, which span {kfirst_inv_ang}–{klast_inv_ang} Å⁻¹"
+    )]
+    KRangeNotCovered {
+        kmin_inv_ang: f64,
+        kmax_inv_ang: f64,
+        kfirst_inv_ang: f64,
+        klast_inv_ang: f64,
+    },
     #[error("Fourier transform: {0}")]
     Ft(XasError),
     #[error("back-transform to χ(q): {0}")]
@@ -80,7 +92,9 @@ impl ProcessError {
             ProcessError::Edit(_) | ProcessError::EditOfChi => Step::Edit,
             ProcessError::PreEdge(_) => Step::PreEdge,
             ProcessError::Autobk(_) => Step::Autobk,
-            ProcessError::KminBeyondData { .. } | ProcessError::Ft(_) => Step::Ft,
+            ProcessError::KminBeyondData { .. }
+            | ProcessError::KRangeNotCovered { .. }
+            | ProcessError::Ft(_) => Step::Ft,
             ProcessError::ChiQ(_) => Step::ChiQ,
         }
     }
@@ -93,7 +107,9 @@ impl ProcessError {
             | ProcessError::Autobk(e)
             | ProcessError::Ft(e)
             | ProcessError::ChiQ(e) => Some(e),
-            ProcessError::EditOfChi | ProcessError::KminBeyondData { .. } => None,
+            ProcessError::EditOfChi
+            | ProcessError::KminBeyondData { .. }
+            | ProcessError::KRangeNotCovered { .. } => None,
         }
     }
 
@@ -118,6 +134,19 @@ impl ProcessError {
                 name: "kmin",
                 value: kmin_inv_ang.to_string(),
                 reason: format!("beyond the end of χ(k) ({kend_inv_ang:.2} Å⁻¹)"),
+            },
+            ProcessError::KRangeNotCovered {
+                kmin_inv_ang,
+                kmax_inv_ang,
+                kfirst_inv_ang,
+                klast_inv_ang,
+            } => XasError::BadParam {
+                name: "kmin",
+                value: kmin_inv_ang.to_string(),
+                reason: format!(
+                    "the k range {kmin_inv_ang}–{kmax_inv_ang} Å⁻¹ is not covered by χ(k) \
+                     ({kfirst_inv_ang}–{klast_inv_ang} Å⁻¹)"
+                ),
             },
         }
     }
@@ -192,6 +221,7 @@ pub fn run(
             }
         }
         XasInput::Chi(c) => {
+            check_chi_covers(&c.k_inv_ang, params.ft.kmin, params.ft.kmax, false)?;
             let (chir, ft) = chi_to_r(&c.k_inv_ang, &c.chi, &params.ft)?;
             Processed {
                 pre: None,
@@ -244,6 +274,35 @@ pub(crate) fn mu_to_chi(
     let pre = pre_edge(energy_ev, mu, &params.pre_edge).map_err(ProcessError::PreEdge)?;
     let bkg = autobk(energy_ev, mu, &params.autobk, Some(&pre)).map_err(ProcessError::Autobk)?;
     Ok((pre, bkg))
+}
+
+/// χ(k) read from a file must cover the FT range: from below kmin (its
+/// values are held constant below the first point, which would transform
+/// an invented plateau), and up to kmax when `kmax_explicit` (otherwise
+/// kmax is cut to the data's end, the documented "12 Å⁻¹ or the end").
+/// A tolerance of 10⁻⁶ Å⁻¹ absorbs rounding in written grids.
+pub fn check_chi_covers(
+    k_inv_ang: &[f64],
+    kmin_inv_ang: f64,
+    kmax_inv_ang: f64,
+    kmax_explicit: bool,
+) -> Result<(), ProcessError> {
+    let (Some(&kfirst_inv_ang), Some(&klast_inv_ang)) = (k_inv_ang.first(), k_inv_ang.last())
+    else {
+        return Ok(());
+    };
+    const TOL: f64 = 1e-6;
+    let low = kmin_inv_ang < kfirst_inv_ang - TOL;
+    let high = kmax_explicit && kmax_inv_ang > klast_inv_ang + TOL;
+    if low || high {
+        return Err(ProcessError::KRangeNotCovered {
+            kmin_inv_ang,
+            kmax_inv_ang,
+            kfirst_inv_ang,
+            klast_inv_ang,
+        });
+    }
+    Ok(())
 }
 
 /// xftf with kmax cut to the end of χ(k); returns the parameters used.

@@ -246,16 +246,145 @@ impl Feffit {
                 FitError::Cancelled
             } else {
                 match e {
-                    LmError::NonFiniteResidual { .. } => FitError::Lm(
-                        "the model gave non-finite values (check parameter values and bounds)"
-                            .into(),
-                    ),
+                    LmError::NonFiniteResidual { nfev, .. } => FitError::Lm(format!(
+                        "the model gave non-finite values at evaluation {nfev}: {}",
+                        self.non_finite_at_start()
+                            .unwrap_or_else(|| "check parameter values and bounds".into())
+                    )),
                     other => FitError::Lm(format!("{other:?}")),
                 }
             }
         })?;
-        Ok(self.finish(res))
+        let mut out = self.finish(res);
+        if let Some(why) = unphysical(&out) {
+            out.stats.success = false;
+            out.stats.message = why;
+        }
+        Ok(out)
     }
+
+    /// Which parameter or path value is not finite at the starting values
+    /// (named with its expression), if any.
+    fn non_finite_at_start(&self) -> Option<String> {
+        let vals = self.initial_values();
+        for (i, v) in vals.iter().enumerate() {
+            if !v.is_finite() {
+                let p = self.params.get(i)?;
+                return Some(format!(
+                    "parameter '{}' = {v}{}",
+                    p.name,
+                    p.expr
+                        .as_ref()
+                        .map(|e| format!(" (expression '{e}')"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        for (di, d) in self.datasets.iter().enumerate() {
+            for path in &d.paths {
+                let v = Self::path_params(path, &vals);
+                if let Some(j) = v.iter().position(|x| !x.is_finite()) {
+                    return Some(path_value_text(
+                        &d.name,
+                        di,
+                        &path.label,
+                        j,
+                        v[j],
+                        path.exprs.get(j).and_then(Option::as_deref),
+                    ));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Largest |σ²| a fit may end at: 1 Å² (1 Å rms relative displacement);
+/// already at σ² = 0.1 Å² the path is damped by e^−5 at k = 5 Å⁻¹, so a
+/// larger value is a parameter run away, not a disorder.
+pub const MAX_ABS_SIGMA2_ANG2: f64 = 1.0;
+
+/// `path 'label' (dataset 1) deltar = NaN (expression 'del_r')`.
+fn path_value_text(
+    dataset: &str,
+    index: usize,
+    label: &str,
+    j: usize,
+    v: f64,
+    expr: Option<&str>,
+) -> String {
+    let name = super::PATH_PARS.get(j).copied().unwrap_or("?");
+    let unit = ["", "", " eV", " eV", " Å", " Å²", " Å³", " Å⁴"]
+        .get(j)
+        .copied()
+        .unwrap_or("");
+    let ds = if dataset.is_empty() {
+        format!("dataset {}", index + 1)
+    } else {
+        format!("dataset '{dataset}'")
+    };
+    format!(
+        "path '{label}' ({ds}) {name} = {v}{unit}{}",
+        expr.map(|e| format!(" (expression '{e}')"))
+            .unwrap_or_default()
+    )
+}
+
+/// Why a finished fit cannot be called a success: a non-finite value
+/// (parameter, path value, statistic, model χ), a path length reff + ΔR
+/// ≤ 0, or |σ²| > [`MAX_ABS_SIGMA2_ANG2`]. Named by parameter, path and
+/// expression.
+fn unphysical(r: &FitResult) -> Option<String> {
+    for p in &r.params {
+        if !p.value.is_finite() {
+            return Some(format!(
+                "parameter '{}' ended at {}{}",
+                p.name,
+                p.value,
+                p.expr
+                    .as_ref()
+                    .map(|e| format!(" (expression '{e}')"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    for (di, d) in r.datasets.iter().enumerate() {
+        for path in &d.paths {
+            let expr = |j: usize| path.exprs.get(j).and_then(Option::as_deref);
+            if let Some(j) = path.values.iter().position(|v| !v.is_finite()) {
+                return Some(format!(
+                    "{} is not finite",
+                    path_value_text(&d.name, di, &path.label, j, path.values[j], expr(j))
+                ));
+            }
+            let deltar = path.values[4];
+            let r_ang = path.reff + deltar;
+            if r_ang <= 0.0 {
+                return Some(format!(
+                    "{}: the path length reff + deltar = {:.4} Å is not positive",
+                    path_value_text(&d.name, di, &path.label, 4, deltar, expr(4)),
+                    r_ang
+                ));
+            }
+            let sigma2 = path.values[5];
+            if sigma2.abs() > MAX_ABS_SIGMA2_ANG2 {
+                return Some(format!(
+                    "{}: |σ²| above {MAX_ABS_SIGMA2_ANG2} Å² is absurd",
+                    path_value_text(&d.name, di, &path.label, 5, sigma2, expr(5))
+                ));
+            }
+        }
+        if d.chi_fit.iter().any(|v| !v.is_finite()) {
+            return Some(format!("dataset {}: the model χ(k) is not finite", di + 1));
+        }
+    }
+    let st = &r.stats;
+    for (name, v) in [("chi_square", st.chi_square), ("r_factor", st.r_factor)] {
+        if !v.is_finite() {
+            return Some(format!("{name} = {v} is not finite"));
+        }
+    }
+    None
 }
 
 /// Larch `xftf_fast` of `chi·wk` (first nfft/2 bins).

@@ -197,13 +197,25 @@ pub fn read_pattern_bytes(
     file: &str,
     ext_hint: Option<&str>,
 ) -> Result<XrdPattern, ParseError> {
-    let mut p = match detect(bytes, ext_hint) {
+    let bytes = &*super::detect::utf16_as_utf8(bytes, file)?;
+    let format = detect(bytes, ext_hint);
+    let binary = matches!(format, PatternFormat::BrukerRaw | PatternFormat::Brml);
+    if !binary && let Some(e) = super::detect::not_text(bytes, file, "powder pattern") {
+        return Err(e);
+    }
+    let mut p = match format {
         PatternFormat::BrukerRaw => bruker_raw::read(bytes, file)?,
         PatternFormat::Brml => brml::read(bytes, file)?,
         PatternFormat::Xrdml => xrdml::read(&decode(bytes), file)?,
         PatternFormat::Gsas => fxye::read(&decode(bytes), file)?,
         PatternFormat::Fit2dChi => text::read_chi(&decode(bytes), file)?,
-        PatternFormat::Columns => text::read_columns(&decode(bytes), file)?,
+        PatternFormat::Columns => {
+            let text = decode(bytes);
+            if let Some(e) = super::columns::foreign_numbers(&text, file) {
+                return Err(e);
+            }
+            text::read_columns(&text, file)?
+        }
     };
     if p.name.is_empty() {
         p.name = stem_of(file);
