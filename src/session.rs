@@ -456,7 +456,22 @@ impl Session {
 
     /// Read a session file (the items' data files are not touched).
     pub fn load(path: &Path) -> Result<Session, SessionError> {
-        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        // The one read rule (regular files of at most 512 MiB): a FIFO or
+        // device named as a session would otherwise never end.
+        let bytes = crate::io::read_input(path).map_err(|e| match e {
+            crate::io::InputError::Io(source) => SessionError::Io {
+                path: path.display().to_string(),
+                source,
+            },
+            other => SessionError::Format {
+                path: path.display().to_string(),
+                reason: other.to_string(),
+            },
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| SessionError::Format {
+            path: path.display().to_string(),
+            reason: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        })?;
         Self::from_json(&text, path)
     }
 

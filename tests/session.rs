@@ -200,3 +200,22 @@ mod app {
         assert_eq!(back.store.selected_spectra(&back.selection).len(), 2);
     }
 }
+
+/// A FIFO or a device named as a session is refused by the one read rule
+/// (it would never end), and bytes that are not UTF-8 say so.
+#[test]
+fn a_fifo_device_or_binary_session_is_refused_not_read_forever() {
+    let dir = scratch("fifo");
+    let fifo = dir.join("s.carto");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let e = Session::load(&fifo).expect_err("a FIFO is not a session");
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    let e = Session::load(std::path::Path::new("/dev/zero")).expect_err("a device");
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    let bin = dir.join("b.carto");
+    std::fs::write(&bin, [0x7b, 0xff, 0xfe, 0x00]).expect("write");
+    let e = Session::load(&bin).expect_err("not UTF-8");
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
