@@ -3324,3 +3324,23 @@ fn map_view_places_spectra_patterns_and_phases_and_selects_through_them() {
     let sel: Vec<u64> = h.state().state.selection.selected.iter().copied().collect();
     assert_eq!(sel, vec![pat_id]);
 }
+
+/// What a reader accepted with a located warning (an XDI file without
+/// Element.edge) reaches the log as a warning, and the file opens.
+#[test]
+fn reader_warnings_reach_the_log() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[common::data("xas/xdi_suite/bad_02.xdi")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let app = h.state();
+    assert_eq!(app.store.items.len(), 1);
+    let warned = app.log.lines.iter().any(|l| {
+        l.level == carto::gui::log::Level::Warn && l.text.contains("bad_02.xdi:1: no Element.edge")
+    });
+    assert!(
+        warned,
+        "{:?}",
+        app.log.lines.iter().map(|l| &l.text).collect::<Vec<_>>()
+    );
+}

@@ -116,6 +116,9 @@ impl CartoApp {
                                 path.display(),
                                 p.pattern.npts()
                             ));
+                            for w in &p.pattern.warnings {
+                                self.state.log.warn(w.clone());
+                            }
                             let (xrd, store, _, _) = self.state.xrd_parts();
                             patterns.push(xrd.add(store, p));
                             opened = true;
@@ -125,12 +128,15 @@ impl CartoApp {
                     continue;
                 }
                 match self.state.store.load_file(&path) {
-                    Ok(ids) => {
+                    Ok((ids, warnings)) => {
                         self.state.log.info(format!(
                             "opened {} ({} item(s))",
                             path.display(),
                             ids.len()
                         ));
+                        for w in warnings {
+                            self.state.log.warn(w);
+                        }
                         new.extend(ids);
                         opened = true;
                     }

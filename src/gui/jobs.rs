@@ -286,6 +286,11 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Store, log: &mut Log) -> bool {
             TaskPoll::Done(LoadMsg::Error(e)) => log.error(e),
             TaskPoll::Done(LoadMsg::File(file, ds)) => {
                 job.task.status().step();
+                if let Ok((ds, _)) = ds.as_ref() {
+                    for w in ds.warnings() {
+                        log.warn(w.clone());
+                    }
+                }
                 match (*ds).and_then(|(ds, sha)| ws.add_dataset(ds, &file, &sha)) {
                     Ok(ids) => {
                         log.info(format!("opened {file} ({} item(s))", ids.len()));

@@ -282,6 +282,16 @@ pub enum Dataset {
 }
 
 impl Dataset {
+    /// What the reader accepted but a person should know (located).
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Dataset::Xas(s) => &s.table.warnings,
+            Dataset::Chi(c) => &c.table.warnings,
+            Dataset::Athena(p) => &p.warnings,
+            Dataset::Feff(_) => &[],
+        }
+    }
+
     /// "xas", "chi", "athena" or "feff".
     pub fn modality(&self) -> &'static str {
         match self {

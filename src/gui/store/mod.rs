@@ -101,10 +101,12 @@ impl Store {
 
     /// Read one file into items (an Athena project gives one per group).
     /// Returns the new ids, or the readable reason the file can't be read.
-    pub fn load_file(&mut self, path: &Path) -> Result<Vec<u64>, String> {
+    /// The items of the file at `path`, and the reader's located warnings.
+    pub fn load_file(&mut self, path: &Path) -> Result<(Vec<u64>, Vec<String>), String> {
         let file = path.display().to_string();
         let (ds, sha) = read_file(path)?;
-        self.add_dataset(ds, &file, &sha)
+        let warnings = ds.warnings().to_vec();
+        Ok((self.add_dataset(ds, &file, &sha)?, warnings))
     }
 
     pub fn load_bytes(&mut self, bytes: &[u8], file: &str) -> Result<Vec<u64>, String> {
