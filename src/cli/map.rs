@@ -38,7 +38,7 @@ pub struct MapArgs {
     #[arg(long, default_value_t = 5.0)]
     pub rmax: f64,
     /// σ² of every shell of the candidates' χ(k) (Å²).
-    #[arg(long, default_value_t = 0.005)]
+    #[arg(long, default_value_t = carto::latent::map::MAP_SIGMA2_ANG2)]
     pub sigma2: f64,
     /// The XAS chain (`carto xas`'s options).
     #[command(flatten)]

@@ -106,6 +106,9 @@ pub enum Role {
     Imag,
     /// kⁿ·χ(k) drawn under χ(q) for comparison (Athena's "plot in q").
     ChiK,
+    /// A structure's closed-form χ(k) / |χ(R)| over the spectra
+    /// (`Store::theory_overlay`), transformed as the active spectrum.
+    Theory,
 }
 
 /// One curve of a plot, as plain data.
@@ -374,7 +377,47 @@ pub fn series(ws: &Store, sel: &Selection, tab: PlotTab, opt: &PlotOptions) -> V
             }
         }
     }
+    theory_series(ws, sel, tab, &mut out);
     out
+}
+
+/// The theory overlay on the χ(k) and χ(R) tabs, with the k-weight and
+/// transform of the active (else first selected) processed spectrum.
+fn theory_series(ws: &Store, sel: &Selection, tab: PlotTab, out: &mut Vec<Series>) {
+    let Some(t) = &ws.theory_overlay else { return };
+    let spectra = ws.selected_spectra(sel);
+    let active = (spectra.iter())
+        .find(|i| Some(i.id) == sel.active)
+        .or(spectra.first());
+    let Some(r) = active
+        .and_then(|i| i.spectrum())
+        .and_then(|s| s.result.as_ref())
+    else {
+        return;
+    };
+    let name = format!("{} (closed-form)", t.name);
+    let color = Color32::from_rgb(150, 150, 150);
+    let points = match tab {
+        PlotTab::ChiK => t
+            .k_inv_ang
+            .iter()
+            .zip(&t.chi)
+            .filter(|(k, _)| **k <= r.ft.kmax + 1.0)
+            .map(|(k, c)| [*k, c * k.powf(r.ft.kweight)])
+            .collect(),
+        PlotTab::ChiR => match crate::xas::fourier::xftf(&t.k_inv_ang, &t.chi, &r.ft) {
+            Ok(c) => zip(&c.r_ang, &c.chir_mag),
+            Err(_) => return,
+        },
+        _ => return,
+    };
+    out.push(Series {
+        item: 0,
+        name,
+        role: Role::Theory,
+        color,
+        points,
+    });
 }
 
 /// What the plot asks the app to do after drawing.
@@ -589,7 +632,7 @@ impl PlotPanel {
         }
         // Every curve but the e0 markers picks its spectrum (right-click).
         let pickable: Vec<(ItemId, u64)> = (all.iter())
-            .filter(|s| s.role != Role::E0)
+            .filter(|s| s.role != Role::E0 && s.role != Role::Theory)
             .map(|s| (ItemId::new((s.item, s.role as u8)), s.item))
             .collect();
         let resp = plot.show(ui, |pui| {
@@ -626,7 +669,7 @@ impl PlotPanel {
                     }
                     role => {
                         let mut line = Line::new(
-                            if role == Role::Data {
+                            if matches!(role, Role::Data | Role::Theory) {
                                 s.name
                             } else {
                                 String::new()
@@ -640,6 +683,7 @@ impl PlotPanel {
                             Role::Imag | Role::FtWindow | Role::RWindow | Role::ChiK => {
                                 line.style(LineStyle::dashed_dense())
                             }
+                            Role::Theory => line.width(1.5).style(LineStyle::dashed_loose()),
                             _ => line.width(1.0),
                         };
                         pui.line(line);

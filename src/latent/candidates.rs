@@ -167,15 +167,16 @@ fn absorber_sites(s: &Structure, z: u32) -> Vec<(usize, usize)> {
     by_label.into_values().collect()
 }
 
-/// k²χ(k) of `s` around absorber `z` on the EXAFS grid: the closed-form
-/// χ(k) of each inequivalent site, weighted by multiplicity.
-pub fn closed_exafs_view(
+/// The closed-form χ(k) of `s` around absorber `z` on
+/// [`crate::theory::closed::k_grid`]: each inequivalent site's, weighted
+/// by its multiplicity. (k, χ).
+pub fn closed_chi_of_element(
     s: &Structure,
     z: u32,
     lib: &mut PairLibrary,
     o: &ClosedOptions,
     file: &str,
-) -> Result<Profile, String> {
+) -> Result<(Vec<f64>, Vec<f64>), String> {
     let sites = absorber_sites(s, z);
     let total: usize = sites.iter().map(|&(_, m)| m).sum();
     if total == 0 {
@@ -194,6 +195,19 @@ pub fn closed_exafs_view(
             *a += w * b;
         }
     }
+    Ok((k, chi))
+}
+
+/// k²χ(k) of `s` around absorber `z` on the EXAFS grid
+/// ([`closed_chi_of_element`]).
+pub fn closed_exafs_view(
+    s: &Structure,
+    z: u32,
+    lib: &mut PairLibrary,
+    o: &ClosedOptions,
+    file: &str,
+) -> Result<Profile, String> {
+    let (k, chi) = closed_chi_of_element(s, z, lib, o, file)?;
     grid::exafs(&k, &chi).map_err(|e| e.to_string())
 }
 

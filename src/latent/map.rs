@@ -423,12 +423,28 @@ mod tests {
 }
 
 /// Everything one map needs besides its inputs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MapRunOptions {
     pub map: MapOptions,
     /// Shells, σ² and S0² of the candidates' closed-form χ(k) (the edge is
     /// each measurement's).
     pub closed: crate::theory::closed::ClosedOptions,
+}
+
+/// σ² (Å²) of every shell of the candidates' closed-form χ(k) on the map:
+/// a room-temperature first shell's order of magnitude.
+pub const MAP_SIGMA2_ANG2: f64 = 0.005;
+
+impl Default for MapRunOptions {
+    fn default() -> Self {
+        MapRunOptions {
+            map: MapOptions::default(),
+            closed: crate::theory::closed::ClosedOptions {
+                sigma2_ang2: MAP_SIGMA2_ANG2,
+                ..Default::default()
+            },
+        }
+    }
 }
 
 /// A map and the candidates it was made with.

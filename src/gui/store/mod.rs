@@ -31,6 +31,15 @@ pub fn new_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
+/// A structure's closed-form χ(k) for the plots.
+#[derive(Debug, Clone)]
+pub struct TheoryOverlay {
+    /// The structure (CIF stem) and absorber.
+    pub name: String,
+    pub k_inv_ang: Vec<f64>,
+    pub chi: Vec<f64>,
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     pub items: Vec<Item>,
@@ -49,6 +58,9 @@ pub struct Store {
     pub quant: Quant,
     /// XANES results (LCF, PCA, pre-edge peaks) by item id.
     pub xanes: super::xanes::XanesResults,
+    /// A structure's closed-form χ(k) drawn over the spectra (χ(k), χ(R)
+    /// tabs), from the Map view; not saved with the session.
+    pub theory_overlay: Option<TheoryOverlay>,
     /// The latest map (Map view), derived: not saved with the session.
     pub map: Option<std::sync::Arc<super::views::map::MapDoc>>,
 }

@@ -184,6 +184,34 @@ fn compute(
     }))
 }
 
+/// The closed-form χ(k) of candidate `c` around the absorber of `key`
+/// (an EXAFS view), for the Spectra view's overlay.
+fn theory_overlay(
+    c: &crate::latent::CandidateViews,
+    key: crate::latent::ViewKey,
+) -> Result<crate::gui::store::TheoryOverlay, String> {
+    let crate::latent::ViewKey::Exafs { z, edge } = key else {
+        return Err("only EXAFS views have a χ(k) to overlay".into());
+    };
+    let file = c.file.display().to_string();
+    let s = crate::structure::read_cif(&c.file)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("{file}: no structure"))?;
+    let o = crate::theory::closed::ClosedOptions {
+        edge: edge.into(),
+        ..MapRunOptions::default().closed
+    };
+    let mut lib = PairLibrary::user();
+    let (k, chi) = crate::latent::candidates::closed_chi_of_element(&s, z, &mut lib, &o, &file)?;
+    Ok(crate::gui::store::TheoryOverlay {
+        name: format!("{} {}", c.id, crate::io::feff::element_symbol(z)),
+        k_inv_ang: k,
+        chi,
+    })
+}
+
 const XRD_COLOR: Color32 = Color32::from_rgb(31, 119, 180);
 const EXAFS_COLOR: Color32 = Color32::from_rgb(255, 127, 14);
 const XANES_COLOR: Color32 = Color32::from_rgb(44, 160, 44);
@@ -540,11 +568,14 @@ impl MapView {
             None => p.modality.clone(),
         });
         let mut refocus = None;
+        let mut overlay: Option<(usize, crate::latent::ViewKey)> = None;
         egui::ScrollArea::vertical()
             .max_height(220.0)
             .show(ui, |ui| {
                 egui::Grid::new("map_near").striped(true).show(ui, |ui| {
                     if p.kind == PointKind::Measured {
+                        let key = doc.run.measured.get(i).map(|m| m.key);
+                        let exafs = matches!(key, Some(crate::latent::ViewKey::Exafs { .. }));
                         ui.strong("nearest candidate");
                         ui.strong("cosine");
                         ui.end_row();
@@ -553,6 +584,17 @@ impl MapView {
                                 refocus = Some(doc.run.measured.len() + n.candidate);
                             }
                             ui.label(format!("{:.3}", n.score));
+                            if exafs
+                                && let Some(key) = key
+                                && ui
+                                    .small_button("χ(k)")
+                                    .on_hover_text(
+                                        "Overlay its closed-form χ(k) on this spectrum in the Spectra view",
+                                    )
+                                    .clicked()
+                            {
+                                overlay = Some((n.candidate, key));
+                            }
                             ui.end_row();
                         }
                     } else {
@@ -571,6 +613,28 @@ impl MapView {
             });
         if refocus.is_some() {
             self.focus = refocus;
+        }
+        if let Some((c, key)) = overlay
+            && let Some(cand) = doc.run.candidates.items.get(c)
+        {
+            match theory_overlay(cand, key) {
+                Ok(t) => {
+                    ctx.log.info(format!(
+                        "χ(k) of {} over the spectrum (Spectra view)",
+                        t.name
+                    ));
+                    ctx.store.theory_overlay = Some(t);
+                    if let Some(Some(id)) = doc.ids.get(i) {
+                        ctx.selection.select_only(&[*id]);
+                    }
+                    ctx.plots.tab = crate::gui::PlotTab::ChiK;
+                    ctx.actions.push(Action::Show(super::SPECTRA));
+                }
+                Err(e) => ctx.log.error(format!("{}: {e}", cand.id)),
+            }
+        }
+        if ctx.store.theory_overlay.is_some() && ui.button("Clear the χ(k) overlay").clicked() {
+            ctx.store.theory_overlay = None;
         }
         // The measured profile over its nearest candidate's, on the grid.
         let (measured, cand): (Option<&MeasuredView>, Option<(String, &Profile)>) = match p.kind {
