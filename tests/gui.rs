@@ -3344,3 +3344,24 @@ fn reader_warnings_reach_the_log() {
         app.log.lines.iter().map(|l| &l.text).collect::<Vec<_>>()
     );
 }
+
+/// An inverted μ(E) edge is processed (normalised upwards) and the
+/// parameter panel says so, beside the spectrum it concerns.
+#[test]
+fn an_inverted_edge_is_flagged_in_the_parameter_panel() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed/inverted_mu.dat")
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let id = h.state().store.items[0].id;
+    h.state_mut().state.selection.select_only(&[id]);
+    h.step();
+    h.step();
+    let shown = h
+        .query_all_by_label_contains("an inverted edge")
+        .next()
+        .is_some();
+    assert!(shown, "no warning in the panel");
+}

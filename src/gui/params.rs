@@ -74,6 +74,13 @@ impl ParamPanel {
         if let Some(e) = error {
             ui.colored_label(ui.visuals().error_fg_color, format!("Error: {e}"));
         }
+        // What pre_edge accepted but flags (an inverted edge).
+        for w in result
+            .and_then(|r| r.pre.as_ref())
+            .map_or(&[][..], |p| &p.warnings)
+        {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("Warning: {w}"));
+        }
         ui.horizontal_wrapped(|ui| {
             if ui
                 .add_enabled(n_selected > 1, egui::Button::new("Apply to selected"))
