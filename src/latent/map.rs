@@ -595,3 +595,48 @@ mod kmeans_tests {
         assert!(kmeans(&[], 3).is_empty());
     }
 }
+
+/// Whether `p` lies inside the closed polygon `poly` (even–odd rule; the
+/// last vertex joins the first).
+pub fn inside_polygon(p: [f64; 2], poly: &[[f64; 2]]) -> bool {
+    let mut inside = false;
+    let n = poly.len();
+    if n < 3 {
+        return false;
+    }
+    let mut j = n - 1;
+    for i in 0..n {
+        let (a, b) = (poly[i], poly[j]);
+        if (a[1] > p[1]) != (b[1] > p[1]) {
+            let x = a[0] + (p[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
+            if p[0] < x {
+                inside = !inside;
+            }
+        }
+        j = i;
+    }
+    inside
+}
+
+#[cfg(test)]
+mod lasso_tests {
+    use super::inside_polygon;
+
+    #[test]
+    fn an_l_shaped_lasso_holds_its_corner_not_its_notch() {
+        let l = [
+            [0.0, 0.0],
+            [2.0, 0.0],
+            [2.0, 1.0],
+            [1.0, 1.0],
+            [1.0, 2.0],
+            [0.0, 2.0],
+        ];
+        assert!(inside_polygon([0.5, 0.5], &l));
+        assert!(inside_polygon([0.5, 1.5], &l));
+        assert!(inside_polygon([1.5, 0.5], &l));
+        assert!(!inside_polygon([1.5, 1.5], &l));
+        assert!(!inside_polygon([3.0, 0.5], &l));
+        assert!(!inside_polygon([0.5, 0.5], &l[..2]));
+    }
+}

@@ -3,7 +3,8 @@
 //! ([`crate::latent::map`], stage 0), computed on the task registry with
 //! progress and Cancel. Linked through the one selection: clicking a
 //! point selects its item (Ctrl adds, as in the tree), a right-drag box
-//! selects the measurements inside it, and selected items are ringed.
+//! or a Shift+right-drag lasso selects the measurements inside it, and
+//! selected items are ringed.
 //! Beside the map: the focused point's nearest candidates (or, for a
 //! candidate, the measurements it explains) and its profile over the
 //! nearest candidate's on the common grid.
@@ -56,6 +57,8 @@ pub struct MapView {
     cluster_cache: Option<(usize, usize, Vec<Option<usize>>)>,
     /// Where a right-drag box started (plot coordinates).
     box_start: Option<PlotPoint>,
+    /// The path of a Shift+right-drag lasso so far (plot coordinates).
+    lasso: Vec<[f64; 2]>,
     /// Build the map once what is being opened is in, and show it
     /// (`carto --map`; opening CIFs shows the XRD view meanwhile).
     pub build_when_ready: bool,
@@ -212,6 +215,25 @@ fn theory_overlay(
     })
 }
 
+/// Select the map's measurements at which `inside(x, y)` holds (with
+/// what was selected when `add`).
+fn select_measured(
+    ctx: &mut ViewCtx<'_>,
+    doc: &MapDoc,
+    add: bool,
+    inside: impl Fn(f64, f64) -> bool,
+) {
+    let ids: Vec<u64> = (doc.run.map.points.iter().zip(&doc.ids))
+        .filter(|(p, _)| p.kind == PointKind::Measured && inside(p.x, p.y))
+        .filter_map(|(_, id)| *id)
+        .collect();
+    if add {
+        ctx.selection.selected.extend(ids.iter().copied());
+    } else {
+        ctx.selection.select_only(&ids);
+    }
+}
+
 const XRD_COLOR: Color32 = Color32::from_rgb(31, 119, 180);
 const EXAFS_COLOR: Color32 = Color32::from_rgb(255, 127, 14);
 const XANES_COLOR: Color32 = Color32::from_rgb(44, 160, 44);
@@ -317,7 +339,7 @@ impl View for MapView {
         let m = &doc.run.map;
         ui.label(format!(
             "{} points, {} landmarks; x and y explain {:.1} % and {:.1} % of the resemblance to the landmarks. \
-             Click a point to select it (Ctrl adds); right-drag a box to select the measurements inside.",
+             Click a point to select it (Ctrl adds); right-drag a box, or Shift+right-drag a lasso, to select the measurements inside.",
             m.points.len(),
             m.landmarks,
             100.0 * m.explained_variance_ratio[0],
@@ -390,6 +412,7 @@ impl MapView {
             }
         }
         let box_start = self.box_start;
+        let lasso = self.lasso.clone();
         let resp = Plot::new("latent_map")
             .legend(Legend::default())
             .allow_drag(true)
@@ -418,6 +441,12 @@ impl MapView {
                             .shape(MarkerShape::Circle)
                             .radius(8.0)
                             .filled(false),
+                    );
+                }
+                if lasso.len() > 1 {
+                    pu.line(
+                        Line::new("lasso", PlotPoints::new(lasso))
+                            .color(Color32::from_rgb(230, 200, 0)),
                     );
                 }
                 if let (Some(a), Some(b)) = (box_start, pu.pointer_coordinate()) {
@@ -466,9 +495,25 @@ impl MapView {
         {
             self.click_point(ctx, doc, i, mods.command, mods.shift);
         }
-        // Right-drag: a selection box.
+        // Shift+right-drag: a lasso; right-drag: a selection box.
         if r.drag_started_by(egui::PointerButton::Secondary) {
-            self.box_start = r.interact_pointer_pos().map(|p| t.value_from_position(p));
+            let at = r.interact_pointer_pos().map(|p| t.value_from_position(p));
+            if mods.shift {
+                self.lasso = at.map(|p| vec![[p.x, p.y]]).unwrap_or_default();
+            } else {
+                self.box_start = at;
+            }
+        }
+        if !self.lasso.is_empty()
+            && r.dragged_by(egui::PointerButton::Secondary)
+            && let Some(pos) = r.interact_pointer_pos()
+        {
+            let p = t.value_from_position(pos);
+            self.lasso.push([p.x, p.y]);
+        }
+        if r.drag_stopped_by(egui::PointerButton::Secondary) && !self.lasso.is_empty() {
+            let poly = std::mem::take(&mut self.lasso);
+            self.select_lasso(ctx, doc, &poly, mods.command);
         }
         if r.drag_stopped_by(egui::PointerButton::Secondary)
             && let (Some(a), Some(pos)) = (self.box_start.take(), r.interact_pointer_pos())
@@ -504,6 +549,20 @@ impl MapView {
         }
     }
 
+    /// Select the measurements inside a lasso (plot coordinates); `add`
+    /// keeps what was selected.
+    pub fn select_lasso(
+        &mut self,
+        ctx: &mut ViewCtx<'_>,
+        doc: &MapDoc,
+        poly: &[[f64; 2]],
+        add: bool,
+    ) {
+        select_measured(ctx, doc, add, |x, y| {
+            crate::latent::map::inside_polygon([x, y], poly)
+        });
+    }
+
     /// Select the measurements inside a box (plot coordinates); `add`
     /// keeps what was selected.
     pub fn select_box(
@@ -514,21 +573,9 @@ impl MapView {
         hi: [f64; 2],
         add: bool,
     ) {
-        let inside: Vec<u64> = doc
-            .run
-            .map
-            .points
-            .iter()
-            .zip(&doc.ids)
-            .filter(|(p, _)| p.kind == PointKind::Measured)
-            .filter(|(p, _)| p.x >= lo[0] && p.x <= hi[0] && p.y >= lo[1] && p.y <= hi[1])
-            .filter_map(|(_, id)| *id)
-            .collect();
-        if add {
-            ctx.selection.selected.extend(inside.iter().copied());
-        } else {
-            ctx.selection.select_only(&inside);
-        }
+        select_measured(ctx, doc, add, |x, y| {
+            x >= lo[0] && x <= hi[0] && y >= lo[1] && y <= hi[1]
+        });
     }
 
     fn side_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &MapDoc) {
