@@ -509,6 +509,8 @@ fn cross_modal_xrd_retrieves_its_own_chi_better_than_chance() {
         1.0,
         5.0f64.min(n as f64)
     );
-    // Better than chance both ways (chance: 1 and 5 of n in expectation).
-    assert!(x5 + c5 > 2 * 5, "top-5 {x5} + {c5} of {n} each");
+    // Better than chance both ways (in expectation 1 and 5 of n each way:
+    // 2 and 10 for both); the named set gives 3 + 3 and 7 + 6.
+    assert!(x1 + c1 >= 5, "top-1 {x1} + {c1} of {n} each");
+    assert!(x5 + c5 >= 12, "top-5 {x5} + {c5} of {n} each");
 }

@@ -77,83 +77,53 @@ pub enum BenchWhat {
 }
 
 pub fn run(a: &BenchArgs) -> Result<()> {
+    // Every bench's options: the data folder, --repeat within `max_repeat`,
+    // and --python when the bench has a reference tool.
+    let opts = |max_repeat: usize, reference: bool| carto::bench::BenchOptions {
+        data: a.data.clone(),
+        repeat: a.repeat.clamp(1, max_repeat),
+        python: if reference { a.python.clone() } else { None },
+        rexafs: false,
+    };
     match a.what {
         BenchWhat::Fit => {
-            let report = carto::bench::bench_fit(&carto::bench::BenchOptions {
-                data: a.data.clone(),
-                repeat: a.repeat.max(1),
-                python: a.python.clone(),
-                rexafs: false,
-            })
-            .map_err(anyhow::Error::msg)?;
+            let report =
+                carto::bench::bench_fit(&opts(usize::MAX, true)).map_err(anyhow::Error::msg)?;
             show(a.json, &report, || report.text())
         }
         BenchWhat::Batch => {
             let report = carto::features::bench::bench_batch(
-                &carto::bench::BenchOptions {
-                    data: a.data.clone(),
-                    repeat: a.repeat.max(1),
-                    python: None,
-                    rexafs: false,
-                },
+                &opts(usize::MAX, false),
                 a.threads.clamp(1, 1024),
             )
             .map_err(anyhow::Error::msg)?;
             show(a.json, &report, || report.text())
         }
         BenchWhat::Xanes => {
-            let report = carto::bench::bench_xanes(&carto::bench::BenchOptions {
-                data: a.data.clone(),
-                repeat: a.repeat.clamp(1, 10_000),
-                python: a.python.clone(),
-                rexafs: false,
-            })
-            .map_err(anyhow::Error::msg)?;
+            let report =
+                carto::bench::bench_xanes(&opts(10_000, true)).map_err(anyhow::Error::msg)?;
             show(a.json, &report, || report.text())
         }
         BenchWhat::Theory => {
-            let report = carto::bench::bench_theory(
-                &carto::bench::BenchOptions {
-                    data: a.data.clone(),
-                    repeat: a.repeat.max(1),
-                    python: None,
-                    rexafs: false,
-                },
-                &a.absorber,
-            )
-            .map_err(anyhow::Error::msg)?;
+            let report = carto::bench::bench_theory(&opts(usize::MAX, false), &a.absorber)
+                .map_err(anyhow::Error::msg)?;
             show(a.json, &report, || report.text())
         }
         BenchWhat::Map => {
-            let report = carto::bench::bench_map(&carto::bench::BenchOptions {
-                data: a.data.clone(),
-                repeat: a.repeat.max(1),
-                python: a.python.clone(),
-                rexafs: false,
-            })
-            .map_err(anyhow::Error::msg)?;
+            let report =
+                carto::bench::bench_map(&opts(usize::MAX, true)).map_err(anyhow::Error::msg)?;
             show(a.json, &report, || report.text())
         }
         BenchWhat::Startup => bench_startup(a.repeat.clamp(1, 100), a.json),
         BenchWhat::Xrd => {
-            let report = carto::bench::bench_xrd(
-                &carto::bench::BenchOptions {
-                    data: a.data.clone(),
-                    repeat: a.repeat.clamp(1, 1000),
-                    python: a.python.clone(),
-                    rexafs: false,
-                },
-                a.cifs.clamp(1, 600),
-            )
-            .map_err(anyhow::Error::msg)?;
+            let report = carto::bench::bench_xrd(&opts(1000, true), a.cifs.clamp(1, 600))
+                .map_err(anyhow::Error::msg)?;
             show(a.json, &report, || report.text())
         }
         BenchWhat::Xas => {
             let report = carto::bench::bench_xas(&carto::bench::BenchOptions {
-                data: a.data.clone(),
-                repeat: a.repeat.max(1),
-                python: a.python.clone(),
                 rexafs: a.rexafs,
+                ..opts(usize::MAX, true)
             })
             .map_err(anyhow::Error::msg)?;
             show(a.json, &report, || report.text())

@@ -405,9 +405,9 @@ fn theory_series(ws: &Store, sel: &Selection, tab: PlotTab, out: &mut Vec<Series
             .filter(|(k, _)| **k <= r.ft.kmax + 1.0)
             .map(|(k, c)| [*k, c * k.powf(r.ft.kweight)])
             .collect(),
-        PlotTab::ChiR => match crate::xas::fourier::xftf(&t.k_inv_ang, &t.chi, &r.ft) {
-            Ok(c) => zip(&c.r_ang, &c.chir_mag),
-            Err(_) => return,
+        PlotTab::ChiR => match t.chir(&r.ft) {
+            Some(pts) => pts.as_ref().clone(),
+            None => return,
         },
         _ => return,
     };

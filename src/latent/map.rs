@@ -11,8 +11,10 @@
 //! spectrum is compared only with structures containing Cu. An XRD pattern
 //! and an EXAFS spectrum thus land together when they resemble the same
 //! structures, whatever their modality. The 2-D layout is the first two
-//! principal components of these resemblance vectors (landmark MDS);
-//! ranking (`nearest`) uses the full cosine on the grid, not the layout.
+//! principal components of the landmarks' resemblance vectors, every item
+//! projected onto them (landmark MDS; memory grows with landmarks², not
+//! items × landmarks); ranking (`nearest`) uses the full cosine on the
+//! grid, not the layout.
 
 use serde::Serialize;
 
@@ -103,7 +105,8 @@ impl Default for MapOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct LatentMap {
     pub points: Vec<MapPoint>,
-    /// Fraction of the resemblance vectors' variance along x and y.
+    /// Fraction of the landmarks' resemblance vectors' variance along x
+    /// and y (the axes are fitted on the landmarks).
     pub explained_variance_ratio: [f64; 2],
     pub landmarks: usize,
 }
@@ -263,33 +266,40 @@ pub fn build_map(
         landmarks = (0..n.min(cap)).collect();
     }
     let d = landmarks.len();
-    let rows: Vec<Vec<f64>> = views
-        .par_iter()
-        .map(|v| {
-            landmarks
-                .iter()
-                .map(|&l| resemblance(v, &views[l]))
-                .collect()
-        })
-        .collect();
+    // The axes are fitted on the landmarks' own rows (d × d, bounded by
+    // the cap); every item is then projected from its row, one at a time,
+    // so memory does not grow with items × landmarks.
+    let row_of = |v: &Views<'_>| -> Vec<f64> {
+        landmarks
+            .iter()
+            .map(|&l| resemblance(v, &views[l]))
+            .collect()
+    };
+    let rows: Vec<Vec<f64>> = landmarks.par_iter().map(|&l| row_of(&views[l])).collect();
     let mut mean = vec![0.0; d];
     for r in &rows {
         for (m, v) in mean.iter_mut().zip(r) {
-            *m += v / n as f64;
+            *m += v / d as f64;
         }
     }
-    let centred: Vec<Vec<f64>> = rows
-        .iter()
-        .map(|r| r.iter().zip(&mean).map(|(v, m)| v - m).collect())
-        .collect();
+    let centre = |r: Vec<f64>| -> Vec<f64> { r.iter().zip(&mean).map(|(v, m)| v - m).collect() };
+    let centred: Vec<Vec<f64>> = rows.into_iter().map(centre).collect();
     if centred.iter().flatten().any(|v| !v.is_finite()) {
         return Err(LatentError::NotFinite("the resemblance matrix"));
     }
     let (axes, ratios) = top_axes(&centred, d, 2.min(d));
+    drop(centred);
     let coord = |r: &[f64], j: usize| -> f64 {
         axes.get(j)
             .map_or(0.0, |a| r.iter().zip(a).map(|(x, y)| x * y).sum())
     };
+    let xy: Vec<(f64, f64)> = views
+        .par_iter()
+        .map(|v| {
+            let r = centre(row_of(v));
+            (coord(&r, 0), coord(&r, 1))
+        })
+        .collect();
     let nearest: Vec<Vec<Near>> = measured
         .par_iter()
         .map(|m| nearest_candidates(m, cands, o.top))
@@ -311,22 +321,22 @@ pub fn build_map(
             kind: PointKind::Measured,
             modality: m.key.modality().name().to_string(),
             absorber: m.key.absorber_z().map(crate::io::feff::element_symbol),
-            x: coord(&centred[i], 0),
-            y: coord(&centred[i], 1),
+            x: xy[i].0,
+            y: xy[i].1,
             nearest: near,
             explains: Vec::new(),
             cluster: None,
         });
     }
     for (j, (c, ex)) in cands.iter().zip(explains).enumerate() {
-        let r = &centred[measured.len() + j];
+        let (x, y) = xy[measured.len() + j];
         points.push(MapPoint {
             id: c.id.clone(),
             kind: PointKind::Candidate,
             modality: "structure".into(),
             absorber: None,
-            x: coord(r, 0),
-            y: coord(r, 1),
+            x,
+            y,
             nearest: Vec::new(),
             explains: ex,
             cluster: None,
@@ -419,6 +429,41 @@ mod tests {
         assert!(map.explained_variance_ratio[0] > 0.3);
         // Nothing to place: an error, not a panic.
         assert!(build_map(&[], &cands[..1], &MapOptions::default()).is_err());
+    }
+
+    /// Many measurements no candidate has a view for (orphans) become
+    /// landmarks only up to the cap; every item is still placed.
+    #[test]
+    fn landmarks_stay_under_the_cap() {
+        let key = ViewKey::Exafs {
+            z: 26,
+            edge: super::super::candidates::EdgeKey::K,
+        };
+        let measured: Vec<MeasuredView> = (0..3000)
+            .map(|i| MeasuredView {
+                id: format!("m{i}"),
+                key,
+                profile: profile(|k| (2.0 * k * (1.5 + i as f64 * 1e-3)).sin()),
+            })
+            .collect();
+        let cands = vec![cand("cu", 29, 2.0)];
+        let o = MapOptions {
+            top: 1,
+            max_landmarks: 50,
+        };
+        let map = build_map(&measured, &cands, &o).expect("map");
+        assert_eq!(map.landmarks, 50);
+        assert_eq!(map.points.len(), 3001);
+        assert!(
+            map.points
+                .iter()
+                .all(|p| p.x.is_finite() && p.y.is_finite())
+        );
+        // Neighbours in the series stay neighbours on the map.
+        let p = |i: usize| (map.points[i].x, map.points[i].y);
+        let dist =
+            |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+        assert!(dist(p(0), p(1)) < 0.1 * dist(p(0), p(1500)));
     }
 }
 
@@ -556,19 +601,25 @@ pub fn kmeans(points: &[[f64; 2]], k: usize) -> Vec<usize> {
     label
 }
 
-/// Cluster the map's measurements into `k` groups (k-means on their map
-/// coordinates), setting each measured point's `cluster`.
+/// The cluster of every point of `map`: k-means of the measurements on
+/// their map coordinates into `k` groups (candidates: None).
+pub fn measurement_clusters(map: &LatentMap, k: usize) -> Vec<Option<usize>> {
+    let measured = |p: &MapPoint| p.kind == PointKind::Measured;
+    let pts: Vec<[f64; 2]> = (map.points.iter())
+        .filter(|p| measured(p))
+        .map(|p| [p.x, p.y])
+        .collect();
+    let mut labels = kmeans(&pts, k).into_iter();
+    (map.points.iter())
+        .map(|p| if measured(p) { labels.next() } else { None })
+        .collect()
+}
+
+/// [`measurement_clusters`] written into each point's `cluster`.
 pub fn cluster_measurements(map: &mut LatentMap, k: usize) {
-    let idx: Vec<usize> = (0..map.points.len())
-        .filter(|&i| map.points[i].kind == PointKind::Measured)
-        .collect();
-    let pts: Vec<[f64; 2]> = idx
-        .iter()
-        .map(|&i| [map.points[i].x, map.points[i].y])
-        .collect();
-    let labels = kmeans(&pts, k);
-    for (&i, l) in idx.iter().zip(labels) {
-        map.points[i].cluster = Some(l);
+    let labels = measurement_clusters(map, k);
+    for (p, l) in map.points.iter_mut().zip(labels) {
+        p.cluster = l;
     }
 }
 

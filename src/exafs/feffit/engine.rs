@@ -273,10 +273,7 @@ impl Feffit {
                 return Some(format!(
                     "parameter '{}' = {v}{}",
                     p.name,
-                    p.expr
-                        .as_ref()
-                        .map(|e| format!(" (expression '{e}')"))
-                        .unwrap_or_default()
+                    expr_suffix(p.expr.as_deref())
                 ));
             }
         }
@@ -325,9 +322,14 @@ fn path_value_text(
     };
     format!(
         "path '{label}' ({ds}) {name} = {v}{unit}{}",
-        expr.map(|e| format!(" (expression '{e}')"))
-            .unwrap_or_default()
+        expr_suffix(expr)
     )
+}
+
+/// ` (expression 'E')` after a value that came from expression E.
+fn expr_suffix(expr: Option<&str>) -> String {
+    expr.map(|e| format!(" (expression '{e}')"))
+        .unwrap_or_default()
 }
 
 /// Why a finished fit cannot be called a success: a non-finite value
@@ -341,10 +343,7 @@ fn unphysical(r: &FitResult) -> Option<String> {
                 "parameter '{}' ended at {}{}",
                 p.name,
                 p.value,
-                p.expr
-                    .as_ref()
-                    .map(|e| format!(" (expression '{e}')"))
-                    .unwrap_or_default()
+                expr_suffix(p.expr.as_deref())
             ));
         }
     }

@@ -11,6 +11,7 @@ pub use self::fit::FitDoc;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use egui::Color32;
 
@@ -23,6 +24,7 @@ use super::workspace::{
 use super::xrd::{CifPhase, Library, LoadedPattern, Quant, XrdEntry};
 use crate::io::{self, Dataset, LoadOptions, MuMode, MuRecipe, XasSpectrum};
 use crate::session::sha256_hex;
+use crate::xas::FtParams;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -38,6 +40,54 @@ pub struct TheoryOverlay {
     pub name: String,
     pub k_inv_ang: Vec<f64>,
     pub chi: Vec<f64>,
+    /// |χ(R)| for the last transform asked for: drawing borrows the store
+    /// immutably and must not transform on every frame.
+    chir: Arc<Mutex<Option<(FtParams, OverlayPoints)>>>,
+}
+
+/// Plot points shared between the cache and a frame's series.
+type OverlayPoints = Arc<Vec<[f64; 2]>>;
+
+impl TheoryOverlay {
+    pub fn new(name: String, k_inv_ang: Vec<f64>, chi: Vec<f64>) -> Self {
+        TheoryOverlay {
+            name,
+            k_inv_ang,
+            chi,
+            chir: Arc::default(),
+        }
+    }
+
+    /// (R, |χ(R)|) with the transform `ft`, computed once per `ft`.
+    pub fn chir(&self, ft: &FtParams) -> Option<OverlayPoints> {
+        let mut c = self.chir.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((p, pts)) = c.as_ref()
+            && p == ft
+        {
+            return Some(pts.clone());
+        }
+        let r = crate::xas::fourier::xftf(&self.k_inv_ang, &self.chi, ft).ok()?;
+        let pts: Arc<Vec<[f64; 2]>> = Arc::new(
+            r.r_ang
+                .iter()
+                .zip(&r.chir_mag)
+                .map(|(&x, &y)| [x, y])
+                .collect(),
+        );
+        *c = Some((ft.clone(), pts.clone()));
+        Some(pts)
+    }
+}
+
+/// A map and which store item each of its points is (Map view).
+#[derive(Debug, Clone)]
+pub struct MapDoc {
+    pub run: crate::latent::map::MapRun,
+    /// Per point: the store id (measured: its spectrum or pattern;
+    /// candidate: its CIF phase when one is loaded).
+    pub ids: Vec<Option<u64>>,
+    /// What could not be placed, with the reason.
+    pub skipped: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -62,7 +112,7 @@ pub struct Store {
     /// tabs), from the Map view; not saved with the session.
     pub theory_overlay: Option<TheoryOverlay>,
     /// The latest map (Map view), derived: not saved with the session.
-    pub map: Option<std::sync::Arc<super::views::map::MapDoc>>,
+    pub map: Option<Arc<MapDoc>>,
 }
 
 impl Store {
@@ -359,5 +409,35 @@ impl Store {
             ItemData::Spectrum(s) => Some((name, s.as_mut())),
             ItemData::Feff(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The overlay's |χ(R)| is transformed once per transform: frames
+    /// that change nothing share it; a new k-weight transforms again.
+    #[test]
+    fn overlay_chir_is_computed_once_per_transform() {
+        let k: Vec<f64> = (0..=400).map(|i| i as f64 * 0.05).collect();
+        let chi: Vec<f64> = k
+            .iter()
+            .map(|k| (2.0 * k * 2.5).sin() * (-0.01 * k * k).exp())
+            .collect();
+        let t = TheoryOverlay::new("cu".into(), k, chi);
+        let ft = FtParams::default();
+        let a = t.chir(&ft).expect("χ(R)");
+        let b = t.chir(&ft).expect("χ(R)");
+        assert!(Arc::ptr_eq(&a, &b));
+        // A pure sin(2kR) with R = 2.5 Å peaks at 2.5 Å (no phase shift).
+        let peak = a.iter().max_by(|x, y| x[1].total_cmp(&y[1])).map(|p| p[0]);
+        assert!(peak.is_some_and(|r| (r - 2.5).abs() < 0.1), "{peak:?}");
+        let ft3 = FtParams {
+            kweight: 3.0,
+            ..FtParams::default()
+        };
+        let c = t.chir(&ft3).expect("χ(R)");
+        assert!(!Arc::ptr_eq(&a, &c));
     }
 }

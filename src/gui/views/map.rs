@@ -21,20 +21,11 @@ use crate::gui::dialogs::DialogKind;
 use crate::gui::tasks::{Task, take_answer};
 use crate::gui::workspace::Input;
 use crate::latent::grid::{self, Profile};
-use crate::latent::map::{MapRun, MapRunOptions, MeasuredView, PointKind, run_map};
+use crate::latent::map::{MapRunOptions, MeasuredView, PointKind, run_map};
 use crate::structure::Structure;
 use crate::theory::closed::PairLibrary;
 
-/// A map and which store item each of its points is.
-#[derive(Debug, Clone)]
-pub struct MapDoc {
-    pub run: MapRun,
-    /// Per point: the store id (measured: its spectrum or pattern;
-    /// candidate: its CIF phase when one is loaded).
-    pub ids: Vec<Option<u64>>,
-    /// What could not be placed, with the reason.
-    pub skipped: Vec<String>,
-}
+use crate::gui::store::MapDoc;
 
 type MapAnswer = Result<Option<MapDoc>, String>;
 
@@ -208,11 +199,11 @@ fn theory_overlay(
     };
     let mut lib = PairLibrary::user();
     let (k, chi) = crate::latent::candidates::closed_chi_of_element(&s, z, &mut lib, &o, &file)?;
-    Ok(crate::gui::store::TheoryOverlay {
-        name: format!("{} {}", c.id, crate::io::feff::element_symbol(z)),
-        k_inv_ang: k,
+    Ok(crate::gui::store::TheoryOverlay::new(
+        format!("{} {}", c.id, crate::io::feff::element_symbol(z)),
+        k,
         chi,
-    })
+    ))
 }
 
 /// Select the map's measurements at which `inside(x, y)` holds (with
@@ -364,9 +355,7 @@ impl MapView {
         {
             return v.clone();
         }
-        let mut map = doc.run.map.clone();
-        crate::latent::map::cluster_measurements(&mut map, self.clusters);
-        let v: Vec<Option<usize>> = map.points.iter().map(|p| p.cluster).collect();
+        let v = crate::latent::map::measurement_clusters(&doc.run.map, self.clusters);
         self.cluster_cache = Some((self.clusters, key, v.clone()));
         v
     }
