@@ -14,6 +14,7 @@ pub mod latent;
 pub mod numeric;
 pub mod session;
 pub mod structure;
+pub mod svg;
 pub mod theory;
 pub mod units;
 pub mod xanes;

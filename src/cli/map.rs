@@ -50,6 +50,14 @@ pub struct MapArgs {
     /// map_x, map_y and the 3 nearest candidates with scores, one row per point.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also write the feature table of the measurements (.csv or .parquet: `carto batch`'s
+    /// columns with this chain and wavelength) with their map columns (map_x, map_y,
+    /// map_cluster, map_nearest_cif…).
+    #[arg(long, value_name = "FILE")]
+    pub features: Option<PathBuf>,
+    /// Also draw the map as an SVG file (coloured by cluster with --clusters, else by modality).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -64,9 +72,11 @@ struct MapOut {
     skipped: Vec<String>,
     pair_tables_computed: usize,
     seconds: f64,
-    /// The table written (--out).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    written: Option<String>,
+    /// The files written (--out, --features, --svg).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    written: Vec<String>,
+    /// What made the map (the feature table's map_method).
+    method: String,
 }
 
 pub fn run(a: &MapArgs) -> Result<()> {
@@ -74,12 +84,19 @@ pub fn run(a: &MapArgs) -> Result<()> {
         bail!("invalid --top {}: must be 1–1000", a.top);
     }
     a.chain.check()?;
-    if let Some(path) = &a.out {
+    for path in [&a.out, &a.features].into_iter().flatten() {
         // Refused before the work, not after it.
         carto::features::Format::of(path)?;
     }
+    if let Some(path) = &a.svg
+        && !path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        bail!("--svg {}: the file name must end in .svg", path.display());
+    }
     let t0 = Instant::now();
-    let files = expand_inputs(&a.inputs)?;
+    let inputs = expand_inputs(&a.inputs)?;
     let wavelength_ang = match &a.wavelength {
         Some(w) => {
             Some(carto::xrd::parse_wavelength(w).with_context(|| format!("--wavelength {w}"))?)
@@ -94,7 +111,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
     let mut skipped = Vec::new();
     {
         use rayon::prelude::*;
-        let per_file: Vec<_> = files.par_iter().map(|f| measured_views(f, &mo)).collect();
+        let per_file: Vec<_> = inputs.par_iter().map(|f| measured_views(f, &mo)).collect();
         for (views, errs) in per_file {
             measured.extend(views);
             skipped.extend(errs);
@@ -133,20 +150,65 @@ pub fn run(a: &MapArgs) -> Result<()> {
     skipped.extend(set.skipped.iter().cloned());
     skipped.extend(set.view_errors.iter().cloned());
     let n_measured = run.measured.len();
+    let method = carto::features::map_method(&run.map, set.items.len(), a.sigma2, a.clusters);
+    let mut written = Vec::new();
+    if let Some(path) = &a.out {
+        let mut df = carto::features::map_table(&run.map)?;
+        carto::features::write_table(path, &mut df)?;
+        written.push(path.display().to_string());
+    }
+    if let Some(path) = &a.features {
+        use rayon::prelude::*;
+        let config = carto::features::batch::BatchConfig {
+            chain: a.chain.clone(),
+            xrd: carto::features::batch::XrdConfig {
+                wavelength: a.wavelength.clone(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let params = config.chain_params();
+        let mut rows: Vec<_> = (inputs.par_iter().enumerate())
+            .flat_map_iter(|(i, f)| carto::features::batch::rows_of_file(i, f, &config, &params))
+            .collect();
+        carto::features::join_map(&mut rows, &run.map, &[], &method);
+        let mut df = carto::features::table(&rows)?;
+        carto::features::write_table(path, &mut df)?;
+        written.push(path.display().to_string());
+    }
+    if let Some(path) = &a.svg {
+        use carto::latent::map::{MapColour, map_series};
+        let labels: Vec<Option<usize>> = run.map.points.iter().map(|p| p.cluster).collect();
+        let colour = if a.clusters > 0 {
+            MapColour::Cluster {
+                labels: &labels,
+                names: &[],
+            }
+        } else {
+            MapColour::Modality
+        };
+        let doc = carto::svg::scatter_svg(
+            &map_series(&run.map, colour, false),
+            &format!(
+                "Carto map: {n_measured} measurements, {} candidates",
+                set.items.len()
+            ),
+            "map x",
+            "map y",
+        );
+        carto::session::write_file_atomic(path, doc.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path.display().to_string());
+    }
     let out = MapOut {
         candidates: set.items.len(),
         map: run.map,
         skipped,
         pair_tables_computed: run.pair_tables_computed,
         seconds: t0.elapsed().as_secs_f64(),
-        written: None,
+        written,
+        method,
     };
-    let mut out = out;
-    if let Some(path) = &a.out {
-        let mut df = carto::features::map_table(&out.map)?;
-        carto::features::write_table(path, &mut df)?;
-        out.written = Some(path.display().to_string());
-    }
     if a.json {
         return print_json(&out);
     }
@@ -183,7 +245,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
     for r in &out.skipped {
         s += &format!("skipped: {r}\n");
     }
-    if let Some(w) = &out.written {
+    for w in &out.written {
         s += &format!("wrote {w}\n");
     }
     emit(s.trim_end())

@@ -11,8 +11,8 @@ pub mod bench;
 mod table;
 
 pub use table::{
-    FeaturesError, Format, MAP_COLUMNS, TableWriter, map_table, read_table, schema_of, table,
-    write_table,
+    FeaturesError, Format, MAP_COLUMNS, TableWriter, map_table, numeric_columns, read_table,
+    schema_of, table, write_table,
 };
 
 use crate::exafs::feffit::FitResult;
@@ -160,6 +160,13 @@ feature_row! {
     xrd_phase_2_score: f64, "", "its score";
     xrd_phase_3_id: str, "", "third candidate";
     xrd_phase_3_score: f64, "", "its score";
+    map_x: f64, "", "x on the map (carto map --features, the Map view's export)";
+    map_y: f64, "", "y on the map";
+    map_cluster: i64, "", "k-means cluster of the measurements on the map, numbered from 1 as the Map view shows it";
+    map_cluster_name: str, "", "that cluster's name (the Map view's, else cluster N)";
+    map_nearest_cif: str, "", "nearest candidate structure (CIF id) by cosine on the common grid";
+    map_nearest_score: f64, "", "its cosine similarity (1: identical shape)";
+    map_method: str, "", "what made the map: stage, candidates, landmarks, σ² of the candidates' χ(k), clusters";
 }
 
 fn count(n: usize) -> Option<i64> {
@@ -393,6 +400,84 @@ impl FeatureRow {
             *score = Some(c.score);
         }
     }
+}
+
+impl FeatureRow {
+    /// A measurement's place on the map: coordinates, cluster (`cluster`
+    /// 0-based, written from 1) and its name, nearest candidate, and the
+    /// `method` line ([`map_method`]).
+    pub fn add_map(
+        &mut self,
+        p: &crate::latent::MapPoint,
+        cluster_name: Option<&str>,
+        method: &str,
+    ) {
+        self.map_x = Some(p.x);
+        self.map_y = Some(p.y);
+        self.map_cluster = p.cluster.and_then(|c| count(c + 1));
+        self.map_cluster_name = p.cluster.map(|c| match cluster_name {
+            Some(n) if !n.trim().is_empty() => n.trim().to_string(),
+            _ => format!("cluster {}", c + 1),
+        });
+        if let Some(n) = p.nearest.first() {
+            self.map_nearest_cif = Some(n.cif.clone());
+            self.map_nearest_score = Some(n.score);
+        }
+        self.map_method = Some(method.to_string());
+    }
+
+    /// The key a map point of this row has: the file, or `file:group` for
+    /// a spectrum of an Athena project (as [`crate::latent::measured_views`]
+    /// names them).
+    pub fn map_id(&self) -> Option<String> {
+        let file = self.source_file.as_deref()?;
+        Some(match &self.group {
+            Some(g) => format!("{file}:{g}"),
+            None => file.to_string(),
+        })
+    }
+}
+
+/// Each row's place on `map` (its point found by [`FeatureRow::map_id`];
+/// rows not on the map keep null map columns). `names[c]` names cluster
+/// `c`. Returns the rows placed.
+pub fn join_map(
+    rows: &mut [FeatureRow],
+    map: &crate::latent::LatentMap,
+    names: &[String],
+    method: &str,
+) -> usize {
+    let by_id: std::collections::HashMap<&str, &crate::latent::MapPoint> = (map.points.iter())
+        .filter(|p| p.kind == crate::latent::map::PointKind::Measured)
+        .map(|p| (p.id.as_str(), p))
+        .collect();
+    let mut placed = 0;
+    for r in rows.iter_mut() {
+        let Some(p) = r.map_id().and_then(|id| by_id.get(id.as_str()).copied()) else {
+            continue;
+        };
+        let name = p.cluster.and_then(|c| names.get(c)).map(String::as_str);
+        r.add_map(p, name, method);
+        placed += 1;
+    }
+    placed
+}
+
+/// The `map_method` line of a map: what a reader needs to remake it.
+pub fn map_method(
+    map: &crate::latent::LatentMap,
+    candidates: usize,
+    sigma2_ang2: f64,
+    clusters: usize,
+) -> String {
+    let mut s = format!(
+        "stage 0 (cosine on the common grids); {candidates} candidates; {} landmarks; candidates' chi(k) sigma2 {sigma2_ang2} A^2",
+        map.landmarks
+    );
+    if clusters > 0 {
+        s += &format!("; k-means k={clusters}");
+    }
+    s
 }
 
 /// A parameter name as a lower_snake_case column name part.

@@ -110,6 +110,22 @@ pub fn table(rows: &[FeatureRow]) -> Result<DataFrame, FeaturesError> {
     DataFrame::new(rows.len(), columns).map_err(|e| FeaturesError::Table(e.to_string()))
 }
 
+/// The numeric (Float64, Int64) columns of `df` that hold a value in some
+/// row, as f64 per row (colouring the map by a feature).
+pub fn numeric_columns(df: &DataFrame) -> Vec<(String, Vec<Option<f64>>)> {
+    df.columns()
+        .iter()
+        .filter(|c| matches!(c.dtype(), DataType::Float64 | DataType::Int64))
+        .filter_map(|c| {
+            let f = c.cast(&DataType::Float64).ok()?;
+            let v: Vec<Option<f64>> = f.f64().ok()?.iter().collect();
+            v.iter()
+                .any(Option::is_some)
+                .then(|| (c.name().to_string(), v))
+        })
+        .collect()
+}
+
 /// The polars type of a column: the fixed ones by [`SCHEMA`], the EXAFS
 /// fit parameters Float64.
 fn dtype_of(name: &str) -> DataType {
@@ -259,7 +275,7 @@ pub const MAP_NEAREST: usize = 3;
 
 /// The map as a table, one row per point (measurements, then candidates):
 /// [`MAP_COLUMNS`], `cluster` (k-means of the measurements, when asked
-/// for), then `nearest_N_cif` / `nearest_N_score` for N = 1..=3
+/// for; numbered from 1), then `nearest_N_cif` / `nearest_N_score` for N = 1..=3
 /// (null for candidates and beyond a measurement's list). Measurements are
 /// named by file (and `:group`), so the rows join the feature table on it.
 pub fn map_table(map: &crate::latent::LatentMap) -> Result<DataFrame, FeaturesError> {
@@ -277,7 +293,7 @@ pub fn map_table(map: &crate::latent::LatentMap) -> Result<DataFrame, FeaturesEr
         String::column("absorber", s(&|q| q.absorber.map(str::to_string))),
         column("map_x", p.iter().map(|q| Some(q.x))),
         column("map_y", p.iter().map(|q| Some(q.y))),
-        column("cluster", p.iter().map(|q| q.cluster.map(|c| c as i64))),
+        column("cluster", p.iter().map(|q| q.cluster.map(|c| c as i64 + 1))),
     ];
     for n in 0..MAP_NEAREST {
         columns.push(String::column(

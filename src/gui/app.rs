@@ -310,6 +310,10 @@ impl CartoApp {
                     self.export_svg(&p);
                 }
                 Picked::ExportPng(Some(p)) => self.export_png(p),
+                Picked::ExportMapPng(Some(p)) => self.export_map_png(p),
+                Picked::ExportMapSvg(Some(p)) => {
+                    self.export_map_svg(&p);
+                }
                 Picked::ExportFeatures(Some(p)) => {
                     let st = &mut self.state;
                     (self.features).save(&st.store, &st.selection.selected, &p, &mut st.log);
@@ -403,12 +407,11 @@ impl CartoApp {
         }
         self.poll_session_load();
         self.poll_edit_job();
-        super::export::poll_png(
-            &mut self.png_export,
-            &self.state.plots,
-            &mut self.state.log,
-            ctx,
-        );
+        let rect = match &self.png_export {
+            Some(job) if job.map => self.map_plot_rect(),
+            _ => self.state.plots.plot_rect(),
+        };
+        super::export::poll_png(&mut self.png_export, rect, &mut self.state.log, ctx);
         let st = &mut self.state;
         let mut vctx = ViewCtx {
             store: &mut st.store,
@@ -656,8 +659,31 @@ impl CartoApp {
     /// plot, once it comes (a frame or two later).
     pub fn export_png(&mut self, path: PathBuf) {
         let on_show = self.state.view == views::SPECTRA;
-        self.png_export =
-            super::export::start_png(on_show, &self.state.plots, &mut self.state.log, path);
+        let rect = self.state.plots.plot_rect();
+        self.png_export = super::export::start_png(on_show, rect, false, &mut self.state.log, path);
+    }
+
+    /// The Map view's plot area in the last frame (None when not on show).
+    fn map_plot_rect(&self) -> Option<egui::Rect> {
+        views::find::<views::map::MapView>(&self.state.views)
+            .filter(|_| self.state.view == views::MAP)
+            .and_then(|v| v.plot_rect)
+    }
+
+    /// The Map view's export buttons: the map's plot area as on screen.
+    pub fn export_map_png(&mut self, path: PathBuf) {
+        let rect = self.map_plot_rect();
+        let on_show = rect.is_some() && self.state.store.map.is_some();
+        self.png_export = super::export::start_png(on_show, rect, true, &mut self.state.log, path);
+    }
+
+    /// The map as drawn (colours, legend) as SVG; whether it was written.
+    pub fn export_map_svg(&mut self, path: &std::path::Path) -> bool {
+        let st = &mut self.state;
+        match views::find_mut::<views::map::MapView>(&mut st.views) {
+            Some(v) => v.export_svg(&st.store, &mut st.log, path),
+            None => false,
+        }
     }
 
     /// Open an entry of File ▸ Open recent; a file that has gone since is

@@ -23,6 +23,8 @@ pub enum Picked {
     ExportSvg(Option<PathBuf>),
     ExportPng(Option<PathBuf>),
     ExportFeatures(Option<PathBuf>),
+    ExportMapSvg(Option<PathBuf>),
+    ExportMapPng(Option<PathBuf>),
 }
 
 /// Which file dialog to open.
@@ -43,6 +45,8 @@ pub enum DialogKind {
     ExportSvg,
     ExportPng,
     ExportFeatures,
+    ExportMapSvg,
+    ExportMapPng,
 }
 
 /// Ask for a file or folder on a thread of its own, so frames go on; the
@@ -154,6 +158,18 @@ pub fn spawn(
                     .add_filter("CSV", &["csv"])
                     .add_filter("Parquet", &["parquet"])
                     .set_file_name("features.csv")
+                    .save_file(),
+            ),
+            DialogKind::ExportMapSvg => Picked::ExportMapSvg(
+                d.set_title("Export the map as SVG")
+                    .add_filter("SVG", &["svg"])
+                    .set_file_name("map.svg")
+                    .save_file(),
+            ),
+            DialogKind::ExportMapPng => Picked::ExportMapPng(
+                d.set_title("Export the map as PNG")
+                    .add_filter("PNG", &["png"])
+                    .set_file_name("map.png")
                     .save_file(),
             ),
             DialogKind::ExportCsv => Picked::ExportCsv(

@@ -17,6 +17,8 @@ use super::workspace::{Item, Processed};
 #[derive(Debug)]
 pub struct PngExport {
     pub path: PathBuf,
+    /// The Map view's plot, else the Spectra view's.
+    pub map: bool,
     /// When the export was asked for (the timeout counts from here).
     pub started: std::time::Instant,
     /// The screenshot was asked for.
@@ -106,27 +108,34 @@ pub fn wide_csv(ws: &Store, sel: &Selection, log: &mut Log, base: &Path) -> Vec<
 /// writes `path`.
 pub fn start_png(
     plot_on_show: bool,
-    plots: &PlotPanel,
+    rect: Option<egui::Rect>,
+    map: bool,
     log: &mut Log,
     path: PathBuf,
 ) -> Option<PngExport> {
-    if !plot_on_show || plots.plot_rect().is_none() {
-        log.warn("export: nothing is plotted (select processed spectra first)");
+    if !plot_on_show || rect.is_none() {
+        log.warn(if map {
+            "export: the map is not on show (Map view ▸ Build map)"
+        } else {
+            "export: nothing is plotted (select processed spectra first)"
+        });
         return None;
     }
     Some(PngExport {
         path,
+        map,
         started: std::time::Instant::now(),
         requested: false,
         image: Arc::new(Mutex::new(None)),
     })
 }
 
-/// Drive a PNG export: request the screenshot, then crop, encode and
-/// write it when it arrives, or give up after the timeout.
+/// Drive a PNG export: request the screenshot, then crop it to `rect`
+/// (the plot's area on screen now), encode and write it when it
+/// arrives, or give up after the timeout.
 pub fn poll_png(
     slot: &mut Option<PngExport>,
-    plots: &PlotPanel,
+    rect: Option<egui::Rect>,
     log: &mut Log,
     ctx: &egui::Context,
 ) {
@@ -159,7 +168,7 @@ pub fn poll_png(
         return;
     };
     *slot = None;
-    let Some(rect) = plots.plot_rect() else {
+    let Some(rect) = rect else {
         log.warn("export: the plot closed before its screenshot came; nothing written");
         return;
     };

@@ -26,6 +26,16 @@ pub const PREVIEW_ROWS: usize = 200;
 /// (None: all). `file_index` numbers the files in order of first
 /// appearance and `group_index` the spectra within a file, as in a batch.
 pub fn store_rows(store: &Store, only: Option<&BTreeSet<u64>>) -> Vec<FeatureRow> {
+    store_rows_ids(store, only)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// [`store_rows`] with the store id of each row's item. Items on the map
+/// (Map view) get its columns: coordinates, cluster and its name, nearest
+/// candidate and what made the map.
+pub fn store_rows_ids(store: &Store, only: Option<&BTreeSet<u64>>) -> Vec<(u64, FeatureRow)> {
     let wanted = |id: u64| only.is_none_or(|s| s.contains(&id));
     // file → (its index in order of first appearance, spectra seen so far)
     let mut files: std::collections::HashMap<String, (usize, usize)> = Default::default();
@@ -49,7 +59,10 @@ pub fn store_rows(store: &Store, only: Option<&BTreeSet<u64>>) -> Vec<FeatureRow
         }
         let result = s.result.as_ref().filter(|_| s.computed_rev == Some(s.rev));
         let Some(out) = result else {
-            rows.push(row.failed(s.error.as_deref().unwrap_or("not processed yet")));
+            rows.push((
+                item.id,
+                row.failed(s.error.as_deref().unwrap_or("not processed yet")),
+            ));
             continue;
         };
         row.add_xas(&s.params, out);
@@ -63,7 +76,7 @@ pub fn store_rows(store: &Store, only: Option<&BTreeSet<u64>>) -> Vec<FeatureRow
         if let Some(r) = exafs_fit_of(store, &item.file) {
             row.add_exafs_fit(r);
         }
-        rows.push(row);
+        rows.push((item.id, row));
     }
     for e in store.patterns.iter().filter(|p| wanted(p.id)) {
         let (fi, gi) = index_of(&e.file);
@@ -78,9 +91,54 @@ pub fn store_rows(store: &Store, only: Option<&BTreeSet<u64>>) -> Vec<FeatureRow
         {
             row.add_xrd_phases(&r.rows);
         }
-        rows.push(row);
+        rows.push((e.id, row));
+    }
+    if let Some(doc) = &store.map {
+        add_map_columns(&mut rows, doc, &store.map_clusters);
     }
     rows
+}
+
+/// The map's columns of the rows whose items are on it.
+fn add_map_columns(
+    rows: &mut [(u64, FeatureRow)],
+    doc: &super::store::MapDoc,
+    clusters: &super::store::MapClusters,
+) {
+    let m = &doc.run.map;
+    let k = if clusters.labels.len() == m.points.len() {
+        clusters.k
+    } else {
+        0
+    };
+    let method = crate::features::map_method(
+        m,
+        doc.run.candidates.items.len(),
+        crate::latent::map::MAP_SIGMA2_ANG2,
+        k,
+    );
+    let point_of: std::collections::HashMap<u64, usize> = (doc.ids.iter().enumerate())
+        .filter(|(i, _)| {
+            (m.points.get(*i)).is_some_and(|p| p.kind == crate::latent::map::PointKind::Measured)
+        })
+        .filter_map(|(i, id)| id.map(|id| (id, i)))
+        .collect();
+    for (id, row) in rows.iter_mut() {
+        let Some(p) = point_of.get(id).and_then(|&i| Some((i, m.points.get(i)?))) else {
+            continue;
+        };
+        let (i, mut p) = (p.0, p.1.clone());
+        p.cluster = if k > 0 {
+            clusters.labels.get(i).copied().flatten()
+        } else {
+            None
+        };
+        let name = p
+            .cluster
+            .and_then(|c| clusters.names.get(c))
+            .map(String::as_str);
+        row.add_map(&p, name, &method);
+    }
 }
 
 /// The fit result on show when one of its model's datasets was read from

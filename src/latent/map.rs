@@ -77,9 +77,14 @@ pub struct MapPoint {
     /// For a candidate: the measurements whose best candidate it is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explains: Vec<Explains>,
-    /// For a measurement: its cluster ([`cluster_measurements`]), when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// For a measurement: its cluster ([`cluster_measurements`]), when
+    /// asked for; 0-based here, written from 1 (as the Map view shows it).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "one_based")]
     pub cluster: Option<usize>,
+}
+
+fn one_based<S: serde::Serializer>(c: &Option<usize>, s: S) -> Result<S::Ok, S::Error> {
+    c.map(|c| c + 1).serialize(s)
 }
 
 /// Options of [`build_map`].
@@ -623,9 +628,273 @@ pub fn cluster_measurements(map: &mut LatentMap, k: usize) {
     }
 }
 
+/// What colours the map's measurements (candidates are always grey
+/// diamonds, "structures").
+#[derive(Debug, Clone, Copy)]
+pub enum MapColour<'a> {
+    /// XRD, EXAFS, XANES ([`crate::svg::modality_rgb`]).
+    Modality,
+    /// `labels[i]` is point i's cluster, named `names[c]` (else "cluster c+1").
+    Cluster {
+        labels: &'a [Option<usize>],
+        names: &'a [String],
+    },
+    /// A value per point (a feature column), in [`VALUE_BINS`] equal bins
+    /// on a sequential scale; points without one are "no NAME".
+    Values {
+        name: &'a str,
+        values: &'a [Option<f64>],
+    },
+}
+
+/// Bins of [`MapColour::Values`] (each a legend entry).
+pub const VALUE_BINS: usize = 6;
+
+/// The map's points as scatter series (one per legend entry, in order of
+/// first appearance, structures last), for the Map view and the SVG export.
+pub fn map_series(
+    map: &LatentMap,
+    colour: MapColour<'_>,
+    hide_candidates: bool,
+) -> Vec<crate::svg::ScatterSeries> {
+    use crate::svg::{
+        CANDIDATE_RGB, Marker, ScatterSeries, TABLEAU10, modality_rgb, sequential_rgb,
+    };
+    let range = match colour {
+        MapColour::Values { values, .. } => {
+            let v = values.iter().flatten().copied().filter(|v| v.is_finite());
+            let r = crate::svg::range_of(v);
+            Some(r)
+        }
+        _ => None,
+    };
+    let mut out: Vec<ScatterSeries> = Vec::new();
+    let mut structures = ScatterSeries {
+        name: "structures".into(),
+        rgb: CANDIDATE_RGB,
+        marker: Marker::Diamond,
+        points: Vec::new(),
+    };
+    let mut bins: Vec<(usize, ScatterSeries)> = Vec::new();
+    for (i, p) in map.points.iter().enumerate() {
+        if p.kind == PointKind::Candidate {
+            if !hide_candidates {
+                structures.points.push([p.x, p.y]);
+            }
+            continue;
+        }
+        let (order, name, rgb) = match colour {
+            MapColour::Modality => (0, p.modality.to_uppercase(), modality_rgb(&p.modality)),
+            MapColour::Cluster { labels, names } => match labels.get(i).copied().flatten() {
+                Some(c) => (
+                    c,
+                    names
+                        .get(c)
+                        .filter(|n| !n.trim().is_empty())
+                        .cloned()
+                        .unwrap_or_else(|| format!("cluster {}", c + 1)),
+                    TABLEAU10[c % TABLEAU10.len()],
+                ),
+                None => (usize::MAX, "no cluster".into(), [200, 200, 200]),
+            },
+            MapColour::Values { name, values } => {
+                let (lo, hi) = range.unwrap_or((0.0, 1.0));
+                match values.get(i).copied().flatten().filter(|v| v.is_finite()) {
+                    Some(v) => {
+                        let w = (hi - lo) / VALUE_BINS as f64;
+                        let b = (((v - lo) / w) as usize).min(VALUE_BINS - 1);
+                        let (a, z) = (lo + b as f64 * w, lo + (b + 1) as f64 * w);
+                        (
+                            b,
+                            format!(
+                                "{name} {} – {}",
+                                crate::svg::fmt_tick(a),
+                                crate::svg::fmt_tick(z)
+                            ),
+                            sequential_rgb((b as f64 + 0.5) / VALUE_BINS as f64),
+                        )
+                    }
+                    None => (usize::MAX, format!("no {name}"), [200, 200, 200]),
+                }
+            }
+        };
+        match bins.iter_mut().find(|b| b.1.name == name) {
+            Some(b) => b.1.points.push([p.x, p.y]),
+            None => bins.push((
+                order,
+                ScatterSeries {
+                    name,
+                    rgb,
+                    marker: Marker::Circle,
+                    points: vec![[p.x, p.y]],
+                },
+            )),
+        }
+    }
+    // Clusters and value bins in their order; modalities as they come.
+    bins.sort_by_key(|b| b.0);
+    out.extend(bins.into_iter().map(|b| b.1));
+    if !structures.points.is_empty() {
+        out.push(structures);
+    }
+    out
+}
+
+/// The centroid of one cluster for one kind of view: the mean profile of
+/// the cluster's measurements that have that view, point by point over
+/// the members covering it (masked where none does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Centroid {
+    pub cluster: usize,
+    pub key: ViewKey,
+    /// Members averaged.
+    pub members: usize,
+    pub profile: Profile,
+}
+
+/// The centroids of `labels`' clusters (one per cluster and view key,
+/// ordered by cluster then by first appearance of the key). `labels[i]`
+/// is the cluster of `measured[i]` (None: in no cluster).
+pub fn cluster_centroids(measured: &[MeasuredView], labels: &[Option<usize>]) -> Vec<Centroid> {
+    let mut acc: Vec<(
+        usize,
+        ViewKey,
+        usize,
+        Vec<f64>,
+        Vec<usize>,
+        super::grid::GridSpec,
+    )> = Vec::new();
+    for (m, l) in measured.iter().zip(labels) {
+        let Some(c) = *l else { continue };
+        let g = m.profile.grid;
+        let slot = match acc.iter().position(|a| a.0 == c && a.1 == m.key) {
+            Some(i) => i,
+            None => {
+                acc.push((c, m.key, 0, vec![0.0; g.n], vec![0; g.n], g));
+                acc.len() - 1
+            }
+        };
+        let a = &mut acc[slot];
+        a.2 += 1;
+        for j in 0..g.n.min(a.3.len()) {
+            if m.profile.mask[j] {
+                a.3[j] += m.profile.values[j];
+                a.4[j] += 1;
+            }
+        }
+    }
+    acc.sort_by_key(|a| a.0);
+    acc.into_iter()
+        .map(|(cluster, key, members, sum, count, grid)| Centroid {
+            cluster,
+            key,
+            members,
+            profile: Profile {
+                grid,
+                values: sum
+                    .iter()
+                    .zip(&count)
+                    .map(|(s, &c)| if c > 0 { s / c as f64 } else { 0.0 })
+                    .collect(),
+                mask: count.iter().map(|&c| c > 0).collect(),
+            },
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod kmeans_tests {
     use super::kmeans;
+
+    #[test]
+    fn series_colour_by_modality_cluster_or_value() {
+        use super::{LatentMap, MapColour, MapPoint, PointKind, map_series};
+        let pt = |id: &str, kind, modality: &str, x: f64| MapPoint {
+            id: id.into(),
+            kind,
+            modality: modality.into(),
+            absorber: None,
+            x,
+            y: 0.0,
+            nearest: Vec::new(),
+            explains: Vec::new(),
+            cluster: None,
+        };
+        let map = LatentMap {
+            points: vec![
+                pt("a", PointKind::Measured, "xrd", 0.0),
+                pt("b", PointKind::Measured, "exafs", 1.0),
+                pt("c", PointKind::Measured, "xrd", 2.0),
+                pt("s", PointKind::Candidate, "structure", 3.0),
+            ],
+            explained_variance_ratio: [0.5, 0.5],
+            landmarks: 1,
+        };
+        let names = |s: &[crate::svg::ScatterSeries]| -> Vec<String> {
+            s.iter()
+                .map(|x| format!("{}:{}", x.name, x.points.len()))
+                .collect()
+        };
+        let s = map_series(&map, MapColour::Modality, false);
+        assert_eq!(names(&s), ["XRD:2", "EXAFS:1", "structures:1"]);
+        assert_eq!(map_series(&map, MapColour::Modality, true).len(), 2);
+        let labels = [Some(1), Some(0), Some(1), None];
+        let n = ["".to_string(), "hematite-like".to_string()];
+        let s = map_series(
+            &map,
+            MapColour::Cluster {
+                labels: &labels,
+                names: &n,
+            },
+            true,
+        );
+        assert_eq!(names(&s), ["cluster 1:1", "hematite-like:2"]);
+        let v = [Some(8979.0), None, Some(8991.0), None];
+        let s = map_series(
+            &map,
+            MapColour::Values {
+                name: "e0_ev",
+                values: &v,
+            },
+            true,
+        );
+        assert_eq!(
+            names(&s),
+            ["e0_ev 8979 – 8981:1", "e0_ev 8989 – 8991:1", "no e0_ev:1"]
+        );
+        assert_ne!(s[0].rgb, s[1].rgb);
+    }
+
+    #[test]
+    fn centroids_average_members_where_they_cover_the_grid() {
+        use super::{MeasuredView, Profile, ViewKey, cluster_centroids};
+        use crate::latent::grid::EXAFS_K;
+        let g = EXAFS_K;
+        let view = |v: f64, covered: usize| MeasuredView {
+            id: format!("{v}"),
+            key: ViewKey::Xrd,
+            profile: Profile {
+                grid: g,
+                values: (0..g.n)
+                    .map(|j| if j < covered { v } else { 0.0 })
+                    .collect(),
+                mask: (0..g.n).map(|j| j < covered).collect(),
+            },
+        };
+        let ms = [view(1.0, g.n), view(3.0, 10), view(7.0, g.n)];
+        let c = cluster_centroids(&ms, &[Some(1), Some(1), Some(0)]);
+        assert_eq!(c.len(), 2);
+        assert_eq!((c[0].cluster, c[0].members), (0, 1));
+        assert_eq!((c[1].cluster, c[1].members), (1, 2));
+        // Where both members cover the grid: their mean; beyond the
+        // second's range: the first alone (not halved by a zero).
+        assert!((c[1].profile.values[0] - 2.0).abs() < 1e-12);
+        assert!((c[1].profile.values[g.n - 1] - 1.0).abs() < 1e-12);
+        assert!(c[1].profile.mask.iter().all(|m| *m));
+        assert!((c[0].profile.values[5] - 7.0).abs() < 1e-12);
+        // No labels, no centroids.
+        assert!(cluster_centroids(&ms, &[None, None, None]).is_empty());
+    }
 
     #[test]
     fn two_blobs_are_two_clusters() {

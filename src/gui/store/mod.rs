@@ -90,6 +90,21 @@ pub struct MapDoc {
     pub skipped: Vec<String>,
 }
 
+/// The clusters of the map's measurements (Map view): k-means on the map
+/// into `k` groups, with the names the user gave them. They become the
+/// feature table's `map_cluster` and `map_cluster_name`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MapClusters {
+    pub k: usize,
+    /// Per point of the map on show (candidates: None); empty when k is 0.
+    pub labels: Vec<Option<usize>>,
+    /// `names[c]` names cluster c (empty: "cluster c+1"); kept when k
+    /// changes, so names survive a re-clustering.
+    pub names: Vec<String>,
+    /// (map address, k) the labels were computed for.
+    pub computed_for: Option<(usize, usize)>,
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     pub items: Vec<Item>,
@@ -113,6 +128,8 @@ pub struct Store {
     pub theory_overlay: Option<TheoryOverlay>,
     /// The latest map (Map view), derived: not saved with the session.
     pub map: Option<Arc<MapDoc>>,
+    /// Clusters of that map's measurements and their names.
+    pub map_clusters: MapClusters,
 }
 
 impl Store {

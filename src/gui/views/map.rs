@@ -25,7 +25,11 @@ use crate::latent::map::{MapRunOptions, MeasuredView, PointKind, run_map};
 use crate::structure::Structure;
 use crate::theory::closed::PairLibrary;
 
-use crate::gui::store::MapDoc;
+use crate::features::FeatureRow;
+use crate::gui::log::Log;
+use crate::gui::store::{MapDoc, Store};
+use crate::latent::map::{MapColour, map_series};
+use crate::svg::{Marker, ScatterSeries};
 
 type MapAnswer = Result<Option<MapDoc>, String>;
 
@@ -35,6 +39,17 @@ enum Source {
     Xrd(u64, String, Vec<f64>, Vec<f64>, Option<f64>),
 }
 
+/// What colours the map's measurements.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ColourBy {
+    #[default]
+    Modality,
+    /// k-means clusters of the measurements (the store's map_clusters).
+    Cluster,
+    /// A numeric column of the feature table (File ▸ Export features).
+    Column(String),
+}
+
 #[derive(Default)]
 pub struct MapView {
     running: Option<Task<MapAnswer>>,
@@ -42,10 +57,13 @@ pub struct MapView {
     focus: Option<usize>,
     /// Show candidate structures.
     hide_candidates: bool,
-    /// Colour the measurements by k-means cluster (0: by modality).
-    clusters: usize,
-    /// Cluster of each point of the map on show, for (map, k).
-    cluster_cache: Option<(usize, usize, Vec<Option<usize>>)>,
+    /// What colours the measurements.
+    pub colour: ColourBy,
+    /// The feature table's numeric columns on the map's points, for the
+    /// map on show (by its address): name → value per point.
+    feature_cache: Option<(usize, Vec<(String, Vec<Option<f64>>)>)>,
+    /// The plot area on screen in the last frame (PNG export).
+    pub plot_rect: Option<egui::Rect>,
     /// Where a right-drag box started (plot coordinates).
     box_start: Option<PlotPoint>,
     /// The path of a Shift+right-drag lasso so far (plot coordinates).
@@ -225,18 +243,57 @@ fn select_measured(
     }
 }
 
-const XRD_COLOR: Color32 = Color32::from_rgb(31, 119, 180);
-const EXAFS_COLOR: Color32 = Color32::from_rgb(255, 127, 14);
-const XANES_COLOR: Color32 = Color32::from_rgb(44, 160, 44);
-const CANDIDATE_COLOR: Color32 = Color32::from_rgb(140, 140, 140);
+fn rgb(c: crate::svg::Rgb) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
+}
 
 fn color_of(modality: &str) -> Color32 {
-    match modality {
-        "xrd" => XRD_COLOR,
-        "exafs" => EXAFS_COLOR,
-        "xanes" => XANES_COLOR,
-        _ => CANDIDATE_COLOR,
+    rgb(crate::svg::modality_rgb(modality))
+}
+
+/// Recompute the clusters' labels when k or the map changed.
+fn sync_clusters(store: &mut Store) {
+    let Some(doc) = &store.map else { return };
+    let c = &mut store.map_clusters;
+    let key = (Arc::as_ptr(doc) as usize, c.k);
+    if c.k == 0 {
+        c.labels.clear();
+        c.computed_for = None;
+    } else if c.computed_for != Some(key) {
+        c.labels = crate::latent::map::measurement_clusters(&doc.run.map, c.k);
+        c.computed_for = Some(key);
     }
+    if c.names.len() < c.k {
+        c.names.resize(c.k, String::new());
+    }
+}
+
+/// The feature table's numeric columns on the map's points: per column,
+/// the value of each point's item (None for candidates and items without).
+fn map_feature_columns(store: &Store, doc: &MapDoc) -> Vec<(String, Vec<Option<f64>>)> {
+    let rows = crate::gui::features::store_rows_ids(store, None);
+    let row_of: HashMap<u64, usize> = (rows.iter().enumerate())
+        .map(|(i, (id, _))| (*id, i))
+        .collect();
+    let only: Vec<FeatureRow> = rows.into_iter().map(|r| r.1).collect();
+    let Ok(df) = crate::features::table(&only) else {
+        return Vec::new();
+    };
+    let skip = |n: &str| n.starts_with("map_") || n == "file_index" || n == "group_index";
+    crate::features::numeric_columns(&df)
+        .into_iter()
+        .filter(|(n, _)| !skip(n))
+        .map(|(n, v)| {
+            let per_point = (doc.ids.iter())
+                .map(|id| {
+                    id.and_then(|id| row_of.get(&id))
+                        .and_then(|&r| v.get(r).copied().flatten())
+                })
+                .collect();
+            (n, per_point)
+        })
+        .filter(|(_, v): &(String, Vec<Option<f64>>)| v.iter().any(Option::is_some))
+        .collect()
 }
 
 impl View for MapView {
@@ -318,10 +375,71 @@ impl View for MapView {
             ));
             ui.checkbox(&mut self.hide_candidates, "hide candidates");
             ui.label("clusters");
-            ui.add(egui::DragValue::new(&mut self.clusters).range(0..=20))
+            let k_before = ctx.store.map_clusters.k;
+            ui.add(egui::DragValue::new(&mut ctx.store.map_clusters.k).range(0..=20))
+                .on_hover_text("k-means clusters of the measurements on the map (0: none)");
+            if ctx.store.map_clusters.k != k_before {
+                self.colour = if ctx.store.map_clusters.k > 0 {
+                    ColourBy::Cluster
+                } else {
+                    ColourBy::Modality
+                };
+            }
+        });
+        let Some(doc) = ctx.store.map.clone() else {
+            ui.label("No map yet: open spectra or patterns, load a candidate library or CIF phases, and press Build map.");
+            return;
+        };
+        sync_clusters(ctx.store);
+        ui.horizontal(|ui| {
+            ui.label("colour by");
+            let columns: Vec<String> = self
+                .features_of(ctx.store, &doc)
+                .iter()
+                .map(|c| c.0.clone())
+                .collect();
+            let text = match &self.colour {
+                ColourBy::Modality => "modality".to_string(),
+                ColourBy::Cluster => "cluster".to_string(),
+                ColourBy::Column(c) => c.clone(),
+            };
+            egui::ComboBox::from_id_salt("map_colour")
+                .selected_text(text)
+                .height(400.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.colour, ColourBy::Modality, "modality");
+                    ui.selectable_value(&mut self.colour, ColourBy::Cluster, "cluster");
+                    for c in columns {
+                        let v = ColourBy::Column(c.clone());
+                        ui.selectable_value(&mut self.colour, v, c);
+                    }
+                })
+                .response
                 .on_hover_text(
-                    "Colour the measurements by k-means cluster on the map (0: by modality)",
+                    "Modality, k-means cluster, or any numeric column of the feature table",
                 );
+            if ui
+                .small_button("↻")
+                .on_hover_text("Recompute the feature columns (after new fits or processing)")
+                .clicked()
+            {
+                self.feature_cache = None;
+            }
+            ui.separator();
+            if ui
+                .button("SVG…")
+                .on_hover_text("Save the map as drawn (colours, legend) as an SVG file")
+                .clicked()
+            {
+                ctx.actions.push(Action::Dialog(DialogKind::ExportMapSvg));
+            }
+            if ui
+                .button("PNG…")
+                .on_hover_text("Save the map's plot area as it is on screen")
+                .clicked()
+            {
+                ctx.actions.push(Action::Dialog(DialogKind::ExportMapPng));
+            }
         });
         let Some(doc) = ctx.store.map.clone() else {
             ui.label("No map yet: open spectra or patterns, load a candidate library or CIF phases, and press Build map.");
@@ -346,60 +464,88 @@ impl View for MapView {
 }
 
 impl MapView {
-    /// The cluster of every point (k-means of the measurements), cached.
-    fn clusters_of(&mut self, doc: &Arc<MapDoc>) -> Vec<Option<usize>> {
+    /// The feature table's numeric columns on the map's points (cached
+    /// per map; ↻ recomputes).
+    fn features_of(&mut self, store: &Store, doc: &Arc<MapDoc>) -> &[(String, Vec<Option<f64>>)] {
         let key = Arc::as_ptr(doc) as usize;
-        if let Some((k, d, v)) = &self.cluster_cache
-            && *k == self.clusters
-            && *d == key
-        {
-            return v.clone();
+        if self.feature_cache.as_ref().is_none_or(|c| c.0 != key) {
+            self.feature_cache = Some((key, map_feature_columns(store, doc)));
         }
-        let v = crate::latent::map::measurement_clusters(&doc.run.map, self.clusters);
-        self.cluster_cache = Some((self.clusters, key, v.clone()));
-        v
+        self.feature_cache.as_ref().map_or(&[], |c| c.1.as_slice())
+    }
+
+    /// The map's points as scatter series, coloured as chosen.
+    pub fn series(&mut self, store: &Store, doc: &Arc<MapDoc>) -> Vec<ScatterSeries> {
+        let m = &doc.run.map;
+        let c = &store.map_clusters;
+        let colour = self.colour.clone();
+        match colour {
+            ColourBy::Cluster if c.k > 0 && c.labels.len() == m.points.len() => map_series(
+                m,
+                MapColour::Cluster {
+                    labels: &c.labels,
+                    names: &c.names,
+                },
+                self.hide_candidates,
+            ),
+            ColourBy::Column(name) => {
+                let hide = self.hide_candidates;
+                match self.features_of(store, doc).iter().find(|c| c.0 == name) {
+                    Some((name, values)) => map_series(m, MapColour::Values { name, values }, hide),
+                    None => map_series(m, MapColour::Modality, hide),
+                }
+            }
+            _ => map_series(m, MapColour::Modality, self.hide_candidates),
+        }
+    }
+
+    /// The map as an SVG file, as drawn; whether it was written.
+    pub fn export_svg(&mut self, store: &Store, log: &mut Log, path: &std::path::Path) -> bool {
+        let Some(doc) = store.map.clone() else {
+            log.warn("export: no map yet (Map view ▸ Build map)");
+            return false;
+        };
+        let title = format!(
+            "Carto map: {} measurements, {} candidates",
+            doc.run.measured.len(),
+            doc.run.candidates.items.len()
+        );
+        let svg = crate::svg::scatter_svg(&self.series(store, &doc), &title, "map x", "map y");
+        match crate::session::write_file_atomic(path, svg.as_bytes()) {
+            Ok(()) => {
+                log.info(format!("exported the map to {}", path.display()));
+                true
+            }
+            Err(e) => {
+                log.error(format!("cannot write {}: {e}", path.display()));
+                false
+            }
+        }
     }
 
     fn plot_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &Arc<MapDoc>) {
-        let clusters = if self.clusters > 0 {
-            self.clusters_of(doc)
-        } else {
-            Vec::new()
-        };
+        let series = self.series(ctx.store, doc);
         let m = &doc.run.map;
         let selected = &ctx.selection.selected;
-        let mut groups: Vec<(String, Color32, MarkerShape, Vec<[f64; 2]>)> = Vec::new();
         let mut rings = Vec::new();
         for (i, p) in m.points.iter().enumerate() {
             if self.hide_candidates && p.kind == PointKind::Candidate {
                 continue;
             }
-            let cluster = clusters.get(i).copied().flatten();
-            let (name, shape, color) = match (p.kind, cluster) {
-                (PointKind::Measured, Some(c)) => (
-                    format!("cluster {}", c + 1),
-                    MarkerShape::Circle,
-                    crate::gui::widgets::palette(c),
-                ),
-                (PointKind::Measured, None) => (
-                    p.modality.to_uppercase(),
-                    MarkerShape::Circle,
-                    color_of(&p.modality),
-                ),
-                (PointKind::Candidate, _) => (
-                    "structures".to_string(),
-                    MarkerShape::Diamond,
-                    CANDIDATE_COLOR,
-                ),
-            };
-            match groups.iter_mut().find(|g| g.0 == name) {
-                Some(g) => g.3.push([p.x, p.y]),
-                None => groups.push((name, color, shape, vec![[p.x, p.y]])),
-            }
             if doc.ids[i].is_some_and(|id| selected.contains(&id)) || self.focus == Some(i) {
                 rings.push([p.x, p.y]);
             }
         }
+        let groups: Vec<(String, Color32, MarkerShape, Vec<[f64; 2]>)> = series
+            .into_iter()
+            .map(|s| {
+                let shape = match s.marker {
+                    Marker::Circle => MarkerShape::Circle,
+                    Marker::Diamond => MarkerShape::Diamond,
+                };
+                (s.name, rgb(s.rgb), shape, s.points)
+            })
+            .collect();
         let box_start = self.box_start;
         let lasso = self.lasso.clone();
         let resp = Plot::new("latent_map")
@@ -448,6 +594,7 @@ impl MapView {
             });
         let r = &resp.response;
         let t = &resp.transform;
+        self.plot_rect = Some(*t.frame());
         // The point under the pointer (within 10 px).
         let near = |pos: egui::Pos2| -> Option<usize> {
             m.points
@@ -567,6 +714,91 @@ impl MapView {
         });
     }
 
+    /// The clusters: name (editable), members (click: select them), and
+    /// their centroid profiles on the focused measurement's grid (else the
+    /// commonest one).
+    fn clusters_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &MapDoc) {
+        let labels = ctx.store.map_clusters.labels.clone();
+        let n_measured = doc.run.measured.len();
+        let measured_labels = labels.get(..n_measured).unwrap_or(&[]);
+        egui::Grid::new("map_clusters")
+            .striped(true)
+            .show(ui, |ui| {
+                let k = ctx.store.map_clusters.k;
+                for c in 0..k {
+                    let members: Vec<u64> = (measured_labels.iter().zip(&doc.ids))
+                        .filter(|(l, _)| **l == Some(c))
+                        .filter_map(|(_, id)| *id)
+                        .collect();
+                    if members.is_empty() {
+                        continue;
+                    }
+                    ui.label(egui::RichText::new("●").color(crate::gui::widgets::palette(c)));
+                    if let Some(name) = ctx.store.map_clusters.names.get_mut(c) {
+                        ui.add(
+                            egui::TextEdit::singleline(name)
+                                .hint_text(format!("cluster {}", c + 1))
+                                .desired_width(140.0),
+                        )
+                        .on_hover_text("Name the cluster (the feature table's map_cluster_name)");
+                    }
+                    if ui
+                        .small_button(format!("{} ▸ select", members.len()))
+                        .on_hover_text("Select the cluster's measurements")
+                        .clicked()
+                    {
+                        ctx.selection.select_only(&members);
+                    }
+                    ui.end_row();
+                }
+            });
+        let centroids = crate::latent::map::cluster_centroids(&doc.run.measured, measured_labels);
+        // The grid to show: the focused measurement's, else the commonest.
+        let focus_key = self
+            .focus
+            .and_then(|i| doc.run.measured.get(i))
+            .map(|m| m.key);
+        let key = focus_key.or_else(|| {
+            let mut count: Vec<(crate::latent::ViewKey, usize)> = Vec::new();
+            for c in &centroids {
+                match count.iter_mut().find(|x| x.0 == c.key) {
+                    Some(x) => x.1 += c.members,
+                    None => count.push((c.key, c.members)),
+                }
+            }
+            count.into_iter().max_by_key(|x| x.1).map(|x| x.0)
+        });
+        let Some(key) = key else { return };
+        let shown: Vec<_> = centroids.iter().filter(|c| c.key == key).collect();
+        if shown.is_empty() {
+            return;
+        }
+        let g = shown[0].profile.grid;
+        let names = &ctx.store.map_clusters.names;
+        ui.label(format!("cluster centroids ({})", key.modality().name()));
+        Plot::new("map_centroids")
+            .height(170.0)
+            .legend(Legend::default())
+            .x_axis_label(format!("{} ({})", g.axis, g.unit))
+            .show(ui, |pu| {
+                for c in shown {
+                    let pts: Vec<[f64; 2]> = (0..c.profile.grid.n)
+                        .filter(|&j| c.profile.mask[j])
+                        .map(|j| [c.profile.grid.x(j), c.profile.values[j]])
+                        .collect();
+                    let name = names
+                        .get(c.cluster)
+                        .filter(|n| !n.trim().is_empty())
+                        .cloned()
+                        .unwrap_or_else(|| format!("cluster {}", c.cluster + 1));
+                    pu.line(
+                        Line::new(format!("{name} ({})", c.members), PlotPoints::new(pts))
+                            .color(crate::gui::widgets::palette(c.cluster)),
+                    );
+                }
+            });
+    }
+
     fn side_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &MapDoc) {
         let m = &doc.run.map;
         // The focus follows the active item when it is on the map.
@@ -592,6 +824,10 @@ impl MapView {
                 ctx.selection.select_only(&all);
             }
         });
+        if ctx.store.map_clusters.k > 0 {
+            ui.separator();
+            self.clusters_ui(ui, ctx, doc);
+        }
         ui.separator();
         let Some(i) = self.focus.filter(|&i| i < m.points.len()) else {
             ui.label("Click a point.");
@@ -719,7 +955,7 @@ impl MapView {
                     ));
                 }
                 if let Some((id, pr)) = &cand {
-                    pu.line(line(id.clone(), pr, CANDIDATE_COLOR));
+                    pu.line(line(id.clone(), pr, rgb(crate::svg::CANDIDATE_RGB)));
                 }
             });
     }

@@ -5,20 +5,18 @@ use egui::{Color32, Ui};
 
 use super::tasks::{TaskStatus, Tasks};
 
-/// The colours new items take in turn, in every view (Tableau 10: tells
-/// neighbours apart on a white plot).
-pub const PALETTE: [Color32; 10] = [
-    Color32::from_rgb(31, 119, 180),
-    Color32::from_rgb(255, 127, 14),
-    Color32::from_rgb(44, 160, 44),
-    Color32::from_rgb(214, 39, 40),
-    Color32::from_rgb(148, 103, 189),
-    Color32::from_rgb(140, 86, 75),
-    Color32::from_rgb(227, 119, 194),
-    Color32::from_rgb(127, 127, 127),
-    Color32::from_rgb(188, 189, 34),
-    Color32::from_rgb(23, 190, 207),
-];
+/// The colours new items take in turn, in every view
+/// ([`crate::svg::TABLEAU10`]).
+pub const PALETTE: [Color32; 10] = {
+    let mut out = [Color32::BLACK; 10];
+    let mut i = 0;
+    while i < 10 {
+        let [r, g, b] = crate::svg::TABLEAU10[i];
+        out[i] = Color32::from_rgb(r, g, b);
+        i += 1;
+    }
+    out
+};
 
 /// The `n`th colour of [`PALETTE`], round and round.
 pub fn palette(n: usize) -> Color32 {
