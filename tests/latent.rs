@@ -514,3 +514,195 @@ fn cross_modal_xrd_retrieves_its_own_chi_better_than_chance() {
     assert!(x1 + c1 >= 5, "top-1 {x1} + {c1} of {n} each");
     assert!(x5 + c5 >= 12, "top-5 {x5} + {c5} of {n} each");
 }
+
+// ---------------------------------------------------------------------------
+// Stage 1 (latent::joint) beside stage 0, on the same data and folds.
+
+/// Candidates of ../shared/data/cif (all, `full`) or cif/amcsd (the 35
+/// named) with the closed-form χ(k) of `absorbers` (σ² as the map's).
+fn candidate_set(
+    full: bool,
+    absorbers: &[(u32, carto::theory::Edge)],
+) -> carto::latent::CandidateSet {
+    use carto::latent::candidates::{CandidateOptions, read_structures};
+    let dir = if full {
+        common::data("cif")
+    } else {
+        common::data("cif/amcsd")
+    };
+    let files = carto::xrd::identify::candidate_files(&dir).expect("CIFs");
+    let o = CandidateOptions {
+        absorbers: absorbers.to_vec(),
+        closed: carto::theory::closed::ClosedOptions {
+            sigma2_ang2: carto::latent::map::MAP_SIGMA2_ANG2,
+            ..Default::default()
+        },
+    };
+    let mut lib = carto::theory::closed::PairLibrary::user();
+    carto::latent::candidates_of(read_structures(&files), &o, &mut lib, &mut |_, _| true)
+        .expect("candidates")
+        .expect("not cancelled")
+}
+
+/// Top-1 and top-5 counts of ranks (1-based).
+fn tops(ranks: &[usize]) -> (usize, usize) {
+    (
+        ranks.iter().filter(|&&r| r == 1).count(),
+        ranks.iter().filter(|&&r| r <= 5).count(),
+    )
+}
+
+/// Rank (1-based) of `own` among `scores` (ties count against it).
+fn rank_among(scores: &[(usize, f64)], own: usize) -> usize {
+    let s = scores
+        .iter()
+        .find(|(k, _)| *k == own)
+        .map_or(f64::NEG_INFINITY, |x| x.1);
+    1 + scores.iter().filter(|(k, v)| *k != own && *v >= s).count()
+}
+
+/// Cross-modal retrieval, structures left out: 5 folds over the
+/// candidates grouped by formula (polymorph entries of one compound stay
+/// in one fold). Stage 1 is fitted on the other folds' candidates (every
+/// view; its ridge chosen by cross-validation inside them) and each
+/// held-out Fe structure's simulated XRD retrieves its own closed-form
+/// χ(k) (and the reverse) by cosine in the shared space. Stage 0 on the
+/// same folds: the resemblance of the query's XRD and of each key's χ(k)
+/// to the training folds' Fe structures (landmarks), correlated over the
+/// landmarks that are neither query nor key (the stage-0 cross-modal test's
+/// score). Two pools: every Fe structure of the set (chance 1/N, 5/N) and
+/// the held-out fold's only. `CARTO_CROSS_FULL=1`: the full library.
+#[test]
+fn stage1_cross_modal_leave_structures_out_beside_stage0() {
+    use carto::latent::joint::{JointModel, JointOptions, cosine, folds_by_group};
+    use carto::latent::{ViewKey, candidates::EdgeKey};
+    let full = std::env::var_os("CARTO_CROSS_FULL").is_some();
+    let set = candidate_set(full, &[(26, carto::theory::Edge::K)]);
+    let cands = &set.items;
+    let key = ViewKey::Exafs {
+        z: 26,
+        edge: EdgeKey::K,
+    };
+    let fe: Vec<usize> = (0..cands.len())
+        .filter(|&i| cands[i].view(key).is_some())
+        .collect();
+    let n = fe.len();
+    let k_folds = 5;
+    let groups: Vec<String> = cands.iter().map(|c| c.formula.replace(' ', "")).collect();
+    let fold = folds_by_group(&groups, k_folds);
+    let xrd = |i: usize| cands[i].view(ViewKey::Xrd).expect("xrd");
+    let chi = |i: usize| cands[i].view(key).expect("chi");
+    // Stage-0 resemblances among the Fe structures (a, b: positions in fe).
+    let xcos: Vec<Vec<f64>> = fe
+        .iter()
+        .map(|&a| fe.iter().map(|&b| xrd(a).cosine(xrd(b))).collect())
+        .collect();
+    let ccos: Vec<Vec<f64>> = fe
+        .iter()
+        .map(|&a| fe.iter().map(|&b| chi(a).cosine(chi(b))).collect())
+        .collect();
+    let pearson = |x: &[f64], y: &[f64], idx: &[usize]| {
+        let m = idx.len() as f64;
+        let (mx, my) = (
+            idx.iter().map(|&j| x[j]).sum::<f64>() / m,
+            idx.iter().map(|&j| y[j]).sum::<f64>() / m,
+        );
+        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+        for &j in idx {
+            sxy += (x[j] - mx) * (y[j] - my);
+            sxx += (x[j] - mx).powi(2);
+            syy += (y[j] - my).powi(2);
+        }
+        if sxx > 0.0 && syy > 0.0 {
+            sxy / (sxx * syy).sqrt()
+        } else {
+            0.0
+        }
+    };
+    // ranks[stage][direction][pool]
+    let mut ranks = vec![vec![vec![Vec::new(); 2]; 2]; 2];
+    let mut ridges = Vec::new();
+    let mut rho1 = Vec::new();
+    for f in 0..k_folds {
+        let train: Vec<carto::latent::CandidateViews> = (0..cands.len())
+            .filter(|&i| fold[i] != f)
+            .map(|i| cands[i].clone())
+            .collect();
+        let held: Vec<usize> = (0..n).filter(|&a| fold[fe[a]] == f).collect();
+        if held.is_empty() {
+            continue;
+        }
+        let landmarks: Vec<usize> = (0..n).filter(|&a| fold[fe[a]] != f).collect();
+        let model = JointModel::fit(&train, &JointOptions::default()).expect("fit");
+        ridges.push((
+            model.ridge,
+            model
+                .views
+                .iter()
+                .map(|v| v.pca.components.len())
+                .max()
+                .unwrap_or(0),
+        ));
+        rho1.push(model.rho.first().copied().unwrap_or(0.0));
+        let gx: Vec<Vec<f64>> = (0..n)
+            .map(|a| model.transform_view(ViewKey::Xrd, xrd(fe[a])).expect("x"))
+            .collect();
+        let gc: Vec<Vec<f64>> = (0..n)
+            .map(|a| model.transform_view(key, chi(fe[a])).expect("c"))
+            .collect();
+        for &q in &held {
+            for (pool_i, pool) in [(0..n).collect::<Vec<_>>(), held.clone()]
+                .iter()
+                .enumerate()
+            {
+                for dir in 0..2 {
+                    let (qs, ks, q0, k0) = if dir == 0 {
+                        (&gx, &gc, &xcos, &ccos)
+                    } else {
+                        (&gc, &gx, &ccos, &xcos)
+                    };
+                    let s1: Vec<(usize, f64)> =
+                        pool.iter().map(|&k| (k, cosine(&qs[q], &ks[k]))).collect();
+                    let s0: Vec<(usize, f64)> = pool
+                        .iter()
+                        .map(|&k| {
+                            let idx: Vec<usize> = landmarks
+                                .iter()
+                                .copied()
+                                .filter(|&j| j != q && j != k)
+                                .collect();
+                            (k, pearson(&q0[q], &k0[k], &idx))
+                        })
+                        .collect();
+                    ranks[0][dir][pool_i].push(rank_among(&s0, q));
+                    ranks[1][dir][pool_i].push(rank_among(&s1, q));
+                }
+            }
+        }
+    }
+    let mut report = format!(
+        "cross-modal, {} Fe structures of {} candidates ({}), {k_folds} folds by formula; (ridge, components) per fold {ridges:?}; first ρ per fold {rho1:.3?}\n",
+        n,
+        cands.len(),
+        if full { "full library" } else { "named set" }
+    );
+    let mut t = [[[(0, 0); 2]; 2]; 2];
+    for (s, stage) in ["stage 0", "stage 1"].iter().enumerate() {
+        for (d, dir) in ["XRD → χ(k)", "χ(k) → XRD"].iter().enumerate() {
+            for (p, pool) in ["all Fe structures", "held-out fold"].iter().enumerate() {
+                let r = &ranks[s][d][p];
+                t[s][d][p] = tops(r);
+                report += &format!(
+                    "{stage} {dir} among {pool}: top-1 {}/{}, top-5 {}/{}\n",
+                    t[s][d][p].0,
+                    r.len(),
+                    t[s][d][p].1,
+                    r.len()
+                );
+            }
+        }
+    }
+    println!("{report}");
+    assert_eq!(ranks[0][0][0].len(), n, "every Fe structure held out once");
+    let _ = t;
+}

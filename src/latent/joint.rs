@@ -73,6 +73,8 @@ pub const MODEL_VERSION: u32 = 1;
 /// Ridges (× mean variance of a view's PCA scores) tried by the
 /// cross-validation of [`JointModel::fit`] when none is given.
 pub const RIDGE_GRID: [f64; 6] = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0];
+/// PCA components per view tried by that cross-validation.
+pub const COMPONENT_GRID: [usize; 4] = [8, 16, 32, 48];
 
 /// How a joint model is trained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +87,9 @@ pub struct JointOptions {
     /// Ridge × the mean variance of a view's scores; `None`: chosen by
     /// cross-validation from [`RIDGE_GRID`].
     pub ridge: Option<f64>,
+    /// PCA components per view used by the CCA; `None`: chosen by
+    /// cross-validation from [`COMPONENT_GRID`] (at most `max_components`).
+    pub components: Option<usize>,
     /// Dimensions of the shared space at most.
     pub max_dims: usize,
     /// Structures with two or more views needed for the CCA (fewer: the
@@ -100,6 +105,7 @@ impl Default for JointOptions {
             variance_fraction: 0.99,
             max_components: 48,
             ridge: None,
+            components: None,
             max_dims: 16,
             min_anchors: 8,
             cv_folds: 4,
@@ -147,10 +153,10 @@ pub struct JointModel {
     pub options: JointOptions,
     /// The ridge used (given, or chosen by cross-validation).
     pub ridge: f64,
-    /// Cross-validated mean reciprocal rank per ridge tried (empty when
-    /// the ridge was given or there was no CCA).
+    /// Cross-validated mean reciprocal rank per (ridge, components) tried
+    /// (empty when both were given or there was no CCA).
     #[serde(default)]
-    pub ridge_cv: Vec<(f64, f64)>,
+    pub ridge_cv: Vec<CvPoint>,
     pub views: Vec<ViewModel>,
     /// Canonical correlation of each shared dimension (module doc, 3).
     pub rho: Vec<f64>,
@@ -404,6 +410,24 @@ fn training_rows(cands: &[CandidateViews]) -> (Training, Vec<String>) {
     (Training { keys, rows, groups }, notes)
 }
 
+fn truncate_pca(mut pca: Pca, p: usize) -> Pca {
+    let p = p.max(1);
+    pca.components.truncate(p);
+    pca.explained_variance.truncate(p);
+    pca.explained_variance_ratio.truncate(p);
+    pca.singular_values.truncate(p);
+    pca
+}
+
+/// One point of the cross-validation of [`JointModel::fit`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvPoint {
+    pub ridge: f64,
+    pub components: usize,
+    /// Mean reciprocal rank of the held-out anchors' own other view.
+    pub mrr: f64,
+}
+
 /// The CCA part (steps 2–4) on PCA scores: whitening per view on the
 /// anchor rows, the multi-set eigenproblem, the weights.
 struct Cca {
@@ -574,12 +598,13 @@ pub fn folds_by_group(groups: &[String], k: usize) -> Vec<usize> {
 }
 
 /// Mean reciprocal rank of each `held` structure's own view `w` from its
-/// view `v`, among the held structures having `w`, both ways and over
+/// view `v`, among the `pool` structures having `w`, both ways and over
 /// every pair of views.
 fn cross_mrr(
     cca: &Cca,
     scores: &[Vec<Option<Vec<f64>>>],
     held: &[usize],
+    pool: &[usize],
     nv: usize,
 ) -> Option<f64> {
     let mut sum = 0.0;
@@ -589,21 +614,22 @@ fn cross_mrr(
             if v == w {
                 continue;
             }
-            let keys: Vec<(usize, Vec<f64>)> = held
+            let keys: Vec<(usize, Vec<f64>)> = pool
                 .iter()
                 .filter_map(|&c| Some((c, cca.project(w, scores[c][w].as_ref()?))))
                 .collect();
             for &c in held {
-                let (Some(q), true) = (scores[c][v].as_ref(), keys.iter().any(|(k, _)| *k == c))
+                let (Some(q), Some((_, own_key))) =
+                    (scores[c][v].as_ref(), keys.iter().find(|(k, _)| *k == c))
                 else {
                     continue;
                 };
                 let g = cca.project(v, q);
-                let own = keys
+                let own = cosine(&g, own_key);
+                let rank = 1 + keys
                     .iter()
-                    .find(|(k, _)| *k == c)
-                    .map_or(0.0, |(_, e)| cosine(&g, e));
-                let rank = 1 + keys.iter().filter(|(_, e)| cosine(&g, e) > own).count();
+                    .filter(|(k, e)| *k != c && cosine(&g, e) >= own)
+                    .count();
                 sum += 1.0 / rank as f64;
                 n += 1;
             }
@@ -670,12 +696,26 @@ impl JointModel {
             .filter(|s| s.iter().filter(|x| x.is_some()).count() >= 2)
             .count();
         let mut ridge_cv = Vec::new();
+        let truncated = |p: usize| -> (Vec<Vec<Option<Vec<f64>>>>, Vec<usize>) {
+            let sc = scores
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|x| x.as_ref().map(|x| x[..p.min(x.len())].to_vec()))
+                        .collect()
+                })
+                .collect();
+            (sc, dims_of.iter().map(|&d| d.min(p)).collect())
+        };
         let cca = if anchors >= o.min_anchors.max(3) && nv >= 2 {
-            let ridge = match o.ridge {
-                Some(r) => r,
-                None => {
+            let max_p = dims_of.iter().copied().max().unwrap_or(1);
+            let (ridge, comps) = match (o.ridge, o.components) {
+                (Some(r), Some(p)) => (r, p.max(1)),
+                _ => {
                     // Inner cross-validation on the anchors (PCA bases fixed:
-                    // they are unsupervised and fitted on this training set).
+                    // they are unsupervised and fitted on this training set):
+                    // each held-out anchor's view retrieves its other view
+                    // among every anchor's (the library a query meets).
                     let anchor_rows: Vec<usize> = all
                         .iter()
                         .copied()
@@ -687,58 +727,72 @@ impl JointModel {
                         .collect();
                     let k = o.cv_folds.clamp(2, 10);
                     let fold = folds_by_group(&groups, k);
-                    let mut best = (RIDGE_GRID[2], f64::NEG_INFINITY);
-                    for &r in &RIDGE_GRID {
-                        let mut sum = 0.0;
-                        let mut n = 0;
-                        for f in 0..k {
-                            let fit_rows: Vec<usize> = anchor_rows
-                                .iter()
-                                .zip(&fold)
-                                .filter(|(_, g)| **g != f)
-                                .map(|(c, _)| *c)
-                                .collect();
-                            let held: Vec<usize> = anchor_rows
-                                .iter()
-                                .zip(&fold)
-                                .filter(|(_, g)| **g == f)
-                                .map(|(c, _)| *c)
-                                .collect();
-                            if held.len() < 2 {
-                                continue;
+                    let ridges: Vec<f64> = o.ridge.map_or(RIDGE_GRID.to_vec(), |r| vec![r]);
+                    let mut comps: Vec<usize> = match o.components {
+                        Some(p) => vec![p.max(1)],
+                        None => COMPONENT_GRID.iter().map(|&p| p.min(max_p)).collect(),
+                    };
+                    comps.dedup();
+                    let mut best = (ridges[0], comps[0], f64::NEG_INFINITY);
+                    for &p in &comps {
+                        let (sc, dims) = truncated(p);
+                        for &r in &ridges {
+                            let mut sum = 0.0;
+                            let mut n = 0;
+                            for f in 0..k {
+                                let fit_rows: Vec<usize> = anchor_rows
+                                    .iter()
+                                    .zip(&fold)
+                                    .filter(|(_, g)| **g != f)
+                                    .map(|(c, _)| *c)
+                                    .collect();
+                                let held: Vec<usize> = anchor_rows
+                                    .iter()
+                                    .zip(&fold)
+                                    .filter(|(_, g)| **g == f)
+                                    .map(|(c, _)| *c)
+                                    .collect();
+                                if held.is_empty() {
+                                    continue;
+                                }
+                                if let Some(c) = fit_cca(&sc, &dims, &fit_rows, r, o.max_dims)
+                                    && let Some(m) = cross_mrr(&c, &sc, &held, &anchor_rows, nv)
+                                {
+                                    sum += m;
+                                    n += 1;
+                                }
                             }
-                            if let Some(c) = fit_cca(&scores, &dims_of, &fit_rows, r, o.max_dims)
-                                && let Some(m) = cross_mrr(&c, &scores, &held, nv)
-                            {
-                                sum += m;
-                                n += 1;
+                            let mrr = if n > 0 {
+                                sum / n as f64
+                            } else {
+                                f64::NEG_INFINITY
+                            };
+                            ridge_cv.push(CvPoint {
+                                ridge: r,
+                                components: p,
+                                mrr,
+                            });
+                            if mrr > best.2 {
+                                best = (r, p, mrr);
                             }
-                        }
-                        let mrr = if n > 0 {
-                            sum / n as f64
-                        } else {
-                            f64::NEG_INFINITY
-                        };
-                        ridge_cv.push((r, mrr));
-                        if mrr > best.1 {
-                            best = (r, mrr);
                         }
                     }
-                    best.0
+                    (best.0, best.1)
                 }
             };
-            fit_cca(&scores, &dims_of, &all, ridge, o.max_dims).map(|c| (c, ridge))
+            let (sc, dims) = truncated(comps);
+            fit_cca(&sc, &dims, &all, ridge, o.max_dims).map(|c| (c, ridge, comps))
         } else {
             None
         };
         let (views, rho, ridge) = match cca {
-            Some((c, ridge)) => {
+            Some((c, ridge, comps)) => {
                 let views = pcas
                     .into_iter()
                     .enumerate()
                     .map(|(v, p)| ViewModel {
                         key: p.key,
-                        pca: p.pca,
+                        pca: truncate_pca(p.pca, comps),
                         n_train: p.n_train,
                         score_mean: c.score_mean[v].clone(),
                         whitening: c.whitening[v].clone(),
@@ -1640,7 +1694,7 @@ mod tests {
         // The ridge chosen by cross-validation is one of the grid's.
         let cv = JointModel::fit(&cands, &JointOptions::default()).expect("cv");
         assert!(RIDGE_GRID.contains(&cv.ridge));
-        assert_eq!(cv.ridge_cv.len(), RIDGE_GRID.len());
+        assert!(cv.ridge_cv.len() >= RIDGE_GRID.len());
         // Round trip through a file.
         let dir = std::env::temp_dir().join(format!("carto-joint-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
