@@ -655,12 +655,8 @@ fn stage1_cross_modal_leave_structures_out_beside_stage0() {
                 .iter()
                 .enumerate()
             {
-                for dir in 0..2 {
-                    let (qs, ks, q0, k0) = if dir == 0 {
-                        (&gx, &gc, &xcos, &ccos)
-                    } else {
-                        (&gc, &gx, &ccos, &xcos)
-                    };
+                let directions = [(&gx, &gc, &xcos, &ccos), (&gc, &gx, &ccos, &xcos)];
+                for (dir, (qs, ks, q0, k0)) in directions.into_iter().enumerate() {
                     let s1: Vec<(usize, f64)> =
                         pool.iter().map(|&k| (k, cosine(&qs[q], &ks[k]))).collect();
                     let s0: Vec<(usize, f64)> = pool
@@ -704,5 +700,329 @@ fn stage1_cross_modal_leave_structures_out_beside_stage0() {
     }
     println!("{report}");
     assert_eq!(ranks[0][0][0].len(), n, "every Fe structure held out once");
-    let _ = t;
+    // Sums of both directions: [stage][pool] → (top-1, top-5).
+    let sum = |s: usize, p: usize| (t[s][0][p].0 + t[s][1][p].0, t[s][0][p].1 + t[s][1][p].1);
+    // Measured when written (XRD→χ + χ→XRD):
+    //   named set: stage 0 all 3+4, 7+7; fold 8+7, 11+11;
+    //              stage 1 all 0+1, 8+8; fold 9+8, 11+11.
+    //   full (97 Fe of 644): stage 0 all 8+9, 22+18; fold 15+15, 43+38;
+    //              stage 1 all 6+2, 25+24; fold 24+20, 44+45.
+    // Stage 1 wins among the held-out structures (top-1 44 against 30 on
+    // the library) and at top-5 among all, and loses at top-1 among all
+    // (8 against 17): the training structures' own views sit closer in
+    // the fitted space than a new structure's. Chance among all is 1 and 5
+    // per direction.
+    if full {
+        assert!(sum(0, 1).0 >= 28 && sum(0, 0).1 >= 36, "{report}");
+        assert!(sum(1, 1).0 >= 40 && sum(1, 0).1 >= 44, "{report}");
+        assert!(
+            sum(1, 1).0 > sum(0, 1).0 && sum(1, 0).1 > sum(0, 0).1,
+            "{report}"
+        );
+    } else {
+        assert!(sum(0, 0).1 >= 13 && sum(0, 1).0 >= 14, "{report}");
+        assert!(sum(1, 0).1 >= 14 && sum(1, 1).0 >= 15, "{report}");
+    }
+}
+
+/// XAS spectra of ../shared/data/xas/columns and the mineral each was
+/// measured on (sources: SOURCES.md; Mn CpMnCO3 and EMG003 have no
+/// structure here).
+const XAS_MEASURED: [(&str, &str); 12] = [
+    ("cu.xmu", "copper"),
+    ("cu_10k.xmu", "copper"),
+    ("cu_50k.xmu", "copper"),
+    ("cu_rt01.xmu", "copper"),
+    ("cu2s_xafs.dat", "chalcocite"),
+    ("feo_xafs.dat", "wustite"),
+    ("feo_exafs_pnccat2001.dat", "wustite"),
+    ("fe2o3_rt1.xmu", "hematite"),
+    ("fe.060", "iron"),
+    ("znse_zn_xafs.001", "stilleite"),
+    ("scorodite_as_xafs.001", "scorodite"),
+    ("sno2_l3.dat", "cassiterite"),
+];
+
+/// Same-modality retrieval of real measurements, stage 1 beside stage 0,
+/// among every CIF of ../shared/data/cif. Stage 1 is one joint model fitted
+/// on all candidates (XRD and the closed-form χ(k) of Fe, Cu, Zn, As K and
+/// Sn L3; no measured spectrum in training). Each measurement is ranked by
+/// cosine with the candidates' anchors (the model's ranking) and, as a
+/// diagnostic, with their same-view coordinates. The Procrustes map
+/// measured → simulated is fitted on the RockJock pairs (pattern, its
+/// mineral's named AMCSD structure) leaving the held-out mineral's patterns
+/// out (both hematites go together); the XAS pairs (1–5 per absorber,
+/// 3 structures at most) are too few to fit a rotation honestly, so none
+/// is fitted for them.
+#[test]
+fn stage1_on_measured_rockjock_and_xas_beside_stage0() {
+    use carto::latent::joint::{JointModel, JointOptions, cosine};
+    use carto::latent::map::{MeasuredView, nearest_candidates};
+    use carto::latent::{MeasuredOptions, ViewKey, measured_views};
+    use carto::theory::Edge;
+    let set = candidate_set(
+        true,
+        &[
+            (26, Edge::K),
+            (29, Edge::K),
+            (30, Edge::K),
+            (33, Edge::K),
+            (50, Edge::L3),
+        ],
+    );
+    let cands = &set.items;
+    let model = JointModel::fit(cands, &JointOptions::default()).expect("fit");
+    let anchors = model.anchors_of(cands);
+    let mut report = format!(
+        "joint model on {} candidates: views {:?}, {} anchors, ridge {}, components {}, ρ {:.3?}\n",
+        cands.len(),
+        model.keys(),
+        model.anchors,
+        model.ridge,
+        model.views[0].pca.components.len(),
+        model.rho
+    );
+    let ids_of = |near: &[carto::latent::map::Near]| -> Vec<String> {
+        near.iter().map(|n| n.cif.clone()).collect()
+    };
+    let rank_in = |ids: &[String], mineral: &str| {
+        let v: Vec<&str> = ids.iter().map(String::as_str).collect();
+        rank_of(&v, mineral).unwrap_or(usize::MAX)
+    };
+    let same_view = |m: &MeasuredView, g: &[f64]| -> Vec<String> {
+        let mut s: Vec<(usize, f64)> = cands
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                Some((
+                    i,
+                    cosine(g, &model.transform_view(m.key, c.view(m.key)?).ok()?),
+                ))
+            })
+            .collect();
+        s.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        s.iter().map(|&(i, _)| cands[i].id.clone()).collect()
+    };
+    // RockJock XRD.
+    let mut rj = Vec::new();
+    for (file, mineral) in ROCKJOCK {
+        let path = common::data(&format!("xrd/rockjock/library/{file}.xy"));
+        let pat = carto::io::xrd::read_pattern(&path).expect(file);
+        let wl = pat.wavelength_ang.unwrap_or(1.54184);
+        let profile = xrd_measured(&pat.two_theta_deg, &pat.intensity, wl).expect(file);
+        rj.push((
+            file,
+            mineral,
+            MeasuredView {
+                id: file.into(),
+                key: ViewKey::Xrd,
+                profile,
+            },
+        ));
+    }
+    let named = |mineral: &str| {
+        cands
+            .iter()
+            .find(|c| c.id.starts_with(&format!("{mineral}_amcsd")))
+            .unwrap_or_else(|| panic!("{mineral}"))
+    };
+    let all = cands.len();
+    let mut r = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    for (file, mineral, m) in &rj {
+        let s0 = rank_in(&ids_of(&nearest_candidates(m, cands, all)), mineral);
+        let s1 = rank_in(
+            &ids_of(&model.nearest(m, cands, &anchors, all).expect("s1")),
+            mineral,
+        );
+        let g = model.transform_measured(m).expect("g");
+        let sv = rank_in(&same_view(m, &g), mineral);
+        // Procrustes, the held-out mineral's patterns left out.
+        let pairs: Vec<(&carto::latent::Profile, &carto::latent::Profile)> = rj
+            .iter()
+            .filter(|(_, other, _)| other != mineral)
+            .map(|(_, other, mv)| (&mv.profile, named(other).view(ViewKey::Xrd).expect("xrd")))
+            .collect();
+        let mut with_p = model.clone();
+        with_p
+            .fit_procrustes(ViewKey::Xrd, &pairs)
+            .expect("procrustes");
+        let sp = rank_in(
+            &ids_of(&with_p.nearest(m, cands, &anchors, all).expect("sp")),
+            mineral,
+        );
+        report += &format!(
+            "{file}: stage 0 rank {s0}, stage 1 {s1} (same-view {sv}, with Procrustes {sp})\n"
+        );
+        for (v, x) in r.iter_mut().zip([s0, s1, sv, sp]) {
+            v.push(x);
+        }
+    }
+    let rj_tops: Vec<(usize, usize)> = r.iter().map(|v| tops(v)).collect();
+    for (name, (t1, t5)) in [
+        "stage 0",
+        "stage 1",
+        "stage 1 same-view",
+        "stage 1 + Procrustes (leave-mineral-out)",
+    ]
+    .iter()
+    .zip(&rj_tops)
+    {
+        report += &format!("RockJock XRD, {name}: top-1 {t1}/17, top-5 {t5}/17\n");
+    }
+    // XAS.
+    let mut x = [Vec::new(), Vec::new(), Vec::new()];
+    for (file, mineral) in XAS_MEASURED {
+        let (views, errs) = measured_views(
+            &common::data(&format!("xas/columns/{file}")),
+            &MeasuredOptions::default(),
+        );
+        let m = views
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("{file}: {errs:?}"));
+        let s0 = rank_in(&ids_of(&nearest_candidates(&m, cands, all)), mineral);
+        let (s1, sv) = match model.transform_measured(&m) {
+            Ok(g) => (
+                rank_in(
+                    &ids_of(&model.nearest(&m, cands, &anchors, all).expect("s1")),
+                    mineral,
+                ),
+                rank_in(&same_view(&m, &g), mineral),
+            ),
+            Err(e) => panic!("{file} ({:?}): {e}", m.key),
+        };
+        let pool = cands.iter().filter(|c| c.view(m.key).is_some()).count();
+        report += &format!(
+            "{file} ({:?}, {pool} candidates): stage 0 rank {s0}, stage 1 {s1} (same-view {sv})\n",
+            m.key
+        );
+        for (v, r) in x.iter_mut().zip([s0, s1, sv]) {
+            v.push(r);
+        }
+    }
+    let top3 = |v: &[usize]| {
+        (
+            v.iter().filter(|&&r| r == 1).count(),
+            v.iter().filter(|&&r| r <= 3).count(),
+        )
+    };
+    let xas_tops: Vec<(usize, usize)> = x.iter().map(|v| top3(v)).collect();
+    for (name, (t1, t3)) in ["stage 0", "stage 1", "stage 1 same-view"]
+        .iter()
+        .zip(&xas_tops)
+    {
+        report += &format!("XAS, {name}: top-1 {t1}/12, top-3 {t3}/12\n");
+    }
+    println!("{report}");
+    // Measured when written: RockJock stage 0 13/17, 14/17; stage 1 4/17,
+    // 8/17 (same-view 4, 9; with Procrustes left-mineral-out 3, 6). XAS
+    // stage 0 top-1 6/12, top-3 9/12; stage 1 5/12, 9/12 (same-view 3, 8).
+    // Stage 1 loses on measured data, so the map's default ranking stays
+    // stage 0 (carto map without --model/--train). A change that makes
+    // stage 1 win must change that default and these bounds.
+    assert!(rj_tops[0].0 >= 13 && rj_tops[0].1 >= 14, "{report}");
+    assert!(
+        (3..=6).contains(&rj_tops[1].0) && (6..=10).contains(&rj_tops[1].1),
+        "{report}"
+    );
+    assert!(
+        rj_tops[1].0 < rj_tops[0].0 && rj_tops[3].0 < rj_tops[0].0,
+        "{report}"
+    );
+    assert!(xas_tops[0].0 >= 6 && xas_tops[0].1 >= 9, "{report}");
+    assert!(
+        (4..=6).contains(&xas_tops[1].0) && (8..=10).contains(&xas_tops[1].1),
+        "{report}"
+    );
+    assert!(xas_tops[1].0 <= xas_tops[0].0, "{report}");
+    // Copper's four spectra find copper first in both stages.
+    assert!(x[1][..4].iter().all(|&r| r == 1), "{report}");
+}
+
+/// `carto map --train FILE` fits stage 1 on the candidates and saves it;
+/// `--model FILE` ranks with it again (the same answer); the JSON says
+/// which stage ranked; a broken model file is refused naming file and
+/// field, before any work.
+#[test]
+fn map_cli_trains_and_reuses_a_stage1_model() {
+    let dir = std::env::temp_dir().join(format!("carto-map-stage1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let model = dir.join("joint.json");
+    let inputs: Vec<String> = [
+        "xrd/rockjock/library/HEMATITE.xy",
+        "xrd/rockjock/library/CORUNDUM.xy",
+        "xas/columns/cu.xmu",
+    ]
+    .iter()
+    .map(|f| common::data(f).display().to_string())
+    .collect();
+    let cif = common::data("cif/amcsd").display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args: Vec<String> = vec!["map".into()];
+        args.extend(inputs.iter().cloned());
+        args.extend(["--candidates", &cif, "--wavelength", "CuKa", "--json"].map(String::from));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        common::carto(&args)
+    };
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let m = model.display().to_string();
+    let trained = json(&run(&["--train", &m, "--absorbers", "Fe"]));
+    assert_eq!(trained["stage"], "stage1");
+    assert_eq!(trained["model"]["trained"], true);
+    let views = trained["model"]["views"].to_string();
+    assert!(
+        views.contains("Xrd") && views.contains("z: 26") && views.contains("z: 29"),
+        "{views}"
+    );
+    assert!(
+        trained["model"]["rho"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    );
+    assert!(model.is_file());
+    let reused = json(&run(&["--model", &m]));
+    assert_eq!(reused["stage"], "stage1");
+    assert_eq!(reused["model"]["trained"], false);
+    let nearest = |v: &serde_json::Value| -> Vec<String> {
+        v["points"]
+            .as_array()
+            .expect("points")
+            .iter()
+            .filter(|p| p["kind"] == "measured")
+            .map(|p| p["nearest"][0]["cif"].to_string())
+            .collect()
+    };
+    assert_eq!(nearest(&trained), nearest(&reused));
+    assert_eq!(nearest(&trained).len(), 3);
+    let stage0 = json(&run(&[]));
+    assert_eq!(stage0["stage"], "stage0");
+    assert!(stage0.get("model").is_none());
+    // Broken files: named with the field.
+    let bad = dir.join("bad.json");
+    let text = std::fs::read_to_string(&model).expect("model");
+    std::fs::write(
+        &bad,
+        text.replacen("\"ridge\": ", "\"ridge\": [], \"was\": ", 1),
+    )
+    .expect("write");
+    let out = run(&["--model", &bad.display().to_string()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.json") && err.contains("`ridge`"), "{err}");
+    std::fs::write(&bad, "not json").expect("write");
+    let out = run(&["--model", &bad.display().to_string()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
+    let out = run(&["--model", "/nonexistent/model.json"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model.json"));
+    // --absorbers only trains.
+    assert!(!run(&["--absorbers", "Fe"]).status.success());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -350,9 +350,9 @@ fn ridge_whitening(rows: &[&Vec<f64>], mean: &[f64], ridge_rel: f64) -> (Vec<Vec
     for k in 0..p {
         let l = eig.eigenvalues[k].max(ridge).max(1e-300);
         let s = 1.0 / l.sqrt();
-        for i in 0..p {
-            for j in 0..p {
-                w[i][j] += s * eig.eigenvectors[(i, k)] * eig.eigenvectors[(j, k)];
+        for (i, row) in w.iter_mut().enumerate() {
+            for (j, x) in row.iter_mut().enumerate() {
+                *x += s * eig.eigenvectors[(i, k)] * eig.eigenvectors[(j, k)];
             }
         }
     }
@@ -427,6 +427,9 @@ pub struct CvPoint {
     /// Mean reciprocal rank of the held-out anchors' own other view.
     pub mrr: f64,
 }
+
+/// PCA scores per candidate and view (`None`: the candidate lacks it).
+type Scores = Vec<Vec<Option<Vec<f64>>>>;
 
 /// The CCA part (steps 2–4) on PCA scores: whitening per view on the
 /// anchor rows, the multi-set eigenproblem, the weights.
@@ -696,7 +699,7 @@ impl JointModel {
             .filter(|s| s.iter().filter(|x| x.is_some()).count() >= 2)
             .count();
         let mut ridge_cv = Vec::new();
-        let truncated = |p: usize| -> (Vec<Vec<Option<Vec<f64>>>>, Vec<usize>) {
+        let truncated = |p: usize| -> (Scores, Vec<usize>) {
             let sc = scores
                 .iter()
                 .map(|r| {
@@ -1209,7 +1212,8 @@ pub fn build_joint_map(
 ) -> Result<(LatentMap, Vec<usize>, Vec<String>), LatentError> {
     use rayon::prelude::*;
     let anchors = model.anchors_of(cands);
-    let placed: Vec<Result<(Vec<f64>, Vec<Near>), LatentError>> = measured
+    type Placed = Result<(Vec<f64>, Vec<Near>), LatentError>;
+    let placed: Vec<Placed> = measured
         .par_iter()
         .map(|m| {
             let g = unit(model.transform_measured(m)?);
