@@ -877,6 +877,49 @@ impl JointModel {
         Ok(vec_mat(&vec_mat(&centred, &v.whitening), &v.weights))
     }
 
+    /// Coordinates of many fully covered profiles of view `key` (rows of
+    /// `x`, samples × grid points; each scaled to unit norm as
+    /// [`Self::transform_view`] does): one matrix product with the
+    /// composed map (PCA → whitening → shared weights). No Procrustes.
+    pub fn transform_rows(
+        &self,
+        key: ViewKey,
+        x: ndarray::ArrayView2<'_, f64>,
+    ) -> Result<Array2<f64>, LatentError> {
+        let v = self
+            .view(key)
+            .ok_or_else(|| shape("joint model", format!("the model has no {key:?} view")))?;
+        let (f, p, d) = (v.pca.n_features(), v.pca.components.len(), self.dims());
+        if x.ncols() != f {
+            return Err(shape(
+                "joint model",
+                format!(
+                    "{} points per spectrum; the model's view has {f}",
+                    x.ncols()
+                ),
+            ));
+        }
+        // A = Cᵀ T W (f × d); b = (mean·Cᵀ + μ) T W.
+        let c = Array2::from_shape_fn((p, f), |(j, q)| v.pca.components[j][q]);
+        let t = Array2::from_shape_fn((p, p), |(i, j)| v.whitening[i][j]);
+        let w = Array2::from_shape_fn((p, d), |(i, j)| v.weights[i][j]);
+        let tw = t.dot(&w);
+        let a = c.t().dot(&tw);
+        let shift = ndarray::ArrayView1::from(&v.pca.mean[..]).dot(&c.t())
+            + ndarray::ArrayView1::from(&v.score_mean[..]);
+        let b = shift.dot(&tw);
+        let norms = x.map_axis(ndarray::Axis(1), |r| r.dot(&r).sqrt());
+        if norms.iter().any(|n| !n.is_finite()) {
+            return Err(LatentError::NotFinite("the spectra to project"));
+        }
+        let mut out = x.dot(&a);
+        for (mut row, n) in out.rows_mut().into_iter().zip(norms) {
+            let s = if n > 0.0 { 1.0 / n } else { 1.0 };
+            row.zip_mut_with(&b, |o, bj| *o = *o * s - bj);
+        }
+        Ok(out)
+    }
+
     /// Coordinates of a measured view: [`Self::transform_view`], then the
     /// view's Procrustes map when it has one.
     pub fn transform_measured(&self, m: &MeasuredView) -> Result<Vec<f64>, LatentError> {
@@ -1695,6 +1738,19 @@ mod tests {
             hits += usize::from(best == i);
         }
         assert!(hits * 10 >= fresh.len() * 7, "{hits}/{}", fresh.len());
+        // The batch transform equals the one-at-a-time one.
+        let x = Array2::from_shape_fn((3, XRD_Q.n), |(i, j)| {
+            cands[i * 5].views[0].1.values[j] * (1.0 + i as f64)
+        });
+        let rows = m.transform_rows(ViewKey::Xrd, x.view()).expect("rows");
+        for i in 0..3 {
+            let one = m
+                .transform_view(ViewKey::Xrd, &cands[i * 5].views[0].1)
+                .expect("one");
+            for (a, b) in rows.row(i).iter().zip(&one) {
+                assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+            }
+        }
         // The ridge chosen by cross-validation is one of the grid's.
         let cv = JointModel::fit(&cands, &JointOptions::default()).expect("cv");
         assert!(RIDGE_GRID.contains(&cv.ridge));
