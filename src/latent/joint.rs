@@ -39,10 +39,13 @@
 //!    (its anchor) is the mean of its views' unit coordinates; a measurement
 //!    is ranked by cosine with the anchors of the candidates that have its
 //!    view (an XAS view only on structures holding the absorber, as stage 0).
-//! 5. The ridge, when not given, is chosen from [`RIDGE_GRID`] by K-fold
+//! 5. The ridge and the PCA components per view, when not given, are
+//!    chosen from [`RIDGE_GRID`] × [`COMPONENT_GRID`] by K-fold
 //!    cross-validation *inside the training set* (folds by formula, so
-//!    polymorph entries of one compound stay together): the mean reciprocal
-//!    rank of each held-out structure's own view in another modality.
+//!    polymorph entries of one compound stay together; the PCA bases,
+//!    unsupervised, stay fitted on the whole training set): the mean
+//!    reciprocal rank of each held-out structure's own view in another
+//!    modality among every anchor's (the library a query meets).
 //! 6. **Orthogonal Procrustes** (Schönemann (1966) Psychometrika 31:1), per
 //!    view: `min ‖(G_meas − μ_m) R − (G_sim − μ_s)‖_F`, `RᵀR = I`, solved by
 //!    the SVD `(G_meas−μ_m)ᵀ(G_sim−μ_s) = U Σ Vᵀ`, `R = U Vᵀ`, fitted on
