@@ -30,6 +30,10 @@ pub struct MapBenchReport {
     /// Cosine ranking of 10⁴ candidates for one measured pattern, median ms.
     pub rank_candidates: usize,
     pub rank_ms: f64,
+    /// Coordinates of 10⁵ profiles in a stage-1 joint model (fitted on
+    /// the library's XRD views: whitened PCA, no second view), median s.
+    pub joint_project_s: f64,
+    pub joint_dims: usize,
     pub sklearn: Option<serde_json::Value>,
     pub notes: Vec<String>,
 }
@@ -40,7 +44,8 @@ impl MapBenchReport {
             "carto bench map ({} build, {} threads; XRD profiles of {} library CIFs on {} Q points)\n\
              PCA train, {} profiles, 20 components: {:.3} s (target < 1 s)\n\
              project {} profiles: {:.3} s (target < 1 s)\n\
-             rank {} candidates for one pattern: {:.2} ms (target < 10 ms)\n",
+             rank {} candidates for one pattern: {:.2} ms (target < 10 ms)\n\
+             project {} profiles into a joint model ({} dimensions): {:.3} s (target < 1 s)\n",
             self.build,
             self.threads,
             self.library_cifs,
@@ -50,7 +55,10 @@ impl MapBenchReport {
             self.project_n,
             self.project_s,
             self.rank_candidates,
-            self.rank_ms
+            self.rank_ms,
+            self.project_n,
+            self.joint_dims,
+            self.joint_project_s
         );
         if let Some(v) = &self.sklearn {
             let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
@@ -131,6 +139,32 @@ pub fn bench_map(opts: &BenchOptions) -> Result<MapBenchReport, String> {
         times.push(t.elapsed().as_secs_f64());
     }
     let project_s = median(&mut times);
+
+    // The same chunks through a joint model trained on the library.
+    let items: Vec<crate::latent::CandidateViews> = (cands.iter().zip(&lib))
+        .map(|(c, p)| crate::latent::CandidateViews {
+            id: c.id.clone(),
+            file: c.id.clone().into(),
+            name: c.name.clone(),
+            formula: c.formula.clone(),
+            elements: Vec::new(),
+            views: vec![(crate::latent::ViewKey::Xrd, p.clone())],
+        })
+        .collect();
+    let joint =
+        crate::latent::JointModel::fit(&items, &Default::default()).map_err(|e| e.to_string())?;
+    let mut times = Vec::new();
+    for _ in 0..repeat {
+        use rayon::prelude::*;
+        let t = Instant::now();
+        let r: Result<Vec<_>, _> = chunks
+            .par_iter()
+            .map(|x| joint.transform_rows(crate::latent::ViewKey::Xrd, x.view()))
+            .collect();
+        r.map_err(|e| e.to_string())?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let joint_project_s = median(&mut times);
     drop(chunks);
 
     let many: Vec<Profile> = (0..n_rank)
@@ -187,6 +221,8 @@ pub fn bench_map(opts: &BenchOptions) -> Result<MapBenchReport, String> {
         project_s,
         rank_candidates: n_rank,
         rank_ms,
+        joint_project_s,
+        joint_dims: joint.dims(),
         sklearn,
         notes,
     })

@@ -1,7 +1,10 @@
 //! `carto map INPUT... --candidates DIR`: measured patterns and spectra of
 //! every modality with the candidate structures of a folder on one map
 //! (the latent space's stage 0: [`carto::latent::map`]), each measurement
-//! with its nearest candidates.
+//! with its nearest candidates. `--train FILE` fits stage 1 (a joint
+//! model, [`carto::latent::joint`]) on the candidates and saves it;
+//! `--model FILE` ranks and lays out in a saved one. Without either, stage
+//! 0 ranks (it wins on the measured data: tests/latent.rs).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -11,7 +14,8 @@ use clap::Args;
 use serde::Serialize;
 
 use carto::latent::candidates::read_structures;
-use carto::latent::map::{MapRunOptions, run_map};
+use carto::latent::joint::{JointModel, JointOptions, Ranking, Stage, run_staged_map};
+use carto::latent::map::MapRunOptions;
 use carto::latent::{LatentMap, MapOptions, MeasuredOptions, measured_views};
 use carto::theory::closed::{ClosedOptions, PairLibrary};
 use carto::xas::ChainOptions;
@@ -58,13 +62,48 @@ pub struct MapArgs {
     /// Also draw the map as an SVG file (coloured by cluster with --clusters, else by modality).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Rank and lay out in a saved stage-1 joint model (`--train`'s file)
+    /// instead of stage 0's cosine on the grid.
+    #[arg(long, value_name = "FILE", conflicts_with = "train")]
+    pub model: Option<PathBuf>,
+    /// Fit a stage-1 joint model on the candidates (whitened PCA per view,
+    /// ridge CCA across views), save it here, and rank and lay out with it.
+    #[arg(long, value_name = "FILE")]
+    pub train: Option<PathBuf>,
+    /// With --train: absorbers whose closed-form χ(k) the model learns
+    /// besides the EXAFS measurements' own (Fe, Cu, Sn:L3 …).
+    #[arg(long, value_delimiter = ',', requires = "train")]
+    pub absorbers: Vec<String>,
+    /// With --train: the CCA's ridge (× the mean variance of a view's
+    /// scores); default: chosen by cross-validation on the candidates.
+    #[arg(long, requires = "train")]
+    pub ridge: Option<f64>,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
 }
 
+/// The joint model of a stage-1 map, as the JSON reports it.
+#[derive(Serialize)]
+struct ModelOut {
+    /// The file read (--model) or written (--train).
+    file: String,
+    trained: bool,
+    views: Vec<String>,
+    dims: usize,
+    rho: Vec<f64>,
+    ridge: f64,
+    anchors: usize,
+    notes: Vec<String>,
+}
+
 #[derive(Serialize)]
 struct MapOut {
+    /// Which stage ranked and laid out the map (`stage0`: cosine on the
+    /// grid; `stage1`: the joint model).
+    stage: Stage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<ModelOut>,
     #[serde(flatten)]
     map: LatentMap,
     candidates: usize,
@@ -95,6 +134,30 @@ pub fn run(a: &MapArgs) -> Result<()> {
     {
         bail!("--svg {}: the file name must end in .svg", path.display());
     }
+    if let Some(r) = a.ridge
+        && !(r.is_finite() && r >= 0.0)
+    {
+        bail!("invalid --ridge {r}: must be a non-negative number");
+    }
+    let mut train_absorbers = Vec::new();
+    for s in &a.absorbers {
+        let (sym, edge) = match s.split_once(':') {
+            Some((a, b)) => (a, Some(b)),
+            None => (s.as_str(), None),
+        };
+        let (z, e) = carto::latent::measured::absorber_of(Some(sym), edge)
+            .with_context(|| format!("--absorbers {s}: not an element (and edge K, L1, L2, L3)"))?;
+        train_absorbers.push((z, e.into()));
+    }
+    // A model file is read (and refused) before the work, not after it.
+    let ranking = match (&a.model, &a.train) {
+        (Some(path), _) => Ranking::Model(Box::new(JointModel::load(path)?)),
+        (None, Some(_)) => Ranking::Train(JointOptions {
+            ridge: a.ridge,
+            ..JointOptions::default()
+        }),
+        (None, None) => Ranking::Stage0,
+    };
     let t0 = Instant::now();
     let inputs = expand_inputs(&a.inputs)?;
     let wavelength_ang = match &a.wavelength {
@@ -130,16 +193,38 @@ pub fn run(a: &MapArgs) -> Result<()> {
         },
     };
     let mut lib = PairLibrary::user();
-    let run = run_map(
+    let staged = run_staged_map(
         measured,
         read_structures(&files),
         &o,
+        ranking,
+        &train_absorbers,
         &mut lib,
         &mut |_, _| true,
     )
     .map_err(anyhow::Error::msg)?
     .context("cancelled")?;
-    let mut run = run;
+    skipped.extend(staged.skipped);
+    let model = match (&staged.model, &a.model, &a.train) {
+        (Some(m), Some(file), _) | (Some(m), None, Some(file)) => {
+            if a.train.is_some() {
+                m.save(file)?;
+            }
+            Some(ModelOut {
+                file: file.display().to_string(),
+                trained: a.train.is_some(),
+                views: m.keys().iter().map(|k| format!("{k:?}")).collect(),
+                dims: m.dims(),
+                rho: m.rho.clone(),
+                ridge: m.ridge,
+                anchors: m.anchors,
+                notes: m.notes.clone(),
+            })
+        }
+        _ => None,
+    };
+    let stage = staged.stage;
+    let mut run = staged.run;
     if a.clusters > 0 {
         carto::latent::map::cluster_measurements(&mut run.map, a.clusters);
     }
@@ -150,7 +235,13 @@ pub fn run(a: &MapArgs) -> Result<()> {
     skipped.extend(set.skipped.iter().cloned());
     skipped.extend(set.view_errors.iter().cloned());
     let n_measured = run.measured.len();
-    let method = carto::features::map_method(&run.map, set.items.len(), a.sigma2, a.clusters);
+    let method = carto::features::map_method(
+        &run.map,
+        set.items.len(),
+        a.sigma2,
+        a.clusters,
+        model.as_ref().map(|m| m.file.as_str()),
+    );
     let mut written = Vec::new();
     if let Some(path) = &a.out {
         let mut df = carto::features::map_table(&run.map)?;
@@ -201,6 +292,8 @@ pub fn run(a: &MapArgs) -> Result<()> {
         written.push(path.display().to_string());
     }
     let out = MapOut {
+        stage,
+        model,
         candidates: set.items.len(),
         map: run.map,
         skipped,
@@ -213,7 +306,19 @@ pub fn run(a: &MapArgs) -> Result<()> {
         return print_json(&out);
     }
     let mut s = format!(
-        "{} measurements, {} candidates, {} landmarks; layout explains {:.1} % + {:.1} % ({:.1} s)\n",
+        "{}: {} measurements, {} candidates, {} landmarks; layout explains {:.1} % + {:.1} % ({:.1} s)\n",
+        match out.stage {
+            Stage::Stage0 => "stage 0 (cosine on the grid)".to_string(),
+            Stage::Stage1 => format!(
+                "stage 1 (joint model {}{})",
+                out.model.as_ref().map_or("", |m| m.file.as_str()),
+                if a.train.is_some() {
+                    ", trained and saved"
+                } else {
+                    ""
+                }
+            ),
+        },
         n_measured,
         out.candidates,
         out.map.landmarks,

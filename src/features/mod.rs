@@ -464,14 +464,20 @@ pub fn join_map(
 }
 
 /// The `map_method` line of a map: what a reader needs to remake it.
+/// `stage1_model`: the joint model file that ranked it (None: stage 0).
 pub fn map_method(
     map: &crate::latent::LatentMap,
     candidates: usize,
     sigma2_ang2: f64,
     clusters: usize,
+    stage1_model: Option<&str>,
 ) -> String {
+    let stage = match stage1_model {
+        Some(f) => format!("stage 1 (joint model {f})"),
+        None => "stage 0 (cosine on the common grids)".to_string(),
+    };
     let mut s = format!(
-        "stage 0 (cosine on the common grids); {candidates} candidates; {} landmarks; candidates' chi(k) sigma2 {sigma2_ang2} A^2",
+        "{stage}; {candidates} candidates; {} landmarks; candidates' chi(k) sigma2 {sigma2_ang2} A^2",
         map.landmarks
     );
     if clusters > 0 {

@@ -116,6 +116,7 @@ fn add_map_columns(
         doc.run.candidates.items.len(),
         crate::latent::map::MAP_SIGMA2_ANG2,
         k,
+        None,
     );
     let point_of: std::collections::HashMap<u64, usize> = (doc.ids.iter().enumerate())
         .filter(|(i, _)| {

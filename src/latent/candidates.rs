@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::grid::{self, Profile};
 use crate::structure::{Structure, element_from_symbol, read_cif, shells};
@@ -20,7 +20,7 @@ use crate::xrd::identify::Candidate;
 /// A view of a structure or a measurement: which grid, and for XAS which
 /// absorber (atomic number) and edge. Two items are compared only on the
 /// views they share.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ViewKey {
     Xrd,
     Exafs { z: u32, edge: EdgeKey },
@@ -28,7 +28,7 @@ pub enum ViewKey {
 }
 
 /// [`Edge`] with an order, for view keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum EdgeKey {
     K,
     L1,
