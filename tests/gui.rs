@@ -3323,6 +3323,65 @@ fn map_view_places_spectra_patterns_and_phases_and_selects_through_them() {
     h.step();
     let sel: Vec<u64> = h.state().state.selection.selected.iter().copied().collect();
     assert_eq!(sel, vec![pat_id]);
+    // Two clusters (one per measurement), the first named; the centroids
+    // are drawn beside the map.
+    h.state_mut().state.store.map_clusters.k = 2;
+    h.step();
+    h.step();
+    let labels = h.state().store.map_clusters.labels.clone();
+    assert_eq!(labels.len(), 5);
+    let (lc, lp) = (labels[at(cu_id)], labels[at(pat_id)]);
+    assert!(lc.is_some() && lp.is_some() && lc != lp, "{labels:?}");
+    assert!(
+        labels.iter().skip(2).all(Option::is_none),
+        "candidates: {labels:?}"
+    );
+    let c = lc.expect("cluster");
+    h.state_mut().state.store.map_clusters.names[c] = "metal".into();
+    h.step();
+    assert!(
+        h.query_all_by_label_contains("cluster centroids")
+            .next()
+            .is_some()
+    );
+    // The feature table gets the map's columns, with the cluster's name.
+    let rows = carto::gui::features::store_rows(&h.state().store, None);
+    let cu_row = (rows.iter())
+        .find(|r| {
+            r.source_file
+                .as_deref()
+                .is_some_and(|f| f.ends_with("cu.xmu"))
+        })
+        .expect("cu row");
+    assert_eq!(cu_row.map_x, Some(cu.x));
+    assert_eq!(cu_row.map_cluster, Some(c as i64 + 1));
+    assert_eq!(cu_row.map_cluster_name.as_deref(), Some("metal"));
+    assert_eq!(cu_row.map_nearest_cif.as_deref(), Some("copper_amcsd13088"));
+    assert!(
+        cu_row
+            .map_method
+            .as_deref()
+            .is_some_and(|m| m.contains("k-means k=2"))
+    );
+    // Colour by a feature column: e0 is known for the spectrum only.
+    let app = h.state_mut();
+    let store = &app.state.store;
+    let view = carto::gui::views::find_mut::<carto::gui::views::map::MapView>(&mut app.state.views)
+        .expect("map view");
+    view.colour = carto::gui::views::map::ColourBy::Column("e0_ev".into());
+    let series = view.series(store, &doc);
+    let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.iter().any(|n| n.starts_with("e0_ev 89")), "{names:?}");
+    assert!(names.contains(&"no e0_ev"), "{names:?}");
+    // The map as SVG, as drawn.
+    let path = std::env::temp_dir().join(format!("carto-map-{}.svg", std::process::id()));
+    assert!(h.state_mut().export_map_svg(&path));
+    let svg = std::fs::read_to_string(&path).expect("svg");
+    assert!(
+        svg.contains("e0_ev 89") && svg.contains("<polygon"),
+        "{svg}"
+    );
+    let _ = std::fs::remove_file(&path);
 }
 
 /// What a reader accepted with a located warning (an XDI file without

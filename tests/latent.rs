@@ -271,6 +271,14 @@ fn map_cli_places_xas_and_xrd_with_their_structures() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let table = dir.join("map.parquet");
     args.push(table.display().to_string());
+    let features = dir.join("features.csv");
+    let svg = dir.join("map.svg");
+    args.extend([
+        "--features".into(),
+        features.display().to_string(),
+        "--svg".into(),
+        svg.display().to_string(),
+    ]);
     let out = common::carto(&args);
     assert!(
         out.status.success(),
@@ -395,6 +403,60 @@ fn map_cli_places_xas_and_xrd_with_their_structures() {
         .expect("str")
         .get(i);
     assert_eq!(best, Some("copper_amcsd13088"));
+    // The feature table: one row per measured file, batch's columns and
+    // the map's, joined on the file.
+    let df = carto::features::read_table(&features).expect("feature table");
+    assert_eq!(df.height(), files.len());
+    let col_f64 =
+        |name: &str, row: usize| df.column(name).expect(name).f64().expect("f64").get(row);
+    let col_str = |name: &str, row: usize| {
+        (df.column(name).expect(name).str().expect("str").get(row)).map(str::to_string)
+    };
+    let row = (0..df.height())
+        .find(|&r| col_str("source_file", r).is_some_and(|f| f.ends_with("cu.xmu")))
+        .expect("cu.xmu row");
+    assert_eq!(col_f64("map_x", row), points[i]["x"].as_f64());
+    assert_eq!(col_f64("map_y", row), points[i]["y"].as_f64());
+    assert_eq!(
+        col_str("map_nearest_cif", row).as_deref(),
+        Some("copper_amcsd13088")
+    );
+    // Cu K edge: the chain ran too (e0 within 2 eV of 8979 eV).
+    let e0 = col_f64("e0_ev", row).expect("e0");
+    assert!((e0 - 8979.0).abs() < 2.0, "{e0}");
+    let cluster = df
+        .column("map_cluster")
+        .expect("map_cluster")
+        .i64()
+        .expect("i64")
+        .get(row);
+    assert_eq!(cluster.map(|c| c as u64), points[i]["cluster"].as_u64());
+    assert!((1..=2).contains(&cluster.expect("cluster")));
+    assert_eq!(
+        col_str("map_cluster_name", row),
+        cluster.map(|c| format!("cluster {c}"))
+    );
+    let method = col_str("map_method", row).expect("method");
+    assert!(
+        method.starts_with("stage 0")
+            && method.contains("35 candidates")
+            && method.ends_with("k-means k=2"),
+        "{method}"
+    );
+    // Every measured row is on the map.
+    let placed = df
+        .column("map_x")
+        .expect("map_x")
+        .f64()
+        .expect("f64")
+        .null_count();
+    assert_eq!(placed, 0);
+    // The SVG: a dot per measurement (+ 2 cluster legend dots and one for
+    // the structures), a diamond per candidate.
+    let doc = std::fs::read_to_string(&svg).expect("svg");
+    assert_eq!(doc.matches("<circle").count(), files.len() + 3);
+    assert_eq!(doc.matches("<polygon").count(), 35);
+    assert!(doc.contains(">cluster 1<") && doc.contains(">structures<"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

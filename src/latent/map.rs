@@ -756,14 +756,16 @@ pub struct Centroid {
 /// ordered by cluster then by first appearance of the key). `labels[i]`
 /// is the cluster of `measured[i]` (None: in no cluster).
 pub fn cluster_centroids(measured: &[MeasuredView], labels: &[Option<usize>]) -> Vec<Centroid> {
-    let mut acc: Vec<(
+    // (cluster, key, members, sums, counts per point, grid)
+    type Acc = (
         usize,
         ViewKey,
         usize,
         Vec<f64>,
         Vec<usize>,
         super::grid::GridSpec,
-    )> = Vec::new();
+    );
+    let mut acc: Vec<Acc> = Vec::new();
     for (m, l) in measured.iter().zip(labels) {
         let Some(c) = *l else { continue };
         let g = m.profile.grid;

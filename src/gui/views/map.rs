@@ -39,6 +39,9 @@ enum Source {
     Xrd(u64, String, Vec<f64>, Vec<f64>, Option<f64>),
 }
 
+/// A feature column's value at each point of the map.
+type FeatureColumn = (String, Vec<Option<f64>>);
+
 /// What colours the map's measurements.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum ColourBy {
@@ -61,7 +64,7 @@ pub struct MapView {
     pub colour: ColourBy,
     /// The feature table's numeric columns on the map's points, for the
     /// map on show (by its address): name → value per point.
-    feature_cache: Option<(usize, Vec<(String, Vec<Option<f64>>)>)>,
+    feature_cache: Option<(usize, Vec<FeatureColumn>)>,
     /// The plot area on screen in the last frame (PNG export).
     pub plot_rect: Option<egui::Rect>,
     /// Where a right-drag box started (plot coordinates).
