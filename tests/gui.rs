@@ -61,6 +61,56 @@ fn chi_of(app: &CartoApp, name: &str) -> Vec<f64> {
     s.result.as_ref().expect("processed").chi.clone()
 }
 
+/// Opening column files logs which μ recipe the automatic rule chose and
+/// why (the core's rule, as `carto info` states it), warns on a fallback
+/// from a dead transmission chamber, and refuses dark current.
+#[test]
+fn log_says_which_mu_recipe_was_chosen_and_why() {
+    use carto::gui::log::Level;
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/beamlines/APS10BM_2019.dat"),
+        common::data("xas/beamlines/APS9BM_2006.dat"),
+        common::data("xas/beamlines/APS12BM_2019.dat"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let log = &h.state().log.lines;
+    let has = |level: Level, parts: &[&str]| {
+        log.iter()
+            .any(|l| l.level == level && parts.iter().all(|p| l.text.contains(p)))
+    };
+    assert!(
+        has(
+            Level::Info,
+            &["APS10BM_2019.dat: μ(E) transmission", "not 3× higher"]
+        ),
+        "{log:?}"
+    );
+    assert!(
+        has(
+            Level::Info,
+            &["APS9BM_2006.dat: μ(E) fluorescence", "unusable", "'i1'"]
+        ),
+        "{log:?}"
+    );
+    assert!(
+        has(Level::Warn, &["APS9BM_2006.dat", "μ from fluorescence"]),
+        "{log:?}"
+    );
+    assert!(
+        has(
+            Level::Error,
+            &[
+                "APS12BM_2019.dat",
+                "shows no absorption edge",
+                "dark current"
+            ]
+        ),
+        "{log:?}"
+    );
+}
+
 #[test]
 fn open_file_and_drag_rbkg_changes_chi() {
     let mut app = CartoApp::new();

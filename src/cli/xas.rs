@@ -125,7 +125,7 @@ pub struct NormOut<'a> {
 impl<'a> NormOut<'a> {
     fn new(s: &'a io::XasSpectrum, pre: &'a xas::PreEdge) -> Self {
         NormOut {
-            mu_recipe: RecipeOut::new(&s.recipe, &s.table.labels),
+            mu_recipe: RecipeOut::new(s),
             e0: pre.e0,
             edge_step: pre.edge_step,
             pre_slope: pre.pre_slope,
@@ -417,6 +417,10 @@ pub fn run(a: &XasArgs) -> Result<()> {
     let XasInput::Mu(s) = input else {
         bail!("{file}: nothing to process")
     };
+    // The reader's located warnings (a close or forced μ recipe choice…).
+    for w in &s.table.warnings {
+        eprintln!("warning: {w}");
+    }
     let (s, corrections) = apply_corrections(a, s, &p, &file)?;
     a.check_options(&s.energy_ev, &file)?;
     let input = XasInput::Mu(s);

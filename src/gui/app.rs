@@ -128,16 +128,19 @@ impl CartoApp {
                     continue;
                 }
                 match self.state.store.load_file(&path) {
-                    Ok((ids, warnings)) => {
+                    Ok(loaded) => {
                         self.state.log.info(format!(
                             "opened {} ({} item(s))",
                             path.display(),
-                            ids.len()
+                            loaded.ids.len()
                         ));
-                        for w in warnings {
+                        for n in loaded.notes {
+                            self.state.log.info(n);
+                        }
+                        for w in loaded.warnings {
                             self.state.log.warn(w);
                         }
-                        new.extend(ids);
+                        new.extend(loaded.ids);
                         opened = true;
                     }
                     Err(e) => self.state.log.error(e),
