@@ -938,6 +938,20 @@ fn chi_k_grid_must_cover_the_ft_range() {
         err.contains("k range 2–10 Å⁻¹") && err.contains("span 0–6 Å⁻¹"),
         "{err}"
     );
+    // `--kmax 12` is explicit too, though it equals the default: refused,
+    // not cut silently as the default is.
+    let o = carto_cli(&[
+        "xas".as_ref(),
+        p.as_os_str(),
+        "--kmax".as_ref(),
+        "12".as_ref(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("k range 2–12 Å⁻¹") && err.contains("span 0–6 Å⁻¹"),
+        "{err}"
+    );
 }
 
 // ---- μ(E): inverted edges, negated energies, pre-edge ranges -------------
