@@ -183,14 +183,17 @@ impl CartoApp {
         ));
     }
 
-    /// CIF files among `paths` become phases of the XRD view (shown over
-    /// its active pattern); the rest is returned.
+    /// CIF files and JCPDS cards among `paths` become phases of the XRD
+    /// view (shown over its active pattern); the rest is returned.
     /// A folder's structures are taken too (its other files stay, listed
     /// one by one, so the folder is not read twice).
     fn take_cifs(&mut self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
+        // JCPDS cards join the phases too (sticks from their reflections).
         let is_cif = |p: &PathBuf| {
             p.is_file()
-                && crate::io::route_path(p, &Default::default()) == crate::io::FileKind::Structure
+                && (crate::gui::xrd::is_jcpds(p)
+                    || crate::io::route_path(p, &Default::default())
+                        == crate::io::FileKind::Structure)
         };
         let mut listed = Vec::new();
         for p in paths {
