@@ -85,4 +85,48 @@ fi
 for i in 1 2 3 4; do
     { printf '\001'; head -c 800 /dev/urandom; } > "$corpus/xas_chain/synthetic_$i"
 done
+# cif: the shared structures (cut to $max) and the hostile test CIFs.
+seed cif cif/amcsd cif/misc
+for f in "$here"/../tests/malformed/*.cif "$here"/../sample_data/*.cif; do
+    [ -f "$f" ] && cp "$f" "$corpus/cif/local_$(basename "$f")"
+done
+
+# expr: expressions as fit models write them (the target's variables are
+# amp del_e0 sig2 n1 t theta x_1).
+mkdir -p "$corpus/expr"
+i=0
+for e in "amp" "2*sig2" "sqrt(n1)*amp" "sigma2_eins(t, theta)" "sigma2_debye(t, theta)" \
+         "-del_e0 + 1.5e-3" "max(min(sig2, 0.01), -1)" "atan2(x_1, reff) / degen" \
+         "log10(abs(n1))**2 - exp(-t/theta)" "((amp))*(1+(2*(3-(4/(5^2)))))" "1e308*1e308"; do
+    printf '%s' "$e" > "$corpus/expr/seed_$i"; i=$((i + 1))
+done
+
+# fit_model: the test models (relative paths resolve in tests/malformed)
+# and the Larch-comparison fixtures with their @DATA@ placeholder filled.
+mkdir -p "$corpus/fit_model"
+for f in "$here"/../tests/malformed/fit_*.toml "$here"/../sample_data/*.toml; do
+    [ -f "$f" ] && cp "$f" "$corpus/fit_model/$(basename "$f")"
+done
+for f in "$here"/../tests/fixtures/feffit/*.toml; do
+    [ -f "$f" ] && sed "s|@DATA@|$data|g" "$f" > "$corpus/fit_model/fixture_$(basename "$f")"
+done
+
+# session: the hostile test sessions and a small valid one with a μ recipe,
+# chain parameters and every kind of edit.
+mkdir -p "$corpus/session"
+for f in "$here"/../tests/malformed/*.carto; do
+    [ -f "$f" ] && cp "$f" "$corpus/session/$(basename "$f")"
+done
+cat > "$corpus/session/valid.carto" <<'JSON'
+{"carto_session": 5, "items": [{"name": "a", "path": "/nowhere/a.xdi", "sha256": "00",
+ "color": [200, 30, 30, 255], "mu": "transmission",
+ "mu_recipe": {"kind": "fluorescence", "i_f": [3], "i0": 1},
+ "params": {"pre_edge": {"pre1": -150.0, "nnorm": 2}, "autobk": {"rbkg": 1.1}, "ft": {"kmin": 2.0, "kmax": 8.0}},
+ "edits": [{"op": "shift", "eshift_ev": 1.5},
+           {"op": "deglitch", "remove": [{"kind": "energy", "energy_ev": 8950.0}, {"kind": "between", "energy1_ev": 9000, "energy2_ev": 9010}], "replace": true},
+           {"op": "rebin", "e0": 8980.0}]},
+ {"name": "b", "path": "builtin:cu", "sha256": "11", "color": [0, 0, 0, 255]}],
+ "selected": [0, 1], "active": 1}
+JSON
+
 echo "seeded $(find "$corpus" -type f | wc -l) files under $corpus"

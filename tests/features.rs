@@ -560,3 +560,48 @@ fn batch_lcf_config_gives_larch_lincombo_fitall_weights() {
     let e = BatchConfig::load(&config).expect_err("one standard");
     assert!(e.to_string().contains("at least 2"), "{e}");
 }
+
+/// The `warnings` column: pre_edge's (an inverted edge) and the reader's
+/// (a μ recipe that fell back from a dead transmission chamber), `; `-joined,
+/// null when there is nothing to say; written and read back by `carto batch`.
+#[test]
+fn batch_rows_carry_reader_and_pre_edge_warnings() {
+    let inverted =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/malformed/inverted_mu.dat");
+    let fallback = common::data("xas/beamlines/APS9BM_2006.dat");
+    let clean = common::data("xas/columns/cu.xmu");
+    let c = BatchConfig::default();
+    let p = c.chain_params();
+    let row = |f: &Path| rows_of_file(0, f, &c, &p).remove(0);
+    let w = row(&inverted).warnings.expect("inverted edge warning");
+    assert!(w.contains("inverted edge"), "{w}");
+    let w = row(&fallback).warnings.expect("recipe warning");
+    assert!(
+        w.contains("μ from fluorescence") && w.contains("'i1'"),
+        "{w}"
+    );
+    assert!(!w.contains('\n'));
+    assert_eq!(row(&clean).warnings, None);
+
+    let dir = tempdir("warnings");
+    let out = dir.join("t.csv");
+    let o = carto([
+        "batch".as_ref(),
+        inverted.as_os_str(),
+        clean.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let df = read_table(&out).expect("read");
+    let src = df.column("source_file").unwrap().str().unwrap().clone();
+    let warn = df.column("warnings").unwrap().str().unwrap().clone();
+    for i in 0..df.height() {
+        let s = src.get(i).unwrap();
+        if s.ends_with("inverted_mu.dat") {
+            assert!(warn.get(i).is_some_and(|w| w.contains("inverted edge")));
+        } else {
+            assert_eq!(warn.get(i), None, "{s}");
+        }
+    }
+}

@@ -61,6 +61,56 @@ fn chi_of(app: &CartoApp, name: &str) -> Vec<f64> {
     s.result.as_ref().expect("processed").chi.clone()
 }
 
+/// Opening column files logs which μ recipe the automatic rule chose and
+/// why (the core's rule, as `carto info` states it), warns on a fallback
+/// from a dead transmission chamber, and refuses dark current.
+#[test]
+fn log_says_which_mu_recipe_was_chosen_and_why() {
+    use carto::gui::log::Level;
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/beamlines/APS10BM_2019.dat"),
+        common::data("xas/beamlines/APS9BM_2006.dat"),
+        common::data("xas/beamlines/APS12BM_2019.dat"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let log = &h.state().log.lines;
+    let has = |level: Level, parts: &[&str]| {
+        log.iter()
+            .any(|l| l.level == level && parts.iter().all(|p| l.text.contains(p)))
+    };
+    assert!(
+        has(
+            Level::Info,
+            &["APS10BM_2019.dat: μ(E) transmission", "not 3× higher"]
+        ),
+        "{log:?}"
+    );
+    assert!(
+        has(
+            Level::Info,
+            &["APS9BM_2006.dat: μ(E) fluorescence", "unusable", "'i1'"]
+        ),
+        "{log:?}"
+    );
+    assert!(
+        has(Level::Warn, &["APS9BM_2006.dat", "μ from fluorescence"]),
+        "{log:?}"
+    );
+    assert!(
+        has(
+            Level::Error,
+            &[
+                "APS12BM_2019.dat",
+                "shows no absorption edge",
+                "dark current"
+            ]
+        ),
+        "{log:?}"
+    );
+}
+
 #[test]
 fn open_file_and_drag_rbkg_changes_chi() {
     let mut app = CartoApp::new();
@@ -1932,6 +1982,60 @@ fn chiq_of(app: &CartoApp, name: &str) -> Vec<[f64; 2]> {
 /// Undo covers every view: an XRD phase's lattice scale and a fit-model
 /// edit are steps of the one history (Ctrl+Z undoes the newest first), and
 /// a saved session brings both back, undoable and redoable again.
+/// A JCPDS card opened like any file joins the XRD view's phases: sticks
+/// at its d-spacings by Bragg's law at the pattern's wavelength, moved by
+/// the lattice handle like a CIF's, and kept in a session.
+#[test]
+fn jcpds_card_overlays_its_sticks_on_the_pattern() {
+    let mut h = quartz_in_xrd_view();
+    h.state_mut()
+        .open_paths(&[common::data("xrd/jcpds/pt.jcpds")]);
+    h.step();
+    h.step();
+    let app = h.state();
+    assert_eq!(app.view, carto::gui::views::XRD);
+    assert!(app.store.items.is_empty(), "a card is not a spectrum");
+    assert_eq!(app.store.phases.len(), 1, "{:?}", app.log.lines);
+    assert!(app.store.phases[0].is_card());
+    assert_eq!(app.store.phases[0].name, "pt");
+    let sticks = xrd_series(app, XrdRole::Sticks);
+    assert_eq!(sticks.len(), 1, "{:?}", app.log.lines);
+    assert_eq!(sticks[0].name, "pt");
+    // Pt 111 (d = 2.2650 Å, the card's strongest line) at Cu Kα.
+    let want = 2.0 * (1.54184_f64 / (2.0 * 2.2650)).asin().to_degrees();
+    let top = strongest(&sticks[0].points);
+    assert!((top[0] - want).abs() < 1e-9, "{top:?} vs {want}");
+    // 200 at d = 1.9620 is there too, below 111.
+    let t200 = 2.0 * (1.54184_f64 / (2.0 * 1.9620)).asin().to_degrees();
+    assert!(
+        sticks[0]
+            .points
+            .iter()
+            .any(|q| (q[0] - t200).abs() < 1e-9 && q[1] < top[1])
+    );
+    set_slider(&mut h, "lattice", 1.01);
+    let moved = strongest(&xrd_series(h.state(), XrdRole::Sticks)[0].points);
+    let want = 2.0 * (1.54184_f64 / (2.0 * 2.2650 * 1.01)).asin().to_degrees();
+    assert!((moved[0] - want).abs() < 1e-9, "{moved:?} vs {want}");
+    // The session keeps it as a card.
+    let s = h.state().to_session();
+    let mut again = CartoApp::new();
+    again.apply_session(&s);
+    assert!(again.log.errors().next().is_none(), "{:?}", again.log.lines);
+    assert!(
+        again
+            .store
+            .phases
+            .iter()
+            .any(|p| p.is_card() && p.lattice == 1.01)
+    );
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+}
+
 #[test]
 fn undo_covers_xrd_phases_and_the_fit_model_across_a_session() {
     let dir = std::env::temp_dir().join(format!("carto-gui-undo-views-{}", std::process::id()));

@@ -938,6 +938,20 @@ fn chi_k_grid_must_cover_the_ft_range() {
         err.contains("k range 2–10 Å⁻¹") && err.contains("span 0–6 Å⁻¹"),
         "{err}"
     );
+    // `--kmax 12` is explicit too, though it equals the default: refused,
+    // not cut silently as the default is.
+    let o = carto_cli(&[
+        "xas".as_ref(),
+        p.as_os_str(),
+        "--kmax".as_ref(),
+        "12".as_ref(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("k range 2–12 Å⁻¹") && err.contains("span 0–6 Å⁻¹"),
+        "{err}"
+    );
 }
 
 // ---- μ(E): inverted edges, negated energies, pre-edge ranges -------------
@@ -1257,4 +1271,315 @@ fn every_malformed_file_through_every_reader() {
         let _ = carto::exafs::model::load_model(f);
     }
     assert!(t.elapsed().as_secs() < 60, "{:?}", t.elapsed());
+}
+
+// ---- the automatic μ recipe on dead and dark counters -------------------
+
+/// The real scorodite scan (APS 13-ID, `I0 I1` and a 13-element detector's
+/// As Kα ROIs, among others), its data rows edited by `edit(row, fields)`:
+/// hostile variants of a good multi-element fluorescence file.
+fn scorodite_with(edit: impl Fn(usize, &mut Vec<String>)) -> Vec<u8> {
+    let text = std::fs::read_to_string(common::data("xas/columns/scorodite_as_xafs.001"))
+        .expect("scorodite");
+    let mut out = String::new();
+    let mut row = 0;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with(';') || t.starts_with('#') {
+            out.push_str(line);
+        } else {
+            let mut f: Vec<String> = t.split_whitespace().map(str::to_string).collect();
+            edit(row, &mut f);
+            row += 1;
+            out.push_str(&f.join(" "));
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// Columns of scorodite_as_xafs.001 (0-based): I0, I1 and the As Kα ROIs.
+const SCOR_I0: usize = 3;
+const SCOR_I1: usize = 4;
+const SCOR_AS_KA: std::ops::Range<usize> = 44..57;
+
+/// Dark counts (2–4) in the fields `cols`, varying with `seed`.
+fn dark_counts(f: &mut [String], cols: std::ops::Range<usize>, seed: usize) {
+    for (c, v) in f.iter_mut().enumerate().take(cols.end).skip(cols.start) {
+        *v = format!("{}", 2 + (seed + c) % 3);
+    }
+}
+
+fn scorodite_load(bytes: &[u8]) -> Result<XasSpectrum, ParseError> {
+    match load_bytes(bytes, "scorodite_hostile.001", &LoadOptions::default())? {
+        Dataset::Xas(s) => Ok(s),
+        d => panic!("loaded as {}", d.modality()),
+    }
+}
+
+fn as_ka_fluorescence(s: &XasSpectrum) {
+    match &s.recipe {
+        MuRecipe::Fluorescence { i_f, i0 } => {
+            assert_eq!(*i0, SCOR_I0);
+            assert_eq!(*i_f, SCOR_AS_KA.collect::<Vec<_>>());
+        }
+        r => panic!("{r:?}"),
+    }
+}
+
+#[test]
+fn good_transmission_wins_and_says_why() {
+    let s = scorodite_load(&scorodite_with(|_, _| {})).expect("scorodite");
+    assert_eq!(
+        s.recipe,
+        MuRecipe::Transmission {
+            i0: SCOR_I0,
+            it: SCOR_I1
+        }
+    );
+    let c = s.choice.as_ref().expect("choice");
+    assert_eq!(c.how, "auto");
+    assert!(!c.close);
+    assert_eq!(c.candidates.len(), 2, "{c:?}");
+    let (t, f) = (&c.candidates[0], &c.candidates[1]);
+    assert!(t.score.unwrap() > 100.0 && f.score.unwrap() > 10.0, "{c:?}");
+    assert!(t.edge_jump.unwrap() > 0.0 && t.noise.unwrap() > 0.0);
+    assert!(c.reason.contains("not 3× higher"), "{}", c.reason);
+    assert!(s.table.warnings.is_empty(), "{:?}", s.table.warnings);
+}
+
+#[test]
+fn transmission_dead_on_some_rows_falls_back_to_good_fluorescence_with_a_warning() {
+    // I1 reads 0 on rows 150–159 (a detector that tripped mid-scan).
+    let bytes = scorodite_with(|r, f| {
+        if (150..160).contains(&r) {
+            f[SCOR_I1] = "0".into();
+        }
+    });
+    let s = scorodite_load(&bytes).expect("read with fluorescence");
+    as_ka_fluorescence(&s);
+    let c = s.choice.as_ref().expect("choice");
+    assert!(c.reason.contains("unusable"), "{}", c.reason);
+    assert!(c.candidates[1].unusable.is_some(), "{c:?}");
+    let w = s.table.warnings.join("\n");
+    assert!(w.contains("μ from fluorescence"), "{w}");
+    assert!(w.contains("'I1' is zero or negative"), "{w}");
+}
+
+#[test]
+fn transmission_dead_on_every_row_falls_back_to_good_fluorescence() {
+    let s = scorodite_load(&scorodite_with(|_, f| f[SCOR_I1] = "0".into())).expect("read");
+    as_ka_fluorescence(&s);
+    assert!(
+        s.table.warnings.iter().any(|w| w.contains("unusable")),
+        "{:?}",
+        s.table.warnings
+    );
+}
+
+#[test]
+fn transmission_reading_dark_current_on_some_rows_is_dead_not_an_edge() {
+    // I1 drops to its amplifier's dark current (positive, ~10⁻⁵ of the
+    // signal) from row 200: ln(I0/I1) jumps by ~11 there, a "perfect edge"
+    // that scored far above the real one. It is a dead chamber.
+    let bytes = scorodite_with(|r, f| {
+        if r >= 200 {
+            f[SCOR_I1] = format!("{}", 3.0 + (r % 3) as f64);
+        }
+    });
+    let s = scorodite_load(&bytes).expect("read with fluorescence");
+    as_ka_fluorescence(&s);
+    let c = s.choice.as_ref().expect("choice");
+    let t = c
+        .candidates
+        .iter()
+        .find(|k| matches!(k.recipe, MuRecipe::Transmission { .. }))
+        .expect("transmission candidate");
+    let why = t.unusable.as_deref().expect("unusable");
+    assert!(
+        why.contains("dead") && why.contains("dark current"),
+        "{why}"
+    );
+    assert!(
+        s.table.warnings.iter().any(|w| w.contains("'I1' is dead")),
+        "{:?}",
+        s.table.warnings
+    );
+}
+
+#[test]
+fn dead_transmission_with_dark_current_fluorescence_is_refused() {
+    // I1 dead from row 100 and every ROI of the detector (Cr, Fe, Cu, As
+    // Kα) reading dark counts (2–4): switching to ΣIf/I0 would give noise
+    // that looks like μ.
+    let bytes = scorodite_with(|r, f| {
+        if r >= 100 {
+            f[SCOR_I1] = "0".into();
+        }
+        dark_counts(f, 5..57, r * 7);
+    });
+    let e = scorodite_load(&bytes).expect_err("refused");
+    assert_eq!(e.field.as_deref(), Some("I1"), "{e}");
+    assert!(e.line.is_some(), "{e}");
+    assert!(e.message.contains("shows no absorption edge"), "{e}");
+    assert!(e.message.contains("dark current"), "{e}");
+    // Asked for explicitly, it is read (the user's call).
+    let forced = load_bytes(
+        &bytes,
+        "scorodite_hostile.001",
+        &LoadOptions {
+            mu_mode: Some(carto::io::MuMode::Fluorescence),
+            ..Default::default()
+        },
+    );
+    assert!(matches!(forced, Ok(Dataset::Xas(_))), "{forced:?}");
+}
+
+#[test]
+fn dark_current_group_is_not_chosen_over_the_absorbers_channels() {
+    // Dead transmission; the Cr/Fe/Cu Kα ROIs are dark, the As Kα ROIs good.
+    let bytes = scorodite_with(|r, f| {
+        f[SCOR_I1] = "0".into();
+        dark_counts(f, 5..44, r);
+    });
+    let s = scorodite_load(&bytes).expect("read");
+    as_ka_fluorescence(&s);
+}
+
+/// A synthetic scan with the same edge in transmission and fluorescence;
+/// `fl_noise` scales the fluorescence noise against transmission's, so its
+/// score moves across the 3× rule's threshold.
+fn synthetic_scan(fl_noise: f64) -> Vec<u8> {
+    let mut s = String::from("# energy i0 it if\n");
+    let mut seed: u64 = 12345;
+    let mut rnd = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    for i in 0..400 {
+        let e = 7000.0 + i as f64;
+        let step = 0.5 + 0.5 * ((e - 7200.0) / 3.0).tanh();
+        let mu_t = 1.0 + 0.5 * step + 0.01 * rnd();
+        let i0 = 1.0e5;
+        let it = i0 * (-mu_t).exp();
+        let i_f = 1000.0 * (0.1 + 0.5 * step + 0.01 * fl_noise * rnd());
+        s.push_str(&format!("{e} {i0} {it:.6} {i_f:.6}\n"));
+    }
+    s.into_bytes()
+}
+
+#[test]
+fn close_recipe_choice_is_a_warning() {
+    let read =
+        |noise: f64| match load_bytes(&synthetic_scan(noise), "close.dat", &LoadOptions::default())
+        {
+            Ok(Dataset::Xas(s)) => s,
+            r => panic!("{r:?}"),
+        };
+    let score = |s: &XasSpectrum, i: usize| s.choice.as_ref().unwrap().candidates[i].score.unwrap();
+    // Fluorescence as noisy as transmission: its edge is no clearer,
+    // transmission wins clearly; far quieter: fluorescence wins clearly.
+    for (noise, trans) in [(1.0, true), (0.05, false)] {
+        let s = read(noise);
+        assert_eq!(
+            matches!(s.recipe, MuRecipe::Transmission { .. }),
+            trans,
+            "noise {noise}: {:?}",
+            s.choice
+        );
+        assert!(!s.choice.as_ref().unwrap().close, "{:?}", s.choice);
+        assert!(s.table.warnings.is_empty(), "{:?}", s.table.warnings);
+    }
+    // In between, find a noise level where the ratio sits by the 3×
+    // threshold: the choice is flagged.
+    let mut flagged = 0;
+    for k in 0..40 {
+        let noise = 0.05 + 0.025 * f64::from(k);
+        let s = read(noise);
+        let (a, b) = (score(&s, 0), score(&s, 1));
+        let (t, f) = if matches!(s.recipe, MuRecipe::Transmission { .. }) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let q = f / (3.0 * t);
+        let close = s.choice.as_ref().unwrap().close;
+        assert_eq!(close, q > 1.0 / 1.5 && q < 1.5, "q = {q}");
+        if close {
+            flagged += 1;
+            assert!(
+                s.table
+                    .warnings
+                    .iter()
+                    .any(|w| w.contains("close call") && w.contains("--mu")),
+                "{:?}",
+                s.table.warnings
+            );
+        }
+    }
+    assert!(flagged > 0, "no noise level gave a close choice");
+}
+
+#[test]
+fn info_states_the_recipe_its_reason_and_the_rule() {
+    let dir = std::env::temp_dir().join(format!("carto-recipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let f = dir.join("dead_it.001");
+    std::fs::write(
+        &f,
+        scorodite_with(|r, f| {
+            if r >= 150 {
+                f[SCOR_I1] = "0".into();
+            }
+        }),
+    )
+    .expect("write");
+    let o = carto_cli(&["info".as_ref(), f.as_os_str()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("μ(E): fluorescence"), "{text}");
+    assert!(
+        text.contains("why: transmission ln(I0/I1) is unusable"),
+        "{text}"
+    );
+    assert!(text.contains("edge jump / noise = score"), "{text}");
+    assert!(text.contains("rule: "), "{text}");
+    assert!(
+        text.contains("warning: ") && text.contains("μ from fluorescence"),
+        "{text}"
+    );
+    let o = carto_cli(&["info".as_ref(), f.as_os_str(), "--json".as_ref()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let r = &v["mu_recipe"];
+    assert_eq!(r["kind"], "fluorescence");
+    assert_eq!(r["choice"]["how"], "auto");
+    assert!(r["rule"].as_str().unwrap().contains("3×"));
+    let cands = r["choice"]["candidates"].as_array().expect("candidates");
+    assert_eq!(cands[0]["kind"], "fluorescence");
+    assert!(cands[0]["score"].as_f64().unwrap() > 3.0);
+    assert!(cands[1]["unusable"].as_str().unwrap().contains("I1"));
+    assert!(
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("μ from fluorescence"))
+    );
+    // Refused: the error names the line and why, exit code 1.
+    let g = dir.join("dark.001");
+    std::fs::write(
+        &g,
+        scorodite_with(|r, f| {
+            f[SCOR_I1] = "0".into();
+            dark_counts(f, 5..57, r);
+        }),
+    )
+    .expect("write");
+    let o = carto_cli(&["info".as_ref(), g.as_os_str()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("dark current") && err.contains("I1"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
 }

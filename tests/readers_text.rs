@@ -100,10 +100,22 @@ fn err(text: &str, opts: &LoadOptions) -> ParseError {
     }
 }
 
+/// Files the automatic μ rule refuses (transmission dead, fluorescence
+/// dark current); their reference rows are read with the recipe forced.
+const REFUSED_AUTO: &[&str] = &["xas/beamlines/APS12BM_2019.dat"];
+
 #[test]
 fn every_xas_file_matches_reference() {
     for &(rel, npts, e_first, e_last, recipe, row, mu) in XAS_REFERENCE {
-        let x = xas(rel, &LoadOptions::default());
+        let opts = if REFUSED_AUTO.contains(&rel) {
+            LoadOptions {
+                mu_mode: Some(MuMode::Fluorescence),
+                ..Default::default()
+            }
+        } else {
+            LoadOptions::default()
+        };
+        let x = xas(rel, &opts);
         assert_eq!(x.energy_ev.len(), npts, "{rel}: npts");
         assert_eq!(x.mu.len(), npts, "{rel}: μ length");
         assert_eq!(x.table.row_lines.len(), npts, "{rel}: row_lines");
@@ -152,6 +164,23 @@ fn reference_table_covers_every_data_file() {
         }
     }
     assert_eq!(common::data_files("xas/beamlines").len(), 18);
+}
+
+/// APS 12BM: `i1` reads ≤ 0 behind the thick Mn sample above the edge
+/// and the 13-element detector counts ~12 dark counts throughout. Before,
+/// the reader switched silently to ΣIf/I0 (μ ≈ 6·10⁻⁵ of noise); now the
+/// automatic rule refuses it at i1's first dead line, naming both reasons.
+#[test]
+fn dead_transmission_and_dark_fluorescence_are_refused() {
+    let rel = "xas/beamlines/APS12BM_2019.dat";
+    let e = match load(&common::data(rel), &LoadOptions::default()) {
+        Ok(d) => panic!("{rel} loaded as {}", d.modality()),
+        Err(e) => e,
+    };
+    assert_eq!((e.line, e.field.as_deref()), (Some(143), Some("i1")), "{e}");
+    assert!(e.message.contains("shows no absorption edge"), "{e}");
+    assert!(e.message.contains("dark current"), "{e}");
+    assert!(e.message.contains("--mu"), "{e}");
 }
 
 #[test]
@@ -221,7 +250,13 @@ fn energy_units_and_columns_per_dialect() {
         ("xas/xdi/cu_metal_rt.xdi", 0, EnergyUnit::Ev, "energy"),
     ];
     for &(rel, col, unit, label) in cases {
-        let x = xas(rel, &LoadOptions::default());
+        let x = xas(
+            rel,
+            &LoadOptions {
+                mu_mode: REFUSED_AUTO.contains(&rel).then_some(MuMode::Fluorescence),
+                ..Default::default()
+            },
+        );
         assert_eq!(x.energy_column, col, "{rel}");
         assert_eq!(x.energy_unit, unit, "{rel}");
         assert_eq!(x.table.labels[col], label, "{rel}");

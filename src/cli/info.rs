@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use carto::io::feff::{FeffAtom, FeffPotential};
-use carto::io::{self, Dataset, EnergyUnit, FileFormat, MuRecipe};
+use carto::io::{self, Dataset, EnergyUnit, FileFormat, MuRecipe, RecipeChoice};
 use clap::Args;
 use serde::Serialize;
 
@@ -57,21 +57,57 @@ pub struct ModelInfo<'a> {
     pub paths: usize,
 }
 
-/// A μ recipe with its formula in words (`carto info`, `carto xas`).
+/// A μ recipe with its formula in words and why it was chosen (`carto
+/// info`, `carto xas`).
 #[derive(Serialize)]
 pub struct RecipeOut<'a> {
     #[serde(flatten)]
     pub recipe: &'a MuRecipe,
     pub text: String,
+    /// How the automatic rule weighed the candidates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choice: Option<&'a RecipeChoice>,
+    /// The automatic rule in words (with `choice` when it was applied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
 }
 
 impl<'a> RecipeOut<'a> {
-    pub fn new(recipe: &'a MuRecipe, labels: &[String]) -> Self {
+    pub fn new(s: &'a io::XasSpectrum) -> Self {
         RecipeOut {
-            recipe,
-            text: recipe.describe(labels),
+            recipe: &s.recipe,
+            text: s.recipe.describe(&s.table.labels),
+            choice: s.choice.as_ref(),
+            rule: s
+                .choice
+                .as_ref()
+                .filter(|c| c.how == "auto")
+                .map(|_| RecipeChoice::RULE),
         }
     }
+}
+
+/// `carto info`'s lines on why μ is built the way it is: the reason and,
+/// for the automatic rule, each candidate's edge jump, noise and score.
+pub fn choice_lines(s: &io::XasSpectrum) -> Vec<String> {
+    let Some(c) = &s.choice else {
+        return Vec::new();
+    };
+    let mut lines = vec![format!("    why: {}", c.reason)];
+    if c.how == "auto" {
+        lines.push("    candidates (edge jump / noise = score):".into());
+        for k in &c.candidates {
+            lines.push(match (&k.unusable, k.edge_jump, k.noise, k.score) {
+                (Some(why), ..) => format!("      {}: unusable: {why}", k.text),
+                (None, Some(j), Some(n), Some(sc)) => {
+                    format!("      {}: {j:.4e} / {n:.4e} = {sc:.1}", k.text)
+                }
+                _ => format!("      {}", k.text),
+            });
+        }
+        lines.push(format!("    rule: {}", RecipeChoice::RULE));
+    }
+    lines
 }
 
 /// One group of an Athena project.
@@ -370,6 +406,7 @@ pub fn run(a: &InfoArgs) -> Result<()> {
                 s.energy_unit
             ));
             lines.push(format!("  μ(E): {}", s.recipe.describe(&s.table.labels)));
+            lines.extend(choice_lines(s));
             if let (Some(a), Some(b)) = (s.energy_ev.first(), s.energy_ev.last()) {
                 lines.push(format!("  energy range: {a:.2} – {b:.2} eV"));
             }
@@ -378,7 +415,7 @@ pub fn run(a: &InfoArgs) -> Result<()> {
                 columns: &s.table.labels,
                 energy_column: label(s.energy_column),
                 energy_unit: s.energy_unit,
-                mu_recipe: RecipeOut::new(&s.recipe, &s.table.labels),
+                mu_recipe: RecipeOut::new(s),
                 energy_range_ev: [s.energy_ev.first().copied(), s.energy_ev.last().copied()],
                 metadata: &s.table.metadata,
             }

@@ -125,7 +125,7 @@ pub struct NormOut<'a> {
 impl<'a> NormOut<'a> {
     fn new(s: &'a io::XasSpectrum, pre: &'a xas::PreEdge) -> Self {
         NormOut {
-            mu_recipe: RecipeOut::new(&s.recipe, &s.table.labels),
+            mu_recipe: RecipeOut::new(s),
             e0: pre.e0,
             edge_step: pre.edge_step,
             pre_slope: pre.pre_slope,
@@ -365,10 +365,10 @@ pub fn run(a: &XasArgs) -> Result<()> {
     let rp = a.r_params();
     if let XasInput::Chi(c) = &input {
         a.check_options(&[], &file)?;
-        // An explicit --kmax past the data is refused; the default (12 Å⁻¹)
-        // is cut to the data's end as documented.
-        let kmax_explicit = a.chain.kmax != ChainOptions::default().kmax;
-        xas::process::check_chi_covers(&c.k_inv_ang, a.chain.kmin, a.chain.kmax, kmax_explicit)
+        // An explicit --kmax past the data is refused (even `--kmax 12`);
+        // the default (12 Å⁻¹) is cut to the data's end as documented.
+        let kmax_explicit = a.chain.kmax.is_some();
+        xas::process::check_chi_covers(&c.k_inv_ang, a.chain.kmin, p.ft.kmax, kmax_explicit)
             .map_err(|e| step_error(&file, e))?;
         let res =
             xas::process::run(&input, &[], &p, Some(&rp)).map_err(|e| step_error(&file, e))?;
@@ -417,6 +417,10 @@ pub fn run(a: &XasArgs) -> Result<()> {
     let XasInput::Mu(s) = input else {
         bail!("{file}: nothing to process")
     };
+    // The reader's located warnings (a close or forced μ recipe choice…).
+    for w in &s.table.warnings {
+        eprintln!("warning: {w}");
+    }
     let (s, corrections) = apply_corrections(a, s, &p, &file)?;
     a.check_options(&s.energy_ev, &file)?;
     let input = XasInput::Mu(s);

@@ -232,6 +232,10 @@ fn spectrum_row(
     c: &BatchConfig,
     p: &ChainParams,
 ) -> FeatureRow {
+    match input {
+        XasInput::Mu(s) => row.add_warnings(&s.table.warnings),
+        XasInput::Chi(c) => row.add_warnings(&c.table.warnings),
+    }
     if let XasInput::Mu(s) = input {
         if s.energy_ev.is_empty() {
             return row.failed("no data points");
@@ -282,6 +286,9 @@ fn spectrum_row(
         row = r;
         pre
     };
+    if let Some(pre) = &pre {
+        row.add_warnings(&pre.warnings);
+    }
     if let Some(l) = &c.lcf
         && let Some(pre) = &pre
     {
@@ -373,6 +380,7 @@ fn athena_rows(
 }
 
 fn pattern_row(mut row: FeatureRow, pat: &XrdPattern, c: &BatchConfig) -> FeatureRow {
+    row.add_warnings(&pat.warnings);
     let wl = match &c.xrd.wavelength {
         Some(w) => crate::xrd::parse_wavelength(w).ok(),
         None => pat.wavelength_ang,

@@ -84,6 +84,7 @@ feature_row! {
     element: str, "", "absorbing element when the file says (XDI Element.symbol, Athena bkg_z)";
     edge: str, "", "absorption edge when the file says (XDI Element.edge, Athena fft_edge)";
     error: str, "", "why this row has no results (then every numeric column is null)";
+    warnings: str, "", "what the reader and pre_edge accepted but flagged ('; '-joined): an inverted edge, a close or fallback μ recipe, XDI header problems, a reversed 2θ axis";
     n_points: i64, "", "points of μ(E), χ(k) or the pattern";
     energy_min_ev: f64, "eV", "first energy of μ(E)";
     energy_max_ev: f64, "eV", "last energy of μ(E)";
@@ -216,8 +217,26 @@ impl FeatureRow {
             element: self.element.clone(),
             edge: self.edge.clone(),
             error: Some(text),
+            warnings: self.warnings.clone(),
             ..FeatureRow::default()
         }
+    }
+
+    /// Append warnings to the `warnings` cell (`; `-joined, one line,
+    /// each once).
+    pub fn add_warnings<'a>(&mut self, warnings: impl IntoIterator<Item = &'a String>) {
+        let mut all: Vec<String> = self
+            .warnings
+            .as_deref()
+            .map(|w| w.split("; ").map(str::to_string).collect())
+            .unwrap_or_default();
+        for w in warnings {
+            let w = w.replace(['\n', '\r'], " ").replace("; ", ", ");
+            if !all.contains(&w) {
+                all.push(w);
+            }
+        }
+        self.warnings = (!all.is_empty()).then(|| all.join("; "));
     }
 
     /// Absorber and edge as the file states them.

@@ -128,16 +128,19 @@ impl CartoApp {
                     continue;
                 }
                 match self.state.store.load_file(&path) {
-                    Ok((ids, warnings)) => {
+                    Ok(loaded) => {
                         self.state.log.info(format!(
                             "opened {} ({} item(s))",
                             path.display(),
-                            ids.len()
+                            loaded.ids.len()
                         ));
-                        for w in warnings {
+                        for n in loaded.notes {
+                            self.state.log.info(n);
+                        }
+                        for w in loaded.warnings {
                             self.state.log.warn(w);
                         }
-                        new.extend(ids);
+                        new.extend(loaded.ids);
                         opened = true;
                     }
                     Err(e) => self.state.log.error(e),
@@ -180,14 +183,17 @@ impl CartoApp {
         ));
     }
 
-    /// CIF files among `paths` become phases of the XRD view (shown over
-    /// its active pattern); the rest is returned.
+    /// CIF files and JCPDS cards among `paths` become phases of the XRD
+    /// view (shown over its active pattern); the rest is returned.
     /// A folder's structures are taken too (its other files stay, listed
     /// one by one, so the folder is not read twice).
     fn take_cifs(&mut self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
+        // JCPDS cards join the phases too (sticks from their reflections).
         let is_cif = |p: &PathBuf| {
             p.is_file()
-                && crate::io::route_path(p, &Default::default()) == crate::io::FileKind::Structure
+                && (crate::gui::xrd::is_jcpds(p)
+                    || crate::io::route_path(p, &Default::default())
+                        == crate::io::FileKind::Structure)
         };
         let mut listed = Vec::new();
         for p in paths {

@@ -88,8 +88,8 @@ pub fn spawn(
                     .unwrap_or_default(),
             ),
             DialogKind::AddCifs => Picked::AddCifs(
-                d.set_title("Add crystal structures (CIF)")
-                    .add_filter("CIF", &["cif"])
+                d.set_title("Add crystal structures (CIF) or JCPDS cards")
+                    .add_filter("CIF or JCPDS card", &["cif", "jcpds"])
                     .pick_files()
                     .unwrap_or_default(),
             ),

@@ -287,6 +287,9 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Store, log: &mut Log) -> bool {
             TaskPoll::Done(LoadMsg::File(file, ds)) => {
                 job.task.status().step();
                 if let Ok((ds, _)) = ds.as_ref() {
+                    if let Some(n) = ds.recipe_note() {
+                        log.info(n);
+                    }
                     for w in ds.warnings() {
                         log.warn(w.clone());
                     }

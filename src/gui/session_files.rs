@@ -38,6 +38,7 @@ pub fn inline_input(b: &InlineSpectrum) -> Input {
         energy_column: 0,
         energy_unit: crate::io::EnergyUnit::Ev,
         recipe: MuRecipe::Column { mu: 1 },
+        choice: None,
         table: ColumnTable {
             labels: vec!["energy".into(), "mu".into()],
             columns: vec![b.energy_ev.clone(), b.mu.clone()],

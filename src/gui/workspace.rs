@@ -59,6 +59,7 @@ pub fn with_recipe(raw: &Arc<Input>, recipe: &MuRecipe, file: &str) -> Result<Ar
     Ok(Arc::new(Input::Mu(XasSpectrum {
         mu,
         recipe: recipe.clone(),
+        choice: None,
         ..x.clone()
     })))
 }

@@ -320,6 +320,7 @@ impl AthenaGroup {
             energy_column: 0,
             energy_unit: EnergyUnit::Ev,
             recipe: MuRecipe::Column { mu: 1 },
+            choice: None,
             table,
         })
     }

@@ -480,7 +480,9 @@ pub fn to_xas(
         .at_line(table.line_of_row(row))
         .field(label));
     }
-    let (recipe, mut mu) = choose_mu(&table, file, ie, opts.mu_mode)?;
+    let chosen = choose_mu(&table, file, ie, opts.mu_mode)?;
+    let (recipe, mut mu) = (chosen.recipe, chosen.mu);
+    table.warnings.extend(chosen.warnings);
     order_energy(&mut table, &mut energy, &mut mu, file, &label)?;
     Ok(XasSpectrum {
         name: file_name(file),
@@ -489,6 +491,7 @@ pub fn to_xas(
         energy_column: ie,
         energy_unit: unit,
         recipe,
+        choice: Some(chosen.choice),
         table,
     })
 }

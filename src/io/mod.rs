@@ -230,6 +230,65 @@ impl MuRecipe {
     }
 }
 
+/// One recipe the automatic μ choice considered ([`RecipeChoice`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecipeCandidate {
+    #[serde(flatten)]
+    pub recipe: MuRecipe,
+    /// The kind and formula on the file's labels (`transmission ln(I0/It)`).
+    pub text: String,
+    /// The largest rise of μ between two adjacent windows (μ's units), or
+    /// None when this μ could not be built.
+    pub edge_jump: Option<f64>,
+    /// The median point-to-point change of μ.
+    pub noise: Option<f64>,
+    /// `edge_jump / noise`: above [`EDGE_MIN_SCORE`] the recipe shows an
+    /// absorption edge.
+    pub score: Option<f64>,
+    /// Why this μ is unusable (a counter zero, negative or dead on a row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unusable: Option<String>,
+}
+
+/// A recipe whose edge jump is below this many times its noise shows no
+/// absorption edge (dark current, a dead or unconnected counter): noise-only
+/// channels score below 1, a fluorescence sample's own transmission ~5, foils
+/// in the hundreds.
+pub const EDGE_MIN_SCORE: f64 = 3.0;
+
+/// Why the μ recipe of a spectrum read from columns is the one it is: the
+/// stated rule ([`RecipeChoice::RULE`]), every candidate with its edge jump
+/// and noise, and the reason in words (`carto info`, the GUI's log).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecipeChoice {
+    /// "auto", "column" (the file's own μ), "unlabelled" or "asked" (a
+    /// recipe kind forced by the user).
+    pub how: &'static str,
+    /// The reason in words.
+    pub reason: String,
+    /// The candidates the rule weighed, chosen first (empty unless `how`
+    /// is "auto").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<RecipeCandidate>,
+    /// The choice was close (within a factor 1.5 of the 3× threshold) or
+    /// no candidate showed an edge; then it is also a warning in the
+    /// spectrum's table.
+    pub close: bool,
+}
+
+impl RecipeChoice {
+    /// The automatic rule, as `carto info` states it.
+    pub const RULE: &'static str = "the file's own μ column if it has one; otherwise \
+        transmission ln(I0/It), fluorescence ΣIf/I0 (the channel group with the clearest \
+        edge) and reference ln(It/Iref) are each scored by edge jump / noise (largest rise \
+        between adjacent 2%-of-scan windows over the median point-to-point change); a \
+        recipe with a counter zero, negative or dead (below 1% of its median) on some row \
+        is unusable; transmission is taken unless fluorescence scores 3× higher; when \
+        transmission is unusable, a fallback is taken only if it shows an edge (score ≥ 3), \
+        else the file is refused (dark current is not μ); a choice within a factor 1.5 of \
+        the 3× threshold, or among recipes none of which shows an edge, is a warning";
+}
+
 /// Which kind of μ a user asks for when overriding the automatic choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -259,6 +318,10 @@ pub struct XasSpectrum {
     pub energy_column: usize,
     pub energy_unit: EnergyUnit,
     pub recipe: MuRecipe,
+    /// Why this recipe (None where μ was not read from columns: Athena
+    /// groups, sessions, recipes set by hand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choice: Option<RecipeChoice>,
     /// All columns of the source file, for `info` and for re-deriving μ.
     pub table: ColumnTable,
 }
@@ -289,6 +352,23 @@ impl Dataset {
             Dataset::Chi(c) => &c.table.warnings,
             Dataset::Athena(p) => &p.warnings,
             Dataset::Feff(_) => &[],
+        }
+    }
+
+    /// Which μ recipe was chosen and why, in one line for a log
+    /// (`μ(E): fluorescence (If1+If2)/I0 — why: …`); None unless μ was
+    /// built from the file's columns.
+    pub fn recipe_note(&self) -> Option<String> {
+        match self {
+            Dataset::Xas(s) => s.choice.as_ref().map(|c| {
+                format!(
+                    "{}: μ(E) {} — {}",
+                    s.name,
+                    s.recipe.describe(&s.table.labels),
+                    c.reason
+                )
+            }),
+            _ => None,
         }
     }
 

@@ -65,9 +65,11 @@ pub struct ChainOptions {
     /// FT k range start, Å⁻¹.
     #[arg(long, default_value_t = 2.0)]
     pub kmin: f64,
-    /// FT k range end, Å⁻¹ (limited to the end of the data).
-    #[arg(long, default_value_t = 12.0)]
-    pub kmax: f64,
+    /// FT k range end, Å⁻¹ (default 12, limited to the end of the data;
+    /// a value given for χ(k) past its end is refused). None: not given,
+    /// so an explicit 12 is told apart from the default.
+    #[arg(long)]
+    pub kmax: Option<f64>,
     /// FT window sill width, Å⁻¹.
     #[arg(long, default_value_t = 1.0)]
     pub dk: f64,
@@ -103,7 +105,7 @@ impl Default for ChainOptions {
             clamp_lo: chain.autobk.clamp_lo,
             clamp_hi: chain.autobk.clamp_hi,
             kmin: chain.ft.kmin,
-            kmax: chain.ft.kmax,
+            kmax: None,
             dk: chain.ft.dk,
             window: chain.ft.window,
             kweight: chain.ft.kweight,
@@ -157,7 +159,7 @@ impl ChainOptions {
             },
             ft: FtParams {
                 kmin: self.kmin,
-                kmax: self.kmax,
+                kmax: self.kmax.unwrap_or(FtParams::default().kmax),
                 dk: self.dk,
                 window: self.window,
                 kweight: self.kweight,
@@ -184,7 +186,7 @@ impl ChainOptions {
             ("clamp_lo", Some(self.clamp_lo)),
             ("clamp_hi", Some(self.clamp_hi)),
             ("kmin", Some(self.kmin)),
-            ("kmax", Some(self.kmax)),
+            ("kmax", self.kmax),
             ("dk", Some(self.dk)),
             ("kweight", Some(self.kweight)),
             ("rmax_out", Some(self.rmax_out)),
@@ -264,5 +266,20 @@ mod tests {
         };
         assert_eq!(o.check().expect_err("step").rule, "must be > 0");
         assert_eq!(ChainOptions::default().check(), Ok(()));
+    }
+
+    #[test]
+    fn explicit_kmax_equal_to_the_default_is_told_apart() {
+        let given = Flags::parse_from(["carto", "--kmax", "12"]).o;
+        assert_eq!(given.kmax, Some(12.0));
+        assert_ne!(given, ChainOptions::default());
+        assert_eq!(Flags::parse_from(["carto"]).o.kmax, None);
+        // Same chain parameters either way.
+        assert_eq!(given.chain_params(), ChainParams::default());
+        let o = ChainOptions {
+            kmax: Some(f64::INFINITY),
+            ..ChainOptions::default()
+        };
+        assert_eq!(o.check().expect_err("inf").key, "kmax");
     }
 }

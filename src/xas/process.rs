@@ -192,6 +192,7 @@ pub fn edit<'a>(input: &'a XasInput, edits: &[Edit]) -> Result<Cow<'a, XasInput>
         energy_column: s.energy_column,
         energy_unit: s.energy_unit,
         recipe: s.recipe.clone(),
+        choice: s.choice.clone(),
         table,
     })))
 }

@@ -105,6 +105,15 @@ pub struct MapClusters {
     pub computed_for: Option<(usize, usize)>,
 }
 
+/// What [`Store::load_file`] read: the new items, the reader's located
+/// warnings, and notes for the log (why μ is built the way it is).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub ids: Vec<u64>,
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     pub items: Vec<Item>,
@@ -181,11 +190,17 @@ impl Store {
     /// Read one file into items (an Athena project gives one per group).
     /// Returns the new ids, or the readable reason the file can't be read.
     /// The items of the file at `path`, and the reader's located warnings.
-    pub fn load_file(&mut self, path: &Path) -> Result<(Vec<u64>, Vec<String>), String> {
+    /// The notes are the μ recipe's choice ([`Dataset::recipe_note`]).
+    pub fn load_file(&mut self, path: &Path) -> Result<Loaded, String> {
         let file = path.display().to_string();
         let (ds, sha) = read_file(path)?;
         let warnings = ds.warnings().to_vec();
-        Ok((self.add_dataset(ds, &file, &sha)?, warnings))
+        let notes = ds.recipe_note().into_iter().collect();
+        Ok(Loaded {
+            ids: self.add_dataset(ds, &file, &sha)?,
+            warnings,
+            notes,
+        })
     }
 
     pub fn load_bytes(&mut self, bytes: &[u8], file: &str) -> Result<Vec<u64>, String> {

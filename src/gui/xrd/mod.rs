@@ -22,6 +22,7 @@ mod plot;
 mod quant;
 pub mod route;
 mod session;
+pub use self::phases::is_jcpds;
 pub use self::session::{phase_from_session, phase_to_session};
 
 use std::collections::BTreeSet;

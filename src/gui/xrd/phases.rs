@@ -13,7 +13,8 @@ use super::pattern::XrdEntry;
 use super::{XrdAction, XrdPanel};
 use crate::gui::log::Log;
 use crate::gui::store::Store;
-use crate::structure::{Structure, read_cif, reduced_formula};
+use crate::io::xrd::{JcpdsCard, read_jcpds_bytes, two_theta_from_d};
+use crate::structure::{Lattice, Structure, read_cif, reduced_formula};
 use crate::xrd::{
     DebyeWaller, Peak, ProfileParams, XrdOptions, broaden, rescale_lattice, simulate,
 };
@@ -49,6 +50,10 @@ pub struct CifPhase {
     /// 2θ offset (°).
     pub shift_deg: f64,
     pub color: Color32,
+    /// A JCPDS card's reflections, when the phase is a card: its sticks
+    /// come from the card's d-spacings and intensities (the structure is
+    /// then the card's cell without atoms).
+    card: Option<Arc<JcpdsCard>>,
     sim: Option<(SimKey, Result<Vec<Peak>, String>)>,
 }
 
@@ -61,6 +66,7 @@ pub struct PhaseState {
     pub name: String,
     pub formula: String,
     structure: Arc<Structure>,
+    card: Option<Arc<JcpdsCard>>,
     pub visible: bool,
     pub broadened: bool,
     pub intensity: f64,
@@ -83,6 +89,7 @@ impl CifPhase {
             name: self.name.clone(),
             formula: self.formula.clone(),
             structure: self.structure.clone(),
+            card: self.card.clone(),
             visible: self.visible,
             broadened: self.broadened,
             intensity: self.intensity,
@@ -113,6 +120,7 @@ impl CifPhase {
             name: s.name.clone(),
             formula: s.formula.clone(),
             structure: s.structure.clone(),
+            card: s.card.clone(),
             visible: s.visible,
             broadened: s.broadened,
             intensity: s.intensity,
@@ -123,8 +131,13 @@ impl CifPhase {
         }
     }
 
-    /// Read a CIF file, or a demo CIF named `builtin:NAME`.
+    /// Read a CIF file, a JCPDS card (`.jcpds`), or a demo CIF named
+    /// `builtin:NAME`.
     pub fn read(path: &Path, color: Color32) -> Result<CifPhase, String> {
+        if is_jcpds(path) {
+            let bytes = crate::io::read_input(path).map_err(|e| e.to_string())?;
+            return Self::from_bytes(path, &bytes, color);
+        }
         let name = path.to_string_lossy();
         if let Some(b) = name.strip_prefix(crate::session::BUILTIN_PREFIX) {
             let bytes = crate::gui::builtin::builtin_bytes(b)
@@ -138,12 +151,54 @@ impl CifPhase {
         Self::from_structures(path, v, color)
     }
 
-    /// A CIF whose bytes were read elsewhere (a worker thread).
+    /// A CIF or JCPDS card whose bytes were read elsewhere (a worker thread).
     pub fn from_bytes(path: &Path, bytes: &[u8], color: Color32) -> Result<CifPhase, String> {
         let name = path.display().to_string();
+        if is_jcpds(path) {
+            let card = read_jcpds_bytes(bytes, &name).map_err(|e| e.to_string())?;
+            return Ok(Self::from_card(path, card, color));
+        }
         let v = crate::structure::parse_cif_structures(&String::from_utf8_lossy(bytes), &name)
             .map_err(|e| e.to_string())?;
         Self::from_structures(path, v, color)
+    }
+
+    /// A JCPDS card as a phase: its cell (no atoms) and its reflections.
+    fn from_card(path: &Path, card: JcpdsCard, color: Color32) -> CifPhase {
+        let structure = Structure {
+            name: card.name.clone(),
+            lattice: Lattice {
+                a_ang: card.a_ang,
+                b_ang: card.b_ang,
+                c_ang: card.c_ang,
+                alpha_deg: card.alpha_deg,
+                beta_deg: card.beta_deg,
+                gamma_deg: card.gamma_deg,
+            },
+            sites: Vec::new(),
+            spacegroup_in_file: None,
+            warnings: Vec::new(),
+        };
+        CifPhase {
+            id: crate::gui::store::new_id(),
+            path: path.to_path_buf(),
+            name: card.name.clone(),
+            formula: format!("JCPDS, {} lines", card.reflections.len()),
+            structure: Arc::new(structure),
+            card: Some(Arc::new(card)),
+            visible: true,
+            broadened: false,
+            intensity: 1.0,
+            lattice: 1.0,
+            shift_deg: 0.0,
+            color,
+            sim: None,
+        }
+    }
+
+    /// Whether the phase is a JCPDS card (sticks from its reflections).
+    pub fn is_card(&self) -> bool {
+        self.card.is_some()
     }
 
     fn from_structures(
@@ -168,6 +223,7 @@ impl CifPhase {
             ),
             formula: reduced_formula(&s),
             structure: Arc::new(s),
+            card: None,
             visible: true,
             broadened: false,
             intensity: 1.0,
@@ -203,10 +259,11 @@ impl CifPhase {
             two_theta_max_deg: hi,
             debye_waller: DebyeWaller::FromCif,
         };
-        self.sim = Some((
-            key,
-            simulate(&self.structure, &opts).map_err(|e| e.to_string()),
-        ));
+        let peaks = match &self.card {
+            Some(card) => Ok(card_peaks(card, wl, lo, hi)),
+            None => simulate(&self.structure, &opts).map_err(|e| e.to_string()),
+        };
+        self.sim = Some((key, peaks));
     }
 
     /// Why the phase cannot be drawn, if so.
@@ -267,6 +324,38 @@ impl CifPhase {
         .ok()?;
         Some((x.into_iter().map(|t| t + self.shift_deg).collect(), y))
     }
+}
+
+/// Whether `path` names a JCPDS card (by its extension, as `carto info`).
+pub fn is_jcpds(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jcpds"))
+}
+
+/// A card's reflections as sticks at `wl` within `lo`–`hi` (2θ °):
+/// Bragg's law on each d, the card's intensities scaled so the strongest
+/// line in the card is 100; reflections at the same 2θ stay separate
+/// lines (the card lists them so).
+fn card_peaks(card: &JcpdsCard, wl: f64, lo: f64, hi: f64) -> Vec<Peak> {
+    let top = card
+        .reflections
+        .iter()
+        .map(|r| r.intensity)
+        .fold(0.0_f64, f64::max);
+    let scale = if top > 0.0 { 100.0 / top } else { 1.0 };
+    card.reflections
+        .iter()
+        .filter_map(|r| {
+            let t = two_theta_from_d(r.d_ang, wl)?;
+            (lo..=hi).contains(&t).then(|| Peak {
+                two_theta_deg: t,
+                intensity: r.intensity * scale,
+                d_ang: r.d_ang,
+                hkls: vec![vec![r.h, r.k, r.l]],
+                multiplicity: vec![1],
+            })
+        })
+        .collect()
 }
 
 impl XrdPanel {
