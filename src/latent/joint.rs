@@ -66,7 +66,7 @@ use serde::{Deserialize, Serialize};
 
 use super::candidates::{CandidateViews, ViewKey};
 use super::grid::Profile;
-use super::map::{Explains, LatentMap, MapOptions, MapPoint, MeasuredView, Near, PointKind};
+use super::map::{Explains, LatentMap, MapOptions, MapPoint, MeasuredView, Near};
 use super::pca::{LatentError, Pca};
 
 /// The `format` field of a model file.
@@ -1325,32 +1325,11 @@ pub fn build_joint_map(
     let mut points = Vec::new();
     for ((slot, &i), near) in kept.iter().enumerate().zip(nearest) {
         let m = &measured[i];
-        let (x, y) = xy(&coords[slot]);
-        points.push(MapPoint {
-            id: m.id.clone(),
-            kind: PointKind::Measured,
-            modality: m.key.modality().name().to_string(),
-            absorber: m.key.absorber_z().map(crate::io::feff::element_symbol),
-            x,
-            y,
-            nearest: near,
-            explains: Vec::new(),
-            cluster: None,
-        });
+        points.push(MapPoint::measured(m, xy(&coords[slot]), near));
     }
     for ((c, a), ex) in cands.iter().zip(&anchors).zip(explains) {
-        let (x, y) = a.as_ref().map_or((0.0, 0.0), |a| xy(a));
-        points.push(MapPoint {
-            id: c.id.clone(),
-            kind: PointKind::Candidate,
-            modality: "structure".into(),
-            absorber: None,
-            x,
-            y,
-            nearest: Vec::new(),
-            explains: ex,
-            cluster: None,
-        });
+        let at = a.as_ref().map_or((0.0, 0.0), |a| xy(a));
+        points.push(MapPoint::candidate(c, at, ex));
     }
     let ratio = |j: usize| {
         layout

@@ -83,6 +83,38 @@ pub struct MapPoint {
     pub cluster: Option<usize>,
 }
 
+impl MapPoint {
+    /// Measurement `m` at `xy` with its nearest candidates.
+    pub fn measured(m: &MeasuredView, xy: (f64, f64), nearest: Vec<Near>) -> MapPoint {
+        MapPoint {
+            id: m.id.clone(),
+            kind: PointKind::Measured,
+            modality: m.key.modality().name().to_string(),
+            absorber: m.key.absorber_z().map(crate::io::feff::element_symbol),
+            x: xy.0,
+            y: xy.1,
+            nearest,
+            explains: Vec::new(),
+            cluster: None,
+        }
+    }
+
+    /// Candidate `c` at `xy` with the measurements it explains.
+    pub fn candidate(c: &CandidateViews, xy: (f64, f64), explains: Vec<Explains>) -> MapPoint {
+        MapPoint {
+            id: c.id.clone(),
+            kind: PointKind::Candidate,
+            modality: "structure".into(),
+            absorber: None,
+            x: xy.0,
+            y: xy.1,
+            nearest: Vec::new(),
+            explains,
+            cluster: None,
+        }
+    }
+}
+
 fn one_based<S: serde::Serializer>(c: &Option<usize>, s: S) -> Result<S::Ok, S::Error> {
     c.map(|c| c + 1).serialize(s)
 }
@@ -321,31 +353,10 @@ pub fn build_map(
     }
     let mut points = Vec::with_capacity(n);
     for (i, (m, near)) in measured.iter().zip(nearest).enumerate() {
-        points.push(MapPoint {
-            id: m.id.clone(),
-            kind: PointKind::Measured,
-            modality: m.key.modality().name().to_string(),
-            absorber: m.key.absorber_z().map(crate::io::feff::element_symbol),
-            x: xy[i].0,
-            y: xy[i].1,
-            nearest: near,
-            explains: Vec::new(),
-            cluster: None,
-        });
+        points.push(MapPoint::measured(m, xy[i], near));
     }
     for (j, (c, ex)) in cands.iter().zip(explains).enumerate() {
-        let (x, y) = xy[measured.len() + j];
-        points.push(MapPoint {
-            id: c.id.clone(),
-            kind: PointKind::Candidate,
-            modality: "structure".into(),
-            absorber: None,
-            x,
-            y,
-            nearest: Vec::new(),
-            explains: ex,
-            cluster: None,
-        });
+        points.push(MapPoint::candidate(c, xy[measured.len() + j], ex));
     }
     Ok(LatentMap {
         points,
