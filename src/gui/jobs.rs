@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub use super::log::{Level, Log, LogLine};
 use super::store::Store;
-use super::tasks::{Task, TaskPoll, TaskStatus, Tasks};
+use super::tasks::{Task, TaskPoll, TaskStatus, Tasks, start_worker};
 use super::workspace::{Input, Processed, parse_bytes, process};
 use super::xrd::{LoadedPattern, is_xrd_bytes, parse_pattern};
 use crate::io::Dataset;
@@ -83,11 +83,11 @@ pub fn start_processing(
     let pending = work.iter().map(|t| (t.id, t.rev)).collect();
     let total = work.len();
     let (task, tx, status) = Task::new(tasks, format!("processing {total} spectra"), total, true);
-    std::thread::spawn(move || run(work, status, tx, ctx));
+    start_worker(status, move |status| run(work, status, tx, ctx));
     Some(Job { task, pending })
 }
 
-fn run(work: Vec<Work>, status: Arc<TaskStatus>, tx: Sender<Msg>, ctx: Option<egui::Context>) {
+fn run(work: Vec<Work>, status: &TaskStatus, tx: Sender<Msg>, ctx: Option<egui::Context>) {
     work.par_iter().for_each_with(tx.clone(), |tx, t| {
         if status.is_cancelling() {
             return;
@@ -140,6 +140,20 @@ pub fn poll(job: &mut Job, ws: &mut Store, log: &mut Log) -> bool {
 }
 
 fn finish(job: &Job, ws: &mut Store, log: &mut Log) {
+    if let Some(panic) = job.task.status().panic_message() {
+        // A bug, not the input (see tasks::guard): the spectra left keep
+        // the error and are not started again on the next frame.
+        log.error(job.task.status().lost_text(job.task.title()));
+        for &(id, rev) in &job.pending {
+            if let Some(s) = ws.item_mut(id).and_then(|i| i.spectrum_mut())
+                && s.rev == rev
+            {
+                s.computed_rev = Some(rev);
+                s.error = Some(format!("not processed: internal error: {panic}"));
+            }
+        }
+        return;
+    }
     if job.is_cancelling() && !job.pending.is_empty() {
         // Leave the rest as they are and don't restart them on the next
         // frame: "Process all" starts them again.
@@ -207,7 +221,7 @@ impl LoadJob {
 pub fn start_loading(tasks: &Tasks, paths: Vec<PathBuf>, ctx: Option<egui::Context>) -> LoadJob {
     let requested = paths.clone();
     let (task, tx, status) = Task::new(tasks, "opening files", paths.len(), true);
-    std::thread::spawn(move || {
+    start_worker(status, move |status| {
         let mut files = Vec::new();
         for p in paths {
             if p.is_dir() {
@@ -324,7 +338,9 @@ pub fn poll_load(job: &mut LoadJob, ws: &mut Store, log: &mut Log) -> bool {
             TaskPoll::Running => return false,
             TaskPoll::Lost => {
                 let t = &job.task;
-                if t.is_cancelling() && t.done() < t.total() {
+                if t.status().panic_message().is_some() {
+                    log.error(t.status().lost_text("opening files"));
+                } else if t.is_cancelling() && t.done() < t.total() {
                     log.warn(format!(
                         "opening cancelled: {} of {} files read",
                         t.done(),

@@ -211,7 +211,17 @@ impl eframe::App for Shell {
             }
             ui.ctx().request_repaint();
         }
-        self.app.ui(ui);
+        // The one guard on the UI thread (workers have theirs in
+        // tasks::guard): the core does not panic on input, so a panic here
+        // is a bug; the frame is lost, the app and its data are not.
+        if let Err(payload) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.app.ui(ui)))
+        {
+            let text = tasks::panic_text(payload.as_ref());
+            self.app.state.log.error(format!(
+                "internal error drawing the window: {text} (please report)"
+            ));
+        }
         let busy = self.app.busy();
         let Some(shot) = &mut self.screenshot else {
             return;

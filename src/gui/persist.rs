@@ -167,7 +167,7 @@ impl AppState {
             Some(Err(e)) => self.log.error(e),
             None => self
                 .log
-                .error("internal error while opening the session (please report)"),
+                .error(load.task.status().lost_text("opening the session")),
         }
     }
 

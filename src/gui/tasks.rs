@@ -6,6 +6,8 @@
 //! task's [`TaskStatus`], so `busy()`, the repaint logic and the log bar's
 //! progress/Cancel widget iterate one list instead of naming each job.
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,6 +27,11 @@ pub struct TaskStatus {
     total: AtomicUsize,
     /// The owner dropped the task (answer taken or abandoned).
     ended: AtomicBool,
+    /// What the worker's panic said, when it panicked ([`guard`]).
+    panic: Mutex<Option<String>>,
+    /// The worker runs under [`start_worker`] and has not returned: a
+    /// closed channel then means a panic still unwinding, not yet recorded.
+    in_worker: AtomicBool,
 }
 
 impl TaskStatus {
@@ -37,6 +44,23 @@ impl TaskStatus {
             done: AtomicUsize::new(0),
             total: AtomicUsize::new(total),
             ended: AtomicBool::new(false),
+            panic: Mutex::new(None),
+            in_worker: AtomicBool::new(false),
+        }
+    }
+    /// The worker's panic message, if it panicked.
+    pub fn panic_message(&self) -> Option<String> {
+        self.panic
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+    /// What the log says of a task whose worker ended without an answer:
+    /// `what` stopped, and the panic's message when there was one.
+    pub fn lost_text(&self, what: &str) -> String {
+        match self.panic_message() {
+            Some(m) => format!("{what} stopped: internal error: {m} (please report)"),
+            None => format!("{what} stopped unexpectedly (please report)"),
         }
     }
     /// The fraction done, or None when the amount of work is not known
@@ -157,6 +181,11 @@ impl<M> Task<M> {
         match self.rx.try_recv() {
             Ok(m) => TaskPoll::Done(m),
             Err(TryRecvError::Empty) => TaskPoll::Running,
+            // The sender is dropped while a panic unwinds, before [`guard`]
+            // records it: wait for the worker to return so Lost carries it.
+            Err(TryRecvError::Disconnected) if self.status.in_worker.load(Ordering::Acquire) => {
+                TaskPoll::Running
+            }
             Err(TryRecvError::Disconnected) => TaskPoll::Lost,
         }
     }
@@ -192,8 +221,8 @@ impl<T: Send + 'static> Task<T> {
         work: impl FnOnce(&TaskStatus) -> T + Send + 'static,
     ) -> Self {
         let (task, tx, status) = Task::new(tasks, title, 0, cancellable);
-        std::thread::spawn(move || {
-            let out = work(&status);
+        start_worker(status, move |status| {
+            let out = work(status);
             // A closed channel means nobody waits for the answer any more.
             let _ = tx.send(out);
             if let Some(ctx) = &ctx {
@@ -202,6 +231,41 @@ impl<T: Send + 'static> Task<T> {
         });
         task
     }
+}
+
+/// The text of a panic's payload (`panic!` with a literal or a format).
+pub fn panic_text(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// Run `work` under the app's one guard against panics in background work.
+/// The core does not panic on any input (the fuzz targets in `fuzz/` and
+/// `tests/malformed.rs` hold it to that), so individual core calls are not
+/// wrapped; a panic that still happens is a bug, and ends only this task:
+/// its message is kept in `status` for the log and None is returned.
+pub fn guard<T>(status: &TaskStatus, work: impl FnOnce() -> T) -> Option<T> {
+    match std::panic::catch_unwind(AssertUnwindSafe(work)) {
+        Ok(v) => Some(v),
+        Err(payload) => {
+            *status.panic.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(panic_text(payload.as_ref()));
+            None
+        }
+    }
+}
+
+/// Start a task's worker thread under [`guard`]: every background thread of
+/// the app starts here.
+pub fn start_worker(status: Arc<TaskStatus>, work: impl FnOnce(&TaskStatus) + Send + 'static) {
+    status.in_worker.store(true, Ordering::Release);
+    std::thread::spawn(move || {
+        guard(&status, || work(&status));
+        status.in_worker.store(false, Ordering::Release);
+    });
 }
 
 impl<M> Drop for Task<M> {
@@ -227,7 +291,7 @@ pub fn take_answer<T>(slot: &mut Option<Task<T>>, what: &str, log: &mut Log) -> 
         }
         TaskPoll::Done(v) => Some(v),
         TaskPoll::Lost => {
-            log.error(format!("{what} stopped unexpectedly (please report)"));
+            log.error(task.status().lost_text(what));
             None
         }
     };
@@ -255,5 +319,41 @@ mod tests {
         assert!(tasks.busy());
         drop(t);
         assert!(!tasks.busy());
+    }
+
+    /// A worker that panics ends its task only; the log names the panic.
+    #[test]
+    fn a_panicking_worker_is_lost_with_its_message() {
+        let tasks = Tasks::default();
+        let mut slot = Some(Task::spawn(&tasks, "sum", None, |_| -> u32 {
+            let v: Vec<u32> = Vec::new();
+            v.iter().sum::<u32>() + panic_on_empty(&v)
+        }));
+        let mut log = Log::default();
+        let t0 = Instant::now();
+        while slot.is_some() {
+            if take_answer(&mut slot, "the sum", &mut log).is_some() {
+                panic!("a panicked worker gave an answer");
+            }
+            assert!(t0.elapsed().as_secs() < 10, "the task never ended");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let text = log.errors().last().unwrap_or_default().to_string();
+        assert_eq!(
+            text,
+            "the sum stopped: internal error: no values (please report)"
+        );
+        // A worker that returns is not a panic.
+        let s = TaskStatus::new("t".into(), 0, true);
+        assert_eq!(guard(&s, || 3), Some(3));
+        assert_eq!(s.panic_message(), None);
+        assert_eq!(s.lost_text("x"), "x stopped unexpectedly (please report)");
+    }
+
+    fn panic_on_empty(v: &[u32]) -> u32 {
+        if v.is_empty() {
+            panic!("no values");
+        }
+        0
     }
 }

@@ -19,13 +19,11 @@ use crate::xas::{self, ChainParams};
 pub use crate::xas::process::{Processed, XasInput as Input};
 
 /// Run the core pipeline for one (edited) input; errors are readable text
-/// naming the step. A panic inside the core is caught and reported the same
-/// way: the GUI must survive any file and any parameter a person can type.
+/// naming the step. The core does not panic on any input or parameter (the
+/// fuzz targets hold it to that); the one guard is at the top of each
+/// worker ([`super::tasks::guard`]) and of each frame.
 pub fn process(input: &Input, p: &ChainParams) -> Result<Processed, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        xas::process::run(input, &[], p, None).map_err(|e| e.to_string())
-    }))
-    .unwrap_or_else(|_| Err("internal error while processing (please report)".into()))
+    xas::process::run(input, &[], p, None).map_err(|e| e.to_string())
 }
 
 /// Revisions are unique across the whole run (not per spectrum), so a
@@ -298,9 +296,7 @@ pub fn parse_bytes_with(bytes: &[u8], file: &str, mu: Option<MuMode>) -> Result<
         mu_mode: mu,
         columns: None,
     };
-    std::panic::catch_unwind(|| io::load_bytes(bytes, file, &opts))
-        .map_err(|_| format!("{file}: internal error while reading (please report)"))?
-        .map_err(|e| e.to_string())
+    io::load_bytes(bytes, file, &opts).map_err(|e| e.to_string())
 }
 
 /// The kind of μ a recipe builds.

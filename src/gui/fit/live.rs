@@ -228,9 +228,10 @@ impl FitPanel {
                     }
                 }
                 TaskPoll::Lost => {
+                    let text = task.status().lost_text("the live fit");
                     self.live.task = None;
                     self.live.running = None;
-                    self.live.error = Some("the live fit stopped unexpectedly".into());
+                    self.live.error = Some(text);
                 }
             }
         }

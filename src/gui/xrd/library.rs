@@ -266,9 +266,9 @@ impl LibraryView {
                     }
                 }
                 TaskPoll::Lost => {
+                    log.error(l.task.status().lost_text("reading the candidate library"));
                     self.loading = None;
                     lib.quiet_load = false;
-                    log.error("reading the candidate library stopped unexpectedly");
                 }
             }
         }

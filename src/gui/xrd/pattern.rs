@@ -33,9 +33,8 @@ pub fn parse_pattern(bytes: &[u8], path: &Path) -> Result<LoadedPattern, String>
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    let mut pattern = std::panic::catch_unwind(|| read_pattern_bytes(bytes, &file, ext.as_deref()))
-        .map_err(|_| format!("{file}: internal error while reading (please report)"))?
-        .map_err(|e| e.to_string())?;
+    let mut pattern =
+        read_pattern_bytes(bytes, &file, ext.as_deref()).map_err(|e| e.to_string())?;
     if let Some(stem) = path.file_stem() {
         pattern.name = stem.to_string_lossy().into_owned();
     }
