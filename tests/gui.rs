@@ -109,6 +109,26 @@ fn log_says_which_mu_recipe_was_chosen_and_why() {
         ),
         "{log:?}"
     );
+    // Reopening a session replays the files: the log says why again.
+    let dir = std::env::temp_dir().join(format!("carto-gui-recipe-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("recipes.carto");
+    assert!(h.state_mut().save_session(&path));
+    let mut h2 = harness(CartoApp::new());
+    assert!(h2.state_mut().open_session(&path));
+    settle(&mut h2);
+    let log = &h2.state().log.lines;
+    for parts in [
+        &["APS10BM_2019.dat: μ(E) transmission", "not 3× higher"][..],
+        &["APS9BM_2006.dat: μ(E) fluorescence", "unusable", "'i1'"][..],
+    ] {
+        assert!(
+            log.iter()
+                .any(|l| l.level == Level::Info && parts.iter().all(|p| l.text.contains(p))),
+            "{parts:?} {log:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -241,6 +241,9 @@ impl AppState {
         for e in loader.files.errors {
             self.log.error(e);
         }
+        for n in loader.files.notes {
+            self.log.info(n);
+        }
         for w in loader.files.warnings {
             self.log.warn(w);
         }

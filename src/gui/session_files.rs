@@ -56,6 +56,9 @@ pub struct SessionFiles {
     files: BTreeMap<(String, String), Option<Vec<Entry>>>,
     pub(crate) errors: Vec<String>,
     pub(crate) warnings: Vec<String>,
+    /// Why μ(E) of a file was built the way it was ([`crate::io::Dataset::recipe_note`]),
+    /// as opening the file logs it.
+    pub(crate) notes: Vec<String>,
     /// The bytes of the XRD view's pattern and CIF files, by path.
     pub(crate) extra: std::collections::HashMap<String, Vec<u8>>,
 }
@@ -162,7 +165,11 @@ impl SessionFiles {
                 }
             }
         };
-        match parse_bytes_with(&bytes, path, mu).and_then(|ds| dataset_entries(ds, path)) {
+        let parsed = parse_bytes_with(&bytes, path, mu).and_then(|ds| {
+            self.notes.extend(ds.recipe_note());
+            dataset_entries(ds, path)
+        });
+        match parsed {
             Ok(v) => Some(v),
             Err(e) => {
                 self.errors.push(format!("session: {e}"));
