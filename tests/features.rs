@@ -605,3 +605,33 @@ fn batch_rows_carry_reader_and_pre_edge_warnings() {
         }
     }
 }
+
+/// An Athena project's own reader warnings (here: no closing `1;`, a cut
+/// file) reach every row of the project, as a single file's do.
+#[test]
+fn batch_rows_of_a_project_carry_its_reader_warnings() {
+    let text = std::fs::read_to_string(common::data("athena/FeS2.prj")).expect("FeS2.prj");
+    let cut = text.replace("\n1;\n", "\n");
+    assert_ne!(cut, text, "FeS2.prj has its closing 1;");
+    let dir = tempdir("prj_warnings");
+    let f = dir.join("FeS2_cut.prj");
+    std::fs::write(&f, cut).expect("write");
+    let c = BatchConfig::default();
+    let p = c.chain_params();
+    let rows = rows_of_file(0, &f, &c, &p);
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let w = r.warnings.as_deref().unwrap_or("");
+        assert!(
+            w.contains("no closing '1;'") && w.contains("FeS2_cut.prj"),
+            "{w}"
+        );
+    }
+    // The whole project read: the same groups and results, no warnings.
+    let whole = rows_of_file(0, &common::data("athena/FeS2.prj"), &c, &p);
+    assert_eq!(whole.len(), rows.len());
+    for (w, r) in whole.iter().zip(&rows) {
+        assert_eq!(w.warnings, None, "{:?}", w.group);
+        assert_eq!((&w.group, &w.error, w.e0_ev), (&r.group, &r.error, r.e0_ev));
+    }
+}

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::{FeatureRow, FeaturesError, TableWriter, schema_of, table};
-use crate::io::athena::AthenaGroup;
+use crate::io::athena::AthenaProject;
 use crate::io::xrd::{XrdPattern, read_pattern_bytes};
 use crate::io::{Dataset, FileKind, LoadOptions, load_bytes, route};
 use crate::xanes::standards::load_standard;
@@ -348,14 +348,17 @@ pub(crate) fn add_descriptors(row: &mut FeatureRow, pre: PreEdge) {
     }
 }
 
+/// One row per μ(E) or χ(k) group of a project; the project reader's
+/// located warnings (skipped statements, odd arguments) go on every row,
+/// since a warning about the file may concern any of its groups.
 fn athena_rows(
     file_index: usize,
     file: &str,
-    groups: &[AthenaGroup],
+    proj: &AthenaProject,
     c: &BatchConfig,
     p: &ChainParams,
 ) -> Vec<FeatureRow> {
-    groups
+    proj.groups
         .iter()
         // Derived groups (differences, background, pixel data) are not spectra.
         .filter(|g| g.is_xmu() || g.is_chi())
@@ -367,6 +370,7 @@ fn athena_rows(
                 ("xas", g.to_spectrum(file).map(XasInput::Mu))
             };
             let mut row = FeatureRow::new(file_index, file, Some(&g.label), i, modality);
+            row.add_warnings(&proj.warnings);
             row.set_element_edge(
                 g.param_str("bkg_z").as_deref(),
                 g.param_str("fft_edge").as_deref(),
@@ -424,7 +428,7 @@ pub fn rows_of_bytes(
             )),
         ],
         FileKind::Spectra => match load_bytes(bytes, &file, &opts) {
-            Ok(Dataset::Athena(proj)) => athena_rows(file_index, &file, &proj.groups, c, p),
+            Ok(Dataset::Athena(proj)) => athena_rows(file_index, &file, &proj, c, p),
             Ok(Dataset::Xas(s)) => {
                 let mut row = FeatureRow::new(file_index, &file, None, 0, "xas");
                 element_edge_of_table(&mut row, &s.table.metadata);
