@@ -110,6 +110,13 @@ impl TreePanel {
                             clicked = Some((ph.id, TreeOpen::Xrd));
                         }
                         r.inner.context_menu(|ui| {
+                            if ph.is_card() {
+                                ui.label(
+                                    "A JCPDS card lists reflections, not atoms: \
+                                     no FEFF paths or simulated spectra from it",
+                                );
+                                return;
+                            }
                             let s = ph.structure();
                             for (el, _) in crate::structure::composition(&s) {
                                 if ui
