@@ -309,12 +309,12 @@ fn noise_sigma(mu: &[f64]) -> f64 {
     if d2.is_empty() {
         return 0.0;
     }
+    // Only the middle order statistics are needed: selection, not sorting.
     let mid = d2.len() / 2;
-    d2.sort_by(f64::total_cmp);
-    let med = d2[mid];
+    let med = *d2.select_nth_unstable_by(mid, f64::total_cmp).1;
     let mut dev: Vec<f64> = d2.iter().map(|v| (v - med).abs()).collect();
-    dev.sort_by(f64::total_cmp);
-    1.4826 * dev[mid] / 6f64.sqrt()
+    let mad = *dev.select_nth_unstable_by(mid, f64::total_cmp).1;
+    1.4826 * mad / 6f64.sqrt()
 }
 
 /// Larch `pre_edge`: e0, pre-edge line, post-edge polynomial, edge step,
