@@ -635,3 +635,219 @@ fn batch_rows_of_a_project_carry_its_reader_warnings() {
         assert_eq!((&w.group, &w.error, w.e0_ev), (&r.group, &r.error, r.e0_ev));
     }
 }
+
+/// Relative difference, 0 for two equal numbers.
+fn rel(a: f64, b: f64) -> f64 {
+    if a == b {
+        0.0
+    } else {
+        (a - b).abs() / a.abs().max(b.abs())
+    }
+}
+
+/// The Cu first-shell model of tests/fixtures/feffit (Larch's
+/// doc_feffit1) written beside a batch config that names it relatively;
+/// its AUTOBK rbkg is not the batch's (1 Å), so a batch that made the
+/// fit's χ(k) with its own chain keys would not agree with `carto fit`.
+fn cu_fit_config(name: &str) -> (PathBuf, PathBuf) {
+    let dir = tempdir(name);
+    std::fs::create_dir_all(dir.join("models")).expect("models dir");
+    let model = dir.join("models/cu_1shell.toml");
+    let text = common::feffit_model_text("cu_1shell");
+    assert!(text.contains("rbkg = 1.0\n"), "the fixture changed");
+    std::fs::write(&model, text.replace("rbkg = 1.0\n", "rbkg = 1.1\n")).expect("model");
+    let config = dir.join("batch.toml");
+    std::fs::write(&config, "[fit]\nmodel = \"models/cu_1shell.toml\"\n").expect("config");
+    (model, config)
+}
+
+/// `[fit]`: the Cu foil's row holds exactly what `carto fit`'s core path
+/// (`FitPlan::fit` on the model's own data) gives; an Fe foil in the same
+/// batch is refused by the model's absorber and a non-spectrum fails, each
+/// an error row with empty fit columns, and the batch goes on (exit 2).
+#[test]
+fn batch_fit_gives_carto_fit_values_and_error_rows() {
+    use carto::exafs::plan::FitPlan;
+    let (model, config) = cu_fit_config("batch_fit");
+    let core = FitPlan::load(&model)
+        .expect("model loads")
+        .fit(None)
+        .expect("carto fit's fit");
+    assert!(core.stats.success, "{}", core.stats.message);
+
+    let cu = common::data("xas/xdi/cu_metal_rt.xdi");
+    let fe = common::data("athena/Fe.prj");
+    let junk = common::data("SOURCES.md");
+    let out = config.with_file_name("t.parquet");
+    let o = carto([
+        "batch".as_ref(),
+        cu.as_os_str(),
+        fe.as_os_str(),
+        junk.as_os_str(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let df = read_table(&out).expect("table");
+    let files: Vec<Option<&str>> = df
+        .column("source_file")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    let errors: Vec<Option<&str>> = df.column("error").unwrap().str().unwrap().iter().collect();
+    let f64s = |c: &str| -> Vec<Option<f64>> {
+        let col = df.column(c).unwrap_or_else(|e| panic!("{c}: {e}"));
+        col.cast(&DataType::Float64)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect()
+    };
+    let cu_row = (files.iter())
+        .position(|f| f.is_some_and(|f| f.ends_with("cu_metal_rt.xdi")))
+        .expect("the Cu row");
+    assert_eq!(errors[cu_row], None);
+    for p in &core.params {
+        let v = f64s(&format!("fit_{}", p.name))[cu_row].expect("value");
+        assert!(
+            rel(v, p.value) < 1e-9,
+            "{}: batch {v} vs carto fit {}",
+            p.name,
+            p.value
+        );
+        let se = f64s(&format!("fit_{}_stderr", p.name))[cu_row].expect("stderr");
+        let want = p.stderr.expect("carto fit's stderr");
+        assert!(
+            rel(se, want) < 1e-9,
+            "{} stderr: batch {se} vs {want}",
+            p.name
+        );
+    }
+    let s = &core.stats;
+    for (c, want) in [
+        ("fit_chi_square", s.chi_square),
+        ("fit_chi2_reduced", s.chi2_reduced),
+        ("fit_r_factor", s.r_factor),
+        ("fit_n_idp", s.n_idp),
+        ("fit_n_varys", s.n_varys as f64),
+        ("fit_nfev", s.nfev as f64),
+    ] {
+        let got = f64s(c)[cu_row].unwrap_or_else(|| panic!("{c} empty"));
+        assert!(
+            rel(got, want) < 1e-9,
+            "{c}: batch {got} vs carto fit {want}"
+        );
+    }
+
+    // Every Fe foil group: refused by the model's absorber, no numbers.
+    let fe_rows: Vec<usize> = (0..df.height())
+        .filter(|&i| files[i].is_some_and(|f| f.ends_with("Fe.prj")))
+        .collect();
+    assert!(!fe_rows.is_empty());
+    let amp = f64s("fit_amp");
+    let chi2 = f64s("fit_chi_square");
+    let e0 = f64s("e0_ev");
+    for &i in &fe_rows {
+        let e = errors[i].unwrap_or_else(|| panic!("Fe row {i} has no error"));
+        assert!(e.contains("EXAFS fit refused") && e.contains("Cu K"), "{e}");
+        assert_eq!((amp[i], chi2[i], e0[i]), (None, None, None), "row {i}");
+    }
+    let junk_row = (files.iter())
+        .position(|f| f.is_some_and(|f| f.ends_with("SOURCES.md")))
+        .expect("the junk row");
+    assert!(errors[junk_row].is_some());
+    assert_eq!(amp[junk_row], None);
+}
+
+/// `[fit]` errors name the configuration file and the key, and so do
+/// errors inside the model file.
+#[test]
+fn batch_fit_config_errors_name_the_file_and_key() {
+    let (model, config) = cu_fit_config("batch_fit_config");
+    let c = BatchConfig::load(&config).expect("a good [fit] loads");
+    let cols = &c.fit.as_ref().expect("[fit]").columns;
+    // A chunk of the batch without one successful fit still has the
+    // model's columns, so every chunk is written with one schema.
+    let empty = carto::features::table_with(&[], cols).expect("empty table");
+    let names: Vec<String> = (empty.get_column_names().iter())
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        names[SCHEMA.len()..],
+        [
+            "fit_amp",
+            "fit_amp_stderr",
+            "fit_del_e0",
+            "fit_del_e0_stderr",
+            "fit_sig2"
+        ]
+        .iter()
+        .chain(&["fit_sig2_stderr", "fit_del_r", "fit_del_r_stderr"])
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()[..]
+    );
+
+    let check = |toml: &str, want: &[&str]| {
+        std::fs::write(&config, toml).expect("config");
+        let e = BatchConfig::load(&config).expect_err(toml).to_string();
+        assert!(e.contains("batch.toml"), "{toml}: {e}");
+        for w in want {
+            assert!(e.contains(w), "{toml}: {e} lacks {w}");
+        }
+    };
+    check(
+        "[fit]\nmodel = \"nope.toml\"\n",
+        &["fit.model", "nope.toml"],
+    );
+    check(
+        "[fit]\nmodel = \"models/cu_1shell.toml\"\nmodle = 1\n",
+        &["modle"],
+    );
+    check("[fit]\n", &["model"]);
+    // A model parameter whose column would be a fixed one.
+    let text = std::fs::read_to_string(&model).expect("model");
+    std::fs::write(
+        &model,
+        text.replace("amp = {", "chi_square = {")
+            .replace("s02 = \"amp\"", "s02 = \"chi_square\""),
+    )
+    .expect("model");
+    check(
+        "[fit]\nmodel = \"models/cu_1shell.toml\"\n",
+        &["fit.model", "chi_square"],
+    );
+    // An error inside the model names the model file and its key.
+    std::fs::write(
+        &model,
+        text.replace("sigma2 = \"sig2\"", "sigma2 = \"sig3\""),
+    )
+    .expect("model");
+    check(
+        "[fit]\nmodel = \"models/cu_1shell.toml\"\n",
+        &["fit.model", "sig3"],
+    );
+
+    // And the command line: exit 1, the file and key on stderr.
+    std::fs::write(&config, "[fit]\nmodel = \"missing.toml\"\n").expect("config");
+    let f = common::data("xas/xdi/cu_metal_rt.xdi");
+    let out = config.with_file_name("t.csv");
+    let o = carto([
+        "batch".as_ref(),
+        f.as_os_str(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("batch.toml") && e.contains("fit.model") && e.contains("missing.toml"),
+        "{e}"
+    );
+}

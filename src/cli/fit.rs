@@ -84,13 +84,13 @@ pub struct FitArgs {
 }
 
 pub fn run(a: &FitArgs) -> Result<()> {
-    use carto::exafs::feffit::{Feffit, PATH_PARS, report};
+    use carto::exafs::feffit::{PATH_PARS, report};
     if !(a.min_correl.is_finite() && (0.0..1.0).contains(&a.min_correl)) {
         bail!("--min-correl = {} must be in [0, 1)", a.min_correl);
     }
-    let model = carto::exafs::model::load_model(&a.model).map_err(anyhow::Error::msg)?;
-    let fit = Feffit::new(model).map_err(|e| anyhow::anyhow!("{}: {e}", a.model.display()))?;
-    let res = fit
+    // The same plan `carto batch` fits to each spectrum with `[fit]`.
+    let plan = carto::exafs::plan::FitPlan::load(&a.model).map_err(anyhow::Error::msg)?;
+    let res = plan
         .fit(None)
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.model.display()))?;
     if !res.stats.success {

@@ -5,6 +5,7 @@ pub mod expr;
 pub mod feffit;
 pub mod model;
 pub mod path;
+pub mod plan;
 pub mod sigma2;
 
 pub use feffit::{Feffit, FitModel, FitResult};

@@ -693,13 +693,26 @@ pub fn load_data(spec: &DataSpec) -> Result<FitData, DataError> {
             return Err(DataError::FeffNotData(spec.file.display().to_string()));
         }
     };
-    let pre = pre_edge(&energy, &mu, &spec.pre_edge).map_err(DataError::PreEdge)?;
+    fit_data_from_mu(name, &energy, &mu, spec)
+}
+
+/// χ(k) to fit from a μ(E), as a model's `[data]` makes it: pre_edge and
+/// AUTOBK with the table's overrides, with AUTOBK's δχ (so Larch's ε_k
+/// follows). [`load_data`] and the batch's fits (`exafs::plan`) both
+/// come here.
+pub fn fit_data_from_mu(
+    name: String,
+    energy: &[f64],
+    mu: &[f64],
+    spec: &DataSpec,
+) -> Result<FitData, DataError> {
+    let pre = pre_edge(energy, mu, &spec.pre_edge).map_err(DataError::PreEdge)?;
     // Larch's feffit recomputes AUTOBK's δχ for the data whatever autobk was told.
     let ab = AutobkParams {
         calc_uncertainties: true,
         ..spec.autobk.clone()
     };
-    let bkg = autobk(&energy, &mu, &ab, Some(&pre)).map_err(DataError::Autobk)?;
+    let bkg = autobk(energy, mu, &ab, Some(&pre)).map_err(DataError::Autobk)?;
     Ok(FitData {
         name,
         k_inv_ang: bkg.k_inv_ang,

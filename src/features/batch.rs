@@ -5,12 +5,14 @@
 //! processed gives a row with its error; nothing here stops a batch.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use serde::Deserialize;
 
-use super::{FeatureRow, FeaturesError, TableWriter, schema_of, table};
+use super::{FeatureRow, FeaturesError, TableWriter, fit_columns, schema_of, table_with};
+use crate::exafs::plan::FitPlan;
 use crate::io::athena::AthenaProject;
 use crate::io::xrd::{XrdPattern, read_pattern_bytes};
 use crate::io::{Dataset, FileKind, LoadOptions, load_bytes, route};
@@ -39,6 +41,77 @@ pub struct BatchConfig {
     pub xrd: XrdConfig,
     /// `[lcf]`: a linear combination fit of every μ(E) (absent: none).
     pub lcf: Option<LcfConfig>,
+    /// `[fit]`: an EXAFS fit of every μ(E) and χ(k) (absent: none).
+    pub fit: Option<FitConfig>,
+}
+
+/// `[fit]`: `carto fit`'s model fitted to every EXAFS spectrum of the batch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitConfig {
+    /// The model file (`carto fit`'s TOML), relative to the configuration
+    /// file's folder.
+    pub model: PathBuf,
+    /// The model, read and checked when the configuration is loaded.
+    #[serde(skip)]
+    pub plan: Option<Arc<FitPlan>>,
+    /// `fit_<param>`, `fit_<param>_stderr` of the model's parameters.
+    #[serde(skip)]
+    pub columns: Vec<String>,
+}
+
+impl PartialEq for FitConfig {
+    /// The same model file (what is read from it follows).
+    fn eq(&self, other: &Self) -> bool {
+        self.model == other.model
+    }
+}
+
+impl FitConfig {
+    /// Read, check and prepare the model at `base`/`model`.
+    fn load(&mut self, base: &Path) -> Result<(), String> {
+        let path = base.join(&self.model);
+        let plan = FitPlan::load(&path).map_err(|e| e.to_string())?;
+        let n = plan.model.datasets.len();
+        if n != 1 {
+            return Err(format!(
+                "{}: {n} datasets; a batch fits each spectrum on its own: give a model with one [data]",
+                path.display()
+            ));
+        }
+        // Expressions and paths compile now, not once per spectrum.
+        plan.fit_check()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        self.columns = fit_columns(plan.model.params.iter().map(|p| p.name.as_str()))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        self.plan = Some(Arc::new(plan));
+        Ok(())
+    }
+
+    /// Fit `input` (row's element, edge and e0 checked against the
+    /// model's absorber) and add the fit's columns to `row`.
+    fn fit_row(&self, row: &mut FeatureRow, input: &XasInput) -> Result<(), String> {
+        let plan = (self.plan.as_deref()).ok_or("EXAFS fit: the [fit] model was not loaded")?;
+        plan.check_absorber(row.element.as_deref(), row.edge.as_deref(), row.e0_ev)
+            .map_err(|e| format!("EXAFS fit refused: {e}"))?;
+        let label = (row.group.clone())
+            .or_else(|| row.source_file.clone())
+            .unwrap_or_default();
+        let data = match input {
+            XasInput::Mu(s) => plan
+                .data_from_mu(&label, &s.energy_ev, &s.mu)
+                .map_err(|e| format!("EXAFS fit: data: {e}"))?,
+            XasInput::Chi(c) => plan.data_from_chi(&label, &c.k_inv_ang, &c.chi),
+        };
+        let res = plan
+            .fit(Some(data))
+            .map_err(|e| format!("EXAFS fit: {e}"))?;
+        if !res.stats.success {
+            return Err(format!("EXAFS fit did not succeed: {}", res.stats.message));
+        }
+        row.add_exafs_fit(&res);
+        Ok(())
+    }
 }
 
 /// `[lcf]`: `carto xanes lcf`'s options for every μ(E) of the batch.
@@ -130,6 +203,7 @@ impl Default for BatchConfig {
             edge_descriptors: true,
             xrd: XrdConfig::default(),
             lcf: None,
+            fit: None,
         }
     }
 }
@@ -160,6 +234,10 @@ impl BatchConfig {
                     load_standard(spec, base).map_err(|e| err(format!("lcf.standards: {e}")))?;
                 l.groups.push(g);
             }
+        }
+        if let Some(f) = &mut c.fit {
+            let base = path.parent().unwrap_or(Path::new("."));
+            f.load(base).map_err(|e| err(format!("fit.model: {e}")))?;
         }
         Ok(c)
     }
@@ -300,6 +378,13 @@ fn spectrum_row(
         match l.fit(&XanesGroup::from_pre_edge(label, pre.clone())) {
             Ok(fit) => row.add_lcf(&fit, l.array),
             Err(e) => return row.failed(e),
+        }
+    }
+    if let Some(f) = &c.fit {
+        if row.modality.as_deref() == Some("xanes") {
+            row.add_warnings(&["no EXAFS fit: a XANES row".to_string()]);
+        } else if let Err(e) = f.fit_row(&mut row, input) {
+            return row.failed(e);
         }
     }
     if c.edge_descriptors
@@ -486,7 +571,8 @@ pub fn write_batch(
     progress: &(dyn Fn() + Sync),
 ) -> Result<BatchCounts, FeaturesError> {
     let params = c.chain_params();
-    let mut writer = TableWriter::create(out, &schema_of(&table(&[])?))?;
+    let extra = c.fit.as_ref().map_or(&[][..], |f| &f.columns[..]);
+    let mut writer = TableWriter::create(out, &schema_of(&table_with(&[], extra)?))?;
     let mut failed = 0;
     let indices: Vec<usize> = range.filter(|&i| i < files.len()).collect();
     for chunk in indices.chunks(CHUNK_FILES) {
@@ -500,7 +586,7 @@ pub fn write_batch(
             .flatten_iter()
             .collect();
         failed += rows.iter().filter(|r| r.error.is_some()).count();
-        writer.write(&mut table(&rows)?)?;
+        writer.write(&mut table_with(&rows, extra)?)?;
     }
     let rows = writer.rows();
     writer.finish()?;

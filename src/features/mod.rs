@@ -12,7 +12,7 @@ mod table;
 
 pub use table::{
     FeaturesError, Format, MAP_COLUMNS, TableWriter, map_table, numeric_columns, read_table,
-    schema_of, table, write_table,
+    schema_of, table, table_with, write_table,
 };
 
 use crate::exafs::feffit::FitResult;
@@ -121,6 +121,7 @@ feature_row! {
     fit_n_idp: f64, "", "EXAFS fit independent points";
     fit_n_varys: i64, "", "EXAFS fit varied parameters";
     fit_nfree: i64, "", "EXAFS fit degrees of freedom";
+    fit_nfev: i64, "", "EXAFS fit function evaluations";
     fit_aic: f64, "", "EXAFS fit Akaike information criterion";
     fit_bic: f64, "", "EXAFS fit Bayesian information criterion";
     lcf_array: str, "", "array the LCF fitted: norm or dmude";
@@ -316,12 +317,13 @@ impl FeatureRow {
         self.fit_n_idp = Some(s.n_idp);
         self.fit_n_varys = count(s.n_varys);
         self.fit_nfree = count(s.nfree);
+        self.fit_nfev = count(s.nfev);
         self.fit_aic = Some(s.aic);
         self.fit_bic = Some(s.bic);
         for p in &r.params {
-            let name = snake(&p.name);
-            self.extra.push((format!("fit_{name}"), Some(p.value)));
-            self.extra.push((format!("fit_{name}_stderr"), p.stderr));
+            let [value, stderr] = fit_param_columns(&p.name);
+            self.extra.push((value, Some(p.value)));
+            self.extra.push((stderr, p.stderr));
         }
     }
 
@@ -503,6 +505,40 @@ pub fn map_method(
         s += &format!("; k-means k={clusters}");
     }
     s
+}
+
+/// The columns of an EXAFS fit parameter: `fit_<name>` and
+/// `fit_<name>_stderr`, the name in lower_snake_case.
+pub fn fit_param_columns(name: &str) -> [String; 2] {
+    let name = snake(name);
+    [format!("fit_{name}"), format!("fit_{name}_stderr")]
+}
+
+/// The columns of a model's parameters ([`fit_param_columns`], in the
+/// model's order), or why they cannot be columns: two parameters with
+/// the same column (`Amp` and `amp`, `a_stderr` beside `a`) or one that
+/// is a fixed column (`chi_square` → `fit_chi_square`).
+pub fn fit_columns<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut owner: Vec<&str> = Vec::new();
+    for name in names {
+        for col in fit_param_columns(name) {
+            if SCHEMA.iter().any(|c| c.name == col) {
+                return Err(format!(
+                    "parameter '{name}': its column {col} is one of the fixed columns; rename it"
+                ));
+            }
+            if let Some(i) = out.iter().position(|c| *c == col) {
+                return Err(format!(
+                    "parameters '{}' and '{name}' would both write column {col}; rename one",
+                    owner[i]
+                ));
+            }
+            out.push(col);
+            owner.push(name);
+        }
+    }
+    Ok(out)
 }
 
 /// A parameter name as a lower_snake_case column name part.

@@ -89,8 +89,15 @@ pub(super) fn column<T: Cell>(name: &str, values: impl Iterator<Item = Option<T>
 /// The DataFrame of `rows`: the fixed columns ([`SCHEMA`]) then the EXAFS
 /// fit parameters in the order first met.
 pub fn table(rows: &[FeatureRow]) -> Result<DataFrame, FeaturesError> {
+    table_with(rows, &[])
+}
+
+/// [`table`] with the EXAFS fit columns `extra` present in this order
+/// whatever the rows hold (a batch's chunks share one schema, even a
+/// chunk where no fit succeeded); columns the rows add beyond them follow.
+pub fn table_with(rows: &[FeatureRow], extra: &[String]) -> Result<DataFrame, FeaturesError> {
     let mut columns = fixed_columns(rows);
-    let mut extra_names: Vec<&str> = Vec::new();
+    let mut extra_names: Vec<&str> = extra.iter().map(String::as_str).collect();
     for r in rows {
         for (name, _) in &r.extra {
             if !extra_names.contains(&name.as_str()) {

@@ -23,6 +23,28 @@ impl EdgeName {
     }
 }
 
+impl std::str::FromStr for EdgeName {
+    type Err = String;
+    /// `K`, `L1`, `L2`, `L3` (any case), as XDI, Athena and FEFF write them.
+    fn from_str(s: &str) -> Result<EdgeName, String> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "K" => Ok(EdgeName::K),
+            "L1" => Ok(EdgeName::L1),
+            "L2" => Ok(EdgeName::L2),
+            "L3" => Ok(EdgeName::L3),
+            _ => Err(format!("'{s}' is not an edge Carto knows (K, L1, L2, L3)")),
+        }
+    }
+}
+
+/// The tabulated energy of an edge of element `z` (Elam, Ravel & Sieber),
+/// None when the table has none.
+pub fn edge_energy_ev(z: u32, edge: EdgeName) -> Option<f64> {
+    let row = EDGE_ENERGIES_EV.get(usize::try_from(z).ok()?.checked_sub(1)?)?;
+    let e = row[edge as usize];
+    (e > 0.0).then_some(e)
+}
+
 /// A guessed edge: the absorber's atomic number and symbol, the edge and
 /// its tabulated energy.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
