@@ -430,14 +430,9 @@ pub enum PlotAction {
     Select(PlotPick),
 }
 
-/// How close (in points) the pointer must be to the e0 marker to grab it.
-pub const E0_GRAB_DISTANCE: f32 = 6.0;
-
-/// Whether a pointer at screen x `pointer_x` grabs a marker drawn at
-/// screen x `marker_x`.
-pub fn grabs_marker(pointer_x: f32, marker_x: f32) -> bool {
-    (pointer_x - marker_x).abs() <= E0_GRAB_DISTANCE
-}
+// The e0 marker is grabbed as every dragged marker is (within
+// `widgets::MARKER_GRAB_DISTANCE` points).
+pub use super::widgets::grabs_marker;
 
 #[derive(Debug)]
 pub struct PlotPanel {
