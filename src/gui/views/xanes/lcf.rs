@@ -261,13 +261,15 @@ impl LcfTab {
             return;
         };
         let resid: Vec<f64> = f.data.iter().zip(&f.fit).map(|(d, m)| d - m).collect();
+        // The data in the text colour: black on light, white on dark.
+        let ink = ui.visuals().strong_text_color();
         Plot::new("xanes_lcf_plot")
             .legend(Legend::default())
             .x_axis_label("E (eV)")
             .y_axis_label("normalized μ(E)")
             .show(ui, |p| {
                 let x = &f.energy_ev;
-                p.line(line("data", x, &f.data, Color32::BLACK).width(2.0));
+                p.line(line("data", x, &f.data, ink).width(2.0));
                 p.line(line("fit", x, &f.fit, Color32::RED));
                 for (k, (c, s)) in f.components.iter().zip(&f.standards).enumerate() {
                     p.line(line(format!("{s} × w"), x, c, palette(k + 2)));

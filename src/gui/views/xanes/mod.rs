@@ -134,8 +134,17 @@ fn drop_zone<R>(
     ui: &mut Ui,
     add_contents: impl FnOnce(&mut Ui) -> R,
 ) -> (R, Option<Arc<TreeDrag>>) {
-    let frame = egui::Frame::default().inner_margin(4.0).corner_radius(4.0);
-    let (r, drop) = ui.dnd_drop_zone::<TreeDrag, R>(frame, add_contents);
+    // A frame of its own (a stroke), so that egui keeps it when nothing is
+    // carried (its default would fill the zone and hide the check boxes).
+    let frame = egui::Frame::default()
+        .stroke(ui.visuals().widgets.noninteractive.bg_stroke)
+        .inner_margin(4.0)
+        .corner_radius(4.0);
+    let (r, drop) = ui.dnd_drop_zone::<TreeDrag, R>(frame, |ui| {
+        // The whole column is the target, not only the names.
+        ui.set_min_width(ui.available_width());
+        add_contents(ui)
+    });
     (r.inner, drop)
 }
 

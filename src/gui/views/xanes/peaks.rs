@@ -255,11 +255,13 @@ impl PeaksTab {
             .y_axis_label("normalized μ(E)");
         let plot = self.markers.plot(ui, plot, &self.starts);
         let held = self.markers.held();
+        // The data in the text colour: black on light, white on dark.
+        let ink = ui.visuals().strong_text_color();
         let resp = plot.show(ui, |pl| {
             let x = &b.energy_ev;
-            pl.line(line("data", x, &b.norm, Color32::BLACK).width(2.0));
+            pl.line(line("data", x, &b.norm, ink).width(2.0));
             pl.line(line("baseline", x, &b.baseline, Color32::GRAY));
-            pl.line(line("data − baseline", x, &b.peaks, palette(3)));
+            pl.line(line("data − baseline", x, &b.peaks, palette(0)));
             if let Some(f) = &p.fit {
                 pl.line(line("fit", &f.energy_ev, &f.fit, Color32::RED));
             }
