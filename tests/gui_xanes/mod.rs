@@ -165,6 +165,19 @@ fn tree_rows_dragged_onto_the_standards_and_pca_lists_join_them_and_chi_is_refus
         &["cu.chi is not a μ(E) spectrum", "targets"]
     ));
     assert_eq!(h.state().selection.selected.len(), 2);
+    // The selection onto the targets too, then train: the model is of the
+    // dropped training set, with a transform per target.
+    drag_row(&mut h, &feo_name, 1);
+    assert_eq!(view(h.state()).pca.targets().len(), 2);
+    h.get_by_label("Train (2 spectra)").click();
+    h.step();
+    h.step();
+    let pca = h.state().store.xanes.pca.as_ref();
+    let pca = pca.unwrap_or_else(|| panic!("no PCA: {:?}", h.state().log.lines));
+    let mut trained = pca.train.clone();
+    trained.sort_unstable();
+    assert_eq!(trained, want);
+    assert_eq!(pca.targets.len(), 2);
 }
 
 /// The active spectrum's pre-edge result: the fitted peak centres (None:
