@@ -1,7 +1,8 @@
 //! Vertical markers on an egui_plot plot that the mouse moves along x (the
-//! XANES view's pre-edge peak starts): a press near a marker holds it and
-//! the plot does not pan while it is held; double-click adds a marker,
-//! right-click on one removes it.
+//! Spectra plots' e0, the XANES view's pre-edge peak starts): a press near a
+//! marker holds it and the plot does not pan while it is held. Editable
+//! markers also come and go: double-click adds one, right-click on one
+//! removes it.
 //!
 //! Which marker a press grabs is decided before the plot is built, from the
 //! plot's screen mapping of the last frame (once the plot has seen the
@@ -25,7 +26,8 @@ pub enum MarkerEvent {
     None,
     /// Marker `.0` is held and the pointer is at x = `.1` (plot units).
     Moving(usize, f64),
-    /// Marker `.0` was let go at x = `.1` after moving: the drag is over.
+    /// Marker `.0` was let go after moving, at x = `.1` (where the last
+    /// `Moving` put it): the drag is over.
     Dropped(usize, f64),
     /// A double-click away from every marker, at x = `.0`.
     Add(f64),
@@ -34,15 +36,27 @@ pub enum MarkerEvent {
 }
 
 /// The drag state of one plot's markers (kept by the view between frames).
+/// `default()` markers only move (double-click and right-click keep the
+/// plot's own meaning); [`MarkerDrag::editable`] ones also come and go.
 #[derive(Debug, Default, Clone)]
 pub struct MarkerDrag {
     /// The plot's screen ↔ plot mapping in the last frame.
     transform: Option<PlotTransform>,
     /// The marker held by the mouse, and whether it has moved.
     held: Option<(usize, bool)>,
+    /// Double-click adds a marker, right-click removes one.
+    editable: bool,
 }
 
 impl MarkerDrag {
+    /// Markers that double-click adds and right-click removes.
+    pub fn editable() -> Self {
+        MarkerDrag {
+            editable: true,
+            ..Self::default()
+        }
+    }
+
     /// The plot's mapping in the last frame (None before it was drawn).
     pub fn transform(&self) -> Option<PlotTransform> {
         self.transform
@@ -71,8 +85,9 @@ impl MarkerDrag {
     }
 
     /// Before the plot is shown: a press near a marker of `xs` grabs it.
-    /// Returns `plot` with panning off while a marker is held and the
-    /// double-click reset off (a double-click adds a marker).
+    /// Returns `plot` with panning off while a marker is held and, for
+    /// editable markers, the double-click reset off (a double-click adds a
+    /// marker).
     pub fn plot<'a>(&mut self, ui: &Ui, plot: Plot<'a>, xs: &[f64]) -> Plot<'a> {
         let (pointer, pressed) =
             ui.input(|i| (i.pointer.interact_pos(), i.pointer.primary_pressed()));
@@ -90,7 +105,11 @@ impl MarkerDrag {
         if near.is_some() || self.held.is_some() {
             ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
         }
-        let plot = plot.allow_double_click_reset(false);
+        let plot = if self.editable {
+            plot.allow_double_click_reset(false)
+        } else {
+            plot
+        };
         if self.held.is_some() {
             plot.allow_drag(false)
         } else {
@@ -111,9 +130,11 @@ impl MarkerDrag {
             .filter(|x| x.is_finite());
         if let Some((k, moved)) = self.held {
             if !down {
+                // Let go where the last move put it (the plot's frame may
+                // have moved since, e.g. its axis labels widened).
                 self.held = None;
-                return match x {
-                    Some(x) if moved => MarkerEvent::Dropped(k, x),
+                return match xs.get(k) {
+                    Some(&x) if moved => MarkerEvent::Dropped(k, x),
                     _ => MarkerEvent::None,
                 };
             }
@@ -124,6 +145,9 @@ impl MarkerDrag {
                 }
                 _ => MarkerEvent::None,
             };
+        }
+        if !self.editable {
+            return MarkerEvent::None;
         }
         let near = latest.and_then(|p| Self::under(&t, xs, p.x));
         if resp.response.secondary_clicked()

@@ -40,7 +40,7 @@ impl Default for PeaksTab {
             form: "linear+lorentzian".into(),
             shape: PeakShape::Gaussian,
             starts: Vec::new(),
-            markers: MarkerDrag::default(),
+            markers: MarkerDrag::editable(),
             running: None,
         }
     }
