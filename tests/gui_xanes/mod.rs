@@ -320,3 +320,69 @@ fn pre_edge_peak_starts_are_markers_added_dragged_and_removed_on_the_plot() {
         h.state().log.lines
     );
 }
+
+/// Every combination of ≤ 4 of 39 standards is 92 131 fits: the task
+/// counts fits (not spectra) and Cancel stops it between two fits, with
+/// nothing kept.
+#[test]
+fn a_long_lcf_run_shows_progress_in_fits_and_cancel_stops_it() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("athena/CuHERFD_standards.prj"),
+        common::data("athena/CuHERFD_samples.prj"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    h.state_mut().state.view = carto::gui::views::XANES;
+    h.step();
+    let stds: Vec<String> = (h.state().store.items.iter())
+        .filter(|i| i.file.ends_with("CuHERFD_standards.prj"))
+        .map(|i| i.name.clone())
+        .collect();
+    assert_eq!(stds.len(), 39);
+    for name in &stds {
+        h.get_by_role_and_label(Role::CheckBox, name)
+            .click_accesskit();
+        h.step();
+    }
+    assert_eq!(view(h.state()).lcf.standards().len(), 39);
+    let sample = (h.state().store.items.iter())
+        .find(|i| i.file.ends_with("CuHERFD_samples.prj"))
+        .map(|i| i.id)
+        .expect("a sample");
+    h.state_mut().state.selection.select_only(&[sample]);
+    h.step();
+    h.get_by_label("at most").set_value_accesskit(4.0);
+    h.step();
+    h.step();
+    h.get_by_label("Fit selection (1 spectra)").click();
+    h.step();
+    // Some fits done, far from all.
+    let start = Instant::now();
+    let (done, total) = loop {
+        h.step();
+        let t = h.state().tasks.running();
+        let lcf = t.iter().find(|t| t.title.starts_with("LCF of 1 spectra"));
+        let lcf = lcf.unwrap_or_else(|| panic!("no LCF task: {:?}", h.state().log.lines));
+        if lcf.done() >= 5 {
+            break (lcf.done(), lcf.total());
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(total, 741 + 9139 + 82251, "C(39,2) + C(39,3) + C(39,4)");
+    assert!(done < total / 10, "{done} of {total}");
+    h.get_by_label("Cancel").click();
+    let start = Instant::now();
+    settle(&mut h);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "Cancel stopped it"
+    );
+    assert!(logged(
+        h.state(),
+        Level::Warn,
+        &["XANES linear combination fit cancelled"]
+    ));
+    assert!(!h.state().store.xanes.lcf.contains_key(&sample));
+}

@@ -1,7 +1,8 @@
 //! The XANES view's linear combination tab: standards checked in a list
 //! (or dragged onto it from the tree), the selection fitted with every
 //! combination of at most N standards on the task registry (progress over
-//! the spectra, Cancel), the ranked table and the plot of the chosen row.
+//! spectra × combinations, Cancel between two fits), the ranked table and
+//! the plot of the chosen row.
 
 use std::collections::BTreeSet;
 
@@ -12,7 +13,7 @@ use super::{accept_drop, drop_hint, drop_zone, groups, line, mu_items, pm, shown
 use crate::gui::tasks::{Task, take_answer};
 use crate::gui::views::ViewCtx;
 use crate::gui::widgets::palette;
-use crate::gui::xanes::{LcfEntry, fit_lcf};
+use crate::gui::xanes::{LcfEntry, fit_lcf, lcf_fits_per_spectrum};
 use crate::xanes::LcfFit;
 
 type LcfAnswer = Vec<(u64, Result<Vec<LcfFit>, String>)>;
@@ -197,19 +198,25 @@ impl LcfTab {
             self.max_ncomps.min(std_groups.len()),
             self.sum_to_one,
         );
+        // Progress counts fits (spectra × combinations), and Cancel stops
+        // between two fits, not only between two spectra.
+        let per = lcf_fits_per_spectrum(std_groups.len(), n);
         let task = Task::spawn(
             ctx.tasks,
-            format!("LCF of {} spectra", ids.len()),
+            format!("LCF of {} spectra ({per} fits each)", ids.len()),
             Some(ui.ctx().clone()),
             move |status| {
-                status.set_total(ids.len());
+                status.set_total(ids.len().saturating_mul(per));
+                let mut go_on = || {
+                    status.step();
+                    !status.is_cancelling()
+                };
                 let mut out = Vec::with_capacity(ids.len());
                 for (id, g) in ids.iter().zip(&sample_groups) {
                     if status.is_cancelling() {
                         break;
                     }
-                    out.push((*id, fit_lcf(g, &std_groups, emin, emax, n, s1)));
-                    status.step();
+                    out.push((*id, fit_lcf(g, &std_groups, emin, emax, n, s1, &mut go_on)));
                 }
                 out
             },
