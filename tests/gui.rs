@@ -3,6 +3,7 @@
 #![cfg(feature = "gui")]
 
 mod common;
+mod gui_xanes;
 
 use std::time::{Duration, Instant};
 

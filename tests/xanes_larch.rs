@@ -191,6 +191,43 @@ fn lincombo_fitall_matches_larch() {
     }
 }
 
+/// The app's LCF task counts fits through `lincombo_fitall_with`: it is
+/// called once per fit (as many as `fitall_count` says), gives the same
+/// ranking, and stops when told.
+#[test]
+fn lincombo_fitall_with_counts_every_fit_and_stops_when_told() {
+    use carto::xanes::{fitall_count, lincombo_fitall_with};
+    let fx = fixture();
+    let case = &fx["lcf_all"][0];
+    let std_groups = project(case["standards_project"].as_str().unwrap(), &fx);
+    let samples = project(case["project"].as_str().unwrap(), &fx);
+    let stds: Vec<&XanesGroup> = (case["standards"].as_array().unwrap().iter())
+        .map(|s| &std_groups[s.as_str().unwrap()])
+        .collect();
+    let p = LcfParams {
+        xmin_ev: case["xmin"].as_f64().unwrap(),
+        xmax_ev: case["xmax"].as_f64().unwrap(),
+        max_ncomps: Some(case["max_ncomps"].as_u64().unwrap() as usize),
+        ..LcfParams::default()
+    };
+    let sample = &samples[case["sample"].as_str().unwrap()];
+    let mut calls = 0u128;
+    let counted = lincombo_fitall_with(sample, &stds, &p, &mut || {
+        calls += 1;
+        true
+    })
+    .unwrap();
+    assert_eq!(calls, fitall_count(stds.len(), &p));
+    assert_eq!(counted, lincombo_fitall(sample, &stds, &p).unwrap());
+    let mut left = 3;
+    let stopped = lincombo_fitall_with(sample, &stds, &p, &mut || {
+        left -= 1;
+        left > 0
+    })
+    .unwrap();
+    assert!(left == 0 && stopped.len() <= 3, "{} fits", stopped.len());
+}
+
 fn carto(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_carto"))
         .args(args)

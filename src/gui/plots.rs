@@ -10,7 +10,7 @@ use crate::units::ETOK;
 
 use super::selection::Selection;
 use super::store::Store;
-use super::widgets::{PlotPick, plot_pick};
+use super::widgets::{MarkerDrag, MarkerEvent, PlotPick, plot_pick};
 use super::workspace::{Item, Processed};
 use crate::xas::ChiQ;
 use crate::xas::fourier::RParams;
@@ -430,14 +430,9 @@ pub enum PlotAction {
     Select(PlotPick),
 }
 
-/// How close (in points) the pointer must be to the e0 marker to grab it.
-pub const E0_GRAB_DISTANCE: f32 = 6.0;
-
-/// Whether a pointer at screen x `pointer_x` grabs a marker drawn at
-/// screen x `marker_x`.
-pub fn grabs_marker(pointer_x: f32, marker_x: f32) -> bool {
-    (pointer_x - marker_x).abs() <= E0_GRAB_DISTANCE
-}
+// The e0 marker is grabbed as every dragged marker is (within
+// `widgets::MARKER_GRAB_DISTANCE` points).
+pub use super::widgets::grabs_marker;
 
 #[derive(Debug)]
 pub struct PlotPanel {
@@ -454,8 +449,8 @@ pub struct PlotPanel {
     /// The plot's screen ↔ plot mapping of the last frame (where the e0
     /// marker is on screen before this frame's plot is built).
     transform: Option<PlotTransform>,
-    /// The e0 marker is held by the mouse.
-    dragging_e0: bool,
+    /// The active spectrum's e0 marker, dragged by the mouse.
+    e0_marker: MarkerDrag,
 }
 
 impl Default for PlotPanel {
@@ -468,7 +463,7 @@ impl Default for PlotPanel {
             clicked: None,
             reset_view: false,
             transform: None,
-            dragging_e0: false,
+            e0_marker: MarkerDrag::default(),
         }
     }
 }
@@ -487,7 +482,7 @@ impl PlotPanel {
 
     /// True while the e0 marker is being dragged.
     pub fn dragging_e0(&self) -> bool {
-        self.dragging_e0
+        self.e0_marker.held().is_some()
     }
 
     pub fn ui(&mut self, ui: &mut Ui, ws: &Store, sel: &Selection) -> PlotAction {
@@ -568,7 +563,7 @@ impl PlotPanel {
             });
             self.cursor = None;
             self.transform = None;
-            self.dragging_e0 = false;
+            self.e0_marker.reset();
             return PlotAction::None;
         }
         // The active spectrum's e0 marker can be dragged (μ(E), normalized).
@@ -578,29 +573,7 @@ impl PlotPanel {
                 .and_then(|s| s.points.first())
                 .map(|p| p[0])
         });
-        let (pointer, pressed, down) = ui.input(|i| {
-            (
-                i.pointer.interact_pos(),
-                i.pointer.primary_pressed(),
-                i.pointer.primary_down(),
-            )
-        });
-        let near_e0 = match (self.transform, active_e0, pointer) {
-            // Over the plot itself, not a menu or window above it.
-            (Some(t), Some(e0), Some(p)) => {
-                ui.rect_contains_pointer(*t.frame())
-                    && grabs_marker(p.x, t.position_from_point_x(e0))
-            }
-            _ => false,
-        };
-        if pressed && near_e0 {
-            self.dragging_e0 = true;
-        } else if !down || active_e0.is_none() {
-            self.dragging_e0 = false;
-        }
-        if near_e0 || self.dragging_e0 {
-            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
-        }
+        let e0s: Vec<f64> = active_e0.into_iter().collect();
         let mut plot = Plot::new(("plot", self.tab as u8))
             .legend(Legend::default())
             .x_axis_label(format!("{xn}{}", unit(&xu)))
@@ -626,10 +599,8 @@ impl PlotPanel {
             );
         }
         let warn = ui.visuals().warn_fg_color;
-        if self.dragging_e0 {
-            // The drag moves the marker, not the view.
-            plot = plot.allow_drag(false);
-        }
+        // While the marker is held the drag moves it, not the view.
+        let plot = self.e0_marker.plot(ui, plot, &e0s);
         // Every curve but the e0 markers picks its spectrum (right-click).
         let pickable: Vec<(ItemId, u64)> = (all.iter())
             .filter(|s| s.role != Role::E0 && s.role != Role::Theory)
@@ -693,25 +664,22 @@ impl PlotPanel {
             (pui.pointer_coordinate(), click)
         });
         self.transform = Some(resp.transform);
+        let dragging = self.e0_marker.held().is_some();
+        let marker = self.e0_marker.response(ui, &resp, &e0s);
         let (cursor, click) = resp.inner;
         self.cursor = cursor.map(|p| [p.x, p.y]);
-        if self.deglitch && click.is_some() && !self.dragging_e0 {
+        if self.deglitch && click.is_some() && !dragging {
             self.clicked = click;
         }
-        if !self.dragging_e0 {
-            return match plot_pick(ui, resp.hovered_plot_item, &pickable) {
+        match marker {
+            MarkerEvent::Moving(_, x) | MarkerEvent::Dropped(_, x) if Some(x) != active_e0 => {
+                PlotAction::SetE0(x)
+            }
+            _ if dragging => PlotAction::None,
+            _ => match plot_pick(ui, resp.hovered_plot_item, &pickable) {
                 Some(pick) => PlotAction::Select(pick),
                 None => PlotAction::None,
-            };
-        }
-        // From the pointer itself: egui_plot's pointer_coordinate takes
-        // the drag delta off, for a view that pans with the drag.
-        let x = ui
-            .input(|i| i.pointer.latest_pos())
-            .map(|p| resp.transform.value_from_position(p).x);
-        match x {
-            Some(x) if x.is_finite() && Some(x) != active_e0 => PlotAction::SetE0(x),
-            _ => PlotAction::None,
+            },
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The workspace tree (left of the Spectra view): everything loaded,
-//! grouped by kind; click, ctrl- and shift-click select, rename, remove.
+//! The workspace tree (left of the Spectra and XANES views): everything
+//! loaded, grouped by kind; click, ctrl- and shift-click select, rename,
+//! remove; rows drag (egui's drag-and-drop) as [`TreeDrag`].
 
 use std::collections::BTreeSet;
 
@@ -18,6 +19,40 @@ pub enum TreeAction {
     Remove(BTreeSet<u64>),
     /// Rename an item (Enter in its name field).
     Rename(u64, String),
+}
+
+/// What a row dragged out of the tree carries (egui's drag-and-drop
+/// payload): the store ids of the row, or of the whole selection when the
+/// row is selected, in tree order. Ids of any kind: whoever takes the drop
+/// decides what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeDrag(pub Vec<u64>);
+
+impl TreeDrag {
+    /// The payload of a drag started on `id`.
+    fn of(ws: &Store, sel: &BTreeSet<u64>, id: u64) -> Self {
+        if sel.contains(&id) {
+            TreeDrag(
+                ws.tree_order()
+                    .into_iter()
+                    .filter(|i| sel.contains(i))
+                    .collect(),
+            )
+        } else {
+            TreeDrag(vec![id])
+        }
+    }
+
+    /// Start carrying the row `id` (or the selection it is part of).
+    fn start(ui: &Ui, ws: &Store, sel: &BTreeSet<u64>, id: u64) {
+        egui::DragAndDrop::set_payload(ui.ctx(), Self::of(ws, sel, id));
+    }
+}
+
+/// A tree row's name: selectable, and draggable as well as clickable (a
+/// press that moves starts a drag; one that does not is a click).
+fn row_label(ui: &mut Ui, selected: bool, text: RichText) -> egui::Response {
+    ui.add(egui::Button::selectable(selected, text).sense(egui::Sense::click_and_drag()))
 }
 
 /// The view a plain click in the tree opens.
@@ -62,17 +97,22 @@ impl TreePanel {
         let mut clicked: Option<(u64, TreeOpen)> = None;
         // A structure's context menu asked for its FEFF paths.
         let mut paths: Option<TreeOpen> = None;
-        let row = |ui: &mut Ui, id: u64, color: Option<Color32>, text: RichText, hover: String| {
-            ui.horizontal(|ui| {
-                if let Some(c) = color {
-                    swatch(ui, c);
-                }
-                ui.selectable_label(sel.selected.contains(&id), text)
-                    .on_hover_text(hover)
-                    .clicked()
-            })
-            .inner
-        };
+        let mut dragged: Option<u64> = None;
+        let mut structure_dragged: Option<u64> = None;
+        let mut row =
+            |ui: &mut Ui, id: u64, color: Option<Color32>, text: RichText, hover: String| {
+                ui.horizontal(|ui| {
+                    if let Some(c) = color {
+                        swatch(ui, c);
+                    }
+                    let r = row_label(ui, sel.selected.contains(&id), text).on_hover_text(hover);
+                    if r.drag_started() {
+                        dragged = Some(id);
+                    }
+                    r.clicked()
+                })
+                .inner
+            };
         if !ws.patterns.is_empty() {
             egui::CollapsingHeader::new(format!("XRD patterns ({})", ws.patterns.len()))
                 .id_salt("tree-xrd-patterns")
@@ -103,11 +143,13 @@ impl TreePanel {
                         );
                         let r = ui.horizontal(|ui| {
                             swatch(ui, ph.color);
-                            ui.selectable_label(sel.selected.contains(&ph.id), text)
-                                .on_hover_text(hover)
+                            row_label(ui, sel.selected.contains(&ph.id), text).on_hover_text(hover)
                         });
                         if r.inner.clicked() {
                             clicked = Some((ph.id, TreeOpen::Xrd));
+                        }
+                        if r.inner.drag_started() {
+                            structure_dragged = Some(ph.id);
                         }
                         r.inner.context_menu(|ui| {
                             if ph.is_card() {
@@ -198,6 +240,9 @@ impl TreePanel {
                     }
                 });
         }
+        if let Some(id) = dragged.or(structure_dragged) {
+            TreeDrag::start(ui, ws, &sel.selected, id);
+        }
         if paths.is_some() {
             return paths;
         }
@@ -242,6 +287,7 @@ impl TreePanel {
         }
         let modifiers = ui.input(|i| i.modifiers);
         let mut clicked = None;
+        let mut dragged = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
             for m in Modality::ALL {
                 let ids: Vec<u64> = ws
@@ -281,6 +327,7 @@ impl TreePanel {
                                         n_selected,
                                         &mut action,
                                         &mut clicked,
+                                        &mut dragged,
                                     );
                                 }
                             };
@@ -307,6 +354,10 @@ impl TreePanel {
         if let Some(id) = clicked {
             sel.click(&ws.tree_order(), id, modifiers.command, modifiers.shift);
         }
+        if let Some(id) = dragged {
+            TreeDrag::start(ui, ws, &sel.selected, id);
+        }
+        drag_indicator(ui, ws);
         action
     }
     /// One item of the tree: colour, name (or the rename field), menu.
@@ -320,6 +371,7 @@ impl TreePanel {
         n_selected: usize,
         action: &mut TreeAction,
         clicked: &mut Option<u64>,
+        dragged: &mut Option<u64>,
     ) {
         let selected = selection.contains(&id);
         let Some(item) = ws.item_mut(id) else {
@@ -363,9 +415,10 @@ impl TreePanel {
             if err.is_some() {
                 text = text.color(ui.visuals().error_fg_color);
             }
-            let mut r = ui
-                .selectable_label(selected, text)
-                .on_hover_text(&item.source);
+            let mut r = row_label(ui, selected, text).on_hover_text(&item.source);
+            if r.drag_started() {
+                *dragged = Some(id);
+            }
             if let Some(e) = err {
                 r = r.on_hover_text(RichText::new(e).color(Color32::RED));
             }
@@ -394,4 +447,29 @@ impl TreePanel {
             });
         });
     }
+}
+
+/// While tree rows are carried, what is carried, beside the pointer.
+fn drag_indicator(ui: &Ui, ws: &Store) {
+    let Some(drag) = egui::DragAndDrop::payload::<TreeDrag>(ui.ctx()) else {
+        return;
+    };
+    let Some(pos) = ui.ctx().pointer_latest_pos() else {
+        return;
+    };
+    let first = drag
+        .0
+        .first()
+        .map_or_else(String::new, |&id| ws.name_of(id));
+    let text = match drag.0.len() {
+        0 | 1 => first,
+        n => format!("{first} and {} more", n - 1),
+    };
+    egui::Area::new(egui::Id::unique("tree-drag-indicator"))
+        .order(egui::Order::Tooltip)
+        .interactable(false)
+        .fixed_pos(pos + egui::vec2(14.0, 10.0))
+        .show(ui.ctx(), |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| ui.label(format!("⇢ {text}")));
+        });
 }

@@ -64,8 +64,18 @@ pub fn xanes_group(item: &Item) -> Result<XanesGroup, String> {
         .map_err(|e| e.to_string())
 }
 
+/// How many fits [`fit_lcf`] runs per spectrum (its task's progress).
+pub fn lcf_fits_per_spectrum(n_standards: usize, max_ncomps: usize) -> usize {
+    let p = LcfParams {
+        max_ncomps: Some(max_ncomps),
+        ..LcfParams::default()
+    };
+    usize::try_from(crate::xanes::fitall_count(n_standards, &p)).unwrap_or(usize::MAX)
+}
+
 /// `lincombo_fitall` of one sample against the standards, with the range
-/// relative to the sample's e0.
+/// relative to the sample's e0; `go_on` is called after each fit and stops
+/// the run when it returns false.
 pub fn fit_lcf(
     sample: &XanesGroup,
     standards: &[XanesGroup],
@@ -73,6 +83,7 @@ pub fn fit_lcf(
     emax_rel_ev: f64,
     max_ncomps: usize,
     sum_to_one: bool,
+    go_on: &mut dyn FnMut() -> bool,
 ) -> Result<Vec<LcfFit>, String> {
     let p = LcfParams {
         xmin_ev: sample.e0_ev + emin_rel_ev,
@@ -83,6 +94,6 @@ pub fn fit_lcf(
         ..LcfParams::default()
     };
     let refs: Vec<&XanesGroup> = standards.iter().collect();
-    crate::xanes::lincombo_fitall(sample, &refs, &p)
+    crate::xanes::lincombo_fitall_with(sample, &refs, &p, go_on)
         .map_err(|e| format!("{}: LCF: {e}", sample.label))
 }

@@ -388,9 +388,28 @@ pub fn lincombo_fitall(
     standards: &[&XanesGroup],
     p: &LcfParams,
 ) -> Result<Vec<LcfFit>, XanesError> {
+    lincombo_fitall_with(data, standards, p, &mut || true)
+}
+
+/// How many fits [`lincombo_fitall`] runs for `n_standards` and `p`
+/// (saturating; above [`MAX_FITALL_FITS`] it refuses to run).
+pub fn fitall_count(n_standards: usize, p: &LcfParams) -> u128 {
+    let n = n_standards;
+    let max_ncomps = p.max_ncomps.unwrap_or(n).min(n);
+    (2..=max_ncomps).fold(0u128, |acc, k| acc.saturating_add(n_choose_k(n, k)))
+}
+
+/// [`lincombo_fitall`] that calls `go_on` after each fit (progress) and
+/// stops when it returns false (cancel), ranking the fits made so far.
+pub fn lincombo_fitall_with(
+    data: &XanesGroup,
+    standards: &[&XanesGroup],
+    p: &LcfParams,
+    go_on: &mut dyn FnMut() -> bool,
+) -> Result<Vec<LcfFit>, XanesError> {
     let n = standards.len();
     let max_ncomps = p.max_ncomps.unwrap_or(n).min(n);
-    let n_fits = (2..=max_ncomps).fold(0u128, |acc, k| acc.saturating_add(n_choose_k(n, k)));
+    let n_fits = fitall_count(n, p);
     if n_fits > MAX_FITALL_FITS {
         return Err(XanesError::Input(format!(
             "{n} standards taken up to {max_ncomps} at a time make {n_fits} fits \
@@ -399,7 +418,7 @@ pub fn lincombo_fitall(
     }
     let mut out: Vec<LcfFit> = Vec::new();
     let mut kept: Vec<Vec<String>> = Vec::new();
-    for k in 2..=max_ncomps {
+    'all: for k in 2..=max_ncomps {
         for combo in combinations(n, k) {
             let stds: Vec<&XanesGroup> = combo.iter().map(|&i| standards[i]).collect();
             let start = vec![1.0 / k as f64; k];
@@ -415,6 +434,9 @@ pub fn lincombo_fitall(
             if !kept.contains(&sig) {
                 kept.push(sig);
                 out.push(fit);
+            }
+            if !go_on() {
+                break 'all;
             }
         }
     }

@@ -11,7 +11,10 @@ pub mod peaks;
 pub mod standards;
 
 pub use edge::{EdgeDescriptors, edge_descriptors};
-pub use lcf::{LcfFit, LcfParams, ParamValue, lincombo_fit, lincombo_fitall};
+pub use lcf::{
+    LcfFit, LcfParams, ParamValue, fitall_count, lincombo_fit, lincombo_fitall,
+    lincombo_fitall_with,
+};
 pub use pca::{PcaFit, PcaModel, TargetTest, pca_fit, pca_train, target_test};
 pub use peaks::{
     BaselineForm, BaselinePart, PeakShape, PrePeakBaseline, PrePeakFit, PrePeakRange, StepForm,

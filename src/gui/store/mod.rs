@@ -309,6 +309,31 @@ impl Store {
         v
     }
 
+    /// What the tree calls `id`, whatever its kind (log lines about items
+    /// dragged from it): a spectrum's or pattern's name, a structure's,
+    /// the candidate library, the fit model or its result.
+    pub fn name_of(&self, id: u64) -> String {
+        if let Some(i) = self.item(id) {
+            return i.name.clone();
+        }
+        if let Some(p) = self.pattern(id) {
+            return format!("XRD pattern {}", p.name);
+        }
+        if let Some(ph) = self.phases.iter().find(|p| p.id == id) {
+            return format!("structure {}", ph.name);
+        }
+        if self.library.is_loaded() && id == self.library.id {
+            return "the candidate library".into();
+        }
+        if self.fit.model.is_some() && id == self.fit.id {
+            return "the fit model".into();
+        }
+        if self.fit.result.is_some() && id == self.fit.result_id {
+            return "the fit result".into();
+        }
+        format!("item {id} (no longer loaded)")
+    }
+
     /// Remove what `ids` name besides items (which [`Self::remove`]
     /// takes) where removing is an undo step: CIF phases, the candidate
     /// library, the fit model (closed) or its result. Patterns stay (they

@@ -30,7 +30,7 @@ use super::plots::{PlotClick, PlotPanel, PlotTab};
 use super::selection::Selection;
 use super::store::Store;
 use super::tasks::Tasks;
-use super::tree::TreePanel;
+use super::tree::{TreeAction, TreeOpen, TreePanel};
 use crate::xas::ChainParams;
 
 /// The stable id of the Spectra view (sessions, tests, `--plot`).
@@ -142,4 +142,28 @@ pub enum Action {
     PlotClick(PlotTab, PlotClick),
     /// Compute the FEFF paths of structure (phase) `.0` around element `.1`.
     TheoryPaths(u64, &'static str),
+}
+
+/// The workspace tree as a left panel (the Spectra and XANES views): its
+/// clicks select, its removals, renames and "open in" go back as actions,
+/// and its rows can be dragged onto a view's drop zones
+/// ([`super::tree::TreeDrag`]).
+pub fn workspace_panel(ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
+    egui::Panel::left("workspace")
+        .resizable(true)
+        .default_size(250.0)
+        .show(ui, |ui| {
+            match ctx.tree.ui(ui, ctx.store, ctx.selection) {
+                TreeAction::None => {}
+                TreeAction::Remove(ids) => ctx.actions.push(Action::Remove(ids)),
+                TreeAction::Rename(id, name) => ctx.actions.push(Action::Rename(id, name)),
+            }
+            match ctx.tree.others_ui(ui, ctx.store, ctx.selection) {
+                None => {}
+                Some(TreeOpen::Pattern(id)) => ctx.actions.push(Action::ShowPattern(Some(id))),
+                Some(TreeOpen::Xrd) => ctx.actions.push(Action::Show(XRD)),
+                Some(TreeOpen::Fit) => ctx.actions.push(Action::Show(FIT)),
+                Some(TreeOpen::Paths(id, el)) => ctx.actions.push(Action::TheoryPaths(id, el)),
+            }
+        });
 }

@@ -8,7 +8,6 @@ use egui::{RichText, Ui};
 use super::{Action, SPECTRA, View, ViewCtx};
 use crate::gui::params::{ParamAction, ParamPanel};
 use crate::gui::plots::PlotAction;
-use crate::gui::tree::{TreeAction, TreeOpen};
 use crate::gui::workspace::ItemData;
 
 pub struct SpectraView;
@@ -25,23 +24,7 @@ impl View for SpectraView {
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
-        egui::Panel::left("workspace")
-            .resizable(true)
-            .default_size(250.0)
-            .show(ui, |ui| {
-                match ctx.tree.ui(ui, ctx.store, ctx.selection) {
-                    TreeAction::None => {}
-                    TreeAction::Remove(ids) => ctx.actions.push(Action::Remove(ids)),
-                    TreeAction::Rename(id, name) => ctx.actions.push(Action::Rename(id, name)),
-                }
-                match ctx.tree.others_ui(ui, ctx.store, ctx.selection) {
-                    None => {}
-                    Some(TreeOpen::Pattern(id)) => ctx.actions.push(Action::ShowPattern(Some(id))),
-                    Some(TreeOpen::Xrd) => ctx.actions.push(Action::Show(super::XRD)),
-                    Some(TreeOpen::Fit) => ctx.actions.push(Action::Show(super::FIT)),
-                    Some(TreeOpen::Paths(id, el)) => ctx.actions.push(Action::TheoryPaths(id, el)),
-                }
-            });
+        super::workspace_panel(ui, ctx);
         egui::Panel::right("parameters")
             .resizable(true)
             .default_size(300.0)

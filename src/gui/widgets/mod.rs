@@ -1,9 +1,13 @@
 //! Small pieces every view draws the same way: the task row (spinner or
-//! progress bar, and Cancel) and the colours new items get.
+//! progress bar, and Cancel), the colours new items get, and markers
+//! dragged along a plot's x axis ([`MarkerDrag`]).
 
 use egui::{Color32, Ui};
 
 use super::tasks::{TaskStatus, Tasks};
+
+mod marker;
+pub use marker::{MARKER_GRAB_DISTANCE, MarkerDrag, MarkerEvent, grabs_marker};
 
 /// The colours new items take in turn, in every view
 /// ([`crate::svg::TABLEAU10`]).
