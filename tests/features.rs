@@ -851,3 +851,85 @@ fn batch_fit_config_errors_name_the_file_and_key() {
         "{e}"
     );
 }
+
+/// `[xrd] candidates`: every pattern ranked against a CIF folder fills the
+/// `xrd_phase_*` columns with `carto xrd identify`'s ranking (the same ids
+/// and scores); a pattern without a wavelength is an error row saying what
+/// to set, and a folder without a structure is a config error naming the key.
+#[test]
+fn batch_xrd_candidates_give_xrd_identify_ranking() {
+    let cifs = common::data("cif/amcsd");
+    // RockJock's corundum (CuKα, no wavelength in the file); the shared
+    // quartz CIF is at 4 GPa, 3 % off in a, beyond --max-scale.
+    let pattern = common::data("xrd/rockjock/library/CORUNDUM.xy");
+    let dir = tempdir("xrd_candidates");
+    let config = dir.join("batch.toml");
+    let write = |extra: &str| {
+        std::fs::write(
+            &config,
+            format!("[xrd]\ncandidates = \"{}\"\n{extra}", cifs.display()),
+        )
+        .expect("config")
+    };
+    write("wavelength = \"CuKa\"\n");
+    let c = BatchConfig::load(&config).expect("config loads");
+    let p = c.chain_params();
+    let rows = rows_of_file(0, &pattern, &c, &p);
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.error, None);
+    assert!(row.xrd_n_peaks.is_some_and(|n| n >= 8), "{row:?}");
+
+    let o = carto([
+        "xrd".as_ref(),
+        "identify".as_ref(),
+        pattern.as_os_str(),
+        "--candidates".as_ref(),
+        cifs.as_os_str(),
+        "--wavelength".as_ref(),
+        "CuKa".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let ranking = v["ranking"].as_array().expect("ranking");
+    let got = [
+        (&row.xrd_phase_1_id, row.xrd_phase_1_score),
+        (&row.xrd_phase_2_id, row.xrd_phase_2_score),
+        (&row.xrd_phase_3_id, row.xrd_phase_3_score),
+    ];
+    for (i, (id, score)) in got.into_iter().enumerate() {
+        let want = &ranking[i];
+        assert_eq!(id.as_deref(), want["id"].as_str(), "rank {}", i + 1);
+        let s = score.expect("score");
+        let ws = want["score"].as_f64().expect("score");
+        assert!((s - ws).abs() < 1e-9, "rank {}: {s} vs {ws}", i + 1);
+    }
+    let first = row.xrd_phase_1_id.as_deref().unwrap_or("");
+    assert!(first.starts_with("corundum"), "{first}");
+
+    // No wavelength from the file or the config: an error row that says so.
+    write("");
+    let c = BatchConfig::load(&config).expect("config loads");
+    let rows = rows_of_file(0, &pattern, &c, &p);
+    let e = rows[0].error.as_deref().unwrap_or("");
+    assert!(e.contains("xrd.wavelength"), "{e}");
+    assert_eq!(rows[0].xrd_phase_1_id, None);
+
+    // A folder with no CIF, and an absurd max_scale, are config errors.
+    std::fs::write(
+        &config,
+        format!("[xrd]\ncandidates = \"{}\"\n", dir.display()),
+    )
+    .expect("config");
+    let e = BatchConfig::load(&config).expect_err("no CIF").to_string();
+    assert!(
+        e.contains("xrd.candidates") && e.contains("batch.toml"),
+        "{e}"
+    );
+    write("max_scale = 0.5\n");
+    let e = BatchConfig::load(&config)
+        .expect_err("max_scale")
+        .to_string();
+    assert!(e.contains("xrd.max_scale"), "{e}");
+}

@@ -22,6 +22,7 @@ use crate::xanes::{
 };
 use crate::xas::process::{self, XasInput};
 use crate::xas::{ChainOptions, ChainParams, PreEdge};
+use crate::xrd::identify::{Candidate, load_candidates, prepare, rank};
 use crate::xrd::peaks::{BackgroundMethod, search};
 
 /// Processing parameters of a batch (`--config FILE.toml`): the names and
@@ -182,6 +183,27 @@ pub struct XrdConfig {
     pub min_snr: f64,
     /// Name (CuKa, MoKa…) or Å, for patterns whose file gives none.
     pub wavelength: Option<String>,
+    /// A folder of candidate CIFs (relative to the configuration file's
+    /// folder): every pattern is ranked against them as by `carto xrd
+    /// identify`, filling the `xrd_phase_*` columns (absent: no ranking).
+    pub candidates: Option<PathBuf>,
+    /// `carto xrd identify --max-scale`: the largest common lattice
+    /// scaling tried per candidate (fraction, 0–0.2).
+    pub max_scale: f64,
+    /// The candidates, read once when the configuration is loaded.
+    #[serde(skip)]
+    pub library: CandidateLibrary,
+}
+
+/// The candidates of `[xrd] candidates`, shared by every worker.
+#[derive(Debug, Clone, Default)]
+pub struct CandidateLibrary(pub Option<Arc<Vec<Candidate>>>);
+
+impl PartialEq for CandidateLibrary {
+    /// Read from the same folder (compared by `XrdConfig::candidates`).
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Default for XrdConfig {
@@ -191,7 +213,56 @@ impl Default for XrdConfig {
             bkg_window: 1.0,
             min_snr: 6.0,
             wavelength: None,
+            candidates: None,
+            max_scale: 0.02,
+            library: CandidateLibrary::default(),
         }
+    }
+}
+
+impl XrdConfig {
+    /// Read every CIF of `base`/`candidates` once; a folder without one
+    /// readable structure is an error (a ranking against nothing).
+    fn load_candidates(&mut self, base: &Path) -> Result<(), String> {
+        let Some(dir) = &self.candidates else {
+            return Ok(());
+        };
+        let dir = base.join(dir);
+        let (cands, errors) = load_candidates(&dir).map_err(|e| e.to_string())?;
+        if cands.is_empty() {
+            let why = errors
+                .first()
+                .map(|e| format!(" (first: {e})"))
+                .unwrap_or_default();
+            return Err(format!(
+                "{}: no readable CIF among {} files{why}",
+                dir.display(),
+                errors.len()
+            ));
+        }
+        self.library = CandidateLibrary(Some(Arc::new(cands)));
+        Ok(())
+    }
+
+    /// Rank the pattern (background already found) against the candidates
+    /// and fill the `xrd_phase_*` columns.
+    fn rank_row(
+        &self,
+        row: &mut FeatureRow,
+        pat: &XrdPattern,
+        wl: Option<f64>,
+    ) -> Result<(), String> {
+        let Some(cands) = self.library.0.as_deref() else {
+            return Ok(());
+        };
+        let wl = wl.ok_or(
+            "phase ranking: the file gives no wavelength: set xrd.wavelength in the batch config",
+        )?;
+        let prep = prepare(&pat.two_theta_deg, &pat.intensity, wl)
+            .map_err(|e| format!("phase ranking: {e}"))?;
+        let ranked = rank(&prep, cands, self.max_scale);
+        row.add_xrd_phases(&ranked);
+        Ok(())
     }
 }
 
@@ -235,10 +306,13 @@ impl BatchConfig {
                 l.groups.push(g);
             }
         }
+        let base = path.parent().unwrap_or(Path::new("."));
         if let Some(f) = &mut c.fit {
-            let base = path.parent().unwrap_or(Path::new("."));
             f.load(base).map_err(|e| err(format!("fit.model: {e}")))?;
         }
+        c.xrd
+            .load_candidates(base)
+            .map_err(|e| err(format!("xrd.candidates: {e}")))?;
         Ok(c)
     }
 
@@ -255,6 +329,12 @@ impl BatchConfig {
         }
         if !(self.xrd.bkg_window > 0.0 && self.xrd.min_snr > 0.0) {
             return Err("xrd.bkg_window and xrd.min_snr must be > 0".into());
+        }
+        if !(0.0..=0.2).contains(&self.xrd.max_scale) {
+            return Err(format!(
+                "invalid xrd.max_scale = {}: must be in [0, 0.2]",
+                self.xrd.max_scale
+            ));
         }
         if let Some(l) = &self.lcf {
             if l.standards.len() < 2 {
@@ -482,7 +562,10 @@ fn pattern_row(mut row: FeatureRow, pat: &XrdPattern, c: &BatchConfig) -> Featur
         c.xrd.min_snr,
     );
     row.add_xrd_peaks(pat, wl, &bkg, &found);
-    row
+    match c.xrd.rank_row(&mut row, pat, wl) {
+        Ok(()) => row,
+        Err(e) => row.failed(e),
+    }
 }
 
 /// Every feature row of the file `path` read as `bytes`, numbered
