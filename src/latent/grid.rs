@@ -165,20 +165,50 @@ impl Profile {
     /// Cosine similarity with `other` over the points both cover (0 when
     /// they share none or either is zero there).
     pub fn cosine(&self, other: &Profile) -> f64 {
-        let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-        for i in 0..self.grid.n.min(other.grid.n) {
-            if self.mask[i] && other.mask[i] {
-                let (a, b) = (self.values[i], other.values[i]);
-                ab += a * b;
-                aa += a * a;
-                bb += b * b;
-            }
+        let (Some(a), Some(b)) = (self.values.as_slice(), other.values.as_slice()) else {
+            let a: Vec<f64> = self.values.to_vec();
+            let b: Vec<f64> = other.values.to_vec();
+            return masked_cosine(&a, &b, &self.mask, &other.mask);
+        };
+        masked_cosine(a, b, &self.mask, &other.mask)
+    }
+}
+
+/// Cosine of `a` and `b` over the points where both masks are set, in
+/// four independent lanes so the loop vectorises (ranking 10⁴ candidates
+/// is this loop 10⁴ times).
+fn masked_cosine(a: &[f64], b: &[f64], ma: &[bool], mb: &[bool]) -> f64 {
+    const L: usize = 4;
+    let n = a.len().min(b.len()).min(ma.len()).min(mb.len());
+    let (mut ab, mut aa, mut bb) = ([0.0; L], [0.0; L], [0.0; L]);
+    let lane = |i: usize| {
+        let keep = ma[i] & mb[i];
+        (if keep { a[i] } else { 0.0 }, if keep { b[i] } else { 0.0 })
+    };
+    let full = n / L * L;
+    for c in (0..full).step_by(L) {
+        for l in 0..L {
+            let (x, y) = lane(c + l);
+            ab[l] += x * y;
+            aa[l] += x * x;
+            bb[l] += y * y;
         }
-        if aa > 0.0 && bb > 0.0 {
-            ab / (aa * bb).sqrt()
-        } else {
-            0.0
-        }
+    }
+    for i in full..n {
+        let (x, y) = lane(i);
+        ab[0] += x * y;
+        aa[0] += x * x;
+        bb[0] += y * y;
+    }
+    let (ab, aa, bb) = (
+        ab.iter().sum::<f64>(),
+        aa.iter().sum::<f64>(),
+        bb.iter().sum::<f64>(),
+    );
+    if aa > 0.0 && bb > 0.0 {
+        ab / (aa * bb).sqrt()
+    } else {
+        0.0
     }
 }
 
@@ -354,8 +384,9 @@ pub fn xrd_candidate(c: &Candidate) -> Profile {
 /// Candidates ranked by cosine similarity with `measured` (stage 0 of
 /// the latent space: no training), best first: (index, score).
 pub fn rank_by_cosine(measured: &Profile, candidates: &[Profile]) -> Vec<(usize, f64)> {
+    use rayon::prelude::*;
     let mut r: Vec<(usize, f64)> = candidates
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, c)| (i, measured.cosine(c)))
         .collect();
