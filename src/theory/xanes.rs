@@ -248,7 +248,17 @@ pub fn simulate_xanes(
             }),
         },
     );
-    let run = run_xanes_inp(&inp, cancel)?;
+    let run = run_xanes_inp(&inp, cancel).map_err(|e| match e {
+        // refeff's SCF fails on some small spheres (magnetite's tetrahedral
+        // Fe with its 4 O at 3 Å); a larger sphere runs (README).
+        TheoryError::Engine(m) if m.contains("pot stage") && o.scf_radius_ang.is_some() => {
+            TheoryError::Engine(format!(
+                "{m} (the SCF sphere of {scf:.2} Å holds {scf_atoms} atoms: try a larger \
+                 --scf-radius, e.g. 4 Å)"
+            ))
+        }
+        e => e,
+    })?;
     Ok(SimXanes {
         energy_ev: run.energy_ev,
         mu_norm: run.mu_norm,
