@@ -2,7 +2,9 @@
 //! from the shared CIFs against the FEFF6 path files of the same crystals
 //! in ../shared/data/feff, a first-shell fit with computed paths against
 //! the same fit with FEFF's, bad input, and the closed-form χ(k) against
-//! full refeff paths. Each refeff run is made once per test binary.
+//! full refeff paths, and the simulated XANES of Cu metal (full multiple
+//! scattering) against the measured Cu foil. Each refeff run is made once
+//! per test binary.
 
 mod common;
 
@@ -16,7 +18,13 @@ use carto::exafs::path::{PathModel, PathParams};
 use carto::io::feff::{self, FeffPath};
 use carto::structure::{Structure, read_cif};
 use carto::theory::closed::{ClosedOptions, PairLibrary, closed_chi};
-use carto::theory::{Absorber, PathSet, TheoryError, TheoryOptions, compute_paths};
+use carto::theory::xanes::{CancellationToken, MAX_FMS_RADIUS_ANG};
+use carto::theory::{
+    Absorber, CoreHole, NormSpectrum, PathSet, SimXanes, TheoryError, TheoryOptions, XanesOptions,
+    compare_xanes, compute_paths, simulate_xanes,
+};
+use carto::xanes::XanesGroup;
+use carto::xanes::standards::load_standard;
 
 fn structure(rel: &str) -> Structure {
     let p = common::data(rel);
@@ -626,4 +634,305 @@ fn closed_form_first_shell_matches_full_paths() {
     assert_eq!(again.computed, 0, "the cached tables were computed again");
     let _ = std::fs::remove_dir_all(&cache);
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Cu metal XANES with the defaults (FMS 5 Å, SCF 3 Å, RPA core hole): one
+/// refeff run (~23 s) for every XANES test here.
+fn cu_xanes() -> &'static SimXanes {
+    static SIM: OnceLock<SimXanes> = OnceLock::new();
+    SIM.get_or_init(|| {
+        let t = Instant::now();
+        let sim = simulate_xanes(
+            &structure("cif/amcsd/copper_amcsd13088.cif"),
+            &Absorber::Element("Cu".into()),
+            &XanesOptions::default(),
+            "copper_amcsd13088.cif",
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "Cu XANES: {} points, {} atoms in FMS, refeff {:.2} s, total {:.2} s",
+            sim.energy_ev.len(),
+            sim.fms_atoms,
+            sim.seconds,
+            t.elapsed().as_secs_f64()
+        );
+        sim
+    })
+}
+
+fn measured(rel: &str) -> XanesGroup {
+    let p = common::data(rel);
+    load_standard(&p.display().to_string(), None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn measured_norm(g: &XanesGroup) -> NormSpectrum<'_> {
+    NormSpectrum {
+        energy_ev: &g.energy_ev,
+        norm: &g.norm,
+        e0_ev: g.e0_ev,
+    }
+}
+
+/// The nearest of `peaks` to `at`.
+fn nearest(peaks: &[f64], at: f64) -> f64 {
+    peaks
+        .iter()
+        .copied()
+        .min_by(|a, b| (a - at).abs().total_cmp(&(b - at).abs()))
+        .unwrap_or(f64::NAN)
+}
+
+#[test]
+fn cu_xanes_is_a_normalized_edge() {
+    let sim = cu_xanes();
+    assert_eq!(sim.fms_atoms, 43, "1 + 12 + 6 + 24 atoms within 5 Å");
+    assert_eq!(sim.scf_atoms, 13);
+    assert!(sim.energy_ev.windows(2).all(|w| w[1] > w[0]));
+    assert!(sim.mu_norm.iter().all(|m| m.is_finite()));
+    let (first, last) = (sim.energy_ev[0], sim.energy_ev[sim.energy_ev.len() - 1]);
+    // XANES kmax 4 Å⁻¹: 61 eV above the Fermi level; FEFF's grid starts
+    // about 9 eV below the edge.
+    assert!(
+        last - first > 60.0 && last - first < 80.0,
+        "{first}..{last}"
+    );
+    assert!(sim.e0_ev - first > 5.0 && sim.e0_ev - first < 15.0);
+    // FEFF's absolute edge for Cu K is within 15 eV of the tabulated 8979 eV.
+    assert!((sim.e0_ev - 8979.0).abs() < 15.0, "e0 {}", sim.e0_ev);
+    // Pre-edge near 0, the post-edge (past +20 eV) oscillates about 1.
+    assert!(sim.mu_norm[0] < 0.1, "{}", sim.mu_norm[0]);
+    let post: Vec<f64> = sim
+        .energy_ev
+        .iter()
+        .zip(&sim.mu_norm)
+        .filter(|(e, _)| **e > sim.e0_ev + 20.0)
+        .map(|(_, m)| *m)
+        .collect();
+    let mean = post.iter().sum::<f64>() / post.len() as f64;
+    assert!((mean - 1.0).abs() < 0.1, "post-edge mean {mean}");
+    // The file `carto theory --xanes --out` writes reads back as μ(E).
+    let dir = tempdir("xanes");
+    let written = sim
+        .write(&dir, "Cu test", true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(written.len(), 2);
+    let ds = carto::io::load(&written[0], &carto::io::LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let carto::Dataset::Xas(x) = ds else {
+        panic!("xmu_sim.dat did not read as μ(E)");
+    };
+    assert_eq!(x.energy_ev.len(), sim.energy_ev.len());
+    assert!((x.mu[10] - sim.mu_norm[10]).abs() < 1e-6);
+    let inp = std::fs::read_to_string(&written[1]).unwrap_or_else(|e| panic!("{e}"));
+    for card in [
+        "XANES 4.000",
+        "FMS 5.000 0",
+        "SCF 3.000",
+        "COREHOLE RPA",
+        "RPATH 0.1",
+    ] {
+        assert!(inp.contains(card), "feff.inp lacks {card}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Measured for the README (Cu foil, cu_metal_rt.xdi, e0 8980.50 eV):
+/// best shift −6.33 eV, RMS 0.074 over −20…+60 eV (0.091 with the e0
+/// shift −7.68 eV); peaks 2.2, 14.5, 23.8, 46.3 eV measured against 3.5,
+/// 12.8, 21.1, 43.4 simulated. The bounds leave a little room for refeff
+/// versions; a wrong spectrum (no FMS, another element, an unshifted
+/// grid) is far outside them.
+#[test]
+fn cu_xanes_matches_the_measured_cu_foil() {
+    let sim = cu_xanes();
+    let foil = measured("xas/xdi/cu_metal_rt.xdi");
+    let g = compare_xanes(sim.as_norm(), measured_norm(&foil), -20.0, 60.0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("Cu foil: {g:?}");
+    assert!(g.npts > 100, "{}", g.npts);
+    assert!(g.rms < 0.085, "RMS {} after the best shift", g.rms);
+    assert!(
+        g.rms_e0_aligned < 0.10,
+        "RMS {} at the e0 shift",
+        g.rms_e0_aligned
+    );
+    assert!(
+        (g.e0_shift_ev + 7.7).abs() < 1.5,
+        "e0 shift {}",
+        g.e0_shift_ev
+    );
+    assert!((g.best_shift_ev - g.e0_shift_ev).abs() < 2.5);
+    // The measured landmarks: the 1s→4p shoulder, the first two post-edge
+    // peaks and the one near +46 eV.
+    for (at, tol_meas, tol_sim) in [(2.2, 1.0, 1.5), (14.5, 1.0, 2.0), (23.8, 1.0, 3.0)] {
+        let m = nearest(&g.measured_peaks_rel_ev, at);
+        let s = nearest(&g.simulated_peaks_rel_ev, m);
+        assert!((m - at).abs() < tol_meas, "measured peak near {at}: {m}");
+        assert!((s - m).abs() < tol_sim, "simulated peak for {m}: {s}");
+    }
+    // The same run against the 10 K foil of another beamline.
+    let cold = measured("xas/columns/cu.xmu");
+    let g = compare_xanes(sim.as_norm(), measured_norm(&cold), -20.0, 60.0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("Cu 10 K: {g:?}");
+    assert!(g.rms < 0.085, "RMS {} (10 K foil)", g.rms);
+}
+
+#[test]
+fn compare_xanes_recovers_a_known_shift() {
+    let foil = measured("xas/xdi/cu_metal_rt.xdi");
+    let shifted: Vec<f64> = foil.energy_ev.iter().map(|e| e - 3.0).collect();
+    let sim = NormSpectrum {
+        energy_ev: &shifted,
+        norm: &foil.norm,
+        e0_ev: foil.e0_ev - 3.0,
+    };
+    let g = compare_xanes(sim, measured_norm(&foil), -20.0, 60.0).unwrap_or_else(|e| panic!("{e}"));
+    assert!((g.best_shift_ev - 3.0).abs() < 0.051, "{}", g.best_shift_ev);
+    assert!(g.rms < 1e-6, "{}", g.rms);
+    assert_eq!(
+        g.measured_peaks_rel_ev.len(),
+        g.simulated_peaks_rel_ev.len()
+    );
+    for (a, b) in g
+        .measured_peaks_rel_ev
+        .iter()
+        .zip(&g.simulated_peaks_rel_ev)
+    {
+        assert!((a - b).abs() < 0.06, "{a} vs {b}");
+    }
+    let e = compare_xanes(sim, measured_norm(&foil), 60.0, -20.0);
+    assert!(matches!(e, Err(TheoryError::BadOption(_))), "{e:?}");
+}
+
+#[test]
+fn bad_xanes_input_is_refused_at_once() {
+    let cu = structure("cif/amcsd/copper_amcsd13088.cif");
+    let el = Absorber::Element("Cu".into());
+    let run = |a: &Absorber, o: XanesOptions| {
+        let t = Instant::now();
+        let r = simulate_xanes(&cu, a, &o, "copper.cif", None);
+        let secs = t.elapsed().as_secs_f64();
+        let e = match r {
+            Ok(_) => panic!("{o:?}: no error"),
+            Err(e) => e,
+        };
+        eprintln!("{e} ({:.1} ms)", secs * 1e3);
+        assert!(secs < 1.0, "{secs} s to refuse {o:?}");
+        e
+    };
+    let e = run(&Absorber::Element("Fe".into()), XanesOptions::default());
+    assert!(matches!(e, TheoryError::NoAbsorber { .. }), "{e}");
+    assert!(e.to_string().contains("copper.cif"), "{e}");
+    for r in [
+        1e6,
+        f64::NAN,
+        f64::INFINITY,
+        -1.0,
+        0.0,
+        MAX_FMS_RADIUS_ANG + 0.5,
+    ] {
+        let o = XanesOptions {
+            fms_radius_ang: r,
+            ..XanesOptions::default()
+        };
+        assert!(matches!(run(&el, o), TheoryError::BadRadius { .. }));
+        let o = XanesOptions {
+            scf_radius_ang: Some(r),
+            ..XanesOptions::default()
+        };
+        assert!(matches!(run(&el, o), TheoryError::BadRadius { .. }));
+    }
+    // 7 Å holds 135 atoms in Cu: FMS over them would take minutes.
+    let e = run(
+        &el,
+        XanesOptions {
+            fms_radius_ang: 7.0,
+            ..XanesOptions::default()
+        },
+    );
+    assert!(e.to_string().contains("atoms within the FMS radius"), "{e}");
+    let e = run(
+        &el,
+        XanesOptions {
+            scf_radius_ang: None,
+            core_hole: CoreHole::Rpa,
+            ..XanesOptions::default()
+        },
+    );
+    assert!(e.to_string().contains("RPA"), "{e}");
+    for k in [0.0, 100.0, f64::NAN] {
+        let o = XanesOptions {
+            kmax_inv_ang: k,
+            ..XanesOptions::default()
+        };
+        assert!(matches!(run(&el, o), TheoryError::BadOption(_)));
+    }
+    let o = XanesOptions {
+        vi_ev: -1.0,
+        ..XanesOptions::default()
+    };
+    assert!(matches!(run(&el, o), TheoryError::BadOption(_)));
+}
+
+#[test]
+fn cancelled_xanes_run_stops() {
+    let cancel = CancellationToken::default();
+    cancel.cancel();
+    let t = Instant::now();
+    let r = simulate_xanes(
+        &structure("cif/amcsd/copper_amcsd13088.cif"),
+        &Absorber::Element("Cu".into()),
+        &XanesOptions::default(),
+        "copper.cif",
+        Some(&cancel),
+    );
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!("cancelled run: {:?} after {secs:.2} s", r.as_ref().err());
+    assert!(matches!(r, Err(TheoryError::Cancelled)), "{:?}", r.err());
+    assert!(secs < 5.0, "{secs} s to stop");
+}
+
+#[test]
+fn cli_bad_xanes_input_exits_non_zero_with_a_message() {
+    let cif = common::data("cif/amcsd/copper_amcsd13088.cif");
+    for (extra, needle) in [
+        (
+            vec!["--absorber", "Fe", "--xanes"],
+            "no site of element 'Fe'",
+        ),
+        (
+            vec!["--absorber", "Cu", "--xanes", "--fms-radius", "1e6"],
+            "FMS radius",
+        ),
+        (
+            vec!["--absorber", "Cu", "--xanes", "--scf-radius=-2"],
+            "--scf-radius",
+        ),
+        (
+            vec!["--absorber", "Cu", "--xanes", "--core-hole", "XYZ"],
+            "core hole 'XYZ'",
+        ),
+        (vec!["--absorber", "Cu", "--fms-radius", "4"], "--xanes"),
+        (
+            vec![
+                "--absorber",
+                "Cu",
+                "--xanes",
+                "--compare",
+                "/nonexistent.xdi",
+            ],
+            "--compare",
+        ),
+    ] {
+        let mut args = vec!["theory".to_string(), cif.display().to_string()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let t = Instant::now();
+        let out = common::carto(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(t.elapsed().as_secs_f64() < 5.0, "{args:?} took long");
+    }
 }

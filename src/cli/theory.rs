@@ -1,6 +1,8 @@
 //! `carto theory CIF --absorber EL`: FEFF scattering paths of a structure
-//! computed in-process (refeff), written as `feffNNNN.dat`; or, with
-//! `--closed`, the fast closed-form single-scattering χ(k).
+//! computed in-process (refeff), written as `feffNNNN.dat`; with
+//! `--closed`, the fast closed-form single-scattering χ(k); with
+//! `--xanes`, the XANES μ(E) by full multiple scattering (optionally
+//! compared with a measured spectrum).
 
 use std::path::PathBuf;
 
@@ -10,7 +12,11 @@ use serde::Serialize;
 
 use carto::structure::{Shell, Structure};
 use carto::theory::closed::{ClosedOptions, PairLibrary, closed_chi};
-use carto::theory::{Absorber, Edge, TheoryOptions, compute_paths};
+use carto::theory::xanes::{NormSpectrum, StageTime};
+use carto::theory::{
+    Absorber, CoreHole, Edge, TheoryOptions, XanesAgreement, XanesOptions, compare_xanes,
+    compute_paths, simulate_xanes,
+};
 
 use super::args::cif_block;
 use super::{emit, print_json};
@@ -69,6 +75,46 @@ pub struct ClosedOut {
     pub written: Vec<String>,
 }
 
+/// `carto theory --xanes --json`.
+#[derive(Serialize)]
+pub struct XanesOut {
+    pub file: String,
+    pub block: String,
+    pub absorber: String,
+    pub site: usize,
+    pub edge: &'static str,
+    pub fms_radius: f64,
+    pub scf_radius: Option<f64>,
+    pub core_hole: &'static str,
+    pub kmax: f64,
+    pub broadening: f64,
+    pub cluster_atoms: usize,
+    pub fms_atoms: usize,
+    pub scf_atoms: usize,
+    /// Wall time of the refeff run (s) and of its stages.
+    pub seconds: f64,
+    pub stages: Vec<StageTime>,
+    /// Edge (max dμ/dE) on FEFF's absolute energy scale (eV).
+    pub e0: f64,
+    pub energy_min: f64,
+    pub energy_max: f64,
+    pub npts: usize,
+    pub energy: Vec<f64>,
+    pub mu_norm: Vec<f64>,
+    pub out: Option<String>,
+    pub written: Vec<String>,
+    pub compare: Option<CompareOut>,
+}
+
+/// The comparison with a measured spectrum (`--compare`).
+#[derive(Serialize)]
+pub struct CompareOut {
+    pub file: String,
+    pub measured_e0: f64,
+    #[serde(flatten)]
+    pub agreement: XanesAgreement,
+}
+
 #[derive(Debug, Args)]
 pub struct TheoryArgs {
     /// The CIF file.
@@ -103,6 +149,30 @@ pub struct TheoryArgs {
     /// σ² of every shell for --closed (Å²).
     #[arg(long, default_value_t = 0.003, value_name = "Å²")]
     pub sigma2: f64,
+    /// The XANES μ(E) by full multiple scattering (FEFF10's FMS) instead of paths.
+    #[arg(long, conflicts_with = "closed")]
+    pub xanes: bool,
+    /// --xanes: atoms within this radius scatter to all orders (Å).
+    #[arg(long, default_value_t = 5.0, value_name = "Å", requires = "xanes")]
+    pub fms_radius: f64,
+    /// --xanes: self-consistent potentials from the atoms within this radius (Å); 0 = none.
+    #[arg(long, default_value_t = XanesOptions::default().scf_radius_ang.unwrap_or(0.0), value_name = "Å", requires = "xanes")]
+    pub scf_radius: f64,
+    /// --xanes: core hole, RPA (screened), FSR (final-state rule) or NONE.
+    #[arg(long, default_value = "RPA", requires = "xanes")]
+    pub core_hole: String,
+    /// --xanes: the spectrum reaches ħ²k²/2m above the Fermi level (Å⁻¹; 4 ≈ 61 eV).
+    #[arg(long, default_value_t = 4.0, value_name = "Å⁻¹", requires = "xanes")]
+    pub xanes_kmax: f64,
+    /// --xanes: extra Lorentzian broadening for the beamline resolution (eV).
+    #[arg(long, default_value_t = 0.0, value_name = "eV", requires = "xanes")]
+    pub broadening: f64,
+    /// --xanes: compare with a measured μ(E) (FILE or PROJECT:GROUP), normalized as `carto xas`.
+    #[arg(long, value_name = "FILE[:GROUP]", requires = "xanes")]
+    pub compare: Option<String>,
+    /// --compare: window relative to the measured e0 (eV).
+    #[arg(long, num_args = 2, value_names = ["EMIN", "EMAX"], default_values_t = [-20.0, 60.0], allow_negative_numbers = true, requires = "compare")]
+    pub window: Vec<f64>,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -120,6 +190,9 @@ pub fn run(a: &TheoryArgs) -> Result<()> {
     let s = cif_block(&all, a.block.as_deref(), &a.cif)?;
     if a.closed {
         return run_closed(a, s, &absorber, edge, &file);
+    }
+    if a.xanes {
+        return run_xanes(a, s, &absorber, edge, &file);
     }
     let set = compute_paths(
         s,
@@ -284,6 +357,148 @@ fn run_closed(
         t.push_str(&format!(
             "  {:8.4} Å  {:3} × {}\n",
             sh.r_ang, sh.n, sh.element
+        ));
+    }
+    for w in &written {
+        t.push_str(&format!("wrote {w}\n"));
+    }
+    emit(t.trim_end())
+}
+
+fn run_xanes(
+    a: &TheoryArgs,
+    s: &Structure,
+    absorber: &Absorber,
+    edge: Edge,
+    file: &str,
+) -> Result<()> {
+    if !a.scf_radius.is_finite() || a.scf_radius < 0.0 {
+        bail!(
+            "--scf-radius {} Å must be 0 (no SCF) or positive",
+            a.scf_radius
+        );
+    }
+    let o = XanesOptions {
+        edge,
+        fms_radius_ang: a.fms_radius,
+        scf_radius_ang: (a.scf_radius > 0.0).then_some(a.scf_radius),
+        core_hole: CoreHole::parse(&a.core_hole)?,
+        kmax_inv_ang: a.xanes_kmax,
+        vi_ev: a.broadening,
+        ..XanesOptions::default()
+    };
+    // Read the measurement first: a bad --compare fails before the long run.
+    let measured = match &a.compare {
+        Some(spec) => Some(
+            carto::xanes::standards::load_standard(spec, None)
+                .map_err(|e| anyhow::anyhow!("--compare {e}"))?,
+        ),
+        None => None,
+    };
+    let sim = simulate_xanes(s, absorber, &o, file, None)?;
+    let absorber_el = sim.cluster.absorber_element.to_string();
+    let site = sim.cluster.absorber_site;
+    let title = format!(
+        "{file}: {absorber_el} {} edge, site {site}, FMS {} A, SCF {}, core hole {} (carto theory --xanes)",
+        edge.as_str(),
+        a.fms_radius,
+        o.scf_radius_ang
+            .map_or_else(|| "none".to_string(), |r| format!("{r} A")),
+        o.core_hole.as_str()
+    );
+    let written = match &a.out {
+        Some(dir) => sim
+            .write(dir, &title, a.feff_inp)
+            .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", dir.display()))?
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    let compare = match (&measured, &a.compare) {
+        (Some(m), Some(spec)) => {
+            let (lo, hi) = (a.window[0], a.window[1]);
+            let measured = NormSpectrum {
+                energy_ev: &m.energy_ev,
+                norm: &m.norm,
+                e0_ev: m.e0_ev,
+            };
+            let agreement = compare_xanes(sim.as_norm(), measured, lo, hi)?;
+            Some(CompareOut {
+                file: spec.clone(),
+                measured_e0: m.e0_ev,
+                agreement,
+            })
+        }
+        _ => None,
+    };
+    let first = sim.energy_ev.first().copied().unwrap_or(f64::NAN);
+    let last = sim.energy_ev.last().copied().unwrap_or(f64::NAN);
+    if a.json {
+        return print_json(&XanesOut {
+            file: file.to_string(),
+            block: s.name.clone(),
+            absorber: absorber_el,
+            site,
+            edge: edge.as_str(),
+            fms_radius: a.fms_radius,
+            scf_radius: o.scf_radius_ang,
+            core_hole: o.core_hole.as_str(),
+            kmax: a.xanes_kmax,
+            broadening: a.broadening,
+            cluster_atoms: sim.cluster.atoms.len(),
+            fms_atoms: sim.fms_atoms,
+            scf_atoms: sim.scf_atoms,
+            seconds: sim.seconds,
+            stages: sim.stages.clone(),
+            e0: sim.e0_ev,
+            energy_min: first,
+            energy_max: last,
+            npts: sim.energy_ev.len(),
+            energy: sim.energy_ev.clone(),
+            mu_norm: sim.mu_norm.clone(),
+            out: a.out.as_ref().map(|d| d.display().to_string()),
+            written,
+            compare,
+        });
+    }
+    let stages: Vec<String> = sim
+        .stages
+        .iter()
+        .filter(|st| st.seconds >= 0.05)
+        .map(|st| format!("{} {:.1}", st.name, st.seconds))
+        .collect();
+    let mut t = format!(
+        "{title}\n  {} atoms in the FMS sphere, {} in the SCF sphere, cluster of {}\n  {} points {first:.1}..{last:.1} eV, e0 (max dmu/dE) {:.2} eV\n  {:.1} s (stages, s: {})\n",
+        sim.fms_atoms,
+        sim.scf_atoms,
+        sim.cluster.atoms.len(),
+        sim.energy_ev.len(),
+        sim.e0_ev,
+        sim.seconds,
+        stages.join(", ")
+    );
+    if let Some(c) = &compare {
+        let g = &c.agreement;
+        let list = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("{x:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        t.push_str(&format!(
+            "compared with {} (e0 {:.2} eV) over {}..{} eV ({} points):\n  e0 shift {:+.2} eV: RMS {:.4}\n  best shift {:+.2} eV: RMS {:.4}\n  peaks (eV from e0), measured: {}\n                   simulated: {}\n",
+            c.file,
+            c.measured_e0,
+            g.emin_rel_ev,
+            g.emax_rel_ev,
+            g.npts,
+            g.e0_shift_ev,
+            g.rms_e0_aligned,
+            g.best_shift_ev,
+            g.rms,
+            list(&g.measured_peaks_rel_ev),
+            list(&g.simulated_peaks_rel_ev)
         ));
     }
     for w in &written {

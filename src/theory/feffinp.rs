@@ -1,5 +1,5 @@
 //! `feff.inp` text for a cluster: what refeff runs, and what a user can
-//! give to FEFF itself to check Carto's paths.
+//! give to FEFF itself to check Carto's paths or simulated XANES.
 
 use std::fmt::Write;
 
@@ -43,8 +43,64 @@ impl Edge {
     }
 }
 
+/// FEFF's `COREHOLE` card: the core hole in the final state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub enum CoreHole {
+    /// Screened by the random-phase approximation (FEFF10's `RPA`).
+    #[default]
+    Rpa,
+    /// Final-state rule: a fully relaxed, unscreened hole (`FSR`).
+    Fsr,
+    /// No core hole (`NONE`; ground-state potentials).
+    None,
+}
+
+impl CoreHole {
+    /// FEFF's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoreHole::Rpa => "RPA",
+            CoreHole::Fsr => "FSR",
+            CoreHole::None => "NONE",
+        }
+    }
+
+    /// From its name (`rpa`, `FSR`, `none`).
+    pub fn parse(name: &str) -> Result<CoreHole, TheoryError> {
+        match name.trim().to_ascii_uppercase().as_str() {
+            "RPA" => Ok(CoreHole::Rpa),
+            "FSR" => Ok(CoreHole::Fsr),
+            "NONE" => Ok(CoreHole::None),
+            _ => Err(TheoryError::BadOption(format!(
+                "core hole '{name}' is not one of RPA, FSR, NONE"
+            ))),
+        }
+    }
+}
+
+/// The cards of a XANES run: FEFF10's full multiple scattering within
+/// `fms_radius_ang` instead of the path expansion (`RPATH` 0.1 turns the
+/// paths off), as FEFF10's `examples/XANES` inputs do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XanesCards {
+    /// `FMS` radius (Å): every atom within it scatters to all orders.
+    pub fms_radius_ang: f64,
+    /// `SCF` radius (Å): self-consistent potentials from the atoms within
+    /// it; `None` keeps overlapped atomic potentials (no `SCF` card).
+    pub scf_radius_ang: Option<f64>,
+    pub core_hole: CoreHole,
+    /// `XANES` kmax (Å⁻¹): the spectrum ends ħ²k²/2m above the Fermi level.
+    pub kmax_inv_ang: f64,
+    /// `XANES` grid step (Å⁻¹) above the edge.
+    pub dk_inv_ang: f64,
+    /// Extra Lorentzian broadening (eV), `EXCHANGE`'s imaginary part:
+    /// the experimental resolution, on top of the core-hole lifetime.
+    pub vi_ev: f64,
+}
+
 /// The cards Carto sets; everything else is FEFF's default (overlapped
-/// atomic potentials without self-consistency, as FEFF6 computed them).
+/// atomic potentials without self-consistency, as FEFF6 computed them,
+/// unless `xanes` asks for SCF).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeffInpOptions {
     pub title: String,
@@ -56,6 +112,8 @@ pub struct FeffInpOptions {
     pub nleg: usize,
     /// Write `feffNNNN.dat` for every path (`PRINT … 3`).
     pub print_paths: bool,
+    /// A XANES (full multiple scattering) run instead of EXAFS paths.
+    pub xanes: Option<XanesCards>,
 }
 
 impl Default for FeffInpOptions {
@@ -67,6 +125,7 @@ impl Default for FeffInpOptions {
             rpath_ang: 5.0,
             nleg: 4,
             print_paths: true,
+            xanes: None,
         }
     }
 }
@@ -102,11 +161,27 @@ fn write_inp(t: &mut String, c: &Cluster, o: &FeffInpOptions) -> std::fmt::Resul
     writeln!(t, "S02 {:.4}", o.s02)?;
     writeln!(t, "CONTROL 1 1 1 1 1 1")?;
     writeln!(t, "PRINT 0 0 0 0 0 {}", if o.print_paths { 3 } else { 0 })?;
-    // Hedin-Lundqvist self-energy, no shifts: FEFF's default, as in FEFF6.
-    writeln!(t, "EXCHANGE 0 0.0 0.0")?;
-    writeln!(t, "EXAFS 20")?;
-    writeln!(t, "RPATH {:.4}", o.rpath_ang)?;
-    writeln!(t, "NLEG {}", o.nleg)?;
+    match &o.xanes {
+        None => {
+            // Hedin-Lundqvist self-energy, no shifts: FEFF's default, as in FEFF6.
+            writeln!(t, "EXCHANGE 0 0.0 0.0")?;
+            writeln!(t, "EXAFS 20")?;
+            writeln!(t, "RPATH {:.4}", o.rpath_ang)?;
+            writeln!(t, "NLEG {}", o.nleg)?;
+        }
+        Some(x) => {
+            writeln!(t, "EXCHANGE 0 0.0 {:.3}", x.vi_ev)?;
+            if let Some(r) = x.scf_radius_ang {
+                // FEFF's defaults for a solid: l_scf 0, 30 iterations, mixing 0.2, 1 step.
+                writeln!(t, "SCF {r:.3} 0 30 0.2 1")?;
+            }
+            writeln!(t, "COREHOLE {}", x.core_hole.as_str())?;
+            writeln!(t, "XANES {:.3} {:.3} 0.0", x.kmax_inv_ang, x.dk_inv_ang)?;
+            writeln!(t, "FMS {:.3} 0", x.fms_radius_ang)?;
+            // No path expansion on top of FMS.
+            writeln!(t, "RPATH 0.1")?;
+        }
+    }
     writeln!(t)?;
     writeln!(t, "POTENTIALS")?;
     writeln!(t, "*  ipot   Z  tag")?;

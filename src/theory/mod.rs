@@ -3,16 +3,21 @@
 //! ([`feffinp`]), FEFF10-quality scattering paths computed in-process by
 //! refeff, the pure-Rust FEFF10 port ([`paths`]), and a fast closed-form
 //! single-scattering χ(k) from cached absorber–scatterer pair tables
-//! ([`closed`]) for scoring whole candidate libraries.
+//! ([`closed`]) for scoring whole candidate libraries, and simulated XANES
+//! μ(E) by FEFF10's full multiple scattering ([`xanes`]).
 
 pub mod closed;
 pub mod cluster;
 pub mod feffinp;
 pub mod paths;
+pub mod xanes;
 
 pub use cluster::{Absorber, Cluster, build_cluster};
-pub use feffinp::{Edge, FeffInpOptions, feff_inp};
+pub use feffinp::{CoreHole, Edge, FeffInpOptions, XanesCards, feff_inp};
 pub use paths::{PathSet, TheoryOptions, compute_paths, run_feff_inp};
+pub use xanes::{
+    NormSpectrum, SimXanes, XanesAgreement, XanesOptions, compare_xanes, simulate_xanes,
+};
 
 /// Why a theory calculation was refused or failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -61,6 +66,9 @@ pub enum TheoryError {
     /// refeff ran but wrote no usable path file.
     #[error("FEFF calculation gave no usable paths: {0}")]
     Output(String),
+    /// The caller cancelled the calculation.
+    #[error("calculation cancelled")]
+    Cancelled,
     /// The pair-table cache could not be read or written.
     #[error("pair-table cache {path}: {message}")]
     Cache { path: String, message: String },

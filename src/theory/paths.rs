@@ -136,6 +136,7 @@ pub fn compute_paths(
             rpath_ang: o.rmax_ang,
             nleg: o.nleg,
             print_paths: true,
+            xanes: None,
         },
     );
     let mut set = run_feff_inp(&inp)?;
