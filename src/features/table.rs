@@ -371,7 +371,7 @@ mod tests {
             let v: Vec<i64> = (0..chunk).map(|i| (k * chunk + i) as i64).collect();
             DataFrame::new_infer_height(vec![Column::new("x".into(), v)]).expect("frame")
         };
-        let mut w = TableWriter::create(&path, &frame(0).schema()).expect("create");
+        let mut w = TableWriter::create(&path, frame(0).schema()).expect("create");
         for k in 0..10 {
             let mut df = frame(k);
             w.write(&mut df).expect("write");
