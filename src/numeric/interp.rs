@@ -86,23 +86,47 @@ pub fn interp(x: &[f64], y: &[f64], xnew: &[f64], kind: InterpKind) -> Vec<f64> 
                 }
             })
             .collect(),
-        InterpKind::Cubic => {
-            let main = CubicSpline::new(x, y);
-            let m = n.min(5);
-            let below = CubicSpline::new(&x[..m], &y[..m]);
-            let above = CubicSpline::new(&x[n - m..], &y[n - m..]);
-            xnew.iter()
-                .map(|&v| {
-                    if v < x[0] {
-                        below.eval(v)
-                    } else if v > x[n - 1] {
-                        above.eval(v)
-                    } else {
-                        main.eval(v)
-                    }
-                })
-                .collect()
+        InterpKind::Cubic => CubicInterp::new(x, y).eval_many(xnew),
+    }
+}
+
+/// The cubic case of [`interp`] built once and evaluated many times (a fit
+/// that reads one curve at shifted energies on every evaluation).
+pub struct CubicInterp {
+    lo: f64,
+    hi: f64,
+    main: CubicSpline,
+    below: CubicSpline,
+    above: CubicSpline,
+}
+
+impl CubicInterp {
+    /// `x` strictly increasing, `x.len() == y.len() >= 2`.
+    pub fn new(x: &[f64], y: &[f64]) -> CubicInterp {
+        let n = x.len();
+        let m = n.min(5);
+        CubicInterp {
+            lo: x[0],
+            hi: x[n - 1],
+            main: CubicSpline::new(x, y),
+            below: CubicSpline::new(&x[..m], &y[..m]),
+            above: CubicSpline::new(&x[n - m..], &y[n - m..]),
         }
+    }
+
+    pub fn eval(&self, v: f64) -> f64 {
+        if v < self.lo {
+            self.below.eval(v)
+        } else if v > self.hi {
+            self.above.eval(v)
+        } else {
+            self.main.eval(v)
+        }
+    }
+
+    /// Values at `xnew` (sorted).
+    pub fn eval_many(&self, xnew: &[f64]) -> Vec<f64> {
+        xnew.iter().map(|&v| self.eval(v)).collect()
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{XanesArray, XanesError, XanesGroup};
 use crate::numeric::grid::index_of;
-use crate::numeric::interp::{InterpKind, interp};
+use crate::numeric::interp::{CubicInterp, InterpKind, interp};
 use crate::numeric::lm::{LmOptions, LmParams, LmResult, minimize};
 
 /// Options of one fit (and of [`lincombo_fitall`]); energies are absolute, in eV.
@@ -168,7 +168,13 @@ pub fn lincombo_fit(
     start: Option<&[f64]>,
     p: &LcfParams,
 ) -> Result<LcfFit, XanesError> {
-    let n = standards.len();
+    check_fit(standards.len(), start, p)?;
+    let arrays = fit_arrays(data, standards, p)?;
+    fit_on_arrays(standards, arrays, start, p)
+}
+
+/// What [`lincombo_fit`] refuses before fitting `n` standards.
+fn check_fit(n: usize, start: Option<&[f64]>, p: &LcfParams) -> Result<(), XanesError> {
     if n == 0 {
         return Err(XanesError::Input("no standards given".into()));
     }
@@ -193,7 +199,20 @@ pub fn lincombo_fit(
             "weight bounds {lo} … {hi}: the minimum must be below the maximum"
         )));
     }
-    let (xdat, ydat, comps) = fit_arrays(data, standards, p)?;
+    Ok(())
+}
+
+/// [`lincombo_fit`] after its checks, on the data and standards already on
+/// the fit grid ([`fit_arrays`]): `lincombo_fitall` interpolates each
+/// standard once, not once per combination.
+fn fit_on_arrays(
+    standards: &[&XanesGroup],
+    (xdat, ydat, comps): FitArrays,
+    start: Option<&[f64]>,
+    p: &LcfParams,
+) -> Result<LcfFit, XanesError> {
+    let n = standards.len();
+    let (lo, hi) = p.weight_bounds();
     let weights_lstsq = lstsq(&comps, &ydat);
     let start = start.map_or_else(|| weights_lstsq.clone(), <[f64]>::to_vec);
 
@@ -223,22 +242,29 @@ pub fn lincombo_fit(
         }
         w
     };
+    // The curves read at shifted energies, built once (not per evaluation).
+    let std_splines: Vec<CubicInterp> = if p.vary_std_e0 {
+        (standards.iter())
+            .map(|s| CubicInterp::new(&s.energy_ev, s.array(p.array)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let data_spline = p.vary_e0.then(|| CubicInterp::new(&xdat, &ydat));
     let shifted_comps = |v: &[f64]| -> Vec<Vec<f64>> {
-        standards
+        std_splines
             .iter()
             .enumerate()
             .map(|(i, s)| {
                 let shift = v[std_shift_at + i];
-                let at: Vec<f64> = xdat.iter().map(|e| e - shift).collect();
-                interp(&s.energy_ev, s.array(p.array), &at, InterpKind::Cubic)
+                xdat.iter().map(|e| s.eval(e - shift)).collect()
             })
             .collect()
     };
 
     let resid = |v: &[f64], out: &mut [f64]| {
-        if p.vary_e0 {
-            let at: Vec<f64> = xdat.iter().map(|e| e + v[0]).collect();
-            let y = interp(&xdat, &ydat, &at, InterpKind::Cubic);
+        if let Some(spl) = &data_spline {
+            let y: Vec<f64> = xdat.iter().map(|e| spl.eval(e + v[0])).collect();
             for (o, yi) in out.iter_mut().zip(&y) {
                 *o = -yi;
             }
@@ -418,11 +444,23 @@ pub fn lincombo_fitall_with(
     }
     let mut out: Vec<LcfFit> = Vec::new();
     let mut kept: Vec<Vec<String>> = Vec::new();
+    // Every standard on the fit grid once; a combination takes its columns.
+    let mut arrays: Option<FitArrays> = None;
     'all: for k in 2..=max_ncomps {
         for combo in combinations(n, k) {
             let stds: Vec<&XanesGroup> = combo.iter().map(|&i| standards[i]).collect();
             let start = vec![1.0 / k as f64; k];
-            let fit = lincombo_fit(data, &stds, Some(&start), p)?;
+            let (xdat, ydat, comps) = match &arrays {
+                Some(a) => a,
+                None => arrays.insert(fit_arrays(data, standards, p)?),
+            };
+            let mine = (
+                xdat.clone(),
+                ydat.clone(),
+                (combo.iter()).map(|&i| comps[i].clone()).collect(),
+            );
+            check_fit(k, Some(&start), p)?;
+            let fit = fit_on_arrays(&stds, mine, Some(&start), p)?;
             let mut sig: Vec<String> = fit
                 .standards
                 .iter()
