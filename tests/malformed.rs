@@ -517,6 +517,33 @@ fn cr_only_pattern_is_recognised_as_xrd() {
     }
 }
 
+// ---- routing: energy beside a 2θ motor; a pattern given to carto xas ----
+
+#[test]
+fn energy_beside_a_two_theta_motor_is_a_spectrum() {
+    let f = path("spec_energy_twotheta.dat");
+    match carto::io::open(&f, &LoadOptions::default()) {
+        Ok(carto::io::Opened::Spectra(ds)) => assert_eq!(ds.modality(), "xas"),
+        other => panic!("spec_energy_twotheta.dat: {:?}", other.map(|o| o.kind())),
+    }
+    let out = carto_cli(&["info".as_ref(), f.as_os_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("xas"), "{text}");
+}
+
+#[test]
+fn carto_xas_on_a_powder_pattern_says_it_is_one() {
+    for name in ["cr_only.xy", "utf16.xy"] {
+        let out = carto_cli(&["xas".as_ref(), path(name).as_os_str()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}");
+        assert!(
+            err.contains(name) && err.contains("a powder pattern"),
+            "{name}: {err}"
+        );
+    }
+}
+
 #[test]
 fn mixed_cr_and_crlf_keep_every_row() {
     // crlf.xdi with every other line end a bare CR: the same three rows.
