@@ -1162,18 +1162,32 @@ fn foreign_encodings_get_their_own_message() {
         );
     }
     // Powder-pattern reader.
-    for (name, field, want) in [
-        ("decimal_comma.xy", "data", "decimal commas ('10,00')"),
+    for (name, line, field, want) in [
+        ("decimal_comma.xy", 2, "data", "decimal commas ('10,00')"),
         (
             "gzipped.xy",
+            1,
             "gzip",
             "gzip-compressed data, not a powder pattern",
+        ),
+        (
+            "not_athena.json",
+            1,
+            "json",
+            "a JSON document, not a powder pattern",
+        ),
+        ("quoted.csv", 2, "data", "quoted CSV fields"),
+        (
+            "utf16_no_bom.dat",
+            1,
+            "encoding",
+            "UTF-16 text without a byte-order mark",
         ),
     ] {
         let e = pattern_err(name);
         assert_eq!(
             (e.line, e.field.as_deref()),
-            (Some(if name == "gzipped.xy" { 1 } else { 2 }), Some(field)),
+            (Some(line), Some(field)),
             "{e}"
         );
         assert!(e.message.contains(want), "{name}: {e}");
