@@ -451,6 +451,23 @@ fn xml_element_bomb_is_refused_by_count() {
     assert!(e.message.contains("more than 1000000 elements"), "{e}");
 }
 
+#[test]
+fn xml_nested_past_the_depth_bound_is_refused() {
+    // 257 levels of <a>: past the 256 the XML reader allows (a recursion
+    // or stack bomb in a few KB).
+    let text = format!(
+        "<?xml version=\"1.0\"?>\n<xrdMeasurements>\n{}{}\n</xrdMeasurements>\n",
+        "<a>".repeat(257),
+        "</a>".repeat(257)
+    );
+    let e = carto::io::xrd::read_pattern_bytes(text.as_bytes(), "deep.xrdml", Some("xrdml")).err();
+    let Some(e) = e else {
+        panic!("deep nesting must fail")
+    };
+    assert_eq!(e.field.as_deref(), Some("xml"), "{e}");
+    assert!(e.message.contains("nested deeper than 256"), "{e}");
+}
+
 // ---- 2θ axes and wavelengths: one rule in every reader ------------------
 
 fn pattern_err(name: &str) -> ParseError {
