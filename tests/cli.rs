@@ -1508,4 +1508,14 @@ fn jcpds_info_negative_two_theta_and_merge_of_a_pattern() {
         e.contains("quartz.xy") && e.contains("not a powder pattern"),
         "{e}"
     );
+    // A scan off the first one's energies is named by its file, not "scan 1".
+    let e = stderr_err(&[
+        OsStr::new("merge"),
+        common::data("xas/xdi/cu_metal_rt.xdi").as_os_str(),
+        common::data("xas/xdi/feo_rt1.xdi").as_os_str(),
+    ]);
+    assert!(
+        e.contains("feo_rt1.xdi") && e.contains("do not overlap") && !e.contains("scan 1"),
+        "{e}"
+    );
 }

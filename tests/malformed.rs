@@ -451,6 +451,23 @@ fn xml_element_bomb_is_refused_by_count() {
     assert!(e.message.contains("more than 1000000 elements"), "{e}");
 }
 
+#[test]
+fn xml_nested_past_the_depth_bound_is_refused() {
+    // 257 levels of <a>: past the 256 the XML reader allows (a recursion
+    // or stack bomb in a few KB).
+    let text = format!(
+        "<?xml version=\"1.0\"?>\n<xrdMeasurements>\n{}{}\n</xrdMeasurements>\n",
+        "<a>".repeat(257),
+        "</a>".repeat(257)
+    );
+    let e = carto::io::xrd::read_pattern_bytes(text.as_bytes(), "deep.xrdml", Some("xrdml")).err();
+    let Some(e) = e else {
+        panic!("deep nesting must fail")
+    };
+    assert_eq!(e.field.as_deref(), Some("xml"), "{e}");
+    assert!(e.message.contains("nested deeper than 256"), "{e}");
+}
+
 // ---- 2θ axes and wavelengths: one rule in every reader ------------------
 
 fn pattern_err(name: &str) -> ParseError {
@@ -514,6 +531,33 @@ fn cr_only_pattern_is_recognised_as_xrd() {
             assert_eq!((p.two_theta_deg[1], p.intensity[1]), (10.1, 101.0));
         }
         other => panic!("cr_only.xy: {:?}", other.map(|o| o.kind())),
+    }
+}
+
+// ---- routing: energy beside a 2θ motor; a pattern given to carto xas ----
+
+#[test]
+fn energy_beside_a_two_theta_motor_is_a_spectrum() {
+    let f = path("spec_energy_twotheta.dat");
+    match carto::io::open(&f, &LoadOptions::default()) {
+        Ok(carto::io::Opened::Spectra(ds)) => assert_eq!(ds.modality(), "xas"),
+        other => panic!("spec_energy_twotheta.dat: {:?}", other.map(|o| o.kind())),
+    }
+    let out = carto_cli(&["info".as_ref(), f.as_os_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("xas"), "{text}");
+}
+
+#[test]
+fn carto_xas_on_a_powder_pattern_says_it_is_one() {
+    for name in ["cr_only.xy", "utf16.xy"] {
+        let out = carto_cli(&["xas".as_ref(), path(name).as_os_str()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}");
+        assert!(
+            err.contains(name) && err.contains("a powder pattern"),
+            "{name}: {err}"
+        );
     }
 }
 
@@ -1135,18 +1179,32 @@ fn foreign_encodings_get_their_own_message() {
         );
     }
     // Powder-pattern reader.
-    for (name, field, want) in [
-        ("decimal_comma.xy", "data", "decimal commas ('10,00')"),
+    for (name, line, field, want) in [
+        ("decimal_comma.xy", 2, "data", "decimal commas ('10,00')"),
         (
             "gzipped.xy",
+            1,
             "gzip",
             "gzip-compressed data, not a powder pattern",
+        ),
+        (
+            "not_athena.json",
+            1,
+            "json",
+            "a JSON document, not a powder pattern",
+        ),
+        ("quoted.csv", 2, "data", "quoted CSV fields"),
+        (
+            "utf16_no_bom.dat",
+            1,
+            "encoding",
+            "UTF-16 text without a byte-order mark",
         ),
     ] {
         let e = pattern_err(name);
         assert_eq!(
             (e.line, e.field.as_deref()),
-            (Some(if name == "gzipped.xy" { 1 } else { 2 }), Some(field)),
+            (Some(line), Some(field)),
             "{e}"
         );
         assert!(e.message.contains(want), "{name}: {e}");

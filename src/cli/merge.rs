@@ -79,12 +79,33 @@ pub fn run(a: &MergeArgs) -> Result<()> {
         spectra.push((s.energy_ev, s.mu));
         names.push(file);
     }
+    // Each scan's own problems name its file (the core counts scans from 0).
+    let (lo, hi) = match spectra.first() {
+        Some((e, _)) if !e.is_empty() => (e[0], e[e.len() - 1]),
+        _ => bail!("merge needs at least one μ(E) scan"),
+    };
+    for ((e, _), file) in spectra.iter().zip(&names) {
+        if e.len() < 4 {
+            bail!(
+                "{file}: merge needs at least 4 points per scan, the scan has {}",
+                e.len()
+            );
+        }
+        let (first, last) = (e[0], e[e.len() - 1]);
+        if last < lo || first > hi {
+            bail!(
+                "{file}: its energies ({first}..{last} eV) do not overlap those of \
+                 the first file, {} ({lo}..{hi} eV)",
+                names[0]
+            );
+        }
+    }
     let refs: Vec<(&[f64], &[f64])> = spectra
         .iter()
         .map(|(e, m)| (e.as_slice(), m.as_slice()))
         .collect();
     let m = xas::merge::merge(&refs, 0, &Default::default())
-        .map_err(|e| anyhow::anyhow!("merge: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("merge of {}: {e}", names.join(", ")))?;
     if let Some(out) = &a.out {
         let mut text = format!("# merged by carto from {} scans\n", names.len());
         for n in &names {

@@ -357,6 +357,14 @@ impl XasArgs {
 pub fn run(a: &XasArgs) -> Result<()> {
     let path = &a.input.file;
     let file = path.display().to_string();
+    // The one routing rule: a powder pattern is said to be one, not read
+    // as μ(E) (--mu or --columns still force a spectrum).
+    if io::route_path(path, &a.input.load_options()) == io::FileKind::Pattern {
+        bail!(
+            "{file}: a powder pattern (2θ, intensity), not a μ(E) spectrum or χ(k): \
+             use carto xrd peaks, or --columns to read its columns as μ(E)"
+        );
+    }
     // With --group only that group's arrays are kept (same group, same errors).
     let ds = io::load_group(path, &a.input.load_options(), a.input.group.as_deref())?;
     check_group_option(&ds, &a.input, &file)?;

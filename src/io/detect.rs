@@ -127,10 +127,6 @@ pub fn load_bytes_group(
                         .at_line(1));
                     }
                     let t = text.trim_start_matches('\u{feff}').trim_start();
-                    let json_array = t.strip_prefix('[').is_some_and(|r| {
-                        r.trim_start()
-                            .starts_with(|c: char| "{[\"-".contains(c) || c.is_ascii_digit())
-                    });
                     if t.starts_with('{') && t.contains("\"carto_session\"") {
                         return Err(ParseError::new(
                             file,
@@ -139,7 +135,7 @@ pub fn load_bytes_group(
                         .at_line(1)
                         .field("json"));
                     }
-                    if t.starts_with('{') || json_array {
+                    if looks_like_json(t) {
                         return Err(ParseError::new(
                             file,
                             "a JSON document, not an Athena project (no 'Athena project file' \
@@ -294,4 +290,14 @@ fn looks_like_utf16_without_bom(bytes: &[u8]) -> bool {
     let half = head.len() / 2;
     let (even, odd) = (nul_at(0), nul_at(1));
     (odd * 10 >= half * 9 && even == 0) || (even * 10 >= half * 9 && odd == 0)
+}
+
+/// Whether text (BOM and leading blanks trimmed) opens a JSON object or
+/// array, which no column format does.
+pub(crate) fn looks_like_json(t: &str) -> bool {
+    t.starts_with('{')
+        || t.strip_prefix('[').is_some_and(|r| {
+            r.trim_start()
+                .starts_with(|c: char| "{[\"-".contains(c) || c.is_ascii_digit())
+        })
 }

@@ -186,7 +186,11 @@ pub fn is_feff_path_name(path: &Path) -> bool {
 /// unreadable file is a spectrum, whose reader reports the error.
 pub fn route_path(path: &Path, opts: &LoadOptions) -> FileKind {
     kind_by_name(path, opts).unwrap_or_else(|| match read_input(path) {
-        Ok(bytes) => route(&bytes, path, opts),
+        // UTF-16 with a BOM is routed as the text it is, as by [`open_bytes`].
+        Ok(bytes) => match super::detect::utf16_as_utf8(&bytes, &path.display().to_string()) {
+            Ok(text) => route(&text, path, opts),
+            Err(_) => FileKind::Spectra,
+        },
         Err(_) => FileKind::Spectra,
     })
 }

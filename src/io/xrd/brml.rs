@@ -3,6 +3,11 @@
 //! time per step, an enable flag, one position per scan axis (in the order
 //! of `ScanInformation/ScanAxes/ScanAxisInfo`), then the counts. The tube's
 //! `WaveLengthAlpha1` (attribute `Value`, Å) gives the wavelength.
+//!
+//! Bounds: the archive is a regular file of at most 512 MiB
+//! ([`crate::io::MAX_INPUT_BYTES`]); its member inflates to at most
+//! [`crate::io::inflate_cap`] (64× the archive + 16 MiB, and 256 MiB); its
+//! XML holds at most 10⁶ elements nested at most 256 deep (`xml` module).
 
 use super::xml::{self, Element};
 use super::zip::Zip;

@@ -211,6 +211,13 @@ pub fn read_pattern_bytes(
         PatternFormat::Fit2dChi => text::read_chi(&decode(bytes), file)?,
         PatternFormat::Columns => {
             let text = decode(bytes);
+            if super::detect::looks_like_json(text.trim_start_matches('\u{feff}').trim_start()) {
+                return Err(
+                    ParseError::new(file, "a JSON document, not a powder pattern")
+                        .at_line(1)
+                        .field("json"),
+                );
+            }
             if let Some(e) = super::columns::foreign_numbers(&text, file) {
                 return Err(e);
             }

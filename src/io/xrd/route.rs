@@ -123,10 +123,19 @@ fn columns_look_like_xrd(bytes: &[u8]) -> bool {
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == 'θ'))
         .filter(|w| !w.is_empty())
         .collect();
-    if XRD_WORDS
+    let xrd_words = XRD_WORDS
         .iter()
-        .any(|w| words.iter().any(|h| h.starts_with(w)))
-    {
+        .any(|w| words.iter().any(|h| h.starts_with(w)));
+    let energy_label = words.iter().any(|h| h.starts_with("energy"));
+    if xrd_words && energy_label {
+        // A 2θ motor beside an energy column (a SPEC XAS scan logs both): a
+        // pattern only if the rows are 2θ, I [, σ] with 2θ rising in (0, 180].
+        return rows.first().is_some_and(|r| (2..=3).contains(&r.len()))
+            && rows.iter().all(|r| r.len() == rows[0].len())
+            && rows.windows(2).all(|w| w[1][0] > w[0][0])
+            && rows.iter().all(|r| r[0] > 0.0 && r[0] <= 180.0);
+    }
+    if xrd_words {
         return true;
     }
     if XAS_WORDS.iter().any(|w| words.contains(w)) {
@@ -142,8 +151,9 @@ fn columns_look_like_xrd(bytes: &[u8]) -> bool {
         return false;
     }
     let x: Vec<f64> = rows.iter().map(|r| r[0]).collect();
-    let rising = x.windows(2).all(|w| w[1] > w[0]);
-    let (lo, hi) = (x[0], x[x.len() - 1]);
+    // A wholly descending scan is a pattern too (the reader sorts it).
+    let rising = x.windows(2).all(|w| w[1] > w[0]) || x.windows(2).all(|w| w[1] < w[0]);
+    let (lo, hi) = (x[0].min(x[x.len() - 1]), x[0].max(x[x.len() - 1]));
     let negative = rows.iter().filter(|r| r[1] < 0.0).count();
     rising && lo >= 0.0 && hi <= 180.0 && hi - lo >= 3.0 && negative * 20 <= rows.len()
 }
@@ -159,6 +169,21 @@ mod tests {
             .collect();
         assert!(is_xrd_bytes(xrd.as_bytes(), Path::new("a.xy")));
         assert!(!is_xrd_bytes(xrd.as_bytes(), Path::new("a.xdi")));
+        // A descending scan (read sorted, with a warning).
+        let desc: String = xrd.lines().rev().map(|l| format!("{l}\n")).collect();
+        assert!(is_xrd_bytes(desc.as_bytes(), Path::new("a.xy")));
+        // A SPEC XAS scan logging a 2θ motor beside the energy.
+        let spec: String = (0..200)
+            .map(|i| {
+                format!(
+                    "{} {} 1e5 5e4\n",
+                    8900.0 + i as f64,
+                    25.0 - 0.001 * i as f64
+                )
+            })
+            .collect();
+        let spec = format!("#L Energy TwoTheta I0 I1\n{spec}");
+        assert!(!is_xrd_bytes(spec.as_bytes(), Path::new("a.dat")));
         // eV energies: XAS.
         let xas: String = (0..200)
             .map(|i| format!("{} {}\n", 8900.0 + i as f64, 1.0 + 0.001 * i as f64))

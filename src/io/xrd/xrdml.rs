@@ -4,6 +4,10 @@
 //! points evenly spaced, or `listPositions`) with `intensities` (schema 1.1
 //! and later) or `counts` (1.0), optionally scaled by
 //! `beamAttenuationFactors`.
+//!
+//! Bounds: a regular file of at most 512 MiB ([`crate::io::MAX_INPUT_BYTES`])
+//! whose XML holds at most 10⁶ elements nested at most 256 deep (`xml`
+//! module): a document of empty elements is refused, not grown into GB.
 
 use super::XrdPattern;
 use super::xml::{self, Element};
