@@ -657,7 +657,9 @@ mod tests {
             check(text, &format!("{text:?}"));
         }
         // Every text file of the shared data.
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/xas");
+        let root = crate::bench::data_root(None)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .join("xas");
         let mut dirs = vec![root];
         let mut n = 0;
         while let Some(d) = dirs.pop() {

@@ -33,7 +33,9 @@ fn literals() {
 #[test]
 fn array_fast_paths_match_the_general_parser() {
     use std::io::Read;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/athena");
+    let dir = crate::bench::data_root(None)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .join("athena");
     let mut arrays = 0;
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let Ok(bytes) = std::fs::read(e.path()) else {
