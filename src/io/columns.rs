@@ -633,7 +633,7 @@ mod tests {
     }
 
     #[test]
-    fn fast_scan_matches_the_general_rule() {
+    fn fast_scan_matches_the_general_rule() -> Result<(), String> {
         for text in [
             "1 2 3\r\n4 5 6\r\n",
             "a\rb\rc",
@@ -657,9 +657,7 @@ mod tests {
             check(text, &format!("{text:?}"));
         }
         // Every text file of the shared data.
-        let root = crate::bench::data_root(None)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .join("xas");
+        let root = crate::bench::data_root(None)?.join("xas");
         let mut dirs = vec![root];
         let mut n = 0;
         while let Some(d) = dirs.pop() {
@@ -683,5 +681,6 @@ mod tests {
             }
         }
         assert!(n > 20, "only {n} data files found");
+        Ok(())
     }
 }

@@ -203,3 +203,12 @@ fn write_inp(t: &mut String, c: &Cluster, o: &FeffInpOptions) -> std::fmt::Resul
     }
     writeln!(t, "END")
 }
+
+/// The `TITLE` of a run for structure `s` read from `file`: the file's
+/// name and the structure's.
+pub(crate) fn inp_title(file: &str, s: &crate::structure::Structure) -> String {
+    let name = std::path::Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
+    format!("{name} {}", s.name)
+}

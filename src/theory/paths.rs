@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::TheoryError;
 use super::cluster::{Absorber, Cluster, build_cluster};
-use super::feffinp::{Edge, FeffInpOptions, feff_inp};
+use super::feffinp::{Edge, FeffInpOptions, feff_inp, inp_title};
 use crate::io::feff::{self, FeffPath};
 use crate::structure::Structure;
 
@@ -124,13 +124,10 @@ pub fn compute_paths(
             cluster.radius_ang
         )));
     }
-    let name = Path::new(file)
-        .file_name()
-        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
     let inp = feff_inp(
         &cluster,
         &FeffInpOptions {
-            title: format!("{name} {}", s.name),
+            title: inp_title(file, s),
             edge: o.edge,
             s02: o.s02,
             rpath_ang: o.rmax_ang,

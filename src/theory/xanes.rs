@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::TheoryError;
 use super::cluster::{Absorber, Cluster, build_cluster};
-use super::feffinp::{CoreHole, Edge, FeffInpOptions, XanesCards, feff_inp};
+use super::feffinp::{CoreHole, Edge, FeffInpOptions, XanesCards, feff_inp, inp_title};
 use crate::structure::Structure;
 
 /// Cancels a running calculation at refeff's next checkpoint (refeff's own
@@ -226,13 +226,10 @@ pub fn simulate_xanes(
              {MAX_SCF_ATOMS} a run finishes in minutes; lower --scf-radius"
         )));
     }
-    let name = Path::new(file)
-        .file_name()
-        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
     let inp = feff_inp(
         &cluster,
         &FeffInpOptions {
-            title: format!("{name} {}", s.name),
+            title: inp_title(file, s),
             edge: o.edge,
             s02: 1.0,
             rpath_ang: 0.1,
