@@ -325,21 +325,81 @@ fn large_structures_expand_and_search_in_bounded_time() {
     assert_eq!(s[0].sites.len(), 10_648);
     let sg = st::spacegroup(&s[0], 0.01).expect("P1 found");
     assert_eq!(sg.number, 1);
-    // 47³ = 103 823 sites: expansion and shells finish; the quadratic
-    // space-group search is refused, saying why.
+    // 47³ = 103 823 sites: expansion, shells and the space group (no
+    // rotation or translation maps the jittered grid onto itself: P1,
+    // found without moyo's quadratic search) all finish.
     let s = st::parse_cif_structures(&big_p1_cif(47), "huge.cif").expect("10⁵ sites");
     let s = &s[0];
     assert_eq!(s.sites.len(), 103_823);
-    let e = st::spacegroup(s, 0.01).expect_err("too many sites");
-    assert_eq!(e, st::SpaceGroupError::TooManySites { sites: 103823 });
-    assert!(
-        e.to_string().contains("103823 sites is more than 20000"),
-        "{e}"
+    let sg = st::spacegroup(s, 0.01).expect("P1 found");
+    assert_eq!(
+        (sg.number, sg.symbol.as_str(), sg.hall_number),
+        (1, "P1", 1)
     );
     let sh = st::shells(s, 0, 4.0);
     let n: usize = sh.iter().map(|x| x.n).sum();
     // ~4/3 π 4³ / 2³ ≈ 33 neighbours on a 2 Å grid.
     assert!((20..=50).contains(&n), "{n} neighbours: {sh:?}");
+}
+
+/// `s` repeated n×n×n times, as a P1 cell.
+fn supercell(s: &Structure, n: usize) -> Structure {
+    let mut big = s.clone();
+    big.lattice.a_ang *= n as f64;
+    big.lattice.b_ang *= n as f64;
+    big.lattice.c_ang *= n as f64;
+    big.sites.clear();
+    for i in 0..n {
+        for j in 0..n {
+            for k in 0..n {
+                for site in &s.sites {
+                    let mut t = site.clone();
+                    let f = site.frac;
+                    t.frac = [
+                        (f[0] + i as f64) / n as f64,
+                        (f[1] + j as f64) / n as f64,
+                        (f[2] + k as f64) / n as f64,
+                    ];
+                    big.sites.push(t);
+                }
+            }
+        }
+    }
+    big
+}
+
+#[test]
+fn supercells_are_searched_on_their_primitive_cell() {
+    // Above 2 000 sites the search first finds the pure translations and
+    // hands moyo the primitive cell: a supercell has its cell's group.
+    for (file, n, sites, number) in [
+        ("cif/amcsd/quartz_amcsd11008.cif", 8, 4_608, 152),
+        ("cif/amcsd/magnetite_amcsd9994.cif", 4, 3_584, 227),
+        ("cif/amcsd/corundum_amcsd15110.cif", 4, 1_920, 167),
+        // 30³ conventional fcc cells: 108 000 sites, one per primitive cell.
+        ("cif/amcsd/copper_amcsd13088.cif", 30, 108_000, 225),
+    ] {
+        let s = load(file).expect(file);
+        let want = st::spacegroup(&s, 0.01).expect(file);
+        assert_eq!(want.number, number, "{file}");
+        let big = supercell(&s, n);
+        assert_eq!(big.sites.len(), sites, "{file}");
+        let got = st::spacegroup(&big, 0.01).expect(file);
+        assert_eq!(got, want, "{file} ×{n}");
+    }
+    // Lattice points of a Cu supercell all but one: no pure translation, so
+    // the search says it cannot tell within its budget (bounded), rather
+    // than running moyo on 10⁵ sites.
+    let s = load("cif/amcsd/copper_amcsd13088.cif").expect("Cu");
+    let mut big = supercell(&s, 30);
+    big.sites.swap_remove(54_321);
+    let e = st::spacegroup(&big, 0.01).expect_err("too big to tell");
+    assert_eq!(e, st::SpaceGroupError::TooManySites { sites: 107_999 });
+    assert!(e.to_string().contains("107999 sites"), "{e}");
+    // ... and at 7³·4 = 1 372 sites moyo finds the vacancy's group (Pm-3m).
+    let mut small = supercell(&s, 7);
+    small.sites.swap_remove(0);
+    assert_eq!(st::spacegroup(&small, 0.01).expect("moyo").number, 221);
 }
 
 #[test]

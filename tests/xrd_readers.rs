@@ -162,6 +162,10 @@ fn rockjock_library_and_mixtures_read() {
     // RockJock's negative-background standard is -1000 everywhere
     let neg = pattern(&data("xrd/rockjock/library/BACK_NEG.xy"));
     assert!(neg.intensity.iter().all(|&v| v == -1000.0));
+    // ... and is routed as the pattern it is (`info`, folders, the app).
+    assert!(carto::io::xrd::is_xrd_file(&data(
+        "xrd/rockjock/library/BACK_NEG.xy"
+    )));
     let q = pattern(&data("xrd/rockjock/library/QUARTZ.xy"));
     assert_eq!(q.intensity[0], 118.0);
     assert_eq!(peak(&q), (26.68, 10000.0));

@@ -4,7 +4,10 @@
 //! measured spectra and patterns with.
 
 pub mod cif;
+mod sgsearch;
 pub mod symop;
+
+pub use sgsearch::DIRECT_SEARCH_SITES;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -780,18 +783,24 @@ pub struct SpaceGroupInfo {
     pub hall_number: i32,
 }
 
-/// The space-group search is skipped (an error saying so) above this many
-/// sites: moyo tries every site of the rarest species as a pivot for every
-/// lattice rotation, each try O(sites), so its time is quadratic (10⁴
-/// random sites ≈ 9 s, 2·10⁴ ≈ 40 s); expansion and shells stay linear.
+/// moyo searches at most this many sites (an error saying so above it):
+/// it tries every site of the rarest species as a pivot for every lattice
+/// rotation, each try O(sites), so its time is quadratic (10⁴ sites ≈ 2 s
+/// release, 2·10⁴ ≈ 7 s). Larger cells are first reduced to their primitive
+/// cell, and a primitive cell with no rotation symmetry is found P1,
+/// without moyo, in near-linear time (`sgsearch`).
 pub const MAX_SPACEGROUP_SITES: usize = 20_000;
 
 /// Why no space group was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpaceGroupError {
+    /// A primitive cell of more than [`MAX_SPACEGROUP_SITES`] sites with
+    /// some symmetry beyond P1 (or too big to tell within the search's
+    /// lookup budget).
     #[error(
-        "space-group search skipped: {sites} sites is more than {MAX_SPACEGROUP_SITES} \
-         (its time grows as the square of the sites)"
+        "space-group search skipped: a primitive cell of {sites} sites with symmetry \
+         beyond P1 is more than {MAX_SPACEGROUP_SITES} (its time grows as the square \
+         of the sites)"
     )]
     TooManySites { sites: usize },
     /// moyo's own reason.
@@ -801,15 +810,12 @@ pub enum SpaceGroupError {
 
 /// Space-group detection with moyo at `symprec` Å and 5° (pymatgen's
 /// SpacegroupAnalyzer defaults are 0.01 Å and 5°). Sites with different
-/// species or occupancies count as different atoms. At most
-/// [`MAX_SPACEGROUP_SITES`] sites.
+/// species or occupancies count as different atoms. Cells above
+/// [`DIRECT_SEARCH_SITES`] sites are reduced to their primitive cell first
+/// and found P1 without moyo when no rotation maps them onto themselves;
+/// moyo itself sees at most [`MAX_SPACEGROUP_SITES`] sites.
 pub fn spacegroup(s: &Structure, symprec: f64) -> Result<SpaceGroupInfo, SpaceGroupError> {
-    if s.sites.len() > MAX_SPACEGROUP_SITES {
-        return Err(SpaceGroupError::TooManySites {
-            sites: s.sites.len(),
-        });
-    }
-    let mut kinds: Vec<Vec<(u32, i64)>> = Vec::new();
+    let mut kinds: std::collections::HashMap<Vec<(u32, i64)>, i32> = Default::default();
     let mut numbers = Vec::with_capacity(s.sites.len());
     for site in &s.sites {
         let mut k: Vec<(u32, i64)> = site
@@ -818,36 +824,16 @@ pub fn spacegroup(s: &Structure, symprec: f64) -> Result<SpaceGroupInfo, SpaceGr
             .map(|sp| (sp.z, (sp.occupancy * 1e3).round() as i64))
             .collect();
         k.sort();
-        let id = match kinds.iter().position(|x| *x == k) {
-            Some(i) => i,
-            None => {
-                kinds.push(k);
-                kinds.len() - 1
-            }
-        };
-        numbers.push(id as i32 + 1);
+        let next = kinds.len() as i32 + 1;
+        numbers.push(*kinds.entry(k).or_insert(next));
     }
-    let m = s.lattice.matrix();
-    let lattice = moyo::base::Lattice::from_basis(m);
+    let lattice = moyo::base::Lattice::from_basis(s.lattice.matrix());
     let positions = s
         .sites
         .iter()
         .map(|x| nalgebra::Vector3::new(x.frac[0], x.frac[1], x.frac[2]))
         .collect();
-    let cell = moyo::base::Cell::new(lattice, positions, numbers);
-    let ds = moyo::MoyoDataset::new(
-        &cell,
-        symprec,
-        moyo::base::AngleTolerance::Radian(5f64.to_radians()),
-        moyo::data::Setting::Spglib,
-        true,
-    )
-    .map_err(|e| SpaceGroupError::Search(format!("{e:?}")))?;
-    Ok(SpaceGroupInfo {
-        number: ds.number,
-        symbol: ds.hm_symbol.replace(' ', ""),
-        hall_number: ds.hall_number,
-    })
+    sgsearch::search(&moyo::base::Cell::new(lattice, positions, numbers), symprec)
 }
 
 /// One neighbour shell: distance, count, element.

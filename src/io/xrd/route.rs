@@ -155,7 +155,12 @@ fn columns_look_like_xrd(bytes: &[u8]) -> bool {
     let rising = x.windows(2).all(|w| w[1] > w[0]) || x.windows(2).all(|w| w[1] < w[0]);
     let (lo, hi) = (x[0].min(x[x.len() - 1]), x[0].max(x[x.len() - 1]));
     let negative = rows.iter().filter(|r| r[1] < 0.0).count();
-    rising && lo >= 0.0 && hi <= 180.0 && hi - lo >= 3.0 && negative * 20 <= rows.len()
+    // Intensities that change sign are χ(k) (it oscillates through zero);
+    // a pattern's are counts, non-negative but for noise around a
+    // subtracted background, or of one sign throughout (RockJock's
+    // negative-background standard is -1000 at every 2θ).
+    let counts = negative * 20 <= rows.len() || negative == rows.len();
+    rising && lo >= 0.0 && hi <= 180.0 && hi - lo >= 3.0 && counts
 }
 
 #[cfg(test)]
@@ -200,6 +205,11 @@ mod tests {
             })
             .collect();
         assert!(!is_xrd_bytes(chi.as_bytes(), Path::new("a.dat")));
+        // A negative-background standard: one sign throughout, a pattern.
+        let neg: String = (0..200)
+            .map(|i| format!("{} -1000\n", 5.0 + 0.02 * i as f64))
+            .collect();
+        assert!(is_xrd_bytes(neg.as_bytes(), Path::new("a.xy")));
         // pyFAI header.
         let py = format!("# 2th_deg I\n{xrd}");
         assert!(is_xrd_bytes(py.as_bytes(), Path::new("a.dat")));
