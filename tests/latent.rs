@@ -572,8 +572,10 @@ fn cross_modal_xrd_retrieves_its_own_chi_better_than_chance() {
         5.0f64.min(n as f64)
     );
     // Better than chance both ways (in expectation 1 and 5 of n each way:
-    // 2 and 10 for both); the named set gives 3 + 3 and 7 + 6.
-    assert!(x1 + c1 >= 5, "top-1 {x1} + {c1} of {n} each");
+    // 2 and 10 for both); the named set gives 2 + 2 and 7 + 6 (3 + 3 and
+    // 7 + 6 with rock-salt pair tables only, before the first shell got
+    // its coordination's prototype).
+    assert!(x1 + c1 >= 4, "top-1 {x1} + {c1} of {n} each");
     assert!(x5 + c5 >= 12, "top-5 {x5} + {c5} of {n} each");
 }
 
@@ -765,10 +767,13 @@ fn stage1_cross_modal_leave_structures_out_beside_stage0() {
     // Sums of both directions: [stage][pool] → (top-1, top-5).
     let sum = |s: usize, p: usize| (t[s][0][p].0 + t[s][1][p].0, t[s][0][p].1 + t[s][1][p].1);
     // Measured when written (XRD→χ + χ→XRD):
-    //   named set: stage 0 all 3+4, 7+7; fold 8+7, 11+11;
-    //              stage 1 all 0+1, 8+8; fold 9+8, 11+11.
-    //   full (97 Fe of 644): stage 0 all 8+9, 22+18; fold 15+15, 43+38;
-    //              stage 1 all 6+2, 25+24; fold 24+20, 44+45.
+    //   named set: stage 0 all 2+3, 7+7; fold 6+7, 11+11;
+    //              stage 1 all 1+0, 8+8; fold 9+8, 11+11
+    //   (rock-salt pair tables only: stage 0 all 3+4, fold 8+7; stage 1
+    //   the same);
+    //   full (97 Fe of 644, rock-salt pair tables only): stage 0 all 8+9,
+    //              22+18; fold 15+15, 43+38; stage 1 all 6+2, 25+24; fold
+    //              24+20, 44+45.
     // Stage 1 wins among the held-out structures (top-1 44 against 30 on
     // the library) and at top-5 among all, and loses at top-1 among all
     // (8 against 17): the training structures' own views sit closer in
@@ -782,7 +787,7 @@ fn stage1_cross_modal_leave_structures_out_beside_stage0() {
             "{report}"
         );
     } else {
-        assert!(sum(0, 0).1 >= 13 && sum(0, 1).0 >= 14, "{report}");
+        assert!(sum(0, 0).1 >= 13 && sum(0, 1).0 >= 13, "{report}");
         assert!(sum(1, 0).1 >= 14 && sum(1, 1).0 >= 15, "{report}");
     }
 }
@@ -976,27 +981,33 @@ fn stage1_on_measured_rockjock_and_xas_beside_stage0() {
         report += &format!("XAS, {name}: top-1 {t1}/12, top-3 {t3}/12\n");
     }
     println!("{report}");
-    // Measured when written: RockJock stage 0 13/17, 14/17; stage 1 4/17,
-    // 8/17 (same-view 4, 9; with Procrustes left-mineral-out 3, 6). XAS
-    // stage 0 top-1 6/12, top-3 9/12; stage 1 5/12, 9/12 (same-view 3, 8).
-    // Stage 1 loses on measured data, so the map's default ranking stays
-    // stage 0 (carto map without --model/--train). A change that makes
-    // stage 1 win must change that default and these bounds.
+    // Measured: RockJock stage 0 13/17, 14/17; stage 1 6/17, 10/17
+    // (same-view 8, 11; with Procrustes left-mineral-out 2, 4). XAS stage 0
+    // top-1 7/12, top-3 10/12; stage 1 7/12, 8/12 (same-view 6, 10). With
+    // rock-salt pair tables only (before the first shell got its
+    // coordination's prototype) XAS stage 0 was 6/12, 9/12 and stage 1
+    // 5/12, 9/12; RockJock stage 1 4/17, 8/17. Stage 1 does not beat
+    // stage 0 on measured data, so the map's default ranking stays stage 0
+    // (carto map without --model/--train). A change that makes stage 1 win
+    // must change that default and these bounds.
     assert!(rj_tops[0].0 >= 13 && rj_tops[0].1 >= 14, "{report}");
     assert!(
-        (3..=6).contains(&rj_tops[1].0) && (6..=10).contains(&rj_tops[1].1),
+        (3..=7).contains(&rj_tops[1].0) && (6..=11).contains(&rj_tops[1].1),
         "{report}"
     );
     assert!(
         rj_tops[1].0 < rj_tops[0].0 && rj_tops[3].0 < rj_tops[0].0,
         "{report}"
     );
-    assert!(xas_tops[0].0 >= 6 && xas_tops[0].1 >= 9, "{report}");
+    assert!(xas_tops[0].0 >= 7 && xas_tops[0].1 >= 10, "{report}");
     assert!(
-        (4..=6).contains(&xas_tops[1].0) && (8..=10).contains(&xas_tops[1].1),
+        (4..=7).contains(&xas_tops[1].0) && (8..=10).contains(&xas_tops[1].1),
         "{report}"
     );
-    assert!(xas_tops[1].0 <= xas_tops[0].0, "{report}");
+    assert!(
+        xas_tops[1].0 <= xas_tops[0].0 && xas_tops[1].1 <= xas_tops[0].1,
+        "{report}"
+    );
     // Copper's four spectra find copper first in both stages.
     assert!(x[1][..4].iter().all(|&r| r == 1), "{report}");
 }

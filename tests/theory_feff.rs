@@ -523,24 +523,59 @@ fn cu_first_shell_fit_with_computed_path_matches_feff6() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Worst |χ| ratio − 1 and worst phase difference of `c` against `f`
+/// (both complex χ as Larch's chi, chi_imag) over 3–12 Å⁻¹.
+fn worst_over_3_12(k: &[f64], c: (&[f64], &[f64]), f: (&[f64], &[f64])) -> (f64, f64) {
+    let (mut worst_amp, mut worst_pha) = (0.0f64, 0.0f64);
+    for (j, &kj) in k.iter().enumerate() {
+        if !(3.0..=12.0).contains(&kj) {
+            continue;
+        }
+        let a = num_complex::Complex64::new(-c.1[j], c.0[j]);
+        let b = num_complex::Complex64::new(-f.1[j], f.0[j]);
+        worst_amp = worst_amp.max((a.norm() / b.norm() - 1.0).abs());
+        worst_pha = worst_pha.max((a / b).arg().abs());
+    }
+    (worst_amp, worst_pha)
+}
+
 /// The closed-form first shell against the first refeff path of the
 /// structure itself, σ² = 0.003 Å² in both: worst |χ| ratio − 1 and worst
-/// phase difference over 3–12 Å⁻¹.
+/// phase difference over 3–12 Å⁻¹, as computed and after the one E0 shift
+/// (±10 eV, 0.25 eV steps) that minimises max(|χ| error, phase / 2) — the
+/// shift every EXAFS fit floats.
 #[test]
 fn closed_form_first_shell_matches_full_paths() {
     let cache = tempdir("pairs");
     let mut lib = PairLibrary::new(Some(cache.clone()));
+    // (file, absorber, the bar holds as computed). Structures that are
+    // their own coordination prototype come first (Cu fcc, ZnSe and ZnS
+    // zincblende, NiO and FeO rock salt, Cu2O cuprite): there the table is
+    // the structure's own first shell. The others test transfer.
     let cases = [
-        ("cif/amcsd/copper_amcsd13088.cif", "Cu"),
-        ("cif/amcsd/stilleite_amcsd11535.cif", "Zn"),
-        ("cif/amcsd/bunsenite_amcsd17026.cif", "Ni"),
-        ("cif/amcsd/wustite_amcsd18048.cif", "Fe"),
-        ("cif/amcsd/hematite_amcsd17731.cif", "Fe"),
-        ("cif/amcsd/cuprite_amcsd17890.cif", "Cu"),
+        ("cif/amcsd/copper_amcsd13088.cif", "Cu", true),
+        ("cif/amcsd/stilleite_amcsd11535.cif", "Zn", true),
+        ("cif/amcsd/bunsenite_amcsd17026.cif", "Ni", true),
+        ("cif/amcsd/wustite_amcsd18048.cif", "Fe", true),
+        ("cif/amcsd/cuprite_amcsd17890.cif", "Cu", true),
+        ("cif/amcsd/hematite_amcsd17731.cif", "Fe", true),
+        ("cif/amcsd/magnetite_amcsd9994.cif", "Fe", true),
+        ("cif/amcsd/goethite_amcsd16643.cif", "Fe", true),
+        ("cif/amcsd/pyrite_amcsd17728.cif", "Fe", true),
+        ("cif/amcsd/covellite_amcsd10944.cif", "Cu", true),
+        ("cif/amcsd/tenorite_amcsd18816.cif", "Cu", true),
+        ("cif/amcsd/zincite_amcsd11555.cif", "Zn", true),
+        ("cif/amcsd/gold_amcsd11140.cif", "Au", true),
+        // Anions bound to a third element (SiO4, CO3) or a 4 + 2
+        // octahedron: the E0 of the structure is not the prototype's.
+        ("cif/amcsd/fayalite_amcsd480.cif", "Fe", false),
+        ("cif/amcsd/siderite_amcsd17561.cif", "Fe", false),
+        ("cif/amcsd/anatase_amcsd10735.cif", "Ti", false),
     ];
     let sigma2 = 0.003;
     let mut failures = Vec::new();
-    for (rel, el) in cases {
+    let (mut held, mut held_shifted) = (0, 0);
+    for (rel, el, holds) in cases {
         let s = structure(rel);
         let absorber = Absorber::Element(el.into());
         let site = carto::theory::cluster::absorber_site(&s, &absorber, rel)
@@ -575,28 +610,32 @@ fn closed_form_first_shell_matches_full_paths() {
         .unwrap_or_else(|e| panic!("{rel}: {e}"));
         let closed_s = t.elapsed().as_secs_f64();
         let model = PathModel::new(path).unwrap_or_else(|e| panic!("{e}"));
-        let reference = model
-            .chi(
-                &closed.k_inv_ang,
-                &PathParams {
-                    sigma2,
-                    ..PathParams::default()
-                },
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
-        let (mut worst_amp, mut worst_pha) = (0.0f64, 0.0f64);
-        for (j, &k) in closed.k_inv_ang.iter().enumerate() {
-            if !(3.0..=12.0).contains(&k) {
-                continue;
-            }
-            let c = num_complex::Complex64::new(-closed.chi_imag[j], closed.chi[j]);
-            let f = num_complex::Complex64::new(-reference.chi_imag[j], reference.chi[j]);
-            worst_amp = worst_amp.max((c.norm() / f.norm() - 1.0).abs());
-            worst_pha = worst_pha.max((c / f).arg().abs());
-        }
+        let k = &closed.k_inv_ang;
+        let against = |e0: f64| {
+            let f = model
+                .chi(
+                    k,
+                    &PathParams {
+                        sigma2,
+                        e0,
+                        ..PathParams::default()
+                    },
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+            worst_over_3_12(k, (&closed.chi, &closed.chi_imag), (&f.chi, &f.chi_imag))
+        };
+        let (worst_amp, worst_pha) = against(0.0);
+        let (shift, (amp_s, pha_s)) = (-40..=40)
+            .map(|i| (0.25 * f64::from(i), against(0.25 * f64::from(i))))
+            .min_by(|a, b| {
+                let score = |(x, y): (f64, f64)| x.max(y / 2.0);
+                score(a.1).total_cmp(&score(b.1))
+            })
+            .unwrap_or((0.0, (f64::NAN, f64::NAN)));
         eprintln!(
             "{rel}: first shell {} × {} at {:.4} Å (refeff path: degen {} reff {:.4}, {:.2} s); \
-             closed form {:.1} ms: |χ| within {:.1} %, phase within {:.3} rad",
+             closed form {:.1} ms: |χ| within {:.1} %, phase within {:.3} rad; \
+             after E0 {shift:+.2} eV: {:.1} %, {pha_s:.3} rad",
             closed.shells.first().map_or(0, |s| s.n),
             closed.shells.first().map_or("?", |s| s.element),
             r1,
@@ -605,21 +644,30 @@ fn closed_form_first_shell_matches_full_paths() {
             full.seconds,
             closed_s * 1e3,
             100.0 * worst_amp,
-            worst_pha
+            worst_pha,
+            100.0 * amp_s,
         );
-        // The issue's bar is 10 % and 0.2 rad. Measured (rock-salt pair
-        // tables at covalent-radius distances, σ² 0.003 Å²): Cu 19 % /
-        // 0.16 rad, ZnSe 42 % / 0.61, NiO 14 % / 0.15, FeO 11 % / 0.14,
-        // Fe2O3 8.8 % / 0.33, Cu2O 9.8 % / 0.51: the bar is not met, the
-        // pair tables do not transfer that well. Checked at what holds
-        // (50 %, 0.7 rad) so a regression still fails.
-        if worst_amp > 0.50 || worst_pha > 0.7 {
+        let bar = |a: f64, p: f64| a <= 0.10 && p <= 0.20;
+        held += usize::from(bar(worst_amp, worst_pha));
+        held_shifted += usize::from(bar(amp_s, pha_s));
+        // The issue's bar: 10 % and 0.2 rad. Every case meets it after
+        // the E0 shift; those marked meet it as computed; the rest are
+        // held to what was measured (fayalite 14 % / 0.26 rad, siderite
+        // 25 % / 0.64, anatase 9 % / 0.23) so a regression still fails.
+        let (amp_max, pha_max) = if holds { (0.10, 0.20) } else { (0.30, 0.70) };
+        if worst_amp > amp_max || worst_pha > pha_max || !bar(amp_s, pha_s) {
             failures.push(format!(
-                "{rel}: |χ| off by {:.1} %, phase by {worst_pha:.3} rad",
-                100.0 * worst_amp
+                "{rel}: |χ| off by {:.1} %, phase by {worst_pha:.3} rad; \
+                 after E0 {shift:+.2} eV {:.1} %, {pha_s:.3} rad",
+                100.0 * worst_amp,
+                100.0 * amp_s
             ));
         }
     }
+    eprintln!(
+        "bar (10 %, 0.2 rad) met by {held} of {} as computed, {held_shifted} after one E0 shift",
+        cases.len()
+    );
     // The tables are on disk now: a second library reads them, runs nothing.
     let mut again = PairLibrary::new(Some(cache.clone()));
     let s = structure("cif/amcsd/copper_amcsd13088.cif");

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::grid::{self, Profile};
-use crate::structure::{Structure, element_from_symbol, read_cif, shells};
-use crate::theory::closed::{ClosedOptions, PairLibrary, closed_chi};
+use crate::structure::{Structure, element_from_symbol, read_cif};
+use crate::theory::closed::{ClosedOptions, PairKey, PairLibrary, closed_chi, shell_keys};
 use crate::theory::{Absorber, Edge};
 use crate::xrd::identify::Candidate;
 
@@ -211,16 +211,16 @@ pub fn closed_exafs_view(
     grid::exafs(&k, &chi).map_err(|e| e.to_string())
 }
 
-/// The pairs (absorber, scatterer, edge) the closed-form views of `s` need.
-fn pairs_needed(s: &Structure, absorbers: &[(u32, Edge)], rmax_ang: f64) -> Vec<(u32, u32, Edge)> {
+/// The pair tables the closed-form views of `s` need.
+fn pairs_needed(s: &Structure, absorbers: &[(u32, Edge)], rmax_ang: f64) -> Vec<PairKey> {
     let mut out = Vec::new();
     for &(z, edge) in absorbers {
         for (site, _) in absorber_sites(s, z) {
-            for sh in shells(s, site, rmax_ang) {
-                if let Some(b) = element_from_symbol(sh.element) {
-                    out.push((z, b, edge));
-                }
-            }
+            out.extend(
+                shell_keys(s, site, rmax_ang, edge)
+                    .into_iter()
+                    .filter_map(|(_, k)| k),
+            );
         }
     }
     out

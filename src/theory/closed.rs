@@ -7,10 +7,16 @@
 //!
 //! Approximations, measured in tests/theory_feff.rs against full refeff
 //! paths of the structures themselves:
-//! - transferability: a pair's table comes from a reference rock-salt
-//!   crystal with the pair at the sum of covalent radii, not from the
-//!   structure's own potentials, and the curved-wave F_eff is that of the
-//!   reference distance;
+//! - transferability: a pair's table comes from a small reference crystal,
+//!   not from the structure's own potentials. The pair of the absorber's
+//!   first coordination shell uses the prototype of that coordination
+//!   (2: cuprite, 3–4: zincblende/diamond, 5–7: rock salt, 8–9: CsCl/bcc,
+//!   10+: L1₂/fcc) at the shell's mean distance in 0.05 Å steps
+//!   ([`Reference::Coordination`]); every other pair a rock-salt crystal
+//!   with the pair at the sum of covalent radii ([`Reference::Covalent`]).
+//!   Most of what is left is a shift of E0 (FEFF's Fermi level depends on
+//!   the whole structure: a carbonate's or silicate's O is not a rock
+//!   salt's), which an EXAFS fit floats anyway;
 //! - no multiple scattering (only shells, each one single-scattering path);
 //! - one σ² for every shell, no e0 shift, S0² = 1 unless set.
 
@@ -67,10 +73,88 @@ pub fn reference_distance_ang(absorber_z: u32, scatterer_z: u32) -> Option<f64> 
     Some(r(absorber_z)? + r(scatterer_z)?)
 }
 
-/// The reference crystal of a pair: rock salt with A on one sublattice and
-/// B on the other, A–B at `d_ang` (6 B around each A).
-pub fn reference_structure(absorber_z: u32, scatterer_z: u32, d_ang: f64) -> Structure {
-    let site = |z: u32, frac: [f64; 3]| Site {
+/// The reference crystal a pair's table comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Reference {
+    /// Rock salt with the pair at the sum of covalent radii.
+    Covalent,
+    /// The prototype of a coordination number class ([`coordination_class`])
+    /// with the pair at `d_centi_ang` hundredths of an Å.
+    Coordination { cn: u8, d_centi_ang: u32 },
+}
+
+/// Distances of [`Reference::Coordination`] tables are rounded to this (Å).
+pub const COORDINATION_STEP_ANG: f64 = 0.05;
+
+/// A first coordination shell reaches this far past its nearest atom
+/// (a factor): distorted octahedra (3 + 3) count as six.
+pub const COORDINATION_REACH: f64 = 1.15;
+
+/// The prototype class of `n` neighbours: 2, 4, 6, 8 or 12.
+pub fn coordination_class(n: usize) -> u8 {
+    match n {
+        0..=2 => 2,
+        3..=4 => 4,
+        5..=7 => 6,
+        8..=9 => 8,
+        _ => 12,
+    }
+}
+
+/// One pair table: absorber, scatterer, edge and reference crystal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PairKey {
+    pub absorber_z: u32,
+    pub scatterer_z: u32,
+    pub edge: Edge,
+    pub reference: Reference,
+}
+
+impl PairKey {
+    /// The covalent rock-salt table of a pair.
+    pub fn covalent(absorber_z: u32, scatterer_z: u32, edge: Edge) -> PairKey {
+        PairKey {
+            absorber_z,
+            scatterer_z,
+            edge,
+            reference: Reference::Covalent,
+        }
+    }
+
+    /// The reference distance (Å).
+    pub fn distance_ang(&self) -> Option<f64> {
+        match self.reference {
+            Reference::Covalent => reference_distance_ang(self.absorber_z, self.scatterer_z),
+            Reference::Coordination { d_centi_ang, .. } => Some(f64::from(d_centi_ang) / 100.0),
+        }
+    }
+
+    /// The reference crystal, its absorber at site 0.
+    pub fn structure(&self) -> Option<Structure> {
+        let d = self.distance_ang()?;
+        let (a, b) = (self.absorber_z, self.scatterer_z);
+        Some(match self.reference {
+            Reference::Covalent => reference_structure(a, b, d),
+            Reference::Coordination { cn, .. } => prototype_structure(cn, a, b, d),
+        })
+    }
+
+    fn file_name(&self) -> String {
+        let (a, b) = (
+            element_symbol(self.absorber_z),
+            element_symbol(self.scatterer_z),
+        );
+        match self.reference {
+            Reference::Covalent => format!("{a}-{b}-{}.dat", self.edge.as_str()),
+            Reference::Coordination { cn, d_centi_ang } => {
+                format!("{a}-{b}-{}-cn{cn}-{d_centi_ang}.dat", self.edge.as_str())
+            }
+        }
+    }
+}
+
+fn pair_site(z: u32, frac: [f64; 3]) -> Site {
+    Site {
         label: element_symbol(z).to_string(),
         species: vec![Species {
             z,
@@ -79,51 +163,161 @@ pub fn reference_structure(absorber_z: u32, scatterer_z: u32, d_ang: f64) -> Str
         }],
         frac,
         b_iso_ang2: None,
-    };
-    let a = 2.0 * d_ang;
-    let mut sites = Vec::new();
-    for f in [
-        [0.0, 0.0, 0.0],
-        [0.0, 0.5, 0.5],
-        [0.5, 0.0, 0.5],
-        [0.5, 0.5, 0.0],
-    ] {
-        sites.push(site(absorber_z, f));
     }
-    for f in [
-        [0.5, 0.0, 0.0],
-        [0.0, 0.5, 0.0],
-        [0.0, 0.0, 0.5],
-        [0.5, 0.5, 0.5],
-    ] {
-        sites.push(site(scatterer_z, f));
-    }
+}
+
+fn cubic_structure(name: String, a_ang: f64, sites: Vec<Site>) -> Structure {
     Structure {
-        name: format!(
-            "{}-{} reference rock salt",
-            element_symbol(absorber_z),
-            element_symbol(scatterer_z)
-        ),
+        name,
         lattice: Lattice {
-            a_ang: a,
-            b_ang: a,
-            c_ang: a,
+            a_ang,
+            b_ang: a_ang,
+            c_ang: a_ang,
             alpha_deg: 90.0,
             beta_deg: 90.0,
             gamma_deg: 90.0,
         },
         sites,
-        spacegroup_in_file: Some("F m -3 m".into()),
+        spacegroup_in_file: None,
         warnings: Vec::new(),
     }
+}
+
+const FCC: [[f64; 3]; 4] = [
+    [0.0, 0.0, 0.0],
+    [0.0, 0.5, 0.5],
+    [0.5, 0.0, 0.5],
+    [0.5, 0.5, 0.0],
+];
+
+/// The cubic prototype of coordination class `cn` with A–B at `d_ang`, A
+/// at site 0 and B its nearest neighbours: cuprite (2; diamond when
+/// A = B), zincblende (4), rock salt (6), CsCl (8), L1₂ (12; fcc when
+/// A = B).
+pub fn prototype_structure(cn: u8, a: u32, b: u32, d_ang: f64) -> Structure {
+    let name = |p: &str| format!("{}-{} {p} (CN {cn})", element_symbol(a), element_symbol(b));
+    match cn {
+        2 if a != b => cubic_structure(
+            name("cuprite"),
+            4.0 * d_ang / 3f64.sqrt(),
+            vec![
+                pair_site(a, [0.25, 0.25, 0.25]),
+                pair_site(a, [0.75, 0.75, 0.25]),
+                pair_site(a, [0.75, 0.25, 0.75]),
+                pair_site(a, [0.25, 0.75, 0.75]),
+                pair_site(b, [0.0, 0.0, 0.0]),
+                pair_site(b, [0.5, 0.5, 0.5]),
+            ],
+        ),
+        2 | 4 => {
+            let mut sites: Vec<Site> = FCC.iter().map(|f| pair_site(a, *f)).collect();
+            sites.extend(
+                FCC.iter()
+                    .map(|f| pair_site(b, [f[0] + 0.25, f[1] + 0.25, f[2] + 0.25])),
+            );
+            cubic_structure(name("zincblende"), 4.0 * d_ang / 3f64.sqrt(), sites)
+        }
+        8 => cubic_structure(
+            name("CsCl"),
+            2.0 * d_ang / 3f64.sqrt(),
+            vec![pair_site(a, [0.0; 3]), pair_site(b, [0.5; 3])],
+        ),
+        12 if a == b => cubic_structure(
+            name("fcc"),
+            d_ang * 2f64.sqrt(),
+            FCC.iter().map(|f| pair_site(a, *f)).collect(),
+        ),
+        12 => {
+            let mut sites = vec![pair_site(a, FCC[0])];
+            sites.extend(FCC[1..].iter().map(|f| pair_site(b, *f)));
+            cubic_structure(name("L1₂"), d_ang * 2f64.sqrt(), sites)
+        }
+        _ => reference_structure(a, b, d_ang),
+    }
+}
+
+/// The reference crystal of a pair: rock salt with A on one sublattice and
+/// B on the other, A–B at `d_ang` (6 B around each A).
+pub fn reference_structure(absorber_z: u32, scatterer_z: u32, d_ang: f64) -> Structure {
+    let mut sites: Vec<Site> = FCC.iter().map(|f| pair_site(absorber_z, *f)).collect();
+    sites.extend(
+        [
+            [0.5, 0.0, 0.0],
+            [0.0, 0.5, 0.0],
+            [0.0, 0.0, 0.5],
+            [0.5, 0.5, 0.5],
+        ]
+        .iter()
+        .map(|f| pair_site(scatterer_z, *f)),
+    );
+    let mut s = cubic_structure(
+        format!(
+            "{}-{} reference rock salt",
+            element_symbol(absorber_z),
+            element_symbol(scatterer_z)
+        ),
+        2.0 * d_ang,
+        sites,
+    );
+    s.spacegroup_in_file = Some("F m -3 m".into());
+    s
+}
+
+/// The shells around site `center` out to `rmax_ang` and the table each
+/// uses: the first coordination shell's element (every shell of it within
+/// [`COORDINATION_REACH`] of the nearest) gets the prototype of that
+/// coordination at its mean distance; other elements the covalent table.
+pub fn shell_keys(
+    s: &Structure,
+    center: usize,
+    rmax_ang: f64,
+    edge: Edge,
+) -> Vec<(Shell, Option<PairKey>)> {
+    let az = s.sites[center].main_species().z;
+    let sh = shells(s, center, rmax_ang);
+    let first = shells(
+        s,
+        center,
+        sh.first().map_or(0.0, |x| x.r_ang) * COORDINATION_REACH,
+    );
+    let coordination = first.first().and_then(|f| {
+        let bz = crate::structure::element_from_symbol(f.element)?;
+        let reach = f.r_ang * COORDINATION_REACH;
+        let same: Vec<&Shell> = first
+            .iter()
+            .filter(|x| x.element == f.element && x.r_ang <= reach)
+            .collect();
+        let n: usize = same.iter().map(|x| x.n).sum();
+        let mean = same.iter().map(|x| x.r_ang * x.n as f64).sum::<f64>() / n.max(1) as f64;
+        let d = (mean / COORDINATION_STEP_ANG).round() * COORDINATION_STEP_ANG;
+        Some((
+            bz,
+            Reference::Coordination {
+                cn: coordination_class(n),
+                d_centi_ang: (d * 100.0).round() as u32,
+            },
+        ))
+    });
+    sh.into_iter()
+        .map(|x| {
+            let key = crate::structure::element_from_symbol(x.element).map(|bz| PairKey {
+                absorber_z: az,
+                scatterer_z: bz,
+                edge,
+                reference: match coordination {
+                    Some((cz, r)) if cz == bz => r,
+                    _ => Reference::Covalent,
+                },
+            });
+            (x, key)
+        })
+        .collect()
 }
 
 /// One pair's FEFF table on the closed-form k grid.
 #[derive(Debug, Clone)]
 pub struct PairTable {
-    pub absorber_z: u32,
-    pub scatterer_z: u32,
-    pub edge: Edge,
+    pub key: PairKey,
     /// The reference single-scattering path the table came from.
     pub path: FeffPath,
     q: Vec<f64>,
@@ -134,18 +328,25 @@ pub struct PairTable {
 }
 
 impl PairTable {
-    /// The table of `path` on the closed-form grid (Larch's splines).
-    pub fn from_path(path: FeffPath, edge: Edge) -> Result<PairTable, TheoryError> {
+    /// The table of `path` on the closed-form grid (Larch's splines); its
+    /// absorber and scatterer must be the key's.
+    pub fn from_path(path: FeffPath, key: PairKey) -> Result<PairTable, TheoryError> {
         let (Some(a), Some(b)) = (path.geometry.first(), path.geometry.get(1)) else {
             return Err(TheoryError::Output("pair path has no scatterer".into()));
         };
-        let (absorber_z, scatterer_z) = (a.iz, b.iz);
+        if (a.iz, b.iz) != (key.absorber_z, key.scatterer_z) {
+            return Err(TheoryError::Output(format!(
+                "pair path is {}–{}, not {}–{}",
+                element_symbol(a.iz),
+                element_symbol(b.iz),
+                element_symbol(key.absorber_z),
+                element_symbol(key.scatterer_z)
+            )));
+        }
         let model = PathModel::new(&path).map_err(|e| TheoryError::Output(e.to_string()))?;
         let t = model.tables(&k_grid(), 0.0, 0.0);
         Ok(PairTable {
-            absorber_z,
-            scatterer_z,
-            edge,
+            key,
             q: t.q().to_vec(),
             pha: t.pha().to_vec(),
             amp: t.amp().to_vec(),
@@ -158,15 +359,17 @@ impl PairTable {
     /// Add the complex χ of `n` scatterers at `r_ang` with Debye-Waller
     /// factor `sigma2_ang2`: the EXAFS equation with FEFF's complex
     /// momentum, Larch's `_calc_chi` (Newville, *Fundamentals of XAFS*
-    /// (2014) eq. 10) with this pair's table.
+    /// (2014) eq. 10) with this pair's table, the shell at
+    /// ΔR = `r_ang` − the reference path's reff.
     fn add_shell(&self, n: f64, r_ang: f64, s02: f64, sigma2_ang2: f64, chi: &mut [Complex64]) {
         let i = Complex64::new(0.0, 1.0);
+        let reff = self.path.reff_ang;
         let scale = n * s02 / (r_ang * r_ang);
-        let dr = -2.0 * sigma2_ang2 / r_ang;
+        let dr = r_ang - reff - 2.0 * sigma2_ang2 / reff;
         for (j, c) in chi.iter_mut().enumerate() {
             let (q, pp, pc) = (self.q[j], self.pp[j], self.pc[j]);
-            let expo = -2.0 * r_ang * pc.im - 2.0 * pp * sigma2_ang2
-                + i * (2.0 * q * r_ang + self.pha[j] + 2.0 * pc * dr);
+            let expo = -2.0 * reff * pc.im - 2.0 * pp * sigma2_ang2
+                + i * (2.0 * q * reff + self.pha[j] + 2.0 * pc * dr);
             *c += scale * self.amp[j] * expo.exp() / q;
         }
     }
@@ -180,12 +383,12 @@ pub fn k_grid() -> Vec<f64> {
     )
 }
 
-/// Pair tables by (absorber Z, scatterer Z, edge), computed on first use
-/// and kept in a disk cache when it has one.
+/// Pair tables by [`PairKey`], computed on first use and kept in a disk
+/// cache when it has one.
 #[derive(Debug, Default)]
 pub struct PairLibrary {
     cache_dir: Option<PathBuf>,
-    tables: HashMap<(u32, u32, Edge), PairTable>,
+    tables: HashMap<PairKey, PairTable>,
     /// refeff runs made (tables not found in memory or on disk).
     pub computed: usize,
 }
@@ -219,17 +422,12 @@ impl PairLibrary {
         self.tables.is_empty()
     }
 
-    /// The table of a pair: from memory, the disk cache, or a refeff run on
-    /// the reference crystal (then stored in both).
-    pub fn table(
-        &mut self,
-        absorber_z: u32,
-        scatterer_z: u32,
-        edge: Edge,
-    ) -> Result<&PairTable, TheoryError> {
-        let key = (absorber_z, scatterer_z, edge);
+    /// The table of `key`: from memory, the disk cache, or a refeff run on
+    /// its reference crystal (then stored in both).
+    pub fn table(&mut self, key: PairKey) -> Result<&PairTable, TheoryError> {
         if !self.tables.contains_key(&key) {
-            let t = self.load_or_compute(absorber_z, scatterer_z, edge)?;
+            let (t, computed) = load_or_compute(self.cache_dir.as_deref(), key)?;
+            self.computed += usize::from(computed);
             self.tables.insert(key, t);
         }
         self.tables
@@ -237,36 +435,22 @@ impl PairLibrary {
             .ok_or_else(|| TheoryError::Output("pair table vanished".into()))
     }
 
-    fn file_name(absorber_z: u32, scatterer_z: u32, edge: Edge) -> String {
-        format!(
-            "{}-{}-{}.dat",
-            element_symbol(absorber_z),
-            element_symbol(scatterer_z),
-            edge.as_str()
-        )
-    }
-
-    /// Compute (or read from the disk cache) every table of `pairs` not
+    /// Compute (or read from the disk cache) every table of `keys` not
     /// yet in memory; the first error is returned after the others
     /// finished. One after another: refeff runs one calculation at a time
     /// (a process-wide lock around its own thread pool), and calling it
     /// from several rayon workers deadlocks.
-    pub fn prefetch(&mut self, pairs: &[(u32, u32, Edge)]) -> Result<(), TheoryError> {
-        let mut missing: Vec<(u32, u32, Edge)> = pairs
+    pub fn prefetch(&mut self, keys: &[PairKey]) -> Result<(), TheoryError> {
+        let mut missing: Vec<PairKey> = keys
             .iter()
             .copied()
             .filter(|k| !self.tables.contains_key(k))
             .collect();
-        missing.sort_by_key(|&(a, b, e)| (a, b, e.as_str()));
+        missing.sort();
         missing.dedup();
-        let dir = self.cache_dir.clone();
-        let done: Vec<Result<(PairTable, bool), TheoryError>> = missing
-            .iter()
-            .map(|&(a, b, e)| load_or_compute(dir.as_deref(), a, b, e))
-            .collect();
         let mut first_err = None;
-        for (key, r) in missing.into_iter().zip(done) {
-            match r {
+        for key in missing {
+            match load_or_compute(self.cache_dir.as_deref(), key) {
                 Ok((t, computed)) => {
                     self.computed += usize::from(computed);
                     self.tables.insert(key, t);
@@ -278,45 +462,29 @@ impl PairLibrary {
         }
         first_err.map_or(Ok(()), Err)
     }
-
-    fn load_or_compute(
-        &mut self,
-        absorber_z: u32,
-        scatterer_z: u32,
-        edge: Edge,
-    ) -> Result<PairTable, TheoryError> {
-        let (t, computed) =
-            load_or_compute(self.cache_dir.as_deref(), absorber_z, scatterer_z, edge)?;
-        self.computed += usize::from(computed);
-        Ok(t)
-    }
 }
 
 /// A pair's table from the disk cache under `cache_dir`, or computed (then
 /// stored there); `true` when refeff ran.
 fn load_or_compute(
     cache_dir: Option<&Path>,
-    absorber_z: u32,
-    scatterer_z: u32,
-    edge: Edge,
+    key: PairKey,
 ) -> Result<(PairTable, bool), TheoryError> {
-    let file = cache_dir.map(|d| d.join(PairLibrary::file_name(absorber_z, scatterer_z, edge)));
+    let file = cache_dir.map(|d| d.join(key.file_name()));
     // A cached table that does not read back, or is for another pair,
     // is computed again (and overwritten).
     if let Some(f) = &file
         && let Ok(text) = std::fs::read_to_string(f)
         && let Ok(path) = feff::read(&text, &f.display().to_string())
-        && path.geometry.first().map(|a| a.iz) == Some(absorber_z)
-        && path.geometry.get(1).map(|a| a.iz) == Some(scatterer_z)
-        && let Ok(t) = PairTable::from_path(path, edge)
+        && let Ok(t) = PairTable::from_path(path, key)
     {
         return Ok((t, false));
     }
-    let (path, text) = compute_pair_path(absorber_z, scatterer_z, edge)?;
+    let (path, text) = compute_pair_path(key)?;
     if let Some(f) = &file {
         store(f, &text)?;
     }
-    Ok((PairTable::from_path(path, edge)?, true))
+    Ok((PairTable::from_path(path, key)?, true))
 }
 
 /// `$XDG_CACHE_HOME/carto/pairs-v1`, else `$HOME/.cache/carto/pairs-v1`.
@@ -348,19 +516,15 @@ fn store(f: &Path, text: &str) -> Result<(), TheoryError> {
 }
 
 /// The first-shell path of the pair's reference crystal and its file text.
-pub fn compute_pair_path(
-    absorber_z: u32,
-    scatterer_z: u32,
-    edge: Edge,
-) -> Result<(FeffPath, String), TheoryError> {
-    let d = reference_distance_ang(absorber_z, scatterer_z).ok_or_else(|| {
-        TheoryError::BadOption(format!(
-            "no pair table for Z = {absorber_z}–{scatterer_z} (elements 1–96 only)"
-        ))
-    })?;
-    let s = reference_structure(absorber_z, scatterer_z, d);
+pub fn compute_pair_path(key: PairKey) -> Result<(FeffPath, String), TheoryError> {
+    let (a, b) = (key.absorber_z, key.scatterer_z);
+    let (Some(d), Some(s)) = (key.distance_ang(), key.structure()) else {
+        return Err(TheoryError::BadOption(format!(
+            "no pair table for Z = {a}–{b} (elements 1–96 only)"
+        )));
+    };
     let o = TheoryOptions {
-        edge,
+        edge: key.edge,
         rmax_ang: d + 0.01,
         nleg: 2,
         ..TheoryOptions::default()
@@ -369,14 +533,14 @@ pub fn compute_pair_path(
     set.paths
         .into_iter()
         .zip(set.files)
-        .find(|(p, _)| p.nleg == 2 && p.geometry.get(1).map(|a| a.iz) == Some(scatterer_z))
+        .find(|(p, _)| p.nleg == 2 && p.geometry.get(1).map(|x| x.iz) == Some(b))
         .map(|(p, (_, text))| (p, text))
         .ok_or_else(|| {
             TheoryError::Output(format!(
                 "the {} reference gave no {}–{} path",
                 s.name,
-                element_symbol(absorber_z),
-                element_symbol(scatterer_z)
+                element_symbol(a),
+                element_symbol(b)
             ))
         })
 }
@@ -439,14 +603,20 @@ pub fn closed_chi(
         )));
     }
     let center = absorber_site(s, absorber, file)?;
-    let az = s.sites[center].main_species().z;
-    let sh = shells(s, center, o.rmax_ang);
+    let keyed = shell_keys(s, center, o.rmax_ang, o.edge);
     let k = k_grid();
     let mut chi = vec![Complex64::new(0.0, 0.0); k.len()];
-    for shell in &sh {
-        let bz = crate::structure::element_from_symbol(shell.element).unwrap_or(0);
-        let t = lib.table(az, bz, o.edge)?;
+    let mut sh = Vec::with_capacity(keyed.len());
+    for (shell, key) in keyed {
+        let key = key.ok_or_else(|| {
+            TheoryError::BadOption(format!(
+                "{file}: no pair table for element {}",
+                shell.element
+            ))
+        })?;
+        let t = lib.table(key)?;
         t.add_shell(shell.n as f64, shell.r_ang, o.s02, o.sigma2_ang2, &mut chi);
+        sh.push(shell);
     }
     let mut re: Vec<f64> = chi.iter().map(|c| c.im).collect();
     let mut im: Vec<f64> = chi.iter().map(|c| -c.re).collect();

@@ -9,7 +9,7 @@ use super::TheoryError;
 use super::cluster::Cluster;
 
 /// The absorption edge (FEFF's `EDGE` card).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
 pub enum Edge {
     #[default]
     K,
