@@ -3346,6 +3346,81 @@ fn feff_paths_of_a_structure_from_the_tree_join_the_fit_model() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Right-click a structure ▸ overlay its closed-form χ(k): a task, then
+/// the Spectra view's χ(k) tab shows it beside the selected Cu foil, and
+/// on |χ(R)| its first-shell peak sits where the measured one does.
+#[test]
+fn closed_form_chi_of_a_structure_overlays_the_selected_spectrum() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[
+        common::data("xas/columns/cu.xmu"),
+        common::data("cif/amcsd/copper_amcsd13088.cif"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let cu = h.state().store.find("cu.xmu").expect("cu.xmu");
+    {
+        let st = &mut h.state_mut().state;
+        st.store.select_items_only(&mut st.selection, &[cu]);
+        st.view = carto::gui::views::SPECTRA;
+        st.plots.tab = PlotTab::Mu;
+    }
+    h.step();
+    h.get_by_label("copper_amcsd13088 (Cu)").click_secondary();
+    h.step();
+    h.step();
+    h.get_by_label("Overlay closed-form χ(k) around Cu").click();
+    h.step();
+    assert!(
+        h.state().overlay_task.is_some(),
+        "{:?}",
+        h.state().log.lines
+    );
+    step_until(&mut h, "the closed-form χ(k)", |a| {
+        a.overlay_task.is_none()
+    });
+    let app = h.state();
+    assert!(app.log.errors().next().is_none(), "{:?}", app.log.lines);
+    let t = app.store.theory_overlay.as_ref().expect("an overlay");
+    // The spectrum's e0 is the Cu K edge: that edge.
+    assert_eq!(t.name, "copper_amcsd13088 Cu K");
+    assert_eq!(app.plots.tab, PlotTab::ChiK, "the χ(k) tab is shown");
+    let theory = |tab| {
+        app.plot_series(tab)
+            .into_iter()
+            .find(|s| s.role == Role::Theory)
+            .unwrap_or_else(|| panic!("no overlay on {tab:?}"))
+    };
+    let peak = |pts: &[[f64; 2]]| {
+        pts.iter()
+            .filter(|p| (1.0..4.0).contains(&p[0]))
+            .fold([0.0, f64::MIN], |m, p| if p[1] > m[1] { *p } else { m })
+    };
+    let k = theory(PlotTab::ChiK);
+    assert!(k.points.len() > 100 && k.points.iter().all(|p| p[1].is_finite()));
+    let r = theory(PlotTab::ChiR);
+    let data = app
+        .plot_series(PlotTab::ChiR)
+        .into_iter()
+        .find(|s| s.role == Role::Data)
+        .expect("the measured |χ(R)|");
+    // Cu metal's first shell (2.55 Å) shows at ≈ 2.2 Å in |χ(R)| (the
+    // scattering phase), in theory and measurement alike.
+    let (pt, pd) = (peak(&r.points), peak(&data.points));
+    eprintln!("|χ(R)| first peak: closed form {pt:?}, cu.xmu {pd:?}");
+    assert!((pt[0] - pd[0]).abs() < 0.1, "theory {pt:?}, data {pd:?}");
+    assert!((2.0..2.4).contains(&pd[0]), "{pd:?}");
+    // ... and the menu clears it.
+    h.get_by_label("copper_amcsd13088 (Cu)").click_secondary();
+    h.step();
+    h.step();
+    h.get_by_label("Clear the overlay (copper_amcsd13088 Cu K)")
+        .click();
+    h.step();
+    h.step();
+    assert!(h.state().store.theory_overlay.is_none());
+}
+
 #[test]
 fn a_dropped_folder_routes_its_cifs_to_structures_and_its_spectra_to_the_workspace() {
     let dir = std::env::temp_dir().join(format!("carto-gui-cif-folder-{}", std::process::id()));

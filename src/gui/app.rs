@@ -43,6 +43,8 @@ pub struct CartoApp {
     pub features: FeaturesWindow,
     /// FEFF paths being computed for a structure (tree ▸ right-click).
     pub paths_task: Option<Task<theory::PathsAnswer>>,
+    /// A structure's closed-form χ(k) being computed for the overlay.
+    pub overlay_task: Option<Task<theory::OverlayAnswer>>,
     /// The egui context of the last frame (tasks repaint through it).
     egui_ctx: Option<egui::Context>,
 }
@@ -76,6 +78,7 @@ impl CartoApp {
             png_export: None,
             features: FeaturesWindow::default(),
             paths_task: None,
+            overlay_task: None,
             egui_ctx: None,
         }
     }
@@ -297,6 +300,22 @@ impl CartoApp {
                 }
             }
             Some(Err(e)) => self.state.log.error(format!("FEFF paths: {e}")),
+        }
+        let what = "the closed-form χ(k)";
+        match take_answer(&mut self.overlay_task, what, &mut self.state.log) {
+            None => {}
+            Some(Ok(t)) => {
+                self.state.log.info(format!(
+                    "closed-form χ(k) of {} overlaid on the χ(k) and |χ(R)| tabs",
+                    t.name
+                ));
+                self.state.store.theory_overlay = Some(t);
+                self.state.view = views::SPECTRA;
+                if !matches!(self.state.plots.tab, PlotTab::ChiK | PlotTab::ChiR) {
+                    self.state.plots.tab = PlotTab::ChiK;
+                }
+            }
+            Some(Err(e)) => self.state.log.error(format!("closed-form χ(k): {e}")),
         }
         if let Some(picked) = take_answer(&mut self.dialog, "the file dialog", &mut self.state.log)
         {
@@ -538,6 +557,8 @@ impl CartoApp {
             ),
             Action::PlotClick(tab, click) => self.deglitch_click(tab, click),
             Action::TheoryPaths(id, element) => self.start_paths(id, element),
+            Action::TheoryOverlay(id, element) => self.start_overlay(id, element),
+            Action::ClearOverlay => self.state.store.theory_overlay = None,
         }
     }
 
@@ -605,6 +626,39 @@ impl CartoApp {
             return;
         };
         self.paths_task = Some(theory::start(&st.tasks, self.egui_ctx.clone(), ph, element));
+    }
+
+    /// Compute the closed-form χ(k) of structure `id` around `element` (one
+    /// at a time, at the active spectrum's edge when it is one of
+    /// `element`'s); [`Self::logic`] overlays it.
+    pub fn start_overlay(&mut self, id: u64, element: &str) {
+        if self.overlay_task.is_some() {
+            self.state
+                .log
+                .warn("a closed-form χ(k) is being computed already; wait for it or cancel");
+            return;
+        }
+        let st = &self.state;
+        let Some(ph) = st.store.phases.iter().find(|p| p.id == id) else {
+            return;
+        };
+        let e0 = st
+            .selection
+            .active
+            .and_then(|a| st.store.item(a))
+            .and_then(|i| i.spectrum())
+            .and_then(|s| s.result.as_ref())
+            .and_then(|r| r.pre.as_ref())
+            .map(|p| p.e0);
+        let z = crate::structure::element_from_symbol(element).unwrap_or(0);
+        let edge = theory::overlay_edge(z, e0);
+        self.overlay_task = Some(theory::start_overlay(
+            &st.tasks,
+            self.egui_ctx.clone(),
+            ph,
+            element,
+            edge,
+        ));
     }
 
     /// File ▸ Export features…: the window on the selection (or the

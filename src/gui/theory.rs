@@ -3,12 +3,16 @@
 //! writes the `feffNNNN.dat` files and `feff.inp` under the user's cache
 //! folder (`$XDG_CACHE_HOME/carto/paths/NAME-EL-K-5A`, so a saved session
 //! finds them again), and the app adds them to the Fit view's model.
+//! The same menu overlays a structure's closed-form χ(k)
+//! ([`crate::theory::closed`]) on the Spectra view's χ(k) and |χ(R)| tabs
+//! ([`start_overlay`]): a task too, since a missing pair table is a refeff
+//! run.
 
 use std::path::PathBuf;
 
 use super::tasks::{Task, Tasks};
 use super::xrd::CifPhase;
-use crate::theory::{Absorber, TheoryOptions, compute_paths};
+use crate::theory::{Absorber, Edge, TheoryOptions, compute_paths};
 
 /// What the task answers: the path files written, or why not.
 pub type PathsAnswer = Result<Vec<PathBuf>, String>;
@@ -51,5 +55,58 @@ pub fn start(
             .into_iter()
             .filter(|p| p.file_name().is_some_and(|n| n != "feff.inp"))
             .collect())
+    })
+}
+
+/// What the overlay task answers.
+pub type OverlayAnswer = Result<crate::gui::store::TheoryOverlay, String>;
+
+/// The edge a closed-form overlay of element `z` is computed for: the
+/// active spectrum's, when its e0 is an edge of `z`
+/// ([`crate::xas::edges::guess_edge`]); else K below Cs (Z 55) and L3
+/// from Cs on, the edges EXAFS is measured at.
+pub fn overlay_edge(z: u32, active_e0_ev: Option<f64>) -> Edge {
+    use crate::xas::edges::EdgeName;
+    match active_e0_ev.and_then(crate::xas::edges::guess_edge) {
+        Some(g) if g.z == z => match g.edge {
+            EdgeName::K => Edge::K,
+            EdgeName::L1 => Edge::L1,
+            EdgeName::L2 => Edge::L2,
+            EdgeName::L3 => Edge::L3,
+        },
+        _ if z < 55 => Edge::K,
+        _ => Edge::L3,
+    }
+}
+
+/// Start computing the closed-form χ(k) of `phase` around every site of
+/// `element` (weighted by multiplicity, shells to 5 Å, σ² of the map),
+/// for the Spectra view's overlay.
+pub fn start_overlay(
+    tasks: &Tasks,
+    ctx: Option<egui::Context>,
+    phase: &CifPhase,
+    element: &str,
+    edge: Edge,
+) -> Task<OverlayAnswer> {
+    let s = phase.structure();
+    let file = phase.path.display().to_string();
+    let name = format!("{} {element} {}", phase.name, edge.as_str());
+    let z = crate::structure::element_from_symbol(element);
+    let title = format!("closed-form χ(k) of {name}");
+    Task::spawn(tasks, title, ctx, move |status| {
+        let z = z.ok_or_else(|| format!("{file}: unknown element"))?;
+        let o = crate::theory::closed::ClosedOptions {
+            edge,
+            sigma2_ang2: crate::latent::map::MAP_SIGMA2_ANG2,
+            ..Default::default()
+        };
+        let mut lib = crate::theory::closed::PairLibrary::user();
+        let (k, chi) =
+            crate::latent::candidates::closed_chi_of_element(&s, z, &mut lib, &o, &file)?;
+        if status.is_cancelling() {
+            return Err("cancelled".to_string());
+        }
+        Ok(crate::gui::store::TheoryOverlay::new(name, k, chi))
     })
 }

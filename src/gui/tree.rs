@@ -67,6 +67,11 @@ pub enum TreeOpen {
     /// Compute the FEFF paths of this structure around the first site of
     /// this element (the structure's context menu).
     Paths(u64, &'static str),
+    /// Overlay this structure's closed-form χ(k) around this element on
+    /// the Spectra view's χ(k) and |χ(R)| tabs.
+    Overlay(u64, &'static str),
+    /// Remove that overlay.
+    ClearOverlay,
 }
 
 /// The workspace tree: items grouped by modality, multi-select, colour,
@@ -172,6 +177,27 @@ impl TreePanel {
                                     paths = Some(TreeOpen::Paths(ph.id, el));
                                     ui.close();
                                 }
+                                if ui
+                                    .button(format!("Overlay closed-form χ(k) around {el}"))
+                                    .on_hover_text(
+                                        "Single-scattering χ(k) from cached pair tables \
+                                         (shells to 5 Å, σ² 0.005 Å²), drawn on the \
+                                         χ(k) and |χ(R)| tabs with the active spectrum's \
+                                         k-weight and transform",
+                                    )
+                                    .clicked()
+                                {
+                                    paths = Some(TreeOpen::Overlay(ph.id, el));
+                                    ui.close();
+                                }
+                            }
+                            if let Some(t) = &ws.theory_overlay
+                                && ui
+                                    .button(format!("Clear the overlay ({})", t.name))
+                                    .clicked()
+                            {
+                                paths = Some(TreeOpen::ClearOverlay);
+                                ui.close();
                             }
                         });
                     }

@@ -142,6 +142,10 @@ pub enum Action {
     PlotClick(PlotTab, PlotClick),
     /// Compute the FEFF paths of structure (phase) `.0` around element `.1`.
     TheoryPaths(u64, &'static str),
+    /// Overlay the closed-form χ(k) of structure `.0` around element `.1`.
+    TheoryOverlay(u64, &'static str),
+    /// Remove the closed-form overlay.
+    ClearOverlay,
 }
 
 /// The workspace tree as a left panel (the Spectra and XANES views): its
@@ -164,6 +168,10 @@ pub fn workspace_panel(ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
                 Some(TreeOpen::Xrd) => ctx.actions.push(Action::Show(XRD)),
                 Some(TreeOpen::Fit) => ctx.actions.push(Action::Show(FIT)),
                 Some(TreeOpen::Paths(id, el)) => ctx.actions.push(Action::TheoryPaths(id, el)),
+                Some(TreeOpen::Overlay(id, el)) => {
+                    ctx.actions.push(Action::TheoryOverlay(id, el));
+                }
+                Some(TreeOpen::ClearOverlay) => ctx.actions.push(Action::ClearOverlay),
             }
         });
 }
