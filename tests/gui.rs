@@ -3421,6 +3421,64 @@ fn closed_form_chi_of_a_structure_overlays_the_selected_spectrum() {
     assert!(h.state().store.theory_overlay.is_none());
 }
 
+/// Right-click a structure ▸ simulate its XANES: refeff runs as a task
+/// (Cancel stops it, nothing opens), and a full run opens the simulated
+/// μ(E) as a spectrum: Cu's K edge, normalized by FEFF (step ≈ 1).
+#[test]
+fn simulated_xanes_of_a_structure_opens_as_a_spectrum() {
+    let mut app = CartoApp::new();
+    app.open_paths(&[common::data("cif/amcsd/copper_amcsd13088.cif")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    h.state_mut().state.view = carto::gui::views::SPECTRA;
+    h.step();
+    let menu = |h: &mut Harness<'_, CartoApp>| {
+        h.get_by_label("copper_amcsd13088 (Cu)").click_secondary();
+        h.step();
+        h.step();
+        h.get_by_label("Simulate XANES around Cu").click();
+        h.step();
+    };
+    menu(&mut h);
+    let task = h.state().xanes_task.as_ref().expect("a task");
+    task.cancel();
+    step_until(&mut h, "the cancelled XANES", |a| a.xanes_task.is_none());
+    assert!(
+        h.state()
+            .store
+            .find("copper_amcsd13088-Cu-K-xanes.dat")
+            .is_none()
+    );
+    assert!(
+        (h.state().log.lines.iter()).any(|l| l.text.contains("cancelled")),
+        "{:?}",
+        h.state().log.lines
+    );
+    menu(&mut h);
+    step_until(&mut h, "the XANES simulation", |a| a.xanes_task.is_none());
+    settle(&mut h);
+    let app = h.state();
+    let id = app
+        .store
+        .find("copper_amcsd13088-Cu-K-xanes.dat")
+        .unwrap_or_else(|| panic!("not opened: {:?}", app.log.lines));
+    let s = app
+        .store
+        .item(id)
+        .and_then(|i| i.spectrum())
+        .expect("a spectrum");
+    let pre = (s.result.as_ref())
+        .and_then(|r| r.pre.as_ref())
+        .unwrap_or_else(|| panic!("not normalized: {:?}", app.log.lines));
+    // FEFF's absolute energies put the Cu K edge within ~20 eV of 8979 eV.
+    assert!((pre.e0 - 8979.0).abs() < 25.0, "e0 {}", pre.e0);
+    assert!(
+        (0.7..1.3).contains(&pre.edge_step),
+        "step {}",
+        pre.edge_step
+    );
+}
+
 #[test]
 fn a_dropped_folder_routes_its_cifs_to_structures_and_its_spectra_to_the_workspace() {
     let dir = std::env::temp_dir().join(format!("carto-gui-cif-folder-{}", std::process::id()));

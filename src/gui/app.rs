@@ -45,6 +45,8 @@ pub struct CartoApp {
     pub paths_task: Option<Task<theory::PathsAnswer>>,
     /// A structure's closed-form χ(k) being computed for the overlay.
     pub overlay_task: Option<Task<theory::OverlayAnswer>>,
+    /// A structure's XANES being simulated (refeff).
+    pub xanes_task: Option<Task<theory::XanesAnswer>>,
     /// The egui context of the last frame (tasks repaint through it).
     egui_ctx: Option<egui::Context>,
 }
@@ -79,6 +81,7 @@ impl CartoApp {
             features: FeaturesWindow::default(),
             paths_task: None,
             overlay_task: None,
+            xanes_task: None,
             egui_ctx: None,
         }
     }
@@ -316,6 +319,19 @@ impl CartoApp {
                 }
             }
             Some(Err(e)) => self.state.log.error(format!("closed-form χ(k): {e}")),
+        }
+        let what = "the XANES simulation";
+        match take_answer(&mut self.xanes_task, what, &mut self.state.log) {
+            None => {}
+            Some(Ok(file)) => {
+                self.state.log.info(format!(
+                    "simulated XANES written to {} and opened (FEFF's energies are its own: \
+                     align to a measurement before comparing)",
+                    file.display()
+                ));
+                self.open_paths(&[file]);
+            }
+            Some(Err(e)) => self.state.log.error(format!("simulated XANES: {e}")),
         }
         if let Some(picked) = take_answer(&mut self.dialog, "the file dialog", &mut self.state.log)
         {
@@ -559,6 +575,7 @@ impl CartoApp {
             Action::TheoryPaths(id, element) => self.start_paths(id, element),
             Action::TheoryOverlay(id, element) => self.start_overlay(id, element),
             Action::ClearOverlay => self.state.store.theory_overlay = None,
+            Action::TheoryXanes(id, element) => self.start_xanes(id, element),
         }
     }
 
@@ -642,16 +659,8 @@ impl CartoApp {
         let Some(ph) = st.store.phases.iter().find(|p| p.id == id) else {
             return;
         };
-        let e0 = st
-            .selection
-            .active
-            .and_then(|a| st.store.item(a))
-            .and_then(|i| i.spectrum())
-            .and_then(|s| s.result.as_ref())
-            .and_then(|r| r.pre.as_ref())
-            .map(|p| p.e0);
         let z = crate::structure::element_from_symbol(element).unwrap_or(0);
-        let edge = theory::overlay_edge(z, e0);
+        let edge = theory::overlay_edge(z, self.active_e0_ev());
         self.overlay_task = Some(theory::start_overlay(
             &st.tasks,
             self.egui_ctx.clone(),
@@ -659,6 +668,42 @@ impl CartoApp {
             element,
             edge,
         ));
+    }
+
+    /// Simulate the XANES of structure `id` around `element` (one at a
+    /// time; the edge as for the overlay); [`Self::logic`] opens it.
+    pub fn start_xanes(&mut self, id: u64, element: &str) {
+        if self.xanes_task.is_some() {
+            self.state
+                .log
+                .warn("a XANES simulation is running already; wait for it or cancel");
+            return;
+        }
+        let st = &self.state;
+        let Some(ph) = st.store.phases.iter().find(|p| p.id == id) else {
+            return;
+        };
+        let z = crate::structure::element_from_symbol(element).unwrap_or(0);
+        let edge = theory::overlay_edge(z, self.active_e0_ev());
+        self.xanes_task = Some(theory::start_xanes(
+            &st.tasks,
+            self.egui_ctx.clone(),
+            ph,
+            element,
+            edge,
+        ));
+    }
+
+    /// e0 of the active spectrum's last processing, if any.
+    fn active_e0_ev(&self) -> Option<f64> {
+        let st = &self.state;
+        st.selection
+            .active
+            .and_then(|a| st.store.item(a))
+            .and_then(|i| i.spectrum())
+            .and_then(|s| s.result.as_ref())
+            .and_then(|r| r.pre.as_ref())
+            .map(|p| p.e0)
     }
 
     /// File ▸ Export features…: the window on the selection (or the

@@ -6,7 +6,10 @@
 //! The same menu overlays a structure's closed-form χ(k)
 //! ([`crate::theory::closed`]) on the Spectra view's χ(k) and |χ(R)| tabs
 //! ([`start_overlay`]): a task too, since a missing pair table is a refeff
-//! run.
+//! run. And it simulates the structure's XANES ([`start_xanes`], refeff's
+//! full multiple scattering, 20–60 s): the μ(E) is written under
+//! `$XDG_CACHE_HOME/carto/xanes/` as `NAME-EL-EDGE-xanes.dat` and opened
+//! as a spectrum.
 
 use std::path::PathBuf;
 
@@ -109,4 +112,81 @@ pub fn start_overlay(
         }
         Ok(crate::gui::store::TheoryOverlay::new(name, k, chi))
     })
+}
+
+/// What the XANES task answers: the `NAME-EL-EDGE-xanes.dat` written, or why not.
+pub type XanesAnswer = Result<PathBuf, String>;
+
+/// Where the simulated XANES of `name` around `element` goes.
+fn xanes_dir(name: &str, element: &str, edge: Edge) -> PathBuf {
+    let base = crate::theory::closed::default_cache_dir()
+        .and_then(|d| d.parent().map(|p| p.join("xanes")))
+        .unwrap_or_else(|| std::env::temp_dir().join("carto-xanes"));
+    base.join(format!("{name}-{element}-{}", edge.as_str()))
+}
+
+/// Start simulating the XANES of `phase` around the first site of
+/// `element` at `edge` (FEFF10's defaults as `carto theory --xanes`: FMS
+/// 5 Å, SCF, RPA core hole). Cancel stops refeff at its next checkpoint.
+pub fn start_xanes(
+    tasks: &Tasks,
+    ctx: Option<egui::Context>,
+    phase: &CifPhase,
+    element: &str,
+    edge: Edge,
+) -> Task<XanesAnswer> {
+    use crate::theory::xanes::{CancellationToken, XanesOptions, simulate_xanes};
+    let s = phase.structure();
+    let file = phase.path.display().to_string();
+    let dir = xanes_dir(&phase.name, element, edge);
+    let stem = format!("{}-{element}-{}", phase.name, edge.as_str());
+    let title = format!(
+        "simulated XANES of {} around {element} ({})",
+        phase.name,
+        edge.as_str()
+    );
+    let absorber = Absorber::Element(element.to_string());
+    Task::spawn(tasks, title, ctx, move |status| {
+        let o = XanesOptions {
+            edge,
+            ..XanesOptions::default()
+        };
+        let token = CancellationToken::default();
+        // refeff watches its token; the task's Cancel sets it.
+        let sim = std::thread::scope(|sc| {
+            let run = sc.spawn(|| simulate_xanes(&s, &absorber, &o, &file, Some(&token)));
+            while !run.is_finished() {
+                if status.is_cancelling() {
+                    token.cancel();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            run.join()
+                .map_err(|_| "the refeff run panicked".to_string())
+        })?
+        .map_err(|e| e.to_string())?;
+        if status.is_cancelling() {
+            return Err("cancelled".to_string());
+        }
+        let title = format!(
+            "{file}: {} {} edge (Carto)",
+            absorber_name(&absorber),
+            edge.as_str()
+        );
+        // Named after the structure, so several simulations tell apart in
+        // the workspace; feff.inp beside it, for a check with FEFF itself.
+        let out = dir.join(format!("{stem}-xanes.dat"));
+        let err = |e: std::io::Error| format!("{}: {e}", dir.display());
+        std::fs::create_dir_all(&dir).map_err(err)?;
+        std::fs::write(&out, sim.xmu_text(&title)).map_err(err)?;
+        std::fs::write(dir.join("feff.inp"), &sim.feff_inp).map_err(err)?;
+        Ok(out)
+    })
+}
+
+fn absorber_name(a: &Absorber) -> String {
+    match a {
+        Absorber::Element(e) => e.clone(),
+        Absorber::Site(i) => format!("site {i}"),
+    }
 }

@@ -72,6 +72,8 @@ pub enum TreeOpen {
     Overlay(u64, &'static str),
     /// Remove that overlay.
     ClearOverlay,
+    /// Simulate the XANES of this structure around this element.
+    Xanes(u64, &'static str),
 }
 
 /// The workspace tree: items grouped by modality, multi-select, colour,
@@ -188,6 +190,19 @@ impl TreePanel {
                                     .clicked()
                                 {
                                     paths = Some(TreeOpen::Overlay(ph.id, el));
+                                    ui.close();
+                                }
+                                if ui
+                                    .button(format!("Simulate XANES around {el}"))
+                                    .on_hover_text(
+                                        "FEFF10 full multiple scattering in-process (refeff: \
+                                         FMS 5 Å, SCF, RPA core hole; 20–60 s); the μ(E) opens \
+                                         as a spectrum. FEFF's energies are its own: align \
+                                         before comparing",
+                                    )
+                                    .clicked()
+                                {
+                                    paths = Some(TreeOpen::Xanes(ph.id, el));
                                     ui.close();
                                 }
                             }

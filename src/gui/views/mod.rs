@@ -146,6 +146,8 @@ pub enum Action {
     TheoryOverlay(u64, &'static str),
     /// Remove the closed-form overlay.
     ClearOverlay,
+    /// Simulate the XANES of structure `.0` around element `.1`.
+    TheoryXanes(u64, &'static str),
 }
 
 /// The workspace tree as a left panel (the Spectra and XANES views): its
@@ -172,6 +174,7 @@ pub fn workspace_panel(ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
                     ctx.actions.push(Action::TheoryOverlay(id, el));
                 }
                 Some(TreeOpen::ClearOverlay) => ctx.actions.push(Action::ClearOverlay),
+                Some(TreeOpen::Xanes(id, el)) => ctx.actions.push(Action::TheoryXanes(id, el)),
             }
         });
 }
