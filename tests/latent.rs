@@ -192,6 +192,75 @@ fn pca_of_the_fe_xanes_series_equals_scikit_learn() {
     }
 }
 
+/// Largest |a − b| over two equal-length lists.
+fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn pls_of_the_fe_xanes_series_equals_scikit_learn() {
+    use carto::latent::Pls;
+    let x = xanes_series();
+    let fx = common::json_fixture("latent/fe_series_pls_sklearn.json");
+    // The five scans against their order in the series, and eleven linear
+    // mixtures of the first and last scan against the mixing fraction.
+    let f: Vec<f64> = (0..=10).map(|i| f64::from(i) / 10.0).collect();
+    let mix = ndarray::Array2::from_shape_fn((11, x.ncols()), |(i, j)| {
+        f[i] * x[[0, j]] + (1.0 - f[i]) * x[[4, j]]
+    });
+    for (name, xm) in [("series", x.clone()), ("mixtures", mix)] {
+        let c = &fx[name];
+        let y = ndarray::Array1::from(common::numbers(&c["y"]));
+        let k = c["n_components"].as_u64().expect("k") as usize;
+        let m = Pls::fit(xm.view(), y.view(), k).expect("pls");
+        assert_eq!(m.x_weights.len(), k, "{name}");
+        for (field, got) in [
+            ("x_weights", &m.x_weights),
+            ("x_loadings", &m.x_loadings),
+            ("x_rotations", &m.x_rotations),
+        ] {
+            for (a, row) in got.iter().enumerate() {
+                let want = common::numbers(&c[field][a]);
+                let top = want.iter().fold(0.0f64, |t, v| t.max(v.abs()));
+                let d = max_diff(row, &want);
+                assert!(d < 1e-8 * top, "{name} {field}[{a}]: {d} (max {top})");
+            }
+        }
+        let d = max_diff(&m.y_loadings, &common::numbers(&c["y_loadings"]));
+        assert!(d < 1e-8, "{name} y_loadings: {d}");
+        let want = common::numbers(&c["coef"]);
+        let top = want.iter().fold(0.0f64, |t, v| t.max(v.abs()));
+        let d = max_diff(&m.coef, &want);
+        assert!(d < 1e-7 * top, "{name} coef: {d} (max {top})");
+        let scores: Vec<f64> = m
+            .transform(xm.view())
+            .expect("scores")
+            .iter()
+            .copied()
+            .collect();
+        assert!(
+            max_diff(&scores, &common::numbers(&c["scores"])) < 1e-7,
+            "{name} scores"
+        );
+        let pred = m.predict(xm.view()).expect("predict").to_vec();
+        assert!(
+            max_diff(&pred, &common::numbers(&c["predict"])) < 1e-7,
+            "{name} predict"
+        );
+        let r2: f64 = m.y_explained.iter().sum();
+        assert!((0.0..=1.0 + 1e-12).contains(&r2), "{name} R² {r2}");
+        if name == "mixtures" {
+            // One direction carries the mixing fraction: predicted exactly.
+            assert!(max_diff(&pred, &f) < 1e-9, "{pred:?}");
+            assert!((r2 - 1.0).abs() < 1e-12, "R² {r2}");
+        }
+    }
+}
+
 #[test]
 fn nmf_of_the_fe_xanes_series_equals_scikit_learn() {
     let x = xanes_series().mapv(|v| v.max(0.0));

@@ -17,6 +17,7 @@ pub mod map;
 pub mod measured;
 pub mod nmf;
 pub mod pca;
+pub mod pls;
 
 pub use candidates::{CandidateOptions, CandidateSet, CandidateViews, ViewKey, candidates_of};
 pub use grid::{GridError, GridSpec, Modality, Profile};
@@ -25,3 +26,4 @@ pub use map::{LatentMap, MapOptions, MapPoint, MeasuredView, build_map};
 pub use measured::{MeasuredOptions, measured_views};
 pub use nmf::{Nmf, NmfFit, NmfOptions};
 pub use pca::{LatentError, Pca};
+pub use pls::Pls;

@@ -1,0 +1,224 @@
+//! Partial least squares against one feature column (PLS1): the latent
+//! directions of the profiles that best explain a number measured or
+//! fitted for each spectrum (temperature, time, an LCF fraction, a fitted
+//! coordination number). As scikit-learn's `PLSRegression(scale=True)`
+//! with one target: profiles and target centred and scaled to unit
+//! standard deviation (ddof 1; a constant column keeps scale 1), then per
+//! component the NIPALS weight w = Xᵀy / ‖Xᵀy‖ (sign: its largest |entry|
+//! positive), scores t = Xw, loadings p = Xᵀt / tᵀt, q = yᵀt / tᵀt, and
+//! both X and y deflated by t (Wold et al., Chemom. Intell. Lab. Syst. 58
+//! (2001) 109). `transform` gives scores with the rotations W(PᵀW)⁻¹;
+//! `predict` the target.
+
+use nalgebra::DMatrix;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use super::pca::LatentError;
+
+/// A trained PLS1 model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pls {
+    pub x_mean: Vec<f64>,
+    /// Standard deviation of each profile point (1 where constant).
+    pub x_std: Vec<f64>,
+    pub y_mean: f64,
+    pub y_std: f64,
+    /// Weights w, one row per component (unit vectors).
+    pub x_weights: Vec<Vec<f64>>,
+    /// Loadings p, one row per component.
+    pub x_loadings: Vec<Vec<f64>>,
+    /// Rotations W(PᵀW)⁻¹, one row per component: scores = scaled X · these.
+    pub x_rotations: Vec<Vec<f64>>,
+    /// q of each component.
+    pub y_loadings: Vec<f64>,
+    /// Regression coefficients on the centred (unscaled) profile.
+    pub coef: Vec<f64>,
+    /// Fraction of the target's variance each component explains (the
+    /// training set; they add up to R²).
+    pub y_explained: Vec<f64>,
+}
+
+fn mean_std(col: ArrayView1<'_, f64>) -> (f64, f64) {
+    let n = col.len() as f64;
+    let m = col.sum() / n;
+    let var = col.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0);
+    let s = var.sqrt();
+    (m, if s == 0.0 { 1.0 } else { s })
+}
+
+impl Pls {
+    /// Fit `n_components` (at most min(samples, points); fewer when the
+    /// target is explained before) of `x` (samples × points) against `y`.
+    pub fn fit(
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        n_components: usize,
+    ) -> Result<Pls, LatentError> {
+        let (n, f) = x.dim();
+        if n < 2 || f == 0 || y.len() != n {
+            return Err(LatentError::Shape {
+                what: "PLS training set",
+                reason: format!(
+                    "{n} spectra × {f} points against {} target values: at least 2 spectra, \
+                     one target value each",
+                    y.len()
+                ),
+            });
+        }
+        let k = n_components.min(n).min(f);
+        if k == 0 {
+            return Err(LatentError::Shape {
+                what: "PLS",
+                reason: "0 components asked for".into(),
+            });
+        }
+        if !x.iter().all(|v| v.is_finite()) {
+            return Err(LatentError::NotFinite("the PLS training set"));
+        }
+        if !y.iter().all(|v| v.is_finite()) {
+            return Err(LatentError::NotFinite("the PLS target"));
+        }
+        let (x_mean, x_std): (Vec<f64>, Vec<f64>) = (0..f).map(|j| mean_std(x.column(j))).unzip();
+        let (y_mean, y_std) = mean_std(y);
+        let mut xk = Array2::from_shape_fn((n, f), |(i, j)| (x[[i, j]] - x_mean[j]) / x_std[j]);
+        let mut yk: Array1<f64> = y.mapv(|v| (v - y_mean) / y_std);
+        let total_ss = yk.dot(&yk);
+        let eps = f64::EPSILON;
+        let (mut ws, mut ps, mut qs, mut explained) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..k {
+            // scikit-learn zeroes a residual within 10 ε and stops when
+            // nothing of the target is left.
+            if yk.iter().all(|v| v.abs() < 10.0 * eps) {
+                break;
+            }
+            let mut w = xk.t().dot(&yk) / yk.dot(&yk);
+            let norm = w.dot(&w).sqrt() + eps;
+            w /= norm;
+            let big = w
+                .iter()
+                .copied()
+                .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+            if big < 0.0 {
+                w.mapv_inplace(|v| -v);
+            }
+            let t = xk.dot(&w);
+            let tt = t.dot(&t);
+            if tt <= 0.0 || !tt.is_finite() {
+                break;
+            }
+            let p = xk.t().dot(&t) / tt;
+            let q = yk.dot(&t) / tt;
+            for i in 0..n {
+                for j in 0..f {
+                    xk[[i, j]] -= t[i] * p[j];
+                }
+                yk[i] -= t[i] * q;
+            }
+            explained.push(if total_ss > 0.0 {
+                q * q * tt / total_ss
+            } else {
+                0.0
+            });
+            ws.push(w.to_vec());
+            ps.push(p.to_vec());
+            qs.push(q);
+        }
+        let c = ws.len();
+        if c == 0 {
+            return Err(LatentError::Shape {
+                what: "PLS target",
+                reason: "it is constant: nothing to explain".into(),
+            });
+        }
+        // Rotations W (PᵀW)⁺ (f × c).
+        let wm = DMatrix::from_fn(f, c, |j, a| ws[a][j]);
+        let pm = DMatrix::from_fn(f, c, |j, a| ps[a][j]);
+        let ptw = pm.transpose() * &wm;
+        let inv = ptw.pseudo_inverse(1e-12).map_err(|_| LatentError::Svd)?;
+        let rot = wm * inv;
+        let x_rotations: Vec<Vec<f64>> = (0..c)
+            .map(|a| (0..f).map(|j| rot[(j, a)]).collect())
+            .collect();
+        let coef = (0..f)
+            .map(|j| (0..c).map(|a| rot[(j, a)] * qs[a]).sum::<f64>() * y_std / x_std[j])
+            .collect();
+        Ok(Pls {
+            x_mean,
+            x_std,
+            y_mean,
+            y_std,
+            x_weights: ws,
+            x_loadings: ps,
+            x_rotations,
+            y_loadings: qs,
+            coef,
+            y_explained: explained,
+        })
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.x_mean.len()
+    }
+
+    fn check(&self, x: ArrayView2<'_, f64>) -> Result<(), LatentError> {
+        if x.ncols() != self.n_features() {
+            return Err(LatentError::Shape {
+                what: "PLS input",
+                reason: format!(
+                    "{} points per spectrum, the model has {}",
+                    x.ncols(),
+                    self.n_features()
+                ),
+            });
+        }
+        if !x.iter().all(|v| v.is_finite()) {
+            return Err(LatentError::NotFinite("the PLS input"));
+        }
+        Ok(())
+    }
+
+    /// Scores of `x` (samples × components).
+    pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, LatentError> {
+        self.check(x)?;
+        let c = self.x_rotations.len();
+        Ok(Array2::from_shape_fn((x.nrows(), c), |(i, a)| {
+            (0..x.ncols())
+                .map(|j| (x[[i, j]] - self.x_mean[j]) / self.x_std[j] * self.x_rotations[a][j])
+                .sum()
+        }))
+    }
+
+    /// The target predicted for each row of `x`.
+    pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>, LatentError> {
+        self.check(x)?;
+        Ok(Array1::from_shape_fn(x.nrows(), |i| {
+            self.y_mean
+                + (0..x.ncols())
+                    .map(|j| (x[[i, j]] - self.x_mean[j]) * self.coef[j])
+                    .sum::<f64>()
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_what_it_cannot_fit() {
+        let x = Array2::from_shape_fn((4, 3), |(i, j)| (i * j) as f64);
+        let y = Array1::from(vec![1.0, 1.0, 1.0, 1.0]);
+        let e = Pls::fit(x.view(), y.view(), 2).expect_err("constant target");
+        assert!(e.to_string().contains("constant"), "{e}");
+        let e = Pls::fit(x.view(), y.slice(ndarray::s![..3]), 2).expect_err("lengths");
+        assert!(e.to_string().contains("3 target values"), "{e}");
+        let mut bad = x.clone();
+        bad[[0, 0]] = f64::NAN;
+        let y = Array1::from(vec![0.0, 1.0, 2.0, 3.0]);
+        assert!(Pls::fit(bad.view(), y.view(), 1).is_err());
+        let m = Pls::fit(x.view(), y.view(), 1).expect("fit");
+        assert!(m.predict(Array2::zeros((1, 2)).view()).is_err());
+    }
+}
