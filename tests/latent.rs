@@ -261,6 +261,64 @@ fn pls_of_the_fe_xanes_series_equals_scikit_learn() {
     }
 }
 
+/// `carto pls` end to end: the Fe series read from its files, joined by
+/// `source_file` to a table's target column, gives scikit-learn's
+/// predictions; bad targets are errors naming the table and column.
+#[test]
+fn pls_cli_on_the_fe_series_matches_scikit_learn() {
+    let dir = std::env::temp_dir().join(format!("carto-pls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let files = common::data_files("xas/series");
+    let mut csv = String::from("source_file,group,scan_index\n");
+    for (i, f) in files.iter().enumerate() {
+        csv += &format!("{},,{i}\n", f.display());
+    }
+    let table = dir.join("series.csv");
+    std::fs::write(&table, csv).expect("table");
+    let series = common::data("xas/series").display().to_string();
+    let target = format!("{}:scan_index", table.display());
+    let out = common::carto([
+        "pls",
+        &series,
+        "--target",
+        &target,
+        "--modality",
+        "xanes",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["modality"], "xanes");
+    let fx = common::json_fixture("latent/fe_series_pls_sklearn.json");
+    let want = common::numbers(&fx["series"]["predict"]);
+    let samples = v["samples"].as_array().expect("samples");
+    assert_eq!(samples.len(), 5);
+    for (s, w) in samples.iter().zip(&want) {
+        let p = s["predicted"].as_f64().expect("predicted");
+        assert!((p - w).abs() < 1e-6, "{}: {p} vs scikit-learn {w}", s["id"]);
+        assert!(s["predicted_cv"].as_f64().is_some_and(f64::is_finite));
+    }
+    let r2 = v["r2"].as_f64().expect("r2");
+    assert!((0.5..=1.0).contains(&r2), "R² {r2}");
+    // No such column: the error names the table and lists its columns.
+    let bad = format!("{}:temperature", table.display());
+    let out = common::carto(["pls", &series, "--target", &bad]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("series.csv") && err.contains("no column `temperature`"),
+        "{err}"
+    );
+    // No TABLE:COLUMN at all.
+    let out = common::carto(["pls", &series, "--target", "series.csv"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TABLE:COLUMN"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn nmf_of_the_fe_xanes_series_equals_scikit_learn() {
     let x = xanes_series().mapv(|v| v.max(0.0));

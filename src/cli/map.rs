@@ -169,6 +169,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
     let mo = MeasuredOptions {
         chain: a.chain.chain_params(),
         wavelength_ang,
+        xanes: false,
     };
     let mut measured = Vec::new();
     let mut skipped = Vec::new();

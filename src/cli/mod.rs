@@ -13,6 +13,7 @@ mod gui;
 mod info;
 mod map;
 mod merge;
+mod pls;
 mod structure;
 mod theory;
 mod xanes;
@@ -31,6 +32,7 @@ pub use self::gui::GuiArgs;
 use self::info::InfoArgs;
 use self::map::MapArgs;
 use self::merge::MergeArgs;
+use self::pls::PlsArgs;
 use self::structure::StructureArgs;
 use self::theory::TheoryArgs;
 use self::xanes::XanesArgs;
@@ -83,6 +85,9 @@ pub enum Command {
     /// Measured patterns and spectra with candidate structures on one map, each with its nearest candidates.
     #[command(allow_negative_numbers = true)]
     Map(Box<MapArgs>),
+    /// Partial least squares of spectra or patterns against a numeric column of a feature table.
+    #[command(allow_negative_numbers = true)]
+    Pls(Box<PlsArgs>),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
 }
@@ -106,6 +111,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Xanes(a)) => xanes::run(&a),
         Some(Command::Batch(a)) => batch::run(&a),
         Some(Command::Map(a)) => map::run(&a),
+        Some(Command::Pls(a)) => pls::run(&a),
         Some(Command::Bench(a)) => bench::run(&a),
     }
 }

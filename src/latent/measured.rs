@@ -25,6 +25,9 @@ pub struct MeasuredOptions {
     pub chain: ChainParams,
     /// Wavelength (Å) for patterns whose file gives none.
     pub wavelength_ang: Option<f64>,
+    /// Every μ(E) gives its XANES view (normalized μ on E − e0), also a
+    /// scan long enough for EXAFS (`carto pls --modality xanes`).
+    pub xanes: bool,
 }
 
 /// The views of one file (one per spectrum of an Athena project) and the
@@ -73,8 +76,9 @@ pub fn measured_views(path: &Path, o: &MeasuredOptions) -> (Vec<MeasuredView>, V
             Ok(Dataset::Athena(proj)) => {
                 for g in proj.groups.iter().filter(|g| g.is_xmu() || g.is_chi()) {
                     let id = format!("{file}:{}", g.label);
-                    let r = athena_input(g, &file)
-                        .and_then(|input| xas_view(&id, &input, athena_absorber(g), &o.chain));
+                    let r = athena_input(g, &file).and_then(|input| {
+                        xas_view_as(&id, &input, athena_absorber(g), &o.chain, o.xanes)
+                    });
                     push(id, r);
                 }
             }
@@ -82,7 +86,7 @@ pub fn measured_views(path: &Path, o: &MeasuredOptions) -> (Vec<MeasuredView>, V
                 let meta = table_absorber(&s.table.metadata);
                 push(
                     file.clone(),
-                    xas_view(&file, &XasInput::Mu(s), meta, &o.chain),
+                    xas_view_as(&file, &XasInput::Mu(s), meta, &o.chain, o.xanes),
                 );
             }
             Ok(Dataset::Chi(c)) => {
@@ -148,6 +152,17 @@ pub fn xas_view(
     meta: Option<(u32, EdgeKey)>,
     p: &ChainParams,
 ) -> Result<MeasuredView, String> {
+    xas_view_as(id, input, meta, p, false)
+}
+
+/// [`xas_view`], or with `xanes` the XANES view of any μ(E).
+pub fn xas_view_as(
+    id: &str,
+    input: &XasInput,
+    meta: Option<(u32, EdgeKey)>,
+    p: &ChainParams,
+    xanes: bool,
+) -> Result<MeasuredView, String> {
     let absorber = |e0: Option<f64>| -> Result<(u32, EdgeKey), String> {
         e0.and_then(guess_edge)
             .map(|g| (g.z, g.edge.into()))
@@ -162,6 +177,12 @@ pub fn xas_view(
         key,
         profile,
     };
+    if xanes && let XasInput::Mu(_) = input {
+        let (_, pre) = process::normalize(input, &[], &p.pre_edge).map_err(|e| e.to_string())?;
+        let (z, edge) = absorber(Some(pre.e0))?;
+        let prof = grid::xanes(&pre.energy_ev, &pre.norm, pre.e0).map_err(|e| e.to_string())?;
+        return Ok(view(ViewKey::Xanes { z, edge }, prof));
+    }
     match process::run(input, &[], p, None) {
         Ok(out) => {
             if let Some(pre) = out

@@ -1,0 +1,266 @@
+//! `carto pls INPUT... --target TABLE:COLUMN`: partial least squares of
+//! measured spectra or patterns (on their modality's common grid, as the
+//! map puts them) against one numeric column of a feature table (`carto
+//! batch`'s, with a column added or fitted there: temperature, time, an LCF
+//! fraction, a coordination number). Rows join the measurements by
+//! `source_file` (and `group` for an Athena project's spectra), as the map
+//! joins the table. Reports what the components explain, the
+//! cross-validated error and each spectrum's prediction
+//! ([`carto::latent::pls`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use polars::prelude::DataType;
+use serde::Serialize;
+
+use carto::latent::grid::Modality;
+use carto::latent::pls::{PlsReport, pls_of_profiles};
+use carto::latent::{MeasuredOptions, measured_views};
+use carto::xas::ChainOptions;
+
+use super::batch::expand_inputs;
+use super::{emit, print_json};
+
+#[derive(Debug, Args)]
+pub struct PlsArgs {
+    /// Measured files, folders and globs (patterns, μ(E), χ(k), Athena projects).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The target: a feature table (.csv or .parquet with `source_file`
+    /// and optionally `group` columns, as `carto batch` writes) and the
+    /// numeric column to explain, as TABLE:COLUMN.
+    #[arg(long, value_name = "TABLE:COLUMN")]
+    pub target: String,
+    /// PLS components (1–20).
+    #[arg(long, default_value_t = 2)]
+    pub components: usize,
+    /// Which view of the inputs: xanes, exafs or xrd (default: the one most
+    /// inputs with a target value have).
+    #[arg(long)]
+    pub modality: Option<String>,
+    /// Wavelength for patterns whose file gives none (Å, or a name: CuKa, MoKa1…).
+    #[arg(long)]
+    pub wavelength: Option<String>,
+    /// The XAS chain (`carto xas`'s options).
+    #[command(flatten)]
+    pub chain: ChainOptions,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct PlsOut {
+    target: String,
+    modality: &'static str,
+    #[serde(flatten)]
+    report: PlsReport,
+    /// Inputs left out, with the reason.
+    skipped: Vec<String>,
+}
+
+/// `TABLE:COLUMN` split at the last colon.
+fn split_target(s: &str) -> Result<(PathBuf, String)> {
+    match s.rsplit_once(':') {
+        Some((t, c)) if !t.is_empty() && !c.trim().is_empty() => {
+            Ok((PathBuf::from(t), c.trim().to_string()))
+        }
+        _ => bail!("--target {s}: expected TABLE:COLUMN (a .csv or .parquet table and a column)"),
+    }
+}
+
+/// The key a table row or a measurement joins by: `file` or `file:group`,
+/// the file canonicalized when it exists (so `./a.xmu` and `a.xmu` meet).
+fn join_key(file: &str, group: Option<&str>) -> String {
+    let f = std::fs::canonicalize(file)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| file.to_string());
+    match group {
+        Some(g) if !g.is_empty() => format!("{f}:{g}"),
+        _ => f,
+    }
+}
+
+/// Target values by join key, from `column` of the table at `path`.
+fn read_targets(path: &Path, column: &str) -> Result<HashMap<String, f64>> {
+    let df = carto::features::read_table(path)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let has = |n: &str| names.iter().any(|x| x == n);
+    if !has("source_file") {
+        bail!(
+            "{}: no `source_file` column (a `carto batch` table names each row's file there)",
+            path.display()
+        );
+    }
+    if !has(column) {
+        bail!(
+            "{}: no column `{column}`; it has {}",
+            path.display(),
+            names.join(", ")
+        );
+    }
+    let files = df.column("source_file")?.cast(&DataType::String)?;
+    let files = files.str()?;
+    let groups = if has("group") {
+        Some(df.column("group")?.cast(&DataType::String)?)
+    } else {
+        None
+    };
+    let groups = groups.as_ref().map(|g| g.str()).transpose()?;
+    let values = df.column(column)?.cast(&DataType::Float64).map_err(|e| {
+        anyhow::anyhow!("{}: column `{column}` is not numeric: {e}", path.display())
+    })?;
+    let values = values.f64()?;
+    let mut out = HashMap::new();
+    for i in 0..df.height() {
+        let (Some(f), Some(v)) = (files.get(i), values.get(i)) else {
+            continue;
+        };
+        if !v.is_finite() {
+            continue;
+        }
+        let g = groups.and_then(|g| g.get(i));
+        out.insert(join_key(f, g), v);
+    }
+    if out.is_empty() {
+        bail!(
+            "{}: column `{column}` has no finite value with a source_file",
+            path.display()
+        );
+    }
+    Ok(out)
+}
+
+fn parse_modality(s: &str) -> Result<Modality> {
+    Ok(match s.to_ascii_lowercase().as_str() {
+        "xanes" => Modality::Xanes,
+        "exafs" => Modality::Exafs,
+        "xrd" => Modality::Xrd,
+        _ => bail!("--modality {s}: xanes, exafs or xrd"),
+    })
+}
+
+pub fn run(a: &PlsArgs) -> Result<()> {
+    if !(1..=20).contains(&a.components) {
+        bail!("invalid --components {}: must be 1–20", a.components);
+    }
+    a.chain.check()?;
+    let want = a.modality.as_deref().map(parse_modality).transpose()?;
+    let (table, column) = split_target(&a.target)?;
+    let targets = read_targets(&table, &column)?;
+    let inputs = expand_inputs(&a.inputs)?;
+    let wavelength_ang = match &a.wavelength {
+        Some(w) => {
+            Some(carto::xrd::parse_wavelength(w).with_context(|| format!("--wavelength {w}"))?)
+        }
+        None => None,
+    };
+    let mo = MeasuredOptions {
+        chain: a.chain.chain_params(),
+        wavelength_ang,
+        xanes: want == Some(Modality::Xanes),
+    };
+    let mut views = Vec::new();
+    let mut skipped = Vec::new();
+    {
+        use rayon::prelude::*;
+        let per_file: Vec<_> = inputs.par_iter().map(|f| measured_views(f, &mo)).collect();
+        for (v, errs) in per_file {
+            views.extend(v);
+            skipped.extend(errs);
+        }
+    }
+    // Each view's target, by its id (file, or file:group).
+    let mut with_target = Vec::new();
+    for v in views {
+        let key = match v.id.rsplit_once(':') {
+            Some((f, g)) if Path::new(f).is_file() => join_key(f, Some(g)),
+            _ => join_key(&v.id, None),
+        };
+        match targets.get(&key) {
+            Some(&y) => with_target.push((v, y)),
+            None => skipped.push(format!(
+                "{}: no `{column}` value in {}",
+                v.id,
+                table.display()
+            )),
+        }
+    }
+    let modality = match want {
+        Some(m) => m,
+        None => {
+            let mut counts: HashMap<&'static str, (usize, Modality)> = HashMap::new();
+            for (v, _) in &with_target {
+                let m = v.key.modality();
+                counts.entry(m.name()).or_insert((0, m)).0 += 1;
+            }
+            counts
+                .into_values()
+                .max_by_key(|(n, m)| (*n, m.name()))
+                .map(|(_, m)| m)
+                .context("no input has both a view and a target value")?
+        }
+    };
+    let mut items = Vec::new();
+    for (v, y) in &with_target {
+        if v.key.modality() == modality {
+            items.push((v.id.clone(), *y, &v.profile));
+        } else {
+            skipped.push(format!(
+                "{}: a {} view, not {}",
+                v.id,
+                v.key.modality().name(),
+                modality.name()
+            ));
+        }
+    }
+    let report = pls_of_profiles(&items, a.components).map_err(anyhow::Error::msg)?;
+    let out = PlsOut {
+        target: format!("{}:{column}", table.display()),
+        modality: modality.name(),
+        report,
+        skipped,
+    };
+    if a.json {
+        return print_json(&out);
+    }
+    let r = &out.report;
+    let mut s = format!(
+        "PLS of {} {} spectra against {} ({} components on {} grid points of {})\n",
+        r.samples.len(),
+        out.modality,
+        out.target,
+        r.model.x_weights.len(),
+        r.x.len(),
+        r.axis
+    );
+    s += &format!(
+        "target variance explained: {} (R² {:.4}); RMSEC {:.4}, RMSECV {:.4}, Q² {:.4}\n",
+        (r.model.y_explained.iter())
+            .map(|v| format!("{:.1} %", 100.0 * v))
+            .collect::<Vec<_>>()
+            .join(" + "),
+        r.r2,
+        r.rmsec,
+        r.rmsecv,
+        r.q2
+    );
+    s += "spectrum  target  predicted  cross-validated\n";
+    for p in &r.samples {
+        s += &format!(
+            "{}  {:.6}  {:.6}  {:.6}\n",
+            p.id, p.target, p.predicted, p.predicted_cv
+        );
+    }
+    for k in &out.skipped {
+        s += &format!("skipped: {k}\n");
+    }
+    emit(s.trim_end())
+}
