@@ -1,6 +1,6 @@
 //! XANES results held by the store (one field, `Store::xanes`): LCF
 //! combinations per spectrum, the PCA model with its target transforms, and
-//! pre-edge peak fits per spectrum. The XANES view draws them; the core
+//! pre-edge peak fits per spectrum, and a PLS fit against target values. The XANES view draws them; the core
 //! (`crate::xanes`) computes them from the store's spectra.
 
 use std::collections::BTreeMap;
@@ -15,6 +15,15 @@ pub struct XanesResults {
     pub lcf: BTreeMap<u64, LcfEntry>,
     pub pca: Option<PcaEntry>,
     pub peaks: BTreeMap<u64, PeakEntry>,
+    /// PLS of a set of spectra against target values.
+    pub pls: Option<PlsEntry>,
+}
+
+/// A PLS fit: the spectra (store ids, in the report's order) and the report.
+#[derive(Debug, Clone)]
+pub struct PlsEntry {
+    pub ids: Vec<u64>,
+    pub report: crate::latent::pls::PlsReport,
 }
 
 /// LCF of one spectrum against the standards it was fitted with.
@@ -48,6 +57,11 @@ impl XanesResults {
             && !p.train.iter().all(|id| alive(*id))
         {
             self.pca = None;
+        }
+        if let Some(p) = &self.pls
+            && !p.ids.iter().all(|id| alive(*id))
+        {
+            self.pls = None;
         }
     }
 }

@@ -386,3 +386,75 @@ fn a_long_lcf_run_shows_progress_in_fits_and_cancel_stops_it() {
     ));
     assert!(!h.state().store.xanes.lcf.contains_key(&sample));
 }
+
+/// The PLS tab as a person uses it: the five Fe series scans selected and
+/// added, their targets filled with their order, two components fitted:
+/// the predictions are scikit-learn's (the fixture of `carto pls`), and a
+/// typed target changes the fit.
+#[test]
+fn pls_tab_fits_the_series_against_typed_targets_as_scikit_learn() {
+    let mut app = CartoApp::new();
+    let files = common::data_files("xas/series");
+    app.open_paths(&files);
+    let mut h = harness(app);
+    settle(&mut h);
+    let ids: Vec<u64> = (files.iter())
+        .map(|f| {
+            let name = f.file_name().expect("name").to_string_lossy().into_owned();
+            h.state()
+                .store
+                .find(&name)
+                .unwrap_or_else(|| panic!("{name}"))
+        })
+        .collect();
+    {
+        let st = &mut h.state_mut().state;
+        st.store.select_items_only(&mut st.selection, &ids);
+        st.view = carto::gui::views::XANES;
+    }
+    h.step();
+    h.get_by_label("PLS").click();
+    h.step();
+    h.get_by_label("Add selection").click();
+    h.step();
+    assert_eq!(view(h.state()).pls.items().len(), 5);
+    h.get_by_label("order").click();
+    h.step();
+    h.get_by_label("Fit PLS (5 spectra)").click();
+    h.step();
+    h.step();
+    let app = h.state();
+    let p = app
+        .store
+        .xanes
+        .pls
+        .as_ref()
+        .unwrap_or_else(|| panic!("no fit: {:?}", app.log.lines));
+    // Targets 0..4 in tree order, as the fixture's.
+    let fx = common::json_fixture("latent/fe_series_pls_sklearn.json");
+    let want = common::numbers(&fx["series"]["predict"]);
+    for (s, w) in p.report.samples.iter().zip(&want) {
+        assert!(
+            (s.predicted - w).abs() < 1e-6,
+            "{}: {} vs {w}",
+            s.id,
+            s.predicted
+        );
+    }
+    assert!(logged(app, Level::Info, &["XANES PLS: 5 spectra", "Q²"]));
+    // A target typed differently refits to something else.
+    h.state_mut()
+        .views
+        .iter_mut()
+        .find_map(|v| v.as_any_mut().downcast_mut::<XanesView>())
+        .expect("the XANES view")
+        .pls
+        .set_target(ids[2], 10.0);
+    h.step();
+    h.get_by_label("Fit PLS (5 spectra)").click();
+    h.step();
+    h.step();
+    let p = h.state().store.xanes.pls.as_ref().expect("refit");
+    assert_eq!(p.report.samples[2].target, 10.0);
+    assert!((p.report.samples[0].predicted - want[0]).abs() > 1e-3);
+}

@@ -3,12 +3,14 @@
 //! dragged from the tree (all combinations, on the task registry with
 //! progress and Cancel: lcf.rs); PCA of a training set with its scree plot,
 //! components and target transforms (SPOIL: pca.rs); the pre-edge peak fit
-//! of the active spectrum, its peak starts dragged on the plot (peaks.rs).
+//! of the active spectrum, its peak starts dragged on the plot (peaks.rs);
+//! PLS of spectra against target values (pls.rs).
 //! Results live in the store (`Store::xanes`), not here.
 
 mod lcf;
 mod pca;
 mod peaks;
+mod pls;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use egui_plot::{Line, PlotPoints};
 pub use lcf::LcfTab;
 pub use pca::PcaTab;
 pub use peaks::PeaksTab;
+pub use pls::PlsTab;
 
 use super::{View, ViewCtx, XANES};
 use crate::gui::store::Store;
@@ -32,6 +35,7 @@ enum Tab {
     Lcf,
     Pca,
     Peaks,
+    Pls,
 }
 
 pub struct XanesView {
@@ -39,6 +43,7 @@ pub struct XanesView {
     pub lcf: LcfTab,
     pub pca: PcaTab,
     pub peaks: PeaksTab,
+    pub pls: PlsTab,
 }
 
 impl Default for XanesView {
@@ -48,6 +53,7 @@ impl Default for XanesView {
             lcf: LcfTab::default(),
             pca: PcaTab::default(),
             peaks: PeaksTab::default(),
+            pls: PlsTab::default(),
         }
     }
 }
@@ -60,7 +66,7 @@ impl View for XanesView {
         "XANES"
     }
     fn hover(&self) -> &'static str {
-        "Linear combination fitting, PCA with target transforms, pre-edge peaks"
+        "Linear combination fitting, PCA with target transforms, pre-edge peaks, PLS"
     }
 
     fn poll(&mut self, ctx: &mut ViewCtx<'_>, _egui: &egui::Context) {
@@ -77,24 +83,27 @@ impl View for XanesView {
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
         let alive: BTreeSet<u64> = ctx.store.items.iter().map(|i| i.id).collect();
         let x = &ctx.store.xanes;
-        if !(x.lcf.is_empty() && x.peaks.is_empty() && x.pca.is_none()) {
+        if !(x.lcf.is_empty() && x.peaks.is_empty() && x.pca.is_none() && x.pls.is_none()) {
             ctx.store.xanes.retain(|id| alive.contains(&id));
         }
         self.lcf.standards.retain(|id| alive.contains(id));
         self.pca.train.retain(|id| alive.contains(id));
         self.pca.targets.retain(|id| alive.contains(id));
+        self.pls.items.retain(|(id, _)| alive.contains(id));
         super::workspace_panel(ui, ctx);
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.tab, Tab::Lcf, "Linear combination");
                 ui.selectable_value(&mut self.tab, Tab::Pca, "PCA");
                 ui.selectable_value(&mut self.tab, Tab::Peaks, "Pre-edge peaks");
+                ui.selectable_value(&mut self.tab, Tab::Pls, "PLS");
             });
             ui.separator();
             match self.tab {
                 Tab::Lcf => self.lcf.ui(ui, ctx),
                 Tab::Pca => self.pca.ui(ui, ctx),
                 Tab::Peaks => self.peaks.ui(ui, ctx),
+                Tab::Pls => self.pls.ui(ui, ctx),
             }
         });
     }
