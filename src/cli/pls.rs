@@ -180,10 +180,16 @@ pub fn run(a: &PlsArgs) -> Result<()> {
     // Each view's target, by its id (file, or file:group).
     let mut with_target = Vec::new();
     for v in views {
-        let key = match v.id.rsplit_once(':') {
-            Some((f, g)) if Path::new(f).is_file() => join_key(f, Some(g)),
-            _ => join_key(&v.id, None),
-        };
+        // `file:group` for an Athena project's spectrum: the file is the
+        // longest prefix before a colon that is a file (a label may hold
+        // colons too).
+        let key = (v.id.match_indices(':').map(|(i, _)| i))
+            .filter(|&i| Path::new(&v.id[..i]).is_file())
+            .last()
+            .map_or_else(
+                || join_key(&v.id, None),
+                |i| join_key(&v.id[..i], Some(&v.id[i + 1..])),
+            );
         match targets.get(&key) {
             Some(&y) => with_target.push((v, y)),
             None => skipped.push(format!(
