@@ -183,9 +183,8 @@ pub fn run(a: &PlsArgs) -> Result<()> {
         // `file:group` for an Athena project's spectrum: the file is the
         // longest prefix before a colon that is a file (a label may hold
         // colons too).
-        let key = (v.id.match_indices(':').map(|(i, _)| i))
-            .filter(|&i| Path::new(&v.id[..i]).is_file())
-            .last()
+        let key = (v.id.rmatch_indices(':').map(|(i, _)| i))
+            .find(|&i| Path::new(&v.id[..i]).is_file())
             .map_or_else(
                 || join_key(&v.id, None),
                 |i| join_key(&v.id[..i], Some(&v.id[i + 1..])),
