@@ -316,6 +316,52 @@ fn pls_cli_on_the_fe_series_matches_scikit_learn() {
     // No TABLE:COLUMN at all.
     let out = common::carto(["pls", &series, "--target", "series.csv"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("TABLE:COLUMN"));
+    // Fit once, predict many: a saved model predicts a scan as in training,
+    // and refuses a spectrum of another edge.
+    let model = dir.join("model.json");
+    let model_s = model.display().to_string();
+    let out = common::carto([
+        "pls",
+        &series,
+        "--target",
+        &target,
+        "--modality",
+        "xanes",
+        "--save",
+        &model_s,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scan_c = files[2].display().to_string();
+    let cu = common::data("xas/xdi/cu_metal_rt.xdi")
+        .display()
+        .to_string();
+    let out = common::carto(["pls", &scan_c, &cu, "--model", &model_s, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let preds = p["predictions"].as_array().expect("predictions");
+    assert_eq!(preds.len(), 1, "{p}");
+    let got = preds[0]["predicted"].as_f64().expect("predicted");
+    assert!((got - want[2]).abs() < 1e-6, "{got} vs {}", want[2]);
+    let skipped = p["skipped"].to_string();
+    assert!(
+        skipped.contains("a Cu K spectrum, the model was trained on Fe K"),
+        "{skipped}"
+    );
+    // A file that is not a model, or of another version, names itself.
+    std::fs::write(dir.join("bad.json"), "{\"carto_pls_model\": 7}").expect("bad");
+    let bad = dir.join("bad.json").display().to_string();
+    let out = common::carto(["pls", &scan_c, "--model", &bad]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.json"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -17,7 +17,7 @@ use polars::prelude::DataType;
 use serde::Serialize;
 
 use carto::latent::grid::Modality;
-use carto::latent::pls::{PlsReport, pls_of_profiles};
+use carto::latent::pls::{PlsModelFile, PlsReport, pls_of_profiles};
 use carto::latent::{MeasuredOptions, measured_views};
 use carto::xas::ChainOptions;
 
@@ -32,8 +32,14 @@ pub struct PlsArgs {
     /// The target: a feature table (.csv or .parquet with `source_file`
     /// and optionally `group` columns, as `carto batch` writes) and the
     /// numeric column to explain, as TABLE:COLUMN.
-    #[arg(long, value_name = "TABLE:COLUMN")]
-    pub target: String,
+    #[arg(long, value_name = "TABLE:COLUMN", required_unless_present = "model")]
+    pub target: Option<String>,
+    /// Also save the trained model here (.json), to predict new spectra with --model.
+    #[arg(long, value_name = "FILE.json", conflicts_with = "model")]
+    pub save: Option<PathBuf>,
+    /// Predict the target of the inputs with a model saved by --save (no table needed).
+    #[arg(long, value_name = "FILE.json", conflicts_with = "target")]
+    pub model: Option<PathBuf>,
     /// PLS components (1–20).
     #[arg(long, default_value_t = 2)]
     pub components: usize,
@@ -60,6 +66,39 @@ struct PlsOut {
     report: PlsReport,
     /// Inputs left out, with the reason.
     skipped: Vec<String>,
+    /// The model file written (--save).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved: Option<String>,
+}
+
+/// `carto pls --model`: one prediction per input spectrum.
+#[derive(Serialize)]
+struct PredictOut {
+    model: String,
+    target: String,
+    modality: &'static str,
+    predictions: Vec<Prediction>,
+    /// Inputs left out, with the reason.
+    skipped: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Prediction {
+    id: String,
+    predicted: f64,
+}
+
+/// The absorber and edge of a view ("Fe K"), empty for XRD.
+fn absorber_name(key: carto::latent::ViewKey) -> String {
+    use carto::latent::ViewKey;
+    match key {
+        ViewKey::Xrd => String::new(),
+        ViewKey::Exafs { z, edge } | ViewKey::Xanes { z, edge } => format!(
+            "{} {}",
+            carto::io::feff::element_symbol(z),
+            carto::theory::Edge::from(edge).as_str()
+        ),
+    }
 }
 
 /// `TABLE:COLUMN` split at the last colon.
@@ -147,14 +186,9 @@ fn parse_modality(s: &str) -> Result<Modality> {
     })
 }
 
-pub fn run(a: &PlsArgs) -> Result<()> {
-    if !(1..=20).contains(&a.components) {
-        bail!("invalid --components {}: must be 1–20", a.components);
-    }
-    a.chain.check()?;
-    let want = a.modality.as_deref().map(parse_modality).transpose()?;
-    let (table, column) = split_target(&a.target)?;
-    let targets = read_targets(&table, &column)?;
+/// The measured views of `inputs` (XANES views of every μ(E) with
+/// `xanes`) and the reasons for those that have none.
+fn views_of(a: &PlsArgs, xanes: bool) -> Result<(Vec<carto::latent::MeasuredView>, Vec<String>)> {
     let inputs = expand_inputs(&a.inputs)?;
     let wavelength_ang = match &a.wavelength {
         Some(w) => {
@@ -165,18 +199,104 @@ pub fn run(a: &PlsArgs) -> Result<()> {
     let mo = MeasuredOptions {
         chain: a.chain.chain_params(),
         wavelength_ang,
-        xanes: want == Some(Modality::Xanes),
+        xanes,
     };
     let mut views = Vec::new();
     let mut skipped = Vec::new();
-    {
-        use rayon::prelude::*;
-        let per_file: Vec<_> = inputs.par_iter().map(|f| measured_views(f, &mo)).collect();
-        for (v, errs) in per_file {
-            views.extend(v);
-            skipped.extend(errs);
+    use rayon::prelude::*;
+    let per_file: Vec<_> = inputs.par_iter().map(|f| measured_views(f, &mo)).collect();
+    for (v, errs) in per_file {
+        views.extend(v);
+        skipped.extend(errs);
+    }
+    Ok((views, skipped))
+}
+
+/// `--model FILE`: predict the inputs' target.
+fn predict(a: &PlsArgs, path: &Path) -> Result<()> {
+    let bytes = carto::io::read_input(path).with_context(|| format!("{}", path.display()))?;
+    let m: PlsModelFile = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a carto pls model", path.display()))?;
+    let modality = m
+        .check()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (views, mut skipped) = views_of(a, modality == Modality::Xanes)?;
+    let mut predictions = Vec::new();
+    for v in views {
+        if v.key.modality() != modality {
+            skipped.push(format!(
+                "{}: a {} view, the model is {}",
+                v.id,
+                v.key.modality().name(),
+                modality.name()
+            ));
+            continue;
+        }
+        let abs = absorber_name(v.key);
+        if abs != m.absorber {
+            skipped.push(format!(
+                "{}: a {abs} spectrum, the model was trained on {}",
+                v.id, m.absorber
+            ));
+            continue;
+        }
+        match m.predict(&v.profile) {
+            Ok(p) => predictions.push(Prediction {
+                id: v.id,
+                predicted: p,
+            }),
+            Err(e) => skipped.push(format!("{}: {e}", v.id)),
         }
     }
+    let out = PredictOut {
+        model: path.display().to_string(),
+        target: m.target.clone(),
+        modality: modality.name(),
+        predictions,
+        skipped,
+    };
+    if a.json {
+        return print_json(&out);
+    }
+    let mut s = format!(
+        "{} predicted by {} ({} PLS, {} components)\n",
+        out.target,
+        out.model,
+        out.modality,
+        m.model.x_weights.len()
+    );
+    for p in &out.predictions {
+        s += &format!("{}  {:.6}\n", p.id, p.predicted);
+    }
+    for k in &out.skipped {
+        s += &format!("skipped: {k}\n");
+    }
+    emit(s.trim_end())
+}
+
+pub fn run(a: &PlsArgs) -> Result<()> {
+    if !(1..=20).contains(&a.components) {
+        bail!("invalid --components {}: must be 1–20", a.components);
+    }
+    a.chain.check()?;
+    if let Some(path) = &a.model {
+        return predict(a, path);
+    }
+    if let Some(p) = &a.save
+        && !p
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        bail!("--save {}: the file name must end in .json", p.display());
+    }
+    let want = a.modality.as_deref().map(parse_modality).transpose()?;
+    let target = a
+        .target
+        .as_deref()
+        .context("--target TABLE:COLUMN is needed to train")?;
+    let (table, column) = split_target(target)?;
+    let targets = read_targets(&table, &column)?;
+    let (views, mut skipped) = views_of(a, want == Some(Modality::Xanes))?;
     // Each view's target, by its id (file, or file:group).
     let mut with_target = Vec::new();
     for v in views {
@@ -227,11 +347,42 @@ pub fn run(a: &PlsArgs) -> Result<()> {
         }
     }
     let report = pls_of_profiles(&items, a.components).map_err(anyhow::Error::msg)?;
+    // One absorber and edge per model (a Cu K spectrum says nothing on Fe).
+    let absorbers: std::collections::BTreeSet<String> = (with_target.iter())
+        .filter(|(v, _)| v.key.modality() == modality)
+        .map(|(v, _)| absorber_name(v.key))
+        .collect();
+    if absorbers.len() > 1 {
+        bail!(
+            "the {} spectra are of several edges ({}): one absorber per PLS",
+            modality.name(),
+            absorbers.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    let absorber = absorbers.into_iter().next().unwrap_or_default();
+    let target = format!("{}:{column}", table.display());
+    let saved = match &a.save {
+        Some(p) => {
+            let file = PlsModelFile {
+                carto_pls_model: 1,
+                modality: modality.name().to_string(),
+                target: target.clone(),
+                absorber,
+                points: report.points.clone(),
+                model: report.model.clone(),
+            };
+            std::fs::write(p, serde_json::to_string(&file)?)
+                .with_context(|| format!("--save {}", p.display()))?;
+            Some(p.display().to_string())
+        }
+        None => None,
+    };
     let out = PlsOut {
-        target: format!("{}:{column}", table.display()),
+        target,
         modality: modality.name(),
         report,
         skipped,
+        saved,
     };
     if a.json {
         return print_json(&out);
@@ -266,6 +417,9 @@ pub fn run(a: &PlsArgs) -> Result<()> {
     }
     for k in &out.skipped {
         s += &format!("skipped: {k}\n");
+    }
+    if let Some(f) = &out.saved {
+        s += &format!("model saved to {f} (predict with carto pls INPUT... --model {f})\n");
     }
     emit(s.trim_end())
 }

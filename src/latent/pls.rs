@@ -223,6 +223,8 @@ pub struct PlsReport {
     /// The grid points every profile covers (the model's features), as
     /// grid x values (Q, k or E − e0).
     pub x: Vec<f64>,
+    /// Their indices on the modality's grid.
+    pub points: Vec<usize>,
     pub axis: String,
     pub samples: Vec<PlsSample>,
     /// Σ of `model.y_explained`.
@@ -332,6 +334,7 @@ pub fn pls_of_profiles(
     Ok(PlsReport {
         r2: model.y_explained.iter().sum(),
         x: used.iter().map(|&j| grid.x(j)).collect(),
+        points: used.clone(),
         axis: format!("{} ({})", grid.axis, grid.unit),
         model,
         samples,
@@ -339,6 +342,88 @@ pub fn pls_of_profiles(
         rmsecv: (press / n as f64).sqrt(),
         q2: if ss > 0.0 { 1.0 - press / ss } else { f64::NAN },
     })
+}
+
+/// A trained PLS saved as a file (`carto pls --save`), to predict the
+/// target of new spectra (`carto pls --model`): the model, the modality
+/// and the grid points it was trained on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlsModelFile {
+    /// Format version (1).
+    pub carto_pls_model: u32,
+    /// xanes, exafs or xrd.
+    pub modality: String,
+    /// What the target was (TABLE:COLUMN).
+    pub target: String,
+    /// The absorber and edge of the training spectra ("Fe K"; empty for
+    /// XRD): only spectra of that edge are predicted.
+    #[serde(default)]
+    pub absorber: String,
+    /// Indices of the features on the modality's grid.
+    pub points: Vec<usize>,
+    pub model: Pls,
+}
+
+impl PlsModelFile {
+    /// Check a file read back: version, modality and sizes agree.
+    pub fn check(&self) -> Result<super::grid::Modality, String> {
+        use super::grid::Modality;
+        if self.carto_pls_model != 1 {
+            return Err(format!(
+                "carto_pls_model {}: this Carto reads version 1",
+                self.carto_pls_model
+            ));
+        }
+        let m = match self.modality.as_str() {
+            "xanes" => Modality::Xanes,
+            "exafs" => Modality::Exafs,
+            "xrd" => Modality::Xrd,
+            other => return Err(format!("modality '{other}': xanes, exafs or xrd")),
+        };
+        let f = self.points.len();
+        let p = &self.model;
+        let rows_ok = |v: &[Vec<f64>]| v.iter().all(|r| r.len() == f);
+        if f == 0
+            || self.points.iter().any(|&j| j >= m.grid().n)
+            || p.x_mean.len() != f
+            || p.x_std.len() != f
+            || p.coef.len() != f
+            || !rows_ok(&p.x_rotations)
+            || !(p.x_mean.iter().chain(&p.x_std).chain(&p.coef)).all(|v| v.is_finite())
+        {
+            return Err(format!(
+                "the model's {f} grid points do not match its arrays or the {} grid",
+                m.name()
+            ));
+        }
+        Ok(m)
+    }
+
+    /// The target predicted for `profile` (on the model's grid), or why not.
+    pub fn predict(&self, profile: &super::grid::Profile) -> Result<f64, String> {
+        if profile.grid.n != profile.values.len() {
+            return Err("malformed profile".into());
+        }
+        if let Some(&j) = self
+            .points
+            .iter()
+            .find(|&&j| !profile.mask.get(j).copied().unwrap_or(false))
+        {
+            return Err(format!(
+                "does not cover {} = {} {} of the model's grid",
+                profile.grid.axis,
+                profile.grid.x(j),
+                profile.grid.unit
+            ));
+        }
+        let x = Array2::from_shape_fn((1, self.points.len()), |(_, j)| {
+            profile.values[self.points[j]]
+        });
+        self.model
+            .predict(x.view())
+            .map(|p| p[0])
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Most spectra [`pls_of_profiles`] takes: 20,000 XRD profiles of 801
