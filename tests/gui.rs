@@ -3576,6 +3576,30 @@ fn map_view_places_spectra_patterns_and_phases_and_selects_through_them() {
         hematite(&h) < with_pattern,
         "the focus did not follow the selection"
     );
+    // Its nearest candidate's closed-form χ(k) over it: a task, then the
+    // Spectra view's χ(k) tab shows it.
+    h.get_all_by_label("χ(k)")
+        .next()
+        .expect("the candidate's χ(k) button")
+        .click();
+    h.step();
+    step_until(&mut h, "the candidate's χ(k)", |a| {
+        a.overlay_task.is_none()
+    });
+    {
+        let app = h.state();
+        let t = app.store.theory_overlay.as_ref().expect("an overlay");
+        assert_eq!(t.name, "copper_amcsd13088 Cu K", "{:?}", app.log.lines);
+        assert_eq!(app.view, carto::gui::views::SPECTRA);
+        assert!(
+            app.plot_series(PlotTab::ChiK)
+                .iter()
+                .any(|s| s.role == Role::Theory)
+        );
+    }
+    h.state_mut().state.view = carto::gui::views::MAP;
+    h.step();
+    h.step();
     // The complement among the map's measurements: the pattern.
     h.get_by_label("Select the other measurements").click();
     h.step();

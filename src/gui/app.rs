@@ -575,6 +575,9 @@ impl CartoApp {
             Action::TheoryPaths(id, element) => self.start_paths(id, element),
             Action::TheoryOverlay(id, element) => self.start_overlay(id, element),
             Action::ClearOverlay => self.state.store.theory_overlay = None,
+            Action::OverlayCandidate(file, id, z, edge) => {
+                self.start_overlay_of_cif(file, &id, z, edge);
+            }
             Action::TheoryXanes(id, element) => self.start_xanes(id, element),
         }
     }
@@ -666,6 +669,33 @@ impl CartoApp {
             self.egui_ctx.clone(),
             ph,
             element,
+            edge,
+        ));
+    }
+
+    /// The closed-form χ(k) of the CIF `file` (a map candidate, `label` its
+    /// id) around absorber `z` at `edge`, as [`Self::start_overlay`].
+    pub fn start_overlay_of_cif(
+        &mut self,
+        file: std::path::PathBuf,
+        label: &str,
+        z: u32,
+        edge: crate::theory::Edge,
+    ) {
+        if self.overlay_task.is_some() {
+            self.state
+                .log
+                .warn("a closed-form χ(k) is being computed already; wait for it or cancel");
+            return;
+        }
+        let name = file.display().to_string();
+        self.overlay_task = Some(theory::start_overlay_of(
+            &self.state.tasks,
+            self.egui_ctx.clone(),
+            theory::OverlaySource::Cif(file),
+            &name,
+            label,
+            crate::io::feff::element_symbol(z),
             edge,
         ));
     }

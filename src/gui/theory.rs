@@ -82,6 +82,13 @@ pub fn overlay_edge(z: u32, active_e0_ev: Option<f64>) -> Edge {
     }
 }
 
+/// What an overlay is computed of: a structure in memory (a CIF phase),
+/// or a CIF file read by the task (a map candidate).
+pub enum OverlaySource {
+    Structure(std::sync::Arc<crate::structure::Structure>),
+    Cif(PathBuf),
+}
+
 /// Start computing the closed-form χ(k) of `phase` around every site of
 /// `element` (weighted by multiplicity, shells to 5 Å, σ² of the map),
 /// for the Spectra view's overlay.
@@ -92,13 +99,44 @@ pub fn start_overlay(
     element: &str,
     edge: Edge,
 ) -> Task<OverlayAnswer> {
-    let s = phase.structure();
-    let file = phase.path.display().to_string();
-    let name = format!("{} {element} {}", phase.name, edge.as_str());
+    start_overlay_of(
+        tasks,
+        ctx,
+        OverlaySource::Structure(phase.structure()),
+        &phase.path.display().to_string(),
+        &phase.name,
+        element,
+        edge,
+    )
+}
+
+/// [`start_overlay`] of any source; `file` names it in errors, `label` in
+/// the overlay's name (`LABEL EL EDGE`).
+pub fn start_overlay_of(
+    tasks: &Tasks,
+    ctx: Option<egui::Context>,
+    source: OverlaySource,
+    file: &str,
+    label: &str,
+    element: &str,
+    edge: Edge,
+) -> Task<OverlayAnswer> {
+    let file = file.to_string();
+    let name = format!("{label} {element} {}", edge.as_str());
     let z = crate::structure::element_from_symbol(element);
     let title = format!("closed-form χ(k) of {name}");
     Task::spawn(tasks, title, ctx, move |status| {
         let z = z.ok_or_else(|| format!("{file}: unknown element"))?;
+        let s = match source {
+            OverlaySource::Structure(s) => s,
+            OverlaySource::Cif(p) => std::sync::Arc::new(
+                crate::structure::read_cif(&p)
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| format!("{file}: no structure"))?,
+            ),
+        };
         let o = crate::theory::closed::ClosedOptions {
             edge,
             sigma2_ang2: crate::latent::map::MAP_SIGMA2_ANG2,

@@ -144,6 +144,9 @@ pub enum Action {
     TheoryPaths(u64, &'static str),
     /// Overlay the closed-form χ(k) of structure `.0` around element `.1`.
     TheoryOverlay(u64, &'static str),
+    /// Overlay the closed-form χ(k) of a map candidate (its CIF, its id)
+    /// around an absorber (Z, edge).
+    OverlayCandidate(std::path::PathBuf, String, u32, crate::theory::Edge),
     /// Remove the closed-form overlay.
     ClearOverlay,
     /// Simulate the XANES of structure `.0` around element `.1`.

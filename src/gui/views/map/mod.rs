@@ -209,34 +209,6 @@ fn compute(
     }))
 }
 
-/// The closed-form χ(k) of candidate `c` around the absorber of `key`
-/// (an EXAFS view), for the Spectra view's overlay.
-fn theory_overlay(
-    c: &crate::latent::CandidateViews,
-    key: crate::latent::ViewKey,
-) -> Result<crate::gui::store::TheoryOverlay, String> {
-    let crate::latent::ViewKey::Exafs { z, edge } = key else {
-        return Err("only EXAFS views have a χ(k) to overlay".into());
-    };
-    let file = c.file.display().to_string();
-    let s = crate::structure::read_cif(&c.file)
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .next()
-        .ok_or_else(|| format!("{file}: no structure"))?;
-    let o = crate::theory::closed::ClosedOptions {
-        edge: edge.into(),
-        ..MapRunOptions::default().closed
-    };
-    let mut lib = PairLibrary::user();
-    let (k, chi) = crate::latent::candidates::closed_chi_of_element(&s, z, &mut lib, &o, &file)?;
-    Ok(crate::gui::store::TheoryOverlay::new(
-        format!("{} {}", c.id, crate::io::feff::element_symbol(z)),
-        k,
-        chi,
-    ))
-}
-
 /// Select the map's measurements at which `inside(x, y)` holds (with
 /// what was selected when `add`).
 fn select_measured(

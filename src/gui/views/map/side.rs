@@ -179,20 +179,24 @@ impl MapView {
         if let Some((c, key)) = overlay
             && let Some(cand) = doc.run.candidates.items.get(c)
         {
-            match theory_overlay(cand, key) {
-                Ok(t) => {
-                    ctx.log.info(format!(
-                        "χ(k) of {} over the spectrum (Spectra view)",
-                        t.name
-                    ));
-                    ctx.store.theory_overlay = Some(t);
+            match key {
+                crate::latent::ViewKey::Exafs { z, edge } => {
+                    // Computed as a task (a missing pair table is a refeff
+                    // run); the app shows it on the Spectra view's χ(k) tab.
                     if let Some(Some(id)) = doc.ids.get(i) {
                         ctx.selection.select_only(&[*id]);
                     }
-                    ctx.plots.tab = crate::gui::PlotTab::ChiK;
-                    ctx.actions.push(Action::Show(crate::gui::views::SPECTRA));
+                    ctx.actions.push(Action::OverlayCandidate(
+                        cand.file.clone(),
+                        cand.id.clone(),
+                        z,
+                        edge.into(),
+                    ));
                 }
-                Err(e) => ctx.log.error(format!("{}: {e}", cand.id)),
+                _ => ctx.log.error(format!(
+                    "{}: only EXAFS views have a χ(k) to overlay",
+                    cand.id
+                )),
             }
         }
         if ctx.store.theory_overlay.is_some() && ui.button("Clear the χ(k) overlay").clicked() {
