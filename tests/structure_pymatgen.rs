@@ -396,6 +396,15 @@ fn supercells_are_searched_on_their_primitive_cell() {
     let e = st::spacegroup(&big, 0.01).expect_err("too big to tell");
     assert_eq!(e, st::SpaceGroupError::TooManySites { sites: 107_999 });
     assert!(e.to_string().contains("107999 sites"), "{e}");
+    // Sites denser than one per (4·symprec)³ (10⁵ sites in a 1 Å cell at
+    // symprec 0.5 Å): the bin grid would no longer bound a lookup, so the
+    // search refuses at once instead of running for hours.
+    let mut dense = supercell(&s, 30);
+    dense.lattice.a_ang = 1.0;
+    dense.lattice.b_ang = 1.0;
+    dense.lattice.c_ang = 1.0;
+    let e = st::spacegroup(&dense, 0.5).expect_err("too dense to search");
+    assert_eq!(e, st::SpaceGroupError::TooManySites { sites: 108_000 });
     // ... and at 7³·4 = 1 372 sites moyo finds the vacancy's group (Pm-3m).
     let mut small = supercell(&s, 7);
     small.sites.swap_remove(0);

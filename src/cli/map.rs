@@ -118,6 +118,38 @@ struct MapOut {
     method: String,
 }
 
+/// The measured views of `inputs` (files, as `expand_inputs` lists them;
+/// read in parallel) with the chain and `--wavelength`, XANES views of every μ(E)
+/// with `xanes`, and the reasons for the spectra that have none (`carto
+/// map`, `carto pls`).
+pub(super) fn measured_of(
+    inputs: &[PathBuf],
+    wavelength: Option<&str>,
+    chain: &ChainOptions,
+    xanes: bool,
+) -> Result<(Vec<carto::latent::MeasuredView>, Vec<String>)> {
+    use rayon::prelude::*;
+    let wavelength_ang = match wavelength {
+        Some(w) => {
+            Some(carto::xrd::parse_wavelength(w).with_context(|| format!("--wavelength {w}"))?)
+        }
+        None => None,
+    };
+    let mo = MeasuredOptions {
+        chain: chain.chain_params(),
+        wavelength_ang,
+        xanes,
+    };
+    let mut measured = Vec::new();
+    let mut skipped = Vec::new();
+    let per_file: Vec<_> = inputs.par_iter().map(|f| measured_views(f, &mo)).collect();
+    for (views, errs) in per_file {
+        measured.extend(views);
+        skipped.extend(errs);
+    }
+    Ok((measured, skipped))
+}
+
 pub fn run(a: &MapArgs) -> Result<()> {
     if a.top == 0 || a.top > 1000 {
         bail!("invalid --top {}: must be 1–1000", a.top);
@@ -160,27 +192,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
     };
     let t0 = Instant::now();
     let inputs = expand_inputs(&a.inputs)?;
-    let wavelength_ang = match &a.wavelength {
-        Some(w) => {
-            Some(carto::xrd::parse_wavelength(w).with_context(|| format!("--wavelength {w}"))?)
-        }
-        None => None,
-    };
-    let mo = MeasuredOptions {
-        chain: a.chain.chain_params(),
-        wavelength_ang,
-        xanes: false,
-    };
-    let mut measured = Vec::new();
-    let mut skipped = Vec::new();
-    {
-        use rayon::prelude::*;
-        let per_file: Vec<_> = inputs.par_iter().map(|f| measured_views(f, &mo)).collect();
-        for (views, errs) in per_file {
-            measured.extend(views);
-            skipped.extend(errs);
-        }
-    }
+    let (measured, mut skipped) = measured_of(&inputs, a.wavelength.as_deref(), &a.chain, false)?;
     let files = candidate_files(&a.candidates)?;
     let o = MapRunOptions {
         map: MapOptions {

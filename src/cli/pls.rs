@@ -18,10 +18,10 @@ use serde::Serialize;
 
 use carto::latent::grid::Modality;
 use carto::latent::pls::{PlsModelFile, PlsReport, pls_of_profiles};
-use carto::latent::{MeasuredOptions, measured_views};
 use carto::xas::ChainOptions;
 
 use super::batch::expand_inputs;
+use super::map::measured_of;
 use super::{emit, print_json};
 
 #[derive(Debug, Args)]
@@ -178,38 +178,14 @@ fn read_targets(path: &Path, column: &str) -> Result<HashMap<String, f64>> {
 }
 
 fn parse_modality(s: &str) -> Result<Modality> {
-    Ok(match s.to_ascii_lowercase().as_str() {
-        "xanes" => Modality::Xanes,
-        "exafs" => Modality::Exafs,
-        "xrd" => Modality::Xrd,
-        _ => bail!("--modality {s}: xanes, exafs or xrd"),
-    })
+    Modality::parse(s).with_context(|| format!("--modality {s}: xanes, exafs or xrd"))
 }
 
-/// The measured views of `inputs` (XANES views of every μ(E) with
+/// The measured views of the inputs (XANES views of every μ(E) with
 /// `xanes`) and the reasons for those that have none.
 fn views_of(a: &PlsArgs, xanes: bool) -> Result<(Vec<carto::latent::MeasuredView>, Vec<String>)> {
     let inputs = expand_inputs(&a.inputs)?;
-    let wavelength_ang = match &a.wavelength {
-        Some(w) => {
-            Some(carto::xrd::parse_wavelength(w).with_context(|| format!("--wavelength {w}"))?)
-        }
-        None => None,
-    };
-    let mo = MeasuredOptions {
-        chain: a.chain.chain_params(),
-        wavelength_ang,
-        xanes,
-    };
-    let mut views = Vec::new();
-    let mut skipped = Vec::new();
-    use rayon::prelude::*;
-    let per_file: Vec<_> = inputs.par_iter().map(|f| measured_views(f, &mo)).collect();
-    for (v, errs) in per_file {
-        views.extend(v);
-        skipped.extend(errs);
-    }
-    Ok((views, skipped))
+    measured_of(&inputs, a.wavelength.as_deref(), &a.chain, xanes)
 }
 
 /// `--model FILE`: predict the inputs' target.
@@ -397,17 +373,8 @@ pub fn run(a: &PlsArgs) -> Result<()> {
         r.x.len(),
         r.axis
     );
-    s += &format!(
-        "target variance explained: {} (R² {:.4}); RMSEC {:.4}, RMSECV {:.4}, Q² {:.4}\n",
-        (r.model.y_explained.iter())
-            .map(|v| format!("{:.1} %", 100.0 * v))
-            .collect::<Vec<_>>()
-            .join(" + "),
-        r.r2,
-        r.rmsec,
-        r.rmsecv,
-        r.q2
-    );
+    s += &r.summary();
+    s.push('\n');
     s += "spectrum  target  predicted  cross-validated\n";
     for p in &r.samples {
         s += &format!(

@@ -648,29 +648,21 @@ impl CartoApp {
         self.paths_task = Some(theory::start(&st.tasks, self.egui_ctx.clone(), ph, element));
     }
 
-    /// Compute the closed-form χ(k) of structure `id` around `element` (one
-    /// at a time, at the active spectrum's edge when it is one of
-    /// `element`'s); [`Self::logic`] overlays it.
+    /// Compute the closed-form χ(k) of structure `id` around `element` (at
+    /// the active spectrum's edge when it is one of `element`'s);
+    /// [`Self::logic`] overlays it.
     pub fn start_overlay(&mut self, id: u64, element: &str) {
-        if self.overlay_task.is_some() {
-            self.state
-                .log
-                .warn("a closed-form χ(k) is being computed already; wait for it or cancel");
-            return;
-        }
-        let st = &self.state;
-        let Some(ph) = st.store.phases.iter().find(|p| p.id == id) else {
+        let Some(ph) = self.state.store.phases.iter().find(|p| p.id == id) else {
             return;
         };
+        let (source, file, label) = (
+            theory::OverlaySource::Structure(ph.structure()),
+            ph.path.display().to_string(),
+            ph.name.clone(),
+        );
         let z = crate::structure::element_from_symbol(element).unwrap_or(0);
         let edge = theory::overlay_edge(z, self.active_e0_ev());
-        self.overlay_task = Some(theory::start_overlay(
-            &st.tasks,
-            self.egui_ctx.clone(),
-            ph,
-            element,
-            edge,
-        ));
+        self.begin_overlay(source, &file, &label, element, edge);
     }
 
     /// The closed-form χ(k) of the CIF `file` (a map candidate, `label` its
@@ -682,20 +674,39 @@ impl CartoApp {
         z: u32,
         edge: crate::theory::Edge,
     ) {
+        let name = file.display().to_string();
+        let element = crate::io::feff::element_symbol(z);
+        self.begin_overlay(
+            theory::OverlaySource::Cif(file),
+            &name,
+            label,
+            element,
+            edge,
+        );
+    }
+
+    /// Start the overlay task (one at a time).
+    fn begin_overlay(
+        &mut self,
+        source: theory::OverlaySource,
+        file: &str,
+        label: &str,
+        element: &str,
+        edge: crate::theory::Edge,
+    ) {
         if self.overlay_task.is_some() {
             self.state
                 .log
                 .warn("a closed-form χ(k) is being computed already; wait for it or cancel");
             return;
         }
-        let name = file.display().to_string();
-        self.overlay_task = Some(theory::start_overlay_of(
+        self.overlay_task = Some(theory::start_overlay(
             &self.state.tasks,
             self.egui_ctx.clone(),
-            theory::OverlaySource::Cif(file),
-            &name,
+            source,
+            file,
             label,
-            crate::io::feff::element_symbol(z),
+            element,
             edge,
         ));
     }

@@ -89,30 +89,11 @@ pub enum OverlaySource {
     Cif(PathBuf),
 }
 
-/// Start computing the closed-form χ(k) of `phase` around every site of
+/// Start computing the closed-form χ(k) of `source` around every site of
 /// `element` (weighted by multiplicity, shells to 5 Å, σ² of the map),
-/// for the Spectra view's overlay.
-pub fn start_overlay(
-    tasks: &Tasks,
-    ctx: Option<egui::Context>,
-    phase: &CifPhase,
-    element: &str,
-    edge: Edge,
-) -> Task<OverlayAnswer> {
-    start_overlay_of(
-        tasks,
-        ctx,
-        OverlaySource::Structure(phase.structure()),
-        &phase.path.display().to_string(),
-        &phase.name,
-        element,
-        edge,
-    )
-}
-
-/// [`start_overlay`] of any source; `file` names it in errors, `label` in
+/// for the Spectra view's overlay; `file` names it in errors, `label` in
 /// the overlay's name (`LABEL EL EDGE`).
-pub fn start_overlay_of(
+pub fn start_overlay(
     tasks: &Tasks,
     ctx: Option<egui::Context>,
     source: OverlaySource,

@@ -49,6 +49,12 @@ impl Modality {
             Modality::Xanes => "xanes",
         }
     }
+    /// The modality [`Self::name`] names (any case).
+    pub fn parse(name: &str) -> Option<Modality> {
+        [Modality::Xrd, Modality::Exafs, Modality::Xanes]
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(name.trim()))
+    }
     /// The modality's common grid.
     pub fn grid(self) -> GridSpec {
         match self {

@@ -236,6 +236,24 @@ pub struct PlsReport {
     pub q2: f64,
 }
 
+impl PlsReport {
+    /// One line: the target variance each component explains, R², RMSEC,
+    /// RMSECV and Q² (what the CLI and the XANES view print).
+    pub fn summary(&self) -> String {
+        format!(
+            "target variance explained {} (R² {:.4}); RMSEC {:.4}, RMSECV {:.4}, Q² {:.4}",
+            (self.model.y_explained.iter())
+                .map(|v| format!("{:.1} %", 100.0 * v))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            self.r2,
+            self.rmsec,
+            self.rmsecv,
+            self.q2
+        )
+    }
+}
+
 /// PLS of `items` (id, target, profile; one grid for all) with
 /// `n_components`, on the grid points every profile covers (at least half
 /// the grid, else an error naming the spectrum that covers least), and
@@ -374,12 +392,8 @@ impl PlsModelFile {
                 self.carto_pls_model
             ));
         }
-        let m = match self.modality.as_str() {
-            "xanes" => Modality::Xanes,
-            "exafs" => Modality::Exafs,
-            "xrd" => Modality::Xrd,
-            other => return Err(format!("modality '{other}': xanes, exafs or xrd")),
-        };
+        let m = Modality::parse(&self.modality)
+            .ok_or_else(|| format!("modality '{}': xanes, exafs or xrd", self.modality))?;
         let f = self.points.len();
         let p = &self.model;
         let rows_ok = |v: &[Vec<f64>]| v.iter().all(|r| r.len() == f);
@@ -427,7 +441,8 @@ impl PlsModelFile {
 }
 
 /// Most spectra [`pls_of_profiles`] takes: 20,000 XRD profiles of 801
-/// points are 128 MB.
+/// points are 128 MB, about three times that at the peak (the deflated
+/// copy and one cross-validation fold's).
 pub const MAX_PLS_SAMPLES: usize = 20_000;
 
 #[cfg(test)]

@@ -17,7 +17,9 @@
 //! 3. otherwise moyo searches the cell, up to [`MAX_SPACEGROUP_SITES`].
 //!
 //! Every check is bounded: at most [`LOOKUPS_PER_SITE`]·N + 10⁶ site lookups
-//! in all, after which the search falls back to rule 3.
+//! in all, after which the search falls back to rule 3; a cell with more
+//! than one site per (4·symprec)³ (where a lookup is no longer O(1)) goes
+//! to rule 3 at once.
 
 use moyo::base::{Cell, Lattice as MoyoLattice};
 use moyo::search::PeriodicNeighborSearch;
@@ -101,6 +103,13 @@ impl Reduced {
     fn new(cell: &Cell, symprec: f64) -> Option<Self> {
         let n = cell.num_atoms();
         if n == 0 || symprec.is_nan() || symprec <= 0.0 {
+            return None;
+        }
+        // A lookup scans one bin of the grid (4·symprec wide, each site in
+        // up to 8 bins): with more than one site per bin volume, lookups
+        // stop being O(1) and the budget no longer bounds the time.
+        let per_site = cell.lattice.volume() / n as f64;
+        if per_site.is_nan() || per_site <= (4.0 * symprec).powi(3) {
             return None;
         }
         let (lattice, _) = cell.lattice.minkowski_reduce().ok()?;

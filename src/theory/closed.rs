@@ -275,11 +275,16 @@ pub fn shell_keys(
 ) -> Vec<(Shell, Option<PairKey>)> {
     let az = s.sites[center].main_species().z;
     let sh = shells(s, center, rmax_ang);
-    let first = shells(
-        s,
-        center,
-        sh.first().map_or(0.0, |x| x.r_ang) * COORDINATION_REACH,
-    );
+    // The first coordination shell from the shells already found when they
+    // reach that far (the usual case), else searched to its reach.
+    let reach = sh.first().map_or(0.0, |x| x.r_ang) * COORDINATION_REACH;
+    let more;
+    let first: &[Shell] = if reach <= rmax_ang {
+        &sh
+    } else {
+        more = shells(s, center, reach);
+        &more
+    };
     let coordination = first.first().and_then(|f| {
         let bz = crate::structure::element_from_symbol(f.element)?;
         let reach = f.r_ang * COORDINATION_REACH;

@@ -185,6 +185,36 @@ fn accept_drop(
     }
 }
 
+/// What the buttons under a list asked for.
+struct ListButtons {
+    /// The selected μ(E) spectra, when "Add selection" was clicked.
+    add: Vec<u64>,
+    clear: bool,
+}
+
+/// "Add selection" (the selected μ(E) spectra join the list called `what`)
+/// and "Clear" under a list of `len` entries.
+fn list_buttons(ui: &mut Ui, ctx: &ViewCtx<'_>, what: &str, len: usize) -> ListButtons {
+    ui.horizontal(|ui| {
+        let sel: Vec<u64> = (ctx.store.selected_spectra(ctx.selection).iter())
+            .filter(|i| is_mu(ctx.store, i.id))
+            .map(|i| i.id)
+            .collect();
+        let add = ui
+            .add_enabled(!sel.is_empty(), egui::Button::new("Add selection"))
+            .on_hover_text(format!("The selected μ(E) spectra join the {what}"))
+            .clicked();
+        let clear = ui
+            .add_enabled(len > 0, egui::Button::new("Clear"))
+            .clicked();
+        ListButtons {
+            add: if add { sel } else { Vec::new() },
+            clear,
+        }
+    })
+    .inner
+}
+
 /// The hint a drop zone shows under its list.
 fn drop_hint(ui: &mut Ui, text: &str) {
     ui.label(egui::RichText::new(text).weak().small());

@@ -6,7 +6,7 @@
 use egui::Ui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
-use super::{accept_drop, drop_hint, drop_zone, groups, line};
+use super::{accept_drop, drop_hint, drop_zone, groups, line, list_buttons};
 use crate::gui::views::ViewCtx;
 use crate::gui::widgets::palette;
 use crate::gui::xanes::PcaEntry;
@@ -84,27 +84,13 @@ impl PcaTab {
         if let Some(d) = drop {
             accept_drop(ctx, &d, what, |id| push_new(list, id));
         }
-        ui.horizontal(|ui| {
-            let sel: Vec<u64> = (ctx.store.selected_spectra(ctx.selection).iter())
-                .filter(|i| super::is_mu(ctx.store, i.id))
-                .map(|i| i.id)
-                .collect();
-            if ui
-                .add_enabled(!sel.is_empty(), egui::Button::new("Add selection"))
-                .on_hover_text(format!("The selected μ(E) spectra join the {what}"))
-                .clicked()
-            {
-                for id in sel {
-                    push_new(list, id);
-                }
-            }
-            if ui
-                .add_enabled(!list.is_empty(), egui::Button::new("Clear"))
-                .clicked()
-            {
-                list.clear();
-            }
-        });
+        let b = list_buttons(ui, ctx, what, list.len());
+        for id in b.add {
+            push_new(list, id);
+        }
+        if b.clear {
+            list.clear();
+        }
     }
 
     pub(super) fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {

@@ -9,7 +9,7 @@
 use egui::Ui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
-use super::{accept_drop, drop_hint, drop_zone, groups};
+use super::{accept_drop, drop_hint, drop_zone, groups, list_buttons};
 use crate::gui::views::ViewCtx;
 use crate::gui::widgets::palette;
 use crate::gui::xanes::PlsEntry;
@@ -136,27 +136,13 @@ impl PlsTab {
         if let Some(d) = drop {
             accept_drop(ctx, &d, "PLS set", |id| self.add(id));
         }
-        ui.horizontal(|ui| {
-            let sel: Vec<u64> = (ctx.store.selected_spectra(ctx.selection).iter())
-                .filter(|i| super::is_mu(ctx.store, i.id))
-                .map(|i| i.id)
-                .collect();
-            if ui
-                .add_enabled(!sel.is_empty(), egui::Button::new("Add selection"))
-                .on_hover_text("The selected μ(E) spectra join the PLS set")
-                .clicked()
-            {
-                for id in sel {
-                    self.add(id);
-                }
-            }
-            if ui
-                .add_enabled(!self.items.is_empty(), egui::Button::new("Clear"))
-                .clicked()
-            {
-                self.items.clear();
-            }
-        });
+        let b = list_buttons(ui, ctx, "PLS set", self.items.len());
+        for id in b.add {
+            self.add(id);
+        }
+        if b.clear {
+            self.items.clear();
+        }
     }
 
     fn fill(&mut self, ctx: &mut ViewCtx<'_>, how: Fill) {
@@ -221,19 +207,11 @@ fn result_ui(ui: &mut Ui, ctx: &ViewCtx<'_>) {
     };
     let r = &p.report;
     ui.label(format!(
-        "{} spectra, {} points ({}); target variance explained {} (R² {:.3}); \
-         RMSEC {:.4}, RMSECV {:.4}, Q² {:.3}",
+        "{} spectra, {} points ({}); {}",
         r.samples.len(),
         r.x.len(),
         r.axis,
-        (r.model.y_explained.iter())
-            .map(|v| format!("{:.1} %", 100.0 * v))
-            .collect::<Vec<_>>()
-            .join(" + "),
-        r.r2,
-        r.rmsec,
-        r.rmsecv,
-        r.q2
+        r.summary()
     ));
     let h = ui.available_height().max(160.0) - 8.0;
     ui.horizontal(|ui| {
