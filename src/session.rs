@@ -33,7 +33,10 @@ use crate::xas::fourier::RParams;
 /// sessions without edits or history.
 /// 5: history steps also hold the XRD view's `phases` and the `fit_model`
 /// (undo covers every view); in older files steps leave them as they are.
-pub const FORMAT_VERSION: u32 = 5;
+/// 6: adds `map` (the Map view's layout, ranking stage, joint model and
+/// cluster names) and `projection` (the Projection view's model); older
+/// files open with the defaults.
+pub const FORMAT_VERSION: u32 = 6;
 
 /// Path prefix for spectra stored in the session itself ([`Session::blobs`]).
 pub const BLOB_PREFIX: &str = "blob:";
@@ -67,6 +70,55 @@ pub struct Session {
     /// The undo and redo history of the workspace (version 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<HistorySession>,
+    /// How the Map view builds its map (version 6); the map itself is
+    /// derived and rebuilt, not saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<MapSession>,
+    /// The Projection view's model held (version 6), with where it came
+    /// from; the loaded items are projected again on opening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection: Option<ProjectionSession>,
+}
+
+/// A learned projection in a session (version 6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectionSession {
+    pub model: crate::latent::project::ProjectionModel,
+    #[serde(default)]
+    pub source: String,
+}
+
+/// Which stage ranks the map (the Map view's choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MapRanking {
+    /// Stage 0: cosine on the common grids, no training.
+    #[default]
+    Stage0,
+    /// Stage 1: train a joint model on the candidates at each build.
+    Train,
+    /// Stage 1 with the model held (trained before, or opened).
+    Model,
+}
+
+/// The Map view's settings in a session (version 6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MapSession {
+    #[serde(default)]
+    pub layout: crate::latent::Layout,
+    #[serde(default)]
+    pub ranking: MapRanking,
+    /// The stage-1 joint model held (inline, as its model file holds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::latent::JointModel>,
+    /// Where that model came from (a file, or "trained on N candidates").
+    #[serde(default)]
+    pub model_source: String,
+    /// k-means clusters of the measurements (0: none) and their names.
+    #[serde(default)]
+    pub clusters: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_names: Vec<String>,
 }
 
 /// μ(E) stored in the session (a merge of other spectra).
@@ -269,6 +321,8 @@ impl Default for Session {
             xrd: None,
             blobs: BTreeMap::new(),
             history: None,
+            map: None,
+            projection: None,
         }
     }
 }
@@ -419,6 +473,15 @@ impl Session {
             });
         }
         let s: Session = serde_json::from_value(v).map_err(|e| fmt(e.to_string()))?;
+        if let Some(m) = s.map.as_ref().and_then(|m| m.model.as_ref()) {
+            m.validate()
+                .map_err(|(field, reason)| fmt(format!("map.model.{field}: {reason}")))?;
+        }
+        if let Some(p) = &s.projection {
+            p.model
+                .check()
+                .map_err(|reason| fmt(format!("projection.model: {reason}")))?;
+        }
         let n = s.items.len();
         if s.selected.iter().chain(s.active.iter()).any(|&i| i >= n) {
             return Err(fmt(format!(

@@ -3508,6 +3508,227 @@ fn a_dropped_folder_routes_its_cifs_to_structures_and_its_spectra_to_the_workspa
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The Projection view on the five Fe XANES scans: PCA picked from the
+/// combo boxes and trained on the task registry explains what scikit-learn
+/// does (fixture); the coordinates join the feature table; an autoencoder
+/// trains with its loss per epoch; the model saved and opened again
+/// projects the scans with the same coordinates (also from a session).
+#[test]
+fn projection_view_trains_pca_and_an_autoencoder_and_reapplies_a_model() {
+    use carto::gui::views::projection::ProjectionView;
+    let mut app = CartoApp::new();
+    app.open_paths(&common::data_files("xas/series"));
+    let mut h = harness(app);
+    settle(&mut h);
+    h.state_mut().state.view = carto::gui::views::PROJECTION;
+    h.step();
+    h.step();
+    // Every scan of the series, whatever is selected.
+    h.state_mut().state.selection.select_only(&[]);
+    // XANES and PCA are the view's defaults.
+    h.get_by_label("Train").click();
+    step_until(&mut h, "the projection", |a| a.store.projection.is_some());
+    let doc = h.state().store.projection.clone().expect("projection");
+    assert_eq!(doc.points.len(), 5, "{:?}", doc.skipped);
+    assert_eq!(doc.model.absorber, "Fe K");
+    let fx = common::json_fixture("latent/fe_series_sklearn.json");
+    let want = common::numbers(&fx["pca_explained_variance_ratio"]);
+    let got = &doc.model.explained.per_component;
+    assert_eq!(got.len(), 2);
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-3 * w, "{g} vs scikit-learn {w}");
+    }
+    let rows = carto::gui::features::store_rows(&h.state().store, None);
+    let with = rows
+        .iter()
+        .filter(|r| {
+            r.extra
+                .iter()
+                .any(|(n, v)| n == "latent_pca_2" && v.is_some())
+        })
+        .count();
+    assert_eq!(with, 5);
+    // Save, forget, open: the scans are projected again, the same.
+    let file = std::env::temp_dir().join(format!("carto-gui-proj-{}.json", std::process::id()));
+    assert!(h.state_mut().state.save_projection(&file));
+    h.state_mut().state.store.projection = None;
+    h.state_mut().state.open_projection(&file);
+    step_until(&mut h, "the projection again", |a| {
+        a.store
+            .projection
+            .as_ref()
+            .is_some_and(|d| d.points.len() == 5)
+    });
+    let again = h.state().store.projection.clone().expect("projection");
+    for (a, b) in doc.points.iter().zip(&again.points) {
+        assert_eq!(a.0, b.0);
+        for (x, y) in a.2.iter().zip(&b.2) {
+            assert!((x - y).abs() < 1e-9);
+        }
+    }
+    // The model goes with the session and projects the scans on opening.
+    let session = h.state().to_session();
+    assert!(session.projection.is_some());
+    // An autoencoder, 60 epochs, from the view's settings.
+    {
+        let app = h.state_mut();
+        let v = carto::gui::views::find_mut::<ProjectionView>(&mut app.state.views).expect("view");
+        v.method = carto::latent::project::Method::Autoencoder;
+        v.components = 1;
+        v.epochs = 60;
+    }
+    h.step();
+    h.get_by_label("Train").click();
+    step_until(&mut h, "the autoencoder", |a| {
+        a.store
+            .projection
+            .as_ref()
+            .is_some_and(|d| d.model.model.method() == carto::latent::project::Method::Autoencoder)
+    });
+    let ae = h.state().store.projection.clone().expect("projection");
+    let loss = &ae.model.explained.loss_history;
+    assert_eq!(loss.len(), 60);
+    assert!(loss[59] < loss[0], "{loss:?}");
+    assert!(
+        h.query_all_by_label_contains("after 60 epochs")
+            .next()
+            .is_some()
+    );
+    // A bad model file is an error in the log; the model held stays.
+    std::fs::write(&file, "{ \"carto_projection_model\": 9 }").expect("write");
+    h.state_mut().state.open_projection(&file);
+    assert!(
+        h.state().log.errors().any(|e| e.contains("carto-gui-proj")),
+        "{:?}",
+        h.state().log.lines
+    );
+    assert!(h.state().store.projection.is_some());
+    let _ = std::fs::remove_file(&file);
+}
+
+/// The Map view's settings row: UMAP layout and a stage-1 joint model
+/// trained at Build (a task), picked from the combo boxes; the trained
+/// model is held, saved to a file and opened again, and "the model held"
+/// ranks the next Build with it.
+#[test]
+fn map_view_trains_a_joint_model_and_lays_out_with_umap() {
+    let mut app = CartoApp::new();
+    let mut paths = vec![
+        common::data("xas/columns/cu.xmu"),
+        common::data("xrd/rockjock/library/HEMATITE.xy"),
+    ];
+    for cif in [
+        "copper_amcsd13088",
+        "hematite_amcsd17731",
+        "wustite_amcsd18048",
+        "quartz_amcsd11008",
+        "magnetite_amcsd9994",
+        "goethite_amcsd16643",
+        "cuprite_amcsd17890",
+        "tenorite_amcsd18816",
+    ] {
+        paths.push(common::data(&format!("cif/amcsd/{cif}.cif")));
+    }
+    app.open_paths(&paths);
+    let mut h = harness(app);
+    settle(&mut h);
+    assert_eq!(h.state().store.phases.len(), 8, "{:?}", h.state().log.lines);
+    h.state_mut().store.patterns[0].wavelength_text = "CuKa".into();
+    h.state_mut().state.view = carto::gui::views::MAP;
+    h.step();
+    let pick = |h: &mut Harness<'_, CartoApp>, combo: &str, item: &str| {
+        h.get_by_role_and_label(egui::accesskit::Role::ComboBox, combo)
+            .click();
+        h.step();
+        h.step();
+        h.get_by_label(item).click();
+        h.step();
+        h.step();
+    };
+    pick(&mut h, "layout", "UMAP");
+    pick(&mut h, "ranking", "stage 1: train a joint model");
+    {
+        let st = &h.state().store.map_settings;
+        assert!(matches!(st.layout, carto::latent::Layout::Umap(_)));
+        assert_eq!(st.ranking, carto::session::MapRanking::Train);
+    }
+    h.get_by_label("Build map").click();
+    step_until(&mut h, "the map", |a| a.store.map.is_some());
+    let doc = h.state().store.map.clone().expect("a map");
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+    assert_eq!(doc.stage, carto::latent::joint::Stage::Stage1);
+    assert!(
+        doc.run.map.layout.starts_with("umap("),
+        "{}",
+        doc.run.map.layout
+    );
+    assert!(
+        doc.run
+            .map
+            .points
+            .iter()
+            .all(|p| p.x.is_finite() && p.y.is_finite())
+    );
+    let pat = doc
+        .ids
+        .iter()
+        .position(|x| *x == Some(h.state().store.patterns[0].id));
+    let pat = &doc.run.map.points[pat.expect("the pattern on the map")];
+    assert_eq!(
+        pat.nearest[0].cif, "hematite_amcsd17731",
+        "{:?}",
+        pat.nearest
+    );
+    // The trained model is held; saved and opened again, it ranks the next build.
+    let held = h
+        .state()
+        .store
+        .map_settings
+        .model
+        .clone()
+        .expect("model held");
+    assert!(
+        h.state()
+            .store
+            .map_settings
+            .model_source
+            .starts_with("trained on")
+    );
+    let file = std::env::temp_dir().join(format!("carto-gui-joint-{}.json", std::process::id()));
+    assert!(h.state_mut().state.save_map_model(&file));
+    h.state_mut().state.store.map_settings.model = None;
+    h.state_mut().state.open_map_model(&file);
+    let st = &h.state().store.map_settings;
+    assert!(st.model.is_some(), "{:?}", h.state().log.lines.last());
+    assert_eq!(st.model.as_deref(), Some(&*held));
+    assert_eq!(st.ranking, carto::session::MapRanking::Model);
+    pick(&mut h, "layout", "PCA");
+    h.state_mut().state.store.map = None;
+    h.get_by_label("Build map").click();
+    step_until(&mut h, "the map", |a| a.store.map.is_some());
+    let doc = h.state().store.map.clone().expect("a map");
+    assert_eq!(doc.run.map.layout, "pca");
+    let from = &doc.model.as_ref().expect("ranked by the model").1;
+    assert!(from.ends_with(".json"), "{from}");
+    // A bad model file is an error in the log, and the held model stays.
+    std::fs::write(&file, "{ not json").expect("write");
+    h.state_mut().state.open_map_model(&file);
+    assert!(
+        h.state()
+            .log
+            .errors()
+            .any(|e| e.contains(&*file.to_string_lossy())),
+        "{:?}",
+        h.state().log.lines
+    );
+    assert!(h.state().store.map_settings.model.is_some());
+    let _ = std::fs::remove_file(&file);
+}
+
 /// The Map view: a Cu foil spectrum and the RockJock hematite pattern with
 /// three CIF phases as candidates, built on the task registry; the Cu
 /// spectrum's nearest candidate is copper and the pattern's is hematite

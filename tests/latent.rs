@@ -645,6 +645,73 @@ fn map_cli_refuses_what_it_cannot_place() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/folder"), "{err}");
+    // UMAP options out of range are refused before any work, by name.
+    let out = common::carto([
+        "map",
+        &common::data("xrd/quartz.xy").display().to_string(),
+        "--candidates",
+        &common::data("cif/amcsd").display().to_string(),
+        "--layout",
+        "umap",
+        "--neighbours",
+        "1",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--neighbours") && err.contains("neighbours 1"),
+        "{err}"
+    );
+}
+
+/// `carto map --layout umap`: the JSON says which layout drew the map,
+/// every point is placed, and the ranking is the PCA map's (the layout
+/// never ranks).
+#[test]
+fn map_cli_umap_layout_keeps_the_ranking() {
+    let run = |layout: &str| {
+        let out = common::carto([
+            "map",
+            &common::data("xrd/quartz.xy").display().to_string(),
+            &common::data("xrd/rockjock/library/HEMATITE.xy")
+                .display()
+                .to_string(),
+            "--wavelength",
+            "CuKa",
+            "--candidates",
+            &common::data("cif/amcsd").display().to_string(),
+            "--layout",
+            layout,
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    let pca = run("pca");
+    let umap = run("umap");
+    assert_eq!(pca["layout"], "pca");
+    assert_eq!(
+        umap["layout"],
+        "umap(n_neighbors=15,min_dist=0.1,n_epochs=500)"
+    );
+    let points = |v: &serde_json::Value| v["points"].as_array().expect("points").clone();
+    let (p, u) = (points(&pca), points(&umap));
+    assert_eq!(p.len(), u.len());
+    assert!(p.len() >= 35);
+    for (a, b) in p.iter().zip(&u) {
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(a["nearest"], b["nearest"]);
+        assert!(b["x"].as_f64().is_some_and(f64::is_finite));
+    }
+    assert!(
+        umap["method"]
+            .as_str()
+            .is_some_and(|m| m.contains("layout umap("))
+    );
 }
 
 /// Cross-modal retrieval in the stage-0 space, structures left out: for
@@ -1270,5 +1337,161 @@ fn map_cli_trains_and_reuses_a_stage1_model() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model.json"));
     // --absorbers only trains.
     assert!(!run(&["--absorbers", "Fe"]).status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The map's UMAP layout (latent::layout) beside its PCA layout on the
+/// whole candidate library's simulated XRD: how many of each structure's
+/// 10 nearest by cosine on the Q grid (what the ranking uses) stay among
+/// its 10 nearest on the map. A layout is for seeing neighbourhoods, so
+/// UMAP must keep clearly more of them than the two principal axes do.
+#[test]
+fn umap_layout_keeps_library_neighbourhoods_better_than_pca() {
+    use carto::latent::layout::{Layout, UmapOptions, neighbours_kept};
+    use carto::latent::{MapOptions, build_map};
+    let set = candidate_set(true, &[]);
+    let cands = &set.items;
+    let n = cands.len();
+    assert!(n >= 600, "{n} candidates");
+    let xrd = |i: usize| {
+        cands[i]
+            .view(carto::latent::ViewKey::Xrd)
+            .expect("xrd view")
+    };
+    const K: usize = 10;
+    let truth: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            let mut s: Vec<(f64, usize)> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| (xrd(i).cosine(xrd(j)), j))
+                .collect();
+            s.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            s.into_iter().take(K).map(|x| x.1).collect()
+        })
+        .collect();
+    let kept = |layout: Layout| {
+        let o = MapOptions {
+            layout,
+            ..MapOptions::default()
+        };
+        let map = build_map(&[], cands, &o, &mut |_, _| true)
+            .expect("map")
+            .expect("not cancelled");
+        assert_eq!(map.points.len(), n);
+        assert_eq!(map.layout, layout.describe());
+        let xy: Vec<(f64, f64)> = map.points.iter().map(|p| (p.x, p.y)).collect();
+        neighbours_kept(&truth, &xy)
+    };
+    let pca = kept(Layout::Pca);
+    let umap = kept(Layout::Umap(UmapOptions::default()));
+    eprintln!(
+        "library layout, {n} structures: 10-NN kept on the map: PCA {pca:.3}, UMAP {umap:.3} (chance {:.3})",
+        K as f64 / (n - 1) as f64
+    );
+    assert!(umap > pca + 0.1, "UMAP {umap:.3} vs PCA {pca:.3}");
+}
+
+/// `carto project` on the Fe XANES series: PCA's explained variance and
+/// NMF's reconstruction equal scikit-learn's on the same matrix (the
+/// fixture); a saved model applied to the same scans gives the same
+/// coordinates; the autoencoder's loss falls and one latent coordinate
+/// keeps at least what the first principal component does; k²χ(k) is
+/// refused by NMF with the reason.
+#[test]
+fn project_cli_pca_nmf_autoencoder_on_the_fe_series() {
+    let fx = common::json_fixture("latent/fe_series_sklearn.json");
+    let series = common::data("xas/series").display().to_string();
+    let dir = std::env::temp_dir().join(format!("carto-project-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let run = |args: &[&str]| {
+        let mut all = vec!["project", series.as_str(), "--modality", "xanes", "--json"];
+        all.extend_from_slice(args);
+        let out = common::carto(all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    let model = dir.join("pca.json").display().to_string();
+    let pca = run(&["--method", "pca", "--components", "3", "--save", &model]);
+    assert_eq!(pca["points"].as_array().map(Vec::len), Some(5));
+    assert_eq!(pca["absorber"], "Fe K");
+    let want = common::numbers(&fx["pca_explained_variance_ratio"]);
+    let got = common::numbers(&pca["explained"]["per_component"]);
+    for (g, w) in got.iter().zip(&want) {
+        assert!(
+            (g - w).abs() < 1e-3 * w,
+            "PCA ratio {g} vs scikit-learn {w}"
+        );
+    }
+    let again = run(&["--model", &model]);
+    assert_eq!(again["model"], model);
+    for (a, b) in pca["points"]
+        .as_array()
+        .expect("p")
+        .iter()
+        .zip(again["points"].as_array().expect("p"))
+    {
+        assert_eq!(a["id"], b["id"]);
+        let (ca, cb) = (common::numbers(&a["coords"]), common::numbers(&b["coords"]));
+        for (x, y) in ca.iter().zip(&cb) {
+            assert!((x - y).abs() < 1e-9, "{ca:?} vs {cb:?}");
+        }
+    }
+    // NMF (2 components, scikit-learn's 200 iterations): ‖X − WH‖ as the fixture.
+    let nmf = run(&["--method", "nmf", "--components", "2"]);
+    let x = xanes_series().mapv(|v| v.max(0.0));
+    let total: f64 = x.iter().map(|v| v * v).sum();
+    let err = fx["nmf_reconstruction_err"].as_f64().expect("err");
+    let frac = nmf["explained"]["fraction"].as_f64().expect("fraction");
+    assert!(
+        (frac - (1.0 - err * err / total)).abs() < 2e-3,
+        "NMF keeps {frac}, scikit-learn {}",
+        1.0 - err * err / total
+    );
+    // The autoencoder with one coordinate.
+    let ae = run(&[
+        "--method",
+        "autoencoder",
+        "--components",
+        "1",
+        "--epochs",
+        "400",
+    ]);
+    let loss = common::numbers(&ae["explained"]["loss_history"]);
+    assert_eq!(loss.len(), 400);
+    assert!(
+        loss[399] < 0.2 * loss[0],
+        "loss {} → {}",
+        loss[0],
+        loss[399]
+    );
+    let ae_frac = ae["explained"]["fraction"].as_f64().expect("fraction");
+    eprintln!(
+        "Fe series: PCA-1 keeps {:.4}, autoencoder-1 {ae_frac:.4}",
+        want[0]
+    );
+    assert!(
+        ae_frac >= want[0] - 0.02,
+        "autoencoder {ae_frac} vs PCA-1 {}",
+        want[0]
+    );
+    // k²χ(k) is signed: NMF says why not.
+    let out = common::carto([
+        "project",
+        &common::data("xas/columns/cu.xmu").display().to_string(),
+        &common::data("xas/xdi/cu_metal_rt.xdi")
+            .display()
+            .to_string(),
+        "--modality",
+        "exafs",
+        "--method",
+        "nmf",
+    ]);
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("non-negative"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -52,7 +52,7 @@ fn session_file_round_trips_and_keeps_a_backup() {
     let first = small_session("first");
     first.save(&path).expect("save");
     let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains("\"carto_session\": 5"), "{text}");
+    assert!(text.contains("\"carto_session\": 6"), "{text}");
     assert!(
         text.contains("\"op\": \"shift\""),
         "the edit journal: {text}"
@@ -186,6 +186,71 @@ mod app {
             "{:?}",
             partial.log.lines
         );
+    }
+
+    /// The Map view's settings (layout, ranking, the joint model held,
+    /// cluster names) go with the session; a model spoilt in the file is
+    /// refused with its field named.
+    #[test]
+    fn map_settings_and_the_joint_model_round_trip() {
+        use carto::latent::candidates::{CandidateOptions, read_structures};
+        use carto::latent::{JointModel, JointOptions, Layout, UmapOptions};
+        use carto::session::MapRanking;
+        let dir = scratch("map");
+        let files =
+            carto::xrd::identify::candidate_files(&common::data("cif/amcsd")).expect("CIFs");
+        let mut lib = carto::theory::closed::PairLibrary::user();
+        let set = carto::latent::candidates_of(
+            read_structures(&files),
+            &CandidateOptions::default(),
+            &mut lib,
+            &mut |_, _| true,
+        )
+        .expect("candidates")
+        .expect("not cancelled");
+        let model = JointModel::fit(&set.items, &JointOptions::default()).expect("model");
+        let mut app = CartoApp::demo();
+        let layout = Layout::Umap(UmapOptions {
+            neighbours: 20,
+            min_dist: 0.25,
+            epochs: 300,
+        });
+        let st = &mut app.store.map_settings;
+        st.layout = layout;
+        st.ranking = MapRanking::Model;
+        st.model = Some(std::sync::Arc::new(model.clone()));
+        st.model_source = "trained on 35 candidates".into();
+        app.store.map_clusters.k = 2;
+        app.store.map_clusters.names = vec!["metal".into(), "oxide".into()];
+        let path = dir.join("map.carto");
+        assert!(app.save_session(&path));
+        let mut back = CartoApp::new();
+        assert!(back.open_session(&path));
+        assert!(back.log.errors().next().is_none(), "{:?}", back.log.lines);
+        let st = &back.store.map_settings;
+        assert_eq!(st.layout, layout);
+        assert_eq!(st.ranking, MapRanking::Model);
+        assert_eq!(st.model.as_deref(), Some(&model));
+        assert_eq!(st.model_source, "trained on 35 candidates");
+        assert_eq!(back.store.map_clusters.names, ["metal", "oxide"]);
+        assert_eq!(back.to_session(), app.to_session());
+
+        // A spoilt model: the session is refused, naming the field.
+        let text = std::fs::read_to_string(&path).expect("read");
+        let spoilt = text.replacen("\"format\": \"carto-joint-model", "\"format\": \"other", 1);
+        assert_ne!(spoilt, text, "the model's format field is in the file");
+        let bad = dir.join("spoilt.carto");
+        std::fs::write(&bad, spoilt).expect("write");
+        let e = Session::load(&bad).expect_err("refused").to_string();
+        assert!(e.contains("map.model.format"), "{e}");
+        let mut app = CartoApp::new();
+        assert!(!app.open_session(&bad));
+        // An older session (no map part) opens with the defaults.
+        let mut old = back.to_session();
+        old.map = None;
+        back.apply_session(&old);
+        assert_eq!(back.store.map_settings.layout, Layout::Pca);
+        assert!(back.store.map_settings.model.is_none());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 """Reference timing for `carto bench map`: scikit-learn's PCA (20
 components) trained on 10^4 profiles and projecting 10^5, and a numpy
-cosine ranking of 10^4 candidates, on arrays of the same shape as Carto's
-(XRD profiles on the common Q grid). Prints one JSON line with --json.
+cosine ranking of 10^4 candidates, and (with umap-learn) a UMAP layout of
+10^4 rows of 20 PCA scores, on arrays of the same shape as Carto's (XRD
+profiles on the common Q grid). Prints one JSON line with --json.
 
 Usage: python bench_sklearn_latent.py DATA_ROOT --features 801 [--repeat N] [--json]
 """
@@ -55,6 +56,21 @@ def main():
         "project_s": float(np.median(t_proj)),
         "rank_ms": float(np.median(t_rank)),
     }
+    # UMAP of 10^4 rows of 20 PCA scores, from the first two, umap-learn's
+    # defaults (15 neighbours, min_dist 0.1, 500 epochs as Carto runs),
+    # when umap-learn is installed. Its numba functions are compiled on a
+    # first, small run, outside the timing.
+    try:
+        import umap
+
+        z = pca.transform(train)
+        umap.UMAP(n_epochs=500, init=z[:200, :2], random_state=0).fit(z[:200])
+        t = time.perf_counter()
+        umap.UMAP(n_epochs=500, init=z[:, :2], random_state=0).fit(z)
+        out["umap_s"] = time.perf_counter() - t
+        out["umap_version"] = umap.__version__
+    except ImportError:
+        pass
     print(json.dumps(out) if a.json else out)
 
 

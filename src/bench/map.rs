@@ -1,9 +1,9 @@
 //! `carto bench map`: the latent space's speed targets on XRD profiles of
 //! the real candidate library (../shared/data/cif, on the common Q grid):
 //! train PCA on 10⁴ profiles, project 10⁵, rank 10⁴ candidates for one
-//! pattern by cosine — beside scikit-learn / numpy doing the same on
-//! arrays of the same shape (tools/bench_sklearn_latent.py) when Python has
-//! them.
+//! pattern by cosine, lay out 10⁴ with UMAP — beside scikit-learn / numpy
+//! / umap-learn doing the same on arrays of the same shape
+//! (tools/bench_sklearn_latent.py) when Python has them.
 
 use std::time::Instant;
 
@@ -34,6 +34,10 @@ pub struct MapBenchReport {
     /// the library's XRD views: whitened PCA, no second view), median s.
     pub joint_project_s: f64,
     pub joint_dims: usize,
+    /// UMAP layout (exact 15 neighbours on 20 PCA scores, 500 epochs, the
+    /// map's) of `umap_n` profiles: neighbour search, graph and layout, s.
+    pub umap_n: usize,
+    pub umap_s: f64,
     pub sklearn: Option<serde_json::Value>,
     pub notes: Vec<String>,
 }
@@ -45,7 +49,8 @@ impl MapBenchReport {
              PCA train, {} profiles, 20 components: {:.3} s (target < 1 s)\n\
              project {} profiles: {:.3} s (target < 1 s)\n\
              rank {} candidates for one pattern: {:.2} ms (target < 10 ms)\n\
-             project {} profiles into a joint model ({} dimensions): {:.3} s (target < 1 s)\n",
+             project {} profiles into a joint model ({} dimensions): {:.3} s (target < 1 s)\n\
+             UMAP layout of {} profiles (20 PCA scores, 15 neighbours, 500 epochs): {:.2} s\n",
             self.build,
             self.threads,
             self.library_cifs,
@@ -58,7 +63,9 @@ impl MapBenchReport {
             self.rank_ms,
             self.project_n,
             self.joint_dims,
-            self.joint_project_s
+            self.joint_project_s,
+            self.umap_n,
+            self.umap_s
         );
         if let Some(v) = &self.sklearn {
             let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
@@ -72,6 +79,13 @@ impl MapBenchReport {
                 f("rank_ms"),
                 f("rank_ms") / self.rank_ms
             );
+            if let Some(u) = v["umap_s"].as_f64() {
+                s += &format!(
+                    "umap-learn {}: UMAP layout {u:.2} s ({:.1}× Carto's time; its neighbours by NN-descent)\n",
+                    v["umap_version"].as_str().unwrap_or("?"),
+                    u / self.umap_s
+                );
+            }
         }
         for n in &self.notes {
             s += &format!("note: {n}\n");
@@ -123,7 +137,25 @@ pub fn bench_map(opts: &BenchOptions) -> Result<MapBenchReport, String> {
     }
     let pca_train_s = median(&mut times);
     let pca = pca.ok_or("no PCA")?;
+
+    // UMAP of the training set's 20 PCA scores, from its first two (once:
+    // it is seconds, and seeded).
+    let umap_n = n_train;
+    let scores = pca.transform(train.view()).map_err(|e| e.to_string())?;
     drop(train);
+    let init: Vec<(f64, f64)> = (0..umap_n)
+        .map(|i| (scores[(i, 0)], scores[(i, 1)]))
+        .collect();
+    let t = Instant::now();
+    crate::latent::layout::umap_layout(
+        scores.view(),
+        &init,
+        &crate::latent::UmapOptions::default(),
+        &mut |_, _| true,
+    )
+    .map_err(|e| e.to_string())?;
+    let umap_s = t.elapsed().as_secs_f64();
+    drop(scores);
 
     // 10⁵ profiles in chunks of 10⁴ (800 MB at once would be the bench's,
     // not the method's, cost); the chunks are built outside the timing.
@@ -223,6 +255,8 @@ pub fn bench_map(opts: &BenchOptions) -> Result<MapBenchReport, String> {
         rank_ms,
         joint_project_s,
         joint_dims: joint.dims(),
+        umap_n,
+        umap_s,
         sklearn,
         notes,
     })

@@ -16,7 +16,7 @@ use serde::Serialize;
 use carto::latent::candidates::read_structures;
 use carto::latent::joint::{JointModel, JointOptions, Ranking, Stage, run_staged_map};
 use carto::latent::map::MapRunOptions;
-use carto::latent::{LatentMap, MapOptions, MeasuredOptions, measured_views};
+use carto::latent::{LatentMap, Layout, MapOptions, MeasuredOptions, UmapOptions, measured_views};
 use carto::theory::closed::{ClosedOptions, PairLibrary};
 use carto::xas::ChainOptions;
 use carto::xrd::identify::candidate_files;
@@ -78,9 +78,41 @@ pub struct MapArgs {
     /// scores); default: chosen by cross-validation on the candidates.
     #[arg(long, requires = "train")]
     pub ridge: Option<f64>,
+    /// The 2-D layout: `pca` (the first two principal axes; deterministic)
+    /// or `umap` (keeps neighbourhoods; at most 20,000 points; deterministic). Ranking
+    /// never uses the layout.
+    #[arg(long, default_value = "pca", value_parser = ["pca", "umap"])]
+    pub layout: String,
+    /// With --layout umap: neighbours per point (umap-learn's n_neighbors, 2–200).
+    #[arg(long, default_value_t = 15)]
+    pub neighbours: usize,
+    /// With --layout umap: closest spacing on the map (umap-learn's min_dist, 0–1).
+    #[arg(long, default_value_t = 0.1)]
+    pub min_dist: f64,
+    /// With --layout umap: optimisation epochs (1–10000).
+    #[arg(long, default_value_t = 500)]
+    pub epochs: usize,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+impl MapArgs {
+    /// The layout the flags ask for, checked before any work.
+    fn layout(&self) -> Result<Layout> {
+        Ok(match self.layout.as_str() {
+            "umap" => {
+                let u = UmapOptions {
+                    neighbours: self.neighbours,
+                    min_dist: self.min_dist,
+                    epochs: self.epochs,
+                };
+                u.check().context("--neighbours/--min-dist/--epochs")?;
+                Layout::Umap(u)
+            }
+            _ => Layout::Pca,
+        })
+    }
 }
 
 /// The joint model of a stage-1 map, as the JSON reports it.
@@ -166,6 +198,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
     {
         bail!("--svg {}: the file name must end in .svg", path.display());
     }
+    let layout = a.layout()?;
     if let Some(r) = a.ridge
         && !(r.is_finite() && r >= 0.0)
     {
@@ -197,6 +230,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
     let o = MapRunOptions {
         map: MapOptions {
             top: a.top,
+            layout,
             ..MapOptions::default()
         },
         closed: ClosedOptions {

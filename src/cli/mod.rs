@@ -14,6 +14,7 @@ mod info;
 mod map;
 mod merge;
 mod pls;
+mod project;
 mod structure;
 mod theory;
 mod xanes;
@@ -33,6 +34,7 @@ use self::info::InfoArgs;
 use self::map::MapArgs;
 use self::merge::MergeArgs;
 use self::pls::PlsArgs;
+use self::project::ProjectArgs;
 use self::structure::StructureArgs;
 use self::theory::TheoryArgs;
 use self::xanes::XanesArgs;
@@ -88,6 +90,9 @@ pub enum Command {
     /// Partial least squares of spectra or patterns against a numeric column of a feature table.
     #[command(allow_negative_numbers = true)]
     Pls(Box<PlsArgs>),
+    /// A learned projection (PCA, NMF or autoencoder) of spectra or patterns: train, save, apply.
+    #[command(allow_negative_numbers = true)]
+    Project(Box<ProjectArgs>),
     /// Throughput benchmarks (with the Python reference tools' timing when installed).
     Bench(BenchArgs),
 }
@@ -112,6 +117,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Batch(a)) => batch::run(&a),
         Some(Command::Map(a)) => map::run(&a),
         Some(Command::Pls(a)) => pls::run(&a),
+        Some(Command::Project(a)) => project::run(&a),
         Some(Command::Bench(a)) => bench::run(&a),
     }
 }

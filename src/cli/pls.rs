@@ -17,6 +17,7 @@ use polars::prelude::DataType;
 use serde::Serialize;
 
 use carto::latent::grid::Modality;
+use carto::latent::measured::{absorber_name, commonest_modality, one_absorber};
 use carto::latent::pls::{PlsModelFile, PlsReport, pls_of_profiles};
 use carto::xas::ChainOptions;
 
@@ -86,19 +87,6 @@ struct PredictOut {
 struct Prediction {
     id: String,
     predicted: f64,
-}
-
-/// The absorber and edge of a view ("Fe K"), empty for XRD.
-fn absorber_name(key: carto::latent::ViewKey) -> String {
-    use carto::latent::ViewKey;
-    match key {
-        ViewKey::Xrd => String::new(),
-        ViewKey::Exafs { z, edge } | ViewKey::Xanes { z, edge } => format!(
-            "{} {}",
-            carto::io::feff::element_symbol(z),
-            carto::theory::Edge::from(edge).as_str()
-        ),
-    }
 }
 
 /// `TABLE:COLUMN` split at the last colon.
@@ -177,7 +165,7 @@ fn read_targets(path: &Path, column: &str) -> Result<HashMap<String, f64>> {
     Ok(out)
 }
 
-fn parse_modality(s: &str) -> Result<Modality> {
+pub(super) fn parse_modality(s: &str) -> Result<Modality> {
     Modality::parse(s).with_context(|| format!("--modality {s}: xanes, exafs or xrd"))
 }
 
@@ -296,18 +284,8 @@ pub fn run(a: &PlsArgs) -> Result<()> {
     }
     let modality = match want {
         Some(m) => m,
-        None => {
-            let mut counts: HashMap<&'static str, (usize, Modality)> = HashMap::new();
-            for (v, _) in &with_target {
-                let m = v.key.modality();
-                counts.entry(m.name()).or_insert((0, m)).0 += 1;
-            }
-            counts
-                .into_values()
-                .max_by_key(|(n, m)| (*n, m.name()))
-                .map(|(_, m)| m)
-                .context("no input has both a view and a target value")?
-        }
+        None => commonest_modality(with_target.iter().map(|(v, _)| v.key))
+            .context("no input has both a view and a target value")?,
     };
     let mut items = Vec::new();
     for (v, y) in &with_target {
@@ -323,19 +301,13 @@ pub fn run(a: &PlsArgs) -> Result<()> {
         }
     }
     let report = pls_of_profiles(&items, a.components).map_err(anyhow::Error::msg)?;
-    // One absorber and edge per model (a Cu K spectrum says nothing on Fe).
-    let absorbers: std::collections::BTreeSet<String> = (with_target.iter())
-        .filter(|(v, _)| v.key.modality() == modality)
-        .map(|(v, _)| absorber_name(v.key))
-        .collect();
-    if absorbers.len() > 1 {
-        bail!(
-            "the {} spectra are of several edges ({}): one absorber per PLS",
-            modality.name(),
-            absorbers.into_iter().collect::<Vec<_>>().join(", ")
-        );
-    }
-    let absorber = absorbers.into_iter().next().unwrap_or_default();
+    let absorber = one_absorber(
+        (with_target.iter())
+            .filter(|(v, _)| v.key.modality() == modality)
+            .map(|(v, _)| v.key),
+        "PLS",
+    )
+    .map_err(anyhow::Error::msg)?;
     let target = format!("{}:{column}", table.display());
     let saved = match &a.save {
         Some(p) => {

@@ -168,7 +168,7 @@ feature_row! {
     map_cluster_name: str, "", "that cluster's name (the Map view's, else cluster N)";
     map_nearest_cif: str, "", "nearest candidate structure (CIF id) by cosine on the common grid";
     map_nearest_score: f64, "", "its cosine similarity (1: identical shape)";
-    map_method: str, "", "what made the map: stage, candidates, landmarks, σ² of the candidates' χ(k), clusters";
+    map_method: str, "", "what made the map: stage, candidates, landmarks, σ² of the candidates' χ(k), 2-D layout, clusters";
 }
 
 fn count(n: usize) -> Option<i64> {
@@ -498,8 +498,8 @@ pub fn map_method(
         None => "stage 0 (cosine on the common grids)".to_string(),
     };
     let mut s = format!(
-        "{stage}; {candidates} candidates; {} landmarks; candidates' chi(k) sigma2 {sigma2_ang2} A^2",
-        map.landmarks
+        "{stage}; {candidates} candidates; {} landmarks; candidates' chi(k) sigma2 {sigma2_ang2} A^2; layout {}",
+        map.landmarks, map.layout
     );
     if clusters > 0 {
         s += &format!("; k-means k={clusters}");

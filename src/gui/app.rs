@@ -352,6 +352,14 @@ impl CartoApp {
                 }
                 Picked::ExportPng(Some(p)) => self.export_png(p),
                 Picked::ExportMapPng(Some(p)) => self.export_map_png(p),
+                Picked::OpenMapModel(Some(p)) => self.state.open_map_model(&p),
+                Picked::OpenProjection(Some(p)) => self.state.open_projection(&p),
+                Picked::SaveProjection(Some(p)) => {
+                    self.state.save_projection(&p);
+                }
+                Picked::SaveMapModel(Some(p)) => {
+                    self.state.save_map_model(&p);
+                }
                 Picked::ExportMapSvg(Some(p)) => {
                     self.export_map_svg(&p);
                 }

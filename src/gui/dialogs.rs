@@ -25,6 +25,10 @@ pub enum Picked {
     ExportFeatures(Option<PathBuf>),
     ExportMapSvg(Option<PathBuf>),
     ExportMapPng(Option<PathBuf>),
+    OpenMapModel(Option<PathBuf>),
+    SaveMapModel(Option<PathBuf>),
+    OpenProjection(Option<PathBuf>),
+    SaveProjection(Option<PathBuf>),
 }
 
 /// Which file dialog to open.
@@ -47,6 +51,10 @@ pub enum DialogKind {
     ExportFeatures,
     ExportMapSvg,
     ExportMapPng,
+    OpenMapModel,
+    SaveMapModel,
+    OpenProjection,
+    SaveProjection,
 }
 
 /// Ask for a file or folder on a thread of its own, so frames go on; the
@@ -164,6 +172,28 @@ pub fn spawn(
                 d.set_title("Export the map as SVG")
                     .add_filter("SVG", &["svg"])
                     .set_file_name("map.svg")
+                    .save_file(),
+            ),
+            DialogKind::OpenMapModel => Picked::OpenMapModel(
+                d.set_title("Open a joint model (map)")
+                    .add_filter("Joint model", &["json"])
+                    .pick_file(),
+            ),
+            DialogKind::SaveMapModel => Picked::SaveMapModel(
+                d.set_title("Save the map's joint model")
+                    .add_filter("Joint model", &["json"])
+                    .set_file_name("joint-model.json")
+                    .save_file(),
+            ),
+            DialogKind::OpenProjection => Picked::OpenProjection(
+                d.set_title("Open a projection model")
+                    .add_filter("Projection model", &["json"])
+                    .pick_file(),
+            ),
+            DialogKind::SaveProjection => Picked::SaveProjection(
+                d.set_title("Save the projection model")
+                    .add_filter("Projection model", &["json"])
+                    .set_file_name("projection.json")
                     .save_file(),
             ),
             DialogKind::ExportMapPng => Picked::ExportMapPng(

@@ -96,7 +96,26 @@ pub fn store_rows_ids(store: &Store, only: Option<&BTreeSet<u64>>) -> Vec<(u64, 
     if let Some(doc) = &store.map {
         add_map_columns(&mut rows, doc, &store.map_clusters);
     }
+    if let Some(doc) = &store.projection {
+        add_projection_columns(&mut rows, doc);
+    }
     rows
+}
+
+/// The learned projection's coordinates of the rows whose items it placed:
+/// `latent_<method>_<n>` (n from 1), in the model's order.
+fn add_projection_columns(rows: &mut [(u64, FeatureRow)], doc: &super::store::ProjectionDoc) {
+    let method = doc.model.model.method().name();
+    let at: std::collections::HashMap<u64, &Vec<f64>> =
+        doc.points.iter().map(|(id, _, c)| (*id, c)).collect();
+    for (id, row) in rows.iter_mut() {
+        if let Some(c) = at.get(id) {
+            for (j, v) in c.iter().enumerate() {
+                row.extra
+                    .push((format!("latent_{method}_{}", j + 1), Some(*v)));
+            }
+        }
+    }
 }
 
 /// The map's columns of the rows whose items are on it.
@@ -116,7 +135,7 @@ fn add_map_columns(
         doc.run.candidates.items.len(),
         crate::latent::map::MAP_SIGMA2_ANG2,
         k,
-        None,
+        doc.model.as_ref().map(|(_, from)| from.as_str()),
     );
     let point_of: std::collections::HashMap<u64, usize> = (doc.ids.iter().enumerate())
         .filter(|(i, _)| {

@@ -79,6 +79,15 @@ impl AppState {
             xrd: self.xrd_panel().to_session(&self.store),
             blobs,
             history,
+            map: map_to_session(&self.store),
+            projection: self
+                .store
+                .projection
+                .as_ref()
+                .map(|d| session::ProjectionSession {
+                    model: (*d.model).clone(),
+                    source: d.source.clone(),
+                }),
         }
     }
 
@@ -274,6 +283,17 @@ impl AppState {
                 .unwrap_or_default();
             self.history_others_from_session(h, &base);
         }
+        map_from_session(&mut self.store, s.map.as_ref());
+        // The projection's model is held; the view projects the items again.
+        self.store.projection = s.projection.as_ref().map(|p| {
+            Arc::new(super::store::ProjectionDoc {
+                model: Arc::new(p.model.clone()),
+                source: p.source.clone(),
+                points: Vec::new(),
+                skipped: Vec::new(),
+                applied: false,
+            })
+        });
         // The XRD view's selected patterns join the one selection.
         let patterns: Vec<u64> = self.xrd_panel().selected.iter().copied().collect();
         self.selection.selected.extend(patterns);
@@ -465,4 +485,38 @@ fn history_to_session(
     out.undo = undo;
     out.redo = redo;
     Some(out)
+}
+
+/// The Map view's settings as a session part (None while they are the
+/// defaults and no model or cluster is held).
+fn map_to_session(store: &super::store::Store) -> Option<session::MapSession> {
+    let m = &store.map_settings;
+    let c = &store.map_clusters;
+    let part = session::MapSession {
+        layout: m.layout,
+        ranking: m.ranking,
+        model: m.model.as_ref().map(|m| (**m).clone()),
+        model_source: m.model_source.clone(),
+        clusters: c.k,
+        cluster_names: c.names.iter().take(c.k).cloned().collect(),
+    };
+    (part != session::MapSession::default()).then_some(part)
+}
+
+/// The Map view's settings from a session (defaults when it has none);
+/// the map itself is derived and is built again.
+fn map_from_session(store: &mut super::store::Store, part: Option<&session::MapSession>) {
+    let part = part.cloned().unwrap_or_default();
+    store.map = None;
+    store.map_settings = super::store::MapSettings {
+        layout: part.layout,
+        ranking: part.ranking,
+        model: part.model.map(Arc::new),
+        model_source: part.model_source,
+    };
+    store.map_clusters = super::store::MapClusters {
+        k: part.clusters,
+        names: part.cluster_names,
+        ..Default::default()
+    };
 }

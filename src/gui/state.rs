@@ -179,6 +179,81 @@ impl AppState {
         }
     }
 
+    /// Hold the joint model in `path` for the map (Map view ▸ Model…): the
+    /// next Build ranks with it. A bad file is an error in the log.
+    pub fn open_map_model(&mut self, path: &std::path::Path) {
+        match crate::latent::JointModel::load(path) {
+            Ok(m) => {
+                let st = &mut self.store.map_settings;
+                st.model = Some(std::sync::Arc::new(m));
+                st.model_source = path.display().to_string();
+                st.ranking = crate::session::MapRanking::Model;
+                (self.log).info(format!(
+                    "map: joint model {} held; Build map ranks with it",
+                    path.display()
+                ));
+            }
+            Err(e) => self.log.error(format!("map: {e}")),
+        }
+    }
+
+    /// Write the joint model held (Map view ▸ Save model…). Whether it was
+    /// written.
+    pub fn save_map_model(&mut self, path: &std::path::Path) -> bool {
+        let Some(m) = self.store.map_settings.model.clone() else {
+            self.log.warn("map: no joint model is held to save");
+            return false;
+        };
+        match m.save(path) {
+            Ok(()) => {
+                (self.log).info(format!("saved the map's joint model to {}", path.display()));
+                true
+            }
+            Err(e) => {
+                self.log.error(format!("map: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Hold the projection model in `path` (Projection view ▸ Model…): the
+    /// loaded items are projected with it. A bad file is an error in the log.
+    pub fn open_projection(&mut self, path: &std::path::Path) {
+        match crate::latent::project::ProjectionModel::load(path) {
+            Ok((m, _)) => {
+                self.store.projection =
+                    Some(std::sync::Arc::new(crate::gui::store::ProjectionDoc {
+                        model: std::sync::Arc::new(m),
+                        source: path.display().to_string(),
+                        points: Vec::new(),
+                        skipped: Vec::new(),
+                        applied: false,
+                    }));
+                (self.log).info(format!("projection model {} held", path.display()));
+            }
+            Err(e) => self.log.error(format!("projection: {e}")),
+        }
+    }
+
+    /// Write the projection model held (Projection view ▸ Save model…).
+    /// Whether it was written.
+    pub fn save_projection(&mut self, path: &std::path::Path) -> bool {
+        let Some(doc) = self.store.projection.clone() else {
+            self.log.warn("projection: no model is held to save");
+            return false;
+        };
+        match doc.model.save(path) {
+            Ok(()) => {
+                (self.log).info(format!("saved the projection model to {}", path.display()));
+                true
+            }
+            Err(e) => {
+                self.log.error(format!("projection: {e}"));
+                false
+            }
+        }
+    }
+
     /// `path` was opened: it heads File ▸ Open recent.
     pub fn note_recent(&mut self, path: &std::path::Path, kind: RecentKind) {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());

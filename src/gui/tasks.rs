@@ -78,6 +78,11 @@ impl TaskStatus {
     pub fn set_total(&self, total: usize) {
         self.total.store(total, Ordering::Relaxed);
     }
+    /// `done` of `total` (work that comes in phases, each counting from 0).
+    pub fn set_progress(&self, done: usize, total: usize) {
+        self.total.store(total, Ordering::Relaxed);
+        self.done.store(done, Ordering::Relaxed);
+    }
     /// One more unit of work done.
     pub fn step(&self) {
         self.done.fetch_add(1, Ordering::Relaxed);

@@ -149,6 +149,48 @@ pub struct Profile {
     pub mask: Vec<bool>,
 }
 
+/// The grid points every profile of `items` (id, profile) covers: one
+/// grid for all (else an error naming the first on another), and at least
+/// half of it shared (else an error naming the profile that covers least)
+/// — what a model trained on many spectra (PLS, a projection) is fitted on.
+pub fn shared_points(items: &[(&str, &Profile)]) -> Result<Vec<usize>, String> {
+    let Some((first, p0)) = items.first() else {
+        return Err("no spectra".into());
+    };
+    let grid = &p0.grid;
+    if let Some((id, p)) = items.iter().find(|(_, p)| p.grid != *grid) {
+        return Err(format!(
+            "{id}: on the {} grid, the first spectrum ({first}) on the {} grid: one modality at a time",
+            p.grid.modality.name(),
+            grid.modality.name()
+        ));
+    }
+    let used: Vec<usize> = (0..grid.n)
+        .filter(|&j| {
+            items
+                .iter()
+                .all(|(_, p)| p.mask.get(j).copied().unwrap_or(false))
+        })
+        .collect();
+    if used.len() * 2 < grid.n {
+        let (id, p) = items
+            .iter()
+            .min_by(|a, b| a.1.coverage().total_cmp(&b.1.coverage()))
+            .ok_or("no spectra")?;
+        return Err(format!(
+            "the spectra share {} of the {} grid points ({} {}–{} {}); {id} covers {:.0} %",
+            used.len(),
+            grid.n,
+            grid.axis,
+            grid.start,
+            grid.end(),
+            grid.unit,
+            100.0 * p.coverage()
+        ));
+    }
+    Ok(used)
+}
+
 impl Profile {
     /// Fraction of the grid covered.
     pub fn coverage(&self) -> f64 {

@@ -66,6 +66,7 @@ use serde::{Deserialize, Serialize};
 
 use super::candidates::{CandidateViews, ViewKey};
 use super::grid::Profile;
+use super::layout::Layout;
 use super::map::{Explains, LatentMap, MapOptions, MapPoint, MeasuredView, Near};
 use super::pca::{LatentError, Pca};
 
@@ -817,6 +818,13 @@ impl JointModel {
                     o.min_anchors.max(3)
                 ));
                 let ridge = o.ridge.unwrap_or(RIDGE_GRID[2]);
+                // One width for every view (the model's dims; a view with
+                // fewer components fills the rest with zeros), so the
+                // file's shapes agree and anchors add like with like.
+                let width = (pcas.iter())
+                    .map(|p| p.pca.components.len().min(o.max_dims.max(1)))
+                    .max()
+                    .unwrap_or(1);
                 let mut views = Vec::new();
                 for (v, p) in pcas.into_iter().enumerate() {
                     let have: Vec<&Vec<f64>> =
@@ -829,9 +837,8 @@ impl JointModel {
                         }
                     }
                     let (w, r) = ridge_whitening(&have, &mean, ridge);
-                    let d = dims.min(o.max_dims.max(1));
                     let weights = (0..dims)
-                        .map(|i| (0..d).map(|j| f64::from(u8::from(i == j))).collect())
+                        .map(|i| (0..width).map(|j| f64::from(u8::from(i == j))).collect())
                         .collect();
                     views.push(ViewModel {
                         key: p.key,
@@ -1065,8 +1072,9 @@ impl JointModel {
     }
 
     /// Shapes and numbers consistent: (field path, reason) of the first
-    /// that is not.
-    fn validate(&self) -> Result<(), (String, String)> {
+    /// that is not (a model read any other way than [`Self::load`], such
+    /// as inline in a session, is checked with this).
+    pub fn validate(&self) -> Result<(), (String, String)> {
         if self.format != MODEL_FORMAT {
             return Err((
                 "format".into(),
@@ -1247,15 +1255,19 @@ impl Procrustes {
 /// measurements at their coordinates (their views the model lacks are
 /// returned as skipped, with the reason); the 2-D layout is the first two
 /// principal components of the candidates' anchors, every point projected
-/// onto them; `nearest` by cosine in the full space
+/// onto them, or UMAP of the unit coordinates started there
+/// ([`MapOptions::layout`]; a candidate the model has no anchor for sits
+/// at the layout's centre); `nearest` by cosine in the full space
 /// ([`JointModel::nearest`]). Returns the map and the indices of the
-/// measurements placed.
+/// measurements placed; `None` when `progress` (of a UMAP layout)
+/// cancels.
 pub fn build_joint_map(
     model: &JointModel,
     measured: &[MeasuredView],
     cands: &[CandidateViews],
     o: &MapOptions,
-) -> Result<(LatentMap, Vec<usize>, Vec<String>), LatentError> {
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Option<JointMap>, LatentError> {
     use rayon::prelude::*;
     let anchors = model.anchors_of(cands);
     type Placed = Result<(Vec<f64>, Vec<Near>), LatentError>;
@@ -1322,13 +1334,40 @@ pub fn build_joint_map(
             });
         }
     }
+    // Every placed point's full-space coordinates (unit length, as the
+    // cosine ranking sees them) and PCA position; then the layout.
+    let anchored: Vec<Vec<f64>> = anchors.iter().flatten().map(|a| unit(a.clone())).collect();
+    let features: Vec<Vec<f64>> = coords.iter().cloned().chain(anchored).collect();
+    let pca_xy: Vec<(f64, f64)> = coords
+        .iter()
+        .map(|g| xy(g))
+        .chain(anchors.iter().flatten().map(|a| xy(a)))
+        .collect();
+    let Some(laid) = super::map::lay_out(&o.layout, &features, pca_xy, progress)? else {
+        return Ok(None);
+    };
+    drop(features);
+    let centre = match o.layout {
+        Layout::Pca => (0.0, 0.0),
+        Layout::Umap(_) => {
+            let n = laid.len().max(1) as f64;
+            (
+                laid.iter().map(|p| p.0).sum::<f64>() / n,
+                laid.iter().map(|p| p.1).sum::<f64>() / n,
+            )
+        }
+    };
+    let mut laid = laid.into_iter();
     let mut points = Vec::new();
-    for ((slot, &i), near) in kept.iter().enumerate().zip(nearest) {
+    for (&i, near) in kept.iter().zip(nearest) {
         let m = &measured[i];
-        points.push(MapPoint::measured(m, xy(&coords[slot]), near));
+        points.push(MapPoint::measured(m, laid.next().unwrap_or(centre), near));
     }
     for ((c, a), ex) in cands.iter().zip(&anchors).zip(explains) {
-        let at = a.as_ref().map_or((0.0, 0.0), |a| xy(a));
+        let at = match a {
+            Some(_) => laid.next().unwrap_or(centre),
+            None => centre,
+        };
         points.push(MapPoint::candidate(c, at, ex));
     }
     let ratio = |j: usize| {
@@ -1338,15 +1377,26 @@ pub fn build_joint_map(
             .copied()
             .unwrap_or(0.0)
     };
-    Ok((
-        LatentMap {
+    Ok(Some(JointMap {
+        map: LatentMap {
             points,
             explained_variance_ratio: [ratio(0), ratio(1)],
             landmarks: cand_rows.len(),
+            layout: o.layout.describe(),
         },
         kept,
         skipped,
-    ))
+    }))
+}
+
+/// What [`build_joint_map`] gives.
+#[derive(Debug, Clone)]
+pub struct JointMap {
+    pub map: LatentMap,
+    /// Indices of the measurements placed, in map order.
+    pub kept: Vec<usize>,
+    /// Measurements the model could not place (`id: reason`).
+    pub skipped: Vec<String>,
 }
 
 /// Which stage ranks and lays out a map.
@@ -1434,8 +1484,12 @@ pub fn run_staged_map(
         Ranking::Train(jo) => JointModel::fit(&candidates.items, &jo).map_err(|e| e.to_string())?,
         Ranking::Stage0 => return Err("stage 0 has no model".into()),
     };
-    let (map, kept, skipped) =
-        build_joint_map(&model, &measured, &candidates.items, &o.map).map_err(|e| e.to_string())?;
+    let Some(JointMap { map, kept, skipped }) =
+        build_joint_map(&model, &measured, &candidates.items, &o.map, progress)
+            .map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
     let mut measured: Vec<Option<MeasuredView>> = measured.into_iter().map(Some).collect();
     let placed = kept.iter().filter_map(|&i| measured[i].take()).collect();
     Ok(Some(StagedRun {
@@ -1779,6 +1833,33 @@ mod tests {
 
     /// A measured view the model lacks is refused, not panicked on; a
     /// single-view set gives a model without CCA that still ranks.
+    /// Two views but too few anchors for a CCA: each view keeps its own
+    /// whitened PCA, all at the model's one width, and the model file
+    /// reads back (it did not while the widths differed).
+    #[test]
+    fn a_model_without_cca_has_one_width_and_reads_back() {
+        let cands = synthetic(20);
+        let o = JointOptions {
+            min_anchors: 1000,
+            ..JointOptions::default()
+        };
+        let m = JointModel::fit(&cands, &o).expect("fit");
+        assert!(!m.is_joint());
+        assert_eq!(m.views.len(), 2);
+        let pcs: Vec<usize> = m.views.iter().map(|v| v.pca.components.len()).collect();
+        assert!(
+            m.views
+                .iter()
+                .all(|v| v.weights.iter().all(|r| r.len() == m.dims())),
+            "{pcs:?}"
+        );
+        let text = serde_json::to_string(&m).expect("json");
+        let back = JointModel::from_json(&text, "m.json").expect("reads back");
+        assert_eq!(back, m);
+        let anchors = m.anchors_of(&cands);
+        assert!(anchors.iter().flatten().all(|a| a.len() == m.dims()));
+    }
+
     #[test]
     fn single_view_sets_and_foreign_views() {
         let cands: Vec<CandidateViews> = synthetic(20)
@@ -1808,11 +1889,36 @@ mod tests {
             profile: cands[0].views[0].1.clone(),
         };
         assert!(m.transform_measured(&foreign).is_err());
-        let (map, kept, skipped) =
-            build_joint_map(&m, &[q, foreign], &cands, &MapOptions::default()).expect("map");
+        let measured = [q, foreign];
+        let JointMap { map, kept, skipped } = build_joint_map(
+            &m,
+            &measured,
+            &cands,
+            &MapOptions::default(),
+            &mut |_, _| true,
+        )
+        .expect("map")
+        .expect("not cancelled");
         assert_eq!(kept, vec![0]);
         assert_eq!(skipped.len(), 1);
         assert_eq!(map.points.len(), 21);
+        assert_eq!(map.layout, "pca");
+        // The same in a UMAP layout: every point placed, finite.
+        let o = MapOptions {
+            layout: Layout::Umap(Default::default()),
+            ..Default::default()
+        };
+        let um = build_joint_map(&m, &measured, &cands, &o, &mut |_, _| true)
+            .expect("map")
+            .expect("not cancelled");
+        assert_eq!(um.map.points.len(), 21);
+        assert!(um.map.layout.starts_with("umap("));
+        assert!(
+            um.map
+                .points
+                .iter()
+                .all(|p| p.x.is_finite() && p.y.is_finite())
+        );
         assert!(JointModel::fit(&cands[..2], &JointOptions::default()).is_err());
     }
 }

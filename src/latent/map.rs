@@ -10,16 +10,19 @@
 //! is shared only by items with the same absorber and edge, so a Cu K
 //! spectrum is compared only with structures containing Cu. An XRD pattern
 //! and an EXAFS spectrum thus land together when they resemble the same
-//! structures, whatever their modality. The 2-D layout is the first two
-//! principal components of the landmarks' resemblance vectors, every item
-//! projected onto them (landmark MDS; memory grows with landmarks², not
-//! items × landmarks); ranking (`nearest`) uses the full cosine on the
-//! grid, not the layout.
+//! structures, whatever their modality. The 2-D layout
+//! ([`MapOptions::layout`]) is the first two principal components of the
+//! landmarks' resemblance vectors, every item projected onto them
+//! (landmark MDS; memory grows with landmarks², not items × landmarks), or
+//! UMAP ([`super::layout`]) on the leading 16 of those components, started
+//! from the PCA layout; ranking (`nearest`) uses the full cosine on the
+//! grid, never the layout.
 
 use serde::Serialize;
 
 use super::candidates::{CandidateViews, ViewKey};
 use super::grid::Profile;
+use super::layout::{Layout, umap_layout};
 use super::pca::LatentError;
 
 /// A measured spectrum or pattern on its grid.
@@ -127,6 +130,8 @@ pub struct MapOptions {
     /// Landmarks at most (candidates first, then measured items): the
     /// layout costs (points × landmarks) cosines.
     pub max_landmarks: usize,
+    /// The 2-D layout drawn (ranking never uses it).
+    pub layout: Layout,
 }
 
 impl Default for MapOptions {
@@ -134,6 +139,7 @@ impl Default for MapOptions {
         MapOptions {
             top: 5,
             max_landmarks: 2000,
+            layout: Layout::Pca,
         }
     }
 }
@@ -142,10 +148,13 @@ impl Default for MapOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct LatentMap {
     pub points: Vec<MapPoint>,
-    /// Fraction of the landmarks' resemblance vectors' variance along x
-    /// and y (the axes are fitted on the landmarks).
+    /// Fraction of the landmarks' resemblance vectors' variance along the
+    /// first two principal axes (the axes are fitted on the landmarks):
+    /// x and y of a PCA layout, the start of a UMAP one.
     pub explained_variance_ratio: [f64; 2],
     pub landmarks: usize,
+    /// What drew x and y ([`Layout::describe`]).
+    pub layout: String,
 }
 
 /// Views of one item, by key.
@@ -189,8 +198,9 @@ pub fn nearest_candidates(m: &MeasuredView, cands: &[CandidateViews], top: usize
 
 /// The top `k` principal axes of the rows of `x` (n × d, centred), by
 /// subspace iteration on XᵀX with a fixed start (deterministic); each axis
-/// with the fraction of the total variance along it.
-fn top_axes(x: &[Vec<f64>], d: usize, k: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
+/// with the fraction of the total variance along it; at most `iterations`
+/// steps.
+fn top_axes(x: &[Vec<f64>], d: usize, k: usize, iterations: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     let total: f64 = x.iter().flatten().map(|v| v * v).sum();
     // XᵀX v, without forming XᵀX.
     let apply = |v: &[f64]| -> Vec<f64> {
@@ -226,7 +236,7 @@ fn top_axes(x: &[Vec<f64>], d: usize, k: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
         }
     };
     orthonormalize(&mut q);
-    for _ in 0..200 {
+    for _ in 0..iterations {
         let mut next: Vec<Vec<f64>> = q.iter().map(|v| apply(v)).collect();
         orthonormalize(&mut next);
         let change: f64 = next
@@ -262,13 +272,42 @@ fn top_axes(x: &[Vec<f64>], d: usize, k: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     (q, ratios)
 }
 
+/// Principal axes a UMAP layout starts from: its full space (the
+/// resemblance vectors' leading components, enough for neighbourhoods).
+const UMAP_AXES: usize = 16;
+
+/// The 2-D layout of points whose full-space coordinates are `features`
+/// and PCA positions `xy` ([`MapOptions::layout`]); `None` when cancelled.
+pub(crate) fn lay_out(
+    layout: &Layout,
+    features: &[Vec<f64>],
+    xy: Vec<(f64, f64)>,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Option<Vec<(f64, f64)>>, LatentError> {
+    match layout {
+        Layout::Pca => Ok(Some(xy)),
+        Layout::Umap(u) => {
+            let d = features.first().map_or(0, Vec::len);
+            if features.iter().any(|f| f.len() != d) {
+                return Err(LatentError::Shape {
+                    what: "UMAP layout",
+                    reason: "points of different dimensions".into(),
+                });
+            }
+            let x = ndarray::Array2::from_shape_fn((features.len(), d), |(i, j)| features[i][j]);
+            umap_layout(x.view(), &xy, u, progress)
+        }
+    }
+}
+
 /// The map of `measured` and `cands` (module doc). Errors when there is
-/// nothing to place.
+/// nothing to place; `None` when `progress` (of a UMAP layout) cancels.
 pub fn build_map(
     measured: &[MeasuredView],
     cands: &[CandidateViews],
     o: &MapOptions,
-) -> Result<LatentMap, LatentError> {
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Option<LatentMap>, LatentError> {
     use rayon::prelude::*;
     let n = measured.len() + cands.len();
     if n < 2 {
@@ -324,19 +363,30 @@ pub fn build_map(
     if centred.iter().flatten().any(|v| !v.is_finite()) {
         return Err(LatentError::NotFinite("the resemblance matrix"));
     }
-    let (axes, ratios) = top_axes(&centred, d, 2.min(d));
+    // A UMAP layout needs more axes (its full space); 60 steps of the
+    // block iteration settle the leading ones well enough for neighbours.
+    let (k, iterations) = match o.layout {
+        Layout::Pca => (2, 200),
+        Layout::Umap(_) => (UMAP_AXES, 60),
+    };
+    let (axes, ratios) = top_axes(&centred, d, k.min(d), iterations);
     drop(centred);
     let coord = |r: &[f64], j: usize| -> f64 {
         axes.get(j)
             .map_or(0.0, |a| r.iter().zip(a).map(|(x, y)| x * y).sum())
     };
-    let xy: Vec<(f64, f64)> = views
+    let features: Vec<Vec<f64>> = views
         .par_iter()
         .map(|v| {
             let r = centre(row_of(v));
-            (coord(&r, 0), coord(&r, 1))
+            (0..k.min(d).max(2)).map(|j| coord(&r, j)).collect()
         })
         .collect();
+    let pca_xy = features.iter().map(|f| (f[0], f[1])).collect();
+    let Some(xy) = lay_out(&o.layout, &features, pca_xy, progress)? else {
+        return Ok(None);
+    };
+    drop(features);
     let nearest: Vec<Vec<Near>> = measured
         .par_iter()
         .map(|m| nearest_candidates(m, cands, o.top))
@@ -358,14 +408,15 @@ pub fn build_map(
     for (j, (c, ex)) in cands.iter().zip(explains).enumerate() {
         points.push(MapPoint::candidate(c, xy[measured.len() + j], ex));
     }
-    Ok(LatentMap {
+    Ok(Some(LatentMap {
         points,
         explained_variance_ratio: [
             ratios.first().copied().unwrap_or(0.0),
             ratios.get(1).copied().unwrap_or(0.0),
         ],
         landmarks: d,
-    })
+        layout: o.layout.describe(),
+    }))
 }
 
 #[cfg(test)]
@@ -424,7 +475,9 @@ mod tests {
                 profile: profile(|k| (2.0 * k * 3.04).sin()),
             },
         ];
-        let map = build_map(&measured, &cands, &MapOptions::default()).expect("map");
+        let map = build_map(&measured, &cands, &MapOptions::default(), &mut |_, _| true)
+            .expect("map")
+            .expect("not cancelled");
         assert_eq!(map.points.len(), 7);
         // Nearest: only Cu candidates, the right one first.
         let n1: Vec<&str> = map.points[0]
@@ -444,7 +497,7 @@ mod tests {
         assert!(dist(p(1), p(5)) < dist(p(1), p(2)));
         assert!(map.explained_variance_ratio[0] > 0.3);
         // Nothing to place: an error, not a panic.
-        assert!(build_map(&[], &cands[..1], &MapOptions::default()).is_err());
+        assert!(build_map(&[], &cands[..1], &MapOptions::default(), &mut |_, _| true).is_err());
     }
 
     /// Many measurements no candidate has a view for (orphans) become
@@ -466,8 +519,11 @@ mod tests {
         let o = MapOptions {
             top: 1,
             max_landmarks: 50,
+            layout: Layout::Pca,
         };
-        let map = build_map(&measured, &cands, &o).expect("map");
+        let map = build_map(&measured, &cands, &o, &mut |_, _| true)
+            .expect("map")
+            .expect("not cancelled");
         assert_eq!(map.landmarks, 50);
         assert_eq!(map.points.len(), 3001);
         assert!(
@@ -548,7 +604,11 @@ pub fn run_map(
     let Some(candidates) = super::candidates::candidates_of(structures, &co, lib, progress)? else {
         return Ok(None);
     };
-    let map = build_map(&measured, &candidates.items, &o.map).map_err(|e| e.to_string())?;
+    let Some(map) =
+        build_map(&measured, &candidates.items, &o.map, progress).map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
     Ok(Some(MapRun {
         map,
         candidates,
@@ -842,6 +902,7 @@ mod kmeans_tests {
             ],
             explained_variance_ratio: [0.5, 0.5],
             landmarks: 1,
+            layout: "pca".into(),
         };
         let names = |s: &[crate::svg::ScatterSeries]| -> Vec<String> {
             s.iter()

@@ -210,3 +210,46 @@ pub fn xas_view_as(
         },
     }
 }
+
+/// The absorber and edge of a view ("Fe K"), empty for XRD.
+pub fn absorber_name(key: ViewKey) -> String {
+    match key {
+        ViewKey::Xrd => String::new(),
+        ViewKey::Exafs { z, edge } | ViewKey::Xanes { z, edge } => format!(
+            "{} {}",
+            crate::io::feff::element_symbol(z),
+            crate::theory::Edge::from(edge).as_str()
+        ),
+    }
+}
+
+/// The modality most of `keys` have (ties: the first by name); None for
+/// none.
+pub fn commonest_modality(keys: impl Iterator<Item = ViewKey>) -> Option<super::grid::Modality> {
+    let mut counts: Vec<(usize, super::grid::Modality)> = Vec::new();
+    for k in keys {
+        let m = k.modality();
+        match counts.iter_mut().find(|c| c.1 == m) {
+            Some(c) => c.0 += 1,
+            None => counts.push((1, m)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(n, m)| (*n, std::cmp::Reverse(m.name())))
+        .map(|(_, m)| m)
+}
+
+/// The one absorber and edge of `keys` ("Fe K"; empty for XRD), or an
+/// error listing them when there are several: a model (PLS, a projection)
+/// is of one edge, a Cu K spectrum says nothing on Fe.
+pub fn one_absorber(keys: impl Iterator<Item = ViewKey>, what: &str) -> Result<String, String> {
+    let names: std::collections::BTreeSet<String> = keys.map(absorber_name).collect();
+    if names.len() > 1 {
+        return Err(format!(
+            "the spectra are of several edges ({}): one absorber per {what}",
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(names.into_iter().next().unwrap_or_default())
+}

@@ -10,18 +10,23 @@
 //! ([`map`]) places measurements ([`measured`]) and candidate structures
 //! ([`candidates`]) of every modality in one space.
 
+pub mod autoencoder;
 pub mod candidates;
 pub mod grid;
 pub mod joint;
+pub mod layout;
 pub mod map;
 pub mod measured;
 pub mod nmf;
 pub mod pca;
 pub mod pls;
+pub mod project;
 
+pub use autoencoder::{Autoencoder, AutoencoderOptions};
 pub use candidates::{CandidateOptions, CandidateSet, CandidateViews, ViewKey, candidates_of};
 pub use grid::{GridError, GridSpec, Modality, Profile};
 pub use joint::{JointModel, JointOptions};
+pub use layout::{Layout, UmapOptions};
 pub use map::{LatentMap, MapOptions, MapPoint, MeasuredView, build_map};
 pub use measured::{MeasuredOptions, measured_views};
 pub use nmf::{Nmf, NmfFit, NmfOptions};

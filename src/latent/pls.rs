@@ -274,38 +274,10 @@ pub fn pls_of_profiles(
             "{n} spectra: at most {MAX_PLS_SAMPLES} (the profiles are held in memory)"
         ));
     }
+    let named: Vec<(&str, &super::grid::Profile)> =
+        items.iter().map(|(id, _, p)| (id.as_str(), *p)).collect();
+    let used = super::grid::shared_points(&named)?;
     let grid = &items[0].2.grid;
-    if let Some((id, _, p)) = items.iter().find(|(_, _, p)| p.grid != *grid) {
-        return Err(format!(
-            "{id}: on the {} grid, the first spectrum ({}) on the {} grid: one modality at a time",
-            p.grid.modality.name(),
-            items[0].0,
-            grid.modality.name()
-        ));
-    }
-    let used: Vec<usize> = (0..grid.n)
-        .filter(|&j| {
-            items
-                .iter()
-                .all(|(_, _, p)| p.mask.get(j).copied().unwrap_or(false))
-        })
-        .collect();
-    if used.len() * 2 < grid.n {
-        let (id, _, p) = items
-            .iter()
-            .min_by(|a, b| a.2.coverage().total_cmp(&b.2.coverage()))
-            .ok_or("no spectra")?;
-        return Err(format!(
-            "the spectra share {} of the {} grid points ({} {}–{} {}); {id} covers {:.0} %",
-            used.len(),
-            grid.n,
-            grid.axis,
-            grid.start,
-            grid.end(),
-            grid.unit,
-            100.0 * p.coverage()
-        ));
-    }
     let x = Array2::from_shape_fn((n, used.len()), |(i, j)| items[i].2.values[used[j]]);
     let y = Array1::from_shape_fn(n, |i| items[i].1);
     let model = Pls::fit(x.view(), y.view(), n_components).map_err(|e| e.to_string())?;

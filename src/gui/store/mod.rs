@@ -83,6 +83,10 @@ impl TheoryOverlay {
 #[derive(Debug, Clone)]
 pub struct MapDoc {
     pub run: crate::latent::map::MapRun,
+    /// The stage that ranked it, and the joint model of stage 1 (with
+    /// where it came from).
+    pub stage: crate::latent::joint::Stage,
+    pub model: Option<(Arc<crate::latent::JointModel>, String)>,
     /// Per point: the store id (measured: its spectrum or pattern;
     /// candidate: its CIF phase when one is loaded).
     pub ids: Vec<Option<u64>>,
@@ -139,6 +143,38 @@ pub struct Store {
     pub map: Option<Arc<MapDoc>>,
     /// Clusters of that map's measurements and their names.
     pub map_clusters: MapClusters,
+    /// How the next map is built (saved with the session).
+    pub map_settings: MapSettings,
+    /// The learned projection (Projection view) and the loaded items'
+    /// coordinates in it; the model is saved with the session.
+    pub projection: Option<Arc<ProjectionDoc>>,
+}
+
+/// A learned projection held (trained here or opened) and where the
+/// loaded items land in it.
+#[derive(Debug, Clone)]
+pub struct ProjectionDoc {
+    pub model: Arc<crate::latent::project::ProjectionModel>,
+    /// Where the model came from ("trained on 5 xanes spectra", a file).
+    pub source: String,
+    /// Store id, name and coordinates of each item projected.
+    pub points: Vec<(u64, String, Vec<f64>)>,
+    /// Items of the model's modality left out, with the reason.
+    pub skipped: Vec<String>,
+    /// Whether the loaded items have been projected (a model just opened
+    /// has not).
+    pub applied: bool,
+}
+
+/// How the Map view builds its map: layout, ranking stage, and the
+/// stage-1 joint model held (trained by a build, or opened from a file).
+#[derive(Debug, Clone, Default)]
+pub struct MapSettings {
+    pub layout: crate::latent::Layout,
+    pub ranking: crate::session::MapRanking,
+    pub model: Option<Arc<crate::latent::JointModel>>,
+    /// Where the model came from, for the log and the feature table.
+    pub model_source: String,
 }
 
 impl Store {

@@ -14,6 +14,7 @@
 
 pub mod fit;
 pub mod map;
+pub mod projection;
 pub mod spectra;
 pub mod xanes;
 pub mod xrd;
@@ -43,6 +44,7 @@ pub const XRD: &str = "xrd";
 pub const XANES: &str = "xanes";
 /// The stable id of the Map view.
 pub const MAP: &str = "map";
+pub use projection::PROJECTION;
 
 /// Every view, in menu order: the one place a view is registered.
 /// `tasks` is the app's task registry (a view's background work shows
@@ -54,6 +56,7 @@ pub fn registry(tasks: &Tasks) -> Vec<Box<dyn View>> {
         Box::new(xrd::XrdView::new(tasks)),
         Box::new(xanes::XanesView::default()),
         Box::new(map::MapView::default()),
+        Box::new(projection::ProjectionView::default()),
     ]
 }
 

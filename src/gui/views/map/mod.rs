@@ -1,6 +1,7 @@
 //! The Map view: every loaded spectrum and pattern with the candidate
 //! structures (the XRD view's library and the CIF phases) on one map
-//! ([`crate::latent::map`], stage 0), computed on the task registry with
+//! ([`crate::latent::map`] stage 0, or a stage-1 joint model trained at
+//! Build or held; PCA or UMAP layout), computed on the task registry with
 //! progress and Cancel. Linked through the one selection: clicking a
 //! point selects its item (Ctrl adds, as in the tree), a right-drag box
 //! or a Shift+right-drag lasso selects the measurements inside it, and
@@ -23,7 +24,10 @@ use crate::gui::dialogs::DialogKind;
 use crate::gui::tasks::{Task, take_answer};
 use crate::gui::workspace::Input;
 use crate::latent::grid::{self, Profile};
-use crate::latent::map::{MapRunOptions, MeasuredView, PointKind, run_map};
+use crate::latent::joint::{JointOptions, Ranking, run_staged_map};
+use crate::latent::layout::Layout;
+use crate::latent::map::{MapRunOptions, MeasuredView, PointKind};
+use crate::session::MapRanking;
 use crate::structure::Structure;
 use crate::theory::closed::PairLibrary;
 
@@ -35,10 +39,63 @@ use crate::svg::{Marker, ScatterSeries};
 
 type MapAnswer = Result<Option<MapDoc>, String>;
 
-/// What the worker needs of one measured item.
-enum Source {
+/// What a worker needs of one measured item (the Map and Projection
+/// views).
+pub(crate) enum Source {
     Xas(u64, String, Arc<Input>, Box<crate::xas::ChainParams>),
     Xrd(u64, String, Vec<f64>, Vec<f64>, Option<f64>),
+}
+
+/// Every spectrum and pattern of the store, as worker input.
+pub(crate) fn sources_of(store: &Store) -> Vec<Source> {
+    let mut sources = Vec::new();
+    for item in &store.items {
+        if let Some(s) = item.spectrum() {
+            sources.push(Source::Xas(
+                item.id,
+                item.name.clone(),
+                s.input.clone(),
+                Box::new(s.params.clone()),
+            ));
+        }
+    }
+    for p in &store.patterns {
+        let wl = p.wavelength().ok().flatten().or(p.pattern.wavelength_ang);
+        sources.push(Source::Xrd(
+            p.id,
+            p.name.clone(),
+            p.pattern.two_theta_deg.clone(),
+            p.pattern.intensity.clone(),
+            wl,
+        ));
+    }
+    sources
+}
+
+impl Source {
+    /// The item's view on its common grid (with `xanes`, the XANES view
+    /// of any μ(E)): store id, name, view or why not.
+    pub(crate) fn view(self, xanes: bool) -> (u64, String, Result<MeasuredView, String>) {
+        match self {
+            Source::Xas(id, name, input, params) => {
+                let r = crate::latent::measured::xas_view_as(&name, &input, None, &params, xanes);
+                (id, name, r)
+            }
+            Source::Xrd(id, name, tth, y, wl) => {
+                let r = match wl {
+                    Some(wl) => grid::xrd_measured(&tth, &y, wl)
+                        .map(|profile| MeasuredView {
+                            id: name.clone(),
+                            key: crate::latent::ViewKey::Xrd,
+                            profile,
+                        })
+                        .map_err(|e| e.to_string()),
+                    None => Err("no wavelength: set one in the XRD view".into()),
+                };
+                (id, name, r)
+            }
+        }
+    }
 }
 
 /// A feature column's value at each point of the map.
@@ -82,27 +139,7 @@ pub struct MapView {
 impl MapView {
     /// Start computing the map of the store's spectra and patterns.
     pub fn start(&mut self, ctx: &mut ViewCtx<'_>, egui: Option<egui::Context>) {
-        let mut sources = Vec::new();
-        for item in &ctx.store.items {
-            if let Some(s) = item.spectrum() {
-                sources.push(Source::Xas(
-                    item.id,
-                    item.name.clone(),
-                    s.input.clone(),
-                    Box::new(s.params.clone()),
-                ));
-            }
-        }
-        for p in &ctx.store.patterns {
-            let wl = p.wavelength().ok().flatten().or(p.pattern.wavelength_ang);
-            sources.push(Source::Xrd(
-                p.id,
-                p.name.clone(),
-                p.pattern.two_theta_deg.clone(),
-                p.pattern.intensity.clone(),
-                wl,
-            ));
-        }
+        let sources = sources_of(ctx.store);
         let mut files: Vec<PathBuf> = ctx.store.library.files.values().cloned().collect();
         files.sort();
         // A JCPDS card has a cell and reflections but no atoms: it has no
@@ -125,17 +162,46 @@ impl MapView {
             );
             return;
         }
-        self.running = Some(Task::spawn(
-            ctx.tasks,
-            "Building the map",
-            egui,
-            move |st| compute(sources, files, phases, st),
-        ));
+        let settings = ctx.store.map_settings.clone();
+        let ranking = match settings.ranking {
+            MapRanking::Stage0 => Ranking::Stage0,
+            MapRanking::Train => Ranking::Train(JointOptions::default()),
+            MapRanking::Model => match &settings.model {
+                Some(m) => Ranking::Model(Box::new((**m).clone())),
+                None => {
+                    ctx.log.warn(
+                        "The map's ranking is a joint model but none is held: open one (Model…) or train one",
+                    );
+                    return;
+                }
+            },
+        };
+        let title = match (&ranking, settings.layout) {
+            (Ranking::Train(_), _) => "Training a joint model and building the map",
+            (_, Layout::Umap(_)) => "Building the map (UMAP layout)",
+            _ => "Building the map",
+        };
+        let plan = Plan {
+            ranking,
+            layout: settings.layout,
+            model_source: settings.model_source,
+        };
+        self.running = Some(Task::spawn(ctx.tasks, title, egui, move |st| {
+            compute(sources, files, phases, plan, st)
+        }));
     }
 
     pub fn busy(&self) -> bool {
         self.running.is_some()
     }
+}
+
+/// How the worker ranks and lays out the map.
+struct Plan {
+    ranking: Ranking,
+    layout: Layout,
+    /// Where a held model came from.
+    model_source: String,
 }
 
 /// The worker: measured views, candidate structures (phases first, then
@@ -144,31 +210,14 @@ fn compute(
     sources: Vec<Source>,
     files: Vec<PathBuf>,
     phases: Vec<(u64, PathBuf, Arc<Structure>)>,
+    plan: Plan,
     st: &crate::gui::tasks::TaskStatus,
 ) -> MapAnswer {
     let mut measured = Vec::new();
     let mut ids = Vec::new();
     let mut skipped = Vec::new();
     for s in sources {
-        let (id, name, r) = match s {
-            Source::Xas(id, name, input, params) => {
-                let r = crate::latent::measured::xas_view(&name, &input, None, &params);
-                (id, name, r)
-            }
-            Source::Xrd(id, name, tth, y, wl) => {
-                let r = match wl {
-                    Some(wl) => grid::xrd_measured(&tth, &y, wl)
-                        .map(|profile| MeasuredView {
-                            id: name.clone(),
-                            key: crate::latent::ViewKey::Xrd,
-                            profile,
-                        })
-                        .map_err(|e| e.to_string()),
-                    None => Err("no wavelength: set one in the XRD view".into()),
-                };
-                (id, name, r)
-            }
-        };
+        let (id, name, r) = s.view(false);
         match r {
             Ok(v) => {
                 measured.push(v);
@@ -190,22 +239,60 @@ fn compute(
         .collect();
     structures.extend(crate::latent::candidates::read_structures(&rest));
     let mut lib = PairLibrary::user();
-    let o = MapRunOptions::default();
-    let run = run_map(measured, structures, &o, &mut lib, &mut |done, total| {
-        st.set_total(total);
-        while st.done() < done {
-            st.step();
-        }
-        !st.is_cancelling()
-    })?;
-    Ok(run.map(|run| {
-        for c in &run.candidates.items {
-            ids.push(phase_of.get(&c.file).copied());
-        }
-        let mut skipped = skipped;
-        skipped.extend(run.candidates.skipped.iter().cloned());
-        skipped.extend(run.candidates.view_errors.iter().cloned());
-        MapDoc { run, ids, skipped }
+    let mut o = MapRunOptions::default();
+    o.map.layout = plan.layout;
+    let training = matches!(plan.ranking, Ranking::Train(_));
+    // Progress restarts for each phase (candidates, then a UMAP layout's
+    // epochs): the bar follows whichever runs.
+    let staged = run_staged_map(
+        measured.clone(),
+        structures,
+        &o,
+        plan.ranking,
+        &[],
+        &mut lib,
+        &mut |done, total| {
+            st.set_progress(done, total);
+            !st.is_cancelling()
+        },
+    )?;
+    let Some(staged) = staged else {
+        return Ok(None);
+    };
+    // The measurements the map placed (a model may skip some), in their
+    // order: each placed one is the next measurement with its id (names
+    // may repeat, the order does not change).
+    let run = staged.run;
+    let mut next = measured.iter().zip(&ids);
+    let mut placed_ids: Vec<Option<u64>> = Vec::with_capacity(run.map.points.len());
+    for m in &run.measured {
+        let id = next
+            .by_ref()
+            .find(|(v, _)| v.id == m.id)
+            .and_then(|(_, id)| *id);
+        placed_ids.push(id);
+    }
+    let mut ids = placed_ids;
+    for c in &run.candidates.items {
+        ids.push(phase_of.get(&c.file).copied());
+    }
+    skipped.extend(staged.skipped);
+    skipped.extend(run.candidates.skipped.iter().cloned());
+    skipped.extend(run.candidates.view_errors.iter().cloned());
+    let model = staged.model.map(|m| {
+        let source = if training {
+            format!("trained on {} candidates", run.candidates.items.len())
+        } else {
+            plan.model_source
+        };
+        (Arc::new(m), source)
+    });
+    Ok(Some(MapDoc {
+        run,
+        stage: staged.stage,
+        model,
+        ids,
+        skipped,
     }))
 }
 
@@ -281,6 +368,87 @@ fn map_feature_columns(store: &Store, doc: &MapDoc) -> Vec<(String, Vec<Option<f
         .collect()
 }
 
+/// The map's layout and ranking (what the next Build uses), and the joint
+/// model held: open, save.
+fn settings_ui(ui: &mut Ui, ctx: &mut ViewCtx<'_>, idle: bool) {
+    let st = &mut ctx.store.map_settings;
+    let is_umap = matches!(st.layout, Layout::Umap(_));
+    egui::ComboBox::new("map_layout", "layout")
+        .selected_text(if is_umap { "UMAP" } else { "PCA" })
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(!is_umap, "PCA").clicked() {
+                st.layout = Layout::Pca;
+            }
+            if ui.selectable_label(is_umap, "UMAP").clicked() && !is_umap {
+                st.layout = Layout::Umap(Default::default());
+            }
+        })
+        .response
+        .on_hover_text(
+            "PCA: the first two principal axes (deterministic, distances mean something). \
+             UMAP: keeps who is near whom (up to 20,000 points). \
+             Ranking never uses the layout.",
+        );
+    if let Layout::Umap(u) = &mut st.layout {
+        ui.label("neighbours");
+        ui.add(egui::DragValue::new(&mut u.neighbours).range(2..=200))
+            .on_hover_text("UMAP's n_neighbors: larger keeps more of the global structure");
+        ui.label("min dist");
+        ui.add(
+            egui::DragValue::new(&mut u.min_dist)
+                .range(0.0..=1.0)
+                .speed(0.01),
+        )
+        .on_hover_text("UMAP's min_dist: smaller packs clusters tighter");
+    }
+    ui.separator();
+    let text = |r: MapRanking| match r {
+        MapRanking::Stage0 => "stage 0: cosine on the grids",
+        MapRanking::Train => "stage 1: train a joint model",
+        MapRanking::Model => "stage 1: the model held",
+    };
+    let has_model = st.model.is_some();
+    egui::ComboBox::new("map_ranking", "ranking")
+        .selected_text(text(st.ranking))
+        .show_ui(ui, |ui| {
+            for r in [MapRanking::Stage0, MapRanking::Train] {
+                ui.selectable_value(&mut st.ranking, r, text(r));
+            }
+            ui.add_enabled_ui(has_model, |ui| {
+                ui.selectable_value(&mut st.ranking, MapRanking::Model, text(MapRanking::Model));
+            });
+        })
+        .response
+        .on_hover_text(
+            "Stage 0 ranks by cosine on the common grids (no training). Stage 1 trains \
+             whitened PCA per view and ridge CCA across views on the candidates, then \
+             ranks and lays out in that joint space; the model is held and saved with the session.",
+        );
+    if ui
+        .add_enabled(idle, egui::Button::new("Model…"))
+        .on_hover_text("Open a joint model file (carto map --train's)")
+        .clicked()
+    {
+        ctx.actions.push(Action::Dialog(DialogKind::OpenMapModel));
+    }
+    if ui
+        .add_enabled(has_model, egui::Button::new("Save model…"))
+        .on_hover_text("Save the joint model held as a file (carto map --model reads it)")
+        .clicked()
+    {
+        ctx.actions.push(Action::Dialog(DialogKind::SaveMapModel));
+    }
+    if let Some(m) = &st.model {
+        ui.label(format!("model: {}", st.model_source))
+            .on_hover_text(format!(
+                "{} dimensions, {} anchors, views {:?}",
+                m.dims(),
+                m.anchors,
+                m.keys()
+            ));
+    }
+}
+
 impl View for MapView {
     fn id(&self) -> &'static str {
         MAP
@@ -305,11 +473,25 @@ impl View for MapView {
             match ans {
                 Ok(Some(doc)) => {
                     ctx.log.info(format!(
-                        "Map: {} measurements, {} candidates ({} pair tables computed)",
+                        "Map: {} measurements, {} candidates ({} pair tables computed); {}, layout {}",
                         doc.run.measured.len(),
                         doc.run.candidates.items.len(),
-                        doc.run.pair_tables_computed
+                        doc.run.pair_tables_computed,
+                        match &doc.model {
+                            Some((_, from)) => format!("ranked by the joint model ({from})"),
+                            None => "ranked by cosine on the grids (stage 0)".into(),
+                        },
+                        doc.run.map.layout
                     ));
+                    // A model trained by this build is held: saved with
+                    // the session, and reused with "model held".
+                    if let Some((m, from)) = &doc.model {
+                        let held = &mut ctx.store.map_settings;
+                        if !held.model.as_ref().is_some_and(|h| Arc::ptr_eq(h, m)) {
+                            held.model = Some(m.clone());
+                            held.model_source = from.clone();
+                        }
+                    }
                     for s in doc.skipped.iter().take(20) {
                         ctx.log.warn(format!("Map: {s}"));
                     }
@@ -371,6 +553,7 @@ impl View for MapView {
                 };
             }
         });
+        ui.horizontal(|ui| settings_ui(ui, ctx, self.running.is_none()));
         let Some(doc) = ctx.store.map.clone() else {
             ui.label("No map yet: open spectra or patterns, load a candidate library or CIF phases, and press Build map.");
             return;
@@ -431,13 +614,27 @@ impl View for MapView {
             return;
         };
         let m = &doc.run.map;
+        let axes = if m.layout == "pca" {
+            format!(
+                "x and y explain {:.1} % and {:.1} % of the variance of the space",
+                100.0 * m.explained_variance_ratio[0],
+                100.0 * m.explained_variance_ratio[1]
+            )
+        } else {
+            format!(
+                "layout {} (neighbourhoods kept, distances between groups are not)",
+                m.layout
+            )
+        };
         ui.label(format!(
-            "{} points, {} landmarks; x and y explain {:.1} % and {:.1} % of the resemblance to the landmarks. \
+            "{} points, {} landmarks, {}; {axes}. \
              Click a point to select it (Ctrl adds); right-drag a box, or Shift+right-drag a lasso, to select the measurements inside.",
             m.points.len(),
             m.landmarks,
-            100.0 * m.explained_variance_ratio[0],
-            100.0 * m.explained_variance_ratio[1]
+            match &doc.model {
+                Some((_, from)) => format!("stage 1 (joint model {from})"),
+                None => "stage 0".to_string(),
+            },
         ));
         let side = 330.0;
         egui::Panel::right("map_side")

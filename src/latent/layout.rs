@@ -1,0 +1,499 @@
+//! The map's 2-D layout, separate from the full-dimensional space the
+//! ranking uses: PCA (the first two principal axes, deterministic, linear:
+//! distances along them mean something) or UMAP (McInnes, Healy &
+//! Melville 2018, arXiv:1802.03426: a fuzzy k-nearest-neighbour graph of
+//! the full space, laid out in 2-D by stochastic gradient descent; keeps
+//! who is near whom, not how far the far ones are).
+//!
+//! UMAP here: Carto finds the exact k nearest neighbours (Euclidean, brute
+//! force over all pairs, in parallel, so at most [`MAX_UMAP_POINTS`]
+//! points); umap-rs builds the fuzzy simplicial set (smooth kNN distances,
+//! fuzzy union) and the curve parameters a, b from `min_dist`; Carto then
+//! runs umap-learn's Euclidean SGD layout itself, from the PCA layout
+//! scaled to [0, 10], epoch by epoch (progress, Cancel), single-threaded
+//! with a fixed-seed generator, so a layout is reproducible. (umap-rs's own
+//! optimiser attracts each point towards a stale copy of the others'
+//! positions, refreshed only per call; umap-learn moves one array, and
+//! from a poor start umap-rs's does not gather clusters: the test
+//! `umap_separates_clusters` fails with it.)
+
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use super::pca::LatentError;
+
+/// Points a UMAP layout takes at most: the exact neighbour search costs
+/// points² distances (2 × 10⁸ at the cap, a few seconds on 2 cores).
+pub const MAX_UMAP_POINTS: usize = 20_000;
+
+/// How the map is drawn in 2-D.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "lowercase")]
+pub enum Layout {
+    /// The first two principal axes of the space.
+    #[default]
+    Pca,
+    Umap(UmapOptions),
+}
+
+/// UMAP's parameters (umap-learn's names and defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UmapOptions {
+    /// Neighbours per point in the graph (umap-learn's `n_neighbors`):
+    /// larger keeps more of the global structure.
+    pub neighbours: usize,
+    /// Closest two points may sit on the map (`min_dist`, in units of
+    /// `spread` = 1): smaller packs clusters tighter.
+    pub min_dist: f64,
+    /// Optimisation epochs (`n_epochs`).
+    pub epochs: usize,
+}
+
+impl Default for UmapOptions {
+    fn default() -> Self {
+        UmapOptions {
+            neighbours: 15,
+            min_dist: 0.1,
+            epochs: 500,
+        }
+    }
+}
+
+impl UmapOptions {
+    /// The parameters' ranges (umap-learn's, and epochs bounded so a
+    /// layout ends).
+    pub fn check(&self) -> Result<(), LatentError> {
+        let bad = |reason: String| {
+            Err(LatentError::Shape {
+                what: "UMAP options",
+                reason,
+            })
+        };
+        if !(2..=200).contains(&self.neighbours) {
+            return bad(format!("neighbours {} is outside 2–200", self.neighbours));
+        }
+        if !(self.min_dist.is_finite() && (0.0..=1.0).contains(&self.min_dist)) {
+            return bad(format!("min_dist {} is outside 0–1", self.min_dist));
+        }
+        if !(1..=10_000).contains(&self.epochs) {
+            return bad(format!("epochs {} is outside 1–10000", self.epochs));
+        }
+        Ok(())
+    }
+}
+
+impl Layout {
+    /// What made the layout, for the feature table and the JSON report:
+    /// `pca`, or `umap(n_neighbors=15,min_dist=0.1,n_epochs=500)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Layout::Pca => "pca".into(),
+            Layout::Umap(u) => format!(
+                "umap(n_neighbors={},min_dist={},n_epochs={})",
+                u.neighbours, u.min_dist, u.epochs
+            ),
+        }
+    }
+}
+
+/// Squared Euclidean distance of two rows.
+fn dist2(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// The `k` nearest rows of every row of `x` (itself first, at distance 0),
+/// exact, by brute force: indices and Euclidean distances, n × k.
+pub fn nearest_neighbours(x: ArrayView2<'_, f32>, k: usize) -> (Array2<u32>, Array2<f32>) {
+    use rayon::prelude::*;
+    let n = x.nrows();
+    let k = k.min(n);
+    let rows: Vec<Vec<(f32, u32)>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let xi = x.row(i);
+            let mut d: Vec<(f32, u32)> = (0..n)
+                .map(|j| {
+                    let v = if i == j { 0.0 } else { dist2(xi, x.row(j)) };
+                    (v, j as u32)
+                })
+                .collect();
+            // Self first, then by distance (ties by index: deterministic).
+            let key = |p: &(f32, u32)| (p.1 as usize != i, p.0, p.1);
+            let cmp = |a: &(f32, u32), b: &(f32, u32)| {
+                let (ka, kb) = (key(a), key(b));
+                ka.0.cmp(&kb.0)
+                    .then(ka.1.total_cmp(&kb.1))
+                    .then(ka.2.cmp(&kb.2))
+            };
+            if k > 0 && k < n {
+                d.select_nth_unstable_by(k - 1, cmp);
+                d.truncate(k);
+            }
+            d.sort_by(cmp);
+            d
+        })
+        .collect();
+    let idx = Array2::from_shape_fn((n, k), |(i, j)| rows[i][j].1);
+    let dist = Array2::from_shape_fn((n, k), |(i, j)| rows[i][j].0.sqrt());
+    (idx, dist)
+}
+
+/// Deterministic uniform integers (xorshift64*) for negative sampling.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let v = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
+        ((v as u128 * n as u128) >> 53) as usize
+    }
+}
+
+/// The gradient clip of umap-learn's layout optimiser.
+fn clip(v: f32) -> f32 {
+    v.clamp(-4.0, 4.0)
+}
+
+/// One epoch `epoch` of `epochs` of umap-learn's Euclidean layout SGD
+/// (`optimize_layout_euclidean`, head and tail one array, move_other):
+/// attraction along the graph's edges sampled by weight, repulsion from
+/// `NEGATIVE_SAMPLE_RATE` random points per positive sample.
+struct Sgd {
+    head: Vec<usize>,
+    tail: Vec<usize>,
+    epochs_per_sample: Vec<f64>,
+    next_sample: Vec<f64>,
+    epochs_per_negative: Vec<f64>,
+    next_negative: Vec<f64>,
+    a: f32,
+    b: f32,
+    rng: Rng,
+}
+
+/// umap-learn's defaults.
+const NEGATIVE_SAMPLE_RATE: f64 = 5.0;
+const REPULSION_STRENGTH: f32 = 1.0;
+const LEARNING_RATE: f32 = 1.0;
+
+impl Sgd {
+    fn new(edges: Vec<(usize, usize, f32)>, epochs: usize, a: f32, b: f32) -> Sgd {
+        // umap-learn drops edges below max/epochs (never sampled).
+        let max_w = edges.iter().map(|e| e.2).fold(0.0f32, f32::max);
+        let keep: Vec<(usize, usize, f32)> = edges
+            .into_iter()
+            .filter(|e| e.2 > 0.0 && e.2 >= max_w / epochs as f32)
+            .collect();
+        let epochs_per_sample: Vec<f64> = keep
+            .iter()
+            .map(|e| f64::from(max_w) / f64::from(e.2))
+            .collect();
+        let epochs_per_negative: Vec<f64> = epochs_per_sample
+            .iter()
+            .map(|e| e / NEGATIVE_SAMPLE_RATE)
+            .collect();
+        Sgd {
+            head: keep.iter().map(|e| e.0).collect(),
+            tail: keep.iter().map(|e| e.1).collect(),
+            next_sample: epochs_per_sample.clone(),
+            next_negative: epochs_per_negative.clone(),
+            epochs_per_sample,
+            epochs_per_negative,
+            a,
+            b,
+            rng: Rng(0x9E37_79B9_7F4A_7C15),
+        }
+    }
+
+    fn epoch(&mut self, y: &mut [[f32; 2]], epoch: usize, epochs: usize) {
+        let (a, b) = (self.a, self.b);
+        let alpha = LEARNING_RATE * (1.0 - epoch as f32 / epochs as f32);
+        let n = y.len();
+        let now = epoch as f64;
+        for i in 0..self.head.len() {
+            if self.next_sample[i] > now {
+                continue;
+            }
+            let (j, k) = (self.head[i], self.tail[i]);
+            let d2 = (y[j][0] - y[k][0]).powi(2) + (y[j][1] - y[k][1]).powi(2);
+            let gc = if d2 > 0.0 {
+                let p = d2.powf(b);
+                -2.0 * a * b * p / d2 / (a * p + 1.0)
+            } else {
+                0.0
+            };
+            let g = [0, 1].map(|d| clip(gc * (y[j][d] - y[k][d])) * alpha);
+            for (d, g) in g.into_iter().enumerate() {
+                y[j][d] += g;
+                y[k][d] -= g;
+            }
+            self.next_sample[i] += self.epochs_per_sample[i];
+            let n_neg =
+                ((now - self.next_negative[i]) / self.epochs_per_negative[i]).max(0.0) as usize;
+            for _ in 0..n_neg {
+                let k = self.rng.below(n);
+                if k == j {
+                    continue;
+                }
+                let d2 = (y[j][0] - y[k][0]).powi(2) + (y[j][1] - y[k][1]).powi(2);
+                if d2 <= 0.0 {
+                    continue;
+                }
+                let gc = 2.0 * REPULSION_STRENGTH * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0));
+                let g = [0, 1].map(|d| clip(gc * (y[j][d] - y[k][d])) * alpha);
+                y[j][0] += g[0];
+                y[j][1] += g[1];
+            }
+            self.next_negative[i] += n_neg as f64 * self.epochs_per_negative[i];
+        }
+    }
+}
+
+/// The UMAP layout of the rows of `features` (n × d, the full space),
+/// started from `init` (n points, the PCA layout). `progress(epoch,
+/// epochs)` returning false cancels (then `None`). Errors (never panics)
+/// on fewer than 3 or more than [`MAX_UMAP_POINTS`] points, a value that
+/// is not finite, or options out of range.
+pub fn umap_layout(
+    features: ArrayView2<'_, f64>,
+    init: &[(f64, f64)],
+    o: &UmapOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Option<Vec<(f64, f64)>>, LatentError> {
+    o.check()?;
+    let (n, d) = features.dim();
+    let shape = |reason: String| LatentError::Shape {
+        what: "UMAP layout",
+        reason,
+    };
+    if n < 3 {
+        return Err(shape(format!("{n} points: at least 3 are needed")));
+    }
+    if n > MAX_UMAP_POINTS {
+        return Err(shape(format!(
+            "{n} points: at most {MAX_UMAP_POINTS} (the neighbour search is exact); use the PCA layout"
+        )));
+    }
+    if d == 0 || init.len() != n {
+        return Err(shape(format!(
+            "{n} points × {d} coordinates with {} starting positions",
+            init.len()
+        )));
+    }
+    if features.iter().any(|v| !v.is_finite())
+        || init.iter().any(|p| !(p.0.is_finite() && p.1.is_finite()))
+    {
+        return Err(LatentError::NotFinite("the points to lay out"));
+    }
+    let x = features.mapv(|v| v as f32);
+    // umap-rs needs fewer neighbours than points.
+    let k = o.neighbours.min(n - 1);
+    let (idx, dist) = nearest_neighbours(x.view(), k);
+    // A start with no spread (all points equal along an axis) would be
+    // normalised by zero: a tiny deterministic jitter keeps it finite.
+    let start = Array2::from_shape_fn((n, 2), |(i, j)| {
+        let v = if j == 0 { init[i].0 } else { init[i].1 };
+        v as f32 + 1e-4 * (((i * (j + 7) * 2_654_435_761) % 1000) as f32 / 1000.0)
+    });
+    let config = umap_rs::UmapConfig {
+        n_components: 2,
+        manifold: umap_rs::ManifoldParams {
+            min_dist: o.min_dist as f32,
+            spread: 1.0,
+            ..Default::default()
+        },
+        graph: umap_rs::GraphParams {
+            n_neighbors: k,
+            ..Default::default()
+        },
+        optimization: umap_rs::OptimizationParams {
+            n_epochs: Some(o.epochs),
+            ..Default::default()
+        },
+    };
+    // Inputs are checked above; a panic inside umap-rs on anything else
+    // becomes an error, not a crash of the app.
+    let manifold = std::panic::catch_unwind(|| {
+        umap_rs::Umap::new(config).learn_manifold(x.view(), idx.view(), dist.view())
+    })
+    .map_err(|_| shape("the UMAP graph failed on these points (umap-rs panicked)".into()))?;
+    let (a, b) = manifold.curve_params();
+    let mut edges = Vec::new();
+    for (i, row) in manifold.graph().outer_iterator().enumerate() {
+        for (j, w) in row.iter() {
+            edges.push((i, j, *w));
+        }
+    }
+    drop(manifold);
+    // The start scaled to [0, 10] on each axis, as umap-learn does.
+    let mut y: Vec<[f32; 2]> = vec![[0.0; 2]; n];
+    for d in 0..2 {
+        let v: Vec<f32> = (0..n).map(|i| start[(i, d)]).collect();
+        let (lo, hi) = v
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), x| {
+                (l.min(*x), h.max(*x))
+            });
+        let scale = if hi > lo { 10.0 / (hi - lo) } else { 0.0 };
+        for i in 0..n {
+            y[i][d] = (v[i] - lo) * scale;
+        }
+    }
+    let epochs = o.epochs;
+    let mut sgd = Sgd::new(edges, epochs, a, b);
+    let chunk = (epochs / 50).max(1);
+    for epoch in 0..epochs {
+        if epoch % chunk == 0 && !progress(epoch, epochs) {
+            return Ok(None);
+        }
+        sgd.epoch(&mut y, epoch, epochs);
+    }
+    progress(epochs, epochs);
+    let emb = Array2::from_shape_fn((n, 2), |(i, d)| y[i][d]);
+    let xy: Vec<(f64, f64)> = (0..n)
+        .map(|i| (emb[(i, 0)] as f64, emb[(i, 1)] as f64))
+        .collect();
+    if xy.iter().any(|p| !(p.0.is_finite() && p.1.is_finite())) {
+        return Err(LatentError::NotFinite("the UMAP layout"));
+    }
+    Ok(Some(xy))
+}
+
+/// How faithfully a layout keeps neighbourhoods: for each point with
+/// `true_nn[i]` (its k nearest in the full space, itself excluded), the
+/// fraction of them among its k nearest on the map, averaged over points
+/// (1: every neighbourhood kept; about k/n for a random layout).
+pub fn neighbours_kept(true_nn: &[Vec<usize>], xy: &[(f64, f64)]) -> f64 {
+    let n = xy.len().min(true_nn.len());
+    if n == 0 {
+        return 0.0;
+    }
+    let x = Array2::from_shape_fn((n, 2), |(i, j)| {
+        (if j == 0 { xy[i].0 } else { xy[i].1 }) as f32
+    });
+    let mut total = 0.0;
+    let mut counted = 0usize;
+    for (i, want) in true_nn.iter().enumerate().take(n) {
+        if want.is_empty() {
+            continue;
+        }
+        let idx = nearest_neighbours_of(x.view(), i, want.len());
+        let kept = want.iter().filter(|w| idx.contains(w)).count();
+        total += kept as f64 / want.len() as f64;
+        counted += 1;
+    }
+    if counted == 0 {
+        0.0
+    } else {
+        total / counted as f64
+    }
+}
+
+/// The `k` nearest rows of row `i` of `x`, itself excluded.
+fn nearest_neighbours_of(x: ArrayView2<'_, f32>, i: usize, k: usize) -> Vec<usize> {
+    let mut d: Vec<(f32, usize)> = (0..x.nrows())
+        .filter(|&j| j != i)
+        .map(|j| (dist2(x.row(i), x.row(j)), j))
+        .collect();
+    d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    d.truncate(k);
+    d.into_iter().map(|(_, j)| j).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three tight clusters in 10-D, far apart; a start that mixes them.
+    fn clusters() -> (Array2<f64>, Vec<(f64, f64)>) {
+        let n = 90;
+        let x = Array2::from_shape_fn((n, 10), |(i, j)| {
+            let c = i / 30;
+            let centre = if j == c { 10.0 } else { 0.0 };
+            centre + 0.3 * (((i * 31 + j * 17) % 23) as f64 / 23.0 - 0.5)
+        });
+        let init = (0..n)
+            .map(|i| ((i % 7) as f64, (i % 5) as f64 * 0.5))
+            .collect();
+        (x, init)
+    }
+
+    #[test]
+    fn neighbours_are_exact_and_self_first() {
+        let x = Array2::from_shape_vec((4, 1), vec![0.0f32, 1.0, 3.0, 3.5]).expect("shape");
+        let (idx, dist) = nearest_neighbours(x.view(), 3);
+        assert_eq!(idx.row(0).to_vec(), vec![0, 1, 2]);
+        assert_eq!(idx.row(3).to_vec(), vec![3, 2, 1]);
+        assert!((dist[(3, 2)] - 2.5).abs() < 1e-6);
+        assert!((dist[(0, 1)] - 1.0).abs() < 1e-6);
+    }
+
+    /// Separated clusters come out separated, whatever the start: every
+    /// point's 10 nearest on the map are of its own cluster.
+    #[test]
+    fn umap_separates_clusters() {
+        let (x, init) = clusters();
+        let mut calls = 0;
+        let xy = umap_layout(x.view(), &init, &UmapOptions::default(), &mut |_, _| {
+            calls += 1;
+            true
+        })
+        .expect("layout")
+        .expect("not cancelled");
+        assert!(calls >= 50, "progress reported {calls} times");
+        let truth: Vec<Vec<usize>> = (0..90)
+            .map(|i| (0..90).filter(|&j| j != i && j / 30 == i / 30).collect())
+            .collect();
+        // With k = 29 (its whole cluster), all kept.
+        let kept = neighbours_kept(&truth, &xy);
+        assert!(kept > 0.99, "{kept}");
+        // Seeded: the same input gives the same layout.
+        let again = umap_layout(x.view(), &init, &UmapOptions::default(), &mut |_, _| true)
+            .expect("layout")
+            .expect("not cancelled");
+        assert_eq!(again, xy);
+        // The random start kept few.
+        assert!(neighbours_kept(&truth, &init) < 0.6);
+    }
+
+    #[test]
+    fn cancel_and_bad_input_are_answers_not_panics() {
+        let (x, init) = clusters();
+        let o = UmapOptions::default();
+        assert_eq!(
+            umap_layout(x.view(), &init, &o, &mut |done, _| done < 20).expect("ok"),
+            None
+        );
+        // Too few points, a NaN, a start of the wrong length, bad options.
+        let two = Array2::zeros((2, 3));
+        assert!(umap_layout(two.view(), &init[..2], &o, &mut |_, _| true).is_err());
+        let mut nan = x.clone();
+        nan[(4, 2)] = f64::NAN;
+        assert!(umap_layout(nan.view(), &init, &o, &mut |_, _| true).is_err());
+        assert!(umap_layout(x.view(), &init[..10], &o, &mut |_, _| true).is_err());
+        for bad in [
+            UmapOptions { neighbours: 1, ..o },
+            UmapOptions { min_dist: 2.0, ..o },
+            UmapOptions { epochs: 0, ..o },
+        ] {
+            assert!(umap_layout(x.view(), &init, &bad, &mut |_, _| true).is_err());
+        }
+        // Identical points (no spread anywhere) still give a finite layout.
+        let same = Array2::from_elem((20, 3), 1.0);
+        let start = vec![(0.0, 0.0); 20];
+        let xy = umap_layout(same.view(), &start, &o, &mut |_, _| true)
+            .expect("layout")
+            .expect("done");
+        assert!(xy.iter().all(|p| p.0.is_finite() && p.1.is_finite()));
+    }
+
+    #[test]
+    fn describe_names_the_parameters() {
+        assert_eq!(Layout::Pca.describe(), "pca");
+        assert_eq!(
+            Layout::Umap(UmapOptions::default()).describe(),
+            "umap(n_neighbors=15,min_dist=0.1,n_epochs=500)"
+        );
+    }
+}
