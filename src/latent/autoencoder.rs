@@ -85,15 +85,23 @@ impl Layer {
     }
 }
 
-/// Deterministic uniform numbers (xorshift64*).
-struct Rng(u64);
+/// Deterministic uniform numbers (xorshift64*, Vigna 2016): the
+/// autoencoder's start and shuffling, the UMAP layout's negative samples.
+pub(super) struct Rng(pub(super) u64);
 impl Rng {
-    fn next(&mut self) -> f64 {
+    fn bits53(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
-        let v = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        (v >> 11) as f64 / (1u64 << 53) as f64
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11
+    }
+    /// Uniform in [0, 1).
+    pub(super) fn next(&mut self) -> f64 {
+        self.bits53() as f64 / (1u64 << 53) as f64
+    }
+    /// Uniform in 0..n.
+    pub(super) fn below(&mut self, n: usize) -> usize {
+        ((self.bits53() as u128 * n as u128) >> 53) as usize
     }
 }
 

@@ -20,6 +20,7 @@
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use super::autoencoder::Rng;
 use super::pca::LatentError;
 
 /// Points a UMAP layout takes at most: the exact neighbour search costs
@@ -103,52 +104,45 @@ fn dist2(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f32 {
 }
 
 /// The `k` nearest rows of every row of `x` (itself first, at distance 0),
-/// exact, by brute force: indices and Euclidean distances, n × k.
+/// exact, by brute force: indices and Euclidean distances, n × k. Ties
+/// go to the lower index (deterministic).
 pub fn nearest_neighbours(x: ArrayView2<'_, f32>, k: usize) -> (Array2<u32>, Array2<f32>) {
     use rayon::prelude::*;
-    let n = x.nrows();
+    let (n, dims) = x.dim();
     let k = k.min(n);
+    // Rows as plain slices: the distance loop is the whole cost.
+    let data = x.as_standard_layout();
+    let flat = data.as_slice().unwrap_or(&[]);
+    let row = |i: usize| flat.get(i * dims..(i + 1) * dims).unwrap_or(&[]);
+    let d2 =
+        |a: &[f32], b: &[f32]| -> f32 { a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum() };
     let rows: Vec<Vec<(f32, u32)>> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let xi = x.row(i);
-            let mut d: Vec<(f32, u32)> = (0..n)
-                .map(|j| {
-                    let v = if i == j { 0.0 } else { dist2(xi, x.row(j)) };
-                    (v, j as u32)
-                })
-                .collect();
-            // Self first, then by distance (ties by index: deterministic).
-            let key = |p: &(f32, u32)| (p.1 as usize != i, p.0, p.1);
-            let cmp = |a: &(f32, u32), b: &(f32, u32)| {
-                let (ka, kb) = (key(a), key(b));
-                ka.0.cmp(&kb.0)
-                    .then(ka.1.total_cmp(&kb.1))
-                    .then(ka.2.cmp(&kb.2))
-            };
-            if k > 0 && k < n {
-                d.select_nth_unstable_by(k - 1, cmp);
-                d.truncate(k);
+            let xi = row(i);
+            // The k best so far, by distance then index, itself first.
+            let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+            if k > 0 {
+                best.push((0.0, i as u32));
             }
-            d.sort_by(cmp);
-            d
+            for j in (0..n).filter(|&j| j != i) {
+                let d = d2(xi, row(j));
+                if best.len() == k && best.last().is_some_and(|w| d >= w.0) {
+                    continue;
+                }
+                // After every entry not farther (self stays first; equal
+                // distances keep the lower index first).
+                let at =
+                    best[1.min(best.len())..].partition_point(|b| b.0 <= d) + 1.min(best.len());
+                best.insert(at, (d, j as u32));
+                best.truncate(k);
+            }
+            best
         })
         .collect();
     let idx = Array2::from_shape_fn((n, k), |(i, j)| rows[i][j].1);
     let dist = Array2::from_shape_fn((n, k), |(i, j)| rows[i][j].0.sqrt());
     (idx, dist)
-}
-
-/// Deterministic uniform integers (xorshift64*) for negative sampling.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        let v = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
-        ((v as u128 * n as u128) >> 53) as usize
-    }
 }
 
 /// The gradient clip of umap-learn's layout optimiser.

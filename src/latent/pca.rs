@@ -22,6 +22,41 @@ pub enum LatentError {
     Negative(String),
 }
 
+/// The full eigendecomposition of CᵀC for a centred
+/// `c` (n × f, row-major): CᵀC by faer's parallel gemm, then faer's
+/// self-adjoint eigensolver; singular values (√ of the eigenvalues, ≥ 0)
+/// and the eigenvectors as rows (Vᵀ).
+fn gram_eigen(
+    c: ArrayView2<'_, f64>,
+) -> Result<(nalgebra::DVector<f64>, DMatrix<f64>), LatentError> {
+    let (n, f) = c.dim();
+    let owned;
+    let slice = match c.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = c.as_standard_layout().to_owned();
+            owned.as_slice().ok_or(LatentError::Svd)?
+        }
+    };
+    let cm = faer::MatRef::from_row_major_slice(slice, n, f);
+    let mut g = faer::Mat::<f64>::zeros(f, f);
+    faer::linalg::matmul::matmul(
+        g.as_mut(),
+        faer::Accum::Replace,
+        cm.transpose(),
+        cm,
+        1.0,
+        faer::Par::rayon(0),
+    );
+    let eig = g
+        .self_adjoint_eigen(faer::Side::Lower)
+        .map_err(|_| LatentError::Svd)?;
+    let (vals, vecs) = (eig.S(), eig.U());
+    let s = nalgebra::DVector::from_fn(f, |i, _| vals[i].max(0.0).sqrt());
+    let vt = DMatrix::from_fn(f, f, |i, j| vecs[(j, i)]);
+    Ok((s, vt))
+}
+
 /// A trained PCA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pca {
@@ -71,13 +106,7 @@ impl Pca {
         // CᵀC (f × f, one matrix product) are the right singular vectors,
         // at a fraction of the SVD's cost; otherwise the SVD of C itself.
         let (s, vt) = if n >= 2 * f {
-            // The product through ndarray (matrixmultiply's dgemm).
-            let g = centred.t().dot(&centred);
-            let gram = DMatrix::from_fn(f, f, |i, j| g[[i, j]]);
-            let eig =
-                nalgebra::SymmetricEigen::try_new(gram, 1e-14, 10_000).ok_or(LatentError::Svd)?;
-            let s = eig.eigenvalues.map(|l| l.max(0.0).sqrt());
-            (s, eig.eigenvectors.transpose())
+            gram_eigen(centred.view())?
         } else {
             let c = DMatrix::from_fn(n, f, |i, j| centred[[i, j]]);
             let svd = nalgebra::linalg::SVD::try_new(c, false, true, 1e-14, 10_000)
