@@ -387,7 +387,7 @@ impl Autoencoder {
             && self
                 .layers
                 .iter()
-                .all(|l| l.w.len() == l.rows * l.cols && l.b.len() == l.rows);
+                .all(|l| l.rows.checked_mul(l.cols) == Some(l.w.len()) && l.b.len() == l.rows);
         if !ok {
             return Err(format!("layers do not chain from {d} grid points and back"));
         }
@@ -491,6 +491,17 @@ mod tests {
         ] {
             assert!(Autoencoder::fit(x.view(), mask.view(), &bad, &mut |_, _, _| true).is_err());
         }
+        // Training beyond the work bound is refused before it starts.
+        let big = Array2::zeros((200, 801));
+        let big_mask = Array2::from_elem(big.dim(), true);
+        let heavy = AutoencoderOptions {
+            hidden: 512,
+            epochs: 100_000,
+            ..o
+        };
+        let e = Autoencoder::fit(big.view(), big_mask.view(), &heavy, &mut |_, _, _| true)
+            .expect_err("too much work");
+        assert!(e.to_string().contains("too much training"), "{e}");
         // A model fed the wrong grid says so.
         let ae = Autoencoder::fit(
             x.view(),
@@ -504,5 +515,9 @@ mod tests {
         let mut broken = ae.clone();
         broken.layers[2].w.pop();
         assert!(broken.validate().is_err());
+        let mut huge = ae.clone();
+        huge.layers[1].rows = usize::MAX;
+        huge.layers[1].cols = 2;
+        assert!(huge.validate().is_err());
     }
 }

@@ -462,6 +462,12 @@ mod tests {
         // Too few points, a NaN, a start of the wrong length, bad options.
         let two = Array2::zeros((2, 3));
         assert!(umap_layout(two.view(), &init[..2], &o, &mut |_, _| true).is_err());
+        // More points than the exact neighbour search takes: refused
+        // before any distance is computed.
+        let many = Array2::zeros((MAX_UMAP_POINTS + 1, 1));
+        let start = vec![(0.0, 0.0); MAX_UMAP_POINTS + 1];
+        let e = umap_layout(many.view(), &start, &o, &mut |_, _| true).expect_err("too many");
+        assert!(e.to_string().contains("20000"), "{e}");
         let mut nan = x.clone();
         nan[(4, 2)] = f64::NAN;
         assert!(umap_layout(nan.view(), &init, &o, &mut |_, _| true).is_err());

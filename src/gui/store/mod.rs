@@ -5,6 +5,7 @@
 //! id never names two things.
 
 mod fit;
+pub mod sources;
 
 pub use self::fit::FitDoc;
 

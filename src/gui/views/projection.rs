@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use egui::{Color32, Ui};
 use egui_plot::{Line, MarkerShape, Plot, PlotPoint, PlotPoints, Points};
 
-use super::map::{Source, sources_of};
 use super::{Action, View, ViewCtx, workspace_panel};
 use crate::gui::dialogs::DialogKind;
 use crate::gui::store::ProjectionDoc;
+use crate::gui::store::sources::{Source, sources_of};
 use crate::gui::tasks::{Task, take_answer};
 use crate::latent::AutoencoderOptions;
 use crate::latent::grid::Modality;

@@ -21,9 +21,9 @@ use super::{Action, MAP, View, ViewCtx};
 
 mod side;
 use crate::gui::dialogs::DialogKind;
+use crate::gui::store::sources::{Source, sources_of};
 use crate::gui::tasks::{Task, take_answer};
-use crate::gui::workspace::Input;
-use crate::latent::grid::{self, Profile};
+use crate::latent::grid::Profile;
 use crate::latent::joint::{JointOptions, Ranking, run_staged_map};
 use crate::latent::layout::Layout;
 use crate::latent::map::{MapRunOptions, MeasuredView, PointKind};
@@ -38,65 +38,6 @@ use crate::latent::map::{MapColour, map_series};
 use crate::svg::{Marker, ScatterSeries};
 
 type MapAnswer = Result<Option<MapDoc>, String>;
-
-/// What a worker needs of one measured item (the Map and Projection
-/// views).
-pub(crate) enum Source {
-    Xas(u64, String, Arc<Input>, Box<crate::xas::ChainParams>),
-    Xrd(u64, String, Vec<f64>, Vec<f64>, Option<f64>),
-}
-
-/// Every spectrum and pattern of the store, as worker input.
-pub(crate) fn sources_of(store: &Store) -> Vec<Source> {
-    let mut sources = Vec::new();
-    for item in &store.items {
-        if let Some(s) = item.spectrum() {
-            sources.push(Source::Xas(
-                item.id,
-                item.name.clone(),
-                s.input.clone(),
-                Box::new(s.params.clone()),
-            ));
-        }
-    }
-    for p in &store.patterns {
-        let wl = p.wavelength().ok().flatten().or(p.pattern.wavelength_ang);
-        sources.push(Source::Xrd(
-            p.id,
-            p.name.clone(),
-            p.pattern.two_theta_deg.clone(),
-            p.pattern.intensity.clone(),
-            wl,
-        ));
-    }
-    sources
-}
-
-impl Source {
-    /// The item's view on its common grid (with `xanes`, the XANES view
-    /// of any μ(E)): store id, name, view or why not.
-    pub(crate) fn view(self, xanes: bool) -> (u64, String, Result<MeasuredView, String>) {
-        match self {
-            Source::Xas(id, name, input, params) => {
-                let r = crate::latent::measured::xas_view_as(&name, &input, None, &params, xanes);
-                (id, name, r)
-            }
-            Source::Xrd(id, name, tth, y, wl) => {
-                let r = match wl {
-                    Some(wl) => grid::xrd_measured(&tth, &y, wl)
-                        .map(|profile| MeasuredView {
-                            id: name.clone(),
-                            key: crate::latent::ViewKey::Xrd,
-                            profile,
-                        })
-                        .map_err(|e| e.to_string()),
-                    None => Err("no wavelength: set one in the XRD view".into()),
-                };
-                (id, name, r)
-            }
-        }
-    }
-}
 
 /// A feature column's value at each point of the map.
 type FeatureColumn = (String, Vec<Option<f64>>);
@@ -244,8 +185,10 @@ fn compute(
     let training = matches!(plan.ranking, Ranking::Train(_));
     // Progress restarts for each phase (candidates, then a UMAP layout's
     // epochs): the bar follows whichever runs.
+    // Names in input order, to find each placed measurement's store id.
+    let names: Vec<String> = measured.iter().map(|m| m.id.clone()).collect();
     let staged = run_staged_map(
-        measured.clone(),
+        measured,
         structures,
         &o,
         plan.ranking,
@@ -263,12 +206,12 @@ fn compute(
     // order: each placed one is the next measurement with its id (names
     // may repeat, the order does not change).
     let run = staged.run;
-    let mut next = measured.iter().zip(&ids);
+    let mut next = names.iter().zip(&ids);
     let mut placed_ids: Vec<Option<u64>> = Vec::with_capacity(run.map.points.len());
     for m in &run.measured {
         let id = next
             .by_ref()
-            .find(|(v, _)| v.id == m.id)
+            .find(|(v, _)| **v == m.id)
             .and_then(|(_, id)| *id);
         placed_ids.push(id);
     }
