@@ -3514,7 +3514,7 @@ fn a_dropped_folder_routes_its_cifs_to_structures_and_its_spectra_to_the_workspa
 /// trains with its loss per epoch; the model saved and opened again
 /// projects the scans with the same coordinates (also from a session).
 #[test]
-fn projection_view_trains_pca_and_an_autoencoder_and_reapplies_a_model() {
+fn projection_view_trains_pca_an_autoencoder_and_pls_and_reapplies_a_model() {
     use carto::gui::views::projection::ProjectionView;
     let mut app = CartoApp::new();
     app.open_paths(&common::data_files("xas/series"));
@@ -3594,6 +3594,56 @@ fn projection_view_trains_pca_and_an_autoencoder_and_reapplies_a_model() {
             .next()
             .is_some()
     );
+    // PLS against a feature column picked from the view's combo (the
+    // scans' file order: the series' time), trained on all five: the
+    // predictions are scikit-learn's, and join the feature table.
+    {
+        let app = h.state_mut();
+        let v = carto::gui::views::find_mut::<ProjectionView>(&mut app.state.views).expect("view");
+        v.method = carto::latent::project::Method::Pls;
+        v.components = 2;
+    }
+    h.step();
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "target")
+        .click();
+    h.step();
+    h.step();
+    h.get_by_label("file_index").click();
+    h.step();
+    h.get_by_label("Train").click();
+    step_until(&mut h, "the PLS projection", |a| {
+        a.store
+            .projection
+            .as_ref()
+            .is_some_and(|d| d.model.model.method() == carto::latent::project::Method::Pls)
+    });
+    let pls = h.state().store.projection.clone().expect("projection");
+    assert_eq!(pls.model.target, "file_index");
+    assert_eq!(pls.points.len(), 5, "{:?}", pls.skipped);
+    let fx = common::json_fixture("latent/fe_series_pls_sklearn.json");
+    let want = common::numbers(&fx["series"]["predict"]);
+    let rows = carto::gui::features::store_rows(&h.state().store, None);
+    let mut got: Vec<(i64, f64)> = rows
+        .iter()
+        .filter_map(|r| {
+            let y = r
+                .extra
+                .iter()
+                .find(|(n, _)| n == "pls_predicted_file_index")
+                .and_then(|(_, v)| *v)?;
+            Some((r.file_index?, y))
+        })
+        .collect();
+    got.sort_by_key(|g| g.0);
+    assert_eq!(got.len(), 5);
+    for ((i, y), w) in got.iter().zip(&want) {
+        assert!((y - w).abs() < 1e-6, "file {i}: {y} vs scikit-learn {w}");
+    }
+    assert!(
+        h.query_all_by_label_contains("of the variance of file_index")
+            .next()
+            .is_some()
+    );
     // A bad model file is an error in the log; the model held stays.
     std::fs::write(&file, "{ \"carto_projection_model\": 9 }").expect("write");
     h.state_mut().state.open_projection(&file);
@@ -3645,6 +3695,12 @@ fn map_view_trains_a_joint_model_and_lays_out_with_umap() {
         h.step();
         h.step();
     };
+    pick(&mut h, "layout", "t-SNE");
+    assert!(matches!(
+        h.state().store.map_settings.layout,
+        carto::latent::Layout::Tsne(_)
+    ));
+    assert!(h.query_by_label("perplexity").is_some());
     pick(&mut h, "layout", "UMAP");
     pick(&mut h, "ranking", "stage 1: train a joint model");
     {

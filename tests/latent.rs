@@ -261,6 +261,108 @@ fn pls_of_the_fe_xanes_series_equals_scikit_learn() {
     }
 }
 
+/// PLS as a learned projection (the Projection view's, a model file
+/// `carto project --model` applies): on the Fe series against scan order
+/// its scores and the predictions from them are scikit-learn's; the file
+/// reads back and `carto project --model` prints the prediction; a spoilt
+/// file names the field.
+#[test]
+fn pls_projection_of_the_fe_series_equals_scikit_learn() {
+    use carto::latent::project::{Fitted, ProjectionModel, fit_pls_projection};
+    let files = common::data_files("xas/series");
+    let profiles: Vec<Profile> = files
+        .iter()
+        .map(|f| {
+            let s = match carto::io::load(f, &Default::default()) {
+                Ok(carto::io::Dataset::Xas(s)) => s,
+                other => panic!("{f:?}: {other:?}"),
+            };
+            let pre = carto::xas::pre_edge::pre_edge(&s.energy_ev, &s.mu, &Default::default())
+                .expect("pre_edge");
+            grid::xanes(&pre.energy_ev, &pre.norm, pre.e0).expect("on the grid")
+        })
+        .collect();
+    let items: Vec<(String, f64, &Profile)> = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("scan {i}"), i as f64, p))
+        .collect();
+    let m = fit_pls_projection(&items, "Fe K", "file_index", 2).expect("pls");
+    assert_eq!(m.target, "file_index");
+    assert!(matches!(m.model, Fitted::Pls(_)));
+    let fx = common::json_fixture("latent/fe_series_pls_sklearn.json");
+    let want_scores = common::numbers(&fx["series"]["scores"]);
+    let want_pred = common::numbers(&fx["series"]["predict"]);
+    for (i, p) in profiles.iter().enumerate() {
+        let c = m.transform(p).expect("coords");
+        assert_eq!(c.len(), 2);
+        for (a, v) in c.iter().enumerate() {
+            let w = want_scores[i * 2 + a];
+            assert!((v - w).abs() < 1e-6, "scan {i} score {a}: {v} vs {w}");
+        }
+        let y = m.predicted(&c).expect("a PLS model predicts");
+        assert!(
+            (y - want_pred[i]).abs() < 1e-6,
+            "scan {i}: {y} vs {}",
+            want_pred[i]
+        );
+    }
+    let e = &m.explained;
+    assert!((e.fraction - e.per_component.iter().sum::<f64>()).abs() < 1e-12);
+    assert!(e.rmsecv.is_some_and(f64::is_finite) && e.q2.is_some_and(f64::is_finite));
+    // A profile that misses one of the model's points is refused (PLS
+    // has no masked transform).
+    let mut short = profiles[0].clone();
+    let j = m.points[3];
+    short.mask[j] = false;
+    let err = m.transform(&short).expect_err("uncovered");
+    assert!(err.contains("PLS needs all"), "{err}");
+    // The file, and carto project --model with it.
+    let dir = std::env::temp_dir().join(format!("carto-pls-proj-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("pls.json");
+    m.save(&file).expect("save");
+    let (back, modality) = ProjectionModel::load(&file).expect("load");
+    assert_eq!(back, m);
+    assert_eq!(modality, grid::Modality::Xanes);
+    let series = common::data("xas/series").display().to_string();
+    let out = common::carto([
+        "project",
+        &series,
+        "--model",
+        &file.display().to_string(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["method"], "pls");
+    let pts = v["points"].as_array().expect("points");
+    assert_eq!(pts.len(), 5);
+    for (p, w) in pts.iter().zip(&want_pred) {
+        let y = p["predicted"].as_f64().expect("predicted");
+        assert!((y - w).abs() < 1e-6, "{}: {y} vs {w}", p["id"]);
+    }
+    // Training PLS there is carto pls's job: said so.
+    let out = common::carto(["project", &series, "--method", "pls"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("carto pls"));
+    // A PLS model without its target, or with a short array, is refused.
+    let text = std::fs::read_to_string(&file).expect("model");
+    std::fs::write(&file, text.replacen("\"target\": \"file_index\",", "", 1)).expect("write");
+    let err = ProjectionModel::load(&file).expect_err("no target");
+    assert!(err.contains("pls.json") && err.contains("target"), "{err}");
+    let mut bad = m.clone();
+    if let Fitted::Pls(p) = &mut bad.model {
+        p.y_loadings.pop();
+    }
+    assert!(bad.check().is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `carto pls` end to end: the Fe series read from its files, joined by
 /// `source_file` to a table's target column, gives scikit-learn's
 /// predictions; bad targets are errors naming the table and column.
@@ -693,19 +795,26 @@ fn map_cli_umap_layout_keeps_the_ranking() {
     };
     let pca = run("pca");
     let umap = run("umap");
+    let tsne = run("tsne");
     assert_eq!(pca["layout"], "pca");
     assert_eq!(
         umap["layout"],
         "umap(n_neighbors=15,min_dist=0.1,n_epochs=500)"
     );
+    assert_eq!(
+        tsne["layout"],
+        "tsne(perplexity=30,max_iter=1000,angle=0.5,init=pca)"
+    );
     let points = |v: &serde_json::Value| v["points"].as_array().expect("points").clone();
-    let (p, u) = (points(&pca), points(&umap));
-    assert_eq!(p.len(), u.len());
+    let p = points(&pca);
     assert!(p.len() >= 35);
-    for (a, b) in p.iter().zip(&u) {
-        assert_eq!(a["id"], b["id"]);
-        assert_eq!(a["nearest"], b["nearest"]);
-        assert!(b["x"].as_f64().is_some_and(f64::is_finite));
+    for other in [points(&umap), points(&tsne)] {
+        assert_eq!(p.len(), other.len());
+        for (a, b) in p.iter().zip(&other) {
+            assert_eq!(a["id"], b["id"]);
+            assert_eq!(a["nearest"], b["nearest"]);
+            assert!(b["x"].as_f64().is_some_and(f64::is_finite));
+        }
     }
     assert!(
         umap["method"]
@@ -1340,14 +1449,15 @@ fn map_cli_trains_and_reuses_a_stage1_model() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The map's UMAP layout (latent::layout) beside its PCA layout on the
+/// The map's UMAP and t-SNE layouts (latent::layout) beside its PCA layout on the
 /// whole candidate library's simulated XRD: how many of each structure's
 /// 10 nearest by cosine on the Q grid (what the ranking uses) stay among
 /// its 10 nearest on the map. A layout is for seeing neighbourhoods, so
-/// UMAP must keep clearly more of them than the two principal axes do.
+/// UMAP and t-SNE must keep clearly more of them than the two principal
+/// axes do.
 #[test]
-fn umap_layout_keeps_library_neighbourhoods_better_than_pca() {
-    use carto::latent::layout::{Layout, UmapOptions, neighbours_kept};
+fn umap_and_tsne_layouts_keep_library_neighbourhoods_better_than_pca() {
+    use carto::latent::layout::{Layout, TsneOptions, UmapOptions, neighbours_kept};
     use carto::latent::{MapOptions, build_map};
     let set = candidate_set(true, &[]);
     let cands = &set.items;
@@ -1384,11 +1494,13 @@ fn umap_layout_keeps_library_neighbourhoods_better_than_pca() {
     };
     let pca = kept(Layout::Pca);
     let umap = kept(Layout::Umap(UmapOptions::default()));
+    let tsne = kept(Layout::Tsne(TsneOptions::default()));
     eprintln!(
-        "library layout, {n} structures: 10-NN kept on the map: PCA {pca:.3}, UMAP {umap:.3} (chance {:.3})",
+        "library layout, {n} structures: 10-NN kept on the map: PCA {pca:.3}, UMAP {umap:.3}, t-SNE {tsne:.3} (chance {:.3})",
         K as f64 / (n - 1) as f64
     );
     assert!(umap > pca + 0.1, "UMAP {umap:.3} vs PCA {pca:.3}");
+    assert!(tsne > pca + 0.1, "t-SNE {tsne:.3} vs PCA {pca:.3}");
 }
 
 /// `carto project` on the Fe XANES series: PCA's explained variance and

@@ -234,6 +234,17 @@ mod app {
         assert_eq!(st.model_source, "trained on 35 candidates");
         assert_eq!(back.store.map_clusters.names, ["metal", "oxide"]);
         assert_eq!(back.to_session(), app.to_session());
+        // A t-SNE layout with its perplexity, too.
+        let tsne = Layout::Tsne(carto::latent::TsneOptions {
+            perplexity: 12.5,
+            epochs: 600,
+        });
+        app.store.map_settings.layout = tsne;
+        let path2 = dir.join("tsne.carto");
+        assert!(app.save_session(&path2));
+        let mut again = CartoApp::new();
+        assert!(again.open_session(&path2));
+        assert_eq!(again.store.map_settings.layout, tsne);
 
         // A spoilt model: the session is refused, naming the field.
         let text = std::fs::read_to_string(&path).expect("read");

@@ -1,8 +1,8 @@
 """Reference timing for `carto bench map`: scikit-learn's PCA (20
 components) trained on 10^4 profiles and projecting 10^5, and a numpy
 cosine ranking of 10^4 candidates, and (with umap-learn) a UMAP layout of
-10^4 rows of 20 PCA scores, on arrays of the same shape as Carto's (XRD
-profiles on the common Q grid). Prints one JSON line with --json.
+10^4 rows of 20 PCA scores and a t-SNE layout of the same, on arrays of the
+same shape as Carto's (XRD profiles on the common Q grid). Prints one JSON line with --json.
 
 Usage: python bench_sklearn_latent.py DATA_ROOT --features 801 [--repeat N] [--json]
 """
@@ -71,6 +71,15 @@ def main():
         out["umap_version"] = umap.__version__
     except ImportError:
         pass
+    # t-SNE of the same 10^4 rows of 20 PCA scores: scikit-learn's
+    # Barnes-Hut (perplexity 30, 1000 iterations, angle 0.5, PCA start),
+    # all cores, as Carto's.
+    from sklearn.manifold import TSNE
+
+    z = pca.transform(train)
+    t = time.perf_counter()
+    TSNE(perplexity=30.0, max_iter=1000, angle=0.5, init="pca", random_state=0, n_jobs=-1).fit_transform(z)
+    out["tsne_s"] = time.perf_counter() - t
     print(json.dumps(out) if a.json else out)
 
 

@@ -1,8 +1,8 @@
 //! `carto bench map`: the latent space's speed targets on XRD profiles of
 //! the real candidate library (../shared/data/cif, on the common Q grid):
 //! train PCA on 10⁴ profiles, project 10⁵, rank 10⁴ candidates for one
-//! pattern by cosine, lay out 10⁴ with UMAP — beside scikit-learn / numpy
-//! / umap-learn doing the same on arrays of the same shape
+//! pattern by cosine, lay out 10⁴ with UMAP and t-SNE — beside
+//! scikit-learn / numpy / umap-learn doing the same on arrays of the same shape
 //! (tools/bench_sklearn_latent.py) when Python has them.
 
 use std::time::Instant;
@@ -38,6 +38,9 @@ pub struct MapBenchReport {
     /// map's) of `umap_n` profiles: neighbour search, graph and layout, s.
     pub umap_n: usize,
     pub umap_s: f64,
+    /// t-SNE layout (Barnes-Hut, perplexity 30, 1000 epochs, PCA start,
+    /// the map's) of the same `umap_n` profiles, s.
+    pub tsne_s: f64,
     pub sklearn: Option<serde_json::Value>,
     pub notes: Vec<String>,
 }
@@ -50,7 +53,8 @@ impl MapBenchReport {
              project {} profiles: {:.3} s (target < 1 s)\n\
              rank {} candidates for one pattern: {:.2} ms (target < 10 ms)\n\
              project {} profiles into a joint model ({} dimensions): {:.3} s (target < 1 s)\n\
-             UMAP layout of {} profiles (20 PCA scores, 15 neighbours, 500 epochs): {:.2} s\n",
+             UMAP layout of {} profiles (20 PCA scores, 15 neighbours, 500 epochs): {:.2} s\n\
+             t-SNE layout of the same (perplexity 30, 1000 epochs, Barnes-Hut θ 0.5): {:.2} s\n",
             self.build,
             self.threads,
             self.library_cifs,
@@ -65,7 +69,8 @@ impl MapBenchReport {
             self.joint_dims,
             self.joint_project_s,
             self.umap_n,
-            self.umap_s
+            self.umap_s,
+            self.tsne_s
         );
         if let Some(v) = &self.sklearn {
             let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
@@ -84,6 +89,12 @@ impl MapBenchReport {
                     "umap-learn {}: UMAP layout {u:.2} s ({:.1}× Carto's time; its neighbours by NN-descent)\n",
                     v["umap_version"].as_str().unwrap_or("?"),
                     u / self.umap_s
+                );
+            }
+            if let Some(t) = v["tsne_s"].as_f64() {
+                s += &format!(
+                    "scikit-learn TSNE: t-SNE layout {t:.2} s ({:.1}× Carto's time)\n",
+                    t / self.tsne_s
                 );
             }
         }
@@ -155,6 +166,15 @@ pub fn bench_map(opts: &BenchOptions) -> Result<MapBenchReport, String> {
     )
     .map_err(|e| e.to_string())?;
     let umap_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    crate::latent::layout::tsne_layout(
+        scores.view(),
+        &init,
+        &crate::latent::TsneOptions::default(),
+        &mut |_, _| true,
+    )
+    .map_err(|e| e.to_string())?;
+    let tsne_s = t.elapsed().as_secs_f64();
     drop(scores);
 
     // 10⁵ profiles in chunks of 10⁴ (800 MB at once would be the bench's,
@@ -257,6 +277,7 @@ pub fn bench_map(opts: &BenchOptions) -> Result<MapBenchReport, String> {
         joint_dims: joint.dims(),
         umap_n,
         umap_s,
+        tsne_s,
         sklearn,
         notes,
     })

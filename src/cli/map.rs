@@ -16,7 +16,9 @@ use serde::Serialize;
 use carto::latent::candidates::read_structures;
 use carto::latent::joint::{JointModel, JointOptions, Ranking, Stage, run_staged_map};
 use carto::latent::map::MapRunOptions;
-use carto::latent::{LatentMap, Layout, MapOptions, MeasuredOptions, UmapOptions, measured_views};
+use carto::latent::{
+    LatentMap, Layout, MapOptions, MeasuredOptions, TsneOptions, UmapOptions, measured_views,
+};
 use carto::theory::closed::{ClosedOptions, PairLibrary};
 use carto::xas::ChainOptions;
 use carto::xrd::identify::candidate_files;
@@ -78,10 +80,11 @@ pub struct MapArgs {
     /// scores); default: chosen by cross-validation on the candidates.
     #[arg(long, requires = "train")]
     pub ridge: Option<f64>,
-    /// The 2-D layout: `pca` (the first two principal axes; deterministic)
-    /// or `umap` (keeps neighbourhoods; at most 20,000 points; deterministic). Ranking
-    /// never uses the layout.
-    #[arg(long, default_value = "pca", value_parser = ["pca", "umap"])]
+    /// The 2-D layout: `pca` (the first two principal axes; deterministic),
+    /// `umap` (keeps neighbourhoods; at most 20,000 points; deterministic)
+    /// or `tsne` (Barnes-Hut t-SNE from the PCA start; at most 20,000
+    /// points). Ranking never uses the layout.
+    #[arg(long, default_value = "pca", value_parser = ["pca", "umap", "tsne"])]
     pub layout: String,
     /// With --layout umap: neighbours per point (umap-learn's n_neighbors, 2–200).
     #[arg(long, default_value_t = 15)]
@@ -89,9 +92,13 @@ pub struct MapArgs {
     /// With --layout umap: closest spacing on the map (umap-learn's min_dist, 0–1).
     #[arg(long, default_value_t = 0.1)]
     pub min_dist: f64,
-    /// With --layout umap: optimisation epochs (1–10000).
-    #[arg(long, default_value_t = 500)]
-    pub epochs: usize,
+    /// With --layout tsne: effective neighbours (scikit-learn's perplexity, 2–100).
+    #[arg(long, default_value_t = 30.0)]
+    pub perplexity: f64,
+    /// With --layout umap or tsne: optimisation epochs (UMAP 1–10000,
+    /// default 500; t-SNE 250–10000, default 1000).
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -105,10 +112,18 @@ impl MapArgs {
                 let u = UmapOptions {
                     neighbours: self.neighbours,
                     min_dist: self.min_dist,
-                    epochs: self.epochs,
+                    epochs: self.epochs.unwrap_or(UmapOptions::default().epochs),
                 };
                 u.check().context("--neighbours/--min-dist/--epochs")?;
                 Layout::Umap(u)
+            }
+            "tsne" => {
+                let t = TsneOptions {
+                    perplexity: self.perplexity,
+                    epochs: self.epochs.unwrap_or(TsneOptions::default().epochs),
+                };
+                t.check().context("--perplexity/--epochs")?;
+                Layout::Tsne(t)
             }
             _ => Layout::Pca,
         })

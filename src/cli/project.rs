@@ -3,7 +3,10 @@
 //! common grid, as the map puts them) — PCA, NMF (non-negative
 //! memberships) or a small autoencoder ([`carto::latent::project`]) —
 //! trained on the inputs and saved with `--save`, or applied to new inputs
-//! with `--model` (fit once, transform many times).
+//! with `--model` (fit once, transform many times). PLS against a target
+//! is trained by `carto pls` (it reads the target table); a PLS projection
+//! saved from the app's Projection view is applied here, with the target
+//! predicted for each input.
 
 use std::path::{Path, PathBuf};
 
@@ -64,6 +67,9 @@ pub struct ProjectArgs {
 struct Coords {
     id: String,
     coords: Vec<f64>,
+    /// A PLS model: its target predicted from the coordinates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicted: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -95,6 +101,7 @@ fn components_of(m: &ProjectionModel) -> usize {
         Fitted::Pca(p) => p.components.len(),
         Fitted::Nmf(n) => n.components.len(),
         Fitted::Autoencoder(a) => a.components(),
+        Fitted::Pls(p) => p.x_rotations.len(),
     }
 }
 
@@ -117,6 +124,11 @@ fn epoch_bar(n: usize) -> indicatif::ProgressBar {
 pub fn run(a: &ProjectArgs) -> Result<()> {
     let method = Method::parse(&a.method)
         .with_context(|| format!("--method {}: pca, nmf or autoencoder", a.method))?;
+    if method == Method::Pls {
+        bail!(
+            "--method pls: PLS needs a target for each input; train it with `carto pls INPUT... --target TABLE:COLUMN`"
+        );
+    }
     if !(1..=32).contains(&a.components) {
         bail!("invalid --components {}: must be 1–32", a.components);
     }
@@ -180,6 +192,7 @@ pub fn run(a: &ProjectArgs) -> Result<()> {
             match m.transform(&v.profile) {
                 Ok(coords) => points.push(Coords {
                     id: v.id.clone(),
+                    predicted: m.predicted(&coords),
                     coords,
                 }),
                 Err(e) => skipped.push(format!("{}: {e}", v.id)),
@@ -232,6 +245,7 @@ pub fn run(a: &ProjectArgs) -> Result<()> {
         match model.transform(&v.profile) {
             Ok(coords) => points.push(Coords {
                 id: v.id.clone(),
+                predicted: None,
                 coords,
             }),
             Err(e) => skipped.push(format!("{}: {e}", v.id)),

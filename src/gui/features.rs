@@ -102,8 +102,37 @@ pub fn store_rows_ids(store: &Store, only: Option<&BTreeSet<u64>>) -> Vec<(u64, 
     rows
 }
 
+/// The feature table's numeric columns of the store's items, as values by
+/// store id (items without a value are absent), without the columns whose
+/// names `skip` accepts: what the Map view colours by and the Projection
+/// view's PLS takes as its target (`file_index` and `group_index` are the
+/// order of a series: time, in an in-situ run).
+pub fn store_numeric_columns(
+    store: &Store,
+    skip: &dyn Fn(&str) -> bool,
+) -> Vec<(String, std::collections::HashMap<u64, f64>)> {
+    let rows = store_rows_ids(store, None);
+    let ids: Vec<u64> = rows.iter().map(|r| r.0).collect();
+    let only: Vec<FeatureRow> = rows.into_iter().map(|r| r.1).collect();
+    let Ok(df) = table(&only) else {
+        return Vec::new();
+    };
+    crate::features::numeric_columns(&df)
+        .into_iter()
+        .filter(|(n, _)| !skip(n))
+        .map(|(n, v)| {
+            let by_id = (ids.iter().zip(v))
+                .filter_map(|(id, v)| v.filter(|x| x.is_finite()).map(|x| (*id, x)))
+                .collect();
+            (n, by_id)
+        })
+        .filter(|(_, m): &(String, std::collections::HashMap<u64, f64>)| !m.is_empty())
+        .collect()
+}
+
 /// The learned projection's coordinates of the rows whose items it placed:
-/// `latent_<method>_<n>` (n from 1), in the model's order.
+/// `latent_<method>_<n>` (n from 1), in the model's order, and a PLS
+/// model's prediction of its target `pls_predicted_<target>`.
 fn add_projection_columns(rows: &mut [(u64, FeatureRow)], doc: &super::store::ProjectionDoc) {
     let method = doc.model.model.method().name();
     let at: std::collections::HashMap<u64, &Vec<f64>> =
@@ -113,6 +142,10 @@ fn add_projection_columns(rows: &mut [(u64, FeatureRow)], doc: &super::store::Pr
             for (j, v) in c.iter().enumerate() {
                 row.extra
                     .push((format!("latent_{method}_{}", j + 1), Some(*v)));
+            }
+            if let Some(y) = doc.model.predicted(c) {
+                row.extra
+                    .push((format!("pls_predicted_{}", doc.model.target), Some(y)));
             }
         }
     }

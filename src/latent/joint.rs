@@ -1349,7 +1349,7 @@ pub fn build_joint_map(
     drop(features);
     let centre = match o.layout {
         Layout::Pca => (0.0, 0.0),
-        Layout::Umap(_) => {
+        Layout::Umap(_) | Layout::Tsne(_) => {
             let n = laid.len().max(1) as f64;
             (
                 laid.iter().map(|p| p.0).sum::<f64>() / n,

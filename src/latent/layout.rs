@@ -1,9 +1,21 @@
 //! The map's 2-D layout, separate from the full-dimensional space the
 //! ranking uses: PCA (the first two principal axes, deterministic, linear:
-//! distances along them mean something) or UMAP (McInnes, Healy &
+//! distances along them mean something), UMAP (McInnes, Healy &
 //! Melville 2018, arXiv:1802.03426: a fuzzy k-nearest-neighbour graph of
 //! the full space, laid out in 2-D by stochastic gradient descent; keeps
-//! who is near whom, not how far the far ones are).
+//! who is near whom, not how far the far ones are) or t-SNE (van der
+//! Maaten 2014, JMLR 15:3221, Barnes-Hut: Gaussian neighbour
+//! probabilities of the full space matched by Student-t ones on the map;
+//! local neighbourhoods, cluster sizes and gaps between clusters mean
+//! little).
+//!
+//! t-SNE here: the bhtsne crate's Barnes-Hut fit (θ = 0.5, early
+//! exaggeration 12 for 250 epochs, learning rate max(n/48, 50), as
+//! scikit-learn's defaults) on Carto's exact 3·perplexity nearest
+//! neighbours, started from the PCA layout scaled to a standard deviation
+//! of 10⁻⁴ (scikit-learn's `init="pca"`), so no random draw decides the
+//! picture. Its force sums run in parallel, so two runs can differ in the
+//! last digits.
 //!
 //! UMAP here: Carto finds the exact k nearest neighbours (Euclidean, brute
 //! force over all pairs, in parallel, so at most [`MAX_UMAP_POINTS`]
@@ -23,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use super::autoencoder::Rng;
 use super::pca::LatentError;
 
-/// Points a UMAP layout takes at most: the exact neighbour search costs
+/// Points a UMAP or t-SNE layout takes at most: the exact neighbour search costs
 /// points² distances (2 × 10⁸ at the cap, a few seconds on 2 cores).
 pub const MAX_UMAP_POINTS: usize = 20_000;
 
@@ -35,6 +47,47 @@ pub enum Layout {
     #[default]
     Pca,
     Umap(UmapOptions),
+    Tsne(TsneOptions),
+}
+
+/// t-SNE's parameters (scikit-learn's names and defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TsneOptions {
+    /// The effective number of neighbours each point's Gaussian spans
+    /// (`perplexity`); at most (points − 1)/3 is used.
+    pub perplexity: f64,
+    /// Gradient-descent epochs (`max_iter`), the first 250 exaggerated.
+    pub epochs: usize,
+}
+
+impl Default for TsneOptions {
+    fn default() -> Self {
+        TsneOptions {
+            perplexity: 30.0,
+            epochs: 1000,
+        }
+    }
+}
+
+impl TsneOptions {
+    /// The parameters' ranges (scikit-learn needs at least 250 epochs,
+    /// the early-exaggeration phase; the upper bounds keep a layout short).
+    pub fn check(&self) -> Result<(), LatentError> {
+        let bad = |reason: String| {
+            Err(LatentError::Shape {
+                what: "t-SNE options",
+                reason,
+            })
+        };
+        if !(self.perplexity.is_finite() && (2.0..=100.0).contains(&self.perplexity)) {
+            return bad(format!("perplexity {} is outside 2–100", self.perplexity));
+        }
+        if !(250..=10_000).contains(&self.epochs) {
+            return bad(format!("epochs {} is outside 250–10000", self.epochs));
+        }
+        Ok(())
+    }
 }
 
 /// UMAP's parameters (umap-learn's names and defaults).
@@ -93,6 +146,10 @@ impl Layout {
             Layout::Umap(u) => format!(
                 "umap(n_neighbors={},min_dist={},n_epochs={})",
                 u.neighbours, u.min_dist, u.epochs
+            ),
+            Layout::Tsne(t) => format!(
+                "tsne(perplexity={},max_iter={},angle=0.5,init=pca)",
+                t.perplexity, t.epochs
             ),
         }
     }
@@ -256,30 +313,12 @@ pub fn umap_layout(
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Option<Vec<(f64, f64)>>, LatentError> {
     o.check()?;
-    let (n, d) = features.dim();
+    let n = features.nrows();
     let shape = |reason: String| LatentError::Shape {
         what: "UMAP layout",
         reason,
     };
-    if n < 3 {
-        return Err(shape(format!("{n} points: at least 3 are needed")));
-    }
-    if n > MAX_UMAP_POINTS {
-        return Err(shape(format!(
-            "{n} points: at most {MAX_UMAP_POINTS} (the neighbour search is exact); use the PCA layout"
-        )));
-    }
-    if d == 0 || init.len() != n {
-        return Err(shape(format!(
-            "{n} points × {d} coordinates with {} starting positions",
-            init.len()
-        )));
-    }
-    if features.iter().any(|v| !v.is_finite())
-        || init.iter().any(|p| !(p.0.is_finite() && p.1.is_finite()))
-    {
-        return Err(LatentError::NotFinite("the points to lay out"));
-    }
+    check_points(features, init, "UMAP layout")?;
     let x = features.mapv(|v| v as f32);
     // umap-rs needs fewer neighbours than points.
     let k = o.neighbours.min(n - 1);
@@ -352,6 +391,148 @@ pub fn umap_layout(
         return Err(LatentError::NotFinite("the UMAP layout"));
     }
     Ok(Some(xy))
+}
+
+/// The marker a cancelled t-SNE fit unwinds with (out of bhtsne's epoch
+/// loop, which has no way to stop).
+struct TsneCancelled;
+
+/// The t-SNE layout of the rows of `features` (n × d, the full space),
+/// started from `init` (n points, the PCA layout); progress and Cancel as
+/// [`umap_layout`], and the same bounds on the points.
+pub fn tsne_layout(
+    features: ArrayView2<'_, f64>,
+    init: &[(f64, f64)],
+    o: &TsneOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Option<Vec<(f64, f64)>>, LatentError> {
+    o.check()?;
+    let (n, _) = features.dim();
+    let shape = |reason: String| LatentError::Shape {
+        what: "t-SNE layout",
+        reason,
+    };
+    check_points(features, init, "t-SNE layout")?;
+    let x = features.mapv(|v| v as f32);
+    // Neighbours as scikit-learn takes them: 3·perplexity, fewer than n.
+    let perplexity = o.perplexity.min((n - 1) as f64 / 3.0).max(1.0);
+    let k = ((3.0 * perplexity).floor() as usize).clamp(1, n - 1);
+    let (idx, dist) = nearest_neighbours(x.view(), k + 1);
+    drop(x);
+    // Distances in units of their median: the perplexity search starts at
+    // a bandwidth of 1 and would underflow on spectra far apart.
+    let mut all: Vec<f32> = dist.iter().copied().filter(|d| *d > 0.0).collect();
+    let scale = if all.is_empty() {
+        1.0
+    } else {
+        let mid = all.len() / 2;
+        *all.select_nth_unstable_by(mid, f32::total_cmp).1
+    };
+    drop(all);
+    let neighbours: Vec<Vec<bhtsne::Neighbor<f32>>> = (0..n)
+        .map(|i| {
+            // Itself is first (distance 0): drop it, keep k others.
+            (0..=k)
+                .map(|j| (idx[(i, j)] as usize, dist[(i, j)]))
+                .filter(|(j, _)| *j != i)
+                .take(k)
+                .map(|(index, d)| bhtsne::Neighbor {
+                    index,
+                    distance: d / scale,
+                })
+                .collect()
+        })
+        .collect();
+    if neighbours.iter().any(|r| r.len() != k) {
+        return Err(shape("a point without enough distinct neighbours".into()));
+    }
+    // scikit-learn's PCA start: the layout scaled to σ_x = 1e-4.
+    let mean_x = init.iter().map(|p| p.0).sum::<f64>() / n as f64;
+    let mean_y = init.iter().map(|p| p.1).sum::<f64>() / n as f64;
+    let sd = (init.iter().map(|p| (p.0 - mean_x).powi(2)).sum::<f64>() / n as f64).sqrt();
+    let s = if sd > 0.0 { 1e-4 / sd } else { 1.0 };
+    let start: Vec<f32> = init
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            // A start with no spread would put every point on one spot.
+            let jitter = if sd > 0.0 {
+                0.0
+            } else {
+                1e-4 * ((i * 2_654_435_761) % 1000) as f64 / 1000.0
+            };
+            [
+                ((p.0 - mean_x) * s + jitter) as f32,
+                ((p.1 - mean_y) * s) as f32,
+            ]
+        })
+        .collect();
+    let epochs = o.epochs;
+    let chunk = (epochs / 50).max(1);
+    let dummy: Vec<usize> = (0..n).collect();
+    let fit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut t: bhtsne::tSNE<'_, f32, usize> = bhtsne::tSNE::new(&dummy);
+        t.perplexity(perplexity as f32)
+            .epochs(epochs)
+            .initial_embedding(start)
+            .epoch_callback(|epoch, _| {
+                if epoch % chunk == 0 && !progress(epoch, epochs) {
+                    // No panic hook runs for resume_unwind.
+                    std::panic::resume_unwind(Box::new(TsneCancelled));
+                }
+            })
+            .barnes_hut_with_neighbors(0.5, &neighbours);
+        t.embedding()
+    }));
+    let emb = match fit {
+        Ok(e) => e,
+        Err(e) if e.is::<TsneCancelled>() => return Ok(None),
+        Err(_) => {
+            return Err(shape(
+                "the t-SNE fit failed on these points (bhtsne panicked)".into(),
+            ));
+        }
+    };
+    progress(epochs, epochs);
+    let xy: Vec<(f64, f64)> = emb
+        .chunks_exact(2)
+        .map(|p| (f64::from(p[0]), f64::from(p[1])))
+        .collect();
+    if xy.len() != n || xy.iter().any(|p| !(p.0.is_finite() && p.1.is_finite())) {
+        return Err(LatentError::NotFinite("the t-SNE layout"));
+    }
+    Ok(Some(xy))
+}
+
+/// What a neighbour-graph layout needs of its points: 3 to
+/// [`MAX_UMAP_POINTS`] of them, finite, one start each.
+fn check_points(
+    features: ArrayView2<'_, f64>,
+    init: &[(f64, f64)],
+    what: &'static str,
+) -> Result<(), LatentError> {
+    let (n, d) = features.dim();
+    let shape = |reason: String| LatentError::Shape { what, reason };
+    if n < 3 {
+        return Err(shape(format!("{n} points: at least 3 are needed")));
+    }
+    if n > MAX_UMAP_POINTS {
+        return Err(shape(format!(
+            "{n} points: at most {MAX_UMAP_POINTS} (the neighbour search is exact); use the PCA layout"
+        )));
+    }
+    if d == 0 || init.len() != n {
+        return Err(shape(format!(
+            "{n} points × {d} coordinates with {} starting positions",
+            init.len()
+        )));
+    }
+    if features.iter().any(|v| !v.is_finite())
+        || init.iter().any(|p| !(p.0.is_finite() && p.1.is_finite()))
+    {
+        return Err(LatentError::NotFinite("the points to lay out"));
+    }
+    Ok(())
 }
 
 /// How faithfully a layout keeps neighbourhoods: for each point with
@@ -488,12 +669,70 @@ mod tests {
         assert!(xy.iter().all(|p| p.0.is_finite() && p.1.is_finite()));
     }
 
+    /// t-SNE from a start that mixes the clusters: every point's
+    /// cluster-mates are its nearest on the map; progress is reported;
+    /// Cancel stops it; bad input and options are errors.
+    #[test]
+    fn tsne_separates_clusters_and_cancels() {
+        let (x, init) = clusters();
+        let o = TsneOptions::default();
+        let mut calls = 0;
+        let xy = tsne_layout(x.view(), &init, &o, &mut |_, _| {
+            calls += 1;
+            true
+        })
+        .expect("layout")
+        .expect("not cancelled");
+        assert!(calls >= 50, "progress reported {calls} times");
+        let truth: Vec<Vec<usize>> = (0..90)
+            .map(|i| (0..90).filter(|&j| j != i && j / 30 == i / 30).collect())
+            .collect();
+        let kept = neighbours_kept(&truth, &xy);
+        assert!(kept > 0.99, "{kept}");
+        assert!(neighbours_kept(&truth, &init) < 0.6);
+        // Cancel unwinds out of the fit as an answer, and a later fit runs.
+        assert_eq!(
+            tsne_layout(x.view(), &init, &o, &mut |done, _| done < 100).expect("ok"),
+            None
+        );
+        let two = Array2::zeros((2, 3));
+        assert!(tsne_layout(two.view(), &init[..2], &o, &mut |_, _| true).is_err());
+        let mut nan = x.clone();
+        nan[(4, 2)] = f64::NAN;
+        assert!(tsne_layout(nan.view(), &init, &o, &mut |_, _| true).is_err());
+        for bad in [
+            TsneOptions {
+                perplexity: 0.5,
+                ..o
+            },
+            TsneOptions {
+                perplexity: f64::NAN,
+                ..o
+            },
+            TsneOptions { epochs: 100, ..o },
+        ] {
+            assert!(tsne_layout(x.view(), &init, &bad, &mut |_, _| true).is_err());
+        }
+        // Few or identical points: a finite layout, perplexity cut to fit.
+        let same = Array2::from_elem((5, 3), 1.0);
+        let start = vec![(0.0, 0.0); 5];
+        let xy = tsne_layout(same.view(), &start, &o, &mut |_, _| true)
+            .expect("layout")
+            .expect("done");
+        assert_eq!(xy.len(), 5);
+        assert!(xy.iter().all(|p| p.0.is_finite() && p.1.is_finite()));
+    }
+
     #[test]
     fn describe_names_the_parameters() {
         assert_eq!(Layout::Pca.describe(), "pca");
         assert_eq!(
             Layout::Umap(UmapOptions::default()).describe(),
             "umap(n_neighbors=15,min_dist=0.1,n_epochs=500)"
+        );
+        assert_eq!(
+            Layout::Tsne(TsneOptions::default()).describe(),
+            "tsne(perplexity=30,max_iter=1000,angle=0.5,init=pca)"
         );
     }
 }

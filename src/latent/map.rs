@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::candidates::{CandidateViews, ViewKey};
 use super::grid::Profile;
-use super::layout::{Layout, umap_layout};
+use super::layout::{Layout, tsne_layout, umap_layout};
 use super::pca::LatentError;
 
 /// A measured spectrum or pattern on its grid.
@@ -272,7 +272,7 @@ fn top_axes(x: &[Vec<f64>], d: usize, k: usize, iterations: usize) -> (Vec<Vec<f
     (q, ratios)
 }
 
-/// Principal axes a UMAP layout starts from: its full space (the
+/// Principal axes a UMAP or t-SNE layout starts from: its full space (the
 /// resemblance vectors' leading components, enough for neighbourhoods).
 const UMAP_AXES: usize = 16;
 
@@ -286,16 +286,20 @@ pub(crate) fn lay_out(
 ) -> Result<Option<Vec<(f64, f64)>>, LatentError> {
     match layout {
         Layout::Pca => Ok(Some(xy)),
-        Layout::Umap(u) => {
+        Layout::Umap(_) | Layout::Tsne(_) => {
             let d = features.first().map_or(0, Vec::len);
             if features.iter().any(|f| f.len() != d) {
                 return Err(LatentError::Shape {
-                    what: "UMAP layout",
+                    what: "map layout",
                     reason: "points of different dimensions".into(),
                 });
             }
             let x = ndarray::Array2::from_shape_fn((features.len(), d), |(i, j)| features[i][j]);
-            umap_layout(x.view(), &xy, u, progress)
+            match layout {
+                Layout::Tsne(t) => tsne_layout(x.view(), &xy, t, progress),
+                Layout::Umap(u) => umap_layout(x.view(), &xy, u, progress),
+                Layout::Pca => Ok(Some(xy)),
+            }
         }
     }
 }
@@ -367,7 +371,7 @@ pub fn build_map(
     // block iteration settle the leading ones well enough for neighbours.
     let (k, iterations) = match o.layout {
         Layout::Pca => (2, 200),
-        Layout::Umap(_) => (UMAP_AXES, 60),
+        Layout::Umap(_) | Layout::Tsne(_) => (UMAP_AXES, 60),
     };
     let (axes, ratios) = top_axes(&centred, d, k.min(d), iterations);
     drop(centred);

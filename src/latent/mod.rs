@@ -26,7 +26,7 @@ pub use autoencoder::{Autoencoder, AutoencoderOptions};
 pub use candidates::{CandidateOptions, CandidateSet, CandidateViews, ViewKey, candidates_of};
 pub use grid::{GridError, GridSpec, Modality, Profile};
 pub use joint::{JointModel, JointOptions};
-pub use layout::{Layout, UmapOptions};
+pub use layout::{Layout, TsneOptions, UmapOptions};
 pub use map::{LatentMap, MapOptions, MapPoint, MeasuredView, build_map};
 pub use measured::{MeasuredOptions, measured_views};
 pub use nmf::{Nmf, NmfFit, NmfOptions};

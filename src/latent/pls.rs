@@ -162,6 +162,35 @@ impl Pls {
         self.x_mean.len()
     }
 
+    /// The target predicted from a row's scores ([`Pls::transform`]):
+    /// ȳ + s_y Σ t_a q_a, the same as [`Pls::predict`] of the row.
+    pub fn predict_from_scores(&self, scores: &[f64]) -> f64 {
+        self.y_mean
+            + self.y_std
+                * (scores.iter().zip(&self.y_loadings))
+                    .map(|(t, q)| t * q)
+                    .sum::<f64>()
+    }
+
+    /// Arrays of a model read from a file agree with `f` features and one
+    /// another, and are finite.
+    pub fn sizes_agree(&self, f: usize) -> bool {
+        let c = self.x_rotations.len();
+        let rows_ok = |v: &[Vec<f64>]| v.iter().all(|r| r.len() == f);
+        c > 0
+            && self.x_mean.len() == f
+            && self.x_std.len() == f
+            && self.coef.len() == f
+            && self.y_loadings.len() == c
+            && rows_ok(&self.x_rotations)
+            && (self.x_mean.iter().chain(&self.x_std).chain(&self.coef))
+                .chain(self.x_rotations.iter().flatten())
+                .chain(&self.y_loadings)
+                .chain([&self.y_mean, &self.y_std])
+                .all(|v| v.is_finite())
+            && self.x_std.iter().all(|s| *s > 0.0)
+    }
+
     fn check(&self, x: ArrayView2<'_, f64>) -> Result<(), LatentError> {
         if x.ncols() != self.n_features() {
             return Err(LatentError::Shape {
@@ -367,16 +396,7 @@ impl PlsModelFile {
         let m = Modality::parse(&self.modality)
             .ok_or_else(|| format!("modality '{}': xanes, exafs or xrd", self.modality))?;
         let f = self.points.len();
-        let p = &self.model;
-        let rows_ok = |v: &[Vec<f64>]| v.iter().all(|r| r.len() == f);
-        if f == 0
-            || self.points.iter().any(|&j| j >= m.grid().n)
-            || p.x_mean.len() != f
-            || p.x_std.len() != f
-            || p.coef.len() != f
-            || !rows_ok(&p.x_rotations)
-            || !(p.x_mean.iter().chain(&p.x_std).chain(&p.coef)).all(|v| v.is_finite())
-        {
+        if f == 0 || self.points.iter().any(|&j| j >= m.grid().n) || !self.model.sizes_agree(f) {
             return Err(format!(
                 "the model's {f} grid points do not match its arrays or the {} grid",
                 m.name()

@@ -1,10 +1,12 @@
 //! Learned projections of measured profiles of one modality (`carto
-//! project`, the Map view's Projection): PCA, NMF (non-negative, soft
-//! mixed-phase memberships) or the autoencoder, trained on the grid points
-//! every training profile covers, `fit` once and `transform` many times
-//! through a model file. NMF clips noise-level negatives (down to
+//! project`, the Projection view): PCA, NMF (non-negative, soft
+//! mixed-phase memberships), the autoencoder, or PLS against a target (a
+//! feature-table column: the scores are the coordinates, and the target is
+//! predicted from them), trained on the grid points every training
+//! profile covers, `fit` once and `transform` many times through a model
+//! file. NMF clips noise-level negatives (down to
 //! [`NMF_NEGATIVE_TOLERANCE`] of the largest value) to 0 and refuses
-//! signed profiles such as k²χ(k).
+//! signed profiles such as k²χ(k). PLS needs every model point covered.
 
 use ndarray::{Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
@@ -13,6 +15,7 @@ use super::autoencoder::{Autoencoder, AutoencoderOptions};
 use super::grid::{Modality, Profile};
 use super::nmf::{Nmf, NmfOptions};
 use super::pca::Pca;
+use super::pls::Pls;
 
 /// Which projection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +24,8 @@ pub enum Method {
     Pca,
     Nmf,
     Autoencoder,
+    /// Partial least squares against a target column.
+    Pls,
 }
 
 impl Method {
@@ -29,6 +34,7 @@ impl Method {
             "pca" => Some(Method::Pca),
             "nmf" => Some(Method::Nmf),
             "autoencoder" | "ae" => Some(Method::Autoencoder),
+            "pls" => Some(Method::Pls),
             _ => None,
         }
     }
@@ -37,6 +43,7 @@ impl Method {
             Method::Pca => "pca",
             Method::Nmf => "nmf",
             Method::Autoencoder => "autoencoder",
+            Method::Pls => "pls",
         }
     }
 }
@@ -48,6 +55,7 @@ pub enum Fitted {
     Pca(Pca),
     Nmf(Nmf),
     Autoencoder(Autoencoder),
+    Pls(Pls),
 }
 
 impl Fitted {
@@ -56,6 +64,7 @@ impl Fitted {
             Fitted::Pca(_) => Method::Pca,
             Fitted::Nmf(_) => Method::Nmf,
             Fitted::Autoencoder(_) => Method::Autoencoder,
+            Fitted::Pls(_) => Method::Pls,
         }
     }
     fn n_features(&self) -> usize {
@@ -63,6 +72,7 @@ impl Fitted {
             Fitted::Pca(p) => p.n_features(),
             Fitted::Nmf(n) => n.n_features(),
             Fitted::Autoencoder(a) => a.n_features(),
+            Fitted::Pls(p) => p.n_features(),
         }
     }
     /// Coordinates of one row (on the model's points) covering `mask`.
@@ -76,6 +86,10 @@ impl Fitted {
                 a.transform(x2.view(), Some(m2.view()))
                     .map(|z| z.row(0).to_vec())
             }
+            // ProjectionModel::transform has checked every point is covered.
+            Fitted::Pls(p) => p
+                .transform(x.insert_axis(ndarray::Axis(0)))
+                .map(|z| z.row(0).to_vec()),
         };
         r.map_err(|e| e.to_string())
     }
@@ -93,6 +107,13 @@ pub struct Explained {
     /// The autoencoder's loss per epoch (standardised MSE).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub loss_history: Vec<f64>,
+    /// PLS: the cross-validated RMS error of the target and Q² (leave one
+    /// out up to 50 spectra, else 10 folds). `per_component` and
+    /// `fraction` are then of the target's variance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rmsecv: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q2: Option<f64>,
 }
 
 /// A trained projection saved as a file (`carto project --save`).
@@ -106,6 +127,9 @@ pub struct ProjectionModel {
     /// only spectra of that edge are projected.
     #[serde(default)]
     pub absorber: String,
+    /// PLS: the target (a feature-table column name).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target: String,
     /// Indices of the features on the modality's grid.
     pub points: Vec<usize>,
     pub explained: Explained,
@@ -189,6 +213,8 @@ pub fn fit_projection(
                 per_component: p.explained_variance_ratio.clone(),
                 fraction: p.explained_variance_ratio.iter().sum(),
                 loss_history: Vec::new(),
+                rmsecv: None,
+                q2: None,
             };
             if !progress(1, 1, 1.0 - explained.fraction) {
                 return Ok(None);
@@ -211,6 +237,8 @@ pub fn fit_projection(
                 per_component: Vec::new(),
                 fraction: if total > 0.0 { 1.0 - err2 / total } else { 0.0 },
                 loss_history: Vec::new(),
+                rmsecv: None,
+                q2: None,
             };
             if !progress(1, 1, 1.0 - explained.fraction) {
                 return Ok(None);
@@ -232,18 +260,59 @@ pub fn fit_projection(
                 per_component: Vec::new(),
                 fraction: a.explained_fraction,
                 loss_history: a.loss_history.clone(),
+                rmsecv: None,
+                q2: None,
             };
             (Fitted::Autoencoder(a), explained)
+        }
+        Method::Pls => {
+            return Err("PLS needs a target value for each spectrum (fit_pls_projection)".into());
         }
     };
     Ok(Some(ProjectionModel {
         carto_projection_model: 1,
         modality: grid.modality.name().to_string(),
         absorber: absorber.to_string(),
+        target: String::new(),
         points: used,
         explained,
         model,
     }))
+}
+
+/// Train a PLS projection of `items` (id, target value, profile; one
+/// grid, one absorber) against the target `target` with `components`
+/// ([`super::pls::pls_of_profiles`]: the points every profile covers, its
+/// cross-validation): the scores are the coordinates.
+pub fn fit_pls_projection(
+    items: &[(String, f64, &Profile)],
+    absorber: &str,
+    target: &str,
+    components: usize,
+) -> Result<ProjectionModel, String> {
+    if !(1..=32).contains(&components) {
+        return Err(format!("{components} components: 1–32"));
+    }
+    let r = super::pls::pls_of_profiles(items, components)?;
+    let modality = items
+        .first()
+        .map(|i| i.2.grid.modality.name().to_string())
+        .unwrap_or_default();
+    Ok(ProjectionModel {
+        carto_projection_model: 1,
+        modality,
+        absorber: absorber.to_string(),
+        target: target.to_string(),
+        points: r.points,
+        explained: Explained {
+            per_component: r.model.y_explained.clone(),
+            fraction: r.r2,
+            loss_history: Vec::new(),
+            rmsecv: Some(r.rmsecv),
+            q2: Some(r.q2),
+        },
+        model: Fitted::Pls(r.model),
+    })
 }
 
 impl ProjectionModel {
@@ -291,6 +360,14 @@ impl ProjectionModel {
                 }
             }
             Fitted::Autoencoder(a) => a.validate().map_err(|e| format!("model: {e}"))?,
+            Fitted::Pls(p) => {
+                if !p.sizes_agree(f) {
+                    return Err("model: PLS arrays not finite or of the wrong length".into());
+                }
+                if self.target.is_empty() {
+                    return Err("target: a PLS model names its target".into());
+                }
+            }
         }
         Ok(m)
     }
@@ -305,6 +382,14 @@ impl ProjectionModel {
             .iter()
             .filter(|&&j| profile.mask.get(j).copied().unwrap_or(false))
             .count();
+        if let Fitted::Pls(_) = self.model
+            && covered < self.points.len()
+        {
+            return Err(format!(
+                "covers {covered} of the PLS model's {} grid points (PLS needs all)",
+                self.points.len()
+            ));
+        }
         if covered * 2 < self.points.len() {
             return Err(format!(
                 "covers {covered} of the model's {} grid points (at least half are needed)",
@@ -315,6 +400,14 @@ impl ProjectionModel {
             ndarray::Array1::from_shape_fn(self.points.len(), |j| profile.values[self.points[j]]);
         let mask: Vec<bool> = self.points.iter().map(|&j| profile.mask[j]).collect();
         self.model.transform_one(x.view(), &mask)
+    }
+
+    /// PLS: the target predicted from a point's coordinates (its scores).
+    pub fn predicted(&self, coords: &[f64]) -> Option<f64> {
+        match &self.model {
+            Fitted::Pls(p) => Some(p.predict_from_scores(coords)),
+            _ => None,
+        }
     }
 
     /// Write as pretty JSON.

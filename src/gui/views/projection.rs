@@ -1,12 +1,15 @@
 //! The Projection view: a learned projection of the loaded spectra or
-//! patterns of one modality ([`crate::latent::project`]: PCA, NMF or the
-//! autoencoder), trained on the selection (or everything loaded of that
+//! patterns of one modality ([`crate::latent::project`]: PCA, NMF, the
+//! autoencoder, or PLS against a numeric column of the feature table —
+//! e0, an LCF fraction, a fit's R, a typed-in value's column…), trained on
+//! the selection (or everything loaded of that
 //! modality) on the task registry with progress, Cancel and the live loss
 //! (autoencoder) or the explained variance; every loaded item of the
 //! model's modality and edge is then projected (fit once, transform many
 //! times). Scatter of two coordinates, linked through the one selection;
 //! the model is saved with the session and as a file, and its coordinates
-//! join the feature table (`latent_<method>_<n>`).
+//! join the feature table (`latent_<method>_<n>`, and a PLS model's
+//! `pls_predicted_<target>`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,7 +24,9 @@ use crate::gui::store::sources::{Source, sources_of};
 use crate::gui::tasks::{Task, take_answer};
 use crate::latent::AutoencoderOptions;
 use crate::latent::grid::Modality;
-use crate::latent::project::{Method, ProjectOptions, ProjectionModel, fit_projection};
+use crate::latent::project::{
+    Method, ProjectOptions, ProjectionModel, fit_pls_projection, fit_projection,
+};
 
 /// The stable id of the Projection view.
 pub const PROJECTION: &str = "projection";
@@ -34,6 +39,10 @@ pub struct ProjectionView {
     pub components: usize,
     /// Autoencoder epochs.
     pub epochs: usize,
+    /// PLS: the feature-table column it is trained against.
+    pub target: String,
+    /// PLS: the numeric columns offered, read when the list is opened.
+    columns: Vec<String>,
     /// Coordinates on the plot's x and y (0-based).
     pub axes: (usize, usize),
     running: Option<Task<Answer>>,
@@ -48,6 +57,8 @@ impl Default for ProjectionView {
             method: Method::Pca,
             components: 2,
             epochs: 300,
+            target: String::new(),
+            columns: Vec::new(),
             axes: (0, 1),
             running: None,
             live: Arc::default(),
@@ -59,6 +70,9 @@ impl Default for ProjectionView {
 enum Work {
     /// Train on the items `train` (store ids; empty: all of the modality).
     Train(ProjectOptions, Vec<u64>),
+    /// PLS on the items `train` (as Train) that have a value of the
+    /// target column (name, value by store id).
+    TrainPls(usize, Vec<u64>, String, HashMap<u64, f64>),
     /// Project with a model held.
     Apply(Arc<ProjectionModel>, String),
 }
@@ -110,6 +124,33 @@ fn compute(
             let source = format!("trained on {n} {} spectra", modality.name());
             (Arc::new(m), source)
         }
+        Work::TrainPls(components, ids, target, values) => {
+            let chosen = |id: u64| ids.len() < 2 || ids.contains(&id);
+            let train: Vec<&(u64, String, crate::latent::MeasuredView)> =
+                views.iter().filter(|v| chosen(v.0)).collect();
+            let absorber =
+                crate::latent::measured::one_absorber(train.iter().map(|v| v.2.key), "PLS")?;
+            let items: Vec<(String, f64, &crate::latent::Profile)> = (train.iter())
+                .filter_map(|v| values.get(&v.0).map(|y| (v.1.clone(), *y, &v.2.profile)))
+                .collect();
+            let missing = train.len() - items.len();
+            if missing > 0 {
+                skipped.push(format!(
+                    "{missing} of the training spectra have no {target} value: not trained on"
+                ));
+            }
+            st.set_progress(0, 1);
+            let m = fit_pls_projection(&items, &absorber, &target, components)?;
+            if st.is_cancelling() {
+                return Ok(None);
+            }
+            let source = format!(
+                "trained on {} {} spectra against {target}",
+                items.len(),
+                modality.name()
+            );
+            (Arc::new(m), source)
+        }
     };
     let mut points = Vec::new();
     for (id, name, v) in views {
@@ -141,10 +182,11 @@ impl ProjectionView {
         }
         let modality = match &work {
             Work::Apply(m, _) => Modality::parse(&m.modality).unwrap_or(self.modality),
-            Work::Train(..) => self.modality,
+            Work::Train(..) | Work::TrainPls(..) => self.modality,
         };
         let title = match &work {
             Work::Train(o, _) => format!("Training {} ({})", o.method.name(), modality.name()),
+            Work::TrainPls(_, _, t, _) => format!("Training PLS against {t} ({})", modality.name()),
             Work::Apply(..) => "Projecting the loaded items".to_string(),
         };
         let live = Arc::new(Mutex::new(Vec::new()));
@@ -156,6 +198,26 @@ impl ProjectionView {
 
     /// Train on the selection (or everything of the modality).
     pub fn train(&mut self, ctx: &mut ViewCtx<'_>, egui: Option<egui::Context>) {
+        let ids: Vec<u64> = ctx.selection.selected.iter().copied().collect();
+        if self.method == Method::Pls {
+            let column =
+                crate::gui::features::store_numeric_columns(ctx.store, &|n| n != self.target)
+                    .into_iter()
+                    .next();
+            let Some((target, values)) = column else {
+                ctx.log.warn(format!(
+                    "Projection: PLS needs a target: no item has a value of `{}` in the feature table",
+                    self.target
+                ));
+                return;
+            };
+            self.start(
+                ctx,
+                egui,
+                Work::TrainPls(self.components, ids, target, values),
+            );
+            return;
+        }
         let o = ProjectOptions {
             method: self.method,
             components: self.components,
@@ -164,7 +226,6 @@ impl ProjectionView {
                 ..Default::default()
             },
         };
-        let ids: Vec<u64> = ctx.selection.selected.iter().copied().collect();
         self.start(ctx, egui, Work::Train(o, ids));
     }
 
@@ -262,7 +323,7 @@ impl View for ProjectionView {
             egui::ComboBox::new("projection_method", "method")
                 .selected_text(self.method.name())
                 .show_ui(ui, |ui| {
-                    for m in [Method::Pca, Method::Nmf, Method::Autoencoder] {
+                    for m in [Method::Pca, Method::Nmf, Method::Autoencoder, Method::Pls] {
                         ui.selectable_value(&mut self.method, m, m.name());
                     }
                 })
@@ -270,16 +331,21 @@ impl View for ProjectionView {
                 .on_hover_text(
                     "PCA: orthogonal components by variance. NMF: non-negative parts and \
                      memberships (XANES, XRD; not k²χ). Autoencoder: a small non-linear network \
-                     (tanh layers), trained with Adam on the reconstruction error.",
+                     (tanh layers), trained with Adam on the reconstruction error. PLS: the \
+                     components that best predict a feature-table column (the target).",
                 );
+            if self.method == Method::Pls {
+                self.target_ui(ui, ctx);
+            }
             ui.label("components");
             ui.add(egui::DragValue::new(&mut self.components).range(1..=32));
             if self.method == Method::Autoencoder {
                 ui.label("epochs");
                 ui.add(egui::DragValue::new(&mut self.epochs).range(1..=100_000));
             }
+            let ready = self.method != Method::Pls || !self.target.is_empty();
             if ui
-                .add_enabled(idle, egui::Button::new("Train"))
+                .add_enabled(idle && ready, egui::Button::new("Train"))
                 .on_hover_text(
                     "Train on the selected items of this modality (all of them when fewer than 2 are selected), then project every loaded item",
                 )
@@ -330,8 +396,15 @@ impl View for ProjectionView {
                 } else {
                     format!(" {}", d.model.absorber)
                 };
+                let of = match (e.rmsecv, e.q2) {
+                    (Some(r), Some(q)) => format!(
+                        "of the variance of {} (RMSECV {r:.4}, Q² {q:.3})",
+                        d.model.target
+                    ),
+                    _ => "of the training set".to_string(),
+                };
                 ui.label(format!(
-                    "{} of {}{edge}, {} grid points ({}): explains {:.1} % of the training set{per}; {} items placed, {} left out",
+                    "{} of {}{edge}, {} grid points ({}): explains {:.1} % {of}{per}; {} items placed, {} left out",
                     d.model.model.method().name(),
                     d.model.modality,
                     d.model.points.len(),
@@ -380,6 +453,44 @@ impl View for ProjectionView {
 }
 
 impl ProjectionView {
+    /// PLS's target: a numeric column of the feature table (the list is
+    /// read from the store when it is opened).
+    fn target_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
+        let shown = if self.target.is_empty() {
+            "choose…"
+        } else {
+            self.target.as_str()
+        };
+        let r = egui::ComboBox::new("projection_target", "target")
+            .selected_text(shown)
+            .height(320.0)
+            .show_ui(ui, |ui| {
+                if self.columns.is_empty() {
+                    // Not this model's own output: it would predict itself.
+                    self.columns = crate::gui::features::store_numeric_columns(ctx.store, &|n| {
+                        n.starts_with("latent_pls_") || n.starts_with("pls_predicted_")
+                    })
+                    .into_iter()
+                    .map(|c| c.0)
+                    .collect();
+                }
+                if self.columns.is_empty() {
+                    ui.label("No numeric feature yet: process spectra, fit, or run LCF first");
+                }
+                for c in &self.columns {
+                    ui.selectable_value(&mut self.target, c.clone(), c);
+                }
+            });
+        if r.inner.is_none() {
+            // Read afresh next time: the store changes.
+            self.columns.clear();
+        }
+        r.response.on_hover_text(
+            "The feature-table column PLS predicts (File ▸ Export features… shows them all); \
+             items without a value are not trained on",
+        );
+    }
+
     fn scatter_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &ProjectionDoc) {
         let (ax, ay) = self.axes;
         let at = |c: &Vec<f64>| {

@@ -31,7 +31,6 @@ use crate::session::MapRanking;
 use crate::structure::Structure;
 use crate::theory::closed::PairLibrary;
 
-use crate::features::FeatureRow;
 use crate::gui::log::Log;
 use crate::gui::store::{MapDoc, Store};
 use crate::latent::map::{MapColour, map_series};
@@ -120,6 +119,7 @@ impl MapView {
         let title = match (&ranking, settings.layout) {
             (Ranking::Train(_), _) => "Training a joint model and building the map",
             (_, Layout::Umap(_)) => "Building the map (UMAP layout)",
+            (_, Layout::Tsne(_)) => "Building the map (t-SNE layout)",
             _ => "Building the map",
         };
         let plan = Plan {
@@ -286,24 +286,12 @@ fn sync_clusters(store: &mut Store) {
 /// The feature table's numeric columns on the map's points: per column,
 /// the value of each point's item (None for candidates and items without).
 fn map_feature_columns(store: &Store, doc: &MapDoc) -> Vec<(String, Vec<Option<f64>>)> {
-    let rows = crate::gui::features::store_rows_ids(store, None);
-    let row_of: HashMap<u64, usize> = (rows.iter().enumerate())
-        .map(|(i, (id, _))| (*id, i))
-        .collect();
-    let only: Vec<FeatureRow> = rows.into_iter().map(|r| r.1).collect();
-    let Ok(df) = crate::features::table(&only) else {
-        return Vec::new();
-    };
     let skip = |n: &str| n.starts_with("map_") || n == "file_index" || n == "group_index";
-    crate::features::numeric_columns(&df)
+    crate::gui::features::store_numeric_columns(store, &skip)
         .into_iter()
-        .filter(|(n, _)| !skip(n))
-        .map(|(n, v)| {
+        .map(|(n, by_id)| {
             let per_point = (doc.ids.iter())
-                .map(|id| {
-                    id.and_then(|id| row_of.get(&id))
-                        .and_then(|&r| v.get(r).copied().flatten())
-                })
+                .map(|id| id.and_then(|id| by_id.get(&id).copied()))
                 .collect();
             (n, per_point)
         })
@@ -315,34 +303,59 @@ fn map_feature_columns(store: &Store, doc: &MapDoc) -> Vec<(String, Vec<Option<f
 /// model held: open, save.
 fn settings_ui(ui: &mut Ui, ctx: &mut ViewCtx<'_>, idle: bool) {
     let st = &mut ctx.store.map_settings;
-    let is_umap = matches!(st.layout, Layout::Umap(_));
+    let name = |l: &Layout| match l {
+        Layout::Pca => "PCA",
+        Layout::Umap(_) => "UMAP",
+        Layout::Tsne(_) => "t-SNE",
+    };
     egui::ComboBox::new("map_layout", "layout")
-        .selected_text(if is_umap { "UMAP" } else { "PCA" })
+        .selected_text(name(&st.layout))
         .show_ui(ui, |ui| {
-            if ui.selectable_label(!is_umap, "PCA").clicked() {
-                st.layout = Layout::Pca;
-            }
-            if ui.selectable_label(is_umap, "UMAP").clicked() && !is_umap {
-                st.layout = Layout::Umap(Default::default());
+            let choices = [
+                Layout::Pca,
+                Layout::Umap(Default::default()),
+                Layout::Tsne(Default::default()),
+            ];
+            for c in choices {
+                let on = std::mem::discriminant(&c) == std::mem::discriminant(&st.layout);
+                // Choosing the one in use keeps its parameters.
+                if ui.selectable_label(on, name(&c)).clicked() && !on {
+                    st.layout = c;
+                }
             }
         })
         .response
         .on_hover_text(
             "PCA: the first two principal axes (deterministic, distances mean something). \
              UMAP: keeps who is near whom (up to 20,000 points). \
-             Ranking never uses the layout.",
+             t-SNE: keeps local neighbourhoods; sizes and gaps of clusters mean little \
+             (up to 20,000 points). Ranking never uses the layout.",
         );
-    if let Layout::Umap(u) = &mut st.layout {
-        ui.label("neighbours");
-        ui.add(egui::DragValue::new(&mut u.neighbours).range(2..=200))
-            .on_hover_text("UMAP's n_neighbors: larger keeps more of the global structure");
-        ui.label("min dist");
-        ui.add(
-            egui::DragValue::new(&mut u.min_dist)
-                .range(0.0..=1.0)
-                .speed(0.01),
-        )
-        .on_hover_text("UMAP's min_dist: smaller packs clusters tighter");
+    match &mut st.layout {
+        Layout::Umap(u) => {
+            ui.label("neighbours");
+            ui.add(egui::DragValue::new(&mut u.neighbours).range(2..=200))
+                .on_hover_text("UMAP's n_neighbors: larger keeps more of the global structure");
+            ui.label("min dist");
+            ui.add(
+                egui::DragValue::new(&mut u.min_dist)
+                    .range(0.0..=1.0)
+                    .speed(0.01),
+            )
+            .on_hover_text("UMAP's min_dist: smaller packs clusters tighter");
+        }
+        Layout::Tsne(t) => {
+            ui.label("perplexity");
+            ui.add(
+                egui::DragValue::new(&mut t.perplexity)
+                    .range(2.0..=100.0)
+                    .speed(0.5),
+            )
+            .on_hover_text(
+                "t-SNE's perplexity: the effective number of neighbours each point sees",
+            );
+        }
+        Layout::Pca => {}
     }
     ui.separator();
     let text = |r: MapRanking| match r {
