@@ -3983,3 +3983,21 @@ fn an_inverted_edge_is_flagged_in_the_parameter_panel() {
         .is_some();
     assert!(shown, "no warning in the panel");
 }
+
+/// `carto bench frame`'s drawing (not its timing): a map of n measurements
+/// is drawn as one quad (two triangles) per measurement, so 4× the points
+/// give about 4× the triangles, and dragging the map draws it again.
+#[test]
+fn a_large_map_draws_one_quad_per_measurement() {
+    let small = carto::gui::frame_bench::bench_frame(5_000, 2);
+    let large = carto::gui::frame_bench::bench_frame(20_000, 2);
+    assert_eq!(large.points, 20_000);
+    let per_point = (large.triangles - small.triangles) as f64 / 15_000.0;
+    assert!(
+        (1.9..=2.1).contains(&per_point),
+        "{per_point} triangles per point ({} and {})",
+        small.triangles,
+        large.triangles
+    );
+    assert!(large.panning_median_ms.is_finite());
+}

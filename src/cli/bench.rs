@@ -45,6 +45,9 @@ pub struct BenchArgs {
     /// `bench theory`: the absorbing element of the closed-form library run.
     #[arg(long, default_value = "Fe")]
     pub absorber: String,
+    /// `frame`: measurements on the map.
+    #[arg(long, default_value_t = 100_000)]
+    pub points: usize,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -74,6 +77,9 @@ pub enum BenchWhat {
     /// Time from process start to the first painted frame of the demo
     /// session (needs a display: run under xvfb-run on a headless machine).
     Startup,
+    /// One frame of the Map view holding --points measurements (10⁵) and
+    /// 644 candidates, headless: the UI pass and its tessellation.
+    Frame,
 }
 
 pub fn run(a: &BenchArgs) -> Result<()> {
@@ -115,6 +121,16 @@ pub fn run(a: &BenchArgs) -> Result<()> {
             show(a.json, &report, || report.text())
         }
         BenchWhat::Startup => bench_startup(a.repeat.clamp(1, 100), a.json),
+        #[cfg(feature = "gui")]
+        BenchWhat::Frame => {
+            let report = carto::gui::frame_bench::bench_frame(
+                a.points.clamp(1, 2_000_000),
+                a.repeat.clamp(1, 10_000),
+            );
+            show(a.json, &report, || report.text())
+        }
+        #[cfg(not(feature = "gui"))]
+        BenchWhat::Frame => bail!("carto bench frame needs the gui feature"),
         BenchWhat::Xrd => {
             let report = carto::bench::bench_xrd(&opts(1000, true), a.cifs.clamp(1, 600))
                 .map_err(anyhow::Error::msg)?;

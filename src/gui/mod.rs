@@ -27,6 +27,7 @@ pub mod dialogs;
 pub mod export;
 pub mod features;
 pub mod fit;
+pub mod frame_bench;
 pub mod history;
 pub mod jobs;
 pub mod log;

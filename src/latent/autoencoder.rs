@@ -87,7 +87,7 @@ impl Layer {
 
 /// Deterministic uniform numbers (xorshift64*, Vigna 2016): the
 /// autoencoder's start and shuffling, the UMAP layout's negative samples.
-pub(super) struct Rng(pub(super) u64);
+pub struct Rng(pub u64);
 impl Rng {
     fn bits53(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
@@ -96,7 +96,7 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11
     }
     /// Uniform in [0, 1).
-    pub(super) fn next(&mut self) -> f64 {
+    pub fn uniform(&mut self) -> f64 {
         self.bits53() as f64 / (1u64 << 53) as f64
     }
     /// Uniform in 0..n.
@@ -251,7 +251,7 @@ impl Autoencoder {
                 rows,
                 cols,
                 w: (0..rows * cols)
-                    .map(|_| (2.0 * rng.next() - 1.0) * a)
+                    .map(|_| (2.0 * rng.uniform() - 1.0) * a)
                     .collect(),
                 b: vec![0.0; rows],
             }
@@ -268,7 +268,7 @@ impl Autoencoder {
         for epoch in 0..o.epochs {
             // Fisher–Yates with the seeded generator.
             for i in (1..n).rev() {
-                let j = ((rng.next() * (i + 1) as f64) as usize).min(i);
+                let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
                 order.swap(i, j);
             }
             for chunk in order.chunks(o.batch) {

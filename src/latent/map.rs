@@ -750,7 +750,11 @@ pub fn map_series(
         marker: Marker::Diamond,
         points: Vec::new(),
     };
-    let mut bins: Vec<(usize, ScatterSeries)> = Vec::new();
+    // Each point's series by a cheap key (modality index, cluster or value
+    // bin); a series' name and colour are made once, when it starts (a map
+    // can hold 10⁵ points, redrawn every frame).
+    let mut bins: Vec<(usize, usize, ScatterSeries)> = Vec::new();
+    let mut modalities: Vec<&str> = Vec::new();
     for (i, p) in map.points.iter().enumerate() {
         if p.kind == PointKind::Candidate {
             if !hide_candidates {
@@ -758,10 +762,41 @@ pub fn map_series(
             }
             continue;
         }
+        let key = match colour {
+            MapColour::Modality => match (p.modality.as_str(), modalities.as_slice()) {
+                // The last modality seen, else a search of the few there are.
+                (m, [.., last]) if m == *last => modalities.len() - 1,
+                (m, _) => match modalities.iter().position(|x| *x == m) {
+                    Some(k) => k,
+                    None => {
+                        modalities.push(m);
+                        modalities.len() - 1
+                    }
+                },
+            },
+            MapColour::Cluster { labels, .. } => {
+                labels.get(i).copied().flatten().unwrap_or(usize::MAX)
+            }
+            MapColour::Values { values, .. } => {
+                let (lo, hi) = range.unwrap_or((0.0, 1.0));
+                match values.get(i).copied().flatten().filter(|v| v.is_finite()) {
+                    Some(v) => {
+                        let w = (hi - lo) / VALUE_BINS as f64;
+                        (((v - lo) / w) as usize).min(VALUE_BINS - 1)
+                    }
+                    None => usize::MAX,
+                }
+            }
+        };
+        if let Some(b) = bins.iter_mut().find(|b| b.0 == key) {
+            b.2.points.push([p.x, p.y]);
+            continue;
+        }
         let (order, name, rgb) = match colour {
             MapColour::Modality => (0, p.modality.to_uppercase(), modality_rgb(&p.modality)),
-            MapColour::Cluster { labels, names } => match labels.get(i).copied().flatten() {
-                Some(c) => (
+            MapColour::Cluster { names, .. } => match key {
+                usize::MAX => (usize::MAX, "no cluster".into(), [200, 200, 200]),
+                c => (
                     c,
                     names
                         .get(c)
@@ -770,45 +805,39 @@ pub fn map_series(
                         .unwrap_or_else(|| format!("cluster {}", c + 1)),
                     TABLEAU10[c % TABLEAU10.len()],
                 ),
-                None => (usize::MAX, "no cluster".into(), [200, 200, 200]),
             },
-            MapColour::Values { name, values } => {
-                let (lo, hi) = range.unwrap_or((0.0, 1.0));
-                match values.get(i).copied().flatten().filter(|v| v.is_finite()) {
-                    Some(v) => {
-                        let w = (hi - lo) / VALUE_BINS as f64;
-                        let b = (((v - lo) / w) as usize).min(VALUE_BINS - 1);
-                        let (a, z) = (lo + b as f64 * w, lo + (b + 1) as f64 * w);
-                        (
-                            b,
-                            format!(
-                                "{name} {} – {}",
-                                crate::svg::fmt_tick(a),
-                                crate::svg::fmt_tick(z)
-                            ),
-                            sequential_rgb((b as f64 + 0.5) / VALUE_BINS as f64),
-                        )
-                    }
-                    None => (usize::MAX, format!("no {name}"), [200, 200, 200]),
+            MapColour::Values { name, .. } => match key {
+                usize::MAX => (usize::MAX, format!("no {name}"), [200, 200, 200]),
+                b => {
+                    let (lo, hi) = range.unwrap_or((0.0, 1.0));
+                    let w = (hi - lo) / VALUE_BINS as f64;
+                    let (a, z) = (lo + b as f64 * w, lo + (b + 1) as f64 * w);
+                    (
+                        b,
+                        format!(
+                            "{name} {} – {}",
+                            crate::svg::fmt_tick(a),
+                            crate::svg::fmt_tick(z)
+                        ),
+                        sequential_rgb((b as f64 + 0.5) / VALUE_BINS as f64),
+                    )
                 }
-            }
+            },
         };
-        match bins.iter_mut().find(|b| b.1.name == name) {
-            Some(b) => b.1.points.push([p.x, p.y]),
-            None => bins.push((
-                order,
-                ScatterSeries {
-                    name,
-                    rgb,
-                    marker: Marker::Circle,
-                    points: vec![[p.x, p.y]],
-                },
-            )),
-        }
+        bins.push((
+            key,
+            order,
+            ScatterSeries {
+                name,
+                rgb,
+                marker: Marker::Circle,
+                points: vec![[p.x, p.y]],
+            },
+        ));
     }
     // Clusters and value bins in their order; modalities as they come.
-    bins.sort_by_key(|b| b.0);
-    out.extend(bins.into_iter().map(|b| b.1));
+    bins.sort_by_key(|b| b.1);
+    out.extend(bins.into_iter().map(|b| b.2));
     if !structures.points.is_empty() {
         out.push(structures);
     }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use egui::{Color32, Ui};
-use egui_plot::{Line, MarkerShape, Plot, PlotPoint, PlotPoints, Points};
+use egui_plot::{Line, Plot, PlotPoint, PlotPoints, Points};
 
 use super::{Action, View, ViewCtx, workspace_panel};
 use crate::gui::dialogs::DialogKind;
@@ -48,6 +48,8 @@ pub struct ProjectionView {
     running: Option<Task<Answer>>,
     /// The running training's loss per epoch (the live readout).
     live: Arc<Mutex<Vec<f64>>>,
+    /// The disc image the scatter is drawn with (loaded once).
+    disc: Option<egui::TextureHandle>,
 }
 
 impl Default for ProjectionView {
@@ -62,6 +64,7 @@ impl Default for ProjectionView {
             axes: (0, 1),
             running: None,
             live: Arc::default(),
+            disc: None,
         }
     }
 }
@@ -508,6 +511,10 @@ impl ProjectionView {
             .filter(|p| selected.contains(&p.0))
             .map(|p| at(&p.2))
             .collect();
+        let disc = self
+            .disc
+            .get_or_insert_with(|| crate::gui::widgets::disc_texture(ui.ctx()))
+            .id();
         let resp = Plot::new("projection_scatter")
             .x_axis_label(format!("{} {}", doc.model.model.method().name(), ax + 1))
             .y_axis_label(format!("{} {}", doc.model.model.method().name(), ay + 1))
@@ -523,13 +530,13 @@ impl ProjectionView {
                     }
                 }
                 for (col, pts) in groups {
-                    pu.points(
-                        Points::new("items", PlotPoints::new(pts))
-                            .color(col)
-                            .shape(MarkerShape::Circle)
-                            .radius(5.0)
-                            .filled(true),
-                    );
+                    pu.add(crate::gui::widgets::Discs::new(
+                        "items",
+                        Arc::new(pts),
+                        col,
+                        5.0,
+                        disc,
+                    ));
                 }
                 if !rings.is_empty() {
                     pu.points(

@@ -6,7 +6,9 @@ use egui::{Color32, Ui};
 
 use super::tasks::{TaskStatus, Tasks};
 
+mod discs;
 mod marker;
+pub use discs::{DiscCache, Discs, disc_texture};
 pub use marker::{MARKER_GRAB_DISTANCE, MarkerDrag, MarkerEvent, grabs_marker};
 
 /// The colours new items take in turn, in every view

@@ -41,8 +41,11 @@ type MapAnswer = Result<Option<MapDoc>, String>;
 /// A feature column's value at each point of the map.
 type FeatureColumn = (String, Vec<Option<f64>>);
 
+/// A series' points, shared by the cache and the frame's plot items.
+type SharedPoints = Arc<Vec<[f64; 2]>>;
+
 /// What colours the map's measurements.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Hash)]
 pub enum ColourBy {
     #[default]
     Modality,
@@ -74,6 +77,13 @@ pub struct MapView {
     /// (`carto --map`; opening CIFs shows the XRD view meanwhile).
     pub build_when_ready: bool,
     show_when_built: bool,
+    /// The disc image the measurements are drawn with (loaded once).
+    disc: Option<egui::TextureHandle>,
+    /// The series of the last frame and what they were made from (a map
+    /// of 10⁵ points is split by colour once, not every frame), and their
+    /// meshes.
+    series_cache: Option<(u64, Vec<SharedPoints>, Vec<ScatterSeries>)>,
+    discs: crate::gui::widgets::DiscCache,
 }
 
 impl MapView {
@@ -661,8 +671,49 @@ impl MapView {
         }
     }
 
+    /// What the series depend on: the map, the colouring, the clusters and
+    /// their names, and the feature columns.
+    fn series_key(&self, store: &Store, doc: &Arc<MapDoc>) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (Arc::as_ptr(doc) as usize).hash(&mut h);
+        self.colour.hash(&mut h);
+        self.hide_candidates.hash(&mut h);
+        let c = &store.map_clusters;
+        (c.k, c.computed_for, &c.names).hash(&mut h);
+        self.feature_cache.as_ref().map(|f| f.0).hash(&mut h);
+        h.finish()
+    }
+
+    /// [`Self::series`], made again only when its key changes; the points
+    /// shared with the plot's items.
+    fn cached_series(
+        &mut self,
+        store: &Store,
+        doc: &Arc<MapDoc>,
+    ) -> (u64, Vec<(ScatterSeries, SharedPoints)>) {
+        let key = self.series_key(store, doc);
+        if self.series_cache.as_ref().is_none_or(|c| c.0 != key) {
+            let mut series = self.series(store, doc);
+            let points = series
+                .iter_mut()
+                .map(|s| Arc::new(std::mem::take(&mut s.points)))
+                .collect();
+            // The key again: colouring by a column fills the feature cache.
+            let key = self.series_key(store, doc);
+            self.series_cache = Some((key, points, series));
+        }
+        match &self.series_cache {
+            Some((k, points, series)) => (
+                *k,
+                series.iter().cloned().zip(points.iter().cloned()).collect(),
+            ),
+            None => (key, Vec::new()),
+        }
+    }
+
     fn plot_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &Arc<MapDoc>) {
-        let series = self.series(ctx.store, doc);
+        let (version, series) = self.cached_series(ctx.store, doc);
         let m = &doc.run.map;
         let selected = &ctx.selection.selected;
         let mut rings = Vec::new();
@@ -674,18 +725,23 @@ impl MapView {
                 rings.push([p.x, p.y]);
             }
         }
-        let groups: Vec<(String, Color32, MarkerShape, Vec<[f64; 2]>)> = series
+        let groups: Vec<(String, Color32, MarkerShape, SharedPoints)> = series
             .into_iter()
-            .map(|s| {
+            .map(|(s, points)| {
                 let shape = match s.marker {
                     Marker::Circle => MarkerShape::Circle,
                     Marker::Diamond => MarkerShape::Diamond,
                 };
-                (s.name, rgb(s.rgb), shape, s.points)
+                (s.name, rgb(s.rgb), shape, points)
             })
             .collect();
+        let discs = self.discs.clone();
         let box_start = self.box_start;
         let lasso = self.lasso.clone();
+        let disc = self
+            .disc
+            .get_or_insert_with(|| crate::gui::widgets::disc_texture(ui.ctx()))
+            .id();
         let resp = Plot::new("latent_map")
             .legend(Legend::default())
             .allow_drag(true)
@@ -694,16 +750,20 @@ impl MapView {
             .y_axis_label("map y")
             .show(ui, |pu| {
                 for (name, color, shape, pts) in groups {
-                    let radius = if shape == MarkerShape::Diamond {
-                        3.0
-                    } else {
-                        5.0
-                    };
+                    if shape == MarkerShape::Circle {
+                        // Measurements: one mesh per series (10⁵ points),
+                        // kept while nothing it shows changes.
+                        pu.add(
+                            crate::gui::widgets::Discs::new(name, pts, color, 5.0, disc)
+                                .cached(discs.clone(), version),
+                        );
+                        continue;
+                    }
                     pu.points(
-                        Points::new(name, PlotPoints::new(pts))
+                        Points::new(name, PlotPoints::new(pts.to_vec()))
                             .color(color)
                             .shape(shape)
-                            .radius(radius)
+                            .radius(3.0)
                             .filled(true),
                     );
                 }
@@ -743,10 +803,10 @@ impl MapView {
                     (
                         i,
                         t.position_from_point(&PlotPoint::new(p.x, p.y))
-                            .distance(pos),
+                            .distance_sq(pos),
                     )
                 })
-                .filter(|&(_, d)| d < 10.0)
+                .filter(|&(_, d)| d < 100.0)
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(i, _)| i)
         };
