@@ -983,8 +983,10 @@ fn rank_among(scores: &[(usize, f64)], own: usize) -> usize {
 /// same folds: the resemblance of the query's XRD and of each key's χ(k)
 /// to the training folds' Fe structures (landmarks), correlated over the
 /// landmarks that are neither query nor key (the stage-0 cross-modal test's
-/// score). Two pools: every Fe structure of the set (chance 1/N, 5/N) and
-/// the held-out fold's only. `CARTO_CROSS_FULL=1`: the full library.
+/// score). Stage 2: the contrastive towers (latent::contrastive) trained
+/// from stage 1 on the training folds' Fe structures with augmented
+/// profiles. Two pools: every Fe structure of the set (chance 1/N, 5/N)
+/// and the held-out fold's only. `CARTO_CROSS_FULL=1`: the full library.
 #[test]
 fn stage1_cross_modal_leave_structures_out_beside_stage0() {
     use carto::latent::joint::{JointModel, JointOptions, cosine, folds_by_group};
@@ -1033,7 +1035,7 @@ fn stage1_cross_modal_leave_structures_out_beside_stage0() {
         }
     };
     // ranks[stage][direction][pool]
-    let mut ranks = vec![vec![vec![Vec::new(); 2]; 2]; 2];
+    let mut ranks = vec![vec![vec![Vec::new(); 2]; 2]; 3];
     let mut ridges = Vec::new();
     let mut rho1 = Vec::new();
     for f in 0..k_folds {
@@ -1063,11 +1065,68 @@ fn stage1_cross_modal_leave_structures_out_beside_stage0() {
         let gc: Vec<Vec<f64>> = (0..n)
             .map(|a| model.transform_view(key, chi(fe[a])).expect("c"))
             .collect();
+        // Stage 2: the contrastive towers on the training folds' Fe
+        // structures (both views), from stage 1, each epoch on augmented
+        // profiles (shift by up to ±2 grid points, 2 % noise).
+        let mut seed = 0x2545_F491_4F6C_DD1Du64 ^ f as u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut augment = |p: &Profile| -> Profile {
+            let shift = (next() * 5.0) as isize - 2;
+            let top = p.values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let len = p.values.len() as isize;
+            let mut q = p.clone();
+            for j in 0..len {
+                let from = (j - shift).clamp(0, len - 1) as usize;
+                // Box–Muller: a normal deviate from two uniforms.
+                let g =
+                    (-2.0 * next().max(1e-12).ln()).sqrt() * (std::f64::consts::TAU * next()).cos();
+                q.values[j as usize] = p.values[from] + 0.02 * top * g;
+                q.mask[j as usize] = p.mask[from];
+            }
+            q
+        };
+        let dims = gx.first().map_or(0, Vec::len);
+        let towers = carto::latent::contrastive::TwoTower::fit(
+            dims,
+            &carto::latent::contrastive::ContrastiveOptions::default(),
+            &mut |epoch| {
+                landmarks
+                    .iter()
+                    .map(|&a| {
+                        if epoch == 0 {
+                            (gx[a].clone(), gc[a].clone())
+                        } else {
+                            (
+                                model
+                                    .transform_view(ViewKey::Xrd, &augment(xrd(fe[a])))
+                                    .expect("x"),
+                                model.transform_view(key, &augment(chi(fe[a]))).expect("c"),
+                            )
+                        }
+                    })
+                    .unzip()
+            },
+            &mut |_, _, _| true,
+        )
+        .expect("towers")
+        .expect("not cancelled");
+        let ex: Vec<Vec<f64>> = gx.iter().map(|g| towers.embed_first(g)).collect();
+        let ec: Vec<Vec<f64>> = gc.iter().map(|g| towers.embed_second(g)).collect();
         for &q in &held {
             for (pool_i, pool) in [(0..n).collect::<Vec<_>>(), held.clone()]
                 .iter()
                 .enumerate()
             {
+                for (dir, (qs, ks)) in [(&ex, &ec), (&ec, &ex)].into_iter().enumerate() {
+                    let s2: Vec<(usize, f64)> =
+                        pool.iter().map(|&k| (k, cosine(&qs[q], &ks[k]))).collect();
+                    ranks[2][dir][pool_i].push(rank_among(&s2, q));
+                }
                 let directions = [(&gx, &gc, &xcos, &ccos), (&gc, &gx, &ccos, &xcos)];
                 for (dir, (qs, ks, q0, k0)) in directions.into_iter().enumerate() {
                     let s1: Vec<(usize, f64)> =
@@ -1095,8 +1154,8 @@ fn stage1_cross_modal_leave_structures_out_beside_stage0() {
         cands.len(),
         if full { "full library" } else { "named set" }
     );
-    let mut t = [[[(0, 0); 2]; 2]; 2];
-    for (s, stage) in ["stage 0", "stage 1"].iter().enumerate() {
+    let mut t = [[[(0, 0); 2]; 2]; 3];
+    for (s, stage) in ["stage 0", "stage 1", "stage 2"].iter().enumerate() {
         for (d, dir) in ["XRD → χ(k)", "χ(k) → XRD"].iter().enumerate() {
             for (p, pool) in ["all Fe structures", "held-out fold"].iter().enumerate() {
                 let r = &ranks[s][d][p];
@@ -1115,29 +1174,37 @@ fn stage1_cross_modal_leave_structures_out_beside_stage0() {
     assert_eq!(ranks[0][0][0].len(), n, "every Fe structure held out once");
     // Sums of both directions: [stage][pool] → (top-1, top-5).
     let sum = |s: usize, p: usize| (t[s][0][p].0 + t[s][1][p].0, t[s][0][p].1 + t[s][1][p].1);
-    // Measured when written (XRD→χ + χ→XRD):
-    //   named set: stage 0 all 2+3, 7+7; fold 6+7, 11+11;
-    //              stage 1 all 1+0, 8+8; fold 9+8, 11+11
-    //   (rock-salt pair tables only: stage 0 all 3+4, fold 8+7; stage 1
-    //   the same);
-    //   full (97 Fe of 644, rock-salt pair tables only): stage 0 all 8+9,
-    //              22+18; fold 15+15, 43+38; stage 1 all 6+2, 25+24; fold
-    //              24+20, 44+45.
-    // Stage 1 wins among the held-out structures (top-1 44 against 30 on
-    // the library) and at top-5 among all, and loses at top-1 among all
-    // (8 against 17): the training structures' own views sit closer in
-    // the fitted space than a new structure's. Chance among all is 1 and 5
+    // Measured when written (XRD→χ + χ→XRD), 2026-12-06, pair tables with
+    // each first shell's coordination prototype:
+    //   named set (11 Fe): stage 0 all 2+3, 7+7; fold 6+7, 11+11;
+    //                      stage 1 all 1+0, 8+8; fold 9+8, 11+11;
+    //                      stage 2 all 1+0, 7+7; fold 8+7, 11+11
+    //   full (95 Fe of 644): stage 0 all 7+6, 17+14; fold 20+11, 43+41;
+    //                        stage 1 all 5+2, 21+24; fold 20+20, 44+48;
+    //                        stage 2 all 7+5, 22+26; fold 18+23, 46+40
+    //   (rock-salt tables only, before: stage 0 all 8+9, 22+18; fold 15+15,
+    //   43+38; stage 1 all 6+2, 25+24; fold 24+20, 44+45).
+    // Stage 1 wins among the held-out structures (top-1 40 against 31 on
+    // the library) and at top-5 among all (45 against 31), and loses at
+    // top-1 among all (7 against 13): the training structures' own views
+    // sit closer in the fitted space than a new structure's. Stage 2 (the
+    // contrastive towers from stage 1) moves these by a few either way
+    // (all: top-1 12, top-5 48; fold: top-1 41, top-5 86 against 92), with
+    // every temperature, ridge and step tried: no clear win, so the map
+    // keeps stage 1 as its trained ranking. Chance among all is 1 and 5
     // per direction.
     if full {
-        assert!(sum(0, 1).0 >= 28 && sum(0, 0).1 >= 36, "{report}");
-        assert!(sum(1, 1).0 >= 40 && sum(1, 0).1 >= 44, "{report}");
+        assert!(sum(0, 1).0 >= 28 && sum(0, 0).1 >= 28, "{report}");
+        assert!(sum(1, 1).0 >= 37 && sum(1, 0).1 >= 42, "{report}");
         assert!(
             sum(1, 1).0 > sum(0, 1).0 && sum(1, 0).1 > sum(0, 0).1,
             "{report}"
         );
+        assert!(sum(2, 1).0 >= 37 && sum(2, 0).1 >= 42, "{report}");
     } else {
         assert!(sum(0, 0).1 >= 13 && sum(0, 1).0 >= 13, "{report}");
         assert!(sum(1, 0).1 >= 14 && sum(1, 1).0 >= 15, "{report}");
+        assert!(sum(2, 0).1 >= 12 && sum(2, 1).0 >= 13, "{report}");
     }
 }
 
@@ -1606,4 +1673,68 @@ fn project_cli_pca_nmf_autoencoder_on_the_fe_series() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("non-negative"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The autoencoder beside PCA on spectra neither has seen: the 644
+/// library structures' simulated XRD on the Q grid, every fifth held out,
+/// both trained on the rest with the same number of coordinates; the
+/// fraction of the held-out profiles' variance (about the training mean)
+/// each reconstruction keeps. A model that only memorised its training set
+/// would keep much less on the held-out fifth than on what it saw; the
+/// autoencoder holds out a tenth of its training set to choose the epoch
+/// whose weights it keeps, and decays its weights.
+#[test]
+fn autoencoder_beside_pca_on_held_out_library_patterns() {
+    use carto::latent::{Autoencoder, AutoencoderOptions};
+    let (_, profiles) = library();
+    let n = profiles.len();
+    let f = profiles[0].values.len();
+    let x = Array2::from_shape_fn((n, f), |(i, j)| profiles[i].values[j]);
+    let (train, test): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 != 0);
+    let xt = x.select(ndarray::Axis(0), &train);
+    let xh = x.select(ndarray::Axis(0), &test);
+    // Variance kept: 1 − ‖X − X̂‖² / ‖X − mean_train‖².
+    let mean = xt.mean_axis(ndarray::Axis(0)).expect("mean");
+    let kept = |x: &Array2<f64>, r: &Array2<f64>| {
+        let err: f64 = (x - r).iter().map(|v| v * v).sum();
+        let tot: f64 = (x - &mean).iter().map(|v| v * v).sum();
+        1.0 - err / tot
+    };
+    for k in [2, 8] {
+        let pca = Pca::fit(xt.view(), k).expect("pca");
+        let pca_of = |x: &Array2<f64>| {
+            let z = pca.transform(x.view()).expect("scores");
+            kept(x, &pca.inverse_transform(z.view()))
+        };
+        // The defaults: 64 hidden units, a tenth held out picks the
+        // epoch, weight decay 0.5.
+        let o = AutoencoderOptions {
+            components: k,
+            ..Default::default()
+        };
+        let mask = Array2::from_elem(xt.dim(), true);
+        let ae = Autoencoder::fit(xt.view(), mask.view(), &o, &mut |_, _, _| true)
+            .expect("autoencoder")
+            .expect("not cancelled");
+        let ae_of = |x: &Array2<f64>| {
+            let z = ae.transform(x.view(), None).expect("codes");
+            kept(x, &ae.inverse_transform(z.view()).expect("decoded"))
+        };
+        let (pt, ph, at, ah) = (pca_of(&xt), pca_of(&xh), ae_of(&xt), ae_of(&xh));
+        eprintln!(
+            "{k} coordinates, {} training / {} held-out XRD profiles: variance kept, training / held-out: PCA {pt:.3} / {ph:.3}, autoencoder {at:.3} / {ah:.3} (epoch {:?} of 300 kept)",
+            train.len(),
+            test.len(),
+            ae.best_epoch
+        );
+        // The held-out tenth chose the epoch: on unseen patterns the
+        // autoencoder keeps about what PCA does (without it, trained to
+        // the end, it kept 0.026 and 0.047: memorised), not clearly more.
+        assert!(
+            ah > ph - 0.02,
+            "autoencoder {ah:.3} vs PCA {ph:.3} held out"
+        );
+        assert_eq!(ae.validation_history.len(), 300);
+        assert!(ae.best_epoch.is_some_and(|e| e < 300));
+    }
 }

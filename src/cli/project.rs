@@ -43,7 +43,7 @@ pub struct ProjectArgs {
     #[arg(long, default_value_t = 300)]
     pub epochs: usize,
     /// Autoencoder: units per hidden layer (2–512).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 64)]
     pub hidden: usize,
     /// Save the trained projection here (.json), to project new spectra with --model.
     #[arg(long, value_name = "FILE.json", conflicts_with = "model")]

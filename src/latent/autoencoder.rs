@@ -35,17 +35,26 @@ pub struct AutoencoderOptions {
     pub learning_rate: f64,
     /// Seed of the start and of the shuffling.
     pub seed: u64,
+    /// Decoupled weight decay per step, × the step size (AdamW, Loshchilov
+    /// & Hutter 2019); biases are not decayed.
+    pub weight_decay: f64,
+    /// Fraction of the profiles held out to choose the epoch (with at
+    /// least 20 profiles): the weights of the epoch with the lowest
+    /// held-out loss are kept.
+    pub validation: f64,
 }
 
 impl Default for AutoencoderOptions {
     fn default() -> Self {
         AutoencoderOptions {
             components: 2,
-            hidden: 32,
+            hidden: 64,
             epochs: 300,
             batch: 32,
             learning_rate: 3e-3,
             seed: 1,
+            weight_decay: 0.5,
+            validation: 0.1,
         }
     }
 }
@@ -61,6 +70,12 @@ pub struct Autoencoder {
     layers: [Layer; 4],
     /// Mean squared error (standardised units) after each epoch.
     pub loss_history: Vec<f64>,
+    /// The same on the held-out profiles ([`AutoencoderOptions::validation`]),
+    /// and the epoch (from 1) whose weights were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validation_history: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_epoch: Option<usize>,
     /// Fraction of the training set's variance the reconstruction keeps
     /// (1 − SSE/SST over covered points; PCA's cumulative explained
     /// variance ratio is the same figure for its components).
@@ -195,11 +210,19 @@ impl Autoencoder {
             && o.batch > 0
             && o.learning_rate.is_finite()
             && o.learning_rate > 0.0
-            && o.learning_rate < 1.0;
+            && o.learning_rate < 1.0
+            && (0.0..1.0).contains(&o.weight_decay)
+            && (0.0..=0.5).contains(&o.validation);
         if !in_range {
             return Err(shape(format!(
-                "options out of range: components {} (1–32), hidden {} (2–512), epochs {} (1–100000), batch {} (≥ 1), learning rate {} (0–1)",
-                o.components, o.hidden, o.epochs, o.batch, o.learning_rate
+                "options out of range: components {} (1–32), hidden {} (2–512), epochs {} (1–100000), batch {} (≥ 1), learning rate {} (0–1), weight decay {} (0–1), validation {} (0–0.5)",
+                o.components,
+                o.hidden,
+                o.epochs,
+                o.batch,
+                o.learning_rate,
+                o.weight_decay,
+                o.validation
             )));
         }
         // Work bounded by what the input justifies: weights × profiles × epochs.
@@ -263,14 +286,29 @@ impl Autoencoder {
             .map(|l| (Adam::new(l.w.len()), Adam::new(l.b.len())))
             .collect();
         let mut order: Vec<usize> = (0..n).collect();
-        let mut history = Vec::with_capacity(o.epochs);
-        let mut t = 0i32;
-        for epoch in 0..o.epochs {
-            // Fisher–Yates with the seeded generator.
-            for i in (1..n).rev() {
+        // Fisher–Yates with the seeded generator.
+        let shuffle = |order: &mut Vec<usize>, rng: &mut Rng| {
+            for i in (1..order.len()).rev() {
                 let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
                 order.swap(i, j);
             }
+        };
+        // The held-out profiles: a seeded draw, when there are enough.
+        let n_val = if n >= 20 {
+            ((n as f64 * o.validation).round() as usize).min(n - 2)
+        } else {
+            0
+        };
+        shuffle(&mut order, &mut rng);
+        let held: Vec<usize> = order.split_off(n - n_val);
+        let (xv, mv) = (xs.select(Axis(0), &held), m.select(Axis(0), &held));
+        let covered_v = mv.sum().max(1.0);
+        let mut history = Vec::with_capacity(o.epochs);
+        let mut val_history = Vec::new();
+        let mut best: Option<(f64, usize, [Layer; 4])> = None;
+        let mut t = 0i32;
+        for epoch in 0..o.epochs {
+            shuffle(&mut order, &mut rng);
             for chunk in order.chunks(o.batch) {
                 let xb = xs.select(Axis(0), chunk);
                 let mb = m.select(Axis(0), chunk);
@@ -287,30 +325,53 @@ impl Autoencoder {
                 t = t.saturating_add(1);
                 for (i, (gw, gb)) in [d1, d2, d3, d4].into_iter().enumerate() {
                     let (aw, ab) = &mut adam[i];
+                    if o.weight_decay > 0.0 {
+                        let keep = 1.0 - o.learning_rate * o.weight_decay;
+                        layers[i].w.iter_mut().for_each(|w| *w *= keep);
+                    }
                     aw.step(&mut layers[i].w, &gw, o.learning_rate, t);
                     ab.step(&mut layers[i].b, &gb, o.learning_rate, t);
                 }
             }
-            let p = forward(&layers, &xs)?;
-            let sse = ((&p.y - &xs) * &m).mapv(|v| v * v).sum();
-            let loss = sse / covered;
+            let fitted = xs.select(Axis(0), &order);
+            let mf = m.select(Axis(0), &order);
+            let p = forward(&layers, &fitted)?;
+            let sse = ((&p.y - &fitted) * &mf).mapv(|v| v * v).sum();
+            let loss = sse / mf.sum().max(1.0);
             if !loss.is_finite() {
                 return Err(LatentError::NotFinite(
                     "the autoencoder's loss (lower the learning rate)",
                 ));
             }
             history.push(loss);
+            if n_val > 0 {
+                let p = forward(&layers, &xv)?;
+                let v = ((&p.y - &xv) * &mv).mapv(|v| v * v).sum() / covered_v;
+                val_history.push(v);
+                if best.as_ref().is_none_or(|b| v < b.0) {
+                    best = Some((v, epoch + 1, layers.clone()));
+                }
+            }
             if !progress(epoch + 1, o.epochs, loss) {
                 return Ok(None);
             }
         }
-        // Standardised SST per covered point is 1, so loss = SSE/SST.
-        let explained_fraction = 1.0 - history.last().copied().unwrap_or(1.0);
+        let best_epoch = best.as_ref().map(|b| b.1);
+        if let Some((_, _, kept)) = best {
+            layers = kept;
+        }
+        // Standardised SST per covered point is 1, so SSE/covered = SSE/SST
+        // over the whole training set, with the weights kept.
+        let p = forward(&layers, &xs)?;
+        let sse = ((&p.y - &xs) * &m).mapv(|v| v * v).sum();
+        let explained_fraction = 1.0 - sse / covered;
         Ok(Some(Autoencoder {
             mean,
             scale,
             layers,
             loss_history: history,
+            validation_history: val_history,
+            best_epoch,
             explained_fraction,
         }))
     }

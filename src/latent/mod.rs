@@ -12,6 +12,7 @@
 
 pub mod autoencoder;
 pub mod candidates;
+pub mod contrastive;
 pub mod grid;
 pub mod joint;
 pub mod layout;

@@ -441,14 +441,37 @@ impl View for ProjectionView {
                 .resizable(true)
                 .default_size(260.0)
                 .show(ui, |ui| {
-                    ui.label("training loss (standardised MSE) per epoch");
-                    let pts: Vec<[f64; 2]> = (loss.iter().enumerate())
-                        .map(|(i, v)| [(i + 1) as f64, *v])
-                        .collect();
+                    ui.label("loss (standardised MSE) per epoch");
+                    let curve = |v: &[f64]| -> Vec<[f64; 2]> {
+                        (v.iter().enumerate())
+                            .map(|(i, v)| [(i + 1) as f64, *v])
+                            .collect()
+                    };
+                    // A finished autoencoder's held-out loss, and the epoch
+                    // whose weights it kept.
+                    let held = match &doc.model.model {
+                        crate::latent::project::Fitted::Autoencoder(a)
+                            if self.running.is_none() =>
+                        {
+                            Some((a.validation_history.clone(), a.best_epoch))
+                        }
+                        _ => None,
+                    };
                     Plot::new("projection_loss_plot")
                         .x_axis_label("epoch")
                         .y_axis_label("loss")
-                        .show(ui, |pu| pu.line(Line::new("loss", PlotPoints::new(pts))));
+                        .legend(egui_plot::Legend::default())
+                        .show(ui, |pu| {
+                            pu.line(Line::new("training", PlotPoints::new(curve(&loss))));
+                            if let Some((v, best)) = held
+                                && !v.is_empty()
+                            {
+                                pu.line(Line::new("held out", PlotPoints::new(curve(&v))));
+                                if let Some(e) = best {
+                                    pu.vline(egui_plot::VLine::new("epoch kept", e as f64));
+                                }
+                            }
+                        });
                 });
         }
         self.scatter_ui(ui, ctx, &doc);
