@@ -192,6 +192,18 @@ fn pca_of_the_fe_xanes_series_equals_scikit_learn() {
     }
 }
 
+/// `carto ARGS…` that must succeed, its stdout read as JSON.
+fn carto_json(args: &[&str]) -> serde_json::Value {
+    let out = common::carto(args);
+    assert!(
+        out.status.success(),
+        "carto {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
 /// Largest |a − b| over two equal-length lists.
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
@@ -326,19 +338,8 @@ fn pls_projection_of_the_fe_series_equals_scikit_learn() {
     assert_eq!(back, m);
     assert_eq!(modality, grid::Modality::Xanes);
     let series = common::data("xas/series").display().to_string();
-    let out = common::carto([
-        "project",
-        &series,
-        "--model",
-        &file.display().to_string(),
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let model_file = file.display().to_string();
+    let v = carto_json(&["project", &series, "--model", &model_file, "--json"]);
     assert_eq!(v["method"], "pls");
     let pts = v["points"].as_array().expect("points");
     assert_eq!(pts.len(), 5);
@@ -379,7 +380,7 @@ fn pls_cli_on_the_fe_series_matches_scikit_learn() {
     std::fs::write(&table, csv).expect("table");
     let series = common::data("xas/series").display().to_string();
     let target = format!("{}:scan_index", table.display());
-    let out = common::carto([
+    let v = carto_json(&[
         "pls",
         &series,
         "--target",
@@ -388,12 +389,6 @@ fn pls_cli_on_the_fe_series_matches_scikit_learn() {
         "xanes",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["modality"], "xanes");
     let fx = common::json_fixture("latent/fe_series_pls_sklearn.json");
     let want = common::numbers(&fx["series"]["predict"]);

@@ -604,13 +604,19 @@ mod tests {
         assert!((dist[(0, 1)] - 1.0).abs() < 1e-6);
     }
 
-    /// Separated clusters come out separated, whatever the start: every
-    /// point's 10 nearest on the map are of its own cluster.
-    #[test]
-    fn umap_separates_clusters() {
+    type LayoutFn<'a> = &'a dyn Fn(
+        ArrayView2<'_, f64>,
+        &[(f64, f64)],
+        &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Option<Vec<(f64, f64)>>, LatentError>;
+
+    /// `lay_out` of [`clusters`] reports progress at least 50 times and
+    /// puts every point's cluster-mates (k = 29: its whole cluster) nearest
+    /// to it, where the start kept few; the layout.
+    fn separates_clusters(lay_out: LayoutFn<'_>) -> Vec<(f64, f64)> {
         let (x, init) = clusters();
         let mut calls = 0;
-        let xy = umap_layout(x.view(), &init, &UmapOptions::default(), &mut |_, _| {
+        let xy = lay_out(x.view(), &init, &mut |_, _| {
             calls += 1;
             true
         })
@@ -620,16 +626,23 @@ mod tests {
         let truth: Vec<Vec<usize>> = (0..90)
             .map(|i| (0..90).filter(|&j| j != i && j / 30 == i / 30).collect())
             .collect();
-        // With k = 29 (its whole cluster), all kept.
         let kept = neighbours_kept(&truth, &xy);
         assert!(kept > 0.99, "{kept}");
-        // Seeded: the same input gives the same layout.
-        let again = umap_layout(x.view(), &init, &UmapOptions::default(), &mut |_, _| true)
-            .expect("layout")
-            .expect("not cancelled");
-        assert_eq!(again, xy);
-        // The random start kept few.
         assert!(neighbours_kept(&truth, &init) < 0.6);
+        xy
+    }
+
+    /// Separated clusters come out separated, whatever the start.
+    #[test]
+    fn umap_separates_clusters() {
+        let o = UmapOptions::default();
+        let umap =
+            |x: ArrayView2<'_, f64>, i: &[(f64, f64)], p: &mut dyn FnMut(usize, usize) -> bool| {
+                umap_layout(x, i, &o, p)
+            };
+        let xy = separates_clusters(&umap);
+        // Seeded: the same input gives the same layout.
+        assert_eq!(separates_clusters(&umap), xy);
     }
 
     #[test]
@@ -674,22 +687,9 @@ mod tests {
     /// Cancel stops it; bad input and options are errors.
     #[test]
     fn tsne_separates_clusters_and_cancels() {
-        let (x, init) = clusters();
         let o = TsneOptions::default();
-        let mut calls = 0;
-        let xy = tsne_layout(x.view(), &init, &o, &mut |_, _| {
-            calls += 1;
-            true
-        })
-        .expect("layout")
-        .expect("not cancelled");
-        assert!(calls >= 50, "progress reported {calls} times");
-        let truth: Vec<Vec<usize>> = (0..90)
-            .map(|i| (0..90).filter(|&j| j != i && j / 30 == i / 30).collect())
-            .collect();
-        let kept = neighbours_kept(&truth, &xy);
-        assert!(kept > 0.99, "{kept}");
-        assert!(neighbours_kept(&truth, &init) < 0.6);
+        separates_clusters(&|x, i, p| tsne_layout(x, i, &o, p));
+        let (x, init) = clusters();
         // Cancel unwinds out of the fit as an answer, and a later fit runs.
         assert_eq!(
             tsne_layout(x.view(), &init, &o, &mut |done, _| done < 100).expect("ok"),
