@@ -3644,6 +3644,10 @@ fn projection_view_trains_pca_an_autoencoder_and_pls_and_reapplies_a_model() {
             .next()
             .is_some()
     );
+    assert!(
+        h.query_by_label("file_index predicted against the feature table (5 items)")
+            .is_some()
+    );
     // A bad model file is an error in the log; the model held stays.
     std::fs::write(&file, "{ \"carto_projection_model\": 9 }").expect("write");
     h.state_mut().state.open_projection(&file);

@@ -50,6 +50,9 @@ pub struct ProjectionView {
     live: Arc<Mutex<Vec<f64>>>,
     /// The disc image the scatter is drawn with (loaded once).
     disc: Option<egui::TextureHandle>,
+    /// A PLS model's target values by store id, for the model on show
+    /// (by its address).
+    pls_targets: Option<(usize, HashMap<u64, f64>)>,
 }
 
 impl Default for ProjectionView {
@@ -65,6 +68,7 @@ impl Default for ProjectionView {
             running: None,
             live: Arc::default(),
             disc: None,
+            pls_targets: None,
         }
     }
 }
@@ -436,6 +440,9 @@ impl View for ProjectionView {
             ui.add(egui::DragValue::new(&mut y).range(1..=k.max(1)));
             self.axes = (x - 1, y - 1);
         });
+        if matches!(doc.model.model, crate::latent::project::Fitted::Pls(_)) {
+            self.pls_panel(ui, ctx, &doc);
+        }
         if loss.len() > 1 {
             egui::Panel::right("projection_loss")
                 .resizable(true)
@@ -479,6 +486,56 @@ impl View for ProjectionView {
 }
 
 impl ProjectionView {
+    /// A PLS model's predicted target against the feature table's value,
+    /// per placed item (the values read once per model).
+    fn pls_panel(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>, doc: &Arc<ProjectionDoc>) {
+        let key = Arc::as_ptr(doc) as usize;
+        if self.pls_targets.as_ref().is_none_or(|c| c.0 != key) {
+            let target = doc.model.target.clone();
+            let values = crate::gui::features::store_numeric_columns(ctx.store, &|n| n != target)
+                .into_iter()
+                .next()
+                .map(|c| c.1)
+                .unwrap_or_default();
+            self.pls_targets = Some((key, values));
+        }
+        let values = self.pls_targets.as_ref().map(|c| &c.1);
+        let pts: Vec<[f64; 2]> = (doc.points.iter())
+            .filter_map(|(id, _, c)| {
+                let y = *values?.get(id)?;
+                Some([y, doc.model.predicted(c)?])
+            })
+            .collect();
+        let (lo, hi) = pts
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| {
+                (l.min(p[0]).min(p[1]), h.max(p[0]).max(p[1]))
+            });
+        egui::Panel::right("projection_pls")
+            .resizable(true)
+            .default_size(260.0)
+            .show(ui, |ui| {
+                ui.label(format!(
+                    "{} predicted against the feature table ({} items)",
+                    doc.model.target,
+                    pts.len()
+                ));
+                Plot::new("projection_pls_plot")
+                    .x_axis_label(format!("{} (table)", doc.model.target))
+                    .y_axis_label("predicted")
+                    .data_aspect(1.0)
+                    .show(ui, |pu| {
+                        if lo < hi {
+                            pu.line(
+                                Line::new("y = x", PlotPoints::new(vec![[lo, lo], [hi, hi]]))
+                                    .color(Color32::GRAY),
+                            );
+                        }
+                        pu.points(Points::new("items", PlotPoints::new(pts)).radius(4.0));
+                    });
+            });
+    }
+
     /// PLS's target: a numeric column of the feature table (the list is
     /// read from the store when it is opened).
     fn target_ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
