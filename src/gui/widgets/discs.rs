@@ -34,9 +34,10 @@ pub fn disc_texture(ctx: &egui::Context) -> TextureHandle {
     ctx.load_texture("carto_scatter_disc", image, TextureOptions::LINEAR)
 }
 
-/// The meshes of the last frame, by series name, with the key of what
-/// they were built from (a frame that only moves the pointer reuses them).
-pub type DiscCache = Arc<Mutex<HashMap<String, (u64, Arc<Mesh>)>>>;
+/// The meshes of the last frame, by the series' slot (its place in the
+/// plot), with the key of what they were built from (a frame that only
+/// moves the pointer reuses them).
+pub type DiscCache = Arc<Mutex<HashMap<usize, (u64, Arc<Mesh>)>>>;
 
 /// Filled discs of one colour at `points`, radius in screen points.
 pub struct Discs {
@@ -46,9 +47,9 @@ pub struct Discs {
     radius: f32,
     texture: TextureId,
     bounds: PlotBounds,
-    /// The cache and the version of `points` (the caller's: it changes
-    /// whenever the points do).
-    cache: Option<(DiscCache, u64)>,
+    /// The cache, the series' slot in it and the version of `points` (the
+    /// caller's: it changes whenever the points do).
+    cache: Option<(DiscCache, usize, u64)>,
 }
 
 impl Discs {
@@ -76,16 +77,16 @@ impl Discs {
         }
     }
 
-    /// Reuse last frame's mesh from `cache` while `version`, the colour,
-    /// the radius and the view are the same.
-    pub fn cached(mut self, cache: DiscCache, version: u64) -> Discs {
-        self.cache = Some((cache, version));
+    /// Reuse last frame's mesh from slot `slot` of `cache` while
+    /// `version`, the colour, the radius and the view are the same.
+    pub fn cached(mut self, cache: DiscCache, slot: usize, version: u64) -> Discs {
+        self.cache = Some((cache, slot, version));
         self
     }
 
     fn key(&self, t: &PlotTransform) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.cache.as_ref().map(|c| c.1).hash(&mut h);
+        self.cache.as_ref().map(|c| c.2).hash(&mut h);
         self.color.hash(&mut h);
         self.radius.to_bits().hash(&mut h);
         self.texture.hash(&mut h);
@@ -105,11 +106,11 @@ impl PlotItem for Discs {
     fn shapes(&self, _ui: &Ui, transform: &PlotTransform, shapes: &mut Vec<Shape>) {
         // The same points, colour and view as last frame: the same mesh.
         let key = self.key(transform);
-        if let Some((cache, _)) = &self.cache
+        if let Some((cache, slot, _)) = &self.cache
             && let Some((k, mesh)) = cache
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .get(self.name())
+                .get(slot)
             && *k == key
         {
             shapes.push(Shape::Mesh(mesh.clone()));
@@ -134,11 +135,11 @@ impl PlotItem for Discs {
             return;
         }
         let mesh = Arc::new(mesh);
-        if let Some((cache, _)) = &self.cache {
+        if let Some((cache, slot, _)) = &self.cache {
             cache
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(self.name().to_string(), (key, mesh.clone()));
+                .insert(*slot, (key, mesh.clone()));
         }
         shapes.push(Shape::Mesh(mesh));
     }

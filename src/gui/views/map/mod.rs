@@ -742,54 +742,55 @@ impl MapView {
             .disc
             .get_or_insert_with(|| crate::gui::widgets::disc_texture(ui.ctx()))
             .id();
-        let resp = Plot::new("latent_map")
-            .legend(Legend::default())
-            .allow_drag(true)
-            .allow_boxed_zoom(false)
-            .x_axis_label("map x")
-            .y_axis_label("map y")
-            .show(ui, |pu| {
-                for (name, color, shape, pts) in groups {
-                    if shape == MarkerShape::Circle {
-                        // Measurements: one mesh per series (10⁵ points),
-                        // kept while nothing it shows changes.
-                        pu.add(
-                            crate::gui::widgets::Discs::new(name, pts, color, 5.0, disc)
-                                .cached(discs.clone(), version),
+        let resp =
+            Plot::new("latent_map")
+                .legend(Legend::default())
+                .allow_drag(true)
+                .allow_boxed_zoom(false)
+                .x_axis_label("map x")
+                .y_axis_label("map y")
+                .show(ui, |pu| {
+                    for (slot, (name, color, shape, pts)) in groups.into_iter().enumerate() {
+                        if shape == MarkerShape::Circle {
+                            // Measurements: one mesh per series (10⁵ points),
+                            // kept while nothing it shows changes.
+                            pu.add(
+                                crate::gui::widgets::Discs::new(name, pts, color, 5.0, disc)
+                                    .cached(discs.clone(), slot, version),
+                            );
+                            continue;
+                        }
+                        pu.points(
+                            Points::new(name, PlotPoints::new(pts.to_vec()))
+                                .color(color)
+                                .shape(shape)
+                                .radius(3.0)
+                                .filled(true),
                         );
-                        continue;
                     }
-                    pu.points(
-                        Points::new(name, PlotPoints::new(pts.to_vec()))
-                            .color(color)
-                            .shape(shape)
-                            .radius(3.0)
-                            .filled(true),
-                    );
-                }
-                if !rings.is_empty() {
-                    pu.points(
-                        Points::new("selected", PlotPoints::new(rings))
-                            .color(Color32::from_rgb(230, 200, 0))
-                            .shape(MarkerShape::Circle)
-                            .radius(8.0)
-                            .filled(false),
-                    );
-                }
-                if lasso.len() > 1 {
-                    pu.line(
-                        Line::new("lasso", PlotPoints::new(lasso))
-                            .color(Color32::from_rgb(230, 200, 0)),
-                    );
-                }
-                if let (Some(a), Some(b)) = (box_start, pu.pointer_coordinate()) {
-                    let corners = vec![[a.x, a.y], [b.x, a.y], [b.x, b.y], [a.x, b.y]];
-                    pu.polygon(
-                        Polygon::new("box", PlotPoints::new(corners))
-                            .fill_color(Color32::from_rgba_unmultiplied(230, 200, 0, 30)),
-                    );
-                }
-            });
+                    if !rings.is_empty() {
+                        pu.points(
+                            Points::new("selected", PlotPoints::new(rings))
+                                .color(Color32::from_rgb(230, 200, 0))
+                                .shape(MarkerShape::Circle)
+                                .radius(8.0)
+                                .filled(false),
+                        );
+                    }
+                    if lasso.len() > 1 {
+                        pu.line(
+                            Line::new("lasso", PlotPoints::new(lasso))
+                                .color(Color32::from_rgb(230, 200, 0)),
+                        );
+                    }
+                    if let (Some(a), Some(b)) = (box_start, pu.pointer_coordinate()) {
+                        let corners = vec![[a.x, a.y], [b.x, a.y], [b.x, b.y], [a.x, b.y]];
+                        pu.polygon(
+                            Polygon::new("box", PlotPoints::new(corners))
+                                .fill_color(Color32::from_rgba_unmultiplied(230, 200, 0, 30)),
+                        );
+                    }
+                });
         let r = &resp.response;
         let t = &resp.transform;
         self.plot_rect = Some(*t.frame());
