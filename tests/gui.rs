@@ -4004,4 +4004,9 @@ fn a_large_map_draws_one_quad_per_measurement() {
         large.triangles
     );
     assert!(large.panning_median_ms.is_finite());
+    // The command refuses more synthetic points than it can hold cheaply.
+    let out = common::carto(["bench", "frame", "--points", "2000000"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--points 2000000: 1 to 1000000"), "{err}");
 }

@@ -120,21 +120,22 @@ impl Rng {
     }
 }
 
-/// Adam's state of one parameter array.
-struct Adam {
+/// Adam's state of one parameter array (Kingma & Ba 2015; also the
+/// contrastive towers').
+pub(super) struct Adam {
     m: Vec<f64>,
     v: Vec<f64>,
 }
 
 impl Adam {
-    fn new(n: usize) -> Adam {
+    pub(super) fn new(n: usize) -> Adam {
         Adam {
             m: vec![0.0; n],
             v: vec![0.0; n],
         }
     }
     /// One step of `lr` on `p` with gradient `g` at step `t` (from 1).
-    fn step(&mut self, p: &mut [f64], g: &[f64], lr: f64, t: i32) {
+    pub(super) fn step(&mut self, p: &mut [f64], g: &[f64], lr: f64, t: i32) {
         const B1: f64 = 0.9;
         const B2: f64 = 0.999;
         let c1 = 1.0 - B1.powi(t);

@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::autoencoder::Adam;
 use super::pca::LatentError;
 
 /// Training options.
@@ -42,8 +43,9 @@ impl Default for ContrastiveOptions {
     }
 }
 
-/// Most pairs in one batch (the logits are N × N).
-pub const MAX_CONTRASTIVE_PAIRS: usize = 5_000;
+/// Most pairs in one batch: the logits and their two softmaxes are three
+/// N × N matrices (96 MB at the cap), and an epoch costs N² · d.
+pub const MAX_CONTRASTIVE_PAIRS: usize = 2_000;
 
 /// The two towers: `a` maps the first view's coordinates, `b` the
 /// second's (d × d, row-major).
@@ -123,24 +125,6 @@ fn info_nce(a: &[Vec<f64>], b: &[Vec<f64>], t: f64) -> (f64, Vec<Vec<f64>>, Vec<
     (loss, ga, gb)
 }
 
-/// Adam's moments of one matrix.
-struct Moments {
-    m: Vec<f64>,
-    v: Vec<f64>,
-}
-
-impl Moments {
-    fn step(&mut self, p: &mut [f64], g: &[f64], lr: f64, t: i32) {
-        let (b1, b2) = (0.9f64, 0.999f64);
-        let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
-        for i in 0..p.len() {
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g[i];
-            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g[i] * g[i];
-            p[i] -= lr * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + 1e-8);
-        }
-    }
-}
-
 impl TwoTower {
     /// Train on `pairs(epoch)`: the (first view, second view) stage-1
     /// coordinates of the same N structures, row i of each from structure
@@ -171,11 +155,7 @@ impl TwoTower {
             .map(|i| if i / dims == i % dims { 1.0 } else { 0.0 })
             .collect();
         let (mut a, mut b) = (eye.clone(), eye.clone());
-        let zero = || Moments {
-            m: vec![0.0; dims * dims],
-            v: vec![0.0; dims * dims],
-        };
-        let (mut ma, mut mb) = (zero(), zero());
+        let (mut ma, mut mb) = (Adam::new(dims * dims), Adam::new(dims * dims));
         let mut history = Vec::with_capacity(o.epochs);
         for epoch in 0..o.epochs {
             let (u, v) = pairs(epoch);
@@ -344,7 +324,17 @@ mod tests {
         let (h0, h1) = (hits(&start), hits(&t));
         assert!(t.loss_history[299] < t.loss_history[0]);
         assert!(h1 > h0 + 10 && h1 >= 35, "{h0} → {h1} of {n}");
-        // Bad input: errors, not panics.
+        // Bad input: errors, not panics; more pairs than the cap are
+        // refused before any N × N matrix is made.
+        let many = vec![vec![0.5; d]; MAX_CONTRASTIVE_PAIRS + 1];
+        let e = TwoTower::fit(
+            d,
+            &o,
+            &mut |_| (many.clone(), many.clone()),
+            &mut |_, _, _| true,
+        )
+        .expect_err("too many pairs");
+        assert!(e.to_string().contains("2000"), "{e}");
         assert!(
             TwoTower::fit(
                 d,

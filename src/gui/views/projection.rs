@@ -42,7 +42,7 @@ pub struct ProjectionView {
     /// PLS: the feature-table column it is trained against.
     pub target: String,
     /// PLS: the numeric columns offered, read when the list is opened.
-    columns: Vec<String>,
+    columns: Option<Vec<String>>,
     /// Coordinates on the plot's x and y (0-based).
     pub axes: (usize, usize),
     running: Option<Task<Answer>>,
@@ -63,7 +63,7 @@ impl Default for ProjectionView {
             components: 2,
             epochs: 300,
             target: String::new(),
-            columns: Vec::new(),
+            columns: None,
             axes: (0, 1),
             running: None,
             live: Arc::default(),
@@ -548,25 +548,26 @@ impl ProjectionView {
             .selected_text(shown)
             .height(320.0)
             .show_ui(ui, |ui| {
-                if self.columns.is_empty() {
-                    // Not this model's own output: it would predict itself.
-                    self.columns = crate::gui::features::store_numeric_columns(ctx.store, &|n| {
+                // Read once per opening of the list; not this model's own
+                // output (it would predict itself).
+                let columns = self.columns.get_or_insert_with(|| {
+                    crate::gui::features::store_numeric_columns(ctx.store, &|n| {
                         n.starts_with("latent_pls_") || n.starts_with("pls_predicted_")
                     })
                     .into_iter()
                     .map(|c| c.0)
-                    .collect();
-                }
-                if self.columns.is_empty() {
+                    .collect()
+                });
+                if columns.is_empty() {
                     ui.label("No numeric feature yet: process spectra, fit, or run LCF first");
                 }
-                for c in &self.columns {
+                for c in columns.iter() {
                     ui.selectable_value(&mut self.target, c.clone(), c);
                 }
             });
         if r.inner.is_none() {
             // Read afresh next time: the store changes.
-            self.columns.clear();
+            self.columns = None;
         }
         r.response.on_hover_text(
             "The feature-table column PLS predicts (File ▸ Export features… shows them all); \
