@@ -119,6 +119,14 @@ pub struct MapSession {
     pub clusters: usize,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cluster_names: Vec<String>,
+    /// Measurements placed by their XANES; candidates' simulated XANES;
+    /// the measured standards' file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub xanes: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub xanes_theory: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xanes_standards: Option<std::path::PathBuf>,
 }
 
 /// μ(E) stored in the session (a merge of other spectra).

@@ -4010,3 +4010,114 @@ fn a_large_map_draws_one_quad_per_measurement() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--points 2000000: 1 to 1000000"), "{err}");
 }
+
+/// The Map view's XANES row: "μ(E) by XANES" places the Cu foil by its XANES;
+/// measured standards (a TOML file, as "Standards…" sets it) give four Cu
+/// phases their XANES and the foil lands on copper; then "simulate
+/// candidates' XANES" with standards for the other three gives copper its
+/// simulated XANES (refeff, cached), and the settings go with the session.
+#[test]
+fn map_view_places_xanes_with_standards_and_simulated_candidates() {
+    let mut app = CartoApp::new();
+    let mut paths = vec![common::data("xas/xdi/cu_metal_rt.xdi")];
+    let cifs = [
+        ("copper_amcsd13088", "CuHERFD_Cu Foil.001"),
+        ("cuprite_amcsd17890", "CuHERFD_Cu(I)O.001"),
+        ("tenorite_amcsd18816", "CuHERFD_nanoCuO.001"),
+        ("covellite_amcsd10944", "CuHERFD_CuS.001"),
+    ];
+    for (cif, _) in cifs {
+        paths.push(common::data(&format!("cif/amcsd/{cif}.cif")));
+    }
+    app.open_paths(&paths);
+    let mut h = harness(app);
+    settle(&mut h);
+    let dir = std::env::temp_dir().join(format!("carto-gui-xanes-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let prj = common::data("athena/CuHERFD_standards.prj");
+    let toml = |skip_copper: bool| {
+        let mut t = String::new();
+        for (cif, group) in cifs.iter().skip(usize::from(skip_copper)) {
+            t += &format!(
+                "[[standard]]\nspectrum = {:?}\ngroup = {group:?}\ncif = {cif:?}\n",
+                prj.display().to_string()
+            );
+        }
+        t
+    };
+    let all = dir.join("all.toml");
+    std::fs::write(&all, toml(false)).expect("write");
+    h.state_mut().state.view = carto::gui::views::MAP;
+    h.step();
+    h.get_by_label("μ(E) by XANES").click();
+    h.step();
+    assert!(h.state().store.map_settings.xanes);
+    h.state_mut().state.store.map_settings.xanes_standards = Some(all.clone());
+    h.step();
+    assert!(h.query_by_label("all.toml").is_some());
+    h.get_by_label("Build map").click();
+    step_until(&mut h, "the map", |a| a.store.map.is_some());
+    let foil_id = h.state().store.items[0].id;
+    let nearest = |h: &Harness<'_, CartoApp>| {
+        let doc = h.state().store.map.clone().expect("a map");
+        let i = doc.ids.iter().position(|x| *x == Some(foil_id));
+        let p = &doc.run.map.points[i.expect("the foil on the map")];
+        assert_eq!(p.modality, "xanes");
+        p.nearest
+            .iter()
+            .map(|n| (n.cif.clone(), n.score))
+            .collect::<Vec<_>>()
+    };
+    let near = nearest(&h);
+    assert_eq!(near.len(), 4, "{near:?}");
+    assert_eq!(near[0].0, "copper_amcsd13088", "{near:?}");
+    assert!(near[0].1 - near[1].1 > 0.08, "{near:?}");
+    // Copper simulated, the others from standards.
+    let three = dir.join("three.toml");
+    std::fs::write(&three, toml(true)).expect("write");
+    h.state_mut().state.store.map_settings.xanes_standards = Some(three);
+    h.get_by_label("simulate candidates' XANES").click();
+    h.step();
+    assert!(h.state().store.map_settings.xanes_theory);
+    h.state_mut().state.store.map = None;
+    h.get_by_label("Build map").click();
+    step_until(&mut h, "the map", |a| a.store.map.is_some());
+    assert!(
+        h.state().log.errors().next().is_none(),
+        "{:?}",
+        h.state().log.lines
+    );
+    let doc = h.state().store.map.clone().expect("a map");
+    let copper = (doc.run.candidates.items.iter())
+        .find(|c| c.id == "copper_amcsd13088")
+        .expect("copper");
+    assert!(
+        copper
+            .views
+            .iter()
+            .any(|(k, _)| k.modality() == carto::latent::Modality::Xanes),
+        "{:?}",
+        doc.skipped
+    );
+    let near = nearest(&h);
+    assert_eq!(near.len(), 4, "{near:?}");
+    let sim = near
+        .iter()
+        .find(|n| n.0 == "copper_amcsd13088")
+        .expect("copper ranked");
+    assert!(sim.1 > 0.6, "simulated copper vs the foil: {near:?}");
+    // The XANES settings are saved with the session and read back.
+    let saved = h.state().to_session();
+    let m = saved.map.as_ref().expect("map settings saved");
+    assert!(m.xanes && m.xanes_theory);
+    assert!(
+        m.xanes_standards
+            .as_ref()
+            .is_some_and(|p| p.ends_with("three.toml"))
+    );
+    let mut again = CartoApp::new();
+    again.apply_session(&saved);
+    let st = &again.store.map_settings;
+    assert!(st.xanes && st.xanes_theory && st.xanes_standards.is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}

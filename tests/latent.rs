@@ -844,6 +844,7 @@ fn cross_modal_xrd_retrieves_its_own_chi_better_than_chance() {
             sigma2_ang2: 0.005,
             ..Default::default()
         },
+        ..Default::default()
     };
     let mut lib = PairLibrary::user();
     let set = candidates_of(read_structures(&files), &o, &mut lib, &mut |_, _| true)
@@ -945,6 +946,7 @@ fn candidate_set(
             sigma2_ang2: carto::latent::map::MAP_SIGMA2_ANG2,
             ..Default::default()
         },
+        ..Default::default()
     };
     let mut lib = carto::theory::closed::PairLibrary::user();
     carto::latent::candidates_of(read_structures(&files), &o, &mut lib, &mut |_, _| true)
@@ -1732,4 +1734,150 @@ fn autoencoder_beside_pca_on_held_out_library_patterns() {
         assert_eq!(ae.validation_history.len(), 300);
         assert!(ae.best_epoch.is_some_and(|e| e < 300));
     }
+}
+
+/// The nearest candidates of the measurement whose id ends with `file`.
+fn nearest_of<'a>(map: &'a serde_json::Value, file: &str) -> Vec<(&'a str, f64)> {
+    let p = map["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .find(|p| p["kind"] == "measured" && p["id"].as_str().is_some_and(|i| i.ends_with(file)))
+        .unwrap_or_else(|| panic!("{file} not on the map"));
+    assert_eq!(p["modality"], "xanes", "{p}");
+    p["nearest"]
+        .as_array()
+        .expect("nearest")
+        .iter()
+        .map(|n| {
+            (
+                n["cif"].as_str().expect("cif"),
+                n["score"].as_f64().expect("score"),
+            )
+        })
+        .collect()
+}
+
+/// Measured Cu HERFD standards as the XANES of five Cu structures: the
+/// conventional-resolution spectra of Cu foil (three beamtimes) and of
+/// Cu₂S land on copper and on a Cu sulfide; a standard naming no
+/// candidate or a missing group is reported, not fatal.
+#[test]
+fn map_cli_xanes_standards_rank_cu_spectra_by_their_structures() {
+    let dir = std::env::temp_dir().join(format!("carto-xanes-std-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let prj = common::data("athena/CuHERFD_standards.prj");
+    let mut toml = String::new();
+    for (group, cif) in [
+        ("CuHERFD_Cu Foil.001", "copper_amcsd13088"),
+        ("CuHERFD_Cu(I)O.001", "cuprite_amcsd17890"),
+        ("CuHERFD_nanoCuO.001", "tenorite_amcsd18816"),
+        ("CuHERFD_CuS.001", "covellite_amcsd10944"),
+        ("CuHERFD_Cu2S.001", "no_such_structure"),
+        ("CuHERFD_NoSuchGroup", "copper_amcsd13088"),
+    ] {
+        toml += &format!(
+            "[[standard]]\nspectrum = {:?}\ngroup = {group:?}\ncif = {cif:?}\n",
+            prj.display().to_string()
+        );
+    }
+    let file = dir.join("standards.toml");
+    std::fs::write(&file, toml).expect("write");
+    let mut args: Vec<String> = vec!["map".into()];
+    for f in [
+        "xas/xdi/cu_metal_rt.xdi",
+        "xas/columns/cu.xmu",
+        "xas/columns/cu_rt01.xmu",
+        "xas/columns/cu2s_xafs.dat",
+    ] {
+        args.push(common::data(f).display().to_string());
+    }
+    args.extend(
+        [
+            "--xanes",
+            "--xanes-standards",
+            &file.display().to_string(),
+            "--candidates",
+            &common::data("cif/amcsd").display().to_string(),
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let map = carto_json(&args);
+    assert_eq!(map["xanes_views"], 4, "{}", map["skipped"]);
+    for foil in ["cu_metal_rt.xdi", "cu.xmu", "cu_rt01.xmu"] {
+        let near = nearest_of(&map, foil);
+        eprintln!("{foil}: {near:?}");
+        assert_eq!(near[0].0, "copper_amcsd13088", "{foil}: {near:?}");
+        // dμ/dE tells metal from oxide by a margin (plain cosine of μ: 0.991 / 0.984).
+        assert!(near[0].1 - near[1].1 > 0.08, "{foil}: {near:?}");
+        // Only candidates with a Cu XANES view are ranked.
+        assert_eq!(near.len(), 4, "{near:?}");
+    }
+    let near = nearest_of(&map, "cu2s_xafs.dat");
+    eprintln!("cu2s_xafs.dat: {near:?}");
+    assert_eq!(near[0].0, "covellite_amcsd10944", "{near:?}");
+    let skipped = map["skipped"].to_string();
+    assert!(
+        skipped.contains("no candidate 'no_such_structure'"),
+        "{skipped}"
+    );
+    assert!(
+        skipped.contains("standard[5]") && skipped.contains("no group 'CuHERFD_NoSuchGroup'"),
+        "{skipped}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Candidates' simulated XANES (refeff, one run each for copper and
+/// cuprite): the Cu foil lands on copper; a second map reads both from the
+/// cache (no refeff run) and ranks the same.
+#[test]
+fn map_cli_simulated_xanes_landmarks_are_cached() {
+    let dir = std::env::temp_dir().join(format!("carto-xanes-lib-{}", std::process::id()));
+    let cands = dir.join("cands");
+    std::fs::create_dir_all(&cands).expect("dir");
+    for cif in [
+        "copper_amcsd13088",
+        "cuprite_amcsd17890",
+        "quartz_amcsd11008",
+    ] {
+        let from = common::data(&format!("cif/amcsd/{cif}.cif"));
+        std::fs::copy(&from, cands.join(format!("{cif}.cif"))).expect("copy");
+    }
+    let run = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_carto"))
+            .args([
+                "map",
+                &common::data("xas/xdi/cu_metal_rt.xdi")
+                    .display()
+                    .to_string(),
+                "--xanes",
+                "--xanes-theory",
+                "--candidates",
+                &cands.display().to_string(),
+                "--json",
+            ])
+            .env("XDG_CACHE_HOME", dir.join("cache"))
+            .output()
+            .expect("carto");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    let first = run();
+    assert_eq!(first["xanes_computed"], 2, "{}", first["skipped"]);
+    assert_eq!(first["xanes_views"], 2);
+    let near = nearest_of(&first, "cu_metal_rt.xdi");
+    eprintln!("simulated: {near:?}");
+    assert_eq!(near.len(), 2, "quartz has no Cu: {near:?}");
+    assert_eq!(near[0].0, "copper_amcsd13088", "{near:?}");
+    let second = run();
+    assert_eq!(second["xanes_computed"], 0);
+    assert_eq!(nearest_of(&second, "cu_metal_rt.xdi"), near);
+    let _ = std::fs::remove_dir_all(&dir);
 }

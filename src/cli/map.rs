@@ -99,9 +99,60 @@ pub struct MapArgs {
     /// default 500; t-SNE 250–10000, default 1000).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Place every μ(E) by its XANES (normalized μ on E − e0, −20 to +60 eV)
+    /// instead of its EXAFS, also scans long enough for EXAFS.
+    #[arg(long)]
+    pub xanes: bool,
+    /// Give candidates their simulated XANES (refeff, `carto theory --xanes`'s
+    /// defaults, averaged over inequivalent sites; 20–60 s a site the first
+    /// time, then read from the cache) for these absorbers (Cu, Fe:K …) and
+    /// those of the XANES measurements; alone: the measurements' only.
+    #[arg(long, value_name = "EL[:EDGE],…", num_args = 0.., value_delimiter = ',')]
+    pub xanes_theory: Option<Vec<String>>,
+    /// With --xanes-theory: inequivalent absorber sites simulated per
+    /// structure, the most populous first (1–24).
+    #[arg(long, default_value_t = 3, requires = "xanes_theory")]
+    pub xanes_sites: usize,
+    /// Measured standards as candidates' XANES: a TOML file of
+    /// [[standard]] entries (spectrum, group, cif: README).
+    #[arg(long, value_name = "FILE")]
+    pub xanes_standards: Option<PathBuf>,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Absorbers given as `EL` or `EL:EDGE` (`flag` names them in errors).
+fn parse_absorbers(list: &[String], flag: &str) -> Result<Vec<(u32, carto::theory::Edge)>> {
+    list.iter()
+        .map(|s| {
+            let (sym, edge) = match s.split_once(':') {
+                Some((a, b)) => (a, Some(b)),
+                None => (s.as_str(), None),
+            };
+            let (z, e) = carto::latent::measured::absorber_of(Some(sym), edge)
+                .with_context(|| format!("{flag} {s}: not an element (and edge K, L1, L2, L3)"))?;
+            Ok((z, e.into()))
+        })
+        .collect()
+}
+
+/// A progress line on stderr when it is a terminal (the candidates'
+/// simulated XANES take minutes the first time).
+fn progress_line() -> impl FnMut(usize, usize) -> bool {
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    let mut last = Instant::now();
+    move |done, total| {
+        if tty && (last.elapsed().as_millis() > 500 || done == total) {
+            last = Instant::now();
+            eprint!("\rcandidates {done}/{total}   ");
+            if done == total {
+                eprintln!();
+            }
+        }
+        true
+    }
 }
 
 impl MapArgs {
@@ -157,6 +208,13 @@ struct MapOut {
     /// Measurements or candidates left out, with the reason.
     skipped: Vec<String>,
     pair_tables_computed: usize,
+    /// refeff XANES runs made for candidates (not found in the cache).
+    xanes_computed: usize,
+    /// Candidates' XANES views: simulated ones kept, and from standards.
+    xanes_views: usize,
+    /// What was done other than asked (XANES of some sites only …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
     seconds: f64,
     /// The files written (--out, --features, --svg).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -219,16 +277,29 @@ pub fn run(a: &MapArgs) -> Result<()> {
     {
         bail!("invalid --ridge {r}: must be a non-negative number");
     }
-    let mut train_absorbers = Vec::new();
-    for s in &a.absorbers {
-        let (sym, edge) = match s.split_once(':') {
-            Some((a, b)) => (a, Some(b)),
-            None => (s.as_str(), None),
-        };
-        let (z, e) = carto::latent::measured::absorber_of(Some(sym), edge)
-            .with_context(|| format!("--absorbers {s}: not an element (and edge K, L1, L2, L3)"))?;
-        train_absorbers.push((z, e.into()));
-    }
+    let train_absorbers = parse_absorbers(&a.absorbers, "--absorbers")?;
+    let xanes = match &a.xanes_theory {
+        Some(list) => {
+            if !(1..=24).contains(&a.xanes_sites) {
+                bail!("invalid --xanes-sites {}: must be 1–24", a.xanes_sites);
+            }
+            Some(carto::latent::XanesLandmarks {
+                absorbers: parse_absorbers(list, "--xanes-theory")?,
+                options: carto::theory::xanes_lib::SiteXanesOptions {
+                    max_sites: a.xanes_sites,
+                    ..Default::default()
+                },
+                cache_dir: carto::theory::xanes_lib::default_cache_dir(),
+                cancel: Default::default(),
+            })
+        }
+        None => None,
+    };
+    let (standards, standard_errors) = match &a.xanes_standards {
+        Some(path) => carto::latent::standards::read_standards(path, &a.chain.chain_params())
+            .map_err(anyhow::Error::msg)?,
+        None => (Vec::new(), Vec::new()),
+    };
     // A model file is read (and refused) before the work, not after it.
     let ranking = match (&a.model, &a.train) {
         (Some(path), _) => Ranking::Model(Box::new(JointModel::load(path)?)),
@@ -240,7 +311,8 @@ pub fn run(a: &MapArgs) -> Result<()> {
     };
     let t0 = Instant::now();
     let inputs = expand_inputs(&a.inputs)?;
-    let (measured, mut skipped) = measured_of(&inputs, a.wavelength.as_deref(), &a.chain, false)?;
+    let (measured, mut skipped) = measured_of(&inputs, a.wavelength.as_deref(), &a.chain, a.xanes)?;
+    skipped.extend(standard_errors);
     let files = candidate_files(&a.candidates)?;
     let o = MapRunOptions {
         map: MapOptions {
@@ -253,6 +325,8 @@ pub fn run(a: &MapArgs) -> Result<()> {
             sigma2_ang2: a.sigma2,
             ..ClosedOptions::default()
         },
+        xanes,
+        standards,
     };
     let mut lib = PairLibrary::user();
     let staged = run_staged_map(
@@ -262,7 +336,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
         ranking,
         &train_absorbers,
         &mut lib,
-        &mut |_, _| true,
+        &mut progress_line(),
     )
     .map_err(anyhow::Error::msg)?
     .context("cancelled")?;
@@ -360,6 +434,12 @@ pub fn run(a: &MapArgs) -> Result<()> {
         map: run.map,
         skipped,
         pair_tables_computed: run.pair_tables_computed,
+        xanes_computed: set.xanes_computed,
+        xanes_views: (set.items.iter())
+            .flat_map(|c| &c.views)
+            .filter(|(k, _)| k.modality() == carto::latent::Modality::Xanes)
+            .count(),
+        notes: set.notes.clone(),
         seconds: t0.elapsed().as_secs_f64(),
         written,
         method,
@@ -411,6 +491,9 @@ pub fn run(a: &MapArgs) -> Result<()> {
     }
     for r in &out.skipped {
         s += &format!("skipped: {r}\n");
+    }
+    for r in &out.notes {
+        s += &format!("note: {r}\n");
     }
     for w in &out.written {
         s += &format!("wrote {w}\n");

@@ -353,6 +353,13 @@ impl CartoApp {
                 Picked::ExportPng(Some(p)) => self.export_png(p),
                 Picked::ExportMapPng(Some(p)) => self.export_map_png(p),
                 Picked::OpenMapModel(Some(p)) => self.state.open_map_model(&p),
+                Picked::OpenMapStandards(Some(p)) => {
+                    (self.state.log).info(format!(
+                        "map: XANES standards {}; Build map reads them",
+                        p.display()
+                    ));
+                    self.state.store.map_settings.xanes_standards = Some(p);
+                }
                 Picked::OpenProjection(Some(p)) => self.state.open_projection(&p),
                 Picked::SaveProjection(Some(p)) => {
                     self.state.save_projection(&p);

@@ -27,6 +27,7 @@ pub enum Picked {
     ExportMapPng(Option<PathBuf>),
     OpenMapModel(Option<PathBuf>),
     SaveMapModel(Option<PathBuf>),
+    OpenMapStandards(Option<PathBuf>),
     OpenProjection(Option<PathBuf>),
     SaveProjection(Option<PathBuf>),
 }
@@ -53,6 +54,7 @@ pub enum DialogKind {
     ExportMapPng,
     OpenMapModel,
     SaveMapModel,
+    OpenMapStandards,
     OpenProjection,
     SaveProjection,
 }
@@ -173,6 +175,11 @@ pub fn spawn(
                     .add_filter("SVG", &["svg"])
                     .set_file_name("map.svg")
                     .save_file(),
+            ),
+            DialogKind::OpenMapStandards => Picked::OpenMapStandards(
+                d.set_title("Measured XANES standards for the map's candidates")
+                    .add_filter("Standards", &["toml"])
+                    .pick_file(),
             ),
             DialogKind::OpenMapModel => Picked::OpenMapModel(
                 d.set_title("Open a joint model (map)")

@@ -499,6 +499,9 @@ fn map_to_session(store: &super::store::Store) -> Option<session::MapSession> {
         model_source: m.model_source.clone(),
         clusters: c.k,
         cluster_names: c.names.iter().take(c.k).cloned().collect(),
+        xanes: m.xanes,
+        xanes_theory: m.xanes_theory,
+        xanes_standards: m.xanes_standards.clone(),
     };
     (part != session::MapSession::default()).then_some(part)
 }
@@ -513,6 +516,9 @@ fn map_from_session(store: &mut super::store::Store, part: Option<&session::MapS
         ranking: part.ranking,
         model: part.model.map(Arc::new),
         model_source: part.model_source,
+        xanes: part.xanes,
+        xanes_theory: part.xanes_theory,
+        xanes_standards: part.xanes_standards,
     };
     store.map_clusters = super::store::MapClusters {
         k: part.clusters,

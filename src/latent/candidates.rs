@@ -4,7 +4,12 @@
 //! for that the structure contains, the closed-form single-scattering χ(k)
 //! ([`crate::theory::closed`]) as k²χ on [`super::grid::EXAFS_K`],
 //! averaged over the structure's inequivalent absorber sites by their
-//! multiplicity.
+//! multiplicity; and for each absorber asked for XANES, the structure's
+//! simulated XANES ([`crate::theory::xanes_lib`]: refeff's full multiple
+//! scattering per inequivalent site, averaged by multiplicity, cached on
+//! disk) as normalized μ on [`super::grid::XANES_E`] around its own e0, or
+//! a measured standard's XANES assigned to the structure
+//! ([`super::standards`]), which wins over the simulation.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::grid::{self, Profile};
 use crate::structure::{Structure, element_from_symbol, read_cif};
 use crate::theory::closed::{ClosedOptions, PairKey, PairLibrary, closed_chi, shell_keys};
+use crate::theory::xanes::{CancellationToken, run_xanes_inp};
+use crate::theory::xanes_lib::{SiteXanesOptions, averaged_xanes};
 use crate::theory::{Absorber, Edge};
 use crate::xrd::identify::Candidate;
 
@@ -108,7 +115,7 @@ impl CandidateViews {
     }
 }
 
-/// Options of [`load_candidates`].
+/// Options of [`candidates_of`].
 #[derive(Debug, Clone, Default)]
 pub struct CandidateOptions {
     /// Absorbers (Z, edge) whose closed-form χ(k) each structure holding
@@ -116,6 +123,25 @@ pub struct CandidateOptions {
     pub absorbers: Vec<(u32, Edge)>,
     /// Shells, σ² and S0² of the closed-form χ(k).
     pub closed: ClosedOptions,
+    /// Simulated XANES views, when asked for.
+    pub xanes: Option<XanesLandmarks>,
+    /// Measured standards' XANES views, each given to the candidate it
+    /// names.
+    pub standards: Vec<super::standards::StandardView>,
+}
+
+/// Which candidates get a simulated XANES view, and how.
+#[derive(Debug, Clone, Default)]
+pub struct XanesLandmarks {
+    /// Absorbers (Z, edge): every structure holding one gets its XANES.
+    pub absorbers: Vec<(u32, Edge)>,
+    pub options: SiteXanesOptions,
+    /// Where runs are cached ([`crate::theory::xanes_lib::default_cache_dir`];
+    /// `None`: not cached).
+    pub cache_dir: Option<PathBuf>,
+    /// Set by the caller to stop a running refeff calculation (the
+    /// progress callback's `false` stops between runs).
+    pub cancel: CancellationToken,
 }
 
 /// The candidates of a folder and the files that could not be used.
@@ -124,9 +150,14 @@ pub struct CandidateSet {
     pub items: Vec<CandidateViews>,
     /// `file: reason` of every CIF left out (unreadable, or no XRD view).
     pub skipped: Vec<String>,
-    /// Closed-form χ(k) that failed (`file: absorber: reason`); the
-    /// structure keeps its other views.
+    /// Closed-form χ(k) or XANES that failed (`file: absorber: reason`);
+    /// the structure keeps its other views.
     pub view_errors: Vec<String>,
+    /// What was done other than asked (XANES of some sites only, a larger
+    /// SCF sphere, a standard replacing a simulation).
+    pub notes: Vec<String>,
+    /// refeff XANES runs made (not found in the cache).
+    pub xanes_computed: usize,
 }
 
 /// Structures read from CIF files in parallel: (file, first block).
@@ -157,7 +188,7 @@ fn elements_of(s: &Structure) -> Vec<u32> {
 
 /// One expanded-cell site per inequivalent absorber site (by CIF label)
 /// with its multiplicity.
-fn absorber_sites(s: &Structure, z: u32) -> Vec<(usize, usize)> {
+pub fn absorber_sites(s: &Structure, z: u32) -> Vec<(usize, usize)> {
     let mut by_label: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (i, site) in s.sites.iter().enumerate() {
         if element_from_symbol(site.main_species().element) == Some(z) {
@@ -255,10 +286,22 @@ pub fn candidates_of(
         let _ = lib.prefetch(&pairs);
     }
     let n = ok.len();
-    for (i, (f, s)) in ok.into_iter().enumerate() {
-        if !progress(i, n) {
+    // Progress counts structures, and each simulated XANES as 20 (a run
+    // is 20–60 s against milliseconds for the rest).
+    const XANES_WEIGHT: usize = 20;
+    let wants_xanes = |s: &Structure| -> usize {
+        o.xanes.as_ref().map_or(0, |x| {
+            let el = elements_of(s);
+            x.absorbers.iter().filter(|(z, _)| el.contains(z)).count()
+        })
+    };
+    let total = n + XANES_WEIGHT * ok.iter().map(|(_, s)| wants_xanes(s)).sum::<usize>();
+    let mut done = 0;
+    for (f, s) in ok.into_iter() {
+        if !progress(done, total) {
             return Ok(None);
         }
+        done += 1;
         let file = f.display().to_string();
         let id = f
             .file_stem()
@@ -296,6 +339,68 @@ pub fn candidates_of(
                 )),
             }
         }
+        if let Some(x) = &o.xanes {
+            for &(z, edge) in &x.absorbers {
+                let key = ViewKey::Xanes {
+                    z,
+                    edge: edge.into(),
+                };
+                // A measured standard would replace the simulation.
+                let standard = (o.standards.iter()).any(|st| st.cif == id && st.view.key == key);
+                if !elements.contains(&z) {
+                    continue;
+                }
+                if standard {
+                    done += XANES_WEIGHT;
+                    continue;
+                }
+                if !progress(done, total) || x.cancel.is_cancelled() {
+                    return Ok(None);
+                }
+                let so = SiteXanesOptions {
+                    xanes: crate::theory::XanesOptions {
+                        edge,
+                        ..x.options.xanes.clone()
+                    },
+                    ..x.options.clone()
+                };
+                let r = averaged_xanes(
+                    &s,
+                    &absorber_sites(&s, z),
+                    &so,
+                    &file,
+                    x.cache_dir.as_deref(),
+                    Some(&x.cancel),
+                    &mut |inp: &str, c: Option<&CancellationToken>| run_xanes_inp(inp, c),
+                );
+                done += XANES_WEIGHT;
+                let what = format!(
+                    "{file}: {} {} XANES",
+                    crate::io::feff::element_symbol(z),
+                    edge.as_str()
+                );
+                match r.map_err(|e| e.to_string()).and_then(|a| {
+                    set.xanes_computed += a.computed;
+                    for note in &a.notes {
+                        set.notes.push(format!("{what}: {note}"));
+                    }
+                    if a.sites_used < a.sites_total {
+                        set.notes.push(format!(
+                            "{what}: {} of {} inequivalent sites ({:.0} % of the absorbers)",
+                            a.sites_used,
+                            a.sites_total,
+                            100.0 * a.share
+                        ));
+                    }
+                    grid::xanes(&a.energy_ev, &a.mu_norm, a.e0_ev).map_err(|e| e.to_string())
+                }) {
+                    Ok(p) => views.push((key, p)),
+                    Err(_) if x.cancel.is_cancelled() => return Ok(None),
+                    Err(e) => set.view_errors.push(format!("{what}: {e}")),
+                }
+            }
+        }
+        super::standards::assign(&id, &mut views, &o.standards, &mut set.notes);
         set.items.push(CandidateViews {
             id,
             file: f,
@@ -305,6 +410,7 @@ pub fn candidates_of(
             views,
         });
     }
-    progress(n, n);
+    super::standards::unmatched(&o.standards, &set.items, &mut set.view_errors);
+    progress(total, total);
     Ok(Some(set))
 }

@@ -1462,19 +1462,12 @@ pub fn run_staged_map(
         ViewKey::Exafs { z, edge } => Some((z, crate::theory::Edge::from(edge))),
         _ => None,
     };
-    let mut absorbers: Vec<(u32, crate::theory::Edge)> =
-        measured.iter().filter_map(|m| exafs(m.key)).collect();
-    match &ranking {
-        Ranking::Model(m) => absorbers.extend(m.keys().into_iter().filter_map(exafs)),
-        Ranking::Train(_) => absorbers.extend_from_slice(train_absorbers),
-        Ranking::Stage0 => {}
-    }
-    absorbers.sort_by_key(|&(z, e)| (z, e.as_str()));
-    absorbers.dedup();
-    let co = super::candidates::CandidateOptions {
-        absorbers,
-        closed: o.closed.clone(),
+    let more: Vec<(u32, crate::theory::Edge)> = match &ranking {
+        Ranking::Model(m) => m.keys().into_iter().filter_map(exafs).collect(),
+        Ranking::Train(_) => train_absorbers.to_vec(),
+        Ranking::Stage0 => Vec::new(),
     };
+    let co = o.candidate_options(&measured, &more);
     let computed_before = lib.computed;
     let Some(candidates) = super::candidates::candidates_of(structures, &co, lib, progress)? else {
         return Ok(None);

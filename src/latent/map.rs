@@ -166,7 +166,7 @@ fn resemblance(a: &Views<'_>, b: &Views<'_>) -> f64 {
     let mut n = 0usize;
     for (ka, pa) in a {
         if let Some((_, pb)) = b.iter().find(|(kb, _)| kb == ka) {
-            sum += pa.cosine(pb);
+            sum += pa.similarity(pb);
             n += 1;
         }
     }
@@ -183,7 +183,7 @@ pub fn nearest_candidates(m: &MeasuredView, cands: &[CandidateViews], top: usize
             c.view(m.key).map(|p| Near {
                 candidate: i,
                 cif: c.id.clone(),
-                score: m.profile.cosine(p),
+                score: m.profile.similarity(p),
             })
         })
         .collect();
@@ -550,6 +550,55 @@ pub struct MapRunOptions {
     /// Shells, σ² and S0² of the candidates' closed-form χ(k) (the edge is
     /// each measurement's).
     pub closed: crate::theory::closed::ClosedOptions,
+    /// Simulated XANES views of the candidates, for the absorbers listed
+    /// there and those of the XANES measurements; `None`: none (XANES
+    /// measurements then meet measured landmarks only).
+    pub xanes: Option<super::candidates::XanesLandmarks>,
+    /// Measured standards' XANES, each for the candidate it names.
+    pub standards: Vec<super::standards::StandardView>,
+}
+
+impl MapRunOptions {
+    /// The candidates' views the measurements need: closed-form χ(k) for
+    /// the EXAFS measurements' absorbers and `more_exafs`, XANES (when
+    /// asked) for the XANES measurements' absorbers and those listed.
+    pub fn candidate_options(
+        &self,
+        measured: &[MeasuredView],
+        more_exafs: &[(u32, crate::theory::Edge)],
+    ) -> super::candidates::CandidateOptions {
+        let of = |want: fn(ViewKey) -> Option<(u32, super::candidates::EdgeKey)>,
+                  more: &[(u32, crate::theory::Edge)]| {
+            let mut v: Vec<(u32, crate::theory::Edge)> = (measured.iter())
+                .filter_map(|m| want(m.key))
+                .map(|(z, e)| (z, e.into()))
+                .chain(more.iter().copied())
+                .collect();
+            v.sort_by_key(|&(z, e)| (z, e.as_str()));
+            v.dedup();
+            v
+        };
+        let exafs = |k: ViewKey| match k {
+            ViewKey::Exafs { z, edge } => Some((z, edge)),
+            _ => None,
+        };
+        let xanes = |k: ViewKey| match k {
+            ViewKey::Xanes { z, edge } => Some((z, edge)),
+            _ => None,
+        };
+        super::candidates::CandidateOptions {
+            absorbers: of(exafs, more_exafs),
+            closed: self.closed.clone(),
+            xanes: self
+                .xanes
+                .as_ref()
+                .map(|x| super::candidates::XanesLandmarks {
+                    absorbers: of(xanes, &x.absorbers),
+                    ..x.clone()
+                }),
+            standards: self.standards.clone(),
+        }
+    }
 }
 
 /// σ² (Å²) of every shell of the candidates' closed-form χ(k) on the map:
@@ -564,6 +613,8 @@ impl Default for MapRunOptions {
                 sigma2_ang2: MAP_SIGMA2_ANG2,
                 ..Default::default()
             },
+            xanes: None,
+            standards: Vec::new(),
         }
     }
 }
@@ -578,8 +629,9 @@ pub struct MapRun {
     pub pair_tables_computed: usize,
 }
 
-/// The one map operation (CLI and GUI): the candidates' views for the
-/// absorbers the EXAFS measurements need, then [`build_map`].
+/// The one map operation (CLI and GUI): the candidates' views the
+/// measurements need ([`MapRunOptions::candidate_options`]), then
+/// [`build_map`].
 /// `progress(done, total)` returning false cancels (then `None`).
 pub fn run_map(
     measured: Vec<MeasuredView>,
@@ -591,19 +643,7 @@ pub fn run_map(
     lib: &mut crate::theory::closed::PairLibrary,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Option<MapRun>, String> {
-    let mut absorbers: Vec<(u32, crate::theory::Edge)> = measured
-        .iter()
-        .filter_map(|m| match m.key {
-            ViewKey::Exafs { z, edge } => Some((z, edge.into())),
-            _ => None,
-        })
-        .collect();
-    absorbers.sort_by_key(|&(z, e)| (z, e.as_str()));
-    absorbers.dedup();
-    let co = super::candidates::CandidateOptions {
-        absorbers,
-        closed: o.closed.clone(),
-    };
+    let co = o.candidate_options(&measured, &[]);
     let computed_before = lib.computed;
     let Some(candidates) = super::candidates::candidates_of(structures, &co, lib, progress)? else {
         return Ok(None);

@@ -22,9 +22,12 @@ pub mod nmf;
 pub mod pca;
 pub mod pls;
 pub mod project;
+pub mod standards;
 
 pub use autoencoder::{Autoencoder, AutoencoderOptions};
-pub use candidates::{CandidateOptions, CandidateSet, CandidateViews, ViewKey, candidates_of};
+pub use candidates::{
+    CandidateOptions, CandidateSet, CandidateViews, ViewKey, XanesLandmarks, candidates_of,
+};
 pub use grid::{GridError, GridSpec, Modality, Profile};
 pub use joint::{JointModel, JointOptions};
 pub use layout::{Layout, TsneOptions, UmapOptions};

@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod feffinp;
 pub mod paths;
 pub mod xanes;
+pub mod xanes_lib;
 
 pub use cluster::{Absorber, Cluster, build_cluster};
 pub use feffinp::{CoreHole, Edge, FeffInpOptions, XanesCards, feff_inp};

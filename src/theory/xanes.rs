@@ -200,10 +200,63 @@ pub fn simulate_xanes(
     file: &str,
     cancel: Option<&CancellationToken>,
 ) -> Result<SimXanes, TheoryError> {
+    let p = prepare_xanes(s, absorber, o, file)?;
+    let run = run_xanes_inp(&p.feff_inp, cancel).map_err(|e| scf_hint(e, o, p.scf_atoms))?;
+    Ok(SimXanes {
+        energy_ev: run.energy_ev,
+        mu_norm: run.mu_norm,
+        mu0_norm: run.mu0_norm,
+        e0_ev: run.e0_ev,
+        feff_inp: p.feff_inp,
+        cluster: p.cluster,
+        fms_atoms: p.fms_atoms,
+        scf_atoms: p.scf_atoms,
+        seconds: run.seconds,
+        stages: run.stages,
+    })
+}
+
+/// A XANES run's input, checked against the bounds, before refeff runs.
+#[derive(Debug, Clone)]
+pub struct PreparedXanes {
+    pub feff_inp: String,
+    pub cluster: Cluster,
+    pub fms_atoms: usize,
+    pub scf_atoms: usize,
+    /// Elements left out of the cluster: none of their atoms is inside
+    /// the FMS sphere, which refeff needs of every potential.
+    pub dropped: Vec<&'static str>,
+}
+
+/// The cluster and `feff.inp` of [`simulate_xanes`] (< 1 ms): the bounds
+/// on the FMS and SCF spheres are checked here.
+pub fn prepare_xanes(
+    s: &Structure,
+    absorber: &Absorber,
+    o: &XanesOptions,
+    file: &str,
+) -> Result<PreparedXanes, TheoryError> {
     o.check()?;
     let scf = o.scf_radius_ang.unwrap_or(0.0);
     let radius = o.fms_radius_ang.max(scf) + o.margin_ang;
-    let cluster = build_cluster(s, absorber, radius, file)?;
+    let mut cluster = build_cluster(s, absorber, radius, file)?;
+    // refeff's FMS needs an atom of every potential inside the FMS sphere
+    // ("missing representative state offset for potential N": YBa2Cu3O7's
+    // Y is 6.4 Å from the chain Cu). Potentials are numbered outwards by
+    // first appearance, so those first seen beyond the sphere are the
+    // last ones: their atoms, all beyond it, are left out of the cluster
+    // (they would only add to the overlapped density at its rim).
+    let represented = (cluster.atoms.iter())
+        .filter(|a| a.r_ang <= o.fms_radius_ang)
+        .map(|a| a.ipot + 1)
+        .max()
+        .unwrap_or(1);
+    let dropped: Vec<&'static str> = (cluster.potentials.iter())
+        .skip(represented)
+        .map(|p| p.element)
+        .collect();
+    cluster.atoms.retain(|a| a.ipot < represented);
+    cluster.potentials.truncate(represented);
     let within = |r: f64| cluster.atoms.iter().filter(|a| a.r_ang <= r).count();
     let fms_atoms = within(o.fms_radius_ang);
     let scf_atoms = o.scf_radius_ang.map_or(0, within);
@@ -226,7 +279,7 @@ pub fn simulate_xanes(
              {MAX_SCF_ATOMS} a run finishes in minutes; lower --scf-radius"
         )));
     }
-    let inp = feff_inp(
+    let feff_inp = feff_inp(
         &cluster,
         &FeffInpOptions {
             title: inp_title(file, s),
@@ -245,29 +298,27 @@ pub fn simulate_xanes(
             }),
         },
     );
-    let run = run_xanes_inp(&inp, cancel).map_err(|e| match e {
-        // refeff's SCF fails on some small spheres (magnetite's tetrahedral
-        // Fe with its 4 O at 3 Å); a larger sphere runs (README).
-        TheoryError::Engine(m) if m.contains("pot stage") && o.scf_radius_ang.is_some() => {
+    Ok(PreparedXanes {
+        feff_inp,
+        cluster,
+        fms_atoms,
+        scf_atoms,
+        dropped,
+    })
+}
+
+/// refeff's SCF fails on some small spheres (magnetite's tetrahedral Fe
+/// with its 4 O at 3 Å); a larger sphere runs (README): say so.
+fn scf_hint(e: TheoryError, o: &XanesOptions, scf_atoms: usize) -> TheoryError {
+    match (e, o.scf_radius_ang) {
+        (TheoryError::Engine(m), Some(scf)) if m.contains("pot stage") => {
             TheoryError::Engine(format!(
                 "{m} (the SCF sphere of {scf:.2} Å holds {scf_atoms} atoms: try a larger \
                  --scf-radius, e.g. 4 Å)"
             ))
         }
-        e => e,
-    })?;
-    Ok(SimXanes {
-        energy_ev: run.energy_ev,
-        mu_norm: run.mu_norm,
-        mu0_norm: run.mu0_norm,
-        e0_ev: run.e0_ev,
-        feff_inp: inp,
-        cluster,
-        fms_atoms,
-        scf_atoms,
-        seconds: run.seconds,
-        stages: run.stages,
-    })
+        (e, _) => e,
+    }
 }
 
 /// What [`run_xanes_inp`] returns: the spectrum and the run's times.

@@ -176,6 +176,13 @@ pub struct MapSettings {
     pub model: Option<Arc<crate::latent::JointModel>>,
     /// Where the model came from, for the log and the feature table.
     pub model_source: String,
+    /// Place every μ(E) by its XANES instead of its EXAFS.
+    pub xanes: bool,
+    /// Give candidates their simulated XANES (refeff, cached on disk).
+    pub xanes_theory: bool,
+    /// Measured standards as candidates' XANES (a TOML file:
+    /// [`crate::latent::standards`]).
+    pub xanes_standards: Option<std::path::PathBuf>,
 }
 
 impl Store {

@@ -136,6 +136,9 @@ impl MapView {
             ranking,
             layout: settings.layout,
             model_source: settings.model_source,
+            xanes: settings.xanes,
+            xanes_theory: settings.xanes_theory,
+            standards: settings.xanes_standards,
         };
         self.running = Some(Task::spawn(ctx.tasks, title, egui, move |st| {
             compute(sources, files, phases, plan, st)
@@ -153,6 +156,11 @@ struct Plan {
     layout: Layout,
     /// Where a held model came from.
     model_source: String,
+    /// Measurements by their XANES; candidates' simulated XANES; measured
+    /// standards' file.
+    xanes: bool,
+    xanes_theory: bool,
+    standards: Option<PathBuf>,
 }
 
 /// The worker: measured views, candidate structures (phases first, then
@@ -168,7 +176,7 @@ fn compute(
     let mut ids = Vec::new();
     let mut skipped = Vec::new();
     for s in sources {
-        let (id, name, r) = s.view(false);
+        let (id, name, r) = s.view(plan.xanes);
         match r {
             Ok(v) => {
                 measured.push(v);
@@ -192,23 +200,52 @@ fn compute(
     let mut lib = PairLibrary::user();
     let mut o = MapRunOptions::default();
     o.map.layout = plan.layout;
+    if let Some(path) = &plan.standards {
+        let (standards, errors) =
+            crate::latent::standards::read_standards(path, &Default::default())?;
+        o.standards = standards;
+        skipped.extend(errors);
+    }
+    let cancel = crate::theory::xanes::CancellationToken::default();
+    if plan.xanes_theory {
+        o.xanes = Some(crate::latent::XanesLandmarks {
+            cache_dir: crate::theory::xanes_lib::default_cache_dir(),
+            cancel: cancel.clone(),
+            ..Default::default()
+        });
+    }
     let training = matches!(plan.ranking, Ranking::Train(_));
     // Progress restarts for each phase (candidates, then a UMAP layout's
     // epochs): the bar follows whichever runs.
     // Names in input order, to find each placed measurement's store id.
     let names: Vec<String> = measured.iter().map(|m| m.id.clone()).collect();
-    let staged = run_staged_map(
-        measured,
-        structures,
-        &o,
-        plan.ranking,
-        &[],
-        &mut lib,
-        &mut |done, total| {
-            st.set_progress(done, total);
-            !st.is_cancelling()
-        },
-    )?;
+    // refeff watches its token (a XANES run is 20–60 s); the task's
+    // Cancel sets it.
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let staged = std::thread::scope(|sc| {
+        sc.spawn(|| {
+            while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+                if st.is_cancelling() {
+                    cancel.cancel();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        let r = run_staged_map(
+            measured,
+            structures,
+            &o,
+            plan.ranking,
+            &[],
+            &mut lib,
+            &mut |done, total| {
+                st.set_progress(done, total);
+                !st.is_cancelling()
+            },
+        );
+        finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        r
+    })?;
     let Some(staged) = staged else {
         return Ok(None);
     };
@@ -232,6 +269,7 @@ fn compute(
     skipped.extend(staged.skipped);
     skipped.extend(run.candidates.skipped.iter().cloned());
     skipped.extend(run.candidates.view_errors.iter().cloned());
+    skipped.extend(run.candidates.notes.iter().map(|n| format!("note: {n}")));
     let model = staged.model.map(|m| {
         let source = if training {
             format!("trained on {} candidates", run.candidates.items.len())
@@ -366,6 +404,36 @@ fn settings_ui(ui: &mut Ui, ctx: &mut ViewCtx<'_>, idle: bool) {
             );
         }
         Layout::Pca => {}
+    }
+    ui.separator();
+    ui.checkbox(&mut st.xanes, "μ(E) by XANES").on_hover_text(
+        "Place every μ(E) by its XANES (normalized μ, −20 to +60 eV around e0) \
+         instead of its EXAFS χ(k)",
+    );
+    ui.checkbox(&mut st.xanes_theory, "simulate candidates' XANES")
+        .on_hover_text(
+            "Give each candidate holding a XANES measurement's absorber its simulated XANES \
+             (refeff full multiple scattering, as 'Simulate XANES', averaged over up to 3 \
+             inequivalent sites): 20–60 s a site the first time, then read from the cache",
+        );
+    if ui
+        .add_enabled(idle, egui::Button::new("Standards…"))
+        .on_hover_text(
+            "Measured standards as candidates' XANES: a TOML file of [[standard]] entries \
+             (spectrum, group, cif), see the README",
+        )
+        .clicked()
+    {
+        ctx.actions
+            .push(Action::Dialog(DialogKind::OpenMapStandards));
+    }
+    if let Some(p) = &st.xanes_standards {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+        ui.label(name.unwrap_or_default())
+            .on_hover_text(p.display().to_string());
+        if ui.small_button("×").on_hover_text("No standards").clicked() {
+            st.xanes_standards = None;
+        }
     }
     ui.separator();
     let text = |r: MapRanking| match r {
