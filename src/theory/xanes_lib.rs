@@ -325,28 +325,22 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("carto-xanes-lib-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let calls = std::cell::Cell::new(0);
+        let avg = |o: &SiteXanesOptions| {
+            averaged_xanes(
+                &s,
+                &[(0, 4)],
+                o,
+                "nacl",
+                Some(&dir),
+                None,
+                &mut fake(&calls),
+            )
+            .expect("averaged")
+        };
         let o = SiteXanesOptions::default();
-        let a = averaged_xanes(
-            &s,
-            &[(0, 4)],
-            &o,
-            "nacl",
-            Some(&dir),
-            None,
-            &mut fake(&calls),
-        )
-        .expect("first");
+        let a = avg(&o);
         assert_eq!((calls.get(), a.computed), (1, 1));
-        let b = averaged_xanes(
-            &s,
-            &[(0, 4)],
-            &o,
-            "nacl",
-            Some(&dir),
-            None,
-            &mut fake(&calls),
-        )
-        .expect("second");
+        let b = avg(&o);
         assert_eq!((calls.get(), b.computed), (1, 0));
         // Read back exactly (shortest round-trip decimal form).
         assert_eq!((&a.energy_ev, &a.mu_norm), (&b.energy_ev, &b.mu_norm));
@@ -359,31 +353,13 @@ mod tests {
             },
             ..o.clone()
         };
-        averaged_xanes(
-            &s,
-            &[(0, 4)],
-            &o2,
-            "nacl",
-            Some(&dir),
-            None,
-            &mut fake(&calls),
-        )
-        .expect("other");
+        avg(&o2);
         assert_eq!(calls.get(), 2);
         // A damaged cache file is run again.
         for f in std::fs::read_dir(&dir).expect("dir").flatten() {
             std::fs::write(f.path(), "# sha256 0\n1 2\n").expect("write");
         }
-        averaged_xanes(
-            &s,
-            &[(0, 4)],
-            &o,
-            "nacl",
-            Some(&dir),
-            None,
-            &mut fake(&calls),
-        )
-        .expect("damaged");
+        avg(&o);
         assert_eq!(calls.get(), 3);
         let _ = std::fs::remove_dir_all(&dir);
     }
