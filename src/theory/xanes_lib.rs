@@ -84,14 +84,26 @@ fn cache_file(dir: &Path, inp: &str) -> (PathBuf, String) {
     (dir.join(format!("{hex}.dat")), hex)
 }
 
-/// A cached run: `# sha256 HEX` then `energy mu` rows; `None` when the
-/// file is missing, for another input, or does not read back (then the
-/// run is made again and the file overwritten).
-fn read_cached(file: &Path, hex: &str) -> Option<(Vec<f64>, Vec<f64>)> {
+/// Energies (eV) and normalized μ.
+type Spectrum = (Vec<f64>, Vec<f64>);
+
+/// A cached run: `# sha256 HEX` then `energy mu` rows, or `# failed:
+/// MESSAGE` for an input refeff could not run (it fails the same way
+/// every time, after up to a minute); `None` when the file is missing,
+/// for another input, or does not read back (then the run is made again
+/// and the file overwritten).
+fn read_cached(file: &Path, hex: &str) -> Option<Result<Spectrum, String>> {
     let text = std::fs::read_to_string(file).ok()?;
     let mut lines = text.lines();
     if lines.next()?.trim() != format!("# sha256 {hex}") {
         return None;
+    }
+    if let Some(msg) = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.strip_prefix("# failed: "))
+    {
+        return Some(Err(msg.to_string()));
     }
     let (mut e, mut m) = (Vec::new(), Vec::new());
     for l in lines.filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()) {
@@ -105,16 +117,23 @@ fn read_cached(file: &Path, hex: &str) -> Option<(Vec<f64>, Vec<f64>)> {
         }
     }
     let increasing = e.windows(2).all(|w| w[1] > w[0]);
-    (e.len() >= 8 && increasing).then_some((e, m))
+    (e.len() >= 8 && increasing).then_some(Ok((e, m)))
 }
 
-/// Store a run through a temporary file and a rename (a reader never sees
-/// half a file); a cache that cannot be written only costs time.
-fn write_cached(file: &Path, hex: &str, energy_ev: &[f64], mu: &[f64]) -> Result<(), String> {
-    let mut t = format!("# sha256 {hex}\n# energy mu (refeff XANES, FEFF's normalization)\n");
-    for (e, m) in energy_ev.iter().zip(mu) {
-        // Shortest round-trip form: read back, the numbers are the same.
-        t.push_str(&format!("{e} {m}\n"));
+/// Store a run (or refeff's failure) through a temporary file and a
+/// rename (a reader never sees half a file); a cache that cannot be
+/// written only costs time.
+fn write_cached(file: &Path, hex: &str, run: Result<(&[f64], &[f64]), &str>) -> Result<(), String> {
+    let mut t = format!("# sha256 {hex}\n");
+    match run {
+        Ok((energy_ev, mu)) => {
+            t.push_str("# energy mu (refeff XANES, FEFF's normalization)\n");
+            for (e, m) in energy_ev.iter().zip(mu) {
+                // Shortest round-trip form: read back, the numbers are the same.
+                t.push_str(&format!("{e} {m}\n"));
+            }
+        }
+        Err(msg) => t.push_str(&format!("# failed: {}\n", msg.replace(['\n', '\r'], " "))),
     }
     let err = |e: std::io::Error| format!("{}: {e}", file.display());
     if let Some(dir) = file.parent() {
@@ -151,19 +170,25 @@ fn site_run(
             ));
         }
         let cached = cache_dir.map(|d| cache_file(d, &p.feff_inp));
-        if let Some((f, hex)) = &cached
-            && let Some((e, m)) = read_cached(f, hex)
-        {
-            return Ok((e, m, false, 0.0));
-        }
-        match run(&p.feff_inp, cancel) {
-            Ok(r) => {
+        let result = match cached.as_ref().and_then(|(f, hex)| read_cached(f, hex)) {
+            Some(Ok((e, m))) => return Ok((e, m, false, 0.0)),
+            Some(Err(msg)) => Err(TheoryError::Engine(format!("{msg} (cached)"))),
+            None => {
+                let r = run(&p.feff_inp, cancel);
+                // Not fatal when it cannot be written. Only refeff's own
+                // failures are kept: a cancelled run is not an answer.
                 if let Some((f, hex)) = &cached {
-                    // Not fatal: the spectrum is in hand.
-                    let _ = write_cached(f, hex, &r.energy_ev, &r.mu_norm);
+                    let _ = match &r {
+                        Ok(x) => write_cached(f, hex, Ok((&x.energy_ev, &x.mu_norm))),
+                        Err(TheoryError::Engine(m)) => write_cached(f, hex, Err(m)),
+                        Err(_) => Ok(()),
+                    };
                 }
-                return Ok((r.energy_ev, r.mu_norm, true, r.seconds));
+                r
             }
+        };
+        match result {
+            Ok(r) => return Ok((r.energy_ev, r.mu_norm, true, r.seconds)),
             Err(TheoryError::Engine(m))
                 if attempt == 0 && m.contains("pot stage") && o.scf_radius_ang.is_some() =>
             {
@@ -361,6 +386,26 @@ mod tests {
         }
         avg(&o);
         assert_eq!(calls.get(), 3);
+        // refeff's failure is kept too (it fails the same way every time);
+        // a cancelled run is not.
+        let failed = std::cell::Cell::new(0);
+        let mut failing = |_: &str, _: Option<&CancellationToken>| {
+            failed.set(failed.get() + 1);
+            Err(TheoryError::Engine("fms stage: boom".into()))
+        };
+        let o3 = SiteXanesOptions {
+            xanes: XanesOptions {
+                fms_radius_ang: 4.5,
+                ..XanesOptions::default()
+            },
+            ..o.clone()
+        };
+        for _ in 0..2 {
+            let e = averaged_xanes(&s, &[(0, 4)], &o3, "nacl", Some(&dir), None, &mut failing)
+                .expect_err("fails");
+            assert!(e.to_string().contains("boom"), "{e}");
+        }
+        assert_eq!(failed.get(), 1);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
