@@ -242,6 +242,31 @@ pub fn closed_exafs_view(
     grid::exafs(&k, &chi).map_err(|e| e.to_string())
 }
 
+/// A simulated XANES held at its first value below its range and at its
+/// last above, out to the XANES grid's ends: FEFF's spectrum starts ~9 eV
+/// below the edge on the flat pre-edge and ends ~58 eV above it (kmax
+/// 4 Å⁻¹), so the held values stand for what it does not compute, and the
+/// view covers the whole grid (stage 1 trains only on such views).
+fn held_to_grid(energy_ev: &[f64], mu: &[f64], e0_ev: f64) -> (Vec<f64>, Vec<f64>) {
+    let (lo, hi) = (e0_ev + grid::XANES_E.start, e0_ev + grid::XANES_E.end());
+    let (mut e, mut m) = (Vec::with_capacity(energy_ev.len() + 2), Vec::new());
+    if let (Some(&e_first), Some(&m_first)) = (energy_ev.first(), mu.first())
+        && e_first > lo
+    {
+        e.push(lo - 1.0);
+        m.push(m_first);
+    }
+    e.extend_from_slice(energy_ev);
+    m.extend_from_slice(mu);
+    if let (Some(&e_last), Some(&m_last)) = (energy_ev.last(), mu.last())
+        && e_last < hi
+    {
+        e.push(hi + 1.0);
+        m.push(m_last);
+    }
+    (e, m)
+}
+
 /// The pair tables the closed-form views of `s` need.
 fn pairs_needed(s: &Structure, absorbers: &[(u32, Edge)], rmax_ang: f64) -> Vec<PairKey> {
     let mut out = Vec::new();
@@ -392,7 +417,8 @@ pub fn candidates_of(
                             100.0 * a.share
                         ));
                     }
-                    grid::xanes(&a.energy_ev, &a.mu_norm, a.e0_ev).map_err(|e| e.to_string())
+                    let (e, m) = held_to_grid(&a.energy_ev, &a.mu_norm, a.e0_ev);
+                    grid::xanes(&e, &m, a.e0_ev).map_err(|e| e.to_string())
                 }) {
                     Ok(p) => views.push((key, p)),
                     Err(_) if x.cancel.is_cancelled() => return Ok(None),
