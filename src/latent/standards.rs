@@ -217,6 +217,11 @@ mod tests {
         );
         let e = read_standards(&p, &chain).expect_err("unknown key");
         assert!(e.contains("colour"), "{e}");
+        // More entries than a map takes: refused before any spectrum is read.
+        let many = "[[standard]]\nspectrum = \"a.xmu\"\ncif = \"x\"\n".repeat(MAX_STANDARDS + 1);
+        let p = tmp("many.toml", &many);
+        let e = read_standards(&p, &chain).expect_err("too many");
+        assert!(e.contains("10001 standards"), "{e}");
         let p = tmp("empty.toml", "# nothing\n");
         assert!(read_standards(&p, &chain).is_err());
         assert!(read_standards(Path::new("/no/such/standards.toml"), &chain).is_err());

@@ -17,6 +17,7 @@ use super::cluster::Absorber;
 use super::xanes::{
     CancellationToken, XanesOptions, XanesRun, max_derivative_energy, prepare_xanes,
 };
+use crate::numeric::interp::interp_clamped;
 use crate::structure::Structure;
 
 /// The cache's version key (a change of the file format or of how refeff
@@ -207,18 +208,6 @@ fn site_run(
     )))
 }
 
-/// Linear interpolation of increasing `x` at `at` (inside its range).
-fn interp(x: &[f64], y: &[f64], at: f64) -> f64 {
-    let n = x.len();
-    let i = x.partition_point(|&v| v < at).clamp(1, n - 1);
-    let (x0, x1) = (x[i - 1], x[i]);
-    if x1 > x0 {
-        y[i - 1] + (y[i] - y[i - 1]) * (at - x0) / (x1 - x0)
-    } else {
-        y[i]
-    }
-}
-
 /// The XANES of `s` averaged over its absorber `sites` (expanded-cell
 /// index of one atom per inequivalent site, and the site's multiplicity),
 /// the `max_sites` most populous; `file` names the structure in errors.
@@ -282,15 +271,14 @@ pub fn averaged_xanes(
         )));
     }
     let wsum: f64 = spectra.iter().map(|(_, _, w)| w).sum();
-    let mu_norm: Vec<f64> = (energy_ev.iter())
-        .map(|&at| {
-            spectra
-                .iter()
-                .map(|(e, m, w)| w * interp(e, m, at))
-                .sum::<f64>()
-                / wsum
-        })
-        .collect();
+    // Every site's energies increase strictly (cache check, refeff's rows
+    // sorted and deduplicated), and the grid lies inside each one's range.
+    let mut mu_norm = vec![0.0; energy_ev.len()];
+    for (e, m, w) in &spectra {
+        for (acc, v) in mu_norm.iter_mut().zip(interp_clamped(e, m, &energy_ev)) {
+            *acc += w * v / wsum;
+        }
+    }
     let e0_ev = max_derivative_energy(&energy_ev, &mu_norm);
     let used_mult: usize = chosen.iter().map(|&(_, m)| m).sum();
     Ok(AveragedXanes {
