@@ -74,6 +74,14 @@ pub struct WholeFiles {
     pub spectra_per_s_parallel: f64,
 }
 
+/// Median single-thread ms per spectrum of each stage of the chain.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StageMs {
+    pub pre_edge: f64,
+    pub autobk: f64,
+    pub xftf: f64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub n_files: usize,
@@ -83,6 +91,9 @@ pub struct BenchReport {
     pub ms_per_spectrum: f64,
     /// Median single-thread time per spectrum without parsing.
     pub ms_per_spectrum_no_read: f64,
+    /// The chain's stages timed apart (single thread, no parsing), median
+    /// ms per spectrum: where the time goes.
+    pub stage_ms: StageMs,
     pub spectra_per_s_single: f64,
     pub spectra_per_s_parallel: f64,
     /// The chain alone on arrays already in memory, all cores.
@@ -100,6 +111,7 @@ impl BenchReport {
         let mut s = format!(
             "carto bench xas: {} spectra ({} files × repeats), read → pre_edge → autobk → xftf\n\
              single thread: {:.3} ms/spectrum ({:.3} ms without parsing), {:.0} spectra/s\n\
+             stages:        pre_edge {:.3} ms, autobk {:.3} ms, xftf {:.3} ms\n\
              {} threads:     {:.0} spectra/s ({:.0} without parsing)\n\
              whole files ({} files, {} spectra, each file read once): {:.0} spectra/s single, {:.0} on all threads\n",
             self.n_spectra,
@@ -107,6 +119,9 @@ impl BenchReport {
             self.ms_per_spectrum,
             self.ms_per_spectrum_no_read,
             self.spectra_per_s_single,
+            self.stage_ms.pre_edge,
+            self.stage_ms.autobk,
+            self.stage_ms.xftf,
             self.threads,
             self.spectra_per_s_parallel,
             self.spectra_per_s_parallel_no_read,
@@ -272,6 +287,7 @@ pub fn bench_xas(opts: &BenchOptions) -> Result<BenchReport, String> {
             t_proc.push(t.elapsed().as_secs_f64() * 1e3);
         }
     }
+    let stage_ms = time_stages(&inputs, repeat, &params)?;
     let n_spectra = repeat * files.len();
     let jobs: Vec<usize> = (0..n_spectra).collect();
     let t_par = Instant::now();
@@ -301,6 +317,7 @@ pub fn bench_xas(opts: &BenchOptions) -> Result<BenchReport, String> {
         threads: rayon::current_num_threads(),
         ms_per_spectrum: ms_read,
         ms_per_spectrum_no_read: ms_proc,
+        stage_ms,
         spectra_per_s_single: n_spectra as f64 / single_total,
         spectra_per_s_parallel: n_spectra as f64 / par_total,
         spectra_per_s_parallel_no_read: n_spectra as f64 / par_no_read,
@@ -311,6 +328,40 @@ pub fn bench_xas(opts: &BenchOptions) -> Result<BenchReport, String> {
     };
     reference_tools(opts, &root, &mut report);
     Ok(report)
+}
+
+/// Each stage of the chain timed on its own over `inputs`, `repeat` times
+/// (the stages as [`xas::process`] runs them).
+fn time_stages(
+    inputs: &[(Vec<f64>, Vec<f64>)],
+    repeat: usize,
+    params: &ChainParams,
+) -> Result<StageMs, String> {
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    let (mut pre_t, mut bkg_t, mut ft_t) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..repeat {
+        for (e, m) in inputs {
+            let t = Instant::now();
+            let pre = xas::pre_edge(e, m, &params.pre_edge).map_err(|err| err.to_string())?;
+            pre_t.push(ms(t));
+            let t = Instant::now();
+            let bkg =
+                xas::autobk(e, m, &params.autobk, Some(&pre)).map_err(|err| err.to_string())?;
+            bkg_t.push(ms(t));
+            let mut ft = params.ft.clone();
+            ft.kmax = ft.kmax.min(bkg.k_inv_ang.last().copied().unwrap_or(0.0));
+            let t = Instant::now();
+            std::hint::black_box(
+                xas::xftf(&bkg.k_inv_ang, &bkg.chi, &ft).map_err(|err| err.to_string())?,
+            );
+            ft_t.push(ms(t));
+        }
+    }
+    Ok(StageMs {
+        pre_edge: median(&mut pre_t),
+        autobk: median(&mut bkg_t),
+        xftf: median(&mut ft_t),
+    })
 }
 
 /// The distinct files of the EXAFS cases (the whole-file set of

@@ -31,3 +31,27 @@ pub fn fft_plan(n: usize, inverse: bool) -> Arc<dyn Fft<f64>> {
             .clone()
     })
 }
+
+type RealPlans = (realfft::RealFftPlanner<f64>, HashMap<usize, RealPair>);
+type RealPair = (
+    Arc<dyn realfft::RealToComplex<f64>>,
+    Arc<dyn realfft::ComplexToReal<f64>>,
+);
+
+thread_local! {
+    static REAL_PLANS: RefCell<RealPlans> =
+        RefCell::new((realfft::RealFftPlanner::new(), HashMap::new()));
+}
+
+/// Cached real-to-complex and complex-to-real plans of length `n` (even),
+/// per thread.
+pub fn real_fft_plans(n: usize) -> RealPair {
+    REAL_PLANS.with(|p| {
+        let mut p = p.borrow_mut();
+        let (planner, cache) = &mut *p;
+        cache
+            .entry(n)
+            .or_insert_with(|| (planner.plan_fft_forward(n), planner.plan_fft_inverse(n)))
+            .clone()
+    })
+}

@@ -1,7 +1,11 @@
 //! Larch's `smooth` (Lorentzian kernel) and the 'valid' convolution it is
 //! built on, direct or by FFT for long grids.
 
-use super::fft::fft_plan;
+use std::rc::Rc;
+
+use num_complex::Complex64;
+
+use super::fft::real_fft_plans;
 use super::interp::interp_clamped;
 use super::kernels::dot;
 use super::lineshape::lorentzian;
@@ -22,14 +26,7 @@ pub fn smooth_lorentzian(x: &[f64], y: &[f64], sigma: f64, xstep: f64) -> Vec<f6
         .collect();
     let y0 = interp_clamped(x, y, &x0);
     let sig = sigma / xstep;
-    // win[m] for m in 0..2npts, centred at npts, normalised to unit sum.
-    let mut win: Vec<f64> = (0..2 * npts)
-        .map(|m| lorentzian(m as f64, npts as f64, sig))
-        .collect();
-    let wsum: f64 = win.iter().sum();
-    for w in &mut win {
-        *w /= wsum;
-    }
+    let kernel = Kernel::cached(npts, sig);
     // y1 = y0[npts-1..=1] reversed, y0, y0 reversed  (length 3npts-1)
     let mut y1 = Vec::with_capacity(3 * npts);
     y1.extend((1..npts).rev().map(|i| y0[i]));
@@ -39,9 +36,9 @@ pub fn smooth_lorentzian(x: &[f64], y: &[f64], sigma: f64, xstep: f64) -> Vec<f6
     // final step is a linear interpolation back onto x, so on ordinary grids
     // only the points bracketing the data are computed (direct dot products);
     // huge grids go through the FFT for all points.
-    let y2 = if npts <= DIRECT_CONVOLVE_MAX {
+    let y2 = if npts < FFT_SMOOTH_MIN {
         let wlen = 2 * npts;
-        let mut wrev = win;
+        let mut wrev = kernel.win.clone();
         wrev.reverse();
         let mut y2 = vec![0.0; npts];
         let mut done = vec![false; npts];
@@ -59,53 +56,103 @@ pub fn smooth_lorentzian(x: &[f64], y: &[f64], sigma: f64, xstep: f64) -> Vec<f6
         }
         y2
     } else {
-        convolve_valid(&y1, &win, npts)
+        kernel.convolve_valid(&y1)
     };
     interp_clamped(&x0, &y2, x)
 }
 
-/// Above this many output points the direct O(n²) convolution is replaced
-/// by an FFT: a 5000-point scan whose edge sits in its first 5% is smoothed
-/// on up to 250 000 points, which took minutes directly (found by fuzzing).
-const DIRECT_CONVOLVE_MAX: usize = 4096;
+/// From this many grid points on, smoothing convolves by FFT: the direct
+/// sum costs about 4·npts² multiply-adds (every point with a 2·npts kernel),
+/// the FFT a few·npts·log₂(npts) (measured faster from about 150 points;
+/// a 5000-point scan whose edge sits in its first 5% is smoothed on up to
+/// 250 000 points, which took minutes directly: found by fuzzing).
+const FFT_SMOOTH_MIN: usize = 150;
 
-/// 'valid' convolution: y2[n] = Σ_m win[m] · y1[n + len(win) − 1 − m] for n
-/// in 0..nout (NumPy `convolve(win, y1, mode='valid')`).
-pub(crate) fn convolve_valid(y1: &[f64], win: &[f64], nout: usize) -> Vec<f64> {
-    let wlen = win.len();
-    if nout <= DIRECT_CONVOLVE_MAX {
-        // Accumulate as axpy over the reversed kernel so the loop vectorises.
-        let mut y2 = vec![0.0; nout];
-        for (m, &w) in win.iter().rev().enumerate() {
-            for (a, b) in y2.iter_mut().zip(y1.get(m..m + nout).unwrap_or(&[])) {
-                *a += w * b;
+/// Larch's smoothing kernel for one grid: win[m] for m in 0..2npts, a
+/// Lorentzian centred at npts, normalised to unit sum; and, for the FFT
+/// path, its real spectrum at the transform length.
+struct Kernel {
+    npts: usize,
+    win: Vec<f64>,
+    spectrum: std::cell::OnceCell<(usize, Vec<Complex64>)>,
+}
+
+/// Grids up to this size keep their kernel per thread (a batch of scans
+/// on one energy grid builds it once).
+const KERNEL_CACHE_MAX_NPTS: usize = 8192;
+const KERNEL_CACHE_ENTRIES: usize = 32;
+
+impl Kernel {
+    fn new(npts: usize, sig: f64) -> Kernel {
+        let mut win: Vec<f64> = (0..2 * npts)
+            .map(|m| lorentzian(m as f64, npts as f64, sig))
+            .collect();
+        let wsum: f64 = win.iter().sum();
+        for w in &mut win {
+            *w /= wsum;
+        }
+        Kernel {
+            npts,
+            win,
+            spectrum: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn cached(npts: usize, sig: f64) -> Rc<Kernel> {
+        use std::cell::RefCell;
+        type Cache = Vec<(usize, u64, Rc<Kernel>)>;
+        thread_local! {
+            static CACHE: RefCell<Cache> = const { RefCell::new(Vec::new()) };
+        }
+        if npts > KERNEL_CACHE_MAX_NPTS {
+            return Rc::new(Kernel::new(npts, sig));
+        }
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if let Some((_, _, k)) = c.iter().find(|(n, s, _)| *n == npts && *s == sig.to_bits()) {
+                return k.clone();
             }
-        }
-        return y2;
+            if c.len() >= KERNEL_CACHE_ENTRIES {
+                c.remove(0);
+            }
+            let k = Rc::new(Kernel::new(npts, sig));
+            c.push((npts, sig.to_bits(), k.clone()));
+            k
+        })
     }
-    use num_complex::Complex64;
-    let len = (y1.len() + wlen).next_power_of_two();
-    let to_complex = |v: &[f64]| {
-        let mut buf = vec![Complex64::new(0.0, 0.0); len];
-        for (b, &x) in buf.iter_mut().zip(v) {
-            b.re = x;
+
+    /// The 'valid' convolution y2[n] = Σ_m win[m] · y1[n + 2npts − 1 − m]
+    /// for n in 0..npts (NumPy `convolve(win, y1, mode='valid')`) by real
+    /// FFTs: the circular length (≥ len(y1) = 3npts − 1) leaves every valid
+    /// output free of wrap-around.
+    fn convolve_valid(&self, y1: &[f64]) -> Vec<f64> {
+        let npts = self.npts;
+        let wlen = self.win.len();
+        let len = y1.len().max(npts + wlen - 1).next_power_of_two().max(2);
+        let (r2c, c2r) = real_fft_plans(len);
+        let (_, wspec) = self.spectrum.get_or_init(|| {
+            let mut buf = vec![0.0; len];
+            buf[..wlen].copy_from_slice(&self.win);
+            let mut spec = r2c.make_output_vec();
+            // Lengths are the plan's own: the transform cannot refuse them.
+            let _ = r2c.process(&mut buf, &mut spec);
+            (len, spec)
+        });
+        let mut buf = vec![0.0; len];
+        buf[..y1.len().min(len)].copy_from_slice(&y1[..y1.len().min(len)]);
+        let mut spec = r2c.make_output_vec();
+        let _ = r2c.process(&mut buf, &mut spec);
+        for (s, w) in spec.iter_mut().zip(wspec) {
+            *s *= w;
         }
-        fft_plan(len, false).process(&mut buf);
-        buf
-    };
-    let mut a = to_complex(y1);
-    let b = to_complex(win);
-    for (x, y) in a.iter_mut().zip(&b) {
-        *x *= y;
+        // A real signal's spectrum is real at 0 and at the Nyquist bin.
+        let last = spec.len() - 1;
+        spec[0].im = 0.0;
+        spec[last].im = 0.0;
+        let _ = c2r.process(&mut spec, &mut buf);
+        let scale = 1.0 / len as f64;
+        (0..npts).map(|n| buf[n + wlen - 1] * scale).collect()
     }
-    fft_plan(len, true).process(&mut a);
-    let scale = 1.0 / len as f64;
-    // Full convolution index n + wlen − 1 is output n.
-    a.iter()
-        .skip(wlen.saturating_sub(1))
-        .take(nout)
-        .map(|c| c.re * scale)
-        .collect()
 }
 
 #[cfg(test)]
@@ -114,14 +161,26 @@ mod tests {
 
     #[test]
     fn fft_convolution_matches_direct() {
-        let nout = DIRECT_CONVOLVE_MAX + 7;
+        for nout in [FFT_SMOOTH_MIN, 777, 4103] {
+            fft_matches_direct(nout, 1.0);
+            fft_matches_direct(nout, 3e-7);
+        }
+    }
+
+    /// y1 of magnitude `ymag` (a derivative in other units than the kernel).
+    fn fft_matches_direct(nout: usize, ymag: f64) {
         let y1: Vec<f64> = (0..3 * nout - 1)
-            .map(|i| (i as f64 * 0.013).sin() + 1e-3 * i as f64)
+            .map(|i| ymag * ((i as f64 * 0.013).sin() + 1e-3 * i as f64))
             .collect();
         let win: Vec<f64> = (0..2 * nout)
             .map(|m| 1.0 / (1.0 + ((m as f64 - nout as f64) / 9.0).powi(2)))
             .collect();
-        let fast = convolve_valid(&y1, &win, nout);
+        let kernel = Kernel {
+            npts: nout,
+            win: win.clone(),
+            spectrum: std::cell::OnceCell::new(),
+        };
+        let fast = kernel.convolve_valid(&y1);
         let mut direct = vec![0.0; nout];
         for (n, d) in direct.iter_mut().enumerate() {
             for (m, w) in win.iter().enumerate() {
@@ -130,7 +189,7 @@ mod tests {
         }
         let scale = direct.iter().fold(0.0f64, |a, v| a.max(v.abs()));
         for (f, d) in fast.iter().zip(&direct) {
-            assert!((f - d).abs() <= 1e-10 * scale, "{f} vs {d}");
+            assert!((f - d).abs() <= 1e-12 * scale, "{f} vs {d}");
         }
     }
 }

@@ -18,7 +18,7 @@ use super::pre_edge::{PreEdge, check_input, sorted_dedup};
 use super::{XasError, pre_edge};
 use crate::numeric::bspline::{Evaluator, Interpolator};
 use crate::numeric::grid::{index_nearest, index_of, uniform};
-use crate::numeric::kernels::{gemm_acc, kpow};
+use crate::numeric::kernels::{gemm_tn_acc, kpow};
 use crate::numeric::linalg::solve_dense;
 use crate::numeric::special::student_t_ppf;
 use crate::units::ETOK;
@@ -359,8 +359,9 @@ struct Design {
     basis_at_data: Evaluator,
     chi_spline: Interpolator,
     chi_at_kout: Evaluator,
-    /// χ on kout for every column, transposed (ncol × nk).
-    qkt: Vec<f64>,
+    /// χ on kout for every column (nk × ncolp, rows padded).
+    qk: Vec<f64>,
+    ncolp: usize,
     /// ncol × nft: row j < nspl is the FT of basis column j, the last row the FT of μ.
     ftm: Vec<f64>,
     ccols: Vec<f64>,
@@ -381,12 +382,10 @@ fn design(g: &Grid, p: &AutobkParams) -> Result<Design, XasError> {
     let basis_at_data = Evaluator::new(&g.knots, nspl, kraw_);
     let chi_at_kout = Evaluator::new(&chi_spline.knots, m, &g.kout);
 
-    // Truncated DFT (Larch `xftf_fast`, fixed kstep 0.05 scale) with the
-    // window folded in, stored transposed: row i holds the 2·irbkg
-    // (re, im) weights of χ(kout[i]).
+    // Truncated DFT (Larch `xftf_fast`, fixed kstep 0.05 scale): 2·irbkg
+    // (re, im) values per column.
     let nft = 2 * irbkg;
     let scale = 0.05 / PI.sqrt();
-    let (cos_t, sin_t) = twiddles(p.nfft);
 
     // The FT part and χ(k) are linear in μ and in the coefficients: push every
     // basis column and μ through spline → kout → windowed DFT at once.
@@ -405,56 +404,51 @@ fn design(g: &Grid, p: &AutobkParams) -> Result<Design, XasError> {
         row[nspl] = mu_[i];
     }
     chi_spline.solve_many(&mut y, ncolp);
-    let mut qkt = vec![0.0; ncol * nk];
-    for r in 0..nk {
+    // χ on kout for every column (nk × ncolp), and the same times the FT
+    // window and kʷ (Larch's order: the window multiplies χ before the
+    // transform).
+    let mut qk = vec![0.0; nk * ncolp];
+    let mut qw = vec![0.0; nk * ncolp];
+    for (r, (qrow, wrow)) in qk
+        .chunks_exact_mut(ncolp)
+        .zip(qw.chunks_exact_mut(ncolp))
+        .enumerate()
+    {
         let f = chi_at_kout.first[r];
         let w = chi_at_kout.weights[r];
         let rows = &y[f * ncolp..(f + 4) * ncolp];
+        let sw = scale * g.ftwin[r];
         for c in 0..ncol {
-            qkt[c * nk + r] = w[0] * rows[c]
+            let q = w[0] * rows[c]
                 + w[1] * rows[ncolp + c]
                 + w[2] * rows[2 * ncolp + c]
                 + w[3] * rows[3 * ncolp + c];
+            qrow[c] = q;
+            wrow[c] = q * sw;
         }
     }
-    let mut ftm = vec![0.0; ncol * nft];
-    // The DFT weights are made a block of k points at a time (cache-sized,
-    // never the whole nk × nft table) and applied as they are made.
-    const BLOCK: usize = 128;
-    let mut dft_t = vec![0.0; BLOCK.min(nk) * nft];
-    for i0 in (0..nk).step_by(BLOCK) {
-        let i1 = (i0 + BLOCK).min(nk);
-        for (row, i) in dft_t.chunks_exact_mut(nft).zip(i0..i1) {
-            let sw = scale * g.ftwin[i];
-            let step = i % p.nfft;
-            let mut idx = 0usize;
-            for pair in row.chunks_exact_mut(2) {
-                pair[0] = sw * cos_t[idx];
-                pair[1] = -sw * sin_t[idx];
-                idx += step;
-                if idx >= p.nfft {
-                    idx -= p.nfft;
-                }
-            }
-        }
-        gemm_acc(
-            &mut ftm,
-            &qkt[i0..],
-            nk,
-            &dft_t[..(i1 - i0) * nft],
-            i1 - i0,
-            nft,
-        );
-    }
+    // The truncated DFT as one GEMM against a per-thread table of cos/−sin,
+    // over whole tiles of 8 frequencies (the extra ones are dropped).
+    let nftp = nft.div_ceil(8) * 8;
+    let mut ftp = vec![0.0; ncolp * nftp];
+    with_dft_table(p.nfft, nk, nftp / 2, |table, ldb| {
+        gemm_tn_acc(&mut ftp, &qw, ncolp, table, ldb, nk, nftp)
+    });
+    let ftm: Vec<f64> = ftp
+        .chunks_exact(nftp)
+        .take(ncol)
+        .flat_map(|row| &row[..nft])
+        .copied()
+        .collect();
     let mcols = &ftm[..nspl * nft];
     let nclamp = p.nclamp.min(nk / 2);
     let tail_rows: Vec<usize> = (0..nclamp).chain(nk - nclamp..nk).collect();
     let nt = tail_rows.len();
     let ccols: Vec<f64> = (0..nspl)
         .flat_map(|j| tail_rows.iter().map(move |&r| (j, r)))
-        .map(|(j, r)| qkt[j * nk + r])
+        .map(|(j, r)| qk[r * ncolp + j])
         .collect();
-    let tail0: Vec<f64> = tail_rows.iter().map(|&r| qkt[nspl * nk + r]).collect();
+    let tail0: Vec<f64> = tail_rows.iter().map(|&r| qk[r * ncolp + nspl]).collect();
     let clamp_w: Vec<f64> = (0..nt)
         .map(|q| {
             if q < nclamp {
@@ -486,7 +480,8 @@ fn design(g: &Grid, p: &AutobkParams) -> Result<Design, XasError> {
         basis_at_data,
         chi_spline,
         chi_at_kout,
-        qkt,
+        qk,
+        ncolp,
         ftm,
         ccols,
         tail0,
@@ -620,7 +615,7 @@ fn solve(d: &Design, c0: &[f64]) -> Solution {
 
 /// Uncertainty of χ(k) from the spline covariance (Larch
 /// `autobk_delta_chi`, err_sigma = 1): covar = (JᵀJ)⁻¹ at the best
-/// coefficients, propagated through ∂χ/∂c (the columns `qkt`, in μ units
+/// coefficients, propagated through ∂χ/∂c (the columns of `qk`, in μ units
 /// as Larch leaves them, not divided by the edge step). Empty when not
 /// asked for or the covariance is singular.
 fn delta_chi(d: &Design, s: &Solution, p: &AutobkParams) -> Vec<f64> {
@@ -661,7 +656,7 @@ fn delta_chi(d: &Design, s: &Solution, p: &AutobkParams) -> Vec<f64> {
         .map(|r| {
             let mut var = 0.0;
             for i in 0..nspl {
-                let mut v = d.qkt[i * nk + r];
+                let mut v = d.qk[r * d.ncolp + i];
                 for q in 0..i {
                     v -= l[i * nspl + q] * z[q];
                 }
@@ -722,27 +717,80 @@ fn finish(g: Grid, d: &Design, s: Solution, delta_chi: Vec<f64>) -> Result<Autob
     })
 }
 
-/// cos and sin of 2πi/n for i in 0..n, computed once per size and thread.
-fn twiddles(n: usize) -> (std::rc::Rc<Vec<f64>>, std::rc::Rc<Vec<f64>>) {
+/// Entries of the cached DFT table above which a table is made for the
+/// call and dropped (8 MiB; Larch's defaults need about 20,000).
+const DFT_TABLE_MAX: usize = 1 << 20;
+
+/// Run `f` with the table T[i][2f..2f+2] = (cos, −sin)(2π·i·f/nfft) for
+/// i < `rows`, f < `freqs`, and its row stride. The table is kept per
+/// thread and size, grown when a call needs more rows or frequencies; its
+/// entries do not depend on the size, so a larger table serves smaller calls.
+fn with_dft_table<R>(
+    nfft: usize,
+    rows: usize,
+    freqs: usize,
+    f: impl FnOnce(&[f64], usize) -> R,
+) -> R {
     use std::cell::RefCell;
-    use std::rc::Rc;
-    type Table = (usize, Rc<Vec<f64>>, Rc<Vec<f64>>);
+    struct Table {
+        nfft: usize,
+        rows: usize,
+        freqs: usize,
+        v: Vec<f64>,
+    }
+    let build = |rows: usize, freqs: usize| {
+        let (cos_t, sin_t): (Vec<f64>, Vec<f64>) = (0..nfft)
+            .map(|i| (2.0 * PI * i as f64 / nfft as f64).sin_cos())
+            .map(|(s, c)| (c, s))
+            .unzip();
+        let mut v = vec![0.0; rows * 2 * freqs];
+        for (i, row) in v.chunks_exact_mut(2 * freqs).enumerate() {
+            let step = i % nfft;
+            let mut idx = 0usize;
+            for pair in row.chunks_exact_mut(2) {
+                pair[0] = cos_t[idx];
+                pair[1] = -sin_t[idx];
+                idx += step;
+                if idx >= nfft {
+                    idx -= nfft;
+                }
+            }
+        }
+        v
+    };
+    if rows * 2 * freqs > DFT_TABLE_MAX {
+        return f(&build(rows, freqs), 2 * freqs);
+    }
     thread_local! {
         static CACHE: RefCell<Vec<Table>> = const { RefCell::new(Vec::new()) };
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if let Some((_, co, si)) = c.iter().find(|(m, _, _)| *m == n) {
-            return (co.clone(), si.clone());
+        let pos = match c.iter().position(|t| t.nfft == nfft) {
+            Some(pos) => pos,
+            None => {
+                c.push(Table {
+                    nfft,
+                    rows: 0,
+                    freqs: 0,
+                    v: Vec::new(),
+                });
+                c.len() - 1
+            }
+        };
+        let t = &mut c[pos];
+        if t.rows < rows || t.freqs < freqs {
+            // Grow with room to spare so a batch of similar spectra builds it once.
+            let (r, q) = (rows.max(t.rows).max(512), freqs.max(t.freqs).max(40));
+            let (r, q) = if r * 2 * q > DFT_TABLE_MAX {
+                (rows, freqs)
+            } else {
+                (r, q)
+            };
+            t.v = build(r, q);
+            t.rows = r;
+            t.freqs = q;
         }
-        let co: Vec<f64> = (0..n)
-            .map(|i| (2.0 * PI * i as f64 / n as f64).cos())
-            .collect();
-        let si: Vec<f64> = (0..n)
-            .map(|i| (2.0 * PI * i as f64 / n as f64).sin())
-            .collect();
-        let (co, si) = (Rc::new(co), Rc::new(si));
-        c.push((n, co.clone(), si.clone()));
-        (co, si)
+        f(&t.v, 2 * t.freqs)
     })
 }
