@@ -357,8 +357,6 @@ struct Design {
     /// Number of data points used (iemax + 1 − iek0).
     m: usize,
     basis_at_data: Evaluator,
-    chi_spline: Interpolator,
-    chi_at_kout: Evaluator,
     /// χ on kout for every column (nk × ncolp, rows padded).
     qk: Vec<f64>,
     ncolp: usize,
@@ -416,13 +414,13 @@ fn design(g: &Grid, p: &AutobkParams) -> Result<Design, XasError> {
     {
         let f = chi_at_kout.first[r];
         let w = chi_at_kout.weights[r];
-        let rows = &y[f * ncolp..(f + 4) * ncolp];
+        let (r0, rest) = y[f * ncolp..(f + 4) * ncolp].split_at(ncolp);
+        let (r1, rest) = rest.split_at(ncolp);
+        let (r2, r3) = rest.split_at(ncolp);
         let sw = scale * g.ftwin[r];
-        for c in 0..ncol {
-            let q = w[0] * rows[c]
-                + w[1] * rows[ncolp + c]
-                + w[2] * rows[2 * ncolp + c]
-                + w[3] * rows[3 * ncolp + c];
+        // Over the padded width (its columns are zero) so the loop vectorises.
+        for c in 0..ncolp {
+            let q = w[0] * r0[c] + w[1] * r1[c] + w[2] * r2[c] + w[3] * r3[c];
             qrow[c] = q;
             wrow[c] = q * sw;
         }
@@ -478,8 +476,6 @@ fn design(g: &Grid, p: &AutobkParams) -> Result<Design, XasError> {
         nt,
         m,
         basis_at_data,
-        chi_spline,
-        chi_at_kout,
         qk,
         ncolp,
         ftm,
@@ -676,17 +672,20 @@ fn delta_chi(d: &Design, s: &Solution, p: &AutobkParams) -> Vec<f64> {
 /// The background μ₀ and χ(k) at the solution.
 fn finish(g: Grid, d: &Design, s: Solution, delta_chi: Vec<f64>) -> Result<Autobk, XasError> {
     let (m, nk, iek0, edge_step) = (d.m, d.nk, g.iek0, g.edge_step);
-    let mu_ = &g.mu[iek0..=g.iemax];
     let mut bkg_k = vec![0.0; m];
     d.basis_at_data.eval_into(&s.c, &mut bkg_k);
-    let diff: Vec<f64> = mu_.iter().zip(&bkg_k).map(|(a, b)| a - b).collect();
-    let mut chi = vec![0.0; nk];
-    let mut tmp = diff.clone();
-    d.chi_spline.solve(&mut tmp);
-    d.chi_at_kout.eval_into(&tmp, &mut chi);
-    for v in &mut chi {
-        *v /= edge_step;
-    }
+    // χ(kout) is the interpolating spline through μ − μ₀ at the data (Larch
+    // `spline_eval`), a linear map already applied to μ and to every basis
+    // column: χ = S·μ − Σ_j c_j S·B_j.
+    let ncolp = d.ncolp;
+    let chi: Vec<f64> =
+        d.qk.chunks_exact(ncolp)
+            .take(nk)
+            .map(|row| {
+                let bkg: f64 = row[..d.nspl].iter().zip(&s.c).map(|(q, c)| q * c).sum();
+                (row[d.nspl] - bkg) / edge_step
+            })
+            .collect();
     let mut bkg = g.mu.clone();
     bkg[iek0..iek0 + m].copy_from_slice(&bkg_k);
     let chie =

@@ -345,7 +345,7 @@ pub fn xftf(k_inv_ang: &[f64], chi: &[f64], p: &FtParams) -> Result<ChiR, XasErr
     let out = &out[..irmax];
     Ok(ChiR {
         r_ang: uniform(rstep, irmax),
-        chir_mag: out.iter().map(|c| c.norm()).collect(),
+        chir_mag: out.iter().map(magnitude).collect(),
         chir_re: out.iter().map(|c| c.re).collect(),
         chir_im: out.iter().map(|c| c.im).collect(),
         chir_pha: if p.with_phase {
@@ -484,7 +484,7 @@ pub fn xftr(r_ang: &[f64], chir: &[Complex64], p: &RParams) -> Result<ChiQ, XasE
     let out: Vec<Complex64> = buf[..nq].iter().map(|c| c * norm).collect();
     Ok(ChiQ {
         q_inv_ang: q,
-        chiq_mag: out.iter().map(|c| c.norm()).collect(),
+        chiq_mag: out.iter().map(magnitude).collect(),
         chiq_re: out.iter().map(|c| c.re).collect(),
         chiq_im: out.iter().map(|c| c.im).collect(),
         rwin: win[..chir.len()].to_vec(),
@@ -629,5 +629,16 @@ mod tests {
             "peak at {}",
             r.r_ang[imax]
         );
+    }
+}
+
+/// |c|: √(re² + im²), within an ulp of `hypot` and several times faster;
+/// `hypot` where the squares would overflow or underflow.
+fn magnitude(c: &Complex64) -> f64 {
+    let s = c.re * c.re + c.im * c.im;
+    if s.is_finite() && s > 1e-290 {
+        s.sqrt()
+    } else {
+        c.norm()
     }
 }
