@@ -491,6 +491,17 @@ pub fn xftr(r_ang: &[f64], chir: &[Complex64], p: &RParams) -> Result<ChiQ, XasE
     })
 }
 
+/// |c|: √(re² + im²), within an ulp of `hypot` and several times faster;
+/// `hypot` where the squares would overflow or underflow.
+fn magnitude(c: &Complex64) -> f64 {
+    let s = c.re * c.re + c.im * c.im;
+    if s.is_finite() && s > 1e-290 {
+        s.sqrt()
+    } else {
+        c.norm()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,16 +640,5 @@ mod tests {
             "peak at {}",
             r.r_ang[imax]
         );
-    }
-}
-
-/// |c|: √(re² + im²), within an ulp of `hypot` and several times faster;
-/// `hypot` where the squares would overflow or underflow.
-fn magnitude(c: &Complex64) -> f64 {
-    let s = c.re * c.re + c.im * c.im;
-    if s.is_finite() && s > 1e-290 {
-        s.sqrt()
-    } else {
-        c.norm()
     }
 }
