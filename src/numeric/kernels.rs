@@ -129,87 +129,76 @@ pub fn dot_sequential(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// `out += Aᵀ·B` for A given transposed, `at` (inner × rows, row-major),
-/// and B (inner × ncol, rows `ldb` apart); `out` is rows × ncol. The hot
-/// kernel of AUTOBK's linear maps. Register-tiled: up to 4 rows × 8 columns
-/// of `out` stay in registers while the inner index runs, and each element
-/// is still summed in order of the inner index. Uses AVX2/FMA when the CPU
-/// has them.
-pub fn gemm_tn_acc(
-    out: &mut [f64],
-    at: &[f64],
-    rows: usize,
-    b: &[f64],
-    ldb: usize,
-    inner: usize,
-    ncol: usize,
-) {
+/// The operands of [`gemm_tn_acc`]: A given transposed, `at` (inner × rows,
+/// row-major), and B (inner × ncol, rows `ldb` apart).
+#[derive(Clone, Copy)]
+pub struct GemmTn<'a> {
+    pub at: &'a [f64],
+    pub rows: usize,
+    pub b: &'a [f64],
+    pub ldb: usize,
+    pub inner: usize,
+    pub ncol: usize,
+}
+
+/// `out += Aᵀ·B` (`out` is rows × ncol); the hot kernel of AUTOBK's linear
+/// maps. Register-tiled: up to 4 rows × 8 columns of `out` stay in
+/// registers while the inner index runs, and each element is still summed
+/// in order of the inner index. Uses AVX2/FMA when the CPU has them.
+pub fn gemm_tn_acc(out: &mut [f64], g: GemmTn<'_>) {
     // Shapes the slices cannot hold are cut to what they hold.
-    let rows = rows.min(out.len() / ncol.max(1));
-    let inner = inner.min(at.len() / rows.max(1));
-    let inner = if b.len() < ncol {
+    let ncol = g.ncol;
+    let rows = g.rows.min(out.len() / ncol.max(1));
+    let inner = g.inner.min(g.at.len() / rows.max(1));
+    let inner = if g.b.len() < ncol {
         0
     } else {
-        inner.min((b.len() - ncol) / ldb.max(1) + 1)
+        inner.min((g.b.len() - ncol) / g.ldb.max(1) + 1)
     };
     if ncol == 0 || inner == 0 || rows == 0 {
         return;
     }
+    let g = GemmTn { rows, inner, ..g };
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU supports every feature gemm_tn_fma is compiled for.
-            unsafe { gemm_tn_fma(out, at, rows, b, ldb, inner, ncol) };
+            unsafe { gemm_tn_fma(out, g) };
             return;
         }
     }
-    gemm_tn_body::<false>(out, at, rows, b, ldb, inner, ncol);
+    gemm_tn_body::<false>(out, g);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gemm_tn_fma(
-    out: &mut [f64],
-    at: &[f64],
-    rows: usize,
-    b: &[f64],
-    ldb: usize,
-    inner: usize,
-    ncol: usize,
-) {
-    gemm_tn_body::<true>(out, at, rows, b, ldb, inner, ncol);
+unsafe fn gemm_tn_fma(out: &mut [f64], g: GemmTn<'_>) {
+    gemm_tn_body::<true>(out, g);
 }
 
 #[inline(always)]
-fn gemm_tn_body<const FMA: bool>(
-    out: &mut [f64],
-    at: &[f64],
-    rows: usize,
-    b: &[f64],
-    ldb: usize,
-    inner: usize,
-    ncol: usize,
-) {
+fn gemm_tn_body<const FMA: bool>(out: &mut [f64], g: GemmTn<'_>) {
+    let (rows, ncol) = (g.rows, g.ncol);
     let mut c = 0;
     while c < ncol {
         let width = (ncol - c).min(8);
         let mut r = 0;
         while r < rows {
-            let args = (&mut *out, at, rows, b, ldb, inner, ncol, r, c);
+            let o = &mut *out;
             match (rows - r, width) {
-                (1, 8) => tile::<FMA, 1, 8>(args),
-                (2, 8) => tile::<FMA, 2, 8>(args),
-                (3, 8) => tile::<FMA, 3, 8>(args),
-                (_, 8) => tile::<FMA, 4, 8>(args),
-                (1, 4..) => tile::<FMA, 1, 4>(args),
-                (2, 4..) => tile::<FMA, 2, 4>(args),
-                (3, 4..) => tile::<FMA, 3, 4>(args),
-                (_, 4..) => tile::<FMA, 4, 4>(args),
-                (1, _) => tile::<FMA, 1, 1>(args),
-                (2, _) => tile::<FMA, 2, 1>(args),
-                (3, _) => tile::<FMA, 3, 1>(args),
-                (_, _) => tile::<FMA, 4, 1>(args),
+                (1, 8) => tile::<FMA, 1, 8>(o, g, r, c),
+                (2, 8) => tile::<FMA, 2, 8>(o, g, r, c),
+                (3, 8) => tile::<FMA, 3, 8>(o, g, r, c),
+                (_, 8) => tile::<FMA, 4, 8>(o, g, r, c),
+                (1, 4..) => tile::<FMA, 1, 4>(o, g, r, c),
+                (2, 4..) => tile::<FMA, 2, 4>(o, g, r, c),
+                (3, 4..) => tile::<FMA, 3, 4>(o, g, r, c),
+                (_, 4..) => tile::<FMA, 4, 4>(o, g, r, c),
+                (1, _) => tile::<FMA, 1, 1>(o, g, r, c),
+                (2, _) => tile::<FMA, 2, 1>(o, g, r, c),
+                (3, _) => tile::<FMA, 3, 1>(o, g, r, c),
+                (_, _) => tile::<FMA, 4, 1>(o, g, r, c),
             }
             r += 4;
         }
@@ -223,31 +212,23 @@ fn gemm_tn_body<const FMA: bool>(
     }
 }
 
-type TileArgs<'a> = (
-    &'a mut [f64],
-    &'a [f64],
-    usize,
-    &'a [f64],
-    usize,
-    usize,
-    usize,
-    usize,
-    usize,
-);
-
 /// `R` rows × `W` columns of `out` from row `r`, column `c`, accumulated in
 /// registers over the whole inner index.
 #[inline(always)]
 fn tile<const FMA: bool, const R: usize, const W: usize>(
-    (out, at, rows, b, ldb, inner, ncol, r, c): TileArgs<'_>,
+    out: &mut [f64],
+    g: GemmTn<'_>,
+    r: usize,
+    c: usize,
 ) {
+    let (ncol, rows, ldb) = (g.ncol, g.rows, g.ldb);
     let mut acc = [[0.0f64; W]; R];
     for (q, accq) in acc.iter_mut().enumerate() {
         accq.copy_from_slice(&out[(r + q) * ncol + c..(r + q) * ncol + c + W]);
     }
-    for p in 0..inner {
-        let av = &at[p * rows + r..p * rows + r + R];
-        let bv = &b[p * ldb + c..p * ldb + c + W];
+    for p in 0..g.inner {
+        let av = &g.at[p * rows + r..p * rows + r + R];
+        let bv = &g.b[p * ldb + c..p * ldb + c + W];
         for q in 0..R {
             for l in 0..W {
                 acc[q][l] = if FMA {
@@ -297,7 +278,17 @@ mod tests {
                 .collect();
             let init: Vec<f64> = (0..rows * ncol).map(|i| i as f64 * 0.25).collect();
             let mut fast = init.clone();
-            super::gemm_tn_acc(&mut fast, &at, rows, &b, ldb, inner, ncol);
+            super::gemm_tn_acc(
+                &mut fast,
+                super::GemmTn {
+                    at: &at,
+                    rows,
+                    b: &b,
+                    ldb,
+                    inner,
+                    ncol,
+                },
+            );
             for r in 0..rows {
                 for c in 0..ncol {
                     let mut v = init[r * ncol + c];

@@ -15,32 +15,16 @@ pub fn polyfit(x: &[f64], y: &[f64], deg: usize) -> Vec<f64> {
     let half = 0.5 * (xmax - xmin);
     let scl = if half > 0.0 { 1.0 / half } else { 1.0 };
     // Normal equations in the scaled variable u = (x − off)·scl.
-    let (mut ata, mut aty) = match ncoef {
-        1 => normal_equations::<1>(x, y, off, scl),
-        2 => normal_equations::<2>(x, y, off, scl),
-        3 => normal_equations::<3>(x, y, off, scl),
-        4 => normal_equations::<4>(x, y, off, scl),
-        _ => {
-            let mut ata = vec![0.0; ncoef * ncoef];
-            let mut aty = vec![0.0; ncoef];
-            let mut pw = vec![0.0; ncoef];
-            for (&xi, &yi) in x.iter().zip(y) {
-                let u = (xi - off) * scl;
-                let mut p = 1.0;
-                for v in pw.iter_mut() {
-                    *v = p;
-                    p *= u;
-                }
-                for r in 0..ncoef {
-                    aty[r] += pw[r] * yi;
-                    for c in 0..ncoef {
-                        ata[r * ncoef + c] += pw[r] * pw[c];
-                    }
-                }
-            }
-            (ata, aty)
-        }
-    };
+    let mut ata = vec![0.0; ncoef * ncoef];
+    let mut aty = vec![0.0; ncoef];
+    // Fixed sizes for the usual degrees, so the loops unroll.
+    match ncoef {
+        1 => normal_equations(1, x, y, off, scl, &mut ata, &mut aty),
+        2 => normal_equations(2, x, y, off, scl, &mut ata, &mut aty),
+        3 => normal_equations(3, x, y, off, scl, &mut ata, &mut aty),
+        4 => normal_equations(4, x, y, off, scl, &mut ata, &mut aty),
+        _ => normal_equations(ncoef, x, y, off, scl, &mut ata, &mut aty),
+    }
     let cu = solve_dense(&mut ata, &mut aty, ncoef).unwrap_or_else(|| {
         // Fewer distinct points than coefficients: fall back to the mean.
         let mut c = vec![0.0; ncoef];
@@ -66,33 +50,41 @@ pub fn polyfit(x: &[f64], y: &[f64], deg: usize) -> Vec<f64> {
     out
 }
 
-/// AᵀA and Aᵀy of a polynomial fit with `N` coefficients in the scaled
-/// variable u = (x − off)·scl, summed point by point as the general loop
-/// does (fixed sizes, so the loops unroll).
-fn normal_equations<const N: usize>(
+/// AᵀA (`ncoef`², row-major) and Aᵀy of a polynomial fit in the scaled
+/// variable u = (x − off)·scl, summed point by point; inlined so a constant
+/// `ncoef` unrolls.
+#[inline(always)]
+fn normal_equations(
+    ncoef: usize,
     x: &[f64],
     y: &[f64],
     off: f64,
     scl: f64,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut ata = [[0.0f64; N]; N];
-    let mut aty = [0.0f64; N];
+    ata: &mut [f64],
+    aty: &mut [f64],
+) {
+    let mut pw = [0.0f64; 8];
+    let mut pw_long = Vec::new();
+    let pw: &mut [f64] = if ncoef <= 8 {
+        &mut pw[..ncoef]
+    } else {
+        pw_long.resize(ncoef, 0.0);
+        &mut pw_long
+    };
     for (&xi, &yi) in x.iter().zip(y) {
         let u = (xi - off) * scl;
-        let mut pw = [0.0f64; N];
         let mut p = 1.0;
         for v in pw.iter_mut() {
             *v = p;
             p *= u;
         }
-        for r in 0..N {
+        for r in 0..ncoef {
             aty[r] += pw[r] * yi;
-            for c in 0..N {
-                ata[r][c] += pw[r] * pw[c];
+            for c in 0..ncoef {
+                ata[r * ncoef + c] += pw[r] * pw[c];
             }
         }
     }
-    (ata.iter().flatten().copied().collect(), aty.to_vec())
 }
 
 /// Gaussian elimination with partial pivoting on a small dense system

@@ -18,7 +18,7 @@ use super::pre_edge::{PreEdge, check_input, sorted_dedup};
 use super::{XasError, pre_edge};
 use crate::numeric::bspline::{Evaluator, Interpolator};
 use crate::numeric::grid::{index_nearest, index_of, uniform};
-use crate::numeric::kernels::{gemm_tn_acc, kpow};
+use crate::numeric::kernels::{GemmTn, gemm_tn_acc, kpow};
 use crate::numeric::linalg::solve_dense;
 use crate::numeric::special::student_t_ppf;
 use crate::units::ETOK;
@@ -430,7 +430,17 @@ fn design(g: &Grid, p: &AutobkParams) -> Result<Design, XasError> {
     let nftp = nft.div_ceil(8) * 8;
     let mut ftp = vec![0.0; ncolp * nftp];
     with_dft_table(p.nfft, nk, nftp / 2, |table, ldb| {
-        gemm_tn_acc(&mut ftp, &qw, ncolp, table, ldb, nk, nftp)
+        gemm_tn_acc(
+            &mut ftp,
+            GemmTn {
+                at: &qw,
+                rows: ncolp,
+                b: table,
+                ldb,
+                inner: nk,
+                ncol: nftp,
+            },
+        )
     });
     let ftm: Vec<f64> = ftp
         .chunks_exact(nftp)
