@@ -78,8 +78,10 @@ struct Kernel {
 }
 
 /// Grids up to this size keep their kernel per thread (a batch of scans
-/// on one energy grid builds it once).
-const KERNEL_CACHE_MAX_NPTS: usize = 8192;
+/// on one energy grid builds it once): at most 32 entries of about 50·npts
+/// bytes, 6.5 MiB per thread in the worst case, 30 KiB for a typical
+/// 600-point grid.
+const KERNEL_CACHE_MAX_NPTS: usize = 4096;
 const KERNEL_CACHE_ENTRIES: usize = 32;
 
 impl Kernel {
