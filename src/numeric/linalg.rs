@@ -63,14 +63,7 @@ fn normal_equations(
     ata: &mut [f64],
     aty: &mut [f64],
 ) {
-    let mut pw = [0.0f64; 8];
-    let mut pw_long = Vec::new();
-    let pw: &mut [f64] = if ncoef <= 8 {
-        &mut pw[..ncoef]
-    } else {
-        pw_long.resize(ncoef, 0.0);
-        &mut pw_long
-    };
+    let mut pw = vec![0.0; ncoef];
     for (&xi, &yi) in x.iter().zip(y) {
         let u = (xi - off) * scl;
         let mut p = 1.0;

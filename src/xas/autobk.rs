@@ -429,15 +429,15 @@ fn design(g: &Grid, p: &AutobkParams) -> Result<Design, XasError> {
     // over whole tiles of 8 frequencies (the extra ones are dropped).
     let nftp = nft.div_ceil(8) * 8;
     let mut ftp = vec![0.0; ncolp * nftp];
-    with_dft_table(p.nfft, nk, nftp / 2, |table, ldb| {
+    dft_table_blocks(p.nfft, nk, nftp / 2, DFT_TABLE_MAX, |table, ldb, k| {
         gemm_tn_acc(
             &mut ftp,
             GemmTn {
-                at: &qw,
+                at: &qw[k.start * ncolp..k.end * ncolp],
                 rows: ncolp,
                 b: table,
                 ldb,
-                inner: nk,
+                inner: k.len(),
                 ncol: nftp,
             },
         )
@@ -726,20 +726,25 @@ fn finish(g: Grid, d: &Design, s: Solution, delta_chi: Vec<f64>) -> Result<Autob
     })
 }
 
-/// Entries of the cached DFT table above which a table is made for the
-/// call and dropped (8 MiB; Larch's defaults need about 20,000).
+/// Entries of the cached DFT table above which the table is made a block
+/// of rows at a time instead (8 MiB; Larch's defaults need about 20,000,
+/// rbkg near 10 Å with nfft 65536 about 10⁸).
 const DFT_TABLE_MAX: usize = 1 << 20;
 
-/// Run `f` with the table T[i][2f..2f+2] = (cos, −sin)(2π·i·f/nfft) for
-/// i < `rows`, f < `freqs`, and its row stride. The table is kept per
-/// thread and size, grown when a call needs more rows or frequencies; its
-/// entries do not depend on the size, so a larger table serves smaller calls.
-fn with_dft_table<R>(
+/// Call `f(table, stride, rows)` over `0..rows` with the table
+/// T[i][2f..2f+2] = (cos, −sin)(2π·i·f/nfft), f < `freqs`, whose first row
+/// is row `rows.start`. Tables of at most `max` entries are kept per thread
+/// and size and grown when a call needs more (their entries do not depend
+/// on the size, so a larger table serves smaller calls) and `f` runs once;
+/// larger ones are made `max` entries at a time, `f` running on each block
+/// in order.
+fn dft_table_blocks(
     nfft: usize,
     rows: usize,
     freqs: usize,
-    f: impl FnOnce(&[f64], usize) -> R,
-) -> R {
+    max: usize,
+    mut f: impl FnMut(&[f64], usize, std::ops::Range<usize>),
+) {
     use std::cell::RefCell;
     struct Table {
         nfft: usize,
@@ -747,13 +752,17 @@ fn with_dft_table<R>(
         freqs: usize,
         v: Vec<f64>,
     }
-    let build = |rows: usize, freqs: usize| {
-        let (cos_t, sin_t): (Vec<f64>, Vec<f64>) = (0..nfft)
-            .map(|i| (2.0 * PI * i as f64 / nfft as f64).sin_cos())
-            .map(|(s, c)| (c, s))
-            .unzip();
-        let mut v = vec![0.0; rows * 2 * freqs];
-        for (i, row) in v.chunks_exact_mut(2 * freqs).enumerate() {
+    // cos and sin of 2πi/nfft, made only when a table is built.
+    let twiddles = std::cell::OnceCell::new();
+    let build = |rows: std::ops::Range<usize>, freqs: usize| {
+        let (cos_t, sin_t): &(Vec<f64>, Vec<f64>) = twiddles.get_or_init(|| {
+            (0..nfft)
+                .map(|i| (2.0 * PI * i as f64 / nfft as f64).sin_cos())
+                .map(|(s, c)| (c, s))
+                .unzip()
+        });
+        let mut v = vec![0.0; rows.len() * 2 * freqs];
+        for (i, row) in rows.zip(v.chunks_exact_mut(2 * freqs)) {
             let step = i % nfft;
             let mut idx = 0usize;
             for pair in row.chunks_exact_mut(2) {
@@ -767,8 +776,13 @@ fn with_dft_table<R>(
         }
         v
     };
-    if rows * 2 * freqs > DFT_TABLE_MAX {
-        return f(&build(rows, freqs), 2 * freqs);
+    if rows * 2 * freqs > max {
+        let block = (max / (2 * freqs).max(1)).max(1);
+        for r0 in (0..rows).step_by(block) {
+            let r1 = (r0 + block).min(rows);
+            f(&build(r0..r1, freqs), 2 * freqs, r0..r1);
+        }
+        return;
     }
     thread_local! {
         static CACHE: RefCell<Vec<Table>> = const { RefCell::new(Vec::new()) };
@@ -791,15 +805,60 @@ fn with_dft_table<R>(
         if t.rows < rows || t.freqs < freqs {
             // Grow with room to spare so a batch of similar spectra builds it once.
             let (r, q) = (rows.max(t.rows).max(512), freqs.max(t.freqs).max(40));
-            let (r, q) = if r * 2 * q > DFT_TABLE_MAX {
+            let (r, q) = if r * 2 * q > max {
                 (rows, freqs)
             } else {
                 (r, q)
             };
-            t.v = build(r, q);
+            t.v = build(0..r, q);
             t.rows = r;
             t.freqs = q;
         }
-        f(&t.v, 2 * t.freqs)
+        f(&t.v, 2 * t.freqs, 0..rows)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table too large to keep is made in blocks: the GEMM over the blocks
+    /// equals the GEMM over the whole (cached) table, and no block exceeds
+    /// the bound.
+    #[test]
+    fn dft_table_blocks_equal_the_whole_table() {
+        let (nfft, rows, freqs, ncol) = (2048, 37, 24, 3);
+        let at: Vec<f64> = (0..rows * ncol)
+            .map(|i| ((i * 29 % 53) as f64 - 26.0) / 9.0)
+            .collect();
+        let run = |max: usize| {
+            let mut out = vec![0.0; ncol * 2 * freqs];
+            let mut largest = 0;
+            dft_table_blocks(nfft, rows, freqs, max, |table, ldb, k| {
+                largest = largest.max(table.len());
+                gemm_tn_acc(
+                    &mut out,
+                    GemmTn {
+                        at: &at[k.start * ncol..k.end * ncol],
+                        rows: ncol,
+                        b: table,
+                        ldb,
+                        inner: k.len(),
+                        ncol: 2 * freqs,
+                    },
+                )
+            });
+            (out, largest)
+        };
+        let (whole, _) = run(DFT_TABLE_MAX);
+        let (blocked, largest) = run(500);
+        assert!(largest <= 500, "a block of {largest} entries");
+        assert_eq!(whole, blocked);
+        // Output row 0, frequency 3: Σ_i A[i][0]·(cos, −sin)(2π·3i/nfft).
+        let angle = |i: usize| 2.0 * PI * (3 * i) as f64 / nfft as f64;
+        let re: f64 = (0..rows).map(|i| at[i * ncol] * angle(i).cos()).sum();
+        let im: f64 = (0..rows).map(|i| -at[i * ncol] * angle(i).sin()).sum();
+        assert!((whole[6] - re).abs() < 1e-12, "{} vs {re}", whole[6]);
+        assert!((whole[7] - im).abs() < 1e-12, "{} vs {im}", whole[7]);
+    }
 }

@@ -421,25 +421,18 @@ fn pre_edge_at(energy_ev: &[f64], mu: &[f64], p: &PreEdgeParams) -> Result<PreEd
             p2 = n.min(p1 + 2);
         }
         let nv = nvict as f64;
-        // E^0 is exactly 1: skip the powers for the default nvict = 0.
-        let omu: Vec<f64> = if nvict == 0 {
-            mu[p1..p2].to_vec()
-        } else {
-            mu[p1..p2]
-                .iter()
-                .zip(&energy[p1..p2])
-                .map(|(m, e)| m * e.powf(nv))
-                .collect()
-        };
+        // E^0 is exactly 1: no powers for the default nvict = 0.
+        let epow = |e: f64, p: f64| if nvict == 0 { 1.0 } else { e.powf(p) };
+        let omu: Vec<f64> = mu[p1..p2]
+            .iter()
+            .zip(&energy[p1..p2])
+            .map(|(m, &e)| m * epow(e, nv))
+            .collect();
         let c = polyfit(&energy[p1..p2], &omu, 1);
-        let pe = if nvict == 0 {
-            energy.iter().map(|&e| c[0] + e * c[1]).collect()
-        } else {
-            energy
-                .iter()
-                .map(|&e| (c[0] + e * c[1]) * e.powf(-nv))
-                .collect()
-        };
+        let pe = energy
+            .iter()
+            .map(|&e| (c[0] + e * c[1]) * epow(e, -nv))
+            .collect();
         (pe, [c[0], c[1]])
     };
 
